@@ -1,0 +1,81 @@
+-- kaiji foundation (PostgreSQL). Keep in step with ../../sqlite/2026-11-22-000001_foundation/up.sql:
+-- same tables, same columns, only types both backends share.
+
+CREATE TABLE workflow_definitions (
+    workflow_id   TEXT      NOT NULL,
+    version       BIGINT    NOT NULL CHECK (version >= 1),
+    source        TEXT      NOT NULL,
+    source_sha256 TEXT      NOT NULL,
+    published_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (workflow_id, version)
+);
+
+CREATE TABLE requests (
+    id                    TEXT      NOT NULL PRIMARY KEY,
+    receipt_number        TEXT      NOT NULL UNIQUE,
+    tracking_token_sha256 TEXT      NOT NULL UNIQUE,
+    workflow_id           TEXT      NOT NULL,
+    workflow_version      BIGINT    NOT NULL,
+    state                 TEXT      NOT NULL,
+    version               BIGINT    NOT NULL CHECK (version >= 1),
+    request_type          TEXT      NOT NULL CHECK (request_type IN ('access', 'correction', 'deletion', 'stop_of_use', 'purpose_notification', 'restriction', 'objection', 'portability')),
+    channel               TEXT      NOT NULL CHECK (channel IN ('web', 'api', 'postal')),
+    language              TEXT      NOT NULL CHECK (language IN ('ja', 'en')),
+    subject_name          TEXT      NOT NULL,
+    subject_email         TEXT      NOT NULL,
+    message               TEXT      NOT NULL,
+    received_at           TIMESTAMP NOT NULL,
+    updated_at            TIMESTAMP NOT NULL,
+    FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_definitions (workflow_id, version)
+);
+CREATE INDEX requests_received_at ON requests (received_at, id);
+CREATE INDEX requests_state ON requests (state);
+
+CREATE TABLE staff_users (
+    id            TEXT      NOT NULL PRIMARY KEY,
+    email         TEXT      NOT NULL UNIQUE,
+    role          TEXT      NOT NULL CHECK (role IN ('officer', 'auditor', 'admin')),
+    password_hash TEXT      NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    disabled_at   TIMESTAMP
+);
+
+CREATE TABLE staff_sessions (
+    token_sha256 TEXT      NOT NULL PRIMARY KEY,
+    staff_id     TEXT      NOT NULL REFERENCES staff_users (id),
+    created_at   TIMESTAMP NOT NULL,
+    expires_at   TIMESTAMP NOT NULL
+);
+CREATE INDEX staff_sessions_staff_id ON staff_sessions (staff_id);
+
+CREATE TABLE setup_links (
+    token_sha256 TEXT      NOT NULL PRIMARY KEY,
+    created_at   TIMESTAMP NOT NULL,
+    expires_at   TIMESTAMP NOT NULL,
+    used_at      TIMESTAMP
+);
+
+-- Append-only: no foreign key to requests, so the log outlives any purge of request data.
+CREATE TABLE audit_events (
+    id          TEXT      NOT NULL PRIMARY KEY,
+    occurred_at TIMESTAMP NOT NULL,
+    action      TEXT      NOT NULL,
+    actor_kind  TEXT      NOT NULL CHECK (actor_kind IN ('requester', 'staff', 'system')),
+    actor_id    TEXT,
+    request_id  TEXT,
+    from_state  TEXT,
+    to_state    TEXT,
+    details     TEXT      NOT NULL
+);
+CREATE INDEX audit_events_request ON audit_events (request_id, occurred_at);
+CREATE INDEX audit_events_occurred_at ON audit_events (occurred_at, id);
+
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only';
+END;
+$$;
+CREATE TRIGGER audit_events_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();

@@ -1,0 +1,42 @@
+//! The errors use cases return. `web::error` maps each to an HTTP status and a stable code, in one place.
+
+use crate::db::DbError;
+use crate::domain::FieldErrors;
+use crate::domain::workflow::TransitionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the input is invalid")]
+    Invalid(FieldErrors),
+    #[error("not found")]
+    NotFound,
+    #[error("login required")]
+    Unauthenticated,
+    #[error("this role may not do that")]
+    Forbidden,
+    #[error("email or password is wrong")]
+    BadCredentials,
+    #[error("the record changed since it was loaded")]
+    Conflict,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("the setup link is invalid, used or expired")]
+    SetupLinkInvalid,
+    #[error("a staff account with this email already exists")]
+    StaffEmailTaken,
+    #[error("no published workflow accepts {request_type} requests from channel {channel}")]
+    NoWorkflow {
+        request_type: &'static str,
+        channel: &'static str,
+    },
+    #[error("workflow definition {0}")]
+    Definition(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Db(DbError::Query(e))
+    }
+}

@@ -1,0 +1,40 @@
+//! Use cases. Each one loads what it needs, asks the domain for a decision, and writes the new state and
+//! its audit event in one transaction. Handlers call exactly one function here.
+
+pub mod clock;
+pub mod error;
+pub mod intake;
+pub mod requests;
+pub mod staff;
+pub mod workflows;
+
+use std::sync::Arc;
+
+pub use clock::Clock;
+pub use error::AppError;
+
+use crate::config::{Config, Keys};
+use crate::db::Db;
+use workflows::WorkflowCatalog;
+
+/// Everything a use case needs, built once at start-up and shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub keys: Arc<Keys>,
+    pub clock: Clock,
+    pub workflows: WorkflowCatalog,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, keys: Keys, clock: Clock) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            clock,
+            workflows: WorkflowCatalog::default(),
+        }
+    }
+}

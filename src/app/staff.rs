@@ -1,0 +1,253 @@
+//! Staff accounts and sessions: first-admin setup, `user add`, login, logout, and who is behind a cookie.
+
+use chrono::TimeDelta;
+use serde_json::json;
+
+use super::{AppError, AppState, Clock};
+use crate::db::staff::{self as repo, NewStaffRow, StaffRow};
+use crate::db::{self, AnyConnection, Db, audit, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::staff::{NewPassword, Role, StaffEmail};
+use crate::security::{password, tokens};
+
+/// A signed-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl TryFrom<StaffRow> for StaffMember {
+    type Error = AppError;
+    fn try_from(row: StaffRow) -> Result<Self, AppError> {
+        Ok(StaffMember {
+            role: row
+                .role
+                .parse()
+                .map_err(|_| AppError::Definition(format!("stored role `{}` is unknown", row.role)))?,
+            id: row.id,
+            email: row.email,
+        })
+    }
+}
+
+impl StaffMember {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            id: self.id.clone(),
+            role: self.role,
+        }
+    }
+}
+
+fn insert_staff(
+    conn: &mut AnyConnection,
+    email: &StaffEmail,
+    role: Role,
+    password_hash: &str,
+    actor: Actor,
+    clock: &Clock,
+) -> Result<StaffMember, AppError> {
+    let now = clock.now();
+    if repo::find_by_email(conn, email.as_str())?.is_some() {
+        return Err(AppError::StaffEmailTaken);
+    }
+    let id = db::new_id();
+    repo::insert_user(
+        conn,
+        &NewStaffRow {
+            id: &id,
+            email: email.as_str(),
+            role: role.as_str(),
+            password_hash,
+            created_at: db::to_db_time(now),
+        },
+    )?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::StaffCreated, actor, now).details(json!({"staff_id": id, "role": role.as_str()})),
+    )?;
+    Ok(StaffMember {
+        id,
+        email: email.as_str().to_owned(),
+        role,
+    })
+}
+
+/// `kaiji user add`: creates an account from the command line (synchronous; no server needed).
+pub fn add_user(db: &Db, clock: &Clock, email: &str, role: Role, password: &str) -> Result<StaffMember, AppError> {
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", StaffEmail::parse(email));
+    let password = errors.check("password", NewPassword::parse(password));
+    let (email, password) = match (email, password) {
+        (Some(e), Some(p)) if errors.is_empty() => (e, p),
+        _ => return Err(AppError::Invalid(errors)),
+    };
+    let hash = password::hash(&password);
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| insert_staff(conn, &email, role, &hash, Actor::System("cli"), clock))
+}
+
+/// If nobody can log in yet, issues a one-time link for creating the first administrator. Each call
+/// replaces the previous unused link.
+pub async fn issue_setup_link_if_needed(state: &AppState) -> Result<Option<String>, AppError> {
+    let now = state.clock.now();
+    let ttl = TimeDelta::minutes(i64::from(state.config.setup_link_ttl_minutes));
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if repo::count_users(conn)? > 0 {
+                    return Ok(None);
+                }
+                let token = tokens::new_token();
+                repo::replace_setup_link(
+                    conn,
+                    &tokens::digest(&token),
+                    db::to_db_time(now),
+                    db::to_db_time(now + ttl),
+                )?;
+                Ok(Some(token))
+            })
+        })
+        .await
+}
+
+pub async fn setup_link_is_valid(state: &AppState, token: String) -> Result<bool, AppError> {
+    if !tokens::looks_like_token(&token) {
+        return Ok(false);
+    }
+    let now = db::to_db_time(state.clock.now());
+    state
+        .db
+        .run(move |conn| {
+            Ok(repo::count_users(conn)? == 0 && repo::setup_link_is_valid(conn, &tokens::digest(&token), now)?)
+        })
+        .await
+}
+
+/// Input of the first-admin form.
+#[derive(Debug, Clone)]
+pub struct SetupInput {
+    pub email: String,
+    pub password: String,
+    pub password_confirmation: String,
+}
+
+/// Creates the first administrator through the setup link, which is then spent.
+pub async fn complete_setup(state: &AppState, token: String, input: SetupInput) -> Result<StaffMember, AppError> {
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", StaffEmail::parse(&input.email));
+    let password = errors.check("password", NewPassword::parse(&input.password));
+    if password.is_some() && input.password != input.password_confirmation {
+        errors.push("password_confirmation", "passwords_differ");
+    }
+    let (email, password) = match (email, password) {
+        (Some(e), Some(p)) if errors.is_empty() => (e, p),
+        _ => return Err(AppError::Invalid(errors)),
+    };
+    if !tokens::looks_like_token(&token) {
+        return Err(AppError::SetupLinkInvalid);
+    }
+    let clock = state.clock.clone();
+    state
+        .db
+        .run(move |conn| {
+            let hash = password::hash(&password);
+            write_tx(conn, |conn| {
+                let now = db::to_db_time(clock.now());
+                if repo::count_users(conn)? > 0 || !repo::use_setup_link(conn, &tokens::digest(&token), now)? {
+                    return Err(AppError::SetupLinkInvalid);
+                }
+                insert_staff(conn, &email, Role::Admin, &hash, Actor::System("setup-link"), &clock)
+            })
+        })
+        .await
+}
+
+/// A new session: the token goes in the cookie, only its digest in the database.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub staff: StaffMember,
+    pub session_token: String,
+}
+
+/// Checks a password. Unknown accounts cost the same time as known ones, and both failures look alike.
+pub async fn login(state: &AppState, email: String, password: String) -> Result<Login, AppError> {
+    let clock = state.clock.clone();
+    let ttl = TimeDelta::minutes(i64::from(state.config.session_ttl_minutes));
+    state
+        .db
+        .run(move |conn| {
+            let normalised = StaffEmail::parse(&email).ok();
+            let row = match &normalised {
+                Some(e) => repo::find_by_email(conn, e.as_str())?,
+                None => None,
+            };
+            let usable = row.as_ref().filter(|r| r.disabled_at.is_none());
+            let ok = password::verify(&password, usable.map(|r| r.password_hash.as_str()));
+            let now = clock.now();
+            match (ok, usable) {
+                (true, Some(row)) => {
+                    let staff = StaffMember::try_from(row.clone())?;
+                    let token = tokens::new_token();
+                    write_tx(conn, |conn| {
+                        repo::delete_expired_sessions(conn, db::to_db_time(now))?;
+                        repo::insert_session(
+                            conn,
+                            &tokens::digest(&token),
+                            &staff.id,
+                            db::to_db_time(now),
+                            db::to_db_time(now + ttl),
+                        )?;
+                        audit::append(conn, &NewAuditEvent::new(AuditAction::StaffLogin, staff.actor(), now))
+                    })?;
+                    Ok(Login {
+                        staff,
+                        session_token: token,
+                    })
+                }
+                _ => {
+                    // The attempted address is personal data and stays out of the log; a known account is
+                    // named by its id so repeated failures against it can be seen.
+                    let event = NewAuditEvent::new(AuditAction::StaffLoginFailed, Actor::System("login"), now)
+                        .details(json!({"staff_id": row.as_ref().map(|r| r.id.clone())}));
+                    write_tx(conn, |conn| audit::append(conn, &event))?;
+                    Err(AppError::BadCredentials)
+                }
+            }
+        })
+        .await
+}
+
+/// The staff member behind a session cookie.
+pub async fn authenticate(state: &AppState, session_token: String) -> Result<StaffMember, AppError> {
+    if !tokens::looks_like_token(&session_token) {
+        return Err(AppError::Unauthenticated);
+    }
+    let now = db::to_db_time(state.clock.now());
+    state
+        .db
+        .run(move |conn| {
+            let row = repo::find_session_user(conn, &tokens::digest(&session_token), now)?
+                .ok_or(AppError::Unauthenticated)?;
+            StaffMember::try_from(row)
+        })
+        .await
+}
+
+pub async fn logout(state: &AppState, staff: &StaffMember, session_token: String) -> Result<(), AppError> {
+    let event = NewAuditEvent::new(AuditAction::StaffLogout, staff.actor(), state.clock.now());
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                repo::delete_session(conn, &tokens::digest(&session_token))?;
+                audit::append(conn, &event)?;
+                Ok(())
+            })
+        })
+        .await
+}

@@ -1,0 +1,187 @@
+//! Publishing workflow definitions from `seeds/workflows/` and finding the one a request runs under.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{AppError, Clock};
+use crate::db::workflows::{self as repo, WorkflowRow};
+use crate::db::{self, AnyConnection, audit, write_tx};
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::request::{Channel, RequestType};
+use crate::domain::workflow::WorkflowDefinition;
+
+/// A definition read from disk, with where it came from.
+#[derive(Debug, Clone)]
+pub struct DefinitionFile {
+    pub path: PathBuf,
+    pub source: String,
+    pub definition: WorkflowDefinition,
+}
+
+/// Reads and checks every `*.toml` in a directory (or one file). The first bad file stops the load, named
+/// with its line and reason.
+pub fn read_definitions(path: &Path) -> Result<Vec<DefinitionFile>, AppError> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| AppError::Definition(format!("{}: {e}", path.display())))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_owned()]
+    };
+    let mut out: Vec<DefinitionFile> = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file)
+            .map_err(|e| AppError::Definition(format!("{}: {e}", file.display())))?;
+        let definition = WorkflowDefinition::parse(&source).map_err(|e| {
+            AppError::Definition(match e.line {
+                Some(line) => format!("{}:{line}: {}", file.display(), e.reason),
+                None => format!("{}: {}", file.display(), e.reason),
+            })
+        })?;
+        if let Some(other) = out
+            .iter()
+            .find(|d| d.definition.id == definition.id && d.definition.version == definition.version)
+        {
+            return Err(AppError::Definition(format!(
+                "{}: workflow `{}` version {} is also defined in {}",
+                file.display(),
+                definition.id,
+                definition.version,
+                other.path.display()
+            )));
+        }
+        out.push(DefinitionFile {
+            path: file,
+            source,
+            definition,
+        });
+    }
+    Ok(out)
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PublishReport {
+    pub published: Vec<(String, i64)>,
+    pub unchanged: Vec<(String, i64)>,
+}
+
+/// Publishes definitions not yet in the database. A published version is immutable: changed content under
+/// an existing version is refused, so no request in flight ever sees its rules change.
+pub fn publish(conn: &mut AnyConnection, files: &[DefinitionFile], clock: &Clock) -> Result<PublishReport, AppError> {
+    write_tx(conn, |conn| {
+        let mut report = PublishReport::default();
+        let now = clock.now();
+        for f in files {
+            let d = &f.definition;
+            let hash = sha256_hex(&f.source);
+            match repo::find(conn, &d.id, d.version)? {
+                Some(existing) if existing.source_sha256 == hash => {
+                    report.unchanged.push((d.id.clone(), d.version));
+                }
+                Some(_) => {
+                    return Err(AppError::Definition(format!(
+                        "{}: workflow `{}` version {} is already published with different content; \
+                         publish the change as version {}",
+                        f.path.display(),
+                        d.id,
+                        d.version,
+                        d.version + 1
+                    )));
+                }
+                None => {
+                    repo::insert(
+                        conn,
+                        &WorkflowRow {
+                            workflow_id: d.id.clone(),
+                            version: d.version,
+                            source: f.source.clone(),
+                            source_sha256: hash.clone(),
+                            published_at: db::to_db_time(now),
+                        },
+                    )?;
+                    audit::append(
+                        conn,
+                        &NewAuditEvent::new(AuditAction::WorkflowPublished, Actor::System("seed"), now)
+                            .details(json!({"workflow_id": d.id, "version": d.version, "sha256": hash})),
+                    )?;
+                    report.published.push((d.id.clone(), d.version));
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// Parsed definitions by (id, version), filled from the database on first use. Published versions never
+/// change, so entries never go stale.
+#[derive(Clone, Default)]
+pub struct WorkflowCatalog {
+    cache: Arc<RwLock<HashMap<(String, i64), Arc<WorkflowDefinition>>>>,
+}
+
+impl WorkflowCatalog {
+    pub fn get(&self, conn: &mut AnyConnection, id: &str, version: i64) -> Result<Arc<WorkflowDefinition>, AppError> {
+        if let Some(d) = self
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(id.to_owned(), version))
+        {
+            return Ok(d.clone());
+        }
+        let row = repo::find(conn, id, version)?.ok_or_else(|| {
+            AppError::Definition(format!("`{id}` version {version} is not published"))
+        })?;
+        self.insert(&row)
+    }
+
+    fn insert(&self, row: &WorkflowRow) -> Result<Arc<WorkflowDefinition>, AppError> {
+        let def = Arc::new(
+            WorkflowDefinition::parse(&row.source)
+                .map_err(|e| AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version)))?,
+        );
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((row.workflow_id.clone(), row.version), def.clone());
+        Ok(def)
+    }
+
+    /// The newest published version of the first workflow (by id) that serves this type and channel.
+    pub fn for_new_request(
+        &self,
+        conn: &mut AnyConnection,
+        request_type: RequestType,
+        channel: Channel,
+    ) -> Result<Arc<WorkflowDefinition>, AppError> {
+        let mut latest: Vec<(String, i64)> = Vec::new();
+        for (id, version) in repo::list_versions(conn)? {
+            match latest.last_mut() {
+                Some((last_id, last_v)) if *last_id == id => *last_v = (*last_v).max(version),
+                _ => latest.push((id, version)),
+            }
+        }
+        for (id, version) in latest {
+            let def = self.get(conn, &id, version)?;
+            if def.serves(request_type, channel) {
+                return Ok(def);
+            }
+        }
+        Err(AppError::NoWorkflow {
+            request_type: request_type.as_str(),
+            channel: channel.as_str(),
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! The command line: `serve`, `migrate`, `seed`, `user add`, `config`, `workflow`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::{AppState, Clock, staff, workflows};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::staff::Role;
+use crate::web;
+
+#[derive(Debug, Parser)]
+#[command(name = "kaiji", version, about = "kaiji (開示): personal-data rights requests, end to end")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web service (migrates the database and loads seeds/ first).
+    Serve {
+        /// Address to listen on [default: KAIJI_BIND or 127.0.0.1:8080]
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Publish the workflow definitions in seeds/ that are not yet in the database.
+    Seed {
+        /// Seeds directory [default: KAIJI_SEEDS_DIR or ./seeds]
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Inspect workflow definitions.
+    Workflow {
+        #[command(subcommand)]
+        command: WorkflowCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a staff account. The password is read from standard input, never from the command line.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkflowCommand {
+    /// Check definition files without a database; exits non-zero naming the file, line and reason.
+    Check {
+        /// A file or a directory of *.toml files [default: <seeds dir>/workflows]
+        path: Option<PathBuf>,
+    },
+    /// List the workflows published in the database.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Officer,
+    Auditor,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Officer => Role::Officer,
+            RoleArg::Auditor => Role::Auditor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    web::telemetry::init(config.log_format, &config.log_level);
+    match execute(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::open(&config.database, config.db_pool_size)?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), backend = db.backend().as_str(), "applied migrations");
+    }
+    Ok(db)
+}
+
+fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
+    let wf_dir = dir.join("workflows");
+    if !wf_dir.is_dir() {
+        anyhow::bail!("no workflow definitions: {} is not a directory", wf_dir.display());
+    }
+    let files = workflows::read_definitions(&wf_dir)?;
+    let report = workflows::publish(&mut *db.conn()?, &files, clock)?;
+    for (id, v) in &report.published {
+        tracing::info!(workflow = %id, version = v, "published workflow");
+    }
+    tracing::info!(
+        published = report.published.len(),
+        unchanged = report.unchanged.len(),
+        "seeds loaded"
+    );
+    Ok(())
+}
+
+fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Config => {
+            print!("{}", config.describe());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = Db::open(&config.database, 1)?;
+            let applied = db.migrate()?;
+            println!("{} migration(s) applied on {}", applied.len(), db.backend().as_str());
+            Ok(())
+        }
+        Command::Seed { dir } => {
+            let db = open_db(&config)?;
+            seed(&db, dir.as_deref().unwrap_or(&config.seeds_dir), &Clock::System)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.strip_suffix('\n').unwrap_or(&password);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            let db = open_db(&config)?;
+            match staff::add_user(&db, &Clock::System, &email, role.into(), password) {
+                Ok(member) => {
+                    println!("created {} account {}", member.role, member.email);
+                    Ok(())
+                }
+                Err(crate::app::AppError::Invalid(errors)) => {
+                    let tr = web::i18n::Tr::new(crate::domain::request::Language::En);
+                    let msgs: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, tr.field_error(e.code)))
+                        .collect();
+                    anyhow::bail!("{}", msgs.join("; "))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Workflow {
+            command: WorkflowCommand::Check { path },
+        } => {
+            let path = path.unwrap_or_else(|| config.seeds_dir.join("workflows"));
+            let files = workflows::read_definitions(&path)?;
+            for f in &files {
+                println!(
+                    "ok  {}  {} v{}  ({} states, {} transitions)",
+                    f.path.display(),
+                    f.definition.id,
+                    f.definition.version,
+                    f.definition.states.len(),
+                    f.definition.transitions.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Workflow {
+            command: WorkflowCommand::List,
+        } => {
+            let db = open_db(&config)?;
+            for row in crate::db::workflows::list(&mut *db.conn()?)? {
+                println!(
+                    "{}  v{}  published {}  sha256 {}",
+                    row.workflow_id,
+                    row.version,
+                    row.published_at.and_utc().to_rfc3339(),
+                    &row.source_sha256[..12]
+                );
+            }
+            Ok(())
+        }
+        Command::Serve { bind } => {
+            let config = match bind {
+                Some(b) => config.with_bind(b),
+                None => config,
+            };
+            actix_web::rt::System::new().block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let keys = config.load_keys()?;
+    let db = open_db(&config)?;
+    let clock = Clock::System;
+    if config.seeds_dir.join("workflows").is_dir() {
+        seed(&db, &config.seeds_dir, &clock)?;
+    } else {
+        tracing::warn!(dir = %config.seeds_dir.display(), "no seeds directory; publishing no workflows");
+    }
+    let bind = config.bind;
+    let state = AppState::new(db, config, keys, clock);
+    if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
+        // Printed, not logged: the link is a one-time secret for the operator at the console.
+        println!(
+            "\nNo staff account exists yet. Create the first administrator (link valid {} minutes, usable once):\n  {}/setup/{token}\n",
+            state.config.setup_link_ttl_minutes, state.config.public_url
+        );
+    }
+    let server_state = state.clone();
+    let server = actix_web::HttpServer::new(move || web::build_app(server_state.clone()))
+        .bind(bind)
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(%bind, backend = state.db.backend().as_str(), "kaiji is serving");
+    server.run().await?;
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! One typed configuration, read once in `main` from defaults, an optional `kaiji.toml` and `KAIJI_*`
+//! environment variables (plus `DATABASE_URL`), checked, and passed down explicitly.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {0}")]
+    Invalid(String),
+    #[error("configuration error: {setting}: {reason}")]
+    Setting { setting: &'static str, reason: String },
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn setting(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Setting {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings as written by the operator. Field names are the `KAIJI_*` variables, lower-cased.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    bind: SocketAddr,
+    public_url: Option<String>,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    seeds_dir: PathBuf,
+    log_format: LogFormat,
+    log_level: String,
+    cookie_secure: bool,
+    session_ttl_minutes: u32,
+    setup_link_ttl_minutes: u32,
+    db_pool_size: u32,
+    session_key: Option<String>,
+    document_key: Option<String>,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            seeds_dir: PathBuf::from("seeds"),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            cookie_secure: true,
+            session_ttl_minutes: 8 * 60,
+            setup_link_ttl_minutes: 24 * 60,
+            db_pool_size: 8,
+            session_key: None,
+            document_key: None,
+        }
+    }
+}
+
+/// Where the data lives: an SQLite file (the default) or a PostgreSQL server.
+#[derive(Clone)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(SecretString),
+}
+
+impl PartialEq for DatabaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Sqlite(a), Self::Sqlite(b)) => a == b,
+            (Self::Postgres(a), Self::Postgres(b)) => a.expose_secret() == b.expose_secret(),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(Self::Postgres(SecretString::from(raw.to_owned())))
+        } else if let Some(path) = raw.strip_prefix("sqlite://") {
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if raw.contains("://") {
+            Err(setting(
+                "DATABASE_URL",
+                "only postgres://, postgresql:// and sqlite:// (or a file path) are supported",
+            ))
+        } else if raw.is_empty() {
+            Err(setting("DATABASE_URL", "is empty"))
+        } else {
+            Ok(Self::Sqlite(PathBuf::from(raw)))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, for printing.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Self::Postgres(url) => mask_url_password(url.expose_secret()),
+        }
+    }
+}
+
+fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "****".into();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// How a secret key was obtained, for `kaiji config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Configured,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub seeds_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub cookie_secure: bool,
+    pub session_ttl_minutes: u32,
+    pub setup_link_ttl_minutes: u32,
+    pub db_pool_size: u32,
+    session_key: Option<SecretString>,
+    document_key: Option<SecretString>,
+    pub config_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment and `KAIJI_CONFIG` (default `kaiji.toml`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let explicit = std::env::var_os("KAIJI_CONFIG").map(PathBuf::from);
+        let path = explicit.clone().unwrap_or_else(|| PathBuf::from("kaiji.toml"));
+        if explicit.is_some() && !path.exists() {
+            return Err(setting(
+                "KAIJI_CONFIG",
+                format!("file {} does not exist", path.display()),
+            ));
+        }
+        let file = path.exists().then_some(path);
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(f) = &file {
+            figment = figment.merge(Toml::file_exact(f));
+        }
+        figment = figment
+            .merge(
+                Env::prefixed("KAIJI_")
+                    .filter(|k| k != "config" && !k.as_str().starts_with("test_")),
+            )
+            .merge(Env::raw().only(&["database_url"]));
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        Self::from_raw(raw, file)
+    }
+
+    /// Builds a configuration for tests and embedding, from a data directory and a database.
+    pub fn for_dir(data_dir: &Path, database: DatabaseUrl) -> Self {
+        let raw = RawSettings {
+            data_dir: data_dir.to_owned(),
+            ..RawSettings::default()
+        };
+        let mut cfg = Self::from_raw(raw, None).expect("defaults are valid");
+        cfg.database = database;
+        cfg
+    }
+
+    fn from_raw(raw: RawSettings, config_file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let database = match &raw.database_url {
+            Some(url) => DatabaseUrl::parse(url)?,
+            None => DatabaseUrl::Sqlite(raw.data_dir.join("kaiji.db")),
+        };
+        let public_url = match raw.public_url {
+            Some(u) => {
+                let u = u.trim().trim_end_matches('/').to_owned();
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(setting(
+                        "KAIJI_PUBLIC_URL",
+                        "must start with http:// or https://",
+                    ));
+                }
+                u
+            }
+            None => format!("http://{}", raw.bind),
+        };
+        if raw.session_ttl_minutes == 0 {
+            return Err(setting("KAIJI_SESSION_TTL_MINUTES", "must be at least 1"));
+        }
+        if raw.setup_link_ttl_minutes == 0 {
+            return Err(setting("KAIJI_SETUP_LINK_TTL_MINUTES", "must be at least 1"));
+        }
+        if !(1..=256).contains(&raw.db_pool_size) {
+            return Err(setting("KAIJI_DB_POOL_SIZE", "must be between 1 and 256"));
+        }
+        if raw.log_level.parse::<tracing_subscriber::EnvFilter>().is_err() {
+            return Err(setting("KAIJI_LOG_LEVEL", "is not a valid log filter"));
+        }
+        let cfg = Self {
+            bind: raw.bind,
+            public_url,
+            data_dir: raw.data_dir,
+            database,
+            seeds_dir: raw.seeds_dir,
+            log_format: raw.log_format,
+            log_level: raw.log_level,
+            cookie_secure: raw.cookie_secure,
+            session_ttl_minutes: raw.session_ttl_minutes,
+            setup_link_ttl_minutes: raw.setup_link_ttl_minutes,
+            db_pool_size: raw.db_pool_size,
+            session_key: raw.session_key.map(SecretString::from),
+            document_key: raw.document_key.map(SecretString::from),
+            config_file,
+        };
+        // Check given keys now, so a bad key is reported at start-up and not on first use.
+        if let Some(k) = &cfg.session_key {
+            decode_key(k, "KAIJI_SESSION_KEY", SESSION_KEY_LEN)?;
+        }
+        if let Some(k) = &cfg.document_key {
+            decode_key(k, "KAIJI_DOCUMENT_KEY", DOCUMENT_KEY_LEN)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Overrides the address to listen on (`serve --bind`); the public URL follows unless it was set.
+    pub fn with_bind(mut self, bind: SocketAddr) -> Self {
+        if self.public_url == format!("http://{}", self.bind) {
+            self.public_url = format!("http://{bind}");
+        }
+        self.bind = bind;
+        self
+    }
+
+    fn key_source(&self, configured: &Option<SecretString>, file: &str) -> KeySource {
+        match configured {
+            Some(_) => KeySource::Configured,
+            None => KeySource::File(self.data_dir.join(file)),
+        }
+    }
+
+    /// The effective settings, one per line, secrets masked.
+    pub fn describe(&self) -> String {
+        let key = |src: KeySource| match src {
+            KeySource::Configured => "**** (configured)".to_owned(),
+            KeySource::File(p) if p.exists() => format!("**** (from {})", p.display()),
+            KeySource::File(p) => format!("(generated on first start into {})", p.display()),
+        };
+        let mut out = String::new();
+        let mut line = |k: &str, v: String| {
+            let _ = writeln!(out, "{k:<30} {v}");
+        };
+        line(
+            "config file",
+            self.config_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none)".into()),
+        );
+        line("KAIJI_BIND", self.bind.to_string());
+        line("KAIJI_PUBLIC_URL", self.public_url.clone());
+        line("KAIJI_DATA_DIR", self.data_dir.display().to_string());
+        line(
+            "DATABASE_URL",
+            format!("{} ({})", self.database.masked(), self.database.backend()),
+        );
+        line("KAIJI_SEEDS_DIR", self.seeds_dir.display().to_string());
+        line("KAIJI_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase());
+        line("KAIJI_LOG_LEVEL", self.log_level.clone());
+        line("KAIJI_COOKIE_SECURE", self.cookie_secure.to_string());
+        line(
+            "KAIJI_SESSION_TTL_MINUTES",
+            self.session_ttl_minutes.to_string(),
+        );
+        line(
+            "KAIJI_SETUP_LINK_TTL_MINUTES",
+            self.setup_link_ttl_minutes.to_string(),
+        );
+        line("KAIJI_DB_POOL_SIZE", self.db_pool_size.to_string());
+        line(
+            "KAIJI_SESSION_KEY",
+            key(self.key_source(&self.session_key, SESSION_KEY_FILE)),
+        );
+        line(
+            "KAIJI_DOCUMENT_KEY",
+            key(self.key_source(&self.document_key, DOCUMENT_KEY_FILE)),
+        );
+        out
+    }
+
+    /// Creates the data directory if needed and loads (or generates once) the secret keys.
+    pub fn load_keys(&self) -> Result<Keys, ConfigError> {
+        fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::Io {
+            action: "create data directory",
+            path: self.data_dir.clone(),
+            source,
+        })?;
+        let session = self.key(
+            &self.session_key,
+            "KAIJI_SESSION_KEY",
+            SESSION_KEY_FILE,
+            SESSION_KEY_LEN,
+        )?;
+        let document = self.key(
+            &self.document_key,
+            "KAIJI_DOCUMENT_KEY",
+            DOCUMENT_KEY_FILE,
+            DOCUMENT_KEY_LEN,
+        )?;
+        Ok(Keys { session, document })
+    }
+
+    fn key(
+        &self,
+        configured: &Option<SecretString>,
+        name: &'static str,
+        file: &str,
+        len: usize,
+    ) -> Result<SecretBytes, ConfigError> {
+        if let Some(k) = configured {
+            return decode_key(k, name, len);
+        }
+        let path = self.data_dir.join(file);
+        if path.exists() {
+            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                action: "read key file",
+                path: path.clone(),
+                source,
+            })?;
+            return decode_key(&SecretString::from(text), name, len)
+                .map_err(|_| setting(name, format!("key file {} is corrupt", path.display())));
+        }
+        let bytes = crate::security::tokens::random_bytes::<64>()[..len].to_vec();
+        write_private(&path, STANDARD.encode(&bytes).as_bytes()).map_err(|source| {
+            ConfigError::Io {
+                action: "write key file",
+                path: path.clone(),
+                source,
+            }
+        })?;
+        Ok(SecretBytes(bytes))
+    }
+}
+
+const SESSION_KEY_FILE: &str = "session.key";
+const DOCUMENT_KEY_FILE: &str = "document.key";
+const SESSION_KEY_LEN: usize = 64;
+const DOCUMENT_KEY_LEN: usize = 32;
+
+fn decode_key(k: &SecretString, name: &'static str, len: usize) -> Result<SecretBytes, ConfigError> {
+    let bytes = STANDARD
+        .decode(k.expose_secret().trim())
+        .map_err(|_| setting(name, "must be base64"))?;
+    if bytes.len() != len {
+        return Err(setting(
+            name,
+            format!("must decode to {len} bytes (got {})", bytes.len()),
+        ));
+    }
+    Ok(SecretBytes(bytes))
+}
+
+/// Writes a file only its owner can read (mode 0600), refusing to overwrite one.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+fn one_line(e: &figment::Error) -> String {
+    let mut parts = Vec::new();
+    for err in e.clone() {
+        let mut s = err.to_string();
+        if let Some(key) = err.path.last() {
+            s = format!(
+                "KAIJI_{} ({}): {}",
+                key.to_uppercase(),
+                err.metadata
+                    .as_ref()
+                    .map(|m| m.name.to_string())
+                    .unwrap_or_else(|| "settings".into()),
+                err.kind
+            );
+        }
+        parts.push(s.replace('\n', " "));
+    }
+    parts.join("; ")
+}
+
+/// Key material; never printed.
+#[derive(Clone)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBytes(<redacted>)")
+    }
+}
+
+/// The service's secret keys: one signs cookies and CSRF tokens, one encrypts identity documents.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    pub session: SecretBytes,
+    pub document: SecretBytes,
+}
+
+impl Keys {
+    /// Fresh random keys, for tests.
+    pub fn random() -> Self {
+        let b = crate::security::tokens::random_bytes::<64>();
+        let d = crate::security::tokens::random_bytes::<32>();
+        Self {
+            session: SecretBytes(b.to_vec()),
+            document: SecretBytes(d.to_vec()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_pick_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db").unwrap().backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("/tmp/k.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/k.db".into())
+        );
+        let e = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(e.starts_with("configuration error: DATABASE_URL:"), "{e}");
+    }
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        let u = DatabaseUrl::parse("postgres://kaiji:s3cret@db:5432/kaiji").unwrap();
+        assert_eq!(u.masked(), "postgres://kaiji:****@db:5432/kaiji");
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert_eq!(mask_url_password("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn keys_are_generated_once_with_mode_0600_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::for_dir(dir.path(), DatabaseUrl::Sqlite(dir.path().join("k.db")));
+        let a = cfg.load_keys().unwrap();
+        let b = cfg.load_keys().unwrap();
+        assert_eq!(a.session.expose(), b.session.expose());
+        assert_eq!(a.session.expose().len(), 64);
+        assert_eq!(a.document.expose().len(), 32);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("session.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(cfg.describe().contains("**** (from"));
+    }
+
+    #[test]
+    fn bad_keys_and_settings_name_the_setting() {
+        let bad = decode_key(&SecretString::from("!!"), "KAIJI_SESSION_KEY", 64).unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "configuration error: KAIJI_SESSION_KEY: must be base64"
+        );
+        let raw = RawSettings {
+            db_pool_size: 0,
+            ..RawSettings::default()
+        };
+        assert!(
+            Config::from_raw(raw, None)
+                .unwrap_err()
+                .to_string()
+                .contains("KAIJI_DB_POOL_SIZE")
+        );
+        let raw = RawSettings {
+            public_url: Some("ftp://x".into()),
+            ..RawSettings::default()
+        };
+        assert!(
+            Config::from_raw(raw, None)
+                .unwrap_err()
+                .to_string()
+                .contains("KAIJI_PUBLIC_URL")
+        );
+    }
+
+    #[test]
+    fn figment_errors_become_one_line_naming_the_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KAIJI_BIND", "not-an-address");
+            let e = Config::load().unwrap_err().to_string();
+            assert!(e.starts_with("configuration error: KAIJI_BIND"), "{e}");
+            assert!(!e.contains('\n'));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,121 @@
+//! Rights requests: insert, find, list for the queue, and the optimistic state update.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::requests;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub receipt_number: String,
+    pub tracking_token_sha256: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub state: String,
+    pub version: i64,
+    pub request_type: String,
+    pub channel: String,
+    pub language: String,
+    pub subject_name: String,
+    pub subject_email: String,
+    pub message: String,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = requests)]
+pub struct NewRequestRow<'a> {
+    pub id: &'a str,
+    pub receipt_number: &'a str,
+    pub tracking_token_sha256: &'a str,
+    pub workflow_id: &'a str,
+    pub workflow_version: i64,
+    pub state: &'a str,
+    pub version: i64,
+    pub request_type: &'a str,
+    pub channel: &'a str,
+    pub language: &'a str,
+    pub subject_name: &'a str,
+    pub subject_email: &'a str,
+    pub message: &'a str,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What the queue shows: no free text, no contact details.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct QueueRow {
+    pub id: String,
+    pub receipt_number: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub state: String,
+    pub request_type: String,
+    pub channel: String,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &NewRequestRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(requests::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+    requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_token_digest(conn: &mut AnyConnection, digest: &str) -> QueryResult<Option<RequestRow>> {
+    requests::table
+        .filter(requests::tracking_token_sha256.eq(digest))
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest requests first.
+pub fn list_queue(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<QueueRow>> {
+    requests::table
+        .order((requests::received_at.desc(), requests::id.desc()))
+        .limit(limit)
+        .select(QueueRow::as_select())
+        .load(conn)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    requests::table.count().get_result(conn)
+}
+
+/// Moves a request to a new state only if nobody changed it since `expected_version` was read.
+/// Returns false when another writer got there first.
+pub fn update_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected_version: i64,
+    new_state: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::version.eq(expected_version)),
+    )
+    .set((
+        requests::state.eq(new_state),
+        requests::version.eq(expected_version + 1),
+        requests::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,85 @@
+// Hand-kept to match migrations/{sqlite,postgres}; `tests/schema_parity.rs` checks both backends agree
+// with each other and with these column lists.
+
+diesel::table! {
+    workflow_definitions (workflow_id, version) {
+        workflow_id -> Text,
+        version -> BigInt,
+        source -> Text,
+        source_sha256 -> Text,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Text,
+        receipt_number -> Text,
+        tracking_token_sha256 -> Text,
+        workflow_id -> Text,
+        workflow_version -> BigInt,
+        state -> Text,
+        version -> BigInt,
+        request_type -> Text,
+        channel -> Text,
+        language -> Text,
+        subject_name -> Text,
+        subject_email -> Text,
+        message -> Text,
+        received_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_users (id) {
+        id -> Text,
+        email -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_sessions (token_sha256) {
+        token_sha256 -> Text,
+        staff_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_links (token_sha256) {
+        token_sha256 -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        action -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(staff_sessions -> staff_users (staff_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    workflow_definitions,
+    requests,
+    staff_users,
+    staff_sessions,
+    setup_links,
+    audit_events,
+);

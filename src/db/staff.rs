@@ -1,0 +1,131 @@
+//! Staff accounts, their sessions, and the one-time links that create the first administrator.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{setup_links, staff_sessions, staff_users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff_users)]
+pub struct StaffRow {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = staff_users)]
+pub struct NewStaffRow<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_user(conn: &mut AnyConnection, row: &NewStaffRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(staff_users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<StaffRow>> {
+    staff_users::table
+        .filter(staff_users::email.eq(email))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count_users(conn: &mut AnyConnection) -> QueryResult<i64> {
+    staff_users::table.count().get_result(conn)
+}
+
+pub fn insert_session(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    staff_id: &str,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(staff_sessions::table)
+        .values((
+            staff_sessions::token_sha256.eq(token_sha256),
+            staff_sessions::staff_id.eq(staff_id),
+            staff_sessions::created_at.eq(created_at),
+            staff_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The active account behind a live session, if any.
+pub fn find_session_user(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<StaffRow>> {
+    staff_sessions::table
+        .inner_join(staff_users::table)
+        .filter(staff_sessions::token_sha256.eq(token_sha256))
+        .filter(staff_sessions::expires_at.gt(now))
+        .filter(staff_users::disabled_at.is_null())
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn delete_session(conn: &mut AnyConnection, token_sha256: &str) -> QueryResult<usize> {
+    diesel::delete(staff_sessions::table.filter(staff_sessions::token_sha256.eq(token_sha256)))
+        .execute(conn)
+}
+
+pub fn delete_expired_sessions(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(staff_sessions::table.filter(staff_sessions::expires_at.le(now))).execute(conn)
+}
+
+/// Replaces any unused setup link with a new one: only the newest printed link works.
+pub fn replace_setup_link(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(setup_links::table.filter(setup_links::used_at.is_null())).execute(conn)?;
+    diesel::insert_into(setup_links::table)
+        .values((
+            setup_links::token_sha256.eq(token_sha256),
+            setup_links::created_at.eq(created_at),
+            setup_links::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn setup_link_is_valid(conn: &mut AnyConnection, token_sha256: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n: i64 = setup_links::table
+        .filter(setup_links::token_sha256.eq(token_sha256))
+        .filter(setup_links::used_at.is_null())
+        .filter(setup_links::expires_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks a link used; false if it was already used, expired or unknown (so two submissions cannot both win).
+pub fn use_setup_link(conn: &mut AnyConnection, token_sha256: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        setup_links::table
+            .filter(setup_links::token_sha256.eq(token_sha256))
+            .filter(setup_links::used_at.is_null())
+            .filter(setup_links::expires_at.gt(now)),
+    )
+    .set(setup_links::used_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,163 @@
+//! The vocabulary of the audit log. Codes are stable: retire a code by leaving it here, never reuse it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::staff::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A data subject's request was recorded.
+    RequestReceived,
+    /// A workflow transition was applied to a request.
+    RequestTransitioned,
+    StaffLogin,
+    StaffLoginFailed,
+    StaffLogout,
+    StaffCreated,
+    /// A workflow definition version was published from `seeds/`.
+    WorkflowPublished,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::RequestReceived,
+        AuditAction::RequestTransitioned,
+        AuditAction::StaffLogin,
+        AuditAction::StaffLoginFailed,
+        AuditAction::StaffLogout,
+        AuditAction::StaffCreated,
+        AuditAction::WorkflowPublished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::RequestReceived => "request.received",
+            AuditAction::RequestTransitioned => "request.transitioned",
+            AuditAction::StaffLogin => "staff.login",
+            AuditAction::StaffLoginFailed => "staff.login_failed",
+            AuditAction::StaffLogout => "staff.logout",
+            AuditAction::StaffCreated => "staff.created",
+            AuditAction::WorkflowPublished => "workflow.published",
+        }
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or("unknown_audit_action")
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The data subject (or their agent), identified by the request, not by name.
+    Requester,
+    Staff { id: String, role: Role },
+    /// kaiji itself or an operator at the command line; the label says which.
+    System(&'static str),
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Requester => "requester",
+            Actor::Staff { .. } => "staff",
+            Actor::System(_) => "system",
+        }
+    }
+
+    /// The id stored with the event: the staff id, or the system label.
+    pub fn id(&self) -> Option<String> {
+        match self {
+            Actor::Requester => None,
+            Actor::Staff { id, .. } => Some(id.clone()),
+            Actor::System(label) => Some((*label).to_owned()),
+        }
+    }
+
+    pub const KINDS: [&'static str; 3] = ["requester", "staff", "system"];
+}
+
+/// One entry for the append-only audit log. `details` holds ids and reasons, never personal data.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub action: AuditAction,
+    pub actor: Actor,
+    pub occurred_at: DateTime<Utc>,
+    pub request_id: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl NewAuditEvent {
+    pub fn new(action: AuditAction, actor: Actor, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            action,
+            actor,
+            occurred_at,
+            request_id: None,
+            from_state: None,
+            to_state: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    pub fn for_request(mut self, request_id: &str) -> Self {
+        self.request_id = Some(request_id.to_owned());
+        self
+    }
+
+    pub fn states(mut self, from: Option<&str>, to: Option<&str>) -> Self {
+        self.from_state = from.map(str::to_owned);
+        self.to_state = to.map(str::to_owned);
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for a in AuditAction::ALL {
+            assert!(seen.insert(a.as_str()));
+            assert_eq!(a.as_str().parse::<AuditAction>(), Ok(a));
+        }
+    }
+
+    #[test]
+    fn actor_kind_and_id() {
+        let staff = Actor::Staff {
+            id: "u1".into(),
+            role: Role::Officer,
+        };
+        assert_eq!((staff.kind(), staff.id()), ("staff", Some("u1".into())));
+        assert_eq!(Actor::Requester.id(), None);
+        assert_eq!(Actor::System("cli").id(), Some("cli".into()));
+        for a in [Actor::Requester, staff, Actor::System("x")] {
+            assert!(Actor::KINDS.contains(&a.kind()));
+        }
+    }
+}

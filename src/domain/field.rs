@@ -1,0 +1,67 @@
+//! Per-field validation errors, carried from the domain's parsers to the forms and the JSON API.
+
+use serde::Serialize;
+
+/// One problem with one input field. `code` is stable (API clients and translations key on it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+/// Every problem found in one submission, in field order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, field: &'static str, code: &'static str) {
+        self.0.push(FieldError { field, code });
+    }
+
+    /// Records the error of a parse, if any, and hands back the parsed value.
+    pub fn check<T>(&mut self, field: &'static str, parsed: Result<T, &'static str>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(code) => {
+                self.push(field, code);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter()
+    }
+
+    /// The first error code for a field, for showing beside it.
+    pub fn code_for(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.code)
+    }
+
+    pub fn into_result<T>(self, value: Option<T>) -> Result<T, FieldErrors> {
+        match value {
+            Some(v) if self.is_empty() => Ok(v),
+            _ => Err(self),
+        }
+    }
+}
+
+/// Trims and rejects control characters other than newlines and tabs (which only free text may hold).
+pub(crate) fn clean_text(raw: &str, multiline: bool) -> Result<String, &'static str> {
+    let trimmed = raw.trim();
+    let bad = trimmed
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
+    if bad {
+        return Err("invalid_characters");
+    }
+    Ok(trimmed.to_owned())
+}

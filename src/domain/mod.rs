@@ -1,0 +1,12 @@
+//! The pure core: types in the domain's words, invariants, and the workflow engine.
+//!
+//! Nothing here performs I/O, reads the clock or draws random numbers: `now`, ids and tokens come in as
+//! arguments. A test (`tests/architecture.rs`) keeps this module free of the I/O crates.
+
+pub mod audit;
+pub mod field;
+pub mod request;
+pub mod staff;
+pub mod workflow;
+
+pub use field::{FieldError, FieldErrors};

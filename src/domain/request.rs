@@ -1,0 +1,390 @@
+//! A data subject's rights request as it enters kaiji: who asks, what they ask for, in which language.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use validator::ValidateEmail;
+
+use super::field::{FieldErrors, clean_text};
+
+/// The rights a data subject can exercise. The string codes are stored and used by the API; never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestType {
+    Access,
+    Correction,
+    Deletion,
+    StopOfUse,
+    PurposeNotification,
+    Restriction,
+    Objection,
+    Portability,
+}
+
+impl RequestType {
+    pub const ALL: [RequestType; 8] = [
+        RequestType::Access,
+        RequestType::Correction,
+        RequestType::Deletion,
+        RequestType::StopOfUse,
+        RequestType::PurposeNotification,
+        RequestType::Restriction,
+        RequestType::Objection,
+        RequestType::Portability,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::Access => "access",
+            RequestType::Correction => "correction",
+            RequestType::Deletion => "deletion",
+            RequestType::StopOfUse => "stop_of_use",
+            RequestType::PurposeNotification => "purpose_notification",
+            RequestType::Restriction => "restriction",
+            RequestType::Objection => "objection",
+            RequestType::Portability => "portability",
+        }
+    }
+}
+
+impl FromStr for RequestType {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RequestType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or("unknown_request_type")
+    }
+}
+
+impl fmt::Display for RequestType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The language a requester reads; notices and pages follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::Ja, Language::En];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Ja => "ja",
+            Language::En => "en",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ja" => Ok(Language::Ja),
+            "en" => Ok(Language::En),
+            _ => Err("unknown_language"),
+        }
+    }
+}
+
+/// How a request reached the desk. Procedures accept some channels and refuse others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Api,
+    Postal,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Web, Channel::Api, Channel::Postal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::Postal => "postal",
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or("unknown_channel")
+    }
+}
+
+/// Personal data: `Debug` never shows the content, so it cannot leak into logs.
+macro_rules! redacted_debug {
+    ($t:ident) => {
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($t), "(<redacted>)"))
+            }
+        }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+/// The requester's name as they wrote it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SubjectName(String);
+redacted_debug!(SubjectName);
+
+impl SubjectName {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, false)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err("too_long");
+        }
+        Ok(Self(s))
+    }
+}
+
+/// An email address the requester can be reached at.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SubjectEmail(String);
+redacted_debug!(SubjectEmail);
+
+impl SubjectEmail {
+    /// RFC 5321's limit on a forward path.
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, false)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err("too_long");
+        }
+        if !s.validate_email() {
+            return Err("invalid_email");
+        }
+        Ok(Self(s))
+    }
+}
+
+/// What the requester tells the desk about their request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestMessage(String);
+redacted_debug!(RequestMessage);
+
+impl RequestMessage {
+    pub const MAX_CHARS: usize = 5000;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, true)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err("too_long");
+        }
+        Ok(Self(s))
+    }
+}
+
+/// The fields of a request as submitted, before parsing. The web form and the JSON API share these names.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawRequest {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub request_type: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A request that passed every check and can be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub name: SubjectName,
+    pub email: SubjectEmail,
+    pub request_type: RequestType,
+    pub message: RequestMessage,
+    pub language: Language,
+    pub channel: Channel,
+}
+
+impl NewRequest {
+    /// Parses every field and reports every problem at once, so a form can show them all.
+    pub fn parse(raw: &RawRequest, language: Language, channel: Channel) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", SubjectName::parse(&raw.name));
+        let email = errors.check("email", SubjectEmail::parse(&raw.email));
+        let request_type = errors.check(
+            "request_type",
+            if raw.request_type.trim().is_empty() {
+                Err("required")
+            } else {
+                raw.request_type.trim().parse::<RequestType>()
+            },
+        );
+        let message = errors.check("message", RequestMessage::parse(&raw.message));
+        let parsed = match (name, email, request_type, message) {
+            (Some(name), Some(email), Some(request_type), Some(message)) => Some(NewRequest {
+                name,
+                email,
+                request_type,
+                message,
+                language,
+                channel,
+            }),
+            _ => None,
+        };
+        errors.into_result(parsed)
+    }
+}
+
+/// The number a requester quotes when they write or call: `KJ-YYYYMMDD-NNNNNNNN`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ReceiptNumber(String);
+
+impl ReceiptNumber {
+    /// Builds the number from the receipt date and eight random decimal digits drawn by the caller.
+    pub fn new(received_on: chrono::NaiveDate, random: u64) -> Self {
+        Self(format!(
+            "KJ-{}-{:08}",
+            received_on.format("%Y%m%d"),
+            random % 100_000_000
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl fmt::Display for ReceiptNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(name: &str, email: &str, t: &str, msg: &str) -> RawRequest {
+        RawRequest {
+            name: name.into(),
+            email: email.into(),
+            request_type: t.into(),
+            message: msg.into(),
+        }
+    }
+
+    #[test]
+    fn request_type_codes_round_trip() {
+        for t in RequestType::ALL {
+            assert_eq!(t.as_str().parse::<RequestType>(), Ok(t));
+        }
+        assert!("sell".parse::<RequestType>().is_err());
+    }
+
+    #[test]
+    fn channel_and_language_codes_round_trip() {
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
+        }
+        for l in Language::ALL {
+            assert_eq!(l.as_str().parse::<Language>(), Ok(l));
+        }
+    }
+
+    #[test]
+    fn a_valid_request_parses_with_trimmed_fields() {
+        let r = NewRequest::parse(
+            &raw(" 山田 太郎 ", " taro@example.jp ", "access", "全部\n見せてください"),
+            Language::Ja,
+            Channel::Web,
+        )
+        .unwrap();
+        assert_eq!(r.name.as_ref(), "山田 太郎");
+        assert_eq!(r.email.as_ref(), "taro@example.jp");
+        assert_eq!(r.request_type, RequestType::Access);
+        assert_eq!(r.message.as_ref(), "全部\n見せてください");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let errs = NewRequest::parse(&raw("", "not-an-email", "", " "), Language::En, Channel::Api)
+            .unwrap_err();
+        let got: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("name", "required"),
+                ("email", "invalid_email"),
+                ("request_type", "required"),
+                ("message", "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_and_control_characters_are_enforced() {
+        assert_eq!(SubjectName::parse(&"あ".repeat(201)), Err("too_long"));
+        assert!(SubjectName::parse(&"あ".repeat(200)).is_ok());
+        assert_eq!(SubjectName::parse("a\u{0}b"), Err("invalid_characters"));
+        assert_eq!(SubjectName::parse("a\nb"), Err("invalid_characters"));
+        assert_eq!(RequestMessage::parse(&"x".repeat(5001)), Err("too_long"));
+        assert!(RequestMessage::parse("line1\r\nline2\tend").is_ok());
+        assert_eq!(
+            SubjectEmail::parse(&format!("{}@example.com", "a".repeat(250))),
+            Err("too_long")
+        );
+        assert_eq!("x".parse::<RequestType>(), Err("unknown_request_type"));
+    }
+
+    #[test]
+    fn personal_data_never_shows_in_debug() {
+        let r = NewRequest::parse(
+            &raw("Secret Name", "secret@example.com", "deletion", "secret text"),
+            Language::En,
+            Channel::Web,
+        )
+        .unwrap();
+        let dbg = format!("{r:?}");
+        assert!(!dbg.contains("Secret"));
+        assert!(!dbg.contains("secret"));
+    }
+
+    #[test]
+    fn receipt_numbers_have_a_fixed_shape() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(ReceiptNumber::new(d, 42).as_str(), "KJ-20261122-00000042");
+        assert_eq!(
+            ReceiptNumber::new(d, 1_234_567_890).as_str(),
+            "KJ-20261122-34567890"
+        );
+    }
+}

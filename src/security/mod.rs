@@ -1,0 +1,4 @@
+//! Secrets and the randomness they need: opaque tokens, password hashes, keyed signatures.
+
+pub mod password;
+pub mod tokens;

@@ -1,0 +1,110 @@
+//! CSRF protection for every form: a signed double-submit token (OWASP). A random value lives in an
+//! HttpOnly cookie; forms carry its HMAC under the session key; a POST must bring both, matching.
+
+use std::future::{Ready, ready};
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use super::error::{PageError, WebError};
+use super::i18n::{LANG_COOKIE, query_lang};
+use crate::app::AppState;
+use crate::security::tokens;
+
+pub const CSRF_COOKIE: &str = "kaiji_csrf";
+
+/// The random half of the pair, for this request.
+#[derive(Clone)]
+struct CsrfSeed(String);
+
+pub fn cookie<'a>(name: &'a str, value: String, secure: bool) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+fn valid_seed(v: &str) -> bool {
+    tokens::looks_like_token(v)
+}
+
+/// Gives every browser a CSRF seed cookie, and remembers an explicit `?lang=` choice.
+pub async fn browser_cookies(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.cookie_secure)
+        .unwrap_or(true);
+    let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|v| valid_seed(v));
+    let new_seed = match existing {
+        Some(seed) => {
+            req.extensions_mut().insert(CsrfSeed(seed));
+            None
+        }
+        None => {
+            let seed = tokens::new_token();
+            req.extensions_mut().insert(CsrfSeed(seed.clone()));
+            Some(seed)
+        }
+    };
+    let lang = query_lang(req.request());
+    let mut res = next.call(req).await?;
+    if let Some(seed) = new_seed {
+        res.response_mut().add_cookie(&cookie(CSRF_COOKIE, seed, secure))?;
+    }
+    if let Some(lang) = lang {
+        let c = Cookie::build(LANG_COOKIE, lang.as_str())
+            .path("/")
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish();
+        res.response_mut().add_cookie(&c)?;
+    }
+    Ok(res)
+}
+
+/// The CSRF token for this browser: put `token()` in a hidden `csrf_token` field, `verify` it on POST.
+pub struct Csrf {
+    seed: String,
+    state: web::Data<AppState>,
+}
+
+impl Csrf {
+    pub fn token(&self) -> String {
+        tokens::sign(self.state.keys.session.expose(), format!("csrf:{}", self.seed).as_bytes())
+    }
+
+    pub fn verify(&self, submitted: &str) -> Result<(), WebError> {
+        if tokens::verify(
+            self.state.keys.session.expose(),
+            format!("csrf:{}", self.seed).as_bytes(),
+            submitted,
+        ) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}
+
+impl FromRequest for Csrf {
+    type Error = PageError;
+    type Future = Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let seed = req.extensions().get::<CsrfSeed>().map(|s| s.0.clone());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        ready(match (seed, state) {
+            (Some(seed), Some(state)) => Ok(Csrf { seed, state }),
+            _ => Err(PageError(WebError::Csrf)),
+        })
+    }
+}

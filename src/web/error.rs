@@ -1,0 +1,280 @@
+//! Errors at the HTTP edge. `WebError::status_and_code` is the one place an error becomes a status and a
+//! stable code; `ApiError` renders it as JSON, `PageError` as an HTML page.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde_json::json;
+
+use super::i18n::Tr;
+use crate::app::AppError;
+use crate::db::DbError;
+use crate::domain::FieldErrors;
+use crate::domain::request::Language;
+use crate::domain::workflow::TransitionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("the request body is larger than this endpoint accepts")]
+    PayloadTooLarge,
+    #[error("the request body could not be read: {0}")]
+    BadBody(String),
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the form expired or was not sent from this site; reload the page and try again")]
+    Csrf,
+    #[error("there is no such page")]
+    NoRoute,
+    #[error("a page could not be rendered: {0}")]
+    Render(String),
+}
+
+impl WebError {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            WebError::App(e) => match e {
+                AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+                AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+                AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+                AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+                AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
+                AppError::Transition(TransitionError::RoleNotPermitted { .. }) => {
+                    (StatusCode::FORBIDDEN, "role_not_permitted")
+                }
+                AppError::Transition(TransitionError::NotAllowedHere { .. }) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "event_not_allowed")
+                }
+                AppError::Transition(TransitionError::UnknownState { .. }) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+                }
+                AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
+                AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
+                AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
+                AppError::Definition(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+                AppError::Db(DbError::Pool(_)) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+                AppError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            },
+            WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            WebError::BadBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
+            WebError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            WebError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
+            WebError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            WebError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    /// What may be said to the client. Server faults are logged in full and described generically.
+    fn public_message(&self) -> String {
+        let (status, _) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            return "something went wrong on our side; nothing was changed".into();
+        }
+        self.to_string()
+    }
+
+    fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            WebError::App(AppError::Invalid(f)) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> Self {
+        WebError::App(e.into())
+    }
+}
+
+/// Extractor failures of actix (body too large, malformed JSON or form) in our terms.
+pub fn from_payload_error(e: &actix_web::error::PayloadError) -> WebError {
+    match e {
+        actix_web::error::PayloadError::Overflow => WebError::PayloadTooLarge,
+        other => WebError::BadBody(other.to_string()),
+    }
+}
+
+pub fn from_json_error(e: &actix_web::error::JsonPayloadError) -> WebError {
+    use actix_web::error::JsonPayloadError as J;
+    match e {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => WebError::PayloadTooLarge,
+        J::ContentType => WebError::UnsupportedMediaType,
+        J::Payload(p) => from_payload_error(p),
+        other => WebError::BadBody(other.to_string()),
+    }
+}
+
+pub fn from_form_error(e: &actix_web::error::UrlencodedError) -> WebError {
+    use actix_web::error::UrlencodedError as U;
+    match e {
+        U::Overflow { .. } => WebError::PayloadTooLarge,
+        U::Payload(p) => from_payload_error(p),
+        other => WebError::BadBody(other.to_string()),
+    }
+}
+
+/// JSON errors for the API: `{"error": {"code", "message", "fields"}}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub WebError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(WebError::App(e))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.0.status_and_code();
+        let tr = Tr::new(Language::En);
+        let mut fields: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+        if let Some(errors) = self.0.field_errors() {
+            for e in errors.iter() {
+                fields
+                    .entry(e.field)
+                    .or_default()
+                    .push(json!({"code": e.code, "message": tr.field_error(e.code)}));
+            }
+        }
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({"error": {"code": code, "message": self.0.public_message(), "fields": fields}}))
+    }
+}
+
+/// HTML errors for pages: a short bilingual page, or a redirect to sign in.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub WebError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(WebError::App(e))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    status: u16,
+    code: &'static str,
+    message: String,
+    ja: &'static str,
+}
+
+fn japanese_message(code: &str) -> &'static str {
+    match code {
+        "not_found" => "ページが見つかりません。",
+        "forbidden" | "role_not_permitted" => "この操作を行う権限がありません。",
+        "csrf_failed" => "入力画面の有効期限が切れました。ページを再読み込みして、もう一度お試しください。",
+        "payload_too_large" => "送信された内容が大きすぎます。",
+        "invalid_body" => "送信された内容を読み取れませんでした。",
+        "setup_link_invalid" => "このリンクは無効、期限切れ、または使用済みです。",
+        "version_conflict" => "他の担当者が先に更新しました。再読み込みしてください。",
+        "unavailable" => "ただいま混み合っています。しばらくしてからお試しください。",
+        _ => "エラーが発生しました。内容は変更されていません。",
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self.0, WebError::App(AppError::Unauthenticated)) {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/staff/login"))
+                .finish();
+        }
+        let (status, code) = self.0.status_and_code();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            code,
+            message: self.0.public_message(),
+            ja: japanese_message(code),
+        };
+        match page.render() {
+            Ok(body) => HttpResponse::build(status)
+                .content_type(ContentType::html())
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(body),
+            Err(_) => HttpResponse::build(status).body(code),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::staff::Role;
+
+    #[test]
+    fn every_error_has_a_pinned_status_and_code() {
+        let cases: Vec<(WebError, u16, &str)> = vec![
+            (AppError::Invalid(FieldErrors::new()).into(), 422, "validation_failed"),
+            (AppError::NotFound.into(), 404, "not_found"),
+            (AppError::Unauthenticated.into(), 401, "unauthenticated"),
+            (AppError::Forbidden.into(), 403, "forbidden"),
+            (AppError::BadCredentials.into(), 401, "bad_credentials"),
+            (AppError::Conflict.into(), 409, "version_conflict"),
+            (
+                AppError::Transition(TransitionError::RoleNotPermitted {
+                    event: "e".into(),
+                    role: Role::Auditor,
+                })
+                .into(),
+                403,
+                "role_not_permitted",
+            ),
+            (
+                AppError::Transition(TransitionError::NotAllowedHere {
+                    event: "e".into(),
+                    state: "s".into(),
+                })
+                .into(),
+                422,
+                "event_not_allowed",
+            ),
+            (AppError::SetupLinkInvalid.into(), 404, "setup_link_invalid"),
+            (AppError::StaffEmailTaken.into(), 409, "staff_email_taken"),
+            (
+                AppError::NoWorkflow {
+                    request_type: "access",
+                    channel: "web",
+                }
+                .into(),
+                422,
+                "no_workflow",
+            ),
+            (AppError::Definition("x".into()).into(), 500, "internal_error"),
+            (WebError::PayloadTooLarge, 413, "payload_too_large"),
+            (WebError::BadBody("x".into()), 400, "invalid_body"),
+            (WebError::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (WebError::Csrf, 403, "csrf_failed"),
+            (WebError::NoRoute, 404, "not_found"),
+            (WebError::Render("x".into()), 500, "internal_error"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status_and_code(), (StatusCode::from_u16(status).unwrap(), code), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn server_errors_do_not_leak_their_cause() {
+        let e = WebError::App(AppError::Definition("secret detail".into()));
+        assert!(!e.public_message().contains("secret"));
+    }
+}

@@ -1,0 +1,205 @@
+//! Japanese and English: Fluent files in `templates/i18n/`, the page language, and display formats.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Tokyo;
+use fluent_templates::{Loader, static_loader};
+use unic_langid::{LanguageIdentifier, langid};
+
+use crate::domain::request::{Language, RequestType};
+use crate::domain::workflow::Label;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./templates/i18n",
+        fallback_language: "en",
+        // Unicode isolation marks around arguments would show up as stray characters in plain text.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static EN: LanguageIdentifier = langid!("en");
+static JA: LanguageIdentifier = langid!("ja");
+
+pub const LANG_COOKIE: &str = "kaiji_lang";
+
+/// Translations for one page, in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr {
+    pub lang: Language,
+}
+
+impl Tr {
+    pub fn new(lang: Language) -> Self {
+        Self { lang }
+    }
+
+    fn id(&self) -> &'static LanguageIdentifier {
+        match self.lang {
+            Language::En => &EN,
+            Language::Ja => &JA,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        LOCALES.lookup(self.id(), key)
+    }
+
+    pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let map = args
+            .iter()
+            .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into()))
+            .collect();
+        LOCALES.lookup_with_args(self.id(), key, &map)
+    }
+
+    /// The message for a field error code.
+    pub fn field_error(&self, code: &str) -> String {
+        self.t(&format!("error-{code}"))
+    }
+
+    pub fn request_type(&self, t: &RequestType) -> String {
+        self.t(&format!("type-{}", t.as_str()))
+    }
+
+    pub fn label<'a>(&self, l: &'a Label) -> &'a str {
+        l.get(self.lang)
+    }
+
+    /// A time as people at the desk read it: Asia/Tokyo, to the minute.
+    pub fn time(&self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&Tokyo).format("%Y-%m-%d %H:%M JST").to_string()
+    }
+
+    pub fn naive_time(&self, t: &chrono::NaiveDateTime) -> String {
+        self.time(&t.and_utc())
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.as_str()
+    }
+
+    /// The other language, for the switch link.
+    pub fn other(&self) -> &'static str {
+        match self.lang {
+            Language::Ja => "en",
+            Language::En => "ja",
+        }
+    }
+
+    /// Whether every key exists in both languages (checked by a test).
+    pub fn missing_keys() -> Vec<String> {
+        let keys = |lang: &LanguageIdentifier| -> std::collections::BTreeSet<String> {
+            let src = match lang.language.as_str() {
+                "en" => include_str!("../../templates/i18n/en/kaiji.ftl"),
+                _ => include_str!("../../templates/i18n/ja/kaiji.ftl"),
+            };
+            src.lines()
+                .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+                .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+                .collect()
+        };
+        let en = keys(&EN);
+        let ja = keys(&JA);
+        en.symmetric_difference(&ja).cloned().collect()
+    }
+}
+
+/// Picks the page language: `?lang=`, then the `kaiji_lang` cookie, then Accept-Language, then Japanese.
+pub fn negotiate(req: &HttpRequest) -> Language {
+    if let Some(l) = chosen(req) {
+        return l;
+    }
+    accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or(""),
+    )
+}
+
+/// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
+pub fn chosen(req: &HttpRequest) -> Option<Language> {
+    query_lang(req).or_else(|| req.cookie(LANG_COOKIE).and_then(|c| c.value().parse().ok()))
+}
+
+pub fn query_lang(req: &HttpRequest) -> Option<Language> {
+    req.query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .and_then(|v| v.parse().ok())
+}
+
+/// The first of ja/en in the header's preference order (by q-value), Japanese if neither appears.
+pub fn accept_language(header: &str) -> Language {
+    let mut best: Option<(f32, Language)> = None;
+    for part in header.split(',') {
+        let mut it = part.trim().split(';');
+        let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .unwrap_or(1.0);
+        let lang = if tag == "ja" || tag.starts_with("ja-") {
+            Language::Ja
+        } else if tag == "en" || tag.starts_with("en-") {
+            Language::En
+        } else {
+            continue;
+        };
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l).unwrap_or_default()
+}
+
+impl FromRequest for Tr {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Tr::new(negotiate(req))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        assert_eq!(Tr::missing_keys(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn lookups_work_in_both_languages_without_isolation_marks() {
+        assert_eq!(Tr::new(Language::En).t("form-submit"), "Send request");
+        assert_eq!(Tr::new(Language::Ja).t("form-submit"), "送信する");
+        let refused = Tr::new(Language::En).t_args("request-refused", &[("reason", "why".into())]);
+        assert_eq!(refused, "That action is not possible now: why");
+        for t in RequestType::ALL {
+            for l in Language::ALL {
+                let s = Tr::new(l).request_type(&t);
+                assert!(!s.starts_with("type-") && !s.is_empty(), "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language_prefers_the_highest_quality() {
+        assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Language::En);
+        assert_eq!(accept_language("fr, ja;q=0.5, en;q=0.4"), Language::Ja);
+        assert_eq!(accept_language("en;q=0.2, ja-JP"), Language::Ja);
+        assert_eq!(accept_language("de"), Language::Ja);
+        assert_eq!(accept_language(""), Language::Ja);
+        assert_eq!(accept_language("en;q=0"), Language::Ja);
+    }
+
+    #[test]
+    fn times_show_in_tokyo() {
+        let t = DateTime::parse_from_rfc3339("2026-12-31T15:30:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(Tr::new(Language::En).time(&t), "2027-01-01 00:30 JST");
+    }
+}

@@ -1,0 +1,143 @@
+//! The HTTP edge: the route table, extractor limits, security headers, and rendering. Handlers parse,
+//! call one `app` function, and render.
+
+pub mod api;
+pub mod csrf;
+pub mod error;
+pub mod health;
+pub mod i18n;
+pub mod public;
+pub mod session;
+pub mod staff;
+pub mod telemetry;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use askama::Template;
+use tracing_actix_web::TracingLogger;
+
+use crate::app::AppState;
+use error::{ApiError, PageError, WebError};
+
+/// Forms and JSON bodies are small; anything larger is refused before it is read.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, PageError> {
+    let body = page.render().map_err(|e| WebError::Render(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// 303 See Other: after a POST, the browser follows with a GET.
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/static/kaiji.css"))
+}
+
+fn is_api(req: &HttpRequest) -> bool {
+    req.path().starts_with("/api/")
+}
+
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    Err(if is_api(&req) {
+        ApiError(WebError::NoRoute).into()
+    } else {
+        PageError(WebError::NoRoute).into()
+    })
+}
+
+/// Body and query extraction errors, as JSON on the API and as a page elsewhere.
+fn extractor_error(err: WebError, req: &HttpRequest) -> actix_web::Error {
+    if is_api(req) {
+        ApiError(err).into()
+    } else {
+        PageError(err).into()
+    }
+}
+
+/// The whole route table.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(BODY_LIMIT)
+            .error_handler(|e, req| extractor_error(error::from_form_error(&e), req)),
+    )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(BODY_LIMIT)
+            .error_handler(|e, req| extractor_error(error::from_json_error(&e), req)),
+    )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, req| extractor_error(WebError::BadBody(e.to_string()), req)),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, req| extractor_error(WebError::BadBody(e.to_string()), req)),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/static/kaiji.css", web::get().to(stylesheet))
+    .route("/", web::get().to(public::form))
+    .route("/requests", web::post().to(public::submit))
+    .route("/track/{token}", web::get().to(public::track))
+    .route("/api/v1/requests", web::post().to(api::create_request))
+    .route(
+        "/api/v1/requests/status/{token}",
+        web::get().to(api::request_status),
+    )
+    .route("/setup/{token}", web::get().to(staff::setup_form))
+    .route("/setup/{token}", web::post().to(staff::setup))
+    .route("/staff", web::get().to(staff::home))
+    .route("/staff/login", web::get().to(staff::login_form))
+    .route("/staff/login", web::post().to(staff::login))
+    .route("/staff/logout", web::post().to(staff::logout))
+    .route("/staff/requests", web::get().to(staff::queue))
+    .route("/staff/requests/{id}", web::get().to(staff::request))
+    .route("/staff/requests/{id}/events", web::post().to(staff::fire_event))
+    .route("/staff/audit", web::get().to(staff::audit))
+    .default_service(web::to(no_route));
+}
+
+/// The application with its middleware, as `serve` runs it and as tests drive it.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(configure)
+        .wrap(from_fn(csrf::browser_cookies))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::REFERRER_POLICY, "no-referrer"))
+                .add((
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                     frame-ancestors 'none'; base-uri 'none'",
+                )),
+        )
+        .wrap(TracingLogger::<telemetry::KaijiRootSpan>::new())
+}

@@ -1,0 +1,147 @@
+//! The data subject's pages: the request form, and the private tracking page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::PageError;
+use super::i18n::{self, Tr};
+use super::{redirect, render};
+use crate::app::{AppState, intake, requests};
+use crate::domain::FieldErrors;
+use crate::domain::request::{Channel, NewRequest, RawRequest, RequestType};
+
+pub struct TypeOption {
+    pub code: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/request_form.html")]
+pub struct RequestFormPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub input: RawRequest,
+    pub types: Vec<TypeOption>,
+    pub notice: Option<String>,
+    pub has_errors: bool,
+    pub name_error: Option<String>,
+    pub email_error: Option<String>,
+    pub request_type_error: Option<String>,
+    pub message_error: Option<String>,
+}
+
+impl RequestFormPage {
+    fn new(tr: Tr, csrf: &Csrf, input: RawRequest, errors: &FieldErrors, notice: Option<String>) -> Self {
+        let err = |field: &str| errors.code_for(field).map(|c| tr.field_error(c));
+        Self {
+            types: RequestType::ALL
+                .iter()
+                .map(|t| TypeOption {
+                    code: t.as_str(),
+                    label: tr.request_type(t),
+                    selected: input.request_type == t.as_str(),
+                })
+                .collect(),
+            csrf: csrf.token(),
+            notice,
+            has_errors: !errors.is_empty(),
+            name_error: err("name"),
+            email_error: err("email"),
+            request_type_error: err("request_type"),
+            message_error: err("message"),
+            input,
+            tr,
+        }
+    }
+}
+
+pub async fn form(tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
+    let page = RequestFormPage::new(tr, &csrf, RawRequest::default(), &FieldErrors::new(), None);
+    render(StatusCode::OK, &page)
+}
+
+/// The form's fields: the request's own names (shared with the JSON API) plus the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct RequestFormInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    request_type: String,
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    form: web::Form<RequestFormInput>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let raw = RawRequest {
+        name: form.name,
+        email: form.email,
+        request_type: form.request_type,
+        message: form.message,
+    };
+    if csrf.verify(&form.csrf_token).is_err() {
+        // Keep what they typed: an expired form should cost a click, not the text.
+        let page = RequestFormPage::new(tr, &csrf, raw, &FieldErrors::new(), Some(tr.t("form-expired")));
+        return render(StatusCode::FORBIDDEN, &page);
+    }
+    match NewRequest::parse(&raw, tr.lang, Channel::Web) {
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &RequestFormPage::new(tr, &csrf, raw, &errors, None),
+        ),
+        Ok(request) => {
+            let receipt = intake::submit(&state, request).await?;
+            Ok(redirect(&format!(
+                "/track/{}?received=1&lang={}",
+                receipt.tracking_token,
+                tr.lang.as_str()
+            )))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/track.html")]
+pub struct TrackPage {
+    pub tr: Tr,
+    pub view: requests::TrackingView,
+    pub just_received: bool,
+    pub tracking_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TrackQuery {
+    received: Option<String>,
+}
+
+pub async fn track(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    query: web::Query<TrackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let view = requests::track(&state, token.clone()).await?;
+    // The requester's own language unless they switched.
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(view.language));
+    let page = TrackPage {
+        tr,
+        view,
+        just_received: query.received.is_some(),
+        tracking_url: format!("{}/track/{token}", state.config.public_url),
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,69 @@
+//! Staff sessions in the browser, and the role check every staff route goes through.
+
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::error::PageError;
+use crate::app::staff::{self, StaffMember};
+use crate::app::{AppError, AppState};
+use crate::domain::staff::Role;
+
+pub const SESSION_COOKIE: &str = "kaiji_session";
+
+/// A set of roles allowed on a route.
+pub trait Permission {
+    const ROLES: &'static [Role];
+}
+
+/// Officers work requests; administrators may too.
+pub struct WorkRequests;
+impl Permission for WorkRequests {
+    const ROLES: &'static [Role] = &[Role::Officer, Role::Admin];
+}
+
+/// Auditors read the log; administrators may too.
+pub struct ReadAudit;
+impl Permission for ReadAudit {
+    const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
+}
+
+/// Any signed-in staff member (signing out, the landing page).
+pub struct AnyStaff;
+impl Permission for AnyStaff {
+    const ROLES: &'static [Role] = &[Role::Officer, Role::Auditor, Role::Admin];
+}
+
+/// A signed-in staff member whose role `P` allows the route. Without a session: a redirect to sign in;
+/// with the wrong role: 403.
+pub struct Authorized<P: Permission> {
+    pub staff: StaffMember,
+    pub session_token: String,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Permission + 'static> FromRequest for Authorized<P> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(AppError::Unauthenticated.into());
+            };
+            let staff = staff::authenticate(&state, token.clone()).await?;
+            if !P::ROLES.contains(&staff.role) {
+                return Err(AppError::Forbidden.into());
+            }
+            Ok(Authorized {
+                staff,
+                session_token: token,
+                _permission: PhantomData,
+            })
+        })
+    }
+}

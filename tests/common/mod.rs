@@ -1,0 +1,452 @@
+//! The integration-test harness: every test gets its own database (an SQLite file in a temporary
+//! directory, or a fresh PostgreSQL database created and dropped around it), a real HTTP server on a
+//! loopback port, and browsers with their own cookie jars.
+//!
+//! PostgreSQL runs when `KAIJI_TEST_POSTGRES_URL` names a server (an admin connection URL, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`). Without it, the PostgreSQL half prints that it did not
+//! run; with `KAIJI_TEST_STRICT=1` (as in CI) it fails instead.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use kaiji::app::{AppState, Clock, staff, workflows};
+use kaiji::config::{Config, DatabaseUrl, Keys};
+use kaiji::db::{AnyConnection, Db};
+use kaiji::domain::staff::Role;
+use secrecy::SecretString;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn strict() -> bool {
+    std::env::var("KAIJI_TEST_STRICT").is_ok_and(|v| v == "1")
+}
+
+/// Says, once per test binary and past the test harness's output capture, that something did not run.
+pub fn say_not_run(what: &str, why: &str) {
+    static ONCE: Once = Once::new();
+    let what = what.to_owned();
+    let why = why.to_owned();
+    ONCE.call_once(move || {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** kaiji tests: the {what} half did NOT run: {why} ***\n"
+        );
+    });
+}
+
+/// Returns the PostgreSQL admin URL, or None (after saying so) when the PostgreSQL half cannot run.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("KAIJI_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if strict() {
+                panic!("KAIJI_TEST_STRICT=1 but KAIJI_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run");
+            }
+            say_not_run("PostgreSQL", "set KAIJI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres");
+            None
+        }
+    }
+}
+
+/// A PostgreSQL database that exists for one test.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(admin_url: &str) -> Self {
+        let name = format!("kaiji_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url)
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at KAIJI_TEST_POSTGRES_URL: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let mut url = url::Url::parse(admin_url).expect("KAIJI_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The fixed start time of every test clock.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A database of the chosen backend, migrated, with the repository's workflows published.
+pub struct TestDb {
+    pub db: Db,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    pub database: DatabaseUrl,
+    pg: Option<PgDatabase>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database, pg) = match backend {
+            Backend::Sqlite => (DatabaseUrl::Sqlite(dir.path().join("kaiji.db")), None),
+            Backend::Postgres => {
+                let admin = postgres_admin_url()?;
+                let pg = PgDatabase::create(&admin);
+                (DatabaseUrl::Postgres(SecretString::from(pg.url.clone())), Some(pg))
+            }
+        };
+        let db = Db::open(&database, 4).expect("open database");
+        db.migrate().expect("migrate");
+        let files = workflows::read_definitions(&repo_path("seeds/workflows")).expect("seed workflows are valid");
+        workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0())).expect("publish seeds");
+        Some(Self {
+            db,
+            backend,
+            dir,
+            database,
+            pg,
+        })
+    }
+
+    pub fn conn(&self) -> impl std::ops::DerefMut<Target = AnyConnection> + use<> {
+        self.db.conn().expect("connection")
+    }
+
+    /// Rows in a table (test-only SQL on a fixed list of table names).
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(&mut *self.conn())
+            .expect("count")
+            .n
+    }
+}
+
+pub struct TestApp {
+    pub tdb: TestDb,
+    pub state: AppState,
+    pub base: String,
+    pub clock: Clock,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let tdb = TestDb::new(backend)?;
+        let mut config = Config::for_dir(tdb.dir.path(), tdb.database.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        config = config.with_bind(addr);
+        let clock = Clock::fixed(t0());
+        let state = AppState::new(tdb.db.clone(), config, Keys::random(), clock.clone());
+        let server_state = state.clone();
+        let server = actix_web::HttpServer::new(move || kaiji::web::build_app(server_state.clone()))
+            .workers(2)
+            .disable_signals()
+            .listen(listener)
+            .expect("listen")
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Some(Self {
+            tdb,
+            state,
+            base: format!("http://{addr}"),
+            clock,
+            server: handle,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.tdb.backend
+    }
+
+    /// A new browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar: Mutex::new(BTreeMap::new()),
+            last_set_cookies: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.tdb.count(table)
+    }
+
+    /// Creates a staff account directly (as `kaiji user add` does).
+    pub async fn staff(&self, email: &str, role: Role, password: &str) -> staff::StaffMember {
+        let db = self.state.db.clone();
+        let clock = self.clock.clone();
+        let (email, password) = (email.to_owned(), password.to_owned());
+        tokio::task::spawn_blocking(move || staff::add_user(&db, &clock, &email, role, &password))
+            .await
+            .unwrap()
+            .expect("create staff")
+    }
+
+    /// A browser signed in as a new staff member of this role.
+    pub async fn signed_in(&self, email: &str, role: Role) -> Browser {
+        let pw = "correct horse battery staple";
+        self.staff(email, role, pw).await;
+        let b = self.browser();
+        let res = b.login(email, pw).await;
+        assert_eq!(res.status, 303, "login failed: {}", res.body);
+        b
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self.body.find(marker).expect("page has a CSRF field") + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+
+    /// The text of the element with this id (first match; good enough for our own templates).
+    pub fn text_of(&self, id: &str) -> Option<String> {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker)?;
+        let start = self.body[at..].find('>')? + at + 1;
+        let end = self.body[start..].find('<')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// A browser: keeps cookies like one, including `Secure` ones (the test server is plain HTTP on loopback,
+/// which browsers also treat as secure).
+pub struct Browser {
+    pub base: String,
+    client: reqwest::Client,
+    jar: Mutex<BTreeMap<String, String>>,
+    pub last_set_cookies: Mutex<Vec<String>>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.jar
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.jar.lock().unwrap().insert(name.to_owned(), value.to_owned());
+    }
+
+    async fn finish(&self, res: reqwest::Response) -> Page {
+        let mut set = Vec::new();
+        for h in res.headers().get_all(reqwest::header::SET_COOKIE) {
+            let raw = h.to_str().unwrap().to_owned();
+            let pair = raw.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            let removal = raw.to_ascii_lowercase().contains("max-age=0") || v.is_empty();
+            let mut jar = self.jar.lock().unwrap();
+            if removal {
+                jar.remove(k);
+            } else {
+                jar.insert(k.to_owned(), v.to_owned());
+            }
+            set.push(raw);
+        }
+        *self.last_set_cookies.lock().unwrap() = set;
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self
+            .client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.finish(req.send().await.unwrap()).await
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded(fields);
+        let res = self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    pub async fn post_json(&self, path: &str, json: &serde_json::Value) -> Page {
+        self.post_raw(path, "application/json", serde_json::to_vec(json).unwrap())
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let form = self.get("/staff/login").await;
+        self.post_form(
+            "/staff/login",
+            &[("csrf_token", &form.csrf()), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter().copied())
+        .finish()
+}
+
+/// Files a request through the web form and returns the tracking path it redirected to.
+pub async fn file_request(b: &Browser, name: &str, email: &str, request_type: &str, message: &str) -> String {
+    let form = b.get("/").await;
+    assert_eq!(form.status, 200);
+    let res = b
+        .post_form(
+            "/requests",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", name),
+                ("email", email),
+                ("request_type", request_type),
+                ("message", message),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "submit failed: {}", res.body);
+    res.location.expect("redirect to the tracking page")
+}
+
+/// Runs a test body on SQLite and on PostgreSQL: `both_backends!(name)` turns `async fn name(app: TestApp)`
+/// into the tests `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite)
+                    .await
+                    .expect("SQLite always runs");
+                super::$name(app).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )+};
+}
