@@ -196,7 +196,7 @@ impl Config {
         figment = figment
             .merge(
                 Env::prefixed("KAIJI_")
-                    .filter(|k| k != "config" && !k.as_str().starts_with("test_")),
+                    .filter(|k| k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_")),
             )
             .merge(Env::raw().only(&["database_url"]));
         let raw: RawSettings = figment

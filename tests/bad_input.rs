@@ -1,0 +1,237 @@
+//! Bad input gets a clear error and loses nothing: forms re-render with per-field messages and the input
+//! kept, the API answers JSON with a stable code, and nothing is written.
+
+mod common;
+
+use common::{TestApp, file_request};
+use kaiji::domain::staff::Role;
+
+both_backends!(
+    empty_fields_rerender_with_messages,
+    invalid_input_is_kept_and_escaped,
+    oversized_bodies_are_refused,
+    wrong_or_missing_csrf_token_writes_nothing,
+    unknown_routes_and_malformed_bodies,
+    events_the_workflow_does_not_allow_write_nothing,
+);
+
+/// Everything a refused submission could have written.
+fn writes(app: &TestApp) -> (i64, i64) {
+    (app.count("requests"), app.count("audit_events"))
+}
+
+async fn empty_fields_rerender_with_messages(app: TestApp) {
+    let before = writes(&app);
+    let b = app.browser();
+    let form = b.get("/?lang=en").await;
+    let res = b
+        .post_form(
+            "/requests?lang=en",
+            &[("csrf_token", &form.csrf()), ("name", ""), ("email", ""), ("request_type", ""), ("message", "  ")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"error-summary\""));
+    for field in ["name", "email", "request_type", "message"] {
+        assert_eq!(
+            res.text_of(&format!("{field}-error")).as_deref(),
+            Some("This field is required."),
+            "{field}"
+        );
+    }
+    assert_eq!(writes(&app), before);
+    // Submitting with no fields at all is the same, not a crash.
+    let res = b.post_form("/requests", &[("csrf_token", &form.csrf())]).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(writes(&app), before);
+}
+
+async fn invalid_input_is_kept_and_escaped(app: TestApp) {
+    let before = writes(&app);
+    let b = app.browser();
+    let form = b.get("/").await;
+    let res = b
+        .post_form(
+            "/requests",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "<script>alert(1)</script>"),
+                ("email", "not-an-email"),
+                ("request_type", "sell_my_data"),
+                ("message", "line one\nline \"two\""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.text_of("email-error").unwrap(), "正しいメールアドレスを入力してください（例: name@example.jp）。");
+    assert!(res.text_of("request_type-error").is_some());
+    assert!(res.text_of("name-error").is_none(), "a valid name has no error");
+    assert!(res.body.contains("value=\"not-an-email\""), "email kept");
+    assert!(res.body.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""), "name kept, escaped");
+    assert!(!res.body.contains("<script>alert"), "never echoed raw");
+    assert!(res.body.contains("line one\nline &#34;two&#34;"), "message kept, escaped");
+    assert_eq!(writes(&app), before);
+
+    // Over-long fields are refused with a message, not truncated.
+    let long = "あ".repeat(201);
+    let res = b
+        .post_form(
+            "/requests?lang=en",
+            &[("csrf_token", &form.csrf()), ("name", &long), ("email", "a@example.com"), ("request_type", "access"), ("message", "m")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.text_of("name-error").unwrap(), "This is too long.");
+    assert_eq!(writes(&app), before);
+
+    // The API reports every field with a stable code.
+    let res = b
+        .post_json(
+            "/api/v1/requests",
+            &serde_json::json!({"name": "", "email": "x", "request_type": "sell", "message": "m", "language": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let e = &res.json()["error"];
+    assert_eq!(e["code"], "validation_failed");
+    assert_eq!(e["fields"]["name"][0]["code"], "required");
+    assert_eq!(e["fields"]["email"][0]["code"], "invalid_email");
+    assert_eq!(e["fields"]["request_type"][0]["code"], "unknown_request_type");
+    assert_eq!(e["fields"]["language"][0]["code"], "unknown_language");
+    assert!(e["fields"].get("message").is_none());
+    assert_eq!(writes(&app), before);
+}
+
+async fn oversized_bodies_are_refused(app: TestApp) {
+    let before = writes(&app);
+    let b = app.browser();
+    let form = b.get("/").await;
+    let ten_mb = "a".repeat(10 * 1024 * 1024);
+    let body = format!("csrf_token={}&name=x&email=a%40example.com&request_type=access&message={ten_mb}", form.csrf());
+    let res = b
+        .post_raw("/requests", "application/x-www-form-urlencoded", body.into_bytes())
+        .await;
+    assert_eq!(res.status, 413);
+    assert!(res.body.contains("payload_too_large"));
+
+    let json = format!(r#"{{"name":"x","email":"a@example.com","request_type":"access","message":"{ten_mb}"}}"#);
+    let res = b.post_raw("/api/v1/requests", "application/json", json.into_bytes()).await;
+    assert_eq!(res.status, 413);
+    assert_eq!(res.json()["error"]["code"], "payload_too_large");
+    assert_eq!(writes(&app), before);
+}
+
+async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
+    let before = writes(&app);
+    let b = app.browser();
+    let form = b.get("/?lang=en").await;
+    let fields = |token: &str| {
+        vec![
+            ("csrf_token", token.to_owned()),
+            ("name", "Keep Me".to_owned()),
+            ("email", "keep@example.com".to_owned()),
+            ("request_type", "access".to_owned()),
+            ("message", "my long explanation".to_owned()),
+        ]
+    };
+    for token in ["", "deadbeef", &"0".repeat(64)] {
+        let f = fields(token);
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = b.post_form("/requests?lang=en", &f).await;
+        assert_eq!(res.status, 403);
+        assert!(res.body.contains("The form had expired"));
+        assert!(res.body.contains("value=\"Keep Me\"") && res.body.contains("my long explanation"), "input kept");
+        // The re-rendered form carries a working token.
+        assert_ne!(res.csrf(), token);
+    }
+    // A token from another browser does not work with this browser's cookie.
+    let other = app.browser();
+    let other_form = other.get("/").await;
+    let f = fields(&other_form.csrf());
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post_form("/requests", &f).await.status, 403);
+    // No cookie at all.
+    let fresh = app.browser();
+    let f = fields(&form.csrf());
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(fresh.post_form("/requests", &f).await.status, 403);
+    assert_eq!(writes(&app), before);
+
+    // Staff forms too: login and events.
+    app.staff("o@example.com", Role::Officer, "correct horse battery staple").await;
+    let s = app.browser();
+    s.get("/staff/login").await;
+    let res = s
+        .post_form(
+            "/staff/login",
+            &[("csrf_token", "nope"), ("email", "o@example.com"), ("password", "correct horse battery staple")],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert!(s.cookie("kaiji_session").is_none());
+
+    let tracking = file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
+    let _ = tracking;
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
+    let officer = app.browser();
+    assert_eq!(officer.login("o@example.com", "correct horse battery staple").await.status, 303);
+    let audit_before = app.count("audit_events");
+    let res = officer
+        .post_form(
+            &format!("/staff/requests/{id}/events"),
+            &[("csrf_token", "forged"), ("event", "start_review"), ("expected_version", "1")],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(app.count("audit_events"), audit_before);
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    assert_eq!((row.state.as_str(), row.version), ("received", 1));
+}
+
+async fn unknown_routes_and_malformed_bodies(app: TestApp) {
+    let before = writes(&app);
+    let b = app.browser();
+    let page = b.get("/no/such/page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("<html") && page.body.contains("not_found"));
+    let api = b.get("/api/v1/nothing-here").await;
+    assert_eq!(api.status, 404);
+    assert_eq!(api.json()["error"]["code"], "not_found");
+
+    let res = b.post_raw("/api/v1/requests", "application/json", b"{not json".to_vec()).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["error"]["code"], "invalid_body");
+    let res = b.post_raw("/api/v1/requests", "text/plain", b"hello".to_vec()).await;
+    assert_eq!(res.status, 415);
+    assert_eq!(res.json()["error"]["code"], "unsupported_media_type");
+    let res = b
+        .post_json("/api/v1/requests", &serde_json::json!({"name": 5}))
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["error"]["code"], "invalid_body");
+    assert_eq!(writes(&app), before);
+}
+
+async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
+    file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
+    let officer = app.signed_in("o@example.com", Role::Officer).await;
+    let before = app.count("audit_events");
+    let page = officer.get(&format!("/staff/requests/{id}?lang=en")).await;
+    for (event, version, status) in [("complete", "1", 422), ("no_such_event", "1", 422), ("start_review", "x", 422)] {
+        let res = officer
+            .post_form(
+                &format!("/staff/requests/{id}/events?lang=en"),
+                &[("csrf_token", &page.csrf()), ("event", event), ("expected_version", version)],
+            )
+            .await;
+        assert_eq!(res.status, status, "{event}");
+        if version != "x" {
+            assert!(res.text_of("problem").unwrap().contains("not possible now"), "{}", res.body);
+        }
+    }
+    assert_eq!(officer.get("/staff/requests/no-such-id").await.status, 404);
+    assert_eq!(app.count("audit_events"), before);
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    assert_eq!((row.state.as_str(), row.version), ("received", 1));
+}

@@ -1,0 +1,237 @@
+//! The command line as an operator uses it: the real binary, a fresh data directory, both backends.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{PgDatabase, postgres_admin_url, repo_path};
+
+fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiji"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
+        .env("KAIJI_LOG_LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") && k != "KAIJI_SEEDS_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run kaiji");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["seed", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["config", "--help"],
+        vec!["workflow", "check", "--help"],
+        vec!["workflow", "list", "--help"],
+    ] {
+        let o = kaiji(dir.path(), &[], &args, None);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn config_masks_secrets_and_bad_settings_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "A".repeat(86) + "==";
+    let o = kaiji(
+        dir.path(),
+        &[("DATABASE_URL", "postgres://kaiji:hunter2@db:5432/kaiji"), ("KAIJI_SESSION_KEY", &key)],
+        &["config"],
+        None,
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("postgres://kaiji:****@db:5432/kaiji (postgres)"), "{out}");
+    assert!(!out.contains("hunter2") && !out.contains(&key), "{out}");
+    assert!(out.contains("**** (configured)"));
+    assert!(out.contains("(generated on first start into"));
+
+    for (var, value, needle) in [
+        ("KAIJI_BIND", "not-an-address", "KAIJI_BIND"),
+        ("KAIJI_DB_POOL_SIZE", "0", "KAIJI_DB_POOL_SIZE"),
+        ("DATABASE_URL", "mysql://db/kaiji", "DATABASE_URL"),
+        ("KAIJI_SESSION_KEY", "tooshort", "KAIJI_SESSION_KEY"),
+        ("KAIJI_COOKIE_SECURE", "maybe", "KAIJI_COOKIE_SECURE"),
+        ("KAIJI_NO_SUCH_SETTING", "1", "no_such_setting"),
+    ] {
+        let o = kaiji(dir.path(), &[(var, value)], &["config"], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{var}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{var}: one line: {err}");
+        assert!(err.starts_with("configuration error:") && err.contains(needle), "{var}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+    // A kaiji.toml is read, and the environment overrides it.
+    std::fs::write(dir.path().join("kaiji.toml"), "bind = \"127.0.0.1:9999\"\nlog_format = \"json\"\n").unwrap();
+    let out = text(&kaiji(dir.path(), &[("KAIJI_LOG_FORMAT", "text")], &["config"], None));
+    assert!(out.contains("127.0.0.1:9999") && out.contains("KAIJI_LOG_FORMAT") && out.contains(" text"), "{out}");
+}
+
+fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
+    let o = kaiji(dir, env, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 migration(s) applied"));
+    let o = kaiji(dir, env, &["migrate"], None);
+    assert!(text(&o).contains("0 migration(s) applied"));
+
+    for _ in 0..2 {
+        let o = kaiji(dir, env, &["seed"], None);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = kaiji(dir, env, &["workflow", "list"], None);
+    assert!(text(&o).contains("web-basic  v1"), "{}", text(&o));
+
+    let o = kaiji(
+        dir,
+        env,
+        &["user", "add", "--email", "Officer@Example.com", "--role", "officer", "--password-stdin"],
+        Some("correct horse battery staple\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("created officer account officer@example.com"));
+    let o = kaiji(
+        dir,
+        env,
+        &["user", "add", "--email", "officer@example.com", "--role", "admin", "--password-stdin"],
+        Some("another long password"),
+    );
+    assert!(!o.status.success() && text(&o).contains("already exists"), "{}", text(&o));
+    let o = kaiji(
+        dir,
+        env,
+        &["user", "add", "--email", "x@example.com", "--role", "auditor", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!o.status.success() && text(&o).contains("at least 12 characters"), "{}", text(&o));
+    let o = kaiji(dir, env, &["user", "add", "--email", "x@example.com", "--role", "root", "--password-stdin"], Some("x"));
+    assert!(!o.status.success());
+    let o = kaiji(dir, env, &["user", "add", "--email", "x@example.com", "--role", "admin"], Some("long enough password"));
+    assert!(!o.status.success(), "the password never comes from arguments");
+}
+
+#[test]
+fn migrate_seed_and_user_add_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    migrate_seed_and_add_users(dir.path(), &[]);
+    assert!(dir.path().join("data/kaiji.db").exists(), "SQLite file created under ./data");
+}
+
+#[test]
+fn migrate_seed_and_user_add_on_postgres() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let pg = PgDatabase::create(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    migrate_seed_and_add_users(dir.path(), &[("DATABASE_URL", &pg.url)]);
+    assert!(!dir.path().join("data/kaiji.db").exists(), "PostgreSQL selected, no SQLite file");
+}
+
+#[test]
+fn workflow_check_names_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("web-basic v1"));
+    let broken = repo_path("tests/fixtures/workflows-broken");
+    let o = kaiji(dir.path(), &[], &["workflow", "check", broken.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    let err = text(&o);
+    assert!(err.contains("bad-target.toml:21: transition `finish` leads to undefined state `finished`"), "{err}");
+}
+
+#[test]
+fn changing_a_published_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("myseeds/workflows");
+    std::fs::create_dir_all(&seeds).unwrap();
+    let original = std::fs::read_to_string(repo_path("seeds/workflows/web-basic.toml")).unwrap();
+    std::fs::write(seeds.join("web-basic.toml"), &original).unwrap();
+    let env = [("KAIJI_SEEDS_DIR", "myseeds")];
+    assert!(kaiji(dir.path(), &env, &["seed"], None).status.success());
+    std::fs::write(seeds.join("web-basic.toml"), original.replace("Mark completed", "Close")).unwrap();
+    let o = kaiji(dir.path(), &env, &["seed"], None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("already published with different content; publish the change as version 2"), "{}", text(&o));
+}
+
+/// The README's first command, as a process: serves the form with SQLite under ./data, seeds loaded,
+/// prints the first-admin link, and generates its keys with mode 0600.
+#[test]
+fn serve_starts_on_a_fresh_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kaiji"))
+        .current_dir(dir.path())
+        .args(["serve", "--bind", &bind])
+        .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
+        .env("KAIJI_LOG_FORMAT", "json")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ready = rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = client.get(format!("http://{bind}/readyz")).send().await
+                && r.status() == 200
+            {
+                let form = client.get(format!("http://{bind}/")).send().await.unwrap().text().await.unwrap();
+                return Some(form);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    });
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let form = ready.unwrap_or_else(|| panic!("never ready: {stdout}{stderr}"));
+    assert!(form.contains("name=\"request_type\""));
+    assert!(stdout.contains(&format!("http://{bind}/setup/")), "{stdout}");
+    assert!(dir.path().join("data/kaiji.db").exists());
+    #[cfg(unix)]
+    for key in ["session.key", "document.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("data").join(key)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}");
+    }
+    // JSON logs, one object per line, with request ids and no tokens or paths with secrets.
+    let log_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(log_lines.iter().any(|l| l.contains("\"route\":\"/readyz\"") && l.contains("request_id")), "{stderr}");
+    assert!(!stderr.contains("/setup/"), "the setup link is printed to the console, never logged");
+}

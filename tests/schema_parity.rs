@@ -1,0 +1,183 @@
+//! Both backends end with the same tables and columns, the migrations come in pairs, every declared
+//! diesel table can be read on both, and the audit log refuses UPDATE and DELETE on both.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Backend, TestDb};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+#[derive(QueryableByName, Debug)]
+struct Col {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Integer)]
+    nullable: i32,
+}
+
+type Shape = BTreeSet<(String, String, String, bool)>;
+
+/// Declared types differ in spelling between the backends; this maps both to one name.
+fn normalise(t: &str) -> String {
+    match t.to_ascii_lowercase().as_str() {
+        "text" => "text",
+        "bigint" => "bigint",
+        "integer" => "integer",
+        "boolean" => "boolean",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "blob" | "bytea" => "binary",
+        other => return format!("UNEXPECTED {other}"),
+    }
+    .to_owned()
+}
+
+fn shape(db: &TestDb) -> Shape {
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type,
+                    CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 0 ELSE 1 END AS nullable
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type,
+                    CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END AS nullable
+             FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    diesel::sql_query(sql)
+        .load::<Col>(&mut *db.conn())
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name, normalise(&c.data_type), c.nullable == 1))
+        .collect()
+}
+
+#[test]
+fn migrations_come_in_pairs() {
+    let names = |backend: &str| -> BTreeSet<String> {
+        std::fs::read_dir(common::repo_path(&format!("migrations/{backend}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+    for name in names("sqlite") {
+        for backend in ["sqlite", "postgres"] {
+            for file in ["up.sql", "down.sql"] {
+                assert!(
+                    common::repo_path(&format!("migrations/{backend}/{name}/{file}")).exists(),
+                    "{backend}/{name}/{file}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn both_backends_have_the_same_tables_and_columns() {
+    let sqlite = TestDb::new(Backend::Sqlite).unwrap();
+    let sqlite_shape = shape(&sqlite);
+    assert!(sqlite_shape.iter().all(|(_, _, t, _)| !t.starts_with("UNEXPECTED")), "{sqlite_shape:?}");
+    assert!(sqlite_shape.iter().any(|(t, c, _, _)| t == "requests" && c == "tracking_token_sha256"));
+    let Some(pg) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let pg_shape = shape(&pg);
+    let only_sqlite: Vec<_> = sqlite_shape.difference(&pg_shape).collect();
+    let only_pg: Vec<_> = pg_shape.difference(&sqlite_shape).collect();
+    assert!(only_sqlite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_pg:?}");
+}
+
+fn declared_tables_are_readable(db: &TestDb) {
+    use kaiji::db::{audit, requests, staff, workflows};
+    let c = &mut *db.conn();
+    use kaiji::db::schema as s;
+    s::requests::table.select(requests::RequestRow::as_select()).limit(1).load(c).unwrap();
+    s::audit_events::table.select(audit::AuditEventRow::as_select()).limit(1).load(c).unwrap();
+    s::staff_users::table.select(staff::StaffRow::as_select()).limit(1).load(c).unwrap();
+    s::workflow_definitions::table.select(workflows::WorkflowRow::as_select()).limit(1).load(c).unwrap();
+    s::staff_sessions::table
+        .select((s::staff_sessions::token_sha256, s::staff_sessions::staff_id, s::staff_sessions::created_at, s::staff_sessions::expires_at))
+        .limit(1)
+        .load::<(String, String, chrono::NaiveDateTime, chrono::NaiveDateTime)>(c)
+        .unwrap();
+    s::setup_links::table
+        .select((s::setup_links::token_sha256, s::setup_links::created_at, s::setup_links::expires_at, s::setup_links::used_at))
+        .limit(1)
+        .load::<(String, chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
+        .unwrap();
+}
+
+fn audit_log_is_append_only(db: &TestDb) {
+    // Publishing the seeds wrote at least one event.
+    let before = db.count("audit_events");
+    assert!(before > 0);
+    let c = &mut *db.conn();
+    let update = diesel::sql_query("UPDATE audit_events SET action = 'tampered'").execute(c);
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = diesel::sql_query("DELETE FROM audit_events").execute(c);
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    if db.backend == Backend::Postgres {
+        let truncate = diesel::sql_query("TRUNCATE audit_events").execute(c);
+        assert!(truncate.unwrap_err().to_string().contains("append-only"));
+    }
+    assert_eq!(db.count("audit_events"), before);
+}
+
+fn check_constraints_hold(db: &TestDb) {
+    let c = &mut *db.conn();
+    let bad_role = diesel::sql_query(
+        "INSERT INTO staff_users (id, email, role, password_hash, created_at) VALUES ('x', 'x@example.com', 'root', 'h', '2026-01-01 00:00:00')",
+    )
+    .execute(c);
+    assert!(bad_role.is_err(), "role CHECK");
+    // The Rust enum owns the list the CHECK repeats.
+    let sql = std::fs::read_to_string(common::repo_path(
+        "migrations/sqlite/2026-11-22-000001_foundation/up.sql",
+    ))
+    .unwrap();
+    let types: Vec<String> = kaiji::domain::request::RequestType::ALL.iter().map(|t| format!("'{}'", t.as_str())).collect();
+    assert!(sql.contains(&format!("request_type IN ({})", types.join(", "))));
+    let roles: Vec<String> = kaiji::domain::staff::Role::ALL.iter().map(|r| format!("'{}'", r.as_str())).collect();
+    assert!(sql.contains(&format!("role IN ({})", roles.join(", "))));
+    let kinds: Vec<String> = kaiji::domain::audit::Actor::KINDS.iter().map(|k| format!("'{k}'")).collect();
+    assert!(sql.contains(&format!("actor_kind IN ({})", kinds.join(", "))));
+}
+
+fn on_both(check: fn(&TestDb)) {
+    check(&TestDb::new(Backend::Sqlite).unwrap());
+    if let Some(pg) = TestDb::new(Backend::Postgres) {
+        check(&pg);
+    }
+}
+
+#[test]
+fn every_declared_table_is_readable_on_both_backends() {
+    on_both(declared_tables_are_readable);
+}
+
+#[test]
+fn the_audit_log_refuses_update_and_delete_on_both_backends() {
+    on_both(audit_log_is_append_only);
+}
+
+#[test]
+fn check_constraints_match_the_rust_enums_on_both_backends() {
+    on_both(check_constraints_hold);
+}
+
+#[test]
+fn migrate_is_idempotent_and_leaves_nothing_pending() {
+    on_both(|db| {
+        assert!(db.db.migrate().unwrap().is_empty());
+        assert!(!kaiji::db::has_pending_migrations(&mut db.conn()).unwrap());
+    });
+}
