@@ -15,7 +15,11 @@ use crate::domain::staff::Role;
 use crate::web;
 
 #[derive(Debug, Parser)]
-#[command(name = "kaiji", version, about = "kaiji (開示): personal-data rights requests, end to end")]
+#[command(
+    name = "kaiji",
+    version,
+    about = "kaiji (開示): personal-data rights requests, end to end"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,7 +120,11 @@ fn open_db(config: &Config) -> anyhow::Result<Db> {
     let db = Db::open(&config.database, config.db_pool_size)?;
     let applied = db.migrate()?;
     if !applied.is_empty() {
-        tracing::info!(count = applied.len(), backend = db.backend().as_str(), "applied migrations");
+        tracing::info!(
+            count = applied.len(),
+            backend = db.backend().as_str(),
+            "applied migrations"
+        );
     }
     Ok(db)
 }
@@ -124,7 +132,10 @@ fn open_db(config: &Config) -> anyhow::Result<Db> {
 fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
     let wf_dir = dir.join("workflows");
     if !wf_dir.is_dir() {
-        anyhow::bail!("no workflow definitions: {} is not a directory", wf_dir.display());
+        anyhow::bail!(
+            "no workflow definitions: {} is not a directory",
+            wf_dir.display()
+        );
     }
     let files = workflows::read_definitions(&wf_dir)?;
     let report = workflows::publish(&mut *db.conn()?, &files, clock)?;
@@ -148,12 +159,20 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::open(&config.database, 1)?;
             let applied = db.migrate()?;
-            println!("{} migration(s) applied on {}", applied.len(), db.backend().as_str());
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                db.backend().as_str()
+            );
             Ok(())
         }
         Command::Seed { dir } => {
             let db = open_db(&config)?;
-            seed(&db, dir.as_deref().unwrap_or(&config.seeds_dir), &Clock::System)
+            seed(
+                &db,
+                dir.as_deref().unwrap_or(&config.seeds_dir),
+                &Clock::System,
+            )
         }
         Command::User {
             command:

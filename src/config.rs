@@ -19,7 +19,10 @@ pub enum ConfigError {
     #[error("configuration error: {0}")]
     Invalid(String),
     #[error("configuration error: {setting}: {reason}")]
-    Setting { setting: &'static str, reason: String },
+    Setting {
+        setting: &'static str,
+        reason: String,
+    },
     #[error("could not {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -181,7 +184,9 @@ impl Config {
     /// Reads the configuration from the process environment and `KAIJI_CONFIG` (default `kaiji.toml`).
     pub fn load() -> Result<Self, ConfigError> {
         let explicit = std::env::var_os("KAIJI_CONFIG").map(PathBuf::from);
-        let path = explicit.clone().unwrap_or_else(|| PathBuf::from("kaiji.toml"));
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("kaiji.toml"));
         if explicit.is_some() && !path.exists() {
             return Err(setting(
                 "KAIJI_CONFIG",
@@ -193,12 +198,12 @@ impl Config {
         if let Some(f) = &file {
             figment = figment.merge(Toml::file_exact(f));
         }
-        figment = figment
-            .merge(
-                Env::prefixed("KAIJI_")
-                    .filter(|k| k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_")),
-            )
-            .merge(Env::raw().only(&["database_url"]));
+        figment =
+            figment
+                .merge(Env::prefixed("KAIJI_").filter(|k| {
+                    k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_")
+                }))
+                .merge(Env::raw().only(&["database_url"]));
         let raw: RawSettings = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
@@ -238,12 +243,19 @@ impl Config {
             return Err(setting("KAIJI_SESSION_TTL_MINUTES", "must be at least 1"));
         }
         if raw.setup_link_ttl_minutes == 0 {
-            return Err(setting("KAIJI_SETUP_LINK_TTL_MINUTES", "must be at least 1"));
+            return Err(setting(
+                "KAIJI_SETUP_LINK_TTL_MINUTES",
+                "must be at least 1",
+            ));
         }
         if !(1..=256).contains(&raw.db_pool_size) {
             return Err(setting("KAIJI_DB_POOL_SIZE", "must be between 1 and 256"));
         }
-        if raw.log_level.parse::<tracing_subscriber::EnvFilter>().is_err() {
+        if raw
+            .log_level
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
             return Err(setting("KAIJI_LOG_LEVEL", "is not a valid log filter"));
         }
         let cfg = Self {
@@ -314,7 +326,10 @@ impl Config {
             format!("{} ({})", self.database.masked(), self.database.backend()),
         );
         line("KAIJI_SEEDS_DIR", self.seeds_dir.display().to_string());
-        line("KAIJI_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase());
+        line(
+            "KAIJI_LOG_FORMAT",
+            format!("{:?}", self.log_format).to_lowercase(),
+        );
         line("KAIJI_LOG_LEVEL", self.log_level.clone());
         line("KAIJI_COOKIE_SECURE", self.cookie_secure.to_string());
         line(
@@ -396,7 +411,11 @@ const DOCUMENT_KEY_FILE: &str = "document.key";
 const SESSION_KEY_LEN: usize = 64;
 const DOCUMENT_KEY_LEN: usize = 32;
 
-fn decode_key(k: &SecretString, name: &'static str, len: usize) -> Result<SecretBytes, ConfigError> {
+fn decode_key(
+    k: &SecretString,
+    name: &'static str,
+    len: usize,
+) -> Result<SecretBytes, ConfigError> {
     let bytes = STANDARD
         .decode(k.expose_secret().trim())
         .map_err(|_| setting(name, "must be base64"))?;
@@ -563,6 +582,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns figment's own (large) error type
     fn figment_errors_become_one_line_naming_the_variable() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("KAIJI_BIND", "not-an-address");

@@ -16,11 +16,27 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn the_domain_does_no_io() {
     let forbidden = [
-        "diesel", "actix", "lettre", "askama", "tokio", "std::fs", "std::net", "std::env", "Utc::now",
-        "Local::now", "SystemTime", "getrandom", "rand::", "reqwest", "tracing",
+        "diesel",
+        "actix",
+        "lettre",
+        "askama",
+        "tokio",
+        "std::fs",
+        "std::net",
+        "std::env",
+        "Utc::now",
+        "Local::now",
+        "SystemTime",
+        "getrandom",
+        "rand::",
+        "reqwest",
+        "tracing",
     ];
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain"),
+        &mut files,
+    );
     assert!(!files.is_empty());
     for file in files {
         let src = std::fs::read_to_string(&file).unwrap();
@@ -33,14 +49,26 @@ fn the_domain_does_no_io() {
 #[test]
 fn only_the_db_module_writes_sql() {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     for file in files {
         if file.components().any(|c| c.as_os_str() == "db") {
             continue;
         }
         let src = std::fs::read_to_string(&file).unwrap();
-        for word in ["diesel::insert_into", "diesel::update", "diesel::delete", "sql_query"] {
-            assert!(!src.contains(word), "{} uses `{word}` outside src/db", file.display());
+        for word in [
+            "diesel::insert_into",
+            "diesel::update",
+            "diesel::delete",
+            "sql_query",
+        ] {
+            assert!(
+                !src.contains(word),
+                "{} uses `{word}` outside src/db",
+                file.display()
+            );
         }
     }
 }

@@ -27,7 +27,13 @@ async fn empty_fields_rerender_with_messages(app: TestApp) {
     let res = b
         .post_form(
             "/requests?lang=en",
-            &[("csrf_token", &form.csrf()), ("name", ""), ("email", ""), ("request_type", ""), ("message", "  ")],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", ""),
+                ("email", ""),
+                ("request_type", ""),
+                ("message", "  "),
+            ],
         )
         .await;
     assert_eq!(res.status, 422);
@@ -41,7 +47,9 @@ async fn empty_fields_rerender_with_messages(app: TestApp) {
     }
     assert_eq!(writes(&app), before);
     // Submitting with no fields at all is the same, not a crash.
-    let res = b.post_form("/requests", &[("csrf_token", &form.csrf())]).await;
+    let res = b
+        .post_form("/requests", &[("csrf_token", &form.csrf())])
+        .await;
     assert_eq!(res.status, 422);
     assert_eq!(writes(&app), before);
 }
@@ -63,13 +71,26 @@ async fn invalid_input_is_kept_and_escaped(app: TestApp) {
         )
         .await;
     assert_eq!(res.status, 422);
-    assert_eq!(res.text_of("email-error").unwrap(), "正しいメールアドレスを入力してください（例: name@example.jp）。");
+    assert_eq!(
+        res.text_of("email-error").unwrap(),
+        "正しいメールアドレスを入力してください（例: name@example.jp）。"
+    );
     assert!(res.text_of("request_type-error").is_some());
-    assert!(res.text_of("name-error").is_none(), "a valid name has no error");
+    assert!(
+        res.text_of("name-error").is_none(),
+        "a valid name has no error"
+    );
     assert!(res.body.contains("value=\"not-an-email\""), "email kept");
-    assert!(res.body.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""), "name kept, escaped");
+    assert!(
+        res.body
+            .contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""),
+        "name kept, escaped"
+    );
     assert!(!res.body.contains("<script>alert"), "never echoed raw");
-    assert!(res.body.contains("line one\nline &#34;two&#34;"), "message kept, escaped");
+    assert!(
+        res.body.contains("line one\nline &#34;two&#34;"),
+        "message kept, escaped"
+    );
     assert_eq!(writes(&app), before);
 
     // Over-long fields are refused with a message, not truncated.
@@ -77,7 +98,13 @@ async fn invalid_input_is_kept_and_escaped(app: TestApp) {
     let res = b
         .post_form(
             "/requests?lang=en",
-            &[("csrf_token", &form.csrf()), ("name", &long), ("email", "a@example.com"), ("request_type", "access"), ("message", "m")],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", &long),
+                ("email", "a@example.com"),
+                ("request_type", "access"),
+                ("message", "m"),
+            ],
         )
         .await;
     assert_eq!(res.status, 422);
@@ -96,7 +123,10 @@ async fn invalid_input_is_kept_and_escaped(app: TestApp) {
     assert_eq!(e["code"], "validation_failed");
     assert_eq!(e["fields"]["name"][0]["code"], "required");
     assert_eq!(e["fields"]["email"][0]["code"], "invalid_email");
-    assert_eq!(e["fields"]["request_type"][0]["code"], "unknown_request_type");
+    assert_eq!(
+        e["fields"]["request_type"][0]["code"],
+        "unknown_request_type"
+    );
     assert_eq!(e["fields"]["language"][0]["code"], "unknown_language");
     assert!(e["fields"].get("message").is_none());
     assert_eq!(writes(&app), before);
@@ -107,15 +137,26 @@ async fn oversized_bodies_are_refused(app: TestApp) {
     let b = app.browser();
     let form = b.get("/").await;
     let ten_mb = "a".repeat(10 * 1024 * 1024);
-    let body = format!("csrf_token={}&name=x&email=a%40example.com&request_type=access&message={ten_mb}", form.csrf());
+    let body = format!(
+        "csrf_token={}&name=x&email=a%40example.com&request_type=access&message={ten_mb}",
+        form.csrf()
+    );
     let res = b
-        .post_raw("/requests", "application/x-www-form-urlencoded", body.into_bytes())
+        .post_raw(
+            "/requests",
+            "application/x-www-form-urlencoded",
+            body.into_bytes(),
+        )
         .await;
     assert_eq!(res.status, 413);
     assert!(res.body.contains("payload_too_large"));
 
-    let json = format!(r#"{{"name":"x","email":"a@example.com","request_type":"access","message":"{ten_mb}"}}"#);
-    let res = b.post_raw("/api/v1/requests", "application/json", json.into_bytes()).await;
+    let json = format!(
+        r#"{{"name":"x","email":"a@example.com","request_type":"access","message":"{ten_mb}"}}"#
+    );
+    let res = b
+        .post_raw("/api/v1/requests", "application/json", json.into_bytes())
+        .await;
     assert_eq!(res.status, 413);
     assert_eq!(res.json()["error"]["code"], "payload_too_large");
     assert_eq!(writes(&app), before);
@@ -140,7 +181,10 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
         let res = b.post_form("/requests?lang=en", &f).await;
         assert_eq!(res.status, 403);
         assert!(res.body.contains("The form had expired"));
-        assert!(res.body.contains("value=\"Keep Me\"") && res.body.contains("my long explanation"), "input kept");
+        assert!(
+            res.body.contains("value=\"Keep Me\"") && res.body.contains("my long explanation"),
+            "input kept"
+        );
         // The re-rendered form carries a working token.
         assert_ne!(res.csrf(), token);
     }
@@ -158,13 +202,22 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
     assert_eq!(writes(&app), before);
 
     // Staff forms too: login and events.
-    app.staff("o@example.com", Role::Officer, "correct horse battery staple").await;
+    app.staff(
+        "o@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
     let s = app.browser();
     s.get("/staff/login").await;
     let res = s
         .post_form(
             "/staff/login",
-            &[("csrf_token", "nope"), ("email", "o@example.com"), ("password", "correct horse battery staple")],
+            &[
+                ("csrf_token", "nope"),
+                ("email", "o@example.com"),
+                ("password", "correct horse battery staple"),
+            ],
         )
         .await;
     assert_eq!(res.status, 403);
@@ -172,19 +225,33 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
 
     let tracking = file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
     let _ = tracking;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
     let officer = app.browser();
-    assert_eq!(officer.login("o@example.com", "correct horse battery staple").await.status, 303);
+    assert_eq!(
+        officer
+            .login("o@example.com", "correct horse battery staple")
+            .await
+            .status,
+        303
+    );
     let audit_before = app.count("audit_events");
     let res = officer
         .post_form(
             &format!("/staff/requests/{id}/events"),
-            &[("csrf_token", "forged"), ("event", "start_review"), ("expected_version", "1")],
+            &[
+                ("csrf_token", "forged"),
+                ("event", "start_review"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(app.count("audit_events"), audit_before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+        .unwrap()
+        .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("received", 1));
 }
 
@@ -198,10 +265,18 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
     assert_eq!(api.status, 404);
     assert_eq!(api.json()["error"]["code"], "not_found");
 
-    let res = b.post_raw("/api/v1/requests", "application/json", b"{not json".to_vec()).await;
+    let res = b
+        .post_raw(
+            "/api/v1/requests",
+            "application/json",
+            b"{not json".to_vec(),
+        )
+        .await;
     assert_eq!(res.status, 400);
     assert_eq!(res.json()["error"]["code"], "invalid_body");
-    let res = b.post_raw("/api/v1/requests", "text/plain", b"hello".to_vec()).await;
+    let res = b
+        .post_raw("/api/v1/requests", "text/plain", b"hello".to_vec())
+        .await;
     assert_eq!(res.status, 415);
     assert_eq!(res.json()["error"]["code"], "unsupported_media_type");
     let res = b
@@ -214,24 +289,40 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
 
 async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
     let officer = app.signed_in("o@example.com", Role::Officer).await;
     let before = app.count("audit_events");
     let page = officer.get(&format!("/staff/requests/{id}?lang=en")).await;
-    for (event, version, status) in [("complete", "1", 422), ("no_such_event", "1", 422), ("start_review", "x", 422)] {
+    for (event, version, status) in [
+        ("complete", "1", 422),
+        ("no_such_event", "1", 422),
+        ("start_review", "x", 422),
+    ] {
         let res = officer
             .post_form(
                 &format!("/staff/requests/{id}/events?lang=en"),
-                &[("csrf_token", &page.csrf()), ("event", event), ("expected_version", version)],
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("event", event),
+                    ("expected_version", version),
+                ],
             )
             .await;
         assert_eq!(res.status, status, "{event}");
         if version != "x" {
-            assert!(res.text_of("problem").unwrap().contains("not possible now"), "{}", res.body);
+            assert!(
+                res.text_of("problem").unwrap().contains("not possible now"),
+                "{}",
+                res.body
+            );
         }
     }
     assert_eq!(officer.get("/staff/requests/no-such-id").await.status, 404);
     assert_eq!(app.count("audit_events"), before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+        .unwrap()
+        .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("received", 1));
 }

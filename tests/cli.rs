@@ -29,7 +29,12 @@ fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -
     }
     let mut child = cmd.spawn().expect("run kaiji");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -37,7 +42,11 @@ fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -55,7 +64,10 @@ fn every_command_has_help() {
     ] {
         let o = kaiji(dir.path(), &[], &args, None);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage:"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage:"),
+            "{args:?}"
+        );
     }
 }
 
@@ -65,13 +77,19 @@ fn config_masks_secrets_and_bad_settings_get_one_clear_line() {
     let key = "A".repeat(86) + "==";
     let o = kaiji(
         dir.path(),
-        &[("DATABASE_URL", "postgres://kaiji:hunter2@db:5432/kaiji"), ("KAIJI_SESSION_KEY", &key)],
+        &[
+            ("DATABASE_URL", "postgres://kaiji:hunter2@db:5432/kaiji"),
+            ("KAIJI_SESSION_KEY", &key),
+        ],
         &["config"],
         None,
     );
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("postgres://kaiji:****@db:5432/kaiji (postgres)"), "{out}");
+    assert!(
+        out.contains("postgres://kaiji:****@db:5432/kaiji (postgres)"),
+        "{out}"
+    );
     assert!(!out.contains("hunter2") && !out.contains(&key), "{out}");
     assert!(out.contains("**** (configured)"));
     assert!(out.contains("(generated on first start into"));
@@ -88,13 +106,28 @@ fn config_masks_secrets_and_bad_settings_get_one_clear_line() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{var}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{var}: one line: {err}");
-        assert!(err.starts_with("configuration error:") && err.contains(needle), "{var}: {err}");
+        assert!(
+            err.starts_with("configuration error:") && err.contains(needle),
+            "{var}: {err}"
+        );
         assert!(!err.contains("panicked"));
     }
     // A kaiji.toml is read, and the environment overrides it.
-    std::fs::write(dir.path().join("kaiji.toml"), "bind = \"127.0.0.1:9999\"\nlog_format = \"json\"\n").unwrap();
-    let out = text(&kaiji(dir.path(), &[("KAIJI_LOG_FORMAT", "text")], &["config"], None));
-    assert!(out.contains("127.0.0.1:9999") && out.contains("KAIJI_LOG_FORMAT") && out.contains(" text"), "{out}");
+    std::fs::write(
+        dir.path().join("kaiji.toml"),
+        "bind = \"127.0.0.1:9999\"\nlog_format = \"json\"\n",
+    )
+    .unwrap();
+    let out = text(&kaiji(
+        dir.path(),
+        &[("KAIJI_LOG_FORMAT", "text")],
+        &["config"],
+        None,
+    ));
+    assert!(
+        out.contains("127.0.0.1:9999") && out.contains("KAIJI_LOG_FORMAT") && out.contains(" text"),
+        "{out}"
+    );
 }
 
 fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
@@ -114,7 +147,15 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     let o = kaiji(
         dir,
         env,
-        &["user", "add", "--email", "Officer@Example.com", "--role", "officer", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "Officer@Example.com",
+            "--role",
+            "officer",
+            "--password-stdin",
+        ],
         Some("correct horse battery staple\n"),
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -122,28 +163,76 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     let o = kaiji(
         dir,
         env,
-        &["user", "add", "--email", "officer@example.com", "--role", "admin", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "officer@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         Some("another long password"),
     );
-    assert!(!o.status.success() && text(&o).contains("already exists"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("already exists"),
+        "{}",
+        text(&o)
+    );
     let o = kaiji(
         dir,
         env,
-        &["user", "add", "--email", "x@example.com", "--role", "auditor", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--role",
+            "auditor",
+            "--password-stdin",
+        ],
         Some("short\n"),
     );
-    assert!(!o.status.success() && text(&o).contains("at least 12 characters"), "{}", text(&o));
-    let o = kaiji(dir, env, &["user", "add", "--email", "x@example.com", "--role", "root", "--password-stdin"], Some("x"));
+    assert!(
+        !o.status.success() && text(&o).contains("at least 12 characters"),
+        "{}",
+        text(&o)
+    );
+    let o = kaiji(
+        dir,
+        env,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--role",
+            "root",
+            "--password-stdin",
+        ],
+        Some("x"),
+    );
     assert!(!o.status.success());
-    let o = kaiji(dir, env, &["user", "add", "--email", "x@example.com", "--role", "admin"], Some("long enough password"));
-    assert!(!o.status.success(), "the password never comes from arguments");
+    let o = kaiji(
+        dir,
+        env,
+        &["user", "add", "--email", "x@example.com", "--role", "admin"],
+        Some("long enough password"),
+    );
+    assert!(
+        !o.status.success(),
+        "the password never comes from arguments"
+    );
 }
 
 #[test]
 fn migrate_seed_and_user_add_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     migrate_seed_and_add_users(dir.path(), &[]);
-    assert!(dir.path().join("data/kaiji.db").exists(), "SQLite file created under ./data");
+    assert!(
+        dir.path().join("data/kaiji.db").exists(),
+        "SQLite file created under ./data"
+    );
 }
 
 #[test]
@@ -154,7 +243,10 @@ fn migrate_seed_and_user_add_on_postgres() {
     let pg = PgDatabase::create(&admin);
     let dir = tempfile::tempdir().unwrap();
     migrate_seed_and_add_users(dir.path(), &[("DATABASE_URL", &pg.url)]);
-    assert!(!dir.path().join("data/kaiji.db").exists(), "PostgreSQL selected, no SQLite file");
+    assert!(
+        !dir.path().join("data/kaiji.db").exists(),
+        "PostgreSQL selected, no SQLite file"
+    );
 }
 
 #[test]
@@ -164,10 +256,18 @@ fn workflow_check_names_file_line_and_reason() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("web-basic v1"));
     let broken = repo_path("tests/fixtures/workflows-broken");
-    let o = kaiji(dir.path(), &[], &["workflow", "check", broken.to_str().unwrap()], None);
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["workflow", "check", broken.to_str().unwrap()],
+        None,
+    );
     assert!(!o.status.success());
     let err = text(&o);
-    assert!(err.contains("bad-target.toml:21: transition `finish` leads to undefined state `finished`"), "{err}");
+    assert!(
+        err.contains("bad-target.toml:21: transition `finish` leads to undefined state `finished`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -179,10 +279,19 @@ fn changing_a_published_version_is_refused() {
     std::fs::write(seeds.join("web-basic.toml"), &original).unwrap();
     let env = [("KAIJI_SEEDS_DIR", "myseeds")];
     assert!(kaiji(dir.path(), &env, &["seed"], None).status.success());
-    std::fs::write(seeds.join("web-basic.toml"), original.replace("Mark completed", "Close")).unwrap();
+    std::fs::write(
+        seeds.join("web-basic.toml"),
+        original.replace("Mark completed", "Close"),
+    )
+    .unwrap();
     let o = kaiji(dir.path(), &env, &["seed"], None);
     assert!(!o.status.success());
-    assert!(text(&o).contains("already published with different content; publish the change as version 2"), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("already published with different content; publish the change as version 2"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// The README's first command, as a process: serves the form with SQLite under ./data, seeds loaded,
@@ -190,7 +299,11 @@ fn changing_a_published_version_is_refused() {
 #[test]
 fn serve_starts_on_a_fresh_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kaiji"))
         .current_dir(dir.path())
@@ -202,14 +315,24 @@ fn serve_starts_on_a_fresh_directory() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let ready = rt.block_on(async {
         let client = reqwest::Client::new();
         for _ in 0..100 {
             if let Ok(r) = client.get(format!("http://{bind}/readyz")).send().await
                 && r.status() == 200
             {
-                let form = client.get(format!("http://{bind}/")).send().await.unwrap().text().await.unwrap();
+                let form = client
+                    .get(format!("http://{bind}/"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
                 return Some(form);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -222,16 +345,30 @@ fn serve_starts_on_a_fresh_directory() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let form = ready.unwrap_or_else(|| panic!("never ready: {stdout}{stderr}"));
     assert!(form.contains("name=\"request_type\""));
-    assert!(stdout.contains(&format!("http://{bind}/setup/")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("http://{bind}/setup/")),
+        "{stdout}"
+    );
     assert!(dir.path().join("data/kaiji.db").exists());
     #[cfg(unix)]
     for key in ["session.key", "document.key"] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("data").join(key)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("data").join(key))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{key}");
     }
     // JSON logs, one object per line, with request ids and no tokens or paths with secrets.
     let log_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('{')).collect();
-    assert!(log_lines.iter().any(|l| l.contains("\"route\":\"/readyz\"") && l.contains("request_id")), "{stderr}");
-    assert!(!stderr.contains("/setup/"), "the setup link is printed to the console, never logged");
+    assert!(
+        log_lines
+            .iter()
+            .any(|l| l.contains("\"route\":\"/readyz\"") && l.contains("request_id")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("/setup/"),
+        "the setup link is printed to the console, never logged"
+    );
 }

@@ -10,33 +10,69 @@ both_backends!(simultaneous_transitions_cannot_both_win);
 
 async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
     let alice = app.signed_in("alice@example.com", Role::Officer).await;
     let bob = app.signed_in("bob@example.com", Role::Officer).await;
     let path = format!("/staff/requests/{id}");
     let (pa, pb) = (alice.get(&path).await, bob.get(&path).await);
     let events = format!("{path}/events?lang=en");
     let (ta, tb) = (pa.csrf(), pb.csrf());
-    let fa = [("csrf_token", ta.as_str()), ("event", "start_review"), ("expected_version", "1")];
-    let fb = [("csrf_token", tb.as_str()), ("event", "start_review"), ("expected_version", "1")];
+    let fa = [
+        ("csrf_token", ta.as_str()),
+        ("event", "start_review"),
+        ("expected_version", "1"),
+    ];
+    let fb = [
+        ("csrf_token", tb.as_str()),
+        ("event", "start_review"),
+        ("expected_version", "1"),
+    ];
     let (ra, rb) = futures_util::join!(alice.post_form(&events, &fa), bob.post_form(&events, &fb));
     let mut statuses = [ra.status, rb.status];
     statuses.sort();
     assert_eq!(statuses, [303, 409], "exactly one wins");
     let loser = if ra.status == 409 { &ra } else { &rb };
-    assert!(loser.text_of("problem").unwrap().contains("Someone else changed this request"));
-    assert_eq!(loser.text_of("state").unwrap(), "In review", "the loser sees the current state");
+    assert!(
+        loser
+            .text_of("problem")
+            .unwrap()
+            .contains("Someone else changed this request")
+    );
+    assert_eq!(
+        loser.text_of("state").unwrap(),
+        "In review",
+        "the loser sees the current state"
+    );
 
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+        .unwrap()
+        .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("in_review", 2));
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
-    assert_eq!(audit.iter().filter(|e| e.action == "request.transitioned").count(), 1);
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "request.transitioned")
+            .count(),
+        1
+    );
 
     // A stale page (version 1) cannot push the request further either.
     let stale = alice
-        .post_form(&events, &[("csrf_token", &ta), ("event", "complete"), ("expected_version", "1")])
+        .post_form(
+            &events,
+            &[
+                ("csrf_token", &ta),
+                ("event", "complete"),
+                ("expected_version", "1"),
+            ],
+        )
         .await;
     assert_eq!(stale.status, 409);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+        .unwrap()
+        .unwrap();
     assert_eq!(row.version, 2);
 }

@@ -56,7 +56,14 @@ fn shape(db: &TestDb) -> Shape {
         .load::<Col>(&mut *db.conn())
         .unwrap()
         .into_iter()
-        .map(|c| (c.table_name, c.column_name, normalise(&c.data_type), c.nullable == 1))
+        .map(|c| {
+            (
+                c.table_name,
+                c.column_name,
+                normalise(&c.data_type),
+                c.nullable == 1,
+            )
+        })
         .collect()
 }
 
@@ -85,34 +92,77 @@ fn migrations_come_in_pairs() {
 fn both_backends_have_the_same_tables_and_columns() {
     let sqlite = TestDb::new(Backend::Sqlite).unwrap();
     let sqlite_shape = shape(&sqlite);
-    assert!(sqlite_shape.iter().all(|(_, _, t, _)| !t.starts_with("UNEXPECTED")), "{sqlite_shape:?}");
-    assert!(sqlite_shape.iter().any(|(t, c, _, _)| t == "requests" && c == "tracking_token_sha256"));
+    assert!(
+        sqlite_shape
+            .iter()
+            .all(|(_, _, t, _)| !t.starts_with("UNEXPECTED")),
+        "{sqlite_shape:?}"
+    );
+    assert!(
+        sqlite_shape
+            .iter()
+            .any(|(t, c, _, _)| t == "requests" && c == "tracking_token_sha256")
+    );
     let Some(pg) = TestDb::new(Backend::Postgres) else {
         return;
     };
     let pg_shape = shape(&pg);
     let only_sqlite: Vec<_> = sqlite_shape.difference(&pg_shape).collect();
     let only_pg: Vec<_> = pg_shape.difference(&sqlite_shape).collect();
-    assert!(only_sqlite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_pg:?}");
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_pg:?}"
+    );
 }
 
 fn declared_tables_are_readable(db: &TestDb) {
     use kaiji::db::{audit, requests, staff, workflows};
     let c = &mut *db.conn();
     use kaiji::db::schema as s;
-    s::requests::table.select(requests::RequestRow::as_select()).limit(1).load(c).unwrap();
-    s::audit_events::table.select(audit::AuditEventRow::as_select()).limit(1).load(c).unwrap();
-    s::staff_users::table.select(staff::StaffRow::as_select()).limit(1).load(c).unwrap();
-    s::workflow_definitions::table.select(workflows::WorkflowRow::as_select()).limit(1).load(c).unwrap();
+    s::requests::table
+        .select(requests::RequestRow::as_select())
+        .limit(1)
+        .load(c)
+        .unwrap();
+    s::audit_events::table
+        .select(audit::AuditEventRow::as_select())
+        .limit(1)
+        .load(c)
+        .unwrap();
+    s::staff_users::table
+        .select(staff::StaffRow::as_select())
+        .limit(1)
+        .load(c)
+        .unwrap();
+    s::workflow_definitions::table
+        .select(workflows::WorkflowRow::as_select())
+        .limit(1)
+        .load(c)
+        .unwrap();
     s::staff_sessions::table
-        .select((s::staff_sessions::token_sha256, s::staff_sessions::staff_id, s::staff_sessions::created_at, s::staff_sessions::expires_at))
+        .select((
+            s::staff_sessions::token_sha256,
+            s::staff_sessions::staff_id,
+            s::staff_sessions::created_at,
+            s::staff_sessions::expires_at,
+        ))
         .limit(1)
         .load::<(String, String, chrono::NaiveDateTime, chrono::NaiveDateTime)>(c)
         .unwrap();
     s::setup_links::table
-        .select((s::setup_links::token_sha256, s::setup_links::created_at, s::setup_links::expires_at, s::setup_links::used_at))
+        .select((
+            s::setup_links::token_sha256,
+            s::setup_links::created_at,
+            s::setup_links::expires_at,
+            s::setup_links::used_at,
+        ))
         .limit(1)
-        .load::<(String, chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(c)
+        .load::<(
+            String,
+            chrono::NaiveDateTime,
+            chrono::NaiveDateTime,
+            Option<chrono::NaiveDateTime>,
+        )>(c)
         .unwrap();
 }
 
@@ -144,11 +194,20 @@ fn check_constraints_hold(db: &TestDb) {
         "migrations/sqlite/2026-11-22-000001_foundation/up.sql",
     ))
     .unwrap();
-    let types: Vec<String> = kaiji::domain::request::RequestType::ALL.iter().map(|t| format!("'{}'", t.as_str())).collect();
+    let types: Vec<String> = kaiji::domain::request::RequestType::ALL
+        .iter()
+        .map(|t| format!("'{}'", t.as_str()))
+        .collect();
     assert!(sql.contains(&format!("request_type IN ({})", types.join(", "))));
-    let roles: Vec<String> = kaiji::domain::staff::Role::ALL.iter().map(|r| format!("'{}'", r.as_str())).collect();
+    let roles: Vec<String> = kaiji::domain::staff::Role::ALL
+        .iter()
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect();
     assert!(sql.contains(&format!("role IN ({})", roles.join(", "))));
-    let kinds: Vec<String> = kaiji::domain::audit::Actor::KINDS.iter().map(|k| format!("'{k}'")).collect();
+    let kinds: Vec<String> = kaiji::domain::audit::Actor::KINDS
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect();
     assert!(sql.contains(&format!("actor_kind IN ({})", kinds.join(", "))));
 }
 

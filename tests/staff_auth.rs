@@ -19,8 +19,14 @@ both_backends!(
 const PW: &str = "correct horse battery staple";
 
 async fn setup_link_creates_the_first_admin_once(app: TestApp) {
-    let first = staff::issue_setup_link_if_needed(&app.state).await.unwrap().expect("no staff yet");
-    let token = staff::issue_setup_link_if_needed(&app.state).await.unwrap().expect("still none");
+    let first = staff::issue_setup_link_if_needed(&app.state)
+        .await
+        .unwrap()
+        .expect("no staff yet");
+    let token = staff::issue_setup_link_if_needed(&app.state)
+        .await
+        .unwrap()
+        .expect("still none");
     // Only the newest printed link works.
     let b = app.browser();
     assert_eq!(b.get(&format!("/setup/{first}")).await.status, 404);
@@ -30,16 +36,29 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
     let res = b
         .post_form(
             &format!("/setup/{token}?lang=en"),
-            &[("csrf_token", &form.csrf()), ("email", "Admin@Example.com"), ("password", PW), ("password_confirmation", "different one!!")],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "Admin@Example.com"),
+                ("password", PW),
+                ("password_confirmation", "different one!!"),
+            ],
         )
         .await;
     assert_eq!(res.status, 422);
     assert!(res.body.contains("The two passwords are not the same."));
-    assert!(res.body.contains("value=\"Admin@Example.com\""), "email kept");
+    assert!(
+        res.body.contains("value=\"Admin@Example.com\""),
+        "email kept"
+    );
     let res = b
         .post_form(
             &format!("/setup/{token}?lang=en"),
-            &[("csrf_token", &form.csrf()), ("email", "admin@example.com"), ("password", "short"), ("password_confirmation", "short")],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "admin@example.com"),
+                ("password", "short"),
+                ("password_confirmation", "short"),
+            ],
         )
         .await;
     assert_eq!(res.status, 422);
@@ -49,7 +68,12 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
     let res = b
         .post_form(
             &format!("/setup/{token}"),
-            &[("csrf_token", &form.csrf()), ("email", "Admin@Example.com"), ("password", PW), ("password_confirmation", PW)],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "Admin@Example.com"),
+                ("password", PW),
+                ("password_confirmation", PW),
+            ],
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
@@ -61,19 +85,33 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
     let again = b
         .post_form(
             &format!("/setup/{token}"),
-            &[("csrf_token", &form.csrf()), ("email", "evil@example.com"), ("password", PW), ("password_confirmation", PW)],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "evil@example.com"),
+                ("password", PW),
+                ("password_confirmation", PW),
+            ],
         )
         .await;
     assert_eq!(again.status, 404);
     assert_eq!(app.count("staff_users"), 1);
-    assert!(staff::issue_setup_link_if_needed(&app.state).await.unwrap().is_none());
+    assert!(
+        staff::issue_setup_link_if_needed(&app.state)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // The new admin signs in (email is case-insensitive) and lands on the queue.
     let res = b.login("ADMIN@example.com", PW).await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location.as_deref(), Some("/staff/requests"));
     let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 10).unwrap();
-    assert!(events.iter().any(|e| e.action == "staff.created" && e.actor_id.as_deref() == Some("setup-link")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "staff.created" && e.actor_id.as_deref() == Some("setup-link"))
+    );
 }
 
 async fn failed_logins_look_alike_and_are_audited(app: TestApp) {
@@ -84,15 +122,34 @@ async fn failed_logins_look_alike_and_are_audited(app: TestApp) {
     let not_email = b.login("", "").await;
     for res in [&wrong_pw, &unknown, &not_email] {
         assert_eq!(res.status, 401);
-        assert!(res.body.contains("メールアドレスまたはパスワードが違います。"));
+        assert!(
+            res.body
+                .contains("メールアドレスまたはパスワードが違います。")
+        );
     }
-    assert!(wrong_pw.body.contains("value=\"o@example.com\""), "email kept");
+    assert!(
+        wrong_pw.body.contains("value=\"o@example.com\""),
+        "email kept"
+    );
     assert!(b.cookie("kaiji_session").is_none());
     let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 10).unwrap();
-    let failed: Vec<_> = events.iter().filter(|e| e.action == "staff.login_failed").collect();
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "staff.login_failed")
+        .collect();
     assert_eq!(failed.len(), 3);
-    assert!(failed.iter().all(|e| !e.details.contains("@")), "attempted addresses are not recorded");
-    assert_eq!(failed.iter().filter(|e| e.details.contains("staff_id\":\"")).count(), 1, "a known account is named by id");
+    assert!(
+        failed.iter().all(|e| !e.details.contains("@")),
+        "attempted addresses are not recorded"
+    );
+    assert_eq!(
+        failed
+            .iter()
+            .filter(|e| e.details.contains("staff_id\":\""))
+            .count(),
+        1,
+        "a known account is named by id"
+    );
 }
 
 async fn session_cookies_are_secure_httponly_samesite(app: TestApp) {
@@ -101,38 +158,69 @@ async fn session_cookies_are_secure_httponly_samesite(app: TestApp) {
     let form = b.get("/staff/login").await;
     let csrf_before = b.cookie("kaiji_csrf").unwrap();
     for c in b.last_set_cookies.lock().unwrap().iter() {
-        assert!(c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite=Strict"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
     }
     let res = b
-        .post_form("/staff/login", &[("csrf_token", &form.csrf()), ("email", "o@example.com"), ("password", PW)])
+        .post_form(
+            "/staff/login",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "o@example.com"),
+                ("password", PW),
+            ],
+        )
         .await;
     assert_eq!(res.status, 303);
     let cookies = b.last_set_cookies.lock().unwrap().clone();
-    let session = cookies.iter().find(|c| c.starts_with("kaiji_session=")).expect("session cookie");
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("kaiji_session="))
+        .expect("session cookie");
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(session.contains(attr), "{session} lacks {attr}");
     }
-    assert_ne!(b.cookie("kaiji_csrf").unwrap(), csrf_before, "CSRF seed rotates at sign-in");
+    assert_ne!(
+        b.cookie("kaiji_csrf").unwrap(),
+        csrf_before,
+        "CSRF seed rotates at sign-in"
+    );
     // The session token is 256 random bits and only its digest is stored.
     let token = b.cookie("kaiji_session").unwrap();
     assert_eq!(token.len(), 43);
     let stored: Vec<String> = {
         use diesel::prelude::*;
         use kaiji::db::schema::staff_sessions::dsl::*;
-        staff_sessions.select(token_sha256).load(&mut *app.tdb.conn()).unwrap()
+        staff_sessions
+            .select(token_sha256)
+            .load(&mut *app.tdb.conn())
+            .unwrap()
     };
     assert_eq!(stored, vec![kaiji::security::tokens::digest(&token)]);
     // Security headers on every page.
     let page = b.get("/staff/requests").await;
     assert_eq!(page.headers["x-frame-options"], "DENY");
     assert_eq!(page.headers["referrer-policy"], "no-referrer");
-    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
 }
 
 async fn every_staff_route_checks_the_role(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0].id.clone();
-    let gets = ["/staff/requests".to_owned(), format!("/staff/requests/{id}"), "/staff/audit".to_owned()];
+    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
+    let gets = [
+        "/staff/requests".to_owned(),
+        format!("/staff/requests/{id}"),
+        "/staff/audit".to_owned(),
+    ];
     let allowed = |role: Role, path: &str| match role {
         Role::Officer => !path.starts_with("/staff/audit"),
         Role::Auditor => path.starts_with("/staff/audit"),
@@ -143,19 +231,35 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
     let anon = app.browser();
     for path in gets.iter().chain([&"/staff".to_owned()]) {
         let res = anon.get(path).await;
-        assert_eq!((res.status, res.location.as_deref()), (303, Some("/staff/login")), "{path}");
+        assert_eq!(
+            (res.status, res.location.as_deref()),
+            (303, Some("/staff/login")),
+            "{path}"
+        );
     }
     let form = anon.get("/").await;
     let res = anon
         .post_form(
             &format!("/staff/requests/{id}/events"),
-            &[("csrf_token", &form.csrf()), ("event", "start_review"), ("expected_version", "1")],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("event", "start_review"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(res.status, 303);
-    assert_eq!(anon.post_form("/staff/logout", &[("csrf_token", &form.csrf())]).await.status, 303);
+    assert_eq!(
+        anon.post_form("/staff/logout", &[("csrf_token", &form.csrf())])
+            .await
+            .status,
+        303
+    );
 
-    for (i, role) in [Role::Officer, Role::Auditor, Role::Admin].into_iter().enumerate() {
+    for (i, role) in [Role::Officer, Role::Auditor, Role::Admin]
+        .into_iter()
+        .enumerate()
+    {
         let b = app.signed_in(&format!("staff{i}@example.com"), role).await;
         for path in &gets {
             let res = b.get(path).await;
@@ -173,12 +277,18 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
     let res = auditor
         .post_form(
             &format!("/staff/requests/{id}/events"),
-            &[("csrf_token", &token), ("event", "start_review"), ("expected_version", "1")],
+            &[
+                ("csrf_token", &token),
+                ("event", "start_review"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(app.count("audit_events"), before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id).unwrap().unwrap();
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+        .unwrap()
+        .unwrap();
     assert_eq!(row.state, "received");
 }
 
@@ -187,8 +297,13 @@ async fn logout_and_expiry_end_the_session(app: TestApp) {
     let stolen = b.cookie("kaiji_session").unwrap();
     let page = b.get("/staff/requests").await;
     assert_eq!(page.status, 200);
-    let res = b.post_form("/staff/logout", &[("csrf_token", &page.csrf())]).await;
-    assert_eq!((res.status, res.location.as_deref()), (303, Some("/staff/login")));
+    let res = b
+        .post_form("/staff/logout", &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(
+        (res.status, res.location.as_deref()),
+        (303, Some("/staff/login"))
+    );
     assert!(b.cookie("kaiji_session").is_none());
     // The old cookie is dead on the server too.
     let replay = app.browser();
@@ -199,7 +314,8 @@ async fn logout_and_expiry_end_the_session(app: TestApp) {
 
     // Sessions end after the configured lifetime (8 hours by default).
     let b = app.signed_in("o2@example.com", Role::Officer).await;
-    app.clock.advance(TimeDelta::hours(8) - TimeDelta::minutes(1));
+    app.clock
+        .advance(TimeDelta::hours(8) - TimeDelta::minutes(1));
     assert_eq!(b.get("/staff/requests").await.status, 200);
     app.clock.advance(TimeDelta::minutes(2));
     assert_eq!(b.get("/staff/requests").await.status, 303);
@@ -207,8 +323,15 @@ async fn logout_and_expiry_end_the_session(app: TestApp) {
 
 async fn passwords_are_stored_as_argon2id(app: TestApp) {
     app.staff("o@example.com", Role::Officer, PW).await;
-    let row = kaiji::db::staff::find_by_email(&mut app.tdb.conn(), "o@example.com").unwrap().unwrap();
-    assert!(row.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", row.password_hash);
+    let row = kaiji::db::staff::find_by_email(&mut app.tdb.conn(), "o@example.com")
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        row.password_hash
+    );
     assert!(!row.password_hash.contains(PW));
     // Duplicate and weak accounts are refused.
     let db = app.state.db.clone();

@@ -7,17 +7,30 @@ mod common;
 use common::{TestApp, file_request};
 use kaiji::domain::staff::Role;
 
-both_backends!(form_to_audit_log, json_api_flow, tracking_links_are_private_and_unguessable);
+both_backends!(
+    form_to_audit_log,
+    json_api_flow,
+    tracking_links_are_private_and_unguessable
+);
 
 async fn form_to_audit_log(app: TestApp) {
     let subject = app.browser();
-    let tracking = file_request(&subject, "山田 太郎", "taro@example.jp", "access", "全部見せてください").await;
+    let tracking = file_request(
+        &subject,
+        "山田 太郎",
+        "taro@example.jp",
+        "access",
+        "全部見せてください",
+    )
+    .await;
     assert!(tracking.starts_with("/track/") && tracking.contains("received=1"));
 
     // The receipt page shows the receipt number and the private link.
     let receipt = subject.get(&tracking).await;
     assert_eq!(receipt.status, 200);
-    let number = receipt.text_of("receipt-number").expect("receipt number shown");
+    let number = receipt
+        .text_of("receipt-number")
+        .expect("receipt number shown");
     assert!(number.starts_with("KJ-20261122-"), "{number}");
     let link = receipt.text_of("tracking-link").unwrap();
     assert!(link.starts_with(&app.base) && link.contains("/track/"));
@@ -25,7 +38,12 @@ async fn form_to_audit_log(app: TestApp) {
     assert_eq!(receipt.headers["cache-control"], "no-store");
 
     // The token is stored only as a digest.
-    let token = tracking.trim_start_matches("/track/").split('?').next().unwrap().to_owned();
+    let token = tracking
+        .trim_start_matches("/track/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_eq!(token.len(), 43, "256-bit token");
     let stored: Vec<kaiji::db::requests::RequestRow> = {
         use diesel::prelude::*;
@@ -37,7 +55,10 @@ async fn form_to_audit_log(app: TestApp) {
     };
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].tracking_token_sha256, token);
-    assert_eq!(stored[0].tracking_token_sha256, kaiji::security::tokens::digest(&token));
+    assert_eq!(
+        stored[0].tracking_token_sha256,
+        kaiji::security::tokens::digest(&token)
+    );
     assert_eq!(stored[0].subject_name, "山田 太郎");
     assert_eq!(stored[0].language, "ja");
     assert_eq!(stored[0].state, "received");
@@ -51,13 +72,20 @@ async fn form_to_audit_log(app: TestApp) {
     let page = officer.get(&format!("/staff/requests/{id}")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("data-event=\"start_review\""));
-    assert!(!page.body.contains("data-event=\"complete\""), "only allowed events are offered");
+    assert!(
+        !page.body.contains("data-event=\"complete\""),
+        "only allowed events are offered"
+    );
 
     // It moves the request on.
     let moved = officer
         .post_form(
             &format!("/staff/requests/{id}/events"),
-            &[("csrf_token", &page.csrf()), ("event", "start_review"), ("expected_version", "1")],
+            &[
+                ("csrf_token", &page.csrf()),
+                ("event", "start_review"),
+                ("expected_version", "1"),
+            ],
         )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
@@ -86,13 +114,21 @@ async fn form_to_audit_log(app: TestApp) {
         summary,
         vec![
             ("request.received", "requester", None, Some("received")),
-            ("request.transitioned", "staff", Some("received"), Some("in_review")),
+            (
+                "request.transitioned",
+                "staff",
+                Some("received"),
+                Some("in_review")
+            ),
         ]
     );
     assert!(events[1].actor_id.is_some());
     assert!(events[1].details.contains("start_review"));
     for e in &events {
-        assert!(!e.details.contains("taro@example.jp") && !e.details.contains("山田"), "no personal data in audit details");
+        assert!(
+            !e.details.contains("taro@example.jp") && !e.details.contains("山田"),
+            "no personal data in audit details"
+        );
     }
 
     // The request page shows the history.
@@ -115,7 +151,10 @@ async fn json_api_flow(app: TestApp) {
     let token = body["tracking_token"].as_str().unwrap().to_owned();
     let status_url = body["status_url"].as_str().unwrap().to_owned();
     assert!(body["receipt_number"].as_str().unwrap().starts_with("KJ-"));
-    assert_eq!(status_url, format!("{}/api/v1/requests/status/{token}", app.base));
+    assert_eq!(
+        status_url,
+        format!("{}/api/v1/requests/status/{token}", app.base)
+    );
     assert_eq!(created.headers["location"], status_url.as_str());
 
     let status = client.get(&status_url).await;
@@ -137,7 +176,11 @@ async fn json_api_flow(app: TestApp) {
         let res = officer
             .post_form(
                 &format!("/staff/requests/{}/events", row.id),
-                &[("csrf_token", &page.csrf()), ("event", event), ("expected_version", version)],
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("event", event),
+                    ("expected_version", version),
+                ],
             )
             .await;
         assert_eq!(res.status, 303, "{event}: {}", res.body);
@@ -146,7 +189,10 @@ async fn json_api_flow(app: TestApp) {
     assert_eq!(s["state"], "refused");
     assert_eq!(s["closed"], true);
     let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
-    assert!(!page.body.contains("data-event="), "a terminal state offers no action");
+    assert!(
+        !page.body.contains("data-event="),
+        "a terminal state offers no action"
+    );
 
     // English is chosen from the body, else from Accept-Language.
     let en = client
@@ -157,7 +203,9 @@ async fn json_api_flow(app: TestApp) {
         )
         .await;
     assert_eq!(en.status, 201);
-    let track = client.get(en.json()["tracking_url"].as_str().unwrap()).await;
+    let track = client
+        .get(en.json()["tracking_url"].as_str().unwrap())
+        .await;
     assert!(track.body.contains("<html lang=\"en\">"));
     assert!(track.body.contains("Received"));
 }

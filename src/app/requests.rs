@@ -57,7 +57,8 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
     state
         .db
         .run(move |conn| {
-            let row = requests::find_by_token_digest(conn, &tokens::digest(&token))?.ok_or(AppError::NotFound)?;
+            let row = requests::find_by_token_digest(conn, &tokens::digest(&token))?
+                .ok_or(AppError::NotFound)?;
             let wf = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
             let (label, terminal) = state_label(&wf, &row.state);
             Ok(TrackingView {
@@ -127,7 +128,11 @@ pub struct RequestDetail {
     pub audit: Vec<AuditEventRow>,
 }
 
-pub async fn detail(state: &AppState, staff: &StaffMember, id: String) -> Result<RequestDetail, AppError> {
+pub async fn detail(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+) -> Result<RequestDetail, AppError> {
     let catalog = state.workflows.clone();
     let role = staff.role;
     state
@@ -136,7 +141,11 @@ pub async fn detail(state: &AppState, staff: &StaffMember, id: String) -> Result
             let row = requests::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let wf = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
             let (label, terminal) = state_label(&wf, &row.state);
-            let allowed = wf.allowed_events(&row.state, role).into_iter().cloned().collect();
+            let allowed = wf
+                .allowed_events(&row.state, role)
+                .into_iter()
+                .cloned()
+                .collect();
             let audit = audit::list_for_request(conn, &row.id)?;
             Ok(RequestDetail {
                 request_type: request_type(&row.request_type)?,
@@ -185,7 +194,13 @@ pub async fn fire_event(
                     return Err(AppError::Conflict);
                 }
                 let decision = wf.decide(&row.state, &event, role)?;
-                if !requests::update_state(conn, &id, expected_version, decision.to, db::to_db_time(now))? {
+                if !requests::update_state(
+                    conn,
+                    &id,
+                    expected_version,
+                    decision.to,
+                    db::to_db_time(now),
+                )? {
                     return Err(AppError::Conflict);
                 }
                 audit::append(
@@ -209,7 +224,11 @@ pub async fn fire_event(
 }
 
 /// The newest audit events, for auditors.
-pub async fn recent_audit(state: &AppState, _staff: &StaffMember, limit: i64) -> Result<Vec<AuditEventRow>, AppError> {
+pub async fn recent_audit(
+    state: &AppState,
+    _staff: &StaffMember,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, AppError> {
     state
         .db
         .run(move |conn| Ok(audit::list_recent(conn, limit)?))

@@ -23,10 +23,9 @@ impl TryFrom<StaffRow> for StaffMember {
     type Error = AppError;
     fn try_from(row: StaffRow) -> Result<Self, AppError> {
         Ok(StaffMember {
-            role: row
-                .role
-                .parse()
-                .map_err(|_| AppError::Definition(format!("stored role `{}` is unknown", row.role)))?,
+            role: row.role.parse().map_err(|_| {
+                AppError::Definition(format!("stored role `{}` is unknown", row.role))
+            })?,
             id: row.id,
             email: row.email,
         })
@@ -67,7 +66,8 @@ fn insert_staff(
     )?;
     audit::append(
         conn,
-        &NewAuditEvent::new(AuditAction::StaffCreated, actor, now).details(json!({"staff_id": id, "role": role.as_str()})),
+        &NewAuditEvent::new(AuditAction::StaffCreated, actor, now)
+            .details(json!({"staff_id": id, "role": role.as_str()})),
     )?;
     Ok(StaffMember {
         id,
@@ -77,7 +77,13 @@ fn insert_staff(
 }
 
 /// `kaiji user add`: creates an account from the command line (synchronous; no server needed).
-pub fn add_user(db: &Db, clock: &Clock, email: &str, role: Role, password: &str) -> Result<StaffMember, AppError> {
+pub fn add_user(
+    db: &Db,
+    clock: &Clock,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", StaffEmail::parse(email));
     let password = errors.check("password", NewPassword::parse(password));
@@ -87,7 +93,9 @@ pub fn add_user(db: &Db, clock: &Clock, email: &str, role: Role, password: &str)
     };
     let hash = password::hash(&password);
     let mut conn = db.conn()?;
-    write_tx(&mut conn, |conn| insert_staff(conn, &email, role, &hash, Actor::System("cli"), clock))
+    write_tx(&mut conn, |conn| {
+        insert_staff(conn, &email, role, &hash, Actor::System("cli"), clock)
+    })
 }
 
 /// If nobody can log in yet, issues a one-time link for creating the first administrator. Each call
@@ -123,7 +131,8 @@ pub async fn setup_link_is_valid(state: &AppState, token: String) -> Result<bool
     state
         .db
         .run(move |conn| {
-            Ok(repo::count_users(conn)? == 0 && repo::setup_link_is_valid(conn, &tokens::digest(&token), now)?)
+            Ok(repo::count_users(conn)? == 0
+                && repo::setup_link_is_valid(conn, &tokens::digest(&token), now)?)
         })
         .await
 }
@@ -137,7 +146,11 @@ pub struct SetupInput {
 }
 
 /// Creates the first administrator through the setup link, which is then spent.
-pub async fn complete_setup(state: &AppState, token: String, input: SetupInput) -> Result<StaffMember, AppError> {
+pub async fn complete_setup(
+    state: &AppState,
+    token: String,
+    input: SetupInput,
+) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", StaffEmail::parse(&input.email));
     let password = errors.check("password", NewPassword::parse(&input.password));
@@ -158,10 +171,19 @@ pub async fn complete_setup(state: &AppState, token: String, input: SetupInput) 
             let hash = password::hash(&password);
             write_tx(conn, |conn| {
                 let now = db::to_db_time(clock.now());
-                if repo::count_users(conn)? > 0 || !repo::use_setup_link(conn, &tokens::digest(&token), now)? {
+                if repo::count_users(conn)? > 0
+                    || !repo::use_setup_link(conn, &tokens::digest(&token), now)?
+                {
                     return Err(AppError::SetupLinkInvalid);
                 }
-                insert_staff(conn, &email, Role::Admin, &hash, Actor::System("setup-link"), &clock)
+                insert_staff(
+                    conn,
+                    &email,
+                    Role::Admin,
+                    &hash,
+                    Actor::System("setup-link"),
+                    &clock,
+                )
             })
         })
         .await
@@ -202,7 +224,10 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
                             db::to_db_time(now),
                             db::to_db_time(now + ttl),
                         )?;
-                        audit::append(conn, &NewAuditEvent::new(AuditAction::StaffLogin, staff.actor(), now))
+                        audit::append(
+                            conn,
+                            &NewAuditEvent::new(AuditAction::StaffLogin, staff.actor(), now),
+                        )
                     })?;
                     Ok(Login {
                         staff,
@@ -212,8 +237,12 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
                 _ => {
                     // The attempted address is personal data and stays out of the log; a known account is
                     // named by its id so repeated failures against it can be seen.
-                    let event = NewAuditEvent::new(AuditAction::StaffLoginFailed, Actor::System("login"), now)
-                        .details(json!({"staff_id": row.as_ref().map(|r| r.id.clone())}));
+                    let event = NewAuditEvent::new(
+                        AuditAction::StaffLoginFailed,
+                        Actor::System("login"),
+                        now,
+                    )
+                    .details(json!({"staff_id": row.as_ref().map(|r| r.id.clone())}));
                     write_tx(conn, |conn| audit::append(conn, &event))?;
                     Err(AppError::BadCredentials)
                 }
@@ -223,7 +252,10 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
 }
 
 /// The staff member behind a session cookie.
-pub async fn authenticate(state: &AppState, session_token: String) -> Result<StaffMember, AppError> {
+pub async fn authenticate(
+    state: &AppState,
+    session_token: String,
+) -> Result<StaffMember, AppError> {
     if !tokens::looks_like_token(&session_token) {
         return Err(AppError::Unauthenticated);
     }
@@ -238,7 +270,11 @@ pub async fn authenticate(state: &AppState, session_token: String) -> Result<Sta
         .await
 }
 
-pub async fn logout(state: &AppState, staff: &StaffMember, session_token: String) -> Result<(), AppError> {
+pub async fn logout(
+    state: &AppState,
+    staff: &StaffMember,
+    session_token: String,
+) -> Result<(), AppError> {
     let event = NewAuditEvent::new(AuditAction::StaffLogout, staff.actor(), state.clock.now());
     state
         .db

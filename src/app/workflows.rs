@@ -46,10 +46,9 @@ pub fn read_definitions(path: &Path) -> Result<Vec<DefinitionFile>, AppError> {
                 None => format!("{}: {}", file.display(), e.reason),
             })
         })?;
-        if let Some(other) = out
-            .iter()
-            .find(|d| d.definition.id == definition.id && d.definition.version == definition.version)
-        {
+        if let Some(other) = out.iter().find(|d| {
+            d.definition.id == definition.id && d.definition.version == definition.version
+        }) {
             return Err(AppError::Definition(format!(
                 "{}: workflow `{}` version {} is also defined in {}",
                 file.display(),
@@ -79,7 +78,11 @@ pub struct PublishReport {
 
 /// Publishes definitions not yet in the database. A published version is immutable: changed content under
 /// an existing version is refused, so no request in flight ever sees its rules change.
-pub fn publish(conn: &mut AnyConnection, files: &[DefinitionFile], clock: &Clock) -> Result<PublishReport, AppError> {
+pub fn publish(
+    conn: &mut AnyConnection,
+    files: &[DefinitionFile],
+    clock: &Clock,
+) -> Result<PublishReport, AppError> {
     write_tx(conn, |conn| {
         let mut report = PublishReport::default();
         let now = clock.now();
@@ -113,8 +116,14 @@ pub fn publish(conn: &mut AnyConnection, files: &[DefinitionFile], clock: &Clock
                     )?;
                     audit::append(
                         conn,
-                        &NewAuditEvent::new(AuditAction::WorkflowPublished, Actor::System("seed"), now)
-                            .details(json!({"workflow_id": d.id, "version": d.version, "sha256": hash})),
+                        &NewAuditEvent::new(
+                            AuditAction::WorkflowPublished,
+                            Actor::System("seed"),
+                            now,
+                        )
+                        .details(
+                            json!({"workflow_id": d.id, "version": d.version, "sha256": hash}),
+                        ),
                     )?;
                     report.published.push((d.id.clone(), d.version));
                 }
@@ -124,15 +133,22 @@ pub fn publish(conn: &mut AnyConnection, files: &[DefinitionFile], clock: &Clock
     })
 }
 
+type DefinitionCache = HashMap<(String, i64), Arc<WorkflowDefinition>>;
+
 /// Parsed definitions by (id, version), filled from the database on first use. Published versions never
 /// change, so entries never go stale.
 #[derive(Clone, Default)]
 pub struct WorkflowCatalog {
-    cache: Arc<RwLock<HashMap<(String, i64), Arc<WorkflowDefinition>>>>,
+    cache: Arc<RwLock<DefinitionCache>>,
 }
 
 impl WorkflowCatalog {
-    pub fn get(&self, conn: &mut AnyConnection, id: &str, version: i64) -> Result<Arc<WorkflowDefinition>, AppError> {
+    pub fn get(
+        &self,
+        conn: &mut AnyConnection,
+        id: &str,
+        version: i64,
+    ) -> Result<Arc<WorkflowDefinition>, AppError> {
         if let Some(d) = self
             .cache
             .read()
@@ -148,10 +164,9 @@ impl WorkflowCatalog {
     }
 
     fn insert(&self, row: &WorkflowRow) -> Result<Arc<WorkflowDefinition>, AppError> {
-        let def = Arc::new(
-            WorkflowDefinition::parse(&row.source)
-                .map_err(|e| AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version)))?,
-        );
+        let def = Arc::new(WorkflowDefinition::parse(&row.source).map_err(|e| {
+            AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
+        })?);
         self.cache
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -52,7 +52,10 @@ pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()
         .map(|_| ())
 }
 
-pub fn list_for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<AuditEventRow>> {
+pub fn list_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Vec<AuditEventRow>> {
     audit_events::table
         .filter(audit_events::request_id.eq(request_id))
         .order((audit_events::occurred_at.asc(), audit_events::id.asc()))

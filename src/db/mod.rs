@@ -165,7 +165,6 @@ impl Db {
     pub fn migrate(&self) -> Result<Vec<String>, DbError> {
         migrate(&mut *self.conn()?)
     }
-
 }
 
 /// Whether the connection's backend has migrations not yet applied (the service is then not ready).
@@ -198,7 +197,9 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {

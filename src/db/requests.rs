@@ -76,7 +76,10 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RequestRow
         .optional()
 }
 
-pub fn find_by_token_digest(conn: &mut AnyConnection, digest: &str) -> QueryResult<Option<RequestRow>> {
+pub fn find_by_token_digest(
+    conn: &mut AnyConnection,
+    digest: &str,
+) -> QueryResult<Option<RequestRow>> {
     requests::table
         .filter(requests::tracking_token_sha256.eq(digest))
         .select(RequestRow::as_select())

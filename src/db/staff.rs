@@ -107,7 +107,11 @@ pub fn replace_setup_link(
         .map(|_| ())
 }
 
-pub fn setup_link_is_valid(conn: &mut AnyConnection, token_sha256: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn setup_link_is_valid(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n: i64 = setup_links::table
         .filter(setup_links::token_sha256.eq(token_sha256))
         .filter(setup_links::used_at.is_null())
@@ -118,7 +122,11 @@ pub fn setup_link_is_valid(conn: &mut AnyConnection, token_sha256: &str, now: Na
 }
 
 /// Marks a link used; false if it was already used, expired or unknown (so two submissions cannot both win).
-pub fn use_setup_link(conn: &mut AnyConnection, token_sha256: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn use_setup_link(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(
         setup_links::table
             .filter(setup_links::token_sha256.eq(token_sha256))

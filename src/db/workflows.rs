@@ -48,6 +48,9 @@ pub fn list_versions(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>
             workflow_definitions::workflow_id.asc(),
             workflow_definitions::version.asc(),
         ))
-        .select((workflow_definitions::workflow_id, workflow_definitions::version))
+        .select((
+            workflow_definitions::workflow_id,
+            workflow_definitions::version,
+        ))
         .load(conn)
 }

@@ -66,7 +66,10 @@ impl fmt::Display for AuditAction {
 pub enum Actor {
     /// The data subject (or their agent), identified by the request, not by name.
     Requester,
-    Staff { id: String, role: Role },
+    Staff {
+        id: String,
+        role: Role,
+    },
     /// kaiji itself or an operator at the command line; the label says which.
     System(&'static str),
 }

@@ -232,7 +232,11 @@ pub struct NewRequest {
 
 impl NewRequest {
     /// Parses every field and reports every problem at once, so a form can show them all.
-    pub fn parse(raw: &RawRequest, language: Language, channel: Channel) -> Result<Self, FieldErrors> {
+    pub fn parse(
+        raw: &RawRequest,
+        language: Language,
+        channel: Channel,
+    ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
         let email = errors.check("email", SubjectEmail::parse(&raw.email));
@@ -323,7 +327,12 @@ mod tests {
     #[test]
     fn a_valid_request_parses_with_trimmed_fields() {
         let r = NewRequest::parse(
-            &raw(" 山田 太郎 ", " taro@example.jp ", "access", "全部\n見せてください"),
+            &raw(
+                " 山田 太郎 ",
+                " taro@example.jp ",
+                "access",
+                "全部\n見せてください",
+            ),
             Language::Ja,
             Channel::Web,
         )
@@ -336,8 +345,12 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let errs = NewRequest::parse(&raw("", "not-an-email", "", " "), Language::En, Channel::Api)
-            .unwrap_err();
+        let errs = NewRequest::parse(
+            &raw("", "not-an-email", "", " "),
+            Language::En,
+            Channel::Api,
+        )
+        .unwrap_err();
         let got: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(
             got,
@@ -368,7 +381,12 @@ mod tests {
     #[test]
     fn personal_data_never_shows_in_debug() {
         let r = NewRequest::parse(
-            &raw("Secret Name", "secret@example.com", "deletion", "secret text"),
+            &raw(
+                "Secret Name",
+                "secret@example.com",
+                "deletion",
+                "secret text",
+            ),
             Language::En,
             Channel::Web,
         )

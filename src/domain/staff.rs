@@ -136,14 +136,23 @@ mod tests {
     #[test]
     fn password_length_rules() {
         assert_eq!(NewPassword::parse("").unwrap_err(), "required");
-        assert_eq!(NewPassword::parse("short").unwrap_err(), "password_too_short");
+        assert_eq!(
+            NewPassword::parse("short").unwrap_err(),
+            "password_too_short"
+        );
         assert_eq!(
             NewPassword::parse("            ").unwrap_err(),
             "password_too_short"
         );
         assert!(NewPassword::parse("correct horse battery").is_ok());
         assert!(NewPassword::parse("パスワードは十二文字以上です").is_ok());
-        assert_eq!(NewPassword::parse(&"x".repeat(129)).unwrap_err(), "too_long");
-        assert!(!format!("{:?}", NewPassword::parse("correct horse battery").unwrap()).contains("horse"));
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(129)).unwrap_err(),
+            "too_long"
+        );
+        assert!(
+            !format!("{:?}", NewPassword::parse("correct horse battery").unwrap())
+                .contains("horse")
+        );
     }
 }

@@ -158,9 +158,10 @@ impl WorkflowDefinition {
 
         let mut request_types = Vec::new();
         for t in &raw.request_types {
-            let parsed = t.get_ref().parse::<RequestType>().map_err(|_| {
-                err(t.span(), format!("unknown request type `{}`", t.get_ref()))
-            })?;
+            let parsed = t
+                .get_ref()
+                .parse::<RequestType>()
+                .map_err(|_| err(t.span(), format!("unknown request type `{}`", t.get_ref())))?;
             request_types.push(parsed);
         }
         let mut channels = Vec::new();
@@ -193,7 +194,10 @@ impl WorkflowDefinition {
         if !state_spans.contains_key(raw.initial_state.get_ref()) {
             return Err(err(
                 raw.initial_state.span(),
-                format!("initial state `{}` is not defined", raw.initial_state.get_ref()),
+                format!(
+                    "initial state `{}` is not defined",
+                    raw.initial_state.get_ref()
+                ),
             ));
         }
 
@@ -279,7 +283,10 @@ impl WorkflowDefinition {
             if !reachable.contains(s.id.as_str()) {
                 return Err(err(
                     state_spans[&s.id].clone(),
-                    format!("state `{}` cannot be reached from `{}`", s.id, def.initial_state),
+                    format!(
+                        "state `{}` cannot be reached from `{}`",
+                        s.id, def.initial_state
+                    ),
                 ));
             }
             if !s.terminal && !def.transitions.iter().any(|t| t.from.contains(&s.id)) {
@@ -296,7 +303,11 @@ impl WorkflowDefinition {
         let mut seen = BTreeSet::from([self.initial_state.as_str()]);
         let mut queue = VecDeque::from([self.initial_state.as_str()]);
         while let Some(s) = queue.pop_front() {
-            for t in self.transitions.iter().filter(|t| t.from.iter().any(|f| f == s)) {
+            for t in self
+                .transitions
+                .iter()
+                .filter(|t| t.from.iter().any(|f| f == s))
+            {
                 if seen.insert(t.to.as_str()) {
                     queue.push_back(t.to.as_str());
                 }
@@ -314,14 +325,21 @@ impl WorkflowDefinition {
     }
 
     /// Decides an event: the next state, or why not.
-    pub fn decide(&self, state: &str, event: &str, role: Role) -> Result<Decision<'_>, TransitionError> {
-        let current = self.state(state).ok_or_else(|| TransitionError::UnknownState {
-            state: state.to_owned(),
-        })?;
+    pub fn decide(
+        &self,
+        state: &str,
+        event: &str,
+        role: Role,
+    ) -> Result<Decision<'_>, TransitionError> {
+        let current = self
+            .state(state)
+            .ok_or_else(|| TransitionError::UnknownState {
+                state: state.to_owned(),
+            })?;
         let t = self
             .transitions
             .iter()
-            .find(|t| t.event == event && t.from.iter().any(|f| *f == current.id))
+            .find(|t| t.event == event && t.from.contains(&current.id))
             .ok_or_else(|| TransitionError::NotAllowedHere {
                 event: event.to_owned(),
                 state: state.to_owned(),
@@ -476,17 +494,19 @@ label = { en = "Complete", ja = "完了にする" }
         let e = broken("terminal = true", "terminal = false");
         assert!(e.reason.contains("no transition out"), "{e}");
 
-        let e = broken("[[states]]\nid = \"received\"", "[[states]]\nid = \"received\"\ncolour = 1");
+        let e = broken(
+            "[[states]]\nid = \"received\"",
+            "[[states]]\nid = \"received\"\ncolour = 1",
+        );
         assert!(e.line.is_some(), "{e}");
     }
 
     #[test]
     fn unreachable_states_are_refused() {
         let src = BASIC.replace(
-            "[[transitions]]\nevent = \"start_review\"",
-            "[[transitions]]\nevent = \"start_review\"",
-        )
-        .replace("from = [\"received\"]\nto = \"in_review\"", "from = [\"received\"]\nto = \"completed\"");
+            "from = [\"received\"]\nto = \"in_review\"",
+            "from = [\"received\"]\nto = \"completed\"",
+        );
         let e = WorkflowDefinition::parse(&src).unwrap_err();
         assert!(e.reason.contains("cannot be reached"), "{e}");
     }

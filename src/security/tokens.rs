@@ -38,7 +38,8 @@ pub fn looks_like_token(token: &str) -> bool {
 
 /// HMAC-SHA-256 of `message` under `key`, hex-encoded.
 pub fn sign(key: &[u8], message: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -48,7 +49,8 @@ pub fn verify(key: &[u8], message: &[u8], signature_hex: &str) -> bool {
     let Ok(sig) = hex::decode(signature_hex) else {
         return false;
     };
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(message);
     mac.verify_slice(&sig).is_ok()
 }

@@ -71,7 +71,10 @@ pub struct Status {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn request_status(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn request_status(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let v = requests::track(&state, token.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -42,7 +42,10 @@ pub async fn browser_cookies(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.cookie_secure)
         .unwrap_or(true);
-    let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|v| valid_seed(v));
+    let existing = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| valid_seed(v));
     let new_seed = match existing {
         Some(seed) => {
             req.extensions_mut().insert(CsrfSeed(seed));
@@ -57,7 +60,8 @@ pub async fn browser_cookies(
     let lang = query_lang(req.request());
     let mut res = next.call(req).await?;
     if let Some(seed) = new_seed {
-        res.response_mut().add_cookie(&cookie(CSRF_COOKIE, seed, secure))?;
+        res.response_mut()
+            .add_cookie(&cookie(CSRF_COOKIE, seed, secure))?;
     }
     if let Some(lang) = lang {
         let c = Cookie::build(LANG_COOKIE, lang.as_str())
@@ -79,7 +83,10 @@ pub struct Csrf {
 
 impl Csrf {
     pub fn token(&self) -> String {
-        tokens::sign(self.state.keys.session.expose(), format!("csrf:{}", self.seed).as_bytes())
+        tokens::sign(
+            self.state.keys.session.expose(),
+            format!("csrf:{}", self.seed).as_bytes(),
+        )
     }
 
     pub fn verify(&self, submitted: &str) -> Result<(), WebError> {

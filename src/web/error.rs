@@ -62,7 +62,9 @@ impl WebError {
             },
             WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             WebError::BadBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
-            WebError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            WebError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
             WebError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             WebError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
@@ -178,7 +180,9 @@ fn japanese_message(code: &str) -> &'static str {
     match code {
         "not_found" => "ページが見つかりません。",
         "forbidden" | "role_not_permitted" => "この操作を行う権限がありません。",
-        "csrf_failed" => "入力画面の有効期限が切れました。ページを再読み込みして、もう一度お試しください。",
+        "csrf_failed" => {
+            "入力画面の有効期限が切れました。ページを再読み込みして、もう一度お試しください。"
+        }
         "payload_too_large" => "送信された内容が大きすぎます。",
         "invalid_body" => "送信された内容を読み取れませんでした。",
         "setup_link_invalid" => "このリンクは無効、期限切れ、または使用済みです。",
@@ -224,7 +228,11 @@ mod tests {
     #[test]
     fn every_error_has_a_pinned_status_and_code() {
         let cases: Vec<(WebError, u16, &str)> = vec![
-            (AppError::Invalid(FieldErrors::new()).into(), 422, "validation_failed"),
+            (
+                AppError::Invalid(FieldErrors::new()).into(),
+                422,
+                "validation_failed",
+            ),
             (AppError::NotFound.into(), 404, "not_found"),
             (AppError::Unauthenticated.into(), 401, "unauthenticated"),
             (AppError::Forbidden.into(), 403, "forbidden"),
@@ -259,16 +267,28 @@ mod tests {
                 422,
                 "no_workflow",
             ),
-            (AppError::Definition("x".into()).into(), 500, "internal_error"),
+            (
+                AppError::Definition("x".into()).into(),
+                500,
+                "internal_error",
+            ),
             (WebError::PayloadTooLarge, 413, "payload_too_large"),
             (WebError::BadBody("x".into()), 400, "invalid_body"),
-            (WebError::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (
+                WebError::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+            ),
             (WebError::Csrf, 403, "csrf_failed"),
             (WebError::NoRoute, 404, "not_found"),
             (WebError::Render("x".into()), 500, "internal_error"),
         ];
         for (e, status, code) in cases {
-            assert_eq!(e.status_and_code(), (StatusCode::from_u16(status).unwrap(), code), "{e:?}");
+            assert_eq!(
+                e.status_and_code(),
+                (StatusCode::from_u16(status).unwrap(), code),
+                "{e:?}"
+            );
         }
     }
 

@@ -23,8 +23,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .await;
     match check {
         Ok(false) => HttpResponse::Ok().json(json!({"status": "ready", "database": backend})),
-        Ok(true) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "not_ready", "database": backend, "reason": "migrations_pending"})),
+        Ok(true) => HttpResponse::ServiceUnavailable().json(
+            json!({"status": "not_ready", "database": backend, "reason": "migrations_pending"}),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()

@@ -70,7 +70,9 @@ impl Tr {
 
     /// A time as people at the desk read it: Asia/Tokyo, to the minute.
     pub fn time(&self, t: &DateTime<Utc>) -> String {
-        t.with_timezone(&Tokyo).format("%Y-%m-%d %H:%M JST").to_string()
+        t.with_timezone(&Tokyo)
+            .format("%Y-%m-%d %H:%M JST")
+            .to_string()
     }
 
     pub fn naive_time(&self, t: &chrono::NaiveDateTime) -> String {
@@ -139,7 +141,11 @@ pub fn accept_language(header: &str) -> Language {
         let mut it = part.trim().split(';');
         let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = it
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let lang = if tag == "ja" || tag.starts_with("ja-") {
             Language::Ja
@@ -199,7 +205,9 @@ mod tests {
 
     #[test]
     fn times_show_in_tokyo() {
-        let t = DateTime::parse_from_rfc3339("2026-12-31T15:30:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-12-31T15:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(Tr::new(Language::En).time(&t), "2027-01-01 00:30 JST");
     }
 }

@@ -107,7 +107,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/staff/logout", web::post().to(staff::logout))
     .route("/staff/requests", web::get().to(staff::queue))
     .route("/staff/requests/{id}", web::get().to(staff::request))
-    .route("/staff/requests/{id}/events", web::post().to(staff::fire_event))
+    .route(
+        "/staff/requests/{id}/events",
+        web::post().to(staff::fire_event),
+    )
     .route("/staff/audit", web::get().to(staff::audit))
     .default_service(web::to(no_route));
 }

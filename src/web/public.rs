@@ -35,7 +35,13 @@ pub struct RequestFormPage {
 }
 
 impl RequestFormPage {
-    fn new(tr: Tr, csrf: &Csrf, input: RawRequest, errors: &FieldErrors, notice: Option<String>) -> Self {
+    fn new(
+        tr: Tr,
+        csrf: &Csrf,
+        input: RawRequest,
+        errors: &FieldErrors,
+        notice: Option<String>,
+    ) -> Self {
         let err = |field: &str| errors.code_for(field).map(|c| tr.field_error(c));
         Self {
             types: RequestType::ALL
@@ -94,7 +100,13 @@ pub async fn submit(
     };
     if csrf.verify(&form.csrf_token).is_err() {
         // Keep what they typed: an expired form should cost a click, not the text.
-        let page = RequestFormPage::new(tr, &csrf, raw, &FieldErrors::new(), Some(tr.t("form-expired")));
+        let page = RequestFormPage::new(
+            tr,
+            &csrf,
+            raw,
+            &FieldErrors::new(),
+            Some(tr.t("form-expired")),
+        );
         return render(StatusCode::FORBIDDEN, &page);
     }
     match NewRequest::parse(&raw, tr.lang, Channel::Web) {

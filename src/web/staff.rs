@@ -34,7 +34,11 @@ pub struct LoginQuery {
     setup: Option<String>,
 }
 
-pub async fn login_form(tr: Tr, csrf: Csrf, query: web::Query<LoginQuery>) -> Result<HttpResponse, PageError> {
+pub async fn login_form(
+    tr: Tr,
+    csrf: Csrf,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
     let page = LoginPage {
         tr,
         csrf: csrf.token(),
@@ -99,7 +103,9 @@ pub async fn login(
                 .map_err(|e| WebError::BadBody(e.to_string()))?;
             Ok(res)
         }
-        Err(AppError::BadCredentials) => rerender(StatusCode::UNAUTHORIZED, tr.t("staff-login-failed"), email),
+        Err(AppError::BadCredentials) => {
+            rerender(StatusCode::UNAUTHORIZED, tr.t("staff-login-failed"), email)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -173,26 +179,31 @@ pub struct RequestQuery {
     moved: Option<String>,
 }
 
+/// What to tell the officer above the request: a status, and a notice or a problem.
+struct Feedback {
+    status: StatusCode,
+    notice: Option<String>,
+    problem: Option<String>,
+}
+
 async fn request_page(
     state: &AppState,
     staff: StaffMember,
     tr: Tr,
     csrf: &Csrf,
     id: String,
-    status: StatusCode,
-    notice: Option<String>,
-    problem: Option<String>,
+    feedback: Feedback,
 ) -> Result<HttpResponse, PageError> {
     let d = requests::detail(state, &staff, id).await?;
     render(
-        status,
+        feedback.status,
         &RequestPage {
             tr,
             csrf: csrf.token(),
             staff,
             d,
-            notice,
-            problem,
+            notice: feedback.notice,
+            problem: feedback.problem,
         },
     )
 }
@@ -205,8 +216,12 @@ pub async fn request(
     id: web::Path<String>,
     query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let notice = query.moved.as_ref().map(|_| tr.t("request-moved"));
-    request_page(&state, who.staff, tr, &csrf, id.into_inner(), StatusCode::OK, notice, None).await
+    let feedback = Feedback {
+        status: StatusCode::OK,
+        notice: query.moved.as_ref().map(|_| tr.t("request-moved")),
+        problem: None,
+    };
+    request_page(&state, who.staff, tr, &csrf, id.into_inner(), feedback).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,13 +253,22 @@ pub async fn fire_event(
     match requests::fire_event(&state, &who.staff, id.clone(), form.event, expected_version).await {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
         Err(AppError::Conflict) => {
-            let problem = Some(tr.t("request-conflict"));
-            request_page(&state, who.staff, tr, &csrf, id, StatusCode::CONFLICT, None, problem).await
+            let feedback = Feedback {
+                status: StatusCode::CONFLICT,
+                notice: None,
+                problem: Some(tr.t("request-conflict")),
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
         Err(AppError::Transition(refusal)) => {
-            let status = WebError::App(AppError::Transition(refusal.clone())).status_and_code().0;
-            let problem = Some(tr.t_args("request-refused", &[("reason", refusal.to_string())]));
-            request_page(&state, who.staff, tr, &csrf, id, status, None, problem).await
+            let feedback = Feedback {
+                status: WebError::App(AppError::Transition(refusal.clone()))
+                    .status_and_code()
+                    .0,
+                notice: None,
+                problem: Some(tr.t_args("request-refused", &[("reason", refusal.to_string())])),
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
         Err(e) => Err(e.into()),
     }

@@ -51,9 +51,14 @@ pub fn postgres_admin_url() -> Option<String> {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
             if strict() {
-                panic!("KAIJI_TEST_STRICT=1 but KAIJI_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run");
+                panic!(
+                    "KAIJI_TEST_STRICT=1 but KAIJI_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run"
+                );
             }
-            say_not_run("PostgreSQL", "set KAIJI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres");
+            say_not_run(
+                "PostgreSQL",
+                "set KAIJI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres",
+            );
             None
         }
     }
@@ -87,7 +92,10 @@ impl PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -120,13 +128,18 @@ impl TestDb {
             Backend::Postgres => {
                 let admin = postgres_admin_url()?;
                 let pg = PgDatabase::create(&admin);
-                (DatabaseUrl::Postgres(SecretString::from(pg.url.clone())), Some(pg))
+                (
+                    DatabaseUrl::Postgres(SecretString::from(pg.url.clone())),
+                    Some(pg),
+                )
             }
         };
         let db = Db::open(&database, 4).expect("open database");
         db.migrate().expect("migrate");
-        let files = workflows::read_definitions(&repo_path("seeds/workflows")).expect("seed workflows are valid");
-        workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0())).expect("publish seeds");
+        let files = workflows::read_definitions(&repo_path("seeds/workflows"))
+            .expect("seed workflows are valid");
+        workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0()))
+            .expect("publish seeds");
         Some(Self {
             db,
             backend,
@@ -174,12 +187,13 @@ impl TestApp {
         let clock = Clock::fixed(t0());
         let state = AppState::new(tdb.db.clone(), config, Keys::random(), clock.clone());
         let server_state = state.clone();
-        let server = actix_web::HttpServer::new(move || kaiji::web::build_app(server_state.clone()))
-            .workers(2)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
+        let server =
+            actix_web::HttpServer::new(move || kaiji::web::build_app(server_state.clone()))
+                .workers(2)
+                .disable_signals()
+                .listen(listener)
+                .expect("listen")
+                .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         Some(Self {
@@ -295,7 +309,10 @@ impl Browser {
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.jar.lock().unwrap().insert(name.to_owned(), value.to_owned());
+        self.jar
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_owned());
     }
 
     async fn finish(&self, res: reqwest::Response) -> Page {
@@ -365,7 +382,10 @@ impl Browser {
             .client
             .post(self.url(path))
             .header(reqwest::header::COOKIE, self.cookie_header())
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .body(body)
             .send()
             .await
@@ -395,7 +415,11 @@ impl Browser {
         let form = self.get("/staff/login").await;
         self.post_form(
             "/staff/login",
-            &[("csrf_token", &form.csrf()), ("email", email), ("password", password)],
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", email),
+                ("password", password),
+            ],
         )
         .await
     }
@@ -408,7 +432,13 @@ fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
 }
 
 /// Files a request through the web form and returns the tracking path it redirected to.
-pub async fn file_request(b: &Browser, name: &str, email: &str, request_type: &str, message: &str) -> String {
+pub async fn file_request(
+    b: &Browser,
+    name: &str,
+    email: &str,
+    request_type: &str,
+    message: &str,
+) -> String {
     let form = b.get("/").await;
     assert_eq!(form.status, 200);
     let res = b

@@ -1,0 +1,183 @@
+//! In a real browser (headless Chromium driven through chromedriver): a data subject fills the form in
+//! English, submits, and reads the receipt number; then follows the private link in Japanese.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test says
+//! it did not run; with `KAIJI_TEST_STRICT=1` it fails instead.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{TestApp, say_not_run, strict};
+use fantoccini::{ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn chromedriver() -> Option<Driver> {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        if strict() {
+            panic!(
+                "KAIJI_TEST_STRICT=1 but {CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver"
+            );
+        }
+        say_not_run("browser", "install Debian's chromium and chromium-driver");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: tempfile::tempdir().unwrap(),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver) -> fantoccini::Client {
+    let profile = driver._profile.path().display().to_string();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", format!("--user-data-dir={profile}"),
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("open a Chromium session")
+}
+
+both_backends!(a_subject_files_a_request_and_reads_the_receipt);
+
+async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/?lang=en", app.base)).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Make a request about your personal data"
+    );
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Jane Doe")
+        .await
+        .unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("jane@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Id("request_type"))
+        .await
+        .unwrap()
+        .select_by_value("portability")
+        .await
+        .unwrap();
+    c.find(Locator::Id("message"))
+        .await
+        .unwrap()
+        .send_keys("My order history, please.")
+        .await
+        .unwrap();
+    c.find(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let receipt = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("receipt-number"))
+        .await
+        .expect("the receipt page appears (CSRF cookie accepted by the browser)")
+        .text()
+        .await
+        .unwrap();
+    assert!(receipt.starts_with("KJ-20261122-"), "{receipt}");
+    let link = c
+        .find(Locator::Id("tracking-link"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(link.starts_with(&format!("{}/track/", app.base)));
+    assert_eq!(app.count("requests"), 1);
+    let row = &kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0];
+    assert_eq!(row.receipt_number, receipt);
+    assert_eq!(row.request_type, "portability");
+
+    // The private link, later, in Japanese.
+    c.goto(&format!("{link}?lang=ja")).await.unwrap();
+    let state = c
+        .find(Locator::Id("track-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "受付済み");
+    assert_eq!(
+        c.find(Locator::Id("track-receipt"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        receipt
+    );
+    c.close().await.unwrap();
+}
