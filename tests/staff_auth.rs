@@ -27,6 +27,17 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
         .await
         .unwrap()
         .expect("still none");
+    let issued: Vec<_> = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "staff.setup_link_issued")
+        .collect();
+    assert_eq!(issued.len(), 2);
+    assert!(
+        issued
+            .iter()
+            .all(|e| !e.details.contains(&token) && !e.details.contains(&first))
+    );
     // Only the newest printed link works.
     let b = app.browser();
     assert_eq!(b.get(&format!("/setup/{first}")).await.status, 404);

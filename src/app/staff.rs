@@ -117,6 +117,11 @@ pub async fn issue_setup_link_if_needed(state: &AppState) -> Result<Option<Strin
                     db::to_db_time(now),
                     db::to_db_time(now + ttl),
                 )?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::SetupLinkIssued, Actor::System("serve"), now)
+                        .details(json!({"expires_at": (now + ttl).to_rfc3339()})),
+                )?;
                 Ok(Some(token))
             })
         })

@@ -17,18 +17,21 @@ pub enum AuditAction {
     StaffLoginFailed,
     StaffLogout,
     StaffCreated,
+    /// A one-time link for creating the first administrator was issued (its token is not recorded).
+    SetupLinkIssued,
     /// A workflow definition version was published from `seeds/`.
     WorkflowPublished,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 8] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
         AuditAction::StaffLoginFailed,
         AuditAction::StaffLogout,
         AuditAction::StaffCreated,
+        AuditAction::SetupLinkIssued,
         AuditAction::WorkflowPublished,
     ];
 
@@ -40,6 +43,7 @@ impl AuditAction {
             AuditAction::StaffLoginFailed => "staff.login_failed",
             AuditAction::StaffLogout => "staff.logout",
             AuditAction::StaffCreated => "staff.created",
+            AuditAction::SetupLinkIssued => "staff.setup_link_issued",
             AuditAction::WorkflowPublished => "workflow.published",
         }
     }
