@@ -53,6 +53,27 @@ enum Command {
         #[command(subcommand)]
         command: WorkflowCommand,
     },
+    /// Manage bearer tokens for the staff API.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for a staff account; it is printed once and stored only as a digest.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. the script that uses it.
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+    /// List tokens (never their values).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,9 +96,32 @@ enum WorkflowCommand {
     Check {
         /// A file or a directory of *.toml files [default: <seeds dir>/workflows]
         path: Option<PathBuf>,
+        /// Holiday calendars the definitions may use [default: <seeds dir>/calendars]
+        #[arg(long)]
+        calendars: Option<PathBuf>,
     },
     /// List the workflows published in the database.
     List,
+    /// Draw a workflow from <seeds dir>/workflows (its newest version) as DOT or SVG.
+    Graph {
+        id: String,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Ja,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -137,7 +181,8 @@ fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
             wf_dir.display()
         );
     }
-    let files = workflows::read_definitions(&wf_dir)?;
+    let calendars = workflows::read_calendars(&dir.join("calendars"))?;
+    let files = workflows::read_definitions(&wf_dir, &calendars)?;
     let report = workflows::publish(&mut *db.conn()?, &files, clock)?;
     for (id, v) in &report.published {
         tracing::info!(workflow = %id, version = v, "published workflow");
@@ -206,10 +251,13 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Workflow {
-            command: WorkflowCommand::Check { path },
+            command: WorkflowCommand::Check { path, calendars },
         } => {
             let path = path.unwrap_or_else(|| config.seeds_dir.join("workflows"));
-            let files = workflows::read_definitions(&path)?;
+            let calendars = workflows::read_calendars(
+                &calendars.unwrap_or_else(|| config.seeds_dir.join("calendars")),
+            )?;
+            let files = workflows::read_definitions(&path, &calendars)?;
             for f in &files {
                 println!(
                     "ok  {}  {} v{}  ({} states, {} transitions)",
@@ -237,6 +285,75 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Workflow {
+            command: WorkflowCommand::Graph { id, format, lang },
+        } => {
+            let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+            let files =
+                workflows::read_definitions(&config.seeds_dir.join("workflows"), &calendars)?;
+            let def = files
+                .into_iter()
+                .map(|f| f.definition)
+                .filter(|d| d.id == id)
+                .max_by_key(|d| d.version)
+                .with_context(|| {
+                    format!(
+                        "no workflow `{id}` in {}",
+                        config.seeds_dir.join("workflows").display()
+                    )
+                })?;
+            let lang = match lang {
+                LangArg::En => crate::domain::request::Language::En,
+                LangArg::Ja => crate::domain::request::Language::Ja,
+            };
+            match format {
+                GraphFormat::Dot => print!("{}", def.to_dot(None, lang)),
+                GraphFormat::Svg => print!("{}", workflows::diagram_svg(&def, None, lang)?),
+            }
+            Ok(())
+        }
+        Command::Token { command } => {
+            let db = open_db(&config)?;
+            match command {
+                TokenCommand::Create { email, label } => {
+                    let issued = staff::create_api_token(&db, &Clock::System, &email, &label)
+                        .map_err(|e| match e {
+                            crate::app::AppError::NotFound => {
+                                anyhow::anyhow!("no active staff account {email}")
+                            }
+                            other => other.into(),
+                        })?;
+                    eprintln!(
+                        "token {} for {} ({}); it is shown only now, keep it secret:",
+                        issued.id, issued.staff.email, issued.staff.role
+                    );
+                    println!("{}", issued.token);
+                }
+                TokenCommand::List => {
+                    for (t, email) in staff::list_api_tokens(&db)? {
+                        println!(
+                            "{}  {}  {}  created {}  {}",
+                            t.id,
+                            email,
+                            t.label,
+                            t.created_at.and_utc().to_rfc3339(),
+                            match t.revoked_at {
+                                Some(r) => format!("revoked {}", r.and_utc().to_rfc3339()),
+                                None => "active".into(),
+                            }
+                        );
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    staff::revoke_api_token(&db, &Clock::System, &id).map_err(|e| match e {
+                        crate::app::AppError::NotFound => anyhow::anyhow!("no active token {id}"),
+                        other => other.into(),
+                    })?;
+                    println!("revoked {id}");
+                }
+            }
+            Ok(())
+        }
         Command::Serve { bind } => {
             let config = match bind {
                 Some(b) => config.with_bind(b),
@@ -256,8 +373,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         tracing::warn!(dir = %config.seeds_dir.display(), "no seeds directory; publishing no workflows");
     }
+    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
     let bind = config.bind;
-    let state = AppState::new(db, config, keys, clock);
+    let state = AppState::new(db, config, keys, clock, calendars);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
         // Printed, not logged: the link is a one-time secret for the operator at the console.
         println!(

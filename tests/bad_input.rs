@@ -242,7 +242,7 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
             &format!("/staff/requests/{id}/events"),
             &[
                 ("csrf_token", "forged"),
-                ("event", "start_review"),
+                ("event", "confirm_identity"),
                 ("expected_version", "1"),
             ],
         )
@@ -293,34 +293,42 @@ async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
         .id
         .clone();
     let officer = app.signed_in("o@example.com", Role::Officer).await;
-    let before = app.count("audit_events");
+    let before = (app.count("audit_events"), app.count("notices"));
     let page = officer.get(&format!("/staff/requests/{id}?lang=en")).await;
-    for (event, version, status) in [
-        ("complete", "1", 422),
-        ("no_such_event", "1", 422),
-        ("start_review", "x", 422),
-    ] {
+    let cases = [
+        ("answer", "", "is not allowed in state `received`"),
+        ("no_such_event", "", "is not allowed"),
+        ("refuse", "   ", "a reason is required"),
+    ];
+    for (event, reason, message) in cases {
         let res = officer
             .post_form(
                 &format!("/staff/requests/{id}/events?lang=en"),
                 &[
                     ("csrf_token", &page.csrf()),
                     ("event", event),
-                    ("expected_version", version),
+                    ("expected_version", "1"),
+                    ("reason", reason),
                 ],
             )
             .await;
-        assert_eq!(res.status, status, "{event}");
-        if version != "x" {
-            assert!(
-                res.text_of("problem").unwrap().contains("not possible now"),
-                "{}",
-                res.body
-            );
-        }
+        assert_eq!(res.status, 422, "{event}");
+        let problem = res.text_of("problem").unwrap();
+        assert!(problem.contains(message), "{event}: {problem}");
     }
+    let res = officer
+        .post_form(
+            &format!("/staff/requests/{id}/events?lang=en"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("event", "confirm_identity"),
+                ("expected_version", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
     assert_eq!(officer.get("/staff/requests/no-such-id").await.status, 404);
-    assert_eq!(app.count("audit_events"), before);
+    assert_eq!((app.count("audit_events"), app.count("notices")), before);
     let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
         .unwrap()
         .unwrap();

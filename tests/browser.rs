@@ -124,6 +124,12 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .select_by_value("portability")
         .await
         .unwrap();
+    c.find(Locator::Id("jurisdiction"))
+        .await
+        .unwrap()
+        .select_by_value("eea")
+        .await
+        .unwrap();
     c.find(Locator::Id("message"))
         .await
         .unwrap()

@@ -142,7 +142,9 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         assert!(o.status.success(), "{}", text(&o));
     }
     let o = kaiji(dir, env, &["workflow", "list"], None);
-    assert!(text(&o).contains("web-basic  v1"), "{}", text(&o));
+    for id in ["ccpa", "gdpr", "jp-online", "jp-postal", "pipeda"] {
+        assert!(text(&o).contains(&format!("{id}  v1")), "{}", text(&o));
+    }
 
     let o = kaiji(
         dir,
@@ -254,7 +256,11 @@ fn workflow_check_names_file_line_and_reason() {
     let dir = tempfile::tempdir().unwrap();
     let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("web-basic v1"));
+    assert!(
+        text(&o).contains("gdpr v1") && text(&o).contains("jp-postal v1"),
+        "{}",
+        text(&o)
+    );
     let broken = repo_path("tests/fixtures/workflows-broken");
     let o = kaiji(
         dir.path(),
@@ -265,7 +271,7 @@ fn workflow_check_names_file_line_and_reason() {
     assert!(!o.status.success());
     let err = text(&o);
     assert!(
-        err.contains("bad-target.toml:21: transition `finish` leads to undefined state `finished`"),
+        err.contains("bad-target.toml:22: transition `finish` leads to undefined state `finished`"),
         "{err}"
     );
 }
@@ -275,13 +281,18 @@ fn changing_a_published_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = dir.path().join("myseeds/workflows");
     std::fs::create_dir_all(&seeds).unwrap();
-    let original = std::fs::read_to_string(repo_path("seeds/workflows/web-basic.toml")).unwrap();
-    std::fs::write(seeds.join("web-basic.toml"), &original).unwrap();
+    copy_dir(
+        &repo_path("seeds/calendars"),
+        &dir.path().join("myseeds/calendars"),
+    );
+    let original = std::fs::read_to_string(repo_path("seeds/workflows/gdpr.toml")).unwrap();
+    std::fs::write(seeds.join("gdpr.toml"), &original).unwrap();
     let env = [("KAIJI_SEEDS_DIR", "myseeds")];
-    assert!(kaiji(dir.path(), &env, &["seed"], None).status.success());
+    let o = kaiji(dir.path(), &env, &["seed"], None);
+    assert!(o.status.success(), "{}", text(&o));
     std::fs::write(
-        seeds.join("web-basic.toml"),
-        original.replace("Mark completed", "Close"),
+        seeds.join("gdpr.toml"),
+        original.replace("Send the answer", "Answer"),
     )
     .unwrap();
     let o = kaiji(dir.path(), &env, &["seed"], None);
@@ -292,6 +303,30 @@ fn changing_a_published_version_is_refused() {
         "{}",
         text(&o)
     );
+    // As version 2 it publishes, beside version 1.
+    std::fs::write(
+        seeds.join("gdpr.toml"),
+        original
+            .replace("Send the answer", "Answer")
+            .replace("version = 1", "version = 2"),
+    )
+    .unwrap();
+    let o = kaiji(dir.path(), &env, &["seed"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kaiji(dir.path(), &env, &["workflow", "list"], None);
+    assert!(
+        text(&o).contains("gdpr  v1") && text(&o).contains("gdpr  v2"),
+        "{}",
+        text(&o)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
 }
 
 /// The README's first command, as a process: serves the form with SQLite under ./data, seeds loaded,

@@ -21,12 +21,12 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
     let (ta, tb) = (pa.csrf(), pb.csrf());
     let fa = [
         ("csrf_token", ta.as_str()),
-        ("event", "start_review"),
+        ("event", "confirm_identity"),
         ("expected_version", "1"),
     ];
     let fb = [
         ("csrf_token", tb.as_str()),
-        ("event", "start_review"),
+        ("event", "confirm_identity"),
         ("expected_version", "1"),
     ];
     let (ra, rb) = futures_util::join!(alice.post_form(&events, &fa), bob.post_form(&events, &fb));
@@ -42,14 +42,14 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
     );
     assert_eq!(
         loser.text_of("state").unwrap(),
-        "In review",
+        "Identity confirmed; being handled",
         "the loser sees the current state"
     );
 
     let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
         .unwrap()
         .unwrap();
-    assert_eq!((row.state.as_str(), row.version), ("in_review", 2));
+    assert_eq!((row.state.as_str(), row.version), ("in_progress", 2));
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(
         audit
@@ -65,7 +65,7 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
             &events,
             &[
                 ("csrf_token", &ta),
-                ("event", "complete"),
+                ("event", "answer"),
                 ("expected_version", "1"),
             ],
         )

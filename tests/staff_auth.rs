@@ -254,7 +254,7 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
             &format!("/staff/requests/{id}/events"),
             &[
                 ("csrf_token", &form.csrf()),
-                ("event", "start_review"),
+                ("event", "confirm_identity"),
                 ("expected_version", "1"),
             ],
         )
@@ -290,7 +290,7 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
             &format!("/staff/requests/{id}/events"),
             &[
                 ("csrf_token", &token),
-                ("event", "start_review"),
+                ("event", "confirm_identity"),
                 ("expected_version", "1"),
             ],
         )

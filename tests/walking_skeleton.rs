@@ -71,9 +71,9 @@ async fn form_to_audit_log(app: TestApp) {
     let id = &stored[0].id;
     let page = officer.get(&format!("/staff/requests/{id}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("data-event=\"start_review\""));
+    assert!(page.body.contains("data-event=\"confirm_identity\""));
     assert!(
-        !page.body.contains("data-event=\"complete\""),
+        !page.body.contains("data-event=\"answer\""),
         "only allowed events are offered"
     );
 
@@ -83,19 +83,22 @@ async fn form_to_audit_log(app: TestApp) {
             &format!("/staff/requests/{id}/events"),
             &[
                 ("csrf_token", &page.csrf()),
-                ("event", "start_review"),
+                ("event", "confirm_identity"),
                 ("expected_version", "1"),
             ],
         )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
     let page = officer.get(moved.location.as_deref().unwrap()).await;
-    assert_eq!(page.text_of("state").unwrap(), "審査中");
-    assert!(page.body.contains("data-event=\"complete\""));
+    assert_eq!(page.text_of("state").unwrap(), "本人確認済み・対応中");
+    assert!(page.body.contains("data-event=\"answer\""));
 
     // The tracking link shows the new state.
     let track = subject.get(&format!("/track/{token}")).await;
-    assert_eq!(track.text_of("track-state").unwrap(), "審査中");
+    assert_eq!(
+        track.text_of("track-state").unwrap(),
+        "本人確認済み・対応中"
+    );
 
     // Each write appended one audit event with who, what, request and states.
     let events = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), id).unwrap();
@@ -118,12 +121,12 @@ async fn form_to_audit_log(app: TestApp) {
                 "request.transitioned",
                 "staff",
                 Some("received"),
-                Some("in_review")
+                Some("in_progress")
             ),
         ]
     );
     assert!(events[1].actor_id.is_some());
-    assert!(events[1].details.contains("start_review"));
+    assert!(events[1].details.contains("confirm_identity"));
     for e in &events {
         assert!(
             !e.details.contains("taro@example.jp") && !e.details.contains("山田"),
@@ -171,7 +174,7 @@ async fn json_api_flow(app: TestApp) {
 
     // Walk it to a terminal state as an officer; the API shows it closed.
     let officer = app.signed_in("o@example.com", Role::Officer).await;
-    for (event, version) in [("start_review", "1"), ("refuse", "2")] {
+    for (event, version) in [("confirm_identity", "1"), ("refuse", "2")] {
         let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
         let res = officer
             .post_form(
@@ -180,6 +183,7 @@ async fn json_api_flow(app: TestApp) {
                     ("csrf_token", &page.csrf()),
                     ("event", event),
                     ("expected_version", version),
+                    ("reason", "We hold no account under this address."),
                 ],
             )
             .await;

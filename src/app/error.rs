@@ -24,13 +24,18 @@ pub enum AppError {
     SetupLinkInvalid,
     #[error("a staff account with this email already exists")]
     StaffEmailTaken,
-    #[error("no published workflow accepts {request_type} requests from channel {channel}")]
+    #[error(
+        "no published workflow accepts {request_type} requests from {jurisdiction} through channel {channel}"
+    )]
     NoWorkflow {
         request_type: &'static str,
         channel: &'static str,
+        jurisdiction: &'static str,
     },
     #[error("workflow definition {0}")]
     Definition(String),
+    #[error("the event data is invalid: {0}")]
+    BadEventData(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
 }

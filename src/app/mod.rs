@@ -1,6 +1,7 @@
 //! Use cases. Each one loads what it needs, asks the domain for a decision, and writes the new state and
 //! its audit event in one transaction. Handlers call exactly one function here.
 
+pub mod cases;
 pub mod clock;
 pub mod error;
 pub mod intake;
@@ -15,6 +16,7 @@ pub use error::AppError;
 
 use crate::config::{Config, Keys};
 use crate::db::Db;
+use crate::domain::deadline::Calendars;
 use workflows::WorkflowCatalog;
 
 /// Everything a use case needs, built once at start-up and shared by all workers.
@@ -28,13 +30,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, keys: Keys, clock: Clock) -> Self {
+    pub fn new(db: Db, config: Config, keys: Keys, clock: Clock, calendars: Calendars) -> Self {
         Self {
             db,
             config: Arc::new(config),
             keys: Arc::new(keys),
             clock,
-            workflows: WorkflowCatalog::default(),
+            workflows: WorkflowCatalog::new(calendars),
         }
     }
 }

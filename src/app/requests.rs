@@ -1,18 +1,23 @@
-//! Reading requests (tracking page, queue, request page) and moving them through their workflow.
+//! Reading requests (tracking page, queue, request page, staff API) and moving them through their workflow.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value, json};
 
+use super::cases::{
+    Case, ClockView, clock_views, facts_json, queue_notices, save_clocks, state_label, today_in,
+};
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
+use crate::db::notices::{self, NoticeRow};
 use crate::db::requests::{self, RequestRow};
-use crate::db::{self, audit, write_tx};
-use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::db::{self, audit, clocks, write_tx};
+use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::request::{Language, RequestType};
-use crate::domain::workflow::{Label, TransitionDef, WorkflowDefinition};
+use crate::domain::workflow::{EventInput, Fact, Label, TransitionDef, WorkflowDefinition};
 use crate::security::tokens;
 
 /// What the private tracking link shows: no personal data beyond the request's own facts.
@@ -30,25 +35,6 @@ pub struct TrackingView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn request_type(row_value: &str) -> Result<RequestType, AppError> {
-    row_value
-        .parse()
-        .map_err(|_| AppError::Definition(format!("stored request type `{row_value}` is unknown")))
-}
-
-fn state_label(wf: &WorkflowDefinition, state: &str) -> (Label, bool) {
-    match wf.state(state) {
-        Some(s) => (s.label.clone(), s.terminal),
-        None => (
-            Label {
-                en: state.to_owned(),
-                ja: state.to_owned(),
-            },
-            false,
-        ),
-    }
-}
-
 pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppError> {
     if !tokens::looks_like_token(&token) {
         return Err(AppError::NotFound);
@@ -59,18 +45,18 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
         .run(move |conn| {
             let row = requests::find_by_token_digest(conn, &tokens::digest(&token))?
                 .ok_or(AppError::NotFound)?;
-            let wf = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
-            let (label, terminal) = state_label(&wf, &row.state);
+            let case = Case::from_row(conn, &catalog, row)?;
+            let (label, terminal) = case.state_label();
             Ok(TrackingView {
-                receipt_number: row.receipt_number,
-                request_type: request_type(&row.request_type)?,
-                language: row.language.parse().unwrap_or_default(),
-                state: row.state,
+                receipt_number: case.row.receipt_number.clone(),
+                request_type: case.request_type,
+                language: case.language,
+                state: case.row.state.clone(),
                 state_label: label,
                 terminal,
-                workflow_name: wf.name.clone(),
-                received_at: db::from_db_time(row.received_at),
-                updated_at: db::from_db_time(row.updated_at),
+                workflow_name: case.def.name.clone(),
+                received_at: db::from_db_time(case.row.received_at),
+                updated_at: db::from_db_time(case.row.updated_at),
             })
         })
         .await
@@ -81,29 +67,53 @@ pub struct QueueItem {
     pub id: String,
     pub receipt_number: String,
     pub request_type: RequestType,
+    pub jurisdiction: String,
     pub channel: String,
     pub state: String,
     pub state_label: Label,
     pub workflow_name: Label,
     pub received_at: DateTime<Utc>,
+    /// The nearest deadline of a running clock.
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
 }
 
 pub const QUEUE_PAGE: i64 = 100;
 
 pub async fn queue(state: &AppState, _staff: &StaffMember) -> Result<Vec<QueueItem>, AppError> {
     let catalog = state.workflows.clone();
+    let now = state.clock.now();
     state
         .db
         .run(move |conn| {
             let rows = requests::list_queue(conn, QUEUE_PAGE)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut due: BTreeMap<String, NaiveDate> = BTreeMap::new();
+            for c in clocks::for_requests(conn, &ids)? {
+                if let Some(d) = c
+                    .due_on
+                    .as_deref()
+                    .and_then(|d| d.parse::<NaiveDate>().ok())
+                {
+                    let e = due.entry(c.request_id.clone()).or_insert(d);
+                    *e = (*e).min(d);
+                }
+            }
             rows.into_iter()
                 .map(|r| {
                     let wf = catalog.get(conn, &r.workflow_id, r.workflow_version)?;
                     let (label, _) = state_label(&wf, &r.state);
+                    let due_on = due.get(&r.id).copied();
                     Ok(QueueItem {
-                        request_type: request_type(&r.request_type)?,
+                        request_type: r
+                            .request_type
+                            .parse()
+                            .map_err(|_| AppError::Definition("stored request type".into()))?,
+                        overdue: due_on.is_some_and(|d| today_in(&wf, now) > d),
+                        due_on,
                         id: r.id,
                         receipt_number: r.receipt_number,
+                        jurisdiction: r.jurisdiction,
                         channel: r.channel,
                         state: r.state,
                         state_label: label,
@@ -116,7 +126,7 @@ pub async fn queue(state: &AppState, _staff: &StaffMember) -> Result<Vec<QueueIt
         .await
 }
 
-/// Everything the officer's request page shows.
+/// Everything the officer's request page and the staff API show.
 #[derive(Debug, Clone)]
 pub struct RequestDetail {
     pub request: RequestRow,
@@ -125,7 +135,10 @@ pub struct RequestDetail {
     pub state_label: Label,
     pub terminal: bool,
     pub allowed: Vec<TransitionDef>,
+    pub clocks: Vec<ClockView>,
+    pub facts: Vec<Fact>,
     pub audit: Vec<AuditEventRow>,
+    pub notices: Vec<NoticeRow>,
 }
 
 pub async fn detail(
@@ -135,26 +148,31 @@ pub async fn detail(
 ) -> Result<RequestDetail, AppError> {
     let catalog = state.workflows.clone();
     let role = staff.role;
+    let now = state.clock.now();
     state
         .db
         .run(move |conn| {
-            let row = requests::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            let wf = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
-            let (label, terminal) = state_label(&wf, &row.state);
-            let allowed = wf
-                .allowed_events(&row.state, role)
+            let case = Case::load(conn, &catalog, &id)?;
+            let today = today_in(&case.def, now);
+            let cals = catalog.calendars();
+            let (label, terminal) = case.state_label();
+            let allowed = case
+                .def
+                .allowed_events(&case.subject(today, cals), role)
                 .into_iter()
                 .cloned()
                 .collect();
-            let audit = audit::list_for_request(conn, &row.id)?;
             Ok(RequestDetail {
-                request_type: request_type(&row.request_type)?,
-                request: row,
-                workflow: wf,
+                clocks: clock_views(&case.def, &case.clocks, today, cals)?,
+                audit: audit::list_for_request(conn, &case.row.id)?,
+                notices: notices::for_request(conn, &case.row.id)?,
+                facts: case.facts.iter().copied().collect(),
+                request_type: case.request_type,
+                workflow: case.def.clone(),
                 state_label: label,
                 terminal,
                 allowed,
-                audit,
+                request: case.row,
             })
         })
         .await
@@ -165,58 +183,117 @@ pub struct TransitionOutcome {
     pub from: String,
     pub to: String,
     pub version: i64,
+    pub notices: Vec<String>,
+    pub allowed: Vec<String>,
 }
 
-/// Fires a workflow event on behalf of a staff member. The state change and its audit event commit
-/// together, and only if the request is still at `expected_version`: of two officers acting at once, one
-/// wins and the other gets `Conflict` with nothing written.
+/// What an event may carry: a reason (refusals, extensions, requests for documents) and short notes.
+fn check_event_data(data: &Map<String, Value>) -> Result<(), AppError> {
+    for (k, v) in data {
+        let Some(text) = v.as_str() else {
+            return Err(AppError::BadEventData("every value must be text"));
+        };
+        if k.len() > 64 || !k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(AppError::BadEventData("field names are lower-case words"));
+        }
+        if text.chars().count() > 5000 {
+            return Err(AppError::BadEventData(
+                "a value is longer than 5000 characters",
+            ));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(AppError::BadEventData(
+                "a value contains control characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fires a workflow event on behalf of a staff member. The engine decides; the state change, facts,
+/// clocks, queued notices and the audit event commit together, and only if the request is still at
+/// `expected_version`: of two officers acting at once, one wins and the other gets `Conflict` with
+/// nothing written.
 pub async fn fire_event(
     state: &AppState,
     staff: &StaffMember,
     id: String,
     event: String,
     expected_version: i64,
+    data: Map<String, Value>,
 ) -> Result<TransitionOutcome, AppError> {
+    check_event_data(&data)?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
-    let actor = Actor::Staff {
-        id: staff.id.clone(),
-        role: staff.role,
-    };
+    let actor = staff.actor();
     let role = staff.role;
     state
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                let row = requests::find(conn, &id)?.ok_or(AppError::NotFound)?;
-                let wf = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
-                if row.version != expected_version {
+                let mut case = Case::load(conn, &catalog, &id)?;
+                if case.row.version != expected_version {
                     return Err(AppError::Conflict);
                 }
-                let decision = wf.decide(&row.state, &event, role)?;
-                if !requests::update_state(
+                let today = today_in(&case.def, now);
+                let cals = catalog.calendars();
+                let t = case.def.decide(
+                    &case.subject(today, cals),
+                    &EventInput {
+                        event: &event,
+                        role,
+                        data: &data,
+                    },
+                )?;
+                let def = case.def.clone();
+                def.apply(&mut case.facts, &mut case.clocks, &t, today);
+                if !requests::update_after_transition(
                     conn,
                     &id,
                     expected_version,
-                    decision.to,
+                    &t.to,
+                    &facts_json(&case.facts),
                     db::to_db_time(now),
                 )? {
                     return Err(AppError::Conflict);
                 }
+                save_clocks(conn, &id, &def, &case.clocks, today, cals)?;
+                let queued = queue_notices(
+                    conn,
+                    &id,
+                    case.row.subject_email.is_some(),
+                    case.language,
+                    t.notices(),
+                    now,
+                )?;
+                let version = expected_version + 1;
                 audit::append(
                     conn,
-                    &NewAuditEvent::new(AuditAction::RequestTransitioned, actor, now)
+                    &NewAuditEvent::new(AuditAction::RequestTransitioned, actor.clone(), now)
                         .for_request(&id)
-                        .states(Some(decision.from), Some(decision.to))
+                        .states(Some(&t.from), Some(&t.to))
                         .details(json!({
-                            "event": decision.event,
-                            "version": expected_version + 1,
+                            "event": t.event,
+                            "version": version,
+                            "data": data,
+                            "effects": t.effects,
                         })),
                 )?;
+                case.row.state = t.to.clone();
+                let allowed = def
+                    .allowed_events(&case.subject(today, cals), role)
+                    .iter()
+                    .map(|a| a.event.clone())
+                    .collect();
                 Ok(TransitionOutcome {
-                    from: decision.from.to_owned(),
-                    to: decision.to.to_owned(),
-                    version: expected_version + 1,
+                    from: t.from,
+                    to: t.to,
+                    version,
+                    notices: queued.iter().map(|n| n.as_str().to_owned()).collect(),
+                    allowed,
                 })
             })
         })
@@ -232,5 +309,22 @@ pub async fn recent_audit(
     state
         .db
         .run(move |conn| Ok(audit::list_recent(conn, limit)?))
+        .await
+}
+
+/// The picture of a request's workflow with its current state marked.
+pub async fn diagram(
+    state: &AppState,
+    _staff: &StaffMember,
+    id: String,
+    lang: Language,
+) -> Result<String, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            let case = Case::load(conn, &catalog, &id)?;
+            super::workflows::diagram_svg(&case.def, Some(&case.row.state), lang)
+        })
         .await
 }

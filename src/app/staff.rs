@@ -292,3 +292,95 @@ pub async fn logout(
         })
         .await
 }
+
+/// A new API token, shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: String,
+    pub token: String,
+    pub staff: StaffMember,
+}
+
+/// `kaiji token create`: a bearer token for the staff API. Only its digest is stored.
+pub fn create_api_token(
+    db: &Db,
+    clock: &Clock,
+    email: &str,
+    label: &str,
+) -> Result<IssuedToken, AppError> {
+    let email = StaffEmail::parse(email).map_err(|code| {
+        let mut errors = FieldErrors::new();
+        errors.push("email", code);
+        AppError::Invalid(errors)
+    })?;
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| {
+        let row = repo::find_by_email(conn, email.as_str())?
+            .filter(|r| r.disabled_at.is_none())
+            .ok_or(AppError::NotFound)?;
+        let staff = StaffMember::try_from(row)?;
+        let now = clock.now();
+        let id = db::new_id();
+        let token = tokens::new_token();
+        repo::insert_api_token(
+            conn,
+            &id,
+            &staff.id,
+            &tokens::digest(&token),
+            label,
+            db::to_db_time(now),
+        )?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::ApiTokenCreated, Actor::System("cli"), now)
+                .details(json!({"token_id": id, "staff_id": staff.id, "label": label})),
+        )?;
+        Ok(IssuedToken { id, token, staff })
+    })
+}
+
+/// `kaiji token revoke`.
+pub fn revoke_api_token(db: &Db, clock: &Clock, id: &str) -> Result<(), AppError> {
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| {
+        let now = clock.now();
+        if !repo::revoke_api_token(conn, id, db::to_db_time(now))? {
+            return Err(AppError::NotFound);
+        }
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::ApiTokenRevoked, Actor::System("cli"), now)
+                .details(json!({"token_id": id})),
+        )?;
+        Ok(())
+    })
+}
+
+pub fn list_api_tokens(db: &Db) -> Result<Vec<(repo::ApiTokenRow, String)>, AppError> {
+    let mut conn = db.conn()?;
+    let tokens = repo::list_api_tokens(&mut conn, None)?;
+    let mut out = Vec::new();
+    for t in tokens {
+        let email = crate::db::staff::find_by_id(&mut conn, &t.staff_id)?
+            .map(|s| s.email)
+            .unwrap_or_default();
+        out.push((t, email));
+    }
+    Ok(out)
+}
+
+/// The staff member behind a bearer token.
+pub async fn authenticate_token(state: &AppState, token: String) -> Result<StaffMember, AppError> {
+    if !tokens::looks_like_token(&token) {
+        return Err(AppError::Unauthenticated);
+    }
+    let now = db::to_db_time(state.clock.now());
+    state
+        .db
+        .run(move |conn| {
+            let row = repo::use_api_token(conn, &tokens::digest(&token), now)?
+                .ok_or(AppError::Unauthenticated)?;
+            StaffMember::try_from(row)
+        })
+        .await
+}

@@ -1,6 +1,7 @@
-//! Publishing workflow definitions from `seeds/workflows/` and finding the one a request runs under.
+//! Publishing workflow definitions from `seeds/workflows/`, the holiday calendars of `seeds/calendars/`,
+//! and finding the definition a request runs under.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -11,8 +12,9 @@ use super::{AppError, Clock};
 use crate::db::workflows::{self as repo, WorkflowRow};
 use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::request::{Channel, RequestType};
-use crate::domain::workflow::WorkflowDefinition;
+use crate::domain::deadline::{Calendar, Calendars};
+use crate::domain::request::{Channel, Jurisdiction, RequestType};
+use crate::domain::workflow::{DefinitionError, WorkflowDefinition};
 
 /// A definition read from disk, with where it came from.
 #[derive(Debug, Clone)]
@@ -22,30 +24,64 @@ pub struct DefinitionFile {
     pub definition: WorkflowDefinition,
 }
 
+fn toml_files(path: &Path) -> Result<Vec<PathBuf>, AppError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| AppError::Definition(format!("{}: {e}", path.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn located(file: &Path, e: DefinitionError) -> AppError {
+    AppError::Definition(match e.line {
+        Some(line) => format!("{}:{line}: {}", file.display(), e.reason),
+        None => format!("{}: {}", file.display(), e.reason),
+    })
+}
+
+/// Reads every holiday calendar in a directory (`<seeds>/calendars`).
+pub fn read_calendars(dir: &Path) -> Result<Calendars, AppError> {
+    let mut out = Calendars::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for file in toml_files(dir)? {
+        let src = std::fs::read_to_string(&file)
+            .map_err(|e| AppError::Definition(format!("{}: {e}", file.display())))?;
+        let cal = Calendar::parse(&src).map_err(|e| located(&file, e))?;
+        let expected = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if cal.id != expected {
+            return Err(AppError::Definition(format!(
+                "{}: calendar id `{}` must match the file name",
+                file.display(),
+                cal.id
+            )));
+        }
+        out.insert(cal.id.clone(), cal);
+    }
+    Ok(out)
+}
+
 /// Reads and checks every `*.toml` in a directory (or one file). The first bad file stops the load, named
 /// with its line and reason.
-pub fn read_definitions(path: &Path) -> Result<Vec<DefinitionFile>, AppError> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| AppError::Definition(format!("{}: {e}", path.display())))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        v.sort();
-        v
-    } else {
-        vec![path.to_owned()]
-    };
+pub fn read_definitions(
+    path: &Path,
+    calendars: &Calendars,
+) -> Result<Vec<DefinitionFile>, AppError> {
+    let ids: BTreeSet<String> = calendars.keys().cloned().collect();
     let mut out: Vec<DefinitionFile> = Vec::new();
-    for file in files {
+    for file in toml_files(path)? {
         let source = std::fs::read_to_string(&file)
             .map_err(|e| AppError::Definition(format!("{}: {e}", file.display())))?;
-        let definition = WorkflowDefinition::parse(&source).map_err(|e| {
-            AppError::Definition(match e.line {
-                Some(line) => format!("{}:{line}: {}", file.display(), e.reason),
-                None => format!("{}: {}", file.display(), e.reason),
-            })
-        })?;
+        let definition = WorkflowDefinition::parse(&source, &ids).map_err(|e| located(&file, e))?;
         if let Some(other) = out.iter().find(|d| {
             d.definition.id == definition.id && d.definition.version == definition.version
         }) {
@@ -135,14 +171,26 @@ pub fn publish(
 
 type DefinitionCache = HashMap<(String, i64), Arc<WorkflowDefinition>>;
 
-/// Parsed definitions by (id, version), filled from the database on first use. Published versions never
-/// change, so entries never go stale.
+/// Parsed definitions by (id, version), filled from the database on first use, and the calendars their
+/// clocks count in. Published versions never change, so entries never go stale.
 #[derive(Clone, Default)]
 pub struct WorkflowCatalog {
     cache: Arc<RwLock<DefinitionCache>>,
+    calendars: Arc<Calendars>,
 }
 
 impl WorkflowCatalog {
+    pub fn new(calendars: Calendars) -> Self {
+        Self {
+            cache: Arc::default(),
+            calendars: Arc::new(calendars),
+        }
+    }
+
+    pub fn calendars(&self) -> &Calendars {
+        &self.calendars
+    }
+
     pub fn get(
         &self,
         conn: &mut AnyConnection,
@@ -160,11 +208,8 @@ impl WorkflowCatalog {
         let row = repo::find(conn, id, version)?.ok_or_else(|| {
             AppError::Definition(format!("`{id}` version {version} is not published"))
         })?;
-        self.insert(&row)
-    }
-
-    fn insert(&self, row: &WorkflowRow) -> Result<Arc<WorkflowDefinition>, AppError> {
-        let def = Arc::new(WorkflowDefinition::parse(&row.source).map_err(|e| {
+        let ids: BTreeSet<String> = self.calendars.keys().cloned().collect();
+        let def = Arc::new(WorkflowDefinition::parse(&row.source, &ids).map_err(|e| {
             AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
         })?);
         self.cache
@@ -174,12 +219,13 @@ impl WorkflowCatalog {
         Ok(def)
     }
 
-    /// The newest published version of the first workflow (by id) that serves this type and channel.
+    /// The newest published version of the workflow that serves this type, channel and jurisdiction.
     pub fn for_new_request(
         &self,
         conn: &mut AnyConnection,
         request_type: RequestType,
         channel: Channel,
+        jurisdiction: Jurisdiction,
     ) -> Result<Arc<WorkflowDefinition>, AppError> {
         let mut latest: Vec<(String, i64)> = Vec::new();
         for (id, version) in repo::list_versions(conn)? {
@@ -190,13 +236,34 @@ impl WorkflowCatalog {
         }
         for (id, version) in latest {
             let def = self.get(conn, &id, version)?;
-            if def.serves(request_type, channel) {
+            if def.serves(request_type, channel, jurisdiction) {
                 return Ok(def);
             }
         }
         Err(AppError::NoWorkflow {
             request_type: request_type.as_str(),
             channel: channel.as_str(),
+            jurisdiction: jurisdiction.as_str(),
         })
     }
+}
+
+/// The workflow as an SVG picture, with `current` highlighted (rendered from its DOT form).
+pub fn diagram_svg(
+    def: &WorkflowDefinition,
+    current: Option<&str>,
+    lang: crate::domain::request::Language,
+) -> Result<String, AppError> {
+    use layout::backends::svg::SVGWriter;
+    use layout::gv::{DotParser, GraphBuilder};
+    let dot = def.to_dot(current, lang);
+    let graph = DotParser::new(&dot)
+        .process()
+        .map_err(|e| AppError::Definition(format!("diagram of `{}`: {e}", def.id)))?;
+    let mut builder = GraphBuilder::new();
+    builder.visit_graph(&graph);
+    let mut vg = builder.get();
+    let mut svg = SVGWriter::new();
+    vg.do_it(false, false, false, &mut svg);
+    Ok(svg.finalize())
 }

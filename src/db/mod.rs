@@ -2,6 +2,8 @@
 //! and the repositories. Nothing outside this module writes SQL.
 
 pub mod audit;
+pub mod clocks;
+pub mod notices;
 pub mod requests;
 pub mod schema;
 pub mod staff;

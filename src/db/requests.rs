@@ -17,11 +17,13 @@ pub struct RequestRow {
     pub state: String,
     pub version: i64,
     pub request_type: String,
+    pub jurisdiction: String,
     pub channel: String,
     pub language: String,
     pub subject_name: String,
-    pub subject_email: String,
+    pub subject_email: Option<String>,
     pub message: String,
+    pub facts: String,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -37,11 +39,13 @@ pub struct NewRequestRow<'a> {
     pub state: &'a str,
     pub version: i64,
     pub request_type: &'a str,
+    pub jurisdiction: &'a str,
     pub channel: &'a str,
     pub language: &'a str,
     pub subject_name: &'a str,
-    pub subject_email: &'a str,
+    pub subject_email: Option<&'a str>,
     pub message: &'a str,
+    pub facts: &'a str,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -56,6 +60,7 @@ pub struct QueueRow {
     pub workflow_version: i64,
     pub state: String,
     pub request_type: String,
+    pub jurisdiction: String,
     pub channel: String,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -100,13 +105,14 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     requests::table.count().get_result(conn)
 }
 
-/// Moves a request to a new state only if nobody changed it since `expected_version` was read.
-/// Returns false when another writer got there first.
-pub fn update_state(
+/// Moves a request to a new state (and records what is now known about it) only if nobody changed it
+/// since `expected_version` was read. Returns false when another writer got there first.
+pub fn update_after_transition(
     conn: &mut AnyConnection,
     id: &str,
     expected_version: i64,
     new_state: &str,
+    facts: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
@@ -116,6 +122,7 @@ pub fn update_state(
     )
     .set((
         requests::state.eq(new_state),
+        requests::facts.eq(facts),
         requests::version.eq(expected_version + 1),
         requests::updated_at.eq(now),
     ))

@@ -21,13 +21,52 @@ diesel::table! {
         state -> Text,
         version -> BigInt,
         request_type -> Text,
+        jurisdiction -> Text,
         channel -> Text,
         language -> Text,
         subject_name -> Text,
-        subject_email -> Text,
+        subject_email -> Nullable<Text>,
         message -> Text,
+        facts -> Text,
         received_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_clocks (request_id, clock_id) {
+        request_id -> Text,
+        clock_id -> Text,
+        started_on -> Text,
+        paused_since -> Nullable<Text>,
+        paused_days -> BigInt,
+        extensions -> BigInt,
+        stopped_on -> Nullable<Text>,
+        due_on -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        channel -> Text,
+        language -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        staff_id -> Text,
+        token_sha256 -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -75,9 +114,15 @@ diesel::table! {
 }
 
 diesel::joinable!(staff_sessions -> staff_users (staff_id));
+diesel::joinable!(api_tokens -> staff_users (staff_id));
+diesel::joinable!(request_clocks -> requests (request_id));
+diesel::joinable!(notices -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(
     workflow_definitions,
     requests,
+    request_clocks,
+    notices,
+    api_tokens,
     staff_users,
     staff_sessions,
     setup_links,

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{setup_links, staff_sessions, staff_users};
+use super::schema::{api_tokens, setup_links, staff_sessions, staff_users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff_users)]
@@ -136,4 +136,95 @@ pub fn use_setup_link(
     .set(setup_links::used_at.eq(now))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub staff_id: String,
+    pub token_sha256: String,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_api_token(
+    conn: &mut AnyConnection,
+    id: &str,
+    staff_id: &str,
+    token_sha256: &str,
+    label: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::id.eq(id),
+            api_tokens::staff_id.eq(staff_id),
+            api_tokens::token_sha256.eq(token_sha256),
+            api_tokens::label.eq(label),
+            api_tokens::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The active account behind an unrevoked API token; records its use.
+pub fn use_api_token(
+    conn: &mut AnyConnection,
+    token_sha256: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<StaffRow>> {
+    let found = api_tokens::table
+        .inner_join(staff_users::table)
+        .filter(api_tokens::token_sha256.eq(token_sha256))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(staff_users::disabled_at.is_null())
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?;
+    if found.is_some() {
+        diesel::update(api_tokens::table.filter(api_tokens::token_sha256.eq(token_sha256)))
+            .set(api_tokens::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(found)
+}
+
+pub fn list_api_tokens(
+    conn: &mut AnyConnection,
+    staff_id: Option<&str>,
+) -> QueryResult<Vec<ApiTokenRow>> {
+    let mut q = api_tokens::table.into_boxed();
+    if let Some(s) = staff_id {
+        q = q.filter(api_tokens::staff_id.eq(s.to_owned()));
+    }
+    q.order(api_tokens::created_at.asc())
+        .select(ApiTokenRow::as_select())
+        .load(conn)
+}
+
+/// Revokes a token; false if it does not exist or was already revoked.
+pub fn revoke_api_token(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<StaffRow>> {
+    staff_users::table
+        .find(id)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -21,10 +21,12 @@ pub enum AuditAction {
     SetupLinkIssued,
     /// A workflow definition version was published from `seeds/`.
     WorkflowPublished,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -33,6 +35,8 @@ impl AuditAction {
         AuditAction::StaffCreated,
         AuditAction::SetupLinkIssued,
         AuditAction::WorkflowPublished,
+        AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,8 @@ impl AuditAction {
             AuditAction::StaffCreated => "staff.created",
             AuditAction::SetupLinkIssued => "staff.setup_link_issued",
             AuditAction::WorkflowPublished => "workflow.published",
+            AuditAction::ApiTokenCreated => "staff.api_token_created",
+            AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
         }
     }
 }

@@ -4,7 +4,9 @@
 //! arguments. A test (`tests/architecture.rs`) keeps this module free of the I/O crates.
 
 pub mod audit;
+pub mod deadline;
 pub mod field;
+pub mod notice;
 pub mod request;
 pub mod staff;
 pub mod workflow;

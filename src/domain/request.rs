@@ -20,10 +20,12 @@ pub enum RequestType {
     Restriction,
     Objection,
     Portability,
+    /// APPI Art. 33(5): disclosure of the records of provision to and receipt from third parties.
+    ThirdPartyRecords,
 }
 
 impl RequestType {
-    pub const ALL: [RequestType; 8] = [
+    pub const ALL: [RequestType; 9] = [
         RequestType::Access,
         RequestType::Correction,
         RequestType::Deletion,
@@ -32,6 +34,7 @@ impl RequestType {
         RequestType::Restriction,
         RequestType::Objection,
         RequestType::Portability,
+        RequestType::ThirdPartyRecords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl RequestType {
             RequestType::Restriction => "restriction",
             RequestType::Objection => "objection",
             RequestType::Portability => "portability",
+            RequestType::ThirdPartyRecords => "third_party_records",
         }
     }
 }
@@ -92,6 +96,57 @@ impl FromStr for Language {
             "en" => Ok(Language::En),
             _ => Err("unknown_language"),
         }
+    }
+}
+
+/// Where the requester lives: picks the law, hence the procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jurisdiction {
+    Japan,
+    Eea,
+    California,
+    Canada,
+    /// Anywhere else: handled under the company's home law.
+    #[default]
+    Other,
+}
+
+impl Jurisdiction {
+    /// The form's preselected answer: Japan for a Japanese page, otherwise none in particular.
+    pub fn default_for(lang: Language) -> Self {
+        match lang {
+            Language::Ja => Jurisdiction::Japan,
+            Language::En => Jurisdiction::Other,
+        }
+    }
+
+    pub const ALL: [Jurisdiction; 5] = [
+        Jurisdiction::Japan,
+        Jurisdiction::Eea,
+        Jurisdiction::California,
+        Jurisdiction::Canada,
+        Jurisdiction::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jurisdiction::Japan => "japan",
+            Jurisdiction::Eea => "eea",
+            Jurisdiction::California => "california",
+            Jurisdiction::Canada => "canada",
+            Jurisdiction::Other => "other",
+        }
+    }
+}
+
+impl FromStr for Jurisdiction {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Jurisdiction::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or("unknown_jurisdiction")
     }
 }
 
@@ -217,15 +272,20 @@ pub struct RawRequest {
     pub request_type: String,
     #[serde(default)]
     pub message: String,
+    /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
+    #[serde(default)]
+    pub jurisdiction: String,
 }
 
 /// A request that passed every check and can be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRequest {
     pub name: SubjectName,
-    pub email: SubjectEmail,
+    /// Always present for web and API requests; a letter may come without one.
+    pub email: Option<SubjectEmail>,
     pub request_type: RequestType,
     pub message: RequestMessage,
+    pub jurisdiction: Jurisdiction,
     pub language: Language,
     pub channel: Channel,
 }
@@ -239,7 +299,11 @@ impl NewRequest {
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
-        let email = errors.check("email", SubjectEmail::parse(&raw.email));
+        let email = if channel == Channel::Postal && raw.email.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
+        };
         let request_type = errors.check(
             "request_type",
             if raw.request_type.trim().is_empty() {
@@ -249,15 +313,25 @@ impl NewRequest {
             },
         );
         let message = errors.check("message", RequestMessage::parse(&raw.message));
-        let parsed = match (name, email, request_type, message) {
-            (Some(name), Some(email), Some(request_type), Some(message)) => Some(NewRequest {
-                name,
-                email,
-                request_type,
-                message,
-                language,
-                channel,
-            }),
+        let jurisdiction = errors.check(
+            "jurisdiction",
+            match raw.jurisdiction.trim() {
+                "" => Ok(Jurisdiction::Other),
+                j => j.parse(),
+            },
+        );
+        let parsed = match (name, email, request_type, message, jurisdiction) {
+            (Some(name), Some(email), Some(request_type), Some(message), Some(jurisdiction)) => {
+                Some(NewRequest {
+                    name,
+                    email,
+                    request_type,
+                    message,
+                    jurisdiction,
+                    language,
+                    channel,
+                })
+            }
             _ => None,
         };
         errors.into_result(parsed)
@@ -303,6 +377,7 @@ mod tests {
             email: email.into(),
             request_type: t.into(),
             message: msg.into(),
+            jurisdiction: String::new(),
         }
     }
 
@@ -338,9 +413,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.name.as_ref(), "山田 太郎");
-        assert_eq!(r.email.as_ref(), "taro@example.jp");
+        assert_eq!(r.email.as_ref().unwrap().as_ref(), "taro@example.jp");
         assert_eq!(r.request_type, RequestType::Access);
         assert_eq!(r.message.as_ref(), "全部\n見せてください");
+        assert_eq!(
+            r.jurisdiction,
+            Jurisdiction::Other,
+            "no answer means elsewhere"
+        );
+        let eea = RawRequest {
+            jurisdiction: "eea".into(),
+            ..raw("A", "a@example.com", "access", "m")
+        };
+        assert_eq!(
+            NewRequest::parse(&eea, Language::En, Channel::Web)
+                .unwrap()
+                .jurisdiction,
+            Jurisdiction::Eea
+        );
+        let mars = RawRequest {
+            jurisdiction: "mars".into(),
+            ..raw("A", "a@example.com", "access", "m")
+        };
+        let errs = NewRequest::parse(&mars, Language::En, Channel::Web).unwrap_err();
+        assert_eq!(errs.code_for("jurisdiction"), Some("unknown_jurisdiction"));
+        for j in Jurisdiction::ALL {
+            assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
+        }
     }
 
     #[test]
@@ -361,6 +460,21 @@ mod tests {
                 ("message", "required"),
             ]
         );
+    }
+
+    #[test]
+    fn only_letters_may_come_without_an_email_address() {
+        let no_email = raw("A", "", "access", "m");
+        assert!(
+            NewRequest::parse(&no_email, Language::Ja, Channel::Postal)
+                .unwrap()
+                .email
+                .is_none()
+        );
+        let errs = NewRequest::parse(&no_email, Language::Ja, Channel::Web).unwrap_err();
+        assert_eq!(errs.code_for("email"), Some("required"));
+        let bad = raw("A", "nope", "access", "m");
+        assert!(NewRequest::parse(&bad, Language::Ja, Channel::Postal).is_err());
     }
 
     #[test]

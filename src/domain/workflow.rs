@@ -1,13 +1,21 @@
-//! Workflows as data: a procedure's states and transitions, read from a TOML definition, checked once,
-//! then asked "may this actor fire this event in this state, and where does it lead?".
+//! Workflows as data. A procedure's states, clocks and transitions are read from a TOML definition and
+//! checked once; the engine then decides events: given a request's state, facts and clocks, an event, the
+//! actor's role and the event's data, it returns the next state and the effects to carry out, or a typed
+//! refusal. Guards and effects are names bound to the Rust code below, so a new procedure that reuses them
+//! needs no recompilation.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::request::{Channel, Language, RequestType};
+use super::deadline::{Calendars, ClockRule, ClockState, DeadlineError, Extension, RawPeriod};
+use super::notice::NoticeKind;
+use super::request::{Channel, Jurisdiction, Language, RequestType};
 use super::staff::Role;
 
 /// Text shown to people, in each language kaiji speaks.
@@ -27,64 +35,176 @@ impl Label {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDefinition {
-    id: Spanned<String>,
-    version: Spanned<i64>,
-    name: Label,
-    request_types: Vec<Spanned<String>>,
-    channels: Vec<Spanned<String>>,
-    initial_state: Spanned<String>,
-    states: Vec<RawState>,
-    transitions: Vec<RawTransition>,
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident, $err:literal { $($(#[$vm:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = &'static str;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or($err)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawState {
-    id: Spanned<String>,
-    label: Label,
-    #[serde(default)]
-    terminal: bool,
+named_enum!(
+    /// What is known about a request, set by effects (and, later, by document checks and payments).
+    Fact, "unknown_fact" {
+        IdentityVerified => "identity_verified",
+        FeePaid => "fee_paid",
+        DocumentsComplete => "documents_complete",
+        DocumentsFresh => "documents_fresh",
+        /// The requester chose electronic disclosure (APPI Art. 33(1), since 2022).
+        ElectronicDelivery => "electronic_delivery",
+    }
+);
+
+named_enum!(
+    /// A condition a transition needs.
+    Guard, "unknown_guard" {
+        IdentityVerified => "identity_verified",
+        /// The fee is paid, or the request type carries none.
+        FeePaid => "fee_paid",
+        FeeRequired => "fee_required",
+        NoFeeRequired => "no_fee_required",
+        DocumentsComplete => "documents_complete",
+        DocumentsFresh => "documents_fresh",
+        /// The event's data carries a non-empty `reason`.
+        ReasonGiven => "reason_given",
+        /// Every deadline the transition extends may still be extended today.
+        ExtensionAvailable => "extension_available",
+        ElectronicDelivery => "electronic_delivery",
+        PostalDelivery => "postal_delivery",
+    }
+);
+
+pub type Facts = BTreeSet<Fact>;
+pub type Clocks = BTreeMap<String, ClockState>;
+
+/// Something a transition does besides changing state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "effect", content = "target", rename_all = "snake_case")]
+pub enum Effect {
+    StartClock(String),
+    StopClock(String),
+    PauseClock(String),
+    ResumeClock(String),
+    ExtendDeadline(String),
+    SetFact(&'static str),
+    ClearFact(&'static str),
+    SendNotice(&'static str),
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTransition {
-    event: Spanned<String>,
-    from: Vec<Spanned<String>>,
-    to: Spanned<String>,
-    roles: Vec<Spanned<String>>,
-    label: Label,
+impl Effect {
+    fn fact(f: Fact, set: bool) -> Self {
+        if set {
+            Effect::SetFact(f.as_str())
+        } else {
+            Effect::ClearFact(f.as_str())
+        }
+    }
 }
+
+/// The names effects are written with in a definition: `name:argument`.
+pub const EFFECT_NAMES: [&str; 8] = [
+    "start_clock",
+    "stop_clock",
+    "pause_clock",
+    "resume_clock",
+    "extend_deadline",
+    "set_fact",
+    "clear_fact",
+    "send_notice",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateDef {
     pub id: String,
     pub label: Label,
     pub terminal: bool,
+    /// The request waits on the requester here (documents, payment, information).
+    pub waits_on_requester: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockStart {
+    /// Runs from the day the request was received.
+    Receipt,
+    /// Starts when the request first enters one of these states (or by a `start_clock` effect).
+    Entering(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockDef {
+    pub id: String,
+    pub label: Label,
+    pub start: ClockStart,
+    /// Entering one of these states stops the clock (terminal states stop every clock).
+    pub stop_when: Vec<String>,
+    pub rule: ClockRule,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitionDef {
     pub event: String,
     pub from: Vec<String>,
-    pub to: String,
+    /// `None`: the request stays where it is (e.g. an extension or a recorded choice).
+    pub to: Option<String>,
     pub roles: Vec<Role>,
+    pub guards: Vec<Guard>,
+    pub effects: Vec<Effect>,
     pub label: Label,
 }
 
-/// A checked workflow definition. Only `parse` builds one, so every instance is internally consistent.
+impl TransitionDef {
+    pub fn needs_reason(&self) -> bool {
+        self.guards.contains(&Guard::ReasonGiven)
+    }
+}
+
+/// The fee a procedure charges, in integer yen, for some request types.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeRule {
+    pub amount_yen: i64,
+    /// "service": charged per service (サービス) the request covers; "request": once.
+    pub per: String,
+    pub request_types: Vec<RequestType>,
+}
+
+/// A checked workflow definition. Only `parse` builds one, so every instance is internally consistent.
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowDefinition {
     pub id: String,
     pub version: i64,
     pub name: Label,
+    pub jurisdictions: Vec<Jurisdiction>,
     pub request_types: Vec<RequestType>,
     pub channels: Vec<Channel>,
+    /// Deadlines are counted in this zone's calendar days.
+    pub timezone: chrono_tz::Tz,
     pub initial_state: String,
+    pub intake_notice: Option<NoticeKind>,
+    pub fee: Option<FeeRule>,
+    /// Named in refusals: where the requester may complain.
+    pub complaint_authority: Option<Label>,
     pub states: Vec<StateDef>,
+    pub clocks: Vec<ClockDef>,
     pub transitions: Vec<TransitionDef>,
 }
 
@@ -109,159 +229,492 @@ impl std::error::Error for DefinitionError {}
 /// Why the engine refused an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    #[error("the request is in state `{state}`, which workflow does not define")]
+    #[error("the request is in state `{state}`, which its workflow does not define")]
     UnknownState { state: String },
     #[error("event `{event}` is not allowed in state `{state}`")]
     NotAllowedHere { event: String, state: String },
     #[error("role `{role}` may not fire event `{event}`")]
     RoleNotPermitted { event: String, role: Role },
+    #[error("{reason}")]
+    GuardFailed { guard: Guard, reason: String },
+    #[error(transparent)]
+    Deadline(#[from] DeadlineError),
 }
 
-/// The engine's answer to an allowed event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision<'a> {
+/// What the engine knows about a request when it decides.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub state: &'a str,
+    pub request_type: RequestType,
+    pub facts: &'a Facts,
+    pub clocks: &'a Clocks,
+    /// Today in the procedure's time zone.
+    pub today: NaiveDate,
+    pub calendars: &'a Calendars,
+}
+
+/// An event as an actor fires it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventInput<'a> {
     pub event: &'a str,
-    pub from: &'a str,
-    pub to: &'a str,
+    pub role: Role,
+    pub data: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// The engine's answer to an allowed event: where the request goes and what else must happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub effects: Vec<Effect>,
+}
+
+impl Transition {
+    pub fn notices(&self) -> impl Iterator<Item = NoticeKind> + '_ {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::SendNotice(n) => n.parse().ok(),
+            _ => None,
+        })
+    }
+}
+
+// ---- reading definitions -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefinition {
+    id: Spanned<String>,
+    version: Spanned<i64>,
+    name: Label,
+    jurisdictions: Vec<Spanned<String>>,
+    request_types: Vec<Spanned<String>>,
+    channels: Vec<Spanned<String>>,
+    #[serde(default = "default_timezone")]
+    timezone: Spanned<String>,
+    initial_state: Spanned<String>,
+    intake_notice: Option<Spanned<String>>,
+    fee: Option<RawFee>,
+    complaint_authority: Option<Label>,
+    states: Vec<RawState>,
+    #[serde(default)]
+    clocks: Vec<RawClock>,
+    transitions: Vec<RawTransition>,
+}
+
+fn default_timezone() -> Spanned<String> {
+    Spanned::new(0..0, "Asia/Tokyo".to_owned())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFee {
+    amount_yen: Spanned<i64>,
+    per: Spanned<String>,
+    request_types: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    id: Spanned<String>,
+    label: Label,
+    #[serde(default)]
+    terminal: bool,
+    #[serde(default)]
+    waits_on_requester: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClock {
+    id: Spanned<String>,
+    label: Label,
+    start: Option<Spanned<String>>,
+    #[serde(default)]
+    start_when: Vec<Spanned<String>>,
+    #[serde(default)]
+    stop_when: Vec<Spanned<String>>,
+    duration: Spanned<RawPeriod>,
+    calendar: Option<Spanned<String>>,
+    #[serde(default)]
+    roll_forward: bool,
+    pauses_while_waiting: bool,
+    extension: Option<RawExtension>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtension {
+    duration: Spanned<RawPeriod>,
+    times: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransition {
+    event: Spanned<String>,
+    from: Vec<Spanned<String>>,
+    to: Option<Spanned<String>>,
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    guards: Vec<Spanned<String>>,
+    #[serde(default)]
+    effects: Vec<Spanned<String>>,
+    notice: Option<Spanned<String>>,
+    label: Label,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
     src[..offset.min(src.len())].matches('\n').count() + 1
 }
 
+struct Checker<'s> {
+    src: &'s str,
+}
+
+impl Checker<'_> {
+    fn err(&self, span: Range<usize>, reason: impl Into<String>) -> DefinitionError {
+        DefinitionError {
+            line: (span.end > 0).then(|| line_of(self.src, span.start)),
+            reason: reason.into(),
+        }
+    }
+
+    fn parse<T: FromStr>(&self, s: &Spanned<String>, what: &str) -> Result<T, DefinitionError> {
+        s.get_ref()
+            .parse()
+            .map_err(|_| self.err(s.span(), format!("unknown {what} `{}`", s.get_ref())))
+    }
+}
+
 impl WorkflowDefinition {
-    /// Parses and checks a definition. Refuses, with the line, anything the engine could not run safely.
-    pub fn parse(src: &str) -> Result<Self, DefinitionError> {
+    /// Parses and checks a definition against the calendars that exist. Refuses, with the line, anything
+    /// the engine could not run safely.
+    pub fn parse(src: &str, calendars: &BTreeSet<String>) -> Result<Self, DefinitionError> {
         let raw: RawDefinition = toml::from_str(src).map_err(|e| DefinitionError {
             line: e.span().map(|s| line_of(src, s.start)),
             reason: e.message().to_owned(),
         })?;
-        let err = |span: std::ops::Range<usize>, reason: String| DefinitionError {
-            line: Some(line_of(src, span.start)),
-            reason,
-        };
+        let c = Checker { src };
 
         let id = raw.id.get_ref().clone();
         if id.is_empty()
             || !id
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
         {
-            return Err(err(
+            return Err(c.err(
                 raw.id.span(),
                 format!("workflow id `{id}` must be lower-case letters, digits, `-` or `_`"),
             ));
         }
         if *raw.version.get_ref() < 1 {
-            return Err(err(raw.version.span(), "version must be 1 or more".into()));
+            return Err(c.err(raw.version.span(), "version must be 1 or more"));
         }
+        let jurisdictions = raw
+            .jurisdictions
+            .iter()
+            .map(|j| c.parse::<Jurisdiction>(j, "jurisdiction"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request_types = raw
+            .request_types
+            .iter()
+            .map(|t| c.parse::<RequestType>(t, "request type"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let channels = raw
+            .channels
+            .iter()
+            .map(|ch| c.parse::<Channel>(ch, "channel"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timezone: chrono_tz::Tz = c.parse(&raw.timezone, "time zone")?;
+        let intake_notice = raw
+            .intake_notice
+            .as_ref()
+            .map(|n| c.parse::<NoticeKind>(n, "notice"))
+            .transpose()?;
+        let fee = match &raw.fee {
+            None => None,
+            Some(f) => {
+                if *f.amount_yen.get_ref() <= 0 {
+                    return Err(c.err(
+                        f.amount_yen.span(),
+                        "the fee must be a positive number of yen",
+                    ));
+                }
+                if !["service", "request"].contains(&f.per.get_ref().as_str()) {
+                    return Err(c.err(f.per.span(), "`per` must be `service` or `request`"));
+                }
+                let mut types = Vec::new();
+                for t in &f.request_types {
+                    let rt: RequestType = c.parse(t, "request type")?;
+                    if !request_types.contains(&rt) {
+                        return Err(c.err(
+                            t.span(),
+                            format!("the fee names `{rt}`, which this workflow does not serve"),
+                        ));
+                    }
+                    types.push(rt);
+                }
+                Some(FeeRule {
+                    amount_yen: *f.amount_yen.get_ref(),
+                    per: f.per.get_ref().clone(),
+                    request_types: types,
+                })
+            }
+        };
 
-        let mut request_types = Vec::new();
-        for t in &raw.request_types {
-            let parsed = t
-                .get_ref()
-                .parse::<RequestType>()
-                .map_err(|_| err(t.span(), format!("unknown request type `{}`", t.get_ref())))?;
-            request_types.push(parsed);
-        }
-        let mut channels = Vec::new();
-        for c in &raw.channels {
-            let parsed = c
-                .get_ref()
-                .parse::<Channel>()
-                .map_err(|_| err(c.span(), format!("unknown channel `{}`", c.get_ref())))?;
-            channels.push(parsed);
-        }
-
+        // States.
         let mut states: Vec<StateDef> = Vec::new();
-        let mut state_spans: HashMap<String, std::ops::Range<usize>> = HashMap::new();
+        let mut state_spans: HashMap<String, Range<usize>> = HashMap::new();
         for s in &raw.states {
             let sid = s.id.get_ref().clone();
             if state_spans.insert(sid.clone(), s.id.span()).is_some() {
-                return Err(err(s.id.span(), format!("state `{sid}` is defined twice")));
+                return Err(c.err(s.id.span(), format!("state `{sid}` is defined twice")));
+            }
+            if s.terminal && s.waits_on_requester {
+                return Err(c.err(
+                    s.id.span(),
+                    format!("terminal state `{sid}` cannot wait on the requester"),
+                ));
             }
             states.push(StateDef {
                 id: sid,
                 label: s.label.clone(),
                 terminal: s.terminal,
+                waits_on_requester: s.waits_on_requester,
             });
         }
+        let known_state = |s: &Spanned<String>, what: &str| -> Result<String, DefinitionError> {
+            if state_spans.contains_key(s.get_ref()) {
+                Ok(s.get_ref().clone())
+            } else {
+                Err(c.err(
+                    s.span(),
+                    format!("{what} undefined state `{}`", s.get_ref()),
+                ))
+            }
+        };
+        known_state(&raw.initial_state, "initial_state names")?;
         let terminal: HashSet<&str> = states
             .iter()
             .filter(|s| s.terminal)
             .map(|s| s.id.as_str())
             .collect();
-        if !state_spans.contains_key(raw.initial_state.get_ref()) {
-            return Err(err(
-                raw.initial_state.span(),
-                format!(
-                    "initial state `{}` is not defined",
-                    raw.initial_state.get_ref()
-                ),
-            ));
-        }
 
+        // Clocks.
+        let mut clocks: Vec<ClockDef> = Vec::new();
+        for k in &raw.clocks {
+            let kid = k.id.get_ref().clone();
+            if clocks.iter().any(|x| x.id == kid) {
+                return Err(c.err(k.id.span(), format!("clock `{kid}` is defined twice")));
+            }
+            let period = k
+                .duration
+                .get_ref()
+                .period()
+                .map_err(|e| c.err(k.duration.span(), e))?;
+            let start = match (&k.start, k.start_when.is_empty()) {
+                (Some(s), true) if s.get_ref() == "receipt" => ClockStart::Receipt,
+                (Some(s), true) => {
+                    return Err(c.err(
+                        s.span(),
+                        format!("clock `{kid}`: `start` can only be \"receipt\""),
+                    ));
+                }
+                (None, false) => ClockStart::Entering(
+                    k.start_when
+                        .iter()
+                        .map(|s| known_state(s, &format!("clock `{kid}` starts in")))
+                        .collect::<Result<_, _>>()?,
+                ),
+                (None, true) => {
+                    return Err(c.err(
+                        k.id.span(),
+                        format!("clock `{kid}` needs `start = \"receipt\"` or `start_when`"),
+                    ));
+                }
+                (Some(s), false) => {
+                    return Err(c.err(
+                        s.span(),
+                        format!("clock `{kid}` has both `start` and `start_when`"),
+                    ));
+                }
+            };
+            let stop_when = k
+                .stop_when
+                .iter()
+                .map(|s| known_state(s, &format!("clock `{kid}` stops in")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let calendar = match &k.calendar {
+                Some(cal) if !calendars.contains(cal.get_ref()) => {
+                    return Err(c.err(
+                        cal.span(),
+                        format!("clock `{kid}` uses unknown calendar `{}`", cal.get_ref()),
+                    ));
+                }
+                Some(cal) => Some(cal.get_ref().clone()),
+                None => None,
+            };
+            let extension = match &k.extension {
+                None => None,
+                Some(e) => Some(Extension {
+                    period: e
+                        .duration
+                        .get_ref()
+                        .period()
+                        .map_err(|m| c.err(e.duration.span(), m))?,
+                    times: e.times,
+                }),
+            };
+            let needs_calendar = k.roll_forward
+                || matches!(period, super::deadline::Period::BusinessDays(_))
+                || matches!(
+                    extension,
+                    Some(Extension {
+                        period: super::deadline::Period::BusinessDays(_),
+                        ..
+                    })
+                );
+            if needs_calendar && calendar.is_none() {
+                return Err(c.err(
+                    k.id.span(),
+                    format!("clock `{kid}` counts business days or rolls forward, so it needs a `calendar`"),
+                ));
+            }
+            clocks.push(ClockDef {
+                id: kid,
+                label: k.label.clone(),
+                start,
+                stop_when,
+                rule: ClockRule {
+                    period,
+                    calendar,
+                    roll_forward: k.roll_forward,
+                    pauses_while_waiting: k.pauses_while_waiting,
+                    extension,
+                },
+            });
+        }
+        let clock = |arg: &str, span: Range<usize>| -> Result<&ClockDef, DefinitionError> {
+            clocks
+                .iter()
+                .find(|k| k.id == arg)
+                .ok_or_else(|| c.err(span, format!("effect names undefined clock `{arg}`")))
+        };
+
+        // Transitions.
         let mut transitions = Vec::new();
         let mut seen_pairs: HashSet<(String, String)> = HashSet::new();
         for t in &raw.transitions {
             let event = t.event.get_ref().clone();
             if t.from.is_empty() {
-                return Err(err(
+                return Err(c.err(
                     t.event.span(),
                     format!("transition `{event}` has no `from` state"),
                 ));
             }
             let mut from = Vec::new();
             for f in &t.from {
-                let fid = f.get_ref();
-                if !state_spans.contains_key(fid) {
-                    return Err(err(
-                        f.span(),
-                        format!("transition `{event}` starts from undefined state `{fid}`"),
-                    ));
-                }
+                let fid = known_state(f, &format!("transition `{event}` starts from"))?;
                 if terminal.contains(fid.as_str()) {
-                    return Err(err(
+                    return Err(c.err(
                         f.span(),
                         format!("transition `{event}` leaves terminal state `{fid}`"),
                     ));
                 }
                 if !seen_pairs.insert((event.clone(), fid.clone())) {
-                    return Err(err(
+                    return Err(c.err(
                         t.event.span(),
                         format!("event `{event}` is defined twice for state `{fid}`"),
                     ));
                 }
-                from.push(fid.clone());
+                from.push(fid);
             }
-            if !state_spans.contains_key(t.to.get_ref()) {
-                return Err(err(
-                    t.to.span(),
-                    format!(
-                        "transition `{event}` leads to undefined state `{}`",
-                        t.to.get_ref()
-                    ),
-                ));
-            }
+            let to =
+                t.to.as_ref()
+                    .map(|to| known_state(to, &format!("transition `{event}` leads to")))
+                    .transpose()?;
             if t.roles.is_empty() {
-                return Err(err(
+                return Err(c.err(
                     t.event.span(),
                     format!("transition `{event}` names no role that may fire it"),
                 ));
             }
-            let mut roles = Vec::new();
-            for r in &t.roles {
-                roles.push(
-                    r.get_ref()
-                        .parse::<Role>()
-                        .map_err(|_| err(r.span(), format!("unknown role `{}`", r.get_ref())))?,
-                );
+            let roles = t
+                .roles
+                .iter()
+                .map(|r| c.parse::<Role>(r, "role"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let guards = t
+                .guards
+                .iter()
+                .map(|g| c.parse::<Guard>(g, "guard"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut effects = Vec::new();
+            for e in &t.effects {
+                let (name, arg) = e.get_ref().split_once(':').unwrap_or((e.get_ref(), ""));
+                let effect = match name {
+                    "start_clock" => Effect::StartClock(clock(arg, e.span())?.id.clone()),
+                    "stop_clock" => Effect::StopClock(clock(arg, e.span())?.id.clone()),
+                    "pause_clock" => Effect::PauseClock(clock(arg, e.span())?.id.clone()),
+                    "resume_clock" => Effect::ResumeClock(clock(arg, e.span())?.id.clone()),
+                    "extend_deadline" => {
+                        let k = clock(arg, e.span())?;
+                        if k.rule.extension.is_none() {
+                            return Err(
+                                c.err(e.span(), format!("clock `{arg}` has no extension rule"))
+                            );
+                        }
+                        if !guards.contains(&Guard::ReasonGiven) {
+                            return Err(c.err(e.span(), format!("transition `{event}` extends a deadline, so it needs the `reason_given` guard")));
+                        }
+                        Effect::ExtendDeadline(k.id.clone())
+                    }
+                    "set_fact" | "clear_fact" => {
+                        let f: Fact = arg
+                            .parse()
+                            .map_err(|_| c.err(e.span(), format!("unknown fact `{arg}`")))?;
+                        Effect::fact(f, name == "set_fact")
+                    }
+                    "send_notice" => Effect::SendNotice(
+                        arg.parse::<NoticeKind>()
+                            .map_err(|_| c.err(e.span(), format!("unknown notice `{arg}`")))?
+                            .as_str(),
+                    ),
+                    _ => {
+                        return Err(c.err(
+                            e.span(),
+                            format!(
+                                "unknown effect `{name}` (known: {})",
+                                EFFECT_NAMES.join(", ")
+                            ),
+                        ));
+                    }
+                };
+                effects.push(effect);
+            }
+            if let Some(n) = &t.notice {
+                effects.push(Effect::SendNotice(
+                    c.parse::<NoticeKind>(n, "notice")?.as_str(),
+                ));
+            }
+            let extends = effects
+                .iter()
+                .any(|e| matches!(e, Effect::ExtendDeadline(_)));
+            if extends && !effects.iter().any(|e| matches!(e, Effect::SendNotice(_))) {
+                return Err(c.err(
+                    t.event.span(),
+                    format!("transition `{event}` extends a deadline, so it must send a notice"),
+                ));
             }
             transitions.push(TransitionDef {
                 event,
                 from,
-                to: t.to.get_ref().clone(),
+                to,
                 roles,
+                guards,
+                effects,
                 label: t.label.clone(),
             });
         }
@@ -270,18 +723,24 @@ impl WorkflowDefinition {
             id,
             version: *raw.version.get_ref(),
             name: raw.name,
+            jurisdictions,
             request_types,
             channels,
+            timezone,
             initial_state: raw.initial_state.into_inner(),
+            intake_notice,
+            fee,
+            complaint_authority: raw.complaint_authority,
             states,
+            clocks,
             transitions,
         };
 
-        // Every state must be reachable from the start, and every non-terminal state must have a way out.
+        // Every state reachable from the start; every non-terminal state has a way to another state.
         let reachable = def.reachable_states();
         for s in &def.states {
             if !reachable.contains(s.id.as_str()) {
-                return Err(err(
+                return Err(c.err(
                     state_spans[&s.id].clone(),
                     format!(
                         "state `{}` cannot be reached from `{}`",
@@ -289,8 +748,12 @@ impl WorkflowDefinition {
                     ),
                 ));
             }
-            if !s.terminal && !def.transitions.iter().any(|t| t.from.contains(&s.id)) {
-                return Err(err(
+            let leaves = def
+                .transitions
+                .iter()
+                .any(|t| t.from.contains(&s.id) && t.to.as_ref().is_some_and(|to| *to != s.id));
+            if !s.terminal && !leaves {
+                return Err(c.err(
                     state_spans[&s.id].clone(),
                     format!("state `{}` is not terminal but has no transition out", s.id),
                 ));
@@ -308,8 +771,10 @@ impl WorkflowDefinition {
                 .iter()
                 .filter(|t| t.from.iter().any(|f| f == s))
             {
-                if seen.insert(t.to.as_str()) {
-                    queue.push_back(t.to.as_str());
+                if let Some(to) = &t.to
+                    && seen.insert(to.as_str())
+                {
+                    queue.push_back(to.as_str());
                 }
             }
         }
@@ -320,194 +785,317 @@ impl WorkflowDefinition {
         self.states.iter().find(|s| s.id == id)
     }
 
-    pub fn serves(&self, request_type: RequestType, channel: Channel) -> bool {
-        self.request_types.contains(&request_type) && self.channels.contains(&channel)
+    pub fn clock(&self, id: &str) -> Option<&ClockDef> {
+        self.clocks.iter().find(|k| k.id == id)
     }
 
-    /// Decides an event: the next state, or why not.
-    pub fn decide(
+    pub fn serves(
         &self,
-        state: &str,
-        event: &str,
-        role: Role,
-    ) -> Result<Decision<'_>, TransitionError> {
-        let current = self
-            .state(state)
-            .ok_or_else(|| TransitionError::UnknownState {
-                state: state.to_owned(),
-            })?;
-        let t = self
-            .transitions
+        request_type: RequestType,
+        channel: Channel,
+        jurisdiction: Jurisdiction,
+    ) -> bool {
+        self.request_types.contains(&request_type)
+            && self.channels.contains(&channel)
+            && self.jurisdictions.contains(&jurisdiction)
+    }
+
+    pub fn fee_applies(&self, request_type: RequestType) -> bool {
+        self.fee
+            .as_ref()
+            .is_some_and(|f| f.request_types.contains(&request_type))
+    }
+
+    /// The clocks that run from the day of receipt.
+    pub fn clocks_at_intake(&self, received_on: NaiveDate) -> Clocks {
+        self.clocks
             .iter()
-            .find(|t| t.event == event && t.from.contains(&current.id))
-            .ok_or_else(|| TransitionError::NotAllowedHere {
-                event: event.to_owned(),
-                state: state.to_owned(),
-            })?;
-        if !t.roles.contains(&role) {
-            return Err(TransitionError::RoleNotPermitted {
-                event: event.to_owned(),
-                role,
-            });
-        }
-        Ok(Decision {
-            event: &t.event,
-            from: &current.id,
-            to: &t.to,
+            .filter(|k| k.start == ClockStart::Receipt)
+            .map(|k| (k.id.clone(), ClockState::start(received_on)))
+            .collect()
+    }
+
+    fn check_guard(
+        &self,
+        g: Guard,
+        t: &TransitionDef,
+        s: &Subject<'_>,
+        data: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<Result<(), String>, DeadlineError> {
+        let fact = |f: Fact, why: &str| {
+            if s.facts.contains(&f) {
+                Ok(())
+            } else {
+                Err(why.to_owned())
+            }
+        };
+        Ok(match g {
+            Guard::IdentityVerified => fact(
+                Fact::IdentityVerified,
+                "the requester's identity has not been verified",
+            ),
+            Guard::FeePaid => {
+                if self.fee_applies(s.request_type) {
+                    fact(Fact::FeePaid, "the fee has not been paid")
+                } else {
+                    Ok(())
+                }
+            }
+            Guard::FeeRequired => {
+                if self.fee_applies(s.request_type) {
+                    Ok(())
+                } else {
+                    Err("this request type carries no fee".into())
+                }
+            }
+            Guard::NoFeeRequired => {
+                if self.fee_applies(s.request_type) {
+                    Err("this request type carries a fee: invoice it first".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Guard::DocumentsComplete => {
+                fact(Fact::DocumentsComplete, "identity documents are missing")
+            }
+            Guard::DocumentsFresh => fact(
+                Fact::DocumentsFresh,
+                "an identity document is older than the procedure allows",
+            ),
+            Guard::ReasonGiven => match data {
+                // Without data (listing what is offered), a reason can still be typed in.
+                None => Ok(()),
+                Some(d) => match d.get("reason").and_then(|r| r.as_str()) {
+                    Some(r) if !r.trim().is_empty() => Ok(()),
+                    _ => Err("a reason is required".into()),
+                },
+            },
+            Guard::ExtensionAvailable => {
+                for e in &t.effects {
+                    if let Effect::ExtendDeadline(k) = e
+                        && let Err(why) = self.can_extend(k, s)?
+                    {
+                        return Ok(Err(why.into()));
+                    }
+                }
+                Ok(())
+            }
+            Guard::ElectronicDelivery => fact(
+                Fact::ElectronicDelivery,
+                "the requester did not choose electronic delivery",
+            ),
+            Guard::PostalDelivery => {
+                if s.facts.contains(&Fact::ElectronicDelivery) {
+                    Err("the requester chose electronic delivery".into())
+                } else {
+                    Ok(())
+                }
+            }
         })
     }
 
-    /// The events this role may fire from this state, in definition order.
-    pub fn allowed_events(&self, state: &str, role: Role) -> Vec<&TransitionDef> {
+    fn can_extend(
+        &self,
+        clock_id: &str,
+        s: &Subject<'_>,
+    ) -> Result<Result<(), &'static str>, DeadlineError> {
+        match (self.clock(clock_id), s.clocks.get(clock_id)) {
+            (Some(def), Some(st)) => def.rule.can_extend(st, s.today, s.calendars),
+            _ => Ok(Err("the deadline has not started")),
+        }
+    }
+
+    fn transition_for(&self, state: &str, event: &str) -> Option<&TransitionDef> {
         self.transitions
             .iter()
-            .filter(|t| t.from.iter().any(|f| f == state) && t.roles.contains(&role))
-            .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const BASIC: &str = r#"
-id = "basic"
-version = 1
-name = { en = "Basic", ja = "基本" }
-request_types = ["access", "deletion"]
-channels = ["web", "api"]
-initial_state = "received"
-
-[[states]]
-id = "received"
-label = { en = "Received", ja = "受付済み" }
-
-[[states]]
-id = "in_review"
-label = { en = "In review", ja = "審査中" }
-
-[[states]]
-id = "completed"
-label = { en = "Completed", ja = "完了" }
-terminal = true
-
-[[transitions]]
-event = "start_review"
-from = ["received"]
-to = "in_review"
-roles = ["officer"]
-label = { en = "Start review", ja = "審査を開始" }
-
-[[transitions]]
-event = "complete"
-from = ["received", "in_review"]
-to = "completed"
-roles = ["officer", "admin"]
-label = { en = "Complete", ja = "完了にする" }
-"#;
-
-    fn broken(find: &str, replace: &str) -> DefinitionError {
-        assert!(BASIC.contains(find), "fixture lacks {find}");
-        WorkflowDefinition::parse(&BASIC.replacen(find, replace, 1)).unwrap_err()
+            .find(|t| t.event == event && t.from.iter().any(|f| f == state))
     }
 
-    #[test]
-    fn a_good_definition_parses() {
-        let d = WorkflowDefinition::parse(BASIC).unwrap();
-        assert_eq!((d.id.as_str(), d.version), ("basic", 1));
-        assert!(d.serves(RequestType::Access, Channel::Web));
-        assert!(!d.serves(RequestType::Correction, Channel::Web));
-        assert!(!d.serves(RequestType::Access, Channel::Postal));
+    /// Decides an event: the next state and every effect, or why not.
+    pub fn decide(
+        &self,
+        s: &Subject<'_>,
+        input: &EventInput<'_>,
+    ) -> Result<Transition, TransitionError> {
+        let current = self
+            .state(s.state)
+            .ok_or_else(|| TransitionError::UnknownState {
+                state: s.state.to_owned(),
+            })?;
+        let t = self
+            .transition_for(&current.id, input.event)
+            .ok_or_else(|| TransitionError::NotAllowedHere {
+                event: input.event.to_owned(),
+                state: s.state.to_owned(),
+            })?;
+        if !t.roles.contains(&input.role) {
+            return Err(TransitionError::RoleNotPermitted {
+                event: input.event.to_owned(),
+                role: input.role,
+            });
+        }
+        let mut guards = t.guards.clone();
+        // An extension is checked against the law's cap and window whether or not the file says so.
+        if t.effects
+            .iter()
+            .any(|e| matches!(e, Effect::ExtendDeadline(_)))
+            && !guards.contains(&Guard::ExtensionAvailable)
+        {
+            guards.push(Guard::ExtensionAvailable);
+        }
+        for g in guards {
+            if let Err(reason) = self.check_guard(g, t, s, Some(input.data))? {
+                return Err(TransitionError::GuardFailed { guard: g, reason });
+            }
+        }
+        let to = t.to.clone().unwrap_or_else(|| current.id.clone());
+        let mut effects = t.effects.clone();
+        effects.extend(self.clock_effects(s, current, &to, &effects));
+        Ok(Transition {
+            event: t.event.clone(),
+            from: current.id.clone(),
+            to,
+            effects,
+        })
     }
 
-    #[test]
-    fn decide_follows_the_table() {
-        let d = WorkflowDefinition::parse(BASIC).unwrap();
-        let ok = d.decide("received", "start_review", Role::Officer).unwrap();
-        assert_eq!((ok.from, ok.to), ("received", "in_review"));
-        assert_eq!(
-            d.decide("in_review", "start_review", Role::Officer),
-            Err(TransitionError::NotAllowedHere {
-                event: "start_review".into(),
-                state: "in_review".into()
-            })
-        );
-        assert_eq!(
-            d.decide("received", "start_review", Role::Auditor),
-            Err(TransitionError::RoleNotPermitted {
-                event: "start_review".into(),
-                role: Role::Auditor
-            })
-        );
-        assert!(matches!(
-            d.decide("nowhere", "complete", Role::Officer),
-            Err(TransitionError::UnknownState { .. })
-        ));
-        assert!(d.decide("completed", "complete", Role::Officer).is_err());
-    }
-
-    #[test]
-    fn every_state_event_role_combination_matches_the_transition_table() {
-        let d = WorkflowDefinition::parse(BASIC).unwrap();
-        for s in &d.states {
-            for t in &d.transitions {
-                for role in Role::ALL {
-                    let allowed = t.from.contains(&s.id) && t.roles.contains(&role);
-                    assert_eq!(d.decide(&s.id, &t.event, role).is_ok(), allowed);
-                    let listed = d
-                        .allowed_events(&s.id, role)
-                        .iter()
-                        .any(|a| a.event == t.event);
-                    assert_eq!(listed, allowed);
+    /// The clock changes that follow from moving between states: starts, pauses while waiting on the
+    /// requester (where the law allows), resumptions, and stops.
+    fn clock_effects(
+        &self,
+        s: &Subject<'_>,
+        from: &StateDef,
+        to: &str,
+        explicit: &[Effect],
+    ) -> Vec<Effect> {
+        let Some(to_def) = self.state(to) else {
+            return Vec::new();
+        };
+        if to_def.id == from.id {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for k in &self.clocks {
+            let started = s.clocks.contains_key(&k.id)
+                || explicit.contains(&Effect::StartClock(k.id.clone()));
+            let stopped = s.clocks.get(&k.id).is_some_and(|c| c.is_stopped())
+                || explicit.contains(&Effect::StopClock(k.id.clone()));
+            if !started {
+                if let ClockStart::Entering(states) = &k.start
+                    && states.contains(&to_def.id)
+                    && !to_def.terminal
+                {
+                    out.push(Effect::StartClock(k.id.clone()));
                 }
+                continue;
+            }
+            if stopped {
+                continue;
+            }
+            if to_def.terminal || k.stop_when.contains(&to_def.id) {
+                out.push(Effect::StopClock(k.id.clone()));
+            } else if k.rule.pauses_while_waiting {
+                if to_def.waits_on_requester && !from.waits_on_requester {
+                    out.push(Effect::PauseClock(k.id.clone()));
+                } else if from.waits_on_requester && !to_def.waits_on_requester {
+                    out.push(Effect::ResumeClock(k.id.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Carries out a decided transition's effects on facts and clocks (the pure part of applying it).
+    pub fn apply(&self, facts: &mut Facts, clocks: &mut Clocks, t: &Transition, today: NaiveDate) {
+        for e in &t.effects {
+            match e {
+                Effect::StartClock(k) => {
+                    clocks
+                        .entry(k.clone())
+                        .or_insert_with(|| ClockState::start(today));
+                }
+                Effect::StopClock(k) => {
+                    if let Some(c) = clocks.get_mut(k) {
+                        c.stop(today);
+                    }
+                }
+                Effect::PauseClock(k) => {
+                    if let Some(c) = clocks.get_mut(k) {
+                        c.pause(today);
+                    }
+                }
+                Effect::ResumeClock(k) => {
+                    if let Some(c) = clocks.get_mut(k) {
+                        c.resume(today);
+                    }
+                }
+                Effect::ExtendDeadline(k) => {
+                    if let Some(c) = clocks.get_mut(k) {
+                        c.extensions += 1;
+                    }
+                }
+                Effect::SetFact(f) => {
+                    if let Ok(f) = f.parse() {
+                        facts.insert(f);
+                    }
+                }
+                Effect::ClearFact(f) => {
+                    if let Ok(f) = f.parse::<Fact>() {
+                        facts.remove(&f);
+                    }
+                }
+                Effect::SendNotice(_) => {}
             }
         }
     }
 
-    #[test]
-    fn refusals_name_the_line_and_reason() {
-        let e = broken("to = \"in_review\"", "to = \"limbo\"");
-        assert_eq!(e.line, Some(25));
-        assert!(e.reason.contains("undefined state `limbo`"), "{e}");
-
-        let e = broken("from = [\"received\"]", "from = [\"completed\"]");
-        assert!(e.reason.contains("leaves terminal state"), "{e}");
-
-        let e = broken("roles = [\"officer\"]", "roles = [\"janitor\"]");
-        assert!(e.reason.contains("unknown role `janitor`"), "{e}");
-
-        let e = broken("event = \"complete\"", "event = \"start_review\"");
-        assert!(e.reason.contains("defined twice"), "{e}");
-
-        let e = broken("id = \"in_review\"", "id = \"received\"");
-        assert!(e.reason.contains("defined twice"), "{e}");
-
-        let e = broken("initial_state = \"received\"", "initial_state = \"x\"");
-        assert_eq!(e.line, Some(7));
-
-        let e = broken("\"access\", \"deletion\"", "\"access\", \"sell\"");
-        assert!(e.reason.contains("unknown request type `sell`"), "{e}");
-
-        let e = broken("version = 1", "version = 0");
-        assert_eq!(e.line, Some(3));
-
-        let e = broken("terminal = true", "terminal = false");
-        assert!(e.reason.contains("no transition out"), "{e}");
-
-        let e = broken(
-            "[[states]]\nid = \"received\"",
-            "[[states]]\nid = \"received\"\ncolour = 1",
-        );
-        assert!(e.line.is_some(), "{e}");
+    /// The events this role may fire now: right state, right role, and every guard that does not depend
+    /// on the event's own data passes.
+    pub fn allowed_events(&self, s: &Subject<'_>, role: Role) -> Vec<&TransitionDef> {
+        self.transitions
+            .iter()
+            .filter(|t| t.from.iter().any(|f| f == s.state) && t.roles.contains(&role))
+            .filter(|t| {
+                t.guards
+                    .iter()
+                    .all(|g| matches!(self.check_guard(*g, t, s, None), Ok(Ok(()))))
+            })
+            .collect()
     }
 
-    #[test]
-    fn unreachable_states_are_refused() {
-        let src = BASIC.replace(
-            "from = [\"received\"]\nto = \"in_review\"",
-            "from = [\"received\"]\nto = \"completed\"",
+    /// The definition as a Graphviz DOT graph, with `current` highlighted.
+    pub fn to_dot(&self, current: Option<&str>, lang: Language) -> String {
+        let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut out = format!(
+            "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n",
+            q(&self.id)
         );
-        let e = WorkflowDefinition::parse(&src).unwrap_err();
-        assert!(e.reason.contains("cannot be reached"), "{e}");
+        for s in &self.states {
+            let mut attrs = vec![format!("label=\"{}\"", q(s.label.get(lang)))];
+            if current == Some(s.id.as_str()) {
+                attrs.push("style=filled".into());
+                attrs.push("fillcolor=\"#8ec5ff\"".into());
+            } else if s.terminal {
+                attrs.push("style=filled".into());
+                attrs.push("fillcolor=\"#e4e7eb\"".into());
+            }
+            out.push_str(&format!("  \"{}\" [{}];\n", q(&s.id), attrs.join(", ")));
+        }
+        for t in &self.transitions {
+            for f in &t.from {
+                let to = t.to.as_deref().unwrap_or(f);
+                out.push_str(&format!(
+                    "  \"{}\" -> \"{}\" [label=\"{}\"];\n",
+                    q(f),
+                    q(to),
+                    q(&t.event)
+                ));
+            }
+        }
+        out.push_str("}\n");
+        out
     }
 }
+
+#[cfg(test)]
+mod tests;

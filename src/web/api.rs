@@ -1,13 +1,19 @@
-//! The JSON API. Field names match the web form's.
+//! The JSON API. Public: filing a request and reading its status by token. Staff (bearer token or
+//! session): a request with its allowed events, firing events, and registering requests that came by post.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::i18n::Tr;
+use super::session::{ApiStaff, WorkRequests};
+use crate::app::cases::ClockView;
 use crate::app::{AppError, AppState, intake, requests};
-use crate::domain::request::{Channel, NewRequest, RawRequest};
+use crate::domain::audit::Actor;
+use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
+use crate::domain::workflow::{Label, TransitionDef};
 
 #[derive(Debug, Deserialize)]
 pub struct CreateRequestBody {
@@ -19,40 +25,50 @@ pub struct CreateRequestBody {
 
 #[derive(Debug, Serialize)]
 pub struct Created {
+    pub id: String,
     pub receipt_number: String,
     pub tracking_token: String,
     pub status_url: String,
     pub tracking_url: String,
 }
 
-pub async fn create_request(
-    state: web::Data<AppState>,
-    tr: Tr,
-    body: web::Json<CreateRequestBody>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let language = match body.language.as_deref().map(str::parse) {
-        None => Ok(tr.lang),
+fn parse_request(
+    body: &CreateRequestBody,
+    fallback: Language,
+    channel: Channel,
+) -> Result<NewRequest, ApiError> {
+    let language = match body.language.as_deref().map(str::parse::<Language>) {
+        None => Ok(fallback),
         Some(parsed) => parsed,
     };
-    let parsed = NewRequest::parse(&body.request, language.unwrap_or(tr.lang), Channel::Api);
-    let request = match (parsed, language) {
-        (Ok(r), Ok(_)) => r,
+    match (
+        NewRequest::parse(&body.request, language.unwrap_or(fallback), channel),
+        language,
+    ) {
+        (Ok(r), Ok(_)) => Ok(r),
         (parsed, language) => {
             let mut errors = parsed.err().unwrap_or_default();
             if let Err(code) = language {
                 errors.push("language", code);
             }
-            return Err(AppError::Invalid(errors).into());
+            Err(AppError::Invalid(errors).into())
         }
-    };
-    let receipt = intake::submit(&state, request).await?;
+    }
+}
+
+async fn file(
+    state: &AppState,
+    request: NewRequest,
+    actor: Actor,
+) -> Result<HttpResponse, ApiError> {
+    let receipt = intake::submit(state, request, actor).await?;
     let base = &state.config.public_url;
     let status_url = format!("{base}/api/v1/requests/status/{}", receipt.tracking_token);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, status_url.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Created {
+            id: receipt.request_id,
             receipt_number: receipt.receipt_number.to_string(),
             tracking_url: format!("{base}/track/{}", receipt.tracking_token),
             tracking_token: receipt.tracking_token,
@@ -60,12 +76,31 @@ pub async fn create_request(
         }))
 }
 
+pub async fn create_request(
+    state: web::Data<AppState>,
+    tr: Tr,
+    body: web::Json<CreateRequestBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_request(&body, tr.lang, Channel::Api)?;
+    file(&state, request, Actor::Requester).await
+}
+
+/// An officer registers a request that arrived by post (the email address is optional).
+pub async fn register_postal(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    body: web::Json<CreateRequestBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_request(&body, Language::Ja, Channel::Postal)?;
+    file(&state, request, who.staff.actor()).await
+}
+
 #[derive(Debug, Serialize)]
 pub struct Status {
     pub receipt_number: String,
     pub request_type: String,
     pub state: String,
-    pub state_label: crate::domain::workflow::Label,
+    pub state_label: Label,
     pub closed: bool,
     pub received_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -87,4 +122,161 @@ pub async fn request_status(
             received_at: v.received_at,
             updated_at: v.updated_at,
         }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct AllowedEvent {
+    pub event: String,
+    pub label: Label,
+    /// The event's data must carry a `reason`.
+    pub needs_reason: bool,
+}
+
+impl From<&TransitionDef> for AllowedEvent {
+    fn from(t: &TransitionDef) -> Self {
+        AllowedEvent {
+            event: t.event.clone(),
+            label: t.label.clone(),
+            needs_reason: t.needs_reason(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeJson {
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestJson {
+    pub id: String,
+    pub receipt_number: String,
+    pub version: i64,
+    pub state: String,
+    pub state_label: Label,
+    pub closed: bool,
+    pub request_type: String,
+    pub jurisdiction: String,
+    pub channel: String,
+    pub language: String,
+    pub workflow: WorkflowRef,
+    pub requester: Requester,
+    pub message: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub facts: Vec<&'static str>,
+    pub clocks: Vec<ClockView>,
+    pub allowed_events: Vec<AllowedEvent>,
+    pub notices: Vec<NoticeJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WorkflowRef {
+    pub id: String,
+    pub version: i64,
+    pub name: Label,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Requester {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+pub async fn request_detail(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
+    let r = d.request;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(RequestJson {
+            id: r.id,
+            receipt_number: r.receipt_number,
+            version: r.version,
+            state: r.state,
+            state_label: d.state_label,
+            closed: d.terminal,
+            request_type: r.request_type,
+            jurisdiction: r.jurisdiction,
+            channel: r.channel,
+            language: r.language,
+            workflow: WorkflowRef {
+                id: d.workflow.id.clone(),
+                version: d.workflow.version,
+                name: d.workflow.name.clone(),
+            },
+            requester: Requester {
+                name: r.subject_name,
+                email: r.subject_email,
+            },
+            message: r.message,
+            received_at: r.received_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+            facts: d.facts.iter().map(|f| f.as_str()).collect(),
+            clocks: d.clocks,
+            allowed_events: d.allowed.iter().map(AllowedEvent::from).collect(),
+            notices: d
+                .notices
+                .into_iter()
+                .map(|n| NoticeJson {
+                    kind: n.kind,
+                    channel: n.channel,
+                    status: n.status,
+                    created_at: n.created_at.and_utc(),
+                })
+                .collect(),
+        }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    event: String,
+    expected_version: i64,
+    #[serde(default)]
+    data: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventApplied {
+    pub previous_state: String,
+    pub state: String,
+    pub version: i64,
+    pub allowed_events: Vec<String>,
+    pub notices_queued: Vec<String>,
+}
+
+pub async fn fire_event(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<EventBody>,
+) -> Result<HttpResponse, ApiError> {
+    let EventBody {
+        event,
+        expected_version,
+        data,
+    } = body.into_inner();
+    let out = requests::fire_event(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        event,
+        expected_version,
+        data,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(EventApplied {
+        previous_state: out.from,
+        state: out.to,
+        version: out.version,
+        allowed_events: out.allowed,
+        notices_queued: out.notices,
+    }))
 }

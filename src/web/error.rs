@@ -50,8 +50,14 @@ impl WebError {
                 AppError::Transition(TransitionError::NotAllowedHere { .. }) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "event_not_allowed")
                 }
-                AppError::Transition(TransitionError::UnknownState { .. }) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+                AppError::Transition(TransitionError::GuardFailed { .. }) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "guard_failed")
+                }
+                AppError::Transition(
+                    TransitionError::UnknownState { .. } | TransitionError::Deadline(_),
+                ) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+                AppError::BadEventData(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
                 }
                 AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
                 AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
@@ -259,9 +265,24 @@ mod tests {
             (AppError::SetupLinkInvalid.into(), 404, "setup_link_invalid"),
             (AppError::StaffEmailTaken.into(), 409, "staff_email_taken"),
             (
+                AppError::Transition(TransitionError::GuardFailed {
+                    guard: crate::domain::workflow::Guard::FeePaid,
+                    reason: "the fee has not been paid".into(),
+                })
+                .into(),
+                422,
+                "guard_failed",
+            ),
+            (
+                AppError::BadEventData("x").into(),
+                422,
+                "invalid_event_data",
+            ),
+            (
                 AppError::NoWorkflow {
                     request_type: "access",
                     channel: "web",
+                    jurisdiction: "eea",
                 }
                 .into(),
                 422,

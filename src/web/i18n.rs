@@ -9,7 +9,7 @@ use fluent_templates::{Loader, static_loader};
 use unic_langid::{LanguageIdentifier, langid};
 
 use crate::domain::request::{Language, RequestType};
-use crate::domain::workflow::Label;
+use crate::domain::workflow::{Fact, Label};
 
 static_loader! {
     static LOCALES = {
@@ -62,6 +62,14 @@ impl Tr {
 
     pub fn request_type(&self, t: &RequestType) -> String {
         self.t(&format!("type-{}", t.as_str()))
+    }
+
+    pub fn jurisdiction(&self, code: &str) -> String {
+        self.t(&format!("jurisdiction-{code}"))
+    }
+
+    pub fn fact(&self, f: &Fact) -> String {
+        self.t(&format!("fact-{}", f.as_str()))
     }
 
     pub fn label<'a>(&self, l: &'a Label) -> &'a str {
@@ -185,10 +193,24 @@ mod tests {
         assert_eq!(Tr::new(Language::Ja).t("form-submit"), "送信する");
         let refused = Tr::new(Language::En).t_args("request-refused", &[("reason", "why".into())]);
         assert_eq!(refused, "That action is not possible now: why");
-        for t in RequestType::ALL {
-            for l in Language::ALL {
-                let s = Tr::new(l).request_type(&t);
-                assert!(!s.starts_with("type-") && !s.is_empty(), "{s}");
+        for l in Language::ALL {
+            let tr = Tr::new(l);
+            let mut all: Vec<String> = RequestType::ALL
+                .iter()
+                .map(|t| tr.request_type(t))
+                .collect();
+            all.extend(
+                crate::domain::request::Jurisdiction::ALL
+                    .iter()
+                    .map(|j| tr.jurisdiction(j.as_str())),
+            );
+            all.extend(Fact::ALL.iter().map(|f| tr.fact(f)));
+            for s in all {
+                assert!(
+                    !s.contains('-') || s.contains(' '),
+                    "missing translation: {s}"
+                );
+                assert!(!s.is_empty());
             }
         }
     }

@@ -112,6 +112,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(staff::fire_event),
     )
     .route("/staff/audit", web::get().to(staff::audit))
+    .route(
+        "/staff/requests/{id}/diagram.svg",
+        web::get().to(staff::diagram),
+    )
+    .route("/api/v1/requests/{id}", web::get().to(api::request_detail))
+    .route(
+        "/api/v1/requests/{id}/events",
+        web::post().to(api::fire_event),
+    )
+    .route(
+        "/api/v1/postal-requests",
+        web::post().to(api::register_postal),
+    )
     .default_service(web::to(no_route));
 }
 

@@ -9,9 +9,10 @@ use super::csrf::Csrf;
 use super::error::PageError;
 use super::i18n::{self, Tr};
 use super::{redirect, render};
-use crate::app::{AppState, intake, requests};
+use crate::app::{AppError, AppState, intake, requests};
 use crate::domain::FieldErrors;
-use crate::domain::request::{Channel, NewRequest, RawRequest, RequestType};
+use crate::domain::audit::Actor;
+use crate::domain::request::{Channel, Jurisdiction, NewRequest, RawRequest, RequestType};
 
 pub struct TypeOption {
     pub code: &'static str,
@@ -26,11 +27,13 @@ pub struct RequestFormPage {
     pub csrf: String,
     pub input: RawRequest,
     pub types: Vec<TypeOption>,
+    pub jurisdictions: Vec<TypeOption>,
     pub notice: Option<String>,
     pub has_errors: bool,
     pub name_error: Option<String>,
     pub email_error: Option<String>,
     pub request_type_error: Option<String>,
+    pub jurisdiction_error: Option<String>,
     pub message_error: Option<String>,
 }
 
@@ -52,12 +55,23 @@ impl RequestFormPage {
                     selected: input.request_type == t.as_str(),
                 })
                 .collect(),
+            jurisdictions: Jurisdiction::ALL
+                .iter()
+                .map(|j| TypeOption {
+                    code: j.as_str(),
+                    label: tr.jurisdiction(j.as_str()),
+                    selected: input.jurisdiction == j.as_str()
+                        || (input.jurisdiction.is_empty()
+                            && *j == Jurisdiction::default_for(tr.lang)),
+                })
+                .collect(),
             csrf: csrf.token(),
             notice,
             has_errors: !errors.is_empty(),
             name_error: err("name"),
             email_error: err("email"),
             request_type_error: err("request_type"),
+            jurisdiction_error: err("jurisdiction"),
             message_error: err("message"),
             input,
             tr,
@@ -83,6 +97,8 @@ pub struct RequestFormInput {
     request_type: String,
     #[serde(default)]
     message: String,
+    #[serde(default)]
+    jurisdiction: String,
 }
 
 pub async fn submit(
@@ -97,6 +113,7 @@ pub async fn submit(
         email: form.email,
         request_type: form.request_type,
         message: form.message,
+        jurisdiction: form.jurisdiction,
     };
     if csrf.verify(&form.csrf_token).is_err() {
         // Keep what they typed: an expired form should cost a click, not the text.
@@ -114,14 +131,18 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             &RequestFormPage::new(tr, &csrf, raw, &errors, None),
         ),
-        Ok(request) => {
-            let receipt = intake::submit(&state, request).await?;
-            Ok(redirect(&format!(
+        Ok(request) => match intake::submit(&state, request, Actor::Requester).await {
+            Ok(receipt) => Ok(redirect(&format!(
                 "/track/{}?received=1&lang={}",
                 receipt.tracking_token,
                 tr.lang.as_str()
-            )))
-        }
+            ))),
+            Err(AppError::Invalid(errors)) => render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &RequestFormPage::new(tr, &csrf, raw, &errors, None),
+            ),
+            Err(e) => Err(e.into()),
+        },
     }
 }
 

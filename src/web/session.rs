@@ -6,7 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::error::PageError;
+use super::error::{ApiError, PageError};
 use crate::app::staff::{self, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::staff::Role;
@@ -62,6 +62,46 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
             Ok(Authorized {
                 staff,
                 session_token: token,
+                _permission: PhantomData,
+            })
+        })
+    }
+}
+
+/// A staff member on the JSON API: a bearer token (`Authorization: Bearer …`, from `kaiji token create`)
+/// or the browser session. Errors are JSON: 401 without credentials, 403 with the wrong role.
+pub struct ApiStaff<P: Permission> {
+    pub staff: StaffMember,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bearer = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Some(state) = state else {
+                return Err(AppError::Unauthenticated.into());
+            };
+            let staff = match (bearer, cookie) {
+                (Some(token), _) => staff::authenticate_token(&state, token).await?,
+                (None, Some(session)) => staff::authenticate(&state, session).await?,
+                (None, None) => return Err(AppError::Unauthenticated.into()),
+            };
+            if !P::ROLES.contains(&staff.role) {
+                return Err(AppError::Forbidden.into());
+            }
+            Ok(ApiStaff {
+                staff,
                 _permission: PhantomData,
             })
         })

@@ -172,6 +172,17 @@ pub struct RequestPage {
     pub d: RequestDetail,
     pub notice: Option<String>,
     pub problem: Option<String>,
+    /// The reason typed for a refused event, kept so nothing is lost: (event, text).
+    pub kept_reason: Option<(String, String)>,
+}
+
+impl RequestPage {
+    pub fn reason_for(&self, event: &str) -> &str {
+        match &self.kept_reason {
+            Some((e, r)) if e == event => r,
+            _ => "",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +195,7 @@ struct Feedback {
     status: StatusCode,
     notice: Option<String>,
     problem: Option<String>,
+    kept_reason: Option<(String, String)>,
 }
 
 async fn request_page(
@@ -204,6 +216,7 @@ async fn request_page(
             d,
             notice: feedback.notice,
             problem: feedback.problem,
+            kept_reason: feedback.kept_reason,
         },
     )
 }
@@ -220,6 +233,7 @@ pub async fn request(
         status: StatusCode::OK,
         notice: query.moved.as_ref().map(|_| tr.t("request-moved")),
         problem: None,
+        kept_reason: None,
     };
     request_page(&state, who.staff, tr, &csrf, id.into_inner(), feedback).await
 }
@@ -232,6 +246,8 @@ pub struct EventInput {
     event: String,
     #[serde(default)]
     expected_version: String,
+    #[serde(default)]
+    reason: String,
 }
 
 pub async fn fire_event(
@@ -250,28 +266,62 @@ pub async fn fire_event(
         errors.push("expected_version", "required");
         return Err(AppError::Invalid(errors).into());
     };
-    match requests::fire_event(&state, &who.staff, id.clone(), form.event, expected_version).await {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
-        Err(AppError::Conflict) => {
-            let feedback = Feedback {
-                status: StatusCode::CONFLICT,
-                notice: None,
-                problem: Some(tr.t("request-conflict")),
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-        Err(AppError::Transition(refusal)) => {
-            let feedback = Feedback {
-                status: WebError::App(AppError::Transition(refusal.clone()))
-                    .status_and_code()
-                    .0,
-                notice: None,
-                problem: Some(tr.t_args("request-refused", &[("reason", refusal.to_string())])),
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-        Err(e) => Err(e.into()),
+    let mut data = serde_json::Map::new();
+    if !form.reason.trim().is_empty() {
+        data.insert("reason".into(), form.reason.trim().into());
     }
+    let kept_reason = Some((form.event.clone(), form.reason.clone()));
+    let result = requests::fire_event(
+        &state,
+        &who.staff,
+        id.clone(),
+        form.event,
+        expected_version,
+        data,
+    )
+    .await;
+    let (status, problem) = match result {
+        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
+        Err(AppError::Conflict) => (StatusCode::CONFLICT, tr.t("request-conflict")),
+        Err(e @ (AppError::Transition(_) | AppError::BadEventData(_))) => {
+            let web = WebError::App(e);
+            let status = web.status_and_code().0;
+            if status.is_server_error() {
+                return Err(PageError(web));
+            }
+            (
+                status,
+                tr.t_args("request-refused", &[("reason", web.to_string())]),
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let feedback = Feedback {
+        status,
+        notice: None,
+        problem: Some(problem),
+        kept_reason,
+    };
+    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+}
+
+/// The request's workflow as a picture. Served as its own document, so its inline styles get their own
+/// (narrow) content security policy instead of loosening the page's.
+pub async fn diagram(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let svg = requests::diagram(&state, &who.staff, id.into_inner(), tr.lang).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .body(svg))
 }
 
 #[derive(Template)]

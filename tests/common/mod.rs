@@ -111,6 +111,11 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The repository's holiday calendars.
+pub fn calendars() -> kaiji::domain::deadline::Calendars {
+    workflows::read_calendars(&repo_path("seeds/calendars")).expect("seed calendars are valid")
+}
+
 /// A database of the chosen backend, migrated, with the repository's workflows published.
 pub struct TestDb {
     pub db: Db,
@@ -136,7 +141,7 @@ impl TestDb {
         };
         let db = Db::open(&database, 4).expect("open database");
         db.migrate().expect("migrate");
-        let files = workflows::read_definitions(&repo_path("seeds/workflows"))
+        let files = workflows::read_definitions(&repo_path("seeds/workflows"), &calendars())
             .expect("seed workflows are valid");
         workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0()))
             .expect("publish seeds");
@@ -185,7 +190,13 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         config = config.with_bind(addr);
         let clock = Clock::fixed(t0());
-        let state = AppState::new(tdb.db.clone(), config, Keys::random(), clock.clone());
+        let state = AppState::new(
+            tdb.db.clone(),
+            config,
+            Keys::random(),
+            clock.clone(),
+            calendars(),
+        );
         let server_state = state.clone();
         let server =
             actix_web::HttpServer::new(move || kaiji::web::build_app(server_state.clone()))
@@ -431,9 +442,21 @@ fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
         .finish()
 }
 
-/// Files a request through the web form and returns the tracking path it redirected to.
+/// Files a request through the web form (as someone in Japan) and returns the tracking path it
+/// redirected to.
 pub async fn file_request(
     b: &Browser,
+    name: &str,
+    email: &str,
+    request_type: &str,
+    message: &str,
+) -> String {
+    file_request_from(b, "japan", name, email, request_type, message).await
+}
+
+pub async fn file_request_from(
+    b: &Browser,
+    jurisdiction: &str,
     name: &str,
     email: &str,
     request_type: &str,
@@ -449,6 +472,7 @@ pub async fn file_request(
                 ("name", name),
                 ("email", email),
                 ("request_type", request_type),
+                ("jurisdiction", jurisdiction),
                 ("message", message),
             ],
         )

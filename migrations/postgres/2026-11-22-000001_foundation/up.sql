@@ -18,18 +18,50 @@ CREATE TABLE requests (
     workflow_version      BIGINT    NOT NULL,
     state                 TEXT      NOT NULL,
     version               BIGINT    NOT NULL CHECK (version >= 1),
-    request_type          TEXT      NOT NULL CHECK (request_type IN ('access', 'correction', 'deletion', 'stop_of_use', 'purpose_notification', 'restriction', 'objection', 'portability')),
+    request_type          TEXT      NOT NULL CHECK (request_type IN ('access', 'correction', 'deletion', 'stop_of_use', 'purpose_notification', 'restriction', 'objection', 'portability', 'third_party_records')),
+    jurisdiction          TEXT      NOT NULL CHECK (jurisdiction IN ('japan', 'eea', 'california', 'canada', 'other')),
     channel               TEXT      NOT NULL CHECK (channel IN ('web', 'api', 'postal')),
     language              TEXT      NOT NULL CHECK (language IN ('ja', 'en')),
     subject_name          TEXT      NOT NULL,
-    subject_email         TEXT      NOT NULL,
+    -- Postal requests may come without an email address; their notices become letters.
+    subject_email         TEXT,
     message               TEXT      NOT NULL,
+    -- What is known about the request (a JSON array of fact names, e.g. ["identity_verified"]).
+    facts                 TEXT      NOT NULL,
     received_at           TIMESTAMP NOT NULL,
     updated_at            TIMESTAMP NOT NULL,
     FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_definitions (workflow_id, version)
 );
 CREATE INDEX requests_received_at ON requests (received_at, id);
 CREATE INDEX requests_state ON requests (state);
+
+-- One row per deadline clock of a request. Dates are calendar days in the procedure's time zone.
+CREATE TABLE request_clocks (
+    request_id   TEXT   NOT NULL REFERENCES requests (id),
+    clock_id     TEXT   NOT NULL,
+    started_on   TEXT   NOT NULL,
+    paused_since TEXT,
+    paused_days  BIGINT NOT NULL CHECK (paused_days >= 0),
+    extensions   BIGINT NOT NULL CHECK (extensions >= 0),
+    stopped_on   TEXT,
+    -- The deadline as of the last change; NULL while paused or once stopped.
+    due_on       TEXT,
+    PRIMARY KEY (request_id, clock_id)
+);
+CREATE INDEX request_clocks_due_on ON request_clocks (due_on);
+
+-- The outbox: every notice a transition sends is queued here in the same transaction.
+CREATE TABLE notices (
+    id         TEXT      NOT NULL PRIMARY KEY,
+    request_id TEXT      NOT NULL REFERENCES requests (id),
+    kind       TEXT      NOT NULL,
+    channel    TEXT      NOT NULL CHECK (channel IN ('email', 'letter')),
+    language   TEXT      NOT NULL CHECK (language IN ('ja', 'en')),
+    status     TEXT      NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX notices_request ON notices (request_id, created_at);
+CREATE INDEX notices_status ON notices (status, created_at);
 
 CREATE TABLE staff_users (
     id            TEXT      NOT NULL PRIMARY KEY,
@@ -47,6 +79,18 @@ CREATE TABLE staff_sessions (
     expires_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX staff_sessions_staff_id ON staff_sessions (staff_id);
+
+-- Bearer tokens for the staff API: shown once, stored as a digest, revocable.
+CREATE TABLE api_tokens (
+    id           TEXT      NOT NULL PRIMARY KEY,
+    staff_id     TEXT      NOT NULL REFERENCES staff_users (id),
+    token_sha256 TEXT      NOT NULL UNIQUE,
+    label        TEXT      NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    revoked_at   TIMESTAMP
+);
+CREATE INDEX api_tokens_staff_id ON api_tokens (staff_id);
 
 CREATE TABLE setup_links (
     token_sha256 TEXT      NOT NULL PRIMARY KEY,

@@ -1,0 +1,203 @@
+//! A request as the engine sees it: its row, its pinned workflow, what is known about it, and its clocks;
+//! and the shared steps of writing a decision back (clocks with their deadlines, queued notices).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::AppError;
+use super::workflows::WorkflowCatalog;
+use crate::db::clocks::{self, ClockRow};
+use crate::db::notices::{self, NoticeRow};
+use crate::db::requests::{self, RequestRow};
+use crate::db::{self, AnyConnection};
+use crate::domain::deadline::Calendars;
+use crate::domain::notice::NoticeKind;
+use crate::domain::request::{Jurisdiction, Language, RequestType};
+use crate::domain::workflow::{Clocks, Fact, Facts, Label, Subject, WorkflowDefinition};
+
+pub struct Case {
+    pub row: RequestRow,
+    pub def: Arc<WorkflowDefinition>,
+    pub request_type: RequestType,
+    pub jurisdiction: Jurisdiction,
+    pub language: Language,
+    pub facts: Facts,
+    pub clocks: Clocks,
+}
+
+fn stored<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, AppError> {
+    v.parse()
+        .map_err(|_| AppError::Definition(format!("stored {what} `{v}` is unknown")))
+}
+
+pub fn parse_facts(json: &str) -> Result<Facts, AppError> {
+    let names: Vec<String> = serde_json::from_str(json)
+        .map_err(|e| AppError::Definition(format!("stored facts: {e}")))?;
+    names.iter().map(|n| stored::<Fact>("fact", n)).collect()
+}
+
+pub fn facts_json(facts: &Facts) -> String {
+    serde_json::to_string(&facts.iter().map(|f| f.as_str()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+/// Today as the procedure counts days.
+pub fn today_in(def: &WorkflowDefinition, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&def.timezone).date_naive()
+}
+
+impl Case {
+    pub fn load(
+        conn: &mut AnyConnection,
+        catalog: &WorkflowCatalog,
+        id: &str,
+    ) -> Result<Self, AppError> {
+        let row = requests::find(conn, id)?.ok_or(AppError::NotFound)?;
+        Self::from_row(conn, catalog, row)
+    }
+
+    pub fn from_row(
+        conn: &mut AnyConnection,
+        catalog: &WorkflowCatalog,
+        row: RequestRow,
+    ) -> Result<Self, AppError> {
+        let def = catalog.get(conn, &row.workflow_id, row.workflow_version)?;
+        let clocks = clocks::for_request(conn, &row.id)?
+            .into_iter()
+            .map(|c| Ok((c.clock_id.clone(), c.state()?)))
+            .collect::<Result<Clocks, diesel::result::Error>>()?;
+        Ok(Case {
+            request_type: stored("request type", &row.request_type)?,
+            jurisdiction: stored("jurisdiction", &row.jurisdiction)?,
+            language: stored("language", &row.language)?,
+            facts: parse_facts(&row.facts)?,
+            clocks,
+            def,
+            row,
+        })
+    }
+
+    pub fn subject<'a>(&'a self, today: NaiveDate, calendars: &'a Calendars) -> Subject<'a> {
+        Subject {
+            state: &self.row.state,
+            request_type: self.request_type,
+            facts: &self.facts,
+            clocks: &self.clocks,
+            today,
+            calendars,
+        }
+    }
+
+    pub fn state_label(&self) -> (Label, bool) {
+        state_label(&self.def, &self.row.state)
+    }
+}
+
+pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {
+    match def.state(state) {
+        Some(s) => (s.label.clone(), s.terminal),
+        None => (
+            Label {
+                en: state.to_owned(),
+                ja: state.to_owned(),
+            },
+            false,
+        ),
+    }
+}
+
+/// Where one deadline stands, for pages and the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub id: String,
+    pub label: Label,
+    pub started_on: NaiveDate,
+    /// The deadline as things stand today (a paused clock's deadline moves on day by day).
+    pub due_on: NaiveDate,
+    pub paused: bool,
+    pub stopped_on: Option<NaiveDate>,
+    pub extensions: u32,
+    pub overdue: bool,
+}
+
+pub fn clock_views(
+    def: &WorkflowDefinition,
+    clocks: &Clocks,
+    today: NaiveDate,
+    calendars: &Calendars,
+) -> Result<Vec<ClockView>, AppError> {
+    let mut out = Vec::new();
+    for k in &def.clocks {
+        let Some(st) = clocks.get(&k.id) else {
+            continue;
+        };
+        let deadline =
+            |e| AppError::Transition(crate::domain::workflow::TransitionError::Deadline(e));
+        out.push(ClockView {
+            id: k.id.clone(),
+            label: k.label.clone(),
+            started_on: st.started_on,
+            due_on: k.rule.due(st, today, calendars).map_err(deadline)?,
+            paused: st.paused_since.is_some(),
+            stopped_on: st.stopped_on,
+            extensions: st.extensions,
+            overdue: k.rule.is_overdue(st, today, calendars).map_err(deadline)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a request's clocks, each with its deadline (none while paused or once stopped).
+pub fn save_clocks(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    def: &WorkflowDefinition,
+    clocks: &Clocks,
+    today: NaiveDate,
+    calendars: &Calendars,
+) -> Result<(), AppError> {
+    let mut rows = Vec::new();
+    for (id, st) in clocks {
+        let due = match def.clock(id) {
+            Some(k) if st.is_running() => Some(
+                k.rule
+                    .due(st, today, calendars)
+                    .map_err(|e| AppError::Transition(e.into()))?,
+            ),
+            _ => None,
+        };
+        rows.push(ClockRow::new(request_id, id, st, due));
+    }
+    clocks::replace(conn, request_id, &rows)?;
+    Ok(())
+}
+
+/// Queues notices for the requester: by email when there is an address, otherwise as letters.
+pub fn queue_notices(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    has_email: bool,
+    language: Language,
+    kinds: impl IntoIterator<Item = NoticeKind>,
+    now: DateTime<Utc>,
+) -> Result<Vec<NoticeKind>, AppError> {
+    let mut queued = Vec::new();
+    for kind in kinds {
+        notices::insert(
+            conn,
+            &NoticeRow {
+                id: db::new_id(),
+                request_id: request_id.to_owned(),
+                kind: kind.as_str().to_owned(),
+                channel: if has_email { "email" } else { "letter" }.to_owned(),
+                language: language.as_str().to_owned(),
+                status: "queued".to_owned(),
+                created_at: db::to_db_time(now),
+            },
+        )?;
+        queued.push(kind);
+    }
+    Ok(queued)
+}

@@ -1,0 +1,95 @@
+//! The deadline clocks of each request. Dates are stored as `YYYY-MM-DD` text: calendar days in the
+//! procedure's time zone, which sort correctly as text on both backends.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::request_clocks;
+use crate::domain::deadline::ClockState;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_clocks)]
+pub struct ClockRow {
+    pub request_id: String,
+    pub clock_id: String,
+    pub started_on: String,
+    pub paused_since: Option<String>,
+    pub paused_days: i64,
+    pub extensions: i64,
+    pub stopped_on: Option<String>,
+    pub due_on: Option<String>,
+}
+
+pub fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_date(s: &str) -> QueryResult<NaiveDate> {
+    s.parse()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+impl ClockRow {
+    pub fn new(
+        request_id: &str,
+        clock_id: &str,
+        st: &ClockState,
+        due_on: Option<NaiveDate>,
+    ) -> Self {
+        Self {
+            request_id: request_id.to_owned(),
+            clock_id: clock_id.to_owned(),
+            started_on: date_text(st.started_on),
+            paused_since: st.paused_since.map(date_text),
+            paused_days: st.paused_days,
+            extensions: i64::from(st.extensions),
+            stopped_on: st.stopped_on.map(date_text),
+            due_on: due_on.map(date_text),
+        }
+    }
+
+    pub fn state(&self) -> QueryResult<ClockState> {
+        Ok(ClockState {
+            started_on: parse_date(&self.started_on)?,
+            paused_since: self.paused_since.as_deref().map(parse_date).transpose()?,
+            paused_days: self.paused_days,
+            extensions: u32::try_from(self.extensions).unwrap_or(u32::MAX),
+            stopped_on: self.stopped_on.as_deref().map(parse_date).transpose()?,
+        })
+    }
+}
+
+pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<ClockRow>> {
+    request_clocks::table
+        .filter(request_clocks::request_id.eq(request_id))
+        .order(request_clocks::clock_id.asc())
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+/// Replaces a request's clocks with their new state (called inside the transition's transaction).
+pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) -> QueryResult<()> {
+    diesel::delete(request_clocks::table.filter(request_clocks::request_id.eq(request_id)))
+        .execute(conn)?;
+    // One row at a time: the multi-backend connection has no batch insert.
+    for row in rows {
+        diesel::insert_into(request_clocks::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn for_requests(
+    conn: &mut AnyConnection,
+    request_ids: &[String],
+) -> QueryResult<Vec<ClockRow>> {
+    if request_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    request_clocks::table
+        .filter(request_clocks::request_id.eq_any(request_ids))
+        .select(ClockRow::as_select())
+        .load(conn)
+}

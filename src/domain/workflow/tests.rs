@@ -1,0 +1,811 @@
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::domain::deadline::{Calendar, Calendars};
+
+const FIXTURE: &str = r#"
+id = "fixture"
+version = 1
+name = { en = "Fixture", ja = "テスト" }
+jurisdictions = ["japan"]
+request_types = ["access", "deletion"]
+channels = ["web", "api"]
+initial_state = "received"
+intake_notice = "received"
+
+[fee]
+amount_yen = 5400
+per = "service"
+request_types = ["access"]
+
+[[clocks]]
+id = "reply"
+label = { en = "Reply", ja = "回答" }
+start = "receipt"
+duration = { days = 14 }
+pauses_while_waiting = true
+extension = { duration = { days = 14 }, times = 1 }
+
+[[clocks]]
+id = "ack"
+label = { en = "Ack", ja = "受領" }
+start = "receipt"
+duration = { business_days = 10 }
+calendar = "jp"
+pauses_while_waiting = false
+stop_when = ["review"]
+
+[[states]]
+id = "received"
+label = { en = "Received", ja = "受付済み" }
+
+[[states]]
+id = "review"
+label = { en = "Review", ja = "審査中" }
+
+[[states]]
+id = "waiting"
+label = { en = "Waiting", ja = "待ち" }
+waits_on_requester = true
+
+[[states]]
+id = "done"
+label = { en = "Done", ja = "完了" }
+terminal = true
+
+[[transitions]]
+event = "start"
+from = ["received"]
+to = "review"
+roles = ["officer"]
+label = { en = "Start", ja = "開始" }
+
+[[transitions]]
+event = "ask"
+from = ["review"]
+to = "waiting"
+roles = ["officer"]
+guards = ["reason_given"]
+notice = "identity_requested"
+label = { en = "Ask", ja = "依頼" }
+
+[[transitions]]
+event = "answered"
+from = ["waiting"]
+to = "review"
+roles = ["officer"]
+effects = ["set_fact:identity_verified"]
+label = { en = "Answered", ja = "回答あり" }
+
+[[transitions]]
+event = "extend"
+from = ["review", "waiting"]
+roles = ["officer", "admin"]
+guards = ["reason_given"]
+effects = ["extend_deadline:reply"]
+notice = "deadline_extended"
+label = { en = "Extend", ja = "延長" }
+
+[[transitions]]
+event = "finish"
+from = ["review"]
+to = "done"
+roles = ["officer"]
+guards = ["identity_verified", "fee_paid"]
+notice = "answer_ready"
+label = { en = "Finish", ja = "完了" }
+"#;
+
+fn calendar_ids() -> BTreeSet<String> {
+    ["jp", "us-ca", "lu", "ca"]
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+fn calendars() -> Calendars {
+    [
+        include_str!("../../../seeds/calendars/jp.toml"),
+        include_str!("../../../seeds/calendars/us-ca.toml"),
+        include_str!("../../../seeds/calendars/lu.toml"),
+        include_str!("../../../seeds/calendars/ca.toml"),
+    ]
+    .into_iter()
+    .map(|src| {
+        let c = Calendar::parse(src).unwrap();
+        (c.id.clone(), c)
+    })
+    .collect()
+}
+
+fn shipped() -> Vec<(&'static str, WorkflowDefinition)> {
+    [
+        (
+            "jp-postal",
+            include_str!("../../../seeds/workflows/jp-postal.toml"),
+        ),
+        (
+            "jp-online",
+            include_str!("../../../seeds/workflows/jp-online.toml"),
+        ),
+        ("gdpr", include_str!("../../../seeds/workflows/gdpr.toml")),
+        ("ccpa", include_str!("../../../seeds/workflows/ccpa.toml")),
+        (
+            "pipeda",
+            include_str!("../../../seeds/workflows/pipeda.toml"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, src)| {
+        (
+            name,
+            WorkflowDefinition::parse(src, &calendar_ids())
+                .unwrap_or_else(|e| panic!("{name}: {e}")),
+        )
+    })
+    .collect()
+}
+
+fn fixture() -> WorkflowDefinition {
+    WorkflowDefinition::parse(FIXTURE, &calendar_ids()).unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn data(reason: Option<&str>) -> Map<String, Value> {
+    match reason {
+        Some(r) => json!({ "reason": r }).as_object().unwrap().clone(),
+        None => Map::new(),
+    }
+}
+
+fn broken(find: &str, replace: &str) -> DefinitionError {
+    assert!(FIXTURE.contains(find), "fixture lacks {find}");
+    WorkflowDefinition::parse(&FIXTURE.replacen(find, replace, 1), &calendar_ids()).unwrap_err()
+}
+
+fn line_with(needle: &str) -> usize {
+    FIXTURE.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_fixture_and_every_shipped_procedure_parse() {
+    let f = fixture();
+    assert_eq!((f.id.as_str(), f.version), ("fixture", 1));
+    assert!(f.serves(RequestType::Access, Channel::Web, Jurisdiction::Japan));
+    assert!(!f.serves(RequestType::Access, Channel::Web, Jurisdiction::Eea));
+    assert!(f.fee_applies(RequestType::Access) && !f.fee_applies(RequestType::Deletion));
+    let shipped = shipped();
+    assert_eq!(shipped.len(), 5);
+    // Each (jurisdiction, channel, type) is served by at most one procedure, so routing is unambiguous.
+    for j in Jurisdiction::ALL {
+        for c in Channel::ALL {
+            for t in RequestType::ALL {
+                let n = shipped.iter().filter(|(_, d)| d.serves(t, c, j)).count();
+                assert!(n <= 1, "{j:?} {c:?} {t:?} served by {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_numbers_come_from_the_law() {
+    use crate::domain::deadline::{Extension, Period};
+    let by_id = |id: &str| shipped().into_iter().find(|(n, _)| *n == id).unwrap().1;
+    let gdpr = by_id("gdpr");
+    let r = &gdpr.clock("response").unwrap().rule;
+    assert_eq!(
+        (r.period, r.roll_forward, r.pauses_while_waiting),
+        (Period::Months(1), true, false)
+    );
+    assert_eq!(
+        r.extension,
+        Some(Extension {
+            period: Period::Months(2),
+            times: 1
+        })
+    );
+    assert!(
+        gdpr.complaint_authority
+            .as_ref()
+            .unwrap()
+            .en
+            .contains("CNPD")
+    );
+    let ccpa = by_id("ccpa");
+    assert_eq!(
+        ccpa.clock("acknowledgement").unwrap().rule.period,
+        Period::BusinessDays(10)
+    );
+    let r = &ccpa.clock("response").unwrap().rule;
+    assert_eq!(
+        (r.period, r.pauses_while_waiting),
+        (Period::Days(45), false),
+        "CCPA never pauses"
+    );
+    assert_eq!(
+        r.extension,
+        Some(Extension {
+            period: Period::Days(45),
+            times: 1
+        })
+    );
+    let pipeda = by_id("pipeda");
+    let r = &pipeda.clock("response").unwrap().rule;
+    assert_eq!(
+        (r.period, r.extension.unwrap().period),
+        (Period::Days(30), Period::Days(30))
+    );
+    let postal = by_id("jp-postal");
+    let r = &postal.clock("without_delay").unwrap().rule;
+    assert_eq!(
+        (r.period, r.pauses_while_waiting),
+        (Period::Days(14), true),
+        "postal pauses while documents are missing"
+    );
+    let fee = postal.fee.as_ref().unwrap();
+    assert_eq!((fee.amount_yen, fee.per.as_str()), (5400, "service"));
+    assert_eq!(
+        fee.request_types,
+        vec![
+            RequestType::Access,
+            RequestType::PurposeNotification,
+            RequestType::ThirdPartyRecords
+        ]
+    );
+    assert_eq!(postal.channels, vec![Channel::Postal]);
+}
+
+#[test]
+fn refusals_name_the_line_and_reason() {
+    let cases: Vec<(&str, &str, &str, usize)> = vec![
+        (
+            "to = \"waiting\"",
+            "to = \"limbo\"",
+            "leads to undefined state `limbo`",
+            line_with("to = \"waiting\""),
+        ),
+        (
+            "from = [\"received\"]\nto = \"review\"",
+            "from = [\"done\"]\nto = \"review\"",
+            "leaves terminal state `done`",
+            line_with("from = [\"received\"]"),
+        ),
+        (
+            "roles = [\"officer\", \"admin\"]",
+            "roles = [\"janitor\"]",
+            "unknown role `janitor`",
+            line_with("roles = [\"officer\", \"admin\"]"),
+        ),
+        (
+            "guards = [\"identity_verified\", \"fee_paid\"]",
+            "guards = [\"moon_is_full\"]",
+            "unknown guard `moon_is_full`",
+            line_with("guards = [\"identity_verified\""),
+        ),
+        (
+            "effects = [\"set_fact:identity_verified\"]",
+            "effects = [\"launch_rocket:now\"]",
+            "unknown effect `launch_rocket`",
+            line_with("effects = [\"set_fact"),
+        ),
+        (
+            "effects = [\"set_fact:identity_verified\"]",
+            "effects = [\"set_fact:is_nice\"]",
+            "unknown fact `is_nice`",
+            line_with("effects = [\"set_fact"),
+        ),
+        (
+            "effects = [\"extend_deadline:reply\"]",
+            "effects = [\"extend_deadline:ack\"]",
+            "clock `ack` has no extension rule",
+            line_with("extend_deadline"),
+        ),
+        (
+            "effects = [\"extend_deadline:reply\"]",
+            "effects = [\"extend_deadline:nope\"]",
+            "undefined clock `nope`",
+            line_with("extend_deadline"),
+        ),
+        (
+            "notice = \"answer_ready\"",
+            "notice = \"love_letter\"",
+            "unknown notice `love_letter`",
+            line_with("notice = \"answer_ready\""),
+        ),
+        (
+            "stop_when = [\"review\"]",
+            "stop_when = [\"reveiw\"]",
+            "clock `ack` stops in undefined state `reveiw`",
+            line_with("stop_when"),
+        ),
+        (
+            "calendar = \"jp\"",
+            "calendar = \"mars\"",
+            "unknown calendar `mars`",
+            line_with("calendar = \"jp\""),
+        ),
+        (
+            "event = \"finish\"\nfrom = [\"review\"]",
+            "event = \"start\"\nfrom = [\"received\"]",
+            "event `start` is defined twice for state `received`",
+            line_with("event = \"finish\""),
+        ),
+        (
+            "id = \"waiting\"",
+            "id = \"review\"",
+            "state `review` is defined twice",
+            line_with("id = \"waiting\""),
+        ),
+        (
+            "initial_state = \"received\"",
+            "initial_state = \"x\"",
+            "initial_state names undefined state `x`",
+            line_with("initial_state"),
+        ),
+        (
+            "\"access\", \"deletion\"]\nchannels",
+            "\"access\", \"sell\"]\nchannels",
+            "unknown request type `sell`",
+            line_with("request_types = [\"access\", \"deletion\"]"),
+        ),
+        (
+            "jurisdictions = [\"japan\"]",
+            "jurisdictions = [\"atlantis\"]",
+            "unknown jurisdiction `atlantis`",
+            line_with("jurisdictions"),
+        ),
+        (
+            "version = 1",
+            "version = 0",
+            "version must be 1 or more",
+            line_with("version = 1"),
+        ),
+        (
+            "amount_yen = 5400",
+            "amount_yen = -1",
+            "positive number of yen",
+            line_with("amount_yen"),
+        ),
+        (
+            "request_types = [\"access\"]\n",
+            "request_types = [\"portability\"]\n",
+            "does not serve",
+            line_with("request_types = [\"access\"]"),
+        ),
+        (
+            "guards = [\"reason_given\"]\neffects = [\"extend",
+            "guards = []\neffects = [\"extend",
+            "needs the `reason_given` guard",
+            line_with("extend_deadline"),
+        ),
+        (
+            "duration = { business_days = 10 }\ncalendar = \"jp\"\n",
+            "duration = { business_days = 10 }\n",
+            "needs a `calendar`",
+            line_with("id = \"ack\""),
+        ),
+        (
+            "duration = { days = 14 }",
+            "duration = { days = 14, months = 1 }",
+            "exactly one of",
+            line_with("duration = { days = 14 }"),
+        ),
+    ];
+    for (find, replace, reason, line) in cases {
+        let e = broken(find, replace);
+        assert!(e.reason.contains(reason), "{find} → {e}");
+        assert_eq!(e.line, Some(line), "{find} → {e}");
+    }
+    // Structural checks.
+    let e = broken("terminal = true", "terminal = false");
+    assert!(
+        e.reason
+            .contains("`done` is not terminal but has no transition out"),
+        "{e}"
+    );
+    let e = broken(
+        "from = [\"received\"]\nto = \"review\"",
+        "from = [\"received\"]\nto = \"done\"",
+    );
+    assert!(e.reason.contains("cannot be reached"), "{e}");
+    let e = broken(
+        "id = \"waiting\"\nlabel = { en = \"Waiting\", ja = \"待ち\" }",
+        "id = \"waiting\"\nlabel = { en = \"Waiting\", ja = \"待ち\" }\ncolour = 1",
+    );
+    assert!(
+        e.line.is_some() && e.reason.contains("unknown field"),
+        "{e}"
+    );
+    let e = broken("notice = \"deadline_extended\"\n", "");
+    assert!(e.reason.contains("must send a notice"), "{e}");
+}
+
+#[test]
+fn time_zones_are_checked() {
+    let src = FIXTURE.replace(
+        "initial_state = \"received\"",
+        "timezone = \"Mars/Olympus\"\ninitial_state = \"received\"",
+    );
+    let e = WorkflowDefinition::parse(&src, &calendar_ids()).unwrap_err();
+    assert!(e.reason.contains("unknown time zone `Mars/Olympus`"), "{e}");
+    assert_eq!(
+        fixture().timezone,
+        chrono_tz::Asia::Tokyo,
+        "Tokyo by default"
+    );
+}
+
+struct World {
+    def: WorkflowDefinition,
+    state: String,
+    facts: Facts,
+    clocks: Clocks,
+    today: NaiveDate,
+    cals: Calendars,
+    request_type: RequestType,
+}
+
+impl World {
+    fn new(def: WorkflowDefinition, request_type: RequestType, today: &str) -> Self {
+        let today = d(today);
+        Self {
+            state: def.initial_state.clone(),
+            clocks: def.clocks_at_intake(today),
+            facts: Facts::new(),
+            today,
+            cals: calendars(),
+            request_type,
+            def,
+        }
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            state: &self.state,
+            request_type: self.request_type,
+            facts: &self.facts,
+            clocks: &self.clocks,
+            today: self.today,
+            calendars: &self.cals,
+        }
+    }
+
+    fn fire(
+        &mut self,
+        event: &str,
+        role: Role,
+        reason: Option<&str>,
+    ) -> Result<Transition, TransitionError> {
+        let data = data(reason);
+        let t = self.def.decide(
+            &self.subject(),
+            &EventInput {
+                event,
+                role,
+                data: &data,
+            },
+        )?;
+        self.def
+            .apply(&mut self.facts, &mut self.clocks, &t, self.today);
+        self.state = t.to.clone();
+        Ok(t)
+    }
+}
+
+#[test]
+fn guards_refuse_with_their_reason() {
+    let mut w = World::new(fixture(), RequestType::Access, "2026-03-02");
+    assert!(matches!(
+        w.fire("finish", Role::Officer, None),
+        Err(TransitionError::NotAllowedHere { .. })
+    ));
+    w.fire("start", Role::Officer, None).unwrap();
+    assert_eq!(
+        w.fire("start", Role::Officer, None),
+        Err(TransitionError::NotAllowedHere {
+            event: "start".into(),
+            state: "review".into()
+        })
+    );
+    assert_eq!(
+        w.fire("ask", Role::Auditor, Some("x")),
+        Err(TransitionError::RoleNotPermitted {
+            event: "ask".into(),
+            role: Role::Auditor
+        })
+    );
+    let e = w.fire("ask", Role::Officer, Some("  ")).unwrap_err();
+    assert_eq!(
+        e,
+        TransitionError::GuardFailed {
+            guard: Guard::ReasonGiven,
+            reason: "a reason is required".into()
+        }
+    );
+    let e = w.fire("finish", Role::Officer, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TransitionError::GuardFailed {
+                guard: Guard::IdentityVerified,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    w.facts.insert(Fact::IdentityVerified);
+    let e = w.fire("finish", Role::Officer, None).unwrap_err();
+    assert_eq!(e.to_string(), "the fee has not been paid");
+    // Deletion carries no fee.
+    w.request_type = RequestType::Deletion;
+    let t = w.fire("finish", Role::Officer, None).unwrap();
+    assert_eq!(
+        t.notices().collect::<Vec<_>>(),
+        vec![NoticeKind::AnswerReady]
+    );
+    assert_eq!(w.state, "done");
+    // Terminal states absorb everything.
+    for t in &w.def.transitions {
+        assert!(w.clone_fire(&t.event).is_err());
+    }
+}
+
+impl World {
+    fn clone_fire(&self, event: &str) -> Result<Transition, TransitionError> {
+        let data = data(Some("r"));
+        self.def.decide(
+            &self.subject(),
+            &EventInput {
+                event,
+                role: Role::Admin,
+                data: &data,
+            },
+        )
+    }
+}
+
+#[test]
+fn clocks_pause_while_waiting_stop_where_told_and_at_the_end() {
+    let mut w = World::new(fixture(), RequestType::Deletion, "2026-03-02");
+    assert_eq!(w.clocks.len(), 2, "both start at receipt");
+    let t = w.fire("start", Role::Officer, None).unwrap();
+    assert!(
+        t.effects.contains(&Effect::StopClock("ack".into())),
+        "ack stops on entering review"
+    );
+    assert!(w.clocks["ack"].is_stopped());
+    w.today = d("2026-03-05");
+    let t = w.fire("ask", Role::Officer, Some("need ID")).unwrap();
+    assert!(t.effects.contains(&Effect::PauseClock("reply".into())));
+    assert!(
+        t.effects
+            .contains(&Effect::SendNotice("identity_requested"))
+    );
+    w.today = d("2026-03-12");
+    let t = w.fire("answered", Role::Officer, None).unwrap();
+    assert!(t.effects.contains(&Effect::ResumeClock("reply".into())));
+    assert_eq!(w.clocks["reply"].paused_days, 7);
+    let rule = w.def.clock("reply").unwrap().rule.clone();
+    assert_eq!(
+        rule.due(&w.clocks["reply"], w.today, &w.cals).unwrap(),
+        d("2026-03-23")
+    );
+    // A stay transition: extension with a reason, once, inside the original period.
+    let t = w.fire("extend", Role::Admin, Some("complex")).unwrap();
+    assert_eq!((t.from.as_str(), t.to.as_str()), ("review", "review"));
+    assert_eq!(
+        rule.due(&w.clocks["reply"], w.today, &w.cals).unwrap(),
+        d("2026-04-06")
+    );
+    let e = w.fire("extend", Role::Officer, Some("again")).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TransitionError::GuardFailed {
+                guard: Guard::ExtensionAvailable,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let t = w.fire("finish", Role::Officer, None).unwrap();
+    assert!(t.effects.contains(&Effect::StopClock("reply".into())));
+    assert!(w.clocks.values().all(|c| c.is_stopped()));
+}
+
+#[test]
+fn extensions_after_the_original_deadline_are_refused() {
+    let mut w = World::new(fixture(), RequestType::Deletion, "2026-03-02");
+    w.fire("start", Role::Officer, None).unwrap();
+    w.today = d("2026-03-17");
+    let e = w.fire("extend", Role::Officer, Some("late")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "an extension must be notified before the original deadline"
+    );
+}
+
+#[test]
+fn ccpa_does_not_pause_for_verification_and_postal_does() {
+    let by_id = |id: &str| shipped().into_iter().find(|(n, _)| *n == id).unwrap().1;
+    let mut w = World::new(by_id("ccpa"), RequestType::Access, "2026-11-23");
+    let ack = &w.def.clock("acknowledgement").unwrap().rule.clone();
+    // Mon Nov 23 + 10 California business days, skipping Thanksgiving and the day after: Dec 9.
+    assert_eq!(
+        ack.due(&w.clocks["acknowledgement"], w.today, &w.cals)
+            .unwrap(),
+        d("2026-12-09")
+    );
+    w.fire("acknowledge", Role::Officer, None).unwrap();
+    w.fire(
+        "request_verification",
+        Role::Officer,
+        Some("need 2 data points"),
+    )
+    .unwrap();
+    assert!(
+        w.clocks["response"].is_running(),
+        "45 days run regardless of verification"
+    );
+    w.today = d("2027-01-08");
+    let resp = &w.def.clock("response").unwrap().rule.clone();
+    assert!(
+        resp.is_overdue(&w.clocks["response"], w.today, &w.cals)
+            .unwrap()
+    );
+
+    let mut p = World::new(by_id("jp-postal"), RequestType::Access, "2026-03-31");
+    p.fire("start_identity_review", Role::Officer, None)
+        .unwrap();
+    p.fire(
+        "request_documents",
+        Role::Officer,
+        Some("印鑑証明書がありません"),
+    )
+    .unwrap();
+    assert!(
+        !p.clocks["without_delay"].is_running(),
+        "paused while documents are missing"
+    );
+}
+
+#[test]
+fn allowed_events_match_decide() {
+    for (name, def) in shipped() {
+        let cals = calendars();
+        for s in &def.states {
+            for rt in &def.request_types {
+                let facts = Facts::new();
+                let clocks = def.clocks_at_intake(d("2026-06-01"));
+                let subject = Subject {
+                    state: &s.id,
+                    request_type: *rt,
+                    facts: &facts,
+                    clocks: &clocks,
+                    today: d("2026-06-02"),
+                    calendars: &cals,
+                };
+                for role in Role::ALL {
+                    let allowed: BTreeSet<&str> = def
+                        .allowed_events(&subject, role)
+                        .iter()
+                        .map(|t| t.event.as_str())
+                        .collect();
+                    for t in &def.transitions {
+                        let data = data(Some("because"));
+                        let ok = def
+                            .decide(
+                                &subject,
+                                &EventInput {
+                                    event: &t.event,
+                                    role,
+                                    data: &data,
+                                },
+                            )
+                            .is_ok();
+                        assert_eq!(
+                            ok,
+                            allowed.contains(t.event.as_str()),
+                            "{name} {} {} {role}",
+                            s.id,
+                            t.event
+                        );
+                        if s.terminal {
+                            assert!(!ok, "{name}: terminal {} absorbs", s.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn dot_marks_the_current_state() {
+    let dot = fixture().to_dot(Some("review"), Language::En);
+    assert!(dot.starts_with("digraph \"fixture\""));
+    assert!(
+        dot.contains("\"review\" [label=\"Review\", style=filled, fillcolor=\"#8ec5ff\"]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"done\" [label=\"Done\", style=filled, fillcolor=\"#e4e7eb\"]"),
+        "{dot}"
+    );
+    assert!(dot.contains("\"received\" [label=\"Received\"]"), "{dot}");
+    assert!(
+        dot.contains("\"review\" -> \"review\" [label=\"extend\"]"),
+        "{dot}"
+    );
+}
+
+/// One step of a random walk: which event (by index, or a bogus one), which role, whether a reason is
+/// given, and how many days pass first.
+fn step() -> impl Strategy<Value = (usize, usize, bool, u8)> {
+    (0usize..64, 0usize..3, any::<bool>(), 0u8..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_event_sequences_keep_every_invariant(which in 0usize..5, rt in 0usize..8, steps in prop::collection::vec(step(), 1..60)) {
+        let (_, def) = shipped().swap_remove(which);
+        let request_type = def.request_types[rt % def.request_types.len()];
+        let mut w = World::new(def, request_type, "2026-01-05");
+        let mut version = 1u64;
+        let mut audit = 0u64;
+        // For each paused clock: the days it had left when it paused.
+        let mut left_at_pause: BTreeMap<String, i64> = BTreeMap::new();
+        for (ev, role, reason, days) in steps {
+            w.today = w.today + chrono::Days::new(days as u64);
+            for (id, st) in &w.clocks {
+                if st.paused_since.is_some() {
+                    let rule = &w.def.clock(id).unwrap().rule;
+                    let left = (rule.due(st, w.today, &w.cals).unwrap() - w.today).num_days();
+                    prop_assert_eq!(Some(&left), left_at_pause.get(id), "a paused clock does not run");
+                }
+            }
+            let events: Vec<String> = w.def.transitions.iter().map(|t| t.event.clone()).collect();
+            let event = events.get(ev).cloned().unwrap_or_else(|| "no_such_event".into());
+            let role = Role::ALL[role];
+            let was_terminal = w.def.state(&w.state).unwrap().terminal;
+            match w.fire(&event, role, reason.then_some("a reason")) {
+                Ok(t) => {
+                    prop_assert!(!was_terminal, "terminal states absorb");
+                    prop_assert!(w.def.state(&t.to).is_some(), "no undefined state");
+                    version += 1;
+                    audit += 1;
+                    for (id, st) in &w.clocks {
+                        let rule = &w.def.clock(id).unwrap().rule;
+                        if st.paused_since.is_some() {
+                            left_at_pause.insert(id.clone(), (rule.due(st, w.today, &w.cals).unwrap() - w.today).num_days());
+                        }
+                    }
+                }
+                Err(TransitionError::Deadline(e)) => prop_assert!(false, "{}", e),
+                Err(_) => {}
+            }
+            let here = w.def.state(&w.state).unwrap();
+            for (id, st) in &w.clocks {
+                let rule = &w.def.clock(id).unwrap().rule;
+                if here.terminal {
+                    prop_assert!(st.is_stopped(), "clocks stop at the end");
+                }
+                if !rule.pauses_while_waiting {
+                    prop_assert!(st.paused_since.is_none(), "{} never pauses", id);
+                } else if here.waits_on_requester && !st.is_stopped() {
+                    prop_assert!(st.paused_since.is_some(), "{} pauses while waiting", id);
+                }
+            }
+        }
+        prop_assert_eq!(audit, version - 1, "one audit event per applied transition; versions strictly increase");
+    }
+}
