@@ -1,0 +1,752 @@
+//! The workflow engine through the staff API, on both backends: every shipped procedure walked to each
+//! of its terminal states, typed refusals, deadlines that follow each law, notices queued with their
+//! transition, and workflow versions pinned per request.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::TimeDelta;
+use common::{Browser, Page, TestApp};
+use kaiji::app::staff;
+use kaiji::domain::staff::Role;
+use serde_json::{Value, json};
+
+both_backends!(
+    every_procedure_walks_to_each_terminal_state,
+    refusals_are_typed_and_write_nothing,
+    deadlines_follow_each_law,
+    requests_keep_the_workflow_version_they_started_under,
+);
+
+/// A staff API client with a bearer token.
+struct Api {
+    http: Browser,
+    token: String,
+}
+
+async fn api(app: &TestApp, email: &str, role: Role) -> Api {
+    app.staff(email, role, "correct horse battery staple").await;
+    let db = app.state.db.clone();
+    let clock = app.clock.clone();
+    let email = email.to_owned();
+    let issued =
+        tokio::task::spawn_blocking(move || staff::create_api_token(&db, &clock, &email, "tests"))
+            .await
+            .unwrap()
+            .unwrap();
+    Api {
+        http: app.browser(),
+        token: issued.token,
+    }
+}
+
+impl Api {
+    async fn get(&self, path: &str) -> Page {
+        let auth = format!("Bearer {}", self.token);
+        self.http.get_with(path, &[("authorization", &auth)]).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Page {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.http.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            location: None,
+            headers: Default::default(),
+            body,
+        }
+    }
+
+    async fn request(&self, id: &str) -> Value {
+        let r = self.get(&format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
+    async fn fire(&self, id: &str, event: &str, version: i64, reason: Option<&str>) -> Page {
+        let data = match reason {
+            Some(r) => json!({ "reason": r }),
+            None => json!({}),
+        };
+        self.post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": event, "expected_version": version, "data": data}),
+        )
+        .await
+    }
+}
+
+/// Files a request through the public API (web procedures) or registers a letter (postal).
+async fn file(
+    app: &TestApp,
+    officer: &Api,
+    channel: &str,
+    jurisdiction: &str,
+    request_type: &str,
+    email: Option<&str>,
+) -> String {
+    let mut body = json!({
+        "name": "Test Requester", "request_type": request_type, "jurisdiction": jurisdiction,
+        "message": "All data about my account, please.", "language": "en",
+    });
+    if let Some(e) = email {
+        body["email"] = json!(e);
+    }
+    let res = if channel == "postal" {
+        officer.post("/api/v1/postal-requests", &body).await
+    } else {
+        app.browser().post_json("/api/v1/requests", &body).await
+    };
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+struct Walk {
+    workflow: &'static str,
+    channel: &'static str,
+    jurisdiction: &'static str,
+    request_type: &'static str,
+    email: Option<&'static str>,
+    events: &'static [&'static str],
+    end: &'static str,
+}
+
+const WALKS: &[Walk] = &[
+    Walk {
+        workflow: "jp-online",
+        channel: "api",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: Some("a@example.jp"),
+        events: &["request_identity", "confirm_identity", "answer"],
+        end: "answered",
+    },
+    Walk {
+        workflow: "jp-online",
+        channel: "api",
+        jurisdiction: "other",
+        request_type: "deletion",
+        email: Some("a@example.jp"),
+        events: &["confirm_identity", "answer_no_data"],
+        end: "no_data_held",
+    },
+    Walk {
+        workflow: "jp-online",
+        channel: "api",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: Some("a@example.jp"),
+        events: &["request_identity", "refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: None,
+        events: &[
+            "start_identity_review",
+            "request_documents",
+            "documents_received",
+            "confirm_identity",
+            "issue_invoice",
+            "confirm_payment",
+            "dispatch_reply",
+            "confirm_delivery",
+        ],
+        end: "closed",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "correction",
+        email: Some("p@example.jp"),
+        events: &[
+            "start_identity_review",
+            "confirm_identity",
+            "start_handling",
+            "choose_electronic_delivery",
+            "offer_download",
+            "record_download",
+        ],
+        end: "closed",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "purpose_notification",
+        email: None,
+        events: &["refuse_channel"],
+        end: "channel_not_accepted",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: None,
+        events: &["start_identity_review", "refer_to_transfer_agent"],
+        end: "referred_to_transfer_agent",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "third_party_records",
+        email: None,
+        events: &[
+            "start_identity_review",
+            "confirm_identity",
+            "answer_no_data",
+        ],
+        end: "no_data_held",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "stop_of_use",
+        email: None,
+        events: &["start_identity_review", "refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "gdpr",
+        channel: "api",
+        jurisdiction: "eea",
+        request_type: "portability",
+        email: Some("e@example.eu"),
+        events: &["start_processing", "extend", "answer"],
+        end: "answered",
+    },
+    Walk {
+        workflow: "gdpr",
+        channel: "web",
+        jurisdiction: "eea",
+        request_type: "deletion",
+        email: Some("e@example.eu"),
+        events: &["request_identity", "identity_provided", "refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "ccpa",
+        channel: "api",
+        jurisdiction: "california",
+        request_type: "deletion",
+        email: Some("c@example.com"),
+        events: &[
+            "acknowledge",
+            "request_verification",
+            "verification_received",
+            "extend",
+            "fulfil",
+        ],
+        end: "completed",
+    },
+    Walk {
+        workflow: "ccpa",
+        channel: "api",
+        jurisdiction: "california",
+        request_type: "access",
+        email: Some("c@example.com"),
+        events: &["acknowledge", "deny"],
+        end: "denied",
+    },
+    Walk {
+        workflow: "pipeda",
+        channel: "api",
+        jurisdiction: "canada",
+        request_type: "access",
+        email: Some("k@example.ca"),
+        events: &[
+            "start_processing",
+            "request_information",
+            "information_received",
+            "extend",
+            "answer",
+        ],
+        end: "answered",
+    },
+    Walk {
+        workflow: "pipeda",
+        channel: "api",
+        jurisdiction: "canada",
+        request_type: "correction",
+        email: Some("k@example.ca"),
+        events: &["refuse"],
+        end: "refused",
+    },
+];
+
+#[test]
+fn the_walks_cover_every_terminal_state_of_every_shipped_procedure() {
+    let cals = common::calendars();
+    let files =
+        kaiji::app::workflows::read_definitions(&common::repo_path("seeds/workflows"), &cals)
+            .unwrap();
+    let mut expected = BTreeSet::new();
+    for f in &files {
+        for s in f.definition.states.iter().filter(|s| s.terminal) {
+            expected.insert((f.definition.id.clone(), s.id.clone()));
+        }
+    }
+    let walked: BTreeSet<(String, String)> = WALKS
+        .iter()
+        .map(|w| (w.workflow.to_owned(), w.end.to_owned()))
+        .collect();
+    assert_eq!(walked, expected);
+}
+
+async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    for w in WALKS {
+        let id = file(
+            &app,
+            &officer,
+            w.channel,
+            w.jurisdiction,
+            w.request_type,
+            w.email,
+        )
+        .await;
+        let r = officer.request(&id).await;
+        assert_eq!(
+            r["workflow"]["id"], w.workflow,
+            "{} routed by jurisdiction and channel",
+            w.workflow
+        );
+        let mut version = r["version"].as_i64().unwrap();
+        let mut notices = r["notices"].as_array().unwrap().len();
+        assert_eq!(notices, 1, "the receipt notice is queued at intake");
+        for event in w.events {
+            let before = officer.request(&id).await;
+            let offered: Vec<&str> = before["allowed_events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["event"].as_str().unwrap())
+                .collect();
+            assert!(
+                offered.contains(event),
+                "{}: `{event}` offered in {}: {offered:?}",
+                w.workflow,
+                before["state"]
+            );
+            let res = officer
+                .fire(&id, event, version, Some("As recorded in the file."))
+                .await;
+            assert_eq!(res.status, 200, "{} {event}: {}", w.workflow, res.body);
+            let body = res.json();
+            assert_eq!(
+                body["version"].as_i64().unwrap(),
+                version + 1,
+                "versions strictly increase"
+            );
+            version += 1;
+            notices += body["notices_queued"].as_array().unwrap().len();
+        }
+        let r = officer.request(&id).await;
+        assert_eq!(r["state"], w.end, "{}", w.workflow);
+        assert_eq!(r["closed"], true);
+        assert!(
+            r["allowed_events"].as_array().unwrap().is_empty(),
+            "terminal states absorb"
+        );
+        for c in r["clocks"].as_array().unwrap() {
+            assert!(
+                !c["stopped_on"].is_null(),
+                "{}: clock {} stops at the end",
+                w.workflow,
+                c["id"]
+            );
+        }
+        assert_eq!(
+            r["notices"].as_array().unwrap().len(),
+            notices,
+            "every queued notice is recorded"
+        );
+        let channel = if w.email.is_some() { "email" } else { "letter" };
+        assert!(
+            r["notices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["channel"] == channel && n["status"] == "queued")
+        );
+        let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+        let transitions = audit
+            .iter()
+            .filter(|e| e.action == "request.transitioned")
+            .count();
+        assert_eq!(
+            transitions,
+            w.events.len(),
+            "one audit event per applied transition"
+        );
+        assert_eq!(version as usize, w.events.len() + 1);
+        // Nothing more can happen.
+        let res = officer.fire(&id, w.events[0], version, Some("again")).await;
+        assert_eq!(res.status, 422);
+        assert_eq!(res.json()["error"]["code"], "event_not_allowed");
+    }
+}
+
+async fn refusals_are_typed_and_write_nothing(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    let id = file(&app, &officer, "postal", "japan", "access", None).await;
+    let before = (app.count("audit_events"), app.count("notices"));
+
+    // No credentials, a forged token, a revoked token: 401. The wrong role: 403.
+    let anon = app.browser();
+    let r = anon.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let forged = Api {
+        http: app.browser(),
+        token: "x".repeat(43),
+    };
+    assert_eq!(
+        forged.get(&format!("/api/v1/requests/{id}")).await.status,
+        401
+    );
+    let r = auditor.fire(&id, "start_identity_review", 1, None).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        auditor.get(&format!("/api/v1/requests/{id}")).await.status,
+        403
+    );
+    assert_eq!(
+        auditor
+            .post("/api/v1/postal-requests", &json!({}))
+            .await
+            .status,
+        403
+    );
+
+    // Stale version: 409. Event not allowed here: 422. Guard failed, with its reason: 422.
+    assert_eq!(
+        officer
+            .fire(&id, "start_identity_review", 1, None)
+            .await
+            .status,
+        200
+    );
+    let r = officer.fire(&id, "confirm_identity", 1, None).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
+    let r = officer.fire(&id, "confirm_delivery", 2, None).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (422, Some("event_not_allowed"))
+    );
+    let r = officer.fire(&id, "request_documents", 2, None).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["code"], "guard_failed");
+    assert_eq!(r.json()["error"]["message"], "a reason is required");
+    assert_eq!(
+        officer.fire(&id, "confirm_identity", 2, None).await.status,
+        200
+    );
+    let r = officer.fire(&id, "start_handling", 3, None).await;
+    assert_eq!(
+        r.json()["error"]["message"],
+        "this request type carries a fee: invoice it first"
+    );
+    assert_eq!(
+        officer.fire(&id, "issue_invoice", 3, None).await.status,
+        200
+    );
+    // The reply cannot go out before the payment is confirmed: no dispatch is even offered.
+    let r = officer.fire(&id, "dispatch_reply", 4, None).await;
+    assert_eq!(r.json()["error"]["code"], "event_not_allowed");
+    let mid = (app.count("audit_events"), app.count("notices"));
+    assert_eq!(
+        mid.0,
+        before.0 + 3,
+        "only the three applied events were audited"
+    );
+
+    // Malformed bodies and data.
+    let r = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse", "expected_version": 4, "data": {"reason": 5}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (422, Some("invalid_event_data"))
+    );
+    let r = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse", "expected_version": 4, "sneaky": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
+    let r = officer
+        .fire("no-such-request", "refuse", 1, Some("x"))
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!((app.count("audit_events"), app.count("notices")), mid);
+
+    // A revoked token stops working at once.
+    let token_id = kaiji::db::staff::list_api_tokens(&mut app.tdb.conn(), None)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.token_sha256 == kaiji::security::tokens::digest(&officer.token))
+        .unwrap()
+        .id;
+    let (db, clock) = (app.state.db.clone(), app.clock.clone());
+    tokio::task::spawn_blocking(move || staff::revoke_api_token(&db, &clock, &token_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        officer.get(&format!("/api/v1/requests/{id}")).await.status,
+        401
+    );
+}
+
+fn clock<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no clock {id}: {r}"))
+}
+
+async fn deadlines_follow_each_law(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    // The test clock starts on 2026-11-22 01:00 UTC: the 22nd in Tokyo and Luxembourg, still the 21st in
+    // Los Angeles and Toronto; each procedure counts days in its own zone.
+
+    // GDPR: one month, rolled off weekends and Luxembourg holidays; one extension of two months, inside
+    // the first month, with a reason and a notice.
+    let gdpr = file(&app, &officer, "api", "eea", "access", Some("e@example.eu")).await;
+    let r = officer.request(&gdpr).await;
+    assert_eq!(clock(&r, "response")["started_on"], "2026-11-22");
+    assert_eq!(clock(&r, "response")["due_on"], "2026-12-22");
+    let r = officer
+        .fire(
+            &gdpr,
+            "request_identity",
+            1,
+            Some("Two accounts share this name."),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = officer.request(&gdpr).await;
+    assert_eq!(
+        clock(&r, "response")["paused"],
+        false,
+        "no pause for identity checks under GDPR by default"
+    );
+    let r = officer.fire(&gdpr, "extend", 2, None).await;
+    assert_eq!(r.json()["error"]["message"], "a reason is required");
+    let r = officer
+        .fire(
+            &gdpr,
+            "extend",
+            2,
+            Some("Data spread across eleven systems."),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["notices_queued"], json!(["deadline_extended"]));
+    let r = officer.request(&gdpr).await;
+    assert_eq!(
+        clock(&r, "response")["due_on"],
+        "2027-02-22",
+        "three months from receipt"
+    );
+    let r = officer
+        .fire(&gdpr, "extend", 3, Some("Still complex."))
+        .await;
+    assert_eq!(
+        r.json()["error"]["message"],
+        "the deadline has already been extended as far as the law allows"
+    );
+
+    // CCPA: 10 business days to acknowledge (Thanksgiving and the day after skipped), 45 calendar days to
+    // answer, not paused while verifying; an extension after day 45 is refused.
+    let ccpa = file(
+        &app,
+        &officer,
+        "api",
+        "california",
+        "access",
+        Some("c@example.com"),
+    )
+    .await;
+    let r = officer.request(&ccpa).await;
+    assert_eq!(clock(&r, "acknowledgement")["started_on"], "2026-11-21");
+    assert_eq!(clock(&r, "acknowledgement")["due_on"], "2026-12-08");
+    assert_eq!(clock(&r, "response")["due_on"], "2027-01-05");
+    assert_eq!(
+        officer.fire(&ccpa, "acknowledge", 1, None).await.status,
+        200
+    );
+    assert_eq!(
+        officer
+            .fire(
+                &ccpa,
+                "request_verification",
+                2,
+                Some("Please confirm two details.")
+            )
+            .await
+            .status,
+        200
+    );
+    let r = officer.request(&ccpa).await;
+    assert!(
+        !clock(&r, "acknowledgement")["stopped_on"].is_null(),
+        "acknowledging stops its clock"
+    );
+    assert_eq!(clock(&r, "response")["paused"], false);
+
+    // Postal (APPI): 14 days without delay, paused while documents are missing.
+    let postal = file(&app, &officer, "postal", "japan", "access", None).await;
+    assert_eq!(
+        officer
+            .fire(&postal, "start_identity_review", 1, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        officer
+            .fire(
+                &postal,
+                "request_documents",
+                2,
+                Some("印鑑登録証明書の原本が同封されていません。")
+            )
+            .await
+            .status,
+        200
+    );
+    let r = officer.request(&postal).await;
+    assert_eq!(clock(&r, "without_delay")["paused"], true);
+    assert_eq!(clock(&r, "without_delay")["due_on"], "2026-12-06");
+
+    // Time passes: ten days waiting for documents, then 40 more.
+    app.clock.advance(TimeDelta::days(10));
+    let r = officer.request(&postal).await;
+    assert_eq!(
+        clock(&r, "without_delay")["due_on"],
+        "2026-12-16",
+        "a paused clock does not run"
+    );
+    assert_eq!(clock(&r, "without_delay")["overdue"], false);
+    assert_eq!(
+        officer
+            .fire(&postal, "documents_received", 3, None)
+            .await
+            .status,
+        200
+    );
+    app.clock.advance(TimeDelta::days(40));
+    let r = officer.request(&postal).await;
+    assert_eq!(clock(&r, "without_delay")["due_on"], "2026-12-16");
+    assert_eq!(clock(&r, "without_delay")["overdue"], true);
+    let r = officer.request(&ccpa).await;
+    assert_eq!(clock(&r, "response")["overdue"], true);
+    let r = officer.fire(&ccpa, "extend", 3, Some("Late")).await;
+    assert_eq!(
+        r.json()["error"]["message"],
+        "an extension must be notified before the original deadline"
+    );
+    // The queue flags them.
+    let staff = app.signed_in("desk@example.com", Role::Officer).await;
+    let queue = staff.get("/staff/requests?lang=en").await;
+    assert!(
+        queue.body.matches("class=\"overdue\"").count() >= 2,
+        "{}",
+        queue.body
+    );
+}
+
+async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let old = file(
+        &app,
+        &officer,
+        "api",
+        "canada",
+        "access",
+        Some("k@example.ca"),
+    )
+    .await;
+    assert_eq!(
+        officer.fire(&old, "start_processing", 1, None).await.status,
+        200
+    );
+
+    // Publish version 2 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
+    let cals = common::calendars();
+    let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
+        .unwrap()
+        .replace("version = 1", "version = 2")
+        .replace(
+            "duration = { days = 30 }\npauses",
+            "duration = { days = 45 }\npauses",
+        )
+        .replace("event = \"answer\"", "event = \"send_answer\"");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pipeda.toml"), &src).unwrap();
+    let files = kaiji::app::workflows::read_definitions(dir.path(), &cals).unwrap();
+    kaiji::app::workflows::publish(&mut app.tdb.conn(), &files, &app.clock).unwrap();
+
+    let new = file(
+        &app,
+        &officer,
+        "api",
+        "canada",
+        "access",
+        Some("k@example.ca"),
+    )
+    .await;
+    let (o, n) = (officer.request(&old).await, officer.request(&new).await);
+    assert_eq!(
+        (
+            o["workflow"]["version"].as_i64(),
+            n["workflow"]["version"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
+    assert_eq!(clock(&n, "response")["due_on"], "2027-01-05");
+    // The request in flight still runs under version 1's rules.
+    assert_eq!(officer.fire(&old, "send_answer", 2, None).await.status, 422);
+    assert_eq!(officer.fire(&old, "answer", 2, None).await.status, 200);
+    assert_eq!(
+        officer.fire(&new, "start_processing", 1, None).await.status,
+        200
+    );
+    assert_eq!(officer.fire(&new, "send_answer", 2, None).await.status, 200);
+}
