@@ -29,12 +29,8 @@ fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -
     }
     let mut child = cmd.spawn().expect("run kaiji");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        // A command that fails before reading (bad arguments) closes the pipe early; that is fine.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     } else {
         drop(child.stdin.take());
     }
@@ -406,4 +402,118 @@ fn serve_starts_on_a_fresh_directory() {
         !stderr.contains("/setup/"),
         "the setup link is printed to the console, never logged"
     );
+}
+
+#[test]
+fn workflow_graph_draws_dot_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kaiji(dir.path(), &[], &["workflow", "graph", "gdpr"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let dot = String::from_utf8_lossy(&o.stdout);
+    assert!(dot.starts_with("digraph \"gdpr\""), "{dot}");
+    assert!(dot.contains("\"in_progress\" -> \"answered\" [label=\"answer\"]"));
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "workflow",
+            "graph",
+            "jp-postal",
+            "--format",
+            "svg",
+            "--lang",
+            "ja",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let svg = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        svg.contains("<svg") && svg.contains("本人確認済み"),
+        "{svg}"
+    );
+    let o = kaiji(dir.path(), &[], &["workflow", "graph", "nope"], None);
+    assert!(!o.status.success() && text(&o).contains("no workflow `nope`"));
+}
+
+#[test]
+fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "user",
+            "add",
+            "--email",
+            "bot@example.com",
+            "--role",
+            "officer",
+            "--password-stdin",
+        ],
+        Some("correct horse battery staple"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "token",
+            "create",
+            "--email",
+            "bot@example.com",
+            "--label",
+            "nightly export",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    assert_eq!(token.len(), 43, "only the token on stdout: {token}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shown only now"));
+
+    let db = kaiji::db::Db::open(
+        &kaiji::config::DatabaseUrl::Sqlite(dir.path().join("data/kaiji.db")),
+        1,
+    )
+    .unwrap();
+    let rows = kaiji::db::staff::list_api_tokens(&mut db.conn().unwrap(), None).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].token_sha256,
+        kaiji::security::tokens::digest(&token)
+    );
+    assert_ne!(rows[0].token_sha256, token);
+    let now = chrono::Utc::now().naive_utc();
+    assert!(
+        kaiji::db::staff::use_api_token(&mut db.conn().unwrap(), &rows[0].token_sha256, now)
+            .unwrap()
+            .is_some()
+    );
+
+    let o = kaiji(dir.path(), &[], &["token", "list"], None);
+    let listed = text(&o);
+    assert!(
+        listed.contains("bot@example.com")
+            && listed.contains("nightly export")
+            && listed.contains("active")
+    );
+    assert!(!listed.contains(&token), "list never shows the token");
+    let o = kaiji(dir.path(), &[], &["token", "revoke", &rows[0].id], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        kaiji::db::staff::use_api_token(&mut db.conn().unwrap(), &rows[0].token_sha256, now)
+            .unwrap()
+            .is_none()
+    );
+    assert!(text(&kaiji(dir.path(), &[], &["token", "list"], None)).contains("revoked"));
+    let o = kaiji(dir.path(), &[], &["token", "revoke", &rows[0].id], None);
+    assert!(!o.status.success() && text(&o).contains("no active token"));
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["token", "create", "--email", "nobody@example.com"],
+        None,
+    );
+    assert!(!o.status.success() && text(&o).contains("no active staff account"));
 }

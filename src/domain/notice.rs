@@ -1,5 +1,5 @@
-//! The notices a workflow can send. Each has templates (issue: notices); a definition naming any other
-//! notice is refused when it loads.
+//! The notices a workflow can send. They are queued in the outbox with their transition (rendering and
+//! delivery come with the notice templates); a definition naming any other notice is refused when it loads.
 
 use std::fmt;
 use std::str::FromStr;
