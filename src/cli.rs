@@ -374,6 +374,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!(dir = %config.seeds_dir.display(), "no seeds directory; publishing no workflows");
     }
     let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    for (id, last) in workflows::calendars_ending_soon(&calendars, clock.now().date_naive(), 12) {
+        tracing::warn!(
+            calendar = %id,
+            last_year = last,
+            "holiday calendar ends within a year: extend seeds/calendars/{id}.toml, or deadlines after {last} cannot be counted"
+        );
+    }
     let bind = config.bind;
     let state = AppState::new(db, config, keys, clock, calendars);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {

@@ -225,7 +225,7 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
 
     let tracking = file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
     let _ = tracking;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
     let officer = app.browser();
@@ -289,7 +289,7 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
 
 async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
     let officer = app.signed_in("o@example.com", Role::Officer).await;

@@ -162,7 +162,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .unwrap();
     assert!(link.starts_with(&format!("{}/track/", app.base)));
     assert_eq!(app.count("requests"), 1);
-    let row = &kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0];
+    let row = &kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0];
     assert_eq!(row.receipt_number, receipt);
     assert_eq!(row.request_type, "portability");
 

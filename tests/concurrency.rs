@@ -10,7 +10,7 @@ both_backends!(simultaneous_transitions_cannot_both_win);
 
 async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
     let alice = app.signed_in("alice@example.com", Role::Officer).await;
@@ -75,4 +75,39 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(row.version, 2);
+}
+
+both_backends!(a_stale_update_writes_nothing);
+
+/// The guarded UPDATE itself: whoever reads version 1 second cannot write over the first writer.
+async fn a_stale_update_writes_nothing(app: TestApp) {
+    file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
+    let now = chrono::Utc::now().naive_utc();
+    let mut conn = app.tdb.conn();
+    assert!(
+        kaiji::db::requests::update_after_transition(
+            &mut conn,
+            &id,
+            1,
+            "in_progress",
+            "[]",
+            false,
+            now
+        )
+        .unwrap()
+    );
+    assert!(
+        !kaiji::db::requests::update_after_transition(
+            &mut conn, &id, 1, "refused", "[]", true, now
+        )
+        .unwrap()
+    );
+    let row = kaiji::db::requests::find(&mut conn, &id).unwrap().unwrap();
+    assert_eq!(
+        (row.state.as_str(), row.version, row.closed_at),
+        ("in_progress", 2, None)
+    );
 }

@@ -18,7 +18,7 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
         "All of it.",
     )
     .await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
     let officer = app.signed_in("o@example.com", Role::Officer).await;

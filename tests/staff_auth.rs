@@ -224,12 +224,13 @@ async fn session_cookies_are_secure_httponly_samesite(app: TestApp) {
 
 async fn every_staff_route_checks_the_role(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
-    let id = kaiji::db::requests::list_queue(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
     let gets = [
         "/staff/requests".to_owned(),
         format!("/staff/requests/{id}"),
+        format!("/staff/requests/{id}/diagram.svg"),
         "/staff/audit".to_owned(),
     ];
     let allowed = |role: Role, path: &str| match role {
@@ -249,6 +250,7 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
         );
     }
     let form = anon.get("/").await;
+    let before = (app.count("audit_events"), app.count("notices"));
     let res = anon
         .post_form(
             &format!("/staff/requests/{id}/events"),
@@ -260,6 +262,11 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
         )
         .await;
     assert_eq!(res.status, 303);
+    assert_eq!(
+        (app.count("audit_events"), app.count("notices")),
+        before,
+        "nothing written"
+    );
     assert_eq!(
         anon.post_form("/staff/logout", &[("csrf_token", &form.csrf())])
             .await

@@ -169,7 +169,7 @@ async fn json_api_flow(app: TestApp) {
     assert_eq!(s["closed"], false);
 
     // The API channel and the requested language are recorded.
-    let row = &kaiji::db::requests::list_queue(&mut app.tdb.conn(), 10).unwrap()[0];
+    let row = &kaiji::db::requests::list_open(&mut app.tdb.conn(), 10).unwrap()[0];
     assert_eq!(row.channel, "api");
 
     // Walk it to a terminal state as an officer; the API shows it closed.
@@ -192,6 +192,15 @@ async fn json_api_flow(app: TestApp) {
     let s = client.get(&status_url).await.json();
     assert_eq!(s["state"], "refused");
     assert_eq!(s["closed"], true);
+    let queue = officer.get("/staff/requests?lang=en").await;
+    assert!(
+        !queue.body.contains(s["receipt_number"].as_str().unwrap()),
+        "closed requests leave the queue"
+    );
+    assert_eq!(
+        queue.text_of("queue-count").unwrap(),
+        "Open requests, oldest first: showing 0 of 0."
+    );
     let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
     assert!(
         !page.body.contains("data-event="),

@@ -11,6 +11,7 @@ use kaiji::config::{Config, Keys};
 use kaiji::domain::audit::Actor;
 use kaiji::domain::request::{Channel, Jurisdiction, Language, NewRequest, RawRequest};
 use kaiji::domain::staff::Role;
+use kaiji::domain::workflow::TransitionError;
 use proptest::prelude::*;
 
 const PROCEDURES: [(Jurisdiction, Channel, &str); 5] = [
@@ -122,7 +123,13 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
                 ))) => {
                     prop_assert!(false, "deadline error: {}", e)
                 }
-                Err(_) => {}
+                // Only the engine's own refusals are expected; anything else is a defect.
+                Err(AppError::Transition(
+                    TransitionError::NotAllowedHere { .. }
+                    | TransitionError::RoleNotPermitted { .. }
+                    | TransitionError::GuardFailed { .. },
+                )) => {}
+                Err(e) => prop_assert!(false, "unexpected error: {}", e),
             }
         }
         let row = kaiji::db::requests::find(&mut tdb.conn(), &id)

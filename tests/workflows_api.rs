@@ -16,6 +16,7 @@ both_backends!(
     every_procedure_walks_to_each_terminal_state,
     refusals_are_typed_and_write_nothing,
     deadlines_follow_each_law,
+    deadlines_past_the_holiday_data_are_unknown_not_fatal,
     requests_keep_the_workflow_version_they_started_under,
 );
 
@@ -290,6 +291,22 @@ const WALKS: &[Walk] = &[
 ];
 
 #[test]
+fn two_workflows_may_not_take_the_same_kind_of_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let gdpr = std::fs::read_to_string(common::repo_path("seeds/workflows/gdpr.toml")).unwrap();
+    std::fs::write(dir.path().join("gdpr.toml"), &gdpr).unwrap();
+    std::fs::write(
+        dir.path().join("gdpr-copy.toml"),
+        gdpr.replace("id = \"gdpr\"", "id = \"gdpr-copy\""),
+    )
+    .unwrap();
+    let e = kaiji::app::workflows::read_definitions(dir.path(), &common::calendars())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`gdpr-copy` and `gdpr` both take access requests from eea"), "{e}");
+}
+
+#[test]
 fn the_walks_cover_every_terminal_state_of_every_shipped_procedure() {
     let cals = common::calendars();
     let files =
@@ -512,6 +529,22 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
     assert_eq!(r.status, 404);
     assert_eq!((app.count("audit_events"), app.count("notices")), mid);
 
+    // The browser session may read through the API but not write (writes take a bearer token).
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let mid = (app.count("audit_events"), app.count("notices"));
+    assert_eq!(
+        desk.get(&format!("/api/v1/requests/{id}")).await.status,
+        200
+    );
+    let r = desk
+        .post_json(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse", "expected_version": 4, "data": {"reason": "x"}}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!((app.count("audit_events"), app.count("notices")), mid);
+
     // A revoked token stops working at once.
     let token_id = kaiji::db::staff::list_api_tokens(&mut app.tdb.conn(), None)
         .unwrap()
@@ -605,7 +638,11 @@ async fn deadlines_follow_each_law(app: TestApp) {
     let r = officer.request(&ccpa).await;
     assert_eq!(clock(&r, "acknowledgement")["started_on"], "2026-11-21");
     assert_eq!(clock(&r, "acknowledgement")["due_on"], "2026-12-08");
-    assert_eq!(clock(&r, "response")["due_on"], "2027-01-05");
+    assert_eq!(
+        clock(&r, "response")["due_on"],
+        "2027-01-04",
+        "receipt is day 1 of 45"
+    );
     assert_eq!(
         officer.fire(&ccpa, "acknowledge", 1, None).await.status,
         200
@@ -749,4 +786,43 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
         200
     );
     assert_eq!(officer.fire(&new, "send_answer", 2, None).await.status, 200);
+}
+
+async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {
+    // The calendars end in 2030: a Californian request in November 2031 is still recorded, its business-day
+    // deadline shown as unknown with the reason, and an extension refused with it rather than a 500.
+    app.clock.advance(TimeDelta::days(365 * 5));
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(
+        &app,
+        &officer,
+        "api",
+        "california",
+        "access",
+        Some("c@example.com"),
+    )
+    .await;
+    let r = officer.request(&id).await;
+    let ack = clock(&r, "acknowledgement");
+    assert!(ack["due_on"].is_null());
+    assert!(
+        ack["problem"]
+            .as_str()
+            .unwrap()
+            .contains("calendar `us-ca` has no holiday data for 2031"),
+        "{ack}"
+    );
+    assert_eq!(
+        clock(&r, "response")["due_on"],
+        "2032-01-03",
+        "calendar days still count"
+    );
+    let r = officer.fire(&id, "acknowledge", 1, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = app
+        .signed_in("desk@example.com", Role::Officer)
+        .await
+        .get(&format!("/staff/requests/{id}?lang=en"))
+        .await;
+    assert_eq!(page.status, 200);
 }

@@ -114,12 +114,14 @@ pub struct ClockView {
     pub id: String,
     pub label: Label,
     pub started_on: NaiveDate,
-    /// The deadline as things stand today (a paused clock's deadline moves on day by day).
-    pub due_on: NaiveDate,
+    /// The deadline as things stand today (a paused clock's deadline moves on day by day); `None` when it
+    /// cannot be counted (then `problem` says why).
+    pub due_on: Option<NaiveDate>,
     pub paused: bool,
     pub stopped_on: Option<NaiveDate>,
     pub extensions: u32,
     pub overdue: bool,
+    pub problem: Option<String>,
 }
 
 pub fn clock_views(
@@ -127,29 +129,36 @@ pub fn clock_views(
     clocks: &Clocks,
     today: NaiveDate,
     calendars: &Calendars,
-) -> Result<Vec<ClockView>, AppError> {
+) -> Vec<ClockView> {
     let mut out = Vec::new();
     for k in &def.clocks {
         let Some(st) = clocks.get(&k.id) else {
             continue;
         };
-        let deadline =
-            |e| AppError::Transition(crate::domain::workflow::TransitionError::Deadline(e));
+        let due = k.rule.due(st, today, calendars);
+        let overdue = k.rule.is_overdue(st, today, calendars);
         out.push(ClockView {
             id: k.id.clone(),
             label: k.label.clone(),
             started_on: st.started_on,
-            due_on: k.rule.due(st, today, calendars).map_err(deadline)?,
+            problem: due
+                .as_ref()
+                .err()
+                .or(overdue.as_ref().err())
+                .map(|e| e.to_string()),
+            due_on: due.ok(),
             paused: st.paused_since.is_some(),
             stopped_on: st.stopped_on,
             extensions: st.extensions,
-            overdue: k.rule.is_overdue(st, today, calendars).map_err(deadline)?,
+            overdue: overdue.unwrap_or(false),
         });
     }
-    Ok(out)
+    out
 }
 
-/// Writes a request's clocks, each with its deadline (none while paused or once stopped).
+/// Writes a request's clocks, each with its deadline (none while paused or once stopped). A deadline that
+/// cannot be counted (a holiday calendar lacking the year) is stored as unknown and logged for the
+/// operator; the request itself is never lost over it.
 pub fn save_clocks(
     conn: &mut AnyConnection,
     request_id: &str,
@@ -161,11 +170,13 @@ pub fn save_clocks(
     let mut rows = Vec::new();
     for (id, st) in clocks {
         let due = match def.clock(id) {
-            Some(k) if st.is_running() => Some(
-                k.rule
-                    .due(st, today, calendars)
-                    .map_err(|e| AppError::Transition(e.into()))?,
-            ),
+            Some(k) if st.is_running() => match k.rule.due(st, today, calendars) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::warn!(workflow = %def.id, clock = %id, error = %e, "deadline cannot be counted");
+                    None
+                }
+            },
             _ => None,
         };
         rows.push(ClockRow::new(request_id, id, st, due));

@@ -80,13 +80,18 @@ pub struct QueueItem {
 
 pub const QUEUE_PAGE: i64 = 100;
 
-pub async fn queue(state: &AppState, _staff: &StaffMember) -> Result<Vec<QueueItem>, AppError> {
+/// The open requests, oldest first, and how many are open in all.
+pub async fn queue(
+    state: &AppState,
+    _staff: &StaffMember,
+) -> Result<(Vec<QueueItem>, i64), AppError> {
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     state
         .db
         .run(move |conn| {
-            let rows = requests::list_queue(conn, QUEUE_PAGE)?;
+            let total = requests::count_open(conn)?;
+            let rows = requests::list_open(conn, QUEUE_PAGE)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let mut due: BTreeMap<String, NaiveDate> = BTreeMap::new();
             for c in clocks::for_requests(conn, &ids)? {
@@ -99,7 +104,8 @@ pub async fn queue(state: &AppState, _staff: &StaffMember) -> Result<Vec<QueueIt
                     *e = (*e).min(d);
                 }
             }
-            rows.into_iter()
+            let items = rows
+                .into_iter()
                 .map(|r| {
                     let wf = catalog.get(conn, &r.workflow_id, r.workflow_version)?;
                     let (label, _) = state_label(&wf, &r.state);
@@ -121,7 +127,8 @@ pub async fn queue(state: &AppState, _staff: &StaffMember) -> Result<Vec<QueueIt
                         received_at: db::from_db_time(r.received_at),
                     })
                 })
-                .collect()
+                .collect::<Result<Vec<_>, AppError>>()?;
+            Ok((items, total))
         })
         .await
 }
@@ -163,7 +170,7 @@ pub async fn detail(
                 .cloned()
                 .collect();
             Ok(RequestDetail {
-                clocks: clock_views(&case.def, &case.clocks, today, cals)?,
+                clocks: clock_views(&case.def, &case.clocks, today, cals),
                 audit: audit::list_for_request(conn, &case.row.id)?,
                 notices: notices::for_request(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
@@ -256,6 +263,7 @@ pub async fn fire_event(
                     expected_version,
                     &t.to,
                     &facts_json(&case.facts),
+                    def.state(&t.to).is_some_and(|s| s.terminal),
                     db::to_db_time(now),
                 )? {
                     return Err(AppError::Conflict);

@@ -14,7 +14,7 @@ use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::deadline::{Calendar, Calendars};
 use crate::domain::request::{Channel, Jurisdiction, RequestType};
-use crate::domain::workflow::{DefinitionError, WorkflowDefinition};
+use crate::domain::workflow::{DefinitionError, WorkflowDefinition, overlap};
 
 /// A definition read from disk, with where it came from.
 #[derive(Debug, Clone)]
@@ -99,7 +99,39 @@ pub fn read_definitions(
             definition,
         });
     }
+    // Routing must never depend on file order: two workflows may not take the same kind of request.
+    let newest: Vec<&WorkflowDefinition> = out
+        .iter()
+        .map(|f| &f.definition)
+        .filter(|d| {
+            !out.iter()
+                .any(|o| o.definition.id == d.id && o.definition.version > d.version)
+        })
+        .collect();
+    if let Some((a, b, t, c, j)) = overlap(&newest) {
+        return Err(AppError::Definition(format!(
+            "{}: workflows `{a}` and `{b}` both take {t} requests from {} through {}; give each kind of request one workflow",
+            path.display(),
+            j.as_str(),
+            c.as_str()
+        )));
+    }
     Ok(out)
+}
+
+/// Calendars whose holiday data ends within `months` of `today`: deadlines past their last year cannot
+/// be counted, so the operator is warned in time to extend them.
+pub fn calendars_ending_soon(
+    calendars: &Calendars,
+    today: chrono::NaiveDate,
+    months: u32,
+) -> Vec<(String, i32)> {
+    let horizon = crate::domain::deadline::add_months(today, months).unwrap_or(today);
+    calendars
+        .values()
+        .filter(|c| c.last_year() < chrono::Datelike::year(&horizon))
+        .map(|c| (c.id.clone(), c.last_year()))
+        .collect()
 }
 
 fn sha256_hex(s: &str) -> String {

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::schema::requests;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
 pub struct RequestRow {
     pub id: String,
@@ -26,6 +26,20 @@ pub struct RequestRow {
     pub facts: String,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// The requester's name, address and words never reach a log through `Debug`.
+impl std::fmt::Debug for RequestRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestRow")
+            .field("id", &self.id)
+            .field("receipt_number", &self.receipt_number)
+            .field("workflow", &(&self.workflow_id, self.workflow_version))
+            .field("state", &self.state)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Insertable)]
@@ -93,12 +107,21 @@ pub fn find_by_token_digest(
 }
 
 /// The newest requests first.
-pub fn list_queue(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<QueueRow>> {
+/// Open requests, oldest first (the oldest are nearest their deadlines).
+pub fn list_open(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<QueueRow>> {
     requests::table
-        .order((requests::received_at.desc(), requests::id.desc()))
+        .filter(requests::closed_at.is_null())
+        .order((requests::received_at.asc(), requests::id.asc()))
         .limit(limit)
         .select(QueueRow::as_select())
         .load(conn)
+}
+
+pub fn count_open(conn: &mut AnyConnection) -> QueryResult<i64> {
+    requests::table
+        .filter(requests::closed_at.is_null())
+        .count()
+        .get_result(conn)
 }
 
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
@@ -113,6 +136,7 @@ pub fn update_after_transition(
     expected_version: i64,
     new_state: &str,
     facts: &str,
+    closed: bool,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
@@ -125,6 +149,7 @@ pub fn update_after_transition(
         requests::facts.eq(facts),
         requests::version.eq(expected_version + 1),
         requests::updated_at.eq(now),
+        requests::closed_at.eq(closed.then_some(now)),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -30,6 +30,7 @@ diesel::table! {
         facts -> Text,
         received_at -> Timestamp,
         updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -110,6 +110,11 @@ impl Calendar {
         }
     }
 
+    /// The last year the holiday data covers.
+    pub fn last_year(&self) -> i32 {
+        self.last_year
+    }
+
     pub fn is_business_day(&self, d: NaiveDate) -> Result<bool, DeadlineError> {
         if !(self.first_year..=self.last_year).contains(&d.year()) {
             return Err(DeadlineError::OutsideCalendar {
@@ -233,6 +238,9 @@ pub struct ClockRule {
     pub roll_forward: bool,
     /// Whether the clock stops while the request waits on the requester (a property of each law).
     pub pauses_while_waiting: bool,
+    /// The day of receipt is day 1 of a calendar-day period (CCPA §7021(b): "the 45-day period will begin
+    /// on the day that the business receives the request"), so the period ends a day earlier.
+    pub includes_start_day: bool,
     pub extension: Option<Extension>,
 }
 
@@ -326,6 +334,12 @@ impl ClockRule {
     ) -> Result<NaiveDate, DeadlineError> {
         let cal = self.calendar(calendars)?;
         let id = self.calendar.as_deref();
+        let total = |n: u32, e: u32| {
+            e.checked_mul(extensions)
+                .and_then(|x| x.checked_add(n))
+                .ok_or(DeadlineError::OutOfRange)
+        };
+        let first_day = i64::from(self.includes_start_day);
         let mut due = match (self.period, self.extension) {
             // Same unit: count the whole length from the start (3 months from Jan 31 is Apr 30, not Apr 28).
             (
@@ -334,14 +348,15 @@ impl ClockRule {
                     period: Period::Months(e),
                     ..
                 }),
-            ) => add_months(st.started_on, n + e * extensions)?,
+            ) => add_months(st.started_on, total(n, e)?)?,
             (
                 Period::Days(n),
                 Some(Extension {
                     period: Period::Days(e),
                     ..
                 }),
-            ) => add_days(st.started_on, i64::from(n + e * extensions))?,
+            ) => add_days(st.started_on, i64::from(total(n, e)?) - first_day)?,
+            (Period::Days(n), None) => add_days(st.started_on, i64::from(n) - first_day)?,
             (p, ext) => {
                 let mut d = add_period(st.started_on, p, cal, id)?;
                 if let Some(ext) = ext {
@@ -408,17 +423,21 @@ impl ClockRule {
         Ok(Ok(()))
     }
 
-    /// Overdue: still running (or paused) and past its deadline.
+    /// Overdue: past its deadline and not stopped.
     pub fn is_overdue(
         &self,
         st: &ClockState,
         today: NaiveDate,
         calendars: &Calendars,
     ) -> Result<bool, DeadlineError> {
-        if st.is_stopped() || st.paused_since.is_some() {
+        if st.is_stopped() {
             return Ok(false);
         }
-        Ok(today > self.due(st, today, calendars)?)
+        // A pause does not clear a deadline already missed: a clock paused after it stays overdue.
+        match st.paused_since {
+            Some(since) => Ok(since > self.due(st, since, calendars)?),
+            None => Ok(today > self.due(st, today, calendars)?),
+        }
     }
 }
 
@@ -520,6 +539,7 @@ mod tests {
             calendar: Some("t".into()),
             roll_forward: true,
             pauses_while_waiting: false,
+            includes_start_day: false,
             extension: Some(Extension {
                 period: Period::Months(2),
                 times: 1,
@@ -558,6 +578,7 @@ mod tests {
             calendar: None,
             roll_forward: false,
             pauses_while_waiting: false,
+            includes_start_day: false,
             extension: Some(Extension {
                 period: Period::Days(45),
                 times: 1,
@@ -600,6 +621,7 @@ mod tests {
             calendar: None,
             roll_forward: false,
             pauses_while_waiting: true,
+            includes_start_day: false,
             extension: None,
         };
         let mut st = ClockState::start(d("2026-03-01"));
@@ -631,6 +653,69 @@ mod tests {
                 .unwrap()
                 .is_err(),
             "no extension rule"
+        );
+    }
+
+    #[test]
+    fn a_clock_paused_after_its_deadline_stays_overdue() {
+        let r = ClockRule {
+            period: Period::Days(14),
+            calendar: None,
+            roll_forward: false,
+            pauses_while_waiting: true,
+            includes_start_day: false,
+            extension: None,
+        };
+        let mut st = ClockState::start(d("2026-03-01"));
+        st.pause(d("2026-03-20"));
+        assert!(r.is_overdue(&st, d("2026-03-25"), &cals()).unwrap());
+    }
+
+    #[test]
+    fn ccpa_counts_the_day_of_receipt_as_day_one() {
+        let r = ClockRule {
+            period: Period::Days(45),
+            calendar: None,
+            roll_forward: false,
+            pauses_while_waiting: false,
+            includes_start_day: true,
+            extension: Some(Extension {
+                period: Period::Days(45),
+                times: 1,
+            }),
+        };
+        let mut st = ClockState::start(d("2026-01-01"));
+        assert_eq!(
+            r.due(&st, d("2026-01-01"), &cals()).unwrap(),
+            d("2026-02-14"),
+            "Jan 1 is day 1, Feb 14 day 45"
+        );
+        st.extensions = 1;
+        assert_eq!(
+            r.due(&st, d("2026-01-01"), &cals()).unwrap(),
+            d("2026-03-31"),
+            "day 90"
+        );
+    }
+
+    #[test]
+    fn absurd_lengths_are_an_error_not_a_panic() {
+        let r = ClockRule {
+            period: Period::Months(u32::MAX),
+            calendar: None,
+            roll_forward: false,
+            pauses_while_waiting: false,
+            includes_start_day: false,
+            extension: Some(Extension {
+                period: Period::Months(u32::MAX),
+                times: 2,
+            }),
+        };
+        let mut st = ClockState::start(d("2026-01-01"));
+        st.extensions = 2;
+        assert_eq!(
+            r.due(&st, d("2026-01-01"), &cals()),
+            Err(DeadlineError::OutOfRange)
         );
     }
 
@@ -686,7 +771,7 @@ holidays = [{ date = "2026-01-01", name = "New Year" }]
 
         #[test]
         fn a_paused_clock_does_not_run(start_off in 0i64..300, pause_after in 0i64..40, pause_len in 0i64..60, check_after in 0i64..60) {
-            let r = ClockRule { period: Period::Days(30), calendar: None, roll_forward: false, pauses_while_waiting: true, extension: None };
+            let r = ClockRule { period: Period::Days(30), calendar: None, roll_forward: false, pauses_while_waiting: true, includes_start_day: false, extension: None };
             let start = add_days(d("2025-06-01"), start_off).unwrap();
             let mut st = ClockState::start(start);
             let paused_on = add_days(start, pause_after).unwrap();

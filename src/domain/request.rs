@@ -262,7 +262,7 @@ impl RequestMessage {
 }
 
 /// The fields of a request as submitted, before parsing. The web form and the JSON API share these names.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct RawRequest {
     #[serde(default)]
     pub name: String,
@@ -275,6 +275,15 @@ pub struct RawRequest {
     /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
     #[serde(default)]
     pub jurisdiction: String,
+}
+
+impl fmt::Debug for RawRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRequest")
+            .field("request_type", &self.request_type)
+            .field("jurisdiction", &self.jurisdiction)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request that passed every check and can be recorded.

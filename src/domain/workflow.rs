@@ -13,7 +13,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::deadline::{Calendars, ClockRule, ClockState, DeadlineError, Extension, RawPeriod};
+use super::deadline::{
+    Calendars, ClockRule, ClockState, DeadlineError, Extension, Period, RawPeriod,
+};
 use super::notice::NoticeKind;
 use super::request::{Channel, Jurisdiction, Language, RequestType};
 use super::staff::Role;
@@ -340,6 +342,8 @@ struct RawClock {
     #[serde(default)]
     roll_forward: bool,
     pauses_while_waiting: bool,
+    #[serde(default)]
+    includes_start_day: bool,
     extension: Option<RawExtension>,
 }
 
@@ -582,6 +586,34 @@ impl WorkflowDefinition {
                     format!("clock `{kid}` counts business days or rolls forward, so it needs a `calendar`"),
                 ));
             }
+            for (p, span) in [
+                (Some(period), k.duration.span()),
+                (extension.map(|e| e.period), k.id.span()),
+            ] {
+                let too_long = match p {
+                    Some(Period::Days(n)) => n > 3660,
+                    Some(Period::Months(n)) => n > 120,
+                    Some(Period::BusinessDays(n)) => n > 2600,
+                    None => false,
+                };
+                if too_long {
+                    return Err(c.err(
+                        span,
+                        format!(
+                            "clock `{kid}`: a period longer than ten years is not a legal deadline"
+                        ),
+                    ));
+                }
+            }
+            if extension.is_some_and(|e| e.times > 12) {
+                return Err(c.err(k.id.span(), format!("clock `{kid}`: at most 12 extensions")));
+            }
+            if k.includes_start_day && !matches!(period, Period::Days(_)) {
+                return Err(c.err(
+                    k.id.span(),
+                    format!("clock `{kid}`: `includes_start_day` applies to calendar days only"),
+                ));
+            }
             clocks.push(ClockDef {
                 id: kid,
                 label: k.label.clone(),
@@ -592,6 +624,7 @@ impl WorkflowDefinition {
                     calendar,
                     roll_forward: k.roll_forward,
                     pauses_while_waiting: k.pauses_while_waiting,
+                    includes_start_day: k.includes_start_day,
                     extension,
                 },
             });
@@ -905,6 +938,20 @@ impl WorkflowDefinition {
         }
     }
 
+    /// A transition's guards, plus `extension_available` wherever it extends a deadline: the law's cap and
+    /// window are checked whether or not the file says so.
+    fn guards_of(t: &TransitionDef) -> Vec<Guard> {
+        let mut guards = t.guards.clone();
+        if t.effects
+            .iter()
+            .any(|e| matches!(e, Effect::ExtendDeadline(_)))
+            && !guards.contains(&Guard::ExtensionAvailable)
+        {
+            guards.push(Guard::ExtensionAvailable);
+        }
+        guards
+    }
+
     fn transition_for(&self, state: &str, event: &str) -> Option<&TransitionDef> {
         self.transitions
             .iter()
@@ -934,17 +981,14 @@ impl WorkflowDefinition {
                 role: input.role,
             });
         }
-        let mut guards = t.guards.clone();
-        // An extension is checked against the law's cap and window whether or not the file says so.
-        if t.effects
-            .iter()
-            .any(|e| matches!(e, Effect::ExtendDeadline(_)))
-            && !guards.contains(&Guard::ExtensionAvailable)
-        {
-            guards.push(Guard::ExtensionAvailable);
-        }
-        for g in guards {
-            if let Err(reason) = self.check_guard(g, t, s, Some(input.data))? {
+        for g in Self::guards_of(t) {
+            let outcome = match self.check_guard(g, t, s, Some(input.data)) {
+                Ok(outcome) => outcome,
+                // A deadline that cannot be counted (a calendar lacking the year) refuses this event with
+                // the reason; it is not a server fault.
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(reason) = outcome {
                 return Err(TransitionError::GuardFailed { guard: g, reason });
             }
         }
@@ -1056,9 +1100,9 @@ impl WorkflowDefinition {
             .iter()
             .filter(|t| t.from.iter().any(|f| f == s.state) && t.roles.contains(&role))
             .filter(|t| {
-                t.guards
-                    .iter()
-                    .all(|g| matches!(self.check_guard(*g, t, s, None), Ok(Ok(()))))
+                Self::guards_of(t)
+                    .into_iter()
+                    .all(|g| matches!(self.check_guard(g, t, s, None), Ok(Ok(()))))
             })
             .collect()
     }
@@ -1095,6 +1139,29 @@ impl WorkflowDefinition {
         out.push_str("}\n");
         out
     }
+}
+
+/// Two workflows that would both take the same kind of request: routing must never depend on file order.
+pub fn overlap<'a>(
+    defs: &[&'a WorkflowDefinition],
+) -> Option<(&'a str, &'a str, RequestType, Channel, Jurisdiction)> {
+    for (i, a) in defs.iter().enumerate() {
+        for b in &defs[i + 1..] {
+            if a.id == b.id {
+                continue;
+            }
+            for &t in &a.request_types {
+                for &c in &a.channels {
+                    for &j in &a.jurisdictions {
+                        if b.serves(t, c, j) {
+                            return Some((&a.id, &b.id, t, c, j));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

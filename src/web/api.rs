@@ -15,7 +15,7 @@ use crate::domain::audit::Actor;
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::domain::workflow::{Label, TransitionDef};
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CreateRequestBody {
     #[serde(flatten)]
     request: RawRequest,
@@ -178,6 +178,8 @@ pub struct WorkflowRef {
     pub id: String,
     pub version: i64,
     pub name: Label,
+    /// Where the requester may complain; refusals must name it.
+    pub complaint_authority: Option<Label>,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,6 +212,7 @@ pub async fn request_detail(
                 id: d.workflow.id.clone(),
                 version: d.workflow.version,
                 name: d.workflow.name.clone(),
+                complaint_authority: d.workflow.complaint_authority.clone(),
             },
             requester: Requester {
                 name: r.subject_name,
@@ -234,7 +237,7 @@ pub async fn request_detail(
         }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventBody {
     event: String,

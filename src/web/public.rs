@@ -85,7 +85,7 @@ pub async fn form(tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
 }
 
 /// The form's fields: the request's own names (shared with the JSON API) plus the CSRF token.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct RequestFormInput {
     #[serde(default)]
     csrf_token: String,

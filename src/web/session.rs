@@ -68,8 +68,8 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
     }
 }
 
-/// A staff member on the JSON API: a bearer token (`Authorization: Bearer …`, from `kaiji token create`)
-/// or the browser session. Errors are JSON: 401 without credentials, 403 with the wrong role.
+/// A staff member on the JSON API: a bearer token (`Authorization: Bearer …`, from `kaiji token create`),
+/// or for reads the browser session. Errors are JSON: 401 without credentials, 403 with the wrong role.
 pub struct ApiStaff<P: Permission> {
     pub staff: StaffMember,
     _permission: PhantomData<P>,
@@ -86,7 +86,16 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned());
-        let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        // The browser session may read; writing through the API takes a bearer token, so no page on any
+        // site can make a signed-in browser write (defence in depth beside SameSite cookies).
+        let reads = matches!(
+            *req.method(),
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        );
+        let cookie = req
+            .cookie(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|_| reads);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let Some(state) = state else {

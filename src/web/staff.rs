@@ -49,7 +49,7 @@ pub async fn login_form(
     render(StatusCode::OK, &page)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct LoginInput {
     #[serde(default)]
     csrf_token: String,
@@ -110,7 +110,7 @@ pub async fn login(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
     csrf_token: String,
@@ -143,6 +143,7 @@ pub struct QueuePage {
     pub csrf: String,
     pub staff: StaffMember,
     pub items: Vec<QueueItem>,
+    pub total_open: i64,
 }
 
 pub async fn queue(
@@ -151,7 +152,7 @@ pub async fn queue(
     tr: Tr,
     csrf: Csrf,
 ) -> Result<HttpResponse, PageError> {
-    let items = requests::queue(&state, &who.staff).await?;
+    let (items, total_open) = requests::queue(&state, &who.staff).await?;
     render(
         StatusCode::OK,
         &QueuePage {
@@ -159,6 +160,7 @@ pub async fn queue(
             csrf: csrf.token(),
             staff: who.staff,
             items,
+            total_open,
         },
     )
 }
@@ -238,7 +240,7 @@ pub async fn request(
     request_page(&state, who.staff, tr, &csrf, id.into_inner(), feedback).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct EventInput {
     #[serde(default)]
     csrf_token: String,
@@ -260,17 +262,30 @@ pub async fn fire_event(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let form = form.into_inner();
-    csrf.verify(&form.csrf_token)?;
-    let Ok(expected_version) = form.expected_version.trim().parse::<i64>() else {
-        let mut errors = FieldErrors::new();
-        errors.push("expected_version", "required");
-        return Err(AppError::Invalid(errors).into());
+    let kept_reason = Some((form.event.clone(), form.reason.clone()));
+    // An expired form or a damaged page re-renders with the typed reason kept; nothing is written.
+    let expected_version = form.expected_version.trim().parse::<i64>();
+    let early = if csrf.verify(&form.csrf_token).is_err() {
+        Some((StatusCode::FORBIDDEN, tr.t("form-expired")))
+    } else if expected_version.is_err() {
+        Some((StatusCode::UNPROCESSABLE_ENTITY, tr.t("request-conflict")))
+    } else {
+        None
     };
+    if let Some((status, problem)) = early {
+        let feedback = Feedback {
+            status,
+            notice: None,
+            problem: Some(problem),
+            kept_reason,
+        };
+        return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
+    }
+    let expected_version = expected_version.unwrap_or_default();
     let mut data = serde_json::Map::new();
     if !form.reason.trim().is_empty() {
         data.insert("reason".into(), form.reason.trim().into());
     }
-    let kept_reason = Some((form.event.clone(), form.reason.clone()));
     let result = requests::fire_event(
         &state,
         &who.staff,
@@ -396,7 +411,7 @@ pub async fn setup_form(
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct SetupFormInput {
     #[serde(default)]
     csrf_token: String,

@@ -30,9 +30,12 @@ CREATE TABLE requests (
     facts                 TEXT      NOT NULL,
     received_at           TIMESTAMP NOT NULL,
     updated_at            TIMESTAMP NOT NULL,
+    -- Set when the request reaches a terminal state of its workflow; the queue shows open requests.
+    closed_at             TIMESTAMP,
     FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_definitions (workflow_id, version)
 );
 CREATE INDEX requests_received_at ON requests (received_at, id);
+CREATE INDEX requests_open ON requests (closed_at, received_at, id);
 CREATE INDEX requests_state ON requests (state);
 
 -- One row per deadline clock of a request. Dates are calendar days in the procedure's time zone.

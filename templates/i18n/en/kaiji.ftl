@@ -128,3 +128,5 @@ fact-documents_complete = documents complete
 fact-documents_fresh = documents fresh
 fact-electronic_delivery = electronic delivery chosen
 error-not_offered_here = This request is not available under the law of the place you chose. Choose another request or place.
+request-complaint-authority = Complaints (to name in refusals)
+queue-count = Open requests, oldest first: showing { $shown } of { $total }.

@@ -128,3 +128,5 @@ fact-documents_complete = 書類完備
 fact-documents_fresh = 書類の有効期限内
 fact-electronic_delivery = 電磁的方法を希望
 error-not_offered_here = お選びの地域の法律では、このご請求は受け付けていません。ご請求の内容または地域を選び直してください。
+request-complaint-authority = 苦情申立先（拒否の通知に記載）
+queue-count = 未完了の請求（古い順）：{ $total } 件中 { $shown } 件を表示
