@@ -303,7 +303,10 @@ fn two_workflows_may_not_take_the_same_kind_of_request() {
     let e = kaiji::app::workflows::read_definitions(dir.path(), &common::calendars())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("`gdpr-copy` and `gdpr` both take access requests from eea"), "{e}");
+    assert!(
+        e.contains("`gdpr-copy` and `gdpr` both take access requests from eea"),
+        "{e}"
+    );
 }
 
 #[test]
