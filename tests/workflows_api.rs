@@ -101,13 +101,29 @@ async fn file(
     if let Some(e) = email {
         body["email"] = json!(e);
     }
-    let res = if channel == "postal" {
-        officer.post("/api/v1/postal-requests", &body).await
-    } else {
-        app.browser().post_json("/api/v1/requests", &body).await
-    };
+    if channel == "postal" {
+        let mut letter = postal_letter(request_type);
+        if let Some(e) = email {
+            letter["email"] = json!(e);
+        }
+        let res = officer.post("/api/v1/postal-requests", &letter).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        return res.json()["requests"][0]["id"].as_str().unwrap().to_owned();
+    }
+    let res = app.browser().post_json("/api/v1/requests", &body).await;
     assert_eq!(res.status, 201, "{}", res.body);
     res.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// A registered letter as an officer reads it: arrived today (2026-11-22 at the desk), dated two days
+/// earlier, sent by 簡易書留 with a valid tracking number, from the person themselves.
+pub fn postal_letter(request_type: &str) -> Value {
+    json!({
+        "name": "郵送 花子", "postal_address": "〒100-0001 東京都千代田区千代田1-1",
+        "received_on": "2026-11-22", "request_date": "2026-11-20",
+        "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
+        "requester_kind": "self", "request_types": [request_type], "services": ["GPUクラウド"],
+    })
 }
 
 struct Walk {

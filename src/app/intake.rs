@@ -3,16 +3,24 @@
 //! queued and its audit event, all in one transaction. The requester gets a receipt number and a private
 //! tracking token.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::cases::{facts_json, queue_notices, save_clocks, today_in};
+use super::cases::{Case, facts_json, queue_notices, save_clocks, today_in};
+use super::requests::apply_event;
+use super::staff::StaffMember;
+use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
+use crate::db::postal::{self, PostalRow};
 use crate::db::requests::{self, NewRequestRow};
-use crate::db::{self, DbError, audit, write_tx};
+use crate::db::{self, AnyConnection, DbError, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::request::{NewRequest, ReceiptNumber};
-use crate::domain::workflow::Facts;
+use crate::domain::postal::PostalIntake;
+use crate::domain::request::{Channel, NewRequest, ReceiptNumber, RequestType};
+use crate::domain::workflow::{Facts, WorkflowDefinition};
 use crate::security::tokens;
 
 /// What the requester is shown once. The token is not stored; only its digest is.
@@ -26,6 +34,135 @@ pub struct Receipt {
 /// Receipt numbers are random; a clash with an earlier one is retried with a new number.
 const RECEIPT_ATTEMPTS: usize = 5;
 
+/// The workflow a new request runs under. Not every right exists everywhere (portability outside the EEA,
+/// say): that is reported beside the field, like any other input problem.
+fn workflow_for(
+    conn: &mut AnyConnection,
+    catalog: &WorkflowCatalog,
+    request: &NewRequest,
+) -> Result<Arc<WorkflowDefinition>, AppError> {
+    catalog
+        .for_new_request(
+            conn,
+            request.request_type,
+            request.channel,
+            request.jurisdiction,
+        )
+        .map_err(|e| match e {
+            AppError::NoWorkflow { .. } => {
+                let mut errors = FieldErrors::new();
+                errors.push(
+                    if request.channel == Channel::Postal {
+                        "request_types"
+                    } else {
+                        "request_type"
+                    },
+                    "not_offered_here",
+                );
+                AppError::Invalid(errors)
+            }
+            other => other,
+        })
+}
+
+/// Records one request, inside the caller's transaction: the row at the workflow's first state, its
+/// clocks from the day of receipt, the receipt notice, and the audit event.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut AnyConnection,
+    catalog: &WorkflowCatalog,
+    workflow: &WorkflowDefinition,
+    request: &NewRequest,
+    actor: &Actor,
+    received_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Receipt, AppError> {
+    let receipt = Receipt {
+        request_id: db::new_id(),
+        receipt_number: ReceiptNumber::new(received_on, tokens::random_u64()),
+        tracking_token: tokens::new_token(),
+    };
+    let clocks = workflow.clocks_at_intake(received_on);
+    let ts = db::to_db_time(now);
+    let email = request.email.as_ref().map(|e| e.as_ref());
+    requests::insert(
+        conn,
+        &NewRequestRow {
+            id: &receipt.request_id,
+            receipt_number: receipt.receipt_number.as_str(),
+            tracking_token_sha256: &tokens::digest(&receipt.tracking_token),
+            workflow_id: &workflow.id,
+            workflow_version: workflow.version,
+            state: &workflow.initial_state,
+            version: 1,
+            request_type: request.request_type.as_str(),
+            jurisdiction: request.jurisdiction.as_str(),
+            channel: request.channel.as_str(),
+            language: request.language.as_str(),
+            subject_name: request.name.as_ref(),
+            subject_email: email,
+            message: request.message.as_ref(),
+            facts: &facts_json(&Facts::new()),
+            received_at: ts,
+            updated_at: ts,
+        },
+    )?;
+    save_clocks(
+        conn,
+        &receipt.request_id,
+        workflow,
+        &clocks,
+        today_in(workflow, now),
+        catalog.calendars(),
+    )?;
+    let notices = queue_notices(
+        conn,
+        &receipt.request_id,
+        email.is_some(),
+        request.language,
+        workflow.intake_notice,
+        now,
+    )?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::RequestReceived, actor.clone(), now)
+            .for_request(&receipt.request_id)
+            .states(None, Some(&workflow.initial_state))
+            .details(json!({
+                "receipt_number": receipt.receipt_number.as_str(),
+                "request_type": request.request_type.as_str(),
+                "jurisdiction": request.jurisdiction.as_str(),
+                "channel": request.channel.as_str(),
+                "received_on": received_on.to_string(),
+                "workflow_id": workflow.id,
+                "workflow_version": workflow.version,
+                "clocks": clocks.keys().collect::<Vec<_>>(),
+                "notices": notices.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            })),
+    )?;
+    Ok(receipt)
+}
+
+/// Runs `attempt` in a write transaction, again (with fresh random receipt numbers) if a number clashed.
+fn with_receipt_retries<T>(
+    conn: &mut AnyConnection,
+    mut attempt: impl FnMut(&mut AnyConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write_tx(conn, &mut attempt) {
+            Err(AppError::Db(e @ DbError::Query(_)))
+                if e.is_unique_violation() && tries < RECEIPT_ATTEMPTS =>
+            {
+                continue;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A data subject files a request on the web or through the API.
 pub async fn submit(
     state: &AppState,
     request: NewRequest,
@@ -36,102 +173,134 @@ pub async fn submit(
     state
         .db
         .run(move |conn| {
-            let workflow = catalog
-                .for_new_request(
+            let workflow = workflow_for(conn, &catalog, &request)?;
+            let received_on = today_in(&workflow, now);
+            with_receipt_retries(conn, |conn| {
+                record(
                     conn,
-                    request.request_type,
-                    request.channel,
-                    request.jurisdiction,
+                    &catalog,
+                    &workflow,
+                    &request,
+                    &actor,
+                    received_on,
+                    now,
                 )
-                .map_err(|e| match e {
-                    // Not every right exists everywhere (portability outside the EEA, say): tell the requester
-                    // beside the field, like any other input problem.
-                    AppError::NoWorkflow { .. } => {
-                        let mut errors = FieldErrors::new();
-                        errors.push("request_type", "not_offered_here");
-                        AppError::Invalid(errors)
-                    }
-                    other => other,
-                })?;
-            let today = today_in(&workflow, now);
-            let clocks = workflow.clocks_at_intake(today);
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let receipt = Receipt {
-                    request_id: db::new_id(),
-                    receipt_number: ReceiptNumber::new(today, tokens::random_u64()),
-                    tracking_token: tokens::new_token(),
-                };
-                let result = write_tx(conn, |conn| -> Result<(), AppError> {
-                    let ts = db::to_db_time(now);
-                    let email = request.email.as_ref().map(|e| e.as_ref());
-                    requests::insert(
-                        conn,
-                        &NewRequestRow {
-                            id: &receipt.request_id,
-                            receipt_number: receipt.receipt_number.as_str(),
-                            tracking_token_sha256: &tokens::digest(&receipt.tracking_token),
-                            workflow_id: &workflow.id,
-                            workflow_version: workflow.version,
-                            state: &workflow.initial_state,
-                            version: 1,
-                            request_type: request.request_type.as_str(),
-                            jurisdiction: request.jurisdiction.as_str(),
-                            channel: request.channel.as_str(),
-                            language: request.language.as_str(),
-                            subject_name: request.name.as_ref(),
-                            subject_email: email,
-                            message: request.message.as_ref(),
-                            facts: &facts_json(&Facts::new()),
-                            received_at: ts,
-                            updated_at: ts,
-                        },
-                    )?;
-                    save_clocks(
-                        conn,
-                        &receipt.request_id,
-                        &workflow,
-                        &clocks,
-                        today,
-                        catalog.calendars(),
-                    )?;
-                    let notices = queue_notices(
-                        conn,
-                        &receipt.request_id,
-                        email.is_some(),
-                        request.language,
-                        workflow.intake_notice,
-                        now,
-                    )?;
-                    audit::append(
-                        conn,
-                        &NewAuditEvent::new(AuditAction::RequestReceived, actor.clone(), now)
-                            .for_request(&receipt.request_id)
-                            .states(None, Some(&workflow.initial_state))
-                            .details(json!({
-                                "receipt_number": receipt.receipt_number.as_str(),
-                                "request_type": request.request_type.as_str(),
-                                "jurisdiction": request.jurisdiction.as_str(),
-                                "channel": request.channel.as_str(),
-                                "workflow_id": workflow.id,
-                                "workflow_version": workflow.version,
-                                "clocks": clocks.keys().collect::<Vec<_>>(),
-                                "notices": notices.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
-                            })),
-                    )?;
-                    Ok(())
-                });
-                match result {
-                    Ok(()) => return Ok(receipt),
-                    Err(AppError::Db(e @ DbError::Query(_)))
-                        if e.is_unique_violation() && attempt < RECEIPT_ATTEMPTS =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            })
         })
         .await
 }
+
+/// What registering a letter created: one request per request type it asks for.
+#[derive(Debug, Clone)]
+pub struct PostalReceipt {
+    pub envelope_id: String,
+    pub requests: Vec<(RequestType, Receipt)>,
+    /// The letter came through a channel the procedure does not accept; each request was answered with
+    /// the "channel not accepted" letter at once.
+    pub channel_refused: bool,
+}
+
+/// An officer registers a letter. Clocks run from the day it arrived. A letter that came any way the
+/// procedure does not accept is recorded and answered with the "channel not accepted" letter in the same
+/// transaction.
+pub async fn register_postal(
+    state: &AppState,
+    staff: &StaffMember,
+    intake: PostalIntake,
+) -> Result<PostalReceipt, AppError> {
+    let now = state.clock.now();
+    let catalog = state.workflows.clone();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            let mut planned = Vec::new();
+            for t in &intake.request_types {
+                let request = intake.request(*t);
+                let workflow = workflow_for(conn, &catalog, &request)?;
+                planned.push((request, workflow));
+            }
+            let envelope_id = db::new_id();
+            let actor = staff.actor();
+            with_receipt_retries(conn, |conn| {
+                let mut out = PostalReceipt {
+                    envelope_id: envelope_id.clone(),
+                    requests: Vec::new(),
+                    channel_refused: false,
+                };
+                for (request, workflow) in &planned {
+                    let receipt = record(
+                        conn,
+                        &catalog,
+                        workflow,
+                        request,
+                        &actor,
+                        intake.received_on,
+                        now,
+                    )?;
+                    postal::insert(
+                        conn,
+                        &PostalRow {
+                            request_id: receipt.request_id.clone(),
+                            envelope_id: envelope_id.clone(),
+                            received_on: intake.received_on.to_string(),
+                            mail_class: intake.mail_class.as_str().to_owned(),
+                            tracking_number: intake
+                                .tracking_number
+                                .as_ref()
+                                .map(|t| t.as_str().to_owned()),
+                            request_date: intake.request_date.map(|d| d.to_string()),
+                            requester_kind: intake.requester_kind.as_str().to_owned(),
+                            agent_name: intake.agent_name.as_ref().map(|n| n.as_ref().to_owned()),
+                            services: serde_json::to_string(
+                                &intake
+                                    .services
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>(),
+                            )
+                            .unwrap_or_else(|_| "[]".into()),
+                            postal_address: intake.postal_address.as_str().to_owned(),
+                            created_by: staff.id.clone(),
+                            created_at: db::to_db_time(now),
+                        },
+                    )?;
+                    let accepted = workflow
+                        .postal
+                        .as_ref()
+                        .is_some_and(|p| p.accepted_mail_classes.contains(&intake.mail_class));
+                    if !accepted {
+                        let mut case = Case::load(conn, &catalog, &receipt.request_id)?;
+                        let mut data = serde_json::Map::new();
+                        data.insert("mail_class".into(), intake.mail_class.as_str().into());
+                        apply_event(
+                            conn,
+                            &catalog,
+                            &mut case,
+                            &actor,
+                            staff.role,
+                            CHANNEL_REFUSAL_EVENT,
+                            data,
+                            now,
+                        )?;
+                        out.channel_refused = true;
+                    }
+                    out.requests.push((request.request_type, receipt));
+                }
+                Ok(out)
+            })
+        })
+        .await
+}
+
+/// Today at the desk (Asia/Tokyo): letters are dated and checked against it.
+pub fn desk_today(state: &AppState) -> NaiveDate {
+    state
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
+}
+
+/// The event a postal procedure uses to answer a letter that came through a channel it does not accept.
+pub const CHANNEL_REFUSAL_EVENT: &str = "refuse_channel";

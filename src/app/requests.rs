@@ -10,13 +10,15 @@ use super::cases::{
     Case, ClockView, clock_views, facts_json, queue_notices, save_clocks, state_label, today_in,
 };
 use super::staff::StaffMember;
+use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
 use crate::db::notices::{self, NoticeRow};
 use crate::db::requests::{self, RequestRow};
-use crate::db::{self, audit, clocks, write_tx};
-use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::db::{self, AnyConnection, audit, clocks, write_tx};
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::request::{Language, RequestType};
+use crate::domain::staff::Role;
 use crate::domain::workflow::{EventInput, Fact, Label, TransitionDef, WorkflowDefinition};
 use crate::security::tokens;
 
@@ -146,6 +148,7 @@ pub struct RequestDetail {
     pub facts: Vec<Fact>,
     pub audit: Vec<AuditEventRow>,
     pub notices: Vec<NoticeRow>,
+    pub postal: Option<crate::db::postal::PostalRow>,
 }
 
 pub async fn detail(
@@ -173,6 +176,7 @@ pub async fn detail(
                 clocks: clock_views(&case.def, &case.clocks, today, cals),
                 audit: audit::list_for_request(conn, &case.row.id)?,
                 notices: notices::for_request(conn, &case.row.id)?,
+                postal: crate::db::postal::find(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -245,67 +249,86 @@ pub async fn fire_event(
                 if case.row.version != expected_version {
                     return Err(AppError::Conflict);
                 }
-                let today = today_in(&case.def, now);
-                let cals = catalog.calendars();
-                let t = case.def.decide(
-                    &case.subject(today, cals),
-                    &EventInput {
-                        event: &event,
-                        role,
-                        data: &data,
-                    },
-                )?;
-                let def = case.def.clone();
-                def.apply(&mut case.facts, &mut case.clocks, &t, today);
-                if !requests::update_after_transition(
-                    conn,
-                    &id,
-                    expected_version,
-                    &t.to,
-                    &facts_json(&case.facts),
-                    def.state(&t.to).is_some_and(|s| s.terminal),
-                    db::to_db_time(now),
-                )? {
-                    return Err(AppError::Conflict);
-                }
-                save_clocks(conn, &id, &def, &case.clocks, today, cals)?;
-                let queued = queue_notices(
-                    conn,
-                    &id,
-                    case.row.subject_email.is_some(),
-                    case.language,
-                    t.notices(),
-                    now,
-                )?;
-                let version = expected_version + 1;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::RequestTransitioned, actor.clone(), now)
-                        .for_request(&id)
-                        .states(Some(&t.from), Some(&t.to))
-                        .details(json!({
-                            "event": t.event,
-                            "version": version,
-                            "data": data,
-                            "effects": t.effects,
-                        })),
-                )?;
-                case.row.state = t.to.clone();
-                let allowed = def
-                    .allowed_events(&case.subject(today, cals), role)
-                    .iter()
-                    .map(|a| a.event.clone())
-                    .collect();
-                Ok(TransitionOutcome {
-                    from: t.from,
-                    to: t.to,
-                    version,
-                    notices: queued.iter().map(|n| n.as_str().to_owned()).collect(),
-                    allowed,
-                })
+                apply_event(conn, &catalog, &mut case, &actor, role, &event, data, now)
             })
         })
         .await
+}
+
+/// Decides and applies one event to a loaded request, inside the caller's transaction: state, facts,
+/// clocks, notices and the audit event. The UPDATE is guarded by the version the case was loaded at.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_event(
+    conn: &mut AnyConnection,
+    catalog: &WorkflowCatalog,
+    case: &mut Case,
+    actor: &Actor,
+    role: Role,
+    event: &str,
+    data: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<TransitionOutcome, AppError> {
+    let today = today_in(&case.def, now);
+    let cals = catalog.calendars();
+    let t = case.def.decide(
+        &case.subject(today, cals),
+        &EventInput {
+            event,
+            role,
+            data: &data,
+        },
+    )?;
+    let def = case.def.clone();
+    let id = case.row.id.clone();
+    let expected_version = case.row.version;
+    def.apply(&mut case.facts, &mut case.clocks, &t, today);
+    if !requests::update_after_transition(
+        conn,
+        &id,
+        expected_version,
+        &t.to,
+        &facts_json(&case.facts),
+        def.state(&t.to).is_some_and(|s| s.terminal),
+        db::to_db_time(now),
+    )? {
+        return Err(AppError::Conflict);
+    }
+    save_clocks(conn, &id, &def, &case.clocks, today, cals)?;
+    let queued = queue_notices(
+        conn,
+        &id,
+        case.row.subject_email.is_some(),
+        case.language,
+        t.notices(),
+        now,
+    )?;
+    let version = expected_version + 1;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::RequestTransitioned, actor.clone(), now)
+            .for_request(&id)
+            .states(Some(&t.from), Some(&t.to))
+            .details(json!({
+                "event": t.event,
+                "version": version,
+                "data": data,
+                "effects": t.effects,
+            })),
+    )?;
+    case.row.state = t.to.clone();
+    case.row.version = version;
+    let allowed = def
+        .allowed_events(&case.subject(today, cals), role)
+        .iter()
+        .map(|a| a.event.clone())
+        .collect();
+    Ok(TransitionOutcome {
+        from: t.from,
+        to: t.to,
+        version,
+        notices: queued.iter().map(|n| n.as_str().to_owned()).collect(),
+        allowed,
+    })
 }
 
 /// The newest audit events, for auditors.

@@ -120,6 +120,7 @@ diesel::joinable!(request_clocks -> requests (request_id));
 diesel::joinable!(notices -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(
     workflow_definitions,
+    postal_details,
     requests,
     request_clocks,
     notices,
@@ -129,3 +130,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     setup_links,
     audit_events,
 );
+
+diesel::table! {
+    postal_details (request_id) {
+        request_id -> Text,
+        envelope_id -> Text,
+        received_on -> Text,
+        mail_class -> Text,
+        tracking_number -> Nullable<Text>,
+        request_date -> Nullable<Text>,
+        requester_kind -> Text,
+        agent_name -> Nullable<Text>,
+        services -> Text,
+        postal_address -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(postal_details -> requests (request_id));

@@ -5,8 +5,10 @@
 
 pub mod audit;
 pub mod deadline;
+pub mod documents;
 pub mod field;
 pub mod notice;
+pub mod postal;
 pub mod request;
 pub mod staff;
 pub mod workflow;

@@ -16,7 +16,9 @@ use toml::Spanned;
 use super::deadline::{
     Calendars, ClockRule, ClockState, DeadlineError, Extension, Period, RawPeriod,
 };
+use super::documents::{DocumentRules, Requirement};
 use super::notice::NoticeKind;
+use super::postal::{MailClass, RequesterKind};
 use super::request::{Channel, Jurisdiction, Language, RequestType};
 use super::staff::Role;
 
@@ -205,9 +207,23 @@ pub struct WorkflowDefinition {
     pub fee: Option<FeeRule>,
     /// Named in refusals: where the requester may complain.
     pub complaint_authority: Option<Label>,
+    /// For procedures taking letters: which mail is accepted and where it goes.
+    pub postal: Option<PostalRule>,
+    /// Identity documents to enclose, per kind of requester.
+    pub documents: Option<DocumentRules>,
     pub states: Vec<StateDef>,
     pub clocks: Vec<ClockDef>,
     pub transitions: Vec<TransitionDef>,
+}
+
+/// How a procedure takes letters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostalRule {
+    pub accepted_mail_classes: Vec<MailClass>,
+    /// The desk's postal address, as printed on the forms.
+    pub desk: Label,
+    /// Who handles shareholder data instead (名義書換代理人), for the referral letter.
+    pub transfer_agent: Option<Label>,
 }
 
 /// Why a definition was refused: the line in the file (when known) and a plain reason.
@@ -298,6 +314,8 @@ struct RawDefinition {
     intake_notice: Option<Spanned<String>>,
     fee: Option<RawFee>,
     complaint_authority: Option<Label>,
+    postal: Option<RawPostal>,
+    documents: Option<RawDocuments>,
     states: Vec<RawState>,
     #[serde(default)]
     clocks: Vec<RawClock>,
@@ -314,6 +332,33 @@ struct RawFee {
     amount_yen: Spanned<i64>,
     per: Spanned<String>,
     request_types: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPostal {
+    accepted_mail_classes: Vec<Spanned<String>>,
+    desk: Label,
+    transfer_agent: Option<Label>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocuments {
+    max_age_months: Spanned<u32>,
+    kinds: BTreeMap<String, Label>,
+    checklists: Spanned<BTreeMap<String, Vec<RawRequirement>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    holder: Spanned<String>,
+    one_of: Vec<Spanned<String>>,
+    #[serde(default)]
+    original: bool,
+    #[serde(default)]
+    fresh: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +509,68 @@ impl WorkflowDefinition {
                     amount_yen: *f.amount_yen.get_ref(),
                     per: f.per.get_ref().clone(),
                     request_types: types,
+                })
+            }
+        };
+
+        let postal = match &raw.postal {
+            None => None,
+            Some(p) => Some(PostalRule {
+                accepted_mail_classes: p
+                    .accepted_mail_classes
+                    .iter()
+                    .map(|m| c.parse::<MailClass>(m, "mail class"))
+                    .collect::<Result<_, _>>()?,
+                desk: p.desk.clone(),
+                transfer_agent: p.transfer_agent.clone(),
+            }),
+        };
+        let documents = match &raw.documents {
+            None => None,
+            Some(d) => {
+                if !(1..=24).contains(d.max_age_months.get_ref()) {
+                    return Err(c.err(
+                        d.max_age_months.span(),
+                        "max_age_months must be between 1 and 24",
+                    ));
+                }
+                let mut checklists = BTreeMap::new();
+                for (who, lines) in d.checklists.get_ref() {
+                    let kind: RequesterKind = who.parse().map_err(|_| {
+                        c.err(
+                            d.checklists.span(),
+                            format!("unknown requester kind `{who}` (self, agent, legal_agent)"),
+                        )
+                    })?;
+                    let mut reqs = Vec::new();
+                    for l in lines {
+                        for k in &l.one_of {
+                            if !d.kinds.contains_key(k.get_ref()) {
+                                return Err(c.err(
+                                    k.span(),
+                                    format!("unknown document kind `{}`", k.get_ref()),
+                                ));
+                            }
+                        }
+                        if l.one_of.is_empty() {
+                            return Err(c.err(
+                                l.holder.span(),
+                                "a checklist line needs at least one document kind",
+                            ));
+                        }
+                        reqs.push(Requirement {
+                            holder: c.parse(&l.holder, "holder")?,
+                            one_of: l.one_of.iter().map(|k| k.get_ref().clone()).collect(),
+                            original: l.original,
+                            fresh: l.fresh,
+                        });
+                    }
+                    checklists.insert(kind, reqs);
+                }
+                Some(DocumentRules {
+                    max_age_months: *d.max_age_months.get_ref(),
+                    kinds: d.kinds.clone(),
+                    checklists,
                 })
             }
         };
@@ -684,6 +791,13 @@ impl WorkflowDefinition {
                 .iter()
                 .map(|g| c.parse::<Guard>(g, "guard"))
                 .collect::<Result<Vec<_>, _>>()?;
+            for (g, span) in guards.iter().zip(t.guards.iter().map(|g| g.span())) {
+                if matches!(g, Guard::DocumentsComplete | Guard::DocumentsFresh)
+                    && documents.is_none()
+                {
+                    return Err(c.err(span, format!("guard `{g}` needs a [documents] section")));
+                }
+            }
             let mut effects = Vec::new();
             for e in &t.effects {
                 let (name, arg) = e.get_ref().split_once(':').unwrap_or((e.get_ref(), ""));
@@ -764,6 +878,8 @@ impl WorkflowDefinition {
             intake_notice,
             fee,
             complaint_authority: raw.complaint_authority,
+            postal,
+            documents,
             states,
             clocks,
             transitions,

@@ -12,6 +12,7 @@ use super::session::{ApiStaff, WorkRequests};
 use crate::app::cases::ClockView;
 use crate::app::{AppError, AppState, intake, requests};
 use crate::domain::audit::Actor;
+use crate::domain::postal::{PostalIntake, RawPostalIntake};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::domain::workflow::{Label, TransitionDef};
 
@@ -85,14 +86,52 @@ pub async fn create_request(
     file(&state, request, Actor::Requester).await
 }
 
-/// An officer registers a request that arrived by post (the email address is optional).
+#[derive(Debug, Serialize)]
+pub struct RegisteredRequest {
+    pub request_type: String,
+    pub id: String,
+    pub receipt_number: String,
+    pub tracking_token: String,
+    pub status_url: String,
+    pub tracking_url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegisteredLetter {
+    pub envelope_id: String,
+    /// The letter came through a channel the procedure does not accept; it was answered at once.
+    pub channel_refused: bool,
+    pub requests: Vec<RegisteredRequest>,
+}
+
+/// An officer registers a letter: envelope, form and enclosures as read. One request per request type.
 pub async fn register_postal(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: web::Json<CreateRequestBody>,
+    body: web::Json<RawPostalIntake>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = parse_request(&body, Language::Ja, Channel::Postal)?;
-    file(&state, request, who.staff.actor()).await
+    let intake =
+        PostalIntake::parse(&body, intake::desk_today(&state)).map_err(AppError::Invalid)?;
+    let out = intake::register_postal(&state, &who.staff, intake).await?;
+    let base = &state.config.public_url;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(RegisteredLetter {
+            envelope_id: out.envelope_id,
+            channel_refused: out.channel_refused,
+            requests: out
+                .requests
+                .into_iter()
+                .map(|(t, r)| RegisteredRequest {
+                    request_type: t.as_str().to_owned(),
+                    id: r.request_id,
+                    receipt_number: r.receipt_number.to_string(),
+                    status_url: format!("{base}/api/v1/requests/status/{}", r.tracking_token),
+                    tracking_url: format!("{base}/track/{}", r.tracking_token),
+                    tracking_token: r.tracking_token,
+                })
+                .collect(),
+        }))
 }
 
 #[derive(Debug, Serialize)]
@@ -171,6 +210,40 @@ pub struct RequestJson {
     pub clocks: Vec<ClockView>,
     pub allowed_events: Vec<AllowedEvent>,
     pub notices: Vec<NoticeJson>,
+    /// What was read off the envelope, for requests by post.
+    pub postal: Option<PostalJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostalJson {
+    pub envelope_id: String,
+    pub received_on: String,
+    pub mail_class: String,
+    /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
+    pub tracking_number: Option<String>,
+    pub request_date: Option<String>,
+    pub requester_kind: String,
+    pub agent_name: Option<String>,
+    pub services: Vec<String>,
+    pub postal_address: String,
+}
+
+impl From<crate::db::postal::PostalRow> for PostalJson {
+    fn from(p: crate::db::postal::PostalRow) -> Self {
+        PostalJson {
+            envelope_id: p.envelope_id,
+            received_on: p.received_on,
+            mail_class: p.mail_class,
+            tracking_number: p
+                .tracking_number
+                .map(|t| crate::domain::postal::TrackingNumber::from_stored(t).display()),
+            request_date: p.request_date,
+            requester_kind: p.requester_kind,
+            agent_name: p.agent_name,
+            services: serde_json::from_str(&p.services).unwrap_or_default(),
+            postal_address: p.postal_address,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -234,6 +307,7 @@ pub async fn request_detail(
                     created_at: n.created_at.and_utc(),
                 })
                 .collect(),
+            postal: d.postal.map(PostalJson::from),
         }))
 }
 

@@ -1,0 +1,483 @@
+//! Identity documents for requests by post: what each kind of requester must enclose, and whether what
+//! arrived is complete, original where it must be, and fresh ("created within one month before the day
+//! of the request", counted by calendar month). The lists and the age limit are settings of the procedure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::deadline::{DeadlineError, sub_months};
+use super::postal::RequesterKind;
+use super::workflow::Label;
+
+/// Whose document it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holder {
+    /// The person the data is about (ご本人).
+    Principal,
+    /// The agent or legal agent acting for them.
+    Agent,
+}
+
+impl Holder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holder::Principal => "principal",
+            Holder::Agent => "agent",
+        }
+    }
+}
+
+impl FromStr for Holder {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "principal" => Ok(Holder::Principal),
+            "agent" => Ok(Holder::Agent),
+            _ => Err("unknown_holder"),
+        }
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of a checklist: one document of any of these kinds, held by `holder`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    pub holder: Holder,
+    pub one_of: Vec<String>,
+    /// The original is required (原本), not a copy.
+    pub original: bool,
+    /// The document must be created within `max_age_months` before the request date.
+    pub fresh: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRules {
+    pub max_age_months: u32,
+    /// Kind id → its name.
+    pub kinds: BTreeMap<String, Label>,
+    pub checklists: BTreeMap<RequesterKind, Vec<Requirement>>,
+}
+
+/// A document as the officer recorded it from the envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub kind: String,
+    pub holder: Holder,
+    pub original: bool,
+    /// The date the document was created or issued (作成日), as printed on it.
+    pub created_on: Option<NaiveDate>,
+}
+
+/// Why a checklist line is not satisfied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    Missing,
+    /// A copy came where the original is required.
+    NotOriginal,
+    /// The document carries no creation date, so its age cannot be checked.
+    DateMissing,
+    /// Created before the earliest acceptable day.
+    Stale {
+        created_on: NaiveDate,
+        earliest: NaiveDate,
+    },
+    /// Dated after the request: not plausible for a document enclosed with it.
+    DatedAfterRequest {
+        created_on: NaiveDate,
+    },
+}
+
+impl Problem {
+    fn is_about_age(&self) -> bool {
+        matches!(
+            self,
+            Problem::DateMissing | Problem::Stale { .. } | Problem::DatedAfterRequest { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemStatus {
+    pub requirement: Requirement,
+    /// The document that satisfies the line, or came closest.
+    pub document_id: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checklist {
+    pub items: Vec<ItemStatus>,
+    /// Every line has a document of the right kind, holder and originality.
+    pub complete: bool,
+    /// No line fails on age.
+    pub fresh: bool,
+}
+
+impl Checklist {
+    pub fn problems(&self) -> impl Iterator<Item = &ItemStatus> {
+        self.items.iter().filter(|i| i.problem.is_some())
+    }
+}
+
+impl DocumentRules {
+    pub fn kind_label(&self, kind: &str) -> Option<&Label> {
+        self.kinds.get(kind)
+    }
+
+    /// The first day a fresh document may have been created for a request dated `request_date`.
+    pub fn earliest(&self, request_date: NaiveDate) -> Result<NaiveDate, DeadlineError> {
+        sub_months(request_date, self.max_age_months)
+    }
+
+    fn problem_of(
+        &self,
+        r: &Requirement,
+        d: &DocumentRecord,
+        request_date: NaiveDate,
+    ) -> Result<Option<Problem>, DeadlineError> {
+        if r.original && !d.original {
+            return Ok(Some(Problem::NotOriginal));
+        }
+        if r.fresh {
+            let Some(created_on) = d.created_on else {
+                return Ok(Some(Problem::DateMissing));
+            };
+            if created_on > request_date {
+                return Ok(Some(Problem::DatedAfterRequest { created_on }));
+            }
+            let earliest = self.earliest(request_date)?;
+            if created_on < earliest {
+                return Ok(Some(Problem::Stale {
+                    created_on,
+                    earliest,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Checks what arrived against the checklist for this kind of requester. Each document satisfies at
+    /// most one line.
+    pub fn evaluate(
+        &self,
+        requester: RequesterKind,
+        request_date: NaiveDate,
+        documents: &[DocumentRecord],
+    ) -> Result<Checklist, DeadlineError> {
+        let lines = self
+            .checklists
+            .get(&requester)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let mut used: Vec<&str> = Vec::new();
+        let mut items = Vec::new();
+        for r in lines {
+            let candidates: Vec<&DocumentRecord> = documents
+                .iter()
+                .filter(|d| {
+                    d.holder == r.holder
+                        && r.one_of.contains(&d.kind)
+                        && !used.contains(&d.id.as_str())
+                })
+                .collect();
+            let mut best: Option<(&DocumentRecord, Option<Problem>)> = None;
+            for d in candidates {
+                let p = self.problem_of(r, d, request_date)?;
+                let better = match &best {
+                    None => true,
+                    Some((_, Some(bp))) => {
+                        p.is_none()
+                            || (bp.is_about_age() && !p.as_ref().is_some_and(Problem::is_about_age))
+                    }
+                    Some((_, None)) => false,
+                };
+                if better {
+                    best = Some((d, p));
+                }
+            }
+            let (document_id, problem) = match best {
+                Some((d, p)) => {
+                    used.push(&d.id);
+                    (Some(d.id.clone()), p)
+                }
+                None => (None, Some(Problem::Missing)),
+            };
+            items.push(ItemStatus {
+                requirement: r.clone(),
+                document_id,
+                problem,
+            });
+        }
+        let complete = items
+            .iter()
+            .all(|i| i.problem.as_ref().is_none_or(Problem::is_about_age));
+        let fresh = items
+            .iter()
+            .all(|i| !i.problem.as_ref().is_some_and(Problem::is_about_age));
+        Ok(Checklist {
+            items,
+            complete,
+            fresh,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn label(s: &str) -> Label {
+        Label {
+            en: s.into(),
+            ja: s.into(),
+        }
+    }
+
+    /// The GMO checklists, as the seed lists them.
+    fn rules() -> DocumentRules {
+        let ids = [
+            "drivers_license",
+            "passport",
+            "health_insurance_card",
+            "pension_book",
+            "alien_registration_card",
+        ];
+        let id_copy = |holder| Requirement {
+            holder,
+            one_of: ids.iter().map(|s| s.to_string()).collect(),
+            original: false,
+            fresh: false,
+        };
+        let one = |holder, kinds: &[&str], original, fresh| Requirement {
+            holder,
+            one_of: kinds.iter().map(|s| s.to_string()).collect(),
+            original,
+            fresh,
+        };
+        DocumentRules {
+            max_age_months: 1,
+            kinds: [
+                "juminhyo",
+                "gaikokujin_toroku_genpyo",
+                "power_of_attorney",
+                "seal_certificate",
+                "koseki_tohon",
+                "family_court_certificate",
+            ]
+            .iter()
+            .chain(ids.iter())
+            .map(|k| (k.to_string(), label(k)))
+            .collect(),
+            checklists: BTreeMap::from([
+                (
+                    RequesterKind::Person,
+                    vec![
+                        one(
+                            Holder::Principal,
+                            &["juminhyo", "gaikokujin_toroku_genpyo"],
+                            true,
+                            true,
+                        ),
+                        id_copy(Holder::Principal),
+                    ],
+                ),
+                (
+                    RequesterKind::Agent,
+                    vec![
+                        one(Holder::Principal, &["juminhyo"], true, false),
+                        one(Holder::Principal, &["power_of_attorney"], true, false),
+                        one(Holder::Principal, &["seal_certificate"], true, false),
+                        id_copy(Holder::Agent),
+                    ],
+                ),
+                (
+                    RequesterKind::LegalAgent,
+                    vec![
+                        one(
+                            Holder::Agent,
+                            &["koseki_tohon", "family_court_certificate"],
+                            false,
+                            true,
+                        ),
+                        id_copy(Holder::Agent),
+                    ],
+                ),
+            ]),
+        }
+    }
+
+    fn doc(
+        id: &str,
+        kind: &str,
+        holder: Holder,
+        original: bool,
+        created: Option<&str>,
+    ) -> DocumentRecord {
+        DocumentRecord {
+            id: id.into(),
+            kind: kind.into(),
+            holder,
+            original,
+            created_on: created.map(d),
+        }
+    }
+
+    #[test]
+    fn the_one_month_rule_for_a_request_dated_march_31() {
+        let r = rules();
+        let id = doc("2", "passport", Holder::Principal, false, None);
+        let stale = r
+            .evaluate(
+                RequesterKind::Person,
+                d("2026-03-31"),
+                &[
+                    doc("1", "juminhyo", Holder::Principal, true, Some("2026-02-27")),
+                    id.clone(),
+                ],
+            )
+            .unwrap();
+        assert!(stale.complete && !stale.fresh);
+        assert_eq!(
+            stale.items[0].problem,
+            Some(Problem::Stale {
+                created_on: d("2026-02-27"),
+                earliest: d("2026-02-28")
+            })
+        );
+        let ok = r
+            .evaluate(
+                RequesterKind::Person,
+                d("2026-03-31"),
+                &[
+                    doc("1", "juminhyo", Holder::Principal, true, Some("2026-02-28")),
+                    id,
+                ],
+            )
+            .unwrap();
+        assert!(ok.complete && ok.fresh);
+        assert_eq!(ok.problems().count(), 0);
+    }
+
+    #[test]
+    fn an_agent_missing_the_seal_certificate_is_incomplete() {
+        let r = rules();
+        let docs = [
+            doc("1", "juminhyo", Holder::Principal, true, Some("2026-01-01")),
+            doc("2", "power_of_attorney", Holder::Principal, true, None),
+            doc("3", "drivers_license", Holder::Agent, false, None),
+        ];
+        let c = r
+            .evaluate(RequesterKind::Agent, d("2026-03-31"), &docs)
+            .unwrap();
+        assert!(!c.complete);
+        assert!(
+            c.fresh,
+            "the principal's 住民票 has no age limit for agents in the seed"
+        );
+        let missing: Vec<_> = c.problems().map(|i| i.requirement.one_of.clone()).collect();
+        assert_eq!(missing, vec![vec!["seal_certificate".to_string()]]);
+        // The agent's own ID does not stand in for the principal's documents, nor the other way round.
+        let principal_id_only = [doc("3", "drivers_license", Holder::Principal, false, None)];
+        let c = r
+            .evaluate(RequesterKind::Agent, d("2026-03-31"), &principal_id_only)
+            .unwrap();
+        assert_eq!(c.items[3].problem, Some(Problem::Missing));
+    }
+
+    #[test]
+    fn copies_where_originals_are_required_and_implausible_dates_are_named() {
+        let r = rules();
+        let c = r
+            .evaluate(
+                RequesterKind::Person,
+                d("2026-03-31"),
+                &[
+                    doc(
+                        "1",
+                        "juminhyo",
+                        Holder::Principal,
+                        false,
+                        Some("2026-03-20"),
+                    ),
+                    doc("2", "passport", Holder::Principal, false, None),
+                ],
+            )
+            .unwrap();
+        assert_eq!(c.items[0].problem, Some(Problem::NotOriginal));
+        assert!(!c.complete);
+        let c = r
+            .evaluate(
+                RequesterKind::LegalAgent,
+                d("2026-03-31"),
+                &[doc(
+                    "1",
+                    "koseki_tohon",
+                    Holder::Agent,
+                    true,
+                    Some("2026-04-02"),
+                )],
+            )
+            .unwrap();
+        assert_eq!(
+            c.items[0].problem,
+            Some(Problem::DatedAfterRequest {
+                created_on: d("2026-04-02")
+            })
+        );
+        let c = r
+            .evaluate(
+                RequesterKind::LegalAgent,
+                d("2026-03-31"),
+                &[doc("1", "koseki_tohon", Holder::Agent, true, None)],
+            )
+            .unwrap();
+        assert_eq!(c.items[0].problem, Some(Problem::DateMissing));
+        assert_eq!(c.items[1].problem, Some(Problem::Missing));
+    }
+
+    #[test]
+    fn the_best_candidate_wins_and_each_document_counts_once() {
+        let r = rules();
+        let c = r
+            .evaluate(
+                RequesterKind::Person,
+                d("2026-03-31"),
+                &[
+                    doc(
+                        "old",
+                        "juminhyo",
+                        Holder::Principal,
+                        true,
+                        Some("2025-12-01"),
+                    ),
+                    doc(
+                        "new",
+                        "juminhyo",
+                        Holder::Principal,
+                        true,
+                        Some("2026-03-30"),
+                    ),
+                    doc("id", "pension_book", Holder::Principal, false, None),
+                ],
+            )
+            .unwrap();
+        assert_eq!(c.items[0].document_id.as_deref(), Some("new"));
+        assert!(c.complete && c.fresh);
+    }
+}

@@ -1,0 +1,597 @@
+//! Requests that arrive by post: how the envelope came (mail class), Japan Post's tracking numbers, and
+//! who is asking (the person, an agent, a legal agent).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident, $err:literal { $($(#[$vm:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = &'static str;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or($err)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// How a request reached the desk. The procedure names the classes it accepts; anything else is
+    /// recorded and answered with the "channel not accepted" letter.
+    MailClass, "unknown_mail_class" {
+        /// 簡易書留郵便
+        SimpleRegistered => "simple_registered",
+        /// 配達証明付書留郵便
+        RegisteredWithDeliveryCertificate => "registered_with_delivery_certificate",
+        /// 普通郵便 (no tracking)
+        Ordinary => "ordinary",
+        Fax => "fax",
+        Email => "email",
+        Telephone => "telephone",
+        /// A visit to the office.
+        Visit => "visit",
+    }
+);
+
+impl MailClass {
+    /// Registered classes carry a tracking number (お問い合わせ番号).
+    pub fn is_registered(self) -> bool {
+        matches!(
+            self,
+            MailClass::SimpleRegistered | MailClass::RegisteredWithDeliveryCertificate
+        )
+    }
+}
+
+code_enum!(
+    /// Who files the request (APPI Art. 37(3) and the GMO procedure).
+    RequesterKind, "unknown_requester_kind" {
+        /// ご本人
+        Person => "self",
+        /// 任意代理人: holds a power of attorney (委任状).
+        Agent => "agent",
+        /// 法定代理人: a parent or guardian.
+        LegalAgent => "legal_agent",
+    }
+);
+
+/// A Japan Post tracking number (お問い合わせ番号) of registered mail: 11 or 12 digits whose last digit is
+/// the remainder of the others, read as one number, divided by 7. Hyphens, spaces and full-width digits
+/// are accepted as people write them and normalised away.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct TrackingNumber(String);
+
+impl TrackingNumber {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let mut digits = String::new();
+        for c in raw.trim().chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                // Full-width digits, as typed with a Japanese input method.
+                '０'..='９' => digits.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+                '-' | '－' | '‐' | '−' | 'ー' | ' ' | '\u{3000}' => {}
+                _ => return Err("invalid_characters"),
+            }
+        }
+        if digits.is_empty() {
+            return Err("required");
+        }
+        if !(11..=12).contains(&digits.len()) {
+            return Err("tracking_number_length");
+        }
+        let (body, check) = digits.split_at(digits.len() - 1);
+        let body: u64 = body.parse().map_err(|_| "invalid_characters")?;
+        let check: u64 = check.parse().map_err(|_| "invalid_characters")?;
+        if body % 7 != check {
+            return Err("tracking_number_check_digit");
+        }
+        Ok(Self(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// As printed on the receipt: 123-45-67890-1 (11 digits) or 1234-5678-9012 (12 digits).
+    pub fn display(&self) -> String {
+        let d = &self.0;
+        if d.len() == 11 {
+            format!("{}-{}-{}-{}", &d[..3], &d[3..5], &d[5..10], &d[10..])
+        } else {
+            format!("{}-{}-{}", &d[..4], &d[4..8], &d[8..])
+        }
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for m in MailClass::ALL {
+            assert_eq!(m.as_str().parse::<MailClass>(), Ok(*m));
+        }
+        for k in RequesterKind::ALL {
+            assert_eq!(k.as_str().parse::<RequesterKind>(), Ok(*k));
+        }
+        assert!(MailClass::SimpleRegistered.is_registered());
+        assert!(!MailClass::Fax.is_registered());
+    }
+
+    #[test]
+    fn tracking_numbers_are_normalised_and_checked() {
+        // 1311238385 mod 7 = 2: a registered-mail number as printed on a receipt.
+        let t = TrackingNumber::parse("131-12-38385-2").unwrap();
+        assert_eq!(t.as_str(), "13112383852");
+        assert_eq!(t.display(), "131-12-38385-2");
+        assert_eq!(
+            TrackingNumber::parse("１３１－１２－３８３８５－２").unwrap(),
+            t,
+            "full-width"
+        );
+        assert_eq!(TrackingNumber::parse(" 1311 2383 852 ").unwrap(), t);
+        assert_eq!(
+            TrackingNumber::parse("131-12-38385-3"),
+            Err("tracking_number_check_digit")
+        );
+        assert_eq!(
+            TrackingNumber::parse("131-12-3838"),
+            Err("tracking_number_length")
+        );
+        assert_eq!(
+            TrackingNumber::parse("1311238385123"),
+            Err("tracking_number_length")
+        );
+        assert_eq!(
+            TrackingNumber::parse("131-12-3838A-2"),
+            Err("invalid_characters")
+        );
+        assert_eq!(TrackingNumber::parse(""), Err("required"));
+        // 12 digits: 11-digit body mod 7.
+        let body: u64 = 12345678901;
+        let twelve = format!("{body}{}", body % 7);
+        let t = TrackingNumber::parse(&twelve).unwrap();
+        assert_eq!(t.display(), format!("1234-5678-901{}", body % 7));
+    }
+}
+
+use chrono::NaiveDate;
+
+use super::field::{FieldErrors, clean_text};
+use super::request::{
+    Channel, Jurisdiction, Language, NewRequest, RequestMessage, RequestType, SubjectEmail,
+    SubjectName,
+};
+
+/// A postal address as written on the form; replies by registered mail go there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostalAddress(String);
+
+impl fmt::Debug for PostalAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PostalAddress(<redacted>)")
+    }
+}
+
+impl PostalAddress {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, true)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > 500 {
+            return Err("too_long");
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A service (サービス) a request covers; the fee is charged per service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, false)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > 100 {
+            return Err("too_long");
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A date as written in a form field: `2026-03-31` (a date input) or `2026/03/31`.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("required");
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+        .map_err(|_| "invalid_date")
+}
+
+/// An envelope's contents as the officer types them in, before parsing.
+#[derive(Clone, Default, serde::Deserialize)]
+pub struct RawPostalIntake {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub postal_address: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub received_on: String,
+    #[serde(default)]
+    pub mail_class: String,
+    #[serde(default)]
+    pub tracking_number: String,
+    #[serde(default)]
+    pub request_date: String,
+    #[serde(default)]
+    pub requester_kind: String,
+    #[serde(default)]
+    pub agent_name: String,
+    #[serde(default)]
+    pub request_types: Vec<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub language: String,
+}
+
+impl fmt::Debug for RawPostalIntake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawPostalIntake")
+            .field("mail_class", &self.mail_class)
+            .field("request_types", &self.request_types)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A letter, checked and ready to record: one request per request type it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostalIntake {
+    pub name: SubjectName,
+    pub email: Option<SubjectEmail>,
+    pub postal_address: PostalAddress,
+    pub message: RequestMessage,
+    pub received_on: NaiveDate,
+    pub mail_class: MailClass,
+    pub tracking_number: Option<TrackingNumber>,
+    pub request_date: Option<NaiveDate>,
+    pub requester_kind: RequesterKind,
+    pub agent_name: Option<SubjectName>,
+    pub request_types: Vec<RequestType>,
+    pub services: Vec<ServiceName>,
+    pub language: Language,
+}
+
+/// Letters older than this are typed in late, not received late: refuse the date and ask for a check.
+pub const MAX_DAYS_SINCE_RECEIPT: i64 = 366;
+pub const MAX_SERVICES: usize = 20;
+
+impl PostalIntake {
+    pub fn parse(raw: &RawPostalIntake, today: NaiveDate) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", SubjectName::parse(&raw.name));
+        let email = if raw.email.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
+        };
+        let postal_address =
+            errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
+        let message = errors.check(
+            "message",
+            if raw.message.trim().is_empty() {
+                RequestMessage::parse("（郵送による請求。内容は請求書のとおり）")
+            } else {
+                RequestMessage::parse(&raw.message)
+            },
+        );
+        let received_on = errors.check(
+            "received_on",
+            parse_date(&raw.received_on).and_then(|d| {
+                if d > today {
+                    Err("date_in_future")
+                } else if (today - d).num_days() > MAX_DAYS_SINCE_RECEIPT {
+                    Err("date_too_old")
+                } else {
+                    Ok(d)
+                }
+            }),
+        );
+        let mail_class = errors.check(
+            "mail_class",
+            raw.mail_class.trim().parse::<MailClass>().map_err(|_| {
+                if raw.mail_class.trim().is_empty() {
+                    "required"
+                } else {
+                    "unknown_mail_class"
+                }
+            }),
+        );
+        let tracking_number = match mail_class {
+            Some(m) if m.is_registered() => errors.check(
+                "tracking_number",
+                TrackingNumber::parse(&raw.tracking_number).map(Some),
+            ),
+            _ if raw.tracking_number.trim().is_empty() => Some(None),
+            _ => errors.check(
+                "tracking_number",
+                TrackingNumber::parse(&raw.tracking_number).map(Some),
+            ),
+        };
+        let request_date = if raw.request_date.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.check(
+                "request_date",
+                parse_date(&raw.request_date).and_then(|d| match received_on {
+                    Some(r) if d > r => Err("date_after_receipt"),
+                    _ => Ok(Some(d)),
+                }),
+            )
+        };
+        let requester_kind = errors.check(
+            "requester_kind",
+            raw.requester_kind
+                .trim()
+                .parse::<RequesterKind>()
+                .map_err(|_| {
+                    if raw.requester_kind.trim().is_empty() {
+                        "required"
+                    } else {
+                        "unknown_requester_kind"
+                    }
+                }),
+        );
+        let agent_name = match requester_kind {
+            Some(RequesterKind::Agent | RequesterKind::LegalAgent) => {
+                errors.check("agent_name", SubjectName::parse(&raw.agent_name).map(Some))
+            }
+            _ => Some(None),
+        };
+        let mut request_types = Vec::new();
+        for t in &raw.request_types {
+            match t.trim().parse::<RequestType>() {
+                Ok(t) if !request_types.contains(&t) => request_types.push(t),
+                Ok(_) => {}
+                Err(code) => errors.push("request_types", code),
+            }
+        }
+        if raw.request_types.is_empty() {
+            errors.push("request_types", "required");
+        }
+        let mut services = Vec::new();
+        for s in raw.services.iter().filter(|s| !s.trim().is_empty()) {
+            match ServiceName::parse(s) {
+                Ok(s) if !services.contains(&s) => services.push(s),
+                Ok(_) => {}
+                Err(code) => errors.push("services", code),
+            }
+        }
+        if services.is_empty() {
+            errors.push("services", "required");
+        } else if services.len() > MAX_SERVICES {
+            errors.push("services", "too_many");
+        }
+        let language = errors.check(
+            "language",
+            match raw.language.trim() {
+                "" => Ok(Language::Ja),
+                l => l.parse(),
+            },
+        );
+        let parsed = match (
+            name,
+            email,
+            postal_address,
+            message,
+            received_on,
+            mail_class,
+            tracking_number,
+            request_date,
+            requester_kind,
+            agent_name,
+            language,
+        ) {
+            (
+                Some(name),
+                Some(email),
+                Some(postal_address),
+                Some(message),
+                Some(received_on),
+                Some(mail_class),
+                Some(tracking_number),
+                Some(request_date),
+                Some(requester_kind),
+                Some(agent_name),
+                Some(language),
+            ) => Some(PostalIntake {
+                name,
+                email,
+                postal_address,
+                message,
+                received_on,
+                mail_class,
+                tracking_number,
+                request_date,
+                requester_kind,
+                agent_name,
+                request_types,
+                services,
+                language,
+            }),
+            _ => None,
+        };
+        errors.into_result(parsed)
+    }
+
+    /// The request this letter makes for one request type.
+    pub fn request(&self, request_type: RequestType) -> NewRequest {
+        NewRequest {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            request_type,
+            message: self.message.clone(),
+            jurisdiction: Jurisdiction::Japan,
+            language: self.language,
+            channel: Channel::Postal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod intake_tests {
+    use super::*;
+
+    fn raw() -> RawPostalIntake {
+        RawPostalIntake {
+            name: "山田 太郎".into(),
+            postal_address: "〒100-0001 東京都千代田区千代田1-1".into(),
+            received_on: "2026-04-02".into(),
+            mail_class: "simple_registered".into(),
+            tracking_number: "131-12-38385-2".into(),
+            request_date: "2026-03-31".into(),
+            requester_kind: "self".into(),
+            request_types: vec![
+                "access".into(),
+                "purpose_notification".into(),
+                "access".into(),
+            ],
+            services: vec!["GPUクラウド".into(), "ConoHa".into(), " ".into()],
+            ..RawPostalIntake::default()
+        }
+    }
+
+    fn today() -> NaiveDate {
+        "2026-04-03".parse().unwrap()
+    }
+
+    #[test]
+    fn a_registered_letter_parses() {
+        let p = PostalIntake::parse(&raw(), today()).unwrap();
+        assert_eq!(
+            p.request_types,
+            vec![RequestType::Access, RequestType::PurposeNotification]
+        );
+        assert_eq!(p.services.len(), 2);
+        assert_eq!(p.tracking_number.as_ref().unwrap().as_str(), "13112383852");
+        assert!(p.email.is_none());
+        assert_eq!(p.request(RequestType::Access).channel, Channel::Postal);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let r = RawPostalIntake {
+            received_on: "2026-04-05".into(),
+            tracking_number: "131-12-38385-3".into(),
+            request_date: "2026-04-04".into(),
+            requester_kind: "agent".into(),
+            request_types: vec![],
+            services: vec![],
+            ..raw()
+        };
+        let e = PostalIntake::parse(&r, today()).unwrap_err();
+        for (field, code) in [
+            ("received_on", "date_in_future"),
+            ("tracking_number", "tracking_number_check_digit"),
+            ("agent_name", "required"),
+            ("request_types", "required"),
+            ("services", "required"),
+        ] {
+            assert_eq!(e.code_for(field), Some(code), "{field}");
+        }
+        let r = RawPostalIntake {
+            request_date: "2026-04-03".into(),
+            ..raw()
+        };
+        assert_eq!(
+            PostalIntake::parse(&r, today())
+                .unwrap_err()
+                .code_for("request_date"),
+            Some("date_after_receipt")
+        );
+        let r = RawPostalIntake {
+            received_on: "2024-01-01".into(),
+            ..raw()
+        };
+        assert_eq!(
+            PostalIntake::parse(&r, today())
+                .unwrap_err()
+                .code_for("received_on"),
+            Some("date_too_old")
+        );
+        let r = RawPostalIntake {
+            received_on: "yesterday".into(),
+            ..raw()
+        };
+        assert_eq!(
+            PostalIntake::parse(&r, today())
+                .unwrap_err()
+                .code_for("received_on"),
+            Some("invalid_date")
+        );
+    }
+
+    #[test]
+    fn a_fax_needs_no_tracking_number() {
+        let r = RawPostalIntake {
+            mail_class: "fax".into(),
+            tracking_number: String::new(),
+            ..raw()
+        };
+        let p = PostalIntake::parse(&r, today()).unwrap();
+        assert_eq!((p.mail_class, p.tracking_number), (MailClass::Fax, None));
+        let r = RawPostalIntake {
+            mail_class: "pigeon".into(),
+            ..raw()
+        };
+        assert_eq!(
+            PostalIntake::parse(&r, today())
+                .unwrap_err()
+                .code_for("mail_class"),
+            Some("unknown_mail_class")
+        );
+    }
+}
