@@ -11,6 +11,7 @@ both_backends!(
     a_letter_becomes_one_request_per_type_with_clocks_from_arrival,
     letters_by_fax_or_email_are_recorded_and_answered_not_accepted,
     bad_letters_are_refused_field_by_field,
+    officers_register_letters_on_a_page,
 );
 
 struct Api {
@@ -193,4 +194,62 @@ async fn bad_letters_are_refused_field_by_field(app: TestApp) {
         assert_eq!(reported[0]["code"], code, "{field}={value}: {body}");
     }
     assert_eq!((app.count("requests"), app.count("audit_events")), before);
+}
+
+async fn officers_register_letters_on_a_page(app: TestApp) {
+    let desk = app.signed_in("o@example.com", Role::Officer).await;
+    let form = desk.get("/staff/postal/new?lang=en").await;
+    assert_eq!(form.status, 200);
+    let fields = |tracking: &str| {
+        vec![
+            ("csrf_token", form.csrf()),
+            ("received_on", "2026-11-21".into()),
+            ("mail_class", "simple_registered".into()),
+            ("tracking_number", tracking.into()),
+            ("request_date", "2026-11-18".into()),
+            ("request_types", "access".into()),
+            ("request_types", "correction".into()),
+            ("services", "GPUクラウド byGMO\nConoHa".into()),
+            ("name", "山田 太郎".into()),
+            (
+                "postal_address",
+                "〒100-0001\n東京都千代田区千代田1-1".into(),
+            ),
+            ("requester_kind", "agent".into()),
+            ("agent_name", "山田 一郎".into()),
+        ]
+    };
+    let bad = fields("131-12-38385-9");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = desk.post_form("/staff/postal?lang=en", &bad).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text_of("tracking_number-error")
+            .unwrap()
+            .contains("not valid")
+    );
+    assert!(res.body.contains("value=\"131-12-38385-9\""), "input kept");
+    assert!(
+        res.body.contains("GPUクラウド byGMO\nConoHa"),
+        "services kept"
+    );
+    assert!(
+        res.body.contains("value=\"correction\" checked"),
+        "choices kept"
+    );
+    assert_eq!(app.count("requests"), 0);
+
+    let good = fields("131-12-38385-2");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = desk.post_form("/staff/postal?lang=en", &good).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(app.count("requests"), 2);
+    let page = desk.get(res.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("id=\"postal\""));
+    assert!(page.body.contains("131-12-38385-2"));
+    assert!(
+        page.body
+            .contains("An agent with a power of attorney: 山田 一郎")
+    );
+    assert!(page.body.contains("<span class=\"tag\">ConoHa</span>"));
 }

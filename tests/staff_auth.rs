@@ -231,6 +231,7 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
         "/staff/requests".to_owned(),
         format!("/staff/requests/{id}"),
         format!("/staff/requests/{id}/diagram.svg"),
+        "/staff/postal/new".to_owned(),
         "/staff/audit".to_owned(),
     ];
     let allowed = |role: Role, path: &str| match role {

@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .limit(BODY_LIMIT)
             .error_handler(|e, req| extractor_error(error::from_json_error(&e), req)),
     )
+    .app_data(web::PayloadConfig::new(BODY_LIMIT))
     .app_data(
         web::QueryConfig::default()
             .error_handler(|e, req| extractor_error(WebError::BadBody(e.to_string()), req)),
@@ -112,6 +113,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(staff::fire_event),
     )
     .route("/staff/audit", web::get().to(staff::audit))
+    .route("/staff/postal/new", web::get().to(staff::postal_form))
+    .route("/staff/postal", web::post().to(staff::register_postal))
     .route(
         "/staff/requests/{id}/diagram.svg",
         web::get().to(staff::diagram),
