@@ -89,7 +89,10 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
         .expect("open a Chromium session")
 }
 
-both_backends!(a_subject_files_a_request_and_reads_the_receipt);
+both_backends!(
+    a_subject_files_a_request_and_reads_the_receipt,
+    a_subject_prints_a_filled_in_postal_form
+);
 
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     let Some(driver) = chromedriver().await else {
@@ -185,5 +188,81 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
             .unwrap(),
         receipt
     );
+    c.close().await.unwrap();
+}
+
+async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/forms?lang=ja", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "a[href='/forms/disclosure/draft?requester=self']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Id("draft-form"))
+        .await
+        .unwrap();
+    for (id, text) in [
+        ("name", "山田 太郎"),
+        ("postal_address", "〒100-0001 東京都千代田区千代田1-1"),
+        ("phone", "03-0000-0000"),
+        ("services", "GPUクラウド byGMO\nConoHa"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("form-title"))
+        .await
+        .expect("the printable form appears")
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "個人情報開示請求書");
+    assert_eq!(
+        c.find(Locator::Id("f-name"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "山田 太郎"
+    );
+    let fee = c
+        .find(Locator::Id("f-fee"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fee.contains("10,800円"), "{fee}");
+    // Print it, as the requester would: Chromium renders the page to a PDF.
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    assert!(pdf.len() > 5_000, "with content ({} bytes)", pdf.len());
     c.close().await.unwrap();
 }

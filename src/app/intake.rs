@@ -304,3 +304,21 @@ pub fn desk_today(state: &AppState) -> NaiveDate {
 
 /// The event a postal procedure uses to answer a letter that came through a channel it does not accept.
 pub const CHANNEL_REFUSAL_EVENT: &str = "refuse_channel";
+
+/// The procedure that takes letters from people in Japan (its forms, desk address, fee and checklists).
+pub async fn postal_procedure(state: &AppState) -> Result<Arc<WorkflowDefinition>, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            catalog
+                .for_new_request(
+                    conn,
+                    RequestType::Access,
+                    Channel::Postal,
+                    crate::domain::request::Jurisdiction::Japan,
+                )
+                .map_err(|_| AppError::NotFound)
+        })
+        .await
+}

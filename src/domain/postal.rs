@@ -595,3 +595,308 @@ mod intake_tests {
         );
     }
 }
+
+code_enum!(
+    /// The three request forms of the postal procedure (弊社所定のフォーム, seed 004 section 5(1)).
+    FormKind, "unknown_form" {
+        /// 個人情報開示請求書: disclosure, and (since 2022) the records of provision to third parties.
+        Disclosure => "disclosure",
+        /// 個人情報の内容の訂正等請求書: correction, addition, deletion; kaiji adds stop of use here.
+        Correction => "correction",
+        /// 利用目的通知請求書
+        PurposeNotification => "purpose",
+    }
+);
+
+impl FormKind {
+    pub fn title_ja(self) -> &'static str {
+        match self {
+            FormKind::Disclosure => "個人情報開示請求書",
+            FormKind::Correction => "個人情報の内容の訂正等請求書",
+            FormKind::PurposeNotification => "利用目的通知請求書",
+        }
+    }
+
+    /// The request types the form can ask for; the first is the form's own.
+    pub fn request_types(self) -> &'static [RequestType] {
+        match self {
+            FormKind::Disclosure => &[RequestType::Access, RequestType::ThirdPartyRecords],
+            FormKind::Correction => &[
+                RequestType::Correction,
+                RequestType::Deletion,
+                RequestType::StopOfUse,
+            ],
+            FormKind::PurposeNotification => &[RequestType::PurposeNotification],
+        }
+    }
+}
+
+/// What a requester types in online before printing a form, as submitted.
+#[derive(Clone, Default, serde::Deserialize)]
+pub struct RawFormDraft {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub postal_address: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub request_date: String,
+    #[serde(default)]
+    pub requester_kind: String,
+    #[serde(default)]
+    pub agent_name: String,
+    #[serde(default)]
+    pub agent_address: String,
+    #[serde(default)]
+    pub services: String,
+    #[serde(default)]
+    pub details: String,
+    /// `registered_mail` or `electronic` (disclosure only).
+    #[serde(default)]
+    pub delivery: String,
+    /// Also ask for the records of provision to third parties (disclosure only).
+    #[serde(default)]
+    pub third_party_records: String,
+    /// What to change (correction form): correction, deletion or stop_of_use.
+    #[serde(default)]
+    pub change: String,
+    #[serde(default)]
+    pub current_content: String,
+    #[serde(default)]
+    pub new_content: String,
+}
+
+impl fmt::Debug for RawFormDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawFormDraft(<redacted>)")
+    }
+}
+
+/// A checked draft, ready to print. Nothing of it is stored: it goes back to the requester's printer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormDraft {
+    pub name: SubjectName,
+    pub postal_address: PostalAddress,
+    pub phone: String,
+    pub email: Option<SubjectEmail>,
+    pub request_date: NaiveDate,
+    pub requester_kind: RequesterKind,
+    pub agent_name: Option<SubjectName>,
+    pub agent_address: Option<PostalAddress>,
+    pub services: Vec<ServiceName>,
+    pub details: String,
+    pub electronic_delivery: bool,
+    pub third_party_records: bool,
+    pub change: Option<RequestType>,
+    pub current_content: String,
+    pub new_content: String,
+}
+
+fn short_text(raw: &str, max: usize, multiline: bool) -> Result<String, &'static str> {
+    let s = clean_text(raw, multiline)?;
+    if s.chars().count() > max {
+        return Err("too_long");
+    }
+    Ok(s)
+}
+
+impl FormDraft {
+    pub fn parse(
+        form: FormKind,
+        raw: &RawFormDraft,
+        today: NaiveDate,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", SubjectName::parse(&raw.name));
+        let postal_address =
+            errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
+        let phone = errors.check("phone", short_text(&raw.phone, 40, false));
+        let email = if raw.email.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
+        };
+        let request_date = errors.check(
+            "request_date",
+            if raw.request_date.trim().is_empty() {
+                Ok(today)
+            } else {
+                parse_date(&raw.request_date)
+            },
+        );
+        let requester_kind = errors.check(
+            "requester_kind",
+            raw.requester_kind
+                .trim()
+                .parse::<RequesterKind>()
+                .map_err(|_| {
+                    if raw.requester_kind.trim().is_empty() {
+                        "required"
+                    } else {
+                        "unknown_requester_kind"
+                    }
+                }),
+        );
+        let is_agent = matches!(
+            requester_kind,
+            Some(RequesterKind::Agent | RequesterKind::LegalAgent)
+        );
+        let agent_name = if is_agent {
+            errors.check("agent_name", SubjectName::parse(&raw.agent_name).map(Some))
+        } else {
+            Some(None)
+        };
+        let agent_address = if is_agent {
+            errors.check(
+                "agent_address",
+                PostalAddress::parse(&raw.agent_address).map(Some),
+            )
+        } else {
+            Some(None)
+        };
+        let mut services = Vec::new();
+        for line in raw.services.lines().filter(|l| !l.trim().is_empty()) {
+            match ServiceName::parse(line) {
+                Ok(s) if !services.contains(&s) => services.push(s),
+                Ok(_) => {}
+                Err(code) => errors.push("services", code),
+            }
+        }
+        if services.is_empty() {
+            errors.push("services", "required");
+        } else if services.len() > MAX_SERVICES {
+            errors.push("services", "too_many");
+        }
+        let details = errors.check("details", short_text(&raw.details, 2000, true));
+        let change = if form == FormKind::Correction {
+            errors.check(
+                "change",
+                match raw.change.trim().parse::<RequestType>() {
+                    Ok(t) if form.request_types().contains(&t) => Ok(Some(t)),
+                    _ if raw.change.trim().is_empty() => Err("required"),
+                    _ => Err("unknown_request_type"),
+                },
+            )
+        } else {
+            Some(None)
+        };
+        let current_content = errors.check(
+            "current_content",
+            short_text(&raw.current_content, 2000, true),
+        );
+        let new_content = errors.check("new_content", short_text(&raw.new_content, 2000, true));
+        let electronic_delivery =
+            form == FormKind::Disclosure && raw.delivery.trim() == "electronic";
+        let third_party_records =
+            form == FormKind::Disclosure && !raw.third_party_records.trim().is_empty();
+        let parsed = match (
+            name,
+            postal_address,
+            phone,
+            email,
+            request_date,
+            requester_kind,
+            agent_name,
+            agent_address,
+            details,
+            change,
+            current_content,
+            new_content,
+        ) {
+            (
+                Some(name),
+                Some(postal_address),
+                Some(phone),
+                Some(email),
+                Some(request_date),
+                Some(requester_kind),
+                Some(agent_name),
+                Some(agent_address),
+                Some(details),
+                Some(change),
+                Some(current_content),
+                Some(new_content),
+            ) => Some(FormDraft {
+                name,
+                postal_address,
+                phone,
+                email,
+                request_date,
+                requester_kind,
+                agent_name,
+                agent_address,
+                services,
+                details,
+                electronic_delivery,
+                third_party_records,
+                change,
+                current_content,
+                new_content,
+            }),
+            _ => None,
+        };
+        errors.into_result(parsed)
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    #[test]
+    fn drafts_parse_per_form() {
+        let today: NaiveDate = "2026-11-22".parse().unwrap();
+        let raw = RawFormDraft {
+            name: "山田 太郎".into(),
+            postal_address: "東京都千代田区千代田1-1".into(),
+            requester_kind: "self".into(),
+            services: "GPUクラウド\nConoHa\n\nConoHa".into(),
+            delivery: "electronic".into(),
+            third_party_records: "on".into(),
+            ..RawFormDraft::default()
+        };
+        let d = FormDraft::parse(FormKind::Disclosure, &raw, today).unwrap();
+        assert_eq!(
+            (
+                d.services.len(),
+                d.request_date,
+                d.electronic_delivery,
+                d.third_party_records
+            ),
+            (2, today, true, true)
+        );
+        let e = FormDraft::parse(FormKind::Correction, &raw, today).unwrap_err();
+        assert_eq!(e.code_for("change"), Some("required"));
+        let d = FormDraft::parse(
+            FormKind::Correction,
+            &RawFormDraft {
+                change: "deletion".into(),
+                ..raw.clone()
+            },
+            today,
+        )
+        .unwrap();
+        assert_eq!(
+            (d.change, d.electronic_delivery),
+            (Some(RequestType::Deletion), false)
+        );
+        let e = FormDraft::parse(
+            FormKind::PurposeNotification,
+            &RawFormDraft {
+                requester_kind: "agent".into(),
+                services: String::new(),
+                ..raw
+            },
+            today,
+        )
+        .unwrap_err();
+        assert_eq!(e.code_for("agent_name"), Some("required"));
+        assert_eq!(e.code_for("services"), Some("required"));
+        for f in FormKind::ALL {
+            assert_eq!(f.as_str().parse::<FormKind>(), Ok(*f));
+        }
+    }
+}

@@ -191,6 +191,18 @@ pub struct FeeRule {
     pub request_types: Vec<RequestType>,
 }
 
+impl FeeRule {
+    /// The fee, in integer yen, for a request covering `services` services; `None` if it overflows.
+    pub fn amount_for(&self, services: usize) -> Option<i64> {
+        match self.per.as_str() {
+            "service" => i64::try_from(services.max(1))
+                .ok()?
+                .checked_mul(self.amount_yen),
+            _ => Some(self.amount_yen),
+        }
+    }
+}
+
 /// A checked workflow definition. Only `parse` builds one, so every instance is internally consistent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowDefinition {

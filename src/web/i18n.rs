@@ -64,6 +64,23 @@ impl Tr {
         self.t(&format!("type-{}", t.as_str()))
     }
 
+    /// Integer yen with thousands separators: 10800 → "10,800円" (Japanese) or "¥10,800".
+    pub fn yen(&self, amount: i64) -> String {
+        let digits = amount.unsigned_abs().to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let sign = if amount < 0 { "-" } else { "" };
+        match self.lang {
+            Language::Ja => format!("{sign}{grouped}円"),
+            Language::En => format!("{sign}¥{grouped}"),
+        }
+    }
+
     pub fn jurisdiction(&self, code: &str) -> String {
         self.t(&format!("jurisdiction-{code}"))
     }
@@ -223,6 +240,14 @@ mod tests {
         assert_eq!(accept_language("de"), Language::Ja);
         assert_eq!(accept_language(""), Language::Ja);
         assert_eq!(accept_language("en;q=0"), Language::Ja);
+    }
+
+    #[test]
+    fn yen_is_grouped_integer() {
+        assert_eq!(Tr::new(Language::Ja).yen(10_800), "10,800円");
+        assert_eq!(Tr::new(Language::En).yen(5_400), "¥5,400");
+        assert_eq!(Tr::new(Language::Ja).yen(-1_234_567), "-1,234,567円");
+        assert_eq!(Tr::new(Language::Ja).yen(0), "0円");
     }
 
     #[test]

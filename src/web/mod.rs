@@ -4,6 +4,7 @@
 pub mod api;
 pub mod csrf;
 pub mod error;
+pub mod forms;
 pub mod health;
 pub mod i18n;
 pub mod public;
@@ -95,6 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/", web::get().to(public::form))
     .route("/requests", web::post().to(public::submit))
     .route("/track/{token}", web::get().to(public::track))
+    .route("/forms", web::get().to(forms::index))
+    .route("/forms/{form}", web::get().to(forms::blank))
+    .route("/forms/{form}", web::post().to(forms::print_draft))
+    .route("/forms/{form}/draft", web::get().to(forms::draft_form))
     .route("/api/v1/requests", web::post().to(api::create_request))
     .route(
         "/api/v1/requests/status/{token}",

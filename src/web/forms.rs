@@ -1,0 +1,419 @@
+//! The postal procedure's printable request forms (A4): blank, or filled in from a draft the requester
+//! types online. Drafts are never stored; they go straight back to the requester's printer.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::PageError;
+use super::i18n::Tr;
+use super::public::TypeOption;
+use super::render;
+use super::staff::{FieldKind, FormField};
+use crate::app::{AppError, AppState, intake};
+use crate::domain::FieldErrors;
+use crate::domain::documents::Holder;
+use crate::domain::postal::{FormDraft, FormKind, RawFormDraft, RequesterKind};
+use crate::domain::request::Language;
+use crate::domain::workflow::WorkflowDefinition;
+
+fn form_kind(code: &str) -> Result<FormKind, PageError> {
+    code.parse().map_err(|_| AppError::NotFound.into())
+}
+
+fn requester(q: &RequesterQuery) -> RequesterKind {
+    q.requester
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(RequesterKind::Person)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequesterQuery {
+    requester: Option<String>,
+}
+
+/// The fee line of a form: per service, in integer yen.
+fn fee_text(
+    def: &WorkflowDefinition,
+    form: FormKind,
+    services: Option<usize>,
+    tr: Tr,
+) -> Option<String> {
+    let fee = def
+        .fee
+        .as_ref()
+        .filter(|_| def.fee_applies(form.request_types()[0]))?;
+    let unit = tr.yen(fee.amount_yen);
+    Some(
+        match services.and_then(|n| fee.amount_for(n).map(|t| (n, t))) {
+            Some((n, total)) => format!(
+                "{unit}（税込）× {n}サービス ＝ {}。本人確認の後に請求書をお送りしますので、記載の口座にお振り込みください（振込手数料はご負担ください）。",
+                tr.yen(total)
+            ),
+            None => format!(
+                "1サービスにつき{unit}（税込）。本人確認の後に請求書をお送りしますので、記載の口座にお振り込みください（振込手数料はご負担ください）。"
+            ),
+        },
+    )
+}
+
+fn checklist(def: &WorkflowDefinition, kind: RequesterKind, lang: Language) -> Vec<String> {
+    let Some(rules) = &def.documents else {
+        return Vec::new();
+    };
+    rules
+        .checklists
+        .get(&kind)
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|r| {
+                    let names: Vec<&str> = r
+                        .one_of
+                        .iter()
+                        .map(|k| rules.kind_label(k).map(|l| l.get(lang)).unwrap_or(k))
+                        .collect();
+                    let whose = match (r.holder, kind) {
+                        (Holder::Principal, RequesterKind::Person) => "",
+                        (Holder::Principal, _) => "ご本人の",
+                        (Holder::Agent, _) => "代理人の",
+                    };
+                    let mut s = format!("{whose}{}", names.join("、"));
+                    s.push_str(if r.original {
+                        "（原本）"
+                    } else {
+                        "（写し可）"
+                    });
+                    if r.fresh {
+                        s.push_str(&format!(
+                            "　※請求日前{}か月以内に作成されたもの",
+                            rules.max_age_months
+                        ));
+                    }
+                    s
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/forms_index.html")]
+pub struct FormsIndex {
+    pub tr: Tr,
+    pub desk: crate::domain::workflow::Label,
+    pub forms: Vec<FormChoice>,
+    pub requester_kinds: Vec<(&'static str, String)>,
+}
+
+pub struct FormChoice {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub covers: String,
+    pub fee: Option<String>,
+}
+
+async fn procedure(state: &AppState) -> Result<Arc<WorkflowDefinition>, PageError> {
+    Ok(intake::postal_procedure(state).await?)
+}
+
+pub async fn index(state: web::Data<AppState>, tr: Tr) -> Result<HttpResponse, PageError> {
+    let def = procedure(&state).await?;
+    let postal = def.postal.clone().ok_or(AppError::NotFound)?;
+    let page = FormsIndex {
+        forms: FormKind::ALL
+            .iter()
+            .map(|f| FormChoice {
+                code: f.as_str(),
+                title: f.title_ja(),
+                covers: f
+                    .request_types()
+                    .iter()
+                    .map(|t| tr.request_type(t))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                fee: fee_text(&def, *f, None, tr),
+            })
+            .collect(),
+        requester_kinds: RequesterKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), tr.t(&format!("requester-{k}"))))
+            .collect(),
+        desk: postal.desk,
+        tr,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/form_print.html")]
+pub struct PrintPage {
+    pub title: &'static str,
+    pub code: &'static str,
+    pub desk: String,
+    pub draft: Option<FormDraft>,
+    pub requester_kind: &'static str,
+    pub requester_label: String,
+    pub checklist: Vec<String>,
+    pub fee: Option<String>,
+    pub mail: String,
+    pub changes: Vec<(&'static str, String, bool)>,
+}
+
+fn print_page(
+    def: &WorkflowDefinition,
+    form: FormKind,
+    kind: RequesterKind,
+    draft: Option<FormDraft>,
+) -> Result<PrintPage, PageError> {
+    let ja = Tr::new(Language::Ja);
+    let postal = def.postal.as_ref().ok_or(AppError::NotFound)?;
+    let changes = if form == FormKind::Correction {
+        form.request_types()
+            .iter()
+            .map(|t| {
+                (
+                    t.as_str(),
+                    ja.request_type(t),
+                    draft.as_ref().is_some_and(|d| d.change == Some(*t)),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PrintPage {
+        title: form.title_ja(),
+        code: form.as_str(),
+        desk: postal.desk.ja.clone(),
+        fee: fee_text(def, form, draft.as_ref().map(|d| d.services.len()), ja),
+        requester_kind: kind.as_str(),
+        requester_label: ja.t(&format!("requester-{kind}")),
+        checklist: checklist(def, kind, Language::Ja),
+        mail: postal
+            .accepted_mail_classes
+            .iter()
+            .map(|m| ja.t(&format!("mail-{m}")))
+            .collect::<Vec<_>>()
+            .join("または"),
+        changes,
+        draft,
+    })
+}
+
+pub async fn blank(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    query: web::Query<RequesterQuery>,
+) -> Result<HttpResponse, PageError> {
+    let form = form_kind(&code)?;
+    let def = procedure(&state).await?;
+    render(
+        StatusCode::OK,
+        &print_page(&def, form, requester(&query), None)?,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/form_draft.html")]
+pub struct DraftPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub fields: Vec<FormField>,
+    pub has_errors: bool,
+}
+
+impl DraftPage {
+    fn new(tr: Tr, csrf: &Csrf, form: FormKind, raw: &RawFormDraft, errors: &FieldErrors) -> Self {
+        let err = |f: &str| errors.code_for(f).map(|c| tr.field_error(c));
+        let field = |name: &'static str, key: &str, kind: FieldKind, value: &str| FormField {
+            name,
+            label: tr.t(key),
+            kind,
+            value: value.to_owned(),
+            options: Vec::new(),
+            error: err(name),
+        };
+        let choice = |code: &'static str, label: String, selected: bool| TypeOption {
+            code,
+            label,
+            selected,
+        };
+        let mut fields = vec![
+            FormField {
+                options: RequesterKind::ALL
+                    .iter()
+                    .map(|k| {
+                        choice(
+                            k.as_str(),
+                            tr.t(&format!("requester-{k}")),
+                            raw.requester_kind == k.as_str(),
+                        )
+                    })
+                    .collect(),
+                ..field(
+                    "requester_kind",
+                    "postal-requester-kind",
+                    FieldKind::Choice,
+                    "",
+                )
+            },
+            field("name", "form-name", FieldKind::Text, &raw.name),
+            field(
+                "postal_address",
+                "postal-address",
+                FieldKind::Area,
+                &raw.postal_address,
+            ),
+            field("phone", "forms-phone", FieldKind::Text, &raw.phone),
+            field("email", "postal-email", FieldKind::Text, &raw.email),
+            field(
+                "agent_name",
+                "postal-agent-name",
+                FieldKind::Text,
+                &raw.agent_name,
+            ),
+            field(
+                "agent_address",
+                "forms-agent-address",
+                FieldKind::Area,
+                &raw.agent_address,
+            ),
+            field(
+                "request_date",
+                "postal-request-date",
+                FieldKind::Date,
+                &raw.request_date,
+            ),
+            field(
+                "services",
+                "postal-services",
+                FieldKind::Area,
+                &raw.services,
+            ),
+        ];
+        match form {
+            FormKind::Disclosure => {
+                fields.push(FormField {
+                    options: vec![
+                        choice(
+                            "registered_mail",
+                            tr.t("forms-delivery-post"),
+                            raw.delivery != "electronic",
+                        ),
+                        choice(
+                            "electronic",
+                            tr.t("forms-delivery-electronic"),
+                            raw.delivery == "electronic",
+                        ),
+                    ],
+                    ..field("delivery", "forms-delivery", FieldKind::Choice, "")
+                });
+                fields.push(FormField {
+                    options: vec![choice(
+                        "on",
+                        tr.request_type(&crate::domain::request::RequestType::ThirdPartyRecords),
+                        !raw.third_party_records.is_empty(),
+                    )],
+                    ..field("third_party_records", "forms-also", FieldKind::Checks, "")
+                });
+            }
+            FormKind::Correction => {
+                fields.push(FormField {
+                    options: form
+                        .request_types()
+                        .iter()
+                        .map(|t| choice(t.as_str(), tr.request_type(t), raw.change == t.as_str()))
+                        .collect(),
+                    ..field("change", "forms-change", FieldKind::Choice, "")
+                });
+                fields.push(field(
+                    "current_content",
+                    "forms-current",
+                    FieldKind::Area,
+                    &raw.current_content,
+                ));
+                fields.push(field(
+                    "new_content",
+                    "forms-new",
+                    FieldKind::Area,
+                    &raw.new_content,
+                ));
+            }
+            FormKind::PurposeNotification => {}
+        }
+        fields.push(field(
+            "details",
+            "form-message",
+            FieldKind::Area,
+            &raw.details,
+        ));
+        Self {
+            tr,
+            csrf: csrf.token(),
+            code: form.as_str(),
+            title: form.title_ja(),
+            fields,
+            has_errors: !errors.is_empty(),
+        }
+    }
+}
+
+pub async fn draft_form(
+    tr: Tr,
+    csrf: Csrf,
+    code: web::Path<String>,
+    query: web::Query<RequesterQuery>,
+) -> Result<HttpResponse, PageError> {
+    let form = form_kind(&code)?;
+    let raw = RawFormDraft {
+        requester_kind: requester(&query).as_str().to_owned(),
+        ..RawFormDraft::default()
+    };
+    render(
+        StatusCode::OK,
+        &DraftPage::new(tr, &csrf, form, &raw, &FieldErrors::new()),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DraftInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    draft: RawFormDraft,
+}
+
+pub async fn print_draft(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    code: web::Path<String>,
+    input: web::Form<DraftInput>,
+) -> Result<HttpResponse, PageError> {
+    let form = form_kind(&code)?;
+    let input = input.into_inner();
+    if csrf.verify(&input.csrf_token).is_err() {
+        let mut page = DraftPage::new(tr, &csrf, form, &input.draft, &FieldErrors::new());
+        page.has_errors = true;
+        return render(StatusCode::FORBIDDEN, &page);
+    }
+    match FormDraft::parse(form, &input.draft, intake::desk_today(&state)) {
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DraftPage::new(tr, &csrf, form, &input.draft, &errors),
+        ),
+        Ok(draft) => {
+            let def = procedure(&state).await?;
+            let kind = draft.requester_kind;
+            render(StatusCode::OK, &print_page(&def, form, kind, Some(draft))?)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The three printable request forms of the postal procedure, blank and filled in from a draft.
+
+mod common;
+
+use common::TestApp;
+
+both_backends!(
+    forms_carry_the_desk_the_documents_and_the_fee,
+    drafts_become_filled_in_forms
+);
+
+async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
+    let b = app.browser();
+    let index = b.get("/forms?lang=ja").await;
+    assert_eq!(index.status, 200);
+    for title in [
+        "個人情報開示請求書",
+        "個人情報の内容の訂正等請求書",
+        "利用目的通知請求書",
+    ] {
+        assert!(index.body.contains(title), "{title}");
+    }
+    assert!(
+        index.body.contains("〒150-8512 東京都渋谷区桜丘町26-1"),
+        "the desk's address"
+    );
+    assert!(index.body.contains("1サービスにつき5,400円（税込）"));
+
+    let blank = b.get("/forms/disclosure?requester=self").await;
+    assert_eq!(blank.status, 200);
+    assert!(
+        blank
+            .body
+            .contains("<h1 id=\"form-title\">個人情報開示請求書</h1>")
+    );
+    assert!(
+        blank.body.contains(
+            "住民票の写し、外国人登録原票の写し（原本）　※請求日前1か月以内に作成されたもの"
+        ),
+        "{}",
+        blank.body
+    );
+    assert!(
+        blank
+            .body
+            .contains("運転免許証、パスポート、健康保険証、年金手帳、外国人登録証明書（写し可）")
+    );
+    assert!(blank.body.contains("簡易書留郵便または配達証明付書留郵便"));
+
+    let agent = b.get("/forms/purpose?requester=agent").await;
+    for line in [
+        "ご本人の委任状（原本）",
+        "ご本人の委任状に押印した印鑑の印鑑証明書（原本）",
+        "代理人の運転免許証",
+    ] {
+        assert!(agent.body.contains(line), "{line}");
+    }
+    let legal = b.get("/forms/correction?requester=legal_agent").await;
+    assert!(legal.body.contains("代理人の戸籍謄本、戸籍抄本、家庭裁判所の証明書、登記事項証明書（写し可）　※請求日前1か月以内に作成されたもの"));
+    assert!(
+        !legal.body.contains("事務手数料"),
+        "corrections carry no fee"
+    );
+    assert_eq!(b.get("/forms/complaint").await.status, 404);
+}
+
+async fn drafts_become_filled_in_forms(app: TestApp) {
+    let b = app.browser();
+    let draft = b
+        .get("/forms/disclosure/draft?requester=self&lang=ja")
+        .await;
+    assert_eq!(draft.status, 200);
+    let fields = |name: &str| {
+        vec![
+            ("csrf_token", draft.csrf()),
+            ("requester_kind", "self".to_owned()),
+            ("name", name.to_owned()),
+            (
+                "postal_address",
+                "〒100-0001 東京都千代田区千代田1-1".to_owned(),
+            ),
+            ("phone", "03-0000-0000".to_owned()),
+            ("request_date", "2026-11-20".to_owned()),
+            ("services", "GPUクラウド byGMO\nConoHa".to_owned()),
+            ("delivery", "electronic".to_owned()),
+            ("third_party_records", "on".to_owned()),
+            ("details", "2025年以降の利用履歴".to_owned()),
+        ]
+    };
+    let bad = fields("");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.post_form("/forms/disclosure?lang=ja", &bad).await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.text_of("name-error").unwrap(), "入力してください。");
+    assert!(res.body.contains("2025年以降の利用履歴"), "input kept");
+
+    let good = fields("山田 太郎");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.post_form("/forms/disclosure?lang=ja", &good).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.text_of("f-name").unwrap(), "山田 太郎");
+    assert!(res.body.contains("2026年11月20日"));
+    assert!(
+        res.body
+            .contains("<li>GPUクラウド byGMO</li><li>ConoHa</li>")
+    );
+    assert!(res.body.contains("5,400円（税込）× 2サービス ＝ 10,800円"));
+    assert!(
+        res.body
+            .contains("□ 書面（配達証明付書留郵便）　■ 電磁的方法")
+    );
+    assert!(res.body.contains("■ 第三者提供記録の開示"));
+    assert_eq!(
+        app.count("requests"),
+        0,
+        "a draft is not a request and is not stored"
+    );
+
+    let forged = good
+        .iter()
+        .map(|(k, v)| {
+            if *k == "csrf_token" {
+                (*k, "x")
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect::<Vec<_>>();
+    let res = b.post_form("/forms/disclosure", &forged).await;
+    assert_eq!(res.status, 403);
+    assert!(res.body.contains("山田 太郎"), "input kept");
+}
