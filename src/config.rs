@@ -60,6 +60,8 @@ struct RawSettings {
     session_ttl_minutes: u32,
     setup_link_ttl_minutes: u32,
     db_pool_size: u32,
+    upload_max_bytes: u64,
+    document_retention_days: u32,
     session_key: Option<String>,
     document_key: Option<String>,
 }
@@ -78,6 +80,8 @@ impl Default for RawSettings {
             session_ttl_minutes: 8 * 60,
             setup_link_ttl_minutes: 24 * 60,
             db_pool_size: 8,
+            upload_max_bytes: 10 * 1024 * 1024,
+            document_retention_days: 30,
             session_key: None,
             document_key: None,
         }
@@ -175,6 +179,10 @@ pub struct Config {
     pub session_ttl_minutes: u32,
     pub setup_link_ttl_minutes: u32,
     pub db_pool_size: u32,
+    /// Largest scan or document accepted, in bytes.
+    pub upload_max_bytes: u64,
+    /// Days after a request closes before its scans and documents are erased.
+    pub document_retention_days: u32,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
     pub config_file: Option<PathBuf>,
@@ -248,6 +256,12 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if !(1024..=100 * 1024 * 1024).contains(&raw.upload_max_bytes) {
+            return Err(setting(
+                "KAIJI_UPLOAD_MAX_BYTES",
+                "must be between 1024 and 104857600",
+            ));
+        }
         if !(1..=256).contains(&raw.db_pool_size) {
             return Err(setting("KAIJI_DB_POOL_SIZE", "must be between 1 and 256"));
         }
@@ -270,6 +284,8 @@ impl Config {
             session_ttl_minutes: raw.session_ttl_minutes,
             setup_link_ttl_minutes: raw.setup_link_ttl_minutes,
             db_pool_size: raw.db_pool_size,
+            upload_max_bytes: raw.upload_max_bytes,
+            document_retention_days: raw.document_retention_days,
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
             config_file,
@@ -341,6 +357,11 @@ impl Config {
             self.setup_link_ttl_minutes.to_string(),
         );
         line("KAIJI_DB_POOL_SIZE", self.db_pool_size.to_string());
+        line("KAIJI_UPLOAD_MAX_BYTES", self.upload_max_bytes.to_string());
+        line(
+            "KAIJI_DOCUMENT_RETENTION_DAYS",
+            self.document_retention_days.to_string(),
+        );
         line(
             "KAIJI_SESSION_KEY",
             key(self.key_source(&self.session_key, SESSION_KEY_FILE)),

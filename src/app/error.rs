@@ -34,6 +34,8 @@ pub enum AppError {
     },
     #[error("workflow definition {0}")]
     Definition(String),
+    #[error("the file's contents were erased after the retention period")]
+    Purged,
     #[error("the event data is invalid: {0}")]
     BadEventData(&'static str),
     #[error(transparent)]

@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod clock;
+pub mod documents;
 pub mod error;
 pub mod intake;
 pub mod requests;

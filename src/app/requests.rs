@@ -149,6 +149,10 @@ pub struct RequestDetail {
     pub audit: Vec<AuditEventRow>,
     pub notices: Vec<NoticeRow>,
     pub postal: Option<crate::db::postal::PostalRow>,
+    /// For requests by post: the identity documents checklist as things stand.
+    pub checklist: Option<crate::domain::documents::Checklist>,
+    pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
+    pub files: Vec<crate::db::documents::FileInfo>,
 }
 
 pub async fn detail(
@@ -177,6 +181,9 @@ pub async fn detail(
                 audit: audit::list_for_request(conn, &case.row.id)?,
                 notices: notices::for_request(conn, &case.row.id)?,
                 postal: crate::db::postal::find(conn, &case.row.id)?,
+                checklist: super::documents::checklist_of(conn, &case)?,
+                documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
+                files: crate::db::documents::files_for_request(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clocks;
+pub mod documents;
 pub mod notices;
 pub mod postal;
 pub mod requests;

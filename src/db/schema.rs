@@ -121,6 +121,8 @@ diesel::joinable!(notices -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(
     workflow_definitions,
     postal_details,
+    stored_files,
+    identity_documents,
     requests,
     request_clocks,
     notices,
@@ -148,4 +150,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stored_files (id) {
+        id -> Text,
+        request_id -> Text,
+        purpose -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        created_by -> Text,
+        created_at -> Timestamp,
+        purged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    identity_documents (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        holder -> Text,
+        original -> Bool,
+        created_on -> Nullable<Text>,
+        file_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(postal_details -> requests (request_id));
+diesel::joinable!(stored_files -> requests (request_id));
+diesel::joinable!(identity_documents -> requests (request_id));

@@ -23,10 +23,18 @@ pub enum AuditAction {
     WorkflowPublished,
     ApiTokenCreated,
     ApiTokenRevoked,
+    /// An identity document was recorded from an envelope (with the checklist's new result).
+    DocumentRecorded,
+    /// A scan or document was stored, encrypted.
+    FileStored,
+    /// A staff member opened a stored file.
+    FileViewed,
+    /// A file's contents were erased after the retention period.
+    FilePurged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -37,6 +45,10 @@ impl AuditAction {
         AuditAction::WorkflowPublished,
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
+        AuditAction::DocumentRecorded,
+        AuditAction::FileStored,
+        AuditAction::FileViewed,
+        AuditAction::FilePurged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +63,10 @@ impl AuditAction {
             AuditAction::WorkflowPublished => "workflow.published",
             AuditAction::ApiTokenCreated => "staff.api_token_created",
             AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
+            AuditAction::DocumentRecorded => "request.document_recorded",
+            AuditAction::FileStored => "file.stored",
+            AuditAction::FileViewed => "file.viewed",
+            AuditAction::FilePurged => "file.purged",
         }
     }
 }

@@ -1,4 +1,5 @@
 //! Secrets and the randomness they need: opaque tokens, password hashes, keyed signatures.
 
+pub mod documents;
 pub mod password;
 pub mod tokens;

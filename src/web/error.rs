@@ -59,6 +59,7 @@ impl WebError {
                 AppError::BadEventData(_) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
                 }
+                AppError::Purged => (StatusCode::GONE, "file_purged"),
                 AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
                 AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
                 AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
@@ -278,6 +279,7 @@ mod tests {
                 422,
                 "invalid_event_data",
             ),
+            (AppError::Purged.into(), 410, "file_purged"),
             (
                 AppError::NoWorkflow {
                     request_type: "access",

@@ -11,6 +11,7 @@ pub mod public;
 pub mod session;
 pub mod staff;
 pub mod telemetry;
+pub mod uploads;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

@@ -20,3 +20,34 @@ CREATE TABLE postal_details (
     created_at      TIMESTAMP NOT NULL
 );
 CREATE INDEX postal_details_envelope ON postal_details (envelope_id);
+
+-- Scans, identity documents and replies, encrypted at rest (XChaCha20-Poly1305 under the document key).
+-- A purge empties nonce and ciphertext and sets purged_at; the row stays as the record that it existed.
+CREATE TABLE stored_files (
+    id          TEXT      NOT NULL PRIMARY KEY,
+    request_id  TEXT      NOT NULL REFERENCES requests (id),
+    purpose     TEXT      NOT NULL CHECK (purpose IN ('scan', 'identity_document', 'reply')),
+    media_type  TEXT      NOT NULL CHECK (media_type IN ('application/pdf', 'image/jpeg', 'image/png')),
+    size_bytes  BIGINT    NOT NULL,
+    nonce       BYTEA      NOT NULL,
+    ciphertext  BYTEA      NOT NULL,
+    created_by  TEXT      NOT NULL REFERENCES staff_users (id),
+    created_at  TIMESTAMP NOT NULL,
+    purged_at   TIMESTAMP
+);
+CREATE INDEX stored_files_request ON stored_files (request_id);
+
+-- Identity documents as the officer recorded them from the envelope (kind, whose, original or copy, the
+-- date printed on them), optionally with the scan.
+CREATE TABLE identity_documents (
+    id          TEXT      NOT NULL PRIMARY KEY,
+    request_id  TEXT      NOT NULL REFERENCES requests (id),
+    kind        TEXT      NOT NULL,
+    holder      TEXT      NOT NULL CHECK (holder IN ('principal', 'agent')),
+    original    BOOLEAN   NOT NULL,
+    created_on  TEXT,
+    file_id     TEXT      REFERENCES stored_files (id),
+    recorded_by TEXT      NOT NULL REFERENCES staff_users (id),
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE INDEX identity_documents_request ON identity_documents (request_id);

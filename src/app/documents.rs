@@ -1,0 +1,432 @@
+//! Identity documents and scans: stored encrypted, viewed by staff only (every view audited), checked
+//! against the procedure's checklist, and erased a set number of days after the request closes.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde_json::json;
+
+use super::cases::{Case, facts_json};
+use super::staff::StaffMember;
+use super::workflows::WorkflowCatalog;
+use super::{AppError, AppState, Clock};
+use crate::db::documents::{self as repo, FileInfo, IdentityDocumentRow, StoredFileRow};
+use crate::db::{self, AnyConnection, Db, audit, postal, requests, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::documents::{Checklist, DocumentRecord, Holder};
+use crate::domain::postal::{RequesterKind, parse_date};
+use crate::domain::workflow::Fact;
+use crate::security::documents::{self as crypto, Sealed};
+
+/// What a file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilePurpose {
+    /// A scanned page of the letter or form.
+    Scan,
+    IdentityDocument,
+    Reply,
+}
+
+impl FilePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilePurpose::Scan => "scan",
+            FilePurpose::IdentityDocument => "identity_document",
+            FilePurpose::Reply => "reply",
+        }
+    }
+}
+
+/// Accepts PDF, JPEG and PNG, judged by the bytes themselves and never by the file's name.
+pub fn check_upload(bytes: &[u8], max: u64) -> Result<&'static str, &'static str> {
+    if bytes.is_empty() {
+        return Err("file_empty");
+    }
+    if bytes.len() as u64 > max {
+        return Err("file_too_large");
+    }
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        Some("application/pdf") => Ok("application/pdf"),
+        Some("image/jpeg") => Ok("image/jpeg"),
+        Some("image/png") => Ok("image/png"),
+        _ => Err("file_type"),
+    }
+}
+
+fn file_error(code: &'static str) -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.push("file", code);
+    AppError::Invalid(errors)
+}
+
+fn aad(request_id: &str, file_id: &str) -> Vec<u8> {
+    format!("kaiji-file:{request_id}:{file_id}").into_bytes()
+}
+
+/// Seals and stores a file inside the caller's transaction; returns its id.
+fn store_file(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    request_id: &str,
+    purpose: FilePurpose,
+    media_type: &str,
+    bytes: &[u8],
+    staff: &StaffMember,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = db::new_id();
+    let sealed = crypto::seal(key, &aad(request_id, &id), bytes);
+    repo::insert_file(
+        conn,
+        &StoredFileRow {
+            id: id.clone(),
+            request_id: request_id.to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            media_type: media_type.to_owned(),
+            size_bytes: bytes.len() as i64,
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+            created_by: staff.id.clone(),
+            created_at: db::to_db_time(now),
+            purged_at: None,
+        },
+    )?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::FileStored, staff.actor(), now)
+            .for_request(request_id)
+            .details(json!({"file_id": id, "purpose": purpose.as_str(), "media_type": media_type, "size_bytes": bytes.len()})),
+    )?;
+    Ok(id)
+}
+
+/// A scanned page of a letter, stored encrypted.
+pub async fn store_scan(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    bytes: Vec<u8>,
+) -> Result<String, AppError> {
+    let media_type = check_upload(&bytes, state.config.upload_max_bytes).map_err(file_error)?;
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+                store_file(
+                    conn,
+                    key.expose(),
+                    &request_id,
+                    FilePurpose::Scan,
+                    media_type,
+                    &bytes,
+                    &staff,
+                    now,
+                )
+            })
+        })
+        .await
+}
+
+/// Opens a stored file for a staff member; the view is audited before the bytes are returned.
+pub async fn view_file(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    file_id: String,
+) -> Result<(String, Vec<u8>), AppError> {
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let row =
+                    repo::find_file(conn, &request_id, &file_id)?.ok_or(AppError::NotFound)?;
+                if row.purged_at.is_some() {
+                    return Err(AppError::Purged);
+                }
+                let plain = crypto::open(
+                    key.expose(),
+                    &aad(&request_id, &file_id),
+                    &Sealed {
+                        nonce: row.nonce,
+                        ciphertext: row.ciphertext,
+                    },
+                )
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                        .for_request(&request_id)
+                        .details(json!({"file_id": file_id, "purpose": row.purpose})),
+                )?;
+                Ok((row.media_type, plain))
+            })
+        })
+        .await
+}
+
+/// A document as typed in, before checking against the procedure's list of kinds.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawDocument {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub holder: String,
+    /// "on", "true" or "1": the original, not a copy.
+    #[serde(default)]
+    pub original: String,
+    #[serde(default)]
+    pub created_on: String,
+}
+
+struct ParsedDocument {
+    kind: String,
+    holder: Holder,
+    original: bool,
+    created_on: Option<NaiveDate>,
+}
+
+/// The checklist of a request by post, as things stand.
+pub(crate) fn checklist_of(
+    conn: &mut AnyConnection,
+    case: &Case,
+) -> Result<Option<Checklist>, AppError> {
+    let (Some(rules), Some(p)) = (&case.def.documents, postal::find(conn, &case.row.id)?) else {
+        return Ok(None);
+    };
+    let kind: RequesterKind = p
+        .requester_kind
+        .parse()
+        .map_err(|_| AppError::Definition("stored requester kind".into()))?;
+    // The one-month rule counts back from the date on the form; without one, from arrival.
+    let date_text = p.request_date.as_deref().unwrap_or(&p.received_on);
+    let request_date: NaiveDate = date_text
+        .parse()
+        .map_err(|_| AppError::Definition("stored request date".into()))?;
+    let docs: Vec<DocumentRecord> = repo::documents_for_request(conn, &case.row.id)?
+        .into_iter()
+        .map(|d| DocumentRecord {
+            holder: d.holder.parse().unwrap_or(Holder::Principal),
+            created_on: d.created_on.as_deref().and_then(|c| c.parse().ok()),
+            id: d.id,
+            kind: d.kind,
+            original: d.original,
+        })
+        .collect();
+    let list = rules
+        .evaluate(kind, request_date, &docs)
+        .map_err(|e| AppError::Definition(e.to_string()))?;
+    Ok(Some(list))
+}
+
+pub async fn checklist(
+    state: &AppState,
+    request_id: String,
+) -> Result<Option<Checklist>, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            let case = Case::load(conn, &catalog, &request_id)?;
+            checklist_of(conn, &case)
+        })
+        .await
+}
+
+#[derive(Debug, Clone)]
+pub struct DocumentOutcome {
+    pub document_id: String,
+    pub version: i64,
+    pub checklist: Checklist,
+}
+
+/// Records an identity document read from the envelope (with its scan, if any), re-checks the list,
+/// and records whether documents are now complete and fresh, which the workflow's guards read. One
+/// transaction; guarded by the version the officer saw.
+pub async fn record_document(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    expected_version: i64,
+    raw: RawDocument,
+    scan: Option<Vec<u8>>,
+) -> Result<DocumentOutcome, AppError> {
+    let media_type = match &scan {
+        Some(bytes) => {
+            Some(check_upload(bytes, state.config.upload_max_bytes).map_err(file_error)?)
+        }
+        None => None,
+    };
+    let catalog = state.workflows.clone();
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut case = Case::load(conn, &catalog, &request_id)?;
+                if case.row.version != expected_version {
+                    return Err(AppError::Conflict);
+                }
+                let doc = parse_document(&catalog, &case, &raw)?;
+                if case.def.state(&case.row.state).is_some_and(|s| s.terminal) {
+                    return Err(AppError::Conflict);
+                }
+                let file_id = match (&scan, media_type) {
+                    (Some(bytes), Some(mt)) => Some(store_file(
+                        conn,
+                        key.expose(),
+                        &request_id,
+                        FilePurpose::IdentityDocument,
+                        mt,
+                        bytes,
+                        &staff,
+                        now,
+                    )?),
+                    _ => None,
+                };
+                let document_id = db::new_id();
+                repo::insert_document(
+                    conn,
+                    &IdentityDocumentRow {
+                        id: document_id.clone(),
+                        request_id: request_id.clone(),
+                        kind: doc.kind.clone(),
+                        holder: doc.holder.as_str().to_owned(),
+                        original: doc.original,
+                        created_on: doc.created_on.map(|d| d.to_string()),
+                        file_id: file_id.clone(),
+                        recorded_by: staff.id.clone(),
+                        recorded_at: db::to_db_time(now),
+                    },
+                )?;
+                let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
+                for (fact, holds) in [
+                    (Fact::DocumentsComplete, list.complete),
+                    (Fact::DocumentsFresh, list.fresh),
+                ] {
+                    if holds {
+                        case.facts.insert(fact);
+                    } else {
+                        case.facts.remove(&fact);
+                    }
+                }
+                if !requests::update_after_transition(
+                    conn,
+                    &request_id,
+                    expected_version,
+                    &case.row.state,
+                    &facts_json(&case.facts),
+                    false,
+                    db::to_db_time(now),
+                )? {
+                    return Err(AppError::Conflict);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::DocumentRecorded, staff.actor(), now)
+                        .for_request(&request_id)
+                        .details(json!({
+                            "document_id": document_id,
+                            "kind": doc.kind,
+                            "holder": doc.holder.as_str(),
+                            "original": doc.original,
+                            "created_on": doc.created_on.map(|d| d.to_string()),
+                            "file_id": file_id,
+                            "complete": list.complete,
+                            "fresh": list.fresh,
+                            "version": expected_version + 1,
+                        })),
+                )?;
+                Ok(DocumentOutcome {
+                    document_id,
+                    version: expected_version + 1,
+                    checklist: list,
+                })
+            })
+        })
+        .await
+}
+
+fn parse_document(
+    _catalog: &WorkflowCatalog,
+    case: &Case,
+    raw: &RawDocument,
+) -> Result<ParsedDocument, AppError> {
+    let rules = case.def.documents.as_ref().ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let kind = errors.check(
+        "kind",
+        if raw.kind.trim().is_empty() {
+            Err("required")
+        } else if rules.kinds.contains_key(raw.kind.trim()) {
+            Ok(raw.kind.trim().to_owned())
+        } else {
+            Err("unknown_document_kind")
+        },
+    );
+    let holder = errors.check(
+        "holder",
+        raw.holder.trim().parse::<Holder>().map_err(|_| "required"),
+    );
+    let created_on = if raw.created_on.trim().is_empty() {
+        Some(None)
+    } else {
+        errors.check("created_on", parse_date(&raw.created_on).map(Some))
+    };
+    let original = matches!(raw.original.trim(), "on" | "true" | "1" | "original");
+    match (kind, holder, created_on) {
+        (Some(kind), Some(holder), Some(created_on)) if errors.is_empty() => Ok(ParsedDocument {
+            kind,
+            holder,
+            original,
+            created_on,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// Everything stored for a request (without contents), for the request page.
+pub async fn files(
+    state: &AppState,
+    request_id: String,
+) -> Result<(Vec<FileInfo>, Vec<IdentityDocumentRow>), AppError> {
+    state
+        .db
+        .run(move |conn| {
+            Ok((
+                repo::files_for_request(conn, &request_id)?,
+                repo::documents_for_request(conn, &request_id)?,
+            ))
+        })
+        .await
+}
+
+/// Erases the contents of files whose request closed more than `retention_days` ago; each erasure is
+/// audited. Returns how many were erased.
+pub fn purge(db: &Db, clock: &Clock, retention_days: u32) -> Result<usize, AppError> {
+    let now = clock.now();
+    let cutoff = db::to_db_time(now - TimeDelta::days(i64::from(retention_days)));
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| {
+        let mut n = 0;
+        for f in repo::purgeable(conn, cutoff)? {
+            if repo::purge_file(conn, &f.id, db::to_db_time(now))? {
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FilePurged, Actor::System("retention"), now)
+                        .for_request(&f.request_id)
+                        .details(json!({"file_id": f.id, "purpose": f.purpose, "retention_days": retention_days})),
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}

@@ -1,0 +1,74 @@
+//! Reading multipart uploads: small text fields and at most one file, stopping as soon as the file is
+//! larger than allowed (so an oversized upload costs no more than the limit).
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use futures_util::StreamExt;
+
+use super::error::WebError;
+use crate::app::AppError;
+use crate::domain::FieldErrors;
+
+/// The longest text field accepted in a multipart form.
+const TEXT_FIELD_MAX: usize = 10 * 1024;
+
+pub struct Upload {
+    pub fields: HashMap<String, String>,
+    /// The bytes of the `file` field, when one was chosen (an empty file input sends nothing useful).
+    pub file: Option<Vec<u8>>,
+}
+
+impl Upload {
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+fn too_large() -> WebError {
+    let mut errors = FieldErrors::new();
+    errors.push("file", "file_too_large");
+    WebError::App(AppError::Invalid(errors))
+}
+
+pub async fn read(mut payload: Multipart, file_max: u64) -> Result<Upload, WebError> {
+    let mut fields = HashMap::new();
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(item) = payload.next().await {
+        let mut field = item.map_err(|e| WebError::BadBody(e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = name == "file";
+        let limit = if is_file {
+            file_max as usize
+        } else {
+            TEXT_FIELD_MAX
+        };
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::BadBody(e.to_string()))?;
+            if data.len() + chunk.len() > limit {
+                return Err(if is_file {
+                    too_large()
+                } else {
+                    WebError::BadBody(format!("field `{name}` is too long"))
+                });
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if is_file {
+            // A file input left empty still sends a part with no filename and no bytes.
+            let chosen = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .is_some_and(|f| !f.is_empty());
+            if chosen || !data.is_empty() {
+                file = Some(data);
+            }
+        } else {
+            let text = String::from_utf8(data)
+                .map_err(|_| WebError::BadBody(format!("field `{name}` is not UTF-8")))?;
+            fields.insert(name, text);
+        }
+    }
+    Ok(Upload { fields, file })
+}
