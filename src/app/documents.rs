@@ -62,17 +62,27 @@ fn aad(request_id: &str, file_id: &str) -> Vec<u8> {
     format!("kaiji-file:{request_id}:{file_id}").into_bytes()
 }
 
+/// A file about to be stored.
+struct NewFile<'a> {
+    purpose: FilePurpose,
+    media_type: &'a str,
+    bytes: &'a [u8],
+}
+
 /// Seals and stores a file inside the caller's transaction; returns its id.
 fn store_file(
     conn: &mut AnyConnection,
     key: &[u8],
     request_id: &str,
-    purpose: FilePurpose,
-    media_type: &str,
-    bytes: &[u8],
+    file: NewFile<'_>,
     staff: &StaffMember,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
+    let NewFile {
+        purpose,
+        media_type,
+        bytes,
+    } = file;
     let id = db::new_id();
     let sealed = crypto::seal(key, &aad(request_id, &id), bytes);
     repo::insert_file(
@@ -283,9 +293,11 @@ pub async fn record_document(
                         conn,
                         key.expose(),
                         &request_id,
-                        FilePurpose::IdentityDocument,
-                        mt,
-                        bytes,
+                        NewFile {
+                            purpose: FilePurpose::IdentityDocument,
+                            media_type: mt,
+                            bytes,
+                        },
                         &staff,
                         now,
                     )?),
