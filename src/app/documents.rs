@@ -129,9 +129,11 @@ pub async fn store_scan(
                     conn,
                     key.expose(),
                     &request_id,
-                    FilePurpose::Scan,
-                    media_type,
-                    &bytes,
+                    NewFile {
+                        purpose: FilePurpose::Scan,
+                        media_type,
+                        bytes: &bytes,
+                    },
                     &staff,
                     now,
                 )
