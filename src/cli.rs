@@ -53,6 +53,9 @@ enum Command {
         #[command(subcommand)]
         command: WorkflowCommand,
     },
+    /// Erase scans and identity documents of requests closed longer ago than KAIJI_DOCUMENT_RETENTION_DAYS
+    /// (serve also does this every hour).
+    PurgeDocuments,
     /// Manage bearer tokens for the staff API.
     Token {
         #[command(subcommand)]
@@ -312,6 +315,16 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::PurgeDocuments => {
+            let db = open_db(&config)?;
+            let n =
+                crate::app::documents::purge(&db, &Clock::System, config.document_retention_days)?;
+            println!(
+                "erased {n} file(s) of requests closed more than {} days ago",
+                config.document_retention_days
+            );
+            Ok(())
+        }
         Command::Token { command } => {
             let db = open_db(&config)?;
             match command {
@@ -390,6 +403,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             state.config.setup_link_ttl_minutes, state.config.public_url
         );
     }
+    // Identity documents are kept only as long as needed (APPI Art. 22; the EDPB's advice): erase them a
+    // set number of days after their request closes, checking every hour.
+    let purge_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let (db, clock) = (purge_state.db.clone(), purge_state.clock.clone());
+            let days = purge_state.config.document_retention_days;
+            match tokio::task::spawn_blocking(move || {
+                crate::app::documents::purge(&db, &clock, days)
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(files = n, "erased documents past their retention period")
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "document purge failed"),
+                Err(e) => tracing::error!(error = %e, "document purge task failed"),
+            }
+        }
+    });
     let server_state = state.clone();
     let server = actix_web::HttpServer::new(move || web::build_app(server_state.clone()))
         .bind(bind)

@@ -57,6 +57,7 @@ fn every_command_has_help() {
         vec!["config", "--help"],
         vec!["workflow", "check", "--help"],
         vec!["workflow", "list", "--help"],
+        vec!["purge-documents", "--help"],
     ] {
         let o = kaiji(dir.path(), &[], &args, None);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -137,6 +138,12 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         let o = kaiji(dir, env, &["seed"], None);
         assert!(o.status.success(), "{}", text(&o));
     }
+    let o = kaiji(dir, env, &["purge-documents"], None);
+    assert!(
+        o.status.success() && text(&o).contains("erased 0 file(s)"),
+        "{}",
+        text(&o)
+    );
     let o = kaiji(dir, env, &["workflow", "list"], None);
     for id in ["ccpa", "gdpr", "jp-online", "jp-postal", "pipeda"] {
         assert!(text(&o).contains(&format!("{id}  v1")), "{}", text(&o));

@@ -126,6 +126,24 @@ pub fn postal_letter(request_type: &str) -> Value {
     })
 }
 
+/// Records the enclosures of a letter from the person themselves: a fresh 住民票 (original) and a
+/// passport copy. Returns the request's new version.
+async fn record_fresh_documents(officer: &Api, id: &str, mut version: i64) -> i64 {
+    for (kind, original, created_on) in [("juminhyo", true, "2026-11-01"), ("passport", false, "")]
+    {
+        let r = officer
+            .post(
+                &format!("/api/v1/requests/{id}/documents"),
+                &json!({"expected_version": version, "kind": kind, "holder": "principal",
+                        "original": original, "created_on": created_on}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        version = r.json()["version"].as_i64().unwrap();
+    }
+    version
+}
+
 struct Walk {
     workflow: &'static str,
     channel: &'static str,
@@ -174,6 +192,7 @@ const WALKS: &[Walk] = &[
             "start_identity_review",
             "request_documents",
             "documents_received",
+            "+documents",
             "confirm_identity",
             "issue_invoice",
             "confirm_payment",
@@ -190,6 +209,7 @@ const WALKS: &[Walk] = &[
         email: Some("p@example.jp"),
         events: &[
             "start_identity_review",
+            "+documents",
             "confirm_identity",
             "start_handling",
             "choose_electronic_delivery",
@@ -224,6 +244,7 @@ const WALKS: &[Walk] = &[
         email: None,
         events: &[
             "start_identity_review",
+            "+documents",
             "confirm_identity",
             "answer_no_data",
         ],
@@ -366,6 +387,10 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
         let mut notices = r["notices"].as_array().unwrap().len();
         assert_eq!(notices, 1, "the receipt notice is queued at intake");
         for event in w.events {
+            if *event == "+documents" {
+                version = record_fresh_documents(&officer, &id, version).await;
+                continue;
+            }
             let before = officer.request(&id).await;
             let offered: Vec<&str> = before["allowed_events"]
                 .as_array()
@@ -425,12 +450,10 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             .iter()
             .filter(|e| e.action == "request.transitioned")
             .count();
-        assert_eq!(
-            transitions,
-            w.events.len(),
-            "one audit event per applied transition"
-        );
-        assert_eq!(version as usize, w.events.len() + 1);
+        let steps = w.events.iter().filter(|e| !e.starts_with('+')).count();
+        let document_steps = w.events.len() - steps;
+        assert_eq!(transitions, steps, "one audit event per applied transition");
+        assert_eq!(version as usize, steps + 2 * document_steps + 1);
         // Nothing more can happen.
         let res = officer.fire(&id, w.events[0], version, Some("again")).await;
         assert_eq!(res.status, 422);
@@ -498,27 +521,35 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["code"], "guard_failed");
     assert_eq!(r.json()["error"]["message"], "a reason is required");
+    let r = officer.fire(&id, "confirm_identity", 2, None).await;
+    assert_eq!(r.json()["error"]["code"], "guard_failed");
     assert_eq!(
-        officer.fire(&id, "confirm_identity", 2, None).await.status,
+        r.json()["error"]["message"],
+        "identity documents are missing"
+    );
+    let version = record_fresh_documents(&officer, &id, 2).await;
+    assert_eq!(version, 4);
+    assert_eq!(
+        officer.fire(&id, "confirm_identity", 4, None).await.status,
         200
     );
-    let r = officer.fire(&id, "start_handling", 3, None).await;
+    let r = officer.fire(&id, "start_handling", 5, None).await;
     assert_eq!(
         r.json()["error"]["message"],
         "this request type carries a fee: invoice it first"
     );
     assert_eq!(
-        officer.fire(&id, "issue_invoice", 3, None).await.status,
+        officer.fire(&id, "issue_invoice", 5, None).await.status,
         200
     );
     // The reply cannot go out before the payment is confirmed: no dispatch is even offered.
-    let r = officer.fire(&id, "dispatch_reply", 4, None).await;
+    let r = officer.fire(&id, "dispatch_reply", 6, None).await;
     assert_eq!(r.json()["error"]["code"], "event_not_allowed");
     let mid = (app.count("audit_events"), app.count("notices"));
     assert_eq!(
         mid.0,
-        before.0 + 3,
-        "only the three applied events were audited"
+        before.0 + 5,
+        "only the three applied events and the two documents were audited"
     );
 
     // Malformed bodies and data.

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod csrf;
+pub mod documents;
 pub mod error;
 pub mod forms;
 pub mod health;
@@ -120,6 +121,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/staff/audit", web::get().to(staff::audit))
     .route("/staff/postal/new", web::get().to(staff::postal_form))
+    .route(
+        "/staff/requests/{id}/documents",
+        web::post().to(documents::record),
+    )
+    .route(
+        "/staff/requests/{id}/scans",
+        web::post().to(documents::scan),
+    )
+    .route(
+        "/staff/requests/{id}/files/{file_id}",
+        web::get().to(documents::view),
+    )
+    .route(
+        "/api/v1/requests/{id}/documents",
+        web::post().to(documents::record_api),
+    )
     .route("/staff/postal", web::post().to(staff::register_postal))
     .route(
         "/staff/requests/{id}/diagram.svg",

@@ -11,6 +11,7 @@ use super::error::{PageError, WebError};
 use super::i18n::Tr;
 use super::session::{AnyStaff, Authorized, ReadAudit, SESSION_COOKIE, WorkRequests};
 use super::{redirect, render};
+use crate::app::documents::RawDocument;
 use crate::app::requests::{self, QueueItem, RequestDetail};
 use crate::app::staff::{self, SetupInput, StaffMember};
 use crate::app::{AppError, AppState, intake};
@@ -178,9 +179,109 @@ pub struct RequestPage {
     pub problem: Option<String>,
     /// The reason typed for a refused event, kept so nothing is lost: (event, text).
     pub kept_reason: Option<(String, String)>,
+    /// The identity-document form, refilled after a refusal.
+    pub document: DocumentForm,
+}
+
+/// The identity-document form's input and its per-field problems.
+#[derive(Default)]
+pub struct DocumentForm {
+    pub input: RawDocument,
+    pub errors: FieldErrors,
 }
 
 impl RequestPage {
+    pub fn doc_error(&self, field: &str) -> Option<String> {
+        self.document
+            .errors
+            .code_for(field)
+            .map(|c| self.tr.field_error(c))
+    }
+
+    /// A checklist line's documents, by name in the page's language.
+    pub fn requirement_text(&self, r: &crate::domain::documents::Requirement) -> String {
+        let rules = self.d.workflow.documents.as_ref();
+        let names: Vec<String> = r
+            .one_of
+            .iter()
+            .map(|k| {
+                rules
+                    .and_then(|d| d.kind_label(k))
+                    .map(|l| self.tr.label(l).to_owned())
+                    .unwrap_or_else(|| k.clone())
+            })
+            .collect();
+        let mut s = format!(
+            "{}: {}",
+            self.tr.t(&format!("holder-{}", r.holder)),
+            names.join(" / ")
+        );
+        if r.original {
+            s.push_str(&format!(" ({})", self.tr.t("doc-original-required")));
+        }
+        if r.fresh {
+            let months = rules.map(|d| d.max_age_months).unwrap_or(1);
+            s.push_str(&format!(
+                " ({})",
+                self.tr
+                    .t_args("doc-fresh-required", &[("months", months.to_string())])
+            ));
+        }
+        s
+    }
+
+    pub fn problem_text(&self, p: &crate::domain::documents::Problem) -> String {
+        use crate::domain::documents::Problem;
+        match p {
+            Problem::Missing => self.tr.t("doc-missing"),
+            Problem::NotOriginal => self.tr.t("doc-not-original"),
+            Problem::DateMissing => self.tr.t("doc-date-missing"),
+            Problem::Stale {
+                created_on,
+                earliest,
+            } => self.tr.t_args(
+                "doc-stale",
+                &[
+                    ("created", created_on.to_string()),
+                    ("earliest", earliest.to_string()),
+                ],
+            ),
+            Problem::DatedAfterRequest { created_on } => self
+                .tr
+                .t_args("doc-after-request", &[("created", created_on.to_string())]),
+        }
+    }
+
+    pub fn document_kinds(&self) -> Vec<(String, String, bool)> {
+        self.d
+            .workflow
+            .documents
+            .as_ref()
+            .map(|d| {
+                d.kinds
+                    .iter()
+                    .map(|(k, l)| {
+                        (
+                            k.clone(),
+                            self.tr.label(l).to_owned(),
+                            self.document.input.kind == *k,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn kind_name(&self, kind: &str) -> String {
+        self.d
+            .workflow
+            .documents
+            .as_ref()
+            .and_then(|d| d.kind_label(kind))
+            .map(|l| self.tr.label(l).to_owned())
+            .unwrap_or_else(|| kind.to_owned())
+    }
+
     pub fn tracking_display(&self) -> Option<String> {
         self.d
             .postal
@@ -210,15 +311,17 @@ pub struct RequestQuery {
     moved: Option<String>,
 }
 
-/// What to tell the officer above the request: a status, and a notice or a problem.
-struct Feedback {
-    status: StatusCode,
-    notice: Option<String>,
-    problem: Option<String>,
-    kept_reason: Option<(String, String)>,
+/// What to tell the officer above the request, and what to refill.
+#[derive(Default)]
+pub(crate) struct Feedback {
+    pub status: StatusCode,
+    pub notice: Option<String>,
+    pub problem: Option<String>,
+    pub kept_reason: Option<(String, String)>,
+    pub document: DocumentForm,
 }
 
-async fn request_page(
+pub(crate) async fn request_page(
     state: &AppState,
     staff: StaffMember,
     tr: Tr,
@@ -237,6 +340,7 @@ async fn request_page(
             notice: feedback.notice,
             problem: feedback.problem,
             kept_reason: feedback.kept_reason,
+            document: feedback.document,
         },
     )
 }
@@ -254,6 +358,7 @@ pub async fn request(
         notice: query.moved.as_ref().map(|_| tr.t("request-moved")),
         problem: None,
         kept_reason: None,
+        ..Default::default()
     };
     request_page(&state, who.staff, tr, &csrf, id.into_inner(), feedback).await
 }
@@ -296,6 +401,7 @@ pub async fn fire_event(
             notice: None,
             problem: Some(problem),
             kept_reason,
+            ..Default::default()
         };
         return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
     }
@@ -334,6 +440,7 @@ pub async fn fire_event(
         notice: None,
         problem: Some(problem),
         kept_reason,
+        ..Default::default()
     };
     request_page(&state, who.staff, tr, &csrf, id, feedback).await
 }

@@ -1,0 +1,223 @@
+//! Staff pages for a letter's enclosures: recording identity documents (with their scans), uploading
+//! scanned pages, and opening stored files (every opening audited).
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::{ApiError, PageError, WebError};
+use super::i18n::Tr;
+use super::redirect;
+use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::staff::{DocumentForm, Feedback, request_page};
+use super::uploads;
+use crate::app::documents::{self, RawDocument};
+use crate::app::{AppError, AppState};
+use crate::domain::FieldErrors;
+use crate::domain::documents::Checklist;
+
+fn feedback_for(tr: Tr, e: AppError, input: RawDocument) -> Result<Feedback, PageError> {
+    let web = WebError::App(e);
+    let (status, _) = web.status_and_code();
+    if status.is_server_error() || status == StatusCode::NOT_FOUND {
+        return Err(PageError(web));
+    }
+    let WebError::App(e) = web else {
+        unreachable!()
+    };
+    Ok(match e {
+        AppError::Invalid(errors) => Feedback {
+            status,
+            problem: Some(tr.t("form-errors-summary")),
+            document: DocumentForm { input, errors },
+            ..Default::default()
+        },
+        AppError::Conflict => Feedback {
+            status,
+            problem: Some(tr.t("request-conflict")),
+            document: DocumentForm {
+                input,
+                errors: FieldErrors::new(),
+            },
+            ..Default::default()
+        },
+        other => Feedback {
+            status,
+            problem: Some(other.to_string()),
+            document: DocumentForm {
+                input,
+                errors: FieldErrors::new(),
+            },
+            ..Default::default()
+        },
+    })
+}
+
+/// An identity document read from the envelope, with an optional scan (multipart form).
+pub async fn record(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let upload = match uploads::read(payload, state.config.upload_max_bytes).await {
+        Ok(u) => u,
+        Err(WebError::App(e @ AppError::Invalid(_))) => {
+            let feedback = feedback_for(tr, e, RawDocument::default())?;
+            return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let input = RawDocument {
+        kind: upload.text("kind"),
+        holder: upload.text("holder"),
+        original: upload.text("original"),
+        created_on: upload.text("created_on"),
+    };
+    let version = upload.text("expected_version").trim().parse::<i64>();
+    let outcome = match (csrf.verify(&upload.text("csrf_token")), version) {
+        (Err(_), _) => Err(AppError::Conflict),
+        (Ok(()), Err(_)) => Err(AppError::Conflict),
+        (Ok(()), Ok(v)) => {
+            documents::record_document(
+                &state,
+                &who.staff,
+                id.clone(),
+                v,
+                input.clone(),
+                upload.file,
+            )
+            .await
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#documents"))),
+        Err(e) => {
+            let feedback = feedback_for(tr, e, input)?;
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+/// A scanned page of the letter or form.
+pub async fn scan(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let result = match uploads::read(payload, state.config.upload_max_bytes).await {
+        Ok(upload) if csrf.verify(&upload.text("csrf_token")).is_err() => Err(AppError::Conflict),
+        Ok(upload) => match upload.file {
+            Some(bytes) => documents::store_scan(&state, &who.staff, id.clone(), bytes).await,
+            None => {
+                let mut errors = FieldErrors::new();
+                errors.push("file", "required");
+                Err(AppError::Invalid(errors))
+            }
+        },
+        Err(WebError::App(e)) => Err(e),
+        Err(e) => return Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#files"))),
+        Err(e) => {
+            let mut feedback = feedback_for(tr, e, RawDocument::default())?;
+            if let Some(code) = feedback.document.errors.code_for("file") {
+                feedback.problem = Some(tr.field_error(code));
+            }
+            feedback.document.errors = FieldErrors::new();
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+/// Opens a stored file. Served with a sandboxing policy and never cached.
+pub async fn view(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, file_id) = path.into_inner();
+    let (media_type, bytes) = documents::view_file(&state, &who.staff, id, file_id).await?;
+    let ext = match media_type.as_str() {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        _ => "jpg",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(media_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"document.{ext}\""),
+        ))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'; img-src 'self'; object-src 'self'",
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    expected_version: i64,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    holder: String,
+    #[serde(default)]
+    original: bool,
+    #[serde(default)]
+    created_on: String,
+}
+
+#[derive(serde::Serialize)]
+pub struct DocumentRecorded {
+    pub document_id: String,
+    pub version: i64,
+    pub checklist: Checklist,
+}
+
+/// The same through the API (without a scan).
+pub async fn record_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<DocumentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = RawDocument {
+        kind: b.kind,
+        holder: b.holder,
+        original: if b.original {
+            "true".into()
+        } else {
+            String::new()
+        },
+        created_on: b.created_on,
+    };
+    let out = documents::record_document(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        b.expected_version,
+        input,
+        None,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(DocumentRecorded {
+        document_id: out.document_id,
+        version: out.version,
+        checklist: out.checklist,
+    }))
+}
