@@ -62,6 +62,7 @@ struct RawSettings {
     db_pool_size: u32,
     upload_max_bytes: u64,
     document_retention_days: u32,
+    bank_account: Option<String>,
     session_key: Option<String>,
     document_key: Option<String>,
 }
@@ -82,6 +83,7 @@ impl Default for RawSettings {
             db_pool_size: 8,
             upload_max_bytes: 10 * 1024 * 1024,
             document_retention_days: 30,
+            bank_account: None,
             session_key: None,
             document_key: None,
         }
@@ -183,6 +185,8 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// Days after a request closes before its scans and documents are erased.
     pub document_retention_days: u32,
+    /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
+    pub bank_account: Option<String>,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
     pub config_file: Option<PathBuf>,
@@ -286,6 +290,10 @@ impl Config {
             db_pool_size: raw.db_pool_size,
             upload_max_bytes: raw.upload_max_bytes,
             document_retention_days: raw.document_retention_days,
+            bank_account: raw
+                .bank_account
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty()),
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
             config_file,
@@ -358,6 +366,13 @@ impl Config {
         );
         line("KAIJI_DB_POOL_SIZE", self.db_pool_size.to_string());
         line("KAIJI_UPLOAD_MAX_BYTES", self.upload_max_bytes.to_string());
+        line(
+            "KAIJI_BANK_ACCOUNT",
+            self.bank_account
+                .as_deref()
+                .map(|b| b.replace('\n', " / "))
+                .unwrap_or_else(|| "(not set: fee invoices cannot be issued)".into()),
+        );
         line(
             "KAIJI_DOCUMENT_RETENTION_DAYS",
             self.document_retention_days.to_string(),

@@ -15,6 +15,9 @@ both_backends!(
     the_one_month_rule_decides_whether_identity_can_be_confirmed,
     an_agent_missing_the_seal_certificate_waits_with_the_clock_paused,
     scans_are_encrypted_viewed_with_an_audit_trail_and_purged,
+    the_fee_is_invoiced_per_service_and_settled_by_payments,
+    bank_statements_are_matched_imported_once_and_the_rest_assigned,
+    officers_record_and_import_payments_on_a_page,
 );
 
 struct Api {
@@ -48,6 +51,19 @@ impl Api {
             .post(format!("{}{path}", self.http.base))
             .bearer_auth(&self.token)
             .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    async fn post_csv(&self, path: &str, csv: &str) -> (u16, Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.http.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned())
             .send()
             .await
             .unwrap();
@@ -566,4 +582,370 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
         audit.iter().filter(|e| e.action == "file.purged").count(),
         1
     );
+}
+
+/// Registers a letter for disclosure, records fresh documents, confirms identity and issues the invoice.
+/// Returns the request id, the invoice as the API shows it, and the request's version.
+async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
+    let id = register(api, patch).await;
+    assert_eq!(
+        fire(api, &id, "start_identity_review", 1, None).await.0,
+        200
+    );
+    assert_eq!(
+        document(api, &id, 2, "juminhyo", "principal", true, "2026-11-01")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        document(api, &id, 3, "passport", "principal", false, "")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(fire(api, &id, "confirm_identity", 4, None).await.0, 200);
+    let (status, body) = fire(api, &id, "issue_invoice", 5, None).await;
+    assert_eq!(status, 200, "{body}");
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(r["state"], "awaiting_payment");
+    (id, r["invoices"][0].clone(), r["version"].as_i64().unwrap())
+}
+
+fn notice_kinds(r: &Value) -> Vec<String> {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
+    let api = officer(&app).await;
+    // The letter names two services: ¥5,400 each, tax included.
+    let (id, invoice, version) = invoiced(&api, json!({})).await;
+    assert_eq!(invoice["unit_yen"], 5400);
+    assert_eq!(invoice["services"], 2);
+    assert_eq!(invoice["amount_yen"], 10800);
+    assert_eq!(invoice["status"], "unpaid");
+    assert_eq!(invoice["issued_on"], "2026-11-22");
+    let number = invoice["number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("INV-KJ-20261119-"), "{number}");
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert!(notice_kinds(&r).contains(&"invoice".to_owned()));
+    // Not paid: confirming payment is refused.
+    let (status, body) = fire(&api, &id, "confirm_payment", version, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("guard_failed"))
+    );
+
+    // The transfer charge was deducted: ¥440 short. The requester is told.
+    let pay = |amount: Value| {
+        json!({"invoice": number, "paid_on": "2026-11-24", "amount_yen": amount,
+               "payer_name": "ヤマダ タロウ", "reference": "振込"})
+    };
+    let (status, s) = api.post("/api/v1/payments", &pay(json!("10,360"))).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(
+        (s["paid"].as_bool(), s["shortfall_yen"].as_i64()),
+        (Some(false), Some(440))
+    );
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(
+        r["version"].as_i64(),
+        Some(version),
+        "a short payment changes no state"
+    );
+    assert_eq!(r["invoices"][0]["shortfall_yen"], 440);
+    assert!(notice_kinds(&r).contains(&"payment_short".to_owned()));
+    assert!(!r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+
+    // Bad payments are refused field by field and write nothing.
+    let before = (app.count("payments"), app.count("audit_events"));
+    let (status, body) = api
+        .post(
+            "/api/v1/payments",
+            &json!({"invoice": "INV-nothing", "paid_on": "2026-02-30", "amount_yen": "1.5", "payer_name": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    for field in ["paid_on", "amount_yen", "payer_name"] {
+        assert!(body["error"]["fields"][field].is_array(), "{field}: {body}");
+    }
+    let (status, body) = api.post("/api/v1/payments", &json!({"invoice": "INV-nothing", "paid_on": "2026-11-24", "amount_yen": 100, "payer_name": "X"})).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["fields"]["invoice"][0]["code"],
+        "unknown_invoice"
+    );
+    let (status, _) = api.post("/api/v1/payments", &pay(json!(-5))).await;
+    assert_eq!(status, 422);
+    assert_eq!((app.count("payments"), app.count("audit_events")), before);
+
+    // The rest arrives, ¥560 too much: the fee is paid and the overpayment shown for refund.
+    let (status, s) = api.post("/api/v1/payments", &pay(json!(1000))).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(
+        (s["paid"].as_bool(), s["overpaid_yen"].as_i64()),
+        (Some(true), Some(560))
+    );
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(r["version"].as_i64(), Some(version + 1));
+    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    let inv = &r["invoices"][0];
+    assert_eq!(
+        (
+            inv["status"].as_str(),
+            inv["paid_yen"].as_i64(),
+            inv["overpaid_yen"].as_i64()
+        ),
+        (Some("paid"), Some(11360), Some(560))
+    );
+    assert_eq!(inv["payments"].as_array().unwrap().len(), 2);
+    let (status, body) = fire(&api, &id, "confirm_payment", version + 1, None).await;
+    assert_eq!(status, 200, "{body}");
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "invoice.issued").count(),
+        1
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "payment.recorded").count(),
+        2
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.details.contains("\"shortfall_yen\":440"))
+    );
+
+    // The officer's page shows the invoice and its balance.
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let line = page.all_text_of(&format!("invoice-{number}")).unwrap();
+    assert!(line.contains("¥5,400 × 2 = ¥10,800"), "{line}");
+    assert!(line.contains("Paid ¥11,360 of ¥10,800"), "{line}");
+    assert!(line.contains("overpaid, refund ¥560"), "{line}");
+
+    // A single-service letter costs ¥5,400; requests without a fee are not invoiced.
+    let (_, invoice, _) = invoiced(
+        &api,
+        json!({"services": ["ConoHa"], "tracking_number": "131-12-38386-3"}),
+    )
+    .await;
+    assert_eq!(invoice["amount_yen"], 5400);
+    let id = register(
+        &api,
+        json!({"request_types": ["correction"], "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    assert_eq!(
+        fire(&api, &id, "start_identity_review", 1, None).await.0,
+        200
+    );
+    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
+    document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
+    assert_eq!(status, 422, "{body}");
+}
+
+async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: TestApp) {
+    let api = officer(&app).await;
+    let one = json!(["ConoHa"]);
+    let (a, inv_a, _) = invoiced(&api, json!({"services": one, "name": "山田 太郎"})).await;
+    let (b, _, _) = invoiced(
+        &api,
+        json!({"services": one, "name": "スズキ ハナコ", "tracking_number": "131-12-38386-3"}),
+    )
+    .await;
+    let (c, inv_c, _) = invoiced(
+        &api,
+        json!({"services": one, "name": "佐藤 一郎", "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    let number_a = inv_a["number"].as_str().unwrap();
+    // Line 2 carries A's invoice number; line 3 is B by name (half-width kana) and amount; line 4 nobody
+    // can tell; line 5 is unreadable.
+    let csv = format!(
+        "日付,金額,振込依頼人,摘要\n\
+         2026/11/24,\"5,400\",ﾔﾏﾀﾞ ﾀﾛｳ,{number_a}\n\
+         2026-11-24,5400,ｽｽﾞｷ ﾊﾅｺ,\n\
+         2026-11-25,5400,ｻﾄｳ ｲﾁﾛｳ (ｶｲｼｬ),\n\
+         yesterday,5400,ﾀﾅｶ,\n"
+    );
+    let before = app.count("payments");
+    let (status, report) = api.post_csv("/api/v1/payments/import", &csv).await;
+    assert_eq!(status, 200, "{report}");
+    let matched: Vec<(i64, &str)> = report["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m[0].as_i64().unwrap(), m[2].as_str().unwrap()))
+        .collect();
+    assert_eq!(matched, [(2, "invoice_number"), (3, "payer_and_amount")]);
+    assert_eq!(report["unmatched"], json!([4]));
+    assert_eq!(report["problems"][0]["line"], 5);
+    assert_eq!(app.count("payments"), before + 3);
+    for id in [&a, &b] {
+        let r = api.get(&format!("/api/v1/requests/{id}")).await;
+        assert!(
+            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
+            "{id}"
+        );
+        assert!(
+            r["allowed_events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["event"] == "confirm_payment")
+        );
+    }
+    // The same statement again records nothing twice.
+    let (status, again) = api.post_csv("/api/v1/payments/import", &csv).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["duplicates"], json!([2, 3, 4]));
+    assert_eq!(again["matched"], json!([]));
+    assert_eq!(app.count("payments"), before + 3);
+
+    // The officer recognises line 4 as C's and assigns it.
+    let unmatched = api.get("/api/v1/payments/unmatched").await;
+    assert_eq!(unmatched.as_array().unwrap().len(), 1);
+    let pid = unmatched[0]["id"].as_str().unwrap();
+    let (status, s) = api
+        .post(
+            &format!("/api/v1/payments/{pid}/assign"),
+            &json!({"invoice": inv_c["number"]}),
+        )
+        .await;
+    assert_eq!((status, s["paid"].as_bool()), (200, Some(true)), "{s}");
+    let r = api.get(&format!("/api/v1/requests/{c}")).await;
+    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert_eq!(r["invoices"][0]["payments"][0]["matched_by"], "officer");
+    let (status, body) = api
+        .post(
+            &format!("/api/v1/payments/{pid}/assign"),
+            &json!({"invoice": number_a}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("payment_already_matched"))
+    );
+    assert!(
+        api.get("/api/v1/payments/unmatched")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A file that is not a statement is refused whole.
+    let before = (app.count("payments"), app.count("audit_events"));
+    let (status, body) = api
+        .post_csv("/api/v1/payments/import", "name,colour\nx,blue\n")
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    assert_eq!(body["error"]["fields"]["file"][0]["code"], "bad_statement");
+    assert_eq!((app.count("payments"), app.count("audit_events")), before);
+    // Auditors may not record payments.
+    let auditor = app.signed_in("aud@example.com", Role::Auditor).await;
+    assert_eq!(auditor.get("/staff/payments").await.status, 403);
+}
+
+async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
+    let api = officer(&app).await;
+    let (id, invoice, _) = invoiced(&api, json!({"services": ["ConoHa"]})).await;
+    let number = invoice["number"].as_str().unwrap();
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let page = desk.get("/staff/payments?lang=en").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    // A mistyped amount: the form comes back with the message and what was typed.
+    let bad = desk
+        .post_form(
+            "/staff/payments?lang=en",
+            &[
+                ("csrf_token", &csrf),
+                ("invoice", number),
+                ("paid_on", "2026-11-24"),
+                ("amount_yen", "5,4OO"),
+                ("payer_name", "ヤマダ タロウ"),
+                ("reference", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text_of("amount_yen-error").is_some(), "{}", bad.body);
+    assert!(bad.body.contains("value=\"5,4OO\"") && bad.body.contains("value=\"ヤマダ タロウ\""));
+    assert_eq!(app.count("payments"), 0);
+    // Without the CSRF token nothing is recorded.
+    let forged = desk
+        .post_form(
+            "/staff/payments",
+            &[
+                ("invoice", number),
+                ("paid_on", "2026-11-24"),
+                ("amount_yen", "5400"),
+                ("payer_name", "X"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(app.count("payments"), 0);
+    let ok = desk
+        .post_form(
+            "/staff/payments?lang=en",
+            &[
+                ("csrf_token", &csrf),
+                ("invoice", number),
+                ("paid_on", "2026-11-24"),
+                ("amount_yen", "¥5,400"),
+                ("payer_name", "ヤマダ タロウ"),
+                ("reference", ""),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "redirected back: {}", ok.body);
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+
+    // A statement uploaded on the page: the report lists each line.
+    let csv = "date,amount,payer_name,reference\n2026-11-25,3000,ﾀﾅｶ ｼﾞﾛｳ,\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("statement.csv"),
+        );
+    let res = reqwest::Client::new()
+        .post(format!("{}/staff/payments/import?lang=en", desk.base))
+        .header(
+            reqwest::header::COOKIE,
+            format!(
+                "kaiji_session={}; kaiji_csrf={}",
+                desk.cookie("kaiji_session").unwrap(),
+                desk.cookie("kaiji_csrf").unwrap()
+            ),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Line 2: no invoice matched; waiting below"),
+        "{body}"
+    );
+    assert!(body.contains("ﾀﾅｶ ｼﾞﾛｳ") && body.contains("¥3,000"));
 }

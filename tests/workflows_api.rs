@@ -144,6 +144,25 @@ async fn record_fresh_documents(officer: &Api, id: &str, mut version: i64) -> i6
     version
 }
 
+/// Pays the request's invoice in full by a transfer the officer enters by hand. Returns the request's
+/// new version (the fee marked paid).
+async fn pay_invoice(officer: &Api, id: &str, version: i64) -> i64 {
+    let r = officer.request(id).await;
+    let invoice = &r["invoices"][0];
+    let res = officer
+        .post(
+            "/api/v1/payments",
+            &json!({"invoice": invoice["number"], "paid_on": "2026-11-23",
+                    "amount_yen": invoice["amount_yen"], "payer_name": "ユウソウ ハナコ"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.json()["paid"], true);
+    let after = officer.request(id).await["version"].as_i64().unwrap();
+    assert_eq!(after, version + 1, "a settled invoice marks the fee paid");
+    after
+}
+
 struct Walk {
     workflow: &'static str,
     channel: &'static str,
@@ -195,6 +214,7 @@ const WALKS: &[Walk] = &[
             "+documents",
             "confirm_identity",
             "issue_invoice",
+            "+payment",
             "confirm_payment",
             "dispatch_reply",
             "confirm_delivery",
@@ -391,6 +411,10 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 version = record_fresh_documents(&officer, &id, version).await;
                 continue;
             }
+            if *event == "+payment" {
+                version = pay_invoice(&officer, &id, version).await;
+                continue;
+            }
             let before = officer.request(&id).await;
             let offered: Vec<&str> = before["allowed_events"]
                 .as_array()
@@ -451,9 +475,13 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             .filter(|e| e.action == "request.transitioned")
             .count();
         let steps = w.events.iter().filter(|e| !e.starts_with('+')).count();
-        let document_steps = w.events.len() - steps;
+        let document_steps = w.events.iter().filter(|e| **e == "+documents").count();
+        let payment_steps = w.events.iter().filter(|e| **e == "+payment").count();
         assert_eq!(transitions, steps, "one audit event per applied transition");
-        assert_eq!(version as usize, steps + 2 * document_steps + 1);
+        assert_eq!(
+            version as usize,
+            steps + 2 * document_steps + payment_steps + 1
+        );
         // Nothing more can happen.
         let res = officer.fire(&id, w.events[0], version, Some("again")).await;
         assert_eq!(res.status, 422);
@@ -548,8 +576,8 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
     let mid = (app.count("audit_events"), app.count("notices"));
     assert_eq!(
         mid.0,
-        before.0 + 5,
-        "only the three applied events and the two documents were audited"
+        before.0 + 6,
+        "only the three applied events, the two documents and the invoice were audited"
     );
 
     // Malformed bodies and data.

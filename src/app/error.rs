@@ -34,6 +34,10 @@ pub enum AppError {
     },
     #[error("workflow definition {0}")]
     Definition(String),
+    #[error("the payment is already matched to an invoice")]
+    PaymentAlreadyMatched,
+    #[error("{0} is not configured")]
+    NotConfigured(&'static str),
     #[error("the file's contents were erased after the retention period")]
     Purged,
     #[error("the event data is invalid: {0}")]

@@ -210,6 +210,7 @@ pub async fn register_postal(
 ) -> Result<PostalReceipt, AppError> {
     let now = state.clock.now();
     let catalog = state.workflows.clone();
+    let config = state.config.clone();
     let staff = staff.clone();
     state
         .db
@@ -276,6 +277,7 @@ pub async fn register_postal(
                         apply_event(
                             conn,
                             &catalog,
+                            &config,
                             &mut case,
                             &actor,
                             staff.role,

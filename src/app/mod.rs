@@ -5,6 +5,7 @@ pub mod cases;
 pub mod clock;
 pub mod documents;
 pub mod error;
+pub mod fees;
 pub mod intake;
 pub mod requests;
 pub mod staff;

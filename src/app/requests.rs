@@ -153,6 +153,7 @@ pub struct RequestDetail {
     pub checklist: Option<crate::domain::documents::Checklist>,
     pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
     pub files: Vec<crate::db::documents::FileInfo>,
+    pub invoices: Vec<super::fees::InvoiceView>,
 }
 
 pub async fn detail(
@@ -184,6 +185,7 @@ pub async fn detail(
                 checklist: super::documents::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
                 files: crate::db::documents::files_for_request(conn, &case.row.id)?,
+                invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -245,6 +247,7 @@ pub async fn fire_event(
 ) -> Result<TransitionOutcome, AppError> {
     check_event_data(&data)?;
     let catalog = state.workflows.clone();
+    let config = state.config.clone();
     let now = state.clock.now();
     let actor = staff.actor();
     let role = staff.role;
@@ -256,7 +259,9 @@ pub async fn fire_event(
                 if case.row.version != expected_version {
                     return Err(AppError::Conflict);
                 }
-                apply_event(conn, &catalog, &mut case, &actor, role, &event, data, now)
+                apply_event(
+                    conn, &catalog, &config, &mut case, &actor, role, &event, data, now,
+                )
             })
         })
         .await
@@ -268,6 +273,7 @@ pub async fn fire_event(
 pub(crate) fn apply_event(
     conn: &mut AnyConnection,
     catalog: &WorkflowCatalog,
+    config: &crate::config::Config,
     case: &mut Case,
     actor: &Actor,
     role: Role,
@@ -285,6 +291,12 @@ pub(crate) fn apply_event(
             data: &data,
         },
     )?;
+    // Effects the application carries out itself, inside the same transaction.
+    for e in &t.effects {
+        if matches!(e, crate::domain::workflow::Effect::IssueInvoice) {
+            super::fees::issue_invoice(conn, config, case, actor, now)?;
+        }
+    }
     let def = case.def.clone();
     let id = case.row.id.clone();
     let expected_version = case.row.version;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clocks;
 pub mod documents;
+pub mod fees;
 pub mod notices;
 pub mod postal;
 pub mod requests;

@@ -121,6 +121,8 @@ diesel::joinable!(notices -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(
     workflow_definitions,
     postal_details,
+    invoices,
+    payments,
     stored_files,
     identity_documents,
     requests,
@@ -179,6 +181,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        request_id -> Text,
+        number -> Text,
+        unit_yen -> BigInt,
+        services -> BigInt,
+        amount_yen -> BigInt,
+        issued_on -> Text,
+        due_on -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        invoice_id -> Nullable<Text>,
+        paid_on -> Text,
+        amount_yen -> BigInt,
+        payer_name -> Text,
+        reference -> Text,
+        source -> Text,
+        matched_by -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(postal_details -> requests (request_id));
+diesel::joinable!(invoices -> requests (request_id));
+diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(stored_files -> requests (request_id));
 diesel::joinable!(identity_documents -> requests (request_id));

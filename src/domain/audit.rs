@@ -31,10 +31,13 @@ pub enum AuditAction {
     FileViewed,
     /// A file's contents were erased after the retention period.
     FilePurged,
+    InvoiceIssued,
+    /// A payment was recorded (matched to an invoice or waiting for an officer).
+    PaymentRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -49,6 +52,8 @@ impl AuditAction {
         AuditAction::FileStored,
         AuditAction::FileViewed,
         AuditAction::FilePurged,
+        AuditAction::InvoiceIssued,
+        AuditAction::PaymentRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +72,8 @@ impl AuditAction {
             AuditAction::FileStored => "file.stored",
             AuditAction::FileViewed => "file.viewed",
             AuditAction::FilePurged => "file.purged",
+            AuditAction::InvoiceIssued => "invoice.issued",
+            AuditAction::PaymentRecorded => "payment.recorded",
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod deadline;
 pub mod documents;
+pub mod fees;
 pub mod field;
 pub mod notice;
 pub mod postal;

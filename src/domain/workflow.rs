@@ -113,6 +113,8 @@ pub enum Effect {
     SetFact(&'static str),
     ClearFact(&'static str),
     SendNotice(&'static str),
+    /// Issue the fee invoice (carried out by the application: number, amount per service, due date).
+    IssueInvoice,
 }
 
 impl Effect {
@@ -126,7 +128,7 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 8] = [
+pub const EFFECT_NAMES: [&str; 9] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
@@ -135,6 +137,7 @@ pub const EFFECT_NAMES: [&str; 8] = [
     "set_fact",
     "clear_fact",
     "send_notice",
+    "issue_invoice",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +192,8 @@ pub struct FeeRule {
     /// "service": charged per service (サービス) the request covers; "request": once.
     pub per: String,
     pub request_types: Vec<RequestType>,
+    /// Days the requester has to pay, from the day the invoice is issued.
+    pub due_days: u32,
 }
 
 impl FeeRule {
@@ -344,6 +349,12 @@ struct RawFee {
     amount_yen: Spanned<i64>,
     per: Spanned<String>,
     request_types: Vec<Spanned<String>>,
+    #[serde(default = "default_due_days")]
+    due_days: Spanned<u32>,
+}
+
+fn default_due_days() -> Spanned<u32> {
+    Spanned::new(0..0, 14)
 }
 
 #[derive(Debug, Deserialize)]
@@ -517,10 +528,14 @@ impl WorkflowDefinition {
                     }
                     types.push(rt);
                 }
+                if !(1..=90).contains(f.due_days.get_ref()) {
+                    return Err(c.err(f.due_days.span(), "due_days must be between 1 and 90"));
+                }
                 Some(FeeRule {
                     amount_yen: *f.amount_yen.get_ref(),
                     per: f.per.get_ref().clone(),
                     request_types: types,
+                    due_days: *f.due_days.get_ref(),
                 })
             }
         };
@@ -835,6 +850,14 @@ impl WorkflowDefinition {
                             .parse()
                             .map_err(|_| c.err(e.span(), format!("unknown fact `{arg}`")))?;
                         Effect::fact(f, name == "set_fact")
+                    }
+                    "issue_invoice" => {
+                        if fee.is_none() {
+                            return Err(
+                                c.err(e.span(), "effect `issue_invoice` needs a [fee] section")
+                            );
+                        }
+                        Effect::IssueInvoice
                     }
                     "send_notice" => Effect::SendNotice(
                         arg.parse::<NoticeKind>()
@@ -1216,7 +1239,7 @@ impl WorkflowDefinition {
                         facts.remove(&f);
                     }
                 }
-                Effect::SendNotice(_) => {}
+                Effect::SendNotice(_) | Effect::IssueInvoice => {}
             }
         }
     }

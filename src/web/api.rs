@@ -212,6 +212,8 @@ pub struct RequestJson {
     pub notices: Vec<NoticeJson>,
     /// What was read off the envelope, for requests by post.
     pub postal: Option<PostalJson>,
+    /// Fee invoices with their payments and balance (postal procedure).
+    pub invoices: Vec<crate::app::fees::InvoiceView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -308,6 +310,7 @@ pub async fn request_detail(
                 })
                 .collect(),
             postal: d.postal.map(PostalJson::from),
+            invoices: d.invoices,
         }))
 }
 

@@ -60,6 +60,10 @@ impl WebError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
                 }
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
+                AppError::PaymentAlreadyMatched => {
+                    (StatusCode::CONFLICT, "payment_already_matched")
+                }
+                AppError::NotConfigured(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_configured"),
                 AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
                 AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
                 AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
@@ -193,6 +197,7 @@ fn japanese_message(code: &str) -> &'static str {
         "payload_too_large" => "送信された内容が大きすぎます。",
         "invalid_body" => "送信された内容を読み取れませんでした。",
         "setup_link_invalid" => "このリンクは無効、期限切れ、または使用済みです。",
+        "payment_already_matched" => "この入金はすでに請求書に割り当てられています。",
         "version_conflict" => "他の担当者が先に更新しました。再読み込みしてください。",
         "unavailable" => "ただいま混み合っています。しばらくしてからお試しください。",
         _ => "エラーが発生しました。内容は変更されていません。",
@@ -280,6 +285,7 @@ mod tests {
                 "invalid_event_data",
             ),
             (AppError::Purged.into(), 410, "file_purged"),
+            (AppError::NotConfigured("X").into(), 422, "not_configured"),
             (
                 AppError::NoWorkflow {
                     request_type: "access",

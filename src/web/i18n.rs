@@ -65,7 +65,8 @@ impl Tr {
     }
 
     /// Integer yen with thousands separators: 10800 → "10,800円" (Japanese) or "¥10,800".
-    pub fn yen(&self, amount: i64) -> String {
+    pub fn yen(&self, amount: impl std::borrow::Borrow<i64>) -> String {
+        let amount = *amount.borrow();
         let digits = amount.unsigned_abs().to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {

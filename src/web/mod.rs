@@ -8,6 +8,7 @@ pub mod error;
 pub mod forms;
 pub mod health;
 pub mod i18n;
+pub mod payments;
 pub mod public;
 pub mod session;
 pub mod staff;
@@ -121,6 +122,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/staff/audit", web::get().to(staff::audit))
     .route("/staff/postal/new", web::get().to(staff::postal_form))
+    .route("/staff/payments", web::get().to(payments::show))
+    .route("/staff/payments", web::post().to(payments::record))
+    .route("/staff/payments/import", web::post().to(payments::import))
+    .route(
+        "/staff/payments/{id}/assign",
+        web::post().to(payments::assign),
+    )
+    .route("/api/v1/payments", web::post().to(payments::record_api))
+    .route(
+        "/api/v1/payments/import",
+        web::post().to(payments::import_api),
+    )
+    .route(
+        "/api/v1/payments/unmatched",
+        web::get().to(payments::unmatched_api),
+    )
+    .route(
+        "/api/v1/payments/{id}/assign",
+        web::post().to(payments::assign_api),
+    )
     .route(
         "/staff/requests/{id}/documents",
         web::post().to(documents::record),

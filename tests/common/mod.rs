@@ -189,6 +189,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         config = config.with_bind(addr);
+        config.bank_account = Some("みずほ銀行 本店営業部 普通 1234567 カイジ（カ".into());
         let clock = Clock::fixed(t0());
         let state = AppState::new(
             tdb.db.clone(),
@@ -292,6 +293,31 @@ impl Page {
         let start = self.body[at..].find('>')? + at + 1;
         let end = self.body[start..].find('<')? + start;
         Some(self.body[start..end].to_owned())
+    }
+
+    /// All the text inside the element with this id, tags stripped and whitespace collapsed (the element
+    /// must not nest another of its own tag).
+    pub fn all_text_of(&self, id: &str) -> Option<String> {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker)?;
+        let open = self.body[..at].rfind('<')?;
+        let tag: String = self.body[open + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let start = self.body[at..].find('>')? + at + 1;
+        let end = self.body[start..].find(&format!("</{tag}>"))? + start;
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in self.body[start..end].chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 

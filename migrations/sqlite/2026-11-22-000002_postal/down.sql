@@ -1,3 +1,2 @@
-DROP TABLE identity_documents;
-DROP TABLE stored_files;
-DROP TABLE postal_details;
+DROP TABLE payments;
+DROP TABLE invoices;

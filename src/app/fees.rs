@@ -1,0 +1,428 @@
+//! Fee invoices and payments for the postal procedure: invoices issued by the workflow, payments recorded
+//! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
+//! paid (short payments get a notice, overpayments are shown for refund).
+
+use chrono::{DateTime, Days, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::cases::{Case, facts_json, queue_notices, today_in};
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::config::Config;
+use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
+use crate::db::{self, AnyConnection, audit, postal, requests, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::fees::{
+    Balance, Match, OpenInvoice, StatementProblem, invoice_number, match_payment, parse_statement,
+    parse_yen,
+};
+use crate::domain::notice::NoticeKind;
+use crate::domain::postal::parse_date;
+use crate::domain::workflow::Fact;
+
+/// Carries out the `issue_invoice` effect inside the transition's transaction.
+pub(crate) fn issue_invoice(
+    conn: &mut AnyConnection,
+    config: &Config,
+    case: &Case,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<InvoiceRow, AppError> {
+    if config.bank_account.is_none() {
+        return Err(AppError::NotConfigured("KAIJI_BANK_ACCOUNT"));
+    }
+    let fee = case
+        .def
+        .fee
+        .as_ref()
+        .ok_or(AppError::Definition("issue_invoice without a fee".into()))?;
+    let services = match postal::find(conn, &case.row.id)? {
+        Some(p) => serde_json::from_str::<Vec<String>>(&p.services)
+            .map(|s| s.len())
+            .unwrap_or(1),
+        None => 1,
+    };
+    let amount = fee
+        .amount_for(services)
+        .ok_or(AppError::Definition("fee overflows".into()))?;
+    let issued_on = today_in(&case.def, now);
+    let due_on = issued_on
+        .checked_add_days(Days::new(u64::from(fee.due_days)))
+        .unwrap_or(issued_on);
+    let row = InvoiceRow {
+        id: db::new_id(),
+        request_id: case.row.id.clone(),
+        number: invoice_number(&case.row.receipt_number),
+        unit_yen: fee.amount_yen,
+        services: i64::try_from(services.max(1)).unwrap_or(1),
+        amount_yen: amount,
+        issued_on: issued_on.to_string(),
+        due_on: due_on.to_string(),
+        status: "unpaid".into(),
+        created_by: actor.id().unwrap_or_default(),
+        created_at: db::to_db_time(now),
+    };
+    if repo::find_invoice_by_number(conn, &row.number)?.is_some() {
+        return Err(AppError::Conflict);
+    }
+    repo::insert_invoice(conn, &row)?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::InvoiceIssued, actor.clone(), now)
+            .for_request(&case.row.id)
+            .details(json!({"invoice": row.number, "amount_yen": amount, "services": services, "due_on": row.due_on})),
+    )?;
+    Ok(row)
+}
+
+/// What a payment did to its invoice.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settlement {
+    pub invoice: String,
+    pub balance: Balance,
+    pub shortfall_yen: i64,
+    pub overpaid_yen: i64,
+    pub paid: bool,
+}
+
+/// Records a matched payment's effect: the invoice paid in full marks the request's fee as paid; a short
+/// payment queues the "payment short" notice with the shortfall.
+fn settle(
+    conn: &mut AnyConnection,
+    state: &super::workflows::WorkflowCatalog,
+    invoice: &InvoiceRow,
+    payment: &PaymentRow,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Settlement, AppError> {
+    let balance = Balance {
+        amount_yen: invoice.amount_yen,
+        paid_yen: repo::paid_total(conn, &invoice.id)?,
+    };
+    let mut case = Case::load(conn, state, &invoice.request_id)?;
+    if balance.is_paid() && invoice.status == "unpaid" {
+        repo::set_invoice_status(conn, &invoice.id, "paid")?;
+        case.facts.insert(Fact::FeePaid);
+        if !requests::update_after_transition(
+            conn,
+            &case.row.id,
+            case.row.version,
+            &case.row.state,
+            &facts_json(&case.facts),
+            false,
+            db::to_db_time(now),
+        )? {
+            return Err(AppError::Conflict);
+        }
+    } else if !balance.is_paid() {
+        queue_notices(
+            conn,
+            &case.row.id,
+            case.row.subject_email.is_some(),
+            case.language,
+            [NoticeKind::PaymentShort],
+            now,
+        )?;
+    }
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::PaymentRecorded, actor.clone(), now)
+            .for_request(&invoice.request_id)
+            .details(json!({
+                "payment_id": payment.id,
+                "invoice": invoice.number,
+                "amount_yen": payment.amount_yen,
+                "matched_by": payment.matched_by,
+                "paid_yen": balance.paid_yen,
+                "shortfall_yen": balance.shortfall_yen(),
+                "overpaid_yen": balance.overpaid_yen(),
+            })),
+    )?;
+    Ok(Settlement {
+        invoice: invoice.number.clone(),
+        shortfall_yen: balance.shortfall_yen(),
+        overpaid_yen: balance.overpaid_yen(),
+        paid: balance.is_paid(),
+        balance,
+    })
+}
+
+/// A payment an officer enters by hand, against an invoice number.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawPayment {
+    #[serde(default)]
+    pub invoice: String,
+    #[serde(default)]
+    pub paid_on: String,
+    #[serde(default)]
+    pub amount_yen: String,
+    #[serde(default)]
+    pub payer_name: String,
+    #[serde(default)]
+    pub reference: String,
+}
+
+pub async fn record_payment(
+    state: &AppState,
+    staff: &StaffMember,
+    raw: RawPayment,
+) -> Result<Settlement, AppError> {
+    let mut errors = FieldErrors::new();
+    let paid_on = errors.check("paid_on", parse_date(&raw.paid_on));
+    let amount = errors.check(
+        "amount_yen",
+        parse_yen(&raw.amount_yen).and_then(|a| if a > 0 { Ok(a) } else { Err("invalid_amount") }),
+    );
+    let payer = raw.payer_name.trim().to_owned();
+    if payer.is_empty() {
+        errors.push("payer_name", "required");
+    }
+    if raw.invoice.trim().is_empty() {
+        errors.push("invoice", "required");
+    }
+    let (Some(paid_on), Some(amount)) = (paid_on, amount) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    let staff_id = staff.id.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let Some(invoice) = repo::find_invoice_by_number(conn, raw.invoice.trim())? else {
+                    let mut errors = FieldErrors::new();
+                    errors.push("invoice", "unknown_invoice");
+                    return Err(AppError::Invalid(errors));
+                };
+                let payment = PaymentRow {
+                    id: db::new_id(),
+                    invoice_id: Some(invoice.id.clone()),
+                    paid_on: paid_on.to_string(),
+                    amount_yen: amount,
+                    payer_name: payer.clone(),
+                    reference: raw.reference.trim().chars().take(200).collect(),
+                    source: "manual".into(),
+                    matched_by: Some("officer".into()),
+                    recorded_by: staff_id.clone(),
+                    created_at: db::to_db_time(now),
+                };
+                repo::insert_payment(conn, &payment)?;
+                settle(conn, &catalog, &invoice, &payment, &actor, now)
+            })
+        })
+        .await
+}
+
+/// What importing a bank statement did, line by line.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub matched: Vec<(usize, Settlement, &'static str)>,
+    pub unmatched: Vec<usize>,
+    pub duplicates: Vec<usize>,
+    pub problems: Vec<StatementProblem>,
+}
+
+/// Imports a bank-statement CSV: each line becomes a payment, matched to an invoice where it can be; the
+/// rest wait for an officer. Lines already imported are skipped. All or nothing.
+pub async fn import_statement(
+    state: &AppState,
+    staff: &StaffMember,
+    csv_text: String,
+) -> Result<ImportReport, AppError> {
+    let (lines, problems) = parse_statement(&csv_text).map_err(|e| {
+        let mut errors = FieldErrors::new();
+        errors.push("file", "bad_statement");
+        let _ = e;
+        AppError::Invalid(errors)
+    })?;
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    let staff_id = staff.id.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut report = ImportReport {
+                    problems,
+                    ..ImportReport::default()
+                };
+                for line in &lines {
+                    let open: Vec<OpenInvoice> = repo::open_invoices(conn)?
+                        .into_iter()
+                        .map(|(inv, name)| {
+                            let paid = repo::paid_total(conn, &inv.id).unwrap_or(0);
+                            OpenInvoice {
+                                outstanding_yen: inv.amount_yen - paid,
+                                id: inv.id,
+                                number: inv.number,
+                                payer_name: name,
+                            }
+                        })
+                        .collect();
+                    let m = match_payment(&line.payer_name, &line.reference, line.amount_yen, &open);
+                    let (invoice_id, matched_by) = match &m {
+                        Match::InvoiceNumber(id) => (Some(id.clone()), Some("invoice_number")),
+                        Match::PayerAndAmount(id) => (Some(id.clone()), Some("payer_and_amount")),
+                        Match::Unmatched => (None, None),
+                    };
+                    let payment = PaymentRow {
+                        id: db::new_id(),
+                        invoice_id: invoice_id.clone(),
+                        paid_on: line.paid_on.to_string(),
+                        amount_yen: line.amount_yen,
+                        payer_name: line.payer_name.clone(),
+                        reference: line.reference.clone(),
+                        source: "bank_statement".into(),
+                        matched_by: matched_by.map(str::to_owned),
+                        recorded_by: staff_id.clone(),
+                        created_at: db::to_db_time(now),
+                    };
+                    if already_imported(conn, line)? {
+                        report.duplicates.push(line.line);
+                        continue;
+                    }
+                    repo::insert_payment(conn, &payment)?;
+                    match (invoice_id, matched_by) {
+                        (Some(id), Some(by)) => {
+                            let invoice = repo::find_invoice(conn, &id)?.ok_or(AppError::NotFound)?;
+                            let s = settle(conn, &catalog, &invoice, &payment, &actor, now)?;
+                            report.matched.push((line.line, s, by));
+                        }
+                        _ => {
+                            audit::append(
+                                conn,
+                                &NewAuditEvent::new(AuditAction::PaymentRecorded, actor.clone(), now)
+                                    .details(json!({"payment_id": payment.id, "amount_yen": payment.amount_yen, "matched_by": null})),
+                            )?;
+                            report.unmatched.push(line.line);
+                        }
+                    }
+                }
+                Ok(report)
+            })
+        })
+        .await
+}
+
+fn already_imported(
+    conn: &mut AnyConnection,
+    line: &crate::domain::fees::StatementLine,
+) -> Result<bool, AppError> {
+    use crate::db::schema::payments::dsl as p;
+    use diesel::prelude::*;
+    let n: i64 = p::payments
+        .filter(p::source.eq("bank_statement"))
+        .filter(p::paid_on.eq(line.paid_on.to_string()))
+        .filter(p::amount_yen.eq(line.amount_yen))
+        .filter(p::payer_name.eq(&line.payer_name))
+        .filter(p::reference.eq(&line.reference))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// An officer attaches an unmatched payment to an invoice.
+pub async fn assign_payment(
+    state: &AppState,
+    staff: &StaffMember,
+    payment_id: String,
+    invoice: String,
+) -> Result<Settlement, AppError> {
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let Some(inv) = repo::find_invoice_by_number(conn, invoice.trim())? else {
+                    let mut errors = FieldErrors::new();
+                    errors.push("invoice", "unknown_invoice");
+                    return Err(AppError::Invalid(errors));
+                };
+                let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
+                if !repo::assign_payment(conn, &payment.id, &inv.id)? {
+                    return Err(AppError::PaymentAlreadyMatched);
+                }
+                let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
+                settle(conn, &catalog, &inv, &payment, &actor, now)
+            })
+        })
+        .await
+}
+
+/// An invoice with its payments and balance, for pages and the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceView {
+    pub number: String,
+    pub unit_yen: i64,
+    pub services: i64,
+    pub amount_yen: i64,
+    pub issued_on: String,
+    pub due_on: String,
+    pub status: String,
+    pub paid_yen: i64,
+    pub shortfall_yen: i64,
+    pub overpaid_yen: i64,
+    pub payments: Vec<PaymentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentView {
+    pub paid_on: String,
+    pub amount_yen: i64,
+    pub matched_by: Option<String>,
+    pub source: String,
+}
+
+pub(crate) fn invoice_views(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Vec<InvoiceView>, AppError> {
+    let mut out = Vec::new();
+    for inv in repo::invoices_for_request(conn, request_id)? {
+        let payments = repo::payments_for_invoice(conn, &inv.id)?;
+        let balance = Balance {
+            amount_yen: inv.amount_yen,
+            paid_yen: payments.iter().map(|p| p.amount_yen).sum(),
+        };
+        out.push(InvoiceView {
+            shortfall_yen: balance.shortfall_yen(),
+            overpaid_yen: balance.overpaid_yen(),
+            paid_yen: balance.paid_yen,
+            payments: payments
+                .into_iter()
+                .map(|p| PaymentView {
+                    paid_on: p.paid_on,
+                    amount_yen: p.amount_yen,
+                    matched_by: p.matched_by,
+                    source: p.source,
+                })
+                .collect(),
+            number: inv.number,
+            unit_yen: inv.unit_yen,
+            services: inv.services,
+            amount_yen: inv.amount_yen,
+            issued_on: inv.issued_on,
+            due_on: inv.due_on,
+            status: inv.status,
+        });
+    }
+    Ok(out)
+}
+
+/// Payments no invoice claims yet.
+pub async fn unmatched(state: &AppState) -> Result<Vec<PaymentRow>, AppError> {
+    state
+        .db
+        .run(move |conn| Ok(repo::unmatched_payments(conn)?))
+        .await
+}

@@ -1,0 +1,158 @@
+//! Invoices and payments, in integer yen.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{invoices, payments, requests};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invoices)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub request_id: String,
+    pub number: String,
+    pub unit_yen: i64,
+    pub services: i64,
+    pub amount_yen: i64,
+    pub issued_on: String,
+    pub due_on: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub invoice_id: Option<String>,
+    pub paid_on: String,
+    pub amount_yen: i64,
+    pub payer_name: String,
+    pub reference: String,
+    pub source: String,
+    pub matched_by: Option<String>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Payers' names never reach a log through `Debug`.
+impl std::fmt::Debug for PaymentRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentRow")
+            .field("id", &self.id)
+            .field("invoice_id", &self.invoice_id)
+            .field("amount_yen", &self.amount_yen)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn insert_invoice(conn: &mut AnyConnection, row: &InvoiceRow) -> QueryResult<()> {
+    diesel::insert_into(invoices::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn invoices_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Vec<InvoiceRow>> {
+    invoices::table
+        .filter(invoices::request_id.eq(request_id))
+        .order(invoices::created_at.asc())
+        .select(InvoiceRow::as_select())
+        .load(conn)
+}
+
+pub fn find_invoice_by_number(
+    conn: &mut AnyConnection,
+    number: &str,
+) -> QueryResult<Option<InvoiceRow>> {
+    invoices::table
+        .filter(invoices::number.eq(number))
+        .select(InvoiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_invoice(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<InvoiceRow>> {
+    invoices::table
+        .find(id)
+        .select(InvoiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Unpaid invoices with the name of the person they were issued to, for matching payments.
+pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<(InvoiceRow, String)>> {
+    invoices::table
+        .inner_join(requests::table)
+        .filter(invoices::status.eq("unpaid"))
+        .select((InvoiceRow::as_select(), requests::subject_name))
+        .load(conn)
+}
+
+pub fn set_invoice_status(conn: &mut AnyConnection, id: &str, status: &str) -> QueryResult<()> {
+    diesel::update(invoices::table.find(id))
+        .set(invoices::status.eq(status))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_payment(conn: &mut AnyConnection, row: &PaymentRow) -> QueryResult<()> {
+    diesel::insert_into(payments::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn payments_for_invoice(
+    conn: &mut AnyConnection,
+    invoice_id: &str,
+) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::invoice_id.eq(invoice_id))
+        .order(payments::created_at.asc())
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+pub fn paid_total(conn: &mut AnyConnection, invoice_id: &str) -> QueryResult<i64> {
+    Ok(payments_for_invoice(conn, invoice_id)?
+        .iter()
+        .map(|p| p.amount_yen)
+        .sum())
+}
+
+pub fn unmatched_payments(conn: &mut AnyConnection) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::invoice_id.is_null())
+        .order(payments::created_at.asc())
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+pub fn find_payment(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PaymentRow>> {
+    payments::table
+        .find(id)
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Attaches an unmatched payment to an invoice; false if it was matched meanwhile.
+pub fn assign_payment(conn: &mut AnyConnection, id: &str, invoice_id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table
+            .filter(payments::id.eq(id))
+            .filter(payments::invoice_id.is_null()),
+    )
+    .set((
+        payments::invoice_id.eq(invoice_id),
+        payments::matched_by.eq("officer"),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

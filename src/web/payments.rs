@@ -1,0 +1,379 @@
+//! Payments: entered by hand, imported from a bank statement (CSV), and matched to invoices; the
+//! unmatched ones wait on the payments page for an officer.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::{ApiError, PageError, WebError};
+use super::i18n::Tr;
+use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::{redirect, render, uploads};
+use crate::app::fees::{self, ImportReport, RawPayment};
+use crate::app::staff::StaffMember;
+use crate::app::{AppError, AppState};
+use crate::db::fees::PaymentRow;
+use crate::domain::FieldErrors;
+
+#[derive(Template)]
+#[template(path = "pages/staff/payments.html")]
+pub struct PaymentsPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub unmatched: Vec<PaymentRow>,
+    pub report: Option<ImportReport>,
+    pub input: RawPayment,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+impl PaymentsPage {
+    pub fn fields(&self) -> Vec<(&'static str, &'static str, String)> {
+        let i = &self.input;
+        vec![
+            ("invoice", "payments-invoice", i.invoice.clone()),
+            ("paid_on", "payments-paid-on", i.paid_on.clone()),
+            ("amount_yen", "payments-amount", i.amount_yen.clone()),
+            ("payer_name", "payments-payer", i.payer_name.clone()),
+            ("reference", "payments-reference", i.reference.clone()),
+        ]
+    }
+
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+}
+
+/// What the page shows besides the unmatched payments: an import report, or a form coming back.
+struct Shown {
+    status: StatusCode,
+    report: Option<ImportReport>,
+    input: RawPayment,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+impl Shown {
+    fn ok() -> Self {
+        Shown {
+            status: StatusCode::OK,
+            report: None,
+            input: RawPayment::default(),
+            errors: FieldErrors::new(),
+            notice: None,
+        }
+    }
+}
+
+async fn page(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    shown: Shown,
+) -> Result<HttpResponse, PageError> {
+    let unmatched = fees::unmatched(state).await?;
+    render(
+        shown.status,
+        &PaymentsPage {
+            tr,
+            csrf: csrf.token(),
+            staff,
+            unmatched,
+            report: shown.report,
+            input: shown.input,
+            errors: shown.errors,
+            notice: shown.notice,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentsQuery {
+    done: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    q: web::Query<PaymentsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let notice = q.done.as_ref().map(|_| tr.t("request-moved"));
+    page(
+        &state,
+        who.staff,
+        tr,
+        &csrf,
+        Shown {
+            notice,
+            ..Shown::ok()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct PaymentForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    payment: RawPayment,
+}
+
+pub async fn record(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    form: web::Form<PaymentForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    if csrf.verify(&form.csrf_token).is_err() {
+        return page(
+            &state,
+            who.staff,
+            tr,
+            &csrf,
+            Shown {
+                status: StatusCode::FORBIDDEN,
+                input: form.payment,
+                notice: Some(tr.t("form-expired")),
+                ..Shown::ok()
+            },
+        )
+        .await;
+    }
+    match fees::record_payment(&state, &who.staff, form.payment.clone()).await {
+        Ok(_) => Ok(redirect("/staff/payments?done=1")),
+        Err(AppError::Invalid(errors)) => {
+            page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    input: form.payment,
+                    errors,
+                    ..Shown::ok()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn import(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    payload: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let upload = uploads::read(payload, 5 * 1024 * 1024).await?;
+    if csrf.verify(&upload.text("csrf_token")).is_err() {
+        return page(
+            &state,
+            who.staff,
+            tr,
+            &csrf,
+            Shown {
+                status: StatusCode::FORBIDDEN,
+                notice: Some(tr.t("form-expired")),
+                ..Shown::ok()
+            },
+        )
+        .await;
+    }
+    let text = match upload.file.map(String::from_utf8) {
+        Some(Ok(t)) => t,
+        _ => {
+            let mut errors = FieldErrors::new();
+            errors.push("file", "bad_statement");
+            return page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    errors,
+                    notice: Some(tr.field_error("bad_statement")),
+                    ..Shown::ok()
+                },
+            )
+            .await;
+        }
+    };
+    match fees::import_statement(&state, &who.staff, text).await {
+        Ok(report) => {
+            page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    report: Some(report),
+                    ..Shown::ok()
+                },
+            )
+            .await
+        }
+        Err(AppError::Invalid(errors)) => {
+            page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    errors,
+                    notice: Some(tr.field_error("bad_statement")),
+                    ..Shown::ok()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    invoice: String,
+}
+
+pub async fn assign(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    match fees::assign_payment(&state, &who.staff, id.into_inner(), form.invoice.clone()).await {
+        Ok(_) => Ok(redirect("/staff/payments?done=1")),
+        Err(AppError::Invalid(errors)) => {
+            page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    errors,
+                    notice: Some(tr.field_error("unknown_invoice")),
+                    ..Shown::ok()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    invoice: String,
+    paid_on: String,
+    amount_yen: serde_json::Value,
+    payer_name: String,
+    #[serde(default)]
+    reference: String,
+}
+
+pub async fn record_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    body: web::Json<PaymentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let raw = RawPayment {
+        invoice: b.invoice,
+        paid_on: b.paid_on,
+        amount_yen: match b.amount_yen {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        },
+        payer_name: b.payer_name,
+        reference: b.reference,
+    };
+    let s = fees::record_payment(&state, &who.staff, raw).await?;
+    Ok(HttpResponse::Created().json(s))
+}
+
+/// A bank statement as CSV in the request body.
+pub async fn import_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| WebError::BadBody("the statement is not UTF-8".into()))?;
+    let report = fees::import_statement(&state, &who.staff, text).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    invoice: String,
+}
+
+pub async fn assign_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let s = fees::assign_payment(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        body.into_inner().invoice,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+#[derive(serde::Serialize)]
+pub struct UnmatchedJson {
+    id: String,
+    paid_on: String,
+    amount_yen: i64,
+    payer_name: String,
+    reference: String,
+}
+
+pub async fn unmatched_api(
+    state: web::Data<AppState>,
+    _who: ApiStaff<WorkRequests>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = fees::unmatched(&state).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|p| UnmatchedJson {
+                id: p.id,
+                paid_on: p.paid_on,
+                amount_yen: p.amount_yen,
+                payer_name: p.payer_name,
+                reference: p.reference,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
