@@ -62,6 +62,7 @@ struct RawSettings {
     db_pool_size: u32,
     upload_max_bytes: u64,
     document_retention_days: u32,
+    download_days: u32,
     bank_account: Option<String>,
     session_key: Option<String>,
     document_key: Option<String>,
@@ -83,6 +84,7 @@ impl Default for RawSettings {
             db_pool_size: 8,
             upload_max_bytes: 10 * 1024 * 1024,
             document_retention_days: 30,
+            download_days: 14,
             bank_account: None,
             session_key: None,
             document_key: None,
@@ -185,6 +187,8 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// Days after a request closes before its scans and documents are erased.
     pub document_retention_days: u32,
+    /// How long a reply released for download stays downloadable.
+    pub download_days: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
     session_key: Option<SecretString>,
@@ -269,6 +273,9 @@ impl Config {
         if !(1..=256).contains(&raw.db_pool_size) {
             return Err(setting("KAIJI_DB_POOL_SIZE", "must be between 1 and 256"));
         }
+        if !(1..=365).contains(&raw.download_days) {
+            return Err(setting("KAIJI_DOWNLOAD_DAYS", "must be between 1 and 365"));
+        }
         if raw
             .log_level
             .parse::<tracing_subscriber::EnvFilter>()
@@ -290,6 +297,7 @@ impl Config {
             db_pool_size: raw.db_pool_size,
             upload_max_bytes: raw.upload_max_bytes,
             document_retention_days: raw.document_retention_days,
+            download_days: raw.download_days,
             bank_account: raw
                 .bank_account
                 .map(|b| b.trim().to_owned())
@@ -377,6 +385,7 @@ impl Config {
             "KAIJI_DOCUMENT_RETENTION_DAYS",
             self.document_retention_days.to_string(),
         );
+        line("KAIJI_DOWNLOAD_DAYS", self.download_days.to_string());
         line(
             "KAIJI_SESSION_KEY",
             key(self.key_source(&self.session_key, SESSION_KEY_FILE)),

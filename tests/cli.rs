@@ -152,8 +152,14 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         text(&o)
     );
     let o = kaiji(dir, env, &["workflow", "list"], None);
-    for id in ["ccpa", "gdpr", "jp-online", "jp-postal", "pipeda"] {
-        assert!(text(&o).contains(&format!("{id}  v1")), "{}", text(&o));
+    for (id, v) in [
+        ("ccpa", 1),
+        ("gdpr", 1),
+        ("jp-online", 1),
+        ("jp-postal", 2),
+        ("pipeda", 1),
+    ] {
+        assert!(text(&o).contains(&format!("{id}  v{v}")), "{}", text(&o));
     }
 
     let o = kaiji(
@@ -267,7 +273,7 @@ fn workflow_check_names_file_line_and_reason() {
     let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("gdpr v1") && text(&o).contains("jp-postal v1"),
+        text(&o).contains("gdpr v1") && text(&o).contains("jp-postal v2"),
         "{}",
         text(&o)
     );

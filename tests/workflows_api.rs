@@ -66,6 +66,21 @@ impl Api {
         }
     }
 
+    /// Uploads the reply (a small PDF) for release.
+    async fn upload_reply(&self, id: &str) {
+        let res = reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/requests/{id}/reply-file",
+                self.http.base
+            ))
+            .bearer_auth(&self.token)
+            .body(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nREPLY\n%%EOF".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+    }
+
     async fn request(&self, id: &str) -> Value {
         let r = self.get(&format!("/api/v1/requests/{id}")).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -73,10 +88,19 @@ impl Api {
     }
 
     async fn fire(&self, id: &str, event: &str, version: i64, reason: Option<&str>) -> Page {
-        let data = match reason {
+        let mut data = match reason {
             Some(r) => json!({ "reason": r }),
             None => json!({}),
         };
+        // What the dispatch and the delivery certificate carry (the test clock is 2026-11-22).
+        match event {
+            "dispatch_reply" => {
+                data["tracking_number"] = json!("131-12-38386-3");
+                data["dispatched_on"] = json!("2026-11-22");
+            }
+            "confirm_delivery" => data["delivered_on"] = json!("2026-11-22"),
+            _ => {}
+        }
         self.post(
             &format!("/api/v1/requests/{id}/events"),
             &json!({"event": event, "expected_version": version, "data": data}),
@@ -233,6 +257,7 @@ const WALKS: &[Walk] = &[
             "confirm_identity",
             "start_handling",
             "choose_electronic_delivery",
+            "+reply",
             "offer_download",
             "record_download",
         ],
@@ -411,6 +436,10 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 version = record_fresh_documents(&officer, &id, version).await;
                 continue;
             }
+            if *event == "+reply" {
+                officer.upload_reply(&id).await;
+                continue;
+            }
             if *event == "+payment" {
                 version = pay_invoice(&officer, &id, version).await;
                 continue;
@@ -476,6 +505,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             .count();
         let steps = w.events.iter().filter(|e| !e.starts_with('+')).count();
         let document_steps = w.events.iter().filter(|e| **e == "+documents").count();
+        // (uploading the reply changes no version)
         let payment_steps = w.events.iter().filter(|e| **e == "+payment").count();
         assert_eq!(transitions, steps, "one audit event per applied transition");
         assert_eq!(

@@ -192,6 +192,7 @@ pub fn queue_notices(
     has_email: bool,
     language: Language,
     kinds: impl IntoIterator<Item = NoticeKind>,
+    payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<Vec<NoticeKind>, AppError> {
     let mut queued = Vec::new();
@@ -206,6 +207,7 @@ pub fn queue_notices(
                 language: language.as_str().to_owned(),
                 status: "queued".to_owned(),
                 created_at: db::to_db_time(now),
+                payload: payload.to_string(),
             },
         )?;
         queued.push(kind);

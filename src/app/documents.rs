@@ -58,7 +58,7 @@ fn file_error(code: &'static str) -> AppError {
     AppError::Invalid(errors)
 }
 
-fn aad(request_id: &str, file_id: &str) -> Vec<u8> {
+pub(crate) fn file_aad(request_id: &str, file_id: &str) -> Vec<u8> {
     format!("kaiji-file:{request_id}:{file_id}").into_bytes()
 }
 
@@ -84,7 +84,7 @@ fn store_file(
         bytes,
     } = file;
     let id = db::new_id();
-    let sealed = crypto::seal(key, &aad(request_id, &id), bytes);
+    let sealed = crypto::seal(key, &file_aad(request_id, &id), bytes);
     repo::insert_file(
         conn,
         &StoredFileRow {
@@ -116,6 +116,17 @@ pub async fn store_scan(
     request_id: String,
     bytes: Vec<u8>,
 ) -> Result<String, AppError> {
+    store_upload(state, staff, request_id, FilePurpose::Scan, bytes).await
+}
+
+/// An uploaded scan or reply, stored encrypted.
+pub async fn store_upload(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    purpose: FilePurpose,
+    bytes: Vec<u8>,
+) -> Result<String, AppError> {
     let media_type = check_upload(&bytes, state.config.upload_max_bytes).map_err(file_error)?;
     let key = state.keys.document.clone();
     let now = state.clock.now();
@@ -130,7 +141,7 @@ pub async fn store_scan(
                     key.expose(),
                     &request_id,
                     NewFile {
-                        purpose: FilePurpose::Scan,
+                        purpose,
                         media_type,
                         bytes: &bytes,
                     },
@@ -163,7 +174,7 @@ pub async fn view_file(
                 }
                 let plain = crypto::open(
                     key.expose(),
-                    &aad(&request_id, &file_id),
+                    &file_aad(&request_id, &file_id),
                     &Sealed {
                         nonce: row.nonce,
                         ciphertext: row.ciphertext,

@@ -34,6 +34,8 @@ pub enum AppError {
     },
     #[error("workflow definition {0}")]
     Definition(String),
+    #[error("the download link has expired")]
+    LinkExpired,
     #[error("the payment is already matched to an invoice")]
     PaymentAlreadyMatched,
     #[error("{0} is not configured")]

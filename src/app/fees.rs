@@ -123,6 +123,8 @@ fn settle(
             case.row.subject_email.is_some(),
             case.language,
             [NoticeKind::PaymentShort],
+            &json!({"invoice": {"number": invoice.number, "amount_yen": invoice.amount_yen, "due_on": invoice.due_on},
+                    "paid_yen": balance.paid_yen, "shortfall_yen": balance.shortfall_yen()}),
             now,
         )?;
     }

@@ -121,6 +121,7 @@ fn record(
         email.is_some(),
         request.language,
         workflow.intake_notice,
+        &serde_json::json!({}),
         now,
     )?;
     audit::append(
@@ -280,7 +281,7 @@ pub async fn register_postal(
                             &config,
                             &mut case,
                             &actor,
-                            staff.role,
+                            staff.role.into(),
                             CHANNEL_REFUSAL_EVENT,
                             data,
                             now,

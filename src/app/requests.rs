@@ -17,9 +17,11 @@ use crate::db::notices::{self, NoticeRow};
 use crate::db::requests::{self, RequestRow};
 use crate::db::{self, AnyConnection, audit, clocks, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::notice::NoticeKind;
 use crate::domain::request::{Language, RequestType};
-use crate::domain::staff::Role;
-use crate::domain::workflow::{EventInput, Fact, Label, TransitionDef, WorkflowDefinition};
+use crate::domain::workflow::{
+    Effect, EventInput, Fact, Label, Party, TransitionDef, WorkflowDefinition,
+};
 use crate::security::tokens;
 
 /// What the private tracking link shows: no personal data beyond the request's own facts.
@@ -154,6 +156,7 @@ pub struct RequestDetail {
     pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
     pub files: Vec<crate::db::documents::FileInfo>,
     pub invoices: Vec<super::fees::InvoiceView>,
+    pub reply: super::reply::ReplyView,
 }
 
 pub async fn detail(
@@ -186,6 +189,7 @@ pub async fn detail(
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
                 files: crate::db::documents::files_for_request(conn, &case.row.id)?,
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
+                reply: super::reply::reply_view(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -260,7 +264,15 @@ pub async fn fire_event(
                     return Err(AppError::Conflict);
                 }
                 apply_event(
-                    conn, &catalog, &config, &mut case, &actor, role, &event, data, now,
+                    conn,
+                    &catalog,
+                    &config,
+                    &mut case,
+                    &actor,
+                    role.into(),
+                    &event,
+                    data,
+                    now,
                 )
             })
         })
@@ -276,7 +288,7 @@ pub(crate) fn apply_event(
     config: &crate::config::Config,
     case: &mut Case,
     actor: &Actor,
-    role: Role,
+    by: Party,
     event: &str,
     data: Map<String, Value>,
     now: DateTime<Utc>,
@@ -287,15 +299,59 @@ pub(crate) fn apply_event(
         &case.subject(today, cals),
         &EventInput {
             event,
-            role,
+            by,
             data: &data,
         },
     )?;
-    // Effects the application carries out itself, inside the same transaction.
+    // Effects the application carries out itself, inside the same transaction; what they did goes into
+    // the notices' payload, so the letter says exactly that.
+    let mut payload = json!({"event": t.event});
+    if let Some(reason) = data.get("reason") {
+        payload["reason"] = reason.clone();
+    }
     for e in &t.effects {
-        if matches!(e, crate::domain::workflow::Effect::IssueInvoice) {
-            super::fees::issue_invoice(conn, config, case, actor, now)?;
+        match e {
+            Effect::IssueInvoice => {
+                let inv = super::fees::issue_invoice(conn, config, case, actor, now)?;
+                payload["invoice"] = json!({
+                    "number": inv.number, "unit_yen": inv.unit_yen, "services": inv.services,
+                    "amount_yen": inv.amount_yen, "issued_on": inv.issued_on, "due_on": inv.due_on,
+                    "bank_account": config.bank_account,
+                });
+            }
+            Effect::RecordDispatch => {
+                let d = super::reply::record_dispatch(conn, case, &data, actor, now)?;
+                payload["dispatch"] = json!({
+                    "tracking_number": crate::domain::postal::TrackingNumber::from_stored(d.tracking_number).display(),
+                    "dispatched_on": d.dispatched_on,
+                });
+            }
+            Effect::RecordDelivery => {
+                payload["delivered_on"] =
+                    super::reply::record_delivery(conn, case, &data, now)?.into();
+            }
+            Effect::ReleaseDownload => {
+                let d = super::reply::release_download(conn, config, case, actor, now)?;
+                payload["download"] = json!({
+                    "id": d.id, "expires_at": db::from_db_time(d.expires_at),
+                });
+            }
+            _ => {}
         }
+    }
+    let kinds: Vec<NoticeKind> = t.notices().collect();
+    if kinds.contains(&NoticeKind::DocumentsRequested)
+        && let Some(list) = super::documents::checklist_of(conn, case)?
+    {
+        payload["missing"] = json!(list.problems().collect::<Vec<_>>());
+    }
+    if kinds.iter().any(|k| {
+        matches!(
+            k,
+            NoticeKind::AnswerDispatched | NoticeKind::AnswerReady | NoticeKind::ActionCompleted
+        )
+    }) {
+        payload["changes"] = json!(crate::db::replies::changes_for_request(conn, &case.row.id)?);
     }
     let def = case.def.clone();
     let id = case.row.id.clone();
@@ -318,7 +374,8 @@ pub(crate) fn apply_event(
         &id,
         case.row.subject_email.is_some(),
         case.language,
-        t.notices(),
+        kinds,
+        &payload,
         now,
     )?;
     let version = expected_version + 1;
@@ -336,11 +393,14 @@ pub(crate) fn apply_event(
     )?;
     case.row.state = t.to.clone();
     case.row.version = version;
-    let allowed = def
-        .allowed_events(&case.subject(today, cals), role)
-        .iter()
-        .map(|a| a.event.clone())
-        .collect();
+    let allowed = match by {
+        Party::Staff(role) => def
+            .allowed_events(&case.subject(today, cals), role)
+            .iter()
+            .map(|a| a.event.clone())
+            .collect(),
+        Party::Requester => Vec::new(),
+    };
     Ok(TransitionOutcome {
         from: t.from,
         to: t.to,

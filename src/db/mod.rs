@@ -7,6 +7,7 @@ pub mod documents;
 pub mod fees;
 pub mod notices;
 pub mod postal;
+pub mod replies;
 pub mod requests;
 pub mod schema;
 pub mod staff;

@@ -16,6 +16,8 @@ pub struct NoticeRow {
     pub language: String,
     pub status: String,
     pub created_at: NaiveDateTime,
+    /// What the notice says beyond its kind, as it was when queued (JSON).
+    pub payload: String,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {
@@ -31,4 +33,17 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
         .order((notices::created_at.asc(), notices::id.asc()))
         .select(NoticeRow::as_select())
         .load(conn)
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    id: &str,
+) -> QueryResult<Option<NoticeRow>> {
+    notices::table
+        .filter(notices::request_id.eq(request_id))
+        .filter(notices::id.eq(id))
+        .select(NoticeRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -56,6 +56,7 @@ diesel::table! {
         language -> Text,
         status -> Text,
         created_at -> Timestamp,
+        payload -> Text,
     }
 }
 
@@ -123,6 +124,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     postal_details,
     invoices,
     payments,
+    reply_dispatches,
+    reply_downloads,
+    data_changes,
     stored_files,
     identity_documents,
     requests,
@@ -217,3 +221,44 @@ diesel::joinable!(invoices -> requests (request_id));
 diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(stored_files -> requests (request_id));
 diesel::joinable!(identity_documents -> requests (request_id));
+
+diesel::table! {
+    reply_dispatches (request_id) {
+        request_id -> Text,
+        tracking_number -> Text,
+        dispatched_on -> Text,
+        delivered_on -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reply_downloads (id) {
+        id -> Text,
+        request_id -> Text,
+        file_id -> Text,
+        expires_at -> Timestamp,
+        first_downloaded_at -> Nullable<Timestamp>,
+        downloads -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_changes (id) {
+        id -> Text,
+        request_id -> Text,
+        action -> Text,
+        item -> Text,
+        prior_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reply_dispatches -> requests (request_id));
+diesel::joinable!(reply_downloads -> requests (request_id));
+diesel::joinable!(data_changes -> requests (request_id));

@@ -34,10 +34,14 @@ pub enum AuditAction {
     InvoiceIssued,
     /// A payment was recorded (matched to an invoice or waiting for an officer).
     PaymentRecorded,
+    /// The requester downloaded a reply released to them.
+    ReplyDownloaded,
+    /// An officer recorded what a correction, deletion or stop of use changed.
+    ChangeRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -54,6 +58,8 @@ impl AuditAction {
         AuditAction::FilePurged,
         AuditAction::InvoiceIssued,
         AuditAction::PaymentRecorded,
+        AuditAction::ReplyDownloaded,
+        AuditAction::ChangeRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +80,8 @@ impl AuditAction {
             AuditAction::FilePurged => "file.purged",
             AuditAction::InvoiceIssued => "invoice.issued",
             AuditAction::PaymentRecorded => "payment.recorded",
+            AuditAction::ReplyDownloaded => "reply.downloaded",
+            AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }
 }

@@ -29,6 +29,19 @@ impl Balance {
     }
 }
 
+/// 10800 as "10,800".
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// The number printed on an invoice: `INV-` and the request's receipt number.
 pub fn invoice_number(receipt_number: &str) -> String {
     format!("INV-{receipt_number}")

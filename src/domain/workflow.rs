@@ -115,6 +115,24 @@ pub enum Effect {
     SendNotice(&'static str),
     /// Issue the fee invoice (carried out by the application: number, amount per service, due date).
     IssueInvoice,
+    /// Record the reply's dispatch by registered mail: the event carries `tracking_number` and
+    /// `dispatched_on` (carried out by the application).
+    RecordDispatch,
+    /// Record the date on the delivery certificate: the event carries `delivered_on`.
+    RecordDelivery,
+    /// Release the uploaded reply as an expiring download (carried out by the application).
+    ReleaseDownload,
+}
+
+impl Effect {
+    /// The values an officer types in for this effect, by field name.
+    pub fn inputs(&self) -> &'static [&'static str] {
+        match self {
+            Effect::RecordDispatch => &["tracking_number", "dispatched_on"],
+            Effect::RecordDelivery => &["delivered_on"],
+            _ => &[],
+        }
+    }
 }
 
 impl Effect {
@@ -128,7 +146,7 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 9] = [
+pub const EFFECT_NAMES: [&str; 12] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
@@ -138,6 +156,9 @@ pub const EFFECT_NAMES: [&str; 9] = [
     "clear_fact",
     "send_notice",
     "issue_invoice",
+    "record_dispatch",
+    "record_delivery",
+    "release_download",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +195,8 @@ pub struct TransitionDef {
     /// `None`: the request stays where it is (e.g. an extension or a recorded choice).
     pub to: Option<String>,
     pub roles: Vec<Role>,
+    /// The requester's own act fires it too (e.g. downloading the reply).
+    pub requester: bool,
     pub guards: Vec<Guard>,
     pub effects: Vec<Effect>,
     pub label: Label,
@@ -182,6 +205,14 @@ pub struct TransitionDef {
 impl TransitionDef {
     pub fn needs_reason(&self) -> bool {
         self.guards.contains(&Guard::ReasonGiven)
+    }
+
+    /// What an officer types in besides a reason (dispatch tracking number and date, delivery date).
+    pub fn inputs(&self) -> Vec<&'static str> {
+        self.effects
+            .iter()
+            .flat_map(|e| e.inputs().iter().copied())
+            .collect()
     }
 }
 
@@ -270,6 +301,8 @@ pub enum TransitionError {
     NotAllowedHere { event: String, state: String },
     #[error("role `{role}` may not fire event `{event}`")]
     RoleNotPermitted { event: String, role: Role },
+    #[error("the requester may not fire event `{event}`")]
+    RequesterNotPermitted { event: String },
     #[error("{reason}")]
     GuardFailed { guard: Guard, reason: String },
     #[error(transparent)]
@@ -292,8 +325,22 @@ pub struct Subject<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct EventInput<'a> {
     pub event: &'a str,
-    pub role: Role,
+    pub by: Party,
     pub data: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// Who fires an event: a staff member in a role, or the requester through their own act (downloading the
+/// reply), on transitions the definition marks `requester = true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Staff(Role),
+    Requester,
+}
+
+impl From<Role> for Party {
+    fn from(r: Role) -> Self {
+        Party::Staff(r)
+    }
 }
 
 /// The engine's answer to an allowed event: where the request goes and what else must happen.
@@ -429,6 +476,8 @@ struct RawTransition {
     from: Vec<Spanned<String>>,
     to: Option<Spanned<String>>,
     roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    requester: bool,
     #[serde(default)]
     guards: Vec<Spanned<String>>,
     #[serde(default)]
@@ -859,6 +908,9 @@ impl WorkflowDefinition {
                         }
                         Effect::IssueInvoice
                     }
+                    "record_dispatch" => Effect::RecordDispatch,
+                    "record_delivery" => Effect::RecordDelivery,
+                    "release_download" => Effect::ReleaseDownload,
                     "send_notice" => Effect::SendNotice(
                         arg.parse::<NoticeKind>()
                             .map_err(|_| c.err(e.span(), format!("unknown notice `{arg}`")))?
@@ -895,6 +947,7 @@ impl WorkflowDefinition {
                 from,
                 to,
                 roles,
+                requester: t.requester,
                 guards,
                 effects,
                 label: t.label.clone(),
@@ -1126,11 +1179,19 @@ impl WorkflowDefinition {
                 event: input.event.to_owned(),
                 state: s.state.to_owned(),
             })?;
-        if !t.roles.contains(&input.role) {
-            return Err(TransitionError::RoleNotPermitted {
-                event: input.event.to_owned(),
-                role: input.role,
-            });
+        match input.by {
+            Party::Staff(role) if !t.roles.contains(&role) => {
+                return Err(TransitionError::RoleNotPermitted {
+                    event: input.event.to_owned(),
+                    role,
+                });
+            }
+            Party::Requester if !t.requester => {
+                return Err(TransitionError::RequesterNotPermitted {
+                    event: input.event.to_owned(),
+                });
+            }
+            _ => {}
         }
         for g in Self::guards_of(t) {
             let outcome = match self.check_guard(g, t, s, Some(input.data)) {
@@ -1239,7 +1300,11 @@ impl WorkflowDefinition {
                         facts.remove(&f);
                     }
                 }
-                Effect::SendNotice(_) | Effect::IssueInvoice => {}
+                Effect::SendNotice(_)
+                | Effect::IssueInvoice
+                | Effect::RecordDispatch
+                | Effect::RecordDelivery
+                | Effect::ReleaseDownload => {}
             }
         }
     }

@@ -183,6 +183,9 @@ impl From<&TransitionDef> for AllowedEvent {
 
 #[derive(Debug, Serialize)]
 pub struct NoticeJson {
+    pub id: String,
+    /// The printable letter (A4, Japanese) for this notice.
+    pub letter: String,
     pub kind: String,
     pub channel: String,
     pub status: String,
@@ -214,6 +217,8 @@ pub struct RequestJson {
     pub postal: Option<PostalJson>,
     /// Fee invoices with their payments and balance (postal procedure).
     pub invoices: Vec<crate::app::fees::InvoiceView>,
+    /// The dispatch, released downloads and recorded changes.
+    pub reply: crate::app::reply::ReplyView,
 }
 
 #[derive(Debug, Serialize)]
@@ -303,6 +308,8 @@ pub async fn request_detail(
                 .notices
                 .into_iter()
                 .map(|n| NoticeJson {
+                    letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
+                    id: n.id,
                     kind: n.kind,
                     channel: n.channel,
                     status: n.status,
@@ -311,6 +318,7 @@ pub async fn request_detail(
                 .collect(),
             postal: d.postal.map(PostalJson::from),
             invoices: d.invoices,
+            reply: d.reply,
         }))
 }
 

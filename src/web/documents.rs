@@ -116,9 +116,16 @@ pub async fn scan(
     let id = id.into_inner();
     let result = match uploads::read(payload, state.config.upload_max_bytes).await {
         Ok(upload) if csrf.verify(&upload.text("csrf_token")).is_err() => Err(AppError::Conflict),
-        Ok(upload) => match upload.file {
-            Some(bytes) => documents::store_scan(&state, &who.staff, id.clone(), bytes).await,
-            None => {
+        Ok(upload) => match (upload.text("purpose") == "reply", upload.file) {
+            (reply, Some(bytes)) => {
+                let purpose = if reply {
+                    documents::FilePurpose::Reply
+                } else {
+                    documents::FilePurpose::Scan
+                };
+                documents::store_upload(&state, &who.staff, id.clone(), purpose, bytes).await
+            }
+            (_, None) => {
                 let mut errors = FieldErrors::new();
                 errors.push("file", "required");
                 Err(AppError::Invalid(errors))

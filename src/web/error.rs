@@ -44,9 +44,10 @@ impl WebError {
                 AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
                 AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
                 AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
-                AppError::Transition(TransitionError::RoleNotPermitted { .. }) => {
-                    (StatusCode::FORBIDDEN, "role_not_permitted")
-                }
+                AppError::Transition(
+                    TransitionError::RoleNotPermitted { .. }
+                    | TransitionError::RequesterNotPermitted { .. },
+                ) => (StatusCode::FORBIDDEN, "role_not_permitted"),
                 AppError::Transition(TransitionError::NotAllowedHere { .. }) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "event_not_allowed")
                 }
@@ -60,6 +61,7 @@ impl WebError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
                 }
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
+                AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
                 AppError::PaymentAlreadyMatched => {
                     (StatusCode::CONFLICT, "payment_already_matched")
                 }
@@ -197,6 +199,8 @@ fn japanese_message(code: &str) -> &'static str {
         "payload_too_large" => "送信された内容が大きすぎます。",
         "invalid_body" => "送信された内容を読み取れませんでした。",
         "setup_link_invalid" => "このリンクは無効、期限切れ、または使用済みです。",
+        "link_expired" => "このリンクの有効期限が切れました。担当窓口にお問い合わせください。",
+        "file_purged" => "このファイルは保存期間の経過により削除されました。",
         "payment_already_matched" => "この入金はすでに請求書に割り当てられています。",
         "version_conflict" => "他の担当者が先に更新しました。再読み込みしてください。",
         "unavailable" => "ただいま混み合っています。しばらくしてからお試しください。",

@@ -67,14 +67,7 @@ impl Tr {
     /// Integer yen with thousands separators: 10800 → "10,800円" (Japanese) or "¥10,800".
     pub fn yen(&self, amount: impl std::borrow::Borrow<i64>) -> String {
         let amount = *amount.borrow();
-        let digits = amount.unsigned_abs().to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let grouped = crate::domain::fees::group_thousands(amount.unsigned_abs());
         let sign = if amount < 0 { "-" } else { "" };
         match self.lang {
             Language::Ja => format!("{sign}{grouped}円"),

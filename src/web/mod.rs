@@ -10,6 +10,7 @@ pub mod health;
 pub mod i18n;
 pub mod payments;
 pub mod public;
+pub mod replies;
 pub mod session;
 pub mod staff;
 pub mod telemetry;
@@ -146,6 +147,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/staff/requests/{id}/documents",
         web::post().to(documents::record),
     )
+    .route(
+        "/staff/requests/{id}/letters/{notice_id}",
+        web::get().to(replies::letter),
+    )
+    .route(
+        "/staff/requests/{id}/changes",
+        web::post().to(replies::change),
+    )
+    .route(
+        "/api/v1/requests/{id}/changes",
+        web::post().to(replies::change_api),
+    )
+    .route(
+        "/api/v1/requests/{id}/reply-file",
+        web::post().to(replies::reply_file_api),
+    )
+    .route("/download/{link}", web::get().to(replies::download_page))
+    .route("/download/{link}", web::post().to(replies::download_file))
     .route(
         "/staff/requests/{id}/scans",
         web::post().to(documents::scan),

@@ -181,6 +181,17 @@ pub struct RequestPage {
     pub kept_reason: Option<(String, String)>,
     /// The identity-document form, refilled after a refusal.
     pub document: DocumentForm,
+    /// Values typed into an event's fields (tracking number, dates), kept after a refusal, with problems.
+    pub kept_inputs: Vec<(String, String)>,
+    pub input_errors: FieldErrors,
+    /// The form recording what a correction, deletion or stop of use changed.
+    pub change: ChangeForm,
+}
+
+#[derive(Default)]
+pub struct ChangeForm {
+    pub input: crate::app::reply::RawChange,
+    pub errors: FieldErrors,
 }
 
 /// The identity-document form's input and its per-field problems.
@@ -298,6 +309,64 @@ impl RequestPage {
             .unwrap_or_default()
     }
 
+    /// The value kept for an event's field after a refusal.
+    pub fn kept_input(&self, event: &str, field: &str) -> &str {
+        match &self.kept_reason {
+            Some((e, _)) if e == event => self
+                .kept_inputs
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    pub fn input_error(&self, event: &str, field: &str) -> Option<String> {
+        match &self.kept_reason {
+            Some((e, _)) if e == event => self
+                .input_errors
+                .code_for(field)
+                .map(|c| self.tr.field_error(c)),
+            _ => None,
+        }
+    }
+
+    /// The label key of an event's field.
+    pub fn input_label(&self, field: &str) -> &'static str {
+        match field {
+            "tracking_number" => "reply-tracking",
+            "dispatched_on" => "reply-dispatched-on",
+            _ => "reply-delivered-on",
+        }
+    }
+
+    /// Corrections, deletions and stops of use record what they changed.
+    pub fn takes_changes(&self) -> bool {
+        crate::domain::reply::ChangeAction::for_request(self.d.request_type).is_some()
+            && self
+                .d
+                .facts
+                .contains(&crate::domain::workflow::Fact::IdentityVerified)
+    }
+
+    pub fn change_fields(&self) -> Vec<(&'static str, &'static str, String)> {
+        let i = &self.change.input;
+        let mut f = vec![("item", "changes-item", i.item.clone())];
+        if self.d.request_type == crate::domain::request::RequestType::Correction {
+            f.push(("prior_value", "changes-prior", i.prior_value.clone()));
+            f.push(("new_value", "changes-new", i.new_value.clone()));
+        }
+        f
+    }
+
+    pub fn change_error(&self, field: &str) -> Option<String> {
+        self.change
+            .errors
+            .code_for(field)
+            .map(|c| self.tr.field_error(c))
+    }
+
     pub fn reason_for(&self, event: &str) -> &str {
         match &self.kept_reason {
             Some((e, r)) if e == event => r,
@@ -319,6 +388,9 @@ pub(crate) struct Feedback {
     pub problem: Option<String>,
     pub kept_reason: Option<(String, String)>,
     pub document: DocumentForm,
+    pub kept_inputs: Vec<(String, String)>,
+    pub input_errors: FieldErrors,
+    pub change: ChangeForm,
 }
 
 pub(crate) async fn request_page(
@@ -341,6 +413,9 @@ pub(crate) async fn request_page(
             problem: feedback.problem,
             kept_reason: feedback.kept_reason,
             document: feedback.document,
+            kept_inputs: feedback.kept_inputs,
+            input_errors: feedback.input_errors,
+            change: feedback.change,
         },
     )
 }
@@ -373,6 +448,12 @@ pub struct EventInput {
     expected_version: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    tracking_number: String,
+    #[serde(default)]
+    dispatched_on: String,
+    #[serde(default)]
+    delivered_on: String,
 }
 
 pub async fn fire_event(
@@ -386,6 +467,19 @@ pub async fn fire_event(
     let id = id.into_inner();
     let form = form.into_inner();
     let kept_reason = Some((form.event.clone(), form.reason.clone()));
+    let mut data = serde_json::Map::new();
+    let mut kept_inputs = Vec::new();
+    for (k, v) in [
+        ("reason", &form.reason),
+        ("tracking_number", &form.tracking_number),
+        ("dispatched_on", &form.dispatched_on),
+        ("delivered_on", &form.delivered_on),
+    ] {
+        if !v.trim().is_empty() {
+            data.insert(k.into(), v.trim().into());
+            kept_inputs.push((k.to_owned(), v.clone()));
+        }
+    }
     // An expired form or a damaged page re-renders with the typed reason kept; nothing is written.
     let expected_version = form.expected_version.trim().parse::<i64>();
     let early = if csrf.verify(&form.csrf_token).is_err() {
@@ -401,15 +495,13 @@ pub async fn fire_event(
             notice: None,
             problem: Some(problem),
             kept_reason,
+            kept_inputs,
             ..Default::default()
         };
         return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
     }
     let expected_version = expected_version.unwrap_or_default();
-    let mut data = serde_json::Map::new();
-    if !form.reason.trim().is_empty() {
-        data.insert("reason".into(), form.reason.trim().into());
-    }
+    let mut input_errors = FieldErrors::new();
     let result = requests::fire_event(
         &state,
         &who.staff,
@@ -422,6 +514,13 @@ pub async fn fire_event(
     let (status, problem) = match result {
         Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
         Err(AppError::Conflict) => (StatusCode::CONFLICT, tr.t("request-conflict")),
+        Err(AppError::Invalid(errors)) => {
+            input_errors = errors;
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                tr.t("form-errors-summary"),
+            )
+        }
         Err(e @ (AppError::Transition(_) | AppError::BadEventData(_))) => {
             let web = WebError::App(e);
             let status = web.status_and_code().0;
@@ -440,6 +539,8 @@ pub async fn fire_event(
         notice: None,
         problem: Some(problem),
         kept_reason,
+        kept_inputs,
+        input_errors,
         ..Default::default()
     };
     request_page(&state, who.staff, tr, &csrf, id, feedback).await

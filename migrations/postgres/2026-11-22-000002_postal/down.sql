@@ -1,2 +1,3 @@
-DROP TABLE payments;
-DROP TABLE invoices;
+DROP TABLE identity_documents;
+DROP TABLE stored_files;
+DROP TABLE postal_details;

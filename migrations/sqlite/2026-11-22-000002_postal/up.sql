@@ -51,38 +51,3 @@ CREATE TABLE identity_documents (
     recorded_at TIMESTAMP NOT NULL
 );
 CREATE INDEX identity_documents_request ON identity_documents (request_id);
-
--- Fee invoices (請求書), in integer yen. One per request that carries a fee.
-CREATE TABLE invoices (
-    id          TEXT      NOT NULL PRIMARY KEY,
-    request_id  TEXT      NOT NULL REFERENCES requests (id),
-    number      TEXT      NOT NULL UNIQUE,
-    unit_yen    BIGINT    NOT NULL CHECK (unit_yen > 0),
-    services    BIGINT    NOT NULL CHECK (services > 0),
-    amount_yen  BIGINT    NOT NULL CHECK (amount_yen > 0),
-    issued_on   TEXT      NOT NULL,
-    due_on      TEXT      NOT NULL,
-    status      TEXT      NOT NULL CHECK (status IN ('unpaid', 'paid')),
-    created_by  TEXT      NOT NULL REFERENCES staff_users (id),
-    created_at  TIMESTAMP NOT NULL
-);
-CREATE INDEX invoices_request ON invoices (request_id);
-CREATE INDEX invoices_status ON invoices (status);
-
--- Payments received, one by one or from a bank statement. An unmatched payment has no invoice yet and
--- waits for an officer.
-CREATE TABLE payments (
-    id          TEXT      NOT NULL PRIMARY KEY,
-    invoice_id  TEXT      REFERENCES invoices (id),
-    paid_on     TEXT      NOT NULL,
-    amount_yen  BIGINT    NOT NULL CHECK (amount_yen > 0),
-    payer_name  TEXT      NOT NULL,
-    reference   TEXT      NOT NULL,
-    source      TEXT      NOT NULL CHECK (source IN ('manual', 'bank_statement')),
-    matched_by  TEXT      CHECK (matched_by IN ('invoice_number', 'payer_and_amount', 'officer')),
-    recorded_by TEXT      NOT NULL REFERENCES staff_users (id),
-    created_at  TIMESTAMP NOT NULL
-);
-CREATE INDEX payments_invoice ON payments (invoice_id);
--- A bank statement imported twice does not record its payments twice.
-CREATE UNIQUE INDEX payments_statement_line ON payments (paid_on, amount_yen, payer_name, reference) WHERE source = 'bank_statement';

@@ -499,7 +499,7 @@ impl World {
             &self.subject(),
             &EventInput {
                 event,
-                role,
+                by: role.into(),
                 data: &data,
             },
         )?;
@@ -575,7 +575,7 @@ impl World {
             &self.subject(),
             &EventInput {
                 event,
-                role: Role::Admin,
+                by: Role::Admin.into(),
                 data: &data,
             },
         )
@@ -726,7 +726,7 @@ fn allowed_events_match_decide() {
                                 &subject,
                                 &EventInput {
                                     event: &t.event,
-                                    role,
+                                    by: role.into(),
                                     data: &data,
                                 },
                             )

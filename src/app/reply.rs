@@ -1,0 +1,441 @@
+//! Replies: the dispatch by 配達証明付書留 and its delivery certificate, the expiring download for
+//! electronic disclosure (the first download closes the request), and the changes an answer made.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::cases::{Case, today_in};
+use super::requests::apply_event;
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::config::{Config, Keys};
+use crate::db::replies::{self as repo, DataChangeRow, DispatchRow, DownloadRow};
+use crate::db::{self, AnyConnection, audit, postal, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::postal::TrackingNumber;
+use crate::domain::reply::{
+    download_expires, download_open, parse_change, parse_delivery, parse_dispatch,
+};
+use crate::domain::request::Language;
+use crate::domain::workflow::{Fact, Party};
+use crate::security::documents::{self as crypto, Sealed};
+use crate::security::tokens;
+
+/// The day the request arrived at the desk (the envelope's date for letters).
+fn received_on(conn: &mut AnyConnection, case: &Case) -> Result<chrono::NaiveDate, AppError> {
+    if let Some(p) = postal::find(conn, &case.row.id)?
+        && let Ok(d) = p.received_on.parse()
+    {
+        return Ok(d);
+    }
+    Ok(today_in(&case.def, db::from_db_time(case.row.received_at)))
+}
+
+/// Carries out `record_dispatch` inside the transition's transaction.
+pub(crate) fn record_dispatch(
+    conn: &mut AnyConnection,
+    case: &Case,
+    data: &Map<String, Value>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<DispatchRow, AppError> {
+    let d = parse_dispatch(data, received_on(conn, case)?, today_in(&case.def, now))
+        .map_err(AppError::Invalid)?;
+    if repo::find_dispatch(conn, &case.row.id)?.is_some() {
+        return Err(AppError::Conflict);
+    }
+    let row = DispatchRow {
+        request_id: case.row.id.clone(),
+        tracking_number: d.tracking_number.as_str().to_owned(),
+        dispatched_on: d.dispatched_on.to_string(),
+        delivered_on: None,
+        recorded_by: actor.id().unwrap_or_default(),
+        created_at: db::to_db_time(now),
+    };
+    repo::insert_dispatch(conn, &row)?;
+    Ok(row)
+}
+
+/// Carries out `record_delivery`: the date on the delivery certificate.
+pub(crate) fn record_delivery(
+    conn: &mut AnyConnection,
+    case: &Case,
+    data: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let Some(dispatch) = repo::find_dispatch(conn, &case.row.id)? else {
+        let mut errors = FieldErrors::new();
+        errors.push("delivered_on", "no_dispatch");
+        return Err(AppError::Invalid(errors));
+    };
+    let dispatched_on = dispatch
+        .dispatched_on
+        .parse()
+        .map_err(|_| AppError::Definition("stored dispatch date".into()))?;
+    let on = parse_delivery(data, dispatched_on, today_in(&case.def, now))
+        .map_err(AppError::Invalid)?
+        .to_string();
+    if !repo::set_delivered(conn, &case.row.id, &on)? {
+        return Err(AppError::Conflict);
+    }
+    Ok(on)
+}
+
+/// Carries out `release_download`: the newest uploaded reply becomes downloadable until the expiry.
+pub(crate) fn release_download(
+    conn: &mut AnyConnection,
+    config: &Config,
+    case: &Case,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<DownloadRow, AppError> {
+    let Some(file_id) = repo::latest_reply_file(conn, &case.row.id)? else {
+        let mut errors = FieldErrors::new();
+        errors.push("file", "no_reply_file");
+        return Err(AppError::Invalid(errors));
+    };
+    let row = DownloadRow {
+        id: db::new_id(),
+        request_id: case.row.id.clone(),
+        file_id,
+        expires_at: db::to_db_time(download_expires(now, config.download_days)),
+        first_downloaded_at: None,
+        downloads: 0,
+        created_by: actor.id().unwrap_or_default(),
+        created_at: db::to_db_time(now),
+    };
+    repo::insert_download(conn, &row)?;
+    Ok(row)
+}
+
+fn link_message(id: &str) -> Vec<u8> {
+    format!("kaiji-reply-download:{id}").into_bytes()
+}
+
+/// The path of a released download: its id and an HMAC of it under the server's session key, so the
+/// link is unguessable (256 bits) yet nothing secret is stored; it can be printed again on a letter.
+pub fn download_path(keys: &Keys, id: &str) -> String {
+    format!(
+        "/download/{id}.{}",
+        tokens::sign(keys.session.expose(), &link_message(id))
+    )
+}
+
+fn verify_link(keys: &Keys, link: &str) -> Option<String> {
+    let (id, sig) = link.split_once('.')?;
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return None;
+    }
+    tokens::verify(keys.session.expose(), &link_message(id), sig).then(|| id.to_owned())
+}
+
+/// What the download page shows before the requester asks for the file.
+#[derive(Debug, Clone)]
+pub struct DownloadView {
+    pub receipt_number: String,
+    pub language: Language,
+    pub expires_at: DateTime<Utc>,
+    pub media_type: String,
+    pub size_bytes: i64,
+}
+
+fn load_download(
+    conn: &mut AnyConnection,
+    keys: &Keys,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<DownloadRow, AppError> {
+    let id = verify_link(keys, link).ok_or(AppError::NotFound)?;
+    let row = repo::find_download(conn, &id)?.ok_or(AppError::NotFound)?;
+    if !download_open(db::from_db_time(row.expires_at), now) {
+        return Err(AppError::LinkExpired);
+    }
+    Ok(row)
+}
+
+pub async fn download_view(state: &AppState, link: String) -> Result<DownloadView, AppError> {
+    let keys = state.keys.clone();
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let row = load_download(conn, &keys, &link, now)?;
+            let case = Case::load(conn, &catalog, &row.request_id)?;
+            let file = crate::db::documents::find_file(conn, &row.request_id, &row.file_id)?
+                .ok_or(AppError::NotFound)?;
+            if file.purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            Ok(DownloadView {
+                receipt_number: case.row.receipt_number.clone(),
+                language: case.language,
+                expires_at: db::from_db_time(row.expires_at),
+                media_type: file.media_type,
+                size_bytes: file.size_bytes,
+            })
+        })
+        .await
+}
+
+/// The requester downloads the reply: the file is decrypted, the download audited, and the first one
+/// closes the request (the workflow's requester-fired `record_download`). All in one transaction.
+pub async fn download(
+    state: &AppState,
+    link: String,
+) -> Result<(String, Vec<u8>, String), AppError> {
+    let keys = state.keys.clone();
+    let catalog = state.workflows.clone();
+    let config = state.config.clone();
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let row = load_download(conn, &keys, &link, now)?;
+                let file = crate::db::documents::find_file(conn, &row.request_id, &row.file_id)?
+                    .ok_or(AppError::NotFound)?;
+                if file.purged_at.is_some() {
+                    return Err(AppError::Purged);
+                }
+                let plain = crypto::open(
+                    keys.document.expose(),
+                    &super::documents::file_aad(&row.request_id, &row.file_id),
+                    &Sealed {
+                        nonce: file.nonce,
+                        ciphertext: file.ciphertext,
+                    },
+                )
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+                let first = repo::count_download(conn, &row.id, db::to_db_time(now))?;
+                let mut case = Case::load(conn, &catalog, &row.request_id)?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::ReplyDownloaded, Actor::Requester, now)
+                        .for_request(&row.request_id)
+                        .details(
+                            json!({"download_id": row.id, "file_id": row.file_id, "first": first}),
+                        ),
+                )?;
+                let offered = case.def.transitions.iter().any(|t| {
+                    t.event == "record_download" && t.requester && t.from.contains(&case.row.state)
+                });
+                if first && offered {
+                    apply_event(
+                        conn,
+                        &catalog,
+                        &config,
+                        &mut case,
+                        &Actor::Requester,
+                        Party::Requester,
+                        "record_download",
+                        Map::new(),
+                        now,
+                    )?;
+                }
+                let ext = match file.media_type.as_str() {
+                    "application/pdf" => "pdf",
+                    "image/png" => "png",
+                    _ => "jpg",
+                };
+                Ok((
+                    file.media_type,
+                    plain,
+                    format!("{}.{ext}", case.row.receipt_number),
+                ))
+            })
+        })
+        .await
+}
+
+/// A change as an officer types it in.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawChange {
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub prior_value: String,
+    #[serde(default)]
+    pub new_value: String,
+}
+
+/// Records what a correction, deletion or stop of use changed, once identity is confirmed and while the
+/// request is open. The audit names the item, not the values.
+pub async fn record_change(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    raw: RawChange,
+) -> Result<DataChangeRow, AppError> {
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    let staff_id = staff.id.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let case = Case::load(conn, &catalog, &request_id)?;
+                let change = parse_change(
+                    case.request_type,
+                    &raw.item,
+                    &raw.prior_value,
+                    &raw.new_value,
+                )
+                .map_err(AppError::Invalid)?;
+                if case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified) {
+                    let mut errors = FieldErrors::new();
+                    errors.push("item", "not_now");
+                    return Err(AppError::Invalid(errors));
+                }
+                let row = DataChangeRow {
+                    id: db::new_id(),
+                    request_id: request_id.clone(),
+                    action: change.action.as_str().to_owned(),
+                    item: change.item,
+                    prior_value: change.prior_value,
+                    new_value: change.new_value,
+                    recorded_by: staff_id.clone(),
+                    recorded_at: db::to_db_time(now),
+                };
+                repo::insert_change(conn, &row)?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::ChangeRecorded, actor.clone(), now)
+                        .for_request(&request_id)
+                        .details(
+                            json!({"change_id": row.id, "action": row.action, "item": row.item}),
+                        ),
+                )?;
+                Ok(row)
+            })
+        })
+        .await
+}
+
+/// The reply's state as the request page and API show it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplyView {
+    pub dispatch: Option<DispatchView>,
+    pub downloads: Vec<DownloadInfo>,
+    pub changes: Vec<DataChangeRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DispatchView {
+    /// As printed on Japan Post's receipt.
+    pub tracking_number: String,
+    pub dispatched_on: String,
+    pub delivered_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadInfo {
+    pub id: String,
+    pub expires_at: DateTime<Utc>,
+    pub first_downloaded_at: Option<DateTime<Utc>>,
+    pub downloads: i64,
+}
+
+pub(crate) fn reply_view(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<ReplyView, AppError> {
+    Ok(ReplyView {
+        dispatch: repo::find_dispatch(conn, request_id)?.map(|d| DispatchView {
+            tracking_number: TrackingNumber::from_stored(d.tracking_number).display(),
+            dispatched_on: d.dispatched_on,
+            delivered_on: d.delivered_on,
+        }),
+        downloads: repo::downloads_for_request(conn, request_id)?
+            .into_iter()
+            .map(|d| DownloadInfo {
+                id: d.id,
+                expires_at: db::from_db_time(d.expires_at),
+                first_downloaded_at: d.first_downloaded_at.map(db::from_db_time),
+                downloads: d.downloads,
+            })
+            .collect(),
+        changes: repo::changes_for_request(conn, request_id)?,
+    })
+}
+
+/// A printable letter for one of a request's notices.
+#[derive(Debug, Clone)]
+pub struct LetterView {
+    pub letter: crate::domain::letter::Letter,
+    pub sent_on: chrono::NaiveDate,
+    pub receipt_number: String,
+    pub requester_name: String,
+    pub postal_address: Option<String>,
+    pub desk: Option<String>,
+}
+
+pub async fn letter(
+    state: &AppState,
+    _staff: &StaffMember,
+    request_id: String,
+    notice_id: String,
+) -> Result<LetterView, AppError> {
+    use crate::domain::letter::{LetterInput, compose};
+    let catalog = state.workflows.clone();
+    let config = state.config.clone();
+    let keys = state.keys.clone();
+    state
+        .db
+        .run(move |conn| {
+            let notice = crate::db::notices::find(conn, &request_id, &notice_id)?
+                .ok_or(AppError::NotFound)?;
+            let case = Case::load(conn, &catalog, &request_id)?;
+            let kind = notice
+                .kind
+                .parse()
+                .map_err(|_| AppError::Definition("stored notice kind".into()))?;
+            let payload: Value = serde_json::from_str(&notice.payload).unwrap_or(json!({}));
+            let postal_row = postal::find(conn, &request_id)?;
+            let def = case.def.clone();
+            let postal_settings = def.postal.as_ref();
+            let ja = Language::Ja;
+            let download_url = payload["download"]["id"]
+                .as_str()
+                .map(|id| format!("{}{}", config.public_url, download_path(&keys, id)));
+            let names = |k: &str| {
+                def.documents
+                    .as_ref()
+                    .and_then(|d| d.kind_label(k))
+                    .map(|l| l.get(ja).to_owned())
+                    .unwrap_or_else(|| k.to_owned())
+            };
+            let sent_on = today_in(&def, db::from_db_time(notice.created_at));
+            let input = LetterInput {
+                kind,
+                sent_on,
+                receipt_number: &case.row.receipt_number,
+                request_type: case.request_type,
+                requester_name: &case.row.subject_name,
+                postal_address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
+                received_on: received_on(conn, &case)?,
+                desk: postal_settings.map(|p| p.desk.get(ja)),
+                complaint_authority: def.complaint_authority.as_ref().map(|a| a.get(ja)),
+                transfer_agent: postal_settings
+                    .and_then(|p| p.transfer_agent.as_ref())
+                    .map(|t| t.get(ja)),
+                payload: &payload,
+                download_url,
+                bank_account: config.bank_account.as_deref(),
+                document_name: &names,
+            };
+            let letter = compose(&input);
+            Ok(LetterView {
+                letter,
+                sent_on,
+                receipt_number: case.row.receipt_number.clone(),
+                requester_name: case.row.subject_name.clone(),
+                postal_address: postal_row.map(|p| p.postal_address),
+                desk: postal_settings.map(|p| p.desk.get(ja).to_owned()),
+            })
+        })
+        .await
+}

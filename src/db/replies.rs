@@ -1,0 +1,148 @@
+//! Replies: registered-mail dispatches, released downloads and the changes an answer made.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{data_changes, reply_dispatches, reply_downloads, stored_files};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = reply_dispatches)]
+pub struct DispatchRow {
+    pub request_id: String,
+    pub tracking_number: String,
+    pub dispatched_on: String,
+    pub delivered_on: Option<String>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_dispatch(conn: &mut AnyConnection, row: &DispatchRow) -> QueryResult<()> {
+    diesel::insert_into(reply_dispatches::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_dispatch(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Option<DispatchRow>> {
+    reply_dispatches::table
+        .find(request_id)
+        .select(DispatchRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_delivered(conn: &mut AnyConnection, request_id: &str, on: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        reply_dispatches::table
+            .filter(reply_dispatches::request_id.eq(request_id))
+            .filter(reply_dispatches::delivered_on.is_null()),
+    )
+    .set(reply_dispatches::delivered_on.eq(on))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reply_downloads)]
+pub struct DownloadRow {
+    pub id: String,
+    pub request_id: String,
+    pub file_id: String,
+    pub expires_at: NaiveDateTime,
+    pub first_downloaded_at: Option<NaiveDateTime>,
+    pub downloads: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_download(conn: &mut AnyConnection, row: &DownloadRow) -> QueryResult<()> {
+    diesel::insert_into(reply_downloads::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_download(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<DownloadRow>> {
+    reply_downloads::table
+        .find(id)
+        .select(DownloadRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn downloads_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Vec<DownloadRow>> {
+    reply_downloads::table
+        .filter(reply_downloads::request_id.eq(request_id))
+        .order(reply_downloads::created_at.asc())
+        .select(DownloadRow::as_select())
+        .load(conn)
+}
+
+/// Counts a download; returns whether it was the first.
+pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let first = diesel::update(
+        reply_downloads::table
+            .filter(reply_downloads::id.eq(id))
+            .filter(reply_downloads::first_downloaded_at.is_null()),
+    )
+    .set(reply_downloads::first_downloaded_at.eq(now))
+    .execute(conn)?
+        == 1;
+    diesel::update(reply_downloads::table.filter(reply_downloads::id.eq(id)))
+        .set(reply_downloads::downloads.eq(reply_downloads::downloads + 1))
+        .execute(conn)?;
+    Ok(first)
+}
+
+/// The newest reply file of a request that has not been purged.
+pub fn latest_reply_file(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Option<String>> {
+    stored_files::table
+        .filter(stored_files::request_id.eq(request_id))
+        .filter(stored_files::purpose.eq("reply"))
+        .filter(stored_files::purged_at.is_null())
+        .order((stored_files::created_at.desc(), stored_files::id.desc()))
+        .select(stored_files::id)
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = data_changes)]
+pub struct DataChangeRow {
+    pub id: String,
+    pub request_id: String,
+    pub action: String,
+    pub item: String,
+    pub prior_value: Option<String>,
+    pub new_value: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub fn insert_change(conn: &mut AnyConnection, row: &DataChangeRow) -> QueryResult<()> {
+    diesel::insert_into(data_changes::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn changes_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Vec<DataChangeRow>> {
+    data_changes::table
+        .filter(data_changes::request_id.eq(request_id))
+        .order((data_changes::recorded_at.asc(), data_changes::id.asc()))
+        .select(DataChangeRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,434 @@
+//! The printed letter for each outgoing notice (Japanese, A4): what it says, composed from the request
+//! and the notice's payload as it was when queued. Rendering to HTML is the template's job.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::notice::NoticeKind;
+use super::request::RequestType;
+
+/// Everything a letter may mention.
+pub struct LetterInput<'a> {
+    pub kind: NoticeKind,
+    /// The day the notice was queued, at the desk.
+    pub sent_on: NaiveDate,
+    pub receipt_number: &'a str,
+    pub request_type: RequestType,
+    pub requester_name: &'a str,
+    pub postal_address: Option<&'a str>,
+    pub received_on: NaiveDate,
+    /// The desk's name and address, as printed on the procedure's forms.
+    pub desk: Option<&'a str>,
+    pub complaint_authority: Option<&'a str>,
+    pub transfer_agent: Option<&'a str>,
+    /// The notice's payload: reason, invoice, dispatch, download, missing documents, changes.
+    pub payload: &'a Value,
+    /// The full download address, for a released reply.
+    pub download_url: Option<String>,
+    /// The account fees are paid into, when the payload does not name it.
+    pub bank_account: Option<&'a str>,
+    /// Names of document kinds, in Japanese.
+    pub document_name: &'a dyn Fn(&str) -> String,
+}
+
+/// A composed letter: a title, paragraphs, a table of particulars and a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Letter {
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub rows: Vec<(String, String)>,
+    pub list_heading: Option<String>,
+    pub list: Vec<String>,
+}
+
+/// 2026年11月22日
+pub fn ja_date(d: NaiveDate) -> String {
+    d.format("%Y年%-m月%-d日").to_string()
+}
+
+/// ¥10,800 as 10,800円.
+pub fn ja_yen(amount: i64) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}円",
+        super::fees::group_thousands(amount.unsigned_abs())
+    )
+}
+
+pub fn request_type_ja(t: RequestType) -> &'static str {
+    match t {
+        RequestType::Access => "保有個人データの開示",
+        RequestType::ThirdPartyRecords => "第三者提供記録の開示",
+        RequestType::PurposeNotification => "利用目的の通知",
+        RequestType::Correction => "内容の訂正・追加・削除",
+        RequestType::Deletion => "消去",
+        RequestType::StopOfUse => "利用停止・第三者提供の停止",
+        RequestType::Restriction => "処理の制限",
+        RequestType::Objection => "処理への異議",
+        RequestType::Portability => "データポータビリティ",
+    }
+}
+
+fn s<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn n(v: &Value, path: &[&str]) -> Option<i64> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
+}
+
+fn date_text(raw: &str) -> String {
+    raw.parse::<NaiveDate>()
+        .map(ja_date)
+        .unwrap_or_else(|_| raw.to_owned())
+}
+
+fn problem_text(item: &Value, names: &dyn Fn(&str) -> String) -> String {
+    let kinds: Vec<String> = item["requirement"]["one_of"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).map(names).collect())
+        .unwrap_or_default();
+    let whose = if item["requirement"]["holder"] == "agent" {
+        "代理人の"
+    } else {
+        "ご本人の"
+    };
+    let what = format!("{whose}{}", kinds.join("・"));
+    let problem = &item["problem"];
+    match problem["problem"].as_str() {
+        Some("not_original") => format!("{what}（原本が必要です。写しは受け付けられません）"),
+        Some("date_missing") => format!("{what}（作成日を確認できませんでした）"),
+        Some("stale") => format!(
+            "{what}（作成日が{}のため古すぎます。{}以降に作成されたものをお送りください）",
+            date_text(s(problem, &["created_on"]).unwrap_or("")),
+            date_text(s(problem, &["earliest"]).unwrap_or(""))
+        ),
+        Some("dated_after_request") => format!("{what}（作成日が請求日より後になっています）"),
+        _ => format!("{what}（同封されていませんでした）"),
+    }
+}
+
+fn change_lines(payload: &Value) -> Vec<String> {
+    payload["changes"]
+        .as_array()
+        .map(|changes| {
+            changes
+                .iter()
+                .map(|c| {
+                    let item = s(c, &["item"]).unwrap_or("");
+                    match s(c, &["action"]) {
+                        Some("corrected") => format!(
+                            "{item}：「{}」を「{}」に訂正しました",
+                            s(c, &["prior_value"]).unwrap_or(""),
+                            s(c, &["new_value"]).unwrap_or("")
+                        ),
+                        Some("deleted") => format!("{item}：消去しました"),
+                        _ => format!("{item}：利用および第三者への提供を停止しました"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Composes the letter for a notice.
+pub fn compose(i: &LetterInput<'_>) -> Letter {
+    let p = i.payload;
+    let kind_ja = request_type_ja(i.request_type);
+    let about = format!(
+        "{}付けで受け付けました{}のご請求（受付番号 {}）について、",
+        ja_date(i.received_on),
+        kind_ja,
+        i.receipt_number
+    );
+    let reason = s(p, &["reason"]).map(str::to_owned);
+    let mut l = Letter::default();
+    match i.kind {
+        NoticeKind::Received | NoticeKind::Acknowledgement => {
+            l.title = "ご請求の受付について".into();
+            l.paragraphs.push(format!(
+                "{}付けで{}のご請求を受け付けました。受付番号は{}です。お問い合わせの際はこの番号をお知らせください。",
+                ja_date(i.received_on),
+                kind_ja,
+                i.receipt_number
+            ));
+            l.paragraphs
+                .push("ご本人確認のうえ、遅滞なく対応いたします。".into());
+        }
+        NoticeKind::IdentityRequested => {
+            l.title = "ご本人確認のお願い".into();
+            l.paragraphs.push(format!(
+                "{about}ご本人確認のため、追加の情報をお願いいたします。"
+            ));
+        }
+        NoticeKind::DocumentsRequested => {
+            l.title = "不足書類のご送付のお願い".into();
+            l.paragraphs.push(format!(
+                "{about}同封いただいた本人確認書類に不足または不備がありました。下記の書類を郵送でお送りください。"
+            ));
+            l.paragraphs
+                .push("書類が届くまでの間、回答期限の計算を停止しています。".into());
+            l.list_heading = Some("お送りいただく書類".into());
+            l.list = p["missing"]
+                .as_array()
+                .map(|m| m.iter().map(|x| problem_text(x, i.document_name)).collect())
+                .unwrap_or_default();
+        }
+        NoticeKind::Invoice => {
+            l.title = "手数料のご請求（請求書）".into();
+            l.paragraphs.push(format!(
+                "{about}下記のとおり手数料をご請求いたします。お振り込みの際は、振込依頼人名の前に請求番号をご記入ください。振込手数料はご負担願います。"
+            ));
+            l.paragraphs
+                .push("入金を確認した後、回答書をお送りします。".into());
+            let inv = &p["invoice"];
+            l.rows
+                .push(("請求番号".into(), s(inv, &["number"]).unwrap_or("").into()));
+            l.rows.push((
+                "ご請求額（税込）".into(),
+                format!(
+                    "{}（{} × {}サービス）",
+                    ja_yen(n(inv, &["amount_yen"]).unwrap_or(0)),
+                    ja_yen(n(inv, &["unit_yen"]).unwrap_or(0)),
+                    n(inv, &["services"]).unwrap_or(1)
+                ),
+            ));
+            l.rows.push((
+                "お支払期限".into(),
+                date_text(s(inv, &["due_on"]).unwrap_or("")),
+            ));
+            l.rows.push((
+                "お振込先".into(),
+                s(inv, &["bank_account"])
+                    .or(i.bank_account)
+                    .unwrap_or("")
+                    .into(),
+            ));
+        }
+        NoticeKind::PaymentReceived => {
+            l.title = "手数料の入金確認のお知らせ".into();
+            l.paragraphs.push(format!(
+                "{about}手数料の入金を確認いたしました。回答の準備ができ次第お送りします。"
+            ));
+        }
+        NoticeKind::PaymentShort => {
+            l.title = "手数料の不足について".into();
+            l.paragraphs.push(format!(
+                "{about}お振り込みいただいた金額が請求額に足りませんでした。不足額をお振り込みください。"
+            ));
+            l.rows.push((
+                "請求番号".into(),
+                s(p, &["invoice", "number"]).unwrap_or("").into(),
+            ));
+            l.rows.push((
+                "ご請求額".into(),
+                ja_yen(n(p, &["invoice", "amount_yen"]).unwrap_or(0)),
+            ));
+            l.rows
+                .push(("ご入金額".into(), ja_yen(n(p, &["paid_yen"]).unwrap_or(0))));
+            l.rows.push((
+                "不足額".into(),
+                ja_yen(n(p, &["shortfall_yen"]).unwrap_or(0)),
+            ));
+            if let Some(b) = i.bank_account {
+                l.rows.push(("お振込先".into(), b.into()));
+            }
+        }
+        NoticeKind::DeadlineExtended => {
+            l.title = "回答期限の延長について".into();
+            l.paragraphs
+                .push(format!("{about}回答期限を延長させていただきます。"));
+        }
+        NoticeKind::AnswerReady => {
+            l.title = "回答のご案内（電磁的方法）".into();
+            l.paragraphs.push(format!(
+                "{about}ご希望のとおり電磁的方法により回答いたします。下記のアドレスから回答書をダウンロードしてください。"
+            ));
+            if let Some(url) = &i.download_url {
+                l.rows.push(("ダウンロード先".into(), url.clone()));
+            }
+            if let Some(until) =
+                s(p, &["download", "expires_at"]).and_then(|t| t.parse::<DateTime<Utc>>().ok())
+            {
+                let tokyo = until.with_timezone(&chrono_tz::Asia::Tokyo);
+                l.rows.push((
+                    "有効期限".into(),
+                    tokyo.format("%Y年%-m月%-d日 %H:%M（日本時間）").to_string(),
+                ));
+            }
+            l.list = change_lines(p);
+            if !l.list.is_empty() {
+                l.list_heading = Some("対応の内容".into());
+            }
+        }
+        NoticeKind::AnswerDispatched => {
+            l.title = "回答書の送付について".into();
+            l.paragraphs.push(format!(
+                "{about}回答書を配達証明付書留郵便にてお送りしました。"
+            ));
+            if let Some(t) = s(p, &["dispatch", "tracking_number"]) {
+                l.rows.push(("お問い合わせ番号".into(), t.into()));
+            }
+            if let Some(d) = s(p, &["dispatch", "dispatched_on"]) {
+                l.rows.push(("発送日".into(), date_text(d)));
+            }
+            l.list = change_lines(p);
+            if !l.list.is_empty() {
+                l.list_heading = Some("対応の内容".into());
+            }
+        }
+        NoticeKind::ActionCompleted => {
+            l.title = "ご請求への対応完了のお知らせ".into();
+            l.paragraphs
+                .push(format!("{about}下記のとおり対応いたしました。"));
+            l.list_heading = Some("対応の内容".into());
+            l.list = change_lines(p);
+        }
+        NoticeKind::Refused => {
+            l.title = "ご請求に応じられない旨のご通知".into();
+            l.paragraphs.push(format!(
+                "{about}個人情報の保護に関する法律第36条に基づき、下記の理由によりご請求に応じられないことをお知らせします。"
+            ));
+            if let Some(a) = i.complaint_authority {
+                l.paragraphs.push(format!(
+                    "この決定についてご不明な点は当窓口にお問い合わせください。また、{a}にご相談いただくこともできます。"
+                ));
+            }
+        }
+        NoticeKind::NoDataHeld => {
+            l.title = "保有個人データが存在しない旨のご通知".into();
+            l.paragraphs.push(format!(
+                "{about}お調べしましたところ、ご請求に該当する保有個人データは当社に存在しませんでした。"
+            ));
+        }
+        NoticeKind::Referral => {
+            l.title = "株主様の個人情報に関するご請求について".into();
+            l.paragraphs.push(format!(
+                "{about}株主様に関する個人情報は、当社の株主名簿管理人が管理しております。"
+            ));
+            if let Some(t) = i.transfer_agent {
+                l.paragraphs
+                    .push(format!("お手数ですが、{t}へ直接ご請求ください。"));
+            }
+        }
+        NoticeKind::ChannelNotAccepted => {
+            l.title = "ご請求を受け付けられない旨のご通知".into();
+            l.paragraphs.push(format!(
+                "{}に届いたご請求は、当社が定める方法（所定の請求書に必要書類を同封し、簡易書留または配達証明付書留郵便で送付）によるものではないため、受け付けることができません。",
+                ja_date(i.received_on)
+            ));
+            l.paragraphs.push(
+                "お手数ですが、所定の方法で改めてご請求ください。請求書の様式は当社ウェブサイトから印刷できます。"
+                    .into(),
+            );
+        }
+    }
+    if let Some(r) = reason {
+        l.rows.push(("理由".into(), r));
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input<'a>(
+        kind: NoticeKind,
+        payload: &'a Value,
+        names: &'a dyn Fn(&str) -> String,
+    ) -> LetterInput<'a> {
+        LetterInput {
+            kind,
+            sent_on: "2026-11-22".parse().unwrap(),
+            receipt_number: "KJ-20261119-ABCD",
+            request_type: RequestType::Access,
+            requester_name: "山田 太郎",
+            postal_address: Some("〒100-0001 東京都千代田区千代田1-1"),
+            received_on: "2026-11-19".parse().unwrap(),
+            desk: Some("個人情報担当"),
+            complaint_authority: Some("個人情報保護委員会"),
+            transfer_agent: Some("信託銀行"),
+            payload,
+            download_url: Some("https://kaiji.example/download/x.y".into()),
+            bank_account: Some("銀行 普通 1234567"),
+            document_name: names,
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_letter_with_a_title() {
+        let names = |k: &str| k.to_owned();
+        for kind in NoticeKind::ALL {
+            let p = json!({});
+            let l = compose(&input(kind, &p, &names));
+            assert!(!l.title.is_empty() && !l.paragraphs.is_empty(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_invoice_states_amount_per_service_due_date_and_account() {
+        let names = |k: &str| k.to_owned();
+        let p = json!({"invoice": {"number": "INV-1", "unit_yen": 5400, "services": 2, "amount_yen": 10800, "due_on": "2026-12-06"}});
+        let l = compose(&input(NoticeKind::Invoice, &p, &names));
+        assert!(l.rows.contains(&(
+            "ご請求額（税込）".into(),
+            "10,800円（5,400円 × 2サービス）".into()
+        )));
+        assert!(
+            l.rows
+                .contains(&("お支払期限".into(), "2026年12月6日".into()))
+        );
+        assert!(
+            l.rows
+                .contains(&("お振込先".into(), "銀行 普通 1234567".into()))
+        );
+    }
+
+    #[test]
+    fn missing_documents_are_listed_with_why() {
+        let names = |k: &str| match k {
+            "seal_certificate" => "印鑑証明書".to_owned(),
+            "juminhyo" => "住民票の写し".to_owned(),
+            other => other.to_owned(),
+        };
+        let p = json!({"reason": "印鑑証明書がありません", "missing": [
+            {"requirement": {"holder": "principal", "one_of": ["seal_certificate"], "original": true, "fresh": false}, "problem": {"problem": "missing"}},
+            {"requirement": {"holder": "principal", "one_of": ["juminhyo"], "original": true, "fresh": true}, "problem": {"problem": "stale", "created_on": "2026-02-27", "earliest": "2026-02-28"}},
+        ]});
+        let l = compose(&input(NoticeKind::DocumentsRequested, &p, &names));
+        assert_eq!(l.list[0], "ご本人の印鑑証明書（同封されていませんでした）");
+        assert!(l.list[1].contains("2026年2月27日") && l.list[1].contains("2026年2月28日以降"));
+        assert!(
+            l.rows
+                .contains(&("理由".into(), "印鑑証明書がありません".into()))
+        );
+    }
+
+    #[test]
+    fn replies_say_what_was_changed_and_refusals_where_to_complain() {
+        let names = |k: &str| k.to_owned();
+        let p = json!({"dispatch": {"tracking_number": "1311-2383-852", "dispatched_on": "2026-11-25"},
+                       "changes": [{"action": "corrected", "item": "住所", "prior_value": "旧", "new_value": "新"},
+                                   {"action": "deleted", "item": "購買履歴"}]});
+        let l = compose(&input(NoticeKind::AnswerDispatched, &p, &names));
+        assert_eq!(
+            l.list,
+            [
+                "住所：「旧」を「新」に訂正しました",
+                "購買履歴：消去しました"
+            ]
+        );
+        assert!(l.rows.contains(&("発送日".into(), "2026年11月25日".into())));
+        let p = json!({"reason": "法第33条第2項第2号に該当するため"});
+        let l = compose(&input(NoticeKind::Refused, &p, &names));
+        assert!(
+            l.paragraphs
+                .iter()
+                .any(|x| x.contains("個人情報保護委員会"))
+        );
+        assert!(l.paragraphs[0].contains("第36条"));
+        assert_eq!(ja_yen(1_234_567), "1,234,567円");
+    }
+}

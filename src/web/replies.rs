@@ -1,0 +1,183 @@
+//! Replies on the web: the printable letter of each notice, the changes an answer made, the reply file,
+//! and the requester's expiring download page.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::{ApiError, PageError, WebError};
+use super::i18n::{self, Tr};
+use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::staff::{ChangeForm, Feedback, request_page};
+use super::{redirect, render};
+use crate::app::documents::{self, FilePurpose};
+use crate::app::reply::{self, DownloadView, LetterView, RawChange};
+use crate::app::{AppError, AppState};
+use crate::domain::letter::ja_date;
+
+#[derive(Template)]
+#[template(path = "pages/staff/letter.html")]
+pub struct LetterPage {
+    pub v: LetterView,
+}
+
+impl LetterPage {
+    pub fn date(&self) -> String {
+        ja_date(self.v.sent_on)
+    }
+}
+
+/// The letter for one notice, as an A4 page to print and post.
+pub async fn letter(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, notice_id) = path.into_inner();
+    let v = reply::letter(&state, &who.staff, id, notice_id).await?;
+    render(StatusCode::OK, &LetterPage { v })
+}
+
+#[derive(Deserialize)]
+pub struct ChangeFormBody {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    change: RawChange,
+}
+
+pub async fn change(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+    form: web::Form<ChangeFormBody>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let result = if csrf.verify(&form.csrf_token).is_err() {
+        Err(None)
+    } else {
+        reply::record_change(&state, &who.staff, id.clone(), form.change.clone())
+            .await
+            .map_err(Some)
+    };
+    let (status, problem, errors) = match result {
+        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#changes"))),
+        Err(None) => (
+            StatusCode::FORBIDDEN,
+            tr.t("form-expired"),
+            Default::default(),
+        ),
+        Err(Some(AppError::Invalid(errors))) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr.t("form-errors-summary"),
+            errors,
+        ),
+        Err(Some(e)) => return Err(e.into()),
+    };
+    let feedback = Feedback {
+        status,
+        problem: Some(problem),
+        change: ChangeForm {
+            input: form.change,
+            errors,
+        },
+        ..Default::default()
+    };
+    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+}
+
+pub async fn change_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<RawChange>,
+) -> Result<HttpResponse, ApiError> {
+    let row = reply::record_change(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// The reply itself (PDF or image) as the request body; judged by its bytes, stored encrypted.
+pub async fn reply_file_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let file_id = documents::store_upload(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        FilePurpose::Reply,
+        body.to_vec(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"file_id": file_id})))
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/download.html")]
+pub struct DownloadPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub link: String,
+    pub v: DownloadView,
+}
+
+impl DownloadPage {
+    pub fn expires(&self) -> String {
+        self.tr.time(&self.v.expires_at)
+    }
+}
+
+/// What the requester sees on opening the link: the reply is fetched only by pressing the button, so a
+/// mail scanner following the link does not count as the download that closes the request.
+pub async fn download_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    link: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let link = link.into_inner();
+    let v = reply::download_view(&state, link.clone()).await?;
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    render(
+        StatusCode::OK,
+        &DownloadPage {
+            tr,
+            csrf: csrf.token(),
+            link,
+            v,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DownloadForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn download_file(
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    link: web::Path<String>,
+    form: web::Form<DownloadForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    let (media_type, bytes, name) = reply::download(&state, link.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(media_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes))
+}
