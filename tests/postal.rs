@@ -18,6 +18,9 @@ both_backends!(
     the_fee_is_invoiced_per_service_and_settled_by_payments,
     bank_statements_are_matched_imported_once_and_the_rest_assigned,
     officers_record_and_import_payments_on_a_page,
+    a_disclosure_is_paid_dispatched_and_closed_on_delivery,
+    an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
+    corrections_keep_the_prior_value_and_deletions_need_no_fee,
 );
 
 struct Api {
@@ -64,6 +67,18 @@ impl Api {
             .bearer_auth(&self.token)
             .header("content-type", "text/csv")
             .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.http.base))
+            .bearer_auth(&self.token)
+            .body(bytes)
             .send()
             .await
             .unwrap();
@@ -948,4 +963,535 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         "{body}"
     );
     assert!(body.contains("ﾀﾅｶ ｼﾞﾛｳ") && body.contains("¥3,000"));
+}
+
+async fn fire_with(api: &Api, id: &str, event: &str, version: i64, data: Value) -> (u16, Value) {
+    api.post(
+        &format!("/api/v1/requests/{id}/events"),
+        &json!({"event": event, "expected_version": version, "data": data}),
+    )
+    .await
+}
+
+/// The letter printed for the request's notice of this kind.
+async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let n = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|n| n["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]));
+    let page = desk.get(n["letter"].as_str().unwrap()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page
+}
+
+/// The issue's walk: a person writes by registered mail with fresh documents about two services, is
+/// invoiced ¥10,800, pays short (the transfer charge), then the rest; the reply goes by 配達証明付書留 and
+/// the delivery certificate closes the request. Every notice has its printed letter.
+async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
+    let api = officer(&app).await;
+    let (id, invoice, v) = invoiced(&api, json!({})).await;
+    assert_eq!(invoice["amount_yen"], 10800);
+    let number = invoice["number"].as_str().unwrap().to_owned();
+    let pay = |amount: i64| json!({"invoice": number, "paid_on": "2026-11-22", "amount_yen": amount, "payer_name": "ヤマダ タロウ"});
+    let (_, s) = api.post("/api/v1/payments", &pay(10_360)).await;
+    assert_eq!(s["shortfall_yen"], 440);
+    let (_, s) = api.post("/api/v1/payments", &pay(440)).await;
+    assert_eq!(
+        (s["paid"].as_bool(), s["overpaid_yen"].as_i64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(fire(&api, &id, "confirm_payment", v + 1, None).await.0, 200);
+    let v = v + 2;
+
+    // Three days later the reply is posted. A mistyped tracking number or a date to come is refused
+    // field by field, and nothing is written.
+    app.clock.advance(chrono::TimeDelta::days(3));
+    let before = (
+        app.count("audit_events"),
+        app.count("notices"),
+        app.count("reply_dispatches"),
+    );
+    let (status, body) = fire_with(
+        &api,
+        &id,
+        "dispatch_reply",
+        v,
+        json!({"tracking_number": "131-12-38385-3", "dispatched_on": "2026-11-26"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["fields"]["tracking_number"][0]["code"],
+        "tracking_number_check_digit"
+    );
+    assert_eq!(
+        body["error"]["fields"]["dispatched_on"][0]["code"],
+        "date_in_future"
+    );
+    let (status, _) = fire(&api, &id, "dispatch_reply", v, None).await;
+    assert_eq!(status, 422, "the tracking number and date are required");
+    assert_eq!(
+        (
+            app.count("audit_events"),
+            app.count("notices"),
+            app.count("reply_dispatches")
+        ),
+        before
+    );
+    let (status, body) = fire_with(
+        &api,
+        &id,
+        "dispatch_reply",
+        v,
+        json!({"tracking_number": "１３１１－２３８３－８６３", "dispatched_on": "2026-11-25"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(r["state"], "reply_dispatched");
+    assert_eq!(r["reply"]["dispatch"]["tracking_number"], "131-12-38386-3");
+    assert_eq!(r["reply"]["dispatch"]["dispatched_on"], "2026-11-25");
+    assert_eq!(
+        r["clocks"][0]["stopped_on"], "2026-11-25",
+        "the reply stops the clock"
+    );
+
+    // The delivery certificate: not before the dispatch; its date closes the request.
+    let (status, body) = fire_with(
+        &api,
+        &id,
+        "confirm_delivery",
+        v + 1,
+        json!({"delivered_on": "2026-11-24"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["delivered_on"][0]["code"].as_str()
+        ),
+        (422, Some("before_dispatch"))
+    );
+    let (status, body) = fire_with(
+        &api,
+        &id,
+        "confirm_delivery",
+        v + 1,
+        json!({"delivered_on": "2026-11-25"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(
+        (r["state"].as_str(), r["closed"].as_bool()),
+        (Some("closed"), Some(true))
+    );
+    assert_eq!(r["reply"]["dispatch"]["delivered_on"], "2026-11-25");
+
+    // Every notice went out as a letter (no email address) and prints as one, dated the day it was queued.
+    let kinds: Vec<&str> = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "received",
+            "invoice",
+            "payment_short",
+            "payment_received",
+            "answer_dispatched"
+        ]
+    );
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let received = letter_of(&desk, &api, &id, "received").await;
+    assert_eq!(
+        received.text_of("letter-date").as_deref(),
+        Some("2026年11月22日")
+    );
+    assert_eq!(
+        received.text_of("letter-title").as_deref(),
+        Some("ご請求の受付について")
+    );
+    assert!(
+        received
+            .all_text_of("letter-to")
+            .unwrap()
+            .contains("山田 太郎 様")
+    );
+    let inv = letter_of(&desk, &api, &id, "invoice").await;
+    let rows = inv.all_text_of("letter-rows").unwrap();
+    assert!(rows.contains("10,800円（5,400円 × 2サービス）"), "{rows}");
+    assert!(rows.contains("2026年12月6日"), "due in 14 days: {rows}");
+    assert!(
+        rows.contains("みずほ銀行"),
+        "the account to pay into: {rows}"
+    );
+    let short = letter_of(&desk, &api, &id, "payment_short").await;
+    assert!(
+        short
+            .all_text_of("letter-rows")
+            .unwrap()
+            .contains("不足額 440円")
+    );
+    let sent = letter_of(&desk, &api, &id, "answer_dispatched").await;
+    assert_eq!(
+        sent.text_of("letter-date").as_deref(),
+        Some("2026年11月25日")
+    );
+    let rows = sent.all_text_of("letter-rows").unwrap();
+    assert!(
+        rows.contains("131-12-38386-3") && rows.contains("2026年11月25日"),
+        "{rows}"
+    );
+    // The request page lists the letters with their dates; another request's notice is not found.
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert_eq!(page.body.matches("data-letter=").count(), 5);
+    assert!(
+        page.all_text_of("dispatch")
+            .unwrap()
+            .contains("131-12-38386-3")
+    );
+    let other = register(&api, json!({})).await;
+    let n = &r["notices"][0]["id"];
+    assert_eq!(
+        desk.get(&format!(
+            "/staff/requests/{other}/letters/{}",
+            n.as_str().unwrap()
+        ))
+        .await
+        .status,
+        404
+    );
+    // Auditors read the log, not letters to requesters.
+    let auditor = app.signed_in("aud@example.com", Role::Auditor).await;
+    assert_eq!(
+        auditor
+            .get(r["notices"][0]["letter"].as_str().unwrap())
+            .await
+            .status,
+        403
+    );
+}
+
+async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app: TestApp) {
+    let api = officer(&app).await;
+    let (id, invoice, v) = invoiced(
+        &api,
+        json!({"services": ["ConoHa"], "email": "taro@example.jp"}),
+    )
+    .await;
+    let (_, s) = api
+        .post("/api/v1/payments", &json!({"invoice": invoice["number"], "paid_on": "2026-11-22", "amount_yen": 5400, "payer_name": "ヤマダ タロウ"}))
+        .await;
+    assert_eq!(s["paid"], true);
+    assert_eq!(fire(&api, &id, "confirm_payment", v + 1, None).await.0, 200);
+    assert_eq!(
+        fire(&api, &id, "choose_electronic_delivery", v + 2, None)
+            .await
+            .0,
+        200
+    );
+    let v = v + 3;
+    // Nothing to release yet.
+    let (status, body) = fire(&api, &id, "offer_download", v, None).await;
+    assert_eq!(
+        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (422, Some("no_reply_file"))
+    );
+    // A reply that is not a PDF or an image is refused by its bytes.
+    let (status, body) = api
+        .post_bytes(
+            &format!("/api/v1/requests/{id}/reply-file"),
+            b"just text".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (422, Some("file_type"))
+    );
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nYOUR-DATA\n%%EOF".to_vec();
+    let (status, _) = api
+        .post_bytes(&format!("/api/v1/requests/{id}/reply-file"), pdf.clone())
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = fire(&api, &id, "offer_download", v, None).await;
+    assert_eq!(status, 200, "{body}");
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(r["state"], "download_offered");
+    assert_eq!(
+        r["reply"]["downloads"][0]["expires_at"],
+        "2026-12-06T01:00:00Z"
+    );
+    assert_eq!(
+        r["notices"].as_array().unwrap().last().unwrap()["channel"],
+        "email"
+    );
+
+    // The link is in the letter (and the email to come): signed, not stored.
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let letter = letter_of(&desk, &api, &id, "answer_ready").await;
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    let at = rows.find("/download/").expect("a download address");
+    let path: String = rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(rows.contains("2026年12月6日 10:00（日本時間）"), "{rows}");
+    let (dl_id, sig) = path
+        .trim_start_matches("/download/")
+        .split_once('.')
+        .unwrap();
+    assert_eq!(sig.len(), 64, "an HMAC-SHA256");
+
+    // A forged or altered link finds nothing.
+    let requester = app.browser();
+    assert_eq!(
+        requester
+            .get(&format!("/download/{dl_id}.{}", "0".repeat(64)))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(requester.get("/download/nonsense").await.status, 404);
+    // Opening the page downloads nothing and closes nothing (mail scanners follow links).
+    let page = requester.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.text_of("download-receipt").unwrap().starts_with("KJ-"));
+    assert_eq!(
+        api.get(&format!("/api/v1/requests/{id}")).await["state"],
+        "download_offered"
+    );
+    // Without the form's token: refused.
+    assert_eq!(requester.post_form(&path, &[]).await.status, 403);
+    let file = requester
+        .post_form(&path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body.as_bytes(), pdf.as_slice());
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(
+        (r["state"].as_str(), r["closed"].as_bool()),
+        (Some("closed"), Some(true))
+    );
+    assert_eq!(r["reply"]["downloads"][0]["downloads"], 1);
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let closing = audit
+        .iter()
+        .find(|e| e.to_state.as_deref() == Some("closed"))
+        .unwrap();
+    assert_eq!(
+        closing.actor_kind, "requester",
+        "the requester's download closed it"
+    );
+    assert!(audit.iter().any(|e| e.action == "reply.downloaded"));
+    // Downloading again works until the link expires; then it is gone.
+    assert_eq!(
+        requester
+            .post_form(&path, &[("csrf_token", &page.csrf())])
+            .await
+            .status,
+        200
+    );
+    app.clock.advance(chrono::TimeDelta::days(14));
+    let gone = requester.get(&path).await;
+    assert_eq!(gone.status, 410);
+    assert_eq!(
+        requester
+            .post_form(&path, &[("csrf_token", &page.csrf())])
+            .await
+            .status,
+        410
+    );
+}
+
+async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp) {
+    let api = officer(&app).await;
+    let id = register(&api, json!({"request_types": ["correction"]})).await;
+    assert_eq!(
+        fire(&api, &id, "start_identity_review", 1, None).await.0,
+        200
+    );
+    // Nothing can be recorded before identity is confirmed.
+    let change = json!({"item": "住所", "prior_value": "東京都千代田区千代田1-1", "new_value": "東京都港区芝公園4-2-8"});
+    let (status, body) = api
+        .post(&format!("/api/v1/requests/{id}/changes"), &change)
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
+        (422, Some("not_now"))
+    );
+    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
+    document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
+    assert_eq!(status, 422, "corrections carry no fee: {body}");
+    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    let (status, body) = api
+        .post(
+            &format!("/api/v1/requests/{id}/changes"),
+            &json!({"item": "住所", "new_value": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["prior_value"][0]["code"].as_str()
+        ),
+        (422, Some("required"))
+    );
+    let (status, body) = api
+        .post(&format!("/api/v1/requests/{id}/changes"), &change)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = fire_with(
+        &api,
+        &id,
+        "dispatch_reply",
+        6,
+        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let c = &r["reply"]["changes"][0];
+    assert_eq!(
+        (
+            c["action"].as_str(),
+            c["prior_value"].as_str(),
+            c["new_value"].as_str()
+        ),
+        (
+            Some("corrected"),
+            Some("東京都千代田区千代田1-1"),
+            Some("東京都港区芝公園4-2-8")
+        )
+    );
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
+    assert_eq!(
+        letter.all_text_of("letter-list").unwrap(),
+        "住所：「東京都千代田区千代田1-1」を「東京都港区芝公園4-2-8」に訂正しました"
+    );
+    // The audit names the item, never the values.
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let rec = audit
+        .iter()
+        .find(|e| e.action == "request.change_recorded")
+        .unwrap();
+    assert!(rec.details.contains("住所") && !rec.details.contains("芝公園"));
+
+    // Deletion: no fee, handled once identity is confirmed; the reply names what was deleted.
+    let id = register(
+        &api,
+        json!({"request_types": ["deletion"], "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    assert_eq!(
+        fire(&api, &id, "start_identity_review", 1, None).await.0,
+        200
+    );
+    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
+    document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let offered: Vec<&str> = r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        offered.contains(&"start_handling") && !offered.contains(&"issue_invoice"),
+        "{offered:?}"
+    );
+    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    // On the page: a blank item comes back with the message; the typed input is kept.
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let bad = desk
+        .post_form(
+            &format!("/staff/requests/{id}/changes?lang=en"),
+            &[("csrf_token", &page.csrf()), ("item", " ")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text_of("change-item-error").is_some(), "{}", bad.body);
+    let ok = desk
+        .post_form(
+            &format!("/staff/requests/{id}/changes?lang=en"),
+            &[("csrf_token", &page.csrf()), ("item", "購買履歴")],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let (status, _) = fire_with(
+        &api,
+        &id,
+        "dispatch_reply",
+        6,
+        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
+    assert_eq!(
+        letter.all_text_of("letter-list").unwrap(),
+        "購買履歴：消去しました"
+    );
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert!(r["invoices"].as_array().unwrap().is_empty());
+    assert_eq!(
+        r["reply"]["changes"][0]["prior_value"],
+        Value::Null,
+        "deleted data is not kept"
+    );
+    // The dispatch form on the page keeps what was typed when refused.
+    let id = register(
+        &api,
+        json!({"request_types": ["stop_of_use"], "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    assert_eq!(
+        fire(&api, &id, "start_identity_review", 1, None).await.0,
+        200
+    );
+    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
+    document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
+    let bad = desk
+        .post_form(
+            &format!("/staff/requests/{id}/events"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("event", "dispatch_reply"),
+                ("expected_version", "6"),
+                ("tracking_number", "131-12-99999-9"),
+                ("dispatched_on", "2026-11-22"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.text_of("tracking_number-dispatch_reply-error")
+            .is_some(),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"131-12-99999-9\""));
+    assert_eq!(
+        api.get(&format!("/api/v1/requests/{id}")).await["state"],
+        "preparing_reply"
+    );
 }

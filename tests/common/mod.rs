@@ -311,7 +311,10 @@ impl Page {
         let mut in_tag = false;
         for c in self.body[start..end].chars() {
             match c {
-                '<' => in_tag = true,
+                '<' => {
+                    in_tag = true;
+                    text.push(' ');
+                }
                 '>' => in_tag = false,
                 c if !in_tag => text.push(c),
                 _ => {}
