@@ -394,6 +394,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "holiday calendar ends within a year: extend seeds/calendars/{id}.toml, or deadlines after {last} cannot be counted"
         );
     }
+    if config.bank_account.is_none() {
+        tracing::warn!(
+            "KAIJI_BANK_ACCOUNT is not set: fee invoices (postal disclosure and purpose notification) will be refused until it is"
+        );
+    }
     let bind = config.bind;
     let state = AppState::new(db, config, keys, clock, calendars);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
