@@ -464,6 +464,14 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         d["notices"].as_array().unwrap().last().unwrap()["kind"],
         "documents_requested"
     );
+    // The letter lists exactly what is missing, and why.
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let letter = letter_of(&desk, &api, &id, "documents_requested").await;
+    assert_eq!(
+        letter.all_text_of("letter-list").unwrap(),
+        "ご本人の委任状に押印した印鑑の印鑑証明書（同封されていませんでした）"
+    );
+    assert!(letter.body.contains("回答期限の計算を停止しています"));
     app.clock.advance(chrono::TimeDelta::days(6));
     let (status, r) = document(
         &api,
