@@ -21,6 +21,7 @@ both_backends!(
     a_disclosure_is_paid_dispatched_and_closed_on_delivery,
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
     corrections_keep_the_prior_value_and_deletions_need_no_fee,
+    money_after_a_refusal_is_kept_for_refund_and_reopens_nothing,
 );
 
 struct Api {
@@ -1321,6 +1322,32 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
             .status,
         410
     );
+    // A link can be withdrawn at once: the page and the file are gone, and the withdrawal is audited.
+    app.clock.advance(chrono::TimeDelta::days(-14));
+    let revoke = || {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/requests/{id}/downloads/{dl_id}/revoke",
+                app.base
+            ))
+            .bearer_auth(&api.token)
+            .send()
+    };
+    assert_eq!(revoke().await.unwrap().status().as_u16(), 204);
+    assert_eq!(
+        revoke().await.unwrap().status().as_u16(),
+        404,
+        "already withdrawn"
+    );
+    let withdrawn = requester.get(&path).await;
+    assert_eq!(withdrawn.status, 410);
+    assert!(
+        withdrawn.body.contains("link_revoked"),
+        "{}",
+        withdrawn.body
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(audit.iter().any(|e| e.action == "reply.download_revoked"));
 }
 
 async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp) {
@@ -1371,6 +1398,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     )
     .await;
     assert_eq!(status, 200);
+    // The reply has gone out: no more changes can join it.
+    let (status, body) = api
+        .post(&format!("/api/v1/requests/{id}/changes"), &change)
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
+        (422, Some("not_now"))
+    );
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     let c = &r["reply"]["changes"][0];
     assert_eq!(
@@ -1501,5 +1536,88 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert_eq!(
         api.get(&format!("/api/v1/requests/{id}")).await["state"],
         "preparing_reply"
+    );
+}
+
+async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestApp) {
+    let api = officer(&app).await;
+    let one = json!(["ConoHa"]);
+    let (id, invoice, v) = invoiced(&api, json!({"services": one})).await;
+    let (status, _) = fire(
+        &api,
+        &id,
+        "refuse",
+        v,
+        Some("本人確認書類の記載と請求書の氏名が一致しないため"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let before_notices = app.count("notices");
+    // A transfer arrives anyway, and a short one: recorded for refund; the request stays closed and no
+    // letter asks for the rest.
+    let (status, s) = api
+        .post("/api/v1/payments", &json!({"invoice": invoice["number"], "paid_on": "2026-11-22", "amount_yen": 5000, "payer_name": "ヤマダ タロウ"}))
+        .await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(s["request_closed"], true);
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(
+        (r["state"].as_str(), r["closed"].as_bool()),
+        (Some("refused"), Some(true))
+    );
+    assert_eq!(r["invoices"][0]["paid_yen"], 5000);
+    assert_eq!(app.count("notices"), before_notices);
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let q = desk.get("/staff/requests").await;
+    assert!(
+        !q.body.contains(&id),
+        "a refused request does not come back to the queue"
+    );
+    // An imported line naming the closed request's invoice is left for an officer.
+    let csv = format!(
+        "date,amount,payer_name,reference\n2026-11-23,400,ﾔﾏﾀﾞ ﾀﾛｳ,{}\n",
+        invoice["number"].as_str().unwrap()
+    );
+    let (_, report) = api.post_csv("/api/v1/payments/import", &csv).await;
+    assert_eq!(report["unmatched"], json!([2]));
+
+    // Two identical transfers on one statement are two payments; importing it again adds none.
+    let (id2, inv2, _) = invoiced(
+        &api,
+        json!({"services": one, "tracking_number": "131-12-38386-3"}),
+    )
+    .await;
+    let (id3, inv3, _) = invoiced(
+        &api,
+        json!({"services": one, "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    let _ = (&inv2, &inv3);
+    let csv =
+        "date,amount,payer_name,reference\n2026-11-24,5400,ﾔﾏﾀﾞ ﾀﾛｳ,\n2026-11-24,5400,ﾔﾏﾀﾞ ﾀﾛｳ,\n";
+    let before = app.count("payments");
+    let (_, report) = api.post_csv("/api/v1/payments/import", csv).await;
+    assert_eq!(report["duplicates"], json!([]), "{report}");
+    assert_eq!(app.count("payments"), before + 2);
+    let (_, again) = api.post_csv("/api/v1/payments/import", csv).await;
+    assert_eq!(again["duplicates"], json!([2, 3]));
+    assert_eq!(app.count("payments"), before + 2);
+    // Same payer, same amount, two open invoices: ambiguous, so both wait for an officer.
+    assert_eq!(report["unmatched"], json!([2, 3]));
+    let q = desk.get("/staff/requests").await;
+    assert!(
+        q.body.contains(&id2) && q.body.contains(&id3) && !q.body.contains(&id),
+        "open requests are queued, the refused one is not"
+    );
+    // An amount no fee could be is refused.
+    let (status, body) = api
+        .post("/api/v1/payments", &json!({"invoice": invoice["number"], "paid_on": "2026-11-22", "amount_yen": "999999999999", "payer_name": "X"}))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["amount_yen"][0]["code"].as_str()
+        ),
+        (422, Some("invalid_amount"))
     );
 }

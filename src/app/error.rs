@@ -36,6 +36,8 @@ pub enum AppError {
     Definition(String),
     #[error("the download link has expired")]
     LinkExpired,
+    #[error("the download link was withdrawn")]
+    LinkRevoked,
     #[error("the payment is already matched to an invoice")]
     PaymentAlreadyMatched,
     #[error("{0} is not configured")]

@@ -2,6 +2,8 @@
 //! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
 //! paid (short payments get a notice, overpayments are shown for refund).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -38,6 +40,12 @@ pub(crate) fn issue_invoice(
         .fee
         .as_ref()
         .ok_or(AppError::Definition("issue_invoice without a fee".into()))?;
+    if !case.def.fee_applies(case.request_type) {
+        return Err(AppError::Definition(format!(
+            "issue_invoice on a {} request, which carries no fee",
+            case.request_type.as_str()
+        )));
+    }
     let services = match postal::find(conn, &case.row.id)? {
         Some(p) => serde_json::from_str::<Vec<String>>(&p.services)
             .map(|s| s.len())
@@ -56,7 +64,12 @@ pub(crate) fn issue_invoice(
         request_id: case.row.id.clone(),
         number: invoice_number(&case.row.receipt_number),
         unit_yen: fee.amount_yen,
-        services: i64::try_from(services.max(1)).unwrap_or(1),
+        // Charged per request, one "service" is what the invoice shows.
+        services: if fee.per == "service" {
+            i64::try_from(services.max(1)).unwrap_or(1)
+        } else {
+            1
+        },
         amount_yen: amount,
         issued_on: issued_on.to_string(),
         due_on: due_on.to_string(),
@@ -85,6 +98,9 @@ pub struct Settlement {
     pub shortfall_yen: i64,
     pub overpaid_yen: i64,
     pub paid: bool,
+    /// The request had already ended (refused, say): the money is recorded for refund and changes
+    /// nothing else.
+    pub request_closed: bool,
 }
 
 /// Records a matched payment's effect: the invoice paid in full marks the request's fee as paid; a short
@@ -97,26 +113,31 @@ fn settle(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Settlement, AppError> {
+    repo::lock_invoice(conn, &invoice.id)?;
     let balance = Balance {
         amount_yen: invoice.amount_yen,
         paid_yen: repo::paid_total(conn, &invoice.id)?,
     };
     let mut case = Case::load(conn, state, &invoice.request_id)?;
-    if balance.is_paid() && invoice.status == "unpaid" {
-        repo::set_invoice_status(conn, &invoice.id, "paid")?;
-        case.facts.insert(Fact::FeePaid);
-        if !requests::update_after_transition(
-            conn,
-            &case.row.id,
-            case.row.version,
-            &case.row.state,
-            &facts_json(&case.facts),
-            false,
-            db::to_db_time(now),
-        )? {
-            return Err(AppError::Conflict);
+    let request_closed = case.state_label().1;
+    if request_closed {
+        // Nothing to settle on an ended request; the payment stays on record, to be refunded.
+    } else if balance.is_paid() {
+        if repo::mark_paid(conn, &invoice.id)? {
+            case.facts.insert(Fact::FeePaid);
+            if !requests::update_after_transition(
+                conn,
+                &case.row.id,
+                case.row.version,
+                &case.row.state,
+                &facts_json(&case.facts),
+                false,
+                db::to_db_time(now),
+            )? {
+                return Err(AppError::Conflict);
+            }
         }
-    } else if !balance.is_paid() {
+    } else {
         queue_notices(
             conn,
             &case.row.id,
@@ -140,6 +161,7 @@ fn settle(
                 "paid_yen": balance.paid_yen,
                 "shortfall_yen": balance.shortfall_yen(),
                 "overpaid_yen": balance.overpaid_yen(),
+                "request_closed": request_closed,
             })),
     )?;
     Ok(Settlement {
@@ -147,6 +169,7 @@ fn settle(
         shortfall_yen: balance.shortfall_yen(),
         overpaid_yen: balance.overpaid_yen(),
         paid: balance.is_paid(),
+        request_closed,
         balance,
     })
 }
@@ -236,8 +259,13 @@ pub struct ImportReport {
 pub async fn import_statement(
     state: &AppState,
     staff: &StaffMember,
-    csv_text: String,
+    file: Vec<u8>,
 ) -> Result<ImportReport, AppError> {
+    let csv_text = crate::domain::fees::decode_statement(&file).map_err(|code| {
+        let mut errors = FieldErrors::new();
+        errors.push("file", code);
+        AppError::Invalid(errors)
+    })?;
     let (lines, problems) = parse_statement(&csv_text).map_err(|e| {
         let mut errors = FieldErrors::new();
         errors.push("file", "bad_statement");
@@ -256,19 +284,33 @@ pub async fn import_statement(
                     problems,
                     ..ImportReport::default()
                 };
+                // A statement imported again records nothing twice, yet two identical transfers on one
+                // statement are two payments: the k-th identical line is new only if fewer than k such
+                // payments were on record before this import.
+                let mut on_record: BTreeMap<LineKey, (i64, i64)> = BTreeMap::new();
                 for line in &lines {
-                    let open: Vec<OpenInvoice> = repo::open_invoices(conn)?
-                        .into_iter()
-                        .map(|(inv, name)| {
-                            let paid = repo::paid_total(conn, &inv.id).unwrap_or(0);
-                            OpenInvoice {
-                                outstanding_yen: inv.amount_yen - paid,
-                                id: inv.id,
-                                number: inv.number,
-                                payer_name: name,
-                            }
-                        })
-                        .collect();
+                    let key = LineKey::of(line);
+                    if let std::collections::btree_map::Entry::Vacant(e) = on_record.entry(key) {
+                        e.insert((imported_count(conn, line)?, 0));
+                    }
+                }
+                for line in &lines {
+                    let seen = on_record.get_mut(&LineKey::of(line)).ok_or(AppError::NotFound)?;
+                    seen.1 += 1;
+                    if seen.1 <= seen.0 {
+                        report.duplicates.push(line.line);
+                        continue;
+                    }
+                    let mut open = Vec::new();
+                    for (inv, name) in repo::open_invoices(conn)? {
+                        let paid = repo::paid_total(conn, &inv.id)?;
+                        open.push(OpenInvoice {
+                            outstanding_yen: inv.amount_yen.saturating_sub(paid),
+                            id: inv.id,
+                            number: inv.number,
+                            payer_name: name,
+                        });
+                    }
                     let m = match_payment(&line.payer_name, &line.reference, line.amount_yen, &open);
                     let (invoice_id, matched_by) = match &m {
                         Match::InvoiceNumber(id) => (Some(id.clone()), Some("invoice_number")),
@@ -287,10 +329,6 @@ pub async fn import_statement(
                         recorded_by: staff_id.clone(),
                         created_at: db::to_db_time(now),
                     };
-                    if already_imported(conn, line)? {
-                        report.duplicates.push(line.line);
-                        continue;
-                    }
                     repo::insert_payment(conn, &payment)?;
                     match (invoice_id, matched_by) {
                         (Some(id), Some(by)) => {
@@ -314,10 +352,25 @@ pub async fn import_statement(
         .await
 }
 
-fn already_imported(
+/// What makes two statement lines the same transfer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct LineKey(String, i64, String, String);
+
+impl LineKey {
+    fn of(line: &crate::domain::fees::StatementLine) -> Self {
+        LineKey(
+            line.paid_on.to_string(),
+            line.amount_yen,
+            line.payer_name.clone(),
+            line.reference.clone(),
+        )
+    }
+}
+
+fn imported_count(
     conn: &mut AnyConnection,
     line: &crate::domain::fees::StatementLine,
-) -> Result<bool, AppError> {
+) -> Result<i64, AppError> {
     use crate::db::schema::payments::dsl as p;
     use diesel::prelude::*;
     let n: i64 = p::payments
@@ -328,7 +381,7 @@ fn already_imported(
         .filter(p::reference.eq(&line.reference))
         .count()
         .get_result(conn)?;
-    Ok(n > 0)
+    Ok(n)
 }
 
 /// An officer attaches an unmatched payment to an invoice.

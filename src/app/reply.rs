@@ -101,6 +101,7 @@ pub(crate) fn release_download(
         request_id: case.row.id.clone(),
         file_id,
         expires_at: db::to_db_time(download_expires(now, config.download_days)),
+        revoked_at: None,
         first_downloaded_at: None,
         downloads: 0,
         created_by: actor.id().unwrap_or_default(),
@@ -149,6 +150,9 @@ fn load_download(
 ) -> Result<DownloadRow, AppError> {
     let id = verify_link(keys, link).ok_or(AppError::NotFound)?;
     let row = repo::find_download(conn, &id)?.ok_or(AppError::NotFound)?;
+    if row.revoked_at.is_some() {
+        return Err(AppError::LinkRevoked);
+    }
     if !download_open(db::from_db_time(row.expires_at), now) {
         return Err(AppError::LinkExpired);
     }
@@ -250,6 +254,34 @@ pub async fn download(
         .await
 }
 
+/// An officer withdraws a released link (sent to the wrong address, say). Audited.
+pub async fn revoke_download(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    download_id: String,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !repo::revoke_download(conn, &request_id, &download_id, db::to_db_time(now))? {
+                    return Err(AppError::NotFound);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::DownloadRevoked, actor, now)
+                        .for_request(&request_id)
+                        .details(json!({"download_id": download_id})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
 /// A change as an officer types it in.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct RawChange {
@@ -285,7 +317,11 @@ pub async fn record_change(
                     &raw.new_value,
                 )
                 .map_err(AppError::Invalid)?;
-                if case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified) {
+                // Changes belong to the reply: none once it has gone out (or before identity is known).
+                let replied = repo::find_dispatch(conn, &request_id)?.is_some()
+                    || !repo::downloads_for_request(conn, &request_id)?.is_empty();
+                if replied || case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified)
+                {
                     let mut errors = FieldErrors::new();
                     errors.push("item", "not_now");
                     return Err(AppError::Invalid(errors));
@@ -335,6 +371,7 @@ pub struct DispatchView {
 pub struct DownloadInfo {
     pub id: String,
     pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub first_downloaded_at: Option<DateTime<Utc>>,
     pub downloads: i64,
 }
@@ -354,6 +391,7 @@ pub(crate) fn reply_view(
             .map(|d| DownloadInfo {
                 id: d.id,
                 expires_at: db::from_db_time(d.expires_at),
+                revoked_at: d.revoked_at.map(db::from_db_time),
                 first_downloaded_at: d.first_downloaded_at.map(db::from_db_time),
                 downloads: d.downloads,
             })

@@ -86,17 +86,33 @@ pub fn find_invoice(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<In
 }
 
 /// Unpaid invoices with the name of the person they were issued to, for matching payments.
+/// Unpaid invoices of requests still open: a closed request's invoice takes no more payments by matching.
 pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<(InvoiceRow, String)>> {
     invoices::table
         .inner_join(requests::table)
         .filter(invoices::status.eq("unpaid"))
+        .filter(requests::closed_at.is_null())
         .select((InvoiceRow::as_select(), requests::subject_name))
         .load(conn)
 }
 
-pub fn set_invoice_status(conn: &mut AnyConnection, id: &str, status: &str) -> QueryResult<()> {
+/// Marks an unpaid invoice paid; false if it already was.
+pub fn mark_paid(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        invoices::table
+            .find(id)
+            .filter(invoices::status.eq("unpaid")),
+    )
+    .set(invoices::status.eq("paid"))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Takes the invoice's row lock (PostgreSQL; SQLite writers are already serialised), so two payments
+/// settling the same invoice at once see each other's amounts.
+pub fn lock_invoice(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
     diesel::update(invoices::table.find(id))
-        .set(invoices::status.eq(status))
+        .set(invoices::status.eq(invoices::status))
         .execute(conn)
         .map(|_| ())
 }
@@ -122,8 +138,7 @@ pub fn payments_for_invoice(
 pub fn paid_total(conn: &mut AnyConnection, invoice_id: &str) -> QueryResult<i64> {
     Ok(payments_for_invoice(conn, invoice_id)?
         .iter()
-        .map(|p| p.amount_yen)
-        .sum())
+        .fold(0i64, |sum, p| sum.saturating_add(p.amount_yen)))
 }
 
 pub fn unmatched_payments(conn: &mut AnyConnection) -> QueryResult<Vec<PaymentRow>> {

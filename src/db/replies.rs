@@ -53,6 +53,7 @@ pub struct DownloadRow {
     pub request_id: String,
     pub file_id: String,
     pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
     pub first_downloaded_at: Option<NaiveDateTime>,
     pub downloads: i64,
     pub created_by: String,
@@ -83,6 +84,24 @@ pub fn downloads_for_request(
         .order(reply_downloads::created_at.asc())
         .select(DownloadRow::as_select())
         .load(conn)
+}
+
+/// Withdraws a released link; false if it was not this request's or already withdrawn.
+pub fn revoke_download(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        reply_downloads::table
+            .filter(reply_downloads::id.eq(id))
+            .filter(reply_downloads::request_id.eq(request_id))
+            .filter(reply_downloads::revoked_at.is_null()),
+    )
+    .set(reply_downloads::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Counts a download; returns whether it was the first.

@@ -239,6 +239,7 @@ diesel::table! {
         request_id -> Text,
         file_id -> Text,
         expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
         first_downloaded_at -> Nullable<Timestamp>,
         downloads -> BigInt,
         created_by -> Text,

@@ -36,12 +36,14 @@ pub enum AuditAction {
     PaymentRecorded,
     /// The requester downloaded a reply released to them.
     ReplyDownloaded,
+    /// An officer withdrew a released download link.
+    DownloadRevoked,
     /// An officer recorded what a correction, deletion or stop of use changed.
     ChangeRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -59,6 +61,7 @@ impl AuditAction {
         AuditAction::InvoiceIssued,
         AuditAction::PaymentRecorded,
         AuditAction::ReplyDownloaded,
+        AuditAction::DownloadRevoked,
         AuditAction::ChangeRecorded,
     ];
 
@@ -81,6 +84,7 @@ impl AuditAction {
             AuditAction::InvoiceIssued => "invoice.issued",
             AuditAction::PaymentRecorded => "payment.recorded",
             AuditAction::ReplyDownloaded => "reply.downloaded",
+            AuditAction::DownloadRevoked => "reply.download_revoked",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

@@ -44,8 +44,10 @@ pub fn group_thousands(n: u64) -> String {
 
 /// The number printed on an invoice: `INV-` and the request's receipt number.
 pub fn invoice_number(receipt_number: &str) -> String {
-    format!("INV-{receipt_number}")
+    format!("{INVOICE_PREFIX}{receipt_number}")
 }
+
+pub const INVOICE_PREFIX: &str = "INV-";
 
 /// Names as banks print them vary in width, spacing and kana: compare them folded (NFKC, no spaces,
 /// hiragana as katakana, upper case).
@@ -83,6 +85,21 @@ fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
         .position(|h| names.iter().any(|n| fold_name(h) == fold_name(n)))
 }
 
+/// A statement file as text: UTF-8 (with or without a byte-order mark) or, as many Japanese banks export
+/// it, Shift_JIS. Anything else is refused rather than guessed.
+pub fn decode_statement(bytes: &[u8]) -> Result<String, &'static str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    encoding_rs::SHIFT_JIS
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|t| t.into_owned())
+        .ok_or("bad_statement")
+}
+
+/// The largest single payment kaiji records (¥100,000,000): far above any fee, far below overflow.
+pub const MAX_PAYMENT_YEN: i64 = 100_000_000;
+
 /// Parses integer yen as banks write it: `10800`, `10,800`, `¥10,800`, `10,800円`. No fractions.
 pub fn parse_yen(raw: &str) -> Result<i64, &'static str> {
     let folded: String = raw
@@ -95,12 +112,17 @@ pub fn parse_yen(raw: &str) -> Result<i64, &'static str> {
     if !folded.chars().all(|c| c.is_ascii_digit()) {
         return Err("invalid_amount");
     }
-    folded.parse::<i64>().map_err(|_| "invalid_amount")
+    match folded.parse::<i64>() {
+        Ok(n) if n <= MAX_PAYMENT_YEN => Ok(n),
+        _ => Err("invalid_amount"),
+    }
 }
 
 /// Reads a bank-statement CSV with a header row naming the date, amount, payer and reference columns
 /// (English or Japanese headings). Every unreadable line is reported; the readable ones are returned.
 pub fn parse_statement(text: &str) -> Result<(Vec<StatementLine>, Vec<StatementProblem>), String> {
+    // Spreadsheets write a byte-order mark before the header row.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -204,6 +226,11 @@ pub fn match_payment(
     {
         return Match::InvoiceNumber(inv.id.clone());
     }
+    // A reference naming an invoice that is not open (paid, or of a closed request) is for an officer to
+    // look at, not to be matched elsewhere by name and amount.
+    if haystack.contains(&fold_name(INVOICE_PREFIX)) {
+        return Match::Unmatched;
+    }
     let payer = fold_name(payer_name);
     let candidates: Vec<&OpenInvoice> = open
         .iter()
@@ -250,6 +277,33 @@ mod tests {
         assert_eq!(parse_yen("１０，８００円"), Ok(10_800));
         assert_eq!(parse_yen("10800.50"), Err("invalid_amount"));
         assert_eq!(parse_yen(""), Err("required"));
+        assert_eq!(parse_yen("100,000,000"), Ok(MAX_PAYMENT_YEN));
+        assert_eq!(parse_yen("100,000,001"), Err("invalid_amount"));
+        assert_eq!(parse_yen("99999999999999999999"), Err("invalid_amount"));
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
+        assert_eq!(group_thousands(0), "0");
+    }
+
+    #[test]
+    fn statements_come_in_utf8_with_a_bom_or_shift_jis() {
+        let csv = "日付,金額,振込依頼人,摘要\n2026/11/25,5400,ﾔﾏﾀﾞ ﾀﾛｳ,\n";
+        let with_bom = format!("\u{feff}{csv}");
+        assert_eq!(
+            parse_statement(&decode_statement(with_bom.as_bytes()).unwrap())
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
+        let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(csv);
+        assert!(!unmappable);
+        assert!(std::str::from_utf8(&sjis).is_err(), "really Shift_JIS");
+        let text = decode_statement(&sjis).unwrap();
+        assert_eq!(parse_statement(&text).unwrap().0[0].payer_name, "ﾔﾏﾀﾞ ﾀﾛｳ");
+        assert_eq!(
+            decode_statement(&[0xff, 0xfe, 0xfd, 0x80]),
+            Err("bad_statement")
+        );
     }
 
     #[test]
@@ -267,6 +321,24 @@ mod tests {
             parse_statement("when,how much\n")
                 .unwrap_err()
                 .contains("no date column")
+        );
+    }
+
+    #[test]
+    fn a_reference_to_an_invoice_not_open_is_left_for_an_officer() {
+        let open = vec![OpenInvoice {
+            id: "b".into(),
+            number: "INV-KJ-20261119-00000002".into(),
+            outstanding_yen: 5_400,
+            payer_name: "スズキ ハナコ".into(),
+        }];
+        assert_eq!(
+            match_payment("ｽｽﾞｷ ﾊﾅｺ", "INV-KJ-20261119-00000009", 5_400, &open),
+            Match::Unmatched
+        );
+        assert_eq!(
+            match_payment("ｽｽﾞｷ ﾊﾅｺ", "", 5_400, &open),
+            Match::PayerAndAmount("b".into())
         );
     }
 

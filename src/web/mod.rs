@@ -163,6 +163,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/requests/{id}/reply-file",
         web::post().to(replies::reply_file_api),
     )
+    .route(
+        "/staff/requests/{id}/downloads/{download_id}/revoke",
+        web::post().to(replies::revoke),
+    )
+    .route(
+        "/api/v1/requests/{id}/downloads/{download_id}/revoke",
+        web::post().to(replies::revoke_api),
+    )
     .route("/download/{link}", web::get().to(replies::download_page))
     .route("/download/{link}", web::post().to(replies::download_file))
     .route(

@@ -192,9 +192,9 @@ pub async fn import(
         )
         .await;
     }
-    let text = match upload.file.map(String::from_utf8) {
-        Some(Ok(t)) => t,
-        _ => {
+    let file = match upload.file {
+        Some(bytes) => bytes,
+        None => {
             let mut errors = FieldErrors::new();
             errors.push("file", "bad_statement");
             return page(
@@ -212,7 +212,7 @@ pub async fn import(
             .await;
         }
     };
-    match fees::import_statement(&state, &who.staff, text).await {
+    match fees::import_statement(&state, &who.staff, file).await {
         Ok(report) => {
             page(
                 &state,
@@ -323,9 +323,7 @@ pub async fn import_api(
     who: ApiStaff<WorkRequests>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| WebError::BadBody("the statement is not UTF-8".into()))?;
-    let report = fees::import_statement(&state, &who.staff, text).await?;
+    let report = fees::import_statement(&state, &who.staff, body.to_vec()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -181,3 +181,35 @@ pub async fn download_file(
         ))
         .body(bytes))
 }
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// Withdraws a released download link from the request page.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    csrf: Csrf,
+    path: web::Path<(String, String)>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    let (id, download_id) = path.into_inner();
+    reply::revoke_download(&state, &who.staff, id.clone(), download_id).await?;
+    Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
+}
+
+pub async fn revoke_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, download_id) = path.into_inner();
+    reply::revoke_download(&state, &who.staff, id, download_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -32,8 +32,8 @@ CREATE TABLE payments (
     created_at  TIMESTAMP NOT NULL
 );
 CREATE INDEX payments_invoice ON payments (invoice_id);
--- A bank statement imported twice does not record its payments twice.
-CREATE UNIQUE INDEX payments_statement_line ON payments (paid_on, amount_yen, payer_name, reference) WHERE source = 'bank_statement';
+-- Importing a statement again is checked against these (identical transfers on one statement are kept).
+CREATE INDEX payments_statement_line ON payments (paid_on, amount_yen, payer_name, reference);
 
 -- The reply sent by 配達証明付書留 (a registered-mail dispatch): the outbound tracking number, the day it
 -- was posted, and the day on the delivery certificate, which closes the request.
@@ -53,6 +53,8 @@ CREATE TABLE reply_downloads (
     request_id          TEXT      NOT NULL REFERENCES requests (id),
     file_id             TEXT      NOT NULL REFERENCES stored_files (id),
     expires_at          TIMESTAMP NOT NULL,
+    -- An officer can withdraw a link sent to the wrong place.
+    revoked_at          TIMESTAMP,
     first_downloaded_at TIMESTAMP,
     downloads           BIGINT    NOT NULL DEFAULT 0,
     created_by          TEXT      NOT NULL REFERENCES staff_users (id),

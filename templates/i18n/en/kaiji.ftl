@@ -266,3 +266,5 @@ error-no_changes_for_type = Changes are recorded only for correction, deletion a
 error-not_now = Record changes after identity is confirmed and before the request closes.
 error-no_reply_file = Upload the reply (as "the reply to the requester") before releasing it.
 error-no_dispatch = Record the dispatch first.
+reply-revoked = link withdrawn
+reply-revoke = Withdraw the link

@@ -266,3 +266,5 @@ error-no_changes_for_type = 対応内容は訂正・消去・利用停止の請�
 error-not_now = 本人確認の完了後、完了前の請求にのみ記録できます。
 error-no_reply_file = 提供する前に回答書（「請求者への回答書」）をアップロードしてください。
 error-no_dispatch = 先に発送を記録してください。
+reply-revoked = リンク取消済み
+reply-revoke = リンクを取り消す
