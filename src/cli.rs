@@ -195,6 +195,13 @@ fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
         unchanged = report.unchanged.len(),
         "seeds loaded"
     );
+    let systems = dir.join("data_systems.toml");
+    if systems.is_file() {
+        let text = std::fs::read_to_string(&systems)?;
+        let added = crate::app::systems::seed(db, clock, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", systems.display()))?;
+        tracing::info!(added, "data systems loaded");
+    }
     Ok(())
 }
 

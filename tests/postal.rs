@@ -631,9 +631,46 @@ async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
     assert_eq!(fire(api, &id, "confirm_identity", 4, None).await.0, 200);
     let (status, body) = fire(api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 200, "{body}");
+    // The data systems answer meanwhile.
+    close_tasks(api, &id, None).await;
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     assert_eq!(r["state"], "awaiting_payment");
     (id, r["invoices"][0].clone(), r["version"].as_i64().unwrap())
+}
+
+/// Closes the request's open data-system tasks as their owners would (an export, or erasure; `retain`
+/// keeps one system's data on a ground). Returns the request's version afterwards.
+async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    for t in r["tasks"].as_array().unwrap() {
+        if t["status"] != "open" {
+            continue;
+        }
+        let body = match (t["kind"].as_str(), retain) {
+            (Some("export"), _) => {
+                json!({"outcome": "exported", "export": "item,value\nname,山田 太郎\n"})
+            }
+            (_, Some((system, ground))) if t["system"] == system => {
+                json!({"outcome": "retained", "legal_ground": ground})
+            }
+            _ => json!({"outcome": "erased"}),
+        };
+        let (status, body) = api
+            .post(
+                &format!("/api/v1/requests/{id}/tasks/{}", t["id"].as_str().unwrap()),
+                &body,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert!(
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tasks_done"))
+    );
+    r["version"].as_i64().unwrap()
 }
 
 fn notice_kinds(r: &Value) -> Vec<String> {
@@ -1476,11 +1513,17 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         )
         .await;
     assert_eq!(ok.status, 303);
+    let v = close_tasks(
+        &api,
+        &id,
+        Some(("Orders and billing", "法人税法による帳簿書類の保存（7年）")),
+    )
+    .await;
     let (status, _) = fire_with(
         &api,
         &id,
         "dispatch_reply",
-        6,
+        v,
         json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
     )
     .await;
@@ -1488,7 +1531,11 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
-        "購買履歴：消去しました"
+        "購買履歴：消去しました \
+         Customer accounts：復元できない方法で消去しました \
+         Customer support：復元できない方法で消去しました \
+         Marketing preferences：復元できない方法で消去しました \
+         Orders and billing：次の法的根拠により一部のデータを保持しています（法人税法による帳簿書類の保存（7年））"
     );
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     assert!(r["invoices"].as_array().unwrap().is_empty());

@@ -187,6 +187,32 @@ async fn pay_invoice(officer: &Api, id: &str, version: i64) -> i64 {
     after
 }
 
+/// Closes a request's open tasks as their owners would: exports for access, erasure for deletion.
+/// Returns the request's new version (the last task sets `tasks_done`).
+async fn close_tasks(officer: &Api, id: &str, open: &[Value], version: i64) -> i64 {
+    for t in open {
+        let body = if t["kind"] == "export" {
+            json!({"outcome": "exported", "export": "{\"records\": []}"})
+        } else {
+            json!({"outcome": "erased"})
+        };
+        let r = officer
+            .post(
+                &format!("/api/v1/requests/{id}/tasks/{}", t["id"].as_str().unwrap()),
+                &body,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let after = officer.request(id).await["version"].as_i64().unwrap();
+    assert_eq!(
+        after,
+        version + 1,
+        "closing the last task marks the tasks done"
+    );
+    after
+}
+
 struct Walk {
     workflow: &'static str,
     channel: &'static str,
@@ -431,6 +457,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
         let mut version = r["version"].as_i64().unwrap();
         let mut notices = r["notices"].as_array().unwrap().len();
         assert_eq!(notices, 1, "the receipt notice is queued at intake");
+        let mut task_bumps = 0;
         for event in w.events {
             if *event == "+documents" {
                 version = record_fresh_documents(&officer, &id, version).await;
@@ -443,6 +470,36 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             if *event == "+payment" {
                 version = pay_invoice(&officer, &id, version).await;
                 continue;
+            }
+            // Answers wait for the data systems: close their tasks first (the last one bumps the version).
+            if [
+                "answer",
+                "fulfil",
+                "answer_no_data",
+                "dispatch_reply",
+                "offer_download",
+            ]
+            .contains(event)
+            {
+                let r = officer.request(&id).await;
+                let open: Vec<Value> = r["tasks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t["status"] == "open")
+                    .cloned()
+                    .collect();
+                if !open.is_empty() {
+                    let refused = officer.fire(&id, event, version, Some("x")).await;
+                    assert_eq!(
+                        refused.json()["error"]["message"],
+                        "a data-system task is still open",
+                        "{} {event}",
+                        w.workflow
+                    );
+                    version = close_tasks(&officer, &id, &open, version).await;
+                    task_bumps += 1;
+                }
             }
             let before = officer.request(&id).await;
             let offered: Vec<&str> = before["allowed_events"]
@@ -510,7 +567,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
         assert_eq!(transitions, steps, "one audit event per applied transition");
         assert_eq!(
             version as usize,
-            steps + 2 * document_steps + payment_steps + 1
+            steps + 2 * document_steps + payment_steps + task_bumps + 1
         );
         // Nothing more can happen.
         let res = officer.fire(&id, w.events[0], version, Some("again")).await;
@@ -852,11 +909,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
         200
     );
 
-    // Publish version 2 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
+    // Publish version 3 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
     let cals = common::calendars();
     let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
         .unwrap()
-        .replace("version = 1", "version = 2")
+        .replace("version = 2", "version = 3")
         .replace(
             "duration = { days = 30 }\npauses",
             "duration = { days = 45 }\npauses",
@@ -882,18 +939,21 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
             o["workflow"]["version"].as_i64(),
             n["workflow"]["version"].as_i64()
         ),
-        (Some(1), Some(2))
+        (Some(2), Some(3))
     );
     assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
     assert_eq!(clock(&n, "response")["due_on"], "2027-01-05");
-    // The request in flight still runs under version 1's rules.
-    assert_eq!(officer.fire(&old, "send_answer", 2, None).await.status, 422);
-    assert_eq!(officer.fire(&old, "answer", 2, None).await.status, 200);
+    // The request in flight still runs under version 2's rules.
+    let tasks = |r: Value| r["tasks"].as_array().unwrap().clone();
+    let v = close_tasks(&officer, &old, &tasks(o), 2).await;
+    assert_eq!(officer.fire(&old, "send_answer", v, None).await.status, 422);
+    assert_eq!(officer.fire(&old, "answer", v, None).await.status, 200);
     assert_eq!(
         officer.fire(&new, "start_processing", 1, None).await.status,
         200
     );
-    assert_eq!(officer.fire(&new, "send_answer", 2, None).await.status, 200);
+    let v = close_tasks(&officer, &new, &tasks(officer.request(&new).await), 2).await;
+    assert_eq!(officer.fire(&new, "send_answer", v, None).await.status, 200);
 }
 
 async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {

@@ -10,6 +10,7 @@ pub mod intake;
 pub mod reply;
 pub mod requests;
 pub mod staff;
+pub mod systems;
 pub mod workflows;
 
 use std::sync::Arc;

@@ -157,6 +157,7 @@ pub struct RequestDetail {
     pub files: Vec<crate::db::documents::FileInfo>,
     pub invoices: Vec<super::fees::InvoiceView>,
     pub reply: super::reply::ReplyView,
+    pub tasks: Vec<super::systems::TaskView>,
 }
 
 pub async fn detail(
@@ -190,6 +191,7 @@ pub async fn detail(
                 files: crate::db::documents::files_for_request(conn, &case.row.id)?,
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
+                tasks: super::systems::task_views(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -330,6 +332,7 @@ pub(crate) fn apply_event(
                 payload["delivered_on"] =
                     super::reply::record_delivery(conn, case, &data, now)?.into();
             }
+            Effect::CreateTasks => super::systems::create_tasks(conn, case, now)?,
             Effect::ReleaseDownload => {
                 let d = super::reply::release_download(conn, config, case, actor, now)?;
                 payload["download"] = json!({
@@ -352,6 +355,15 @@ pub(crate) fn apply_event(
         )
     }) {
         payload["changes"] = json!(crate::db::replies::changes_for_request(conn, &case.row.id)?);
+        let tasks = super::systems::task_views(conn, &case.row.id)?;
+        if !tasks.is_empty() {
+            payload["systems"] = json!(
+                tasks
+                    .iter()
+                    .map(|t| json!({"system": t.system, "kind": t.kind, "outcome": t.status, "legal_ground": t.legal_ground}))
+                    .collect::<Vec<_>>()
+            );
+        }
     }
     let def = case.def.clone();
     let id = case.row.id.clone();

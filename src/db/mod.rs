@@ -11,6 +11,7 @@ pub mod replies;
 pub mod requests;
 pub mod schema;
 pub mod staff;
+pub mod systems;
 pub mod workflows;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

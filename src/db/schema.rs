@@ -127,6 +127,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_dispatches,
     reply_downloads,
     data_changes,
+    data_systems,
+    system_tasks,
     stored_files,
     identity_documents,
     requests,
@@ -263,3 +265,40 @@ diesel::table! {
 diesel::joinable!(reply_dispatches -> requests (request_id));
 diesel::joinable!(reply_downloads -> requests (request_id));
 diesel::joinable!(data_changes -> requests (request_id));
+
+diesel::table! {
+    data_systems (id) {
+        id -> Text,
+        name -> Text,
+        owner_email -> Text,
+        categories -> Text,
+        retention -> Text,
+        deletion_method -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    system_tasks (id) {
+        id -> Text,
+        request_id -> Text,
+        system_id -> Text,
+        kind -> Text,
+        status -> Text,
+        legal_ground -> Nullable<Text>,
+        note -> Text,
+        export_media_type -> Nullable<Text>,
+        export_size -> Nullable<BigInt>,
+        export_nonce -> Nullable<Binary>,
+        export_ciphertext -> Nullable<Binary>,
+        export_purged_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(system_tasks -> requests (request_id));
+diesel::joinable!(system_tasks -> data_systems (system_id));

@@ -36,6 +36,12 @@ pub enum AuditAction {
     PaymentRecorded,
     /// The requester downloaded a reply released to them.
     ReplyDownloaded,
+    /// A data-system task was closed (exported, no data, erased, or kept on a legal ground).
+    TaskCompleted,
+    /// A data system was registered.
+    SystemRegistered,
+    /// A data system was taken out of (or back into) new requests.
+    SystemChanged,
     /// An officer withdrew a released download link.
     DownloadRevoked,
     /// An officer recorded what a correction, deletion or stop of use changed.
@@ -43,7 +49,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -63,6 +69,9 @@ impl AuditAction {
         AuditAction::ReplyDownloaded,
         AuditAction::DownloadRevoked,
         AuditAction::ChangeRecorded,
+        AuditAction::TaskCompleted,
+        AuditAction::SystemRegistered,
+        AuditAction::SystemChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +94,9 @@ impl AuditAction {
             AuditAction::PaymentRecorded => "payment.recorded",
             AuditAction::ReplyDownloaded => "reply.downloaded",
             AuditAction::DownloadRevoked => "reply.download_revoked",
+            AuditAction::TaskCompleted => "task.completed",
+            AuditAction::SystemRegistered => "system.registered",
+            AuditAction::SystemChanged => "system.changed",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

@@ -108,7 +108,38 @@ fn problem_text(item: &Value, names: &dyn Fn(&str) -> String) -> String {
     }
 }
 
+/// What each data system did: erasures, what was kept and on which ground, exports.
+fn system_lines(payload: &Value) -> Vec<String> {
+    payload["systems"]
+        .as_array()
+        .map(|systems| {
+            systems
+                .iter()
+                .map(|t| {
+                    let name = s(t, &["system"]).unwrap_or("");
+                    match s(t, &["outcome"]) {
+                        Some("erased") => format!("{name}：復元できない方法で消去しました"),
+                        Some("retained") => format!(
+                            "{name}：次の法的根拠により一部のデータを保持しています（{}）",
+                            s(t, &["legal_ground"]).unwrap_or("")
+                        ),
+                        Some("exported") => format!("{name}：保有するデータを回答に含めました"),
+                        Some("no_data") => format!("{name}：該当するデータはありませんでした"),
+                        _ => format!("{name}：対応中"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn change_lines(payload: &Value) -> Vec<String> {
+    let mut lines = change_lines_only(payload);
+    lines.extend(system_lines(payload));
+    lines
+}
+
+fn change_lines_only(payload: &Value) -> Vec<String> {
     payload["changes"]
         .as_array()
         .map(|changes| {
@@ -403,6 +434,24 @@ mod tests {
         assert!(
             l.rows
                 .contains(&("理由".into(), "印鑑証明書がありません".into()))
+        );
+    }
+
+    #[test]
+    fn a_deletion_reply_lists_each_systems_outcome() {
+        let names = |k: &str| k.to_owned();
+        let p = json!({"systems": [
+            {"system": "Orders", "kind": "erase", "outcome": "retained", "legal_ground": "法人税法による帳簿保存"},
+            {"system": "Support", "kind": "erase", "outcome": "erased"},
+            {"system": "Marketing", "kind": "erase", "outcome": "no_data"}]});
+        let l = compose(&input(NoticeKind::ActionCompleted, &p, &names));
+        assert_eq!(
+            l.list,
+            [
+                "Orders：次の法的根拠により一部のデータを保持しています（法人税法による帳簿保存）",
+                "Support：復元できない方法で消去しました",
+                "Marketing：該当するデータはありませんでした"
+            ]
         );
     }
 

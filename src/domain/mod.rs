@@ -14,6 +14,7 @@ pub mod postal;
 pub mod reply;
 pub mod request;
 pub mod staff;
+pub mod systems;
 pub mod workflow;
 
 pub use field::{FieldError, FieldErrors};

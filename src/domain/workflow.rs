@@ -76,6 +76,8 @@ named_enum!(
         DocumentsFresh => "documents_fresh",
         /// The requester chose electronic disclosure (APPI Art. 33(1), since 2022).
         ElectronicDelivery => "electronic_delivery",
+        /// Every data-system task of the request is closed (set by the application).
+        TasksDone => "tasks_done",
     }
 );
 
@@ -95,6 +97,8 @@ named_enum!(
         ExtensionAvailable => "extension_available",
         ElectronicDelivery => "electronic_delivery",
         PostalDelivery => "postal_delivery",
+        /// Every data-system task is closed, or the request type creates none.
+        TasksDone => "tasks_done",
     }
 );
 
@@ -122,6 +126,8 @@ pub enum Effect {
     RecordDelivery,
     /// Release the uploaded reply as an expiring download (carried out by the application).
     ReleaseDownload,
+    /// Open one task per active data system (export or erase, by request type); idempotent.
+    CreateTasks,
 }
 
 impl Effect {
@@ -146,7 +152,7 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 12] = [
+pub const EFFECT_NAMES: [&str; 13] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
@@ -159,6 +165,7 @@ pub const EFFECT_NAMES: [&str; 12] = [
     "record_dispatch",
     "record_delivery",
     "release_download",
+    "create_tasks",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -911,6 +918,7 @@ impl WorkflowDefinition {
                     "record_dispatch" => Effect::RecordDispatch,
                     "record_delivery" => Effect::RecordDelivery,
                     "release_download" => Effect::ReleaseDownload,
+                    "create_tasks" => Effect::CreateTasks,
                     "send_notice" => Effect::SendNotice(
                         arg.parse::<NoticeKind>()
                             .map_err(|_| c.err(e.span(), format!("unknown notice `{arg}`")))?
@@ -1121,6 +1129,13 @@ impl WorkflowDefinition {
                 Fact::ElectronicDelivery,
                 "the requester did not choose electronic delivery",
             ),
+            Guard::TasksDone => {
+                if super::systems::TaskKind::for_request(s.request_type).is_some() {
+                    fact(Fact::TasksDone, "a data-system task is still open")
+                } else {
+                    Ok(())
+                }
+            }
             Guard::PostalDelivery => {
                 if s.facts.contains(&Fact::ElectronicDelivery) {
                     Err("the requester chose electronic delivery".into())
@@ -1304,7 +1319,8 @@ impl WorkflowDefinition {
                 | Effect::IssueInvoice
                 | Effect::RecordDispatch
                 | Effect::RecordDelivery
-                | Effect::ReleaseDownload => {}
+                | Effect::ReleaseDownload
+                | Effect::CreateTasks => {}
             }
         }
     }

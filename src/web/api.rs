@@ -219,6 +219,8 @@ pub struct RequestJson {
     pub invoices: Vec<crate::app::fees::InvoiceView>,
     /// The dispatch, released downloads and recorded changes.
     pub reply: crate::app::reply::ReplyView,
+    /// One task per data system for access, portability and deletion requests.
+    pub tasks: Vec<crate::app::systems::TaskView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -319,6 +321,7 @@ pub async fn request_detail(
             postal: d.postal.map(PostalJson::from),
             invoices: d.invoices,
             reply: d.reply,
+            tasks: d.tasks,
         }))
 }
 

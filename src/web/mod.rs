@@ -13,6 +13,7 @@ pub mod public;
 pub mod replies;
 pub mod session;
 pub mod staff;
+pub mod systems;
 pub mod telemetry;
 pub mod uploads;
 
@@ -170,6 +171,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/v1/requests/{id}/downloads/{download_id}/revoke",
         web::post().to(replies::revoke_api),
+    )
+    .route("/staff/systems", web::get().to(systems::show))
+    .route("/staff/systems", web::post().to(systems::register))
+    .route(
+        "/staff/systems/{id}/active",
+        web::post().to(systems::set_active),
+    )
+    .route("/api/v1/data-systems", web::get().to(systems::list_api))
+    .route(
+        "/api/v1/data-systems",
+        web::post().to(systems::register_api),
+    )
+    .route(
+        "/api/v1/data-systems/{id}/active",
+        web::post().to(systems::set_active_api),
+    )
+    .route(
+        "/staff/requests/{id}/tasks/{task_id}",
+        web::post().to(systems::complete),
+    )
+    .route(
+        "/staff/requests/{id}/tasks/{task_id}/export",
+        web::get().to(systems::export),
+    )
+    .route(
+        "/api/v1/requests/{id}/tasks/{task_id}",
+        web::post().to(systems::complete_api),
     )
     .route("/download/{link}", web::get().to(replies::download_page))
     .route("/download/{link}", web::post().to(replies::download_file))

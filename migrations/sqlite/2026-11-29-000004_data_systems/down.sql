@@ -1,0 +1,2 @@
+DROP TABLE system_tasks;
+DROP TABLE data_systems;

@@ -1,0 +1,436 @@
+//! The data-system registry and the tasks an access or deletion request opens in each system: owners
+//! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
+//! `tasks_done` fact follows, and the workflow will not answer before it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::cases::{Case, facts_json};
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
+use crate::db::{self, AnyConnection, audit, requests, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::staff::Role;
+use crate::domain::systems::{
+    RawDataSystem, TaskKind, TaskOutcome, export_media_type, parse_outcome, parse_system,
+};
+use crate::domain::workflow::Fact;
+use crate::security::documents::{self as crypto, Sealed};
+
+/// Carries out `create_tasks` inside the transition's transaction: one task per active system, once.
+/// Returns whether any task is open afterwards.
+pub(crate) fn create_tasks(
+    conn: &mut AnyConnection,
+    case: &mut Case,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(kind) = TaskKind::for_request(case.request_type) else {
+        return Ok(());
+    };
+    let systems = repo::active_systems(conn)?;
+    if systems.is_empty() {
+        // An access answered from no system at all would be a silent failure.
+        return Err(AppError::NotConfigured("the data-system registry"));
+    }
+    let existing: Vec<String> = repo::tasks_for_request(conn, &case.row.id)?
+        .into_iter()
+        .map(|(t, _)| t.system_id)
+        .collect();
+    for s in systems.iter().filter(|s| !existing.contains(&s.id)) {
+        repo::insert_task(
+            conn,
+            &TaskRow {
+                id: db::new_id(),
+                request_id: case.row.id.clone(),
+                system_id: s.id.clone(),
+                kind: kind.as_str().to_owned(),
+                status: "open".into(),
+                legal_ground: None,
+                note: String::new(),
+                export_media_type: None,
+                export_size: None,
+                export_nonce: None,
+                export_ciphertext: None,
+                export_purged_at: None,
+                completed_by: None,
+                completed_at: None,
+                created_at: db::to_db_time(now),
+            },
+        )?;
+    }
+    if repo::open_count(conn, &case.row.id)? > 0 {
+        case.facts.remove(&Fact::TasksDone);
+    } else {
+        case.facts.insert(Fact::TasksDone);
+    }
+    Ok(())
+}
+
+fn export_aad(request_id: &str, task_id: &str) -> Vec<u8> {
+    format!("kaiji-task-export:{request_id}:{task_id}").into_bytes()
+}
+
+/// How an owner closes a task, as typed in.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawTaskCompletion {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub legal_ground: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What closing a task did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskClosed {
+    pub task_id: String,
+    pub outcome: TaskOutcome,
+    /// Tasks of the request still open.
+    pub open_tasks: i64,
+}
+
+/// Closes a task: the export is checked (JSON or CSV, by content) and sealed; the last task to close sets
+/// the request's `tasks_done`. Officers close any task; other staff only tasks of systems they own.
+pub async fn complete_task(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    task_id: String,
+    raw: RawTaskCompletion,
+    export: Option<Vec<u8>>,
+) -> Result<TaskClosed, AppError> {
+    let mut errors = FieldErrors::new();
+    let media_type = match &export {
+        Some(bytes) if bytes.len() as u64 > state.config.upload_max_bytes => {
+            errors.push("file", "file_too_large");
+            None
+        }
+        Some(bytes) => errors.check("file", export_media_type(bytes)),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let note: String = raw.note.trim().chars().take(2000).collect();
+    let key = state.keys.document.clone();
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut case = Case::load(conn, &catalog, &request_id)?;
+                let (task, system) =
+                    repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
+                if !matches!(staff.role, Role::Officer | Role::Admin)
+                    && system.owner_email != staff.email
+                {
+                    return Err(AppError::Forbidden);
+                }
+                let closed_error = |code| {
+                    let mut e = FieldErrors::new();
+                    e.push("outcome", code);
+                    AppError::Invalid(e)
+                };
+                if task.status != "open" || case.state_label().1 {
+                    return Err(closed_error("task_closed"));
+                }
+                let kind = match task.kind.as_str() {
+                    "export" => TaskKind::Export,
+                    _ => TaskKind::Erase,
+                };
+                let outcome =
+                    parse_outcome(kind, &raw.outcome, &raw.legal_ground, export.is_some())
+                        .map_err(AppError::Invalid)?;
+                let sealed = match (&outcome, &export, media_type) {
+                    (TaskOutcome::Exported, Some(bytes), Some(media)) => {
+                        let s =
+                            crypto::seal(key.expose(), &export_aad(&request_id, &task_id), bytes);
+                        Some((media, bytes.len() as i64, s.nonce, s.ciphertext))
+                    }
+                    _ => None,
+                };
+                let ground = match &outcome {
+                    TaskOutcome::Retained { legal_ground } => Some(legal_ground.as_str()),
+                    _ => None,
+                };
+                if !repo::complete_task(
+                    conn,
+                    &task_id,
+                    TaskCompletion {
+                        status: outcome.as_str(),
+                        legal_ground: ground,
+                        note: &note,
+                        export: sealed,
+                        completed_by: &staff.id,
+                        completed_at: db::to_db_time(now),
+                    },
+                )? {
+                    return Err(closed_error("task_closed"));
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::TaskCompleted, staff.actor(), now)
+                        .for_request(&request_id)
+                        .details(
+                            json!({"task_id": task_id, "system": system.name, "kind": task.kind,
+                                        "outcome": outcome.as_str(), "legal_ground": ground}),
+                        ),
+                )?;
+                let open_tasks = repo::open_count(conn, &request_id)?;
+                if open_tasks == 0 {
+                    case.facts.insert(Fact::TasksDone);
+                    if !requests::update_after_transition(
+                        conn,
+                        &case.row.id,
+                        case.row.version,
+                        &case.row.state,
+                        &facts_json(&case.facts),
+                        false,
+                        db::to_db_time(now),
+                    )? {
+                        return Err(AppError::Conflict);
+                    }
+                }
+                Ok(TaskClosed {
+                    task_id: task_id.clone(),
+                    outcome,
+                    open_tasks,
+                })
+            })
+        })
+        .await
+}
+
+/// A task as pages, the API and letters show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub system: String,
+    pub owner_email: String,
+    pub kind: String,
+    pub status: String,
+    pub legal_ground: Option<String>,
+    pub note: String,
+    pub export_media_type: Option<String>,
+    pub export_size: Option<i64>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn task_views(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Vec<TaskView>, AppError> {
+    Ok(repo::tasks_for_request(conn, request_id)?
+        .into_iter()
+        .map(|(t, s)| TaskView {
+            id: t.id,
+            system: s.name,
+            owner_email: s.owner_email,
+            kind: t.kind,
+            status: t.status,
+            legal_ground: t.legal_ground,
+            note: t.note,
+            export_media_type: t.export_media_type,
+            export_size: if t.export_purged_at.is_some() {
+                None
+            } else {
+                t.export_size
+            },
+            completed_at: t.completed_at.map(db::from_db_time),
+        })
+        .collect())
+}
+
+/// Opens a task's export for staff; audited like every file view.
+pub async fn view_export(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    task_id: String,
+) -> Result<(String, Vec<u8>), AppError> {
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let (task, _) =
+                    repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
+                if task.export_purged_at.is_some() {
+                    return Err(AppError::Purged);
+                }
+                let (Some(media), Some(nonce), Some(ciphertext)) = (
+                    task.export_media_type,
+                    task.export_nonce,
+                    task.export_ciphertext,
+                ) else {
+                    return Err(AppError::NotFound);
+                };
+                let plain = crypto::open(
+                    key.expose(),
+                    &export_aad(&request_id, &task_id),
+                    &Sealed { nonce, ciphertext },
+                )
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                        .for_request(&request_id)
+                        .details(json!({"task_id": task_id, "purpose": "export"})),
+                )?;
+                Ok((media, plain))
+            })
+        })
+        .await
+}
+
+/// The registry, for staff.
+pub async fn list(state: &AppState) -> Result<Vec<DataSystemRow>, AppError> {
+    state.db.run(|conn| Ok(repo::list_systems(conn)?)).await
+}
+
+/// Registers a system (administrators). Names are unique.
+pub async fn register(
+    state: &AppState,
+    staff: &StaffMember,
+    raw: RawDataSystem,
+) -> Result<DataSystemRow, AppError> {
+    if staff.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let sys = parse_system(&raw).map_err(AppError::Invalid)?;
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| write_tx(conn, |conn| insert(conn, &sys, &actor, now)))
+        .await
+}
+
+fn insert(
+    conn: &mut AnyConnection,
+    sys: &crate::domain::systems::DataSystem,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<DataSystemRow, AppError> {
+    if repo::find_system_by_name(conn, &sys.name)?.is_some() {
+        let mut e = FieldErrors::new();
+        e.push("name", "system_name_taken");
+        return Err(AppError::Invalid(e));
+    }
+    let row = DataSystemRow {
+        id: db::new_id(),
+        name: sys.name.clone(),
+        owner_email: sys.owner_email.clone(),
+        categories: serde_json::to_string(&sys.categories).unwrap_or_else(|_| "[]".into()),
+        retention: sys.retention.clone(),
+        deletion_method: sys.deletion_method.clone(),
+        active: true,
+        created_at: db::to_db_time(now),
+        updated_at: db::to_db_time(now),
+    };
+    repo::insert_system(conn, &row)?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::SystemRegistered, actor.clone(), now)
+            .details(json!({"system_id": row.id, "name": row.name})),
+    )?;
+    Ok(row)
+}
+
+/// Takes a system out of (or back into) new requests (administrators). Tasks already open stay.
+pub async fn set_active(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+    active: bool,
+) -> Result<(), AppError> {
+    if staff.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !repo::set_active(conn, &id, active, db::to_db_time(now))? {
+                    return Err(AppError::NotFound);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::SystemChanged, actor, now)
+                        .details(json!({"system_id": id, "active": active})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Open tasks in the systems this staff member owns.
+pub async fn my_tasks(
+    state: &AppState,
+    staff: &StaffMember,
+) -> Result<Vec<(TaskRow, DataSystemRow, String)>, AppError> {
+    let email = staff.email.clone();
+    state
+        .db
+        .run(move |conn| Ok(repo::open_tasks_for_owner(conn, &email)?))
+        .await
+}
+
+/// Systems in `seeds/data_systems.toml` not yet registered (by name), as `kaiji seed` loads them.
+#[derive(Debug, serde::Deserialize)]
+struct SeedFile {
+    #[serde(default)]
+    systems: Vec<SeedSystem>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedSystem {
+    name: String,
+    owner_email: String,
+    categories: Vec<String>,
+    retention: String,
+    deletion_method: String,
+}
+
+pub fn seed(db: &crate::db::Db, clock: &super::Clock, text: &str) -> Result<usize, AppError> {
+    let file: SeedFile = toml::from_str(text)
+        .map_err(|e| AppError::Definition(format!("data_systems.toml: {e}")))?;
+    let mut parsed = Vec::new();
+    for s in file.systems {
+        let sys = parse_system(&RawDataSystem {
+            name: s.name.clone(),
+            owner_email: s.owner_email,
+            categories: s.categories.join("\n"),
+            retention: s.retention,
+            deletion_method: s.deletion_method,
+        })
+        .map_err(|e| {
+            AppError::Definition(format!("data_systems.toml: system `{}`: {e:?}", s.name))
+        })?;
+        parsed.push(sys);
+    }
+    let now = clock.now();
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| {
+        let mut added = 0;
+        for sys in &parsed {
+            if repo::find_system_by_name(conn, &sys.name)?.is_none() {
+                insert(conn, sys, &Actor::System("seed"), now)?;
+                added += 1;
+            }
+        }
+        Ok(added)
+    })
+}

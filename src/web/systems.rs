@@ -1,0 +1,327 @@
+//! Data systems and their tasks on the web: the registry (administrators register, everyone working
+//! requests reads), closing a request's task with the export or the erasure outcome, and "my tasks".
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::{ApiError, PageError, WebError};
+use super::i18n::Tr;
+use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::staff::{Feedback, request_page};
+use super::{redirect, render, uploads};
+use crate::app::staff::StaffMember;
+use crate::app::systems::{self, RawTaskCompletion};
+use crate::app::{AppError, AppState};
+use crate::db::systems::{DataSystemRow, TaskRow};
+use crate::domain::FieldErrors;
+use crate::domain::systems::RawDataSystem;
+
+#[derive(Template)]
+#[template(path = "pages/staff/systems.html")]
+pub struct SystemsPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub systems: Vec<DataSystemRow>,
+    pub mine: Vec<(TaskRow, DataSystemRow, String)>,
+    pub input: RawDataSystem,
+    pub errors: FieldErrors,
+    pub problem: Option<String>,
+}
+
+impl SystemsPage {
+    pub fn is_admin(&self) -> bool {
+        self.staff.role == crate::domain::staff::Role::Admin
+    }
+
+    pub fn categories(&self, s: &DataSystemRow) -> String {
+        serde_json::from_str::<Vec<String>>(&s.categories)
+            .map(|c| c.join(", "))
+            .unwrap_or_default()
+    }
+
+    pub fn fields(&self) -> Vec<(&'static str, &'static str, String)> {
+        let i = &self.input;
+        vec![
+            ("name", "systems-name", i.name.clone()),
+            ("owner_email", "systems-owner", i.owner_email.clone()),
+            ("categories", "systems-categories", i.categories.clone()),
+            ("retention", "systems-retention", i.retention.clone()),
+            (
+                "deletion_method",
+                "systems-deletion",
+                i.deletion_method.clone(),
+            ),
+        ]
+    }
+
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+}
+
+/// The registration form as it comes back: status, what was typed, and what was wrong.
+struct Shown {
+    status: StatusCode,
+    input: RawDataSystem,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    shown: Shown,
+) -> Result<HttpResponse, PageError> {
+    let Shown {
+        status,
+        input,
+        errors,
+        problem,
+    } = shown;
+    let systems = systems::list(state).await?;
+    let mine = systems::my_tasks(state, &staff).await?;
+    render(
+        status,
+        &SystemsPage {
+            tr,
+            csrf: csrf.token(),
+            staff,
+            systems,
+            mine,
+            input,
+            errors,
+            problem,
+        },
+    )
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+) -> Result<HttpResponse, PageError> {
+    page(
+        &state,
+        who.staff,
+        tr,
+        &csrf,
+        Shown {
+            status: StatusCode::OK,
+            input: RawDataSystem::default(),
+            errors: FieldErrors::new(),
+            problem: None,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SystemForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    system: RawDataSystem,
+}
+
+pub async fn register(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    form: web::Form<SystemForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    if csrf.verify(&form.csrf_token).is_err() {
+        let problem = Some(tr.t("form-expired"));
+        return page(
+            &state,
+            who.staff,
+            tr,
+            &csrf,
+            Shown {
+                status: StatusCode::FORBIDDEN,
+                input: form.system,
+                errors: FieldErrors::new(),
+                problem,
+            },
+        )
+        .await;
+    }
+    match systems::register(&state, &who.staff, form.system.clone()).await {
+        Ok(_) => Ok(redirect("/staff/systems")),
+        Err(AppError::Invalid(errors)) => {
+            let problem = Some(tr.t("form-errors-summary"));
+            page(
+                &state,
+                who.staff,
+                tr,
+                &csrf,
+                Shown {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    input: form.system,
+                    errors,
+                    problem,
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    active: String,
+}
+
+pub async fn set_active(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    csrf: Csrf,
+    id: web::Path<String>,
+    form: web::Form<ActiveForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    systems::set_active(&state, &who.staff, id.into_inner(), form.active == "true").await?;
+    Ok(redirect("/staff/systems"))
+}
+
+pub async fn list_api(
+    state: web::Data<AppState>,
+    _who: ApiStaff<WorkRequests>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(systems::list(&state).await?))
+}
+
+pub async fn register_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    body: web::Json<RawDataSystem>,
+) -> Result<HttpResponse, ApiError> {
+    let row = systems::register(&state, &who.staff, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveBody {
+    active: bool,
+}
+
+pub async fn set_active_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<ActiveBody>,
+) -> Result<HttpResponse, ApiError> {
+    systems::set_active(&state, &who.staff, id.into_inner(), body.active).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Closes a task from the request page (multipart: outcome, legal ground, note, the export file).
+pub async fn complete(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    path: web::Path<(String, String)>,
+    payload: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let (id, task_id) = path.into_inner();
+    let result = match uploads::read(payload, state.config.upload_max_bytes).await {
+        Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => Err(None),
+        Ok(u) => {
+            let raw = RawTaskCompletion {
+                outcome: u.text("outcome"),
+                legal_ground: u.text("legal_ground"),
+                note: u.text("note"),
+            };
+            let file = u.file.filter(|f| !f.is_empty());
+            systems::complete_task(&state, &who.staff, id.clone(), task_id, raw, file)
+                .await
+                .map_err(Some)
+        }
+        Err(WebError::App(e)) => Err(Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let (status, problem) = match result {
+        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Err(None) => (StatusCode::FORBIDDEN, tr.t("form-expired")),
+        Err(Some(AppError::Invalid(errors))) => {
+            let messages: Vec<String> = errors.iter().map(|e| tr.field_error(e.code)).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, messages.join(" "))
+        }
+        Err(Some(e)) => return Err(e.into()),
+    };
+    let feedback = Feedback {
+        status,
+        problem: Some(problem),
+        ..Default::default()
+    };
+    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    outcome: String,
+    #[serde(default)]
+    legal_ground: String,
+    #[serde(default)]
+    note: String,
+    /// The export itself, as JSON or CSV text.
+    #[serde(default)]
+    export: Option<String>,
+}
+
+pub async fn complete_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(String, String)>,
+    body: web::Json<CompleteBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, task_id) = path.into_inner();
+    let b = body.into_inner();
+    let closed = systems::complete_task(
+        &state,
+        &who.staff,
+        id,
+        task_id,
+        RawTaskCompletion {
+            outcome: b.outcome,
+            legal_ground: b.legal_ground,
+            note: b.note,
+        },
+        b.export.map(String::into_bytes),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(closed))
+}
+
+/// A task's export, for staff (audited).
+pub async fn export(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, task_id) = path.into_inner();
+    let (media, bytes) = systems::view_export(&state, &who.staff, id, task_id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format!("{media}; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment"))
+        .body(bytes))
+}
