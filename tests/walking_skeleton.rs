@@ -91,7 +91,10 @@ async fn form_to_audit_log(app: TestApp) {
     assert_eq!(moved.status, 303, "{}", moved.body);
     let page = officer.get(moved.location.as_deref().unwrap()).await;
     assert_eq!(page.text_of("state").unwrap(), "本人確認済み・対応中");
-    assert!(page.body.contains("data-event=\"answer\""));
+    // The answer waits for the data systems: their tasks are listed, the answer not yet offered.
+    assert!(page.body.contains("id=\"task-table\""));
+    assert!(!page.body.contains("data-event=\"answer\""));
+    assert!(page.body.contains("data-event=\"refuse\""));
 
     // The tracking link shows the new state.
     let track = subject.get(&format!("/track/{token}")).await;

@@ -452,6 +452,18 @@ pub fn purge(db: &Db, clock: &Clock, retention_days: u32) -> Result<usize, AppEr
                 n += 1;
             }
         }
+        // Exports uploaded by data systems go the same way.
+        for (task_id, request_id) in crate::db::systems::purgeable_exports(conn, cutoff)? {
+            if crate::db::systems::purge_export(conn, &task_id, db::to_db_time(now))? {
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FilePurged, Actor::System("retention"), now)
+                        .for_request(&request_id)
+                        .details(json!({"task_id": task_id, "purpose": "export", "retention_days": retention_days})),
+                )?;
+                n += 1;
+            }
+        }
         Ok(n)
     })
 }

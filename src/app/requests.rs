@@ -295,6 +295,11 @@ pub(crate) fn apply_event(
     data: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<TransitionOutcome, AppError> {
+    // Claim the row first: effects below insert rows of their own (tasks, invoices), and of two
+    // officers acting at once the second must get a clean conflict, not a clash of those inserts.
+    if !requests::claim(conn, &case.row.id, case.row.version)? {
+        return Err(AppError::Conflict);
+    }
     let today = today_in(&case.def, now);
     let cals = catalog.calendars();
     let t = case.def.decide(

@@ -130,6 +130,19 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// Moves a request to a new state (and records what is now known about it) only if nobody changed it
 /// since `expected_version` was read. Returns false when another writer got there first.
+/// Takes the request's row lock if it is still at `expected_version` (PostgreSQL blocks a concurrent
+/// writer here until the first commits, then finds the version moved on). False: someone else won.
+pub fn claim(conn: &mut AnyConnection, id: &str, expected_version: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::version.eq(expected_version)),
+    )
+    .set(requests::version.eq(expected_version))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn update_after_transition(
     conn: &mut AnyConnection,
     id: &str,

@@ -125,10 +125,16 @@ pub fn export_media_type(bytes: &[u8]) -> Result<&'static str, &'static str> {
     if width < 2 {
         return Err("export_type");
     }
+    let mut rows = 0;
     for record in reader.records() {
         if record.map_err(|_| "export_type")?.len() != width {
             return Err("export_type");
         }
+        rows += 1;
+    }
+    // A header and nothing else is no export: that is the "no data" outcome.
+    if rows == 0 {
+        return Err("export_type");
     }
     Ok("text/csv")
 }
@@ -262,6 +268,11 @@ mod tests {
         assert_eq!(export_media_type(b"{broken"), Err("export_type"));
         assert_eq!(export_media_type(b"a,b\n1\n"), Err("export_type"));
         assert_eq!(export_media_type(b"just words"), Err("export_type"));
+        assert_eq!(
+            export_media_type(b"order,date\n"),
+            Err("export_type"),
+            "a header alone"
+        );
         assert_eq!(export_media_type(b"%PDF-1.7"), Err("export_type"));
         assert_eq!(export_media_type(&[0xff, 0xfe]), Err("export_type"));
         assert_eq!(export_media_type(b""), Err("file_empty"));

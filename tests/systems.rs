@@ -1,0 +1,531 @@
+//! Data systems and the tasks requests open in them (issue 5), on both backends: a California deletion
+//! closed with each system's outcome and a retention ground, an EEA access waiting for every export, and
+//! the registry kept by administrators.
+
+mod common;
+
+use common::{Browser, TestApp};
+use kaiji::app::staff;
+use kaiji::domain::staff::Role;
+use serde_json::{Value, json};
+
+both_backends!(
+    a_california_deletion_closes_with_each_systems_outcome_and_a_retention_ground,
+    an_eea_access_waits_for_every_export,
+    the_registry_is_kept_by_administrators,
+);
+
+struct Api {
+    base: String,
+    token: String,
+}
+
+async fn api(app: &TestApp, email: &str, role: Role) -> Api {
+    app.staff(email, role, "correct horse battery staple").await;
+    let (db, clock, email) = (app.state.db.clone(), app.clock.clone(), email.to_owned());
+    let issued =
+        tokio::task::spawn_blocking(move || staff::create_api_token(&db, &clock, &email, "tests"))
+            .await
+            .unwrap()
+            .unwrap();
+    Api {
+        base: app.base.clone(),
+        token: issued.token,
+    }
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let res = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.unwrap()
+    }
+
+    async fn request(&self, id: &str) -> Value {
+        self.get(&format!("/api/v1/requests/{id}")).await
+    }
+
+    async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, Value) {
+        self.post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": event, "expected_version": version, "data": {"reason": "As recorded."}}),
+        )
+        .await
+    }
+
+    async fn close(&self, id: &str, task: &Value, body: Value) -> (u16, Value) {
+        self.post(
+            &format!(
+                "/api/v1/requests/{id}/tasks/{}",
+                task["id"].as_str().unwrap()
+            ),
+            &body,
+        )
+        .await
+    }
+}
+
+async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": request_type,
+                    "jurisdiction": jurisdiction, "message": "Please act on all my data.", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["system"] == system)
+        .unwrap_or_else(|| panic!("no task for {system}: {}", r["tasks"]))
+}
+
+async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_ground(
+    app: TestApp,
+) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "california", "deletion").await;
+    assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    assert!(
+        r["tasks"].as_array().unwrap().is_empty(),
+        "no tasks before identity is verified"
+    );
+    assert_eq!(officer.fire(&id, "verify", 2).await.0, 200);
+    let r = officer.request(&id).await;
+    let tasks = r["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 4, "one per active system");
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t["kind"] == "erase" && t["status"] == "open")
+    );
+    let (status, body) = officer.fire(&id, "fulfil", 3).await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (422, Some("a data-system task is still open"))
+    );
+
+    // Wrong outcomes are refused field by field and change nothing.
+    let audit_before = app.count("audit_events");
+    let orders = task(&r, "Orders and billing");
+    let (status, body) = officer
+        .close(&id, orders, json!({"outcome": "exported", "export": "{}"}))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["outcome"][0]["code"].as_str()
+        ),
+        (422, Some("outcome_not_for_task"))
+    );
+    let (status, body) = officer
+        .close(
+            &id,
+            orders,
+            json!({"outcome": "retained", "legal_ground": "  "}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["legal_ground"][0]["code"].as_str()
+        ),
+        (422, Some("required"))
+    );
+    let (status, _) = officer
+        .close(&id, orders, json!({"outcome": "vanished"}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(app.count("audit_events"), audit_before);
+
+    let ground = "Cal. Civ. Code §1798.105(d)(8): invoices kept seven years for tax law";
+    let (status, closed) = officer
+        .close(
+            &id,
+            orders,
+            json!({"outcome": "retained", "legal_ground": ground, "note": "Order lines deleted"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["open_tasks"], 3);
+    let (status, body) = officer
+        .close(&id, orders, json!({"outcome": "erased"}))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["outcome"][0]["code"].as_str()
+        ),
+        (422, Some("task_closed"))
+    );
+    for name in ["Customer accounts", "Customer support"] {
+        assert_eq!(
+            officer
+                .close(&id, task(&r, name), json!({"outcome": "erased"}))
+                .await
+                .0,
+            200
+        );
+    }
+    // The last one on the request page, as its owner would.
+    let desk = app
+        .signed_in("marketing-owner@example.com", Role::Officer)
+        .await;
+    let page = desk.get("/staff/systems?lang=en").await;
+    assert!(
+        page.all_text_of("task-list")
+            .unwrap()
+            .contains("Marketing preferences"),
+        "{}",
+        page.body
+    );
+    let marketing = task(&r, "Marketing preferences")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let request_page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", request_page.csrf())
+        .text("outcome", "no_data")
+        .text("note", "");
+    let res = multipart(
+        &desk,
+        &app,
+        &format!("/staff/requests/{id}/tasks/{marketing}?lang=en"),
+        form,
+    )
+    .await;
+    assert_eq!(res, 303);
+    let r = officer.request(&id).await;
+    assert!(
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tasks_done"))
+    );
+    assert_eq!(r["version"], 4, "the last task marks the tasks done");
+    let (status, body) = officer.fire(&id, "fulfil", 4).await;
+    assert_eq!(status, 200, "{body}");
+
+    // The answer lists each system's outcome, and the ground for what was kept.
+    let r = officer.request(&id).await;
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(notice["kind"], "answer_ready");
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    let list = letter.all_text_of("letter-list").unwrap();
+    assert!(
+        list.contains("Customer accounts：復元できない方法で消去しました"),
+        "{list}"
+    );
+    assert!(
+        list.contains("Marketing preferences：該当するデータはありませんでした"),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!(
+            "Orders and billing：次の法的根拠により一部のデータを保持しています（{ground}）"
+        )),
+        "{list}"
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let completed: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "task.completed")
+        .collect();
+    assert_eq!(completed.len(), 4);
+    assert!(
+        completed
+            .iter()
+            .any(|e| e.details.contains("retained") && e.details.contains("1798.105"))
+    );
+}
+
+async fn multipart(
+    desk: &Browser,
+    app: &TestApp,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> u16 {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{path}", app.base))
+        .header(
+            reqwest::header::COOKIE,
+            format!(
+                "kaiji_session={}; kaiji_csrf={}",
+                desk.cookie("kaiji_session").unwrap(),
+                desk.cookie("kaiji_csrf").unwrap()
+            ),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+async fn an_eea_access_waits_for_every_export(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "eea", "access").await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    assert!(
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["kind"] == "export")
+    );
+    let accounts = task(&r, "Customer accounts");
+    // An export must be there, and be JSON or CSV by its content.
+    let (status, body) = officer
+        .close(&id, accounts, json!({"outcome": "exported"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (422, Some("export_required"))
+    );
+    let (status, body) = officer
+        .close(
+            &id,
+            accounts,
+            json!({"outcome": "exported", "export": "not json, not csv"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (422, Some("export_type"))
+    );
+    let export = r#"{"name": "Pat Doe", "email": "pat@example.com", "orders": 3}"#;
+    let (status, _) = officer
+        .close(
+            &id,
+            accounts,
+            json!({"outcome": "exported", "export": export}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for name in ["Customer support", "Marketing preferences"] {
+        assert_eq!(
+            officer
+                .close(&id, task(&r, name), json!({"outcome": "no_data"}))
+                .await
+                .0,
+            200
+        );
+    }
+    // The last, a CSV uploaded on the page.
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let orders = task(&r, "Orders and billing")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bad = reqwest::multipart::Form::new()
+        .text("csrf_token", page.csrf())
+        .text("outcome", "exported")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.7 nope".to_vec()).file_name("x.pdf"),
+        );
+    assert_eq!(
+        multipart(
+            &desk,
+            &app,
+            &format!("/staff/requests/{id}/tasks/{orders}?lang=en"),
+            bad
+        )
+        .await,
+        422
+    );
+    let csv = "order,date,total\nA-1,2026-10-01,3200\n";
+    let good = reqwest::multipart::Form::new()
+        .text("csrf_token", page.csrf())
+        .text("outcome", "exported")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("orders.csv"),
+        );
+    assert_eq!(
+        multipart(
+            &desk,
+            &app,
+            &format!("/staff/requests/{id}/tasks/{orders}?lang=en"),
+            good
+        )
+        .await,
+        303
+    );
+    let r = officer.request(&id).await;
+    let t = task(&r, "Orders and billing");
+    assert_eq!(
+        (t["status"].as_str(), t["export_media_type"].as_str()),
+        (Some("exported"), Some("text/csv"))
+    );
+    // Staff open the export (audited); its bytes are what was uploaded, and stored sealed.
+    let opened = desk
+        .get(&format!("/staff/requests/{id}/tasks/{orders}/export"))
+        .await;
+    assert_eq!((opened.status, opened.body.as_str()), (200, csv));
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "file.viewed" && e.details.contains("export"))
+    );
+    let (status, body) = officer.fire(&id, "answer", 3).await;
+    assert_eq!(status, 200, "{body}");
+    // After the retention period the exports are erased.
+    app.clock.advance(chrono::TimeDelta::days(31));
+    let (db, clock) = (app.state.db.clone(), app.clock.clone());
+    let purged = tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(purged, 2, "the two exports");
+    let desk = app.signed_in("late@example.com", Role::Officer).await;
+    assert_eq!(
+        desk.get(&format!("/staff/requests/{id}/tasks/{orders}/export"))
+            .await
+            .status,
+        410
+    );
+}
+
+async fn the_registry_is_kept_by_administrators(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let admin = api(&app, "admin@example.com", Role::Admin).await;
+    let listed = officer.get("/api/v1/data-systems").await;
+    assert_eq!(listed.as_array().unwrap().len(), 4, "the seeded examples");
+    let new = json!({"name": "Data warehouse", "owner_email": "bi@example.com",
+                     "categories": "purchase history, browsing events", "retention": "25 months",
+                     "deletion_method": "Partition rewrite within 30 days"});
+    let (status, _) = officer.post("/api/v1/data-systems", &new).await;
+    assert_eq!(
+        status, 403,
+        "officers read the registry; administrators keep it"
+    );
+    let (status, body) = admin
+        .post(
+            "/api/v1/data-systems",
+            &json!({"name": "", "owner_email": "nope"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    for f in [
+        "name",
+        "owner_email",
+        "categories",
+        "retention",
+        "deletion_method",
+    ] {
+        assert!(body["error"]["fields"][f].is_array(), "{f}: {body}");
+    }
+    let (status, row) = admin.post("/api/v1/data-systems", &new).await;
+    assert_eq!(status, 201, "{row}");
+    let (status, body) = admin.post("/api/v1/data-systems", &new).await;
+    assert_eq!(
+        (status, body["error"]["fields"]["name"][0]["code"].as_str()),
+        (422, Some("system_name_taken"))
+    );
+
+    // With every system retired, an access cannot start: there would be nothing to answer from.
+    let all = officer.get("/api/v1/data-systems").await;
+    for s in all.as_array().unwrap() {
+        let (status, _) = admin
+            .post(
+                &format!("/api/v1/data-systems/{}/active", s["id"].as_str().unwrap()),
+                &json!({"active": false}),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    let id = file(&app, "eea", "access").await;
+    let (status, body) = officer.fire(&id, "start_processing", 1).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("not_configured"))
+    );
+    let r = officer.request(&id).await;
+    assert_eq!(
+        (r["version"].as_i64(), r["tasks"].as_array().unwrap().len()),
+        (Some(1), 0)
+    );
+    // One back in use: one task.
+    let (status, _) = admin
+        .post(
+            &format!(
+                "/api/v1/data-systems/{}/active",
+                row["id"].as_str().unwrap()
+            ),
+            &json!({"active": true}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    assert_eq!(r["tasks"].as_array().unwrap().len(), 1);
+    assert_eq!(r["tasks"][0]["system"], "Data warehouse");
+    // Requests that create no tasks are not held up (a correction).
+    let c = file(&app, "eea", "correction").await;
+    assert_eq!(officer.fire(&c, "start_processing", 1).await.0, 200);
+    assert_eq!(officer.fire(&c, "answer", 2).await.0, 200);
+
+    // The page: administrators see the form, officers only the registry.
+    let admin_page = app
+        .signed_in("admin2@example.com", Role::Admin)
+        .await
+        .get("/staff/systems")
+        .await;
+    assert!(admin_page.body.contains("id=\"system-form\""));
+    let officer_page = app
+        .signed_in("o2@example.com", Role::Officer)
+        .await
+        .get("/staff/systems")
+        .await;
+    assert!(
+        !officer_page.body.contains("id=\"system-form\"")
+            && officer_page.body.contains("Data warehouse")
+    );
+    let audit = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 200).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "system.registered" && e.details.contains("Data warehouse"))
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "system.changed")
+            .count(),
+        6
+    );
+}
