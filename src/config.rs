@@ -63,6 +63,7 @@ struct RawSettings {
     upload_max_bytes: u64,
     document_retention_days: u32,
     download_days: u32,
+    download_limit: u32,
     bank_account: Option<String>,
     session_key: Option<String>,
     document_key: Option<String>,
@@ -85,6 +86,7 @@ impl Default for RawSettings {
             upload_max_bytes: 10 * 1024 * 1024,
             document_retention_days: 30,
             download_days: 14,
+            download_limit: 3,
             bank_account: None,
             session_key: None,
             document_key: None,
@@ -189,6 +191,8 @@ pub struct Config {
     pub document_retention_days: u32,
     /// How long a reply released for download stays downloadable.
     pub download_days: u32,
+    /// How many times one released link may be used.
+    pub download_limit: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
     session_key: Option<SecretString>,
@@ -276,6 +280,9 @@ impl Config {
         if !(1..=365).contains(&raw.download_days) {
             return Err(setting("KAIJI_DOWNLOAD_DAYS", "must be between 1 and 365"));
         }
+        if !(1..=100).contains(&raw.download_limit) {
+            return Err(setting("KAIJI_DOWNLOAD_LIMIT", "must be between 1 and 100"));
+        }
         if raw
             .log_level
             .parse::<tracing_subscriber::EnvFilter>()
@@ -298,6 +305,7 @@ impl Config {
             upload_max_bytes: raw.upload_max_bytes,
             document_retention_days: raw.document_retention_days,
             download_days: raw.download_days,
+            download_limit: raw.download_limit,
             bank_account: raw
                 .bank_account
                 .map(|b| b.trim().to_owned())
@@ -386,6 +394,7 @@ impl Config {
             self.document_retention_days.to_string(),
         );
         line("KAIJI_DOWNLOAD_DAYS", self.download_days.to_string());
+        line("KAIJI_DOWNLOAD_LIMIT", self.download_limit.to_string());
         line(
             "KAIJI_SESSION_KEY",
             key(self.key_source(&self.session_key, SESSION_KEY_FILE)),

@@ -13,6 +13,7 @@ both_backends!(
     a_california_deletion_closes_with_each_systems_outcome_and_a_retention_ground,
     an_eea_access_waits_for_every_export,
     the_registry_is_kept_by_administrators,
+    portability_answers_in_json_and_the_link_expires,
 );
 
 struct Api {
@@ -403,14 +404,83 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     );
     let (status, body) = officer.fire(&id, "answer", 3).await;
     assert_eq!(status, 200, "{body}");
-    // After the retention period the exports are erased.
+
+    // The answer: one package with every export and the processing information, behind a link that
+    // works three times within fourteen days.
+    let r = officer.request(&id).await;
+    let dl = &r["reply"]["downloads"][0];
+    assert_eq!(dl["expires_at"], "2026-12-06T01:00:00Z");
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (notice["kind"].as_str(), notice["channel"].as_str()),
+        (Some("answer_ready"), Some("email"))
+    );
+    let path = download_path(&desk, &notice).await;
+    let requester = app.browser();
+    let page = requester.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.text_of("download-left").as_deref(), Some("3"));
+    for n in 1..=3 {
+        let zip = requester
+            .post_form(&path, &[("csrf_token", &page.csrf())])
+            .await;
+        assert_eq!(zip.status, 200, "download {n}");
+        if n == 1 {
+            let files = unzip(&zip.raw);
+            let info: Value = serde_json::from_str(&files["processing-information.json"]).unwrap();
+            assert!(
+                info["processing_information"]["controller"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Amazon Web Services EMEA SARL")
+            );
+            assert!(
+                info["complaint_authority"]
+                    .as_str()
+                    .unwrap()
+                    .contains("CNPD")
+            );
+            assert!(
+                info["processing_information"]["rights"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Art. 15")
+            );
+            assert_eq!(info["systems"].as_array().unwrap().len(), 4);
+            assert_eq!(files["data/customer-accounts.json"], export);
+            assert_eq!(files["data/orders-and-billing.csv"], csv);
+            assert!(
+                !files.keys().any(|k| k.contains("support")),
+                "no file for a system without data"
+            );
+        }
+    }
+    let used_up = requester
+        .post_form(&path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(used_up.status, 410);
+    assert!(used_up.body.contains("download_limit_reached"));
+    assert_eq!(requester.get(&path).await.status, 410);
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "reply.downloaded")
+            .count(),
+        3
+    );
+    // A forged link finds nothing.
+    let forged = format!("{}{}", &path[..path.len() - 4], "0000");
+    assert_eq!(requester.get(&forged).await.status, 404);
+
+    // After the retention period the exports are erased, and the package with its expired link.
     app.clock.advance(chrono::TimeDelta::days(31));
     let (db, clock) = (app.state.db.clone(), app.clock.clone());
     let purged = tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(purged, 2, "the two exports");
+    assert_eq!(purged, 3, "the two exports and the package");
     let desk = app.signed_in("late@example.com", Role::Officer).await;
     assert_eq!(
         desk.get(&format!("/staff/requests/{id}/tasks/{orders}/export"))
@@ -528,4 +598,69 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
             .count(),
         6
     );
+}
+
+/// The download address printed in the answer's letter (and, later, its email).
+async fn download_path(desk: &Browser, notice: &Value) -> String {
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    assert_eq!(letter.status, 200, "{}", letter.body);
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    let at = rows.find("/download/").expect("a download address");
+    rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+        let name = f.name().unwrap().to_string();
+        out.insert(name, text);
+    }
+    out
+}
+
+async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "eea", "portability").await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    let csv = "order,total\nA-1,3200\n";
+    for t in r["tasks"].as_array().unwrap() {
+        let body = if t["system"] == "Orders and billing" {
+            json!({"outcome": "exported", "export": csv})
+        } else {
+            json!({"outcome": "no_data"})
+        };
+        assert_eq!(officer.close(&id, t, body).await.0, 200);
+    }
+    assert_eq!(officer.fire(&id, "answer", 3).await.0, 200);
+    let r = officer.request(&id).await;
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let path = download_path(&desk, &notice).await;
+    let requester = app.browser();
+    let page = requester.get(&path).await;
+    let zip = requester
+        .post_form(&path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(zip.status, 200);
+    let files = unzip(&zip.raw);
+    let data: Value = serde_json::from_str(&files["data/orders-and-billing.json"]).unwrap();
+    assert_eq!(
+        data,
+        json!([{"order": "A-1", "total": "3200"}]),
+        "CSV became JSON records"
+    );
+    assert!(files.keys().all(|k| !k.ends_with(".csv")));
+    // Fourteen days on, the link is gone even with downloads left.
+    app.clock.advance(chrono::TimeDelta::days(14));
+    let expired = requester.get(&path).await;
+    assert_eq!(expired.status, 410);
+    assert!(expired.body.contains("link_expired"));
 }

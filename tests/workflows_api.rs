@@ -62,6 +62,7 @@ impl Api {
             status,
             location: None,
             headers: Default::default(),
+            raw: body.clone().into_bytes(),
             body,
         }
     }

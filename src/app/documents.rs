@@ -452,6 +452,20 @@ pub fn purge(db: &Db, clock: &Clock, retention_days: u32) -> Result<usize, AppEr
                 n += 1;
             }
         }
+        // Answer packages are erased as soon as their link expires.
+        for (package_id, request_id) in
+            crate::db::replies::expired_packages(conn, db::to_db_time(now))?
+        {
+            if crate::db::replies::purge_package(conn, &package_id, db::to_db_time(now))? {
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FilePurged, Actor::System("expiry"), now)
+                        .for_request(&request_id)
+                        .details(json!({"package_id": package_id, "purpose": "answer_package"})),
+                )?;
+                n += 1;
+            }
+        }
         // Exports uploaded by data systems go the same way.
         for (task_id, request_id) in crate::db::systems::purgeable_exports(conn, cutoff)? {
             if crate::db::systems::purge_export(conn, &task_id, db::to_db_time(now))? {

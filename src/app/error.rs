@@ -38,6 +38,8 @@ pub enum AppError {
     LinkExpired,
     #[error("the download link was withdrawn")]
     LinkRevoked,
+    #[error("the download link has been used as many times as it allows")]
+    DownloadLimitReached,
     #[error("the payment is already matched to an invoice")]
     PaymentAlreadyMatched,
     #[error("{0} is not configured")]

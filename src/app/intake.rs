@@ -212,6 +212,7 @@ pub async fn register_postal(
     let now = state.clock.now();
     let catalog = state.workflows.clone();
     let config = state.config.clone();
+    let keys = state.keys.clone();
     let staff = staff.clone();
     state
         .db
@@ -279,6 +280,7 @@ pub async fn register_postal(
                             conn,
                             &catalog,
                             &config,
+                            &keys,
                             &mut case,
                             &actor,
                             staff.role.into(),

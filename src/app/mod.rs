@@ -7,6 +7,7 @@ pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod intake;
+pub mod package;
 pub mod reply;
 pub mod requests;
 pub mod staff;

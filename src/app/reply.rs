@@ -99,7 +99,9 @@ pub(crate) fn release_download(
     let row = DownloadRow {
         id: db::new_id(),
         request_id: case.row.id.clone(),
-        file_id,
+        file_id: Some(file_id),
+        package_id: None,
+        max_downloads: i64::from(config.download_limit),
         expires_at: db::to_db_time(download_expires(now, config.download_days)),
         revoked_at: None,
         first_downloaded_at: None,
@@ -140,6 +142,7 @@ pub struct DownloadView {
     pub expires_at: DateTime<Utc>,
     pub media_type: String,
     pub size_bytes: i64,
+    pub downloads_left: i64,
 }
 
 fn load_download(
@@ -156,7 +159,63 @@ fn load_download(
     if !download_open(db::from_db_time(row.expires_at), now) {
         return Err(AppError::LinkExpired);
     }
+    if row.downloads >= row.max_downloads {
+        return Err(AppError::DownloadLimitReached);
+    }
     Ok(row)
+}
+
+/// What a link serves: an uploaded reply (PDF or image) or an answer package (ZIP).
+struct Content {
+    media_type: String,
+    size_bytes: i64,
+    extension: &'static str,
+    sealed: Sealed,
+    aad: Vec<u8>,
+}
+
+fn content_of(conn: &mut AnyConnection, row: &DownloadRow) -> Result<Content, AppError> {
+    match (&row.file_id, &row.package_id) {
+        (Some(file_id), _) => {
+            let file = crate::db::documents::find_file(conn, &row.request_id, file_id)?
+                .ok_or(AppError::NotFound)?;
+            if file.purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            let extension = match file.media_type.as_str() {
+                "application/pdf" => "pdf",
+                "image/png" => "png",
+                _ => "jpg",
+            };
+            Ok(Content {
+                media_type: file.media_type,
+                size_bytes: file.size_bytes,
+                extension,
+                sealed: Sealed {
+                    nonce: file.nonce,
+                    ciphertext: file.ciphertext,
+                },
+                aad: super::documents::file_aad(&row.request_id, file_id),
+            })
+        }
+        (None, Some(package_id)) => {
+            let p = repo::find_package(conn, package_id)?.ok_or(AppError::NotFound)?;
+            if p.purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            Ok(Content {
+                media_type: "application/zip".into(),
+                size_bytes: p.size_bytes,
+                extension: "zip",
+                sealed: Sealed {
+                    nonce: p.nonce,
+                    ciphertext: p.ciphertext,
+                },
+                aad: super::package::package_aad(&row.request_id, package_id),
+            })
+        }
+        (None, None) => Err(AppError::NotFound),
+    }
 }
 
 pub async fn download_view(state: &AppState, link: String) -> Result<DownloadView, AppError> {
@@ -168,24 +227,22 @@ pub async fn download_view(state: &AppState, link: String) -> Result<DownloadVie
         .run(move |conn| {
             let row = load_download(conn, &keys, &link, now)?;
             let case = Case::load(conn, &catalog, &row.request_id)?;
-            let file = crate::db::documents::find_file(conn, &row.request_id, &row.file_id)?
-                .ok_or(AppError::NotFound)?;
-            if file.purged_at.is_some() {
-                return Err(AppError::Purged);
-            }
+            let content = content_of(conn, &row)?;
             Ok(DownloadView {
                 receipt_number: case.row.receipt_number.clone(),
                 language: case.language,
                 expires_at: db::from_db_time(row.expires_at),
-                media_type: file.media_type,
-                size_bytes: file.size_bytes,
+                media_type: content.media_type,
+                size_bytes: content.size_bytes,
+                downloads_left: row.max_downloads - row.downloads,
             })
         })
         .await
 }
 
-/// The requester downloads the reply: the file is decrypted, the download audited, and the first one
-/// closes the request (the workflow's requester-fired `record_download`). All in one transaction.
+/// The requester downloads the reply: decrypted, counted against the link's limit, audited, and the
+/// first download of a released postal reply closes the request (the workflow's requester-fired
+/// `record_download`). All in one transaction.
 pub async fn download(
     state: &AppState,
     link: String,
@@ -199,29 +256,18 @@ pub async fn download(
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let row = load_download(conn, &keys, &link, now)?;
-                let file = crate::db::documents::find_file(conn, &row.request_id, &row.file_id)?
-                    .ok_or(AppError::NotFound)?;
-                if file.purged_at.is_some() {
-                    return Err(AppError::Purged);
-                }
-                let plain = crypto::open(
-                    keys.document.expose(),
-                    &super::documents::file_aad(&row.request_id, &row.file_id),
-                    &Sealed {
-                        nonce: file.nonce,
-                        ciphertext: file.ciphertext,
-                    },
-                )
-                .map_err(|e| AppError::Definition(e.to_string()))?;
+                let content = content_of(conn, &row)?;
+                let plain = crypto::open(keys.document.expose(), &content.aad, &content.sealed)
+                    .map_err(|e| AppError::Definition(e.to_string()))?;
                 let first = repo::count_download(conn, &row.id, db::to_db_time(now))?;
                 let mut case = Case::load(conn, &catalog, &row.request_id)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::ReplyDownloaded, Actor::Requester, now)
                         .for_request(&row.request_id)
-                        .details(
-                            json!({"download_id": row.id, "file_id": row.file_id, "first": first}),
-                        ),
+                        .details(json!({"download_id": row.id, "file_id": row.file_id,
+                                        "package_id": row.package_id, "first": first,
+                                        "download": row.downloads + 1, "of": row.max_downloads})),
                 )?;
                 let offered = case.def.transitions.iter().any(|t| {
                     t.event == "record_download" && t.requester && t.from.contains(&case.row.state)
@@ -231,6 +277,7 @@ pub async fn download(
                         conn,
                         &catalog,
                         &config,
+                        &keys,
                         &mut case,
                         &Actor::Requester,
                         Party::Requester,
@@ -239,15 +286,10 @@ pub async fn download(
                         now,
                     )?;
                 }
-                let ext = match file.media_type.as_str() {
-                    "application/pdf" => "pdf",
-                    "image/png" => "png",
-                    _ => "jpg",
-                };
                 Ok((
-                    file.media_type,
+                    content.media_type,
                     plain,
-                    format!("{}.{ext}", case.row.receipt_number),
+                    format!("{}.{}", case.row.receipt_number, content.extension),
                 ))
             })
         })

@@ -254,6 +254,7 @@ pub async fn fire_event(
     check_event_data(&data)?;
     let catalog = state.workflows.clone();
     let config = state.config.clone();
+    let keys = state.keys.clone();
     let now = state.clock.now();
     let actor = staff.actor();
     let role = staff.role;
@@ -269,6 +270,7 @@ pub async fn fire_event(
                     conn,
                     &catalog,
                     &config,
+                    &keys,
                     &mut case,
                     &actor,
                     role.into(),
@@ -288,6 +290,7 @@ pub(crate) fn apply_event(
     conn: &mut AnyConnection,
     catalog: &WorkflowCatalog,
     config: &crate::config::Config,
+    keys: &crate::config::Keys,
     case: &mut Case,
     actor: &Actor,
     by: Party,
@@ -338,6 +341,16 @@ pub(crate) fn apply_event(
                     super::reply::record_delivery(conn, case, &data, now)?.into();
             }
             Effect::CreateTasks => super::systems::create_tasks(conn, case, now)?,
+            Effect::ReleasePackage => {
+                if let Some(d) =
+                    super::package::release_package(conn, config, keys, case, actor, now)?
+                {
+                    payload["download"] = json!({
+                        "id": d.id, "expires_at": db::from_db_time(d.expires_at),
+                        "max_downloads": d.max_downloads,
+                    });
+                }
+            }
             Effect::ReleaseDownload => {
                 let d = super::reply::release_download(conn, config, case, actor, now)?;
                 payload["download"] = json!({

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{data_changes, reply_dispatches, reply_downloads, stored_files};
+use super::schema::{
+    answer_packages, data_changes, reply_dispatches, reply_downloads, stored_files,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = reply_dispatches)]
@@ -51,7 +53,9 @@ pub fn set_delivered(conn: &mut AnyConnection, request_id: &str, on: &str) -> Qu
 pub struct DownloadRow {
     pub id: String,
     pub request_id: String,
-    pub file_id: String,
+    pub file_id: Option<String>,
+    pub package_id: Option<String>,
+    pub max_downloads: i64,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
     pub first_downloaded_at: Option<NaiveDateTime>,
@@ -164,4 +168,68 @@ pub fn changes_for_request(
         .order((data_changes::recorded_at.asc(), data_changes::id.asc()))
         .select(DataChangeRow::as_select())
         .load(conn)
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = answer_packages)]
+pub struct PackageRow {
+    pub id: String,
+    pub request_id: String,
+    pub size_bytes: i64,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub expires_at: NaiveDateTime,
+    pub purged_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for PackageRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageRow")
+            .field("id", &self.id)
+            .field("size_bytes", &self.size_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn insert_package(conn: &mut AnyConnection, row: &PackageRow) -> QueryResult<()> {
+    diesel::insert_into(answer_packages::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_package(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PackageRow>> {
+    answer_packages::table
+        .find(id)
+        .select(PackageRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Packages whose download has expired and that still hold data.
+pub fn expired_packages(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(String, String)>> {
+    answer_packages::table
+        .filter(answer_packages::expires_at.le(now))
+        .filter(answer_packages::purged_at.is_null())
+        .select((answer_packages::id, answer_packages::request_id))
+        .load(conn)
+}
+
+pub fn purge_package(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        answer_packages::table
+            .filter(answer_packages::id.eq(id))
+            .filter(answer_packages::purged_at.is_null()),
+    )
+    .set((
+        answer_packages::nonce.eq(Vec::<u8>::new()),
+        answer_packages::ciphertext.eq(Vec::<u8>::new()),
+        answer_packages::purged_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -126,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     reply_dispatches,
     reply_downloads,
+    answer_packages,
     data_changes,
     data_systems,
     system_tasks,
@@ -239,12 +240,27 @@ diesel::table! {
     reply_downloads (id) {
         id -> Text,
         request_id -> Text,
-        file_id -> Text,
+        file_id -> Nullable<Text>,
+        package_id -> Nullable<Text>,
+        max_downloads -> BigInt,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         first_downloaded_at -> Nullable<Timestamp>,
         downloads -> BigInt,
         created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    answer_packages (id) {
+        id -> Text,
+        request_id -> Text,
+        size_bytes -> BigInt,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        expires_at -> Timestamp,
+        purged_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
     }
 }

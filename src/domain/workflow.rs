@@ -128,6 +128,9 @@ pub enum Effect {
     ReleaseDownload,
     /// Open one task per active data system (export or erase, by request type); idempotent.
     CreateTasks,
+    /// Pack the exports and the processing information into an encrypted answer package and release it
+    /// as an expiring, download-limited link (access and portability; nothing for other types).
+    ReleasePackage,
 }
 
 impl Effect {
@@ -152,7 +155,7 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 13] = [
+pub const EFFECT_NAMES: [&str; 14] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
@@ -166,6 +169,7 @@ pub const EFFECT_NAMES: [&str; 13] = [
     "record_delivery",
     "release_download",
     "create_tasks",
+    "release_package",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +266,9 @@ pub struct WorkflowDefinition {
     pub fee: Option<FeeRule>,
     /// Named in refusals: where the requester may complain.
     pub complaint_authority: Option<Label>,
+    /// What an access answer must tell besides the data (GDPR Art. 15(1), CCPA §1798.110, PIPEDA 4.9,
+    /// APPI Art. 32): packed with the data as `processing-information.json`.
+    pub disclosure: Option<DisclosureInfo>,
     /// For procedures taking letters: which mail is accepted and where it goes.
     pub postal: Option<PostalRule>,
     /// Identity documents to enclose, per kind of requester.
@@ -269,6 +276,23 @@ pub struct WorkflowDefinition {
     pub states: Vec<StateDef>,
     pub clocks: Vec<ClockDef>,
     pub transitions: Vec<TransitionDef>,
+}
+
+/// The processing information an access answer carries, in the procedure's words.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureInfo {
+    /// Who is responsible for the data (the controller, or the business).
+    pub controller: Label,
+    pub purposes: Label,
+    pub categories: Label,
+    pub recipients: Label,
+    pub retention: Label,
+    pub sources: Label,
+    pub rights: Label,
+    /// Transfers abroad and their safeguards, where the law asks.
+    #[serde(default)]
+    pub transfers: Option<Label>,
 }
 
 /// How a procedure takes letters.
@@ -385,6 +409,7 @@ struct RawDefinition {
     intake_notice: Option<Spanned<String>>,
     fee: Option<RawFee>,
     complaint_authority: Option<Label>,
+    disclosure: Option<DisclosureInfo>,
     postal: Option<RawPostal>,
     documents: Option<RawDocuments>,
     states: Vec<RawState>,
@@ -919,6 +944,7 @@ impl WorkflowDefinition {
                     "record_delivery" => Effect::RecordDelivery,
                     "release_download" => Effect::ReleaseDownload,
                     "create_tasks" => Effect::CreateTasks,
+                    "release_package" => Effect::ReleasePackage,
                     "send_notice" => Effect::SendNotice(
                         arg.parse::<NoticeKind>()
                             .map_err(|_| c.err(e.span(), format!("unknown notice `{arg}`")))?
@@ -974,6 +1000,7 @@ impl WorkflowDefinition {
             intake_notice,
             fee,
             complaint_authority: raw.complaint_authority,
+            disclosure: raw.disclosure,
             postal,
             documents,
             states,
@@ -1320,7 +1347,8 @@ impl WorkflowDefinition {
                 | Effect::RecordDispatch
                 | Effect::RecordDelivery
                 | Effect::ReleaseDownload
-                | Effect::CreateTasks => {}
+                | Effect::CreateTasks
+                | Effect::ReleasePackage => {}
             }
         }
     }

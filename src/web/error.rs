@@ -63,6 +63,7 @@ impl WebError {
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
                 AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
                 AppError::LinkRevoked => (StatusCode::GONE, "link_revoked"),
+                AppError::DownloadLimitReached => (StatusCode::GONE, "download_limit_reached"),
                 AppError::PaymentAlreadyMatched => {
                     (StatusCode::CONFLICT, "payment_already_matched")
                 }
@@ -200,6 +201,9 @@ fn japanese_message(code: &str) -> &'static str {
         "payload_too_large" => "送信された内容が大きすぎます。",
         "invalid_body" => "送信された内容を読み取れませんでした。",
         "setup_link_invalid" => "このリンクは無効、期限切れ、または使用済みです。",
+        "download_limit_reached" => {
+            "このリンクはダウンロードできる回数の上限に達しました。担当窓口にお問い合わせください。"
+        }
         "link_revoked" => "このリンクは取り消されました。担当窓口にお問い合わせください。",
         "link_expired" => "このリンクの有効期限が切れました。担当窓口にお問い合わせください。",
         "file_purged" => "このファイルは保存期間の経過により削除されました。",

@@ -273,6 +273,8 @@ pub struct Page {
     pub location: Option<String>,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
+    /// The body as bytes (downloads).
+    pub raw: Vec<u8>,
 }
 
 impl Page {
@@ -379,12 +381,14 @@ impl Browser {
             .get(reqwest::header::LOCATION)
             .map(|l| l.to_str().unwrap().to_owned());
         let headers = res.headers().clone();
-        let body = res.text().await.unwrap();
+        let raw = res.bytes().await.unwrap().to_vec();
+        let body = String::from_utf8_lossy(&raw).into_owned();
         Page {
             status,
             location,
             headers,
             body,
+            raw,
         }
     }
 

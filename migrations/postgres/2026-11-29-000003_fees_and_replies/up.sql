@@ -46,19 +46,37 @@ CREATE TABLE reply_dispatches (
     created_at      TIMESTAMP NOT NULL
 );
 
--- A reply released for download. The link is signed (HMAC of the id), so nothing secret is stored; it
+-- An access answer as one encrypted ZIP (the data from each system and the processing information),
+-- erased when its download expires.
+CREATE TABLE answer_packages (
+    id          TEXT      NOT NULL PRIMARY KEY,
+    request_id  TEXT      NOT NULL REFERENCES requests (id),
+    size_bytes  BIGINT    NOT NULL,
+    nonce       BYTEA     NOT NULL,
+    ciphertext  BYTEA     NOT NULL,
+    expires_at  TIMESTAMP NOT NULL,
+    purged_at   TIMESTAMP,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE INDEX answer_packages_request ON answer_packages (request_id);
+
+-- A reply (an uploaded file or an answer package) released for download. The link is signed (HMAC of the id), so nothing secret is stored; it
 -- works until expires_at. The first download closes the request.
 CREATE TABLE reply_downloads (
     id                  TEXT      NOT NULL PRIMARY KEY,
     request_id          TEXT      NOT NULL REFERENCES requests (id),
-    file_id             TEXT      NOT NULL REFERENCES stored_files (id),
+    file_id             TEXT      REFERENCES stored_files (id),
+    package_id          TEXT      REFERENCES answer_packages (id),
+    -- Downloads allowed through this link.
+    max_downloads       BIGINT    NOT NULL,
     expires_at          TIMESTAMP NOT NULL,
     -- An officer can withdraw a link sent to the wrong place.
     revoked_at          TIMESTAMP,
     first_downloaded_at TIMESTAMP,
     downloads           BIGINT    NOT NULL DEFAULT 0,
     created_by          TEXT      NOT NULL REFERENCES staff_users (id),
-    created_at          TIMESTAMP NOT NULL
+    created_at          TIMESTAMP NOT NULL,
+    CHECK ((file_id IS NULL) <> (package_id IS NULL))
 );
 CREATE INDEX reply_downloads_request ON reply_downloads (request_id);
 

@@ -298,3 +298,4 @@ error-export_type = Exports must be JSON or CSV (with a header row).
 error-outcome_not_for_task = This outcome does not fit this task.
 error-task_closed = This task is already closed.
 error-system_name_taken = A system with this name is registered.
+download-left = Downloads left

@@ -298,3 +298,4 @@ error-export_type = 抽出データはJSONまたはCSV（見出し行付き）�
 error-outcome_not_for_task = このタスクには選べない結果です。
 error-task_closed = このタスクは完了済みです。
 error-system_name_taken = 同じ名前のシステムが登録されています。
+download-left = 残りのダウンロード回数

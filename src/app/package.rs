@@ -1,0 +1,195 @@
+//! The access answer as one package: every system's export and the processing information the law
+//! requires, zipped, sealed, and released as an expiring link with a download limit. Portability gets the
+//! data as JSON only (CSV exports converted to records).
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::AppError;
+use super::cases::{Case, today_in};
+use crate::config::{Config, Keys};
+use crate::db::replies::{self as repo, DownloadRow, PackageRow};
+use crate::db::{self, AnyConnection, systems};
+use crate::domain::audit::Actor;
+use crate::domain::reply::download_expires;
+use crate::domain::request::RequestType;
+use crate::domain::systems::TaskKind;
+use crate::security::documents::{self as crypto, Sealed};
+
+pub(crate) fn package_aad(request_id: &str, package_id: &str) -> Vec<u8> {
+    format!("kaiji-answer-package:{request_id}:{package_id}").into_bytes()
+}
+
+/// CSV rows as JSON records keyed by the header.
+fn csv_to_json(text: &str) -> Result<Value, AppError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::Definition(format!("stored export: {e}")))?
+        .clone();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| AppError::Definition(format!("stored export: {e}")))?;
+        let row: serde_json::Map<String, Value> = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.to_owned(), Value::String(v.to_owned())))
+            .collect();
+        rows.push(Value::Object(row));
+    }
+    Ok(Value::Array(rows))
+}
+
+/// A file name from a system's name: letters, digits and dashes.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_owned();
+    if s.is_empty() { "system".into() } else { s }
+}
+
+/// Carries out `release_package`: nothing for request types without exports.
+pub(crate) fn release_package(
+    conn: &mut AnyConnection,
+    config: &Config,
+    keys: &Keys,
+    case: &Case,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<DownloadRow>, AppError> {
+    if TaskKind::for_request(case.request_type) != Some(TaskKind::Export) {
+        return Ok(None);
+    }
+    let portability = case.request_type == RequestType::Portability;
+    let lang = case.language;
+    let zip_error =
+        |e: zip::result::ZipError| AppError::Definition(format!("packing the answer: {e}"));
+    let io_error = |e: std::io::Error| AppError::Definition(format!("packing the answer: {e}"));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut index = Vec::new();
+    for (task, system) in systems::tasks_for_request(conn, &case.row.id)? {
+        let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
+        let mut entry = json!({
+            "system": system.name, "categories": categories, "retention": system.retention,
+            "outcome": task.status,
+        });
+        if let (Some(media), Some(nonce), Some(ciphertext)) = (
+            task.export_media_type.as_deref(),
+            task.export_nonce.clone(),
+            task.export_ciphertext.clone(),
+        ) {
+            let plain = crypto::open(
+                keys.document.expose(),
+                &format!("kaiji-task-export:{}:{}", case.row.id, task.id).into_bytes(),
+                &Sealed { nonce, ciphertext },
+            )
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+            let text = String::from_utf8(plain)
+                .map_err(|_| AppError::Definition("stored export is not UTF-8".into()))?;
+            let (name, body) = match (media, portability) {
+                ("text/csv", true) => (
+                    format!("data/{}.json", slug(&system.name)),
+                    serde_json::to_string_pretty(&csv_to_json(&text)?)
+                        .map_err(|e| AppError::Definition(e.to_string()))?,
+                ),
+                ("text/csv", false) => (format!("data/{}.csv", slug(&system.name)), text),
+                _ => (format!("data/{}.json", slug(&system.name)), text),
+            };
+            zip.start_file(name.as_str(), options).map_err(zip_error)?;
+            zip.write_all(body.as_bytes()).map_err(io_error)?;
+            entry["file"] = json!(name);
+        }
+        index.push(entry);
+    }
+    let info = case.def.disclosure.as_ref().map(|d| {
+        json!({
+            "controller": d.controller.get(lang), "purposes": d.purposes.get(lang),
+            "categories": d.categories.get(lang), "recipients": d.recipients.get(lang),
+            "retention": d.retention.get(lang), "sources": d.sources.get(lang),
+            "rights": d.rights.get(lang), "transfers": d.transfers.as_ref().map(|t| t.get(lang)),
+        })
+    });
+    let processing = json!({
+        "receipt_number": case.row.receipt_number,
+        "request_type": case.request_type.as_str(),
+        "answered_on": today_in(&case.def, now).to_string(),
+        "procedure": case.def.name.get(lang),
+        "processing_information": info,
+        "complaint_authority": case.def.complaint_authority.as_ref().map(|a| a.get(lang)),
+        "systems": index,
+    });
+    zip.start_file("processing-information.json", options)
+        .map_err(zip_error)?;
+    zip.write_all(
+        serde_json::to_string_pretty(&processing)
+            .map_err(|e| AppError::Definition(e.to_string()))?
+            .as_bytes(),
+    )
+    .map_err(io_error)?;
+    let bytes = zip.finish().map_err(zip_error)?.into_inner();
+
+    let expires_at = db::to_db_time(download_expires(now, config.download_days));
+    let package_id = db::new_id();
+    let sealed = crypto::seal(
+        keys.document.expose(),
+        &package_aad(&case.row.id, &package_id),
+        &bytes,
+    );
+    repo::insert_package(
+        conn,
+        &PackageRow {
+            id: package_id.clone(),
+            request_id: case.row.id.clone(),
+            size_bytes: bytes.len() as i64,
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+            expires_at,
+            purged_at: None,
+            created_at: db::to_db_time(now),
+        },
+    )?;
+    let row = DownloadRow {
+        id: db::new_id(),
+        request_id: case.row.id.clone(),
+        file_id: None,
+        package_id: Some(package_id),
+        max_downloads: i64::from(config.download_limit),
+        expires_at,
+        revoked_at: None,
+        first_downloaded_at: None,
+        downloads: 0,
+        created_by: actor.id().unwrap_or_default(),
+        created_at: db::to_db_time(now),
+    };
+    repo::insert_download(conn, &row)?;
+    Ok(Some(row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_exports_become_records_for_portability() {
+        let v = csv_to_json("order,total\nA-1,3200\nA-2,10\n").unwrap();
+        assert_eq!(
+            v,
+            json!([{"order": "A-1", "total": "3200"}, {"order": "A-2", "total": "10"}])
+        );
+        assert_eq!(slug("Orders and billing"), "orders-and-billing");
+        assert_eq!(slug("顧客DB"), "顧客db");
+        assert_eq!(slug("!!!"), "system");
+    }
+}
