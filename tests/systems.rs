@@ -14,6 +14,7 @@ both_backends!(
     an_eea_access_waits_for_every_export,
     the_registry_is_kept_by_administrators,
     portability_answers_in_json_and_the_link_expires,
+    the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_answer,
 );
 
 struct Api {
@@ -663,4 +664,89 @@ async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
     let expired = requester.get(&path).await;
     assert_eq!(expired.status, 410);
     assert!(expired.body.contains("link_expired"));
+}
+
+async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_answer(
+    app: TestApp,
+) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
+                    "jurisdiction": "eea", "message": "Everything, please.", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 201);
+    let (id, token) = (
+        res.json()["id"].as_str().unwrap().to_owned(),
+        res.json()["tracking_token"].as_str().unwrap().to_owned(),
+    );
+    let subject = app.browser();
+    let track = |lang: &'static str| {
+        let (subject, token) = (&subject, token.clone());
+        async move { subject.get(&format!("/track/{token}?lang={lang}")).await }
+    };
+    let page = track("en").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.text_of("track-due").as_deref(),
+        Some("2026-12-22"),
+        "one month, GDPR"
+    );
+    assert!(page.text_of("track-working").is_some());
+    assert!(
+        page.all_text_of("track-notice-list")
+            .unwrap()
+            .contains("Request received")
+    );
+    // Waiting on the requester is said plainly.
+    assert_eq!(officer.fire(&id, "request_identity", 1).await.0, 200);
+    let page = track("en").await;
+    assert!(page.text_of("track-waiting").is_some(), "{}", page.body);
+    assert!(
+        page.all_text_of("track-notice-list")
+            .unwrap()
+            .contains("Information needed to confirm your identity")
+    );
+    assert_eq!(officer.fire(&id, "identity_provided", 2).await.0, 200);
+    let r = officer.request(&id).await;
+    for t in r["tasks"].as_array().unwrap() {
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
+            200
+        );
+    }
+    assert_eq!(officer.fire(&id, "answer", 4).await.0, 200);
+    // Answered: the package is offered right on the tracking page, in Japanese too.
+    let page = track("ja").await;
+    let link = page.all_text_of("track-download").unwrap();
+    assert!(link.contains("残りのダウンロード回数 3"), "{link}");
+    assert!(
+        page.text_of("track-due").is_none(),
+        "no deadline once answered"
+    );
+    let href_at = page.body.find("href=\"/download/").unwrap() + 6;
+    let href: String = page.body[href_at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let dl = subject.get(&href).await;
+    assert_eq!(dl.status, 200);
+    let zip = subject
+        .post_form(&href, &[("csrf_token", &dl.csrf())])
+        .await;
+    assert_eq!((zip.status, &zip.raw[..2]), (200, &b"PK"[..]));
+    let page = track("en").await;
+    assert!(
+        page.all_text_of("track-download")
+            .unwrap()
+            .contains("Downloads left 2")
+    );
+    assert!(
+        page.all_text_of("track-notice-list")
+            .unwrap()
+            .contains("Answer ready to download")
+    );
 }

@@ -37,6 +37,14 @@ pub struct TrackingView {
     pub workflow_name: Label,
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The nearest deadline of a running clock, in the procedure's calendar.
+    pub due_on: Option<NaiveDate>,
+    /// The request waits on the requester (documents, information, payment).
+    pub waiting_on_requester: bool,
+    /// Every notice sent or queued: kind and when.
+    pub notices: Vec<(String, DateTime<Utc>)>,
+    /// A released answer the requester can still download: its address, expiry and downloads left.
+    pub download: Option<(String, DateTime<Utc>, i64)>,
 }
 
 pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppError> {
@@ -44,6 +52,8 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
         return Err(AppError::NotFound);
     }
     let catalog = state.workflows.clone();
+    let keys = state.keys.clone();
+    let now = state.clock.now();
     state
         .db
         .run(move |conn| {
@@ -51,7 +61,38 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 .ok_or(AppError::NotFound)?;
             let case = Case::from_row(conn, &catalog, row)?;
             let (label, terminal) = case.state_label();
+            let today = today_in(&case.def, now);
+            let due_on = clock_views(&case.def, &case.clocks, today, catalog.calendars())
+                .into_iter()
+                .filter(|c| c.stopped_on.is_none())
+                .filter_map(|c| c.due_on)
+                .min();
+            let download = crate::db::replies::downloads_for_request(conn, &case.row.id)?
+                .into_iter()
+                .rev()
+                .find(|d| {
+                    d.revoked_at.is_none()
+                        && d.downloads < d.max_downloads
+                        && crate::domain::reply::download_open(db::from_db_time(d.expires_at), now)
+                })
+                .map(|d| {
+                    (
+                        super::reply::download_path(&keys, &d.id),
+                        db::from_db_time(d.expires_at),
+                        d.max_downloads - d.downloads,
+                    )
+                });
             Ok(TrackingView {
+                due_on: if terminal { None } else { due_on },
+                waiting_on_requester: case
+                    .def
+                    .state(&case.row.state)
+                    .is_some_and(|s| s.waits_on_requester),
+                notices: notices::for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(|n| (n.kind, db::from_db_time(n.created_at)))
+                    .collect(),
+                download,
                 receipt_number: case.row.receipt_number.clone(),
                 request_type: case.request_type,
                 language: case.language,

@@ -94,6 +94,11 @@ impl Tr {
             .to_string()
     }
 
+    /// A notice's kind as the requester reads it.
+    pub fn notice_kind(&self, kind: &str) -> String {
+        self.t(&format!("notice-kind-{kind}"))
+    }
+
     pub fn naive_time(&self, t: &chrono::NaiveDateTime) -> String {
         self.time(&t.and_utc())
     }
@@ -216,9 +221,18 @@ mod tests {
                     .map(|j| tr.jurisdiction(j.as_str())),
             );
             all.extend(Fact::ALL.iter().map(|f| tr.fact(f)));
+            all.extend(
+                crate::domain::notice::NoticeKind::ALL
+                    .iter()
+                    .map(|k| tr.notice_kind(k.as_str())),
+            );
             for s in all {
                 assert!(
                     !s.contains('-') || s.contains(' '),
+                    "missing translation: {s}"
+                );
+                assert!(
+                    !s.contains("fact-") && !s.contains("notice-kind-") && !s.contains("type-"),
                     "missing translation: {s}"
                 );
                 assert!(!s.is_empty());
