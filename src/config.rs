@@ -64,6 +64,8 @@ struct RawSettings {
     document_retention_days: u32,
     download_days: u32,
     download_limit: u32,
+    intake_per_ip_per_hour: u32,
+    intake_per_email_per_hour: u32,
     bank_account: Option<String>,
     session_key: Option<String>,
     document_key: Option<String>,
@@ -87,6 +89,8 @@ impl Default for RawSettings {
             document_retention_days: 30,
             download_days: 14,
             download_limit: 3,
+            intake_per_ip_per_hour: 30,
+            intake_per_email_per_hour: 5,
             bank_account: None,
             session_key: None,
             document_key: None,
@@ -193,6 +197,10 @@ pub struct Config {
     pub download_days: u32,
     /// How many times one released link may be used.
     pub download_limit: u32,
+    /// Requests one network address may file per hour.
+    pub intake_per_ip_per_hour: u32,
+    /// Requests one email address may be given in per hour.
+    pub intake_per_email_per_hour: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
     session_key: Option<SecretString>,
@@ -283,6 +291,18 @@ impl Config {
         if !(1..=100).contains(&raw.download_limit) {
             return Err(setting("KAIJI_DOWNLOAD_LIMIT", "must be between 1 and 100"));
         }
+        if !(1..=100_000).contains(&raw.intake_per_ip_per_hour) {
+            return Err(setting(
+                "KAIJI_INTAKE_PER_IP_PER_HOUR",
+                "must be between 1 and 100000",
+            ));
+        }
+        if !(1..=1000).contains(&raw.intake_per_email_per_hour) {
+            return Err(setting(
+                "KAIJI_INTAKE_PER_EMAIL_PER_HOUR",
+                "must be between 1 and 1000",
+            ));
+        }
         if raw
             .log_level
             .parse::<tracing_subscriber::EnvFilter>()
@@ -306,6 +326,8 @@ impl Config {
             document_retention_days: raw.document_retention_days,
             download_days: raw.download_days,
             download_limit: raw.download_limit,
+            intake_per_ip_per_hour: raw.intake_per_ip_per_hour,
+            intake_per_email_per_hour: raw.intake_per_email_per_hour,
             bank_account: raw
                 .bank_account
                 .map(|b| b.trim().to_owned())
@@ -395,6 +417,14 @@ impl Config {
         );
         line("KAIJI_DOWNLOAD_DAYS", self.download_days.to_string());
         line("KAIJI_DOWNLOAD_LIMIT", self.download_limit.to_string());
+        line(
+            "KAIJI_INTAKE_PER_IP_PER_HOUR",
+            self.intake_per_ip_per_hour.to_string(),
+        );
+        line(
+            "KAIJI_INTAKE_PER_EMAIL_PER_HOUR",
+            self.intake_per_email_per_hour.to_string(),
+        );
         line(
             "KAIJI_SESSION_KEY",
             key(self.key_source(&self.session_key, SESSION_KEY_FILE)),

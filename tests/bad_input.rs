@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, file_request};
 use kaiji::domain::staff::Role;
+use serde_json::json;
 
 both_backends!(
     empty_fields_rerender_with_messages,
@@ -13,6 +14,7 @@ both_backends!(
     wrong_or_missing_csrf_token_writes_nothing,
     unknown_routes_and_malformed_bodies,
     events_the_workflow_does_not_allow_write_nothing,
+    floods_are_rate_limited_per_address_and_per_email,
 );
 
 /// Everything a refused submission could have written.
@@ -333,4 +335,73 @@ async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("received", 1));
+}
+
+async fn floods_are_rate_limited_per_address_and_per_email(app: TestApp) {
+    // Five requests an hour for one email address: the sixth comes back with the input kept.
+    let b = app.browser();
+    for i in 0..5 {
+        file_request(
+            &b,
+            "Pat",
+            "pat@example.com",
+            "access",
+            &format!("request {i}"),
+        )
+        .await;
+    }
+    let before = writes(&app);
+    let form = b.get("/?lang=en").await;
+    let res = b
+        .post_form(
+            "/requests?lang=en",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Pat"),
+                ("email", "PAT@example.com"),
+                ("request_type", "access"),
+                ("jurisdiction", "japan"),
+                ("message", "the sixth, kept"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 429);
+    assert!(res.body.contains("Too many requests have been sent"));
+    assert!(res.body.contains("the sixth, kept") && res.body.contains("value=\"PAT@example.com\""));
+    assert_eq!(writes(&app), before, "nothing written");
+    // Another address is not held up by Pat's.
+    file_request(&b, "Kim", "kim@example.com", "access", "mine").await;
+
+    // Thirty an hour from one network address, over the API too: then 429 with Retry-After.
+    let api = reqwest::Client::new();
+    let mut last = 0;
+    let mut retry_after = None;
+    for i in 0..40 {
+        let res = api
+            .post(format!("{}/api/v1/requests", app.base))
+            .json(&json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
+                          "message": "x", "jurisdiction": "japan"}))
+            .send()
+            .await
+            .unwrap();
+        last = res.status().as_u16();
+        if last == 429 {
+            retry_after = res
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+            break;
+        }
+        assert_eq!(last, 201);
+    }
+    assert_eq!(last, 429, "the address was limited");
+    assert!(retry_after.is_some_and(|s| s > 0 && s <= 3600));
+    // 7 form posts (6 web + Kim's) count too: 30 attempts in all before the refusal.
+    assert_eq!(
+        app.count("requests"),
+        30 - 1,
+        "Pat's sixth was refused, not written"
+    );
 }

@@ -34,6 +34,8 @@ pub enum AppError {
     },
     #[error("workflow definition {0}")]
     Definition(String),
+    #[error("too many requests; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the download link has expired")]
     LinkExpired,
     #[error("the download link was withdrawn")]

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod intake;
+pub mod limits;
 pub mod package;
 pub mod reply;
 pub mod requests;
@@ -32,16 +33,21 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Clock,
     pub workflows: WorkflowCatalog,
+    pub limits: Arc<limits::IntakeLimits>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config, keys: Keys, clock: Clock, calendars: Calendars) -> Self {
         Self {
             db,
-            config: Arc::new(config),
             keys: Arc::new(keys),
             clock,
             workflows: WorkflowCatalog::new(calendars),
+            limits: Arc::new(limits::IntakeLimits::new(
+                config.intake_per_ip_per_hour,
+                config.intake_per_email_per_hour,
+            )),
+            config: Arc::new(config),
         }
     }
 }

@@ -79,10 +79,15 @@ async fn file(
 
 pub async fn create_request(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     tr: Tr,
     body: web::Json<CreateRequestBody>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limits.check_ip(req.peer_addr().map(|a| a.ip()))?;
     let request = parse_request(&body, tr.lang, Channel::Api)?;
+    if let Some(e) = &request.email {
+        state.limits.check_email(e.as_ref())?;
+    }
     file(&state, request, Actor::Requester).await
 }
 

@@ -62,6 +62,7 @@ impl WebError {
                 }
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
                 AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
+                AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 AppError::LinkRevoked => (StatusCode::GONE, "link_revoked"),
                 AppError::DownloadLimitReached => (StatusCode::GONE, "download_limit_reached"),
                 AppError::PaymentAlreadyMatched => {
@@ -165,9 +166,14 @@ impl ResponseError for ApiError {
                     .push(json!({"code": e.code, "message": tr.field_error(e.code)}));
             }
         }
-        HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({"error": {"code": code, "message": self.0.public_message(), "fields": fields}}))
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let WebError::App(AppError::RateLimited { retry_after_secs }) = &self.0 {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        res.json(
+            json!({"error": {"code": code, "message": self.0.public_message(), "fields": fields}}),
+        )
     }
 }
 
@@ -205,6 +211,7 @@ fn japanese_message(code: &str) -> &'static str {
             "このリンクはダウンロードできる回数の上限に達しました。担当窓口にお問い合わせください。"
         }
         "link_revoked" => "このリンクは取り消されました。担当窓口にお問い合わせください。",
+        "rate_limited" => "短時間に多くの請求が送信されました。しばらくしてからお試しください。",
         "link_expired" => "このリンクの有効期限が切れました。担当窓口にお問い合わせください。",
         "file_purged" => "このファイルは保存期間の経過により削除されました。",
         "payment_already_matched" => "この入金はすでに請求書に割り当てられています。",

@@ -103,6 +103,7 @@ pub struct RequestFormInput {
 
 pub async fn submit(
     state: web::Data<AppState>,
+    req: HttpRequest,
     tr: Tr,
     csrf: Csrf,
     form: web::Form<RequestFormInput>,
@@ -126,7 +127,32 @@ pub async fn submit(
         );
         return render(StatusCode::FORBIDDEN, &page);
     }
-    match NewRequest::parse(&raw, tr.lang, Channel::Web) {
+    // Every attempt counts against the address; a filed request also against its email address.
+    let limited = state
+        .limits
+        .check_ip(req.peer_addr().map(|a| a.ip()))
+        .and_then(|()| match NewRequest::parse(&raw, tr.lang, Channel::Web) {
+            Ok(r) => match &r.email {
+                Some(e) => state.limits.check_email(e.as_ref()).map(|()| Ok(r)),
+                None => Ok(Ok(r)),
+            },
+            Err(errors) => Ok(Err(errors)),
+        });
+    let parsed = match limited {
+        Ok(parsed) => parsed,
+        Err(AppError::RateLimited { .. }) => {
+            let page = RequestFormPage::new(
+                tr,
+                &csrf,
+                raw,
+                &FieldErrors::new(),
+                Some(tr.t("form-rate-limited")),
+            );
+            return render(StatusCode::TOO_MANY_REQUESTS, &page);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match parsed {
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &RequestFormPage::new(tr, &csrf, raw, &errors, None),

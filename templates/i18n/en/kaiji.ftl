@@ -321,3 +321,4 @@ notice-kind-refused = Request refused, with reasons
 notice-kind-no_data_held = No data held
 notice-kind-referral = Referred elsewhere
 notice-kind-channel_not_accepted = Channel not accepted
+form-rate-limited = Too many requests have been sent from here or for this email address in the last hour. Nothing was lost: please try again later.

@@ -321,3 +321,4 @@ notice-kind-refused = 不開示等の決定（理由付き）
 notice-kind-no_data_held = 該当データなし
 notice-kind-referral = 他の窓口のご案内
 notice-kind-channel_not_accepted = 受付方法外のお知らせ
+form-rate-limited = この1時間に、この接続元またはこのメールアドレスから多くの請求が送信されました。入力内容は残っています。しばらくしてからもう一度お試しください。
