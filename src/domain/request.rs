@@ -262,7 +262,7 @@ impl RequestMessage {
 }
 
 /// The fields of a request as submitted, before parsing. The web form and the JSON API share these names.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RawRequest {
     #[serde(default)]
     pub name: String,

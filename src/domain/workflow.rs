@@ -23,7 +23,7 @@ use super::request::{Channel, Jurisdiction, Language, RequestType};
 use super::staff::Role;
 
 /// Text shown to people, in each language kaiji speaks.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     pub en: String,

@@ -16,7 +16,10 @@ use crate::domain::postal::{PostalIntake, RawPostalIntake};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::domain::workflow::{Label, TransitionDef};
 
-#[derive(Deserialize)]
+/// A request as a data subject files it. `request_type`: access, correction, deletion, stop_of_use,
+/// purpose_notification, restriction, objection, portability, third_party_records; `jurisdiction`:
+/// japan, eea, california, canada, other (default).
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateRequestBody {
     #[serde(flatten)]
     request: RawRequest,
@@ -24,7 +27,7 @@ pub struct CreateRequestBody {
     language: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub id: String,
     pub receipt_number: String,
@@ -77,6 +80,16 @@ async fn file(
         }))
 }
 
+/// File a request (web form's twin). Rate-limited per network address and per email address.
+#[utoipa::path(
+    post, path = "/api/v1/requests", tag = "public",
+    request_body = CreateRequestBody,
+    responses(
+        (status = 201, description = "Filed; `Location` is the status URL. Keep the tracking token: it is shown once.", body = Created),
+        (status = 422, description = "`validation_failed` (per field) or `no_workflow`", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = super::error::ErrorBody),
+    )
+)]
 pub async fn create_request(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
@@ -110,6 +123,13 @@ pub struct RegisteredLetter {
 }
 
 /// An officer registers a letter: envelope, form and enclosures as read. One request per request type.
+#[utoipa::path(
+    post, path = "/api/v1/postal-requests", tag = "postal",
+    description = "Register a letter: one request per request type it asks for",
+    request_body(content = Object),
+    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn register_postal(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -139,7 +159,7 @@ pub async fn register_postal(
         }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub receipt_number: String,
     pub request_type: String,
@@ -150,6 +170,15 @@ pub struct Status {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A request's state, for the holder of its tracking token.
+#[utoipa::path(
+    get, path = "/api/v1/requests/status/{token}", tag = "public",
+    params(("token" = String, Path, description = "The tracking token returned when filing")),
+    responses(
+        (status = 200, body = Status),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+    )
+)]
 pub async fn request_status(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -275,6 +304,13 @@ pub struct Requester {
     pub email: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}", tag = "requests",
+    description = "A request with its state, facts, deadlines, allowed events, notices (with their letters), postal details, invoices, reply and data-system tasks",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn request_detail(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -348,6 +384,14 @@ pub struct EventApplied {
     pub notices_queued: Vec<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/events", tag = "requests",
+    description = "Fire a workflow event: `{\"event\", \"expected_version\", \"data\": {\"reason\"?, \"tracking_number\"?, \"dispatched_on\"?, \"delivered_on\"?}}`; 409 on a stale version, 422 `event_not_allowed` / `guard_failed`",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn fire_event(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,

@@ -196,6 +196,14 @@ pub struct DocumentRecorded {
 }
 
 /// The same through the API (without a scan).
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/documents", tag = "postal",
+    description = "Record an identity document from the envelope (kind, holder, original, created_on); the checklist is returned",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,

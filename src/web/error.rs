@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
-use serde_json::json;
 
 use super::i18n::Tr;
 use crate::app::AppError;
@@ -138,6 +137,29 @@ pub fn from_form_error(e: &actix_web::error::UrlencodedError) -> WebError {
     }
 }
 
+/// Every API error: `{"error": {"code", "message", "fields"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `validation_failed`, `not_found`, `version_conflict`, `rate_limited`, …
+    pub code: &'static str,
+    /// For people (English).
+    pub message: String,
+    /// Per bad field: `[{"code", "message"}]`.
+    #[schema(value_type = Object)]
+    pub fields: BTreeMap<&'static str, Vec<FieldProblem>>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// JSON errors for the API: `{"error": {"code", "message", "fields"}}`.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
@@ -157,13 +179,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.0.status_and_code();
         let tr = Tr::new(Language::En);
-        let mut fields: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+        let mut fields: BTreeMap<&'static str, Vec<FieldProblem>> = BTreeMap::new();
         if let Some(errors) = self.0.field_errors() {
             for e in errors.iter() {
-                fields
-                    .entry(e.field)
-                    .or_default()
-                    .push(json!({"code": e.code, "message": tr.field_error(e.code)}));
+                fields.entry(e.field).or_default().push(FieldProblem {
+                    code: e.code,
+                    message: tr.field_error(e.code),
+                });
             }
         }
         let mut res = HttpResponse::build(status);
@@ -171,9 +193,13 @@ impl ResponseError for ApiError {
         if let WebError::App(AppError::RateLimited { retry_after_secs }) = &self.0 {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
-        res.json(
-            json!({"error": {"code": code, "message": self.0.public_message(), "fields": fields}}),
-        )
+        res.json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.0.public_message(),
+                fields,
+            },
+        })
     }
 }
 

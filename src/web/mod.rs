@@ -8,6 +8,7 @@ pub mod error;
 pub mod forms;
 pub mod health;
 pub mod i18n;
+pub mod openapi;
 pub mod payments;
 pub mod public;
 pub mod replies;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/forms/{form}", web::get().to(forms::blank))
     .route("/forms/{form}", web::post().to(forms::print_draft))
     .route("/forms/{form}/draft", web::get().to(forms::draft_form))
+    .route("/api/openapi.json", web::get().to(openapi::document))
     .route("/api/v1/requests", web::post().to(api::create_request))
     .route(
         "/api/v1/requests/status/{token}",

@@ -297,6 +297,13 @@ pub struct PaymentBody {
     reference: String,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/payments", tag = "fees",
+    description = "Record a payment against an invoice: `{\"invoice\", \"paid_on\", \"amount_yen\", \"payer_name\", \"reference\"?}`",
+    request_body(content = Object),
+    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -318,6 +325,13 @@ pub async fn record_api(
 }
 
 /// A bank statement as CSV in the request body.
+#[utoipa::path(
+    post, path = "/api/v1/payments/import", tag = "fees",
+    description = "Import a bank statement (CSV body, UTF-8 or Shift_JIS; header naming date, amount, payer and reference)",
+    request_body(content = String),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn import_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -333,6 +347,14 @@ pub struct AssignBody {
     invoice: String,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/payments/{id}/assign", tag = "fees",
+    description = "Assign an unmatched payment to an invoice: `{\"invoice\"}`",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -358,6 +380,12 @@ pub struct UnmatchedJson {
     reference: String,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/payments/unmatched", tag = "fees",
+    description = "Payments no invoice claims yet",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn unmatched_api(
     state: web::Data<AppState>,
     _who: ApiStaff<WorkRequests>,

@@ -91,6 +91,14 @@ pub async fn change(
     request_page(&state, who.staff, tr, &csrf, id, feedback).await
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/changes", tag = "replies",
+    description = "Record what a correction, deletion or stop of use changed: `{\"item\", \"prior_value\"?, \"new_value\"?}`",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn change_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -102,6 +110,14 @@ pub async fn change_api(
 }
 
 /// The reply itself (PDF or image) as the request body; judged by its bytes, stored encrypted.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/reply-file", tag = "replies",
+    description = "Upload the reply to release for download (PDF, JPEG or PNG body, judged by content)",
+    params(("id" = String, Path)),
+    request_body(content = String),
+    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn reply_file_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -204,6 +220,13 @@ pub async fn revoke(
     Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/downloads/{download_id}/revoke", tag = "replies",
+    description = "Withdraw a released download link",
+    params(("id" = String, Path), ("download_id" = String, Path)),
+    responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn revoke_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,

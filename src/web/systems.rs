@@ -199,6 +199,12 @@ pub async fn set_active(
     Ok(redirect("/staff/systems"))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/data-systems", tag = "systems",
+    description = "The data-system registry",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn list_api(
     state: web::Data<AppState>,
     _who: ApiStaff<WorkRequests>,
@@ -206,6 +212,13 @@ pub async fn list_api(
     Ok(HttpResponse::Ok().json(systems::list(&state).await?))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/data-systems", tag = "systems",
+    description = "Register a data system (administrators): `{\"name\", \"owner_email\", \"categories\", \"retention\", \"deletion_method\"}`",
+    request_body(content = Object),
+    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn register_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -221,6 +234,14 @@ pub struct ActiveBody {
     active: bool,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/data-systems/{id}/active", tag = "systems",
+    description = "Take a system out of (or back into) new requests (administrators): `{\"active\"}`",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn set_active_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
@@ -287,6 +308,14 @@ pub struct CompleteBody {
     export: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}", tag = "systems",
+    description = "Close a data-system task: `{\"outcome\": \"exported\" | \"no_data\" | \"erased\" | \"retained\", \"export\"?, \"legal_ground\"?, \"note\"?}`",
+    params(("id" = String, Path), ("task_id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn complete_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,

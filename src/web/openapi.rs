@@ -1,0 +1,52 @@
+//! The API described for clients: `GET /api/openapi.json`, generated from the handlers' annotations
+//! and the request and response types (utoipa), so it cannot drift from the code that serves it.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kaiji",
+        description = "Personal-data rights requests. Public: file a request and read its status with the tracking token. Staff: bearer tokens from `kaiji token create`."
+    ),
+    paths(
+        super::api::create_request,
+        super::api::request_status,
+        super::api::request_detail,
+        super::api::fire_event,
+        super::api::register_postal,
+        super::documents::record_api,
+        super::payments::record_api,
+        super::payments::import_api,
+        super::payments::unmatched_api,
+        super::payments::assign_api,
+        super::replies::change_api,
+        super::replies::reply_file_api,
+        super::replies::revoke_api,
+        super::systems::list_api,
+        super::systems::register_api,
+        super::systems::set_active_api,
+        super::systems::complete_api,
+    ),
+    components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::FieldProblem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,63 @@
+//! The OpenAPI document describes every API route the server has, with the error shape it really sends.
+
+mod common;
+
+use common::TestApp;
+use serde_json::Value;
+
+both_backends!(the_openapi_document_lists_every_api_route);
+
+/// The `/api/v1/…` routes and their methods, as the route table registers them.
+fn registered_routes() -> Vec<(String, String)> {
+    let src = std::fs::read_to_string(common::repo_path("src/web/mod.rs")).unwrap();
+    let mut out = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(at) = rest.find(".route(") {
+        rest = &rest[at + 7..];
+        let end = rest.find(".to(").unwrap();
+        let call = &rest[..end];
+        let path = call.split('"').nth(1).unwrap().to_owned();
+        let method = ["get", "post", "put", "delete"]
+            .into_iter()
+            .find(|m| call.contains(&format!("web::{m}()")))
+            .unwrap()
+            .to_owned();
+        if path.starts_with("/api/v1/") {
+            out.push((path, method));
+        }
+    }
+    out
+}
+
+async fn the_openapi_document_lists_every_api_route(app: TestApp) {
+    let res = app.browser().get("/api/openapi.json").await;
+    assert_eq!(res.status, 200);
+    let doc: Value = res.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let routes = registered_routes();
+    assert!(routes.len() >= 15, "{routes:?}");
+    for (path, method) in &routes {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    // Filing is documented with its body, its answer and the error shape.
+    let create = &doc["paths"]["/api/v1/requests"]["post"];
+    assert!(create["requestBody"].is_object());
+    assert!(create["responses"]["201"].is_object() && create["responses"]["429"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ErrorBody"].is_object() && schemas["Created"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // And the error a client gets has that shape.
+    let bad = app
+        .browser()
+        .post_json("/api/v1/requests", &serde_json::json!({"name": ""}))
+        .await;
+    let body = bad.json();
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert!(body["error"]["fields"]["email"][0]["code"].is_string());
+}
