@@ -56,6 +56,9 @@ enum Command {
     /// Erase scans and identity documents of requests closed longer ago than KAIJI_DOCUMENT_RETENTION_DAYS
     /// (serve also does this every hour).
     PurgeDocuments,
+    /// Close requests whose email address was not confirmed within KAIJI_CONFIRM_EMAIL_HOURS, each with
+    /// its notice (serve also does this every hour).
+    ExpireUnconfirmed,
     /// Manage bearer tokens for the staff API.
     Token {
         #[command(subcommand)]
@@ -332,6 +335,25 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::ExpireUnconfirmed => {
+            let db = open_db(&config)?;
+            let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::read_calendars(
+                &config.seeds_dir.join("calendars"),
+            )?);
+            let keys = config.load_keys()?;
+            let n = crate::app::confirm::expire_unconfirmed(
+                &db,
+                &catalog,
+                &config,
+                &keys,
+                &Clock::System,
+            )?;
+            println!(
+                "closed {n} request(s) not confirmed within {} hours",
+                config.confirm_email_hours
+            );
+            Ok(())
+        }
         Command::Token { command } => {
             let db = open_db(&config)?;
             match command {
@@ -435,6 +457,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 }
                 Ok(Err(e)) => tracing::error!(error = %e, "document purge failed"),
                 Err(e) => tracing::error!(error = %e, "document purge task failed"),
+            }
+            // Requests whose email was never confirmed expire, each with its notice.
+            let s = purge_state.clone();
+            match tokio::task::spawn_blocking(move || {
+                crate::app::confirm::expire_unconfirmed(
+                    &s.db,
+                    &s.workflows,
+                    &s.config,
+                    &s.keys,
+                    &s.clock,
+                )
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(requests = n, "closed requests never confirmed"),
+                Ok(Err(e)) => tracing::error!(error = %e, "expiring unconfirmed requests failed"),
+                Err(e) => tracing::error!(error = %e, "expiry task failed"),
             }
         }
     });

@@ -64,6 +64,7 @@ struct RawSettings {
     document_retention_days: u32,
     download_days: u32,
     download_limit: u32,
+    confirm_email_hours: u32,
     intake_per_ip_per_hour: u32,
     intake_per_email_per_hour: u32,
     bank_account: Option<String>,
@@ -89,6 +90,7 @@ impl Default for RawSettings {
             document_retention_days: 30,
             download_days: 14,
             download_limit: 3,
+            confirm_email_hours: 72,
             intake_per_ip_per_hour: 30,
             intake_per_email_per_hour: 5,
             bank_account: None,
@@ -197,6 +199,8 @@ pub struct Config {
     pub download_days: u32,
     /// How many times one released link may be used.
     pub download_limit: u32,
+    /// How long a request filed online waits for its email address to be confirmed before it expires.
+    pub confirm_email_hours: u32,
     /// Requests one network address may file per hour.
     pub intake_per_ip_per_hour: u32,
     /// Requests one email address may be given in per hour.
@@ -291,6 +295,12 @@ impl Config {
         if !(1..=100).contains(&raw.download_limit) {
             return Err(setting("KAIJI_DOWNLOAD_LIMIT", "must be between 1 and 100"));
         }
+        if !(1..=720).contains(&raw.confirm_email_hours) {
+            return Err(setting(
+                "KAIJI_CONFIRM_EMAIL_HOURS",
+                "must be between 1 and 720",
+            ));
+        }
         if !(1..=100_000).contains(&raw.intake_per_ip_per_hour) {
             return Err(setting(
                 "KAIJI_INTAKE_PER_IP_PER_HOUR",
@@ -326,6 +336,7 @@ impl Config {
             document_retention_days: raw.document_retention_days,
             download_days: raw.download_days,
             download_limit: raw.download_limit,
+            confirm_email_hours: raw.confirm_email_hours,
             intake_per_ip_per_hour: raw.intake_per_ip_per_hour,
             intake_per_email_per_hour: raw.intake_per_email_per_hour,
             bank_account: raw
@@ -417,6 +428,10 @@ impl Config {
         );
         line("KAIJI_DOWNLOAD_DAYS", self.download_days.to_string());
         line("KAIJI_DOWNLOAD_LIMIT", self.download_limit.to_string());
+        line(
+            "KAIJI_CONFIRM_EMAIL_HOURS",
+            self.confirm_email_hours.to_string(),
+        );
         line(
             "KAIJI_INTAKE_PER_IP_PER_HOUR",
             self.intake_per_ip_per_hour.to_string(),

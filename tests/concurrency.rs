@@ -10,6 +10,7 @@ both_backends!(simultaneous_transitions_cannot_both_win);
 
 async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
+    app.confirm_emails().await;
     let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
@@ -82,6 +83,7 @@ both_backends!(a_stale_update_writes_nothing);
 /// The guarded UPDATE itself: whoever reads version 1 second cannot write over the first writer.
 async fn a_stale_update_writes_nothing(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
+    app.confirm_emails().await;
     let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();

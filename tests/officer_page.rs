@@ -18,6 +18,7 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
         "All of it.",
     )
     .await;
+    app.confirm_emails().await;
     let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();

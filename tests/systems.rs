@@ -95,7 +95,9 @@ async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().unwrap().to_owned()
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    id
 }
 
 fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
@@ -684,6 +686,19 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
         res.json()["tracking_token"].as_str().unwrap().to_owned(),
     );
     let subject = app.browser();
+    let first = subject.get(&format!("/track/{token}?lang=en")).await;
+    assert!(
+        first.text_of("track-confirm-email").is_some(),
+        "{}",
+        first.body
+    );
+    assert!(
+        first
+            .all_text_of("track-notice-list")
+            .unwrap()
+            .contains("Please confirm your email address")
+    );
+    app.confirm_email(&id).await;
     let track = |lang: &'static str| {
         let (subject, token) = (&subject, token.clone());
         async move { subject.get(&format!("/track/{token}?lang={lang}")).await }

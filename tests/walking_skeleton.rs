@@ -23,6 +23,7 @@ async fn form_to_audit_log(app: TestApp) {
         "全部見せてください",
     )
     .await;
+    app.confirm_emails().await;
     assert!(tracking.starts_with("/track/") && tracking.contains("received=1"));
 
     // The receipt page shows the receipt number and the private link.
@@ -120,6 +121,7 @@ async fn form_to_audit_log(app: TestApp) {
         summary,
         vec![
             ("request.received", "requester", None, Some("received")),
+            ("request.email_confirmed", "requester", None, None),
             (
                 "request.transitioned",
                 "staff",
@@ -128,8 +130,8 @@ async fn form_to_audit_log(app: TestApp) {
             ),
         ]
     );
-    assert!(events[1].actor_id.is_some());
-    assert!(events[1].details.contains("confirm_identity"));
+    assert!(events[2].actor_id.is_some());
+    assert!(events[2].details.contains("confirm_identity"));
     for e in &events {
         assert!(
             !e.details.contains("taro@example.jp") && !e.details.contains("山田"),
@@ -162,6 +164,7 @@ async fn json_api_flow(app: TestApp) {
         format!("{}/api/v1/requests/status/{token}", app.base)
     );
     assert_eq!(created.headers["location"], status_url.as_str());
+    app.confirm_emails().await;
 
     let status = client.get(&status_url).await;
     assert_eq!(status.status, 200);
@@ -236,6 +239,8 @@ async fn tracking_links_are_private_and_unguessable(app: TestApp) {
     assert_eq!(api.json()["error"]["code"], "not_found");
     // Two requests get different tokens and receipt numbers.
     let a = file_request(&b, "A", "a@example.com", "access", "x").await;
+    app.confirm_emails().await;
     let c = file_request(&b, "C", "c@example.com", "access", "x").await;
+    app.confirm_emails().await;
     assert_ne!(a, c);
 }

@@ -13,6 +13,7 @@ use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
 both_backends!(
+    unconfirmed_requests_expire_with_a_notice,
     every_procedure_walks_to_each_terminal_state,
     refusals_are_typed_and_write_nothing,
     deadlines_follow_each_law,
@@ -137,7 +138,11 @@ async fn file(
     }
     let res = app.browser().post_json("/api/v1/requests", &body).await;
     assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().unwrap().to_owned()
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    if email.is_some() {
+        app.confirm_email(&id).await;
+    }
+    id
 }
 
 /// A registered letter as an officer reads it: arrived today (2026-11-22 at the desk), dated two days
@@ -430,10 +435,14 @@ fn the_walks_cover_every_terminal_state_of_every_shipped_procedure() {
             expected.insert((f.definition.id.clone(), s.id.clone()));
         }
     }
-    let walked: BTreeSet<(String, String)> = WALKS
+    let mut walked: BTreeSet<(String, String)> = WALKS
         .iter()
         .map(|w| (w.workflow.to_owned(), w.end.to_owned()))
         .collect();
+    // The timer's own ending, walked in `unconfirmed_requests_expire_with_a_notice`.
+    for (workflow, _) in EXPIRING {
+        walked.insert((workflow.to_string(), "unconfirmed_expired".to_owned()));
+    }
     assert_eq!(walked, expected);
 }
 
@@ -457,7 +466,12 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
         );
         let mut version = r["version"].as_i64().unwrap();
         let mut notices = r["notices"].as_array().unwrap().len();
-        assert_eq!(notices, 1, "the receipt notice is queued at intake");
+        let confirmation = w.email.is_some() && w.channel != "postal";
+        assert_eq!(
+            notices,
+            if confirmation { 2 } else { 1 },
+            "the receipt notice (and for online requests the email confirmation) is queued at intake"
+        );
         let mut task_bumps = 0;
         for event in w.events {
             if *event == "+documents" {
@@ -994,4 +1008,113 @@ async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {
         .get(&format!("/staff/requests/{id}?lang=en"))
         .await;
     assert_eq!(page.status, 200);
+}
+
+/// The online procedures and a place each serves.
+const EXPIRING: [(&str, &str); 4] = [
+    ("gdpr", "eea"),
+    ("ccpa", "california"),
+    ("pipeda", "canada"),
+    ("jp-online", "japan"),
+];
+
+async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let mut ids = Vec::new();
+    for (workflow, place) in EXPIRING {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/v1/requests",
+                &json!({"name": "N", "email": format!("{workflow}@example.com"), "request_type": "access",
+                        "jurisdiction": place, "message": "m", "language": "en"}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        let r = officer.request(&id).await;
+        assert_eq!(r["workflow"]["id"], workflow);
+        let kinds: Vec<&str> = r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"email_confirmation"), "{kinds:?}");
+        // Officers cannot start before the address is confirmed.
+        let first = r["allowed_events"].as_array().unwrap();
+        assert!(
+            first
+                .iter()
+                .all(|e| ["refuse", "extend", "deny"].contains(&e["event"].as_str().unwrap())),
+            "{workflow}: {first:?}"
+        );
+        ids.push(id);
+    }
+    // One of them confirms; a second use of its link is refused, as is a forged one.
+    let ok = app.confirm_email(&ids[0]).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.text_of("confirmed").is_some());
+    let path = kaiji::app::confirm::confirm_path(&app.state.keys, &ids[0]);
+    let again = app.browser().get(&path).await;
+    assert_eq!(again.status, 410);
+    assert!(again.body.contains("link_used"));
+    let forged = format!("/confirm/{}.{}", ids[1], "0".repeat(64));
+    assert_eq!(app.browser().get(&forged).await.status, 404);
+    let r = officer.request(&ids[0]).await;
+    assert!(
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("email_confirmed"))
+    );
+    assert_eq!(r["version"], 1, "confirming changes no state");
+
+    // 72 hours on, the timer closes the three unconfirmed ones, each with its notice; links have expired.
+    let run = |app: &TestApp| {
+        let (db, catalog, config, keys, clock) = (
+            app.state.db.clone(),
+            app.state.workflows.clone(),
+            app.state.config.clone(),
+            app.state.keys.clone(),
+            app.clock.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            kaiji::app::confirm::expire_unconfirmed(&db, &catalog, &config, &keys, &clock)
+        })
+    };
+    app.clock.advance(TimeDelta::hours(71));
+    assert_eq!(run(&app).await.unwrap().unwrap(), 0, "not yet");
+    app.clock.advance(TimeDelta::hours(1));
+    let late = app
+        .browser()
+        .get(&kaiji::app::confirm::confirm_path(&app.state.keys, &ids[1]))
+        .await;
+    assert_eq!(late.status, 410);
+    assert!(late.body.contains("link_expired"));
+    assert_eq!(run(&app).await.unwrap().unwrap(), 3);
+    assert_eq!(run(&app).await.unwrap().unwrap(), 0, "once");
+    let officer = api(&app, "officer2@example.com", Role::Officer).await;
+    for id in &ids[1..] {
+        let r = officer.request(id).await;
+        assert_eq!(
+            (r["state"].as_str(), r["closed"].as_bool()),
+            (Some("unconfirmed_expired"), Some(true))
+        );
+        assert_eq!(
+            r["notices"].as_array().unwrap().last().unwrap()["kind"],
+            "unconfirmed_expired"
+        );
+        let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), id).unwrap();
+        let closing = audit
+            .iter()
+            .find(|e| e.to_state.as_deref() == Some("unconfirmed_expired"))
+            .unwrap();
+        assert_eq!(
+            (closing.actor_kind.as_str(), closing.actor_id.as_deref()),
+            ("system", Some("expiry"))
+        );
+    }
+    let r = officer.request(&ids[0]).await;
+    assert_eq!(r["state"], "received", "the confirmed one stays");
 }

@@ -115,7 +115,7 @@ fn record(
         today_in(workflow, now),
         catalog.calendars(),
     )?;
-    let notices = queue_notices(
+    let mut notices = queue_notices(
         conn,
         &receipt.request_id,
         email.is_some(),
@@ -124,6 +124,18 @@ fn record(
         &serde_json::json!({}),
         now,
     )?;
+    // Online procedures first make sure the address belongs to the requester.
+    if workflow.confirm_email && email.is_some() {
+        notices.extend(queue_notices(
+            conn,
+            &receipt.request_id,
+            true,
+            request.language,
+            [crate::domain::notice::NoticeKind::EmailConfirmation],
+            &serde_json::json!({}),
+            now,
+        )?);
+    }
     audit::append(
         conn,
         &NewAuditEvent::new(AuditAction::RequestReceived, actor.clone(), now)

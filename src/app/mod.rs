@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod clock;
+pub mod confirm;
 pub mod documents;
 pub mod error;
 pub mod fees;

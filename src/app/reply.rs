@@ -504,6 +504,15 @@ pub async fn letter(
                     .map(|t| t.get(ja)),
                 payload: &payload,
                 download_url,
+                confirm_url: (kind == crate::domain::notice::NoticeKind::EmailConfirmation).then(
+                    || {
+                        format!(
+                            "{}{}",
+                            config.public_url,
+                            super::confirm::confirm_path(&keys, &request_id)
+                        )
+                    },
+                ),
                 bank_account: config.bank_account.as_deref(),
                 document_name: &names,
             };

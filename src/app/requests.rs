@@ -41,6 +41,8 @@ pub struct TrackingView {
     pub due_on: Option<NaiveDate>,
     /// The request waits on the requester (documents, information, payment).
     pub waiting_on_requester: bool,
+    /// The requester still has to open the confirmation link sent to their email address.
+    pub awaiting_email_confirmation: bool,
     /// Every notice sent or queued: kind and when.
     pub notices: Vec<(String, DateTime<Utc>)>,
     /// A released answer the requester can still download: its address, expiry and downloads left.
@@ -83,6 +85,10 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                     )
                 });
             Ok(TrackingView {
+                awaiting_email_confirmation: !terminal
+                    && case.def.confirm_email
+                    && case.row.subject_email.is_some()
+                    && !case.facts.contains(&Fact::EmailConfirmed),
                 due_on: if terminal { None } else { due_on },
                 waiting_on_requester: case
                     .def
@@ -470,7 +476,7 @@ pub(crate) fn apply_event(
             .iter()
             .map(|a| a.event.clone())
             .collect(),
-        Party::Requester => Vec::new(),
+        Party::Requester | Party::System => Vec::new(),
     };
     Ok(TransitionOutcome {
         from: t.from,

@@ -130,6 +130,38 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// Moves a request to a new state (and records what is now known about it) only if nobody changed it
 /// since `expected_version` was read. Returns false when another writer got there first.
+/// Records facts learnt outside a transition (the email confirmed) if the request is still at
+/// `expected_version`; the version stays, as no officer decision changed.
+pub fn set_facts(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected_version: i64,
+    facts: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::version.eq(expected_version)),
+    )
+    .set(requests::facts.eq(facts))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Open requests with an email address received at or before `cutoff` (candidates for expiry).
+pub fn open_received_before(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    requests::table
+        .filter(requests::closed_at.is_null())
+        .filter(requests::subject_email.is_not_null())
+        .filter(requests::received_at.le(cutoff))
+        .order(requests::received_at.asc())
+        .select(requests::id)
+        .load(conn)
+}
+
 /// Takes the request's row lock if it is still at `expected_version` (PostgreSQL blocks a concurrent
 /// writer here until the first commits, then finds the version moved on). False: someone else won.
 pub fn claim(conn: &mut AnyConnection, id: &str, expected_version: i64) -> QueryResult<bool> {

@@ -42,6 +42,8 @@ pub enum AuditAction {
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
     SystemChanged,
+    /// The requester confirmed their email address through the link sent to it.
+    EmailConfirmed,
     /// An officer withdrew a released download link.
     DownloadRevoked,
     /// An officer recorded what a correction, deletion or stop of use changed.
@@ -49,7 +51,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -72,6 +74,7 @@ impl AuditAction {
         AuditAction::TaskCompleted,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
+        AuditAction::EmailConfirmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +100,7 @@ impl AuditAction {
             AuditAction::TaskCompleted => "task.completed",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
+            AuditAction::EmailConfirmed => "request.email_confirmed",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

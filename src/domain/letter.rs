@@ -25,6 +25,8 @@ pub struct LetterInput<'a> {
     pub payload: &'a Value,
     /// The full download address, for a released reply.
     pub download_url: Option<String>,
+    /// The email-confirmation address, for that notice.
+    pub confirm_url: Option<String>,
     /// The account fees are paid into, when the payload does not name it.
     pub bank_account: Option<&'a str>,
     /// Names of document kinds, in Japanese.
@@ -342,6 +344,26 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                     .push(format!("お手数ですが、{t}へ直接ご請求ください。"));
             }
         }
+        NoticeKind::EmailConfirmation => {
+            l.title = "メールアドレスの確認のお願い".into();
+            l.paragraphs.push(format!(
+                "{}付けで{}のご請求を受け付けました（受付番号 {}）。ご請求者ご本人のメールアドレスであることを確認するため、下記のアドレスを開き、確認ボタンを押してください。",
+                ja_date(i.received_on),
+                kind_ja,
+                i.receipt_number
+            ));
+            l.paragraphs
+                .push("確認されない場合、ご請求は期限の経過により終了します。".into());
+            if let Some(url) = &i.confirm_url {
+                l.rows.push(("確認用アドレス".into(), url.clone()));
+            }
+        }
+        NoticeKind::UnconfirmedExpired => {
+            l.title = "ご請求の終了について（メールアドレス未確認）".into();
+            l.paragraphs.push(format!(
+                "{about}メールアドレスの確認が期限内に行われなかったため、ご請求を終了しました。改めてご請求いただけます。"
+            ));
+        }
         NoticeKind::ChannelNotAccepted => {
             l.title = "ご請求を受け付けられない旨のご通知".into();
             l.paragraphs.push(format!(
@@ -383,6 +405,7 @@ mod tests {
             transfer_agent: Some("信託銀行"),
             payload,
             download_url: Some("https://kaiji.example/download/x.y".into()),
+            confirm_url: None,
             bank_account: Some("銀行 普通 1234567"),
             document_name: names,
         }

@@ -32,10 +32,14 @@ pub enum NoticeKind {
     Referral,
     /// The request came through a channel the procedure does not accept.
     ChannelNotAccepted,
+    /// Please confirm your email address (a signed, single-use, expiring link).
+    EmailConfirmation,
+    /// The email address was not confirmed in time; the request was closed.
+    UnconfirmedExpired,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 15] = [
+    pub const ALL: [NoticeKind; 17] = [
         NoticeKind::Received,
         NoticeKind::Acknowledgement,
         NoticeKind::IdentityRequested,
@@ -51,6 +55,8 @@ impl NoticeKind {
         NoticeKind::NoDataHeld,
         NoticeKind::Referral,
         NoticeKind::ChannelNotAccepted,
+        NoticeKind::EmailConfirmation,
+        NoticeKind::UnconfirmedExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +76,8 @@ impl NoticeKind {
             NoticeKind::NoDataHeld => "no_data_held",
             NoticeKind::Referral => "referral",
             NoticeKind::ChannelNotAccepted => "channel_not_accepted",
+            NoticeKind::EmailConfirmation => "email_confirmation",
+            NoticeKind::UnconfirmedExpired => "unconfirmed_expired",
         }
     }
 }

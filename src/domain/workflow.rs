@@ -78,6 +78,8 @@ named_enum!(
         ElectronicDelivery => "electronic_delivery",
         /// Every data-system task of the request is closed (set by the application).
         TasksDone => "tasks_done",
+        /// The requester opened the confirmation link sent to their email address.
+        EmailConfirmed => "email_confirmed",
     }
 );
 
@@ -99,6 +101,10 @@ named_enum!(
         PostalDelivery => "postal_delivery",
         /// Every data-system task is closed, or the request type creates none.
         TasksDone => "tasks_done",
+        /// The requester confirmed their email address, or the procedure does not ask them to.
+        EmailConfirmed => "email_confirmed",
+        /// The email address is still unconfirmed (for expiring such requests).
+        EmailUnconfirmed => "email_unconfirmed",
     }
 );
 
@@ -208,6 +214,8 @@ pub struct TransitionDef {
     pub roles: Vec<Role>,
     /// The requester's own act fires it too (e.g. downloading the reply).
     pub requester: bool,
+    /// kaiji fires it on a timer (e.g. expiring a request whose email was never confirmed).
+    pub system: bool,
     pub guards: Vec<Guard>,
     pub effects: Vec<Effect>,
     pub label: Label,
@@ -266,6 +274,9 @@ pub struct WorkflowDefinition {
     pub fee: Option<FeeRule>,
     /// Named in refusals: where the requester may complain.
     pub complaint_authority: Option<Label>,
+    /// Requests filed online wait for the requester to confirm their email address (a signed link);
+    /// unconfirmed ones expire.
+    pub confirm_email: bool,
     /// What an access answer must tell besides the data (GDPR Art. 15(1), CCPA §1798.110, PIPEDA 4.9,
     /// APPI Art. 32): packed with the data as `processing-information.json`.
     pub disclosure: Option<DisclosureInfo>,
@@ -366,6 +377,8 @@ pub struct EventInput<'a> {
 pub enum Party {
     Staff(Role),
     Requester,
+    /// kaiji itself, on a timer (expiring unconfirmed requests), on transitions marked `system = true`.
+    System,
 }
 
 impl From<Role> for Party {
@@ -409,6 +422,8 @@ struct RawDefinition {
     intake_notice: Option<Spanned<String>>,
     fee: Option<RawFee>,
     complaint_authority: Option<Label>,
+    #[serde(default)]
+    confirm_email: bool,
     disclosure: Option<DisclosureInfo>,
     postal: Option<RawPostal>,
     documents: Option<RawDocuments>,
@@ -510,6 +525,8 @@ struct RawTransition {
     roles: Vec<Spanned<String>>,
     #[serde(default)]
     requester: bool,
+    #[serde(default)]
+    system: bool,
     #[serde(default)]
     guards: Vec<Spanned<String>>,
     #[serde(default)]
@@ -982,6 +999,7 @@ impl WorkflowDefinition {
                 to,
                 roles,
                 requester: t.requester,
+                system: t.system,
                 guards,
                 effects,
                 label: t.label.clone(),
@@ -1000,6 +1018,7 @@ impl WorkflowDefinition {
             intake_notice,
             fee,
             complaint_authority: raw.complaint_authority,
+            confirm_email: raw.confirm_email,
             disclosure: raw.disclosure,
             postal,
             documents,
@@ -1163,6 +1182,20 @@ impl WorkflowDefinition {
                     Ok(())
                 }
             }
+            Guard::EmailConfirmed => {
+                if !self.confirm_email || s.facts.contains(&Fact::EmailConfirmed) {
+                    Ok(())
+                } else {
+                    Err("the requester has not confirmed their email address yet".into())
+                }
+            }
+            Guard::EmailUnconfirmed => {
+                if s.facts.contains(&Fact::EmailConfirmed) {
+                    Err("the email address is confirmed".into())
+                } else {
+                    Ok(())
+                }
+            }
             Guard::PostalDelivery => {
                 if s.facts.contains(&Fact::ElectronicDelivery) {
                     Err("the requester chose electronic delivery".into())
@@ -1229,6 +1262,11 @@ impl WorkflowDefinition {
                 });
             }
             Party::Requester if !t.requester => {
+                return Err(TransitionError::RequesterNotPermitted {
+                    event: input.event.to_owned(),
+                });
+            }
+            Party::System if !t.system => {
                 return Err(TransitionError::RequesterNotPermitted {
                     event: input.event.to_owned(),
                 });

@@ -201,6 +201,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/requests/{id}/tasks/{task_id}",
         web::post().to(systems::complete_api),
     )
+    .route("/confirm/{link}", web::get().to(public::confirm_page))
+    .route("/confirm/{link}", web::post().to(public::confirm))
     .route("/download/{link}", web::get().to(replies::download_page))
     .route("/download/{link}", web::post().to(replies::download_file))
     .route(

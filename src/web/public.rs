@@ -204,3 +204,67 @@ pub async fn track(
     };
     render(StatusCode::OK, &page)
 }
+
+#[derive(Template)]
+#[template(path = "pages/public/confirm.html")]
+pub struct ConfirmPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub link: String,
+    pub v: crate::app::confirm::ConfirmView,
+    pub done: bool,
+}
+
+/// The link from the confirmation notice: a page with a button, so that a mail scanner opening the
+/// link confirms nothing.
+pub async fn confirm_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    link: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let link = link.into_inner();
+    let v = crate::app::confirm::view(&state, link.clone()).await?;
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            tr,
+            csrf: csrf.token(),
+            link,
+            v,
+            done: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    link: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(crate::web::error::WebError::Csrf.into());
+    }
+    let link = link.into_inner();
+    let v = crate::app::confirm::confirm(&state, link.clone()).await?;
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            tr,
+            csrf: csrf.token(),
+            link,
+            v,
+            done: true,
+        },
+    )
+}

@@ -251,6 +251,29 @@ impl TestApp {
             .expect("create staff")
     }
 
+    /// Opens the confirmation link of one request and presses the button, as the requester would.
+    pub async fn confirm_email(&self, id: &str) -> Page {
+        let path = kaiji::app::confirm::confirm_path(&self.state.keys, id);
+        let b = self.browser();
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 200, "confirmation page: {}", page.body);
+        b.post_form(&path, &[("csrf_token", &page.csrf())]).await
+    }
+
+    /// Confirms the email address of every open request filed online, as their requesters would.
+    pub async fn confirm_emails(&self) {
+        let rows = kaiji::db::requests::list_open(&mut self.tdb.conn(), 10_000).unwrap();
+        for r in rows.into_iter().filter(|r| r.channel != "postal") {
+            let row = kaiji::db::requests::find(&mut self.tdb.conn(), &r.id)
+                .unwrap()
+                .unwrap();
+            if row.subject_email.is_some() && !row.facts.contains("email_confirmed") {
+                let done = self.confirm_email(&r.id).await;
+                assert_eq!(done.status, 200, "{}", done.body);
+            }
+        }
+    }
+
     /// A browser signed in as a new staff member of this role.
     pub async fn signed_in(&self, email: &str, role: Role) -> Browser {
         let pw = "correct horse battery staple";

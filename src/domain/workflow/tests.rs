@@ -469,7 +469,8 @@ impl World {
         Self {
             state: def.initial_state.clone(),
             clocks: def.clocks_at_intake(today),
-            facts: Facts::new(),
+            // The requester confirmed their email address, as online procedures ask before anything.
+            facts: Facts::from([Fact::EmailConfirmed]),
             today,
             cals: calendars(),
             request_type,

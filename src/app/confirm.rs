@@ -1,0 +1,173 @@
+//! Email confirmation for requests filed online: the notice carries a signed link; opening it (and
+//! pressing the button) confirms the address once; a request left unconfirmed past
+//! `KAIJI_CONFIRM_EMAIL_HOURS` is closed by kaiji with a notice.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Map;
+
+use super::cases::{Case, facts_json};
+use super::requests::apply_event;
+use super::{AppError, AppState, Clock};
+use crate::config::{Config, Keys};
+use crate::db::{self, AnyConnection, Db, audit, requests, write_tx};
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::request::Language;
+use crate::domain::workflow::{Fact, Party};
+use crate::security::tokens;
+
+/// The transition kaiji fires on requests whose email was never confirmed.
+pub const EXPIRE_EVENT: &str = "expire_unconfirmed";
+
+fn message(request_id: &str) -> Vec<u8> {
+    format!("kaiji-confirm-email:{request_id}").into_bytes()
+}
+
+/// `/confirm/{request id}.{HMAC}`: unguessable without the server's key, and derivable again for the
+/// notice, so nothing secret is stored.
+pub fn confirm_path(keys: &Keys, request_id: &str) -> String {
+    format!(
+        "/confirm/{request_id}.{}",
+        tokens::sign(keys.session.expose(), &message(request_id))
+    )
+}
+
+fn verify(keys: &Keys, link: &str) -> Option<String> {
+    let (id, sig) = link.split_once('.')?;
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return None;
+    }
+    tokens::verify(keys.session.expose(), &message(id), sig).then(|| id.to_owned())
+}
+
+/// What the confirmation page shows.
+#[derive(Debug, Clone)]
+pub struct ConfirmView {
+    pub receipt_number: String,
+    pub language: Language,
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    state_catalog: &super::workflows::WorkflowCatalog,
+    config: &Config,
+    keys: &Keys,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<Case, AppError> {
+    let id = verify(keys, link).ok_or(AppError::NotFound)?;
+    let case = Case::load(conn, state_catalog, &id)?;
+    if !case.def.confirm_email || case.row.subject_email.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if case.facts.contains(&Fact::EmailConfirmed) {
+        return Err(AppError::LinkUsed);
+    }
+    let deadline = db::from_db_time(case.row.received_at)
+        + TimeDelta::hours(i64::from(config.confirm_email_hours));
+    if now >= deadline || case.state_label().1 {
+        return Err(AppError::LinkExpired);
+    }
+    Ok(case)
+}
+
+pub async fn view(state: &AppState, link: String) -> Result<ConfirmView, AppError> {
+    let (catalog, config, keys) = (
+        state.workflows.clone(),
+        state.config.clone(),
+        state.keys.clone(),
+    );
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let case = load(conn, &catalog, &config, &keys, &link, now)?;
+            Ok(ConfirmView {
+                receipt_number: case.row.receipt_number.clone(),
+                language: case.language,
+            })
+        })
+        .await
+}
+
+/// Confirms the address: the fact is recorded (no state change, so officers' open pages stay valid)
+/// and audited. A second use of the link is refused.
+pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppError> {
+    let (catalog, config, keys) = (
+        state.workflows.clone(),
+        state.config.clone(),
+        state.keys.clone(),
+    );
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut case = load(conn, &catalog, &config, &keys, &link, now)?;
+                case.facts.insert(Fact::EmailConfirmed);
+                if !requests::set_facts(
+                    conn,
+                    &case.row.id,
+                    case.row.version,
+                    &facts_json(&case.facts),
+                )? {
+                    return Err(AppError::Conflict);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::EmailConfirmed, Actor::Requester, now)
+                        .for_request(&case.row.id),
+                )?;
+                Ok(ConfirmView {
+                    receipt_number: case.row.receipt_number.clone(),
+                    language: case.language,
+                })
+            })
+        })
+        .await
+}
+
+/// Closes requests whose email was not confirmed within the set hours, each with its notice. Returns how
+/// many. Run hourly by `serve` and by `kaiji expire-unconfirmed`.
+pub fn expire_unconfirmed(
+    db: &Db,
+    catalog: &super::workflows::WorkflowCatalog,
+    config: &Config,
+    keys: &Keys,
+    clock: &Clock,
+) -> Result<usize, AppError> {
+    let now = clock.now();
+    let cutoff = db::to_db_time(now - TimeDelta::hours(i64::from(config.confirm_email_hours)));
+    let mut conn = db.conn()?;
+    let candidates = requests::open_received_before(&mut conn, cutoff)?;
+    let mut n = 0;
+    for id in candidates {
+        let done = write_tx(&mut conn, |conn| -> Result<bool, AppError> {
+            let mut case = Case::load(conn, catalog, &id)?;
+            let expirable = case.def.confirm_email
+                && !case.facts.contains(&Fact::EmailConfirmed)
+                && case.def.transitions.iter().any(|t| {
+                    t.event == EXPIRE_EVENT && t.system && t.from.contains(&case.row.state)
+                });
+            if !expirable {
+                return Ok(false);
+            }
+            apply_event(
+                conn,
+                catalog,
+                config,
+                keys,
+                &mut case,
+                &Actor::System("expiry"),
+                Party::System,
+                EXPIRE_EVENT,
+                Map::new(),
+                now,
+            )?;
+            Ok(true)
+        })?;
+        if done {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
