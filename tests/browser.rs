@@ -91,6 +91,7 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
 
 both_backends!(
     a_subject_files_a_request_and_reads_the_receipt,
+    a_subject_files_in_japanese_and_follows_the_tracking_link,
     a_subject_prints_a_filled_in_postal_form
 );
 
@@ -264,5 +265,109 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
         .unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     assert!(pdf.len() > 5_000, "with content ({} bytes)", pdf.len());
+    c.close().await.unwrap();
+}
+
+async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "個人情報に関するご請求");
+    for (id, text) in [
+        ("name", "山田 花子"),
+        ("email", "hanako@example.jp"),
+        ("message", "保有個人データの開示をお願いします。"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    for (id, value) in [("request_type", "access"), ("jurisdiction", "japan")] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("tracking-link"))
+        .await
+        .expect("the receipt page appears")
+        .text()
+        .await
+        .unwrap();
+    // Later, the private link alone: it speaks the requester's language and asks for the email check.
+    c.goto(&link).await.unwrap();
+    let ask = c
+        .find(Locator::Id("track-confirm-email"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ask.contains("メールアドレスの確認をお願いします"), "{ask}");
+    let notices = c
+        .find(Locator::Id("track-notice-list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notices.contains("受付のお知らせ") && notices.contains("メールアドレスの確認のお願い"),
+        "{notices}"
+    );
+    // The requester confirms through the link in the notice, in the same browser.
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
+    let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id);
+    c.goto(&format!("{}{confirm}", app.base)).await.unwrap();
+    c.find(Locator::Css("#confirm-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("confirmed"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("確認ありがとうございます"), "{done}");
+    c.goto(&link).await.unwrap();
+    let next = c
+        .find(Locator::Id("track-working"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(next.contains("対応中"), "{next}");
     c.close().await.unwrap();
 }

@@ -15,6 +15,7 @@ both_backends!(
     the_registry_is_kept_by_administrators,
     portability_answers_in_json_and_the_link_expires,
     the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_answer,
+    an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons,
 );
 
 struct Api {
@@ -763,5 +764,69 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
         page.all_text_of("track-notice-list")
             .unwrap()
             .contains("Answer ready to download")
+    );
+}
+
+async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "eea", "access").await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    // Inside the first month: extended by two, with the reason and the new date in the notice.
+    app.clock.advance(chrono::TimeDelta::days(20));
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "extend", "expected_version": 2,
+                    "data": {"reason": "Many requests at once; the data spans six systems."}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let r = officer.request(&id).await;
+    assert_eq!(r["clocks"][0]["due_on"], "2027-02-22");
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(notice["kind"], "deadline_extended");
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    assert!(rows.contains("延長後の回答期限 2027年2月22日"), "{rows}");
+    assert!(rows.contains("Many requests at once"), "{rows}");
+    // A second extension is refused.
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "extend", "expected_version": 3, "data": {"reason": "again"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("guard_failed"))
+    );
+
+    // Answered in part: the refused part and its reason go into the answer, with where to complain.
+    let r = officer.request(&id).await;
+    for t in r["tasks"].as_array().unwrap() {
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
+            200
+        );
+    }
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "answer", "expected_version": 4,
+                    "data": {"partial_refusal": "Call recordings that reveal other people (Art. 15(4))"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let r = officer.request(&id).await;
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    assert!(
+        letter.body.contains("ご請求の一部には応じられません")
+            && letter.body.contains("Art. 15(4)")
+    );
+    assert!(
+        letter.body.contains("CNPD"),
+        "the complaint authority is named"
     );
 }

@@ -434,6 +434,27 @@ pub(crate) fn apply_event(
     let id = case.row.id.clone();
     let expected_version = case.row.version;
     def.apply(&mut case.facts, &mut case.clocks, &t, today);
+    // An extension notice must give the new date (GDPR 12(3), CCPA §1798.130, PIPEDA 8(4)).
+    let extended: Vec<Value> = t
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ExtendDeadline(k) => Some(k),
+            _ => None,
+        })
+        .filter_map(|k| {
+            clock_views(&def, &case.clocks, today, cals)
+                .into_iter()
+                .find(|c| &c.id == k)
+        })
+        .map(|c| json!({"clock": c.id, "label": c.label, "due_on": c.due_on}))
+        .collect();
+    if !extended.is_empty() {
+        payload["extended"] = json!(extended);
+    }
+    if let Some(part) = data.get("partial_refusal") {
+        payload["partial_refusal"] = part.clone();
+    }
     if !requests::update_after_transition(
         conn,
         &id,

@@ -269,8 +269,21 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         }
         NoticeKind::DeadlineExtended => {
             l.title = "回答期限の延長について".into();
-            l.paragraphs
-                .push(format!("{about}回答期限を延長させていただきます。"));
+            l.paragraphs.push(format!(
+                "{about}下記の理由により回答期限を延長させていただきます。"
+            ));
+            if let Some(due) = p["extended"]
+                .as_array()
+                .and_then(|e| e.first())
+                .and_then(|e| s(e, &["due_on"]))
+            {
+                l.rows.push(("延長後の回答期限".into(), date_text(due)));
+            }
+            if let Some(a) = i.complaint_authority {
+                l.paragraphs.push(format!(
+                    "この延長についてご不明な点は当窓口に、または{a}にご相談いただけます。"
+                ));
+            }
         }
         NoticeKind::AnswerReady => {
             l.title = "回答のご案内（電磁的方法）".into();
@@ -376,6 +389,17 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             );
         }
     }
+    if let Some(part) = s(p, &["partial_refusal"]).filter(|x| !x.trim().is_empty()) {
+        // Answered in part: what was refused, why, and where to turn.
+        l.paragraphs.push(format!(
+            "ご請求の一部には応じられません。その部分と理由は次のとおりです：{part}"
+        ));
+        if let Some(a) = i.complaint_authority {
+            l.paragraphs.push(format!(
+                "この決定についてご不明な点は当窓口に、または{a}にご相談いただけます。"
+            ));
+        }
+    }
     if let Some(r) = reason {
         l.rows.push(("理由".into(), r));
     }
@@ -457,6 +481,30 @@ mod tests {
         assert!(
             l.rows
                 .contains(&("理由".into(), "印鑑証明書がありません".into()))
+        );
+    }
+
+    #[test]
+    fn extensions_give_the_new_date_and_partial_refusals_their_reasons() {
+        let names = |k: &str| k.to_owned();
+        let p = json!({"reason": "多数の請求", "extended": [{"clock": "response", "due_on": "2027-02-22"}]});
+        let l = compose(&input(NoticeKind::DeadlineExtended, &p, &names));
+        assert!(
+            l.rows
+                .contains(&("延長後の回答期限".into(), "2027年2月22日".into()))
+        );
+        assert!(l.rows.contains(&("理由".into(), "多数の請求".into())));
+        let p = json!({"partial_refusal": "第三者の個人情報を含む通話録音（法33条2項1号）"});
+        let l = compose(&input(NoticeKind::AnswerReady, &p, &names));
+        assert!(
+            l.paragraphs
+                .iter()
+                .any(|x| x.contains("一部には応じられません") && x.contains("通話録音"))
+        );
+        assert!(
+            l.paragraphs
+                .iter()
+                .any(|x| x.contains("個人情報保護委員会"))
         );
     }
 

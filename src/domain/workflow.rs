@@ -226,6 +226,16 @@ impl TransitionDef {
         self.guards.contains(&Guard::ReasonGiven)
     }
 
+    /// The transition sends the answer: it may say which part is refused, and why (partial refusal).
+    pub fn answers(&self) -> bool {
+        self.effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::SendNotice("answer_ready" | "answer_dispatched" | "action_completed")
+            )
+        })
+    }
+
     /// What an officer types in besides a reason (dispatch tracking number and date, delivery date).
     pub fn inputs(&self) -> Vec<&'static str> {
         self.effects

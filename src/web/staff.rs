@@ -454,6 +454,8 @@ pub struct EventInput {
     dispatched_on: String,
     #[serde(default)]
     delivered_on: String,
+    #[serde(default)]
+    partial_refusal: String,
 }
 
 pub async fn fire_event(
@@ -474,6 +476,7 @@ pub async fn fire_event(
         ("tracking_number", &form.tracking_number),
         ("dispatched_on", &form.dispatched_on),
         ("delivered_on", &form.delivered_on),
+        ("partial_refusal", &form.partial_refusal),
     ] {
         if !v.trim().is_empty() {
             data.insert(k.into(), v.trim().into());

@@ -330,3 +330,4 @@ confirm-done = Thank you: your email address is confirmed and your request is wi
 notice-kind-email_confirmation = Please confirm your email address
 notice-kind-unconfirmed_expired = Closed: email address not confirmed in time
 track-confirm-email = Please confirm your email address: open the link we sent you. Until then we cannot start, and an unconfirmed request is closed after a few days.
+request-partial-refusal = Part refused, if any, and why (stated in the answer with where to complain)

@@ -330,3 +330,4 @@ confirm-done = 確認ありがとうございます。メールアドレスが�
 notice-kind-email_confirmation = メールアドレスの確認のお願い
 notice-kind-unconfirmed_expired = メールアドレス未確認のため終了
 track-confirm-email = メールアドレスの確認をお願いします。お送りしたリンクを開いてください。確認されるまで対応を始められず、確認のないご請求は数日後に終了します。
+request-partial-refusal = 一部を不開示等とする場合、その部分と理由（回答に苦情申立先とともに記載）
