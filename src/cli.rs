@@ -458,6 +458,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 Ok(Err(e)) => tracing::error!(error = %e, "document purge failed"),
                 Err(e) => tracing::error!(error = %e, "document purge task failed"),
             }
+            purge_state.limits.housekeeping();
             // Requests whose email was never confirmed expire, each with its notice.
             let s = purge_state.clone();
             match tokio::task::spawn_blocking(move || {

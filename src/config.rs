@@ -70,6 +70,7 @@ struct RawSettings {
     bank_account: Option<String>,
     session_key: Option<String>,
     document_key: Option<String>,
+    assertion_key: Option<String>,
 }
 
 impl Default for RawSettings {
@@ -96,6 +97,7 @@ impl Default for RawSettings {
             bank_account: None,
             session_key: None,
             document_key: None,
+            assertion_key: None,
         }
     }
 }
@@ -209,6 +211,9 @@ pub struct Config {
     pub bank_account: Option<String>,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
+    /// Shared with the company's login: signs identity assertions (base64 of 32 bytes). Unset: the
+    /// method is not offered.
+    assertion_key: Option<SecretString>,
     pub config_file: Option<PathBuf>,
 }
 
@@ -345,6 +350,7 @@ impl Config {
                 .filter(|b| !b.is_empty()),
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
+            assertion_key: raw.assertion_key.map(SecretString::from),
             config_file,
         };
         // Check given keys now, so a bad key is reported at start-up and not on first use.
@@ -353,6 +359,9 @@ impl Config {
         }
         if let Some(k) = &cfg.document_key {
             decode_key(k, "KAIJI_DOCUMENT_KEY", DOCUMENT_KEY_LEN)?;
+        }
+        if let Some(k) = &cfg.assertion_key {
+            decode_key(k, "KAIJI_ASSERTION_KEY", ASSERTION_KEY_LEN)?;
         }
         Ok(cfg)
     }
@@ -448,6 +457,14 @@ impl Config {
             "KAIJI_DOCUMENT_KEY",
             key(self.key_source(&self.document_key, DOCUMENT_KEY_FILE)),
         );
+        line(
+            "KAIJI_ASSERTION_KEY",
+            if self.assertion_key.is_some() {
+                "(set, masked)".into()
+            } else {
+                "(not set: sign-in assertions are not accepted)".into()
+            },
+        );
         out
     }
 
@@ -470,7 +487,16 @@ impl Config {
             DOCUMENT_KEY_FILE,
             DOCUMENT_KEY_LEN,
         )?;
-        Ok(Keys { session, document })
+        let assertion = self
+            .assertion_key
+            .as_ref()
+            .map(|k| decode_key(k, "KAIJI_ASSERTION_KEY", ASSERTION_KEY_LEN))
+            .transpose()?;
+        Ok(Keys {
+            session,
+            document,
+            assertion,
+        })
     }
 
     fn key(
@@ -509,6 +535,7 @@ const SESSION_KEY_FILE: &str = "session.key";
 const DOCUMENT_KEY_FILE: &str = "document.key";
 const SESSION_KEY_LEN: usize = 64;
 const DOCUMENT_KEY_LEN: usize = 32;
+const ASSERTION_KEY_LEN: usize = 32;
 
 fn decode_key(
     k: &SecretString,
@@ -582,6 +609,8 @@ impl std::fmt::Debug for SecretBytes {
 pub struct Keys {
     pub session: SecretBytes,
     pub document: SecretBytes,
+    /// Verifies identity assertions from the company's login, when configured.
+    pub assertion: Option<SecretBytes>,
 }
 
 impl Keys {
@@ -592,6 +621,9 @@ impl Keys {
         Self {
             session: SecretBytes(b.to_vec()),
             document: SecretBytes(d.to_vec()),
+            assertion: Some(SecretBytes(
+                crate::security::tokens::random_bytes::<32>().to_vec(),
+            )),
         }
     }
 }

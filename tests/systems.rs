@@ -16,6 +16,7 @@ both_backends!(
     portability_answers_in_json_and_the_link_expires,
     the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_answer,
     an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons,
+    signing_in_verifies_identity_and_no_documents_are_asked,
 );
 
 struct Api {
@@ -424,7 +425,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     let page = requester.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.text_of("download-left").as_deref(), Some("3"));
-    for n in 1..=3 {
+    for n in 1..=2 {
         let zip = requester
             .post_form(&path, &[("csrf_token", &page.csrf())])
             .await;
@@ -459,6 +460,16 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
             );
         }
     }
+    // The last download, asked for twice at once: one gets it, the other is refused.
+    let form = [("csrf_token", page.csrf())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (x, y) = futures_util::join!(
+        requester.post_form(&path, &form),
+        requester.post_form(&path, &form)
+    );
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 410], "the limit holds under a race");
     let used_up = requester
         .post_form(&path, &[("csrf_token", &page.csrf())])
         .await;
@@ -735,19 +746,25 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
         );
     }
     assert_eq!(officer.fire(&id, "answer", 4).await.0, 200);
-    // Answered: the package is offered right on the tracking page, in Japanese too.
+    // Answered: the tracking page says the answer is ready and where the link went, but does not carry
+    // the link itself: whoever holds the tracking link filed the request, and need not be the person
+    // the data is about.
     let page = track("ja").await;
-    let link = page.all_text_of("track-download").unwrap();
-    assert!(link.contains("残りのダウンロード回数 3"), "{link}");
+    let said = page.all_text_of("track-download").unwrap();
+    assert!(said.contains("メールアドレスにお送りしました"), "{said}");
+    assert!(
+        !page.body.contains("/download/"),
+        "no download link on the tracking page"
+    );
     assert!(
         page.text_of("track-due").is_none(),
         "no deadline once answered"
     );
-    let href_at = page.body.find("href=\"/download/").unwrap() + 6;
-    let href: String = page.body[href_at..]
-        .chars()
-        .take_while(|c| *c != '"')
-        .collect();
+    // The link goes out in the answer's notice, to the confirmed address.
+    let r = officer.request(&id).await;
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let href = download_path(&desk, &notice).await;
     let dl = subject.get(&href).await;
     assert_eq!(dl.status, 200);
     let zip = subject
@@ -755,11 +772,6 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
         .await;
     assert_eq!((zip.status, &zip.raw[..2]), (200, &b"PK"[..]));
     let page = track("en").await;
-    assert!(
-        page.all_text_of("track-download")
-            .unwrap()
-            .contains("Downloads left 2")
-    );
     assert!(
         page.all_text_of("track-notice-list")
             .unwrap()
@@ -829,4 +841,92 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
         letter.body.contains("CNPD"),
         "the complaint authority is named"
     );
+}
+
+async fn signing_in_verifies_identity_and_no_documents_are_asked(app: TestApp) {
+    use base64::Engine;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
+                    "jurisdiction": "eea", "message": "All of it.", "language": "en"}),
+        )
+        .await;
+    let (id, token) = (
+        res.json()["id"].as_str().unwrap().to_owned(),
+        res.json()["tracking_token"].as_str().unwrap().to_owned(),
+    );
+    let now = app.clock.now().timestamp();
+    let key = app.state.keys.assertion.as_ref().unwrap().expose().to_vec();
+    let assertion = |email: &str, exp: i64, key: &[u8]| {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"account_id":"ACC-1001","email":"{email}","exp":{exp}}}"#
+        ));
+        let sig = kaiji::security::tokens::sign(key, payload.as_bytes());
+        format!("{payload}.{sig}")
+    };
+    let b = app.browser();
+    let go = |a: String| {
+        let (b, token) = (&b, token.clone());
+        async move {
+            b.get(&format!("/track/{token}/account-verified?assertion={a}"))
+                .await
+        }
+    };
+    let before = app.count("audit_events");
+    for (bad, why) in [
+        (
+            assertion(
+                "pat@example.com",
+                now + 300,
+                b"another key, another company......",
+            ),
+            "forged",
+        ),
+        (
+            assertion("kim@example.com", now + 300, &key),
+            "someone else's account",
+        ),
+        (assertion("pat@example.com", now - 1, &key), "expired"),
+        (
+            assertion("pat@example.com", now + 86_400, &key),
+            "too long-lived",
+        ),
+        ("garbage".to_owned(), "unreadable"),
+    ] {
+        let r = go(bad).await;
+        assert_eq!(r.status, 403, "{why}: {}", r.body);
+        assert!(r.body.contains("assertion_rejected"), "{why}");
+    }
+    assert_eq!(app.count("audit_events"), before, "refusals write nothing");
+    let ok = go(assertion("Pat@Example.com", now + 300, &key)).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = b.get(&format!("/track/{token}?lang=en")).await;
+    assert!(page.text_of("track-identity-verified").is_some());
+    assert!(
+        page.text_of("track-confirm-email").is_none(),
+        "signing in proved the address too"
+    );
+    let r = officer.request(&id).await;
+    let facts = r["facts"].as_array().unwrap();
+    assert!(
+        facts.contains(&json!("identity_verified")) && facts.contains(&json!("email_confirmed"))
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(audit.iter().any(|e| e.action == "identity.verified"
+        && e.details.contains("account_assertion")
+        && e.details.contains("ACC-1001")));
+    // The stronger method succeeded: the engine will not ask for more proof.
+    let (status, body) = officer.fire(&id, "request_identity", 1).await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already verified"),
+        "{body}"
+    );
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
 }

@@ -53,8 +53,13 @@ fn load(
     keys: &Keys,
     link: &str,
     now: DateTime<Utc>,
+    lock: bool,
 ) -> Result<Case, AppError> {
     let id = verify(keys, link).ok_or(AppError::NotFound)?;
+    // Confirming happens under the row lock, so two presses of the button confirm once.
+    if lock && !requests::lock(conn, &id)? {
+        return Err(AppError::NotFound);
+    }
     let case = Case::load(conn, state_catalog, &id)?;
     if !case.def.confirm_email || case.row.subject_email.is_none() {
         return Err(AppError::NotFound);
@@ -80,7 +85,7 @@ pub async fn view(state: &AppState, link: String) -> Result<ConfirmView, AppErro
     state
         .db
         .run(move |conn| {
-            let case = load(conn, &catalog, &config, &keys, &link, now)?;
+            let case = load(conn, &catalog, &config, &keys, &link, now, false)?;
             Ok(ConfirmView {
                 receipt_number: case.row.receipt_number.clone(),
                 language: case.language,
@@ -102,7 +107,7 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                let mut case = load(conn, &catalog, &config, &keys, &link, now)?;
+                let mut case = load(conn, &catalog, &config, &keys, &link, now, true)?;
                 case.facts.insert(Fact::EmailConfirmed);
                 if !requests::set_facts(
                     conn,
@@ -139,16 +144,24 @@ pub fn expire_unconfirmed(
     let cutoff = db::to_db_time(now - TimeDelta::hours(i64::from(config.confirm_email_hours)));
     let mut conn = db.conn()?;
     let candidates = requests::open_received_before(&mut conn, cutoff)?;
-    let mut n = 0;
-    for id in candidates {
-        let done = write_tx(&mut conn, |conn| -> Result<bool, AppError> {
-            let mut case = Case::load(conn, catalog, &id)?;
-            let expirable = case.def.confirm_email
+    let expirable =
+        |case: &Case| {
+            case.def.confirm_email
                 && !case.facts.contains(&Fact::EmailConfirmed)
                 && case.def.transitions.iter().any(|t| {
                     t.event == EXPIRE_EVENT && t.system && t.from.contains(&case.row.state)
-                });
-            if !expirable {
+                })
+        };
+    let mut n = 0;
+    for id in candidates {
+        // Look first without a write transaction: most candidates are confirmed or moved on.
+        if !Case::load(&mut conn, catalog, &id).is_ok_and(|c| expirable(&c)) {
+            continue;
+        }
+        let done = write_tx(&mut conn, |conn| -> Result<bool, AppError> {
+            requests::lock(conn, &id)?;
+            let mut case = Case::load(conn, catalog, &id)?;
+            if !expirable(&case) {
                 return Ok(false);
             }
             apply_event(
@@ -164,9 +177,12 @@ pub fn expire_unconfirmed(
                 now,
             )?;
             Ok(true)
-        })?;
-        if done {
-            n += 1;
+        });
+        match done {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            // One request that cannot be closed now (a race with an officer) does not stop the rest.
+            Err(e) => tracing::warn!(error = %e, "could not expire an unconfirmed request"),
         }
     }
     Ok(n)

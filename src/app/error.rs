@@ -36,6 +36,8 @@ pub enum AppError {
     Definition(String),
     #[error("too many requests; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Assertion(#[from] crate::domain::identity::AssertionError),
     #[error("this link has already been used")]
     LinkUsed,
     #[error("the download link has expired")]

@@ -33,19 +33,52 @@ impl IntakeLimits {
         }
     }
 
-    /// Counts one filing attempt from this address.
+    /// Counts one filing attempt from this address. IPv6 counts per /64, the block one subscriber gets.
     pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.per_ip.check_key(&ip).map_err(|n| self.refused(n)),
+            Some(ip) => self
+                .per_ip
+                .check_key(&network(ip))
+                .map_err(|n| self.refused(n)),
             None => Ok(()),
         }
     }
 
-    /// Counts one request for this email address (compared case-insensitively).
+    /// Counts one request for this email address: compared case-insensitively and without a
+    /// `+tag`, so `pat+1@` and `pat+2@` are one inbox.
     pub fn check_email(&self, email: &str) -> Result<(), AppError> {
         self.per_email
-            .check_key(&email.trim().to_lowercase())
+            .check_key(&mailbox(email))
             .map_err(|n| self.refused(n))
+    }
+
+    /// Forgets counters that have fully refilled (run hourly), so memory does not grow.
+    pub fn housekeeping(&self) {
+        self.per_ip.retain_recent();
+        self.per_email.retain_recent();
+        self.per_ip.shrink_to_fit();
+        self.per_email.shrink_to_fit();
+    }
+}
+
+fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
+fn mailbox(email: &str) -> String {
+    let e = email.trim().to_lowercase();
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let local = local.split('+').next().unwrap_or(local);
+            format!("{local}@{domain}")
+        }
+        None => e,
     }
 }
 
@@ -73,5 +106,15 @@ mod tests {
             "the same address, however written"
         );
         assert!(l.check_email("kim@example.com").is_ok());
+        assert!(
+            l.check_email("Pat+2@example.com").is_err(),
+            "a +tag is the same inbox"
+        );
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(l.check_ip(Some(v6a)).is_ok());
+        assert!(l.check_ip(Some(v6b)).is_ok());
+        assert!(l.check_ip(Some(v6a)).is_err(), "one /64 is one address");
+        l.housekeeping();
     }
 }

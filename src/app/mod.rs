@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod documents;
 pub mod error;
 pub mod fees;
+pub mod identity;
 pub mod intake;
 pub mod limits;
 pub mod package;

@@ -25,10 +25,22 @@ pub(crate) fn package_aad(request_id: &str, package_id: &str) -> Vec<u8> {
 /// CSV rows as JSON records keyed by the header.
 fn csv_to_json(text: &str) -> Result<Value, AppError> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader
+    // Repeated column names stay apart ("note", "note_2") rather than overwrite each other.
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let headers: Vec<String> = reader
         .headers()
         .map_err(|e| AppError::Definition(format!("stored export: {e}")))?
-        .clone();
+        .iter()
+        .map(|h| {
+            let n = seen.entry(h.to_owned()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                h.to_owned()
+            } else {
+                format!("{h}_{n}")
+            }
+        })
+        .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| AppError::Definition(format!("stored export: {e}")))?;
@@ -79,6 +91,7 @@ pub(crate) fn release_package(
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let mut index = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
     for (task, system) in systems::tasks_for_request(conn, &case.row.id)? {
         let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
         let mut entry = json!({
@@ -98,14 +111,21 @@ pub(crate) fn release_package(
             .map_err(|e| AppError::Definition(e.to_string()))?;
             let text = String::from_utf8(plain)
                 .map_err(|_| AppError::Definition("stored export is not UTF-8".into()))?;
+            // Names that fold to the same slug ("CRM", "crm") get a number.
+            let mut base = slug(&system.name);
+            let mut n = 2;
+            while !used.insert(base.clone()) {
+                base = format!("{}-{n}", slug(&system.name));
+                n += 1;
+            }
             let (name, body) = match (media, portability) {
                 ("text/csv", true) => (
-                    format!("data/{}.json", slug(&system.name)),
+                    format!("data/{base}.json"),
                     serde_json::to_string_pretty(&csv_to_json(&text)?)
                         .map_err(|e| AppError::Definition(e.to_string()))?,
                 ),
-                ("text/csv", false) => (format!("data/{}.csv", slug(&system.name)), text),
-                _ => (format!("data/{}.json", slug(&system.name)), text),
+                ("text/csv", false) => (format!("data/{base}.csv"), text),
+                _ => (format!("data/{base}.json"), text),
             };
             zip.start_file(name.as_str(), options).map_err(zip_error)?;
             zip.write_all(body.as_bytes()).map_err(io_error)?;
@@ -188,6 +208,8 @@ mod tests {
             v,
             json!([{"order": "A-1", "total": "3200"}, {"order": "A-2", "total": "10"}])
         );
+        let v = csv_to_json("note,note\na,b\n").unwrap();
+        assert_eq!(v, json!([{"note": "a", "note_2": "b"}]));
         assert_eq!(slug("Orders and billing"), "orders-and-billing");
         assert_eq!(slug("顧客DB"), "顧客db");
         assert_eq!(slug("!!!"), "system");

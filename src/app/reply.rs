@@ -256,6 +256,12 @@ pub async fn download(
         .run(move |conn| {
             write_tx(conn, |conn| {
                 let row = load_download(conn, &keys, &link, now)?;
+                // Take the download atomically before decrypting anything; a lost race reads again
+                // to say why.
+                if !repo::take_download(conn, &row.id, db::to_db_time(now))? {
+                    load_download(conn, &keys, &link, now)?;
+                    return Err(AppError::DownloadLimitReached);
+                }
                 let content = content_of(conn, &row)?;
                 let plain = crypto::open(keys.document.expose(), &content.aad, &content.sealed)
                     .map_err(|e| AppError::Definition(e.to_string()))?;

@@ -43,10 +43,12 @@ pub struct TrackingView {
     pub waiting_on_requester: bool,
     /// The requester still has to open the confirmation link sent to their email address.
     pub awaiting_email_confirmation: bool,
+    pub identity_verified: bool,
     /// Every notice sent or queued: kind and when.
     pub notices: Vec<(String, DateTime<Utc>)>,
-    /// A released answer the requester can still download: its address, expiry and downloads left.
-    pub download: Option<(String, DateTime<Utc>, i64)>,
+    /// A released answer still downloadable, and until when. The link itself goes only to the
+    /// (confirmed) email address: whoever filed is not necessarily the person the data is about.
+    pub answer_available_until: Option<DateTime<Utc>>,
 }
 
 pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppError> {
@@ -54,7 +56,6 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
         return Err(AppError::NotFound);
     }
     let catalog = state.workflows.clone();
-    let keys = state.keys.clone();
     let now = state.clock.now();
     state
         .db
@@ -77,14 +78,9 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                         && d.downloads < d.max_downloads
                         && crate::domain::reply::download_open(db::from_db_time(d.expires_at), now)
                 })
-                .map(|d| {
-                    (
-                        super::reply::download_path(&keys, &d.id),
-                        db::from_db_time(d.expires_at),
-                        d.max_downloads - d.downloads,
-                    )
-                });
+                .map(|d| db::from_db_time(d.expires_at));
             Ok(TrackingView {
+                identity_verified: case.facts.contains(&Fact::IdentityVerified),
                 awaiting_email_confirmation: !terminal
                     && case.def.confirm_email
                     && case.row.subject_email.is_some()
@@ -98,7 +94,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                     .into_iter()
                     .map(|n| (n.kind, db::from_db_time(n.created_at)))
                     .collect(),
-                download,
+                answer_available_until: download,
                 receipt_number: case.row.receipt_number.clone(),
                 request_type: case.request_type,
                 language: case.language,
@@ -350,6 +346,10 @@ pub(crate) fn apply_event(
     if !requests::claim(conn, &case.row.id, case.row.version)? {
         return Err(AppError::Conflict);
     }
+    // Facts learnt without a transition (an email confirmed a moment ago) are read again under the lock.
+    if let Some(fresh) = requests::find(conn, &case.row.id)? {
+        case.facts = super::cases::parse_facts(&fresh.facts)?;
+    }
     let today = today_in(&case.def, now);
     let cals = catalog.calendars();
     let t = case.def.decide(
@@ -452,7 +452,16 @@ pub(crate) fn apply_event(
     if !extended.is_empty() {
         payload["extended"] = json!(extended);
     }
-    if let Some(part) = data.get("partial_refusal") {
+    if let Some(part) = data.get("partial_refusal").filter(|_| {
+        kinds.iter().any(|k| {
+            matches!(
+                k,
+                NoticeKind::AnswerReady
+                    | NoticeKind::AnswerDispatched
+                    | NoticeKind::ActionCompleted
+            )
+        })
+    }) {
         payload["partial_refusal"] = part.clone();
     }
     if !requests::update_after_transition(

@@ -108,7 +108,22 @@ pub fn revoke_download(
     Ok(n == 1)
 }
 
-/// Counts a download; returns whether it was the first.
+/// Takes one download from a link in one statement: only while it is open (not withdrawn, not expired)
+/// and has downloads left, so two at once cannot both take the last one. False: nothing taken.
+pub fn take_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        reply_downloads::table
+            .filter(reply_downloads::id.eq(id))
+            .filter(reply_downloads::revoked_at.is_null())
+            .filter(reply_downloads::expires_at.gt(now))
+            .filter(reply_downloads::downloads.lt(reply_downloads::max_downloads)),
+    )
+    .set(reply_downloads::downloads.eq(reply_downloads::downloads + 1))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks the first download; returns whether this was it.
 pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let first = diesel::update(
         reply_downloads::table
@@ -118,9 +133,6 @@ pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) ->
     .set(reply_downloads::first_downloaded_at.eq(now))
     .execute(conn)?
         == 1;
-    diesel::update(reply_downloads::table.filter(reply_downloads::id.eq(id)))
-        .set(reply_downloads::downloads.eq(reply_downloads::downloads + 1))
-        .execute(conn)?;
     Ok(first)
 }
 

@@ -130,6 +130,15 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// Moves a request to a new state (and records what is now known about it) only if nobody changed it
 /// since `expected_version` was read. Returns false when another writer got there first.
+/// Takes the request's row lock whatever its version (PostgreSQL; SQLite writers are serialised), so
+/// what is read next is what the other writers committed.
+pub fn lock(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(requests::table.filter(requests::id.eq(id)))
+        .set(requests::version.eq(requests::version))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Records facts learnt outside a transition (the email confirmed) if the request is still at
 /// `expected_version`; the version stays, as no officer decision changed.
 pub fn set_facts(

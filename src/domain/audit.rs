@@ -42,6 +42,8 @@ pub enum AuditAction {
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
     SystemChanged,
+    /// Identity verified, and how (e.g. an assertion from the company's login).
+    IdentityVerified,
     /// The requester confirmed their email address through the link sent to it.
     EmailConfirmed,
     /// An officer withdrew a released download link.
@@ -51,7 +53,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -75,6 +77,7 @@ impl AuditAction {
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
+        AuditAction::IdentityVerified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +104,7 @@ impl AuditAction {
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",
+            AuditAction::IdentityVerified => "identity.verified",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod documents;
 pub mod fees;
 pub mod field;
+pub mod identity;
 pub mod letter;
 pub mod notice;
 pub mod postal;

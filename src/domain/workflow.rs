@@ -105,6 +105,9 @@ named_enum!(
         EmailConfirmed => "email_confirmed",
         /// The email address is still unconfirmed (for expiring such requests).
         EmailUnconfirmed => "email_unconfirmed",
+        /// Identity is not verified yet: no further proof is asked of someone already verified by a
+        /// stronger method (their own sign-in).
+        IdentityUnverified => "identity_unverified",
     }
 );
 
@@ -910,7 +913,7 @@ impl WorkflowDefinition {
                 t.to.as_ref()
                     .map(|to| known_state(to, &format!("transition `{event}` leads to")))
                     .transpose()?;
-            if t.roles.is_empty() {
+            if t.roles.is_empty() && !t.system {
                 return Err(c.err(
                     t.event.span(),
                     format!("transition `{event}` names no role that may fire it"),
@@ -1197,6 +1200,13 @@ impl WorkflowDefinition {
                     Ok(())
                 } else {
                     Err("the requester has not confirmed their email address yet".into())
+                }
+            }
+            Guard::IdentityUnverified => {
+                if s.facts.contains(&Fact::IdentityVerified) {
+                    Err("identity is already verified (the requester signed in to their account); no further proof is asked".into())
+                } else {
+                    Ok(())
                 }
             }
             Guard::EmailUnconfirmed => {

@@ -62,6 +62,7 @@ impl WebError {
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
                 AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
                 AppError::LinkUsed => (StatusCode::GONE, "link_used"),
+                AppError::Assertion(_) => (StatusCode::FORBIDDEN, "assertion_rejected"),
                 AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 AppError::LinkRevoked => (StatusCode::GONE, "link_revoked"),
                 AppError::DownloadLimitReached => (StatusCode::GONE, "download_limit_reached"),
@@ -239,6 +240,9 @@ fn japanese_message(code: &str) -> &'static str {
         }
         "link_revoked" => "このリンクは取り消されました。担当窓口にお問い合わせください。",
         "rate_limited" => "短時間に多くの請求が送信されました。しばらくしてからお試しください。",
+        "assertion_rejected" => {
+            "ログイン情報による本人確認ができませんでした。もう一度アカウントからお試しください。"
+        }
         "link_used" => "このリンクは使用済みです。",
         "link_expired" => "このリンクの有効期限が切れました。担当窓口にお問い合わせください。",
         "file_purged" => "このファイルは保存期間の経過により削除されました。",

@@ -201,6 +201,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/requests/{id}/tasks/{task_id}",
         web::post().to(systems::complete_api),
     )
+    .route(
+        "/track/{token}/account-verified",
+        web::get().to(public::account_verified),
+    )
     .route("/confirm/{link}", web::get().to(public::confirm_page))
     .route("/confirm/{link}", web::post().to(public::confirm))
     .route("/download/{link}", web::get().to(replies::download_page))

@@ -268,3 +268,22 @@ pub async fn confirm(
         },
     )
 }
+
+#[derive(Deserialize)]
+pub struct AssertionQuery {
+    #[serde(default)]
+    assertion: String,
+}
+
+/// The company's account page sends the signed-in requester here with an identity assertion; verified,
+/// they land on their tracking page.
+pub async fn account_verified(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    q: web::Query<AssertionQuery>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    crate::app::identity::verify_by_assertion(&state, token.clone(), q.into_inner().assertion)
+        .await?;
+    Ok(redirect(&format!("/track/{token}")))
+}
