@@ -17,6 +17,7 @@ both_backends!(
     the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_answer,
     an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons,
     signing_in_verifies_identity_and_no_documents_are_asked,
+    specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judgement,
 );
 
 struct Api {
@@ -122,7 +123,40 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         r["tasks"].as_array().unwrap().is_empty(),
         "no tasks before identity is verified"
     );
-    assert_eq!(officer.fire(&id, "verify", 2).await.0, 200);
+    // Verified the CCPA way for a deletion: two data points matched against the records.
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/identity/data-points"),
+            &json!({"expected_version": 2, "points": [{"name": "phone", "matched": true}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["verified"].as_bool()),
+        (200, Some(false)),
+        "one point is not enough"
+    );
+    let (status, body) = officer.fire(&id, "verify", 2).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("guard_failed"))
+    );
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/identity/data-points"),
+            &json!({"expected_version": 2, "points": [{"name": "phone", "matched": true},
+                    {"name": "postal_code", "matched": true}, {"name": "last_order", "matched": false}]}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["verified"].as_bool(),
+            body["required"].as_i64()
+        ),
+        (200, Some(true), Some(2)),
+        "{body}"
+    );
+    assert_eq!(officer.fire(&id, "verify", 3).await.0, 200);
     let r = officer.request(&id).await;
     let tasks = r["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 4, "one per active system");
@@ -131,7 +165,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
             .iter()
             .all(|t| t["kind"] == "erase" && t["status"] == "open")
     );
-    let (status, body) = officer.fire(&id, "fulfil", 3).await;
+    let (status, body) = officer.fire(&id, "fulfil", 4).await;
     assert_eq!(
         (status, body["error"]["message"].as_str()),
         (422, Some("a data-system task is still open"))
@@ -235,8 +269,8 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
             .unwrap()
             .contains(&json!("tasks_done"))
     );
-    assert_eq!(r["version"], 4, "the last task marks the tasks done");
-    let (status, body) = officer.fire(&id, "fulfil", 4).await;
+    assert_eq!(r["version"], 5, "the last task marks the tasks done");
+    let (status, body) = officer.fire(&id, "fulfil", 5).await;
     assert_eq!(status, 200, "{body}");
 
     // The answer lists each system's outcome, and the ground for what was kept.
@@ -260,6 +294,14 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         "{list}"
     );
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "identity.check_failed" && e.details.contains("\"matched\":1"))
+    );
+    assert!(audit.iter().any(|e| e.action == "identity.verified"
+        && e.details.contains("data_points")
+        && !e.details.contains("555")));
     let completed: Vec<_> = audit
         .iter()
         .filter(|e| e.action == "task.completed")
@@ -929,4 +971,66 @@ async fn signing_in_verifies_identity_and_no_documents_are_asked(app: TestApp) {
         "{body}"
     );
     assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+}
+
+async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judgement(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "california", "access").await;
+    assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
+    let three = json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true},
+                       {"name": "last_order", "matched": true}]);
+    let points = |v: i64, declaration: bool| json!({"expected_version": v, "points": three.clone(), "declaration_signed": declaration});
+    let path = format!("/api/v1/requests/{id}/identity/data-points");
+    let (_, d) = officer.post(&path, &points(2, false)).await;
+    assert_eq!(
+        (d["verified"].as_bool(), d["declaration_required"].as_bool()),
+        (Some(false), Some(true))
+    );
+    let (status, _) = officer.post(&path, &points(1, true)).await;
+    assert_eq!(status, 409, "a stale version is refused");
+    let (status, body) = officer
+        .post(&path, &json!({"expected_version": 2, "points": [{"name": "phone", "matched": true}, {"name": "PHONE", "matched": true}]}))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["points"][0]["code"].as_str()
+        ),
+        (422, Some("duplicate_data_point"))
+    );
+    let (_, d) = officer.post(&path, &points(2, true)).await;
+    assert_eq!(d["verified"], true);
+    assert_eq!(officer.fire(&id, "verify", 3).await.0, 200);
+
+    // Elsewhere, an officer's judgement, with its reason on record.
+    let g = file(&app, "eea", "access").await;
+    let jpath = format!("/api/v1/requests/{g}/identity/judgement");
+    let (status, body) = officer
+        .post(&jpath, &json!({"expected_version": 1, "reason": " "}))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["reason"][0]["code"].as_str()
+        ),
+        (422, Some("required"))
+    );
+    let (status, _) = officer
+        .post(&jpath, &json!({"expected_version": 1, "reason": "Filed from the account's registered address; low-risk data only."}))
+        .await;
+    assert_eq!(status, 204);
+    let r = officer.request(&g).await;
+    assert!(
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("identity_verified"))
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &g).unwrap();
+    assert!(audit.iter().any(|e| e.action == "identity.verified"
+        && e.details.contains("officer_judgement")
+        && e.details.contains("registered address")));
+    // Verified: asking for more proof is refused.
+    let (status, _) = officer.fire(&g, "request_identity", 2).await;
+    assert_eq!(status, 422);
 }

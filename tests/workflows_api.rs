@@ -363,6 +363,7 @@ const WALKS: &[Walk] = &[
         events: &[
             "acknowledge",
             "request_verification",
+            "+points",
             "verification_received",
             "extend",
             "fulfil",
@@ -478,6 +479,19 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 version = record_fresh_documents(&officer, &id, version).await;
                 continue;
             }
+            if *event == "+points" {
+                let r = officer
+                    .post(
+                        &format!("/api/v1/requests/{id}/identity/data-points"),
+                        &json!({"expected_version": version, "points": [
+                            {"name": "phone", "matched": true}, {"name": "postal_code", "matched": true}]}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(r.json()["verified"], true);
+                version += 1;
+                continue;
+            }
             if *event == "+reply" {
                 officer.upload_reply(&id).await;
                 continue;
@@ -578,7 +592,11 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
         let steps = w.events.iter().filter(|e| !e.starts_with('+')).count();
         let document_steps = w.events.iter().filter(|e| **e == "+documents").count();
         // (uploading the reply changes no version)
-        let payment_steps = w.events.iter().filter(|e| **e == "+payment").count();
+        let payment_steps = w
+            .events
+            .iter()
+            .filter(|e| **e == "+payment" || **e == "+points")
+            .count();
         assert_eq!(transitions, steps, "one audit event per applied transition");
         assert_eq!(
             version as usize,

@@ -72,3 +72,153 @@ pub async fn verify_by_assertion(
         })
         .await
 }
+
+/// Data points an officer checked against the company's records, as typed in.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPointCheck {
+    pub expected_version: i64,
+    pub points: Vec<crate::domain::identity::DataPoint>,
+    #[serde(default)]
+    pub declaration_signed: bool,
+}
+
+/// Records checked data points (names and match only; values are not kept): if they reach the degree the
+/// procedure requires for the request type, identity is verified. Either way the check is audited.
+pub async fn record_data_points(
+    state: &AppState,
+    staff: &crate::app::staff::StaffMember,
+    request_id: String,
+    check: DataPointCheck,
+) -> Result<crate::domain::identity::Degree, AppError> {
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut case = Case::load(conn, &catalog, &request_id)?;
+                if case.row.version != check.expected_version {
+                    return Err(AppError::Conflict);
+                }
+                let field = |code| {
+                    let mut e = crate::domain::FieldErrors::new();
+                    e.push("points", code);
+                    AppError::Invalid(e)
+                };
+                if case.state_label().1 {
+                    return Err(field("not_now"));
+                }
+                let rule = case
+                    .def
+                    .verification
+                    .clone()
+                    .ok_or_else(|| field("no_data_point_rule"))?;
+                let degree = crate::domain::identity::degree(
+                    &rule,
+                    case.request_type.as_str(),
+                    &check.points,
+                    check.declaration_signed,
+                )
+                .map_err(field)?;
+                let names: Vec<(String, bool)> = check
+                    .points
+                    .iter()
+                    .map(|p| (p.name.trim().to_lowercase(), p.matched))
+                    .collect();
+                if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
+                    case.facts.insert(Fact::IdentityVerified);
+                    if !requests::update_after_transition(
+                        conn,
+                        &case.row.id,
+                        case.row.version,
+                        &case.row.state,
+                        &facts_json(&case.facts),
+                        false,
+                        crate::db::to_db_time(now),
+                    )? {
+                        return Err(AppError::Conflict);
+                    }
+                }
+                let action = if degree.verified {
+                    AuditAction::IdentityVerified
+                } else {
+                    AuditAction::IdentityCheckFailed
+                };
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(action, actor.clone(), now)
+                        .for_request(&case.row.id)
+                        .details(json!({"method": "data_points", "points": names,
+                                        "matched": degree.matched, "required": degree.required,
+                                        "declaration_required": degree.declaration_required,
+                                        "declaration_signed": check.declaration_signed})),
+                )?;
+                Ok(degree)
+            })
+        })
+        .await
+}
+
+/// An officer's judgement that identity is established, with the reason recorded (e.g. the request came
+/// from the signed-in account's registered address and asks for low-risk data).
+pub async fn officer_judgement(
+    state: &AppState,
+    staff: &crate::app::staff::StaffMember,
+    request_id: String,
+    expected_version: i64,
+    reason: String,
+) -> Result<(), AppError> {
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let mut e = crate::domain::FieldErrors::new();
+        e.push(
+            "reason",
+            if reason.is_empty() {
+                "required"
+            } else {
+                "too_long"
+            },
+        );
+        return Err(AppError::Invalid(e));
+    }
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let mut case = Case::load(conn, &catalog, &request_id)?;
+                if case.row.version != expected_version {
+                    return Err(AppError::Conflict);
+                }
+                if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
+                    let mut e = crate::domain::FieldErrors::new();
+                    e.push("reason", "not_now");
+                    return Err(AppError::Invalid(e));
+                }
+                case.facts.insert(Fact::IdentityVerified);
+                if !requests::update_after_transition(
+                    conn,
+                    &case.row.id,
+                    case.row.version,
+                    &case.row.state,
+                    &facts_json(&case.facts),
+                    false,
+                    crate::db::to_db_time(now),
+                )? {
+                    return Err(AppError::Conflict);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)
+                        .for_request(&case.row.id)
+                        .details(json!({"method": "officer_judgement", "reason": reason})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}

@@ -44,6 +44,8 @@ pub enum AuditAction {
     SystemChanged,
     /// Identity verified, and how (e.g. an assertion from the company's login).
     IdentityVerified,
+    /// An identity check that did not reach the degree required (data points short, no declaration).
+    IdentityCheckFailed,
     /// The requester confirmed their email address through the link sent to it.
     EmailConfirmed,
     /// An officer withdrew a released download link.
@@ -53,7 +55,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -78,6 +80,7 @@ impl AuditAction {
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
         AuditAction::IdentityVerified,
+        AuditAction::IdentityCheckFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +108,7 @@ impl AuditAction {
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",
             AuditAction::IdentityVerified => "identity.verified",
+            AuditAction::IdentityCheckFailed => "identity.check_failed",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

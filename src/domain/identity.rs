@@ -114,3 +114,116 @@ mod tests {
         assert_eq!(split("no-dot"), Err(AssertionError::Malformed));
     }
 }
+
+/// How much matched information a request type needs (CCPA 11 CCR §7062: two data points for
+/// categories and deletion — a "reasonable degree of certainty"; three plus a signed declaration under
+/// penalty of perjury for specific pieces — a "reasonably high degree").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRule {
+    /// Data points that must match, per request type (`access`, `deletion`, …).
+    pub points: std::collections::BTreeMap<String, u32>,
+    /// Request types that also need the requester's signed declaration.
+    #[serde(default)]
+    pub declaration_for: Vec<String>,
+}
+
+/// One data point as the officer checked it against the company's records: its name only (the value
+/// is not kept), and whether it matched.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPoint {
+    pub name: String,
+    pub matched: bool,
+}
+
+/// What a set of checked data points reaches for a request type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Degree {
+    pub matched: u32,
+    pub required: u32,
+    pub declaration_required: bool,
+    pub verified: bool,
+}
+
+/// Judges checked data points (names unique, each counted once) for a request type.
+pub fn degree(
+    rule: &VerificationRule,
+    request_type: &str,
+    points: &[DataPoint],
+    declaration_signed: bool,
+) -> Result<Degree, &'static str> {
+    let Some(&required) = rule.points.get(request_type) else {
+        return Err("no_data_point_rule");
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for p in points {
+        let name = p.name.trim().to_lowercase();
+        if name.is_empty() || name.len() > 64 {
+            return Err("invalid_data_point");
+        }
+        if !names.insert(name) {
+            return Err("duplicate_data_point");
+        }
+    }
+    let matched = points.iter().filter(|p| p.matched).count() as u32;
+    let declaration_required = rule.declaration_for.iter().any(|t| t == request_type);
+    Ok(Degree {
+        matched,
+        required,
+        declaration_required,
+        verified: matched >= required && (!declaration_required || declaration_signed),
+    })
+}
+
+#[cfg(test)]
+mod degree_tests {
+    use super::*;
+
+    fn ccpa() -> VerificationRule {
+        VerificationRule {
+            points: [("access".to_owned(), 3), ("deletion".to_owned(), 2)].into(),
+            declaration_for: vec!["access".into()],
+        }
+    }
+
+    fn pts(m: &[(&str, bool)]) -> Vec<DataPoint> {
+        m.iter()
+            .map(|(n, b)| DataPoint {
+                name: (*n).into(),
+                matched: *b,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ccpa_degrees_gate_the_right() {
+        let two = pts(&[
+            ("phone", true),
+            ("postal_code", true),
+            ("last_order", false),
+        ]);
+        assert!(degree(&ccpa(), "deletion", &two, false).unwrap().verified);
+        let d = degree(&ccpa(), "access", &two, true).unwrap();
+        assert!(!d.verified && d.required == 3 && d.matched == 2);
+        let three = pts(&[("phone", true), ("postal_code", true), ("last_order", true)]);
+        assert!(
+            !degree(&ccpa(), "access", &three, false).unwrap().verified,
+            "needs the declaration"
+        );
+        assert!(degree(&ccpa(), "access", &three, true).unwrap().verified);
+        assert_eq!(
+            degree(
+                &ccpa(),
+                "access",
+                &pts(&[("phone", true), ("Phone", true)]),
+                true
+            ),
+            Err("duplicate_data_point")
+        );
+        assert_eq!(
+            degree(&ccpa(), "correction", &three, true),
+            Err("no_data_point_rule")
+        );
+    }
+}

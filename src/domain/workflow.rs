@@ -290,6 +290,8 @@ pub struct WorkflowDefinition {
     /// Requests filed online wait for the requester to confirm their email address (a signed link);
     /// unconfirmed ones expire.
     pub confirm_email: bool,
+    /// Data points an officer must match per request type (and where a signed declaration is needed).
+    pub verification: Option<super::identity::VerificationRule>,
     /// What an access answer must tell besides the data (GDPR Art. 15(1), CCPA §1798.110, PIPEDA 4.9,
     /// APPI Art. 32): packed with the data as `processing-information.json`.
     pub disclosure: Option<DisclosureInfo>,
@@ -437,6 +439,7 @@ struct RawDefinition {
     complaint_authority: Option<Label>,
     #[serde(default)]
     confirm_email: bool,
+    verification: Option<super::identity::VerificationRule>,
     disclosure: Option<DisclosureInfo>,
     postal: Option<RawPostal>,
     documents: Option<RawDocuments>,
@@ -1019,6 +1022,16 @@ impl WorkflowDefinition {
             });
         }
 
+        if let Some(v) = &raw.verification {
+            for t in v.points.keys().chain(v.declaration_for.iter()) {
+                if t.parse::<RequestType>().is_err() {
+                    return Err(c.err(
+                        0..0,
+                        format!("[verification] names unknown request type `{t}`"),
+                    ));
+                }
+            }
+        }
         let def = WorkflowDefinition {
             id,
             version: *raw.version.get_ref(),
@@ -1032,6 +1045,7 @@ impl WorkflowDefinition {
             fee,
             complaint_authority: raw.complaint_authority,
             confirm_email: raw.confirm_email,
+            verification: raw.verification,
             disclosure: raw.disclosure,
             postal,
             documents,

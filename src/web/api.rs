@@ -420,3 +420,62 @@ pub async fn fire_event(
         notices_queued: out.notices,
     }))
 }
+
+/// Record data points checked against the company's records (names and match only).
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/identity/data-points", tag = "requests",
+    description = "Record checked data points: `{\"expected_version\", \"points\": [{\"name\", \"matched\"}], \"declaration_signed\"?}`; identity is verified when the procedure's degree for the request type is reached",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn identity_data_points(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<crate::app::identity::DataPointCheck>,
+) -> Result<HttpResponse, ApiError> {
+    let degree = crate::app::identity::record_data_points(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(degree))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgementBody {
+    expected_version: i64,
+    reason: String,
+}
+
+/// An officer's judgement that identity is established, with the reason.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/identity/judgement", tag = "requests",
+    description = "Verify identity by the officer's judgement: `{\"expected_version\", \"reason\"}` (the reason is recorded)",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn identity_judgement(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: web::Json<JudgementBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    crate::app::identity::officer_judgement(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        b.expected_version,
+        b.reason,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

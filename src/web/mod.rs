@@ -226,6 +226,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/staff/requests/{id}/diagram.svg",
         web::get().to(staff::diagram),
     )
+    .route(
+        "/api/v1/requests/{id}/identity/data-points",
+        web::post().to(api::identity_data_points),
+    )
+    .route(
+        "/api/v1/requests/{id}/identity/judgement",
+        web::post().to(api::identity_judgement),
+    )
     .route("/api/v1/requests/{id}", web::get().to(api::request_detail))
     .route(
         "/api/v1/requests/{id}/events",

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
         super::api::request_detail,
         super::api::fire_event,
         super::api::register_postal,
+        super::api::identity_data_points,
+        super::api::identity_judgement,
         super::documents::record_api,
         super::payments::record_api,
         super::payments::import_api,
