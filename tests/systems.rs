@@ -18,6 +18,7 @@ both_backends!(
     an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons,
     signing_in_verifies_identity_and_no_documents_are_asked,
     specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judgement,
+    an_agents_request_waits_for_the_person_to_confirm_directly,
 );
 
 struct Api {
@@ -1033,4 +1034,105 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
     // Verified: asking for more proof is refused.
     let (status, _) = officer.fire(&g, "request_identity", 2).await;
     assert_eq!(status, 422);
+}
+
+async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    // On the form, an agent must say who for and how to reach them; what was typed is kept.
+    let b = app.browser();
+    let form = b.get("/?lang=en").await;
+    let bad = b
+        .post_form(
+            "/requests?lang=en",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Agent Smith"),
+                ("email", "agent@example.com"),
+                ("request_type", "deletion"),
+                ("jurisdiction", "california"),
+                ("message", "For my client."),
+                ("requester_kind", "agent"),
+                ("person_name", "Pat Doe"),
+                ("person_email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text_of("person_email-error").is_some(), "{}", bad.body);
+    assert!(bad.body.contains("value=\"Pat Doe\"") && bad.body.contains("value=\"agent\" checked"));
+
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
+                    "jurisdiction": "california", "message": "For my client.", "language": "en",
+                    "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let (id, token) = (
+        res.json()["id"].as_str().unwrap().to_owned(),
+        res.json()["tracking_token"].as_str().unwrap().to_owned(),
+    );
+    app.confirm_email(&id).await; // the agent's own address
+    let r = officer.request(&id).await;
+    assert_eq!(
+        (
+            r["on_behalf"]["kind"].as_str(),
+            r["on_behalf"]["person_name"].as_str()
+        ),
+        (Some("agent"), Some("Pat Doe"))
+    );
+    let kinds: Vec<&str> = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"person_confirmation"), "{kinds:?}");
+    let (status, body) = officer.fire(&id, "acknowledge", 1).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["message"],
+        "the person has not yet confirmed the agent's request"
+    );
+    let page = app.browser().get(&format!("/track/{token}?lang=en")).await;
+    assert!(
+        page.text_of("track-awaiting-person").is_some(),
+        "{}",
+        page.body
+    );
+
+    // The letter to the person carries their own link; they confirm once.
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let notice = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "person_confirmation")
+        .unwrap()
+        .clone();
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    let at = rows.find("/confirm-person/").unwrap();
+    let path: String = rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let person = app.browser();
+    let p = person.get(&format!("{path}?lang=en")).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.text_of("person-agent").as_deref(), Some("Agent Smith"));
+    let done = person.post_form(&path, &[("csrf_token", &p.csrf())]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.text_of("person-confirmed").is_some());
+    assert_eq!(person.get(&path).await.status, 410, "used once");
+    let forged = format!("/confirm-person/{id}.{}", "0".repeat(64));
+    assert_eq!(person.get(&forged).await.status, 404);
+    assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    assert!(r["on_behalf"]["person_confirmed_at"].is_string());
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(audit.iter().any(|e| e.action == "request.person_confirmed"));
 }

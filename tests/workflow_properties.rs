@@ -69,6 +69,7 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
             request_type: request_type.into(),
             message: "m".into(),
             jurisdiction: jurisdiction.as_str().into(),
+            ..RawRequest::default()
         };
         let new = NewRequest::parse(&raw, Language::En, channel).unwrap();
         let receipt = intake::submit(&state, new, Actor::Requester).await.unwrap();

@@ -187,3 +187,104 @@ pub fn expire_unconfirmed(
     }
     Ok(n)
 }
+
+fn person_message(request_id: &str) -> Vec<u8> {
+    format!("kaiji-confirm-person:{request_id}").into_bytes()
+}
+
+/// `/confirm-person/{request id}.{HMAC}`: sent to the person an agent filed for.
+pub fn person_path(keys: &Keys, request_id: &str) -> String {
+    format!(
+        "/confirm-person/{request_id}.{}",
+        tokens::sign(keys.session.expose(), &person_message(request_id))
+    )
+}
+
+/// What the person sees before confirming an agent's request.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    pub receipt_number: String,
+    pub language: Language,
+    pub agent_name: String,
+    pub person_name: String,
+    pub request_type: crate::domain::request::RequestType,
+}
+
+fn load_person(
+    conn: &mut AnyConnection,
+    catalog: &super::workflows::WorkflowCatalog,
+    keys: &Keys,
+    link: &str,
+    lock: bool,
+) -> Result<(Case, crate::db::requests::OnBehalfRow), AppError> {
+    let (id, sig) = link.split_once('.').ok_or(AppError::NotFound)?;
+    if id.len() > 64
+        || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+        || !tokens::verify(keys.session.expose(), &person_message(id), sig)
+    {
+        return Err(AppError::NotFound);
+    }
+    if lock && !requests::lock(conn, id)? {
+        return Err(AppError::NotFound);
+    }
+    let case = Case::load(conn, catalog, id)?;
+    let behalf = requests::find_on_behalf(conn, id)?.ok_or(AppError::NotFound)?;
+    if behalf.person_confirmed_at.is_some() || case.facts.contains(&Fact::PersonConfirmed) {
+        return Err(AppError::LinkUsed);
+    }
+    if case.state_label().1 {
+        return Err(AppError::LinkExpired);
+    }
+    Ok((case, behalf))
+}
+
+fn person_view(case: &Case, behalf: &crate::db::requests::OnBehalfRow) -> PersonView {
+    PersonView {
+        receipt_number: case.row.receipt_number.clone(),
+        language: case.language,
+        agent_name: case.row.subject_name.clone(),
+        person_name: behalf.person_name.clone(),
+        request_type: case.request_type,
+    }
+}
+
+pub async fn person_view_for(state: &AppState, link: String) -> Result<PersonView, AppError> {
+    let (catalog, keys) = (state.workflows.clone(), state.keys.clone());
+    state
+        .db
+        .run(move |conn| {
+            let (case, behalf) = load_person(conn, &catalog, &keys, &link, false)?;
+            Ok(person_view(&case, &behalf))
+        })
+        .await
+}
+
+/// The person confirms an agent's request: once, under the row lock, audited.
+pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView, AppError> {
+    let (catalog, keys) = (state.workflows.clone(), state.keys.clone());
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
+                case.facts.insert(Fact::PersonConfirmed);
+                if !requests::set_facts(
+                    conn,
+                    &case.row.id,
+                    case.row.version,
+                    &facts_json(&case.facts),
+                )? || !requests::set_person_confirmed(conn, &case.row.id, db::to_db_time(now))?
+                {
+                    return Err(AppError::Conflict);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::PersonConfirmed, Actor::Requester, now)
+                        .for_request(&case.row.id),
+                )?;
+                Ok(person_view(&case, &behalf))
+            })
+        })
+        .await
+}

@@ -77,6 +77,15 @@ fn record(
     received_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Receipt, AppError> {
+    // An agent's request waits for the person to confirm it directly.
+    let mut initial_facts = Facts::new();
+    if request
+        .on_behalf
+        .as_ref()
+        .is_some_and(|b| b.kind == crate::domain::request::OnBehalfKind::Agent)
+    {
+        initial_facts.insert(crate::domain::workflow::Fact::FiledByAgent);
+    }
     let receipt = Receipt {
         request_id: db::new_id(),
         receipt_number: ReceiptNumber::new(received_on, tokens::random_u64()),
@@ -102,7 +111,7 @@ fn record(
             subject_name: request.name.as_ref(),
             subject_email: email,
             message: request.message.as_ref(),
-            facts: &facts_json(&Facts::new()),
+            facts: &facts_json(&initial_facts),
             received_at: ts,
             updated_at: ts,
         },
@@ -124,6 +133,29 @@ fn record(
         &serde_json::json!({}),
         now,
     )?;
+    if let Some(b) = &request.on_behalf {
+        requests::insert_on_behalf(
+            conn,
+            &requests::OnBehalfRow {
+                request_id: receipt.request_id.clone(),
+                kind: b.kind.as_str().to_owned(),
+                person_name: b.person_name.as_ref().to_owned(),
+                person_email: b.person_email.as_ref().map(|e| e.as_ref().to_owned()),
+                person_confirmed_at: None,
+            },
+        )?;
+        if b.kind == crate::domain::request::OnBehalfKind::Agent && b.person_email.is_some() {
+            notices.extend(queue_notices(
+                conn,
+                &receipt.request_id,
+                true,
+                request.language,
+                [crate::domain::notice::NoticeKind::PersonConfirmation],
+                &serde_json::json!({"to": "person"}),
+                now,
+            )?);
+        }
+    }
     // Online procedures first make sure the address belongs to the requester.
     if workflow.confirm_email && email.is_some() {
         notices.extend(queue_notices(

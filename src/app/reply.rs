@@ -510,15 +510,19 @@ pub async fn letter(
                     .map(|t| t.get(ja)),
                 payload: &payload,
                 download_url,
-                confirm_url: (kind == crate::domain::notice::NoticeKind::EmailConfirmation).then(
-                    || {
-                        format!(
-                            "{}{}",
-                            config.public_url,
-                            super::confirm::confirm_path(&keys, &request_id)
-                        )
-                    },
-                ),
+                confirm_url: match kind {
+                    crate::domain::notice::NoticeKind::EmailConfirmation => Some(format!(
+                        "{}{}",
+                        config.public_url,
+                        super::confirm::confirm_path(&keys, &request_id)
+                    )),
+                    crate::domain::notice::NoticeKind::PersonConfirmation => Some(format!(
+                        "{}{}",
+                        config.public_url,
+                        super::confirm::person_path(&keys, &request_id)
+                    )),
+                    _ => None,
+                },
                 bank_account: config.bank_account.as_deref(),
                 document_name: &names,
             };

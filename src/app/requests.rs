@@ -44,6 +44,8 @@ pub struct TrackingView {
     /// The requester still has to open the confirmation link sent to their email address.
     pub awaiting_email_confirmation: bool,
     pub identity_verified: bool,
+    /// An agent filed it and the person has not confirmed yet.
+    pub awaiting_person: bool,
     /// Every notice sent or queued: kind and when.
     pub notices: Vec<(String, DateTime<Utc>)>,
     /// A released answer still downloadable, and until when. The link itself goes only to the
@@ -81,6 +83,9 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 .map(|d| db::from_db_time(d.expires_at));
             Ok(TrackingView {
                 identity_verified: case.facts.contains(&Fact::IdentityVerified),
+                awaiting_person: !terminal
+                    && case.facts.contains(&Fact::FiledByAgent)
+                    && !case.facts.contains(&Fact::PersonConfirmed),
                 awaiting_email_confirmation: !terminal
                     && case.def.confirm_email
                     && case.row.subject_email.is_some()
@@ -201,6 +206,8 @@ pub struct RequestDetail {
     pub invoices: Vec<super::fees::InvoiceView>,
     pub reply: super::reply::ReplyView,
     pub tasks: Vec<super::systems::TaskView>,
+    /// Filed by an agent or guardian for this person.
+    pub on_behalf: Option<requests::OnBehalfRow>,
 }
 
 pub async fn detail(
@@ -235,6 +242,7 @@ pub async fn detail(
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
                 tasks: super::systems::task_views(conn, &case.row.id)?,
+                on_behalf: requests::find_on_behalf(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),

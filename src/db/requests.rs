@@ -208,3 +208,49 @@ pub fn update_after_transition(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Who a request was filed for, when an agent or guardian filed it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = super::schema::request_on_behalf)]
+pub struct OnBehalfRow {
+    pub request_id: String,
+    pub kind: String,
+    pub person_name: String,
+    pub person_email: Option<String>,
+    pub person_confirmed_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_on_behalf(conn: &mut AnyConnection, row: &OnBehalfRow) -> QueryResult<()> {
+    diesel::insert_into(super::schema::request_on_behalf::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_on_behalf(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Option<OnBehalfRow>> {
+    use super::schema::request_on_behalf as b;
+    b::table
+        .find(request_id)
+        .select(OnBehalfRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_person_confirmed(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    use super::schema::request_on_behalf as b;
+    let n = diesel::update(
+        b::table
+            .filter(b::request_id.eq(request_id))
+            .filter(b::person_confirmed_at.is_null()),
+    )
+    .set(b::person_confirmed_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

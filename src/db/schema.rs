@@ -130,6 +130,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_changes,
     data_systems,
     system_tasks,
+    request_on_behalf,
     stored_files,
     identity_documents,
     requests,
@@ -318,3 +319,15 @@ diesel::table! {
 
 diesel::joinable!(system_tasks -> requests (request_id));
 diesel::joinable!(system_tasks -> data_systems (system_id));
+
+diesel::table! {
+    request_on_behalf (request_id) {
+        request_id -> Text,
+        kind -> Text,
+        person_name -> Text,
+        person_email -> Nullable<Text>,
+        person_confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(request_on_behalf -> requests (request_id));

@@ -44,6 +44,8 @@ pub enum AuditAction {
     SystemChanged,
     /// Identity verified, and how (e.g. an assertion from the company's login).
     IdentityVerified,
+    /// The person an agent filed for confirmed the request directly.
+    PersonConfirmed,
     /// An identity check that did not reach the degree required (data points short, no declaration).
     IdentityCheckFailed,
     /// The requester confirmed their email address through the link sent to it.
@@ -55,7 +57,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -81,6 +83,7 @@ impl AuditAction {
         AuditAction::EmailConfirmed,
         AuditAction::IdentityVerified,
         AuditAction::IdentityCheckFailed,
+        AuditAction::PersonConfirmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +112,7 @@ impl AuditAction {
             AuditAction::EmailConfirmed => "request.email_confirmed",
             AuditAction::IdentityVerified => "identity.verified",
             AuditAction::IdentityCheckFailed => "identity.check_failed",
+            AuditAction::PersonConfirmed => "request.person_confirmed",
             AuditAction::ChangeRecorded => "request.change_recorded",
         }
     }

@@ -371,6 +371,19 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 l.rows.push(("確認用アドレス".into(), url.clone()));
             }
         }
+        NoticeKind::PersonConfirmation => {
+            l.title = "代理人によるご請求の確認のお願い".into();
+            l.paragraphs.push(format!(
+                "{}付けで、あなたの個人情報について代理人（{}様）から{}のご請求を受け付けました（受付番号 {}）。ご本人の意思によるご請求であれば、下記のアドレスを開いて確認ボタンを押してください。お心当たりがない場合は、何もせず当窓口にご連絡ください。",
+                ja_date(i.received_on),
+                i.requester_name,
+                kind_ja,
+                i.receipt_number
+            ));
+            if let Some(url) = &i.confirm_url {
+                l.rows.push(("確認用アドレス".into(), url.clone()));
+            }
+        }
         NoticeKind::UnconfirmedExpired => {
             l.title = "ご請求の終了について（メールアドレス未確認）".into();
             l.paragraphs.push(format!(

@@ -36,10 +36,12 @@ pub enum NoticeKind {
     EmailConfirmation,
     /// The email address was not confirmed in time; the request was closed.
     UnconfirmedExpired,
+    /// To the person an agent filed for: please confirm the request directly.
+    PersonConfirmation,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 17] = [
+    pub const ALL: [NoticeKind; 18] = [
         NoticeKind::Received,
         NoticeKind::Acknowledgement,
         NoticeKind::IdentityRequested,
@@ -57,6 +59,7 @@ impl NoticeKind {
         NoticeKind::ChannelNotAccepted,
         NoticeKind::EmailConfirmation,
         NoticeKind::UnconfirmedExpired,
+        NoticeKind::PersonConfirmation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl NoticeKind {
             NoticeKind::ChannelNotAccepted => "channel_not_accepted",
             NoticeKind::EmailConfirmation => "email_confirmation",
             NoticeKind::UnconfirmedExpired => "unconfirmed_expired",
+            NoticeKind::PersonConfirmation => "person_confirmation",
         }
     }
 }

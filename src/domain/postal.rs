@@ -477,6 +477,8 @@ impl PostalIntake {
             jurisdiction: Jurisdiction::Japan,
             language: self.language,
             channel: Channel::Postal,
+            // Agents by post are recorded with the envelope (requester kind, agent name).
+            on_behalf: None,
         }
     }
 }

@@ -275,6 +275,15 @@ pub struct RawRequest {
     /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
     #[serde(default)]
     pub jurisdiction: String,
+    /// Who is asking: `self` (default), `agent` (an authorised agent) or `guardian` (a parent or
+    /// guardian). For the last two, `name` and `email` are the agent's and the person's follow.
+    #[serde(default)]
+    pub requester_kind: String,
+    #[serde(default)]
+    pub person_name: String,
+    /// The person's own address: an agent's request waits for the person to confirm it directly.
+    #[serde(default)]
+    pub person_email: String,
 }
 
 impl fmt::Debug for RawRequest {
@@ -284,6 +293,33 @@ impl fmt::Debug for RawRequest {
             .field("jurisdiction", &self.jurisdiction)
             .finish_non_exhaustive()
     }
+}
+
+/// Who files for whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBehalfKind {
+    /// An authorised agent (CCPA §7063, GDPR representatives, APPI 任意代理人).
+    Agent,
+    /// A parent or guardian of a minor or an adult ward.
+    Guardian,
+}
+
+impl OnBehalfKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnBehalfKind::Agent => "agent",
+            OnBehalfKind::Guardian => "guardian",
+        }
+    }
+}
+
+/// A request filed for someone else: the person the data is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnBehalf {
+    pub kind: OnBehalfKind,
+    pub person_name: SubjectName,
+    /// Required for agents, so the person can confirm directly; a guardian's child may have none.
+    pub person_email: Option<SubjectEmail>,
 }
 
 /// A request that passed every check and can be recorded.
@@ -297,6 +333,8 @@ pub struct NewRequest {
     pub jurisdiction: Jurisdiction,
     pub language: Language,
     pub channel: Channel,
+    /// Filed by an agent or guardian for this person; `None` when the person asks themselves.
+    pub on_behalf: Option<OnBehalf>,
 }
 
 impl NewRequest {
@@ -329,18 +367,54 @@ impl NewRequest {
                 j => j.parse(),
             },
         );
-        let parsed = match (name, email, request_type, message, jurisdiction) {
-            (Some(name), Some(email), Some(request_type), Some(message), Some(jurisdiction)) => {
-                Some(NewRequest {
-                    name,
-                    email,
-                    request_type,
-                    message,
-                    jurisdiction,
-                    language,
-                    channel,
-                })
+        let on_behalf = match raw.requester_kind.trim() {
+            "" | "self" => Some(None),
+            kind @ ("agent" | "guardian") => {
+                let kind = if kind == "agent" {
+                    OnBehalfKind::Agent
+                } else {
+                    OnBehalfKind::Guardian
+                };
+                let person_name = errors.check("person_name", SubjectName::parse(&raw.person_name));
+                let person_email = match (kind, raw.person_email.trim()) {
+                    (OnBehalfKind::Guardian, "") => Some(None),
+                    _ => errors.check(
+                        "person_email",
+                        SubjectEmail::parse(&raw.person_email).map(Some),
+                    ),
+                };
+                match (person_name, person_email) {
+                    (Some(person_name), Some(person_email)) => Some(Some(OnBehalf {
+                        kind,
+                        person_name,
+                        person_email,
+                    })),
+                    _ => None,
+                }
             }
+            _ => {
+                errors.push("requester_kind", "unknown_requester_kind");
+                None
+            }
+        };
+        let parsed = match (name, email, request_type, message, jurisdiction, on_behalf) {
+            (
+                Some(name),
+                Some(email),
+                Some(request_type),
+                Some(message),
+                Some(jurisdiction),
+                Some(on_behalf),
+            ) => Some(NewRequest {
+                name,
+                email,
+                request_type,
+                message,
+                jurisdiction,
+                language,
+                channel,
+                on_behalf,
+            }),
             _ => None,
         };
         errors.into_result(parsed)
@@ -387,6 +461,7 @@ mod tests {
             request_type: t.into(),
             message: msg.into(),
             jurisdiction: String::new(),
+            ..RawRequest::default()
         }
     }
 
@@ -446,6 +521,31 @@ mod tests {
         };
         let errs = NewRequest::parse(&mars, Language::En, Channel::Web).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("unknown_jurisdiction"));
+        // Agents name the person and their address; guardians may leave a child's address out.
+        let agent = RawRequest {
+            requester_kind: "agent".into(),
+            person_name: "Pat".into(),
+            ..raw("Agent", "agent@example.com", "access", "m")
+        };
+        let errs = NewRequest::parse(&agent, Language::En, Channel::Web).unwrap_err();
+        assert_eq!(errs.code_for("person_email"), Some("required"));
+        let guardian = RawRequest {
+            requester_kind: "guardian".into(),
+            person_name: "Child".into(),
+            ..raw("Parent", "parent@example.com", "access", "m")
+        };
+        let r = NewRequest::parse(&guardian, Language::En, Channel::Web).unwrap();
+        let b = r.on_behalf.unwrap();
+        assert_eq!((b.kind, b.person_email), (OnBehalfKind::Guardian, None));
+        let odd = RawRequest {
+            requester_kind: "cousin".into(),
+            ..raw("A", "a@example.com", "access", "m")
+        };
+        let errs = NewRequest::parse(&odd, Language::En, Channel::Web).unwrap_err();
+        assert_eq!(
+            errs.code_for("requester_kind"),
+            Some("unknown_requester_kind")
+        );
         for j in Jurisdiction::ALL {
             assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
         }

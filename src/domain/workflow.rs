@@ -80,6 +80,10 @@ named_enum!(
         TasksDone => "tasks_done",
         /// The requester opened the confirmation link sent to their email address.
         EmailConfirmed => "email_confirmed",
+        /// An agent filed the request for someone else (set at intake).
+        FiledByAgent => "filed_by_agent",
+        /// The person an agent filed for confirmed the request directly.
+        PersonConfirmed => "person_confirmed",
     }
 );
 
@@ -105,6 +109,8 @@ named_enum!(
         EmailConfirmed => "email_confirmed",
         /// The email address is still unconfirmed (for expiring such requests).
         EmailUnconfirmed => "email_unconfirmed",
+        /// The person confirmed an agent's request directly, or no agent filed it.
+        PersonConfirmed => "person_confirmed",
         /// Identity is not verified yet: no further proof is asked of someone already verified by a
         /// stronger method (their own sign-in).
         IdentityUnverified => "identity_unverified",
@@ -1214,6 +1220,15 @@ impl WorkflowDefinition {
                     Ok(())
                 } else {
                     Err("the requester has not confirmed their email address yet".into())
+                }
+            }
+            Guard::PersonConfirmed => {
+                if s.facts.contains(&Fact::FiledByAgent)
+                    && !s.facts.contains(&Fact::PersonConfirmed)
+                {
+                    Err("the person has not yet confirmed the agent's request".into())
+                } else {
+                    Ok(())
                 }
             }
             Guard::IdentityUnverified => {

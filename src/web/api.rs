@@ -255,6 +255,8 @@ pub struct RequestJson {
     pub reply: crate::app::reply::ReplyView,
     /// One task per data system for access, portability and deletion requests.
     pub tasks: Vec<crate::app::systems::TaskView>,
+    /// Filed by an agent or guardian: for whom, and whether the person confirmed.
+    pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -363,6 +365,7 @@ pub async fn request_detail(
             invoices: d.invoices,
             reply: d.reply,
             tasks: d.tasks,
+            on_behalf: d.on_behalf,
         }))
 }
 

@@ -205,6 +205,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/track/{token}/account-verified",
         web::get().to(public::account_verified),
     )
+    .route("/confirm-person/{link}", web::get().to(public::person_page))
+    .route(
+        "/confirm-person/{link}",
+        web::post().to(public::person_confirm),
+    )
     .route("/confirm/{link}", web::get().to(public::confirm_page))
     .route("/confirm/{link}", web::post().to(public::confirm))
     .route("/download/{link}", web::get().to(replies::download_page))

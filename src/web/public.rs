@@ -35,9 +35,28 @@ pub struct RequestFormPage {
     pub request_type_error: Option<String>,
     pub jurisdiction_error: Option<String>,
     pub message_error: Option<String>,
+    pub requester_kind_error: Option<String>,
+    pub person_name_error: Option<String>,
+    pub person_email_error: Option<String>,
 }
 
 impl RequestFormPage {
+    /// The "who is asking" choices, the typed one (or "self") checked.
+    pub fn who_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = match self.input.requester_kind.trim() {
+            "" => "self",
+            k => k,
+        };
+        [
+            ("self", "form-who-self"),
+            ("agent", "form-who-agent"),
+            ("guardian", "form-who-guardian"),
+        ]
+        .into_iter()
+        .map(|(code, key)| (code, key, chosen == code))
+        .collect()
+    }
+
     fn new(
         tr: Tr,
         csrf: &Csrf,
@@ -73,6 +92,9 @@ impl RequestFormPage {
             request_type_error: err("request_type"),
             jurisdiction_error: err("jurisdiction"),
             message_error: err("message"),
+            requester_kind_error: err("requester_kind"),
+            person_name_error: err("person_name"),
+            person_email_error: err("person_email"),
             input,
             tr,
         }
@@ -99,6 +121,12 @@ pub struct RequestFormInput {
     message: String,
     #[serde(default)]
     jurisdiction: String,
+    #[serde(default)]
+    requester_kind: String,
+    #[serde(default)]
+    person_name: String,
+    #[serde(default)]
+    person_email: String,
 }
 
 pub async fn submit(
@@ -115,6 +143,9 @@ pub async fn submit(
         request_type: form.request_type,
         message: form.message,
         jurisdiction: form.jurisdiction,
+        requester_kind: form.requester_kind,
+        person_name: form.person_name,
+        person_email: form.person_email,
     };
     if csrf.verify(&form.csrf_token).is_err() {
         // Keep what they typed: an expired form should cost a click, not the text.
@@ -286,4 +317,61 @@ pub async fn account_verified(
     crate::app::identity::verify_by_assertion(&state, token.clone(), q.into_inner().assertion)
         .await?;
     Ok(redirect(&format!("/track/{token}")))
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/person_confirm.html")]
+pub struct PersonConfirmPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub link: String,
+    pub v: crate::app::confirm::PersonView,
+    pub done: bool,
+}
+
+/// The link sent to the person an agent filed for: a page with a button.
+pub async fn person_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    link: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let link = link.into_inner();
+    let v = crate::app::confirm::person_view_for(&state, link.clone()).await?;
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    render(
+        StatusCode::OK,
+        &PersonConfirmPage {
+            tr,
+            csrf: csrf.token(),
+            link,
+            v,
+            done: false,
+        },
+    )
+}
+
+pub async fn person_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    link: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(crate::web::error::WebError::Csrf.into());
+    }
+    let link = link.into_inner();
+    let v = crate::app::confirm::confirm_person(&state, link.clone()).await?;
+    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    render(
+        StatusCode::OK,
+        &PersonConfirmPage {
+            tr,
+            csrf: csrf.token(),
+            link,
+            v,
+            done: true,
+        },
+    )
 }
