@@ -1532,9 +1532,9 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
         "購買履歴：消去しました \
-         Customer accounts：復元できない方法で消去しました \
-         Customer support：復元できない方法で消去しました \
-         Marketing preferences：復元できない方法で消去しました \
+         Customer accounts：復元できない方法で消去しました（方法：Account row and profile deleted; sign-in logs deleted; backups expire within 35 days.） \
+         Customer support：復元できない方法で消去しました（方法：Tickets and transcripts deleted from the help desk; exports purged.） \
+         Marketing preferences：復元できない方法で消去しました（方法：Profile deleted; hashed email kept in the suppression list (legitimate interest, GDPR Art. 21(3)).） \
          Orders and billing：次の法的根拠により一部のデータを保持しています（法人税法による帳簿書類の保存（7年））"
     );
     let r = api.get(&format!("/api/v1/requests/{id}")).await;

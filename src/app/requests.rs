@@ -433,7 +433,8 @@ pub(crate) fn apply_event(
             payload["systems"] = json!(
                 tasks
                     .iter()
-                    .map(|t| json!({"system": t.system, "kind": t.kind, "outcome": t.status, "legal_ground": t.legal_ground}))
+                    .map(|t| json!({"system": t.system, "kind": t.kind, "outcome": t.status,
+                                    "legal_ground": t.legal_ground, "deletion_method": t.deletion_method}))
                     .collect::<Vec<_>>()
             );
         }

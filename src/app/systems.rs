@@ -213,6 +213,8 @@ pub struct TaskView {
     pub id: String,
     pub system: String,
     pub owner_email: String,
+    /// How the system erases data (quoted in deletion answers: erasure is irrecoverable).
+    pub deletion_method: String,
     pub kind: String,
     pub status: String,
     pub legal_ground: Option<String>,
@@ -232,6 +234,7 @@ pub(crate) fn task_views(
             id: t.id,
             system: s.name,
             owner_email: s.owner_email,
+            deletion_method: s.deletion_method,
             kind: t.kind,
             status: t.status,
             legal_ground: t.legal_ground,

@@ -120,7 +120,16 @@ fn system_lines(payload: &Value) -> Vec<String> {
                 .map(|t| {
                     let name = s(t, &["system"]).unwrap_or("");
                     match s(t, &["outcome"]) {
-                        Some("erased") => format!("{name}：復元できない方法で消去しました"),
+                        Some("erased") => {
+                            match s(t, &["deletion_method"]).filter(|m| !m.is_empty()) {
+                                Some(method) => {
+                                    format!(
+                                        "{name}：復元できない方法で消去しました（方法：{method}）"
+                                    )
+                                }
+                                None => format!("{name}：復元できない方法で消去しました"),
+                            }
+                        }
                         Some("retained") => format!(
                             "{name}：次の法的根拠により一部のデータを保持しています（{}）",
                             s(t, &["legal_ground"]).unwrap_or("")
