@@ -19,6 +19,7 @@ both_backends!(
     signing_in_verifies_identity_and_no_documents_are_asked,
     specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judgement,
     an_agents_request_waits_for_the_person_to_confirm_directly,
+    failed_verification_ends_in_a_refusal_that_says_how_to_try_again,
 );
 
 struct Api {
@@ -1135,4 +1136,62 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     assert!(r["on_behalf"]["person_confirmed_at"].is_string());
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert!(audit.iter().any(|e| e.action == "request.person_confirmed"));
+}
+
+async fn failed_verification_ends_in_a_refusal_that_says_how_to_try_again(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file(&app, "eea", "deletion").await;
+    assert_eq!(officer.fire(&id, "request_identity", 1).await.0, 200);
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse_unverified", "expected_version": 2, "data": {}}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (422, Some("a reason is required"))
+    );
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse_unverified", "expected_version": 2,
+                    "data": {"reason": "No answer to our request for information within a month."}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let r = officer.request(&id).await;
+    assert_eq!(
+        (r["state"].as_str(), r["closed"].as_bool()),
+        (Some("refused"), Some(true))
+    );
+    assert!(
+        r["tasks"].as_array().unwrap().is_empty(),
+        "nothing was erased or disclosed"
+    );
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(notice["kind"], "identity_not_verified");
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    assert!(
+        letter.body.contains("改めてご請求いただく際は")
+            && letter.body.contains("一切行っていません")
+    );
+    assert!(letter.body.contains("No answer to our request") && letter.body.contains("CNPD"));
+    // Someone whose identity is verified cannot be refused as unverified.
+    let v = file(&app, "eea", "access").await;
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{v}/identity/judgement"),
+            &json!({"expected_version": 1, "reason": "Known customer on the phone, callback made."}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{v}/events"),
+            &json!({"event": "refuse_unverified", "expected_version": 2, "data": {"reason": "x"}}),
+        )
+        .await;
+    assert_eq!(status, 422);
 }

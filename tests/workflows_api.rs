@@ -1064,7 +1064,8 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
         assert!(
             first
                 .iter()
-                .all(|e| ["refuse", "extend", "deny"].contains(&e["event"].as_str().unwrap())),
+                .all(|e| ["refuse", "refuse_unverified", "extend", "deny"]
+                    .contains(&e["event"].as_str().unwrap())),
             "{workflow}: {first:?}"
         );
         ids.push(id);

@@ -393,6 +393,21 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 l.rows.push(("確認用アドレス".into(), url.clone()));
             }
         }
+        NoticeKind::IdentityNotVerified => {
+            l.title = "ご本人確認ができなかった旨のご通知".into();
+            l.paragraphs.push(format!(
+                "{about}ご本人であることを確認できなかったため、ご請求に応じることができません。個人情報の開示・削除等は一切行っていません。"
+            ));
+            l.paragraphs.push(
+                "改めてご請求いただく際は、ご登録のアカウントにログインしたうえでご請求いただくか、当社が保有する情報と照合できる事項（電話番号、郵便番号、直近のご注文番号など）をお知らせください。"
+                    .into(),
+            );
+            if let Some(a) = i.complaint_authority {
+                l.paragraphs.push(format!(
+                    "この決定についてご不明な点は当窓口に、または{a}にご相談いただけます。"
+                ));
+            }
+        }
         NoticeKind::UnconfirmedExpired => {
             l.title = "ご請求の終了について（メールアドレス未確認）".into();
             l.paragraphs.push(format!(

@@ -38,10 +38,12 @@ pub enum NoticeKind {
     UnconfirmedExpired,
     /// To the person an agent filed for: please confirm the request directly.
     PersonConfirmation,
+    /// Identity could not be verified: why, and how to try again. Nothing was disclosed or deleted.
+    IdentityNotVerified,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 18] = [
+    pub const ALL: [NoticeKind; 19] = [
         NoticeKind::Received,
         NoticeKind::Acknowledgement,
         NoticeKind::IdentityRequested,
@@ -60,6 +62,7 @@ impl NoticeKind {
         NoticeKind::EmailConfirmation,
         NoticeKind::UnconfirmedExpired,
         NoticeKind::PersonConfirmation,
+        NoticeKind::IdentityNotVerified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +85,7 @@ impl NoticeKind {
             NoticeKind::EmailConfirmation => "email_confirmation",
             NoticeKind::UnconfirmedExpired => "unconfirmed_expired",
             NoticeKind::PersonConfirmation => "person_confirmation",
+            NoticeKind::IdentityNotVerified => "identity_not_verified",
         }
     }
 }

@@ -348,3 +348,4 @@ notice-kind-person_confirmation = Please confirm a request made on your behalf
 fact-filed_by_agent = filed by an agent
 fact-person_confirmed = the person confirmed the agent's request
 track-awaiting-person = We have asked the person you filed for to confirm the request directly; we start once they do.
+notice-kind-identity_not_verified = Identity could not be verified: why, and how to try again

@@ -348,3 +348,4 @@ notice-kind-person_confirmation = 代理人によるご請求の確認のお願�
 fact-filed_by_agent = 代理人による請求
 fact-person_confirmed = 本人が代理人の請求を確認
 track-awaiting-person = ご本人に直接ご確認をお願いしています。確認後に対応を始めます。
+notice-kind-identity_not_verified = 本人確認ができなかった旨と再請求の方法
