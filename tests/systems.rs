@@ -322,6 +322,16 @@ async fn multipart(
     path: &str,
     form: reqwest::multipart::Form,
 ) -> u16 {
+    multipart_page(desk, app, path, form).await.0
+}
+
+/// Posts a multipart form as the signed-in browser; the status and the page that came back.
+async fn multipart_page(
+    desk: &Browser,
+    app: &TestApp,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, String) {
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -339,7 +349,8 @@ async fn multipart(
         .send()
         .await
         .unwrap();
-    res.status().as_u16()
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
 }
 
 async fn an_eea_access_waits_for_every_export(app: TestApp) {
@@ -399,6 +410,27 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    // A refused close comes back with the note as typed.
+    let kept = reqwest::multipart::Form::new()
+        .text("csrf_token", page.csrf())
+        .text("outcome", "exported")
+        .text("note", "exported by the night job")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not data".to_vec()).file_name("x.txt"),
+        );
+    let (status, body) = multipart_page(
+        &desk,
+        &app,
+        &format!("/staff/requests/{id}/tasks/{orders}?lang=en"),
+        kept,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("value=\"exported by the night job\""),
+        "{body}"
+    );
     let bad = reqwest::multipart::Form::new()
         .text("csrf_token", page.csrf())
         .text("outcome", "exported")

@@ -93,6 +93,31 @@ impl Case {
     pub fn state_label(&self) -> (Label, bool) {
         state_label(&self.def, &self.row.state)
     }
+
+    /// Saves facts an officer's act established outside a transition (a document, a payment, a task,
+    /// an identity check): the state stays, the version moves on so pages opened before notice. Only
+    /// if nobody changed the request since it was loaded.
+    pub fn save_facts(
+        &mut self,
+        conn: &mut AnyConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        if self.state_label().1
+            || !crate::db::requests::update_after_transition(
+                conn,
+                &self.row.id,
+                self.row.version,
+                &self.row.state,
+                &facts_json(&self.facts),
+                false,
+                db::to_db_time(now),
+            )?
+        {
+            return Err(AppError::Conflict);
+        }
+        self.row.version += 1;
+        Ok(())
+    }
 }
 
 pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {

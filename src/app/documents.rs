@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::json;
 
-use super::cases::{Case, facts_json};
+use super::cases::Case;
 use super::staff::StaffMember;
 use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState, Clock};
@@ -342,17 +342,7 @@ pub async fn record_document(
                         case.facts.remove(&fact);
                     }
                 }
-                if !requests::update_after_transition(
-                    conn,
-                    &request_id,
-                    expected_version,
-                    &case.row.state,
-                    &facts_json(&case.facts),
-                    false,
-                    db::to_db_time(now),
-                )? {
-                    return Err(AppError::Conflict);
-                }
+                case.save_facts(conn, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::DocumentRecorded, staff.actor(), now)

@@ -8,12 +8,12 @@ use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::cases::{Case, facts_json, queue_notices, today_in};
+use super::cases::{Case, queue_notices, today_in};
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::config::Config;
 use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
-use crate::db::{self, AnyConnection, audit, postal, requests, write_tx};
+use crate::db::{self, AnyConnection, audit, postal, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::fees::{
@@ -125,17 +125,7 @@ fn settle(
     } else if balance.is_paid() {
         if repo::mark_paid(conn, &invoice.id)? {
             case.facts.insert(Fact::FeePaid);
-            if !requests::update_after_transition(
-                conn,
-                &case.row.id,
-                case.row.version,
-                &case.row.state,
-                &facts_json(&case.facts),
-                false,
-                db::to_db_time(now),
-            )? {
-                return Err(AppError::Conflict);
-            }
+            case.save_facts(conn, now)?;
         }
     } else {
         queue_notices(
@@ -294,22 +284,23 @@ pub async fn import_statement(
                         e.insert((imported_count(conn, line)?, 0));
                     }
                 }
+                // The open invoices, read once and kept current as lines settle them.
+                let mut open = Vec::new();
+                for (inv, name) in repo::open_invoices(conn)? {
+                    let paid = repo::paid_total(conn, &inv.id)?;
+                    open.push(OpenInvoice {
+                        outstanding_yen: inv.amount_yen.saturating_sub(paid),
+                        id: inv.id,
+                        number: inv.number,
+                        payer_name: name,
+                    });
+                }
                 for line in &lines {
                     let seen = on_record.get_mut(&LineKey::of(line)).ok_or(AppError::NotFound)?;
                     seen.1 += 1;
                     if seen.1 <= seen.0 {
                         report.duplicates.push(line.line);
                         continue;
-                    }
-                    let mut open = Vec::new();
-                    for (inv, name) in repo::open_invoices(conn)? {
-                        let paid = repo::paid_total(conn, &inv.id)?;
-                        open.push(OpenInvoice {
-                            outstanding_yen: inv.amount_yen.saturating_sub(paid),
-                            id: inv.id,
-                            number: inv.number,
-                            payer_name: name,
-                        });
                     }
                     let m = match_payment(&line.payer_name, &line.reference, line.amount_yen, &open);
                     let (invoice_id, matched_by) = match &m {
@@ -334,6 +325,11 @@ pub async fn import_statement(
                         (Some(id), Some(by)) => {
                             let invoice = repo::find_invoice(conn, &id)?.ok_or(AppError::NotFound)?;
                             let s = settle(conn, &catalog, &invoice, &payment, &actor, now)?;
+                            if s.paid {
+                                open.retain(|o| o.id != id);
+                            } else if let Some(o) = open.iter_mut().find(|o| o.id == id) {
+                                o.outstanding_yen = s.shortfall_yen;
+                            }
                             report.matched.push((line.line, s, by));
                         }
                         _ => {

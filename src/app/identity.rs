@@ -129,17 +129,7 @@ pub async fn record_data_points(
                     .collect();
                 if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
                     case.facts.insert(Fact::IdentityVerified);
-                    if !requests::update_after_transition(
-                        conn,
-                        &case.row.id,
-                        case.row.version,
-                        &case.row.state,
-                        &facts_json(&case.facts),
-                        false,
-                        crate::db::to_db_time(now),
-                    )? {
-                        return Err(AppError::Conflict);
-                    }
+                    case.save_facts(conn, now)?;
                 }
                 let action = if degree.verified {
                     AuditAction::IdentityVerified
@@ -170,19 +160,11 @@ pub async fn officer_judgement(
     expected_version: i64,
     reason: String,
 ) -> Result<(), AppError> {
-    let reason = reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 2000 {
+    let reason = crate::domain::field::bounded(&reason, 2000).map_err(|code| {
         let mut e = crate::domain::FieldErrors::new();
-        e.push(
-            "reason",
-            if reason.is_empty() {
-                "required"
-            } else {
-                "too_long"
-            },
-        );
-        return Err(AppError::Invalid(e));
-    }
+        e.push("reason", code);
+        AppError::Invalid(e)
+    })?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();
@@ -200,17 +182,7 @@ pub async fn officer_judgement(
                     return Err(AppError::Invalid(e));
                 }
                 case.facts.insert(Fact::IdentityVerified);
-                if !requests::update_after_transition(
-                    conn,
-                    &case.row.id,
-                    case.row.version,
-                    &case.row.state,
-                    &facts_json(&case.facts),
-                    false,
-                    crate::db::to_db_time(now),
-                )? {
-                    return Err(AppError::Conflict);
-                }
+                case.save_facts(conn, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)

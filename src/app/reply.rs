@@ -113,25 +113,19 @@ pub(crate) fn release_download(
     Ok(row)
 }
 
-fn link_message(id: &str) -> Vec<u8> {
-    format!("kaiji-reply-download:{id}").into_bytes()
-}
+const DOWNLOAD_LINK: &str = "reply-download";
 
-/// The path of a released download: its id and an HMAC of it under the server's session key, so the
-/// link is unguessable (256 bits) yet nothing secret is stored; it can be printed again on a letter.
+/// The path of a released download: its id signed under the server's session key, so it can be printed
+/// again on a letter and nothing secret is stored.
 pub fn download_path(keys: &Keys, id: &str) -> String {
     format!(
-        "/download/{id}.{}",
-        tokens::sign(keys.session.expose(), &link_message(id))
+        "/download/{}",
+        tokens::signed_id(keys.session.expose(), DOWNLOAD_LINK, id)
     )
 }
 
 fn verify_link(keys: &Keys, link: &str) -> Option<String> {
-    let (id, sig) = link.split_once('.')?;
-    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return None;
-    }
-    tokens::verify(keys.session.expose(), &link_message(id), sig).then(|| id.to_owned())
+    tokens::verify_signed_id(keys.session.expose(), DOWNLOAD_LINK, link)
 }
 
 /// What the download page shows before the requester asks for the file.

@@ -444,6 +444,15 @@ pub(crate) fn apply_event(
     let expected_version = case.row.version;
     def.apply(&mut case.facts, &mut case.clocks, &t, today);
     // An extension notice must give the new date (GDPR 12(3), CCPA §1798.130, PIPEDA 8(4)).
+    let views = if t
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::ExtendDeadline(_)))
+    {
+        clock_views(&def, &case.clocks, today, cals)
+    } else {
+        Vec::new()
+    };
     let extended: Vec<Value> = t
         .effects
         .iter()
@@ -451,11 +460,7 @@ pub(crate) fn apply_event(
             Effect::ExtendDeadline(k) => Some(k),
             _ => None,
         })
-        .filter_map(|k| {
-            clock_views(&def, &case.clocks, today, cals)
-                .into_iter()
-                .find(|c| &c.id == k)
-        })
+        .filter_map(|k| views.iter().find(|c| &c.id == k))
         .map(|c| json!({"clock": c.id, "label": c.label, "due_on": c.due_on}))
         .collect();
     if !extended.is_empty() {

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::cases::{Case, facts_json};
+use super::cases::Case;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
-use crate::db::{self, AnyConnection, audit, requests, write_tx};
+use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::staff::Role;
@@ -185,17 +185,7 @@ pub async fn complete_task(
                 let open_tasks = repo::open_count(conn, &request_id)?;
                 if open_tasks == 0 {
                     case.facts.insert(Fact::TasksDone);
-                    if !requests::update_after_transition(
-                        conn,
-                        &case.row.id,
-                        case.row.version,
-                        &case.row.state,
-                        &facts_json(&case.facts),
-                        false,
-                        db::to_db_time(now),
-                    )? {
-                        return Err(AppError::Conflict);
-                    }
+                    case.save_facts(conn, now)?;
                 }
                 Ok(TaskClosed {
                     task_id: task_id.clone(),

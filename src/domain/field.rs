@@ -55,6 +55,18 @@ impl FieldErrors {
 }
 
 /// Trims and rejects control characters other than newlines and tabs (which only free text may hold).
+/// Required text without control characters, at most `max` characters, trimmed.
+pub(crate) fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
+    let t = clean_text(raw, true)?;
+    if t.is_empty() {
+        Err("required")
+    } else if t.chars().count() > max {
+        Err("too_long")
+    } else {
+        Ok(t)
+    }
+}
+
 pub(crate) fn clean_text(raw: &str, multiline: bool) -> Result<String, &'static str> {
     let trimmed = raw.trim();
     let bad = trimmed

@@ -173,6 +173,12 @@ fn change_lines_only(payload: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Where the requester may turn about a decision: the desk, or the procedure's complaint authority.
+fn where_to_turn(i: &LetterInput<'_>, what: &str) -> Option<String> {
+    i.complaint_authority
+        .map(|a| format!("{what}についてご不明な点は当窓口に、または{a}にご相談いただけます。"))
+}
+
 /// Composes the letter for a notice.
 pub fn compose(i: &LetterInput<'_>) -> Letter {
     let p = i.payload;
@@ -288,11 +294,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             {
                 l.rows.push(("延長後の回答期限".into(), date_text(due)));
             }
-            if let Some(a) = i.complaint_authority {
-                l.paragraphs.push(format!(
-                    "この延長についてご不明な点は当窓口に、または{a}にご相談いただけます。"
-                ));
-            }
+            l.paragraphs.extend(where_to_turn(i, "この延長"));
         }
         NoticeKind::AnswerReady => {
             l.title = "回答のご案内（電磁的方法）".into();
@@ -344,11 +346,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs.push(format!(
                 "{about}個人情報の保護に関する法律第36条に基づき、下記の理由によりご請求に応じられないことをお知らせします。"
             ));
-            if let Some(a) = i.complaint_authority {
-                l.paragraphs.push(format!(
-                    "この決定についてご不明な点は当窓口にお問い合わせください。また、{a}にご相談いただくこともできます。"
-                ));
-            }
+            l.paragraphs.extend(where_to_turn(i, "この決定"));
         }
         NoticeKind::NoDataHeld => {
             l.title = "保有個人データが存在しない旨のご通知".into();
@@ -402,11 +400,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 "改めてご請求いただく際は、ご登録のアカウントにログインしたうえでご請求いただくか、当社が保有する情報と照合できる事項（電話番号、郵便番号、直近のご注文番号など）をお知らせください。"
                     .into(),
             );
-            if let Some(a) = i.complaint_authority {
-                l.paragraphs.push(format!(
-                    "この決定についてご不明な点は当窓口に、または{a}にご相談いただけます。"
-                ));
-            }
+            l.paragraphs.extend(where_to_turn(i, "この決定"));
         }
         NoticeKind::UnconfirmedExpired => {
             l.title = "ご請求の終了について（メールアドレス未確認）".into();
@@ -431,11 +425,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         l.paragraphs.push(format!(
             "ご請求の一部には応じられません。その部分と理由は次のとおりです：{part}"
         ));
-        if let Some(a) = i.complaint_authority {
-            l.paragraphs.push(format!(
-                "この決定についてご不明な点は当窓口に、または{a}にご相談いただけます。"
-            ));
-        }
+        l.paragraphs.extend(where_to_turn(i, "この決定"));
     }
     if let Some(r) = reason {
         l.rows.push(("理由".into(), r));

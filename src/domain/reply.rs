@@ -5,21 +5,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use super::FieldErrors;
-use super::field::clean_text;
+use super::field::bounded;
 use super::postal::{TrackingNumber, parse_date};
 use super::request::RequestType;
-
-/// Trimmed text without control characters, present and at most `max` characters.
-fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
-    let t = clean_text(raw, true)?;
-    if t.is_empty() {
-        Err("required")
-    } else if t.chars().count() > max {
-        Err("too_long")
-    } else {
-        Ok(t)
-    }
-}
 
 fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
     data.get(key).and_then(Value::as_str).unwrap_or("")

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::FieldErrors;
-use super::field::clean_text;
+use super::field::bounded;
 use super::request::{RequestType, SubjectEmail};
 
 /// What a request asks of each data system.
@@ -59,17 +59,6 @@ impl TaskOutcome {
             TaskOutcome::Erased => "erased",
             TaskOutcome::Retained { .. } => "retained",
         }
-    }
-}
-
-fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
-    let t = clean_text(raw, true)?;
-    if t.is_empty() {
-        Err("required")
-    } else if t.chars().count() > max {
-        Err("too_long")
-    } else {
-        Ok(t)
     }
 }
 

@@ -55,9 +55,48 @@ pub fn verify(key: &[u8], message: &[u8], signature_hex: &str) -> bool {
     mac.verify_slice(&sig).is_ok()
 }
 
+/// A link naming a record by id and carrying an HMAC of it for one purpose: `{id}.{hex}`. Unguessable
+/// without the key, yet derivable again (for a letter or an email), so nothing secret is stored.
+pub fn signed_id(key: &[u8], purpose: &str, id: &str) -> String {
+    format!(
+        "{id}.{}",
+        sign(key, format!("kaiji-{purpose}:{id}").as_bytes())
+    )
+}
+
+/// The id of a link made by [`signed_id`] for this purpose, if it is genuine.
+pub fn verify_signed_id(key: &[u8], purpose: &str, link: &str) -> Option<String> {
+    let (id, sig) = link.split_once('.')?;
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return None;
+    }
+    verify(key, format!("kaiji-{purpose}:{id}").as_bytes(), sig).then(|| id.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_ids_are_bound_to_their_purpose() {
+        let key = b"k".repeat(32);
+        let link = signed_id(&key, "reply-download", "0192-abcd");
+        assert_eq!(
+            verify_signed_id(&key, "reply-download", &link).as_deref(),
+            Some("0192-abcd")
+        );
+        assert_eq!(
+            verify_signed_id(&key, "confirm-email", &link),
+            None,
+            "another purpose"
+        );
+        assert_eq!(
+            verify_signed_id(b"other key", "reply-download", &link),
+            None
+        );
+        assert_eq!(verify_signed_id(&key, "reply-download", "0192-abcd"), None);
+        assert_eq!(verify_signed_id(&key, "reply-download", "../etc.00"), None);
+    }
 
     #[test]
     fn tokens_are_long_distinct_and_url_safe() {

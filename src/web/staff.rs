@@ -322,6 +322,11 @@ impl RequestPage {
         }
     }
 
+    /// What was typed into a task's form before it came back.
+    pub fn task_input(&self, task_id: &str, field: &str) -> &str {
+        self.kept_input(&format!("task:{task_id}"), field)
+    }
+
     pub fn input_error(&self, event: &str, field: &str) -> Option<String> {
         match &self.kept_reason {
             Some((e, _)) if e == event => self

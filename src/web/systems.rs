@@ -262,6 +262,8 @@ pub async fn complete(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
+    // What was typed comes back with the page if the task cannot be closed.
+    let mut kept_inputs = Vec::new();
     let result = match uploads::read(payload, state.config.upload_max_bytes).await {
         Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => Err(None),
         Ok(u) => {
@@ -270,8 +272,12 @@ pub async fn complete(
                 legal_ground: u.text("legal_ground"),
                 note: u.text("note"),
             };
+            kept_inputs = vec![
+                ("legal_ground".to_owned(), raw.legal_ground.clone()),
+                ("note".to_owned(), raw.note.clone()),
+            ];
             let file = u.file.filter(|f| !f.is_empty());
-            systems::complete_task(&state, &who.staff, id.clone(), task_id, raw, file)
+            systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file)
                 .await
                 .map_err(Some)
         }
@@ -290,6 +296,8 @@ pub async fn complete(
     let feedback = Feedback {
         status,
         problem: Some(problem),
+        kept_reason: Some((format!("task:{task_id}"), String::new())),
+        kept_inputs,
         ..Default::default()
     };
     request_page(&state, who.staff, tr, &csrf, id, feedback).await
