@@ -153,11 +153,11 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     );
     let o = kaiji(dir, env, &["workflow", "list"], None);
     for (id, v) in [
-        ("ccpa", 2),
-        ("gdpr", 2),
+        ("ccpa", 3),
+        ("gdpr", 3),
         ("jp-online", 2),
         ("jp-postal", 2),
-        ("pipeda", 2),
+        ("pipeda", 3),
     ] {
         assert!(text(&o).contains(&format!("{id}  v{v}")), "{}", text(&o));
     }
@@ -273,7 +273,7 @@ fn workflow_check_names_file_line_and_reason() {
     let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("gdpr v2") && text(&o).contains("jp-postal v2"),
+        text(&o).contains("gdpr v3") && text(&o).contains("jp-postal v2"),
         "{}",
         text(&o)
     );
@@ -315,23 +315,23 @@ fn changing_a_published_version_is_refused() {
     assert!(!o.status.success());
     assert!(
         text(&o)
-            .contains("already published with different content; publish the change as version 3"),
+            .contains("already published with different content; publish the change as version 4"),
         "{}",
         text(&o)
     );
-    // As version 3 it publishes, beside version 2.
+    // As version 4 it publishes, beside version 3.
     std::fs::write(
         seeds.join("gdpr.toml"),
         original
             .replace("Send the answer", "Answer")
-            .replace("version = 2", "version = 3"),
+            .replace("version = 3", "version = 4"),
     )
     .unwrap();
     let o = kaiji(dir.path(), &env, &["seed"], None);
     assert!(o.status.success(), "{}", text(&o));
     let o = kaiji(dir.path(), &env, &["workflow", "list"], None);
     assert!(
-        text(&o).contains("gdpr  v2") && text(&o).contains("gdpr  v3"),
+        text(&o).contains("gdpr  v3") && text(&o).contains("gdpr  v4"),
         "{}",
         text(&o)
     );

@@ -189,9 +189,9 @@ fn check_constraints_hold(db: &TestDb) {
     )
     .execute(c);
     assert!(bad_role.is_err(), "role CHECK");
-    // The Rust enum owns the list the CHECK repeats.
+    // The Rust enum owns the list the CHECK repeats (widened by the newest migration that rebuilt it).
     let sql = std::fs::read_to_string(common::repo_path(
-        "migrations/sqlite/2026-11-22-000001_foundation/up.sql",
+        "migrations/sqlite/2026-11-30-000006_more_rights_and_evidence/up.sql",
     ))
     .unwrap();
     let types: Vec<String> = kaiji::domain::request::RequestType::ALL
@@ -199,6 +199,10 @@ fn check_constraints_hold(db: &TestDb) {
         .map(|t| format!("'{}'", t.as_str()))
         .collect();
     assert!(sql.contains(&format!("request_type IN ({})", types.join(", "))));
+    let sql = std::fs::read_to_string(common::repo_path(
+        "migrations/sqlite/2026-11-22-000001_foundation/up.sql",
+    ))
+    .unwrap();
     let roles: Vec<String> = kaiji::domain::staff::Role::ALL
         .iter()
         .map(|r| format!("'{}'", r.as_str()))
@@ -239,4 +243,76 @@ fn migrate_is_idempotent_and_leaves_nothing_pending() {
         assert!(db.db.migrate().unwrap().is_empty());
         assert!(!kaiji::db::has_pending_migrations(&mut db.conn()).unwrap());
     });
+}
+
+/// Rebuilding `requests` on SQLite (to widen its CHECK) keeps every row and every link to it: the
+/// upgrade runs over a database holding a request and its notice, foreign keys are still enforced
+/// afterwards, and the new request types are accepted.
+#[test]
+fn upgrading_sqlite_keeps_requests_and_their_links() {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("old.db");
+    let mut c = diesel::SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+    c.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
+    // The schema as of the fifth migration, with a request in it.
+    for _ in 0..5 {
+        c.run_next_migration(kaiji::db::SQLITE_MIGRATIONS).unwrap();
+    }
+    c.batch_execute(
+        "INSERT INTO workflow_definitions VALUES ('gdpr', 2, 'src', 'sha', '2026-11-01 00:00:00');
+         INSERT INTO requests VALUES ('r1', 'R-1', 'tok', 'gdpr', 2, 'received', 1, 'access', 'eea',
+           'web', 'en', 'Pat', 'p@example.com', 'hello', '[]', '2026-11-01 00:00:00',
+           '2026-11-01 00:00:00', NULL);
+         INSERT INTO notices (id, request_id, kind, channel, language, status, created_at) VALUES ('n1', 'r1', 'received', 'email', 'en', 'queued',
+           '2026-11-01 00:00:00');",
+    )
+    .unwrap();
+    let applied = c
+        .run_pending_migrations(kaiji::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    assert!(!applied.is_empty());
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let kept: Vec<Row> =
+        diesel::sql_query("SELECT r.id FROM requests r JOIN notices n ON n.request_id = r.id")
+            .load(&mut c)
+            .unwrap();
+    assert_eq!(
+        kept.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r1"]
+    );
+    let dangling: Vec<Row> =
+        diesel::sql_query("SELECT \"table\" AS id FROM pragma_foreign_key_check")
+            .load(&mut c)
+            .unwrap();
+    assert!(dangling.is_empty(), "no broken links after the rebuild");
+    c.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
+    let orphan = c.batch_execute(
+        "INSERT INTO notices (id, request_id, kind, channel, language, status, created_at) VALUES ('n2', 'nope', 'received', 'email', 'en', 'queued', '2026-11-01 00:00:00');",
+    );
+    assert!(
+        orphan.is_err(),
+        "foreign keys still enforced against the rebuilt table"
+    );
+    c.batch_execute(
+        "INSERT INTO requests VALUES ('r2', 'R-2', 'tok2', 'gdpr', 2, 'received', 1, 'withdraw_consent',
+           'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
+           '2026-11-01 00:00:00', NULL);",
+    )
+    .unwrap();
+    let bad = c.batch_execute(
+        "INSERT INTO requests VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'nonsense',
+           'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
+           '2026-11-01 00:00:00', NULL);",
+    );
+    assert!(
+        bad.is_err(),
+        "the widened CHECK still refuses unknown types"
+    );
 }

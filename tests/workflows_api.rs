@@ -942,11 +942,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
         200
     );
 
-    // Publish version 3 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
+    // Publish version 4 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
     let cals = common::calendars();
     let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
         .unwrap()
-        .replace("version = 2", "version = 3")
+        .replace("version = 3", "version = 4")
         .replace(
             "duration = { days = 30 }\npauses",
             "duration = { days = 45 }\npauses",
@@ -972,11 +972,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
             o["workflow"]["version"].as_i64(),
             n["workflow"]["version"].as_i64()
         ),
-        (Some(2), Some(3))
+        (Some(3), Some(4))
     );
     assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
     assert_eq!(clock(&n, "response")["due_on"], "2027-01-05");
-    // The request in flight still runs under version 2's rules.
+    // The request in flight still runs under version 3's rules.
     let tasks = |r: Value| r["tasks"].as_array().unwrap().clone();
     let v = close_tasks(&officer, &old, &tasks(o), 2).await;
     assert_eq!(officer.fire(&old, "send_answer", v, None).await.status, 422);

@@ -59,6 +59,7 @@ pub async fn verify_by_assertion(
                 )? {
                     return Err(AppError::Conflict);
                 }
+                super::evidence::purge_after_decision(conn, &case.row.id, &case.facts, false, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::IdentityVerified, Actor::Requester, now)
@@ -115,11 +116,14 @@ pub async fn record_data_points(
                     .verification
                     .clone()
                     .ok_or_else(|| field("no_data_point_rule"))?;
+                // Signed by the requester on the tracking page, or on paper as the officer records.
+                let declaration_signed = check.declaration_signed
+                    || super::evidence::declaration_signed(conn, &case.row.id)?;
                 let degree = crate::domain::identity::degree(
                     &rule,
                     case.request_type.as_str(),
                     &check.points,
-                    check.declaration_signed,
+                    declaration_signed,
                 )
                 .map_err(field)?;
                 let names: Vec<(String, bool)> = check
@@ -130,6 +134,13 @@ pub async fn record_data_points(
                 if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
                     case.facts.insert(Fact::IdentityVerified);
                     case.save_facts(conn, now)?;
+                    super::evidence::purge_after_decision(
+                        conn,
+                        &case.row.id,
+                        &case.facts,
+                        false,
+                        now,
+                    )?;
                 }
                 let action = if degree.verified {
                     AuditAction::IdentityVerified
@@ -143,7 +154,7 @@ pub async fn record_data_points(
                         .details(json!({"method": "data_points", "points": names,
                                         "matched": degree.matched, "required": degree.required,
                                         "declaration_required": degree.declaration_required,
-                                        "declaration_signed": check.declaration_signed})),
+                                        "declaration_signed": declaration_signed})),
                 )?;
                 Ok(degree)
             })
@@ -183,6 +194,7 @@ pub async fn officer_judgement(
                 }
                 case.facts.insert(Fact::IdentityVerified);
                 case.save_facts(conn, now)?;
+                super::evidence::purge_after_decision(conn, &case.row.id, &case.facts, false, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod confirm;
 pub mod documents;
 pub mod error;
+pub mod evidence;
 pub mod fees;
 pub mod identity;
 pub mod intake;

@@ -79,7 +79,10 @@ pub(crate) fn release_package(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<DownloadRow>, AppError> {
-    if TaskKind::for_request(case.request_type) != Some(TaskKind::Export) {
+    // The CCPA right to know the categories is answered from the registry: what each system holds and
+    // for how long, without the specific pieces.
+    let categories_only = case.request_type == RequestType::KnowCategories;
+    if !categories_only && TaskKind::for_request(case.request_type) != Some(TaskKind::Export) {
         return Ok(None);
     }
     let portability = case.request_type == RequestType::Portability;
@@ -92,6 +95,14 @@ pub(crate) fn release_package(
         .compression_method(zip::CompressionMethod::Deflated);
     let mut index = Vec::new();
     let mut used = std::collections::BTreeSet::new();
+    if categories_only {
+        for system in systems::active_systems(conn)? {
+            let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
+            index.push(json!({
+                "system": system.name, "categories": categories, "retention": system.retention,
+            }));
+        }
+    }
     for (task, system) in systems::tasks_for_request(conn, &case.row.id)? {
         let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
         let mut entry = json!({
@@ -148,6 +159,7 @@ pub(crate) fn release_package(
         "procedure": case.def.name.get(lang),
         "processing_information": info,
         "complaint_authority": case.def.complaint_authority.as_ref().map(|a| a.get(lang)),
+        "non_discrimination": case.def.non_discrimination.as_ref().map(|a| a.get(lang)),
         "systems": index,
     });
     zip.start_file("processing-information.json", options)

@@ -499,6 +499,7 @@ pub async fn letter(
                 received_on: received_on(conn, &case)?,
                 desk: postal_settings.map(|p| p.desk.get(ja)),
                 complaint_authority: def.complaint_authority.as_ref().map(|a| a.get(ja)),
+                non_discrimination: def.non_discrimination.as_ref().map(|a| a.get(ja)),
                 transfer_agent: postal_settings
                     .and_then(|p| p.transfer_agent.as_ref())
                     .map(|t| t.get(ja)),

@@ -51,6 +51,16 @@ pub struct TrackingView {
     /// A released answer still downloadable, and until when. The link itself goes only to the
     /// (confirmed) email address: whoever filed is not necessarily the person the data is about.
     pub answer_available_until: Option<DateTime<Utc>>,
+    /// The requester may send data points or an identity document (not yet verified, still open).
+    pub identity_evidence_wanted: bool,
+    /// The procedure asks a signed declaration under penalty of perjury for this request type.
+    pub declaration_offered: bool,
+    /// An agent filed it: the person's signed authorisation may be uploaded.
+    pub authorisation_wanted: bool,
+    /// What the requester has sent so far: kind and when.
+    pub evidence_received: Vec<(String, DateTime<Utc>)>,
+    /// The procedure's promise not to discriminate for exercising a right (CCPA).
+    pub non_discrimination: Option<Label>,
 }
 
 pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppError> {
@@ -81,8 +91,24 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                         && crate::domain::reply::download_open(db::from_db_time(d.expires_at), now)
                 })
                 .map(|d| db::from_db_time(d.expires_at));
+            let verified = case.facts.contains(&Fact::IdentityVerified);
+            let online = case.row.channel != "postal";
             Ok(TrackingView {
-                identity_verified: case.facts.contains(&Fact::IdentityVerified),
+                identity_evidence_wanted: online && !terminal && !verified,
+                declaration_offered: case.def.verification.as_ref().is_some_and(|v| {
+                    v.declaration_for
+                        .iter()
+                        .any(|t| t == case.request_type.as_str())
+                }),
+                authorisation_wanted: online
+                    && !terminal
+                    && case.facts.contains(&Fact::FiledByAgent),
+                evidence_received: crate::db::evidence::for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(|e| (e.kind, db::from_db_time(e.created_at)))
+                    .collect(),
+                identity_verified: verified,
+                non_discrimination: case.def.non_discrimination.clone(),
                 awaiting_person: !terminal
                     && case.facts.contains(&Fact::FiledByAgent)
                     && !case.facts.contains(&Fact::PersonConfirmed),
@@ -203,6 +229,8 @@ pub struct RequestDetail {
     pub checklist: Option<crate::domain::documents::Checklist>,
     pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
     pub files: Vec<crate::db::documents::FileInfo>,
+    /// What the requester sent to prove identity or an agent's authority (contents sealed).
+    pub evidence: Vec<crate::db::evidence::EvidenceInfo>,
     pub invoices: Vec<super::fees::InvoiceView>,
     pub reply: super::reply::ReplyView,
     pub tasks: Vec<super::systems::TaskView>,
@@ -239,6 +267,7 @@ pub async fn detail(
                 checklist: super::documents::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
                 files: crate::db::documents::files_for_request(conn, &case.row.id)?,
+                evidence: crate::db::evidence::for_request(conn, &case.row.id)?,
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
                 tasks: super::systems::task_views(conn, &case.row.id)?,
@@ -511,6 +540,13 @@ pub(crate) fn apply_event(
                 "data": data,
                 "effects": t.effects,
             })),
+    )?;
+    super::evidence::purge_after_decision(
+        conn,
+        &id,
+        &case.facts,
+        def.state(&t.to).is_some_and(|s| s.terminal),
+        now,
     )?;
     case.row.state = t.to.clone();
     case.row.version = version;

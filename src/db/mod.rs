@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clocks;
 pub mod documents;
+pub mod evidence;
 pub mod fees;
 pub mod notices;
 pub mod postal;

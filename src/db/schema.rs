@@ -331,3 +331,20 @@ diesel::table! {
 }
 
 diesel::joinable!(request_on_behalf -> requests (request_id));
+
+diesel::table! {
+    identity_evidence (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        declared_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        purged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(identity_evidence -> requests (request_id));

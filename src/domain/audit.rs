@@ -54,10 +54,12 @@ pub enum AuditAction {
     DownloadRevoked,
     /// An officer recorded what a correction, deletion or stop of use changed.
     ChangeRecorded,
+    /// The requester sent evidence of identity or of an agent's authority (kinds and names only).
+    EvidenceReceived,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -84,6 +86,7 @@ impl AuditAction {
         AuditAction::IdentityVerified,
         AuditAction::IdentityCheckFailed,
         AuditAction::PersonConfirmed,
+        AuditAction::EvidenceReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +117,7 @@ impl AuditAction {
             AuditAction::IdentityCheckFailed => "identity.check_failed",
             AuditAction::PersonConfirmed => "request.person_confirmed",
             AuditAction::ChangeRecorded => "request.change_recorded",
+            AuditAction::EvidenceReceived => "identity.evidence_received",
         }
     }
 }

@@ -227,3 +227,148 @@ mod degree_tests {
         );
     }
 }
+
+/// Data points as a requester types them on the tracking page, before parsing.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawEvidence {
+    #[serde(default)]
+    pub account_id: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub last_order: String,
+    /// The declaration box ("on" when ticked).
+    #[serde(default)]
+    pub declaration: String,
+    /// The name typed as a signature under the declaration.
+    #[serde(default)]
+    pub declaration_name: String,
+}
+
+/// The data points a requester offers, by name (`account_id`, `phone`, `postal_code`, `last_order`),
+/// for an officer to match against the company's records; and the name they signed the declaration
+/// with, if they did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OfferedEvidence {
+    pub points: std::collections::BTreeMap<String, String>,
+    #[serde(skip)]
+    pub declared_by: Option<String>,
+}
+
+/// The names of the data points a requester may offer, in the order the form shows them.
+pub const OFFERED_POINTS: [&str; 4] = ["account_id", "phone", "postal_code", "last_order"];
+
+fn phone(s: &str) -> Result<String, &'static str> {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let allowed = s
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+    // E.164 numbers have at most 15 digits; a local number at least 6.
+    if !allowed || !(6..=15).contains(&digits.len()) {
+        return Err("invalid_phone");
+    }
+    Ok(s.to_owned())
+}
+
+fn postal_code(s: &str) -> Result<String, &'static str> {
+    let ok = (2..=12).contains(&s.chars().count())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '〒');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("invalid_postal_code")
+    }
+}
+
+type PointParser = fn(&str) -> Result<String, &'static str>;
+
+/// Parses what a requester typed; every problem is reported beside its field. Empty fields are simply
+/// not offered.
+pub fn parse_evidence(raw: &RawEvidence) -> Result<OfferedEvidence, super::FieldErrors> {
+    use super::field::bounded;
+    let mut errors = super::FieldErrors::new();
+    let mut points = std::collections::BTreeMap::new();
+    let fields: [(&str, &str, PointParser); 4] = [
+        ("account_id", &raw.account_id, |s| bounded(s, 200)),
+        ("phone", &raw.phone, phone),
+        ("postal_code", &raw.postal_code, postal_code),
+        ("last_order", &raw.last_order, |s| bounded(s, 64)),
+    ];
+    for (name, value, parse) in fields {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if let Some(v) = errors.check(name, parse(value)) {
+            points.insert(name.to_owned(), v);
+        }
+    }
+    let ticked = !raw.declaration.trim().is_empty();
+    let name = raw.declaration_name.trim();
+    let declared_by = match (ticked, name.is_empty()) {
+        (false, true) => None,
+        (true, true) => {
+            errors.push("declaration_name", "required");
+            None
+        }
+        (false, false) => {
+            errors.push("declaration", "required");
+            None
+        }
+        (true, false) => errors.check("declaration_name", bounded(name, 200)),
+    };
+    if errors.is_empty() {
+        Ok(OfferedEvidence {
+            points,
+            declared_by,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    fn raw(phone: &str, postal: &str, declaration: &str, name: &str) -> RawEvidence {
+        RawEvidence {
+            phone: phone.into(),
+            postal_code: postal.into(),
+            declaration: declaration.into(),
+            declaration_name: name.into(),
+            ..RawEvidence::default()
+        }
+    }
+
+    #[test]
+    fn offered_points_are_checked_field_by_field() {
+        let e = parse_evidence(&raw("+1 (415) 555-0100", "94103", "on", " Pat Doe ")).unwrap();
+        assert_eq!(e.points["phone"], "+1 (415) 555-0100");
+        assert_eq!(e.points["postal_code"], "94103");
+        assert_eq!(e.declared_by.as_deref(), Some("Pat Doe"));
+        let e = parse_evidence(&raw("", "〒150-0002", "", "")).unwrap();
+        assert_eq!(e.points.len(), 1);
+        assert_eq!(e.declared_by, None);
+
+        let errs = parse_evidence(&raw("12345", "x", "on", "")).unwrap_err();
+        assert_eq!(errs.code_for("phone"), Some("invalid_phone"));
+        assert_eq!(errs.code_for("postal_code"), Some("invalid_postal_code"));
+        assert_eq!(errs.code_for("declaration_name"), Some("required"));
+        let errs = parse_evidence(&raw("03-1234-5678+1", "", "", "Pat")).unwrap_err();
+        assert_eq!(errs.code_for("phone"), Some("invalid_phone"));
+        assert_eq!(errs.code_for("declaration"), Some("required"));
+        let long = RawEvidence {
+            last_order: "x".repeat(65),
+            ..RawEvidence::default()
+        };
+        assert_eq!(
+            parse_evidence(&long).unwrap_err().code_for("last_order"),
+            Some("too_long")
+        );
+    }
+}

@@ -20,6 +20,8 @@ pub struct LetterInput<'a> {
     /// The desk's name and address, as printed on the procedure's forms.
     pub desk: Option<&'a str>,
     pub complaint_authority: Option<&'a str>,
+    /// The procedure's promise not to discriminate for exercising a right (CCPA), closing each letter.
+    pub non_discrimination: Option<&'a str>,
     pub transfer_agent: Option<&'a str>,
     /// The notice's payload: reason, invoice, dispatch, download, missing documents, changes.
     pub payload: &'a Value,
@@ -68,6 +70,8 @@ pub fn request_type_ja(t: RequestType) -> &'static str {
         RequestType::Restriction => "処理の制限",
         RequestType::Objection => "処理への異議",
         RequestType::Portability => "データポータビリティ",
+        RequestType::WithdrawConsent => "同意の撤回",
+        RequestType::KnowCategories => "収集している個人情報の種類等の開示",
     }
 }
 
@@ -430,6 +434,14 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
     if let Some(r) = reason {
         l.rows.push(("理由".into(), r));
     }
+    // Every letter about the request says that asking costs nothing in service, price or quality, except
+    // the confirmation links (they are about the address, not a right yet).
+    if !matches!(
+        i.kind,
+        NoticeKind::EmailConfirmation | NoticeKind::PersonConfirmation
+    ) {
+        l.paragraphs.extend(i.non_discrimination.map(str::to_owned));
+    }
     l
 }
 
@@ -453,6 +465,7 @@ mod tests {
             received_on: "2026-11-19".parse().unwrap(),
             desk: Some("個人情報担当"),
             complaint_authority: Some("個人情報保護委員会"),
+            non_discrimination: None,
             transfer_agent: Some("信託銀行"),
             payload,
             download_url: Some("https://kaiji.example/download/x.y".into()),
@@ -577,5 +590,10 @@ mod tests {
         );
         assert!(l.paragraphs[0].contains("第36条"));
         assert_eq!(ja_yen(1_234_567), "1,234,567円");
+        let mut i = input(NoticeKind::Refused, &p, &names);
+        i.non_discrimination = Some("差別しません。");
+        assert_eq!(compose(&i).paragraphs.last().unwrap(), "差別しません。");
+        i.kind = NoticeKind::EmailConfirmation;
+        assert!(!compose(&i).paragraphs.iter().any(|x| x == "差別しません。"));
     }
 }

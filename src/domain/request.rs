@@ -22,10 +22,15 @@ pub enum RequestType {
     Portability,
     /// APPI Art. 33(5): disclosure of the records of provision to and receipt from third parties.
     ThirdPartyRecords,
+    /// GDPR Art. 7(3), PIPEDA Sched. 1 cl. 4.3.8: stop processing that rests on consent, from now on.
+    WithdrawConsent,
+    /// CCPA §1798.110 right to know the categories (collected, sources, purposes, recipients), without the
+    /// specific pieces; `Access` is the right to the specific pieces.
+    KnowCategories,
 }
 
 impl RequestType {
-    pub const ALL: [RequestType; 9] = [
+    pub const ALL: [RequestType; 11] = [
         RequestType::Access,
         RequestType::Correction,
         RequestType::Deletion,
@@ -35,6 +40,8 @@ impl RequestType {
         RequestType::Objection,
         RequestType::Portability,
         RequestType::ThirdPartyRecords,
+        RequestType::WithdrawConsent,
+        RequestType::KnowCategories,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +55,8 @@ impl RequestType {
             RequestType::Objection => "objection",
             RequestType::Portability => "portability",
             RequestType::ThirdPartyRecords => "third_party_records",
+            RequestType::WithdrawConsent => "withdraw_consent",
+            RequestType::KnowCategories => "know_categories",
         }
     }
 }

@@ -293,6 +293,9 @@ pub struct WorkflowDefinition {
     pub fee: Option<FeeRule>,
     /// Named in refusals: where the requester may complain.
     pub complaint_authority: Option<Label>,
+    /// Said in every answer, refusal and receipt: exercising a right costs the requester nothing in
+    /// service, price or quality (CCPA §1798.125).
+    pub non_discrimination: Option<Label>,
     /// Requests filed online wait for the requester to confirm their email address (a signed link);
     /// unconfirmed ones expire.
     pub confirm_email: bool,
@@ -443,6 +446,7 @@ struct RawDefinition {
     intake_notice: Option<Spanned<String>>,
     fee: Option<RawFee>,
     complaint_authority: Option<Label>,
+    non_discrimination: Option<Label>,
     #[serde(default)]
     confirm_email: bool,
     verification: Option<super::identity::VerificationRule>,
@@ -1050,6 +1054,7 @@ impl WorkflowDefinition {
             intake_notice,
             fee,
             complaint_authority: raw.complaint_authority,
+            non_discrimination: raw.non_discrimination,
             confirm_email: raw.confirm_email,
             verification: raw.verification,
             disclosure: raw.disclosure,

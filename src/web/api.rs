@@ -17,8 +17,8 @@ use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::domain::workflow::{Label, TransitionDef};
 
 /// A request as a data subject files it. `request_type`: access, correction, deletion, stop_of_use,
-/// purpose_notification, restriction, objection, portability, third_party_records; `jurisdiction`:
-/// japan, eea, california, canada, other (default).
+/// purpose_notification, restriction, objection, portability, third_party_records, withdraw_consent,
+/// know_categories; `jurisdiction`: japan, eea, california, canada, other (default).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateRequestBody {
     #[serde(flatten)]
@@ -257,6 +257,21 @@ pub struct RequestJson {
     pub tasks: Vec<crate::app::systems::TaskView>,
     /// Filed by an agent or guardian: for whom, and whether the person confirmed.
     pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
+    /// What the requester sent to prove identity or an agent's authority; `open` serves the contents
+    /// (audited) until they are erased after the decision.
+    pub evidence: Vec<EvidenceJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceJson {
+    pub id: String,
+    /// data_points, identity_document or agent_authorisation.
+    pub kind: String,
+    pub media_type: String,
+    pub declaration_signed: bool,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub purged_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub open: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -320,6 +335,7 @@ pub async fn request_detail(
 ) -> Result<HttpResponse, ApiError> {
     let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
     let r = d.request;
+    let request_id = r.id.clone();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(RequestJson {
@@ -366,6 +382,22 @@ pub async fn request_detail(
             reply: d.reply,
             tasks: d.tasks,
             on_behalf: d.on_behalf,
+            evidence: d
+                .evidence
+                .into_iter()
+                .map(|e| EvidenceJson {
+                    open: e
+                        .purged_at
+                        .is_none()
+                        .then(|| format!("/staff/requests/{request_id}/evidence/{}", e.id)),
+                    declaration_signed: e.declared_by.is_some(),
+                    received_at: e.created_at.and_utc(),
+                    purged_at: e.purged_at.map(|t| t.and_utc()),
+                    id: e.id,
+                    kind: e.kind,
+                    media_type: e.media_type,
+                })
+                .collect(),
         }))
 }
 

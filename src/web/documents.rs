@@ -155,12 +155,30 @@ pub async fn view(
 ) -> Result<HttpResponse, PageError> {
     let (id, file_id) = path.into_inner();
     let (media_type, bytes) = documents::view_file(&state, &who.staff, id, file_id).await?;
+    Ok(sealed_file_response(media_type, bytes))
+}
+
+/// Opens what a requester sent (data points, an identity document, an authorisation).
+pub async fn view_evidence(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, evidence_id) = path.into_inner();
+    let (media_type, bytes) =
+        crate::app::evidence::open(&state, &who.staff, id, evidence_id).await?;
+    Ok(sealed_file_response(media_type, bytes))
+}
+
+/// A decrypted file, served with a sandboxing policy and never cached.
+fn sealed_file_response(media_type: String, bytes: Vec<u8>) -> HttpResponse {
     let ext = match media_type.as_str() {
         "application/pdf" => "pdf",
         "image/png" => "png",
+        "application/json" => "json",
         _ => "jpg",
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(media_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
@@ -171,7 +189,7 @@ pub async fn view(
             "sandbox; default-src 'none'; img-src 'self'; object-src 'self'",
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .body(bytes)
 }
 
 #[derive(Deserialize)]

@@ -102,6 +102,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/", web::get().to(public::form))
     .route("/requests", web::post().to(public::submit))
     .route("/track/{token}", web::get().to(public::track))
+    .route(
+        "/staff/requests/{id}/evidence/{evidence_id}",
+        web::get().to(documents::view_evidence),
+    )
+    .route(
+        "/track/{token}/evidence",
+        web::post().to(public::submit_evidence),
+    )
     .route("/forms", web::get().to(forms::index))
     .route("/forms/{form}", web::get().to(forms::blank))
     .route("/forms/{form}", web::post().to(forms::print_draft))

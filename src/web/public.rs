@@ -12,6 +12,7 @@ use super::{redirect, render};
 use crate::app::{AppError, AppState, intake, requests};
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
+use crate::domain::identity::RawEvidence;
 use crate::domain::request::{Channel, Jurisdiction, NewRequest, RawRequest, RequestType};
 
 pub struct TypeOption {
@@ -210,30 +211,131 @@ pub struct TrackPage {
     pub view: requests::TrackingView,
     pub just_received: bool,
     pub tracking_url: String,
+    pub token: String,
+    pub csrf: String,
+    /// What was typed into the evidence form, kept when it is shown again with errors.
+    pub input: RawEvidence,
+    pub file_kind: String,
+    pub errors: FieldErrors,
+    /// Evidence was just received.
+    pub sent: bool,
+}
+
+impl TrackPage {
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+
+    /// The data points a requester may offer, with what they typed.
+    pub fn point_fields(&self) -> Vec<(&'static str, &str)> {
+        crate::domain::identity::OFFERED_POINTS
+            .iter()
+            .map(|&name| {
+                let value = match name {
+                    "account_id" => &self.input.account_id,
+                    "phone" => &self.input.phone,
+                    "postal_code" => &self.input.postal_code,
+                    _ => &self.input.last_order,
+                };
+                (name, value.as_str())
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct TrackQuery {
     received: Option<String>,
+    sent: Option<String>,
 }
 
 pub async fn track(
     state: web::Data<AppState>,
     req: HttpRequest,
+    csrf: Csrf,
     token: web::Path<String>,
     query: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let view = requests::track(&state, token.clone()).await?;
+    let mut page = track_page(&state, &req, &csrf, token).await?;
+    page.just_received = query.received.is_some();
+    page.sent = query.sent.is_some();
+    render(StatusCode::OK, &page)
+}
+
+async fn track_page(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &Csrf,
+    token: String,
+) -> Result<TrackPage, PageError> {
+    let view = requests::track(state, token.clone()).await?;
     // The requester's own language unless they switched.
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(view.language));
-    let page = TrackPage {
+    let tr = Tr::new(i18n::chosen(req).unwrap_or(view.language));
+    Ok(TrackPage {
         tr,
         view,
-        just_received: query.received.is_some(),
+        just_received: false,
         tracking_url: format!("{}/track/{token}", state.config.public_url),
+        token,
+        csrf: csrf.token(),
+        input: RawEvidence::default(),
+        file_kind: String::new(),
+        errors: FieldErrors::new(),
+        sent: false,
+    })
+}
+
+/// Data points, a declaration, an identity document or an agent's authorisation, sent from the tracking
+/// page. Problems re-render the page with the typed values kept (the file must be chosen again).
+pub async fn submit_evidence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    csrf: Csrf,
+    token: web::Path<String>,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let upload = match super::uploads::read(payload, state.config.upload_max_bytes).await {
+        Ok(u) => u,
+        Err(super::error::WebError::App(AppError::Invalid(errors))) => {
+            let mut page = track_page(&state, &req, &csrf, token).await?;
+            page.errors = errors;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(e) => return Err(e.into()),
     };
-    render(StatusCode::OK, &page)
+    let raw = RawEvidence {
+        account_id: upload.text("account_id"),
+        phone: upload.text("phone"),
+        postal_code: upload.text("postal_code"),
+        last_order: upload.text("last_order"),
+        declaration: upload.text("declaration"),
+        declaration_name: upload.text("declaration_name"),
+    };
+    let file_kind = upload.text("file_kind");
+    if csrf.verify(&upload.text("csrf_token")).is_err() {
+        let mut page = track_page(&state, &req, &csrf, token).await?;
+        page.errors.push("evidence", "form_expired");
+        page.input = raw;
+        page.file_kind = file_kind;
+        return render(StatusCode::FORBIDDEN, &page);
+    }
+    let file = upload.file.map(|bytes| crate::app::evidence::AttachedFile {
+        kind: file_kind.clone(),
+        bytes,
+    });
+    match crate::app::evidence::submit(&state, token.clone(), raw.clone(), file).await {
+        Ok(()) => Ok(redirect(&format!("/track/{token}?sent=1#evidence"))),
+        Err(AppError::Invalid(errors)) => {
+            let mut page = track_page(&state, &req, &csrf, token).await?;
+            page.errors = errors;
+            page.input = raw;
+            page.file_kind = file_kind;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -1,0 +1,288 @@
+//! What a requester sends from their tracking page to prove who they are — data points to match, an
+//! identity document — or, for an agent, the person's signed authorisation. Everything is sealed at
+//! rest, opened only by staff (each opening audited), and emptied as soon as it has served: identity
+//! evidence right after the identity decision (as the EDPB advises), an authorisation when the request
+//! closes.
+
+use serde_json::json;
+
+use super::cases::Case;
+use super::documents::check_upload;
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
+use crate::db::{self, AnyConnection, audit, requests, write_tx};
+use crate::domain::FieldErrors;
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::identity::{OfferedEvidence, RawEvidence, parse_evidence};
+use crate::domain::workflow::{Fact, Facts};
+use crate::security::documents::{self as crypto, Sealed};
+use crate::security::tokens;
+
+/// Kinds of evidence, as stored.
+pub const DATA_POINTS: &str = "data_points";
+pub const IDENTITY_DOCUMENT: &str = "identity_document";
+pub const AGENT_AUTHORISATION: &str = "agent_authorisation";
+
+fn aad(request_id: &str, id: &str) -> Vec<u8> {
+    format!("kaiji-evidence:{request_id}:{id}").into_bytes()
+}
+
+fn invalid(field: &'static str, code: &'static str) -> AppError {
+    let mut e = FieldErrors::new();
+    e.push(field, code);
+    AppError::Invalid(e)
+}
+
+/// A file the requester attached, and what they say it is.
+pub struct AttachedFile {
+    /// `identity_document` or `agent_authorisation`.
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Stores what the requester sent for the request behind `tracking_token`. Refused, field by field,
+/// when it is not wanted: identity already verified (no document is asked for after a stronger method
+/// succeeded), an authorisation on a request the person filed themselves, a closed request, nothing sent.
+pub async fn submit(
+    state: &AppState,
+    tracking_token: String,
+    raw: RawEvidence,
+    file: Option<AttachedFile>,
+) -> Result<(), AppError> {
+    if !tokens::looks_like_token(&tracking_token) {
+        return Err(AppError::NotFound);
+    }
+    let mut errors = FieldErrors::new();
+    let offered = match parse_evidence(&raw) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            errors = e;
+            None
+        }
+    };
+    let file = match file {
+        None => None,
+        Some(f) => {
+            let kind = match f.kind.as_str() {
+                IDENTITY_DOCUMENT => Some(IDENTITY_DOCUMENT),
+                AGENT_AUTHORISATION => Some(AGENT_AUTHORISATION),
+                _ => {
+                    errors.push("file_kind", "required");
+                    None
+                }
+            };
+            let media = errors.check(
+                "file",
+                check_upload(&f.bytes, state.config.upload_max_bytes),
+            );
+            kind.zip(media).map(|(k, m)| (k, m, f.bytes))
+        }
+    };
+    let Some(offered) = offered.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let catalog = state.workflows.clone();
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let found = requests::find_by_token_digest(conn, &tokens::digest(&tracking_token))?
+                    .ok_or(AppError::NotFound)?;
+                requests::lock(conn, &found.id)?;
+                let row = requests::find(conn, &found.id)?.ok_or(AppError::NotFound)?;
+                let case = Case::from_row(conn, &catalog, row)?;
+                if case.state_label().1 {
+                    return Err(invalid("evidence", "request_closed"));
+                }
+                let verified = case.facts.contains(&Fact::IdentityVerified);
+                let proves_identity = !offered.points.is_empty()
+                    || offered.declared_by.is_some()
+                    || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
+                if verified && proves_identity {
+                    return Err(invalid("evidence", "already_verified"));
+                }
+                if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
+                    && !case.facts.contains(&Fact::FiledByAgent)
+                {
+                    return Err(invalid("file_kind", "not_filed_by_agent"));
+                }
+                if !proves_identity && file.is_none() {
+                    return Err(invalid("evidence", "nothing_supplied"));
+                }
+                let mut kinds = Vec::new();
+                if !offered.points.is_empty() || offered.declared_by.is_some() {
+                    let body = serde_json::to_vec(&offered)
+                        .map_err(|e| AppError::Definition(e.to_string()))?;
+                    store(
+                        conn,
+                        key.expose(),
+                        &case.row.id,
+                        DATA_POINTS,
+                        "application/json",
+                        &body,
+                        offered.declared_by.clone(),
+                        now,
+                    )?;
+                    kinds.push(DATA_POINTS);
+                }
+                if let Some((kind, media, bytes)) = &file {
+                    store(
+                        conn,
+                        key.expose(),
+                        &case.row.id,
+                        kind,
+                        media,
+                        bytes,
+                        None,
+                        now,
+                    )?;
+                    kinds.push(kind);
+                }
+                // Names only: the values are personal data and stay sealed.
+                let names: Vec<&String> = offered.points.keys().collect();
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::EvidenceReceived, Actor::Requester, now)
+                        .for_request(&case.row.id)
+                        .details(json!({"kinds": kinds, "points": names,
+                                        "declaration_signed": offered.declared_by.is_some()})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    request_id: &str,
+    kind: &str,
+    media_type: &str,
+    bytes: &[u8],
+    declared_by: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let id = db::new_id();
+    let sealed = crypto::seal(key, &aad(request_id, &id), bytes);
+    repo::insert(
+        conn,
+        &EvidenceRow {
+            id,
+            request_id: request_id.to_owned(),
+            kind: kind.to_owned(),
+            media_type: media_type.to_owned(),
+            size_bytes: bytes.len() as i64,
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+            declared_by,
+            created_at: db::to_db_time(now),
+            purged_at: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Whether the requester has signed the declaration under penalty of perjury on this request.
+pub(crate) fn declaration_signed(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<bool, AppError> {
+    Ok(repo::for_request(conn, request_id)?
+        .iter()
+        .any(|e| e.declared_by.is_some()))
+}
+
+/// What was received for a request (without contents), for the request page.
+pub async fn list(state: &AppState, request_id: String) -> Result<Vec<EvidenceInfo>, AppError> {
+    state
+        .db
+        .run(move |conn| Ok(repo::for_request(conn, &request_id)?))
+        .await
+}
+
+/// Opens one item for a staff member; the opening is audited before the contents are returned.
+pub async fn open(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    evidence_id: String,
+) -> Result<(String, Vec<u8>), AppError> {
+    let key = state.keys.document.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let row = repo::find(conn, &request_id, &evidence_id)?.ok_or(AppError::NotFound)?;
+                if row.purged_at.is_some() {
+                    return Err(AppError::Purged);
+                }
+                let mut plain = crypto::open(
+                    key.expose(),
+                    &aad(&request_id, &evidence_id),
+                    &Sealed {
+                        nonce: row.nonce,
+                        ciphertext: row.ciphertext,
+                    },
+                )
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+                if row.kind == DATA_POINTS {
+                    // Shown with the declaration the requester signed, if any.
+                    let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
+                        .map_err(|e| AppError::Definition(e.to_string()))?;
+                    offered.declared_by = row.declared_by.clone();
+                    plain = serde_json::to_vec_pretty(&json!({
+                        "points": offered.points,
+                        "declaration_signed_by": offered.declared_by,
+                    }))
+                    .map_err(|e| AppError::Definition(e.to_string()))?;
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                        .for_request(&request_id)
+                        .details(json!({"evidence_id": evidence_id, "purpose": row.kind})),
+                )?;
+                Ok((row.media_type, plain))
+            })
+        })
+        .await
+}
+
+/// Empties evidence that has served, inside the caller's transaction: identity evidence once identity
+/// is decided (verified, or the request closed), everything once the request closes. Each erasure is
+/// audited.
+pub(crate) fn purge_after_decision(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    facts: &Facts,
+    closed: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let kinds: &[&str] = if closed {
+        &[DATA_POINTS, IDENTITY_DOCUMENT, AGENT_AUTHORISATION]
+    } else if facts.contains(&Fact::IdentityVerified) {
+        &[DATA_POINTS, IDENTITY_DOCUMENT]
+    } else {
+        return Ok(());
+    };
+    for (id, kind) in repo::purge(conn, request_id, kinds, db::to_db_time(now))? {
+        audit::append(
+            conn,
+            &NewAuditEvent::new(
+                AuditAction::FilePurged,
+                Actor::System("identity_decision"),
+                now,
+            )
+            .for_request(request_id)
+            .details(json!({"evidence_id": id, "purpose": kind})),
+        )?;
+    }
+    Ok(())
+}
