@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{Browser, TestApp};
-use kaiji::app::staff;
+use common::{Browser, TestApp, api};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -21,74 +20,6 @@ both_backends!(
     an_agents_request_waits_for_the_person_to_confirm_directly,
     failed_verification_ends_in_a_refusal_that_says_how_to_try_again,
 );
-
-struct Api {
-    base: String,
-    token: String,
-}
-
-async fn api(app: &TestApp, email: &str, role: Role) -> Api {
-    app.staff(email, role, "correct horse battery staple").await;
-    let (db, clock, email) = (app.state.db.clone(), app.clock.clone(), email.to_owned());
-    let issued =
-        tokio::task::spawn_blocking(move || staff::create_api_token(&db, &clock, &email, "tests"))
-            .await
-            .unwrap()
-            .unwrap();
-    Api {
-        base: app.base.clone(),
-        token: issued.token,
-    }
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let res = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200);
-        res.json().await.unwrap()
-    }
-
-    async fn request(&self, id: &str) -> Value {
-        self.get(&format!("/api/v1/requests/{id}")).await
-    }
-
-    async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, Value) {
-        self.post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": event, "expected_version": version, "data": {"reason": "As recorded."}}),
-        )
-        .await
-    }
-
-    async fn close(&self, id: &str, task: &Value, body: Value) -> (u16, Value) {
-        self.post(
-            &format!(
-                "/api/v1/requests/{id}/tasks/{}",
-                task["id"].as_str().unwrap()
-            ),
-            &body,
-        )
-        .await
-    }
-}
 
 async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
     let res = app

@@ -389,7 +389,7 @@ pub async fn request_detail(
                     open: e
                         .purged_at
                         .is_none()
-                        .then(|| format!("/staff/requests/{request_id}/evidence/{}", e.id)),
+                        .then(|| format!("/api/v1/requests/{request_id}/evidence/{}", e.id)),
                     declaration_signed: e.declared_by.is_some(),
                     received_at: e.created_at.and_utc(),
                     purged_at: e.purged_at.map(|t| t.and_utc()),

@@ -170,6 +170,24 @@ pub async fn view_evidence(
     Ok(sealed_file_response(media_type, bytes))
 }
 
+/// The same through the API (an API token instead of a session).
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/evidence/{evidence_id}", tag = "requests",
+    params(("id" = String, Path), ("evidence_id" = String, Path)),
+    responses((status = 200, description = "The contents: JSON for data points, else the file; the opening is audited"),
+              (status = 410, description = "Erased after the identity decision"))
+)]
+pub async fn view_evidence_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, evidence_id) = path.into_inner();
+    let (media_type, bytes) =
+        crate::app::evidence::open(&state, &who.staff, id, evidence_id).await?;
+    Ok(sealed_file_response(media_type, bytes))
+}
+
 /// A decrypted file, served with a sandboxing policy and never cached.
 fn sealed_file_response(media_type: String, bytes: Vec<u8>) -> HttpResponse {
     let ext = match media_type.as_str() {

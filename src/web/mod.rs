@@ -107,6 +107,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(documents::view_evidence),
     )
     .route(
+        "/api/v1/requests/{id}/evidence/{evidence_id}",
+        web::get().to(documents::view_evidence_api),
+    )
+    .route(
         "/track/{token}/evidence",
         web::post().to(public::submit_evidence),
     )

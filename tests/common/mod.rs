@@ -562,3 +562,81 @@ macro_rules! both_backends {
         }
     )+};
 }
+
+/// A staff member using the JSON API with a bearer token.
+pub struct Api {
+    pub base: String,
+    pub token: String,
+}
+
+/// Creates a staff member with `role` and an API token for them.
+pub async fn api(app: &TestApp, email: &str, role: Role) -> Api {
+    app.staff(email, role, "correct horse battery staple").await;
+    let (db, clock, email) = (app.state.db.clone(), app.clock.clone(), email.to_owned());
+    let issued =
+        tokio::task::spawn_blocking(move || staff::create_api_token(&db, &clock, &email, "tests"))
+            .await
+            .unwrap()
+            .unwrap();
+    Api {
+        base: app.base.clone(),
+        token: issued.token,
+    }
+}
+
+impl Api {
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let res = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn request(&self, id: &str) -> serde_json::Value {
+        self.get(&format!("/api/v1/requests/{id}")).await
+    }
+
+    pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
+        self.post(
+            &format!("/api/v1/requests/{id}/events"),
+            &serde_json::json!({"event": event, "expected_version": version, "data": {"reason": "As recorded."}}),
+        )
+        .await
+    }
+
+    pub async fn close(
+        &self,
+        id: &str,
+        task: &serde_json::Value,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.post(
+            &format!(
+                "/api/v1/requests/{id}/tasks/{}",
+                task["id"].as_str().unwrap()
+            ),
+            &body,
+        )
+        .await
+    }
+}

@@ -1,0 +1,488 @@
+//! The remaining online rights and the requester's own evidence (issue 5), on both backends: a
+//! Californian proving who they are from the tracking page (data points, a signed declaration, an
+//! identity document erased right after the decision), the right to know the categories answered from
+//! the registry, withdrawal of consent and restriction in the EEA and Canada, a Canadian deletion through
+//! every system, and an agent's signed authorisation.
+
+mod common;
+
+use common::{Api, Browser, TestApp, api};
+use kaiji::domain::staff::Role;
+use serde_json::{Value, json};
+
+both_backends!(
+    a_californian_proves_identity_from_the_tracking_page_and_the_evidence_is_erased_after,
+    the_right_to_know_categories_is_answered_from_the_registry_after_two_points,
+    consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada,
+    a_canadian_deletion_goes_through_every_system,
+    an_agent_uploads_the_persons_signed_authorisation,
+);
+
+/// The smallest PNG signature `infer` recognises, padded.
+fn png() -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    b.extend_from_slice(&[0; 64]);
+    b
+}
+
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n% signed authorisation\n%%EOF\n".to_vec()
+}
+
+/// Files a request through the API (as the person, or as an agent with `extra`), confirms the email
+/// address, and returns its id and tracking token.
+async fn file(
+    app: &TestApp,
+    jurisdiction: &str,
+    request_type: &str,
+    extra: Value,
+) -> (String, String) {
+    let mut body = json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": request_type,
+                          "jurisdiction": jurisdiction, "message": "Please act on my data.", "language": "en"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let res = app.browser().post_json("/api/v1/requests", &body).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let token = res.json()["tracking_token"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    (id, token)
+}
+
+/// Sends the tracking page's evidence form (multipart, with the page's CSRF cookie and token).
+async fn send_evidence(
+    app: &TestApp,
+    b: &Browser,
+    token: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, Vec<u8>)>,
+) -> (u16, String) {
+    // The browser's CSRF token is the same on every form; the request form always has one (the
+    // tracking page shows its evidence form only while evidence is wanted).
+    let page = b.get("/?lang=en").await;
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", page.csrf());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((kind, bytes)) = file {
+        form = form.text("file_kind", kind.to_owned()).part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("upload.bin"),
+        );
+    }
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/track/{token}/evidence?lang=en", app.base))
+        .header(
+            reqwest::header::COOKIE,
+            format!("kaiji_csrf={}", b.cookie("kaiji_csrf").unwrap()),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+fn has_fact(r: &Value, fact: &str) -> bool {
+    r["facts"].as_array().unwrap().contains(&json!(fact))
+}
+
+async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", officer.base))
+        .bearer_auth(&officer.token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_is_erased_after(
+    app: TestApp,
+) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, token) = file(&app, "california", "access", json!({})).await;
+    assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
+    let subject = app.browser();
+    let page = subject.get(&format!("/track/{token}?lang=en")).await;
+    assert!(page.body.contains("id=\"evidence-form\""), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"declaration-box\""),
+        "specific pieces ask for the declaration"
+    );
+    assert!(
+        page.all_text_of("track-non-discrimination")
+            .unwrap()
+            .contains("will not deny you goods or services")
+    );
+
+    // Mistakes come back beside their fields, with what was typed kept.
+    let (status, body) = send_evidence(
+        &app,
+        &subject,
+        &token,
+        &[
+            ("phone", "123"),
+            ("postal_code", "94103"),
+            ("declaration", "on"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("id=\"phone-error\"") && body.contains("id=\"declaration_name-error\""));
+    assert!(body.contains("value=\"94103\"") && body.contains("value=\"123\""));
+    let (status, body) = send_evidence(&app, &subject, &token, &[], None).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("Fill in at least one field"), "{body}");
+    let (status, body) = send_evidence(
+        &app,
+        &subject,
+        &token,
+        &[],
+        Some(("identity_document", b"plain text".to_vec())),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("id=\"file-error\""));
+    assert_eq!(
+        officer.request(&id).await["evidence"],
+        json!([]),
+        "nothing kept from refused sends"
+    );
+
+    let (status, _) = send_evidence(
+        &app,
+        &subject,
+        &token,
+        &[
+            ("phone", "+1 415 555 0100"),
+            ("postal_code", "94103"),
+            ("last_order", "112-0000001"),
+            ("declaration", "on"),
+            ("declaration_name", "Pat Doe"),
+        ],
+        Some(("identity_document", png())),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = subject.get(&format!("/track/{token}?lang=en")).await;
+    let received = page.all_text_of("evidence-received").unwrap();
+    assert!(received.contains("Identity document") && received.contains("Information to compare"));
+
+    // Staff see what came, open it (each opening audited), and match the points.
+    let r = officer.request(&id).await;
+    let evidence = r["evidence"].as_array().unwrap().clone();
+    assert_eq!(evidence.len(), 2);
+    let points = evidence
+        .iter()
+        .find(|e| e["kind"] == "data_points")
+        .unwrap();
+    assert_eq!(points["declaration_signed"], true);
+    let (status, bytes) = open_evidence(&officer, points["open"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let opened: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(opened["points"]["phone"], "+1 415 555 0100");
+    assert_eq!(opened["declaration_signed_by"], "Pat Doe");
+    let document = evidence
+        .iter()
+        .find(|e| e["kind"] == "identity_document")
+        .unwrap();
+    let (status, bytes) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
+    assert_eq!((status, bytes), (200, png()));
+    let stored =
+        kaiji::db::evidence::find(&mut app.tdb.conn(), &id, document["id"].as_str().unwrap())
+            .unwrap()
+            .unwrap();
+    assert_ne!(stored.ciphertext, png(), "sealed at rest");
+
+    // Three points matched; the declaration is the requester's own, so the officer need not claim it.
+    let three = json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true},
+                       {"name": "last_order", "matched": true}]);
+    let (status, d) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/identity/data-points"),
+            &json!({"expected_version": 2, "points": three}),
+        )
+        .await;
+    assert_eq!((status, d["verified"].as_bool()), (200, Some(true)), "{d}");
+
+    // Decided: the evidence is emptied at once and can no longer be opened.
+    let r = officer.request(&id).await;
+    assert!(has_fact(&r, "identity_verified"));
+    for e in r["evidence"].as_array().unwrap() {
+        assert!(e["purged_at"].is_string() && e["open"].is_null(), "{e}");
+    }
+    let (status, _) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
+    assert_eq!(status, 410);
+    let stored =
+        kaiji::db::evidence::find(&mut app.tdb.conn(), &id, document["id"].as_str().unwrap())
+            .unwrap()
+            .unwrap();
+    assert!(stored.ciphertext.is_empty() && stored.nonce.is_empty());
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("identity.evidence_received"), 1);
+    assert_eq!(count("file.viewed"), 2);
+    assert_eq!(count("file.purged"), 2);
+    let received = audit
+        .iter()
+        .find(|e| e.action == "identity.evidence_received")
+        .unwrap();
+    assert!(
+        !received.details.contains("555") && !received.details.contains("94103"),
+        "the audit log names the points, never their values: {}",
+        received.details
+    );
+
+    // No more proof is taken once identity is verified.
+    let (status, body) = send_evidence(
+        &app,
+        &subject,
+        &token,
+        &[("phone", "+1 415 555 0100")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("already confirmed"), "{body}");
+    assert_eq!(
+        officer.request(&id).await["evidence"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The CCPA letters close with the promise not to discriminate.
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let r = officer.request(&id).await;
+    let ack = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "acknowledgement")
+        .unwrap()
+        .clone();
+    let letter = desk.get(ack["letter"].as_str().unwrap()).await;
+    assert!(
+        letter.body.contains("差別することはありません"),
+        "{}",
+        letter.body
+    );
+}
+
+async fn download(
+    app: &TestApp,
+    officer: &Api,
+    id: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let r = officer.request(id).await;
+    let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(notice["kind"], "answer_ready");
+    let desk = app.signed_in("desk2@example.com", Role::Officer).await;
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    let at = rows.find("/download/").expect("a download address");
+    let path: String = rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let requester = app.browser();
+    let page = requester.get(&path).await;
+    let zip = requester
+        .post_form(&path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(zip.status, 200);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.raw.clone())).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+        out.insert(f.name().unwrap().to_string(), text);
+    }
+    out
+}
+
+async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_points(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, token) = file(&app, "california", "know_categories", json!({})).await;
+    let page = app.browser().get(&format!("/track/{token}?lang=en")).await;
+    assert!(
+        !page.body.contains("id=\"declaration-box\""),
+        "categories need no declaration"
+    );
+    assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
+    let two = json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true}]);
+    let (_, d) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/identity/data-points"),
+            &json!({"expected_version": 2, "points": two}),
+        )
+        .await;
+    assert_eq!(
+        (d["verified"].as_bool(), d["required"].as_i64()),
+        (Some(true), Some(2))
+    );
+    assert_eq!(officer.fire(&id, "verify", 3).await.0, 200);
+    let r = officer.request(&id).await;
+    assert_eq!(r["tasks"], json!([]), "no data is pulled for categories");
+    assert_eq!(officer.fire(&id, "fulfil", 4).await.0, 200);
+
+    let files = download(&app, &officer, &id).await;
+    assert!(
+        files.keys().all(|k| !k.starts_with("data/")),
+        "no specific pieces: {:?}",
+        files.keys()
+    );
+    let info: Value = serde_json::from_str(&files["processing-information.json"]).unwrap();
+    assert_eq!(info["request_type"], "know_categories");
+    let systems = info["systems"].as_array().unwrap();
+    assert!(!systems.is_empty());
+    assert!(systems.iter().all(
+        |s| s["categories"].as_array().is_some_and(|c| !c.is_empty())
+            && s["retention"].is_string()
+            && s.get("file").is_none()
+    ));
+    assert!(info["processing_information"]["sources"].is_string());
+    assert!(info["processing_information"]["recipients"].is_string());
+    assert!(
+        info["non_discrimination"]
+            .as_str()
+            .unwrap()
+            .contains("different price")
+    );
+}
+
+/// Walks a request whose answer needs no data-system task: start, answer, and the notice says so.
+async fn walk_without_tasks(app: &TestApp, officer: &Api, jurisdiction: &str, right: &str) {
+    let (id, _) = file(app, jurisdiction, right, json!({})).await;
+    let r = officer.request(&id).await;
+    assert_eq!(r["request_type"], right);
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    assert_eq!(officer.request(&id).await["tasks"], json!([]));
+    let (status, body) = officer.fire(&id, "answer", 2).await;
+    assert_eq!(status, 200, "{right} in {jurisdiction}: {body}");
+    let r = officer.request(&id).await;
+    assert_eq!(r["closed"], true);
+    assert_eq!(r["state"], "answered");
+    let kinds: Vec<&str> = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"answer_ready"), "{kinds:?}");
+}
+
+async fn consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    for (jurisdiction, right) in [
+        ("eea", "withdraw_consent"),
+        ("eea", "restriction"),
+        ("eea", "objection"),
+        ("canada", "withdraw_consent"),
+        ("canada", "restriction"),
+    ] {
+        walk_without_tasks(&app, &officer, jurisdiction, right).await;
+    }
+    // The form offers the new rights in both languages, and a right the law does not give is refused
+    // beside the field.
+    let form = app.browser().get("/?lang=ja").await;
+    assert!(form.body.contains("同意の撤回"));
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat", "email": "p@example.com", "request_type": "withdraw_consent",
+                    "jurisdiction": "california", "message": "x", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        res.json()["error"]["fields"]["request_type"][0]["code"],
+        "not_offered_here"
+    );
+}
+
+async fn a_canadian_deletion_goes_through_every_system(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, _) = file(&app, "canada", "deletion", json!({})).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    let tasks = r["tasks"].as_array().unwrap().clone();
+    assert!(tasks.len() >= 2 && tasks.iter().all(|t| t["kind"] == "erase"));
+    assert_eq!(
+        officer.fire(&id, "answer", 2).await.0,
+        422,
+        "not while a task is open"
+    );
+    for t in &tasks {
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": "erased"})).await.0,
+            200
+        );
+    }
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
+    assert_eq!(officer.request(&id).await["state"], "answered");
+}
+
+async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, token) = file(
+        &app,
+        "california",
+        "deletion",
+        json!({"requester_kind": "agent", "person_name": "Kim Doe", "person_email": "kim@example.com"}),
+    )
+    .await;
+    let agent = app.browser();
+    let page = agent.get(&format!("/track/{token}?lang=en")).await;
+    assert!(page.body.contains("value=\"agent_authorisation\""));
+    let (status, _) = send_evidence(
+        &app,
+        &agent,
+        &token,
+        &[],
+        Some(("agent_authorisation", pdf())),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let r = officer.request(&id).await;
+    let auth = &r["evidence"][0];
+    assert_eq!(auth["kind"], "agent_authorisation");
+    let (status, bytes) = open_evidence(&officer, auth["open"].as_str().unwrap()).await;
+    assert_eq!((status, bytes), (200, pdf()));
+
+    // Someone asking for themselves has no authorisation to give.
+    let (_, own) = file(&app, "california", "deletion", json!({})).await;
+    let me = app.browser();
+    let (status, body) =
+        send_evidence(&app, &me, &own, &[], Some(("agent_authorisation", pdf()))).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("only needed when an agent files"), "{body}");
+
+    // Once the request closes, the authorisation is erased too.
+    let (status, _) = officer.fire(&id, "deny", 1).await;
+    assert_eq!(status, 200);
+    let r = officer.request(&id).await;
+    assert!(r["evidence"][0]["purged_at"].is_string());
+    // And a closed request takes nothing more.
+    let (status, body) = send_evidence(
+        &app,
+        &agent,
+        &token,
+        &[],
+        Some(("agent_authorisation", pdf())),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("This request is closed"), "{body}");
+}
