@@ -2,7 +2,7 @@
 //! Californian proving who they are from the tracking page (data points, a signed declaration, an
 //! identity document erased right after the decision), the right to know the categories answered from
 //! the registry, withdrawal of consent and restriction in the EEA and Canada, a Canadian deletion through
-//! every system, and an agent's signed authorisation.
+//! every system, an agent's signed authorisation, and several rights asked for in one submission.
 
 mod common;
 
@@ -16,6 +16,7 @@ both_backends!(
     consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada,
     a_canadian_deletion_goes_through_every_system,
     an_agent_uploads_the_persons_signed_authorisation,
+    several_rights_in_one_submission_are_filed_together_and_confirmed_once,
 );
 
 /// The smallest PNG signature `infer` recognises, padded.
@@ -485,4 +486,120 @@ async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
     .await;
     assert_eq!(status, 422);
     assert!(body.contains("This request is closed"), "{body}");
+}
+
+async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    // Over the API: one submission, three rights, three requests.
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
+                    "request_types": ["deletion", "portability", "access"], "jurisdiction": "eea",
+                    "message": "Everything, please.", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let body = res.json();
+    let also = body["also"].as_array().unwrap();
+    assert_eq!(
+        also.iter()
+            .map(|a| a["request_type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["deletion", "portability"],
+        "each right once, in order"
+    );
+    let first = body["id"].as_str().unwrap().to_owned();
+    let others: Vec<String> = also
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    let kinds = |r: &Value| -> Vec<String> {
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(kinds(&officer.request(&first).await).contains(&"email_confirmation".to_owned()));
+    for o in &others {
+        let r = officer.request(o).await;
+        assert!(
+            !kinds(&r).contains(&"email_confirmation".to_owned()),
+            "one email, not three"
+        );
+        assert_ne!(r["receipt_number"], body["receipt_number"]);
+    }
+    // The one link confirms all three.
+    let done = app.confirm_email(&first).await;
+    assert_eq!(done.status, 200);
+    for id in std::iter::once(&first).chain(&others) {
+        assert!(
+            has_fact(&officer.request(id).await, "email_confirmed"),
+            "{id}"
+        );
+    }
+    for o in &others {
+        let v = officer.request(o).await["version"].as_i64().unwrap();
+        assert_eq!(officer.fire(o, "start_processing", v).await.0, 200);
+    }
+
+    // A right the law of the place does not give refuses the whole submission, beside the field.
+    let before = app.tdb.count("requests");
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
+                    "request_types": ["know_categories"], "jurisdiction": "eea",
+                    "message": "x", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        res.json()["error"]["fields"]["request_type"][0]["code"],
+        "not_offered_here"
+    );
+    assert_eq!(app.tdb.count("requests"), before, "nothing filed");
+
+    // On the web form: ticked boxes are kept on an error, and the receipt lists every request.
+    let b = app.browser();
+    let form = b.get("/?lang=en").await;
+    assert!(form.body.contains("id=\"also-rights\""));
+    let fields = |name: &'static str| {
+        vec![
+            ("csrf_token", form.csrf()),
+            ("name", name.to_owned()),
+            ("email", "kim@example.com".to_owned()),
+            ("request_type", "access".to_owned()),
+            ("request_types", "deletion".to_owned()),
+            ("request_types", "objection".to_owned()),
+            ("jurisdiction", "eea".to_owned()),
+            ("message", "Both, please.".to_owned()),
+        ]
+    };
+    let bad = fields("");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post_form("/requests?lang=en", &bad).await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("value=\"deletion\" checked")
+            && page.body.contains("value=\"objection\" checked")
+    );
+    let good = fields("Kim Doe");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = b.post_form("/requests?lang=en", &good).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = b.get(done.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let listed = page
+        .all_text_of("receipt-also")
+        .expect("the other receipts");
+    assert!(
+        listed.contains("Delete my data") && listed.contains("Object to"),
+        "{listed}"
+    );
+    assert_eq!(listed.matches("/track/").count(), 2);
 }

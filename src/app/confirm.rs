@@ -116,6 +116,7 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
                     &NewAuditEvent::new(AuditAction::EmailConfirmed, Actor::Requester, now)
                         .for_request(&case.row.id),
                 )?;
+                confirm_siblings(conn, &catalog, &case, Fact::EmailConfirmed, now)?;
                 Ok(ConfirmView {
                     receipt_number: case.row.receipt_number.clone(),
                     language: case.language,
@@ -268,8 +269,49 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
                     &NewAuditEvent::new(AuditAction::PersonConfirmed, Actor::Requester, now)
                         .for_request(&case.row.id),
                 )?;
+                confirm_siblings(conn, &catalog, &case, Fact::PersonConfirmed, now)?;
                 Ok(person_view(&case, &behalf))
             })
         })
         .await
+}
+
+/// One link confirms every request filed in the same submission (the others sent no link of their own):
+/// each open sibling gets the same fact, audited on its own record.
+fn confirm_siblings(
+    conn: &mut crate::db::AnyConnection,
+    catalog: &super::WorkflowCatalog,
+    case: &Case,
+    fact: Fact,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let Some(filing) = case.row.filing_id.as_deref() else {
+        return Ok(());
+    };
+    for id in requests::siblings(conn, filing, &case.row.id)? {
+        requests::lock(conn, &id)?;
+        let mut sibling = Case::load(conn, catalog, &id)?;
+        if sibling.state_label().1 || sibling.facts.contains(&fact) {
+            continue;
+        }
+        sibling.facts.insert(fact);
+        if !requests::set_facts(conn, &id, sibling.row.version, &facts_json(&sibling.facts))? {
+            return Err(AppError::Conflict);
+        }
+        let action = if fact == Fact::PersonConfirmed {
+            if !requests::set_person_confirmed(conn, &id, db::to_db_time(now))? {
+                return Err(AppError::Conflict);
+            }
+            AuditAction::PersonConfirmed
+        } else {
+            AuditAction::EmailConfirmed
+        };
+        audit::append(
+            conn,
+            &NewAuditEvent::new(action, Actor::Requester, now)
+                .for_request(&id)
+                .details(serde_json::json!({"filed_with": case.row.id})),
+        )?;
+    }
+    Ok(())
 }

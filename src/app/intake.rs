@@ -29,6 +29,8 @@ pub struct Receipt {
     pub request_id: String,
     pub receipt_number: ReceiptNumber,
     pub tracking_token: String,
+    /// The other rights asked for in the same submission, each filed as its own request.
+    pub also: Vec<(RequestType, Receipt)>,
 }
 
 /// Receipt numbers are random; a clash with an earlier one is retried with a new number.
@@ -65,6 +67,23 @@ fn workflow_for(
         })
 }
 
+/// How a request is filed: alone, first of several (it carries the confirmation links), or beside a first.
+#[derive(Debug, Clone, Copy)]
+enum Filing<'a> {
+    Alone,
+    First(&'a str),
+    Beside(&'a str),
+}
+
+impl Filing<'_> {
+    fn id(&self) -> Option<&str> {
+        match self {
+            Filing::Alone => None,
+            Filing::First(id) | Filing::Beside(id) => Some(id),
+        }
+    }
+}
+
 /// Records one request, inside the caller's transaction: the row at the workflow's first state, its
 /// clocks from the day of receipt, the receipt notice, and the audit event.
 #[allow(clippy::too_many_arguments)]
@@ -73,10 +92,13 @@ fn record(
     catalog: &WorkflowCatalog,
     workflow: &WorkflowDefinition,
     request: &NewRequest,
+    filing: Filing<'_>,
     actor: &Actor,
     received_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Receipt, AppError> {
+    // Requests filed together are confirmed together: only the first sends the links.
+    let sends_links = !matches!(filing, Filing::Beside(_));
     // An agent's request waits for the person to confirm it directly.
     let mut initial_facts = Facts::new();
     if request
@@ -90,6 +112,7 @@ fn record(
         request_id: db::new_id(),
         receipt_number: ReceiptNumber::new(received_on, tokens::random_u64()),
         tracking_token: tokens::new_token(),
+        also: Vec::new(),
     };
     let clocks = workflow.clocks_at_intake(received_on);
     let ts = db::to_db_time(now);
@@ -114,6 +137,7 @@ fn record(
             facts: &facts_json(&initial_facts),
             received_at: ts,
             updated_at: ts,
+            filing_id: filing.id(),
         },
     )?;
     save_clocks(
@@ -144,7 +168,10 @@ fn record(
                 person_confirmed_at: None,
             },
         )?;
-        if b.kind == crate::domain::request::OnBehalfKind::Agent && b.person_email.is_some() {
+        if sends_links
+            && b.kind == crate::domain::request::OnBehalfKind::Agent
+            && b.person_email.is_some()
+        {
             notices.extend(queue_notices(
                 conn,
                 &receipt.request_id,
@@ -157,7 +184,7 @@ fn record(
         }
     }
     // Online procedures first make sure the address belongs to the requester.
-    if workflow.confirm_email && email.is_some() {
+    if sends_links && workflow.confirm_email && email.is_some() {
         notices.extend(queue_notices(
             conn,
             &receipt.request_id,
@@ -181,6 +208,7 @@ fn record(
                 "received_on": received_on.to_string(),
                 "workflow_id": workflow.id,
                 "workflow_version": workflow.version,
+                "filing_id": filing.id(),
                 "clocks": clocks.keys().collect::<Vec<_>>(),
                 "notices": notices.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
             })),
@@ -218,18 +246,43 @@ pub async fn submit(
     state
         .db
         .run(move |conn| {
-            let workflow = workflow_for(conn, &catalog, &request)?;
-            let received_on = today_in(&workflow, now);
+            // Every right asked for must exist where the requester lives; one report if any does not.
+            let mut planned = Vec::new();
+            for t in std::iter::once(request.request_type).chain(request.also.iter().copied()) {
+                let one = NewRequest {
+                    request_type: t,
+                    also: Vec::new(),
+                    ..request.clone()
+                };
+                let workflow = workflow_for(conn, &catalog, &one)?;
+                planned.push((one, workflow));
+            }
+            let filing_id = db::new_id();
             with_receipt_retries(conn, |conn| {
-                record(
-                    conn,
-                    &catalog,
-                    &workflow,
-                    &request,
-                    &actor,
-                    received_on,
-                    now,
-                )
+                let mut first: Option<Receipt> = None;
+                for (one, workflow) in &planned {
+                    let filing = match (&first, planned.len()) {
+                        (_, 1) => Filing::Alone,
+                        (None, _) => Filing::First(&filing_id),
+                        (Some(_), _) => Filing::Beside(&filing_id),
+                    };
+                    let received_on = today_in(workflow, now);
+                    let receipt = record(
+                        conn,
+                        &catalog,
+                        workflow,
+                        one,
+                        filing,
+                        &actor,
+                        received_on,
+                        now,
+                    )?;
+                    match &mut first {
+                        None => first = Some(receipt),
+                        Some(f) => f.also.push((one.request_type, receipt)),
+                    }
+                }
+                first.ok_or(AppError::NotFound)
             })
         })
         .await
@@ -281,6 +334,7 @@ pub async fn register_postal(
                         &catalog,
                         workflow,
                         request,
+                        Filing::Alone,
                         &actor,
                         intake.received_on,
                         now,

@@ -595,3 +595,43 @@ pub async fn diagram(
         })
         .await
 }
+
+/// The requests filed in the same submission as the one behind `token`, among `others` (tracking
+/// tokens carried once from the submission to its receipt): receipt number, right, token. Tokens of
+/// other filings are ignored.
+pub async fn filed_with(
+    state: &AppState,
+    token: String,
+    others: Vec<String>,
+) -> Result<Vec<(String, RequestType, String)>, AppError> {
+    if !tokens::looks_like_token(&token) {
+        return Err(AppError::NotFound);
+    }
+    state
+        .db
+        .run(move |conn| {
+            let first = requests::find_by_token_digest(conn, &tokens::digest(&token))?
+                .ok_or(AppError::NotFound)?;
+            let Some(filing) = first.filing_id else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::new();
+            for t in others
+                .into_iter()
+                .filter(|t| tokens::looks_like_token(t))
+                .take(16)
+            {
+                if let Some(r) = requests::find_by_token_digest(conn, &tokens::digest(&t))?
+                    .filter(|r| r.filing_id.as_deref() == Some(filing.as_str()))
+                {
+                    let kind = r
+                        .request_type
+                        .parse()
+                        .map_err(|_| AppError::Definition("stored request type".into()))?;
+                    out.push((r.receipt_number, kind, t));
+                }
+            }
+            Ok(out)
+        })
+        .await
+}

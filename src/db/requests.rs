@@ -27,6 +27,8 @@ pub struct RequestRow {
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    /// Shared by the requests one submission asked for.
+    pub filing_id: Option<String>,
 }
 
 /// The requester's name, address and words never reach a log through `Debug`.
@@ -62,6 +64,7 @@ pub struct NewRequestRow<'a> {
     pub facts: &'a str,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub filing_id: Option<&'a str>,
 }
 
 /// What the queue shows: no free text, no contact details.
@@ -253,4 +256,14 @@ pub fn set_person_confirmed(
     .set(b::person_confirmed_at.eq(Some(now)))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// The other requests filed in the same submission as `id`.
+pub fn siblings(conn: &mut AnyConnection, filing_id: &str, id: &str) -> QueryResult<Vec<String>> {
+    requests::table
+        .filter(requests::filing_id.eq(filing_id))
+        .filter(requests::id.ne(id))
+        .order(requests::received_at.asc())
+        .select(requests::id)
+        .load(conn)
 }

@@ -31,6 +31,7 @@ diesel::table! {
         received_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        filing_id -> Nullable<Text>,
     }
 }
 

@@ -473,6 +473,7 @@ impl PostalIntake {
             name: self.name.clone(),
             email: self.email.clone(),
             request_type,
+            also: Vec::new(),
             message: self.message.clone(),
             jurisdiction: Jurisdiction::Japan,
             language: self.language,

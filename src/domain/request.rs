@@ -279,6 +279,9 @@ pub struct RawRequest {
     pub email: String,
     #[serde(default)]
     pub request_type: String,
+    /// More rights asked for in the same submission (each becomes its own request, filed together).
+    #[serde(default)]
+    pub request_types: Vec<String>,
     #[serde(default)]
     pub message: String,
     /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
@@ -338,12 +341,33 @@ pub struct NewRequest {
     /// Always present for web and API requests; a letter may come without one.
     pub email: Option<SubjectEmail>,
     pub request_type: RequestType,
+    /// The other rights asked for in the same submission: each is filed as its own request, together.
+    pub also: Vec<RequestType>,
     pub message: RequestMessage,
     pub jurisdiction: Jurisdiction,
     pub language: Language,
     pub channel: Channel,
     /// Filed by an agent or guardian for this person; `None` when the person asks themselves.
     pub on_behalf: Option<OnBehalf>,
+}
+
+/// The rights asked for: `request_type` then `request_types`, in order, each once. The first is the
+/// request's own; the rest are filed beside it.
+fn parse_types(raw: &RawRequest) -> Result<(RequestType, Vec<RequestType>), &'static str> {
+    let mut types = Vec::new();
+    for code in std::iter::once(&raw.request_type).chain(raw.request_types.iter()) {
+        let code = code.trim();
+        if code.is_empty() {
+            continue;
+        }
+        let t: RequestType = code.parse()?;
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    let mut types = types.into_iter();
+    let first = types.next().ok_or("required")?;
+    Ok((first, types.collect()))
 }
 
 impl NewRequest {
@@ -360,14 +384,7 @@ impl NewRequest {
         } else {
             errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
         };
-        let request_type = errors.check(
-            "request_type",
-            if raw.request_type.trim().is_empty() {
-                Err("required")
-            } else {
-                raw.request_type.trim().parse::<RequestType>()
-            },
-        );
+        let types = errors.check("request_type", parse_types(raw));
         let message = errors.check("message", RequestMessage::parse(&raw.message));
         let jurisdiction = errors.check(
             "jurisdiction",
@@ -406,11 +423,11 @@ impl NewRequest {
                 None
             }
         };
-        let parsed = match (name, email, request_type, message, jurisdiction, on_behalf) {
+        let parsed = match (name, email, types, message, jurisdiction, on_behalf) {
             (
                 Some(name),
                 Some(email),
-                Some(request_type),
+                Some((request_type, also)),
                 Some(message),
                 Some(jurisdiction),
                 Some(on_behalf),
@@ -418,6 +435,7 @@ impl NewRequest {
                 name,
                 email,
                 request_type,
+                also,
                 message,
                 jurisdiction,
                 language,

@@ -13,10 +13,11 @@ use crate::app::cases::ClockView;
 use crate::app::{AppError, AppState, intake, requests};
 use crate::domain::audit::Actor;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
-use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
+use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RequestType};
 use crate::domain::workflow::{Label, TransitionDef};
 
-/// A request as a data subject files it. `request_type`: access, correction, deletion, stop_of_use,
+/// A request as a data subject files it. `request_types` (optional) asks for more rights at once: each
+/// is filed as its own request beside the first. `request_type`: access, correction, deletion, stop_of_use,
 /// purpose_notification, restriction, objection, portability, third_party_records, withdraw_consent,
 /// know_categories; `jurisdiction`: japan, eea, california, canada, other (default).
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -30,10 +31,31 @@ pub struct CreateRequestBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub id: String,
+    pub request_type: String,
     pub receipt_number: String,
     pub tracking_token: String,
     pub status_url: String,
     pub tracking_url: String,
+    /// The other rights of `request_types`, each filed as its own request (confirmed together by the
+    /// first one's email confirmation).
+    #[schema(no_recursion)]
+    pub also: Vec<Created>,
+}
+
+fn created(base: &str, t: RequestType, r: intake::Receipt) -> Created {
+    Created {
+        request_type: t.as_str().to_owned(),
+        status_url: format!("{base}/api/v1/requests/status/{}", r.tracking_token),
+        tracking_url: format!("{base}/track/{}", r.tracking_token),
+        id: r.request_id,
+        receipt_number: r.receipt_number.to_string(),
+        tracking_token: r.tracking_token,
+        also: r
+            .also
+            .into_iter()
+            .map(|(t, r)| created(base, t, r))
+            .collect(),
+    }
 }
 
 fn parse_request(
@@ -65,19 +87,13 @@ async fn file(
     request: NewRequest,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
+    let first = request.request_type;
     let receipt = intake::submit(state, request, actor).await?;
-    let base = &state.config.public_url;
-    let status_url = format!("{base}/api/v1/requests/status/{}", receipt.tracking_token);
+    let body = created(&state.config.public_url, first, receipt);
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, status_url.clone()))
+        .insert_header((header::LOCATION, body.status_url.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Created {
-            id: receipt.request_id,
-            receipt_number: receipt.receipt_number.to_string(),
-            tracking_url: format!("{base}/track/{}", receipt.tracking_token),
-            tracking_token: receipt.tracking_token,
-            status_url,
-        }))
+        .json(body))
 }
 
 /// File a request (web form's twin). Rate-limited per network address and per email address.

@@ -28,6 +28,8 @@ pub struct RequestFormPage {
     pub csrf: String,
     pub input: RawRequest,
     pub types: Vec<TypeOption>,
+    /// "Also ask for" boxes, ticked as submitted.
+    pub also_types: Vec<TypeOption>,
     pub jurisdictions: Vec<TypeOption>,
     pub notice: Option<String>,
     pub has_errors: bool,
@@ -75,6 +77,14 @@ impl RequestFormPage {
                     selected: input.request_type == t.as_str(),
                 })
                 .collect(),
+            also_types: RequestType::ALL
+                .iter()
+                .map(|t| TypeOption {
+                    code: t.as_str(),
+                    label: tr.request_type(t),
+                    selected: input.request_types.iter().any(|c| c == t.as_str()),
+                })
+                .collect(),
             jurisdictions: Jurisdiction::ALL
                 .iter()
                 .map(|j| TypeOption {
@@ -118,6 +128,9 @@ pub struct RequestFormInput {
     email: String,
     #[serde(default)]
     request_type: String,
+    /// The "also ask for" boxes: one field per ticked right.
+    #[serde(default)]
+    request_types: Vec<String>,
     #[serde(default)]
     message: String,
     #[serde(default)]
@@ -135,13 +148,16 @@ pub async fn submit(
     req: HttpRequest,
     tr: Tr,
     csrf: Csrf,
-    form: web::Form<RequestFormInput>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
+    // Read with serde_html_form: a field repeated (ticked boxes) becomes a list.
+    let form: RequestFormInput = serde_html_form::from_bytes(&body)
+        .map_err(|e| super::error::WebError::BadBody(e.to_string()))?;
     let raw = RawRequest {
         name: form.name,
         email: form.email,
         request_type: form.request_type,
+        request_types: form.request_types,
         message: form.message,
         jurisdiction: form.jurisdiction,
         requester_kind: form.requester_kind,
@@ -190,10 +206,24 @@ pub async fn submit(
             &RequestFormPage::new(tr, &csrf, raw, &errors, None),
         ),
         Ok(request) => match intake::submit(&state, request, Actor::Requester).await {
+            // The other rights' tracking links ride along once, to be shown on the receipt.
             Ok(receipt) => Ok(redirect(&format!(
-                "/track/{}?received=1&lang={}",
+                "/track/{}?received=1&lang={}{}",
                 receipt.tracking_token,
-                tr.lang.as_str()
+                tr.lang.as_str(),
+                if receipt.also.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "&also={}",
+                        receipt
+                            .also
+                            .iter()
+                            .map(|(_, r)| r.tracking_token.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                }
             ))),
             Err(AppError::Invalid(errors)) => render(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -219,6 +249,8 @@ pub struct TrackPage {
     pub errors: FieldErrors,
     /// Evidence was just received.
     pub sent: bool,
+    /// On the receipt: the other requests filed in the same submission (receipt number, right, link).
+    pub also: Vec<(String, String, String)>,
 }
 
 impl TrackPage {
@@ -247,6 +279,7 @@ impl TrackPage {
 pub struct TrackQuery {
     received: Option<String>,
     sent: Option<String>,
+    also: Option<String>,
 }
 
 pub async fn track(
@@ -257,9 +290,23 @@ pub async fn track(
     query: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let mut page = track_page(&state, &req, &csrf, token).await?;
+    let mut page = track_page(&state, &req, &csrf, token.clone()).await?;
     page.just_received = query.received.is_some();
     page.sent = query.sent.is_some();
+    if let Some(also) = query.also.as_deref().filter(|_| page.just_received) {
+        let others = also.split(',').map(str::to_owned).collect();
+        page.also = requests::filed_with(&state, token, others)
+            .await?
+            .into_iter()
+            .map(|(number, kind, t)| {
+                (
+                    number,
+                    page.tr.request_type(&kind),
+                    format!("{}/track/{t}", state.config.public_url),
+                )
+            })
+            .collect();
+    }
     render(StatusCode::OK, &page)
 }
 
@@ -283,6 +330,7 @@ async fn track_page(
         file_kind: String::new(),
         errors: FieldErrors::new(),
         sent: false,
+        also: Vec::new(),
     })
 }
 

@@ -1,7 +1,11 @@
 -- Two more rights (postgres; keep in step with ../../sqlite/2026-11-30-000006_more_rights_and_evidence):
 -- withdrawal of consent (GDPR Art. 7(3), PIPEDA cl. 4.3.8) and the CCPA right to know the categories
--- (§1798.110), answered without specific pieces.
+-- (§1798.110), answered without specific pieces; and filings: the requests one submission asked for
+-- (several rights at once) share a filing id, so that one confirmation link confirms them all.
 ALTER TABLE requests DROP CONSTRAINT requests_request_type_check;
+-- The requests filed together in one submission share this random id; NULL when filed alone.
+ALTER TABLE requests ADD COLUMN filing_id TEXT;
+CREATE INDEX requests_filing ON requests (filing_id);
 ALTER TABLE requests ADD CONSTRAINT requests_request_type_check CHECK (request_type IN ('access', 'correction', 'deletion', 'stop_of_use', 'purpose_notification', 'restriction', 'objection', 'portability', 'third_party_records', 'withdraw_consent', 'know_categories'));
 
 -- What a requester sends to prove who they are, or that they may act for someone: data points (sealed

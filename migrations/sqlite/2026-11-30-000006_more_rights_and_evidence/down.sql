@@ -26,7 +26,8 @@ CREATE TABLE requests_rebuilt (
     closed_at             TIMESTAMP,
     FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_definitions (workflow_id, version)
 );
-INSERT INTO requests_rebuilt SELECT * FROM requests;
+INSERT INTO requests_rebuilt (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
+    SELECT id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at FROM requests;
 DROP TABLE requests;
 ALTER TABLE requests_rebuilt RENAME TO requests;
 CREATE INDEX requests_received_at ON requests (received_at, id);

@@ -1,6 +1,8 @@
 -- Two more rights (sqlite; keep in step with ../../postgres/2026-11-30-000006_more_rights_and_evidence):
 -- withdrawal of consent (GDPR Art. 7(3), PIPEDA cl. 4.3.8) and the CCPA right to know the categories
--- (§1798.110), answered without specific pieces. SQLite cannot alter a CHECK, so requests is rebuilt.
+-- (§1798.110), answered without specific pieces; and filings: the requests one submission asked for
+-- (several rights at once) share a filing id, so that one confirmation link confirms them all. SQLite
+-- cannot alter a CHECK, so requests is rebuilt.
 PRAGMA foreign_keys = OFF;
 BEGIN;
 CREATE TABLE requests_rebuilt (
@@ -25,14 +27,18 @@ CREATE TABLE requests_rebuilt (
     updated_at            TIMESTAMP NOT NULL,
     -- Set when the request reaches a terminal state of its workflow; the queue shows open requests.
     closed_at             TIMESTAMP,
+    -- The requests filed together in one submission share this random id; NULL when filed alone.
+    filing_id             TEXT,
     FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_definitions (workflow_id, version)
 );
-INSERT INTO requests_rebuilt SELECT * FROM requests;
+INSERT INTO requests_rebuilt (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
+    SELECT id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at FROM requests;
 DROP TABLE requests;
 ALTER TABLE requests_rebuilt RENAME TO requests;
 CREATE INDEX requests_received_at ON requests (received_at, id);
 CREATE INDEX requests_open ON requests (closed_at, received_at, id);
 CREATE INDEX requests_state ON requests (state);
+CREATE INDEX requests_filing ON requests (filing_id);
 
 -- What a requester sends to prove who they are, or that they may act for someone: data points (sealed
 -- JSON), an identity document, or an agent's signed authorisation. Always encrypted (XChaCha20-Poly1305

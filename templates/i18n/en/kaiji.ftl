@@ -378,3 +378,6 @@ error-form_expired = The page expired. Your entries are kept below; choose the f
 evidence-staff-title = Sent by the requester
 evidence-declared = declaration signed
 evidence-purged = erased after the decision
+receipt-also = You asked for more than one right: each is handled as its own request, with its own number and link. One confirmation email confirms them all. Keep these links too:
+form-also = Also ask for (optional)
+form-also-hint = Each right is handled as its own request with its own number; one confirmation email covers them all.

@@ -378,3 +378,6 @@ error-form_expired = ページの有効期限が切れました。入力内容�
 evidence-staff-title = 請求者から届いたもの
 evidence-declared = 宣誓あり
 evidence-purged = 判断後に消去済み
+receipt-also = 複数の請求をいただきました。それぞれ別の請求として受付番号とリンクを発行しています。確認メールは1通で、すべての請求が確認されます。以下のリンクも保管してください。
+form-also = あわせて請求する内容（任意）
+form-also-hint = それぞれ別の請求として受付番号を発行します。確認メールは1通ですべてを確認できます。
