@@ -497,7 +497,7 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
             "/api/v1/requests",
             &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
                     "request_types": ["deletion", "portability", "access"], "jurisdiction": "eea",
-                    "message": "Everything, please.", "language": "en"}),
+                    "message": "Everything, please.", "language": "en", "account_id": "A-42"}),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
@@ -531,6 +531,15 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
             "one email, not three"
         );
         assert_ne!(r["receipt_number"], body["receipt_number"]);
+    }
+    // The account named on the form is kept sealed with each request's evidence, for matching.
+    for id in std::iter::once(&first).chain(&others) {
+        let r = officer.request(id).await;
+        let points = &r["evidence"][0];
+        assert_eq!(points["kind"], "data_points");
+        let (_, bytes) = open_evidence(&officer, points["open"].as_str().unwrap()).await;
+        let opened: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(opened["points"]["account_id"], "A-42");
     }
     // The one link confirms all three.
     let done = app.confirm_email(&first).await;
@@ -578,6 +587,14 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
             ("request_types", "objection".to_owned()),
             ("jurisdiction", "eea".to_owned()),
             ("message", "Both, please.".to_owned()),
+            (
+                "account_id",
+                if name.is_empty() {
+                    "x".repeat(201)
+                } else {
+                    "kim-7".to_owned()
+                },
+            ),
         ]
     };
     let bad = fields("");
@@ -588,6 +605,7 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
         page.body.contains("value=\"deletion\" checked")
             && page.body.contains("value=\"objection\" checked")
     );
+    assert!(page.text_of("account_id-error").is_some(), "too long");
     let good = fields("Kim Doe");
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let done = b.post_form("/requests?lang=en", &good).await;

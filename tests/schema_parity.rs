@@ -303,13 +303,13 @@ fn upgrading_sqlite_keeps_requests_and_their_links() {
     c.batch_execute(
         "INSERT INTO requests VALUES ('r2', 'R-2', 'tok2', 'gdpr', 2, 'received', 1, 'withdraw_consent',
            'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
-           '2026-11-01 00:00:00', NULL);",
+           '2026-11-01 00:00:00', NULL, NULL);",
     )
     .unwrap();
     let bad = c.batch_execute(
         "INSERT INTO requests VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'nonsense',
            'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
-           '2026-11-01 00:00:00', NULL);",
+           '2026-11-01 00:00:00', NULL, NULL);",
     );
     assert!(
         bad.is_err(),

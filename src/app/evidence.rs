@@ -114,18 +114,7 @@ pub async fn submit(
                 }
                 let mut kinds = Vec::new();
                 if !offered.points.is_empty() || offered.declared_by.is_some() {
-                    let body = serde_json::to_vec(&offered)
-                        .map_err(|e| AppError::Definition(e.to_string()))?;
-                    store(
-                        conn,
-                        key.expose(),
-                        &case.row.id,
-                        DATA_POINTS,
-                        "application/json",
-                        &body,
-                        offered.declared_by.clone(),
-                        now,
-                    )?;
+                    store_offered(conn, key.expose(), &case.row.id, &offered, now)?;
                     kinds.push(DATA_POINTS);
                 }
                 if let Some((kind, media, bytes)) = &file {
@@ -154,6 +143,27 @@ pub async fn submit(
             })
         })
         .await
+}
+
+/// Seals offered data points (and the declaration's name) inside the caller's transaction.
+pub(crate) fn store_offered(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    request_id: &str,
+    offered: &OfferedEvidence,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let body = serde_json::to_vec(offered).map_err(|e| AppError::Definition(e.to_string()))?;
+    store(
+        conn,
+        key,
+        request_id,
+        DATA_POINTS,
+        "application/json",
+        &body,
+        offered.declared_by.clone(),
+        now,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

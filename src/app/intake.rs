@@ -243,6 +243,7 @@ pub async fn submit(
 ) -> Result<Receipt, AppError> {
     let now = state.clock.now();
     let catalog = state.workflows.clone();
+    let key = state.keys.document.clone();
     state
         .db
         .run(move |conn| {
@@ -258,6 +259,14 @@ pub async fn submit(
                 planned.push((one, workflow));
             }
             let filing_id = db::new_id();
+            let account =
+                request
+                    .account_id
+                    .clone()
+                    .map(|a| crate::domain::identity::OfferedEvidence {
+                        points: [("account_id".to_owned(), a)].into(),
+                        declared_by: None,
+                    });
             with_receipt_retries(conn, |conn| {
                 let mut first: Option<Receipt> = None;
                 for (one, workflow) in &planned {
@@ -277,6 +286,15 @@ pub async fn submit(
                         received_on,
                         now,
                     )?;
+                    if let Some(offered) = &account {
+                        super::evidence::store_offered(
+                            conn,
+                            key.expose(),
+                            &receipt.request_id,
+                            offered,
+                            now,
+                        )?;
+                    }
                     match &mut first {
                         None => first = Some(receipt),
                         Some(f) => f.also.push((one.request_type, receipt)),

@@ -474,6 +474,7 @@ impl PostalIntake {
             email: self.email.clone(),
             request_type,
             also: Vec::new(),
+            account_id: None,
             message: self.message.clone(),
             jurisdiction: Jurisdiction::Japan,
             language: self.language,

@@ -296,6 +296,9 @@ pub struct RawRequest {
     /// The person's own address: an agent's request waits for the person to confirm it directly.
     #[serde(default)]
     pub person_email: String,
+    /// Optional: the account the request is about (its ID or sign-in email), for matching records.
+    #[serde(default)]
+    pub account_id: String,
 }
 
 impl fmt::Debug for RawRequest {
@@ -349,6 +352,8 @@ pub struct NewRequest {
     pub channel: Channel,
     /// Filed by an agent or guardian for this person; `None` when the person asks themselves.
     pub on_behalf: Option<OnBehalf>,
+    /// The account the request is about, as typed; kept sealed with the identity evidence.
+    pub account_id: Option<String>,
 }
 
 /// The rights asked for: `request_type` then `request_types`, in order, each once. The first is the
@@ -423,7 +428,19 @@ impl NewRequest {
                 None
             }
         };
-        let parsed = match (name, email, types, message, jurisdiction, on_behalf) {
+        let account_id = match raw.account_id.trim() {
+            "" => Some(None),
+            a => errors.check("account_id", super::field::bounded(a, 200).map(Some)),
+        };
+        let parsed = match (
+            name,
+            email,
+            types,
+            message,
+            jurisdiction,
+            on_behalf,
+            account_id,
+        ) {
             (
                 Some(name),
                 Some(email),
@@ -431,6 +448,7 @@ impl NewRequest {
                 Some(message),
                 Some(jurisdiction),
                 Some(on_behalf),
+                Some(account_id),
             ) => Some(NewRequest {
                 name,
                 email,
@@ -441,6 +459,7 @@ impl NewRequest {
                 language,
                 channel,
                 on_behalf,
+                account_id,
             }),
             _ => None,
         };

@@ -41,6 +41,7 @@ pub struct RequestFormPage {
     pub requester_kind_error: Option<String>,
     pub person_name_error: Option<String>,
     pub person_email_error: Option<String>,
+    pub account_id_error: Option<String>,
 }
 
 impl RequestFormPage {
@@ -106,6 +107,7 @@ impl RequestFormPage {
             requester_kind_error: err("requester_kind"),
             person_name_error: err("person_name"),
             person_email_error: err("person_email"),
+            account_id_error: err("account_id"),
             input,
             tr,
         }
@@ -141,6 +143,8 @@ pub struct RequestFormInput {
     person_name: String,
     #[serde(default)]
     person_email: String,
+    #[serde(default)]
+    account_id: String,
 }
 
 pub async fn submit(
@@ -148,9 +152,10 @@ pub async fn submit(
     req: HttpRequest,
     tr: Tr,
     csrf: Csrf,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     // Read with serde_html_form: a field repeated (ticked boxes) becomes a list.
+    let body = super::uploads::form_body(payload).await?;
     let form: RequestFormInput = serde_html_form::from_bytes(&body)
         .map_err(|e| super::error::WebError::BadBody(e.to_string()))?;
     let raw = RawRequest {
@@ -163,6 +168,7 @@ pub async fn submit(
         requester_kind: form.requester_kind,
         person_name: form.person_name,
         person_email: form.person_email,
+        account_id: form.account_id,
     };
     if csrf.verify(&form.csrf_token).is_err() {
         // Keep what they typed: an expired form should cost a click, not the text.

@@ -852,8 +852,9 @@ pub async fn register_postal(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
+    let body = super::uploads::form_body(payload).await?;
     let parse_error = |e: serde::de::value::Error| WebError::BadBody(e.to_string());
     let token: CsrfOnly = serde_html_form::from_bytes(&body).map_err(parse_error)?;
     let mut raw: RawPostalIntake = serde_html_form::from_bytes(&body).map_err(parse_error)?;

@@ -72,3 +72,17 @@ pub async fn read(mut payload: Multipart, file_max: u64) -> Result<Upload, WebEr
     }
     Ok(Upload { fields, file })
 }
+
+/// A urlencoded form body read whole, up to the body limit (beyond it, `payload_too_large` like every
+/// other extractor), for forms whose repeated fields serde_html_form reads into lists.
+pub async fn form_body(mut payload: actix_web::web::Payload) -> Result<Vec<u8>, WebError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| WebError::BadBody(e.to_string()))?;
+        if body.len() + chunk.len() > super::BODY_LIMIT {
+            return Err(WebError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

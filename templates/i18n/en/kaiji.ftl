@@ -381,3 +381,5 @@ evidence-purged = erased after the decision
 receipt-also = You asked for more than one right: each is handled as its own request, with its own number and link. One confirmation email confirms them all. Keep these links too:
 form-also = Also ask for (optional)
 form-also-hint = Each right is handled as its own request with its own number; one confirmation email covers them all.
+form-account-id = Your account (optional)
+form-account-id-hint = The account ID or the email address you sign in with, if it differs from the one above. It helps us find your data and confirm who you are; we keep it sealed and erase it once your identity is decided.
