@@ -59,6 +59,16 @@ enum Command {
     /// Close requests whose email address was not confirmed within KAIJI_CONFIRM_EMAIL_HOURS, each with
     /// its notice (serve also does this every hour).
     ExpireUnconfirmed,
+    /// Deliver queued email notices (serve also does this every few seconds). Several workers may run
+    /// at once: each notice is claimed by one.
+    Worker {
+        /// Deliver what is due once and stop.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 5)]
+        every: u64,
+    },
     /// Manage bearer tokens for the staff API.
     Token {
         #[command(subcommand)]
@@ -354,6 +364,27 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Worker { once, every } => {
+            let keys = config.load_keys()?;
+            let db = open_db(&config)?;
+            let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+            let state = AppState::new(db, config, keys, Clock::System, calendars);
+            if once {
+                let mailer = crate::notify::Mailer::from_config(&state.config)?;
+                let worker = format!("{}-once", std::process::id());
+                let r = crate::notify::deliver_due(&state, &mailer, &worker, 10_000)?;
+                println!(
+                    "sent {} notice(s); {} to retry later; {} failed",
+                    r.sent, r.retrying, r.failed
+                );
+                return Ok(());
+            }
+            actix_web::rt::System::new().block_on(crate::notify::run_worker(
+                state,
+                std::time::Duration::from_secs(every.max(1)),
+            ));
+            Ok(())
+        }
         Command::Token { command } => {
             let db = open_db(&config)?;
             match command {
@@ -479,6 +510,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
         }
     });
+    // The outbox is delivered in the background; `kaiji worker` can run more of these elsewhere.
+    actix_web::rt::spawn(crate::notify::run_worker(
+        state.clone(),
+        std::time::Duration::from_secs(5),
+    ));
     let server_state = state.clone();
     let server = actix_web::HttpServer::new(move || web::build_app(server_state.clone()))
         .bind(bind)

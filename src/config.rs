@@ -71,6 +71,11 @@ struct RawSettings {
     session_key: Option<String>,
     document_key: Option<String>,
     assertion_key: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: String,
+    mail_max_attempts: u32,
+    mail_retry_seconds: u32,
+    mail_lease_seconds: u32,
 }
 
 impl Default for RawSettings {
@@ -98,6 +103,11 @@ impl Default for RawSettings {
             session_key: None,
             document_key: None,
             assertion_key: None,
+            smtp_url: None,
+            mail_from: "kaiji <no-reply@localhost>".into(),
+            mail_max_attempts: 8,
+            mail_retry_seconds: 60,
+            mail_lease_seconds: 300,
         }
     }
 }
@@ -209,6 +219,17 @@ pub struct Config {
     pub intake_per_email_per_hour: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
+    /// Where notices are sent: `smtp://host:port` (STARTTLS when offered), `smtp://…?tls=required`,
+    /// or `smtps://user:pass@host:465`. Unset: `.eml` files in `data/mail/`.
+    pub smtp_url: Option<SecretString>,
+    /// The From address of every notice.
+    pub mail_from: String,
+    /// Attempts before a notice is marked failed (and shown to officers to retry).
+    pub mail_max_attempts: u32,
+    /// The first wait after a failed attempt; each further wait doubles (at most six hours).
+    pub mail_retry_seconds: u32,
+    /// How long a worker holds a claimed notice; a worker that died loses it after this.
+    pub mail_lease_seconds: u32,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
     /// Shared with the company's login: signs identity assertions (base64 of 32 bytes). Unset: the
@@ -319,6 +340,48 @@ impl Config {
             ));
         }
         if raw
+            .mail_from
+            .trim()
+            .parse::<lettre::message::Mailbox>()
+            .is_err()
+        {
+            return Err(setting(
+                "KAIJI_MAIL_FROM",
+                "must be an address like kaiji <privacy@example.com>",
+            ));
+        }
+        if let Some(url) = raw
+            .smtp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            && lettre::SmtpTransport::from_url(url).is_err()
+        {
+            // The URL may hold a password: it is never echoed.
+            return Err(setting(
+                "KAIJI_SMTP_URL",
+                "is not an SMTP URL (smtp://host:587, smtp://host?tls=required, smtps://user:pass@host:465)",
+            ));
+        }
+        if !(1..=50).contains(&raw.mail_max_attempts) {
+            return Err(setting(
+                "KAIJI_MAIL_MAX_ATTEMPTS",
+                "must be between 1 and 50",
+            ));
+        }
+        if !(1..=3600).contains(&raw.mail_retry_seconds) {
+            return Err(setting(
+                "KAIJI_MAIL_RETRY_SECONDS",
+                "must be between 1 and 3600",
+            ));
+        }
+        if !(10..=86_400).contains(&raw.mail_lease_seconds) {
+            return Err(setting(
+                "KAIJI_MAIL_LEASE_SECONDS",
+                "must be between 10 and 86400",
+            ));
+        }
+        if raw
             .log_level
             .parse::<tracing_subscriber::EnvFilter>()
             .is_err()
@@ -348,6 +411,15 @@ impl Config {
                 .bank_account
                 .map(|b| b.trim().to_owned())
                 .filter(|b| !b.is_empty()),
+            smtp_url: raw
+                .smtp_url
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .map(SecretString::from),
+            mail_from: raw.mail_from.trim().to_owned(),
+            mail_max_attempts: raw.mail_max_attempts,
+            mail_retry_seconds: raw.mail_retry_seconds,
+            mail_lease_seconds: raw.mail_lease_seconds,
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
             assertion_key: raw.assertion_key.map(SecretString::from),
@@ -456,6 +528,30 @@ impl Config {
         line(
             "KAIJI_DOCUMENT_KEY",
             key(self.key_source(&self.document_key, DOCUMENT_KEY_FILE)),
+        );
+        line(
+            "KAIJI_SMTP_URL",
+            if self.smtp_url.is_some() {
+                "(set, masked)".into()
+            } else {
+                format!(
+                    "(not set: notices are written to {})",
+                    self.data_dir.join("mail").display()
+                )
+            },
+        );
+        line("KAIJI_MAIL_FROM", self.mail_from.clone());
+        line(
+            "KAIJI_MAIL_MAX_ATTEMPTS",
+            self.mail_max_attempts.to_string(),
+        );
+        line(
+            "KAIJI_MAIL_RETRY_SECONDS",
+            self.mail_retry_seconds.to_string(),
+        );
+        line(
+            "KAIJI_MAIL_LEASE_SECONDS",
+            self.mail_lease_seconds.to_string(),
         );
         line(
             "KAIJI_ASSERTION_KEY",

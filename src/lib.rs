@@ -6,5 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod notify;
 pub mod security;
 pub mod web;

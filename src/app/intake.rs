@@ -89,6 +89,7 @@ impl Filing<'_> {
 #[allow(clippy::too_many_arguments)]
 fn record(
     conn: &mut AnyConnection,
+    link_key: &[u8],
     catalog: &WorkflowCatalog,
     workflow: &WorkflowDefinition,
     request: &NewRequest,
@@ -108,10 +109,11 @@ fn record(
     {
         initial_facts.insert(crate::domain::workflow::Fact::FiledByAgent);
     }
+    let request_id = db::new_id();
     let receipt = Receipt {
-        request_id: db::new_id(),
+        tracking_token: tokens::tracking_token(link_key, &request_id),
+        request_id,
         receipt_number: ReceiptNumber::new(received_on, tokens::random_u64()),
-        tracking_token: tokens::new_token(),
         also: Vec::new(),
     };
     let clocks = workflow.clocks_at_intake(received_on);
@@ -243,6 +245,7 @@ pub async fn submit(
 ) -> Result<Receipt, AppError> {
     let now = state.clock.now();
     let catalog = state.workflows.clone();
+    let link_key = state.keys.session.clone();
     let key = state.keys.document.clone();
     state
         .db
@@ -278,6 +281,7 @@ pub async fn submit(
                     let received_on = today_in(workflow, now);
                     let receipt = record(
                         conn,
+                        link_key.expose(),
                         &catalog,
                         workflow,
                         one,
@@ -326,6 +330,7 @@ pub async fn register_postal(
 ) -> Result<PostalReceipt, AppError> {
     let now = state.clock.now();
     let catalog = state.workflows.clone();
+    let link_key = state.keys.session.clone();
     let config = state.config.clone();
     let keys = state.keys.clone();
     let staff = staff.clone();
@@ -349,6 +354,7 @@ pub async fn register_postal(
                 for (request, workflow) in &planned {
                     let receipt = record(
                         conn,
+                        link_key.expose(),
                         &catalog,
                         workflow,
                         request,

@@ -224,6 +224,8 @@ pub struct RequestDetail {
     pub facts: Vec<Fact>,
     pub audit: Vec<AuditEventRow>,
     pub notices: Vec<NoticeRow>,
+    /// How each notice's delivery stands (attempts, last error, when sent).
+    pub deliveries: Vec<notices::Delivery>,
     pub postal: Option<crate::db::postal::PostalRow>,
     /// For requests by post: the identity documents checklist as things stand.
     pub checklist: Option<crate::domain::documents::Checklist>,
@@ -263,6 +265,7 @@ pub async fn detail(
                 clocks: clock_views(&case.def, &case.clocks, today, cals),
                 audit: audit::list_for_request(conn, &case.row.id)?,
                 notices: notices::for_request(conn, &case.row.id)?,
+                deliveries: notices::deliveries_for_request(conn, &case.row.id)?,
                 postal: crate::db::postal::find(conn, &case.row.id)?,
                 checklist: super::documents::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
@@ -634,4 +637,11 @@ pub async fn filed_with(
             Ok(out)
         })
         .await
+}
+
+impl RequestDetail {
+    /// The delivery of one notice.
+    pub fn delivery(&self, notice_id: &str) -> Option<&notices::Delivery> {
+        self.deliveries.iter().find(|d| d.id == notice_id)
+    }
 }

@@ -47,3 +47,150 @@ pub fn find(
         .first(conn)
         .optional()
 }
+
+/// Where a notice stands in delivery.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notices)]
+pub struct Delivery {
+    pub id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+pub fn deliveries_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> QueryResult<Vec<Delivery>> {
+    notices::table
+        .filter(notices::request_id.eq(request_id))
+        .order((notices::created_at.asc(), notices::id.asc()))
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+/// Claims up to `limit` email notices that are due (queued, past their backoff, not leased to a live
+/// worker) for `worker` until `lease_until`, counting the attempt. PostgreSQL skips rows another worker
+/// is claiming (`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, so the same statement is
+/// safe there.
+pub fn claim(
+    conn: &mut AnyConnection,
+    worker: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(NoticeRow, i64)>> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let lock = match conn {
+        AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
+        AnyConnection::Sqlite(_) => "",
+    };
+    let (p1, p2, p3, p4) = match conn {
+        AnyConnection::Postgresql(_) => ("$1", "$2", "$3", "$4"),
+        AnyConnection::Sqlite(_) => ("?", "?", "?", "?"),
+    };
+    let sql = format!(
+        "UPDATE notices SET claimed_by = {p1}, claimed_until = {p2}, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM notices WHERE status = 'queued' AND channel = 'email' \
+           AND (next_attempt_at IS NULL OR next_attempt_at <= {p3}) \
+           AND (claimed_until IS NULL OR claimed_until <= {p3}) \
+           ORDER BY created_at, id LIMIT {p4}{lock}) \
+         RETURNING id"
+    );
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(worker)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now);
+    let ids: Vec<Claimed> = match conn {
+        // SQLite numbers `?` by position: the time is bound twice.
+        AnyConnection::Sqlite(_) => query
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(conn)?,
+        AnyConnection::Postgresql(_) => query.bind::<BigInt, _>(limit).load(conn)?,
+    };
+    let ids: Vec<String> = ids.into_iter().map(|c| c.id).collect();
+    notices::table
+        .filter(notices::id.eq_any(&ids))
+        .order((notices::created_at.asc(), notices::id.asc()))
+        .select((NoticeRow::as_select(), notices::attempts))
+        .load(conn)
+}
+
+/// Records a delivery by the worker holding the claim; false if another worker holds it now.
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::claimed_by.eq(worker))
+            .filter(notices::status.eq("queued")),
+    )
+    .set((
+        notices::status.eq("sent"),
+        notices::sent_at.eq(now),
+        notices::claimed_by.eq(None::<String>),
+        notices::claimed_until.eq(None::<NaiveDateTime>),
+        notices::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: try again at `retry_at`, or give up (`failed`) when `None`.
+pub fn mark_attempt_failed(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::claimed_by.eq(worker))
+            .filter(notices::status.eq("queued")),
+    )
+    .set((
+        notices::status.eq(if retry_at.is_some() {
+            "queued"
+        } else {
+            "failed"
+        }),
+        notices::next_attempt_at.eq(retry_at),
+        notices::claimed_by.eq(None::<String>),
+        notices::claimed_until.eq(None::<NaiveDateTime>),
+        notices::last_error.eq(error),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// An officer sends a failed notice again: queued afresh, attempts counted from zero.
+pub fn requeue_failed(conn: &mut AnyConnection, request_id: &str, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::request_id.eq(request_id))
+            .filter(notices::status.eq("failed")),
+    )
+    .set((
+        notices::status.eq("queued"),
+        notices::attempts.eq(0),
+        notices::next_attempt_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

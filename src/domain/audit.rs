@@ -56,10 +56,16 @@ pub enum AuditAction {
     ChangeRecorded,
     /// The requester sent evidence of identity or of an agent's authority (kinds and names only).
     EvidenceReceived,
+    /// A notice was delivered (by email).
+    NoticeSent,
+    /// A notice could not be delivered after the last attempt.
+    NoticeFailed,
+    /// An officer queued a failed notice again.
+    NoticeRetried,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -87,6 +93,9 @@ impl AuditAction {
         AuditAction::IdentityCheckFailed,
         AuditAction::PersonConfirmed,
         AuditAction::EvidenceReceived,
+        AuditAction::NoticeSent,
+        AuditAction::NoticeFailed,
+        AuditAction::NoticeRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +127,9 @@ impl AuditAction {
             AuditAction::PersonConfirmed => "request.person_confirmed",
             AuditAction::ChangeRecorded => "request.change_recorded",
             AuditAction::EvidenceReceived => "identity.evidence_received",
+            AuditAction::NoticeSent => "notice.sent",
+            AuditAction::NoticeFailed => "notice.failed",
+            AuditAction::NoticeRetried => "notice.retried",
         }
     }
 }

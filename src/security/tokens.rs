@@ -23,6 +23,16 @@ pub fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// A request's tracking token: 256 bits of HMAC-SHA-256 over its id under a server key, in the same
+/// form as [`new_token`]. Unguessable without the key, and derivable again, so that every notice can
+/// carry the tracking link while only the token's digest is stored.
+pub fn tracking_token(key: &[u8], request_id: &str) -> String {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(format!("kaiji-track:{request_id}").as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 /// The digest stored in place of a token.
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

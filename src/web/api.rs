@@ -238,8 +238,13 @@ pub struct NoticeJson {
     pub letter: String,
     pub kind: String,
     pub channel: String,
+    /// queued, sent or failed (email); letters stay queued for printing.
     pub status: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub attempts: i64,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last delivery error (first line), while not sent.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -350,6 +355,24 @@ pub async fn request_detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
+    let notices: Vec<NoticeJson> = d
+        .notices
+        .iter()
+        .map(|n| {
+            let dv = d.delivery(&n.id);
+            NoticeJson {
+                letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
+                id: n.id.clone(),
+                kind: n.kind.clone(),
+                channel: n.channel.clone(),
+                status: n.status.clone(),
+                created_at: n.created_at.and_utc(),
+                attempts: dv.map_or(0, |x| x.attempts),
+                sent_at: dv.and_then(|x| x.sent_at).map(|t| t.and_utc()),
+                last_error: dv.and_then(|x| x.last_error.clone()),
+            }
+        })
+        .collect();
     let r = d.request;
     let request_id = r.id.clone();
     Ok(HttpResponse::Ok()
@@ -381,18 +404,7 @@ pub async fn request_detail(
             facts: d.facts.iter().map(|f| f.as_str()).collect(),
             clocks: d.clocks,
             allowed_events: d.allowed.iter().map(AllowedEvent::from).collect(),
-            notices: d
-                .notices
-                .into_iter()
-                .map(|n| NoticeJson {
-                    letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
-                    id: n.id,
-                    kind: n.kind,
-                    channel: n.channel,
-                    status: n.status,
-                    created_at: n.created_at.and_utc(),
-                })
-                .collect(),
+            notices,
             postal: d.postal.map(PostalJson::from),
             invoices: d.invoices,
             reply: d.reply,

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         super::api::identity_judgement,
         super::documents::record_api,
         super::documents::view_evidence_api,
+        super::replies::retry_notice_api,
         super::payments::record_api,
         super::payments::import_api,
         super::payments::unmatched_api,

@@ -236,3 +236,36 @@ pub async fn revoke_api(
     reply::revoke_download(&state, &who.staff, id, download_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Queues a notice that failed every attempt once more (the request page's button).
+pub async fn retry_notice(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    csrf: Csrf,
+    path: web::Path<(String, String)>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    let (id, notice_id) = path.into_inner();
+    crate::notify::retry_failed(&state, &who.staff, id.clone(), notice_id).await?;
+    Ok(redirect(&format!("/staff/requests/{id}?moved=1#notices")))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/notices/{notice_id}/retry", tag = "requests",
+    description = "Queue a notice that failed every delivery attempt once more",
+    params(("id" = String, Path), ("notice_id" = String, Path)),
+    responses((status = 204, description = "Queued"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn retry_notice_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, notice_id) = path.into_inner();
+    crate::notify::retry_failed(&state, &who.staff, id, notice_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -7,6 +7,8 @@
 //! run; with `KAIJI_TEST_STRICT=1` (as in CI) it fails instead.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;

@@ -1,0 +1,334 @@
+//! Notices delivered by email through a real SMTP server on loopback (issue 6), on both backends: the
+//! headers, language and links of what arrives; nothing lost or doubled while the server is down; a
+//! worker that died after claiming; attempts exhausted, then an officer's retry; several workers at once.
+
+mod common;
+
+use common::smtp::SmtpServer;
+use common::{TestApp, api};
+use kaiji::domain::staff::Role;
+use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+both_backends!(
+    delivered_mail_has_the_right_headers_language_and_links,
+    nothing_is_lost_or_doubled_while_the_mail_server_is_down,
+    a_worker_that_died_after_claiming_loses_nothing,
+    exhausted_attempts_are_shown_and_an_officer_retries,
+    several_workers_never_send_a_notice_twice,
+);
+
+fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
+    let mut config = (*app.state.config).clone();
+    config.smtp_url = Some(smtp.url().into());
+    Mailer::from_config(&config).unwrap()
+}
+
+async fn deliver(app: &TestApp, smtp: &SmtpServer, worker: &str) -> DeliveryReport {
+    let (state, mailer, worker) = (app.state.clone(), mailer(app, smtp), worker.to_owned());
+    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, &worker, 100))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn file(app: &TestApp, language: &str, email: &str) -> (String, String) {
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": email, "request_type": "access",
+                    "jurisdiction": "eea", "message": "My data, please.", "language": language}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    (
+        res.json()["id"].as_str().unwrap().to_owned(),
+        res.json()["receipt_number"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn by_message_id(smtp: &SmtpServer) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for m in smtp.received() {
+        *seen.entry(m.header("Message-ID").unwrap()).or_default() += 1;
+    }
+    seen
+}
+
+fn email_notices(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT COUNT(*) AS n FROM notices WHERE channel = 'email'")
+        .get_result::<N>(&mut *app.tdb.conn())
+        .unwrap()
+        .n
+}
+
+async fn delivered_mail_has_the_right_headers_language_and_links(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let (_, receipt) = file(&app, "en", "pat@example.com").await;
+    let (_, receipt_ja) = file(&app, "ja", "hanako@example.jp").await;
+    let r = deliver(&app, &smtp, "w1").await;
+    assert_eq!(
+        (r.sent, r.retrying, r.failed),
+        (4, 0, 0),
+        "received and confirm-your-email, twice"
+    );
+    let mail = smtp.received();
+    let en: Vec<_> = mail
+        .iter()
+        .filter(|m| m.to == ["<pat@example.com>"])
+        .collect();
+    assert_eq!(en.len(), 2);
+    for m in &en {
+        assert_eq!(m.header("Content-Language").as_deref(), Some("en"));
+        assert_eq!(
+            m.header("Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
+        assert!(m.header("From").unwrap().contains("no-reply@localhost"));
+        let id = m.header("Message-ID").unwrap();
+        assert!(
+            id.starts_with("<notice-") && id.ends_with("@localhost>"),
+            "{id}"
+        );
+        assert!(m.header("Subject").unwrap().contains(&receipt));
+    }
+    let confirm = en
+        .iter()
+        .find(|m| m.header("Subject").unwrap().contains("confirm your email"))
+        .expect("the confirmation email");
+    let text = confirm.text();
+    assert!(text.contains("Dear Pat Doe"), "{text}");
+    // The link in the email confirms the address; the tracking link opens the request.
+    let base = &app.base;
+    let at = text
+        .find(&format!("{}/confirm/", app.state.config.public_url))
+        .expect("confirm link");
+    let link: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect();
+    let path = link
+        .trim_start_matches(&app.state.config.public_url)
+        .to_owned();
+    let b = app.browser();
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200, "{base}{path}");
+    let at = text.find("/track/").expect("tracking link");
+    let track: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect();
+    let page = b.get(&track).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&receipt));
+
+    let ja: Vec<_> = mail
+        .iter()
+        .filter(|m| m.to == ["<hanako@example.jp>"])
+        .collect();
+    assert_eq!(ja.len(), 2);
+    for m in &ja {
+        assert_eq!(m.header("Content-Language").as_deref(), Some("ja"));
+        let text = m.text();
+        assert!(text.contains("Pat Doe 様"), "{text}");
+        assert!(text.contains(&receipt_ja));
+    }
+    assert!(ja.iter().any(|m| m.text().contains("メールアドレス")));
+    // Nothing is sent twice.
+    assert_eq!(deliver(&app, &smtp, "w1").await, DeliveryReport::default());
+    assert_eq!(smtp.received().len(), 4);
+}
+
+async fn nothing_is_lost_or_doubled_while_the_mail_server_is_down(app: TestApp) {
+    let mut smtp = SmtpServer::start();
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    smtp.stop();
+    let (id, _) = file(&app, "en", "pat@example.com").await;
+    app.confirm_email(&id).await;
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "extend", "expected_version": v + 1,
+                    "data": {"reason": "Many systems to search."}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let queued = email_notices(&app);
+    assert!(queued >= 3);
+    let r = deliver(&app, &smtp, "w1").await;
+    assert_eq!((r.sent, r.retrying), (0, queued as usize));
+    let r = officer.request(&id).await;
+    assert!(
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "queued" && n["attempts"] == 1 && n["last_error"].is_string())
+    );
+    // Back up; before the backoff ends nothing goes, after it everything goes once.
+    smtp.restart();
+    assert_eq!(
+        deliver(&app, &smtp, "w1").await.sent,
+        0,
+        "still backing off"
+    );
+    app.clock.advance(chrono::TimeDelta::minutes(2));
+    let r = deliver(&app, &smtp, "w1").await;
+    assert_eq!(r.sent, queued as usize);
+    app.clock.advance(chrono::TimeDelta::hours(1));
+    assert_eq!(deliver(&app, &smtp, "w1").await, DeliveryReport::default());
+    let seen = by_message_id(&smtp);
+    assert_eq!(seen.len(), queued as usize);
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    let r = officer.request(&id).await;
+    assert!(
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "sent" && n["sent_at"].is_string())
+    );
+    let ext = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.header("Subject").unwrap().contains("More time"))
+        .unwrap();
+    assert!(ext.text().contains("Many systems to search."));
+}
+
+async fn a_worker_that_died_after_claiming_loses_nothing(app: TestApp) {
+    let smtp = SmtpServer::start();
+    file(&app, "en", "pat@example.com").await;
+    // A worker claims everything and dies before sending.
+    let now = app.clock.now();
+    let claimed = kaiji::db::notices::claim(
+        &mut app.tdb.conn(),
+        "dead-worker",
+        kaiji::db::to_db_time(now),
+        kaiji::db::to_db_time(now + chrono::TimeDelta::seconds(300)),
+        100,
+    )
+    .unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(
+        deliver(&app, &smtp, "w2").await.sent,
+        0,
+        "leased to the dead worker"
+    );
+    app.clock.advance(chrono::TimeDelta::seconds(301));
+    assert_eq!(deliver(&app, &smtp, "w2").await.sent, 2);
+    assert_eq!(deliver(&app, &smtp, "w2").await.sent, 0);
+    let seen = by_message_id(&smtp);
+    assert_eq!(seen.len(), 2);
+    assert!(seen.values().all(|n| *n == 1));
+}
+
+async fn exhausted_attempts_are_shown_and_an_officer_retries(app: TestApp) {
+    let mut smtp = SmtpServer::start();
+    smtp.stop();
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, _) = file(&app, "en", "pat@example.com").await;
+    let max = app.state.config.mail_max_attempts;
+    for _ in 0..max {
+        deliver(&app, &smtp, "w1").await;
+        app.clock.advance(chrono::TimeDelta::hours(7));
+    }
+    let r = officer.request(&id).await;
+    let failed: Vec<Value> = r["notices"].as_array().unwrap().clone();
+    assert!(
+        failed
+            .iter()
+            .all(|n| n["status"] == "failed" && n["attempts"] == max),
+        "{failed:?}"
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "notice.failed").count(),
+        2
+    );
+    // Officers see it on the request page, with a button to send again.
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}")).await;
+    assert!(page.body.contains("data-status=\"failed\"") && page.body.contains("/retry"));
+    smtp.restart();
+    assert_eq!(
+        deliver(&app, &smtp, "w1").await.sent,
+        0,
+        "failed stays failed"
+    );
+    for n in &failed {
+        let (status, _) = officer
+            .post(
+                &format!(
+                    "/api/v1/requests/{id}/notices/{}/retry",
+                    n["id"].as_str().unwrap()
+                ),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    let (status, _) = officer
+        .post(
+            &format!(
+                "/api/v1/requests/{id}/notices/{}/retry",
+                failed[0]["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "only a failed notice can be retried");
+    assert_eq!(deliver(&app, &smtp, "w1").await.sent, 2);
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "notice.retried")
+            .count(),
+        2
+    );
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "notice.sent").count(),
+        2
+    );
+}
+
+async fn several_workers_never_send_a_notice_twice(app: TestApp) {
+    let smtp = SmtpServer::start();
+    for i in 0..10 {
+        file(&app, "en", &format!("p{i}@example.com")).await;
+    }
+    let total = email_notices(&app) as usize;
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (state, mailer) = (app.state.clone(), mailer(&app, &smtp));
+        workers.push(tokio::task::spawn_blocking(move || {
+            let mut sent = 0;
+            for _ in 0..5 {
+                sent += deliver_due(&state, &mailer, &format!("w{w}"), 3)
+                    .unwrap()
+                    .sent;
+            }
+            sent
+        }));
+    }
+    let mut sent = 0;
+    for w in workers {
+        sent += w.await.unwrap();
+    }
+    sent += deliver(&app, &smtp, "sweeper").await.sent;
+    assert_eq!(sent, total);
+    let seen = by_message_id(&smtp);
+    assert_eq!(seen.len(), total);
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+}
