@@ -29,6 +29,9 @@ impl Drop for Driver {
 }
 
 async fn chromedriver() -> Option<Driver> {
+    // rustls has two crypto providers linked into the tests (lettre's ring, fantoccini's aws-lc-rs) and
+    // will not guess: the WebDriver client gets ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         if strict() {
             panic!(
