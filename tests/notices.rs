@@ -17,6 +17,7 @@ both_backends!(
     a_worker_that_died_after_claiming_loses_nothing,
     exhausted_attempts_are_shown_and_an_officer_retries,
     several_workers_never_send_a_notice_twice,
+    with_no_mail_server_notices_become_eml_files,
 );
 
 fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
@@ -331,4 +332,27 @@ async fn several_workers_never_send_a_notice_twice(app: TestApp) {
     let seen = by_message_id(&smtp);
     assert_eq!(seen.len(), total);
     assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+}
+
+async fn with_no_mail_server_notices_become_eml_files(app: TestApp) {
+    let (_, receipt) = file(&app, "en", "pat@example.com").await;
+    let mailer = Mailer::from_config(&app.state.config).unwrap();
+    let dir = app.state.config.data_dir.join("mail");
+    assert!(matches!(&mailer, Mailer::Files(d) if *d == dir));
+    let state = app.state.clone();
+    let r = tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w", 10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.sent, 2);
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert!(
+        files
+            .iter()
+            .all(|f| f.contains("Message-ID: <notice-") && f.contains(&receipt))
+    );
 }
