@@ -18,6 +18,8 @@ both_backends!(
     exhausted_attempts_are_shown_and_an_officer_retries,
     several_workers_never_send_a_notice_twice,
     with_no_mail_server_notices_become_eml_files,
+    officers_hear_of_assignments_and_deadlines_once,
+    an_unused_answer_link_is_reminded_before_it_expires,
 );
 
 fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
@@ -355,4 +357,161 @@ async fn with_no_mail_server_notices_become_eml_files(app: TestApp) {
             .iter()
             .all(|f| f.contains("Message-ID: <notice-") && f.contains(&receipt))
     );
+}
+
+async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    app.staff(
+        "admin@example.com",
+        Role::Admin,
+        "correct horse battery staple",
+    )
+    .await;
+    let (id, _) = file(&app, "en", "pat@example.com").await;
+    let (other, _) = file(&app, "en", "kim@example.com").await;
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/assignee"),
+            &json!({"assignee": "officer@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/assignee"),
+            &json!({"assignee": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["assignee"][0]["code"].as_str()
+        ),
+        (422, Some("unknown_staff"))
+    );
+    assert_eq!(
+        officer.request(&id).await["assignee"],
+        "officer@example.com"
+    );
+    deliver(&app, &smtp, "w").await;
+    let to_officer = |smtp: &SmtpServer| -> Vec<String> {
+        smtp.received()
+            .into_iter()
+            .filter(|m| m.to == ["<officer@example.com>"])
+            .map(|m| m.text())
+            .collect()
+    };
+    let mail = to_officer(&smtp);
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(
+        mail[0].contains("担当に割り当てられました")
+            && mail[0].contains(&format!("/staff/requests/{id}"))
+    );
+    // The requester's tracking page does not list notices to staff.
+    let track = app
+        .browser()
+        .get(&format!("/api/v1/requests/status/{}", "x".repeat(43)))
+        .await;
+    assert_eq!(track.status, 404);
+
+    // GDPR: one month from 2026-11-22. Three days before, the assignee hears; nobody assigned: every
+    // officer and admin hears. Once each, however often the job runs.
+    let remind = |app: &TestApp| {
+        let state = app.state.clone();
+        async move {
+            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(remind(&app).await, 0);
+    let due = officer.request(&id).await["clocks"][0]["due_on"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due: chrono::NaiveDate = due.parse().unwrap();
+    let now = app.clock.now();
+    let days_left = (due - now.date_naive()).num_days();
+    app.clock.advance(chrono::TimeDelta::days(days_left - 3));
+    assert_eq!(
+        remind(&app).await,
+        1 + 2,
+        "the assignee; then both workers for the other request"
+    );
+    assert_eq!(remind(&app).await, 0);
+    app.clock.advance(chrono::TimeDelta::days(4));
+    assert_eq!(remind(&app).await, 3, "overdue, the same people");
+    assert_eq!(remind(&app).await, 0);
+    deliver(&app, &smtp, "w").await;
+    let mail = to_officer(&smtp);
+    assert_eq!(mail.len(), 1 + 2 + 2, "{mail:?}");
+    assert!(mail.iter().any(|m| m.contains("法定期限まで3日以内")));
+    assert!(mail.iter().any(|m| m.contains("法定期限を過ぎています")));
+    let admin: Vec<_> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.to == ["<admin@example.com>"])
+        .collect();
+    assert_eq!(admin.len(), 2, "only the unassigned request's reminders");
+    assert!(
+        admin
+            .iter()
+            .all(|m| m.text().contains(&format!("/staff/requests/{other}")))
+    );
+    let page = app.browser().get("/").await;
+    assert_eq!(page.status, 200);
+}
+
+async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "portability",
+                    "jurisdiction": "eea", "message": "My data.", "language": "en"}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let token = res.json()["tracking_token"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
+    for t in officer.request(&id).await["tasks"].as_array().unwrap() {
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
+            200
+        );
+    }
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
+    let remind = || {
+        let state = app.state.clone();
+        async move {
+            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(remind().await, 0);
+    app.clock.advance(chrono::TimeDelta::hours(13 * 24));
+    assert_eq!(remind().await, 1);
+    assert_eq!(remind().await, 0, "once");
+    deliver(&app, &smtp, "w").await;
+    let reminder = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.header("Subject").unwrap().contains("expires soon"))
+        .expect("the reminder");
+    let text = reminder.text();
+    assert!(
+        text.contains("/download/") && text.contains(&format!("/track/{token}")),
+        "{text}"
+    );
+    let page = app.browser().get(&format!("/track/{token}?lang=en")).await;
+    assert!(page.body.contains("data-kind=\"download_expiring\""));
 }

@@ -233,9 +233,37 @@ pub fn queue_notices(
                 status: "queued".to_owned(),
                 created_at: db::to_db_time(now),
                 payload: payload.to_string(),
+                recipient_staff_id: None,
             },
         )?;
         queued.push(kind);
     }
     Ok(queued)
+}
+
+/// Queues a notice to a staff member about a request (by email; staff notices are in Japanese, the
+/// desk's language).
+pub fn queue_staff_notice(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    staff_id: &str,
+    kind: NoticeKind,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    notices::insert(
+        conn,
+        &NoticeRow {
+            id: db::new_id(),
+            request_id: request_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            channel: "email".to_owned(),
+            language: Language::Ja.as_str().to_owned(),
+            status: "queued".to_owned(),
+            created_at: db::to_db_time(now),
+            payload: payload.to_string(),
+            recipient_staff_id: Some(staff_id.to_owned()),
+        },
+    )?;
+    Ok(())
 }

@@ -121,7 +121,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                     .def
                     .state(&case.row.state)
                     .is_some_and(|s| s.waits_on_requester),
-                notices: notices::for_request(conn, &case.row.id)?
+                notices: notices::to_requester(conn, &case.row.id)?
                     .into_iter()
                     .map(|n| (n.kind, db::from_db_time(n.created_at)))
                     .collect(),
@@ -238,6 +238,9 @@ pub struct RequestDetail {
     pub tasks: Vec<super::systems::TaskView>,
     /// Filed by an agent or guardian for this person.
     pub on_behalf: Option<requests::OnBehalfRow>,
+    /// Who works the request (email), and who it could be assigned to.
+    pub assignee: Option<String>,
+    pub workers: Vec<(String, String)>,
 }
 
 pub async fn detail(
@@ -275,6 +278,11 @@ pub async fn detail(
                 reply: super::reply::reply_view(conn, &case.row.id)?,
                 tasks: super::systems::task_views(conn, &case.row.id)?,
                 on_behalf: requests::find_on_behalf(conn, &case.row.id)?,
+                assignee: match requests::assignee(conn, &case.row.id)? {
+                    Some(id) => crate::db::staff::find_by_id(conn, &id)?.map(|s| s.email),
+                    None => None,
+                },
+                workers: crate::db::staff::workers(conn)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -644,4 +652,65 @@ impl RequestDetail {
     pub fn delivery(&self, notice_id: &str) -> Option<&notices::Delivery> {
         self.deliveries.iter().find(|d| d.id == notice_id)
     }
+}
+
+/// Assigns a request to an officer or admin (by email), or to nobody (`None`); the new assignee is told
+/// by email. Audited with who assigned whom.
+pub async fn assign(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    assignee_email: Option<String>,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                requests::lock(conn, &request_id)?;
+                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+                let assignee = match assignee_email
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                {
+                    None => None,
+                    Some(email) => {
+                        let found = crate::db::staff::workers(conn)?
+                            .into_iter()
+                            .find(|(_, e)| e.eq_ignore_ascii_case(email));
+                        let Some((id, _)) = found else {
+                            let mut errors = crate::domain::FieldErrors::new();
+                            errors.push("assignee", "unknown_staff");
+                            return Err(AppError::Invalid(errors));
+                        };
+                        Some(id)
+                    }
+                };
+                let before = requests::assignee(conn, &request_id)?;
+                if before == assignee {
+                    return Ok(());
+                }
+                requests::set_assignee(conn, &request_id, assignee.as_deref())?;
+                if let Some(id) = &assignee {
+                    super::cases::queue_staff_notice(
+                        conn,
+                        &request_id,
+                        id,
+                        crate::domain::notice::NoticeKind::StaffAssigned,
+                        &json!({}),
+                        now,
+                    )?;
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::RequestAssigned, actor.clone(), now)
+                        .for_request(&request_id)
+                        .details(json!({"from": before, "to": assignee})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
 }

@@ -70,12 +70,85 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
 
 /// Replaces a request's clocks with their new state (called inside the transition's transaction).
 pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) -> QueryResult<()> {
+    // The reminders already sent stay recorded (they name the due date they were for).
+    let reminded: Vec<(String, Option<String>, Option<String>)> = request_clocks::table
+        .filter(request_clocks::request_id.eq(request_id))
+        .select((
+            request_clocks::clock_id,
+            request_clocks::due_soon_notice_for,
+            request_clocks::overdue_notice_for,
+        ))
+        .load(conn)?;
     diesel::delete(request_clocks::table.filter(request_clocks::request_id.eq(request_id)))
         .execute(conn)?;
     // One row at a time: the multi-backend connection has no batch insert.
     for row in rows {
         diesel::insert_into(request_clocks::table)
             .values(row)
+            .execute(conn)?;
+    }
+    for (clock_id, soon, overdue) in reminded {
+        if soon.is_some() || overdue.is_some() {
+            diesel::update(
+                request_clocks::table
+                    .filter(request_clocks::request_id.eq(request_id))
+                    .filter(request_clocks::clock_id.eq(&clock_id)),
+            )
+            .set((
+                request_clocks::due_soon_notice_for.eq(soon),
+                request_clocks::overdue_notice_for.eq(overdue),
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A running clock of an open request, due on or before `by`, with the reminders already sent.
+#[derive(Debug, Clone, Queryable)]
+pub struct DueClock {
+    pub request_id: String,
+    pub clock_id: String,
+    pub due_on: String,
+    pub due_soon_notice_for: Option<String>,
+    pub overdue_notice_for: Option<String>,
+}
+
+pub fn due_by(conn: &mut AnyConnection, by: NaiveDate) -> QueryResult<Vec<DueClock>> {
+    use super::schema::requests;
+    request_clocks::table
+        .inner_join(requests::table)
+        .filter(requests::closed_at.is_null())
+        .filter(request_clocks::stopped_on.is_null())
+        .filter(request_clocks::due_on.le(date_text(by)))
+        .select((
+            request_clocks::request_id,
+            request_clocks::clock_id,
+            request_clocks::due_on.assume_not_null(),
+            request_clocks::due_soon_notice_for,
+            request_clocks::overdue_notice_for,
+        ))
+        .load(conn)
+}
+
+/// Records that the due-soon (or overdue) reminder for `due_on` went out.
+pub fn mark_reminded(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    clock_id: &str,
+    overdue: bool,
+    due_on: &str,
+) -> QueryResult<()> {
+    let target = request_clocks::table
+        .filter(request_clocks::request_id.eq(request_id))
+        .filter(request_clocks::clock_id.eq(clock_id));
+    if overdue {
+        diesel::update(target)
+            .set(request_clocks::overdue_notice_for.eq(due_on))
+            .execute(conn)?;
+    } else {
+        diesel::update(target)
+            .set(request_clocks::due_soon_notice_for.eq(due_on))
             .execute(conn)?;
     }
     Ok(())

@@ -18,6 +18,8 @@ pub struct NoticeRow {
     pub created_at: NaiveDateTime,
     /// What the notice says beyond its kind, as it was when queued (JSON).
     pub payload: String,
+    /// A notice to a staff member (assigned, deadline near or passed); `None` for the requester.
+    pub recipient_staff_id: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {
@@ -25,6 +27,16 @@ pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {
         .values(row)
         .execute(conn)
         .map(|_| ())
+}
+
+/// The notices to the requester (the tracking page shows these).
+pub fn to_requester(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<NoticeRow>> {
+    notices::table
+        .filter(notices::request_id.eq(request_id))
+        .filter(notices::recipient_staff_id.is_null())
+        .order((notices::created_at.asc(), notices::id.asc()))
+        .select(NoticeRow::as_select())
+        .load(conn)
 }
 
 pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<NoticeRow>> {

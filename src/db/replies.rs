@@ -245,3 +245,34 @@ pub fn purge_package(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> 
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Released links not used at all, not withdrawn, expiring between `now` and `until`, not yet reminded.
+pub fn expiring_unused(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+    reply_downloads::table
+        .filter(reply_downloads::downloads.eq(0))
+        .filter(reply_downloads::revoked_at.is_null())
+        .filter(reply_downloads::expiry_notice_at.is_null())
+        .filter(reply_downloads::expires_at.gt(now))
+        .filter(reply_downloads::expires_at.le(until))
+        .select((
+            reply_downloads::id,
+            reply_downloads::request_id,
+            reply_downloads::expires_at,
+        ))
+        .load(conn)
+}
+
+pub fn mark_expiry_notice(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(reply_downloads::table.filter(reply_downloads::id.eq(id)))
+        .set(reply_downloads::expiry_notice_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -267,3 +267,24 @@ pub fn siblings(conn: &mut AnyConnection, filing_id: &str, id: &str) -> QueryRes
         .select(requests::id)
         .load(conn)
 }
+
+/// Assigns a request to a staff member (or to nobody).
+pub fn set_assignee(
+    conn: &mut AnyConnection,
+    id: &str,
+    staff_id: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::update(requests::table.filter(requests::id.eq(id)))
+        .set(requests::assigned_to.eq(staff_id))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn assignee(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<String>> {
+    requests::table
+        .filter(requests::id.eq(id))
+        .select(requests::assigned_to)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}

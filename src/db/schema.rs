@@ -32,6 +32,7 @@ diesel::table! {
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
         filing_id -> Nullable<Text>,
+        assigned_to -> Nullable<Text>,
     }
 }
 
@@ -45,6 +46,8 @@ diesel::table! {
         extensions -> BigInt,
         stopped_on -> Nullable<Text>,
         due_on -> Nullable<Text>,
+        due_soon_notice_for -> Nullable<Text>,
+        overdue_notice_for -> Nullable<Text>,
     }
 }
 
@@ -64,6 +67,7 @@ diesel::table! {
         claimed_until -> Nullable<Timestamp>,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        recipient_staff_id -> Nullable<Text>,
     }
 }
 
@@ -257,6 +261,7 @@ diesel::table! {
         downloads -> BigInt,
         created_by -> Text,
         created_at -> Timestamp,
+        expiry_notice_at -> Nullable<Timestamp>,
     }
 }
 

@@ -228,3 +228,14 @@ pub fn find_by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Staf
         .first(conn)
         .optional()
 }
+
+/// Staff who work requests (officers and admins), not disabled: who a request can be assigned to, and who
+/// hears about an unassigned request's deadlines.
+pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
+    staff_users::table
+        .filter(staff_users::disabled_at.is_null())
+        .filter(staff_users::role.eq_any(["officer", "admin"]))
+        .order(staff_users::email.asc())
+        .select((staff_users::id, staff_users::email))
+        .load(conn)
+}

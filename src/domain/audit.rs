@@ -62,10 +62,12 @@ pub enum AuditAction {
     NoticeFailed,
     /// An officer queued a failed notice again.
     NoticeRetried,
+    /// A request was assigned to a staff member (or unassigned).
+    RequestAssigned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -96,6 +98,7 @@ impl AuditAction {
         AuditAction::NoticeSent,
         AuditAction::NoticeFailed,
         AuditAction::NoticeRetried,
+        AuditAction::RequestAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +133,7 @@ impl AuditAction {
             AuditAction::NoticeSent => "notice.sent",
             AuditAction::NoticeFailed => "notice.failed",
             AuditAction::NoticeRetried => "notice.retried",
+            AuditAction::RequestAssigned => "request.assigned",
         }
     }
 }

@@ -406,6 +406,23 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             );
             l.paragraphs.extend(where_to_turn(i, "この決定"));
         }
+        NoticeKind::DownloadExpiring => {
+            l.title = "回答のダウンロード期限が近づいています".into();
+            l.paragraphs.push(format!(
+                "{about}お送りした回答のダウンロード用リンクの有効期限が近づいています。期限を過ぎると回答データは消去されますので、お早めにダウンロードしてください。"
+            ));
+            if let Some(until) = s(p, &["download", "expires_at"]) {
+                l.rows.push(("有効期限".into(), until.to_owned()));
+            }
+        }
+        NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue => {
+            // Staff notices go by email only; a letter would name the request and nothing more.
+            l.title = "担当者への通知".into();
+            l.paragraphs.push(format!(
+                "受付番号 {} のご請求についての社内通知です。",
+                i.receipt_number
+            ));
+        }
         NoticeKind::UnconfirmedExpired => {
             l.title = "ご請求の終了について（メールアドレス未確認）".into();
             l.paragraphs.push(format!(

@@ -40,10 +40,18 @@ pub enum NoticeKind {
     PersonConfirmation,
     /// Identity could not be verified: why, and how to try again. Nothing was disclosed or deleted.
     IdentityNotVerified,
+    /// The released answer's link expires soon and has not been used.
+    DownloadExpiring,
+    /// To an officer: a request was assigned to them.
+    StaffAssigned,
+    /// To the assigned officer (or every officer): a legal deadline is three days away.
+    StaffDueSoon,
+    /// To the assigned officer (or every officer): a legal deadline has passed.
+    StaffOverdue,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 19] = [
+    pub const ALL: [NoticeKind; 23] = [
         NoticeKind::Received,
         NoticeKind::Acknowledgement,
         NoticeKind::IdentityRequested,
@@ -63,6 +71,10 @@ impl NoticeKind {
         NoticeKind::UnconfirmedExpired,
         NoticeKind::PersonConfirmation,
         NoticeKind::IdentityNotVerified,
+        NoticeKind::DownloadExpiring,
+        NoticeKind::StaffAssigned,
+        NoticeKind::StaffDueSoon,
+        NoticeKind::StaffOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,7 +98,19 @@ impl NoticeKind {
             NoticeKind::UnconfirmedExpired => "unconfirmed_expired",
             NoticeKind::PersonConfirmation => "person_confirmation",
             NoticeKind::IdentityNotVerified => "identity_not_verified",
+            NoticeKind::DownloadExpiring => "download_expiring",
+            NoticeKind::StaffAssigned => "staff_assigned",
+            NoticeKind::StaffDueSoon => "staff_due_soon",
+            NoticeKind::StaffOverdue => "staff_overdue",
         }
+    }
+
+    /// Notices to staff, not to the requester (never a letter, never on the tracking page).
+    pub fn to_staff(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue
+        )
     }
 }
 

@@ -125,6 +125,14 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     if let Some(d) = s(p, &["dispatch", "dispatched_on"]) {
         row(&mut out, "dispatched-on", d.to_owned());
     }
+    if let Some(d) = s(p, &["deadline", "due_on"]) {
+        let label = s(p, &["deadline", "label"]).unwrap_or("");
+        row(
+            &mut out,
+            "deadline",
+            format!("{d} {label}").trim().to_owned(),
+        );
+    }
     if let Some(d) = s(p, &["delivered_on"]) {
         row(&mut out, "delivered-on", d.to_owned());
     }
@@ -177,6 +185,7 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
             NoticeKind::EmailConfirmation | NoticeKind::PersonConfirmation => {
                 tr.t(&format!("email-action-{kind}"))
             }
+            k if k.to_staff() => tr.t("email-action-staff"),
             _ => tr.t("email-action-download"),
         };
         out.action = Some((label, url.clone()));
@@ -197,7 +206,8 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     if !matches!(
         c.kind,
         NoticeKind::EmailConfirmation | NoticeKind::PersonConfirmation
-    ) && let Some(nd) = &c.def.non_discrimination
+    ) && !c.kind.to_staff()
+        && let Some(nd) = &c.def.non_discrimination
     {
         out.footer.push(nd.get(c.language).to_owned());
     }

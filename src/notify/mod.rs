@@ -126,7 +126,23 @@ fn message(
     let base = &state.config.public_url;
     let to_person = payload["to"] == "person";
     let behalf = requests::find_on_behalf(conn, &case.row.id).map_err(|e| e.to_string())?;
-    let (address, addressee) = if to_person {
+    let staff = match &notice.recipient_staff_id {
+        Some(id) => Some(
+            crate::db::staff::find_by_id(conn, id)
+                .map_err(|e| e.to_string())?
+                .filter(|s| s.disabled_at.is_none())
+                .ok_or("the staff member is gone or disabled")?,
+        ),
+        None => None,
+    };
+    let language = if staff.is_some() {
+        crate::domain::request::Language::Ja
+    } else {
+        case.language
+    };
+    let (address, addressee) = if let Some(s) = &staff {
+        (Some(s.email.clone()), s.email.clone())
+    } else if to_person {
         let b = behalf.as_ref().ok_or("no person to write to")?;
         (b.person_email.clone(), b.person_name.clone())
     } else {
@@ -138,9 +154,11 @@ fn message(
     let address = address.ok_or("the request has no email address")?;
     // The tracking link is derivable for requests filed since links were derived; older ones get none.
     let token = tokens::tracking_token(state.keys.session.expose(), &case.row.id);
-    let tracking_url = (!to_person && tokens::digest(&token) == case.row.tracking_token_sha256)
-        .then(|| format!("{base}/track/{token}"));
+    let tracking_url =
+        (!to_person && staff.is_none() && tokens::digest(&token) == case.row.tracking_token_sha256)
+            .then(|| format!("{base}/track/{token}"));
     let action_url = match kind {
+        _ if staff.is_some() => Some(format!("{base}/staff/requests/{}", case.row.id)),
         NoticeKind::EmailConfirmation => Some(format!(
             "{base}{}",
             crate::app::confirm::confirm_path(&state.keys, &case.row.id)
@@ -158,7 +176,7 @@ fn message(
     };
     let email = compose::render(&compose::NoticeContext {
         kind,
-        language: case.language,
+        language,
         receipt_number: &case.row.receipt_number,
         request_type: case.request_type,
         addressee: &addressee,
@@ -182,7 +200,7 @@ fn message(
         .to(to)
         .subject(email.subject)
         .message_id(Some(format!("<notice-{}@{domain}>", notice.id)))
-        .header(ContentLanguage(case.language.as_str().to_owned()))
+        .header(ContentLanguage(language.as_str().to_owned()))
         .header(AutoSubmitted)
         .multipart(MultiPart::alternative_plain_html(email.text, email.html))
         .map_err(|e| e.to_string())
@@ -273,6 +291,84 @@ pub fn deliver_due(
     Ok(report)
 }
 
+/// Queues the reminders that are due, once each: to the requester, a released answer whose link expires
+/// within two days unused; to the assigned officer (or every officer and admin when nobody is assigned),
+/// a legal deadline within three days, and one that has passed. Returns how many were queued.
+pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let mut conn = state.db.conn()?;
+    write_tx(&mut conn, |conn| -> Result<usize, AppError> {
+        let mut queued = 0;
+        let until = now + TimeDelta::days(2);
+        for (id, request_id, expires_at) in
+            crate::db::replies::expiring_unused(conn, db::to_db_time(now), db::to_db_time(until))?
+        {
+            let row = requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+            let case = Case::from_row(conn, &state.workflows, row)?;
+            crate::app::cases::queue_notices(
+                conn,
+                &request_id,
+                case.row.subject_email.is_some(),
+                case.language,
+                [NoticeKind::DownloadExpiring],
+                &json!({"download": {"id": id, "expires_at": db::from_db_time(expires_at)}}),
+                now,
+            )?;
+            crate::db::replies::mark_expiry_notice(conn, &id, db::to_db_time(now))?;
+            queued += 1;
+        }
+        // Clocks count calendar days in each procedure's zone: look a day wider, then judge exactly.
+        let horizon = now.date_naive() + TimeDelta::days(4);
+        let workers = crate::db::staff::workers(conn)?;
+        for c in crate::db::clocks::due_by(conn, horizon)? {
+            let row = requests::find(conn, &c.request_id)?.ok_or(AppError::NotFound)?;
+            let case = Case::from_row(conn, &state.workflows, row)?;
+            let today = crate::app::cases::today_in(&case.def, now);
+            let Ok(due) = c.due_on.parse::<chrono::NaiveDate>() else {
+                continue;
+            };
+            let (kind, overdue) = if due < today {
+                (NoticeKind::StaffOverdue, true)
+            } else if (due - today).num_days() <= 3 {
+                (NoticeKind::StaffDueSoon, false)
+            } else {
+                continue;
+            };
+            let already = if overdue {
+                &c.overdue_notice_for
+            } else {
+                &c.due_soon_notice_for
+            };
+            if already.as_deref() == Some(c.due_on.as_str()) {
+                continue;
+            }
+            let to: Vec<String> = match requests::assignee(conn, &c.request_id)? {
+                Some(id) => vec![id],
+                None => workers.iter().map(|(id, _)| id.clone()).collect(),
+            };
+            let label = case
+                .def
+                .clocks
+                .iter()
+                .find(|d| d.id == c.clock_id)
+                .map(|d| d.label.get(crate::domain::request::Language::Ja).to_owned());
+            for staff_id in &to {
+                crate::app::cases::queue_staff_notice(
+                    conn,
+                    &c.request_id,
+                    staff_id,
+                    kind,
+                    &json!({"deadline": {"clock": c.clock_id, "due_on": c.due_on, "label": label}}),
+                    now,
+                )?;
+                queued += 1;
+            }
+            crate::db::clocks::mark_reminded(conn, &c.request_id, &c.clock_id, overdue, &c.due_on)?;
+        }
+        Ok(queued)
+    })
+}
+
 /// An officer sends a failed notice again.
 pub async fn retry_failed(
     state: &AppState,
@@ -315,7 +411,15 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
     loop {
         tick.tick().await;
         let (s, m, w) = (state.clone(), mailer.clone(), worker.clone());
-        match tokio::task::spawn_blocking(move || deliver_due(&s, &m, &w, 50)).await {
+        match tokio::task::spawn_blocking(move || {
+            // Reminders first, so that they go out in the same round.
+            if let Err(e) = queue_reminders(&s) {
+                tracing::error!(error = %e, "queueing reminders failed");
+            }
+            deliver_due(&s, &m, &w, 50)
+        })
+        .await
+        {
             Ok(Ok(r)) if r == DeliveryReport::default() => {}
             Ok(Ok(r)) => tracing::info!(
                 sent = r.sent,

@@ -278,6 +278,8 @@ pub struct RequestJson {
     pub tasks: Vec<crate::app::systems::TaskView>,
     /// Filed by an agent or guardian: for whom, and whether the person confirmed.
     pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
+    /// The officer or admin working the request (email).
+    pub assignee: Option<String>,
     /// What the requester sent to prove identity or an agent's authority; `open` serves the contents
     /// (audited) until they are erased after the decision.
     pub evidence: Vec<EvidenceJson>,
@@ -410,6 +412,7 @@ pub async fn request_detail(
             reply: d.reply,
             tasks: d.tasks,
             on_behalf: d.on_behalf,
+            assignee: d.assignee,
             evidence: d
                 .evidence
                 .into_iter()

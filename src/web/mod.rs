@@ -111,6 +111,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(documents::view_evidence_api),
     )
     .route(
+        "/staff/requests/{id}/assignee",
+        web::post().to(replies::assign),
+    )
+    .route(
+        "/api/v1/requests/{id}/assignee",
+        web::post().to(replies::assign_api),
+    )
+    .route(
         "/staff/requests/{id}/notices/{notice_id}/retry",
         web::post().to(replies::retry_notice),
     )

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::documents::record_api,
         super::documents::view_evidence_api,
         super::replies::retry_notice_api,
+        super::replies::assign_api,
         super::payments::record_api,
         super::payments::import_api,
         super::payments::unmatched_api,

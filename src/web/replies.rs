@@ -269,3 +269,59 @@ pub async fn retry_notice_api(
     crate::notify::retry_failed(&state, &who.staff, id, notice_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    assignee: String,
+}
+
+/// Assigns the request from its page (empty: nobody).
+pub async fn assign(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    csrf: Csrf,
+    path: web::Path<String>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, PageError> {
+    if csrf.verify(&form.csrf_token).is_err() {
+        return Err(WebError::Csrf.into());
+    }
+    let id = path.into_inner();
+    let form = form.into_inner();
+    crate::app::requests::assign(&state, &who.staff, id.clone(), Some(form.assignee)).await?;
+    Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// The officer's or admin's email; null to unassign.
+    assignee: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/assignee", tag = "requests",
+    description = "Assign the request to an officer or admin (by email; null unassigns); they are told by email",
+    params(("id" = String, Path)),
+    request_body = AssignBody,
+    responses((status = 204, description = "Assigned"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn assign_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<String>,
+    body: web::Json<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    crate::app::requests::assign(
+        &state,
+        &who.staff,
+        path.into_inner(),
+        body.into_inner().assignee,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

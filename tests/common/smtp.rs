@@ -114,17 +114,22 @@ impl SmtpServer {
         let stop = Arc::new(AtomicBool::new(false));
         let (s, r) = (stop.clone(), received.clone());
         let thread = std::thread::spawn(move || {
+            // Sessions are joined before the server stops, so that no thread outlives a test.
+            let mut sessions = Vec::new();
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         stream.set_nonblocking(false).unwrap();
                         let r = r.clone();
-                        std::thread::spawn(move || {
+                        sessions.push(std::thread::spawn(move || {
                             let _ = session(stream, &r);
-                        });
+                        }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
+            }
+            for t in sessions {
+                let _ = t.join();
             }
         });
         Self {
@@ -165,7 +170,7 @@ impl Drop for SmtpServer {
 }
 
 fn session(stream: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut out = stream.try_clone()?;
     let mut lines = BufReader::new(stream);
     out.write_all(b"220 kaiji-test ESMTP\r\n")?;

@@ -1,3 +1,9 @@
+ALTER TABLE request_clocks DROP COLUMN overdue_notice_for;
+ALTER TABLE request_clocks DROP COLUMN due_soon_notice_for;
+ALTER TABLE reply_downloads DROP COLUMN expiry_notice_at;
+DROP INDEX requests_assigned_to;
+ALTER TABLE requests DROP COLUMN assigned_to;
+ALTER TABLE notices DROP COLUMN recipient_staff_id;
 DROP INDEX notices_due;
 ALTER TABLE notices DROP COLUMN last_error;
 ALTER TABLE notices DROP COLUMN sent_at;
