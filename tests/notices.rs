@@ -409,11 +409,10 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
             && mail[0].contains(&format!("/staff/requests/{id}"))
     );
     // The requester's tracking page does not list notices to staff.
-    let track = app
-        .browser()
-        .get(&format!("/api/v1/requests/status/{}", "x".repeat(43)))
-        .await;
-    assert_eq!(track.status, 404);
+    let token = kaiji::security::tokens::tracking_token(app.state.keys.session.expose(), &id);
+    let page = app.browser().get(&format!("/track/{token}?lang=en")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-kind=\"received\"") && !page.body.contains("staff_assigned"));
 
     // GDPR: one month from 2026-11-22. Three days before, the assignee hears; nobody assigned: every
     // officer and admin hears. Once each, however often the job runs.
