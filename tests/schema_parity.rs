@@ -301,15 +301,17 @@ fn upgrading_sqlite_keeps_requests_and_their_links() {
         "foreign keys still enforced against the rebuilt table"
     );
     c.batch_execute(
-        "INSERT INTO requests VALUES ('r2', 'R-2', 'tok2', 'gdpr', 2, 'received', 1, 'withdraw_consent',
+        "INSERT INTO requests (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
+           VALUES ('r2', 'R-2', 'tok2', 'gdpr', 2, 'received', 1, 'withdraw_consent',
            'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
-           '2026-11-01 00:00:00', NULL, NULL);",
+           '2026-11-01 00:00:00', NULL);",
     )
     .unwrap();
     let bad = c.batch_execute(
-        "INSERT INTO requests VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'nonsense',
+        "INSERT INTO requests (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
+           VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'nonsense',
            'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
-           '2026-11-01 00:00:00', NULL, NULL);",
+           '2026-11-01 00:00:00', NULL);",
     );
     assert!(
         bad.is_err(),

@@ -73,8 +73,19 @@ pub struct PgDatabase {
     pub url: String,
 }
 
+/// Tests talk to PostgreSQL over loopback without TLS (unless the URL asks for it): the test binaries
+/// otherwise tear down libpq's OpenSSL sessions in pool threads while the process exits.
+fn without_tls(url: &str) -> String {
+    let mut u = url::Url::parse(url).expect("KAIJI_TEST_POSTGRES_URL is a URL");
+    if !u.query_pairs().any(|(k, _)| k == "sslmode") {
+        u.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    u.to_string()
+}
+
 impl PgDatabase {
     pub fn create(admin_url: &str) -> Self {
+        let admin_url = &without_tls(admin_url);
         let name = format!("kaiji_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(admin_url)
             .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at KAIJI_TEST_POSTGRES_URL: {e}"));
