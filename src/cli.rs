@@ -69,11 +69,22 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         every: u64,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage bearer tokens for the staff API.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and name the first event that does not check out (exit status 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -384,6 +395,30 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 std::time::Duration::from_secs(every.max(1)),
             ));
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open_db(&config)?;
+            let r = crate::app::audit_log::verify(&db)?;
+            match &r.first_broken {
+                None => {
+                    println!(
+                        "audit log intact: {} event(s) chained, head {} ({} written before the chain)",
+                        r.events, r.head_hash, r.before_chain
+                    );
+                    Ok(())
+                }
+                Some(b) => anyhow::bail!(
+                    "audit log BROKEN at event {}{}: {} ({} event(s) before it check out)",
+                    b.seq,
+                    b.id.as_deref()
+                        .map(|i| format!(" (id {i})"))
+                        .unwrap_or_default(),
+                    b.problem,
+                    b.seq - 1
+                ),
+            }
         }
         Command::Token { command } => {
             let db = open_db(&config)?;

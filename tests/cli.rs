@@ -257,6 +257,32 @@ fn migrate_seed_and_user_add_on_sqlite() {
         dir.path().join("data/kaiji.db").exists(),
         "SQLite file created under ./data"
     );
+    // The audit log checks out; change one event behind the database's back and it is named.
+    let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
+    assert!(
+        o.status.success() && text(&o).contains("audit log intact"),
+        "{}",
+        text(&o)
+    );
+    {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let mut c =
+            diesel::SqliteConnection::establish(dir.path().join("data/kaiji.db").to_str().unwrap())
+                .unwrap();
+        c.batch_execute(
+            "DROP TRIGGER audit_events_no_update; \
+             UPDATE audit_events SET details = '{}' WHERE seq = 2;",
+        )
+        .unwrap();
+    }
+    let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("BROKEN at event 2") && text(&o).contains("hash_mismatch"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

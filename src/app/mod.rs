@@ -1,6 +1,7 @@
 //! Use cases. Each one loads what it needs, asks the domain for a decision, and writes the new state and
 //! its audit event in one transaction. Handlers call exactly one function here.
 
+pub mod audit_log;
 pub mod cases;
 pub mod clock;
 pub mod confirm;

@@ -1,11 +1,12 @@
-//! The audit log table: append and list, nothing else (the database refuses updates and deletes too).
+//! The audit log table: append and read, nothing else (the database refuses updates and deletes too).
+//! Every append extends the hash chain (see `domain::audit::ChainedEvent`) under the head row's lock.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 
-use super::schema::audit_events;
+use super::schema::{audit_chain_head, audit_events};
 use super::{AnyConnection, new_id, to_db_time};
-use crate::domain::audit::NewAuditEvent;
+use crate::domain::audit::{ChainedEvent, NewAuditEvent};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
@@ -19,6 +20,33 @@ pub struct AuditEventRow {
     pub from_state: Option<String>,
     pub to_state: Option<String>,
     pub details: String,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// The canonical time text the chain hashes.
+pub fn chain_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+impl AuditEventRow {
+    /// The event as the chain hashes it, with the given previous hash.
+    pub fn chained<'a>(&'a self, prev_hash: &'a str) -> Option<ChainedEvent<'a>> {
+        Some(ChainedEvent {
+            seq: self.seq?,
+            id: &self.id,
+            occurred_at: chain_time(self.occurred_at),
+            action: &self.action,
+            actor_kind: &self.actor_kind,
+            actor_id: self.actor_id.as_deref(),
+            request_id: self.request_id.as_deref(),
+            from_state: self.from_state.as_deref(),
+            to_state: self.to_state.as_deref(),
+            details: &self.details,
+            prev_hash,
+        })
+    }
 }
 
 #[derive(Insertable)]
@@ -33,23 +61,64 @@ struct NewRow<'a> {
     from_state: Option<&'a str>,
     to_state: Option<&'a str>,
     details: String,
+    seq: i64,
+    prev_hash: String,
+    hash: String,
 }
 
+/// Appends an event at the end of the chain. Runs in its own savepoint (or transaction), taking the
+/// head row's lock first, so that concurrent appends queue up instead of forking the chain.
 pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table)
-        .values(NewRow {
-            id: new_id(),
-            occurred_at: to_db_time(event.occurred_at),
+    conn.transaction(|conn| {
+        // The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the read.
+        diesel::update(audit_chain_head::table.filter(audit_chain_head::id.eq(1)))
+            .set(audit_chain_head::seq.eq(audit_chain_head::seq + 1))
+            .execute(conn)?;
+        let (seq, prev_hash): (i64, String) = audit_chain_head::table
+            .filter(audit_chain_head::id.eq(1))
+            .select((audit_chain_head::seq, audit_chain_head::hash))
+            .first(conn)?;
+        // Stored to the microsecond on both backends: hash what is stored.
+        let t = to_db_time(event.occurred_at);
+        let occurred_at = t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t);
+        let id = new_id();
+        let details = event.details.to_string();
+        let actor_id = event.actor.id();
+        let hash = ChainedEvent {
+            seq,
+            id: &id,
+            occurred_at: chain_time(occurred_at),
             action: event.action.as_str(),
             actor_kind: event.actor.kind(),
-            actor_id: event.actor.id(),
+            actor_id: actor_id.as_deref(),
             request_id: event.request_id.as_deref(),
             from_state: event.from_state.as_deref(),
             to_state: event.to_state.as_deref(),
-            details: event.details.to_string(),
-        })
-        .execute(conn)
-        .map(|_| ())
+            details: &details,
+            prev_hash: &prev_hash,
+        }
+        .hash();
+        diesel::insert_into(audit_events::table)
+            .values(NewRow {
+                id,
+                occurred_at,
+                action: event.action.as_str(),
+                actor_kind: event.actor.kind(),
+                actor_id,
+                request_id: event.request_id.as_deref(),
+                from_state: event.from_state.as_deref(),
+                to_state: event.to_state.as_deref(),
+                details,
+                seq,
+                prev_hash,
+                hash: hash.clone(),
+            })
+            .execute(conn)?;
+        diesel::update(audit_chain_head::table.filter(audit_chain_head::id.eq(1)))
+            .set(audit_chain_head::hash.eq(hash))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn list_for_request(
@@ -70,4 +139,34 @@ pub fn list_recent(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Audi
         .limit(limit)
         .select(AuditEventRow::as_select())
         .load(conn)
+}
+
+/// Chained events after `after_seq`, in order, at most `limit` (keyset pages: each costs the same).
+pub fn chained_after(
+    conn: &mut AnyConnection,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditEventRow>> {
+    audit_events::table
+        .filter(audit_events::seq.gt(after_seq))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditEventRow::as_select())
+        .load(conn)
+}
+
+/// Events from before the chain existed.
+pub fn unchained_count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    audit_events::table
+        .filter(audit_events::seq.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// The last sequence number and hash.
+pub fn head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
+    audit_chain_head::table
+        .filter(audit_chain_head::id.eq(1))
+        .select((audit_chain_head::seq, audit_chain_head::hash))
+        .first(conn)
 }

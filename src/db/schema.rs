@@ -123,6 +123,9 @@ diesel::table! {
         from_state -> Nullable<Text>,
         to_state -> Nullable<Text>,
         details -> Text,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
     }
 }
 
@@ -360,3 +363,11 @@ diesel::table! {
 }
 
 diesel::joinable!(identity_evidence -> requests (request_id));
+
+diesel::table! {
+    audit_chain_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}

@@ -257,3 +257,94 @@ mod tests {
         }
     }
 }
+
+/// An event as the chain hashes it: every stored field, in a fixed order, with the previous hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainedEvent<'a> {
+    pub seq: i64,
+    pub id: &'a str,
+    /// UTC, microseconds: `2026-11-22T01:00:00.000000`.
+    pub occurred_at: String,
+    pub action: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub from_state: Option<&'a str>,
+    pub to_state: Option<&'a str>,
+    pub details: &'a str,
+    pub prev_hash: &'a str,
+}
+
+/// The hash before the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+impl ChainedEvent<'_> {
+    /// SHA-256 (hex) of the canonical form: the fields above as a JSON array, in this order.
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::json!([
+            self.seq,
+            self.id,
+            self.occurred_at,
+            self.action,
+            self.actor_kind,
+            self.actor_id,
+            self.request_id,
+            self.from_state,
+            self.to_state,
+            self.details,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[test]
+    fn every_field_and_the_previous_hash_change_the_hash() {
+        let e = ChainedEvent {
+            seq: 1,
+            id: "a",
+            occurred_at: "2026-11-22T01:00:00.000000".into(),
+            action: "request.received",
+            actor_kind: "requester",
+            actor_id: None,
+            request_id: Some("r"),
+            from_state: None,
+            to_state: Some("received"),
+            details: "{}",
+            prev_hash: GENESIS_HASH,
+        };
+        let h = e.hash();
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, e.clone().hash(), "deterministic");
+        let changed = [
+            ChainedEvent {
+                seq: 2,
+                ..e.clone()
+            },
+            ChainedEvent {
+                details: "{\"x\":1}",
+                ..e.clone()
+            },
+            ChainedEvent {
+                actor_id: Some("s"),
+                ..e.clone()
+            },
+            ChainedEvent {
+                prev_hash: "ff",
+                ..e.clone()
+            },
+            ChainedEvent {
+                occurred_at: "2026-11-22T01:00:00.000001".into(),
+                ..e.clone()
+            },
+        ];
+        for c in changed {
+            assert_ne!(c.hash(), h);
+        }
+    }
+}

@@ -153,6 +153,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(staff::fire_event),
     )
     .route("/staff/audit", web::get().to(staff::audit))
+    .route(
+        "/api/v1/audit/verify",
+        web::get().to(staff::verify_audit_api),
+    )
     .route("/staff/postal/new", web::get().to(staff::postal_form))
     .route("/staff/payments", web::get().to(payments::show))
     .route("/staff/payments", web::post().to(payments::record))

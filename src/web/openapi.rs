@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         super::documents::view_evidence_api,
         super::replies::retry_notice_api,
         super::replies::assign_api,
+        super::staff::verify_audit_api,
         super::payments::record_api,
         super::payments::import_api,
         super::payments::unmatched_api,

@@ -1,0 +1,148 @@
+//! The audit log's hash chain (issue 7), on both backends: intact after real work and after many
+//! concurrent appends; an event changed, removed, or cut from the end is named by the verifier, over the
+//! API for auditors (officers are refused) and by `kaiji audit verify` (in tests/cli.rs).
+
+mod common;
+
+use common::{Backend, TestApp, api};
+use diesel::connection::SimpleConnection;
+use kaiji::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use kaiji::domain::staff::Role;
+use serde_json::{Value, json};
+
+both_backends!(
+    the_chain_holds_under_concurrent_appends_and_names_a_changed_event,
+    a_removed_event_and_a_cut_tail_are_named,
+);
+
+/// Checking the chain writes nothing to it (the auditor is created before any tampering).
+async fn verify(auditor: &common::Api) -> Value {
+    auditor.get("/api/v1/audit/verify").await
+}
+
+fn tamper(app: &TestApp, sql: &str) {
+    let mut conn = app.tdb.conn();
+    let (off, on) = match app.tdb.backend {
+        Backend::Sqlite => (
+            "DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;",
+            "",
+        ),
+        Backend::Postgres => (
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete;",
+            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_or_delete;",
+        ),
+    };
+    conn.batch_execute(off).unwrap();
+    conn.batch_execute(sql).unwrap();
+    conn.batch_execute(on).unwrap();
+}
+
+async fn the_chain_holds_under_concurrent_appends_and_names_a_changed_event(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    for i in 0..3 {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/v1/requests",
+                &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
+                        "jurisdiction": "eea", "message": "x", "language": "en"}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    // Four writers appending at once never fork the chain.
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let db = app.state.db.clone();
+        writers.push(std::thread::spawn(move || {
+            for i in 0..25 {
+                let mut conn = db.conn().unwrap();
+                kaiji::db::write_tx(&mut conn, |c| {
+                    kaiji::db::audit::append(
+                        c,
+                        &NewAuditEvent::new(
+                            AuditAction::StaffLogin,
+                            Actor::System("test"),
+                            chrono::Utc::now(),
+                        )
+                        .details(json!({"writer": w, "i": i})),
+                    )
+                })
+                .unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    let r = verify(&auditor).await;
+    assert_eq!(r["intact"], true, "{r}");
+    assert!(r["events"].as_i64().unwrap() >= 100 + 3);
+    assert_eq!(r["events"], r["head_seq"]);
+    assert_eq!(r["before_chain"], 0);
+
+    // An officer may not check the log.
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit/verify", app.base))
+        .bearer_auth(&officer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+
+    // Change one event in the middle: the verifier names it.
+    let target: (i64, String) = {
+        use diesel::prelude::*;
+        use kaiji::db::schema::audit_events::dsl::*;
+        audit_events
+            .filter(seq.eq(50))
+            .select((seq.assume_not_null(), id))
+            .first(&mut *app.tdb.conn())
+            .unwrap()
+    };
+    tamper(
+        &app,
+        &format!(
+            "UPDATE audit_events SET details = '{{\"writer\":9}}' WHERE seq = {}",
+            target.0
+        ),
+    );
+    let r = verify(&auditor).await;
+    assert_eq!(r["intact"], false);
+    assert_eq!(r["first_broken"]["seq"], 50);
+    assert_eq!(r["first_broken"]["id"], target.1.as_str());
+    assert_eq!(r["first_broken"]["problem"], "hash_mismatch");
+}
+
+async fn a_removed_event_and_a_cut_tail_are_named(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    for i in 0..5 {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/v1/requests",
+                &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
+                        "jurisdiction": "eea", "message": "x", "language": "en"}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    let r = verify(&auditor).await;
+    assert_eq!(r["intact"], true, "{r}");
+    let last = r["head_seq"].as_i64().unwrap();
+    // Cutting the last event off leaves a chain that checks out on its own, but not against its head.
+    tamper(
+        &app,
+        &format!("DELETE FROM audit_events WHERE seq = {last}"),
+    );
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (r["intact"].as_bool(), r["first_broken"]["problem"].as_str()),
+        (Some(false), Some("head_mismatch"))
+    );
+    tamper(&app, "DELETE FROM audit_events WHERE seq = 3");
+    let r = verify(&auditor).await;
+    assert_eq!(r["first_broken"]["seq"], 3);
+    assert_eq!(r["first_broken"]["problem"], "missing_event");
+}
