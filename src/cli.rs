@@ -85,6 +85,23 @@ enum Command {
 enum AuditCommand {
     /// Recompute the hash chain and name the first event that does not check out (exit status 1).
     Verify,
+    /// Write the log with its hashes to standard output, page by page.
+    Export {
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// First day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC, inclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this request's events.
+        #[arg(long)]
+        request: Option<String>,
+        /// A staff id, or requester|staff|system.
+        #[arg(long)]
+        actor: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,6 +411,52 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 state,
                 std::time::Duration::from_secs(every.max(1)),
             ));
+            Ok(())
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    format,
+                    from,
+                    to,
+                    request,
+                    actor,
+                },
+        } => {
+            use std::io::Write;
+            let db = open_db(&config)?;
+            let format: crate::app::audit_log::ExportFormat = format
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--format must be csv or jsonl"))?;
+            let filter = crate::app::audit_log::parse_filter(
+                from.as_deref(),
+                to.as_deref(),
+                request.as_deref(),
+                actor.as_deref(),
+            )
+            .map_err(|_| anyhow::anyhow!("--from and --to are dates like 2026-11-30"))?;
+            crate::app::audit_log::record_export(
+                &db,
+                crate::domain::audit::Actor::System("cli"),
+                &filter,
+                format,
+                Clock::System.now(),
+            )?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut failed = None;
+            crate::app::audit_log::export(&db, &filter, format, |chunk| {
+                match out.write_all(&chunk) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            out.flush()?;
             Ok(())
         }
         Command::Audit {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 both_backends!(
     the_chain_holds_under_concurrent_appends_and_names_a_changed_event,
     a_removed_event_and_a_cut_tail_are_named,
+    the_export_streams_csv_and_json_lines_with_the_hashes,
 );
 
 /// Checking the chain writes nothing to it (the auditor is created before any tampering).
@@ -145,4 +146,135 @@ async fn a_removed_event_and_a_cut_tail_are_named(app: TestApp) {
     let r = verify(&auditor).await;
     assert_eq!(r["first_broken"]["seq"], 3);
     assert_eq!(r["first_broken"]["problem"], "missing_event");
+}
+
+async fn export(auditor: &common::Api, query: &str) -> (u16, String, String) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit/export?{query}", auditor.base))
+        .bearer_auth(&auditor.token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, res.text().await.unwrap())
+}
+
+async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "山田 花子", "email": "hanako@example.jp", "request_type": "access",
+                    "jurisdiction": "eea", "message": "x", "language": "ja"}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    // A reason with Japanese text, a comma, quotes and a line break: CSV must carry it whole.
+    let reason = "本人確認書類が不鮮明です。\n再度\"鮮明な\"写しを、お送りください";
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, ct, body) = export(&auditor, "format=csv").await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/csv"));
+    let mut rdr = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "seq",
+            "id",
+            "occurred_at",
+            "action",
+            "actor_kind",
+            "actor_id",
+            "request_id",
+            "from_state",
+            "to_state",
+            "details",
+            "prev_hash",
+            "hash"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let report = auditor.get("/api/v1/audit/verify").await;
+    assert_eq!(
+        rows.len() as i64,
+        report["events"].as_i64().unwrap(),
+        "every event, the export's own record included"
+    );
+    let refused = rows
+        .iter()
+        .find(|r| r[3] == *"request.transitioned")
+        .expect("the refusal");
+    assert!(
+        refused[9].contains("本人確認書類が不鮮明です。\\n再度"),
+        "{}",
+        &refused[9]
+    );
+    // The exported hashes are the chain: each row links to the one before.
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1][10], pair[0][11]);
+    }
+    assert_eq!(
+        rows.last().unwrap()[11],
+        *report["head_hash"].as_str().unwrap()
+    );
+
+    // JSON lines, filtered to one request.
+    let (status, ct, body) = export(&auditor, &format!("format=jsonl&request={id}")).await;
+    assert_eq!((status, ct.as_str()), (200, "application/x-ndjson"));
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 3);
+    assert!(lines.iter().all(|l| l["request_id"] == id.as_str()));
+    let details: Value = serde_json::from_str(
+        lines
+            .iter()
+            .find(|l| l["action"] == "request.transitioned")
+            .unwrap()["details"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(details["data"]["reason"], reason);
+    // Dates filter; bad input is a field error; officers are refused.
+    let (_, _, body) = export(&auditor, "format=jsonl&to=2000-01-01").await;
+    assert_eq!(body, "");
+    let (status, _, body) = export(&auditor, "format=xml&from=yesterday").await;
+    assert_eq!(status, 422);
+    let err: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        err["error"]["fields"]["format"][0]["code"],
+        "unknown_format"
+    );
+    assert_eq!(err["error"]["fields"]["from"][0]["code"], "invalid_date");
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit/export", app.base))
+        .bearer_auth(&officer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let exports = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "audit.exported")
+        .count();
+    assert_eq!(exports, 3, "each export is on record");
 }

@@ -257,6 +257,33 @@ fn migrate_seed_and_user_add_on_sqlite() {
         dir.path().join("data/kaiji.db").exists(),
         "SQLite file created under ./data"
     );
+    // The log exports as JSON lines with its hashes (and the export is itself on record).
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "export", "--format", "jsonl"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.len() > 3
+            && lines
+                .iter()
+                .all(|l| l["hash"].as_str().is_some_and(|h| h.len() == 64))
+    );
+    assert_eq!(lines.last().unwrap()["action"], "audit.exported");
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "export", "--from", "someday"],
+        None,
+    );
+    assert!(!o.status.success() && text(&o).contains("dates like"));
     // The audit log checks out; change one event behind the database's back and it is named.
     let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
     assert!(

@@ -91,3 +91,177 @@ pub fn verify(db: &Db) -> Result<ChainReport, AppError> {
         first_broken,
     })
 }
+
+/// How an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "csv" | "" => Ok(Self::Csv),
+            "jsonl" => Ok(Self::Jsonl),
+            _ => Err("unknown_format"),
+        }
+    }
+}
+
+/// An export's filter as typed (dates `YYYY-MM-DD`, UTC; `to` inclusive), parsed field by field.
+pub fn parse_filter(
+    from: Option<&str>,
+    to: Option<&str>,
+    request: Option<&str>,
+    actor: Option<&str>,
+) -> Result<crate::db::audit::ExportFilter, crate::domain::FieldErrors> {
+    let mut errors = crate::domain::FieldErrors::new();
+    let date = |s: Option<&str>| -> Result<Option<chrono::NaiveDate>, &'static str> {
+        match s.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| "invalid_date"),
+        }
+    };
+    let from = errors.check("from", date(from)).flatten();
+    let to = errors.check("to", date(to)).flatten();
+    let text = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    if errors.is_empty() {
+        Ok(crate::db::audit::ExportFilter {
+            from: from.map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()),
+            to: to
+                .and_then(|d| d.succ_opt())
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()),
+            request_id: text(request),
+            actor: text(actor),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+const COLUMNS: [&str; 12] = [
+    "seq",
+    "id",
+    "occurred_at",
+    "action",
+    "actor_kind",
+    "actor_id",
+    "request_id",
+    "from_state",
+    "to_state",
+    "details",
+    "prev_hash",
+    "hash",
+];
+
+fn encode(
+    format: ExportFormat,
+    rows: &[crate::db::audit::AuditEventRow],
+    header: bool,
+) -> Result<Vec<u8>, AppError> {
+    let io = |e: &dyn std::fmt::Display| AppError::Definition(format!("writing the export: {e}"));
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            if header {
+                w.write_record(COLUMNS).map_err(|e| io(&e))?;
+            }
+            for e in rows {
+                w.write_record([
+                    e.seq.map(|s| s.to_string()).unwrap_or_default(),
+                    e.id.clone(),
+                    audit::chain_time(e.occurred_at),
+                    e.action.clone(),
+                    e.actor_kind.clone(),
+                    e.actor_id.clone().unwrap_or_default(),
+                    e.request_id.clone().unwrap_or_default(),
+                    e.from_state.clone().unwrap_or_default(),
+                    e.to_state.clone().unwrap_or_default(),
+                    e.details.clone(),
+                    e.prev_hash.clone().unwrap_or_default(),
+                    e.hash.clone().unwrap_or_default(),
+                ])
+                .map_err(|e| io(&e))?;
+            }
+            w.into_inner().map_err(|e| io(&e))
+        }
+        ExportFormat::Jsonl => {
+            let mut out = Vec::new();
+            for e in rows {
+                let line = serde_json::json!({
+                    "seq": e.seq, "id": e.id, "occurred_at": audit::chain_time(e.occurred_at),
+                    "action": e.action, "actor_kind": e.actor_kind, "actor_id": e.actor_id,
+                    "request_id": e.request_id, "from_state": e.from_state, "to_state": e.to_state,
+                    "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash,
+                });
+                serde_json::to_writer(&mut out, &line).map_err(|e| io(&e))?;
+                out.push(b'\n');
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Writes the events the filter covers, page by page (memory stays flat), to `sink`; stops early if the
+/// sink refuses (the reader went away). Returns how many events were written. Blocking.
+pub fn export(
+    db: &Db,
+    filter: &crate::db::audit::ExportFilter,
+    format: ExportFormat,
+    mut sink: impl FnMut(Vec<u8>) -> bool,
+) -> Result<u64, AppError> {
+    let mut conn = db.conn()?;
+    let mut after: Option<(chrono::NaiveDateTime, String)> = None;
+    let mut written = 0_u64;
+    let mut first = true;
+    loop {
+        let page = audit::export_page(&mut conn, filter, after.as_ref(), PAGE)?;
+        if page.is_empty() && !first {
+            break;
+        }
+        let bytes = encode(format, &page, first)?;
+        first = false;
+        written += page.len() as u64;
+        if !bytes.is_empty() && !sink(bytes) {
+            break;
+        }
+        match page.last() {
+            Some(last) => after = Some((last.occurred_at, last.id.clone())),
+            None => break,
+        }
+    }
+    Ok(written)
+}
+
+/// Records that someone exported the log (before the export starts: the record is part of it).
+pub fn record_export(
+    db: &Db,
+    actor: crate::domain::audit::Actor,
+    filter: &crate::db::audit::ExportFilter,
+    format: ExportFormat,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let mut conn = db.conn()?;
+    crate::db::write_tx(&mut conn, |c| -> Result<(), AppError> {
+        audit::append(
+            c,
+            &crate::domain::audit::NewAuditEvent::new(
+                crate::domain::audit::AuditAction::AuditExported,
+                actor,
+                now,
+            )
+            .details(serde_json::json!({
+                "format": if format == ExportFormat::Csv { "csv" } else { "jsonl" },
+                "from": filter.from.map(|t| t.to_string()), "to": filter.to.map(|t| t.to_string()),
+                "request": filter.request_id, "actor": filter.actor,
+            })),
+        )?;
+        Ok(())
+    })
+}

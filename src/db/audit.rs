@@ -170,3 +170,53 @@ pub fn head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
         .select((audit_chain_head::seq, audit_chain_head::hash))
         .first(conn)
 }
+
+/// Which events an export covers.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    pub from: Option<NaiveDateTime>,
+    /// Exclusive.
+    pub to: Option<NaiveDateTime>,
+    pub request_id: Option<String>,
+    /// A staff id, or an actor kind (`requester`, `staff`, `system`).
+    pub actor: Option<String>,
+}
+
+/// One keyset page of events in time order, after `after` (time, id).
+pub fn export_page(
+    conn: &mut AnyConnection,
+    filter: &ExportFilter,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEventRow>> {
+    let mut q = audit_events::table
+        .select(AuditEventRow::as_select())
+        .into_boxed();
+    if let Some(f) = filter.from {
+        q = q.filter(audit_events::occurred_at.ge(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(audit_events::occurred_at.lt(t));
+    }
+    if let Some(r) = &filter.request_id {
+        q = q.filter(audit_events::request_id.eq(r.clone()));
+    }
+    if let Some(a) = &filter.actor {
+        q = match a.as_str() {
+            "requester" | "staff" | "system" => q.filter(audit_events::actor_kind.eq(a.clone())),
+            _ => q.filter(audit_events::actor_id.eq(a.clone())),
+        };
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(
+            audit_events::occurred_at
+                .gt(*t)
+                .or(audit_events::occurred_at
+                    .eq(*t)
+                    .and(audit_events::id.gt(id.clone()))),
+        );
+    }
+    q.order((audit_events::occurred_at.asc(), audit_events::id.asc()))
+        .limit(limit)
+        .load(conn)
+}

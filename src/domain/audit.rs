@@ -64,10 +64,12 @@ pub enum AuditAction {
     NoticeRetried,
     /// A request was assigned to a staff member (or unassigned).
     RequestAssigned,
+    /// Someone exported the audit log (with the filter used).
+    AuditExported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -99,6 +101,7 @@ impl AuditAction {
         AuditAction::NoticeFailed,
         AuditAction::NoticeRetried,
         AuditAction::RequestAssigned,
+        AuditAction::AuditExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -134,6 +137,7 @@ impl AuditAction {
             AuditAction::NoticeFailed => "notice.failed",
             AuditAction::NoticeRetried => "notice.retried",
             AuditAction::RequestAssigned => "request.assigned",
+            AuditAction::AuditExported => "audit.exported",
         }
     }
 }

@@ -154,6 +154,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/staff/audit", web::get().to(staff::audit))
     .route(
+        "/api/v1/audit/export",
+        web::get().to(staff::export_audit_api),
+    )
+    .route(
         "/api/v1/audit/verify",
         web::get().to(staff::verify_audit_api),
     )
