@@ -68,6 +68,9 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
         .load(conn)
 }
 
+/// What `requests.queue_due` holds when no clock runs (sorts after every real date).
+pub const NO_DEADLINE: &str = "9999-12-31";
+
 /// Replaces a request's clocks with their new state (called inside the transition's transaction).
 pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) -> QueryResult<()> {
     // The reminders already sent stay recorded (they name the due date they were for).
@@ -87,6 +90,18 @@ pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) ->
             .values(row)
             .execute(conn)?;
     }
+    // The queue sorts by the nearest running deadline.
+    let nearest = rows
+        .iter()
+        .filter(|r| r.stopped_on.is_none())
+        .filter_map(|r| r.due_on.clone())
+        .min()
+        .unwrap_or_else(|| NO_DEADLINE.to_owned());
+    diesel::update(
+        super::schema::requests::table.filter(super::schema::requests::id.eq(request_id)),
+    )
+    .set(super::schema::requests::queue_due.eq(nearest))
+    .execute(conn)?;
     for (clock_id, soon, overdue) in reminded {
         if soon.is_some() || overdue.is_some() {
             diesel::update(

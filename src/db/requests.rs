@@ -288,3 +288,124 @@ pub fn assignee(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<String
         .optional()
         .map(Option::flatten)
 }
+
+/// Which open requests the queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Any of these states (empty: any state).
+    pub states: Vec<String>,
+    pub workflow_id: Option<String>,
+    pub request_type: Option<String>,
+    pub jurisdiction: Option<String>,
+    /// `Some(None)`: nobody assigned; `Some(Some(id))`: this staff member.
+    pub assignee: Option<Option<String>>,
+    /// Due on or before this day (`YYYY-MM-DD`).
+    pub due_by: Option<String>,
+    /// Due before this day: overdue.
+    pub due_before: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct QueueEntry {
+    pub id: String,
+    pub receipt_number: String,
+    pub workflow_id: String,
+    pub workflow_version: i64,
+    pub state: String,
+    pub request_type: String,
+    pub jurisdiction: String,
+    pub channel: String,
+    pub received_at: NaiveDateTime,
+    pub queue_due: String,
+    pub assigned_to: Option<String>,
+}
+
+type Boxed<'a> = requests::BoxedQuery<'a, <AnyConnection as diesel::Connection>::Backend>;
+
+fn filtered(filter: &QueueFilter) -> Boxed<'static> {
+    let mut q = requests::table
+        .filter(requests::closed_at.is_null())
+        .into_boxed();
+    if !filter.states.is_empty() {
+        q = q.filter(requests::state.eq_any(filter.states.clone()));
+    }
+    if let Some(w) = &filter.workflow_id {
+        q = q.filter(requests::workflow_id.eq(w.clone()));
+    }
+    if let Some(t) = &filter.request_type {
+        q = q.filter(requests::request_type.eq(t.clone()));
+    }
+    if let Some(j) = &filter.jurisdiction {
+        q = q.filter(requests::jurisdiction.eq(j.clone()));
+    }
+    match &filter.assignee {
+        Some(Some(id)) => q = q.filter(requests::assigned_to.eq(id.clone())),
+        Some(None) => q = q.filter(requests::assigned_to.is_null()),
+        None => {}
+    }
+    if let Some(d) = &filter.due_by {
+        q = q.filter(requests::queue_due.le(d.clone()));
+    }
+    if let Some(d) = &filter.due_before {
+        q = q.filter(requests::queue_due.lt(d.clone()));
+    }
+    q
+}
+
+/// One page of the queue, nearest deadline first, after the cursor `(queue_due, id)` (keyset: page
+/// 10,000 costs what page 1 does).
+pub fn queue_page(
+    conn: &mut AnyConnection,
+    filter: &QueueFilter,
+    after: Option<&(String, String)>,
+    limit: i64,
+) -> QueryResult<Vec<QueueEntry>> {
+    let mut q = filtered(filter);
+    if let Some((due, id)) = after {
+        q = q.filter(
+            requests::queue_due.gt(due.clone()).or(requests::queue_due
+                .eq(due.clone())
+                .and(requests::id.gt(id.clone()))),
+        );
+    }
+    q.order((requests::queue_due.asc(), requests::id.asc()))
+        .limit(limit)
+        .select(QueueEntry::as_select())
+        .load(conn)
+}
+
+/// How many open requests the filter matches.
+pub fn queue_count(conn: &mut AnyConnection, filter: &QueueFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// Open requests with the same state, right, jurisdiction and procedure, and how many.
+#[derive(Debug, Clone, Queryable)]
+pub struct OpenCount {
+    pub state: String,
+    pub request_type: String,
+    pub jurisdiction: String,
+    pub workflow_id: String,
+    pub n: i64,
+}
+
+/// Open requests per combination of state, right, jurisdiction and procedure, for the filter counts.
+pub fn open_counts(conn: &mut AnyConnection) -> QueryResult<Vec<OpenCount>> {
+    requests::table
+        .filter(requests::closed_at.is_null())
+        .group_by((
+            requests::state,
+            requests::request_type,
+            requests::jurisdiction,
+            requests::workflow_id,
+        ))
+        .select((
+            requests::state,
+            requests::request_type,
+            requests::jurisdiction,
+            requests::workflow_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}

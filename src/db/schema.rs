@@ -33,6 +33,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         filing_id -> Nullable<Text>,
         assigned_to -> Nullable<Text>,
+        queue_due -> Text,
     }
 }
 

@@ -147,6 +147,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/staff/login", web::post().to(staff::login))
     .route("/staff/logout", web::post().to(staff::logout))
     .route("/staff/requests", web::get().to(staff::queue))
+    .route("/api/v1/queue", web::get().to(staff::queue_api))
     .route("/staff/requests/{id}", web::get().to(staff::request))
     .route(
         "/staff/requests/{id}/events",

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         super::replies::retry_notice_api,
         super::replies::assign_api,
         super::staff::verify_audit_api,
+        super::staff::queue_api,
         super::staff::export_audit_api,
         super::payments::record_api,
         super::payments::import_api,

@@ -12,7 +12,7 @@ use super::i18n::Tr;
 use super::session::{AnyStaff, Authorized, ReadAudit, SESSION_COOKIE, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
-use crate::app::requests::{self, QueueItem, RequestDetail};
+use crate::app::requests::{self, RequestDetail};
 use crate::app::staff::{self, SetupInput, StaffMember};
 use crate::app::{AppError, AppState, intake};
 use crate::db::audit::AuditEventRow;
@@ -145,27 +145,104 @@ pub struct QueuePage {
     pub tr: Tr,
     pub csrf: String,
     pub staff: StaffMember,
-    pub items: Vec<QueueItem>,
-    pub total_open: i64,
+    pub q: requests::QueueQuery,
+    pub view: Option<requests::QueueView>,
+    pub errors: FieldErrors,
 }
 
+impl QueuePage {
+    pub fn v(field: &Option<String>) -> &str {
+        field.as_deref().unwrap_or("")
+    }
+
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+
+    /// The next page's address: the same filters, the next cursor.
+    pub fn next_href(&self, cursor: &str) -> String {
+        let q = &self.q;
+        let pairs = [
+            ("state", &q.state),
+            ("procedure", &q.procedure),
+            ("right", &q.right),
+            ("jurisdiction", &q.jurisdiction),
+            ("assignee", &q.assignee),
+            ("due_within", &q.due_within),
+            ("overdue", &q.overdue),
+            ("waiting", &q.waiting),
+            ("limit", &q.limit),
+        ];
+        let mut kept: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .collect();
+        kept.push(("cursor", cursor));
+        format!(
+            "/staff/requests?{}",
+            serde_html_form::to_string(&kept).unwrap_or_default()
+        )
+    }
+
+    pub fn rights(&self) -> Vec<(&'static str, String)> {
+        crate::domain::request::RequestType::ALL
+            .iter()
+            .map(|t| (t.as_str(), self.tr.request_type(t)))
+            .collect()
+    }
+
+    pub fn jurisdictions(&self) -> Vec<(&'static str, String)> {
+        crate::domain::request::Jurisdiction::ALL
+            .iter()
+            .map(|j| (j.as_str(), self.tr.jurisdiction(j.as_str())))
+            .collect()
+    }
+}
+
+/// The review queue: filters, nearest deadline first, keyset pages; bad filters come back beside
+/// their fields with what was typed.
 pub async fn queue(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
+    query: web::Query<requests::QueueQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (items, total_open) = requests::queue(&state, &who.staff).await?;
+    let q = query.into_inner();
+    let (view, errors, status) = match requests::queue(&state, &who.staff, q.clone()).await {
+        Ok(v) => (Some(v), FieldErrors::new(), StatusCode::OK),
+        Err(crate::app::AppError::Invalid(e)) => (None, e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => return Err(e.into()),
+    };
     render(
-        StatusCode::OK,
+        status,
         &QueuePage {
             tr,
             csrf: csrf.token(),
             staff: who.staff,
-            items,
-            total_open,
+            q,
+            view,
+            errors,
         },
     )
+}
+
+/// The same queue over JSON: `GET /api/v1/queue`.
+#[utoipa::path(
+    get, path = "/api/v1/queue", tag = "requests",
+    description = "Open requests, nearest deadline first: state, procedure, right, jurisdiction, assignee (me|none|email), due_within (days), overdue, waiting, cursor, limit (1-500)",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn queue_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    query: web::Query<requests::QueueQuery>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let view = requests::queue(&state, &who.staff, query.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(view))
 }
 
 #[derive(Template)]

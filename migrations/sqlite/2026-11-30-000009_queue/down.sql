@@ -1,0 +1,2 @@
+DROP INDEX requests_queue;
+ALTER TABLE requests DROP COLUMN queue_due;
