@@ -205,7 +205,7 @@ async fn json_api_flow(app: TestApp) {
     );
     assert_eq!(
         queue.text_of("queue-count").unwrap(),
-        "Open requests, oldest first: showing 0 of 0."
+        "Open requests matching, nearest deadline first: showing 0 of 0."
     );
     let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
     assert!(
