@@ -132,6 +132,11 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Unlock an account locked after failed sign-ins (audited).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,6 +305,21 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        Command::User {
+            command: UserCommand::Unlock { email },
+        } => {
+            let keys = config.load_keys()?;
+            let db = open_db(&config)?;
+            let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+            let state = AppState::new(db, config, keys, Clock::System, calendars);
+            actix_web::rt::System::new().block_on(staff::unlock(
+                &state,
+                crate::domain::audit::Actor::System("cli"),
+                email.clone(),
+            ))?;
+            println!("unlocked {email}");
+            Ok(())
         }
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },

@@ -14,6 +14,8 @@ both_backends!(
     every_staff_route_checks_the_role,
     logout_and_expiry_end_the_session,
     passwords_are_stored_as_argon2id,
+    repeated_failures_lock_the_account_until_unlocked_or_timed_out,
+    a_password_change_and_signing_out_everywhere_end_other_sessions,
 );
 
 const PW: &str = "correct horse battery staple";
@@ -366,4 +368,142 @@ async fn passwords_are_stored_as_argon2id(app: TestApp) {
     assert!(matches!(dup.0, kaiji::app::AppError::StaffEmailTaken));
     assert!(matches!(dup.1, kaiji::app::AppError::Invalid(_)));
     assert_eq!(app.count("staff_users"), 1);
+}
+
+async fn repeated_failures_lock_the_account_until_unlocked_or_timed_out(app: TestApp) {
+    app.staff("o@example.com", Role::Officer, PW).await;
+    let b = app.browser();
+    for _ in 0..4 {
+        assert_eq!(
+            b.login("o@example.com", "wrong password here").await.status,
+            401
+        );
+    }
+    let fifth = b.login("o@example.com", "wrong password here").await;
+    assert_eq!(fifth.status, 403);
+    assert!(fifth.body.contains("ロック"), "{}", fifth.body);
+    // Locked: even the right password is refused, and the attempt is on record.
+    let right = b.login("o@example.com", PW).await;
+    assert_eq!(right.status, 403);
+    assert!(b.cookie("kaiji_session").is_none());
+    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 20).unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.action == "staff.locked").count(),
+        1
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "staff.login_failed" && e.details.contains("\"locked\":true"))
+    );
+
+    // An admin unlocks it (audited); an officer may not.
+    let admin = common::api(&app, "admin@example.com", Role::Admin).await;
+    let officer = common::api(&app, "other@example.com", Role::Officer).await;
+    let (status, _) = officer
+        .post(
+            "/api/v1/staff/unlock",
+            &serde_json::json!({"email": "o@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = admin
+        .post(
+            "/api/v1/staff/unlock",
+            &serde_json::json!({"email": "o@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 5).unwrap();
+    assert!(events.iter().any(|e| e.action == "staff.unlocked"));
+    assert_eq!(b.login("o@example.com", PW).await.status, 303);
+
+    // Locked again, the lock lifts by itself after its time.
+    let c = app.browser();
+    for _ in 0..5 {
+        c.login("o@example.com", "wrong password here").await;
+    }
+    assert_eq!(c.login("o@example.com", PW).await.status, 403);
+    app.clock
+        .advance(TimeDelta::minutes(staff::LOCK_MINUTES + 1));
+    assert_eq!(c.login("o@example.com", PW).await.status, 303);
+}
+
+async fn a_password_change_and_signing_out_everywhere_end_other_sessions(app: TestApp) {
+    app.staff("o@example.com", Role::Officer, PW).await;
+    let laptop = app.browser();
+    assert_eq!(laptop.login("o@example.com", PW).await.status, 303);
+    let phone = app.browser();
+    assert_eq!(phone.login("o@example.com", PW).await.status, 303);
+    let page = laptop.get("/staff/account").await;
+    assert_eq!(page.status, 200);
+    let token = page.csrf();
+    // Wrong current password, mismatched confirmation: each beside its field; nothing changes.
+    let bad = laptop
+        .post_form(
+            "/staff/account/password",
+            &[
+                ("csrf_token", &token),
+                ("current_password", "nope"),
+                ("new_password", "a brand new passphrase"),
+                ("new_password_confirmation", "something else"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.text_of("current_password-error").is_some()
+            && bad.text_of("new_password_confirmation-error").is_some()
+    );
+    assert!(
+        !bad.body.contains("a brand new passphrase"),
+        "passwords are never echoed"
+    );
+    assert_eq!(phone.get("/staff/requests").await.status, 200);
+    let ok = laptop
+        .post_form(
+            "/staff/account/password",
+            &[
+                ("csrf_token", &token),
+                ("current_password", PW),
+                ("new_password", "a brand new passphrase"),
+                ("new_password_confirmation", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(
+        laptop.get("/staff/requests").await.status,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        phone.get("/staff/requests").await.status,
+        303,
+        "the other session ended"
+    );
+    assert_eq!(app.browser().login("o@example.com", PW).await.status, 401);
+    assert_eq!(
+        phone
+            .login("o@example.com", "a brand new passphrase")
+            .await
+            .status,
+        303
+    );
+    // Signing out everywhere ends both.
+    let res = laptop
+        .post_form(
+            "/staff/account/logout-everywhere",
+            &[("csrf_token", &laptop.get("/staff/account").await.csrf())],
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.location.as_deref()),
+        (303, Some("/staff/login"))
+    );
+    assert_eq!(phone.get("/staff/requests").await.status, 303);
+    assert_eq!(laptop.get("/staff/requests").await.status, 303);
+    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 10).unwrap();
+    assert!(events.iter().any(|e| e.action == "staff.password_changed"));
+    assert!(events.iter().any(|e| e.action == "staff.logout_everywhere"));
 }

@@ -16,6 +16,8 @@ pub enum AppError {
     Forbidden,
     #[error("email or password is wrong")]
     BadCredentials,
+    #[error("this account is locked after too many failed sign-ins")]
+    AccountLocked,
     #[error("the record changed since it was loaded")]
     Conflict,
     #[error(transparent)]

@@ -202,6 +202,10 @@ pub struct Login {
 }
 
 /// Checks a password. Unknown accounts cost the same time as known ones, and both failures look alike.
+/// Consecutive failed sign-ins that lock an account, and for how long.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
 pub async fn login(state: &AppState, email: String, password: String) -> Result<Login, AppError> {
     let clock = state.clock.clone();
     let ttl = TimeDelta::minutes(i64::from(state.config.session_ttl_minutes));
@@ -214,13 +218,31 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
                 None => None,
             };
             let usable = row.as_ref().filter(|r| r.disabled_at.is_none());
+            // The hash is checked even for a locked account, so timing does not tell locked from wrong.
             let ok = password::verify(&password, usable.map(|r| r.password_hash.as_str()));
             let now = clock.now();
+            let locked = match usable {
+                Some(r) => repo::locked_until(conn, &r.id)?
+                    .is_some_and(|until| db::from_db_time(until) > now),
+                None => false,
+            };
+            if locked {
+                let id = usable.map(|r| r.id.clone());
+                write_tx(conn, |conn| {
+                    audit::append(
+                        conn,
+                        &NewAuditEvent::new(AuditAction::StaffLoginFailed, Actor::System("login"), now)
+                            .details(json!({"staff_id": id, "locked": true})),
+                    )
+                })?;
+                return Err(AppError::AccountLocked);
+            }
             match (ok, usable) {
                 (true, Some(row)) => {
                     let staff = StaffMember::try_from(row.clone())?;
                     let token = tokens::new_token();
                     write_tx(conn, |conn| {
+                        repo::set_lock(conn, &staff.id, None)?;
                         repo::delete_expired_sessions(conn, db::to_db_time(now))?;
                         repo::insert_session(
                             conn,
@@ -248,8 +270,30 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
                         now,
                     )
                     .details(json!({"staff_id": row.as_ref().map(|r| r.id.clone())}));
-                    write_tx(conn, |conn| audit::append(conn, &event))?;
-                    Err(AppError::BadCredentials)
+                    let known = usable.map(|r| r.id.clone());
+                    let locked_now = write_tx(conn, |conn| -> Result<bool, AppError> {
+                        audit::append(conn, &event)?;
+                        let Some(id) = &known else {
+                            return Ok(false);
+                        };
+                        // Too many failures in a row lock the account for a while (an admin may unlock it).
+                        if repo::count_failed_login(conn, id)? < LOCK_AFTER_FAILURES {
+                            return Ok(false);
+                        }
+                        let until = now + TimeDelta::minutes(LOCK_MINUTES);
+                        repo::set_lock(conn, id, Some(db::to_db_time(until)))?;
+                        audit::append(
+                            conn,
+                            &NewAuditEvent::new(AuditAction::StaffLocked, Actor::System("login"), now)
+                                .details(json!({"staff_id": id, "until": until, "failures": LOCK_AFTER_FAILURES})),
+                        )?;
+                        Ok(true)
+                    })?;
+                    Err(if locked_now {
+                        AppError::AccountLocked
+                    } else {
+                        AppError::BadCredentials
+                    })
                 }
             }
         })
@@ -381,6 +425,101 @@ pub async fn authenticate_token(state: &AppState, token: String) -> Result<Staff
             let row = repo::use_api_token(conn, &tokens::digest(&token), now)?
                 .ok_or(AppError::Unauthenticated)?;
             StaffMember::try_from(row)
+        })
+        .await
+}
+
+/// An admin unlocks a locked account (by email). Audited.
+pub async fn unlock(state: &AppState, actor: Actor, email: String) -> Result<(), AppError> {
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let row = repo::find_by_email(conn, email.trim())?.ok_or(AppError::NotFound)?;
+                repo::set_lock(conn, &row.id, None)?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::StaffUnlocked, actor, now)
+                        .details(json!({"staff_id": row.id})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// A staff member changes their own password (the current one first); every other session ends.
+pub async fn change_password(
+    state: &AppState,
+    staff: &StaffMember,
+    current_session: String,
+    current: String,
+    new: String,
+    confirmation: String,
+) -> Result<(), AppError> {
+    let mut errors = FieldErrors::new();
+    let parsed = errors.check("new_password", NewPassword::parse(&new));
+    if parsed.is_some() && new != confirmation {
+        errors.push("new_password_confirmation", "passwords_differ");
+    }
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            let row = repo::find_by_id(conn, &staff.id)?.ok_or(AppError::NotFound)?;
+            if !password::verify(&current, Some(&row.password_hash)) {
+                errors.push("current_password", "wrong_password");
+            }
+            let Some(new) = parsed.filter(|_| errors.is_empty()) else {
+                return Err(AppError::Invalid(errors));
+            };
+            let hash = password::hash(&new);
+            write_tx(conn, |conn| {
+                repo::set_password_hash(conn, &staff.id, &hash)?;
+                let keep = tokens::digest(&current_session);
+                let ended = repo::delete_sessions_of(conn, &staff.id)?;
+                // The session that changed the password stays signed in (for a fresh hour).
+                repo::insert_session(
+                    conn,
+                    &keep,
+                    &staff.id,
+                    db::to_db_time(now),
+                    db::to_db_time(
+                        now + TimeDelta::minutes(i64::from(SESSION_AFTER_CHANGE_MINUTES)),
+                    ),
+                )?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::StaffPasswordChanged, staff.actor(), now)
+                        .details(json!({"other_sessions_ended": ended.saturating_sub(1)})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// How long the session that changed the password lasts afterwards.
+const SESSION_AFTER_CHANGE_MINUTES: u32 = 60;
+
+/// Signs a staff member out on every device. Audited.
+pub async fn logout_everywhere(state: &AppState, staff: &StaffMember) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let ended = repo::delete_sessions_of(conn, &staff.id)?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::StaffLogoutEverywhere, staff.actor(), now)
+                        .details(json!({"sessions_ended": ended})),
+                )?;
+                Ok(ended)
+            })
         })
         .await
 }

@@ -92,6 +92,8 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        failed_logins -> BigInt,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 

@@ -66,10 +66,17 @@ pub enum AuditAction {
     RequestAssigned,
     /// Someone exported the audit log (with the filter used).
     AuditExported,
+    /// Too many failed sign-ins in a row locked an account.
+    StaffLocked,
+    /// An admin unlocked an account.
+    StaffUnlocked,
+    StaffPasswordChanged,
+    /// A staff member ended all their sessions.
+    StaffLogoutEverywhere,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -102,6 +109,10 @@ impl AuditAction {
         AuditAction::NoticeRetried,
         AuditAction::RequestAssigned,
         AuditAction::AuditExported,
+        AuditAction::StaffLocked,
+        AuditAction::StaffUnlocked,
+        AuditAction::StaffPasswordChanged,
+        AuditAction::StaffLogoutEverywhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +149,10 @@ impl AuditAction {
             AuditAction::NoticeRetried => "notice.retried",
             AuditAction::RequestAssigned => "request.assigned",
             AuditAction::AuditExported => "audit.exported",
+            AuditAction::StaffLocked => "staff.locked",
+            AuditAction::StaffUnlocked => "staff.unlocked",
+            AuditAction::StaffPasswordChanged => "staff.password_changed",
+            AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
         }
     }
 }

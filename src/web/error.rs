@@ -42,6 +42,7 @@ impl WebError {
                 AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
                 AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
                 AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+                AppError::AccountLocked => (StatusCode::FORBIDDEN, "account_locked"),
                 AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
                 AppError::Transition(
                     TransitionError::RoleNotPermitted { .. }
@@ -298,6 +299,7 @@ mod tests {
             (AppError::Unauthenticated.into(), 401, "unauthenticated"),
             (AppError::Forbidden.into(), 403, "forbidden"),
             (AppError::BadCredentials.into(), 401, "bad_credentials"),
+            (AppError::AccountLocked.into(), 403, "account_locked"),
             (AppError::Conflict.into(), 409, "version_conflict"),
             (
                 AppError::Transition(TransitionError::RoleNotPermitted {

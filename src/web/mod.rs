@@ -1,6 +1,7 @@
 //! The HTTP edge: the route table, extractor limits, security headers, and rendering. Handlers parse,
 //! call one `app` function, and render.
 
+pub mod account;
 pub mod api;
 pub mod csrf;
 pub mod documents;
@@ -146,6 +147,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/staff/login", web::get().to(staff::login_form))
     .route("/staff/login", web::post().to(staff::login))
     .route("/staff/logout", web::post().to(staff::logout))
+    .route("/staff/account", web::get().to(account::show))
+    .route(
+        "/staff/account/password",
+        web::post().to(account::change_password),
+    )
+    .route(
+        "/staff/account/logout-everywhere",
+        web::post().to(account::logout_everywhere),
+    )
+    .route("/api/v1/staff/unlock", web::post().to(account::unlock_api))
     .route("/staff/requests", web::get().to(staff::queue))
     .route("/api/v1/queue", web::get().to(staff::queue_api))
     .route("/staff/requests/{id}", web::get().to(staff::request))

@@ -30,6 +30,12 @@ impl Permission for ReadAudit {
     const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
 }
 
+/// Administrators only (staff accounts).
+pub struct Administer;
+impl Permission for Administer {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
 /// Any signed-in staff member (signing out, the landing page).
 pub struct AnyStaff;
 impl Permission for AnyStaff {

@@ -109,6 +109,14 @@ pub async fn login(
         Err(AppError::BadCredentials) => {
             rerender(StatusCode::UNAUTHORIZED, tr.t("staff-login-failed"), email)
         }
+        Err(AppError::AccountLocked) => rerender(
+            StatusCode::FORBIDDEN,
+            tr.t_args(
+                "staff-login-locked",
+                &[("minutes", staff::LOCK_MINUTES.to_string())],
+            ),
+            email,
+        ),
         Err(e) => Err(e.into()),
     }
 }
