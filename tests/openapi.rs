@@ -7,34 +7,15 @@ use serde_json::Value;
 
 both_backends!(the_openapi_document_lists_every_api_route);
 
-/// The `/api/v1/…` routes and their methods, as the route table registers them.
-fn registered_routes() -> Vec<(String, String)> {
-    let src = std::fs::read_to_string(common::repo_path("src/web/mod.rs")).unwrap();
-    let mut out = Vec::new();
-    let mut rest = src.as_str();
-    while let Some(at) = rest.find(".route(") {
-        rest = &rest[at + 7..];
-        let end = rest.find(".to(").unwrap();
-        let call = &rest[..end];
-        let path = call.split('"').nth(1).unwrap().to_owned();
-        let method = ["get", "post", "put", "delete"]
-            .into_iter()
-            .find(|m| call.contains(&format!("web::{m}()")))
-            .unwrap()
-            .to_owned();
-        if path.starts_with("/api/v1/") {
-            out.push((path, method));
-        }
-    }
-    out
-}
-
 async fn the_openapi_document_lists_every_api_route(app: TestApp) {
     let res = app.browser().get("/api/openapi.json").await;
     assert_eq!(res.status, 200);
     let doc: Value = res.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let routes = registered_routes();
+    let routes: Vec<(String, String)> = common::registered_routes()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("/api/v1/"))
+        .collect();
     assert!(routes.len() >= 15, "{routes:?}");
     for (path, method) in &routes {
         assert!(

@@ -142,8 +142,9 @@ pub struct UnlockBody {
 pub async fn unlock_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
-    body: web::Json<UnlockBody>,
+    body: super::uploads::StaffJson<UnlockBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     staff::unlock(&state, who.staff.actor(), body.into_inner().email).await?;
     Ok(HttpResponse::NoContent().finish())
 }

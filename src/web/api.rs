@@ -149,8 +149,9 @@ pub struct RegisteredLetter {
 pub async fn register_postal(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: web::Json<RawPostalIntake>,
+    body: super::uploads::StaffJson<RawPostalIntake>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let intake =
         PostalIntake::parse(&body, intake::desk_today(&state)).map_err(AppError::Invalid)?;
     let out = intake::register_postal(&state, &who.staff, intake).await?;
@@ -462,8 +463,9 @@ pub async fn fire_event(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<EventBody>,
+    body: super::uploads::StaffJson<EventBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let EventBody {
         event,
         expected_version,
@@ -500,8 +502,9 @@ pub async fn identity_data_points(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<crate::app::identity::DataPointCheck>,
+    body: super::uploads::StaffJson<crate::app::identity::DataPointCheck>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let degree = crate::app::identity::record_data_points(
         &state,
         &who.staff,
@@ -532,8 +535,9 @@ pub async fn identity_judgement(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<JudgementBody>,
+    body: super::uploads::StaffJson<JudgementBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let b = body.into_inner();
     crate::app::identity::officer_judgement(
         &state,

@@ -244,8 +244,9 @@ pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<DocumentBody>,
+    body: super::uploads::StaffJson<DocumentBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let b = body.into_inner();
     let input = RawDocument {
         kind: b.kind,

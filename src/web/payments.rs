@@ -307,8 +307,9 @@ pub struct PaymentBody {
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: web::Json<PaymentBody>,
+    body: super::uploads::StaffJson<PaymentBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let b = body.into_inner();
     let raw = RawPayment {
         invoice: b.invoice,
@@ -359,8 +360,9 @@ pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<AssignBody>,
+    body: super::uploads::StaffJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let s = fees::assign_payment(
         &state,
         &who.staff,

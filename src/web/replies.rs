@@ -103,8 +103,9 @@ pub async fn change_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: web::Json<RawChange>,
+    body: super::uploads::StaffJson<RawChange>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let row = reply::record_change(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(row))
 }
@@ -314,8 +315,9 @@ pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<String>,
-    body: web::Json<AssignBody>,
+    body: super::uploads::StaffJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     crate::app::requests::assign(
         &state,
         &who.staff,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
 use super::i18n::Tr;
-use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
 use crate::app::staff::StaffMember;
@@ -133,7 +133,7 @@ pub struct SystemForm {
 
 pub async fn register(
     state: web::Data<AppState>,
-    who: Authorized<WorkRequests>,
+    who: Authorized<Administer>,
     tr: Tr,
     csrf: Csrf,
     form: web::Form<SystemForm>,
@@ -187,7 +187,7 @@ pub struct ActiveForm {
 
 pub async fn set_active(
     state: web::Data<AppState>,
-    who: Authorized<WorkRequests>,
+    who: Authorized<Administer>,
     csrf: Csrf,
     id: web::Path<String>,
     form: web::Form<ActiveForm>,
@@ -221,9 +221,10 @@ pub async fn list_api(
 )]
 pub async fn register_api(
     state: web::Data<AppState>,
-    who: ApiStaff<WorkRequests>,
-    body: web::Json<RawDataSystem>,
+    who: ApiStaff<Administer>,
+    body: super::uploads::StaffJson<RawDataSystem>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let row = systems::register(&state, &who.staff, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(row))
 }
@@ -244,10 +245,11 @@ pub struct ActiveBody {
 )]
 pub async fn set_active_api(
     state: web::Data<AppState>,
-    who: ApiStaff<WorkRequests>,
+    who: ApiStaff<Administer>,
     id: web::Path<String>,
-    body: web::Json<ActiveBody>,
+    body: super::uploads::StaffJson<ActiveBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     systems::set_active(&state, &who.staff, id.into_inner(), body.active).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -328,8 +330,9 @@ pub async fn complete_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<(String, String)>,
-    body: web::Json<CompleteBody>,
+    body: super::uploads::StaffJson<CompleteBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     let (id, task_id) = path.into_inner();
     let b = body.into_inner();
     let closed = systems::complete_task(
