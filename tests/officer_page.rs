@@ -6,7 +6,10 @@ mod common;
 use common::{TestApp, file_request_from};
 use kaiji::domain::staff::Role;
 
-both_backends!(the_request_page_shows_the_engine_state);
+both_backends!(
+    the_request_page_shows_the_engine_state,
+    notes_join_events_and_notices_on_the_timeline,
+);
 
 async fn the_request_page_shows_the_engine_state(app: TestApp) {
     file_request_from(
@@ -126,5 +129,75 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
     assert!(
         !page.body.contains("data-event=\"extend\""),
         "only one extension"
+    );
+}
+
+async fn notes_join_events_and_notices_on_the_timeline(app: TestApp) {
+    file_request_from(
+        &app.browser(),
+        "eea",
+        "E",
+        "e@example.eu",
+        "access",
+        "Mine.",
+    )
+    .await;
+    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
+        .id
+        .clone();
+    let officer = app.signed_in("o@example.com", Role::Officer).await;
+    let page = officer.get(&format!("/staff/requests/{id}")).await;
+    let csrf = page.csrf();
+    // Empty and over-long notes come back with the words kept.
+    let long = "長".repeat(4001);
+    for (text, code) in [("   ", "note-error"), (long.as_str(), "note-error")] {
+        let res = officer
+            .post_form(
+                &format!("/staff/requests/{id}/notes"),
+                &[("csrf_token", &csrf), ("note", text)],
+            )
+            .await;
+        assert_eq!(res.status, 422);
+        assert!(res.text_of(code).is_some());
+        if text.len() > 10 {
+            assert!(res.body.contains(&long[..30]), "kept");
+        }
+    }
+    let res = officer
+        .post_form(
+            &format!("/staff/requests/{id}/notes"),
+            &[
+                ("csrf_token", &csrf),
+                ("note", "Called the requester: <b>ID</b> arrives Monday."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let page = officer.get(&format!("/staff/requests/{id}")).await;
+    assert!(
+        page.body
+            .contains("Called the requester: &#60;b&#62;ID&#60;/b&#62; arrives Monday.")
+            || page
+                .body
+                .contains("Called the requester: &lt;b&gt;ID&lt;/b&gt; arrives Monday.")
+    );
+    let kinds: Vec<&str> = page
+        .body
+        .match_indices("<tr data-kind=\"")
+        .map(|(at, m)| &page.body[at + m.len()..at + m.len() + 5])
+        .collect();
+    assert!(
+        kinds.contains(&"event") && kinds.contains(&"notic") && kinds.contains(&"note\""),
+        "{kinds:?}"
+    );
+    // The audit log records that a note was added, not what it says.
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let added = audit
+        .iter()
+        .find(|e| e.action == "request.note_added")
+        .unwrap();
+    assert!(
+        !added.details.contains("Monday"),
+        "the log keeps the note's length, not its words"
     );
 }

@@ -399,6 +399,8 @@ pub struct RequestDetail {
     pub tasks: Vec<super::systems::TaskView>,
     /// Filed by an agent or guardian for this person.
     pub on_behalf: Option<requests::OnBehalfRow>,
+    /// Officers' internal notes, with their authors' emails.
+    pub notes: Vec<(crate::db::notes::NoteRow, String)>,
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(String, String)>,
@@ -444,6 +446,7 @@ pub async fn detail(
                     None => None,
                 },
                 workers: crate::db::staff::workers(conn)?,
+                notes: crate::db::notes::for_request(conn, &case.row.id)?,
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
@@ -869,6 +872,103 @@ pub async fn assign(
                     &NewAuditEvent::new(AuditAction::RequestAssigned, actor.clone(), now)
                         .for_request(&request_id)
                         .details(json!({"from": before, "to": assignee})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// One line of a request's timeline: what happened (an audit event, a notice, a note), in time order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TimelineEntry {
+    pub at: chrono::NaiveDateTime,
+    /// `event`, `notice` or `note`.
+    pub kind: &'static str,
+    pub what: String,
+    pub who: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl RequestDetail {
+    /// Audit events, notices and notes merged in time order.
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        let mut out: Vec<TimelineEntry> = self
+            .audit
+            .iter()
+            .map(|e| TimelineEntry {
+                at: e.occurred_at,
+                kind: "event",
+                what: e.action.clone(),
+                who: Some(match &e.actor_id {
+                    Some(a) => format!("{} {a}", e.actor_kind),
+                    None => e.actor_kind.clone(),
+                }),
+                detail: match (&e.from_state, &e.to_state) {
+                    (None, None) => None,
+                    (f, t) => Some(format!(
+                        "{} → {}",
+                        f.as_deref().unwrap_or(""),
+                        t.as_deref().unwrap_or("")
+                    )),
+                },
+            })
+            .collect();
+        out.extend(self.notices.iter().map(|n| TimelineEntry {
+            at: n.created_at,
+            kind: "notice",
+            what: n.kind.clone(),
+            who: None,
+            detail: Some(format!("{} · {}", n.channel, n.status)),
+        }));
+        out.extend(self.notes.iter().map(|(n, email)| TimelineEntry {
+            at: n.created_at,
+            kind: "note",
+            what: n.body.clone(),
+            who: Some(email.clone()),
+            detail: None,
+        }));
+        out.sort_by_key(|a| a.at);
+        out
+    }
+}
+
+/// An officer adds an internal note to a request (never shown to the requester). Audited (its length,
+/// not its words).
+pub async fn add_note(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    body: String,
+) -> Result<(), AppError> {
+    let body = crate::domain::field::bounded(&body, 4000).map_err(|code| {
+        let mut e = crate::domain::FieldErrors::new();
+        e.push("note", code);
+        AppError::Invalid(e)
+    })?;
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+                let id = db::new_id();
+                crate::db::notes::insert(
+                    conn,
+                    &crate::db::notes::NoteRow {
+                        id: id.clone(),
+                        request_id: request_id.clone(),
+                        staff_id: staff.id.clone(),
+                        body: body.clone(),
+                        created_at: db::to_db_time(now),
+                    },
+                )?;
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::NoteAdded, staff.actor(), now)
+                        .for_request(&request_id)
+                        .details(json!({"note_id": id, "chars": body.chars().count()})),
                 )?;
                 Ok(())
             })

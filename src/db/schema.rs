@@ -374,3 +374,17 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::table! {
+    request_notes (id) {
+        id -> Text,
+        request_id -> Text,
+        staff_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_notes -> requests (request_id));
+
+diesel::allow_tables_to_appear_in_same_query!(request_notes, staff_users);

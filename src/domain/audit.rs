@@ -73,10 +73,12 @@ pub enum AuditAction {
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
+    /// An officer added an internal note to a request.
+    NoteAdded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -113,6 +115,7 @@ impl AuditAction {
         AuditAction::StaffUnlocked,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
+        AuditAction::NoteAdded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -153,6 +156,7 @@ impl AuditAction {
             AuditAction::StaffUnlocked => "staff.unlocked",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
+            AuditAction::NoteAdded => "request.note_added",
         }
     }
 }

@@ -281,9 +281,19 @@ pub struct RequestJson {
     pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
     /// The officer or admin working the request (email).
     pub assignee: Option<String>,
+    /// Officers' internal notes, oldest first.
+    pub notes: Vec<NoteJson>,
     /// What the requester sent to prove identity or an agent's authority; `open` serves the contents
     /// (audited) until they are erased after the decision.
     pub evidence: Vec<EvidenceJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoteJson {
+    pub id: String,
+    pub author: String,
+    pub note: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -414,6 +424,16 @@ pub async fn request_detail(
             tasks: d.tasks,
             on_behalf: d.on_behalf,
             assignee: d.assignee,
+            notes: d
+                .notes
+                .into_iter()
+                .map(|(n, author)| NoteJson {
+                    id: n.id,
+                    author,
+                    note: n.body,
+                    created_at: n.created_at.and_utc(),
+                })
+                .collect(),
             evidence: d
                 .evidence
                 .into_iter()

@@ -112,6 +112,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(documents::view_evidence_api),
     )
     .route(
+        "/staff/requests/{id}/notes",
+        web::post().to(staff::add_note),
+    )
+    .route(
+        "/api/v1/requests/{id}/notes",
+        web::post().to(staff::add_note_api),
+    )
+    .route(
         "/staff/requests/{id}/assignee",
         web::post().to(replies::assign),
     )

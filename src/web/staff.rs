@@ -271,6 +271,8 @@ pub struct RequestPage {
     pub input_errors: FieldErrors,
     /// The form recording what a correction, deletion or stop of use changed.
     pub change: ChangeForm,
+    /// A note that could not be added (text, problem).
+    pub note: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -481,6 +483,8 @@ pub(crate) struct Feedback {
     pub kept_inputs: Vec<(String, String)>,
     pub input_errors: FieldErrors,
     pub change: ChangeForm,
+    /// A note that could not be added, kept with its problem.
+    pub note: Option<(String, String)>,
 }
 
 pub(crate) async fn request_page(
@@ -506,8 +510,75 @@ pub(crate) async fn request_page(
             kept_inputs: feedback.kept_inputs,
             input_errors: feedback.input_errors,
             change: feedback.change,
+            note: feedback.note,
         },
     )
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Adds an internal note from the request page; a problem comes back with the text kept.
+pub async fn add_note(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let result: Result<(), String> = if csrf.verify(&form.csrf_token).is_err() {
+        Err(tr.t("form-expired"))
+    } else {
+        match requests::add_note(&state, &who.staff, id.clone(), form.note.clone()).await {
+            Ok(()) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#timeline"))),
+            Err(crate::app::AppError::Invalid(e)) => Err(e
+                .code_for("note")
+                .map(|c| tr.field_error(c))
+                .unwrap_or_default()),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let problem = result.err().unwrap_or_default();
+    let feedback = Feedback {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        note: Some((form.note, problem)),
+        ..Default::default()
+    };
+    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    note: String,
+}
+
+/// Adds an internal note over the API.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/notes", tag = "requests",
+    description = "Add an internal note (never shown to the requester)",
+    params(("id" = String, Path)),
+    request_body = NoteBody,
+    responses((status = 204, description = "Added"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn add_note_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: super::uploads::StaffJson<NoteBody>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let body = body.parse()?;
+    requests::add_note(&state, &who.staff, id.into_inner(), body.into_inner().note).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn request(
