@@ -95,7 +95,8 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
 both_backends!(
     a_subject_files_a_request_and_reads_the_receipt,
     a_subject_files_in_japanese_and_follows_the_tracking_link,
-    a_subject_prints_a_filled_in_postal_form
+    a_subject_prints_a_filled_in_postal_form,
+    an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log
 );
 
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
@@ -372,5 +373,145 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         .await
         .unwrap();
     assert!(next.contains("対応中"), "{next}");
+    c.close().await.unwrap();
+}
+
+async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/staff/login?lang=en"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery staple")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    for (jurisdiction, right, email) in [
+        ("eea", "access", "a@example.eu"),
+        ("california", "deletion", "b@example.com"),
+    ] {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/v1/requests",
+                &serde_json::json!({"name": "Pat", "email": email, "request_type": right,
+                                    "jurisdiction": jurisdiction, "message": "x", "language": "en"}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    app.confirm_emails().await;
+    app.staff(
+        "officer@example.com",
+        kaiji::domain::staff::Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    app.staff(
+        "auditor@example.com",
+        kaiji::domain::staff::Role::Auditor,
+        "correct horse battery staple",
+    )
+    .await;
+
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "officer@example.com").await;
+    c.goto(&format!("{}/staff/requests?lang=en", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css("select[name=right]"))
+        .await
+        .unwrap()
+        .select_by_value("deletion")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#queue-filters button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(
+            "select[name=right] option[value=deletion][selected]",
+        ))
+        .await
+        .expect("the filtered queue");
+    let rows = c.find_all(Locator::Css("#queue tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1, "only the deletion request");
+    rows[0]
+        .find(Locator::Css("a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[data-event=acknowledge]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The page comes back with the new state (waits for the navigation, up to the driver's limit).
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#state[data-state=acknowledged]"))
+        .await
+        .expect("the request moved to acknowledged");
+    c.close().await.unwrap();
+
+    // The auditor downloads the log, with its hashes, from the audit page.
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "auditor@example.com").await;
+    c.goto(&format!("{}/staff/audit?lang=en", app.base))
+        .await
+        .unwrap();
+    assert!(c.find(Locator::Id("audit-export")).await.is_ok());
+    // The form's download, fetched with the browser's own session cookie (a headless browser saves
+    // downloads out of reach).
+    let session = c.get_named_cookie("kaiji_session").await.unwrap();
+    let action = c
+        .find(Locator::Id("audit-export"))
+        .await
+        .unwrap()
+        .attr("action")
+        .await
+        .unwrap()
+        .unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("{}{action}?format=csv", app.base))
+        .header("cookie", format!("kaiji_session={}", session.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("kaiji-audit.csv")
+    );
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("seq,id,occurred_at,action"), "{csv}");
+    assert!(csv.contains("request.transitioned") && csv.contains("acknowledged"));
     c.close().await.unwrap();
 }

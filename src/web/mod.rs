@@ -174,6 +174,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/staff/audit", web::get().to(staff::audit))
     .route(
+        "/staff/audit/export",
+        web::get().to(staff::export_audit_page),
+    )
+    .route(
         "/api/v1/audit/export",
         web::get().to(staff::export_audit_api),
     )

@@ -1091,8 +1091,24 @@ pub async fn export_audit_api(
     who: super::session::ApiStaff<ReadAudit>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, super::error::ApiError> {
+    Ok(stream_audit_export(&state, &who.staff, query.into_inner()).await?)
+}
+
+/// The same download from the audit page (a signed-in auditor's session).
+pub async fn export_audit_page(
+    state: web::Data<AppState>,
+    who: Authorized<ReadAudit>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(stream_audit_export(&state, &who.staff, query.into_inner()).await?)
+}
+
+async fn stream_audit_export(
+    state: &AppState,
+    staff: &StaffMember,
+    q: ExportQuery,
+) -> Result<HttpResponse, WebError> {
     use crate::app::audit_log::{self, ExportFormat};
-    let q = query.into_inner();
     let mut errors = FieldErrors::new();
     let format = errors.check(
         "format",
@@ -1115,7 +1131,7 @@ pub async fn export_audit_api(
         _ => return Err(crate::app::AppError::Invalid(errors).into()),
     };
     let db = state.db.clone();
-    let (actor, now) = (who.staff.actor(), state.clock.now());
+    let (actor, now) = (staff.actor(), state.clock.now());
     let f = filter.clone();
     web::block(move || audit_log::record_export(&db, actor, &f, format, now))
         .await

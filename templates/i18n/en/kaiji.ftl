@@ -496,3 +496,6 @@ notes-add = Add a note for colleagues (never shown to the requester)
 notes-submit = Add note
 notes-note = Note
 notes-notice = Notice
+audit-export = Download with hashes
+audit-export-from = From
+audit-export-to = To

@@ -496,3 +496,6 @@ notes-add = 担当者向けのメモ（請求者には表示されません）
 notes-submit = メモを追加
 notes-note = メモ
 notes-notice = 通知
+audit-export = ハッシュ付きでダウンロード
+audit-export-from = 開始日
+audit-export-to = 終了日
