@@ -14,6 +14,7 @@ pub mod intake;
 pub mod limits;
 pub mod package;
 pub mod reply;
+pub mod reports;
 pub mod requests;
 pub mod staff;
 pub mod systems;

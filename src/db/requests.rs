@@ -409,3 +409,27 @@ pub fn open_counts(conn: &mut AnyConnection) -> QueryResult<Vec<OpenCount>> {
         ))
         .load(conn)
 }
+
+/// What reports need of a request.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct ReportRow {
+    pub request_type: String,
+    pub jurisdiction: String,
+    pub state: String,
+    pub received_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// Requests received in `[from, to)`.
+pub fn received_between(
+    conn: &mut AnyConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<ReportRow>> {
+    requests::table
+        .filter(requests::received_at.ge(from))
+        .filter(requests::received_at.lt(to))
+        .select(ReportRow::as_select())
+        .load(conn)
+}

@@ -13,6 +13,7 @@ pub mod letter;
 pub mod notice;
 pub mod postal;
 pub mod reply;
+pub mod reports;
 pub mod request;
 pub mod staff;
 pub mod systems;

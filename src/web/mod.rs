@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod payments;
 pub mod public;
 pub mod replies;
+pub mod reports;
 pub mod session;
 pub mod staff;
 pub mod systems;
@@ -173,6 +174,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(staff::fire_event),
     )
     .route("/staff/audit", web::get().to(staff::audit))
+    .route("/staff/reports", web::get().to(reports::show))
+    .route(
+        "/staff/reports/metrics.csv",
+        web::get().to(reports::metrics),
+    )
+    .route("/api/v1/reports", web::get().to(reports::api))
     .route(
         "/staff/audit/export",
         web::get().to(staff::export_audit_page),

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         super::replies::assign_api,
         super::staff::verify_audit_api,
         super::staff::queue_api,
+        super::reports::api,
         super::staff::add_note_api,
         super::account::unlock_api,
         super::staff::export_audit_api,

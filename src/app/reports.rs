@@ -1,0 +1,42 @@
+//! Reports for a calendar year (UTC): the figures of `domain::reports` over the requests received in it.
+
+use super::{AppError, AppState};
+use crate::db::requests;
+use crate::domain::reports::{Report, ReportRequest, report};
+
+/// The report for requests received in `year`; a year outside 2000–2100 is a field error.
+pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report), AppError> {
+    let year = match year.map(str::trim).filter(|y| !y.is_empty()) {
+        None => chrono::Datelike::year(&state.clock.now()),
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => y,
+            _ => {
+                let mut e = crate::domain::FieldErrors::new();
+                e.push("year", "invalid_year");
+                return Err(AppError::Invalid(e));
+            }
+        },
+    };
+    let start = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .ok_or_else(|| AppError::Definition("year".into()))
+    };
+    let (from, to) = (start(year)?, start(year + 1)?);
+    state
+        .db
+        .run(move |conn| {
+            let rows: Vec<ReportRequest> = requests::received_between(conn, from, to)?
+                .into_iter()
+                .map(|r| ReportRequest {
+                    right: r.request_type,
+                    regime: r.jurisdiction,
+                    state: r.state,
+                    received_at: r.received_at,
+                    closed_at: r.closed_at,
+                })
+                .collect();
+            Ok((year, report(&rows)))
+        })
+        .await
+}

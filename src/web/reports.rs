@@ -1,0 +1,193 @@
+//! The reports page (server-rendered SVG charts), its CSV of yearly metrics, and the same over JSON.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::error::{ApiError, PageError};
+use super::i18n::Tr;
+use super::render;
+use super::session::{AnyStaff, ApiStaff, Authorized};
+use crate::app::staff::StaffMember;
+use crate::app::{AppError, AppState, reports};
+use crate::domain::reports::Report;
+
+/// One horizontal bar of a chart.
+pub struct Bar {
+    pub label: String,
+    pub value: u64,
+    pub width: u32,
+    pub y: u32,
+}
+
+/// A bar chart: the bars laid out for a 480-pixel-wide SVG.
+pub struct Chart {
+    pub id: &'static str,
+    pub title: String,
+    pub bars: Vec<Bar>,
+    pub height: u32,
+}
+
+fn chart(id: &'static str, title: String, values: Vec<(String, u64)>) -> Chart {
+    let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let bars: Vec<Bar> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| Bar {
+            // Integer pixels: 300 wide at the largest value.
+            width: u32::try_from(value.saturating_mul(300) / max).unwrap_or(300),
+            y: u32::try_from(i).unwrap_or(0) * 24,
+            label,
+            value,
+        })
+        .collect();
+    let height = u32::try_from(bars.len()).unwrap_or(0) * 24 + 4;
+    Chart {
+        id,
+        title,
+        bars,
+        height,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/reports.html")]
+pub struct ReportsPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub year: i32,
+    pub report: Report,
+    pub charts: Vec<Chart>,
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Authorized<AnyStaff>,
+    tr: Tr,
+    csrf: Csrf,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    let right = |code: &str| {
+        code.parse()
+            .map(|t| tr.request_type(&t))
+            .unwrap_or_else(|_| code.to_owned())
+    };
+    let charts = vec![
+        chart(
+            "chart-state",
+            tr.t("reports-by-state"),
+            report
+                .by_state
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+        ),
+        chart(
+            "chart-right",
+            tr.t("reports-by-right"),
+            report
+                .by_right
+                .iter()
+                .map(|(k, v)| (right(k), *v))
+                .collect(),
+        ),
+        chart(
+            "chart-regime",
+            tr.t("reports-by-regime"),
+            report
+                .by_regime
+                .iter()
+                .map(|(k, v)| (tr.jurisdiction(k), *v))
+                .collect(),
+        ),
+    ];
+    render(
+        StatusCode::OK,
+        &ReportsPage {
+            tr,
+            csrf: csrf.token(),
+            staff: who.staff,
+            year,
+            report,
+            charts,
+        },
+    )
+}
+
+fn metrics_csv(report: &Report) -> Result<Vec<u8>, AppError> {
+    let io = |e: csv::Error| AppError::Definition(format!("writing the report: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "right",
+        "received",
+        "complied_in_whole_or_part",
+        "denied",
+        "closed_without_decision",
+        "open",
+        "median_days_to_respond",
+        "p90_days_to_respond",
+    ])
+    .map_err(io)?;
+    let days = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
+    for (right, m) in &report.metrics {
+        w.write_record([
+            right.clone(),
+            m.received.to_string(),
+            m.complied.to_string(),
+            m.denied.to_string(),
+            m.withdrawn.to_string(),
+            m.open.to_string(),
+            days(m.median_days),
+            days(m.p90_days),
+        ])
+        .map_err(io)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Definition(e.to_string()))
+}
+
+/// The yearly metrics per right as CSV (CCPA-style, 11 CCR §7102).
+pub async fn metrics(
+    state: web::Data<AppState>,
+    _who: Authorized<AnyStaff>,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"kaiji-metrics-{year}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(metrics_csv(&report)?))
+}
+
+/// The report over JSON.
+#[utoipa::path(
+    get, path = "/api/v1/reports", tag = "reports",
+    description = "Requests received in a year (default this year): by state, right and regime; days to close; CCPA-style metrics per right",
+    params(("year" = Option<String>, Query)),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn api(
+    state: web::Data<AppState>,
+    _who: ApiStaff<AnyStaff>,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({"year": year, "report": report})))
+}

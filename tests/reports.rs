@@ -1,0 +1,90 @@
+//! Reports (issue 7), on both backends: counts by state, right and regime, days to close, and the
+//! CCPA-style metrics per right, as a page with SVG charts, a CSV and JSON.
+
+mod common;
+
+use common::{TestApp, api};
+use kaiji::domain::staff::Role;
+use serde_json::json;
+
+both_backends!(reports_count_outcomes_per_right_and_chart_them);
+
+async fn reports_count_outcomes_per_right_and_chart_them(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let mut ids = Vec::new();
+    for (jurisdiction, right, email) in [
+        ("eea", "access", "a@example.com"),
+        ("eea", "objection", "b@example.com"),
+        ("canada", "access", "c@example.com"),
+    ] {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/v1/requests",
+                &json!({"name": "Pat", "email": email, "request_type": right,
+                        "jurisdiction": jurisdiction, "message": "x", "language": "en"}),
+            )
+            .await;
+        ids.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    app.confirm_emails().await;
+    let v = |r: serde_json::Value| r["version"].as_i64().unwrap();
+    // The objection is answered after ten days; the Canadian access refused at once; one stays open.
+    app.clock.advance(chrono::TimeDelta::days(10));
+    assert_eq!(
+        officer
+            .fire(
+                &ids[1],
+                "start_processing",
+                v(officer.request(&ids[1]).await)
+            )
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        officer
+            .fire(&ids[1], "answer", v(officer.request(&ids[1]).await))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        officer
+            .fire(&ids[2], "refuse", v(officer.request(&ids[2]).await))
+            .await
+            .0,
+        200
+    );
+
+    let r = officer.get("/api/v1/reports?year=2026").await;
+    let m = &r["report"]["metrics"];
+    assert_eq!(m["access"]["received"], 2);
+    assert_eq!(
+        (m["access"]["denied"].as_u64(), m["access"]["open"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(m["objection"]["complied"], 1);
+    assert_eq!(m["objection"]["median_days"], 10);
+    assert_eq!(r["report"]["by_regime"]["eea"], 2);
+    let empty = officer.get("/api/v1/reports?year=2025").await;
+    assert_eq!(empty["report"]["metrics"], json!({}));
+
+    // The page charts it; the CSV carries the metrics; a bad year is a field error. Auditors read it too.
+    let auditor = app.signed_in("auditor@example.com", Role::Auditor).await;
+    let page = auditor.get("/staff/reports?year=2026&lang=en").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg id=\"chart-right\""));
+    assert!(
+        page.body.matches("<rect ").count() >= 6,
+        "bars for states, rights and regimes"
+    );
+    let csv = auditor.get("/staff/reports/metrics.csv?year=2026").await;
+    assert_eq!(csv.status, 200);
+    let mut rdr = csv::Reader::from_reader(csv.body.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let access = rows.iter().find(|r| &r[0] == "access").unwrap();
+    assert_eq!((&access[1], &access[3], &access[5]), ("2", "1", "1"));
+    let bad = auditor.get("/staff/reports?year=soon").await;
+    assert_eq!(bad.status, 422);
+}
