@@ -113,7 +113,17 @@ async fn the_chain_holds_under_concurrent_appends_and_names_a_changed_event(app:
     assert_eq!(r["intact"], false);
     assert_eq!(r["first_broken"]["seq"], 50);
     assert_eq!(r["first_broken"]["id"], target.1.as_str());
-    assert_eq!(r["first_broken"]["problem"], "hash_mismatch");
+    assert_eq!(r["first_broken"]["problem"], "details_mismatch");
+    // Changing what the hash covers directly is named too.
+    tamper(&app, "UPDATE audit_events SET action = 'x' WHERE seq = 20");
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (
+            r["first_broken"]["seq"].as_i64(),
+            r["first_broken"]["problem"].as_str()
+        ),
+        (Some(20), Some("hash_mismatch"))
+    );
 }
 
 async fn a_removed_event_and_a_cut_tail_are_named(app: TestApp) {
@@ -205,6 +215,8 @@ async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
             "from_state",
             "to_state",
             "details",
+            "details_sha256",
+            "redacted_at",
             "prev_hash",
             "hash"
         ]
@@ -227,10 +239,10 @@ async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
     );
     // The exported hashes are the chain: each row links to the one before.
     for pair in rows.windows(2) {
-        assert_eq!(pair[1][10], pair[0][11]);
+        assert_eq!(pair[1][12], pair[0][13]);
     }
     assert_eq!(
-        rows.last().unwrap()[11],
+        rows.last().unwrap()[13],
         *report["head_hash"].as_str().unwrap()
     );
 
@@ -270,9 +282,13 @@ async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
             request_id: s("request_id"),
             from_state: s("from_state"),
             to_state: s("to_state"),
-            details: s("details").unwrap(),
+            details_sha256: s("details_sha256").unwrap(),
             prev_hash: &prev,
         };
+        assert_eq!(
+            kaiji::domain::audit::details_digest(s("details").unwrap()),
+            s("details_sha256").unwrap()
+        );
         assert_eq!(s("prev_hash"), Some(prev.as_str()));
         let h = chained.hash();
         assert_eq!(s("hash"), Some(h.as_str()), "{line}");

@@ -306,7 +306,7 @@ fn migrate_seed_and_user_add_on_sqlite() {
     let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("BROKEN at event 2") && text(&o).contains("hash_mismatch"),
+        text(&o).contains("BROKEN at event 2") && text(&o).contains("details_mismatch"),
         "{}",
         text(&o)
     );

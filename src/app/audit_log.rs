@@ -13,7 +13,8 @@ use crate::domain::audit::GENESIS_HASH;
 pub struct BrokenLink {
     pub seq: i64,
     pub id: Option<String>,
-    /// `hash_mismatch` (the event was changed), `prev_hash_mismatch` (an event before it was changed or
+    /// `hash_mismatch` (the event was changed), `details_mismatch` (its details were changed),
+    /// `prev_hash_mismatch` (an event before it was changed or
     /// removed), `missing_event` (a sequence number is absent), `head_mismatch` (events at the end were
     /// removed, or the head was changed).
     pub problem: &'static str,
@@ -68,6 +69,14 @@ pub fn verify(db: &Db) -> Result<ChainReport, AppError> {
             let computed = e.chained(&prev).map(|c| c.hash());
             if computed.is_none() || computed.as_deref() != e.hash.as_deref() {
                 first_broken = Some(broken("hash_mismatch"));
+                break 'pages;
+            }
+            // The details must still be what was hashed, unless they were redacted at retention's end.
+            if e.redacted_at.is_none()
+                && e.details_sha256.as_deref()
+                    != Some(crate::domain::audit::details_digest(&e.details).as_str())
+            {
+                first_broken = Some(broken("details_mismatch"));
                 break 'pages;
             }
             prev = computed.unwrap_or_default();
@@ -145,7 +154,7 @@ pub fn parse_filter(
     }
 }
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 14] = [
     "seq",
     "id",
     "occurred_at",
@@ -156,6 +165,8 @@ const COLUMNS: [&str; 12] = [
     "from_state",
     "to_state",
     "details",
+    "details_sha256",
+    "redacted_at",
     "prev_hash",
     "hash",
 ];
@@ -184,6 +195,8 @@ fn encode(
                     e.from_state.clone().unwrap_or_default(),
                     e.to_state.clone().unwrap_or_default(),
                     e.details.clone(),
+                    e.details_sha256.clone().unwrap_or_default(),
+                    e.redacted_at.map(audit::chain_time).unwrap_or_default(),
                     e.prev_hash.clone().unwrap_or_default(),
                     e.hash.clone().unwrap_or_default(),
                 ])
@@ -198,7 +211,9 @@ fn encode(
                     "seq": e.seq, "id": e.id, "occurred_at": audit::chain_time(e.occurred_at),
                     "action": e.action, "actor_kind": e.actor_kind, "actor_id": e.actor_id,
                     "request_id": e.request_id, "from_state": e.from_state, "to_state": e.to_state,
-                    "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash,
+                    "details": e.details, "details_sha256": e.details_sha256,
+                    "redacted_at": e.redacted_at.map(audit::chain_time),
+                    "prev_hash": e.prev_hash, "hash": e.hash,
                 });
                 serde_json::to_writer(&mut out, &line).map_err(|e| io(&e))?;
                 out.push(b'\n');

@@ -23,6 +23,9 @@ pub struct AuditEventRow {
     pub seq: Option<i64>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    pub details_sha256: Option<String>,
+    /// The details were redacted when the record's retention ended (the digest stays).
+    pub redacted_at: Option<NaiveDateTime>,
 }
 
 /// The canonical time text the chain hashes.
@@ -43,7 +46,7 @@ impl AuditEventRow {
             request_id: self.request_id.as_deref(),
             from_state: self.from_state.as_deref(),
             to_state: self.to_state.as_deref(),
-            details: &self.details,
+            details_sha256: self.details_sha256.as_deref()?,
             prev_hash,
         })
     }
@@ -64,6 +67,7 @@ struct NewRow<'a> {
     seq: i64,
     prev_hash: String,
     hash: String,
+    details_sha256: String,
 }
 
 /// Appends an event at the end of the chain. Runs in its own savepoint (or transaction), taking the
@@ -83,6 +87,7 @@ pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()
         let occurred_at = t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t);
         let id = new_id();
         let details = event.details.to_string();
+        let details_sha256 = crate::domain::audit::details_digest(&details);
         let actor_id = event.actor.id();
         let hash = ChainedEvent {
             seq,
@@ -94,7 +99,7 @@ pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()
             request_id: event.request_id.as_deref(),
             from_state: event.from_state.as_deref(),
             to_state: event.to_state.as_deref(),
-            details: &details,
+            details_sha256: &details_sha256,
             prev_hash: &prev_hash,
         }
         .hash();
@@ -112,6 +117,7 @@ pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()
                 seq,
                 prev_hash,
                 hash: hash.clone(),
+                details_sha256,
             })
             .execute(conn)?;
         diesel::update(audit_chain_head::table.filter(audit_chain_head::id.eq(1)))
@@ -219,4 +225,24 @@ pub fn export_page(
     q.order((audit_events::occurred_at.asc(), audit_events::id.asc()))
         .limit(limit)
         .load(conn)
+}
+
+/// Redacts the details of a request's chained events (its record's retention ended): the content goes,
+/// the digest the chain covers stays. Returns how many events were redacted.
+pub fn redact_for_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        audit_events::table
+            .filter(audit_events::request_id.eq(request_id))
+            .filter(audit_events::redacted_at.is_null())
+            .filter(audit_events::details_sha256.is_not_null()),
+    )
+    .set((
+        audit_events::details.eq("{\"redacted\":true}"),
+        audit_events::redacted_at.eq(now),
+    ))
+    .execute(conn)
 }

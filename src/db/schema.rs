@@ -129,6 +129,8 @@ diesel::table! {
         seq -> Nullable<BigInt>,
         prev_hash -> Nullable<Text>,
         hash -> Nullable<Text>,
+        details_sha256 -> Nullable<Text>,
+        redacted_at -> Nullable<Timestamp>,
     }
 }
 

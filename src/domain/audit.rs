@@ -294,8 +294,16 @@ pub struct ChainedEvent<'a> {
     pub request_id: Option<&'a str>,
     pub from_state: Option<&'a str>,
     pub to_state: Option<&'a str>,
-    pub details: &'a str,
+    /// SHA-256 (hex) of the details: the chain covers the digest, so that personal content can be
+    /// redacted when the record's retention ends without breaking the chain.
+    pub details_sha256: &'a str,
     pub prev_hash: &'a str,
+}
+
+/// The digest of an event's details that the chain covers.
+pub fn details_digest(details: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(details.as_bytes()))
 }
 
 /// The hash before the first event.
@@ -315,7 +323,7 @@ impl ChainedEvent<'_> {
             self.request_id,
             self.from_state,
             self.to_state,
-            self.details,
+            self.details_sha256,
             self.prev_hash,
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
@@ -338,7 +346,7 @@ mod chain_tests {
             request_id: Some("r"),
             from_state: None,
             to_state: Some("received"),
-            details: "{}",
+            details_sha256: "d1",
             prev_hash: GENESIS_HASH,
         };
         let h = e.hash();
@@ -350,7 +358,7 @@ mod chain_tests {
                 ..e.clone()
             },
             ChainedEvent {
-                details: "{\"x\":1}",
+                details_sha256: "d2",
                 ..e.clone()
             },
             ChainedEvent {
