@@ -56,6 +56,9 @@ enum Command {
     /// Erase scans and identity documents of requests closed longer ago than KAIJI_DOCUMENT_RETENTION_DAYS
     /// (serve also does this every hour).
     PurgeDocuments,
+    /// Erase the personal data of requests closed longer ago than KAIJI_RECORD_RETENTION_MONTHS (serve
+    /// also does this every hour); their audit events' details are redacted, the chain stays verifiable.
+    PurgeRecords,
     /// Close requests whose email address was not confirmed within KAIJI_CONFIRM_EMAIL_HOURS, each with
     /// its notice (serve also does this every hour).
     ExpireUnconfirmed,
@@ -393,6 +396,19 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::PurgeRecords => {
+            let db = open_db(&config)?;
+            let n = crate::app::retention::purge_records(
+                &db,
+                &Clock::System,
+                config.record_retention_months,
+            )?;
+            println!(
+                "erased the personal data of {n} request(s) closed more than {} months ago",
+                config.record_retention_months
+            );
+            Ok(())
+        }
         Command::ExpireUnconfirmed => {
             let db = open_db(&config)?;
             let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::read_calendars(
@@ -608,6 +624,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 Err(e) => tracing::error!(error = %e, "document purge task failed"),
             }
             purge_state.limits.housekeeping();
+            // Records past their retention keep only what reports and the audit chain need.
+            let (db, clock) = (purge_state.db.clone(), purge_state.clock.clone());
+            let months = purge_state.config.record_retention_months;
+            match tokio::task::spawn_blocking(move || {
+                crate::app::retention::purge_records(&db, &clock, months)
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(requests = n, "erased personal data past retention"),
+                Ok(Err(e)) => tracing::error!(error = %e, "record retention failed"),
+                Err(e) => tracing::error!(error = %e, "record retention task failed"),
+            }
             // Requests whose email was never confirmed expire, each with its notice.
             let s = purge_state.clone();
             match tokio::task::spawn_blocking(move || {

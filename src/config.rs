@@ -76,6 +76,7 @@ struct RawSettings {
     mail_max_attempts: u32,
     mail_retry_seconds: u32,
     mail_lease_seconds: u32,
+    record_retention_months: u32,
 }
 
 impl Default for RawSettings {
@@ -108,6 +109,7 @@ impl Default for RawSettings {
             mail_max_attempts: 8,
             mail_retry_seconds: 60,
             mail_lease_seconds: 300,
+            record_retention_months: 24,
         }
     }
 }
@@ -230,6 +232,9 @@ pub struct Config {
     pub mail_retry_seconds: u32,
     /// How long a worker holds a claimed notice; a worker that died loses it after this.
     pub mail_lease_seconds: u32,
+    /// Months a closed request's record (and its audit trail's details) is kept before its personal
+    /// data is erased; at least 24 (CCPA §7101).
+    pub record_retention_months: u32,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
     /// Shared with the company's login: signs identity assertions (base64 of 32 bytes). Unset: the
@@ -375,6 +380,12 @@ impl Config {
                 "must be between 1 and 3600",
             ));
         }
+        if !(24..=240).contains(&raw.record_retention_months) {
+            return Err(setting(
+                "KAIJI_RECORD_RETENTION_MONTHS",
+                "must be between 24 (CCPA §7101 keeps records two years) and 240",
+            ));
+        }
         if !(10..=86_400).contains(&raw.mail_lease_seconds) {
             return Err(setting(
                 "KAIJI_MAIL_LEASE_SECONDS",
@@ -420,6 +431,7 @@ impl Config {
             mail_max_attempts: raw.mail_max_attempts,
             mail_retry_seconds: raw.mail_retry_seconds,
             mail_lease_seconds: raw.mail_lease_seconds,
+            record_retention_months: raw.record_retention_months,
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
             assertion_key: raw.assertion_key.map(SecretString::from),
@@ -552,6 +564,10 @@ impl Config {
         line(
             "KAIJI_MAIL_LEASE_SECONDS",
             self.mail_lease_seconds.to_string(),
+        );
+        line(
+            "KAIJI_RECORD_RETENTION_MONTHS",
+            self.record_retention_months.to_string(),
         );
         line(
             "KAIJI_ASSERTION_KEY",

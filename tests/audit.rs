@@ -14,6 +14,7 @@ both_backends!(
     the_chain_holds_under_concurrent_appends_and_names_a_changed_event,
     a_removed_event_and_a_cut_tail_are_named,
     the_export_streams_csv_and_json_lines_with_the_hashes,
+    a_record_past_retention_keeps_its_skeleton_and_the_chain_holds,
 );
 
 /// Checking the chain writes nothing to it (the auditor is created before any tampering).
@@ -320,4 +321,72 @@ async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
         .filter(|e| e.action == "audit.exported")
         .count();
     assert_eq!(exports, 4, "each export is on record");
+}
+
+async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Hanako Yamada", "email": "hanako@example.jp", "request_type": "access",
+                    "jurisdiction": "eea", "message": "My secret message.", "language": "en"}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/notes"),
+            &json!({"note": "Hanako called."}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "refuse", "expected_version": v, "data": {"reason": "Hanako's ID is unclear."}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let purge = |app: &TestApp| {
+        let (db, clock) = (app.state.db.clone(), app.clock.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                kaiji::app::retention::purge_records(&db, &clock, 24)
+            })
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    assert_eq!(purge(&app).await, 0, "kept for 24 months");
+    app.clock.advance(chrono::TimeDelta::days(2 * 366));
+    assert_eq!(purge(&app).await, 1);
+    assert_eq!(purge(&app).await, 0, "once");
+
+    let r = officer.request(&id).await;
+    assert_eq!(
+        (
+            r["requester"]["name"].as_str(),
+            r["requester"]["email"].as_str()
+        ),
+        (Some(""), None)
+    );
+    assert_eq!(r["message"], "");
+    assert_eq!(r["notes"][0]["note"], "");
+    assert_eq!(r["state"], "refused", "the skeleton stays");
+    // The chain still verifies; the trail's details are gone; nothing names her any more.
+    let report = auditor.get("/api/v1/audit/verify").await;
+    assert_eq!(report["intact"], true, "{report}");
+    let (_, _, log) = export(&auditor, &format!("format=jsonl&request={id}")).await;
+    assert!(!log.contains("Hanako") && !log.contains("secret"), "{log}");
+    assert!(log.contains("request.records_purged") && log.contains("\"redacted_at\":\""));
+    let stats = officer.get("/api/v1/reports?year=2026").await;
+    assert_eq!(
+        stats["report"]["metrics"]["access"]["denied"], 1,
+        "reports still count it"
+    );
 }

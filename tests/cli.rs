@@ -145,6 +145,12 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         let o = kaiji(dir, env, &["seed"], None);
         assert!(o.status.success(), "{}", text(&o));
     }
+    let o = kaiji(dir, env, &["purge-records"], None);
+    assert!(
+        o.status.success() && text(&o).contains("erased the personal data of 0 request(s)"),
+        "{}",
+        text(&o)
+    );
     let o = kaiji(dir, env, &["worker", "--once"], None);
     assert!(
         o.status.success() && text(&o).contains("sent 0 notice(s)"),

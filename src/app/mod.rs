@@ -16,6 +16,7 @@ pub mod package;
 pub mod reply;
 pub mod reports;
 pub mod requests;
+pub mod retention;
 pub mod staff;
 pub mod systems;
 pub mod workflows;

@@ -11,6 +11,7 @@ pub mod notices;
 pub mod postal;
 pub mod replies;
 pub mod requests;
+pub mod retention;
 pub mod schema;
 pub mod staff;
 pub mod systems;

@@ -34,6 +34,7 @@ diesel::table! {
         filing_id -> Nullable<Text>,
         assigned_to -> Nullable<Text>,
         queue_due -> Text,
+        personal_data_purged_at -> Nullable<Timestamp>,
     }
 }
 

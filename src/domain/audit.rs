@@ -75,10 +75,12 @@ pub enum AuditAction {
     StaffLogoutEverywhere,
     /// An officer added an internal note to a request.
     NoteAdded,
+    /// A closed request's personal data was erased at the end of its retention period.
+    RecordsPurged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -116,6 +118,7 @@ impl AuditAction {
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
+        AuditAction::RecordsPurged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +160,7 @@ impl AuditAction {
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",
+            AuditAction::RecordsPurged => "request.records_purged",
         }
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE requests DROP COLUMN personal_data_purged_at;
