@@ -594,6 +594,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let bind = config.bind;
+    staff::record_start(&db, &clock, &config)?;
     let state = AppState::new(db, config, keys, clock, calendars);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
         // Printed, not logged: the link is a one-time secret for the operator at the console.

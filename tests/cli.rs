@@ -466,6 +466,22 @@ fn serve_starts_on_a_fresh_directory() {
         "{stdout}"
     );
     assert!(dir.path().join("data/kaiji.db").exists());
+    // The start is on record with the effective settings (secrets masked).
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "export", "--format", "jsonl"],
+        None,
+    );
+    let started = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.contains("system.started"))
+        .expect("the start is audited")
+        .to_owned();
+    assert!(
+        started.contains("settings_sha256") && started.contains("KAIJI_SESSION_KEY"),
+        "{started}"
+    );
     #[cfg(unix)]
     for key in ["session.key", "document.key"] {
         use std::os::unix::fs::PermissionsExt;

@@ -23,9 +23,21 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report
             .ok_or_else(|| AppError::Definition("year".into()))
     };
     let (from, to) = (start(year)?, start(year + 1)?);
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
     state
         .db
         .run(move |conn| {
+            let overdue = requests::queue_count(
+                conn,
+                &requests::QueueFilter {
+                    due_before: Some(crate::db::clocks::date_text(today)),
+                    ..Default::default()
+                },
+            )?;
             let rows: Vec<ReportRequest> = requests::received_between(conn, from, to)?
                 .into_iter()
                 .map(|r| ReportRequest {
@@ -36,7 +48,9 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report
                     closed_at: r.closed_at,
                 })
                 .collect();
-            Ok((year, report(&rows)))
+            let mut r = report(&rows);
+            r.overdue_now = u64::try_from(overdue).unwrap_or(0);
+            Ok((year, r))
         })
         .await
 }

@@ -523,3 +523,30 @@ pub async fn logout_everywhere(state: &AppState, staff: &StaffMember) -> Result<
         })
         .await
 }
+
+/// Records that the service started, with its effective settings (secrets masked) and their digest, so
+/// the audit log shows every configuration change across restarts.
+pub fn record_start(
+    db: &crate::db::Db,
+    clock: &super::Clock,
+    config: &crate::config::Config,
+) -> Result<(), AppError> {
+    use sha2::{Digest, Sha256};
+    let settings = config.describe();
+    let digest = hex::encode(Sha256::digest(settings.as_bytes()));
+    let now = clock.now();
+    let mut conn = db.conn()?;
+    write_tx(&mut conn, |conn| -> Result<(), AppError> {
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::ServiceStarted, Actor::System("serve"), now).details(
+                json!({
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "settings_sha256": digest,
+                    "settings": settings.lines().collect::<Vec<_>>(),
+                }),
+            ),
+        )?;
+        Ok(())
+    })
+}

@@ -77,10 +77,12 @@ pub enum AuditAction {
     NoteAdded,
     /// A closed request's personal data was erased at the end of its retention period.
     RecordsPurged,
+    /// The service started, with its effective settings (secrets masked): configuration changes show.
+    ServiceStarted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -119,6 +121,7 @@ impl AuditAction {
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
         AuditAction::RecordsPurged,
+        AuditAction::ServiceStarted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +164,7 @@ impl AuditAction {
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",
             AuditAction::RecordsPurged => "request.records_purged",
+            AuditAction::ServiceStarted => "system.started",
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct Report {
     pub metrics: BTreeMap<String, RightMetrics>,
     pub median_days_to_close: Option<i64>,
     pub p90_days_to_close: Option<i64>,
+    /// Open requests (received any year) whose nearest deadline has passed, as of today.
+    pub overdue_now: u64,
 }
 
 /// Builds the report for a set of requests.

@@ -515,3 +515,4 @@ reports-withdrawn = Closed without a decision
 reports-open = Open
 error-invalid_year = Enter a year such as 2026.
 staff-nav-reports = Reports
+reports-overdue = Open requests past a deadline today

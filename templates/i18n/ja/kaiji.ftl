@@ -515,3 +515,4 @@ reports-withdrawn = 判断なしで終了
 reports-open = 対応中
 error-invalid_year = 2026 のように年を入力してください。
 staff-nav-reports = レポート
+reports-overdue = 本日時点で期限を過ぎた未完了の請求
