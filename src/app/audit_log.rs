@@ -231,25 +231,28 @@ pub fn export(
     format: ExportFormat,
     mut sink: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<u64, AppError> {
+    use crate::db::audit::ExportCursor;
     let mut conn = db.conn()?;
-    let mut after: Option<(chrono::NaiveDateTime, String)> = None;
+    // Events from before the chain in time order, then the chain in sequence order.
+    let mut cursor = ExportCursor::Unchained(None);
     let mut written = 0_u64;
     let mut first = true;
     loop {
-        let page = audit::export_page(&mut conn, filter, after.as_ref(), PAGE)?;
-        if page.is_empty() && !first {
-            break;
-        }
+        let page = audit::export_page(&mut conn, filter, &cursor, PAGE)?;
         let bytes = encode(format, &page, first)?;
         first = false;
         written += page.len() as u64;
         if !bytes.is_empty() && !sink(bytes) {
             break;
         }
-        match page.last() {
-            Some(last) => after = Some((last.occurred_at, last.id.clone())),
-            None => break,
-        }
+        cursor = match (page.last(), &cursor) {
+            (Some(last), ExportCursor::Unchained(_)) => {
+                ExportCursor::Unchained(Some((last.occurred_at, last.id.clone())))
+            }
+            (Some(last), ExportCursor::Chained(_)) => ExportCursor::Chained(last.seq.unwrap_or(0)),
+            (None, ExportCursor::Unchained(_)) => ExportCursor::Chained(0),
+            (None, ExportCursor::Chained(_)) => break,
+        };
     }
     Ok(written)
 }

@@ -188,11 +188,19 @@ pub struct ExportFilter {
     pub actor: Option<String>,
 }
 
-/// One keyset page of events in time order, after `after` (time, id).
+/// Where an export page starts: events from before the chain (in time order) come first, then the
+/// chain in sequence order.
+#[derive(Debug, Clone)]
+pub enum ExportCursor {
+    Unchained(Option<(NaiveDateTime, String)>),
+    Chained(i64),
+}
+
+/// One keyset page of the export after `cursor`.
 pub fn export_page(
     conn: &mut AnyConnection,
     filter: &ExportFilter,
-    after: Option<&(NaiveDateTime, String)>,
+    cursor: &ExportCursor,
     limit: i64,
 ) -> QueryResult<Vec<AuditEventRow>> {
     let mut q = audit_events::table
@@ -213,18 +221,28 @@ pub fn export_page(
             _ => q.filter(audit_events::actor_id.eq(a.clone())),
         };
     }
-    if let Some((t, id)) = after {
-        q = q.filter(
-            audit_events::occurred_at
-                .gt(*t)
-                .or(audit_events::occurred_at
-                    .eq(*t)
-                    .and(audit_events::id.gt(id.clone()))),
-        );
+    match cursor {
+        ExportCursor::Unchained(after) => {
+            q = q.filter(audit_events::seq.is_null());
+            if let Some((t, id)) = after {
+                q = q.filter(
+                    audit_events::occurred_at
+                        .gt(*t)
+                        .or(audit_events::occurred_at
+                            .eq(*t)
+                            .and(audit_events::id.gt(id.clone()))),
+                );
+            }
+            q.order((audit_events::occurred_at.asc(), audit_events::id.asc()))
+                .limit(limit)
+                .load(conn)
+        }
+        ExportCursor::Chained(after) => q
+            .filter(audit_events::seq.gt(*after))
+            .order(audit_events::seq.asc())
+            .limit(limit)
+            .load(conn),
     }
-    q.order((audit_events::occurred_at.asc(), audit_events::id.asc()))
-        .limit(limit)
-        .load(conn)
 }
 
 /// Redacts the details of a request's chained events (its record's retention ended): the content goes,
