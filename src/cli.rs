@@ -72,6 +72,11 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         every: u64,
     },
+    /// Tools for development and benchmarks.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -81,6 +86,17 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Bulk-load synthetic requests (under the published workflows) with chained audit events.
+    Synth {
+        #[arg(long)]
+        requests: u64,
+        #[arg(long, default_value_t = 5)]
+        events_per_request: u32,
     },
 }
 
@@ -493,6 +509,39 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 return Err(e.into());
             }
             out.flush()?;
+            Ok(())
+        }
+        Command::Dev {
+            command:
+                DevCommand::Synth {
+                    requests,
+                    events_per_request,
+                },
+        } => {
+            let keys = config.load_keys()?;
+            let db = open_db(&config)?;
+            if config.seeds_dir.join("workflows").is_dir() {
+                seed(&db, &config.seeds_dir, &Clock::System)?;
+            }
+            let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+            let state = AppState::new(db, config, keys, Clock::System, calendars);
+            let bar = indicatif::ProgressBar::new(requests);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} requests, {per_sec}, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            crate::app::synth::run(&state, requests, events_per_request, |n| {
+                bar.set_position(n)
+            })?;
+            bar.finish_and_clear();
+            println!(
+                "loaded {requests} request(s) with {} audit event(s) in {:.1} s",
+                requests * u64::from(events_per_request),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Audit {

@@ -618,3 +618,59 @@ fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     );
     assert!(!o.status.success() && text(&o).contains("no active staff account"));
 }
+
+/// `kaiji dev synth` loads requests under the published workflows with chained audit events: the chain
+/// verifies, and open requests carry a deadline for the queue.
+#[test]
+fn dev_synth_loads_requests_with_a_verifiable_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "dev",
+            "synth",
+            "--requests",
+            "2500",
+            "--events-per-request",
+            "2",
+        ],
+        None,
+    );
+    assert!(
+        o.status.success() && text(&o).contains("loaded 2500 request(s) with 5000 audit event(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
+    assert!(
+        o.status.success() && text(&o).contains("audit log intact"),
+        "{}",
+        text(&o)
+    );
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut c =
+        diesel::SqliteConnection::establish(dir.path().join("data/kaiji.db").to_str().unwrap())
+            .unwrap();
+    let count = |sql: &str, c: &mut diesel::SqliteConnection| {
+        diesel::sql_query(sql).get_result::<N>(c).unwrap().n
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM requests", &mut c), 2500);
+    let open = count(
+        "SELECT COUNT(*) AS n FROM requests WHERE closed_at IS NULL",
+        &mut c,
+    );
+    assert!(open > 0 && open < 2500, "{open}");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM requests WHERE closed_at IS NULL AND queue_due = '9999-12-31'",
+            &mut c
+        ),
+        0
+    );
+}

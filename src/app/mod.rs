@@ -18,6 +18,7 @@ pub mod reports;
 pub mod requests;
 pub mod retention;
 pub mod staff;
+pub mod synth;
 pub mod systems;
 pub mod workflows;
 

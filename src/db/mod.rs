@@ -14,6 +14,7 @@ pub mod requests;
 pub mod retention;
 pub mod schema;
 pub mod staff;
+pub mod synth;
 pub mod systems;
 pub mod workflows;
 

@@ -1,0 +1,157 @@
+//! `kaiji dev synth`: realistic synthetic requests and their audit trails, bulk-loaded for benchmarks
+//! and demonstrations. Every request runs under a published workflow that serves its right and place;
+//! about two in three are closed in a terminal state; each has `events_per_request` chained audit
+//! events (the chain stays verifiable). Batches of 1,000 requests per transaction.
+
+use chrono::TimeDelta;
+
+use super::{AppError, AppState};
+use crate::db::synth::{self, SynthEvent, SynthRequest};
+use crate::db::{self, audit, write_tx};
+use crate::domain::audit::{ChainedEvent, details_digest};
+use crate::domain::request::{Channel, Jurisdiction, RequestType};
+use crate::security::tokens;
+
+/// A right, a place, and the workflow that serves them.
+struct Combo {
+    right: RequestType,
+    place: Jurisdiction,
+    workflow_id: String,
+    version: i64,
+    open_state: String,
+    closed_states: Vec<String>,
+}
+
+const BATCH: u64 = 1_000;
+
+/// Loads `requests` requests with `events_per_request` audit events each; `progress` hears how many
+/// requests are in. Blocking.
+pub fn run(
+    state: &AppState,
+    requests: u64,
+    events_per_request: u32,
+    mut progress: impl FnMut(u64),
+) -> Result<(), AppError> {
+    let mut conn = state.db.conn()?;
+    let mut combos = Vec::new();
+    for right in RequestType::ALL {
+        for place in Jurisdiction::ALL {
+            if let Ok(def) = state
+                .workflows
+                .for_new_request(&mut conn, right, Channel::Web, place)
+            {
+                combos.push(Combo {
+                    right,
+                    place,
+                    workflow_id: def.id.clone(),
+                    version: def.version,
+                    open_state: def.initial_state.clone(),
+                    closed_states: def
+                        .states
+                        .iter()
+                        .filter(|s| s.terminal)
+                        .map(|s| s.id.clone())
+                        .collect(),
+                });
+            }
+        }
+    }
+    if combos.is_empty() {
+        return Err(AppError::Definition(
+            "no published workflow serves web requests".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let pick = |n: usize| (tokens::random_u64() % n as u64) as usize;
+    let mut done = 0_u64;
+    while done < requests {
+        let n = BATCH.min(requests - done);
+        let mut reqs = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let c = &combos[pick(combos.len())];
+            // Received over the last two years; two in three closed within 40 days.
+            let received =
+                now - TimeDelta::minutes((tokens::random_u64() % (2 * 365 * 24 * 60)) as i64);
+            let closed = (!tokens::random_u64().is_multiple_of(3) && !c.closed_states.is_empty())
+                .then(|| received + TimeDelta::hours((tokens::random_u64() % (40 * 24)) as i64));
+            let closed = closed.filter(|t| *t < now);
+            let id = db::new_id();
+            let k = done + i;
+            reqs.push(SynthRequest {
+                receipt_number: format!(
+                    "S-{}-{:012X}",
+                    received.format("%Y%m%d"),
+                    tokens::random_u64() & 0xFFFF_FFFF_FFFF
+                ),
+                token_digest: tokens::digest(&tokens::new_token()),
+                workflow_id: c.workflow_id.clone(),
+                workflow_version: c.version,
+                state: match closed {
+                    Some(_) => c.closed_states[pick(c.closed_states.len())].clone(),
+                    None => c.open_state.clone(),
+                },
+                request_type: c.right.as_str().to_owned(),
+                jurisdiction: c.place.as_str().to_owned(),
+                name: format!("Synthetic Requester {k}"),
+                email: format!("synth{k}@example.invalid"),
+                received_at: db::to_db_time(received),
+                closed_at: closed.map(db::to_db_time),
+                queue_due: if closed.is_some() {
+                    crate::db::clocks::NO_DEADLINE.to_owned()
+                } else {
+                    crate::db::clocks::date_text((received + TimeDelta::days(30)).date_naive())
+                },
+                id,
+            });
+        }
+        write_tx(&mut conn, |conn| -> Result<(), AppError> {
+            synth::insert_requests(conn, &reqs)?;
+            // Lock the chain's head for the batch, then continue it.
+            let (mut seq, mut prev) = audit::head(conn)?;
+            synth::set_head(conn, seq, &prev)?;
+            let mut events = Vec::with_capacity(reqs.len() * events_per_request as usize);
+            for r in &reqs {
+                for e in 0..events_per_request {
+                    seq += 1;
+                    let at = r.received_at + TimeDelta::minutes(i64::from(e));
+                    let at = at.min(db::to_db_time(now));
+                    let id = db::new_id();
+                    let details = format!("{{\"event\":\"synthetic\",\"step\":{e}}}");
+                    let digest = details_digest(&details);
+                    let hash = ChainedEvent {
+                        seq,
+                        id: &id,
+                        occurred_at: audit::chain_time(at),
+                        action: "request.transitioned",
+                        actor_kind: "system",
+                        actor_id: None,
+                        request_id: Some(&r.id),
+                        from_state: None,
+                        to_state: None,
+                        details_sha256: &digest,
+                        prev_hash: &prev,
+                    }
+                    .hash();
+                    events.push(SynthEvent {
+                        id,
+                        occurred_at: at,
+                        request_id: r.id.clone(),
+                        details,
+                        seq,
+                        prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                        hash,
+                        details_sha256: digest,
+                    });
+                }
+            }
+            for chunk in events.chunks(1_000) {
+                synth::insert_events(conn, chunk)?;
+            }
+            synth::set_head(conn, seq, &prev)?;
+            Ok(())
+        })?;
+        done += n;
+        progress(done);
+    }
+    Ok(())
+}
