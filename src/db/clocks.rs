@@ -129,13 +129,33 @@ pub struct DueClock {
     pub overdue_notice_for: Option<String>,
 }
 
-pub fn due_by(conn: &mut AnyConnection, by: NaiveDate) -> QueryResult<Vec<DueClock>> {
+///
+/// Clocks with nothing left to remind are left out, so the worker's round stays cheap however many
+/// requests are overdue: the overdue reminder for this due date went out; or the due-soon one did and
+/// the date is `settled_from` or later (not overdue in any time zone yet).
+pub fn due_by(
+    conn: &mut AnyConnection,
+    by: NaiveDate,
+    settled_from: NaiveDate,
+) -> QueryResult<Vec<DueClock>> {
     use super::schema::requests;
+    use request_clocks::{due_on, due_soon_notice_for, overdue_notice_for};
     request_clocks::table
         .inner_join(requests::table)
         .filter(requests::closed_at.is_null())
         .filter(request_clocks::stopped_on.is_null())
-        .filter(request_clocks::due_on.le(date_text(by)))
+        .filter(due_on.le(date_text(by)))
+        .filter(
+            overdue_notice_for
+                .is_null()
+                .or(overdue_notice_for.ne(due_on)),
+        )
+        .filter(
+            due_soon_notice_for
+                .is_null()
+                .or(due_soon_notice_for.ne(due_on))
+                .or(due_on.lt(date_text(settled_from))),
+        )
         .select((
             request_clocks::request_id,
             request_clocks::clock_id,

@@ -320,7 +320,9 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
         // Clocks count calendar days in each procedure's zone: look a day wider, then judge exactly.
         let horizon = now.date_naive() + TimeDelta::days(4);
         let workers = crate::db::staff::workers(conn)?;
-        for c in crate::db::clocks::due_by(conn, horizon)? {
+        // A clock due today (UTC) may already be overdue further east: keep checking it until tomorrow.
+        let settled_from = now.date_naive() + TimeDelta::days(1);
+        for c in crate::db::clocks::due_by(conn, horizon, settled_from)? {
             let row = requests::find(conn, &c.request_id)?.ok_or(AppError::NotFound)?;
             let case = Case::from_row(conn, &state.workflows, row)?;
             let today = crate::app::cases::today_in(&case.def, now);
