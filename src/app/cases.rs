@@ -118,6 +118,18 @@ impl Case {
         self.row.version += 1;
         Ok(())
     }
+
+    /// Records an officer's finding that identity is verified, and erases the requester's identity
+    /// evidence in the same transaction (it has served).
+    pub fn mark_identity_verified(
+        &mut self,
+        conn: &mut AnyConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        self.facts.insert(Fact::IdentityVerified);
+        self.save_facts(conn, now)?;
+        super::evidence::purge_after_decision(conn, &self.row.id, &self.facts, false, now)
+    }
 }
 
 pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {

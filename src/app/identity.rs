@@ -132,15 +132,7 @@ pub async fn record_data_points(
                     .map(|p| (p.name.trim().to_lowercase(), p.matched))
                     .collect();
                 if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
-                    case.facts.insert(Fact::IdentityVerified);
-                    case.save_facts(conn, now)?;
-                    super::evidence::purge_after_decision(
-                        conn,
-                        &case.row.id,
-                        &case.facts,
-                        false,
-                        now,
-                    )?;
+                    case.mark_identity_verified(conn, now)?;
                 }
                 let action = if degree.verified {
                     AuditAction::IdentityVerified
@@ -192,9 +184,7 @@ pub async fn officer_judgement(
                     e.push("reason", "not_now");
                     return Err(AppError::Invalid(e));
                 }
-                case.facts.insert(Fact::IdentityVerified);
-                case.save_facts(conn, now)?;
-                super::evidence::purge_after_decision(conn, &case.row.id, &case.facts, false, now)?;
+                case.mark_identity_verified(conn, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)

@@ -646,6 +646,7 @@ pub(crate) fn apply_event(
     let def = case.def.clone();
     let id = case.row.id.clone();
     let expected_version = case.row.version;
+    let was_verified = case.facts.contains(&Fact::IdentityVerified);
     def.apply(&mut case.facts, &mut case.clocks, &t, today);
     // An extension notice must give the new date (GDPR 12(3), CCPA §1798.130, PIPEDA 8(4)).
     let views = if t
@@ -716,13 +717,12 @@ pub(crate) fn apply_event(
                 "effects": t.effects,
             })),
     )?;
-    super::evidence::purge_after_decision(
-        conn,
-        &id,
-        &case.facts,
-        def.state(&t.to).is_some_and(|s| s.terminal),
-        now,
-    )?;
+    // Evidence is erased when identity is decided by this transition, or the request closes; other
+    // transitions have nothing to erase and skip the query.
+    let closes = def.state(&t.to).is_some_and(|s| s.terminal);
+    if closes || (!was_verified && case.facts.contains(&Fact::IdentityVerified)) {
+        super::evidence::purge_after_decision(conn, &id, &case.facts, closes, now)?;
+    }
     case.row.state = t.to.clone();
     case.row.version = version;
     let allowed = match by {

@@ -102,18 +102,12 @@ pub async fn change_password(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// Ends every session of the signed-in staff member, this one included.
 pub async fn logout_everywhere(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
     csrf: Csrf,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::staff::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
     staff::logout_everywhere(&state, &who.staff).await?;

@@ -244,7 +244,7 @@ pub async fn retry_notice(
     who: Authorized<WorkRequests>,
     csrf: Csrf,
     path: web::Path<(String, String)>,
-    form: web::Form<RevokeForm>,
+    form: web::Form<super::staff::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     if csrf.verify(&form.csrf_token).is_err() {
         return Err(WebError::Csrf.into());

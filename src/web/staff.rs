@@ -124,7 +124,7 @@ pub async fn login(
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf_token: String,
+    pub csrf_token: String,
 }
 
 pub async fn logout(
