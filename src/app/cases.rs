@@ -49,6 +49,20 @@ pub fn today_in(def: &WorkflowDefinition, now: DateTime<Utc>) -> NaiveDate {
 }
 
 impl Case {
+    /// The request behind a tracking token, its row locked for the caller's transaction (the
+    /// requester's own acts: evidence, a sign-in assertion).
+    pub fn lock_by_tracking_token(
+        conn: &mut AnyConnection,
+        catalog: &WorkflowCatalog,
+        token: &str,
+    ) -> Result<Self, AppError> {
+        let found = requests::find_by_token_digest(conn, &crate::security::tokens::digest(token))?
+            .ok_or(AppError::NotFound)?;
+        requests::lock(conn, &found.id)?;
+        let row = requests::find(conn, &found.id)?.ok_or(AppError::NotFound)?;
+        Self::from_row(conn, catalog, row)
+    }
+
     pub fn load(
         conn: &mut AnyConnection,
         catalog: &WorkflowCatalog,

@@ -11,7 +11,7 @@ use super::documents::check_upload;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
-use crate::db::{self, AnyConnection, audit, requests, write_tx};
+use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::identity::{OfferedEvidence, RawEvidence, parse_evidence};
@@ -89,11 +89,7 @@ pub async fn submit(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                let found = requests::find_by_token_digest(conn, &tokens::digest(&tracking_token))?
-                    .ok_or(AppError::NotFound)?;
-                requests::lock(conn, &found.id)?;
-                let row = requests::find(conn, &found.id)?.ok_or(AppError::NotFound)?;
-                let case = Case::from_row(conn, &catalog, row)?;
+                let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
                 if case.state_label().1 {
                     return Err(invalid("evidence", "request_closed"));
                 }

@@ -35,11 +35,7 @@ pub async fn verify_by_assertion(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                let found = requests::find_by_token_digest(conn, &tokens::digest(&tracking_token))?
-                    .ok_or(AppError::NotFound)?;
-                requests::lock(conn, &found.id)?;
-                let row = requests::find(conn, &found.id)?.ok_or(AppError::NotFound)?;
-                let mut case = Case::from_row(conn, &catalog, row)?;
+                let mut case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
                 if case.state_label().1 {
                     return Err(AppError::LinkExpired);
                 }
