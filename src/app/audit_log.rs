@@ -35,54 +35,92 @@ pub struct ChainReport {
 const PAGE: i64 = 5_000;
 
 /// Verifies the whole chain. Blocking: run it on a blocking thread.
+///
+/// One thread reads pages while others hash the page before: each event's hash can be recomputed
+/// from its own stored `prev_hash`, so hashing runs in parallel, and only the links (each `prev_hash`
+/// equal to the hash before, no sequence number missing) are checked in order.
 pub fn verify(db: &Db) -> Result<ChainReport, AppError> {
     let mut conn = db.conn()?;
-    let (head_seq, head_hash) = audit::head(&mut conn)?;
-    let before_chain = audit::unchained_count(&mut conn)?;
     let mut prev = GENESIS_HASH.to_owned();
     let mut expected = 1_i64;
     let mut first_broken = None;
-    'pages: loop {
-        let page = audit::chained_after(&mut conn, expected - 1, PAGE)?;
-        if page.is_empty() {
-            break;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (head_seq, head_hash, before_chain) = std::thread::scope(|scope| {
+        let (heads, head) = std::sync::mpsc::sync_channel(1);
+        let (pages, next_page) = std::sync::mpsc::sync_channel(2);
+        // The head and the events are read in one snapshot: events appended meanwhile are checked
+        // next time, and a busy log does not look cut off.
+        let reader = scope.spawn(move || -> Result<(), AppError> {
+            crate::db::snapshot_tx(&mut conn, |conn| {
+                let (head_seq, head_hash) = audit::head(conn)?;
+                let before_chain = audit::unchained_count(conn)?;
+                if heads.send((head_seq, head_hash, before_chain)).is_err() {
+                    return Ok(());
+                }
+                let mut after = 0;
+                loop {
+                    let page = audit::chained_after(conn, after, PAGE)?;
+                    let Some(last) = page.last().and_then(|e| e.seq) else {
+                        return Ok(());
+                    };
+                    after = last;
+                    // The verifier stopped at a broken link: nothing more to read.
+                    if pages.send(page).is_err() {
+                        return Ok(());
+                    }
+                }
+            })
+        });
+        let Ok(head) = head.recv() else {
+            // The reader ended before the head: its error says why.
+            return Err(reader
+                .join()
+                .map_err(|_| AppError::Definition("the audit reader thread failed".into()))?
+                .err()
+                .unwrap_or_else(|| AppError::Definition("the audit reader stopped".into())));
+        };
+        'pages: for page in next_page {
+            let checks = hash_in_parallel(&page, threads)?;
+            for (e, (computed, details_ok)) in page.iter().zip(checks) {
+                let seq = e.seq.unwrap_or_default();
+                let broken = |problem| BrokenLink {
+                    seq,
+                    id: Some(e.id.clone()),
+                    problem,
+                };
+                if seq != expected {
+                    first_broken = Some(BrokenLink {
+                        seq: expected,
+                        id: None,
+                        problem: "missing_event",
+                    });
+                    break 'pages;
+                }
+                if e.prev_hash.as_deref() != Some(prev.as_str()) {
+                    first_broken = Some(broken("prev_hash_mismatch"));
+                    break 'pages;
+                }
+                // Computed over the stored prev_hash, which was just found equal to `prev`.
+                let stored = e.hash.as_deref().map(str::as_bytes);
+                if computed.is_none() || computed.as_ref().map(|h| &h[..]) != stored {
+                    first_broken = Some(broken("hash_mismatch"));
+                    break 'pages;
+                }
+                // The details must still be what was hashed, unless they were redacted at retention's end.
+                if e.redacted_at.is_none() && !details_ok {
+                    first_broken = Some(broken("details_mismatch"));
+                    break 'pages;
+                }
+                prev = e.hash.clone().unwrap_or_default();
+                expected += 1;
+            }
         }
-        for e in &page {
-            let seq = e.seq.unwrap_or_default();
-            let broken = |problem| BrokenLink {
-                seq,
-                id: Some(e.id.clone()),
-                problem,
-            };
-            if seq != expected {
-                first_broken = Some(BrokenLink {
-                    seq: expected,
-                    id: None,
-                    problem: "missing_event",
-                });
-                break 'pages;
-            }
-            if e.prev_hash.as_deref() != Some(prev.as_str()) {
-                first_broken = Some(broken("prev_hash_mismatch"));
-                break 'pages;
-            }
-            let computed = e.chained(&prev).map(|c| c.hash());
-            if computed.is_none() || computed.as_deref() != e.hash.as_deref() {
-                first_broken = Some(broken("hash_mismatch"));
-                break 'pages;
-            }
-            // The details must still be what was hashed, unless they were redacted at retention's end.
-            if e.redacted_at.is_none()
-                && e.details_sha256.as_deref()
-                    != Some(crate::domain::audit::details_digest(&e.details).as_str())
-            {
-                first_broken = Some(broken("details_mismatch"));
-                break 'pages;
-            }
-            prev = computed.unwrap_or_default();
-            expected += 1;
-        }
-    }
+        // The channel is closed once the verifier is done, so the reader has stopped or will.
+        reader
+            .join()
+            .map_err(|_| AppError::Definition("the audit reader thread failed".into()))??;
+        Ok(head)
+    })?;
     let events = expected - 1;
     if first_broken.is_none() && (events != head_seq || prev != head_hash) {
         first_broken = Some(BrokenLink {
@@ -98,6 +136,53 @@ pub fn verify(db: &Db) -> Result<ChainReport, AppError> {
         head_hash,
         intact: first_broken.is_none(),
         first_broken,
+    })
+}
+
+/// One event's recomputed hash (hex; `None` when a field the chain needs is missing), and whether its
+/// details still match their digest.
+type EventCheck = (Option<[u8; 64]>, bool);
+
+/// For each event: its hash recomputed from its stored fields and `prev_hash` (`None` when a field
+/// the chain needs is missing), and whether its details still match their digest. Pages are split
+/// between `threads` threads.
+fn hash_in_parallel(
+    page: &[audit::AuditEventRow],
+    threads: usize,
+) -> Result<Vec<EventCheck>, AppError> {
+    let check = |rows: &[audit::AuditEventRow]| -> Vec<EventCheck> {
+        let mut buf = Vec::with_capacity(512);
+        rows.iter()
+            .map(|e| {
+                let computed = e
+                    .prev_hash
+                    .as_deref()
+                    .and_then(|p| e.chained(p))
+                    .map(|c| c.hash_hex(&mut buf));
+                let details_ok = e.details_sha256.as_deref().map(str::as_bytes)
+                    == Some(&crate::domain::audit::details_digest_hex(&e.details)[..]);
+                (computed, details_ok)
+            })
+            .collect()
+    };
+    if threads <= 1 || page.len() < 1_000 {
+        return Ok(check(page));
+    }
+    let chunk = page.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = page
+            .chunks(chunk)
+            .map(|c| s.spawn(move || check(c)))
+            .collect();
+        let mut all = Vec::with_capacity(page.len());
+        for p in parts {
+            // A lost part would silently skip events: fail the verification instead.
+            all.extend(
+                p.join()
+                    .map_err(|_| AppError::Definition("an audit hashing thread failed".into()))?,
+            );
+        }
+        Ok(all)
     })
 }
 

@@ -299,7 +299,18 @@ pub async fn queue(
             if !errors.is_empty() {
                 return Err(AppError::Invalid(errors));
             }
-            let total = requests::queue_count(conn, &filter)?;
+            // Counted from the kept bucket counts (cost flat in the table's size); only the due-date
+            // filters count rows, through the deadline index.
+            let buckets = crate::db::queue_counts::open_buckets(conn)?;
+            let total = if filter.counts_by_bucket() {
+                buckets
+                    .iter()
+                    .filter(|b| filter.matches(b))
+                    .map(|b| b.n)
+                    .sum()
+            } else {
+                requests::queue_count(conn, &filter)?
+            };
             let mut rows = requests::queue_page(conn, &filter, cursor.as_ref(), limit + 1)?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
@@ -347,7 +358,7 @@ pub async fn queue(
                 });
             }
             let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-            for c in requests::open_counts(conn)? {
+            for c in buckets {
                 let n = c.n;
                 for (group, key) in [
                     ("state", c.state),

@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 
 use super::{AppError, AppState};
-use crate::db::synth::{self, SynthEvent, SynthRequest};
+use crate::db::synth::{self, SynthClock, SynthEvent, SynthRequest};
 use crate::db::{self, audit, write_tx};
 use crate::domain::audit::{ChainedEvent, details_digest};
 use crate::domain::request::{Channel, Jurisdiction, RequestType};
@@ -20,6 +20,7 @@ struct Combo {
     version: i64,
     open_state: String,
     closed_states: Vec<String>,
+    def: std::sync::Arc<crate::domain::workflow::WorkflowDefinition>,
 }
 
 const BATCH: u64 = 1_000;
@@ -52,6 +53,7 @@ pub fn run(
                         .filter(|s| s.terminal)
                         .map(|s| s.id.clone())
                         .collect(),
+                    def,
                 });
             }
         }
@@ -67,16 +69,51 @@ pub fn run(
     while done < requests {
         let n = BATCH.min(requests - done);
         let mut reqs = Vec::with_capacity(n as usize);
+        let mut clocks = Vec::new();
         for i in 0..n {
             let c = &combos[pick(combos.len())];
-            // Received over the last two years; two in three closed within 40 days.
-            let received =
-                now - TimeDelta::minutes((tokens::random_u64() % (2 * 365 * 24 * 60)) as i64);
-            let closed = (!tokens::random_u64().is_multiple_of(3) && !c.closed_states.is_empty())
-                .then(|| received + TimeDelta::hours((tokens::random_u64() % (40 * 24)) as i64));
-            let closed = closed.filter(|t| *t < now);
+            // Two in three closed: received over the last two years and closed within 40 days. The
+            // open ones arrived in the last 40 days, as on a desk that keeps up.
+            let closes = !tokens::random_u64().is_multiple_of(3) && !c.closed_states.is_empty();
+            let minutes =
+                |days: u64| TimeDelta::minutes((tokens::random_u64() % (days * 24 * 60)) as i64);
+            let received = now
+                - if closes {
+                    minutes(2 * 365)
+                } else {
+                    minutes(40)
+                };
+            let closed = closes.then(|| received + minutes(40)).map(|t| t.min(now));
             let id = db::new_id();
             let k = done + i;
+            // Open requests run the clocks their procedure starts at receipt, as intake does; the
+            // queue sorts by the nearest.
+            let mut queue_due = crate::db::clocks::NO_DEADLINE.to_owned();
+            if closed.is_none() {
+                let received_on = received.with_timezone(&c.def.timezone).date_naive();
+                let today = now.with_timezone(&c.def.timezone).date_naive();
+                for (clock_id, st) in c.def.clocks_at_intake(received_on) {
+                    let due = c
+                        .def
+                        .clock(&clock_id)
+                        .and_then(|k| k.rule.due(&st, today, state.workflows.calendars()).ok());
+                    if let Some(d) = due {
+                        queue_due = queue_due.min(crate::db::clocks::date_text(d));
+                    }
+                    // Reminders whose day has come went out when it came (the desk was running):
+                    // the worker starts with none pending, as it would on a live desk.
+                    let marker =
+                        |sent: bool| due.filter(|_| sent).map(crate::db::clocks::date_text);
+                    let soon =
+                        due.is_some_and(|d| (d - today).num_days() <= crate::notify::DUE_SOON_DAYS);
+                    let overdue = due.is_some_and(|d| d < today);
+                    clocks.push(SynthClock {
+                        row: crate::db::clocks::ClockRow::new(&id, &clock_id, &st, due),
+                        due_soon_notice_for: marker(soon),
+                        overdue_notice_for: marker(overdue),
+                    });
+                }
+            }
             reqs.push(SynthRequest {
                 receipt_number: format!(
                     "S-{}-{:012X}",
@@ -96,16 +133,13 @@ pub fn run(
                 email: format!("synth{k}@example.invalid"),
                 received_at: db::to_db_time(received),
                 closed_at: closed.map(db::to_db_time),
-                queue_due: if closed.is_some() {
-                    crate::db::clocks::NO_DEADLINE.to_owned()
-                } else {
-                    crate::db::clocks::date_text((received + TimeDelta::days(30)).date_naive())
-                },
+                queue_due,
                 id,
             });
         }
         write_tx(&mut conn, |conn| -> Result<(), AppError> {
             synth::insert_requests(conn, &reqs)?;
+            synth::insert_clocks(conn, &clocks)?;
             // Lock the chain's head for the batch, then continue it.
             let (mut seq, mut prev) = audit::head(conn)?;
             synth::set_head(conn, seq, &prev)?;
@@ -153,5 +187,7 @@ pub fn run(
         done += n;
         progress(done);
     }
+    // The open requests' count deltas, folded now rather than by the first worker round.
+    crate::db::queue_counts::fold(&mut conn)?;
     Ok(())
 }

@@ -30,7 +30,40 @@ pub struct AuditEventRow {
 
 /// The canonical time text the chain hashes.
 pub fn chain_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // chrono's `format` parses its pattern on every call; the verifier formats millions of times.
+    // Years outside four digits and leap seconds take chrono's path, which prints them its own way.
+    if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+        return t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    }
+    let mut s = String::with_capacity(26);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1_000
+    );
+    s
+}
+
+#[cfg(test)]
+mod chain_time_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn matches_chrono_format(secs in -70_000_000_000_i64..300_000_000_000, nanos in 0_u32..2_000_000_000) {
+            if let Some(t) = chrono::DateTime::from_timestamp(secs, nanos).map(|t| t.naive_utc()) {
+                prop_assert_eq!(super::chain_time(t), t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+            }
+        }
+    }
 }
 
 impl AuditEventRow {
@@ -72,16 +105,25 @@ struct NewRow<'a> {
 
 /// Appends an event at the end of the chain. Runs in its own savepoint (or transaction), taking the
 /// head row's lock first, so that concurrent appends queue up instead of forking the chain.
+#[derive(QueryableByName)]
+struct Head {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hash: String,
+}
+
 pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()> {
     conn.transaction(|conn| {
-        // The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the read.
-        diesel::update(audit_chain_head::table.filter(audit_chain_head::id.eq(1)))
-            .set(audit_chain_head::seq.eq(audit_chain_head::seq + 1))
-            .execute(conn)?;
-        let (seq, prev_hash): (i64, String) = audit_chain_head::table
-            .filter(audit_chain_head::id.eq(1))
-            .select((audit_chain_head::seq, audit_chain_head::hash))
-            .first(conn)?;
+        // The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) and reads the head in
+        // the same round trip: every trip made while holding the lock is one all appends wait for.
+        let Head {
+            seq,
+            hash: prev_hash,
+        } = diesel::sql_query(
+            "UPDATE audit_chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        )
+        .get_result(conn)?;
         // Stored to the microsecond on both backends: hash what is stored.
         let t = to_db_time(event.occurred_at);
         let occurred_at = t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t);

@@ -9,6 +9,7 @@ pub mod fees;
 pub mod notes;
 pub mod notices;
 pub mod postal;
+pub mod queue_counts;
 pub mod replies;
 pub mod requests;
 pub mod retention;
@@ -226,6 +227,28 @@ where
             Err(e)
         }
     }
+}
+
+/// Runs `f` in a read-only transaction that sees one snapshot throughout: PostgreSQL's REPEATABLE READ,
+/// and on SQLite a deferred transaction (under WAL its snapshot is fixed by its first read).
+pub fn snapshot_tx<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+    }
+    let result = f(conn);
+    // Nothing was written: ending the transaction either way releases the snapshot.
+    let ended = finish(conn, result.is_ok());
+    let value = result?;
+    ended?;
+    Ok(value)
 }
 
 fn finish(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> {

@@ -321,6 +321,32 @@ pub struct QueueEntry {
     pub assigned_to: Option<String>,
 }
 
+impl QueueFilter {
+    /// Whether the filter's total can be read from the kept bucket counts: every condition but the
+    /// due dates is part of a bucket's key.
+    pub fn counts_by_bucket(&self) -> bool {
+        self.due_by.is_none() && self.due_before.is_none()
+    }
+
+    /// Whether a bucket's requests match the filter (the due dates aside).
+    pub fn matches(&self, b: &super::queue_counts::OpenBucket) -> bool {
+        (self.states.is_empty() || self.states.contains(&b.state))
+            && self
+                .workflow_id
+                .as_ref()
+                .is_none_or(|w| *w == b.workflow_id)
+            && self
+                .request_type
+                .as_ref()
+                .is_none_or(|t| *t == b.request_type)
+            && self
+                .jurisdiction
+                .as_ref()
+                .is_none_or(|j| *j == b.jurisdiction)
+            && self.assignee.as_ref().is_none_or(|a| *a == b.assigned_to)
+    }
+}
+
 type Boxed<'a> = requests::BoxedQuery<'a, <AnyConnection as diesel::Connection>::Backend>;
 
 fn filtered(filter: &QueueFilter) -> Boxed<'static> {
@@ -363,7 +389,9 @@ pub fn queue_page(
 ) -> QueryResult<Vec<QueueEntry>> {
     let mut q = filtered(filter);
     if let Some((due, id)) = after {
-        q = q.filter(
+        // `queue_due >= due` starts the index range at the cursor; the OR alone would make the
+        // database walk the index from its start and filter, so deep pages cost more.
+        q = q.filter(requests::queue_due.ge(due.clone())).filter(
             requests::queue_due.gt(due.clone()).or(requests::queue_due
                 .eq(due.clone())
                 .and(requests::id.gt(id.clone()))),
@@ -378,36 +406,6 @@ pub fn queue_page(
 /// How many open requests the filter matches.
 pub fn queue_count(conn: &mut AnyConnection, filter: &QueueFilter) -> QueryResult<i64> {
     filtered(filter).count().get_result(conn)
-}
-
-/// Open requests with the same state, right, jurisdiction and procedure, and how many.
-#[derive(Debug, Clone, Queryable)]
-pub struct OpenCount {
-    pub state: String,
-    pub request_type: String,
-    pub jurisdiction: String,
-    pub workflow_id: String,
-    pub n: i64,
-}
-
-/// Open requests per combination of state, right, jurisdiction and procedure, for the filter counts.
-pub fn open_counts(conn: &mut AnyConnection) -> QueryResult<Vec<OpenCount>> {
-    requests::table
-        .filter(requests::closed_at.is_null())
-        .group_by((
-            requests::state,
-            requests::request_type,
-            requests::jurisdiction,
-            requests::workflow_id,
-        ))
-        .select((
-            requests::state,
-            requests::request_type,
-            requests::jurisdiction,
-            requests::workflow_id,
-            diesel::dsl::count_star(),
-        ))
-        .load(conn)
 }
 
 /// What reports need of a request.

@@ -170,7 +170,11 @@ pub fn insert_api_token(
         .map(|_| ())
 }
 
-/// The active account behind an unrevoked API token; records its use.
+/// How stale a token's `last_used_at` may get: recording every use would make each API read a write,
+/// and concurrent calls with one token would queue on its row.
+const TOKEN_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// The active account behind an unrevoked API token; records its use (to the minute).
 pub fn use_api_token(
     conn: &mut AnyConnection,
     token_sha256: &str,
@@ -185,9 +189,17 @@ pub fn use_api_token(
         .first(conn)
         .optional()?;
     if found.is_some() {
-        diesel::update(api_tokens::table.filter(api_tokens::token_sha256.eq(token_sha256)))
-            .set(api_tokens::last_used_at.eq(now))
-            .execute(conn)?;
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::token_sha256.eq(token_sha256))
+                .filter(
+                    api_tokens::last_used_at
+                        .is_null()
+                        .or(api_tokens::last_used_at.le(now - TOKEN_USE_RESOLUTION)),
+                ),
+        )
+        .set(api_tokens::last_used_at.eq(now))
+        .execute(conn)?;
     }
     Ok(found)
 }

@@ -78,6 +78,45 @@ pub fn insert_requests(conn: &mut AnyConnection, rows: &[SynthRequest]) -> Query
     ))
 }
 
+/// A synthetic request's clock, with the reminders already sent for it.
+pub struct SynthClock {
+    pub row: super::clocks::ClockRow,
+    pub due_soon_notice_for: Option<String>,
+    pub overdue_notice_for: Option<String>,
+}
+
+/// Clock rows, many per statement.
+pub fn insert_clocks(conn: &mut AnyConnection, rows: &[SynthClock]) -> QueryResult<()> {
+    let opt = |v: &Option<String>| v.as_deref().map(q).unwrap_or_else(|| "NULL".into());
+    for chunk in rows.chunks(1_000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|s| {
+                let c = &s.row;
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    q(&c.request_id),
+                    q(&c.clock_id),
+                    q(&c.started_on),
+                    opt(&c.paused_since),
+                    c.paused_days,
+                    c.extensions,
+                    opt(&c.stopped_on),
+                    opt(&c.due_on),
+                    opt(&s.due_soon_notice_for),
+                    opt(&s.overdue_notice_for),
+                )
+            })
+            .collect();
+        conn.batch_execute(&format!(
+            "INSERT INTO request_clocks (request_id, clock_id, started_on, paused_since, paused_days, \
+             extensions, stopped_on, due_on, due_soon_notice_for, overdue_notice_for) VALUES {}",
+            values.join(", ")
+        ))?;
+    }
+    Ok(())
+}
+
 pub fn insert_events(conn: &mut AnyConnection, rows: &[SynthEvent]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());

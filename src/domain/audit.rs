@@ -310,8 +310,24 @@ pub struct ChainedEvent<'a> {
 
 /// The digest of an event's details that the chain covers.
 pub fn details_digest(details: &str) -> String {
+    hex_string(details_digest_hex(details))
+}
+
+/// The same digest as 64 hex bytes, without allocating (the verifier computes millions).
+pub fn details_digest_hex(details: &str) -> [u8; 64] {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(details.as_bytes()))
+    to_hex(&Sha256::digest(details.as_bytes()))
+}
+
+fn to_hex(digest: &[u8]) -> [u8; 64] {
+    let mut out = [0_u8; 64];
+    // A SHA-256 digest is 32 bytes: exactly 64 hex digits.
+    let _ = hex::encode_to_slice(digest, &mut out);
+    out
+}
+
+fn hex_string(hex: [u8; 64]) -> String {
+    hex.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The hash before the first event.
@@ -320,21 +336,33 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 impl ChainedEvent<'_> {
     /// SHA-256 (hex) of the canonical form: the fields above as a JSON array, in this order.
     pub fn hash(&self) -> String {
+        hex_string(self.hash_hex(&mut Vec::with_capacity(512)))
+    }
+
+    /// The hash as 64 hex bytes; `buf` receives the canonical form and is reused across events by the
+    /// verifier, so nothing is allocated per event.
+    pub fn hash_hex(&self, buf: &mut Vec<u8>) -> [u8; 64] {
         use sha2::{Digest, Sha256};
-        let canonical = serde_json::json!([
-            self.seq,
-            self.id,
-            self.occurred_at,
-            self.action,
-            self.actor_kind,
-            self.actor_id,
-            self.request_id,
-            self.from_state,
-            self.to_state,
-            self.details_sha256,
-            self.prev_hash,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        buf.clear();
+        // A tuple serialises as the JSON array the chain has always hashed (see the test below);
+        // writing strings and integers into memory cannot fail.
+        let _ = serde_json::to_writer(
+            &mut *buf,
+            &(
+                self.seq,
+                self.id,
+                &self.occurred_at,
+                self.action,
+                self.actor_kind,
+                self.actor_id,
+                self.request_id,
+                self.from_state,
+                self.to_state,
+                self.details_sha256,
+                self.prev_hash,
+            ),
+        );
+        to_hex(&Sha256::digest(buf.as_slice()))
     }
 }
 
@@ -360,6 +388,52 @@ mod chain_tests {
         let h = e.hash();
         assert_eq!(h.len(), 64);
         assert_eq!(h, e.clone().hash(), "deterministic");
+        // The canonical form is the JSON array of the fields (how chains written so far were hashed).
+        let array = serde_json::json!([
+            e.seq,
+            e.id,
+            e.occurred_at,
+            e.action,
+            e.actor_kind,
+            e.actor_id,
+            e.request_id,
+            e.from_state,
+            e.to_state,
+            e.details_sha256,
+            e.prev_hash,
+        ]);
+        {
+            use sha2::{Digest, Sha256};
+            assert_eq!(h, hex::encode(Sha256::digest(array.to_string().as_bytes())));
+            assert_eq!(
+                details_digest("{\"a\":\"é\"}"),
+                hex::encode(Sha256::digest("{\"a\":\"é\"}".as_bytes()))
+            );
+        }
+        let quoted = ChainedEvent {
+            id: "quote\" and \\ and \u{1} and 日本",
+            ..e.clone()
+        };
+        let array = serde_json::json!([
+            quoted.seq,
+            quoted.id,
+            quoted.occurred_at,
+            quoted.action,
+            quoted.actor_kind,
+            quoted.actor_id,
+            quoted.request_id,
+            quoted.from_state,
+            quoted.to_state,
+            quoted.details_sha256,
+            quoted.prev_hash,
+        ]);
+        {
+            use sha2::{Digest, Sha256};
+            assert_eq!(
+                quoted.hash(),
+                hex::encode(Sha256::digest(array.to_string().as_bytes()))
+            );
+        }
         let changed = [
             ChainedEvent {
                 seq: 2,

@@ -331,7 +331,7 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
             };
             let (kind, overdue) = if due < today {
                 (NoticeKind::StaffOverdue, true)
-            } else if (due - today).num_days() <= 3 {
+            } else if (due - today).num_days() <= DUE_SOON_DAYS {
                 (NoticeKind::StaffDueSoon, false)
             } else {
                 continue;
@@ -399,6 +399,15 @@ pub async fn retry_failed(
         .await
 }
 
+/// Officers hear of a deadline this many days ahead.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+/// Moves the queue's appended count changes into its totals (see `db::queue_counts`).
+pub fn fold_queue_counts(state: &AppState) -> Result<usize, AppError> {
+    let mut conn = state.db.conn()?;
+    Ok(db::queue_counts::fold(&mut conn)?)
+}
+
 /// Delivers every few seconds until the process ends (`serve` and `kaiji worker`).
 pub async fn run_worker(state: AppState, every: std::time::Duration) {
     let mailer = match Mailer::from_config(&state.config) {
@@ -417,6 +426,10 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
             // Reminders first, so that they go out in the same round.
             if let Err(e) = queue_reminders(&s) {
                 tracing::error!(error = %e, "queueing reminders failed");
+            }
+            // Housekeeping that rides on the same tick: the queue's counts stay cheap to read.
+            if let Err(e) = fold_queue_counts(&s) {
+                tracing::error!(error = %e, "folding the queue counts failed");
             }
             deliver_due(&s, &m, &w, 50)
         })
