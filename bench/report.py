@@ -72,7 +72,8 @@ out.append(
     f"**{ratio:.0%}** | {verdict(ratio >= 0.5)} |"
 )
 out.append(
-    f"| intake p99 latency, PostgreSQL | ≤ 50 ms | {spread(pg_p99, '{:.1f}')} ms | {verdict(med(pg_p99) <= 50)} |"
+    f"| intake p99 latency, PostgreSQL | ≤ 50 ms | {spread(pg_p99, '{:.1f}')} ms (pgbench's own p99 for the same "
+    f"writes: {spread(column('intake.ceiling_p99'), '{:.1f}')} ms) | {verdict(med(pg_p99) <= 50)} |"
 )
 sq_rate, sq_p99, sq_rss = (column("intake.sqlite", i) for i in range(3))
 locked = column("locked.sqlite")
@@ -120,7 +121,8 @@ out.append(
 ve_rate, ve_rss = column("verify", 0), column("verify", 1)
 out.append(
     f"| `kaiji audit verify`, {events:,} events | ≥ 1,000,000 events/s | {spread(ve_rate)} events/s; "
-    f"RSS {spread(ve_rss)} MB | {verdict(med(ve_rate) >= 1_000_000)} |"
+    f"RSS {spread(ve_rss)} MB (PostgreSQL alone sends the same rows in chain order at "
+    f"{spread(column('verify.ceiling'))} rows/s) | {verdict(med(ve_rate) >= 1_000_000)} |"
 )
 out.append(
     f"| server peak RSS during the intake runs | ≤ 150 MB | PostgreSQL {spread(pg_rss)} MB, "

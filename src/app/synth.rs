@@ -189,5 +189,6 @@ pub fn run(
     }
     // The open requests' count deltas, folded now rather than by the first worker round.
     crate::db::queue_counts::fold(&mut conn)?;
+    synth::analyze(&mut conn)?;
     Ok(())
 }

@@ -151,3 +151,9 @@ pub fn set_head(conn: &mut AnyConnection, seq: i64, hash: &str) -> QueryResult<(
         q(hash)
     ))
 }
+
+/// Refreshes the planner's statistics after a bulk load (as PostgreSQL's manual advises), so the first
+/// queries after it do not plan for the empty tables autovacuum last saw.
+pub fn analyze(conn: &mut AnyConnection) -> QueryResult<()> {
+    conn.batch_execute("ANALYZE")
+}
