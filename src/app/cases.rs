@@ -232,7 +232,7 @@ pub fn save_clocks(
         };
         rows.push(ClockRow::new(request_id, id, st, due));
     }
-    clocks::replace(conn, request_id, &rows)?;
+    clocks::replace(conn, request_id, &rows, def.timezone)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 
 use super::{AppError, AppState};
-use crate::db::synth::{self, SynthClock, SynthEvent, SynthRequest};
+use crate::db::synth::{self, SynthEvent, SynthRequest};
 use crate::db::{self, audit, write_tx};
 use crate::domain::audit::{ChainedEvent, details_digest};
 use crate::domain::request::{Channel, Jurisdiction, RequestType};
@@ -102,16 +102,18 @@ pub fn run(
                     }
                     // Reminders whose day has come went out when it came (the desk was running):
                     // the worker starts with none pending, as it would on a live desk.
-                    let marker =
-                        |sent: bool| due.filter(|_| sent).map(crate::db::clocks::date_text);
-                    let soon =
-                        due.is_some_and(|d| (d - today).num_days() <= crate::notify::DUE_SOON_DAYS);
-                    let overdue = due.is_some_and(|d| d < today);
-                    clocks.push(SynthClock {
-                        row: crate::db::clocks::ClockRow::new(&id, &clock_id, &st, due),
-                        due_soon_notice_for: marker(soon),
-                        overdue_notice_for: marker(overdue),
-                    });
+                    let mut row = crate::db::clocks::ClockRow::new(&id, &clock_id, &st, due);
+                    if let Some(d) = due {
+                        let marker = Some(crate::db::clocks::date_text(d));
+                        if (d - today).num_days() <= crate::domain::deadline::DUE_SOON_DAYS {
+                            row.due_soon_notice_for = marker.clone();
+                        }
+                        if d < today {
+                            row.overdue_notice_for = marker;
+                        }
+                    }
+                    row.schedule_reminders(c.def.timezone);
+                    clocks.push(row);
                 }
             }
             reqs.push(SynthRequest {

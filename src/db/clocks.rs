@@ -1,7 +1,7 @@
 //! The deadline clocks of each request. Dates are stored as `YYYY-MM-DD` text: calendar days in the
 //! procedure's time zone, which sort correctly as text on both backends.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::AnyConnection;
@@ -19,6 +19,11 @@ pub struct ClockRow {
     pub extensions: i64,
     pub stopped_on: Option<String>,
     pub due_on: Option<String>,
+    /// The due date the due-soon (overdue) reminder went out for.
+    pub due_soon_notice_for: Option<String>,
+    pub overdue_notice_for: Option<String>,
+    /// When the worker should next look at this clock (`None`: nothing left to remind).
+    pub remind_at: Option<NaiveDateTime>,
 }
 
 pub fn date_text(d: NaiveDate) -> String {
@@ -46,7 +51,26 @@ impl ClockRow {
             extensions: i64::from(st.extensions),
             stopped_on: st.stopped_on.map(date_text),
             due_on: due_on.map(date_text),
+            due_soon_notice_for: None,
+            overdue_notice_for: None,
+            remind_at: None,
         }
+    }
+
+    /// Sets when the worker should next look at the clock, from its due date and the reminders sent
+    /// for that date, counted in the procedure's zone.
+    pub fn schedule_reminders(&mut self, tz: chrono_tz::Tz) {
+        let sent = |marker: &Option<String>| marker.is_some() && *marker == self.due_on;
+        self.remind_at = match (&self.stopped_on, self.due_on.as_deref().map(parse_date)) {
+            (None, Some(Ok(due))) => crate::domain::deadline::next_reminder_at(
+                due,
+                tz,
+                sent(&self.due_soon_notice_for),
+                sent(&self.overdue_notice_for),
+            )
+            .map(|t| t.naive_utc()),
+            _ => None,
+        };
     }
 
     pub fn state(&self) -> QueryResult<ClockState> {
@@ -71,8 +95,14 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
 /// What `requests.queue_due` holds when no clock runs (sorts after every real date).
 pub const NO_DEADLINE: &str = "9999-12-31";
 
-/// Replaces a request's clocks with their new state (called inside the transition's transaction).
-pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) -> QueryResult<()> {
+/// Replaces a request's clocks with their new state (called inside the transition's transaction);
+/// `tz` is the procedure's zone, in which reminders fall due.
+pub fn replace(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    rows: &[ClockRow],
+    tz: chrono_tz::Tz,
+) -> QueryResult<()> {
     // The reminders already sent stay recorded (they name the due date they were for).
     let reminded: Vec<(String, Option<String>, Option<String>)> = request_clocks::table
         .filter(request_clocks::request_id.eq(request_id))
@@ -86,8 +116,14 @@ pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) ->
         .execute(conn)?;
     // One row at a time: the multi-backend connection has no batch insert.
     for row in rows {
+        let mut row = row.clone();
+        if let Some((_, soon, overdue)) = reminded.iter().find(|(c, _, _)| *c == row.clock_id) {
+            row.due_soon_notice_for = soon.clone();
+            row.overdue_notice_for = overdue.clone();
+        }
+        row.schedule_reminders(tz);
         diesel::insert_into(request_clocks::table)
-            .values(row)
+            .values(&row)
             .execute(conn)?;
     }
     // The queue sorts by the nearest running deadline.
@@ -102,24 +138,10 @@ pub fn replace(conn: &mut AnyConnection, request_id: &str, rows: &[ClockRow]) ->
     )
     .set(super::schema::requests::queue_due.eq(nearest))
     .execute(conn)?;
-    for (clock_id, soon, overdue) in reminded {
-        if soon.is_some() || overdue.is_some() {
-            diesel::update(
-                request_clocks::table
-                    .filter(request_clocks::request_id.eq(request_id))
-                    .filter(request_clocks::clock_id.eq(&clock_id)),
-            )
-            .set((
-                request_clocks::due_soon_notice_for.eq(soon),
-                request_clocks::overdue_notice_for.eq(overdue),
-            ))
-            .execute(conn)?;
-        }
-    }
     Ok(())
 }
 
-/// A running clock of an open request, due on or before `by`, with the reminders already sent.
+/// A running clock of an open request whose reminder time has come, with the reminders already sent.
 #[derive(Debug, Clone, Queryable)]
 pub struct DueClock {
     pub request_id: String,
@@ -129,33 +151,30 @@ pub struct DueClock {
     pub overdue_notice_for: Option<String>,
 }
 
+/// Clocks whose `remind_at` has come. Only those: a clock is scheduled for the start of its due-soon
+/// day, then of its overdue day, then never again, so the worker's round (every few seconds) reads
+/// what is due now through the partial index `request_clocks_remind`, however many requests are open.
 ///
-/// Clocks with nothing left to remind are left out, so the worker's round stays cheap however many
-/// requests are overdue: the overdue reminder for this due date went out; or the due-soon one did and
-/// the date is `settled_from` or later (not overdue in any time zone yet).
-pub fn due_by(
+/// At most `limit`, earliest first: a backlog (after an upgrade, or a long stop) is worked through a
+/// slice per round instead of in one long transaction that would keep SQLite's writers waiting.
+pub fn reminders_due(
     conn: &mut AnyConnection,
-    by: NaiveDate,
-    settled_from: NaiveDate,
+    now: NaiveDateTime,
+    limit: i64,
 ) -> QueryResult<Vec<DueClock>> {
     use super::schema::requests;
-    use request_clocks::{due_on, due_soon_notice_for, overdue_notice_for};
     request_clocks::table
         .inner_join(requests::table)
+        .filter(request_clocks::remind_at.is_not_null())
+        .filter(request_clocks::remind_at.le(now))
         .filter(requests::closed_at.is_null())
         .filter(request_clocks::stopped_on.is_null())
-        .filter(due_on.le(date_text(by)))
-        .filter(
-            overdue_notice_for
-                .is_null()
-                .or(overdue_notice_for.ne(due_on)),
-        )
-        .filter(
-            due_soon_notice_for
-                .is_null()
-                .or(due_soon_notice_for.ne(due_on))
-                .or(due_on.lt(date_text(settled_from))),
-        )
+        .filter(request_clocks::due_on.is_not_null())
+        .order((
+            request_clocks::remind_at.asc(),
+            request_clocks::request_id.asc(),
+        ))
+        .limit(limit)
         .select((
             request_clocks::request_id,
             request_clocks::clock_id,
@@ -166,24 +185,49 @@ pub fn due_by(
         .load(conn)
 }
 
-/// Records that the due-soon (or overdue) reminder for `due_on` went out.
+/// Moves the time the worker next looks at a clock (its reminder is not due yet in the procedure's
+/// zone, or nothing is left to remind).
+pub fn reschedule(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    clock_id: &str,
+    at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(
+        request_clocks::table
+            .filter(request_clocks::request_id.eq(request_id))
+            .filter(request_clocks::clock_id.eq(clock_id)),
+    )
+    .set(request_clocks::remind_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records that the due-soon (or overdue) reminder for `due_on` went out, and when to look next.
 pub fn mark_reminded(
     conn: &mut AnyConnection,
     request_id: &str,
     clock_id: &str,
     overdue: bool,
     due_on: &str,
+    next: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
     let target = request_clocks::table
         .filter(request_clocks::request_id.eq(request_id))
         .filter(request_clocks::clock_id.eq(clock_id));
     if overdue {
         diesel::update(target)
-            .set(request_clocks::overdue_notice_for.eq(due_on))
+            .set((
+                request_clocks::overdue_notice_for.eq(due_on),
+                request_clocks::remind_at.eq(next),
+            ))
             .execute(conn)?;
     } else {
         diesel::update(target)
-            .set(request_clocks::due_soon_notice_for.eq(due_on))
+            .set((
+                request_clocks::due_soon_notice_for.eq(due_on),
+                request_clocks::remind_at.eq(next),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -160,7 +160,9 @@ pub fn set_facts(
     Ok(n == 1)
 }
 
-/// Open requests with an email address received at or before `cutoff` (candidates for expiry).
+/// Open requests with an unconfirmed email address received at or before `cutoff` (candidates for
+/// expiry). The condition is spelt as the partial index `requests_unconfirmed` (migration 000014) is,
+/// so the hourly sweep reads only unconfirmed requests, not every open one.
 pub fn open_received_before(
     conn: &mut AnyConnection,
     cutoff: NaiveDateTime,
@@ -168,6 +170,9 @@ pub fn open_received_before(
     requests::table
         .filter(requests::closed_at.is_null())
         .filter(requests::subject_email.is_not_null())
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "facts NOT LIKE '%\"email_confirmed\"%'",
+        ))
         .filter(requests::received_at.le(cutoff))
         .order(requests::received_at.asc())
         .select(requests::id)
@@ -389,12 +394,14 @@ pub fn queue_page(
 ) -> QueryResult<Vec<QueueEntry>> {
     let mut q = filtered(filter);
     if let Some((due, id)) = after {
-        // `queue_due >= due` starts the index range at the cursor; the OR alone would make the
-        // database walk the index from its start and filter, so deep pages cost more.
-        q = q.filter(requests::queue_due.ge(due.clone())).filter(
-            requests::queue_due.gt(due.clone()).or(requests::queue_due
-                .eq(due.clone())
-                .and(requests::id.gt(id.clone()))),
+        // A row-value comparison is one index range on (queue_due, id) on both backends; the
+        // equivalent OR would make the database filter every row due the cursor's day before the page.
+        q = q.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(requests.queue_due, requests.id) > (")
+                .bind::<diesel::sql_types::Text, _>(due.clone())
+                .sql(", ")
+                .bind::<diesel::sql_types::Text, _>(id.clone())
+                .sql(")"),
         );
     }
     q.order((requests::queue_due.asc(), requests::id.asc()))

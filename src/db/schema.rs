@@ -50,6 +50,7 @@ diesel::table! {
         due_on -> Nullable<Text>,
         due_soon_notice_for -> Nullable<Text>,
         overdue_notice_for -> Nullable<Text>,
+        remind_at -> Nullable<Timestamp>,
     }
 }
 

@@ -78,23 +78,18 @@ pub fn insert_requests(conn: &mut AnyConnection, rows: &[SynthRequest]) -> Query
     ))
 }
 
-/// A synthetic request's clock, with the reminders already sent for it.
-pub struct SynthClock {
-    pub row: super::clocks::ClockRow,
-    pub due_soon_notice_for: Option<String>,
-    pub overdue_notice_for: Option<String>,
-}
-
 /// Clock rows, many per statement.
-pub fn insert_clocks(conn: &mut AnyConnection, rows: &[SynthClock]) -> QueryResult<()> {
+pub fn insert_clocks(
+    conn: &mut AnyConnection,
+    rows: &[super::clocks::ClockRow],
+) -> QueryResult<()> {
     let opt = |v: &Option<String>| v.as_deref().map(q).unwrap_or_else(|| "NULL".into());
     for chunk in rows.chunks(1_000) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|s| {
-                let c = &s.row;
+            .map(|c| {
                 format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                     q(&c.request_id),
                     q(&c.clock_id),
                     q(&c.started_on),
@@ -103,14 +98,15 @@ pub fn insert_clocks(conn: &mut AnyConnection, rows: &[SynthClock]) -> QueryResu
                     c.extensions,
                     opt(&c.stopped_on),
                     opt(&c.due_on),
-                    opt(&s.due_soon_notice_for),
-                    opt(&s.overdue_notice_for),
+                    opt(&c.due_soon_notice_for),
+                    opt(&c.overdue_notice_for),
+                    c.remind_at.map(t).unwrap_or_else(|| "NULL".into()),
                 )
             })
             .collect();
         conn.batch_execute(&format!(
             "INSERT INTO request_clocks (request_id, clock_id, started_on, paused_since, paused_days, \
-             extensions, stopped_on, due_on, due_soon_notice_for, overdue_notice_for) VALUES {}",
+             extensions, stopped_on, due_on, due_soon_notice_for, overdue_notice_for, remind_at) VALUES {}",
             values.join(", ")
         ))?;
     }
@@ -152,8 +148,13 @@ pub fn set_head(conn: &mut AnyConnection, seq: i64, hash: &str) -> QueryResult<(
     ))
 }
 
-/// Refreshes the planner's statistics after a bulk load (as PostgreSQL's manual advises), so the first
-/// queries after it do not plan for the empty tables autovacuum last saw.
+/// After a bulk load, as PostgreSQL's manual advises: fresh planner statistics (else the first queries
+/// plan for the empty tables autovacuum last saw), and on PostgreSQL a VACUUM, which clears the
+/// folded count deltas' dead rows and marks pages all-visible for index-only scans. Outside any
+/// transaction (VACUUM cannot run in one).
 pub fn analyze(conn: &mut AnyConnection) -> QueryResult<()> {
-    conn.batch_execute("ANALYZE")
+    match conn {
+        AnyConnection::Postgresql(_) => conn.batch_execute("VACUUM ANALYZE"),
+        AnyConnection::Sqlite(_) => conn.batch_execute("ANALYZE"),
+    }
 }

@@ -451,6 +451,141 @@ pub fn within_months_before(
     Ok(created <= requested && created >= sub_months(requested, months)?)
 }
 
+/// Officers hear of a deadline this many days ahead.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+/// A reminder to staff about a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineReminder {
+    DueSoon,
+    Overdue,
+}
+
+/// Which reminder about a deadline `due` is due on `today` (the procedure's calendar day), given those
+/// already sent for that date. Once the deadline passed only the overdue one is: a due-soon notice
+/// after the fact would mislead.
+pub fn reminder_due(
+    due: NaiveDate,
+    today: NaiveDate,
+    due_soon_sent: bool,
+    overdue_sent: bool,
+) -> Option<DeadlineReminder> {
+    if overdue_sent {
+        None
+    } else if due < today {
+        Some(DeadlineReminder::Overdue)
+    } else if (due - today).num_days() <= DUE_SOON_DAYS && !due_soon_sent {
+        Some(DeadlineReminder::DueSoon)
+    } else {
+        None
+    }
+}
+
+/// The instant from which `reminder_due` has something to say for this deadline, in the procedure's
+/// zone `tz`: the start of the day `DUE_SOON_DAYS` before it, or, once that reminder went out, the
+/// start of the day after it; `None` once the overdue reminder went out. The worker asks the database
+/// only for clocks whose instant has come, so its round costs the same however many requests are open.
+pub fn next_reminder_at(
+    due: NaiveDate,
+    tz: chrono_tz::Tz,
+    due_soon_sent: bool,
+    overdue_sent: bool,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if overdue_sent {
+        return None;
+    }
+    let day = if due_soon_sent {
+        due.succ_opt()?
+    } else {
+        due.checked_sub_days(Days::new(DUE_SOON_DAYS.unsigned_abs()))?
+    };
+    Some(start_of_day(day, tz))
+}
+
+/// The first instant of `day` in `tz` (midnight, or the end of a daylight-saving gap at midnight).
+fn start_of_day(day: NaiveDate, tz: chrono_tz::Tz) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    (0..24)
+        .filter_map(|h| day.and_hms_opt(h, 0, 0))
+        .find_map(|t| tz.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+#[cfg(test)]
+mod reminder_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ZONES: [chrono_tz::Tz; 5] = [
+        chrono_tz::Asia::Tokyo,
+        chrono_tz::Europe::Luxembourg,
+        chrono_tz::America::Los_Angeles,
+        chrono_tz::America::Toronto,
+        chrono_tz::Pacific::Kiritimati,
+    ];
+
+    #[test]
+    fn reminders_follow_the_deadline() {
+        let due = NaiveDate::from_ymd_opt(2026, 12, 22).unwrap();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert_eq!(reminder_due(due, day(18), false, false), None);
+        assert_eq!(
+            reminder_due(due, day(19), false, false),
+            Some(DeadlineReminder::DueSoon)
+        );
+        assert_eq!(reminder_due(due, day(22), true, false), None, "sent once");
+        assert_eq!(
+            reminder_due(due, day(23), true, false),
+            Some(DeadlineReminder::Overdue)
+        );
+        assert_eq!(
+            reminder_due(due, day(23), false, false),
+            Some(DeadlineReminder::Overdue)
+        );
+        assert_eq!(reminder_due(due, day(30), true, true), None);
+        // Tokyo's 19 December starts at 15:00 UTC on the 18th.
+        assert_eq!(
+            next_reminder_at(due, chrono_tz::Asia::Tokyo, false, false)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-12-18T15:00:00+00:00"
+        );
+        assert_eq!(
+            next_reminder_at(due, chrono_tz::Asia::Tokyo, true, false)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-12-22T15:00:00+00:00"
+        );
+        assert_eq!(
+            next_reminder_at(due, chrono_tz::Asia::Tokyo, true, true),
+            None
+        );
+    }
+
+    proptest! {
+        /// The worker is woken exactly when there is something to send: from the instant
+        /// `next_reminder_at` names, never before it.
+        #[test]
+        fn the_instant_matches_the_judgement(
+            due_days in 0_i64..3_000,
+            offset_minutes in -20_000_i64..20_000,
+            zone in 0_usize..5,
+            soon in any::<bool>(),
+            overdue in any::<bool>(),
+        ) {
+            let tz = ZONES[zone];
+            let due = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::TimeDelta::days(due_days);
+            let now = due.and_time(chrono::NaiveTime::MIN).and_utc()
+                + chrono::TimeDelta::minutes(offset_minutes);
+            let today = now.with_timezone(&tz).date_naive();
+            let judged = reminder_due(due, today, soon, overdue).is_some();
+            let woken = next_reminder_at(due, tz, soon, overdue).is_some_and(|t| now >= t);
+            prop_assert_eq!(judged, woken, "now {} today {} due {}", now, today, due);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

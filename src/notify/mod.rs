@@ -21,6 +21,7 @@ use crate::app::{AppError, AppState};
 use crate::config::Config;
 use crate::db::{self, AnyConnection, audit, notices, requests, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::deadline::{DeadlineReminder, next_reminder_at, reminder_due};
 use crate::domain::notice::NoticeKind;
 use crate::security::tokens;
 
@@ -317,33 +318,35 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
             crate::db::replies::mark_expiry_notice(conn, &id, db::to_db_time(now))?;
             queued += 1;
         }
-        // Clocks count calendar days in each procedure's zone: look a day wider, then judge exactly.
-        let horizon = now.date_naive() + TimeDelta::days(4);
         let workers = crate::db::staff::workers(conn)?;
-        // A clock due today (UTC) may already be overdue further east: keep checking it until tomorrow.
-        let settled_from = now.date_naive() + TimeDelta::days(1);
-        for c in crate::db::clocks::due_by(conn, horizon, settled_from)? {
+        // Only clocks whose reminder time has come (see `clocks::reminders_due`); each is judged in
+        // its procedure's calendar and rescheduled.
+        for c in crate::db::clocks::reminders_due(conn, db::to_db_time(now), 500)? {
             let row = requests::find(conn, &c.request_id)?.ok_or(AppError::NotFound)?;
             let case = Case::from_row(conn, &state.workflows, row)?;
             let today = crate::app::cases::today_in(&case.def, now);
+            let sent = |marker: &Option<String>| marker.as_deref() == Some(c.due_on.as_str());
+            let (soon_sent, overdue_sent) =
+                (sent(&c.due_soon_notice_for), sent(&c.overdue_notice_for));
             let Ok(due) = c.due_on.parse::<chrono::NaiveDate>() else {
+                crate::db::clocks::reschedule(conn, &c.request_id, &c.clock_id, None)?;
                 continue;
             };
-            let (kind, overdue) = if due < today {
-                (NoticeKind::StaffOverdue, true)
-            } else if (due - today).num_days() <= DUE_SOON_DAYS {
-                (NoticeKind::StaffDueSoon, false)
-            } else {
-                continue;
+            let next = |soon: bool, overdue: bool| {
+                next_reminder_at(due, case.def.timezone, soon, overdue).map(db::to_db_time)
             };
-            let already = if overdue {
-                &c.overdue_notice_for
-            } else {
-                &c.due_soon_notice_for
+            let (kind, overdue) = match reminder_due(due, today, soon_sent, overdue_sent) {
+                Some(DeadlineReminder::Overdue) => (NoticeKind::StaffOverdue, true),
+                Some(DeadlineReminder::DueSoon) => (NoticeKind::StaffDueSoon, false),
+                None => {
+                    // Not due yet in this zone (or a schedule from before this rule): look again
+                    // when it is, never sooner than a minute from now.
+                    let at = next(soon_sent, overdue_sent)
+                        .map(|t| t.max(db::to_db_time(now + TimeDelta::minutes(1))));
+                    crate::db::clocks::reschedule(conn, &c.request_id, &c.clock_id, at)?;
+                    continue;
+                }
             };
-            if already.as_deref() == Some(c.due_on.as_str()) {
-                continue;
-            }
             let to: Vec<String> = match requests::assignee(conn, &c.request_id)? {
                 Some(id) => vec![id],
                 None => workers.iter().map(|(id, _)| id.clone()).collect(),
@@ -365,7 +368,14 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                 )?;
                 queued += 1;
             }
-            crate::db::clocks::mark_reminded(conn, &c.request_id, &c.clock_id, overdue, &c.due_on)?;
+            crate::db::clocks::mark_reminded(
+                conn,
+                &c.request_id,
+                &c.clock_id,
+                overdue,
+                &c.due_on,
+                next(soon_sent || !overdue, overdue),
+            )?;
         }
         Ok(queued)
     })
@@ -398,9 +408,6 @@ pub async fn retry_failed(
         })
         .await
 }
-
-/// Officers hear of a deadline this many days ahead.
-pub const DUE_SOON_DAYS: i64 = 3;
 
 /// Moves the queue's appended count changes into its totals (see `db::queue_counts`).
 pub fn fold_queue_counts(state: &AppState) -> Result<usize, AppError> {
