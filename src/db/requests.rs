@@ -392,22 +392,35 @@ pub fn queue_page(
     after: Option<&(String, String)>,
     limit: i64,
 ) -> QueryResult<Vec<QueueEntry>> {
-    let mut q = filtered(filter);
-    if let Some((due, id)) = after {
-        // A row-value comparison is one index range on (queue_due, id) on both backends; the
-        // equivalent OR would make the database filter every row due the cursor's day before the page.
-        q = q.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(requests.queue_due, requests.id) > (")
-                .bind::<diesel::sql_types::Text, _>(due.clone())
-                .sql(", ")
-                .bind::<diesel::sql_types::Text, _>(id.clone())
-                .sql(")"),
+    let page = |q: Boxed<'static>, limit: i64| {
+        q.order((requests::queue_due.asc(), requests::id.asc()))
+            .limit(limit)
+            .select(QueueEntry::as_select())
+    };
+    let Some((due, id)) = after else {
+        return page(filtered(filter), limit).load(conn);
+    };
+    // The rest of the cursor's day, then the days after: two index ranges, each a statement the
+    // database keeps prepared. (A row-value comparison is one range, but as raw SQL it is planned
+    // anew for every page; `due > d OR (due = d AND id > i)` makes the database filter the whole day.)
+    let mut rows = page(
+        filtered(filter)
+            .filter(requests::queue_due.eq(due.clone()))
+            .filter(requests::id.gt(id.clone())),
+        limit,
+    )
+    .load(conn)?;
+    let short = limit - rows.len() as i64;
+    if short > 0 {
+        rows.extend(
+            page(
+                filtered(filter).filter(requests::queue_due.gt(due.clone())),
+                short,
+            )
+            .load(conn)?,
         );
     }
-    q.order((requests::queue_due.asc(), requests::id.asc()))
-        .limit(limit)
-        .select(QueueEntry::as_select())
-        .load(conn)
+    Ok(rows)
 }
 
 /// How many open requests the filter matches.
