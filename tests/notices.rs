@@ -427,11 +427,23 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
     };
     assert_eq!(remind(&app).await, 0);
     // Before the due-soon day the worker's round does not even read the clocks.
-    assert!(
+    let none_due = |app: &TestApp| {
         kaiji::db::clocks::reminders_due(&mut app.tdb.conn(), app.clock.now().naive_utc(), 100)
             .unwrap()
             .is_empty()
-    );
+    };
+    assert!(none_due(&app));
+    // Clocks from before the schedule existed (migration 000014 marks them to be looked at now) are
+    // looked at once, remind nobody early, and are scheduled for their day (checked below).
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE request_clocks SET remind_at = '2000-01-01 00:00:00'")
+            .execute(&mut *app.tdb.conn())
+            .unwrap();
+    }
+    assert!(!none_due(&app));
+    assert_eq!(remind(&app).await, 0);
+    assert!(none_due(&app));
     let due = officer.request(&id).await["clocks"][0]["due_on"]
         .as_str()
         .unwrap()
