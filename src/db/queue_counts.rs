@@ -46,6 +46,18 @@ pub fn open_buckets(conn: &mut AnyConnection) -> QueryResult<Vec<OpenBucket>> {
 /// SQLite the transaction holds the only write lock, so nothing is appended between the two
 /// statements. Returns how many buckets changed.
 pub fn fold(conn: &mut AnyConnection) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Pending {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        pending: bool,
+    }
+    // Most rounds find nothing to fold: look before taking SQLite's write lock.
+    let look: Pending =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM queue_count_deltas) AS pending")
+            .get_result(conn)?;
+    if !look.pending {
+        return Ok(0);
+    }
     super::write_tx(conn, |conn| match conn {
         AnyConnection::Postgresql(_) => {
             #[derive(QueryableByName)]
