@@ -16,6 +16,7 @@ both_backends!(
     the_export_streams_csv_and_json_lines_with_the_hashes,
     a_record_past_retention_keeps_its_skeleton_and_the_chain_holds,
     two_hundred_thousand_events_export_and_recompute_to_the_same_hashes,
+    a_change_deep_in_a_long_log_is_named_and_verify_reads_one_snapshot,
 );
 
 /// Checking the chain writes nothing to it (the auditor is created before any tampering).
@@ -491,4 +492,58 @@ async fn two_hundred_thousand_events_export_and_recompute_to_the_same_hashes(app
         rows += 1;
     }
     assert_eq!(rows, total + 2);
+}
+
+/// Pages of thousands of events are hashed on several threads: a change in any part of a page is still
+/// the one named. The verifier reads the head and the events in one snapshot, so events appended
+/// meanwhile are not taken for a cut-off log.
+async fn a_change_deep_in_a_long_log_is_named_and_verify_reads_one_snapshot(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    bulk_chain(&app, 12_000);
+    assert_eq!(verify(&auditor).await["intact"], true);
+    // Inside a snapshot the head stays as it was while another connection appends.
+    let mut reader = app.tdb.conn();
+    kaiji::db::snapshot_tx(&mut reader, |conn| -> diesel::QueryResult<()> {
+        let before = kaiji::db::audit::head(conn)?;
+        kaiji::db::audit::append(
+            &mut app.tdb.conn(),
+            &kaiji::domain::audit::NewAuditEvent::new(
+                kaiji::domain::audit::AuditAction::StaffLogin,
+                kaiji::domain::audit::Actor::System("test"),
+                app.clock.now(),
+            ),
+        )?;
+        assert_eq!(kaiji::db::audit::head(conn)?, before, "one snapshot");
+        Ok(())
+    })
+    .unwrap();
+    drop(reader);
+    assert_eq!(verify(&auditor).await["intact"], true);
+    // Late in a page (pages hold 5,000 events, split between threads): the second part's event.
+    tamper(
+        &app,
+        "UPDATE audit_events SET details = '{}' WHERE seq = 9876",
+    );
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (
+            r["first_broken"]["seq"].as_i64(),
+            r["first_broken"]["problem"].as_str()
+        ),
+        (Some(9876), Some("details_mismatch")),
+        "{r}"
+    );
+    tamper(
+        &app,
+        "UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 7777",
+    );
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (
+            r["first_broken"]["seq"].as_i64(),
+            r["first_broken"]["problem"].as_str()
+        ),
+        (Some(7777), Some("hash_mismatch")),
+        "{r}"
+    );
 }

@@ -16,6 +16,7 @@ both_backends!(
     passwords_are_stored_as_argon2id,
     repeated_failures_lock_the_account_until_unlocked_or_timed_out,
     a_password_change_and_signing_out_everywhere_end_other_sessions,
+    an_api_token_records_its_use_to_the_minute,
 );
 
 const PW: &str = "correct horse battery staple";
@@ -506,4 +507,34 @@ async fn a_password_change_and_signing_out_everywhere_end_other_sessions(app: Te
     let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 10).unwrap();
     assert!(events.iter().any(|e| e.action == "staff.password_changed"));
     assert!(events.iter().any(|e| e.action == "staff.logout_everywhere"));
+}
+
+/// Recording every use would make each API read a write that concurrent calls queue on: a token's
+/// `last_used_at` moves at most once a minute.
+async fn an_api_token_records_its_use_to_the_minute(app: TestApp) {
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let last_used = |app: &TestApp| {
+        kaiji::db::staff::list_api_tokens(&mut app.tdb.conn(), None)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.revoked_at.is_none())
+            .unwrap()
+            .last_used_at
+    };
+    officer.get("/api/v1/queue").await;
+    let first = last_used(&app).expect("the first use is recorded");
+    app.clock.advance(TimeDelta::seconds(30));
+    officer.get("/api/v1/queue").await;
+    assert_eq!(
+        last_used(&app),
+        Some(first),
+        "not rewritten within the minute"
+    );
+    app.clock.advance(TimeDelta::seconds(40));
+    officer.get("/api/v1/queue").await;
+    let later = last_used(&app).unwrap();
+    assert!(
+        later > first && later - first >= TimeDelta::seconds(70),
+        "{first} {later}"
+    );
 }

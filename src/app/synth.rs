@@ -9,6 +9,7 @@ use super::{AppError, AppState};
 use crate::db::synth::{self, SynthEvent, SynthRequest};
 use crate::db::{self, audit, write_tx};
 use crate::domain::audit::{ChainedEvent, details_digest};
+use crate::domain::deadline::{DeadlineReminder, reminder_due};
 use crate::domain::request::{Channel, Jurisdiction, RequestType};
 use crate::security::tokens;
 
@@ -88,7 +89,7 @@ pub fn run(
             let k = done + i;
             // Open requests run the clocks their procedure starts at receipt, as intake does; the
             // queue sorts by the nearest.
-            let mut queue_due = crate::db::clocks::NO_DEADLINE.to_owned();
+            let first = clocks.len();
             if closed.is_none() {
                 let received_on = received.with_timezone(&c.def.timezone).date_naive();
                 let today = now.with_timezone(&c.def.timezone).date_naive();
@@ -97,25 +98,23 @@ pub fn run(
                         .def
                         .clock(&clock_id)
                         .and_then(|k| k.rule.due(&st, today, state.workflows.calendars()).ok());
-                    if let Some(d) = due {
-                        queue_due = queue_due.min(crate::db::clocks::date_text(d));
-                    }
-                    // Reminders whose day has come went out when it came (the desk was running):
-                    // the worker starts with none pending, as it would on a live desk.
                     let mut row = crate::db::clocks::ClockRow::new(&id, &clock_id, &st, due);
-                    if let Some(d) = due {
-                        let marker = Some(crate::db::clocks::date_text(d));
-                        if (d - today).num_days() <= crate::domain::deadline::DUE_SOON_DAYS {
+                    // The reminder whose day has come went out when it came (the desk was running):
+                    // the worker starts with none pending, as it would on a live desk.
+                    let marker = due.map(crate::db::clocks::date_text);
+                    match due.and_then(|d| reminder_due(d, today, false, false)) {
+                        Some(DeadlineReminder::Overdue) => {
                             row.due_soon_notice_for = marker.clone();
-                        }
-                        if d < today {
                             row.overdue_notice_for = marker;
                         }
+                        Some(DeadlineReminder::DueSoon) => row.due_soon_notice_for = marker,
+                        None => {}
                     }
                     row.schedule_reminders(c.def.timezone);
                     clocks.push(row);
                 }
             }
+            let queue_due = crate::db::clocks::nearest_due(&clocks[first..]);
             reqs.push(SynthRequest {
                 receipt_number: format!(
                     "S-{}-{:012X}",

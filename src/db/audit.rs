@@ -103,8 +103,7 @@ struct NewRow<'a> {
     details_sha256: String,
 }
 
-/// Appends an event at the end of the chain. Runs in its own savepoint (or transaction), taking the
-/// head row's lock first, so that concurrent appends queue up instead of forking the chain.
+/// The chain's head as `append` takes it.
 #[derive(QueryableByName)]
 struct Head {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -113,6 +112,8 @@ struct Head {
     hash: String,
 }
 
+/// Appends an event at the end of the chain. Runs in its own savepoint (or transaction), taking the
+/// head row's lock first, so that concurrent appends queue up instead of forking the chain.
 pub fn append(conn: &mut AnyConnection, event: &NewAuditEvent) -> QueryResult<()> {
     conn.transaction(|conn| {
         // The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) and reads the head in

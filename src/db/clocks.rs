@@ -95,6 +95,15 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
 /// What `requests.queue_due` holds when no clock runs (sorts after every real date).
 pub const NO_DEADLINE: &str = "9999-12-31";
 
+/// What `requests.queue_due` holds for these clocks: the nearest running deadline.
+pub fn nearest_due(rows: &[ClockRow]) -> String {
+    rows.iter()
+        .filter(|r| r.stopped_on.is_none())
+        .filter_map(|r| r.due_on.clone())
+        .min()
+        .unwrap_or_else(|| NO_DEADLINE.to_owned())
+}
+
 /// Replaces a request's clocks with their new state (called inside the transition's transaction);
 /// `tz` is the procedure's zone, in which reminders fall due.
 pub fn replace(
@@ -127,12 +136,7 @@ pub fn replace(
             .execute(conn)?;
     }
     // The queue sorts by the nearest running deadline.
-    let nearest = rows
-        .iter()
-        .filter(|r| r.stopped_on.is_none())
-        .filter_map(|r| r.due_on.clone())
-        .min()
-        .unwrap_or_else(|| NO_DEADLINE.to_owned());
+    let nearest = nearest_due(rows);
     diesel::update(
         super::schema::requests::table.filter(super::schema::requests::id.eq(request_id)),
     )

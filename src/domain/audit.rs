@@ -389,22 +389,26 @@ mod chain_tests {
         assert_eq!(h.len(), 64);
         assert_eq!(h, e.clone().hash(), "deterministic");
         // The canonical form is the JSON array of the fields (how chains written so far were hashed).
-        let array = serde_json::json!([
-            e.seq,
-            e.id,
-            e.occurred_at,
-            e.action,
-            e.actor_kind,
-            e.actor_id,
-            e.request_id,
-            e.from_state,
-            e.to_state,
-            e.details_sha256,
-            e.prev_hash,
-        ]);
+        let as_array = |e: &ChainedEvent| {
+            use sha2::{Digest, Sha256};
+            let array = serde_json::json!([
+                e.seq,
+                e.id,
+                e.occurred_at,
+                e.action,
+                e.actor_kind,
+                e.actor_id,
+                e.request_id,
+                e.from_state,
+                e.to_state,
+                e.details_sha256,
+                e.prev_hash,
+            ]);
+            hex::encode(Sha256::digest(array.to_string().as_bytes()))
+        };
+        assert_eq!(h, as_array(&e));
         {
             use sha2::{Digest, Sha256};
-            assert_eq!(h, hex::encode(Sha256::digest(array.to_string().as_bytes())));
             assert_eq!(
                 details_digest("{\"a\":\"é\"}"),
                 hex::encode(Sha256::digest("{\"a\":\"é\"}".as_bytes()))
@@ -414,26 +418,7 @@ mod chain_tests {
             id: "quote\" and \\ and \u{1} and 日本",
             ..e.clone()
         };
-        let array = serde_json::json!([
-            quoted.seq,
-            quoted.id,
-            quoted.occurred_at,
-            quoted.action,
-            quoted.actor_kind,
-            quoted.actor_id,
-            quoted.request_id,
-            quoted.from_state,
-            quoted.to_state,
-            quoted.details_sha256,
-            quoted.prev_hash,
-        ]);
-        {
-            use sha2::{Digest, Sha256};
-            assert_eq!(
-                quoted.hash(),
-                hex::encode(Sha256::digest(array.to_string().as_bytes()))
-            );
-        }
+        assert_eq!(quoted.hash(), as_array(&quoted));
         let changed = [
             ChainedEvent {
                 seq: 2,
