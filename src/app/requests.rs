@@ -260,12 +260,15 @@ pub async fn queue(
             if on(&query.overdue) {
                 filter.due_before = Some(crate::db::clocks::date_text(today));
             }
-            // States that wait on the requester, in any published procedure.
+            // States that wait on the requester, in any published procedure (read only when asked
+            // for: this runs on every page).
             let mut waiting_states = std::collections::BTreeSet::new();
-            for (id, version) in crate::db::workflows::list_versions(conn)? {
-                let wf = catalog.get(conn, &id, version)?;
-                for s in wf.states.iter().filter(|s| s.waits_on_requester) {
-                    waiting_states.insert(s.id.clone());
+            if on(&query.waiting) {
+                for (id, version) in crate::db::workflows::list_versions(conn)? {
+                    let wf = catalog.get(conn, &id, version)?;
+                    for s in wf.states.iter().filter(|s| s.waits_on_requester) {
+                        waiting_states.insert(s.id.clone());
+                    }
                 }
             }
             match (text(&query.state), on(&query.waiting)) {
