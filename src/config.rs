@@ -77,6 +77,11 @@ struct RawSettings {
     mail_retry_seconds: u32,
     mail_lease_seconds: u32,
     record_retention_months: u32,
+    audit_key: Option<String>,
+    audit_origin: Option<String>,
+    audit_checkpoint_dir: Option<PathBuf>,
+    audit_push_seconds: u32,
+    audit_sequence_ms: u32,
 }
 
 impl Default for RawSettings {
@@ -109,7 +114,12 @@ impl Default for RawSettings {
             mail_max_attempts: 8,
             mail_retry_seconds: 60,
             mail_lease_seconds: 300,
-            record_retention_months: 24,
+            record_retention_months: crate::domain::audit::MIN_RECORD_RETENTION_MONTHS,
+            audit_key: None,
+            audit_origin: None,
+            audit_checkpoint_dir: None,
+            audit_push_seconds: 300,
+            audit_sequence_ms: 200,
         }
     }
 }
@@ -235,6 +245,16 @@ pub struct Config {
     /// Months a closed request's record (and its audit trail's details) is kept before its personal
     /// data is erased; at least 24 (CCPA §7101).
     pub record_retention_months: u32,
+    /// The audit log's name in its checkpoints and verifier key (C2SP origin). Only the first signing
+    /// uses it: the name is then recorded in the database with the key.
+    pub audit_origin: String,
+    /// Where the worker appends each new signed checkpoint (a store the operator keeps elsewhere).
+    pub audit_checkpoint_dir: Option<PathBuf>,
+    /// How often the worker pushes the latest checkpoint there.
+    pub audit_push_seconds: u32,
+    /// How long the sequencer waits between batches when nothing is waiting (the merge delay's floor).
+    pub audit_sequence_ms: u32,
+    audit_key: Option<SecretString>,
     session_key: Option<SecretString>,
     document_key: Option<SecretString>,
     /// Shared with the company's login: signs identity assertions (base64 of 32 bytes). Unset: the
@@ -380,10 +400,34 @@ impl Config {
                 "must be between 1 and 3600",
             ));
         }
-        if !(24..=240).contains(&raw.record_retention_months) {
+        if !(crate::domain::audit::MIN_RECORD_RETENTION_MONTHS..=240)
+            .contains(&raw.record_retention_months)
+        {
             return Err(setting(
                 "KAIJI_RECORD_RETENTION_MONTHS",
                 "must be between 24 (CCPA §7101 keeps records two years) and 240",
+            ));
+        }
+        let audit_origin = match raw.audit_origin.as_deref().map(str::trim) {
+            Some(o) if !o.is_empty() => o.to_owned(),
+            _ => default_audit_origin(&public_url),
+        };
+        if audit_origin.chars().any(char::is_whitespace) || audit_origin.contains('+') {
+            return Err(setting(
+                "KAIJI_AUDIT_ORIGIN",
+                "must name the log without spaces or '+', like privacy.example.com/audit",
+            ));
+        }
+        if !(10..=86_400).contains(&raw.audit_push_seconds) {
+            return Err(setting(
+                "KAIJI_AUDIT_PUSH_SECONDS",
+                "must be between 10 and 86400",
+            ));
+        }
+        if !(10..=60_000).contains(&raw.audit_sequence_ms) {
+            return Err(setting(
+                "KAIJI_AUDIT_SEQUENCE_MS",
+                "must be between 10 and 60000",
             ));
         }
         if !(10..=86_400).contains(&raw.mail_lease_seconds) {
@@ -432,6 +476,13 @@ impl Config {
             mail_retry_seconds: raw.mail_retry_seconds,
             mail_lease_seconds: raw.mail_lease_seconds,
             record_retention_months: raw.record_retention_months,
+            audit_origin,
+            audit_checkpoint_dir: raw
+                .audit_checkpoint_dir
+                .filter(|d| !d.as_os_str().is_empty()),
+            audit_push_seconds: raw.audit_push_seconds,
+            audit_sequence_ms: raw.audit_sequence_ms,
+            audit_key: raw.audit_key.map(SecretString::from),
             session_key: raw.session_key.map(SecretString::from),
             document_key: raw.document_key.map(SecretString::from),
             assertion_key: raw.assertion_key.map(SecretString::from),
@@ -446,6 +497,9 @@ impl Config {
         }
         if let Some(k) = &cfg.assertion_key {
             decode_key(k, "KAIJI_ASSERTION_KEY", ASSERTION_KEY_LEN)?;
+        }
+        if let Some(k) = &cfg.audit_key {
+            decode_key(k, "KAIJI_AUDIT_KEY", AUDIT_KEY_LEN)?;
         }
         Ok(cfg)
     }
@@ -569,6 +623,28 @@ impl Config {
             "KAIJI_RECORD_RETENTION_MONTHS",
             self.record_retention_months.to_string(),
         );
+        line("KAIJI_AUDIT_ORIGIN", self.audit_origin.clone());
+        line(
+            "KAIJI_AUDIT_KEY",
+            key(self.key_source(&self.audit_key, AUDIT_KEY_FILE)),
+        );
+        line(
+            "KAIJI_AUDIT_CHECKPOINT_DIR",
+            self.audit_checkpoint_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| {
+                    "(not set: push checkpoints with `kaiji audit checkpoint --push DIR`)".into()
+                }),
+        );
+        line(
+            "KAIJI_AUDIT_PUSH_SECONDS",
+            self.audit_push_seconds.to_string(),
+        );
+        line(
+            "KAIJI_AUDIT_SEQUENCE_MS",
+            self.audit_sequence_ms.to_string(),
+        );
         line(
             "KAIJI_ASSERTION_KEY",
             if self.assertion_key.is_some() {
@@ -599,6 +675,12 @@ impl Config {
             DOCUMENT_KEY_FILE,
             DOCUMENT_KEY_LEN,
         )?;
+        let audit = self.key(
+            &self.audit_key,
+            "KAIJI_AUDIT_KEY",
+            AUDIT_KEY_FILE,
+            AUDIT_KEY_LEN,
+        )?;
         let assertion = self
             .assertion_key
             .as_ref()
@@ -608,6 +690,7 @@ impl Config {
             session,
             document,
             assertion,
+            audit,
         })
     }
 
@@ -648,6 +731,18 @@ const DOCUMENT_KEY_FILE: &str = "document.key";
 const SESSION_KEY_LEN: usize = 64;
 const DOCUMENT_KEY_LEN: usize = 32;
 const ASSERTION_KEY_LEN: usize = 32;
+const AUDIT_KEY_FILE: &str = "audit-signing.key";
+/// The audit log's Ed25519 signing key: its 32-byte seed.
+const AUDIT_KEY_LEN: usize = 32;
+
+/// The log's name when none is set: the public address without its scheme, then `/audit`.
+fn default_audit_origin(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .trim_end_matches('/');
+    format!("{host}/audit")
+}
 
 fn decode_key(
     k: &SecretString,
@@ -723,6 +818,18 @@ pub struct Keys {
     pub document: SecretBytes,
     /// Verifies identity assertions from the company's login, when configured.
     pub assertion: Option<SecretBytes>,
+    /// Signs the audit log's checkpoints (an Ed25519 seed). Every instance reads the same one.
+    pub audit: SecretBytes,
+}
+
+impl Keys {
+    /// The audit signing key's seed.
+    pub fn audit_seed(&self) -> [u8; 32] {
+        let mut seed = [0_u8; 32];
+        // Loaded and checked as exactly 32 bytes.
+        seed.copy_from_slice(&self.audit.expose()[..32]);
+        seed
+    }
 }
 
 impl Keys {
@@ -736,6 +843,7 @@ impl Keys {
             assertion: Some(SecretBytes(
                 crate::security::tokens::random_bytes::<32>().to_vec(),
             )),
+            audit: SecretBytes(crate::security::tokens::random_bytes::<32>().to_vec()),
         }
     }
 }

@@ -1,61 +1,96 @@
-//! The audit log's hash chain (issue 7), on both backends: intact after real work and after many
-//! concurrent appends; an event changed, removed, or cut from the end is named by the verifier, over the
-//! API for auditors (officers are refused) and by `kaiji audit verify` (in tests/cli.rs).
+//! The audit log as a transparency log (issue 14), on both backends, tried as an attacker with write
+//! access to the database would: every rewrite below is named by `GET /api/v1/audit/verify` (the same
+//! check as `kaiji audit verify`, in tests/cli.rs), with the event or checkpoint and the era it lies in.
+//! Writers take no lock; one sequencer numbers every event once; retention erases only through a
+//! redaction record the log can check.
 
 mod common;
 
-use common::{Backend, TestApp, api};
-use diesel::connection::SimpleConnection;
-use kaiji::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use common::{TestApp, api};
+use diesel::prelude::*;
+use kaiji::domain::audit::{Actor, AuditAction, NewAuditEvent, RedactionRecord};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
 both_backends!(
-    the_chain_holds_under_concurrent_appends_and_names_a_changed_event,
-    a_removed_event_and_a_cut_tail_are_named,
-    the_export_streams_csv_and_json_lines_with_the_hashes,
-    a_record_past_retention_keeps_its_skeleton_and_the_chain_holds,
-    two_hundred_thousand_events_export_and_recompute_to_the_same_hashes,
-    a_change_deep_in_a_long_log_is_named_and_verify_reads_one_snapshot,
+    writers_take_no_lock_and_one_sequencer_numbers_every_event_once,
+    changed_details_and_changed_fields_are_named,
+    a_forged_redaction_is_refused_by_the_database_and_named_by_verify,
+    a_redaction_record_for_an_open_or_recently_closed_request_is_named,
+    a_record_past_retention_is_erased_through_its_record_and_the_log_verifies,
+    a_middle_event_deleted_and_two_events_swapped_are_named,
+    an_event_with_a_forged_sequence_number_is_named,
+    a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_kept_checkpoint,
+    a_bad_signature_and_a_fork_are_named,
+    an_instance_with_another_key_never_signs,
 );
 
-/// Checking the chain writes nothing to it (the auditor is created before any tampering).
+/// Checking the log writes nothing to it (the auditor is created before any tampering).
 async fn verify(auditor: &common::Api) -> Value {
     auditor.get("/api/v1/audit/verify").await
 }
 
-fn tamper(app: &TestApp, sql: &str) {
-    let mut conn = app.tdb.conn();
-    let (off, on) = match app.tdb.backend {
-        Backend::Sqlite => (
-            "DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;",
-            "",
-        ),
-        Backend::Postgres => (
-            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete;",
-            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_or_delete;",
-        ),
-    };
-    conn.batch_execute(off).unwrap();
-    conn.batch_execute(sql).unwrap();
-    conn.batch_execute(on).unwrap();
+/// (seq, problem, era) of the first problem.
+fn first(r: &Value) -> (Option<i64>, Option<&str>, Option<&str>) {
+    (
+        r["first_broken"]["seq"].as_i64(),
+        r["first_broken"]["problem"].as_str(),
+        r["first_broken"]["era"].as_str(),
+    )
 }
 
-async fn the_chain_holds_under_concurrent_appends_and_names_a_changed_event(app: TestApp) {
+async fn file(app: &TestApp, i: usize) -> String {
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
+                    "jurisdiction": "eea", "message": "x", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// An event of a request, by action (integrated ones only).
+fn event_of(app: &TestApp, request: &str, action: &str) -> kaiji::db::audit::AuditEventRow {
+    kaiji::db::audit::list_for_request(&mut app.tdb.conn(), request)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == action && e.seq.is_some())
+        .unwrap_or_else(|| panic!("no integrated {action} of {request}"))
+}
+
+fn event_at(app: &TestApp, seq: i64) -> kaiji::db::audit::AuditEventRow {
+    use kaiji::db::schema::audit_events::dsl;
+    dsl::audit_events
+        .filter(dsl::seq.eq(seq))
+        .select(kaiji::db::audit::AuditEventRow::as_select())
+        .first(&mut *app.tdb.conn())
+        .unwrap()
+}
+
+async fn append(app: &TestApp, event: NewAuditEvent) {
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.conn().unwrap();
+        kaiji::db::write_tx(&mut conn, |c| kaiji::db::audit::append(c, &event)).unwrap()
+    })
+    .await
+    .unwrap();
+}
+
+async fn writers_take_no_lock_and_one_sequencer_numbers_every_event_once(app: TestApp) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
     for i in 0..3 {
-        let res = app
-            .browser()
-            .post_json(
-                "/api/v1/requests",
-                &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
-                        "jurisdiction": "eea", "message": "x", "language": "en"}),
-            )
-            .await;
-        assert_eq!(res.status, 201);
+        file(&app, i).await;
     }
-    // Four writers appending at once never fork the chain.
+    // Four writers append while two sequencers run at once: one integrates, the other finds the lock
+    // taken (PostgreSQL) or waits for the writer's turn (SQLite); no number is given twice.
+    let done = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..4 {
         let db = app.state.db.clone();
@@ -77,15 +112,61 @@ async fn the_chain_holds_under_concurrent_appends_and_names_a_changed_event(app:
             }
         }));
     }
+    let mut sequencers = Vec::new();
+    for _ in 0..2 {
+        let (state, done) = (app.state.clone(), done.clone());
+        sequencers.push(std::thread::spawn(move || {
+            let mut passes = 0;
+            while !done.load(Ordering::SeqCst) || passes == 0 {
+                kaiji::app::sequencer::integrate(&state.db, &state.config, &state.keys, 7)
+                    .expect("a pass");
+                passes += 1;
+                // As the real one does between batches (a tight loop would starve SQLite's writers).
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }));
+    }
     for w in writers {
         w.join().unwrap();
     }
+    done.store(true, Ordering::SeqCst);
+    for s in sequencers {
+        s.join().unwrap();
+    }
+    let size = app.seal().await;
+    let total = app.count("audit_events");
+    assert_eq!(size, total, "every event integrated");
+    #[derive(QueryableByName)]
+    struct Span {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        lo: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        hi: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        late: i64,
+    }
+    let span: Span = diesel::sql_query(
+        "SELECT COUNT(DISTINCT seq) AS n, MIN(seq) AS lo, MAX(seq) AS hi, \
+         SUM(CASE WHEN integrated_at < committed_at THEN 1 ELSE 0 END) AS late FROM audit_events",
+    )
+    .get_result(&mut *app.tdb.conn())
+    .unwrap();
+    assert_eq!((span.n, span.lo, span.hi), (total, 1, total));
+    assert_eq!(span.late, 0, "integrated after committed");
+    assert!(
+        app.count("audit_checkpoints") >= 2,
+        "a checkpoint per batch"
+    );
     let r = verify(&auditor).await;
     assert_eq!(r["intact"], true, "{r}");
-    assert!(r["events"].as_i64().unwrap() >= 100 + 3);
-    assert_eq!(r["events"], r["head_seq"]);
-    assert_eq!(r["before_chain"], 0);
-
+    assert_eq!(
+        (r["events"].as_i64(), r["pending"].as_i64()),
+        (Some(total), Some(0))
+    );
+    assert_eq!(r["tree_size"], total);
+    assert_eq!(r["checkpoints"], app.count("audit_checkpoints"));
     // An officer may not check the log.
     let res = reqwest::Client::new()
         .get(format!("{}/api/v1/audit/verify", app.base))
@@ -94,238 +175,146 @@ async fn the_chain_holds_under_concurrent_appends_and_names_a_changed_event(app:
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
+}
 
-    // Change one event in the middle: the verifier names it.
-    let target: (i64, String) = {
-        use diesel::prelude::*;
-        use kaiji::db::schema::audit_events::dsl::*;
-        audit_events
-            .filter(seq.eq(50))
-            .select((seq.assume_not_null(), id))
-            .first(&mut *app.tdb.conn())
-            .unwrap()
-    };
-    tamper(
-        &app,
-        &format!(
-            "UPDATE audit_events SET details = '{{\"writer\":9}}' WHERE seq = {}",
-            target.0
-        ),
-    );
+async fn changed_details_and_changed_fields_are_named(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    for i in 0..3 {
+        file(&app, i).await;
+    }
+    app.seal().await;
+    assert_eq!(verify(&auditor).await["intact"], true);
+    let target = event_at(&app, 6);
+    app.tamper("UPDATE audit_events SET details = '{\"writer\":9}' WHERE seq = 6");
     let r = verify(&auditor).await;
     assert_eq!(r["intact"], false);
-    assert_eq!(r["first_broken"]["seq"], 50);
-    assert_eq!(r["first_broken"]["id"], target.1.as_str());
-    assert_eq!(r["first_broken"]["problem"], "details_mismatch");
-    // Changing what the hash covers directly is named too.
-    tamper(&app, "UPDATE audit_events SET action = 'x' WHERE seq = 20");
-    let r = verify(&auditor).await;
+    assert_eq!(first(&r), (Some(6), Some("details_mismatch"), Some("tree")));
+    assert_eq!(r["first_broken"]["id"], target.id.as_str());
+    // A field the leaf covers, changed earlier in the log, is named first.
+    app.tamper("UPDATE audit_events SET action = 'staff.login' WHERE seq = 4");
     assert_eq!(
-        (
-            r["first_broken"]["seq"].as_i64(),
-            r["first_broken"]["problem"].as_str()
-        ),
-        (Some(20), Some("hash_mismatch"))
+        first(&verify(&auditor).await),
+        (Some(4), Some("hash_mismatch"), Some("tree"))
+    );
+    // So is a changed time.
+    app.tamper("UPDATE audit_events SET occurred_at = '2020-01-01 00:00:00' WHERE seq = 2");
+    assert_eq!(
+        first(&verify(&auditor).await),
+        (Some(2), Some("hash_mismatch"), Some("tree"))
     );
 }
 
-async fn a_removed_event_and_a_cut_tail_are_named(app: TestApp) {
+async fn a_forged_redaction_is_refused_by_the_database_and_named_by_verify(app: TestApp) {
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    for i in 0..5 {
-        let res = app
-            .browser()
-            .post_json(
-                "/api/v1/requests",
-                &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
-                        "jurisdiction": "eea", "message": "x", "language": "en"}),
-            )
-            .await;
-        assert_eq!(res.status, 201);
+    let id = file(&app, 0).await;
+    file(&app, 1).await;
+    app.seal().await;
+    let e = event_of(&app, &id, "request.received");
+    let seq = e.seq.unwrap();
+    // The database refuses invented details under a redaction, and an erasure with no record.
+    for sql in [
+        format!(
+            "UPDATE audit_events SET details = '{{\"invented\":true}}', redacted_at = '2026-12-01 00:00:00' WHERE id = '{}'",
+            e.id
+        ),
+        format!(
+            "UPDATE audit_events SET details = '{{\"redacted\":true}}', details_salt = NULL, redacted_at = '2026-12-01 00:00:00' WHERE id = '{}'",
+            e.id
+        ),
+    ] {
+        let refused = diesel::sql_query(&sql).execute(&mut *app.tdb.conn());
+        assert!(
+            refused.unwrap_err().to_string().contains("append-only"),
+            "{sql}"
+        );
     }
-    let r = verify(&auditor).await;
-    assert_eq!(r["intact"], true, "{r}");
-    let last = r["head_seq"].as_i64().unwrap();
-    // Cutting the last event off leaves a chain that checks out on its own, but not against its head.
-    tamper(
-        &app,
-        &format!("DELETE FROM audit_events WHERE seq = {last}"),
-    );
+    assert_eq!(verify(&auditor).await["intact"], true);
+    // With the guards dropped: invented details under `redacted_at` are named as changed details.
+    app.tamper(&format!(
+        "UPDATE audit_events SET details = '{{\"invented\":true}}', redacted_at = '2026-12-01 00:00:00' WHERE id = '{}'",
+        e.id
+    ));
     let r = verify(&auditor).await;
     assert_eq!(
-        (r["intact"].as_bool(), r["first_broken"]["problem"].as_str()),
-        (Some(false), Some("head_mismatch"))
+        first(&r),
+        (Some(seq), Some("details_mismatch"), Some("tree"))
     );
-    tamper(&app, "DELETE FROM audit_events WHERE seq = 3");
+    assert_eq!(r["first_broken"]["id"], e.id.as_str());
+    // An erasure without a redaction record is named as such.
+    app.tamper(&format!(
+        "UPDATE audit_events SET details = '{{\"redacted\":true}}', details_salt = NULL WHERE id = '{}'",
+        e.id
+    ));
     let r = verify(&auditor).await;
-    assert_eq!(r["first_broken"]["seq"], 3);
-    assert_eq!(r["first_broken"]["problem"], "missing_event");
+    assert_eq!(
+        first(&r),
+        (Some(seq), Some("redaction_unrecorded"), Some("tree"))
+    );
 }
 
-async fn export(auditor: &common::Api, query: &str) -> (u16, String, String) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1/audit/export?{query}", auditor.base))
-        .bearer_auth(&auditor.token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, ct, res.text().await.unwrap())
-}
-
-async fn the_export_streams_csv_and_json_lines_with_the_hashes(app: TestApp) {
+async fn a_redaction_record_for_an_open_or_recently_closed_request_is_named(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "山田 花子", "email": "hanako@example.jp", "request_type": "access",
-                    "jurisdiction": "eea", "message": "x", "language": "ja"}),
-        )
-        .await;
-    let id = res.json()["id"].as_str().unwrap().to_owned();
-    app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    // A reason with Japanese text, a comma, quotes and a line break: CSV must carry it whole.
-    let reason = "本人確認書類が不鮮明です。\n再度\"鮮明な\"写しを、お送りください";
-    let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason}}),
-        )
-        .await;
+    let open = file(&app, 0).await;
+    let closed = file(&app, 1).await;
+    app.confirm_email(&closed).await;
+    let v = officer.request(&closed).await["version"].as_i64().unwrap();
+    let (status, _) = officer.fire(&closed, "refuse", v).await;
     assert_eq!(status, 200);
-
-    let (status, ct, body) = export(&auditor, "format=csv").await;
-    assert_eq!(status, 200);
-    assert!(ct.starts_with("text/csv"));
-    let mut rdr = csv::Reader::from_reader(body.as_bytes());
+    app.seal().await;
+    event_of(&app, &closed, "request.closed");
+    // Someone with write access appends a redaction record (kaiji's own way of appending), then
+    // erases what it names: the database lets the erasure through, since the record is there.
+    let forge = |request: String, victim: String| {
+        let app = &app;
+        async move {
+            append(
+                app,
+                NewAuditEvent::new(
+                    AuditAction::RecordsPurged,
+                    Actor::System("retention"),
+                    app.clock.now(),
+                )
+                .for_request(&request)
+                .details(
+                    serde_json::to_value(RedactionRecord {
+                        retention_months: 24,
+                        redacted_events: Some(vec![victim.clone()]),
+                        reason: Some("record_retention".into()),
+                    })
+                    .unwrap(),
+                ),
+            )
+            .await;
+            app.seal().await;
+            diesel::sql_query(format!(
+                "UPDATE audit_events SET details = '{{\"redacted\":true}}', details_salt = NULL, redacted_at = '2026-11-22 01:00:00' WHERE id = '{victim}'"
+            ))
+            .execute(&mut *app.tdb.conn())
+            .expect("the record is in the log: the database allows the erasure");
+        }
+    };
+    // A request closed a moment ago.
+    let recent = event_of(&app, &closed, "request.transitioned");
+    forge(closed.clone(), recent.id.clone()).await;
+    let r = verify(&auditor).await;
     assert_eq!(
-        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-        [
-            "seq",
-            "id",
-            "occurred_at",
-            "action",
-            "actor_kind",
-            "actor_id",
-            "request_id",
-            "from_state",
-            "to_state",
-            "details",
-            "details_sha256",
-            "redacted_at",
-            "prev_hash",
-            "hash"
-        ]
+        first(&r),
+        (recent.seq, Some("redaction_premature"), Some("tree")),
+        "{r}"
     );
-    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let report = auditor.get("/api/v1/audit/verify").await;
+    // A request still open (its events come earlier in the log, so it is named first).
+    let victim = event_of(&app, &open, "request.received");
+    forge(open.clone(), victim.id.clone()).await;
+    let r = verify(&auditor).await;
     assert_eq!(
-        rows.len() as i64,
-        report["events"].as_i64().unwrap(),
-        "every event, the export's own record included"
+        first(&r),
+        (victim.seq, Some("redaction_premature"), Some("tree"))
     );
-    let refused = rows
-        .iter()
-        .find(|r| r[3] == *"request.transitioned")
-        .expect("the refusal");
-    assert!(
-        refused[9].contains("本人確認書類が不鮮明です。\\n再度"),
-        "{}",
-        &refused[9]
-    );
-    // The exported hashes are the chain: each row links to the one before.
-    for pair in rows.windows(2) {
-        assert_eq!(pair[1][12], pair[0][13]);
-    }
-    assert_eq!(
-        rows.last().unwrap()[13],
-        *report["head_hash"].as_str().unwrap()
-    );
-
-    // JSON lines, filtered to one request.
-    let (status, ct, body) = export(&auditor, &format!("format=jsonl&request={id}")).await;
-    assert_eq!((status, ct.as_str()), (200, "application/x-ndjson"));
-    let lines: Vec<Value> = body
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(lines.len() >= 3);
-    assert!(lines.iter().all(|l| l["request_id"] == id.as_str()));
-    let details: Value = serde_json::from_str(
-        lines
-            .iter()
-            .find(|l| l["action"] == "request.transitioned")
-            .unwrap()["details"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(details["data"]["reason"], reason);
-    // Re-imported, the export recomputes to the same hashes, each linked to the one before.
-    let (_, _, all) = export(&auditor, "format=jsonl").await;
-    let mut prev = kaiji::domain::audit::GENESIS_HASH.to_owned();
-    let mut n = 0;
-    for line in all.lines() {
-        let e: Value = serde_json::from_str(line).unwrap();
-        let s = |k: &str| e[k].as_str();
-        let chained = kaiji::domain::audit::ChainedEvent {
-            seq: e["seq"].as_i64().unwrap(),
-            id: s("id").unwrap(),
-            occurred_at: s("occurred_at").unwrap().to_owned(),
-            action: s("action").unwrap(),
-            actor_kind: s("actor_kind").unwrap(),
-            actor_id: s("actor_id"),
-            request_id: s("request_id"),
-            from_state: s("from_state"),
-            to_state: s("to_state"),
-            details_sha256: s("details_sha256").unwrap(),
-            prev_hash: &prev,
-        };
-        assert_eq!(
-            kaiji::domain::audit::details_digest(s("details").unwrap()),
-            s("details_sha256").unwrap()
-        );
-        assert_eq!(s("prev_hash"), Some(prev.as_str()));
-        let h = chained.hash();
-        assert_eq!(s("hash"), Some(h.as_str()), "{line}");
-        prev = h;
-        n += 1;
-    }
-    assert!(n > 5);
-    // Dates filter; bad input is a field error; officers are refused.
-    let (_, _, body) = export(&auditor, "format=jsonl&to=2000-01-01").await;
-    assert_eq!(body, "");
-    let (status, _, body) = export(&auditor, "format=xml&from=yesterday").await;
-    assert_eq!(status, 422);
-    let err: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        err["error"]["fields"]["format"][0]["code"],
-        "unknown_format"
-    );
-    assert_eq!(err["error"]["fields"]["from"][0]["code"], "invalid_date");
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1/audit/export", app.base))
-        .bearer_auth(&officer.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 403);
-    let exports = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 1000)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "audit.exported")
-        .count();
-    assert_eq!(exports, 4, "each export is on record");
+    assert_eq!(r["first_broken"]["id"], victim.id.as_str());
 }
 
-async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: TestApp) {
+async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifies(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
     let res = app
@@ -353,6 +342,7 @@ async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: Tes
         )
         .await;
     assert_eq!(status, 200);
+    app.seal().await;
     let purge = |app: &TestApp| {
         let (db, clock) = (app.state.db.clone(), app.clock.clone());
         async move {
@@ -368,6 +358,7 @@ async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: Tes
     app.clock.advance(chrono::TimeDelta::days(2 * 366));
     assert_eq!(purge(&app).await, 1);
     assert_eq!(purge(&app).await, 0, "once");
+    app.seal().await;
 
     let r = officer.request(&id).await;
     assert_eq!(
@@ -380,10 +371,47 @@ async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: Tes
     assert_eq!(r["message"], "");
     assert_eq!(r["notes"][0]["note"], "");
     assert_eq!(r["state"], "refused", "the skeleton stays");
-    // The chain still verifies; the trail's details are gone; nothing names her any more.
-    let report = auditor.get("/api/v1/audit/verify").await;
+    // The record names every erased event; the closure and the record keep their details.
+    let events = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let record = events
+        .iter()
+        .find(|e| e.action == "request.records_purged")
+        .unwrap();
+    let record: RedactionRecord = serde_json::from_str(&record.details).unwrap();
+    let erased: Vec<&str> = events
+        .iter()
+        .filter(|e| e.redacted_at.is_some())
+        .map(|e| e.id.as_str())
+        .collect();
+    assert!(erased.len() >= 3);
+    assert_eq!(
+        record.redacted_events.as_deref().unwrap(),
+        erased.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    );
+    assert!(
+        events
+            .iter()
+            .filter(|e| e.redacted_at.is_some())
+            .all(|e| e.details == "{\"redacted\":true}" && e.details_salt.is_none())
+    );
+    let closure = events
+        .iter()
+        .find(|e| e.action == "request.closed")
+        .unwrap();
+    assert!(closure.redacted_at.is_none() && closure.details.contains("refused"));
+    // The log verifies; the trail's details are gone; nothing names her any more.
+    let report = verify(&auditor).await;
     assert_eq!(report["intact"], true, "{report}");
-    let (_, _, log) = export(&auditor, &format!("format=jsonl&request={id}")).await;
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/audit/export?format=jsonl&request={id}",
+            app.base
+        ))
+        .bearer_auth(&auditor.token)
+        .send()
+        .await
+        .unwrap();
+    let log = res.text().await.unwrap();
     assert!(!log.contains("Hanako") && !log.contains("secret"), "{log}");
     assert!(log.contains("request.records_purged") && log.contains("\"redacted_at\":\""));
     let stats = officer.get("/api/v1/reports?year=2026").await;
@@ -391,159 +419,280 @@ async fn a_record_past_retention_keeps_its_skeleton_and_the_chain_holds(app: Tes
         stats["report"]["metrics"]["access"]["denied"], 1,
         "reports still count it"
     );
+    // Erasing the closure behind the database's back leaves the other erasures unproven: the log no
+    // longer shows the request closed, so the first of them is named.
+    app.tamper(&format!(
+        "UPDATE audit_events SET details = '{{\"redacted\":true}}', details_salt = NULL, redacted_at = '2028-11-22 01:00:00' WHERE action = 'request.closed' AND request_id = '{id}'"
+    ));
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (first(&r).1, r["first_broken"]["id"].as_str()),
+        (Some("redaction_premature"), Some(erased[0]))
+    );
 }
 
-/// Appends `n` chained events straight into the table (as fast as SQL allows), continuing the chain.
-fn bulk_chain(app: &TestApp, n: i64) {
-    use kaiji::domain::audit::{ChainedEvent, details_digest};
-    let mut conn = app.tdb.conn();
-    let (mut seq, mut prev) = kaiji::db::audit::head(&mut conn).unwrap();
-    let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+async fn a_middle_event_deleted_and_two_events_swapped_are_named(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    for i in 0..4 {
+        file(&app, i).await;
+    }
+    app.seal().await;
+    assert_eq!(verify(&auditor).await["intact"], true);
+    // Two events swap places: the first of them no longer is the leaf at its position.
+    let seven = event_at(&app, 7);
+    app.tamper(
+        "UPDATE audit_events SET seq = -7 WHERE seq = 7; UPDATE audit_events SET seq = 7 WHERE seq = 8; \
+         UPDATE audit_events SET seq = 8 WHERE seq = -7;",
+    );
+    let r = verify(&auditor).await;
+    assert_eq!(first(&r), (Some(7), Some("hash_mismatch"), Some("tree")));
+    assert_ne!(r["first_broken"]["id"], seven.id.as_str(), "the other one");
+    // An event removed from the middle.
+    app.tamper("DELETE FROM audit_events WHERE seq = 5");
+    assert_eq!(
+        first(&verify(&auditor).await),
+        (Some(5), Some("missing_event"), Some("tree"))
+    );
+}
+
+async fn an_event_with_a_forged_sequence_number_is_named(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    for i in 0..2 {
+        file(&app, i).await;
+    }
+    let size = app.seal().await;
+    // A well-formed event (salt, digest) slipped in behind the sequencer with the next number.
+    let salt = [5_u8; 32];
+    let details = "{\"note\":\"forged\"}";
+    let digest = kaiji::domain::audit::salted_details_digest(&salt, details);
+    app.tamper(&format!(
+        "INSERT INTO audit_events (id, occurred_at, action, actor_kind, details, seq, details_sha256, details_salt, committed_at, integrated_at) \
+         VALUES ('forged-1', '2026-11-22 01:00:00', 'staff.login', 'system', '{details}', {}, '{digest}', '{}', '2026-11-22 01:00:00', '2026-11-22 01:00:00')",
+        size + 1,
+        hex::encode(salt)
+    ));
+    let r = verify(&auditor).await;
+    assert_eq!(
+        first(&r),
+        (Some(size + 1), Some("not_covered"), Some("tree")),
+        "{r}"
+    );
+    // The same in place of a real one.
+    let real = event_at(&app, 3);
+    app.tamper(&format!(
+        "DELETE FROM audit_events WHERE seq = 3; \
+         INSERT INTO audit_events (id, occurred_at, action, actor_kind, details, seq, details_sha256, details_salt, committed_at, integrated_at) \
+         VALUES ('forged-2', '{}', '{}', 'system', '{details}', 3, '{digest}', '{}', '2026-11-22 01:00:00', '2026-11-22 01:00:00')",
+        real.occurred_at.format("%Y-%m-%d %H:%M:%S%.6f"),
+        real.action,
+        hex::encode(salt)
+    ));
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (first(&r), r["first_broken"]["id"].as_str()),
+        (
+            (Some(3), Some("hash_mismatch"), Some("tree")),
+            Some("forged-2")
+        )
+    );
+}
+
+fn kept_checkpoint(app: &TestApp) -> String {
+    kaiji::db::tlog::latest_checkpoint(&mut app.tdb.conn())
         .unwrap()
-        .and_hms_opt(2, 0, 0)
+        .unwrap()
+        .note
+}
+
+async fn check_against(app: &TestApp, kept: &str) -> kaiji::app::audit_verify::LogReport {
+    let (db, kept) = (app.state.db.clone(), kept.to_owned());
+    tokio::task::spawn_blocking(move || kaiji::app::audit_verify::verify(&db, &[kept]))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn post_kept(auditor: &common::Api, kept: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/audit/verify", auditor.base))
+        .bearer_auth(&auditor.token)
+        .header("content-type", "text/plain")
+        .body(kept.to_owned())
+        .send()
+        .await
         .unwrap();
-    let mut values = Vec::new();
-    for i in 0..n {
-        seq += 1;
-        let id = format!("bulk-{seq:09}");
-        let at = base + chrono::TimeDelta::microseconds(i);
-        let details = format!("{{\"i\":{i},\"note\":\"東京, \\\"quoted\\\"\"}}");
-        let digest = details_digest(&details);
-        let hash = ChainedEvent {
-            seq,
-            id: &id,
-            occurred_at: kaiji::db::audit::chain_time(at),
-            action: "staff.login",
-            actor_kind: "system",
-            actor_id: None,
-            request_id: None,
-            from_state: None,
-            to_state: None,
-            details_sha256: &digest,
-            prev_hash: &prev,
-        }
-        .hash();
-        values.push(format!(
-            "('{id}', '{}', 'staff.login', 'system', NULL, NULL, NULL, NULL, '{}', {seq}, '{prev}', '{hash}', '{digest}')",
-            at.format("%Y-%m-%d %H:%M:%S%.6f"),
-            details.replace('\'', "''")
-        ));
-        prev = hash;
-        if values.len() == 500 || i == n - 1 {
-            conn.batch_execute(&format!(
-                "INSERT INTO audit_events (id, occurred_at, action, actor_kind, actor_id, request_id, from_state, to_state, details, seq, prev_hash, hash, details_sha256) VALUES {}",
-                values.join(", ")
-            ))
-            .unwrap();
-            values.clear();
-        }
-    }
-    conn.batch_execute(&format!(
-        "UPDATE audit_chain_head SET seq = {seq}, hash = '{prev}' WHERE id = 1"
-    ))
-    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    res.json().await.unwrap()
 }
 
-async fn two_hundred_thousand_events_export_and_recompute_to_the_same_hashes(app: TestApp) {
+async fn a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_kept_checkpoint(
+    app: TestApp,
+) {
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    bulk_chain(&app, 200_000);
-    let report = verify(&auditor).await;
-    assert_eq!(report["intact"], true, "{report}");
-    let total = report["events"].as_i64().unwrap();
-    assert!(total >= 200_000);
-    // Streamed out page by page, the log comes back whole and recomputes link by link.
-    let (status, _, body) = export(&auditor, "format=jsonl").await;
-    assert_eq!(status, 200);
-    let mut prev = kaiji::domain::audit::GENESIS_HASH.to_owned();
-    let mut n = 0_i64;
-    for line in body.lines() {
-        let e: Value = serde_json::from_str(line).unwrap();
-        let s = |k: &str| e[k].as_str();
-        let digest = kaiji::domain::audit::details_digest(s("details").unwrap());
-        assert_eq!(s("details_sha256"), Some(digest.as_str()));
-        let h = kaiji::domain::audit::ChainedEvent {
-            seq: e["seq"].as_i64().unwrap(),
-            id: s("id").unwrap(),
-            occurred_at: s("occurred_at").unwrap().to_owned(),
-            action: s("action").unwrap(),
-            actor_kind: s("actor_kind").unwrap(),
-            actor_id: s("actor_id"),
-            request_id: s("request_id"),
-            from_state: s("from_state"),
-            to_state: s("to_state"),
-            details_sha256: &digest,
-            prev_hash: &prev,
-        }
-        .hash();
-        assert_eq!(s("hash"), Some(h.as_str()), "event {n}");
-        prev = h;
-        n += 1;
+    for i in 0..2 {
+        file(&app, i).await;
     }
-    assert_eq!(n, total + 1, "every event, and the export's own record");
-    // CSV of the same: Japanese and quotes survive the quoting.
-    let (_, _, csv) = export(&auditor, "format=csv").await;
-    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
-    let mut rows = 0;
-    for r in rdr.records() {
-        let r = r.unwrap();
-        if r[1].starts_with("bulk-") {
-            assert!(r[9].contains("東京, \\\"quoted\\\""), "{}", &r[9]);
+    let k = app.seal().await;
+    let early = kept_checkpoint(&app);
+    // What the tree looked like at k (the attacker's copy, to put back).
+    let mut tiles = Vec::new();
+    for level in 0..4 {
+        for (idx, hashes) in
+            kaiji::db::tlog::level_tiles(&mut app.tdb.conn(), level, 0, i64::MAX).unwrap()
+        {
+            tiles.push(kaiji::domain::tlog::StoredTile {
+                level,
+                index: idx as u64,
+                hashes,
+            });
         }
-        rows += 1;
     }
-    assert_eq!(rows, total + 2);
+    for i in 2..5 {
+        file(&app, i).await;
+    }
+    let n = app.seal().await;
+    assert!(n > k);
+    // The operator's store outside the database holds the checkpoint of n.
+    let store = tempfile::tempdir().unwrap();
+    let push = |app: &TestApp| {
+        let (s, dir) = (app.state.clone(), store.path().to_owned());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                kaiji::app::sequencer::push_checkpoint(&s.db, &s.config, &s.keys, &dir)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert!(matches!(
+        push(&app).await.unwrap(),
+        kaiji::app::sequencer::PushOutcome::Pushed { size, .. } if size == n
+    ));
+    let late = kept_checkpoint(&app);
+    let r = post_kept(&auditor, &early).await;
+    assert_eq!(
+        (r["consistent"].as_bool(), r["kept_size"].as_i64()),
+        (Some(true), Some(k))
+    );
+    assert!(!r["proof"].as_array().unwrap().is_empty());
+    // The newest events deleted, and every tree row and checkpoint moved back to k.
+    app.tamper(&format!(
+        "DELETE FROM audit_events WHERE seq > {k}; DELETE FROM audit_checkpoints WHERE size > {k}; DELETE FROM audit_tiles;"
+    ));
+    kaiji::db::tlog::write_tiles(&mut app.tdb.conn(), &tiles).unwrap();
+    // Alone, the shortened log checks out: nothing inside the database remembers it was longer.
+    let alone = verify(&auditor).await;
+    assert_eq!(
+        (alone["intact"].as_bool(), alone["events"].as_i64()),
+        (Some(true), Some(k))
+    );
+    // Against the checkpoint kept outside, it does not.
+    let report = check_against(&app, &late).await;
+    assert!(!report.intact);
+    assert_eq!(report.kept[0].problem, Some("truncated"));
+    assert_eq!(report.kept[0].size, Some(n as u64));
+    let r = post_kept(&auditor, &late).await;
+    assert_eq!(
+        (r["consistent"].as_bool(), r["problem"].as_str()),
+        (Some(false), Some("truncated"))
+    );
+    // The store refuses to take the shortened log's checkpoint.
+    let refused = push(&app).await.unwrap_err().to_string();
+    assert!(refused.contains("truncated"), "{refused}");
 }
 
-/// Pages of thousands of events are hashed on several threads: a change in any part of a page is still
-/// the one named. The verifier reads the head and the events in one snapshot, so events appended
-/// meanwhile are not taken for a cut-off log.
-async fn a_change_deep_in_a_long_log_is_named_and_verify_reads_one_snapshot(app: TestApp) {
+async fn a_bad_signature_and_a_fork_are_named(app: TestApp) {
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    bulk_chain(&app, 12_000);
-    assert_eq!(verify(&auditor).await["intact"], true);
-    // Inside a snapshot the head stays as it was while another connection appends.
-    let mut reader = app.tdb.conn();
-    kaiji::db::snapshot_tx(&mut reader, |conn| -> diesel::QueryResult<()> {
-        let before = kaiji::db::audit::head(conn)?;
-        kaiji::db::audit::append(
-            &mut app.tdb.conn(),
-            &kaiji::domain::audit::NewAuditEvent::new(
-                kaiji::domain::audit::AuditAction::StaffLogin,
-                kaiji::domain::audit::Actor::System("test"),
-                app.clock.now(),
-            ),
-        )?;
-        assert_eq!(kaiji::db::audit::head(conn)?, before, "one snapshot");
-        Ok(())
+    for i in 0..3 {
+        file(&app, i).await;
+        app.seal().await;
+    }
+    let kept = kept_checkpoint(&app);
+    let n = app.count("audit_events");
+    // An insider holding the signing key rewrites an event and signs the whole tree again.
+    app.tamper(
+        "UPDATE audit_events SET action = 'staff.logout' WHERE seq = 2; \
+         DELETE FROM audit_tiles; DELETE FROM audit_checkpoints;",
+    );
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = state.db.conn().unwrap();
+        kaiji::db::write_tx(&mut conn, |conn| -> Result<(), kaiji::app::AppError> {
+            let mut batch =
+                kaiji::app::sequencer::Batch::begin(conn, &state.config, &state.keys)?.unwrap();
+            for row in kaiji::db::audit::sequenced_between(conn, 0, i64::MAX)? {
+                batch.push(&row)?;
+            }
+            batch.finish(conn, kaiji::db::to_db_time(chrono::Utc::now()))?;
+            Ok(())
+        })
+        .unwrap();
     })
+    .await
     .unwrap();
-    drop(reader);
+    // Alone, the rewritten log checks out; against the checkpoint kept before, it is a fork: two
+    // signed checkpoints of one size with different roots.
     assert_eq!(verify(&auditor).await["intact"], true);
-    // Late in a page (pages hold 5,000 events, split between threads): the second part's event.
-    tamper(
-        &app,
-        "UPDATE audit_events SET details = '{}' WHERE seq = 9876",
-    );
+    let report = check_against(&app, &kept).await;
+    assert_eq!(report.kept[0].problem, Some("fork"));
+    assert_eq!(report.kept[0].size, Some(n as u64));
+    let r = post_kept(&auditor, &kept).await;
+    assert_eq!(r["problem"], "fork");
+    // A checkpoint whose signature does not verify is named by its size.
+    let row = kaiji::db::tlog::latest_checkpoint(&mut app.tdb.conn())
+        .unwrap()
+        .unwrap();
+    let mut note = row.note.clone();
+    let sig_at = note.rfind(' ').unwrap() + 6;
+    let flipped = if &note[sig_at..sig_at + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    note.replace_range(sig_at..sig_at + 1, flipped);
+    app.tamper(&format!(
+        "UPDATE audit_checkpoints SET note = '{note}' WHERE size = {}",
+        row.size
+    ));
     let r = verify(&auditor).await;
     assert_eq!(
         (
-            r["first_broken"]["seq"].as_i64(),
-            r["first_broken"]["problem"].as_str()
+            r["first_broken"]["problem"].as_str(),
+            r["first_broken"]["checkpoint"].as_i64()
         ),
-        (Some(9876), Some("details_mismatch")),
-        "{r}"
+        (Some("bad_signature"), Some(row.size))
     );
-    tamper(
-        &app,
-        "UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 7777",
-    );
-    let r = verify(&auditor).await;
-    assert_eq!(
+    // A kept checkpoint with a bad signature is named too.
+    let r = post_kept(&auditor, &note).await;
+    assert_eq!(r["problem"], "bad_signature");
+    let mut garbage = post_kept(&auditor, "not a checkpoint\n").await;
+    assert_eq!(garbage["problem"].take(), "malformed");
+}
+
+async fn an_instance_with_another_key_never_signs(app: TestApp) {
+    file(&app, 0).await;
+    let size = app.seal().await;
+    let other = kaiji::config::Keys::random();
+    let (db, config) = (app.state.db.clone(), app.state.config.clone());
+    file(&app, 1).await;
+    let before = app.count("audit_checkpoints");
+    let (status, refused) = tokio::task::spawn_blocking(move || {
         (
-            r["first_broken"]["seq"].as_i64(),
-            r["first_broken"]["problem"].as_str()
-        ),
-        (Some(7777), Some("hash_mismatch")),
-        "{r}"
-    );
+            kaiji::app::sequencer::key_status(&db, &config, &other).unwrap(),
+            kaiji::app::sequencer::integrate(&db, &config, &other, 100),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(matches!(
+        status,
+        kaiji::app::sequencer::KeyStatus::Different { .. }
+    ));
+    assert!(matches!(
+        refused,
+        Err(kaiji::app::AppError::AuditKeyMismatch { .. })
+    ));
+    assert_eq!(app.count("audit_checkpoints"), before, "nothing signed");
+    // The log's own key carries on.
+    assert!(app.seal().await > size);
 }

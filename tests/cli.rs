@@ -276,13 +276,40 @@ fn migrate_seed_and_user_add_on_sqlite() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Every event with its leaf hash, then the trailer: the signed checkpoint that covers them.
+    let (trailer, events) = lines.split_last().unwrap();
     assert!(
-        lines.len() > 3
-            && lines
+        events.len() > 3
+            && events
                 .iter()
-                .all(|l| l["hash"].as_str().is_some_and(|h| h.len() == 64))
+                .all(|l| l["leaf_hash"].as_str().is_some_and(|h| h.len() == 44))
     );
-    assert_eq!(lines.last().unwrap()["action"], "audit.exported");
+    assert_eq!(events.last().unwrap()["action"], "audit.exported");
+    assert_eq!(trailer["trailer"]["tree_size"], events.len());
+    // The log's verifier key and its latest checkpoint, printed; pushed to a store kept elsewhere.
+    let o = kaiji(dir.path(), &[], &["audit", "key"], None);
+    let vkey = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(
+        o.status.success() && vkey.trim().starts_with("127.0.0.1:8080/audit+"),
+        "{}",
+        text(&o)
+    );
+    let o = kaiji(dir.path(), &[], &["audit", "checkpoint"], None);
+    let note = String::from_utf8(o.stdout.clone()).unwrap();
+    let cp = kaiji::domain::tlog::open_checkpoint(note.as_bytes(), vkey.trim()).expect("signed");
+    assert_eq!(cp.size as usize, events.len());
+    let store = dir.path().join("kept");
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "checkpoint", "--push", store.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        o.status.success() && text(&o).contains("pushed the checkpoint"),
+        "{}",
+        text(&o)
+    );
     let o = kaiji(
         dir.path(),
         &[],
@@ -290,10 +317,22 @@ fn migrate_seed_and_user_add_on_sqlite() {
         None,
     );
     assert!(!o.status.success() && text(&o).contains("dates like"));
-    // The audit log checks out; change one event behind the database's back and it is named.
+    // The audit log checks out, against the store too; change one event behind the database's back
+    // and it is named.
     let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
     assert!(
         o.status.success() && text(&o).contains("audit log intact"),
+        "{}",
+        text(&o)
+    );
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "verify", "--against", store.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        o.status.success() && text(&o).contains("the log extends it"),
         "{}",
         text(&o)
     );
@@ -619,8 +658,8 @@ fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     assert!(!o.status.success() && text(&o).contains("no active staff account"));
 }
 
-/// `kaiji dev synth` loads requests under the published workflows with chained audit events: the chain
-/// verifies, and open requests carry a deadline for the queue.
+/// `kaiji dev synth` loads requests under the published workflows with their audit events integrated
+/// into the tree: the log verifies, and open requests carry a deadline for the queue.
 #[test]
 fn dev_synth_loads_requests_with_a_verifiable_chain() {
     let dir = tempfile::tempdir().unwrap();

@@ -56,6 +56,16 @@ pub enum AppError {
     Purged,
     #[error("the event data is invalid: {0}")]
     BadEventData(&'static str),
+    /// This instance holds another signing key than the one the audit log recorded: it must not sign.
+    #[error("this instance's audit signing key is not the one the audit log recorded ({recorded})")]
+    AuditKeyMismatch { recorded: String },
+    /// The stored tree or its checkpoints do not agree with the events: proofs cannot be given and the
+    /// sequencer stops (`kaiji audit verify` says what changed).
+    #[error("the audit log's stored tree is damaged: {0}")]
+    AuditLogDamaged(String),
+    /// The event is committed but the sequencer has not integrated it yet (within a second or so).
+    #[error("the event is not yet integrated into the audit log; try again shortly")]
+    NotYetIntegrated,
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -2,6 +2,8 @@
 //! its audit event in one transaction. Handlers call exactly one function here.
 
 pub mod audit_log;
+pub mod audit_proofs;
+pub mod audit_verify;
 pub mod cases;
 pub mod clock;
 pub mod confirm;
@@ -17,6 +19,7 @@ pub mod reply;
 pub mod reports;
 pub mod requests;
 pub mod retention;
+pub mod sequencer;
 pub mod staff;
 pub mod synth;
 pub mod systems;

@@ -731,9 +731,23 @@ pub(crate) fn apply_event(
                 "effects": t.effects,
             })),
     )?;
+    // A request reaching a final state says so in the log on its own (details without personal data,
+    // never erased): retention's erasures are checked against it.
+    let closes = def.state(&t.to).is_some_and(|s| s.terminal);
+    if closes {
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::RequestClosed, actor.clone(), now)
+                .for_request(&id)
+                .states(Some(&t.from), Some(&t.to))
+                .details(json!(crate::domain::audit::Closure {
+                    state: t.to.clone(),
+                    closed_at: None,
+                })),
+        )?;
+    }
     // Evidence is erased when identity is decided by this transition, or the request closes; other
     // transitions have nothing to erase and skip the query.
-    let closes = def.state(&t.to).is_some_and(|s| s.terminal);
     if closes || (!was_verified && case.facts.contains(&Fact::IdentityVerified)) {
         super::evidence::purge_after_decision(conn, &id, &case.facts, closes, now)?;
     }

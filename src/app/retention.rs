@@ -1,13 +1,17 @@
 //! Record retention: a closed request's record is kept `months` (at least 24, CCPA §7101), then its
 //! personal data is erased and its audit events' details redacted; the request's skeleton (type, dates,
-//! state) stays for reports and the audit chain stays verifiable.
+//! state) stays for reports and the audit log stays verifiable.
+//!
+//! Redaction goes through the log: a redaction record (`request.records_purged`, naming every event it
+//! erases and the retention period) is appended first, then those events' details and salts are erased
+//! (the database refuses an erasure without its record). `kaiji audit verify` checks each erasure
+//! against its record and the request's closure in the log.
 
 use chrono::Months;
-use serde_json::json;
 
 use super::{AppError, Clock};
 use crate::db::{self, Db, audit, retention, write_tx};
-use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent, RedactionRecord};
 
 /// Erases what is due; returns how many requests. Blocking.
 pub fn purge_records(db: &Db, clock: &Clock, months: u32) -> Result<usize, AppError> {
@@ -25,7 +29,12 @@ pub fn purge_records(db: &Db, clock: &Clock, months: u32) -> Result<usize, AppEr
         for id in due {
             write_tx(&mut conn, |conn| -> Result<(), AppError> {
                 retention::erase(conn, &id, db::to_db_time(now))?;
-                let redacted = audit::redact_for_request(conn, &id, db::to_db_time(now))?;
+                let events = audit::erasable_for_request(conn, &id)?;
+                let record = RedactionRecord {
+                    retention_months: months,
+                    redacted_events: Some(events.clone()),
+                    reason: Some("record_retention".into()),
+                };
                 audit::append(
                     conn,
                     &NewAuditEvent::new(
@@ -35,9 +44,11 @@ pub fn purge_records(db: &Db, clock: &Clock, months: u32) -> Result<usize, AppEr
                     )
                     .for_request(&id)
                     .details(
-                        json!({"retention_months": months, "audit_events_redacted": redacted}),
+                        serde_json::to_value(&record)
+                            .map_err(|e| AppError::Definition(format!("redaction record: {e}")))?,
                     ),
                 )?;
+                audit::erase(conn, &events, db::to_db_time(now))?;
                 Ok(())
             })?;
             n += 1;

@@ -1,14 +1,18 @@
 //! `kaiji dev synth`: realistic synthetic requests and their audit trails, bulk-loaded for benchmarks
 //! and demonstrations. Every request runs under a published workflow that serves its right and place;
-//! about two in three are closed in a terminal state; each has `events_per_request` chained audit
-//! events (the chain stays verifiable). Batches of 1,000 requests per transaction.
+//! about two in three are closed in a terminal state (their last event is the `request.closed` the
+//! log records for closures); each has `events_per_request` audit events, integrated into the Merkle
+//! tree as the sequencer would (synth holds the sequencer's role for each batch and signs its
+//! checkpoint). Batches of 1,000 requests per transaction.
 
 use chrono::TimeDelta;
 
+use super::sequencer::{self, Batch, Pass};
 use super::{AppError, AppState};
-use crate::db::synth::{self, SynthEvent, SynthRequest};
-use crate::db::{self, audit, write_tx};
-use crate::domain::audit::{ChainedEvent, details_digest};
+use crate::db::audit::AuditEventRow;
+use crate::db::synth::{self, SynthRequest};
+use crate::db::{self, write_tx};
+use crate::domain::audit::{AuditAction, Closure, salted_details_digest};
 use crate::domain::deadline::{DeadlineReminder, reminder_due};
 use crate::domain::request::{Channel, Jurisdiction, RequestType};
 use crate::security::tokens;
@@ -64,6 +68,10 @@ pub fn run(
             "no published workflow serves web requests".into(),
         ));
     }
+    // Whatever waits (the seeds' events, say) goes into the tree first.
+    while let Pass::Integrated { .. } =
+        sequencer::integrate(&state.db, &state.config, &state.keys, sequencer::BATCH)?
+    {}
     let now = state.clock.now();
     let pick = |n: usize| (tokens::random_u64() % n as u64) as usize;
     let mut done = 0_u64;
@@ -138,53 +146,70 @@ pub fn run(
                 id,
             });
         }
-        write_tx(&mut conn, |conn| -> Result<(), AppError> {
-            synth::insert_requests(conn, &reqs)?;
-            synth::insert_clocks(conn, &clocks)?;
-            // Lock the chain's head for the batch, then continue it.
-            let (mut seq, mut prev) = audit::head(conn)?;
-            synth::set_head(conn, seq, &prev)?;
-            let mut events = Vec::with_capacity(reqs.len() * events_per_request as usize);
-            for r in &reqs {
-                for e in 0..events_per_request {
-                    seq += 1;
-                    let at = r.received_at + TimeDelta::minutes(i64::from(e));
-                    let at = at.min(db::to_db_time(now));
-                    let id = db::new_id();
-                    let details = format!("{{\"event\":\"synthetic\",\"step\":{e}}}");
-                    let digest = details_digest(&details);
-                    let hash = ChainedEvent {
-                        seq,
-                        id: &id,
-                        occurred_at: audit::chain_time(at),
-                        action: "request.transitioned",
-                        actor_kind: "system",
-                        actor_id: None,
-                        request_id: Some(&r.id),
-                        from_state: None,
-                        to_state: None,
-                        details_sha256: &digest,
-                        prev_hash: &prev,
+        loop {
+            let stored = write_tx(&mut conn, |conn| -> Result<bool, AppError> {
+                // The sequencer's role for the batch (another instance may hold it for a moment).
+                let Some(mut batch) = Batch::begin(conn, &state.config, &state.keys)? else {
+                    return Ok(false);
+                };
+                synth::insert_requests(conn, &reqs)?;
+                synth::insert_clocks(conn, &clocks)?;
+                let wall = db::to_db_time(chrono::Utc::now());
+                let mut events = Vec::with_capacity(reqs.len() * events_per_request as usize);
+                for r in &reqs {
+                    for e in 0..events_per_request {
+                        let at = r.received_at + TimeDelta::minutes(i64::from(e));
+                        let closes = r.closed_at.is_some() && e + 1 == events_per_request;
+                        let (action, details, at) = if closes {
+                            let closure = Closure {
+                                state: r.state.clone(),
+                                closed_at: None,
+                            };
+                            (
+                                AuditAction::RequestClosed,
+                                serde_json::to_string(&closure).unwrap_or_default(),
+                                r.closed_at.unwrap_or(at),
+                            )
+                        } else {
+                            (
+                                AuditAction::RequestTransitioned,
+                                format!("{{\"event\":\"synthetic\",\"step\":{e}}}"),
+                                at,
+                            )
+                        };
+                        let salt = tokens::random_bytes::<32>();
+                        let row = AuditEventRow {
+                            id: db::new_id(),
+                            occurred_at: at.min(db::to_db_time(now)),
+                            action: action.as_str().to_owned(),
+                            actor_kind: "system".into(),
+                            actor_id: None,
+                            request_id: Some(r.id.clone()),
+                            from_state: None,
+                            to_state: closes.then(|| r.state.clone()),
+                            details_sha256: Some(salted_details_digest(&salt, &details)),
+                            details,
+                            seq: Some(batch.size() + 1),
+                            prev_hash: None,
+                            hash: None,
+                            redacted_at: None,
+                            details_salt: Some(hex::encode(salt)),
+                            committed_at: Some(wall),
+                            integrated_at: Some(wall),
+                        };
+                        batch.push(&row)?;
+                        events.push(row);
                     }
-                    .hash();
-                    events.push(SynthEvent {
-                        id,
-                        occurred_at: at,
-                        request_id: r.id.clone(),
-                        details,
-                        seq,
-                        prev_hash: std::mem::replace(&mut prev, hash.clone()),
-                        hash,
-                        details_sha256: digest,
-                    });
                 }
+                synth::insert_events(conn, &events)?;
+                batch.finish(conn, wall)?;
+                Ok(true)
+            })?;
+            if stored {
+                break;
             }
-            for chunk in events.chunks(1_000) {
-                synth::insert_events(conn, chunk)?;
-            }
-            synth::set_head(conn, seq, &prev)?;
-            Ok(())
-        })?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         done += n;
         progress(done);
     }

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod staff;
 pub mod synth;
 pub mod systems;
+pub mod tlog;
 pub mod workflows;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -188,15 +189,18 @@ pub fn has_pending_migrations(conn: &mut AnyConnection) -> Result<bool, DbError>
     pending.map_err(|e| DbError::Migration(e.to_string()))
 }
 
-/// Applies the migrations of the connection's backend; returns the versions applied.
+/// Applies the migrations of the connection's backend, then the one data step SQL cannot do on both
+/// (closures carried into the audit log at the upgrade to the tree); returns the versions applied.
 pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     };
-    applied
+    let applied: Vec<String> = applied
         .map(|versions| versions.iter().map(|v| v.to_string()).collect())
-        .map_err(|e| DbError::Migration(e.to_string()))
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    audit::carry_over_closures(conn)?;
+    Ok(applied)
 }
 
 /// Runs `f` in a write transaction, committed only if `f` succeeds.

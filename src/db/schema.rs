@@ -133,6 +133,9 @@ diesel::table! {
         hash -> Nullable<Text>,
         details_sha256 -> Nullable<Text>,
         redacted_at -> Nullable<Timestamp>,
+        details_salt -> Nullable<Text>,
+        committed_at -> Nullable<Timestamp>,
+        integrated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -372,10 +375,30 @@ diesel::table! {
 diesel::joinable!(identity_evidence -> requests (request_id));
 
 diesel::table! {
-    audit_chain_head (id) {
+    audit_log_state (id) {
         id -> Integer,
-        seq -> BigInt,
-        hash -> Text,
+        chain_size -> BigInt,
+        origin -> Nullable<Text>,
+        verifier_key -> Nullable<Text>,
+        key_recorded_at -> Nullable<Timestamp>,
+        closures_carried_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_tiles (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (size) {
+        size -> BigInt,
+        root_hash -> Text,
+        note -> Text,
+        signed_at -> Timestamp,
     }
 }
 

@@ -24,18 +24,6 @@ pub struct SynthRequest {
     pub queue_due: String,
 }
 
-/// A synthetic audit event with its place in the chain.
-pub struct SynthEvent {
-    pub id: String,
-    pub occurred_at: NaiveDateTime,
-    pub request_id: String,
-    pub details: String,
-    pub seq: i64,
-    pub prev_hash: String,
-    pub hash: String,
-    pub details_sha256: String,
-}
-
 fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -113,39 +101,46 @@ pub fn insert_clocks(
     Ok(())
 }
 
-pub fn insert_events(conn: &mut AnyConnection, rows: &[SynthEvent]) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+/// Audit events already numbered by the caller (who holds the sequencer's role), many per statement.
+pub fn insert_events(
+    conn: &mut AnyConnection,
+    rows: &[super::audit::AuditEventRow],
+) -> QueryResult<()> {
+    let opt = |v: &Option<String>| v.as_deref().map(q).unwrap_or_else(|| "NULL".into());
+    let opt_t = |v: Option<NaiveDateTime>| v.map(t).unwrap_or_else(|| "NULL".into());
+    for chunk in rows.chunks(1_000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|e| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    q(&e.id),
+                    t(e.occurred_at),
+                    q(&e.action),
+                    q(&e.actor_kind),
+                    opt(&e.actor_id),
+                    opt(&e.request_id),
+                    opt(&e.from_state),
+                    opt(&e.to_state),
+                    q(&e.details),
+                    e.seq
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "NULL".into()),
+                    opt(&e.details_sha256),
+                    opt(&e.details_salt),
+                    opt_t(e.committed_at),
+                    opt_t(e.integrated_at),
+                )
+            })
+            .collect();
+        conn.batch_execute(&format!(
+            "INSERT INTO audit_events (id, occurred_at, action, actor_kind, actor_id, request_id, \
+             from_state, to_state, details, seq, details_sha256, details_salt, committed_at, \
+             integrated_at) VALUES {}",
+            values.join(", ")
+        ))?;
     }
-    let values: Vec<String> = rows
-        .iter()
-        .map(|e| {
-            format!(
-                "({}, {}, 'request.transitioned', 'system', NULL, {}, NULL, NULL, {}, {}, {}, {}, {})",
-                q(&e.id),
-                t(e.occurred_at),
-                q(&e.request_id),
-                q(&e.details),
-                e.seq,
-                q(&e.prev_hash),
-                q(&e.hash),
-                q(&e.details_sha256),
-            )
-        })
-        .collect();
-    conn.batch_execute(&format!(
-        "INSERT INTO audit_events (id, occurred_at, action, actor_kind, actor_id, request_id, \
-         from_state, to_state, details, seq, prev_hash, hash, details_sha256) VALUES {}",
-        values.join(", ")
-    ))
-}
-
-/// Moves the chain head to the last synthetic event.
-pub fn set_head(conn: &mut AnyConnection, seq: i64, hash: &str) -> QueryResult<()> {
-    conn.batch_execute(&format!(
-        "UPDATE audit_chain_head SET seq = {seq}, hash = {} WHERE id = 1",
-        q(hash)
-    ))
+    Ok(())
 }
 
 /// After a bulk load, as PostgreSQL's manual advises: fresh planner statistics (else the first queries

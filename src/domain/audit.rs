@@ -79,10 +79,13 @@ pub enum AuditAction {
     RecordsPurged,
     /// The service started, with its effective settings (secrets masked): configuration changes show.
     ServiceStarted,
+    /// A request reached a final state. Its details never hold personal data and are never erased:
+    /// retention checks, from the log alone, that a record was closed long enough before it was erased.
+    RequestClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -122,6 +125,7 @@ impl AuditAction {
         AuditAction::NoteAdded,
         AuditAction::RecordsPurged,
         AuditAction::ServiceStarted,
+        AuditAction::RequestClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -165,6 +169,7 @@ impl AuditAction {
             AuditAction::NoteAdded => "request.note_added",
             AuditAction::RecordsPurged => "request.records_purged",
             AuditAction::ServiceStarted => "system.started",
+            AuditAction::RequestClosed => "request.closed",
         }
     }
 }
@@ -339,10 +344,16 @@ impl ChainedEvent<'_> {
         hex_string(self.hash_hex(&mut Vec::with_capacity(512)))
     }
 
-    /// The hash as 64 hex bytes; `buf` receives the canonical form and is reused across events by the
-    /// verifier, so nothing is allocated per event.
+    /// The hash as 64 hex bytes; `buf` receives the canonical form (which is also the event's leaf
+    /// data in the tree) and is reused across events by the verifier, so nothing is allocated per event.
     pub fn hash_hex(&self, buf: &mut Vec<u8>) -> [u8; 64] {
         use sha2::{Digest, Sha256};
+        self.write_canonical(buf);
+        to_hex(&Sha256::digest(buf.as_slice()))
+    }
+
+    /// The canonical form into `buf` (cleared first).
+    pub fn write_canonical(&self, buf: &mut Vec<u8>) {
         buf.clear();
         // A tuple serialises as the JSON array the chain has always hashed (see the test below);
         // writing strings and integers into memory cannot fail.
@@ -362,7 +373,6 @@ impl ChainedEvent<'_> {
                 self.prev_hash,
             ),
         );
-        to_hex(&Sha256::digest(buf.as_slice()))
     }
 }
 
@@ -443,6 +453,262 @@ mod chain_tests {
         ];
         for c in changed {
             assert_ne!(c.hash(), h);
+        }
+    }
+}
+
+/// What an erased event's details become, in both eras.
+pub const REDACTED_DETAILS: &str = "{\"redacted\":true}";
+
+/// The shortest time a closed request's record is kept before its personal data may be erased: CCPA
+/// §7101 keeps records of requests for two years. Settings may only lengthen it.
+pub const MIN_RECORD_RETENTION_MONTHS: u32 = 24;
+
+/// The two parts of the log: the hash chain written before the Merkle tree (its events are the tree's
+/// first leaves, in chain order), and the events sequenced into the tree since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Era {
+    Chain,
+    Tree,
+}
+
+impl Era {
+    /// The era of sequence number `seq` in a log whose chain held `chain_size` events.
+    pub fn of(seq: i64, chain_size: i64) -> Self {
+        if seq <= chain_size {
+            Era::Chain
+        } else {
+            Era::Tree
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Era::Chain => "chain",
+            Era::Tree => "tree",
+        }
+    }
+}
+
+/// A salt as stored (64 hex digits) back to its 32 bytes.
+pub fn parse_salt(hex_salt: &str) -> Option<[u8; 32]> {
+    let mut out = [0_u8; 32];
+    hex::decode_to_slice(hex_salt, &mut out).ok()?;
+    Some(out)
+}
+
+/// The commitment a tree-era event makes to its details: SHA-256 over its random salt and the details,
+/// hex. Once the details and the salt are erased, the digest confirms no guess of what they were.
+pub fn salted_details_digest(salt: &[u8; 32], details: &str) -> String {
+    hex_string(salted_details_digest_hex(salt, details))
+}
+
+/// The same as 64 hex bytes, without allocating (the verifier computes millions).
+pub fn salted_details_digest_hex(salt: &[u8; 32], details: &str) -> [u8; 64] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(details.as_bytes());
+    to_hex(&h.finalize())
+}
+
+/// The tag that starts every tree-era leaf, so that no leaf can be read as one of the other era.
+pub const LEAF_FORMAT: &str = "kaiji-audit/2";
+
+/// A tree-era event as its leaf in the Merkle tree holds it: every field but the details themselves,
+/// which it covers through their salted digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafEvent<'a> {
+    pub seq: i64,
+    pub id: &'a str,
+    /// UTC, microseconds: `2026-11-22T01:00:00.000000`.
+    pub occurred_at: String,
+    pub action: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub from_state: Option<&'a str>,
+    pub to_state: Option<&'a str>,
+    pub details_sha256: &'a str,
+}
+
+impl LeafEvent<'_> {
+    /// The leaf data: the JSON array `["kaiji-audit/2", seq, id, occurred_at, action, actor_kind,
+    /// actor_id, request_id, from_state, to_state, details_sha256]`, into `buf` (cleared first).
+    pub fn write_leaf_data(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        // Strings and integers into memory: cannot fail.
+        let _ = serde_json::to_writer(
+            &mut *buf,
+            &(
+                LEAF_FORMAT,
+                self.seq,
+                self.id,
+                &self.occurred_at,
+                self.action,
+                self.actor_kind,
+                self.actor_id,
+                self.request_id,
+                self.from_state,
+                self.to_state,
+                self.details_sha256,
+            ),
+        );
+    }
+
+    pub fn leaf_data(&self) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(320);
+        self.write_leaf_data(&mut buf);
+        buf
+    }
+}
+
+/// What a redaction record (a `request.records_purged` event) says: which of its request's events it
+/// erased, and under which retention period. Records from the chain era list no events: they erased
+/// every chain-era event of their request before them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RedactionRecord {
+    pub retention_months: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A `request.closed` event's details: the final state, and for closures carried over from before the
+/// tree (recorded at the upgrade), when the request closed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Closure {
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Why an erasure does not check out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactionProblem {
+    /// No redaction record in the log names the event.
+    Unrecorded,
+    /// The record's request was not closed, by the log's own events, at least the retention period
+    /// (and never less than the legal minimum) before the record.
+    Premature,
+}
+
+/// Whether a record made at `record_at` under `months` of retention may erase a request closed at
+/// `closed_at`. Months are calendar months, clamped to the month's end (the retention job counts the
+/// same way backwards from its own time, so whatever it erased passes here).
+pub fn erasure_is_timely(
+    closed_at: chrono::NaiveDateTime,
+    record_at: chrono::NaiveDateTime,
+    months: u32,
+) -> bool {
+    months >= MIN_RECORD_RETENTION_MONTHS
+        && closed_at
+            .checked_add_months(chrono::Months::new(months))
+            .is_some_and(|due| due <= record_at)
+}
+
+#[cfg(test)]
+mod tree_era_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_leaf_data_is_a_tagged_json_array_and_every_field_changes_it() {
+        let e = LeafEvent {
+            seq: 7,
+            id: "a\"b",
+            occurred_at: "2026-12-03T01:00:00.000000".into(),
+            action: "request.received",
+            actor_kind: "requester",
+            actor_id: None,
+            request_id: Some("r"),
+            from_state: None,
+            to_state: Some("received"),
+            details_sha256: "d",
+        };
+        assert_eq!(
+            String::from_utf8(e.leaf_data()).unwrap(),
+            r#"["kaiji-audit/2",7,"a\"b","2026-12-03T01:00:00.000000","request.received","requester",null,"r",null,"received","d"]"#
+        );
+        for changed in [
+            LeafEvent {
+                seq: 8,
+                ..e.clone()
+            },
+            LeafEvent {
+                actor_id: Some("x"),
+                ..e.clone()
+            },
+            LeafEvent {
+                details_sha256: "e",
+                ..e.clone()
+            },
+            LeafEvent {
+                to_state: None,
+                ..e.clone()
+            },
+        ] {
+            assert_ne!(changed.leaf_data(), e.leaf_data());
+        }
+    }
+
+    #[test]
+    fn the_salted_digest_is_sha256_of_salt_then_details() {
+        use sha2::{Digest, Sha256};
+        let salt = [3_u8; 32];
+        let mut data = salt.to_vec();
+        data.extend_from_slice("{\"a\":1}".as_bytes());
+        assert_eq!(
+            salted_details_digest(&salt, "{\"a\":1}"),
+            hex::encode(Sha256::digest(&data))
+        );
+        assert_ne!(
+            salted_details_digest(&[4; 32], "{\"a\":1}"),
+            salted_details_digest(&salt, "{\"a\":1}")
+        );
+        assert_eq!(parse_salt(&hex::encode(salt)), Some(salt));
+        assert_eq!(parse_salt("zz"), None);
+    }
+
+    #[test]
+    fn erasure_waits_for_the_retention_period_and_the_legal_minimum() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert!(erasure_is_timely(
+            at("2024-02-29 10:00"),
+            at("2026-02-28 10:00"),
+            24
+        ));
+        assert!(!erasure_is_timely(
+            at("2024-03-01 10:00"),
+            at("2026-02-28 10:00"),
+            24
+        ));
+        assert!(!erasure_is_timely(
+            at("2020-01-01 10:00"),
+            at("2026-02-28 10:00"),
+            12
+        ));
+        assert!(erasure_is_timely(
+            at("2020-01-01 10:00"),
+            at("2026-02-28 10:00"),
+            36
+        ));
+    }
+
+    proptest! {
+        /// What the retention job selects (closed before its time minus the period) always passes the
+        /// verifier's check of the same record.
+        #[test]
+        fn what_retention_erases_verify_accepts(closed in 0_i64..4_000_000_000, later in 0_i64..4_000_000_000, months in 24_u32..240) {
+            let closed = chrono::DateTime::from_timestamp(closed, 0).unwrap().naive_utc();
+            let now = closed + chrono::TimeDelta::seconds(later);
+            if let Some(cutoff) = now.checked_sub_months(chrono::Months::new(months))
+                && closed < cutoff
+            {
+                prop_assert!(erasure_is_timely(closed, now, months));
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod reports;
 pub mod request;
 pub mod staff;
 pub mod systems;
+pub mod tlog;
 pub mod workflow;
 
 pub use field::{FieldError, FieldErrors};

@@ -61,6 +61,11 @@ impl WebError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
                 }
                 AppError::Purged => (StatusCode::GONE, "file_purged"),
+                AppError::AuditKeyMismatch { .. } => (StatusCode::CONFLICT, "audit_key_mismatch"),
+                AppError::AuditLogDamaged(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "audit_log_damaged")
+                }
+                AppError::NotYetIntegrated => (StatusCode::CONFLICT, "not_yet_integrated"),
                 AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
                 AppError::LinkUsed => (StatusCode::GONE, "link_used"),
                 AppError::Assertion(_) => (StatusCode::FORBIDDEN, "assertion_rejected"),
@@ -336,6 +341,20 @@ mod tests {
                 "invalid_event_data",
             ),
             (AppError::Purged.into(), 410, "file_purged"),
+            (
+                AppError::AuditKeyMismatch {
+                    recorded: "k".into(),
+                }
+                .into(),
+                409,
+                "audit_key_mismatch",
+            ),
+            (
+                AppError::AuditLogDamaged("x".into()).into(),
+                500,
+                "audit_log_damaged",
+            ),
+            (AppError::NotYetIntegrated.into(), 409, "not_yet_integrated"),
             (AppError::NotConfigured("X").into(), 422, "not_configured"),
             (
                 AppError::NoWorkflow {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api;
+pub mod audit;
 pub mod csrf;
 pub mod documents;
 pub mod error;
@@ -173,25 +174,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/staff/requests/{id}/events",
         web::post().to(staff::fire_event),
     )
-    .route("/staff/audit", web::get().to(staff::audit))
+    .route("/staff/audit", web::get().to(audit::page))
     .route("/staff/reports", web::get().to(reports::show))
     .route(
         "/staff/reports/metrics.csv",
         web::get().to(reports::metrics),
     )
     .route("/api/v1/reports", web::get().to(reports::api))
-    .route(
-        "/staff/audit/export",
-        web::get().to(staff::export_audit_page),
-    )
-    .route(
-        "/api/v1/audit/export",
-        web::get().to(staff::export_audit_api),
-    )
+    .route("/staff/audit/export", web::get().to(audit::export_page))
+    .route("/staff/audit/evidence", web::get().to(audit::evidence_page))
+    .route("/api/v1/audit/export", web::get().to(audit::export_api))
+    .route("/api/v1/audit/verify", web::get().to(audit::verify_api))
     .route(
         "/api/v1/audit/verify",
-        web::get().to(staff::verify_audit_api),
+        web::post().to(audit::verify_against_api),
     )
+    .route(
+        "/api/v1/audit/checkpoint",
+        web::get().to(audit::checkpoint_api),
+    )
+    .route(
+        "/api/v1/audit/proof/inclusion",
+        web::get().to(audit::inclusion_api),
+    )
+    .route(
+        "/api/v1/audit/proof/consistency",
+        web::get().to(audit::consistency_api),
+    )
+    .route("/api/v1/audit/evidence", web::get().to(audit::evidence_api))
     .route("/staff/postal/new", web::get().to(staff::postal_form))
     .route("/staff/payments", web::get().to(payments::show))
     .route("/staff/payments", web::post().to(payments::record))

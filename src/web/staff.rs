@@ -9,13 +9,12 @@ use serde::Deserialize;
 use super::csrf::{CSRF_COOKIE, Csrf, cookie};
 use super::error::{PageError, WebError};
 use super::i18n::Tr;
-use super::session::{AnyStaff, Authorized, ReadAudit, SESSION_COOKIE, WorkRequests};
+use super::session::{AnyStaff, Authorized, SESSION_COOKIE, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
 use crate::app::requests::{self, RequestDetail};
 use crate::app::staff::{self, SetupInput, StaffMember};
 use crate::app::{AppError, AppState, intake};
-use crate::db::audit::AuditEventRow;
 use crate::domain::FieldErrors;
 use crate::domain::postal::{MailClass, PostalIntake, RawPostalIntake, RequesterKind};
 use crate::domain::request::RequestType;
@@ -730,33 +729,6 @@ pub async fn diagram(
 }
 
 #[derive(Template)]
-#[template(path = "pages/staff/audit.html")]
-pub struct AuditPage {
-    pub tr: Tr,
-    pub csrf: String,
-    pub staff: StaffMember,
-    pub events: Vec<AuditEventRow>,
-}
-
-pub async fn audit(
-    state: web::Data<AppState>,
-    who: Authorized<ReadAudit>,
-    tr: Tr,
-    csrf: Csrf,
-) -> Result<HttpResponse, PageError> {
-    let events = requests::recent_audit(&state, &who.staff, 500).await?;
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            tr,
-            csrf: csrf.token(),
-            staff: who.staff,
-            events,
-        },
-    )
-}
-
-#[derive(Template)]
 #[template(path = "pages/staff/setup.html")]
 pub struct SetupPage {
     pub tr: Tr,
@@ -1047,118 +1019,4 @@ pub async fn register_postal(
         ),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Recomputes the audit log's hash chain (auditors and admins).
-#[utoipa::path(
-    get, path = "/api/v1/audit/verify", tag = "audit",
-    description = "Recompute the audit log's hash chain; `first_broken` names the first event that does not check out",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn verify_audit_api(
-    state: web::Data<AppState>,
-    _who: super::session::ApiStaff<ReadAudit>,
-) -> Result<HttpResponse, super::error::ApiError> {
-    let db = state.db.clone();
-    let report = web::block(move || crate::app::audit_log::verify(&db))
-        .await
-        .map_err(|e| crate::app::AppError::Definition(e.to_string()))??;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(report))
-}
-
-#[derive(Deserialize)]
-pub struct ExportQuery {
-    format: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    request: Option<String>,
-    actor: Option<String>,
-}
-
-/// Streams the audit log with its hashes (auditors and admins): CSV or JSON lines, page by page from a
-/// blocking reader through a small channel, so memory stays flat whatever the size.
-#[utoipa::path(
-    get, path = "/api/v1/audit/export", tag = "audit",
-    description = "Stream the audit log with its hashes: format=csv|jsonl, from/to (YYYY-MM-DD, UTC, inclusive), request, actor (staff id or requester|staff|system)",
-    responses((status = 200, description = "text/csv or application/x-ndjson"), (status = "4XX", body = super::error::ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn export_audit_api(
-    state: web::Data<AppState>,
-    who: super::session::ApiStaff<ReadAudit>,
-    query: web::Query<ExportQuery>,
-) -> Result<HttpResponse, super::error::ApiError> {
-    Ok(stream_audit_export(&state, &who.staff, query.into_inner()).await?)
-}
-
-/// The same download from the audit page (a signed-in auditor's session).
-pub async fn export_audit_page(
-    state: web::Data<AppState>,
-    who: Authorized<ReadAudit>,
-    query: web::Query<ExportQuery>,
-) -> Result<HttpResponse, PageError> {
-    Ok(stream_audit_export(&state, &who.staff, query.into_inner()).await?)
-}
-
-async fn stream_audit_export(
-    state: &AppState,
-    staff: &StaffMember,
-    q: ExportQuery,
-) -> Result<HttpResponse, WebError> {
-    use crate::app::audit_log::{self, ExportFormat};
-    let mut errors = FieldErrors::new();
-    let format = errors.check(
-        "format",
-        q.format.as_deref().unwrap_or("csv").parse::<ExportFormat>(),
-    );
-    let filter = audit_log::parse_filter(
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.request.as_deref(),
-        q.actor.as_deref(),
-    );
-    let (format, filter) = match (format, filter) {
-        (Some(f), Ok(filter)) if errors.is_empty() => (f, filter),
-        (_, Err(more)) => {
-            for e in more.iter() {
-                errors.push(e.field, e.code);
-            }
-            return Err(crate::app::AppError::Invalid(errors).into());
-        }
-        _ => return Err(crate::app::AppError::Invalid(errors).into()),
-    };
-    let db = state.db.clone();
-    let (actor, now) = (staff.actor(), state.clock.now());
-    let f = filter.clone();
-    web::block(move || audit_log::record_export(&db, actor, &f, format, now))
-        .await
-        .map_err(|e| crate::app::AppError::Definition(e.to_string()))??;
-    let (tx, rx) = tokio::sync::mpsc::channel::<web::Bytes>(4);
-    let db = state.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let sent = audit_log::export(&db, &filter, format, |chunk| {
-            tx.blocking_send(web::Bytes::from(chunk)).is_ok()
-        });
-        if let Err(e) = sent {
-            tracing::error!(error = %e, "audit export failed part-way");
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx))
-    });
-    let (content_type, ext) = match format {
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        ExportFormat::Jsonl => ("application/x-ndjson", "jsonl"),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"kaiji-audit.{ext}\""),
-        ))
-        .streaming(body))
 }

@@ -173,6 +173,30 @@ impl TestDb {
         self.db.conn().expect("connection")
     }
 
+    /// Runs SQL with the audit tables' guards switched off (an attacker with DDL rights), then back on.
+    pub fn tamper(&self, sql: &str) {
+        let mut conn = self.conn();
+        let (off, on) = match self.backend {
+            // SQLite cannot disable a trigger: the guards are dropped for the rest of the test.
+            Backend::Sqlite => (
+                "DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete; \
+                 DROP TRIGGER IF EXISTS audit_tiles_grow_only; DROP TRIGGER IF EXISTS audit_tiles_no_delete; \
+                 DROP TRIGGER IF EXISTS audit_checkpoints_no_update; DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; \
+                 DROP TRIGGER IF EXISTS audit_log_state_guard; DROP TRIGGER IF EXISTS audit_log_state_no_delete;",
+                "",
+            ),
+            Backend::Postgres => (
+                "ALTER TABLE audit_events DISABLE TRIGGER USER; ALTER TABLE audit_tiles DISABLE TRIGGER USER; \
+                 ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; ALTER TABLE audit_log_state DISABLE TRIGGER USER;",
+                "ALTER TABLE audit_events ENABLE TRIGGER USER; ALTER TABLE audit_tiles ENABLE TRIGGER USER; \
+                 ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; ALTER TABLE audit_log_state ENABLE TRIGGER USER;",
+            ),
+        };
+        conn.batch_execute(off).unwrap();
+        conn.batch_execute(sql).unwrap();
+        conn.batch_execute(on).unwrap();
+    }
+
     /// Rows in a table (test-only SQL on a fixed list of table names).
     pub fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
@@ -295,6 +319,40 @@ impl TestApp {
         let res = b.login(email, pw).await;
         assert_eq!(res.status, 303, "login failed: {}", res.body);
         b
+    }
+
+    /// Runs the audit log's sequencer until nothing waits (what `serve` does every fraction of a
+    /// second), and returns the tree's size.
+    pub async fn seal(&self) -> i64 {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut size = 0;
+            loop {
+                match kaiji::app::sequencer::integrate(
+                    &state.db,
+                    &state.config,
+                    &state.keys,
+                    kaiji::app::sequencer::BATCH,
+                )
+                .expect("sequencer pass")
+                {
+                    kaiji::app::sequencer::Pass::Integrated { size: s, .. } => size = s,
+                    _ => {
+                        let mut conn = state.db.conn().unwrap();
+                        return kaiji::db::tlog::latest_checkpoint(&mut conn)
+                            .unwrap()
+                            .map_or(size, |c| c.size);
+                    }
+                }
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Runs SQL as someone with full rights on the database would: the audit tables' triggers off.
+    pub fn tamper(&self, sql: &str) {
+        self.tdb.tamper(sql)
     }
 
     pub async fn stop(self) {
