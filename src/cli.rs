@@ -62,10 +62,10 @@ enum Command {
     /// Close requests whose email address was not confirmed within KAIJI_CONFIRM_EMAIL_HOURS, each with
     /// its notice (serve also does this every hour).
     ExpireUnconfirmed,
-    /// Deliver queued email notices (serve also does this every few seconds). Several workers may run
-    /// at once: each notice is claimed by one.
+    /// Deliver queued email notices and sequence the audit log (serve also does both). Several workers
+    /// may run at once: each notice is claimed by one, one sequencer at a time integrates the log.
     Worker {
-        /// Deliver what is due once and stop.
+        /// Integrate the audit log and deliver what is due, once, and stop.
         #[arg(long)]
         once: bool,
         /// Seconds between rounds.
@@ -478,6 +478,14 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
             let state = AppState::new(db, config, keys, Clock::System, calendars);
             if once {
+                while let crate::app::sequencer::Pass::Integrated { .. } =
+                    crate::app::sequencer::integrate(
+                        &state.db,
+                        &state.config,
+                        &state.keys,
+                        crate::app::sequencer::BATCH,
+                    )?
+                {}
                 let mailer = crate::notify::Mailer::from_config(&state.config)?;
                 let worker = format!("{}-once", std::process::id());
                 let r = crate::notify::deliver_due(&state, &mailer, &worker, 10_000)?;

@@ -513,5 +513,63 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     let csv = res.text().await.unwrap();
     assert!(csv.starts_with("seq,id,occurred_at,action"), "{csv}");
     assert!(csv.contains("request.transitioned") && csv.contains("acknowledged"));
+    assert!(
+        csv.lines()
+            .rev()
+            .find(|l| l.starts_with("#kaiji-trailer"))
+            .is_some(),
+        "the export ends with its checkpoint"
+    );
+    // The download integrated the log: the page now shows the key and the checkpoint that seals it,
+    // and where checkpoints are kept; on a phone, hashes wrap instead of widening the page.
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        c.goto(&format!("{}/staff/audit?lang=en", app.base))
+            .await
+            .unwrap();
+        let key = c.find(Locator::Id("audit-verifier-key")).await.unwrap();
+        assert!(key.text().await.unwrap().contains("/audit+"));
+        let size = c
+            .find(Locator::Id("audit-checkpoint-size"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(size.contains("events"), "{size}");
+        let overflow: serde_json::Value = c
+            .execute(
+                "const w = document.documentElement.clientWidth; \
+                 const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-scroll')).map(e => e.tagName + '#' + e.id + '.' + e.className); \
+                 return {over: document.documentElement.scrollWidth - w, wide: wide.slice(0, 5)};",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/audit-{width}.png"), png).unwrap();
+        }
+        assert!(
+            overflow["over"].as_i64().unwrap() <= 0,
+            "the page is wider than the screen at {width} px: {overflow}"
+        );
+    }
+    // The evidence pack of the acknowledged request, from the page's form.
+    let request = kaiji::db::requests::list_open(&mut app.tdb.conn(), 10)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.request_type == "deletion")
+        .unwrap()
+        .id;
+    let res = reqwest::Client::new()
+        .get(format!("{}/staff/audit/evidence?request={request}", app.base))
+        .header("cookie", format!("kaiji_session={}", session.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let pack: serde_json::Value = res.json().await.unwrap();
+    assert!(pack["events"].as_array().unwrap().len() >= 3);
     c.close().await.unwrap();
 }
