@@ -1,6 +1,6 @@
 -- The writes of one officer transition as kaiji makes them (start_processing on a GDPR request): claim
 -- the row's version, one task per active data system, the new state and facts, the clocks rewritten
--- with the queue's deadline, and the audit event at the end of the hash chain. bench/run fills
+-- with the queue's deadline, and the audit event, unsequenced, with its salt and salted digest. bench/run fills
 -- bench_transition_ids with requests that kaiji's own run did not move; each client walks its own
 -- share (-D step=<clients>), so no request is moved twice.
 \set k :client_id + 1 + :step * :i
@@ -18,9 +18,8 @@ DELETE FROM request_clocks WHERE request_id = (SELECT id FROM bench_transition_i
 INSERT INTO request_clocks (request_id, clock_id, started_on, paused_days, extensions, due_on)
   SELECT id, 'response', '2026-11-30', 0, 0, '2026-12-31' FROM bench_transition_ids WHERE n = :k;
 UPDATE requests SET queue_due = '2026-12-31' WHERE id = (SELECT id FROM bench_transition_ids WHERE n = :k);
-UPDATE audit_chain_head SET seq = seq + 1 WHERE id = 1;
-INSERT INTO audit_events (id, occurred_at, action, actor_kind, request_id, from_state, to_state, details, seq, prev_hash, hash, details_sha256)
-  SELECT gen_random_uuid()::text, now(), 'request.transitioned', 'staff', (SELECT id FROM bench_transition_ids WHERE n = :k),
-         'received', 'in_progress', '{}', seq, hash, md5(random()::text) || md5(random()::text), md5('{}') FROM audit_chain_head WHERE id = 1;
-UPDATE audit_chain_head SET hash = md5(random()::text) WHERE id = 1;
+INSERT INTO audit_events (id, occurred_at, action, actor_kind, request_id, from_state, to_state, details, details_salt, details_sha256, committed_at)
+  SELECT gen_random_uuid()::text, now(), 'request.transitioned', 'staff', id, 'received', 'in_progress', '{}',
+         md5(random()::text) || md5(random()::text), md5(random()::text) || md5(random()::text), clock_timestamp()
+  FROM bench_transition_ids WHERE n = :k;
 END;

@@ -563,7 +563,10 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .unwrap()
         .id;
     let res = reqwest::Client::new()
-        .get(format!("{}/staff/audit/evidence?request={request}", app.base))
+        .get(format!(
+            "{}/staff/audit/evidence?request={request}",
+            app.base
+        ))
         .header("cookie", format!("kaiji_session={}", session.value()))
         .send()
         .await

@@ -43,25 +43,28 @@ pub struct AuditEventRow {
 /// The canonical time text the log hashes.
 pub fn chain_time(t: NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write;
-    // chrono's `format` parses its pattern on every call; the verifier formats millions of times.
-    // Years outside four digits and leap seconds take chrono's path, which prints them its own way.
-    if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+    // chrono's `format` parses its pattern on every call, and `write!` goes through `fmt`: the verifier
+    // formats millions of times. Years outside four digits and leap seconds take chrono's path, which
+    // prints them its own way.
+    let year = t.year();
+    if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
         return t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
     }
-    let mut s = String::with_capacity(26);
-    let _ = write!(
-        s,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 1_000
-    );
-    s
+    let mut b = *b"0000-00-00T00:00:00.000000";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year.unsigned_abs());
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, t.nanosecond() / 1_000);
+    b.iter().map(|&c| char::from(c)).collect()
 }
 
 #[cfg(test)]
@@ -331,6 +334,77 @@ pub fn sequenced_between(
         .order(audit_events::seq.asc())
         .select(AuditEventRow::as_select())
         .load(conn)
+}
+
+/// `sequenced_between` for the verifier: the same rows without the merge-delay instants it does not
+/// need (nothing is sent or decoded for them).
+pub fn sequenced_between_for_check(
+    conn: &mut AnyConnection,
+    after: i64,
+    up_to: i64,
+) -> QueryResult<Vec<AuditEventRow>> {
+    use audit_events::dsl as e;
+    type Row = (
+        String,
+        NaiveDateTime,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = audit_events::table
+        .filter(e::seq.gt(after))
+        .filter(e::seq.le(up_to))
+        .order(e::seq.asc())
+        .select((
+            e::id,
+            e::occurred_at,
+            e::action,
+            e::actor_kind,
+            e::actor_id,
+            e::request_id,
+            e::from_state,
+            e::to_state,
+            e::details,
+            e::seq,
+            e::prev_hash,
+            e::hash,
+            e::details_sha256,
+            e::redacted_at,
+            e::details_salt,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEventRow {
+            id: r.0,
+            occurred_at: r.1,
+            action: r.2,
+            actor_kind: r.3,
+            actor_id: r.4,
+            request_id: r.5,
+            from_state: r.6,
+            to_state: r.7,
+            details: r.8,
+            seq: r.9,
+            prev_hash: r.10,
+            hash: r.11,
+            details_sha256: r.12,
+            redacted_at: r.13,
+            details_salt: r.14,
+            committed_at: None,
+            integrated_at: None,
+        })
+        .collect())
 }
 
 /// Gives pending events their sequence numbers, all or none; returns how many were numbered.

@@ -255,6 +255,38 @@ where
     Ok(value)
 }
 
+/// Exports the current transaction's snapshot (PostgreSQL), for other connections to read the same
+/// data: valid while this transaction lasts.
+pub fn export_snapshot(conn: &mut AnyConnection) -> QueryResult<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Snapshot {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    diesel::RunQueryDsl::get_result::<Snapshot>(
+        diesel::sql_query("SELECT pg_export_snapshot() AS id"),
+        conn,
+    )
+    .map(|s| s.id)
+}
+
+/// Runs `f` in a read-only transaction that reads the snapshot another transaction exported
+/// (PostgreSQL's SET TRANSACTION SNAPSHOT).
+pub fn imported_snapshot_tx<T, E, F>(conn: &mut AnyConnection, snapshot: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    // Snapshot ids are PostgreSQL's own (hex digits and dashes); anything else is refused, not quoted.
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(diesel::result::Error::QueryBuilderError("snapshot id".into()).into());
+    }
+    snapshot_tx(conn, |conn| {
+        conn.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))?;
+        f(conn)
+    })
+}
+
 fn finish(conn: &mut AnyConnection, commit: bool) -> QueryResult<()> {
     match (conn, commit) {
         (AnyConnection::Sqlite(c), true) => AnsiTransactionManager::commit_transaction(c),

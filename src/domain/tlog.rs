@@ -234,11 +234,39 @@ impl Frontier {
     }
 
     pub fn root(&self) -> Hash {
-        let mut rest = self.edge.iter().rev();
+        self.root_with(&Frontier::default())
+    }
+
+    /// The root of this tree followed by `tail`, when this tree's size is a multiple of a power of two
+    /// at least as large as `tail`'s (a tree of whole tiles followed by the leaves of a partial tile):
+    /// their right edges simply join.
+    pub fn root_with(&self, tail: &Frontier) -> Hash {
+        let mut rest = self.edge.iter().chain(tail.edge.iter()).rev();
         let Some(&last) = rest.next() else {
             return EMPTY_HASH;
         };
         rest.fold(last, |right, &left| tlog_tiles::node_hash(left, right))
+    }
+
+    /// The frontier of these leaves.
+    pub fn of(leaves: &[Hash]) -> Self {
+        let mut f = Frontier::default();
+        for l in leaves {
+            f.push(*l);
+        }
+        f
+    }
+}
+
+/// The root of a complete tile's worth of leaves (a power-of-two count), as the next tile level holds it.
+pub fn subtree_root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => EMPTY_HASH,
+        1 => leaves[0],
+        n => {
+            let (l, r) = leaves.split_at(n / 2);
+            tlog_tiles::node_hash(subtree_root(l), subtree_root(r))
+        }
     }
 }
 
@@ -633,6 +661,22 @@ mod tests {
             }
         }
         assert_eq!(Frontier::default().root(), EMPTY_HASH);
+    }
+
+    proptest! {
+        /// A tree kept as whole tiles' roots plus the leaves of the last partial tile gives the same
+        /// root as the tree kept leaf by leaf, at every size.
+        #[test]
+        fn whole_tiles_and_a_partial_tail_give_the_leaf_by_leaf_root(n in 0_u64..1_300) {
+            let leaves: Vec<Hash> = (0..n).map(leaf).collect();
+            let mut tiles = Frontier::default();
+            for chunk in leaves.chunks(256).filter(|c| c.len() == 256) {
+                tiles.push(subtree_root(chunk));
+            }
+            let tail = Frontier::of(&leaves[(n - n % 256) as usize..]);
+            prop_assert_eq!(tiles.root_with(&tail), Frontier::of(&leaves).root());
+            prop_assert_eq!(Frontier::of(&leaves).root(), mth(&leaves));
+        }
     }
 
     #[test]
