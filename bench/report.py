@@ -1,5 +1,5 @@
 """Writes bench/run's measurements as a Markdown table, each figure min / median / max over the runs,
-judged against issue 8's targets on the median. Usage (by bench/run):
+judged against issues 8's and 14's targets on the median. Usage (by bench/run):
 report.py WORK RUNS DURATION CLIENTS QUEUE_CLIENTS SIZES ELAPSED_SECONDS"""
 
 import datetime
@@ -67,13 +67,21 @@ pg_rate, pg_p99, pg_rss = (column("intake.postgres", i) for i in range(3))
 ceiling = column("intake.ceiling")
 ratio = med(pg_rate) / med(ceiling) if ceiling else float("nan")
 out.append(
-    f"| intake `POST /api/v1/requests`, {clients} clients, PostgreSQL | ≥ 50% of the pgbench ceiling | "
-    f"{spread(pg_rate)} requests/s against pgbench's {spread(ceiling)} tps for the same writes: "
-    f"**{ratio:.0%}** | {verdict(ratio >= 0.5)} |"
+    f"| intake `POST /api/v1/requests`, {clients} clients, PostgreSQL | ≥ 80% of pgbench doing the same writes "
+    f"while the sequencer integrates them | "
+    f"{spread(pg_rate)} requests/s against pgbench's {spread(ceiling)} tps: "
+    f"**{ratio:.0%}** | {verdict(ratio >= 0.8)} |"
 )
+ceiling_p99 = column("intake.ceiling_p99")
 out.append(
-    f"| intake p99 latency, PostgreSQL | ≤ 50 ms | {spread(pg_p99, '{:.1f}')} ms (pgbench's own p99 for the same "
-    f"writes: {spread(column('intake.ceiling_p99'), '{:.1f}')} ms) | {verdict(med(pg_p99) <= 50)} |"
+    f"| intake p99 latency, PostgreSQL | ≤ 50 ms, or within 10 ms of pgbench's own p99 | {spread(pg_p99, '{:.1f}')} ms "
+    f"(pgbench's own p99 for the same writes: {spread(ceiling_p99, '{:.1f}')} ms) | "
+    f"{verdict(med(pg_p99) <= 50 or med(pg_p99) <= med(ceiling_p99) + 10)} |"
+)
+merge = column("merge")
+out.append(
+    f"| merge delay p99 (commit to the signing of the checkpoint that covers it) under the intake load | ≤ 1 s | "
+    f"{spread(merge, '{:,.0f}')} ms | {verdict(med(merge) <= 1000)} |"
 )
 sq_rate, sq_p99, sq_rss = (column("intake.sqlite", i) for i in range(3))
 locked = column("locked.sqlite")
@@ -119,10 +127,18 @@ out.append(
     f"{verdict(med(ex_rate) >= 200_000 and max(ex_rss or [0]) <= 100)} |"
 )
 ve_rate, ve_rss = column("verify", 0), column("verify", 1)
+ve_ceiling = column("verify.ceiling")
+ve_ratio = med(ve_rate) / med(ve_ceiling) if ve_ceiling else float("nan")
 out.append(
-    f"| `kaiji audit verify`, {events:,} events | ≥ 1,000,000 events/s | {spread(ve_rate)} events/s; "
-    f"RSS {spread(ve_rss)} MB (PostgreSQL alone sends the same rows in chain order at "
-    f"{spread(column('verify.ceiling'))} rows/s) | {verdict(med(ve_rate) >= 1_000_000)} |"
+    f"| `kaiji audit verify`, {events:,} events | ≥ 90% of a minimal program reading the same rows by COPY and "
+    f"computing the same hashes (bench/verify-ceiling) | {spread(ve_rate)} events/s; RSS {spread(ve_rss)} MB; "
+    f"the minimal program: {spread(ve_ceiling)} events/s: **{ve_ratio:.0%}** | {verdict(ve_ratio >= 0.9)} |"
+)
+proof, leaves = column("proof", 0), int(sh(f"cat {work}/proof_leaves 2>/dev/null") or 0)
+out.append(
+    f"| inclusion proof `GET /api/v1/audit/proof/inclusion`, a random event of {leaves:,} leaves, "
+    f"{queue_clients} clients | p95 ≤ 5 ms | {spread(proof, '{:.2f}')} ms ({med(column('proof', 1)):,.0f} proofs/s) | "
+    f"{verdict(med(proof) <= 5)} |"
 )
 out.append(
     f"| server peak RSS during the intake runs | ≤ 150 MB | PostgreSQL {spread(pg_rss)} MB, "
@@ -132,7 +148,7 @@ for size, per, secs in rows("synth"):
     if size == big:
         out.append(
             f"| `kaiji dev synth --requests {int(size):,} --events-per-request {int(per)}` | "
-            f"1,000,000 requests in minutes | {secs:,.0f} s ({int(size * per):,} chained audit events; one run) | "
+            f"1,000,000 requests in minutes | {secs:,.0f} s ({int(size * per):,} audit events in the tree; one run) | "
             f"{verdict(size < 1_000_000 or secs <= 600)} |"
         )
 

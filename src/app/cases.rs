@@ -218,6 +218,20 @@ pub fn save_clocks(
     today: NaiveDate,
     calendars: &Calendars,
 ) -> Result<(), AppError> {
+    let rows = clock_rows(request_id, def, clocks, today, calendars);
+    clocks::replace(conn, request_id, &rows, def.timezone)?;
+    Ok(())
+}
+
+/// The rows of a request's clocks, each with its due date (none for a stopped clock or one whose date
+/// cannot be counted, which is logged).
+pub fn clock_rows(
+    request_id: &str,
+    def: &WorkflowDefinition,
+    clocks: &Clocks,
+    today: NaiveDate,
+    calendars: &Calendars,
+) -> Vec<ClockRow> {
     let mut rows = Vec::new();
     for (id, st) in clocks {
         let due = match def.clock(id) {
@@ -232,8 +246,7 @@ pub fn save_clocks(
         };
         rows.push(ClockRow::new(request_id, id, st, due));
     }
-    clocks::replace(conn, request_id, &rows, def.timezone)?;
-    Ok(())
+    rows
 }
 
 /// Queues notices for the requester: by email when there is an address, otherwise as letters.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::cases::{Case, facts_json, queue_notices, save_clocks, today_in};
+use super::cases::{Case, facts_json, queue_notices, today_in};
 use super::requests::apply_event;
 use super::staff::StaffMember;
 use super::workflows::WorkflowCatalog;
@@ -117,6 +117,15 @@ fn record(
         also: Vec::new(),
     };
     let clocks = workflow.clocks_at_intake(received_on);
+    // A new request has no clocks to replace: they and the queue's deadline go in with it.
+    let clock_rows = super::cases::clock_rows(
+        &receipt.request_id,
+        workflow,
+        &clocks,
+        today_in(workflow, now),
+        catalog.calendars(),
+    );
+    let queue_due = crate::db::clocks::nearest_due(&clock_rows);
     let ts = db::to_db_time(now);
     let email = request.email.as_ref().map(|e| e.as_ref());
     requests::insert(
@@ -140,16 +149,10 @@ fn record(
             received_at: ts,
             updated_at: ts,
             filing_id: filing.id(),
+            queue_due: &queue_due,
         },
     )?;
-    save_clocks(
-        conn,
-        &receipt.request_id,
-        workflow,
-        &clocks,
-        today_in(workflow, now),
-        catalog.calendars(),
-    )?;
+    crate::db::clocks::insert_new(conn, &clock_rows, workflow.timezone)?;
     let mut notices = queue_notices(
         conn,
         &receipt.request_id,

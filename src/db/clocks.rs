@@ -145,6 +145,22 @@ pub fn replace(
     Ok(())
 }
 
+/// The clocks of a request just inserted (nothing to replace; its queue deadline went in with it).
+pub fn insert_new(
+    conn: &mut AnyConnection,
+    rows: &[ClockRow],
+    tz: chrono_tz::Tz,
+) -> QueryResult<()> {
+    for row in rows {
+        let mut row = row.clone();
+        row.schedule_reminders(tz);
+        diesel::insert_into(request_clocks::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A running clock of an open request whose reminder time has come, with the reminders already sent.
 #[derive(Debug, Clone, Queryable)]
 pub struct DueClock {

@@ -65,6 +65,8 @@ pub struct NewRequestRow<'a> {
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub filing_id: Option<&'a str>,
+    /// The nearest running deadline (the queue's order), known at intake from the clocks it starts.
+    pub queue_due: &'a str,
 }
 
 /// What the queue shows: no free text, no contact details.
