@@ -246,6 +246,15 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     assert_eq!(exports, 4, "each export is on record");
 }
 
+/// A JSON array of base64 hashes.
+fn hashes(list: &Value) -> Vec<kaiji::domain::tlog::Hash> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| from_base64(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
 /// Runs Go's verifier over a directory; None when Go is not installed (and the run is not strict).
 fn go_check(dir: &std::path::Path) -> Option<(bool, String)> {
     let go = ["/usr/bin/go", "/usr/lib/go/bin/go"]
@@ -346,12 +355,7 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
     .await;
     assert_eq!(status, 200, "{body}");
     let inclusion: Value = serde_json::from_str(&body).unwrap();
-    let path: Vec<_> = inclusion["audit_path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| from_base64(h.as_str().unwrap()).unwrap())
-        .collect();
+    let path = hashes(&inclusion["audit_path"]);
     let data = B64
         .decode(inclusion["leaf_data"].as_str().unwrap())
         .unwrap();
@@ -385,12 +389,7 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
     .await;
     assert_eq!(status, 200, "{body}");
     let consistency: Value = serde_json::from_str(&body).unwrap();
-    let proof: Vec<_> = consistency["proof"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| from_base64(h.as_str().unwrap()).unwrap())
-        .collect();
+    let proof = hashes(&consistency["proof"]);
     assert!(kaiji::domain::tlog::check_consistency(
         &proof, cp2.size, cp2.root, cp1.size, cp1.root
     ));
@@ -549,23 +548,8 @@ async fn the_checkpoint_store_takes_each_new_checkpoint_once_and_refuses_a_rewri
     );
     // Someone with the database and the key rewrites an event and signs the tree again at the same
     // size: the push refuses (a fork) and writes nothing.
-    app.tamper("UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 1; DELETE FROM audit_tiles; DELETE FROM audit_checkpoints;");
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = state.db.conn().unwrap();
-        kaiji::db::write_tx(&mut conn, |conn| -> Result<(), kaiji::app::AppError> {
-            let mut batch =
-                kaiji::app::sequencer::Batch::begin(conn, &state.config, &state.keys)?.unwrap();
-            for row in kaiji::db::audit::sequenced_between(conn, 0, i64::MAX)? {
-                batch.push(&row)?;
-            }
-            batch.finish(conn, kaiji::db::to_db_time(chrono::Utc::now()))?;
-            Ok(())
-        })
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    app.rewrite_and_resign("UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 1")
+        .await;
     let refused = push(&app).await.unwrap_err().to_string();
     assert!(refused.contains("fork"), "{refused}");
     assert_eq!(std::fs::read_dir(store.path()).unwrap().count(), 2);

@@ -63,6 +63,15 @@ impl TileSource for DbTiles<'_> {
     }
 }
 
+/// A stored checkpoint, its signature checked (a bad one means the stored log was changed).
+pub fn open_row(
+    row: &tlog::CheckpointRow,
+    verifier_key: &str,
+) -> Result<crate::domain::tlog::Checkpoint, AppError> {
+    open_checkpoint(row.note.as_bytes(), verifier_key)
+        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))
+}
+
 fn proof_error(e: ProofError) -> AppError {
     match e {
         ProofError::OutOfRange(_) => AppError::NotFound,
@@ -112,8 +121,7 @@ pub fn checkpoint(
         None => tlog::latest_checkpoint(&mut conn)?,
     }
     .ok_or(AppError::NotFound)?;
-    let opened = open_checkpoint(row.note.as_bytes(), &vkey)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))?;
+    let opened = open_row(&row, &vkey)?;
     Ok(CheckpointView {
         origin: opened.origin,
         tree_size: row.size,
@@ -171,8 +179,7 @@ pub fn inclusion(
             AppError::NotYetIntegrated
         });
     }
-    let cp = open_checkpoint(row.note.as_bytes(), &vkey)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))?;
+    let cp = open_row(&row, &vkey)?;
     let data = event
         .leaf_data(chain_size)
         .map_err(|p| AppError::AuditLogDamaged(format!("event {seq}: {p:?}")))?;
@@ -231,8 +238,7 @@ pub fn consistency(
         return Err(AppError::NotFound);
     }
     let first_checkpoint = tlog::checkpoint(&mut conn, from)?.map(|c| c.note);
-    let cp = open_checkpoint(row.note.as_bytes(), &vkey)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))?;
+    let cp = open_row(&row, &vkey)?;
     let tiles = DbTiles::new(&mut conn);
     let first_root = root_at(&tiles, cp.size, cp.root, from as u64).map_err(proof_error)?;
     let proof = consistency_proof(&tiles, cp.size, cp.root, from as u64).map_err(proof_error)?;
@@ -278,7 +284,6 @@ pub fn check_kept(
     verifier_key: &str,
     note: &[u8],
 ) -> Result<KeptCheck, AppError> {
-    use crate::domain::tlog::CheckpointError;
     let latest = tlog::latest_checkpoint(conn)?;
     let mut out = KeptCheck {
         consistent: false,
@@ -293,11 +298,7 @@ pub fn check_kept(
     let kept = match open_checkpoint(note, verifier_key) {
         Ok(k) => k,
         Err(e) => {
-            out.problem = Some(match e {
-                CheckpointError::Malformed => "malformed",
-                CheckpointError::WrongOrigin => "wrong_origin",
-                CheckpointError::BadSignature | CheckpointError::BadVerifierKey => "bad_signature",
-            });
+            out.problem = Some(e.code());
             return Ok(out);
         }
     };
@@ -407,8 +408,7 @@ pub fn evidence_pack(
     let vkey = log_key(&mut conn, config, keys)?.verifier_key();
     let chain_size = tlog::state(&mut conn)?.chain_size;
     let row = tlog::latest_checkpoint(&mut conn)?.ok_or(AppError::NotYetIntegrated)?;
-    let cp = open_checkpoint(row.note.as_bytes(), &vkey)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))?;
+    let cp = open_row(&row, &vkey)?;
     let all = audit::list_for_request(&mut conn, request_id)?;
     if all.is_empty() {
         return Err(AppError::NotFound);

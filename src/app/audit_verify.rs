@@ -19,8 +19,7 @@ use crate::db::audit::{AuditEventRow, LeafProblem};
 use crate::db::tlog::{CheckpointRow, LogState};
 use crate::db::{Db, audit, tlog};
 use crate::domain::audit::{
-    AuditAction, Closure, Era, GENESIS_HASH, REDACTED_DETAILS, RedactionProblem, RedactionRecord,
-    erasure_is_timely,
+    AuditAction, Closure, Era, GENESIS_HASH, RedactionProblem, RedactionRecord, erasure_is_timely,
 };
 use crate::domain::tlog::{Frontier, Hash, from_base64, leaf_hash, open_checkpoint, to_base64};
 
@@ -693,18 +692,12 @@ fn erasure_problem(
 }
 
 fn open_kept(note: &[u8], vkey: Option<&str>) -> (KeptResult, Option<Hash>) {
-    use crate::domain::tlog::CheckpointError;
-    let Some(vkey) = vkey else {
-        return (
-            KeptResult {
-                size: None,
-                root_hash: None,
-                problem: Some("bad_signature"),
-            },
-            None,
-        );
+    let opened = match vkey {
+        Some(vkey) => open_checkpoint(note, vkey).map_err(|e| e.code()),
+        // A log that never recorded a key cannot vouch for any checkpoint.
+        None => Err("bad_signature"),
     };
-    match open_checkpoint(note, vkey) {
+    match opened {
         Ok(cp) => (
             KeptResult {
                 size: Some(cp.size),
@@ -713,17 +706,11 @@ fn open_kept(note: &[u8], vkey: Option<&str>) -> (KeptResult, Option<Hash>) {
             },
             Some(cp.root),
         ),
-        Err(e) => (
+        Err(code) => (
             KeptResult {
                 size: None,
                 root_hash: None,
-                problem: Some(match e {
-                    CheckpointError::Malformed => "malformed",
-                    CheckpointError::WrongOrigin => "wrong_origin",
-                    CheckpointError::BadSignature | CheckpointError::BadVerifierKey => {
-                        "bad_signature"
-                    }
-                }),
+                problem: Some(code),
             },
             None,
         ),
@@ -772,23 +759,8 @@ fn check_page(
         .iter()
         .enumerate()
         .all(|(i, r)| r.seq == Some(after + 1 + i as i64));
-    for e in rows {
-        let seq = e.seq.unwrap_or_default();
-        let details_ok = e.details_match();
-        let erased =
-            e.redacted_at.is_some() && e.details == REDACTED_DETAILS && e.details_salt.is_none();
-        let (leaf, leaf_problem, chain_hash_ok) = match e.write_leaf_data(chain_size, &mut buf) {
-            Ok(era) => {
-                let chain_hash_ok = era == Era::Chain && {
-                    use sha2::{Digest, Sha256};
-                    let mut hex = [0_u8; 64];
-                    let _ = hex::encode_to_slice(Sha256::digest(buf.as_slice()), &mut hex);
-                    e.hash.as_deref().map(str::as_bytes) == Some(&hex[..])
-                };
-                (leaf_hash(&buf), None, chain_hash_ok)
-            }
-            Err(p) => (crate::domain::tlog::EMPTY_HASH, Some(p), false),
-        };
+    for row in rows {
+        let seq = row.seq.unwrap_or_default();
         let index = seq - 1;
         let stored_leaf = stored.get(&(index / TILE_WIDTH)).and_then(|tile| {
             let at = (index % TILE_WIDTH) as usize * 32;
@@ -797,27 +769,40 @@ fn check_page(
                 .map(Hash)
         });
         let integrated = seq <= tree_size;
-        leaves.push(leaf);
-        let stored_mismatch = integrated && stored_leaf.is_some_and(|s| s != leaf);
-        let tile_missing = integrated && stored_leaf.is_none();
+        let e = row.view();
+        let details_ok = e.details_match();
+        let erased = e.erased();
+        let (leaf, leaf_problem, chain_hash_ok) = match e.write_leaf_data(chain_size, &mut buf) {
+            Ok(era) => {
+                let chain_hash_ok = era == Era::Chain && {
+                    use sha2::{Digest, Sha256};
+                    let mut hex = [0_u8; 64];
+                    let _ = hex::encode_to_slice(Sha256::digest(buf.as_slice()), &mut hex);
+                    e.hash.map(str::as_bytes) == Some(&hex[..])
+                };
+                (leaf_hash(&buf), None, chain_hash_ok)
+            }
+            Err(p) => (crate::domain::tlog::EMPTY_HASH, Some(p), false),
+        };
         let record = e.action == AuditAction::RecordsPurged.as_str();
+        leaves.push(leaf);
         facts.push(Fact {
             seq,
             leaf_problem,
             chain_hash_ok,
             details_ok,
             erased,
-            stored_mismatch,
-            tile_missing,
+            stored_mismatch: integrated && stored_leaf.is_some_and(|s| s != leaf),
+            tile_missing: integrated && stored_leaf.is_none(),
             record,
-            details: record.then_some(e.details),
+            details: record.then_some(row.details),
             // Moved to the main thread, which frees it: freed here, glibc hands memory back to the
             // system page by page and verify spends a quarter more time in the kernel.
-            id: Some(e.id),
-            request_id: (erased || record).then_some(e.request_id).flatten(),
-            occurred_at: e.occurred_at,
-            prev_hash: e.prev_hash,
-            hash: e.hash,
+            id: Some(row.id),
+            request_id: row.request_id.filter(|_| erased || record),
+            occurred_at: row.occurred_at,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
         });
     }
     let tiles = if whole {

@@ -15,7 +15,7 @@ use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, tlog, write_tx};
 use crate::domain::tlog::{
     EMPTY_HASH, Hash, LogKey, StoredTile, TreeAppender, edge_tiles, from_base64, leaf_hash,
-    open_checkpoint, to_base64,
+    to_base64,
 };
 
 /// Events per batch: enough to keep up with any intake rate, few enough that a batch stays short.
@@ -227,8 +227,7 @@ pub fn tree_head(conn: &mut AnyConnection, verifier_key: &str) -> Result<(i64, H
     match tlog::latest_checkpoint(conn)? {
         None => Ok((0, EMPTY_HASH)),
         Some(cp) => {
-            let opened = open_checkpoint(cp.note.as_bytes(), verifier_key)
-                .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", cp.size)))?;
+            let opened = super::audit_proofs::open_row(&cp, verifier_key)?;
             if opened.size as i64 != cp.size || from_base64(&cp.root_hash) != Some(opened.root) {
                 return Err(AppError::AuditLogDamaged(format!(
                     "checkpoint {} does not say what its row says",

@@ -90,37 +90,57 @@ pub enum LeafProblem {
     WrongEra,
 }
 
-impl AuditEventRow {
+/// An event's stored fields, borrowed: what its leaf and its details' digest are computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct EventView<'a> {
+    pub seq: Option<i64>,
+    pub id: &'a str,
+    pub occurred_at: NaiveDateTime,
+    pub action: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub from_state: Option<&'a str>,
+    pub to_state: Option<&'a str>,
+    pub details: &'a str,
+    pub prev_hash: Option<&'a str>,
+    pub hash: Option<&'a str>,
+    pub details_sha256: Option<&'a str>,
+    pub details_salt: Option<&'a str>,
+    pub redacted: bool,
+}
+
+impl<'a> EventView<'a> {
     /// The event as the chain hashed it, with the given previous hash (chain era).
-    pub fn chained<'a>(&'a self, prev_hash: &'a str) -> Option<ChainedEvent<'a>> {
+    pub fn chained(&self, prev_hash: &'a str) -> Option<ChainedEvent<'a>> {
         Some(ChainedEvent {
             seq: self.seq?,
-            id: &self.id,
+            id: self.id,
             occurred_at: chain_time(self.occurred_at),
-            action: &self.action,
-            actor_kind: &self.actor_kind,
-            actor_id: self.actor_id.as_deref(),
-            request_id: self.request_id.as_deref(),
-            from_state: self.from_state.as_deref(),
-            to_state: self.to_state.as_deref(),
-            details_sha256: self.details_sha256.as_deref()?,
+            action: self.action,
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            request_id: self.request_id,
+            from_state: self.from_state,
+            to_state: self.to_state,
+            details_sha256: self.details_sha256?,
             prev_hash,
         })
     }
 
     /// The event as its tree leaf holds it (tree era).
-    pub fn leaf_event(&self) -> Option<LeafEvent<'_>> {
+    pub fn leaf_event(&self) -> Option<LeafEvent<'a>> {
         Some(LeafEvent {
             seq: self.seq?,
-            id: &self.id,
+            id: self.id,
             occurred_at: chain_time(self.occurred_at),
-            action: &self.action,
-            actor_kind: &self.actor_kind,
-            actor_id: self.actor_id.as_deref(),
-            request_id: self.request_id.as_deref(),
-            from_state: self.from_state.as_deref(),
-            to_state: self.to_state.as_deref(),
-            details_sha256: self.details_sha256.as_deref()?,
+            action: self.action,
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            request_id: self.request_id,
+            from_state: self.from_state,
+            to_state: self.to_state,
+            details_sha256: self.details_sha256?,
         })
     }
 
@@ -130,7 +150,7 @@ impl AuditEventRow {
         let seq = self.seq.ok_or(LeafProblem::Incomplete)?;
         match Era::of(seq, chain_size) {
             Era::Chain => {
-                let prev = self.prev_hash.as_deref().ok_or(LeafProblem::WrongEra)?;
+                let prev = self.prev_hash.ok_or(LeafProblem::WrongEra)?;
                 self.chained(prev)
                     .ok_or(LeafProblem::Incomplete)?
                     .write_canonical(buf);
@@ -148,6 +168,53 @@ impl AuditEventRow {
         }
     }
 
+    /// Whether the stored details are still the ones the digest commits to (chain era: unsalted).
+    pub fn details_match(&self) -> bool {
+        let Some(digest) = self.details_sha256 else {
+            return false;
+        };
+        let computed = match self.details_salt {
+            Some(salt) => match crate::domain::audit::parse_salt(salt) {
+                Some(salt) => crate::domain::audit::salted_details_digest_hex(&salt, self.details),
+                None => return false,
+            },
+            None => crate::domain::audit::details_digest_hex(self.details),
+        };
+        digest.as_bytes() == computed
+    }
+
+    /// Whether the details were erased: marked, their text the marker, no salt left.
+    pub fn erased(&self) -> bool {
+        self.redacted && self.details == REDACTED_DETAILS && self.details_salt.is_none()
+    }
+}
+
+impl AuditEventRow {
+    pub fn view(&self) -> EventView<'_> {
+        EventView {
+            seq: self.seq,
+            id: &self.id,
+            occurred_at: self.occurred_at,
+            action: &self.action,
+            actor_kind: &self.actor_kind,
+            actor_id: self.actor_id.as_deref(),
+            request_id: self.request_id.as_deref(),
+            from_state: self.from_state.as_deref(),
+            to_state: self.to_state.as_deref(),
+            details: &self.details,
+            prev_hash: self.prev_hash.as_deref(),
+            hash: self.hash.as_deref(),
+            details_sha256: self.details_sha256.as_deref(),
+            details_salt: self.details_salt.as_deref(),
+            redacted: self.redacted_at.is_some(),
+        }
+    }
+
+    /// Writes the event's leaf data into `buf` (see `EventView::write_leaf_data`).
+    pub fn write_leaf_data(&self, chain_size: i64, buf: &mut Vec<u8>) -> Result<Era, LeafProblem> {
+        self.view().write_leaf_data(chain_size, buf)
+    }
+
     /// The leaf data, allocated.
     pub fn leaf_data(&self, chain_size: i64) -> Result<Vec<u8>, LeafProblem> {
         let mut buf = Vec::with_capacity(320);
@@ -155,24 +222,9 @@ impl AuditEventRow {
         Ok(buf)
     }
 
-    /// Whether the details were erased (their text is the marker and, in the tree era, the salt is gone).
-    pub fn erased(&self) -> bool {
-        self.redacted_at.is_some()
-    }
-
-    /// Whether the stored details are still the ones the digest commits to (chain era: unsalted).
+    /// Whether the stored details are still the ones the digest commits to.
     pub fn details_match(&self) -> bool {
-        let Some(digest) = self.details_sha256.as_deref() else {
-            return false;
-        };
-        let computed = match &self.details_salt {
-            Some(salt) => match crate::domain::audit::parse_salt(salt) {
-                Some(salt) => crate::domain::audit::salted_details_digest_hex(&salt, &self.details),
-                None => return false,
-            },
-            None => crate::domain::audit::details_digest_hex(&self.details),
-        };
-        digest.as_bytes() == computed
+        self.view().details_match()
     }
 }
 
@@ -433,20 +485,6 @@ pub fn assign_seqs(
         .execute(conn)?;
     }
     Ok(done)
-}
-
-/// A request's sequenced events up to `up_to`, in order (an evidence pack).
-pub fn sequenced_for_request(
-    conn: &mut AnyConnection,
-    request_id: &str,
-    up_to: i64,
-) -> QueryResult<Vec<AuditEventRow>> {
-    audit_events::table
-        .filter(audit_events::request_id.eq(request_id))
-        .filter(audit_events::seq.le(up_to))
-        .order(audit_events::seq.asc())
-        .select(AuditEventRow::as_select())
-        .load(conn)
 }
 
 /// The `request.closed` events of these requests that are in the log.

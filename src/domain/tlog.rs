@@ -499,6 +499,17 @@ pub enum CheckpointError {
     BadVerifierKey,
 }
 
+impl CheckpointError {
+    /// The stable code reports and the API give it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckpointError::Malformed => "malformed",
+            CheckpointError::WrongOrigin => "wrong_origin",
+            CheckpointError::BadSignature | CheckpointError::BadVerifierKey => "bad_signature",
+        }
+    }
+}
+
 /// Checks a signed checkpoint against the log's verifier key and reads it.
 pub fn open_checkpoint(note: &[u8], verifier_key: &str) -> Result<Checkpoint, CheckpointError> {
     let verifier = signed_note::StandardVerifier::new(verifier_key)

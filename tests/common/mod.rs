@@ -350,6 +350,31 @@ impl TestApp {
         .unwrap()
     }
 
+    /// An insider holding the database and the signing key: changes events with `sql`, throws the tree
+    /// and checkpoints away and signs the whole log again (a fork of what was signed before).
+    pub async fn rewrite_and_resign(&self, sql: &str) {
+        self.tamper(&format!(
+            "{sql}; DELETE FROM audit_tiles; DELETE FROM audit_checkpoints;"
+        ));
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = state.db.conn().unwrap();
+            kaiji::db::write_tx(&mut conn, |conn| -> Result<(), kaiji::app::AppError> {
+                let mut batch =
+                    kaiji::app::sequencer::Batch::begin(conn, &state.config, &state.keys)?
+                        .expect("the sequencer's role");
+                for row in kaiji::db::audit::sequenced_between(conn, 0, i64::MAX)? {
+                    batch.push(&row)?;
+                }
+                batch.finish(conn, kaiji::db::to_db_time(chrono::Utc::now()))?;
+                Ok(())
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
     /// Runs SQL as someone with full rights on the database would: the audit tables' triggers off.
     pub fn tamper(&self, sql: &str) {
         self.tdb.tamper(sql)
