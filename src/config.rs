@@ -507,6 +507,10 @@ impl Config {
     /// Overrides the address to listen on (`serve --bind`); the public URL follows unless it was set.
     pub fn with_bind(mut self, bind: SocketAddr) -> Self {
         if self.public_url == format!("http://{}", self.bind) {
+            // The log's default name follows the address too (it is recorded at the first signing).
+            if self.audit_origin == default_audit_origin(&self.public_url) {
+                self.audit_origin = default_audit_origin(&format!("http://{bind}"));
+            }
             self.public_url = format!("http://{bind}");
         }
         self.bind = bind;
