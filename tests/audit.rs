@@ -23,6 +23,7 @@ both_backends!(
     a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_kept_checkpoint,
     a_bad_signature_and_a_fork_are_named,
     an_instance_with_another_key_never_signs,
+    an_erased_event_of_no_request_is_named,
 );
 
 /// Checking the log writes nothing to it (the auditor is created before any tampering).
@@ -677,4 +678,30 @@ async fn an_instance_with_another_key_never_signs(app: TestApp) {
     assert_eq!(app.count("audit_checkpoints"), before, "nothing signed");
     // The log's own key carries on.
     assert!(app.seal().await > size);
+}
+
+/// An event that belongs to no request (a sign-in, say) has no redaction record that could name it:
+/// erased behind the database's back, it is named like any other unrecorded erasure.
+async fn an_erased_event_of_no_request_is_named(app: TestApp) {
+    let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
+    file(&app, 0).await;
+    app.seal().await;
+    let login = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 100)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.request_id.is_none() && e.seq.is_some())
+        .expect("an event of no request");
+    assert_eq!(verify(&auditor).await["intact"], true);
+    app.tamper(&format!(
+        "UPDATE audit_events SET details = '{{\"redacted\":true}}', details_salt = NULL, redacted_at = '2026-12-01 00:00:00' WHERE id = '{}'",
+        login.id
+    ));
+    let r = verify(&auditor).await;
+    assert_eq!(
+        (first(&r), r["first_broken"]["id"].as_str()),
+        (
+            (login.seq, Some("redaction_unrecorded"), Some("tree")),
+            Some(login.id.as_str())
+        )
+    );
 }

@@ -24,9 +24,13 @@ pub const BATCH: i64 = 5_000;
 /// The log's key as this instance holds it, under the log's recorded name (or, before the first
 /// signing, the configured one).
 pub fn log_key(conn: &mut AnyConnection, config: &Config, keys: &Keys) -> Result<LogKey, AppError> {
-    let state = tlog::state(conn)?;
-    let origin = state.origin.unwrap_or_else(|| config.audit_origin.clone());
-    LogKey::new(&origin, &keys.audit_seed())
+    key_of(&tlog::state(conn)?, config, keys)
+}
+
+/// `log_key` for a caller that has read the log's state already.
+fn key_of(state: &tlog::LogState, config: &Config, keys: &Keys) -> Result<LogKey, AppError> {
+    let origin = state.origin.as_deref().unwrap_or(&config.audit_origin);
+    LogKey::new(origin, &keys.audit_seed())
         .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
 }
 
@@ -42,10 +46,9 @@ pub enum KeyStatus {
 }
 
 pub fn key_status(db: &Db, config: &Config, keys: &Keys) -> Result<KeyStatus, AppError> {
-    let mut conn = db.conn()?;
-    let key = log_key(&mut conn, config, keys)?;
-    let ours = key.verifier_key();
-    Ok(match tlog::state(&mut conn)?.verifier_key {
+    let state = tlog::state(&mut *db.conn()?)?;
+    let ours = key_of(&state, config, keys)?.verifier_key();
+    Ok(match state.verifier_key {
         None => KeyStatus::Unrecorded { verifier_key: ours },
         Some(r) if r == ours => KeyStatus::Recorded { verifier_key: ours },
         Some(recorded) => KeyStatus::Different { recorded, ours },
@@ -141,7 +144,7 @@ impl Batch {
             return Ok(None);
         }
         let state = tlog::state(conn)?;
-        let key = log_key(conn, config, keys)?;
+        let key = key_of(&state, config, keys)?;
         let ours = key.verifier_key();
         match &state.verifier_key {
             Some(recorded) if *recorded != ours => {
@@ -348,25 +351,31 @@ pub fn store_file_name(size: i64) -> String {
 
 /// The checkpoints kept in a store (a directory written by `push_checkpoint`) or a file of notes.
 pub fn read_kept(path: &Path) -> Result<Vec<String>, AppError> {
-    let io = |e: std::io::Error| AppError::Definition(format!("{}: {e}", path.display()));
-    if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "checkpoint"))
-            .collect();
-        files.sort();
-        let mut notes = Vec::new();
-        for f in files {
-            let text = std::fs::read_to_string(&f)
-                .map_err(|e| AppError::Definition(format!("{}: {e}", f.display())))?;
-            notes.extend(crate::domain::tlog::split_notes(&text));
-        }
-        Ok(notes)
-    } else {
-        let text = std::fs::read_to_string(path).map_err(io)?;
-        Ok(crate::domain::tlog::split_notes(&text))
+    if !path.is_dir() {
+        return read_notes(path);
     }
+    let mut notes = Vec::new();
+    for f in store_files(path)? {
+        notes.extend(read_notes(&f)?);
+    }
+    Ok(notes)
+}
+
+/// A store's checkpoint files, smallest tree first (their names sort by size).
+fn store_files(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| AppError::Definition(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "checkpoint"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_notes(file: &Path) -> Result<Vec<String>, AppError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| AppError::Definition(format!("{}: {e}", file.display())))?;
+    Ok(crate::domain::tlog::split_notes(&text))
 }
 
 /// Appends the latest signed checkpoint to a store kept outside the database, after proving that it
@@ -385,8 +394,13 @@ pub fn push_checkpoint(
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| AppError::Definition(format!("{}: {e}", dir.display())))?;
-    let kept = read_kept(dir)?;
-    if let Some(newest) = kept.last() {
+    // Only the newest kept checkpoint matters: each one in the store was checked against the one
+    // before it when it was pushed.
+    let newest = match store_files(dir)?.last() {
+        Some(f) => read_notes(f)?.pop(),
+        None => None,
+    };
+    if let Some(newest) = newest {
         let check = super::audit_proofs::check_kept(&mut conn, &vkey, newest.as_bytes())?;
         if let Some(problem) = check.problem {
             return Err(AppError::AuditLogDamaged(format!(

@@ -113,19 +113,7 @@ pub struct EventView<'a> {
 impl<'a> EventView<'a> {
     /// The event as the chain hashed it, with the given previous hash (chain era).
     pub fn chained(&self, prev_hash: &'a str) -> Option<ChainedEvent<'a>> {
-        Some(ChainedEvent {
-            seq: self.seq?,
-            id: self.id,
-            occurred_at: chain_time(self.occurred_at),
-            action: self.action,
-            actor_kind: self.actor_kind,
-            actor_id: self.actor_id,
-            request_id: self.request_id,
-            from_state: self.from_state,
-            to_state: self.to_state,
-            details_sha256: self.details_sha256?,
-            prev_hash,
-        })
+        Some(self.leaf_event()?.in_chain(prev_hash))
     }
 
     /// The event as its tree leaf holds it (tree era).

@@ -89,19 +89,6 @@ pub fn checkpoint(conn: &mut AnyConnection, size: i64) -> QueryResult<Option<Che
         .optional()
 }
 
-/// The first checkpoint that covers sequence number `seq` (its size is at least `seq`).
-pub fn checkpoint_covering(
-    conn: &mut AnyConnection,
-    seq: i64,
-) -> QueryResult<Option<CheckpointRow>> {
-    audit_checkpoints::table
-        .filter(audit_checkpoints::size.ge(seq))
-        .order(audit_checkpoints::size.asc())
-        .select(CheckpointRow::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// Checkpoints larger than `after`, smallest first, at most `limit` (keyset pages).
 pub fn checkpoints_after(
     conn: &mut AnyConnection,
@@ -114,10 +101,6 @@ pub fn checkpoints_after(
         .limit(limit)
         .select(CheckpointRow::as_select())
         .load(conn)
-}
-
-pub fn checkpoint_count(conn: &mut AnyConnection) -> QueryResult<i64> {
-    audit_checkpoints::table.count().get_result(conn)
 }
 
 pub fn insert_checkpoint(conn: &mut AnyConnection, row: &CheckpointRow) -> QueryResult<()> {

@@ -533,7 +533,7 @@ pub struct LeafEvent<'a> {
     pub details_sha256: &'a str,
 }
 
-impl LeafEvent<'_> {
+impl<'a> LeafEvent<'a> {
     /// The leaf data: the JSON array `["kaiji-audit/2", seq, id, occurred_at, action, actor_kind,
     /// actor_id, request_id, from_state, to_state, details_sha256]`, into `buf` (cleared first).
     pub fn write_leaf_data(&self, buf: &mut Vec<u8>) {
@@ -561,6 +561,23 @@ impl LeafEvent<'_> {
         let mut buf = Vec::with_capacity(320);
         self.write_leaf_data(&mut buf);
         buf
+    }
+
+    /// The same fields as the hash chain hashed them, linked to the hash before.
+    pub fn in_chain(self, prev_hash: &'a str) -> ChainedEvent<'a> {
+        ChainedEvent {
+            seq: self.seq,
+            id: self.id,
+            occurred_at: self.occurred_at,
+            action: self.action,
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            request_id: self.request_id,
+            from_state: self.from_state,
+            to_state: self.to_state,
+            details_sha256: self.details_sha256,
+            prev_hash,
+        }
     }
 }
 

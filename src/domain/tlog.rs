@@ -44,12 +44,6 @@ pub struct StoredTile {
     pub hashes: Vec<u8>,
 }
 
-impl StoredTile {
-    pub fn width(&self) -> u64 {
-        (self.hashes.len() / HASH_SIZE) as u64
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
     /// The stored tiles do not give the root the last checkpoint signed: the tree was changed.
