@@ -201,11 +201,13 @@ pub fn export(
 ) -> Result<u64, AppError> {
     use crate::db::audit::ExportCursor;
     let mut conn = db.conn()?;
-    let chain_size = crate::db::tlog::state(&mut conn)?.chain_size;
-    let vkey = super::sequencer::log_key(&mut conn, config, keys)?.verifier_key();
-    // The export ends at the latest checkpoint: its events are fixed from here on.
-    let (up_to, _) = super::sequencer::tree_head(&mut conn, &vkey)?;
+    let (vkey, chain_size) = super::audit_proofs::log_context(&mut conn, config, keys)?;
+    // The export ends at the latest checkpoint (its signature checked): its events are fixed from here on.
     let latest = crate::db::tlog::latest_checkpoint(&mut conn)?;
+    let up_to = match &latest {
+        Some(cp) => super::audit_proofs::open_row(cp, &vkey)?.size as i64,
+        None => 0,
+    };
     let mut cursor = ExportCursor::BeforeChain(None);
     let mut written = 0_u64;
     let mut first = true;

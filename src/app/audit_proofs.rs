@@ -72,6 +72,35 @@ pub fn open_row(
         .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))
 }
 
+/// The log's verifier key and the size of the hash chain before the tree, from one read of its state.
+pub(super) fn log_context(
+    conn: &mut AnyConnection,
+    config: &Config,
+    keys: &Keys,
+) -> Result<(String, i64), AppError> {
+    let state = tlog::state(conn)?;
+    let vkey = super::sequencer::key_of(&state, config, keys)?.verifier_key();
+    Ok((vkey, state.chain_size))
+}
+
+/// The audit path of the event numbered `seq`, whose leaf hash is `leaf`, in the signed tree `cp`:
+/// checked before it is handed out, so that an event changed after it was integrated is said to be.
+fn proven_path<S: TileSource>(
+    tiles: &S,
+    cp: &crate::domain::tlog::Checkpoint,
+    seq: i64,
+    leaf: Hash,
+) -> Result<Vec<Hash>, AppError> {
+    let index = (seq - 1) as u64;
+    let path = inclusion_proof(tiles, cp.size, cp.root, index).map_err(proof_error)?;
+    if !check_inclusion(&path, cp.size, cp.root, index, leaf) {
+        return Err(AppError::AuditLogDamaged(format!(
+            "event {seq} is not the one the tree holds: it changed after it was integrated"
+        )));
+    }
+    Ok(path)
+}
+
 fn proof_error(e: ProofError) -> AppError {
     match e {
         ProofError::OutOfRange(_) => AppError::NotFound,
@@ -160,8 +189,7 @@ pub fn inclusion(
     size: Option<i64>,
 ) -> Result<InclusionProof, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
-    let chain_size = tlog::state(&mut conn)?.chain_size;
+    let (vkey, chain_size) = log_context(&mut conn, config, keys)?;
     let event = audit::find(&mut conn, event_id)?.ok_or(AppError::NotFound)?;
     if event.details_sha256.is_none() {
         // Written before the chain existed: nothing covers it.
@@ -184,13 +212,7 @@ pub fn inclusion(
         .leaf_data(chain_size)
         .map_err(|p| AppError::AuditLogDamaged(format!("event {seq}: {p:?}")))?;
     let leaf = leaf_hash(&data);
-    let tiles = DbTiles::new(&mut conn);
-    let path = inclusion_proof(&tiles, cp.size, cp.root, (seq - 1) as u64).map_err(proof_error)?;
-    if !check_inclusion(&path, cp.size, cp.root, (seq - 1) as u64, leaf) {
-        return Err(AppError::AuditLogDamaged(format!(
-            "event {seq} is not the one the tree holds: it changed after it was integrated"
-        )));
-    }
+    let path = proven_path(&DbTiles::new(&mut conn), &cp, seq, leaf)?;
     Ok(InclusionProof {
         event_id: event.id,
         seq,
@@ -405,8 +427,7 @@ pub fn evidence_pack(
     request_id: &str,
 ) -> Result<EvidencePack, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
-    let chain_size = tlog::state(&mut conn)?.chain_size;
+    let (vkey, chain_size) = log_context(&mut conn, config, keys)?;
     let row = tlog::latest_checkpoint(&mut conn)?.ok_or(AppError::NotYetIntegrated)?;
     let cp = open_row(&row, &vkey)?;
     let all = audit::list_for_request(&mut conn, request_id)?;
@@ -431,13 +452,7 @@ pub fn evidence_pack(
             .leaf_data(chain_size)
             .map_err(|p| AppError::AuditLogDamaged(format!("event {seq}: {p:?}")))?;
         let leaf = leaf_hash(&data);
-        let path =
-            inclusion_proof(&tiles, cp.size, cp.root, (seq - 1) as u64).map_err(proof_error)?;
-        if !check_inclusion(&path, cp.size, cp.root, (seq - 1) as u64, leaf) {
-            return Err(AppError::AuditLogDamaged(format!(
-                "event {seq} is not the one the tree holds: it changed after it was integrated"
-            )));
-        }
+        let path = proven_path(&tiles, &cp, seq, leaf)?;
         events.push(EvidenceEvent {
             seq,
             leaf_index: seq - 1,
@@ -489,11 +504,12 @@ pub struct Overview {
 pub fn overview(db: &Db, config: &Config, keys: &Keys) -> Result<Overview, AppError> {
     let mut conn = db.conn()?;
     let state = tlog::state(&mut conn)?;
-    let ours = log_key(&mut conn, config, keys)?.verifier_key();
-    let (verifier_key, other_key) = match state.verifier_key {
-        Some(recorded) if recorded != ours => (recorded, Some(ours)),
-        Some(recorded) => (recorded, None),
-        None => (ours, None),
+    use super::sequencer::KeyStatus;
+    let (verifier_key, other_key) = match super::sequencer::status_of(&state, config, keys)? {
+        KeyStatus::Recorded { verifier_key } | KeyStatus::Unrecorded { verifier_key } => {
+            (verifier_key, None)
+        }
+        KeyStatus::Different { recorded, ours } => (recorded, Some(ours)),
     };
     Ok(Overview {
         verifier_key,

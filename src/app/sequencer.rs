@@ -28,7 +28,11 @@ pub fn log_key(conn: &mut AnyConnection, config: &Config, keys: &Keys) -> Result
 }
 
 /// `log_key` for a caller that has read the log's state already.
-fn key_of(state: &tlog::LogState, config: &Config, keys: &Keys) -> Result<LogKey, AppError> {
+pub(super) fn key_of(
+    state: &tlog::LogState,
+    config: &Config,
+    keys: &Keys,
+) -> Result<LogKey, AppError> {
     let origin = state.origin.as_deref().unwrap_or(&config.audit_origin);
     LogKey::new(origin, &keys.audit_seed())
         .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
@@ -46,9 +50,17 @@ pub enum KeyStatus {
 }
 
 pub fn key_status(db: &Db, config: &Config, keys: &Keys) -> Result<KeyStatus, AppError> {
-    let state = tlog::state(&mut *db.conn()?)?;
-    let ours = key_of(&state, config, keys)?.verifier_key();
-    Ok(match state.verifier_key {
+    status_of(&tlog::state(&mut *db.conn()?)?, config, keys)
+}
+
+/// `key_status` for a caller that has read the log's state already.
+pub(super) fn status_of(
+    state: &tlog::LogState,
+    config: &Config,
+    keys: &Keys,
+) -> Result<KeyStatus, AppError> {
+    let ours = key_of(state, config, keys)?.verifier_key();
+    Ok(match state.verifier_key.clone() {
         None => KeyStatus::Unrecorded { verifier_key: ours },
         Some(r) if r == ours => KeyStatus::Recorded { verifier_key: ours },
         Some(recorded) => KeyStatus::Different { recorded, ours },

@@ -362,23 +362,9 @@ pub fn recent_merge_delays_ms(conn: &mut AnyConnection, n: i64) -> QueryResult<O
     Ok((!delays.is_empty()).then_some(delays))
 }
 
-/// Sequenced events with `after < seq <= up_to`, in order.
+/// Sequenced events with `after < seq <= up_to`, in order, without their merge-delay instants (none of
+/// their readers needs them, and the verifier reads millions: nothing is sent or decoded for them).
 pub fn sequenced_between(
-    conn: &mut AnyConnection,
-    after: i64,
-    up_to: i64,
-) -> QueryResult<Vec<AuditEventRow>> {
-    audit_events::table
-        .filter(audit_events::seq.gt(after))
-        .filter(audit_events::seq.le(up_to))
-        .order(audit_events::seq.asc())
-        .select(AuditEventRow::as_select())
-        .load(conn)
-}
-
-/// `sequenced_between` for the verifier: the same rows without the merge-delay instants it does not
-/// need (nothing is sent or decoded for them).
-pub fn sequenced_between_for_check(
     conn: &mut AnyConnection,
     after: i64,
     up_to: i64,

@@ -126,7 +126,7 @@ fn read_pages(
     let mut page = first;
     while page * PAGE < last_seq {
         let after = page * PAGE;
-        let rows = audit::sequenced_between_for_check(conn, after, after + PAGE)?;
+        let rows = audit::sequenced_between(conn, after, after + PAGE)?;
         let tiles: HashMap<i64, Vec<u8>> =
             tlog::level_tiles(conn, 0, after / TILE_WIDTH, (after + PAGE) / TILE_WIDTH)?
                 .into_iter()
