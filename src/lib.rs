@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod i18n;
 pub mod notify;
 pub mod security;
 pub mod web;

@@ -661,7 +661,7 @@ async fn an_instance_with_another_key_never_signs(app: TestApp) {
     let before = app.count("audit_checkpoints");
     let (status, refused) = tokio::task::spawn_blocking(move || {
         (
-            kaiji::app::sequencer::key_status(&db, &config, &other).unwrap(),
+            kaiji::app::audit_key::key_status(&db, &config, &other).unwrap(),
             kaiji::app::sequencer::integrate(&db, &config, &other, 100),
         )
     })
@@ -669,7 +669,7 @@ async fn an_instance_with_another_key_never_signs(app: TestApp) {
     .unwrap();
     assert!(matches!(
         status,
-        kaiji::app::sequencer::KeyStatus::Different { .. }
+        kaiji::app::audit_key::KeyStatus::Different { .. }
     ));
     assert!(matches!(
         refused,

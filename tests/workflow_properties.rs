@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Backend, TestDb, t0};
-use kaiji::app::{AppError, AppState, Clock, intake, requests, staff};
+use kaiji::app::{AppError, AppState, Clock, intake, requests, staff, transition};
 use kaiji::config::{Config, Keys};
 use kaiji::domain::audit::Actor;
 use kaiji::domain::request::{Channel, Jurisdiction, Language, NewRequest, RawRequest};
@@ -102,7 +102,7 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
                 data.insert("reason".into(), "because".into());
             }
             let version = detail.request.version - i64::from(stale);
-            match requests::fire_event(
+            match transition::fire_event(
                 &state,
                 &members[[0, 0, 0, 1, 2][who]],
                 id.clone(),

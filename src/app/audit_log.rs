@@ -201,11 +201,11 @@ pub fn export(
 ) -> Result<u64, AppError> {
     use crate::db::audit::ExportCursor;
     let mut conn = db.conn()?;
-    let (vkey, chain_size) = super::audit_proofs::log_context(&mut conn, config, keys)?;
+    let (vkey, chain_size) = super::audit_key::log_context(&mut conn, config, keys)?;
     // The export ends at the latest checkpoint (its signature checked): its events are fixed from here on.
     let latest = crate::db::tlog::latest_checkpoint(&mut conn)?;
     let up_to = match &latest {
-        Some(cp) => super::audit_proofs::open_row(cp, &vkey)?.size as i64,
+        Some(cp) => super::audit_key::open_row(cp, &vkey)?.size as i64,
         None => 0,
     };
     let mut cursor = ExportCursor::BeforeChain(None);

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
 use super::AppError;
-use super::sequencer::{log_key, tree_head};
+use super::audit_key::{log_context, log_key, open_row, status_of, tree_head};
 use crate::config::{Config, Keys};
 use crate::db::{AnyConnection, Db, audit, tlog};
 use crate::domain::audit::Era;
@@ -61,26 +61,6 @@ impl TileSource for DbTiles<'_> {
             .map(|k| cache.get(k).cloned().flatten())
             .collect())
     }
-}
-
-/// A stored checkpoint, its signature checked (a bad one means the stored log was changed).
-pub fn open_row(
-    row: &tlog::CheckpointRow,
-    verifier_key: &str,
-) -> Result<crate::domain::tlog::Checkpoint, AppError> {
-    open_checkpoint(row.note.as_bytes(), verifier_key)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))
-}
-
-/// The log's verifier key and the size of the hash chain before the tree, from one read of its state.
-pub(super) fn log_context(
-    conn: &mut AnyConnection,
-    config: &Config,
-    keys: &Keys,
-) -> Result<(String, i64), AppError> {
-    let state = tlog::state(conn)?;
-    let vkey = super::sequencer::key_of(&state, config, keys)?.verifier_key();
-    Ok((vkey, state.chain_size))
 }
 
 /// The audit path of the event numbered `seq`, whose leaf hash is `leaf`, in the signed tree `cp`:
@@ -504,8 +484,8 @@ pub struct Overview {
 pub fn overview(db: &Db, config: &Config, keys: &Keys) -> Result<Overview, AppError> {
     let mut conn = db.conn()?;
     let state = tlog::state(&mut conn)?;
-    use super::sequencer::KeyStatus;
-    let (verifier_key, other_key) = match super::sequencer::status_of(&state, config, keys)? {
+    use super::audit_key::KeyStatus;
+    let (verifier_key, other_key) = match status_of(&state, config, keys)? {
         KeyStatus::Recorded { verifier_key } | KeyStatus::Unrecorded { verifier_key } => {
             (verifier_key, None)
         }

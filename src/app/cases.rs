@@ -9,11 +9,9 @@ use serde::Serialize;
 use super::AppError;
 use super::workflows::WorkflowCatalog;
 use crate::db::clocks::{self, ClockRow};
-use crate::db::notices::{self, NoticeRow};
 use crate::db::requests::{self, RequestRow};
 use crate::db::{self, AnyConnection};
 use crate::domain::deadline::Calendars;
-use crate::domain::notice::NoticeKind;
 use crate::domain::request::{Jurisdiction, Language, RequestType};
 use crate::domain::workflow::{Clocks, Fact, Facts, Label, Subject, WorkflowDefinition};
 
@@ -132,18 +130,22 @@ impl Case {
         self.row.version += 1;
         Ok(())
     }
+}
 
-    /// Records an officer's finding that identity is verified, and erases the requester's identity
-    /// evidence in the same transaction (it has served).
-    pub fn mark_identity_verified(
-        &mut self,
-        conn: &mut AnyConnection,
-        now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        self.facts.insert(Fact::IdentityVerified);
-        self.save_facts(conn, now)?;
-        super::evidence::purge_after_decision(conn, &self.row.id, &self.facts, false, now)
+/// The day the request arrived at the desk (the envelope's date for letters).
+pub(crate) fn received_on(conn: &mut AnyConnection, case: &Case) -> Result<NaiveDate, AppError> {
+    if let Some(p) = crate::db::postal::find(conn, &case.row.id)?
+        && let Ok(d) = p.received_on.parse()
+    {
+        return Ok(d);
     }
+    Ok(today_in(&case.def, db::from_db_time(case.row.received_at)))
+}
+
+/// A date kaiji wrote itself (`YYYY-MM-DD`); anything else is a damaged row.
+pub(crate) fn stored_date(raw: &str) -> Result<NaiveDate, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::Definition(format!("stored date `{raw}`")))
 }
 
 pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {
@@ -247,62 +249,4 @@ pub fn clock_rows(
         rows.push(ClockRow::new(request_id, id, st, due));
     }
     rows
-}
-
-/// Queues notices for the requester: by email when there is an address, otherwise as letters.
-pub fn queue_notices(
-    conn: &mut AnyConnection,
-    request_id: &str,
-    has_email: bool,
-    language: Language,
-    kinds: impl IntoIterator<Item = NoticeKind>,
-    payload: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<Vec<NoticeKind>, AppError> {
-    let mut queued = Vec::new();
-    for kind in kinds {
-        notices::insert(
-            conn,
-            &NoticeRow {
-                id: db::new_id(),
-                request_id: request_id.to_owned(),
-                kind: kind.as_str().to_owned(),
-                channel: if has_email { "email" } else { "letter" }.to_owned(),
-                language: language.as_str().to_owned(),
-                status: "queued".to_owned(),
-                created_at: db::to_db_time(now),
-                payload: payload.to_string(),
-                recipient_staff_id: None,
-            },
-        )?;
-        queued.push(kind);
-    }
-    Ok(queued)
-}
-
-/// Queues a notice to a staff member about a request (by email; staff notices are in Japanese, the
-/// desk's language).
-pub fn queue_staff_notice(
-    conn: &mut AnyConnection,
-    request_id: &str,
-    staff_id: &str,
-    kind: NoticeKind,
-    payload: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    notices::insert(
-        conn,
-        &NoticeRow {
-            id: db::new_id(),
-            request_id: request_id.to_owned(),
-            kind: kind.as_str().to_owned(),
-            channel: "email".to_owned(),
-            language: Language::Ja.as_str().to_owned(),
-            status: "queued".to_owned(),
-            created_at: db::to_db_time(now),
-            payload: payload.to_string(),
-            recipient_staff_id: Some(staff_id.to_owned()),
-        },
-    )?;
-    Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Map;
 
 use super::cases::{Case, facts_json};
-use super::requests::apply_event;
+use super::transition::{TransitionContext, apply_event};
 use super::{AppError, AppState, Clock};
 use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, requests, write_tx};
@@ -159,18 +159,15 @@ pub fn expire_unconfirmed(
             if !expirable(&case) {
                 return Ok(false);
             }
-            apply_event(
-                conn,
+            let cx = TransitionContext {
                 catalog,
                 config,
                 keys,
-                &mut case,
-                &Actor::System("expiry"),
-                Party::System,
-                EXPIRE_EVENT,
-                Map::new(),
+                actor: &Actor::System("expiry"),
+                by: Party::System,
                 now,
-            )?;
+            };
+            apply_event(conn, &cx, &mut case, EXPIRE_EVENT, Map::new())?;
             Ok(true)
         });
         match done {

@@ -4,6 +4,7 @@
 //! evidence right after the identity decision (as the EDPB advises), an authorisation when the request
 //! closes.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::cases::Case;
@@ -264,6 +265,18 @@ pub async fn open(
 /// Empties evidence that has served, inside the caller's transaction: identity evidence once identity
 /// is decided (verified, or the request closed), everything once the request closes. Each erasure is
 /// audited.
+/// Records an officer's finding that identity is verified, and erases the requester's identity
+/// evidence in the same transaction (it has served).
+pub(crate) fn mark_identity_verified(
+    conn: &mut AnyConnection,
+    case: &mut Case,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    case.facts.insert(Fact::IdentityVerified);
+    case.save_facts(conn, now)?;
+    purge_after_decision(conn, &case.row.id, &case.facts, false, now)
+}
+
 pub(crate) fn purge_after_decision(
     conn: &mut AnyConnection,
     request_id: &str,

@@ -8,7 +8,8 @@ use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::cases::{Case, queue_notices, today_in};
+use super::cases::{Case, stored_date, today_in};
+use super::notices::queue_notices;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::config::Config;
@@ -20,7 +21,7 @@ use crate::domain::fees::{
     Balance, Match, OpenInvoice, StatementProblem, invoice_number, match_payment, parse_statement,
     parse_yen,
 };
-use crate::domain::notice::NoticeKind;
+use crate::domain::notice::{InvoiceNotice, NoticeKind, NoticePayload};
 use crate::domain::postal::parse_date;
 use crate::domain::workflow::Fact;
 
@@ -134,8 +135,20 @@ fn settle(
             case.row.subject_email.is_some(),
             case.language,
             [NoticeKind::PaymentShort],
-            &json!({"invoice": {"number": invoice.number, "amount_yen": invoice.amount_yen, "due_on": invoice.due_on},
-                    "paid_yen": balance.paid_yen, "shortfall_yen": balance.shortfall_yen()}),
+            &NoticePayload {
+                invoice: Some(InvoiceNotice {
+                    number: invoice.number.clone(),
+                    amount_yen: invoice.amount_yen,
+                    due_on: stored_date(&invoice.due_on)?,
+                    unit_yen: None,
+                    services: None,
+                    issued_on: None,
+                    bank_account: None,
+                }),
+                paid_yen: Some(balance.paid_yen),
+                shortfall_yen: Some(balance.shortfall_yen()),
+                ..NoticePayload::default()
+            },
             now,
         )?;
     }

@@ -128,7 +128,7 @@ pub async fn record_data_points(
                     .map(|p| (p.name.trim().to_lowercase(), p.matched))
                     .collect();
                 if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
-                    case.mark_identity_verified(conn, now)?;
+                    super::evidence::mark_identity_verified(conn, &mut case, now)?;
                 }
                 let action = if degree.verified {
                     AuditAction::IdentityVerified
@@ -180,7 +180,7 @@ pub async fn officer_judgement(
                     e.push("reason", "not_now");
                     return Err(AppError::Invalid(e));
                 }
-                case.mark_identity_verified(conn, now)?;
+                super::evidence::mark_identity_verified(conn, &mut case, now)?;
                 audit::append(
                     conn,
                     &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)

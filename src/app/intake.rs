@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::cases::{Case, facts_json, queue_notices, today_in};
-use super::requests::apply_event;
+use super::cases::{Case, facts_json, today_in};
+use super::notices::queue_notices;
 use super::staff::StaffMember;
+use super::transition::{TransitionContext, apply_event};
 use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
 use crate::db::postal::{self, PostalRow};
@@ -18,6 +19,7 @@ use crate::db::requests::{self, NewRequestRow};
 use crate::db::{self, AnyConnection, DbError, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::notice::{Addressee, NoticePayload};
 use crate::domain::postal::PostalIntake;
 use crate::domain::request::{Channel, NewRequest, ReceiptNumber, RequestType};
 use crate::domain::workflow::{Facts, WorkflowDefinition};
@@ -159,7 +161,7 @@ fn record(
         email.is_some(),
         request.language,
         workflow.intake_notice,
-        &serde_json::json!({}),
+        &NoticePayload::default(),
         now,
     )?;
     if let Some(b) = &request.on_behalf {
@@ -183,7 +185,10 @@ fn record(
                 true,
                 request.language,
                 [crate::domain::notice::NoticeKind::PersonConfirmation],
-                &serde_json::json!({"to": "person"}),
+                &NoticePayload {
+                    to: Some(Addressee::Person),
+                    ..NoticePayload::default()
+                },
                 now,
             )?);
         }
@@ -196,7 +201,7 @@ fn record(
             true,
             request.language,
             [crate::domain::notice::NoticeKind::EmailConfirmation],
-            &serde_json::json!({}),
+            &NoticePayload::default(),
             now,
         )?);
     }
@@ -401,18 +406,15 @@ pub async fn register_postal(
                         let mut case = Case::load(conn, &catalog, &receipt.request_id)?;
                         let mut data = serde_json::Map::new();
                         data.insert("mail_class".into(), intake.mail_class.as_str().into());
-                        apply_event(
-                            conn,
-                            &catalog,
-                            &config,
-                            &keys,
-                            &mut case,
-                            &actor,
-                            staff.role.into(),
-                            CHANNEL_REFUSAL_EVENT,
-                            data,
+                        let cx = TransitionContext {
+                            catalog: &catalog,
+                            config: &config,
+                            keys: &keys,
+                            actor: &actor,
+                            by: staff.role.into(),
                             now,
-                        )?;
+                        };
+                        apply_event(conn, &cx, &mut case, CHANNEL_REFUSAL_EVENT, data)?;
                         out.channel_refused = true;
                     }
                     out.requests.push((request.request_type, receipt));

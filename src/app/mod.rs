@@ -1,6 +1,7 @@
 //! Use cases. Each one loads what it needs, asks the domain for a decision, and writes the new state and
 //! its audit event in one transaction. Handlers call exactly one function here.
 
+pub mod audit_key;
 pub mod audit_log;
 pub mod audit_proofs;
 pub mod audit_verify;
@@ -8,13 +9,17 @@ pub mod cases;
 pub mod clock;
 pub mod confirm;
 pub mod documents;
+pub mod effects;
 pub mod error;
 pub mod evidence;
 pub mod fees;
 pub mod identity;
 pub mod intake;
+pub mod jobs;
 pub mod limits;
+pub mod notices;
 pub mod package;
+pub mod queue;
 pub mod reply;
 pub mod reports;
 pub mod requests;
@@ -23,6 +28,8 @@ pub mod sequencer;
 pub mod staff;
 pub mod synth;
 pub mod systems;
+pub mod tracking;
+pub mod transition;
 pub mod workflows;
 
 use std::sync::Arc;

@@ -3,115 +3,23 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
-use super::cases::{Case, today_in};
-use super::requests::apply_event;
+use super::cases::{Case, received_on, today_in};
 use super::staff::StaffMember;
+use super::transition::{TransitionContext, apply_event};
 use super::{AppError, AppState};
-use crate::config::{Config, Keys};
-use crate::db::replies::{self as repo, DataChangeRow, DispatchRow, DownloadRow};
+use crate::config::Keys;
+use crate::db::replies::{self as repo, DataChangeRow, DownloadRow};
 use crate::db::{self, AnyConnection, audit, postal, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::postal::TrackingNumber;
-use crate::domain::reply::{
-    download_expires, download_open, parse_change, parse_delivery, parse_dispatch,
-};
+use crate::domain::reply::{download_open, parse_change};
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Party};
 use crate::security::documents::{self as crypto, Sealed};
 use crate::security::tokens;
-
-/// The day the request arrived at the desk (the envelope's date for letters).
-fn received_on(conn: &mut AnyConnection, case: &Case) -> Result<chrono::NaiveDate, AppError> {
-    if let Some(p) = postal::find(conn, &case.row.id)?
-        && let Ok(d) = p.received_on.parse()
-    {
-        return Ok(d);
-    }
-    Ok(today_in(&case.def, db::from_db_time(case.row.received_at)))
-}
-
-/// Carries out `record_dispatch` inside the transition's transaction.
-pub(crate) fn record_dispatch(
-    conn: &mut AnyConnection,
-    case: &Case,
-    data: &Map<String, Value>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<DispatchRow, AppError> {
-    let d = parse_dispatch(data, received_on(conn, case)?, today_in(&case.def, now))
-        .map_err(AppError::Invalid)?;
-    if repo::find_dispatch(conn, &case.row.id)?.is_some() {
-        return Err(AppError::Conflict);
-    }
-    let row = DispatchRow {
-        request_id: case.row.id.clone(),
-        tracking_number: d.tracking_number.as_str().to_owned(),
-        dispatched_on: d.dispatched_on.to_string(),
-        delivered_on: None,
-        recorded_by: actor.id().unwrap_or_default(),
-        created_at: db::to_db_time(now),
-    };
-    repo::insert_dispatch(conn, &row)?;
-    Ok(row)
-}
-
-/// Carries out `record_delivery`: the date on the delivery certificate.
-pub(crate) fn record_delivery(
-    conn: &mut AnyConnection,
-    case: &Case,
-    data: &Map<String, Value>,
-    now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let Some(dispatch) = repo::find_dispatch(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("delivered_on", "no_dispatch");
-        return Err(AppError::Invalid(errors));
-    };
-    let dispatched_on = dispatch
-        .dispatched_on
-        .parse()
-        .map_err(|_| AppError::Definition("stored dispatch date".into()))?;
-    let on = parse_delivery(data, dispatched_on, today_in(&case.def, now))
-        .map_err(AppError::Invalid)?
-        .to_string();
-    if !repo::set_delivered(conn, &case.row.id, &on)? {
-        return Err(AppError::Conflict);
-    }
-    Ok(on)
-}
-
-/// Carries out `release_download`: the newest uploaded reply becomes downloadable until the expiry.
-pub(crate) fn release_download(
-    conn: &mut AnyConnection,
-    config: &Config,
-    case: &Case,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<DownloadRow, AppError> {
-    let Some(file_id) = repo::latest_reply_file(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("file", "no_reply_file");
-        return Err(AppError::Invalid(errors));
-    };
-    let row = DownloadRow {
-        id: db::new_id(),
-        request_id: case.row.id.clone(),
-        file_id: Some(file_id),
-        package_id: None,
-        max_downloads: i64::from(config.download_limit),
-        expires_at: db::to_db_time(download_expires(now, config.download_days)),
-        revoked_at: None,
-        first_downloaded_at: None,
-        downloads: 0,
-        created_by: actor.id().unwrap_or_default(),
-        created_at: db::to_db_time(now),
-    };
-    repo::insert_download(conn, &row)?;
-    Ok(row)
-}
 
 const DOWNLOAD_LINK: &str = "reply-download";
 
@@ -273,18 +181,15 @@ pub async fn download(
                     t.event == "record_download" && t.requester && t.from.contains(&case.row.state)
                 });
                 if first && offered {
-                    apply_event(
-                        conn,
-                        &catalog,
-                        &config,
-                        &keys,
-                        &mut case,
-                        &Actor::Requester,
-                        Party::Requester,
-                        "record_download",
-                        Map::new(),
+                    let cx = TransitionContext {
+                        catalog: &catalog,
+                        config: &config,
+                        keys: &keys,
+                        actor: &Actor::Requester,
+                        by: Party::Requester,
                         now,
-                    )?;
+                    };
+                    apply_event(conn, &cx, &mut case, "record_download", Map::new())?;
                 }
                 Ok((
                     content.media_type,
@@ -460,6 +365,7 @@ pub async fn letter(
     notice_id: String,
 ) -> Result<LetterView, AppError> {
     use crate::domain::letter::{LetterInput, compose};
+    use crate::domain::notice::NoticePayload;
     let catalog = state.workflows.clone();
     let config = state.config.clone();
     let keys = state.keys.clone();
@@ -473,14 +379,15 @@ pub async fn letter(
                 .kind
                 .parse()
                 .map_err(|_| AppError::Definition("stored notice kind".into()))?;
-            let payload: Value = serde_json::from_str(&notice.payload).unwrap_or(json!({}));
+            let payload = NoticePayload::from_stored(&notice.payload);
             let postal_row = postal::find(conn, &request_id)?;
             let def = case.def.clone();
             let postal_settings = def.postal.as_ref();
             let ja = Language::Ja;
-            let download_url = payload["download"]["id"]
-                .as_str()
-                .map(|id| format!("{}{}", config.public_url, download_path(&keys, id)));
+            let download_url = payload
+                .download
+                .as_ref()
+                .map(|d| format!("{}{}", config.public_url, download_path(&keys, &d.id)));
             let names = |k: &str| {
                 def.documents
                     .as_ref()

@@ -10,62 +10,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::audit_key::{key_of, log_key, tree_head};
 use super::{AppError, AppState};
 use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, tlog, write_tx};
 use crate::domain::tlog::{
-    EMPTY_HASH, Hash, LogKey, StoredTile, TreeAppender, edge_tiles, from_base64, leaf_hash,
-    to_base64,
+    Hash, LogKey, StoredTile, TreeAppender, edge_tiles, leaf_hash, to_base64,
 };
 
 /// Events per batch: enough to keep up with any intake rate, few enough that a batch stays short.
 pub const BATCH: i64 = 5_000;
-
-/// The log's key as this instance holds it, under the log's recorded name (or, before the first
-/// signing, the configured one).
-pub fn log_key(conn: &mut AnyConnection, config: &Config, keys: &Keys) -> Result<LogKey, AppError> {
-    key_of(&tlog::state(conn)?, config, keys)
-}
-
-/// `log_key` for a caller that has read the log's state already.
-pub(super) fn key_of(
-    state: &tlog::LogState,
-    config: &Config,
-    keys: &Keys,
-) -> Result<LogKey, AppError> {
-    let origin = state.origin.as_deref().unwrap_or(&config.audit_origin);
-    LogKey::new(origin, &keys.audit_seed())
-        .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
-}
-
-/// Whether this instance may sign the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyStatus {
-    /// The log recorded this instance's key.
-    Recorded { verifier_key: String },
-    /// No key recorded yet: the first batch records this one.
-    Unrecorded { verifier_key: String },
-    /// The log recorded another key: this instance never signs.
-    Different { recorded: String, ours: String },
-}
-
-pub fn key_status(db: &Db, config: &Config, keys: &Keys) -> Result<KeyStatus, AppError> {
-    status_of(&tlog::state(&mut *db.conn()?)?, config, keys)
-}
-
-/// `key_status` for a caller that has read the log's state already.
-pub(super) fn status_of(
-    state: &tlog::LogState,
-    config: &Config,
-    keys: &Keys,
-) -> Result<KeyStatus, AppError> {
-    let ours = key_of(state, config, keys)?.verifier_key();
-    Ok(match state.verifier_key.clone() {
-        None => KeyStatus::Unrecorded { verifier_key: ours },
-        Some(r) if r == ours => KeyStatus::Recorded { verifier_key: ours },
-        Some(recorded) => KeyStatus::Different { recorded, ours },
-    })
-}
 
 /// What one pass did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,23 +189,6 @@ impl Batch {
 
 fn damaged(e: impl std::fmt::Display) -> AppError {
     AppError::AuditLogDamaged(e.to_string())
-}
-
-/// The size and root of the latest checkpoint, its signature checked (the empty tree before any).
-pub fn tree_head(conn: &mut AnyConnection, verifier_key: &str) -> Result<(i64, Hash), AppError> {
-    match tlog::latest_checkpoint(conn)? {
-        None => Ok((0, EMPTY_HASH)),
-        Some(cp) => {
-            let opened = super::audit_proofs::open_row(&cp, verifier_key)?;
-            if opened.size as i64 != cp.size || from_base64(&cp.root_hash) != Some(opened.root) {
-                return Err(AppError::AuditLogDamaged(format!(
-                    "checkpoint {} does not say what its row says",
-                    cp.size
-                )));
-            }
-            Ok((cp.size, opened.root))
-        }
-    }
 }
 
 /// An appender on the stored tree of `size` leaves with root `root` (its edge tiles checked).

@@ -8,7 +8,7 @@ use std::fmt;
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use serde::Deserialize;
 
-use super::workflow::{DefinitionError, Label};
+use super::definition::{DefinitionError, Label};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeadlineError {

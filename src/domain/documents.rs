@@ -7,14 +7,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::deadline::{DeadlineError, sub_months};
+use super::definition::Label;
 use super::postal::RequesterKind;
-use super::workflow::Label;
 
 /// Whose document it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Holder {
     /// The person the data is about (ご本人).
@@ -50,7 +50,7 @@ impl fmt::Display for Holder {
 }
 
 /// One line of a checklist: one document of any of these kinds, held by `holder`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     pub holder: Holder,
     pub one_of: Vec<String>,
@@ -80,7 +80,7 @@ pub struct DocumentRecord {
 }
 
 /// Why a checklist line is not satisfied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     Missing,
@@ -108,7 +108,7 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemStatus {
     pub requirement: Requirement,
     /// The document that satisfies the line, or came closest.
@@ -116,7 +116,7 @@ pub struct ItemStatus {
     pub problem: Option<Problem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checklist {
     pub items: Vec<ItemStatus>,
     /// Every line has a document of the right kind, holder and originality.

@@ -2,9 +2,9 @@
 //! and the notice's payload as it was when queued. Rendering to HTML is the template's job.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
 
-use super::notice::NoticeKind;
+use super::documents::{Holder, ItemStatus, Problem};
+use super::notice::{NoticeKind, NoticePayload};
 use super::request::RequestType;
 
 /// Everything a letter may mention.
@@ -24,7 +24,7 @@ pub struct LetterInput<'a> {
     pub non_discrimination: Option<&'a str>,
     pub transfer_agent: Option<&'a str>,
     /// The notice's payload: reason, invoice, dispatch, download, missing documents, changes.
-    pub payload: &'a Value,
+    pub payload: &'a NoticePayload,
     /// The full download address, for a released reply.
     pub download_url: Option<String>,
     /// The email-confirmation address, for that notice.
@@ -48,6 +48,13 @@ pub struct Letter {
 /// 2026年11月22日
 pub fn ja_date(d: NaiveDate) -> String {
     d.format("%Y年%-m月%-d日").to_string()
+}
+
+/// 2026年12月17日 12:00（日本時間）
+pub fn ja_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y年%-m月%-d日 %H:%M（日本時間）")
+        .to_string()
 }
 
 /// ¥10,800 as 10,800円.
@@ -75,106 +82,80 @@ pub fn request_type_ja(t: RequestType) -> &'static str {
     }
 }
 
-fn s<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
-fn n(v: &Value, path: &[&str]) -> Option<i64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
-}
-
-fn date_text(raw: &str) -> String {
-    raw.parse::<NaiveDate>()
-        .map(ja_date)
-        .unwrap_or_else(|_| raw.to_owned())
-}
-
-fn problem_text(item: &Value, names: &dyn Fn(&str) -> String) -> String {
-    let kinds: Vec<String> = item["requirement"]["one_of"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(names).collect())
-        .unwrap_or_default();
-    let whose = if item["requirement"]["holder"] == "agent" {
-        "代理人の"
-    } else {
-        "ご本人の"
+fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> String) -> String {
+    let kinds: Vec<String> = item.requirement.one_of.iter().map(|k| names(k)).collect();
+    let whose = match item.requirement.holder {
+        Holder::Agent => "代理人の",
+        Holder::Principal => "ご本人の",
     };
     let what = format!("{whose}{}", kinds.join("・"));
-    let problem = &item["problem"];
-    match problem["problem"].as_str() {
-        Some("not_original") => format!("{what}（原本が必要です。写しは受け付けられません）"),
-        Some("date_missing") => format!("{what}（作成日を確認できませんでした）"),
-        Some("stale") => format!(
+    match &item.problem {
+        Some(Problem::NotOriginal) => format!("{what}（原本が必要です。写しは受け付けられません）"),
+        Some(Problem::DateMissing) => format!("{what}（作成日を確認できませんでした）"),
+        Some(Problem::Stale {
+            created_on,
+            earliest,
+        }) => format!(
             "{what}（作成日が{}のため古すぎます。{}以降に作成されたものをお送りください）",
-            date_text(s(problem, &["created_on"]).unwrap_or("")),
-            date_text(s(problem, &["earliest"]).unwrap_or(""))
+            ja_date(*created_on),
+            ja_date(*earliest)
         ),
-        Some("dated_after_request") => format!("{what}（作成日が請求日より後になっています）"),
-        _ => format!("{what}（同封されていませんでした）"),
+        Some(Problem::DatedAfterRequest { .. }) => {
+            format!("{what}（作成日が請求日より後になっています）")
+        }
+        Some(Problem::Missing) | None => format!("{what}（同封されていませんでした）"),
     }
 }
 
 /// What each data system did: erasures, what was kept and on which ground, exports.
-fn system_lines(payload: &Value) -> Vec<String> {
-    payload["systems"]
-        .as_array()
-        .map(|systems| {
-            systems
-                .iter()
-                .map(|t| {
-                    let name = s(t, &["system"]).unwrap_or("");
-                    match s(t, &["outcome"]) {
-                        Some("erased") => {
-                            match s(t, &["deletion_method"]).filter(|m| !m.is_empty()) {
-                                Some(method) => {
-                                    format!(
-                                        "{name}：復元できない方法で消去しました（方法：{method}）"
-                                    )
-                                }
-                                None => format!("{name}：復元できない方法で消去しました"),
-                            }
-                        }
-                        Some("retained") => format!(
-                            "{name}：次の法的根拠により一部のデータを保持しています（{}）",
-                            s(t, &["legal_ground"]).unwrap_or("")
-                        ),
-                        Some("exported") => format!("{name}：保有するデータを回答に含めました"),
-                        Some("no_data") => format!("{name}：該当するデータはありませんでした"),
-                        _ => format!("{name}：対応中"),
+fn system_lines(payload: &NoticePayload) -> Vec<String> {
+    payload
+        .systems
+        .iter()
+        .map(|t| {
+            let name = &t.system;
+            match t.outcome.as_str() {
+                "erased" => match t.deletion_method.as_deref().filter(|m| !m.is_empty()) {
+                    Some(method) => {
+                        format!("{name}：復元できない方法で消去しました（方法：{method}）")
                     }
-                })
-                .collect()
+                    None => format!("{name}：復元できない方法で消去しました"),
+                },
+                "retained" => format!(
+                    "{name}：次の法的根拠により一部のデータを保持しています（{}）",
+                    t.legal_ground.as_deref().unwrap_or("")
+                ),
+                "exported" => format!("{name}：保有するデータを回答に含めました"),
+                "no_data" => format!("{name}：該当するデータはありませんでした"),
+                _ => format!("{name}：対応中"),
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-fn change_lines(payload: &Value) -> Vec<String> {
+fn change_lines(payload: &NoticePayload) -> Vec<String> {
     let mut lines = change_lines_only(payload);
     lines.extend(system_lines(payload));
     lines
 }
 
-fn change_lines_only(payload: &Value) -> Vec<String> {
-    payload["changes"]
-        .as_array()
-        .map(|changes| {
-            changes
-                .iter()
-                .map(|c| {
-                    let item = s(c, &["item"]).unwrap_or("");
-                    match s(c, &["action"]) {
-                        Some("corrected") => format!(
-                            "{item}：「{}」を「{}」に訂正しました",
-                            s(c, &["prior_value"]).unwrap_or(""),
-                            s(c, &["new_value"]).unwrap_or("")
-                        ),
-                        Some("deleted") => format!("{item}：消去しました"),
-                        _ => format!("{item}：利用および第三者への提供を停止しました"),
-                    }
-                })
-                .collect()
+fn change_lines_only(payload: &NoticePayload) -> Vec<String> {
+    payload
+        .changes
+        .iter()
+        .map(|c| {
+            let item = &c.item;
+            match c.action.as_str() {
+                "corrected" => format!(
+                    "{item}：「{}」を「{}」に訂正しました",
+                    c.prior_value.as_deref().unwrap_or(""),
+                    c.new_value.as_deref().unwrap_or("")
+                ),
+                "deleted" => format!("{item}：消去しました"),
+                _ => format!("{item}：利用および第三者への提供を停止しました"),
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Where the requester may turn about a decision: the desk, or the procedure's complaint authority.
@@ -193,7 +174,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         kind_ja,
         i.receipt_number
     );
-    let reason = s(p, &["reason"]).map(str::to_owned);
+    let reason = p.reason.clone();
     let mut l = Letter::default();
     match i.kind {
         NoticeKind::Received | NoticeKind::Acknowledgement => {
@@ -221,10 +202,11 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs
                 .push("書類が届くまでの間、回答期限の計算を停止しています。".into());
             l.list_heading = Some("お送りいただく書類".into());
-            l.list = p["missing"]
-                .as_array()
-                .map(|m| m.iter().map(|x| problem_text(x, i.document_name)).collect())
-                .unwrap_or_default();
+            l.list = p
+                .missing
+                .iter()
+                .map(|x| problem_text(x, i.document_name))
+                .collect();
         }
         NoticeKind::Invoice => {
             l.title = "手数料のご請求（請求書）".into();
@@ -233,25 +215,27 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             ));
             l.paragraphs
                 .push("入金を確認した後、回答書をお送りします。".into());
-            let inv = &p["invoice"];
-            l.rows
-                .push(("請求番号".into(), s(inv, &["number"]).unwrap_or("").into()));
+            let inv = p.invoice.as_ref();
+            l.rows.push((
+                "請求番号".into(),
+                inv.map(|v| v.number.clone()).unwrap_or_default(),
+            ));
             l.rows.push((
                 "ご請求額（税込）".into(),
                 format!(
                     "{}（{} × {}サービス）",
-                    ja_yen(n(inv, &["amount_yen"]).unwrap_or(0)),
-                    ja_yen(n(inv, &["unit_yen"]).unwrap_or(0)),
-                    n(inv, &["services"]).unwrap_or(1)
+                    ja_yen(inv.map_or(0, |v| v.amount_yen)),
+                    ja_yen(inv.and_then(|v| v.unit_yen).unwrap_or(0)),
+                    inv.and_then(|v| v.services).unwrap_or(1)
                 ),
             ));
             l.rows.push((
                 "お支払期限".into(),
-                date_text(s(inv, &["due_on"]).unwrap_or("")),
+                inv.map(|v| ja_date(v.due_on)).unwrap_or_default(),
             ));
             l.rows.push((
                 "お振込先".into(),
-                s(inv, &["bank_account"])
+                inv.and_then(|v| v.bank_account.as_deref())
                     .or(i.bank_account)
                     .unwrap_or("")
                     .into(),
@@ -268,20 +252,17 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs.push(format!(
                 "{about}お振り込みいただいた金額が請求額に足りませんでした。不足額をお振り込みください。"
             ));
+            let inv = p.invoice.as_ref();
             l.rows.push((
                 "請求番号".into(),
-                s(p, &["invoice", "number"]).unwrap_or("").into(),
-            ));
-            l.rows.push((
-                "ご請求額".into(),
-                ja_yen(n(p, &["invoice", "amount_yen"]).unwrap_or(0)),
+                inv.map(|v| v.number.clone()).unwrap_or_default(),
             ));
             l.rows
-                .push(("ご入金額".into(), ja_yen(n(p, &["paid_yen"]).unwrap_or(0))));
-            l.rows.push((
-                "不足額".into(),
-                ja_yen(n(p, &["shortfall_yen"]).unwrap_or(0)),
-            ));
+                .push(("ご請求額".into(), ja_yen(inv.map_or(0, |v| v.amount_yen))));
+            l.rows
+                .push(("ご入金額".into(), ja_yen(p.paid_yen.unwrap_or(0))));
+            l.rows
+                .push(("不足額".into(), ja_yen(p.shortfall_yen.unwrap_or(0))));
             if let Some(b) = i.bank_account {
                 l.rows.push(("お振込先".into(), b.into()));
             }
@@ -291,12 +272,8 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs.push(format!(
                 "{about}下記の理由により回答期限を延長させていただきます。"
             ));
-            if let Some(due) = p["extended"]
-                .as_array()
-                .and_then(|e| e.first())
-                .and_then(|e| s(e, &["due_on"]))
-            {
-                l.rows.push(("延長後の回答期限".into(), date_text(due)));
+            if let Some(due) = p.extended.first().and_then(|e| e.due_on) {
+                l.rows.push(("延長後の回答期限".into(), ja_date(due)));
             }
             l.paragraphs.extend(where_to_turn(i, "この延長"));
         }
@@ -308,14 +285,8 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             if let Some(url) = &i.download_url {
                 l.rows.push(("ダウンロード先".into(), url.clone()));
             }
-            if let Some(until) =
-                s(p, &["download", "expires_at"]).and_then(|t| t.parse::<DateTime<Utc>>().ok())
-            {
-                let tokyo = until.with_timezone(&chrono_tz::Asia::Tokyo);
-                l.rows.push((
-                    "有効期限".into(),
-                    tokyo.format("%Y年%-m月%-d日 %H:%M（日本時間）").to_string(),
-                ));
+            if let Some(d) = &p.download {
+                l.rows.push(("有効期限".into(), ja_time(d.expires_at)));
             }
             l.list = change_lines(p);
             if !l.list.is_empty() {
@@ -327,11 +298,10 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs.push(format!(
                 "{about}回答書を配達証明付書留郵便にてお送りしました。"
             ));
-            if let Some(t) = s(p, &["dispatch", "tracking_number"]) {
-                l.rows.push(("お問い合わせ番号".into(), t.into()));
-            }
-            if let Some(d) = s(p, &["dispatch", "dispatched_on"]) {
-                l.rows.push(("発送日".into(), date_text(d)));
+            if let Some(d) = &p.dispatch {
+                l.rows
+                    .push(("お問い合わせ番号".into(), d.tracking_number.clone()));
+                l.rows.push(("発送日".into(), ja_date(d.dispatched_on)));
             }
             l.list = change_lines(p);
             if !l.list.is_empty() {
@@ -411,8 +381,13 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             l.paragraphs.push(format!(
                 "{about}お送りした回答のダウンロード用リンクの有効期限が近づいています。期限を過ぎると回答データは消去されますので、お早めにダウンロードしてください。"
             ));
-            if let Some(until) = s(p, &["download", "expires_at"]) {
-                l.rows.push(("有効期限".into(), until.to_owned()));
+            if let Some(d) = &p.download {
+                // As stored until the payload was typed; `ja_time` is what AnswerReady prints.
+                l.rows.push((
+                    "有効期限".into(),
+                    d.expires_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                ));
             }
         }
         NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue => {
@@ -441,7 +416,11 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             );
         }
     }
-    if let Some(part) = s(p, &["partial_refusal"]).filter(|x| !x.trim().is_empty()) {
+    if let Some(part) = p
+        .partial_refusal
+        .as_deref()
+        .filter(|x| !x.trim().is_empty())
+    {
         // Answered in part: what was refused, why, and where to turn.
         l.paragraphs.push(format!(
             "ご請求の一部には応じられません。その部分と理由は次のとおりです：{part}"
@@ -467,9 +446,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn payload(v: serde_json::Value) -> NoticePayload {
+        serde_json::from_value(v).unwrap()
+    }
+
     fn input<'a>(
         kind: NoticeKind,
-        payload: &'a Value,
+        payload: &'a NoticePayload,
         names: &'a dyn Fn(&str) -> String,
     ) -> LetterInput<'a> {
         LetterInput {
@@ -496,7 +479,7 @@ mod tests {
     fn every_kind_has_a_letter_with_a_title() {
         let names = |k: &str| k.to_owned();
         for kind in NoticeKind::ALL {
-            let p = json!({});
+            let p = NoticePayload::default();
             let l = compose(&input(kind, &p, &names));
             assert!(!l.title.is_empty() && !l.paragraphs.is_empty(), "{kind:?}");
         }
@@ -505,7 +488,9 @@ mod tests {
     #[test]
     fn the_invoice_states_amount_per_service_due_date_and_account() {
         let names = |k: &str| k.to_owned();
-        let p = json!({"invoice": {"number": "INV-1", "unit_yen": 5400, "services": 2, "amount_yen": 10800, "due_on": "2026-12-06"}});
+        let p = payload(
+            json!({"invoice": {"number": "INV-1", "unit_yen": 5400, "services": 2, "amount_yen": 10800, "due_on": "2026-12-06"}}),
+        );
         let l = compose(&input(NoticeKind::Invoice, &p, &names));
         assert!(l.rows.contains(&(
             "ご請求額（税込）".into(),
@@ -528,10 +513,10 @@ mod tests {
             "juminhyo" => "住民票の写し".to_owned(),
             other => other.to_owned(),
         };
-        let p = json!({"reason": "印鑑証明書がありません", "missing": [
+        let p = payload(json!({"reason": "印鑑証明書がありません", "missing": [
             {"requirement": {"holder": "principal", "one_of": ["seal_certificate"], "original": true, "fresh": false}, "problem": {"problem": "missing"}},
             {"requirement": {"holder": "principal", "one_of": ["juminhyo"], "original": true, "fresh": true}, "problem": {"problem": "stale", "created_on": "2026-02-27", "earliest": "2026-02-28"}},
-        ]});
+        ]}));
         let l = compose(&input(NoticeKind::DocumentsRequested, &p, &names));
         assert_eq!(l.list[0], "ご本人の印鑑証明書（同封されていませんでした）");
         assert!(l.list[1].contains("2026年2月27日") && l.list[1].contains("2026年2月28日以降"));
@@ -544,14 +529,17 @@ mod tests {
     #[test]
     fn extensions_give_the_new_date_and_partial_refusals_their_reasons() {
         let names = |k: &str| k.to_owned();
-        let p = json!({"reason": "多数の請求", "extended": [{"clock": "response", "due_on": "2027-02-22"}]});
+        let p = payload(
+            json!({"reason": "多数の請求", "extended": [{"clock": "response", "due_on": "2027-02-22"}]}),
+        );
         let l = compose(&input(NoticeKind::DeadlineExtended, &p, &names));
         assert!(
             l.rows
                 .contains(&("延長後の回答期限".into(), "2027年2月22日".into()))
         );
         assert!(l.rows.contains(&("理由".into(), "多数の請求".into())));
-        let p = json!({"partial_refusal": "第三者の個人情報を含む通話録音（法33条2項1号）"});
+        let p =
+            payload(json!({"partial_refusal": "第三者の個人情報を含む通話録音（法33条2項1号）"}));
         let l = compose(&input(NoticeKind::AnswerReady, &p, &names));
         assert!(
             l.paragraphs
@@ -568,10 +556,10 @@ mod tests {
     #[test]
     fn a_deletion_reply_lists_each_systems_outcome() {
         let names = |k: &str| k.to_owned();
-        let p = json!({"systems": [
+        let p = payload(json!({"systems": [
             {"system": "Orders", "kind": "erase", "outcome": "retained", "legal_ground": "法人税法による帳簿保存"},
             {"system": "Support", "kind": "erase", "outcome": "erased"},
-            {"system": "Marketing", "kind": "erase", "outcome": "no_data"}]});
+            {"system": "Marketing", "kind": "erase", "outcome": "no_data"}]}));
         let l = compose(&input(NoticeKind::ActionCompleted, &p, &names));
         assert_eq!(
             l.list,
@@ -586,9 +574,11 @@ mod tests {
     #[test]
     fn replies_say_what_was_changed_and_refusals_where_to_complain() {
         let names = |k: &str| k.to_owned();
-        let p = json!({"dispatch": {"tracking_number": "1311-2383-852", "dispatched_on": "2026-11-25"},
+        let p = payload(
+            json!({"dispatch": {"tracking_number": "1311-2383-852", "dispatched_on": "2026-11-25"},
                        "changes": [{"action": "corrected", "item": "住所", "prior_value": "旧", "new_value": "新"},
-                                   {"action": "deleted", "item": "購買履歴"}]});
+                                   {"action": "deleted", "item": "購買履歴"}]}),
+        );
         let l = compose(&input(NoticeKind::AnswerDispatched, &p, &names));
         assert_eq!(
             l.list,
@@ -598,7 +588,7 @@ mod tests {
             ]
         );
         assert!(l.rows.contains(&("発送日".into(), "2026年11月25日".into())));
-        let p = json!({"reason": "法第33条第2項第2号に該当するため"});
+        let p = payload(json!({"reason": "法第33条第2項第2号に該当するため"}));
         let l = compose(&input(NoticeKind::Refused, &p, &names));
         assert!(
             l.paragraphs

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod deadline;
+pub mod definition;
 pub mod documents;
 pub mod fees;
 pub mod field;

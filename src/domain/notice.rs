@@ -4,6 +4,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::definition::Label;
+use super::documents::ItemStatus;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NoticeKind {
     /// The request was received (sent at intake).
@@ -124,10 +130,171 @@ impl FromStr for NoticeKind {
     }
 }
 
+impl Serialize for NoticeKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for NoticeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What a notice says beyond its kind: written once by the change that queued it (a transition, a
+/// payment, a reminder) and read by both renderings, the email and the printed letter. The field names
+/// are those of the stored JSON, so notices queued by earlier versions still render; fields a reader
+/// does not know are ignored, missing ones are empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NoticePayload {
+    /// The workflow event that queued the notice, if a transition did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The officer's reason (refusals, extensions, requests for documents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<InvoiceNotice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_yen: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortfall_yen: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<DispatchNotice>,
+    /// The day on the delivery certificate (配達証明).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download: Option<DownloadNotice>,
+    /// The identity documents still needed, and what is wrong with each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<ItemStatus>,
+    /// The changes made to the requester's data (corrections, erasures, stops).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ChangeNotice>,
+    /// What each data system did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub systems: Vec<SystemOutcome>,
+    /// The deadlines this transition extended, with their new dates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<ExtensionNotice>,
+    /// What the answer leaves out, and why (its presence alone makes the notice a partial refusal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_refusal: Option<String>,
+    /// For staff reminders: the legal deadline concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineNotice>,
+    /// Whom the notice is for, when not the requester.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Addressee>,
+}
+
+impl NoticePayload {
+    /// Reads a stored payload. A payload that cannot be read renders as one with no particulars (the
+    /// notice still says what happened), as before payloads were typed.
+    pub fn from_stored(raw: &str) -> Self {
+        serde_json::from_str(raw).unwrap_or_default()
+    }
+
+    /// The JSON stored with the notice.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("a notice payload is plain data")
+    }
+
+    /// The notice goes to the person an agent filed for, not to the requester.
+    pub fn to_person(&self) -> bool {
+        self.to == Some(Addressee::Person)
+    }
+}
+
+/// Someone other than the requester a notice is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Addressee {
+    /// The person an agent filed for.
+    Person,
+}
+
+/// The fee invoice (請求書), as the notice quotes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceNotice {
+    pub number: String,
+    pub amount_yen: i64,
+    pub due_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_yen: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account: Option<String>,
+}
+
+/// The reply's registered-mail dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchNotice {
+    /// As printed on the receipt (with its hyphens).
+    pub tracking_number: String,
+    pub dispatched_on: NaiveDate,
+}
+
+/// A released answer's download link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadNotice {
+    pub id: String,
+    pub expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_downloads: Option<i64>,
+}
+
+/// One change made to the requester's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeNotice {
+    /// `corrected`, `deleted` or `stopped`.
+    pub action: String,
+    pub item: String,
+    #[serde(default)]
+    pub prior_value: Option<String>,
+    #[serde(default)]
+    pub new_value: Option<String>,
+}
+
+/// What one data system did with the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemOutcome {
+    pub system: String,
+    #[serde(default)]
+    pub kind: String,
+    /// `erased`, `retained`, `exported`, `no_data`, or a task still open.
+    pub outcome: String,
+    #[serde(default)]
+    pub legal_ground: Option<String>,
+    #[serde(default)]
+    pub deletion_method: Option<String>,
+}
+
+/// One extended deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionNotice {
+    pub clock: String,
+    #[serde(default)]
+    pub label: Option<Label>,
+    /// `None` when the new date cannot be counted.
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+}
+
+/// The deadline a staff reminder is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineNotice {
+    pub clock: String,
+    pub due_on: NaiveDate,
+    /// The clock's name in the desk's language.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[cfg(test)]

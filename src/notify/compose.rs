@@ -3,14 +3,11 @@
 //! (`templates/email/`). Emails never carry identity documents or disclosed data: they point to the
 //! tracking page, the confirmation link or the download link.
 
-use askama::Template;
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
-use crate::domain::notice::NoticeKind;
+use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::{Language, RequestType};
 use crate::domain::workflow::WorkflowDefinition;
-use crate::web::i18n::Tr;
+use crate::i18n::Tr;
+use askama::Template;
 
 /// Everything a notice's email may mention, gathered by the worker.
 pub struct NoticeContext<'a> {
@@ -21,7 +18,7 @@ pub struct NoticeContext<'a> {
     /// Whom the email greets (the requester, or the person an agent filed for).
     pub addressee: &'a str,
     pub def: &'a WorkflowDefinition,
-    pub payload: &'a Value,
+    pub payload: &'a NoticePayload,
     /// Full addresses, when the notice has them.
     pub tracking_url: Option<String>,
     pub action_url: Option<String>,
@@ -61,14 +58,6 @@ pub struct Content {
     pub footer: Vec<String>,
 }
 
-fn s<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
-fn n(v: &Value, path: &[&str]) -> Option<i64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
-}
-
 /// Builds the content of a notice (pure: no I/O).
 pub fn content(c: &NoticeContext<'_>) -> Content {
     let tr = Tr::new(c.language);
@@ -91,57 +80,48 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         out.rows.push((tr.t(&format!("email-row-{key}")), value));
     };
     row(&mut out, "receipt", c.receipt_number.to_owned());
-    if let Some(r) = s(p, &["reason"]).filter(|r| !r.trim().is_empty()) {
+    if let Some(r) = p.reason.as_deref().filter(|r| !r.trim().is_empty()) {
         row(&mut out, "reason", r.to_owned());
     }
-    for e in p["extended"].as_array().into_iter().flatten() {
-        if let Some(d) = s(e, &["due_on"]) {
-            row(&mut out, "new-due", d.to_owned());
+    for e in &p.extended {
+        if let Some(d) = e.due_on {
+            row(&mut out, "new-due", d.to_string());
         }
     }
-    if p.get("invoice").is_some() {
-        if let Some(num) = s(p, &["invoice", "number"]) {
-            row(&mut out, "invoice", num.to_owned());
-        }
-        if let Some(a) = n(p, &["invoice", "amount_yen"]) {
-            row(&mut out, "amount", tr.yen(a));
-        }
-        if let Some(d) = s(p, &["invoice", "due_on"]) {
-            row(&mut out, "pay-by", d.to_owned());
-        }
-        if let Some(b) = s(p, &["invoice", "bank_account"]) {
-            row(&mut out, "bank", b.to_owned());
+    if let Some(inv) = &p.invoice {
+        row(&mut out, "invoice", inv.number.clone());
+        row(&mut out, "amount", tr.yen(inv.amount_yen));
+        row(&mut out, "pay-by", inv.due_on.to_string());
+        if let Some(b) = &inv.bank_account {
+            row(&mut out, "bank", b.clone());
         }
     }
-    if let Some(a) = n(p, &["paid_yen"]) {
+    if let Some(a) = p.paid_yen {
         row(&mut out, "paid", tr.yen(a));
     }
-    if let Some(a) = n(p, &["shortfall_yen"]) {
+    if let Some(a) = p.shortfall_yen {
         row(&mut out, "shortfall", tr.yen(a));
     }
-    if let Some(t) = s(p, &["dispatch", "tracking_number"]) {
-        row(&mut out, "mail-tracking", t.to_owned());
+    if let Some(d) = &p.dispatch {
+        row(&mut out, "mail-tracking", d.tracking_number.clone());
+        row(&mut out, "dispatched-on", d.dispatched_on.to_string());
     }
-    if let Some(d) = s(p, &["dispatch", "dispatched_on"]) {
-        row(&mut out, "dispatched-on", d.to_owned());
-    }
-    if let Some(d) = s(p, &["deadline", "due_on"]) {
-        let label = s(p, &["deadline", "label"]).unwrap_or("");
+    if let Some(d) = &p.deadline {
+        let label = d.label.as_deref().unwrap_or("");
         row(
             &mut out,
             "deadline",
-            format!("{d} {label}").trim().to_owned(),
+            format!("{} {label}", d.due_on).trim().to_owned(),
         );
     }
-    if let Some(d) = s(p, &["delivered_on"]) {
-        row(&mut out, "delivered-on", d.to_owned());
+    if let Some(d) = p.delivered_on {
+        row(&mut out, "delivered-on", d.to_string());
     }
-    for item in p["missing"].as_array().into_iter().flatten() {
-        let names: Vec<String> = item["requirement"]["one_of"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+    for item in &p.missing {
+        let names: Vec<String> = item
+            .requirement
+            .one_of
+            .iter()
             .map(|k| {
                 c.def
                     .documents
@@ -155,29 +135,28 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
             row(&mut out, "needed", names.join(" / "));
         }
     }
-    for sys in p["systems"].as_array().into_iter().flatten() {
-        let outcome = s(sys, &["outcome"]).unwrap_or("");
-        let mut text = tr.t(&format!("email-outcome-{outcome}"));
-        if let Some(g) = s(sys, &["legal_ground"]) {
+    for sys in &p.systems {
+        let mut text = tr.t(&format!("email-outcome-{}", sys.outcome));
+        if let Some(g) = &sys.legal_ground {
             text = format!("{text} ({g})");
         }
-        out.rows
-            .push((s(sys, &["system"]).unwrap_or("").to_owned(), text));
+        out.rows.push((sys.system.clone(), text));
     }
-    for ch in p["changes"].as_array().into_iter().flatten() {
-        let action = s(ch, &["action"]).unwrap_or("");
+    for ch in &p.changes {
         out.rows.push((
-            s(ch, &["item"]).unwrap_or("").to_owned(),
-            tr.t(&format!("email-change-{action}")),
+            ch.item.clone(),
+            tr.t(&format!("email-change-{}", ch.action)),
         ));
     }
-    if let Some(part) = s(p, &["partial_refusal"]).filter(|x| !x.trim().is_empty()) {
+    if let Some(part) = p
+        .partial_refusal
+        .as_deref()
+        .filter(|x| !x.trim().is_empty())
+    {
         row(&mut out, "partial-refusal", part.to_owned());
     }
-    if let Some(until) =
-        s(p, &["download", "expires_at"]).and_then(|t| t.parse::<DateTime<Utc>>().ok())
-    {
-        row(&mut out, "download-until", tr.time(&until));
+    if let Some(d) = &p.download {
+        row(&mut out, "download-until", tr.time(&d.expires_at));
     }
     if let Some(url) = &c.action_url {
         // The confirmation links, or else a released answer.
@@ -196,7 +175,7 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     let refusal = matches!(
         c.kind,
         NoticeKind::Refused | NoticeKind::IdentityNotVerified
-    ) || p.get("partial_refusal").is_some();
+    ) || p.partial_refusal.is_some();
     if let Some(a) = c.def.complaint_authority.as_ref().filter(|_| refusal) {
         out.footer.push(tr.t_args(
             "email-complaint",
@@ -243,8 +222,8 @@ mod tests {
     }
 
     /// A payload with everything any notice may carry.
-    fn full_payload() -> Value {
-        json!({
+    fn full_payload() -> NoticePayload {
+        serde_json::from_value(json!({
             "reason": "Art. 12(5): manifestly unfounded <script>",
             "extended": [{"clock": "response", "due_on": "2027-03-01"}],
             "invoice": {"number": "INV-1", "amount_yen": 10800, "due_on": "2026-12-14", "bank_account": "みずほ銀行"},
@@ -255,7 +234,8 @@ mod tests {
             "changes": [{"item": "address", "action": "corrected"}],
             "partial_refusal": "Third parties' data withheld.",
             "download": {"id": "d1", "expires_at": "2026-12-15T00:00:00Z"},
-        })
+        }))
+        .unwrap()
     }
 
     #[test]

@@ -14,7 +14,7 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::app::cases::Case;
 use crate::app::{AppError, AppState};
@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db::{self, AnyConnection, audit, notices, requests, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::deadline::{DeadlineReminder, next_reminder_at, reminder_due};
-use crate::domain::notice::NoticeKind;
+use crate::domain::notice::{DeadlineNotice, DownloadNotice, NoticeKind, NoticePayload};
 use crate::security::tokens;
 
 /// Where notices go.
@@ -123,9 +123,9 @@ fn message(
         .parse()
         .map_err(|_| format!("unknown notice kind {}", notice.kind))?;
     let case = Case::load(conn, &state.workflows, &notice.request_id).map_err(|e| e.to_string())?;
-    let payload: Value = serde_json::from_str(&notice.payload).unwrap_or(json!({}));
+    let payload = NoticePayload::from_stored(&notice.payload);
     let base = &state.config.public_url;
-    let to_person = payload["to"] == "person";
+    let to_person = payload.to_person();
     let behalf = requests::find_on_behalf(conn, &case.row.id).map_err(|e| e.to_string())?;
     let staff = match &notice.recipient_staff_id {
         Some(id) => Some(
@@ -168,10 +168,10 @@ fn message(
             "{base}{}",
             crate::app::confirm::person_path(&state.keys, &case.row.id)
         )),
-        _ => payload["download"]["id"].as_str().map(|id| {
+        _ => payload.download.as_ref().map(|d| {
             format!(
                 "{base}{}",
-                crate::app::reply::download_path(&state.keys, id)
+                crate::app::reply::download_path(&state.keys, &d.id)
             )
         }),
     };
@@ -306,13 +306,20 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
         {
             let row = requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
             let case = Case::from_row(conn, &state.workflows, row)?;
-            crate::app::cases::queue_notices(
+            crate::app::notices::queue_notices(
                 conn,
                 &request_id,
                 case.row.subject_email.is_some(),
                 case.language,
                 [NoticeKind::DownloadExpiring],
-                &json!({"download": {"id": id, "expires_at": db::from_db_time(expires_at)}}),
+                &NoticePayload {
+                    download: Some(DownloadNotice {
+                        id: id.clone(),
+                        expires_at: db::from_db_time(expires_at),
+                        max_downloads: None,
+                    }),
+                    ..NoticePayload::default()
+                },
                 now,
             )?;
             crate::db::replies::mark_expiry_notice(conn, &id, db::to_db_time(now))?;
@@ -358,12 +365,19 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                 .find(|d| d.id == c.clock_id)
                 .map(|d| d.label.get(crate::domain::request::Language::Ja).to_owned());
             for staff_id in &to {
-                crate::app::cases::queue_staff_notice(
+                crate::app::notices::queue_staff_notice(
                     conn,
                     &c.request_id,
                     staff_id,
                     kind,
-                    &json!({"deadline": {"clock": c.clock_id, "due_on": c.due_on, "label": label}}),
+                    &NoticePayload {
+                        deadline: Some(DeadlineNotice {
+                            clock: c.clock_id.clone(),
+                            due_on: due,
+                            label: label.clone(),
+                        }),
+                        ..NoticePayload::default()
+                    },
                     now,
                 )?;
                 queued += 1;
@@ -379,34 +393,6 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
         }
         Ok(queued)
     })
-}
-
-/// An officer sends a failed notice again.
-pub async fn retry_failed(
-    state: &AppState,
-    staff: &crate::app::staff::StaffMember,
-    request_id: String,
-    notice_id: String,
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let actor = staff.actor();
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if !notices::requeue_failed(conn, &request_id, &notice_id)? {
-                    return Err(AppError::NotFound);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"notice_id": notice_id})),
-                )?;
-                Ok(())
-            })
-        })
-        .await
 }
 
 /// Moves the queue's appended count changes into its totals (see `db::queue_counts`).

@@ -8,12 +8,12 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::Tr;
 use super::session::{Administer, AnyStaff, ApiStaff, Authorized, SESSION_COOKIE};
 use super::{redirect, render};
 use crate::app::staff::{self, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
+use crate::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "pages/staff/account.html")]
@@ -107,7 +107,7 @@ pub async fn logout_everywhere(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
     csrf: Csrf,
-    form: web::Form<super::staff::CsrfOnly>,
+    form: web::Form<super::auth::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
     staff::logout_everywhere(&state, &who.staff).await?;

@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
-use super::i18n::Tr;
 use super::session::{ApiStaff, WorkRequests};
 use crate::app::cases::ClockView;
-use crate::app::{AppError, AppState, intake, requests};
+use crate::app::{AppError, AppState, intake, requests, tracking, transition};
 use crate::domain::audit::Actor;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RequestType};
 use crate::domain::workflow::{Label, TransitionDef};
+use crate::i18n::Tr;
 
 /// A request as a data subject files it. `request_types` (optional) asks for more rights at once: each
 /// is filed as its own request beside the first. `request_type`: access, correction, deletion, stop_of_use,
@@ -200,7 +200,7 @@ pub async fn request_status(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let v = requests::track(&state, token.into_inner()).await?;
+    let v = tracking::track(&state, token.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Status {
@@ -491,7 +491,7 @@ pub async fn fire_event(
         expected_version,
         data,
     } = body.into_inner();
-    let out = requests::fire_event(
+    let out = transition::fire_event(
         &state,
         &who.staff,
         id.into_inner(),

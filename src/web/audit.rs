@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::Tr;
 use super::render;
 use super::session::{ApiStaff, Authorized, ReadAudit};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, audit_log, audit_proofs, audit_verify, requests};
 use crate::db::audit::AuditEventRow;
 use crate::domain::FieldErrors;
+use crate::i18n::Tr;
 
 /// Runs blocking audit work on the blocking pool.
 async fn blocking<T: Send + 'static>(

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::error::{PageError, WebError};
-use super::i18n::{LANG_COOKIE, query_lang};
+use super::language::{LANG_COOKIE, query_lang};
 use crate::app::AppState;
 use crate::security::tokens;
 

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::Tr;
 use super::redirect;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::staff::{DocumentForm, Feedback, request_page};
@@ -17,6 +16,7 @@ use crate::app::documents::{self, RawDocument};
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::domain::documents::Checklist;
+use crate::i18n::Tr;
 
 fn feedback_for(tr: Tr, e: AppError, input: RawDocument) -> Result<Feedback, PageError> {
     let web = WebError::App(e);

@@ -8,12 +8,12 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use super::i18n::Tr;
 use crate::app::AppError;
 use crate::db::DbError;
 use crate::domain::FieldErrors;
 use crate::domain::request::Language;
 use crate::domain::workflow::TransitionError;
+use crate::i18n::Tr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {

@@ -10,16 +10,16 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::PageError;
-use super::i18n::Tr;
+use super::postal::{FieldKind, FormField};
 use super::public::TypeOption;
 use super::render;
-use super::staff::{FieldKind, FormField};
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
 use crate::domain::documents::Holder;
 use crate::domain::postal::{FormDraft, FormKind, RawFormDraft, RequesterKind};
 use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;
+use crate::i18n::Tr;
 
 fn form_kind(code: &str) -> Result<FormKind, PageError> {
     code.parse().map_err(|_| AppError::NotFound.into())

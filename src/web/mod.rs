@@ -4,15 +4,18 @@
 pub mod account;
 pub mod api;
 pub mod audit;
+pub mod auth;
 pub mod csrf;
 pub mod documents;
 pub mod error;
 pub mod forms;
 pub mod health;
-pub mod i18n;
+pub mod language;
 pub mod openapi;
 pub mod payments;
+pub mod postal;
 pub mod public;
+pub mod queue;
 pub mod replies;
 pub mod reports;
 pub mod session;
@@ -151,12 +154,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/requests/status/{token}",
         web::get().to(api::request_status),
     )
-    .route("/setup/{token}", web::get().to(staff::setup_form))
-    .route("/setup/{token}", web::post().to(staff::setup))
-    .route("/staff", web::get().to(staff::home))
-    .route("/staff/login", web::get().to(staff::login_form))
-    .route("/staff/login", web::post().to(staff::login))
-    .route("/staff/logout", web::post().to(staff::logout))
+    .route("/setup/{token}", web::get().to(auth::setup_form))
+    .route("/setup/{token}", web::post().to(auth::setup))
+    .route("/staff", web::get().to(auth::home))
+    .route("/staff/login", web::get().to(auth::login_form))
+    .route("/staff/login", web::post().to(auth::login))
+    .route("/staff/logout", web::post().to(auth::logout))
     .route("/staff/account", web::get().to(account::show))
     .route(
         "/staff/account/password",
@@ -167,8 +170,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(account::logout_everywhere),
     )
     .route("/api/v1/staff/unlock", web::post().to(account::unlock_api))
-    .route("/staff/requests", web::get().to(staff::queue))
-    .route("/api/v1/queue", web::get().to(staff::queue_api))
+    .route("/staff/requests", web::get().to(queue::queue))
+    .route("/api/v1/queue", web::get().to(queue::queue_api))
     .route("/staff/requests/{id}", web::get().to(staff::request))
     .route(
         "/staff/requests/{id}/events",
@@ -202,7 +205,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(audit::consistency_api),
     )
     .route("/api/v1/audit/evidence", web::get().to(audit::evidence_api))
-    .route("/staff/postal/new", web::get().to(staff::postal_form))
+    .route("/staff/postal/new", web::get().to(postal::postal_form))
     .route("/staff/payments", web::get().to(payments::show))
     .route("/staff/payments", web::post().to(payments::record))
     .route("/staff/payments/import", web::post().to(payments::import))
@@ -303,7 +306,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/requests/{id}/documents",
         web::post().to(documents::record_api),
     )
-    .route("/staff/postal", web::post().to(staff::register_postal))
+    .route("/staff/postal", web::post().to(postal::register_postal))
     .route(
         "/staff/requests/{id}/diagram.svg",
         web::get().to(staff::diagram),

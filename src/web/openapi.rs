@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::audit::inclusion_api,
         super::audit::consistency_api,
         super::audit::evidence_api,
-        super::staff::queue_api,
+        super::queue::queue_api,
         super::reports::api,
         super::staff::add_note_api,
         super::account::unlock_api,

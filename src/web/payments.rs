@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::Tr;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::{redirect, render, uploads};
 use crate::app::fees::{self, ImportReport, RawPayment};
@@ -17,6 +16,7 @@ use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
 use crate::db::fees::PaymentRow;
 use crate::domain::FieldErrors;
+use crate::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "pages/staff/payments.html")]

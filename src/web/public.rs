@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::PageError;
-use super::i18n::{self, Tr};
+use super::language;
 use super::{redirect, render};
-use crate::app::{AppError, AppState, intake, requests};
+use crate::app::{AppError, AppState, intake, tracking};
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::identity::RawEvidence;
 use crate::domain::request::{Channel, Jurisdiction, NewRequest, RawRequest, RequestType};
+use crate::i18n::Tr;
 
 pub struct TypeOption {
     pub code: &'static str,
@@ -244,7 +245,7 @@ pub async fn submit(
 #[template(path = "pages/public/track.html")]
 pub struct TrackPage {
     pub tr: Tr,
-    pub view: requests::TrackingView,
+    pub view: tracking::TrackingView,
     pub just_received: bool,
     pub tracking_url: String,
     pub token: String,
@@ -301,7 +302,7 @@ pub async fn track(
     page.sent = query.sent.is_some();
     if let Some(also) = query.also.as_deref().filter(|_| page.just_received) {
         let others = also.split(',').map(str::to_owned).collect();
-        page.also = requests::filed_with(&state, token, others)
+        page.also = tracking::filed_with(&state, token, others)
             .await?
             .into_iter()
             .map(|(number, kind, t)| {
@@ -322,9 +323,9 @@ async fn track_page(
     csrf: &Csrf,
     token: String,
 ) -> Result<TrackPage, PageError> {
-    let view = requests::track(state, token.clone()).await?;
+    let view = tracking::track(state, token.clone()).await?;
     // The requester's own language unless they switched.
-    let tr = Tr::new(i18n::chosen(req).unwrap_or(view.language));
+    let tr = Tr::new(language::chosen(req).unwrap_or(view.language));
     Ok(TrackPage {
         tr,
         view,
@@ -412,7 +413,7 @@ pub async fn confirm_page(
 ) -> Result<HttpResponse, PageError> {
     let link = link.into_inner();
     let v = crate::app::confirm::view(&state, link.clone()).await?;
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &ConfirmPage {
@@ -443,7 +444,7 @@ pub async fn confirm(
     }
     let link = link.into_inner();
     let v = crate::app::confirm::confirm(&state, link.clone()).await?;
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &ConfirmPage {
@@ -494,7 +495,7 @@ pub async fn person_page(
 ) -> Result<HttpResponse, PageError> {
     let link = link.into_inner();
     let v = crate::app::confirm::person_view_for(&state, link.clone()).await?;
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &PersonConfirmPage {
@@ -519,7 +520,7 @@ pub async fn person_confirm(
     }
     let link = link.into_inner();
     let v = crate::app::confirm::confirm_person(&state, link.clone()).await?;
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &PersonConfirmPage {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::{self, Tr};
+use super::language;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::staff::{ChangeForm, Feedback, request_page};
 use super::{redirect, render};
@@ -16,6 +16,7 @@ use crate::app::documents::{self, FilePurpose};
 use crate::app::reply::{self, DownloadView, LetterView, RawChange};
 use crate::app::{AppError, AppState};
 use crate::domain::letter::ja_date;
+use crate::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "pages/staff/letter.html")]
@@ -161,7 +162,7 @@ pub async fn download_page(
 ) -> Result<HttpResponse, PageError> {
     let link = link.into_inner();
     let v = reply::download_view(&state, link.clone()).await?;
-    let tr = Tr::new(i18n::chosen(&req).unwrap_or(v.language));
+    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &DownloadPage {
@@ -244,13 +245,13 @@ pub async fn retry_notice(
     who: Authorized<WorkRequests>,
     csrf: Csrf,
     path: web::Path<(String, String)>,
-    form: web::Form<super::staff::CsrfOnly>,
+    form: web::Form<super::auth::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     if csrf.verify(&form.csrf_token).is_err() {
         return Err(WebError::Csrf.into());
     }
     let (id, notice_id) = path.into_inner();
-    crate::notify::retry_failed(&state, &who.staff, id.clone(), notice_id).await?;
+    crate::app::notices::retry_failed(&state, &who.staff, id.clone(), notice_id).await?;
     Ok(redirect(&format!("/staff/requests/{id}?moved=1#notices")))
 }
 
@@ -267,7 +268,7 @@ pub async fn retry_notice_api(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, notice_id) = path.into_inner();
-    crate::notify::retry_failed(&state, &who.staff, id, notice_id).await?;
+    crate::app::notices::retry_failed(&state, &who.staff, id, notice_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,12 +8,12 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError};
-use super::i18n::Tr;
 use super::render;
 use super::session::{AnyStaff, ApiStaff, Authorized};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, reports};
 use crate::domain::reports::Report;
+use crate::i18n::Tr;
 
 /// One horizontal bar of a chart.
 pub struct Bar {

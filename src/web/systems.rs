@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::i18n::Tr;
 use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
@@ -19,6 +18,7 @@ use crate::app::{AppError, AppState};
 use crate::db::systems::{DataSystemRow, TaskRow};
 use crate::domain::FieldErrors;
 use crate::domain::systems::RawDataSystem;
+use crate::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "pages/staff/systems.html")]

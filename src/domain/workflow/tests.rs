@@ -598,7 +598,7 @@ fn clocks_pause_while_waiting_stop_where_told_and_at_the_end() {
     assert!(t.effects.contains(&Effect::PauseClock("reply".into())));
     assert!(
         t.effects
-            .contains(&Effect::SendNotice("identity_requested"))
+            .contains(&Effect::SendNotice(NoticeKind::IdentityRequested))
     );
     w.today = d("2026-03-12");
     let t = w.fire("answered", Role::Officer, None).unwrap();

@@ -1,8 +1,6 @@
-//! Japanese and English: Fluent files in `templates/i18n/`, the page language, and display formats.
+//! Japanese and English: Fluent files in `templates/i18n/` and display formats, for pages and notices
+//! alike (the page's language is chosen in `web::language`).
 
-use std::future::{Ready, ready};
-
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Tokyo;
 use fluent_templates::{Loader, static_loader};
@@ -22,8 +20,6 @@ static_loader! {
 
 static EN: LanguageIdentifier = langid!("en");
 static JA: LanguageIdentifier = langid!("ja");
-
-pub const LANG_COOKIE: &str = "kaiji_lang";
 
 /// Translations for one page, in one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +115,8 @@ impl Tr {
     pub fn missing_keys() -> Vec<String> {
         let keys = |lang: &LanguageIdentifier| -> std::collections::BTreeSet<String> {
             let src = match lang.language.as_str() {
-                "en" => include_str!("../../templates/i18n/en/kaiji.ftl"),
-                _ => include_str!("../../templates/i18n/ja/kaiji.ftl"),
+                "en" => include_str!("../templates/i18n/en/kaiji.ftl"),
+                _ => include_str!("../templates/i18n/ja/kaiji.ftl"),
             };
             src.lines()
                 .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
@@ -131,31 +127,6 @@ impl Tr {
         let ja = keys(&JA);
         en.symmetric_difference(&ja).cloned().collect()
     }
-}
-
-/// Picks the page language: `?lang=`, then the `kaiji_lang` cookie, then Accept-Language, then Japanese.
-pub fn negotiate(req: &HttpRequest) -> Language {
-    if let Some(l) = chosen(req) {
-        return l;
-    }
-    accept_language(
-        req.headers()
-            .get(actix_web::http::header::ACCEPT_LANGUAGE)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or(""),
-    )
-}
-
-/// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
-pub fn chosen(req: &HttpRequest) -> Option<Language> {
-    query_lang(req).or_else(|| req.cookie(LANG_COOKIE).and_then(|c| c.value().parse().ok()))
-}
-
-pub fn query_lang(req: &HttpRequest) -> Option<Language> {
-    req.query_string()
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("lang="))
-        .and_then(|v| v.parse().ok())
 }
 
 /// The first of ja/en in the header's preference order (by q-value), Japanese if neither appears.
@@ -183,15 +154,6 @@ pub fn accept_language(header: &str) -> Language {
         }
     }
     best.map(|(_, l)| l).unwrap_or_default()
-}
-
-impl FromRequest for Tr {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Tr::new(negotiate(req))))
-    }
 }
 
 #[cfg(test)]

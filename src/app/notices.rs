@@ -1,0 +1,99 @@
+//! The outbox: notices queued in the transaction of the change that caused them (the notify worker
+//! delivers them later), and an officer's retry of one that failed.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::db::notices::{self, NoticeRow};
+use crate::db::{self, AnyConnection, audit, write_tx};
+use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::notice::{NoticeKind, NoticePayload};
+use crate::domain::request::Language;
+
+/// Queues notices for the requester: by email when there is an address, otherwise as letters.
+pub fn queue_notices(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    has_email: bool,
+    language: Language,
+    kinds: impl IntoIterator<Item = NoticeKind>,
+    payload: &NoticePayload,
+    now: DateTime<Utc>,
+) -> Result<Vec<NoticeKind>, AppError> {
+    let mut queued = Vec::new();
+    for kind in kinds {
+        notices::insert(
+            conn,
+            &NoticeRow {
+                id: db::new_id(),
+                request_id: request_id.to_owned(),
+                kind: kind.as_str().to_owned(),
+                channel: if has_email { "email" } else { "letter" }.to_owned(),
+                language: language.as_str().to_owned(),
+                status: "queued".to_owned(),
+                created_at: db::to_db_time(now),
+                payload: payload.to_stored(),
+                recipient_staff_id: None,
+            },
+        )?;
+        queued.push(kind);
+    }
+    Ok(queued)
+}
+
+/// Queues a notice to a staff member about a request (by email; staff notices are in Japanese, the
+/// desk's language).
+pub fn queue_staff_notice(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    staff_id: &str,
+    kind: NoticeKind,
+    payload: &NoticePayload,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    notices::insert(
+        conn,
+        &NoticeRow {
+            id: db::new_id(),
+            request_id: request_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            channel: "email".to_owned(),
+            language: Language::Ja.as_str().to_owned(),
+            status: "queued".to_owned(),
+            created_at: db::to_db_time(now),
+            payload: payload.to_stored(),
+            recipient_staff_id: Some(staff_id.to_owned()),
+        },
+    )?;
+    Ok(())
+}
+
+/// An officer sends a failed notice again.
+pub async fn retry_failed(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: String,
+    notice_id: String,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                if !notices::requeue_failed(conn, &request_id, &notice_id)? {
+                    return Err(AppError::NotFound);
+                }
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
+                        .for_request(&request_id)
+                        .details(json!({"notice_id": notice_id})),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}

@@ -1,0 +1,259 @@
+//! The review queue: open requests by nearest deadline, filtered, one keyset page at a time.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::cases::{state_label, today_in};
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::db::requests::{self};
+use crate::db::{self};
+use crate::domain::request::RequestType;
+use crate::domain::workflow::Label;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueItem {
+    pub id: String,
+    pub receipt_number: String,
+    pub request_type: RequestType,
+    pub jurisdiction: String,
+    pub channel: String,
+    pub state: String,
+    pub state_label: Label,
+    pub workflow_id: String,
+    pub workflow_name: Label,
+    pub received_at: DateTime<Utc>,
+    /// The nearest deadline of a running clock.
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    /// The request waits on the requester (documents, information, payment).
+    pub waiting: bool,
+    pub assignee: Option<String>,
+}
+
+/// The queue's filters as typed (page query or API), before parsing.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct QueueQuery {
+    pub state: Option<String>,
+    pub procedure: Option<String>,
+    pub right: Option<String>,
+    pub jurisdiction: Option<String>,
+    /// `me`, `none`, or a staff email.
+    pub assignee: Option<String>,
+    pub due_within: Option<String>,
+    pub overdue: Option<String>,
+    pub waiting: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueView {
+    pub items: Vec<QueueItem>,
+    /// Matching open requests in all.
+    pub total: i64,
+    /// Pass as `cursor` for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+    /// Open requests per state, right, jurisdiction and procedure (whatever the filter).
+    pub counts: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+pub const QUEUE_PAGE: i64 = 50;
+
+fn on(flag: &Option<String>) -> bool {
+    matches!(
+        flag.as_deref().map(str::trim),
+        Some("1" | "true" | "on" | "yes")
+    )
+}
+
+/// The open requests matching the filters, nearest deadline first, one keyset page at a time.
+pub async fn queue(
+    state: &AppState,
+    staff: &StaffMember,
+    query: QueueQuery,
+) -> Result<QueueView, AppError> {
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let me = staff.id.clone();
+    state
+        .db
+        .run(move |conn| {
+            let mut errors = crate::domain::FieldErrors::new();
+            let text = |s: &Option<String>| {
+                s.as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            // Deadlines count in the desk's calendar for the filter (each row is judged in its own).
+            let today = now.with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
+            let mut filter = requests::QueueFilter {
+                workflow_id: text(&query.procedure),
+                ..Default::default()
+            };
+            if let Some(r) = text(&query.right) {
+                filter.request_type = errors.check(
+                    "right",
+                    r.parse::<RequestType>().map(|t| t.as_str().to_owned()),
+                );
+            }
+            if let Some(j) = text(&query.jurisdiction) {
+                filter.jurisdiction = errors.check(
+                    "jurisdiction",
+                    j.parse::<crate::domain::request::Jurisdiction>()
+                        .map(|j| j.as_str().to_owned()),
+                );
+            }
+            filter.assignee = match text(&query.assignee).as_deref() {
+                None => None,
+                Some("me") => Some(Some(me.clone())),
+                Some("none") => Some(None),
+                Some(email) => match crate::db::staff::find_by_email(conn, email)? {
+                    Some(s) => Some(Some(s.id)),
+                    None => {
+                        errors.push("assignee", "unknown_staff");
+                        None
+                    }
+                },
+            };
+            if let Some(n) = text(&query.due_within) {
+                match n.parse::<u32>() {
+                    Ok(n) if n <= 3650 => {
+                        filter.due_by = Some(crate::db::clocks::date_text(
+                            today + chrono::Days::new(u64::from(n)),
+                        ));
+                    }
+                    _ => errors.push("due_within", "invalid_days"),
+                }
+            }
+            if on(&query.overdue) {
+                filter.due_before = Some(crate::db::clocks::date_text(today));
+            }
+            // States that wait on the requester, in any published procedure (read only when asked
+            // for: this runs on every page).
+            let mut waiting_states = std::collections::BTreeSet::new();
+            if on(&query.waiting) {
+                for (id, version) in crate::db::workflows::list_versions(conn)? {
+                    let wf = catalog.get(conn, &id, version)?;
+                    for s in wf.states.iter().filter(|s| s.waits_on_requester) {
+                        waiting_states.insert(s.id.clone());
+                    }
+                }
+            }
+            match (text(&query.state), on(&query.waiting)) {
+                (Some(s), true) if !waiting_states.contains(&s) => {
+                    filter.states = vec![String::new()]
+                }
+                (Some(s), _) => filter.states = vec![s],
+                (None, true) => filter.states = waiting_states.iter().cloned().collect(),
+                (None, false) => {}
+            }
+            let limit = match text(&query.limit).map(|l| l.parse::<i64>()) {
+                None => QUEUE_PAGE,
+                Some(Ok(l)) if (1..=500).contains(&l) => l,
+                Some(_) => {
+                    errors.push("limit", "invalid_limit");
+                    QUEUE_PAGE
+                }
+            };
+            let cursor = match text(&query.cursor) {
+                None => None,
+                Some(c) => match c.split_once('~') {
+                    Some((due, id)) if due.len() == 10 && !id.is_empty() => {
+                        Some((due.to_owned(), id.to_owned()))
+                    }
+                    _ => {
+                        errors.push("cursor", "invalid_cursor");
+                        None
+                    }
+                },
+            };
+            if !errors.is_empty() {
+                return Err(AppError::Invalid(errors));
+            }
+            // Counted from the kept bucket counts (cost flat in the table's size); only the due-date
+            // filters count rows, through the deadline index.
+            let buckets = crate::db::queue_counts::open_buckets(conn)?;
+            let total = if filter.counts_by_bucket() {
+                buckets
+                    .iter()
+                    .filter(|b| filter.matches(b))
+                    .map(|b| b.n)
+                    .sum()
+            } else {
+                requests::queue_count(conn, &filter)?
+            };
+            let mut rows = requests::queue_page(conn, &filter, cursor.as_ref(), limit + 1)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_cursor = more
+                .then(|| rows.last().map(|r| format!("{}~{}", r.queue_due, r.id)))
+                .flatten();
+            let mut emails: BTreeMap<String, String> = BTreeMap::new();
+            let mut items = Vec::with_capacity(rows.len());
+            for r in rows {
+                let wf = catalog.get(conn, &r.workflow_id, r.workflow_version)?;
+                let (label, _) = state_label(&wf, &r.state);
+                let due_on = (r.queue_due != crate::db::clocks::NO_DEADLINE)
+                    .then(|| r.queue_due.parse::<NaiveDate>().ok())
+                    .flatten();
+                let assignee = match &r.assigned_to {
+                    None => None,
+                    Some(id) => {
+                        if !emails.contains_key(id) {
+                            let email = crate::db::staff::find_by_id(conn, id)?
+                                .map(|s| s.email)
+                                .unwrap_or_default();
+                            emails.insert(id.clone(), email);
+                        }
+                        emails.get(id).cloned()
+                    }
+                };
+                items.push(QueueItem {
+                    request_type: r
+                        .request_type
+                        .parse()
+                        .map_err(|_| AppError::Definition("stored request type".into()))?,
+                    overdue: due_on.is_some_and(|d| today_in(&wf, now) > d),
+                    waiting: wf.state(&r.state).is_some_and(|s| s.waits_on_requester),
+                    due_on,
+                    id: r.id,
+                    receipt_number: r.receipt_number,
+                    jurisdiction: r.jurisdiction,
+                    channel: r.channel,
+                    state: r.state,
+                    state_label: label,
+                    workflow_id: r.workflow_id,
+                    workflow_name: wf.name.clone(),
+                    received_at: db::from_db_time(r.received_at),
+                    assignee,
+                });
+            }
+            let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+            for c in buckets {
+                let n = c.n;
+                for (group, key) in [
+                    ("state", c.state),
+                    ("right", c.request_type),
+                    ("jurisdiction", c.jurisdiction),
+                    ("procedure", c.workflow_id),
+                ] {
+                    *counts
+                        .entry(group.to_owned())
+                        .or_default()
+                        .entry(key)
+                        .or_default() += n;
+                }
+            }
+            Ok(QueueView {
+                items,
+                total,
+                next_cursor,
+                counts,
+            })
+        })
+        .await
+}

@@ -1,0 +1,311 @@
+//! Setting up and looking after an installation: configuration, migrations, staff accounts and their
+//! API tokens, workflow definitions, synthetic load.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+
+use super::{app_state, open_db, seed};
+use crate::app::{AppState, Clock, staff, workflows};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::staff::Role;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum DevCommand {
+    /// Bulk-load synthetic requests (under the published workflows) with chained audit events.
+    Synth {
+        #[arg(long)]
+        requests: u64,
+        #[arg(long, default_value_t = 5)]
+        events_per_request: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum TokenCommand {
+    /// Create a token for a staff account; it is printed once and stored only as a digest.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. the script that uses it.
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+    /// List tokens (never their values).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserCommand {
+    /// Create a staff account. The password is read from standard input, never from the command line.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Unlock an account locked after failed sign-ins (audited).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum WorkflowCommand {
+    /// Check definition files without a database; exits non-zero naming the file, line and reason.
+    Check {
+        /// A file or a directory of *.toml files [default: <seeds dir>/workflows]
+        path: Option<PathBuf>,
+        /// Holiday calendars the definitions may use [default: <seeds dir>/calendars]
+        #[arg(long)]
+        calendars: Option<PathBuf>,
+    },
+    /// List the workflows published in the database.
+    List,
+    /// Draw a workflow from <seeds dir>/workflows (its newest version) as DOT or SVG.
+    Graph {
+        id: String,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum LangArg {
+    En,
+    Ja,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum RoleArg {
+    Officer,
+    Auditor,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Officer => Role::Officer,
+            RoleArg::Auditor => Role::Auditor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+/// `kaiji config`
+pub(super) fn config(config: &Config) -> anyhow::Result<()> {
+    print!("{}", config.describe());
+    Ok(())
+}
+
+/// `kaiji migrate`
+pub(super) fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = Db::open(&config.database, 1)?;
+    let applied = db.migrate()?;
+    println!(
+        "{} migration(s) applied on {}",
+        applied.len(),
+        db.backend().as_str()
+    );
+    Ok(())
+}
+
+/// `kaiji user add`: the password comes from standard input.
+pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.strip_suffix('\n').unwrap_or(&password);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let db = open_db(config)?;
+    match staff::add_user(&db, &Clock::System, email, role.into(), password) {
+        Ok(member) => {
+            println!("created {} account {}", member.role, member.email);
+            Ok(())
+        }
+        Err(crate::app::AppError::Invalid(errors)) => {
+            let tr = crate::i18n::Tr::new(crate::domain::request::Language::En);
+            let msgs: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, tr.field_error(e.code)))
+                .collect();
+            anyhow::bail!("{}", msgs.join("; "))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `kaiji user unlock`
+pub(super) fn user_unlock(config: Config, email: String) -> anyhow::Result<()> {
+    let state = app_state(config)?;
+    actix_web::rt::System::new().block_on(staff::unlock(
+        &state,
+        crate::domain::audit::Actor::System("cli"),
+        email.clone(),
+    ))?;
+    println!("unlocked {email}");
+    Ok(())
+}
+
+/// `kaiji token create|list|revoke`
+pub(super) fn token(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    match command {
+        TokenCommand::Create { email, label } => {
+            let issued = staff::create_api_token(&db, &Clock::System, &email, &label).map_err(
+                |e| match e {
+                    crate::app::AppError::NotFound => {
+                        anyhow::anyhow!("no active staff account {email}")
+                    }
+                    other => other.into(),
+                },
+            )?;
+            eprintln!(
+                "token {} for {} ({}); it is shown only now, keep it secret:",
+                issued.id, issued.staff.email, issued.staff.role
+            );
+            println!("{}", issued.token);
+        }
+        TokenCommand::List => {
+            for (t, email) in staff::list_api_tokens(&db)? {
+                println!(
+                    "{}  {}  {}  created {}  {}",
+                    t.id,
+                    email,
+                    t.label,
+                    t.created_at.and_utc().to_rfc3339(),
+                    match t.revoked_at {
+                        Some(r) => format!("revoked {}", r.and_utc().to_rfc3339()),
+                        None => "active".into(),
+                    }
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            staff::revoke_api_token(&db, &Clock::System, &id).map_err(|e| match e {
+                crate::app::AppError::NotFound => anyhow::anyhow!("no active token {id}"),
+                other => other.into(),
+            })?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+/// `kaiji workflow check`
+pub(super) fn workflow_check(
+    config: &Config,
+    path: Option<PathBuf>,
+    calendars: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let path = path.unwrap_or_else(|| config.seeds_dir.join("workflows"));
+    let calendars = workflows::read_calendars(
+        &calendars.unwrap_or_else(|| config.seeds_dir.join("calendars")),
+    )?;
+    let files = workflows::read_definitions(&path, &calendars)?;
+    for f in &files {
+        println!(
+            "ok  {}  {} v{}  ({} states, {} transitions)",
+            f.path.display(),
+            f.definition.id,
+            f.definition.version,
+            f.definition.states.len(),
+            f.definition.transitions.len()
+        );
+    }
+    Ok(())
+}
+
+/// `kaiji workflow list`
+pub(super) fn workflow_list(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    for row in crate::db::workflows::list(&mut *db.conn()?)? {
+        println!(
+            "{}  v{}  published {}  sha256 {}",
+            row.workflow_id,
+            row.version,
+            row.published_at.and_utc().to_rfc3339(),
+            &row.source_sha256[..12]
+        );
+    }
+    Ok(())
+}
+
+/// `kaiji workflow graph`
+pub(super) fn workflow_graph(
+    config: &Config,
+    id: &str,
+    format: GraphFormat,
+    lang: LangArg,
+) -> anyhow::Result<()> {
+    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    let files = workflows::read_definitions(&config.seeds_dir.join("workflows"), &calendars)?;
+    let def = files
+        .into_iter()
+        .map(|f| f.definition)
+        .filter(|d| d.id == id)
+        .max_by_key(|d| d.version)
+        .with_context(|| {
+            format!(
+                "no workflow `{id}` in {}",
+                config.seeds_dir.join("workflows").display()
+            )
+        })?;
+    let lang = match lang {
+        LangArg::En => crate::domain::request::Language::En,
+        LangArg::Ja => crate::domain::request::Language::Ja,
+    };
+    match format {
+        GraphFormat::Dot => print!("{}", def.to_dot(None, lang)),
+        GraphFormat::Svg => print!("{}", workflows::diagram_svg(&def, None, lang)?),
+    }
+    Ok(())
+}
+
+/// `kaiji dev synth`
+pub(super) fn synth(config: Config, requests: u64, events_per_request: u32) -> anyhow::Result<()> {
+    let keys = config.load_keys()?;
+    let db = open_db(&config)?;
+    if config.seeds_dir.join("workflows").is_dir() {
+        seed(&db, &config.seeds_dir, &Clock::System)?;
+    }
+    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    let state = AppState::new(db, config, keys, Clock::System, calendars);
+    let bar = indicatif::ProgressBar::new(requests);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} requests, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    crate::app::synth::run(&state, requests, events_per_request, |n| {
+        bar.set_position(n)
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "loaded {requests} request(s) with {} audit event(s) in {:.1} s",
+        requests * u64::from(events_per_request),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The command line: `serve`, `worker`, `migrate`, `seed`, `user`, `token`, `workflow`, `audit`, and the
+//! jobs `serve` runs on its own. Each subcommand is one function (in `admin`, `audit`, `service`) over
+//! the shared start: the configuration, the database it opens (migrated) and the application state.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{AppState, Clock, workflows};
+use crate::config::Config;
+use crate::db::Db;
+use crate::web;
+
+mod admin;
+mod audit;
+mod service;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kaiji",
+    version,
+    about = "kaiji (開示): personal-data rights requests, end to end"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web service (migrates the database and loads seeds/ first).
+    Serve {
+        /// Address to listen on [default: KAIJI_BIND or 127.0.0.1:8080]
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Publish the workflow definitions in seeds/ that are not yet in the database.
+    Seed {
+        /// Seeds directory [default: KAIJI_SEEDS_DIR or ./seeds]
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: admin::UserCommand,
+    },
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Inspect workflow definitions.
+    Workflow {
+        #[command(subcommand)]
+        command: admin::WorkflowCommand,
+    },
+    /// Erase scans and identity documents of requests closed longer ago than KAIJI_DOCUMENT_RETENTION_DAYS
+    /// (serve and worker also do this every hour).
+    PurgeDocuments,
+    /// Erase the personal data of requests closed longer ago than KAIJI_RECORD_RETENTION_MONTHS (serve
+    /// and worker also do this every hour); their audit events' details are erased under a redaction
+    /// record, and the log stays verifiable.
+    PurgeRecords,
+    /// Close requests whose email address was not confirmed within KAIJI_CONFIRM_EMAIL_HOURS, each with
+    /// its notice (serve and worker also do this every hour).
+    ExpireUnconfirmed,
+    /// Deliver queued email notices, sequence the audit log and run the hourly jobs (serve also does all
+    /// three). Several workers may run at once: each notice is claimed by one, one sequencer at a time
+    /// integrates the log.
+    Worker {
+        /// Integrate the audit log and deliver what is due, once, and stop.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 5)]
+        every: u64,
+    },
+    /// Tools for development and benchmarks.
+    Dev {
+        #[command(subcommand)]
+        command: admin::DevCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+    /// Manage bearer tokens for the staff API.
+    Token {
+        #[command(subcommand)]
+        command: admin::TokenCommand,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    web::telemetry::init(config.log_format, &config.log_level);
+    match execute(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one subcommand.
+fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    use admin::{UserCommand, WorkflowCommand};
+    use audit::AuditCommand;
+    match command {
+        Command::Config => admin::config(&config),
+        Command::Migrate => admin::migrate(&config),
+        Command::Seed { dir } => {
+            let db = open_db(&config)?;
+            seed(
+                &db,
+                dir.as_deref().unwrap_or(&config.seeds_dir),
+                &Clock::System,
+            )
+        }
+        Command::User {
+            command: UserCommand::Add { email, role, .. },
+        } => admin::user_add(&config, &email, role),
+        Command::User {
+            command: UserCommand::Unlock { email },
+        } => admin::user_unlock(config, email),
+        Command::Token { command } => admin::token(&config, command),
+        Command::Workflow {
+            command: WorkflowCommand::Check { path, calendars },
+        } => admin::workflow_check(&config, path, calendars),
+        Command::Workflow {
+            command: WorkflowCommand::List,
+        } => admin::workflow_list(&config),
+        Command::Workflow {
+            command: WorkflowCommand::Graph { id, format, lang },
+        } => admin::workflow_graph(&config, &id, format, lang),
+        Command::Dev {
+            command:
+                admin::DevCommand::Synth {
+                    requests,
+                    events_per_request,
+                },
+        } => admin::synth(config, requests, events_per_request),
+        Command::PurgeDocuments => service::purge_documents(&config),
+        Command::PurgeRecords => service::purge_records(&config),
+        Command::ExpireUnconfirmed => service::expire_unconfirmed(&config),
+        Command::Worker { once, every } => service::worker(config, once, every),
+        Command::Serve { bind } => {
+            let config = match bind {
+                Some(b) => config.with_bind(b),
+                None => config,
+            };
+            actix_web::rt::System::new().block_on(service::serve(config))
+        }
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { against } => audit::verify(&config, against),
+            AuditCommand::Export {
+                format,
+                from,
+                to,
+                request,
+                actor,
+            } => audit::export(&config, &format, from, to, request, actor),
+            AuditCommand::Key => audit::key(&config),
+            AuditCommand::Checkpoint { push } => audit::checkpoint(&config, push),
+            AuditCommand::Sequence { once } => audit::sequence(config, once),
+            AuditCommand::Evidence { request } => audit::evidence(&config, &request),
+        },
+    }
+}
+
+/// The database, migrated.
+fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::open(&config.database, config.db_pool_size)?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(
+            count = applied.len(),
+            backend = db.backend().as_str(),
+            "applied migrations"
+        );
+    }
+    Ok(db)
+}
+
+/// The application state every long-running subcommand serves from.
+fn app_state(config: Config) -> anyhow::Result<AppState> {
+    let keys = config.load_keys()?;
+    let db = open_db(&config)?;
+    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    Ok(AppState::new(db, config, keys, Clock::System, calendars))
+}
+
+/// Publishes the workflow definitions and data systems of a seeds directory.
+fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
+    let wf_dir = dir.join("workflows");
+    if !wf_dir.is_dir() {
+        anyhow::bail!(
+            "no workflow definitions: {} is not a directory",
+            wf_dir.display()
+        );
+    }
+    let calendars = workflows::read_calendars(&dir.join("calendars"))?;
+    let files = workflows::read_definitions(&wf_dir, &calendars)?;
+    let report = workflows::publish(&mut *db.conn()?, &files, clock)?;
+    for (id, v) in &report.published {
+        tracing::info!(workflow = %id, version = v, "published workflow");
+    }
+    tracing::info!(
+        published = report.published.len(),
+        unchanged = report.unchanged.len(),
+        "seeds loaded"
+    );
+    let systems = dir.join("data_systems.toml");
+    if systems.is_file() {
+        let text = std::fs::read_to_string(&systems)?;
+        let added = crate::app::systems::seed(db, clock, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", systems.display()))?;
+        tracing::info!(added, "data systems loaded");
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Running kaiji: the web service, the worker, and the jobs `serve` also runs every hour.
+
+use anyhow::Context;
+
+use super::audit::announce_key;
+use super::{app_state, open_db, seed};
+use crate::app::{AppState, Clock, staff, workflows};
+use crate::config::Config;
+use crate::web;
+
+/// `kaiji purge-documents`
+pub(super) fn purge_documents(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    let n = crate::app::documents::purge(&db, &Clock::System, config.document_retention_days)?;
+    println!(
+        "erased {n} file(s) of requests closed more than {} days ago",
+        config.document_retention_days
+    );
+    Ok(())
+}
+
+/// `kaiji purge-records`
+pub(super) fn purge_records(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    let n =
+        crate::app::retention::purge_records(&db, &Clock::System, config.record_retention_months)?;
+    println!(
+        "erased the personal data of {n} request(s) closed more than {} months ago",
+        config.record_retention_months
+    );
+    Ok(())
+}
+
+/// `kaiji expire-unconfirmed`
+pub(super) fn expire_unconfirmed(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::read_calendars(
+        &config.seeds_dir.join("calendars"),
+    )?);
+    let keys = config.load_keys()?;
+    let n = crate::app::confirm::expire_unconfirmed(&db, &catalog, config, &keys, &Clock::System)?;
+    println!(
+        "closed {n} request(s) not confirmed within {} hours",
+        config.confirm_email_hours
+    );
+    Ok(())
+}
+
+/// `kaiji worker [--once]`
+pub(super) fn worker(config: Config, once: bool, every: u64) -> anyhow::Result<()> {
+    let state = app_state(config)?;
+    if once {
+        while let crate::app::sequencer::Pass::Integrated { .. } = crate::app::sequencer::integrate(
+            &state.db,
+            &state.config,
+            &state.keys,
+            crate::app::sequencer::BATCH,
+        )? {}
+        let mailer = crate::notify::Mailer::from_config(&state.config)?;
+        let worker = format!("{}-once", std::process::id());
+        let r = crate::notify::deliver_due(&state, &mailer, &worker, 10_000)?;
+        println!(
+            "sent {} notice(s); {} to retry later; {} failed",
+            r.sent, r.retrying, r.failed
+        );
+        return Ok(());
+    }
+    announce_key(&state)?;
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(crate::app::sequencer::run(state.clone()));
+        actix_web::rt::spawn(crate::app::jobs::every_hour(state.clone()));
+        crate::notify::run_worker(state, std::time::Duration::from_secs(every.max(1))).await
+    });
+    Ok(())
+}
+
+/// `kaiji serve`
+pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
+    let keys = config.load_keys()?;
+    let db = open_db(&config)?;
+    let clock = Clock::System;
+    if config.seeds_dir.join("workflows").is_dir() {
+        seed(&db, &config.seeds_dir, &clock)?;
+    } else {
+        tracing::warn!(dir = %config.seeds_dir.display(), "no seeds directory; publishing no workflows");
+    }
+    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    for (id, last) in workflows::calendars_ending_soon(&calendars, clock.now().date_naive(), 12) {
+        tracing::warn!(
+            calendar = %id,
+            last_year = last,
+            "holiday calendar ends within a year: extend seeds/calendars/{id}.toml, or deadlines after {last} cannot be counted"
+        );
+    }
+    if config.bank_account.is_none() {
+        tracing::warn!(
+            "KAIJI_BANK_ACCOUNT is not set: fee invoices (postal disclosure and purpose notification) will be refused until it is"
+        );
+    }
+    let bind = config.bind;
+    staff::record_start(&db, &clock, &config)?;
+    let state = AppState::new(db, config, keys, clock, calendars);
+    if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
+        // Printed, not logged: the link is a one-time secret for the operator at the console.
+        println!(
+            "\nNo staff account exists yet. Create the first administrator (link valid {} minutes, usable once):\n  {}/setup/{token}\n",
+            state.config.setup_link_ttl_minutes, state.config.public_url
+        );
+    }
+    // Retention and expiry, every hour (the worker runs the same list).
+    actix_web::rt::spawn(crate::app::jobs::every_hour(state.clone()));
+    // The audit log's sequencer: one at a time across instances; this one takes part if it holds the
+    // log's key.
+    announce_key(&state)?;
+    actix_web::rt::spawn(crate::app::sequencer::run(state.clone()));
+    // The outbox is delivered in the background; `kaiji worker` can run more of these elsewhere.
+    actix_web::rt::spawn(crate::notify::run_worker(
+        state.clone(),
+        std::time::Duration::from_secs(5),
+    ));
+    let server_state = state.clone();
+    let server = actix_web::HttpServer::new(move || web::build_app(server_state.clone()))
+        .bind(bind)
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(%bind, backend = state.db.backend().as_str(), "kaiji is serving");
+    server.run().await?;
+    Ok(())
+}

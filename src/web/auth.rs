@@ -1,0 +1,226 @@
+//! Staff sign-in and sign-out, and the first administrator's setup.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::{CSRF_COOKIE, Csrf, cookie};
+use super::error::{PageError, WebError};
+use super::session::{AnyStaff, Authorized, SESSION_COOKIE};
+use super::{redirect, render};
+use crate::app::staff::{self, SetupInput};
+use crate::app::{AppError, AppState};
+use crate::domain::FieldErrors;
+use crate::domain::staff::Role;
+use crate::i18n::Tr;
+use crate::security::tokens;
+
+#[derive(Template)]
+#[template(path = "pages/staff/login.html")]
+pub struct LoginPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    setup: Option<String>,
+}
+
+pub async fn login_form(
+    tr: Tr,
+    csrf: Csrf,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = LoginPage {
+        tr,
+        csrf: csrf.token(),
+        email: String::new(),
+        error: None,
+        notice: query.setup.as_ref().map(|_| tr.t("setup-done")),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct LoginInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Officer | Role::Admin => "/staff/requests",
+        Role::Auditor => "/staff/audit",
+    }
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    form: web::Form<LoginInput>,
+) -> Result<HttpResponse, PageError> {
+    let LoginInput {
+        csrf_token,
+        email,
+        password,
+    } = form.into_inner();
+    let rerender = |status, error: String, email: String| {
+        render(
+            status,
+            &LoginPage {
+                tr,
+                csrf: csrf.token(),
+                email,
+                error: Some(error),
+                notice: None,
+            },
+        )
+    };
+    if csrf.verify(&csrf_token).is_err() {
+        return rerender(StatusCode::FORBIDDEN, tr.t("form-expired"), email);
+    }
+    match staff::login(&state, email.clone(), password).await {
+        Ok(login) => {
+            let secure = state.config.cookie_secure;
+            let mut res = redirect(landing(login.staff.role));
+            res.add_cookie(&cookie(SESSION_COOKIE, login.session_token, secure))
+                .map_err(|e| WebError::BadBody(e.to_string()))?;
+            // A fresh CSRF seed after sign-in, so a token planted before it is worthless.
+            res.add_cookie(&cookie(CSRF_COOKIE, tokens::new_token(), secure))
+                .map_err(|e| WebError::BadBody(e.to_string()))?;
+            Ok(res)
+        }
+        Err(AppError::BadCredentials) => {
+            rerender(StatusCode::UNAUTHORIZED, tr.t("staff-login-failed"), email)
+        }
+        Err(AppError::AccountLocked) => rerender(
+            StatusCode::FORBIDDEN,
+            tr.t_args(
+                "staff-login-locked",
+                &[("minutes", staff::LOCK_MINUTES.to_string())],
+            ),
+            email,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    who: Authorized<AnyStaff>,
+    csrf: Csrf,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    csrf.verify(&form.csrf_token)?;
+    staff::logout(&state, &who.staff, who.session_token).await?;
+    let mut res = redirect("/staff/login");
+    let mut gone = Cookie::new(SESSION_COOKIE, "");
+    gone.set_path("/");
+    res.add_removal_cookie(&gone)
+        .map_err(|e| WebError::BadBody(e.to_string()))?;
+    Ok(res)
+}
+
+pub async fn home(who: Authorized<AnyStaff>) -> HttpResponse {
+    redirect(landing(who.staff.role))
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/setup.html")]
+pub struct SetupPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub token: String,
+    pub email: String,
+    pub has_errors: bool,
+    pub email_error: Option<String>,
+    pub password_error: Option<String>,
+    pub confirmation_error: Option<String>,
+}
+
+impl SetupPage {
+    fn new(tr: Tr, csrf: &Csrf, token: String, email: String, errors: &FieldErrors) -> Self {
+        let err = |f: &str| errors.code_for(f).map(|c| tr.field_error(c));
+        Self {
+            tr,
+            csrf: csrf.token(),
+            token,
+            email,
+            has_errors: !errors.is_empty(),
+            email_error: err("email"),
+            password_error: err("password"),
+            confirmation_error: err("password_confirmation"),
+        }
+    }
+}
+
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    if !staff::setup_link_is_valid(&state, token.clone()).await? {
+        return Err(AppError::SetupLinkInvalid.into());
+    }
+    render(
+        StatusCode::OK,
+        &SetupPage::new(tr, &csrf, token, String::new(), &FieldErrors::new()),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SetupFormInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+pub async fn setup(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    token: web::Path<String>,
+    form: web::Form<SetupFormInput>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let form = form.into_inner();
+    csrf.verify(&form.csrf_token)?;
+    let email = form.email.clone();
+    let input = SetupInput {
+        email: form.email,
+        password: form.password,
+        password_confirmation: form.password_confirmation,
+    };
+    match staff::complete_setup(&state, token.clone(), input).await {
+        Ok(_) => Ok(redirect("/staff/login?setup=done")),
+        Err(AppError::Invalid(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetupPage::new(tr, &csrf, token, email, &errors),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,44 @@
+//! The page's language: `?lang=`, the language switch's cookie, or the browser's Accept-Language.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+
+use crate::domain::request::Language;
+use crate::i18n::{Tr, accept_language};
+
+pub const LANG_COOKIE: &str = "kaiji_lang";
+
+/// Picks the page language: `?lang=`, then the `kaiji_lang` cookie, then Accept-Language, then Japanese.
+pub fn negotiate(req: &HttpRequest) -> Language {
+    if let Some(l) = chosen(req) {
+        return l;
+    }
+    accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or(""),
+    )
+}
+
+/// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
+pub fn chosen(req: &HttpRequest) -> Option<Language> {
+    query_lang(req).or_else(|| req.cookie(LANG_COOKIE).and_then(|c| c.value().parse().ok()))
+}
+
+pub fn query_lang(req: &HttpRequest) -> Option<Language> {
+    req.query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .and_then(|v| v.parse().ok())
+}
+
+impl FromRequest for Tr {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Tr::new(negotiate(req))))
+    }
+}

@@ -1,0 +1,120 @@
+//! The review queue, as a page and over the API.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::csrf::Csrf;
+use super::error::PageError;
+use super::render;
+use super::session::{Authorized, WorkRequests};
+use crate::app::staff::StaffMember;
+use crate::app::{AppState, queue};
+use crate::domain::FieldErrors;
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "pages/staff/queue.html")]
+pub struct QueuePage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub q: queue::QueueQuery,
+    pub view: Option<queue::QueueView>,
+    pub errors: FieldErrors,
+}
+
+impl QueuePage {
+    pub fn v(field: &Option<String>) -> &str {
+        field.as_deref().unwrap_or("")
+    }
+
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+
+    /// The next page's address: the same filters, the next cursor.
+    pub fn next_href(&self, cursor: &str) -> String {
+        let q = &self.q;
+        let pairs = [
+            ("state", &q.state),
+            ("procedure", &q.procedure),
+            ("right", &q.right),
+            ("jurisdiction", &q.jurisdiction),
+            ("assignee", &q.assignee),
+            ("due_within", &q.due_within),
+            ("overdue", &q.overdue),
+            ("waiting", &q.waiting),
+            ("limit", &q.limit),
+        ];
+        let mut kept: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+            .collect();
+        kept.push(("cursor", cursor));
+        format!(
+            "/staff/requests?{}",
+            serde_html_form::to_string(&kept).unwrap_or_default()
+        )
+    }
+
+    pub fn rights(&self) -> Vec<(&'static str, String)> {
+        crate::domain::request::RequestType::ALL
+            .iter()
+            .map(|t| (t.as_str(), self.tr.request_type(t)))
+            .collect()
+    }
+
+    pub fn jurisdictions(&self) -> Vec<(&'static str, String)> {
+        crate::domain::request::Jurisdiction::ALL
+            .iter()
+            .map(|j| (j.as_str(), self.tr.jurisdiction(j.as_str())))
+            .collect()
+    }
+}
+
+/// The review queue: filters, nearest deadline first, keyset pages; bad filters come back beside
+/// their fields with what was typed.
+pub async fn queue(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    query: web::Query<queue::QueueQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = query.into_inner();
+    let (view, errors, status) = match queue::queue(&state, &who.staff, q.clone()).await {
+        Ok(v) => (Some(v), FieldErrors::new(), StatusCode::OK),
+        Err(crate::app::AppError::Invalid(e)) => (None, e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => return Err(e.into()),
+    };
+    render(
+        status,
+        &QueuePage {
+            tr,
+            csrf: csrf.token(),
+            staff: who.staff,
+            q,
+            view,
+            errors,
+        },
+    )
+}
+
+/// The same queue over JSON: `GET /api/v1/queue`.
+#[utoipa::path(
+    get, path = "/api/v1/queue", tag = "requests",
+    description = "Open requests, nearest deadline first: state, procedure, right, jurisdiction, assignee (me|none|email), due_within (days), overdue, waiting, cursor, limit (1-500)",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn queue_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    query: web::Query<queue::QueueQuery>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let view = queue::queue(&state, &who.staff, query.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(view))
+}
