@@ -1,4 +1,4 @@
-// Hand-kept to match migrations/{sqlite,postgres}; `tests/schema_parity.rs` checks both backends agree
+// Hand-kept to match migrations/{sqlite,postgres}; `tests/it/schema_parity.rs` checks both backends agree
 // with each other and with these column lists.
 
 diesel::table! {
@@ -136,6 +136,19 @@ diesel::table! {
         details_salt -> Nullable<Text>,
         committed_at -> Nullable<Timestamp>,
         integrated_at -> Nullable<Timestamp>,
+    }
+}
+
+// The queue's counts per (state, right, place, procedure, assignee), kept by triggers and folded by
+// `db::queue_counts` (raw SQL). Their appended deltas (`queue_count_deltas`) have no key, so no `table!`.
+diesel::table! {
+    queue_counts (state, request_type, jurisdiction, workflow_id, assigned_to) {
+        state -> Text,
+        request_type -> Text,
+        jurisdiction -> Text,
+        workflow_id -> Text,
+        assigned_to -> Text,
+        n -> BigInt,
     }
 }
 

@@ -382,12 +382,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 "{about}お送りした回答のダウンロード用リンクの有効期限が近づいています。期限を過ぎると回答データは消去されますので、お早めにダウンロードしてください。"
             ));
             if let Some(d) = &p.download {
-                // As stored until the payload was typed; `ja_time` is what AnswerReady prints.
-                l.rows.push((
-                    "有効期限".into(),
-                    d.expires_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                ));
+                l.rows.push(("有効期限".into(), ja_time(d.expires_at)));
             }
         }
         NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue => {

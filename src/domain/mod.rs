@@ -1,7 +1,7 @@
 //! The pure core: types in the domain's words, invariants, and the workflow engine.
 //!
 //! Nothing here performs I/O, reads the clock or draws random numbers: `now`, ids and tokens come in as
-//! arguments. A test (`tests/architecture.rs`) keeps this module free of the I/O crates.
+//! arguments. A test (`tests/it/architecture.rs`) keeps this module free of the I/O crates.
 
 pub mod audit;
 pub mod deadline;

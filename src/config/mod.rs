@@ -14,6 +14,18 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+mod database;
+mod describe;
+mod keys;
+
+use keys::{
+    ASSERTION_KEY_LEN, AUDIT_KEY_FILE, AUDIT_KEY_LEN, DOCUMENT_KEY_FILE, DOCUMENT_KEY_LEN,
+    SESSION_KEY_FILE, SESSION_KEY_LEN, decode_key, default_audit_origin,
+};
+
+pub use database::DatabaseUrl;
+pub use keys::{Keys, SecretBytes};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration error: {0}")]
@@ -121,77 +133,6 @@ impl Default for RawSettings {
             audit_push_seconds: 300,
             audit_sequence_ms: 200,
         }
-    }
-}
-
-/// Where the data lives: an SQLite file (the default) or a PostgreSQL server.
-#[derive(Clone)]
-pub enum DatabaseUrl {
-    Sqlite(PathBuf),
-    Postgres(SecretString),
-}
-
-impl PartialEq for DatabaseUrl {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Self::Sqlite(a), Self::Sqlite(b)) => a == b,
-            (Self::Postgres(a), Self::Postgres(b)) => a.expose_secret() == b.expose_secret(),
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl DatabaseUrl {
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let raw = raw.trim();
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            Ok(Self::Postgres(SecretString::from(raw.to_owned())))
-        } else if let Some(path) = raw.strip_prefix("sqlite://") {
-            Ok(Self::Sqlite(PathBuf::from(path)))
-        } else if raw.contains("://") {
-            Err(setting(
-                "DATABASE_URL",
-                "only postgres://, postgresql:// and sqlite:// (or a file path) are supported",
-            ))
-        } else if raw.is_empty() {
-            Err(setting("DATABASE_URL", "is empty"))
-        } else {
-            Ok(Self::Sqlite(PathBuf::from(raw)))
-        }
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-
-    /// The URL with any password replaced, for printing.
-    pub fn masked(&self) -> String {
-        match self {
-            Self::Sqlite(p) => format!("sqlite://{}", p.display()),
-            Self::Postgres(url) => mask_url_password(url.expose_secret()),
-        }
-    }
-}
-
-fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "****".into();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
 
@@ -516,267 +457,6 @@ impl Config {
         self.bind = bind;
         self
     }
-
-    fn key_source(&self, configured: &Option<SecretString>, file: &str) -> KeySource {
-        match configured {
-            Some(_) => KeySource::Configured,
-            None => KeySource::File(self.data_dir.join(file)),
-        }
-    }
-
-    /// The effective settings, one per line, secrets masked.
-    pub fn describe(&self) -> String {
-        let key = |src: KeySource| match src {
-            KeySource::Configured => "**** (configured)".to_owned(),
-            KeySource::File(p) if p.exists() => format!("**** (from {})", p.display()),
-            KeySource::File(p) => format!("(generated on first start into {})", p.display()),
-        };
-        let mut out = String::new();
-        let mut line = |k: &str, v: String| {
-            let _ = writeln!(out, "{k:<30} {v}");
-        };
-        line(
-            "config file",
-            self.config_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "(none)".into()),
-        );
-        line("KAIJI_BIND", self.bind.to_string());
-        line("KAIJI_PUBLIC_URL", self.public_url.clone());
-        line("KAIJI_DATA_DIR", self.data_dir.display().to_string());
-        line(
-            "DATABASE_URL",
-            format!("{} ({})", self.database.masked(), self.database.backend()),
-        );
-        line("KAIJI_SEEDS_DIR", self.seeds_dir.display().to_string());
-        line(
-            "KAIJI_LOG_FORMAT",
-            format!("{:?}", self.log_format).to_lowercase(),
-        );
-        line("KAIJI_LOG_LEVEL", self.log_level.clone());
-        line("KAIJI_COOKIE_SECURE", self.cookie_secure.to_string());
-        line(
-            "KAIJI_SESSION_TTL_MINUTES",
-            self.session_ttl_minutes.to_string(),
-        );
-        line(
-            "KAIJI_SETUP_LINK_TTL_MINUTES",
-            self.setup_link_ttl_minutes.to_string(),
-        );
-        line("KAIJI_DB_POOL_SIZE", self.db_pool_size.to_string());
-        line("KAIJI_UPLOAD_MAX_BYTES", self.upload_max_bytes.to_string());
-        line(
-            "KAIJI_BANK_ACCOUNT",
-            self.bank_account
-                .as_deref()
-                .map(|b| b.replace('\n', " / "))
-                .unwrap_or_else(|| "(not set: fee invoices cannot be issued)".into()),
-        );
-        line(
-            "KAIJI_DOCUMENT_RETENTION_DAYS",
-            self.document_retention_days.to_string(),
-        );
-        line("KAIJI_DOWNLOAD_DAYS", self.download_days.to_string());
-        line("KAIJI_DOWNLOAD_LIMIT", self.download_limit.to_string());
-        line(
-            "KAIJI_CONFIRM_EMAIL_HOURS",
-            self.confirm_email_hours.to_string(),
-        );
-        line(
-            "KAIJI_INTAKE_PER_IP_PER_HOUR",
-            self.intake_per_ip_per_hour.to_string(),
-        );
-        line(
-            "KAIJI_INTAKE_PER_EMAIL_PER_HOUR",
-            self.intake_per_email_per_hour.to_string(),
-        );
-        line(
-            "KAIJI_SESSION_KEY",
-            key(self.key_source(&self.session_key, SESSION_KEY_FILE)),
-        );
-        line(
-            "KAIJI_DOCUMENT_KEY",
-            key(self.key_source(&self.document_key, DOCUMENT_KEY_FILE)),
-        );
-        line(
-            "KAIJI_SMTP_URL",
-            if self.smtp_url.is_some() {
-                "(set, masked)".into()
-            } else {
-                format!(
-                    "(not set: notices are written to {})",
-                    self.data_dir.join("mail").display()
-                )
-            },
-        );
-        line("KAIJI_MAIL_FROM", self.mail_from.clone());
-        line(
-            "KAIJI_MAIL_MAX_ATTEMPTS",
-            self.mail_max_attempts.to_string(),
-        );
-        line(
-            "KAIJI_MAIL_RETRY_SECONDS",
-            self.mail_retry_seconds.to_string(),
-        );
-        line(
-            "KAIJI_MAIL_LEASE_SECONDS",
-            self.mail_lease_seconds.to_string(),
-        );
-        line(
-            "KAIJI_RECORD_RETENTION_MONTHS",
-            self.record_retention_months.to_string(),
-        );
-        line("KAIJI_AUDIT_ORIGIN", self.audit_origin.clone());
-        line(
-            "KAIJI_AUDIT_KEY",
-            key(self.key_source(&self.audit_key, AUDIT_KEY_FILE)),
-        );
-        line(
-            "KAIJI_AUDIT_CHECKPOINT_DIR",
-            self.audit_checkpoint_dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| {
-                    "(not set: push checkpoints with `kaiji audit checkpoint --push DIR`)".into()
-                }),
-        );
-        line(
-            "KAIJI_AUDIT_PUSH_SECONDS",
-            self.audit_push_seconds.to_string(),
-        );
-        line(
-            "KAIJI_AUDIT_SEQUENCE_MS",
-            self.audit_sequence_ms.to_string(),
-        );
-        line(
-            "KAIJI_ASSERTION_KEY",
-            if self.assertion_key.is_some() {
-                "(set, masked)".into()
-            } else {
-                "(not set: sign-in assertions are not accepted)".into()
-            },
-        );
-        out
-    }
-
-    /// Creates the data directory if needed and loads (or generates once) the secret keys.
-    pub fn load_keys(&self) -> Result<Keys, ConfigError> {
-        fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::Io {
-            action: "create data directory",
-            path: self.data_dir.clone(),
-            source,
-        })?;
-        let session = self.key(
-            &self.session_key,
-            "KAIJI_SESSION_KEY",
-            SESSION_KEY_FILE,
-            SESSION_KEY_LEN,
-        )?;
-        let document = self.key(
-            &self.document_key,
-            "KAIJI_DOCUMENT_KEY",
-            DOCUMENT_KEY_FILE,
-            DOCUMENT_KEY_LEN,
-        )?;
-        let audit = self.key(
-            &self.audit_key,
-            "KAIJI_AUDIT_KEY",
-            AUDIT_KEY_FILE,
-            AUDIT_KEY_LEN,
-        )?;
-        let assertion = self
-            .assertion_key
-            .as_ref()
-            .map(|k| decode_key(k, "KAIJI_ASSERTION_KEY", ASSERTION_KEY_LEN))
-            .transpose()?;
-        Ok(Keys {
-            session,
-            document,
-            assertion,
-            audit,
-        })
-    }
-
-    fn key(
-        &self,
-        configured: &Option<SecretString>,
-        name: &'static str,
-        file: &str,
-        len: usize,
-    ) -> Result<SecretBytes, ConfigError> {
-        if let Some(k) = configured {
-            return decode_key(k, name, len);
-        }
-        let path = self.data_dir.join(file);
-        if path.exists() {
-            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-                action: "read key file",
-                path: path.clone(),
-                source,
-            })?;
-            return decode_key(&SecretString::from(text), name, len)
-                .map_err(|_| setting(name, format!("key file {} is corrupt", path.display())));
-        }
-        let bytes = crate::security::tokens::random_bytes::<64>()[..len].to_vec();
-        write_private(&path, STANDARD.encode(&bytes).as_bytes()).map_err(|source| {
-            ConfigError::Io {
-                action: "write key file",
-                path: path.clone(),
-                source,
-            }
-        })?;
-        Ok(SecretBytes(bytes))
-    }
-}
-
-const SESSION_KEY_FILE: &str = "session.key";
-const DOCUMENT_KEY_FILE: &str = "document.key";
-const SESSION_KEY_LEN: usize = 64;
-const DOCUMENT_KEY_LEN: usize = 32;
-const ASSERTION_KEY_LEN: usize = 32;
-const AUDIT_KEY_FILE: &str = "audit-signing.key";
-/// The audit log's Ed25519 signing key: its 32-byte seed.
-const AUDIT_KEY_LEN: usize = 32;
-
-/// The log's name when none is set: the public address without its scheme, then `/audit`.
-fn default_audit_origin(public_url: &str) -> String {
-    let host = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest)
-        .trim_end_matches('/');
-    format!("{host}/audit")
-}
-
-fn decode_key(
-    k: &SecretString,
-    name: &'static str,
-    len: usize,
-) -> Result<SecretBytes, ConfigError> {
-    let bytes = STANDARD
-        .decode(k.expose_secret().trim())
-        .map_err(|_| setting(name, "must be base64"))?;
-    if bytes.len() != len {
-        return Err(setting(
-            name,
-            format!("must decode to {len} bytes (got {})", bytes.len()),
-        ));
-    }
-    Ok(SecretBytes(bytes))
-}
-
-/// Writes a file only its owner can read (mode 0600), refusing to overwrite one.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(contents)?;
-    f.sync_all()
 }
 
 fn one_line(e: &figment::Error) -> String {
@@ -797,59 +477,6 @@ fn one_line(e: &figment::Error) -> String {
         parts.push(s.replace('\n', " "));
     }
     parts.join("; ")
-}
-
-/// Key material; never printed.
-#[derive(Clone)]
-pub struct SecretBytes(Vec<u8>);
-
-impl SecretBytes {
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretBytes(<redacted>)")
-    }
-}
-
-/// The service's secret keys: one signs cookies and CSRF tokens, one encrypts identity documents.
-#[derive(Clone, Debug)]
-pub struct Keys {
-    pub session: SecretBytes,
-    pub document: SecretBytes,
-    /// Verifies identity assertions from the company's login, when configured.
-    pub assertion: Option<SecretBytes>,
-    /// Signs the audit log's checkpoints (an Ed25519 seed). Every instance reads the same one.
-    pub audit: SecretBytes,
-}
-
-impl Keys {
-    /// The audit signing key's seed.
-    pub fn audit_seed(&self) -> [u8; 32] {
-        let mut seed = [0_u8; 32];
-        // Loaded and checked as exactly 32 bytes.
-        seed.copy_from_slice(&self.audit.expose()[..32]);
-        seed
-    }
-}
-
-impl Keys {
-    /// Fresh random keys, for tests.
-    pub fn random() -> Self {
-        let b = crate::security::tokens::random_bytes::<64>();
-        let d = crate::security::tokens::random_bytes::<32>();
-        Self {
-            session: SecretBytes(b.to_vec()),
-            document: SecretBytes(d.to_vec()),
-            assertion: Some(SecretBytes(
-                crate::security::tokens::random_bytes::<32>().to_vec(),
-            )),
-            audit: SecretBytes(crate::security::tokens::random_bytes::<32>().to_vec()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -883,7 +510,10 @@ mod tests {
         let u = DatabaseUrl::parse("postgres://kaiji:s3cret@db:5432/kaiji").unwrap();
         assert_eq!(u.masked(), "postgres://kaiji:****@db:5432/kaiji");
         assert!(!format!("{u:?}").contains("s3cret"));
-        assert_eq!(mask_url_password("postgres://h/db"), "postgres://h/db");
+        assert_eq!(
+            database::mask_url_password("postgres://h/db"),
+            "postgres://h/db"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Japanese postal procedure (seed 004): letters registered by officers, on both backends.
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp};
 use kaiji::app::staff;

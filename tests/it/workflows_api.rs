@@ -2,7 +2,7 @@
 //! of its terminal states, typed refusals, deadlines that follow each law, notices queued with their
 //! transition, and workflow versions pinned per request.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! The three printable request forms of the postal procedure, blank and filled in from a draft.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

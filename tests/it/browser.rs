@@ -4,7 +4,7 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test says
 //! it did not run; with `KAIJI_TEST_STRICT=1` it fails instead.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! errors on the page and in the API; auditors have no queue. The counts the queue shows are kept by
 //! triggers and folded by the worker: they agree with counting the rows after every kind of change.
 
-mod common;
+use crate::common;
 
 use common::{Api, TestApp, api};
 use kaiji::domain::staff::Role;

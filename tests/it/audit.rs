@@ -4,7 +4,7 @@
 //! Writers take no lock; one sequencer numbers every event once; retention erases only through a
 //! redaction record the log can check.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, api};
 use diesel::prelude::*;

@@ -1,7 +1,7 @@
 //! The officer's request page: deadlines, what is known, the workflow diagram with the current state
 //! marked, only the actions the engine allows, and a refused action's reason kept for another try.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, file_request_from};
 use kaiji::domain::staff::Role;

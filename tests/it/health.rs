@@ -1,7 +1,7 @@
 //! Probes: `/healthz` answers while the process runs; `/readyz` only once the database answers and every
 //! migration is applied.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 

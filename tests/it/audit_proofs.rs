@@ -4,7 +4,7 @@
 //! `golang.org/x/mod/sumdb/note` and `sumdb/tlog` (tests/go/tlogcheck); a store of checkpoints kept
 //! outside the database; a database upgraded from the hash chain, whose two eras both verify.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -1,7 +1,7 @@
 //! Reports (issue 7), on both backends: counts by state, right and regime, days to close, and the
 //! CCPA-style metrics per right, as a page with SVG charts, a CSV and JSON.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, api};
 use kaiji::domain::staff::Role;

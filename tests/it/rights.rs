@@ -4,7 +4,7 @@
 //! the registry, withdrawal of consent and restriction in the EEA and Canada, a Canadian deletion through
 //! every system, an agent's signed authorisation, and several rights asked for in one submission.
 
-mod common;
+use crate::common;
 
 use common::{Api, Browser, TestApp, api};
 use kaiji::domain::staff::Role;

@@ -2,7 +2,7 @@
 //! officer signs in, finds it in the queue, moves it, every write leaves an audit event, and the private
 //! tracking link shows the new state.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, file_request};
 use kaiji::domain::staff::Role;

@@ -2,7 +2,7 @@
 //! headers, language and links of what arrives; nothing lost or doubled while the server is down; a
 //! worker that died after claiming; attempts exhausted, then an officer's retry; several workers at once.
 
-mod common;
+use crate::common;
 
 use common::smtp::SmtpServer;
 use common::{TestApp, api};

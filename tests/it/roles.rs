@@ -1,7 +1,7 @@
 //! Every staff route, page or API, refuses the roles it is not for with 403 and writes nothing (issue 7).
 //! The routes come from the route table itself, so a new route is checked the day it is added.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, api, registered_routes};
 use kaiji::domain::staff::Role;

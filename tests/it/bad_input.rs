@@ -1,7 +1,7 @@
 //! Bad input gets a clear error and loses nothing: forms re-render with per-field messages and the input
 //! kept, the API answers JSON with a stable code, and nothing is written.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, file_request};
 use kaiji::domain::staff::Role;

@@ -1,6 +1,6 @@
 //! Staff accounts: the first-admin setup link, sign-in, sessions, and the role check on every staff route.
 
-mod common;
+use crate::common;
 
 use chrono::TimeDelta;
 use common::{TestApp, file_request};

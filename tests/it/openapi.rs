@@ -1,6 +1,6 @@
 //! The OpenAPI document describes every API route the server has, with the error shape it really sends.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Two officers acting on the same request at once: one wins, the other gets a conflict, nothing of the
 //! loser is written.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, file_request};
 use kaiji::domain::staff::Role;

@@ -2,7 +2,7 @@
 //! closed with each system's outcome and a retention ground, an EEA access waiting for every export, and
 //! the registry kept by administrators.
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp, api};
 use kaiji::domain::staff::Role;

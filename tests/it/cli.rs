@@ -1,6 +1,6 @@
 //! The command line as an operator uses it: the real binary, a fresh data directory, both backends.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! transitions, each applied transition left exactly one audit event with a strictly increasing version,
 //! and no request ever sits in a state its workflow does not define.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb, t0};
 use kaiji::app::{AppError, AppState, Clock, intake, requests, staff, transition};

@@ -1,0 +1,32 @@
+//! kaiji's integration tests, in one binary (one build, one link, and one line when the PostgreSQL half
+//! cannot run). Each module is one area; `common` holds the shared app, clients and helpers, and
+//! `both_backends!` runs a test on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod common;
+
+mod architecture;
+mod audit;
+mod audit_proofs;
+mod bad_input;
+mod browser;
+mod cli;
+mod concurrency;
+mod forms;
+mod health;
+mod notice_rendering;
+mod notices;
+mod officer_page;
+mod openapi;
+mod postal;
+mod queue;
+mod reports;
+mod rights;
+mod roles;
+mod schema_parity;
+mod staff_auth;
+mod systems;
+mod walking_skeleton;
+mod workflow_properties;
+mod workflows_api;
+mod workflows_readme;
