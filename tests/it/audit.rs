@@ -41,16 +41,7 @@ fn first(r: &Value) -> (Option<i64>, Option<&str>, Option<&str>) {
 }
 
 async fn file(app: &TestApp, i: usize) -> String {
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat", "email": format!("p{i}@example.com"), "request_type": "access",
-                    "jurisdiction": "eea", "message": "x", "language": "en"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().unwrap().to_owned()
+    common::file_id(app, json!({"email": format!("p{i}@example.com")})).await
 }
 
 /// An event of a request, by action (integrated ones only).

@@ -23,16 +23,11 @@ both_backends!(
 );
 
 async fn file(app: &TestApp, i: usize, name: &str) -> String {
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": name, "email": format!("p{i}@example.jp"), "request_type": "access",
-                    "jurisdiction": "eea", "message": "x", "language": "ja"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().unwrap().to_owned()
+    common::file_id(
+        app,
+        json!({"name": name, "email": format!("p{i}@example.jp"), "language": "ja"}),
+    )
+    .await
 }
 
 async fn get(auditor: &common::Api, path: &str) -> (u16, String, String) {

@@ -37,18 +37,14 @@ async fn deliver(app: &TestApp, smtp: &SmtpServer, worker: &str) -> DeliveryRepo
 }
 
 async fn file(app: &TestApp, language: &str, email: &str) -> (String, String) {
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": email, "request_type": "access",
-                    "jurisdiction": "eea", "message": "My data, please.", "language": language}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
+    let r = common::file_json(
+        app,
+        json!({"name": "Pat Doe", "email": email, "message": "My data, please.", "language": language}),
+    )
+    .await;
     (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["receipt_number"].as_str().unwrap().to_owned(),
+        r["id"].as_str().unwrap().to_owned(),
+        r["receipt_number"].as_str().unwrap().to_owned(),
     )
 }
 

@@ -2,8 +2,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp};
-use kaiji::app::staff;
+use common::{Api, Browser, TestApp};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -24,75 +23,8 @@ both_backends!(
     money_after_a_refusal_is_kept_for_refund_and_reopens_nothing,
 );
 
-struct Api {
-    http: Browser,
-    token: String,
-}
-
 async fn officer(app: &TestApp) -> Api {
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
-    let (db, clock) = (app.state.db.clone(), app.clock.clone());
-    let issued = tokio::task::spawn_blocking(move || {
-        staff::create_api_token(&db, &clock, "desk@example.com", "tests")
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    Api {
-        http: app.browser(),
-        token: issued.token,
-    }
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.http.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-
-    async fn post_csv(&self, path: &str, csv: &str) -> (u16, Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.http.base))
-            .bearer_auth(&self.token)
-            .header("content-type", "text/csv")
-            .body(csv.to_owned())
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-
-    async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> (u16, Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.http.base))
-            .bearer_auth(&self.token)
-            .body(bytes)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let auth = format!("Bearer {}", self.token);
-        let r = self.http.get_with(path, &[("authorization", &auth)]).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json()
-    }
+    common::api(app, "desk@example.com", Role::Officer).await
 }
 
 fn letter() -> Value {
@@ -505,30 +437,11 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     let desk = app.signed_in("page@example.com", Role::Officer).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let upload = |bytes: Vec<u8>, name: &'static str, token: String| {
-        let form = reqwest::multipart::Form::new()
-            .text("csrf_token", token)
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes).file_name(name),
-            );
-        let cookies = format!(
-            "kaiji_session={}; kaiji_csrf={}",
-            desk.cookie("kaiji_session").unwrap(),
-            desk.cookie("kaiji_csrf").unwrap()
-        );
-        let url = format!("{}/staff/requests/{id}/scans?lang=en", app.base);
+        let form = common::multipart_form(&[("csrf_token", &token)], vec![("file", name, bytes)]);
+        let (desk, path) = (&desk, format!("/staff/requests/{id}/scans?lang=en"));
         async move {
-            let res = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
-                .post(url)
-                .header("cookie", cookies)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.text().await.unwrap())
+            let page = desk.post_multipart(&path, form).await;
+            (page.status, page.body)
         }
     };
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nMY-SECRET-RESIDENCE-RECORD\n%%EOF"
@@ -842,7 +755,9 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
          yesterday,5400,ﾀﾅｶ,\n"
     );
     let before = app.count("payments");
-    let (status, report) = api.post_csv("/api/v1/payments/import", &csv).await;
+    let (status, report) = api
+        .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
+        .await;
     assert_eq!(status, 200, "{report}");
     let matched: Vec<(i64, &str)> = report["matched"]
         .as_array()
@@ -869,7 +784,9 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
         );
     }
     // The same statement again records nothing twice.
-    let (status, again) = api.post_csv("/api/v1/payments/import", &csv).await;
+    let (status, again) = api
+        .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
+        .await;
     assert_eq!(status, 200);
     assert_eq!(again["duplicates"], json!([2, 3, 4]));
     assert_eq!(again["matched"], json!([]));
@@ -910,7 +827,11 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     // A file that is not a statement is refused whole.
     let before = (app.count("payments"), app.count("audit_events"));
     let (status, body) = api
-        .post_csv("/api/v1/payments/import", "name,colour\nx,blue\n")
+        .post_raw(
+            "/api/v1/payments/import",
+            "text/csv",
+            "name,colour\nx,blue\n".as_bytes(),
+        )
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -982,28 +903,15 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
 
     // A statement uploaded on the page: the report lists each line.
     let csv = "date,amount,payer_name,reference\n2026-11-25,3000,ﾀﾅｶ ｼﾞﾛｳ,\n";
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", csrf.clone())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("statement.csv"),
-        );
-    let res = reqwest::Client::new()
-        .post(format!("{}/staff/payments/import?lang=en", desk.base))
-        .header(
-            reqwest::header::COOKIE,
-            format!(
-                "kaiji_session={}; kaiji_csrf={}",
-                desk.cookie("kaiji_session").unwrap(),
-                desk.cookie("kaiji_csrf").unwrap()
-            ),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let body = res.text().await.unwrap();
+    let form = common::multipart_form(
+        &[("csrf_token", &csrf)],
+        vec![("file", "statement.csv", csv.as_bytes().to_vec())],
+    );
+    let res = desk
+        .post_multipart("/staff/payments/import?lang=en", form)
+        .await;
+    assert_eq!(res.status, 200);
+    let body = res.body;
     assert!(
         body.contains("Line 2: no invoice matched; waiting below"),
         "{body}"
@@ -1257,9 +1165,10 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
     // A reply that is not a PDF or an image is refused by its bytes.
     let (status, body) = api
-        .post_bytes(
+        .post_raw(
             &format!("/api/v1/requests/{id}/reply-file"),
-            b"just text".to_vec(),
+            "application/octet-stream",
+            b"just text",
         )
         .await;
     assert_eq!(
@@ -1268,7 +1177,11 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nYOUR-DATA\n%%EOF".to_vec();
     let (status, _) = api
-        .post_bytes(&format!("/api/v1/requests/{id}/reply-file"), pdf.clone())
+        .post_raw(
+            &format!("/api/v1/requests/{id}/reply-file"),
+            "application/octet-stream",
+            &pdf,
+        )
         .await;
     assert_eq!(status, 201);
     let (status, body) = fire(&api, &id, "offer_download", v, None).await;
@@ -1625,7 +1538,9 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         "date,amount,payer_name,reference\n2026-11-23,400,ﾔﾏﾀﾞ ﾀﾛｳ,{}\n",
         invoice["number"].as_str().unwrap()
     );
-    let (_, report) = api.post_csv("/api/v1/payments/import", &csv).await;
+    let (_, report) = api
+        .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
+        .await;
     assert_eq!(report["unmatched"], json!([2]));
 
     // Two identical transfers on one statement are two payments; importing it again adds none.
@@ -1643,10 +1558,14 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
     let csv =
         "date,amount,payer_name,reference\n2026-11-24,5400,ﾔﾏﾀﾞ ﾀﾛｳ,\n2026-11-24,5400,ﾔﾏﾀﾞ ﾀﾛｳ,\n";
     let before = app.count("payments");
-    let (_, report) = api.post_csv("/api/v1/payments/import", csv).await;
+    let (_, report) = api
+        .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
+        .await;
     assert_eq!(report["duplicates"], json!([]), "{report}");
     assert_eq!(app.count("payments"), before + 2);
-    let (_, again) = api.post_csv("/api/v1/payments/import", csv).await;
+    let (_, again) = api
+        .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
+        .await;
     assert_eq!(again["duplicates"], json!([2, 3]));
     assert_eq!(app.count("payments"), before + 2);
     // Same payer, same amount, two open invoices: ambiguous, so both wait for an officer.

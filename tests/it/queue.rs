@@ -15,16 +15,11 @@ both_backends!(
 );
 
 async fn file(app: &TestApp, jurisdiction: &str, right: &str, email: &str) -> String {
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat", "email": email, "request_type": right,
-                    "jurisdiction": jurisdiction, "message": "x", "language": "en"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().unwrap().to_owned()
+    common::file_id(
+        app,
+        json!({"email": email, "request_type": right, "jurisdiction": jurisdiction}),
+    )
+    .await
 }
 
 async fn ids(officer: &Api, query: &str) -> Vec<String> {

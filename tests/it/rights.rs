@@ -53,7 +53,7 @@ async fn file(
 
 /// Sends the tracking page's evidence form (multipart, with the page's CSRF cookie and token).
 async fn send_evidence(
-    app: &TestApp,
+    _app: &TestApp,
     b: &Browser,
     token: &str,
     fields: &[(&str, &str)],
@@ -62,31 +62,23 @@ async fn send_evidence(
     // The browser's CSRF token is the same on every form; the request form always has one (the
     // tracking page shows its evidence form only while evidence is wanted).
     let page = b.get("/?lang=en").await;
-    let mut form = reqwest::multipart::Form::new().text("csrf_token", page.csrf());
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    if let Some((kind, bytes)) = file {
-        form = form.text("file_kind", kind.to_owned()).part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name("upload.bin"),
-        );
-    }
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/track/{token}/evidence?lang=en", app.base))
-        .header(
-            reqwest::header::COOKIE,
-            format!("kaiji_csrf={}", b.cookie("kaiji_csrf").unwrap()),
+    let csrf = page.csrf();
+    let mut all: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+    all.extend_from_slice(fields);
+    let files = match file {
+        Some((kind, bytes)) => {
+            all.push(("file_kind", kind));
+            vec![("file", "upload.bin", bytes)]
+        }
+        None => Vec::new(),
+    };
+    let res = b
+        .post_multipart(
+            &format!("/track/{token}/evidence?lang=en"),
+            common::multipart_form(&all, files),
         )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+        .await;
+    (res.status, res.body)
 }
 
 fn has_fact(r: &Value, fact: &str) -> bool {

@@ -22,16 +22,12 @@ both_backends!(
 );
 
 async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": request_type,
-                    "jurisdiction": jurisdiction, "message": "Please act on all my data.", "language": "en"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = common::file_id(
+        app,
+        json!({"name": "Pat Doe", "request_type": request_type, "jurisdiction": jurisdiction,
+               "message": "Please act on all my data."}),
+    )
+    .await;
     app.confirm_email(&id).await;
     id
 }
@@ -259,29 +255,12 @@ async fn multipart(
 /// Posts a multipart form as the signed-in browser; the status and the page that came back.
 async fn multipart_page(
     desk: &Browser,
-    app: &TestApp,
+    _app: &TestApp,
     path: &str,
     form: reqwest::multipart::Form,
 ) -> (u16, String) {
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}{path}", app.base))
-        .header(
-            reqwest::header::COOKIE,
-            format!(
-                "kaiji_session={}; kaiji_csrf={}",
-                desk.cookie("kaiji_session").unwrap(),
-                desk.cookie("kaiji_csrf").unwrap()
-            ),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+    let page = desk.post_multipart(path, form).await;
+    (page.status, page.body)
 }
 
 async fn an_eea_access_waits_for_every_export(app: TestApp) {

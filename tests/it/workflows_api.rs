@@ -7,7 +7,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use common::{Browser, Page, TestApp};
+use common::{Api, TestApp, api};
 use kaiji::app::staff;
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
@@ -20,96 +20,6 @@ both_backends!(
     deadlines_past_the_holiday_data_are_unknown_not_fatal,
     requests_keep_the_workflow_version_they_started_under,
 );
-
-/// A staff API client with a bearer token.
-struct Api {
-    http: Browser,
-    token: String,
-}
-
-async fn api(app: &TestApp, email: &str, role: Role) -> Api {
-    app.staff(email, role, "correct horse battery staple").await;
-    let db = app.state.db.clone();
-    let clock = app.clock.clone();
-    let email = email.to_owned();
-    let issued =
-        tokio::task::spawn_blocking(move || staff::create_api_token(&db, &clock, &email, "tests"))
-            .await
-            .unwrap()
-            .unwrap();
-    Api {
-        http: app.browser(),
-        token: issued.token,
-    }
-}
-
-impl Api {
-    async fn get(&self, path: &str) -> Page {
-        let auth = format!("Bearer {}", self.token);
-        self.http.get_with(path, &[("authorization", &auth)]).await
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> Page {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.http.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let body = res.text().await.unwrap();
-        Page {
-            status,
-            location: None,
-            headers: Default::default(),
-            raw: body.clone().into_bytes(),
-            body,
-        }
-    }
-
-    /// Uploads the reply (a small PDF) for release.
-    async fn upload_reply(&self, id: &str) {
-        let res = reqwest::Client::new()
-            .post(format!(
-                "{}/api/v1/requests/{id}/reply-file",
-                self.http.base
-            ))
-            .bearer_auth(&self.token)
-            .body(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nREPLY\n%%EOF".to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 201);
-    }
-
-    async fn request(&self, id: &str) -> Value {
-        let r = self.get(&format!("/api/v1/requests/{id}")).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json()
-    }
-
-    async fn fire(&self, id: &str, event: &str, version: i64, reason: Option<&str>) -> Page {
-        let mut data = match reason {
-            Some(r) => json!({ "reason": r }),
-            None => json!({}),
-        };
-        // What the dispatch and the delivery certificate carry (the test clock is 2026-11-22).
-        match event {
-            "dispatch_reply" => {
-                data["tracking_number"] = json!("131-12-38386-3");
-                data["dispatched_on"] = json!("2026-11-22");
-            }
-            "confirm_delivery" => data["delivered_on"] = json!("2026-11-22"),
-            _ => {}
-        }
-        self.post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": event, "expected_version": version, "data": data}),
-        )
-        .await
-    }
-}
 
 /// Files a request through the public API (web procedures) or registers a letter (postal).
 async fn file(
@@ -132,7 +42,7 @@ async fn file(
         if let Some(e) = email {
             letter["email"] = json!(e);
         }
-        let res = officer.post("/api/v1/postal-requests", &letter).await;
+        let res = officer.post_page("/api/v1/postal-requests", &letter).await;
         assert_eq!(res.status, 201, "{}", res.body);
         return res.json()["requests"][0]["id"].as_str().unwrap().to_owned();
     }
@@ -162,7 +72,7 @@ async fn record_fresh_documents(officer: &Api, id: &str, mut version: i64) -> i6
     for (kind, original, created_on) in [("juminhyo", true, "2026-11-01"), ("passport", false, "")]
     {
         let r = officer
-            .post(
+            .post_page(
                 &format!("/api/v1/requests/{id}/documents"),
                 &json!({"expected_version": version, "kind": kind, "holder": "principal",
                         "original": original, "created_on": created_on}),
@@ -180,7 +90,7 @@ async fn pay_invoice(officer: &Api, id: &str, version: i64) -> i64 {
     let r = officer.request(id).await;
     let invoice = &r["invoices"][0];
     let res = officer
-        .post(
+        .post_page(
             "/api/v1/payments",
             &json!({"invoice": invoice["number"], "paid_on": "2026-11-23",
                     "amount_yen": invoice["amount_yen"], "payer_name": "ユウソウ ハナコ"}),
@@ -203,7 +113,7 @@ async fn close_tasks(officer: &Api, id: &str, open: &[Value], version: i64) -> i
             json!({"outcome": "erased"})
         };
         let r = officer
-            .post(
+            .post_page(
                 &format!("/api/v1/requests/{id}/tasks/{}", t["id"].as_str().unwrap()),
                 &body,
             )
@@ -481,7 +391,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             }
             if *event == "+points" {
                 let r = officer
-                    .post(
+                    .post_page(
                         &format!("/api/v1/requests/{id}/identity/data-points"),
                         &json!({"expected_version": version, "points": [
                             {"name": "phone", "matched": true}, {"name": "postal_code", "matched": true}]}),
@@ -519,7 +429,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                     .cloned()
                     .collect();
                 if !open.is_empty() {
-                    let refused = officer.fire(&id, event, version, Some("x")).await;
+                    let refused = officer.fire_page(&id, event, version, Some("x")).await;
                     assert_eq!(
                         refused.json()["error"]["message"],
                         "a data-system task is still open",
@@ -544,7 +454,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 before["state"]
             );
             let res = officer
-                .fire(&id, event, version, Some("As recorded in the file."))
+                .fire_page(&id, event, version, Some("As recorded in the file."))
                 .await;
             assert_eq!(res.status, 200, "{} {event}: {}", w.workflow, res.body);
             let body = res.json();
@@ -603,7 +513,9 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             steps + 2 * document_steps + payment_steps + task_bumps + 1
         );
         // Nothing more can happen.
-        let res = officer.fire(&id, w.events[0], version, Some("again")).await;
+        let res = officer
+            .fire_page(&id, w.events[0], version, Some("again"))
+            .await;
         assert_eq!(res.status, 422);
         assert_eq!(res.json()["error"]["code"], "event_not_allowed");
     }
@@ -623,25 +535,33 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (401, Some("unauthenticated"))
     );
     let forged = Api {
-        http: app.browser(),
+        base: app.base.clone(),
         token: "x".repeat(43),
     };
     assert_eq!(
-        forged.get(&format!("/api/v1/requests/{id}")).await.status,
+        forged
+            .get_page(&format!("/api/v1/requests/{id}"))
+            .await
+            .status,
         401
     );
-    let r = auditor.fire(&id, "start_identity_review", 1, None).await;
+    let r = auditor
+        .fire_page(&id, "start_identity_review", 1, None)
+        .await;
     assert_eq!(
         (r.status, r.json()["error"]["code"].as_str()),
         (403, Some("forbidden"))
     );
     assert_eq!(
-        auditor.get(&format!("/api/v1/requests/{id}")).await.status,
+        auditor
+            .get_page(&format!("/api/v1/requests/{id}"))
+            .await
+            .status,
         403
     );
     assert_eq!(
         auditor
-            .post("/api/v1/postal-requests", &json!({}))
+            .post_page("/api/v1/postal-requests", &json!({}))
             .await
             .status,
         403
@@ -650,26 +570,26 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
     // Stale version: 409. Event not allowed here: 422. Guard failed, with its reason: 422.
     assert_eq!(
         officer
-            .fire(&id, "start_identity_review", 1, None)
+            .fire_page(&id, "start_identity_review", 1, None)
             .await
             .status,
         200
     );
-    let r = officer.fire(&id, "confirm_identity", 1, None).await;
+    let r = officer.fire_page(&id, "confirm_identity", 1, None).await;
     assert_eq!(
         (r.status, r.json()["error"]["code"].as_str()),
         (409, Some("version_conflict"))
     );
-    let r = officer.fire(&id, "confirm_delivery", 2, None).await;
+    let r = officer.fire_page(&id, "confirm_delivery", 2, None).await;
     assert_eq!(
         (r.status, r.json()["error"]["code"].as_str()),
         (422, Some("event_not_allowed"))
     );
-    let r = officer.fire(&id, "request_documents", 2, None).await;
+    let r = officer.fire_page(&id, "request_documents", 2, None).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["code"], "guard_failed");
     assert_eq!(r.json()["error"]["message"], "a reason is required");
-    let r = officer.fire(&id, "confirm_identity", 2, None).await;
+    let r = officer.fire_page(&id, "confirm_identity", 2, None).await;
     assert_eq!(r.json()["error"]["code"], "guard_failed");
     assert_eq!(
         r.json()["error"]["message"],
@@ -678,20 +598,26 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
     let version = record_fresh_documents(&officer, &id, 2).await;
     assert_eq!(version, 4);
     assert_eq!(
-        officer.fire(&id, "confirm_identity", 4, None).await.status,
+        officer
+            .fire_page(&id, "confirm_identity", 4, None)
+            .await
+            .status,
         200
     );
-    let r = officer.fire(&id, "start_handling", 5, None).await;
+    let r = officer.fire_page(&id, "start_handling", 5, None).await;
     assert_eq!(
         r.json()["error"]["message"],
         "this request type carries a fee: invoice it first"
     );
     assert_eq!(
-        officer.fire(&id, "issue_invoice", 5, None).await.status,
+        officer
+            .fire_page(&id, "issue_invoice", 5, None)
+            .await
+            .status,
         200
     );
     // The reply cannot go out before the payment is confirmed: no dispatch is even offered.
-    let r = officer.fire(&id, "dispatch_reply", 6, None).await;
+    let r = officer.fire_page(&id, "dispatch_reply", 6, None).await;
     assert_eq!(r.json()["error"]["code"], "event_not_allowed");
     let mid = (app.count("audit_events"), app.count("notices"));
     assert_eq!(
@@ -702,7 +628,7 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
 
     // Malformed bodies and data.
     let r = officer
-        .post(
+        .post_page(
             &format!("/api/v1/requests/{id}/events"),
             &json!({"event": "refuse", "expected_version": 4, "data": {"reason": 5}}),
         )
@@ -712,7 +638,7 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (422, Some("invalid_event_data"))
     );
     let r = officer
-        .post(
+        .post_page(
             &format!("/api/v1/requests/{id}/events"),
             &json!({"event": "refuse", "expected_version": 4, "sneaky": true}),
         )
@@ -722,7 +648,7 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (400, Some("invalid_body"))
     );
     let r = officer
-        .fire("no-such-request", "refuse", 1, Some("x"))
+        .fire_page("no-such-request", "refuse", 1, Some("x"))
         .await;
     assert_eq!(r.status, 404);
     assert_eq!((app.count("audit_events"), app.count("notices")), mid);
@@ -756,7 +682,10 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        officer.get(&format!("/api/v1/requests/{id}")).await.status,
+        officer
+            .get_page(&format!("/api/v1/requests/{id}"))
+            .await
+            .status,
         401
     );
 }
@@ -782,7 +711,7 @@ async fn deadlines_follow_each_law(app: TestApp) {
     assert_eq!(clock(&r, "response")["started_on"], "2026-11-22");
     assert_eq!(clock(&r, "response")["due_on"], "2026-12-22");
     let r = officer
-        .fire(
+        .fire_page(
             &gdpr,
             "request_identity",
             1,
@@ -796,10 +725,10 @@ async fn deadlines_follow_each_law(app: TestApp) {
         false,
         "no pause for identity checks under GDPR by default"
     );
-    let r = officer.fire(&gdpr, "extend", 2, None).await;
+    let r = officer.fire_page(&gdpr, "extend", 2, None).await;
     assert_eq!(r.json()["error"]["message"], "a reason is required");
     let r = officer
-        .fire(
+        .fire_page(
             &gdpr,
             "extend",
             2,
@@ -815,7 +744,7 @@ async fn deadlines_follow_each_law(app: TestApp) {
         "three months from receipt"
     );
     let r = officer
-        .fire(&gdpr, "extend", 3, Some("Still complex."))
+        .fire_page(&gdpr, "extend", 3, Some("Still complex."))
         .await;
     assert_eq!(
         r.json()["error"]["message"],
@@ -842,12 +771,15 @@ async fn deadlines_follow_each_law(app: TestApp) {
         "receipt is day 1 of 45"
     );
     assert_eq!(
-        officer.fire(&ccpa, "acknowledge", 1, None).await.status,
+        officer
+            .fire_page(&ccpa, "acknowledge", 1, None)
+            .await
+            .status,
         200
     );
     assert_eq!(
         officer
-            .fire(
+            .fire_page(
                 &ccpa,
                 "request_verification",
                 2,
@@ -868,14 +800,14 @@ async fn deadlines_follow_each_law(app: TestApp) {
     let postal = file(&app, &officer, "postal", "japan", "access", None).await;
     assert_eq!(
         officer
-            .fire(&postal, "start_identity_review", 1, None)
+            .fire_page(&postal, "start_identity_review", 1, None)
             .await
             .status,
         200
     );
     assert_eq!(
         officer
-            .fire(
+            .fire_page(
                 &postal,
                 "request_documents",
                 2,
@@ -900,7 +832,7 @@ async fn deadlines_follow_each_law(app: TestApp) {
     assert_eq!(clock(&r, "without_delay")["overdue"], false);
     assert_eq!(
         officer
-            .fire(&postal, "documents_received", 3, None)
+            .fire_page(&postal, "documents_received", 3, None)
             .await
             .status,
         200
@@ -911,7 +843,7 @@ async fn deadlines_follow_each_law(app: TestApp) {
     assert_eq!(clock(&r, "without_delay")["overdue"], true);
     let r = officer.request(&ccpa).await;
     assert_eq!(clock(&r, "response")["overdue"], true);
-    let r = officer.fire(&ccpa, "extend", 3, Some("Late")).await;
+    let r = officer.fire_page(&ccpa, "extend", 3, Some("Late")).await;
     assert_eq!(
         r.json()["error"]["message"],
         "an extension must be notified before the original deadline"
@@ -938,7 +870,10 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
     )
     .await;
     assert_eq!(
-        officer.fire(&old, "start_processing", 1, None).await.status,
+        officer
+            .fire_page(&old, "start_processing", 1, None)
+            .await
+            .status,
         200
     );
 
@@ -979,14 +914,23 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
     // The request in flight still runs under version 3's rules.
     let tasks = |r: Value| r["tasks"].as_array().unwrap().clone();
     let v = close_tasks(&officer, &old, &tasks(o), 2).await;
-    assert_eq!(officer.fire(&old, "send_answer", v, None).await.status, 422);
-    assert_eq!(officer.fire(&old, "answer", v, None).await.status, 200);
     assert_eq!(
-        officer.fire(&new, "start_processing", 1, None).await.status,
+        officer.fire_page(&old, "send_answer", v, None).await.status,
+        422
+    );
+    assert_eq!(officer.fire_page(&old, "answer", v, None).await.status, 200);
+    assert_eq!(
+        officer
+            .fire_page(&new, "start_processing", 1, None)
+            .await
+            .status,
         200
     );
     let v = close_tasks(&officer, &new, &tasks(officer.request(&new).await), 2).await;
-    assert_eq!(officer.fire(&new, "send_answer", v, None).await.status, 200);
+    assert_eq!(
+        officer.fire_page(&new, "send_answer", v, None).await.status,
+        200
+    );
 }
 
 async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {
@@ -1018,7 +962,7 @@ async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {
         "2032-01-03",
         "calendar days still count"
     );
-    let r = officer.fire(&id, "acknowledge", 1, None).await;
+    let r = officer.fire_page(&id, "acknowledge", 1, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let page = app
         .signed_in("desk@example.com", Role::Officer)

@@ -571,6 +571,19 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// Posts a multipart form (uploads) with the browser's cookies.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
     pub async fn post_json(&self, path: &str, json: &serde_json::Value) -> Page {
         self.post_raw(path, "application/json", serde_json::to_vec(json).unwrap())
             .await
@@ -635,6 +648,45 @@ pub async fn file_request_from(
     res.location.expect("redirect to the tracking page")
 }
 
+/// A multipart form: text fields, then files as (field, file name, bytes).
+pub fn multipart_form(
+    fields: &[(&str, &str)],
+    files: Vec<(&str, &str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (field, name, bytes) in files {
+        form = form.part(
+            field.to_owned(),
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    }
+    form
+}
+
+/// Files a request over the public JSON API and returns the answer (`id`, `receipt_number`, …): `fields`
+/// override a filing by "Pat" in the EEA, for access, in English.
+pub async fn file_json(app: &TestApp, fields: serde_json::Value) -> serde_json::Value {
+    let mut body = serde_json::json!({"name": "Pat", "email": "pat@example.com", "request_type": "access",
+                                      "jurisdiction": "eea", "message": "x", "language": "en"});
+    for (k, v) in fields.as_object().expect("fields are an object") {
+        body[k] = v.clone();
+    }
+    let res = app.browser().post_json("/api/v1/requests", &body).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()
+}
+
+/// `file_json`'s request id.
+pub async fn file_id(app: &TestApp, fields: serde_json::Value) -> String {
+    file_json(app, fields).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Runs a test body on SQLite and on PostgreSQL: `both_backends!(name)` turns `async fn name(app: TestApp)`
 /// into the tests `name::sqlite` and `name::postgres`.
 #[macro_export]
@@ -681,31 +733,68 @@ pub async fn api(app: &TestApp, email: &str, role: Role) -> Api {
 }
 
 impl Api {
-    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+    /// Sends `body` with the bearer token; the answer as a page (status and text).
+    async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let res = req.bearer_auth(&self.token).send().await.unwrap();
         let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (
+        let body = res.text().await.unwrap();
+        Page {
             status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+            location: None,
+            headers: Default::default(),
+            raw: body.clone().into_bytes(),
+            body,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get_page(&self, path: &str) -> Page {
+        self.send(reqwest::Client::new().get(self.url(path))).await
+    }
+
+    pub async fn post_page(&self, path: &str, body: &serde_json::Value) -> Page {
+        self.send(reqwest::Client::new().post(self.url(path)).json(body))
+            .await
+    }
+
+    /// POSTs JSON; the status and the JSON answer (`Null` when the answer is not JSON).
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.post_page(path, body).await;
+        (
+            r.status,
+            serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
         )
     }
 
+    /// POSTs raw bytes with a content type (a CSV statement, a file).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .send(
+                reqwest::Client::new()
+                    .post(self.url(path))
+                    .header("content-type", content_type)
+                    .body(bytes.to_vec()),
+            )
+            .await;
+        (
+            r.status,
+            serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// GETs JSON, which must come with 200.
     pub async fn get(&self, path: &str) -> serde_json::Value {
-        let res = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200);
-        res.json().await.unwrap()
+        let r = self.get_page(path).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
     }
 
     pub async fn request(&self, id: &str) -> serde_json::Value {
@@ -718,6 +807,46 @@ impl Api {
             &serde_json::json!({"event": event, "expected_version": version, "data": {"reason": "As recorded."}}),
         )
         .await
+    }
+
+    /// Fires an event with an optional reason, and what a dispatch or a delivery certificate carries
+    /// (the test clock is 2026-11-22).
+    pub async fn fire_page(
+        &self,
+        id: &str,
+        event: &str,
+        version: i64,
+        reason: Option<&str>,
+    ) -> Page {
+        let mut data = match reason {
+            Some(r) => serde_json::json!({ "reason": r }),
+            None => serde_json::json!({}),
+        };
+        match event {
+            "dispatch_reply" => {
+                data["tracking_number"] = serde_json::json!("131-12-38386-3");
+                data["dispatched_on"] = serde_json::json!("2026-11-22");
+            }
+            "confirm_delivery" => data["delivered_on"] = serde_json::json!("2026-11-22"),
+            _ => {}
+        }
+        self.post_page(
+            &format!("/api/v1/requests/{id}/events"),
+            &serde_json::json!({"event": event, "expected_version": version, "data": data}),
+        )
+        .await
+    }
+
+    /// Uploads the reply (a small PDF) for release.
+    pub async fn upload_reply(&self, id: &str) {
+        let (status, body) = self
+            .post_raw(
+                &format!("/api/v1/requests/{id}/reply-file"),
+                "application/pdf",
+                b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nREPLY\n%%EOF",
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
     }
 
     pub async fn close(
