@@ -15,6 +15,7 @@ both_backends!(
     unknown_routes_and_malformed_bodies,
     events_the_workflow_does_not_allow_write_nothing,
     floods_are_rate_limited_per_address_and_per_email,
+    no_browser_post_succeeds_or_writes_without_its_csrf_token,
 );
 
 /// Everything a refused submission could have written.
@@ -404,4 +405,85 @@ async fn floods_are_rate_limited_per_address_and_per_email(app: TestApp) {
         30 - 1,
         "Pat's sixth was refused, not written"
     );
+}
+
+/// Every table a browser POST could write to (sessions too: signing out deletes one).
+const WRITABLE: [&str; 20] = [
+    "requests",
+    "request_clocks",
+    "notices",
+    "api_tokens",
+    "staff_users",
+    "staff_sessions",
+    "audit_events",
+    "postal_details",
+    "stored_files",
+    "identity_documents",
+    "invoices",
+    "payments",
+    "reply_dispatches",
+    "reply_downloads",
+    "data_changes",
+    "data_systems",
+    "system_tasks",
+    "request_on_behalf",
+    "identity_evidence",
+    "request_notes",
+];
+
+fn all_writes(app: &TestApp) -> Vec<i64> {
+    WRITABLE.iter().map(|t| app.count(t)).collect()
+}
+
+/// Walks the route table: every POST a browser sends (every route outside `/api/`), by a signed-in
+/// administrator on a real request, with no CSRF token and then with another browser's token, is refused
+/// (4xx) and writes nothing.
+async fn no_browser_post_succeeds_or_writes_without_its_csrf_token(app: TestApp) {
+    let id = common::file_id(&app, json!({})).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let stranger = app.browser();
+    let foreign_token = stranger.get("/?lang=en").await.csrf();
+    let routes: Vec<String> = common::registered_routes()
+        .into_iter()
+        .filter(|(path, method)| method == "post" && !path.starts_with("/api/"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(routes.len() >= 25, "the route table was not read: {routes:?}");
+    for path in &routes {
+        let concrete = path
+            .replace("{id}", &id)
+            .replace("{form}", "disclosure")
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for token in [None, Some(foreign_token.as_str())] {
+            let before = all_writes(&app);
+            let mut fields = vec![
+                ("event", "confirm_identity"),
+                ("expected_version", "2"),
+                ("reason", "forged"),
+                ("email", "admin@example.com"),
+                ("password", "correct horse battery staple"),
+                ("note", "forged"),
+            ];
+            if let Some(t) = token {
+                fields.push(("csrf_token", t));
+            }
+            let res = admin.post_form(&concrete, &fields).await;
+            assert!(
+                (400..500).contains(&res.status),
+                "POST {concrete} with {token:?} as its token answered {}: {}",
+                res.status,
+                res.body
+            );
+            assert_eq!(
+                all_writes(&app),
+                before,
+                "POST {concrete} with {token:?} as its token wrote something"
+            );
+        }
+    }
+    // The administrator is still signed in: nothing above signed them out.
+    assert_eq!(admin.get("/staff/account").await.status, 200);
 }
