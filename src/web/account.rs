@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
 use super::session::{Administer, AnyStaff, ApiStaff, Authorized, SESSION_COOKIE};
 use super::{redirect, render};
@@ -57,8 +57,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
@@ -72,11 +70,17 @@ pub async fn change_password(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
     tr: Tr,
-    csrf: Csrf,
-    form: web::Form<PasswordForm>,
+    form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    let f = form.into_inner();
-    csrf.verify(&f.csrf_token)?;
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
+    let f = form;
+    if !fresh {
+        return Err(WebError::Csrf.into());
+    }
     match staff::change_password(
         &state,
         &who.staff,
@@ -106,10 +110,8 @@ pub async fn change_password(
 pub async fn logout_everywhere(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
-    csrf: Csrf,
-    form: web::Form<super::auth::CsrfOnly>,
+    _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    csrf.verify(&form.csrf_token)?;
     staff::logout_everywhere(&state, &who.staff).await?;
     let mut res = redirect("/staff/login");
     let mut gone = Cookie::new(SESSION_COOKIE, "");

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::{CSRF_COOKIE, Csrf, cookie};
+use super::csrf::{Button, CSRF_COOKIE, CheckedForm, Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::session::{AnyStaff, Authorized, SESSION_COOKIE};
 use super::{redirect, render};
@@ -50,8 +50,6 @@ pub async fn login_form(
 #[derive(Deserialize)]
 pub struct LoginInput {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
@@ -67,14 +65,14 @@ fn landing(role: Role) -> &'static str {
 pub async fn login(
     state: web::Data<AppState>,
     tr: Tr,
-    csrf: Csrf,
-    form: web::Form<LoginInput>,
+    form: CsrfForm<LoginInput>,
 ) -> Result<HttpResponse, PageError> {
-    let LoginInput {
-        csrf_token,
-        email,
-        password,
-    } = form.into_inner();
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
+    let LoginInput { email, password } = form;
     let rerender = |status, error: String, email: String| {
         render(
             status,
@@ -87,7 +85,7 @@ pub async fn login(
             },
         )
     };
-    if csrf.verify(&csrf_token).is_err() {
+    if !fresh {
         return rerender(StatusCode::FORBIDDEN, tr.t("form-expired"), email);
     }
     match staff::login(&state, email.clone(), password).await {
@@ -116,19 +114,11 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf_token: String,
-}
-
 pub async fn logout(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
-    csrf: Csrf,
-    form: web::Form<CsrfOnly>,
+    _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    csrf.verify(&form.csrf_token)?;
     staff::logout(&state, &who.staff, who.session_token).await?;
     let mut res = redirect("/staff/login");
     let mut gone = Cookie::new(SESSION_COOKIE, "");
@@ -190,8 +180,6 @@ pub async fn setup_form(
 #[derive(Deserialize)]
 pub struct SetupFormInput {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
@@ -202,13 +190,18 @@ pub struct SetupFormInput {
 pub async fn setup(
     state: web::Data<AppState>,
     tr: Tr,
-    csrf: Csrf,
     token: web::Path<String>,
-    form: web::Form<SetupFormInput>,
+    form: CsrfForm<SetupFormInput>,
 ) -> Result<HttpResponse, PageError> {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
     let token = token.into_inner();
-    let form = form.into_inner();
-    csrf.verify(&form.csrf_token)?;
+    if !fresh {
+        return Err(WebError::Csrf.into());
+    }
     let email = form.email.clone();
     let input = SetupInput {
         email: form.email,

@@ -3,6 +3,9 @@
 
 use std::future::{Ready, ready};
 
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -115,3 +118,64 @@ impl FromRequest for Csrf {
         })
     }
 }
+
+/// A form body (`application/x-www-form-urlencoded`; a repeated field becomes a list) with its CSRF
+/// token checked against this browser's seed. The input is kept either way: when `fresh` is false the
+/// handler re-renders the form saying it expired (an expired form costs a click, not the text). Forms
+/// with nothing to re-render take `CheckedForm`.
+pub struct CsrfForm<T> {
+    pub input: T,
+    /// The token matched.
+    pub fresh: bool,
+    /// For the page rendered in answer.
+    pub csrf: Csrf,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let csrf = Csrf::from_request(req, payload).into_inner();
+        // The form extractor's limit and errors (FormConfig), then the fields as sent.
+        let body = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        Box::pin(async move {
+            let csrf = csrf?;
+            let pairs = body.await?.into_inner();
+            let token = pairs
+                .iter()
+                .find(|(k, _)| k == "csrf_token")
+                .map_or("", |(_, v)| v.as_str());
+            let fresh = csrf.verify(token).is_ok();
+            let input = serde_html_form::to_string(&pairs)
+                .map_err(|e| e.to_string())
+                .and_then(|s| serde_html_form::from_str::<T>(&s).map_err(|e| e.to_string()))
+                .map_err(|e| PageError(WebError::BadBody(e)))?;
+            Ok(CsrfForm { input, fresh, csrf })
+        })
+    }
+}
+
+/// A form body whose CSRF token must match: without it the request is refused before the handler runs.
+pub struct CheckedForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = CsrfForm::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let form = form.await?;
+            if form.fresh {
+                Ok(CheckedForm(form.input))
+            } else {
+                Err(PageError(WebError::Csrf).into())
+            }
+        })
+    }
+}
+
+/// A form with no fields but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct Button {}

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
 use super::postal::{FieldKind, FormField};
 use super::public::TypeOption;
@@ -385,8 +385,6 @@ pub async fn draft_form(
 
 #[derive(Deserialize)]
 pub struct DraftInput {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(flatten)]
     draft: RawFormDraft,
 }
@@ -394,13 +392,12 @@ pub struct DraftInput {
 pub async fn print_draft(
     state: web::Data<AppState>,
     tr: Tr,
-    csrf: Csrf,
     code: web::Path<String>,
-    input: web::Form<DraftInput>,
+    input: CsrfForm<DraftInput>,
 ) -> Result<HttpResponse, PageError> {
+    let CsrfForm { input, fresh, csrf } = input;
     let form = form_kind(&code)?;
-    let input = input.into_inner();
-    if csrf.verify(&input.csrf_token).is_err() {
+    if !fresh {
         let mut page = DraftPage::new(tr, &csrf, form, &input.draft, &FieldErrors::new());
         page.has_errors = true;
         return render(StatusCode::FORBIDDEN, &page);

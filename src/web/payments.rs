@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::{redirect, render, uploads};
@@ -120,8 +120,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct PaymentForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(flatten)]
     payment: RawPayment,
 }
@@ -130,11 +128,14 @@ pub async fn record(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
-    form: web::Form<PaymentForm>,
+    form: CsrfForm<PaymentForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    if csrf.verify(&form.csrf_token).is_err() {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
+    if !fresh {
         return page(
             &state,
             who.staff,
@@ -248,8 +249,6 @@ pub async fn import(
 #[derive(Deserialize)]
 pub struct AssignForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     invoice: String,
 }
 
@@ -257,12 +256,15 @@ pub async fn assign(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
     id: web::Path<String>,
-    form: web::Form<AssignForm>,
+    form: CsrfForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    if csrf.verify(&form.csrf_token).is_err() {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
+    if !fresh {
         return Err(WebError::Csrf.into());
     }
     match fees::assign_payment(&state, &who.staff, id.into_inner(), form.invoice.clone()).await {

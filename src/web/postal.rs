@@ -4,9 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::auth::CsrfOnly;
-use super::csrf::Csrf;
-use super::error::{PageError, WebError};
+use super::csrf::{Csrf, CsrfForm};
+use super::error::PageError;
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::staff::StaffMember;
@@ -178,25 +177,24 @@ pub async fn postal_form(
     )
 }
 
-/// The registration form posts repeated `request_types` and a multi-line `services`, which the plain
-/// form extractor cannot read; the body is parsed as an HTML form instead.
+/// The registration form posts repeated `request_types` (a list) and a multi-line `services`.
 pub async fn register_postal(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
-    payload: web::Payload,
+    form: CsrfForm<RawPostalIntake>,
 ) -> Result<HttpResponse, PageError> {
-    let body = super::uploads::form_body(payload).await?;
-    let parse_error = |e: serde::de::value::Error| WebError::BadBody(e.to_string());
-    let token: CsrfOnly = serde_html_form::from_bytes(&body).map_err(parse_error)?;
-    let mut raw: RawPostalIntake = serde_html_form::from_bytes(&body).map_err(parse_error)?;
+    let CsrfForm {
+        input: mut raw,
+        fresh,
+        csrf,
+    } = form;
     raw.services = raw
         .services
         .iter()
         .flat_map(|s| s.lines().map(str::to_owned))
         .collect();
-    if csrf.verify(&token.csrf_token).is_err() {
+    if !fresh {
         let mut page = PostalPage::new(tr, &csrf, who.staff, &raw, &FieldErrors::new());
         page.has_errors = true;
         return render(StatusCode::FORBIDDEN, &page);

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
 use super::language;
 use super::{redirect, render};
@@ -124,8 +124,6 @@ pub async fn form(tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
 #[derive(Deserialize)]
 pub struct RequestFormInput {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     email: String,
@@ -152,13 +150,14 @@ pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     tr: Tr,
-    csrf: Csrf,
-    payload: web::Payload,
+    form: CsrfForm<RequestFormInput>,
 ) -> Result<HttpResponse, PageError> {
-    // Read with serde_html_form: a field repeated (ticked boxes) becomes a list.
-    let body = super::uploads::form_body(payload).await?;
-    let form: RequestFormInput = serde_html_form::from_bytes(&body)
-        .map_err(|e| super::error::WebError::BadBody(e.to_string()))?;
+    // A field repeated (ticked boxes) becomes a list.
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
     let raw = RawRequest {
         name: form.name,
         email: form.email,
@@ -171,7 +170,7 @@ pub async fn submit(
         person_email: form.person_email,
         account_id: form.account_id,
     };
-    if csrf.verify(&form.csrf_token).is_err() {
+    if !fresh {
         // Keep what they typed: an expired form should cost a click, not the text.
         let page = RequestFormPage::new(
             tr,
@@ -427,19 +426,16 @@ pub async fn confirm_page(
 }
 
 #[derive(Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    csrf_token: String,
-}
+pub struct ConfirmForm {}
 
 pub async fn confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
-    csrf: Csrf,
     link: web::Path<String>,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
+    let CsrfForm { fresh, csrf, .. } = form;
+    if !fresh {
         return Err(crate::web::error::WebError::Csrf.into());
     }
     let link = link.into_inner();
@@ -511,11 +507,11 @@ pub async fn person_page(
 pub async fn person_confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
-    csrf: Csrf,
     link: web::Path<String>,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
+    let CsrfForm { fresh, csrf, .. } = form;
+    if !fresh {
         return Err(crate::web::error::WebError::Csrf.into());
     }
     let link = link.into_inner();

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
-use super::error::{ApiError, PageError, WebError};
+use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
+use super::error::{ApiError, PageError};
 use super::language;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::staff::{ChangeForm, Feedback, request_page};
@@ -43,8 +43,6 @@ pub async fn letter(
 
 #[derive(Deserialize)]
 pub struct ChangeFormBody {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(flatten)]
     change: RawChange,
 }
@@ -53,13 +51,16 @@ pub async fn change(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
     id: web::Path<String>,
-    form: web::Form<ChangeFormBody>,
+    form: CsrfForm<ChangeFormBody>,
 ) -> Result<HttpResponse, PageError> {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
     let id = id.into_inner();
-    let form = form.into_inner();
-    let result = if csrf.verify(&form.csrf_token).is_err() {
+    let result = if !fresh {
         Err(None)
     } else {
         reply::record_change(&state, &who.staff, id.clone(), form.change.clone())
@@ -174,21 +175,11 @@ pub async fn download_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct DownloadForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 pub async fn download_file(
     state: web::Data<AppState>,
-    csrf: Csrf,
     link: web::Path<String>,
-    form: web::Form<DownloadForm>,
+    _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
-        return Err(WebError::Csrf.into());
-    }
     let (media_type, bytes, name) = reply::download(&state, link.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type)
@@ -200,23 +191,13 @@ pub async fn download_file(
         .body(bytes))
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// Withdraws a released download link from the request page.
 pub async fn revoke(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    csrf: Csrf,
     path: web::Path<(String, String)>,
-    form: web::Form<RevokeForm>,
+    _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
-        return Err(WebError::Csrf.into());
-    }
     let (id, download_id) = path.into_inner();
     reply::revoke_download(&state, &who.staff, id.clone(), download_id).await?;
     Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
@@ -243,13 +224,9 @@ pub async fn revoke_api(
 pub async fn retry_notice(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    csrf: Csrf,
     path: web::Path<(String, String)>,
-    form: web::Form<super::auth::CsrfOnly>,
+    _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
-        return Err(WebError::Csrf.into());
-    }
     let (id, notice_id) = path.into_inner();
     crate::app::notices::retry_failed(&state, &who.staff, id.clone(), notice_id).await?;
     Ok(redirect(&format!("/staff/requests/{id}?moved=1#notices")))
@@ -275,8 +252,6 @@ pub async fn retry_notice_api(
 #[derive(Deserialize)]
 pub struct AssignForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     assignee: String,
 }
 
@@ -284,15 +259,11 @@ pub struct AssignForm {
 pub async fn assign(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    csrf: Csrf,
     path: web::Path<String>,
-    form: web::Form<AssignForm>,
+    form: CheckedForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
-        return Err(WebError::Csrf.into());
-    }
     let id = path.into_inner();
-    let form = form.into_inner();
+    let form = form.0;
     crate::app::requests::assign(&state, &who.staff, id.clone(), Some(form.assignee)).await?;
     Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{Csrf, CsrfForm};
 use super::error::{PageError, WebError};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
@@ -283,8 +283,6 @@ pub(crate) async fn request_page(
 #[derive(Deserialize)]
 pub struct NoteForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -293,13 +291,16 @@ pub async fn add_note(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
     id: web::Path<String>,
-    form: web::Form<NoteForm>,
+    form: CsrfForm<NoteForm>,
 ) -> Result<HttpResponse, PageError> {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
     let id = id.into_inner();
-    let form = form.into_inner();
-    let result: Result<(), String> = if csrf.verify(&form.csrf_token).is_err() {
+    let result: Result<(), String> = if !fresh {
         Err(tr.t("form-expired"))
     } else {
         match requests::add_note(&state, &who.staff, id.clone(), form.note.clone()).await {
@@ -367,8 +368,6 @@ pub async fn request(
 #[derive(Deserialize)]
 pub struct EventInput {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     event: String,
     #[serde(default)]
     expected_version: String,
@@ -388,12 +387,15 @@ pub async fn fire_event(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    csrf: Csrf,
     id: web::Path<String>,
-    form: web::Form<EventInput>,
+    form: CsrfForm<EventInput>,
 ) -> Result<HttpResponse, PageError> {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
     let id = id.into_inner();
-    let form = form.into_inner();
     let kept_reason = Some((form.event.clone(), form.reason.clone()));
     let mut data = serde_json::Map::new();
     let mut kept_inputs = Vec::new();
@@ -411,7 +413,7 @@ pub async fn fire_event(
     }
     // An expired form or a damaged page re-renders with the typed reason kept; nothing is written.
     let expected_version = form.expected_version.trim().parse::<i64>();
-    let early = if csrf.verify(&form.csrf_token).is_err() {
+    let early = if !fresh {
         Some((StatusCode::FORBIDDEN, tr.t("form-expired")))
     } else if expected_version.is_err() {
         Some((StatusCode::UNPROCESSABLE_ENTITY, tr.t("request-conflict")))

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
+use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
 use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
@@ -125,8 +125,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct SystemForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(flatten)]
     system: RawDataSystem,
 }
@@ -135,11 +133,14 @@ pub async fn register(
     state: web::Data<AppState>,
     who: Authorized<Administer>,
     tr: Tr,
-    csrf: Csrf,
-    form: web::Form<SystemForm>,
+    form: CsrfForm<SystemForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    if csrf.verify(&form.csrf_token).is_err() {
+    let CsrfForm {
+        input: form,
+        fresh,
+        csrf,
+    } = form;
+    if !fresh {
         let problem = Some(tr.t("form-expired"));
         return page(
             &state,
@@ -180,22 +181,16 @@ pub async fn register(
 #[derive(Deserialize)]
 pub struct ActiveForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     active: String,
 }
 
 pub async fn set_active(
     state: web::Data<AppState>,
     who: Authorized<Administer>,
-    csrf: Csrf,
     id: web::Path<String>,
-    form: web::Form<ActiveForm>,
+    form: CheckedForm<ActiveForm>,
 ) -> Result<HttpResponse, PageError> {
-    if csrf.verify(&form.csrf_token).is_err() {
-        return Err(WebError::Csrf.into());
-    }
-    systems::set_active(&state, &who.staff, id.into_inner(), form.active == "true").await?;
+    systems::set_active(&state, &who.staff, id.into_inner(), form.0.active == "true").await?;
     Ok(redirect("/staff/systems"))
 }
 

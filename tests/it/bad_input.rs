@@ -448,7 +448,10 @@ async fn no_browser_post_succeeds_or_writes_without_its_csrf_token(app: TestApp)
         .filter(|(path, method)| method == "post" && !path.starts_with("/api/"))
         .map(|(path, _)| path)
         .collect();
-    assert!(routes.len() >= 25, "the route table was not read: {routes:?}");
+    assert!(
+        routes.len() >= 25,
+        "the route table was not read: {routes:?}"
+    );
     for path in &routes {
         let concrete = path
             .replace("{id}", &id)
