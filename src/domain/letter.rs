@@ -473,7 +473,7 @@ mod tests {
     #[test]
     fn every_kind_has_a_letter_with_a_title() {
         let names = |k: &str| k.to_owned();
-        for kind in NoticeKind::ALL {
+        for &kind in NoticeKind::ALL {
             let p = NoticePayload::default();
             let l = compose(&input(kind, &p, &names));
             assert!(!l.title.is_empty() && !l.paragraphs.is_empty(), "{kind:?}");

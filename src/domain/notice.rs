@@ -1,16 +1,29 @@
 //! The notices a workflow can send. They are queued in the outbox with their transition (rendering and
 //! delivery come with the notice templates); a definition naming any other notice is refused when it loads.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::definition::Label;
 use super::documents::ItemStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// The request was received (sent at intake).
     Received,
@@ -57,58 +70,11 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 23] = [
-        NoticeKind::Received,
-        NoticeKind::Acknowledgement,
-        NoticeKind::IdentityRequested,
-        NoticeKind::DocumentsRequested,
-        NoticeKind::Invoice,
-        NoticeKind::PaymentReceived,
-        NoticeKind::PaymentShort,
-        NoticeKind::DeadlineExtended,
-        NoticeKind::AnswerReady,
-        NoticeKind::AnswerDispatched,
-        NoticeKind::ActionCompleted,
-        NoticeKind::Refused,
-        NoticeKind::NoDataHeld,
-        NoticeKind::Referral,
-        NoticeKind::ChannelNotAccepted,
-        NoticeKind::EmailConfirmation,
-        NoticeKind::UnconfirmedExpired,
-        NoticeKind::PersonConfirmation,
-        NoticeKind::IdentityNotVerified,
-        NoticeKind::DownloadExpiring,
-        NoticeKind::StaffAssigned,
-        NoticeKind::StaffDueSoon,
-        NoticeKind::StaffOverdue,
-    ];
+    pub const ALL: &'static [NoticeKind] = <NoticeKind as strum::VariantArray>::VARIANTS;
 
+    /// The code stored and written in definitions.
     pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Received => "received",
-            NoticeKind::Acknowledgement => "acknowledgement",
-            NoticeKind::IdentityRequested => "identity_requested",
-            NoticeKind::DocumentsRequested => "documents_requested",
-            NoticeKind::Invoice => "invoice",
-            NoticeKind::PaymentReceived => "payment_received",
-            NoticeKind::PaymentShort => "payment_short",
-            NoticeKind::DeadlineExtended => "deadline_extended",
-            NoticeKind::AnswerReady => "answer_ready",
-            NoticeKind::AnswerDispatched => "answer_dispatched",
-            NoticeKind::ActionCompleted => "action_completed",
-            NoticeKind::Refused => "refused",
-            NoticeKind::NoDataHeld => "no_data_held",
-            NoticeKind::Referral => "referral",
-            NoticeKind::ChannelNotAccepted => "channel_not_accepted",
-            NoticeKind::EmailConfirmation => "email_confirmation",
-            NoticeKind::UnconfirmedExpired => "unconfirmed_expired",
-            NoticeKind::PersonConfirmation => "person_confirmation",
-            NoticeKind::IdentityNotVerified => "identity_not_verified",
-            NoticeKind::DownloadExpiring => "download_expiring",
-            NoticeKind::StaffAssigned => "staff_assigned",
-            NoticeKind::StaffDueSoon => "staff_due_soon",
-            NoticeKind::StaffOverdue => "staff_overdue",
-        }
+        self.into()
     }
 
     /// Notices to staff, not to the requester (never a letter, never on the tracking page).
@@ -117,28 +83,6 @@ impl NoticeKind {
             self,
             NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue
         )
-    }
-}
-
-impl FromStr for NoticeKind {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        NoticeKind::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or("unknown_notice")
-    }
-}
-
-impl Serialize for NoticeKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl fmt::Display for NoticeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -303,7 +247,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for n in NoticeKind::ALL {
+        for &n in NoticeKind::ALL {
             assert_eq!(n.as_str().parse::<NoticeKind>(), Ok(n));
         }
     }

@@ -2,56 +2,51 @@
 //! who is asking (the person, an agent, a legal agent).
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident, $err:literal { $($(#[$vm:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = &'static str;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or($err)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+/// How a request reached the desk. The procedure names the classes it accepts; anything else is
+/// recorded and answered with the "channel not accepted" letter.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MailClass {
+    /// 簡易書留郵便
+    SimpleRegistered,
+    /// 配達証明付書留郵便
+    RegisteredWithDeliveryCertificate,
+    /// 普通郵便 (no tracking)
+    Ordinary,
+    Fax,
+    Email,
+    Telephone,
+    /// A visit to the office.
+    Visit,
 }
 
-code_enum!(
-    /// How a request reached the desk. The procedure names the classes it accepts; anything else is
-    /// recorded and answered with the "channel not accepted" letter.
-    MailClass, "unknown_mail_class" {
-        /// 簡易書留郵便
-        SimpleRegistered => "simple_registered",
-        /// 配達証明付書留郵便
-        RegisteredWithDeliveryCertificate => "registered_with_delivery_certificate",
-        /// 普通郵便 (no tracking)
-        Ordinary => "ordinary",
-        Fax => "fax",
-        Email => "email",
-        Telephone => "telephone",
-        /// A visit to the office.
-        Visit => "visit",
+impl MailClass {
+    pub const ALL: &'static [MailClass] = <MailClass as strum::VariantArray>::VARIANTS;
+
+    /// The code stored and written in definitions.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
 
 impl MailClass {
     /// Registered classes carry a tracking number (お問い合わせ番号).
@@ -63,17 +58,44 @@ impl MailClass {
     }
 }
 
-code_enum!(
-    /// Who files the request (APPI Art. 37(3) and the GMO procedure).
-    RequesterKind, "unknown_requester_kind" {
-        /// ご本人
-        Person => "self",
-        /// 任意代理人: holds a power of attorney (委任状).
-        Agent => "agent",
-        /// 法定代理人: a parent or guardian.
-        LegalAgent => "legal_agent",
+/// Who files the request (APPI Art. 37(3) and the GMO procedure).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RequesterKind {
+    /// ご本人
+    #[strum(serialize = "self")]
+    #[serde(rename = "self")]
+    Person,
+    /// 任意代理人: holds a power of attorney (委任状).
+    Agent,
+    /// 法定代理人: a parent or guardian.
+    LegalAgent,
+}
+
+impl RequesterKind {
+    pub const ALL: &'static [RequesterKind] = <RequesterKind as strum::VariantArray>::VARIANTS;
+
+    /// The code stored and written in definitions.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
 
 /// A Japan Post tracking number (お問い合わせ番号) of registered mail: 11 or 12 digits whose last digit is
 /// the remainder of the others, read as one number, divided by 7. Hyphens, spaces and full-width digits
@@ -600,17 +622,44 @@ mod intake_tests {
     }
 }
 
-code_enum!(
-    /// The three request forms of the postal procedure (弊社所定のフォーム, seed 004 section 5(1)).
-    FormKind, "unknown_form" {
-        /// 個人情報開示請求書: disclosure, and (since 2022) the records of provision to third parties.
-        Disclosure => "disclosure",
-        /// 個人情報の内容の訂正等請求書: correction, addition, deletion; kaiji adds stop of use here.
-        Correction => "correction",
-        /// 利用目的通知請求書
-        PurposeNotification => "purpose",
+/// The three request forms of the postal procedure (弊社所定のフォーム, seed 004 section 5(1)).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+    Deserialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FormKind {
+    /// 個人情報開示請求書: disclosure, and (since 2022) the records of provision to third parties.
+    Disclosure,
+    /// 個人情報の内容の訂正等請求書: correction, addition, deletion; kaiji adds stop of use here.
+    Correction,
+    /// 利用目的通知請求書
+    #[strum(serialize = "purpose")]
+    #[serde(rename = "purpose")]
+    PurposeNotification,
+}
+
+impl FormKind {
+    pub const ALL: &'static [FormKind] = <FormKind as strum::VariantArray>::VARIANTS;
+
+    /// The code stored and written in definitions.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
 
 impl FormKind {
     pub fn title_ja(self) -> &'static str {

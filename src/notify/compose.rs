@@ -247,7 +247,7 @@ mod tests {
         ];
         let payload = full_payload();
         for d in &defs {
-            for kind in NoticeKind::ALL {
+            for &kind in NoticeKind::ALL {
                 for language in [Language::En, Language::Ja] {
                     let c = NoticeContext {
                         kind,

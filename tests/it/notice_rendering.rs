@@ -128,7 +128,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
 fn every_notice_kind_has_a_stored_payload() {
     let have: BTreeSet<NoticeKind> = fixtures().into_iter().map(|(_, k, _)| k).collect();
     let missing: Vec<_> = NoticeKind::ALL
-        .into_iter()
+        .iter()
         .filter(|k| !have.contains(k))
         .collect();
     assert!(missing.is_empty(), "no fixture for {missing:?}");

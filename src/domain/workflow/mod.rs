@@ -5,7 +5,6 @@
 //! needs no recompilation.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
@@ -29,89 +28,103 @@ mod dot;
 mod engine;
 mod raw;
 
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident, $err:literal { $($(#[$vm:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vm])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = &'static str;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or($err)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
+/// What is known about a request, set by effects (and, later, by document checks and payments).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    IdentityVerified,
+    FeePaid,
+    DocumentsComplete,
+    DocumentsFresh,
+    /// The requester chose electronic disclosure (APPI Art. 33(1), since 2022).
+    ElectronicDelivery,
+    /// Every data-system task of the request is closed (set by the application).
+    TasksDone,
+    /// The requester opened the confirmation link sent to their email address.
+    EmailConfirmed,
+    /// An agent filed the request for someone else (set at intake).
+    FiledByAgent,
+    /// The person an agent filed for confirmed the request directly.
+    PersonConfirmed,
 }
 
-named_enum!(
-    /// What is known about a request, set by effects (and, later, by document checks and payments).
-    Fact, "unknown_fact" {
-        IdentityVerified => "identity_verified",
-        FeePaid => "fee_paid",
-        DocumentsComplete => "documents_complete",
-        DocumentsFresh => "documents_fresh",
-        /// The requester chose electronic disclosure (APPI Art. 33(1), since 2022).
-        ElectronicDelivery => "electronic_delivery",
-        /// Every data-system task of the request is closed (set by the application).
-        TasksDone => "tasks_done",
-        /// The requester opened the confirmation link sent to their email address.
-        EmailConfirmed => "email_confirmed",
-        /// An agent filed the request for someone else (set at intake).
-        FiledByAgent => "filed_by_agent",
-        /// The person an agent filed for confirmed the request directly.
-        PersonConfirmed => "person_confirmed",
-    }
-);
+impl Fact {
+    pub const ALL: &'static [Fact] = <Fact as strum::VariantArray>::VARIANTS;
 
-named_enum!(
-    /// A condition a transition needs.
-    Guard, "unknown_guard" {
-        IdentityVerified => "identity_verified",
-        /// The fee is paid, or the request type carries none.
-        FeePaid => "fee_paid",
-        FeeRequired => "fee_required",
-        NoFeeRequired => "no_fee_required",
-        DocumentsComplete => "documents_complete",
-        DocumentsFresh => "documents_fresh",
-        /// The event's data carries a non-empty `reason`.
-        ReasonGiven => "reason_given",
-        /// Every deadline the transition extends may still be extended today.
-        ExtensionAvailable => "extension_available",
-        ElectronicDelivery => "electronic_delivery",
-        PostalDelivery => "postal_delivery",
-        /// Every data-system task is closed, or the request type creates none.
-        TasksDone => "tasks_done",
-        /// The requester confirmed their email address, or the procedure does not ask them to.
-        EmailConfirmed => "email_confirmed",
-        /// The email address is still unconfirmed (for expiring such requests).
-        EmailUnconfirmed => "email_unconfirmed",
-        /// The person confirmed an agent's request directly, or no agent filed it.
-        PersonConfirmed => "person_confirmed",
-        /// Identity is not verified yet: no further proof is asked of someone already verified by a
-        /// stronger method (their own sign-in).
-        IdentityUnverified => "identity_unverified",
+    /// The code stored and written in definitions.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
+
+/// A condition a transition needs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    Serialize,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    IdentityVerified,
+    /// The fee is paid, or the request type carries none.
+    FeePaid,
+    FeeRequired,
+    NoFeeRequired,
+    DocumentsComplete,
+    DocumentsFresh,
+    /// The event's data carries a non-empty `reason`.
+    ReasonGiven,
+    /// Every deadline the transition extends may still be extended today.
+    ExtensionAvailable,
+    ElectronicDelivery,
+    PostalDelivery,
+    /// Every data-system task is closed, or the request type creates none.
+    TasksDone,
+    /// The requester confirmed their email address, or the procedure does not ask them to.
+    EmailConfirmed,
+    /// The email address is still unconfirmed (for expiring such requests).
+    EmailUnconfirmed,
+    /// The person confirmed an agent's request directly, or no agent filed it.
+    PersonConfirmed,
+    /// Identity is not verified yet: no further proof is asked of someone already verified by a
+    /// stronger method (their own sign-in).
+    IdentityUnverified,
+}
+
+impl Guard {
+    pub const ALL: &'static [Guard] = <Guard as strum::VariantArray>::VARIANTS;
+
+    /// The code stored and written in definitions.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 pub type Facts = BTreeSet<Fact>;
 pub type Clocks = BTreeMap<String, ClockState>;
