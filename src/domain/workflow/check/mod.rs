@@ -1,0 +1,355 @@
+//! Reading a definition: each section of the TOML checked against the others and the engine's known
+//! guards, effects and notices, or refused with the line at fault.
+
+use super::raw::*;
+use super::*;
+
+mod clocks;
+mod transitions;
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())].matches('\n').count() + 1
+}
+
+struct Checker<'s> {
+    src: &'s str,
+}
+
+impl Checker<'_> {
+    fn err(&self, span: Range<usize>, reason: impl Into<String>) -> DefinitionError {
+        DefinitionError {
+            line: (span.end > 0).then(|| line_of(self.src, span.start)),
+            reason: reason.into(),
+        }
+    }
+
+    fn parse<T: FromStr>(&self, s: &Spanned<String>, what: &str) -> Result<T, DefinitionError> {
+        s.get_ref()
+            .parse()
+            .map_err(|_| self.err(s.span(), format!("unknown {what} `{}`", s.get_ref())))
+    }
+}
+
+/// A definition's states, with where each is written (for refusals that name a state's line).
+struct States {
+    defs: Vec<StateDef>,
+    spans: HashMap<String, Range<usize>>,
+}
+
+impl States {
+    fn known(
+        &self,
+        c: &Checker<'_>,
+        s: &Spanned<String>,
+        what: &str,
+    ) -> Result<String, DefinitionError> {
+        if self.spans.contains_key(s.get_ref()) {
+            Ok(s.get_ref().clone())
+        } else {
+            Err(c.err(
+                s.span(),
+                format!("{what} undefined state `{}`", s.get_ref()),
+            ))
+        }
+    }
+
+    fn is_terminal(&self, id: &str) -> bool {
+        self.defs.iter().any(|s| s.terminal && s.id == id)
+    }
+}
+
+/// One check per section of a definition.
+impl Checker<'_> {
+    fn fee(
+        &self,
+        raw: &Option<RawFee>,
+        request_types: &[RequestType],
+    ) -> Result<Option<FeeRule>, DefinitionError> {
+        Ok(match raw {
+            None => None,
+            Some(f) => {
+                if *f.amount_yen.get_ref() <= 0 {
+                    return Err(self.err(
+                        f.amount_yen.span(),
+                        "the fee must be a positive number of yen",
+                    ));
+                }
+                if !["service", "request"].contains(&f.per.get_ref().as_str()) {
+                    return Err(self.err(f.per.span(), "`per` must be `service` or `request`"));
+                }
+                let mut types = Vec::new();
+                for t in &f.request_types {
+                    let rt: RequestType = self.parse(t, "request type")?;
+                    if !request_types.contains(&rt) {
+                        return Err(self.err(
+                            t.span(),
+                            format!("the fee names `{rt}`, which this workflow does not serve"),
+                        ));
+                    }
+                    types.push(rt);
+                }
+                if !(1..=90).contains(f.due_days.get_ref()) {
+                    return Err(self.err(f.due_days.span(), "due_days must be between 1 and 90"));
+                }
+                Some(FeeRule {
+                    amount_yen: *f.amount_yen.get_ref(),
+                    per: f.per.get_ref().clone(),
+                    request_types: types,
+                    due_days: *f.due_days.get_ref(),
+                })
+            }
+        })
+    }
+
+    fn postal(&self, raw: &Option<RawPostal>) -> Result<Option<PostalRule>, DefinitionError> {
+        Ok(match raw {
+            None => None,
+            Some(p) => Some(PostalRule {
+                accepted_mail_classes: p
+                    .accepted_mail_classes
+                    .iter()
+                    .map(|m| self.parse::<MailClass>(m, "mail class"))
+                    .collect::<Result<_, _>>()?,
+                desk: p.desk.clone(),
+                transfer_agent: p.transfer_agent.clone(),
+            }),
+        })
+    }
+
+    fn documents(
+        &self,
+        raw: &Option<RawDocuments>,
+    ) -> Result<Option<DocumentRules>, DefinitionError> {
+        Ok(match raw {
+            None => None,
+            Some(d) => {
+                if !(1..=24).contains(d.max_age_months.get_ref()) {
+                    return Err(self.err(
+                        d.max_age_months.span(),
+                        "max_age_months must be between 1 and 24",
+                    ));
+                }
+                let mut checklists = BTreeMap::new();
+                for (who, lines) in d.checklists.get_ref() {
+                    let kind: RequesterKind = who.parse().map_err(|_| {
+                        self.err(
+                            d.checklists.span(),
+                            format!("unknown requester kind `{who}` (self, agent, legal_agent)"),
+                        )
+                    })?;
+                    let mut reqs = Vec::new();
+                    for l in lines {
+                        for k in &l.one_of {
+                            if !d.kinds.contains_key(k.get_ref()) {
+                                return Err(self.err(
+                                    k.span(),
+                                    format!("unknown document kind `{}`", k.get_ref()),
+                                ));
+                            }
+                        }
+                        if l.one_of.is_empty() {
+                            return Err(self.err(
+                                l.holder.span(),
+                                "a checklist line needs at least one document kind",
+                            ));
+                        }
+                        reqs.push(Requirement {
+                            holder: self.parse(&l.holder, "holder")?,
+                            one_of: l.one_of.iter().map(|k| k.get_ref().clone()).collect(),
+                            original: l.original,
+                            fresh: l.fresh,
+                        });
+                    }
+                    checklists.insert(kind, reqs);
+                }
+                Some(DocumentRules {
+                    max_age_months: *d.max_age_months.get_ref(),
+                    kinds: d.kinds.clone(),
+                    checklists,
+                })
+            }
+        })
+    }
+
+    fn states(&self, raw: &[RawState]) -> Result<States, DefinitionError> {
+        let mut states: Vec<StateDef> = Vec::new();
+        let mut state_spans: HashMap<String, Range<usize>> = HashMap::new();
+        for s in raw {
+            let sid = s.id.get_ref().clone();
+            if state_spans.insert(sid.clone(), s.id.span()).is_some() {
+                return Err(self.err(s.id.span(), format!("state `{sid}` is defined twice")));
+            }
+            if s.terminal && s.waits_on_requester {
+                return Err(self.err(
+                    s.id.span(),
+                    format!("terminal state `{sid}` cannot wait on the requester"),
+                ));
+            }
+            states.push(StateDef {
+                id: sid,
+                label: s.label.clone(),
+                terminal: s.terminal,
+                waits_on_requester: s.waits_on_requester,
+            });
+        }
+        Ok(States {
+            defs: states,
+            spans: state_spans,
+        })
+    }
+
+    fn verification(
+        &self,
+        raw: &Option<super::super::identity::VerificationRule>,
+    ) -> Result<(), DefinitionError> {
+        if let Some(v) = raw {
+            for t in v.points.keys().chain(v.declaration_for.iter()) {
+                if t.parse::<RequestType>().is_err() {
+                    return Err(self.err(
+                        0..0,
+                        format!("[verification] names unknown request type `{t}`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every state reachable from the start; every non-terminal state has a way to another state.
+    fn graph(
+        &self,
+        def: &WorkflowDefinition,
+        spans: &HashMap<String, Range<usize>>,
+    ) -> Result<(), DefinitionError> {
+        let reachable = def.reachable_states();
+        for s in &def.states {
+            if !reachable.contains(s.id.as_str()) {
+                return Err(self.err(
+                    spans[&s.id].clone(),
+                    format!(
+                        "state `{}` cannot be reached from `{}`",
+                        s.id, def.initial_state
+                    ),
+                ));
+            }
+            let leaves = def
+                .transitions
+                .iter()
+                .any(|t| t.from.contains(&s.id) && t.to.as_ref().is_some_and(|to| *to != s.id));
+            if !s.terminal && !leaves {
+                return Err(self.err(
+                    spans[&s.id].clone(),
+                    format!("state `{}` is not terminal but has no transition out", s.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WorkflowDefinition {
+    /// Parses and checks a definition against the calendars that exist. Refuses, with the line, anything
+    /// the engine could not run safely. Each section has its own check, in the order they depend on
+    /// each other: the header, fee, postal and document rules, states, clocks, then transitions.
+    pub fn parse(src: &str, calendars: &BTreeSet<String>) -> Result<Self, DefinitionError> {
+        let raw: RawDefinition = toml::from_str(src).map_err(|e| DefinitionError {
+            line: e.span().map(|s| line_of(src, s.start)),
+            reason: e.message().to_owned(),
+        })?;
+        let c = Checker { src };
+
+        let id = raw.id.get_ref().clone();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
+        {
+            return Err(c.err(
+                raw.id.span(),
+                format!("workflow id `{id}` must be lower-case letters, digits, `-` or `_`"),
+            ));
+        }
+        if *raw.version.get_ref() < 1 {
+            return Err(c.err(raw.version.span(), "version must be 1 or more"));
+        }
+        let jurisdictions = raw
+            .jurisdictions
+            .iter()
+            .map(|j| c.parse::<Jurisdiction>(j, "jurisdiction"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request_types = raw
+            .request_types
+            .iter()
+            .map(|t| c.parse::<RequestType>(t, "request type"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let channels = raw
+            .channels
+            .iter()
+            .map(|ch| c.parse::<Channel>(ch, "channel"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timezone: chrono_tz::Tz = c.parse(&raw.timezone, "time zone")?;
+        let intake_notice = raw
+            .intake_notice
+            .as_ref()
+            .map(|n| c.parse::<NoticeKind>(n, "notice"))
+            .transpose()?;
+        let fee = c.fee(&raw.fee, &request_types)?;
+        let postal = c.postal(&raw.postal)?;
+        let documents = c.documents(&raw.documents)?;
+        let states = c.states(&raw.states)?;
+        states.known(&c, &raw.initial_state, "initial_state names")?;
+        let clocks = c.clocks(&raw.clocks, &states, calendars)?;
+        let transitions = c.transitions(
+            &raw.transitions,
+            &states,
+            &clocks,
+            fee.is_some(),
+            documents.is_some(),
+        )?;
+        c.verification(&raw.verification)?;
+        let spans = states.spans;
+        let def = WorkflowDefinition {
+            id,
+            version: *raw.version.get_ref(),
+            name: raw.name,
+            jurisdictions,
+            request_types,
+            channels,
+            timezone,
+            initial_state: raw.initial_state.into_inner(),
+            intake_notice,
+            fee,
+            complaint_authority: raw.complaint_authority,
+            non_discrimination: raw.non_discrimination,
+            confirm_email: raw.confirm_email,
+            verification: raw.verification,
+            disclosure: raw.disclosure,
+            postal,
+            documents,
+            states: states.defs,
+            clocks,
+            transitions,
+        };
+        c.graph(&def, &spans)?;
+        Ok(def)
+    }
+
+    fn reachable_states(&self) -> BTreeSet<&str> {
+        let mut seen = BTreeSet::from([self.initial_state.as_str()]);
+        let mut queue = VecDeque::from([self.initial_state.as_str()]);
+        while let Some(s) = queue.pop_front() {
+            for t in self
+                .transitions
+                .iter()
+                .filter(|t| t.from.iter().any(|f| f == s))
+            {
+                if let Some(to) = &t.to
+                    && seen.insert(to.as_str())
+                {
+                    queue.push_back(to.as_str());
+                }
+            }
+        }
+        seen
+    }
+}
