@@ -99,6 +99,20 @@ both_backends!(
     an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log
 );
 
+/// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
+/// at; the window returns to 1280 px.
+async fn shot(c: &fantoccini::Client, name: &str) {
+    let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") else {
+        return;
+    };
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{width}.png"), png).unwrap();
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
@@ -161,6 +175,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .await
         .unwrap();
     assert!(receipt.starts_with("KJ-20261122-"), "{receipt}");
+    shot(&c, "receipt").await;
     let link = c
         .find(Locator::Id("tracking-link"))
         .await
@@ -184,6 +199,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(state, "受付済み");
+    shot(&c, "tracking-ja").await;
     assert_eq!(
         c.find(Locator::Id("track-receipt"))
             .await
@@ -364,6 +380,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         .await
         .unwrap();
     assert!(done.contains("確認ありがとうございます"), "{done}");
+    shot(&c, "confirmed-ja").await;
     c.goto(&link).await.unwrap();
     let next = c
         .find(Locator::Id("track-working"))
@@ -458,6 +475,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .expect("the filtered queue");
     let rows = c.find_all(Locator::Css("#queue tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 1, "only the deletion request");
+    shot(&c, "queue").await;
     rows[0]
         .find(Locator::Css("a"))
         .await
@@ -477,6 +495,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .for_element(Locator::Css("#state[data-state=acknowledged]"))
         .await
         .expect("the request moved to acknowledged");
+    shot(&c, "request-page").await;
     c.close().await.unwrap();
 
     // The auditor downloads the log, with its hashes, from the audit page.
