@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
+use super::csrf::{Button, CheckedForm, Csrf};
 use super::error::{ApiError, PageError, WebError};
 use super::session::{Administer, AnyStaff, ApiStaff, Authorized, SESSION_COOKIE};
 use super::{redirect, render};
@@ -70,17 +70,10 @@ pub async fn change_password(
     state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
     tr: Tr,
-    form: CsrfForm<PasswordForm>,
+    csrf: Csrf,
+    form: CheckedForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
-    let f = form;
-    if !fresh {
-        return Err(WebError::Csrf.into());
-    }
+    let f = form.0;
     match staff::change_password(
         &state,
         &who.staff,

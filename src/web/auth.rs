@@ -191,17 +191,11 @@ pub async fn setup(
     state: web::Data<AppState>,
     tr: Tr,
     token: web::Path<String>,
-    form: CsrfForm<SetupFormInput>,
+    csrf: Csrf,
+    form: CheckedForm<SetupFormInput>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
+    let form = form.0;
     let token = token.into_inner();
-    if !fresh {
-        return Err(WebError::Csrf.into());
-    }
     let email = form.email.clone();
     let input = SetupInput {
         email: form.email,

@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::{Csrf, CsrfForm};
-use super::error::{ApiError, PageError, WebError};
+use super::csrf::{CheckedForm, Csrf, CsrfForm};
+use super::error::{ApiError, PageError};
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::{redirect, render, uploads};
 use crate::app::fees::{self, ImportReport, RawPayment};
@@ -257,16 +257,10 @@ pub async fn assign(
     who: Authorized<WorkRequests>,
     tr: Tr,
     id: web::Path<String>,
-    form: CsrfForm<AssignForm>,
+    csrf: Csrf,
+    form: CheckedForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
-    if !fresh {
-        return Err(WebError::Csrf.into());
-    }
+    let form = form.0;
     match fees::assign_payment(&state, &who.staff, id.into_inner(), form.invoice.clone()).await {
         Ok(_) => Ok(redirect("/staff/payments?done=1")),
         Err(AppError::Invalid(errors)) => {
