@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::request::Language;
 
 /// Text shown to people, in each language kaiji speaks.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     pub en: String,

@@ -271,7 +271,7 @@ impl RequestMessage {
 }
 
 /// The fields of a request as submitted, before parsing. The web form and the JSON API share these names.
-#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize)]
 pub struct RawRequest {
     #[serde(default)]
     pub name: String,

@@ -22,10 +22,61 @@ use crate::i18n::Tr;
 /// know_categories; `jurisdiction`: japan, eea, california, canada, other (default).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateRequestBody {
-    #[serde(flatten)]
-    request: RawRequest,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    request_type: String,
+    /// More rights asked for in the same submission (each becomes its own request, filed together).
+    #[serde(default)]
+    request_types: Vec<String>,
+    #[serde(default)]
+    message: String,
+    /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
+    #[serde(default)]
+    jurisdiction: String,
+    /// Who is asking: `self` (default), `agent` (an authorised agent) or `guardian` (a parent or
+    /// guardian). For the last two, `name` and `email` are the agent's and the person's follow.
+    #[serde(default)]
+    requester_kind: String,
+    #[serde(default)]
+    person_name: String,
+    /// The person's own address: an agent's request waits for the person to confirm it directly.
+    #[serde(default)]
+    person_email: String,
+    /// Optional: the account the request is about (its ID or sign-in email), for matching records.
+    #[serde(default)]
+    account_id: String,
     /// `ja` or `en`; defaults to the Accept-Language choice.
     language: Option<String>,
+}
+
+impl CreateRequestBody {
+    /// The fields as the domain parses them (the API's body is its own, documented here).
+    fn raw(&self) -> RawRequest {
+        RawRequest {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            request_type: self.request_type.clone(),
+            request_types: self.request_types.clone(),
+            message: self.message.clone(),
+            jurisdiction: self.jurisdiction.clone(),
+            requester_kind: self.requester_kind.clone(),
+            person_name: self.person_name.clone(),
+            person_email: self.person_email.clone(),
+            account_id: self.account_id.clone(),
+        }
+    }
+}
+
+/// Text in each language kaiji speaks (the API's view of `domain::definition::Label`).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Label)]
+#[allow(dead_code)]
+pub struct LabelSchema {
+    pub en: String,
+    pub ja: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -68,7 +119,7 @@ fn parse_request(
         Some(parsed) => parsed,
     };
     match (
-        NewRequest::parse(&body.request, language.unwrap_or(fallback), channel),
+        NewRequest::parse(&body.raw(), language.unwrap_or(fallback), channel),
         language,
     ) {
         (Ok(r), Ok(_)) => Ok(r),
@@ -181,6 +232,7 @@ pub struct Status {
     pub receipt_number: String,
     pub request_type: String,
     pub state: String,
+    #[schema(value_type = LabelSchema)]
     pub state_label: Label,
     pub closed: bool,
     pub received_at: chrono::DateTime<chrono::Utc>,

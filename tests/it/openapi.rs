@@ -29,6 +29,30 @@ async fn the_openapi_document_lists_every_api_route(app: TestApp) {
     assert!(create["responses"]["201"].is_object() && create["responses"]["429"].is_object());
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["ErrorBody"].is_object() && schemas["Created"].is_object());
+    // The body's fields are the API's own (the web layer owns the schema), and labels come in both
+    // languages.
+    let body = &schemas["CreateRequestBody"]["properties"];
+    for field in [
+        "name",
+        "email",
+        "request_type",
+        "request_types",
+        "jurisdiction",
+        "requester_kind",
+        "person_name",
+        "person_email",
+        "account_id",
+        "message",
+        "language",
+    ] {
+        assert!(body[field].is_object(), "{field} is not documented: {body}");
+    }
+    assert!(
+        schemas["Label"]["properties"]["en"].is_object()
+            && schemas["Label"]["properties"]["ja"].is_object(),
+        "{}",
+        schemas["Label"]
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
