@@ -379,7 +379,8 @@ pub async fn letter(
                 .kind
                 .parse()
                 .map_err(|_| AppError::Definition("stored notice kind".into()))?;
-            let payload = NoticePayload::from_stored(&notice.payload);
+            let payload = NoticePayload::from_stored(&notice.payload)
+                .map_err(|e| AppError::Definition(e.to_string()))?;
             let postal_row = postal::find(conn, &request_id)?;
             let def = case.def.clone();
             let postal_settings = def.postal.as_ref();

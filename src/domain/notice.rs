@@ -136,10 +136,14 @@ pub struct NoticePayload {
 }
 
 impl NoticePayload {
-    /// Reads a stored payload. A payload that cannot be read renders as one with no particulars (the
-    /// notice still says what happened), as before payloads were typed.
-    pub fn from_stored(raw: &str) -> Self {
-        serde_json::from_str(raw).unwrap_or_default()
+    /// Reads a stored payload. One that cannot be read is an error, never a notice without its
+    /// particulars (an invoice letter without the amount would be worse than none). The error says where
+    /// the payload broke, not what it holds (payloads carry personal data).
+    pub fn from_stored(raw: &str) -> Result<Self, UnreadablePayload> {
+        serde_json::from_str(raw).map_err(|e| UnreadablePayload {
+            line: e.line(),
+            column: e.column(),
+        })
     }
 
     /// The JSON stored with the notice.
@@ -151,6 +155,14 @@ impl NoticePayload {
     pub fn to_person(&self) -> bool {
         self.to == Some(Addressee::Person)
     }
+}
+
+/// A stored notice payload that does not read as a `NoticePayload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the notice's stored particulars cannot be read (line {line}, column {column})")]
+pub struct UnreadablePayload {
+    pub line: usize,
+    pub column: usize,
 }
 
 /// Someone other than the requester a notice is addressed to.
@@ -244,6 +256,21 @@ pub struct DeadlineNotice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_payload_is_an_error_that_quotes_nothing() {
+        let secret =
+            r#"{"invoice": {"number": "INV-1", "amount_yen": "山田花子", "due_on": "2026-12-08"}}"#;
+        let e = NoticePayload::from_stored(secret).unwrap_err();
+        assert!(!e.to_string().contains("山田"), "{e}");
+        assert_eq!(e.line, 1);
+        assert_eq!(
+            NoticePayload::from_stored("{}"),
+            Ok(NoticePayload::default())
+        );
+        // Fields a newer version added are ignored by this one.
+        assert!(NoticePayload::from_stored(r#"{"later": 1}"#).is_ok());
+    }
 
     #[test]
     fn codes_round_trip() {

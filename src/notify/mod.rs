@@ -123,7 +123,7 @@ fn message(
         .parse()
         .map_err(|_| format!("unknown notice kind {}", notice.kind))?;
     let case = Case::load(conn, &state.workflows, &notice.request_id).map_err(|e| e.to_string())?;
-    let payload = NoticePayload::from_stored(&notice.payload);
+    let payload = NoticePayload::from_stored(&notice.payload).map_err(|e| e.to_string())?;
     let base = &state.config.public_url;
     let to_person = payload.to_person();
     let behalf = requests::find_on_behalf(conn, &case.row.id).map_err(|e| e.to_string())?;
