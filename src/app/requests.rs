@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::cases::{Case, ClockView, clock_views, today_in};
@@ -103,15 +104,51 @@ pub async fn detail(
         .await
 }
 
+/// One line of the audit page: what happened, when, by whom, to which request.
+#[derive(Debug, Clone)]
+pub struct AuditLine {
+    pub occurred_at: DateTime<Utc>,
+    /// Its place in the log; none until the sequencer integrates it.
+    pub seq: Option<i64>,
+    pub action: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub request_id: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub details: String,
+}
+
+impl From<AuditEventRow> for AuditLine {
+    fn from(e: AuditEventRow) -> Self {
+        AuditLine {
+            occurred_at: db::from_db_time(e.occurred_at),
+            seq: e.seq,
+            action: e.action,
+            actor_kind: e.actor_kind,
+            actor_id: e.actor_id,
+            request_id: e.request_id,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            details: e.details,
+        }
+    }
+}
+
 /// The newest audit events, for auditors.
 pub async fn recent_audit(
     state: &AppState,
     _staff: &StaffMember,
     limit: i64,
-) -> Result<Vec<AuditEventRow>, AppError> {
+) -> Result<Vec<AuditLine>, AppError> {
     state
         .db
-        .run(move |conn| Ok(audit::list_recent(conn, limit)?))
+        .run(move |conn| {
+            Ok(audit::list_recent(conn, limit)?
+                .into_iter()
+                .map(AuditLine::from)
+                .collect())
+        })
         .await
 }
 

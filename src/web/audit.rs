@@ -14,7 +14,6 @@ use super::render;
 use super::session::{ApiStaff, Authorized, ReadAudit};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, audit_log, audit_proofs, audit_verify, requests};
-use crate::db::audit::AuditEventRow;
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
@@ -39,7 +38,7 @@ pub struct AuditPage {
     pub tr: Tr,
     pub csrf: String,
     pub staff: StaffMember,
-    pub events: Vec<AuditEventRow>,
+    pub events: Vec<crate::app::requests::AuditLine>,
     pub overview: audit_proofs::Overview,
     /// Where this instance pushes checkpoints, if it does.
     pub push_dir: Option<String>,
