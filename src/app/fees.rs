@@ -484,9 +484,46 @@ pub(crate) fn invoice_views(
 }
 
 /// Payments no invoice claims yet.
-pub async fn unmatched(state: &AppState) -> Result<Vec<PaymentRow>, AppError> {
+/// A payment no invoice claims yet, as the payments page and the API show it.
+#[derive(Clone, Serialize)]
+pub struct UnmatchedPayment {
+    pub id: String,
+    pub paid_on: String,
+    pub amount_yen: i64,
+    pub payer_name: String,
+    pub reference: String,
+}
+
+/// Payers' names never reach a log through `Debug`.
+impl std::fmt::Debug for UnmatchedPayment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnmatchedPayment")
+            .field("id", &self.id)
+            .field("amount_yen", &self.amount_yen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<PaymentRow> for UnmatchedPayment {
+    fn from(p: PaymentRow) -> Self {
+        UnmatchedPayment {
+            id: p.id,
+            paid_on: p.paid_on,
+            amount_yen: p.amount_yen,
+            payer_name: p.payer_name,
+            reference: p.reference,
+        }
+    }
+}
+
+pub async fn unmatched(state: &AppState) -> Result<Vec<UnmatchedPayment>, AppError> {
     state
         .db
-        .run(move |conn| Ok(repo::unmatched_payments(conn)?))
+        .run(move |conn| {
+            Ok(repo::unmatched_payments(conn)?
+                .into_iter()
+                .map(UnmatchedPayment::from)
+                .collect())
+        })
         .await
 }

@@ -14,7 +14,6 @@ use super::{redirect, render, uploads};
 use crate::app::fees::{self, ImportReport, RawPayment};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
-use crate::db::fees::PaymentRow;
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
@@ -24,7 +23,7 @@ pub struct PaymentsPage {
     pub tr: Tr,
     pub csrf: String,
     pub staff: StaffMember,
-    pub unmatched: Vec<PaymentRow>,
+    pub unmatched: Vec<fees::UnmatchedPayment>,
     pub report: Option<ImportReport>,
     pub input: RawPayment,
     pub errors: FieldErrors,
@@ -369,15 +368,6 @@ pub async fn assign_api(
     Ok(HttpResponse::Ok().json(s))
 }
 
-#[derive(serde::Serialize)]
-pub struct UnmatchedJson {
-    id: String,
-    paid_on: String,
-    amount_yen: i64,
-    payer_name: String,
-    reference: String,
-}
-
 #[utoipa::path(
     get, path = "/api/v1/payments/unmatched", tag = "fees",
     description = "Payments no invoice claims yet",
@@ -388,16 +378,5 @@ pub async fn unmatched_api(
     state: web::Data<AppState>,
     _who: ApiStaff<WorkRequests>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = fees::unmatched(&state).await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|p| UnmatchedJson {
-                id: p.id,
-                paid_on: p.paid_on,
-                amount_yen: p.amount_yen,
-                payer_name: p.payer_name,
-                reference: p.reference,
-            })
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(fees::unmatched(&state).await?))
 }
