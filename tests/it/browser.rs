@@ -113,6 +113,23 @@ async fn shot(c: &fantoccini::Client, name: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
+/// The page is no wider than the window: wide tables scroll inside `.table-scroll`, text wraps.
+async fn assert_fits(c: &fantoccini::Client, width: u32, what: &str) {
+    let overflow: serde_json::Value = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-scroll')).map(e => e.tagName + '#' + e.id + '.' + e.className); \
+             return {over: document.documentElement.scrollWidth - w, wide: wide.slice(0, 5)};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow["over"].as_i64().unwrap() <= 0,
+        "{what} is wider than the screen at {width} px: {overflow}"
+    );
+}
+
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
@@ -496,6 +513,11 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .await
         .expect("the request moved to acknowledged");
     shot(&c, "request-page").await;
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(&c, width, "the request page").await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
     c.close().await.unwrap();
 
     // The auditor downloads the log, with its hashes, from the audit page.
@@ -556,23 +578,11 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
             .await
             .unwrap();
         assert!(size.contains("events"), "{size}");
-        let overflow: serde_json::Value = c
-            .execute(
-                "const w = document.documentElement.clientWidth; \
-                 const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-scroll')).map(e => e.tagName + '#' + e.id + '.' + e.className); \
-                 return {over: document.documentElement.scrollWidth - w, wide: wide.slice(0, 5)};",
-                vec![],
-            )
-            .await
-            .unwrap();
         if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
             let png = c.screenshot().await.unwrap();
             std::fs::write(format!("{dir}/audit-{width}.png"), png).unwrap();
         }
-        assert!(
-            overflow["over"].as_i64().unwrap() <= 0,
-            "the page is wider than the screen at {width} px: {overflow}"
-        );
+        assert_fits(&c, width, "the audit page").await;
     }
     // The evidence pack of the acknowledged request, from the page's form.
     let request = kaiji::db::requests::list_open(&mut app.tdb.conn(), 10)
