@@ -8,6 +8,7 @@ pub mod auth;
 pub mod csrf;
 pub mod documents;
 pub mod error;
+pub mod filing;
 pub mod forms;
 pub mod health;
 pub mod language;
@@ -149,10 +150,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/forms/{form}", web::post().to(forms::print_draft))
     .route("/forms/{form}/draft", web::get().to(forms::draft_form))
     .route("/api/openapi.json", web::get().to(openapi::document))
-    .route("/api/v1/requests", web::post().to(api::create_request))
+    .route("/api/v1/requests", web::post().to(filing::create_request))
     .route(
         "/api/v1/requests/status/{token}",
-        web::get().to(api::request_status),
+        web::get().to(filing::request_status),
     )
     .route("/setup/{token}", web::get().to(auth::setup_form))
     .route("/setup/{token}", web::post().to(auth::setup))
@@ -326,7 +327,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/api/v1/postal-requests",
-        web::post().to(api::register_postal),
+        web::post().to(filing::register_postal),
     )
     .default_service(web::to(no_route));
 }

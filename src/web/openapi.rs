@@ -12,11 +12,11 @@ use utoipa::{Modify, OpenApi};
         description = "Personal-data rights requests. Public: file a request and read its status with the tracking token. Staff: bearer tokens from `kaiji token create`."
     ),
     paths(
-        super::api::create_request,
-        super::api::request_status,
+        super::filing::create_request,
+        super::filing::request_status,
         super::api::request_detail,
         super::api::fire_event,
-        super::api::register_postal,
+        super::filing::register_postal,
         super::api::identity_data_points,
         super::api::identity_judgement,
         super::documents::record_api,
