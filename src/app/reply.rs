@@ -350,7 +350,7 @@ pub(crate) fn reply_view(
 /// A printable letter for one of a request's notices.
 #[derive(Debug, Clone)]
 pub struct LetterView {
-    pub letter: crate::domain::letter::Letter,
+    pub letter: crate::i18n::letter::Letter,
     pub sent_on: chrono::NaiveDate,
     pub receipt_number: String,
     pub requester_name: String,
@@ -364,8 +364,8 @@ pub async fn letter(
     request_id: String,
     notice_id: String,
 ) -> Result<LetterView, AppError> {
-    use crate::domain::letter::{LetterInput, compose};
     use crate::domain::notice::NoticePayload;
+    use crate::i18n::letter::{LetterInput, compose};
     let catalog = state.workflows.clone();
     let config = state.config.clone();
     let keys = state.keys.clone();

@@ -10,7 +10,6 @@ pub mod documents;
 pub mod fees;
 pub mod field;
 pub mod identity;
-pub mod letter;
 pub mod notice;
 pub mod postal;
 pub mod reply;

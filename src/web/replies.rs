@@ -15,8 +15,8 @@ use super::{redirect, render};
 use crate::app::documents::{self, FilePurpose};
 use crate::app::reply::{self, DownloadView, LetterView, RawChange};
 use crate::app::{AppError, AppState};
-use crate::domain::letter::ja_date;
 use crate::i18n::Tr;
+use crate::i18n::letter::ja_date;
 
 #[derive(Template)]
 #[template(path = "pages/staff/letter.html")]

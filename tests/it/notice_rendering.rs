@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use kaiji::domain::letter::{self, LetterInput};
 use kaiji::domain::notice::{NoticeKind, NoticePayload};
 use kaiji::domain::request::{Language, RequestType};
 use kaiji::domain::workflow::WorkflowDefinition;
+use kaiji::i18n::letter::{self, LetterInput};
 use kaiji::notify::compose::{self, NoticeContext};
 
 fn def(file: &str) -> WorkflowDefinition {

@@ -6,6 +6,8 @@ use chrono_tz::Asia::Tokyo;
 use fluent_templates::{Loader, static_loader};
 use unic_langid::{LanguageIdentifier, langid};
 
+pub mod letter;
+
 use crate::domain::request::{Language, RequestType};
 use crate::domain::workflow::{Fact, Label};
 
@@ -43,12 +45,17 @@ impl Tr {
         LOCALES.lookup(self.id(), key)
     }
 
+    /// The message, or `None` where this language has no such key or an argument is missing.
+    pub fn try_t(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.id(), key)
+    }
+
+    pub fn try_t_args(&self, key: &str, args: &[(&'static str, String)]) -> Option<String> {
+        LOCALES.try_lookup_with_args(self.id(), key, &arg_map(args))
+    }
+
     pub fn t_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
-        let map = args
-            .iter()
-            .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into()))
-            .collect();
-        LOCALES.lookup_with_args(self.id(), key, &map)
+        LOCALES.lookup_with_args(self.id(), key, &arg_map(args))
     }
 
     /// The message for a field error code.
@@ -115,8 +122,8 @@ impl Tr {
     pub fn missing_keys() -> Vec<String> {
         let keys = |lang: &LanguageIdentifier| -> std::collections::BTreeSet<String> {
             let src = match lang.language.as_str() {
-                "en" => include_str!("../templates/i18n/en/kaiji.ftl"),
-                _ => include_str!("../templates/i18n/ja/kaiji.ftl"),
+                "en" => include_str!("../../templates/i18n/en/kaiji.ftl"),
+                _ => include_str!("../../templates/i18n/ja/kaiji.ftl"),
             };
             src.lines()
                 .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
@@ -127,6 +134,17 @@ impl Tr {
         let ja = keys(&JA);
         en.symmetric_difference(&ja).cloned().collect()
     }
+}
+
+fn arg_map(
+    args: &[(&'static str, String)],
+) -> std::collections::HashMap<
+    std::borrow::Cow<'static, str>,
+    fluent_templates::fluent_bundle::FluentValue<'static>,
+> {
+    args.iter()
+        .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone().into()))
+        .collect()
 }
 
 /// The first of ja/en in the header's preference order (by q-value), Japanese if neither appears.
