@@ -14,7 +14,10 @@ pub fn log_key(conn: &mut AnyConnection, config: &Config, keys: &Keys) -> Result
 
 /// `log_key` for a caller that has read the log's state already.
 pub fn key_of(state: &tlog::LogState, config: &Config, keys: &Keys) -> Result<LogKey, AppError> {
-    let origin = state.origin.as_deref().unwrap_or(&config.audit_origin);
+    let origin = state
+        .origin
+        .as_deref()
+        .unwrap_or(&config.audit.audit_origin);
     LogKey::new(origin, &keys.audit_seed())
         .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
 }

@@ -62,7 +62,7 @@ fn load(
         return Err(AppError::LinkUsed);
     }
     let deadline = db::from_db_time(case.row.received_at)
-        + TimeDelta::hours(i64::from(config.confirm_email_hours));
+        + TimeDelta::hours(i64::from(config.intake.confirm_email_hours));
     if now >= deadline || case.state_label().1 {
         return Err(AppError::LinkExpired);
     }
@@ -136,7 +136,8 @@ pub fn expire_unconfirmed(
     clock: &Clock,
 ) -> Result<usize, AppError> {
     let now = clock.now();
-    let cutoff = db::to_db_time(now - TimeDelta::hours(i64::from(config.confirm_email_hours)));
+    let cutoff =
+        db::to_db_time(now - TimeDelta::hours(i64::from(config.intake.confirm_email_hours)));
     let mut conn = db.conn()?;
     let candidates = requests::open_received_before(&mut conn, cutoff)?;
     let expirable =

@@ -127,7 +127,8 @@ pub async fn store_upload(
     purpose: FilePurpose,
     bytes: Vec<u8>,
 ) -> Result<String, AppError> {
-    let media_type = check_upload(&bytes, state.config.upload_max_bytes).map_err(file_error)?;
+    let media_type =
+        check_upload(&bytes, state.config.http.upload_max_bytes).map_err(file_error)?;
     let key = state.keys.document.clone();
     let now = state.clock.now();
     let staff = staff.clone();
@@ -281,7 +282,7 @@ pub async fn record_document(
 ) -> Result<DocumentOutcome, AppError> {
     let media_type = match &scan {
         Some(bytes) => {
-            Some(check_upload(bytes, state.config.upload_max_bytes).map_err(file_error)?)
+            Some(check_upload(bytes, state.config.http.upload_max_bytes).map_err(file_error)?)
         }
         None => None,
     };

@@ -58,7 +58,7 @@ pub(super) fn carry_out(
                 unit_yen: Some(inv.unit_yen),
                 services: Some(inv.services),
                 issued_on: Some(stored_date(&inv.issued_on)?),
-                bank_account: cx.config.bank_account.clone(),
+                bank_account: cx.config.intake.bank_account.clone(),
             });
         }
         Effect::RecordDispatch => {
@@ -164,8 +164,8 @@ pub(crate) fn release_download(
         request_id: case.row.id.clone(),
         file_id: Some(file_id),
         package_id: None,
-        max_downloads: i64::from(config.download_limit),
-        expires_at: db::to_db_time(download_expires(now, config.download_days)),
+        max_downloads: i64::from(config.retention.download_limit),
+        expires_at: db::to_db_time(download_expires(now, config.retention.download_days)),
         revoked_at: None,
         first_downloaded_at: None,
         downloads: 0,

@@ -75,7 +75,7 @@ pub async fn submit(
             };
             let media = errors.check(
                 "file",
-                check_upload(&f.bytes, state.config.upload_max_bytes),
+                check_upload(&f.bytes, state.config.http.upload_max_bytes),
             );
             kind.zip(media).map(|(k, m)| (k, m, f.bytes))
         }

@@ -33,7 +33,7 @@ pub(crate) fn issue_invoice(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<InvoiceRow, AppError> {
-    if config.bank_account.is_none() {
+    if config.intake.bank_account.is_none() {
         return Err(AppError::NotConfigured("KAIJI_BANK_ACCOUNT"));
     }
     let fee = case

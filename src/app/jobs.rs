@@ -14,12 +14,20 @@ pub const HOURLY: &[Job] = &[
     // set number of days after their request closes.
     Job {
         name: "erase documents past their retention period",
-        run: |s| super::documents::purge(&s.db, &s.clock, s.config.document_retention_days),
+        run: |s| {
+            super::documents::purge(&s.db, &s.clock, s.config.retention.document_retention_days)
+        },
     },
     // Records past their retention keep only what reports and the audit log need.
     Job {
         name: "erase personal data past retention",
-        run: |s| super::retention::purge_records(&s.db, &s.clock, s.config.record_retention_months),
+        run: |s| {
+            super::retention::purge_records(
+                &s.db,
+                &s.clock,
+                s.config.retention.record_retention_months,
+            )
+        },
     },
     // Requests whose email was never confirmed expire, each with its notice.
     Job {

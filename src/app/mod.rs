@@ -61,8 +61,8 @@ impl AppState {
             clock,
             workflows: WorkflowCatalog::new(calendars),
             limits: Arc::new(limits::IntakeLimits::new(
-                config.intake_per_ip_per_hour,
-                config.intake_per_email_per_hour,
+                config.intake.intake_per_ip_per_hour,
+                config.intake.intake_per_email_per_hour,
             )),
             config: Arc::new(config),
         }

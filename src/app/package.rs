@@ -172,7 +172,7 @@ pub(crate) fn release_package(
     .map_err(io_error)?;
     let bytes = zip.finish().map_err(zip_error)?.into_inner();
 
-    let expires_at = db::to_db_time(download_expires(now, config.download_days));
+    let expires_at = db::to_db_time(download_expires(now, config.retention.download_days));
     let package_id = db::new_id();
     let sealed = crypto::seal(
         keys.document.expose(),
@@ -197,7 +197,7 @@ pub(crate) fn release_package(
         request_id: case.row.id.clone(),
         file_id: None,
         package_id: Some(package_id),
-        max_downloads: i64::from(config.download_limit),
+        max_downloads: i64::from(config.retention.download_limit),
         expires_at,
         revoked_at: None,
         first_downloaded_at: None,

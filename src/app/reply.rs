@@ -388,7 +388,7 @@ pub async fn letter(
             let download_url = payload
                 .download
                 .as_ref()
-                .map(|d| format!("{}{}", config.public_url, download_path(&keys, &d.id)));
+                .map(|d| format!("{}{}", config.http.public_url, download_path(&keys, &d.id)));
             let names = |k: &str| {
                 def.documents
                     .as_ref()
@@ -416,17 +416,17 @@ pub async fn letter(
                 confirm_url: match kind {
                     crate::domain::notice::NoticeKind::EmailConfirmation => Some(format!(
                         "{}{}",
-                        config.public_url,
+                        config.http.public_url,
                         super::confirm::confirm_path(&keys, &request_id)
                     )),
                     crate::domain::notice::NoticeKind::PersonConfirmation => Some(format!(
                         "{}{}",
-                        config.public_url,
+                        config.http.public_url,
                         super::confirm::person_path(&keys, &request_id)
                     )),
                     _ => None,
                 },
-                bank_account: config.bank_account.as_deref(),
+                bank_account: config.intake.bank_account.as_deref(),
                 document_name: &names,
             };
             let letter = compose(&input);

@@ -219,8 +219,8 @@ pub fn appender_at(
 /// batch), and the latest checkpoint pushed to `KAIJI_AUDIT_CHECKPOINT_DIR` on its schedule. An
 /// instance holding another key than the log's says so once and never signs.
 pub async fn run(state: AppState) {
-    let pause = Duration::from_millis(u64::from(state.config.audit_sequence_ms));
-    let push_every = Duration::from_secs(u64::from(state.config.audit_push_seconds));
+    let pause = Duration::from_millis(u64::from(state.config.audit.audit_sequence_ms));
+    let push_every = Duration::from_secs(u64::from(state.config.audit.audit_push_seconds));
     let mut last_push: Option<std::time::Instant> = None;
     let mut failures = 0_u32;
     loop {
@@ -254,7 +254,7 @@ pub async fn run(state: AppState) {
                 false
             }
         };
-        if let Some(dir) = state.config.audit_checkpoint_dir.clone()
+        if let Some(dir) = state.config.audit.audit_checkpoint_dir.clone()
             && last_push.is_none_or(|t| t.elapsed() >= push_every)
         {
             last_push = Some(std::time::Instant::now());

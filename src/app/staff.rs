@@ -102,7 +102,7 @@ pub fn add_user(
 /// replaces the previous unused link.
 pub async fn issue_setup_link_if_needed(state: &AppState) -> Result<Option<String>, AppError> {
     let now = state.clock.now();
-    let ttl = TimeDelta::minutes(i64::from(state.config.setup_link_ttl_minutes));
+    let ttl = TimeDelta::minutes(i64::from(state.config.http.setup_link_ttl_minutes));
     state
         .db
         .run(move |conn| {
@@ -208,7 +208,7 @@ pub const LOCK_MINUTES: i64 = 15;
 
 pub async fn login(state: &AppState, email: String, password: String) -> Result<Login, AppError> {
     let clock = state.clock.clone();
-    let ttl = TimeDelta::minutes(i64::from(state.config.session_ttl_minutes));
+    let ttl = TimeDelta::minutes(i64::from(state.config.http.session_ttl_minutes));
     state
         .db
         .run(move |conn| {

@@ -105,7 +105,7 @@ pub async fn complete_task(
 ) -> Result<TaskClosed, AppError> {
     let mut errors = FieldErrors::new();
     let media_type = match &export {
-        Some(bytes) if bytes.len() as u64 > state.config.upload_max_bytes => {
+        Some(bytes) if bytes.len() as u64 > state.config.http.upload_max_bytes => {
             errors.push("file", "file_too_large");
             None
         }

@@ -217,9 +217,9 @@ pub(super) fn workflow_check(
     path: Option<PathBuf>,
     calendars: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let path = path.unwrap_or_else(|| config.seeds_dir.join("workflows"));
+    let path = path.unwrap_or_else(|| config.service.seeds_dir.join("workflows"));
     let calendars = workflows::read_calendars(
-        &calendars.unwrap_or_else(|| config.seeds_dir.join("calendars")),
+        &calendars.unwrap_or_else(|| config.service.seeds_dir.join("calendars")),
     )?;
     let files = workflows::read_definitions(&path, &calendars)?;
     for f in &files {
@@ -257,8 +257,9 @@ pub(super) fn workflow_graph(
     format: GraphFormat,
     lang: LangArg,
 ) -> anyhow::Result<()> {
-    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
-    let files = workflows::read_definitions(&config.seeds_dir.join("workflows"), &calendars)?;
+    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
+    let files =
+        workflows::read_definitions(&config.service.seeds_dir.join("workflows"), &calendars)?;
     let def = files
         .into_iter()
         .map(|f| f.definition)
@@ -267,7 +268,7 @@ pub(super) fn workflow_graph(
         .with_context(|| {
             format!(
                 "no workflow `{id}` in {}",
-                config.seeds_dir.join("workflows").display()
+                config.service.seeds_dir.join("workflows").display()
             )
         })?;
     let lang = match lang {
@@ -285,10 +286,10 @@ pub(super) fn workflow_graph(
 pub(super) fn synth(config: Config, requests: u64, events_per_request: u32) -> anyhow::Result<()> {
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
-    if config.seeds_dir.join("workflows").is_dir() {
-        seed(&db, &config.seeds_dir, &Clock::System)?;
+    if config.service.seeds_dir.join("workflows").is_dir() {
+        seed(&db, &config.service.seeds_dir, &Clock::System)?;
     }
-    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
     let state = AppState::new(db, config, keys, Clock::System, calendars);
     let bar = indicatif::ProgressBar::new(requests);
     bar.set_style(

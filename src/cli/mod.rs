@@ -103,7 +103,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    web::telemetry::init(config.log_format, &config.log_level);
+    web::telemetry::init(config.service.log_format, &config.service.log_level);
     match execute(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -124,7 +124,7 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             let db = open_db(&config)?;
             seed(
                 &db,
-                dir.as_deref().unwrap_or(&config.seeds_dir),
+                dir.as_deref().unwrap_or(&config.service.seeds_dir),
                 &Clock::System,
             )
         }
@@ -181,7 +181,7 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
 
 /// The database, migrated.
 fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::open(&config.database, config.db_pool_size)?;
+    let db = Db::open(&config.database, config.db.db_pool_size)?;
     let applied = db.migrate()?;
     if !applied.is_empty() {
         tracing::info!(
@@ -197,7 +197,7 @@ fn open_db(config: &Config) -> anyhow::Result<Db> {
 fn app_state(config: Config) -> anyhow::Result<AppState> {
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
-    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
     Ok(AppState::new(db, config, keys, Clock::System, calendars))
 }
 

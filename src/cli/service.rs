@@ -11,10 +11,14 @@ use crate::web;
 /// `kaiji purge-documents`
 pub(super) fn purge_documents(config: &Config) -> anyhow::Result<()> {
     let db = open_db(config)?;
-    let n = crate::app::documents::purge(&db, &Clock::System, config.document_retention_days)?;
+    let n = crate::app::documents::purge(
+        &db,
+        &Clock::System,
+        config.retention.document_retention_days,
+    )?;
     println!(
         "erased {n} file(s) of requests closed more than {} days ago",
-        config.document_retention_days
+        config.retention.document_retention_days
     );
     Ok(())
 }
@@ -22,11 +26,14 @@ pub(super) fn purge_documents(config: &Config) -> anyhow::Result<()> {
 /// `kaiji purge-records`
 pub(super) fn purge_records(config: &Config) -> anyhow::Result<()> {
     let db = open_db(config)?;
-    let n =
-        crate::app::retention::purge_records(&db, &Clock::System, config.record_retention_months)?;
+    let n = crate::app::retention::purge_records(
+        &db,
+        &Clock::System,
+        config.retention.record_retention_months,
+    )?;
     println!(
         "erased the personal data of {n} request(s) closed more than {} months ago",
-        config.record_retention_months
+        config.retention.record_retention_months
     );
     Ok(())
 }
@@ -35,13 +42,13 @@ pub(super) fn purge_records(config: &Config) -> anyhow::Result<()> {
 pub(super) fn expire_unconfirmed(config: &Config) -> anyhow::Result<()> {
     let db = open_db(config)?;
     let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::read_calendars(
-        &config.seeds_dir.join("calendars"),
+        &config.service.seeds_dir.join("calendars"),
     )?);
     let keys = config.load_keys()?;
     let n = crate::app::confirm::expire_unconfirmed(&db, &catalog, config, &keys, &Clock::System)?;
     println!(
         "closed {n} request(s) not confirmed within {} hours",
-        config.confirm_email_hours
+        config.intake.confirm_email_hours
     );
     Ok(())
 }
@@ -79,12 +86,12 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
     let clock = Clock::System;
-    if config.seeds_dir.join("workflows").is_dir() {
-        seed(&db, &config.seeds_dir, &clock)?;
+    if config.service.seeds_dir.join("workflows").is_dir() {
+        seed(&db, &config.service.seeds_dir, &clock)?;
     } else {
-        tracing::warn!(dir = %config.seeds_dir.display(), "no seeds directory; publishing no workflows");
+        tracing::warn!(dir = %config.service.seeds_dir.display(), "no seeds directory; publishing no workflows");
     }
-    let calendars = workflows::read_calendars(&config.seeds_dir.join("calendars"))?;
+    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
     for (id, last) in workflows::calendars_ending_soon(&calendars, clock.now().date_naive(), 12) {
         tracing::warn!(
             calendar = %id,
@@ -92,19 +99,19 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
             "holiday calendar ends within a year: extend seeds/calendars/{id}.toml, or deadlines after {last} cannot be counted"
         );
     }
-    if config.bank_account.is_none() {
+    if config.intake.bank_account.is_none() {
         tracing::warn!(
             "KAIJI_BANK_ACCOUNT is not set: fee invoices (postal disclosure and purpose notification) will be refused until it is"
         );
     }
-    let bind = config.bind;
+    let bind = config.http.bind;
     staff::record_start(&db, &clock, &config)?;
     let state = AppState::new(db, config, keys, clock, calendars);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
         // Printed, not logged: the link is a one-time secret for the operator at the console.
         println!(
             "\nNo staff account exists yet. Create the first administrator (link valid {} minutes, usable once):\n  {}/setup/{token}\n",
-            state.config.setup_link_ttl_minutes, state.config.public_url
+            state.config.http.setup_link_ttl_minutes, state.config.http.public_url
         );
     }
     // Retention and expiry, every hour (the worker runs the same list).

@@ -7,36 +7,37 @@ impl Config {
     pub(super) fn key_source(&self, configured: &Option<SecretString>, file: &str) -> KeySource {
         match configured {
             Some(_) => KeySource::Configured,
-            None => KeySource::File(self.data_dir.join(file)),
+            None => KeySource::File(self.service.data_dir.join(file)),
         }
     }
 
     /// Creates the data directory if needed and loads (or generates once) the secret keys.
     pub fn load_keys(&self) -> Result<Keys, ConfigError> {
-        fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::Io {
+        fs::create_dir_all(&self.service.data_dir).map_err(|source| ConfigError::Io {
             action: "create data directory",
-            path: self.data_dir.clone(),
+            path: self.service.data_dir.clone(),
             source,
         })?;
         let session = self.key(
-            &self.session_key,
+            &self.keys.session_key,
             "KAIJI_SESSION_KEY",
             SESSION_KEY_FILE,
             SESSION_KEY_LEN,
         )?;
         let document = self.key(
-            &self.document_key,
+            &self.keys.document_key,
             "KAIJI_DOCUMENT_KEY",
             DOCUMENT_KEY_FILE,
             DOCUMENT_KEY_LEN,
         )?;
         let audit = self.key(
-            &self.audit_key,
+            &self.keys.audit_key,
             "KAIJI_AUDIT_KEY",
             AUDIT_KEY_FILE,
             AUDIT_KEY_LEN,
         )?;
         let assertion = self
+            .keys
             .assertion_key
             .as_ref()
             .map(|k| decode_key(k, "KAIJI_ASSERTION_KEY", ASSERTION_KEY_LEN))
@@ -59,7 +60,7 @@ impl Config {
         if let Some(k) = configured {
             return decode_key(k, name, len);
         }
-        let path = self.data_dir.join(file);
+        let path = self.service.data_dir.join(file);
         if path.exists() {
             let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
                 action: "read key file",

@@ -34,7 +34,7 @@ pub enum Mailer {
 
 impl Mailer {
     pub fn from_config(config: &Config) -> Result<Self, AppError> {
-        match &config.smtp_url {
+        match &config.mail.smtp_url {
             Some(url) => SmtpTransport::from_url(url.expose_secret())
                 .map(|b| {
                     Mailer::Smtp(Box::new(
@@ -42,7 +42,7 @@ impl Mailer {
                     ))
                 })
                 .map_err(|_| AppError::NotConfigured("KAIJI_SMTP_URL")),
-            None => Ok(Mailer::Files(config.data_dir.join("mail"))),
+            None => Ok(Mailer::Files(config.service.data_dir.join("mail"))),
         }
     }
 
@@ -124,7 +124,7 @@ fn message(
         .map_err(|_| format!("unknown notice kind {}", notice.kind))?;
     let case = Case::load(conn, &state.workflows, &notice.request_id).map_err(|e| e.to_string())?;
     let payload = NoticePayload::from_stored(&notice.payload).map_err(|e| e.to_string())?;
-    let base = &state.config.public_url;
+    let base = &state.config.http.public_url;
     let to_person = payload.to_person();
     let behalf = requests::find_on_behalf(conn, &case.row.id).map_err(|e| e.to_string())?;
     let staff = match &notice.recipient_staff_id {
@@ -189,6 +189,7 @@ fn message(
     .map_err(|e| format!("rendering: {e}"))?;
     let from: Mailbox = state
         .config
+        .mail
         .mail_from
         .parse()
         .map_err(|_| "KAIJI_MAIL_FROM is not an address".to_owned())?;
@@ -228,7 +229,7 @@ pub fn deliver_due(
 ) -> Result<DeliveryReport, AppError> {
     let mut conn = state.db.conn()?;
     let now = state.clock.now();
-    let lease_until = now + TimeDelta::seconds(i64::from(state.config.mail_lease_seconds));
+    let lease_until = now + TimeDelta::seconds(i64::from(state.config.mail.mail_lease_seconds));
     let claimed = write_tx(&mut conn, |c| -> Result<_, AppError> {
         Ok(notices::claim(
             c,
@@ -254,8 +255,8 @@ pub fn deliver_due(
                     }
                 }
                 Err(error) => {
-                    let retry_at = (attempts < i64::from(state.config.mail_max_attempts))
-                        .then(|| now + backoff(state.config.mail_retry_seconds, attempts));
+                    let retry_at = (attempts < i64::from(state.config.mail.mail_max_attempts))
+                        .then(|| now + backoff(state.config.mail.mail_retry_seconds, attempts));
                     // The server's words may quote the address; only the first line is kept.
                     let error: String = error
                         .lines()

@@ -64,10 +64,11 @@ pub async fn page(
             overview,
             push_dir: state
                 .config
+                .audit
                 .audit_checkpoint_dir
                 .as_ref()
                 .map(|d| d.display().to_string()),
-            push_seconds: state.config.audit_push_seconds,
+            push_seconds: state.config.audit.audit_push_seconds,
         },
     )
 }

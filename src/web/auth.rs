@@ -90,7 +90,7 @@ pub async fn login(
     }
     match staff::login(&state, email.clone(), password).await {
         Ok(login) => {
-            let secure = state.config.cookie_secure;
+            let secure = state.config.http.cookie_secure;
             let mut res = redirect(landing(login.staff.role));
             res.add_cookie(&cookie(SESSION_COOKIE, login.session_token, secure))
                 .map_err(|e| WebError::BadBody(e.to_string()))?;

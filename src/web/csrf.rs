@@ -43,7 +43,7 @@ pub async fn browser_cookies(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let secure = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.cookie_secure)
+        .map(|s| s.config.http.cookie_secure)
         .unwrap_or(true);
     let existing = req
         .cookie(CSRF_COOKIE)

@@ -65,7 +65,7 @@ pub async fn record(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let upload = match uploads::read(payload, state.config.upload_max_bytes).await {
+    let upload = match uploads::read(payload, state.config.http.upload_max_bytes).await {
         Ok(u) => u,
         Err(WebError::App(e @ AppError::Invalid(_))) => {
             let feedback = feedback_for(tr, e, RawDocument::default())?;
@@ -114,7 +114,7 @@ pub async fn scan(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let result = match uploads::read(payload, state.config.upload_max_bytes).await {
+    let result = match uploads::read(payload, state.config.http.upload_max_bytes).await {
         Ok(upload) if csrf.verify(&upload.text("csrf_token")).is_err() => Err(AppError::Conflict),
         Ok(upload) => match (upload.text("purpose") == "reply", upload.file) {
             (reply, Some(bytes)) => {

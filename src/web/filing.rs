@@ -138,7 +138,7 @@ async fn file(
 ) -> Result<HttpResponse, ApiError> {
     let first = request.request_type;
     let receipt = intake::submit(state, request, actor).await?;
-    let body = created(&state.config.public_url, first, receipt);
+    let body = created(&state.config.http.public_url, first, receipt);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, body.status_url.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -204,7 +204,7 @@ pub async fn register_postal(
     let intake =
         PostalIntake::parse(&body, intake::desk_today(&state)).map_err(AppError::Invalid)?;
     let out = intake::register_postal(&state, &who.staff, intake).await?;
-    let base = &state.config.public_url;
+    let base = &state.config.http.public_url;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(RegisteredLetter {

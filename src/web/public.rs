@@ -308,7 +308,7 @@ pub async fn track(
                 (
                     number,
                     page.tr.request_type(&kind),
-                    format!("{}/track/{t}", state.config.public_url),
+                    format!("{}/track/{t}", state.config.http.public_url),
                 )
             })
             .collect();
@@ -329,7 +329,7 @@ async fn track_page(
         tr,
         view,
         just_received: false,
-        tracking_url: format!("{}/track/{token}", state.config.public_url),
+        tracking_url: format!("{}/track/{token}", state.config.http.public_url),
         token,
         csrf: csrf.token(),
         input: RawEvidence::default(),
@@ -350,7 +350,7 @@ pub async fn submit_evidence(
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let upload = match super::uploads::read(payload, state.config.upload_max_bytes).await {
+    let upload = match super::uploads::read(payload, state.config.http.upload_max_bytes).await {
         Ok(u) => u,
         Err(super::error::WebError::App(AppError::Invalid(errors))) => {
             let mut page = track_page(&state, &req, &csrf, token).await?;

@@ -261,7 +261,7 @@ pub async fn complete(
     let (id, task_id) = path.into_inner();
     // What was typed comes back with the page if the task cannot be closed.
     let mut kept_inputs = Vec::new();
-    let result = match uploads::read(payload, state.config.upload_max_bytes).await {
+    let result = match uploads::read(payload, state.config.http.upload_max_bytes).await {
         Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => Err(None),
         Ok(u) => {
             let raw = RawTaskCompletion {

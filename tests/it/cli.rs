@@ -97,7 +97,8 @@ fn config_masks_secrets_and_bad_settings_get_one_clear_line() {
         ("DATABASE_URL", "mysql://db/kaiji", "DATABASE_URL"),
         ("KAIJI_SESSION_KEY", "tooshort", "KAIJI_SESSION_KEY"),
         ("KAIJI_COOKIE_SECURE", "maybe", "KAIJI_COOKIE_SECURE"),
-        ("KAIJI_NO_SUCH_SETTING", "1", "no_such_setting"),
+        ("KAIJI_NO_SUCH_SETTING", "1", "KAIJI_NO_SUCH_SETTING"),
+        ("KAIJI_DOWNLOAD_DAYS", "366", "must be between 1 and 365"),
     ] {
         let o = kaiji(dir.path(), &[(var, value)], &["config"], None);
         let err = String::from_utf8_lossy(&o.stderr);

@@ -24,7 +24,7 @@ both_backends!(
 
 fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
     let mut config = (*app.state.config).clone();
-    config.smtp_url = Some(smtp.url().into());
+    config.mail.smtp_url = Some(smtp.url().into());
     Mailer::from_config(&config).unwrap()
 }
 
@@ -108,14 +108,14 @@ async fn delivered_mail_has_the_right_headers_language_and_links(app: TestApp) {
     // The link in the email confirms the address; the tracking link opens the request.
     let base = &app.base;
     let at = text
-        .find(&format!("{}/confirm/", app.state.config.public_url))
+        .find(&format!("{}/confirm/", app.state.config.http.public_url))
         .expect("confirm link");
     let link: String = text[at..]
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
         .collect();
     let path = link
-        .trim_start_matches(&app.state.config.public_url)
+        .trim_start_matches(&app.state.config.http.public_url)
         .to_owned();
     let b = app.browser();
     let page = b.get(&path).await;
@@ -237,7 +237,7 @@ async fn exhausted_attempts_are_shown_and_an_officer_retries(app: TestApp) {
     smtp.stop();
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let (id, _) = file(&app, "en", "pat@example.com").await;
-    let max = app.state.config.mail_max_attempts;
+    let max = app.state.config.mail.mail_max_attempts;
     for _ in 0..max {
         deliver(&app, &smtp, "w1").await;
         app.clock.advance(chrono::TimeDelta::hours(7));
@@ -335,7 +335,7 @@ async fn several_workers_never_send_a_notice_twice(app: TestApp) {
 async fn with_no_mail_server_notices_become_eml_files(app: TestApp) {
     let (_, receipt) = file(&app, "en", "pat@example.com").await;
     let mailer = Mailer::from_config(&app.state.config).unwrap();
-    let dir = app.state.config.data_dir.join("mail");
+    let dir = app.state.config.service.data_dir.join("mail");
     assert!(matches!(&mailer, Mailer::Files(d) if *d == dir));
     let state = app.state.clone();
     let r = tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w", 10))

@@ -228,7 +228,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         config = config.with_bind(addr);
-        config.bank_account = Some("みずほ銀行 本店営業部 普通 1234567 カイジ（カ".into());
+        config.intake.bank_account = Some("みずほ銀行 本店営業部 普通 1234567 カイジ（カ".into());
         let clock = Clock::fixed(t0());
         let state = AppState::new(
             tdb.db.clone(),
