@@ -99,28 +99,26 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = load(conn, &catalog, &config, &keys, &link, now, true)?;
-                case.facts.insert(Fact::EmailConfirmed);
-                if !requests::set_facts(
-                    conn,
-                    &case.row.id,
-                    case.row.version,
-                    &facts_json(&case.facts),
-                )? {
-                    return Err(AppError::Conflict);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::EmailConfirmed, Actor::Requester, now)
-                        .for_request(&case.row.id),
-                )?;
-                confirm_siblings(conn, &catalog, &case, Fact::EmailConfirmed, now)?;
-                Ok(ConfirmView {
-                    receipt_number: case.row.receipt_number.clone(),
-                    language: case.language,
-                })
+        .write(move |conn| {
+            let mut case = load(conn, &catalog, &config, &keys, &link, now, true)?;
+            case.facts.insert(Fact::EmailConfirmed);
+            if !requests::set_facts(
+                conn,
+                &case.row.id,
+                case.row.version,
+                &facts_json(&case.facts),
+            )? {
+                return Err(AppError::Conflict);
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::EmailConfirmed, Actor::Requester, now)
+                    .for_request(&case.row.id),
+            )?;
+            confirm_siblings(conn, &catalog, &case, Fact::EmailConfirmed, now)?;
+            Ok(ConfirmView {
+                receipt_number: case.row.receipt_number.clone(),
+                language: case.language,
             })
         })
         .await
@@ -249,27 +247,25 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
-                case.facts.insert(Fact::PersonConfirmed);
-                if !requests::set_facts(
-                    conn,
-                    &case.row.id,
-                    case.row.version,
-                    &facts_json(&case.facts),
-                )? || !requests::set_person_confirmed(conn, &case.row.id, db::to_db_time(now))?
-                {
-                    return Err(AppError::Conflict);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::PersonConfirmed, Actor::Requester, now)
-                        .for_request(&case.row.id),
-                )?;
-                confirm_siblings(conn, &catalog, &case, Fact::PersonConfirmed, now)?;
-                Ok(person_view(&case, &behalf))
-            })
+        .write(move |conn| {
+            let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
+            case.facts.insert(Fact::PersonConfirmed);
+            if !requests::set_facts(
+                conn,
+                &case.row.id,
+                case.row.version,
+                &facts_json(&case.facts),
+            )? || !requests::set_person_confirmed(conn, &case.row.id, db::to_db_time(now))?
+            {
+                return Err(AppError::Conflict);
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::PersonConfirmed, Actor::Requester, now)
+                    .for_request(&case.row.id),
+            )?;
+            confirm_siblings(conn, &catalog, &case, Fact::PersonConfirmed, now)?;
+            Ok(person_view(&case, &behalf))
         })
         .await
 }

@@ -134,22 +134,20 @@ pub async fn store_upload(
     let staff = staff.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
-                store_file(
-                    conn,
-                    key.expose(),
-                    &request_id,
-                    NewFile {
-                        purpose,
-                        media_type,
-                        bytes: &bytes,
-                    },
-                    &staff,
-                    now,
-                )
-            })
+        .write(move |conn| {
+            requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+            store_file(
+                conn,
+                key.expose(),
+                &request_id,
+                NewFile {
+                    purpose,
+                    media_type,
+                    bytes: &bytes,
+                },
+                &staff,
+                now,
+            )
         })
         .await
 }
@@ -166,30 +164,27 @@ pub async fn view_file(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let row =
-                    repo::find_file(conn, &request_id, &file_id)?.ok_or(AppError::NotFound)?;
-                if row.purged_at.is_some() {
-                    return Err(AppError::Purged);
-                }
-                let plain = crypto::open(
-                    key.expose(),
-                    &file_aad(&request_id, &file_id),
-                    &Sealed {
-                        nonce: row.nonce,
-                        ciphertext: row.ciphertext,
-                    },
-                )
-                .map_err(|e| AppError::Definition(e.to_string()))?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"file_id": file_id, "purpose": row.purpose})),
-                )?;
-                Ok((row.media_type, plain))
-            })
+        .write(move |conn| {
+            let row = repo::find_file(conn, &request_id, &file_id)?.ok_or(AppError::NotFound)?;
+            if row.purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            let plain = crypto::open(
+                key.expose(),
+                &file_aad(&request_id, &file_id),
+                &Sealed {
+                    nonce: row.nonce,
+                    ciphertext: row.ciphertext,
+                },
+            )
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                    .for_request(&request_id)
+                    .details(json!({"file_id": file_id, "purpose": row.purpose})),
+            )?;
+            Ok((row.media_type, plain))
         })
         .await
 }
@@ -292,79 +287,77 @@ pub async fn record_document(
     let staff = staff.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::load(conn, &catalog, &request_id)?;
-                if case.row.version != expected_version {
-                    return Err(AppError::Conflict);
-                }
-                let doc = parse_document(&catalog, &case, &raw)?;
-                if case.def.state(&case.row.state).is_some_and(|s| s.terminal) {
-                    return Err(AppError::Conflict);
-                }
-                let file_id = match (&scan, media_type) {
-                    (Some(bytes), Some(mt)) => Some(store_file(
-                        conn,
-                        key.expose(),
-                        &request_id,
-                        NewFile {
-                            purpose: FilePurpose::IdentityDocument,
-                            media_type: mt,
-                            bytes,
-                        },
-                        &staff,
-                        now,
-                    )?),
-                    _ => None,
-                };
-                let document_id = db::new_id();
-                repo::insert_document(
+        .write(move |conn| {
+            let mut case = Case::load(conn, &catalog, &request_id)?;
+            if case.row.version != expected_version {
+                return Err(AppError::Conflict);
+            }
+            let doc = parse_document(&catalog, &case, &raw)?;
+            if case.def.state(&case.row.state).is_some_and(|s| s.terminal) {
+                return Err(AppError::Conflict);
+            }
+            let file_id = match (&scan, media_type) {
+                (Some(bytes), Some(mt)) => Some(store_file(
                     conn,
-                    &IdentityDocumentRow {
-                        id: document_id.clone(),
-                        request_id: request_id.clone(),
-                        kind: doc.kind.clone(),
-                        holder: doc.holder.as_str().to_owned(),
-                        original: doc.original,
-                        created_on: doc.created_on.map(|d| d.to_string()),
-                        file_id: file_id.clone(),
-                        recorded_by: staff.id.clone(),
-                        recorded_at: db::to_db_time(now),
+                    key.expose(),
+                    &request_id,
+                    NewFile {
+                        purpose: FilePurpose::IdentityDocument,
+                        media_type: mt,
+                        bytes,
                     },
-                )?;
-                let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
-                for (fact, holds) in [
-                    (Fact::DocumentsComplete, list.complete),
-                    (Fact::DocumentsFresh, list.fresh),
-                ] {
-                    if holds {
-                        case.facts.insert(fact);
-                    } else {
-                        case.facts.remove(&fact);
-                    }
+                    &staff,
+                    now,
+                )?),
+                _ => None,
+            };
+            let document_id = db::new_id();
+            repo::insert_document(
+                conn,
+                &IdentityDocumentRow {
+                    id: document_id.clone(),
+                    request_id: request_id.clone(),
+                    kind: doc.kind.clone(),
+                    holder: doc.holder.as_str().to_owned(),
+                    original: doc.original,
+                    created_on: doc.created_on.map(|d| d.to_string()),
+                    file_id: file_id.clone(),
+                    recorded_by: staff.id.clone(),
+                    recorded_at: db::to_db_time(now),
+                },
+            )?;
+            let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
+            for (fact, holds) in [
+                (Fact::DocumentsComplete, list.complete),
+                (Fact::DocumentsFresh, list.fresh),
+            ] {
+                if holds {
+                    case.facts.insert(fact);
+                } else {
+                    case.facts.remove(&fact);
                 }
-                case.save_facts(conn, now)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::DocumentRecorded, staff.actor(), now)
-                        .for_request(&request_id)
-                        .details(json!({
-                            "document_id": document_id,
-                            "kind": doc.kind,
-                            "holder": doc.holder.as_str(),
-                            "original": doc.original,
-                            "created_on": doc.created_on.map(|d| d.to_string()),
-                            "file_id": file_id,
-                            "complete": list.complete,
-                            "fresh": list.fresh,
-                            "version": expected_version + 1,
-                        })),
-                )?;
-                Ok(DocumentOutcome {
-                    document_id,
-                    version: expected_version + 1,
-                    checklist: list,
-                })
+            }
+            case.save_facts(conn, now)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::DocumentRecorded, staff.actor(), now)
+                    .for_request(&request_id)
+                    .details(json!({
+                        "document_id": document_id,
+                        "kind": doc.kind,
+                        "holder": doc.holder.as_str(),
+                        "original": doc.original,
+                        "created_on": doc.created_on.map(|d| d.to_string()),
+                        "file_id": file_id,
+                        "complete": list.complete,
+                        "fresh": list.fresh,
+                        "version": expected_version + 1,
+                    })),
+            )?;
+            Ok(DocumentOutcome {
+                document_id,
+                version: expected_version + 1,
+                checklist: list,
             })
         })
         .await

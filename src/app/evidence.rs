@@ -12,7 +12,7 @@ use super::documents::check_upload;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
-use crate::db::{self, AnyConnection, audit, write_tx};
+use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::identity::{OfferedEvidence, RawEvidence, parse_evidence};
@@ -88,56 +88,54 @@ pub async fn submit(
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
-                if case.state_label().1 {
-                    return Err(invalid("evidence", "request_closed"));
-                }
-                let verified = case.facts.contains(&Fact::IdentityVerified);
-                let proves_identity = !offered.points.is_empty()
-                    || offered.declared_by.is_some()
-                    || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
-                if verified && proves_identity {
-                    return Err(invalid("evidence", "already_verified"));
-                }
-                if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
-                    && !case.facts.contains(&Fact::FiledByAgent)
-                {
-                    return Err(invalid("file_kind", "not_filed_by_agent"));
-                }
-                if !proves_identity && file.is_none() {
-                    return Err(invalid("evidence", "nothing_supplied"));
-                }
-                let mut kinds = Vec::new();
-                if !offered.points.is_empty() || offered.declared_by.is_some() {
-                    store_offered(conn, key.expose(), &case.row.id, &offered, now)?;
-                    kinds.push(DATA_POINTS);
-                }
-                if let Some((kind, media, bytes)) = &file {
-                    store(
-                        conn,
-                        key.expose(),
-                        &case.row.id,
-                        kind,
-                        media,
-                        bytes,
-                        None,
-                        now,
-                    )?;
-                    kinds.push(kind);
-                }
-                // Names only: the values are personal data and stay sealed.
-                let names: Vec<&String> = offered.points.keys().collect();
-                audit::append(
+        .write(move |conn| {
+            let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
+            if case.state_label().1 {
+                return Err(invalid("evidence", "request_closed"));
+            }
+            let verified = case.facts.contains(&Fact::IdentityVerified);
+            let proves_identity = !offered.points.is_empty()
+                || offered.declared_by.is_some()
+                || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
+            if verified && proves_identity {
+                return Err(invalid("evidence", "already_verified"));
+            }
+            if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
+                && !case.facts.contains(&Fact::FiledByAgent)
+            {
+                return Err(invalid("file_kind", "not_filed_by_agent"));
+            }
+            if !proves_identity && file.is_none() {
+                return Err(invalid("evidence", "nothing_supplied"));
+            }
+            let mut kinds = Vec::new();
+            if !offered.points.is_empty() || offered.declared_by.is_some() {
+                store_offered(conn, key.expose(), &case.row.id, &offered, now)?;
+                kinds.push(DATA_POINTS);
+            }
+            if let Some((kind, media, bytes)) = &file {
+                store(
                     conn,
-                    &NewAuditEvent::new(AuditAction::EvidenceReceived, Actor::Requester, now)
-                        .for_request(&case.row.id)
-                        .details(json!({"kinds": kinds, "points": names,
-                                        "declaration_signed": offered.declared_by.is_some()})),
+                    key.expose(),
+                    &case.row.id,
+                    kind,
+                    media,
+                    bytes,
+                    None,
+                    now,
                 )?;
-                Ok(())
-            })
+                kinds.push(kind);
+            }
+            // Names only: the values are personal data and stay sealed.
+            let names: Vec<&String> = offered.points.keys().collect();
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::EvidenceReceived, Actor::Requester, now)
+                    .for_request(&case.row.id)
+                    .details(json!({"kinds": kinds, "points": names,
+                                        "declaration_signed": offered.declared_by.is_some()})),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -224,40 +222,38 @@ pub async fn open(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let row = repo::find(conn, &request_id, &evidence_id)?.ok_or(AppError::NotFound)?;
-                if row.purged_at.is_some() {
-                    return Err(AppError::Purged);
-                }
-                let mut plain = crypto::open(
-                    key.expose(),
-                    &aad(&request_id, &evidence_id),
-                    &Sealed {
-                        nonce: row.nonce,
-                        ciphertext: row.ciphertext,
-                    },
-                )
-                .map_err(|e| AppError::Definition(e.to_string()))?;
-                if row.kind == DATA_POINTS {
-                    // Shown with the declaration the requester signed, if any.
-                    let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
-                        .map_err(|e| AppError::Definition(e.to_string()))?;
-                    offered.declared_by = row.declared_by.clone();
-                    plain = serde_json::to_vec_pretty(&json!({
-                        "points": offered.points,
-                        "declaration_signed_by": offered.declared_by,
-                    }))
+        .write(move |conn| {
+            let row = repo::find(conn, &request_id, &evidence_id)?.ok_or(AppError::NotFound)?;
+            if row.purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            let mut plain = crypto::open(
+                key.expose(),
+                &aad(&request_id, &evidence_id),
+                &Sealed {
+                    nonce: row.nonce,
+                    ciphertext: row.ciphertext,
+                },
+            )
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+            if row.kind == DATA_POINTS {
+                // Shown with the declaration the requester signed, if any.
+                let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
                     .map_err(|e| AppError::Definition(e.to_string()))?;
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"evidence_id": evidence_id, "purpose": row.kind})),
-                )?;
-                Ok((row.media_type, plain))
-            })
+                offered.declared_by = row.declared_by.clone();
+                plain = serde_json::to_vec_pretty(&json!({
+                    "points": offered.points,
+                    "declaration_signed_by": offered.declared_by,
+                }))
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                    .for_request(&request_id)
+                    .details(json!({"evidence_id": evidence_id, "purpose": row.kind})),
+            )?;
+            Ok((row.media_type, plain))
         })
         .await
 }

@@ -14,7 +14,7 @@ use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::config::Config;
 use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
-use crate::db::{self, AnyConnection, audit, postal, write_tx};
+use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::fees::{
@@ -222,28 +222,26 @@ pub async fn record_payment(
     let staff_id = staff.id.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let Some(invoice) = repo::find_invoice_by_number(conn, raw.invoice.trim())? else {
-                    let mut errors = FieldErrors::new();
-                    errors.push("invoice", "unknown_invoice");
-                    return Err(AppError::Invalid(errors));
-                };
-                let payment = PaymentRow {
-                    id: db::new_id(),
-                    invoice_id: Some(invoice.id.clone()),
-                    paid_on: paid_on.to_string(),
-                    amount_yen: amount,
-                    payer_name: payer.clone(),
-                    reference: raw.reference.trim().chars().take(200).collect(),
-                    source: "manual".into(),
-                    matched_by: Some("officer".into()),
-                    recorded_by: staff_id.clone(),
-                    created_at: db::to_db_time(now),
-                };
-                repo::insert_payment(conn, &payment)?;
-                settle(conn, &catalog, &invoice, &payment, &actor, now)
-            })
+        .write(move |conn| {
+            let Some(invoice) = repo::find_invoice_by_number(conn, raw.invoice.trim())? else {
+                let mut errors = FieldErrors::new();
+                errors.push("invoice", "unknown_invoice");
+                return Err(AppError::Invalid(errors));
+            };
+            let payment = PaymentRow {
+                id: db::new_id(),
+                invoice_id: Some(invoice.id.clone()),
+                paid_on: paid_on.to_string(),
+                amount_yen: amount,
+                payer_name: payer.clone(),
+                reference: raw.reference.trim().chars().take(200).collect(),
+                source: "manual".into(),
+                matched_by: Some("officer".into()),
+                recorded_by: staff_id.clone(),
+                created_at: db::to_db_time(now),
+            };
+            repo::insert_payment(conn, &payment)?;
+            settle(conn, &catalog, &invoice, &payment, &actor, now)
         })
         .await
 }
@@ -281,8 +279,7 @@ pub async fn import_statement(
     let staff_id = staff.id.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
+        .write(move |conn| {
                 let mut report = ImportReport {
                     problems,
                     ..ImportReport::default()
@@ -357,7 +354,6 @@ pub async fn import_statement(
                 }
                 Ok(report)
             })
-        })
         .await
 }
 
@@ -405,20 +401,18 @@ pub async fn assign_payment(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let Some(inv) = repo::find_invoice_by_number(conn, invoice.trim())? else {
-                    let mut errors = FieldErrors::new();
-                    errors.push("invoice", "unknown_invoice");
-                    return Err(AppError::Invalid(errors));
-                };
-                let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
-                if !repo::assign_payment(conn, &payment.id, &inv.id)? {
-                    return Err(AppError::PaymentAlreadyMatched);
-                }
-                let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
-                settle(conn, &catalog, &inv, &payment, &actor, now)
-            })
+        .write(move |conn| {
+            let Some(inv) = repo::find_invoice_by_number(conn, invoice.trim())? else {
+                let mut errors = FieldErrors::new();
+                errors.push("invoice", "unknown_invoice");
+                return Err(AppError::Invalid(errors));
+            };
+            let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
+            if !repo::assign_payment(conn, &payment.id, &inv.id)? {
+                return Err(AppError::PaymentAlreadyMatched);
+            }
+            let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
+            settle(conn, &catalog, &inv, &payment, &actor, now)
         })
         .await
 }

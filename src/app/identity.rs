@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::cases::{Case, facts_json};
 use super::{AppError, AppState};
-use crate::db::{audit, requests, write_tx};
+use crate::db::{audit, requests};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::identity::{AssertionError, judge, split};
 use crate::domain::workflow::Fact;
@@ -33,39 +33,35 @@ pub async fn verify_by_assertion(
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
-                if case.state_label().1 {
-                    return Err(AppError::LinkExpired);
-                }
-                let email = case.row.subject_email.clone().ok_or(AppError::NotFound)?;
-                let a = judge(&payload, &email, now).map_err(AppError::Assertion)?;
-                if case.facts.contains(&Fact::IdentityVerified) {
-                    return Ok(case.row.receipt_number.clone());
-                }
-                // Signing in proves the address too.
-                case.facts.insert(Fact::IdentityVerified);
-                case.facts.insert(Fact::EmailConfirmed);
-                if !requests::set_facts(
-                    conn,
-                    &case.row.id,
-                    case.row.version,
-                    &facts_json(&case.facts),
-                )? {
-                    return Err(AppError::Conflict);
-                }
-                super::evidence::purge_after_decision(conn, &case.row.id, &case.facts, false, now)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::IdentityVerified, Actor::Requester, now)
-                        .for_request(&case.row.id)
-                        .details(
-                            json!({"method": "account_assertion", "account_id": a.account_id}),
-                        ),
-                )?;
-                Ok(case.row.receipt_number.clone())
-            })
+        .write(move |conn| {
+            let mut case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
+            if case.state_label().1 {
+                return Err(AppError::LinkExpired);
+            }
+            let email = case.row.subject_email.clone().ok_or(AppError::NotFound)?;
+            let a = judge(&payload, &email, now).map_err(AppError::Assertion)?;
+            if case.facts.contains(&Fact::IdentityVerified) {
+                return Ok(case.row.receipt_number.clone());
+            }
+            // Signing in proves the address too.
+            case.facts.insert(Fact::IdentityVerified);
+            case.facts.insert(Fact::EmailConfirmed);
+            if !requests::set_facts(
+                conn,
+                &case.row.id,
+                case.row.version,
+                &facts_json(&case.facts),
+            )? {
+                return Err(AppError::Conflict);
+            }
+            super::evidence::purge_after_decision(conn, &case.row.id, &case.facts, false, now)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::IdentityVerified, Actor::Requester, now)
+                    .for_request(&case.row.id)
+                    .details(json!({"method": "account_assertion", "account_id": a.account_id})),
+            )?;
+            Ok(case.row.receipt_number.clone())
         })
         .await
 }
@@ -93,59 +89,57 @@ pub async fn record_data_points(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::load(conn, &catalog, &request_id)?;
-                if case.row.version != check.expected_version {
-                    return Err(AppError::Conflict);
-                }
-                let field = |code| {
-                    let mut e = crate::domain::FieldErrors::new();
-                    e.push("points", code);
-                    AppError::Invalid(e)
-                };
-                if case.state_label().1 {
-                    return Err(field("not_now"));
-                }
-                let rule = case
-                    .def
-                    .verification
-                    .clone()
-                    .ok_or_else(|| field("no_data_point_rule"))?;
-                // Signed by the requester on the tracking page, or on paper as the officer records.
-                let declaration_signed = check.declaration_signed
-                    || super::evidence::declaration_signed(conn, &case.row.id)?;
-                let degree = crate::domain::identity::degree(
-                    &rule,
-                    case.request_type.as_str(),
-                    &check.points,
-                    declaration_signed,
-                )
-                .map_err(field)?;
-                let names: Vec<(String, bool)> = check
-                    .points
-                    .iter()
-                    .map(|p| (p.name.trim().to_lowercase(), p.matched))
-                    .collect();
-                if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
-                    super::evidence::mark_identity_verified(conn, &mut case, now)?;
-                }
-                let action = if degree.verified {
-                    AuditAction::IdentityVerified
-                } else {
-                    AuditAction::IdentityCheckFailed
-                };
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(action, actor.clone(), now)
-                        .for_request(&case.row.id)
-                        .details(json!({"method": "data_points", "points": names,
+        .write(move |conn| {
+            let mut case = Case::load(conn, &catalog, &request_id)?;
+            if case.row.version != check.expected_version {
+                return Err(AppError::Conflict);
+            }
+            let field = |code| {
+                let mut e = crate::domain::FieldErrors::new();
+                e.push("points", code);
+                AppError::Invalid(e)
+            };
+            if case.state_label().1 {
+                return Err(field("not_now"));
+            }
+            let rule = case
+                .def
+                .verification
+                .clone()
+                .ok_or_else(|| field("no_data_point_rule"))?;
+            // Signed by the requester on the tracking page, or on paper as the officer records.
+            let declaration_signed = check.declaration_signed
+                || super::evidence::declaration_signed(conn, &case.row.id)?;
+            let degree = crate::domain::identity::degree(
+                &rule,
+                case.request_type.as_str(),
+                &check.points,
+                declaration_signed,
+            )
+            .map_err(field)?;
+            let names: Vec<(String, bool)> = check
+                .points
+                .iter()
+                .map(|p| (p.name.trim().to_lowercase(), p.matched))
+                .collect();
+            if degree.verified && !case.facts.contains(&Fact::IdentityVerified) {
+                super::evidence::mark_identity_verified(conn, &mut case, now)?;
+            }
+            let action = if degree.verified {
+                AuditAction::IdentityVerified
+            } else {
+                AuditAction::IdentityCheckFailed
+            };
+            audit::append(
+                conn,
+                &NewAuditEvent::new(action, actor.clone(), now)
+                    .for_request(&case.row.id)
+                    .details(json!({"method": "data_points", "points": names,
                                         "matched": degree.matched, "required": degree.required,
                                         "declaration_required": degree.declaration_required,
                                         "declaration_signed": declaration_signed})),
-                )?;
-                Ok(degree)
-            })
+            )?;
+            Ok(degree)
         })
         .await
 }
@@ -169,26 +163,24 @@ pub async fn officer_judgement(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::load(conn, &catalog, &request_id)?;
-                if case.row.version != expected_version {
-                    return Err(AppError::Conflict);
-                }
-                if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
-                    let mut e = crate::domain::FieldErrors::new();
-                    e.push("reason", "not_now");
-                    return Err(AppError::Invalid(e));
-                }
-                super::evidence::mark_identity_verified(conn, &mut case, now)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)
-                        .for_request(&case.row.id)
-                        .details(json!({"method": "officer_judgement", "reason": reason})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            let mut case = Case::load(conn, &catalog, &request_id)?;
+            if case.row.version != expected_version {
+                return Err(AppError::Conflict);
+            }
+            if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
+                let mut e = crate::domain::FieldErrors::new();
+                e.push("reason", "not_now");
+                return Err(AppError::Invalid(e));
+            }
+            super::evidence::mark_identity_verified(conn, &mut case, now)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)
+                    .for_request(&case.row.id)
+                    .details(json!({"method": "officer_judgement", "reason": reason})),
+            )?;
+            Ok(())
         })
         .await
 }

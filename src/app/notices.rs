@@ -7,7 +7,7 @@ use serde_json::json;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::notices::{self, NoticeRow};
-use crate::db::{self, AnyConnection, audit, write_tx};
+use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::Language;
@@ -81,19 +81,17 @@ pub async fn retry_failed(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if !notices::requeue_failed(conn, &request_id, &notice_id)? {
-                    return Err(AppError::NotFound);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"notice_id": notice_id})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            if !notices::requeue_failed(conn, &request_id, &notice_id)? {
+                return Err(AppError::NotFound);
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
+                    .for_request(&request_id)
+                    .details(json!({"notice_id": notice_id})),
+            )?;
+            Ok(())
         })
         .await
 }

@@ -11,7 +11,7 @@ use super::transition::{TransitionContext, apply_event};
 use super::{AppError, AppState};
 use crate::config::Keys;
 use crate::db::replies::{self as repo, DataChangeRow, DownloadRow};
-use crate::db::{self, AnyConnection, audit, postal, write_tx};
+use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::postal::TrackingNumber;
@@ -155,48 +155,46 @@ pub async fn download(
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let row = load_download(conn, &keys, &link, now)?;
-                // Take the download atomically before decrypting anything; a lost race reads again
-                // to say why.
-                if !repo::take_download(conn, &row.id, db::to_db_time(now))? {
-                    load_download(conn, &keys, &link, now)?;
-                    return Err(AppError::DownloadLimitReached);
-                }
-                let content = content_of(conn, &row)?;
-                let plain = crypto::open(keys.document.expose(), &content.aad, &content.sealed)
-                    .map_err(|e| AppError::Definition(e.to_string()))?;
-                let first = repo::count_download(conn, &row.id, db::to_db_time(now))?;
-                let mut case = Case::load(conn, &catalog, &row.request_id)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::ReplyDownloaded, Actor::Requester, now)
-                        .for_request(&row.request_id)
-                        .details(json!({"download_id": row.id, "file_id": row.file_id,
+        .write(move |conn| {
+            let row = load_download(conn, &keys, &link, now)?;
+            // Take the download atomically before decrypting anything; a lost race reads again
+            // to say why.
+            if !repo::take_download(conn, &row.id, db::to_db_time(now))? {
+                load_download(conn, &keys, &link, now)?;
+                return Err(AppError::DownloadLimitReached);
+            }
+            let content = content_of(conn, &row)?;
+            let plain = crypto::open(keys.document.expose(), &content.aad, &content.sealed)
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+            let first = repo::count_download(conn, &row.id, db::to_db_time(now))?;
+            let mut case = Case::load(conn, &catalog, &row.request_id)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::ReplyDownloaded, Actor::Requester, now)
+                    .for_request(&row.request_id)
+                    .details(json!({"download_id": row.id, "file_id": row.file_id,
                                         "package_id": row.package_id, "first": first,
                                         "download": row.downloads + 1, "of": row.max_downloads})),
-                )?;
-                let offered = case.def.transitions.iter().any(|t| {
-                    t.event == "record_download" && t.requester && t.from.contains(&case.row.state)
-                });
-                if first && offered {
-                    let cx = TransitionContext {
-                        catalog: &catalog,
-                        config: &config,
-                        keys: &keys,
-                        actor: &Actor::Requester,
-                        by: Party::Requester,
-                        now,
-                    };
-                    apply_event(conn, &cx, &mut case, "record_download", Map::new())?;
-                }
-                Ok((
-                    content.media_type,
-                    plain,
-                    format!("{}.{}", case.row.receipt_number, content.extension),
-                ))
-            })
+            )?;
+            let offered = case.def.transitions.iter().any(|t| {
+                t.event == "record_download" && t.requester && t.from.contains(&case.row.state)
+            });
+            if first && offered {
+                let cx = TransitionContext {
+                    catalog: &catalog,
+                    config: &config,
+                    keys: &keys,
+                    actor: &Actor::Requester,
+                    by: Party::Requester,
+                    now,
+                };
+                apply_event(conn, &cx, &mut case, "record_download", Map::new())?;
+            }
+            Ok((
+                content.media_type,
+                plain,
+                format!("{}.{}", case.row.receipt_number, content.extension),
+            ))
         })
         .await
 }
@@ -212,19 +210,17 @@ pub async fn revoke_download(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if !repo::revoke_download(conn, &request_id, &download_id, db::to_db_time(now))? {
-                    return Err(AppError::NotFound);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::DownloadRevoked, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"download_id": download_id})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            if !repo::revoke_download(conn, &request_id, &download_id, db::to_db_time(now))? {
+                return Err(AppError::NotFound);
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::DownloadRevoked, actor, now)
+                    .for_request(&request_id)
+                    .details(json!({"download_id": download_id})),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -254,46 +250,41 @@ pub async fn record_change(
     let staff_id = staff.id.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let case = Case::load(conn, &catalog, &request_id)?;
-                let change = parse_change(
-                    case.request_type,
-                    &raw.item,
-                    &raw.prior_value,
-                    &raw.new_value,
-                )
-                .map_err(AppError::Invalid)?;
-                // Changes belong to the reply: none once it has gone out (or before identity is known).
-                let replied = repo::find_dispatch(conn, &request_id)?.is_some()
-                    || !repo::downloads_for_request(conn, &request_id)?.is_empty();
-                if replied || case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified)
-                {
-                    let mut errors = FieldErrors::new();
-                    errors.push("item", "not_now");
-                    return Err(AppError::Invalid(errors));
-                }
-                let row = DataChangeRow {
-                    id: db::new_id(),
-                    request_id: request_id.clone(),
-                    action: change.action.as_str().to_owned(),
-                    item: change.item,
-                    prior_value: change.prior_value,
-                    new_value: change.new_value,
-                    recorded_by: staff_id.clone(),
-                    recorded_at: db::to_db_time(now),
-                };
-                repo::insert_change(conn, &row)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::ChangeRecorded, actor.clone(), now)
-                        .for_request(&request_id)
-                        .details(
-                            json!({"change_id": row.id, "action": row.action, "item": row.item}),
-                        ),
-                )?;
-                Ok(row)
-            })
+        .write(move |conn| {
+            let case = Case::load(conn, &catalog, &request_id)?;
+            let change = parse_change(
+                case.request_type,
+                &raw.item,
+                &raw.prior_value,
+                &raw.new_value,
+            )
+            .map_err(AppError::Invalid)?;
+            // Changes belong to the reply: none once it has gone out (or before identity is known).
+            let replied = repo::find_dispatch(conn, &request_id)?.is_some()
+                || !repo::downloads_for_request(conn, &request_id)?.is_empty();
+            if replied || case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified) {
+                let mut errors = FieldErrors::new();
+                errors.push("item", "not_now");
+                return Err(AppError::Invalid(errors));
+            }
+            let row = DataChangeRow {
+                id: db::new_id(),
+                request_id: request_id.clone(),
+                action: change.action.as_str().to_owned(),
+                item: change.item,
+                prior_value: change.prior_value,
+                new_value: change.new_value,
+                recorded_by: staff_id.clone(),
+                recorded_at: db::to_db_time(now),
+            };
+            repo::insert_change(conn, &row)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::ChangeRecorded, actor.clone(), now)
+                    .for_request(&request_id)
+                    .details(json!({"change_id": row.id, "action": row.action, "item": row.item})),
+            )?;
+            Ok(row)
         })
         .await
 }

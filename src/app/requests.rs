@@ -12,7 +12,7 @@ use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
 use crate::db::notices::{self, NoticeRow};
 use crate::db::requests::{self, RequestRow};
-use crate::db::{self, audit, write_tx};
+use crate::db::{self, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::request::{Language, RequestType};
 use crate::domain::workflow::{Fact, Label, TransitionDef, WorkflowDefinition};
@@ -188,51 +188,49 @@ pub async fn assign(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                requests::lock(conn, &request_id)?;
-                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
-                let assignee = match assignee_email
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                {
-                    None => None,
-                    Some(email) => {
-                        let found = crate::db::staff::workers(conn)?
-                            .into_iter()
-                            .find(|(_, e)| e.eq_ignore_ascii_case(email));
-                        let Some((id, _)) = found else {
-                            let mut errors = crate::domain::FieldErrors::new();
-                            errors.push("assignee", "unknown_staff");
-                            return Err(AppError::Invalid(errors));
-                        };
-                        Some(id)
-                    }
-                };
-                let before = requests::assignee(conn, &request_id)?;
-                if before == assignee {
-                    return Ok(());
+        .write(move |conn| {
+            requests::lock(conn, &request_id)?;
+            requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+            let assignee = match assignee_email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+            {
+                None => None,
+                Some(email) => {
+                    let found = crate::db::staff::workers(conn)?
+                        .into_iter()
+                        .find(|(_, e)| e.eq_ignore_ascii_case(email));
+                    let Some((id, _)) = found else {
+                        let mut errors = crate::domain::FieldErrors::new();
+                        errors.push("assignee", "unknown_staff");
+                        return Err(AppError::Invalid(errors));
+                    };
+                    Some(id)
                 }
-                requests::set_assignee(conn, &request_id, assignee.as_deref())?;
-                if let Some(id) = &assignee {
-                    super::notices::queue_staff_notice(
-                        conn,
-                        &request_id,
-                        id,
-                        crate::domain::notice::NoticeKind::StaffAssigned,
-                        &crate::domain::notice::NoticePayload::default(),
-                        now,
-                    )?;
-                }
-                audit::append(
+            };
+            let before = requests::assignee(conn, &request_id)?;
+            if before == assignee {
+                return Ok(());
+            }
+            requests::set_assignee(conn, &request_id, assignee.as_deref())?;
+            if let Some(id) = &assignee {
+                super::notices::queue_staff_notice(
                     conn,
-                    &NewAuditEvent::new(AuditAction::RequestAssigned, actor.clone(), now)
-                        .for_request(&request_id)
-                        .details(json!({"from": before, "to": assignee})),
+                    &request_id,
+                    id,
+                    crate::domain::notice::NoticeKind::StaffAssigned,
+                    &crate::domain::notice::NoticePayload::default(),
+                    now,
                 )?;
-                Ok(())
-            })
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::RequestAssigned, actor.clone(), now)
+                    .for_request(&request_id)
+                    .details(json!({"from": before, "to": assignee})),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -308,28 +306,26 @@ pub async fn add_note(
     let staff = staff.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
-                let id = db::new_id();
-                crate::db::notes::insert(
-                    conn,
-                    &crate::db::notes::NoteRow {
-                        id: id.clone(),
-                        request_id: request_id.clone(),
-                        staff_id: staff.id.clone(),
-                        body: body.clone(),
-                        created_at: db::to_db_time(now),
-                    },
-                )?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::NoteAdded, staff.actor(), now)
-                        .for_request(&request_id)
-                        .details(json!({"note_id": id, "chars": body.chars().count()})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+            let id = db::new_id();
+            crate::db::notes::insert(
+                conn,
+                &crate::db::notes::NoteRow {
+                    id: id.clone(),
+                    request_id: request_id.clone(),
+                    staff_id: staff.id.clone(),
+                    body: body.clone(),
+                    created_at: db::to_db_time(now),
+                },
+            )?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::NoteAdded, staff.actor(), now)
+                    .for_request(&request_id)
+                    .details(json!({"note_id": id, "chars": body.chars().count()})),
+            )?;
+            Ok(())
         })
         .await
 }

@@ -105,25 +105,23 @@ pub async fn issue_setup_link_if_needed(state: &AppState) -> Result<Option<Strin
     let ttl = TimeDelta::minutes(i64::from(state.config.http.setup_link_ttl_minutes));
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if repo::count_users(conn)? > 0 {
-                    return Ok(None);
-                }
-                let token = tokens::new_token();
-                repo::replace_setup_link(
-                    conn,
-                    &tokens::digest(&token),
-                    db::to_db_time(now),
-                    db::to_db_time(now + ttl),
-                )?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::SetupLinkIssued, Actor::System("serve"), now)
-                        .details(json!({"expires_at": (now + ttl).to_rfc3339()})),
-                )?;
-                Ok(Some(token))
-            })
+        .write(move |conn| {
+            if repo::count_users(conn)? > 0 {
+                return Ok(None);
+            }
+            let token = tokens::new_token();
+            repo::replace_setup_link(
+                conn,
+                &tokens::digest(&token),
+                db::to_db_time(now),
+                db::to_db_time(now + ttl),
+            )?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::SetupLinkIssued, Actor::System("serve"), now)
+                    .details(json!({"expires_at": (now + ttl).to_rfc3339()})),
+            )?;
+            Ok(Some(token))
         })
         .await
 }
@@ -327,12 +325,10 @@ pub async fn logout(
     let event = NewAuditEvent::new(AuditAction::StaffLogout, staff.actor(), state.clock.now());
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                repo::delete_session(conn, &tokens::digest(&session_token))?;
-                audit::append(conn, &event)?;
-                Ok(())
-            })
+        .write(move |conn| {
+            repo::delete_session(conn, &tokens::digest(&session_token))?;
+            audit::append(conn, &event)?;
+            Ok(())
         })
         .await
 }
@@ -434,17 +430,15 @@ pub async fn unlock(state: &AppState, actor: Actor, email: String) -> Result<(),
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let row = repo::find_by_email(conn, email.trim())?.ok_or(AppError::NotFound)?;
-                repo::set_lock(conn, &row.id, None)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::StaffUnlocked, actor, now)
-                        .details(json!({"staff_id": row.id})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            let row = repo::find_by_email(conn, email.trim())?.ok_or(AppError::NotFound)?;
+            repo::set_lock(conn, &row.id, None)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::StaffUnlocked, actor, now)
+                    .details(json!({"staff_id": row.id})),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -510,16 +504,14 @@ pub async fn logout_everywhere(state: &AppState, staff: &StaffMember) -> Result<
     let staff = staff.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let ended = repo::delete_sessions_of(conn, &staff.id)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::StaffLogoutEverywhere, staff.actor(), now)
-                        .details(json!({"sessions_ended": ended})),
-                )?;
-                Ok(ended)
-            })
+        .write(move |conn| {
+            let ended = repo::delete_sessions_of(conn, &staff.id)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::StaffLogoutEverywhere, staff.actor(), now)
+                    .details(json!({"sessions_ended": ended})),
+            )?;
+            Ok(ended)
         })
         .await
 }

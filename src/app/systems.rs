@@ -122,76 +122,72 @@ pub async fn complete_task(
     let staff = staff.clone();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::load(conn, &catalog, &request_id)?;
-                let (task, system) =
-                    repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
-                if !matches!(staff.role, Role::Officer | Role::Admin)
-                    && system.owner_email != staff.email
-                {
-                    return Err(AppError::Forbidden);
+        .write(move |conn| {
+            let mut case = Case::load(conn, &catalog, &request_id)?;
+            let (task, system) =
+                repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
+            if !matches!(staff.role, Role::Officer | Role::Admin)
+                && system.owner_email != staff.email
+            {
+                return Err(AppError::Forbidden);
+            }
+            let closed_error = |code| {
+                let mut e = FieldErrors::new();
+                e.push("outcome", code);
+                AppError::Invalid(e)
+            };
+            if task.status != "open" || case.state_label().1 {
+                return Err(closed_error("task_closed"));
+            }
+            let kind = match task.kind.as_str() {
+                "export" => TaskKind::Export,
+                _ => TaskKind::Erase,
+            };
+            let outcome = parse_outcome(kind, &raw.outcome, &raw.legal_ground, export.is_some())
+                .map_err(AppError::Invalid)?;
+            let sealed = match (&outcome, &export, media_type) {
+                (TaskOutcome::Exported, Some(bytes), Some(media)) => {
+                    let s = crypto::seal(key.expose(), &export_aad(&request_id, &task_id), bytes);
+                    Some((media, bytes.len() as i64, s.nonce, s.ciphertext))
                 }
-                let closed_error = |code| {
-                    let mut e = FieldErrors::new();
-                    e.push("outcome", code);
-                    AppError::Invalid(e)
-                };
-                if task.status != "open" || case.state_label().1 {
-                    return Err(closed_error("task_closed"));
-                }
-                let kind = match task.kind.as_str() {
-                    "export" => TaskKind::Export,
-                    _ => TaskKind::Erase,
-                };
-                let outcome =
-                    parse_outcome(kind, &raw.outcome, &raw.legal_ground, export.is_some())
-                        .map_err(AppError::Invalid)?;
-                let sealed = match (&outcome, &export, media_type) {
-                    (TaskOutcome::Exported, Some(bytes), Some(media)) => {
-                        let s =
-                            crypto::seal(key.expose(), &export_aad(&request_id, &task_id), bytes);
-                        Some((media, bytes.len() as i64, s.nonce, s.ciphertext))
-                    }
-                    _ => None,
-                };
-                let ground = match &outcome {
-                    TaskOutcome::Retained { legal_ground } => Some(legal_ground.as_str()),
-                    _ => None,
-                };
-                if !repo::complete_task(
-                    conn,
-                    &task_id,
-                    TaskCompletion {
-                        status: outcome.as_str(),
-                        legal_ground: ground,
-                        note: &note,
-                        export: sealed,
-                        completed_by: &staff.id,
-                        completed_at: db::to_db_time(now),
-                    },
-                )? {
-                    return Err(closed_error("task_closed"));
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::TaskCompleted, staff.actor(), now)
-                        .for_request(&request_id)
-                        .details(
-                            json!({"task_id": task_id, "system": system.name, "kind": task.kind,
+                _ => None,
+            };
+            let ground = match &outcome {
+                TaskOutcome::Retained { legal_ground } => Some(legal_ground.as_str()),
+                _ => None,
+            };
+            if !repo::complete_task(
+                conn,
+                &task_id,
+                TaskCompletion {
+                    status: outcome.as_str(),
+                    legal_ground: ground,
+                    note: &note,
+                    export: sealed,
+                    completed_by: &staff.id,
+                    completed_at: db::to_db_time(now),
+                },
+            )? {
+                return Err(closed_error("task_closed"));
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::TaskCompleted, staff.actor(), now)
+                    .for_request(&request_id)
+                    .details(
+                        json!({"task_id": task_id, "system": system.name, "kind": task.kind,
                                         "outcome": outcome.as_str(), "legal_ground": ground}),
-                        ),
-                )?;
-                let open_tasks = repo::open_count(conn, &request_id)?;
-                if open_tasks == 0 {
-                    case.facts.insert(Fact::TasksDone);
-                    case.save_facts(conn, now)?;
-                }
-                Ok(TaskClosed {
-                    task_id: task_id.clone(),
-                    outcome,
-                    open_tasks,
-                })
+                    ),
+            )?;
+            let open_tasks = repo::open_count(conn, &request_id)?;
+            if open_tasks == 0 {
+                case.facts.insert(Fact::TasksDone);
+                case.save_facts(conn, now)?;
+            }
+            Ok(TaskClosed {
+                task_id: task_id.clone(),
+                outcome,
+                open_tasks,
             })
         })
         .await
@@ -252,34 +248,32 @@ pub async fn view_export(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let (task, _) =
-                    repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
-                if task.export_purged_at.is_some() {
-                    return Err(AppError::Purged);
-                }
-                let (Some(media), Some(nonce), Some(ciphertext)) = (
-                    task.export_media_type,
-                    task.export_nonce,
-                    task.export_ciphertext,
-                ) else {
-                    return Err(AppError::NotFound);
-                };
-                let plain = crypto::open(
-                    key.expose(),
-                    &export_aad(&request_id, &task_id),
-                    &Sealed { nonce, ciphertext },
-                )
-                .map_err(|e| AppError::Definition(e.to_string()))?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                        .for_request(&request_id)
-                        .details(json!({"task_id": task_id, "purpose": "export"})),
-                )?;
-                Ok((media, plain))
-            })
+        .write(move |conn| {
+            let (task, _) =
+                repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
+            if task.export_purged_at.is_some() {
+                return Err(AppError::Purged);
+            }
+            let (Some(media), Some(nonce), Some(ciphertext)) = (
+                task.export_media_type,
+                task.export_nonce,
+                task.export_ciphertext,
+            ) else {
+                return Err(AppError::NotFound);
+            };
+            let plain = crypto::open(
+                key.expose(),
+                &export_aad(&request_id, &task_id),
+                &Sealed { nonce, ciphertext },
+            )
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
+                    .for_request(&request_id)
+                    .details(json!({"task_id": task_id, "purpose": "export"})),
+            )?;
+            Ok((media, plain))
         })
         .await
 }
@@ -352,18 +346,16 @@ pub async fn set_active(
     let actor = staff.actor();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                if !repo::set_active(conn, &id, active, db::to_db_time(now))? {
-                    return Err(AppError::NotFound);
-                }
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::SystemChanged, actor, now)
-                        .details(json!({"system_id": id, "active": active})),
-                )?;
-                Ok(())
-            })
+        .write(move |conn| {
+            if !repo::set_active(conn, &id, active, db::to_db_time(now))? {
+                return Err(AppError::NotFound);
+            }
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::SystemChanged, actor, now)
+                    .details(json!({"system_id": id, "active": active})),
+            )?;
+            Ok(())
         })
         .await
 }

@@ -8,7 +8,7 @@ use super::cases::{Case, clock_views, facts_json, save_clocks, today_in};
 use super::notices::queue_notices;
 use super::staff::StaffMember;
 use super::{AppError, AppState, effects};
-use crate::db::{AnyConnection, audit, requests, write_tx};
+use crate::db::{AnyConnection, audit, requests};
 use crate::domain::audit::{AuditAction, Closure, NewAuditEvent};
 use crate::domain::notice::{
     ChangeNotice, ExtensionNotice, NoticeKind, NoticePayload, SystemOutcome,
@@ -72,22 +72,20 @@ pub async fn fire_event(
     let by = staff.role.into();
     state
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let mut case = Case::load(conn, &catalog, &id)?;
-                if case.row.version != expected_version {
-                    return Err(AppError::Conflict);
-                }
-                let cx = TransitionContext {
-                    catalog: &catalog,
-                    config: &config,
-                    keys: &keys,
-                    actor: &actor,
-                    by,
-                    now,
-                };
-                apply_event(conn, &cx, &mut case, &event, data)
-            })
+        .write(move |conn| {
+            let mut case = Case::load(conn, &catalog, &id)?;
+            if case.row.version != expected_version {
+                return Err(AppError::Conflict);
+            }
+            let cx = TransitionContext {
+                catalog: &catalog,
+                config: &config,
+                keys: &keys,
+                actor: &actor,
+                by,
+                now,
+            };
+            apply_event(conn, &cx, &mut case, &event, data)
         })
         .await
 }

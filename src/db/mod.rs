@@ -175,6 +175,16 @@ impl Db {
         .map_err(|_| E::from(DbError::Cancelled))?
     }
 
+    /// `run` inside one write transaction (`write_tx`): the shape of every use case that changes data.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+
     pub fn migrate(&self) -> Result<Vec<String>, DbError> {
         migrate(&mut *self.conn()?)
     }
