@@ -1,6 +1,7 @@
 //! A request as the engine sees it: its row, its pinned workflow, what is known about it, and its clocks;
 //! and the shared steps of writing a decision back (clocks with their deadlines, queued notices).
 
+use crate::domain::ids::RequestId;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -64,7 +65,7 @@ impl Case {
     pub fn load(
         conn: &mut AnyConnection,
         catalog: &WorkflowCatalog,
-        id: &str,
+        id: &RequestId,
     ) -> Result<Self, AppError> {
         let row = requests::find(conn, id)?.ok_or(AppError::NotFound)?;
         Self::from_row(conn, catalog, row)
@@ -214,7 +215,7 @@ pub fn clock_views(
 /// operator; the request itself is never lost over it.
 pub fn save_clocks(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     def: &WorkflowDefinition,
     clocks: &Clocks,
     today: NaiveDate,
@@ -228,7 +229,7 @@ pub fn save_clocks(
 /// The rows of a request's clocks, each with its due date (none for a stopped clock or one whose date
 /// cannot be counted, which is logged).
 pub fn clock_rows(
-    request_id: &str,
+    request_id: &RequestId,
     def: &WorkflowDefinition,
     clocks: &Clocks,
     today: NaiveDate,

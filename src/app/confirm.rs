@@ -2,6 +2,7 @@
 //! pressing the button) confirms the address once; a request left unconfirmed past
 //! `KAIJI_CONFIRM_EMAIL_HOURS` is closed by kaiji with a notice.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Map;
 
@@ -22,7 +23,7 @@ const EMAIL_LINK: &str = "confirm-email";
 const PERSON_LINK: &str = "confirm-person";
 
 /// `/confirm/{request id}.{HMAC}`, derivable again for the notice.
-pub fn confirm_path(keys: &Keys, request_id: &str) -> String {
+pub fn confirm_path(keys: &Keys, request_id: &RequestId) -> String {
     format!(
         "/confirm/{}",
         tokens::signed_id(keys.session.expose(), EMAIL_LINK, request_id)
@@ -49,7 +50,7 @@ fn load(
     now: DateTime<Utc>,
     lock: bool,
 ) -> Result<Case, AppError> {
-    let id = verify(keys, link).ok_or(AppError::NotFound)?;
+    let id = RequestId::new(verify(keys, link).ok_or(AppError::NotFound)?);
     // Confirming happens under the row lock, so two presses of the button confirm once.
     if lock && !requests::lock(conn, &id)? {
         return Err(AppError::NotFound);
@@ -180,7 +181,7 @@ pub fn expire_unconfirmed(
 }
 
 /// `/confirm-person/{request id}.{HMAC}`: sent to the person an agent filed for.
-pub fn person_path(keys: &Keys, request_id: &str) -> String {
+pub fn person_path(keys: &Keys, request_id: &RequestId) -> String {
     format!(
         "/confirm-person/{}",
         tokens::signed_id(keys.session.expose(), PERSON_LINK, request_id)
@@ -204,8 +205,10 @@ fn load_person(
     link: &str,
     lock: bool,
 ) -> Result<(Case, crate::db::requests::OnBehalfRow), AppError> {
-    let id = tokens::verify_signed_id(keys.session.expose(), PERSON_LINK, link)
-        .ok_or(AppError::NotFound)?;
+    let id = RequestId::new(
+        tokens::verify_signed_id(keys.session.expose(), PERSON_LINK, link)
+            .ok_or(AppError::NotFound)?,
+    );
     if lock && !requests::lock(conn, &id)? {
         return Err(AppError::NotFound);
     }

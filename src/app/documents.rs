@@ -1,6 +1,7 @@
 //! Identity documents and scans: stored encrypted, viewed by staff only (every view audited), checked
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::json;
 
@@ -58,7 +59,7 @@ fn file_error(code: &'static str) -> AppError {
     AppError::Invalid(errors)
 }
 
-pub(crate) fn file_aad(request_id: &str, file_id: &str) -> Vec<u8> {
+pub(crate) fn file_aad(request_id: &RequestId, file_id: &str) -> Vec<u8> {
     format!("kaiji-file:{request_id}:{file_id}").into_bytes()
 }
 
@@ -73,7 +74,7 @@ struct NewFile<'a> {
 fn store_file(
     conn: &mut AnyConnection,
     key: &[u8],
-    request_id: &str,
+    request_id: &RequestId,
     file: NewFile<'_>,
     staff: &StaffMember,
     now: DateTime<Utc>,
@@ -113,7 +114,7 @@ fn store_file(
 pub async fn store_scan(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     bytes: Vec<u8>,
 ) -> Result<String, AppError> {
     store_upload(state, staff, request_id, FilePurpose::Scan, bytes).await
@@ -123,7 +124,7 @@ pub async fn store_scan(
 pub async fn store_upload(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     purpose: FilePurpose,
     bytes: Vec<u8>,
 ) -> Result<String, AppError> {
@@ -156,7 +157,7 @@ pub async fn store_upload(
 pub async fn view_file(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     file_id: String,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();
@@ -245,7 +246,7 @@ pub(crate) fn checklist_of(
 
 pub async fn checklist(
     state: &AppState,
-    request_id: String,
+    request_id: RequestId,
 ) -> Result<Option<Checklist>, AppError> {
     let catalog = state.workflows.clone();
     state
@@ -270,7 +271,7 @@ pub struct DocumentOutcome {
 pub async fn record_document(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     expected_version: i64,
     raw: RawDocument,
     scan: Option<Vec<u8>>,
@@ -404,7 +405,7 @@ fn parse_document(
 /// Everything stored for a request (without contents), for the request page.
 pub async fn files(
     state: &AppState,
-    request_id: String,
+    request_id: RequestId,
 ) -> Result<(Vec<FileInfo>, Vec<IdentityDocumentRow>), AppError> {
     state
         .db

@@ -4,6 +4,7 @@
 //! evidence right after the identity decision (as the EDPB advises), an authorisation when the request
 //! closes.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -25,7 +26,7 @@ pub const DATA_POINTS: &str = "data_points";
 pub const IDENTITY_DOCUMENT: &str = "identity_document";
 pub const AGENT_AUTHORISATION: &str = "agent_authorisation";
 
-fn aad(request_id: &str, id: &str) -> Vec<u8> {
+fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
     format!("kaiji-evidence:{request_id}:{id}").into_bytes()
 }
 
@@ -144,7 +145,7 @@ pub async fn submit(
 pub(crate) fn store_offered(
     conn: &mut AnyConnection,
     key: &[u8],
-    request_id: &str,
+    request_id: &RequestId,
     offered: &OfferedEvidence,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
@@ -165,7 +166,7 @@ pub(crate) fn store_offered(
 fn store(
     conn: &mut AnyConnection,
     key: &[u8],
-    request_id: &str,
+    request_id: &RequestId,
     kind: &str,
     media_type: &str,
     bytes: &[u8],
@@ -195,7 +196,7 @@ fn store(
 /// Whether the requester has signed the declaration under penalty of perjury on this request.
 pub(crate) fn declaration_signed(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<bool, AppError> {
     Ok(repo::for_request(conn, request_id)?
         .iter()
@@ -203,7 +204,7 @@ pub(crate) fn declaration_signed(
 }
 
 /// What was received for a request (without contents), for the request page.
-pub async fn list(state: &AppState, request_id: String) -> Result<Vec<EvidenceInfo>, AppError> {
+pub async fn list(state: &AppState, request_id: RequestId) -> Result<Vec<EvidenceInfo>, AppError> {
     state
         .db
         .run(move |conn| Ok(repo::for_request(conn, &request_id)?))
@@ -214,7 +215,7 @@ pub async fn list(state: &AppState, request_id: String) -> Result<Vec<EvidenceIn
 pub async fn open(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     evidence_id: String,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();
@@ -275,7 +276,7 @@ pub(crate) fn mark_identity_verified(
 
 pub(crate) fn purge_after_decision(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     facts: &Facts,
     closed: bool,
     now: chrono::DateTime<chrono::Utc>,

@@ -2,6 +2,7 @@
 //! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
 //! paid (short payments get a notice, overpayments are shown for refund).
 
+use crate::domain::ids::RequestId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
@@ -443,7 +444,7 @@ pub struct PaymentView {
 
 pub(crate) fn invoice_views(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Vec<InvoiceView>, AppError> {
     let mut out = Vec::new();
     for inv in repo::invoices_for_request(conn, request_id)? {

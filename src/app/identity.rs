@@ -1,6 +1,7 @@
 //! Verifying identity through the company's own login (a signed, short-lived assertion): the
 //! strongest method, so no documents are asked for afterwards.
 
+use crate::domain::ids::RequestId;
 use serde_json::json;
 
 use super::cases::{Case, facts_json};
@@ -81,7 +82,7 @@ pub struct DataPointCheck {
 pub async fn record_data_points(
     state: &AppState,
     staff: &crate::app::staff::StaffMember,
-    request_id: String,
+    request_id: RequestId,
     check: DataPointCheck,
 ) -> Result<crate::domain::identity::Degree, AppError> {
     let catalog = state.workflows.clone();
@@ -149,7 +150,7 @@ pub async fn record_data_points(
 pub async fn officer_judgement(
     state: &AppState,
     staff: &crate::app::staff::StaffMember,
-    request_id: String,
+    request_id: RequestId,
     expected_version: i64,
     reason: String,
 ) -> Result<(), AppError> {

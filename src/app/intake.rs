@@ -3,6 +3,7 @@
 //! queued and its audit event, all in one transaction. The requester gets a receipt number and a private
 //! tracking token.
 
+use crate::domain::ids::RequestId;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,7 +29,7 @@ use crate::security::tokens;
 /// What the requester is shown once. The token is not stored; only its digest is.
 #[derive(Debug, Clone)]
 pub struct Receipt {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub receipt_number: ReceiptNumber,
     pub tracking_token: String,
     /// The other rights asked for in the same submission, each filed as its own request.
@@ -111,7 +112,7 @@ fn record(
     {
         initial_facts.insert(crate::domain::workflow::Fact::FiledByAgent);
     }
-    let request_id = db::new_id();
+    let request_id = RequestId::new(db::new_id());
     let receipt = Receipt {
         tracking_token: tokens::tracking_token(link_key, &request_id),
         request_id,

@@ -1,6 +1,7 @@
 //! The outbox: notices queued in the transaction of the change that caused them (the notify worker
 //! delivers them later), and an officer's retry of one that failed.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -15,7 +16,7 @@ use crate::domain::request::Language;
 /// Queues notices for the requester: by email when there is an address, otherwise as letters.
 pub fn queue_notices(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     has_email: bool,
     language: Language,
     kinds: impl IntoIterator<Item = NoticeKind>,
@@ -47,7 +48,7 @@ pub fn queue_notices(
 /// desk's language).
 pub fn queue_staff_notice(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     staff_id: &str,
     kind: NoticeKind,
     payload: &NoticePayload,
@@ -74,7 +75,7 @@ pub fn queue_staff_notice(
 pub async fn retry_failed(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     notice_id: String,
 ) -> Result<(), AppError> {
     let now = state.clock.now();

@@ -2,6 +2,7 @@
 //! requires, zipped, sealed, and released as an expiring link with a download limit. Portability gets the
 //! data as JSON only (CSV exports converted to records).
 
+use crate::domain::ids::RequestId;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use crate::domain::request::RequestType;
 use crate::domain::systems::TaskKind;
 use crate::security::documents::{self as crypto, Sealed};
 
-pub(crate) fn package_aad(request_id: &str, package_id: &str) -> Vec<u8> {
+pub(crate) fn package_aad(request_id: &RequestId, package_id: &str) -> Vec<u8> {
     format!("kaiji-answer-package:{request_id}:{package_id}").into_bytes()
 }
 

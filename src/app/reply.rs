@@ -1,6 +1,7 @@
 //! Replies: the dispatch by 配達証明付書留 and its delivery certificate, the expiring download for
 //! electronic disclosure (the first download closes the request), and the changes an answer made.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, json};
@@ -203,7 +204,7 @@ pub async fn download(
 pub async fn revoke_download(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     download_id: String,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -241,7 +242,7 @@ pub struct RawChange {
 pub async fn record_change(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     raw: RawChange,
 ) -> Result<DataChangeRow, AppError> {
     let catalog = state.workflows.clone();
@@ -316,7 +317,7 @@ pub struct DownloadInfo {
 
 pub(crate) fn reply_view(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<ReplyView, AppError> {
     Ok(ReplyView {
         dispatch: repo::find_dispatch(conn, request_id)?.map(|d| DispatchView {
@@ -352,7 +353,7 @@ pub struct LetterView {
 pub async fn letter(
     state: &AppState,
     _staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     notice_id: String,
 ) -> Result<LetterView, AppError> {
     use crate::domain::notice::NoticePayload;

@@ -1,6 +1,7 @@
 //! A request as staff see it (its page and the staff API): particulars, timeline, assignment, notes,
 //! the workflow's picture, and the audit log's newest events.
 
+use crate::domain::ids::RequestId;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -54,7 +55,7 @@ pub struct RequestDetail {
 pub async fn detail(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: RequestId,
 ) -> Result<RequestDetail, AppError> {
     let catalog = state.workflows.clone();
     let role = staff.role;
@@ -113,7 +114,7 @@ pub struct AuditLine {
     pub action: String,
     pub actor_kind: String,
     pub actor_id: Option<String>,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub from_state: Option<String>,
     pub to_state: Option<String>,
     pub details: String,
@@ -127,7 +128,7 @@ impl From<AuditEventRow> for AuditLine {
             action: e.action,
             actor_kind: e.actor_kind,
             actor_id: e.actor_id,
-            request_id: e.request_id,
+            request_id: e.request_id.map(RequestId::new),
             from_state: e.from_state,
             to_state: e.to_state,
             details: e.details,
@@ -156,7 +157,7 @@ pub async fn recent_audit(
 pub async fn diagram(
     state: &AppState,
     _staff: &StaffMember,
-    id: String,
+    id: RequestId,
     lang: Language,
 ) -> Result<String, AppError> {
     let catalog = state.workflows.clone();
@@ -181,7 +182,7 @@ impl RequestDetail {
 pub async fn assign(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     assignee_email: Option<String>,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -294,7 +295,7 @@ impl RequestDetail {
 pub async fn add_note(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     body: String,
 ) -> Result<(), AppError> {
     let body = crate::domain::field::bounded(&body, 4000).map_err(|code| {

@@ -5,6 +5,7 @@
 //! tree as the sequencer would (synth holds the sequencer's role for each batch and signs its
 //! checkpoint). Batches of 1,000 requests per transaction.
 
+use crate::domain::ids::RequestId;
 use chrono::TimeDelta;
 
 use super::sequencer::{self, Batch, Pass};
@@ -93,7 +94,7 @@ pub fn run(
                     minutes(40)
                 };
             let closed = closes.then(|| received + minutes(40)).map(|t| t.min(now));
-            let id = db::new_id();
+            let id = RequestId::new(db::new_id());
             let k = done + i;
             // Open requests run the clocks their procedure starts at receipt, as intake does; the
             // queue sorts by the nearest.
@@ -184,7 +185,7 @@ pub fn run(
                             action: action.as_str().to_owned(),
                             actor_kind: "system".into(),
                             actor_id: None,
-                            request_id: Some(r.id.clone()),
+                            request_id: Some(r.id.to_string()),
                             from_state: None,
                             to_state: closes.then(|| r.state.clone()),
                             details_sha256: Some(salted_details_digest(&salt, &details)),

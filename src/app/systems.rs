@@ -2,6 +2,7 @@
 //! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
 //! `tasks_done` fact follows, and the workflow will not answer before it.
 
+use crate::domain::ids::RequestId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -69,7 +70,7 @@ pub(crate) fn create_tasks(
     Ok(())
 }
 
-fn export_aad(request_id: &str, task_id: &str) -> Vec<u8> {
+fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
     format!("kaiji-task-export:{request_id}:{task_id}").into_bytes()
 }
 
@@ -98,7 +99,7 @@ pub struct TaskClosed {
 pub async fn complete_task(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     task_id: String,
     raw: RawTaskCompletion,
     export: Option<Vec<u8>>,
@@ -212,7 +213,7 @@ pub struct TaskView {
 
 pub(crate) fn task_views(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Vec<TaskView>, AppError> {
     Ok(repo::tasks_for_request(conn, request_id)?
         .into_iter()
@@ -240,7 +241,7 @@ pub(crate) fn task_views(
 pub async fn view_export(
     state: &AppState,
     staff: &StaffMember,
-    request_id: String,
+    request_id: RequestId,
     task_id: String,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();

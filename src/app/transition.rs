@@ -2,6 +2,7 @@
 //! carries the decision out in the caller's transaction: the application's effects (`effects`), the new
 //! state, facts and clocks, the notices with what the effects did, and the audit events.
 
+use crate::domain::ids::RequestId;
 use serde_json::{Map, Value, json};
 
 use super::cases::{Case, clock_views, facts_json, save_clocks, today_in};
@@ -58,7 +59,7 @@ fn check_event_data(data: &Map<String, Value>) -> Result<(), AppError> {
 pub async fn fire_event(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: RequestId,
     event: String,
     expected_version: i64,
     data: Map<String, Value>,

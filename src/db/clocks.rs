@@ -1,6 +1,7 @@
 //! The deadline clocks of each request. Dates are stored as `YYYY-MM-DD` text: calendar days in the
 //! procedure's time zone, which sort correctly as text on both backends.
 
+use crate::domain::ids::RequestId;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -11,7 +12,7 @@ use crate::domain::deadline::ClockState;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_clocks)]
 pub struct ClockRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub clock_id: String,
     pub started_on: String,
     pub paused_since: Option<String>,
@@ -37,7 +38,7 @@ fn parse_date(s: &str) -> QueryResult<NaiveDate> {
 
 impl ClockRow {
     pub fn new(
-        request_id: &str,
+        request_id: &RequestId,
         clock_id: &str,
         st: &ClockState,
         due_on: Option<NaiveDate>,
@@ -84,7 +85,7 @@ impl ClockRow {
     }
 }
 
-pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<ClockRow>> {
+pub fn for_request(conn: &mut AnyConnection, request_id: &RequestId) -> QueryResult<Vec<ClockRow>> {
     request_clocks::table
         .filter(request_clocks::request_id.eq(request_id))
         .order(request_clocks::clock_id.asc())
@@ -108,7 +109,7 @@ pub fn nearest_due(rows: &[ClockRow]) -> String {
 /// `tz` is the procedure's zone, in which reminders fall due.
 pub fn replace(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     rows: &[ClockRow],
     tz: chrono_tz::Tz,
 ) -> QueryResult<()> {
@@ -164,7 +165,7 @@ pub fn insert_new(
 /// A running clock of an open request whose reminder time has come, with the reminders already sent.
 #[derive(Debug, Clone, Queryable)]
 pub struct DueClock {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub clock_id: String,
     pub due_on: String,
     pub due_soon_notice_for: Option<String>,
@@ -209,7 +210,7 @@ pub fn reminders_due(
 /// zone, or nothing is left to remind).
 pub fn reschedule(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     clock_id: &str,
     at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
@@ -226,7 +227,7 @@ pub fn reschedule(
 /// Records that the due-soon (or overdue) reminder for `due_on` went out, and when to look next.
 pub fn mark_reminded(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     clock_id: &str,
     overdue: bool,
     due_on: &str,

@@ -1,5 +1,6 @@
 //! Encrypted files and the identity documents recorded from envelopes.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +11,7 @@ use super::schema::{identity_documents, requests, stored_files};
 #[diesel(table_name = stored_files)]
 pub struct StoredFileRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub purpose: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -37,7 +38,7 @@ impl std::fmt::Debug for StoredFileRow {
 #[diesel(table_name = stored_files)]
 pub struct FileInfo {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub purpose: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -49,7 +50,7 @@ pub struct FileInfo {
 #[diesel(table_name = identity_documents)]
 pub struct IdentityDocumentRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub holder: String,
     pub original: bool,
@@ -68,7 +69,7 @@ pub fn insert_file(conn: &mut AnyConnection, row: &StoredFileRow) -> QueryResult
 
 pub fn find_file(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     id: &str,
 ) -> QueryResult<Option<StoredFileRow>> {
     stored_files::table
@@ -79,7 +80,10 @@ pub fn find_file(
         .optional()
 }
 
-pub fn files_for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<FileInfo>> {
+pub fn files_for_request(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> QueryResult<Vec<FileInfo>> {
     stored_files::table
         .filter(stored_files::request_id.eq(request_id))
         .order(stored_files::created_at.asc())
@@ -96,7 +100,7 @@ pub fn insert_document(conn: &mut AnyConnection, row: &IdentityDocumentRow) -> Q
 
 pub fn documents_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<IdentityDocumentRow>> {
     identity_documents::table
         .filter(identity_documents::request_id.eq(request_id))

@@ -1,5 +1,6 @@
 //! What requesters send to prove who they are (or that they act for someone), sealed at rest.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +11,7 @@ use super::schema::identity_evidence;
 #[diesel(table_name = identity_evidence)]
 pub struct EvidenceRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -53,7 +54,10 @@ pub fn insert(conn: &mut AnyConnection, row: &EvidenceRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<EvidenceInfo>> {
+pub fn for_request(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> QueryResult<Vec<EvidenceInfo>> {
     identity_evidence::table
         .filter(identity_evidence::request_id.eq(request_id))
         .order((
@@ -66,7 +70,7 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
 
 pub fn find(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     id: &str,
 ) -> QueryResult<Option<EvidenceRow>> {
     identity_evidence::table
@@ -80,7 +84,7 @@ pub fn find(
 /// Empties the contents of a request's items of the given kinds; returns the ids emptied.
 pub fn purge(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     kinds: &[&str],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, String)>> {

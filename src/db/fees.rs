@@ -1,5 +1,6 @@
 //! Invoices and payments, in integer yen.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +11,7 @@ use super::schema::{invoices, payments, requests};
 #[diesel(table_name = invoices)]
 pub struct InvoiceRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub number: String,
     pub unit_yen: i64,
     pub services: i64,
@@ -57,7 +58,7 @@ pub fn insert_invoice(conn: &mut AnyConnection, row: &InvoiceRow) -> QueryResult
 
 pub fn invoices_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<InvoiceRow>> {
     invoices::table
         .filter(invoices::request_id.eq(request_id))

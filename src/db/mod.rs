@@ -6,6 +6,7 @@ pub mod clocks;
 pub mod documents;
 pub mod evidence;
 pub mod fees;
+pub mod ids;
 pub mod notes;
 pub mod notices;
 pub mod postal;

@@ -1,5 +1,6 @@
 //! Officers' internal notes on a request.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +11,7 @@ use super::schema::{request_notes, staff_users};
 #[diesel(table_name = request_notes)]
 pub struct NoteRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub staff_id: String,
     pub body: String,
     pub created_at: NaiveDateTime,
@@ -26,7 +27,7 @@ pub fn insert(conn: &mut AnyConnection, row: &NoteRow) -> QueryResult<()> {
 /// A request's notes, oldest first, with their authors' emails.
 pub fn for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<(NoteRow, String)>> {
     request_notes::table
         .inner_join(staff_users::table.on(staff_users::id.eq(request_notes::staff_id)))

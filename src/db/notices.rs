@@ -1,5 +1,6 @@
 //! The notice outbox: rows queued in the same transaction as the change that caused them.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +11,7 @@ use super::schema::notices;
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub channel: String,
     pub language: String,
@@ -30,7 +31,10 @@ pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {
 }
 
 /// The notices to the requester (the tracking page shows these).
-pub fn to_requester(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<NoticeRow>> {
+pub fn to_requester(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> QueryResult<Vec<NoticeRow>> {
     notices::table
         .filter(notices::request_id.eq(request_id))
         .filter(notices::recipient_staff_id.is_null())
@@ -39,7 +43,10 @@ pub fn to_requester(conn: &mut AnyConnection, request_id: &str) -> QueryResult<V
         .load(conn)
 }
 
-pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<NoticeRow>> {
+pub fn for_request(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> QueryResult<Vec<NoticeRow>> {
     notices::table
         .filter(notices::request_id.eq(request_id))
         .order((notices::created_at.asc(), notices::id.asc()))
@@ -49,7 +56,7 @@ pub fn for_request(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Ve
 
 pub fn find(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     id: &str,
 ) -> QueryResult<Option<NoticeRow>> {
     notices::table
@@ -74,7 +81,7 @@ pub struct Delivery {
 
 pub fn deliveries_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<Delivery>> {
     notices::table
         .filter(notices::request_id.eq(request_id))
@@ -191,7 +198,11 @@ pub fn mark_attempt_failed(
 }
 
 /// An officer sends a failed notice again: queued afresh, attempts counted from zero.
-pub fn requeue_failed(conn: &mut AnyConnection, request_id: &str, id: &str) -> QueryResult<bool> {
+pub fn requeue_failed(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+    id: &str,
+) -> QueryResult<bool> {
     let n = diesel::update(
         notices::table
             .filter(notices::id.eq(id))

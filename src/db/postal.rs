@@ -1,5 +1,6 @@
 //! What was read off envelopes and paper forms.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,7 +10,7 @@ use super::schema::postal_details;
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = postal_details)]
 pub struct PostalRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub envelope_id: String,
     pub received_on: String,
     pub mail_class: String,
@@ -41,7 +42,7 @@ pub fn insert(conn: &mut AnyConnection, row: &PostalRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Option<PostalRow>> {
+pub fn find(conn: &mut AnyConnection, request_id: &RequestId) -> QueryResult<Option<PostalRow>> {
     postal_details::table
         .find(request_id)
         .select(PostalRow::as_select())

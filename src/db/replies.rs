@@ -1,5 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -11,7 +12,7 @@ use super::schema::{
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = reply_dispatches)]
 pub struct DispatchRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub tracking_number: String,
     pub dispatched_on: String,
     pub delivered_on: Option<String>,
@@ -28,7 +29,7 @@ pub fn insert_dispatch(conn: &mut AnyConnection, row: &DispatchRow) -> QueryResu
 
 pub fn find_dispatch(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Option<DispatchRow>> {
     reply_dispatches::table
         .find(request_id)
@@ -37,7 +38,11 @@ pub fn find_dispatch(
         .optional()
 }
 
-pub fn set_delivered(conn: &mut AnyConnection, request_id: &str, on: &str) -> QueryResult<bool> {
+pub fn set_delivered(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+    on: &str,
+) -> QueryResult<bool> {
     let n = diesel::update(
         reply_dispatches::table
             .filter(reply_dispatches::request_id.eq(request_id))
@@ -52,7 +57,7 @@ pub fn set_delivered(conn: &mut AnyConnection, request_id: &str, on: &str) -> Qu
 #[diesel(table_name = reply_downloads)]
 pub struct DownloadRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub file_id: Option<String>,
     pub package_id: Option<String>,
     pub max_downloads: i64,
@@ -81,7 +86,7 @@ pub fn find_download(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<D
 
 pub fn downloads_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<DownloadRow>> {
     reply_downloads::table
         .filter(reply_downloads::request_id.eq(request_id))
@@ -93,7 +98,7 @@ pub fn downloads_for_request(
 /// Withdraws a released link; false if it was not this request's or already withdrawn.
 pub fn revoke_download(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -139,7 +144,7 @@ pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) ->
 /// The newest reply file of a request that has not been purged.
 pub fn latest_reply_file(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Option<String>> {
     stored_files::table
         .filter(stored_files::request_id.eq(request_id))
@@ -155,7 +160,7 @@ pub fn latest_reply_file(
 #[diesel(table_name = data_changes)]
 pub struct DataChangeRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub action: String,
     pub item: String,
     pub prior_value: Option<String>,
@@ -173,7 +178,7 @@ pub fn insert_change(conn: &mut AnyConnection, row: &DataChangeRow) -> QueryResu
 
 pub fn changes_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<DataChangeRow>> {
     data_changes::table
         .filter(data_changes::request_id.eq(request_id))
@@ -186,7 +191,7 @@ pub fn changes_for_request(
 #[diesel(table_name = answer_packages)]
 pub struct PackageRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub size_bytes: i64,
     pub nonce: Vec<u8>,
     pub ciphertext: Vec<u8>,
@@ -251,7 +256,7 @@ pub fn expiring_unused(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
     until: NaiveDateTime,
-) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+) -> QueryResult<Vec<(String, RequestId, NaiveDateTime)>> {
     reply_downloads::table
         .filter(reply_downloads::downloads.eq(0))
         .filter(reply_downloads::revoked_at.is_null())

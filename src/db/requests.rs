@@ -3,13 +3,15 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::RequestId;
+
 use super::AnyConnection;
 use super::schema::requests;
 
 #[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
 pub struct RequestRow {
-    pub id: String,
+    pub id: RequestId,
     pub receipt_number: String,
     pub tracking_token_sha256: String,
     pub workflow_id: String,
@@ -168,7 +170,7 @@ pub fn set_facts(
 pub fn open_received_before(
     conn: &mut AnyConnection,
     cutoff: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<RequestId>> {
     requests::table
         .filter(requests::closed_at.is_null())
         .filter(requests::subject_email.is_not_null())
@@ -223,7 +225,7 @@ pub fn update_after_transition(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = super::schema::request_on_behalf)]
 pub struct OnBehalfRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub person_name: String,
     pub person_email: Option<String>,
@@ -239,7 +241,7 @@ pub fn insert_on_behalf(conn: &mut AnyConnection, row: &OnBehalfRow) -> QueryRes
 
 pub fn find_on_behalf(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Option<OnBehalfRow>> {
     use super::schema::request_on_behalf as b;
     b::table
@@ -251,7 +253,7 @@ pub fn find_on_behalf(
 
 pub fn set_person_confirmed(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     use super::schema::request_on_behalf as b;
@@ -266,7 +268,11 @@ pub fn set_person_confirmed(
 }
 
 /// The other requests filed in the same submission as `id`.
-pub fn siblings(conn: &mut AnyConnection, filing_id: &str, id: &str) -> QueryResult<Vec<String>> {
+pub fn siblings(
+    conn: &mut AnyConnection,
+    filing_id: &str,
+    id: &RequestId,
+) -> QueryResult<Vec<RequestId>> {
     requests::table
         .filter(requests::filing_id.eq(filing_id))
         .filter(requests::id.ne(id))

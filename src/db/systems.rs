@@ -1,5 +1,6 @@
 //! The data-system registry and the tasks requests open in it.
 
+use crate::domain::ids::RequestId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -72,7 +73,7 @@ pub fn set_active(
 #[diesel(table_name = system_tasks)]
 pub struct TaskRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub system_id: String,
     pub kind: String,
     pub status: String,
@@ -108,7 +109,7 @@ pub fn insert_task(conn: &mut AnyConnection, row: &TaskRow) -> QueryResult<()> {
 /// A request's tasks with their systems, in the systems' order.
 pub fn tasks_for_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<(TaskRow, DataSystemRow)>> {
     system_tasks::table
         .inner_join(data_systems::table)
@@ -120,7 +121,7 @@ pub fn tasks_for_request(
 
 pub fn find_task(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     id: &str,
 ) -> QueryResult<Option<(TaskRow, DataSystemRow)>> {
     system_tasks::table
@@ -172,7 +173,7 @@ pub fn complete_task(
     Ok(n == 1)
 }
 
-pub fn open_count(conn: &mut AnyConnection, request_id: &str) -> QueryResult<i64> {
+pub fn open_count(conn: &mut AnyConnection, request_id: &RequestId) -> QueryResult<i64> {
     system_tasks::table
         .filter(system_tasks::request_id.eq(request_id))
         .filter(system_tasks::status.eq("open"))

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod fees;
 pub mod field;
 pub mod identity;
+pub mod ids;
 pub mod notice;
 pub mod postal;
 pub mod reply;

@@ -1,6 +1,7 @@
 //! The staff JSON API (bearer token or session): a request with its allowed events, firing events,
 //! identity decisions. Filing and public status are in `filing`.
 
+use crate::domain::ids::RequestId;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -163,7 +164,7 @@ pub struct Requester {
 pub async fn request_detail(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
     let notices: Vec<NoticeJson> = d
@@ -189,7 +190,7 @@ pub async fn request_detail(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(RequestJson {
-            id: r.id,
+            id: r.id.into_string(),
             receipt_number: r.receipt_number,
             version: r.version,
             state: r.state,
@@ -280,7 +281,7 @@ pub struct EventApplied {
 pub async fn fire_event(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<EventBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
@@ -319,7 +320,7 @@ pub async fn fire_event(
 pub async fn identity_data_points(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<crate::app::identity::DataPointCheck>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
@@ -352,7 +353,7 @@ pub struct JudgementBody {
 pub async fn identity_judgement(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<JudgementBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;

@@ -1,6 +1,7 @@
 //! Staff pages for a letter's enclosures: recording identity documents (with their scans), uploading
 //! scanned pages, and opening stored files (every opening audited).
 
+use crate::domain::ids::RequestId;
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -61,7 +62,7 @@ pub async fn record(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
@@ -110,7 +111,7 @@ pub async fn scan(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
@@ -151,7 +152,7 @@ pub async fn scan(
 pub async fn view(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, file_id) = path.into_inner();
     let (media_type, bytes) = documents::view_file(&state, &who.staff, id, file_id).await?;
@@ -162,7 +163,7 @@ pub async fn view(
 pub async fn view_evidence(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, evidence_id) = path.into_inner();
     let (media_type, bytes) =
@@ -180,7 +181,7 @@ pub async fn view_evidence(
 pub async fn view_evidence_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, evidence_id) = path.into_inner();
     let (media_type, bytes) =
@@ -243,7 +244,7 @@ pub struct DocumentRecorded {
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<DocumentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;

@@ -96,7 +96,7 @@ fn created(base: &str, t: RequestType, r: intake::Receipt) -> Created {
         request_type: t.as_str().to_owned(),
         status_url: format!("{base}/api/v1/requests/status/{}", r.tracking_token),
         tracking_url: format!("{base}/track/{}", r.tracking_token),
-        id: r.request_id,
+        id: r.request_id.into_string(),
         receipt_number: r.receipt_number.to_string(),
         tracking_token: r.tracking_token,
         also: r
@@ -215,7 +215,7 @@ pub async fn register_postal(
                 .into_iter()
                 .map(|(t, r)| RegisteredRequest {
                     request_type: t.as_str().to_owned(),
-                    id: r.request_id,
+                    id: r.request_id.into_string(),
                     receipt_number: r.receipt_number.to_string(),
                     status_url: format!("{base}/api/v1/requests/status/{}", r.tracking_token),
                     tracking_url: format!("{base}/track/{}", r.tracking_token),

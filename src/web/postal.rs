@@ -209,7 +209,7 @@ pub async fn register_postal(
             let first = out
                 .requests
                 .first()
-                .map(|(_, r)| r.request_id.clone())
+                .map(|(_, r)| r.request_id.to_string())
                 .unwrap_or_default();
             Ok(redirect(&format!(
                 "/staff/requests/{first}?registered={}",

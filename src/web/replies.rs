@@ -1,6 +1,7 @@
 //! Replies on the web: the printable letter of each notice, the changes an answer made, the reply file,
 //! and the requester's expiring download page.
 
+use crate::domain::ids::RequestId;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -34,7 +35,7 @@ impl LetterPage {
 pub async fn letter(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let v = reply::letter(&state, &who.staff, id, notice_id).await?;
@@ -51,7 +52,7 @@ pub async fn change(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     form: CsrfForm<ChangeFormBody>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm {
@@ -104,7 +105,7 @@ pub async fn change(
 pub async fn change_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<RawChange>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
@@ -124,7 +125,7 @@ pub async fn change_api(
 pub async fn reply_file_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let file_id = documents::store_upload(
@@ -195,7 +196,7 @@ pub async fn download_file(
 pub async fn revoke(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     let (id, download_id) = path.into_inner();
@@ -213,7 +214,7 @@ pub async fn revoke(
 pub async fn revoke_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, download_id) = path.into_inner();
     reply::revoke_download(&state, &who.staff, id, download_id).await?;
@@ -224,7 +225,7 @@ pub async fn revoke_api(
 pub async fn retry_notice(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
@@ -242,7 +243,7 @@ pub async fn retry_notice(
 pub async fn retry_notice_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, notice_id) = path.into_inner();
     crate::app::notices::retry_failed(&state, &who.staff, id, notice_id).await?;
@@ -259,7 +260,7 @@ pub struct AssignForm {
 pub async fn assign(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<String>,
+    path: web::Path<RequestId>,
     form: CheckedForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
@@ -286,7 +287,7 @@ pub struct AssignBody {
 pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<String>,
+    path: web::Path<RequestId>,
     body: super::uploads::StaffJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;

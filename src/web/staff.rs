@@ -1,6 +1,7 @@
 //! A request's page for staff: its particulars, documents, replies and notices, the events an officer
 //! may fire, internal notes, and the workflow's picture.
 
+use crate::domain::ids::RequestId;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -257,7 +258,7 @@ pub(crate) async fn request_page(
     staff: StaffMember,
     tr: Tr,
     csrf: &Csrf,
-    id: String,
+    id: RequestId,
     feedback: Feedback,
 ) -> Result<HttpResponse, PageError> {
     let d = requests::detail(state, &staff, id).await?;
@@ -291,7 +292,7 @@ pub async fn add_note(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     form: CsrfForm<NoteForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm {
@@ -339,7 +340,7 @@ pub struct NoteBody {
 pub async fn add_note_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: super::uploads::StaffJson<NoteBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?;
@@ -352,7 +353,7 @@ pub async fn request(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, PageError> {
     let feedback = Feedback {
@@ -387,7 +388,7 @@ pub async fn fire_event(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     form: CsrfForm<EventInput>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm {
@@ -483,7 +484,7 @@ pub async fn diagram(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
 ) -> Result<HttpResponse, PageError> {
     let svg = requests::diagram(&state, &who.staff, id.into_inner(), tr.lang).await?;
     Ok(HttpResponse::Ok()

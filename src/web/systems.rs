@@ -1,6 +1,7 @@
 //! Data systems and their tasks on the web: the registry (administrators register, everyone working
 //! requests reads), closing a request's task with the export or the erasure outcome, and "my tasks".
 
+use crate::domain::ids::RequestId;
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -255,7 +256,7 @@ pub async fn complete(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
@@ -324,7 +325,7 @@ pub struct CompleteBody {
 pub async fn complete_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
     body: super::uploads::StaffJson<CompleteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
@@ -350,7 +351,7 @@ pub async fn complete_api(
 pub async fn export(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RequestId, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
     let (media, bytes) = systems::view_export(&state, &who.staff, id, task_id).await?;

@@ -379,7 +379,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
         .id
         .clone();
-    let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id);
+    let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id.as_str().into());
     c.goto(&format!("{}{confirm}", app.base)).await.unwrap();
     c.find(Locator::Css("#confirm-form button"))
         .await

@@ -462,11 +462,13 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     // Accepted: stored encrypted.
     let (status, _) = upload(pdf.clone(), "scan.pdf", page.csrf()).await;
     assert_eq!(status, 303);
-    let files = kaiji::db::documents::files_for_request(&mut app.tdb.conn(), &id).unwrap();
+    let files =
+        kaiji::db::documents::files_for_request(&mut app.tdb.conn(), &id.as_str().into()).unwrap();
     assert_eq!(files.len(), 1);
-    let stored = kaiji::db::documents::find_file(&mut app.tdb.conn(), &id, &files[0].id)
-        .unwrap()
-        .unwrap();
+    let stored =
+        kaiji::db::documents::find_file(&mut app.tdb.conn(), &id.as_str().into(), &files[0].id)
+            .unwrap()
+            .unwrap();
     assert!(
         !stored.ciphertext.windows(10).any(|w| w == b"MY-SECRET-"),
         "never stored in the clear"
@@ -510,9 +512,10 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     let desk = app.signed_in("later@example.com", Role::Officer).await;
     let gone = desk.get(&path).await;
     assert_eq!(gone.status, 410);
-    let stored = kaiji::db::documents::find_file(&mut app.tdb.conn(), &id, &files[0].id)
-        .unwrap()
-        .unwrap();
+    let stored =
+        kaiji::db::documents::find_file(&mut app.tdb.conn(), &id.as_str().into(), &files[0].id)
+            .unwrap()
+            .unwrap();
     assert!(stored.ciphertext.is_empty() && stored.purged_at.is_some());
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(

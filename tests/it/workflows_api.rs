@@ -1018,7 +1018,7 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     let ok = app.confirm_email(&ids[0]).await;
     assert_eq!(ok.status, 200);
     assert!(ok.text_of("confirmed").is_some());
-    let path = kaiji::app::confirm::confirm_path(&app.state.keys, &ids[0]);
+    let path = kaiji::app::confirm::confirm_path(&app.state.keys, &ids[0].as_str().into());
     let again = app.browser().get(&path).await;
     assert_eq!(again.status, 410);
     assert!(again.body.contains("link_used"));
@@ -1051,7 +1051,10 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     app.clock.advance(TimeDelta::hours(1));
     let late = app
         .browser()
-        .get(&kaiji::app::confirm::confirm_path(&app.state.keys, &ids[1]))
+        .get(&kaiji::app::confirm::confirm_path(
+            &app.state.keys,
+            &ids[1].as_str().into(),
+        ))
         .await;
     assert_eq!(late.status, 410);
     assert!(late.body.contains("link_expired"));

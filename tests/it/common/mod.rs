@@ -290,7 +290,7 @@ impl TestApp {
 
     /// Opens the confirmation link of one request and presses the button, as the requester would.
     pub async fn confirm_email(&self, id: &str) -> Page {
-        let path = kaiji::app::confirm::confirm_path(&self.state.keys, id);
+        let path = kaiji::app::confirm::confirm_path(&self.state.keys, &id.into());
         let b = self.browser();
         let page = b.get(&path).await;
         assert_eq!(page.status, 200, "confirmation page: {}", page.body);
