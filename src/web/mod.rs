@@ -13,6 +13,7 @@ pub mod forms;
 pub mod health;
 pub mod language;
 pub mod openapi;
+pub mod outcome;
 pub mod payments;
 pub mod postal;
 pub mod public;
