@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
 use serde_json::json;
 
 use super::cases::{Case, ClockView, clock_views, today_in};
@@ -11,9 +12,11 @@ use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
 use crate::db::notices::{self, NoticeRow};
-use crate::db::requests::{self, RequestRow};
+use crate::db::postal::PostalRow;
+use crate::db::requests::{self, OnBehalfRow, RequestRow};
 use crate::db::{self, audit, write_tx};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::postal::TrackingNumber;
 use crate::domain::request::{Language, RequestType};
 use crate::domain::workflow::{Fact, Label, TransitionDef, WorkflowDefinition};
 
@@ -32,7 +35,7 @@ pub struct RequestDetail {
     pub notices: Vec<NoticeRow>,
     /// How each notice's delivery stands (attempts, last error, when sent).
     pub deliveries: Vec<notices::Delivery>,
-    pub postal: Option<crate::db::postal::PostalRow>,
+    pub postal: Option<PostalDetails>,
     /// For requests by post: the identity documents checklist as things stand.
     pub checklist: Option<crate::domain::documents::Checklist>,
     pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
@@ -43,12 +46,89 @@ pub struct RequestDetail {
     pub reply: super::reply::ReplyView,
     pub tasks: Vec<super::systems::TaskView>,
     /// Filed by an agent or guardian for this person.
-    pub on_behalf: Option<requests::OnBehalfRow>,
+    pub on_behalf: Option<OnBehalf>,
     /// Officers' internal notes, with their authors' emails.
     pub notes: Vec<(crate::db::notes::NoteRow, String)>,
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(String, String)>,
+}
+
+/// What was read off the envelope of a request by post, as its page and the API show it.
+#[derive(Clone, Serialize)]
+pub struct PostalDetails {
+    pub envelope_id: String,
+    pub received_on: String,
+    pub mail_class: String,
+    /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
+    pub tracking_number: Option<String>,
+    pub request_date: Option<String>,
+    pub requester_kind: String,
+    pub agent_name: Option<String>,
+    pub services: Vec<String>,
+    pub postal_address: String,
+}
+
+/// Addresses and names never reach a log through `Debug`.
+impl std::fmt::Debug for PostalDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostalDetails")
+            .field("envelope_id", &self.envelope_id)
+            .field("mail_class", &self.mail_class)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<PostalRow> for PostalDetails {
+    fn from(p: PostalRow) -> Self {
+        PostalDetails {
+            envelope_id: p.envelope_id,
+            received_on: p.received_on,
+            mail_class: p.mail_class,
+            tracking_number: p
+                .tracking_number
+                .map(|t| TrackingNumber::from_stored(t).display()),
+            request_date: p.request_date,
+            requester_kind: p.requester_kind,
+            agent_name: p.agent_name,
+            services: serde_json::from_str(&p.services).unwrap_or_default(),
+            postal_address: p.postal_address,
+        }
+    }
+}
+
+/// Whom an agent or guardian filed the request for, and whether that person confirmed it (the API's
+/// JSON is as it always was).
+#[derive(Clone, Serialize)]
+pub struct OnBehalf {
+    pub request_id: String,
+    /// `agent` or `guardian`.
+    pub kind: String,
+    pub person_name: String,
+    pub person_email: Option<String>,
+    pub person_confirmed_at: Option<NaiveDateTime>,
+}
+
+/// Names and addresses never reach a log through `Debug`.
+impl std::fmt::Debug for OnBehalf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnBehalf")
+            .field("request_id", &self.request_id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<OnBehalfRow> for OnBehalf {
+    fn from(b: OnBehalfRow) -> Self {
+        OnBehalf {
+            request_id: b.request_id,
+            kind: b.kind,
+            person_name: b.person_name,
+            person_email: b.person_email,
+            person_confirmed_at: b.person_confirmed_at,
+        }
+    }
 }
 
 pub async fn detail(
@@ -77,7 +157,7 @@ pub async fn detail(
                 audit: audit::list_for_request(conn, &case.row.id)?,
                 notices: notices::for_request(conn, &case.row.id)?,
                 deliveries: notices::deliveries_for_request(conn, &case.row.id)?,
-                postal: crate::db::postal::find(conn, &case.row.id)?,
+                postal: crate::db::postal::find(conn, &case.row.id)?.map(PostalDetails::from),
                 checklist: super::documents::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
                 files: crate::db::documents::files_for_request(conn, &case.row.id)?,
@@ -85,7 +165,7 @@ pub async fn detail(
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
                 tasks: super::systems::task_views(conn, &case.row.id)?,
-                on_behalf: requests::find_on_behalf(conn, &case.row.id)?,
+                on_behalf: requests::find_on_behalf(conn, &case.row.id)?.map(OnBehalf::from),
                 assignee: match requests::assignee(conn, &case.row.id)? {
                     Some(id) => crate::db::staff::find_by_id(conn, &id)?.map(|s| s.email),
                     None => None,

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::error::ApiError;
 use super::session::{ApiStaff, WorkRequests};
 use crate::app::cases::ClockView;
+use crate::app::requests::{OnBehalf, PostalDetails};
 use crate::app::{AppState, requests, transition};
 use crate::domain::workflow::{Label, TransitionDef};
 
@@ -68,7 +69,7 @@ pub struct RequestJson {
     pub allowed_events: Vec<AllowedEvent>,
     pub notices: Vec<NoticeJson>,
     /// What was read off the envelope, for requests by post.
-    pub postal: Option<PostalJson>,
+    pub postal: Option<PostalDetails>,
     /// Fee invoices with their payments and balance (postal procedure).
     pub invoices: Vec<crate::app::fees::InvoiceView>,
     /// The dispatch, released downloads and recorded changes.
@@ -76,7 +77,7 @@ pub struct RequestJson {
     /// One task per data system for access, portability and deletion requests.
     pub tasks: Vec<crate::app::systems::TaskView>,
     /// Filed by an agent or guardian: for whom, and whether the person confirmed.
-    pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
+    pub on_behalf: Option<OnBehalf>,
     /// The officer or admin working the request (email).
     pub assignee: Option<String>,
     /// Officers' internal notes, oldest first.
@@ -104,38 +105,6 @@ pub struct EvidenceJson {
     pub received_at: chrono::DateTime<chrono::Utc>,
     pub purged_at: Option<chrono::DateTime<chrono::Utc>>,
     pub open: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PostalJson {
-    pub envelope_id: String,
-    pub received_on: String,
-    pub mail_class: String,
-    /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
-    pub tracking_number: Option<String>,
-    pub request_date: Option<String>,
-    pub requester_kind: String,
-    pub agent_name: Option<String>,
-    pub services: Vec<String>,
-    pub postal_address: String,
-}
-
-impl From<crate::db::postal::PostalRow> for PostalJson {
-    fn from(p: crate::db::postal::PostalRow) -> Self {
-        PostalJson {
-            envelope_id: p.envelope_id,
-            received_on: p.received_on,
-            mail_class: p.mail_class,
-            tracking_number: p
-                .tracking_number
-                .map(|t| crate::domain::postal::TrackingNumber::from_stored(t).display()),
-            request_date: p.request_date,
-            requester_kind: p.requester_kind,
-            agent_name: p.agent_name,
-            services: serde_json::from_str(&p.services).unwrap_or_default(),
-            postal_address: p.postal_address,
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -216,7 +185,7 @@ pub async fn request_detail(
             clocks: d.clocks,
             allowed_events: d.allowed.iter().map(AllowedEvent::from).collect(),
             notices,
-            postal: d.postal.map(PostalJson::from),
+            postal: d.postal,
             invoices: d.invoices,
             reply: d.reply,
             tasks: d.tasks,

@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::app::AppError;
-use crate::db::DbError;
 use crate::domain::FieldErrors;
 use crate::domain::request::Language;
 use crate::domain::workflow::TransitionError;
@@ -106,14 +105,8 @@ pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
         AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
         AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
         AppError::Definition(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-        AppError::Db(DbError::Pool(_)) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        AppError::Db(_) if e.is_unavailable() => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         AppError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-    }
-}
-
-impl From<diesel::result::Error> for WebError {
-    fn from(e: diesel::result::Error) -> Self {
-        WebError::App(e.into())
     }
 }
 

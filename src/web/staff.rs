@@ -146,22 +146,6 @@ impl RequestPage {
             .unwrap_or_else(|| kind.to_owned())
     }
 
-    pub fn tracking_display(&self) -> Option<String> {
-        self.d
-            .postal
-            .as_ref()
-            .and_then(|p| p.tracking_number.clone())
-            .map(|t| crate::domain::postal::TrackingNumber::from_stored(t).display())
-    }
-
-    pub fn services(&self) -> Vec<String> {
-        self.d
-            .postal
-            .as_ref()
-            .and_then(|p| serde_json::from_str(&p.services).ok())
-            .unwrap_or_default()
-    }
-
     /// The value kept for an event's field after a refusal.
     pub fn kept_input(&self, event: &str, field: &str) -> &str {
         match &self.kept_reason {

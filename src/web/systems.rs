@@ -14,9 +14,8 @@ use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
 use crate::app::staff::StaffMember;
-use crate::app::systems::{self, RawTaskCompletion};
+use crate::app::systems::{self, OpenTask, RawTaskCompletion, RegisteredSystem};
 use crate::app::{AppError, AppState};
-use crate::db::systems::{DataSystemRow, TaskRow};
 use crate::domain::FieldErrors;
 use crate::domain::systems::RawDataSystem;
 use crate::i18n::Tr;
@@ -27,8 +26,8 @@ pub struct SystemsPage {
     pub tr: Tr,
     pub csrf: String,
     pub staff: StaffMember,
-    pub systems: Vec<DataSystemRow>,
-    pub mine: Vec<(TaskRow, DataSystemRow, String)>,
+    pub systems: Vec<RegisteredSystem>,
+    pub mine: Vec<OpenTask>,
     pub input: RawDataSystem,
     pub errors: FieldErrors,
     pub problem: Option<String>,
@@ -39,7 +38,7 @@ impl SystemsPage {
         self.staff.role == crate::domain::staff::Role::Admin
     }
 
-    pub fn categories(&self, s: &DataSystemRow) -> String {
+    pub fn categories(&self, s: &RegisteredSystem) -> String {
         serde_json::from_str::<Vec<String>>(&s.categories)
             .map(|c| c.join(", "))
             .unwrap_or_default()
