@@ -1,7 +1,7 @@
 //! The outbox: notices queued in the transaction of the change that caused them (the notify worker
 //! delivers them later), and an officer's retry of one that failed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::staff::StaffMember;
@@ -96,4 +96,45 @@ pub async fn retry_failed(
             })
         })
         .await
+}
+
+/// A notice of a request with where its delivery stands, as the request page and the API list it.
+#[derive(Debug, Clone)]
+pub struct NoticeLine {
+    pub id: String,
+    pub request_id: String,
+    pub kind: String,
+    /// `email` or `letter`.
+    pub channel: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i64,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// A request's notices, oldest first, each with its delivery.
+pub(crate) fn notice_lines(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Vec<NoticeLine>, AppError> {
+    let rows = notices::for_request(conn, request_id)?;
+    let deliveries = notices::deliveries_for_request(conn, request_id)?;
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let dv = deliveries.iter().find(|d| d.id == n.id);
+            NoticeLine {
+                attempts: dv.map_or(0, |d| d.attempts),
+                sent_at: dv.and_then(|d| d.sent_at),
+                last_error: dv.and_then(|d| d.last_error.clone()),
+                id: n.id,
+                request_id: n.request_id,
+                kind: n.kind,
+                channel: n.channel,
+                status: n.status,
+                created_at: n.created_at,
+            }
+        })
+        .collect())
 }

@@ -137,20 +137,17 @@ pub async fn request_detail(
     let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
     let notices: Vec<NoticeJson> = d
         .notices
-        .iter()
-        .map(|n| {
-            let dv = d.delivery(&n.id);
-            NoticeJson {
-                letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
-                id: n.id.clone(),
-                kind: n.kind.clone(),
-                channel: n.channel.clone(),
-                status: n.status.clone(),
-                created_at: n.created_at.and_utc(),
-                attempts: dv.map_or(0, |x| x.attempts),
-                sent_at: dv.and_then(|x| x.sent_at).map(|t| t.and_utc()),
-                last_error: dv.and_then(|x| x.last_error.clone()),
-            }
+        .into_iter()
+        .map(|n| NoticeJson {
+            letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
+            id: n.id,
+            kind: n.kind,
+            channel: n.channel,
+            status: n.status,
+            created_at: n.created_at.and_utc(),
+            attempts: n.attempts,
+            sent_at: n.sent_at.map(|t| t.and_utc()),
+            last_error: n.last_error,
         })
         .collect();
     let r = d.request;
@@ -194,9 +191,9 @@ pub async fn request_detail(
             notes: d
                 .notes
                 .into_iter()
-                .map(|(n, author)| NoteJson {
+                .map(|n| NoteJson {
                     id: n.id,
-                    author,
+                    author: n.author,
                     note: n.body,
                     created_at: n.created_at.and_utc(),
                 })
@@ -209,7 +206,7 @@ pub async fn request_detail(
                         .purged_at
                         .is_none()
                         .then(|| format!("/api/v1/requests/{request_id}/evidence/{}", e.id)),
-                    declaration_signed: e.declared_by.is_some(),
+                    declaration_signed: e.declaration_signed,
                     received_at: e.created_at.and_utc(),
                     purged_at: e.purged_at.map(|t| t.and_utc()),
                     id: e.id,
