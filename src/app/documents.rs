@@ -2,7 +2,7 @@
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
 use crate::domain::ids::RequestId;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 
 use super::cases::Case;
@@ -399,6 +399,56 @@ fn parse_document(
             created_on,
         }),
         _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// A file stored for a request (its contents sealed, and gone once erased), as its page lists it.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub id: String,
+    /// `scan`, `identity_document` or `reply`.
+    pub purpose: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub created_at: NaiveDateTime,
+    pub purged_at: Option<NaiveDateTime>,
+}
+
+impl From<FileInfo> for StoredFile {
+    fn from(f: FileInfo) -> Self {
+        StoredFile {
+            id: f.id,
+            purpose: f.purpose,
+            media_type: f.media_type,
+            size_bytes: f.size_bytes,
+            created_at: f.created_at,
+            purged_at: f.purged_at,
+        }
+    }
+}
+
+/// An identity document read from the envelope, as the request page lists it.
+#[derive(Debug, Clone)]
+pub struct IdentityDocument {
+    pub id: String,
+    pub kind: String,
+    pub holder: String,
+    pub original: bool,
+    pub created_on: Option<String>,
+    /// Its scan, when one was stored.
+    pub file_id: Option<String>,
+}
+
+impl From<IdentityDocumentRow> for IdentityDocument {
+    fn from(d: IdentityDocumentRow) -> Self {
+        IdentityDocument {
+            id: d.id,
+            kind: d.kind,
+            holder: d.holder,
+            original: d.original,
+            created_on: d.created_on,
+            file_id: d.file_id,
+        }
     }
 }
 

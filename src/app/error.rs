@@ -70,6 +70,14 @@ pub enum AppError {
     Db(#[from] DbError),
 }
 
+impl AppError {
+    /// No database connection could be had in time: the service is briefly unavailable (worth a
+    /// retry), not broken.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppError::Db(DbError::Pool(_)))
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Db(DbError::Query(e))

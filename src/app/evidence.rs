@@ -5,7 +5,7 @@
 //! closes.
 
 use crate::domain::ids::RequestId;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::cases::Case;
@@ -201,6 +201,33 @@ pub(crate) fn declaration_signed(
     Ok(repo::for_request(conn, request_id)?
         .iter()
         .any(|e| e.declared_by.is_some()))
+}
+
+/// Something the requester sent (its contents sealed, and gone once erased), as the request page and
+/// the API list it.
+#[derive(Debug, Clone)]
+pub struct SentEvidence {
+    pub id: String,
+    /// `data_points`, `identity_document` or `agent_authorisation`.
+    pub kind: String,
+    pub media_type: String,
+    /// The requester signed the declaration that it is true (by typing their name).
+    pub declaration_signed: bool,
+    pub created_at: NaiveDateTime,
+    pub purged_at: Option<NaiveDateTime>,
+}
+
+impl From<EvidenceInfo> for SentEvidence {
+    fn from(e: EvidenceInfo) -> Self {
+        SentEvidence {
+            id: e.id,
+            kind: e.kind,
+            media_type: e.media_type,
+            declaration_signed: e.declared_by.is_some(),
+            created_at: e.created_at,
+            purged_at: e.purged_at,
+        }
+    }
 }
 
 /// What was received for a request (without contents), for the request page.

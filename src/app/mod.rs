@@ -20,6 +20,7 @@ pub mod limits;
 pub mod notices;
 pub mod package;
 pub mod queue;
+pub mod readiness;
 pub mod reply;
 pub mod reports;
 pub mod requests;

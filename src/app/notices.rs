@@ -2,7 +2,7 @@
 //! delivers them later), and an officer's retry of one that failed.
 
 use crate::domain::ids::RequestId;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::staff::StaffMember;
@@ -95,4 +95,45 @@ pub async fn retry_failed(
             Ok(())
         })
         .await
+}
+
+/// A notice of a request with where its delivery stands, as the request page and the API list it.
+#[derive(Debug, Clone)]
+pub struct NoticeLine {
+    pub id: String,
+    pub request_id: RequestId,
+    pub kind: String,
+    /// `email` or `letter`.
+    pub channel: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i64,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// A request's notices, oldest first, each with its delivery.
+pub(crate) fn notice_lines(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> Result<Vec<NoticeLine>, AppError> {
+    let rows = notices::for_request(conn, request_id)?;
+    let deliveries = notices::deliveries_for_request(conn, request_id)?;
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let dv = deliveries.iter().find(|d| d.id == n.id);
+            NoticeLine {
+                attempts: dv.map_or(0, |d| d.attempts),
+                sent_at: dv.and_then(|d| d.sent_at),
+                last_error: dv.and_then(|d| d.last_error.clone()),
+                id: n.id,
+                request_id: n.request_id,
+                kind: n.kind,
+                channel: n.channel,
+                status: n.status,
+                created_at: n.created_at,
+            }
+        })
+        .collect())
 }

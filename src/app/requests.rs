@@ -4,24 +4,29 @@
 use crate::domain::ids::RequestId;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
 use serde_json::json;
 
 use super::cases::{Case, ClockView, clock_views, today_in};
+use super::documents::{IdentityDocument, StoredFile};
+use super::evidence::SentEvidence;
+use super::notices::NoticeLine;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
-use crate::db::notices::{self, NoticeRow};
-use crate::db::requests::{self, RequestRow};
+use crate::db::postal::PostalRow;
+use crate::db::requests::{self, OnBehalfRow, RequestRow};
 use crate::db::{self, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::postal::TrackingNumber;
 use crate::domain::request::{Language, RequestType};
 use crate::domain::workflow::{Fact, Label, TransitionDef, WorkflowDefinition};
 
 /// Everything the officer's request page and the staff API show.
 #[derive(Debug, Clone)]
 pub struct RequestDetail {
-    pub request: RequestRow,
+    pub request: Particulars,
     pub request_type: RequestType,
     pub workflow: Arc<WorkflowDefinition>,
     pub state_label: Label,
@@ -29,27 +34,173 @@ pub struct RequestDetail {
     pub allowed: Vec<TransitionDef>,
     pub clocks: Vec<ClockView>,
     pub facts: Vec<Fact>,
-    pub audit: Vec<AuditEventRow>,
-    pub notices: Vec<NoticeRow>,
-    /// How each notice's delivery stands (attempts, last error, when sent).
-    pub deliveries: Vec<notices::Delivery>,
-    pub postal: Option<crate::db::postal::PostalRow>,
+    pub audit: Vec<AuditLine>,
+    /// Each with how its delivery stands (attempts, last error, when sent).
+    pub notices: Vec<NoticeLine>,
+    pub postal: Option<PostalDetails>,
     /// For requests by post: the identity documents checklist as things stand.
     pub checklist: Option<crate::domain::documents::Checklist>,
-    pub documents: Vec<crate::db::documents::IdentityDocumentRow>,
-    pub files: Vec<crate::db::documents::FileInfo>,
+    pub documents: Vec<IdentityDocument>,
+    pub files: Vec<StoredFile>,
     /// What the requester sent to prove identity or an agent's authority (contents sealed).
-    pub evidence: Vec<crate::db::evidence::EvidenceInfo>,
+    pub evidence: Vec<SentEvidence>,
     pub invoices: Vec<super::fees::InvoiceView>,
     pub reply: super::reply::ReplyView,
     pub tasks: Vec<super::systems::TaskView>,
     /// Filed by an agent or guardian for this person.
-    pub on_behalf: Option<requests::OnBehalfRow>,
-    /// Officers' internal notes, with their authors' emails.
-    pub notes: Vec<(crate::db::notes::NoteRow, String)>,
+    pub on_behalf: Option<OnBehalf>,
+    /// Officers' internal notes, oldest first.
+    pub notes: Vec<Note>,
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(String, String)>,
+}
+
+/// The request's own particulars, as its page and the staff API show them.
+#[derive(Clone)]
+pub struct Particulars {
+    pub id: RequestId,
+    pub receipt_number: String,
+    pub state: String,
+    /// Moves with every change; a form or an API call names the version it saw.
+    pub version: i64,
+    pub request_type: String,
+    pub jurisdiction: String,
+    pub channel: String,
+    pub language: String,
+    pub subject_name: String,
+    pub subject_email: Option<String>,
+    pub message: String,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The requester's name, address and words never reach a log through `Debug`.
+impl std::fmt::Debug for Particulars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Particulars")
+            .field("id", &self.id)
+            .field("receipt_number", &self.receipt_number)
+            .field("state", &self.state)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<RequestRow> for Particulars {
+    fn from(r: RequestRow) -> Self {
+        Particulars {
+            id: r.id,
+            receipt_number: r.receipt_number,
+            state: r.state,
+            version: r.version,
+            request_type: r.request_type,
+            jurisdiction: r.jurisdiction,
+            channel: r.channel,
+            language: r.language,
+            subject_name: r.subject_name,
+            subject_email: r.subject_email,
+            message: r.message,
+            received_at: r.received_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// An officer's internal note, with its author's email.
+#[derive(Clone)]
+pub struct Note {
+    pub id: String,
+    pub author: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What officers write about a request stays out of logs.
+impl std::fmt::Debug for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Note")
+            .field("id", &self.id)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What was read off the envelope of a request by post, as its page and the API show it.
+#[derive(Clone, Serialize)]
+pub struct PostalDetails {
+    pub envelope_id: String,
+    pub received_on: String,
+    pub mail_class: String,
+    /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
+    pub tracking_number: Option<String>,
+    pub request_date: Option<String>,
+    pub requester_kind: String,
+    pub agent_name: Option<String>,
+    pub services: Vec<String>,
+    pub postal_address: String,
+}
+
+/// Addresses and names never reach a log through `Debug`.
+impl std::fmt::Debug for PostalDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostalDetails")
+            .field("envelope_id", &self.envelope_id)
+            .field("mail_class", &self.mail_class)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<PostalRow> for PostalDetails {
+    fn from(p: PostalRow) -> Self {
+        PostalDetails {
+            envelope_id: p.envelope_id,
+            received_on: p.received_on,
+            mail_class: p.mail_class,
+            tracking_number: p
+                .tracking_number
+                .map(|t| TrackingNumber::from_stored(t).display()),
+            request_date: p.request_date,
+            requester_kind: p.requester_kind,
+            agent_name: p.agent_name,
+            services: serde_json::from_str(&p.services).unwrap_or_default(),
+            postal_address: p.postal_address,
+        }
+    }
+}
+
+/// Whom an agent or guardian filed the request for, and whether that person confirmed it (the API's
+/// JSON is as it always was).
+#[derive(Clone, Serialize)]
+pub struct OnBehalf {
+    pub request_id: RequestId,
+    /// `agent` or `guardian`.
+    pub kind: String,
+    pub person_name: String,
+    pub person_email: Option<String>,
+    pub person_confirmed_at: Option<NaiveDateTime>,
+}
+
+/// Names and addresses never reach a log through `Debug`.
+impl std::fmt::Debug for OnBehalf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnBehalf")
+            .field("request_id", &self.request_id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<OnBehalfRow> for OnBehalf {
+    fn from(b: OnBehalfRow) -> Self {
+        OnBehalf {
+            request_id: b.request_id,
+            kind: b.kind,
+            person_name: b.person_name,
+            person_email: b.person_email,
+            person_confirmed_at: b.person_confirmed_at,
+        }
+    }
 }
 
 pub async fn detail(
@@ -75,31 +226,50 @@ pub async fn detail(
                 .collect();
             Ok(RequestDetail {
                 clocks: clock_views(&case.def, &case.clocks, today, cals),
-                audit: audit::list_for_request(conn, &case.row.id)?,
-                notices: notices::for_request(conn, &case.row.id)?,
-                deliveries: notices::deliveries_for_request(conn, &case.row.id)?,
-                postal: crate::db::postal::find(conn, &case.row.id)?,
+                audit: audit::list_for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(AuditLine::from)
+                    .collect(),
+                notices: super::notices::notice_lines(conn, &case.row.id)?,
+                postal: crate::db::postal::find(conn, &case.row.id)?.map(PostalDetails::from),
                 checklist: super::documents::checklist_of(conn, &case)?,
-                documents: crate::db::documents::documents_for_request(conn, &case.row.id)?,
-                files: crate::db::documents::files_for_request(conn, &case.row.id)?,
-                evidence: crate::db::evidence::for_request(conn, &case.row.id)?,
+                documents: crate::db::documents::documents_for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(IdentityDocument::from)
+                    .collect(),
+                files: crate::db::documents::files_for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(StoredFile::from)
+                    .collect(),
+                evidence: crate::db::evidence::for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(SentEvidence::from)
+                    .collect(),
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
                 tasks: super::systems::task_views(conn, &case.row.id)?,
-                on_behalf: requests::find_on_behalf(conn, &case.row.id)?,
+                on_behalf: requests::find_on_behalf(conn, &case.row.id)?.map(OnBehalf::from),
                 assignee: match requests::assignee(conn, &case.row.id)? {
                     Some(id) => crate::db::staff::find_by_id(conn, &id)?.map(|s| s.email),
                     None => None,
                 },
                 workers: crate::db::staff::workers(conn)?,
-                notes: crate::db::notes::for_request(conn, &case.row.id)?,
+                notes: crate::db::notes::for_request(conn, &case.row.id)?
+                    .into_iter()
+                    .map(|(n, author)| Note {
+                        id: n.id,
+                        author,
+                        body: n.body,
+                        created_at: n.created_at,
+                    })
+                    .collect(),
                 facts: case.facts.iter().copied().collect(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
                 state_label: label,
                 terminal,
                 allowed,
-                request: case.row,
+                request: Particulars::from(case.row),
             })
         })
         .await
@@ -168,13 +338,6 @@ pub async fn diagram(
             super::workflows::diagram_svg(&case.def, Some(&case.row.state), lang)
         })
         .await
-}
-
-impl RequestDetail {
-    /// The delivery of one notice.
-    pub fn delivery(&self, notice_id: &str) -> Option<&notices::Delivery> {
-        self.deliveries.iter().find(|d| d.id == notice_id)
-    }
 }
 
 /// Assigns a request to an officer or admin (by email), or to nobody (`None`); the new assignee is told
@@ -254,7 +417,7 @@ impl RequestDetail {
             .audit
             .iter()
             .map(|e| TimelineEntry {
-                at: e.occurred_at,
+                at: e.occurred_at.naive_utc(),
                 kind: "event",
                 what: e.action.clone(),
                 who: Some(match &e.actor_id {
@@ -278,11 +441,11 @@ impl RequestDetail {
             who: None,
             detail: Some(format!("{} · {}", n.channel, n.status)),
         }));
-        out.extend(self.notes.iter().map(|(n, email)| TimelineEntry {
+        out.extend(self.notes.iter().map(|n| TimelineEntry {
             at: n.created_at,
             kind: "note",
             what: n.body.clone(),
-            who: Some(email.clone()),
+            who: Some(n.author.clone()),
             detail: None,
         }));
         out.sort_by_key(|a| a.at);

@@ -279,9 +279,59 @@ pub async fn view_export(
         .await
 }
 
+/// A data system as the registry shows it, on its page and in the API (whose JSON is as it always was:
+/// categories as a JSON list in a string, times without a zone).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisteredSystem {
+    pub id: String,
+    pub name: String,
+    pub owner_email: String,
+    pub categories: String,
+    pub retention: String,
+    pub deletion_method: String,
+    /// Whether new requests get a task in it.
+    pub active: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl From<DataSystemRow> for RegisteredSystem {
+    fn from(s: DataSystemRow) -> Self {
+        RegisteredSystem {
+            id: s.id,
+            name: s.name,
+            owner_email: s.owner_email,
+            categories: s.categories,
+            retention: s.retention,
+            deletion_method: s.deletion_method,
+            active: s.active,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// An open task in a system the staff member owns, for their list of things to do.
+#[derive(Debug, Clone)]
+pub struct OpenTask {
+    pub request_id: RequestId,
+    pub receipt_number: String,
+    pub system: String,
+    /// `export` or `erase`.
+    pub kind: String,
+}
+
 /// The registry, for staff.
-pub async fn list(state: &AppState) -> Result<Vec<DataSystemRow>, AppError> {
-    state.db.run(|conn| Ok(repo::list_systems(conn)?)).await
+pub async fn list(state: &AppState) -> Result<Vec<RegisteredSystem>, AppError> {
+    state
+        .db
+        .run(|conn| {
+            Ok(repo::list_systems(conn)?
+                .into_iter()
+                .map(RegisteredSystem::from)
+                .collect())
+        })
+        .await
 }
 
 /// Registers a system (administrators). Names are unique.
@@ -289,7 +339,7 @@ pub async fn register(
     state: &AppState,
     staff: &StaffMember,
     raw: RawDataSystem,
-) -> Result<DataSystemRow, AppError> {
+) -> Result<RegisteredSystem, AppError> {
     if staff.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -300,6 +350,7 @@ pub async fn register(
         .db
         .run(move |conn| write_tx(conn, |conn| insert(conn, &sys, &actor, now)))
         .await
+        .map(RegisteredSystem::from)
 }
 
 fn insert(
@@ -361,15 +412,22 @@ pub async fn set_active(
         .await
 }
 
-/// Open tasks in the systems this staff member owns.
-pub async fn my_tasks(
-    state: &AppState,
-    staff: &StaffMember,
-) -> Result<Vec<(TaskRow, DataSystemRow, String)>, AppError> {
+/// Open tasks in the systems this staff member owns, oldest first.
+pub async fn my_tasks(state: &AppState, staff: &StaffMember) -> Result<Vec<OpenTask>, AppError> {
     let email = staff.email.clone();
     state
         .db
-        .run(move |conn| Ok(repo::open_tasks_for_owner(conn, &email)?))
+        .run(move |conn| {
+            Ok(repo::open_tasks_for_owner(conn, &email)?
+                .into_iter()
+                .map(|(task, system, receipt_number)| OpenTask {
+                    request_id: task.request_id,
+                    receipt_number,
+                    system: system.name,
+                    kind: task.kind,
+                })
+                .collect())
+        })
         .await
 }
 

@@ -1,17 +1,16 @@
 //! A staff member's own account: change the password, sign out everywhere; and an admin's unlock.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::csrf::{Button, CheckedForm, Csrf};
-use super::error::{ApiError, PageError, WebError};
-use super::session::{Administer, AnyStaff, ApiStaff, Authorized, SESSION_COOKIE};
-use super::{redirect, render};
+use super::error::{ApiError, PageError};
+use super::session::{Administer, AnyStaff, ApiStaff, Authorized};
+use super::{outcome, redirect, render};
+use crate::app::AppState;
 use crate::app::staff::{self, StaffMember};
-use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
@@ -71,31 +70,28 @@ pub async fn change_password(
     who: Authorized<AnyStaff>,
     tr: Tr,
     csrf: Csrf,
-    form: CheckedForm<PasswordForm>,
+    CheckedForm(f): CheckedForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    let f = form.0;
-    match staff::change_password(
+    let call = staff::change_password(
         &state,
         &who.staff,
         who.session_token.clone(),
         f.current_password,
         f.new_password,
         f.new_password_confirmation,
-    )
-    .await
-    {
+    );
+    match outcome::of(true, call).await? {
         Ok(()) => Ok(redirect("/staff/account?done=1")),
-        Err(AppError::Invalid(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Err(back) => render(
+            back.status(),
             &AccountPage {
                 tr,
                 csrf: csrf.token(),
                 staff: who.staff,
-                errors,
+                errors: back.into_errors(),
                 done: false,
             },
         ),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -106,12 +102,7 @@ pub async fn logout_everywhere(
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     staff::logout_everywhere(&state, &who.staff).await?;
-    let mut res = redirect("/staff/login");
-    let mut gone = Cookie::new(SESSION_COOKIE, "");
-    gone.set_path("/");
-    res.add_removal_cookie(&gone)
-        .map_err(|e| WebError::BadBody(e.to_string()))?;
-    Ok(res)
+    super::auth::signed_out()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::error::ApiError;
 use super::session::{ApiStaff, WorkRequests};
 use crate::app::cases::ClockView;
+use crate::app::requests::{OnBehalf, PostalDetails};
 use crate::app::{AppState, requests, transition};
 use crate::domain::workflow::{Label, TransitionDef};
 
@@ -69,7 +70,7 @@ pub struct RequestJson {
     pub allowed_events: Vec<AllowedEvent>,
     pub notices: Vec<NoticeJson>,
     /// What was read off the envelope, for requests by post.
-    pub postal: Option<PostalJson>,
+    pub postal: Option<PostalDetails>,
     /// Fee invoices with their payments and balance (postal procedure).
     pub invoices: Vec<crate::app::fees::InvoiceView>,
     /// The dispatch, released downloads and recorded changes.
@@ -77,7 +78,7 @@ pub struct RequestJson {
     /// One task per data system for access, portability and deletion requests.
     pub tasks: Vec<crate::app::systems::TaskView>,
     /// Filed by an agent or guardian: for whom, and whether the person confirmed.
-    pub on_behalf: Option<crate::db::requests::OnBehalfRow>,
+    pub on_behalf: Option<OnBehalf>,
     /// The officer or admin working the request (email).
     pub assignee: Option<String>,
     /// Officers' internal notes, oldest first.
@@ -105,38 +106,6 @@ pub struct EvidenceJson {
     pub received_at: chrono::DateTime<chrono::Utc>,
     pub purged_at: Option<chrono::DateTime<chrono::Utc>>,
     pub open: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PostalJson {
-    pub envelope_id: String,
-    pub received_on: String,
-    pub mail_class: String,
-    /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
-    pub tracking_number: Option<String>,
-    pub request_date: Option<String>,
-    pub requester_kind: String,
-    pub agent_name: Option<String>,
-    pub services: Vec<String>,
-    pub postal_address: String,
-}
-
-impl From<crate::db::postal::PostalRow> for PostalJson {
-    fn from(p: crate::db::postal::PostalRow) -> Self {
-        PostalJson {
-            envelope_id: p.envelope_id,
-            received_on: p.received_on,
-            mail_class: p.mail_class,
-            tracking_number: p
-                .tracking_number
-                .map(|t| crate::domain::postal::TrackingNumber::from_stored(t).display()),
-            request_date: p.request_date,
-            requester_kind: p.requester_kind,
-            agent_name: p.agent_name,
-            services: serde_json::from_str(&p.services).unwrap_or_default(),
-            postal_address: p.postal_address,
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -169,20 +138,17 @@ pub async fn request_detail(
     let d = requests::detail(&state, &who.staff, id.into_inner()).await?;
     let notices: Vec<NoticeJson> = d
         .notices
-        .iter()
-        .map(|n| {
-            let dv = d.delivery(&n.id);
-            NoticeJson {
-                letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
-                id: n.id.clone(),
-                kind: n.kind.clone(),
-                channel: n.channel.clone(),
-                status: n.status.clone(),
-                created_at: n.created_at.and_utc(),
-                attempts: dv.map_or(0, |x| x.attempts),
-                sent_at: dv.and_then(|x| x.sent_at).map(|t| t.and_utc()),
-                last_error: dv.and_then(|x| x.last_error.clone()),
-            }
+        .into_iter()
+        .map(|n| NoticeJson {
+            letter: format!("/staff/requests/{}/letters/{}", n.request_id, n.id),
+            id: n.id,
+            kind: n.kind,
+            channel: n.channel,
+            status: n.status,
+            created_at: n.created_at.and_utc(),
+            attempts: n.attempts,
+            sent_at: n.sent_at.map(|t| t.and_utc()),
+            last_error: n.last_error,
         })
         .collect();
     let r = d.request;
@@ -217,7 +183,7 @@ pub async fn request_detail(
             clocks: d.clocks,
             allowed_events: d.allowed.iter().map(AllowedEvent::from).collect(),
             notices,
-            postal: d.postal.map(PostalJson::from),
+            postal: d.postal,
             invoices: d.invoices,
             reply: d.reply,
             tasks: d.tasks,
@@ -226,9 +192,9 @@ pub async fn request_detail(
             notes: d
                 .notes
                 .into_iter()
-                .map(|(n, author)| NoteJson {
+                .map(|n| NoteJson {
                     id: n.id,
-                    author,
+                    author: n.author,
                     note: n.body,
                     created_at: n.created_at.and_utc(),
                 })
@@ -241,7 +207,7 @@ pub async fn request_detail(
                         .purged_at
                         .is_none()
                         .then(|| format!("/api/v1/requests/{request_id}/evidence/{}", e.id)),
-                    declaration_signed: e.declared_by.is_some(),
+                    declaration_signed: e.declaration_signed,
                     received_at: e.created_at.and_utc(),
                     purged_at: e.purged_at.map(|t| t.and_utc()),
                     id: e.id,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::csrf::{Button, CSRF_COOKIE, CheckedForm, Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
+use super::outcome::{self, Back};
 use super::session::{AnyStaff, Authorized, SESSION_COOKIE};
 use super::{redirect, render};
 use crate::app::staff::{self, SetupInput};
@@ -65,30 +66,12 @@ fn landing(role: Role) -> &'static str {
 pub async fn login(
     state: web::Data<AppState>,
     tr: Tr,
-    form: CsrfForm<LoginInput>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<LoginInput>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
-    let LoginInput { email, password } = form;
-    let rerender = |status, error: String, email: String| {
-        render(
-            status,
-            &LoginPage {
-                tr,
-                csrf: csrf.token(),
-                email,
-                error: Some(error),
-                notice: None,
-            },
-        )
-    };
-    if !fresh {
-        return rerender(StatusCode::FORBIDDEN, tr.t("form-expired"), email);
-    }
-    match staff::login(&state, email.clone(), password).await {
+    let LoginInput { email, password } = input;
+    let call = staff::login(&state, email.clone(), password);
+    let wrong = |e: &AppError| matches!(e, AppError::BadCredentials | AppError::AccountLocked);
+    match outcome::of_showing(fresh, call, wrong).await? {
         Ok(login) => {
             let secure = state.config.http.cookie_secure;
             let mut res = redirect(landing(login.staff.role));
@@ -99,18 +82,24 @@ pub async fn login(
                 .map_err(|e| WebError::BadBody(e.to_string()))?;
             Ok(res)
         }
-        Err(AppError::BadCredentials) => {
-            rerender(StatusCode::UNAUTHORIZED, tr.t("staff-login-failed"), email)
+        Err(back) => {
+            let error = match &back {
+                Back::Expired => tr.t("form-expired"),
+                Back::Refused(AppError::AccountLocked) => tr.t_args(
+                    "staff-login-locked",
+                    &[("minutes", staff::LOCK_MINUTES.to_string())],
+                ),
+                _ => tr.t("staff-login-failed"),
+            };
+            let page = LoginPage {
+                tr,
+                csrf: csrf.token(),
+                email,
+                error: Some(error),
+                notice: None,
+            };
+            render(back.status(), &page)
         }
-        Err(AppError::AccountLocked) => rerender(
-            StatusCode::FORBIDDEN,
-            tr.t_args(
-                "staff-login-locked",
-                &[("minutes", staff::LOCK_MINUTES.to_string())],
-            ),
-            email,
-        ),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,6 +109,11 @@ pub async fn logout(
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     staff::logout(&state, &who.staff, who.session_token).await?;
+    signed_out()
+}
+
+/// After signing out (here or everywhere): to the sign-in page, the browser's session cookie removed.
+pub(super) fn signed_out() -> Result<HttpResponse, PageError> {
     let mut res = redirect("/staff/login");
     let mut gone = Cookie::new(SESSION_COOKIE, "");
     gone.set_path("/");
@@ -192,9 +186,8 @@ pub async fn setup(
     tr: Tr,
     token: web::Path<String>,
     csrf: Csrf,
-    form: CheckedForm<SetupFormInput>,
+    CheckedForm(form): CheckedForm<SetupFormInput>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.0;
     let token = token.into_inner();
     let email = form.email.clone();
     let input = SetupInput {
@@ -202,12 +195,11 @@ pub async fn setup(
         password: form.password,
         password_confirmation: form.password_confirmation,
     };
-    match staff::complete_setup(&state, token.clone(), input).await {
+    match outcome::of(true, staff::complete_setup(&state, token.clone(), input)).await? {
         Ok(_) => Ok(redirect("/staff/login?setup=done")),
-        Err(AppError::Invalid(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SetupPage::new(tr, &csrf, token, email, &errors),
+        Err(back) => render(
+            back.status(),
+            &SetupPage::new(tr, &csrf, token, email, &back.into_errors()),
         ),
-        Err(e) => Err(e.into()),
     }
 }

@@ -8,7 +8,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::csrf::Csrf;
-use super::error::{ApiError, PageError, WebError};
+use super::error::{ApiError, PageError, WebError, app_status_and_code};
+use super::outcome::{self, Back};
 use super::redirect;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::staff::{DocumentForm, Feedback, request_page};
@@ -19,41 +20,27 @@ use crate::domain::FieldErrors;
 use crate::domain::documents::Checklist;
 use crate::i18n::Tr;
 
-fn feedback_for(tr: Tr, e: AppError, input: RawDocument) -> Result<Feedback, PageError> {
-    let web = WebError::App(e);
-    let (status, _) = web.status_and_code();
-    if status.is_server_error() || status == StatusCode::NOT_FOUND {
-        return Err(PageError(web));
-    }
-    let WebError::App(e) = web else {
-        unreachable!()
+/// A refusal shows on the request page with the document form refilled; a fault on our side, or a
+/// request that is not there, is an error page.
+fn shown_on_the_page(e: &AppError) -> bool {
+    let status = app_status_and_code(e).0;
+    !status.is_server_error() && status != StatusCode::NOT_FOUND
+}
+
+fn feedback_for(tr: Tr, back: Back, input: RawDocument) -> Feedback {
+    let status = back.status();
+    let (problem, errors) = match back {
+        Back::Invalid(errors) => (tr.t("form-errors-summary"), errors),
+        Back::Refused(AppError::Conflict) => (tr.t("request-conflict"), FieldErrors::new()),
+        Back::Refused(other) => (other.to_string(), FieldErrors::new()),
+        Back::Expired => (tr.t("form-expired"), FieldErrors::new()),
     };
-    Ok(match e {
-        AppError::Invalid(errors) => Feedback {
-            status,
-            problem: Some(tr.t("form-errors-summary")),
-            document: DocumentForm { input, errors },
-            ..Default::default()
-        },
-        AppError::Conflict => Feedback {
-            status,
-            problem: Some(tr.t("request-conflict")),
-            document: DocumentForm {
-                input,
-                errors: FieldErrors::new(),
-            },
-            ..Default::default()
-        },
-        other => Feedback {
-            status,
-            problem: Some(other.to_string()),
-            document: DocumentForm {
-                input,
-                errors: FieldErrors::new(),
-            },
-            ..Default::default()
-        },
-    })
+    Feedback {
+        status,
+        problem: Some(problem),
+        document: DocumentForm { input, errors },
+        ..Default::default()
+    }
 }
 
 /// An identity document read from the envelope, with an optional scan (multipart form).
@@ -66,40 +53,37 @@ pub async fn record(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let upload = match uploads::read(payload, state.config.http.upload_max_bytes).await {
-        Ok(u) => u,
-        Err(WebError::App(e @ AppError::Invalid(_))) => {
-            let feedback = feedback_for(tr, e, RawDocument::default())?;
-            return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
+    let (input, answer) = match uploads::read(payload, state.config.http.upload_max_bytes).await {
+        Ok(upload) => {
+            let input = RawDocument {
+                kind: upload.text("kind"),
+                holder: upload.text("holder"),
+                original: upload.text("original"),
+                created_on: upload.text("created_on"),
+            };
+            // A foreign form or a damaged page (no version) comes back as after someone else's change.
+            let checked = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let version = upload.text("expected_version").trim().parse::<i64>();
+            let file = upload.file;
+            let call = async {
+                let (true, Ok(version)) = (checked, version) else {
+                    return Err(AppError::Conflict);
+                };
+                let doc = input.clone();
+                documents::record_document(&state, &who.staff, id.clone(), version, doc, file).await
+            };
+            let answer = outcome::of_showing(true, call, shown_on_the_page).await?;
+            (input, answer)
+        }
+        Err(WebError::App(AppError::Invalid(errors))) => {
+            (RawDocument::default(), Err(Back::Invalid(errors)))
         }
         Err(e) => return Err(e.into()),
     };
-    let input = RawDocument {
-        kind: upload.text("kind"),
-        holder: upload.text("holder"),
-        original: upload.text("original"),
-        created_on: upload.text("created_on"),
-    };
-    let version = upload.text("expected_version").trim().parse::<i64>();
-    let outcome = match (csrf.verify(&upload.text("csrf_token")), version) {
-        (Err(_), _) => Err(AppError::Conflict),
-        (Ok(()), Err(_)) => Err(AppError::Conflict),
-        (Ok(()), Ok(v)) => {
-            documents::record_document(
-                &state,
-                &who.staff,
-                id.clone(),
-                v,
-                input.clone(),
-                upload.file,
-            )
-            .await
-        }
-    };
-    match outcome {
+    match answer {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#documents"))),
-        Err(e) => {
-            let feedback = feedback_for(tr, e, input)?;
+        Err(back) => {
+            let feedback = feedback_for(tr, back, input);
             request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
     }
@@ -115,30 +99,36 @@ pub async fn scan(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let result = match uploads::read(payload, state.config.http.upload_max_bytes).await {
-        Ok(upload) if csrf.verify(&upload.text("csrf_token")).is_err() => Err(AppError::Conflict),
-        Ok(upload) => match (upload.text("purpose") == "reply", upload.file) {
-            (reply, Some(bytes)) => {
-                let purpose = if reply {
-                    documents::FilePurpose::Reply
-                } else {
-                    documents::FilePurpose::Scan
+    let answer = match uploads::read(payload, state.config.http.upload_max_bytes).await {
+        Ok(upload) => {
+            // A foreign form comes back as after someone else's change, as on the document form.
+            let checked = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let purpose = if upload.text("purpose") == "reply" {
+                documents::FilePurpose::Reply
+            } else {
+                documents::FilePurpose::Scan
+            };
+            let call = async {
+                if !checked {
+                    return Err(AppError::Conflict);
+                }
+                let Some(bytes) = upload.file else {
+                    let mut errors = FieldErrors::new();
+                    errors.push("file", "required");
+                    return Err(AppError::Invalid(errors));
                 };
                 documents::store_upload(&state, &who.staff, id.clone(), purpose, bytes).await
-            }
-            (_, None) => {
-                let mut errors = FieldErrors::new();
-                errors.push("file", "required");
-                Err(AppError::Invalid(errors))
-            }
-        },
-        Err(WebError::App(e)) => Err(e),
+            };
+            outcome::of_showing(true, call, shown_on_the_page).await?
+        }
+        Err(WebError::App(e)) => Err(Back::from_error(e, shown_on_the_page)?),
         Err(e) => return Err(e.into()),
     };
-    match result {
+    match answer {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#files"))),
-        Err(e) => {
-            let mut feedback = feedback_for(tr, e, RawDocument::default())?;
+        Err(back) => {
+            // The scan form's one field is the file: its problem is the page's.
+            let mut feedback = feedback_for(tr, back, RawDocument::default());
             if let Some(code) = feedback.document.errors.code_for("file") {
                 feedback.problem = Some(tr.field_error(code));
             }

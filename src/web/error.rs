@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::app::AppError;
-use crate::db::DbError;
 use crate::domain::FieldErrors;
 use crate::domain::request::Language;
 use crate::domain::workflow::TransitionError;
@@ -36,53 +35,7 @@ pub enum WebError {
 impl WebError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            WebError::App(e) => match e {
-                AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-                AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-                AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-                AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
-                AppError::AccountLocked => (StatusCode::FORBIDDEN, "account_locked"),
-                AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
-                AppError::Transition(
-                    TransitionError::RoleNotPermitted { .. }
-                    | TransitionError::RequesterNotPermitted { .. },
-                ) => (StatusCode::FORBIDDEN, "role_not_permitted"),
-                AppError::Transition(TransitionError::NotAllowedHere { .. }) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "event_not_allowed")
-                }
-                AppError::Transition(TransitionError::GuardFailed { .. }) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "guard_failed")
-                }
-                AppError::Transition(
-                    TransitionError::UnknownState { .. } | TransitionError::Deadline(_),
-                ) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-                AppError::BadEventData(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data")
-                }
-                AppError::Purged => (StatusCode::GONE, "file_purged"),
-                AppError::AuditKeyMismatch { .. } => (StatusCode::CONFLICT, "audit_key_mismatch"),
-                AppError::AuditLogDamaged(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "audit_log_damaged")
-                }
-                AppError::NotYetIntegrated => (StatusCode::CONFLICT, "not_yet_integrated"),
-                AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
-                AppError::LinkUsed => (StatusCode::GONE, "link_used"),
-                AppError::Assertion(_) => (StatusCode::FORBIDDEN, "assertion_rejected"),
-                AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-                AppError::LinkRevoked => (StatusCode::GONE, "link_revoked"),
-                AppError::DownloadLimitReached => (StatusCode::GONE, "download_limit_reached"),
-                AppError::PaymentAlreadyMatched => {
-                    (StatusCode::CONFLICT, "payment_already_matched")
-                }
-                AppError::NotConfigured(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_configured"),
-                AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
-                AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
-                AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
-                AppError::Definition(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-                AppError::Db(DbError::Pool(_)) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-                AppError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-            },
+            WebError::App(e) => app_status_and_code(e),
             WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             WebError::BadBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
             WebError::UnsupportedMediaType => {
@@ -112,9 +65,48 @@ impl WebError {
     }
 }
 
-impl From<diesel::result::Error> for WebError {
-    fn from(e: diesel::result::Error) -> Self {
-        WebError::App(e.into())
+/// An app error's status and stable code (also for a refusal shown on a form instead of an error page).
+pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
+    match e {
+        AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+        AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+        AppError::AccountLocked => (StatusCode::FORBIDDEN, "account_locked"),
+        AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
+        AppError::Transition(
+            TransitionError::RoleNotPermitted { .. }
+            | TransitionError::RequesterNotPermitted { .. },
+        ) => (StatusCode::FORBIDDEN, "role_not_permitted"),
+        AppError::Transition(TransitionError::NotAllowedHere { .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "event_not_allowed")
+        }
+        AppError::Transition(TransitionError::GuardFailed { .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "guard_failed")
+        }
+        AppError::Transition(
+            TransitionError::UnknownState { .. } | TransitionError::Deadline(_),
+        ) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        AppError::BadEventData(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_data"),
+        AppError::Purged => (StatusCode::GONE, "file_purged"),
+        AppError::AuditKeyMismatch { .. } => (StatusCode::CONFLICT, "audit_key_mismatch"),
+        AppError::AuditLogDamaged(_) => (StatusCode::INTERNAL_SERVER_ERROR, "audit_log_damaged"),
+        AppError::NotYetIntegrated => (StatusCode::CONFLICT, "not_yet_integrated"),
+        AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
+        AppError::LinkUsed => (StatusCode::GONE, "link_used"),
+        AppError::Assertion(_) => (StatusCode::FORBIDDEN, "assertion_rejected"),
+        AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        AppError::LinkRevoked => (StatusCode::GONE, "link_revoked"),
+        AppError::DownloadLimitReached => (StatusCode::GONE, "download_limit_reached"),
+        AppError::PaymentAlreadyMatched => (StatusCode::CONFLICT, "payment_already_matched"),
+        AppError::NotConfigured(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_configured"),
+        AppError::SetupLinkInvalid => (StatusCode::NOT_FOUND, "setup_link_invalid"),
+        AppError::StaffEmailTaken => (StatusCode::CONFLICT, "staff_email_taken"),
+        AppError::NoWorkflow { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "no_workflow"),
+        AppError::Definition(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        AppError::Db(_) if e.is_unavailable() => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        AppError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }
 }
 

@@ -5,31 +5,19 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::db::{self, DbError};
-use diesel::connection::SimpleConnection;
+use crate::app::readiness::{self, NotReady};
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let backend = state.db.backend().as_str();
-    let check = state
-        .db
-        .run(|conn| -> Result<bool, DbError> {
-            conn.batch_execute("SELECT 1")?;
-            db::has_pending_migrations(conn)
-        })
-        .await;
-    match check {
-        Ok(false) => HttpResponse::Ok().json(json!({"status": "ready", "database": backend})),
-        Ok(true) => HttpResponse::ServiceUnavailable().json(
-            json!({"status": "not_ready", "database": backend, "reason": "migrations_pending"}),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({"status": "not_ready", "database": backend, "reason": "database_unreachable"}))
-        }
-    }
+    let r = readiness::check(&state).await;
+    let reason = match r.not_ready {
+        None => return HttpResponse::Ok().json(json!({"status": "ready", "database": r.database})),
+        Some(NotReady::MigrationsPending) => "migrations_pending",
+        Some(NotReady::DatabaseUnreachable) => "database_unreachable",
+    };
+    HttpResponse::ServiceUnavailable()
+        .json(json!({"status": "not_ready", "database": r.database, "reason": reason}))
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::{redirect, render, uploads};
+use super::{outcome, redirect, render, uploads};
 use crate::app::fees::{self, ImportReport, RawPayment};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
@@ -127,49 +127,25 @@ pub async fn record(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    form: CsrfForm<PaymentForm>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<PaymentForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
-    if !fresh {
-        return page(
-            &state,
-            who.staff,
-            tr,
-            &csrf,
-            Shown {
-                status: StatusCode::FORBIDDEN,
-                input: form.payment,
-                notice: Some(tr.t("form-expired")),
-                ..Shown::ok()
-            },
-        )
-        .await;
-    }
-    match fees::record_payment(&state, &who.staff, form.payment.clone()).await {
+    let call = fees::record_payment(&state, &who.staff, input.payment.clone());
+    match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect("/staff/payments?done=1")),
-        Err(AppError::Invalid(errors)) => {
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    input: form.payment,
-                    errors,
-                    ..Shown::ok()
-                },
-            )
-            .await
+        Err(back) => {
+            let shown = Shown {
+                status: back.status(),
+                input: input.payment,
+                notice: back.is_expired().then(|| tr.t("form-expired")),
+                errors: back.into_errors(),
+                ..Shown::ok()
+            };
+            page(&state, who.staff, tr, &csrf, shown).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
+/// A bank statement uploaded from the payments page; its report (or its problems) on the same page.
 pub async fn import(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
@@ -178,71 +154,32 @@ pub async fn import(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let upload = uploads::read(payload, 5 * 1024 * 1024).await?;
-    if csrf.verify(&upload.text("csrf_token")).is_err() {
-        return page(
-            &state,
-            who.staff,
-            tr,
-            &csrf,
-            Shown {
-                status: StatusCode::FORBIDDEN,
-                notice: Some(tr.t("form-expired")),
-                ..Shown::ok()
-            },
-        )
-        .await;
-    }
-    let file = match upload.file {
-        Some(bytes) => bytes,
-        None => {
+    let fresh = csrf.verify(&upload.text("csrf_token")).is_ok();
+    let call = async {
+        let Some(file) = upload.file else {
             let mut errors = FieldErrors::new();
             errors.push("file", "bad_statement");
-            return page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    errors,
-                    notice: Some(tr.field_error("bad_statement")),
-                    ..Shown::ok()
-                },
-            )
-            .await;
-        }
+            return Err(AppError::Invalid(errors));
+        };
+        fees::import_statement(&state, &who.staff, file).await
     };
-    match fees::import_statement(&state, &who.staff, file).await {
-        Ok(report) => {
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    report: Some(report),
-                    ..Shown::ok()
-                },
-            )
-            .await
-        }
-        Err(AppError::Invalid(errors)) => {
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    errors,
-                    notice: Some(tr.field_error("bad_statement")),
-                    ..Shown::ok()
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let shown = match outcome::of(fresh, call).await? {
+        Ok(report) => Shown {
+            report: Some(report),
+            ..Shown::ok()
+        },
+        Err(back) => Shown {
+            status: back.status(),
+            notice: Some(if back.is_expired() {
+                tr.t("form-expired")
+            } else {
+                tr.field_error("bad_statement")
+            }),
+            errors: back.into_errors(),
+            ..Shown::ok()
+        },
+    };
+    page(&state, who.staff, tr, &csrf, shown).await
 }
 
 #[derive(Deserialize)]
@@ -257,27 +194,20 @@ pub async fn assign(
     tr: Tr,
     id: web::Path<String>,
     csrf: Csrf,
-    form: CheckedForm<AssignForm>,
+    CheckedForm(form): CheckedForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.0;
-    match fees::assign_payment(&state, &who.staff, id.into_inner(), form.invoice.clone()).await {
+    let call = fees::assign_payment(&state, &who.staff, id.into_inner(), form.invoice);
+    match outcome::of(true, call).await? {
         Ok(_) => Ok(redirect("/staff/payments?done=1")),
-        Err(AppError::Invalid(errors)) => {
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    errors,
-                    notice: Some(tr.field_error("unknown_invoice")),
-                    ..Shown::ok()
-                },
-            )
-            .await
+        Err(back) => {
+            let shown = Shown {
+                status: back.status(),
+                errors: back.into_errors(),
+                notice: Some(tr.field_error("unknown_invoice")),
+                ..Shown::ok()
+            };
+            page(&state, who.staff, tr, &csrf, shown).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

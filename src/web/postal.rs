@@ -7,7 +7,7 @@ use askama::Template;
 use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
 use super::session::{Authorized, WorkRequests};
-use super::{redirect, render};
+use super::{outcome, redirect, render};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
@@ -182,29 +182,22 @@ pub async fn register_postal(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    form: CsrfForm<RawPostalIntake>,
-) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
+    CsrfForm {
         input: mut raw,
         fresh,
         csrf,
-    } = form;
+    }: CsrfForm<RawPostalIntake>,
+) -> Result<HttpResponse, PageError> {
     raw.services = raw
         .services
         .iter()
         .flat_map(|s| s.lines().map(str::to_owned))
         .collect();
-    if !fresh {
-        let mut page = PostalPage::new(tr, &csrf, who.staff, &raw, &FieldErrors::new());
-        page.has_errors = true;
-        return render(StatusCode::FORBIDDEN, &page);
-    }
-    let parsed = PostalIntake::parse(&raw, intake::desk_today(&state));
-    let result = match parsed {
-        Ok(intake) => intake::register_postal(&state, &who.staff, intake).await,
-        Err(errors) => Err(AppError::Invalid(errors)),
+    let call = async {
+        let parsed = PostalIntake::parse(&raw, intake::desk_today(&state));
+        intake::register_postal(&state, &who.staff, parsed.map_err(AppError::Invalid)?).await
     };
-    match result {
+    match outcome::of(fresh, call).await? {
         Ok(out) => {
             let first = out
                 .requests
@@ -216,10 +209,13 @@ pub async fn register_postal(
                 out.requests.len()
             )))
         }
-        Err(AppError::Invalid(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &PostalPage::new(tr, &csrf, who.staff, &raw, &errors),
-        ),
-        Err(e) => Err(e.into()),
+        Err(back) => {
+            let status = back.status();
+            // An expired form has no field to blame, but its page still says something is wrong.
+            let expired = back.is_expired();
+            let mut page = PostalPage::new(tr, &csrf, who.staff, &raw, &back.into_errors());
+            page.has_errors |= expired;
+            render(status, &page)
+        }
     }
 }

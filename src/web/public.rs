@@ -6,8 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
-use super::error::PageError;
+use super::error::{PageError, WebError};
 use super::language;
+use super::outcome::{self, Back};
 use super::{redirect, render};
 use crate::app::{AppError, AppState, intake, tracking};
 use crate::domain::FieldErrors;
@@ -150,93 +151,62 @@ pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     tr: Tr,
-    form: CsrfForm<RequestFormInput>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<RequestFormInput>,
 ) -> Result<HttpResponse, PageError> {
     // A field repeated (ticked boxes) becomes a list.
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
     let raw = RawRequest {
-        name: form.name,
-        email: form.email,
-        request_type: form.request_type,
-        request_types: form.request_types,
-        message: form.message,
-        jurisdiction: form.jurisdiction,
-        requester_kind: form.requester_kind,
-        person_name: form.person_name,
-        person_email: form.person_email,
-        account_id: form.account_id,
+        name: input.name,
+        email: input.email,
+        request_type: input.request_type,
+        request_types: input.request_types,
+        message: input.message,
+        jurisdiction: input.jurisdiction,
+        requester_kind: input.requester_kind,
+        person_name: input.person_name,
+        person_email: input.person_email,
+        account_id: input.account_id,
     };
-    if !fresh {
-        // Keep what they typed: an expired form should cost a click, not the text.
-        let page = RequestFormPage::new(
-            tr,
-            &csrf,
-            raw,
-            &FieldErrors::new(),
-            Some(tr.t("form-expired")),
-        );
-        return render(StatusCode::FORBIDDEN, &page);
-    }
     // Every attempt counts against the address; a filed request also against its email address.
-    let limited = state
-        .limits
-        .check_ip(req.peer_addr().map(|a| a.ip()))
-        .and_then(|()| match NewRequest::parse(&raw, tr.lang, Channel::Web) {
-            Ok(r) => match &r.email {
-                Some(e) => state.limits.check_email(e.as_ref()).map(|()| Ok(r)),
-                None => Ok(Ok(r)),
-            },
-            Err(errors) => Ok(Err(errors)),
-        });
-    let parsed = match limited {
-        Ok(parsed) => parsed,
-        Err(AppError::RateLimited { .. }) => {
-            let page = RequestFormPage::new(
-                tr,
-                &csrf,
-                raw,
-                &FieldErrors::new(),
-                Some(tr.t("form-rate-limited")),
-            );
-            return render(StatusCode::TOO_MANY_REQUESTS, &page);
+    let call = async {
+        state.limits.check_ip(req.peer_addr().map(|a| a.ip()))?;
+        let request = NewRequest::parse(&raw, tr.lang, Channel::Web).map_err(AppError::Invalid)?;
+        if let Some(e) = &request.email {
+            state.limits.check_email(e.as_ref())?;
         }
-        Err(e) => return Err(e.into()),
+        intake::submit(&state, request, Actor::Requester).await
     };
-    match parsed {
-        Err(errors) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &RequestFormPage::new(tr, &csrf, raw, &errors, None),
-        ),
-        Ok(request) => match intake::submit(&state, request, Actor::Requester).await {
-            // The other rights' tracking links ride along once, to be shown on the receipt.
-            Ok(receipt) => Ok(redirect(&format!(
-                "/track/{}?received=1&lang={}{}",
-                receipt.tracking_token,
-                tr.lang.as_str(),
-                if receipt.also.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "&also={}",
-                        receipt
-                            .also
-                            .iter()
-                            .map(|(_, r)| r.tracking_token.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )
-                }
-            ))),
-            Err(AppError::Invalid(errors)) => render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &RequestFormPage::new(tr, &csrf, raw, &errors, None),
-            ),
-            Err(e) => Err(e.into()),
-        },
+    let limited = |e: &AppError| matches!(e, AppError::RateLimited { .. });
+    match outcome::of_showing(fresh, call, limited).await? {
+        // The other rights' tracking links ride along once, to be shown on the receipt.
+        Ok(receipt) => Ok(redirect(&format!(
+            "/track/{}?received=1&lang={}{}",
+            receipt.tracking_token,
+            tr.lang.as_str(),
+            if receipt.also.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "&also={}",
+                    receipt
+                        .also
+                        .iter()
+                        .map(|(_, r)| r.tracking_token.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            }
+        ))),
+        // What was typed is kept: an expired form or a flood's pause should cost a click, not the text.
+        Err(back) => {
+            let notice = match &back {
+                Back::Expired => Some(tr.t("form-expired")),
+                Back::Refused(_) => Some(tr.t("form-rate-limited")),
+                Back::Invalid(_) => None,
+            };
+            let status = back.status();
+            let page = RequestFormPage::new(tr, &csrf, raw, &back.into_errors(), notice);
+            render(status, &page)
+        }
     }
 }
 
@@ -350,45 +320,51 @@ pub async fn submit_evidence(
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let upload = match super::uploads::read(payload, state.config.http.upload_max_bytes).await {
-        Ok(u) => u,
-        Err(super::error::WebError::App(AppError::Invalid(errors))) => {
-            let mut page = track_page(&state, &req, &csrf, token).await?;
-            page.errors = errors;
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let read = super::uploads::read(payload, state.config.http.upload_max_bytes).await;
+    let (raw, file_kind, answer) = match read {
+        Ok(upload) => {
+            let raw = RawEvidence {
+                account_id: upload.text("account_id"),
+                phone: upload.text("phone"),
+                postal_code: upload.text("postal_code"),
+                last_order: upload.text("last_order"),
+                declaration: upload.text("declaration"),
+                declaration_name: upload.text("declaration_name"),
+            };
+            let file_kind = upload.text("file_kind");
+            let fresh = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let file = upload.file.map(|bytes| crate::app::evidence::AttachedFile {
+                kind: file_kind.clone(),
+                bytes,
+            });
+            let call = crate::app::evidence::submit(&state, token.clone(), raw.clone(), file);
+            (raw, file_kind, outcome::of(fresh, call).await?)
         }
+        // An upload refused as it was read (too large, not a kind we take) comes back like bad input.
+        Err(WebError::App(AppError::Invalid(errors))) => (
+            RawEvidence::default(),
+            String::new(),
+            Err(Back::Invalid(errors)),
+        ),
         Err(e) => return Err(e.into()),
     };
-    let raw = RawEvidence {
-        account_id: upload.text("account_id"),
-        phone: upload.text("phone"),
-        postal_code: upload.text("postal_code"),
-        last_order: upload.text("last_order"),
-        declaration: upload.text("declaration"),
-        declaration_name: upload.text("declaration_name"),
-    };
-    let file_kind = upload.text("file_kind");
-    if csrf.verify(&upload.text("csrf_token")).is_err() {
-        let mut page = track_page(&state, &req, &csrf, token).await?;
-        page.errors.push("evidence", "form_expired");
-        page.input = raw;
-        page.file_kind = file_kind;
-        return render(StatusCode::FORBIDDEN, &page);
-    }
-    let file = upload.file.map(|bytes| crate::app::evidence::AttachedFile {
-        kind: file_kind.clone(),
-        bytes,
-    });
-    match crate::app::evidence::submit(&state, token.clone(), raw.clone(), file).await {
+    match answer {
         Ok(()) => Ok(redirect(&format!("/track/{token}?sent=1#evidence"))),
-        Err(AppError::Invalid(errors)) => {
+        Err(back) => {
+            let status = back.status();
             let mut page = track_page(&state, &req, &csrf, token).await?;
-            page.errors = errors;
+            page.errors = match back {
+                Back::Expired => {
+                    let mut errors = FieldErrors::new();
+                    errors.push("evidence", "form_expired");
+                    errors
+                }
+                back => back.into_errors(),
+            };
             page.input = raw;
             page.file_kind = file_kind;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            render(status, &page)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -436,7 +412,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { fresh, csrf, .. } = form;
     if !fresh {
-        return Err(crate::web::error::WebError::Csrf.into());
+        return Err(WebError::Csrf.into());
     }
     let link = link.into_inner();
     let v = crate::app::confirm::confirm(&state, link.clone()).await?;
@@ -512,7 +488,7 @@ pub async fn person_confirm(
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { fresh, csrf, .. } = form;
     if !fresh {
-        return Err(crate::web::error::WebError::Csrf.into());
+        return Err(WebError::Csrf.into());
     }
     let link = link.into_inner();
     let v = crate::app::confirm::confirm_person(&state, link.clone()).await?;

@@ -12,10 +12,10 @@ use super::error::{ApiError, PageError};
 use super::language;
 use super::session::{ApiStaff, Authorized, WorkRequests};
 use super::staff::{ChangeForm, Feedback, request_page};
-use super::{redirect, render};
+use super::{outcome, redirect, render};
+use crate::app::AppState;
 use crate::app::documents::{self, FilePurpose};
 use crate::app::reply::{self, DownloadView, LetterView, RawChange};
-use crate::app::{AppError, AppState};
 use crate::i18n::Tr;
 use crate::i18n::letter::ja_date;
 
@@ -53,45 +53,25 @@ pub async fn change(
     who: Authorized<WorkRequests>,
     tr: Tr,
     id: web::Path<RequestId>,
-    form: CsrfForm<ChangeFormBody>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<ChangeFormBody>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
     let id = id.into_inner();
-    let result = if !fresh {
-        Err(None)
-    } else {
-        reply::record_change(&state, &who.staff, id.clone(), form.change.clone())
-            .await
-            .map_err(Some)
-    };
-    let (status, problem, errors) = match result {
-        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#changes"))),
-        Err(None) => (
-            StatusCode::FORBIDDEN,
-            tr.t("form-expired"),
-            Default::default(),
-        ),
-        Err(Some(AppError::Invalid(errors))) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            tr.t("form-errors-summary"),
-            errors,
-        ),
-        Err(Some(e)) => return Err(e.into()),
-    };
-    let feedback = Feedback {
-        status,
-        problem: Some(problem),
-        change: ChangeForm {
-            input: form.change,
-            errors,
-        },
-        ..Default::default()
-    };
-    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+    let call = reply::record_change(&state, &who.staff, id.clone(), input.change.clone());
+    match outcome::of(fresh, call).await? {
+        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#changes"))),
+        Err(back) => {
+            let feedback = Feedback {
+                status: back.status(),
+                problem: back.summary(tr),
+                change: ChangeForm {
+                    input: input.change,
+                    errors: back.into_errors(),
+                },
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
 }
 
 #[utoipa::path(

@@ -8,7 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
-use super::error::{PageError, WebError};
+use super::error::{PageError, app_status_and_code};
+use super::outcome::{self, Back};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
@@ -146,22 +147,6 @@ impl RequestPage {
             .unwrap_or_else(|| kind.to_owned())
     }
 
-    pub fn tracking_display(&self) -> Option<String> {
-        self.d
-            .postal
-            .as_ref()
-            .and_then(|p| p.tracking_number.clone())
-            .map(|t| crate::domain::postal::TrackingNumber::from_stored(t).display())
-    }
-
-    pub fn services(&self) -> Vec<String> {
-        self.d
-            .postal
-            .as_ref()
-            .and_then(|p| serde_json::from_str(&p.services).ok())
-            .unwrap_or_default()
-    }
-
     /// The value kept for an event's field after a refusal.
     pub fn kept_input(&self, event: &str, field: &str) -> &str {
         match &self.kept_reason {
@@ -293,33 +278,29 @@ pub async fn add_note(
     who: Authorized<WorkRequests>,
     tr: Tr,
     id: web::Path<RequestId>,
-    form: CsrfForm<NoteForm>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<NoteForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
     let id = id.into_inner();
-    let result: Result<(), String> = if !fresh {
-        Err(tr.t("form-expired"))
-    } else {
-        match requests::add_note(&state, &who.staff, id.clone(), form.note.clone()).await {
-            Ok(()) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#timeline"))),
-            Err(crate::app::AppError::Invalid(e)) => Err(e
-                .code_for("note")
-                .map(|c| tr.field_error(c))
-                .unwrap_or_default()),
-            Err(e) => return Err(e.into()),
+    let call = requests::add_note(&state, &who.staff, id.clone(), input.note.clone());
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#timeline"))),
+        Err(back) => {
+            // The note's form has one field: its message (or the expiry) stands beside it, 422 either way.
+            let problem = match back {
+                Back::Invalid(errors) => errors
+                    .code_for("note")
+                    .map(|c| tr.field_error(c))
+                    .unwrap_or_default(),
+                _ => tr.t("form-expired"),
+            };
+            let feedback = Feedback {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                note: Some((input.note, problem)),
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
-    };
-    let problem = result.err().unwrap_or_default();
-    let feedback = Feedback {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        note: Some((form.note, problem)),
-        ..Default::default()
-    };
-    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -389,86 +370,47 @@ pub async fn fire_event(
     who: Authorized<WorkRequests>,
     tr: Tr,
     id: web::Path<RequestId>,
-    form: CsrfForm<EventInput>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<EventInput>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
     let id = id.into_inner();
-    let kept_reason = Some((form.event.clone(), form.reason.clone()));
+    let kept_reason = Some((input.event.clone(), input.reason.clone()));
     let mut data = serde_json::Map::new();
     let mut kept_inputs = Vec::new();
     for (k, v) in [
-        ("reason", &form.reason),
-        ("tracking_number", &form.tracking_number),
-        ("dispatched_on", &form.dispatched_on),
-        ("delivered_on", &form.delivered_on),
-        ("partial_refusal", &form.partial_refusal),
+        ("reason", &input.reason),
+        ("tracking_number", &input.tracking_number),
+        ("dispatched_on", &input.dispatched_on),
+        ("delivered_on", &input.delivered_on),
+        ("partial_refusal", &input.partial_refusal),
     ] {
         if !v.trim().is_empty() {
             data.insert(k.into(), v.trim().into());
             kept_inputs.push((k.to_owned(), v.clone()));
         }
     }
-    // An expired form or a damaged page re-renders with the typed reason kept; nothing is written.
-    let expected_version = form.expected_version.trim().parse::<i64>();
-    let early = if !fresh {
-        Some((StatusCode::FORBIDDEN, tr.t("form-expired")))
-    } else if expected_version.is_err() {
-        Some((StatusCode::UNPROCESSABLE_ENTITY, tr.t("request-conflict")))
+    let version = input.expected_version.trim().parse::<i64>();
+    let (status, problem, input_errors) = if fresh && version.is_err() {
+        // A damaged page: nothing is written, and what was typed comes back.
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        (status, tr.t("request-conflict"), FieldErrors::new())
     } else {
-        None
-    };
-    if let Some((status, problem)) = early {
-        let feedback = Feedback {
-            status,
-            notice: None,
-            problem: Some(problem),
-            kept_reason,
-            kept_inputs,
-            ..Default::default()
-        };
-        return request_page(&state, who.staff, tr, &csrf, id, feedback).await;
-    }
-    let expected_version = expected_version.unwrap_or_default();
-    let mut input_errors = FieldErrors::new();
-    let result = transition::fire_event(
-        &state,
-        &who.staff,
-        id.clone(),
-        form.event,
-        expected_version,
-        data,
-    )
-    .await;
-    let (status, problem) = match result {
-        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
-        Err(AppError::Conflict) => (StatusCode::CONFLICT, tr.t("request-conflict")),
-        Err(AppError::Invalid(errors)) => {
-            input_errors = errors;
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                tr.t("form-errors-summary"),
-            )
-        }
-        Err(e @ (AppError::Transition(_) | AppError::BadEventData(_))) => {
-            let web = WebError::App(e);
-            let status = web.status_and_code().0;
-            if status.is_server_error() {
-                return Err(PageError(web));
+        let version = version.unwrap_or_default();
+        let call =
+            transition::fire_event(&state, &who.staff, id.clone(), input.event, version, data);
+        match outcome::of_showing(fresh, call, refused_on_the_page).await? {
+            Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1"))),
+            Err(back) => {
+                let problem = match &back {
+                    Back::Refused(AppError::Conflict) => tr.t("request-conflict"),
+                    Back::Refused(e) => tr.t_args("request-refused", &[("reason", e.to_string())]),
+                    _ => back.summary(tr).unwrap_or_default(),
+                };
+                (back.status(), problem, back.into_errors())
             }
-            (
-                status,
-                tr.t_args("request-refused", &[("reason", web.to_string())]),
-            )
         }
-        Err(e) => return Err(e.into()),
     };
     let feedback = Feedback {
         status,
-        notice: None,
         problem: Some(problem),
         kept_reason,
         kept_inputs,
@@ -476,6 +418,18 @@ pub async fn fire_event(
         ..Default::default()
     };
     request_page(&state, who.staff, tr, &csrf, id, feedback).await
+}
+
+/// An event the request cannot take now (someone moved it first, the workflow or the data says no) is
+/// said on its page, with what was typed kept; a fault on our side is an error page.
+fn refused_on_the_page(e: &AppError) -> bool {
+    match e {
+        AppError::Conflict => true,
+        AppError::Transition(_) | AppError::BadEventData(_) => {
+            !app_status_and_code(e).0.is_server_error()
+        }
+        _ => false,
+    }
 }
 
 /// The request's workflow as a picture. Served as its own document, so its inline styles get their own

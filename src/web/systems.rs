@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
+use super::outcome::{self, Back};
 use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
 use crate::app::staff::StaffMember;
-use crate::app::systems::{self, RawTaskCompletion};
+use crate::app::systems::{self, OpenTask, RawTaskCompletion, RegisteredSystem};
 use crate::app::{AppError, AppState};
-use crate::db::systems::{DataSystemRow, TaskRow};
 use crate::domain::FieldErrors;
 use crate::domain::systems::RawDataSystem;
 use crate::i18n::Tr;
@@ -27,8 +27,8 @@ pub struct SystemsPage {
     pub tr: Tr,
     pub csrf: String,
     pub staff: StaffMember,
-    pub systems: Vec<DataSystemRow>,
-    pub mine: Vec<(TaskRow, DataSystemRow, String)>,
+    pub systems: Vec<RegisteredSystem>,
+    pub mine: Vec<OpenTask>,
     pub input: RawDataSystem,
     pub errors: FieldErrors,
     pub problem: Option<String>,
@@ -39,7 +39,7 @@ impl SystemsPage {
         self.staff.role == crate::domain::staff::Role::Admin
     }
 
-    pub fn categories(&self, s: &DataSystemRow) -> String {
+    pub fn categories(&self, s: &RegisteredSystem) -> String {
         serde_json::from_str::<Vec<String>>(&s.categories)
             .map(|c| c.join(", "))
             .unwrap_or_default()
@@ -134,48 +134,20 @@ pub async fn register(
     state: web::Data<AppState>,
     who: Authorized<Administer>,
     tr: Tr,
-    form: CsrfForm<SystemForm>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<SystemForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm {
-        input: form,
-        fresh,
-        csrf,
-    } = form;
-    if !fresh {
-        let problem = Some(tr.t("form-expired"));
-        return page(
-            &state,
-            who.staff,
-            tr,
-            &csrf,
-            Shown {
-                status: StatusCode::FORBIDDEN,
-                input: form.system,
-                errors: FieldErrors::new(),
-                problem,
-            },
-        )
-        .await;
-    }
-    match systems::register(&state, &who.staff, form.system.clone()).await {
+    let call = systems::register(&state, &who.staff, input.system.clone());
+    match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect("/staff/systems")),
-        Err(AppError::Invalid(errors)) => {
-            let problem = Some(tr.t("form-errors-summary"));
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                Shown {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    input: form.system,
-                    errors,
-                    problem,
-                },
-            )
-            .await
+        Err(back) => {
+            let shown = Shown {
+                status: back.status(),
+                input: input.system,
+                problem: back.summary(tr),
+                errors: back.into_errors(),
+            };
+            page(&state, who.staff, tr, &csrf, shown).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -260,45 +232,50 @@ pub async fn complete(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
-    // What was typed comes back with the page if the task cannot be closed.
-    let mut kept_inputs = Vec::new();
-    let result = match uploads::read(payload, state.config.http.upload_max_bytes).await {
-        Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => Err(None),
+    // What was typed comes back with the page if the task cannot be closed (not after an expired form).
+    let (kept_inputs, answer) = match uploads::read(payload, state.config.http.upload_max_bytes)
+        .await
+    {
+        Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => (Vec::new(), Err(Back::Expired)),
         Ok(u) => {
             let raw = RawTaskCompletion {
                 outcome: u.text("outcome"),
                 legal_ground: u.text("legal_ground"),
                 note: u.text("note"),
             };
-            kept_inputs = vec![
+            let kept = vec![
                 ("legal_ground".to_owned(), raw.legal_ground.clone()),
                 ("note".to_owned(), raw.note.clone()),
             ];
             let file = u.file.filter(|f| !f.is_empty());
-            systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file)
-                .await
-                .map_err(Some)
+            let call =
+                systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file);
+            (kept, outcome::of(true, call).await?)
         }
-        Err(WebError::App(e)) => Err(Some(e)),
+        Err(WebError::App(AppError::Invalid(errors))) => (Vec::new(), Err(Back::Invalid(errors))),
         Err(e) => return Err(e.into()),
     };
-    let (status, problem) = match result {
-        Ok(_) => return Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
-        Err(None) => (StatusCode::FORBIDDEN, tr.t("form-expired")),
-        Err(Some(AppError::Invalid(errors))) => {
-            let messages: Vec<String> = errors.iter().map(|e| tr.field_error(e.code)).collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, messages.join(" "))
+    match answer {
+        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Err(back) => {
+            let problem = match &back {
+                Back::Invalid(errors) => {
+                    let messages: Vec<String> =
+                        errors.iter().map(|e| tr.field_error(e.code)).collect();
+                    messages.join(" ")
+                }
+                _ => tr.t("form-expired"),
+            };
+            let feedback = Feedback {
+                status: back.status(),
+                problem: Some(problem),
+                kept_reason: Some((format!("task:{task_id}"), String::new())),
+                kept_inputs,
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
-        Err(Some(e)) => return Err(e.into()),
-    };
-    let feedback = Feedback {
-        status,
-        problem: Some(problem),
-        kept_reason: Some((format!("task:{task_id}"), String::new())),
-        kept_inputs,
-        ..Default::default()
-    };
-    request_page(&state, who.staff, tr, &csrf, id, feedback).await
+    }
 }
 
 #[derive(Deserialize)]

@@ -267,6 +267,30 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
     let api = b.get("/api/v1/nothing-here").await;
     assert_eq!(api.status, 404);
     assert_eq!(api.json()["error"]["code"], "not_found");
+    // `/staff` and `/api/v1` are scopes: `/staff` itself is a route, its trailing-slash twin and the
+    // scopes' unknown paths are the site's 404, and a known path asked with another method is a 404
+    // too, not a 405.
+    let home = b.get("/staff").await;
+    assert_eq!(
+        (home.status, home.location.as_deref()),
+        (303, Some("/staff/login"))
+    );
+    for path in ["/staff/", "/staff/nothing", "/staff/requests/"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("<html"), "{path}");
+    }
+    for path in ["/api/v1", "/api/v1/", "/api/v1/requests/"] {
+        let api = b.get(path).await;
+        assert_eq!(api.status, 404, "{path}");
+        assert_eq!(api.json()["error"]["code"], "not_found", "{path}");
+    }
+    let put = reqwest::Client::new()
+        .put(format!("{}/staff/payments", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 404);
 
     let res = b
         .post_raw(

@@ -866,22 +866,10 @@ impl Api {
     }
 }
 
-/// Every route and its method, as the route table registers them (`src/web/mod.rs`).
+/// Every route as (path, lowercase method), from the route table the server mounts.
 pub fn registered_routes() -> Vec<(String, String)> {
-    let src = std::fs::read_to_string(repo_path("src/web/mod.rs")).unwrap();
-    let mut out = Vec::new();
-    let mut rest = src.as_str();
-    while let Some(at) = rest.find(".route(") {
-        rest = &rest[at + 7..];
-        let end = rest.find(".to(").unwrap();
-        let call = &rest[..end];
-        let path = call.split('"').nth(1).unwrap().to_owned();
-        let method = ["get", "post", "put", "delete"]
-            .into_iter()
-            .find(|m| call.contains(&format!("web::{m}()")))
-            .unwrap()
-            .to_owned();
-        out.push((path, method));
-    }
-    out
+    kaiji::web::routes::table()
+        .into_iter()
+        .map(|(method, path)| (path, method.as_str().to_lowercase()))
+        .collect()
 }

@@ -1,0 +1,100 @@
+//! The one shape of a posted form: ask the app, then redirect on success (303, so a reload does not post
+//! again), or show the form's page again with what was typed and a message beside each field. Any other
+//! error is an error page. Handlers write
+//!
+//! ```text
+//! match outcome::of(fresh, app::do_it(&state, input.clone())).await? {
+//!     Ok(_) => Ok(redirect("/where/next")),
+//!     Err(back) => page(back.status(), input, back.into_errors()),
+//! }
+//! ```
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+
+use super::error::{PageError, app_status_and_code};
+use crate::app::AppError;
+use crate::domain::FieldErrors;
+use crate::i18n::Tr;
+
+/// Why a posted form is shown again instead of moving on.
+pub enum Back {
+    /// Its CSRF token did not match (an old tab, another site): the app was not asked.
+    Expired,
+    /// The app refused the input, field by field.
+    Invalid(FieldErrors),
+    /// A refusal the handler shows on the form rather than on an error page (a wrong password, a
+    /// version conflict, an event the workflow does not allow).
+    Refused(AppError),
+}
+
+impl Back {
+    /// 403 for an expired form, 422 for refused input, a refusal's own status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Back::Expired => StatusCode::FORBIDDEN,
+            Back::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Back::Refused(e) => app_status_and_code(e).0,
+        }
+    }
+
+    pub fn is_expired(&self) -> bool {
+        matches!(self, Back::Expired)
+    }
+
+    /// The line above the form for an expired form or refused input; a refusal has none here (its
+    /// wording is the handler's).
+    pub fn summary(&self, tr: Tr) -> Option<String> {
+        match self {
+            Back::Expired => Some(tr.t("form-expired")),
+            Back::Invalid(_) => Some(tr.t("form-errors-summary")),
+            Back::Refused(_) => None,
+        }
+    }
+
+    /// An app error as a reason to show the form again: bad input always, another refusal when `shown`
+    /// picks it. Any other error stays one, for an error page.
+    pub fn from_error(
+        e: AppError,
+        shown: impl FnOnce(&AppError) -> bool,
+    ) -> Result<Back, PageError> {
+        match e {
+            AppError::Invalid(errors) => Ok(Back::Invalid(errors)),
+            e if shown(&e) => Ok(Back::Refused(e)),
+            e => Err(e.into()),
+        }
+    }
+
+    /// The messages for beside the fields: none unless the input was refused.
+    pub fn into_errors(self) -> FieldErrors {
+        match self {
+            Back::Invalid(errors) => errors,
+            Back::Expired | Back::Refused(_) => FieldErrors::new(),
+        }
+    }
+}
+
+/// What a posted form comes to: the app's answer to `call`, asked only when the form is `fresh` (its CSRF
+/// token matched). `Ok(Err(back))` when the form comes back; `Err` for every other error, for `?`.
+pub async fn of<T>(
+    fresh: bool,
+    call: impl Future<Output = Result<T, AppError>>,
+) -> Result<Result<T, Back>, PageError> {
+    of_showing(fresh, call, |_| false).await
+}
+
+/// As `of`, and the refusals `shown` picks come back to the form too.
+pub async fn of_showing<T>(
+    fresh: bool,
+    call: impl Future<Output = Result<T, AppError>>,
+    shown: impl FnOnce(&AppError) -> bool,
+) -> Result<Result<T, Back>, PageError> {
+    if !fresh {
+        return Ok(Err(Back::Expired));
+    }
+    match call.await {
+        Ok(value) => Ok(Ok(value)),
+        Err(e) => Back::from_error(e, shown).map(Err),
+    }
+}

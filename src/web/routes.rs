@@ -1,0 +1,347 @@
+//! The route table: every path and method the server answers, by scope and then by resource. `mount`
+//! registers it and `table` lists it, from the same declarations, so the tests that walk every route
+//! (roles, CSRF, OpenAPI) walk exactly what is served.
+
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, Responder, Route, web};
+
+use super::{
+    account, api, audit, auth, documents, filing, forms, health, openapi, payments, postal, public,
+    queue, replies, reports, staff, systems,
+};
+
+/// One method on one path (relative to its scope), with its handler.
+pub struct Endpoint {
+    method: Method,
+    path: &'static str,
+    route: Route,
+}
+
+fn endpoint<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Endpoint {
+        route: web::method(method.clone()).to(handler),
+        method,
+        path,
+    }
+}
+
+fn get<F, Args>(path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    endpoint(Method::GET, path, handler)
+}
+
+fn post<F, Args>(path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    endpoint(Method::POST, path, handler)
+}
+
+/// The scopes, each with its prefix ("" for the public pages, which have none) and its resources' routes.
+fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
+    [
+        (
+            "",
+            vec![
+                service(),
+                filing_and_tracking(),
+                links(),
+                paper_forms(),
+                setup(),
+            ],
+        ),
+        (
+            "/staff",
+            vec![
+                staff_sign_in(),
+                staff_account(),
+                staff_requests(),
+                staff_postal(),
+                staff_audit(),
+                staff_reports(),
+                staff_payments(),
+                staff_systems(),
+            ],
+        ),
+        (
+            "/api/v1",
+            vec![
+                api_filing(),
+                api_requests(),
+                api_queue(),
+                api_reports(),
+                api_audit(),
+                api_payments(),
+                api_systems(),
+                api_staff(),
+            ],
+        ),
+    ]
+}
+
+/// Registers every route. The public pages stay at the top level; `/staff` and `/api/v1` are scopes, whose
+/// unmatched paths fall to the app's default service like any other (a scope has none of its own).
+pub fn mount(cfg: &mut web::ServiceConfig) {
+    for (prefix, resources) in scopes() {
+        let endpoints = resources.into_iter().flatten();
+        if prefix.is_empty() {
+            for e in endpoints {
+                cfg.route(e.path, e.route);
+            }
+        } else {
+            // `.route` gives each method its own resource, as at the top level: a path asked with another
+            // method falls through to the 404, not a 405.
+            cfg.service(
+                endpoints.fold(web::scope(prefix), |scope, e| scope.route(e.path, e.route)),
+            );
+        }
+    }
+}
+
+/// Every route as (method, full path), in registration order.
+pub fn table() -> Vec<(Method, String)> {
+    scopes()
+        .into_iter()
+        .flat_map(|(prefix, resources)| {
+            resources
+                .into_iter()
+                .flatten()
+                .map(move |e| (e.method, format!("{prefix}{}", e.path)))
+        })
+        .collect()
+}
+
+// The public pages.
+
+fn service() -> Vec<Endpoint> {
+    vec![
+        get("/healthz", health::healthz),
+        get("/readyz", health::readyz),
+        get("/static/kaiji.css", super::stylesheet),
+        get("/api/openapi.json", openapi::document),
+    ]
+}
+
+/// The request form, and the requester's tracking page with what they send from it.
+fn filing_and_tracking() -> Vec<Endpoint> {
+    vec![
+        get("/", public::form),
+        post("/requests", public::submit),
+        get("/track/{token}", public::track),
+        post("/track/{token}/evidence", public::submit_evidence),
+        get("/track/{token}/account-verified", public::account_verified),
+    ]
+}
+
+/// The links sent by email: confirmations and the reply's download, each a page with a button.
+fn links() -> Vec<Endpoint> {
+    vec![
+        get("/confirm/{link}", public::confirm_page),
+        post("/confirm/{link}", public::confirm),
+        get("/confirm-person/{link}", public::person_page),
+        post("/confirm-person/{link}", public::person_confirm),
+        get("/download/{link}", replies::download_page),
+        post("/download/{link}", replies::download_file),
+    ]
+}
+
+fn paper_forms() -> Vec<Endpoint> {
+    vec![
+        get("/forms", forms::index),
+        get("/forms/{form}", forms::blank),
+        post("/forms/{form}", forms::print_draft),
+        get("/forms/{form}/draft", forms::draft_form),
+    ]
+}
+
+/// The first administrator's setup link.
+fn setup() -> Vec<Endpoint> {
+    vec![
+        get("/setup/{token}", auth::setup_form),
+        post("/setup/{token}", auth::setup),
+    ]
+}
+
+// `/staff`: the officers' pages.
+
+fn staff_sign_in() -> Vec<Endpoint> {
+    vec![
+        // "" is `/staff` itself; `/staff/` stays a 404, as before the scope.
+        get("", auth::home),
+        get("/login", auth::login_form),
+        post("/login", auth::login),
+        post("/logout", auth::logout),
+    ]
+}
+
+fn staff_account() -> Vec<Endpoint> {
+    vec![
+        get("/account", account::show),
+        post("/account/password", account::change_password),
+        post("/account/logout-everywhere", account::logout_everywhere),
+    ]
+}
+
+/// The queue, and one request's page with everything done from it.
+fn staff_requests() -> Vec<Endpoint> {
+    vec![
+        get("/requests", queue::queue),
+        get("/requests/{id}", staff::request),
+        get("/requests/{id}/diagram.svg", staff::diagram),
+        post("/requests/{id}/events", staff::fire_event),
+        post("/requests/{id}/notes", staff::add_note),
+        post("/requests/{id}/assignee", replies::assign),
+        post(
+            "/requests/{id}/notices/{notice_id}/retry",
+            replies::retry_notice,
+        ),
+        get("/requests/{id}/letters/{notice_id}", replies::letter),
+        post("/requests/{id}/changes", replies::change),
+        post(
+            "/requests/{id}/downloads/{download_id}/revoke",
+            replies::revoke,
+        ),
+        get(
+            "/requests/{id}/evidence/{evidence_id}",
+            documents::view_evidence,
+        ),
+        post("/requests/{id}/documents", documents::record),
+        post("/requests/{id}/scans", documents::scan),
+        get("/requests/{id}/files/{file_id}", documents::view),
+        post("/requests/{id}/tasks/{task_id}", systems::complete),
+        get("/requests/{id}/tasks/{task_id}/export", systems::export),
+    ]
+}
+
+fn staff_postal() -> Vec<Endpoint> {
+    vec![
+        get("/postal/new", postal::postal_form),
+        post("/postal", postal::register_postal),
+    ]
+}
+
+fn staff_audit() -> Vec<Endpoint> {
+    vec![
+        get("/audit", audit::page),
+        get("/audit/export", audit::export_page),
+        get("/audit/evidence", audit::evidence_page),
+    ]
+}
+
+fn staff_reports() -> Vec<Endpoint> {
+    vec![
+        get("/reports", reports::show),
+        get("/reports/metrics.csv", reports::metrics),
+    ]
+}
+
+fn staff_payments() -> Vec<Endpoint> {
+    vec![
+        get("/payments", payments::show),
+        post("/payments", payments::record),
+        post("/payments/import", payments::import),
+        post("/payments/{id}/assign", payments::assign),
+    ]
+}
+
+fn staff_systems() -> Vec<Endpoint> {
+    vec![
+        get("/systems", systems::show),
+        post("/systems", systems::register),
+        post("/systems/{id}/active", systems::set_active),
+    ]
+}
+
+// `/api/v1`: the JSON API.
+
+/// Filing, as the form does, and by post; the public status of a filed request.
+fn api_filing() -> Vec<Endpoint> {
+    vec![
+        post("/requests", filing::create_request),
+        get("/requests/status/{token}", filing::request_status),
+        post("/postal-requests", filing::register_postal),
+    ]
+}
+
+/// One request, worked on by staff.
+fn api_requests() -> Vec<Endpoint> {
+    vec![
+        get("/requests/{id}", api::request_detail),
+        post("/requests/{id}/events", api::fire_event),
+        post(
+            "/requests/{id}/identity/data-points",
+            api::identity_data_points,
+        ),
+        post("/requests/{id}/identity/judgement", api::identity_judgement),
+        post("/requests/{id}/notes", staff::add_note_api),
+        post("/requests/{id}/assignee", replies::assign_api),
+        post(
+            "/requests/{id}/notices/{notice_id}/retry",
+            replies::retry_notice_api,
+        ),
+        post("/requests/{id}/changes", replies::change_api),
+        post("/requests/{id}/reply-file", replies::reply_file_api),
+        post(
+            "/requests/{id}/downloads/{download_id}/revoke",
+            replies::revoke_api,
+        ),
+        get(
+            "/requests/{id}/evidence/{evidence_id}",
+            documents::view_evidence_api,
+        ),
+        post("/requests/{id}/documents", documents::record_api),
+        post("/requests/{id}/tasks/{task_id}", systems::complete_api),
+    ]
+}
+
+fn api_queue() -> Vec<Endpoint> {
+    vec![get("/queue", queue::queue_api)]
+}
+
+fn api_reports() -> Vec<Endpoint> {
+    vec![get("/reports", reports::api)]
+}
+
+fn api_audit() -> Vec<Endpoint> {
+    vec![
+        get("/audit/export", audit::export_api),
+        get("/audit/verify", audit::verify_api),
+        post("/audit/verify", audit::verify_against_api),
+        get("/audit/checkpoint", audit::checkpoint_api),
+        get("/audit/proof/inclusion", audit::inclusion_api),
+        get("/audit/proof/consistency", audit::consistency_api),
+        get("/audit/evidence", audit::evidence_api),
+    ]
+}
+
+fn api_payments() -> Vec<Endpoint> {
+    vec![
+        post("/payments", payments::record_api),
+        post("/payments/import", payments::import_api),
+        get("/payments/unmatched", payments::unmatched_api),
+        post("/payments/{id}/assign", payments::assign_api),
+    ]
+}
+
+fn api_systems() -> Vec<Endpoint> {
+    vec![
+        get("/data-systems", systems::list_api),
+        post("/data-systems", systems::register_api),
+        post("/data-systems/{id}/active", systems::set_active_api),
+    ]
+}
+
+fn api_staff() -> Vec<Endpoint> {
+    vec![post("/staff/unlock", account::unlock_api)]
+}
