@@ -50,6 +50,18 @@ pub struct TrackingView {
     pub non_discrimination: Option<Label>,
 }
 
+/// Whether a tracking token leads to a request: checked before an upload to it is read.
+pub async fn leads_somewhere(state: &AppState, token: &str) -> Result<bool, AppError> {
+    if !tokens::looks_like_token(token) {
+        return Ok(false);
+    }
+    let digest = tokens::digest(token);
+    state
+        .db
+        .run(move |conn| Ok(requests::find_by_token_digest(conn, &digest)?.is_some()))
+        .await
+}
+
 pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppError> {
     if !tokens::looks_like_token(&token) {
         return Err(AppError::NotFound);

@@ -53,7 +53,9 @@ pub async fn record(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let (input, answer) = match uploads::read(payload, state.config.http.upload_max_bytes).await {
+    let (input, answer) = match uploads::read(payload, state.config.http.upload_max_bytes, &csrf)
+        .await
+    {
         Ok(upload) => {
             let input = RawDocument {
                 kind: upload.text("kind"),
@@ -62,7 +64,7 @@ pub async fn record(
                 created_on: upload.text("created_on"),
             };
             // A foreign form or a damaged page (no version) comes back as after someone else's change.
-            let checked = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let checked = upload.fresh;
             let version = upload.text("expected_version").trim().parse::<i64>();
             let file = upload.file;
             let call = async {
@@ -99,10 +101,10 @@ pub async fn scan(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let answer = match uploads::read(payload, state.config.http.upload_max_bytes).await {
+    let answer = match uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await {
         Ok(upload) => {
             // A foreign form comes back as after someone else's change, as on the document form.
-            let checked = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let checked = upload.fresh;
             let purpose = if upload.text("purpose") == "reply" {
                 documents::FilePurpose::Reply
             } else {

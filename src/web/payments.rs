@@ -153,8 +153,8 @@ pub async fn import(
     csrf: Csrf,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
-    let upload = uploads::read(payload, 5 * 1024 * 1024).await?;
-    let fresh = csrf.verify(&upload.text("csrf_token")).is_ok();
+    let upload = uploads::read(payload, 5 * 1024 * 1024, &csrf).await?;
+    let fresh = upload.fresh;
     let call = async {
         let Some(file) = upload.file else {
             let mut errors = FieldErrors::new();

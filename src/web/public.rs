@@ -320,7 +320,11 @@ pub async fn submit_evidence(
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let read = super::uploads::read(payload, state.config.http.upload_max_bytes).await;
+    // A made-up link is answered before its body is read.
+    if !crate::app::tracking::leads_somewhere(&state, &token).await? {
+        return Err(WebError::App(AppError::NotFound).into());
+    }
+    let read = super::uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await;
     let (raw, file_kind, answer) = match read {
         Ok(upload) => {
             let raw = RawEvidence {
@@ -332,7 +336,7 @@ pub async fn submit_evidence(
                 declaration_name: upload.text("declaration_name"),
             };
             let file_kind = upload.text("file_kind");
-            let fresh = csrf.verify(&upload.text("csrf_token")).is_ok();
+            let fresh = upload.fresh;
             let file = upload.file.map(|bytes| crate::app::evidence::AttachedFile {
                 kind: file_kind.clone(),
                 bytes,

@@ -233,28 +233,35 @@ pub async fn complete(
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
     // What was typed comes back with the page if the task cannot be closed (not after an expired form).
-    let (kept_inputs, answer) = match uploads::read(payload, state.config.http.upload_max_bytes)
-        .await
-    {
-        Ok(u) if csrf.verify(&u.text("csrf_token")).is_err() => (Vec::new(), Err(Back::Expired)),
-        Ok(u) => {
-            let raw = RawTaskCompletion {
-                outcome: u.text("outcome"),
-                legal_ground: u.text("legal_ground"),
-                note: u.text("note"),
-            };
-            let kept = vec![
-                ("legal_ground".to_owned(), raw.legal_ground.clone()),
-                ("note".to_owned(), raw.note.clone()),
-            ];
-            let file = u.file.filter(|f| !f.is_empty());
-            let call =
-                systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file);
-            (kept, outcome::of(true, call).await?)
-        }
-        Err(WebError::App(AppError::Invalid(errors))) => (Vec::new(), Err(Back::Invalid(errors))),
-        Err(e) => return Err(e.into()),
-    };
+    let (kept_inputs, answer) =
+        match uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await {
+            Ok(u) if !u.fresh => (Vec::new(), Err(Back::Expired)),
+            Ok(u) => {
+                let raw = RawTaskCompletion {
+                    outcome: u.text("outcome"),
+                    legal_ground: u.text("legal_ground"),
+                    note: u.text("note"),
+                };
+                let kept = vec![
+                    ("legal_ground".to_owned(), raw.legal_ground.clone()),
+                    ("note".to_owned(), raw.note.clone()),
+                ];
+                let file = u.file.filter(|f| !f.is_empty());
+                let call = systems::complete_task(
+                    &state,
+                    &who.staff,
+                    id.clone(),
+                    task_id.clone(),
+                    raw,
+                    file,
+                );
+                (kept, outcome::of(true, call).await?)
+            }
+            Err(WebError::App(AppError::Invalid(errors))) => {
+                (Vec::new(), Err(Back::Invalid(errors)))
+            }
+            Err(e) => return Err(e.into()),
+        };
     match answer {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Err(back) => {

@@ -17,6 +17,7 @@ both_backends!(
     a_canadian_deletion_goes_through_every_system,
     an_agent_uploads_the_persons_signed_authorisation,
     several_rights_in_one_submission_are_filed_together_and_confirmed_once,
+    evidence_uploads_are_read_token_first_and_bounded,
 );
 
 /// The smallest PNG signature `infer` recognises, padded.
@@ -618,4 +619,58 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
         "{listed}"
     );
     assert_eq!(listed.matches("/track/").count(), 2);
+}
+
+/// The tracking page's upload is a public multipart route: a made-up link, a form whose first part is not
+/// its CSRF token, too many parts, or too much text are answered without reading on (or keeping) the rest.
+async fn evidence_uploads_are_read_token_first_and_bounded(app: TestApp) {
+    let (id, token) = file(&app, "california", "access", json!({})).await;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let b = app.browser();
+    let csrf = b.get("/?lang=en").await.csrf();
+    let path = format!("/track/{token}/evidence?lang=en");
+    let evidence = |r: Value| r["evidence"].as_array().map_or(0, Vec::len);
+    let before = evidence(officer.request(&id).await);
+
+    // A made-up link: 404, however large the body (8 MB of text fields here).
+    let big = "x".repeat(10 * 1024);
+    let padding: Vec<(String, &str)> = (0..800).map(|i| (format!("f{i}"), big.as_str())).collect();
+    let mut fields: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+    fields.extend(padding.iter().map(|(k, v)| (k.as_str(), *v)));
+    let made_up = format!("/track/{}/evidence?lang=en", "A".repeat(token.len()));
+    let res = b
+        .post_multipart(&made_up, common::multipart_form(&fields, Vec::new()))
+        .await;
+    assert_eq!(res.status, 404, "{}", res.body);
+
+    // The token not first (a hand-made form): the page comes back, expired, and nothing is kept.
+    let res = b
+        .post_multipart(
+            &path,
+            common::multipart_form(
+                &[("phone", "+1 555 0100"), ("csrf_token", &csrf)],
+                vec![("file", "id.png", png())],
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(!res.body.contains("+1 555 0100"));
+
+    // Too many parts: 400. Too much text in all: 413.
+    let names: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+    let mut many: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+    many.extend(names.iter().map(|k| (k.as_str(), "x")));
+    let res = b
+        .post_multipart(&path, common::multipart_form(&many, Vec::new()))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    let res = b
+        .post_multipart(&path, common::multipart_form(&fields[..8], Vec::new()))
+        .await;
+    assert_eq!(res.status, 413, "{}", res.body);
+    assert_eq!(evidence(officer.request(&id).await), before);
+
+    // The same form, token first and within bounds, is taken.
+    let (status, body) = send_evidence(&app, &b, &token, &[("phone", "+1 555 0100")], None).await;
+    assert_eq!(status, 303, "{body}");
 }
