@@ -9,7 +9,10 @@ use super::field::bounded;
 use super::request::{RequestType, SubjectEmail};
 
 /// What a request asks of each data system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Extract the person's data (access, the CCPA right to know, portability, third-party records).
@@ -29,11 +32,11 @@ impl TaskKind {
         }
     }
 
+    pub const ALL: &'static [TaskKind] = <TaskKind as strum::VariantArray>::VARIANTS;
+
+    /// The code stored in `system_tasks.kind`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Export => "export",
-            TaskKind::Erase => "erase",
-        }
+        self.into()
     }
 }
 

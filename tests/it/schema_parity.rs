@@ -447,14 +447,14 @@ fn codes<'a>(it: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 }
 
 fn check_lists_match(db: &TestDb) {
-    use kaiji::domain::{audit::Actor, postal, request, staff};
+    use kaiji::domain::{audit::Actor, postal, request, staff, systems::TaskKind};
     let lists = check_lists(db);
     assert!(
         lists.len() >= 15,
         "{:?}: CHECK lists were not read: {lists:?}",
         db.backend
     );
-    let want: [((&str, &str), BTreeSet<String>); 9] = [
+    let want: [((&str, &str), BTreeSet<String>); 10] = [
         (
             ("requests", "request_type"),
             codes(request::RequestType::ALL.iter().map(|t| t.as_str())),
@@ -487,6 +487,10 @@ fn check_lists_match(db: &TestDb) {
         (
             ("notices", "language"),
             codes(request::Language::ALL.iter().map(|t| t.as_str())),
+        ),
+        (
+            ("system_tasks", "kind"),
+            codes(TaskKind::ALL.iter().map(|t| t.as_str())),
         ),
     ];
     for ((table, column), expected) in want {
