@@ -1,7 +1,7 @@
 //! The outbox: notices queued in the transaction of the change that caused them (the notify worker
 //! delivers them later), and an officer's retry of one that failed.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{NoticeId, RequestId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
@@ -28,7 +28,7 @@ pub fn queue_notices(
         notices::insert(
             conn,
             &NoticeRow {
-                id: db::new_id(),
+                id: db::new_id().into(),
                 request_id: request_id.to_owned(),
                 kind: kind.as_str().to_owned(),
                 channel: if has_email { "email" } else { "letter" }.to_owned(),
@@ -57,7 +57,7 @@ pub fn queue_staff_notice(
     notices::insert(
         conn,
         &NoticeRow {
-            id: db::new_id(),
+            id: db::new_id().into(),
             request_id: request_id.to_owned(),
             kind: kind.as_str().to_owned(),
             channel: "email".to_owned(),
@@ -76,7 +76,7 @@ pub async fn retry_failed(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    notice_id: String,
+    notice_id: NoticeId,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
     let actor = staff.actor();
@@ -122,12 +122,12 @@ pub(crate) fn notice_lines(
     Ok(rows
         .into_iter()
         .map(|n| {
-            let dv = deliveries.iter().find(|d| d.id == n.id);
+            let dv = deliveries.iter().find(|d| d.id == n.id.as_str());
             NoticeLine {
                 attempts: dv.map_or(0, |d| d.attempts),
                 sent_at: dv.and_then(|d| d.sent_at),
                 last_error: dv.and_then(|d| d.last_error.clone()),
-                id: n.id,
+                id: n.id.into_string(),
                 request_id: n.request_id,
                 kind: n.kind,
                 channel: n.channel,

@@ -1,7 +1,7 @@
 //! Replies: the dispatch by 配達証明付書留 and its delivery certificate, the expiring download for
 //! electronic disclosure (the first download closes the request), and the changes an answer made.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{NoticeId, RequestId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, json};
@@ -354,7 +354,7 @@ pub async fn letter(
     state: &AppState,
     _staff: &StaffMember,
     request_id: RequestId,
-    notice_id: String,
+    notice_id: NoticeId,
 ) -> Result<LetterView, AppError> {
     use crate::domain::notice::NoticePayload;
     use crate::i18n::letter::{LetterInput, compose};

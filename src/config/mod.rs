@@ -362,6 +362,8 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail closure returns figment's own (large) error type
     fn figment_errors_become_one_line_naming_the_variable() {
         figment::Jail::expect_with(|jail| {
+            // Only what the test sets: a test run's own KAIJI_* variables are not settings.
+            jail.clear_env();
             jail.set_env("KAIJI_BIND", "not-an-address");
             let e = Config::load().unwrap_err().to_string();
             assert!(e.starts_with("configuration error: KAIJI_BIND"), "{e}");

@@ -1,6 +1,6 @@
 //! The notice outbox: rows queued in the same transaction as the change that caused them.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{NoticeId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +10,7 @@ use super::schema::notices;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
-    pub id: String,
+    pub id: NoticeId,
     pub request_id: RequestId,
     pub kind: String,
     pub channel: String,
@@ -57,7 +57,7 @@ pub fn for_request(
 pub fn find(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &NoticeId,
 ) -> QueryResult<Option<NoticeRow>> {
     notices::table
         .filter(notices::request_id.eq(request_id))
@@ -147,7 +147,7 @@ pub fn claim(
 /// Records a delivery by the worker holding the claim; false if another worker holds it now.
 pub fn mark_sent(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &NoticeId,
     worker: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -171,7 +171,7 @@ pub fn mark_sent(
 /// Records a failed attempt: try again at `retry_at`, or give up (`failed`) when `None`.
 pub fn mark_attempt_failed(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &NoticeId,
     worker: &str,
     error: &str,
     retry_at: Option<NaiveDateTime>,
@@ -201,7 +201,7 @@ pub fn mark_attempt_failed(
 pub fn requeue_failed(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &NoticeId,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         notices::table

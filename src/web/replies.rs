@@ -1,7 +1,7 @@
 //! Replies on the web: the printable letter of each notice, the changes an answer made, the reply file,
 //! and the requester's expiring download page.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{NoticeId, RequestId};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -35,7 +35,7 @@ impl LetterPage {
 pub async fn letter(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let v = reply::letter(&state, &who.staff, id, notice_id).await?;
@@ -205,7 +205,7 @@ pub async fn revoke_api(
 pub async fn retry_notice(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, NoticeId)>,
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
@@ -223,7 +223,7 @@ pub async fn retry_notice(
 pub async fn retry_notice_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, notice_id) = path.into_inner();
     crate::app::notices::retry_failed(&state, &who.staff, id, notice_id).await?;

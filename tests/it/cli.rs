@@ -461,16 +461,21 @@ fn serve_starts_on_a_fresh_directory() {
         .unwrap()
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kaiji"))
-        .current_dir(dir.path())
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiji"));
+    cmd.current_dir(dir.path())
         .args(["serve", "--bind", &bind])
         .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
         .env("KAIJI_LOG_FORMAT", "json")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    // The test run's own variables (KAIJI_SCREENSHOTS, …) are not settings: kaiji would refuse them.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") && k != "KAIJI_SEEDS_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
