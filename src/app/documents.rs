@@ -96,7 +96,7 @@ fn store_file(
             size_bytes: bytes.len() as i64,
             nonce: sealed.nonce,
             ciphertext: sealed.ciphertext,
-            created_by: staff.id.clone(),
+            created_by: staff.id.to_string(),
             created_at: db::to_db_time(now),
             purged_at: None,
         },
@@ -323,7 +323,7 @@ pub async fn record_document(
                     original: doc.original,
                     created_on: doc.created_on.map(|d| d.to_string()),
                     file_id: file_id.clone(),
-                    recorded_by: staff.id.clone(),
+                    recorded_by: staff.id.to_string(),
                     recorded_at: db::to_db_time(now),
                 },
             )?;

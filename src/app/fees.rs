@@ -238,7 +238,7 @@ pub async fn record_payment(
                 reference: raw.reference.trim().chars().take(200).collect(),
                 source: "manual".into(),
                 matched_by: Some("officer".into()),
-                recorded_by: staff_id.clone(),
+                recorded_by: staff_id.to_string(),
                 created_at: db::to_db_time(now),
             };
             repo::insert_payment(conn, &payment)?;
@@ -328,7 +328,7 @@ pub async fn import_statement(
                         reference: line.reference.clone(),
                         source: "bank_statement".into(),
                         matched_by: matched_by.map(str::to_owned),
-                        recorded_by: staff_id.clone(),
+                        recorded_by: staff_id.to_string(),
                         created_at: db::to_db_time(now),
                     };
                     repo::insert_payment(conn, &payment)?;

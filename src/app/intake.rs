@@ -395,7 +395,7 @@ pub async fn register_postal(
                             )
                             .unwrap_or_else(|_| "[]".into()),
                             postal_address: intake.postal_address.as_str().to_owned(),
-                            created_by: staff.id.clone(),
+                            created_by: staff.id.to_string(),
                             created_at: db::to_db_time(now),
                         },
                     )?;

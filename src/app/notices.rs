@@ -1,7 +1,7 @@
 //! The outbox: notices queued in the transaction of the change that caused them (the notify worker
 //! delivers them later), and an officer's retry of one that failed.
 
-use crate::domain::ids::{NoticeId, RequestId};
+use crate::domain::ids::{NoticeId, RequestId, StaffId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
@@ -49,7 +49,7 @@ pub fn queue_notices(
 pub fn queue_staff_notice(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    staff_id: &str,
+    staff_id: &StaffId,
     kind: NoticeKind,
     payload: &NoticePayload,
     now: DateTime<Utc>,
@@ -65,7 +65,7 @@ pub fn queue_staff_notice(
             status: "queued".to_owned(),
             created_at: db::to_db_time(now),
             payload: payload.to_stored(),
-            recipient_staff_id: Some(staff_id.to_owned()),
+            recipient_staff_id: Some(staff_id.clone()),
         },
     )?;
     Ok(())

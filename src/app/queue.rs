@@ -192,7 +192,7 @@ pub async fn queue(
             let next_cursor = more
                 .then(|| rows.last().map(|r| format!("{}~{}", r.queue_due, r.id)))
                 .flatten();
-            let mut emails: BTreeMap<String, String> = BTreeMap::new();
+            let mut emails: BTreeMap<crate::domain::ids::StaffId, String> = BTreeMap::new();
             let mut items = Vec::with_capacity(rows.len());
             for r in rows {
                 let wf = catalog.get(conn, &r.workflow_id, r.workflow_version)?;

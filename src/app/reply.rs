@@ -275,7 +275,7 @@ pub async fn record_change(
                 item: change.item,
                 prior_value: change.prior_value,
                 new_value: change.new_value,
-                recorded_by: staff_id.clone(),
+                recorded_by: staff_id.to_string(),
                 recorded_at: db::to_db_time(now),
             };
             repo::insert_change(conn, &row)?;

@@ -1,7 +1,7 @@
 //! A request as staff see it (its page and the staff API): particulars, timeline, assignment, notes,
 //! the workflow's picture, and the audit log's newest events.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{RequestId, StaffId};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -53,7 +53,7 @@ pub struct RequestDetail {
     pub notes: Vec<Note>,
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
-    pub workers: Vec<(String, String)>,
+    pub workers: Vec<(StaffId, String)>,
 }
 
 /// The request's own particulars, as its page and the staff API show them.
@@ -377,7 +377,7 @@ pub async fn assign(
             if before == assignee {
                 return Ok(());
             }
-            requests::set_assignee(conn, &request_id, assignee.as_deref())?;
+            requests::set_assignee(conn, &request_id, assignee.as_ref())?;
             if let Some(id) = &assignee {
                 super::notices::queue_staff_notice(
                     conn,

@@ -1,5 +1,6 @@
 //! Staff accounts and sessions: first-admin setup, `user add`, login, logout, and who is behind a cookie.
 
+use crate::domain::ids::StaffId;
 use chrono::TimeDelta;
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use crate::security::{password, tokens};
 /// A signed-in staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
-    pub id: String,
+    pub id: StaffId,
     pub email: String,
     pub role: Role,
 }
@@ -35,7 +36,7 @@ impl TryFrom<StaffRow> for StaffMember {
 impl StaffMember {
     pub fn actor(&self) -> Actor {
         Actor::Staff {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             role: self.role,
         }
     }
@@ -70,7 +71,7 @@ fn insert_staff(
             .details(json!({"staff_id": id, "role": role.as_str()})),
     )?;
     Ok(StaffMember {
-        id,
+        id: id.into(),
         email: email.as_str().to_owned(),
         role,
     })

@@ -1,6 +1,7 @@
 //! Officers' internal notes on a request.
 
 use crate::domain::ids::RequestId;
+use crate::domain::ids::StaffId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -12,7 +13,7 @@ use super::schema::{request_notes, staff_users};
 pub struct NoteRow {
     pub id: String,
     pub request_id: RequestId,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub body: String,
     pub created_at: NaiveDateTime,
 }

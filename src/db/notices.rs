@@ -1,6 +1,6 @@
 //! The notice outbox: rows queued in the same transaction as the change that caused them.
 
-use crate::domain::ids::{NoticeId, RequestId};
+use crate::domain::ids::{NoticeId, RequestId, StaffId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -20,7 +20,7 @@ pub struct NoticeRow {
     /// What the notice says beyond its kind, as it was when queued (JSON).
     pub payload: String,
     /// A notice to a staff member (assigned, deadline near or passed); `None` for the requester.
-    pub recipient_staff_id: Option<String>,
+    pub recipient_staff_id: Option<StaffId>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {

@@ -1,6 +1,7 @@
 //! The queue's counts, kept by triggers (migration 000013) instead of counted on every page: folded
 //! totals per bucket in `queue_counts`, plus the +1 / -1 deltas appended since the last fold.
 
+use crate::domain::ids::StaffId;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
@@ -19,7 +20,7 @@ pub struct OpenBucket {
     pub workflow_id: String,
     /// `None`: nobody is assigned.
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<StaffId>,
     #[diesel(sql_type = BigInt)]
     pub n: i64,
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{RequestId, StaffId};
 
 use super::AnyConnection;
 use super::schema::requests;
@@ -285,19 +285,19 @@ pub fn siblings(
 pub fn set_assignee(
     conn: &mut AnyConnection,
     id: &str,
-    staff_id: Option<&str>,
+    staff_id: Option<&StaffId>,
 ) -> QueryResult<bool> {
     let n = diesel::update(requests::table.filter(requests::id.eq(id)))
-        .set(requests::assigned_to.eq(staff_id))
+        .set(requests::assigned_to.eq(staff_id.map(StaffId::as_str)))
         .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn assignee(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<String>> {
+pub fn assignee(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<StaffId>> {
     requests::table
         .filter(requests::id.eq(id))
         .select(requests::assigned_to)
-        .first::<Option<String>>(conn)
+        .first::<Option<StaffId>>(conn)
         .optional()
         .map(Option::flatten)
 }
@@ -311,7 +311,7 @@ pub struct QueueFilter {
     pub request_type: Option<String>,
     pub jurisdiction: Option<String>,
     /// `Some(None)`: nobody assigned; `Some(Some(id))`: this staff member.
-    pub assignee: Option<Option<String>>,
+    pub assignee: Option<Option<StaffId>>,
     /// Due on or before this day (`YYYY-MM-DD`).
     pub due_by: Option<String>,
     /// Due before this day: overdue.
@@ -331,7 +331,7 @@ pub struct QueueEntry {
     pub channel: String,
     pub received_at: NaiveDateTime,
     pub queue_due: String,
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<StaffId>,
 }
 
 impl QueueFilter {

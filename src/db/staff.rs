@@ -1,5 +1,6 @@
 //! Staff accounts, their sessions, and the one-time links that create the first administrator.
 
+use crate::domain::ids::StaffId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,7 +10,7 @@ use super::schema::{api_tokens, setup_links, staff_sessions, staff_users};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff_users)]
 pub struct StaffRow {
-    pub id: String,
+    pub id: StaffId,
     pub email: String,
     pub role: String,
     pub password_hash: String,
@@ -49,7 +50,7 @@ pub fn count_users(conn: &mut AnyConnection) -> QueryResult<i64> {
 pub fn insert_session(
     conn: &mut AnyConnection,
     token_sha256: &str,
-    staff_id: &str,
+    staff_id: &StaffId,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -142,7 +143,7 @@ pub fn use_setup_link(
 #[diesel(table_name = api_tokens)]
 pub struct ApiTokenRow {
     pub id: String,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub token_sha256: String,
     pub label: String,
     pub created_at: NaiveDateTime,
@@ -153,7 +154,7 @@ pub struct ApiTokenRow {
 pub fn insert_api_token(
     conn: &mut AnyConnection,
     id: &str,
-    staff_id: &str,
+    staff_id: &StaffId,
     token_sha256: &str,
     label: &str,
     now: NaiveDateTime,
@@ -206,7 +207,7 @@ pub fn use_api_token(
 
 pub fn list_api_tokens(
     conn: &mut AnyConnection,
-    staff_id: Option<&str>,
+    staff_id: Option<&StaffId>,
 ) -> QueryResult<Vec<ApiTokenRow>> {
     let mut q = api_tokens::table.into_boxed();
     if let Some(s) = staff_id {
@@ -233,7 +234,7 @@ pub fn revoke_api_token(
     Ok(n == 1)
 }
 
-pub fn find_by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<StaffRow>> {
+pub fn find_by_id(conn: &mut AnyConnection, id: &StaffId) -> QueryResult<Option<StaffRow>> {
     staff_users::table
         .find(id)
         .select(StaffRow::as_select())
@@ -243,7 +244,7 @@ pub fn find_by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Staf
 
 /// Staff who work requests (officers and admins), not disabled: who a request can be assigned to, and who
 /// hears about an unassigned request's deadlines.
-pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
+pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String)>> {
     staff_users::table
         .filter(staff_users::disabled_at.is_null())
         .filter(staff_users::role.eq_any(["officer", "admin"]))
@@ -253,7 +254,7 @@ pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
 }
 
 /// When the account is locked until, if it is.
-pub fn locked_until(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<NaiveDateTime>> {
+pub fn locked_until(conn: &mut AnyConnection, id: &StaffId) -> QueryResult<Option<NaiveDateTime>> {
     staff_users::table
         .filter(staff_users::id.eq(id))
         .select(staff_users::locked_until)
@@ -263,7 +264,7 @@ pub fn locked_until(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Na
 }
 
 /// Counts a failed sign-in; returns the new count.
-pub fn count_failed_login(conn: &mut AnyConnection, id: &str) -> QueryResult<i64> {
+pub fn count_failed_login(conn: &mut AnyConnection, id: &StaffId) -> QueryResult<i64> {
     diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
         .set(staff_users::failed_logins.eq(staff_users::failed_logins + 1))
         .execute(conn)?;
@@ -276,7 +277,7 @@ pub fn count_failed_login(conn: &mut AnyConnection, id: &str) -> QueryResult<i64
 /// Locks (`Some`) or unlocks (`None`) an account, clearing the failure count either way.
 pub fn set_lock(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &StaffId,
     until: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
     let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
@@ -288,7 +289,7 @@ pub fn set_lock(
     Ok(n == 1)
 }
 
-pub fn set_password_hash(conn: &mut AnyConnection, id: &str, hash: &str) -> QueryResult<bool> {
+pub fn set_password_hash(conn: &mut AnyConnection, id: &StaffId, hash: &str) -> QueryResult<bool> {
     let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
         .set(staff_users::password_hash.eq(hash))
         .execute(conn)?;
@@ -296,7 +297,7 @@ pub fn set_password_hash(conn: &mut AnyConnection, id: &str, hash: &str) -> Quer
 }
 
 /// Ends every session of a staff member (all devices); returns how many.
-pub fn delete_sessions_of(conn: &mut AnyConnection, staff_id: &str) -> QueryResult<usize> {
+pub fn delete_sessions_of(conn: &mut AnyConnection, staff_id: &StaffId) -> QueryResult<usize> {
     diesel::delete(staff_sessions::table.filter(staff_sessions::staff_id.eq(staff_id)))
         .execute(conn)
 }

@@ -355,10 +355,11 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                     continue;
                 }
             };
-            let to: Vec<String> = match requests::assignee(conn, &c.request_id)? {
-                Some(id) => vec![id],
-                None => workers.iter().map(|(id, _)| id.clone()).collect(),
-            };
+            let to: Vec<crate::domain::ids::StaffId> =
+                match requests::assignee(conn, &c.request_id)? {
+                    Some(id) => vec![id],
+                    None => workers.iter().map(|(id, _)| id.clone()).collect(),
+                };
             let label = case
                 .def
                 .clocks

@@ -250,7 +250,7 @@ fn kept(app: &TestApp) -> Vec<(String, String, String, String, Option<String>, i
                 b.request_type,
                 b.jurisdiction,
                 b.workflow_id,
-                b.assigned_to,
+                b.assigned_to.map(|s| s.into_string()),
                 b.n,
             )
         })
