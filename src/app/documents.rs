@@ -1,7 +1,7 @@
 //! Identity documents and scans: stored encrypted, viewed by staff only (every view audited), checked
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{FileId, RequestId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 
@@ -158,7 +158,7 @@ pub async fn view_file(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    file_id: String,
+    file_id: FileId,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();
     let now = state.clock.now();

@@ -4,7 +4,7 @@
 //! evidence right after the identity decision (as the EDPB advises), an authorisation when the request
 //! closes.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{EvidenceId, RequestId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
@@ -243,7 +243,7 @@ pub async fn open(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    evidence_id: String,
+    evidence_id: EvidenceId,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();
     let now = state.clock.now();

@@ -2,7 +2,7 @@
 //! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
 //! `tasks_done` fact follows, and the workflow will not answer before it.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{RequestId, TaskId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -88,7 +88,7 @@ pub struct RawTaskCompletion {
 /// What closing a task did.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskClosed {
-    pub task_id: String,
+    pub task_id: TaskId,
     pub outcome: TaskOutcome,
     /// Tasks of the request still open.
     pub open_tasks: i64,
@@ -100,7 +100,7 @@ pub async fn complete_task(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    task_id: String,
+    task_id: TaskId,
     raw: RawTaskCompletion,
     export: Option<Vec<u8>>,
 ) -> Result<TaskClosed, AppError> {
@@ -242,7 +242,7 @@ pub async fn view_export(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    task_id: String,
+    task_id: TaskId,
 ) -> Result<(String, Vec<u8>), AppError> {
     let key = state.keys.document.clone();
     let now = state.clock.now();

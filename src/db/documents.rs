@@ -1,6 +1,6 @@
 //! Encrypted files and the identity documents recorded from envelopes.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{FileId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -70,7 +70,7 @@ pub fn insert_file(conn: &mut AnyConnection, row: &StoredFileRow) -> QueryResult
 pub fn find_file(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &FileId,
 ) -> QueryResult<Option<StoredFileRow>> {
     stored_files::table
         .filter(stored_files::id.eq(id))

@@ -1,6 +1,6 @@
 //! What requesters send to prove who they are (or that they act for someone), sealed at rest.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{EvidenceId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -71,7 +71,7 @@ pub fn for_request(
 pub fn find(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &EvidenceId,
 ) -> QueryResult<Option<EvidenceRow>> {
     identity_evidence::table
         .filter(identity_evidence::id.eq(id))

@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{FileId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -58,7 +58,7 @@ pub fn set_delivered(
 pub struct DownloadRow {
     pub id: String,
     pub request_id: RequestId,
-    pub file_id: Option<String>,
+    pub file_id: Option<FileId>,
     pub package_id: Option<String>,
     pub max_downloads: i64,
     pub expires_at: NaiveDateTime,
@@ -145,7 +145,7 @@ pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) ->
 pub fn latest_reply_file(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-) -> QueryResult<Option<String>> {
+) -> QueryResult<Option<FileId>> {
     stored_files::table
         .filter(stored_files::request_id.eq(request_id))
         .filter(stored_files::purpose.eq("reply"))

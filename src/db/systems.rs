@@ -1,6 +1,6 @@
 //! The data-system registry and the tasks requests open in it.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{RequestId, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -122,7 +122,7 @@ pub fn tasks_for_request(
 pub fn find_task(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &TaskId,
 ) -> QueryResult<Option<(TaskRow, DataSystemRow)>> {
     system_tasks::table
         .inner_join(data_systems::table)

@@ -1,7 +1,7 @@
 //! Staff pages for a letter's enclosures: recording identity documents (with their scans), uploading
 //! scanned pages, and opening stored files (every opening audited).
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{EvidenceId, FileId, RequestId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -144,7 +144,7 @@ pub async fn scan(
 pub async fn view(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, FileId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, file_id) = path.into_inner();
     let (media_type, bytes) = documents::view_file(&state, &who.staff, id, file_id).await?;
@@ -155,7 +155,7 @@ pub async fn view(
 pub async fn view_evidence(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, EvidenceId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, evidence_id) = path.into_inner();
     let (media_type, bytes) =
@@ -173,7 +173,7 @@ pub async fn view_evidence(
 pub async fn view_evidence_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, EvidenceId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, evidence_id) = path.into_inner();
     let (media_type, bytes) =

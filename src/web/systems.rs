@@ -1,7 +1,7 @@
 //! Data systems and their tasks on the web: the registry (administrators register, everyone working
 //! requests reads), closing a request's task with the export or the erasure outcome, and "my tasks".
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{RequestId, TaskId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -228,7 +228,7 @@ pub async fn complete(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, TaskId)>,
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
@@ -309,7 +309,7 @@ pub struct CompleteBody {
 pub async fn complete_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, TaskId)>,
     body: super::uploads::StaffJson<CompleteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
@@ -335,7 +335,7 @@ pub async fn complete_api(
 pub async fn export(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, TaskId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
     let (media, bytes) = systems::view_export(&state, &who.staff, id, task_id).await?;

@@ -465,10 +465,13 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     let files =
         kaiji::db::documents::files_for_request(&mut app.tdb.conn(), &id.as_str().into()).unwrap();
     assert_eq!(files.len(), 1);
-    let stored =
-        kaiji::db::documents::find_file(&mut app.tdb.conn(), &id.as_str().into(), &files[0].id)
-            .unwrap()
-            .unwrap();
+    let stored = kaiji::db::documents::find_file(
+        &mut app.tdb.conn(),
+        &id.as_str().into(),
+        &files[0].id.as_str().into(),
+    )
+    .unwrap()
+    .unwrap();
     assert!(
         !stored.ciphertext.windows(10).any(|w| w == b"MY-SECRET-"),
         "never stored in the clear"
@@ -512,10 +515,13 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     let desk = app.signed_in("later@example.com", Role::Officer).await;
     let gone = desk.get(&path).await;
     assert_eq!(gone.status, 410);
-    let stored =
-        kaiji::db::documents::find_file(&mut app.tdb.conn(), &id.as_str().into(), &files[0].id)
-            .unwrap()
-            .unwrap();
+    let stored = kaiji::db::documents::find_file(
+        &mut app.tdb.conn(),
+        &id.as_str().into(),
+        &files[0].id.as_str().into(),
+    )
+    .unwrap()
+    .unwrap();
     assert!(stored.ciphertext.is_empty() && stored.purged_at.is_some());
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(

@@ -192,7 +192,7 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     let stored = kaiji::db::evidence::find(
         &mut app.tdb.conn(),
         &id.as_str().into(),
-        document["id"].as_str().unwrap(),
+        &document["id"].as_str().unwrap().into(),
     )
     .unwrap()
     .unwrap();
@@ -220,7 +220,7 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     let stored = kaiji::db::evidence::find(
         &mut app.tdb.conn(),
         &id.as_str().into(),
-        document["id"].as_str().unwrap(),
+        &document["id"].as_str().unwrap().into(),
     )
     .unwrap()
     .unwrap();
