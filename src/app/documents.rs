@@ -89,7 +89,7 @@ fn store_file(
     repo::insert_file(
         conn,
         &StoredFileRow {
-            id: id.clone(),
+            id: id.clone().into(),
             request_id: request_id.to_owned(),
             purpose: purpose.as_str().to_owned(),
             media_type: media_type.to_owned(),
@@ -405,7 +405,7 @@ fn parse_document(
 /// A file stored for a request (its contents sealed, and gone once erased), as its page lists it.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
-    pub id: String,
+    pub id: FileId,
     /// `scan`, `identity_document` or `reply`.
     pub purpose: String,
     pub media_type: String,

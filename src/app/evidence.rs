@@ -178,7 +178,7 @@ fn store(
     repo::insert(
         conn,
         &EvidenceRow {
-            id,
+            id: id.into(),
             request_id: request_id.to_owned(),
             kind: kind.to_owned(),
             media_type: media_type.to_owned(),
@@ -207,7 +207,7 @@ pub(crate) fn declaration_signed(
 /// the API list it.
 #[derive(Debug, Clone)]
 pub struct SentEvidence {
-    pub id: String,
+    pub id: EvidenceId,
     /// `data_points`, `identity_document` or `agent_authorisation`.
     pub kind: String,
     pub media_type: String,

@@ -62,7 +62,7 @@ pub(crate) fn issue_invoice(
         .checked_add_days(Days::new(u64::from(fee.due_days)))
         .unwrap_or(issued_on);
     let row = InvoiceRow {
-        id: db::new_id(),
+        id: db::new_id().into(),
         request_id: case.row.id.clone(),
         number: invoice_number(&case.row.receipt_number),
         unit_yen: fee.amount_yen,
@@ -231,7 +231,7 @@ pub async fn record_payment(
             };
             let payment = PaymentRow {
                 id: db::new_id(),
-                invoice_id: Some(invoice.id.clone()),
+                invoice_id: Some(invoice.id.to_string()),
                 paid_on: paid_on.to_string(),
                 amount_yen: amount,
                 payer_name: payer.clone(),
@@ -301,7 +301,7 @@ pub async fn import_statement(
                     let paid = repo::paid_total(conn, &inv.id)?;
                     open.push(OpenInvoice {
                         outstanding_yen: inv.amount_yen.saturating_sub(paid),
-                        id: inv.id,
+                        id: inv.id.into_string(),
                         number: inv.number,
                         payer_name: name,
                     });

@@ -183,7 +183,7 @@ pub(crate) fn release_package(
     repo::insert_package(
         conn,
         &PackageRow {
-            id: package_id.clone(),
+            id: package_id.clone().into(),
             request_id: case.row.id.clone(),
             size_bytes: bytes.len() as i64,
             nonce: sealed.nonce,

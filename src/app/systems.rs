@@ -44,7 +44,7 @@ pub(crate) fn create_tasks(
         repo::insert_task(
             conn,
             &TaskRow {
-                id: db::new_id(),
+                id: db::new_id().into(),
                 request_id: case.row.id.clone(),
                 system_id: s.id.clone(),
                 kind: kind.as_str().to_owned(),
@@ -197,7 +197,7 @@ pub async fn complete_task(
 /// A task as pages, the API and letters show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
-    pub id: String,
+    pub id: TaskId,
     pub system: String,
     pub owner_email: String,
     /// How the system erases data (quoted in deletion answers: erasure is irrecoverable).

@@ -10,7 +10,7 @@ use super::schema::{identity_documents, requests, stored_files};
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = stored_files)]
 pub struct StoredFileRow {
-    pub id: String,
+    pub id: FileId,
     pub request_id: RequestId,
     pub purpose: String,
     pub media_type: String,
@@ -37,7 +37,7 @@ impl std::fmt::Debug for StoredFileRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = stored_files)]
 pub struct FileInfo {
-    pub id: String,
+    pub id: FileId,
     pub request_id: RequestId,
     pub purpose: String,
     pub media_type: String,

@@ -10,7 +10,7 @@ use super::schema::identity_evidence;
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = identity_evidence)]
 pub struct EvidenceRow {
-    pub id: String,
+    pub id: EvidenceId,
     pub request_id: RequestId,
     pub kind: String,
     pub media_type: String,
@@ -38,7 +38,7 @@ impl std::fmt::Debug for EvidenceRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = identity_evidence)]
 pub struct EvidenceInfo {
-    pub id: String,
+    pub id: EvidenceId,
     pub kind: String,
     pub media_type: String,
     pub size_bytes: i64,

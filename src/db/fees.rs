@@ -1,6 +1,6 @@
 //! Invoices and payments, in integer yen.
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{InvoiceId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +10,7 @@ use super::schema::{invoices, payments, requests};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
 pub struct InvoiceRow {
-    pub id: String,
+    pub id: InvoiceId,
     pub request_id: RequestId,
     pub number: String,
     pub unit_yen: i64,

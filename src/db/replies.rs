@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::{FileId, RequestId};
+use crate::domain::ids::{FileId, PackageId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -190,7 +190,7 @@ pub fn changes_for_request(
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = answer_packages)]
 pub struct PackageRow {
-    pub id: String,
+    pub id: PackageId,
     pub request_id: RequestId,
     pub size_bytes: i64,
     pub nonce: Vec<u8>,

@@ -72,7 +72,7 @@ pub fn set_active(
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = system_tasks)]
 pub struct TaskRow {
-    pub id: String,
+    pub id: TaskId,
     pub request_id: RequestId,
     pub system_id: String,
     pub kind: String,

@@ -210,7 +210,7 @@ pub async fn request_detail(
                     declaration_signed: e.declaration_signed,
                     received_at: e.created_at.and_utc(),
                     purged_at: e.purged_at.map(|t| t.and_utc()),
-                    id: e.id,
+                    id: e.id.into_string(),
                     kind: e.kind,
                     media_type: e.media_type,
                 })
