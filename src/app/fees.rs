@@ -2,7 +2,7 @@
 //! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
 //! paid (short payments get a notice, overpayments are shown for refund).
 
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{InvoiceId, RequestId};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
@@ -334,7 +334,7 @@ pub async fn import_statement(
                     repo::insert_payment(conn, &payment)?;
                     match (invoice_id, matched_by) {
                         (Some(id), Some(by)) => {
-                            let invoice = repo::find_invoice(conn, &id)?.ok_or(AppError::NotFound)?;
+                            let invoice = repo::find_invoice(conn, &InvoiceId::new(id.as_str()))?.ok_or(AppError::NotFound)?;
                             let s = settle(conn, &catalog, &invoice, &payment, &actor, now)?;
                             if s.paid {
                                 open.retain(|o| o.id != id);

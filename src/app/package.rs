@@ -197,7 +197,7 @@ pub(crate) fn release_package(
         id: db::new_id(),
         request_id: case.row.id.clone(),
         file_id: None,
-        package_id: Some(package_id),
+        package_id: Some(package_id.into()),
         max_downloads: i64::from(config.retention.download_limit),
         expires_at,
         revoked_at: None,

@@ -126,7 +126,7 @@ pub fn purgeable(
 }
 
 /// Empties a file's contents; false if it was already purged.
-pub fn purge_file(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn purge_file(conn: &mut AnyConnection, id: &FileId, now: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(
         stored_files::table
             .filter(stored_files::id.eq(id))

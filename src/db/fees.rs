@@ -78,7 +78,7 @@ pub fn find_invoice_by_number(
         .optional()
 }
 
-pub fn find_invoice(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<InvoiceRow>> {
+pub fn find_invoice(conn: &mut AnyConnection, id: &InvoiceId) -> QueryResult<Option<InvoiceRow>> {
     invoices::table
         .find(id)
         .select(InvoiceRow::as_select())
@@ -98,7 +98,7 @@ pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<(InvoiceRow, S
 }
 
 /// Marks an unpaid invoice paid; false if it already was.
-pub fn mark_paid(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+pub fn mark_paid(conn: &mut AnyConnection, id: &InvoiceId) -> QueryResult<bool> {
     let n = diesel::update(
         invoices::table
             .find(id)
@@ -111,7 +111,7 @@ pub fn mark_paid(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
 
 /// Takes the invoice's row lock (PostgreSQL; SQLite writers are already serialised), so two payments
 /// settling the same invoice at once see each other's amounts.
-pub fn lock_invoice(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+pub fn lock_invoice(conn: &mut AnyConnection, id: &InvoiceId) -> QueryResult<()> {
     diesel::update(invoices::table.find(id))
         .set(invoices::status.eq(invoices::status))
         .execute(conn)
@@ -127,7 +127,7 @@ pub fn insert_payment(conn: &mut AnyConnection, row: &PaymentRow) -> QueryResult
 
 pub fn payments_for_invoice(
     conn: &mut AnyConnection,
-    invoice_id: &str,
+    invoice_id: &InvoiceId,
 ) -> QueryResult<Vec<PaymentRow>> {
     payments::table
         .filter(payments::invoice_id.eq(invoice_id))
@@ -136,7 +136,7 @@ pub fn payments_for_invoice(
         .load(conn)
 }
 
-pub fn paid_total(conn: &mut AnyConnection, invoice_id: &str) -> QueryResult<i64> {
+pub fn paid_total(conn: &mut AnyConnection, invoice_id: &InvoiceId) -> QueryResult<i64> {
     Ok(payments_for_invoice(conn, invoice_id)?
         .iter()
         .fold(0i64, |sum, p| sum.saturating_add(p.amount_yen)))

@@ -59,7 +59,7 @@ pub struct DownloadRow {
     pub id: String,
     pub request_id: RequestId,
     pub file_id: Option<FileId>,
-    pub package_id: Option<String>,
+    pub package_id: Option<PackageId>,
     pub max_downloads: i64,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
@@ -216,7 +216,7 @@ pub fn insert_package(conn: &mut AnyConnection, row: &PackageRow) -> QueryResult
         .map(|_| ())
 }
 
-pub fn find_package(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PackageRow>> {
+pub fn find_package(conn: &mut AnyConnection, id: &PackageId) -> QueryResult<Option<PackageRow>> {
     answer_packages::table
         .find(id)
         .select(PackageRow::as_select())
@@ -228,7 +228,7 @@ pub fn find_package(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Pa
 pub fn expired_packages(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(PackageId, RequestId)>> {
     answer_packages::table
         .filter(answer_packages::expires_at.le(now))
         .filter(answer_packages::purged_at.is_null())
@@ -236,7 +236,11 @@ pub fn expired_packages(
         .load(conn)
 }
 
-pub fn purge_package(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn purge_package(
+    conn: &mut AnyConnection,
+    id: &PackageId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(
         answer_packages::table
             .filter(answer_packages::id.eq(id))

@@ -94,7 +94,7 @@ pub fn insert(conn: &mut AnyConnection, row: &NewRequestRow<'_>) -> QueryResult<
         .map(|_| ())
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+pub fn find(conn: &mut AnyConnection, id: &RequestId) -> QueryResult<Option<RequestRow>> {
     requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -139,7 +139,7 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 /// since `expected_version` was read. Returns false when another writer got there first.
 /// Takes the request's row lock whatever its version (PostgreSQL; SQLite writers are serialised), so
 /// what is read next is what the other writers committed.
-pub fn lock(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+pub fn lock(conn: &mut AnyConnection, id: &RequestId) -> QueryResult<bool> {
     let n = diesel::update(requests::table.filter(requests::id.eq(id)))
         .set(requests::version.eq(requests::version))
         .execute(conn)?;
@@ -150,7 +150,7 @@ pub fn lock(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
 /// `expected_version`; the version stays, as no officer decision changed.
 pub fn set_facts(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RequestId,
     expected_version: i64,
     facts: &str,
 ) -> QueryResult<bool> {
@@ -185,7 +185,7 @@ pub fn open_received_before(
 
 /// Takes the request's row lock if it is still at `expected_version` (PostgreSQL blocks a concurrent
 /// writer here until the first commits, then finds the version moved on). False: someone else won.
-pub fn claim(conn: &mut AnyConnection, id: &str, expected_version: i64) -> QueryResult<bool> {
+pub fn claim(conn: &mut AnyConnection, id: &RequestId, expected_version: i64) -> QueryResult<bool> {
     let n = diesel::update(
         requests::table
             .filter(requests::id.eq(id))
@@ -198,7 +198,7 @@ pub fn claim(conn: &mut AnyConnection, id: &str, expected_version: i64) -> Query
 
 pub fn update_after_transition(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RequestId,
     expected_version: i64,
     new_state: &str,
     facts: &str,
@@ -284,7 +284,7 @@ pub fn siblings(
 /// Assigns a request to a staff member (or to nobody).
 pub fn set_assignee(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &RequestId,
     staff_id: Option<&StaffId>,
 ) -> QueryResult<bool> {
     let n = diesel::update(requests::table.filter(requests::id.eq(id)))
@@ -293,7 +293,7 @@ pub fn set_assignee(
     Ok(n == 1)
 }
 
-pub fn assignee(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<StaffId>> {
+pub fn assignee(conn: &mut AnyConnection, id: &RequestId) -> QueryResult<Option<StaffId>> {
     requests::table
         .filter(requests::id.eq(id))
         .select(requests::assigned_to)

@@ -146,7 +146,7 @@ pub struct TaskCompletion<'a> {
 /// Closes an open task; false if it was already closed.
 pub fn complete_task(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &TaskId,
     c: TaskCompletion<'_>,
 ) -> QueryResult<bool> {
     let (media, size, nonce, ciphertext) = match c.export {
@@ -205,7 +205,7 @@ pub fn open_tasks_for_owner(
 pub fn purgeable_exports(
     conn: &mut AnyConnection,
     cutoff: NaiveDateTime,
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(TaskId, RequestId)>> {
     system_tasks::table
         .inner_join(requests::table)
         .filter(system_tasks::export_ciphertext.is_not_null())
@@ -215,7 +215,11 @@ pub fn purgeable_exports(
         .load(conn)
 }
 
-pub fn purge_export(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn purge_export(
+    conn: &mut AnyConnection,
+    id: &TaskId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(
         system_tasks::table
             .filter(system_tasks::id.eq(id))

@@ -252,7 +252,7 @@ async fn wrong_or_missing_csrf_token_writes_nothing(app: TestApp) {
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(app.count("audit_events"), audit_before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id.as_str().into())
         .unwrap()
         .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("received", 1));
@@ -356,7 +356,7 @@ async fn events_the_workflow_does_not_allow_write_nothing(app: TestApp) {
     assert_eq!(res.status, 422);
     assert_eq!(officer.get("/staff/requests/no-such-id").await.status, 404);
     assert_eq!((app.count("audit_events"), app.count("notices")), before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id.as_str().into())
         .unwrap()
         .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("received", 1));

@@ -47,7 +47,7 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
         "the loser sees the current state"
     );
 
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id.as_str().into())
         .unwrap()
         .unwrap();
     assert_eq!((row.state.as_str(), row.version), ("in_progress", 2));
@@ -72,7 +72,7 @@ async fn simultaneous_transitions_cannot_both_win(app: TestApp) {
         )
         .await;
     assert_eq!(stale.status, 409);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id.as_str().into())
         .unwrap()
         .unwrap();
     assert_eq!(row.version, 2);
@@ -84,9 +84,11 @@ both_backends!(a_stale_update_writes_nothing);
 async fn a_stale_update_writes_nothing(app: TestApp) {
     file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
     app.confirm_emails().await;
-    let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
+    let id: kaiji::domain::ids::RequestId = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1)
+        .unwrap()[0]
         .id
-        .clone();
+        .clone()
+        .into();
     let now = chrono::Utc::now().naive_utc();
     let mut conn = app.tdb.conn();
     assert!(

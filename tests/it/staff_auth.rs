@@ -308,7 +308,7 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(app.count("audit_events"), before);
-    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id)
+    let row = kaiji::db::requests::find(&mut app.tdb.conn(), &id.as_str().into())
         .unwrap()
         .unwrap();
     assert_eq!(row.state, "received");

@@ -301,7 +301,7 @@ impl TestApp {
     pub async fn confirm_emails(&self) {
         let rows = kaiji::db::requests::list_open(&mut self.tdb.conn(), 10_000).unwrap();
         for r in rows.into_iter().filter(|r| r.channel != "postal") {
-            let row = kaiji::db::requests::find(&mut self.tdb.conn(), &r.id)
+            let row = kaiji::db::requests::find(&mut self.tdb.conn(), &r.id.as_str().into())
                 .unwrap()
                 .unwrap();
             if row.subject_email.is_some() && !row.facts.contains("email_confirmed") {
