@@ -78,7 +78,7 @@ pub(super) fn carry_out(
                 super::package::release_package(conn, cx.config, cx.keys, case, cx.actor, cx.now)?;
             if let Some(d) = released {
                 payload.download = Some(DownloadNotice {
-                    id: d.id,
+                    id: d.id.to_string(),
                     expires_at: db::from_db_time(d.expires_at),
                     max_downloads: Some(d.max_downloads),
                 });
@@ -87,7 +87,7 @@ pub(super) fn carry_out(
         Effect::ReleaseDownload => {
             let d = release_download(conn, cx.config, case, cx.actor, cx.now)?;
             payload.download = Some(DownloadNotice {
-                id: d.id,
+                id: d.id.to_string(),
                 expires_at: db::from_db_time(d.expires_at),
                 max_downloads: None,
             });
@@ -160,7 +160,7 @@ pub(crate) fn release_download(
         return Err(AppError::Invalid(errors));
     };
     let row = DownloadRow {
-        id: db::new_id(),
+        id: db::new_id().into(),
         request_id: case.row.id.clone(),
         file_id: Some(file_id),
         package_id: None,

@@ -2,7 +2,7 @@
 //! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
 //! paid (short payments get a notice, overpayments are shown for refund).
 
-use crate::domain::ids::{InvoiceId, RequestId};
+use crate::domain::ids::{InvoiceId, PaymentId, RequestId};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
@@ -230,7 +230,7 @@ pub async fn record_payment(
                 return Err(AppError::Invalid(errors));
             };
             let payment = PaymentRow {
-                id: db::new_id(),
+                id: db::new_id().into(),
                 invoice_id: Some(invoice.id.to_string()),
                 paid_on: paid_on.to_string(),
                 amount_yen: amount,
@@ -320,7 +320,7 @@ pub async fn import_statement(
                         Match::Unmatched => (None, None),
                     };
                     let payment = PaymentRow {
-                        id: db::new_id(),
+                        id: db::new_id().into(),
                         invoice_id: invoice_id.clone(),
                         paid_on: line.paid_on.to_string(),
                         amount_yen: line.amount_yen,
@@ -394,7 +394,7 @@ fn imported_count(
 pub async fn assign_payment(
     state: &AppState,
     staff: &StaffMember,
-    payment_id: String,
+    payment_id: PaymentId,
     invoice: String,
 ) -> Result<Settlement, AppError> {
     let catalog = state.workflows.clone();
@@ -502,7 +502,7 @@ impl std::fmt::Debug for UnmatchedPayment {
 impl From<PaymentRow> for UnmatchedPayment {
     fn from(p: PaymentRow) -> Self {
         UnmatchedPayment {
-            id: p.id,
+            id: p.id.to_string(),
             paid_on: p.paid_on,
             amount_yen: p.amount_yen,
             payer_name: p.payer_name,

@@ -194,7 +194,7 @@ pub(crate) fn release_package(
         },
     )?;
     let row = DownloadRow {
-        id: db::new_id(),
+        id: db::new_id().into(),
         request_id: case.row.id.clone(),
         file_id: None,
         package_id: Some(package_id.into()),

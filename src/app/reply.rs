@@ -1,7 +1,7 @@
 //! Replies: the dispatch by 配達証明付書留 and its delivery certificate, the expiring download for
 //! electronic disclosure (the first download closes the request), and the changes an answer made.
 
-use crate::domain::ids::{NoticeId, RequestId};
+use crate::domain::ids::{DownloadId, NoticeId, RequestId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, json};
@@ -54,7 +54,7 @@ fn load_download(
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<DownloadRow, AppError> {
-    let id = verify_link(keys, link).ok_or(AppError::NotFound)?;
+    let id = DownloadId::new(verify_link(keys, link).ok_or(AppError::NotFound)?);
     let row = repo::find_download(conn, &id)?.ok_or(AppError::NotFound)?;
     if row.revoked_at.is_some() {
         return Err(AppError::LinkRevoked);
@@ -205,7 +205,7 @@ pub async fn revoke_download(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    download_id: String,
+    download_id: DownloadId,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
     let actor = staff.actor();
@@ -328,7 +328,7 @@ pub(crate) fn reply_view(
         downloads: repo::downloads_for_request(conn, request_id)?
             .into_iter()
             .map(|d| DownloadInfo {
-                id: d.id,
+                id: d.id.to_string(),
                 expires_at: db::from_db_time(d.expires_at),
                 revoked_at: d.revoked_at.map(db::from_db_time),
                 first_downloaded_at: d.first_downloaded_at.map(db::from_db_time),

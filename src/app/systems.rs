@@ -2,7 +2,7 @@
 //! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
 //! `tasks_done` fact follows, and the workflow will not answer before it.
 
-use crate::domain::ids::{RequestId, TaskId};
+use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -36,7 +36,7 @@ pub(crate) fn create_tasks(
         // An access answered from no system at all would be a silent failure.
         return Err(AppError::NotConfigured("the data-system registry"));
     }
-    let existing: Vec<String> = repo::tasks_for_request(conn, &case.row.id)?
+    let existing: Vec<DataSystemId> = repo::tasks_for_request(conn, &case.row.id)?
         .into_iter()
         .map(|(t, _)| t.system_id)
         .collect();
@@ -298,7 +298,7 @@ pub struct RegisteredSystem {
 impl From<DataSystemRow> for RegisteredSystem {
     fn from(s: DataSystemRow) -> Self {
         RegisteredSystem {
-            id: s.id,
+            id: s.id.to_string(),
             name: s.name,
             owner_email: s.owner_email,
             categories: s.categories,
@@ -365,7 +365,7 @@ fn insert(
         return Err(AppError::Invalid(e));
     }
     let row = DataSystemRow {
-        id: db::new_id(),
+        id: db::new_id().into(),
         name: sys.name.clone(),
         owner_email: sys.owner_email.clone(),
         categories: serde_json::to_string(&sys.categories).unwrap_or_else(|_| "[]".into()),
@@ -388,7 +388,7 @@ fn insert(
 pub async fn set_active(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: DataSystemId,
     active: bool,
 ) -> Result<(), AppError> {
     if staff.role != Role::Admin {

@@ -1,6 +1,6 @@
 //! Invoices and payments, in integer yen.
 
-use crate::domain::ids::{InvoiceId, RequestId};
+use crate::domain::ids::{InvoiceId, PaymentId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -26,7 +26,7 @@ pub struct InvoiceRow {
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payments)]
 pub struct PaymentRow {
-    pub id: String,
+    pub id: PaymentId,
     pub invoice_id: Option<String>,
     pub paid_on: String,
     pub amount_yen: i64,
@@ -150,7 +150,7 @@ pub fn unmatched_payments(conn: &mut AnyConnection) -> QueryResult<Vec<PaymentRo
         .load(conn)
 }
 
-pub fn find_payment(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PaymentRow>> {
+pub fn find_payment(conn: &mut AnyConnection, id: &PaymentId) -> QueryResult<Option<PaymentRow>> {
     payments::table
         .find(id)
         .select(PaymentRow::as_select())
@@ -159,7 +159,11 @@ pub fn find_payment(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Pa
 }
 
 /// Attaches an unmatched payment to an invoice; false if it was matched meanwhile.
-pub fn assign_payment(conn: &mut AnyConnection, id: &str, invoice_id: &str) -> QueryResult<bool> {
+pub fn assign_payment(
+    conn: &mut AnyConnection,
+    id: &PaymentId,
+    invoice_id: &str,
+) -> QueryResult<bool> {
     let n = diesel::update(
         payments::table
             .filter(payments::id.eq(id))

@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::{FileId, PackageId, RequestId};
+use crate::domain::ids::{DownloadId, FileId, PackageId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -56,7 +56,7 @@ pub fn set_delivered(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reply_downloads)]
 pub struct DownloadRow {
-    pub id: String,
+    pub id: DownloadId,
     pub request_id: RequestId,
     pub file_id: Option<FileId>,
     pub package_id: Option<PackageId>,
@@ -76,7 +76,10 @@ pub fn insert_download(conn: &mut AnyConnection, row: &DownloadRow) -> QueryResu
         .map(|_| ())
 }
 
-pub fn find_download(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<DownloadRow>> {
+pub fn find_download(
+    conn: &mut AnyConnection,
+    id: &DownloadId,
+) -> QueryResult<Option<DownloadRow>> {
     reply_downloads::table
         .find(id)
         .select(DownloadRow::as_select())
@@ -99,7 +102,7 @@ pub fn downloads_for_request(
 pub fn revoke_download(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &DownloadId,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
@@ -115,7 +118,11 @@ pub fn revoke_download(
 
 /// Takes one download from a link in one statement: only while it is open (not withdrawn, not expired)
 /// and has downloads left, so two at once cannot both take the last one. False: nothing taken.
-pub fn take_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn take_download(
+    conn: &mut AnyConnection,
+    id: &DownloadId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let n = diesel::update(
         reply_downloads::table
             .filter(reply_downloads::id.eq(id))
@@ -129,7 +136,11 @@ pub fn take_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> 
 }
 
 /// Marks the first download; returns whether this was it.
-pub fn count_download(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn count_download(
+    conn: &mut AnyConnection,
+    id: &DownloadId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let first = diesel::update(
         reply_downloads::table
             .filter(reply_downloads::id.eq(id))
@@ -260,7 +271,7 @@ pub fn expiring_unused(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
     until: NaiveDateTime,
-) -> QueryResult<Vec<(String, RequestId, NaiveDateTime)>> {
+) -> QueryResult<Vec<(DownloadId, RequestId, NaiveDateTime)>> {
     reply_downloads::table
         .filter(reply_downloads::downloads.eq(0))
         .filter(reply_downloads::revoked_at.is_null())
@@ -277,7 +288,7 @@ pub fn expiring_unused(
 
 pub fn mark_expiry_notice(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &DownloadId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(reply_downloads::table.filter(reply_downloads::id.eq(id)))

@@ -1,6 +1,6 @@
 //! The data-system registry and the tasks requests open in it.
 
-use crate::domain::ids::{RequestId, TaskId};
+use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,7 +10,7 @@ use super::schema::{data_systems, requests, system_tasks};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = data_systems)]
 pub struct DataSystemRow {
-    pub id: String,
+    pub id: DataSystemId,
     pub name: String,
     pub owner_email: String,
     pub categories: String,
@@ -56,7 +56,7 @@ pub fn active_systems(conn: &mut AnyConnection) -> QueryResult<Vec<DataSystemRow
 
 pub fn set_active(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &DataSystemId,
     active: bool,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -74,7 +74,7 @@ pub fn set_active(
 pub struct TaskRow {
     pub id: TaskId,
     pub request_id: RequestId,
-    pub system_id: String,
+    pub system_id: DataSystemId,
     pub kind: String,
     pub status: String,
     pub legal_ground: Option<String>,

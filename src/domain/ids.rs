@@ -42,6 +42,9 @@ pub mod kind {
         Invoice => "InvoiceId",
         Evidence => "EvidenceId",
         Package => "PackageId",
+        Download => "DownloadId",
+        Payment => "PaymentId",
+        DataSystem => "DataSystemId",
     }
 }
 
@@ -53,6 +56,9 @@ pub type TaskId = Id<kind::Task>;
 pub type InvoiceId = Id<kind::Invoice>;
 pub type EvidenceId = Id<kind::Evidence>;
 pub type PackageId = Id<kind::Package>;
+pub type DownloadId = Id<kind::Download>;
+pub type PaymentId = Id<kind::Payment>;
+pub type DataSystemId = Id<kind::DataSystem>;
 
 impl<K> Id<K> {
     /// An id as stored or as given in a path; lookups decide whether such a record exists.

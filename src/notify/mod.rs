@@ -315,7 +315,7 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                 [NoticeKind::DownloadExpiring],
                 &NoticePayload {
                     download: Some(DownloadNotice {
-                        id: id.clone(),
+                        id: id.to_string(),
                         expires_at: db::from_db_time(expires_at),
                         max_downloads: None,
                     }),

@@ -1,6 +1,7 @@
 //! Payments: entered by hand, imported from a bank statement (CSV), and matched to invoices; the
 //! unmatched ones wait on the payments page for an officer.
 
+use crate::domain::ids::PaymentId;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -192,7 +193,7 @@ pub async fn assign(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<PaymentId>,
     csrf: Csrf,
     CheckedForm(form): CheckedForm<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -284,7 +285,7 @@ pub struct AssignBody {
 pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<PaymentId>,
     body: super::uploads::StaffJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;

@@ -1,7 +1,7 @@
 //! Replies on the web: the printable letter of each notice, the changes an answer made, the reply file,
 //! and the requester's expiring download page.
 
-use crate::domain::ids::{NoticeId, RequestId};
+use crate::domain::ids::{DownloadId, NoticeId, RequestId};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -176,7 +176,7 @@ pub async fn download_file(
 pub async fn revoke(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, DownloadId)>,
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     let (id, download_id) = path.into_inner();
@@ -194,7 +194,7 @@ pub async fn revoke(
 pub async fn revoke_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, DownloadId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, download_id) = path.into_inner();
     reply::revoke_download(&state, &who.staff, id, download_id).await?;

@@ -1,7 +1,7 @@
 //! Data systems and their tasks on the web: the registry (administrators register, everyone working
 //! requests reads), closing a request's task with the export or the erasure outcome, and "my tasks".
 
-use crate::domain::ids::{RequestId, TaskId};
+use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -160,7 +160,7 @@ pub struct ActiveForm {
 pub async fn set_active(
     state: web::Data<AppState>,
     who: Authorized<Administer>,
-    id: web::Path<String>,
+    id: web::Path<DataSystemId>,
     form: CheckedForm<ActiveForm>,
 ) -> Result<HttpResponse, PageError> {
     systems::set_active(&state, &who.staff, id.into_inner(), form.0.active == "true").await?;
@@ -214,7 +214,7 @@ pub struct ActiveBody {
 pub async fn set_active_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
-    id: web::Path<String>,
+    id: web::Path<DataSystemId>,
     body: super::uploads::StaffJson<ActiveBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
