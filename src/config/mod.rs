@@ -86,10 +86,11 @@ impl<P: figment::Provider> figment::Provider for Sectioned<P> {
         &self,
     ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
         let mut data = self.0.data()?;
+        let sections = Settings::sections_by_name();
         for dict in data.values_mut() {
             let flat = std::mem::take(dict);
             for (key, value) in flat {
-                match Settings::section_of(&key) {
+                match sections.get(&key).cloned() {
                     Some(section) => {
                         if let figment::value::Value::Dict(_, d) = dict
                             .entry(section)

@@ -285,13 +285,15 @@ impl Settings {
             .collect()
     }
 
-    /// The section a flat setting name belongs to.
-    pub fn section_of(name: &str) -> Option<String> {
+    /// Each flat setting name with the section it belongs to.
+    pub fn sections_by_name() -> std::collections::HashMap<String, String> {
         Settings::default()
             .by_section()
             .into_iter()
-            .find(|(_, fields)| fields.iter().any(|(f, _)| f == name))
-            .map(|(section, _)| section)
+            .flat_map(|(section, fields)| {
+                fields.into_iter().map(move |(f, _)| (f, section.clone()))
+            })
+            .collect()
     }
 
     /// The checks that failed, one `(KAIJI_NAME, reason)` each, by name.

@@ -9,21 +9,28 @@ use std::time::Duration;
 
 use common::{PgDatabase, postgres_admin_url, repo_path};
 
-fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+/// The kaiji binary in `dir`, with the repository's seeds and none of the test run's own `KAIJI_*`
+/// variables (KAIJI_SCREENSHOTS, …): they are not settings, and kaiji refuses unknown ones.
+fn kaiji_command(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiji"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
-        .env("KAIJI_LOG_LEVEL", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
-        if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") && k != "KAIJI_SEEDS_DIR" {
+        if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") {
             cmd.env_remove(k);
         }
     }
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = kaiji_command(dir);
+    cmd.args(args)
+        .env("KAIJI_LOG_LEVEL", "warn")
+        .stdin(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -461,21 +468,11 @@ fn serve_starts_on_a_fresh_directory() {
         .unwrap()
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiji"));
-    cmd.current_dir(dir.path())
+    let mut child = kaiji_command(dir.path())
         .args(["serve", "--bind", &bind])
-        .env("KAIJI_SEEDS_DIR", repo_path("seeds"))
         .env("KAIJI_LOG_FORMAT", "json")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // The test run's own variables (KAIJI_SCREENSHOTS, …) are not settings: kaiji would refuse them.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") && k != "KAIJI_SEEDS_DIR" {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd.spawn().unwrap();
+        .spawn()
+        .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
