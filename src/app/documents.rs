@@ -1,6 +1,7 @@
 //! Identity documents and scans: stored encrypted, viewed by staff only (every view audited), checked
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
+use crate::config::UploadKind;
 use crate::domain::ids::{FileId, RequestId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -28,6 +29,14 @@ pub enum FilePurpose {
 }
 
 impl FilePurpose {
+    /// Which size limit a file of this purpose is held to.
+    pub fn upload_kind(self) -> UploadKind {
+        match self {
+            FilePurpose::Scan | FilePurpose::IdentityDocument => UploadKind::Scan,
+            FilePurpose::Reply => UploadKind::Reply,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FilePurpose::Scan => "scan",
@@ -128,8 +137,11 @@ pub async fn store_upload(
     purpose: FilePurpose,
     bytes: Vec<u8>,
 ) -> Result<String, AppError> {
-    let media_type =
-        check_upload(&bytes, state.config.http.upload_max_bytes).map_err(file_error)?;
+    let media_type = check_upload(
+        &bytes,
+        state.config.http.upload_limit(purpose.upload_kind()),
+    )
+    .map_err(file_error)?;
     let key = state.keys.document.clone();
     let now = state.clock.now();
     let staff = staff.clone();
@@ -277,9 +289,10 @@ pub async fn record_document(
     scan: Option<Vec<u8>>,
 ) -> Result<DocumentOutcome, AppError> {
     let media_type = match &scan {
-        Some(bytes) => {
-            Some(check_upload(bytes, state.config.http.upload_max_bytes).map_err(file_error)?)
-        }
+        Some(bytes) => Some(
+            check_upload(bytes, state.config.http.upload_limit(UploadKind::Scan))
+                .map_err(file_error)?,
+        ),
         None => None,
     };
     let catalog = state.workflows.clone();

@@ -16,8 +16,9 @@ pub enum AppError {
     Forbidden,
     #[error("email or password is wrong")]
     BadCredentials,
-    #[error("this account is locked after too many failed sign-ins")]
-    AccountLocked,
+    /// Too many failed sign-ins (for this email, from this address, or both): the next is heard later.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    SignInThrottled { retry_after_secs: u64 },
     #[error("the record changed since it was loaded")]
     Conflict,
     #[error(transparent)]

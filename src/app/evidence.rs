@@ -4,6 +4,7 @@
 //! evidence right after the identity decision (as the EDPB advises), an authorisation when the request
 //! closes.
 
+use crate::config::UploadKind;
 use crate::domain::ids::{EvidenceId, RequestId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
@@ -76,7 +77,7 @@ pub async fn submit(
             };
             let media = errors.check(
                 "file",
-                check_upload(&f.bytes, state.config.http.upload_max_bytes),
+                check_upload(&f.bytes, state.config.http.upload_limit(UploadKind::Scan)),
             );
             kind.zip(media).map(|(k, m)| (k, m, f.bytes))
         }

@@ -2,6 +2,7 @@
 //! one by one or imported from a bank statement, matched to invoices, and the request told when its fee is
 //! paid (short payments get a notice, overpayments are shown for refund).
 
+use crate::config::UploadKind;
 use crate::domain::ids::{InvoiceId, PaymentId, RequestId};
 use std::collections::BTreeMap;
 
@@ -263,6 +264,11 @@ pub async fn import_statement(
     staff: &StaffMember,
     file: Vec<u8>,
 ) -> Result<ImportReport, AppError> {
+    if file.len() as u64 > state.config.http.upload_limit(UploadKind::Statement) {
+        let mut errors = FieldErrors::new();
+        errors.push("file", "file_too_large");
+        return Err(AppError::Invalid(errors));
+    }
     let csv_text = crate::domain::fees::decode_statement(&file).map_err(|code| {
         let mut errors = FieldErrors::new();
         errors.push("file", code);

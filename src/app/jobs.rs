@@ -26,8 +26,14 @@ pub const HOURLY: &[Job] = &[
                 &s.db,
                 &s.clock,
                 s.config.retention.record_retention_months,
+                &s.config.mail_dir(),
             )
         },
+    },
+    // Sign-in failures count for a day, then are forgotten.
+    Job {
+        name: "forget old sign-in failures",
+        run: |s| super::sign_in::forget_old(s),
     },
     // Requests whose email was never confirmed expire, each with its notice.
     Job {

@@ -26,6 +26,7 @@ pub mod reports;
 pub mod requests;
 pub mod retention;
 pub mod sequencer;
+pub mod sign_in;
 pub mod staff;
 pub mod synth;
 pub mod systems;
@@ -34,6 +35,7 @@ pub mod transition;
 pub mod workflows;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 pub use clock::Clock;
 pub use error::AppError;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub clock: Clock,
     pub workflows: WorkflowCatalog,
     pub limits: Arc<limits::IntakeLimits>,
+    /// Password hashes checked by sign-ins since start: each attempt checks exactly one.
+    pub password_checks: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -63,9 +67,11 @@ impl AppState {
             workflows: WorkflowCatalog::new(calendars),
             limits: Arc::new(limits::IntakeLimits::new(
                 config.intake.intake_per_ip_per_hour,
+                config.intake.intake_invalid_per_ip_per_hour,
                 config.intake.intake_per_email_per_hour,
             )),
             config: Arc::new(config),
+            password_checks: Arc::new(AtomicU64::new(0)),
         }
     }
 }

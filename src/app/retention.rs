@@ -7,14 +7,22 @@
 //! (the database refuses an erasure without its record). `kaiji audit verify` checks each erasure
 //! against its record and the request's closure in the log.
 
+use std::path::Path;
+
 use chrono::Months;
 
 use super::{AppError, Clock};
 use crate::db::{self, Db, audit, retention, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent, RedactionRecord};
 
-/// Erases what is due; returns how many requests. Blocking.
-pub fn purge_records(db: &Db, clock: &Clock, months: u32) -> Result<usize, AppError> {
+/// Erases what is due, with the `.eml` copies of each request's notices in `mail_dir`; returns how
+/// many requests. Blocking.
+pub fn purge_records(
+    db: &Db,
+    clock: &Clock,
+    months: u32,
+    mail_dir: &Path,
+) -> Result<usize, AppError> {
     let now = clock.now();
     let cutoff = now
         .checked_sub_months(Months::new(months))
@@ -51,6 +59,16 @@ pub fn purge_records(db: &Db, clock: &Clock, months: u32) -> Result<usize, AppEr
                 audit::erase(conn, &events, db::to_db_time(now))?;
                 Ok(())
             })?;
+            // After the commit: a file left by a crash here is erased by hand, never a record
+            // erased while its files stay because the transaction rolled back.
+            match std::fs::remove_dir_all(mail_dir.join(id.as_str())) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(AppError::Definition(format!(
+                        "erasing the notices' mail files of a purged request: {e}"
+                    )));
+                }
+                _ => {}
+            }
             n += 1;
         }
     }

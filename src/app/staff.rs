@@ -200,105 +200,6 @@ pub struct Login {
     pub session_token: String,
 }
 
-/// Checks a password. Unknown accounts cost the same time as known ones, and both failures look alike.
-/// Consecutive failed sign-ins that lock an account, and for how long.
-pub const LOCK_AFTER_FAILURES: i64 = 5;
-pub const LOCK_MINUTES: i64 = 15;
-
-pub async fn login(state: &AppState, email: String, password: String) -> Result<Login, AppError> {
-    let clock = state.clock.clone();
-    let ttl = TimeDelta::minutes(i64::from(state.config.http.session_ttl_minutes));
-    state
-        .db
-        .run(move |conn| {
-            let normalised = StaffEmail::parse(&email).ok();
-            let row = match &normalised {
-                Some(e) => repo::find_by_email(conn, e.as_str())?,
-                None => None,
-            };
-            let usable = row.as_ref().filter(|r| r.disabled_at.is_none());
-            // The hash is checked even for a locked account, so timing does not tell locked from wrong.
-            let ok = password::verify(&password, usable.map(|r| r.password_hash.as_str()));
-            let now = clock.now();
-            let locked = match usable {
-                Some(r) => repo::locked_until(conn, &r.id)?
-                    .is_some_and(|until| db::from_db_time(until) > now),
-                None => false,
-            };
-            if locked {
-                let id = usable.map(|r| r.id.clone());
-                write_tx(conn, |conn| {
-                    audit::append(
-                        conn,
-                        &NewAuditEvent::new(AuditAction::StaffLoginFailed, Actor::System("login"), now)
-                            .details(json!({"staff_id": id, "locked": true})),
-                    )
-                })?;
-                return Err(AppError::AccountLocked);
-            }
-            match (ok, usable) {
-                (true, Some(row)) => {
-                    let staff = StaffMember::try_from(row.clone())?;
-                    let token = tokens::new_token();
-                    write_tx(conn, |conn| {
-                        repo::set_lock(conn, &staff.id, None)?;
-                        repo::delete_expired_sessions(conn, db::to_db_time(now))?;
-                        repo::insert_session(
-                            conn,
-                            &tokens::digest(&token),
-                            &staff.id,
-                            db::to_db_time(now),
-                            db::to_db_time(now + ttl),
-                        )?;
-                        audit::append(
-                            conn,
-                            &NewAuditEvent::new(AuditAction::StaffLogin, staff.actor(), now),
-                        )
-                    })?;
-                    Ok(Login {
-                        staff,
-                        session_token: token,
-                    })
-                }
-                _ => {
-                    // The attempted address is personal data and stays out of the log; a known account is
-                    // named by its id so repeated failures against it can be seen.
-                    let event = NewAuditEvent::new(
-                        AuditAction::StaffLoginFailed,
-                        Actor::System("login"),
-                        now,
-                    )
-                    .details(json!({"staff_id": row.as_ref().map(|r| r.id.clone())}));
-                    let known = usable.map(|r| r.id.clone());
-                    let locked_now = write_tx(conn, |conn| -> Result<bool, AppError> {
-                        audit::append(conn, &event)?;
-                        let Some(id) = &known else {
-                            return Ok(false);
-                        };
-                        // Too many failures in a row lock the account for a while (an admin may unlock it).
-                        if repo::count_failed_login(conn, id)? < LOCK_AFTER_FAILURES {
-                            return Ok(false);
-                        }
-                        let until = now + TimeDelta::minutes(LOCK_MINUTES);
-                        repo::set_lock(conn, id, Some(db::to_db_time(until)))?;
-                        audit::append(
-                            conn,
-                            &NewAuditEvent::new(AuditAction::StaffLocked, Actor::System("login"), now)
-                                .details(json!({"staff_id": id, "until": until, "failures": LOCK_AFTER_FAILURES})),
-                        )?;
-                        Ok(true)
-                    })?;
-                    Err(if locked_now {
-                        AppError::AccountLocked
-                    } else {
-                        AppError::BadCredentials
-                    })
-                }
-            }
-        })
-        .await
-}
-
 /// The staff member behind a session cookie.
 pub async fn authenticate(
     state: &AppState,
@@ -422,24 +323,6 @@ pub async fn authenticate_token(state: &AppState, token: String) -> Result<Staff
             let row = repo::use_api_token(conn, &tokens::digest(&token), now)?
                 .ok_or(AppError::Unauthenticated)?;
             StaffMember::try_from(row)
-        })
-        .await
-}
-
-/// An admin unlocks a locked account (by email). Audited.
-pub async fn unlock(state: &AppState, actor: Actor, email: String) -> Result<(), AppError> {
-    let now = state.clock.now();
-    state
-        .db
-        .write(move |conn| {
-            let row = repo::find_by_email(conn, email.trim())?.ok_or(AppError::NotFound)?;
-            repo::set_lock(conn, &row.id, None)?;
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::StaffUnlocked, actor, now)
-                    .details(json!({"staff_id": row.id})),
-            )?;
-            Ok(())
         })
         .await
 }

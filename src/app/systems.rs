@@ -2,6 +2,7 @@
 //! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
 //! `tasks_done` fact follows, and the workflow will not answer before it.
 
+use crate::config::UploadKind;
 use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -106,7 +107,7 @@ pub async fn complete_task(
 ) -> Result<TaskClosed, AppError> {
     let mut errors = FieldErrors::new();
     let media_type = match &export {
-        Some(bytes) if bytes.len() as u64 > state.config.http.upload_max_bytes => {
+        Some(bytes) if bytes.len() as u64 > state.config.http.upload_limit(UploadKind::Export) => {
             errors.push("file", "file_too_large");
             None
         }

@@ -10,7 +10,6 @@ use clap::{Subcommand, ValueEnum};
 use super::{app_state, open_db, seed};
 use crate::app::{AppState, Clock, staff, workflows};
 use crate::config::Config;
-use crate::db::Db;
 use crate::domain::staff::Role;
 
 #[derive(Debug, Subcommand)]
@@ -52,7 +51,7 @@ pub(super) enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Unlock an account locked after failed sign-ins (audited).
+    /// Lift the waits failed sign-ins put on an account, from every address (audited).
     Unlock {
         #[arg(long)]
         email: String,
@@ -118,7 +117,7 @@ pub(super) fn config(config: &Config) -> anyhow::Result<()> {
 
 /// `kaiji migrate`
 pub(super) fn migrate(config: &Config) -> anyhow::Result<()> {
-    let db = Db::open(&config.database, 1)?;
+    let db = super::connect(config, 1)?;
     let applied = db.migrate()?;
     println!(
         "{} migration(s) applied on {}",
@@ -157,12 +156,12 @@ pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::R
 /// `kaiji user unlock`
 pub(super) fn user_unlock(config: Config, email: String) -> anyhow::Result<()> {
     let state = app_state(config)?;
-    actix_web::rt::System::new().block_on(staff::unlock(
+    actix_web::rt::System::new().block_on(crate::app::sign_in::lift_throttle(
         &state,
         crate::domain::audit::Actor::System("cli"),
         email.clone(),
     ))?;
-    println!("unlocked {email}");
+    println!("lifted the sign-in waits of {email}");
     Ok(())
 }
 

@@ -95,6 +95,7 @@ enum Command {
 }
 
 pub fn run() -> ExitCode {
+    crate::security::files::restrict_umask();
     let cli = Cli::parse();
     let config = match Config::load() {
         Ok(c) => c,
@@ -179,9 +180,18 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// The database, not yet migrated. The data directory (the SQLite file's, by default) is made private
+/// first, also when an older version left it open to others.
+fn connect(config: &Config, pool_size: u32) -> anyhow::Result<Db> {
+    crate::security::files::private_dir(&config.service.data_dir).map_err(|e| {
+        anyhow::anyhow!("data directory {}: {e}", config.service.data_dir.display())
+    })?;
+    Ok(Db::open(&config.database, pool_size)?)
+}
+
 /// The database, migrated.
 fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::open(&config.database, config.db.db_pool_size)?;
+    let db = connect(config, config.db.db_pool_size)?;
     let applied = db.migrate()?;
     if !applied.is_empty() {
         tracing::info!(

@@ -30,6 +30,7 @@ pub(super) fn purge_records(config: &Config) -> anyhow::Result<()> {
         &db,
         &Clock::System,
         config.retention.record_retention_months,
+        &config.mail_dir(),
     )?;
     println!(
         "erased the personal data of {n} request(s) closed more than {} months ago",

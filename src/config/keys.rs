@@ -13,10 +13,12 @@ impl Config {
 
     /// Creates the data directory if needed and loads (or generates once) the secret keys.
     pub fn load_keys(&self) -> Result<Keys, ConfigError> {
-        fs::create_dir_all(&self.service.data_dir).map_err(|source| ConfigError::Io {
-            action: "create data directory",
-            path: self.service.data_dir.clone(),
-            source,
+        crate::security::files::private_dir(&self.service.data_dir).map_err(|source| {
+            ConfigError::Io {
+                action: "create data directory",
+                path: self.service.data_dir.clone(),
+                source,
+            }
         })?;
         let session = self.key(
             &self.keys.session_key,
@@ -71,13 +73,12 @@ impl Config {
                 .map_err(|_| setting(name, format!("key file {} is corrupt", path.display())));
         }
         let bytes = crate::security::tokens::random_bytes::<64>()[..len].to_vec();
-        write_private(&path, STANDARD.encode(&bytes).as_bytes()).map_err(|source| {
-            ConfigError::Io {
+        crate::security::files::write_new_private(&path, STANDARD.encode(&bytes).as_bytes())
+            .map_err(|source| ConfigError::Io {
                 action: "write key file",
                 path: path.clone(),
                 source,
-            }
-        })?;
+            })?;
         Ok(SecretBytes(bytes))
     }
 }
@@ -115,20 +116,6 @@ pub(super) fn decode_key(
         ));
     }
     Ok(SecretBytes(bytes))
-}
-
-/// Writes a file only its owner can read (mode 0600), refusing to overwrite one.
-pub(super) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(contents)?;
-    f.sync_all()
 }
 
 /// Key material; never printed.

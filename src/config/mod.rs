@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 mod database;
 mod describe;
 mod keys;
+mod proxies;
 mod settings;
 
 use keys::{
@@ -25,8 +25,10 @@ use keys::{
 
 pub use database::DatabaseUrl;
 pub use keys::{Keys, SecretBytes};
+pub use proxies::{ProxyHeader, TrustedProxies, canonical as canonical_ip};
 pub use settings::{
-    Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, Retention, Service, Settings, variable,
+    Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, Retention, Service, Settings,
+    UploadKind, variable,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +112,11 @@ impl<P: figment::Provider> figment::Provider for Sectioned<P> {
 }
 
 impl Config {
+    /// Where notices are written as `.eml` files when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.service.data_dir.join("mail")
+    }
+
     /// Reads the configuration from the process environment and `KAIJI_CONFIG` (default `kaiji.toml`).
     pub fn load() -> Result<Self, ConfigError> {
         let explicit = std::env::var_os("KAIJI_CONFIG").map(PathBuf::from);

@@ -8,6 +8,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 use validator::{Validate, ValidationError};
 
+use super::proxies::{ProxyHeader, TrustedProxies};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -53,9 +55,23 @@ pub struct Http {
     pub session_ttl_minutes: u32,
     #[validate(range(min = 1, max = 10_080))]
     pub setup_link_ttl_minutes: u32,
-    /// Largest scan or document accepted, in bytes.
+    /// Largest file accepted, in bytes: scans and identity documents, and every kind below left unset.
     #[validate(range(min = 1024, max = 104_857_600))]
     pub upload_max_bytes: u64,
+    /// Largest reply file (what a requester is sent); unset: `upload_max_bytes`.
+    #[validate(range(min = 1024, max = 104_857_600))]
+    pub reply_max_bytes: Option<u64>,
+    /// Largest export a data system's task is completed with; unset: `upload_max_bytes`.
+    #[validate(range(min = 1024, max = 104_857_600))]
+    pub export_max_bytes: Option<u64>,
+    /// Largest bank statement imported to match payments; unset: `upload_max_bytes`.
+    #[validate(range(min = 1024, max = 104_857_600))]
+    pub statement_max_bytes: Option<u64>,
+    /// The reverse proxies (CIDR list) whose forwarding header names the client; empty: the
+    /// connection's own address is the client's.
+    pub trusted_proxies: TrustedProxies,
+    /// The header those proxies append the client's address to: `x-forwarded-for` or `forwarded`.
+    pub proxy_header: ProxyHeader,
 }
 
 impl Default for Http {
@@ -67,7 +83,35 @@ impl Default for Http {
             session_ttl_minutes: 8 * 60,
             setup_link_ttl_minutes: 24 * 60,
             upload_max_bytes: 10 * 1024 * 1024,
+            reply_max_bytes: None,
+            export_max_bytes: None,
+            statement_max_bytes: None,
+            trusted_proxies: TrustedProxies::default(),
+            proxy_header: ProxyHeader::XForwardedFor,
         }
+    }
+}
+
+/// The kinds of file kaiji accepts, each with its own size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    /// A scanned letter or form, an identity document, a requester's evidence.
+    Scan,
+    Reply,
+    Export,
+    Statement,
+}
+
+impl Http {
+    /// The largest file of this kind accepted, in bytes.
+    pub fn upload_limit(&self, kind: UploadKind) -> u64 {
+        match kind {
+            UploadKind::Scan => None,
+            UploadKind::Reply => self.reply_max_bytes,
+            UploadKind::Export => self.export_max_bytes,
+            UploadKind::Statement => self.statement_max_bytes,
+        }
+        .unwrap_or(self.upload_max_bytes)
     }
 }
 
@@ -133,6 +177,10 @@ pub struct Intake {
     /// Requests one network address may file per hour.
     #[validate(range(min = 1, max = 100_000))]
     pub intake_per_ip_per_hour: u32,
+    /// Submissions with errors (shown again to correct) one address may send per hour, counted apart
+    /// from filed requests so that typing mistakes do not use up the filing limit.
+    #[validate(range(min = 1, max = 100_000))]
+    pub intake_invalid_per_ip_per_hour: u32,
     /// Requests one email address may be given in per hour.
     #[validate(range(min = 1, max = 1000))]
     pub intake_per_email_per_hour: u32,
@@ -147,6 +195,7 @@ impl Default for Intake {
     fn default() -> Self {
         Self {
             intake_per_ip_per_hour: 30,
+            intake_invalid_per_ip_per_hour: 120,
             intake_per_email_per_hour: 5,
             confirm_email_hours: 72,
             bank_account: None,

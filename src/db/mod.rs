@@ -15,6 +15,7 @@ pub mod replies;
 pub mod requests;
 pub mod retention;
 pub mod schema;
+pub mod sign_in;
 pub mod staff;
 pub mod synth;
 pub mod systems;
@@ -138,6 +139,13 @@ impl Db {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| DbError::Open(format!("{}: {e}", dir.display())))?;
+                }
+                // A database an older version created under a looser umask is the owner's alone too.
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    crate::security::files::tighten(std::path::Path::new(&file))
+                        .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
                 }
                 Backend::Sqlite
             }

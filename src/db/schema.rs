@@ -94,8 +94,30 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
-        failed_logins -> BigInt,
-        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Text,
+        email_key -> Text,
+        address_key -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_sign_in_addresses (staff_id, address_key) {
+        staff_id -> Text,
+        address_key -> Text,
+        last_seen -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_throttle_events (scope_key, window_start) {
+        scope_key -> Text,
+        window_start -> Timestamp,
     }
 }
 
@@ -153,6 +175,7 @@ diesel::table! {
 }
 
 diesel::joinable!(staff_sessions -> staff_users (staff_id));
+diesel::joinable!(staff_sign_in_addresses -> staff_users (staff_id));
 diesel::joinable!(api_tokens -> staff_users (staff_id));
 diesel::joinable!(request_clocks -> requests (request_id));
 diesel::joinable!(notices -> requests (request_id));
@@ -176,6 +199,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     staff_users,
     staff_sessions,
+    sign_in_failures,
+    staff_sign_in_addresses,
+    sign_in_throttle_events,
     setup_links,
     audit_events,
 );

@@ -253,42 +253,6 @@ pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String)>> 
         .load(conn)
 }
 
-/// When the account is locked until, if it is.
-pub fn locked_until(conn: &mut AnyConnection, id: &StaffId) -> QueryResult<Option<NaiveDateTime>> {
-    staff_users::table
-        .filter(staff_users::id.eq(id))
-        .select(staff_users::locked_until)
-        .first::<Option<NaiveDateTime>>(conn)
-        .optional()
-        .map(Option::flatten)
-}
-
-/// Counts a failed sign-in; returns the new count.
-pub fn count_failed_login(conn: &mut AnyConnection, id: &StaffId) -> QueryResult<i64> {
-    diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
-        .set(staff_users::failed_logins.eq(staff_users::failed_logins + 1))
-        .execute(conn)?;
-    staff_users::table
-        .filter(staff_users::id.eq(id))
-        .select(staff_users::failed_logins)
-        .first(conn)
-}
-
-/// Locks (`Some`) or unlocks (`None`) an account, clearing the failure count either way.
-pub fn set_lock(
-    conn: &mut AnyConnection,
-    id: &StaffId,
-    until: Option<NaiveDateTime>,
-) -> QueryResult<bool> {
-    let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
-        .set((
-            staff_users::locked_until.eq(until),
-            staff_users::failed_logins.eq(0),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
-}
-
 pub fn set_password_hash(conn: &mut AnyConnection, id: &StaffId, hash: &str) -> QueryResult<bool> {
     let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
         .set(staff_users::password_hash.eq(hash))

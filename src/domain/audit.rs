@@ -66,8 +66,12 @@ pub enum AuditAction {
     RequestAssigned,
     /// Someone exported the audit log (with the filter used).
     AuditExported,
-    /// Too many failed sign-ins in a row locked an account.
+    /// Too many failed sign-ins in a row locked an account (before sign-in throttling replaced locks;
+    /// kept so older logs read).
     StaffLocked,
+    /// Sign-ins for an email, from an address, or both, must wait after too many failures: one event
+    /// per throttle and hour.
+    StaffSignInThrottled,
     /// An admin unlocked an account.
     StaffUnlocked,
     StaffPasswordChanged,
@@ -85,7 +89,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -119,6 +123,7 @@ impl AuditAction {
         AuditAction::RequestAssigned,
         AuditAction::AuditExported,
         AuditAction::StaffLocked,
+        AuditAction::StaffSignInThrottled,
         AuditAction::StaffUnlocked,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
@@ -163,6 +168,7 @@ impl AuditAction {
             AuditAction::RequestAssigned => "request.assigned",
             AuditAction::AuditExported => "audit.exported",
             AuditAction::StaffLocked => "staff.locked",
+            AuditAction::StaffSignInThrottled => "staff.sign_in_throttled",
             AuditAction::StaffUnlocked => "staff.unlocked",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",

@@ -16,6 +16,7 @@ pub mod postal;
 pub mod reply;
 pub mod reports;
 pub mod request;
+pub mod sign_in;
 pub mod staff;
 pub mod systems;
 pub mod tlog;

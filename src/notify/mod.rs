@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeDelta, Utc};
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::{Message, SmtpTransport, Transport};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -23,7 +23,7 @@ use crate::db::{self, AnyConnection, audit, notices, requests, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::deadline::{DeadlineReminder, next_reminder_at, reminder_due};
 use crate::domain::notice::{DeadlineNotice, DownloadNotice, NoticeKind, NoticePayload};
-use crate::security::tokens;
+use crate::security::{files, tokens};
 
 /// Where notices go.
 pub enum Mailer {
@@ -42,18 +42,26 @@ impl Mailer {
                     ))
                 })
                 .map_err(|_| AppError::NotConfigured("KAIJI_SMTP_URL")),
-            None => Ok(Mailer::Files(config.service.data_dir.join("mail"))),
+            None => Ok(Mailer::Files(config.mail_dir())),
         }
     }
 
-    fn send(&self, message: &Message) -> Result<(), String> {
+    /// Sends the notice's message. As a file it is `<dir>/<request id>/<notice id>.eml` (0600, in
+    /// directories only kaiji's user may open): a second attempt replaces the first, and record
+    /// retention erases the request's folder with its record.
+    fn send(&self, notice: &notices::NoticeRow, message: &Message) -> Result<(), String> {
         match self {
             Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                FileTransport::new(dir)
-                    .send(message)
-                    .map(|_| ())
+                let folder = dir.join(notice.request_id.as_str());
+                files::private_dir(dir)
+                    .and_then(|()| files::private_dir(&folder))
+                    .and_then(|()| {
+                        files::write_private(
+                            &folder.join(format!("{}.eml", notice.id.as_str())),
+                            &message.formatted(),
+                        )
+                    })
                     .map_err(|e| e.to_string())
             }
         }
@@ -241,7 +249,7 @@ pub fn deliver_due(
     })?;
     let mut report = DeliveryReport::default();
     for (notice, attempts) in claimed {
-        let sent = message(&mut conn, state, &notice).and_then(|m| mailer.send(&m));
+        let sent = message(&mut conn, state, &notice).and_then(|m| mailer.send(&notice, &m));
         let now = state.clock.now();
         write_tx(&mut conn, |c| -> Result<(), AppError> {
             match &sent {

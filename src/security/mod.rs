@@ -1,5 +1,6 @@
 //! Secrets and the randomness they need: opaque tokens, password hashes, keyed signatures.
 
 pub mod documents;
+pub mod files;
 pub mod password;
 pub mod tokens;

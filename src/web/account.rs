@@ -102,7 +102,7 @@ pub async fn logout_everywhere(
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     staff::logout_everywhere(&state, &who.staff).await?;
-    super::auth::signed_out()
+    super::auth::signed_out(&state)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -111,12 +111,12 @@ pub struct UnlockBody {
     email: String,
 }
 
-/// An admin unlocks an account locked by failed sign-ins.
+/// An admin lifts the waits failed sign-ins put on an account.
 #[utoipa::path(
     post, path = "/api/v1/staff/unlock", tag = "staff",
-    description = "Unlock a staff account locked after failed sign-ins (admins)",
+    description = "Lift the waits failed sign-ins put on a staff account, from every address (admins)",
     request_body = UnlockBody,
-    responses((status = 204, description = "Unlocked"), (status = "4XX", body = super::error::ErrorBody)),
+    responses((status = 204, description = "Lifted"), (status = "4XX", body = super::error::ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn unlock_api(
@@ -125,6 +125,6 @@ pub async fn unlock_api(
     body: super::uploads::StaffJson<UnlockBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    staff::unlock(&state, who.staff.actor(), body.into_inner().email).await?;
+    crate::app::sign_in::lift_throttle(&state, who.staff.actor(), body.into_inner().email).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -106,7 +106,10 @@ pub async fn verify_against_api(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     if body.len() > NOTE_LIMIT {
-        return Err(WebError::PayloadTooLarge.into());
+        return Err(WebError::PayloadTooLarge {
+            limit: NOTE_LIMIT as u64,
+        }
+        .into());
     }
     let mut errors = FieldErrors::new();
     if body.iter().all(u8::is_ascii_whitespace) {

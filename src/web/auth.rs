@@ -6,11 +6,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::{Button, CSRF_COOKIE, CheckedForm, Csrf, CsrfForm, cookie};
+use super::client::ClientAddr;
+use super::csrf::{Button, CheckedForm, CookieNames, Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
-use super::session::{AnyStaff, Authorized, SESSION_COOKIE};
+use super::session::{AnyStaff, Authorized};
 use super::{redirect, render};
+use crate::app::sign_in;
 use crate::app::staff::{self, SetupInput};
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
@@ -65,29 +67,36 @@ fn landing(role: Role) -> &'static str {
 
 pub async fn login(
     state: web::Data<AppState>,
+    client: ClientAddr,
     tr: Tr,
     CsrfForm { input, fresh, csrf }: CsrfForm<LoginInput>,
 ) -> Result<HttpResponse, PageError> {
     let LoginInput { email, password } = input;
-    let call = staff::login(&state, email.clone(), password);
-    let wrong = |e: &AppError| matches!(e, AppError::BadCredentials | AppError::AccountLocked);
+    let call = sign_in::login(&state, email.clone(), password, client.0);
+    let wrong = |e: &AppError| {
+        matches!(
+            e,
+            AppError::BadCredentials | AppError::SignInThrottled { .. }
+        )
+    };
     match outcome::of_showing(fresh, call, wrong).await? {
         Ok(login) => {
             let secure = state.config.http.cookie_secure;
+            let names = CookieNames::for_config(&state.config.http);
             let mut res = redirect(landing(login.staff.role));
-            res.add_cookie(&cookie(SESSION_COOKIE, login.session_token, secure))
+            res.add_cookie(&cookie(names.session, login.session_token, secure))
                 .map_err(|e| WebError::BadBody(e.to_string()))?;
             // A fresh CSRF seed after sign-in, so a token planted before it is worthless.
-            res.add_cookie(&cookie(CSRF_COOKIE, tokens::new_token(), secure))
+            res.add_cookie(&cookie(names.csrf, tokens::new_token(), secure))
                 .map_err(|e| WebError::BadBody(e.to_string()))?;
             Ok(res)
         }
         Err(back) => {
             let error = match &back {
                 Back::Expired => tr.t("form-expired"),
-                Back::Refused(AppError::AccountLocked) => tr.t_args(
-                    "staff-login-locked",
-                    &[("minutes", staff::LOCK_MINUTES.to_string())],
+                Back::Refused(AppError::SignInThrottled { retry_after_secs }) => tr.t_args(
+                    "staff-login-throttled",
+                    &[("minutes", retry_after_secs.div_ceil(60).to_string())],
                 ),
                 _ => tr.t("staff-login-failed"),
             };
@@ -98,7 +107,8 @@ pub async fn login(
                 error: Some(error),
                 notice: None,
             };
-            render(back.status(), &page)
+            let retry_after = back.retry_after();
+            outcome::with_retry_after(render(back.status(), &page), retry_after)
         }
     }
 }
@@ -109,13 +119,13 @@ pub async fn logout(
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     staff::logout(&state, &who.staff, who.session_token).await?;
-    signed_out()
+    signed_out(&state)
 }
 
 /// After signing out (here or everywhere): to the sign-in page, the browser's session cookie removed.
-pub(super) fn signed_out() -> Result<HttpResponse, PageError> {
+pub(super) fn signed_out(state: &AppState) -> Result<HttpResponse, PageError> {
     let mut res = redirect("/staff/login");
-    let mut gone = Cookie::new(SESSION_COOKIE, "");
+    let mut gone = Cookie::new(CookieNames::for_config(&state.config.http).session, "");
     gone.set_path("/");
     res.add_removal_cookie(&gone)
         .map_err(|e| WebError::BadBody(e.to_string()))?;

@@ -17,7 +17,37 @@ use super::language::{LANG_COOKIE, query_lang};
 use crate::app::AppState;
 use crate::security::tokens;
 
-pub const CSRF_COOKIE: &str = "kaiji_csrf";
+/// The names of the session and CSRF cookies. Served over https they carry the `__Host-` prefix:
+/// browsers then accept them only `Secure`, for this host alone and path `/`, so neither a sibling
+/// subdomain nor a plain-http page can plant one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub csrf: &'static str,
+}
+
+impl CookieNames {
+    pub fn for_config(http: &crate::config::Http) -> Self {
+        if http.cookie_secure && http.public_url.starts_with("https://") {
+            CookieNames {
+                session: "__Host-kaiji_session",
+                csrf: "__Host-kaiji_csrf",
+            }
+        } else {
+            CookieNames {
+                session: "kaiji_session",
+                csrf: "kaiji_csrf",
+            }
+        }
+    }
+
+    pub fn of(req: &HttpRequest) -> Self {
+        match req.app_data::<web::Data<AppState>>() {
+            Some(state) => Self::for_config(&state.config.http),
+            None => Self::for_config(&crate::config::Http::default()),
+        }
+    }
+}
 
 /// The random half of the pair, for this request.
 #[derive(Clone)]
@@ -45,8 +75,9 @@ pub async fn browser_cookies(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.http.cookie_secure)
         .unwrap_or(true);
+    let names = CookieNames::of(req.request());
     let existing = req
-        .cookie(CSRF_COOKIE)
+        .cookie(names.csrf)
         .map(|c| c.value().to_owned())
         .filter(|v| valid_seed(v));
     let new_seed = match existing {
@@ -64,7 +95,7 @@ pub async fn browser_cookies(
     let mut res = next.call(req).await?;
     if let Some(seed) = new_seed {
         res.response_mut()
-            .add_cookie(&cookie(CSRF_COOKIE, seed, secure))?;
+            .add_cookie(&cookie(names.csrf, seed, secure))?;
     }
     if let Some(lang) = lang {
         let c = Cookie::build(LANG_COOKIE, lang.as_str())

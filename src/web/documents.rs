@@ -1,6 +1,7 @@
 //! Staff pages for a letter's enclosures: recording identity documents (with their scans), uploading
 //! scanned pages, and opening stored files (every opening audited).
 
+use crate::config::UploadKind;
 use crate::domain::ids::{EvidenceId, FileId, RequestId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
@@ -53,8 +54,12 @@ pub async fn record(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let (input, answer) = match uploads::read(payload, state.config.http.upload_max_bytes, &csrf)
-        .await
+    let (input, answer) = match uploads::read(
+        payload,
+        state.config.http.upload_limit(UploadKind::Scan),
+        &csrf,
+    )
+    .await
     {
         Ok(upload) => {
             let input = RawDocument {
@@ -101,7 +106,13 @@ pub async fn scan(
     payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let answer = match uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await {
+    // The purpose is a field of the same form: the larger of the two limits bounds the read, and the
+    // app holds the file to its purpose's own.
+    let http = &state.config.http;
+    let limit = http
+        .upload_limit(UploadKind::Scan)
+        .max(http.upload_limit(UploadKind::Reply));
+    let answer = match uploads::read(payload, limit, &csrf).await {
         Ok(upload) => {
             // A foreign form comes back as after someone else's change, as on the document form.
             let checked = upload.fresh;

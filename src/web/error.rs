@@ -18,8 +18,8 @@ use crate::i18n::Tr;
 pub enum WebError {
     #[error(transparent)]
     App(#[from] AppError),
-    #[error("the request body is larger than this endpoint accepts")]
-    PayloadTooLarge,
+    #[error("the request body is larger than this endpoint accepts ({limit} bytes at most)")]
+    PayloadTooLarge { limit: u64 },
     #[error("the request body could not be read: {0}")]
     BadBody(String),
     #[error("the request body must be JSON (Content-Type: application/json)")]
@@ -36,7 +36,9 @@ impl WebError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             WebError::App(e) => app_status_and_code(e),
-            WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            WebError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
             WebError::BadBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
             WebError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -73,7 +75,7 @@ pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
         AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
         AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
-        AppError::AccountLocked => (StatusCode::FORBIDDEN, "account_locked"),
+        AppError::SignInThrottled { .. } => (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled"),
         AppError::Conflict => (StatusCode::CONFLICT, "version_conflict"),
         AppError::Transition(
             TransitionError::RoleNotPermitted { .. }
@@ -113,7 +115,9 @@ pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
 /// Extractor failures of actix (body too large, malformed JSON or form) in our terms.
 pub fn from_payload_error(e: &actix_web::error::PayloadError) -> WebError {
     match e {
-        actix_web::error::PayloadError::Overflow => WebError::PayloadTooLarge,
+        actix_web::error::PayloadError::Overflow => WebError::PayloadTooLarge {
+            limit: super::BODY_LIMIT as u64,
+        },
         other => WebError::BadBody(other.to_string()),
     }
 }
@@ -121,7 +125,9 @@ pub fn from_payload_error(e: &actix_web::error::PayloadError) -> WebError {
 pub fn from_json_error(e: &actix_web::error::JsonPayloadError) -> WebError {
     use actix_web::error::JsonPayloadError as J;
     match e {
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => WebError::PayloadTooLarge,
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => WebError::PayloadTooLarge {
+            limit: super::BODY_LIMIT as u64,
+        },
         J::ContentType => WebError::UnsupportedMediaType,
         J::Payload(p) => from_payload_error(p),
         other => WebError::BadBody(other.to_string()),
@@ -131,7 +137,9 @@ pub fn from_json_error(e: &actix_web::error::JsonPayloadError) -> WebError {
 pub fn from_form_error(e: &actix_web::error::UrlencodedError) -> WebError {
     use actix_web::error::UrlencodedError as U;
     match e {
-        U::Overflow { .. } => WebError::PayloadTooLarge,
+        U::Overflow { .. } => WebError::PayloadTooLarge {
+            limit: super::BODY_LIMIT as u64,
+        },
         U::Payload(p) => from_payload_error(p),
         other => WebError::BadBody(other.to_string()),
     }
@@ -190,7 +198,11 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
-        if let WebError::App(AppError::RateLimited { retry_after_secs }) = &self.0 {
+        if let WebError::App(
+            AppError::RateLimited { retry_after_secs }
+            | AppError::SignInThrottled { retry_after_secs },
+        ) = &self.0
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.json(ErrorBody {
@@ -296,7 +308,14 @@ mod tests {
             (AppError::Unauthenticated.into(), 401, "unauthenticated"),
             (AppError::Forbidden.into(), 403, "forbidden"),
             (AppError::BadCredentials.into(), 401, "bad_credentials"),
-            (AppError::AccountLocked.into(), 403, "account_locked"),
+            (
+                AppError::SignInThrottled {
+                    retry_after_secs: 30,
+                }
+                .into(),
+                429,
+                "sign_in_throttled",
+            ),
             (AppError::Conflict.into(), 409, "version_conflict"),
             (
                 AppError::Transition(TransitionError::RoleNotPermitted {
@@ -363,7 +382,11 @@ mod tests {
                 500,
                 "internal_error",
             ),
-            (WebError::PayloadTooLarge, 413, "payload_too_large"),
+            (
+                WebError::PayloadTooLarge { limit: 1 },
+                413,
+                "payload_too_large",
+            ),
             (WebError::BadBody("x".into()), 400, "invalid_body"),
             (
                 WebError::UnsupportedMediaType,

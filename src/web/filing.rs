@@ -5,9 +5,11 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::client::ClientAddr;
 use super::error::ApiError;
 use super::session::{ApiStaff, WorkRequests};
 use crate::app::{AppError, AppState, intake, tracking};
+use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RequestType};
@@ -111,7 +113,7 @@ fn parse_request(
     body: &CreateRequestBody,
     fallback: Language,
     channel: Channel,
-) -> Result<NewRequest, ApiError> {
+) -> Result<NewRequest, FieldErrors> {
     let language = match body.language.as_deref().map(str::parse::<Language>) {
         None => Ok(fallback),
         Some(parsed) => parsed,
@@ -126,7 +128,7 @@ fn parse_request(
             if let Err(code) = language {
                 errors.push("language", code);
             }
-            Err(AppError::Invalid(errors).into())
+            Err(errors)
         }
     }
 }
@@ -157,15 +159,13 @@ async fn file(
 )]
 pub async fn create_request(
     state: web::Data<AppState>,
-    req: actix_web::HttpRequest,
+    client: ClientAddr,
     tr: Tr,
     body: web::Json<CreateRequestBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.check_ip(req.peer_addr().map(|a| a.ip()))?;
-    let request = parse_request(&body, tr.lang, Channel::Api)?;
-    if let Some(e) = &request.email {
-        state.limits.check_email(e.as_ref())?;
-    }
+    let request = state
+        .limits
+        .admit(client.0, parse_request(&body, tr.lang, Channel::Api))?;
     file(&state, request, Actor::Requester).await
 }
 

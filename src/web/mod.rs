@@ -5,6 +5,7 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod csrf;
 pub mod documents;
 pub mod error;
@@ -30,7 +31,7 @@ pub mod uploads;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use askama::Template;
 use tracing_actix_web::TracingLogger;
@@ -121,10 +122,16 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    // Served over https, browsers are told to come back only over https for a year.
+    let https = state.config.http.public_url.starts_with("https://");
     App::new()
         .app_data(web::Data::new(state))
         .configure(configure)
         .wrap(from_fn(csrf::browser_cookies))
+        .wrap(Condition::new(
+            https,
+            DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")),
+        ))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

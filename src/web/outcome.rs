@@ -11,7 +11,8 @@
 
 use std::future::Future;
 
-use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
 
 use super::error::{PageError, app_status_and_code};
 use crate::app::AppError;
@@ -36,6 +37,17 @@ impl Back {
             Back::Expired => StatusCode::FORBIDDEN,
             Back::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Back::Refused(e) => app_status_and_code(e).0,
+        }
+    }
+
+    /// Seconds until a rate limit lets the form be sent again, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Back::Refused(
+                AppError::RateLimited { retry_after_secs }
+                | AppError::SignInThrottled { retry_after_secs },
+            ) => Some(*retry_after_secs),
+            _ => None,
         }
     }
 
@@ -97,4 +109,17 @@ pub async fn of_showing<T>(
         Ok(value) => Ok(Ok(value)),
         Err(e) => Back::from_error(e, shown).map(Err),
     }
+}
+
+/// A form's page shown again, with `Retry-After` when a rate limit sent it back (`Back::retry_after`).
+pub fn with_retry_after(
+    rendered: Result<HttpResponse, PageError>,
+    retry_after: Option<u64>,
+) -> Result<HttpResponse, PageError> {
+    let mut res = rendered?;
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    Ok(res)
 }

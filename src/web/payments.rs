@@ -1,6 +1,7 @@
 //! Payments: entered by hand, imported from a bank statement (CSV), and matched to invoices; the
 //! unmatched ones wait on the payments page for an officer.
 
+use crate::config::UploadKind;
 use crate::domain::ids::PaymentId;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -262,9 +263,11 @@ pub async fn record_api(
 pub async fn import_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let report = fees::import_statement(&state, &who.staff, body.to_vec()).await?;
+    let limit = state.config.http.upload_limit(UploadKind::Statement);
+    let body = super::uploads::body(payload, limit).await?;
+    let report = fees::import_statement(&state, &who.staff, body).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

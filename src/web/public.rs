@@ -5,12 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::client::ClientAddr;
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{PageError, WebError};
 use super::language;
 use super::outcome::{self, Back};
 use super::{redirect, render};
 use crate::app::{AppError, AppState, intake, tracking};
+use crate::config::UploadKind;
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::identity::RawEvidence;
@@ -149,7 +151,7 @@ pub struct RequestFormInput {
 
 pub async fn submit(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientAddr,
     tr: Tr,
     CsrfForm { input, fresh, csrf }: CsrfForm<RequestFormInput>,
 ) -> Result<HttpResponse, PageError> {
@@ -166,13 +168,9 @@ pub async fn submit(
         person_email: input.person_email,
         account_id: input.account_id,
     };
-    // Every attempt counts against the address; a filed request also against its email address.
     let call = async {
-        state.limits.check_ip(req.peer_addr().map(|a| a.ip()))?;
-        let request = NewRequest::parse(&raw, tr.lang, Channel::Web).map_err(AppError::Invalid)?;
-        if let Some(e) = &request.email {
-            state.limits.check_email(e.as_ref())?;
-        }
+        let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web);
+        let request = state.limits.admit(client.0, parsed)?;
         intake::submit(&state, request, Actor::Requester).await
     };
     let limited = |e: &AppError| matches!(e, AppError::RateLimited { .. });
@@ -203,9 +201,9 @@ pub async fn submit(
                 Back::Refused(_) => Some(tr.t("form-rate-limited")),
                 Back::Invalid(_) => None,
             };
-            let status = back.status();
+            let (status, retry_after) = (back.status(), back.retry_after());
             let page = RequestFormPage::new(tr, &csrf, raw, &back.into_errors(), notice);
-            render(status, &page)
+            outcome::with_retry_after(render(status, &page), retry_after)
         }
     }
 }
@@ -324,7 +322,12 @@ pub async fn submit_evidence(
     if !crate::app::tracking::leads_somewhere(&state, &token).await? {
         return Err(WebError::App(AppError::NotFound).into());
     }
-    let read = super::uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await;
+    let read = super::uploads::read(
+        payload,
+        state.config.http.upload_limit(UploadKind::Scan),
+        &csrf,
+    )
+    .await;
     let (raw, file_kind, answer) = match read {
         Ok(upload) => {
             let raw = RawEvidence {

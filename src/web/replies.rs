@@ -1,6 +1,7 @@
 //! Replies on the web: the printable letter of each notice, the changes an answer made, the reply file,
 //! and the requester's expiring download page.
 
+use crate::config::UploadKind;
 use crate::domain::ids::{DownloadId, NoticeId, RequestId};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -106,14 +107,16 @@ pub async fn reply_file_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let limit = state.config.http.upload_limit(UploadKind::Reply);
+    let body = super::uploads::body(payload, limit).await?;
     let file_id = documents::store_upload(
         &state,
         &who.staff,
         id.into_inner(),
         FilePurpose::Reply,
-        body.to_vec(),
+        body,
     )
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({"file_id": file_id})))

@@ -6,12 +6,11 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use super::csrf::CookieNames;
 use super::error::{ApiError, PageError};
 use crate::app::staff::{self, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::staff::Role;
-
-pub const SESSION_COOKIE: &str = "kaiji_session";
 
 /// A set of roles allowed on a route.
 pub trait Permission {
@@ -55,7 +54,9 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
     type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let token = req
+            .cookie(CookieNames::of(req).session)
+            .map(|c| c.value().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
@@ -99,7 +100,7 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
             actix_web::http::Method::GET | actix_web::http::Method::HEAD
         );
         let cookie = req
-            .cookie(SESSION_COOKIE)
+            .cookie(CookieNames::of(req).session)
             .map(|c| c.value().to_owned())
             .filter(|_| reads);
         let state = req.app_data::<web::Data<AppState>>().cloned();

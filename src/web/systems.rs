@@ -1,10 +1,11 @@
 //! Data systems and their tasks on the web: the registry (administrators register, everyone working
 //! requests reads), closing a request's task with the export or the erasure outcome, and "my tasks".
 
+use crate::config::UploadKind;
 use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -233,35 +234,32 @@ pub async fn complete(
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
     // What was typed comes back with the page if the task cannot be closed (not after an expired form).
-    let (kept_inputs, answer) =
-        match uploads::read(payload, state.config.http.upload_max_bytes, &csrf).await {
-            Ok(u) if !u.fresh => (Vec::new(), Err(Back::Expired)),
-            Ok(u) => {
-                let raw = RawTaskCompletion {
-                    outcome: u.text("outcome"),
-                    legal_ground: u.text("legal_ground"),
-                    note: u.text("note"),
-                };
-                let kept = vec![
-                    ("legal_ground".to_owned(), raw.legal_ground.clone()),
-                    ("note".to_owned(), raw.note.clone()),
-                ];
-                let file = u.file.filter(|f| !f.is_empty());
-                let call = systems::complete_task(
-                    &state,
-                    &who.staff,
-                    id.clone(),
-                    task_id.clone(),
-                    raw,
-                    file,
-                );
-                (kept, outcome::of(true, call).await?)
-            }
-            Err(WebError::App(AppError::Invalid(errors))) => {
-                (Vec::new(), Err(Back::Invalid(errors)))
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let (kept_inputs, answer) = match uploads::read(
+        payload,
+        state.config.http.upload_limit(UploadKind::Export),
+        &csrf,
+    )
+    .await
+    {
+        Ok(u) if !u.fresh => (Vec::new(), Err(Back::Expired)),
+        Ok(u) => {
+            let raw = RawTaskCompletion {
+                outcome: u.text("outcome"),
+                legal_ground: u.text("legal_ground"),
+                note: u.text("note"),
+            };
+            let kept = vec![
+                ("legal_ground".to_owned(), raw.legal_ground.clone()),
+                ("note".to_owned(), raw.note.clone()),
+            ];
+            let file = u.file.filter(|f| !f.is_empty());
+            let call =
+                systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file);
+            (kept, outcome::of(true, call).await?)
+        }
+        Err(WebError::App(AppError::Invalid(errors))) => (Vec::new(), Err(Back::Invalid(errors))),
+        Err(e) => return Err(e.into()),
+    };
     match answer {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Err(back) => {
@@ -310,9 +308,14 @@ pub async fn complete_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, TaskId)>,
-    body: super::uploads::StaffJson<CompleteBody>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parse()?;
+    // The export rides in the JSON: its own limit, and room for the other fields and escaping.
+    let limit = state.config.http.upload_limit(UploadKind::Export) + super::BODY_LIMIT as u64;
+    let body = uploads::StaffJson::<CompleteBody>::read(&req, payload, limit)
+        .await?
+        .parse()?;
     let (id, task_id) = path.into_inner();
     let b = body.into_inner();
     let closed = systems::complete_task(

@@ -115,7 +115,9 @@ pub async fn read(mut payload: Multipart, file_max: u64, csrf: &Csrf) -> Result<
             let limit = TEXT_FIELD_MAX.min(TEXT_TOTAL_MAX - text_total);
             let data = bytes_of(&mut field, limit, || {
                 if text_total + TEXT_FIELD_MAX > TEXT_TOTAL_MAX {
-                    WebError::PayloadTooLarge
+                    WebError::PayloadTooLarge {
+                        limit: TEXT_TOTAL_MAX as u64,
+                    }
                 } else {
                     bad(format!("field `{name}` is too long"))
                 }
@@ -136,12 +138,14 @@ pub async fn read(mut payload: Multipart, file_max: u64, csrf: &Csrf) -> Result<
 
 /// A urlencoded form body read whole, up to the body limit (beyond it, `payload_too_large` like every
 /// other extractor), for forms whose repeated fields serde_html_form reads into lists.
-pub async fn form_body(mut payload: actix_web::web::Payload) -> Result<Vec<u8>, WebError> {
+/// A body read to its end, refused with 413 (naming the limit) as soon as it passes `limit` bytes, so
+/// an oversized body costs no more than the limit. Handlers call it after authenticating.
+pub async fn body(mut payload: actix_web::web::Payload, limit: u64) -> Result<Vec<u8>, WebError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| WebError::BadBody(e.to_string()))?;
-        if body.len() + chunk.len() > super::BODY_LIMIT {
-            return Err(WebError::PayloadTooLarge);
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(WebError::PayloadTooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }
@@ -156,6 +160,36 @@ pub struct StaffJson<T> {
     bytes: Vec<u8>,
     json: bool,
     _body: std::marker::PhantomData<T>,
+}
+
+impl<T> StaffJson<T> {
+    /// Reads the body with a limit of the route's own, for the few JSON bodies that carry a file.
+    pub async fn read(
+        req: &actix_web::HttpRequest,
+        payload: actix_web::web::Payload,
+        limit: u64,
+    ) -> Result<Self, WebError> {
+        let json = is_json(req);
+        Ok(StaffJson {
+            bytes: body(payload, limit).await?,
+            json,
+            _body: std::marker::PhantomData,
+        })
+    }
+}
+
+fn is_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
 }
 
 impl<T: serde::de::DeserializeOwned> StaffJson<T> {
@@ -177,22 +211,11 @@ impl<T: 'static> actix_web::FromRequest for StaffJson<T> {
         req: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let json = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        let json = is_json(req);
         let payload = actix_web::web::Payload::from_request(req, payload).into_inner();
         Box::pin(async move {
             let payload = payload.map_err(|e| WebError::BadBody(e.to_string()))?;
-            let bytes = form_body(payload).await?;
+            let bytes = body(payload, super::BODY_LIMIT as u64).await?;
             Ok(StaffJson {
                 bytes,
                 json,

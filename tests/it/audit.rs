@@ -335,11 +335,23 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
         .await;
     assert_eq!(status, 200);
     app.seal().await;
+    // Without SMTP the notices are `.eml` files; they go with the record.
+    let state = app.state.clone();
+    let mailer = kaiji::notify::Mailer::from_config(&state.config).unwrap();
+    let sent =
+        tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, "w", 50))
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(sent.sent >= 2, "{sent:?}");
+    let mail_dir = app.state.config.mail_dir();
+    let folder = mail_dir.join(&id);
+    assert!(std::fs::read_dir(&folder).unwrap().count() >= 2);
     let purge = |app: &TestApp| {
-        let (db, clock) = (app.state.db.clone(), app.clock.clone());
+        let (db, clock, mail_dir) = (app.state.db.clone(), app.clock.clone(), mail_dir.clone());
         async move {
             tokio::task::spawn_blocking(move || {
-                kaiji::app::retention::purge_records(&db, &clock, 24)
+                kaiji::app::retention::purge_records(&db, &clock, 24, &mail_dir)
             })
             .await
             .unwrap()
@@ -349,6 +361,11 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
     assert_eq!(purge(&app).await, 0, "kept for 24 months");
     app.clock.advance(chrono::TimeDelta::days(2 * 366));
     assert_eq!(purge(&app).await, 1);
+    assert!(
+        !folder.exists(),
+        "the request's mail files are erased with it"
+    );
+    assert!(mail_dir.exists(), "and only they");
     assert_eq!(purge(&app).await, 0, "once");
     app.seal().await;
 

@@ -888,7 +888,8 @@ fn upgrade_from_the_hash_chain(backend: Backend) {
             .with_timezone(&chrono::Utc),
     );
     assert_eq!(
-        kaiji::app::retention::purge_records(&db, &clock, 24).unwrap(),
+        kaiji::app::retention::purge_records(&db, &clock, 24, std::path::Path::new("/nonexistent"))
+            .unwrap(),
         1,
         "r-closed"
     );

@@ -12,7 +12,14 @@ use common::{PgDatabase, postgres_admin_url, repo_path};
 /// The kaiji binary in `dir`, with the repository's seeds and none of the test run's own `KAIJI_*`
 /// variables (KAIJI_SCREENSHOTS, …): they are not settings, and kaiji refuses unknown ones.
 fn kaiji_command(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiji"));
+    // Under the umask most shells hand down (group and others may read), so the modes kaiji sets are
+    // its own doing.
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "umask 022; exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_kaiji"),
+    ]);
     for (k, _) in std::env::vars() {
         if k.starts_with("KAIJI_") && !k.starts_with("KAIJI_TEST_") {
             cmd.env_remove(k);
@@ -271,6 +278,29 @@ fn migrate_seed_and_user_add_on_sqlite() {
         dir.path().join("data/kaiji.db").exists(),
         "SQLite file created under ./data"
     );
+    // Only kaiji's user may open the data directory or read what it writes there.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let data = dir.path().join("data");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
+        // A database left readable by an older version is tightened at the next start.
+        std::fs::set_permissions(
+            data.join("kaiji.db"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(kaiji(dir.path(), &[], &["migrate"], None).status.success());
+        assert_eq!((mode(&data), mode(&data.join("kaiji.db"))), (0o700, 0o600));
+    }
     // The log exports as JSON lines with its hashes (and the export is itself on record).
     let o = kaiji(
         dir.path(),

@@ -343,9 +343,27 @@ async fn with_no_mail_server_notices_become_eml_files(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(r.sent, 2);
-    let files: Vec<String> = std::fs::read_dir(&dir)
+    // One folder per request, one file per notice, named by its id; only kaiji's user may read them.
+    let folders: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1);
+    let paths: Vec<_> = std::fs::read_dir(&folders[0])
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(paths.iter().all(|p| p.extension().unwrap() == "eml"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&dir), mode(&folders[0])), (0o700, 0o700));
+        assert!(paths.iter().all(|p| mode(p) == 0o600));
+    }
+    let files: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     assert_eq!(files.len(), 2);
     assert!(

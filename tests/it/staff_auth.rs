@@ -14,7 +14,6 @@ both_backends!(
     every_staff_route_checks_the_role,
     logout_and_expiry_end_the_session,
     passwords_are_stored_as_argon2id,
-    repeated_failures_lock_the_account_until_unlocked_or_timed_out,
     a_password_change_and_signing_out_everywhere_end_other_sessions,
     an_api_token_records_its_use_to_the_minute,
 );
@@ -369,65 +368,6 @@ async fn passwords_are_stored_as_argon2id(app: TestApp) {
     assert!(matches!(dup.0, kaiji::app::AppError::StaffEmailTaken));
     assert!(matches!(dup.1, kaiji::app::AppError::Invalid(_)));
     assert_eq!(app.count("staff_users"), 1);
-}
-
-async fn repeated_failures_lock_the_account_until_unlocked_or_timed_out(app: TestApp) {
-    app.staff("o@example.com", Role::Officer, PW).await;
-    let b = app.browser();
-    for _ in 0..4 {
-        assert_eq!(
-            b.login("o@example.com", "wrong password here").await.status,
-            401
-        );
-    }
-    let fifth = b.login("o@example.com", "wrong password here").await;
-    assert_eq!(fifth.status, 403);
-    assert!(fifth.body.contains("ロック"), "{}", fifth.body);
-    // Locked: even the right password is refused, and the attempt is on record.
-    let right = b.login("o@example.com", PW).await;
-    assert_eq!(right.status, 403);
-    assert!(b.cookie("kaiji_session").is_none());
-    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 20).unwrap();
-    assert_eq!(
-        events.iter().filter(|e| e.action == "staff.locked").count(),
-        1
-    );
-    assert!(
-        events
-            .iter()
-            .any(|e| e.action == "staff.login_failed" && e.details.contains("\"locked\":true"))
-    );
-
-    // An admin unlocks it (audited); an officer may not.
-    let admin = common::api(&app, "admin@example.com", Role::Admin).await;
-    let officer = common::api(&app, "other@example.com", Role::Officer).await;
-    let (status, _) = officer
-        .post(
-            "/api/v1/staff/unlock",
-            &serde_json::json!({"email": "o@example.com"}),
-        )
-        .await;
-    assert_eq!(status, 403);
-    let (status, _) = admin
-        .post(
-            "/api/v1/staff/unlock",
-            &serde_json::json!({"email": "o@example.com"}),
-        )
-        .await;
-    assert_eq!(status, 204);
-    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 5).unwrap();
-    assert!(events.iter().any(|e| e.action == "staff.unlocked"));
-    assert_eq!(b.login("o@example.com", PW).await.status, 303);
-
-    // Locked again, the lock lifts by itself after its time.
-    let c = app.browser();
-    for _ in 0..5 {
-        c.login("o@example.com", "wrong password here").await;
-    }
-    assert_eq!(c.login("o@example.com", PW).await.status, 403);
-    app.clock
-        .advance(TimeDelta::minutes(staff::LOCK_MINUTES + 1));
-    assert_eq!(c.login("o@example.com", PW).await.status, 303);
 }
 
 async fn a_password_change_and_signing_out_everywhere_end_other_sessions(app: TestApp) {

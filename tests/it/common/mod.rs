@@ -223,12 +223,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A test server whose settings `configure` changes first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<Self> {
         let tdb = TestDb::new(backend)?;
         let mut config = Config::for_dir(tdb.dir.path(), tdb.database.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         config = config.with_bind(addr);
+        // Loopback is the "proxy": `browser_at` stands for clients elsewhere.
+        config.http.trusted_proxies = "127.0.0.1".parse().unwrap();
         config.intake.bank_account = Some("みずほ銀行 本店営業部 普通 1234567 カイジ（カ".into());
+        configure(&mut config);
         let clock = Clock::fixed(t0());
         let state = AppState::new(
             tdb.db.clone(),
@@ -262,10 +270,23 @@ impl TestApp {
 
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
+        self.browser_with(reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser at another client address: the test server trusts loopback as its proxy, and this
+    /// browser's requests come through it with `X-Forwarded-For: <ip>`.
+    pub fn browser_at(&self, ip: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        self.browser_with(headers)
+    }
+
+    fn browser_with(&self, headers: reqwest::header::HeaderMap) -> Browser {
         Browser {
             base: self.base.clone(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
                 .build()
                 .unwrap(),
             jar: Mutex::new(BTreeMap::new()),

@@ -1,0 +1,179 @@
+//! Hardening at the edge: the client address behind a trusted proxy, intake buckets and `Retry-After`,
+//! upload limits by kind on the staff API, and cookies and HSTS over https.
+
+use common::{Backend, TestApp};
+use kaiji::domain::staff::Role;
+use serde_json::json;
+
+use crate::common;
+
+both_backends!(
+    the_client_a_trusted_proxy_names_has_its_own_filing_limit,
+    submissions_with_errors_count_apart_and_every_429_says_when,
+    staff_api_uploads_take_their_kinds_limit,
+);
+
+fn filing(i: usize) -> serde_json::Value {
+    json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
+           "message": "x", "jurisdiction": "japan"})
+}
+
+async fn the_client_a_trusted_proxy_names_has_its_own_filing_limit(app: TestApp) {
+    let busy = app.browser_at("198.51.100.1");
+    for i in 0..30 {
+        assert_eq!(
+            busy.post_json("/api/v1/requests", &filing(i)).await.status,
+            201
+        );
+    }
+    let res = busy.post_json("/api/v1/requests", &filing(30)).await;
+    assert_eq!(res.status, 429);
+    assert!(res.headers.contains_key("retry-after"));
+    // Another client behind the same proxy is not held up by the first.
+    let other = app.browser_at("198.51.100.2");
+    assert_eq!(
+        other
+            .post_json("/api/v1/requests", &filing(31))
+            .await
+            .status,
+        201
+    );
+    // A client cannot pick a fresh address by sending its own header: the proxy's entry is the last.
+    let sneaky = app.browser_at("10.9.9.9, 198.51.100.1");
+    assert_eq!(
+        sneaky
+            .post_json("/api/v1/requests", &filing(32))
+            .await
+            .status,
+        429
+    );
+}
+
+async fn submissions_with_errors_count_apart_and_every_429_says_when(app: TestApp) {
+    let b = app.browser_at("198.51.100.9");
+    let form = b.get("/?lang=en").await;
+    let token = form.csrf();
+    let bad = [
+        ("csrf_token", token.as_str()),
+        ("name", ""),
+        ("email", "pat@example.com"),
+        ("request_type", "access"),
+        ("jurisdiction", "japan"),
+        ("message", "typed with care"),
+    ];
+    for _ in 0..120 {
+        assert_eq!(b.post_form("/requests?lang=en", &bad).await.status, 422);
+    }
+    // The errors' bucket is empty: the form comes back with its input, a 429 and when to try again.
+    let res = b.post_form("/requests?lang=en", &bad).await;
+    assert_eq!(res.status, 429);
+    let retry: u64 = res.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    assert!(res.body.contains("typed with care"));
+    assert_eq!(app.count("requests"), 0);
+    // The mistakes did not use up the filing limit.
+    let mut good = bad;
+    good[1] = ("name", "Pat");
+    let res = b.post_form("/requests?lang=en", &good).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(app.count("requests"), 1);
+}
+
+async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let id = common::file_id(
+        &app,
+        json!({"name": "Pat", "email": "pat@example.com", "request_type": "access",
+               "message": "all of it", "jurisdiction": "japan"}),
+    )
+    .await;
+    let pdf = |len: usize| {
+        let mut b = b"%PDF-1.7\n".to_vec();
+        b.resize(len, b'%');
+        b
+    };
+    let url = format!("/api/v1/requests/{id}/reply-file");
+    // Far past the 64 KB of a JSON body: a reply file has its kind's limit (10 MB by default).
+    let (status, body) = officer
+        .post_raw(&url, "application/pdf", &pdf(3 * 1024 * 1024))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = officer
+        .post_raw(&url, "application/pdf", &pdf(10 * 1024 * 1024 + 1))
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10485760"),
+        "the limit is named: {body}"
+    );
+    // Without a token nothing is read: 401 before the body.
+    let anonymous = app.browser();
+    let res = anonymous
+        .post_raw(&url, "application/pdf", pdf(11 * 1024 * 1024))
+        .await;
+    assert_eq!(res.status, 401);
+}
+
+async fn over_https(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        c.http.public_url = "https://privacy.example.com".into();
+    })
+    .await
+    else {
+        return;
+    };
+    app.staff(
+        "o@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    let b = app.browser();
+    let page = b.get("/staff/login").await;
+    assert_eq!(
+        page.headers["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let set = b.last_set_cookies.lock().unwrap().join("\n");
+    assert!(set.starts_with("__Host-kaiji_csrf="), "{set}");
+    assert!(set.contains("Secure") && set.contains("Path=/") && !set.contains("Domain"));
+    let res = b
+        .login("o@example.com", "correct horse battery staple")
+        .await;
+    assert_eq!(res.status, 303);
+    assert!(b.cookie("__Host-kaiji_session").is_some());
+    assert!(b.cookie("kaiji_session").is_none());
+    assert_eq!(b.get("/staff/requests").await.status, 200);
+    // A cookie without the prefix (planted by a sibling subdomain, say) is not a session.
+    let planted = app.browser();
+    planted.set_cookie("kaiji_session", &b.cookie("__Host-kaiji_session").unwrap());
+    assert_eq!(planted.get("/staff/requests").await.status, 303);
+    // Over plain http there is no HSTS.
+    let plain = TestApp::spawn(backend).await.unwrap();
+    assert!(
+        !plain
+            .browser()
+            .get("/")
+            .await
+            .headers
+            .contains_key("strict-transport-security")
+    );
+}
+
+#[actix_web::test]
+async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_sqlite() {
+    over_https(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_postgres() {
+    over_https(Backend::Postgres).await;
+}
