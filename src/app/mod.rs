@@ -1,6 +1,7 @@
 //! Use cases. Each one loads what it needs, asks the domain for a decision, and writes the new state and
 //! its audit event in one transaction. Handlers call exactly one function here.
 
+pub mod accounts;
 pub mod audit_key;
 pub mod audit_log;
 pub mod audit_proofs;

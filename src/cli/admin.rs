@@ -8,8 +8,10 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 
 use super::{app_state, open_db, seed};
+use crate::app::accounts::{self, AccountChange};
 use crate::app::{AppState, Clock, staff, workflows};
 use crate::config::Config;
+use crate::domain::audit::Actor;
 use crate::domain::staff::Role;
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +55,25 @@ pub(super) enum UserCommand {
     },
     /// Lift the waits failed sign-ins put on an account, from every address (audited).
     Unlock {
+        #[arg(long)]
+        email: String,
+    },
+    /// List staff accounts: role, status, live sessions and API tokens (never their values).
+    List,
+    /// Change a member's role (audited; the last active administrator stays one).
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Disable an account: its sessions end and its API tokens are revoked at once (audited).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account (its old sessions and tokens stay ended; audited).
+    Enable {
         #[arg(long)]
         email: String,
     },
@@ -136,20 +157,24 @@ pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::R
     let password = password.strip_suffix('\n').unwrap_or(&password);
     let password = password.strip_suffix('\r').unwrap_or(password);
     let db = open_db(config)?;
-    match staff::add_user(&db, &Clock::System, email, role.into(), password) {
-        Ok(member) => {
-            println!("created {} account {}", member.role, member.email);
-            Ok(())
-        }
-        Err(crate::app::AppError::Invalid(errors)) => {
+    let member =
+        staff::add_user(&db, &Clock::System, email, role.into(), password).map_err(explained)?;
+    println!("created {} account {}", member.role, member.email);
+    Ok(())
+}
+
+/// An app error for the terminal: refused input field by field, in English.
+fn explained(e: crate::app::AppError) -> anyhow::Error {
+    match e {
+        crate::app::AppError::Invalid(errors) => {
             let tr = crate::i18n::Tr::new(crate::domain::request::Language::En);
             let msgs: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, tr.field_error(e.code)))
                 .collect();
-            anyhow::bail!("{}", msgs.join("; "))
+            anyhow::anyhow!("{}", msgs.join("; "))
         }
-        Err(e) => Err(e.into()),
+        e => e.into(),
     }
 }
 
@@ -162,6 +187,54 @@ pub(super) fn user_unlock(config: Config, email: String) -> anyhow::Result<()> {
         email.clone(),
     ))?;
     println!("lifted the sign-in waits of {email}");
+    Ok(())
+}
+
+/// `kaiji user list`
+pub(super) fn user_list(config: Config) -> anyhow::Result<()> {
+    let state = app_state(config)?;
+    let accounts = actix_web::rt::System::new().block_on(accounts::list(&state))?;
+    for a in accounts {
+        let status = match a.disabled_at {
+            Some(d) => format!("disabled {}", d.to_rfc3339()),
+            None => "active".to_owned(),
+        };
+        println!(
+            "{}\t{}\t{status}\t{} live session(s)",
+            a.email,
+            a.role.as_str(),
+            a.live_sessions
+        );
+        for t in a.tokens {
+            let used = t
+                .last_used_at
+                .map(|u| u.to_rfc3339())
+                .unwrap_or_else(|| "never".into());
+            let revoked = if t.revoked_at.is_some() {
+                "\trevoked"
+            } else {
+                ""
+            };
+            println!("  token {}\t{}\tlast used {used}{revoked}", t.id, t.label);
+        }
+    }
+    Ok(())
+}
+
+/// `kaiji user role|disable|enable`
+pub(super) fn user_change(
+    config: Config,
+    email: String,
+    change: AccountChange,
+) -> anyhow::Result<()> {
+    let state = app_state(config)?;
+    actix_web::rt::System::new()
+        .block_on(async {
+            let id = accounts::find_by_email(&state, email.clone()).await?;
+            accounts::change(&state, Actor::System("cli"), id, change).await
+        })
+        .map_err(explained)?;
+    println!("{email}: {change:?} done");
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::accounts::AccountChange;
 use crate::app::{AppState, Clock, workflows};
 use crate::config::Config;
 use crate::db::Db;
@@ -135,6 +136,18 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Unlock { email },
         } => admin::user_unlock(config, email),
+        Command::User {
+            command: UserCommand::List,
+        } => admin::user_list(config),
+        Command::User {
+            command: UserCommand::Role { email, role },
+        } => admin::user_change(config, email, AccountChange::Role(role.into())),
+        Command::User {
+            command: UserCommand::Disable { email },
+        } => admin::user_change(config, email, AccountChange::Disable),
+        Command::User {
+            command: UserCommand::Enable { email },
+        } => admin::user_change(config, email, AccountChange::Enable),
         Command::Token { command } => admin::token(&config, command),
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },

@@ -265,3 +265,67 @@ pub fn delete_sessions_of(conn: &mut AnyConnection, staff_id: &StaffId) -> Query
     diesel::delete(staff_sessions::table.filter(staff_sessions::staff_id.eq(staff_id)))
         .execute(conn)
 }
+
+/// Every account, by email.
+pub fn list_users(conn: &mut AnyConnection) -> QueryResult<Vec<StaffRow>> {
+    staff_users::table
+        .order(staff_users::email.asc())
+        .select(StaffRow::as_select())
+        .load(conn)
+}
+
+/// Live sessions per account.
+pub fn live_sessions(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(StaffId, i64)>> {
+    staff_sessions::table
+        .filter(staff_sessions::expires_at.gt(now))
+        .group_by(staff_sessions::staff_id)
+        .select((staff_sessions::staff_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Active administrators other than `except`: the last one may not be demoted or disabled.
+pub fn other_active_admins(conn: &mut AnyConnection, except: &StaffId) -> QueryResult<i64> {
+    staff_users::table
+        .filter(staff_users::role.eq("admin"))
+        .filter(staff_users::disabled_at.is_null())
+        .filter(staff_users::id.ne(except))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_role(conn: &mut AnyConnection, id: &StaffId, role: &str) -> QueryResult<bool> {
+    let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
+        .set(staff_users::role.eq(role))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Disables (`Some(when)`) or enables (`None`) an account.
+pub fn set_disabled(
+    conn: &mut AnyConnection,
+    id: &StaffId,
+    at: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
+    let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
+        .set(staff_users::disabled_at.eq(at))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Revokes every live token of an account; returns how many.
+pub fn revoke_tokens_of(
+    conn: &mut AnyConnection,
+    staff_id: &StaffId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::staff_id.eq(staff_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

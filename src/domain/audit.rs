@@ -74,6 +74,12 @@ pub enum AuditAction {
     StaffSignInThrottled,
     /// An admin unlocked an account.
     StaffUnlocked,
+    /// An admin changed a member's role.
+    StaffRoleChanged,
+    /// An admin disabled an account: its sessions ended and its tokens were revoked with it.
+    StaffDisabled,
+    /// An admin enabled a disabled account again.
+    StaffEnabled,
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
@@ -89,7 +95,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -125,6 +131,9 @@ impl AuditAction {
         AuditAction::StaffLocked,
         AuditAction::StaffSignInThrottled,
         AuditAction::StaffUnlocked,
+        AuditAction::StaffRoleChanged,
+        AuditAction::StaffDisabled,
+        AuditAction::StaffEnabled,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
@@ -170,6 +179,9 @@ impl AuditAction {
             AuditAction::StaffLocked => "staff.locked",
             AuditAction::StaffSignInThrottled => "staff.sign_in_throttled",
             AuditAction::StaffUnlocked => "staff.unlocked",
+            AuditAction::StaffRoleChanged => "staff.role_changed",
+            AuditAction::StaffDisabled => "staff.disabled",
+            AuditAction::StaffEnabled => "staff.enabled",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",

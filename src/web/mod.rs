@@ -16,6 +16,7 @@ pub mod language;
 pub mod openapi;
 pub mod outcome;
 pub mod payments;
+pub mod people;
 pub mod postal;
 pub mod public;
 pub mod queue;

@@ -6,8 +6,8 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, audit, auth, documents, filing, forms, health, openapi, payments, postal, public,
-    queue, replies, reports, staff, systems,
+    account, api, audit, auth, documents, filing, forms, health, openapi, payments, people, postal,
+    public, queue, replies, reports, staff, systems,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -66,6 +66,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
             vec![
                 staff_sign_in(),
                 staff_account(),
+                staff_people(),
                 staff_requests(),
                 staff_postal(),
                 staff_audit(),
@@ -182,6 +183,17 @@ fn staff_sign_in() -> Vec<Endpoint> {
         get("/login", auth::login_form),
         post("/login", auth::login),
         post("/logout", auth::logout),
+    ]
+}
+
+/// Staff accounts: read by administrators and auditors, changed by administrators.
+fn staff_people() -> Vec<Endpoint> {
+    vec![
+        get("/people", people::show),
+        get("/people.csv", people::export),
+        post("/people/{id}/role", people::change_role),
+        post("/people/{id}/disable", people::disable),
+        post("/people/{id}/enable", people::enable),
     ]
 }
 
@@ -343,5 +355,11 @@ fn api_systems() -> Vec<Endpoint> {
 }
 
 fn api_staff() -> Vec<Endpoint> {
-    vec![post("/staff/unlock", account::unlock_api)]
+    vec![
+        post("/staff/unlock", account::unlock_api),
+        get("/staff", people::list_api),
+        post("/staff/{id}/role", people::role_api),
+        post("/staff/{id}/disable", people::disable_api),
+        post("/staff/{id}/enable", people::enable_api),
+    ]
 }

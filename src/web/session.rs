@@ -29,6 +29,12 @@ impl Permission for ReadAudit {
     const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
 }
 
+/// Who holds which role and token: administrators manage it, auditors review it.
+pub struct ReadStaff;
+impl Permission for ReadStaff {
+    const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
+}
+
 /// Administrators only (staff accounts).
 pub struct Administer;
 impl Permission for Administer {

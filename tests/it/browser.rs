@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::{TestApp, say_not_run, strict};
 use fantoccini::{ClientBuilder, Locator};
+use kaiji::domain::staff::Role;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -96,7 +97,8 @@ both_backends!(
     a_subject_files_a_request_and_reads_the_receipt,
     a_subject_files_in_japanese_and_follows_the_tracking_link,
     a_subject_prints_a_filled_in_postal_form,
-    an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log
+    an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log,
+    an_admin_disables_a_member_from_the_staff_page
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -603,5 +605,47 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     assert_eq!(res.status().as_u16(), 200);
     let pack: serde_json::Value = res.json().await.unwrap();
     assert!(pack["events"].as_array().unwrap().len() >= 3);
+    c.close().await.unwrap();
+}
+
+async fn an_admin_disables_a_member_from_the_staff_page(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff("admin@example.com", Role::Admin, common::PASSWORD)
+        .await;
+    app.staff("officer@example.com", Role::Officer, common::PASSWORD)
+        .await;
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "admin@example.com").await;
+    c.goto(&format!("{}/staff/people?lang=en", app.base))
+        .await
+        .unwrap();
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(&c, width, "the staff page").await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "people").await;
+    let row = c
+        .find(Locator::Css("tr[data-email='officer@example.com']"))
+        .await
+        .unwrap();
+    row.find(Locator::Css("button.danger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = c
+        .find(Locator::Css("tr[data-email='officer@example.com']"))
+        .await
+        .unwrap();
+    assert_eq!(
+        row.attr("class").await.unwrap().as_deref(),
+        Some("inactive")
+    );
+    assert!(row.text().await.unwrap().contains("Disabled"));
+    shot(&c, "people-disabled").await;
     c.close().await.unwrap();
 }

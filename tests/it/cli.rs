@@ -224,6 +224,44 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         "{}",
         text(&o)
     );
+    // The account's life from the terminal: a role change, disabled, enabled, each listed.
+    let run = |args: &[&str]| {
+        let o = kaiji(dir, env, args, None);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        text(&o)
+    };
+    run(&[
+        "user",
+        "role",
+        "--email",
+        "officer@example.com",
+        "--role",
+        "auditor",
+    ]);
+    assert!(run(&["user", "list"]).contains("officer@example.com\tauditor\tactive"));
+    run(&["user", "disable", "--email", "officer@example.com"]);
+    assert!(run(&["user", "list"]).contains("officer@example.com\tauditor\tdisabled"));
+    run(&["user", "enable", "--email", "officer@example.com"]);
+    run(&[
+        "user",
+        "role",
+        "--email",
+        "officer@example.com",
+        "--role",
+        "officer",
+    ]);
+    assert!(run(&["user", "list"]).contains("officer@example.com\tofficer\tactive"));
+    let o = kaiji(
+        dir,
+        env,
+        &["user", "disable", "--email", "nobody@example.com"],
+        None,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("not found"),
+        "{}",
+        text(&o)
+    );
     let o = kaiji(
         dir,
         env,

@@ -19,6 +19,7 @@ mod notice_rendering;
 mod notices;
 mod officer_page;
 mod openapi;
+mod people;
 mod postal;
 mod queue;
 mod reports;

@@ -24,6 +24,10 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
     Some(match path {
         p if p.starts_with("/staff/audit") || p.starts_with("/api/v1/audit/") => AUDIT,
         "/api/v1/staff/unlock" => ADMIN,
+        // Staff accounts: auditors and administrators read them, administrators change them.
+        p if p.starts_with("/staff/people") || p.starts_with("/api/v1/staff") => {
+            if method == "get" { AUDIT } else { ADMIN }
+        }
         "/staff" | "/staff/logout" => ANY,
         p if p.starts_with("/staff/account") => ANY,
         p if p.starts_with("/staff/reports") || p == "/api/v1/reports" => ANY,

@@ -113,6 +113,9 @@ impl Drop for PgDatabase {
     }
 }
 
+/// The password of the staff members `signed_in` creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// The fixed start time of every test clock.
 pub fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
@@ -334,7 +337,7 @@ impl TestApp {
 
     /// A browser signed in as a new staff member of this role.
     pub async fn signed_in(&self, email: &str, role: Role) -> Browser {
-        let pw = "correct horse battery staple";
+        let pw = PASSWORD;
         self.staff(email, role, pw).await;
         let b = self.browser();
         let res = b.login(email, pw).await;

@@ -1,0 +1,319 @@
+//! Staff accounts on the web and the API: administrators and auditors see who holds which role and
+//! which tokens (and export it); administrators change roles and disable or enable accounts.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::csrf::{Button, Csrf, CsrfForm};
+use super::error::{ApiError, PageError, WebError};
+use super::outcome::{self, Back};
+use super::session::{Administer, ApiStaff, Authorized, ReadStaff};
+use super::{redirect, render};
+use crate::app::AppState;
+use crate::app::accounts::{self, AccountChange, StaffAccount};
+use crate::app::staff::StaffMember;
+use crate::domain::FieldErrors;
+use crate::domain::ids::StaffId;
+use crate::domain::staff::Role;
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "pages/staff/people.html")]
+pub struct PeoplePage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub accounts: Vec<StaffAccount>,
+    pub problem: Option<String>,
+}
+
+impl PeoplePage {
+    pub fn is_admin(&self) -> bool {
+        self.staff.role == Role::Admin
+    }
+
+    pub fn roles(&self) -> [Role; 3] {
+        Role::ALL
+    }
+
+    pub fn role_name(&self, role: impl std::borrow::Borrow<Role>) -> String {
+        self.tr.t(&format!("role-{}", role.borrow().as_str()))
+    }
+
+    pub fn time(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        self.tr.time(t)
+    }
+}
+
+async fn page(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    status: StatusCode,
+    problem: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let accounts = accounts::list(state).await?;
+    render(
+        status,
+        &PeoplePage {
+            tr,
+            csrf: csrf.token(),
+            staff,
+            accounts,
+            problem,
+        },
+    )
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Authorized<ReadStaff>,
+    tr: Tr,
+    csrf: Csrf,
+) -> Result<HttpResponse, PageError> {
+    page(&state, who.staff, tr, &csrf, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+fn parse_role(raw: &str) -> Result<Role, FieldErrors> {
+    raw.parse().map_err(|_| {
+        let mut errors = FieldErrors::new();
+        errors.push("role", "unknown_role");
+        errors
+    })
+}
+
+/// The change, or the page again saying why not.
+async fn apply(
+    state: &AppState,
+    who: Authorized<Administer>,
+    tr: Tr,
+    csrf: Csrf,
+    fresh: bool,
+    id: StaffId,
+    change: Result<AccountChange, FieldErrors>,
+) -> Result<HttpResponse, PageError> {
+    let call = async {
+        let change = change.map_err(crate::app::AppError::Invalid)?;
+        accounts::change(state, who.staff.actor(), id, change).await
+    };
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect("/staff/people")),
+        Err(back) => {
+            let problem = match &back {
+                Back::Invalid(errors) => errors.iter().next().map(|e| tr.field_error(e.code)),
+                _ => back.summary(tr),
+            };
+            page(state, who.staff, tr, &csrf, back.status(), problem).await
+        }
+    }
+}
+
+pub async fn change_role(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    id: web::Path<StaffId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<RoleForm>,
+) -> Result<HttpResponse, PageError> {
+    let change = parse_role(&input.role).map(AccountChange::Role);
+    apply(&state, who, tr, csrf, fresh, id.into_inner(), change).await
+}
+
+pub async fn disable(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    id: web::Path<StaffId>,
+    form: CsrfForm<Button>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    apply(
+        &state,
+        who,
+        tr,
+        form.csrf,
+        form.fresh,
+        id,
+        Ok(AccountChange::Disable),
+    )
+    .await
+}
+
+pub async fn enable(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    id: web::Path<StaffId>,
+    form: CsrfForm<Button>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    apply(
+        &state,
+        who,
+        tr,
+        form.csrf,
+        form.fresh,
+        id,
+        Ok(AccountChange::Enable),
+    )
+    .await
+}
+
+/// Who holds which role and which tokens, as CSV: one line per token (or per account without one).
+pub async fn export(
+    state: web::Data<AppState>,
+    _who: Authorized<ReadStaff>,
+) -> Result<HttpResponse, PageError> {
+    let accounts = accounts::list(&state).await?;
+    let csv = staff_csv(&accounts).map_err(|e| WebError::Render(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"kaiji-staff.csv\"",
+        ))
+        .body(csv))
+}
+
+fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "email",
+        "role",
+        "disabled_at",
+        "created_at",
+        "live_sessions",
+        "token_id",
+        "token_label",
+        "token_created_at",
+        "token_last_used_at",
+        "token_revoked_at",
+    ])?;
+    let t =
+        |d: &Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+    for a in accounts {
+        let account = [
+            a.email.clone(),
+            a.role.as_str().to_owned(),
+            t(&a.disabled_at),
+            a.created_at.to_rfc3339(),
+            a.live_sessions.to_string(),
+        ];
+        if a.tokens.is_empty() {
+            w.write_record(
+                account
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::repeat_n(String::new(), 5)),
+            )?;
+        }
+        for k in &a.tokens {
+            let token = [
+                k.id.clone(),
+                k.label.clone(),
+                k.created_at.to_rfc3339(),
+                t(&k.last_used_at),
+                t(&k.revoked_at),
+            ];
+            w.write_record(account.iter().cloned().chain(token))?;
+        }
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Every staff account with its role, live sessions and tokens (never their values).
+#[utoipa::path(
+    get, path = "/api/v1/staff", tag = "staff",
+    description = "Who holds which role and which API tokens (administrators and auditors)",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list_api(
+    state: web::Data<AppState>,
+    _who: ApiStaff<ReadStaff>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(accounts::list(&state).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    /// `officer`, `auditor` or `admin`.
+    role: String,
+}
+
+/// An administrator changes a member's role (audited; the last administrator stays one).
+#[utoipa::path(
+    post, path = "/api/v1/staff/{id}/role", tag = "staff",
+    request_body = RoleBody,
+    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn role_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+    id: web::Path<StaffId>,
+    body: super::uploads::StaffJson<RoleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let role = parse_role(&body.parse()?.role).map_err(crate::app::AppError::Invalid)?;
+    accounts::change(
+        &state,
+        who.staff.actor(),
+        id.into_inner(),
+        AccountChange::Role(role),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An administrator disables an account: its sessions end and its tokens are revoked at once.
+#[utoipa::path(
+    post, path = "/api/v1/staff/{id}/disable", tag = "staff",
+    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn disable_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+    id: web::Path<StaffId>,
+) -> Result<HttpResponse, ApiError> {
+    accounts::change(
+        &state,
+        who.staff.actor(),
+        id.into_inner(),
+        AccountChange::Disable,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An administrator enables a disabled account (its old sessions and tokens stay ended).
+#[utoipa::path(
+    post, path = "/api/v1/staff/{id}/enable", tag = "staff",
+    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn enable_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+    id: web::Path<StaffId>,
+) -> Result<HttpResponse, ApiError> {
+    accounts::change(
+        &state,
+        who.staff.actor(),
+        id.into_inner(),
+        AccountChange::Enable,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
