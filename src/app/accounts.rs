@@ -24,6 +24,8 @@ pub struct StaffAccount {
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub live_sessions: i64,
+    /// Signs in with an authenticator app.
+    pub mfa_enrolled: bool,
     pub tokens: Vec<TokenHeld>,
 }
 
@@ -54,6 +56,7 @@ pub async fn list(state: &AppState) -> Result<Vec<StaffAccount>, AppError> {
             let sessions: std::collections::HashMap<StaffId, i64> =
                 repo::live_sessions(conn, now)?.into_iter().collect();
             let mut tokens = repo::list_api_tokens(conn, None)?;
+            let enrolled = crate::db::mfa::enrolled(conn)?;
             repo::list_users(conn)?
                 .into_iter()
                 .map(|row| {
@@ -70,6 +73,7 @@ pub async fn list(state: &AppState) -> Result<Vec<StaffAccount>, AppError> {
                         .collect();
                     Ok(StaffAccount {
                         live_sessions: sessions.get(&row.id).copied().unwrap_or(0),
+                        mfa_enrolled: enrolled.contains(&row.id),
                         id: row.id,
                         email: row.email,
                         role,

@@ -12,6 +12,9 @@ pub enum AppError {
     NotFound,
     #[error("login required")]
     Unauthenticated,
+    /// Signed in with the password; the second step (an authenticator code) is still due.
+    #[error("the second step of sign-in is due")]
+    SecondStepDue(crate::app::staff::SecondStep),
     #[error("this role may not do that")]
     Forbidden,
     #[error("email or password is wrong")]
@@ -72,6 +75,13 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The input is refused for one reason, named on one field.
+    pub fn invalid(field: &'static str, code: &'static str) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.push(field, code);
+        AppError::Invalid(errors)
+    }
+
     /// No database connection could be had in time: the service is briefly unavailable (worth a
     /// retry), not broken.
     pub fn is_unavailable(&self) -> bool {

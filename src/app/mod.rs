@@ -18,6 +18,7 @@ pub mod identity;
 pub mod intake;
 pub mod jobs;
 pub mod limits;
+pub mod mfa;
 pub mod notices;
 pub mod package;
 pub mod queue;

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::json;
 
-use super::staff::{Login, StaffMember};
+use super::staff::{Login, StaffMember, second_step};
 use super::{AppError, AppState};
 use crate::db::staff::{self as repo};
 use crate::db::{self, audit, sign_in, write_tx};
@@ -19,13 +19,13 @@ use crate::domain::staff::StaffEmail;
 use crate::security::{password, tokens};
 
 /// The digests failures are counted under.
-struct Keys {
+pub(super) struct Keys {
     email: String,
     address: String,
 }
 
 impl Keys {
-    fn new(state: &AppState, email: &str, client: Option<IpAddr>) -> Self {
+    pub(super) fn new(state: &AppState, email: &str, client: Option<IpAddr>) -> Self {
         let key = state.keys.session.expose();
         // What was typed, normalised as accounts are, so `Pat@x` and `pat@x ` are one count.
         let email = StaffEmail::parse(email)
@@ -62,6 +62,7 @@ pub async fn login(
     let keys = Keys::new(state, &email, client);
     let checks = state.password_checks.clone();
     let address = client.map(|ip| ip.to_string());
+    let policy = state.config.http.require_mfa;
     state
         .db
         .run(move |conn| {
@@ -73,38 +74,18 @@ pub async fn login(
             checks.fetch_add(1, Ordering::Relaxed);
             let ok = password::verify(&password, usable.as_ref().map(|r| r.password_hash.as_str()));
             let now = clock.now();
-            let since = db::to_db_time(now - WINDOW);
-            let (both, at_address, of_email) =
-                sign_in::tallies(conn, &keys.email, &keys.address, since)?;
-            let known_address = match &usable {
-                Some(r) => sign_in::is_known_address(conn, &r.id, &keys.address)?,
-                None => false,
-            };
-            let counts = Counts {
-                account_at_address: failures(both),
-                address: failures(at_address),
-                account: failures(of_email),
-                known_address,
-            };
             let staff_id = usable.as_ref().map(|r| r.id.clone());
-            if let Some(w) = wait(&counts, now) {
-                note_throttle(conn, &keys, &w, staff_id, address.as_deref(), now)?;
-                return Err(AppError::SignInThrottled {
-                    retry_after_secs: u64::try_from(w.remaining.num_seconds()).unwrap_or(0).max(1),
-                });
-            }
+            check_throttle(conn, &keys, staff_id.clone(), address.as_deref(), now)?;
             match (ok, usable) {
                 (true, Some(row)) => {
                     let staff = StaffMember::try_from(row)?;
                     let token = tokens::new_token();
-                    write_tx(conn, |conn| {
-                        sign_in::forget_failures(conn, &keys.email, Some(&keys.address))?;
-                        sign_in::remember_address(
-                            conn,
-                            &staff.id,
-                            &keys.address,
-                            db::to_db_time(now),
-                        )?;
+                    let step = second_step(conn, policy, &staff, false)?;
+                    write_tx(conn, |conn| -> Result<(), AppError> {
+                        // The place counts as the member's own only once every step is passed.
+                        if step.done() {
+                            signed_in_from(conn, &keys, &staff.id, now)?;
+                        }
                         repo::delete_expired_sessions(conn, db::to_db_time(now))?;
                         repo::insert_session(
                             conn,
@@ -116,40 +97,100 @@ pub async fn login(
                         audit::append(
                             conn,
                             &NewAuditEvent::new(AuditAction::StaffLogin, staff.actor(), now)
-                                .details(json!({"address": address})),
-                        )
+                                .details(
+                                    json!({"address": address, "second_step_done": step.done()}),
+                                ),
+                        )?;
+                        Ok(())
                     })?;
                     Ok(Login {
                         staff,
                         session_token: token,
+                        second_step: step,
                     })
                 }
                 _ => {
                     // The email typed is personal data and stays out of the log; a known account is
                     // named by its id so failures against it can be seen.
-                    write_tx(conn, |conn| {
-                        sign_in::record_failure(
-                            conn,
-                            &db::new_id(),
-                            &keys.email,
-                            &keys.address,
-                            db::to_db_time(now),
-                        )?;
-                        audit::append(
-                            conn,
-                            &NewAuditEvent::new(
-                                AuditAction::StaffLoginFailed,
-                                Actor::System("login"),
-                                now,
-                            )
-                            .details(json!({"staff_id": staff_id, "address": address})),
-                        )
-                    })?;
+                    record_failed_attempt(
+                        conn,
+                        &keys,
+                        now,
+                        json!({"staff_id": staff_id, "address": address}),
+                    )?;
                     Err(AppError::BadCredentials)
                 }
             }
         })
         .await
+}
+
+/// After every step of sign-in: this place's failures for the email are forgotten, and it is one the
+/// member signs in from.
+pub(super) fn signed_in_from(
+    conn: &mut db::AnyConnection,
+    keys: &Keys,
+    staff_id: &crate::domain::ids::StaffId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sign_in::forget_failures(conn, &keys.email, Some(&keys.address))?;
+    sign_in::remember_address(conn, staff_id, &keys.address, db::to_db_time(now))?;
+    Ok(())
+}
+
+/// Refuses an attempt that must wait (`SignInThrottled`), auditing the throttle once per hour.
+pub(super) fn check_throttle(
+    conn: &mut db::AnyConnection,
+    keys: &Keys,
+    staff_id: Option<crate::domain::ids::StaffId>,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let since = db::to_db_time(now - WINDOW);
+    let (both, at_address, of_email) = sign_in::tallies(conn, &keys.email, &keys.address, since)?;
+    let known_address = match &staff_id {
+        Some(id) => sign_in::is_known_address(conn, id, &keys.address)?,
+        None => false,
+    };
+    let counts = Counts {
+        account_at_address: failures(both),
+        address: failures(at_address),
+        account: failures(of_email),
+        known_address,
+    };
+    match wait(&counts, now) {
+        None => Ok(()),
+        Some(w) => {
+            note_throttle(conn, keys, &w, staff_id, address, now)?;
+            Err(AppError::SignInThrottled {
+                retry_after_secs: u64::try_from(w.remaining.num_seconds()).unwrap_or(0).max(1),
+            })
+        }
+    }
+}
+
+/// Counts a failed attempt (a wrong password or a wrong second-step code) and audits it.
+pub(super) fn record_failed_attempt(
+    conn: &mut db::AnyConnection,
+    keys: &Keys,
+    now: DateTime<Utc>,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    write_tx(conn, |conn| {
+        sign_in::record_failure(
+            conn,
+            &db::new_id(),
+            &keys.email,
+            &keys.address,
+            db::to_db_time(now),
+        )?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::StaffLoginFailed, Actor::System("login"), now)
+                .details(details),
+        )
+    })?;
+    Ok(())
 }
 
 /// One audit event per throttle (scope and digest) and hour, with the failures that set it off, however

@@ -198,23 +198,78 @@ pub async fn complete_setup(
 pub struct Login {
     pub staff: StaffMember,
     pub session_token: String,
+    pub second_step: SecondStep,
+}
+
+/// Where a session stands on the second step of sign-in (an authenticator code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondStep {
+    /// Neither the policy nor the member asks for one.
+    NotRequired,
+    Passed,
+    /// The member is enrolled: a code is due.
+    Due,
+    /// The policy asks for one and the member has not enrolled yet: enrolment comes first.
+    EnrolFirst,
+}
+
+impl SecondStep {
+    pub fn done(self) -> bool {
+        matches!(self, SecondStep::NotRequired | SecondStep::Passed)
+    }
+
+    /// Where a session that is not done goes next.
+    pub fn page(self) -> &'static str {
+        match self {
+            SecondStep::EnrolFirst => "/staff/mfa/enrol",
+            _ => "/staff/mfa",
+        }
+    }
+}
+
+/// Where a member's session stands: passed when `mfa_at` is set; otherwise due when they are enrolled,
+/// enrolment first when the policy requires it of their role, else not required.
+pub(super) fn second_step(
+    conn: &mut AnyConnection,
+    policy: crate::config::MfaPolicy,
+    staff: &StaffMember,
+    passed: bool,
+) -> Result<SecondStep, AppError> {
+    if passed {
+        return Ok(SecondStep::Passed);
+    }
+    let enrolled =
+        crate::db::mfa::enrolment(conn, &staff.id)?.is_some_and(|e| e.confirmed_at.is_some());
+    Ok(match (enrolled, policy.requires(staff.role)) {
+        (true, _) => SecondStep::Due,
+        (false, true) => SecondStep::EnrolFirst,
+        (false, false) => SecondStep::NotRequired,
+    })
+}
+
+/// A signed-in session: who, and where they stand on the second step.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub staff: StaffMember,
+    pub second_step: SecondStep,
 }
 
 /// The staff member behind a session cookie.
-pub async fn authenticate(
-    state: &AppState,
-    session_token: String,
-) -> Result<StaffMember, AppError> {
+pub async fn authenticate(state: &AppState, session_token: String) -> Result<Session, AppError> {
     if !tokens::looks_like_token(&session_token) {
         return Err(AppError::Unauthenticated);
     }
     let now = db::to_db_time(state.clock.now());
+    let policy = state.config.http.require_mfa;
     state
         .db
         .run(move |conn| {
-            let row = repo::find_session_user(conn, &tokens::digest(&session_token), now)?
-                .ok_or(AppError::Unauthenticated)?;
-            StaffMember::try_from(row)
+            let (row, mfa_at) =
+                repo::find_session_user(conn, &tokens::digest(&session_token), now)?
+                    .ok_or(AppError::Unauthenticated)?;
+            let staff = StaffMember::try_from(row)?;
+            let second_step = second_step(conn, policy, &staff, mfa_at.is_some())?;
+            Ok(Session { staff, second_step })
         })
         .await
 }
@@ -243,6 +298,24 @@ pub struct IssuedToken {
     pub staff: StaffMember,
 }
 
+/// A member creates a token for themselves, from a session that passed the second step (checked by
+/// the caller): it acts with their role, never more.
+pub async fn create_own_api_token(
+    state: &AppState,
+    staff: &StaffMember,
+    label: String,
+) -> Result<IssuedToken, AppError> {
+    let label = label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(AppError::invalid("label", "required"));
+    }
+    let (clock, email, actor) = (state.clock.clone(), staff.email.clone(), staff.actor());
+    state
+        .db
+        .run(move |conn| issue_api_token(conn, &clock, &email, &label, actor))
+        .await
+}
+
 /// `kaiji token create`: a bearer token for the staff API. Only its digest is stored.
 pub fn create_api_token(
     db: &Db,
@@ -250,13 +323,23 @@ pub fn create_api_token(
     email: &str,
     label: &str,
 ) -> Result<IssuedToken, AppError> {
+    let mut conn = db.conn()?;
+    issue_api_token(&mut conn, clock, email, label, Actor::System("cli"))
+}
+
+fn issue_api_token(
+    conn: &mut AnyConnection,
+    clock: &Clock,
+    email: &str,
+    label: &str,
+    actor: Actor,
+) -> Result<IssuedToken, AppError> {
     let email = StaffEmail::parse(email).map_err(|code| {
         let mut errors = FieldErrors::new();
         errors.push("email", code);
         AppError::Invalid(errors)
     })?;
-    let mut conn = db.conn()?;
-    write_tx(&mut conn, |conn| {
+    write_tx(conn, |conn| {
         let row = repo::find_by_email(conn, email.as_str())?
             .filter(|r| r.disabled_at.is_none())
             .ok_or(AppError::NotFound)?;
@@ -274,7 +357,7 @@ pub fn create_api_token(
         )?;
         audit::append(
             conn,
-            &NewAuditEvent::new(AuditAction::ApiTokenCreated, Actor::System("cli"), now)
+            &NewAuditEvent::new(AuditAction::ApiTokenCreated, actor, now)
                 .details(json!({"token_id": id, "staff_id": staff.id, "label": label})),
         )?;
         Ok(IssuedToken { id, token, staff })

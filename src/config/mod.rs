@@ -27,7 +27,7 @@ pub use database::DatabaseUrl;
 pub use keys::{Keys, SecretBytes};
 pub use proxies::{ProxyHeader, TrustedProxies, canonical as canonical_ip};
 pub use settings::{
-    Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, Retention, Service, Settings,
+    Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, MfaPolicy, Retention, Service, Settings,
     UploadKind, variable,
 };
 

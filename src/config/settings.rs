@@ -72,6 +72,28 @@ pub struct Http {
     pub trusted_proxies: TrustedProxies,
     /// The header those proxies append the client's address to: `x-forwarded-for` or `forwarded`.
     pub proxy_header: ProxyHeader,
+    /// Who must pass a second step (an authenticator code) to sign in: `all`, `admins`, or `none`
+    /// (development only). Anything but `all` is a deviation SECURITY.md records.
+    pub require_mfa: MfaPolicy,
+}
+
+/// Which staff roles sign in with a second step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaPolicy {
+    All,
+    Admins,
+    None,
+}
+
+impl MfaPolicy {
+    pub fn requires(self, role: crate::domain::staff::Role) -> bool {
+        match self {
+            MfaPolicy::All => true,
+            MfaPolicy::Admins => role == crate::domain::staff::Role::Admin,
+            MfaPolicy::None => false,
+        }
+    }
 }
 
 impl Default for Http {
@@ -88,6 +110,7 @@ impl Default for Http {
             statement_max_bytes: None,
             trusted_proxies: TrustedProxies::default(),
             proxy_header: ProxyHeader::XForwardedFor,
+            require_mfa: MfaPolicy::All,
         }
     }
 }

@@ -127,6 +127,25 @@ diesel::table! {
         staff_id -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        mfa_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_mfa (staff_id) {
+        staff_id -> Text,
+        secret_sealed -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    staff_recovery_codes (code_sha256) {
+        code_sha256 -> Text,
+        staff_id -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -176,6 +195,8 @@ diesel::table! {
 
 diesel::joinable!(staff_sessions -> staff_users (staff_id));
 diesel::joinable!(staff_sign_in_addresses -> staff_users (staff_id));
+diesel::joinable!(staff_mfa -> staff_users (staff_id));
+diesel::joinable!(staff_recovery_codes -> staff_users (staff_id));
 diesel::joinable!(api_tokens -> staff_users (staff_id));
 diesel::joinable!(request_clocks -> requests (request_id));
 diesel::joinable!(notices -> requests (request_id));
@@ -202,6 +223,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     staff_sign_in_addresses,
     sign_in_throttle_events,
+    staff_mfa,
+    staff_recovery_codes,
     setup_links,
     audit_events,
 );

@@ -65,18 +65,18 @@ pub fn insert_session(
         .map(|_| ())
 }
 
-/// The active account behind a live session, if any.
+/// The active account behind a live session, if any, and when the session passed the second step.
 pub fn find_session_user(
     conn: &mut AnyConnection,
     token_sha256: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<StaffRow>> {
+) -> QueryResult<Option<(StaffRow, Option<NaiveDateTime>)>> {
     staff_sessions::table
         .inner_join(staff_users::table)
         .filter(staff_sessions::token_sha256.eq(token_sha256))
         .filter(staff_sessions::expires_at.gt(now))
         .filter(staff_users::disabled_at.is_null())
-        .select(StaffRow::as_select())
+        .select((StaffRow::as_select(), staff_sessions::mfa_at))
         .first(conn)
         .optional()
 }

@@ -74,6 +74,12 @@ pub enum AuditAction {
     StaffSignInThrottled,
     /// An admin unlocked an account.
     StaffUnlocked,
+    /// A member enrolled an authenticator app for the second step of sign-in.
+    StaffMfaEnrolled,
+    /// A session passed the second step (with the app, or a recovery code).
+    StaffSecondStepPassed,
+    /// An admin reset a member's enrolment, with a fresh code of their own.
+    StaffMfaReset,
     /// An admin changed a member's role.
     StaffRoleChanged,
     /// An admin disabled an account: its sessions ended and its tokens were revoked with it.
@@ -95,7 +101,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 47] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -131,6 +137,9 @@ impl AuditAction {
         AuditAction::StaffLocked,
         AuditAction::StaffSignInThrottled,
         AuditAction::StaffUnlocked,
+        AuditAction::StaffMfaEnrolled,
+        AuditAction::StaffSecondStepPassed,
+        AuditAction::StaffMfaReset,
         AuditAction::StaffRoleChanged,
         AuditAction::StaffDisabled,
         AuditAction::StaffEnabled,
@@ -179,6 +188,9 @@ impl AuditAction {
             AuditAction::StaffLocked => "staff.locked",
             AuditAction::StaffSignInThrottled => "staff.sign_in_throttled",
             AuditAction::StaffUnlocked => "staff.unlocked",
+            AuditAction::StaffMfaEnrolled => "staff.mfa_enrolled",
+            AuditAction::StaffSecondStepPassed => "staff.second_step_passed",
+            AuditAction::StaffMfaReset => "staff.mfa_reset",
             AuditAction::StaffRoleChanged => "staff.role_changed",
             AuditAction::StaffDisabled => "staff.disabled",
             AuditAction::StaffEnabled => "staff.enabled",

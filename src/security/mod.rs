@@ -2,5 +2,6 @@
 
 pub mod documents;
 pub mod files;
+pub mod mfa;
 pub mod password;
 pub mod tokens;

@@ -5,12 +5,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::{Button, CheckedForm, Csrf};
+use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::session::{Administer, AnyStaff, ApiStaff, Authorized};
 use super::{outcome, redirect, render};
-use crate::app::AppState;
-use crate::app::staff::{self, StaffMember};
+use crate::app::mfa::{self, MfaStatus};
+use crate::app::staff::{self, SecondStep, StaffMember};
+use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
@@ -22,12 +23,56 @@ pub struct AccountPage {
     pub staff: StaffMember,
     pub errors: FieldErrors,
     pub done: bool,
+    pub mfa: MfaStatus,
+    /// This session passed the second step: tokens may be created from it.
+    pub second_step_passed: bool,
+    /// A token just created, shown once.
+    pub new_token: Option<String>,
 }
 
 impl AccountPage {
     pub fn err(&self, field: &str) -> Option<String> {
         self.errors.code_for(field).map(|c| self.tr.field_error(c))
     }
+
+    pub fn mfa_on(&self) -> String {
+        self.tr.t_args(
+            "account-mfa-on",
+            &[("left", self.mfa.recovery_codes_left.to_string())],
+        )
+    }
+}
+
+/// What the page shows besides the member: field errors, a notice, a new token.
+#[derive(Default)]
+struct Shown {
+    errors: FieldErrors,
+    done: bool,
+    new_token: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    who: Authorized<AnyStaff>,
+    tr: Tr,
+    csrf: &Csrf,
+    status: StatusCode,
+    shown: Shown,
+) -> Result<HttpResponse, PageError> {
+    let mfa = mfa::status(state, &who.staff).await?;
+    render(
+        status,
+        &AccountPage {
+            tr,
+            csrf: csrf.token(),
+            staff: who.staff,
+            errors: shown.errors,
+            done: shown.done,
+            mfa,
+            second_step_passed: who.second_step == SecondStep::Passed,
+            new_token: shown.new_token,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -36,21 +81,57 @@ pub struct AccountQuery {
 }
 
 pub async fn show(
+    state: web::Data<AppState>,
     who: Authorized<AnyStaff>,
     tr: Tr,
     csrf: Csrf,
     q: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, PageError> {
-    render(
-        StatusCode::OK,
-        &AccountPage {
-            tr,
-            csrf: csrf.token(),
-            staff: who.staff,
-            errors: FieldErrors::new(),
-            done: q.done.is_some(),
-        },
-    )
+    let shown = Shown {
+        done: q.done.is_some(),
+        ..Shown::default()
+    };
+    page(&state, who, tr, &csrf, StatusCode::OK, shown).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    label: String,
+}
+
+/// A member creates an API token for themselves, shown once; only from a session that passed the
+/// second step.
+pub async fn create_token(
+    state: web::Data<AppState>,
+    who: Authorized<AnyStaff>,
+    tr: Tr,
+    CsrfForm { input, fresh, csrf }: CsrfForm<TokenForm>,
+) -> Result<HttpResponse, PageError> {
+    let passed = who.second_step == SecondStep::Passed;
+    let call = async {
+        if !passed {
+            return Err(AppError::invalid("label", "needs_second_step"));
+        }
+        staff::create_own_api_token(&state, &who.staff, input.label).await
+    };
+    match outcome::of(fresh, call).await? {
+        Ok(issued) => {
+            let shown = Shown {
+                new_token: Some(issued.token),
+                ..Shown::default()
+            };
+            page(&state, who, tr, &csrf, StatusCode::OK, shown).await
+        }
+        Err(back) => {
+            let status = back.status();
+            let shown = Shown {
+                errors: back.into_errors(),
+                ..Shown::default()
+            };
+            page(&state, who, tr, &csrf, status, shown).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -82,16 +163,14 @@ pub async fn change_password(
     );
     match outcome::of(true, call).await? {
         Ok(()) => Ok(redirect("/staff/account?done=1")),
-        Err(back) => render(
-            back.status(),
-            &AccountPage {
-                tr,
-                csrf: csrf.token(),
-                staff: who.staff,
+        Err(back) => {
+            let status = back.status();
+            let shown = Shown {
                 errors: back.into_errors(),
-                done: false,
-            },
-        ),
+                ..Shown::default()
+            };
+            page(&state, who, tr, &csrf, status, shown).await
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use super::client::ClientAddr;
 use super::csrf::{Button, CheckedForm, CookieNames, Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
-use super::session::{AnyStaff, Authorized};
+use super::session::{AnyStaff, Authorized, SignedIn};
 use super::{redirect, render};
 use crate::app::sign_in;
 use crate::app::staff::{self, SetupInput};
@@ -58,7 +58,7 @@ pub struct LoginInput {
     password: String,
 }
 
-fn landing(role: Role) -> &'static str {
+pub(super) fn landing(role: Role) -> &'static str {
     match role {
         Role::Officer | Role::Admin => "/staff/requests",
         Role::Auditor => "/staff/audit",
@@ -83,7 +83,12 @@ pub async fn login(
         Ok(login) => {
             let secure = state.config.http.cookie_secure;
             let names = CookieNames::for_config(&state.config.http);
-            let mut res = redirect(landing(login.staff.role));
+            let next = if login.second_step.done() {
+                landing(login.staff.role)
+            } else {
+                login.second_step.page()
+            };
+            let mut res = redirect(next);
             res.add_cookie(&cookie(names.session, login.session_token, secure))
                 .map_err(|e| WebError::BadBody(e.to_string()))?;
             // A fresh CSRF seed after sign-in, so a token planted before it is worthless.
@@ -115,7 +120,7 @@ pub async fn login(
 
 pub async fn logout(
     state: web::Data<AppState>,
-    who: Authorized<AnyStaff>,
+    who: SignedIn,
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     staff::logout(&state, &who.staff, who.session_token).await?;

@@ -73,6 +73,7 @@ pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
         AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
         AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AppError::SecondStepDue(_) => (StatusCode::UNAUTHORIZED, "second_step_due"),
         AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
         AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
         AppError::SignInThrottled { .. } => (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled"),
@@ -269,10 +270,18 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(self.0, WebError::App(AppError::Unauthenticated)) {
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/staff/login"))
-                .finish();
+        match &self.0 {
+            WebError::App(AppError::Unauthenticated) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/staff/login"))
+                    .finish();
+            }
+            WebError::App(AppError::SecondStepDue(step)) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, step.page()))
+                    .finish();
+            }
+            _ => {}
         }
         let (status, code) = self.0.status_and_code();
         let page = ErrorPage {

@@ -13,6 +13,7 @@ pub mod filing;
 pub mod forms;
 pub mod health;
 pub mod language;
+pub mod mfa;
 pub mod openapi;
 pub mod outcome;
 pub mod payments;

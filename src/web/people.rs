@@ -68,6 +68,19 @@ async fn page(
     )
 }
 
+/// The page again after a refused change, saying why (with `Retry-After` when a wait refused it).
+pub(super) async fn shown_again(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    back: &Back,
+    problem: String,
+) -> Result<HttpResponse, PageError> {
+    let rendered = page(state, staff, tr, csrf, back.status(), Some(problem)).await;
+    outcome::with_retry_after(rendered, back.retry_after())
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     who: Authorized<ReadStaff>,

@@ -6,8 +6,8 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, audit, auth, documents, filing, forms, health, openapi, payments, people, postal,
-    public, queue, replies, reports, staff, systems,
+    account, api, audit, auth, documents, filing, forms, health, mfa, openapi, payments, people,
+    postal, public, queue, replies, reports, staff, systems,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -183,6 +183,10 @@ fn staff_sign_in() -> Vec<Endpoint> {
         get("/login", auth::login_form),
         post("/login", auth::login),
         post("/logout", auth::logout),
+        get("/mfa", mfa::code_form),
+        post("/mfa", mfa::verify),
+        get("/mfa/enrol", mfa::enrol_form),
+        post("/mfa/enrol", mfa::enrol),
     ]
 }
 
@@ -194,6 +198,7 @@ fn staff_people() -> Vec<Endpoint> {
         post("/people/{id}/role", people::change_role),
         post("/people/{id}/disable", people::disable),
         post("/people/{id}/enable", people::enable),
+        post("/people/{id}/mfa-reset", mfa::reset),
     ]
 }
 
@@ -202,6 +207,7 @@ fn staff_account() -> Vec<Endpoint> {
         get("/account", account::show),
         post("/account/password", account::change_password),
         post("/account/logout-everywhere", account::logout_everywhere),
+        post("/account/tokens", account::create_token),
     ]
 }
 

@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::csrf::CookieNames;
 use super::error::{ApiError, PageError};
-use crate::app::staff::{self, StaffMember};
+use crate::app::staff::{self, SecondStep, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::staff::Role;
 
@@ -52,6 +52,8 @@ impl Permission for AnyStaff {
 pub struct Authorized<P: Permission> {
     pub staff: StaffMember,
     pub session_token: String,
+    /// Passed, or not required of this member.
+    pub second_step: SecondStep,
     _permission: PhantomData<P>,
 }
 
@@ -68,14 +70,49 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthenticated.into());
             };
-            let staff = staff::authenticate(&state, token.clone()).await?;
-            if !P::ROLES.contains(&staff.role) {
+            let session = staff::authenticate(&state, token.clone()).await?;
+            if !session.second_step.done() {
+                return Err(AppError::SecondStepDue(session.second_step).into());
+            }
+            if !P::ROLES.contains(&session.staff.role) {
                 return Err(AppError::Forbidden.into());
             }
             Ok(Authorized {
-                staff,
+                staff: session.staff,
                 session_token: token,
+                second_step: session.second_step,
                 _permission: PhantomData,
+            })
+        })
+    }
+}
+
+/// A staff member past the password, whatever their second step: the pages that take the second step
+/// (or enrol for it), and signing out.
+pub struct SignedIn {
+    pub staff: StaffMember,
+    pub session_token: String,
+    pub second_step: SecondStep,
+}
+
+impl FromRequest for SignedIn {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req
+            .cookie(CookieNames::of(req).session)
+            .map(|c| c.value().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(AppError::Unauthenticated.into());
+            };
+            let session = staff::authenticate(&state, token.clone()).await?;
+            Ok(SignedIn {
+                staff: session.staff,
+                session_token: token,
+                second_step: session.second_step,
             })
         })
     }
@@ -116,7 +153,13 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
             };
             let staff = match (bearer, cookie) {
                 (Some(token), _) => staff::authenticate_token(&state, token).await?,
-                (None, Some(session)) => staff::authenticate(&state, session).await?,
+                (None, Some(session)) => {
+                    let session = staff::authenticate(&state, session).await?;
+                    if !session.second_step.done() {
+                        return Err(AppError::SecondStepDue(session.second_step).into());
+                    }
+                    session.staff
+                }
                 (None, None) => return Err(AppError::Unauthenticated.into()),
             };
             if !P::ROLES.contains(&staff.role) {

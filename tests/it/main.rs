@@ -15,6 +15,7 @@ mod concurrency;
 mod forms;
 mod hardening;
 mod health;
+mod mfa;
 mod notice_rendering;
 mod notices;
 mod officer_page;

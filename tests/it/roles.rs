@@ -29,7 +29,7 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
             if method == "get" { AUDIT } else { ADMIN }
         }
         "/staff" | "/staff/logout" => ANY,
-        p if p.starts_with("/staff/account") => ANY,
+        p if p.starts_with("/staff/account") || p.starts_with("/staff/mfa") => ANY,
         p if p.starts_with("/staff/reports") || p == "/api/v1/reports" => ANY,
         // The registry: officers read it, administrators change it.
         p if (p.starts_with("/staff/systems") || p.starts_with("/api/v1/data-systems"))

@@ -239,6 +239,9 @@ impl TestApp {
         // Loopback is the "proxy": `browser_at` stands for clients elsewhere.
         config.http.trusted_proxies = "127.0.0.1".parse().unwrap();
         config.intake.bank_account = Some("みずほ銀行 本店営業部 普通 1234567 カイジ（カ".into());
+        // Most tests sign in with the password alone; the two-step tests (`mfa.rs`) turn the default
+        // (`all`) back on.
+        config.http.require_mfa = kaiji::config::MfaPolicy::None;
         configure(&mut config);
         let clock = Clock::fixed(t0());
         let state = AppState::new(

@@ -1,0 +1,3 @@
+ALTER TABLE staff_sessions DROP COLUMN mfa_at;
+DROP TABLE staff_recovery_codes;
+DROP TABLE staff_mfa;

@@ -1,0 +1,195 @@
+//! The second step of staff sign-in on the web: the code after the password, enrolling an
+//! authenticator app (QR code, then the recovery codes shown once), and an administrator's reset of a
+//! member's enrolment.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::landing;
+use super::client::ClientAddr;
+use super::csrf::CsrfForm;
+use super::error::PageError;
+use super::outcome::{self, Back};
+use super::session::{Administer, Authorized, SignedIn};
+use super::{redirect, render};
+use crate::app::mfa::{self, Enrolment};
+use crate::app::staff::SecondStep;
+use crate::app::{AppError, AppState};
+use crate::domain::ids::StaffId;
+use crate::i18n::Tr;
+
+pub enum MfaView {
+    Code,
+    Enrol(Enrolment),
+    RecoveryCodes(Vec<String>),
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/mfa.html")]
+pub struct MfaPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub view: MfaView,
+    pub error: Option<String>,
+    /// Where "continue" leads after the recovery codes.
+    pub next: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// The message above the form when it comes back.
+fn problem(tr: Tr, back: &Back) -> String {
+    match back {
+        Back::Refused(AppError::SignInThrottled { retry_after_secs }) => tr.t_args(
+            "staff-login-throttled",
+            &[("minutes", retry_after_secs.div_ceil(60).to_string())],
+        ),
+        Back::Expired => tr.t("form-expired"),
+        _ => tr.t("error-wrong_code"),
+    }
+}
+
+fn shown(e: &AppError) -> bool {
+    matches!(e, AppError::SignInThrottled { .. })
+}
+
+pub async fn code_form(
+    who: SignedIn,
+    tr: Tr,
+    csrf: super::csrf::Csrf,
+) -> Result<HttpResponse, PageError> {
+    match who.second_step {
+        SecondStep::Due => {}
+        SecondStep::EnrolFirst => return Ok(redirect(SecondStep::EnrolFirst.page())),
+        SecondStep::Passed | SecondStep::NotRequired => {
+            return Ok(redirect(landing(who.staff.role)));
+        }
+    }
+    let page = MfaPage {
+        tr,
+        csrf: csrf.token(),
+        view: MfaView::Code,
+        error: None,
+        next: landing(who.staff.role),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    client: ClientAddr,
+    tr: Tr,
+    CsrfForm { input, fresh, csrf }: CsrfForm<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let call = mfa::verify(
+        &state,
+        &who.staff,
+        who.session_token.clone(),
+        input.code,
+        client.0,
+    );
+    match outcome::of_showing(fresh, call, shown).await? {
+        Ok(()) => Ok(redirect(landing(who.staff.role))),
+        Err(back) => {
+            let page = MfaPage {
+                tr,
+                csrf: csrf.token(),
+                view: MfaView::Code,
+                error: Some(problem(tr, &back)),
+                next: landing(who.staff.role),
+            };
+            let retry_after = back.retry_after();
+            outcome::with_retry_after(render(back.status(), &page), retry_after)
+        }
+    }
+}
+
+pub async fn enrol_form(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    tr: Tr,
+    csrf: super::csrf::Csrf,
+) -> Result<HttpResponse, PageError> {
+    // Enrolling is for a session past the password that is not waiting for a code.
+    if who.second_step == SecondStep::Due {
+        return Ok(redirect(SecondStep::Due.page()));
+    }
+    match mfa::enrolment(&state, &who.staff).await? {
+        None => Ok(redirect("/staff/account")),
+        Some(enrolment) => render(
+            StatusCode::OK,
+            &MfaPage {
+                tr,
+                csrf: csrf.token(),
+                view: MfaView::Enrol(enrolment),
+                error: None,
+                next: landing(who.staff.role),
+            },
+        ),
+    }
+}
+
+pub async fn enrol(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    client: ClientAddr,
+    tr: Tr,
+    CsrfForm { input, fresh, csrf }: CsrfForm<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    if who.second_step == SecondStep::Due {
+        return Ok(redirect(SecondStep::Due.page()));
+    }
+    let call = mfa::confirm(
+        &state,
+        &who.staff,
+        who.session_token.clone(),
+        input.code,
+        client.0,
+    );
+    let (status, view, error, retry_after) = match outcome::of_showing(fresh, call, shown).await? {
+        Ok(codes) => (StatusCode::OK, MfaView::RecoveryCodes(codes), None, None),
+        Err(back) => match mfa::enrolment(&state, &who.staff).await? {
+            None => return Ok(redirect("/staff/account")),
+            Some(e) => (
+                back.status(),
+                MfaView::Enrol(e),
+                Some(problem(tr, &back)),
+                back.retry_after(),
+            ),
+        },
+    };
+    let page = MfaPage {
+        tr,
+        csrf: csrf.token(),
+        view,
+        error,
+        next: landing(who.staff.role),
+    };
+    outcome::with_retry_after(render(status, &page), retry_after)
+}
+
+/// An administrator resets a member's enrolment with a fresh code of their own.
+pub async fn reset(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    client: ClientAddr,
+    tr: Tr,
+    id: web::Path<StaffId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let call = mfa::reset(&state, &who.staff, input.code, id.into_inner(), client.0);
+    match outcome::of_showing(fresh, call, shown).await? {
+        Ok(()) => Ok(redirect("/staff/people")),
+        Err(back) => {
+            let message = problem(tr, &back);
+            super::people::shown_again(&state, who.staff, tr, &csrf, &back, message).await
+        }
+    }
+}
