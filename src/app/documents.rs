@@ -54,9 +54,7 @@ pub fn check_upload(bytes: &[u8], max: u64) -> Result<&'static str, &'static str
 }
 
 fn file_error(code: &'static str) -> AppError {
-    let mut errors = FieldErrors::new();
-    errors.push("file", code);
-    AppError::Invalid(errors)
+    AppError::invalid("file", code)
 }
 
 pub(crate) fn file_aad(request_id: &RequestId, file_id: &str) -> Vec<u8> {

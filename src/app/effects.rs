@@ -11,7 +11,6 @@ use super::workflows::WorkflowCatalog;
 use crate::config::{Config, Keys};
 use crate::db::replies::{self as repo, DispatchRow, DownloadRow};
 use crate::db::{self, AnyConnection};
-use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::notice::{DispatchNotice, DownloadNotice, InvoiceNotice, NoticePayload};
 use crate::domain::postal::TrackingNumber;
@@ -129,9 +128,7 @@ pub(crate) fn record_delivery(
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let Some(dispatch) = repo::find_dispatch(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("delivered_on", "no_dispatch");
-        return Err(AppError::Invalid(errors));
+        return Err(AppError::invalid("delivered_on", "no_dispatch"));
     };
     let dispatched_on = dispatch
         .dispatched_on
@@ -155,9 +152,7 @@ pub(crate) fn release_download(
     now: DateTime<Utc>,
 ) -> Result<DownloadRow, AppError> {
     let Some(file_id) = repo::latest_reply_file(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("file", "no_reply_file");
-        return Err(AppError::Invalid(errors));
+        return Err(AppError::invalid("file", "no_reply_file"));
     };
     let row = DownloadRow {
         id: db::new_id().into(),

@@ -71,6 +71,13 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The input is refused for one reason, named on one field.
+    pub fn invalid(field: &'static str, code: &'static str) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.push(field, code);
+        AppError::Invalid(errors)
+    }
+
     /// No database connection could be had in time: the service is briefly unavailable (worth a
     /// retry), not broken.
     pub fn is_unavailable(&self) -> bool {

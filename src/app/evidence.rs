@@ -30,12 +30,6 @@ fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
     format!("kaiji-evidence:{request_id}:{id}").into_bytes()
 }
 
-fn invalid(field: &'static str, code: &'static str) -> AppError {
-    let mut e = FieldErrors::new();
-    e.push(field, code);
-    AppError::Invalid(e)
-}
-
 /// A file the requester attached, and what they say it is.
 pub struct AttachedFile {
     /// `identity_document` or `agent_authorisation`.
@@ -92,22 +86,22 @@ pub async fn submit(
         .write(move |conn| {
             let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
             if case.state_label().1 {
-                return Err(invalid("evidence", "request_closed"));
+                return Err(AppError::invalid("evidence", "request_closed"));
             }
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let proves_identity = !offered.points.is_empty()
                 || offered.declared_by.is_some()
                 || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
             if verified && proves_identity {
-                return Err(invalid("evidence", "already_verified"));
+                return Err(AppError::invalid("evidence", "already_verified"));
             }
             if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
                 && !case.facts.contains(&Fact::FiledByAgent)
             {
-                return Err(invalid("file_kind", "not_filed_by_agent"));
+                return Err(AppError::invalid("file_kind", "not_filed_by_agent"));
             }
             if !proves_identity && file.is_none() {
-                return Err(invalid("evidence", "nothing_supplied"));
+                return Err(AppError::invalid("evidence", "nothing_supplied"));
             }
             let mut kinds = Vec::new();
             if !offered.points.is_empty() || offered.declared_by.is_some() {

@@ -132,11 +132,7 @@ pub async fn complete_task(
             {
                 return Err(AppError::Forbidden);
             }
-            let closed_error = |code| {
-                let mut e = FieldErrors::new();
-                e.push("outcome", code);
-                AppError::Invalid(e)
-            };
+            let closed_error = |code| AppError::invalid("outcome", code);
             if task.status != "open" || case.state_label().1 {
                 return Err(closed_error("task_closed"));
             }
@@ -360,9 +356,7 @@ fn insert(
     now: DateTime<Utc>,
 ) -> Result<DataSystemRow, AppError> {
     if repo::find_system_by_name(conn, &sys.name)?.is_some() {
-        let mut e = FieldErrors::new();
-        e.push("name", "system_name_taken");
-        return Err(AppError::Invalid(e));
+        return Err(AppError::invalid("name", "system_name_taken"));
     }
     let row = DataSystemRow {
         id: db::new_id().into(),
