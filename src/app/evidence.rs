@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::cases::Case;
-use super::documents::check_upload;
+use super::documents::{StaffViewer, check_upload};
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
@@ -239,9 +239,7 @@ pub async fn open(
     request_id: RequestId,
     evidence_id: EvidenceId,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let actor = staff.actor();
+    let viewer = StaffViewer::new(state, staff);
     state
         .db
         .write(move |conn| {
@@ -249,15 +247,16 @@ pub async fn open(
             if row.purged_at.is_some() {
                 return Err(AppError::Purged);
             }
-            let mut plain = crypto::open(
-                key.expose(),
+            let mut plain = viewer.open(
+                conn,
+                &request_id,
                 &aad(&request_id, &evidence_id),
                 &Sealed {
                     nonce: row.nonce,
                     ciphertext: row.ciphertext,
                 },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
+                json!({"evidence_id": evidence_id, "purpose": row.kind}),
+            )?;
             if row.kind == DATA_POINTS {
                 // Shown with the declaration the requester signed, if any.
                 let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
@@ -269,12 +268,6 @@ pub async fn open(
                 }))
                 .map_err(|e| AppError::Definition(e.to_string()))?;
             }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                    .for_request(&request_id)
-                    .details(json!({"evidence_id": evidence_id, "purpose": row.kind})),
-            )?;
             Ok((row.media_type, plain))
         })
         .await

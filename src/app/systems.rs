@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::cases::Case;
+use super::documents::StaffViewer;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
@@ -240,9 +241,7 @@ pub async fn view_export(
     request_id: RequestId,
     task_id: TaskId,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let actor = staff.actor();
+    let viewer = StaffViewer::new(state, staff);
     state
         .db
         .write(move |conn| {
@@ -258,17 +257,12 @@ pub async fn view_export(
             ) else {
                 return Err(AppError::NotFound);
             };
-            let plain = crypto::open(
-                key.expose(),
+            let plain = viewer.open(
+                conn,
+                &request_id,
                 &export_aad(&request_id, &task_id),
                 &Sealed { nonce, ciphertext },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                    .for_request(&request_id)
-                    .details(json!({"task_id": task_id, "purpose": "export"})),
+                json!({"task_id": task_id, "purpose": "export"}),
             )?;
             Ok((media, plain))
         })
