@@ -532,25 +532,33 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
 
 /// Registers a letter for disclosure, records fresh documents, confirms identity and issues the invoice.
 /// Returns the request id, the invoice as the API shows it, and the request's version.
-async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
+/// Records a fresh 住民票 and a passport for the requester and confirms identity: the request, under
+/// review at version 2, is at version 5 afterwards.
+async fn confirm_identity(api: &Api, id: &str) {
+    for (version, kind, original, created_on) in [
+        (2, "juminhyo", true, "2026-11-01"),
+        (3, "passport", false, ""),
+    ] {
+        let (status, body) =
+            document(api, id, version, kind, "principal", original, created_on).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(fire(api, id, "confirm_identity", 4, None).await.0, 200);
+}
+
+/// A letter registered with `patch` (see `register`), under review and with identity confirmed: version 5.
+async fn confirmed_letter(api: &Api, patch: Value) -> String {
     let id = register(api, patch).await;
     assert_eq!(
         fire(api, &id, "start_identity_review", 1, None).await.0,
         200
     );
-    assert_eq!(
-        document(api, &id, 2, "juminhyo", "principal", true, "2026-11-01")
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        document(api, &id, 3, "passport", "principal", false, "")
-            .await
-            .0,
-        200
-    );
-    assert_eq!(fire(api, &id, "confirm_identity", 4, None).await.0, 200);
+    confirm_identity(api, &id).await;
+    id
+}
+
+async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
+    let id = confirmed_letter(api, patch).await;
     let (status, body) = fire(api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 200, "{body}");
     // The data systems answer meanwhile.
@@ -723,18 +731,11 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     )
     .await;
     assert_eq!(invoice["amount_yen"], 5400);
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["correction"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "{body}");
 }
@@ -1325,9 +1326,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         (status, body["error"]["fields"]["item"][0]["code"].as_str()),
         (422, Some("not_now"))
     );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    confirm_identity(&api, &id).await;
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "corrections carry no fee: {body}");
     assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
@@ -1394,18 +1393,11 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert!(rec.details.contains("住所") && !rec.details.contains("芝公園"));
 
     // Deletion: no fee, handled once identity is confirmed; the reply names what was deleted.
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["deletion"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     let offered: Vec<&str> = r["allowed_events"]
         .as_array()
@@ -1467,18 +1459,11 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         "deleted data is not kept"
     );
     // The dispatch form on the page keeps what was typed when refused.
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["stop_of_use"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
     assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
