@@ -534,6 +534,11 @@ mod intake_tests {
         "2026-04-03".parse().unwrap()
     }
 
+    /// The code the letter is refused with on `field`.
+    fn refusal(r: &RawPostalIntake, field: &str) -> Option<&'static str> {
+        PostalIntake::parse(r, today()).unwrap_err().code_for(field)
+    }
+
     #[test]
     fn a_registered_letter_parses() {
         let p = PostalIntake::parse(&raw(), today()).unwrap();
@@ -572,32 +577,17 @@ mod intake_tests {
             request_date: "2026-04-03".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("request_date"),
-            Some("date_after_receipt")
-        );
+        assert_eq!(refusal(&r, "request_date"), Some("date_after_receipt"));
         let r = RawPostalIntake {
             received_on: "2024-01-01".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("received_on"),
-            Some("date_too_old")
-        );
+        assert_eq!(refusal(&r, "received_on"), Some("date_too_old"));
         let r = RawPostalIntake {
             received_on: "yesterday".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("received_on"),
-            Some("invalid_date")
-        );
+        assert_eq!(refusal(&r, "received_on"), Some("invalid_date"));
     }
 
     #[test]
@@ -613,12 +603,7 @@ mod intake_tests {
             mail_class: "pigeon".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("mail_class"),
-            Some("unknown_mail_class")
-        );
+        assert_eq!(refusal(&r, "mail_class"), Some("unknown_mail_class"));
     }
 }
 
