@@ -258,6 +258,28 @@ impl ServiceName {
     }
 }
 
+/// The services a letter or a form names, one an entry: blank entries skipped, repeats counted once,
+/// at least one and at most `MAX_SERVICES` (the fee is per service).
+fn parse_services<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    errors: &mut FieldErrors,
+) -> Vec<ServiceName> {
+    let mut services = Vec::new();
+    for entry in entries.filter(|e| !e.trim().is_empty()) {
+        match ServiceName::parse(entry) {
+            Ok(s) if !services.contains(&s) => services.push(s),
+            Ok(_) => {}
+            Err(code) => errors.push("services", code),
+        }
+    }
+    if services.is_empty() {
+        errors.push("services", "required");
+    } else if services.len() > MAX_SERVICES {
+        errors.push("services", "too_many");
+    }
+    services
+}
+
 /// A date as written in a form field: `2026-03-31` (a date input) or `2026/03/31`.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     let s = raw.trim();
@@ -424,19 +446,7 @@ impl PostalIntake {
         if raw.request_types.is_empty() {
             errors.push("request_types", "required");
         }
-        let mut services = Vec::new();
-        for s in raw.services.iter().filter(|s| !s.trim().is_empty()) {
-            match ServiceName::parse(s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(code) => errors.push("services", code),
-            }
-        }
-        if services.is_empty() {
-            errors.push("services", "required");
-        } else if services.len() > MAX_SERVICES {
-            errors.push("services", "too_many");
-        }
+        let services = parse_services(raw.services.iter().map(String::as_str), &mut errors);
         let language = errors.check(
             "language",
             match raw.language.trim() {
@@ -795,19 +805,7 @@ impl FormDraft {
         } else {
             Some(None)
         };
-        let mut services = Vec::new();
-        for line in raw.services.lines().filter(|l| !l.trim().is_empty()) {
-            match ServiceName::parse(line) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(code) => errors.push("services", code),
-            }
-        }
-        if services.is_empty() {
-            errors.push("services", "required");
-        } else if services.len() > MAX_SERVICES {
-            errors.push("services", "too_many");
-        }
+        let services = parse_services(raw.services.lines(), &mut errors);
         let details = errors.check("details", short_text(&raw.details, 2000, true));
         let change = if form == FormKind::Correction {
             errors.check(
