@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Api, Browser, TestApp};
+use common::{Api, Browser, TestApp, field_code};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -267,15 +267,11 @@ async fn document(
 async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestApp) {
     let api = officer(&app).await;
     // The seed's example: a request dated 2026-03-31.
-    let id = register(
+    let id = under_review(
         &api,
         json!({"received_on": "2026-04-02", "request_date": "2026-03-31"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
     let (_, r) = document(&api, &id, 2, "juminhyo", "principal", true, "2026-02-27").await;
     assert_eq!(
         (
@@ -330,28 +326,18 @@ async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestA
     )
     .await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["error"]["fields"]["kind"][0]["code"],
-        "unknown_document_kind"
-    );
-    assert_eq!(
-        body["error"]["fields"]["created_on"][0]["code"],
-        "invalid_date"
-    );
+    assert_eq!(field_code(&body, "kind"), Some("unknown_document_kind"));
+    assert_eq!(field_code(&body, "created_on"), Some("invalid_date"));
     assert_eq!(app.count("audit_events"), before);
 }
 
 async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: TestApp) {
     let api = officer(&app).await;
-    let id = register(
+    let id = under_review(
         &api,
         json!({"requester_kind": "agent", "agent_name": "山田 一郎"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
     let mut v = 2;
     for (kind, holder, original) in [
         ("juminhyo", "principal", true),
@@ -546,13 +532,19 @@ async fn confirm_identity(api: &Api, id: &str) {
     assert_eq!(fire(api, id, "confirm_identity", 4, None).await.0, 200);
 }
 
-/// A letter registered with `patch` (see `register`), under review and with identity confirmed: version 5.
-async fn confirmed_letter(api: &Api, patch: Value) -> String {
+/// A letter registered with `patch` (see `register`) and under identity review: version 2.
+async fn under_review(api: &Api, patch: Value) -> String {
     let id = register(api, patch).await;
     assert_eq!(
         fire(api, &id, "start_identity_review", 1, None).await.0,
         200
     );
+    id
+}
+
+/// A letter registered with `patch` (see `register`), under review and with identity confirmed: version 5.
+async fn confirmed_letter(api: &Api, patch: Value) -> String {
+    let id = under_review(api, patch).await;
     confirm_identity(api, &id).await;
     id
 }
@@ -670,10 +662,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     }
     let (status, body) = api.post("/api/v1/payments", &json!({"invoice": "INV-nothing", "paid_on": "2026-11-24", "amount_yen": 100, "payer_name": "X"})).await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["error"]["fields"]["invoice"][0]["code"],
-        "unknown_invoice"
-    );
+    assert_eq!(field_code(&body, "invoice"), Some("unknown_invoice"));
     let (status, _) = api.post("/api/v1/payments", &pay(json!(-5))).await;
     assert_eq!(status, 422);
     assert_eq!((app.count("payments"), app.count("audit_events")), before);
@@ -847,7 +836,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
         (status, body["error"]["code"].as_str()),
         (422, Some("validation_failed"))
     );
-    assert_eq!(body["error"]["fields"]["file"][0]["code"], "bad_statement");
+    assert_eq!(field_code(&body, "file"), Some("bad_statement"));
     assert_eq!((app.count("payments"), app.count("audit_events")), before);
     // Auditors may not record payments.
     let auditor = app.signed_in("aud@example.com", Role::Auditor).await;
@@ -993,13 +982,10 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         "{body}"
     );
     assert_eq!(
-        body["error"]["fields"]["tracking_number"][0]["code"],
-        "tracking_number_check_digit"
+        field_code(&body, "tracking_number"),
+        Some("tracking_number_check_digit")
     );
-    assert_eq!(
-        body["error"]["fields"]["dispatched_on"][0]["code"],
-        "date_in_future"
-    );
+    assert_eq!(field_code(&body, "dispatched_on"), Some("date_in_future"));
     let (status, _) = fire(&api, &id, "dispatch_reply", v, None).await;
     assert_eq!(status, 422, "the tracking number and date are required");
     assert_eq!(
@@ -1038,10 +1024,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["delivered_on"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "delivered_on")),
         (422, Some("before_dispatch"))
     );
     let (status, body) = fire_with(
@@ -1170,7 +1153,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     // Nothing to release yet.
     let (status, body) = fire(&api, &id, "offer_download", v, None).await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("no_reply_file"))
     );
     // A reply that is not a PDF or an image is refused by its bytes.
@@ -1182,7 +1165,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         )
         .await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("file_type"))
     );
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nYOUR-DATA\n%%EOF".to_vec();
@@ -1312,20 +1295,13 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
 
 async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp) {
     let api = officer(&app).await;
-    let id = register(&api, json!({"request_types": ["correction"]})).await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
+    let id = under_review(&api, json!({"request_types": ["correction"]})).await;
     // Nothing can be recorded before identity is confirmed.
     let change = json!({"item": "住所", "prior_value": "東京都千代田区千代田1-1", "new_value": "東京都港区芝公園4-2-8"});
     let (status, body) = api
         .post(&format!("/api/v1/requests/{id}/changes"), &change)
         .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
-        (422, Some("not_now"))
-    );
+    assert_eq!((status, field_code(&body, "item")), (422, Some("not_now")));
     confirm_identity(&api, &id).await;
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "corrections carry no fee: {body}");
@@ -1337,10 +1313,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["prior_value"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "prior_value")),
         (422, Some("required"))
     );
     let (status, body) = api
@@ -1360,10 +1333,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     let (status, body) = api
         .post(&format!("/api/v1/requests/{id}/changes"), &change)
         .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
-        (422, Some("not_now"))
-    );
+    assert_eq!((status, field_code(&body, "item")), (422, Some("not_now")));
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     let c = &r["reply"]["changes"][0];
     assert_eq!(
@@ -1574,10 +1544,7 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         .post("/api/v1/payments", &json!({"invoice": invoice["number"], "paid_on": "2026-11-22", "amount_yen": "999999999999", "payer_name": "X"}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["amount_yen"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "amount_yen")),
         (422, Some("invalid_amount"))
     );
 }
