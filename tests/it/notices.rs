@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api};
+use common::{TestApp, api, field_code};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -380,10 +380,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["assignee"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "assignee")),
         (422, Some("unknown_staff"))
     );
     assert_eq!(

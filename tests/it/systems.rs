@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api};
+use common::{Browser, TestApp, api, field_code};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -107,10 +107,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         .close(&id, orders, json!({"outcome": "exported", "export": "{}"}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["outcome"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "outcome")),
         (422, Some("outcome_not_for_task"))
     );
     let (status, body) = officer
@@ -121,10 +118,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["legal_ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "legal_ground")),
         (422, Some("required"))
     );
     let (status, _) = officer
@@ -147,10 +141,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         .close(&id, orders, json!({"outcome": "erased"}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["outcome"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "outcome")),
         (422, Some("task_closed"))
     );
     for name in ["Customer accounts", "Customer support"] {
@@ -281,7 +272,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         .close(&id, accounts, json!({"outcome": "exported"}))
         .await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("export_required"))
     );
     let (status, body) = officer
@@ -292,7 +283,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("export_type"))
     );
     let export = r#"{"name": "Pat Doe", "email": "pat@example.com", "orders": 3}"#;
@@ -524,7 +515,7 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     assert_eq!(status, 201, "{row}");
     let (status, body) = admin.post("/api/v1/data-systems", &new).await;
     assert_eq!(
-        (status, body["error"]["fields"]["name"][0]["code"].as_str()),
+        (status, field_code(&body, "name")),
         (422, Some("system_name_taken"))
     );
 
@@ -936,10 +927,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .post(&path, &json!({"expected_version": 2, "points": [{"name": "phone", "matched": true}, {"name": "PHONE", "matched": true}]}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["points"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "points")),
         (422, Some("duplicate_data_point"))
     );
     let (_, d) = officer.post(&path, &points(2, true)).await;
@@ -953,10 +941,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .post(&jpath, &json!({"expected_version": 1, "reason": " "}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["reason"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "reason")),
         (422, Some("required"))
     );
     let (status, _) = officer
