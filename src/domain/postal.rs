@@ -97,6 +97,16 @@ impl RequesterKind {
     }
 }
 
+impl RequesterKind {
+    /// As answered on a form: required, and one of the codes.
+    pub fn parse_answer(raw: &str) -> Result<Self, &'static str> {
+        match raw.trim() {
+            "" => Err("required"),
+            code => code.parse().map_err(|_| "unknown_requester_kind"),
+        }
+    }
+}
+
 /// A Japan Post tracking number (お問い合わせ番号) of registered mail: 11 or 12 digits whose last digit is
 /// the remainder of the others, read as one number, divided by 7. Hyphens, spaces and full-width digits
 /// are accepted as people write them and normalised away.
@@ -357,11 +367,7 @@ impl PostalIntake {
     pub fn parse(raw: &RawPostalIntake, today: NaiveDate) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
-        let email = if raw.email.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
-        };
+        let email = errors.check_optional("email", &raw.email, SubjectEmail::parse);
         let postal_address =
             errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
         let message = errors.check(
@@ -405,29 +411,15 @@ impl PostalIntake {
                 TrackingNumber::parse(&raw.tracking_number).map(Some),
             ),
         };
-        let request_date = if raw.request_date.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check(
-                "request_date",
-                parse_date(&raw.request_date).and_then(|d| match received_on {
-                    Some(r) if d > r => Err("date_after_receipt"),
-                    _ => Ok(Some(d)),
-                }),
-            )
-        };
+        let request_date = errors.check_optional("request_date", &raw.request_date, |d| {
+            parse_date(d).and_then(|d| match received_on {
+                Some(r) if d > r => Err("date_after_receipt"),
+                _ => Ok(d),
+            })
+        });
         let requester_kind = errors.check(
             "requester_kind",
-            raw.requester_kind
-                .trim()
-                .parse::<RequesterKind>()
-                .map_err(|_| {
-                    if raw.requester_kind.trim().is_empty() {
-                        "required"
-                    } else {
-                        "unknown_requester_kind"
-                    }
-                }),
+            RequesterKind::parse_answer(&raw.requester_kind),
         );
         let agent_name = match requester_kind {
             Some(RequesterKind::Agent | RequesterKind::LegalAgent) => {
@@ -762,11 +754,7 @@ impl FormDraft {
         let postal_address =
             errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
         let phone = errors.check("phone", short_text(&raw.phone, 40, false));
-        let email = if raw.email.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
-        };
+        let email = errors.check_optional("email", &raw.email, SubjectEmail::parse);
         let request_date = errors.check(
             "request_date",
             if raw.request_date.trim().is_empty() {
@@ -777,16 +765,7 @@ impl FormDraft {
         );
         let requester_kind = errors.check(
             "requester_kind",
-            raw.requester_kind
-                .trim()
-                .parse::<RequesterKind>()
-                .map_err(|_| {
-                    if raw.requester_kind.trim().is_empty() {
-                        "required"
-                    } else {
-                        "unknown_requester_kind"
-                    }
-                }),
+            RequesterKind::parse_answer(&raw.requester_kind),
         );
         let is_agent = matches!(
             requester_kind,
