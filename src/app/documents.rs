@@ -319,10 +319,7 @@ pub async fn record_document(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &request_id, expected_version)?;
             let doc = parse_document(&catalog, &case, &raw)?;
             if case.def.state(&case.row.state).is_some_and(|s| s.terminal) {
                 return Err(AppError::Conflict);

@@ -91,10 +91,7 @@ pub async fn record_data_points(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != check.expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &request_id, check.expected_version)?;
             let field = |code| AppError::invalid("points", code);
             if case.state_label().1 {
                 return Err(field("not_now"));
@@ -158,10 +155,7 @@ pub async fn officer_judgement(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &request_id, expected_version)?;
             if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
                 return Err(AppError::invalid("reason", "not_now"));
             }
