@@ -248,6 +248,12 @@ async fn fire(
     .await
 }
 
+/// Fires `event` and checks that it went through.
+async fn fire_ok(api: &Api, id: &str, event: &str, version: i64, reason: Option<&str>) {
+    let (status, body) = fire(api, id, event, version, reason).await;
+    assert_eq!(status, 200, "{event}: {body}");
+}
+
 async fn document(
     api: &Api,
     id: &str,
@@ -304,7 +310,7 @@ async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestA
         ),
         (Some(true), Some(true))
     );
-    assert_eq!(fire(&api, &id, "confirm_identity", 5, None).await.0, 200);
+    fire_ok(&api, &id, "confirm_identity", 5, None).await;
     // The officer's page shows the checklist in order.
     let desk = app.signed_in("page@example.com", Role::Officer).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
@@ -363,7 +369,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         (status, body["error"]["message"].as_str()),
         (422, Some("identity documents are missing"))
     );
-    let (status, _) = fire(
+    fire_ok(
         &api,
         &id,
         "request_documents",
@@ -371,7 +377,6 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         Some("委任状に押印した印鑑の印鑑証明書（原本）が同封されていません。"),
     )
     .await;
-    assert_eq!(status, 200);
     v += 1;
     let d = get().await;
     assert_eq!(d["state"], "awaiting_documents");
@@ -405,7 +410,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["checklist"]["complete"], true);
     v = r["version"].as_i64().unwrap();
-    assert_eq!(fire(&api, &id, "documents_received", v, None).await.0, 200);
+    fire_ok(&api, &id, "documents_received", v, None).await;
     assert_eq!(
         fire(&api, &id, "confirm_identity", v + 1, None).await.0,
         200,
@@ -483,8 +488,7 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     );
     assert_eq!(app.browser().get(&path).await.status, 303);
     // Closed, then past the retention period: the contents are erased, the erasure audited.
-    let (status, _) = fire(&api, &id, "refer_to_transfer_agent", 1, None).await;
-    assert_eq!(status, 200);
+    fire_ok(&api, &id, "refer_to_transfer_agent", 1, None).await;
     let (db, clock) = (app.state.db.clone(), app.clock.clone());
     let purge = move |db: kaiji::db::Db, clock: kaiji::app::Clock| {
         tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30).unwrap())
@@ -535,10 +539,7 @@ async fn confirm_identity(api: &Api, id: &str) {
 /// A letter registered with `patch` (see `register`) and under identity review: version 2.
 async fn under_review(api: &Api, patch: Value) -> String {
     let id = register(api, patch).await;
-    assert_eq!(
-        fire(api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
+    fire_ok(api, &id, "start_identity_review", 1, None).await;
     id
 }
 
@@ -551,8 +552,7 @@ async fn confirmed_letter(api: &Api, patch: Value) -> String {
 
 async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
     let id = confirmed_letter(api, patch).await;
-    let (status, body) = fire(api, &id, "issue_invoice", 5, None).await;
-    assert_eq!(status, 200, "{body}");
+    fire_ok(api, &id, "issue_invoice", 5, None).await;
     // The data systems answer meanwhile.
     close_tasks(api, &id, None).await;
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
@@ -687,8 +687,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (Some("paid"), Some(11360), Some(560))
     );
     assert_eq!(inv["payments"].as_array().unwrap().len(), 2);
-    let (status, body) = fire(&api, &id, "confirm_payment", version + 1, None).await;
-    assert_eq!(status, 200, "{body}");
+    fire_ok(&api, &id, "confirm_payment", version + 1, None).await;
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -1177,8 +1176,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         )
         .await;
     assert_eq!(status, 201);
-    let (status, body) = fire(&api, &id, "offer_download", v, None).await;
-    assert_eq!(status, 200, "{body}");
+    fire_ok(&api, &id, "offer_download", v, None).await;
     let r = api.get(&format!("/api/v1/requests/{id}")).await;
     assert_eq!(r["state"], "download_offered");
     assert_eq!(
@@ -1305,7 +1303,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     confirm_identity(&api, &id).await;
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "corrections carry no fee: {body}");
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     let (status, body) = api
         .post(
             &format!("/api/v1/requests/{id}/changes"),
@@ -1379,7 +1377,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         offered.contains(&"start_handling") && !offered.contains(&"issue_invoice"),
         "{offered:?}"
     );
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     // On the page: a blank item comes back with the message; the typed input is kept.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let bad = desk
@@ -1434,7 +1432,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         json!({"request_types": ["stop_of_use"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
     let bad = desk
@@ -1467,7 +1465,7 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
     let api = officer(&app).await;
     let one = json!(["ConoHa"]);
     let (id, invoice, v) = invoiced(&api, json!({"services": one})).await;
-    let (status, _) = fire(
+    fire_ok(
         &api,
         &id,
         "refuse",
@@ -1475,7 +1473,6 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         Some("本人確認書類の記載と請求書の氏名が一致しないため"),
     )
     .await;
-    assert_eq!(status, 200);
     let before_notices = app.count("notices");
     // A transfer arrives anyway, and a short one: recorded for refund; the request stays closed and no
     // letter asks for the rest.

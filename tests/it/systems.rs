@@ -103,24 +103,21 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
     // Wrong outcomes are refused field by field and change nothing.
     let audit_before = app.count("audit_events");
     let orders = task(&r, "Orders and billing");
-    let (status, body) = officer
-        .close(&id, orders, json!({"outcome": "exported", "export": "{}"}))
-        .await;
-    assert_eq!(
-        (status, field_code(&body, "outcome")),
-        (422, Some("outcome_not_for_task"))
-    );
-    let (status, body) = officer
-        .close(
-            &id,
-            orders,
+    for (wrong, field, code) in [
+        (
+            json!({"outcome": "exported", "export": "{}"}),
+            "outcome",
+            "outcome_not_for_task",
+        ),
+        (
             json!({"outcome": "retained", "legal_ground": "  "}),
-        )
-        .await;
-    assert_eq!(
-        (status, field_code(&body, "legal_ground")),
-        (422, Some("required"))
-    );
+            "legal_ground",
+            "required",
+        ),
+    ] {
+        let (status, body) = officer.close(&id, orders, wrong).await;
+        assert_eq!((status, field_code(&body, field)), (422, Some(code)));
+    }
     let (status, _) = officer
         .close(&id, orders, json!({"outcome": "vanished"}))
         .await;
@@ -268,24 +265,16 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     );
     let accounts = task(&r, "Customer accounts");
     // An export must be there, and be JSON or CSV by its content.
-    let (status, body) = officer
-        .close(&id, accounts, json!({"outcome": "exported"}))
-        .await;
-    assert_eq!(
-        (status, field_code(&body, "file")),
-        (422, Some("export_required"))
-    );
-    let (status, body) = officer
-        .close(
-            &id,
-            accounts,
+    for (missing_or_wrong, code) in [
+        (json!({"outcome": "exported"}), "export_required"),
+        (
             json!({"outcome": "exported", "export": "not json, not csv"}),
-        )
-        .await;
-    assert_eq!(
-        (status, field_code(&body, "file")),
-        (422, Some("export_type"))
-    );
+            "export_type",
+        ),
+    ] {
+        let (status, body) = officer.close(&id, accounts, missing_or_wrong).await;
+        assert_eq!((status, field_code(&body, "file")), (422, Some(code)));
+    }
     let export = r#"{"name": "Pat Doe", "email": "pat@example.com", "orders": 3}"#;
     let (status, _) = officer
         .close(
