@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api, field_code};
+use common::{Browser, TestApp, api, field_code, file_json};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -30,6 +30,13 @@ async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
     .await;
     app.confirm_email(&id).await;
     id
+}
+
+/// Files a request over the public JSON API (see `common::file_json`): its id and tracking token.
+async fn filed(app: &TestApp, fields: Value) -> (String, String) {
+    let r = file_json(app, fields).await;
+    let text = |key: &str| r[key].as_str().unwrap().to_owned();
+    (text("id"), text("tracking_token"))
 }
 
 fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
@@ -650,19 +657,11 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
     app: TestApp,
 ) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
-                    "jurisdiction": "eea", "message": "Everything, please.", "language": "en"}),
-        )
-        .await;
-    assert_eq!(res.status, 201);
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(
+        &app,
+        json!({"name": "Pat Doe", "message": "Everything, please."}),
+    )
+    .await;
     let subject = app.browser();
     let first = subject.get(&format!("/track/{token}?lang=en")).await;
     assert!(
@@ -812,18 +811,7 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
 async fn signing_in_verifies_identity_and_no_documents_are_asked(app: TestApp) {
     use base64::Engine;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
-                    "jurisdiction": "eea", "message": "All of it.", "language": "en"}),
-        )
-        .await;
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(&app, json!({"name": "Pat Doe", "message": "All of it."})).await;
     let now = app.clock.now().timestamp();
     let key = app.state.keys.assertion.as_ref().unwrap().expose().to_vec();
     let assertion = |email: &str, exp: i64, key: &[u8]| {
@@ -978,20 +966,13 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     assert!(bad.text_of("person_email-error").is_some(), "{}", bad.body);
     assert!(bad.body.contains("value=\"Pat Doe\"") && bad.body.contains("value=\"agent\" checked"));
 
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
-                    "jurisdiction": "california", "message": "For my client.", "language": "en",
-                    "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(
+        &app,
+        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
+               "jurisdiction": "california", "message": "For my client.",
+               "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
+    )
+    .await;
     app.confirm_email(&id).await; // the agent's own address
     let r = officer.request(&id).await;
     assert_eq!(
