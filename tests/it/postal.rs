@@ -27,6 +27,11 @@ async fn officer(app: &TestApp) -> Api {
     common::api(app, "desk@example.com", Role::Officer).await
 }
 
+/// An officer at the desk's pages (signed in with a browser session).
+async fn desk(app: &TestApp) -> Browser {
+    app.signed_in("page@example.com", Role::Officer).await
+}
+
 fn letter() -> Value {
     json!({
         "name": "山田 太郎", "postal_address": "〒100-0001 東京都千代田区千代田1-1",
@@ -312,7 +317,7 @@ async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestA
     );
     fire_ok(&api, &id, "confirm_identity", 5, None).await;
     // The officer's page shows the checklist in order.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert_eq!(
         page.text_of("checklist-status").unwrap(),
@@ -354,7 +359,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         assert_eq!(status, 200, "{r}");
         v = r["version"].as_i64().unwrap();
     }
-    let get = || async { api.get(&format!("/api/v1/requests/{id}")).await };
+    let get = || async { api.request(&id).await };
     let d = get().await;
     assert!(
         !d["allowed_events"]
@@ -389,7 +394,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         "documents_requested"
     );
     // The letter lists exactly what is missing, and why.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "documents_requested").await;
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
@@ -425,7 +430,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
 async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp) {
     let api = officer(&app).await;
     let id = register(&api, json!({})).await;
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let upload = |bytes: Vec<u8>, name: &'static str, token: String| {
         let form = common::multipart_form(&[("csrf_token", &token)], vec![("file", name, bytes)]);
@@ -555,7 +560,7 @@ async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
     fire_ok(api, &id, "issue_invoice", 5, None).await;
     // The data systems answer meanwhile.
     close_tasks(api, &id, None).await;
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "awaiting_payment");
     (id, r["invoices"][0].clone(), r["version"].as_i64().unwrap())
 }
@@ -563,7 +568,7 @@ async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
 /// Closes the request's open data-system tasks as their owners would (an export, or erasure; `retain`
 /// keeps one system's data on a ground). Returns the request's version afterwards.
 async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     for t in r["tasks"].as_array().unwrap() {
         if t["status"] != "open" {
             continue;
@@ -585,7 +590,7 @@ async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     assert!(
         r["facts"]
             .as_array()
@@ -615,7 +620,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     assert_eq!(invoice["issued_on"], "2026-11-22");
     let number = invoice["number"].as_str().unwrap().to_owned();
     assert!(number.starts_with("INV-KJ-20261119-"), "{number}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(notice_kinds(&r).contains(&"invoice".to_owned()));
     // Not paid: confirming payment is refused.
     let (status, body) = fire(&api, &id, "confirm_payment", version, None).await;
@@ -635,7 +640,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (s["paid"].as_bool(), s["shortfall_yen"].as_i64()),
         (Some(false), Some(440))
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         r["version"].as_i64(),
         Some(version),
@@ -674,7 +679,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (s["paid"].as_bool(), s["overpaid_yen"].as_i64()),
         (Some(true), Some(560))
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["version"].as_i64(), Some(version + 1));
     assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
     let inv = &r["invoices"][0];
@@ -705,7 +710,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
 
     // The officer's page shows the invoice and its balance.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let line = page.all_text_of(&format!("invoice-{number}")).unwrap();
     assert!(line.contains("¥5,400 × 2 = ¥10,800"), "{line}");
@@ -768,7 +773,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     assert_eq!(report["problems"][0]["line"], 5);
     assert_eq!(app.count("payments"), before + 3);
     for id in [&a, &b] {
-        let r = api.get(&format!("/api/v1/requests/{id}")).await;
+        let r = api.request(id).await;
         assert!(
             r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
             "{id}"
@@ -846,7 +851,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
     let api = officer(&app).await;
     let (id, invoice, _) = invoiced(&api, json!({"services": ["ConoHa"]})).await;
     let number = invoice["number"].as_str().unwrap();
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get("/staff/payments?lang=en").await;
     assert_eq!(page.status, 200);
     let csrf = page.csrf();
@@ -896,7 +901,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         )
         .await;
     assert_eq!(ok.status, 303, "redirected back: {}", ok.body);
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
 
     // A statement uploaded on the page: the report lists each line.
@@ -927,7 +932,7 @@ async fn fire_with(api: &Api, id: &str, event: &str, version: i64, data: Value) 
 
 /// The letter printed for the request's notice of this kind.
 async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     let n = r["notices"]
         .as_array()
         .unwrap()
@@ -1004,7 +1009,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "reply_dispatched");
     assert_eq!(r["reply"]["dispatch"]["tracking_number"], "131-12-38386-3");
     assert_eq!(r["reply"]["dispatch"]["dispatched_on"], "2026-11-25");
@@ -1035,7 +1040,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("closed"), Some(true))
@@ -1059,7 +1064,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
             "answer_dispatched"
         ]
     );
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let received = letter_of(&desk, &api, &id, "received").await;
     assert_eq!(
         received.text_of("letter-date").as_deref(),
@@ -1177,7 +1182,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         .await;
     assert_eq!(status, 201);
     fire_ok(&api, &id, "offer_download", v, None).await;
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "download_offered");
     assert_eq!(
         r["reply"]["downloads"][0]["expires_at"],
@@ -1189,7 +1194,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
 
     // The link is in the letter (and the email to come): signed, not stored.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_ready").await;
     let rows = letter.all_text_of("letter-rows").unwrap();
     let at = rows.find("/download/").expect("a download address");
@@ -1218,10 +1223,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     let page = requester.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.text_of("download-receipt").unwrap().starts_with("KJ-"));
-    assert_eq!(
-        api.get(&format!("/api/v1/requests/{id}")).await["state"],
-        "download_offered"
-    );
+    assert_eq!(api.request(&id).await["state"], "download_offered");
     // Without the form's token: refused.
     assert_eq!(requester.post_form(&path, &[]).await.status, 403);
     let file = requester
@@ -1229,7 +1231,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         .await;
     assert_eq!(file.status, 200);
     assert_eq!(file.body.as_bytes(), pdf.as_slice());
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("closed"), Some(true))
@@ -1332,7 +1334,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         .post(&format!("/api/v1/requests/{id}/changes"), &change)
         .await;
     assert_eq!((status, field_code(&body, "item")), (422, Some("not_now")));
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     let c = &r["reply"]["changes"][0];
     assert_eq!(
         (
@@ -1346,7 +1348,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
             Some("東京都港区芝公園4-2-8")
         )
     );
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
@@ -1366,7 +1368,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         json!({"request_types": ["deletion"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     let offered: Vec<&str> = r["allowed_events"]
         .as_array()
         .unwrap()
@@ -1419,7 +1421,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
          Marketing preferences：復元できない方法で消去しました（方法：Profile deleted; hashed email kept in the suppression list (legitimate interest, GDPR Art. 21(3)).） \
          Orders and billing：次の法的根拠により一部のデータを保持しています（法人税法による帳簿書類の保存（7年））"
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(r["invoices"].as_array().unwrap().is_empty());
     assert_eq!(
         r["reply"]["changes"][0]["prior_value"],
@@ -1455,10 +1457,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         bad.body
     );
     assert!(bad.body.contains("value=\"131-12-99999-9\""));
-    assert_eq!(
-        api.get(&format!("/api/v1/requests/{id}")).await["state"],
-        "preparing_reply"
-    );
+    assert_eq!(api.request(&id).await["state"], "preparing_reply");
 }
 
 async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestApp) {
@@ -1481,14 +1480,14 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         .await;
     assert_eq!(status, 201, "{s}");
     assert_eq!(s["request_closed"], true);
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("refused"), Some(true))
     );
     assert_eq!(r["invoices"][0]["paid_yen"], 5000);
     assert_eq!(app.count("notices"), before_notices);
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let q = desk.get("/staff/requests").await;
     assert!(
         !q.body.contains(&id),
