@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::{DownloadId, FileId, PackageId, RequestId};
+use crate::domain::ids::{DataChangeId, DownloadId, FileId, PackageId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
