@@ -71,6 +71,21 @@ impl Case {
         Self::from_row(conn, catalog, row)
     }
 
+    /// The request as the officer saw it: a version that has moved on since is a conflict (someone else
+    /// acted first), so nothing is decided on a stale page.
+    pub fn load_at(
+        conn: &mut AnyConnection,
+        catalog: &WorkflowCatalog,
+        id: &RequestId,
+        expected_version: i64,
+    ) -> Result<Self, AppError> {
+        let case = Self::load(conn, catalog, id)?;
+        if case.row.version != expected_version {
+            return Err(AppError::Conflict);
+        }
+        Ok(case)
+    }
+
     pub fn from_row(
         conn: &mut AnyConnection,
         catalog: &WorkflowCatalog,

@@ -4,10 +4,13 @@
 
 use crate::domain::ids::RequestId;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::Map;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
 
 use super::cases::{Case, facts_json};
 use super::transition::{TransitionContext, apply_event};
+use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState, Clock};
 use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, requests, write_tx};
@@ -41,86 +44,80 @@ pub struct ConfirmView {
     pub language: Language,
 }
 
-fn load(
-    conn: &mut AnyConnection,
-    state_catalog: &super::workflows::WorkflowCatalog,
-    config: &Config,
-    keys: &Keys,
-    link: &str,
+/// An email link as it came in, with what checking it needs (taken from the state before the blocking
+/// call).
+struct EmailLink {
+    catalog: WorkflowCatalog,
+    config: Arc<Config>,
+    keys: Arc<Keys>,
+    link: String,
     now: DateTime<Utc>,
-    lock: bool,
-) -> Result<Case, AppError> {
-    let id = RequestId::new(verify(keys, link).ok_or(AppError::NotFound)?);
-    // Confirming happens under the row lock, so two presses of the button confirm once.
-    if lock && !requests::lock(conn, &id)? {
-        return Err(AppError::NotFound);
+}
+
+impl EmailLink {
+    fn new(state: &AppState, link: String) -> Self {
+        Self {
+            catalog: state.workflows.clone(),
+            config: state.config.clone(),
+            keys: state.keys.clone(),
+            link,
+            now: state.clock.now(),
+        }
     }
-    let case = Case::load(conn, state_catalog, &id)?;
-    if !case.def.confirm_email || case.row.subject_email.is_none() {
-        return Err(AppError::NotFound);
+
+    fn load(&self, conn: &mut AnyConnection, lock: bool) -> Result<Case, AppError> {
+        let id = RequestId::new(verify(&self.keys, &self.link).ok_or(AppError::NotFound)?);
+        // Confirming happens under the row lock, so two presses of the button confirm once.
+        if lock && !requests::lock(conn, &id)? {
+            return Err(AppError::NotFound);
+        }
+        let case = Case::load(conn, &self.catalog, &id)?;
+        if !case.def.confirm_email || case.row.subject_email.is_none() {
+            return Err(AppError::NotFound);
+        }
+        if case.facts.contains(&Fact::EmailConfirmed) {
+            return Err(AppError::LinkUsed);
+        }
+        let deadline = db::from_db_time(case.row.received_at)
+            + TimeDelta::hours(i64::from(self.config.intake.confirm_email_hours));
+        if self.now >= deadline || case.state_label().1 {
+            return Err(AppError::LinkExpired);
+        }
+        Ok(case)
     }
-    if case.facts.contains(&Fact::EmailConfirmed) {
-        return Err(AppError::LinkUsed);
+}
+
+fn confirm_view(case: &Case) -> ConfirmView {
+    ConfirmView {
+        receipt_number: case.row.receipt_number.clone(),
+        language: case.language,
     }
-    let deadline = db::from_db_time(case.row.received_at)
-        + TimeDelta::hours(i64::from(config.intake.confirm_email_hours));
-    if now >= deadline || case.state_label().1 {
-        return Err(AppError::LinkExpired);
-    }
-    Ok(case)
 }
 
 pub async fn view(state: &AppState, link: String) -> Result<ConfirmView, AppError> {
-    let (catalog, config, keys) = (
-        state.workflows.clone(),
-        state.config.clone(),
-        state.keys.clone(),
-    );
-    let now = state.clock.now();
+    let link = EmailLink::new(state, link);
     state
         .db
-        .run(move |conn| {
-            let case = load(conn, &catalog, &config, &keys, &link, now, false)?;
-            Ok(ConfirmView {
-                receipt_number: case.row.receipt_number.clone(),
-                language: case.language,
-            })
-        })
+        .run(move |conn| Ok(confirm_view(&link.load(conn, false)?)))
         .await
 }
 
 /// Confirms the address: the fact is recorded (no state change, so officers' open pages stay valid)
 /// and audited. A second use of the link is refused.
 pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppError> {
-    let (catalog, config, keys) = (
-        state.workflows.clone(),
-        state.config.clone(),
-        state.keys.clone(),
-    );
-    let now = state.clock.now();
+    let link = EmailLink::new(state, link);
     state
         .db
         .write(move |conn| {
-            let mut case = load(conn, &catalog, &config, &keys, &link, now, true)?;
-            case.facts.insert(Fact::EmailConfirmed);
-            if !requests::set_facts(
+            let mut case = link.load(conn, true)?;
+            record_confirmed(
                 conn,
-                &case.row.id,
-                case.row.version,
-                &facts_json(&case.facts),
-            )? {
-                return Err(AppError::Conflict);
-            }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::EmailConfirmed, Actor::Requester, now)
-                    .for_request(&case.row.id),
+                &link.catalog,
+                &mut case,
+                Fact::EmailConfirmed,
+                link.now,
             )?;
-            confirm_siblings(conn, &catalog, &case, Fact::EmailConfirmed, now)?;
-            Ok(ConfirmView {
-                receipt_number: case.row.receipt_number.clone(),
-                language: case.language,
-            })
+            Ok(confirm_view(&case))
         })
         .await
 }
@@ -129,7 +126,7 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
 /// many. Run hourly by `serve` and by `kaiji expire-unconfirmed`.
 pub fn expire_unconfirmed(
     db: &Db,
-    catalog: &super::workflows::WorkflowCatalog,
+    catalog: &WorkflowCatalog,
     config: &Config,
     keys: &Keys,
     clock: &Clock,
@@ -200,7 +197,7 @@ pub struct PersonView {
 
 fn load_person(
     conn: &mut AnyConnection,
-    catalog: &super::workflows::WorkflowCatalog,
+    catalog: &WorkflowCatalog,
     keys: &Keys,
     link: &str,
     lock: bool,
@@ -252,36 +249,23 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
         .db
         .write(move |conn| {
             let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
-            case.facts.insert(Fact::PersonConfirmed);
-            if !requests::set_facts(
-                conn,
-                &case.row.id,
-                case.row.version,
-                &facts_json(&case.facts),
-            )? || !requests::set_person_confirmed(conn, &case.row.id, db::to_db_time(now))?
-            {
-                return Err(AppError::Conflict);
-            }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::PersonConfirmed, Actor::Requester, now)
-                    .for_request(&case.row.id),
-            )?;
-            confirm_siblings(conn, &catalog, &case, Fact::PersonConfirmed, now)?;
+            record_confirmed(conn, &catalog, &mut case, Fact::PersonConfirmed, now)?;
             Ok(person_view(&case, &behalf))
         })
         .await
 }
 
-/// One link confirms every request filed in the same submission (the others sent no link of their own):
-/// each open sibling gets the same fact, audited on its own record.
-fn confirm_siblings(
-    conn: &mut crate::db::AnyConnection,
-    catalog: &super::WorkflowCatalog,
-    case: &Case,
+/// Records a confirmation (`EmailConfirmed` or `PersonConfirmed`) on the request and on every open
+/// request filed in the same submission: the others sent no link of their own.
+fn record_confirmed(
+    conn: &mut AnyConnection,
+    catalog: &WorkflowCatalog,
+    case: &mut Case,
     fact: Fact,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    case.facts.insert(fact);
+    mark_confirmed(conn, case, fact, now, json!({}))?;
     let Some(filing) = case.row.filing_id.as_deref() else {
         return Ok(());
     };
@@ -292,23 +276,43 @@ fn confirm_siblings(
             continue;
         }
         sibling.facts.insert(fact);
-        if !requests::set_facts(conn, &id, sibling.row.version, &facts_json(&sibling.facts))? {
-            return Err(AppError::Conflict);
-        }
-        let action = if fact == Fact::PersonConfirmed {
-            if !requests::set_person_confirmed(conn, &id, db::to_db_time(now))? {
-                return Err(AppError::Conflict);
-            }
-            AuditAction::PersonConfirmed
-        } else {
-            AuditAction::EmailConfirmed
-        };
-        audit::append(
+        mark_confirmed(
             conn,
-            &NewAuditEvent::new(action, Actor::Requester, now)
-                .for_request(&id)
-                .details(serde_json::json!({"filed_with": case.row.id})),
+            &sibling,
+            fact,
+            now,
+            json!({"filed_with": case.row.id}),
         )?;
     }
+    Ok(())
+}
+
+/// Stores one request's facts, version-checked (a person's confirmation also its time), and audits the
+/// confirmation on that request's own record.
+fn mark_confirmed(
+    conn: &mut AnyConnection,
+    case: &Case,
+    fact: Fact,
+    now: DateTime<Utc>,
+    details: Value,
+) -> Result<(), AppError> {
+    let id = &case.row.id;
+    if !requests::set_facts(conn, id, case.row.version, &facts_json(&case.facts))? {
+        return Err(AppError::Conflict);
+    }
+    let action = if fact == Fact::PersonConfirmed {
+        if !requests::set_person_confirmed(conn, id, db::to_db_time(now))? {
+            return Err(AppError::Conflict);
+        }
+        AuditAction::PersonConfirmed
+    } else {
+        AuditAction::EmailConfirmed
+    };
+    audit::append(
+        conn,
+        &NewAuditEvent::new(action, Actor::Requester, now)
+            .for_request(id)
+            .details(details),
+    )?;
     Ok(())
 }

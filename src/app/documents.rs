@@ -10,6 +10,7 @@ use super::cases::Case;
 use super::staff::StaffMember;
 use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState, Clock};
+use crate::config::SecretBytes;
 use crate::db::documents::{self as repo, FileInfo, IdentityDocumentRow, StoredFileRow};
 use crate::db::{self, AnyConnection, Db, audit, postal, requests, write_tx};
 use crate::domain::FieldErrors;
@@ -63,9 +64,7 @@ pub fn check_upload(bytes: &[u8], max: u64) -> Result<&'static str, &'static str
 }
 
 fn file_error(code: &'static str) -> AppError {
-    let mut errors = FieldErrors::new();
-    errors.push("file", code);
-    AppError::Invalid(errors)
+    AppError::invalid("file", code)
 }
 
 pub(crate) fn file_aad(request_id: &RequestId, file_id: &str) -> Vec<u8> {
@@ -165,6 +164,44 @@ pub async fn store_upload(
         .await
 }
 
+/// Someone on staff opening sealed content: a stored file, an item of evidence, a task's export. The
+/// content is decrypted and the view audited (`file.viewed`, naming what was opened) in the caller's
+/// transaction, so that nothing is shown that the log does not hold.
+pub(crate) struct StaffViewer {
+    key: SecretBytes,
+    actor: Actor,
+    now: DateTime<Utc>,
+}
+
+impl StaffViewer {
+    pub(crate) fn new(state: &AppState, staff: &StaffMember) -> Self {
+        Self {
+            key: state.keys.document.clone(),
+            actor: staff.actor(),
+            now: state.clock.now(),
+        }
+    }
+
+    pub(crate) fn open(
+        self,
+        conn: &mut AnyConnection,
+        request_id: &RequestId,
+        aad: &[u8],
+        sealed: &Sealed,
+        opened: serde_json::Value,
+    ) -> Result<Vec<u8>, AppError> {
+        let plain = crypto::open(self.key.expose(), aad, sealed)
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::FileViewed, self.actor, self.now)
+                .for_request(request_id)
+                .details(opened),
+        )?;
+        Ok(plain)
+    }
+}
+
 /// Opens a stored file for a staff member; the view is audited before the bytes are returned.
 pub async fn view_file(
     state: &AppState,
@@ -172,9 +209,7 @@ pub async fn view_file(
     request_id: RequestId,
     file_id: FileId,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let actor = staff.actor();
+    let viewer = StaffViewer::new(state, staff);
     state
         .db
         .write(move |conn| {
@@ -182,20 +217,15 @@ pub async fn view_file(
             if row.purged_at.is_some() {
                 return Err(AppError::Purged);
             }
-            let plain = crypto::open(
-                key.expose(),
+            let plain = viewer.open(
+                conn,
+                &request_id,
                 &file_aad(&request_id, &file_id),
                 &Sealed {
                     nonce: row.nonce,
                     ciphertext: row.ciphertext,
                 },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                    .for_request(&request_id)
-                    .details(json!({"file_id": file_id, "purpose": row.purpose})),
+                json!({"file_id": file_id, "purpose": row.purpose}),
             )?;
             Ok((row.media_type, plain))
         })
@@ -302,10 +332,7 @@ pub async fn record_document(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &request_id, expected_version)?;
             let doc = parse_document(&catalog, &case, &raw)?;
             if case.def.state(&case.row.state).is_some_and(|s| s.terminal) {
                 return Err(AppError::Conflict);

@@ -11,11 +11,10 @@ use super::workflows::WorkflowCatalog;
 use crate::config::{Config, Keys};
 use crate::db::replies::{self as repo, DispatchRow, DownloadRow};
 use crate::db::{self, AnyConnection};
-use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::notice::{DispatchNotice, DownloadNotice, InvoiceNotice, NoticePayload};
 use crate::domain::postal::TrackingNumber;
-use crate::domain::reply::{download_expires, parse_delivery, parse_dispatch};
+use crate::domain::reply::{parse_delivery, parse_dispatch};
 use crate::domain::workflow::{Effect, Party};
 
 /// Who fires an event, with what the effects need, at which instant.
@@ -129,9 +128,7 @@ pub(crate) fn record_delivery(
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let Some(dispatch) = repo::find_dispatch(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("delivered_on", "no_dispatch");
-        return Err(AppError::Invalid(errors));
+        return Err(AppError::invalid("delivered_on", "no_dispatch"));
     };
     let dispatched_on = dispatch
         .dispatched_on
@@ -155,22 +152,11 @@ pub(crate) fn release_download(
     now: DateTime<Utc>,
 ) -> Result<DownloadRow, AppError> {
     let Some(file_id) = repo::latest_reply_file(conn, &case.row.id)? else {
-        let mut errors = FieldErrors::new();
-        errors.push("file", "no_reply_file");
-        return Err(AppError::Invalid(errors));
+        return Err(AppError::invalid("file", "no_reply_file"));
     };
     let row = DownloadRow {
-        id: db::new_id().into(),
-        request_id: case.row.id.clone(),
         file_id: Some(file_id),
-        package_id: None,
-        max_downloads: i64::from(config.retention.download_limit),
-        expires_at: db::to_db_time(download_expires(now, config.retention.download_days)),
-        revoked_at: None,
-        first_downloaded_at: None,
-        downloads: 0,
-        created_by: actor.id().unwrap_or_default(),
-        created_at: db::to_db_time(now),
+        ..super::package::new_download(config, &case.row.id, actor, now)
     };
     repo::insert_download(conn, &row)?;
     Ok(row)

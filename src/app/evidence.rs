@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::cases::Case;
-use super::documents::check_upload;
+use super::documents::{StaffViewer, check_upload};
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
@@ -29,12 +29,6 @@ pub const AGENT_AUTHORISATION: &str = "agent_authorisation";
 
 fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
     format!("kaiji-evidence:{request_id}:{id}").into_bytes()
-}
-
-fn invalid(field: &'static str, code: &'static str) -> AppError {
-    let mut e = FieldErrors::new();
-    e.push(field, code);
-    AppError::Invalid(e)
 }
 
 /// A file the requester attached, and what they say it is.
@@ -93,22 +87,22 @@ pub async fn submit(
         .write(move |conn| {
             let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
             if case.state_label().1 {
-                return Err(invalid("evidence", "request_closed"));
+                return Err(AppError::invalid("evidence", "request_closed"));
             }
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let proves_identity = !offered.points.is_empty()
                 || offered.declared_by.is_some()
                 || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
             if verified && proves_identity {
-                return Err(invalid("evidence", "already_verified"));
+                return Err(AppError::invalid("evidence", "already_verified"));
             }
             if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
                 && !case.facts.contains(&Fact::FiledByAgent)
             {
-                return Err(invalid("file_kind", "not_filed_by_agent"));
+                return Err(AppError::invalid("file_kind", "not_filed_by_agent"));
             }
             if !proves_identity && file.is_none() {
-                return Err(invalid("evidence", "nothing_supplied"));
+                return Err(AppError::invalid("evidence", "nothing_supplied"));
             }
             let mut kinds = Vec::new();
             if !offered.points.is_empty() || offered.declared_by.is_some() {
@@ -246,9 +240,7 @@ pub async fn open(
     request_id: RequestId,
     evidence_id: EvidenceId,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let actor = staff.actor();
+    let viewer = StaffViewer::new(state, staff);
     state
         .db
         .write(move |conn| {
@@ -256,15 +248,16 @@ pub async fn open(
             if row.purged_at.is_some() {
                 return Err(AppError::Purged);
             }
-            let mut plain = crypto::open(
-                key.expose(),
+            let mut plain = viewer.open(
+                conn,
+                &request_id,
                 &aad(&request_id, &evidence_id),
                 &Sealed {
                     nonce: row.nonce,
                     ciphertext: row.ciphertext,
                 },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
+                json!({"evidence_id": evidence_id, "purpose": row.kind}),
+            )?;
             if row.kind == DATA_POINTS {
                 // Shown with the declaration the requester signed, if any.
                 let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
@@ -276,12 +269,6 @@ pub async fn open(
                 }))
                 .map_err(|e| AppError::Definition(e.to_string()))?;
             }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                    .for_request(&request_id)
-                    .details(json!({"evidence_id": evidence_id, "purpose": row.kind})),
-            )?;
             Ok((row.media_type, plain))
         })
         .await

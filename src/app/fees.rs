@@ -226,9 +226,7 @@ pub async fn record_payment(
         .db
         .write(move |conn| {
             let Some(invoice) = repo::find_invoice_by_number(conn, raw.invoice.trim())? else {
-                let mut errors = FieldErrors::new();
-                errors.push("invoice", "unknown_invoice");
-                return Err(AppError::Invalid(errors));
+                return Err(AppError::invalid("invoice", "unknown_invoice"));
             };
             let payment = PaymentRow {
                 id: db::new_id().into(),
@@ -265,21 +263,12 @@ pub async fn import_statement(
     file: Vec<u8>,
 ) -> Result<ImportReport, AppError> {
     if file.len() as u64 > state.config.http.upload_limit(UploadKind::Statement) {
-        let mut errors = FieldErrors::new();
-        errors.push("file", "file_too_large");
-        return Err(AppError::Invalid(errors));
+        return Err(AppError::invalid("file", "file_too_large"));
     }
-    let csv_text = crate::domain::fees::decode_statement(&file).map_err(|code| {
-        let mut errors = FieldErrors::new();
-        errors.push("file", code);
-        AppError::Invalid(errors)
-    })?;
-    let (lines, problems) = parse_statement(&csv_text).map_err(|e| {
-        let mut errors = FieldErrors::new();
-        errors.push("file", "bad_statement");
-        let _ = e;
-        AppError::Invalid(errors)
-    })?;
+    let csv_text = crate::domain::fees::decode_statement(&file)
+        .map_err(|code| AppError::invalid("file", code))?;
+    let (lines, problems) =
+        parse_statement(&csv_text).map_err(|_| AppError::invalid("file", "bad_statement"))?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();
@@ -410,9 +399,7 @@ pub async fn assign_payment(
         .db
         .write(move |conn| {
             let Some(inv) = repo::find_invoice_by_number(conn, invoice.trim())? else {
-                let mut errors = FieldErrors::new();
-                errors.push("invoice", "unknown_invoice");
-                return Err(AppError::Invalid(errors));
+                return Err(AppError::invalid("invoice", "unknown_invoice"));
             };
             let payment = repo::find_payment(conn, &payment_id)?.ok_or(AppError::NotFound)?;
             if !repo::assign_payment(conn, &payment.id, &inv.id)? {

@@ -91,15 +91,8 @@ pub async fn record_data_points(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != check.expected_version {
-                return Err(AppError::Conflict);
-            }
-            let field = |code| {
-                let mut e = crate::domain::FieldErrors::new();
-                e.push("points", code);
-                AppError::Invalid(e)
-            };
+            let mut case = Case::load_at(conn, &catalog, &request_id, check.expected_version)?;
+            let field = |code| AppError::invalid("points", code);
             if case.state_label().1 {
                 return Err(field("not_now"));
             }
@@ -154,25 +147,17 @@ pub async fn officer_judgement(
     expected_version: i64,
     reason: String,
 ) -> Result<(), AppError> {
-    let reason = crate::domain::field::bounded(&reason, 2000).map_err(|code| {
-        let mut e = crate::domain::FieldErrors::new();
-        e.push("reason", code);
-        AppError::Invalid(e)
-    })?;
+    let reason = crate::domain::field::bounded(&reason, 2000)
+        .map_err(|code| AppError::invalid("reason", code))?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &request_id)?;
-            if case.row.version != expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &request_id, expected_version)?;
             if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
-                let mut e = crate::domain::FieldErrors::new();
-                e.push("reason", "not_now");
-                return Err(AppError::Invalid(e));
+                return Err(AppError::invalid("reason", "not_now"));
             }
             super::evidence::mark_identity_verified(conn, &mut case, now)?;
             audit::append(

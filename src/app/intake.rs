@@ -18,7 +18,6 @@ use super::{AppError, AppState};
 use crate::db::postal::{self, PostalRow};
 use crate::db::requests::{self, NewRequestRow};
 use crate::db::{self, AnyConnection, DbError, audit, write_tx};
-use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::notice::{Addressee, NoticePayload};
 use crate::domain::postal::PostalIntake;
@@ -54,18 +53,14 @@ fn workflow_for(
             request.jurisdiction,
         )
         .map_err(|e| match e {
-            AppError::NoWorkflow { .. } => {
-                let mut errors = FieldErrors::new();
-                errors.push(
-                    if request.channel == Channel::Postal {
-                        "request_types"
-                    } else {
-                        "request_type"
-                    },
-                    "not_offered_here",
-                );
-                AppError::Invalid(errors)
-            }
+            AppError::NoWorkflow { .. } => AppError::invalid(
+                if request.channel == Channel::Postal {
+                    "request_types"
+                } else {
+                    "request_type"
+                },
+                "not_offered_here",
+            ),
             other => other,
         })
 }

@@ -23,25 +23,38 @@ pub fn queue_notices(
     payload: &NoticePayload,
     now: DateTime<Utc>,
 ) -> Result<Vec<NoticeKind>, AppError> {
+    let channel = if has_email { "email" } else { "letter" };
     let mut queued = Vec::new();
     for kind in kinds {
         notices::insert(
             conn,
-            &NoticeRow {
-                id: db::new_id().into(),
-                request_id: request_id.to_owned(),
-                kind: kind.as_str().to_owned(),
-                channel: if has_email { "email" } else { "letter" }.to_owned(),
-                language: language.as_str().to_owned(),
-                status: "queued".to_owned(),
-                created_at: db::to_db_time(now),
-                payload: payload.to_stored(),
-                recipient_staff_id: None,
-            },
+            &queued_row(request_id, kind, channel, language, payload, now),
         )?;
         queued.push(kind);
     }
     Ok(queued)
+}
+
+/// A notice about a request, queued now (to the requester unless a staff recipient is set).
+fn queued_row(
+    request_id: &RequestId,
+    kind: NoticeKind,
+    channel: &str,
+    language: Language,
+    payload: &NoticePayload,
+    now: DateTime<Utc>,
+) -> NoticeRow {
+    NoticeRow {
+        id: db::new_id().into(),
+        request_id: request_id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        channel: channel.to_owned(),
+        language: language.as_str().to_owned(),
+        status: "queued".to_owned(),
+        created_at: db::to_db_time(now),
+        payload: payload.to_stored(),
+        recipient_staff_id: None,
+    }
 }
 
 /// Queues a notice to a staff member about a request (by email; staff notices are in Japanese, the
@@ -57,15 +70,8 @@ pub fn queue_staff_notice(
     notices::insert(
         conn,
         &NoticeRow {
-            id: db::new_id().into(),
-            request_id: request_id.to_owned(),
-            kind: kind.as_str().to_owned(),
-            channel: "email".to_owned(),
-            language: Language::Ja.as_str().to_owned(),
-            status: "queued".to_owned(),
-            created_at: db::to_db_time(now),
-            payload: payload.to_stored(),
             recipient_staff_id: Some(staff_id.clone()),
+            ..queued_row(request_id, kind, "email", Language::Ja, payload, now)
         },
     )?;
     Ok(())

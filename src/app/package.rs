@@ -194,20 +194,34 @@ pub(crate) fn release_package(
         },
     )?;
     let row = DownloadRow {
-        id: db::new_id().into(),
-        request_id: case.row.id.clone(),
-        file_id: None,
         package_id: Some(package_id.into()),
+        ..new_download(config, &case.row.id, actor, now)
+    };
+    repo::insert_download(conn, &row)?;
+    Ok(Some(row))
+}
+
+/// A download link to a request's answer, released now: open until the retention's expiry and for as
+/// many downloads as it allows. The caller names what it serves, a reply file or a package.
+pub(crate) fn new_download(
+    config: &Config,
+    request_id: &RequestId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> DownloadRow {
+    DownloadRow {
+        id: db::new_id().into(),
+        request_id: request_id.clone(),
+        file_id: None,
+        package_id: None,
         max_downloads: i64::from(config.retention.download_limit),
-        expires_at,
+        expires_at: db::to_db_time(download_expires(now, config.retention.download_days)),
         revoked_at: None,
         first_downloaded_at: None,
         downloads: 0,
         created_by: actor.id().unwrap_or_default(),
         created_at: db::to_db_time(now),
-    };
-    repo::insert_download(conn, &row)?;
-    Ok(Some(row))
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use super::{AppError, AppState};
 use crate::config::Keys;
 use crate::db::replies::{self as repo, DataChangeRow, DownloadRow};
 use crate::db::{self, AnyConnection, audit, postal};
-use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::postal::TrackingNumber;
 use crate::domain::reply::{download_open, parse_change};
@@ -264,12 +263,10 @@ pub async fn record_change(
             let replied = repo::find_dispatch(conn, &request_id)?.is_some()
                 || !repo::downloads_for_request(conn, &request_id)?.is_empty();
             if replied || case.state_label().1 || !case.facts.contains(&Fact::IdentityVerified) {
-                let mut errors = FieldErrors::new();
-                errors.push("item", "not_now");
-                return Err(AppError::Invalid(errors));
+                return Err(AppError::invalid("item", "not_now"));
             }
             let row = DataChangeRow {
-                id: db::new_id(),
+                id: db::new_id().into(),
                 request_id: request_id.clone(),
                 action: change.action.as_str().to_owned(),
                 item: change.item,

@@ -11,9 +11,7 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (2000..=2100).contains(&y) => y,
             _ => {
-                let mut e = crate::domain::FieldErrors::new();
-                e.push("year", "invalid_year");
-                return Err(AppError::Invalid(e));
+                return Err(AppError::invalid("year", "invalid_year"));
             }
         },
     };

@@ -366,9 +366,7 @@ pub async fn assign(
                         .into_iter()
                         .find(|(_, e)| e.eq_ignore_ascii_case(email));
                     let Some((id, _)) = found else {
-                        let mut errors = crate::domain::FieldErrors::new();
-                        errors.push("assignee", "unknown_staff");
-                        return Err(AppError::Invalid(errors));
+                        return Err(AppError::invalid("assignee", "unknown_staff"));
                     };
                     Some(id)
                 }
@@ -461,11 +459,8 @@ pub async fn add_note(
     request_id: RequestId,
     body: String,
 ) -> Result<(), AppError> {
-    let body = crate::domain::field::bounded(&body, 4000).map_err(|code| {
-        let mut e = crate::domain::FieldErrors::new();
-        e.push("note", code);
-        AppError::Invalid(e)
-    })?;
+    let body = crate::domain::field::bounded(&body, 4000)
+        .map_err(|code| AppError::invalid("note", code))?;
     let now = state.clock.now();
     let staff = staff.clone();
     state

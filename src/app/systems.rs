@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::cases::Case;
+use super::documents::StaffViewer;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
@@ -133,11 +134,7 @@ pub async fn complete_task(
             {
                 return Err(AppError::Forbidden);
             }
-            let closed_error = |code| {
-                let mut e = FieldErrors::new();
-                e.push("outcome", code);
-                AppError::Invalid(e)
-            };
+            let closed_error = |code| AppError::invalid("outcome", code);
             if task.status != "open" || case.state_label().1 {
                 return Err(closed_error("task_closed"));
             }
@@ -245,9 +242,7 @@ pub async fn view_export(
     request_id: RequestId,
     task_id: TaskId,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let actor = staff.actor();
+    let viewer = StaffViewer::new(state, staff);
     state
         .db
         .write(move |conn| {
@@ -263,17 +258,12 @@ pub async fn view_export(
             ) else {
                 return Err(AppError::NotFound);
             };
-            let plain = crypto::open(
-                key.expose(),
+            let plain = viewer.open(
+                conn,
+                &request_id,
                 &export_aad(&request_id, &task_id),
                 &Sealed { nonce, ciphertext },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::FileViewed, actor, now)
-                    .for_request(&request_id)
-                    .details(json!({"task_id": task_id, "purpose": "export"})),
+                json!({"task_id": task_id, "purpose": "export"}),
             )?;
             Ok((media, plain))
         })
@@ -361,9 +351,7 @@ fn insert(
     now: DateTime<Utc>,
 ) -> Result<DataSystemRow, AppError> {
     if repo::find_system_by_name(conn, &sys.name)?.is_some() {
-        let mut e = FieldErrors::new();
-        e.push("name", "system_name_taken");
-        return Err(AppError::Invalid(e));
+        return Err(AppError::invalid("name", "system_name_taken"));
     }
     let row = DataSystemRow {
         id: db::new_id().into(),

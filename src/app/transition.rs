@@ -74,10 +74,7 @@ pub async fn fire_event(
     state
         .db
         .write(move |conn| {
-            let mut case = Case::load(conn, &catalog, &id)?;
-            if case.row.version != expected_version {
-                return Err(AppError::Conflict);
-            }
+            let mut case = Case::load_at(conn, &catalog, &id, expected_version)?;
             let cx = TransitionContext {
                 catalog: &catalog,
                 config: &config,

@@ -162,7 +162,7 @@ pub fn find_payment(conn: &mut AnyConnection, id: &PaymentId) -> QueryResult<Opt
 pub fn assign_payment(
     conn: &mut AnyConnection,
     id: &PaymentId,
-    invoice_id: &str,
+    invoice_id: &InvoiceId,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         payments::table

@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::{DownloadId, FileId, PackageId, RequestId};
+use crate::domain::ids::{DataChangeId, DownloadId, FileId, PackageId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -170,7 +170,7 @@ pub fn latest_reply_file(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = data_changes)]
 pub struct DataChangeRow {
-    pub id: String,
+    pub id: DataChangeId,
     pub request_id: RequestId,
     pub action: String,
     pub item: String,

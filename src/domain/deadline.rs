@@ -749,16 +749,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn pauses_push_the_deadline_back_by_the_days_paused() {
-        let r = ClockRule {
+    /// Fourteen calendar days that stop while the request waits on the requester.
+    fn pausing_fortnight() -> ClockRule {
+        ClockRule {
             period: Period::Days(14),
             calendar: None,
             roll_forward: false,
             pauses_while_waiting: true,
             includes_start_day: false,
             extension: None,
-        };
+        }
+    }
+
+    #[test]
+    fn pauses_push_the_deadline_back_by_the_days_paused() {
+        let r = pausing_fortnight();
         let mut st = ClockState::start(d("2026-03-01"));
         assert_eq!(
             r.due(&st, d("2026-03-02"), &cals()).unwrap(),
@@ -793,14 +798,7 @@ mod tests {
 
     #[test]
     fn a_clock_paused_after_its_deadline_stays_overdue() {
-        let r = ClockRule {
-            period: Period::Days(14),
-            calendar: None,
-            roll_forward: false,
-            pauses_while_waiting: true,
-            includes_start_day: false,
-            extension: None,
-        };
+        let r = pausing_fortnight();
         let mut st = ClockState::start(d("2026-03-01"));
         st.pause(d("2026-03-20"));
         assert!(r.is_overdue(&st, d("2026-03-25"), &cals()).unwrap());

@@ -33,6 +33,21 @@ impl FieldErrors {
         }
     }
 
+    /// An optional field: left blank it is `Some(None)` (nothing given, nothing wrong); otherwise it is
+    /// parsed, and its error recorded.
+    pub fn check_optional<T>(
+        &mut self,
+        field: &'static str,
+        raw: &str,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Option<Option<T>> {
+        if raw.trim().is_empty() {
+            Some(None)
+        } else {
+            self.check(field, parse(raw).map(Some))
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -14,51 +14,43 @@ pub struct Id<K> {
     kind: PhantomData<fn() -> K>,
 }
 
-/// The kinds of records with ids of their own.
-pub mod kind {
-    /// Names a kind of record in `Debug` output.
-    pub trait Kind {
-        const NAME: &'static str;
-    }
+/// Declares each kind of record with an id of its own (in `kind`) and its id type, named once.
+macro_rules! kinds {
+    ($($kind:ident => $id:ident),* $(,)?) => {
+        /// The kinds of records with ids of their own.
+        pub mod kind {
+            /// Names a kind of record in `Debug` output.
+            pub trait Kind {
+                const NAME: &'static str;
+            }
 
-    macro_rules! kinds {
-        ($($kind:ident => $name:literal),* $(,)?) => {
             $(
                 #[derive(Debug)]
                 pub enum $kind {}
                 impl Kind for $kind {
-                    const NAME: &'static str = $name;
+                    const NAME: &'static str = stringify!($id);
                 }
             )*
-        };
-    }
+        }
 
-    kinds! {
-        Request => "RequestId",
-        Notice => "NoticeId",
-        Staff => "StaffId",
-        StoredFile => "FileId",
-        Task => "TaskId",
-        Invoice => "InvoiceId",
-        Evidence => "EvidenceId",
-        Package => "PackageId",
-        Download => "DownloadId",
-        Payment => "PaymentId",
-        DataSystem => "DataSystemId",
-    }
+        $(pub type $id = Id<kind::$kind>;)*
+    };
 }
 
-pub type RequestId = Id<kind::Request>;
-pub type NoticeId = Id<kind::Notice>;
-pub type StaffId = Id<kind::Staff>;
-pub type FileId = Id<kind::StoredFile>;
-pub type TaskId = Id<kind::Task>;
-pub type InvoiceId = Id<kind::Invoice>;
-pub type EvidenceId = Id<kind::Evidence>;
-pub type PackageId = Id<kind::Package>;
-pub type DownloadId = Id<kind::Download>;
-pub type PaymentId = Id<kind::Payment>;
-pub type DataSystemId = Id<kind::DataSystem>;
+kinds! {
+    Request => RequestId,
+    Notice => NoticeId,
+    Staff => StaffId,
+    StoredFile => FileId,
+    Task => TaskId,
+    Invoice => InvoiceId,
+    Evidence => EvidenceId,
+    Package => PackageId,
+    Download => DownloadId,
+    Payment => PaymentId,
+    DataSystem => DataSystemId,
+    DataChange => DataChangeId,
+}
 
 impl<K> Id<K> {
     /// An id as stored or as given in a path; lookups decide whether such a record exists.

@@ -97,6 +97,16 @@ impl RequesterKind {
     }
 }
 
+impl RequesterKind {
+    /// As answered on a form: required, and one of the codes.
+    pub fn parse_answer(raw: &str) -> Result<Self, &'static str> {
+        match raw.trim() {
+            "" => Err("required"),
+            code => code.parse().map_err(|_| "unknown_requester_kind"),
+        }
+    }
+}
+
 /// A Japan Post tracking number (お問い合わせ番号) of registered mail: 11 or 12 digits whose last digit is
 /// the remainder of the others, read as one number, divided by 7. Hyphens, spaces and full-width digits
 /// are accepted as people write them and normalised away.
@@ -258,6 +268,28 @@ impl ServiceName {
     }
 }
 
+/// The services a letter or a form names, one an entry: blank entries skipped, repeats counted once,
+/// at least one and at most `MAX_SERVICES` (the fee is per service).
+fn parse_services<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    errors: &mut FieldErrors,
+) -> Vec<ServiceName> {
+    let mut services = Vec::new();
+    for entry in entries.filter(|e| !e.trim().is_empty()) {
+        match ServiceName::parse(entry) {
+            Ok(s) if !services.contains(&s) => services.push(s),
+            Ok(_) => {}
+            Err(code) => errors.push("services", code),
+        }
+    }
+    if services.is_empty() {
+        errors.push("services", "required");
+    } else if services.len() > MAX_SERVICES {
+        errors.push("services", "too_many");
+    }
+    services
+}
+
 /// A date as written in a form field: `2026-03-31` (a date input) or `2026/03/31`.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     let s = raw.trim();
@@ -335,11 +367,7 @@ impl PostalIntake {
     pub fn parse(raw: &RawPostalIntake, today: NaiveDate) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
-        let email = if raw.email.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
-        };
+        let email = errors.check_optional("email", &raw.email, SubjectEmail::parse);
         let postal_address =
             errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
         let message = errors.check(
@@ -383,29 +411,15 @@ impl PostalIntake {
                 TrackingNumber::parse(&raw.tracking_number).map(Some),
             ),
         };
-        let request_date = if raw.request_date.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check(
-                "request_date",
-                parse_date(&raw.request_date).and_then(|d| match received_on {
-                    Some(r) if d > r => Err("date_after_receipt"),
-                    _ => Ok(Some(d)),
-                }),
-            )
-        };
+        let request_date = errors.check_optional("request_date", &raw.request_date, |d| {
+            parse_date(d).and_then(|d| match received_on {
+                Some(r) if d > r => Err("date_after_receipt"),
+                _ => Ok(d),
+            })
+        });
         let requester_kind = errors.check(
             "requester_kind",
-            raw.requester_kind
-                .trim()
-                .parse::<RequesterKind>()
-                .map_err(|_| {
-                    if raw.requester_kind.trim().is_empty() {
-                        "required"
-                    } else {
-                        "unknown_requester_kind"
-                    }
-                }),
+            RequesterKind::parse_answer(&raw.requester_kind),
         );
         let agent_name = match requester_kind {
             Some(RequesterKind::Agent | RequesterKind::LegalAgent) => {
@@ -424,19 +438,7 @@ impl PostalIntake {
         if raw.request_types.is_empty() {
             errors.push("request_types", "required");
         }
-        let mut services = Vec::new();
-        for s in raw.services.iter().filter(|s| !s.trim().is_empty()) {
-            match ServiceName::parse(s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(code) => errors.push("services", code),
-            }
-        }
-        if services.is_empty() {
-            errors.push("services", "required");
-        } else if services.len() > MAX_SERVICES {
-            errors.push("services", "too_many");
-        }
+        let services = parse_services(raw.services.iter().map(String::as_str), &mut errors);
         let language = errors.check(
             "language",
             match raw.language.trim() {
@@ -534,6 +536,11 @@ mod intake_tests {
         "2026-04-03".parse().unwrap()
     }
 
+    /// The code the letter is refused with on `field`.
+    fn refusal(r: &RawPostalIntake, field: &str) -> Option<&'static str> {
+        PostalIntake::parse(r, today()).unwrap_err().code_for(field)
+    }
+
     #[test]
     fn a_registered_letter_parses() {
         let p = PostalIntake::parse(&raw(), today()).unwrap();
@@ -572,32 +579,17 @@ mod intake_tests {
             request_date: "2026-04-03".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("request_date"),
-            Some("date_after_receipt")
-        );
+        assert_eq!(refusal(&r, "request_date"), Some("date_after_receipt"));
         let r = RawPostalIntake {
             received_on: "2024-01-01".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("received_on"),
-            Some("date_too_old")
-        );
+        assert_eq!(refusal(&r, "received_on"), Some("date_too_old"));
         let r = RawPostalIntake {
             received_on: "yesterday".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("received_on"),
-            Some("invalid_date")
-        );
+        assert_eq!(refusal(&r, "received_on"), Some("invalid_date"));
     }
 
     #[test]
@@ -613,12 +605,7 @@ mod intake_tests {
             mail_class: "pigeon".into(),
             ..raw()
         };
-        assert_eq!(
-            PostalIntake::parse(&r, today())
-                .unwrap_err()
-                .code_for("mail_class"),
-            Some("unknown_mail_class")
-        );
+        assert_eq!(refusal(&r, "mail_class"), Some("unknown_mail_class"));
     }
 }
 
@@ -767,11 +754,7 @@ impl FormDraft {
         let postal_address =
             errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
         let phone = errors.check("phone", short_text(&raw.phone, 40, false));
-        let email = if raw.email.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
-        };
+        let email = errors.check_optional("email", &raw.email, SubjectEmail::parse);
         let request_date = errors.check(
             "request_date",
             if raw.request_date.trim().is_empty() {
@@ -782,16 +765,7 @@ impl FormDraft {
         );
         let requester_kind = errors.check(
             "requester_kind",
-            raw.requester_kind
-                .trim()
-                .parse::<RequesterKind>()
-                .map_err(|_| {
-                    if raw.requester_kind.trim().is_empty() {
-                        "required"
-                    } else {
-                        "unknown_requester_kind"
-                    }
-                }),
+            RequesterKind::parse_answer(&raw.requester_kind),
         );
         let is_agent = matches!(
             requester_kind,
@@ -810,19 +784,7 @@ impl FormDraft {
         } else {
             Some(None)
         };
-        let mut services = Vec::new();
-        for line in raw.services.lines().filter(|l| !l.trim().is_empty()) {
-            match ServiceName::parse(line) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(code) => errors.push("services", code),
-            }
-        }
-        if services.is_empty() {
-            errors.push("services", "required");
-        } else if services.len() > MAX_SERVICES {
-            errors.push("services", "too_many");
-        }
+        let services = parse_services(raw.services.lines(), &mut errors);
         let details = errors.check("details", short_text(&raw.details, 2000, true));
         let change = if form == FormKind::Correction {
             errors.check(

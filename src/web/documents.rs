@@ -126,9 +126,7 @@ pub async fn scan(
                     return Err(AppError::Conflict);
                 }
                 let Some(bytes) = upload.file else {
-                    let mut errors = FieldErrors::new();
-                    errors.push("file", "required");
-                    return Err(AppError::Invalid(errors));
+                    return Err(AppError::invalid("file", "required"));
                 };
                 documents::store_upload(&state, &who.staff, id.clone(), purpose, bytes).await
             };

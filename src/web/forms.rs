@@ -10,8 +10,7 @@ use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
-use super::postal::{FieldKind, FormField};
-use super::public::TypeOption;
+use super::postal::{FieldKind, FieldMaker, FormField, option};
 use super::render;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
@@ -232,67 +231,37 @@ pub struct DraftPage {
 
 impl DraftPage {
     fn new(tr: Tr, csrf: &Csrf, form: FormKind, raw: &RawFormDraft, errors: &FieldErrors) -> Self {
-        let err = |f: &str| errors.code_for(f).map(|c| tr.field_error(c));
-        let field = |name: &'static str, key: &str, kind: FieldKind, value: &str| FormField {
-            name,
-            label: tr.t(key),
-            kind,
-            value: value.to_owned(),
-            options: Vec::new(),
-            error: err(name),
-        };
-        let choice = |code: &'static str, label: String, selected: bool| TypeOption {
-            code,
-            label,
-            selected,
-        };
+        let make = FieldMaker { tr: &tr, errors };
         let mut fields = vec![
-            FormField {
-                options: RequesterKind::ALL
-                    .iter()
-                    .map(|k| {
-                        choice(
-                            k.as_str(),
-                            tr.t(&format!("requester-{k}")),
-                            raw.requester_kind == k.as_str(),
-                        )
-                    })
-                    .collect(),
-                ..field(
-                    "requester_kind",
-                    "postal-requester-kind",
-                    FieldKind::Choice,
-                    "",
-                )
-            },
-            field("name", "form-name", FieldKind::Text, &raw.name),
-            field(
+            make.requester_kind(&raw.requester_kind),
+            make.field("name", "form-name", FieldKind::Text, &raw.name),
+            make.field(
                 "postal_address",
                 "postal-address",
                 FieldKind::Area,
                 &raw.postal_address,
             ),
-            field("phone", "forms-phone", FieldKind::Text, &raw.phone),
-            field("email", "postal-email", FieldKind::Text, &raw.email),
-            field(
+            make.field("phone", "forms-phone", FieldKind::Text, &raw.phone),
+            make.field("email", "postal-email", FieldKind::Text, &raw.email),
+            make.field(
                 "agent_name",
                 "postal-agent-name",
                 FieldKind::Text,
                 &raw.agent_name,
             ),
-            field(
+            make.field(
                 "agent_address",
                 "forms-agent-address",
                 FieldKind::Area,
                 &raw.agent_address,
             ),
-            field(
+            make.field(
                 "request_date",
                 "postal-request-date",
                 FieldKind::Date,
                 &raw.request_date,
             ),
-            field(
+            make.field(
                 "services",
                 "postal-services",
                 FieldKind::Area,
@@ -301,46 +270,55 @@ impl DraftPage {
         ];
         match form {
             FormKind::Disclosure => {
-                fields.push(FormField {
-                    options: vec![
-                        choice(
+                fields.push(make.options(
+                    "delivery",
+                    "forms-delivery",
+                    FieldKind::Choice,
+                    vec![
+                        option(
                             "registered_mail",
                             tr.t("forms-delivery-post"),
                             raw.delivery != "electronic",
                         ),
-                        choice(
+                        option(
                             "electronic",
                             tr.t("forms-delivery-electronic"),
                             raw.delivery == "electronic",
                         ),
                     ],
-                    ..field("delivery", "forms-delivery", FieldKind::Choice, "")
-                });
-                fields.push(FormField {
-                    options: vec![choice(
+                ));
+                fields.push(make.options(
+                    "third_party_records",
+                    "forms-also",
+                    FieldKind::Checks,
+                    vec![option(
                         "on",
                         tr.request_type(&crate::domain::request::RequestType::ThirdPartyRecords),
                         !raw.third_party_records.is_empty(),
                     )],
-                    ..field("third_party_records", "forms-also", FieldKind::Checks, "")
-                });
+                ));
             }
             FormKind::Correction => {
-                fields.push(FormField {
-                    options: form
-                        .request_types()
-                        .iter()
-                        .map(|t| choice(t.as_str(), tr.request_type(t), raw.change == t.as_str()))
-                        .collect(),
-                    ..field("change", "forms-change", FieldKind::Choice, "")
-                });
-                fields.push(field(
+                fields.push(
+                    make.options(
+                        "change",
+                        "forms-change",
+                        FieldKind::Choice,
+                        form.request_types()
+                            .iter()
+                            .map(|t| {
+                                option(t.as_str(), tr.request_type(t), raw.change == t.as_str())
+                            })
+                            .collect(),
+                    ),
+                );
+                fields.push(make.field(
                     "current_content",
                     "forms-current",
                     FieldKind::Area,
                     &raw.current_content,
                 ));
-                fields.push(field(
+                fields.push(make.field(
                     "new_content",
                     "forms-new",
                     FieldKind::Area,
@@ -349,12 +327,7 @@ impl DraftPage {
             }
             FormKind::PurposeNotification => {}
         }
-        fields.push(field(
-            "details",
-            "form-message",
-            FieldKind::Area,
-            &raw.details,
-        ));
+        fields.push(make.field("details", "form-message", FieldKind::Area, &raw.details));
         Self {
             tr,
             csrf: csrf.token(),

@@ -159,9 +159,7 @@ pub async fn import(
     let fresh = upload.fresh;
     let call = async {
         let Some(file) = upload.file else {
-            let mut errors = FieldErrors::new();
-            errors.push("file", "bad_statement");
-            return Err(AppError::Invalid(errors));
+            return Err(AppError::invalid("file", "bad_statement"));
         };
         fees::import_statement(&state, &who.staff, file).await
     };

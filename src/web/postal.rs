@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
+use super::public::TypeOption;
 use super::session::{Authorized, WorkRequests};
 use super::{outcome, redirect, render};
 use crate::app::staff::StaffMember;
@@ -29,8 +30,67 @@ pub struct FormField {
     pub label: String,
     pub kind: FieldKind,
     pub value: String,
-    pub options: Vec<super::public::TypeOption>,
+    pub options: Vec<TypeOption>,
     pub error: Option<String>,
+}
+
+/// Makes the fields of a generated form (the officer's letter page, the requester's printable form) in
+/// the reader's language, each with its error from the last submission.
+pub struct FieldMaker<'a> {
+    pub tr: &'a Tr,
+    pub errors: &'a FieldErrors,
+}
+
+impl FieldMaker<'_> {
+    pub fn field(&self, name: &'static str, key: &str, kind: FieldKind, value: &str) -> FormField {
+        FormField {
+            name,
+            label: self.tr.t(key),
+            kind,
+            value: value.to_owned(),
+            options: Vec::new(),
+            error: self.errors.code_for(name).map(|c| self.tr.field_error(c)),
+        }
+    }
+
+    /// A field whose answers are picked from `options` (a choice, or boxes to tick).
+    pub fn options(
+        &self,
+        name: &'static str,
+        key: &str,
+        kind: FieldKind,
+        options: Vec<TypeOption>,
+    ) -> FormField {
+        FormField {
+            options,
+            ..self.field(name, key, kind, "")
+        }
+    }
+
+    /// Who files: the person, an agent or a legal agent, as both forms ask it.
+    pub fn requester_kind(&self, chosen: &str) -> FormField {
+        let kinds = RequesterKind::ALL.iter().map(|k| {
+            option(
+                k.as_str(),
+                self.tr.t(&format!("requester-{k}")),
+                chosen == k.as_str(),
+            )
+        });
+        self.options(
+            "requester_kind",
+            "postal-requester-kind",
+            FieldKind::Choice,
+            kinds.collect(),
+        )
+    }
+}
+
+pub fn option(code: &'static str, label: String, selected: bool) -> TypeOption {
+    TypeOption {
+        code,
+        label,
+        selected,
+    }
 }
 
 #[derive(Template)]
@@ -51,109 +111,78 @@ impl PostalPage {
         raw: &RawPostalIntake,
         errors: &FieldErrors,
     ) -> Self {
-        let err = |f: &str| errors.code_for(f).map(|c| tr.field_error(c));
-        let opt = |code: &'static str, label: String, selected: bool| super::public::TypeOption {
-            code,
-            label,
-            selected,
-        };
-        let text = |name: &'static str, key: &str, kind: FieldKind, value: &str| FormField {
-            name,
-            label: tr.t(key),
-            kind,
-            value: value.to_owned(),
-            options: Vec::new(),
-            error: err(name),
-        };
+        let make = FieldMaker { tr: &tr, errors };
         let fields = vec![
-            text(
+            make.field(
                 "received_on",
                 "postal-received-on",
                 FieldKind::Date,
                 &raw.received_on,
             ),
-            FormField {
-                options: MailClass::ALL
+            make.options(
+                "mail_class",
+                "postal-mail-class",
+                FieldKind::Choice,
+                MailClass::ALL
                     .iter()
                     .map(|m| {
-                        opt(
+                        option(
                             m.as_str(),
                             tr.t(&format!("mail-{m}")),
                             raw.mail_class == m.as_str(),
                         )
                     })
                     .collect(),
-                ..text("mail_class", "postal-mail-class", FieldKind::Choice, "")
-            },
-            text(
+            ),
+            make.field(
                 "tracking_number",
                 "postal-tracking-number",
                 FieldKind::Text,
                 &raw.tracking_number,
             ),
-            text(
+            make.field(
                 "request_date",
                 "postal-request-date",
                 FieldKind::Date,
                 &raw.request_date,
             ),
-            FormField {
-                options: RequestType::ALL
+            make.options(
+                "request_types",
+                "postal-request-types",
+                FieldKind::Checks,
+                RequestType::ALL
                     .iter()
                     .map(|t| {
-                        opt(
+                        option(
                             t.as_str(),
                             tr.request_type(t),
                             raw.request_types.iter().any(|r| r == t.as_str()),
                         )
                     })
                     .collect(),
-                ..text(
-                    "request_types",
-                    "postal-request-types",
-                    FieldKind::Checks,
-                    "",
-                )
-            },
-            text(
+            ),
+            make.field(
                 "services",
                 "postal-services",
                 FieldKind::Area,
                 &raw.services.join("\n"),
             ),
-            text("name", "form-name", FieldKind::Text, &raw.name),
-            text(
+            make.field("name", "form-name", FieldKind::Text, &raw.name),
+            make.field(
                 "postal_address",
                 "postal-address",
                 FieldKind::Area,
                 &raw.postal_address,
             ),
-            text("email", "postal-email", FieldKind::Text, &raw.email),
-            FormField {
-                options: RequesterKind::ALL
-                    .iter()
-                    .map(|k| {
-                        opt(
-                            k.as_str(),
-                            tr.t(&format!("requester-{k}")),
-                            raw.requester_kind == k.as_str(),
-                        )
-                    })
-                    .collect(),
-                ..text(
-                    "requester_kind",
-                    "postal-requester-kind",
-                    FieldKind::Choice,
-                    "",
-                )
-            },
-            text(
+            make.field("email", "postal-email", FieldKind::Text, &raw.email),
+            make.requester_kind(&raw.requester_kind),
+            make.field(
                 "agent_name",
                 "postal-agent-name",
                 FieldKind::Text,
                 &raw.agent_name,
             ),
-            text("message", "form-message", FieldKind::Area, &raw.message),
+            make.field("message", "form-message", FieldKind::Area, &raw.message),
         ];
         Self {
             tr,

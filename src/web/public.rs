@@ -123,51 +123,18 @@ pub async fn form(tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
     render(StatusCode::OK, &page)
 }
 
-/// The form's fields: the request's own names (shared with the JSON API) plus the CSRF token.
-#[derive(Deserialize)]
-pub struct RequestFormInput {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    request_type: String,
-    /// The "also ask for" boxes: one field per ticked right.
-    #[serde(default)]
-    request_types: Vec<String>,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    jurisdiction: String,
-    #[serde(default)]
-    requester_kind: String,
-    #[serde(default)]
-    person_name: String,
-    #[serde(default)]
-    person_email: String,
-    #[serde(default)]
-    account_id: String,
-}
-
 pub async fn submit(
     state: web::Data<AppState>,
     client: ClientAddr,
     tr: Tr,
-    CsrfForm { input, fresh, csrf }: CsrfForm<RequestFormInput>,
+    // The request's own fields (the token is not one of them); the "also ask for" boxes, one field
+    // per ticked right, become a list.
+    CsrfForm {
+        input: raw,
+        fresh,
+        csrf,
+    }: CsrfForm<RawRequest>,
 ) -> Result<HttpResponse, PageError> {
-    // A field repeated (ticked boxes) becomes a list.
-    let raw = RawRequest {
-        name: input.name,
-        email: input.email,
-        request_type: input.request_type,
-        request_types: input.request_types,
-        message: input.message,
-        jurisdiction: input.jurisdiction,
-        requester_kind: input.requester_kind,
-        person_name: input.person_name,
-        person_email: input.person_email,
-        account_id: input.account_id,
-    };
     let call = async {
         let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web);
         let request = state.limits.admit(client.0, parsed)?;
@@ -393,19 +360,7 @@ pub async fn confirm_page(
     csrf: Csrf,
     link: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let link = link.into_inner();
-    let v = crate::app::confirm::view(&state, link.clone()).await?;
-    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
-    render(
-        StatusCode::OK,
-        &ConfirmPage {
-            tr,
-            csrf: csrf.token(),
-            link,
-            v,
-            done: false,
-        },
-    )
+    email_link_page(&state, &req, &csrf, link.into_inner(), false).await
 }
 
 #[derive(Deserialize)]
@@ -421,9 +376,24 @@ pub async fn confirm(
     if !fresh {
         return Err(WebError::Csrf.into());
     }
-    let link = link.into_inner();
-    let v = crate::app::confirm::confirm(&state, link.clone()).await?;
-    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
+    email_link_page(&state, &req, &csrf, link.into_inner(), true).await
+}
+
+/// An email link's page, before the button is pressed or after (then the address is confirmed first),
+/// in the reader's chosen language or else the request's.
+async fn email_link_page(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &Csrf,
+    link: String,
+    pressed: bool,
+) -> Result<HttpResponse, PageError> {
+    let v = if pressed {
+        crate::app::confirm::confirm(state, link.clone()).await?
+    } else {
+        crate::app::confirm::view(state, link.clone()).await?
+    };
+    let tr = Tr::new(language::chosen(req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &ConfirmPage {
@@ -431,7 +401,7 @@ pub async fn confirm(
             csrf: csrf.token(),
             link,
             v,
-            done: true,
+            done: pressed,
         },
     )
 }
@@ -472,19 +442,7 @@ pub async fn person_page(
     csrf: Csrf,
     link: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let link = link.into_inner();
-    let v = crate::app::confirm::person_view_for(&state, link.clone()).await?;
-    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
-    render(
-        StatusCode::OK,
-        &PersonConfirmPage {
-            tr,
-            csrf: csrf.token(),
-            link,
-            v,
-            done: false,
-        },
-    )
+    person_link_page(&state, &req, &csrf, link.into_inner(), false).await
 }
 
 pub async fn person_confirm(
@@ -497,9 +455,23 @@ pub async fn person_confirm(
     if !fresh {
         return Err(WebError::Csrf.into());
     }
-    let link = link.into_inner();
-    let v = crate::app::confirm::confirm_person(&state, link.clone()).await?;
-    let tr = Tr::new(language::chosen(&req).unwrap_or(v.language));
+    person_link_page(&state, &req, &csrf, link.into_inner(), true).await
+}
+
+/// The person's link page, as `email_link_page` is the requester's.
+async fn person_link_page(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &Csrf,
+    link: String,
+    pressed: bool,
+) -> Result<HttpResponse, PageError> {
+    let v = if pressed {
+        crate::app::confirm::confirm_person(state, link.clone()).await?
+    } else {
+        crate::app::confirm::person_view_for(state, link.clone()).await?
+    };
+    let tr = Tr::new(language::chosen(req).unwrap_or(v.language));
     render(
         StatusCode::OK,
         &PersonConfirmPage {
@@ -507,7 +479,7 @@ pub async fn person_confirm(
             csrf: csrf.token(),
             link,
             v,
-            done: true,
+            done: pressed,
         },
     )
 }

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{TestApp, api};
+use common::{TestApp, api, file_id};
 use diesel::prelude::*;
 use kaiji::domain::audit::{Actor, AuditAction, NewAuditEvent, RedactionRecord};
 use kaiji::domain::staff::Role;
@@ -309,15 +309,11 @@ async fn a_redaction_record_for_an_open_or_recently_closed_request_is_named(app:
 async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifies(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Hanako Yamada", "email": "hanako@example.jp", "request_type": "access",
-                    "jurisdiction": "eea", "message": "My secret message.", "language": "en"}),
-        )
-        .await;
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = file_id(
+        &app,
+        json!({"name": "Hanako Yamada", "email": "hanako@example.jp", "message": "My secret message."}),
+    )
+    .await;
     app.confirm_email(&id).await;
     let (status, _) = officer
         .post(

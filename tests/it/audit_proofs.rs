@@ -8,7 +8,7 @@ use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::{Backend, TestApp, api};
+use common::{Backend, TestApp, api, field_code};
 use diesel::connection::SimpleConnection;
 use kaiji::domain::staff::Role;
 use kaiji::domain::tlog::{Frontier, from_base64, leaf_hash, open_checkpoint, to_base64};
@@ -221,11 +221,8 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     let (status, _, body) = get(&auditor, "/api/v1/audit/export?format=xml&from=yesterday").await;
     assert_eq!(status, 422);
     let err: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        err["error"]["fields"]["format"][0]["code"],
-        "unknown_format"
-    );
-    assert_eq!(err["error"]["fields"]["from"][0]["code"], "invalid_date");
+    assert_eq!(field_code(&err, "format"), Some("unknown_format"));
+    assert_eq!(field_code(&err, "from"), Some("invalid_date"));
     let res = reqwest::Client::new()
         .get(format!("{}/api/v1/audit/export", app.base))
         .bearer_auth(&officer.token)

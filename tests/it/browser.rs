@@ -132,6 +132,41 @@ async fn assert_fits(c: &fantoccini::Client, width: u32, what: &str) {
     );
 }
 
+/// The text of the element at `at` on the page as it stands.
+async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// The text of the element at `at` once the page that holds it has come (up to `secs`); `what` names
+/// that page when it does not.
+async fn text_after(c: &fantoccini::Client, at: Locator<'_>, secs: u64, what: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(at)
+        .await
+        .expect(what)
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn fill(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
+    c.find(at).await.unwrap().send_keys(text).await.unwrap();
+}
+
+async fn choose(c: &fantoccini::Client, at: Locator<'_>, value: &str) {
+    c.find(at)
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
@@ -139,69 +174,26 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     let c = browser(&driver).await;
     c.goto(&format!("{}/?lang=en", app.base)).await.unwrap();
     assert_eq!(
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+        text(&c, Locator::Css("h1")).await,
         "Make a request about your personal data"
     );
-    c.find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("Jane Doe")
-        .await
-        .unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("jane@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("request_type"))
-        .await
-        .unwrap()
-        .select_by_value("portability")
-        .await
-        .unwrap();
-    c.find(Locator::Id("jurisdiction"))
-        .await
-        .unwrap()
-        .select_by_value("eea")
-        .await
-        .unwrap();
-    c.find(Locator::Id("message"))
-        .await
-        .unwrap()
-        .send_keys("My order history, please.")
-        .await
-        .unwrap();
-    c.find(Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, Locator::Id("name"), "Jane Doe").await;
+    fill(&c, Locator::Id("email"), "jane@example.com").await;
+    choose(&c, Locator::Id("request_type"), "portability").await;
+    choose(&c, Locator::Id("jurisdiction"), "eea").await;
+    fill(&c, Locator::Id("message"), "My order history, please.").await;
+    click(&c, Locator::Id("submit")).await;
 
-    let receipt = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("receipt-number"))
-        .await
-        .expect("the receipt page appears (CSRF cookie accepted by the browser)")
-        .text()
-        .await
-        .unwrap();
+    let receipt = text_after(
+        &c,
+        Locator::Id("receipt-number"),
+        10,
+        "the receipt page appears (CSRF cookie accepted by the browser)",
+    )
+    .await;
     assert!(receipt.starts_with("KJ-20261122-"), "{receipt}");
     shot(&c, "receipt").await;
-    let link = c
-        .find(Locator::Id("tracking-link"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let link = text(&c, Locator::Id("tracking-link")).await;
     assert!(link.starts_with(&format!("{}/track/", app.base)));
     assert_eq!(app.count("requests"), 1);
     let row = &kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0];
@@ -210,24 +202,10 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
 
     // The private link, later, in Japanese.
     c.goto(&format!("{link}?lang=ja")).await.unwrap();
-    let state = c
-        .find(Locator::Id("track-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = text(&c, Locator::Id("track-state")).await;
     assert_eq!(state, "受付済み");
     shot(&c, "tracking-ja").await;
-    assert_eq!(
-        c.find(Locator::Id("track-receipt"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        receipt
-    );
+    assert_eq!(text(&c, Locator::Id("track-receipt")).await, receipt);
     c.close().await.unwrap();
 }
 
@@ -239,14 +217,11 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
     c.goto(&format!("{}/forms?lang=ja", app.base))
         .await
         .unwrap();
-    c.find(Locator::Css(
-        "a[href='/forms/disclosure/draft?requester=self']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &c,
+        Locator::Css("a[href='/forms/disclosure/draft?requester=self']"),
+    )
+    .await;
     c.wait()
         .for_element(Locator::Id("draft-form"))
         .await
@@ -257,45 +232,19 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
         ("phone", "03-0000-0000"),
         ("services", "GPUクラウド byGMO\nConoHa"),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
+        fill(&c, Locator::Id(id), text).await;
     }
-    c.find(Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let title = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("form-title"))
-        .await
-        .expect("the printable form appears")
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("submit")).await;
+    let title = text_after(
+        &c,
+        Locator::Id("form-title"),
+        10,
+        "the printable form appears",
+    )
+    .await;
     assert_eq!(title, "個人情報開示請求書");
-    assert_eq!(
-        c.find(Locator::Id("f-name"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "山田 太郎"
-    );
-    let fee = c
-        .find(Locator::Id("f-fee"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(text(&c, Locator::Id("f-name")).await, "山田 太郎");
+    let fee = text(&c, Locator::Id("f-fee")).await;
     assert!(fee.contains("10,800円"), "{fee}");
     // Print it, as the requester would: Chromium renders the page to a PDF.
     let pdf = c
@@ -313,66 +262,31 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     };
     let c = browser(&driver).await;
     c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = text(&c, Locator::Css("h1")).await;
     assert_eq!(h1, "個人情報に関するご請求");
     for (id, text) in [
         ("name", "山田 花子"),
         ("email", "hanako@example.jp"),
         ("message", "保有個人データの開示をお願いします。"),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
+        fill(&c, Locator::Id(id), text).await;
     }
     for (id, value) in [("request_type", "access"), ("jurisdiction", "japan")] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .select_by_value(value)
-            .await
-            .unwrap();
+        choose(&c, Locator::Id(id), value).await;
     }
-    c.find(Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let link = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("tracking-link"))
-        .await
-        .expect("the receipt page appears")
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("submit")).await;
+    let link = text_after(
+        &c,
+        Locator::Id("tracking-link"),
+        10,
+        "the receipt page appears",
+    )
+    .await;
     // Later, the private link alone: it speaks the requester's language and asks for the email check.
     c.goto(&link).await.unwrap();
-    let ask = c
-        .find(Locator::Id("track-confirm-email"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ask = text(&c, Locator::Id("track-confirm-email")).await;
     assert!(ask.contains("メールアドレスの確認をお願いします"), "{ask}");
-    let notices = c
-        .find(Locator::Id("track-notice-list"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let notices = text(&c, Locator::Id("track-notice-list")).await;
     assert!(
         notices.contains("受付のお知らせ") && notices.contains("メールアドレスの確認のお願い"),
         "{notices}"
@@ -383,31 +297,12 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         .clone();
     let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id.as_str().into());
     c.goto(&format!("{}{confirm}", app.base)).await.unwrap();
-    c.find(Locator::Css("#confirm-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let done = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("confirmed"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("#confirm-form button")).await;
+    let done = text_after(&c, Locator::Id("confirmed"), 10, "the confirmation page").await;
     assert!(done.contains("確認ありがとうございます"), "{done}");
     shot(&c, "confirmed-ja").await;
     c.goto(&link).await.unwrap();
-    let next = c
-        .find(Locator::Id("track-working"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let next = text(&c, Locator::Id("track-working")).await;
     assert!(next.contains("対応中"), "{next}");
     c.close().await.unwrap();
 }
@@ -416,24 +311,9 @@ async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
     c.goto(&format!("{base}/staff/login?lang=en"))
         .await
         .unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("correct horse battery staple")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, Locator::Id("email"), email).await;
+    fill(c, Locator::Id("password"), "correct horse battery staple").await;
+    click(c, Locator::Css("form button[type=submit]")).await;
 }
 
 async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(app: TestApp) {
@@ -444,15 +324,11 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         ("eea", "access", "a@example.eu"),
         ("california", "deletion", "b@example.com"),
     ] {
-        let res = app
-            .browser()
-            .post_json(
-                "/api/v1/requests",
-                &serde_json::json!({"name": "Pat", "email": email, "request_type": right,
-                                    "jurisdiction": jurisdiction, "message": "x", "language": "en"}),
-            )
-            .await;
-        assert_eq!(res.status, 201);
+        common::file_json(
+            &app,
+            serde_json::json!({"email": email, "request_type": right, "jurisdiction": jurisdiction}),
+        )
+        .await;
     }
     app.confirm_emails().await;
     app.staff(
@@ -473,18 +349,8 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     c.goto(&format!("{}/staff/requests?lang=en", app.base))
         .await
         .unwrap();
-    c.find(Locator::Css("select[name=right]"))
-        .await
-        .unwrap()
-        .select_by_value("deletion")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#queue-filters button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, Locator::Css("select[name=right]"), "deletion").await;
+    click(&c, Locator::Css("#queue-filters button")).await;
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(
@@ -502,12 +368,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css("button[data-event=acknowledge]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("button[data-event=acknowledge]")).await;
     // The page comes back with the new state (waits for the navigation, up to the driver's limit).
     c.wait()
         .at_most(Duration::from_secs(20))
@@ -572,13 +433,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
             .unwrap();
         let key = c.find(Locator::Id("audit-verifier-key")).await.unwrap();
         assert!(key.text().await.unwrap().contains("/audit+"));
-        let size = c
-            .find(Locator::Id("audit-checkpoint-size"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let size = text(&c, Locator::Id("audit-checkpoint-size")).await;
         assert!(size.contains("events"), "{size}");
         if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
             let png = c.screenshot().await.unwrap();

@@ -51,6 +51,38 @@ fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -
     child.wait_with_output().unwrap()
 }
 
+/// `kaiji user add` with the password on stdin, as an administrator types it.
+fn user_add(dir: &Path, env: &[(&str, &str)], email: &str, role: &str, password: &str) -> Output {
+    kaiji(
+        dir,
+        env,
+        &[
+            "user",
+            "add",
+            "--email",
+            email,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        Some(password),
+    )
+}
+
+/// The command succeeded and its output says `words`.
+fn succeeds_saying(o: &Output, words: &str) {
+    assert!(o.status.success() && text(o).contains(words), "{}", text(o));
+}
+
+/// The command failed and its output says why in `words`.
+fn fails_saying(o: &Output, words: &str) {
+    assert!(
+        !o.status.success() && text(o).contains(words),
+        "{}",
+        text(o)
+    );
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -161,23 +193,11 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         assert!(o.status.success(), "{}", text(&o));
     }
     let o = kaiji(dir, env, &["purge-records"], None);
-    assert!(
-        o.status.success() && text(&o).contains("erased the personal data of 0 request(s)"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "erased the personal data of 0 request(s)");
     let o = kaiji(dir, env, &["worker", "--once"], None);
-    assert!(
-        o.status.success() && text(&o).contains("sent 0 notice(s)"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "sent 0 notice(s)");
     let o = kaiji(dir, env, &["purge-documents"], None);
-    assert!(
-        o.status.success() && text(&o).contains("erased 0 file(s)"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "erased 0 file(s)");
     let o = kaiji(dir, env, &["workflow", "list"], None);
     for (id, v) in [
         ("ccpa", 3),
@@ -189,41 +209,23 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         assert!(text(&o).contains(&format!("{id}  v{v}")), "{}", text(&o));
     }
 
-    let o = kaiji(
+    let o = user_add(
         dir,
         env,
-        &[
-            "user",
-            "add",
-            "--email",
-            "Officer@Example.com",
-            "--role",
-            "officer",
-            "--password-stdin",
-        ],
-        Some("correct horse battery staple\n"),
+        "Officer@Example.com",
+        "officer",
+        "correct horse battery staple\n",
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("created officer account officer@example.com"));
-    let o = kaiji(
+    let o = user_add(
         dir,
         env,
-        &[
-            "user",
-            "add",
-            "--email",
-            "officer@example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        Some("another long password"),
+        "officer@example.com",
+        "admin",
+        "another long password",
     );
-    assert!(
-        !o.status.success() && text(&o).contains("already exists"),
-        "{}",
-        text(&o)
-    );
+    fails_saying(&o, "already exists");
     // The account's life from the terminal: a role change, disabled, enabled, each listed.
     let run = |args: &[&str]| {
         let o = kaiji(dir, env, args, None);
@@ -257,44 +259,10 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         &["user", "disable", "--email", "nobody@example.com"],
         None,
     );
-    assert!(
-        !o.status.success() && text(&o).contains("not found"),
-        "{}",
-        text(&o)
-    );
-    let o = kaiji(
-        dir,
-        env,
-        &[
-            "user",
-            "add",
-            "--email",
-            "x@example.com",
-            "--role",
-            "auditor",
-            "--password-stdin",
-        ],
-        Some("short\n"),
-    );
-    assert!(
-        !o.status.success() && text(&o).contains("at least 12 characters"),
-        "{}",
-        text(&o)
-    );
-    let o = kaiji(
-        dir,
-        env,
-        &[
-            "user",
-            "add",
-            "--email",
-            "x@example.com",
-            "--role",
-            "root",
-            "--password-stdin",
-        ],
-        Some("x"),
-    );
+    fails_saying(&o, "not found");
+    let o = user_add(dir, env, "x@example.com", "auditor", "short\n");
+    fails_saying(&o, "at least 12 characters");
+    let o = user_add(dir, env, "x@example.com", "root", "x");
     assert!(!o.status.success());
     let o = kaiji(
         dir,
@@ -381,37 +349,25 @@ fn migrate_seed_and_user_add_on_sqlite() {
         &["audit", "checkpoint", "--push", store.to_str().unwrap()],
         None,
     );
-    assert!(
-        o.status.success() && text(&o).contains("pushed the checkpoint"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "pushed the checkpoint");
     let o = kaiji(
         dir.path(),
         &[],
         &["audit", "export", "--from", "someday"],
         None,
     );
-    assert!(!o.status.success() && text(&o).contains("dates like"));
+    fails_saying(&o, "dates like");
     // The audit log checks out, against the store too; change one event behind the database's back
     // and it is named.
     let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
-    assert!(
-        o.status.success() && text(&o).contains("audit log intact"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "audit log intact");
     let o = kaiji(
         dir.path(),
         &[],
         &["audit", "verify", "--against", store.to_str().unwrap()],
         None,
     );
-    assert!(
-        o.status.success() && text(&o).contains("the log extends it"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "the log extends it");
     {
         use diesel::Connection;
         use diesel::connection::SimpleConnection;
@@ -644,25 +600,18 @@ fn workflow_graph_draws_dot_and_svg() {
         "{svg}"
     );
     let o = kaiji(dir.path(), &[], &["workflow", "graph", "nope"], None);
-    assert!(!o.status.success() && text(&o).contains("no workflow `nope`"));
+    fails_saying(&o, "no workflow `nope`");
 }
 
 #[test]
 fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     let dir = tempfile::tempdir().unwrap();
-    let o = kaiji(
+    let o = user_add(
         dir.path(),
         &[],
-        &[
-            "user",
-            "add",
-            "--email",
-            "bot@example.com",
-            "--role",
-            "officer",
-            "--password-stdin",
-        ],
-        Some("correct horse battery staple"),
+        "bot@example.com",
+        "officer",
+        "correct horse battery staple",
     );
     assert!(o.status.success(), "{}", text(&o));
     let o = kaiji(
@@ -719,14 +668,14 @@ fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     );
     assert!(text(&kaiji(dir.path(), &[], &["token", "list"], None)).contains("revoked"));
     let o = kaiji(dir.path(), &[], &["token", "revoke", &rows[0].id], None);
-    assert!(!o.status.success() && text(&o).contains("no active token"));
+    fails_saying(&o, "no active token");
     let o = kaiji(
         dir.path(),
         &[],
         &["token", "create", "--email", "nobody@example.com"],
         None,
     );
-    assert!(!o.status.success() && text(&o).contains("no active staff account"));
+    fails_saying(&o, "no active staff account");
 }
 
 /// `kaiji dev synth` loads requests under the published workflows with their audit events integrated
@@ -747,17 +696,9 @@ fn dev_synth_loads_requests_with_a_verifiable_chain() {
         ],
         None,
     );
-    assert!(
-        o.status.success() && text(&o).contains("loaded 2500 request(s) with 5000 audit event(s)"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "loaded 2500 request(s) with 5000 audit event(s)");
     let o = kaiji(dir.path(), &[], &["audit", "verify"], None);
-    assert!(
-        o.status.success() && text(&o).contains("audit log intact"),
-        "{}",
-        text(&o)
-    );
+    succeeds_saying(&o, "audit log intact");
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct N {

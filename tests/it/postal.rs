@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Api, Browser, TestApp};
+use common::{Api, Browser, TestApp, field_code};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -25,6 +25,11 @@ both_backends!(
 
 async fn officer(app: &TestApp) -> Api {
     common::api(app, "desk@example.com", Role::Officer).await
+}
+
+/// An officer at the desk's pages (signed in with a browser session).
+async fn desk(app: &TestApp) -> Browser {
+    app.signed_in("page@example.com", Role::Officer).await
 }
 
 fn letter() -> Value {
@@ -248,6 +253,12 @@ async fn fire(
     .await
 }
 
+/// Fires `event` and checks that it went through.
+async fn fire_ok(api: &Api, id: &str, event: &str, version: i64, reason: Option<&str>) {
+    let (status, body) = fire(api, id, event, version, reason).await;
+    assert_eq!(status, 200, "{event}: {body}");
+}
+
 async fn document(
     api: &Api,
     id: &str,
@@ -267,15 +278,11 @@ async fn document(
 async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestApp) {
     let api = officer(&app).await;
     // The seed's example: a request dated 2026-03-31.
-    let id = register(
+    let id = under_review(
         &api,
         json!({"received_on": "2026-04-02", "request_date": "2026-03-31"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
     let (_, r) = document(&api, &id, 2, "juminhyo", "principal", true, "2026-02-27").await;
     assert_eq!(
         (
@@ -308,9 +315,9 @@ async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestA
         ),
         (Some(true), Some(true))
     );
-    assert_eq!(fire(&api, &id, "confirm_identity", 5, None).await.0, 200);
+    fire_ok(&api, &id, "confirm_identity", 5, None).await;
     // The officer's page shows the checklist in order.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert_eq!(
         page.text_of("checklist-status").unwrap(),
@@ -330,28 +337,18 @@ async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestA
     )
     .await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["error"]["fields"]["kind"][0]["code"],
-        "unknown_document_kind"
-    );
-    assert_eq!(
-        body["error"]["fields"]["created_on"][0]["code"],
-        "invalid_date"
-    );
+    assert_eq!(field_code(&body, "kind"), Some("unknown_document_kind"));
+    assert_eq!(field_code(&body, "created_on"), Some("invalid_date"));
     assert_eq!(app.count("audit_events"), before);
 }
 
 async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: TestApp) {
     let api = officer(&app).await;
-    let id = register(
+    let id = under_review(
         &api,
         json!({"requester_kind": "agent", "agent_name": "山田 一郎"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
     let mut v = 2;
     for (kind, holder, original) in [
         ("juminhyo", "principal", true),
@@ -362,7 +359,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         assert_eq!(status, 200, "{r}");
         v = r["version"].as_i64().unwrap();
     }
-    let get = || async { api.get(&format!("/api/v1/requests/{id}")).await };
+    let get = || async { api.request(&id).await };
     let d = get().await;
     assert!(
         !d["allowed_events"]
@@ -377,7 +374,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         (status, body["error"]["message"].as_str()),
         (422, Some("identity documents are missing"))
     );
-    let (status, _) = fire(
+    fire_ok(
         &api,
         &id,
         "request_documents",
@@ -385,7 +382,6 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         Some("委任状に押印した印鑑の印鑑証明書（原本）が同封されていません。"),
     )
     .await;
-    assert_eq!(status, 200);
     v += 1;
     let d = get().await;
     assert_eq!(d["state"], "awaiting_documents");
@@ -398,7 +394,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         "documents_requested"
     );
     // The letter lists exactly what is missing, and why.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "documents_requested").await;
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
@@ -419,7 +415,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["checklist"]["complete"], true);
     v = r["version"].as_i64().unwrap();
-    assert_eq!(fire(&api, &id, "documents_received", v, None).await.0, 200);
+    fire_ok(&api, &id, "documents_received", v, None).await;
     assert_eq!(
         fire(&api, &id, "confirm_identity", v + 1, None).await.0,
         200,
@@ -434,7 +430,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
 async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp) {
     let api = officer(&app).await;
     let id = register(&api, json!({})).await;
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let upload = |bytes: Vec<u8>, name: &'static str, token: String| {
         let form = common::multipart_form(&[("csrf_token", &token)], vec![("file", name, bytes)]);
@@ -497,8 +493,7 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     );
     assert_eq!(app.browser().get(&path).await.status, 303);
     // Closed, then past the retention period: the contents are erased, the erasure audited.
-    let (status, _) = fire(&api, &id, "refer_to_transfer_agent", 1, None).await;
-    assert_eq!(status, 200);
+    fire_ok(&api, &id, "refer_to_transfer_agent", 1, None).await;
     let (db, clock) = (app.state.db.clone(), app.clock.clone());
     let purge = move |db: kaiji::db::Db, clock: kaiji::app::Clock| {
         tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30).unwrap())
@@ -532,30 +527,40 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
 
 /// Registers a letter for disclosure, records fresh documents, confirms identity and issues the invoice.
 /// Returns the request id, the invoice as the API shows it, and the request's version.
-async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
+/// Records a fresh 住民票 and a passport for the requester and confirms identity: the request, under
+/// review at version 2, is at version 5 afterwards.
+async fn confirm_identity(api: &Api, id: &str) {
+    for (version, kind, original, created_on) in [
+        (2, "juminhyo", true, "2026-11-01"),
+        (3, "passport", false, ""),
+    ] {
+        let (status, body) =
+            document(api, id, version, kind, "principal", original, created_on).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(fire(api, id, "confirm_identity", 4, None).await.0, 200);
+}
+
+/// A letter registered with `patch` (see `register`) and under identity review: version 2.
+async fn under_review(api: &Api, patch: Value) -> String {
     let id = register(api, patch).await;
-    assert_eq!(
-        fire(api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    assert_eq!(
-        document(api, &id, 2, "juminhyo", "principal", true, "2026-11-01")
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        document(api, &id, 3, "passport", "principal", false, "")
-            .await
-            .0,
-        200
-    );
-    assert_eq!(fire(api, &id, "confirm_identity", 4, None).await.0, 200);
-    let (status, body) = fire(api, &id, "issue_invoice", 5, None).await;
-    assert_eq!(status, 200, "{body}");
+    fire_ok(api, &id, "start_identity_review", 1, None).await;
+    id
+}
+
+/// A letter registered with `patch` (see `register`), under review and with identity confirmed: version 5.
+async fn confirmed_letter(api: &Api, patch: Value) -> String {
+    let id = under_review(api, patch).await;
+    confirm_identity(api, &id).await;
+    id
+}
+
+async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
+    let id = confirmed_letter(api, patch).await;
+    fire_ok(api, &id, "issue_invoice", 5, None).await;
     // The data systems answer meanwhile.
     close_tasks(api, &id, None).await;
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "awaiting_payment");
     (id, r["invoices"][0].clone(), r["version"].as_i64().unwrap())
 }
@@ -563,7 +568,7 @@ async fn invoiced(api: &Api, patch: Value) -> (String, Value, i64) {
 /// Closes the request's open data-system tasks as their owners would (an export, or erasure; `retain`
 /// keeps one system's data on a ground). Returns the request's version afterwards.
 async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     for t in r["tasks"].as_array().unwrap() {
         if t["status"] != "open" {
             continue;
@@ -585,7 +590,7 @@ async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     assert!(
         r["facts"]
             .as_array()
@@ -615,7 +620,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     assert_eq!(invoice["issued_on"], "2026-11-22");
     let number = invoice["number"].as_str().unwrap().to_owned();
     assert!(number.starts_with("INV-KJ-20261119-"), "{number}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(notice_kinds(&r).contains(&"invoice".to_owned()));
     // Not paid: confirming payment is refused.
     let (status, body) = fire(&api, &id, "confirm_payment", version, None).await;
@@ -635,7 +640,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (s["paid"].as_bool(), s["shortfall_yen"].as_i64()),
         (Some(false), Some(440))
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         r["version"].as_i64(),
         Some(version),
@@ -662,10 +667,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     }
     let (status, body) = api.post("/api/v1/payments", &json!({"invoice": "INV-nothing", "paid_on": "2026-11-24", "amount_yen": 100, "payer_name": "X"})).await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["error"]["fields"]["invoice"][0]["code"],
-        "unknown_invoice"
-    );
+    assert_eq!(field_code(&body, "invoice"), Some("unknown_invoice"));
     let (status, _) = api.post("/api/v1/payments", &pay(json!(-5))).await;
     assert_eq!(status, 422);
     assert_eq!((app.count("payments"), app.count("audit_events")), before);
@@ -677,7 +679,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (s["paid"].as_bool(), s["overpaid_yen"].as_i64()),
         (Some(true), Some(560))
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["version"].as_i64(), Some(version + 1));
     assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
     let inv = &r["invoices"][0];
@@ -690,8 +692,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
         (Some("paid"), Some(11360), Some(560))
     );
     assert_eq!(inv["payments"].as_array().unwrap().len(), 2);
-    let (status, body) = fire(&api, &id, "confirm_payment", version + 1, None).await;
-    assert_eq!(status, 200, "{body}");
+    fire_ok(&api, &id, "confirm_payment", version + 1, None).await;
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -709,7 +710,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
 
     // The officer's page shows the invoice and its balance.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let line = page.all_text_of(&format!("invoice-{number}")).unwrap();
     assert!(line.contains("¥5,400 × 2 = ¥10,800"), "{line}");
@@ -723,18 +724,11 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     )
     .await;
     assert_eq!(invoice["amount_yen"], 5400);
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["correction"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "{body}");
 }
@@ -779,7 +773,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     assert_eq!(report["problems"][0]["line"], 5);
     assert_eq!(app.count("payments"), before + 3);
     for id in [&a, &b] {
-        let r = api.get(&format!("/api/v1/requests/{id}")).await;
+        let r = api.request(id).await;
         assert!(
             r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
             "{id}"
@@ -846,7 +840,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
         (status, body["error"]["code"].as_str()),
         (422, Some("validation_failed"))
     );
-    assert_eq!(body["error"]["fields"]["file"][0]["code"], "bad_statement");
+    assert_eq!(field_code(&body, "file"), Some("bad_statement"));
     assert_eq!((app.count("payments"), app.count("audit_events")), before);
     // Auditors may not record payments.
     let auditor = app.signed_in("aud@example.com", Role::Auditor).await;
@@ -857,7 +851,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
     let api = officer(&app).await;
     let (id, invoice, _) = invoiced(&api, json!({"services": ["ConoHa"]})).await;
     let number = invoice["number"].as_str().unwrap();
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let page = desk.get("/staff/payments?lang=en").await;
     assert_eq!(page.status, 200);
     let csrf = page.csrf();
@@ -907,7 +901,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         )
         .await;
     assert_eq!(ok.status, 303, "redirected back: {}", ok.body);
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
 
     // A statement uploaded on the page: the report lists each line.
@@ -938,7 +932,7 @@ async fn fire_with(api: &Api, id: &str, event: &str, version: i64, data: Value) 
 
 /// The letter printed for the request's notice of this kind.
 async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(id).await;
     let n = r["notices"]
         .as_array()
         .unwrap()
@@ -992,13 +986,10 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         "{body}"
     );
     assert_eq!(
-        body["error"]["fields"]["tracking_number"][0]["code"],
-        "tracking_number_check_digit"
+        field_code(&body, "tracking_number"),
+        Some("tracking_number_check_digit")
     );
-    assert_eq!(
-        body["error"]["fields"]["dispatched_on"][0]["code"],
-        "date_in_future"
-    );
+    assert_eq!(field_code(&body, "dispatched_on"), Some("date_in_future"));
     let (status, _) = fire(&api, &id, "dispatch_reply", v, None).await;
     assert_eq!(status, 422, "the tracking number and date are required");
     assert_eq!(
@@ -1018,7 +1009,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "reply_dispatched");
     assert_eq!(r["reply"]["dispatch"]["tracking_number"], "131-12-38386-3");
     assert_eq!(r["reply"]["dispatch"]["dispatched_on"], "2026-11-25");
@@ -1037,10 +1028,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["delivered_on"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "delivered_on")),
         (422, Some("before_dispatch"))
     );
     let (status, body) = fire_with(
@@ -1052,7 +1040,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("closed"), Some(true))
@@ -1076,7 +1064,7 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
             "answer_dispatched"
         ]
     );
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let received = letter_of(&desk, &api, &id, "received").await;
     assert_eq!(
         received.text_of("letter-date").as_deref(),
@@ -1169,7 +1157,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     // Nothing to release yet.
     let (status, body) = fire(&api, &id, "offer_download", v, None).await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("no_reply_file"))
     );
     // A reply that is not a PDF or an image is refused by its bytes.
@@ -1181,7 +1169,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         )
         .await;
     assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
+        (status, field_code(&body, "file")),
         (422, Some("file_type"))
     );
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nYOUR-DATA\n%%EOF".to_vec();
@@ -1193,9 +1181,8 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         )
         .await;
     assert_eq!(status, 201);
-    let (status, body) = fire(&api, &id, "offer_download", v, None).await;
-    assert_eq!(status, 200, "{body}");
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    fire_ok(&api, &id, "offer_download", v, None).await;
+    let r = api.request(&id).await;
     assert_eq!(r["state"], "download_offered");
     assert_eq!(
         r["reply"]["downloads"][0]["expires_at"],
@@ -1207,7 +1194,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
 
     // The link is in the letter (and the email to come): signed, not stored.
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_ready").await;
     let rows = letter.all_text_of("letter-rows").unwrap();
     let at = rows.find("/download/").expect("a download address");
@@ -1236,10 +1223,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     let page = requester.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.text_of("download-receipt").unwrap().starts_with("KJ-"));
-    assert_eq!(
-        api.get(&format!("/api/v1/requests/{id}")).await["state"],
-        "download_offered"
-    );
+    assert_eq!(api.request(&id).await["state"], "download_offered");
     // Without the form's token: refused.
     assert_eq!(requester.post_form(&path, &[]).await.status, 403);
     let file = requester
@@ -1247,7 +1231,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
         .await;
     assert_eq!(file.status, 200);
     assert_eq!(file.body.as_bytes(), pdf.as_slice());
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("closed"), Some(true))
@@ -1311,26 +1295,17 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
 
 async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp) {
     let api = officer(&app).await;
-    let id = register(&api, json!({"request_types": ["correction"]})).await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
+    let id = under_review(&api, json!({"request_types": ["correction"]})).await;
     // Nothing can be recorded before identity is confirmed.
     let change = json!({"item": "住所", "prior_value": "東京都千代田区千代田1-1", "new_value": "東京都港区芝公園4-2-8"});
     let (status, body) = api
         .post(&format!("/api/v1/requests/{id}/changes"), &change)
         .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
-        (422, Some("not_now"))
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
+    assert_eq!((status, field_code(&body, "item")), (422, Some("not_now")));
+    confirm_identity(&api, &id).await;
     let (status, body) = fire(&api, &id, "issue_invoice", 5, None).await;
     assert_eq!(status, 422, "corrections carry no fee: {body}");
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     let (status, body) = api
         .post(
             &format!("/api/v1/requests/{id}/changes"),
@@ -1338,10 +1313,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["prior_value"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "prior_value")),
         (422, Some("required"))
     );
     let (status, body) = api
@@ -1361,11 +1333,8 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     let (status, body) = api
         .post(&format!("/api/v1/requests/{id}/changes"), &change)
         .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["item"][0]["code"].as_str()),
-        (422, Some("not_now"))
-    );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!((status, field_code(&body, "item")), (422, Some("not_now")));
+    let r = api.request(&id).await;
     let c = &r["reply"]["changes"][0];
     assert_eq!(
         (
@@ -1379,7 +1348,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
             Some("東京都港区芝公園4-2-8")
         )
     );
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     assert_eq!(
         letter.all_text_of("letter-list").unwrap(),
@@ -1394,19 +1363,12 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert!(rec.details.contains("住所") && !rec.details.contains("芝公園"));
 
     // Deletion: no fee, handled once identity is confirmed; the reply names what was deleted.
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["deletion"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     let offered: Vec<&str> = r["allowed_events"]
         .as_array()
         .unwrap()
@@ -1417,7 +1379,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         offered.contains(&"start_handling") && !offered.contains(&"issue_invoice"),
         "{offered:?}"
     );
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     // On the page: a blank item comes back with the message; the typed input is kept.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let bad = desk
@@ -1459,7 +1421,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
          Marketing preferences：復元できない方法で消去しました（方法：Profile deleted; hashed email kept in the suppression list (legitimate interest, GDPR Art. 21(3)).） \
          Orders and billing：次の法的根拠により一部のデータを保持しています（法人税法による帳簿書類の保存（7年））"
     );
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert!(r["invoices"].as_array().unwrap().is_empty());
     assert_eq!(
         r["reply"]["changes"][0]["prior_value"],
@@ -1467,19 +1429,12 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         "deleted data is not kept"
     );
     // The dispatch form on the page keeps what was typed when refused.
-    let id = register(
+    let id = confirmed_letter(
         &api,
         json!({"request_types": ["stop_of_use"], "tracking_number": "131-12-38387-4"}),
     )
     .await;
-    assert_eq!(
-        fire(&api, &id, "start_identity_review", 1, None).await.0,
-        200
-    );
-    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-01").await;
-    document(&api, &id, 3, "passport", "principal", false, "").await;
-    assert_eq!(fire(&api, &id, "confirm_identity", 4, None).await.0, 200);
-    assert_eq!(fire(&api, &id, "start_handling", 5, None).await.0, 200);
+    fire_ok(&api, &id, "start_handling", 5, None).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
     let bad = desk
@@ -1502,17 +1457,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         bad.body
     );
     assert!(bad.body.contains("value=\"131-12-99999-9\""));
-    assert_eq!(
-        api.get(&format!("/api/v1/requests/{id}")).await["state"],
-        "preparing_reply"
-    );
+    assert_eq!(api.request(&id).await["state"], "preparing_reply");
 }
 
 async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestApp) {
     let api = officer(&app).await;
     let one = json!(["ConoHa"]);
     let (id, invoice, v) = invoiced(&api, json!({"services": one})).await;
-    let (status, _) = fire(
+    fire_ok(
         &api,
         &id,
         "refuse",
@@ -1520,7 +1472,6 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         Some("本人確認書類の記載と請求書の氏名が一致しないため"),
     )
     .await;
-    assert_eq!(status, 200);
     let before_notices = app.count("notices");
     // A transfer arrives anyway, and a short one: recorded for refund; the request stays closed and no
     // letter asks for the rest.
@@ -1529,14 +1480,14 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         .await;
     assert_eq!(status, 201, "{s}");
     assert_eq!(s["request_closed"], true);
-    let r = api.get(&format!("/api/v1/requests/{id}")).await;
+    let r = api.request(&id).await;
     assert_eq!(
         (r["state"].as_str(), r["closed"].as_bool()),
         (Some("refused"), Some(true))
     );
     assert_eq!(r["invoices"][0]["paid_yen"], 5000);
     assert_eq!(app.count("notices"), before_notices);
-    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let desk = desk(&app).await;
     let q = desk.get("/staff/requests").await;
     assert!(
         !q.body.contains(&id),
@@ -1589,10 +1540,7 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
         .post("/api/v1/payments", &json!({"invoice": invoice["number"], "paid_on": "2026-11-22", "amount_yen": "999999999999", "payer_name": "X"}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["amount_yen"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "amount_yen")),
         (422, Some("invalid_amount"))
     );
 }

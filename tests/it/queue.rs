@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{Api, TestApp, api};
+use common::{Api, TestApp, api, field_code};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -181,7 +181,7 @@ async fn the_queue_filters_sorts_and_pages_exactly(app: TestApp) {
         ("cursor", "invalid_cursor"),
         ("right", "unknown_request_type"),
     ] {
-        assert_eq!(body["error"]["fields"][field][0]["code"], code, "{body}");
+        assert_eq!(field_code(&body, field), Some(code), "{body}");
     }
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
     let res = reqwest::Client::new()

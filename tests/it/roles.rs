@@ -41,6 +41,15 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
     })
 }
 
+/// What a refused call must not have changed: the audit events, the notices and the requests.
+fn written(app: &TestApp) -> (i64, i64, i64) {
+    (
+        app.count("audit_events"),
+        app.count("notices"),
+        app.count("requests"),
+    )
+}
+
 async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestApp) {
     common::file_request(&app.browser(), "A", "a@example.com", "access", "x").await;
     let id = kaiji::db::requests::list_open(&mut app.tdb.conn(), 1).unwrap()[0]
@@ -74,11 +83,7 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
             if roles.contains(role) || !path.starts_with("/api/v1/") {
                 continue;
             }
-            let before = (
-                app.count("audit_events"),
-                app.count("notices"),
-                app.count("requests"),
-            );
+            let before = written(&app);
             let client = reqwest::Client::new();
             let req = match method.as_str() {
                 "get" => client.get(format!("{}{concrete}", app.base)),
@@ -89,11 +94,7 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
             let res = req.bearer_auth(&api.token).send().await.unwrap();
             assert_eq!(res.status().as_u16(), 403, "{role} {method} {path}");
             assert_eq!(
-                (
-                    app.count("audit_events"),
-                    app.count("notices"),
-                    app.count("requests")
-                ),
+                written(&app),
                 before,
                 "{role} {method} {path} wrote something"
             );
@@ -103,11 +104,7 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
             if roles.contains(role) || !path.starts_with("/staff") {
                 continue;
             }
-            let before = (
-                app.count("audit_events"),
-                app.count("notices"),
-                app.count("requests"),
-            );
+            let before = written(&app);
             let res = match method.as_str() {
                 "get" => b.get(&concrete).await,
                 _ => {
@@ -117,11 +114,7 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
             };
             assert_eq!(res.status, 403, "{role} {method} {path}: {}", res.body);
             assert_eq!(
-                (
-                    app.count("audit_events"),
-                    app.count("notices"),
-                    app.count("requests")
-                ),
+                written(&app),
                 before,
                 "{role} {method} {path} wrote something"
             );

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api};
+use common::{Browser, TestApp, api, field_code, file_json};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -30,6 +30,13 @@ async fn file(app: &TestApp, jurisdiction: &str, request_type: &str) -> String {
     .await;
     app.confirm_email(&id).await;
     id
+}
+
+/// Files a request over the public JSON API (see `common::file_json`): its id and tracking token.
+async fn filed(app: &TestApp, fields: Value) -> (String, String) {
+    let r = file_json(app, fields).await;
+    let text = |key: &str| r[key].as_str().unwrap().to_owned();
+    (text("id"), text("tracking_token"))
 }
 
 fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
@@ -103,30 +110,21 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
     // Wrong outcomes are refused field by field and change nothing.
     let audit_before = app.count("audit_events");
     let orders = task(&r, "Orders and billing");
-    let (status, body) = officer
-        .close(&id, orders, json!({"outcome": "exported", "export": "{}"}))
-        .await;
-    assert_eq!(
+    for (wrong, field, code) in [
         (
-            status,
-            body["error"]["fields"]["outcome"][0]["code"].as_str()
+            json!({"outcome": "exported", "export": "{}"}),
+            "outcome",
+            "outcome_not_for_task",
         ),
-        (422, Some("outcome_not_for_task"))
-    );
-    let (status, body) = officer
-        .close(
-            &id,
-            orders,
+        (
             json!({"outcome": "retained", "legal_ground": "  "}),
-        )
-        .await;
-    assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["legal_ground"][0]["code"].as_str()
+            "legal_ground",
+            "required",
         ),
-        (422, Some("required"))
-    );
+    ] {
+        let (status, body) = officer.close(&id, orders, wrong).await;
+        assert_eq!((status, field_code(&body, field)), (422, Some(code)));
+    }
     let (status, _) = officer
         .close(&id, orders, json!({"outcome": "vanished"}))
         .await;
@@ -147,10 +145,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
         .close(&id, orders, json!({"outcome": "erased"}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["outcome"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "outcome")),
         (422, Some("task_closed"))
     );
     for name in ["Customer accounts", "Customer support"] {
@@ -277,24 +272,16 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     );
     let accounts = task(&r, "Customer accounts");
     // An export must be there, and be JSON or CSV by its content.
-    let (status, body) = officer
-        .close(&id, accounts, json!({"outcome": "exported"}))
-        .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
-        (422, Some("export_required"))
-    );
-    let (status, body) = officer
-        .close(
-            &id,
-            accounts,
+    for (missing_or_wrong, code) in [
+        (json!({"outcome": "exported"}), "export_required"),
+        (
             json!({"outcome": "exported", "export": "not json, not csv"}),
-        )
-        .await;
-    assert_eq!(
-        (status, body["error"]["fields"]["file"][0]["code"].as_str()),
-        (422, Some("export_type"))
-    );
+            "export_type",
+        ),
+    ] {
+        let (status, body) = officer.close(&id, accounts, missing_or_wrong).await;
+        assert_eq!((status, field_code(&body, "file")), (422, Some(code)));
+    }
     let export = r#"{"name": "Pat Doe", "email": "pat@example.com", "orders": 3}"#;
     let (status, _) = officer
         .close(
@@ -524,7 +511,7 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     assert_eq!(status, 201, "{row}");
     let (status, body) = admin.post("/api/v1/data-systems", &new).await;
     assert_eq!(
-        (status, body["error"]["fields"]["name"][0]["code"].as_str()),
+        (status, field_code(&body, "name")),
         (422, Some("system_name_taken"))
     );
 
@@ -670,19 +657,11 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
     app: TestApp,
 ) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
-                    "jurisdiction": "eea", "message": "Everything, please.", "language": "en"}),
-        )
-        .await;
-    assert_eq!(res.status, 201);
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(
+        &app,
+        json!({"name": "Pat Doe", "message": "Everything, please."}),
+    )
+    .await;
     let subject = app.browser();
     let first = subject.get(&format!("/track/{token}?lang=en")).await;
     assert!(
@@ -832,18 +811,7 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
 async fn signing_in_verifies_identity_and_no_documents_are_asked(app: TestApp) {
     use base64::Engine;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "access",
-                    "jurisdiction": "eea", "message": "All of it.", "language": "en"}),
-        )
-        .await;
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(&app, json!({"name": "Pat Doe", "message": "All of it."})).await;
     let now = app.clock.now().timestamp();
     let key = app.state.keys.assertion.as_ref().unwrap().expose().to_vec();
     let assertion = |email: &str, exp: i64, key: &[u8]| {
@@ -936,10 +904,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .post(&path, &json!({"expected_version": 2, "points": [{"name": "phone", "matched": true}, {"name": "PHONE", "matched": true}]}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["points"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "points")),
         (422, Some("duplicate_data_point"))
     );
     let (_, d) = officer.post(&path, &points(2, true)).await;
@@ -953,10 +918,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .post(&jpath, &json!({"expected_version": 1, "reason": " "}))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["reason"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "reason")),
         (422, Some("required"))
     );
     let (status, _) = officer
@@ -1004,20 +966,13 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     assert!(bad.text_of("person_email-error").is_some(), "{}", bad.body);
     assert!(bad.body.contains("value=\"Pat Doe\"") && bad.body.contains("value=\"agent\" checked"));
 
-    let res = app
-        .browser()
-        .post_json(
-            "/api/v1/requests",
-            &json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
-                    "jurisdiction": "california", "message": "For my client.", "language": "en",
-                    "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let (id, token) = (
-        res.json()["id"].as_str().unwrap().to_owned(),
-        res.json()["tracking_token"].as_str().unwrap().to_owned(),
-    );
+    let (id, token) = filed(
+        &app,
+        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
+               "jurisdiction": "california", "message": "For my client.",
+               "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
+    )
+    .await;
     app.confirm_email(&id).await; // the agent's own address
     let r = officer.request(&id).await;
     assert_eq!(

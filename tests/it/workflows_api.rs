@@ -7,7 +7,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use common::{Api, TestApp, api};
+use common::{Api, TestApp, api, file_id};
 use kaiji::app::staff;
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
@@ -984,16 +984,11 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let mut ids = Vec::new();
     for (workflow, place) in EXPIRING {
-        let res = app
-            .browser()
-            .post_json(
-                "/api/v1/requests",
-                &json!({"name": "N", "email": format!("{workflow}@example.com"), "request_type": "access",
-                        "jurisdiction": place, "message": "m", "language": "en"}),
-            )
-            .await;
-        assert_eq!(res.status, 201);
-        let id = res.json()["id"].as_str().unwrap().to_owned();
+        let id = file_id(
+            &app,
+            json!({"name": "N", "email": format!("{workflow}@example.com"), "jurisdiction": place, "message": "m"}),
+        )
+        .await;
         let r = officer.request(&id).await;
         assert_eq!(r["workflow"]["id"], workflow);
         let kinds: Vec<&str> = r["notices"]

@@ -738,6 +738,11 @@ macro_rules! both_backends {
     )+};
 }
 
+/// The first error code an API answer gives for `field` (`{"error": {"fields": {field: [{code}]}}}`).
+pub fn field_code<'a>(body: &'a serde_json::Value, field: &str) -> Option<&'a str> {
+    body["error"]["fields"][field][0]["code"].as_str()
+}
+
 /// A staff member using the JSON API with a bearer token.
 pub struct Api {
     pub base: String,
