@@ -90,6 +90,49 @@ pub async fn enrolment(
         .await
 }
 
+/// What a code attempt's step knows: who, from where, and when.
+struct Attempt {
+    staff: StaffMember,
+    keys: Keys,
+    address: Option<String>,
+    now: DateTime<Utc>,
+    document_key: crate::config::SecretBytes,
+}
+
+/// A code attempt by `staff`: refused while their sign-ins must wait; `act` runs in one transaction
+/// and gives `None` for a wrong (or replayed) code, which counts as a failed sign-in.
+async fn attempt<T: Send + 'static>(
+    state: &AppState,
+    staff: &StaffMember,
+    client: Option<IpAddr>,
+    act: impl FnOnce(&mut AnyConnection, &Attempt) -> Result<Option<T>, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let a = Attempt {
+        staff: staff.clone(),
+        keys: Keys::new(state, &staff.email, client),
+        address: client.map(|ip| ip.to_string()),
+        now: state.clock.now(),
+        document_key: state.keys.document.clone(),
+    };
+    state
+        .db
+        .run(move |conn| {
+            let who = Some(a.staff.id.clone());
+            sign_in::check_throttle(conn, &a.keys, who, a.address.as_deref(), a.now)?;
+            if let Some(done) = db::write_tx(conn, |conn| act(conn, &a))? {
+                return Ok(done);
+            }
+            sign_in::record_failed_attempt(
+                conn,
+                &a.keys,
+                a.now,
+                json!({"staff_id": a.staff.id, "address": a.address, "second_step": true}),
+            )?;
+            Err(wrong_code())
+        })
+        .await
+}
+
 /// The first code from the app confirms the enrolment; the session passes the second step, and the
 /// recovery codes come back to be shown once.
 pub async fn confirm(
@@ -99,47 +142,36 @@ pub async fn confirm(
     code: String,
     client: Option<IpAddr>,
 ) -> Result<Vec<String>, AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let keys = Keys::new(state, &staff.email, client);
-    let staff = staff.clone();
-    let address = client.map(|ip| ip.to_string());
-    state
-        .db
-        .run(move |conn| {
-            sign_in::check_throttle(conn, &keys, Some(staff.id.clone()), address.as_deref(), now)?;
-            let pending = repo::enrolment(conn, &staff.id)?
-                .filter(|e| e.confirmed_at.is_none())
-                .ok_or(AppError::NotFound)?;
-            let secret = mfa::open_secret(key.expose(), &staff.id, &pending.secret_sealed)
-                .ok_or_else(|| AppError::Definition("a TOTP secret does not open".into()))?;
-            let Some(step) = mfa::matching_step(&secret, &code, unix(now)) else {
-                failed(conn, &keys, &staff, address.as_deref(), now)?;
-                return Err(wrong_code());
-            };
-            let codes = mfa::new_recovery_codes();
-            let digests: Vec<String> = codes
-                .iter()
-                .map(|c| tokens::digest(&mfa::normalise_recovery_code(c)))
-                .collect();
-            db::write_tx(conn, |conn| -> Result<(), AppError> {
-                if !repo::accept_step(conn, &staff.id, step)? {
-                    return Err(wrong_code());
-                }
-                repo::confirm(conn, &staff.id, db::to_db_time(now))?;
-                repo::add_recovery_codes(conn, &staff.id, &digests)?;
-                repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(now))?;
-                sign_in::signed_in_from(conn, &keys, &staff.id, now)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::StaffMfaEnrolled, staff.actor(), now)
-                        .details(json!({"recovery_codes": codes.len()})),
-                )?;
-                Ok(())
-            })?;
-            Ok(codes)
-        })
-        .await
+    attempt(state, staff, client, move |conn, a| {
+        let id = &a.staff.id;
+        let pending = repo::enrolment(conn, id)?
+            .filter(|e| e.confirmed_at.is_none())
+            .ok_or(AppError::NotFound)?;
+        let secret = mfa::open_secret(a.document_key.expose(), id, &pending.secret_sealed)
+            .ok_or_else(|| AppError::Definition("a TOTP secret does not open".into()))?;
+        let Some(step) = mfa::matching_step(&secret, &code, unix(a.now)) else {
+            return Ok(None);
+        };
+        if !repo::accept_step(conn, id, step)? {
+            return Ok(None);
+        }
+        let codes = mfa::new_recovery_codes();
+        let digests: Vec<String> = codes
+            .iter()
+            .map(|c| tokens::digest(&mfa::normalise_recovery_code(c)))
+            .collect();
+        repo::confirm(conn, id, db::to_db_time(a.now))?;
+        repo::add_recovery_codes(conn, id, &digests)?;
+        repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(a.now))?;
+        sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::StaffMfaEnrolled, a.staff.actor(), a.now)
+                .details(json!({"recovery_codes": codes.len()})),
+        )?;
+        Ok(Some(codes))
+    })
+    .await
 }
 
 /// The second step after the password: a code from the app, or one of the recovery codes.
@@ -150,36 +182,21 @@ pub async fn verify(
     code: String,
     client: Option<IpAddr>,
 ) -> Result<(), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let keys = Keys::new(state, &staff.email, client);
-    let staff = staff.clone();
-    let address = client.map(|ip| ip.to_string());
-    state
-        .db
-        .run(move |conn| {
-            sign_in::check_throttle(conn, &keys, Some(staff.id.clone()), address.as_deref(), now)?;
-            let passed = db::write_tx(conn, |conn| -> Result<bool, AppError> {
-                let Some(how) = take_code(conn, key.expose(), &staff.id, &code, now)? else {
-                    return Ok(false);
-                };
-                repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(now))?;
-                sign_in::signed_in_from(conn, &keys, &staff.id, now)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::StaffSecondStepPassed, staff.actor(), now)
-                        .details(json!({"with": how, "address": address})),
-                )?;
-                Ok(true)
-            })?;
-            if passed {
-                Ok(())
-            } else {
-                failed(conn, &keys, &staff, address.as_deref(), now)?;
-                Err(wrong_code())
-            }
-        })
-        .await
+    attempt(state, staff, client, move |conn, a| {
+        let id = &a.staff.id;
+        let Some(how) = take_code(conn, a.document_key.expose(), id, &code, a.now, true)? else {
+            return Ok(None);
+        };
+        repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(a.now))?;
+        sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::StaffSecondStepPassed, a.staff.actor(), a.now)
+                .details(json!({"with": how, "address": a.address})),
+        )?;
+        Ok(Some(()))
+    })
+    .await
 }
 
 /// Takes a code once: a TOTP code of a step not accepted before, or an unused recovery code. Says
@@ -190,6 +207,7 @@ fn take_code(
     staff_id: &StaffId,
     code: &str,
     now: DateTime<Utc>,
+    recovery: bool,
 ) -> Result<Option<&'static str>, AppError> {
     let Some(enrolled) = repo::enrolment(conn, staff_id)?.filter(|e| e.confirmed_at.is_some())
     else {
@@ -200,25 +218,13 @@ fn take_code(
     if let Some(step) = mfa::matching_step(&secret, code, unix(now)) {
         return Ok(repo::accept_step(conn, staff_id, step)?.then_some("authenticator"));
     }
+    if !recovery {
+        return Ok(None);
+    }
     let digest = tokens::digest(&mfa::normalise_recovery_code(code));
     Ok(
         repo::use_recovery_code(conn, staff_id, &digest, db::to_db_time(now))?
             .then_some("recovery_code"),
-    )
-}
-
-fn failed(
-    conn: &mut AnyConnection,
-    keys: &Keys,
-    staff: &StaffMember,
-    address: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    sign_in::record_failed_attempt(
-        conn,
-        keys,
-        now,
-        json!({"staff_id": staff.id, "address": address, "second_step": true}),
     )
 }
 
@@ -231,38 +237,22 @@ pub async fn reset(
     member: StaffId,
     client: Option<IpAddr>,
 ) -> Result<(), AppError> {
-    let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let keys = Keys::new(state, &admin.email, client);
-    let admin = admin.clone();
-    let address = client.map(|ip| ip.to_string());
-    state
-        .db
-        .run(move |conn| {
-            sign_in::check_throttle(conn, &keys, Some(admin.id.clone()), address.as_deref(), now)?;
-            let done = db::write_tx(conn, |conn| -> Result<bool, AppError> {
-                staff_repo::find_by_id(conn, &member)?.ok_or(AppError::NotFound)?;
-                // Only the authenticator proves the administrator is at the keyboard now.
-                if take_code(conn, key.expose(), &admin.id, &admin_code, now)? != Some("authenticator")
-                {
-                    return Ok(false);
-                }
-                let removed = repo::remove(conn, &member)?;
-                let sessions = staff_repo::delete_sessions_of(conn, &member)?;
-                audit::append(
-                    conn,
-                    &NewAuditEvent::new(AuditAction::StaffMfaReset, admin.actor(), now).details(
-                        json!({"staff_id": member, "was_enrolled": removed > 0, "sessions_ended": sessions}),
-                    ),
-                )?;
-                Ok(true)
-            })?;
-            if done {
-                Ok(())
-            } else {
-                failed(conn, &keys, &admin, address.as_deref(), now)?;
-                Err(wrong_code())
-            }
-        })
-        .await
+    attempt(state, admin, client, move |conn, a| {
+        staff_repo::find_by_id(conn, &member)?.ok_or(AppError::NotFound)?;
+        // Only the authenticator (not a recovery code) proves the administrator is at the keyboard.
+        let key = a.document_key.expose();
+        if take_code(conn, key, &a.staff.id, &admin_code, a.now, false)?.is_none() {
+            return Ok(None);
+        }
+        let removed = repo::remove(conn, &member)?;
+        let sessions = staff_repo::delete_sessions_of(conn, &member)?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::StaffMfaReset, a.staff.actor(), a.now).details(
+                json!({"staff_id": member, "was_enrolled": removed > 0, "sessions_ended": sessions}),
+            ),
+        )?;
+        Ok(Some(()))
+    })
+    .await
 }

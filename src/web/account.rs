@@ -75,6 +75,22 @@ async fn page(
     )
 }
 
+/// The page again with the refused form's messages.
+async fn page_again(
+    state: &AppState,
+    who: Authorized<AnyStaff>,
+    tr: Tr,
+    csrf: &Csrf,
+    back: outcome::Back,
+) -> Result<HttpResponse, PageError> {
+    let status = back.status();
+    let shown = Shown {
+        errors: back.into_errors(),
+        ..Shown::default()
+    };
+    page(state, who, tr, csrf, status, shown).await
+}
+
 #[derive(Deserialize)]
 pub struct AccountQuery {
     done: Option<String>,
@@ -123,14 +139,7 @@ pub async fn create_token(
             };
             page(&state, who, tr, &csrf, StatusCode::OK, shown).await
         }
-        Err(back) => {
-            let status = back.status();
-            let shown = Shown {
-                errors: back.into_errors(),
-                ..Shown::default()
-            };
-            page(&state, who, tr, &csrf, status, shown).await
-        }
+        Err(back) => page_again(&state, who, tr, &csrf, back).await,
     }
 }
 
@@ -163,14 +172,7 @@ pub async fn change_password(
     );
     match outcome::of(true, call).await? {
         Ok(()) => Ok(redirect("/staff/account?done=1")),
-        Err(back) => {
-            let status = back.status();
-            let shown = Shown {
-                errors: back.into_errors(),
-                ..Shown::default()
-            };
-            page(&state, who, tr, &csrf, status, shown).await
-        }
+        Err(back) => page_again(&state, who, tr, &csrf, back).await,
     }
 }
 

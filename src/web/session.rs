@@ -61,26 +61,20 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req
-            .cookie(CookieNames::of(req).session)
-            .map(|c| c.value().to_owned());
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
         Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
-                return Err(AppError::Unauthenticated.into());
-            };
-            let session = staff::authenticate(&state, token.clone()).await?;
-            if !session.second_step.done() {
-                return Err(AppError::SecondStepDue(session.second_step).into());
+            let s = signed_in.await?;
+            if !s.second_step.done() {
+                return Err(AppError::SecondStepDue(s.second_step).into());
             }
-            if !P::ROLES.contains(&session.staff.role) {
+            if !P::ROLES.contains(&s.staff.role) {
                 return Err(AppError::Forbidden.into());
             }
             Ok(Authorized {
-                staff: session.staff,
-                session_token: token,
-                second_step: session.second_step,
+                staff: s.staff,
+                session_token: s.session_token,
+                second_step: s.second_step,
                 _permission: PhantomData,
             })
         })
