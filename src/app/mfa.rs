@@ -133,15 +133,22 @@ async fn attempt<T: Send + 'static>(
         .await
 }
 
-/// The first code from the app confirms the enrolment; the session passes the second step, and the
-/// recovery codes come back to be shown once.
+/// A confirmed enrolment: the recovery codes to show once, and the session's new token.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub recovery_codes: Vec<String>,
+    pub session_token: String,
+}
+
+/// The first code from the app confirms the enrolment; the session passes the second step under a new
+/// token, and the recovery codes come back to be shown once.
 pub async fn confirm(
     state: &AppState,
     staff: &StaffMember,
     session_token: String,
     code: String,
     client: Option<IpAddr>,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Enrolled, AppError> {
     attempt(state, staff, client, move |conn, a| {
         let id = &a.staff.id;
         let pending = repo::enrolment(conn, id)?
@@ -162,39 +169,61 @@ pub async fn confirm(
             .collect();
         repo::confirm(conn, id, db::to_db_time(a.now))?;
         repo::add_recovery_codes(conn, id, &digests)?;
-        repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(a.now))?;
+        let next_token = tokens::new_token();
+        let old = tokens::digest(&session_token);
+        if !repo::pass_session(
+            conn,
+            &old,
+            &tokens::digest(&next_token),
+            db::to_db_time(a.now),
+        )? {
+            return Err(AppError::Unauthenticated);
+        }
         sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
         audit::append(
             conn,
             &NewAuditEvent::new(AuditAction::StaffMfaEnrolled, a.staff.actor(), a.now)
                 .details(json!({"recovery_codes": codes.len()})),
         )?;
-        Ok(Some(codes))
+        Ok(Some(Enrolled {
+            recovery_codes: codes,
+            session_token: next_token,
+        }))
     })
     .await
 }
 
-/// The second step after the password: a code from the app, or one of the recovery codes.
+/// The second step after the password: a code from the app, or one of the recovery codes. The session
+/// goes on under a new token (returned), so one seen before the step is worth nothing after it.
 pub async fn verify(
     state: &AppState,
     staff: &StaffMember,
     session_token: String,
     code: String,
     client: Option<IpAddr>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     attempt(state, staff, client, move |conn, a| {
         let id = &a.staff.id;
         let Some(how) = take_code(conn, a.document_key.expose(), id, &code, a.now, true)? else {
             return Ok(None);
         };
-        repo::pass_session(conn, &tokens::digest(&session_token), db::to_db_time(a.now))?;
+        let next_token = tokens::new_token();
+        let old = tokens::digest(&session_token);
+        if !repo::pass_session(
+            conn,
+            &old,
+            &tokens::digest(&next_token),
+            db::to_db_time(a.now),
+        )? {
+            return Err(AppError::Unauthenticated);
+        }
         sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
         audit::append(
             conn,
             &NewAuditEvent::new(AuditAction::StaffSecondStepPassed, a.staff.actor(), a.now)
                 .details(json!({"with": how, "address": a.address})),
         )?;
-        Ok(Some(()))
+        Ok(Some(next_token))
     })
     .await
 }

@@ -130,14 +130,35 @@ pub fn remove(conn: &mut AnyConnection, staff_id: &StaffId) -> QueryResult<usize
     diesel::delete(staff_mfa::table.filter(staff_mfa::staff_id.eq(staff_id))).execute(conn)
 }
 
-/// Marks a session as having passed the second step.
+/// A session that passed the second step gets a new token (the old one, known before the step, ends);
+/// it keeps its member and its lifetime. False when the old session is gone.
 pub fn pass_session(
     conn: &mut AnyConnection,
-    token_sha256: &str,
+    old_sha256: &str,
+    new_sha256: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(staff_sessions::table.find(token_sha256))
-        .set(staff_sessions::mfa_at.eq(now))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<bool> {
+    let Some((staff_id, created_at, expires_at)) = staff_sessions::table
+        .find(old_sha256)
+        .select((
+            staff_sessions::staff_id,
+            staff_sessions::created_at,
+            staff_sessions::expires_at,
+        ))
+        .first::<(String, NaiveDateTime, NaiveDateTime)>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    diesel::delete(staff_sessions::table.find(old_sha256)).execute(conn)?;
+    diesel::insert_into(staff_sessions::table)
+        .values((
+            staff_sessions::token_sha256.eq(new_sha256),
+            staff_sessions::staff_id.eq(staff_id),
+            staff_sessions::created_at.eq(created_at),
+            staff_sessions::expires_at.eq(expires_at),
+            staff_sessions::mfa_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::auth::landing;
 use super::client::ClientAddr;
-use super::csrf::CsrfForm;
-use super::error::PageError;
+use super::csrf::{CookieNames, CsrfForm, cookie};
+use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
 use super::session::{Administer, Authorized, SignedIn};
 use super::{redirect, render};
@@ -59,6 +59,22 @@ fn shown(e: &AppError) -> bool {
     matches!(e, AppError::SignInThrottled { .. })
 }
 
+/// The answer with the session's new cookie (the token changes when the second step is passed).
+fn with_session(
+    state: &AppState,
+    mut res: HttpResponse,
+    token: String,
+) -> Result<HttpResponse, PageError> {
+    let names = CookieNames::for_config(&state.config.http);
+    res.add_cookie(&cookie(
+        names.session,
+        token,
+        state.config.http.cookie_secure,
+    ))
+    .map_err(|e| WebError::BadBody(e.to_string()))?;
+    Ok(res)
+}
+
 pub async fn code_form(
     who: SignedIn,
     tr: Tr,
@@ -96,7 +112,7 @@ pub async fn verify(
         client.0,
     );
     match outcome::of_showing(fresh, call, shown).await? {
-        Ok(()) => Ok(redirect(landing(who.staff.role))),
+        Ok(token) => with_session(&state, redirect(landing(who.staff.role)), token),
         Err(back) => {
             let page = MfaPage {
                 tr,
@@ -153,8 +169,13 @@ pub async fn enrol(
         input.code,
         client.0,
     );
+    let mut new_token = None;
     let (status, view, error, retry_after) = match outcome::of_showing(fresh, call, shown).await? {
-        Ok(codes) => (StatusCode::OK, MfaView::RecoveryCodes(codes), None, None),
+        Ok(enrolled) => {
+            new_token = Some(enrolled.session_token);
+            let codes = MfaView::RecoveryCodes(enrolled.recovery_codes);
+            (StatusCode::OK, codes, None, None)
+        }
         Err(back) => match mfa::enrolment(&state, &who.staff).await? {
             None => return Ok(redirect("/staff/account")),
             Some(e) => (
@@ -172,7 +193,11 @@ pub async fn enrol(
         error,
         next: landing(who.staff.role),
     };
-    outcome::with_retry_after(render(status, &page), retry_after)
+    let res = outcome::with_retry_after(render(status, &page), retry_after)?;
+    match new_token {
+        Some(token) => with_session(&state, res, token),
+        None => Ok(res),
+    }
 }
 
 /// An administrator resets a member's enrolment with a fresh code of their own.

@@ -132,10 +132,16 @@ pub fn build_app(
         .wrap(from_fn(csrf::browser_cookies))
         .wrap(Condition::new(
             https,
-            DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")),
+            DefaultHeaders::new().add((
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            )),
         ))
         .wrap(
+            // Every answer is `no-store` unless it says otherwise (the stylesheet does): pages and API
+            // answers carry personal data.
             DefaultHeaders::new()
+                .add((header::CACHE_CONTROL, "no-store"))
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .add((header::X_FRAME_OPTIONS, "DENY"))
                 .add((header::REFERRER_POLICY, "no-referrer"))

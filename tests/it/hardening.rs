@@ -140,7 +140,7 @@ async fn over_https(backend: Backend) {
     let page = b.get("/staff/login").await;
     assert_eq!(
         page.headers["strict-transport-security"],
-        "max-age=31536000"
+        "max-age=31536000; includeSubDomains"
     );
     let set = b.last_set_cookies.lock().unwrap().join("\n");
     assert!(set.starts_with("__Host-kaiji_csrf="), "{set}");

@@ -110,9 +110,18 @@ async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
     let res = second_step(&phone, &code(&app, &secret)).await;
     assert_eq!(res.status, 422, "a code is accepted once");
     app.clock.advance(TimeDelta::seconds(30));
+    let before = phone.cookie("kaiji_session").unwrap();
     let res = second_step(&phone, &code(&app, &secret)).await;
     assert_eq!(res.location.as_deref(), Some("/staff/requests"));
     assert_eq!(phone.get("/staff/requests").await.status, 200);
+    // Past the step the session has a new token; the one known before it opens nothing.
+    assert_ne!(phone.cookie("kaiji_session").unwrap(), before);
+    let stale = app.browser();
+    stale.set_cookie("kaiji_session", &before);
+    assert_eq!(
+        stale.get("/staff/requests").await.location.as_deref(),
+        Some("/staff/login")
+    );
 
     // A recovery code, once.
     for (i, expected) in [(0, 303), (1, 422)] {
