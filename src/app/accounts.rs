@@ -45,6 +45,8 @@ pub enum AccountChange {
     Role(Role),
     Disable,
     Enable,
+    /// Ends every session of the member (a lost laptop) and leaves the account as it is.
+    EndSessions,
 }
 
 /// Every account with its live sessions and its tokens, by email.
@@ -128,6 +130,7 @@ pub async fn change(
                 AccountChange::Role(r) => r == Role::Admin && active,
                 AccountChange::Disable => false,
                 AccountChange::Enable => role == Role::Admin,
+                AccountChange::EndSessions => true,
             };
             if role == Role::Admin && active && !stays_admin {
                 keep_an_admin(conn, &id, change)?;
@@ -156,6 +159,13 @@ pub async fn change(
                     repo::set_disabled(conn, &id, None)?;
                     (AuditAction::StaffEnabled, json!({"staff_id": id}))
                 }
+                AccountChange::EndSessions => {
+                    let sessions = repo::delete_sessions_of(conn, &id)?;
+                    (
+                        AuditAction::StaffSessionsEnded,
+                        json!({"staff_id": id, "sessions_ended": sessions}),
+                    )
+                }
             };
             audit::append(
                 conn,
@@ -178,7 +188,7 @@ fn keep_an_admin(
     let mut errors = FieldErrors::new();
     let field = match change {
         AccountChange::Role(_) => "role",
-        AccountChange::Disable | AccountChange::Enable => "account",
+        AccountChange::Disable | AccountChange::Enable | AccountChange::EndSessions => "account",
     };
     errors.push(field, "last_admin");
     Err(AppError::Invalid(errors))

@@ -86,6 +86,8 @@ pub enum AuditAction {
     StaffDisabled,
     /// An admin enabled a disabled account again.
     StaffEnabled,
+    /// An admin ended every session of a member.
+    StaffSessionsEnded,
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
@@ -101,7 +103,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -143,6 +145,7 @@ impl AuditAction {
         AuditAction::StaffRoleChanged,
         AuditAction::StaffDisabled,
         AuditAction::StaffEnabled,
+        AuditAction::StaffSessionsEnded,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
@@ -194,6 +197,7 @@ impl AuditAction {
             AuditAction::StaffRoleChanged => "staff.role_changed",
             AuditAction::StaffDisabled => "staff.disabled",
             AuditAction::StaffEnabled => "staff.enabled",
+            AuditAction::StaffSessionsEnded => "staff.sessions_ended",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",

@@ -181,6 +181,18 @@ pub async fn enable(
     .await
 }
 
+pub async fn end_sessions(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    id: web::Path<StaffId>,
+    form: CsrfForm<Button>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let change = Ok(AccountChange::EndSessions);
+    apply(&state, who, tr, form.csrf, form.fresh, id, change).await
+}
+
 /// Who holds which role and which tokens, as CSV: one line per token (or per account without one).
 pub async fn export(
     state: web::Data<AppState>,
@@ -307,6 +319,22 @@ pub async fn disable_api(
         AccountChange::Disable,
     )
     .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An administrator ends every session of a member (a lost laptop); the account stays as it is.
+#[utoipa::path(
+    post, path = "/api/v1/staff/{id}/sessions/end", tag = "staff",
+    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn end_sessions_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+    id: web::Path<StaffId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    accounts::change(&state, who.staff.actor(), id, AccountChange::EndSessions).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

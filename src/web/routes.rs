@@ -199,6 +199,7 @@ fn staff_people() -> Vec<Endpoint> {
         post("/people/{id}/disable", people::disable),
         post("/people/{id}/enable", people::enable),
         post("/people/{id}/mfa-reset", mfa::reset),
+        post("/people/{id}/sessions/end", people::end_sessions),
     ]
 }
 
@@ -367,5 +368,6 @@ fn api_staff() -> Vec<Endpoint> {
         post("/staff/{id}/role", people::role_api),
         post("/staff/{id}/disable", people::disable_api),
         post("/staff/{id}/enable", people::enable_api),
+        post("/staff/{id}/sessions/end", people::end_sessions_api),
     ]
 }

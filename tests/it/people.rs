@@ -140,6 +140,26 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
         .await;
     assert_eq!(status, 204);
     assert_eq!(b.get("/staff/requests").await.status, 200);
+    // A lost laptop: the administrator ends the member's sessions and leaves the account as it is.
+    let (status, _) = admin_api
+        .post(
+            &format!("/api/v1/staff/{officer_id}/sessions/end"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(b.get("/staff/requests").await.status, 303);
+    let ended = audited(&app, "staff.sessions_ended");
+    assert!(
+        ended.len() == 1 && ended[0].contains("\"sessions_ended\":1"),
+        "{ended:?}"
+    );
+    assert_eq!(
+        b.login("officer@example.com", common::PASSWORD)
+            .await
+            .status,
+        303
+    );
 }
 
 async fn auditors_read_and_export_who_holds_what_and_the_last_admin_stays(app: TestApp) {

@@ -587,3 +587,4 @@ account-token-create = Create a token
 account-token-created = Your new token (shown only now):
 account-token-needs-mfa = Turn on two-step sign-in first: tokens are created only from a session that passed it.
 error-needs_second_step = Turn on two-step sign-in first: tokens are created only from a session that passed it.
+people-end-sessions = Sign out everywhere

@@ -587,3 +587,4 @@ account-token-create = トークンを作成
 account-token-created = 新しいトークン（今だけ表示されます）：
 account-token-needs-mfa = 先に2段階認証を有効にしてください。トークンは2段階認証を通過したセッションからのみ作成できます。
 error-needs_second_step = 先に2段階認証を有効にしてください。トークンは2段階認証を通過したセッションからのみ作成できます。
+people-end-sessions = すべてのセッションを終了
