@@ -105,6 +105,12 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
             "KAIJI_BANK_ACCOUNT is not set: fee invoices (postal disclosure and purpose notification) will be refused until it is"
         );
     }
+    if config.http.require_mfa != crate::config::MfaPolicy::All {
+        tracing::warn!(
+            policy = ?config.http.require_mfa,
+            "KAIJI_REQUIRE_MFA is not `all`: some staff sign in with a password alone (a deviation; see SECURITY.md)"
+        );
+    }
     let bind = config.http.bind;
     staff::record_start(&db, &clock, &config)?;
     let state = AppState::new(db, config, keys, clock, calendars);
