@@ -259,13 +259,17 @@ pub async fn authenticate(state: &AppState, session_token: String) -> Result<Ses
     if !tokens::looks_like_token(&session_token) {
         return Err(AppError::Unauthenticated);
     }
-    let now = db::to_db_time(state.clock.now());
+    let now = state.clock.now();
+    let idle_since = db::to_db_time(
+        now - chrono::TimeDelta::minutes(i64::from(state.config.http.session_idle_minutes)),
+    );
+    let now = db::to_db_time(now);
     let policy = state.config.http.require_mfa;
     state
         .db
         .run(move |conn| {
             let (row, mfa_at) =
-                repo::find_session_user(conn, &tokens::digest(&session_token), now)?
+                repo::find_session_user(conn, &tokens::digest(&session_token), now, idle_since)?
                     .ok_or(AppError::Unauthenticated)?;
             let staff = StaffMember::try_from(row)?;
             let second_step = second_step(conn, policy, &staff, mfa_at.is_some())?;

@@ -55,6 +55,9 @@ pub struct Http {
     pub session_ttl_minutes: u32,
     #[validate(range(min = 1, max = 10_080))]
     pub setup_link_ttl_minutes: u32,
+    /// Staff sessions also end after this long without use.
+    #[validate(range(min = 5, max = 10_080))]
+    pub session_idle_minutes: u32,
     /// Largest file accepted, in bytes: scans and identity documents, and every kind below left unset.
     #[validate(range(min = 1024, max = 104_857_600))]
     pub upload_max_bytes: u64,
@@ -104,6 +107,7 @@ impl Default for Http {
             cookie_secure: true,
             session_ttl_minutes: 8 * 60,
             setup_link_ttl_minutes: 24 * 60,
+            session_idle_minutes: 60,
             upload_max_bytes: 10 * 1024 * 1024,
             reply_max_bytes: None,
             export_max_bytes: None,

@@ -158,6 +158,7 @@ pub fn pass_session(
             staff_sessions::created_at.eq(created_at),
             staff_sessions::expires_at.eq(expires_at),
             staff_sessions::mfa_at.eq(now),
+            staff_sessions::last_seen_at.eq(now),
         ))
         .execute(conn)?;
     Ok(true)

@@ -128,6 +128,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         mfa_at -> Nullable<Timestamp>,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 

@@ -60,25 +60,53 @@ pub fn insert_session(
             staff_sessions::staff_id.eq(staff_id),
             staff_sessions::created_at.eq(created_at),
             staff_sessions::expires_at.eq(expires_at),
+            staff_sessions::last_seen_at.eq(created_at),
         ))
         .execute(conn)
         .map(|_| ())
 }
 
-/// The active account behind a live session, if any, and when the session passed the second step.
+/// How stale a session's `last_seen_at` may get: recording every request would make each page a write.
+const SEEN_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// The active account behind a live session, if any, and when the session passed the second step. A
+/// session is live until it expires and while it was used after `idle_since`; its use is recorded (to
+/// the minute).
 pub fn find_session_user(
     conn: &mut AnyConnection,
     token_sha256: &str,
     now: NaiveDateTime,
+    idle_since: NaiveDateTime,
 ) -> QueryResult<Option<(StaffRow, Option<NaiveDateTime>)>> {
-    staff_sessions::table
+    let found = staff_sessions::table
         .inner_join(staff_users::table)
         .filter(staff_sessions::token_sha256.eq(token_sha256))
         .filter(staff_sessions::expires_at.gt(now))
+        .filter(
+            staff_sessions::last_seen_at
+                .gt(idle_since)
+                .or(staff_sessions::last_seen_at
+                    .is_null()
+                    .and(staff_sessions::created_at.gt(idle_since))),
+        )
         .filter(staff_users::disabled_at.is_null())
         .select((StaffRow::as_select(), staff_sessions::mfa_at))
         .first(conn)
-        .optional()
+        .optional()?;
+    if found.is_some() {
+        diesel::update(
+            staff_sessions::table
+                .filter(staff_sessions::token_sha256.eq(token_sha256))
+                .filter(
+                    staff_sessions::last_seen_at
+                        .is_null()
+                        .or(staff_sessions::last_seen_at.le(now - SEEN_RESOLUTION)),
+                ),
+        )
+        .set(staff_sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    }
+    Ok(found)
 }
 
 pub fn delete_session(conn: &mut AnyConnection, token_sha256: &str) -> QueryResult<usize> {

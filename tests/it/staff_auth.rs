@@ -478,3 +478,38 @@ async fn an_api_token_records_its_use_to_the_minute(app: TestApp) {
         "{first} {later}"
     );
 }
+
+/// With the default idle limit (an hour): use keeps a session alive, an hour without use ends it, and
+/// the absolute lifetime still holds.
+async fn sessions_end_after_an_hour_without_use(backend: common::Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.http.session_idle_minutes = 60).await else {
+        return;
+    };
+    let b = app.signed_in("o@example.com", Role::Officer).await;
+    for _ in 0..3 {
+        app.clock.advance(TimeDelta::minutes(59));
+        assert_eq!(
+            b.get("/staff/requests").await.status,
+            200,
+            "used within the hour"
+        );
+    }
+    app.clock.advance(TimeDelta::minutes(61));
+    assert_eq!(
+        b.get("/staff/requests").await.location.as_deref(),
+        Some("/staff/login"),
+        "an hour without use"
+    );
+    assert_eq!(b.login("o@example.com", common::PASSWORD).await.status, 303);
+    assert_eq!(b.get("/staff/requests").await.status, 200);
+}
+
+#[actix_web::test]
+async fn sessions_end_after_an_hour_without_use_sqlite() {
+    sessions_end_after_an_hour_without_use(common::Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn sessions_end_after_an_hour_without_use_postgres() {
+    sessions_end_after_an_hour_without_use(common::Backend::Postgres).await;
+}

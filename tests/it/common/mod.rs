@@ -242,6 +242,8 @@ impl TestApp {
         // Most tests sign in with the password alone; the two-step tests (`mfa.rs`) turn the default
         // (`all`) back on.
         config.http.require_mfa = kaiji::config::MfaPolicy::None;
+        // Tests move the clock by hours and days between pages; `staff_auth.rs` tests the idle limit.
+        config.http.session_idle_minutes = 10_080;
         configure(&mut config);
         let clock = Clock::fixed(t0());
         let state = AppState::new(
