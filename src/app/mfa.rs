@@ -169,21 +169,13 @@ pub async fn confirm(
             .collect();
         repo::confirm(conn, id, db::to_db_time(a.now))?;
         repo::add_recovery_codes(conn, id, &digests)?;
-        let next_token = tokens::new_token();
-        let old = tokens::digest(&session_token);
-        if !repo::pass_session(
+        let details = json!({"recovery_codes": codes.len()});
+        let next_token = pass_step(
             conn,
-            &old,
-            &tokens::digest(&next_token),
-            db::to_db_time(a.now),
-        )? {
-            return Err(AppError::Unauthenticated);
-        }
-        sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
-        audit::append(
-            conn,
-            &NewAuditEvent::new(AuditAction::StaffMfaEnrolled, a.staff.actor(), a.now)
-                .details(json!({"recovery_codes": codes.len()})),
+            a,
+            &session_token,
+            AuditAction::StaffMfaEnrolled,
+            details,
         )?;
         Ok(Some(Enrolled {
             recovery_codes: codes,
@@ -207,25 +199,39 @@ pub async fn verify(
         let Some(how) = take_code(conn, a.document_key.expose(), id, &code, a.now, true)? else {
             return Ok(None);
         };
-        let next_token = tokens::new_token();
-        let old = tokens::digest(&session_token);
-        if !repo::pass_session(
+        let details = json!({"with": how, "address": a.address});
+        let next_token = pass_step(
             conn,
-            &old,
-            &tokens::digest(&next_token),
-            db::to_db_time(a.now),
-        )? {
-            return Err(AppError::Unauthenticated);
-        }
-        sign_in::signed_in_from(conn, &a.keys, id, a.now)?;
-        audit::append(
-            conn,
-            &NewAuditEvent::new(AuditAction::StaffSecondStepPassed, a.staff.actor(), a.now)
-                .details(json!({"with": how, "address": a.address})),
+            a,
+            &session_token,
+            AuditAction::StaffSecondStepPassed,
+            details,
         )?;
         Ok(Some(next_token))
     })
     .await
+}
+
+/// The session passes the second step: it goes on under a new token (returned; the one known before the
+/// step ends), the place becomes one the member signs in from, and the step is audited.
+fn pass_step(
+    conn: &mut AnyConnection,
+    a: &Attempt,
+    session_token: &str,
+    action: AuditAction,
+    details: serde_json::Value,
+) -> Result<String, AppError> {
+    let next_token = tokens::new_token();
+    let (old, new) = (tokens::digest(session_token), tokens::digest(&next_token));
+    if !repo::pass_session(conn, &old, &new, db::to_db_time(a.now))? {
+        return Err(AppError::Unauthenticated);
+    }
+    sign_in::signed_in_from(conn, &a.keys, &a.staff.id, a.now)?;
+    audit::append(
+        conn,
+        &NewAuditEvent::new(action, a.staff.actor(), a.now).details(details),
+    )?;
+    Ok(next_token)
 }
 
 /// Takes a code once: a TOTP code of a step not accepted before, or an unused recovery code. Says

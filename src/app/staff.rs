@@ -310,8 +310,11 @@ pub async fn create_own_api_token(
     label: String,
 ) -> Result<IssuedToken, AppError> {
     let label = label.trim().to_owned();
-    if label.is_empty() || label.chars().count() > 100 {
+    if label.is_empty() {
         return Err(AppError::invalid("label", "required"));
+    }
+    if label.chars().count() > 100 {
+        return Err(AppError::invalid("label", "too_long"));
     }
     let (clock, email, actor) = (state.clock.clone(), staff.email.clone(), staff.actor());
     state

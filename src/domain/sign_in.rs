@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub const WINDOW: TimeDelta = TimeDelta::hours(24);
 
 /// Which count made a sign-in wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum Scope {
     AccountAtAddress,

@@ -593,6 +593,25 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .for_url(&format!("{}/staff/requests", app.base).parse().unwrap())
         .await
         .unwrap();
+    // The account page now says two-step sign-in is on and offers a token.
+    c.goto(&format!("{}/staff/account?lang=en", app.base))
+        .await
+        .unwrap();
+    let status = c
+        .find(Locator::Id("mfa-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("Recovery codes left: 10"), "{status}");
+    c.find(Locator::Id("token-form")).await.unwrap();
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(&c, width, "the account page").await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "account").await;
     c.close().await.unwrap();
 }
 
