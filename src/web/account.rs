@@ -28,6 +28,8 @@ pub struct AccountPage {
     pub second_step_passed: bool,
     /// A token just created, shown once.
     pub new_token: Option<String>,
+    /// The token form's label as typed, when the form comes back.
+    pub label: String,
 }
 
 impl AccountPage {
@@ -49,6 +51,7 @@ struct Shown {
     errors: FieldErrors,
     done: bool,
     new_token: Option<String>,
+    label: String,
 }
 
 async fn page(
@@ -71,21 +74,24 @@ async fn page(
             mfa,
             second_step_passed: who.second_step == SecondStep::Passed,
             new_token: shown.new_token,
+            label: shown.label,
         },
     )
 }
 
-/// The page again with the refused form's messages.
+/// The page again with the refused form's messages, and the token label as typed.
 async fn page_again(
     state: &AppState,
     who: Authorized<AnyStaff>,
     tr: Tr,
     csrf: &Csrf,
     back: outcome::Back,
+    label: String,
 ) -> Result<HttpResponse, PageError> {
     let status = back.status();
     let shown = Shown {
         errors: back.into_errors(),
+        label,
         ..Shown::default()
     };
     page(state, who, tr, csrf, status, shown).await
@@ -129,7 +135,7 @@ pub async fn create_token(
         if !passed {
             return Err(AppError::invalid("label", "needs_second_step"));
         }
-        staff::create_own_api_token(&state, &who.staff, input.label).await
+        staff::create_own_api_token(&state, &who.staff, input.label.clone()).await
     };
     match outcome::of(fresh, call).await? {
         Ok(issued) => {
@@ -139,7 +145,8 @@ pub async fn create_token(
             };
             page(&state, who, tr, &csrf, StatusCode::OK, shown).await
         }
-        Err(back) => page_again(&state, who, tr, &csrf, back).await,
+        // What was typed comes back with the message.
+        Err(back) => page_again(&state, who, tr, &csrf, back, input.label).await,
     }
 }
 
@@ -172,7 +179,8 @@ pub async fn change_password(
     );
     match outcome::of(true, call).await? {
         Ok(()) => Ok(redirect("/staff/account?done=1")),
-        Err(back) => page_again(&state, who, tr, &csrf, back).await,
+        // Passwords are never echoed.
+        Err(back) => page_again(&state, who, tr, &csrf, back, String::new()).await,
     }
 }
 

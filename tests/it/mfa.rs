@@ -180,6 +180,22 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     app.staff("admin@example.com", Role::Admin, PASSWORD).await;
     let admin = app.browser();
     enrol(&app, &admin, "admin@example.com").await;
+    // A label too long comes back beside its field, as typed; no token is made.
+    let page = admin.get("/staff/account?lang=en").await;
+    let long = "x".repeat(101);
+    let res = admin
+        .post_form(
+            "/staff/account/tokens",
+            &[("csrf_token", &page.csrf()), ("label", &long)],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        res.text_of("label-error").as_deref(),
+        Some("This is too long.")
+    );
+    assert!(res.body.contains(&format!("value=\"{long}\"")));
+    assert_eq!(app.count("api_tokens"), 0);
     let page = admin.get("/staff/account?lang=en").await;
     let res = admin
         .post_form(
