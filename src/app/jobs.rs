@@ -1,7 +1,7 @@
 //! The hourly jobs, in one list: `serve` and `kaiji worker` both run it (each job is safe to run on
 //! several instances at once), and each has its own subcommand for cron.
 
-use super::{AppError, AppState};
+use super::{AppError, AppState, limits};
 
 /// One housekeeping job: what it does (for the log) and how many records it touched.
 pub struct Job {
@@ -35,6 +35,11 @@ pub const HOURLY: &[Job] = &[
         name: "forget old sign-in failures",
         run: |s| super::sign_in::forget_old(s),
     },
+    // Intake counts older than their window.
+    Job {
+        name: "forget old intake counts",
+        run: limits::IntakeLimits::housekeeping,
+    },
     // Requests whose email was never confirmed expire, each with its notice.
     Job {
         name: "close requests never confirmed",
@@ -53,7 +58,6 @@ pub fn run_hourly(state: &AppState) {
             Err(e) => tracing::error!(job = job.name, error = %e, "hourly job failed"),
         }
     }
-    state.limits.housekeeping();
 }
 
 /// Runs the hourly jobs every hour until the process ends.

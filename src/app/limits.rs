@@ -1,92 +1,178 @@
 //! Intake rate limits: so many requests per hour from one client address and for one email address,
 //! so a script cannot flood the desk or bury a person's address under requests. Submissions with
 //! errors count in a bucket of their own, so a person correcting typos does not use up their filing
-//! limit and a script sending garbage is stopped all the same. In memory, per process (several
-//! instances behind a balancer each count their own).
+//! limit and a script sending garbage is stopped all the same.
+//!
+//! Where the counts live follows the backend. On PostgreSQL they are in the database
+//! (`db::intake_hits`), so every instance behind a balancer shares them and a restart keeps them: at
+//! most the limit in any hour. SQLite serves one process, which counts in memory (`governor`'s
+//! buckets, refilling evenly over the hour) and forgets at a restart. One difference: in memory a
+//! filing the inbox's limit refuses has already taken its address's turn (the address is checked
+//! first, so a client held at its own limit cannot spend a stranger's inbox); the database's check
+//! counts a refused submission against nothing.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+use chrono::Duration;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::AppError;
+use super::{AppError, AppState};
+use crate::db::{self, AnyConnection, Backend, intake_hits};
 use crate::domain::field::FieldErrors;
 use crate::domain::request::NewRequest;
+use crate::security::tokens;
+
+/// The window the shared counts sum over.
+const WINDOW: Duration = Duration::hours(1);
 
 pub struct IntakeLimits {
+    quotas: Quotas,
+    store: Store,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Quotas {
+    per_ip: u32,
+    invalid_per_ip: u32,
+    per_email: u32,
+}
+
+enum Store {
+    /// One process: keyed buckets in memory.
+    Memory(Box<Memory>),
+    /// Every instance on one PostgreSQL database.
+    Shared,
+}
+
+struct Memory {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     invalid_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_email: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
+/// What one submission counts against.
+enum Bucket {
+    /// The client's filings (its network, see `network`).
+    Filings(IpAddr),
+    /// The client's submissions with errors.
+    Errors(IpAddr),
+    /// Filings for one inbox (see `mailbox`).
+    Inbox(String),
+}
+
 impl IntakeLimits {
+    /// Limits for a database of this backend: shared through PostgreSQL, in memory on SQLite.
     pub fn new(
+        backend: Backend,
         per_ip_per_hour: u32,
         invalid_per_ip_per_hour: u32,
         per_email_per_hour: u32,
     ) -> Self {
-        let quota = |n: u32| Quota::per_hour(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
+        let quotas = Quotas {
+            per_ip: per_ip_per_hour.max(1),
+            invalid_per_ip: invalid_per_ip_per_hour.max(1),
+            per_email: per_email_per_hour.max(1),
+        };
+        let store = match backend {
+            Backend::Postgres => Store::Shared,
+            Backend::Sqlite => Store::Memory(Box::new(Memory::new(quotas))),
+        };
+        Self { quotas, store }
+    }
+
+    fn limit(&self, bucket: &Bucket) -> u32 {
+        match bucket {
+            Bucket::Filings(_) => self.quotas.per_ip,
+            Bucket::Errors(_) => self.quotas.invalid_per_ip,
+            Bucket::Inbox(_) => self.quotas.per_email,
+        }
+    }
+
+    /// Forgets counts that no longer matter (hourly): refilled buckets in memory, hits older than the
+    /// window in the database. Returns the database rows dropped.
+    pub fn housekeeping(state: &AppState) -> Result<usize, AppError> {
+        match &state.limits.store {
+            Store::Memory(m) => {
+                m.housekeeping();
+                Ok(0)
+            }
+            Store::Shared => {
+                let before = db::to_db_time(state.clock.now() - WINDOW);
+                match &mut *state.db.conn()? {
+                    AnyConnection::Postgresql(pg) => Ok(intake_hits::forget_before(pg, before)?),
+                    AnyConnection::Sqlite(_) => Ok(0),
+                }
+            }
+        }
+    }
+}
+
+/// Counts one submission from this client: one with errors against the errors' bucket (its errors are
+/// the answer until that runs out), a valid one against the address's and the email address's filing
+/// limits. The request comes back when it may be filed.
+pub async fn admit(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    parsed: Result<NewRequest, FieldErrors>,
+) -> Result<NewRequest, AppError> {
+    let (buckets, outcome) = buckets(ip, parsed);
+    match &state.limits.store {
+        Store::Memory(m) => m.count(&buckets)?,
+        Store::Shared => count_shared(state, buckets).await?,
+    }
+    outcome
+}
+
+/// The buckets a submission counts against, and what it answers when let through.
+fn buckets(
+    ip: Option<IpAddr>,
+    parsed: Result<NewRequest, FieldErrors>,
+) -> (Vec<Bucket>, Result<NewRequest, AppError>) {
+    let address = ip.map(network);
+    match parsed {
+        Err(errors) => (
+            address.map(Bucket::Errors).into_iter().collect(),
+            Err(AppError::Invalid(errors)),
+        ),
+        Ok(request) => {
+            let mut buckets: Vec<Bucket> = address.map(Bucket::Filings).into_iter().collect();
+            if let Some(email) = &request.email {
+                buckets.push(Bucket::Inbox(mailbox(email.as_ref())));
+            }
+            (buckets, Ok(request))
+        }
+    }
+}
+
+impl Memory {
+    fn new(q: Quotas) -> Self {
+        let quota = |n: u32| Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
-            per_ip: RateLimiter::keyed(quota(per_ip_per_hour)),
-            invalid_per_ip: RateLimiter::keyed(quota(invalid_per_ip_per_hour)),
-            per_email: RateLimiter::keyed(quota(per_email_per_hour)),
+            per_ip: RateLimiter::keyed(quota(q.per_ip)),
+            invalid_per_ip: RateLimiter::keyed(quota(q.invalid_per_ip)),
+            per_email: RateLimiter::keyed(quota(q.per_email)),
             clock: DefaultClock::default(),
         }
     }
 
-    fn refused(&self, not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> AppError {
-        let wait = not_until.wait_time_from(self.clock.now());
-        AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        }
-    }
-
-    /// Counts one submission from this client: one with errors against the errors' bucket (its
-    /// errors are the answer until that runs out), a valid one against the address's and the email
-    /// address's filing limits. The request comes back when it may be filed.
-    pub fn admit(
-        &self,
-        ip: Option<IpAddr>,
-        parsed: Result<NewRequest, FieldErrors>,
-    ) -> Result<NewRequest, AppError> {
-        match parsed {
-            Err(errors) => {
-                Self::check(&self.invalid_per_ip, ip).map_err(|n| self.refused(n))?;
-                Err(AppError::Invalid(errors))
+    fn count(&self, buckets: &[Bucket]) -> Result<(), AppError> {
+        for bucket in buckets {
+            match bucket {
+                Bucket::Filings(ip) => self.per_ip.check_key(ip),
+                Bucket::Errors(ip) => self.invalid_per_ip.check_key(ip),
+                Bucket::Inbox(inbox) => self.per_email.check_key(inbox),
             }
-            Ok(request) => {
-                Self::check(&self.per_ip, ip).map_err(|n| self.refused(n))?;
-                if let Some(email) = &request.email {
-                    self.check_email(email.as_ref())?;
-                }
-                Ok(request)
-            }
+            .map_err(|not_until| AppError::RateLimited {
+                retry_after_secs: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+            })?;
         }
+        Ok(())
     }
 
-    /// IPv6 counts per /64, the block one subscriber gets.
-    fn check(
-        limiter: &DefaultKeyedRateLimiter<IpAddr>,
-        ip: Option<IpAddr>,
-    ) -> Result<(), governor::NotUntil<governor::clock::QuantaInstant>> {
-        match ip {
-            Some(ip) => limiter.check_key(&network(ip)),
-            None => Ok(()),
-        }
-    }
-
-    /// Counts one request for this email address: compared case-insensitively and without a
-    /// `+tag`, so `pat+1@` and `pat+2@` are one inbox.
-    fn check_email(&self, email: &str) -> Result<(), AppError> {
-        self.per_email
-            .check_key(&mailbox(email))
-            .map_err(|n| self.refused(n))
-    }
-
-    /// Forgets counters that have fully refilled (run hourly), so memory does not grow.
-    pub fn housekeeping(&self) {
+    fn housekeeping(&self) {
         self.per_ip.retain_recent();
         self.invalid_per_ip.retain_recent();
         self.per_email.retain_recent();
@@ -94,6 +180,54 @@ impl IntakeLimits {
         self.invalid_per_ip.shrink_to_fit();
         self.per_email.shrink_to_fit();
     }
+}
+
+/// Counts a submission against buckets in the database: one statement, exact across instances.
+async fn count_shared(state: &AppState, buckets: Vec<Bucket>) -> Result<(), AppError> {
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let key = state.keys.session.expose();
+    let limited: Vec<(String, i64)> = buckets
+        .iter()
+        .map(|b| {
+            let named = match b {
+                Bucket::Filings(ip) => format!("intake filings\n{ip}"),
+                Bucket::Errors(ip) => format!("intake errors\n{ip}"),
+                Bucket::Inbox(inbox) => format!("intake inbox\n{inbox}"),
+            };
+            (
+                tokens::sign(key, named.as_bytes()),
+                i64::from(state.limits.limit(b)),
+            )
+        })
+        .collect();
+    let now = state.clock.now();
+    let verdict = state
+        .db
+        .run(move |conn| match conn {
+            AnyConnection::Postgresql(pg) => Ok(intake_hits::hit(
+                pg,
+                &uuid::Uuid::new_v4().to_string(),
+                &limited,
+                db::to_db_time(now),
+                db::to_db_time(now - WINDOW),
+            )?),
+            AnyConnection::Sqlite(_) => Err(AppError::NotConfigured(
+                "shared intake limits on PostgreSQL",
+            )),
+        })
+        .await?;
+    if verdict.admitted {
+        return Ok(());
+    }
+    // One window after the oldest hit there is room again.
+    let wait = verdict.full_since.map_or(1, |oldest| {
+        (db::from_db_time(oldest) + WINDOW - now).num_seconds()
+    });
+    Err(AppError::RateLimited {
+        retry_after_secs: u64::try_from(wait).unwrap_or(1).max(1),
+    })
 }
 
 /// The block one subscriber holds: an IPv4 address, or an IPv6 /64.
@@ -143,64 +277,81 @@ mod tests {
         parsed
     }
 
+    /// `admit` with the in-memory store (the shared one is tested against PostgreSQL in `tests/`).
+    fn admit(
+        l: &IntakeLimits,
+        ip: Option<IpAddr>,
+        parsed: Result<NewRequest, FieldErrors>,
+    ) -> Result<NewRequest, AppError> {
+        let (b, outcome) = buckets(ip, parsed);
+        let Store::Memory(m) = &l.store else {
+            unreachable!("SQLite's limits are in memory")
+        };
+        m.count(&b)?;
+        outcome
+    }
+
     fn limited(r: Result<NewRequest, AppError>) -> bool {
         matches!(r, Err(AppError::RateLimited { retry_after_secs }) if retry_after_secs > 0)
     }
 
     #[test]
     fn filings_count_per_address_and_per_email() {
-        let l = IntakeLimits::new(2, 100, 1);
+        let l = IntakeLimits::new(Backend::Sqlite, 2, 100, 1);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(l.admit(Some(a), filed("pat@example.com")).is_ok());
-        assert!(l.admit(Some(a), filed("kim@example.com")).is_ok());
-        assert!(limited(l.admit(Some(a), filed("lee@example.com"))));
+        assert!(admit(&l, Some(a), filed("pat@example.com")).is_ok());
+        assert!(admit(&l, Some(a), filed("kim@example.com")).is_ok());
+        assert!(limited(admit(&l, Some(a), filed("lee@example.com"))));
         let c: IpAddr = "192.0.2.3".parse().unwrap();
         assert!(
-            limited(l.admit(Some(c), filed("Pat@Example.com "))),
+            limited(admit(&l, Some(c), filed("Pat@Example.com "))),
             "the same email address, however written"
         );
         assert!(
-            limited(l.admit(Some(c), filed("Pat+2@example.com"))),
+            limited(admit(&l, Some(c), filed("Pat+2@example.com"))),
             "a +tag is the same inbox"
         );
         assert!(
-            l.admit(Some(b), filed("ann@example.com")).is_ok(),
+            admit(&l, Some(b), filed("ann@example.com")).is_ok(),
             "another address has its own count"
         );
         let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        assert!(l.admit(Some(v6a), filed("a1@example.com")).is_ok());
-        assert!(l.admit(Some(v6b), filed("a2@example.com")).is_ok());
+        assert!(admit(&l, Some(v6a), filed("a1@example.com")).is_ok());
+        assert!(admit(&l, Some(v6b), filed("a2@example.com")).is_ok());
         assert!(
-            limited(l.admit(Some(v6a), filed("a3@example.com"))),
+            limited(admit(&l, Some(v6a), filed("a3@example.com"))),
             "one /64 is one address"
         );
-        l.housekeeping();
+        let Store::Memory(m) = &l.store else {
+            unreachable!()
+        };
+        m.housekeeping();
     }
 
     #[test]
     fn submissions_with_errors_have_their_own_bucket() {
-        let l = IntakeLimits::new(1, 3, 5);
+        let l = IntakeLimits::new(Backend::Sqlite, 1, 3, 5);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
             assert!(matches!(
-                l.admit(Some(a), with_errors()),
+                admit(&l, Some(a), with_errors()),
                 Err(AppError::Invalid(_))
             ));
         }
         assert!(
-            limited(l.admit(Some(a), with_errors())),
+            limited(admit(&l, Some(a), with_errors())),
             "then the errors' bucket is empty"
         );
         assert!(
-            l.admit(Some(a), filed("pat@example.com")).is_ok(),
+            admit(&l, Some(a), filed("pat@example.com")).is_ok(),
             "typos did not use up the filing limit"
         );
-        assert!(limited(l.admit(Some(a), filed("kim@example.com"))));
+        assert!(limited(admit(&l, Some(a), filed("kim@example.com"))));
         assert!(
             matches!(
-                l.admit(Some("192.0.2.9".parse().unwrap()), with_errors()),
+                admit(&l, Some("192.0.2.9".parse().unwrap()), with_errors()),
                 Err(AppError::Invalid(_))
             ),
             "per address"

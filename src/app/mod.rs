@@ -62,12 +62,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: Config, keys: Keys, clock: Clock, calendars: Calendars) -> Self {
+        let backend = db.backend();
         Self {
             db,
             keys: Arc::new(keys),
             clock,
             workflows: WorkflowCatalog::new(calendars),
             limits: Arc::new(limits::IntakeLimits::new(
+                backend,
                 config.intake.intake_per_ip_per_hour,
                 config.intake.intake_invalid_per_ip_per_hour,
                 config.intake.intake_per_email_per_hour,

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod evidence;
 pub mod fees;
 pub mod ids;
+pub mod intake_hits;
 pub mod mfa;
 pub mod notes;
 pub mod notices;

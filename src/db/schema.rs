@@ -466,6 +466,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    intake_hits (hit_id, bucket_key) {
+        hit_id -> Text,
+        bucket_key -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     request_notes (id) {
         id -> Text,
         request_id -> Text,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::session::{ApiStaff, WorkRequests};
-use crate::app::{AppError, AppState, intake, tracking};
+use crate::app::{AppError, AppState, intake, limits, tracking};
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
@@ -163,9 +163,12 @@ pub async fn create_request(
     tr: Tr,
     body: web::Json<CreateRequestBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = state
-        .limits
-        .admit(client.0, parse_request(&body, tr.lang, Channel::Api))?;
+    let request = limits::admit(
+        &state,
+        client.0,
+        parse_request(&body, tr.lang, Channel::Api),
+    )
+    .await?;
     file(&state, request, Actor::Requester).await
 }
 

@@ -11,7 +11,7 @@ use super::error::{PageError, WebError};
 use super::language;
 use super::outcome::{self, Back};
 use super::{redirect, render};
-use crate::app::{AppError, AppState, intake, tracking};
+use crate::app::{AppError, AppState, intake, limits, tracking};
 use crate::config::UploadKind;
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
@@ -137,7 +137,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let call = async {
         let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web);
-        let request = state.limits.admit(client.0, parsed)?;
+        let request = limits::admit(&state, client.0, parsed).await?;
         intake::submit(&state, request, Actor::Requester).await
     };
     let limited = |e: &AppError| matches!(e, AppError::RateLimited { .. });

@@ -423,10 +423,16 @@ async fn floods_are_rate_limited_per_address_and_per_email(app: TestApp) {
     }
     assert_eq!(last, 429, "the address was limited");
     assert!(retry_after.is_some_and(|s| s > 0 && s <= 3600));
-    // 7 form posts (6 web + Kim's) count too: 30 attempts in all before the refusal.
+    // The form's filings count too: 30 in all from this address before the refusal. In memory
+    // (SQLite) Pat's refused sixth took its address's turn before the inbox refused it; the
+    // database's check (PostgreSQL) counts a refused submission against nothing.
+    let refused_but_counted = match app.backend() {
+        common::Backend::Sqlite => 1,
+        common::Backend::Postgres => 0,
+    };
     assert_eq!(
         app.count("requests"),
-        30 - 1,
+        30 - refused_but_counted,
         "Pat's sixth was refused, not written"
     );
 }

@@ -83,6 +83,102 @@ async fn submissions_with_errors_count_apart_and_every_429_says_when(app: TestAp
     assert_eq!(app.count("requests"), 1);
 }
 
+/// Two instances on one PostgreSQL database (the way a deployment scales out) share every intake
+/// bucket, a restart forgets none, and a burst from one client at both instances gets exactly its limit.
+#[actix_web::test]
+async fn instances_on_one_postgresql_share_the_intake_limits() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.intake.intake_per_ip_per_hour = 4;
+        c.intake.intake_invalid_per_ip_per_hour = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let there = app.another_instance().await;
+    let ip = "198.51.100.20";
+    let (a, b) = (app.browser_at(ip), there.browser_at(ip));
+    for i in 0..4 {
+        let on = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            on.post_json("/api/v1/requests", &filing(i)).await.status,
+            201
+        );
+    }
+    for on in [&a, &b] {
+        let res = on.post_json("/api/v1/requests", &filing(9)).await;
+        assert_eq!(res.status, 429, "{}", res.body);
+        assert_eq!(res.json()["error"]["code"], "rate_limited");
+        // The clock stands still in tests: the first hit leaves the hour in exactly an hour.
+        assert_eq!(res.headers["retry-after"], "3600");
+    }
+    // Submissions with errors: one bucket across instances too.
+    let bad = json!({"name": "", "email": "bot@example.com", "request_type": "access",
+                     "message": "x", "jurisdiction": "japan"});
+    for on in [&a, &b, &a] {
+        assert_eq!(on.post_json("/api/v1/requests", &bad).await.status, 422);
+    }
+    assert_eq!(b.post_json("/api/v1/requests", &bad).await.status, 429);
+    // A restart keeps the counts: a new process starts with them.
+    there.stop().await;
+    let again = app.another_instance().await;
+    let c = again.browser_at(ip);
+    assert_eq!(
+        c.post_json("/api/v1/requests", &filing(10)).await.status,
+        429
+    );
+    // A burst from a fresh client at both instances at once: exactly the limit gets through.
+    let burst = "198.51.100.21";
+    let (a, c) = (app.browser_at(burst), again.browser_at(burst));
+    let bodies: Vec<_> = (100..116).map(filing).collect();
+    let sent = bodies.iter().enumerate().map(|(i, body)| {
+        let on = if i % 2 == 0 { &a } else { &c };
+        on.post_json("/api/v1/requests", body)
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(sent)
+        .await
+        .into_iter()
+        .map(|p| p.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        4,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        12,
+        "{statuses:?}"
+    );
+    // The counts are keyed digests: no address or email in the table.
+    let mut conn = app.tdb.conn();
+    #[derive(diesel::QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        bucket_key: String,
+    }
+    use diesel::RunQueryDsl;
+    let keys: Vec<Key> = diesel::sql_query("SELECT bucket_key FROM intake_hits")
+        .load(&mut *conn)
+        .unwrap();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter()
+            .all(|k| k.bucket_key.len() == 64
+                && k.bucket_key.chars().all(|ch| ch.is_ascii_hexdigit()))
+    );
+    drop(conn);
+    // An hour on, the hourly job forgets the counts and the client may file again.
+    app.clock.advance(chrono::TimeDelta::minutes(61));
+    let forgotten = kaiji::app::limits::IntakeLimits::housekeeping(&app.state).unwrap();
+    assert!(forgotten >= 8, "{forgotten}");
+    assert_eq!(
+        c.post_json("/api/v1/requests", &filing(200)).await.status,
+        201
+    );
+    again.stop().await;
+}
+
 async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     let id = common::file_id(

@@ -253,23 +253,34 @@ impl TestApp {
             clock.clone(),
             calendars(),
         );
-        let server_state = state.clone();
-        let server =
-            actix_web::HttpServer::new(move || kaiji::web::build_app(server_state.clone()))
-                .workers(2)
-                .disable_signals()
-                .listen(listener)
-                .expect("listen")
-                .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let server = serve(state.clone(), listener);
         Some(Self {
             tdb,
             state,
             base: format!("http://{addr}"),
             clock,
-            server: handle,
+            server,
         })
+    }
+
+    /// A second instance of the service on this test's database, as another process behind the
+    /// same balancer would be: the same settings, keys and database, its own memory (intake counts
+    /// kept in memory start empty).
+    pub async fn another_instance(&self) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        let mut state = self.state.clone();
+        let intake = &state.config.intake;
+        state.limits = std::sync::Arc::new(kaiji::app::limits::IntakeLimits::new(
+            self.tdb.db.backend(),
+            intake.intake_per_ip_per_hour,
+            intake.intake_invalid_per_ip_per_hour,
+            intake.intake_per_email_per_hour,
+        ));
+        Instance {
+            base: format!("http://{addr}"),
+            server: serve(state, listener),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -278,28 +289,13 @@ impl TestApp {
 
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
-        self.browser_with(reqwest::header::HeaderMap::new())
+        Browser::new(&self.base, reqwest::header::HeaderMap::new())
     }
 
     /// A browser at another client address: the test server trusts loopback as its proxy, and this
     /// browser's requests come through it with `X-Forwarded-For: <ip>`.
     pub fn browser_at(&self, ip: &str) -> Browser {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-forwarded-for", ip.parse().unwrap());
-        self.browser_with(headers)
-    }
-
-    fn browser_with(&self, headers: reqwest::header::HeaderMap) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .default_headers(headers)
-                .build()
-                .unwrap(),
-            jar: Mutex::new(BTreeMap::new()),
-            last_set_cookies: Mutex::new(Vec::new()),
-        }
+        Browser::at(&self.base, ip)
     }
 
     pub fn count(&self, table: &str) -> i64 {
@@ -414,6 +410,35 @@ impl TestApp {
     }
 }
 
+/// Serves `state` on `listener` with two workers until stopped.
+fn serve(state: AppState, listener: TcpListener) -> actix_web::dev::ServerHandle {
+    let server = actix_web::HttpServer::new(move || kaiji::web::build_app(state.clone()))
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    handle
+}
+
+/// Another instance of a test's service (`TestApp::another_instance`).
+pub struct Instance {
+    pub base: String,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Instance {
+    pub fn browser_at(&self, ip: &str) -> Browser {
+        Browser::at(&self.base, ip)
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Page {
@@ -494,6 +519,25 @@ impl Browser {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    fn new(base: &str, headers: reqwest::header::HeaderMap) -> Self {
+        Browser {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            jar: Mutex::new(BTreeMap::new()),
+            last_set_cookies: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn at(base: &str, ip: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Self::new(base, headers)
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {

@@ -1,0 +1,2 @@
+DROP FUNCTION intake_hit(TEXT, TEXT[], BIGINT[], TIMESTAMP, TIMESTAMP);
+DROP TABLE intake_hits;

@@ -1,0 +1,13 @@
+-- Intake rate limits shared by every instance (sqlite; keep in step with the other backend's 2026-12-05-000019_intake_hits).
+-- On PostgreSQL each counted submission appends one row per bucket it counts against (its client's
+-- address, its email address, or the address's bucket for submissions with errors), and a check sums
+-- the bucket's rows of the past hour: no row is updated by every request from one address, and a
+-- restart forgets nothing. SQLite serves one process and counts in memory; the table is here so both
+-- schemas stay the same. Buckets are keyed digests: the counts need equality, not addresses.
+CREATE TABLE intake_hits (
+    hit_id TEXT NOT NULL,
+    bucket_key TEXT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    PRIMARY KEY (hit_id, bucket_key)
+);
+CREATE INDEX intake_hits_by_bucket ON intake_hits (bucket_key, at);
