@@ -1,11 +1,11 @@
--- The writes of one intake, as kaiji makes them, for pgbench: the intake limits' check (the client's
--- and the email's buckets, keyed digests), the request row, its clock, its two notices (received,
--- confirm your email), and its audit event, unsequenced, with its salt and salted digest (the
--- sequencer, `kaiji audit sequence`, runs beside pgbench and integrates them).
+-- The writes of one intake, as kaiji makes them, for pgbench, in one transaction: the intake limits'
+-- check (the client's and the email's buckets, keyed digests), the request row, its clock, its two
+-- notices (received, confirm your email), and its audit event, unsequenced, with its salt and salted
+-- digest (the sequencer, `kaiji audit sequence`, runs beside pgbench and integrates them).
 \set n random(1, 2000000000)
+BEGIN;
 SELECT admitted FROM intake_hit(md5(random()::text), ARRAY[md5('a' || :client_id || '-' || :n), md5('e' || :n)],
   ARRAY[30, 5]::bigint[], now()::timestamp, now()::timestamp - interval '1 hour');
-BEGIN;
 INSERT INTO requests (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state,
   version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts,
   received_at, updated_at, queue_due)

@@ -241,12 +241,14 @@ fn with_receipt_retries<T>(
     }
 }
 
-/// A data subject files a request on the web or through the API.
+/// A data subject files a request on the web or through the API, once the intake limits let it
+/// through (counted in the same transaction on PostgreSQL).
 pub async fn submit(
     state: &AppState,
-    request: NewRequest,
+    admitted: super::limits::Admitted,
     actor: Actor,
 ) -> Result<Receipt, AppError> {
+    let request = admitted.request.clone();
     let now = state.clock.now();
     let catalog = state.workflows.clone();
     let link_key = state.keys.session.clone();
@@ -275,6 +277,7 @@ pub async fn submit(
                         declared_by: None,
                     });
             with_receipt_retries(conn, |conn| {
+                admitted.count_in(conn, now)?;
                 let mut first: Option<Receipt> = None;
                 for (one, workflow) in &planned {
                     let filing = match (&first, planned.len()) {

@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -110,20 +110,73 @@ impl IntakeLimits {
     }
 }
 
-/// Counts one submission from this client: one with errors against the errors' bucket (its errors are
-/// the answer until that runs out), a valid one against the address's and the email address's filing
-/// limits. The request comes back when it may be filed.
+/// A submission the intake limits let through. On PostgreSQL its filing is counted by `count_in`, in
+/// the transaction that records the request: one commit for both, and a refusal writes nothing.
+#[derive(Debug)]
+pub struct Admitted {
+    pub request: NewRequest,
+    /// Keyed buckets and their limits, still to count (empty when counted in memory).
+    pending: Vec<(String, i64)>,
+}
+
+impl Admitted {
+    /// A filing no intake limit counts: a tool or test that files on the desk's own authority.
+    pub fn unlimited(request: NewRequest) -> Self {
+        Self {
+            request,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Counts the filing against its buckets, first thing in the intake's transaction. The buckets'
+    /// locks are then held to its commit, so a concurrent filing in the same bucket waits and counts
+    /// this one. Refused: `RateLimited`, and the caller's transaction rolls back.
+    pub fn count_in(&self, conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<(), AppError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        match conn {
+            AnyConnection::Postgresql(pg) => verdict(shared_hit(pg, &self.pending, now)?, now),
+            AnyConnection::Sqlite(_) => Err(AppError::NotConfigured(
+                "shared intake limits on PostgreSQL",
+            )),
+        }
+    }
+}
+
+/// Counts one submission from this client: one with errors against the errors' bucket at once (its
+/// errors are the answer until that runs out), a valid one against the address's and the email
+/// address's filing limits (in memory here; on PostgreSQL by `Admitted::count_in`).
 pub async fn admit(
     state: &AppState,
     ip: Option<IpAddr>,
     parsed: Result<NewRequest, FieldErrors>,
-) -> Result<NewRequest, AppError> {
+) -> Result<Admitted, AppError> {
     let (buckets, outcome) = buckets(ip, parsed);
-    match &state.limits.store {
-        Store::Memory(m) => m.count(&buckets)?,
-        Store::Shared => count_shared(state, buckets).await?,
-    }
-    outcome
+    let pending = match &state.limits.store {
+        Store::Memory(m) => {
+            m.count(&buckets)?;
+            Vec::new()
+        }
+        Store::Shared => {
+            let keyed = keyed(state, &buckets);
+            if outcome.is_err() {
+                // Nothing to record: the errors' bucket counts on its own.
+                let now = state.clock.now();
+                state
+                    .db
+                    .run(move |conn| match conn {
+                        AnyConnection::Postgresql(pg) => verdict(shared_hit(pg, &keyed, now)?, now),
+                        AnyConnection::Sqlite(_) => Ok(()),
+                    })
+                    .await?;
+                Vec::new()
+            } else {
+                keyed
+            }
+        }
+    };
+    outcome.map(|request| Admitted { request, pending })
 }
 
 /// The buckets a submission counts against, and what it answers when let through.
@@ -182,13 +235,10 @@ impl Memory {
     }
 }
 
-/// Counts a submission against buckets in the database: one statement, exact across instances.
-async fn count_shared(state: &AppState, buckets: Vec<Bucket>) -> Result<(), AppError> {
-    if buckets.is_empty() {
-        return Ok(());
-    }
+/// The buckets' keyed digests (the database never sees an address or an email) and their limits.
+fn keyed(state: &AppState, buckets: &[Bucket]) -> Vec<(String, i64)> {
     let key = state.keys.session.expose();
-    let limited: Vec<(String, i64)> = buckets
+    buckets
         .iter()
         .map(|b| {
             let named = match b {
@@ -201,28 +251,29 @@ async fn count_shared(state: &AppState, buckets: Vec<Bucket>) -> Result<(), AppE
                 i64::from(state.limits.limit(b)),
             )
         })
-        .collect();
-    let now = state.clock.now();
-    let verdict = state
-        .db
-        .run(move |conn| match conn {
-            AnyConnection::Postgresql(pg) => Ok(intake_hits::hit(
-                pg,
-                &uuid::Uuid::new_v4().to_string(),
-                &limited,
-                db::to_db_time(now),
-                db::to_db_time(now - WINDOW),
-            )?),
-            AnyConnection::Sqlite(_) => Err(AppError::NotConfigured(
-                "shared intake limits on PostgreSQL",
-            )),
-        })
-        .await?;
-    if verdict.admitted {
+        .collect()
+}
+
+fn shared_hit(
+    pg: &mut diesel::PgConnection,
+    buckets: &[(String, i64)],
+    now: DateTime<Utc>,
+) -> Result<intake_hits::Verdict, AppError> {
+    Ok(intake_hits::hit(
+        pg,
+        &uuid::Uuid::new_v4().to_string(),
+        buckets,
+        db::to_db_time(now),
+        db::to_db_time(now - WINDOW),
+    )?)
+}
+
+/// Refused: when the oldest hit of the fullest bucket leaves the window there is room again.
+fn verdict(v: intake_hits::Verdict, now: DateTime<Utc>) -> Result<(), AppError> {
+    if v.admitted {
         return Ok(());
     }
-    // One window after the oldest hit there is room again.
-    let wait = verdict.full_since.map_or(1, |oldest| {
+    let wait = v.full_since.map_or(1, |oldest| {
         (db::from_db_time(oldest) + WINDOW - now).num_seconds()
     });
     Err(AppError::RateLimited {

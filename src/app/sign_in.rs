@@ -51,11 +51,14 @@ fn failures((count, last): sign_in::Tally) -> Failures {
 /// Signs a staff member in from `client`. Unknown, disabled and wrong-password attempts all answer
 /// `BadCredentials`; an attempt that must wait answers `SignInThrottled` (for an unknown email too).
 /// Every attempt, throttled or not, checks one password hash, so none answers sooner than another.
+/// `replaces` is the session the browser held before, if any: a sign-in ends it, so one browser never
+/// holds two and a session fixed before sign-in is worth nothing after.
 pub async fn login(
     state: &AppState,
     email: String,
     password: String,
     client: Option<IpAddr>,
+    replaces: Option<String>,
 ) -> Result<Login, AppError> {
     let clock = state.clock.clone();
     let ttl = TimeDelta::minutes(i64::from(state.config.http.session_ttl_minutes));
@@ -87,6 +90,9 @@ pub async fn login(
                             signed_in_from(conn, &keys, &staff.id, now)?;
                         }
                         repo::delete_expired_sessions(conn, db::to_db_time(now))?;
+                        if let Some(old) = &replaces {
+                            repo::delete_session(conn, &tokens::digest(old))?;
+                        }
                         repo::insert_session(
                             conn,
                             &tokens::digest(&token),

@@ -466,7 +466,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    intake_hits (hit_id, bucket_key) {
+    intake_hits (bucket_key, at, hit_id) {
         hit_id -> Text,
         bucket_key -> Text,
         at -> Timestamp,

@@ -2,7 +2,7 @@
 
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -66,13 +66,17 @@ pub(super) fn landing(role: Role) -> &'static str {
 }
 
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     client: ClientAddr,
     tr: Tr,
     CsrfForm { input, fresh, csrf }: CsrfForm<LoginInput>,
 ) -> Result<HttpResponse, PageError> {
     let LoginInput { email, password } = input;
-    let call = sign_in::login(&state, email.clone(), password, client.0);
+    let held = req
+        .cookie(CookieNames::for_config(&state.config.http).session)
+        .map(|c| c.value().to_owned());
+    let call = sign_in::login(&state, email.clone(), password, client.0, held);
     let wrong = |e: &AppError| {
         matches!(
             e,

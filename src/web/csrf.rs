@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::error::{PageError, WebError};
-use super::language::{LANG_COOKIE, query_lang};
+use super::language::query_lang;
 use crate::app::AppState;
 use crate::security::tokens;
 
@@ -24,6 +24,8 @@ use crate::security::tokens;
 pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// The language switch's choice.
+    pub lang: &'static str,
 }
 
 impl CookieNames {
@@ -32,11 +34,13 @@ impl CookieNames {
             CookieNames {
                 session: "__Host-kaiji_session",
                 csrf: "__Host-kaiji_csrf",
+                lang: "__Host-kaiji_lang",
             }
         } else {
             CookieNames {
                 session: "kaiji_session",
                 csrf: "kaiji_csrf",
+                lang: "kaiji_lang",
             }
         }
     }
@@ -98,7 +102,7 @@ pub async fn browser_cookies(
             .add_cookie(&cookie(names.csrf, seed, secure))?;
     }
     if let Some(lang) = lang {
-        let c = Cookie::build(LANG_COOKIE, lang.as_str())
+        let c = Cookie::build(names.lang, lang.as_str())
             .path("/")
             .secure(secure)
             .same_site(SameSite::Lax)

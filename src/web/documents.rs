@@ -206,7 +206,7 @@ fn sealed_file_response(media_type: String, bytes: Vec<u8>) -> HttpResponse {
         ))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "sandbox; default-src 'none'; img-src 'self'; object-src 'self'",
+            "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'none'",
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes)

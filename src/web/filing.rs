@@ -135,11 +135,11 @@ fn parse_request(
 
 async fn file(
     state: &AppState,
-    request: NewRequest,
+    admitted: limits::Admitted,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    let first = request.request_type;
-    let receipt = intake::submit(state, request, actor).await?;
+    let first = admitted.request.request_type;
+    let receipt = intake::submit(state, admitted, actor).await?;
     let body = created(&state.config.http.public_url, first, receipt);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, body.status_url.clone()))

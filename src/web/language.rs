@@ -7,9 +7,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use crate::domain::request::Language;
 use crate::i18n::{Tr, accept_language};
 
-pub const LANG_COOKIE: &str = "kaiji_lang";
-
-/// Picks the page language: `?lang=`, then the `kaiji_lang` cookie, then Accept-Language, then Japanese.
+/// Picks the page language: `?lang=`, then the language cookie (`kaiji_lang`, `__Host-` prefixed over
+/// https), then Accept-Language, then Japanese.
 pub fn negotiate(req: &HttpRequest) -> Language {
     if let Some(l) = chosen(req) {
         return l;
@@ -24,7 +23,8 @@ pub fn negotiate(req: &HttpRequest) -> Language {
 
 /// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
 pub fn chosen(req: &HttpRequest) -> Option<Language> {
-    query_lang(req).or_else(|| req.cookie(LANG_COOKIE).and_then(|c| c.value().parse().ok()))
+    let name = super::csrf::CookieNames::of(req).lang;
+    query_lang(req).or_else(|| req.cookie(name).and_then(|c| c.value().parse().ok()))
 }
 
 pub fn query_lang(req: &HttpRequest) -> Option<Language> {

@@ -137,8 +137,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let call = async {
         let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web);
-        let request = limits::admit(&state, client.0, parsed).await?;
-        intake::submit(&state, request, Actor::Requester).await
+        let admitted = limits::admit(&state, client.0, parsed).await?;
+        intake::submit(&state, admitted, Actor::Requester).await
     };
     let limited = |e: &AppError| matches!(e, AppError::RateLimited { .. });
     match outcome::of_showing(fresh, call, limited).await? {

@@ -445,7 +445,7 @@ pub async fn diagram(
         .content_type("image/svg+xml")
         .insert_header((
             actix_web::http::header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         ))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
         .body(svg))

@@ -341,10 +341,16 @@ pub async fn export(
     path: web::Path<(RequestId, TaskId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
+    let name = format!("kaiji-export-{}-{}", id.as_str(), task_id.as_str());
     let (media, bytes) = systems::view_export(&state, &who.staff, id, task_id).await?;
+    // The name is kaiji's own (ids are [0-9a-z-]), never one a system or a person supplied.
+    let ext = if media == "text/csv" { "csv" } else { "json" };
     Ok(HttpResponse::Ok()
         .content_type(format!("{media}; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{ext}\""),
+        ))
         .body(bytes))
 }

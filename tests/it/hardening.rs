@@ -252,6 +252,15 @@ async fn over_https(backend: Backend) {
     let planted = app.browser();
     planted.set_cookie("kaiji_session", &b.cookie("__Host-kaiji_session").unwrap());
     assert_eq!(planted.get("/staff/requests").await.status, 303);
+    // The language switch's cookie is prefixed too, and an unprefixed one is not believed.
+    let visitor = app.browser();
+    visitor.get("/?lang=en").await;
+    assert_eq!(visitor.cookie("__Host-kaiji_lang").as_deref(), Some("en"));
+    assert!(visitor.cookie("kaiji_lang").is_none());
+    assert!(visitor.get("/").await.body.contains("lang=\"en\""));
+    let planted = app.browser();
+    planted.set_cookie("kaiji_lang", "en");
+    assert!(planted.get("/").await.body.contains("lang=\"ja\""));
     // Over plain http there is no HSTS.
     let plain = TestApp::spawn(backend).await.unwrap();
     assert!(

@@ -222,6 +222,19 @@ async fn session_cookies_are_secure_httponly_samesite(app: TestApp) {
             .unwrap()
             .contains("default-src 'none'")
     );
+    // Signing in again in the same browser ends the session it held: one browser, one session.
+    assert_eq!(b.login("o@example.com", PW).await.status, 303);
+    let again = b.cookie("kaiji_session").unwrap();
+    assert_ne!(again, token);
+    let old = app.browser();
+    old.set_cookie("kaiji_session", &token);
+    assert_eq!(
+        old.get("/staff/requests").await.status,
+        303,
+        "the earlier session ended"
+    );
+    assert_eq!(b.get("/staff/requests").await.status, 200);
+    assert_eq!(app.count("staff_sessions"), 1);
 }
 
 async fn every_staff_route_checks_the_role(app: TestApp) {

@@ -374,6 +374,10 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         .get(&format!("/staff/requests/{id}/tasks/{orders}/export"))
         .await;
     assert_eq!((opened.status, opened.body.as_str()), (200, csv));
+    assert_eq!(
+        opened.headers["content-disposition"],
+        format!("attachment; filename=\"kaiji-export-{id}-{orders}.csv\"").as_str()
+    );
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert!(
         audit

@@ -72,7 +72,10 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
             ..RawRequest::default()
         };
         let new = NewRequest::parse(&raw, Language::En, channel).unwrap();
-        let receipt = intake::submit(&state, new, Actor::Requester).await.unwrap();
+        let admitted = kaiji::app::limits::Admitted::unlimited(new);
+        let receipt = intake::submit(&state, admitted, Actor::Requester)
+            .await
+            .unwrap();
         let id = receipt.request_id;
         let mut applied = 0i64;
         for &(event, who, reason, stale, offered) in steps {

@@ -8,6 +8,6 @@ CREATE TABLE intake_hits (
     hit_id TEXT NOT NULL,
     bucket_key TEXT NOT NULL,
     at TIMESTAMP NOT NULL,
-    PRIMARY KEY (hit_id, bucket_key)
+    -- One index, which the counts read (a bucket's hits in the window) and which keeps rows unique.
+    PRIMARY KEY (bucket_key, at, hit_id)
 );
-CREATE INDEX intake_hits_by_bucket ON intake_hits (bucket_key, at);
