@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: everything C (SQLite, libpq, OpenSSL) is compiled from source by the -sys crates, so the
+# Build: everything C (SQLite, libpq, OpenSSL, jemalloc) is compiled from source by the -sys crates, so the
 # builder needs only the Rust toolchain, a C compiler, make and perl.
 FROM rust:1-bookworm AS build
 WORKDIR /src

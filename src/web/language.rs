@@ -23,7 +23,7 @@ pub fn negotiate(req: &HttpRequest) -> Language {
 
 /// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
 pub fn chosen(req: &HttpRequest) -> Option<Language> {
-    let name = super::csrf::CookieNames::of(req).lang;
+    let name = super::cookies::CookieNames::of(req).lang;
     query_lang(req).or_else(|| req.cookie(name).and_then(|c| c.value().parse().ok()))
 }
 

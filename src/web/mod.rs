@@ -6,6 +6,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod cookies;
 pub mod csrf;
 pub mod documents;
 pub mod error;

@@ -87,7 +87,7 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
     assert_eq!(svg.headers["content-type"], "image/svg+xml");
     assert_eq!(
         svg.headers["content-security-policy"],
-        "default-src 'none'; style-src 'unsafe-inline'"
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     );
     assert!(
         svg.body.contains("<svg")
