@@ -86,8 +86,8 @@ pub fn add_user(
     password: &str,
 ) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
+    let password = errors.check("password", NewPassword::parse(password, email));
     let email = errors.check("email", StaffEmail::parse(email));
-    let password = errors.check("password", NewPassword::parse(password));
     let (email, password) = match (email, password) {
         (Some(e), Some(p)) if errors.is_empty() => (e, p),
         _ => return Err(AppError::Invalid(errors)),
@@ -157,7 +157,10 @@ pub async fn complete_setup(
 ) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", StaffEmail::parse(&input.email));
-    let password = errors.check("password", NewPassword::parse(&input.password));
+    let password = errors.check(
+        "password",
+        NewPassword::parse(&input.password, &input.email),
+    );
     if password.is_some() && input.password != input.password_confirmation {
         errors.push("password_confirmation", "passwords_differ");
     }
@@ -427,7 +430,10 @@ pub async fn change_password(
     confirmation: String,
 ) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
-    let parsed = errors.check("new_password", NewPassword::parse(&new));
+    let parsed = errors.check(
+        "new_password",
+        NewPassword::parse(&new, staff.email.as_str()),
+    );
     if parsed.is_some() && new != confirmation {
         errors.push("new_password_confirmation", "passwords_differ");
     }

@@ -24,7 +24,10 @@ pub fn hash(password: &NewPassword) -> String {
 /// A hash of a password nobody knows, verified when the account does not exist so that a login for an
 /// unknown email takes as long as one for a known email.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash(&NewPassword::parse("kaiji-timing-equaliser-not-a-password").expect("valid length"))
+    hash(
+        &NewPassword::parse("timing equaliser, never anyone's password", "")
+            .expect("a valid password"),
+    )
 });
 
 /// Verifies a password against a stored PHC string; `None` verifies against the dummy and fails.
@@ -48,7 +51,7 @@ mod tests {
 
     #[test]
     fn argon2id_with_owasp_parameters_round_trips() {
-        let pw = NewPassword::parse("correct horse battery staple").unwrap();
+        let pw = NewPassword::parse("correct horse battery staple", "pat@example.com").unwrap();
         let h = hash(&pw);
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify("correct horse battery staple", Some(&h)));

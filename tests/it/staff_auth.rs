@@ -77,6 +77,23 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
     assert_eq!(res.status, 422);
     assert!(res.body.contains("Use at least 12 characters."));
     assert_eq!(app.count("staff_users"), 0);
+    // Long enough but guessed early: a common password, or one made of the account's own email.
+    for guessable in ["password1234", "admin@example.com2026"] {
+        let res = b
+            .post_form(
+                &format!("/setup/{token}?lang=en"),
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("email", "admin@example.com"),
+                    ("password", guessable),
+                    ("password_confirmation", guessable),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 422, "{guessable}");
+        assert!(res.body.contains("This password is too easy to guess"));
+    }
+    assert_eq!(app.count("staff_users"), 0);
 
     let res = b
         .post_form(

@@ -34,6 +34,7 @@ error-invalid_characters = This contains characters that cannot be accepted.
 error-unknown_request_type = Choose one of the listed request types.
 error-unknown_language = Choose Japanese (ja) or English (en).
 error-password_too_short = Use at least 12 characters.
+error-password_guessable = This password is too easy to guess: it is common, a pattern, or built from your email address. A few unrelated words make a strong one.
 error-passwords_differ = The two passwords are not the same.
 
 receipt-title = We have received your request

@@ -34,6 +34,7 @@ error-invalid_characters = 使用できない文字が含まれています。
 error-unknown_request_type = 一覧からご請求の内容を選んでください。
 error-unknown_language = 日本語（ja）か英語（en）を指定してください。
 error-password_too_short = 12文字以上にしてください。
+error-password_guessable = 推測されやすいパスワードです（よく使われるもの、規則的な並び、メールアドレスから作ったものなど）。関係のない単語をいくつか並べると強くなります。
 error-passwords_differ = 2つのパスワードが一致しません。
 
 receipt-title = ご請求を受け付けました
