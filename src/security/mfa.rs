@@ -55,12 +55,15 @@ pub fn code_at(secret: &[u8], unix_seconds: u64) -> Option<String> {
     Some(totp(secret, "")?.generate(unix_seconds).to_string())
 }
 
-/// Ten one-time recovery codes, like `7KQ4-MZ2P-XW9D` (60 bits each).
+/// Ten one-time recovery codes, like `7KQ4-MZ2P-XW9D-…` (six groups, 120 bits each: at 112 bits or
+/// more a plain digest may store them, ASVS v5.0.0-6.5.2; shorter ones would need a salted password
+/// hash, and checking one would cost ten of them).
 pub fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     (0..10)
         .map(|_| {
-            let bytes = random_bytes::<12>();
+            // 32 symbols: each byte modulo 32 is uniform, 5 bits a character.
+            let bytes = random_bytes::<24>();
             let chars: Vec<char> = bytes
                 .iter()
                 .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
@@ -144,7 +147,7 @@ mod tests {
         assert!(
             codes
                 .iter()
-                .all(|c| c.len() == 14 && c.matches('-').count() == 2)
+                .all(|c| c.len() == 29 && c.matches('-').count() == 5)
         );
         assert_eq!(normalise_recovery_code(" 7kq4-mz2p xw9d "), "7KQ4MZ2PXW9D");
     }
