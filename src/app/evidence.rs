@@ -82,12 +82,16 @@ pub async fn submit(
     let catalog = state.workflows.clone();
     let key = state.keys.document.clone();
     let now = state.clock.now();
+    let most = i64::from(state.config.intake.evidence_per_request);
     state
         .db
         .write(move |conn| {
             let case = Case::lock_by_tracking_token(conn, &catalog, &tracking_token)?;
             if case.state_label().1 {
                 return Err(AppError::invalid("evidence", "request_closed"));
+            }
+            if repo::count_for_request(conn, &case.row.id)? >= most {
+                return Err(AppError::invalid("evidence", "too_much_evidence"));
             }
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let proves_identity = !offered.points.is_empty()

@@ -214,6 +214,10 @@ pub struct Intake {
     /// How long a request filed online waits for its email address to be confirmed before it expires.
     #[validate(range(min = 1, max = 720))]
     pub confirm_email_hours: u32,
+    /// Pieces of evidence (files and offered details) one request may receive through its tracking
+    /// link, so that a link cannot fill the disk one bounded upload at a time.
+    #[validate(range(min = 1, max = 1000))]
+    pub evidence_per_request: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
 }
@@ -225,6 +229,7 @@ impl Default for Intake {
             intake_invalid_per_ip_per_hour: 120,
             intake_per_email_per_hour: 5,
             confirm_email_hours: 72,
+            evidence_per_request: 30,
             bank_account: None,
         }
     }

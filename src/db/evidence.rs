@@ -54,6 +54,14 @@ pub fn insert(conn: &mut AnyConnection, row: &EvidenceRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// How many pieces of evidence a request has received (purged ones too: they were received).
+pub fn count_for_request(conn: &mut AnyConnection, request_id: &RequestId) -> QueryResult<i64> {
+    identity_evidence::table
+        .filter(identity_evidence::request_id.eq(request_id))
+        .count()
+        .get_result(conn)
+}
+
 pub fn for_request(
     conn: &mut AnyConnection,
     request_id: &RequestId,

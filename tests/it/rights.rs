@@ -674,3 +674,59 @@ async fn evidence_uploads_are_read_token_first_and_bounded(app: TestApp) {
     let (status, body) = send_evidence(&app, &b, &token, &[("phone", "+1 555 0100")], None).await;
     assert_eq!(status, 303, "{body}");
 }
+
+/// A tracking link takes so many pieces of evidence (`KAIJI_EVIDENCE_PER_REQUEST`), then says to
+/// contact the desk: bounded uploads cannot fill the disk one at a time.
+async fn evidence_per_request_is_bounded(backend: common::Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.intake.evidence_per_request = 2).await
+    else {
+        return;
+    };
+    let (id, token) = file(&app, "california", "access", json!({})).await;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let b = app.browser();
+    for scan in 0..2u8 {
+        let (status, body) = send_evidence(
+            &app,
+            &b,
+            &token,
+            &[],
+            Some(("identity_document", png_with(scan))),
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+    }
+    let (status, body) = send_evidence(
+        &app,
+        &b,
+        &token,
+        &[],
+        Some(("identity_document", png_with(9))),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("as many documents and details as it can take"),
+        "{body}"
+    );
+    let evidence = officer.request(&id).await["evidence"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(evidence, 2);
+}
+
+fn png_with(n: u8) -> Vec<u8> {
+    let mut bytes = png();
+    bytes.push(n);
+    bytes
+}
+
+#[actix_web::test]
+async fn evidence_per_request_is_bounded_sqlite() {
+    evidence_per_request_is_bounded(common::Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn evidence_per_request_is_bounded_postgres() {
+    evidence_per_request_is_bounded(common::Backend::Postgres).await;
+}

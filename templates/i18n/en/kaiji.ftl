@@ -376,6 +376,7 @@ error-already_verified = Your identity is already confirmed; we need nothing mor
 error-not_filed_by_agent = An authorisation is only needed when an agent files for someone else.
 error-nothing_supplied = Fill in at least one field or choose a file.
 error-request_closed = This request is closed.
+error-too_much_evidence = This request has received as many documents and details as it can take through this page. Please contact the privacy desk.
 error-form_expired = The page expired. Your entries are kept below; choose the file again and send.
 evidence-staff-title = Sent by the requester
 evidence-declared = declaration signed

@@ -376,6 +376,7 @@ error-already_verified = ご本人確認は完了しています。追加の書�
 error-not_filed_by_agent = 委任状は、代理人がご本人に代わって請求する場合にのみ必要です。
 error-nothing_supplied = いずれかの欄に記入するか、ファイルを選んでください。
 error-request_closed = この請求は終了しています。
+error-too_much_evidence = この請求は、このページから受け付けられる書類・情報の上限に達しました。窓口にお問い合わせください。
 error-form_expired = ページの有効期限が切れました。入力内容は残っています。ファイルを選び直して送信してください。
 evidence-staff-title = 請求者から届いたもの
 evidence-declared = 宣誓あり
