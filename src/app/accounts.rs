@@ -176,6 +176,30 @@ pub async fn change(
         .await
 }
 
+/// Ends every staff session at once (a stolen database copy, a compromised laptop nobody can name), but
+/// the one of the administrator who asks (`keep`, the session's token), so they stay to act. API
+/// tokens are not sessions and stay (revoke them one by one). Returns how many ended.
+pub async fn end_every_session(
+    state: &AppState,
+    actor: Actor,
+    keep: Option<String>,
+) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            let keep = keep.map(|t| crate::security::tokens::digest(&t));
+            let ended = repo::delete_all_sessions(conn, keep.as_deref())?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::StaffAllSessionsEnded, actor, now)
+                    .details(json!({"sessions_ended": ended, "own_kept": keep.is_some()})),
+            )?;
+            Ok(ended)
+        })
+        .await
+}
+
 /// Refuses to leave the service without an active administrator.
 fn keep_an_admin(
     conn: &mut AnyConnection,

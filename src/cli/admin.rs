@@ -77,6 +77,14 @@ pub(super) enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// End staff sessions (audited): one member's with --email, or everyone's with --all. API tokens
+    /// stay; revoke them with `kaiji token revoke`.
+    EndSessions {
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        email: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +243,20 @@ pub(super) fn user_change(
         })
         .map_err(explained)?;
     println!("{email}: {change:?} done");
+    Ok(())
+}
+
+/// `kaiji user end-sessions --all`
+pub(super) fn user_end_every_session(config: Config) -> anyhow::Result<()> {
+    let state = app_state(config)?;
+    let ended = actix_web::rt::System::new()
+        .block_on(accounts::end_every_session(
+            &state,
+            Actor::System("cli"),
+            None,
+        ))
+        .map_err(explained)?;
+    println!("ended {ended} staff session(s)");
     Ok(())
 }
 

@@ -148,6 +148,12 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Enable { email },
         } => admin::user_change(config, email, AccountChange::Enable),
+        Command::User {
+            command: UserCommand::EndSessions { email, all },
+        } => match (email, all) {
+            (Some(email), false) => admin::user_change(config, email, AccountChange::EndSessions),
+            _ => admin::user_end_every_session(config),
+        },
         Command::Token { command } => admin::token(&config, command),
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },

@@ -294,6 +294,15 @@ pub fn delete_sessions_of(conn: &mut AnyConnection, staff_id: &StaffId) -> Query
         .execute(conn)
 }
 
+/// Ends every staff session but `keep` (a token digest), when given.
+pub fn delete_all_sessions(conn: &mut AnyConnection, keep: Option<&str>) -> QueryResult<usize> {
+    match keep {
+        Some(k) => diesel::delete(staff_sessions::table.filter(staff_sessions::token_sha256.ne(k)))
+            .execute(conn),
+        None => diesel::delete(staff_sessions::table).execute(conn),
+    }
+}
+
 /// Every account, by email.
 pub fn list_users(conn: &mut AnyConnection) -> QueryResult<Vec<StaffRow>> {
     staff_users::table

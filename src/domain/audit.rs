@@ -88,6 +88,8 @@ pub enum AuditAction {
     StaffEnabled,
     /// An admin ended every session of a member.
     StaffSessionsEnded,
+    /// An admin ended every staff session at once (but their own), or the command line did.
+    StaffAllSessionsEnded,
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
@@ -103,7 +105,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -146,6 +148,7 @@ impl AuditAction {
         AuditAction::StaffDisabled,
         AuditAction::StaffEnabled,
         AuditAction::StaffSessionsEnded,
+        AuditAction::StaffAllSessionsEnded,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
@@ -198,6 +201,7 @@ impl AuditAction {
             AuditAction::StaffDisabled => "staff.disabled",
             AuditAction::StaffEnabled => "staff.enabled",
             AuditAction::StaffSessionsEnded => "staff.sessions_ended",
+            AuditAction::StaffAllSessionsEnded => "staff.all_sessions_ended",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",

@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         super::people::disable_api,
         super::people::enable_api,
         super::people::end_sessions_api,
+        super::people::end_every_session_api,
         super::audit::export_api,
         super::payments::record_api,
         super::payments::import_api,

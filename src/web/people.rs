@@ -193,6 +193,24 @@ pub async fn end_sessions(
     apply(&state, who, tr, form.csrf, form.fresh, id, change).await
 }
 
+/// An administrator ends every staff session but their own.
+pub async fn end_every_session(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    form: CsrfForm<Button>,
+) -> Result<HttpResponse, PageError> {
+    let call =
+        accounts::end_every_session(&state, who.staff.actor(), Some(who.session_token.clone()));
+    match outcome::of(form.fresh, call).await? {
+        Ok(_) => Ok(redirect("/staff/people")),
+        Err(back) => {
+            let problem = back.summary(tr);
+            page(&state, who.staff, tr, &form.csrf, back.status(), problem).await
+        }
+    }
+}
+
 /// Who holds which role and which tokens, as CSV: one line per token (or per account without one).
 pub async fn export(
     state: web::Data<AppState>,
@@ -336,6 +354,27 @@ pub async fn end_sessions_api(
     let id = id.into_inner();
     accounts::change(&state, who.staff.actor(), id, AccountChange::EndSessions).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An administrator ends every staff session at once (API tokens stay); answers how many ended.
+#[utoipa::path(
+    post, path = "/api/v1/staff/sessions/end", tag = "staff",
+    responses((status = 200, body = SessionsEnded), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn end_every_session_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+) -> Result<HttpResponse, ApiError> {
+    let ended = accounts::end_every_session(&state, who.staff.actor(), None).await?;
+    Ok(HttpResponse::Ok().json(SessionsEnded {
+        sessions_ended: ended,
+    }))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionsEnded {
+    pub sessions_ended: usize,
 }
 
 /// An administrator enables a disabled account (its old sessions and tokens stay ended).

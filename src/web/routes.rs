@@ -200,6 +200,7 @@ fn staff_people() -> Vec<Endpoint> {
         post("/people/{id}/enable", people::enable),
         post("/people/{id}/mfa-reset", mfa::reset),
         post("/people/{id}/sessions/end", people::end_sessions),
+        post("/people/sessions/end", people::end_every_session),
     ]
 }
 
@@ -369,5 +370,6 @@ fn api_staff() -> Vec<Endpoint> {
         post("/staff/{id}/disable", people::disable_api),
         post("/staff/{id}/enable", people::enable_api),
         post("/staff/{id}/sessions/end", people::end_sessions_api),
+        post("/staff/sessions/end", people::end_every_session_api),
     ]
 }

@@ -253,6 +253,14 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
         "officer",
     ]);
     assert!(run(&["user", "list"]).contains("officer@example.com\tofficer\tactive"));
+    // Sessions end from the terminal too: one member's, or everyone's.
+    assert!(run(&["user", "end-sessions", "--email", "officer@example.com"]).contains("done"));
+    assert!(run(&["user", "end-sessions", "--all"]).contains("ended 0 staff session(s)"));
+    assert!(
+        !kaiji(dir, env, &["user", "end-sessions"], None)
+            .status
+            .success()
+    );
     let o = kaiji(
         dir,
         env,

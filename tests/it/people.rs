@@ -11,6 +11,7 @@ use crate::common;
 both_backends!(
     an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once,
     auditors_read_and_export_who_holds_what_and_the_last_admin_stays,
+    an_admin_signs_everyone_out_at_once,
 );
 
 fn audited(app: &TestApp, action: &str) -> Vec<String> {
@@ -224,4 +225,54 @@ async fn auditors_read_and_export_who_holds_what_and_the_last_admin_stays(app: T
         "still an admin"
     );
     assert!(audited(&app, "staff.role_changed").is_empty());
+}
+
+/// After a lost device or a database copy gone astray: every session ends at once but the admin's own
+/// (page), or every one (API); tokens stay; each audited.
+async fn an_admin_signs_everyone_out_at_once(app: TestApp) {
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let officer = app.signed_in("officer@example.com", Role::Officer).await;
+    let auditor = app.signed_in("auditor@example.com", Role::Auditor).await;
+    let api = common::api(&app, "api@example.com", Role::Admin).await;
+    let page = admin.get("/staff/people?lang=en").await;
+    assert!(page.body.contains("Sign everyone out"));
+    // Not for officers: the form is not shown and the route refuses.
+    let mine = officer.get("/staff/people").await;
+    assert!(!mine.body.contains("end-every-session"));
+    let csrf = officer.get("/staff/requests").await.csrf();
+    let res = officer
+        .post_form("/staff/people/sessions/end", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(res.status, 403);
+    let res = admin
+        .post_form(
+            "/staff/people/sessions/end",
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        admin.get("/staff/people").await.status,
+        200,
+        "the admin stays"
+    );
+    for gone in [&officer, &auditor] {
+        assert_eq!(gone.get("/staff/requests").await.status, 303);
+    }
+    assert_eq!(app.count("staff_sessions"), 1);
+    let events = audited(&app, "staff.all_sessions_ended");
+    assert_eq!(events.len(), 1);
+    assert!(events[0].contains("\"sessions_ended\":2") && events[0].contains("\"own_kept\":true"));
+    // Over the API, with a token (which is not a session): every session ends; the token still works.
+    let (status, body) = api
+        .post("/api/v1/staff/sessions/end", &serde_json::json!({}))
+        .await;
+    assert_eq!(
+        (status, body["sessions_ended"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    assert_eq!(admin.get("/staff/people").await.status, 303);
+    assert_eq!(app.count("staff_sessions"), 0);
+    assert!(api.get("/api/v1/staff").await.is_array());
 }

@@ -590,3 +590,6 @@ account-token-created = Your new token (shown only now):
 account-token-needs-mfa = Turn on two-step sign-in first: tokens are created only from a session that passed it.
 error-needs_second_step = Turn on two-step sign-in first: tokens are created only from a session that passed it.
 people-end-sessions = Sign out everywhere
+people-everyone-title = Every session
+people-everyone-intro = Signs every member out on every device at once, except you here (after a lost or stolen device, or a database copy gone astray). API tokens stay: revoke them one by one.
+people-everyone-end = Sign everyone out

@@ -590,3 +590,6 @@ account-token-created = 新しいトークン（今だけ表示されます）�
 account-token-needs-mfa = 先に2段階認証を有効にしてください。トークンは2段階認証を通過したセッションからのみ作成できます。
 error-needs_second_step = 先に2段階認証を有効にしてください。トークンは2段階認証を通過したセッションからのみ作成できます。
 people-end-sessions = すべてのセッションを終了
+people-everyone-title = すべてのセッション
+people-everyone-intro = あなたのこのセッションを除き、全員をすべての端末から一度にサインアウトさせます（端末の紛失・盗難やデータベースの写しの流出時など）。APIトークンは残ります。個別に失効させてください。
+people-everyone-end = 全員をサインアウト
