@@ -249,11 +249,12 @@ pub async fn submit(
     actor: Actor,
 ) -> Result<Receipt, AppError> {
     let request = admitted.request.clone();
+    let client = admitted.client;
     let now = state.clock.now();
     let catalog = state.workflows.clone();
     let link_key = state.keys.session.clone();
     let key = state.keys.document.clone();
-    state
+    let filed = state
         .db
         .run(move |conn| {
             // Every right asked for must exist where the requester lives; one report if any does not.
@@ -314,7 +315,13 @@ pub async fn submit(
                 first.ok_or(AppError::NotFound)
             })
         })
-        .await
+        .await;
+    // A filing the database's count refused (PostgreSQL) is audited as the in-memory one is.
+    if let Err(AppError::RateLimited { .. }) = &filed {
+        let refusal = super::refusals::Refusal::IntakeLimited { client };
+        super::refusals::note(state, refusal).await;
+    }
+    filed
 }
 
 /// What registering a letter created: one request per request type it asks for.

@@ -19,6 +19,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::{AppError, AppState};
+use crate::config::subscriber_network;
 use crate::db::{self, AnyConnection, Backend, intake_hits};
 use crate::domain::field::FieldErrors;
 use crate::domain::request::NewRequest;
@@ -115,6 +116,8 @@ impl IntakeLimits {
 #[derive(Debug)]
 pub struct Admitted {
     pub request: NewRequest,
+    /// Whose submission it is (refusals are audited under it).
+    pub client: Option<IpAddr>,
     /// Keyed buckets and their limits, still to count (empty when counted in memory).
     pending: Vec<(String, i64)>,
 }
@@ -124,6 +127,7 @@ impl Admitted {
     pub fn unlimited(request: NewRequest) -> Self {
         Self {
             request,
+            client: None,
             pending: Vec::new(),
         }
     }
@@ -152,6 +156,19 @@ pub async fn admit(
     ip: Option<IpAddr>,
     parsed: Result<NewRequest, FieldErrors>,
 ) -> Result<Admitted, AppError> {
+    let admitted = count(state, ip, parsed).await;
+    if let Err(AppError::RateLimited { .. }) = &admitted {
+        let refusal = super::refusals::Refusal::IntakeLimited { client: ip };
+        super::refusals::note(state, refusal).await;
+    }
+    admitted
+}
+
+async fn count(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    parsed: Result<NewRequest, FieldErrors>,
+) -> Result<Admitted, AppError> {
     let (buckets, outcome) = buckets(ip, parsed);
     let pending = match &state.limits.store {
         Store::Memory(m) => {
@@ -176,7 +193,11 @@ pub async fn admit(
             }
         }
     };
-    outcome.map(|request| Admitted { request, pending })
+    outcome.map(|request| Admitted {
+        request,
+        client: ip,
+        pending,
+    })
 }
 
 /// The buckets a submission counts against, and what it answers when let through.
@@ -184,7 +205,7 @@ fn buckets(
     ip: Option<IpAddr>,
     parsed: Result<NewRequest, FieldErrors>,
 ) -> (Vec<Bucket>, Result<NewRequest, AppError>) {
-    let address = ip.map(network);
+    let address = ip.map(subscriber_network);
     match parsed {
         Err(errors) => (
             address.map(Bucket::Errors).into_iter().collect(),
@@ -279,17 +300,6 @@ fn verdict(v: intake_hits::Verdict, now: DateTime<Utc>) -> Result<(), AppError> 
     Err(AppError::RateLimited {
         retry_after_secs: u64::try_from(wait).unwrap_or(1).max(1),
     })
-}
-
-/// The block one subscriber holds: an IPv4 address, or an IPv6 /64.
-pub fn network(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-        v4 => v4,
-    }
 }
 
 fn mailbox(email: &str) -> String {

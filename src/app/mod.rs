@@ -23,6 +23,7 @@ pub mod notices;
 pub mod package;
 pub mod queue;
 pub mod readiness;
+pub mod refusals;
 pub mod reply;
 pub mod reports;
 pub mod requests;

@@ -32,7 +32,7 @@ impl Keys {
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
         let address = client
-            .map(|ip| super::limits::network(ip).to_string())
+            .map(|ip| crate::config::subscriber_network(ip).to_string())
             .unwrap_or_default();
         Keys {
             email: tokens::sign(key, format!("sign-in email\n{email}").as_bytes()),

@@ -25,7 +25,7 @@ use keys::{
 
 pub use database::DatabaseUrl;
 pub use keys::{Keys, SecretBytes};
-pub use proxies::{ProxyHeader, TrustedProxies, canonical as canonical_ip};
+pub use proxies::{ProxyHeader, TrustedProxies, canonical as canonical_ip, subscriber_network};
 pub use settings::{
     Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, MfaPolicy, Retention, Service, Settings,
     UploadKind, variable,

@@ -34,6 +34,18 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The block one subscriber holds: an IPv4 address, or an IPv6 /64. Limits and throttles count
+/// per block, so a client cannot start afresh by taking another address of its own /64.
+pub fn subscriber_network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 impl FromStr for TrustedProxies {
     type Err = String;
 

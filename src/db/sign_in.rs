@@ -109,7 +109,8 @@ pub fn remember_address(
 }
 
 /// Notes that this throttle was audited in this hour; false when it already was (also when another
-/// instance noted it a moment ago: the primary key refuses the second).
+/// instance noted it a moment ago: the primary key refuses the second). `app::refusals` keeps its
+/// hourly notes here too, under keys of its own.
 pub fn note_throttle(
     conn: &mut AnyConnection,
     scope_key: &str,

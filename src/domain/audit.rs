@@ -90,6 +90,14 @@ pub enum AuditAction {
     StaffSessionsEnded,
     /// An admin ended every staff session at once (but their own), or the command line did.
     StaffAllSessionsEnded,
+    /// A member was refused a route their role does not allow (the first of the hour per route).
+    AccessDenied,
+    /// A bearer token or session cookie opened nothing (the first of the hour per address).
+    CredentialRefused,
+    /// A form's CSRF token did not match (the first of the hour per address).
+    CsrfRefused,
+    /// An intake limit turned a submission away (the first of the hour per address).
+    IntakeRateLimited,
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
@@ -105,7 +113,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -149,6 +157,10 @@ impl AuditAction {
         AuditAction::StaffEnabled,
         AuditAction::StaffSessionsEnded,
         AuditAction::StaffAllSessionsEnded,
+        AuditAction::AccessDenied,
+        AuditAction::CredentialRefused,
+        AuditAction::CsrfRefused,
+        AuditAction::IntakeRateLimited,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
         AuditAction::NoteAdded,
@@ -202,6 +214,10 @@ impl AuditAction {
             AuditAction::StaffEnabled => "staff.enabled",
             AuditAction::StaffSessionsEnded => "staff.sessions_ended",
             AuditAction::StaffAllSessionsEnded => "staff.all_sessions_ended",
+            AuditAction::AccessDenied => "access.denied",
+            AuditAction::CredentialRefused => "access.credential_refused",
+            AuditAction::CsrfRefused => "access.csrf_refused",
+            AuditAction::IntakeRateLimited => "intake.rate_limited",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
             AuditAction::NoteAdded => "request.note_added",

@@ -6,8 +6,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use super::client::ClientAddr;
 use super::csrf::CookieNames;
 use super::error::{ApiError, PageError};
+use crate::app::refusals::{self, Refusal};
 use crate::app::staff::{self, SecondStep, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::staff::Role;
@@ -63,12 +65,14 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let signed_in = SignedIn::from_request(req, payload);
+        let denied = Denial::of(req);
         Box::pin(async move {
             let s = signed_in.await?;
             if !s.second_step.done() {
                 return Err(AppError::SecondStepDue(s.second_step).into());
             }
             if !P::ROLES.contains(&s.staff.role) {
+                denied.note(&s.staff).await;
                 return Err(AppError::Forbidden.into());
             }
             Ok(Authorized {
@@ -98,11 +102,13 @@ impl FromRequest for SignedIn {
             .cookie(CookieNames::of(req).session)
             .map(|c| c.value().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let denied = Denial::of(req);
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthenticated.into());
             };
-            let session = staff::authenticate(&state, token.clone()).await?;
+            let session = staff::authenticate(&state, token.clone()).await;
+            let session = denied.unless_opened("session", session).await?;
             Ok(SignedIn {
                 staff: session.staff,
                 session_token: token,
@@ -141,14 +147,19 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
             .map(|c| c.value().to_owned())
             .filter(|_| reads);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let denied = Denial::of(req);
         Box::pin(async move {
             let Some(state) = state else {
                 return Err(AppError::Unauthenticated.into());
             };
             let staff = match (bearer, cookie) {
-                (Some(token), _) => staff::authenticate_token(&state, token).await?,
+                (Some(token), _) => {
+                    let opened = staff::authenticate_token(&state, token).await;
+                    denied.unless_opened("bearer", opened).await?
+                }
                 (None, Some(session)) => {
-                    let session = staff::authenticate(&state, session).await?;
+                    let session = staff::authenticate(&state, session).await;
+                    let session = denied.unless_opened("session", session).await?;
                     if !session.second_step.done() {
                         return Err(AppError::SecondStepDue(session.second_step).into());
                     }
@@ -157,6 +168,7 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
                 (None, None) => return Err(AppError::Unauthenticated.into()),
             };
             if !P::ROLES.contains(&staff.role) {
+                denied.note(&staff).await;
                 return Err(AppError::Forbidden.into());
             }
             Ok(ApiStaff {
@@ -164,5 +176,60 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
                 _permission: PhantomData,
             })
         })
+    }
+}
+
+/// Where a refusal happened, taken from the request before the extractor's future runs: audited by
+/// `app::refusals` (once per subject and hour).
+struct Denial {
+    state: Option<web::Data<AppState>>,
+    client: Option<std::net::IpAddr>,
+    method: String,
+    /// The route's pattern, never the path (a path may hold a token).
+    route: String,
+}
+
+impl Denial {
+    fn of(req: &HttpRequest) -> Self {
+        Denial {
+            state: req.app_data::<web::Data<AppState>>().cloned(),
+            client: ClientAddr::from_request(req, &mut Payload::None)
+                .into_inner()
+                .ok()
+                .and_then(|c| c.0),
+            method: req.method().to_string(),
+            route: req
+                .match_pattern()
+                .unwrap_or_else(|| "(no route)".to_owned()),
+        }
+    }
+
+    /// A member refused for their role.
+    async fn note(&self, staff: &StaffMember) {
+        if let Some(state) = &self.state {
+            let refusal = Refusal::Denied {
+                staff: staff.clone(),
+                method: self.method.clone(),
+                route: self.route.clone(),
+            };
+            refusals::note(state, refusal).await;
+        }
+    }
+
+    /// A credential (`bearer` or `session`) that opened nothing is noted; the outcome passes through.
+    async fn unless_opened<T>(
+        &self,
+        kind: &'static str,
+        opened: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        if let (Err(AppError::Unauthenticated), Some(state)) = (&opened, &self.state) {
+            let refusal = Refusal::Credential {
+                kind,
+                client: self.client,
+                route: self.route.clone(),
+            };
+            refusals::note(state, refusal).await;
+        }
+        opened
     }
 }

@@ -11,7 +11,17 @@ both_backends!(
     the_client_a_trusted_proxy_names_has_its_own_filing_limit,
     submissions_with_errors_count_apart_and_every_429_says_when,
     staff_api_uploads_take_their_kinds_limit,
+    refusals_are_audited_once_an_hour,
 );
+
+fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 500)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .map(|e| e.details)
+        .collect()
+}
 
 fn filing(i: usize) -> serde_json::Value {
     json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
@@ -47,6 +57,10 @@ async fn the_client_a_trusted_proxy_names_has_its_own_filing_limit(app: TestApp)
             .status,
         429
     );
+    // Two refusals, one audit event for the hour, naming the client behind the proxy.
+    let limited = audited(&app, "intake.rate_limited");
+    assert_eq!(limited.len(), 1, "{limited:?}");
+    assert!(limited[0].contains("198.51.100.1"), "{}", limited[0]);
 }
 
 async fn submissions_with_errors_count_apart_and_every_429_says_when(app: TestApp) {
@@ -177,6 +191,59 @@ async fn instances_on_one_postgresql_share_the_intake_limits() {
         201
     );
     again.stop().await;
+}
+
+/// What was refused is audited once per kind, subject and hour: a role's forbidden route, a credential
+/// that opens nothing, a form's CSRF token that does not match. Never the credential itself.
+async fn refusals_are_audited_once_an_hour(app: TestApp) {
+    let officer = app.signed_in("officer@example.com", Role::Officer).await;
+    for _ in 0..3 {
+        assert_eq!(officer.get("/staff/people").await.status, 403);
+    }
+    let denied = audited(&app, "access.denied");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(denied[0].contains("\"route\":\"/staff/people\"") && denied[0].contains("\"officer\""));
+    let api = common::api(&app, "api-officer@example.com", Role::Officer).await;
+    assert_eq!(api.get_page("/api/v1/staff").await.status, 403);
+    assert_eq!(
+        audited(&app, "access.denied").len(),
+        2,
+        "another route, its own event"
+    );
+
+    let stranger = app.browser_at("203.0.113.5");
+    let bogus = "B".repeat(43);
+    for _ in 0..3 {
+        let res = stranger
+            .get_with(
+                "/api/v1/queue",
+                &[("authorization", &format!("Bearer {bogus}"))],
+            )
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    stranger.set_cookie("kaiji_session", &bogus);
+    assert_eq!(stranger.get("/staff/requests").await.status, 303);
+    let refused = audited(&app, "access.credential_refused");
+    assert_eq!(refused.len(), 2, "one bearer, one session: {refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|d| d.contains("203.0.113.5") && !d.contains(&bogus))
+    );
+
+    let csrf_before = audited(&app, "access.csrf_refused").len();
+    for _ in 0..2 {
+        let res = officer
+            .post_form("/staff/logout", &[("csrf_token", "not-the-token")])
+            .await;
+        assert_eq!(res.status, 403);
+    }
+    assert_eq!(audited(&app, "access.csrf_refused").len(), csrf_before + 1);
+    // The next hour is another window.
+    app.clock.advance(chrono::TimeDelta::minutes(61));
+    assert_eq!(officer.get("/staff/people").await.status, 403);
+    assert_eq!(audited(&app, "access.denied").len(), 3);
 }
 
 async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {

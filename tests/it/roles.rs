@@ -44,7 +44,7 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
 /// What a refused call must not have changed: the audit events, the notices and the requests.
 fn written(app: &TestApp) -> (i64, i64, i64) {
     (
-        app.count("audit_events"),
+        app.events_but_refusals(),
         app.count("notices"),
         app.count("requests"),
     )

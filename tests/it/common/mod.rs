@@ -303,6 +303,24 @@ impl TestApp {
     }
 
     /// Creates a staff account directly (as `kaiji user add` does).
+    /// Audit events other than refusals (`app::refusals`: a forbidden route, a credential or CSRF
+    /// token refused, an intake limit), which a refused request writes on purpose.
+    pub fn events_but_refusals(&self) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM audit_events \
+             WHERE action NOT LIKE 'access.%' AND action <> 'intake.rate_limited'",
+        )
+        .get_result::<N>(&mut *self.tdb.conn())
+        .expect("count")
+        .n
+    }
+
     pub async fn staff(&self, email: &str, role: Role, password: &str) -> staff::StaffMember {
         let db = self.state.db.clone();
         let clock = self.clock.clone();
