@@ -14,15 +14,6 @@ both_backends!(
     refusals_are_audited_once_an_hour,
 );
 
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 500)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == action)
-        .map(|e| e.details)
-        .collect()
-}
-
 fn filing(i: usize) -> serde_json::Value {
     json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
            "message": "x", "jurisdiction": "japan"})
@@ -58,7 +49,7 @@ async fn the_client_a_trusted_proxy_names_has_its_own_filing_limit(app: TestApp)
         429
     );
     // Two refusals, one audit event for the hour, naming the client behind the proxy.
-    let limited = audited(&app, "intake.rate_limited");
+    let limited = common::audited(&app, "intake.rate_limited");
     assert_eq!(limited.len(), 1, "{limited:?}");
     assert!(limited[0].contains("198.51.100.1"), "{}", limited[0]);
 }
@@ -200,13 +191,13 @@ async fn refusals_are_audited_once_an_hour(app: TestApp) {
     for _ in 0..3 {
         assert_eq!(officer.get("/staff/people").await.status, 403);
     }
-    let denied = audited(&app, "access.denied");
+    let denied = common::audited(&app, "access.denied");
     assert_eq!(denied.len(), 1, "{denied:?}");
     assert!(denied[0].contains("\"route\":\"/staff/people\"") && denied[0].contains("\"officer\""));
     let api = common::api(&app, "api-officer@example.com", Role::Officer).await;
     assert_eq!(api.get_page("/api/v1/staff").await.status, 403);
     assert_eq!(
-        audited(&app, "access.denied").len(),
+        common::audited(&app, "access.denied").len(),
         2,
         "another route, its own event"
     );
@@ -224,7 +215,7 @@ async fn refusals_are_audited_once_an_hour(app: TestApp) {
     }
     stranger.set_cookie("kaiji_session", &bogus);
     assert_eq!(stranger.get("/staff/requests").await.status, 303);
-    let refused = audited(&app, "access.credential_refused");
+    let refused = common::audited(&app, "access.credential_refused");
     assert_eq!(refused.len(), 2, "one bearer, one session: {refused:?}");
     assert!(
         refused
@@ -232,18 +223,21 @@ async fn refusals_are_audited_once_an_hour(app: TestApp) {
             .all(|d| d.contains("203.0.113.5") && !d.contains(&bogus))
     );
 
-    let csrf_before = audited(&app, "access.csrf_refused").len();
+    let csrf_before = common::audited(&app, "access.csrf_refused").len();
     for _ in 0..2 {
         let res = officer
             .post_form("/staff/logout", &[("csrf_token", "not-the-token")])
             .await;
         assert_eq!(res.status, 403);
     }
-    assert_eq!(audited(&app, "access.csrf_refused").len(), csrf_before + 1);
+    assert_eq!(
+        common::audited(&app, "access.csrf_refused").len(),
+        csrf_before + 1
+    );
     // The next hour is another window.
     app.clock.advance(chrono::TimeDelta::minutes(61));
     assert_eq!(officer.get("/staff/people").await.status, 403);
-    assert_eq!(audited(&app, "access.denied").len(), 3);
+    assert_eq!(common::audited(&app, "access.denied").len(), 3);
 }
 
 async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {

@@ -62,15 +62,6 @@ async fn second_step(b: &Browser, code: &str) -> common::Page {
     .await
 }
 
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 300)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == action)
-        .map(|e| e.details)
-        .collect()
-}
-
 async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
     let Some(app) = app_with(backend, MfaPolicy::All).await else {
         return;
@@ -101,7 +92,7 @@ async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
         .await;
     let (secret, recovery) = enrol(&app, &b, "o@example.com").await;
     assert_eq!(b.get("/staff/requests").await.status, 200);
-    assert_eq!(audited(&app, "staff.mfa_enrolled").len(), 1);
+    assert_eq!(common::audited(&app, "staff.mfa_enrolled").len(), 1);
 
     // The next sign-in asks for a code; the one just used (same step) is a replay.
     let phone = app.browser();
@@ -131,7 +122,7 @@ async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
         assert_eq!(res.status, expected, "attempt {i}");
     }
     assert!(
-        audited(&app, "staff.second_step_passed")
+        common::audited(&app, "staff.second_step_passed")
             .iter()
             .any(|d| d.contains("recovery_code"))
     );
@@ -215,7 +206,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     let body: serde_json::Value = listed.json().await.unwrap();
     assert!(body.to_string().contains("nightly export"));
     assert!(
-        audited(&app, "staff.api_token_created")
+        common::audited(&app, "staff.api_token_created")
             .iter()
             .any(|d| d.contains("nightly export"))
     );
@@ -282,7 +273,7 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
         Some("/staff/mfa/enrol"),
         "enrols again"
     );
-    let reset = audited(&app, "staff.mfa_reset");
+    let reset = common::audited(&app, "staff.mfa_reset");
     assert_eq!(reset.len(), 1);
     assert!(reset[0].contains("\"sessions_ended\":1"));
 }

@@ -14,15 +14,6 @@ both_backends!(
     an_admin_signs_everyone_out_at_once,
 );
 
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 200)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == action)
-        .map(|e| e.details)
-        .collect()
-}
-
 fn id_of(list: &Value, email: &str) -> String {
     list.as_array()
         .unwrap()
@@ -56,7 +47,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(officer.get("/staff/requests").await.status, 403);
     assert_eq!(officer.get("/staff/audit").await.status, 200);
-    let changed = audited(&app, "staff.role_changed");
+    let changed = common::audited(&app, "staff.role_changed");
     assert_eq!(changed.len(), 1);
     assert!(
         changed[0].contains("\"from\":\"officer\"") && changed[0].contains("\"to\":\"auditor\"")
@@ -92,7 +83,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(officer.get("/staff/audit").await.status, 303, "signed out");
-    let disabled = audited(&app, "staff.disabled");
+    let disabled = common::audited(&app, "staff.disabled");
     assert_eq!(disabled.len(), 2);
     assert!(
         disabled.iter().any(|d| d.contains("\"tokens_revoked\":1")),
@@ -131,7 +122,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
         .await;
     assert_eq!(status, 204);
     assert_eq!(officer_api.get_page("/api/v1/queue").await.status, 401);
-    assert_eq!(audited(&app, "staff.enabled").len(), 2);
+    assert_eq!(common::audited(&app, "staff.enabled").len(), 2);
     // The API changes roles too.
     let (status, _) = admin_api
         .post(
@@ -150,7 +141,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
         .await;
     assert_eq!(status, 204);
     assert_eq!(b.get("/staff/requests").await.status, 303);
-    let ended = audited(&app, "staff.sessions_ended");
+    let ended = common::audited(&app, "staff.sessions_ended");
     assert!(
         ended.len() == 1 && ended[0].contains("\"sessions_ended\":1"),
         "{ended:?}"
@@ -224,7 +215,7 @@ async fn auditors_read_and_export_who_holds_what_and_the_last_admin_stays(app: T
         200,
         "still an admin"
     );
-    assert!(audited(&app, "staff.role_changed").is_empty());
+    assert!(common::audited(&app, "staff.role_changed").is_empty());
 }
 
 /// After a lost device or a database copy gone astray: every session ends at once but the admin's own
@@ -260,7 +251,7 @@ async fn an_admin_signs_everyone_out_at_once(app: TestApp) {
         assert_eq!(gone.get("/staff/requests").await.status, 303);
     }
     assert_eq!(app.count("staff_sessions"), 1);
-    let events = audited(&app, "staff.all_sessions_ended");
+    let events = common::audited(&app, "staff.all_sessions_ended");
     assert_eq!(events.len(), 1);
     assert!(events[0].contains("\"sessions_ended\":2") && events[0].contains("\"own_kept\":true"));
     // Over the API, with a token (which is not a session): every session ends; the token still works.

@@ -19,15 +19,6 @@ both_backends!(
 const PW: &str = "correct horse battery staple";
 const WRONG: &str = "wrong password here";
 
-fn events(app: &TestApp, action: &str) -> Vec<String> {
-    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 500)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == action)
-        .map(|e| e.details)
-        .collect()
-}
-
 async fn failures_from_one_place_wait_longer_and_the_answer_never_tells_who_exists(app: TestApp) {
     app.staff("o@example.com", Role::Officer, PW).await;
     let checks = || app.state.password_checks.load(Ordering::Relaxed);
@@ -62,7 +53,7 @@ async fn failures_from_one_place_wait_longer_and_the_answer_never_tells_who_exis
         "one password check per attempt, throttled or not"
     );
     // One audit event per throttle, however many attempts it turned away; no password, no email.
-    let throttled = events(&app, "staff.sign_in_throttled");
+    let throttled = common::audited(&app, "staff.sign_in_throttled");
     assert_eq!(throttled.len(), 2, "{throttled:?}");
     assert!(
         throttled
@@ -100,7 +91,7 @@ async fn failures_from_one_place_wait_longer_and_the_answer_never_tells_who_exis
     let body = serde_json::json!({"email": "o@example.com"});
     assert_eq!(officer.post("/api/v1/staff/unlock", &body).await.0, 403);
     assert_eq!(admin.post("/api/v1/staff/unlock", &body).await.0, 204);
-    assert!(events(&app, "staff.unlocked")[0].contains("\"failures_forgotten\":6"));
+    assert!(common::audited(&app, "staff.unlocked")[0].contains("\"failures_forgotten\":6"));
     assert_eq!(stranger.login("o@example.com", PW).await.status, 303);
 }
 
@@ -117,7 +108,10 @@ async fn a_member_signs_in_from_home_while_strangers_are_kept_waiting(app: TestA
     let cafe = app.browser_at("192.0.2.200");
     let res = cafe.login("admin@example.com", PW).await;
     assert_eq!(res.status, 429);
-    assert!(events(&app, "staff.sign_in_throttled")[0].contains("\"scope\":\"account_elsewhere\""));
+    assert!(
+        common::audited(&app, "staff.sign_in_throttled")[0]
+            .contains("\"scope\":\"account_elsewhere\"")
+    );
     // …but the administrator, at home, is not locked out by them.
     let again = app.browser_at("198.51.100.7");
     assert_eq!(again.login("admin@example.com", PW).await.status, 303);
@@ -143,8 +137,8 @@ async fn an_address_spraying_many_accounts_waits(app: TestApp) {
     let same_block = app.browser_at("2001:db8:7:7::99");
     let res = same_block.login("o@example.com", PW).await;
     assert_eq!(res.status, 429);
-    assert!(events(&app, "staff.sign_in_throttled")[0].contains("\"scope\":\"address\""));
+    assert!(common::audited(&app, "staff.sign_in_throttled")[0].contains("\"scope\":\"address\""));
     // Elsewhere, the officer is not slowed.
     assert_eq!(app.browser().login("o@example.com", PW).await.status, 303);
-    assert_eq!(events(&app, "staff.login_failed").len(), 20);
+    assert_eq!(common::audited(&app, "staff.login_failed").len(), 20);
 }

@@ -457,6 +457,16 @@ impl Instance {
     }
 }
 
+/// The details of the newest audit events (up to 500) with this action, newest first.
+pub fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    kaiji::db::audit::list_recent(&mut app.tdb.conn(), 500)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .map(|e| e.details)
+        .collect()
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Page {
