@@ -56,7 +56,7 @@ struct Memory {
 
 /// What one submission counts against.
 enum Bucket {
-    /// The client's filings (its network, see `network`).
+    /// The client's filings (its network, see `config::subscriber_network`).
     Filings(IpAddr),
     /// The client's submissions with errors.
     Errors(IpAddr),
@@ -139,12 +139,7 @@ impl Admitted {
         if self.pending.is_empty() {
             return Ok(());
         }
-        match conn {
-            AnyConnection::Postgresql(pg) => verdict(shared_hit(pg, &self.pending, now)?, now),
-            AnyConnection::Sqlite(_) => Err(AppError::NotConfigured(
-                "shared intake limits on PostgreSQL",
-            )),
-        }
+        count_shared(conn, &self.pending, now)
     }
 }
 
@@ -182,10 +177,7 @@ async fn count(
                 let now = state.clock.now();
                 state
                     .db
-                    .run(move |conn| match conn {
-                        AnyConnection::Postgresql(pg) => verdict(shared_hit(pg, &keyed, now)?, now),
-                        AnyConnection::Sqlite(_) => Ok(()),
-                    })
+                    .run(move |conn| count_shared(conn, &keyed, now))
                     .await?;
                 Vec::new()
             } else {
@@ -275,22 +267,25 @@ fn keyed(state: &AppState, buckets: &[Bucket]) -> Vec<(String, i64)> {
         .collect()
 }
 
-fn shared_hit(
-    pg: &mut diesel::PgConnection,
+/// Counts one submission against keyed buckets in the database (PostgreSQL only).
+fn count_shared(
+    conn: &mut AnyConnection,
     buckets: &[(String, i64)],
     now: DateTime<Utc>,
-) -> Result<intake_hits::Verdict, AppError> {
-    Ok(intake_hits::hit(
+) -> Result<(), AppError> {
+    let AnyConnection::Postgresql(pg) = conn else {
+        return Err(AppError::NotConfigured(
+            "shared intake limits on PostgreSQL",
+        ));
+    };
+    let v = intake_hits::hit(
         pg,
         &uuid::Uuid::new_v4().to_string(),
         buckets,
         db::to_db_time(now),
         db::to_db_time(now - WINDOW),
-    )?)
-}
-
-/// Refused: when the oldest hit of the fullest bucket leaves the window there is room again.
-fn verdict(v: intake_hits::Verdict, now: DateTime<Utc>) -> Result<(), AppError> {
+    )?;
+    // Refused: when the oldest hit of the fullest bucket leaves the window there is room again.
     if v.admitted {
         return Ok(());
     }

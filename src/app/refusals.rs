@@ -92,18 +92,30 @@ impl Refusal {
     }
 }
 
-/// Audits the refusal if it is the first of its kind, subject and hour.
+/// Audits the refusal if it is the first of its kind, subject and hour. Refusals come in floods, so
+/// the repeats of the hour cost one read and never take the write lock (SQLite has one writer).
 pub async fn note(state: &AppState, refusal: Refusal) {
     let now = state.clock.now();
+    let hour = db::to_db_time(hour_of(now));
     let scope_key = format!(
         "{}:{}",
         refusal.action().as_str(),
         tokens::sign(state.keys.session.expose(), refusal.subject().as_bytes())
     );
+    let key = scope_key.clone();
+    let seen = state
+        .db
+        .run(move |conn| -> Result<bool, super::AppError> {
+            Ok(sign_in::is_noted(conn, &key, hour)?)
+        })
+        .await;
+    if matches!(seen, Ok(true)) {
+        return;
+    }
     let noted = state
         .db
         .write(move |conn| -> Result<(), super::AppError> {
-            if !sign_in::note_throttle(conn, &scope_key, db::to_db_time(hour_of(now)))? {
+            if !sign_in::note_throttle(conn, &scope_key, hour)? {
                 return Ok(());
             }
             audit::append(

@@ -108,6 +108,20 @@ pub fn remember_address(
     Ok(())
 }
 
+/// Whether this throttle was audited in this hour.
+pub fn is_noted(
+    conn: &mut AnyConnection,
+    scope_key: &str,
+    window_start: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sign_in_throttle_events::table
+            .filter(sign_in_throttle_events::scope_key.eq(scope_key))
+            .filter(sign_in_throttle_events::window_start.eq(window_start)),
+    ))
+    .get_result(conn)
+}
+
 /// Notes that this throttle was audited in this hour; false when it already was (also when another
 /// instance noted it a moment ago: the primary key refuses the second). `app::refusals` keeps its
 /// hourly notes here too, under keys of its own.
@@ -116,13 +130,7 @@ pub fn note_throttle(
     scope_key: &str,
     window_start: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let noted: bool = diesel::select(diesel::dsl::exists(
-        sign_in_throttle_events::table
-            .filter(sign_in_throttle_events::scope_key.eq(scope_key))
-            .filter(sign_in_throttle_events::window_start.eq(window_start)),
-    ))
-    .get_result(conn)?;
-    if noted {
+    if is_noted(conn, scope_key, window_start)? {
         return Ok(false);
     }
     diesel::insert_into(sign_in_throttle_events::table)

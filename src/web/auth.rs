@@ -7,7 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::client::ClientAddr;
-use super::csrf::{Button, CheckedForm, CookieNames, Csrf, CsrfForm, cookie};
+use super::cookies::CookieNames;
+use super::csrf::{Button, CheckedForm, Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
 use super::session::{AnyStaff, Authorized, SignedIn};

@@ -15,10 +15,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use super::error::{PageError, WebError};
 use super::language::query_lang;
 use crate::app::AppState;
-use crate::app::refusals::{self, Refusal};
 use crate::security::tokens;
 
-pub use super::cookies::CookieNames;
+use super::cookies::CookieNames;
 
 /// The random half of the pair, for this request.
 #[derive(Clone)]
@@ -141,13 +140,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let csrf = Csrf::from_request(req, payload).into_inner();
         // The form extractor's limit and errors (FormConfig), then the fields as sent.
         let body = web::Form::<Vec<(String, String)>>::from_request(req, payload);
-        let client = super::client::ClientAddr::from_request(req, payload)
-            .into_inner()
-            .ok()
-            .and_then(|c| c.0);
-        let route = req
-            .match_pattern()
-            .unwrap_or_else(|| "(no route)".to_owned());
+        let denial = super::session::Denial::of(req);
         Box::pin(async move {
             let csrf = csrf?;
             let pairs = body.await?.into_inner();
@@ -157,8 +150,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .map_or("", |(_, v)| v.as_str());
             let fresh = csrf.verify(token).is_ok();
             if !fresh {
-                let refusal = Refusal::Csrf { client, route };
-                refusals::note(&csrf.state, refusal).await;
+                denial.csrf().await;
             }
             let input = serde_html_form::to_string(&pairs)
                 .map_err(|e| e.to_string())

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::auth::landing;
 use super::client::ClientAddr;
-use super::csrf::{CookieNames, CsrfForm, cookie};
+use super::cookies::CookieNames;
+use super::csrf::{CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
 use super::session::{Administer, Authorized, SignedIn};

@@ -309,13 +309,17 @@ pub async fn role_api(
     body: super::uploads::StaffJson<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let role = parse_role(&body.parse()?.role).map_err(crate::app::AppError::Invalid)?;
-    accounts::change(
-        &state,
-        who.staff.actor(),
-        id.into_inner(),
-        AccountChange::Role(role),
-    )
-    .await?;
+    changed(&state, who, id, AccountChange::Role(role)).await
+}
+
+/// The API's answer to an account change: 204, or the JSON error.
+async fn changed(
+    state: &AppState,
+    who: ApiStaff<Administer>,
+    id: web::Path<StaffId>,
+    change: AccountChange,
+) -> Result<HttpResponse, ApiError> {
+    accounts::change(state, who.staff.actor(), id.into_inner(), change).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -330,14 +334,7 @@ pub async fn disable_api(
     who: ApiStaff<Administer>,
     id: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::change(
-        &state,
-        who.staff.actor(),
-        id.into_inner(),
-        AccountChange::Disable,
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    changed(&state, who, id, AccountChange::Disable).await
 }
 
 /// An administrator ends every session of a member (a lost laptop); the account stays as it is.
@@ -351,9 +348,7 @@ pub async fn end_sessions_api(
     who: ApiStaff<Administer>,
     id: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    accounts::change(&state, who.staff.actor(), id, AccountChange::EndSessions).await?;
-    Ok(HttpResponse::NoContent().finish())
+    changed(&state, who, id, AccountChange::EndSessions).await
 }
 
 /// An administrator ends every staff session at once (API tokens stay); answers how many ended.
@@ -388,12 +383,5 @@ pub async fn enable_api(
     who: ApiStaff<Administer>,
     id: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::change(
-        &state,
-        who.staff.actor(),
-        id.into_inner(),
-        AccountChange::Enable,
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    changed(&state, who, id, AccountChange::Enable).await
 }

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::client::ClientAddr;
-use super::csrf::CookieNames;
+use super::cookies::CookieNames;
 use super::error::{ApiError, PageError};
 use crate::app::refusals::{self, Refusal};
 use crate::app::staff::{self, SecondStep, StaffMember};
@@ -179,40 +179,42 @@ impl<P: Permission + 'static> FromRequest for ApiStaff<P> {
     }
 }
 
-/// Where a refusal happened, taken from the request before the extractor's future runs: audited by
-/// `app::refusals` (once per subject and hour).
-struct Denial {
-    state: Option<web::Data<AppState>>,
-    client: Option<std::net::IpAddr>,
-    method: String,
-    /// The route's pattern, never the path (a path may hold a token).
-    route: String,
-}
+/// Where a refusal happened: the request, kept (a cheap handle) so that its address and route are
+/// worked out only when something is refused; audited by `app::refusals` (once per subject and hour).
+pub(super) struct Denial(HttpRequest);
 
 impl Denial {
-    fn of(req: &HttpRequest) -> Self {
-        Denial {
-            state: req.app_data::<web::Data<AppState>>().cloned(),
-            client: ClientAddr::from_request(req, &mut Payload::None)
-                .into_inner()
-                .ok()
-                .and_then(|c| c.0),
-            method: req.method().to_string(),
-            route: req
-                .match_pattern()
-                .unwrap_or_else(|| "(no route)".to_owned()),
-        }
+    pub(super) fn of(req: &HttpRequest) -> Self {
+        Denial(req.clone())
+    }
+
+    fn state(&self) -> Option<web::Data<AppState>> {
+        self.0.app_data::<web::Data<AppState>>().cloned()
+    }
+
+    fn client(&self) -> Option<std::net::IpAddr> {
+        ClientAddr::from_request(&self.0, &mut Payload::None)
+            .into_inner()
+            .ok()
+            .and_then(|c| c.0)
+    }
+
+    /// The route's pattern, never the path (a path may hold a token).
+    fn route(&self) -> String {
+        self.0
+            .match_pattern()
+            .unwrap_or_else(|| "(no route)".to_owned())
     }
 
     /// A member refused for their role.
     async fn note(&self, staff: &StaffMember) {
-        if let Some(state) = &self.state {
+        if let Some(state) = self.state() {
             let refusal = Refusal::Denied {
                 staff: staff.clone(),
-                method: self.method.clone(),
-                route: self.route.clone(),
+                method: self.0.method().to_string(),
+                route: self.route(),
             };
-            refusals::note(state, refusal).await;
+            refusals::note(&state, refusal).await;
         }
     }
 
@@ -222,14 +224,25 @@ impl Denial {
         kind: &'static str,
         opened: Result<T, AppError>,
     ) -> Result<T, AppError> {
-        if let (Err(AppError::Unauthenticated), Some(state)) = (&opened, &self.state) {
+        if let (Err(AppError::Unauthenticated), Some(state)) = (&opened, self.state()) {
             let refusal = Refusal::Credential {
                 kind,
-                client: self.client,
-                route: self.route.clone(),
+                client: self.client(),
+                route: self.route(),
             };
-            refusals::note(state, refusal).await;
+            refusals::note(&state, refusal).await;
         }
         opened
+    }
+
+    /// A form whose CSRF token did not match.
+    pub(super) async fn csrf(&self) {
+        if let Some(state) = self.state() {
+            let refusal = Refusal::Csrf {
+                client: self.client(),
+                route: self.route(),
+            };
+            refusals::note(&state, refusal).await;
+        }
     }
 }

@@ -478,6 +478,12 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
     assert_eq!(view.status, 200);
     assert_eq!(view.headers["content-type"], "application/pdf");
     assert!(view.body.contains("MY-SECRET-RESIDENCE-RECORD"));
+    // Its own narrow policy: sandboxed, and no page may frame it.
+    let policy = view.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.starts_with("sandbox;") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
     let viewed = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(
         viewed.iter().filter(|e| e.action == "file.viewed").count(),
