@@ -13,14 +13,19 @@ use crate::db::clocks::{self, ClockRow};
 use crate::db::requests::{self, RequestRow};
 use crate::db::{self, AnyConnection};
 use crate::domain::deadline::Calendars;
-use crate::domain::request::{Jurisdiction, Language, RequestType};
+use crate::domain::law::RightDef;
+use crate::domain::request::{Language, PlaceCode, RightCode};
+use crate::domain::systems::TaskKind;
 use crate::domain::workflow::{Clocks, Fact, Facts, Label, Subject, WorkflowDefinition};
 
 pub struct Case {
     pub row: RequestRow,
     pub def: Arc<WorkflowDefinition>,
-    pub request_type: RequestType,
-    pub jurisdiction: Jurisdiction,
+    pub request_type: RightCode,
+    pub jurisdiction: PlaceCode,
+    /// The right as the workflow's regime defines it today; `None` if no file defines it any more (the
+    /// request then opens no tasks and packs nothing).
+    pub right: Option<RightDef>,
     pub language: Language,
     pub facts: Facts,
     pub clocks: Clocks,
@@ -96,8 +101,15 @@ impl Case {
             .into_iter()
             .map(|c| Ok((c.clock_id.clone(), c.state()?)))
             .collect::<Result<Clocks, diesel::result::Error>>()?;
+        let request_type: RightCode = stored("request type", &row.request_type)?;
+        let right = catalog
+            .laws()
+            .regime(&def.regime)
+            .and_then(|r| r.right(request_type.as_str()))
+            .cloned();
         Ok(Case {
-            request_type: stored("request type", &row.request_type)?,
+            request_type,
+            right,
             jurisdiction: stored("jurisdiction", &row.jurisdiction)?,
             language: stored("language", &row.language)?,
             facts: parse_facts(&row.facts)?,
@@ -110,12 +122,34 @@ impl Case {
     pub fn subject<'a>(&'a self, today: NaiveDate, calendars: &'a Calendars) -> Subject<'a> {
         Subject {
             state: &self.row.state,
-            request_type: self.request_type,
+            request_type: &self.request_type,
+            task: self.task(),
             facts: &self.facts,
             clocks: &self.clocks,
             today,
             calendars,
         }
+    }
+
+    /// The right's name under its regime, or its code where no file defines it any more.
+    pub fn right_label(&self, lang: Language) -> String {
+        self.right
+            .as_ref()
+            .map(|r| r.label.get(lang).to_owned())
+            .unwrap_or_else(|| self.request_type.to_string())
+    }
+
+    /// The right's name in both languages.
+    pub fn right_name(&self) -> Label {
+        Label {
+            en: self.right_label(Language::En),
+            ja: self.right_label(Language::Ja),
+        }
+    }
+
+    /// The task each data system gets for this request's right.
+    pub fn task(&self) -> Option<TaskKind> {
+        self.right.as_ref().and_then(|r| r.task)
     }
 
     pub fn state_label(&self) -> (Label, bool) {

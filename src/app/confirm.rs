@@ -192,7 +192,8 @@ pub struct PersonView {
     pub language: Language,
     pub agent_name: String,
     pub person_name: String,
-    pub request_type: crate::domain::request::RequestType,
+    pub request_type: crate::domain::request::RightCode,
+    pub right: crate::domain::workflow::Label,
 }
 
 fn load_person(
@@ -226,7 +227,8 @@ fn person_view(case: &Case, behalf: &crate::db::requests::OnBehalfRow) -> Person
         language: case.language,
         agent_name: case.row.subject_name.clone(),
         person_name: behalf.person_name.clone(),
-        request_type: case.request_type,
+        right: case.right_name(),
+        request_type: case.request_type.clone(),
     }
 }
 

@@ -34,9 +34,9 @@ pub enum AppError {
         "no published workflow accepts {request_type} requests from {jurisdiction} through channel {channel}"
     )]
     NoWorkflow {
-        request_type: &'static str,
+        request_type: String,
         channel: &'static str,
-        jurisdiction: &'static str,
+        jurisdiction: String,
     },
     #[error("workflow definition {0}")]
     Definition(String),

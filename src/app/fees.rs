@@ -43,7 +43,7 @@ pub(crate) fn issue_invoice(
         .fee
         .as_ref()
         .ok_or(AppError::Definition("issue_invoice without a fee".into()))?;
-    if !case.def.fee_applies(case.request_type) {
+    if !case.def.fee_applies(&case.request_type) {
         return Err(AppError::Definition(format!(
             "issue_invoice on a {} request, which carries no fee",
             case.request_type.as_str()

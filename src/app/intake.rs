@@ -21,7 +21,7 @@ use crate::db::{self, AnyConnection, DbError, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::notice::{Addressee, NoticePayload};
 use crate::domain::postal::PostalIntake;
-use crate::domain::request::{Channel, NewRequest, ReceiptNumber, RequestType};
+use crate::domain::request::{Channel, NewRequest, ReceiptNumber, RightCode};
 use crate::domain::workflow::{Facts, WorkflowDefinition};
 use crate::security::tokens;
 
@@ -32,7 +32,7 @@ pub struct Receipt {
     pub receipt_number: ReceiptNumber,
     pub tracking_token: String,
     /// The other rights asked for in the same submission, each filed as its own request.
-    pub also: Vec<(RequestType, Receipt)>,
+    pub also: Vec<(RightCode, Receipt)>,
 }
 
 /// Receipt numbers are random; a clash with an earlier one is retried with a new number.
@@ -48,9 +48,9 @@ fn workflow_for(
     catalog
         .for_new_request(
             conn,
-            request.request_type,
+            &request.request_type,
             request.channel,
-            request.jurisdiction,
+            &request.jurisdiction,
         )
         .map_err(|e| match e {
             AppError::NoWorkflow { .. } => AppError::invalid(
@@ -259,9 +259,9 @@ pub async fn submit(
         .run(move |conn| {
             // Every right asked for must exist where the requester lives; one report if any does not.
             let mut planned = Vec::new();
-            for t in std::iter::once(request.request_type).chain(request.also.iter().copied()) {
+            for t in std::iter::once(&request.request_type).chain(request.also.iter()) {
                 let one = NewRequest {
-                    request_type: t,
+                    request_type: t.clone(),
                     also: Vec::new(),
                     ..request.clone()
                 };
@@ -309,7 +309,7 @@ pub async fn submit(
                     }
                     match &mut first {
                         None => first = Some(receipt),
-                        Some(f) => f.also.push((one.request_type, receipt)),
+                        Some(f) => f.also.push((one.request_type.clone(), receipt)),
                     }
                 }
                 first.ok_or(AppError::NotFound)
@@ -328,7 +328,7 @@ pub async fn submit(
 #[derive(Debug, Clone)]
 pub struct PostalReceipt {
     pub envelope_id: String,
-    pub requests: Vec<(RequestType, Receipt)>,
+    pub requests: Vec<(RightCode, Receipt)>,
     /// The letter came through a channel the procedure does not accept; each request was answered with
     /// the "channel not accepted" letter at once.
     pub channel_refused: bool,
@@ -351,9 +351,19 @@ pub async fn register_postal(
     state
         .db
         .run(move |conn| {
+            // Letters come to the desk of the procedure that takes them, under the law of its first place.
+            let place = catalog
+                .postal_procedure(conn)?
+                .jurisdictions
+                .first()
+                .cloned()
+                .ok_or(AppError::NotFound)?;
             let mut planned = Vec::new();
             for t in &intake.request_types {
-                let request = intake.request(*t);
+                if catalog.laws().any_right(t.as_str()).is_none() {
+                    return Err(AppError::invalid("request_types", "unknown_request_type"));
+                }
+                let request = intake.request(t.clone(), place.clone());
                 let workflow = workflow_for(conn, &catalog, &request)?;
                 planned.push((request, workflow));
             }
@@ -423,7 +433,7 @@ pub async fn register_postal(
                         apply_event(conn, &cx, &mut case, CHANNEL_REFUSAL_EVENT, data)?;
                         out.channel_refused = true;
                     }
-                    out.requests.push((request.request_type, receipt));
+                    out.requests.push((request.request_type.clone(), receipt));
                 }
                 Ok(out)
             })
@@ -448,15 +458,6 @@ pub async fn postal_procedure(state: &AppState) -> Result<Arc<WorkflowDefinition
     let catalog = state.workflows.clone();
     state
         .db
-        .run(move |conn| {
-            catalog
-                .for_new_request(
-                    conn,
-                    RequestType::Access,
-                    Channel::Postal,
-                    crate::domain::request::Jurisdiction::Japan,
-                )
-                .map_err(|_| AppError::NotFound)
-        })
+        .run(move |conn| catalog.postal_procedure(conn))
         .await
 }

@@ -313,6 +313,10 @@ mod tests {
     use super::*;
     use crate::domain::request::{Channel, Language, RawRequest};
 
+    fn laws() -> crate::domain::law::Laws {
+        crate::domain::law::Laws::shipped()
+    }
+
     fn filed(email: &str) -> Result<NewRequest, FieldErrors> {
         let raw = RawRequest {
             name: "Pat".into(),
@@ -322,13 +326,13 @@ mod tests {
             message: "Please send me my data.".into(),
             ..RawRequest::default()
         };
-        let parsed = NewRequest::parse(&raw, Language::En, Channel::Web);
+        let parsed = NewRequest::parse(&raw, Language::En, Channel::Web, &laws());
         assert!(parsed.is_ok(), "{parsed:?}");
         parsed
     }
 
     fn with_errors() -> Result<NewRequest, FieldErrors> {
-        let parsed = NewRequest::parse(&RawRequest::default(), Language::En, Channel::Web);
+        let parsed = NewRequest::parse(&RawRequest::default(), Language::En, Channel::Web, &laws());
         assert!(parsed.is_err());
         parsed
     }

@@ -45,7 +45,7 @@ pub use error::AppError;
 
 use crate::config::{Config, Keys};
 use crate::db::Db;
-use crate::domain::deadline::Calendars;
+use crate::domain::law::Laws;
 use workflows::WorkflowCatalog;
 
 /// Everything a use case needs, built once at start-up and shared by all workers.
@@ -62,13 +62,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, keys: Keys, clock: Clock, calendars: Calendars) -> Self {
+    pub fn new(db: Db, config: Config, keys: Keys, clock: Clock, laws: Laws) -> Self {
         let backend = db.backend();
         Self {
             db,
             keys: Arc::new(keys),
             clock,
-            workflows: WorkflowCatalog::new(calendars),
+            workflows: WorkflowCatalog::new(laws),
             limits: Arc::new(limits::IntakeLimits::new(
                 backend,
                 config.intake.intake_per_ip_per_hour,

@@ -14,9 +14,8 @@ use crate::config::{Config, Keys};
 use crate::db::replies::{self as repo, DownloadRow, PackageRow};
 use crate::db::{self, AnyConnection, systems};
 use crate::domain::audit::Actor;
+use crate::domain::law::AnswerKind;
 use crate::domain::reply::download_expires;
-use crate::domain::request::RequestType;
-use crate::domain::systems::TaskKind;
 use crate::security::documents::{self as crypto, Sealed};
 
 pub(crate) fn package_aad(request_id: &RequestId, package_id: &str) -> Vec<u8> {
@@ -80,13 +79,13 @@ pub(crate) fn release_package(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<DownloadRow>, AppError> {
-    // The CCPA right to know the categories is answered from the registry: what each system holds and
-    // for how long, without the specific pieces.
-    let categories_only = case.request_type == RequestType::KnowCategories;
-    if !categories_only && TaskKind::for_request(case.request_type) != Some(TaskKind::Export) {
+    // What the right's regime says its answer packs; a categories answer (CCPA §1798.110) comes from
+    // the registry: what each system holds and for how long, without the specific pieces.
+    let Some(answer) = case.right.as_ref().and_then(|r| r.answer) else {
         return Ok(None);
-    }
-    let portability = case.request_type == RequestType::Portability;
+    };
+    let categories_only = answer == AnswerKind::Categories;
+    let portability = answer == AnswerKind::Portable;
     let lang = case.language;
     let zip_error =
         |e: zip::result::ZipError| AppError::Definition(format!("packing the answer: {e}"));

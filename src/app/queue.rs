@@ -9,14 +9,14 @@ use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::requests::{self};
 use crate::db::{self};
-use crate::domain::request::RequestType;
+use crate::domain::request::{LawBook, RightCode};
 use crate::domain::workflow::Label;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct QueueItem {
     pub id: String,
     pub receipt_number: String,
-    pub request_type: RequestType,
+    pub request_type: RightCode,
     pub jurisdiction: String,
     pub channel: String,
     pub state: String,
@@ -97,14 +97,23 @@ pub async fn queue(
             if let Some(r) = text(&query.right) {
                 filter.request_type = errors.check(
                     "right",
-                    r.parse::<RequestType>().map(|t| t.as_str().to_owned()),
+                    r.parse::<RightCode>()
+                        .ok()
+                        .filter(|t| catalog.laws().grants(t))
+                        .map(|t| t.as_str().to_owned())
+                        .ok_or("unknown_request_type"),
                 );
             }
             if let Some(j) = text(&query.jurisdiction) {
                 filter.jurisdiction = errors.check(
                     "jurisdiction",
-                    j.parse::<crate::domain::request::Jurisdiction>()
-                        .map(|j| j.as_str().to_owned()),
+                    // An old alias filters by the place's current code.
+                    match catalog.laws().place(&j) {
+                        Some(p) => Ok(p.code.to_string()),
+                        None => j
+                            .parse::<crate::domain::request::PlaceCode>()
+                            .map(|j| j.as_str().to_owned()),
+                    },
                 );
             }
             filter.assignee = match text(&query.assignee).as_deref() {

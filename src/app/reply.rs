@@ -253,7 +253,7 @@ pub async fn record_change(
         .write(move |conn| {
             let case = Case::load(conn, &catalog, &request_id)?;
             let change = parse_change(
-                case.request_type,
+                case.right.as_ref().and_then(|r| r.change),
                 &raw.item,
                 &raw.prior_value,
                 &raw.new_value,
@@ -374,6 +374,7 @@ pub async fn letter(
             let def = case.def.clone();
             let postal_settings = def.postal.as_ref();
             let ja = Language::Ja;
+            let right_ja = case.right_label(ja);
             let download_url = payload
                 .download
                 .as_ref()
@@ -390,7 +391,7 @@ pub async fn letter(
                 kind,
                 sent_on,
                 receipt_number: &case.row.receipt_number,
-                request_type: case.request_type,
+                right: &right_ja,
                 requester_name: &case.row.subject_name,
                 postal_address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
                 received_on: received_on(conn, &case)?,

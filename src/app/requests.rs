@@ -13,6 +13,7 @@ use super::documents::{IdentityDocument, StoredFile};
 use super::evidence::SentEvidence;
 use super::notices::NoticeLine;
 use super::staff::StaffMember;
+use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
 use crate::db::audit::AuditEventRow;
 use crate::db::postal::PostalRow;
@@ -20,14 +21,18 @@ use crate::db::requests::{self, OnBehalfRow, RequestRow};
 use crate::db::{self, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::postal::TrackingNumber;
-use crate::domain::request::{Language, RequestType};
+use crate::domain::request::{Language, RightCode};
 use crate::domain::workflow::{Fact, Label, TransitionDef, WorkflowDefinition};
 
 /// Everything the officer's request page and the staff API show.
 #[derive(Debug, Clone)]
 pub struct RequestDetail {
     pub request: Particulars,
-    pub request_type: RequestType,
+    pub request_type: RightCode,
+    /// The right as the workflow's regime defines it (`None` if no file defines it any more).
+    pub right: Option<crate::domain::law::RightDef>,
+    /// The place's name in each language, or its code where no file defines it any more.
+    pub place_name: crate::domain::workflow::Label,
     pub workflow: Arc<WorkflowDefinition>,
     pub state_label: Label,
     pub terminal: bool,
@@ -54,6 +59,29 @@ pub struct RequestDetail {
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(StaffId, String)>,
+}
+
+impl RequestDetail {
+    pub fn right_label(&self, lang: Language) -> String {
+        self.right
+            .as_ref()
+            .map(|r| r.label.get(lang).to_owned())
+            .unwrap_or_else(|| self.request_type.to_string())
+    }
+
+    /// The answer records what it changed (corrections, deletions, stops of use).
+    pub fn change(&self) -> Option<crate::domain::reply::ChangeAction> {
+        self.right.as_ref().and_then(|r| r.change)
+    }
+}
+
+/// A place's name in both languages, or its code where no file defines it any more.
+pub fn place_label(catalog: &WorkflowCatalog, code: &str) -> crate::domain::workflow::Label {
+    let laws = catalog.laws();
+    crate::domain::workflow::Label {
+        en: laws.place_name(code, Language::En),
+        ja: laws.place_name(code, Language::Ja),
+    }
 }
 
 /// The request's own particulars, as its page and the staff API show them.
@@ -264,6 +292,8 @@ pub async fn detail(
                     })
                     .collect(),
                 facts: case.facts.iter().copied().collect(),
+                place_name: place_label(&catalog, case.jurisdiction.as_str()),
+                right: case.right.clone(),
                 request_type: case.request_type,
                 workflow: case.def.clone(),
                 state_label: label,

@@ -15,13 +15,13 @@ use crate::db::synth::{self, SynthRequest};
 use crate::db::{self, write_tx};
 use crate::domain::audit::{AuditAction, Closure, salted_details_digest};
 use crate::domain::deadline::{DeadlineReminder, reminder_due};
-use crate::domain::request::{Channel, Jurisdiction, RequestType};
+use crate::domain::request::{Channel, PlaceCode, RightCode};
 use crate::security::tokens;
 
 /// A right, a place, and the workflow that serves them.
 struct Combo {
-    right: RequestType,
-    place: Jurisdiction,
+    right: RightCode,
+    place: PlaceCode,
     workflow_id: String,
     version: i64,
     open_state: String,
@@ -41,15 +41,17 @@ pub fn run(
 ) -> Result<(), AppError> {
     let mut conn = state.db.conn()?;
     let mut combos = Vec::new();
-    for right in RequestType::ALL {
-        for place in Jurisdiction::ALL {
-            if let Ok(def) = state
-                .workflows
-                .for_new_request(&mut conn, right, Channel::Web, place)
+    let laws = state.workflows.laws().clone();
+    for right in laws.right_codes() {
+        for place in laws.served() {
+            if let Ok(def) =
+                state
+                    .workflows
+                    .for_new_request(&mut conn, right, Channel::Web, &place.code)
             {
                 combos.push(Combo {
-                    right,
-                    place,
+                    right: right.clone(),
+                    place: place.code.clone(),
                     workflow_id: def.id.clone(),
                     version: def.version,
                     open_state: def.initial_state.clone(),

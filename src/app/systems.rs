@@ -30,7 +30,7 @@ pub(crate) fn create_tasks(
     case: &mut Case,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let Some(kind) = TaskKind::for_request(case.request_type) else {
+    let Some(kind) = case.task() else {
         return Ok(());
     };
     let systems = repo::active_systems(conn)?;

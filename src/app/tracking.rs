@@ -7,7 +7,7 @@ use super::{AppError, AppState};
 use crate::db::notices::{self};
 use crate::db::requests::{self};
 use crate::db::{self};
-use crate::domain::request::{Language, RequestType};
+use crate::domain::request::{Language, RightCode};
 use crate::domain::workflow::{Fact, Label};
 use crate::security::tokens;
 
@@ -15,7 +15,9 @@ use crate::security::tokens;
 #[derive(Debug, Clone)]
 pub struct TrackingView {
     pub receipt_number: String,
-    pub request_type: RequestType,
+    pub request_type: RightCode,
+    /// The right's name under the request's law.
+    pub right: crate::domain::workflow::Label,
     /// The language the requester wrote in; their pages default to it.
     pub language: Language,
     pub state: String,
@@ -126,6 +128,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                     .collect(),
                 answer_available_until: download,
                 receipt_number: case.row.receipt_number.clone(),
+                right: case.right_name(),
                 request_type: case.request_type,
                 language: case.language,
                 state: case.row.state.clone(),
@@ -146,7 +149,7 @@ pub async fn filed_with(
     state: &AppState,
     token: String,
     others: Vec<String>,
-) -> Result<Vec<(String, RequestType, String)>, AppError> {
+) -> Result<Vec<(String, RightCode, String)>, AppError> {
     if !tokens::looks_like_token(&token) {
         return Err(AppError::NotFound);
     }

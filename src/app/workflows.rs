@@ -1,7 +1,7 @@
-//! Publishing workflow definitions from `seeds/workflows/`, the holiday calendars of `seeds/calendars/`,
-//! and finding the definition a request runs under.
+//! Reading the laws (`seeds/calendars/`, `seeds/places/`, `seeds/regimes/`), publishing workflow definitions
+//! from `seeds/workflows/`, and finding the definition a request runs under.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -13,7 +13,8 @@ use crate::db::workflows::{self as repo, WorkflowRow};
 use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::deadline::{Calendar, Calendars};
-use crate::domain::request::{Channel, Jurisdiction, RequestType};
+use crate::domain::law::{Laws, Place, Regime};
+use crate::domain::request::{Channel, PlaceCode, RightCode};
 use crate::domain::workflow::{DefinitionError, WorkflowDefinition, overlap};
 
 /// A definition read from disk, with where it came from.
@@ -70,18 +71,84 @@ pub fn read_calendars(dir: &Path) -> Result<Calendars, AppError> {
     Ok(out)
 }
 
+/// The file stem a definition must be named after (`us-ca.toml` for `US-CA`).
+fn check_named(file: &Path, id: &str, what: &str) -> Result<(), AppError> {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if stem.eq_ignore_ascii_case(id) {
+        Ok(())
+    } else {
+        Err(AppError::Definition(format!(
+            "{}: {what} `{id}` must be in a file named {}.toml",
+            file.display(),
+            id.to_ascii_lowercase()
+        )))
+    }
+}
+
+/// Reads the laws of a seeds directory: its calendars, places and regimes, checked against each other.
+/// `served` are the places the deployment takes requests from (`KAIJI_PLACES`); empty: all of them.
+pub fn read_laws(
+    calendars_dir: &Path,
+    seeds_dir: &Path,
+    served: &[String],
+) -> Result<Laws, AppError> {
+    let calendars = read_calendars(calendars_dir)?;
+    let read = |dir: &Path| -> Result<Vec<(PathBuf, String)>, AppError> {
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        toml_files(dir)?
+            .into_iter()
+            .map(|f| {
+                std::fs::read_to_string(&f)
+                    .map(|s| (f.clone(), s))
+                    .map_err(|e| AppError::Definition(format!("{}: {e}", f.display())))
+            })
+            .collect()
+    };
+    let mut places = Vec::new();
+    for (file, src) in read(&seeds_dir.join("places"))? {
+        let place = Place::parse(&src, &calendars).map_err(|e| located(&file, e))?;
+        check_named(&file, place.code.as_str(), "place")?;
+        places.push(place);
+    }
+    let mut regimes = Vec::new();
+    for (file, src) in read(&seeds_dir.join("regimes"))? {
+        let regime = Regime::parse(&src).map_err(|e| located(&file, e))?;
+        check_named(&file, &regime.id, "regime")?;
+        regimes.push(regime);
+    }
+    // The order places are listed in: the form and the pages follow it.
+    places.sort_by_key(|p| (p.fallback, p.code.clone()));
+    Laws::new(calendars, places, regimes, served)
+        .map_err(|e| AppError::Definition(format!("{}: {e}", seeds_dir.display())))
+}
+
+/// The laws a configuration names: its seeds directory and `KAIJI_PLACES`.
+pub fn laws_for(config: &crate::config::Config) -> Result<Laws, AppError> {
+    let seeds = &config.service.seeds_dir;
+    let served: Vec<String> = config
+        .service
+        .places
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    read_laws(&seeds.join("calendars"), seeds, &served)
+}
+
 /// Reads and checks every `*.toml` in a directory (or one file). The first bad file stops the load, named
 /// with its line and reason.
-pub fn read_definitions(
-    path: &Path,
-    calendars: &Calendars,
-) -> Result<Vec<DefinitionFile>, AppError> {
-    let ids: BTreeSet<String> = calendars.keys().cloned().collect();
+pub fn read_definitions(path: &Path, laws: &Laws) -> Result<Vec<DefinitionFile>, AppError> {
     let mut out: Vec<DefinitionFile> = Vec::new();
     for file in toml_files(path)? {
         let source = std::fs::read_to_string(&file)
             .map_err(|e| AppError::Definition(format!("{}: {e}", file.display())))?;
-        let definition = WorkflowDefinition::parse(&source, &ids).map_err(|e| located(&file, e))?;
+        let definition = WorkflowDefinition::parse(&source, laws).map_err(|e| located(&file, e))?;
         if let Some(other) = out.iter().find(|d| {
             d.definition.id == definition.id && d.definition.version == definition.version
         }) {
@@ -203,24 +270,29 @@ pub fn publish(
 
 type DefinitionCache = HashMap<(String, i64), Arc<WorkflowDefinition>>;
 
-/// Parsed definitions by (id, version), filled from the database on first use, and the calendars their
-/// clocks count in. Published versions never change, so entries never go stale.
+/// Parsed definitions by (id, version), filled from the database on first use, and the laws they are
+/// read against (places, regimes, and the calendars their clocks count in). Published versions never
+/// change, so entries never go stale.
 #[derive(Clone, Default)]
 pub struct WorkflowCatalog {
     cache: Arc<RwLock<DefinitionCache>>,
-    calendars: Arc<Calendars>,
+    laws: Arc<Laws>,
 }
 
 impl WorkflowCatalog {
-    pub fn new(calendars: Calendars) -> Self {
+    pub fn new(laws: Laws) -> Self {
         Self {
             cache: Arc::default(),
-            calendars: Arc::new(calendars),
+            laws: Arc::new(laws),
         }
     }
 
     pub fn calendars(&self) -> &Calendars {
-        &self.calendars
+        &self.laws.calendars
+    }
+
+    pub fn laws(&self) -> &Arc<Laws> {
+        &self.laws
     }
 
     pub fn get(
@@ -240,10 +312,11 @@ impl WorkflowCatalog {
         let row = repo::find(conn, id, version)?.ok_or_else(|| {
             AppError::Definition(format!("`{id}` version {version} is not published"))
         })?;
-        let ids: BTreeSet<String> = self.calendars.keys().cloned().collect();
-        let def = Arc::new(WorkflowDefinition::parse(&row.source, &ids).map_err(|e| {
-            AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
-        })?);
+        let def = Arc::new(
+            WorkflowDefinition::parse(&row.source, &self.laws).map_err(|e| {
+                AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
+            })?,
+        );
         self.cache
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -251,14 +324,8 @@ impl WorkflowCatalog {
         Ok(def)
     }
 
-    /// The newest published version of the workflow that serves this type, channel and jurisdiction.
-    pub fn for_new_request(
-        &self,
-        conn: &mut AnyConnection,
-        request_type: RequestType,
-        channel: Channel,
-        jurisdiction: Jurisdiction,
-    ) -> Result<Arc<WorkflowDefinition>, AppError> {
+    /// The newest published version of every workflow.
+    fn newest(&self, conn: &mut AnyConnection) -> Result<Vec<Arc<WorkflowDefinition>>, AppError> {
         let mut latest: Vec<(String, i64)> = Vec::new();
         for (id, version) in repo::list_versions(conn)? {
             match latest.last_mut() {
@@ -266,17 +333,39 @@ impl WorkflowCatalog {
                 _ => latest.push((id, version)),
             }
         }
-        for (id, version) in latest {
-            let def = self.get(conn, &id, version)?;
-            if def.serves(request_type, channel, jurisdiction) {
-                return Ok(def);
-            }
-        }
-        Err(AppError::NoWorkflow {
-            request_type: request_type.as_str(),
-            channel: channel.as_str(),
-            jurisdiction: jurisdiction.as_str(),
-        })
+        latest
+            .into_iter()
+            .map(|(id, version)| self.get(conn, &id, version))
+            .collect()
+    }
+
+    /// The newest published version of the workflow that serves this right, channel and place.
+    pub fn for_new_request(
+        &self,
+        conn: &mut AnyConnection,
+        request_type: &RightCode,
+        channel: Channel,
+        place: &PlaceCode,
+    ) -> Result<Arc<WorkflowDefinition>, AppError> {
+        self.newest(conn)?
+            .into_iter()
+            .find(|def| def.serves(request_type, channel, place))
+            .ok_or_else(|| AppError::NoWorkflow {
+                request_type: request_type.to_string(),
+                channel: channel.as_str(),
+                jurisdiction: place.to_string(),
+            })
+    }
+
+    /// The newest procedure that takes letters (its forms, desk, fee and checklists).
+    pub fn postal_procedure(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<Arc<WorkflowDefinition>, AppError> {
+        self.newest(conn)?
+            .into_iter()
+            .find(|def| def.channels.contains(&Channel::Postal) && def.postal.is_some())
+            .ok_or(AppError::NotFound)
     }
 }
 

@@ -312,10 +312,23 @@ pub(super) fn workflow_check(
     calendars: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let path = path.unwrap_or_else(|| config.service.seeds_dir.join("workflows"));
-    let calendars = workflows::read_calendars(
+    let laws = workflows::read_laws(
         &calendars.unwrap_or_else(|| config.service.seeds_dir.join("calendars")),
+        &config.service.seeds_dir,
+        &[],
     )?;
-    let files = workflows::read_definitions(&path, &calendars)?;
+    for p in laws.places() {
+        println!("ok  place {}  v{}  regime {}", p.code, p.version, p.regime);
+    }
+    for r in laws.regimes() {
+        println!(
+            "ok  regime {}  v{}  ({} rights)",
+            r.id,
+            r.version,
+            r.rights.len()
+        );
+    }
+    let files = workflows::read_definitions(&path, &laws)?;
     for f in &files {
         println!(
             "ok  {}  {} v{}  ({} states, {} transitions)",
@@ -351,9 +364,8 @@ pub(super) fn workflow_graph(
     format: GraphFormat,
     lang: LangArg,
 ) -> anyhow::Result<()> {
-    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
-    let files =
-        workflows::read_definitions(&config.service.seeds_dir.join("workflows"), &calendars)?;
+    let laws = workflows::laws_for(config)?;
+    let files = workflows::read_definitions(&config.service.seeds_dir.join("workflows"), &laws)?;
     let def = files
         .into_iter()
         .map(|f| f.definition)
@@ -381,10 +393,10 @@ pub(super) fn synth(config: Config, requests: u64, events_per_request: u32) -> a
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
     if config.service.seeds_dir.join("workflows").is_dir() {
-        seed(&db, &config.service.seeds_dir, &Clock::System)?;
+        seed(&db, &config, &Clock::System)?;
     }
-    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
-    let state = AppState::new(db, config, keys, Clock::System, calendars);
+    let laws = workflows::laws_for(&config)?;
+    let state = AppState::new(db, config, keys, Clock::System, laws);
     let bar = indicatif::ProgressBar::new(requests);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

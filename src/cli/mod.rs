@@ -124,11 +124,11 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => admin::migrate(&config),
         Command::Seed { dir } => {
             let db = open_db(&config)?;
-            seed(
-                &db,
-                dir.as_deref().unwrap_or(&config.service.seeds_dir),
-                &Clock::System,
-            )
+            let mut config = config;
+            if let Some(dir) = dir {
+                config.service.seeds_dir = dir;
+            }
+            seed(&db, &config, &Clock::System)
         }
         Command::User {
             command: UserCommand::Add { email, role, .. },
@@ -226,12 +226,13 @@ fn open_db(config: &Config) -> anyhow::Result<Db> {
 fn app_state(config: Config) -> anyhow::Result<AppState> {
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
-    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
-    Ok(AppState::new(db, config, keys, Clock::System, calendars))
+    let laws = workflows::laws_for(&config)?;
+    Ok(AppState::new(db, config, keys, Clock::System, laws))
 }
 
 /// Publishes the workflow definitions and data systems of a seeds directory.
-fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
+fn seed(db: &Db, config: &Config, clock: &Clock) -> anyhow::Result<()> {
+    let dir = config.service.seeds_dir.as_path();
     let wf_dir = dir.join("workflows");
     if !wf_dir.is_dir() {
         anyhow::bail!(
@@ -239,8 +240,8 @@ fn seed(db: &Db, dir: &std::path::Path, clock: &Clock) -> anyhow::Result<()> {
             wf_dir.display()
         );
     }
-    let calendars = workflows::read_calendars(&dir.join("calendars"))?;
-    let files = workflows::read_definitions(&wf_dir, &calendars)?;
+    let laws = workflows::laws_for(config)?;
+    let files = workflows::read_definitions(&wf_dir, &laws)?;
     let report = workflows::publish(&mut *db.conn()?, &files, clock)?;
     for (id, v) in &report.published {
         tracing::info!(workflow = %id, version = v, "published workflow");

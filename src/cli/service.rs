@@ -42,9 +42,7 @@ pub(super) fn purge_records(config: &Config) -> anyhow::Result<()> {
 /// `kaiji expire-unconfirmed`
 pub(super) fn expire_unconfirmed(config: &Config) -> anyhow::Result<()> {
     let db = open_db(config)?;
-    let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::read_calendars(
-        &config.service.seeds_dir.join("calendars"),
-    )?);
+    let catalog = crate::app::workflows::WorkflowCatalog::new(workflows::laws_for(config)?);
     let keys = config.load_keys()?;
     let n = crate::app::confirm::expire_unconfirmed(&db, &catalog, config, &keys, &Clock::System)?;
     println!(
@@ -88,12 +86,14 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
     let db = open_db(&config)?;
     let clock = Clock::System;
     if config.service.seeds_dir.join("workflows").is_dir() {
-        seed(&db, &config.service.seeds_dir, &clock)?;
+        seed(&db, &config, &clock)?;
     } else {
         tracing::warn!(dir = %config.service.seeds_dir.display(), "no seeds directory; publishing no workflows");
     }
-    let calendars = workflows::read_calendars(&config.service.seeds_dir.join("calendars"))?;
-    for (id, last) in workflows::calendars_ending_soon(&calendars, clock.now().date_naive(), 12) {
+    let laws = workflows::laws_for(&config)?;
+    for (id, last) in
+        workflows::calendars_ending_soon(&laws.calendars, clock.now().date_naive(), 12)
+    {
         tracing::warn!(
             calendar = %id,
             last_year = last,
@@ -113,7 +113,7 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let bind = config.http.bind;
     staff::record_start(&db, &clock, &config)?;
-    let state = AppState::new(db, config, keys, clock, calendars);
+    let state = AppState::new(db, config, keys, clock, laws);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {
         // Printed, not logged: the link is a one-time secret for the operator at the console.
         println!(

@@ -25,6 +25,8 @@ pub struct Service {
     pub data_dir: PathBuf,
     /// Seed data; workflows in `<seeds>/workflows/*.toml`.
     pub seeds_dir: PathBuf,
+    /// The places requests may come from: codes of `<seeds>/places`, comma-separated; empty: every place.
+    pub places: String,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info,kaiji=debug`.
     #[validate(custom(function = "check_log_filter"))]
@@ -36,6 +38,7 @@ impl Default for Service {
         Self {
             data_dir: PathBuf::from("data"),
             seeds_dir: PathBuf::from("seeds"),
+            places: String::new(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
         }

@@ -11,6 +11,7 @@ pub mod fees;
 pub mod field;
 pub mod identity;
 pub mod ids;
+pub mod law;
 pub mod notice;
 pub mod postal;
 pub mod reply;

@@ -216,8 +216,7 @@ use chrono::NaiveDate;
 
 use super::field::{FieldErrors, clean_text};
 use super::request::{
-    Channel, Jurisdiction, Language, NewRequest, RequestMessage, RequestType, SubjectEmail,
-    SubjectName,
+    Channel, Language, NewRequest, PlaceCode, RequestMessage, RightCode, SubjectEmail, SubjectName,
 };
 
 /// A postal address as written on the form; replies by registered mail go there.
@@ -354,7 +353,7 @@ pub struct PostalIntake {
     pub request_date: Option<NaiveDate>,
     pub requester_kind: RequesterKind,
     pub agent_name: Option<SubjectName>,
-    pub request_types: Vec<RequestType>,
+    pub request_types: Vec<RightCode>,
     pub services: Vec<ServiceName>,
     pub language: Language,
 }
@@ -429,7 +428,7 @@ impl PostalIntake {
         };
         let mut request_types = Vec::new();
         for t in &raw.request_types {
-            match t.trim().parse::<RequestType>() {
+            match t.trim().parse::<RightCode>() {
                 Ok(t) if !request_types.contains(&t) => request_types.push(t),
                 Ok(_) => {}
                 Err(code) => errors.push("request_types", code),
@@ -491,8 +490,8 @@ impl PostalIntake {
         errors.into_result(parsed)
     }
 
-    /// The request this letter makes for one request type.
-    pub fn request(&self, request_type: RequestType) -> NewRequest {
+    /// The request this letter makes for one right, from the place the postal desk serves.
+    pub fn request(&self, request_type: RightCode, place: PlaceCode) -> NewRequest {
         NewRequest {
             name: self.name.clone(),
             email: self.email.clone(),
@@ -500,7 +499,7 @@ impl PostalIntake {
             also: Vec::new(),
             account_id: None,
             message: self.message.clone(),
-            jurisdiction: Jurisdiction::Japan,
+            jurisdiction: place,
             language: self.language,
             channel: Channel::Postal,
             // Agents by post are recorded with the envelope (requester kind, agent name).
@@ -546,12 +545,19 @@ mod intake_tests {
         let p = PostalIntake::parse(&raw(), today()).unwrap();
         assert_eq!(
             p.request_types,
-            vec![RequestType::Access, RequestType::PurposeNotification]
+            vec![
+                RightCode::literal("access"),
+                RightCode::literal("purpose_notification")
+            ]
         );
         assert_eq!(p.services.len(), 2);
         assert_eq!(p.tracking_number.as_ref().unwrap().as_str(), "13112383852");
         assert!(p.email.is_none());
-        assert_eq!(p.request(RequestType::Access).channel, Channel::Postal);
+        let r = p.request(RightCode::literal("access"), PlaceCode::literal("JP"));
+        assert_eq!(
+            (r.channel, r.jurisdiction.as_str()),
+            (Channel::Postal, "JP")
+        );
     }
 
     #[test]
@@ -656,19 +662,6 @@ impl FormKind {
             FormKind::PurposeNotification => "利用目的通知請求書",
         }
     }
-
-    /// The request types the form can ask for; the first is the form's own.
-    pub fn request_types(self) -> &'static [RequestType] {
-        match self {
-            FormKind::Disclosure => &[RequestType::Access, RequestType::ThirdPartyRecords],
-            FormKind::Correction => &[
-                RequestType::Correction,
-                RequestType::Deletion,
-                RequestType::StopOfUse,
-            ],
-            FormKind::PurposeNotification => &[RequestType::PurposeNotification],
-        }
-    }
 }
 
 /// What a requester types in online before printing a form, as submitted.
@@ -730,7 +723,7 @@ pub struct FormDraft {
     pub details: String,
     pub electronic_delivery: bool,
     pub third_party_records: bool,
-    pub change: Option<RequestType>,
+    pub change: Option<RightCode>,
     pub current_content: String,
     pub new_content: String,
 }
@@ -744,8 +737,10 @@ fn short_text(raw: &str, max: usize, multiline: bool) -> Result<String, &'static
 }
 
 impl FormDraft {
+    /// `rights` are those the form asks for under its regime (`RightDef::form`), its own first.
     pub fn parse(
         form: FormKind,
+        rights: &[RightCode],
         raw: &RawFormDraft,
         today: NaiveDate,
     ) -> Result<Self, FieldErrors> {
@@ -789,8 +784,8 @@ impl FormDraft {
         let change = if form == FormKind::Correction {
             errors.check(
                 "change",
-                match raw.change.trim().parse::<RequestType>() {
-                    Ok(t) if form.request_types().contains(&t) => Ok(Some(t)),
+                match raw.change.trim().parse::<RightCode>() {
+                    Ok(t) if rights.contains(&t) => Ok(Some(t)),
                     _ if raw.change.trim().is_empty() => Err("required"),
                     _ => Err("unknown_request_type"),
                 },
@@ -873,7 +868,16 @@ mod form_tests {
             third_party_records: "on".into(),
             ..RawFormDraft::default()
         };
-        let d = FormDraft::parse(FormKind::Disclosure, &raw, today).unwrap();
+        let disclosure = [
+            RightCode::literal("access"),
+            RightCode::literal("third_party_records"),
+        ];
+        let changes = [
+            RightCode::literal("correction"),
+            RightCode::literal("deletion"),
+            RightCode::literal("stop_of_use"),
+        ];
+        let d = FormDraft::parse(FormKind::Disclosure, &disclosure, &raw, today).unwrap();
         assert_eq!(
             (
                 d.services.len(),
@@ -883,10 +887,23 @@ mod form_tests {
             ),
             (2, today, true, true)
         );
-        let e = FormDraft::parse(FormKind::Correction, &raw, today).unwrap_err();
+        let e = FormDraft::parse(FormKind::Correction, &changes, &raw, today).unwrap_err();
         assert_eq!(e.code_for("change"), Some("required"));
+        // A right the form does not ask for is refused, even one some law grants.
+        let e = FormDraft::parse(
+            FormKind::Correction,
+            &changes,
+            &RawFormDraft {
+                change: "access".into(),
+                ..raw.clone()
+            },
+            today,
+        )
+        .unwrap_err();
+        assert_eq!(e.code_for("change"), Some("unknown_request_type"));
         let d = FormDraft::parse(
             FormKind::Correction,
+            &changes,
             &RawFormDraft {
                 change: "deletion".into(),
                 ..raw.clone()
@@ -896,10 +913,11 @@ mod form_tests {
         .unwrap();
         assert_eq!(
             (d.change, d.electronic_delivery),
-            (Some(RequestType::Deletion), false)
+            (Some(RightCode::literal("deletion")), false)
         );
         let e = FormDraft::parse(
             FormKind::PurposeNotification,
+            &[RightCode::literal("purpose_notification")],
             &RawFormDraft {
                 requester_kind: "agent".into(),
                 services: String::new(),

@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use super::FieldErrors;
 use super::field::bounded;
 use super::postal::{TrackingNumber, parse_date};
-use super::request::RequestType;
 
 fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
     data.get(key).and_then(Value::as_str).unwrap_or("")
@@ -97,15 +96,22 @@ pub enum ChangeAction {
     UseStopped,
 }
 
-impl ChangeAction {
-    pub fn for_request(t: RequestType) -> Option<Self> {
-        match t {
-            RequestType::Correction => Some(ChangeAction::Corrected),
-            RequestType::Deletion => Some(ChangeAction::Deleted),
-            RequestType::StopOfUse => Some(ChangeAction::UseStopped),
-            _ => None,
-        }
+impl std::str::FromStr for ChangeAction {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        ChangeAction::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(())
     }
+}
+
+impl ChangeAction {
+    pub const ALL: [ChangeAction; 3] = [
+        ChangeAction::Corrected,
+        ChangeAction::Deleted,
+        ChangeAction::UseStopped,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -126,16 +132,16 @@ pub struct DataChange {
     pub new_value: Option<String>,
 }
 
-/// Parses a change the officer records. Corrections need the prior and the new value; deletions and stops
+/// Parses a change the officer records, for a right whose answer records `action` (from its regime). Corrections need the prior and the new value; deletions and stops
 /// of use name only the item.
 pub fn parse_change(
-    request_type: RequestType,
+    action: Option<ChangeAction>,
     item: &str,
     prior_value: &str,
     new_value: &str,
 ) -> Result<DataChange, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let Some(action) = ChangeAction::for_request(request_type) else {
+    let Some(action) = action else {
         errors.push("item", "no_changes_for_type");
         return Err(errors);
     };
@@ -244,7 +250,7 @@ mod tests {
     #[test]
     fn corrections_keep_the_prior_value_deletions_name_only_the_item() {
         let c = parse_change(
-            RequestType::Correction,
+            Some(ChangeAction::Corrected),
             "住所",
             "東京都千代田区1-1",
             "東京都港区2-2",
@@ -252,16 +258,22 @@ mod tests {
         .unwrap();
         assert_eq!(c.action, ChangeAction::Corrected);
         assert_eq!(c.prior_value.as_deref(), Some("東京都千代田区1-1"));
-        let e = parse_change(RequestType::Correction, "住所", "", "x").unwrap_err();
+        let e = parse_change(Some(ChangeAction::Corrected), "住所", "", "x").unwrap_err();
         assert_eq!(e.code_for("prior_value"), Some("required"));
-        let del = parse_change(RequestType::Deletion, "購買履歴", "ignored", "ignored").unwrap();
+        let del = parse_change(
+            Some(ChangeAction::Deleted),
+            "購買履歴",
+            "ignored",
+            "ignored",
+        )
+        .unwrap();
         assert_eq!(
             (del.action, del.prior_value, del.new_value),
             (ChangeAction::Deleted, None, None)
         );
-        let e = parse_change(RequestType::Access, "x", "", "").unwrap_err();
+        let e = parse_change(None, "x", "", "").unwrap_err();
         assert_eq!(e.code_for("item"), Some("no_changes_for_type"));
-        let e = parse_change(RequestType::StopOfUse, " ", "", "").unwrap_err();
+        let e = parse_change(Some(ChangeAction::UseStopped), " ", "", "").unwrap_err();
         assert_eq!(e.code_for("item"), Some("required"));
     }
 }

@@ -8,73 +8,95 @@ use validator::ValidateEmail;
 
 use super::field::{FieldErrors, clean_text};
 
-/// The rights a data subject can exercise. The string codes are stored and used by the API; never renumber.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestType {
-    Access,
-    Correction,
-    Deletion,
-    StopOfUse,
-    PurposeNotification,
-    Restriction,
-    Objection,
-    Portability,
-    /// APPI Art. 33(5): disclosure of the records of provision to and receipt from third parties.
-    ThirdPartyRecords,
-    /// GDPR Art. 7(3), PIPEDA Sched. 1 cl. 4.3.8: stop processing that rests on consent, from now on.
-    WithdrawConsent,
-    /// CCPA §1798.110 right to know the categories (collected, sources, purposes, recipients), without the
-    /// specific pieces; `Access` is the right to the specific pieces.
-    KnowCategories,
-}
+/// A code stored in requests and written in definitions: letters, digits and a little punctuation, so it
+/// is safe in URLs, CSV and logs. Which codes exist is data (`seeds/regimes`, `seeds/places`).
+macro_rules! law_code {
+    ($(#[$doc:meta])* $t:ident, $max:expr, $ok:expr, $err:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $t(String);
 
-impl RequestType {
-    pub const ALL: [RequestType; 11] = [
-        RequestType::Access,
-        RequestType::Correction,
-        RequestType::Deletion,
-        RequestType::StopOfUse,
-        RequestType::PurposeNotification,
-        RequestType::Restriction,
-        RequestType::Objection,
-        RequestType::Portability,
-        RequestType::ThirdPartyRecords,
-        RequestType::WithdrawConsent,
-        RequestType::KnowCategories,
-    ];
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestType::Access => "access",
-            RequestType::Correction => "correction",
-            RequestType::Deletion => "deletion",
-            RequestType::StopOfUse => "stop_of_use",
-            RequestType::PurposeNotification => "purpose_notification",
-            RequestType::Restriction => "restriction",
-            RequestType::Objection => "objection",
-            RequestType::Portability => "portability",
-            RequestType::ThirdPartyRecords => "third_party_records",
-            RequestType::WithdrawConsent => "withdraw_consent",
-            RequestType::KnowCategories => "know_categories",
+            /// A code written in the source (tests, examples); panics if it is not a valid code.
+            pub fn literal(s: &'static str) -> Self {
+                s.parse().expect("a valid code literal")
+            }
         }
-    }
+
+        impl FromStr for $t {
+            type Err = &'static str;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let ok: fn(char) -> bool = $ok;
+                if s.is_empty() || s.len() > $max || !s.chars().all(ok) {
+                    return Err($err);
+                }
+                Ok(Self(s.to_owned()))
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = &'static str;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(c: $t) -> String {
+                c.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
 }
 
-impl FromStr for RequestType {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RequestType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or("unknown_request_type")
-    }
-}
+law_code!(
+    /// A right a data subject exercises (`access`, `deletion`, …), as a regime in `seeds/regimes` names it.
+    /// Stored with the request and used by the API; a stored code never changes meaning.
+    RightCode,
+    40,
+    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+    "unknown_request_type"
+);
 
-impl fmt::Display for RequestType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+law_code!(
+    /// Where the requester lives: an ISO 3166 code (`JP`, `US-CA`) or a named place (`EEA`, `other`) of
+    /// `seeds/places`. It picks the law, hence the procedure.
+    PlaceCode,
+    24,
+    |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    "unknown_jurisdiction"
+);
+
+/// What intake checks a request's place and rights against: the laws of `seeds/` (`law::Laws`).
+pub trait LawBook {
+    /// The place a code or an old alias names, by its current code, if the deployment serves it; an
+    /// empty answer names the fallback place.
+    fn served_place(&self, code: &str) -> Result<PlaceCode, &'static str>;
+    /// Some law grants this right.
+    fn grants(&self, right: &RightCode) -> bool;
 }
 
 /// The language a requester reads; notices and pages follow it.
@@ -105,57 +127,6 @@ impl FromStr for Language {
             "en" => Ok(Language::En),
             _ => Err("unknown_language"),
         }
-    }
-}
-
-/// Where the requester lives: picks the law, hence the procedure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Jurisdiction {
-    Japan,
-    Eea,
-    California,
-    Canada,
-    /// Anywhere else: handled under the company's home law.
-    #[default]
-    Other,
-}
-
-impl Jurisdiction {
-    /// The form's preselected answer: Japan for a Japanese page, otherwise none in particular.
-    pub fn default_for(lang: Language) -> Self {
-        match lang {
-            Language::Ja => Jurisdiction::Japan,
-            Language::En => Jurisdiction::Other,
-        }
-    }
-
-    pub const ALL: [Jurisdiction; 5] = [
-        Jurisdiction::Japan,
-        Jurisdiction::Eea,
-        Jurisdiction::California,
-        Jurisdiction::Canada,
-        Jurisdiction::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Jurisdiction::Japan => "japan",
-            Jurisdiction::Eea => "eea",
-            Jurisdiction::California => "california",
-            Jurisdiction::Canada => "canada",
-            Jurisdiction::Other => "other",
-        }
-    }
-}
-
-impl FromStr for Jurisdiction {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Jurisdiction::ALL
-            .into_iter()
-            .find(|j| j.as_str() == s)
-            .ok_or("unknown_jurisdiction")
     }
 }
 
@@ -343,11 +314,11 @@ pub struct NewRequest {
     pub name: SubjectName,
     /// Always present for web and API requests; a letter may come without one.
     pub email: Option<SubjectEmail>,
-    pub request_type: RequestType,
+    pub request_type: RightCode,
     /// The other rights asked for in the same submission: each is filed as its own request, together.
-    pub also: Vec<RequestType>,
+    pub also: Vec<RightCode>,
     pub message: RequestMessage,
-    pub jurisdiction: Jurisdiction,
+    pub jurisdiction: PlaceCode,
     pub language: Language,
     pub channel: Channel,
     /// Filed by an agent or guardian for this person; `None` when the person asks themselves.
@@ -358,14 +329,20 @@ pub struct NewRequest {
 
 /// The rights asked for: `request_type` then `request_types`, in order, each once. The first is the
 /// request's own; the rest are filed beside it.
-fn parse_types(raw: &RawRequest) -> Result<(RequestType, Vec<RequestType>), &'static str> {
+fn parse_types(
+    raw: &RawRequest,
+    laws: &impl LawBook,
+) -> Result<(RightCode, Vec<RightCode>), &'static str> {
     let mut types = Vec::new();
     for code in std::iter::once(&raw.request_type).chain(raw.request_types.iter()) {
         let code = code.trim();
         if code.is_empty() {
             continue;
         }
-        let t: RequestType = code.parse()?;
+        let t: RightCode = code.parse()?;
+        if !laws.grants(&t) {
+            return Err("unknown_request_type");
+        }
         if !types.contains(&t) {
             types.push(t);
         }
@@ -377,10 +354,13 @@ fn parse_types(raw: &RawRequest) -> Result<(RequestType, Vec<RequestType>), &'st
 
 impl NewRequest {
     /// Parses every field and reports every problem at once, so a form can show them all.
+    /// Places and rights are checked against `laws`: a place by its code or an old alias (stored under
+    /// its current code), only where the deployment serves it; a right only if some regime grants it.
     pub fn parse(
         raw: &RawRequest,
         language: Language,
         channel: Channel,
+        laws: &impl LawBook,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
@@ -389,15 +369,9 @@ impl NewRequest {
         } else {
             errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
         };
-        let types = errors.check("request_type", parse_types(raw));
+        let types = errors.check("request_type", parse_types(raw, laws));
         let message = errors.check("message", RequestMessage::parse(&raw.message));
-        let jurisdiction = errors.check(
-            "jurisdiction",
-            match raw.jurisdiction.trim() {
-                "" => Ok(Jurisdiction::Other),
-                j => j.parse(),
-            },
-        );
+        let jurisdiction = errors.check("jurisdiction", laws.served_place(raw.jurisdiction.trim()));
         let on_behalf = match raw.requester_kind.trim() {
             "" | "self" => Some(None),
             kind @ ("agent" | "guardian") => {
@@ -499,6 +473,11 @@ impl fmt::Display for ReceiptNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::law::Laws;
+
+    fn laws() -> Laws {
+        Laws::shipped()
+    }
 
     fn raw(name: &str, email: &str, t: &str, msg: &str) -> RawRequest {
         RawRequest {
@@ -512,11 +491,52 @@ mod tests {
     }
 
     #[test]
-    fn request_type_codes_round_trip() {
-        for t in RequestType::ALL {
-            assert_eq!(t.as_str().parse::<RequestType>(), Ok(t));
+    fn codes_round_trip_and_only_granted_rights_are_taken() {
+        let laws = laws();
+        for t in laws.right_codes() {
+            assert_eq!(t.as_str().parse::<RightCode>().as_ref(), Ok(t));
         }
-        assert!("sell".parse::<RequestType>().is_err());
+        for bad in ["", "Sell", "sell it", "a/b", &"x".repeat(41)] {
+            assert_eq!(
+                bad.parse::<RightCode>(),
+                Err("unknown_request_type"),
+                "{bad}"
+            );
+        }
+        for bad in ["", "J P", "jp/1", &"X".repeat(25)] {
+            assert_eq!(
+                bad.parse::<PlaceCode>(),
+                Err("unknown_jurisdiction"),
+                "{bad}"
+            );
+        }
+        // Well-formed, but no law grants it: refused beside the field, like an unknown place.
+        let sell = raw("A", "a@example.com", "sell", "m");
+        let errs = NewRequest::parse(&sell, Language::En, Channel::Web, &laws).unwrap_err();
+        assert_eq!(errs.code_for("request_type"), Some("unknown_request_type"));
+        // A place the deployment does not serve is refused; its old alias resolves first.
+        let only_japan = Laws::new(
+            laws.calendars.clone(),
+            laws.places().to_vec(),
+            laws.regimes().cloned().collect(),
+            &["japan".into()],
+        )
+        .unwrap();
+        let eea = RawRequest {
+            jurisdiction: "eea".into(),
+            ..raw("A", "a@example.com", "access", "m")
+        };
+        let errs = NewRequest::parse(&eea, Language::En, Channel::Web, &only_japan).unwrap_err();
+        assert_eq!(errs.code_for("jurisdiction"), Some("not_offered_here"));
+        // No fallback place served: a request must name its place.
+        let errs = NewRequest::parse(
+            &raw("A", "a@example.com", "access", "m"),
+            Language::En,
+            Channel::Web,
+            &only_japan,
+        )
+        .unwrap_err();
+        assert_eq!(errs.code_for("jurisdiction"), Some("required"));
     }
 
     #[test]
@@ -540,15 +560,16 @@ mod tests {
             ),
             Language::Ja,
             Channel::Web,
+            &laws(),
         )
         .unwrap();
         assert_eq!(r.name.as_ref(), "山田 太郎");
         assert_eq!(r.email.as_ref().unwrap().as_ref(), "taro@example.jp");
-        assert_eq!(r.request_type, RequestType::Access);
+        assert_eq!(r.request_type, RightCode::literal("access"));
         assert_eq!(r.message.as_ref(), "全部\n見せてください");
         assert_eq!(
             r.jurisdiction,
-            Jurisdiction::Other,
+            PlaceCode::literal("other"),
             "no answer means elsewhere"
         );
         let eea = RawRequest {
@@ -556,16 +577,16 @@ mod tests {
             ..raw("A", "a@example.com", "access", "m")
         };
         assert_eq!(
-            NewRequest::parse(&eea, Language::En, Channel::Web)
+            NewRequest::parse(&eea, Language::En, Channel::Web, &laws())
                 .unwrap()
                 .jurisdiction,
-            Jurisdiction::Eea
+            PlaceCode::literal("EEA")
         );
         let mars = RawRequest {
             jurisdiction: "mars".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&mars, Language::En, Channel::Web).unwrap_err();
+        let errs = NewRequest::parse(&mars, Language::En, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("unknown_jurisdiction"));
         // Agents name the person and their address; guardians may leave a child's address out.
         let agent = RawRequest {
@@ -573,28 +594,25 @@ mod tests {
             person_name: "Pat".into(),
             ..raw("Agent", "agent@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&agent, Language::En, Channel::Web).unwrap_err();
+        let errs = NewRequest::parse(&agent, Language::En, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("person_email"), Some("required"));
         let guardian = RawRequest {
             requester_kind: "guardian".into(),
             person_name: "Child".into(),
             ..raw("Parent", "parent@example.com", "access", "m")
         };
-        let r = NewRequest::parse(&guardian, Language::En, Channel::Web).unwrap();
+        let r = NewRequest::parse(&guardian, Language::En, Channel::Web, &laws()).unwrap();
         let b = r.on_behalf.unwrap();
         assert_eq!((b.kind, b.person_email), (OnBehalfKind::Guardian, None));
         let odd = RawRequest {
             requester_kind: "cousin".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&odd, Language::En, Channel::Web).unwrap_err();
+        let errs = NewRequest::parse(&odd, Language::En, Channel::Web, &laws()).unwrap_err();
         assert_eq!(
             errs.code_for("requester_kind"),
             Some("unknown_requester_kind")
         );
-        for j in Jurisdiction::ALL {
-            assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
-        }
     }
 
     #[test]
@@ -603,6 +621,7 @@ mod tests {
             &raw("", "not-an-email", "", " "),
             Language::En,
             Channel::Api,
+            &laws(),
         )
         .unwrap_err();
         let got: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
@@ -621,15 +640,15 @@ mod tests {
     fn only_letters_may_come_without_an_email_address() {
         let no_email = raw("A", "", "access", "m");
         assert!(
-            NewRequest::parse(&no_email, Language::Ja, Channel::Postal)
+            NewRequest::parse(&no_email, Language::Ja, Channel::Postal, &laws())
                 .unwrap()
                 .email
                 .is_none()
         );
-        let errs = NewRequest::parse(&no_email, Language::Ja, Channel::Web).unwrap_err();
+        let errs = NewRequest::parse(&no_email, Language::Ja, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("email"), Some("required"));
         let bad = raw("A", "nope", "access", "m");
-        assert!(NewRequest::parse(&bad, Language::Ja, Channel::Postal).is_err());
+        assert!(NewRequest::parse(&bad, Language::Ja, Channel::Postal, &laws()).is_err());
     }
 
     #[test]
@@ -644,7 +663,7 @@ mod tests {
             SubjectEmail::parse(&format!("{}@example.com", "a".repeat(250))),
             Err("too_long")
         );
-        assert_eq!("x".parse::<RequestType>(), Err("unknown_request_type"));
+        assert_eq!("X".parse::<RightCode>(), Err("unknown_request_type"));
     }
 
     #[test]
@@ -658,6 +677,7 @@ mod tests {
             ),
             Language::En,
             Channel::Web,
+            &laws(),
         )
         .unwrap();
         let dbg = format!("{r:?}");

@@ -6,11 +6,19 @@ use serde::Serialize;
 
 use super::FieldErrors;
 use super::field::bounded;
-use super::request::{RequestType, SubjectEmail};
+use super::request::SubjectEmail;
 
 /// What a request asks of each data system.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::VariantArray,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -22,16 +30,6 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
-    pub fn for_request(t: RequestType) -> Option<Self> {
-        match t {
-            RequestType::Access | RequestType::Portability | RequestType::ThirdPartyRecords => {
-                Some(TaskKind::Export)
-            }
-            RequestType::Deletion => Some(TaskKind::Erase),
-            _ => None,
-        }
-    }
-
     pub const ALL: &'static [TaskKind] = <TaskKind as strum::VariantArray>::VARIANTS;
 
     /// The code stored in `system_tasks.kind`.
@@ -196,24 +194,6 @@ pub fn parse_system(raw: &RawDataSystem) -> Result<DataSystem, FieldErrors> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_ask_systems_for_exports_or_erasure() {
-        assert_eq!(
-            TaskKind::for_request(RequestType::Access),
-            Some(TaskKind::Export)
-        );
-        assert_eq!(
-            TaskKind::for_request(RequestType::Portability),
-            Some(TaskKind::Export)
-        );
-        assert_eq!(
-            TaskKind::for_request(RequestType::Deletion),
-            Some(TaskKind::Erase)
-        );
-        assert_eq!(TaskKind::for_request(RequestType::Correction), None);
-        assert_eq!(TaskKind::for_request(RequestType::Objection), None);
-    }
 
     #[test]
     fn outcomes_fit_the_task() {

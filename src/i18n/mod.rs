@@ -8,7 +8,7 @@ use unic_langid::{LanguageIdentifier, langid};
 
 pub mod letter;
 
-use crate::domain::request::{Language, RequestType};
+use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Label};
 
 static_loader! {
@@ -63,10 +63,6 @@ impl Tr {
         self.t(&format!("error-{code}"))
     }
 
-    pub fn request_type(&self, t: &RequestType) -> String {
-        self.t(&format!("type-{}", t.as_str()))
-    }
-
     /// Integer yen with thousands separators: 10800 → "10,800円" (Japanese) or "¥10,800".
     pub fn yen(&self, amount: impl std::borrow::Borrow<i64>) -> String {
         let amount = *amount.borrow();
@@ -76,10 +72,6 @@ impl Tr {
             Language::Ja => format!("{sign}{grouped}円"),
             Language::En => format!("{sign}¥{grouped}"),
         }
-    }
-
-    pub fn jurisdiction(&self, code: &str) -> String {
-        self.t(&format!("jurisdiction-{code}"))
     }
 
     pub fn fact(&self, f: &Fact) -> String {
@@ -191,16 +183,7 @@ mod tests {
         assert_eq!(refused, "That action is not possible now: why");
         for l in Language::ALL {
             let tr = Tr::new(l);
-            let mut all: Vec<String> = RequestType::ALL
-                .iter()
-                .map(|t| tr.request_type(t))
-                .collect();
-            all.extend(
-                crate::domain::request::Jurisdiction::ALL
-                    .iter()
-                    .map(|j| tr.jurisdiction(j.as_str())),
-            );
-            all.extend(Fact::ALL.iter().map(|f| tr.fact(f)));
+            let mut all: Vec<String> = Fact::ALL.iter().map(|f| tr.fact(f)).collect();
             all.extend(
                 crate::domain::notice::NoticeKind::ALL
                     .iter()

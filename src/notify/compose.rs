@@ -4,7 +4,7 @@
 //! tracking page, the confirmation link or the download link.
 
 use crate::domain::notice::{NoticeKind, NoticePayload};
-use crate::domain::request::{Language, RequestType};
+use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;
 use crate::i18n::Tr;
 use askama::Template;
@@ -14,7 +14,8 @@ pub struct NoticeContext<'a> {
     pub kind: NoticeKind,
     pub language: Language,
     pub receipt_number: &'a str,
-    pub request_type: RequestType,
+    /// The right asked for, named in the notice's language.
+    pub right: String,
     /// Whom the email greets (the requester, or the person an agent filed for).
     pub addressee: &'a str,
     pub def: &'a WorkflowDefinition,
@@ -65,7 +66,7 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     let args = || {
         vec![
             ("receipt", c.receipt_number.to_owned()),
-            ("right", tr.request_type(&c.request_type)),
+            ("right", c.right.clone()),
             ("procedure", c.def.name.get(c.language).to_owned()),
         ]
     };
@@ -214,11 +215,7 @@ mod tests {
     use serde_json::json;
 
     fn def(src: &str) -> WorkflowDefinition {
-        let ids = ["jp", "us-ca", "lu", "ca"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        WorkflowDefinition::parse(src, &ids).unwrap()
+        WorkflowDefinition::parse(src, &crate::domain::law::Laws::shipped()).unwrap()
     }
 
     /// A payload with everything any notice may carry.
@@ -253,7 +250,7 @@ mod tests {
                         kind,
                         language,
                         receipt_number: "R-20261122-ABCD",
-                        request_type: RequestType::Deletion,
+                        right: "Delete my data".into(),
                         addressee: "Pat <Doe>",
                         def: d,
                         payload: &payload,
@@ -286,7 +283,7 @@ mod tests {
             kind: NoticeKind::Invoice,
             language,
             receipt_number: "R-1",
-            request_type: RequestType::Access,
+            right: "See my data".into(),
             addressee: "山田花子",
             def: &defs[1],
             payload: &payload,
@@ -306,7 +303,7 @@ mod tests {
             kind,
             language: Language::En,
             receipt_number: "R-1",
-            request_type: RequestType::Access,
+            right: "See my data".into(),
             addressee: "Pat",
             def: &defs[2],
             payload: &payload,

@@ -187,7 +187,7 @@ fn message(
         kind,
         language,
         receipt_number: &case.row.receipt_number,
-        request_type: case.request_type,
+        right: case.right_label(language),
         addressee: &addressee,
         def: &case.def,
         payload: &payload,

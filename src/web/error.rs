@@ -378,9 +378,9 @@ mod tests {
             (AppError::NotConfigured("X").into(), 422, "not_configured"),
             (
                 AppError::NoWorkflow {
-                    request_type: "access",
+                    request_type: "access".into(),
                     channel: "web",
-                    jurisdiction: "eea",
+                    jurisdiction: "EEA".into(),
                 }
                 .into(),
                 422,

@@ -11,8 +11,9 @@ use super::session::{ApiStaff, WorkRequests};
 use crate::app::{AppError, AppState, intake, limits, tracking};
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
+use crate::domain::law::Laws;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
-use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RequestType};
+use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RightCode};
 use crate::domain::workflow::Label;
 use crate::i18n::Tr;
 
@@ -93,7 +94,7 @@ pub struct Created {
     pub also: Vec<Created>,
 }
 
-fn created(base: &str, t: RequestType, r: intake::Receipt) -> Created {
+fn created(base: &str, t: RightCode, r: intake::Receipt) -> Created {
     Created {
         request_type: t.as_str().to_owned(),
         status_url: format!("{base}/api/v1/requests/status/{}", r.tracking_token),
@@ -113,13 +114,14 @@ fn parse_request(
     body: &CreateRequestBody,
     fallback: Language,
     channel: Channel,
+    laws: &Laws,
 ) -> Result<NewRequest, FieldErrors> {
     let language = match body.language.as_deref().map(str::parse::<Language>) {
         None => Ok(fallback),
         Some(parsed) => parsed,
     };
     match (
-        NewRequest::parse(&body.raw(), language.unwrap_or(fallback), channel),
+        NewRequest::parse(&body.raw(), language.unwrap_or(fallback), channel, laws),
         language,
     ) {
         (Ok(r), Ok(_)) => Ok(r),
@@ -138,7 +140,7 @@ async fn file(
     admitted: limits::Admitted,
     actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    let first = admitted.request.request_type;
+    let first = admitted.request.request_type.clone();
     let receipt = intake::submit(state, admitted, actor).await?;
     let body = created(&state.config.http.public_url, first, receipt);
     Ok(HttpResponse::Created()
@@ -166,7 +168,7 @@ pub async fn create_request(
     let request = limits::admit(
         &state,
         client.0,
-        parse_request(&body, tr.lang, Channel::Api),
+        parse_request(&body, tr.lang, Channel::Api, state.workflows.laws()),
     )
     .await?;
     file(&state, request, Actor::Requester).await

@@ -15,6 +15,7 @@ use super::render;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
 use crate::domain::documents::Holder;
+use crate::domain::law::{Laws, RightDef};
 use crate::domain::postal::{FormDraft, FormKind, RawFormDraft, RequesterKind};
 use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;
@@ -36,17 +37,33 @@ pub struct RequesterQuery {
     requester: Option<String>,
 }
 
+/// The procedure that takes letters, and the law its forms' rights come from.
+struct Procedure {
+    def: Arc<WorkflowDefinition>,
+    laws: Arc<Laws>,
+}
+
+impl Procedure {
+    /// The rights a form asks for under the procedure's law (`form` in `seeds/regimes`), its own first.
+    fn rights(&self, form: FormKind) -> Vec<RightDef> {
+        self.laws
+            .regime(&self.def.regime)
+            .map(|r| {
+                r.rights
+                    .iter()
+                    .filter(|d| d.form == Some(form) && self.def.request_types.contains(&d.code))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// The fee line of a form: per service, in integer yen.
-fn fee_text(
-    def: &WorkflowDefinition,
-    form: FormKind,
-    services: Option<usize>,
-    tr: Tr,
-) -> Option<String> {
-    let fee = def
-        .fee
-        .as_ref()
-        .filter(|_| def.fee_applies(form.request_types()[0]))?;
+fn fee_text(p: &Procedure, form: FormKind, services: Option<usize>, tr: Tr) -> Option<String> {
+    let def = &p.def;
+    let own = p.rights(form).into_iter().next()?;
+    let fee = def.fee.as_ref().filter(|_| def.fee_applies(&own.code))?;
     let unit = tr.yen(fee.amount_yen);
     Some(
         match services.and_then(|n| fee.amount_for(n).map(|t| (n, t))) {
@@ -117,26 +134,29 @@ pub struct FormChoice {
     pub fee: Option<String>,
 }
 
-async fn procedure(state: &AppState) -> Result<Arc<WorkflowDefinition>, PageError> {
-    Ok(intake::postal_procedure(state).await?)
+async fn procedure(state: &AppState) -> Result<Procedure, PageError> {
+    Ok(Procedure {
+        def: intake::postal_procedure(state).await?,
+        laws: state.workflows.laws().clone(),
+    })
 }
 
 pub async fn index(state: web::Data<AppState>, tr: Tr) -> Result<HttpResponse, PageError> {
-    let def = procedure(&state).await?;
-    let postal = def.postal.clone().ok_or(AppError::NotFound)?;
+    let p = procedure(&state).await?;
+    let postal = p.def.postal.clone().ok_or(AppError::NotFound)?;
     let page = FormsIndex {
         forms: FormKind::ALL
             .iter()
             .map(|f| FormChoice {
                 code: f.as_str(),
                 title: f.title_ja(),
-                covers: f
-                    .request_types()
+                covers: p
+                    .rights(*f)
                     .iter()
-                    .map(|t| tr.request_type(t))
+                    .map(|r| r.label.get(tr.lang).to_owned())
                     .collect::<Vec<_>>()
                     .join(" · "),
-                fee: fee_text(&def, *f, None, tr),
+                fee: fee_text(&p, *f, None, tr),
             })
             .collect(),
         requester_kinds: RequesterKind::ALL
@@ -161,26 +181,26 @@ pub struct PrintPage {
     pub checklist: Vec<String>,
     pub fee: Option<String>,
     pub mail: String,
-    pub changes: Vec<(&'static str, String, bool)>,
+    pub changes: Vec<(String, String, bool)>,
 }
 
 fn print_page(
-    def: &WorkflowDefinition,
+    p: &Procedure,
     form: FormKind,
     kind: RequesterKind,
     draft: Option<FormDraft>,
 ) -> Result<PrintPage, PageError> {
+    let def = &p.def;
     let ja = Tr::new(Language::Ja);
     let postal = def.postal.as_ref().ok_or(AppError::NotFound)?;
     let changes = if form == FormKind::Correction {
-        form.request_types()
-            .iter()
-            .map(|t| {
-                (
-                    t.as_str(),
-                    ja.request_type(t),
-                    draft.as_ref().is_some_and(|d| d.change == Some(*t)),
-                )
+        p.rights(form)
+            .into_iter()
+            .map(|r| {
+                let chosen = draft
+                    .as_ref()
+                    .is_some_and(|d| d.change.as_ref() == Some(&r.code));
+                (r.code.to_string(), r.label.ja, chosen)
             })
             .collect()
     } else {
@@ -190,7 +210,7 @@ fn print_page(
         title: form.title_ja(),
         code: form.as_str(),
         desk: postal.desk.ja.clone(),
-        fee: fee_text(def, form, draft.as_ref().map(|d| d.services.len()), ja),
+        fee: fee_text(p, form, draft.as_ref().map(|d| d.services.len()), ja),
         requester_kind: kind.as_str(),
         requester_label: ja.t(&format!("requester-{kind}")),
         checklist: checklist(def, kind, Language::Ja),
@@ -211,10 +231,10 @@ pub async fn blank(
     query: web::Query<RequesterQuery>,
 ) -> Result<HttpResponse, PageError> {
     let form = form_kind(&code)?;
-    let def = procedure(&state).await?;
+    let p = procedure(&state).await?;
     render(
         StatusCode::OK,
-        &print_page(&def, form, requester(&query), None)?,
+        &print_page(&p, form, requester(&query), None)?,
     )
 }
 
@@ -230,7 +250,14 @@ pub struct DraftPage {
 }
 
 impl DraftPage {
-    fn new(tr: Tr, csrf: &Csrf, form: FormKind, raw: &RawFormDraft, errors: &FieldErrors) -> Self {
+    fn new(
+        tr: Tr,
+        csrf: &Csrf,
+        form: FormKind,
+        rights: &[RightDef],
+        raw: &RawFormDraft,
+        errors: &FieldErrors,
+    ) -> Self {
         let make = FieldMaker { tr: &tr, errors };
         let mut fields = vec![
             make.requester_kind(&raw.requester_kind),
@@ -287,16 +314,26 @@ impl DraftPage {
                         ),
                     ],
                 ));
-                fields.push(make.options(
-                    "third_party_records",
-                    "forms-also",
-                    FieldKind::Checks,
-                    vec![option(
-                        "on",
-                        tr.request_type(&crate::domain::request::RequestType::ThirdPartyRecords),
-                        !raw.third_party_records.is_empty(),
-                    )],
-                ));
+                fields.push(
+                    make.options(
+                        "third_party_records",
+                        "forms-also",
+                        FieldKind::Checks,
+                        // The form's other right (the records of provision to third parties).
+                        rights
+                            .iter()
+                            .skip(1)
+                            .take(1)
+                            .map(|r| {
+                                option(
+                                    "on",
+                                    r.label.get(tr.lang).to_owned(),
+                                    !raw.third_party_records.is_empty(),
+                                )
+                            })
+                            .collect(),
+                    ),
+                );
             }
             FormKind::Correction => {
                 fields.push(
@@ -304,10 +341,14 @@ impl DraftPage {
                         "change",
                         "forms-change",
                         FieldKind::Choice,
-                        form.request_types()
+                        rights
                             .iter()
-                            .map(|t| {
-                                option(t.as_str(), tr.request_type(t), raw.change == t.as_str())
+                            .map(|r| {
+                                option(
+                                    r.code.as_str(),
+                                    r.label.get(tr.lang).to_owned(),
+                                    raw.change == r.code.as_str(),
+                                )
                             })
                             .collect(),
                     ),
@@ -340,6 +381,7 @@ impl DraftPage {
 }
 
 pub async fn draft_form(
+    state: web::Data<AppState>,
     tr: Tr,
     csrf: Csrf,
     code: web::Path<String>,
@@ -350,9 +392,10 @@ pub async fn draft_form(
         requester_kind: requester(&query).as_str().to_owned(),
         ..RawFormDraft::default()
     };
+    let rights = procedure(&state).await?.rights(form);
     render(
         StatusCode::OK,
-        &DraftPage::new(tr, &csrf, form, &raw, &FieldErrors::new()),
+        &DraftPage::new(tr, &csrf, form, &rights, &raw, &FieldErrors::new()),
     )
 }
 
@@ -370,20 +413,22 @@ pub async fn print_draft(
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { input, fresh, csrf } = input;
     let form = form_kind(&code)?;
+    let p = procedure(&state).await?;
+    let rights = p.rights(form);
     if !fresh {
-        let mut page = DraftPage::new(tr, &csrf, form, &input.draft, &FieldErrors::new());
+        let mut page = DraftPage::new(tr, &csrf, form, &rights, &input.draft, &FieldErrors::new());
         page.has_errors = true;
         return render(StatusCode::FORBIDDEN, &page);
     }
-    match FormDraft::parse(form, &input.draft, intake::desk_today(&state)) {
+    let codes: Vec<_> = rights.iter().map(|r| r.code.clone()).collect();
+    match FormDraft::parse(form, &codes, &input.draft, intake::desk_today(&state)) {
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &DraftPage::new(tr, &csrf, form, &input.draft, &errors),
+            &DraftPage::new(tr, &csrf, form, &rights, &input.draft, &errors),
         ),
         Ok(draft) => {
-            let def = procedure(&state).await?;
             let kind = draft.requester_kind;
-            render(StatusCode::OK, &print_page(&def, form, kind, Some(draft))?)
+            render(StatusCode::OK, &print_page(&p, form, kind, Some(draft))?)
         }
     }
 }

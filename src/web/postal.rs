@@ -13,7 +13,6 @@ use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
 use crate::domain::postal::{MailClass, PostalIntake, RawPostalIntake, RequesterKind};
-use crate::domain::request::RequestType;
 use crate::i18n::Tr;
 
 /// How a field of a generated form is drawn.
@@ -85,9 +84,9 @@ impl FieldMaker<'_> {
     }
 }
 
-pub fn option(code: &'static str, label: String, selected: bool) -> TypeOption {
+pub fn option(code: impl Into<String>, label: String, selected: bool) -> TypeOption {
     TypeOption {
-        code,
+        code: code.into(),
         label,
         selected,
     }
@@ -110,6 +109,7 @@ impl PostalPage {
         staff: StaffMember,
         raw: &RawPostalIntake,
         errors: &FieldErrors,
+        rights: &[(String, String)],
     ) -> Self {
         let make = FieldMaker { tr: &tr, errors };
         let fields = vec![
@@ -150,13 +150,13 @@ impl PostalPage {
                 "request_types",
                 "postal-request-types",
                 FieldKind::Checks,
-                RequestType::ALL
+                rights
                     .iter()
-                    .map(|t| {
+                    .map(|(code, label)| {
                         option(
-                            t.as_str(),
-                            tr.request_type(t),
-                            raw.request_types.iter().any(|r| r == t.as_str()),
+                            code.as_str(),
+                            label.clone(),
+                            raw.request_types.iter().any(|r| r == code),
                         )
                     })
                     .collect(),
@@ -194,15 +194,33 @@ impl PostalPage {
     }
 }
 
+/// The rights the procedure that takes letters serves, named under its law: (code, label).
+async fn letter_rights(state: &AppState, tr: &Tr) -> Result<Vec<(String, String)>, PageError> {
+    let def = intake::postal_procedure(state).await?;
+    let laws = state.workflows.laws();
+    Ok(def
+        .request_types
+        .iter()
+        .map(|t| {
+            (
+                t.to_string(),
+                laws.label_under(&def.regime, t.as_str(), tr.lang),
+            )
+        })
+        .collect())
+}
+
 pub async fn postal_form(
+    state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
 ) -> Result<HttpResponse, PageError> {
     let raw = RawPostalIntake::default();
+    let rights = letter_rights(&state, &tr).await?;
     render(
         StatusCode::OK,
-        &PostalPage::new(tr, &csrf, who.staff, &raw, &FieldErrors::new()),
+        &PostalPage::new(tr, &csrf, who.staff, &raw, &FieldErrors::new(), &rights),
     )
 }
 
@@ -242,7 +260,9 @@ pub async fn register_postal(
             let status = back.status();
             // An expired form has no field to blame, but its page still says something is wrong.
             let expired = back.is_expired();
-            let mut page = PostalPage::new(tr, &csrf, who.staff, &raw, &back.into_errors());
+            let rights = letter_rights(&state, &tr).await?;
+            let mut page =
+                PostalPage::new(tr, &csrf, who.staff, &raw, &back.into_errors(), &rights);
             page.has_errors |= expired;
             render(status, &page)
         }

@@ -16,11 +16,12 @@ use crate::config::UploadKind;
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::identity::RawEvidence;
-use crate::domain::request::{Channel, Jurisdiction, NewRequest, RawRequest, RequestType};
+use crate::domain::law::Laws;
+use crate::domain::request::{Channel, NewRequest, RawRequest};
 use crate::i18n::Tr;
 
 pub struct TypeOption {
-    pub code: &'static str,
+    pub code: String,
     pub label: String,
     pub selected: bool,
 }
@@ -66,6 +67,7 @@ impl RequestFormPage {
     }
 
     fn new(
+        laws: &Laws,
         tr: Tr,
         csrf: &Csrf,
         input: RawRequest,
@@ -74,32 +76,36 @@ impl RequestFormPage {
     ) -> Self {
         let err = |field: &str| errors.code_for(field).map(|c| tr.field_error(c));
         Self {
-            types: RequestType::ALL
-                .iter()
-                .map(|t| TypeOption {
-                    code: t.as_str(),
-                    label: tr.request_type(t),
-                    selected: input.request_type == t.as_str(),
+            types: laws
+                .served_rights()
+                .into_iter()
+                .map(|r| TypeOption {
+                    code: r.code.to_string(),
+                    label: r.label.get(tr.lang).to_owned(),
+                    selected: input.request_type == r.code.as_str(),
                 })
                 .collect(),
-            also_types: RequestType::ALL
-                .iter()
-                .map(|t| TypeOption {
-                    code: t.as_str(),
-                    label: tr.request_type(t),
-                    selected: input.request_types.iter().any(|c| c == t.as_str()),
+            also_types: laws
+                .served_rights()
+                .into_iter()
+                .map(|r| TypeOption {
+                    code: r.code.to_string(),
+                    label: r.label.get(tr.lang).to_owned(),
+                    selected: input.request_types.iter().any(|c| c == r.code.as_str()),
                 })
                 .collect(),
-            jurisdictions: Jurisdiction::ALL
-                .iter()
-                .map(|j| TypeOption {
-                    code: j.as_str(),
-                    label: tr.jurisdiction(j.as_str()),
-                    selected: input.jurisdiction == j.as_str()
-                        || (input.jurisdiction.is_empty()
-                            && *j == Jurisdiction::default_for(tr.lang)),
-                })
-                .collect(),
+            jurisdictions: {
+                let preselected = laws.default_place(tr.lang).map(|p| &p.code);
+                laws.served()
+                    .map(|p| TypeOption {
+                        code: p.code.to_string(),
+                        label: p.name.get(tr.lang).to_owned(),
+                        selected: p.answers_to(input.jurisdiction.trim())
+                            || (input.jurisdiction.trim().is_empty()
+                                && preselected == Some(&p.code)),
+                    })
+                    .collect()
+            },
             csrf: csrf.token(),
             notice,
             has_errors: !errors.is_empty(),
@@ -118,8 +124,19 @@ impl RequestFormPage {
     }
 }
 
-pub async fn form(tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
-    let page = RequestFormPage::new(tr, &csrf, RawRequest::default(), &FieldErrors::new(), None);
+pub async fn form(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+) -> Result<HttpResponse, PageError> {
+    let page = RequestFormPage::new(
+        state.workflows.laws(),
+        tr,
+        &csrf,
+        RawRequest::default(),
+        &FieldErrors::new(),
+        None,
+    );
     render(StatusCode::OK, &page)
 }
 
@@ -136,7 +153,7 @@ pub async fn submit(
     }: CsrfForm<RawRequest>,
 ) -> Result<HttpResponse, PageError> {
     let call = async {
-        let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web);
+        let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web, &**state.workflows.laws());
         let admitted = limits::admit(&state, client.0, parsed).await?;
         intake::submit(&state, admitted, Actor::Requester).await
     };
@@ -169,7 +186,14 @@ pub async fn submit(
                 Back::Invalid(_) => None,
             };
             let (status, retry_after) = (back.status(), back.retry_after());
-            let page = RequestFormPage::new(tr, &csrf, raw, &back.into_errors(), notice);
+            let page = RequestFormPage::new(
+                state.workflows.laws(),
+                tr,
+                &csrf,
+                raw,
+                &back.into_errors(),
+                notice,
+            );
             outcome::with_retry_after(render(status, &page), retry_after)
         }
     }
@@ -242,7 +266,10 @@ pub async fn track(
             .map(|(number, kind, t)| {
                 (
                     number,
-                    page.tr.request_type(&kind),
+                    state
+                        .workflows
+                        .laws()
+                        .right_label(None, kind.as_str(), page.tr.lang),
                     format!("{}/track/{t}", state.config.http.public_url),
                 )
             })

@@ -22,6 +22,7 @@ pub struct QueuePage {
     pub q: queue::QueueQuery,
     pub view: Option<queue::QueueView>,
     pub errors: FieldErrors,
+    pub laws: std::sync::Arc<crate::domain::law::Laws>,
 }
 
 impl QueuePage {
@@ -58,17 +59,25 @@ impl QueuePage {
         )
     }
 
-    pub fn rights(&self) -> Vec<(&'static str, String)> {
-        crate::domain::request::RequestType::ALL
-            .iter()
-            .map(|t| (t.as_str(), self.tr.request_type(t)))
+    /// Every right some law grants, by its code, for the filter.
+    pub fn rights(&self) -> Vec<(String, String)> {
+        self.laws
+            .right_codes()
+            .into_iter()
+            .map(|c| (c.to_string(), self.right_label(c.as_str())))
             .collect()
     }
 
-    pub fn jurisdictions(&self) -> Vec<(&'static str, String)> {
-        crate::domain::request::Jurisdiction::ALL
+    pub fn right_label(&self, code: &str) -> String {
+        self.laws.right_label(None, code, self.tr.lang)
+    }
+
+    /// Every place, for the filter (not only those served: older requests may come from others).
+    pub fn jurisdictions(&self) -> Vec<(String, String)> {
+        self.laws
+            .places()
             .iter()
-            .map(|j| (j.as_str(), self.tr.jurisdiction(j.as_str())))
+            .map(|p| (p.code.to_string(), p.name.get(self.tr.lang).to_owned()))
             .collect()
     }
 }
@@ -97,6 +106,7 @@ pub async fn queue(
             q,
             view,
             errors,
+            laws: state.workflows.laws().clone(),
         },
     )
 }

@@ -77,11 +77,8 @@ pub async fn show(
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
-    let right = |code: &str| {
-        code.parse()
-            .map(|t| tr.request_type(&t))
-            .unwrap_or_else(|_| code.to_owned())
-    };
+    let laws = state.workflows.laws();
+    let right = |code: &str| laws.right_label(None, code, tr.lang);
     let charts = vec![
         chart(
             "chart-state",
@@ -107,7 +104,7 @@ pub async fn show(
             report
                 .by_regime
                 .iter()
-                .map(|(k, v)| (tr.jurisdiction(k), *v))
+                .map(|(k, v)| (laws.place_name(k, tr.lang), *v))
                 .collect(),
         ),
     ];

@@ -186,7 +186,7 @@ impl RequestPage {
 
     /// Corrections, deletions and stops of use record what they changed.
     pub fn takes_changes(&self) -> bool {
-        crate::domain::reply::ChangeAction::for_request(self.d.request_type).is_some()
+        self.d.change().is_some()
             && self
                 .d
                 .facts
@@ -196,7 +196,7 @@ impl RequestPage {
     pub fn change_fields(&self) -> Vec<(&'static str, &'static str, String)> {
         let i = &self.change.input;
         let mut f = vec![("item", "changes-item", i.item.clone())];
-        if self.d.request_type == crate::domain::request::RequestType::Correction {
+        if self.d.change() == Some(crate::domain::reply::ChangeAction::Corrected) {
             f.push(("prior_value", "changes-prior", i.prior_value.clone()));
             f.push(("new_value", "changes-new", i.new_value.clone()));
         }

@@ -180,7 +180,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     fill(&c, Locator::Id("name"), "Jane Doe").await;
     fill(&c, Locator::Id("email"), "jane@example.com").await;
     choose(&c, Locator::Id("request_type"), "portability").await;
-    choose(&c, Locator::Id("jurisdiction"), "eea").await;
+    choose(&c, Locator::Id("jurisdiction"), "EEA").await;
     fill(&c, Locator::Id("message"), "My order history, please.").await;
     click(&c, Locator::Id("submit")).await;
 
@@ -271,7 +271,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     ] {
         fill(&c, Locator::Id(id), text).await;
     }
-    for (id, value) in [("request_type", "access"), ("jurisdiction", "japan")] {
+    for (id, value) in [("request_type", "access"), ("jurisdiction", "JP")] {
         choose(&c, Locator::Id(id), value).await;
     }
     click(&c, Locator::Id("submit")).await;

@@ -441,10 +441,12 @@ fn changing_a_published_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = dir.path().join("myseeds/workflows");
     std::fs::create_dir_all(&seeds).unwrap();
-    copy_dir(
-        &repo_path("seeds/calendars"),
-        &dir.path().join("myseeds/calendars"),
-    );
+    for laws in ["calendars", "places", "regimes"] {
+        copy_dir(
+            &repo_path(&format!("seeds/{laws}")),
+            &dir.path().join("myseeds").join(laws),
+        );
+    }
     let original = std::fs::read_to_string(repo_path("seeds/workflows/gdpr.toml")).unwrap();
     std::fs::write(seeds.join("gdpr.toml"), &original).unwrap();
     let env = [("KAIJI_SEEDS_DIR", "myseeds")];

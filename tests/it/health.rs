@@ -20,7 +20,7 @@ async fn probe_unmigrated(database: DatabaseUrl, dir: &std::path::Path) {
         Config::for_dir(dir, database),
         Keys::random(),
         Clock::fixed(t0()),
-        common::calendars(),
+        common::laws(),
     );
     let server = actix_web::HttpServer::new(move || kaiji::web::build_app(state.clone()))
         .workers(1)

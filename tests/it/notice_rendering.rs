@@ -8,7 +8,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use kaiji::domain::notice::{NoticeKind, NoticePayload};
-use kaiji::domain::request::{Language, RequestType};
+use kaiji::domain::request::Language;
+
+use crate::common;
 use kaiji::domain::workflow::WorkflowDefinition;
 use kaiji::i18n::letter::{self, LetterInput};
 use kaiji::notify::compose::{self, NoticeContext};
@@ -20,8 +22,7 @@ fn def(file: &str) -> WorkflowDefinition {
             .join(file),
     )
     .unwrap();
-    let calendars: BTreeSet<String> = ["jp", "us-ca", "lu", "ca"].map(String::from).into();
-    WorkflowDefinition::parse(&src, &calendars).unwrap()
+    WorkflowDefinition::parse(&src, &common::laws()).unwrap()
 }
 
 fn fixtures() -> Vec<(String, NoticeKind, String)> {
@@ -67,7 +68,7 @@ fn email(kind: NoticeKind, language: Language, d: &WorkflowDefinition, payload: 
         kind,
         language,
         receipt_number: "R-20261122-ABCD",
-        request_type: RequestType::Access,
+        right: common::laws().label_under(&d.regime, "access", language),
         addressee: "山田花子",
         def: d,
         payload: &payload,
@@ -94,7 +95,11 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         kind,
         sent_on: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
         receipt_number: "R-20261122-ABCD",
-        request_type: RequestType::Access,
+        right: &common::laws().label_under(
+            &d.regime,
+            "access",
+            kaiji::domain::request::Language::Ja,
+        ),
         requester_name: "山田花子",
         postal_address: Some("〒150-0001 東京都渋谷区神宮前1-1-1"),
         received_on: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),

@@ -64,7 +64,7 @@ async fn reports_count_outcomes_per_right_and_chart_them(app: TestApp) {
     );
     assert_eq!(m["objection"]["complied"], 1);
     assert_eq!(m["objection"]["median_days"], 10);
-    assert_eq!(r["report"]["by_regime"]["eea"], 2);
+    assert_eq!(r["report"]["by_regime"]["EEA"], 2);
     assert_eq!(r["report"]["overdue_now"], 0);
     app.clock.advance(chrono::TimeDelta::days(40));
     let later = officer.get("/api/v1/reports?year=2026").await;

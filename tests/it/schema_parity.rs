@@ -222,9 +222,9 @@ fn migrate_is_idempotent_and_leaves_nothing_pending() {
     });
 }
 
-/// Rebuilding `requests` on SQLite (to widen its CHECK) keeps every row and every link to it: the
-/// upgrade runs over a database holding a request and its notice, foreign keys are still enforced
-/// afterwards, and the new request types are accepted.
+/// Rebuilding `requests` on SQLite (to widen its CHECK, then to drop it) keeps every row and every link
+/// to it: the upgrade runs over a database holding a request and its notice, foreign keys are still
+/// enforced afterwards, new rights and places are accepted, and the queue's counts follow the rows.
 #[test]
 fn upgrading_sqlite_keeps_requests_and_their_links() {
     use diesel::connection::SimpleConnection;
@@ -280,19 +280,51 @@ fn upgrading_sqlite_keeps_requests_and_their_links() {
     c.batch_execute(
         "INSERT INTO requests (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
            VALUES ('r2', 'R-2', 'tok2', 'gdpr', 2, 'received', 1, 'withdraw_consent',
-           'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
+           'EEA', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
            '2026-11-01 00:00:00', NULL);",
     )
     .unwrap();
-    let bad = c.batch_execute(
+    // Since places and rights became data (migration 000020) no CHECK pins them: a law added in seeds/
+    // needs no migration. The place filed under before keeps its meaning under its ISO code.
+    c.batch_execute(
         "INSERT INTO requests (id, receipt_number, tracking_token_sha256, workflow_id, workflow_version, state, version, request_type, jurisdiction, channel, language, subject_name, subject_email, message, facts, received_at, updated_at, closed_at)
-           VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'nonsense',
-           'eea', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
+           VALUES ('r3', 'R-3', 'tok3', 'gdpr', 2, 'received', 1, 'appeal_decision',
+           'US-VA', 'web', 'en', 'Pat', 'p@example.com', 'hi', '[]', '2026-11-01 00:00:00',
            '2026-11-01 00:00:00', NULL);",
+    )
+    .expect("a right and a place no migration lists");
+    #[derive(QueryableByName)]
+    struct Place {
+        #[diesel(sql_type = Text)]
+        jurisdiction: String,
+    }
+    let r1: Vec<Place> = diesel::sql_query("SELECT jurisdiction FROM requests WHERE id = 'r1'")
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        r1[0].jurisdiction, "EEA",
+        "the old code moved to the ISO code"
     );
-    assert!(
-        bad.is_err(),
-        "the widened CHECK still refuses unknown types"
+    // The queue's counts follow: the open requests under their current codes, nothing under the old.
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = Text)]
+        jurisdiction: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let counts: Vec<Count> = diesel::sql_query(
+        "SELECT jurisdiction, SUM(n) AS n FROM (SELECT jurisdiction, n FROM queue_counts \
+         UNION ALL SELECT jurisdiction, n FROM queue_count_deltas) GROUP BY jurisdiction ORDER BY jurisdiction",
+    )
+    .load(&mut c)
+    .unwrap();
+    assert_eq!(
+        counts
+            .iter()
+            .map(|c| (c.jurisdiction.as_str(), c.n))
+            .collect::<Vec<_>>(),
+        [("EEA", 2), ("US-VA", 1)]
     );
 }
 
@@ -450,19 +482,19 @@ fn check_lists_match(db: &TestDb) {
     use kaiji::domain::{audit::Actor, postal, request, staff, systems::TaskKind};
     let lists = check_lists(db);
     assert!(
-        lists.len() >= 15,
+        lists.len() >= 13,
         "{:?}: CHECK lists were not read: {lists:?}",
         db.backend
     );
-    let want: [((&str, &str), BTreeSet<String>); 10] = [
-        (
-            ("requests", "request_type"),
-            codes(request::RequestType::ALL.iter().map(|t| t.as_str())),
-        ),
-        (
-            ("requests", "jurisdiction"),
-            codes(request::Jurisdiction::ALL.iter().map(|t| t.as_str())),
-        ),
+    // Rights and places are data (`seeds/regimes`, `seeds/places`): no CHECK list pins them.
+    for column in ["request_type", "jurisdiction"] {
+        assert!(
+            !lists.contains_key(&("requests".to_owned(), column.to_owned())),
+            "{:?}: requests.{column} still has a CHECK list",
+            db.backend
+        );
+    }
+    let want: [((&str, &str), BTreeSet<String>); 8] = [
         (
             ("requests", "channel"),
             codes(request::Channel::ALL.iter().map(|t| t.as_str())),

@@ -325,18 +325,18 @@ fn two_workflows_may_not_take_the_same_kind_of_request() {
         gdpr.replace("id = \"gdpr\"", "id = \"gdpr-copy\""),
     )
     .unwrap();
-    let e = kaiji::app::workflows::read_definitions(dir.path(), &common::calendars())
+    let e = kaiji::app::workflows::read_definitions(dir.path(), &common::laws())
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("`gdpr-copy` and `gdpr` both take access requests from eea"),
+        e.contains("`gdpr-copy` and `gdpr` both take access requests from EEA"),
         "{e}"
     );
 }
 
 #[test]
 fn the_walks_cover_every_terminal_state_of_every_shipped_procedure() {
-    let cals = common::calendars();
+    let cals = common::laws();
     let files =
         kaiji::app::workflows::read_definitions(&common::repo_path("seeds/workflows"), &cals)
             .unwrap();
@@ -878,7 +878,7 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
     );
 
     // Publish version 4 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
-    let cals = common::calendars();
+    let cals = common::laws();
     let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
         .unwrap()
         .replace("version = 3", "version = 4")

@@ -74,7 +74,7 @@ impl WorkflowDefinition {
                 "the requester did not choose electronic delivery",
             ),
             Guard::TasksDone => {
-                if super::super::systems::TaskKind::for_request(s.request_type).is_some() {
+                if s.task.is_some() {
                     fact(Fact::TasksDone, "a data-system task is still open")
                 } else {
                     Ok(())

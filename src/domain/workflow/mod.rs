@@ -16,9 +16,10 @@ use super::deadline::{
     Calendars, ClockRule, ClockState, DeadlineError, Extension, Period, RawPeriod,
 };
 use super::documents::{DocumentRules, Requirement};
+use super::law::{Laws, Regime};
 use super::notice::NoticeKind;
 use super::postal::{MailClass, RequesterKind};
-use super::request::{Channel, Jurisdiction, Language, RequestType};
+use super::request::{Channel, Language, PlaceCode, RightCode};
 use super::staff::Role;
 
 pub use super::definition::{DefinitionError, Label};
@@ -273,7 +274,7 @@ pub struct FeeRule {
     pub amount_yen: i64,
     /// "service": charged per service (サービス) the request covers; "request": once.
     pub per: String,
-    pub request_types: Vec<RequestType>,
+    pub request_types: Vec<RightCode>,
     /// Days the requester has to pay, from the day the invoice is issued.
     pub due_days: u32,
 }
@@ -296,8 +297,11 @@ pub struct WorkflowDefinition {
     pub id: String,
     pub version: i64,
     pub name: Label,
-    pub jurisdictions: Vec<Jurisdiction>,
-    pub request_types: Vec<RequestType>,
+    /// The law its places share (`seeds/regimes/<id>.toml`).
+    pub regime: String,
+    /// The places it serves, by their current codes (aliases resolved when it was read).
+    pub jurisdictions: Vec<PlaceCode>,
+    pub request_types: Vec<RightCode>,
     pub channels: Vec<Channel>,
     /// Deadlines are counted in this zone's calendar days.
     pub timezone: chrono_tz::Tz,
@@ -374,7 +378,9 @@ pub enum TransitionError {
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub state: &'a str,
-    pub request_type: RequestType,
+    pub request_type: &'a RightCode,
+    /// The task each data system gets for this right, as its regime says (`RightDef::task`).
+    pub task: Option<super::systems::TaskKind>,
     pub facts: &'a Facts,
     pub clocks: &'a Clocks,
     /// Today in the procedure's time zone.
@@ -433,21 +439,17 @@ impl WorkflowDefinition {
         self.clocks.iter().find(|k| k.id == id)
     }
 
-    pub fn serves(
-        &self,
-        request_type: RequestType,
-        channel: Channel,
-        jurisdiction: Jurisdiction,
-    ) -> bool {
-        self.request_types.contains(&request_type)
+    /// Whether it takes this right through this channel from this place (its current code).
+    pub fn serves(&self, request_type: &RightCode, channel: Channel, place: &PlaceCode) -> bool {
+        self.request_types.contains(request_type)
             && self.channels.contains(&channel)
-            && self.jurisdictions.contains(&jurisdiction)
+            && self.jurisdictions.contains(place)
     }
 
-    pub fn fee_applies(&self, request_type: RequestType) -> bool {
+    pub fn fee_applies(&self, request_type: &RightCode) -> bool {
         self.fee
             .as_ref()
-            .is_some_and(|f| f.request_types.contains(&request_type))
+            .is_some_and(|f| f.request_types.contains(request_type))
     }
 
     /// The clocks that run from the day of receipt.
@@ -463,17 +465,17 @@ impl WorkflowDefinition {
 /// Two workflows that would both take the same kind of request: routing must never depend on file order.
 pub fn overlap<'a>(
     defs: &[&'a WorkflowDefinition],
-) -> Option<(&'a str, &'a str, RequestType, Channel, Jurisdiction)> {
+) -> Option<(&'a str, &'a str, RightCode, Channel, PlaceCode)> {
     for (i, a) in defs.iter().enumerate() {
         for b in &defs[i + 1..] {
             if a.id == b.id {
                 continue;
             }
-            for &t in &a.request_types {
+            for t in &a.request_types {
                 for &c in &a.channels {
-                    for &j in &a.jurisdictions {
+                    for j in &a.jurisdictions {
                         if b.serves(t, c, j) {
-                            return Some((&a.id, &b.id, t, c, j));
+                            return Some((&a.id, &b.id, t.clone(), c, j.clone()));
                         }
                     }
                 }

@@ -8,8 +8,12 @@ pub(super) struct RawDefinition {
     pub(super) id: Spanned<String>,
     pub(super) version: Spanned<i64>,
     pub(super) name: Label,
-    pub(super) jurisdictions: Vec<Spanned<String>>,
-    pub(super) request_types: Vec<Spanned<String>>,
+    /// Codes (or aliases) of `seeds/places`; `jurisdictions` in definitions written before places were data.
+    #[serde(alias = "jurisdictions")]
+    pub(super) places: Vec<Spanned<String>>,
+    /// Codes of rights the places' regime grants; `request_types` in older definitions.
+    #[serde(alias = "request_types")]
+    pub(super) rights: Vec<Spanned<String>>,
     pub(super) channels: Vec<Spanned<String>>,
     #[serde(default = "default_timezone")]
     pub(super) timezone: Spanned<String>,

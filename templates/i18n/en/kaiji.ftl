@@ -16,16 +16,6 @@ form-submit = Send request
 form-errors-summary = Please correct the fields marked below. Nothing was sent yet.
 form-expired = The form had expired, so nothing was sent. Your entries are kept below: please send again.
 
-type-access = See my data (disclosure / access)
-type-correction = Correct my data
-type-deletion = Delete my data
-type-stop_of_use = Stop using my data
-type-purpose_notification = Tell me why my data is used
-type-restriction = Restrict the use of my data
-type-objection = Object to the use of my data
-type-portability = Give me my data to take elsewhere (portability)
-type-withdraw_consent = Withdraw my consent to a use of my data
-type-know_categories = Tell me what kinds of data you collect about me, from where, why and who gets it (categories only)
 
 error-required = This field is required.
 error-too_long = This is too long.
@@ -99,12 +89,6 @@ setup-done = The administrator account was created. Sign in below.
 
 form-jurisdiction = Where do you live?
 form-jurisdiction-hint = This decides which law applies to your request and how long we have to answer.
-jurisdiction-japan = Japan
-jurisdiction-eea = European Economic Area (EU, Iceland, Liechtenstein, Norway)
-jurisdiction-california = California, USA
-jurisdiction-canada = Canada
-jurisdiction-other = Elsewhere
-type-third_party_records = Show the records of my data given to or received from third parties
 error-unknown_jurisdiction = Choose one of the listed places.
 
 request-no-email = (none: answers go by post)

@@ -16,16 +16,6 @@ form-submit = 送信する
 form-errors-summary = 以下の項目をご確認ください。まだ送信されていません。
 form-expired = 入力画面の有効期限が切れたため、送信されていません。入力内容はそのまま残っていますので、もう一度送信してください。
 
-type-access = 保有個人データの開示
-type-correction = 内容の訂正・追加・削除
-type-deletion = 消去
-type-stop_of_use = 利用停止・第三者提供の停止
-type-purpose_notification = 利用目的の通知
-type-restriction = 処理の制限
-type-objection = 処理への異議
-type-portability = データポータビリティ（データの移行）
-type-withdraw_consent = 同意の撤回
-type-know_categories = 収集している個人情報の種類・取得元・目的・提供先を知る（種類のみ）
 
 error-required = 入力してください。
 error-too_long = 長すぎます。
@@ -99,12 +89,6 @@ setup-done = 管理者アカウントを作成しました。ログインして�
 
 form-jurisdiction = お住まいの地域
 form-jurisdiction-hint = ご請求に適用される法律と回答期限が決まります。
-jurisdiction-japan = 日本
-jurisdiction-eea = 欧州経済領域（EU・アイスランド・リヒテンシュタイン・ノルウェー）
-jurisdiction-california = 米国カリフォルニア州
-jurisdiction-canada = カナダ
-jurisdiction-other = その他の地域
-type-third_party_records = 第三者提供記録の開示
 error-unknown_jurisdiction = 一覧から地域を選んでください。
 
 request-no-email = （なし：回答は郵送）

@@ -125,16 +125,3 @@ letter-change-corrected = { $item }：「{ $prior }」を「{ $new }」に訂正
 letter-change-deleted = { $item }：消去しました
 letter-change-stopped = { $item }：利用および第三者への提供を停止しました
 
-## Names of the rights, as letters write them.
-
-letter-type-access = 保有個人データの開示
-letter-type-third_party_records = 第三者提供記録の開示
-letter-type-purpose_notification = 利用目的の通知
-letter-type-correction = 内容の訂正・追加・削除
-letter-type-deletion = 消去
-letter-type-stop_of_use = 利用停止・第三者提供の停止
-letter-type-restriction = 処理の制限
-letter-type-objection = 処理への異議
-letter-type-portability = データポータビリティ
-letter-type-withdraw_consent = 同意の撤回
-letter-type-know_categories = 収集している個人情報の種類等の開示

@@ -132,6 +132,12 @@ pub fn calendars() -> kaiji::domain::deadline::Calendars {
     workflows::read_calendars(&repo_path("seeds/calendars")).expect("seed calendars are valid")
 }
 
+/// The repository's laws: calendars, places and regimes, every place served.
+pub fn laws() -> kaiji::domain::law::Laws {
+    workflows::read_laws(&repo_path("seeds/calendars"), &repo_path("seeds"), &[])
+        .expect("seed laws are valid")
+}
+
 /// A database of the chosen backend, migrated, with the repository's workflows published.
 pub struct TestDb {
     pub db: Db,
@@ -157,7 +163,7 @@ impl TestDb {
         };
         let db = Db::open(&database, 4).expect("open database");
         db.migrate().expect("migrate");
-        let files = workflows::read_definitions(&repo_path("seeds/workflows"), &calendars())
+        let files = workflows::read_definitions(&repo_path("seeds/workflows"), &laws())
             .expect("seed workflows are valid");
         workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0()))
             .expect("publish seeds");
@@ -244,15 +250,12 @@ impl TestApp {
         config.http.require_mfa = kaiji::config::MfaPolicy::None;
         // Tests move the clock by hours and days between pages; `staff_auth.rs` tests the idle limit.
         config.http.session_idle_minutes = 10_080;
+        config.service.seeds_dir = repo_path("seeds");
         configure(&mut config);
+        // The settings' seeds (the repository's unless a test points elsewhere) and KAIJI_PLACES.
+        let laws = workflows::laws_for(&config).expect("the test's laws are valid");
         let clock = Clock::fixed(t0());
-        let state = AppState::new(
-            tdb.db.clone(),
-            config,
-            Keys::random(),
-            clock.clone(),
-            calendars(),
-        );
+        let state = AppState::new(tdb.db.clone(), config, Keys::random(), clock.clone(), laws);
         let server = serve(state.clone(), listener);
         Some(Self {
             tdb,

@@ -60,10 +60,52 @@ impl States {
 
 /// One check per section of a definition.
 impl Checker<'_> {
+    /// The places a workflow serves, by their current codes, and the one law they share.
+    fn places<'l>(
+        &self,
+        raw: &[Spanned<String>],
+        laws: &'l Laws,
+    ) -> Result<(&'l Regime, Vec<PlaceCode>), DefinitionError> {
+        let mut regime: Option<&Regime> = None;
+        let mut codes = Vec::new();
+        for p in raw {
+            let place = laws.place(p.get_ref()).ok_or_else(|| {
+                self.err(
+                    p.span(),
+                    format!(
+                        "unknown place `{}`: define it in seeds/places/",
+                        p.get_ref()
+                    ),
+                )
+            })?;
+            let r = laws
+                .regime(&place.regime)
+                .ok_or_else(|| self.err(p.span(), format!("unknown regime `{}`", place.regime)))?;
+            match regime {
+                Some(first) if first.id != r.id => {
+                    return Err(self.err(
+                        p.span(),
+                        format!(
+                            "place `{}` is under regime `{}`, the workflow's other places under `{}`: one workflow serves one law",
+                            place.code, r.id, first.id
+                        ),
+                    ));
+                }
+                _ => regime = Some(r),
+            }
+            if !codes.contains(&place.code) {
+                codes.push(place.code.clone());
+            }
+        }
+        let regime =
+            regime.ok_or_else(|| self.err(0..0, "a workflow serves at least one place"))?;
+        Ok((regime, codes))
+    }
+
     fn fee(
         &self,
         raw: &Option<RawFee>,
-        request_types: &[RequestType],
+        request_types: &[RightCode],
     ) -> Result<Option<FeeRule>, DefinitionError> {
         Ok(match raw {
             None => None,
@@ -79,7 +121,7 @@ impl Checker<'_> {
                 }
                 let mut types = Vec::new();
                 for t in &f.request_types {
-                    let rt: RequestType = self.parse(t, "request type")?;
+                    let rt: RightCode = self.parse(t, "request type")?;
                     if !request_types.contains(&rt) {
                         return Err(self.err(
                             t.span(),
@@ -204,7 +246,7 @@ impl Checker<'_> {
     ) -> Result<(), DefinitionError> {
         if let Some(v) = raw {
             for t in v.points.keys().chain(v.declaration_for.iter()) {
-                if t.parse::<RequestType>().is_err() {
+                if t.parse::<RightCode>().is_err() {
                     return Err(self.err(
                         0..0,
                         format!("[verification] names unknown request type `{t}`"),
@@ -251,7 +293,7 @@ impl WorkflowDefinition {
     /// Parses and checks a definition against the calendars that exist. Refuses, with the line, anything
     /// the engine could not run safely. Each section has its own check, in the order they depend on
     /// each other: the header, fee, postal and document rules, states, clocks, then transitions.
-    pub fn parse(src: &str, calendars: &BTreeSet<String>) -> Result<Self, DefinitionError> {
+    pub fn parse(src: &str, laws: &Laws) -> Result<Self, DefinitionError> {
         let raw: RawDefinition = toml::from_str(src).map_err(|e| DefinitionError {
             line: e.span().map(|s| line_of(src, s.start)),
             reason: e.message().to_owned(),
@@ -272,16 +314,25 @@ impl WorkflowDefinition {
         if *raw.version.get_ref() < 1 {
             return Err(c.err(raw.version.span(), "version must be 1 or more"));
         }
-        let jurisdictions = raw
-            .jurisdictions
-            .iter()
-            .map(|j| c.parse::<Jurisdiction>(j, "jurisdiction"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (regime, jurisdictions) = c.places(&raw.places, laws)?;
         let request_types = raw
-            .request_types
+            .rights
             .iter()
-            .map(|t| c.parse::<RequestType>(t, "request type"))
+            .map(|t| {
+                let code = c.parse::<RightCode>(t, "right")?;
+                match regime.right(code.as_str()) {
+                    Some(_) => Ok(code),
+                    None => Err(c.err(
+                        t.span(),
+                        format!(
+                            "`{code}` is not a right of regime `{}` (seeds/regimes/{}.toml)",
+                            regime.id, regime.id
+                        ),
+                    )),
+                }
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        let regime = regime.id.clone();
         let channels = raw
             .channels
             .iter()
@@ -298,7 +349,8 @@ impl WorkflowDefinition {
         let documents = c.documents(&raw.documents)?;
         let states = c.states(&raw.states)?;
         states.known(&c, &raw.initial_state, "initial_state names")?;
-        let clocks = c.clocks(&raw.clocks, &states, calendars)?;
+        let calendars: BTreeSet<String> = laws.calendars.keys().cloned().collect();
+        let clocks = c.clocks(&raw.clocks, &states, &calendars)?;
         let transitions = c.transitions(
             &raw.transitions,
             &states,
@@ -312,6 +364,7 @@ impl WorkflowDefinition {
             id,
             version: *raw.version.get_ref(),
             name: raw.name,
+            regime,
             jurisdictions,
             request_types,
             channels,

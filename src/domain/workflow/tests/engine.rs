@@ -6,7 +6,7 @@ use super::*;
 
 #[test]
 fn guards_refuse_with_their_reason() {
-    let mut w = World::new(fixture(), RequestType::Access, "2026-03-02");
+    let mut w = World::new(fixture(), RightCode::literal("access"), "2026-03-02");
     assert!(matches!(
         w.fire("finish", Role::Officer, None),
         Err(TransitionError::NotAllowedHere { .. })
@@ -49,7 +49,7 @@ fn guards_refuse_with_their_reason() {
     let e = w.fire("finish", Role::Officer, None).unwrap_err();
     assert_eq!(e.to_string(), "the fee has not been paid");
     // Deletion carries no fee.
-    w.request_type = RequestType::Deletion;
+    w.request_type = RightCode::literal("deletion");
     let t = w.fire("finish", Role::Officer, None).unwrap();
     assert_eq!(
         t.notices().collect::<Vec<_>>(),
@@ -78,7 +78,7 @@ impl World {
 
 #[test]
 fn clocks_pause_while_waiting_stop_where_told_and_at_the_end() {
-    let mut w = World::new(fixture(), RequestType::Deletion, "2026-03-02");
+    let mut w = World::new(fixture(), RightCode::literal("deletion"), "2026-03-02");
     assert_eq!(w.clocks.len(), 2, "both start at receipt");
     let t = w.fire("start", Role::Officer, None).unwrap();
     assert!(
@@ -127,7 +127,7 @@ fn clocks_pause_while_waiting_stop_where_told_and_at_the_end() {
 
 #[test]
 fn extensions_after_the_original_deadline_are_refused() {
-    let mut w = World::new(fixture(), RequestType::Deletion, "2026-03-02");
+    let mut w = World::new(fixture(), RightCode::literal("deletion"), "2026-03-02");
     w.fire("start", Role::Officer, None).unwrap();
     w.today = d("2026-03-17");
     let e = w.fire("extend", Role::Officer, Some("late")).unwrap_err();
@@ -150,7 +150,7 @@ fn extensions_after_the_original_deadline_are_refused() {
 #[test]
 fn ccpa_does_not_pause_for_verification_and_postal_does() {
     let by_id = |id: &str| shipped().into_iter().find(|(n, _)| *n == id).unwrap().1;
-    let mut w = World::new(by_id("ccpa"), RequestType::Access, "2026-11-23");
+    let mut w = World::new(by_id("ccpa"), RightCode::literal("access"), "2026-11-23");
     let ack = &w.def.clock("acknowledgement").unwrap().rule.clone();
     // Mon Nov 23 + 10 California business days, skipping Thanksgiving and the day after: Dec 9.
     assert_eq!(
@@ -176,7 +176,11 @@ fn ccpa_does_not_pause_for_verification_and_postal_does() {
             .unwrap()
     );
 
-    let mut p = World::new(by_id("jp-postal"), RequestType::Access, "2026-03-31");
+    let mut p = World::new(
+        by_id("jp-postal"),
+        RightCode::literal("access"),
+        "2026-03-31",
+    );
     p.fire("start_identity_review", Role::Officer, None)
         .unwrap();
     p.fire(
@@ -201,7 +205,8 @@ fn allowed_events_match_decide() {
                 let clocks = def.clocks_at_intake(d("2026-06-01"));
                 let subject = Subject {
                     state: &s.id,
-                    request_type: *rt,
+                    request_type: rt,
+                    task: None,
                     facts: &facts,
                     clocks: &clocks,
                     today: d("2026-06-02"),
@@ -273,7 +278,7 @@ proptest! {
     #[test]
     fn random_event_sequences_keep_every_invariant(which in 0usize..5, rt in 0usize..8, steps in prop::collection::vec(step(), 1..60)) {
         let (_, def) = shipped().swap_remove(which);
-        let request_type = def.request_types[rt % def.request_types.len()];
+        let request_type = def.request_types[rt % def.request_types.len()].clone();
         let mut w = World::new(def, request_type, "2026-01-05");
         // For each paused clock: the days it had left when it paused.
         let mut left_at_pause: BTreeMap<String, i64> = BTreeMap::new();

@@ -1,13 +1,12 @@
 //! Reading definitions: the fixture and every shipped procedure parse, the law's numbers, each refusal's
 //! line and reason. The engine's decisions are in `engine`.
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::domain::deadline::{Calendar, Calendars};
+use crate::domain::law::Laws;
 
 const FIXTURE: &str = r#"
 id = "fixture"
@@ -102,11 +101,8 @@ notice = "answer_ready"
 label = { en = "Finish", ja = "完了" }
 "#;
 
-fn calendar_ids() -> BTreeSet<String> {
-    ["jp", "us-ca", "lu", "ca"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+fn laws() -> Laws {
+    Laws::shipped()
 }
 
 fn calendars() -> Calendars {
@@ -151,15 +147,14 @@ fn shipped() -> Vec<(&'static str, WorkflowDefinition)> {
     .map(|(name, src)| {
         (
             name,
-            WorkflowDefinition::parse(src, &calendar_ids())
-                .unwrap_or_else(|e| panic!("{name}: {e}")),
+            WorkflowDefinition::parse(src, &laws()).unwrap_or_else(|e| panic!("{name}: {e}")),
         )
     })
     .collect()
 }
 
 fn fixture() -> WorkflowDefinition {
-    WorkflowDefinition::parse(FIXTURE, &calendar_ids()).unwrap()
+    WorkflowDefinition::parse(FIXTURE, &laws()).unwrap()
 }
 
 fn d(s: &str) -> NaiveDate {
@@ -175,7 +170,7 @@ fn data(reason: Option<&str>) -> Map<String, Value> {
 
 fn broken(find: &str, replace: &str) -> DefinitionError {
     assert!(FIXTURE.contains(find), "fixture lacks {find}");
-    WorkflowDefinition::parse(&FIXTURE.replacen(find, replace, 1), &calendar_ids()).unwrap_err()
+    WorkflowDefinition::parse(&FIXTURE.replacen(find, replace, 1), &laws()).unwrap_err()
 }
 
 fn line_with(needle: &str) -> usize {
@@ -186,9 +181,10 @@ fn line_with(needle: &str) -> usize {
 fn the_fixture_and_every_shipped_procedure_parse() {
     let f = fixture();
     assert_eq!((f.id.as_str(), f.version), ("fixture", 1));
-    assert!(f.serves(RequestType::Access, Channel::Web, Jurisdiction::Japan));
-    assert!(!f.serves(RequestType::Access, Channel::Web, Jurisdiction::Eea));
-    assert!(f.fee_applies(RequestType::Access) && !f.fee_applies(RequestType::Deletion));
+    let access = RightCode::literal("access");
+    assert!(f.serves(&access, Channel::Web, &PlaceCode::literal("JP")));
+    assert!(!f.serves(&access, Channel::Web, &PlaceCode::literal("EEA")));
+    assert!(f.fee_applies(&access) && !f.fee_applies(&RightCode::literal("deletion")));
     let shipped = shipped();
     assert_eq!(shipped.len(), 5);
     // Each (jurisdiction, channel, type) is served by at most one procedure, so routing is unambiguous.
@@ -260,9 +256,9 @@ fn the_numbers_come_from_the_law() {
     assert_eq!(
         fee.request_types,
         vec![
-            RequestType::Access,
-            RequestType::PurposeNotification,
-            RequestType::ThirdPartyRecords
+            RightCode::literal("access"),
+            RightCode::literal("purpose_notification"),
+            RightCode::literal("third_party_records")
         ]
     );
     assert_eq!(postal.channels, vec![Channel::Postal]);
@@ -358,13 +354,13 @@ fn refusals_name_the_line_and_reason() {
         (
             "\"access\", \"deletion\"]\nchannels",
             "\"access\", \"sell\"]\nchannels",
-            "unknown request type `sell`",
+            "`sell` is not a right of regime `appi`",
             line_with("request_types = [\"access\", \"deletion\"]"),
         ),
         (
             "jurisdictions = [\"japan\"]",
             "jurisdictions = [\"atlantis\"]",
-            "unknown jurisdiction `atlantis`",
+            "unknown place `atlantis`: define it in seeds/places/",
             line_with("jurisdictions"),
         ),
         (
@@ -452,7 +448,7 @@ fn time_zones_are_checked() {
         "initial_state = \"received\"",
         "timezone = \"Mars/Olympus\"\ninitial_state = \"received\"",
     );
-    let e = WorkflowDefinition::parse(&src, &calendar_ids()).unwrap_err();
+    let e = WorkflowDefinition::parse(&src, &laws()).unwrap_err();
     assert!(e.reason.contains("unknown time zone `Mars/Olympus`"), "{e}");
     assert_eq!(
         fixture().timezone,
@@ -468,11 +464,12 @@ struct World {
     clocks: Clocks,
     today: NaiveDate,
     cals: Calendars,
-    request_type: RequestType,
+    request_type: RightCode,
+    task: Option<crate::domain::systems::TaskKind>,
 }
 
 impl World {
-    fn new(def: WorkflowDefinition, request_type: RequestType, today: &str) -> Self {
+    fn new(def: WorkflowDefinition, request_type: RightCode, today: &str) -> Self {
         let today = d(today);
         Self {
             state: def.initial_state.clone(),
@@ -481,6 +478,10 @@ impl World {
             facts: Facts::from([Fact::EmailConfirmed]),
             today,
             cals: calendars(),
+            task: laws()
+                .regime(&def.regime)
+                .and_then(|r| r.right(request_type.as_str()))
+                .and_then(|r| r.task),
             request_type,
             def,
         }
@@ -489,7 +490,8 @@ impl World {
     fn subject(&self) -> Subject<'_> {
         Subject {
             state: &self.state,
-            request_type: self.request_type,
+            request_type: &self.request_type,
+            task: self.task,
             facts: &self.facts,
             clocks: &self.clocks,
             today: self.today,

@@ -1,0 +1,774 @@
+//! Laws as data: the places requests come from (`seeds/places/`) and the regimes, the laws that grant
+//! rights there (`seeds/regimes/`). The engine knows only the kinds of rule a right can carry (which task
+//! answers it, what its answer packs, what it changes, which postal form asks for it); which rights exist,
+//! what they are called and where they apply is read from the files, so a new law needs no Rust.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::deadline::Calendars;
+use super::definition::{DefinitionError, Label};
+use super::postal::FormKind;
+use super::reply::ChangeAction;
+use super::request::{Language, LawBook, PlaceCode, RightCode};
+use super::systems::TaskKind;
+
+/// What an answer to a right packs for the requester, besides closing the request.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum AnswerKind {
+    /// The exported data and the processing information (access, third-party records).
+    Data,
+    /// The exported data in a structured, machine-readable form (portability).
+    Portable,
+    /// What each system holds and for how long, from the registry, without the specific pieces (CCPA
+    /// §1798.110 categories).
+    Categories,
+}
+
+/// A right a regime grants, and the kinds of rule that carry it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightDef {
+    pub code: RightCode,
+    /// What the requester ticks, in their words.
+    pub label: Label,
+    /// Where the law grants it (e.g. "Art. 15").
+    pub article: Option<Label>,
+    /// The task each data system gets (export or erase); none where the desk answers alone.
+    pub task: Option<TaskKind>,
+    pub answer: Option<AnswerKind>,
+    /// What the answer records as changed (訂正等, 消去, 利用停止等), where the reply lists changes.
+    pub change: Option<ChangeAction>,
+    /// The printable postal form that asks for it, where the regime's procedure takes letters.
+    pub form: Option<FormKind>,
+}
+
+impl RightDef {
+    /// Corrections name the prior and the new value; other changes only the item.
+    pub fn changes_values(&self) -> bool {
+        self.change == Some(ChangeAction::Corrected)
+    }
+}
+
+/// A law: the rights it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regime {
+    pub id: String,
+    pub version: i64,
+    pub name: Label,
+    pub rights: Vec<RightDef>,
+}
+
+impl Regime {
+    pub fn right(&self, code: &str) -> Option<&RightDef> {
+        self.rights.iter().find(|r| r.code.as_str() == code)
+    }
+}
+
+/// Where a requester lives: a country or subdivision (ISO 3166 code), or a named group of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub code: PlaceCode,
+    pub version: i64,
+    /// Codes requests were filed under before this file existed; still accepted and still shown.
+    pub aliases: Vec<String>,
+    pub name: Label,
+    /// The law that applies to requesters from here.
+    pub regime: String,
+    /// Requesters' dates and times are shown in this zone.
+    pub timezone: chrono_tz::Tz,
+    /// Working days and holidays here, where a deadline counts them.
+    pub calendar: Option<String>,
+    /// The languages people here read, most used first (BCP 47 primary subtags).
+    pub languages: Vec<String>,
+    /// For a named group: the ISO 3166 codes it covers (the EEA's member countries).
+    pub members: Vec<String>,
+    /// Requests that name no place are filed here (`other`: the company's home law).
+    pub fallback: bool,
+}
+
+impl Place {
+    /// The code, or one of its aliases, case-insensitively.
+    pub fn answers_to(&self, code: &str) -> bool {
+        self.code.as_str().eq_ignore_ascii_case(code)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlace {
+    code: Spanned<String>,
+    version: Spanned<i64>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    name: Label,
+    regime: Spanned<String>,
+    timezone: Spanned<String>,
+    calendar: Option<Spanned<String>>,
+    languages: Vec<Spanned<String>>,
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+    #[serde(default)]
+    fallback: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegime {
+    id: Spanned<String>,
+    version: Spanned<i64>,
+    name: Label,
+    rights: Vec<RawRight>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRight {
+    code: Spanned<String>,
+    label: Label,
+    article: Option<Label>,
+    task: Option<Spanned<String>>,
+    answer: Option<Spanned<String>>,
+    change: Option<Spanned<String>>,
+    form: Option<Spanned<String>>,
+}
+
+struct Source<'s>(&'s str);
+
+impl Source<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.0[..offset.min(self.0.len())].matches('\n').count() + 1
+    }
+
+    fn err(&self, span: Range<usize>, reason: impl Into<String>) -> DefinitionError {
+        DefinitionError {
+            line: (span.end > 0).then(|| self.line(span.start)),
+            reason: reason.into(),
+        }
+    }
+
+    fn toml<T: for<'de> Deserialize<'de>>(&self) -> Result<T, DefinitionError> {
+        toml::from_str(self.0).map_err(|e| DefinitionError {
+            line: e.span().map(|s| self.line(s.start)),
+            reason: e.message().to_owned(),
+        })
+    }
+
+    fn version(&self, v: &Spanned<i64>) -> Result<i64, DefinitionError> {
+        if *v.get_ref() < 1 {
+            return Err(self.err(v.span(), "version must be 1 or more"));
+        }
+        Ok(*v.get_ref())
+    }
+
+    fn kind<T: std::str::FromStr>(
+        &self,
+        s: &Option<Spanned<String>>,
+        what: &str,
+        known: &[&str],
+    ) -> Result<Option<T>, DefinitionError> {
+        s.as_ref()
+            .map(|s| {
+                s.get_ref().parse().map_err(|_| {
+                    self.err(
+                        s.span(),
+                        format!(
+                            "unknown {what} `{}` (known: {})",
+                            s.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+fn is_language_tag(s: &str) -> bool {
+    (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase())
+}
+
+impl Place {
+    /// Reads one place file, checking its calendar exists.
+    pub fn parse(src: &str, calendars: &Calendars) -> Result<Self, DefinitionError> {
+        let s = Source(src);
+        let raw: RawPlace = s.toml()?;
+        let code: PlaceCode = raw.code.get_ref().parse().map_err(|_| {
+            s.err(
+                raw.code.span(),
+                format!(
+                    "place code `{}` must be an ISO 3166 code (JP, US-CA) or a name of letters, digits and `-`",
+                    raw.code.get_ref()
+                ),
+            )
+        })?;
+        let timezone = raw.timezone.get_ref().parse().map_err(|_| {
+            s.err(
+                raw.timezone.span(),
+                format!("unknown time zone `{}`", raw.timezone.get_ref()),
+            )
+        })?;
+        if let Some(c) = &raw.calendar
+            && !calendars.contains_key(c.get_ref())
+        {
+            return Err(s.err(
+                c.span(),
+                format!(
+                    "unknown calendar `{}`: add seeds/calendars/{}.toml",
+                    c.get_ref(),
+                    c.get_ref()
+                ),
+            ));
+        }
+        if raw.languages.is_empty() {
+            return Err(s.err(raw.code.span(), "a place lists at least one language"));
+        }
+        for l in &raw.languages {
+            if !is_language_tag(l.get_ref()) {
+                return Err(s.err(
+                    l.span(),
+                    format!(
+                        "language `{}` must be a lower-case BCP 47 primary subtag (ja, en, pt)",
+                        l.get_ref()
+                    ),
+                ));
+            }
+        }
+        for m in raw.members.iter().chain(&raw.aliases) {
+            if m.get_ref().parse::<PlaceCode>().is_err() {
+                return Err(s.err(m.span(), format!("`{}` is not a place code", m.get_ref())));
+            }
+        }
+        Ok(Place {
+            code,
+            version: s.version(&raw.version)?,
+            aliases: raw.aliases.into_iter().map(Spanned::into_inner).collect(),
+            name: raw.name,
+            regime: raw.regime.into_inner(),
+            timezone,
+            calendar: raw.calendar.map(Spanned::into_inner),
+            languages: raw.languages.into_iter().map(Spanned::into_inner).collect(),
+            members: raw.members.into_iter().map(Spanned::into_inner).collect(),
+            fallback: raw.fallback,
+        })
+    }
+}
+
+impl Regime {
+    /// Reads one regime file.
+    pub fn parse(src: &str) -> Result<Self, DefinitionError> {
+        let s = Source(src);
+        let raw: RawRegime = s.toml()?;
+        let id = raw.id.get_ref().clone();
+        if id.is_empty()
+            || id.len() > 40
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(s.err(
+                raw.id.span(),
+                format!("regime id `{id}` must be lower-case letters, digits, `-` or `_`"),
+            ));
+        }
+        if raw.rights.is_empty() {
+            return Err(s.err(raw.id.span(), "a regime grants at least one right"));
+        }
+        let names = |all: &[&'static str]| all.to_vec();
+        let tasks = names(&TaskKind::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+        let answers: Vec<&str> = <AnswerKind as strum::VariantArray>::VARIANTS
+            .iter()
+            .map(|a| a.into())
+            .collect();
+        let forms: Vec<&str> = FormKind::ALL.iter().map(|f| f.as_str()).collect();
+        let changes: Vec<&str> = ChangeAction::ALL.iter().map(|c| c.as_str()).collect();
+        let mut rights: Vec<RightDef> = Vec::new();
+        for r in raw.rights {
+            let code: RightCode = r.code.get_ref().parse().map_err(|_| {
+                s.err(
+                    r.code.span(),
+                    format!(
+                        "right code `{}` must be lower-case letters, digits or `_`",
+                        r.code.get_ref()
+                    ),
+                )
+            })?;
+            if rights.iter().any(|x| x.code == code) {
+                return Err(s.err(r.code.span(), format!("right `{code}` is listed twice")));
+            }
+            let task: Option<TaskKind> = s.kind(&r.task, "task", &tasks)?;
+            let answer: Option<AnswerKind> = s.kind(&r.answer, "answer", &answers)?;
+            if answer.is_some_and(|a| a != AnswerKind::Categories) && task != Some(TaskKind::Export)
+            {
+                return Err(s.err(
+                    r.code.span(),
+                    format!("right `{code}` packs data, so its task must be `export`"),
+                ));
+            }
+            rights.push(RightDef {
+                code,
+                label: r.label,
+                article: r.article,
+                task,
+                answer,
+                change: s.kind(&r.change, "change", &changes)?,
+                form: s.kind(&r.form, "form", &forms)?,
+            });
+        }
+        Ok(Regime {
+            id,
+            version: s.version(&raw.version)?,
+            name: raw.name,
+            rights,
+        })
+    }
+}
+
+/// Why a set of places and regimes does not hold together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LawsError {
+    #[error("place `{place}` names regime `{regime}`, which no file in seeds/regimes defines")]
+    UnknownRegime { place: String, regime: String },
+    #[error("places `{a}` and `{b}` both answer to `{code}`")]
+    SameCode { a: String, b: String, code: String },
+    #[error("regime `{0}` is defined twice")]
+    RegimeTwice(String),
+    #[error("KAIJI_PLACES names `{0}`, which no file in seeds/places defines")]
+    UnknownServed(String),
+    #[error(
+        "places `{0}` and `{1}` are both marked `fallback`; requests naming no place go to one"
+    )]
+    TwoFallbacks(String, String),
+}
+
+/// Every place and regime a deployment knows, the holiday calendars their deadlines count in, and the
+/// places it serves (the form lists only those).
+#[derive(Debug, Clone, Default)]
+pub struct Laws {
+    pub calendars: Calendars,
+    places: Vec<Place>,
+    regimes: BTreeMap<String, Regime>,
+    served: Vec<PlaceCode>,
+}
+
+impl Laws {
+    /// Checks the places and regimes against each other. `served` limits the places requests may come
+    /// from (codes or aliases); empty means every place.
+    pub fn new(
+        calendars: Calendars,
+        places: Vec<Place>,
+        regimes: Vec<Regime>,
+        served: &[String],
+    ) -> Result<Self, LawsError> {
+        let mut by_id = BTreeMap::new();
+        for r in regimes {
+            if by_id.contains_key(&r.id) {
+                return Err(LawsError::RegimeTwice(r.id));
+            }
+            by_id.insert(r.id.clone(), r);
+        }
+        let mut seen: BTreeMap<String, &PlaceCode> = BTreeMap::new();
+        for p in &places {
+            if !by_id.contains_key(&p.regime) {
+                return Err(LawsError::UnknownRegime {
+                    place: p.code.to_string(),
+                    regime: p.regime.clone(),
+                });
+            }
+            let own: BTreeSet<String> = std::iter::once(p.code.as_str())
+                .chain(p.aliases.iter().map(String::as_str))
+                .map(str::to_ascii_lowercase)
+                .collect();
+            for code in own {
+                if let Some(a) = seen.insert(code.clone(), &p.code) {
+                    return Err(LawsError::SameCode {
+                        a: a.to_string(),
+                        b: p.code.to_string(),
+                        code,
+                    });
+                }
+            }
+        }
+        let fallbacks: Vec<&Place> = places.iter().filter(|p| p.fallback).collect();
+        if let [a, b, ..] = fallbacks.as_slice() {
+            return Err(LawsError::TwoFallbacks(
+                a.code.to_string(),
+                b.code.to_string(),
+            ));
+        }
+        let mut laws = Laws {
+            calendars,
+            places,
+            regimes: by_id,
+            served: Vec::new(),
+        };
+        for s in served {
+            let code = laws
+                .place(s)
+                .map(|p| p.code.clone())
+                .ok_or_else(|| LawsError::UnknownServed(s.clone()))?;
+            if !laws.served.contains(&code) {
+                laws.served.push(code);
+            }
+        }
+        if laws.served.is_empty() {
+            laws.served = laws.places.iter().map(|p| p.code.clone()).collect();
+        }
+        Ok(laws)
+    }
+
+    /// Where a request that names no place is filed, if the deployment serves such a place.
+    pub fn fallback_place(&self) -> Option<&Place> {
+        self.served().find(|p| p.fallback)
+    }
+
+    /// The place a code or alias names.
+    pub fn place(&self, code: &str) -> Option<&Place> {
+        self.places.iter().find(|p| p.answers_to(code))
+    }
+
+    /// Every place, in file order.
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    /// The places this deployment takes requests from.
+    pub fn served(&self) -> impl Iterator<Item = &Place> {
+        self.places.iter().filter(|p| self.served.contains(&p.code))
+    }
+
+    pub fn serves(&self, place: &PlaceCode) -> bool {
+        self.served.contains(place)
+    }
+
+    pub fn regime(&self, id: &str) -> Option<&Regime> {
+        self.regimes.get(id)
+    }
+
+    pub fn regimes(&self) -> impl Iterator<Item = &Regime> {
+        self.regimes.values()
+    }
+
+    /// The law that applies to requesters from a place (code or alias).
+    pub fn regime_of(&self, place: &str) -> Option<&Regime> {
+        self.place(place).and_then(|p| self.regime(&p.regime))
+    }
+
+    /// A right as the law of `place` grants it.
+    pub fn right(&self, place: &str, code: &str) -> Option<&RightDef> {
+        self.regime_of(place).and_then(|r| r.right(code))
+    }
+
+    /// A right as the first regime that grants it defines it: for pages that list rights of every law.
+    pub fn any_right(&self, code: &str) -> Option<&RightDef> {
+        self.regimes.values().find_map(|r| r.right(code))
+    }
+
+    /// Every right code some regime grants, each once.
+    pub fn right_codes(&self) -> Vec<&RightCode> {
+        let mut seen = BTreeSet::new();
+        self.regimes
+            .values()
+            .flat_map(|r| r.rights.iter().map(|d| &d.code))
+            .filter(|c| seen.insert(*c))
+            .collect()
+    }
+
+    /// A right's label under `place`'s law, else under any law, else its code (a right a stored request
+    /// was filed under and no file defines any more still shows).
+    pub fn right_label(&self, place: Option<&str>, code: &str, lang: Language) -> String {
+        place
+            .and_then(|p| self.right(p, code))
+            .or_else(|| self.any_right(code))
+            .map(|r| r.label.get(lang).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// A right's label under one regime, else its code.
+    pub fn label_under(&self, regime: &str, code: &str, lang: Language) -> String {
+        self.regime(regime)
+            .and_then(|r| r.right(code))
+            .map(|r| r.label.get(lang).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// The rights of the laws of the places this deployment serves, each once, in file order.
+    pub fn served_rights(&self) -> Vec<&RightDef> {
+        let mut seen = BTreeSet::new();
+        let mut regimes: Vec<&str> = Vec::new();
+        for p in self.served() {
+            if !regimes.contains(&p.regime.as_str()) {
+                regimes.push(&p.regime);
+            }
+        }
+        regimes
+            .into_iter()
+            .filter_map(|r| self.regime(r))
+            .flat_map(|r| r.rights.iter())
+            .filter(|d| seen.insert(&d.code))
+            .collect()
+    }
+
+    /// A place's name, or its code where no file defines it any more.
+    pub fn place_name(&self, code: &str, lang: Language) -> String {
+        self.place(code)
+            .map(|p| p.name.get(lang).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// The place a page in `lang` preselects: the one served place whose people read `lang` first, if
+    /// exactly one does, else the fallback place.
+    pub fn default_place(&self, lang: Language) -> Option<&Place> {
+        let mut first = self
+            .served()
+            .filter(|p| p.languages.first().is_some_and(|l| l == lang.as_str()));
+        match (first.next(), first.next()) {
+            (Some(p), None) => Some(p),
+            _ => self.fallback_place(),
+        }
+    }
+
+    /// The shipped places and regimes, for unit tests.
+    #[cfg(test)]
+    pub fn shipped() -> Self {
+        shipped::laws()
+    }
+}
+
+impl LawBook for Laws {
+    fn served_place(&self, code: &str) -> Result<PlaceCode, &'static str> {
+        let place = match code {
+            "" => self.fallback_place().ok_or("required")?,
+            c => self.place(c).ok_or("unknown_jurisdiction")?,
+        };
+        if self.serves(&place.code) {
+            Ok(place.code.clone())
+        } else {
+            Err("not_offered_here")
+        }
+    }
+
+    fn grants(&self, right: &RightCode) -> bool {
+        self.any_right(right.as_str()).is_some()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod shipped {
+    use super::*;
+    use crate::domain::deadline::Calendar;
+
+    pub(crate) const CALENDARS: &[&str] = &[
+        include_str!("../../seeds/calendars/ca.toml"),
+        include_str!("../../seeds/calendars/jp.toml"),
+        include_str!("../../seeds/calendars/lu.toml"),
+        include_str!("../../seeds/calendars/us-ca.toml"),
+    ];
+    pub(crate) const PLACES: &[&str] = &[
+        include_str!("../../seeds/places/jp.toml"),
+        include_str!("../../seeds/places/eea.toml"),
+        include_str!("../../seeds/places/us-ca.toml"),
+        include_str!("../../seeds/places/ca.toml"),
+        include_str!("../../seeds/places/other.toml"),
+    ];
+    pub(crate) const REGIMES: &[&str] = &[
+        include_str!("../../seeds/regimes/appi.toml"),
+        include_str!("../../seeds/regimes/gdpr.toml"),
+        include_str!("../../seeds/regimes/ccpa.toml"),
+        include_str!("../../seeds/regimes/pipeda.toml"),
+    ];
+
+    pub(crate) fn laws() -> Laws {
+        let calendars: Calendars = CALENDARS
+            .iter()
+            .map(|s| {
+                let c = Calendar::parse(s).unwrap();
+                (c.id.clone(), c)
+            })
+            .collect();
+        let places = PLACES
+            .iter()
+            .map(|s| Place::parse(s, &calendars).unwrap())
+            .collect();
+        let regimes = REGIMES.iter().map(|s| Regime::parse(s).unwrap()).collect();
+        Laws::new(calendars, places, regimes, &[]).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_places_resolve_their_old_codes() {
+        let laws = Laws::shipped();
+        for (old, new) in [
+            ("japan", "JP"),
+            ("eea", "EEA"),
+            ("california", "US-CA"),
+            ("canada", "CA"),
+            ("other", "other"),
+            ("jp", "JP"),
+        ] {
+            assert_eq!(laws.place(old).unwrap().code.as_str(), new, "{old}");
+        }
+        assert!(laws.place("uk").is_none());
+        assert_eq!(laws.regime_of("california").unwrap().id, "ccpa");
+        assert_eq!(laws.regime_of("other").unwrap().id, "appi");
+        assert_eq!(
+            laws.default_place(Language::Ja).unwrap().code.as_str(),
+            "JP"
+        );
+        // English is the first language of three places: none is guessed, and the form starts at
+        // "elsewhere".
+        assert_eq!(
+            laws.default_place(Language::En).unwrap().code.as_str(),
+            "other"
+        );
+    }
+
+    #[test]
+    fn rights_carry_their_kinds_of_rule() {
+        let laws = Laws::shipped();
+        let access = laws.right("JP", "access").unwrap();
+        assert_eq!(
+            (access.task, access.answer, access.form),
+            (
+                Some(TaskKind::Export),
+                Some(AnswerKind::Data),
+                Some(FormKind::Disclosure)
+            )
+        );
+        assert_eq!(
+            laws.right("EEA", "portability").unwrap().answer,
+            Some(AnswerKind::Portable)
+        );
+        let know = laws.right("US-CA", "know_categories").unwrap();
+        assert_eq!(
+            (know.task, know.answer),
+            (None, Some(AnswerKind::Categories))
+        );
+        assert_eq!(
+            laws.right("JP", "deletion").unwrap().change,
+            Some(ChangeAction::Deleted)
+        );
+        assert!(laws.right("JP", "correction").unwrap().changes_values());
+        for (place, right, task) in [
+            ("EEA", "deletion", Some(TaskKind::Erase)),
+            ("CA", "deletion", Some(TaskKind::Erase)),
+            ("EEA", "portability", Some(TaskKind::Export)),
+            ("JP", "third_party_records", Some(TaskKind::Export)),
+            ("EEA", "correction", None),
+            ("EEA", "objection", None),
+        ] {
+            assert_eq!(
+                laws.right(place, right).unwrap().task,
+                task,
+                "{place} {right}"
+            );
+        }
+        assert!(laws.right("US-CA", "portability").is_none());
+        assert_eq!(
+            laws.right_label(None, "no_such_right", Language::En),
+            "no_such_right"
+        );
+        let codes: Vec<&str> = laws.right_codes().iter().map(|c| c.as_str()).collect();
+        for c in [
+            "access",
+            "third_party_records",
+            "know_categories",
+            "withdraw_consent",
+        ] {
+            assert!(codes.contains(&c), "{c}");
+        }
+    }
+
+    #[test]
+    fn served_places_limit_the_form_and_unknown_ones_are_named() {
+        let all = Laws::shipped();
+        let only = Laws::new(
+            all.calendars.clone(),
+            all.places().to_vec(),
+            all.regimes().cloned().collect(),
+            &["japan".into(), "EEA".into()],
+        )
+        .unwrap();
+        let served: Vec<&str> = only.served().map(|p| p.code.as_str()).collect();
+        assert_eq!(served, ["JP", "EEA"]);
+        assert!(!only.serves(&"CA".parse().unwrap()));
+        let e = Laws::new(
+            all.calendars.clone(),
+            all.places().to_vec(),
+            all.regimes().cloned().collect(),
+            &["uk".into()],
+        )
+        .unwrap_err();
+        assert_eq!(e, LawsError::UnknownServed("uk".into()));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_their_line() {
+        let cal = Laws::shipped().calendars;
+        let place = |extra: &str| {
+            format!(
+                "code = \"GB\"\nversion = 1\nname = {{ en = \"UK\", ja = \"英国\" }}\nregime = \"uk\"\ntimezone = \"Europe/London\"\nlanguages = [\"en\"]\n{extra}"
+            )
+        };
+        assert!(Place::parse(&place(""), &cal).is_ok());
+        let e = Place::parse(&place("calendar = \"gb\""), &cal).unwrap_err();
+        assert_eq!(e.line, Some(7));
+        assert!(e.reason.contains("unknown calendar `gb`"), "{}", e.reason);
+        let e = Place::parse(&place("").replace("Europe/London", "Mars/Base"), &cal).unwrap_err();
+        assert_eq!(e.line, Some(5));
+        let e = Place::parse(&place("").replace("[\"en\"]", "[\"English\"]"), &cal).unwrap_err();
+        assert!(e.reason.contains("BCP 47"), "{}", e.reason);
+        let e = Place::parse(&place("").replace("\"GB\"", "\"G B\""), &cal).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let regime = |right: &str| {
+            format!(
+                "id = \"uk\"\nversion = 1\nname = {{ en = \"UK GDPR\", ja = \"英国GDPR\" }}\n[[rights]]\n{right}label = {{ en = \"See\", ja = \"開示\" }}\n"
+            )
+        };
+        assert!(Regime::parse(&regime("code = \"access\"\ntask = \"export\"\n")).is_ok());
+        let e = Regime::parse(&regime("code = \"access\"\ntask = \"shred\"\n")).unwrap_err();
+        assert_eq!(e.line, Some(6));
+        assert!(e.reason.contains("known: export, erase"), "{}", e.reason);
+        let e = Regime::parse(&regime("code = \"access\"\nanswer = \"data\"\n")).unwrap_err();
+        assert!(e.reason.contains("task must be `export`"), "{}", e.reason);
+        let e = Regime::parse(&regime("code = \"Access!\"\n")).unwrap_err();
+        assert_eq!(e.line, Some(5));
+        let e = Regime::parse(&regime("code = \"access\"\ncolour = \"red\"\n")).unwrap_err();
+        assert!(e.reason.contains("colour"), "{}", e.reason);
+    }
+
+    #[test]
+    fn places_and_regimes_must_agree() {
+        let all = Laws::shipped();
+        let mut places = all.places().to_vec();
+        places[0].regime = "nowhere".into();
+        let e = Laws::new(
+            all.calendars.clone(),
+            places,
+            all.regimes().cloned().collect(),
+            &[],
+        )
+        .unwrap_err();
+        assert!(matches!(e, LawsError::UnknownRegime { .. }));
+        let mut places = all.places().to_vec();
+        places[1].aliases.push("japan".into());
+        let e = Laws::new(
+            all.calendars.clone(),
+            places,
+            all.regimes().cloned().collect(),
+            &[],
+        )
+        .unwrap_err();
+        assert!(matches!(e, LawsError::SameCode { .. }), "{e}");
+    }
+}
