@@ -133,6 +133,8 @@ pub type Calendars = BTreeMap<String, Calendar>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     Days(u32),
+    /// Calendar weeks: the same weekday `n` weeks on.
+    Weeks(u32),
     Months(u32),
     BusinessDays(u32),
 }
@@ -141,28 +143,33 @@ impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Period::Days(n) => write!(f, "{n} calendar days"),
+            Period::Weeks(n) => write!(f, "{n} weeks"),
             Period::Months(n) => write!(f, "{n} months"),
             Period::BusinessDays(n) => write!(f, "{n} business days"),
         }
     }
 }
 
-/// `{ days = n }`, `{ months = n }` or `{ business_days = n }` in a definition.
+/// `{ days = n }`, `{ weeks = n }`, `{ months = n }` or `{ business_days = n }` in a definition.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPeriod {
     days: Option<u32>,
+    weeks: Option<u32>,
     months: Option<u32>,
     business_days: Option<u32>,
 }
 
 impl RawPeriod {
     pub(crate) fn period(&self) -> Result<Period, String> {
-        match (self.days, self.months, self.business_days) {
-            (Some(n), None, None) => Ok(Period::Days(n)),
-            (None, Some(n), None) => Ok(Period::Months(n)),
-            (None, None, Some(n)) => Ok(Period::BusinessDays(n)),
-            _ => Err("a period needs exactly one of `days`, `months`, `business_days`".into()),
+        match (self.days, self.weeks, self.months, self.business_days) {
+            (Some(n), None, None, None) => Ok(Period::Days(n)),
+            (None, Some(n), None, None) => Ok(Period::Weeks(n)),
+            (None, None, Some(n), None) => Ok(Period::Months(n)),
+            (None, None, None, Some(n)) => Ok(Period::BusinessDays(n)),
+            _ => Err(
+                "a period needs exactly one of `days`, `weeks`, `months`, `business_days`".into(),
+            ),
         }
     }
 }
@@ -219,6 +226,7 @@ fn add_period(
 ) -> Result<NaiveDate, DeadlineError> {
     match p {
         Period::Days(n) => add_days(d, i64::from(n)),
+        Period::Weeks(n) => add_days(d, i64::from(n) * 7),
         Period::Months(n) => add_months(d, n),
         Period::BusinessDays(n) => {
             let cal =
@@ -704,6 +712,38 @@ mod tests {
             r.can_extend(&st, today, &cals()).unwrap().is_err(),
             "only once"
         );
+    }
+
+    #[test]
+    fn weeks_land_on_the_same_weekday_and_extend_by_weeks() {
+        let r = ClockRule {
+            period: Period::Weeks(3),
+            calendar: None,
+            roll_forward: false,
+            pauses_while_waiting: true,
+            includes_start_day: false,
+            extension: Some(Extension {
+                period: Period::Weeks(2),
+                times: 2,
+            }),
+        };
+        // Monday 7 December 2026: three weeks on is Monday 28 December, across the month end.
+        let mut st = ClockState::start(d("2026-12-07"));
+        assert_eq!(
+            r.due(&st, d("2026-12-08"), &cals()).unwrap(),
+            d("2026-12-28")
+        );
+        st.extensions = 2;
+        assert_eq!(
+            r.due(&st, d("2026-12-08"), &cals()).unwrap(),
+            d("2027-01-25"),
+            "three weeks and twice two"
+        );
+        assert_eq!(Period::Weeks(3).to_string(), "3 weeks");
+        let raw: RawPeriod = toml::from_str("weeks = 4").unwrap();
+        assert_eq!(raw.period(), Ok(Period::Weeks(4)));
+        let both: RawPeriod = toml::from_str("weeks = 4\ndays = 2").unwrap();
+        assert!(both.period().unwrap_err().contains("`weeks`"));
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Checker<'_> {
             ] {
                 let too_long = match p {
                     Some(Period::Days(n)) => n > 3660,
+                    Some(Period::Weeks(n)) => n > 522,
                     Some(Period::Months(n)) => n > 120,
                     Some(Period::BusinessDays(n)) => n > 2600,
                     None => false,

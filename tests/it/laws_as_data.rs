@@ -1,0 +1,317 @@
+//! A law added as data alone, the way CONTRIBUTING's "Add a law" recipe says: a place, a regime with a
+//! right and a deadline unit no shipped file uses, and a workflow, written into a copy of the seeds
+//! folder. A request under it is filed, confirmed, extended and closed on both backends with no Rust
+//! change and no migration; and `KAIJI_PLACES` limits what the form offers.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use kaiji::domain::staff::Role;
+
+use crate::common::{self, Backend, TestApp, api, field_code, repo_path};
+
+/// Step 1 of the recipe: the place, with its name, zone, languages and law.
+const PLACE: &str = r#"
+# Testland: a place no shipped file defines (ISO 3166 keeps XA–XZ for private use).
+code = "XA"
+version = 1
+name = { en = "Testland", ja = "テストランド" }
+regime = "testland-dpa"
+timezone = "UTC"
+languages = ["en"]
+"#;
+
+/// Step 2: the law and the rights it grants. `confirm_holding` is a right no shipped regime has.
+const REGIME: &str = r#"
+# The Testland Data Protection Act (fictional), s. 6(1)(a): a person may ask whether their data is held.
+id = "testland-dpa"
+version = 1
+name = { en = "Testland Data Protection Act", ja = "テストランド個人データ保護法" }
+
+[[rights]]
+code = "confirm_holding"
+label = { en = "Tell me whether you hold data about me", ja = "個人データを保有しているかどうかの確認" }
+article = { en = "s. 6(1)(a)", ja = "第6条第1項(a)" }
+"#;
+
+/// Step 3: the procedure. Its clock counts weeks, a unit no shipped workflow uses.
+const WORKFLOW: &str = r#"
+id = "testland"
+version = 1
+name = { en = "Testland: confirmation request", ja = "テストランド：保有確認の請求" }
+places = ["XA"]
+rights = ["confirm_holding"]
+channels = ["web", "api"]
+timezone = "UTC"
+initial_state = "received"
+confirm_email = true
+intake_notice = "received"
+complaint_authority = { en = "Testland Privacy Commissioner", ja = "テストランド・プライバシー・コミッショナー" }
+
+[[clocks]]
+id = "response"
+label = { en = "Answer within four weeks (s. 9)", ja = "4週間以内に回答（第9条）" }
+start = "receipt"
+duration = { weeks = 4 }
+pauses_while_waiting = false
+extension = { duration = { weeks = 2 }, times = 1 }
+
+[[states]]
+id = "received"
+label = { en = "Received", ja = "受付済み" }
+
+[[states]]
+id = "in_progress"
+label = { en = "Being handled", ja = "対応中" }
+
+[[states]]
+id = "answered"
+label = { en = "Answered", ja = "回答済み" }
+terminal = true
+
+[[states]]
+id = "unconfirmed_expired"
+label = { en = "Closed: email address not confirmed in time", ja = "メールアドレス未確認のため終了" }
+terminal = true
+
+[[transitions]]
+event = "start_processing"
+from = ["received"]
+to = "in_progress"
+roles = ["officer", "admin"]
+guards = ["email_confirmed"]
+label = { en = "Start handling", ja = "対応を開始" }
+
+[[transitions]]
+event = "extend"
+from = ["received", "in_progress"]
+roles = ["officer", "admin"]
+guards = ["reason_given", "extension_available"]
+effects = ["extend_deadline:response"]
+notice = "deadline_extended"
+label = { en = "Extend by two weeks, with reasons", ja = "理由を付して2週間延長" }
+
+[[transitions]]
+event = "answer"
+from = ["in_progress"]
+to = "answered"
+roles = ["officer", "admin"]
+notice = "action_completed"
+label = { en = "Send the answer", ja = "回答する" }
+
+[[transitions]]
+event = "expire_unconfirmed"
+from = ["received"]
+to = "unconfirmed_expired"
+roles = []
+system = true
+guards = ["email_unconfirmed"]
+notice = "unconfirmed_expired"
+label = { en = "Close: email address not confirmed in time", ja = "メールアドレス未確認のため終了" }
+"#;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// The repository's seeds with Testland added: the deployment keeps its laws and gains one.
+fn seeds_with_testland() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["calendars", "places", "regimes", "workflows"] {
+        copy_dir(&repo_path(&format!("seeds/{sub}")), &dir.path().join(sub));
+    }
+    std::fs::write(dir.path().join("places/xa.toml"), PLACE).unwrap();
+    std::fs::write(dir.path().join("regimes/testland-dpa.toml"), REGIME).unwrap();
+    std::fs::write(dir.path().join("workflows/testland.toml"), WORKFLOW).unwrap();
+    dir
+}
+
+/// A server reading its laws from `seeds`, with the seeds' workflows published (`kaiji seed`, step 4).
+async fn spawn(backend: Backend, seeds: &Path, places: &str) -> Option<TestApp> {
+    let (seeds, places) = (seeds.to_owned(), places.to_owned());
+    let app = TestApp::spawn_with(backend, move |c| {
+        c.service.seeds_dir = seeds;
+        c.service.places = places;
+    })
+    .await?;
+    let dir = app.state.config.service.seeds_dir.join("workflows");
+    let files = kaiji::app::workflows::read_definitions(&dir, app.state.workflows.laws()).unwrap();
+    kaiji::app::workflows::publish(&mut app.tdb.conn(), &files, &app.clock).unwrap();
+    Some(app)
+}
+
+async fn a_new_law_runs_from_data_alone(backend: Backend) {
+    let seeds = seeds_with_testland();
+    let Some(app) = spawn(backend, seeds.path(), "").await else {
+        return;
+    };
+    // The form offers the place and the right, named as the files name them.
+    let form = app.browser().get("/?lang=en").await;
+    assert!(
+        form.body.contains(r#"<option value="XA""#) && form.body.contains(">Testland<"),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains("Tell me whether you hold data about me"));
+
+    // Filed over the API; the right is taken only where the place's law grants it.
+    let body = |place: &str| {
+        json!({"name": "Pat Doe", "email": "pat@example.com", "request_type": "confirm_holding",
+               "jurisdiction": place, "message": "Do you hold data about me?", "language": "en"})
+    };
+    let res = app
+        .browser()
+        .post_json("/api/v1/requests", &body("JP"))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(
+        field_code(&res.json(), "request_type"),
+        Some("not_offered_here")
+    );
+    let res = app
+        .browser()
+        .post_json("/api/v1/requests", &body("xa"))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let token = res.json()["tracking_token"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let r = officer.request(&id).await;
+    assert_eq!(
+        (
+            r["workflow"]["id"].as_str(),
+            r["jurisdiction"].as_str(),
+            r["request_type"].as_str()
+        ),
+        (Some("testland"), Some("XA"), Some("confirm_holding")),
+        "{r}"
+    );
+    // Four weeks from Sunday 22 November 2026 (the test clock), in the procedure's zone.
+    assert_eq!(r["clocks"][0]["due_on"], "2026-12-20", "{r}");
+
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let (status, out) = officer.fire(&id, "extend", 2).await;
+    assert_eq!(status, 200, "{out}");
+    let r = officer.request(&id).await;
+    assert_eq!(
+        r["clocks"][0]["due_on"], "2027-01-03",
+        "two more weeks: {r}"
+    );
+    let (status, _) = officer.fire(&id, "extend", 3).await;
+    assert_eq!(status, 422, "the law allows one extension");
+    assert_eq!(officer.fire(&id, "answer", 3).await.0, 200);
+    let r = officer.request(&id).await;
+    assert_eq!(r["state"], "answered", "{r}");
+
+    // The requester reads the right and the state in the files' words.
+    let page = app.browser().get(&format!("/track/{token}?lang=ja")).await;
+    assert!(
+        page.body.contains("個人データを保有しているかどうかの確認")
+            && page.body.contains("回答済み"),
+        "{}",
+        page.body
+    );
+    // The notices went out, naming the right.
+    let outbox = app.tdb.count("notices");
+    assert!(
+        outbox >= 3,
+        "received, confirmation, extension, answer: {outbox}"
+    );
+}
+
+async fn served_places_limit_the_form_and_the_api(backend: Backend) {
+    let seeds = seeds_with_testland();
+    let Some(app) = spawn(backend, seeds.path(), "japan, XA").await else {
+        return;
+    };
+    let form = app.browser().get("/?lang=en").await;
+    let options: Vec<&str> = form
+        .body
+        .split(r#"<option value=""#)
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert!(
+        options.contains(&"JP") && options.contains(&"XA"),
+        "{options:?}"
+    );
+    for gone in ["EEA", "US-CA", "CA", "other"] {
+        assert!(
+            !options.contains(&gone),
+            "{gone} is not served: {options:?}"
+        );
+    }
+    // Rights only the unserved laws grant are not offered either.
+    assert!(
+        !form.body.contains(r#"value="portability""#),
+        "GDPR is not served"
+    );
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Pat", "email": "pat@example.com", "request_type": "access",
+                    "jurisdiction": "eea", "message": "m", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(
+        field_code(&res.json(), "jurisdiction"),
+        Some("not_offered_here")
+    );
+}
+
+mod a_new_law {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        a_new_law_runs_from_data_alone(Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        a_new_law_runs_from_data_alone(Backend::Postgres).await;
+    }
+}
+
+mod served_places {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        served_places_limit_the_form_and_the_api(Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        served_places_limit_the_form_and_the_api(Backend::Postgres).await;
+    }
+}
+
+#[test]
+fn the_recipe_in_contributing_is_the_sequence_this_test_follows() {
+    let recipe = std::fs::read_to_string(common::repo_path("CONTRIBUTING.md")).unwrap();
+    let section = recipe
+        .split("\n## ")
+        .find(|s| s.starts_with("Add a law"))
+        .expect("CONTRIBUTING.md has an \"Add a law\" section");
+    for step in [
+        "seeds/places/",
+        "seeds/regimes/",
+        "seeds/workflows/",
+        "-- workflow check",
+        "-- seed",
+        "KAIJI_PLACES",
+        "tests/it/laws_as_data.rs",
+    ] {
+        assert!(section.contains(step), "the recipe names {step}");
+    }
+}
