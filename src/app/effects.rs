@@ -44,6 +44,7 @@ pub(super) fn carry_out(
         | Effect::StopClock(_)
         | Effect::PauseClock(_)
         | Effect::ResumeClock(_)
+        | Effect::RestartClock(_)
         | Effect::ExtendDeadline(_)
         | Effect::SetFact(_)
         | Effect::ClearFact(_)

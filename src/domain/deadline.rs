@@ -302,6 +302,16 @@ impl ClockState {
         }
     }
 
+    /// Counts afresh from `today` (a clock already stopped stays stopped): pauses are forgotten, the
+    /// extensions already notified kept.
+    pub fn restart(&mut self, today: NaiveDate) {
+        if self.stopped_on.is_none() {
+            self.started_on = today;
+            self.paused_since = None;
+            self.paused_days = 0;
+        }
+    }
+
     pub fn stop(&mut self, today: NaiveDate) {
         if self.stopped_on.is_none() {
             self.resume(today);

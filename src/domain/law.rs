@@ -565,6 +565,10 @@ pub(crate) mod shipped {
     use crate::domain::deadline::Calendar;
 
     pub(crate) const CALENDARS: &[&str] = &[
+        include_str!("../../seeds/calendars/br.toml"),
+        include_str!("../../seeds/calendars/gb-eng.toml"),
+        include_str!("../../seeds/calendars/kr.toml"),
+        include_str!("../../seeds/calendars/us-va.toml"),
         include_str!("../../seeds/calendars/ca.toml"),
         include_str!("../../seeds/calendars/jp.toml"),
         include_str!("../../seeds/calendars/lu.toml"),
@@ -576,12 +580,20 @@ pub(crate) mod shipped {
         include_str!("../../seeds/places/us-ca.toml"),
         include_str!("../../seeds/places/ca.toml"),
         include_str!("../../seeds/places/other.toml"),
+        include_str!("../../seeds/places/gb.toml"),
+        include_str!("../../seeds/places/br.toml"),
+        include_str!("../../seeds/places/kr.toml"),
+        include_str!("../../seeds/places/us-va.toml"),
     ];
     pub(crate) const REGIMES: &[&str] = &[
         include_str!("../../seeds/regimes/appi.toml"),
         include_str!("../../seeds/regimes/gdpr.toml"),
         include_str!("../../seeds/regimes/ccpa.toml"),
         include_str!("../../seeds/regimes/pipeda.toml"),
+        include_str!("../../seeds/regimes/uk-gdpr.toml"),
+        include_str!("../../seeds/regimes/lgpd.toml"),
+        include_str!("../../seeds/regimes/pipa.toml"),
+        include_str!("../../seeds/regimes/vcdpa.toml"),
     ];
 
     pub(crate) fn laws() -> Laws {
@@ -618,7 +630,8 @@ mod tests {
         ] {
             assert_eq!(laws.place(old).unwrap().code.as_str(), new, "{old}");
         }
-        assert!(laws.place("uk").is_none());
+        assert!(laws.place("atlantis").is_none());
+        assert_eq!(laws.place("uk").unwrap().code.as_str(), "GB");
         assert_eq!(laws.regime_of("california").unwrap().id, "ccpa");
         assert_eq!(laws.regime_of("other").unwrap().id, "appi");
         assert_eq!(
@@ -706,10 +719,10 @@ mod tests {
             all.calendars.clone(),
             all.places().to_vec(),
             all.regimes().cloned().collect(),
-            &["uk".into()],
+            &["atlantis".into()],
         )
         .unwrap_err();
-        assert_eq!(e, LawsError::UnknownServed("uk".into()));
+        assert_eq!(e, LawsError::UnknownServed("atlantis".into()));
     }
 
     #[test]

@@ -14,12 +14,17 @@ use kaiji::domain::staff::Role;
 use kaiji::domain::workflow::TransitionError;
 use proptest::prelude::*;
 
-const PROCEDURES: [(&str, Channel, &str); 5] = [
+const PROCEDURES: [(&str, Channel, &str); 10] = [
     ("JP", Channel::Postal, "access"),
     ("JP", Channel::Web, "access"),
     ("EEA", Channel::Web, "erasure"),
     ("US-CA", Channel::Api, "deletion"),
     ("CA", Channel::Api, "correction"),
+    ("GB", Channel::Web, "access"),
+    ("KR", Channel::Api, "deletion"),
+    ("US-VA", Channel::Api, "correction"),
+    ("BR", Channel::Web, "access"),
+    ("BR", Channel::Api, "deletion"),
 ];
 
 /// One step: which event (an index into the offered events, or into all of them), who fires it, whether a
@@ -183,12 +188,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_sequences_on_sqlite(procedure in 0usize..5, steps in steps()) {
+    fn random_sequences_on_sqlite(procedure in 0usize..10, steps in steps()) {
         run(Backend::Sqlite, procedure, &steps)?;
     }
 
     #[test]
-    fn random_sequences_on_postgres(procedure in 0usize..5, steps in steps()) {
+    fn random_sequences_on_postgres(procedure in 0usize..10, steps in steps()) {
         run(Backend::Postgres, procedure, &steps)?;
     }
 }

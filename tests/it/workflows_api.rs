@@ -313,6 +313,121 @@ const WALKS: &[Walk] = &[
         events: &["refuse"],
         end: "refused",
     },
+    Walk {
+        workflow: "uk-gdpr",
+        channel: "api",
+        jurisdiction: "GB",
+        request_type: "access",
+        email: Some("u@example.co.uk"),
+        events: &[
+            "start_processing",
+            "request_identity",
+            "identity_provided",
+            "extend",
+            "answer",
+        ],
+        end: "answered",
+    },
+    Walk {
+        workflow: "uk-gdpr",
+        channel: "web",
+        jurisdiction: "uk",
+        request_type: "objection",
+        email: Some("u@example.co.uk"),
+        events: &["refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "pipa",
+        channel: "api",
+        jurisdiction: "KR",
+        request_type: "deletion",
+        email: Some("k@example.kr"),
+        events: &[
+            "start_processing",
+            "request_identity",
+            "identity_provided",
+            "confirm_action",
+        ],
+        end: "answered",
+    },
+    Walk {
+        workflow: "pipa",
+        channel: "api",
+        jurisdiction: "KR",
+        request_type: "access",
+        email: Some("k@example.kr"),
+        events: &["refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "vcdpa",
+        channel: "api",
+        jurisdiction: "US-VA",
+        request_type: "access",
+        email: Some("v@example.com"),
+        events: &["start_processing", "extend", "answer"],
+        end: "answered",
+    },
+    Walk {
+        workflow: "vcdpa",
+        channel: "api",
+        jurisdiction: "virginia",
+        request_type: "opt_out",
+        email: Some("v@example.com"),
+        events: &[
+            "refuse",
+            "appeal_received",
+            "appeal_granted",
+            "confirm_action",
+        ],
+        end: "answered",
+    },
+    Walk {
+        workflow: "vcdpa",
+        channel: "api",
+        jurisdiction: "US-VA",
+        request_type: "deletion",
+        email: Some("v@example.com"),
+        events: &["refuse", "appeal_received", "appeal_denied"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "lgpd-access",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "access",
+        email: Some("b@example.com.br"),
+        events: &["confirm_simplified", "prepare_declaration", "answer"],
+        end: "answered",
+    },
+    Walk {
+        workflow: "lgpd-access",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "access",
+        email: Some("b@example.com.br"),
+        events: &["refuse"],
+        end: "refused",
+    },
+    Walk {
+        workflow: "lgpd",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "deletion",
+        email: Some("b@example.com.br"),
+        events: &["start_processing", "confirm_action"],
+        end: "answered",
+    },
+    Walk {
+        workflow: "lgpd",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "portability",
+        email: Some("b@example.com.br"),
+        events: &["refuse"],
+        end: "refused",
+    },
 ];
 
 #[test]
@@ -351,7 +466,7 @@ fn the_walks_cover_every_terminal_state_of_every_shipped_procedure() {
         .map(|w| (w.workflow.to_owned(), w.end.to_owned()))
         .collect();
     // The timer's own ending, walked in `unconfirmed_requests_expire_with_a_notice`.
-    for (workflow, _) in EXPIRING {
+    for (workflow, _, _) in EXPIRING {
         walked.insert((workflow.to_string(), "unconfirmed_expired".to_owned()));
     }
     assert_eq!(walked, expected);
@@ -413,6 +528,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
             // Answers wait for the data systems: close their tasks first (the last one bumps the version).
             if [
                 "answer",
+                "confirm_action",
                 "fulfil",
                 "answer_no_data",
                 "dispatch_reply",
@@ -973,20 +1089,26 @@ async fn deadlines_past_the_holiday_data_are_unknown_not_fatal(app: TestApp) {
 }
 
 /// The online procedures and a place each serves.
-const EXPIRING: [(&str, &str); 4] = [
-    ("gdpr", "eea"),
-    ("ccpa", "california"),
-    ("pipeda", "canada"),
-    ("jp-online", "japan"),
+const EXPIRING: [(&str, &str, &str); 9] = [
+    ("gdpr", "eea", "access"),
+    ("ccpa", "california", "access"),
+    ("pipeda", "canada", "access"),
+    ("jp-online", "japan", "access"),
+    ("uk-gdpr", "GB", "access"),
+    ("pipa", "KR", "access"),
+    ("vcdpa", "US-VA", "access"),
+    ("lgpd-access", "BR", "access"),
+    ("lgpd", "BR", "deletion"),
 ];
 
 async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let mut ids = Vec::new();
-    for (workflow, place) in EXPIRING {
+    for (workflow, place, right) in EXPIRING {
         let id = file_id(
             &app,
-            json!({"name": "N", "email": format!("{workflow}@example.com"), "jurisdiction": place, "message": "m"}),
+            json!({"name": "N", "email": format!("{workflow}@example.com"), "jurisdiction": place,
+                   "request_type": right, "message": "m"}),
         )
         .await;
         let r = officer.request(&id).await;
@@ -1028,7 +1150,7 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     );
     assert_eq!(r["version"], 1, "confirming changes no state");
 
-    // 72 hours on, the timer closes the three unconfirmed ones, each with its notice; links have expired.
+    // 72 hours on, the timer closes the unconfirmed others, each with its notice; links have expired.
     let run = |app: &TestApp| {
         let (db, catalog, config, keys, clock) = (
             app.state.db.clone(),
@@ -1053,7 +1175,7 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
         .await;
     assert_eq!(late.status, 410);
     assert!(late.body.contains("link_expired"));
-    assert_eq!(run(&app).await.unwrap().unwrap(), 3);
+    assert_eq!(run(&app).await.unwrap().unwrap(), EXPIRING.len() - 1);
     assert_eq!(run(&app).await.unwrap().unwrap(), 0, "once");
     let officer = api(&app, "officer2@example.com", Role::Officer).await;
     for id in &ids[1..] {

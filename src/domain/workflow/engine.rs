@@ -279,6 +279,12 @@ impl WorkflowDefinition {
                         c.resume(today);
                     }
                 }
+                Effect::RestartClock(k) => match clocks.get_mut(k) {
+                    Some(c) => c.restart(today),
+                    None => {
+                        clocks.insert(k.clone(), ClockState::start(today));
+                    }
+                },
                 Effect::ExtendDeadline(k) => {
                     if let Some(c) = clocks.get_mut(k) {
                         c.extensions += 1;

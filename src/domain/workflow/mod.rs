@@ -138,6 +138,10 @@ pub enum Effect {
     StopClock(String),
     PauseClock(String),
     ResumeClock(String),
+    /// The clock runs afresh from today, its pauses forgotten and its extensions kept: the time limit
+    /// counts from the latest of receipt, the identity information asked for, and the fee (UK GDPR
+    /// Art. 12A).
+    RestartClock(String),
     ExtendDeadline(String),
     SetFact(Fact),
     ClearFact(Fact),
@@ -180,11 +184,12 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 14] = [
+pub const EFFECT_NAMES: [&str; 15] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
     "resume_clock",
+    "restart_clock",
     "extend_deadline",
     "set_fact",
     "clear_fact",

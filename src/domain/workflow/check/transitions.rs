@@ -118,6 +118,7 @@ impl Checker<'_> {
             "stop_clock" => Effect::StopClock(clock(arg, e.span())?.id.clone()),
             "pause_clock" => Effect::PauseClock(clock(arg, e.span())?.id.clone()),
             "resume_clock" => Effect::ResumeClock(clock(arg, e.span())?.id.clone()),
+            "restart_clock" => Effect::RestartClock(clock(arg, e.span())?.id.clone()),
             "extend_deadline" => {
                 let k = clock(arg, e.span())?;
                 if k.rule.extension.is_none() {

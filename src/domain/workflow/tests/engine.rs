@@ -276,7 +276,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn random_event_sequences_keep_every_invariant(which in 0usize..5, rt in 0usize..8, steps in prop::collection::vec(step(), 1..60)) {
+    fn random_event_sequences_keep_every_invariant(which in 0usize..10, rt in 0usize..8, steps in prop::collection::vec(step(), 1..60)) {
         let (_, def) = shipped().swap_remove(which);
         let request_type = def.request_types[rt % def.request_types.len()].clone();
         let mut w = World::new(def, request_type, "2026-01-05");
@@ -327,4 +327,106 @@ proptest! {
             }
         }
     }
+}
+
+/// The four regimes added as data: each one's numbers, counted through the engine.
+#[test]
+fn uk_restarts_korea_rolls_virginia_appeals_and_brazil_answers_twice() {
+    use crate::domain::deadline::Period;
+    let by_id = |id: &str| shipped().into_iter().find(|(n, _)| *n == id).unwrap().1;
+
+    // UK GDPR Art. 12A: asked for identity on 10 Dec, received on 4 Jan: one month from 4 Jan, and the
+    // two-month extension counts from there (3 months from the new start).
+    let mut uk = World::new(by_id("uk-gdpr"), RightCode::literal("access"), "2026-12-01");
+    let resp = uk.def.clock("response").unwrap().rule.clone();
+    assert_eq!(
+        resp.due(&uk.clocks["response"], uk.today, &uk.cals)
+            .unwrap(),
+        d("2027-01-04"),
+        "1 Jan is a bank holiday, 2–3 Jan a weekend: rolled to Monday 4 Jan"
+    );
+    uk.fire("start_processing", Role::Officer, None).unwrap();
+    uk.today = d("2026-12-10");
+    uk.fire("request_identity", Role::Officer, Some("photo ID, please"))
+        .unwrap();
+    uk.today = d("2027-01-04");
+    uk.fire("identity_provided", Role::Officer, None).unwrap();
+    assert_eq!(uk.clocks["response"].started_on, d("2027-01-04"));
+    assert_eq!(
+        resp.due(&uk.clocks["response"], uk.today, &uk.cals)
+            .unwrap(),
+        d("2027-02-04")
+    );
+    uk.fire("extend", Role::Officer, Some("complex")).unwrap();
+    assert_eq!(
+        resp.due(&uk.clocks["response"], uk.today, &uk.cals)
+            .unwrap(),
+        d("2027-04-05"),
+        "4 Apr 2027 is a Sunday: Monday 5 Apr (Easter Monday is 29 Mar)"
+    );
+
+    // Korea: 10 days from Wed 30 Sep 2026 (the first day not counted) end on Sat 10 Oct, which moves to
+    // the next day that is neither a Saturday nor a public holiday: Mon 12 Oct (Civil Act Arts. 157, 161).
+    let kr = World::new(by_id("pipa"), RightCode::literal("deletion"), "2026-09-30");
+    let r = kr.def.clock("response").unwrap().rule.clone();
+    assert_eq!(
+        r.due(&kr.clocks["response"], kr.today, &kr.cals).unwrap(),
+        d("2026-10-12")
+    );
+    assert_eq!(r.period, Period::Days(10));
+
+    // Virginia: 45 + 45 days; a refusal stops the answer's clock and waits; the appeal has 60 days.
+    let mut va = World::new(by_id("vcdpa"), RightCode::literal("deletion"), "2026-11-02");
+    let r = va.def.clock("response").unwrap().rule.clone();
+    assert_eq!(
+        r.due(&va.clocks["response"], va.today, &va.cals).unwrap(),
+        d("2026-12-17")
+    );
+    va.fire("refuse", Role::Officer, Some("not authenticated"))
+        .unwrap();
+    assert_eq!(va.state, "refused_appealable");
+    assert!(va.clocks["response"].is_stopped());
+    assert!(!va.clocks.contains_key("appeal"));
+    va.today = d("2026-11-20");
+    va.fire("appeal_received", Role::Officer, None).unwrap();
+    let appeal = va.def.clock("appeal").unwrap().rule.clone();
+    assert_eq!(
+        appeal
+            .due(&va.clocks["appeal"], va.today, &va.cals)
+            .unwrap(),
+        d("2027-01-19"),
+        "60 days from the appeal"
+    );
+    va.fire("appeal_denied", Role::Officer, Some("upheld"))
+        .unwrap();
+    assert_eq!(va.state, "refused");
+    assert!(va.clocks["appeal"].is_stopped());
+
+    // Brazil: a simplified confirmation at once and the complete declaration in 15 days, one request.
+    let mut br = World::new(
+        by_id("lgpd-access"),
+        RightCode::literal("access"),
+        "2026-11-02",
+    );
+    let (simple, full) = (
+        br.def.clock("simplified").unwrap().rule.clone(),
+        br.def.clock("response").unwrap().rule.clone(),
+    );
+    assert_eq!(
+        simple
+            .due(&br.clocks["simplified"], br.today, &br.cals)
+            .unwrap(),
+        d("2026-11-03")
+    );
+    assert_eq!(
+        full.due(&br.clocks["response"], br.today, &br.cals)
+            .unwrap(),
+        d("2026-11-17")
+    );
+    br.fire("confirm_simplified", Role::Officer, None).unwrap();
+    assert!(br.clocks["simplified"].is_stopped());
+    assert!(
+        br.clocks["response"].is_running(),
+        "the declaration's clock runs on"
+    );
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::domain::deadline::{Calendar, Calendars};
+use crate::domain::deadline::Calendars;
 use crate::domain::law::Laws;
 
 const FIXTURE: &str = r#"
@@ -106,18 +106,7 @@ fn laws() -> Laws {
 }
 
 fn calendars() -> Calendars {
-    [
-        include_str!("../../../../seeds/calendars/jp.toml"),
-        include_str!("../../../../seeds/calendars/us-ca.toml"),
-        include_str!("../../../../seeds/calendars/lu.toml"),
-        include_str!("../../../../seeds/calendars/ca.toml"),
-    ]
-    .into_iter()
-    .map(|src| {
-        let c = Calendar::parse(src).unwrap();
-        (c.id.clone(), c)
-    })
-    .collect()
+    laws().calendars
 }
 
 fn shipped() -> Vec<(&'static str, WorkflowDefinition)> {
@@ -141,6 +130,26 @@ fn shipped() -> Vec<(&'static str, WorkflowDefinition)> {
         (
             "pipeda",
             include_str!("../../../../seeds/workflows/pipeda.toml"),
+        ),
+        (
+            "uk-gdpr",
+            include_str!("../../../../seeds/workflows/uk-gdpr.toml"),
+        ),
+        (
+            "pipa",
+            include_str!("../../../../seeds/workflows/pipa.toml"),
+        ),
+        (
+            "vcdpa",
+            include_str!("../../../../seeds/workflows/vcdpa.toml"),
+        ),
+        (
+            "lgpd-access",
+            include_str!("../../../../seeds/workflows/lgpd-access.toml"),
+        ),
+        (
+            "lgpd",
+            include_str!("../../../../seeds/workflows/lgpd.toml"),
         ),
     ]
     .into_iter()
@@ -186,7 +195,7 @@ fn the_fixture_and_every_shipped_procedure_parse() {
     assert!(!f.serves(&access, Channel::Web, &PlaceCode::literal("EEA")));
     assert!(f.fee_applies(&access) && !f.fee_applies(&RightCode::literal("deletion")));
     let shipped = shipped();
-    assert_eq!(shipped.len(), 5);
+    assert_eq!(shipped.len(), 10);
     // Each (jurisdiction, channel, type) is served by at most one procedure, so routing is unambiguous.
     let defs: Vec<&WorkflowDefinition> = shipped.iter().map(|(_, d)| d).collect();
     assert_eq!(overlap(&defs), None);
