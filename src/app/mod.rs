@@ -21,6 +21,7 @@ pub mod limits;
 pub mod mfa;
 pub mod notices;
 pub mod package;
+pub mod procedures;
 pub mod queue;
 pub mod readiness;
 pub mod refusals;

@@ -11,13 +11,14 @@ use super::error::{PageError, WebError};
 use super::language;
 use super::outcome::{self, Back};
 use super::{redirect, render};
+use crate::app::procedures;
 use crate::app::{AppError, AppState, intake, limits, tracking};
 use crate::config::UploadKind;
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
 use crate::domain::identity::RawEvidence;
-use crate::domain::law::Laws;
-use crate::domain::request::{Channel, NewRequest, RawRequest};
+use crate::domain::law::{Laws, Place};
+use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::i18n::Tr;
 
 pub struct TypeOption {
@@ -32,10 +33,19 @@ pub struct RequestFormPage {
     pub tr: Tr,
     pub csrf: String,
     pub input: RawRequest,
+    /// Step 1: the places served, the chosen one selected.
+    pub places: Vec<TypeOption>,
+    /// The place the rights below are offered for (its code goes with the request).
+    pub place: String,
+    pub place_name: String,
+    /// Step 2: only the rights the place's law grants and a procedure here takes.
     pub types: Vec<TypeOption>,
     /// "Also ask for" boxes, ticked as submitted.
     pub also_types: Vec<TypeOption>,
-    pub jurisdictions: Vec<TypeOption>,
+    /// Each offered right with what the law promises: (label, deadline, fee).
+    pub terms: Vec<(String, Option<String>, Option<String>)>,
+    /// What the data typed in here is used for and how long it is kept (notice at collection).
+    pub collection_notice: String,
     pub notice: Option<String>,
     pub has_errors: bool,
     pub name_error: Option<String>,
@@ -47,6 +57,15 @@ pub struct RequestFormPage {
     pub person_name_error: Option<String>,
     pub person_email_error: Option<String>,
     pub account_id_error: Option<String>,
+}
+
+/// The form's place: the one asked for (a served code or alias), else the one the page's language
+/// suggests, else the first served.
+fn chosen_place<'l>(laws: &'l Laws, asked: &str, lang: Language) -> Option<&'l Place> {
+    laws.place(asked.trim())
+        .filter(|p| laws.serves(&p.code))
+        .or_else(|| laws.default_place(lang))
+        .or_else(|| laws.served().next())
 }
 
 impl RequestFormPage {
@@ -66,46 +85,77 @@ impl RequestFormPage {
         .collect()
     }
 
-    fn new(
-        laws: &Laws,
+    /// Builds the form for `input.jurisdiction` (or the suggested place), offering what the laws in
+    /// force offer there.
+    async fn build(
+        state: &AppState,
         tr: Tr,
         csrf: &Csrf,
-        input: RawRequest,
+        mut input: RawRequest,
         errors: &FieldErrors,
         notice: Option<String>,
-    ) -> Self {
+    ) -> Result<Self, PageError> {
+        let laws = state.workflows.laws().clone();
+        let place = chosen_place(&laws, &input.jurisdiction, tr.lang).cloned();
+        let offered = match &place {
+            Some(p) => procedures::offered(state, p.code.clone(), Channel::Web).await?,
+            None => Vec::new(),
+        };
+        input.jurisdiction = place
+            .as_ref()
+            .map(|p| p.code.to_string())
+            .unwrap_or_default();
         let err = |field: &str| errors.code_for(field).map(|c| tr.field_error(c));
-        Self {
-            types: laws
-                .served_rights()
-                .into_iter()
+        let retention = &state.config.retention;
+        Ok(Self {
+            places: laws
+                .served()
+                .map(|p| TypeOption {
+                    code: p.code.to_string(),
+                    label: p.name.get(tr.lang).to_owned(),
+                    selected: place.as_ref().is_some_and(|c| c.code == p.code),
+                })
+                .collect(),
+            place_name: place
+                .as_ref()
+                .map(|p| p.name.get(tr.lang).to_owned())
+                .unwrap_or_default(),
+            place: input.jurisdiction.clone(),
+            types: offered
+                .iter()
                 .map(|r| TypeOption {
                     code: r.code.to_string(),
                     label: r.label.get(tr.lang).to_owned(),
                     selected: input.request_type == r.code.as_str(),
                 })
                 .collect(),
-            also_types: laws
-                .served_rights()
-                .into_iter()
+            also_types: offered
+                .iter()
                 .map(|r| TypeOption {
                     code: r.code.to_string(),
                     label: r.label.get(tr.lang).to_owned(),
                     selected: input.request_types.iter().any(|c| c == r.code.as_str()),
                 })
                 .collect(),
-            jurisdictions: {
-                let preselected = laws.default_place(tr.lang).map(|p| &p.code);
-                laws.served()
-                    .map(|p| TypeOption {
-                        code: p.code.to_string(),
-                        label: p.name.get(tr.lang).to_owned(),
-                        selected: p.answers_to(input.jurisdiction.trim())
-                            || (input.jurisdiction.trim().is_empty()
-                                && preselected == Some(&p.code)),
-                    })
-                    .collect()
-            },
+            terms: offered
+                .iter()
+                .map(|r| {
+                    (
+                        r.label.get(tr.lang).to_owned(),
+                        r.deadline.as_ref().map(|d| d.get(tr.lang).to_owned()),
+                        r.fee.as_ref().map(|(yen, per)| {
+                            tr.t_args(&format!("form-fee-per-{per}"), &[("amount", tr.yen(yen))])
+                        }),
+                    )
+                })
+                .collect(),
+            collection_notice: tr.t_args(
+                "form-collection-notice",
+                &[
+                    ("days", retention.document_retention_days.to_string()),
+                    ("months", retention.record_retention_months.to_string()),
+                ],
+            ),
             csrf: csrf.token(),
             notice,
             has_errors: !errors.is_empty(),
@@ -120,23 +170,28 @@ impl RequestFormPage {
             account_id_error: err("account_id"),
             input,
             tr,
-        }
+        })
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PlaceQuery {
+    place: Option<String>,
+}
+
+/// The request form: step 1 asks where the requester lives (`?place=`, preselected from the page's
+/// language), step 2 offers that place's rights. Without JavaScript the place form reloads the page.
 pub async fn form(
     state: web::Data<AppState>,
     tr: Tr,
     csrf: Csrf,
+    q: web::Query<PlaceQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = RequestFormPage::new(
-        state.workflows.laws(),
-        tr,
-        &csrf,
-        RawRequest::default(),
-        &FieldErrors::new(),
-        None,
-    );
+    let input = RawRequest {
+        jurisdiction: q.into_inner().place.unwrap_or_default(),
+        ..RawRequest::default()
+    };
+    let page = RequestFormPage::build(&state, tr, &csrf, input, &FieldErrors::new(), None).await?;
     render(StatusCode::OK, &page)
 }
 
@@ -186,14 +241,8 @@ pub async fn submit(
                 Back::Invalid(_) => None,
             };
             let (status, retry_after) = (back.status(), back.retry_after());
-            let page = RequestFormPage::new(
-                state.workflows.laws(),
-                tr,
-                &csrf,
-                raw,
-                &back.into_errors(),
-                notice,
-            );
+            let page =
+                RequestFormPage::build(&state, tr, &csrf, raw, &back.into_errors(), notice).await?;
             outcome::with_retry_after(render(status, &page), retry_after)
         }
     }

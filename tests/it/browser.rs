@@ -177,10 +177,37 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         text(&c, Locator::Css("h1")).await,
         "Make a request about your personal data"
     );
+    // Step 1: the place. Portability is not offered until the EEA is chosen.
+    assert!(
+        c.find(Locator::Css("option[value='portability']"))
+            .await
+            .is_err(),
+        "an English page starts at elsewhere, whose law has no portability"
+    );
+    choose(&c, Locator::Id("place"), "EEA").await;
+    click(&c, Locator::Id("choose-place")).await;
+    // Only the EEA's page offers portability: waiting for it waits for the new page.
+    text_after(
+        &c,
+        Locator::Css("option[value='portability']"),
+        10,
+        "the EEA's rights appear",
+    )
+    .await;
+    assert!(
+        text(&c, Locator::Id("rights-for"))
+            .await
+            .contains("European Economic Area")
+    );
+    shot(&c, "form-eea").await;
     fill(&c, Locator::Id("name"), "Jane Doe").await;
     fill(&c, Locator::Id("email"), "jane@example.com").await;
     choose(&c, Locator::Id("request_type"), "portability").await;
-    choose(&c, Locator::Id("jurisdiction"), "EEA").await;
+    let terms = text(&c, Locator::Id("rights-terms")).await;
+    assert!(
+        terms.contains("Answer within one month (Art. 12(3))") && terms.contains("Free"),
+        "{terms}"
+    );
     fill(&c, Locator::Id("message"), "My order history, please.").await;
     click(&c, Locator::Id("submit")).await;
 
@@ -271,9 +298,8 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     ] {
         fill(&c, Locator::Id(id), text).await;
     }
-    for (id, value) in [("request_type", "access"), ("jurisdiction", "JP")] {
-        choose(&c, Locator::Id(id), value).await;
-    }
+    // A Japanese page suggests Japan: its rights are offered at once.
+    choose(&c, Locator::Id("request_type"), "access").await;
     click(&c, Locator::Id("submit")).await;
     let link = text_after(
         &c,

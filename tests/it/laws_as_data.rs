@@ -157,7 +157,17 @@ async fn a_new_law_runs_from_data_alone(backend: Backend) {
         "{}",
         form.body
     );
+    let form = app.browser().get("/?lang=en&place=XA").await;
+    assert!(form.body.contains(r#"<option value="confirm_holding""#));
     assert!(form.body.contains("Tell me whether you hold data about me"));
+    assert!(
+        form.body.contains("Answer within four weeks (s. 9)"),
+        "the deadline is read from the workflow"
+    );
+    assert!(
+        !form.body.contains(r#"<option value="access""#),
+        "Testland grants only one right"
+    );
 
     // Filed over the API; the right is taken only where the place's law grants it.
     let body = |place: &str| {

@@ -392,10 +392,23 @@ async fn consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada(app: Test
     ] {
         walk_without_tasks(&app, &officer, jurisdiction, right).await;
     }
-    // The form offers the new rights in both languages, and a right the law does not give is refused
-    // beside the field.
-    let form = app.browser().get("/?lang=ja").await;
+    // The form offers the new rights where the law gives them, in both languages, and never where it does
+    // not (Japan's APPI has no withdrawal of consent; the API refuses it beside the field).
+    let form = app.browser().get("/?lang=ja&place=EEA").await;
+    assert!(form.body.contains(r#"<option value="withdraw_consent""#));
     assert!(form.body.contains("同意の撤回"));
+    let form = app.browser().get("/?lang=en&place=canada").await;
+    assert!(form.body.contains(r#"<option value="withdraw_consent""#));
+    assert!(
+        !form.body.contains(r#"<option value="objection""#),
+        "PIPEDA has none"
+    );
+    let form = app.browser().get("/?lang=ja").await;
+    assert!(
+        form.body.contains(r#"name="jurisdiction" value="JP""#),
+        "Japanese pages suggest Japan"
+    );
+    assert!(!form.body.contains(r#"<option value="withdraw_consent""#));
     let res = app
         .browser()
         .post_json(
