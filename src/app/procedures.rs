@@ -4,7 +4,7 @@
 
 use super::{AppError, AppState};
 use crate::domain::request::{Channel, PlaceCode, RightCode};
-use crate::domain::workflow::Label;
+use crate::domain::workflow::{Label, WorkflowDefinition};
 
 /// A right as the form offers it.
 #[derive(Debug, Clone)]
@@ -58,4 +58,133 @@ pub async fn offered(
             Ok(out)
         })
         .await
+}
+
+/// A published procedure as its public page shows it: everything read from the definitions.
+#[derive(Debug, Clone)]
+pub struct ProcedureView {
+    pub id: String,
+    pub version: i64,
+    pub name: Label,
+    /// The law's name (`seeds/regimes`), or its id where no file names it.
+    pub regime: Label,
+    pub places: Vec<Label>,
+    pub channels: Vec<Channel>,
+    pub rights: Vec<RightTerms>,
+    /// Each deadline as the engine counts it.
+    pub deadlines: Vec<DeadlineTerms>,
+    pub confirm_email: bool,
+    pub complaint_authority: Option<Label>,
+    pub postal: Option<crate::domain::workflow::PostalRule>,
+    /// Identity documents and how fresh they must be (postal procedures).
+    pub documents: Option<crate::domain::documents::DocumentRules>,
+    pub non_discrimination: Option<Label>,
+}
+
+/// A deadline: its statement, its length, whether it stops while the desk waits on the requester, and
+/// how it may be extended (period, times).
+#[derive(Debug, Clone)]
+pub struct DeadlineTerms {
+    pub label: Label,
+    pub period: crate::domain::deadline::Period,
+    pub pauses: bool,
+    pub extension: Option<(crate::domain::deadline::Period, u32)>,
+}
+
+/// A right as a procedure takes it: what it is, where the law grants it, its fee and identity proof.
+#[derive(Debug, Clone)]
+pub struct RightTerms {
+    pub code: RightCode,
+    pub label: Label,
+    pub article: Option<Label>,
+    /// Integer yen, what it is charged per, and the days to pay.
+    pub fee: Option<(i64, String, u32)>,
+    /// Data points that must match our records, and whether a signed declaration is needed too.
+    pub points: Option<u32>,
+    pub declaration: bool,
+}
+
+fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> ProcedureView {
+    let regime = laws.regime(&def.regime);
+    ProcedureView {
+        id: def.id.clone(),
+        version: def.version,
+        name: def.name.clone(),
+        regime: regime.map(|r| r.name.clone()).unwrap_or_else(|| Label {
+            en: def.regime.clone(),
+            ja: def.regime.clone(),
+        }),
+        places: def
+            .jurisdictions
+            .iter()
+            .filter_map(|p| laws.place(p.as_str()).map(|p| p.name.clone()))
+            .collect(),
+        channels: def.channels.clone(),
+        rights: def
+            .request_types
+            .iter()
+            .map(|code| {
+                let right = regime.and_then(|r| r.right(code.as_str()));
+                let verification = def.verification.as_ref();
+                RightTerms {
+                    code: code.clone(),
+                    label: right.map(|r| r.label.clone()).unwrap_or_else(|| Label {
+                        en: code.to_string(),
+                        ja: code.to_string(),
+                    }),
+                    article: right.and_then(|r| r.article.clone()),
+                    fee: def
+                        .fee
+                        .as_ref()
+                        .filter(|_| def.fee_applies(code))
+                        .map(|f| (f.amount_yen, f.per.clone(), f.due_days)),
+                    points: verification.and_then(|v| v.points.get(code.as_str()).copied()),
+                    declaration: verification
+                        .is_some_and(|v| v.declaration_for.iter().any(|d| d == code.as_str())),
+                }
+            })
+            .collect(),
+        deadlines: def
+            .clocks
+            .iter()
+            .map(|k| DeadlineTerms {
+                label: k.label.clone(),
+                period: k.rule.period,
+                pauses: k.rule.pauses_while_waiting,
+                extension: k.rule.extension.map(|e| (e.period, e.times)),
+            })
+            .collect(),
+        confirm_email: def.confirm_email,
+        complaint_authority: def.complaint_authority.clone(),
+        postal: def.postal.clone(),
+        documents: def.documents.clone(),
+        non_discrimination: def.non_discrimination.clone(),
+    }
+}
+
+/// Every procedure published for a place this deployment serves, newest version of each, as its page
+/// shows it.
+pub async fn published(state: &AppState) -> Result<Vec<ProcedureView>, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            let laws = catalog.laws().clone();
+            Ok(catalog
+                .newest_published(conn)?
+                .iter()
+                .filter(|d| d.jurisdictions.iter().any(|p| laws.serves(p)))
+                .map(|d| view_of(&laws, d))
+                .collect())
+        })
+        .await
+}
+
+/// One published procedure's page, by workflow id.
+pub async fn one(state: &AppState, id: String) -> Result<ProcedureView, AppError> {
+    published(state)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(AppError::NotFound)
 }

@@ -324,8 +324,11 @@ impl WorkflowCatalog {
         Ok(def)
     }
 
-    /// The newest published version of every workflow.
-    fn newest(&self, conn: &mut AnyConnection) -> Result<Vec<Arc<WorkflowDefinition>>, AppError> {
+    /// The newest published version of every workflow, by id.
+    pub fn newest_published(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<Vec<Arc<WorkflowDefinition>>, AppError> {
         let mut latest: Vec<(String, i64)> = Vec::new();
         for (id, version) in repo::list_versions(conn)? {
             match latest.last_mut() {
@@ -347,7 +350,7 @@ impl WorkflowCatalog {
         channel: Channel,
         place: &PlaceCode,
     ) -> Result<Arc<WorkflowDefinition>, AppError> {
-        self.newest(conn)?
+        self.newest_published(conn)?
             .into_iter()
             .find(|def| def.serves(request_type, channel, place))
             .ok_or_else(|| AppError::NoWorkflow {
@@ -362,7 +365,7 @@ impl WorkflowCatalog {
         &self,
         conn: &mut AnyConnection,
     ) -> Result<Arc<WorkflowDefinition>, AppError> {
-        self.newest(conn)?
+        self.newest_published(conn)?
             .into_iter()
             .find(|def| def.channels.contains(&Channel::Postal) && def.postal.is_some())
             .ok_or(AppError::NotFound)

@@ -141,12 +141,13 @@ pub enum Period {
 
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Period::Days(n) => write!(f, "{n} calendar days"),
-            Period::Weeks(n) => write!(f, "{n} weeks"),
-            Period::Months(n) => write!(f, "{n} months"),
-            Period::BusinessDays(n) => write!(f, "{n} business days"),
-        }
+        let (n, unit) = match self {
+            Period::Days(n) => (n, "calendar day"),
+            Period::Weeks(n) => (n, "week"),
+            Period::Months(n) => (n, "month"),
+            Period::BusinessDays(n) => (n, "business day"),
+        };
+        write!(f, "{n} {unit}{}", if *n == 1 { "" } else { "s" })
     }
 }
 

@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod payments;
 pub mod people;
 pub mod postal;
+pub mod procedures;
 pub mod public;
 pub mod queue;
 pub mod replies;

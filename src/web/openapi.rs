@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::filing::create_request,
         super::filing::request_status,
+        super::procedures::api,
         super::api::request_detail,
         super::api::fire_event,
         super::filing::register_postal,

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, audit, auth, documents, filing, forms, health, mfa, openapi, payments, people,
-    postal, public, queue, replies, reports, staff, systems,
+    postal, procedures, public, queue, replies, reports, staff, systems,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -159,6 +159,8 @@ fn links() -> Vec<Endpoint> {
 
 fn paper_forms() -> Vec<Endpoint> {
     vec![
+        get("/procedures", procedures::index),
+        get("/procedures/{workflow}", procedures::show),
         get("/forms", forms::index),
         get("/forms/{form}", forms::blank),
         post("/forms/{form}", forms::print_draft),
@@ -291,6 +293,7 @@ fn api_filing() -> Vec<Endpoint> {
         post("/requests", filing::create_request),
         get("/requests/status/{token}", filing::request_status),
         post("/postal-requests", filing::register_postal),
+        get("/procedures", procedures::api),
     ]
 }
 

@@ -94,6 +94,7 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
 }
 
 both_backends!(
+    a_subject_reads_the_procedures_on_a_phone_in_both_languages,
     a_subject_files_a_request_and_reads_the_receipt,
     a_subject_files_in_japanese_and_follows_the_tracking_link,
     a_subject_prints_a_filled_in_postal_form,
@@ -165,6 +166,50 @@ async fn choose(c: &fantoccini::Client, at: Locator<'_>, value: &str) {
 
 async fn click(c: &fantoccini::Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
+}
+
+/// The published procedures, followed from the list to one page, in Japanese and in English, fit a
+/// phone's width; the postal one links its printable forms.
+async fn a_subject_reads_the_procedures_on_a_phone_in_both_languages(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let c = browser(&driver).await;
+    for (lang, title, law) in [
+        ("ja", "ご請求の手続", "EU一般データ保護規則（GDPR）"),
+        (
+            "en",
+            "How to make a request",
+            "General Data Protection Regulation (EU) 2016/679",
+        ),
+    ] {
+        c.goto(&format!("{}/procedures?lang={lang}", app.base))
+            .await
+            .unwrap();
+        assert_eq!(text(&c, Locator::Css("h1")).await, title);
+        click(&c, Locator::Css("a[href^='/procedures/gdpr']")).await;
+        assert_eq!(
+            text_after(&c, Locator::Id("procedure-law"), 10, "the GDPR page opens").await,
+            law
+        );
+        let deadlines = text(&c, Locator::Id("procedure-deadlines")).await;
+        assert!(
+            deadlines.contains("12(3)") || deadlines.contains("12条3項"),
+            "{deadlines}"
+        );
+        shot(&c, &format!("procedure-gdpr-{lang}")).await;
+        for width in [1280, 390] {
+            c.set_window_size(width, 900).await.unwrap();
+            assert_fits(&c, width, "the procedure page").await;
+        }
+        c.set_window_size(1280, 900).await.unwrap();
+        c.goto(&format!("{}/procedures/jp-postal?lang={lang}", app.base))
+            .await
+            .unwrap();
+        click(&c, Locator::Id("procedure-forms")).await;
+        text_after(&c, Locator::Id("desk"), 10, "the printable forms open").await;
+    }
+    c.close().await.unwrap();
 }
 
 async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {

@@ -23,6 +23,7 @@ mod officer_page;
 mod openapi;
 mod people;
 mod postal;
+mod procedures;
 mod queue;
 mod reports;
 mod rights;

@@ -17,7 +17,8 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
     let public = !(path.starts_with("/staff") || path.starts_with("/api/v1/"))
         || path == "/staff/login"
         || (path == "/api/v1/requests" && method == "post")
-        || path.starts_with("/api/v1/requests/status/");
+        || path.starts_with("/api/v1/requests/status/")
+        || path == "/api/v1/procedures";
     if public {
         return None;
     }

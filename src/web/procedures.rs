@@ -1,0 +1,252 @@
+//! The published procedures, for anyone: `/procedures`, `/procedures/{workflow}` (both languages, no
+//! sign-in) and `GET /api/v1/procedures`. Everything shown is read from the definitions the engine runs,
+//! so the page and the engine cannot disagree.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, PageError};
+use super::render;
+use crate::app::AppState;
+use crate::app::procedures::{self, ProcedureView};
+use crate::domain::deadline::Period;
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "pages/public/procedures.html")]
+pub struct ProceduresPage {
+    pub tr: Tr,
+    pub procedures: Vec<ProcedureView>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/procedure.html")]
+pub struct ProcedurePage {
+    pub tr: Tr,
+    pub p: ProcedureView,
+}
+
+impl ProcedurePage {
+    /// "Once by 2 months", in the page's language.
+    pub fn period(&self, p: &Period) -> String {
+        period_text(&self.tr, *p)
+    }
+
+    pub fn extension(&self, ext: &Option<(Period, u32)>) -> Option<String> {
+        ext.map(|(period, times)| {
+            self.tr.t_args(
+                if times == 1 {
+                    "procedures-extension-once"
+                } else {
+                    "procedures-extension"
+                },
+                &[
+                    ("period", period_text(&self.tr, period)),
+                    ("times", times.to_string()),
+                ],
+            )
+        })
+    }
+
+    pub fn fee(&self, fee: &Option<(i64, String, u32)>) -> String {
+        match fee {
+            None => self.tr.t("form-fee-none"),
+            Some((yen, per, due)) => self.tr.t_args(
+                "procedures-fee",
+                &[
+                    (
+                        "fee",
+                        self.tr.t_args(
+                            &format!("form-fee-per-{per}"),
+                            &[("amount", self.tr.yen(yen))],
+                        ),
+                    ),
+                    ("days", due.to_string()),
+                ],
+            ),
+        }
+    }
+
+    pub fn identity(&self, points: &Option<u32>, declaration: &bool) -> String {
+        match points {
+            Some(n) if *declaration => self
+                .tr
+                .t_args("procedures-points-declaration", &[("n", n.to_string())]),
+            Some(n) => self.tr.t_args("procedures-points", &[("n", n.to_string())]),
+            None if self.p.documents.is_some() => self.tr.t_args(
+                "procedures-documents",
+                &[(
+                    "months",
+                    self.p
+                        .documents
+                        .as_ref()
+                        .map(|d| d.max_age_months)
+                        .unwrap_or(0)
+                        .to_string(),
+                )],
+            ),
+            None => self.tr.t("procedures-identity-asked"),
+        }
+    }
+}
+
+fn period_text(tr: &Tr, p: Period) -> String {
+    let (key, n) = match p {
+        Period::Days(n) => ("procedures-days", n),
+        Period::Weeks(n) => ("procedures-weeks", n),
+        Period::Months(n) => ("procedures-months", n),
+        Period::BusinessDays(n) => ("procedures-business-days", n),
+    };
+    // English says "1 month" but "2 months"; Japanese has one form.
+    let key = if n == 1 {
+        format!("{key}-one")
+    } else {
+        key.to_owned()
+    };
+    tr.t_args(&key, &[("n", n.to_string())])
+}
+
+pub async fn index(state: web::Data<AppState>, tr: Tr) -> Result<HttpResponse, PageError> {
+    let procedures = procedures::published(&state).await?;
+    render(StatusCode::OK, &ProceduresPage { tr, procedures })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    tr: Tr,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let p = procedures::one(&state, id.into_inner()).await?;
+    render(StatusCode::OK, &ProcedurePage { tr, p })
+}
+
+/// Text in both languages.
+#[derive(Serialize, ToSchema)]
+pub struct Text {
+    pub en: String,
+    pub ja: String,
+}
+
+impl From<&crate::domain::workflow::Label> for Text {
+    fn from(l: &crate::domain::workflow::Label) -> Self {
+        Self {
+            en: l.en.clone(),
+            ja: l.ja.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RightOut {
+    pub code: String,
+    pub label: Text,
+    pub article: Option<Text>,
+    /// Integer yen; absent when the right is free.
+    pub fee_yen: Option<i64>,
+    /// `service` or `request`.
+    pub fee_per: Option<String>,
+    /// Data points that must match our records.
+    pub verification_points: Option<u32>,
+    pub signed_declaration: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeadlineOut {
+    pub label: Text,
+    /// How the engine counts it, e.g. `1 months`, `45 calendar days`, `10 business days`.
+    pub length: String,
+    /// It stops while we wait for the requester (documents, payment, information).
+    pub pauses_while_waiting: bool,
+    /// E.g. `2 months`; absent when it cannot be extended.
+    pub extension: Option<String>,
+    pub extension_times: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProcedureOut {
+    pub id: String,
+    pub version: i64,
+    pub name: Text,
+    pub law: Text,
+    pub places: Vec<Text>,
+    /// `web`, `api`, `postal`.
+    pub channels: Vec<String>,
+    pub rights: Vec<RightOut>,
+    pub deadlines: Vec<DeadlineOut>,
+    pub email_confirmation: bool,
+    pub complaint_authority: Option<Text>,
+    /// Where letters go, for procedures that take them.
+    pub desk: Option<Text>,
+    pub mail_classes: Vec<String>,
+    /// How many months old an enclosed identity document may be.
+    pub documents_max_age_months: Option<u32>,
+    pub page: String,
+}
+
+impl From<&ProcedureView> for ProcedureOut {
+    fn from(p: &ProcedureView) -> Self {
+        Self {
+            id: p.id.clone(),
+            version: p.version,
+            name: (&p.name).into(),
+            law: (&p.regime).into(),
+            places: p.places.iter().map(Text::from).collect(),
+            channels: p.channels.iter().map(|c| c.as_str().to_owned()).collect(),
+            rights: p
+                .rights
+                .iter()
+                .map(|r| RightOut {
+                    code: r.code.to_string(),
+                    label: (&r.label).into(),
+                    article: r.article.as_ref().map(Text::from),
+                    fee_yen: r.fee.as_ref().map(|f| f.0),
+                    fee_per: r.fee.as_ref().map(|f| f.1.clone()),
+                    verification_points: r.points,
+                    signed_declaration: r.declaration,
+                })
+                .collect(),
+            deadlines: p
+                .deadlines
+                .iter()
+                .map(|d| DeadlineOut {
+                    label: (&d.label).into(),
+                    length: d.period.to_string(),
+                    pauses_while_waiting: d.pauses,
+                    extension: d.extension.map(|(period, _)| period.to_string()),
+                    extension_times: d.extension.map(|(_, t)| t),
+                })
+                .collect(),
+            email_confirmation: p.confirm_email,
+            complaint_authority: p.complaint_authority.as_ref().map(Text::from),
+            desk: p.postal.as_ref().map(|r| (&r.desk).into()),
+            mail_classes: p
+                .postal
+                .iter()
+                .flat_map(|r| {
+                    r.accepted_mail_classes
+                        .iter()
+                        .map(|m| m.as_str().to_owned())
+                })
+                .collect(),
+            documents_max_age_months: p.documents.as_ref().map(|d| d.max_age_months),
+            page: format!("/procedures/{}", p.id),
+        }
+    }
+}
+
+/// The published procedures, machine-readable: the same facts as `/procedures`.
+#[utoipa::path(
+    get, path = "/api/v1/procedures", tag = "public",
+    responses((status = 200, description = "Every procedure published for a place this deployment serves", body = [ProcedureOut]))
+)]
+pub async fn api(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let list: Vec<ProcedureOut> = procedures::published(&state)
+        .await?
+        .iter()
+        .map(ProcedureOut::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}

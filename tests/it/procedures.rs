@@ -1,0 +1,180 @@
+//! The published procedure pages and their API twin: read from the definitions the engine runs, so a fee
+//! or a deadline changed in `seeds/` changes the page with no other edit.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{Backend, TestApp, repo_path};
+
+async fn every_served_procedure_has_its_page(app: TestApp) {
+    let b = app.browser();
+    let list = b.get("/procedures?lang=en").await;
+    assert_eq!(list.status, 200);
+    for id in [
+        "jp-postal",
+        "jp-online",
+        "gdpr",
+        "ccpa",
+        "pipeda",
+        "uk-gdpr",
+        "pipa",
+        "vcdpa",
+        "lgpd-access",
+        "lgpd",
+    ] {
+        assert!(
+            list.body.contains(&format!("/procedures/{id}?lang=en")),
+            "{id} is listed"
+        );
+    }
+    let list_ja = b.get("/procedures?lang=ja").await;
+    assert!(list_ja.body.contains("ご請求の手続"));
+
+    // The postal procedure: its fee per service, the desk, the mail it takes, how fresh documents must
+    // be, its deadline as the engine counts it, and the printable forms.
+    let postal = b.get("/procedures/jp-postal?lang=en").await;
+    assert_eq!(postal.status, 200);
+    for needle in [
+        "¥5,400 per service",
+        "payable within 14 days",
+        "Registered mail with delivery certificate",
+        "no more than 1 month(s) before the request",
+        "<td>14 days<br>",
+        "It stops while we wait for something from you.",
+        r#"id="procedure-forms""#,
+        r#"id="procedure-desk""#,
+    ] {
+        assert!(postal.body.contains(needle), "{needle}");
+    }
+    let postal_ja = b.get("/procedures/jp-postal?lang=ja").await;
+    assert!(postal_ja.body.contains("1サービスにつき5,400円"));
+    assert!(postal_ja.body.contains("配達証明付書留"));
+
+    // GDPR: free, one month, extension by two months once, the CNPD; CCPA: the points and declaration.
+    let gdpr = b.get("/procedures/gdpr?lang=en").await;
+    for needle in [
+        "Art. 15",
+        "1 month",
+        "By 2 months, once",
+        "CNPD",
+        "Free",
+        "We first ask you to confirm your email address",
+    ] {
+        assert!(gdpr.body.contains(needle), "{needle}");
+    }
+    let ccpa = b.get("/procedures/ccpa?lang=en").await;
+    assert!(
+        ccpa.body
+            .contains("3 details that must match our records, and a signed declaration")
+    );
+    assert!(ccpa.body.contains("10 business days"));
+    assert_eq!(b.get("/procedures/nope").await.status, 404);
+
+    // The same facts, machine-readable.
+    let api = b.get("/api/v1/procedures").await;
+    assert_eq!(api.status, 200);
+    let all: Value = api.json();
+    let postal = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "jp-postal")
+        .unwrap();
+    let access = postal["rights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "access")
+        .unwrap();
+    assert_eq!(
+        (access["fee_yen"].as_i64(), access["fee_per"].as_str()),
+        (Some(5400), Some("service"))
+    );
+    assert_eq!(postal["documents_max_age_months"], 1);
+    assert_eq!(postal["deadlines"][0]["length"], "14 calendar days");
+    assert!(
+        postal["mail_classes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("registered_with_delivery_certificate"))
+    );
+    let uk = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "uk-gdpr")
+        .unwrap();
+    assert_eq!(uk["deadlines"][0]["extension"], "2 months");
+    assert_eq!(uk["places"][0]["en"], "United Kingdom");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// A fee and a deadline changed in a copy of the seeds (published as a new version) show on the page.
+async fn a_changed_fee_and_deadline_show_on_the_page(backend: Backend) {
+    let seeds = tempfile::tempdir().unwrap();
+    for sub in ["calendars", "places", "regimes", "workflows"] {
+        copy_dir(&repo_path(&format!("seeds/{sub}")), &seeds.path().join(sub));
+    }
+    let file = seeds.path().join("workflows/jp-postal.toml");
+    let src = std::fs::read_to_string(&file).unwrap();
+    for old in [
+        "version = 2",
+        "amount_yen = 5400",
+        "duration = { days = 14 }",
+    ] {
+        assert!(src.contains(old), "jp-postal.toml has {old}");
+    }
+    std::fs::write(
+        &file,
+        src.replacen("version = 2", "version = 3", 1)
+            .replace("amount_yen = 5400", "amount_yen = 6600")
+            .replace("duration = { days = 14 }", "duration = { days = 21 }"),
+    )
+    .unwrap();
+    let dir = seeds.path().to_owned();
+    let Some(app) = TestApp::spawn_with(backend, move |c| c.service.seeds_dir = dir).await else {
+        return;
+    };
+    let before = app.browser().get("/procedures/jp-postal?lang=en").await;
+    assert!(before.body.contains("¥5,400 per service") && before.body.contains("<td>14 days<br>"));
+    let files = kaiji::app::workflows::read_definitions(
+        &seeds.path().join("workflows"),
+        app.state.workflows.laws(),
+    )
+    .unwrap();
+    kaiji::app::workflows::publish(&mut app.tdb.conn(), &files, &app.clock).unwrap();
+    let after = app.browser().get("/procedures/jp-postal?lang=en").await;
+    assert!(after.body.contains("¥6,600 per service"), "the new fee");
+    assert!(after.body.contains("<td>21 days<br>"), "the new deadline");
+    assert!(!after.body.contains("¥5,400"));
+    // And the form's table of rights says the same.
+    let forms = app.browser().get("/forms?lang=ja").await;
+    assert!(
+        forms.body.contains("6,600円"),
+        "the printable forms' fee line follows"
+    );
+}
+
+both_backends!(every_served_procedure_has_its_page);
+
+mod a_changed_fee {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        a_changed_fee_and_deadline_show_on_the_page(Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        a_changed_fee_and_deadline_show_on_the_page(Backend::Postgres).await;
+    }
+}
