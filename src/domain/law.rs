@@ -617,6 +617,17 @@ pub(crate) mod shipped {
 mod tests {
     use super::*;
 
+    /// The shipped laws with their places replaced (changed by a test) and `served` limiting them.
+    fn shipped_with(places: Vec<Place>, served: &[String]) -> Result<Laws, LawsError> {
+        let all = Laws::shipped();
+        Laws::new(
+            all.calendars.clone(),
+            places,
+            all.regimes().cloned().collect(),
+            served,
+        )
+    }
+
     #[test]
     fn shipped_places_resolve_their_old_codes() {
         let laws = Laws::shipped();
@@ -705,23 +716,11 @@ mod tests {
     #[test]
     fn served_places_limit_the_form_and_unknown_ones_are_named() {
         let all = Laws::shipped();
-        let only = Laws::new(
-            all.calendars.clone(),
-            all.places().to_vec(),
-            all.regimes().cloned().collect(),
-            &["japan".into(), "EEA".into()],
-        )
-        .unwrap();
+        let only = shipped_with(all.places().to_vec(), &["japan".into(), "EEA".into()]).unwrap();
         let served: Vec<&str> = only.served().map(|p| p.code.as_str()).collect();
         assert_eq!(served, ["JP", "EEA"]);
         assert!(!only.serves(&"CA".parse().unwrap()));
-        let e = Laws::new(
-            all.calendars.clone(),
-            all.places().to_vec(),
-            all.regimes().cloned().collect(),
-            &["atlantis".into()],
-        )
-        .unwrap_err();
+        let e = shipped_with(all.places().to_vec(), &["atlantis".into()]).unwrap_err();
         assert_eq!(e, LawsError::UnknownServed("atlantis".into()));
     }
 
@@ -765,23 +764,11 @@ mod tests {
         let all = Laws::shipped();
         let mut places = all.places().to_vec();
         places[0].regime = "nowhere".into();
-        let e = Laws::new(
-            all.calendars.clone(),
-            places,
-            all.regimes().cloned().collect(),
-            &[],
-        )
-        .unwrap_err();
+        let e = shipped_with(places, &[]).unwrap_err();
         assert!(matches!(e, LawsError::UnknownRegime { .. }));
         let mut places = all.places().to_vec();
         places[1].aliases.push("japan".into());
-        let e = Laws::new(
-            all.calendars.clone(),
-            places,
-            all.regimes().cloned().collect(),
-            &[],
-        )
-        .unwrap_err();
+        let e = shipped_with(places, &[]).unwrap_err();
         assert!(matches!(e, LawsError::SameCode { .. }), "{e}");
     }
 }

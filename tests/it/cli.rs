@@ -442,7 +442,7 @@ fn changing_a_published_version_is_refused() {
     let seeds = dir.path().join("myseeds/workflows");
     std::fs::create_dir_all(&seeds).unwrap();
     for laws in ["calendars", "places", "regimes"] {
-        copy_dir(
+        common::copy_dir(
             &repo_path(&format!("seeds/{laws}")),
             &dir.path().join("myseeds").join(laws),
         );
@@ -481,14 +481,6 @@ fn changing_a_published_version_is_refused() {
         "{}",
         text(&o)
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
 }
 
 /// The README's first command, as a process: serves the form with SQLite under ./data, seeds loaded,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use kaiji::domain::staff::Role;
 
-use crate::common::{self, Backend, TestApp, api, field_code, repo_path};
+use crate::common::{self, Backend, TestApp, api, field_code};
 
 /// Step 1 of the recipe: the place, with its name, zone, languages and law.
 const PLACE: &str = r#"
@@ -111,20 +111,9 @@ notice = "unconfirmed_expired"
 label = { en = "Close: email address not confirmed in time", ja = "メールアドレス未確認のため終了" }
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
-
 /// The repository's seeds with Testland added: the deployment keeps its laws and gains one.
 fn seeds_with_testland() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["calendars", "places", "regimes", "workflows"] {
-        copy_dir(&repo_path(&format!("seeds/{sub}")), &dir.path().join(sub));
-    }
+    let dir = common::seeds_copy();
     std::fs::write(dir.path().join("places/xa.toml"), PLACE).unwrap();
     std::fs::write(dir.path().join("regimes/testland-dpa.toml"), REGIME).unwrap();
     std::fs::write(dir.path().join("workflows/testland.toml"), WORKFLOW).unwrap();
@@ -278,33 +267,10 @@ async fn served_places_limit_the_form_and_the_api(backend: Backend) {
     );
 }
 
-mod a_new_law {
-    use super::*;
-
-    #[actix_web::test]
-    async fn sqlite() {
-        a_new_law_runs_from_data_alone(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        a_new_law_runs_from_data_alone(Backend::Postgres).await;
-    }
-}
-
-mod served_places {
-    use super::*;
-
-    #[actix_web::test]
-    async fn sqlite() {
-        served_places_limit_the_form_and_the_api(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        served_places_limit_the_form_and_the_api(Backend::Postgres).await;
-    }
-}
+on_each_backend!(
+    a_new_law_runs_from_data_alone,
+    served_places_limit_the_form_and_the_api
+);
 
 #[test]
 fn the_recipe_in_contributing_is_the_sequence_this_test_follows() {

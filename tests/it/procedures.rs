@@ -1,11 +1,9 @@
 //! The published procedure pages and their API twin: read from the definitions the engine runs, so a fee
 //! or a deadline changed in `seeds/` changes the page with no other edit.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::common::{Backend, TestApp, repo_path};
+use crate::common::{Backend, TestApp};
 
 async fn every_served_procedure_has_its_page(app: TestApp) {
     let b = app.browser();
@@ -109,20 +107,9 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     assert_eq!(uk["places"][0]["en"], "United Kingdom");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
-
 /// A fee and a deadline changed in a copy of the seeds (published as a new version) show on the page.
 async fn a_changed_fee_and_deadline_show_on_the_page(backend: Backend) {
-    let seeds = tempfile::tempdir().unwrap();
-    for sub in ["calendars", "places", "regimes", "workflows"] {
-        copy_dir(&repo_path(&format!("seeds/{sub}")), &seeds.path().join(sub));
-    }
+    let seeds = crate::common::seeds_copy();
     let file = seeds.path().join("workflows/jp-postal.toml");
     let src = std::fs::read_to_string(&file).unwrap();
     for old in [
@@ -165,16 +152,4 @@ async fn a_changed_fee_and_deadline_show_on_the_page(backend: Backend) {
 
 both_backends!(every_served_procedure_has_its_page);
 
-mod a_changed_fee {
-    use super::*;
-
-    #[actix_web::test]
-    async fn sqlite() {
-        a_changed_fee_and_deadline_show_on_the_page(Backend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        a_changed_fee_and_deadline_show_on_the_page(Backend::Postgres).await;
-    }
-}
+on_each_backend!(a_changed_fee_and_deadline_show_on_the_page);

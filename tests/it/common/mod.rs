@@ -132,6 +132,24 @@ pub fn calendars() -> kaiji::domain::deadline::Calendars {
     workflows::read_calendars(&repo_path("seeds/calendars")).expect("seed calendars are valid")
 }
 
+/// Copies every file of one directory into another (created).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// A copy of the repository's seeds (calendars, places, regimes, workflows) for a test to change.
+pub fn seeds_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["calendars", "places", "regimes", "workflows"] {
+        copy_dir(&repo_path(&format!("seeds/{sub}")), &dir.path().join(sub));
+    }
+    dir
+}
+
 /// The repository's laws: calendars, places and regimes, every place served.
 pub fn laws() -> kaiji::domain::law::Laws {
     workflows::read_laws(&repo_path("seeds/calendars"), &repo_path("seeds"), &[])
@@ -810,6 +828,25 @@ macro_rules! both_backends {
                 if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
                     super::$name(app).await;
                 }
+            }
+        }
+    )+};
+}
+
+/// Like `both_backends!`, for a test body that starts its own server: `async fn name(backend: Backend)`
+/// becomes `name::sqlite` and `name::postgres` (the PostgreSQL one returns early without a server).
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await;
             }
         }
     )+};
