@@ -26,6 +26,8 @@ pub struct TrackingView {
     pub workflow_name: Label,
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The requester's place's zone: the page shows its times there (`seeds/places`).
+    pub timezone: chrono_tz::Tz,
     /// The nearest deadline of a running clock, in the procedure's calendar.
     pub due_on: Option<NaiveDate>,
     /// The request waits on the requester (documents, information, payment).
@@ -137,6 +139,12 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 workflow_name: case.def.name.clone(),
                 received_at: db::from_db_time(case.row.received_at),
                 updated_at: db::from_db_time(case.row.updated_at),
+                // A place no file defines any more is shown in the procedure's zone.
+                timezone: catalog
+                    .laws()
+                    .place(case.jurisdiction.as_str())
+                    .map(|p| p.timezone)
+                    .unwrap_or(case.def.timezone),
             })
         })
         .await

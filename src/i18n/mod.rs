@@ -94,6 +94,11 @@ impl Tr {
         self.t(&format!("notice-kind-{kind}"))
     }
 
+    /// A time as a requester reads it: in their place's zone, with its abbreviation.
+    pub fn time_in(&self, t: &DateTime<Utc>, tz: &chrono_tz::Tz) -> String {
+        t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
     pub fn naive_time(&self, t: &chrono::NaiveDateTime) -> String {
         self.time(&t.and_utc())
     }
@@ -227,5 +232,14 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(Tr::new(Language::En).time(&t), "2027-01-01 00:30 JST");
+        let tr = Tr::new(Language::En);
+        assert_eq!(
+            tr.time_in(&t, &chrono_tz::America::Los_Angeles),
+            "2026-12-31 07:30 PST"
+        );
+        assert_eq!(
+            tr.time_in(&t, &chrono_tz::Europe::London),
+            "2026-12-31 15:30 GMT"
+        );
     }
 }

@@ -16,6 +16,8 @@ pub struct NoticeContext<'a> {
     pub receipt_number: &'a str,
     /// The right asked for, named in the notice's language.
     pub right: String,
+    /// The requester's place's zone: times in the email are shown there.
+    pub timezone: chrono_tz::Tz,
     /// Whom the email greets (the requester, or the person an agent filed for).
     pub addressee: &'a str,
     pub def: &'a WorkflowDefinition,
@@ -157,7 +159,11 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         row(&mut out, "partial-refusal", part.to_owned());
     }
     if let Some(d) = &p.download {
-        row(&mut out, "download-until", tr.time(&d.expires_at));
+        row(
+            &mut out,
+            "download-until",
+            tr.time_in(&d.expires_at, &c.timezone),
+        );
     }
     if let Some(url) = &c.action_url {
         // The confirmation links, or else a released answer.
@@ -251,6 +257,7 @@ mod tests {
                         language,
                         receipt_number: "R-20261122-ABCD",
                         right: "Delete my data".into(),
+                        timezone: chrono_tz::Asia::Tokyo,
                         addressee: "Pat <Doe>",
                         def: d,
                         payload: &payload,
@@ -284,6 +291,7 @@ mod tests {
             language,
             receipt_number: "R-1",
             right: "See my data".into(),
+            timezone: chrono_tz::Asia::Tokyo,
             addressee: "山田花子",
             def: &defs[1],
             payload: &payload,
@@ -304,6 +312,7 @@ mod tests {
             language: Language::En,
             receipt_number: "R-1",
             right: "See my data".into(),
+            timezone: chrono_tz::Asia::Tokyo,
             addressee: "Pat",
             def: &defs[2],
             payload: &payload,

@@ -212,6 +212,10 @@ async fn a_new_law_runs_from_data_alone(backend: Backend) {
     // The requester reads the right and the state in the files' words.
     let page = app.browser().get(&format!("/track/{token}?lang=ja")).await;
     assert!(
+        page.body.contains("2026-11-22 01:00 UTC"),
+        "Testland's zone is UTC"
+    );
+    assert!(
         page.body.contains("個人データを保有しているかどうかの確認")
             && page.body.contains("回答済み"),
         "{}",

@@ -69,6 +69,8 @@ fn email(kind: NoticeKind, language: Language, d: &WorkflowDefinition, payload: 
         language,
         receipt_number: "R-20261122-ABCD",
         right: common::laws().label_under(&d.regime, "access", language),
+        // The fixtures' times read in Tokyo, as the snapshots were taken.
+        timezone: chrono_tz::Asia::Tokyo,
         addressee: "山田花子",
         def: d,
         payload: &payload,

@@ -105,6 +105,12 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     let subject = app.browser();
     let page = subject.get(&format!("/track/{token}?lang=en")).await;
     assert!(page.body.contains("id=\"evidence-form\""), "{}", page.body);
+    // Times are shown in the requester's place's zone: 01:00 UTC is the evening before in California.
+    assert!(
+        page.body.contains("2026-11-21 17:00 PST") && !page.body.contains(" JST"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains("id=\"declaration-box\""),
         "specific pieces ask for the declaration"
