@@ -522,6 +522,16 @@ impl Laws {
             .unwrap_or_else(|| code.to_owned())
     }
 
+    /// The language a requester from `place` (code or alias; empty: the fallback place) is written to:
+    /// the first of the place's languages kaiji speaks.
+    pub fn language_for(&self, place: &str) -> Option<Language> {
+        let place = match place.trim() {
+            "" => self.fallback_place(),
+            p => self.place(p),
+        }?;
+        place.languages.iter().find_map(|l| l.parse().ok())
+    }
+
     /// The place a page in `lang` preselects: the one served place whose people read `lang` first, if
     /// exactly one does, else the fallback place.
     pub fn default_place(&self, lang: Language) -> Option<&Place> {
@@ -648,6 +658,16 @@ mod tests {
         assert_eq!(
             laws.default_place(Language::Ja).unwrap().code.as_str(),
             "JP"
+        );
+        // A place's first language kaiji speaks: Japanese for Japan, English for the EEA (German,
+        // French… have no Fluent file yet) and for a request naming no place.
+        assert_eq!(laws.language_for("japan"), Some(Language::Ja));
+        assert_eq!(laws.language_for("EEA"), Some(Language::En));
+        assert_eq!(laws.language_for(""), Some(Language::En));
+        assert_eq!(
+            laws.language_for("KR"),
+            None,
+            "Korean has no Fluent file yet"
         );
         // English is the first language of three places: none is guessed, and the form starts at
         // "elsewhere".

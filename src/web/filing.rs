@@ -15,7 +15,6 @@ use crate::domain::law::Laws;
 use crate::domain::postal::{PostalIntake, RawPostalIntake};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest, RightCode};
 use crate::domain::workflow::Label;
-use crate::i18n::Tr;
 
 /// A request as a data subject files it. `request_types` (optional) asks for more rights at once: each
 /// is filed as its own request beside the first. `request_type`: access, correction, deletion, stop_of_use,
@@ -162,13 +161,18 @@ async fn file(
 pub async fn create_request(
     state: web::Data<AppState>,
     client: ClientAddr,
-    tr: Tr,
+    req: actix_web::HttpRequest,
     body: web::Json<CreateRequestBody>,
 ) -> Result<HttpResponse, ApiError> {
+    // Without `language`: the client's Accept-Language, else the place's language, else English.
+    let laws = state.workflows.laws();
+    let fallback = super::language::stated(&req)
+        .or_else(|| laws.language_for(&body.jurisdiction))
+        .unwrap_or(Language::En);
     let request = limits::admit(
         &state,
         client.0,
-        parse_request(&body, tr.lang, Channel::Api, state.workflows.laws()),
+        parse_request(&body, fallback, Channel::Api, laws),
     )
     .await?;
     file(&state, request, Actor::Requester).await

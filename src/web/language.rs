@@ -21,6 +21,18 @@ pub fn negotiate(req: &HttpRequest) -> Language {
     )
 }
 
+/// A language the client stated: `?lang=`, the switch's cookie, or an Accept-Language header; `None`
+/// when it said nothing (an API client with no header), so the caller can choose by other means.
+pub fn stated(req: &HttpRequest) -> Option<Language> {
+    chosen(req).or_else(|| {
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.trim().is_empty())
+            .map(accept_language)
+    })
+}
+
 /// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
 pub fn chosen(req: &HttpRequest) -> Option<Language> {
     let name = super::cookies::CookieNames::of(req).lang;

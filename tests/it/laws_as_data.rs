@@ -276,6 +276,38 @@ on_each_backend!(
     served_places_limit_the_form_and_the_api
 );
 
+/// An API request without `language` is written to in the client's Accept-Language, else in its place's
+/// first language kaiji speaks (Japanese for Japan, English for the EEA), else in English.
+async fn the_api_language_follows_the_header_then_the_place(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    for (place, header, language) in [
+        ("JP", None, "ja"),
+        ("EEA", None, "en"),
+        ("", None, "en"),
+        ("EEA", Some("ja-JP,ja;q=0.9"), "ja"),
+        ("JP", Some("en-GB"), "en"),
+    ] {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(h) = header {
+            headers.insert(reqwest::header::ACCEPT_LANGUAGE, h.parse().unwrap());
+        }
+        let body = json!({"name": "Pat", "email": "pat@example.com", "request_type": "access",
+                          "jurisdiction": place, "message": "m"});
+        let res = common::Browser::new(&app.base, headers)
+            .post_json("/api/v1/requests", &body)
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            officer.request(&id).await["language"],
+            language,
+            "{place} {header:?}"
+        );
+    }
+}
+
+both_backends!(the_api_language_follows_the_header_then_the_place);
+
 #[test]
 fn the_recipe_in_contributing_is_the_sequence_this_test_follows() {
     let recipe = std::fs::read_to_string(common::repo_path("CONTRIBUTING.md")).unwrap();

@@ -570,7 +570,7 @@ impl Browser {
             .join("; ")
     }
 
-    fn new(base: &str, headers: reqwest::header::HeaderMap) -> Self {
+    pub fn new(base: &str, headers: reqwest::header::HeaderMap) -> Self {
         Browser {
             base: base.to_owned(),
             client: reqwest::Client::builder()
