@@ -139,6 +139,13 @@ impl Case {
             .unwrap_or_else(|| self.request_type.to_string())
     }
 
+    /// The zone the requester reads times in: their place's (`seeds/places`), else the procedure's.
+    pub fn place_timezone(&self, laws: &crate::domain::law::Laws) -> chrono_tz::Tz {
+        laws.place(self.jurisdiction.as_str())
+            .map(|p| p.timezone)
+            .unwrap_or(self.def.timezone)
+    }
+
     /// The right's name in both languages.
     pub fn right_name(&self) -> Label {
         Label {

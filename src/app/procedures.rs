@@ -34,12 +34,15 @@ pub async fn offered(
             let Some(regime) = laws.regime_of(place.as_str()) else {
                 return Ok(Vec::new());
             };
+            // One read of the published versions for every right.
+            let newest = catalog.newest_published(conn)?;
             let mut out = Vec::new();
             for right in &regime.rights {
-                let def = match catalog.for_new_request(conn, &right.code, channel, &place) {
-                    Ok(def) => def,
-                    Err(AppError::NoWorkflow { .. }) => continue,
-                    Err(e) => return Err(e),
+                let Some(def) = newest
+                    .iter()
+                    .find(|d| d.serves(&right.code, channel, &place))
+                else {
+                    continue;
                 };
                 let clock = def.clock("response").or_else(|| def.clocks.first());
                 out.push(OfferedRight {

@@ -131,6 +131,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 answer_available_until: download,
                 receipt_number: case.row.receipt_number.clone(),
                 right: case.right_name(),
+                timezone: case.place_timezone(catalog.laws()),
                 request_type: case.request_type,
                 language: case.language,
                 state: case.row.state.clone(),
@@ -139,12 +140,6 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 workflow_name: case.def.name.clone(),
                 received_at: db::from_db_time(case.row.received_at),
                 updated_at: db::from_db_time(case.row.updated_at),
-                // A place no file defines any more is shown in the procedure's zone.
-                timezone: catalog
-                    .laws()
-                    .place(case.jurisdiction.as_str())
-                    .map(|p| p.timezone)
-                    .unwrap_or(case.def.timezone),
             })
         })
         .await

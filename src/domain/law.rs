@@ -498,23 +498,6 @@ impl Laws {
             .unwrap_or_else(|| code.to_owned())
     }
 
-    /// The rights of the laws of the places this deployment serves, each once, in file order.
-    pub fn served_rights(&self) -> Vec<&RightDef> {
-        let mut seen = BTreeSet::new();
-        let mut regimes: Vec<&str> = Vec::new();
-        for p in self.served() {
-            if !regimes.contains(&p.regime.as_str()) {
-                regimes.push(&p.regime);
-            }
-        }
-        regimes
-            .into_iter()
-            .filter_map(|r| self.regime(r))
-            .flat_map(|r| r.rights.iter())
-            .filter(|d| seen.insert(&d.code))
-            .collect()
-    }
-
     /// A place's name, or its code where no file defines it any more.
     pub fn place_name(&self, code: &str, lang: Language) -> String {
         self.place(code)

@@ -188,12 +188,7 @@ fn message(
         language,
         receipt_number: &case.row.receipt_number,
         right: case.right_label(language),
-        timezone: state
-            .workflows
-            .laws()
-            .place(case.jurisdiction.as_str())
-            .map(|p| p.timezone)
-            .unwrap_or(case.def.timezone),
+        timezone: case.place_timezone(state.workflows.laws()),
         addressee: &addressee,
         def: &case.def,
         payload: &payload,

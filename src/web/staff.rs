@@ -196,7 +196,7 @@ impl RequestPage {
     pub fn change_fields(&self) -> Vec<(&'static str, &'static str, String)> {
         let i = &self.change.input;
         let mut f = vec![("item", "changes-item", i.item.clone())];
-        if self.d.change() == Some(crate::domain::reply::ChangeAction::Corrected) {
+        if self.d.right.as_ref().is_some_and(|r| r.changes_values()) {
             f.push(("prior_value", "changes-prior", i.prior_value.clone()));
             f.push(("new_value", "changes-new", i.new_value.clone()));
         }
