@@ -126,6 +126,7 @@ fn record(
     let queue_due = crate::db::clocks::nearest_due(&clock_rows);
     let ts = db::to_db_time(now);
     let email = request.email.as_ref().map(|e| e.as_ref());
+    let period_from = request.period_from.map(|d| d.to_string());
     requests::insert(
         conn,
         &NewRequestRow {
@@ -148,6 +149,7 @@ fn record(
             updated_at: ts,
             filing_id: filing.id(),
             queue_due: &queue_due,
+            period_from: period_from.as_deref(),
         },
     )?;
     crate::db::clocks::insert_new(conn, &clock_rows, workflow.timezone)?;
@@ -260,9 +262,19 @@ pub async fn submit(
             // Every right asked for must exist where the requester lives; one report if any does not.
             let mut planned = Vec::new();
             for t in std::iter::once(&request.request_type).chain(request.also.iter()) {
+                // The period goes only with the rights whose law takes one (CCPA "know").
+                let period_from = request.period_from.filter(|_| {
+                    crate::domain::request::LawBook::period_earliest(
+                        &**catalog.laws(),
+                        &request.jurisdiction,
+                        t,
+                    )
+                    .is_some()
+                });
                 let one = NewRequest {
                     request_type: t.clone(),
                     also: Vec::new(),
+                    period_from,
                     ..request.clone()
                 };
                 let workflow = workflow_for(conn, &catalog, &one)?;

@@ -51,6 +51,8 @@ struct Memory {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     invalid_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_email: DefaultKeyedRateLimiter<String>,
+    resends_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    resends_per_email: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -62,6 +64,11 @@ enum Bucket {
     Errors(IpAddr),
     /// Filings for one inbox (see `mailbox`).
     Inbox(String),
+    /// The client's asks to send tracking links again (counted apart from filings, so asking for links
+    /// never uses up anyone's filing limit).
+    ResendsFrom(IpAddr),
+    /// Tracking links sent again to one inbox: a stranger cannot bury it under them.
+    ResendsTo(String),
 }
 
 impl IntakeLimits {
@@ -86,9 +93,9 @@ impl IntakeLimits {
 
     fn limit(&self, bucket: &Bucket) -> u32 {
         match bucket {
-            Bucket::Filings(_) => self.quotas.per_ip,
+            Bucket::Filings(_) | Bucket::ResendsFrom(_) => self.quotas.per_ip,
             Bucket::Errors(_) => self.quotas.invalid_per_ip,
-            Bucket::Inbox(_) => self.quotas.per_email,
+            Bucket::Inbox(_) | Bucket::ResendsTo(_) => self.quotas.per_email,
         }
     }
 
@@ -192,6 +199,32 @@ async fn count(
     })
 }
 
+/// Counts one ask to send tracking links again, from this client to this address: refused with
+/// `RateLimited` past either hourly limit (the filing limits' sizes, counted apart from filings).
+pub async fn admit_resend(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    email: &str,
+) -> Result<(), AppError> {
+    let mut buckets: Vec<Bucket> = ip
+        .map(subscriber_network)
+        .map(Bucket::ResendsFrom)
+        .into_iter()
+        .collect();
+    buckets.push(Bucket::ResendsTo(mailbox(email)));
+    match &state.limits.store {
+        Store::Memory(m) => m.count(&buckets),
+        Store::Shared => {
+            let keyed = keyed(state, &buckets);
+            let now = state.clock.now();
+            state
+                .db
+                .run(move |conn| count_shared(conn, &keyed, now))
+                .await
+        }
+    }
+}
+
 /// The buckets a submission counts against, and what it answers when let through.
 fn buckets(
     ip: Option<IpAddr>,
@@ -220,6 +253,8 @@ impl Memory {
             per_ip: RateLimiter::keyed(quota(q.per_ip)),
             invalid_per_ip: RateLimiter::keyed(quota(q.invalid_per_ip)),
             per_email: RateLimiter::keyed(quota(q.per_email)),
+            resends_per_ip: RateLimiter::keyed(quota(q.per_ip)),
+            resends_per_email: RateLimiter::keyed(quota(q.per_email)),
             clock: DefaultClock::default(),
         }
     }
@@ -230,6 +265,8 @@ impl Memory {
                 Bucket::Filings(ip) => self.per_ip.check_key(ip),
                 Bucket::Errors(ip) => self.invalid_per_ip.check_key(ip),
                 Bucket::Inbox(inbox) => self.per_email.check_key(inbox),
+                Bucket::ResendsFrom(ip) => self.resends_per_ip.check_key(ip),
+                Bucket::ResendsTo(inbox) => self.resends_per_email.check_key(inbox),
             }
             .map_err(|not_until| AppError::RateLimited {
                 retry_after_secs: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
@@ -242,9 +279,13 @@ impl Memory {
         self.per_ip.retain_recent();
         self.invalid_per_ip.retain_recent();
         self.per_email.retain_recent();
+        self.resends_per_ip.retain_recent();
+        self.resends_per_email.retain_recent();
         self.per_ip.shrink_to_fit();
         self.invalid_per_ip.shrink_to_fit();
         self.per_email.shrink_to_fit();
+        self.resends_per_ip.shrink_to_fit();
+        self.resends_per_email.shrink_to_fit();
     }
 }
 
@@ -258,6 +299,8 @@ fn keyed(state: &AppState, buckets: &[Bucket]) -> Vec<(String, i64)> {
                 Bucket::Filings(ip) => format!("intake filings\n{ip}"),
                 Bucket::Errors(ip) => format!("intake errors\n{ip}"),
                 Bucket::Inbox(inbox) => format!("intake inbox\n{inbox}"),
+                Bucket::ResendsFrom(ip) => format!("resends from\n{ip}"),
+                Bucket::ResendsTo(inbox) => format!("resends to\n{inbox}"),
             };
             (
                 tokens::sign(key, named.as_bytes()),

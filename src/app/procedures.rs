@@ -79,6 +79,10 @@ pub struct ProcedureView {
     pub confirm_email: bool,
     pub complaint_authority: Option<Label>,
     pub postal: Option<crate::domain::workflow::PostalRule>,
+    /// Who the law lets file: `self`, `agent`, `guardian`.
+    pub requesters: Vec<String>,
+    /// Who answers and how to reach them.
+    pub desk: Option<crate::domain::workflow::Desk>,
     /// Identity documents and how fresh they must be (postal procedures).
     pub documents: Option<crate::domain::documents::DocumentRules>,
     pub non_discrimination: Option<Label>,
@@ -160,6 +164,10 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
         confirm_email: def.confirm_email,
         complaint_authority: def.complaint_authority.clone(),
         postal: def.postal.clone(),
+        desk: def.desk.clone(),
+        requesters: regime
+            .map(|r| r.requesters.clone())
+            .unwrap_or_else(|| vec!["self".to_owned()]),
         documents: def.documents.clone(),
         non_discrimination: def.non_discrimination.clone(),
     }

@@ -387,6 +387,12 @@ pub async fn letter(
                     .unwrap_or_else(|| k.to_owned())
             };
             let sent_on = today_in(&def, db::from_db_time(notice.created_at));
+            // The sender: the procedure's desk, its address and how to reach it.
+            let desk_lines = def
+                .desk
+                .as_ref()
+                .map(|d| d.sender_lines(ja).join("\n"))
+                .filter(|l| !l.is_empty());
             let input = LetterInput {
                 kind,
                 sent_on,
@@ -395,7 +401,7 @@ pub async fn letter(
                 requester_name: &case.row.subject_name,
                 postal_address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
                 received_on: received_on(conn, &case)?,
-                desk: postal_settings.map(|p| p.desk.get(ja)),
+                desk: desk_lines.as_deref(),
                 complaint_authority: def.complaint_authority.as_ref().map(|a| a.get(ja)),
                 non_discrimination: def.non_discrimination.as_ref().map(|a| a.get(ja)),
                 transfer_agent: postal_settings
@@ -426,7 +432,7 @@ pub async fn letter(
                 receipt_number: case.row.receipt_number.clone(),
                 requester_name: case.row.subject_name.clone(),
                 postal_address: postal_row.map(|p| p.postal_address),
-                desk: postal_settings.map(|p| p.desk.get(ja).to_owned()),
+                desk: desk_lines.clone(),
             })
         })
         .await

@@ -101,6 +101,8 @@ pub struct Particulars {
     pub message: String,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
+    pub period_from: Option<String>,
 }
 
 /// The requester's name, address and words never reach a log through `Debug`.
@@ -125,6 +127,7 @@ impl From<RequestRow> for Particulars {
             request_type: r.request_type,
             jurisdiction: r.jurisdiction,
             channel: r.channel,
+            period_from: r.period_from,
             language: r.language,
             subject_name: r.subject_name,
             subject_email: r.subject_email,

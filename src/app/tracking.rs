@@ -7,8 +7,10 @@ use super::{AppError, AppState};
 use crate::db::notices::{self};
 use crate::db::requests::{self};
 use crate::db::{self};
+use crate::domain::audit::Actor;
+use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::{Language, RightCode};
-use crate::domain::workflow::{Fact, Label};
+use crate::domain::workflow::{Fact, Label, Party, TransitionError};
 use crate::security::tokens;
 
 /// What the private tracking link shows: no personal data beyond the request's own facts.
@@ -52,6 +54,45 @@ pub struct TrackingView {
     pub evidence_received: Vec<(String, DateTime<Utc>)>,
     /// The procedure's promise not to discriminate for exercising a right (CCPA).
     pub non_discrimination: Option<Label>,
+    /// What the requester may do here themselves (withdraw, appeal), as the procedure words it.
+    pub actions: Vec<RequesterAction>,
+    /// A refusal (whole or partial) sent to the requester: why, and where to turn.
+    pub refusal: Option<RefusalView>,
+    /// A fee invoice still to pay.
+    pub unpaid: Option<UnpaidInvoice>,
+    /// The request was withdrawn by the requester.
+    pub withdrawn: bool,
+    /// From when the answer should cover, where the requester said.
+    pub period_from: Option<String>,
+}
+
+/// A button on the tracking page that fires a workflow event on the requester's behalf.
+#[derive(Debug, Clone)]
+pub struct RequesterAction {
+    pub event: String,
+    pub label: Label,
+    /// The transition closes the request: the page asks the requester to confirm they mean it.
+    pub closes: bool,
+}
+
+/// Why the request was refused, in whole or in part, as the notice said, and the authority to complain
+/// to under the procedure's law.
+#[derive(Debug, Clone)]
+pub struct RefusalView {
+    /// Only part of the request was refused; the rest was answered.
+    pub partial: bool,
+    /// Identity could not be verified: the requester may file again with better proof.
+    pub unverified: bool,
+    pub reason: Option<String>,
+    pub authority: Option<Label>,
+}
+
+/// An invoice not yet paid in full: its number, what is still owed (integer yen) and by when.
+#[derive(Debug, Clone)]
+pub struct UnpaidInvoice {
+    pub number: String,
+    pub outstanding_yen: i64,
+    pub due_on: NaiveDate,
 }
 
 /// Whether a tracking token leads to a request: checked before an upload to it is read.
@@ -96,7 +137,24 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 .map(|d| db::from_db_time(d.expires_at));
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let online = case.row.channel != "postal";
+            let sent = notices::to_requester(conn, &case.row.id)?;
+            let refusal = refusal_of(&sent, case.def.complaint_authority.clone());
+            let unpaid = if terminal {
+                None
+            } else {
+                unpaid_invoice(conn, &case.row.id)?
+            };
+            let actions = requester_actions(&case);
             Ok(TrackingView {
+                actions,
+                refusal,
+                unpaid,
+                // Known by its notice, not by a state's name (states are the workflow's).
+                withdrawn: terminal
+                    && sent
+                        .iter()
+                        .any(|n| n.kind == NoticeKind::Withdrawn.as_str()),
+                period_from: case.row.period_from.clone(),
                 identity_evidence_wanted: online && !terminal && !verified,
                 declaration_offered: case.def.verification.as_ref().is_some_and(|v| {
                     v.declaration_for
@@ -124,7 +182,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                     .def
                     .state(&case.row.state)
                     .is_some_and(|s| s.waits_on_requester),
-                notices: notices::to_requester(conn, &case.row.id)?
+                notices: sent
                     .into_iter()
                     .map(|n| (n.kind, db::from_db_time(n.created_at)))
                     .collect(),
@@ -141,6 +199,148 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
                 received_at: db::from_db_time(case.row.received_at),
                 updated_at: db::from_db_time(case.row.updated_at),
             })
+        })
+        .await
+}
+
+/// The transitions the procedure lets the requester fire from the request's state with a button.
+fn requester_actions(case: &Case) -> Vec<RequesterAction> {
+    case.def
+        .transitions
+        .iter()
+        .filter(|t| t.requester && t.from.contains(&case.row.state))
+        .filter_map(|t| {
+            Some(RequesterAction {
+                event: t.event.clone(),
+                label: t.requester_action.clone()?,
+                closes: t
+                    .to
+                    .as_deref()
+                    .and_then(|to| case.def.state(to))
+                    .is_some_and(|s| s.terminal),
+            })
+        })
+        .collect()
+}
+
+/// The newest refusal the requester was sent, whole (`refused`, `identity_not_verified`) or partial
+/// (an answer naming what it leaves out), unless an answer came after it.
+fn refusal_of(sent: &[notices::NoticeRow], authority: Option<Label>) -> Option<RefusalView> {
+    sent.iter().rev().find_map(|n| {
+        let kind: NoticeKind = n.kind.parse().ok()?;
+        let payload = NoticePayload::from_stored(&n.payload).ok();
+        match kind {
+            NoticeKind::Refused | NoticeKind::IdentityNotVerified => Some(Some(RefusalView {
+                partial: false,
+                unverified: kind == NoticeKind::IdentityNotVerified,
+                reason: payload.and_then(|p| p.reason),
+                authority: authority.clone(),
+            })),
+            NoticeKind::AnswerReady
+            | NoticeKind::AnswerDispatched
+            | NoticeKind::ActionCompleted => Some(payload.and_then(|p| p.partial_refusal).map(
+                |why| RefusalView {
+                    partial: true,
+                    unverified: false,
+                    reason: Some(why),
+                    authority: authority.clone(),
+                },
+            )),
+            _ => None,
+        }
+    })?
+}
+
+/// The request's newest invoice, if some of it is still owed.
+fn unpaid_invoice(
+    conn: &mut crate::db::AnyConnection,
+    id: &crate::domain::ids::RequestId,
+) -> Result<Option<UnpaidInvoice>, AppError> {
+    let Some(inv) = crate::db::fees::invoices_for_request(conn, id)?
+        .into_iter()
+        .rev()
+        .find(|i| i.status == "unpaid")
+    else {
+        return Ok(None);
+    };
+    let paid = crate::db::fees::paid_total(conn, &inv.id)?;
+    Ok(Some(UnpaidInvoice {
+        outstanding_yen: inv.amount_yen.saturating_sub(paid).max(0),
+        due_on: super::cases::stored_date(&inv.due_on)?,
+        number: inv.number,
+    }))
+}
+
+/// What the requester sends with a button: a statement (an appeal's grounds, a reason for withdrawing)
+/// and whether they ticked "I mean it" where the action closes the request.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RawAction {
+    #[serde(default)]
+    pub statement: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// Fires a requester action from the tracking page: the engine decides as for staff (the transition must
+/// allow the requester), and the state change, notices and audit event (by the requester) commit
+/// together. Bad input is answered field by field with nothing written.
+pub async fn act(
+    state: &AppState,
+    token: String,
+    event: String,
+    raw: RawAction,
+) -> Result<(), AppError> {
+    if !tokens::looks_like_token(&token) {
+        return Err(AppError::NotFound);
+    }
+    let statement = raw.statement.trim().to_owned();
+    let mut errors = crate::domain::FieldErrors::new();
+    if statement.chars().count() > 2000 {
+        errors.push("statement", "too_long");
+    } else if statement
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errors.push("statement", "invalid_characters");
+    }
+    let catalog = state.workflows.clone();
+    let config = state.config.clone();
+    let keys = state.keys.clone();
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            let row = requests::find_by_token_digest(conn, &tokens::digest(&token))?
+                .ok_or(AppError::NotFound)?;
+            let mut case = Case::from_row(conn, &catalog, row)?;
+            let action = requester_actions(&case)
+                .into_iter()
+                .find(|a| a.event == event)
+                .ok_or_else(|| {
+                    AppError::Transition(TransitionError::RequesterNotPermitted {
+                        event: event.clone(),
+                    })
+                })?;
+            if action.closes && raw.confirm != "yes" {
+                errors.push("confirm", "required");
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Invalid(errors));
+            }
+            let mut data = serde_json::Map::new();
+            if !statement.is_empty() {
+                data.insert("reason".into(), statement.into());
+            }
+            let cx = super::transition::TransitionContext {
+                catalog: &catalog,
+                config: &config,
+                keys: &keys,
+                actor: &Actor::Requester,
+                by: Party::Requester,
+                now,
+            };
+            super::transition::apply_event(conn, &cx, &mut case, &event, data)?;
+            Ok(())
         })
         .await
 }
@@ -183,4 +383,69 @@ pub async fn filed_with(
             Ok(out)
         })
         .await
+}
+
+/// How many of an address's newest requests get their links sent again.
+const RESEND_AT_MOST: i64 = 10;
+
+/// Asks for the tracking links of the requests filed with `raw_email` to be sent to that address again.
+/// The answer is the same whether or not there are any: the address and the client are counted against
+/// their hourly limits first, then the links are queued in a task of their own after the answer (so its
+/// timing does not tell either). The handle lets a caller that may wait (a test, a tool) wait.
+pub async fn resend_links(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    raw_email: &str,
+) -> Result<tokio::task::JoinHandle<()>, AppError> {
+    let email = crate::domain::request::SubjectEmail::parse(raw_email).map_err(|code| {
+        let mut errors = crate::domain::FieldErrors::new();
+        errors.push("email", code);
+        AppError::Invalid(errors)
+    })?;
+    let email: &str = email.as_ref();
+    super::limits::admit_resend(state, ip, email).await?;
+    let wanted = email.to_lowercase();
+    let state = state.clone();
+    Ok(tokio::spawn(async move {
+        let key = state.keys.clone();
+        let now = state.clock.now();
+        let queued = state
+            .db
+            .write(move |conn| queue_links(conn, key.session.expose(), &wanted, now))
+            .await;
+        match queued {
+            Ok(n) => tracing::info!(links = n, "tracking links queued on request"),
+            Err(e) => tracing::warn!(error = %e, "tracking links could not be queued"),
+        }
+    }))
+}
+
+/// Queues a `tracking_link` notice for each of the newest requests filed with the address whose link
+/// kaiji can derive (requests filed before links were derived have none to send).
+fn queue_links(
+    conn: &mut crate::db::AnyConnection,
+    key: &[u8],
+    email_lowercase: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut n = 0;
+    for row in requests::filed_with_email(conn, email_lowercase, RESEND_AT_MOST)? {
+        let derivable =
+            tokens::digest(&tokens::tracking_token(key, &row.id)) == row.tracking_token_sha256;
+        if !derivable {
+            continue;
+        }
+        let language = row.language.parse().unwrap_or(Language::En);
+        super::notices::queue_notices(
+            conn,
+            &row.id,
+            true,
+            language,
+            [NoticeKind::TrackingLink],
+            &NoticePayload::default(),
+            now,
+        )?;
+        n += 1;
+    }
+    Ok(n)
 }

@@ -31,6 +31,8 @@ pub struct RequestRow {
     pub closed_at: Option<NaiveDateTime>,
     /// Shared by the requests one submission asked for.
     pub filing_id: Option<String>,
+    /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
+    pub period_from: Option<String>,
 }
 
 /// The requester's name, address and words never reach a log through `Debug`.
@@ -69,6 +71,8 @@ pub struct NewRequestRow<'a> {
     pub filing_id: Option<&'a str>,
     /// The nearest running deadline (the queue's order), known at intake from the clocks it starts.
     pub queue_due: &'a str,
+    /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
+    pub period_from: Option<&'a str>,
 }
 
 /// What the queue shows: no free text, no contact details.
@@ -111,6 +115,26 @@ pub fn find_by_token_digest(
         .select(RequestRow::as_select())
         .first(conn)
         .optional()
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on SQLite and PostgreSQL for the ASCII of an email address.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// The newest `limit` requests filed with this email address (compared in lower case), for sending their
+/// tracking links again.
+pub fn filed_with_email(
+    conn: &mut AnyConnection,
+    email_lowercase: &str,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
+    requests::table
+        .filter(lower(requests::subject_email).eq(email_lowercase))
+        .order((requests::received_at.desc(), requests::id.asc()))
+        .limit(limit)
+        .select(RequestRow::as_select())
+        .load(conn)
 }
 
 /// The newest requests first.

@@ -35,6 +35,7 @@ diesel::table! {
         assigned_to -> Nullable<Text>,
         queue_due -> Text,
         personal_data_purged_at -> Nullable<Timestamp>,
+        period_from -> Nullable<Text>,
     }
 }
 

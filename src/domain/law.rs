@@ -46,6 +46,9 @@ pub struct RightDef {
     pub change: Option<ChangeAction>,
     /// The printable postal form that asks for it, where the regime's procedure takes letters.
     pub form: Option<FormKind>,
+    /// The requester may say from when the answer should cover, back to this day (CCPA §1798.130(a)(2)(B):
+    /// beyond the 12 months before the request, to 1 January 2022); `None`: the law asks no period.
+    pub period_earliest: Option<chrono::NaiveDate>,
 }
 
 impl RightDef {
@@ -61,10 +64,21 @@ pub struct Regime {
     pub id: String,
     pub version: i64,
     pub name: Label,
+    /// Who may file: `self`, and where the law lets them, an `agent` or a `guardian`.
+    pub requesters: Vec<String>,
     pub rights: Vec<RightDef>,
 }
 
+/// The kinds of requester the engine knows how to handle (intake asks an agent for the person's
+/// confirmation, a guardian for the person's name).
+pub const REQUESTER_KINDS: [&str; 3] = ["self", "agent", "guardian"];
+
 impl Regime {
+    /// The law lets this kind of requester file (`self`, `agent`, `guardian`).
+    pub fn admits(&self, requester_kind: &str) -> bool {
+        self.requesters.iter().any(|k| k == requester_kind)
+    }
+
     pub fn right(&self, code: &str) -> Option<&RightDef> {
         self.rights.iter().find(|r| r.code.as_str() == code)
     }
@@ -124,6 +138,8 @@ struct RawRegime {
     id: Spanned<String>,
     version: Spanned<i64>,
     name: Label,
+    /// Who may file under this law: `self`, `agent`, `guardian` (all three when left out).
+    requesters: Option<Vec<Spanned<String>>>,
     rights: Vec<RawRight>,
 }
 
@@ -137,6 +153,7 @@ struct RawRight {
     answer: Option<Spanned<String>>,
     change: Option<Spanned<String>>,
     form: Option<Spanned<String>>,
+    period_earliest: Option<Spanned<String>>,
 }
 
 struct Source<'s>(&'s str);
@@ -311,7 +328,22 @@ impl Regime {
                     format!("right `{code}` packs data, so its task must be `export`"),
                 ));
             }
+            let period_earliest = match &r.period_earliest {
+                None => None,
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d.get_ref(), "%Y-%m-%d").map_err(|_| {
+                        s.err(
+                            d.span(),
+                            format!(
+                                "period_earliest `{}` must be a date, YYYY-MM-DD",
+                                d.get_ref()
+                            ),
+                        )
+                    })?,
+                ),
+            };
             rights.push(RightDef {
+                period_earliest,
                 code,
                 label: r.label,
                 article: r.article,
@@ -321,10 +353,40 @@ impl Regime {
                 form: s.kind(&r.form, "form", &forms)?,
             });
         }
+        let requesters = match &raw.requesters {
+            None => REQUESTER_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+            Some(list) => {
+                let mut kinds: Vec<String> = Vec::new();
+                for k in list {
+                    let kind = k.get_ref().clone();
+                    if !REQUESTER_KINDS.contains(&kind.as_str()) {
+                        return Err(s.err(
+                            k.span(),
+                            format!(
+                                "unknown requester `{kind}` (known: {})",
+                                REQUESTER_KINDS.join(", ")
+                            ),
+                        ));
+                    }
+                    if kinds.contains(&kind) {
+                        return Err(s.err(k.span(), format!("requester `{kind}` is listed twice")));
+                    }
+                    kinds.push(kind);
+                }
+                if !kinds.iter().any(|k| k == "self") {
+                    return Err(s.err(
+                        raw.id.span(),
+                        "requesters must include `self`: the person may always ask",
+                    ));
+                }
+                kinds
+            }
+        };
         Ok(Regime {
             id,
             version: s.version(&raw.version)?,
             name: raw.name,
+            requesters,
             rights,
         })
     }
@@ -549,6 +611,16 @@ impl LawBook for Laws {
 
     fn grants(&self, right: &RightCode) -> bool {
         self.any_right(right.as_str()).is_some()
+    }
+
+    fn period_earliest(&self, place: &PlaceCode, right: &RightCode) -> Option<chrono::NaiveDate> {
+        self.right(place.as_str(), right.as_str())
+            .and_then(|r| r.period_earliest)
+    }
+
+    fn admits(&self, place: &PlaceCode, requester_kind: &str) -> bool {
+        self.regime_of(place.as_str())
+            .is_some_and(|r| r.admits(requester_kind))
     }
 }
 

@@ -59,6 +59,11 @@ pub enum NoticeKind {
     PersonConfirmation,
     /// Identity could not be verified: why, and how to try again. Nothing was disclosed or deleted.
     IdentityNotVerified,
+    /// The requester withdrew the request; it is closed and nothing more is done.
+    Withdrawn,
+    /// The requester's tracking link, sent again because someone asked for the links filed with this
+    /// address (the page asking never says whether there were any).
+    TrackingLink,
     /// The released answer's link expires soon and has not been used.
     DownloadExpiring,
     /// To an officer: a request was assigned to them.

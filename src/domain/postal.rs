@@ -498,6 +498,7 @@ impl PostalIntake {
             request_type,
             also: Vec::new(),
             account_id: None,
+            period_from: None,
             message: self.message.clone(),
             jurisdiction: place,
             language: self.language,

@@ -25,16 +25,18 @@ pub enum Outcome {
     /// Answered, completed, closed, or no data held: the request was complied with (in whole or in part).
     Complied,
     Denied,
-    /// Closed without a decision on the right: email never confirmed, wrong channel, referred elsewhere.
+    /// Closed without a decision on the right: withdrawn, email never confirmed, wrong channel, referred
+    /// elsewhere.
     Withdrawn,
 }
 
 pub fn outcome(final_state: &str) -> Outcome {
     match final_state {
         "refused" | "denied" => Outcome::Denied,
-        "unconfirmed_expired" | "channel_not_accepted" | "referred_to_transfer_agent" => {
-            Outcome::Withdrawn
-        }
+        "unconfirmed_expired"
+        | "withdrawn"
+        | "channel_not_accepted"
+        | "referred_to_transfer_agent" => Outcome::Withdrawn,
         _ => Outcome::Complied,
     }
 }

@@ -97,6 +97,10 @@ pub trait LawBook {
     fn served_place(&self, code: &str) -> Result<PlaceCode, &'static str>;
     /// Some law grants this right.
     fn grants(&self, right: &RightCode) -> bool;
+    /// The place's law lets this kind of requester (`self`, `agent`, `guardian`) file.
+    fn admits(&self, place: &PlaceCode, requester_kind: &str) -> bool;
+    /// The earliest day a requester may ask this right's answer to cover, where the law lets them say.
+    fn period_earliest(&self, place: &PlaceCode, right: &RightCode) -> Option<chrono::NaiveDate>;
 }
 
 /// The language a requester reads; notices and pages follow it.
@@ -270,6 +274,10 @@ pub struct RawRequest {
     /// Optional: the account the request is about (its ID or sign-in email), for matching records.
     #[serde(default)]
     pub account_id: String,
+    /// Optional, where the law lets the requester say (CCPA "know"): the day from which the answer should
+    /// cover, `YYYY-MM-DD`; empty for the law's default (the 12 months before the request).
+    #[serde(default)]
+    pub period_from: String,
 }
 
 impl fmt::Debug for RawRequest {
@@ -325,6 +333,8 @@ pub struct NewRequest {
     pub on_behalf: Option<OnBehalf>,
     /// The account the request is about, as typed; kept sealed with the identity evidence.
     pub account_id: Option<String>,
+    /// From when the answer should cover, for the rights whose law lets the requester say.
+    pub period_from: Option<chrono::NaiveDate>,
 }
 
 /// The rights asked for: `request_type` then `request_types`, in order, each once. The first is the
@@ -402,6 +412,43 @@ impl NewRequest {
                 None
             }
         };
+        // An agent or guardian only where the place's law provides for one (VCDPA: no agents).
+        if let (Some(place), Some(Some(b))) = (&jurisdiction, &on_behalf) {
+            let kind = match b.kind {
+                OnBehalfKind::Agent => "agent",
+                OnBehalfKind::Guardian => "guardian",
+            };
+            if !laws.admits(place, kind) {
+                errors.push("requester_kind", "not_offered_here");
+            }
+        }
+        let period_from = match (raw.period_from.trim(), &jurisdiction, &types) {
+            ("", _, _) => Some(None),
+            (p, Some(place), Some((first, also))) => {
+                // The rights asked for whose law takes a period; the earliest day they all allow.
+                let earliest = std::iter::once(first)
+                    .chain(also.iter())
+                    .filter_map(|r| laws.period_earliest(place, r))
+                    .max();
+                match (chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d"), earliest) {
+                    (_, None) => {
+                        errors.push("period_from", "not_offered_here");
+                        None
+                    }
+                    (Err(_), _) => {
+                        errors.push("period_from", "invalid_date");
+                        None
+                    }
+                    (Ok(d), Some(e)) if d < e => {
+                        errors.push("period_from", "too_early");
+                        None
+                    }
+                    (Ok(d), Some(_)) => Some(Some(d)),
+                }
+            }
+            // The place or the rights are wrong already: their messages say so.
+            _ => None,
+        };
         let account_id = match raw.account_id.trim() {
             "" => Some(None),
             a => errors.check("account_id", super::field::bounded(a, 200).map(Some)),
@@ -414,6 +461,7 @@ impl NewRequest {
             jurisdiction,
             on_behalf,
             account_id,
+            period_from,
         ) {
             (
                 Some(name),
@@ -423,7 +471,9 @@ impl NewRequest {
                 Some(jurisdiction),
                 Some(on_behalf),
                 Some(account_id),
+                Some(period_from),
             ) => Some(NewRequest {
+                period_from,
                 name,
                 email,
                 request_type,

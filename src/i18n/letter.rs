@@ -214,6 +214,8 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
         | NoticeKind::UnconfirmedExpired
+        | NoticeKind::Withdrawn
+        | NoticeKind::TrackingLink
         | NoticeKind::ChannelNotAccepted => {}
         NoticeKind::DocumentsRequested => {
             l.list_heading = Some(tr().t("letter-list-documents"));

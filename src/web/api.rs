@@ -60,6 +60,9 @@ pub struct RequestJson {
     pub jurisdiction: String,
     pub channel: String,
     pub language: String,
+    /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know"); absent:
+    /// the law's default period.
+    pub period_from: Option<String>,
     pub workflow: WorkflowRef,
     pub requester: Requester,
     pub message: String,
@@ -166,6 +169,7 @@ pub async fn request_detail(
             jurisdiction: r.jurisdiction,
             channel: r.channel,
             language: r.language,
+            period_from: r.period_from,
             workflow: WorkflowRef {
                 id: d.workflow.id.clone(),
                 version: d.workflow.version,

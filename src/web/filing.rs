@@ -48,6 +48,11 @@ pub struct CreateRequestBody {
     /// Optional: the account the request is about (its ID or sign-in email), for matching records.
     #[serde(default)]
     account_id: String,
+    /// Optional, `YYYY-MM-DD`, for rights whose law lets the requester say from when the answer should
+    /// cover (CCPA `access` and `know_categories`: back to 2022-01-01; default the 12 months before the
+    /// request). Refused (`not_offered_here`) for other rights, `too_early` before the law's limit.
+    #[serde(default)]
+    period_from: String,
     /// `ja` or `en`; defaults to the Accept-Language choice.
     language: Option<String>,
 }
@@ -66,6 +71,7 @@ impl CreateRequestBody {
             person_name: self.person_name.clone(),
             person_email: self.person_email.clone(),
             account_id: self.account_id.clone(),
+            period_from: self.period_from.clone(),
         }
     }
 }

@@ -175,6 +175,8 @@ pub struct PrintPage {
     pub title: &'static str,
     pub code: &'static str,
     pub desk: String,
+    /// Who the form is addressed to (the desk's name, else its address), before 御中.
+    pub addressee: String,
     pub draft: Option<FormDraft>,
     pub requester_kind: &'static str,
     pub requester_label: String,
@@ -210,6 +212,13 @@ fn print_page(
         title: form.title_ja(),
         code: form.as_str(),
         desk: postal.desk.ja.clone(),
+        addressee: def
+            .desk
+            .as_ref()
+            .and_then(|d| d.name.as_ref())
+            .unwrap_or(&postal.desk)
+            .ja
+            .clone(),
         fee: fee_text(p, form, draft.as_ref().map(|d| d.services.len()), ja),
         requester_kind: kind.as_str(),
         requester_label: ja.t(&format!("requester-{kind}")),

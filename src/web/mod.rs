@@ -30,6 +30,7 @@ pub mod session;
 pub mod staff;
 pub mod systems;
 pub mod telemetry;
+pub mod tracking;
 pub mod uploads;
 
 use actix_web::body::MessageBody;
@@ -66,6 +67,14 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../templates/static/kaiji.css"))
+}
+
+/// The one script: conveniences on pages that work without it.
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/static/kaiji.js"))
 }
 
 fn is_api(req: &HttpRequest) -> bool {
@@ -149,7 +158,7 @@ pub fn build_app(
                 .add((header::REFERRER_POLICY, "no-referrer"))
                 .add((
                     header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
                      frame-ancestors 'none'; base-uri 'none'",
                 )),
         )

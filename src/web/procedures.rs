@@ -93,6 +93,21 @@ impl ProcedurePage {
     }
 }
 
+/// The same page as one A4 sheet to print, with its address on the web (links do not work on paper).
+#[derive(Template)]
+#[template(path = "pages/public/procedure_print.html")]
+pub struct ProcedurePrintPage {
+    pub page: ProcedurePage,
+    pub url: String,
+}
+
+impl std::ops::Deref for ProcedurePrintPage {
+    type Target = ProcedurePage;
+    fn deref(&self) -> &ProcedurePage {
+        &self.page
+    }
+}
+
 fn period_text(tr: &Tr, p: Period) -> String {
     let (key, n) = match p {
         Period::Days(n) => ("procedures-days", n),
@@ -121,6 +136,27 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let p = procedures::one(&state, id.into_inner()).await?;
     render(StatusCode::OK, &ProcedurePage { tr, p })
+}
+
+pub async fn print(
+    state: web::Data<AppState>,
+    tr: Tr,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let p = procedures::one(&state, id.into_inner()).await?;
+    let url = format!(
+        "{}/procedures/{}?lang={}",
+        state.config.http.public_url,
+        p.id,
+        tr.html_lang()
+    );
+    render(
+        StatusCode::OK,
+        &ProcedurePrintPage {
+            page: ProcedurePage { tr, p },
+            url,
+        },
+    )
 }
 
 /// Text in both languages.
@@ -166,6 +202,16 @@ pub struct DeadlineOut {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct DeskOut {
+    pub name: Option<Text>,
+    pub address: Option<Text>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub web: Option<String>,
+    pub hours: Option<Text>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct ProcedureOut {
     pub id: String,
     pub version: i64,
@@ -174,12 +220,17 @@ pub struct ProcedureOut {
     pub places: Vec<Text>,
     /// `web`, `api`, `postal`.
     pub channels: Vec<String>,
+    /// Who may file: `self`, `agent`, `guardian`.
+    pub requesters: Vec<String>,
     pub rights: Vec<RightOut>,
     pub deadlines: Vec<DeadlineOut>,
     pub email_confirmation: bool,
     pub complaint_authority: Option<Text>,
     /// Where letters go, for procedures that take them.
     pub desk: Option<Text>,
+    /// The desk that answers: name, address, telephone, e-mail, web page and hours, as far as the
+    /// procedure publishes them.
+    pub contact: Option<DeskOut>,
     pub mail_classes: Vec<String>,
     /// How many months old an enclosed identity document may be.
     pub documents_max_age_months: Option<u32>,
@@ -195,6 +246,7 @@ impl From<&ProcedureView> for ProcedureOut {
             law: (&p.regime).into(),
             places: p.places.iter().map(Text::from).collect(),
             channels: p.channels.iter().map(|c| c.as_str().to_owned()).collect(),
+            requesters: p.requesters.clone(),
             rights: p
                 .rights
                 .iter()
@@ -222,6 +274,14 @@ impl From<&ProcedureView> for ProcedureOut {
             email_confirmation: p.confirm_email,
             complaint_authority: p.complaint_authority.as_ref().map(Text::from),
             desk: p.postal.as_ref().map(|r| (&r.desk).into()),
+            contact: p.desk.as_ref().map(|d| DeskOut {
+                name: d.name.as_ref().map(Text::from),
+                address: d.address.as_ref().map(Text::from),
+                phone: d.phone.clone(),
+                email: d.email.clone(),
+                web: d.web.clone(),
+                hours: d.hours.as_ref().map(Text::from),
+            }),
             mail_classes: p
                 .postal
                 .iter()

@@ -12,11 +12,9 @@ use super::language;
 use super::outcome::{self, Back};
 use super::{redirect, render};
 use crate::app::procedures;
-use crate::app::{AppError, AppState, intake, limits, tracking};
-use crate::config::UploadKind;
+use crate::app::{AppError, AppState, intake, limits};
 use crate::domain::FieldErrors;
 use crate::domain::audit::Actor;
-use crate::domain::identity::RawEvidence;
 use crate::domain::law::{Laws, Place};
 use crate::domain::request::{Channel, Language, NewRequest, RawRequest};
 use crate::i18n::Tr;
@@ -46,6 +44,8 @@ pub struct RequestFormPage {
     pub terms: Vec<(String, Option<String>, Option<String>)>,
     /// What the data typed in here is used for and how long it is kept (notice at collection).
     pub collection_notice: String,
+    /// Who the place's law lets file (`self`, `agent`, `guardian`): only those are offered.
+    pub requesters: Vec<String>,
     pub notice: Option<String>,
     pub has_errors: bool,
     pub name_error: Option<String>,
@@ -57,6 +57,10 @@ pub struct RequestFormPage {
     pub person_name_error: Option<String>,
     pub person_email_error: Option<String>,
     pub account_id_error: Option<String>,
+    /// Where the place's law lets the requester say from when the answer covers (CCPA "know"): the earliest
+    /// day, and the rights it is for.
+    pub period: Option<(String, String)>,
+    pub period_from_error: Option<String>,
 }
 
 /// The form's place: the one asked for (a served code or alias), else the one the page's language
@@ -81,6 +85,7 @@ impl RequestFormPage {
             ("guardian", "form-who-guardian"),
         ]
         .into_iter()
+        .filter(|(code, _)| self.requesters.iter().any(|k| k == code))
         .map(|(code, key)| (code, key, chosen == code))
         .collect()
     }
@@ -149,6 +154,11 @@ impl RequestFormPage {
                     )
                 })
                 .collect(),
+            requesters: place
+                .as_ref()
+                .and_then(|p| laws.regime(&p.regime))
+                .map(|r| r.requesters.clone())
+                .unwrap_or_else(|| vec!["self".to_owned()]),
             collection_notice: tr.t_args(
                 "form-collection-notice",
                 &[
@@ -168,6 +178,20 @@ impl RequestFormPage {
             person_name_error: err("person_name"),
             person_email_error: err("person_email"),
             account_id_error: err("account_id"),
+            period_from_error: err("period_from"),
+            period: place.as_ref().and_then(|p| {
+                let with: Vec<_> = offered
+                    .iter()
+                    .filter_map(|r| {
+                        laws.right(p.code.as_str(), r.code.as_str())
+                            .and_then(|d| d.period_earliest)
+                            .map(|e| (e, r.label.get(tr.lang).to_owned()))
+                    })
+                    .collect();
+                let earliest = with.iter().map(|(e, _)| *e).max()?;
+                let names: Vec<String> = with.into_iter().map(|(_, l)| l).collect();
+                Some((earliest.to_string(), names.join(" · ")))
+            }),
             input,
             tr,
         })
@@ -249,176 +273,6 @@ pub async fn submit(
 }
 
 #[derive(Template)]
-#[template(path = "pages/public/track.html")]
-pub struct TrackPage {
-    pub tr: Tr,
-    pub view: tracking::TrackingView,
-    pub just_received: bool,
-    pub tracking_url: String,
-    pub token: String,
-    pub csrf: String,
-    /// What was typed into the evidence form, kept when it is shown again with errors.
-    pub input: RawEvidence,
-    pub file_kind: String,
-    pub errors: FieldErrors,
-    /// Evidence was just received.
-    pub sent: bool,
-    /// On the receipt: the other requests filed in the same submission (receipt number, right, link).
-    pub also: Vec<(String, String, String)>,
-}
-
-impl TrackPage {
-    pub fn err(&self, field: &str) -> Option<String> {
-        self.errors.code_for(field).map(|c| self.tr.field_error(c))
-    }
-
-    /// The data points a requester may offer, with what they typed.
-    pub fn point_fields(&self) -> Vec<(&'static str, &str)> {
-        crate::domain::identity::OFFERED_POINTS
-            .iter()
-            .map(|&name| {
-                let value = match name {
-                    "account_id" => &self.input.account_id,
-                    "phone" => &self.input.phone,
-                    "postal_code" => &self.input.postal_code,
-                    _ => &self.input.last_order,
-                };
-                (name, value.as_str())
-            })
-            .collect()
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TrackQuery {
-    received: Option<String>,
-    sent: Option<String>,
-    also: Option<String>,
-}
-
-pub async fn track(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    token: web::Path<String>,
-    query: web::Query<TrackQuery>,
-) -> Result<HttpResponse, PageError> {
-    let token = token.into_inner();
-    let mut page = track_page(&state, &req, &csrf, token.clone()).await?;
-    page.just_received = query.received.is_some();
-    page.sent = query.sent.is_some();
-    if let Some(also) = query.also.as_deref().filter(|_| page.just_received) {
-        let others = also.split(',').map(str::to_owned).collect();
-        page.also = tracking::filed_with(&state, token, others)
-            .await?
-            .into_iter()
-            .map(|(number, kind, t)| {
-                (
-                    number,
-                    state
-                        .workflows
-                        .laws()
-                        .right_label(None, kind.as_str(), page.tr.lang),
-                    format!("{}/track/{t}", state.config.http.public_url),
-                )
-            })
-            .collect();
-    }
-    render(StatusCode::OK, &page)
-}
-
-async fn track_page(
-    state: &AppState,
-    req: &HttpRequest,
-    csrf: &Csrf,
-    token: String,
-) -> Result<TrackPage, PageError> {
-    let view = tracking::track(state, token.clone()).await?;
-    // The requester's own language unless they switched.
-    let tr = Tr::new(language::chosen(req).unwrap_or(view.language));
-    Ok(TrackPage {
-        tr,
-        view,
-        just_received: false,
-        tracking_url: format!("{}/track/{token}", state.config.http.public_url),
-        token,
-        csrf: csrf.token(),
-        input: RawEvidence::default(),
-        file_kind: String::new(),
-        errors: FieldErrors::new(),
-        sent: false,
-        also: Vec::new(),
-    })
-}
-
-/// Data points, a declaration, an identity document or an agent's authorisation, sent from the tracking
-/// page. Problems re-render the page with the typed values kept (the file must be chosen again).
-pub async fn submit_evidence(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    csrf: Csrf,
-    token: web::Path<String>,
-    payload: actix_multipart::Multipart,
-) -> Result<HttpResponse, PageError> {
-    let token = token.into_inner();
-    // A made-up link is answered before its body is read.
-    if !crate::app::tracking::leads_somewhere(&state, &token).await? {
-        return Err(WebError::App(AppError::NotFound).into());
-    }
-    let read = super::uploads::read(
-        payload,
-        state.config.http.upload_limit(UploadKind::Scan),
-        &csrf,
-    )
-    .await;
-    let (raw, file_kind, answer) = match read {
-        Ok(upload) => {
-            let raw = RawEvidence {
-                account_id: upload.text("account_id"),
-                phone: upload.text("phone"),
-                postal_code: upload.text("postal_code"),
-                last_order: upload.text("last_order"),
-                declaration: upload.text("declaration"),
-                declaration_name: upload.text("declaration_name"),
-            };
-            let file_kind = upload.text("file_kind");
-            let fresh = upload.fresh;
-            let file = upload.file.map(|bytes| crate::app::evidence::AttachedFile {
-                kind: file_kind.clone(),
-                bytes,
-            });
-            let call = crate::app::evidence::submit(&state, token.clone(), raw.clone(), file);
-            (raw, file_kind, outcome::of(fresh, call).await?)
-        }
-        // An upload refused as it was read (too large, not a kind we take) comes back like bad input.
-        Err(WebError::App(AppError::Invalid(errors))) => (
-            RawEvidence::default(),
-            String::new(),
-            Err(Back::Invalid(errors)),
-        ),
-        Err(e) => return Err(e.into()),
-    };
-    match answer {
-        Ok(()) => Ok(redirect(&format!("/track/{token}?sent=1#evidence"))),
-        Err(back) => {
-            let status = back.status();
-            let mut page = track_page(&state, &req, &csrf, token).await?;
-            page.errors = match back {
-                Back::Expired => {
-                    let mut errors = FieldErrors::new();
-                    errors.push("evidence", "form_expired");
-                    errors
-                }
-                back => back.into_errors(),
-            };
-            page.input = raw;
-            page.file_kind = file_kind;
-            render(status, &page)
-        }
-    }
-}
-
-#[derive(Template)]
 #[template(path = "pages/public/confirm.html")]
 pub struct ConfirmPage {
     pub tr: Tr,
@@ -480,25 +334,6 @@ async fn email_link_page(
             done: pressed,
         },
     )
-}
-
-#[derive(Deserialize)]
-pub struct AssertionQuery {
-    #[serde(default)]
-    assertion: String,
-}
-
-/// The company's account page sends the signed-in requester here with an identity assertion; verified,
-/// they land on their tracking page.
-pub async fn account_verified(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    q: web::Query<AssertionQuery>,
-) -> Result<HttpResponse, PageError> {
-    let token = token.into_inner();
-    crate::app::identity::verify_by_assertion(&state, token.clone(), q.into_inner().assertion)
-        .await?;
-    Ok(redirect(&format!("/track/{token}")))
 }
 
 #[derive(Template)]

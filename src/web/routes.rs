@@ -7,7 +7,7 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, audit, auth, documents, filing, forms, health, mfa, openapi, payments, people,
-    postal, procedures, public, queue, replies, reports, staff, systems,
+    postal, procedures, public, queue, replies, reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -130,6 +130,7 @@ fn service() -> Vec<Endpoint> {
         get("/healthz", health::healthz),
         get("/readyz", health::readyz),
         get("/static/kaiji.css", super::stylesheet),
+        get("/static/kaiji.js", super::script),
         get("/api/openapi.json", openapi::document),
     ]
 }
@@ -139,9 +140,15 @@ fn filing_and_tracking() -> Vec<Endpoint> {
     vec![
         get("/", public::form),
         post("/requests", public::submit),
-        get("/track/{token}", public::track),
-        post("/track/{token}/evidence", public::submit_evidence),
-        get("/track/{token}/account-verified", public::account_verified),
+        get("/track", tracking::lost_page),
+        post("/track", tracking::lost_send),
+        get("/track/{token}", tracking::track),
+        post("/track/{token}/evidence", tracking::submit_evidence),
+        post("/track/{token}/act/{event}", tracking::act),
+        get(
+            "/track/{token}/account-verified",
+            tracking::account_verified,
+        ),
     ]
 }
 
@@ -161,6 +168,7 @@ fn paper_forms() -> Vec<Endpoint> {
     vec![
         get("/procedures", procedures::index),
         get("/procedures/{workflow}", procedures::show),
+        get("/procedures/{workflow}/print", procedures::print),
         get("/forms", forms::index),
         get("/forms/{form}", forms::blank),
         post("/forms/{form}", forms::print_draft),

@@ -229,8 +229,10 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
             .is_err(),
         "an English page starts at elsewhere, whose law has no portability"
     );
+    // What was typed before the place changes is kept (the script carries it over in this tab).
+    fill(&c, Locator::Id("name"), "Jane Doe").await;
+    // Choosing the place reloads the rights at once (the script); without it, the button does.
     choose(&c, Locator::Id("place"), "EEA").await;
-    click(&c, Locator::Id("choose-place")).await;
     // Only the EEA's page offers portability: waiting for it waits for the new page.
     text_after(
         &c,
@@ -239,13 +241,31 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         "the EEA's rights appear",
     )
     .await;
+    let kept = c
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Jane Doe"));
+    // The other person's fields show only once someone asks for another.
+    let person = c.find(Locator::Id("person_name")).await.unwrap();
+    assert!(!person.is_displayed().await.unwrap());
+    click(
+        &c,
+        Locator::Css("input[name=requester_kind][value=guardian]"),
+    )
+    .await;
+    assert!(person.is_displayed().await.unwrap());
+    click(&c, Locator::Css("input[name=requester_kind][value=self]")).await;
+    assert!(!person.is_displayed().await.unwrap());
     assert!(
         text(&c, Locator::Id("rights-for"))
             .await
             .contains("European Economic Area")
     );
     shot(&c, "form-eea").await;
-    fill(&c, Locator::Id("name"), "Jane Doe").await;
     fill(&c, Locator::Id("email"), "jane@example.com").await;
     choose(&c, Locator::Id("request_type"), "portability").await;
     let terms = text(&c, Locator::Id("rights-terms")).await;
@@ -278,6 +298,53 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
     assert_eq!(state, "受付済み");
     shot(&c, "tracking-ja").await;
     assert_eq!(text(&c, Locator::Id("track-receipt")).await, receipt);
+
+    // Jane changes her mind: the button asks her to tick that she means it, then closes the request.
+    c.goto(&format!("{link}?lang=en")).await.unwrap();
+    fill(
+        &c,
+        Locator::Id("statement-withdraw"),
+        "I found what I needed.",
+    )
+    .await;
+    click(&c, Locator::Css("#action-withdraw button")).await;
+    let why = text_after(
+        &c,
+        Locator::Id("confirm-withdraw-error"),
+        10,
+        "the tick is asked for",
+    )
+    .await;
+    assert!(why.contains("required"), "{why}");
+    let typed = c
+        .find(Locator::Id("statement-withdraw"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some("I found what I needed."));
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(&c, width, "the tracking page with a withdrawal form").await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "withdraw-asks").await;
+    click(&c, Locator::Css("#action-withdraw input[name=confirm]")).await;
+    click(&c, Locator::Css("#action-withdraw button")).await;
+    let done = text_after(
+        &c,
+        Locator::Id("track-withdrawn"),
+        10,
+        "the request is withdrawn",
+    )
+    .await;
+    assert!(done.contains("withdrew"), "{done}");
+    shot(&c, "withdrawn").await;
+    assert_eq!(
+        text(&c, Locator::Id("track-state")).await,
+        "Withdrawn by the requester"
+    );
     c.close().await.unwrap();
 }
 
@@ -374,7 +441,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     shot(&c, "confirmed-ja").await;
     c.goto(&link).await.unwrap();
     let next = text(&c, Locator::Id("track-working")).await;
-    assert!(next.contains("対応中"), "{next}");
+    assert!(next.contains("対応しています"), "{next}");
     c.close().await.unwrap();
 }
 

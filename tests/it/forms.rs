@@ -46,6 +46,12 @@ async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
             .contains("運転免許証、パスポート、健康保険証、年金手帳、外国人登録証明書（写し可）")
     );
     assert!(blank.body.contains("簡易書留郵便または配達証明付書留郵便"));
+    // Addressed to the desk by name, once honoured (御中 alone, never 宛 and 御中 together).
+    assert_eq!(
+        blank.text_of("form-addressee").as_deref(),
+        Some("GMOインターネット株式会社 GPUクラウド byGMO 個人情報担当　御中")
+    );
+    assert!(!blank.body.contains("宛"), "{}", blank.body);
 
     let agent = b.get("/forms/purpose?requester=agent").await;
     for line in [

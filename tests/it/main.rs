@@ -32,6 +32,7 @@ mod schema_parity;
 mod sign_in;
 mod staff_auth;
 mod systems;
+mod tracking_page;
 mod walking_skeleton;
 mod workflow_properties;
 mod workflows_api;

@@ -1111,6 +1111,15 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         rows.contains("131-12-38386-3") && rows.contains("2026年11月25日"),
         "{rows}"
     );
+    // The sender is the procedure's [desk]: its address, then where to ask, and no 宛 on our own name.
+    let from = sent.all_text_of("letter-from").unwrap();
+    assert!(
+        from.contains("〒150-8512")
+            && from.contains("個人情報担当")
+            && from.contains("https://gpu.cloud.gmo.jp"),
+        "{from}"
+    );
+    assert!(!from.contains("宛"), "{from}");
     // The request page lists the letters with their dates; another request's notice is not found.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert_eq!(page.body.matches("data-letter=").count(), 5);

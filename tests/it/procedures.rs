@@ -26,6 +26,24 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
             "{id} is listed"
         );
     }
+    // Pages may run kaiji's own script and no other (no inline script, no other origin).
+    let csp = list.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self';") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let js = b.get("/static/kaiji.js").await;
+    assert_eq!(js.status, 200);
+    assert!(
+        js.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(!list.body.contains("<script>"), "no inline script");
     let list_ja = b.get("/procedures?lang=ja").await;
     assert!(list_ja.body.contains("ご請求の手続"));
 
@@ -48,6 +66,30 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     let postal_ja = b.get("/procedures/jp-postal?lang=ja").await;
     assert!(postal_ja.body.contains("1サービスにつき5,400円"));
     assert!(postal_ja.body.contains("配達証明付書留"));
+    // The printable version: one A4 sheet with the same facts, its version, and its address on the web
+    // (links do not work on paper).
+    let print = b.get("/procedures/jp-postal/print?lang=ja").await;
+    assert_eq!(print.status, 200);
+    assert!(print.body.contains("<body class=\"a4\">"));
+    assert!(print.body.contains("1サービスにつき5,400円") && print.body.contains("配達証明付書留"));
+    assert!(print.body.contains("jp-postal v3"));
+    assert_eq!(
+        print.text_of("procedure-url").as_deref(),
+        Some(
+            format!(
+                "{}/procedures/jp-postal?lang=ja",
+                app.state.config.http.public_url
+            )
+            .as_str()
+        )
+    );
+    assert!(!print.body.contains("<nav>"), "no site navigation on paper");
+    assert!(
+        postal_ja
+            .body
+            .contains("/procedures/jp-postal/print?lang=ja")
+    );
+    assert_eq!(b.get("/procedures/nope/print").await.status, 404);
 
     // GDPR: free, one month, extension by two months once, the CNPD; CCPA: the points and declaration.
     let gdpr = b.get("/procedures/gdpr?lang=en").await;
@@ -113,7 +155,7 @@ async fn a_changed_fee_and_deadline_show_on_the_page(backend: Backend) {
     let file = seeds.path().join("workflows/jp-postal.toml");
     let src = std::fs::read_to_string(&file).unwrap();
     for old in [
-        "version = 2",
+        "version = 3",
         "amount_yen = 5400",
         "duration = { days = 14 }",
     ] {
@@ -121,7 +163,7 @@ async fn a_changed_fee_and_deadline_show_on_the_page(backend: Backend) {
     }
     std::fs::write(
         &file,
-        src.replacen("version = 2", "version = 3", 1)
+        src.replacen("version = 3", "version = 4", 1)
             .replace("amount_yen = 5400", "amount_yen = 6600")
             .replace("duration = { days = 14 }", "duration = { days = 21 }"),
     )

@@ -428,6 +428,98 @@ const WALKS: &[Walk] = &[
         events: &["refuse"],
         end: "refused",
     },
+    // Each procedure's withdrawal, recorded by an officer (a letter or call); the requester's own
+    // button is walked in tracking_page.rs.
+    Walk {
+        workflow: "jp-online",
+        channel: "api",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: Some("withdraws-jp-online@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "jp-postal",
+        channel: "postal",
+        jurisdiction: "japan",
+        request_type: "access",
+        email: None,
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "gdpr",
+        channel: "api",
+        jurisdiction: "eea",
+        request_type: "portability",
+        email: Some("withdraws-gdpr@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "ccpa",
+        channel: "api",
+        jurisdiction: "california",
+        request_type: "deletion",
+        email: Some("withdraws-ccpa@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "pipeda",
+        channel: "api",
+        jurisdiction: "canada",
+        request_type: "access",
+        email: Some("withdraws-pipeda@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "uk-gdpr",
+        channel: "api",
+        jurisdiction: "GB",
+        request_type: "access",
+        email: Some("withdraws-uk-gdpr@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "pipa",
+        channel: "api",
+        jurisdiction: "KR",
+        request_type: "deletion",
+        email: Some("withdraws-pipa@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "vcdpa",
+        channel: "api",
+        jurisdiction: "US-VA",
+        request_type: "access",
+        email: Some("withdraws-vcdpa@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "lgpd-access",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "access",
+        email: Some("withdraws-lgpd-access@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
+    Walk {
+        workflow: "lgpd",
+        channel: "api",
+        jurisdiction: "BR",
+        request_type: "deletion",
+        email: Some("withdraws-lgpd@example.com"),
+        events: &["withdraw"],
+        end: "withdrawn",
+    },
 ];
 
 #[test]
@@ -993,11 +1085,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
         200
     );
 
-    // Publish version 4 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
+    // Publish version 5 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
     let cals = common::laws();
     let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
         .unwrap()
-        .replace("version = 3", "version = 4")
+        .replace("version = 4", "version = 5")
         .replace(
             "duration = { days = 30 }\npauses",
             "duration = { days = 45 }\npauses",
@@ -1023,11 +1115,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
             o["workflow"]["version"].as_i64(),
             n["workflow"]["version"].as_i64()
         ),
-        (Some(3), Some(4))
+        (Some(4), Some(5))
     );
     assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
     assert_eq!(clock(&n, "response")["due_on"], "2027-01-05");
-    // The request in flight still runs under version 3's rules.
+    // The request in flight still runs under version 4's rules.
     let tasks = |r: Value| r["tasks"].as_array().unwrap().clone();
     let v = close_tasks(&officer, &old, &tasks(o), 2).await;
     assert_eq!(
@@ -1123,10 +1215,10 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
         // Officers cannot start before the address is confirmed.
         let first = r["allowed_events"].as_array().unwrap();
         assert!(
-            first
-                .iter()
-                .all(|e| ["refuse", "refuse_unverified", "extend", "deny"]
-                    .contains(&e["event"].as_str().unwrap())),
+            first.iter().all(
+                |e| ["refuse", "refuse_unverified", "extend", "deny", "withdraw"]
+                    .contains(&e["event"].as_str().unwrap())
+            ),
             "{workflow}: {first:?}"
         );
         ids.push(id);

@@ -238,6 +238,9 @@ pub struct TransitionDef {
     pub roles: Vec<Role>,
     /// The requester's own act fires it too (e.g. downloading the reply).
     pub requester: bool,
+    /// Offered to the requester as a button on their tracking page, with this wording (withdrawing);
+    /// without it a requester transition fires only by their act (downloading).
+    pub requester_action: Option<Label>,
     /// kaiji fires it on a timer (e.g. expiring a request whose email was never confirmed).
     pub system: bool,
     pub guards: Vec<Guard>,
@@ -328,11 +331,50 @@ pub struct WorkflowDefinition {
     pub disclosure: Option<DisclosureInfo>,
     /// For procedures taking letters: which mail is accepted and where it goes.
     pub postal: Option<PostalRule>,
+    /// The desk that answers: on the procedure page, and the sender of every letter.
+    pub desk: Option<Desk>,
     /// Identity documents to enclose, per kind of requester.
     pub documents: Option<DocumentRules>,
     pub states: Vec<StateDef>,
     pub clocks: Vec<ClockDef>,
     pub transitions: Vec<TransitionDef>,
+}
+
+/// The privacy desk a procedure names (`[desk]`): who answers, where letters go, how to reach it and
+/// when. Every part is optional; a procedure says only what its notice publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Desk {
+    pub name: Option<Label>,
+    /// The postal address, as printed on forms and letters (several lines).
+    pub address: Option<Label>,
+    pub phone: Option<String>,
+    pub hours: Option<Label>,
+    pub email: Option<String>,
+    /// The page where the desk takes questions.
+    pub web: Option<String>,
+}
+
+impl Desk {
+    /// The sender block of a letter in `lang`: the address (or else the name), then how to reach the
+    /// desk and when.
+    pub fn sender_lines(&self, lang: Language) -> Vec<String> {
+        let mut lines: Vec<String> = match (&self.address, &self.name) {
+            (Some(a), _) => a.get(lang).lines().map(str::to_owned).collect(),
+            (None, Some(n)) => vec![n.get(lang).to_owned()],
+            (None, None) => Vec::new(),
+        };
+        lines.extend(self.phone.as_ref().map(|p| format!("TEL {p}")));
+        lines.extend(self.email.clone());
+        lines.extend(self.web.clone());
+        lines.extend(self.hours.as_ref().map(|h| h.get(lang).to_owned()));
+        lines
+    }
+
+    /// Nothing said: the section is there but empty.
+    pub fn is_empty(&self) -> bool {
+        *self == Desk::default()
+    }
 }
 
 /// The processing information an access answer carries, in the procedure's words.

@@ -27,6 +27,7 @@ pub(super) struct RawDefinition {
     pub(super) verification: Option<super::super::identity::VerificationRule>,
     pub(super) disclosure: Option<DisclosureInfo>,
     pub(super) postal: Option<RawPostal>,
+    pub(super) desk: Option<Desk>,
     pub(super) documents: Option<RawDocuments>,
     pub(super) states: Vec<RawState>,
     #[serde(default)]
@@ -56,7 +57,8 @@ fn default_due_days() -> Spanned<u32> {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPostal {
     pub(super) accepted_mail_classes: Vec<Spanned<String>>,
-    pub(super) desk: Label,
+    /// Where letters go; definitions written before `[desk]` said it here, newer ones in `[desk] address`.
+    pub(super) desk: Option<Label>,
     pub(super) transfer_agent: Option<Label>,
 }
 
@@ -126,6 +128,8 @@ pub(super) struct RawTransition {
     pub(super) roles: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) requester: bool,
+    /// The button the requester presses on their tracking page to fire it (e.g. withdrawing).
+    pub(super) requester_action: Option<Label>,
     #[serde(default)]
     pub(super) system: bool,
     #[serde(default)]

@@ -143,19 +143,71 @@ impl Checker<'_> {
         })
     }
 
-    fn postal(&self, raw: &Option<RawPostal>) -> Result<Option<PostalRule>, DefinitionError> {
+    fn postal(
+        &self,
+        raw: &Option<RawPostal>,
+        desk: Option<&Desk>,
+    ) -> Result<Option<PostalRule>, DefinitionError> {
         Ok(match raw {
             None => None,
             Some(p) => Some(PostalRule {
+                desk: p
+                    .desk
+                    .clone()
+                    .or_else(|| desk.and_then(|d| d.address.clone()))
+                    .ok_or_else(|| {
+                        self.err(
+                            0..0,
+                            "a [postal] procedure needs the desk's address ([desk] address)",
+                        )
+                    })?,
                 accepted_mail_classes: p
                     .accepted_mail_classes
                     .iter()
                     .map(|m| self.parse::<MailClass>(m, "mail class"))
                     .collect::<Result<_, _>>()?,
-                desk: p.desk.clone(),
                 transfer_agent: p.transfer_agent.clone(),
             }),
         })
+    }
+
+    /// The `[desk]` section, or the address an older `[postal]` section gave.
+    fn desk(
+        &self,
+        raw: Option<Desk>,
+        postal: Option<&RawPostal>,
+    ) -> Result<Option<Desk>, DefinitionError> {
+        let Some(desk) = raw else {
+            return Ok(postal.and_then(|p| p.desk.clone()).map(|address| Desk {
+                address: Some(address),
+                ..Desk::default()
+            }));
+        };
+        if desk.is_empty() {
+            return Err(self.err(
+                0..0,
+                "[desk] says nothing: give at least its name or address",
+            ));
+        }
+        for (what, v) in [
+            ("phone", &desk.phone),
+            ("email", &desk.email),
+            ("web", &desk.web),
+        ] {
+            if v.as_ref()
+                .is_some_and(|v| v.trim().is_empty() || v.chars().count() > 200)
+            {
+                return Err(self.err(0..0, format!("[desk] {what} must be 1 to 200 characters")));
+            }
+        }
+        if desk
+            .web
+            .as_ref()
+            .is_some_and(|w| !w.starts_with("https://"))
+        {
+            return Err(self.err(0..0, "[desk] web must be an https:// address"));
+        }
+        Ok(Some(desk))
     }
 
     fn documents(
@@ -345,7 +397,8 @@ impl WorkflowDefinition {
             .map(|n| c.parse::<NoticeKind>(n, "notice"))
             .transpose()?;
         let fee = c.fee(&raw.fee, &request_types)?;
-        let postal = c.postal(&raw.postal)?;
+        let desk = c.desk(raw.desk, raw.postal.as_ref())?;
+        let postal = c.postal(&raw.postal, desk.as_ref())?;
         let documents = c.documents(&raw.documents)?;
         let states = c.states(&raw.states)?;
         states.known(&c, &raw.initial_state, "initial_state names")?;
@@ -378,6 +431,7 @@ impl WorkflowDefinition {
             verification: raw.verification,
             disclosure: raw.disclosure,
             postal,
+            desk,
             documents,
             states: states.defs,
             clocks,

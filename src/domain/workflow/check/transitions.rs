@@ -82,12 +82,21 @@ impl Checker<'_> {
                     format!("transition `{event}` extends a deadline, so it must send a notice"),
                 ));
             }
+            if t.requester_action.is_some() && !t.requester {
+                return Err(self.err(
+                    t.event.span(),
+                    format!(
+                        "transition `{event}` has a requester_action, so it needs requester = true"
+                    ),
+                ));
+            }
             transitions.push(TransitionDef {
                 event,
                 from,
                 to,
                 roles,
                 requester: t.requester,
+                requester_action: t.requester_action.clone(),
                 system: t.system,
                 guards,
                 effects,

@@ -1,0 +1,529 @@
+//! The requester's tracking page beyond evidence (issue 17): what happens next and what is needed, a
+//! refusal's reasons with the authority to complain to, the requester's own buttons (withdraw; appeal
+//! under the VCDPA), and lost tracking links sent again without telling whether any exist. Both backends.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, api, file_json};
+use kaiji::domain::staff::Role;
+
+both_backends!(
+    a_requester_withdraws_their_request_and_a_replay_changes_nothing,
+    a_refusal_says_why_where_to_complain_and_what_next,
+    a_virginian_appeals_a_refusal_from_the_tracking_page,
+    lost_links_go_to_the_address_without_saying_whether_any_exist,
+    who_may_file_follows_the_places_law,
+    a_californian_says_from_when_the_answer_covers,
+);
+
+fn notice_kinds(r: &Value) -> Vec<String> {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Files over the API in `place` and returns (request id, tracking path).
+async fn filed(app: &TestApp, place: &str, email: &str) -> (String, String) {
+    let r = file_json(app, json!({"jurisdiction": place, "email": email})).await;
+    (
+        r["id"].as_str().unwrap().to_owned(),
+        format!("/track/{}", r["tracking_token"].as_str().unwrap()),
+    )
+}
+
+async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: TestApp) {
+    let (id, track) = filed(&app, "eea", "pat@example.com").await;
+    let b = app.browser();
+    let page = b.get(&track).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("id=\"action-withdraw\""),
+        "the page offers withdrawing: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let act = format!("{track}/act/withdraw");
+
+    // Without "I mean it": the page again, the statement kept, nothing changed.
+    let back = b
+        .post_form(
+            &act,
+            &[("csrf_token", &csrf), ("statement", "Filed by mistake.")],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(back.text_of("confirm-withdraw-error").is_some());
+    assert!(back.body.contains(">Filed by mistake.</textarea>"));
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    assert_eq!(officer.request(&id).await["state"], "received");
+
+    // A staff-only event through the requester's door is refused, and nothing moves.
+    let staff_only = b
+        .post_form(
+            &format!("{track}/act/refuse"),
+            &[("csrf_token", &csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(staff_only.status, 403, "{}", staff_only.body);
+    assert!(
+        staff_only.body.contains("This can no longer be done"),
+        "{}",
+        staff_only.body
+    );
+    assert_eq!(officer.request(&id).await["state"], "received");
+
+    // An old form (token from another session) is refused as expired.
+    let stale = app
+        .browser()
+        .post_form(&act, &[("csrf_token", "forged"), ("confirm", "yes")])
+        .await;
+    assert_eq!(stale.status, 403);
+    assert_eq!(officer.request(&id).await["state"], "received");
+
+    let done = b
+        .post_form(
+            &act,
+            &[
+                ("csrf_token", &csrf),
+                ("statement", "Filed by mistake."),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = b.get(done.location.as_deref().unwrap()).await;
+    assert!(after.text_of("track-done").is_some(), "{}", after.body);
+    assert!(after.text_of("track-withdrawn").is_some(), "{}", after.body);
+    assert_eq!(
+        after.text_of("track-state").as_deref(),
+        Some("Withdrawn by the requester")
+    );
+    assert!(!after.body.contains("id=\"action-withdraw\""));
+    assert!(
+        !after.body.contains("id=\"evidence-form\""),
+        "no evidence is asked of a closed request"
+    );
+    let r = officer.request(&id).await;
+    assert_eq!(r["state"], "withdrawn");
+    assert_eq!(
+        notice_kinds(&r)
+            .iter()
+            .filter(|k| k.as_str() == "withdrawn")
+            .count(),
+        1
+    );
+    // Audited as the requester's act, with their statement.
+    let moved = crate::common::audited(&app, "request.transitioned");
+    let withdrawal = moved
+        .iter()
+        .find(|d| d.contains("\"withdraw\""))
+        .unwrap_or_else(|| panic!("the withdrawal is in the audit log: {moved:?}"));
+    assert!(withdrawal.contains("Filed by mistake."), "{withdrawal}");
+    let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 50).unwrap();
+    let by = events
+        .iter()
+        .find(|e| e.action == "request.transitioned" && e.details.contains("\"withdraw\""))
+        .unwrap();
+    assert_eq!(by.actor_kind, "requester");
+
+    // The same post again (a reload, a replay): the page says it can no longer be done; no second notice.
+    let replay = b
+        .post_form(
+            &act,
+            &[
+                ("csrf_token", &csrf),
+                ("statement", "Filed by mistake."),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status, 403, "{}", replay.body);
+    assert!(replay.text_of("action-withdraw-error").is_none());
+    assert!(
+        replay.body.contains("This can no longer be done"),
+        "{}",
+        replay.body
+    );
+    let r = officer.request(&id).await;
+    assert_eq!(
+        notice_kinds(&r)
+            .iter()
+            .filter(|k| k.as_str() == "withdrawn")
+            .count(),
+        1
+    );
+    // Oversized or control-laden statements come back with a message, nothing written.
+    let (id2, track2) = filed(&app, "eea", "sam@example.com").await;
+    let p2 = b.get(&track2).await;
+    for (bad, code) in [
+        ("x".repeat(2001), "too long"),
+        ("a\u{7}b".to_owned(), "cannot be accepted"),
+    ] {
+        let back = b
+            .post_form(
+                &format!("{track2}/act/withdraw"),
+                &[
+                    ("csrf_token", &p2.csrf()),
+                    ("statement", &bad),
+                    ("confirm", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(back.status, 422);
+        let msg = back.text_of("statement-withdraw-error").unwrap_or_default();
+        assert!(msg.contains(code), "{msg}");
+    }
+    assert_eq!(officer.request(&id2).await["state"], "received");
+}
+
+async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
+    let (id, track) = filed(&app, "eea", "pat@example.com").await;
+    let b = app.browser();
+    // Working on it: the evidence form is there, so the page never says flatly that nothing is needed.
+    let before = b.get(&track).await;
+    let next = before.all_text_of("track-next").unwrap();
+    assert!(!next.contains("nothing is needed from you now"), "{next}");
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let refused = officer
+        .fire_page(
+            &id,
+            "refuse",
+            v,
+            Some("The request is manifestly unfounded: Art. 12(5)."),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    let page = b.get(&track).await;
+    assert_eq!(
+        page.text_of("track-refusal-reason").as_deref(),
+        Some("The request is manifestly unfounded: Art. 12(5).")
+    );
+    let authority = page.all_text_of("track-authority").unwrap();
+    assert!(authority.contains("CNPD"), "{authority}");
+    assert!(
+        page.text_of("track-refusal-next")
+            .unwrap()
+            .contains("new request")
+    );
+    assert!(page.text_of("track-closed").is_some());
+    assert!(!page.body.contains("id=\"action-withdraw\""));
+    // In Japanese too, from the same definitions.
+    let ja = b.get(&format!("{track}?lang=ja")).await;
+    assert!(ja.all_text_of("track-authority").unwrap().contains("CNPD"));
+    assert!(ja.all_text_of("track-refusal").unwrap().contains("理由"));
+}
+
+async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
+    let (id, track) = filed(&app, "US-VA", "val@example.com").await;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let refused = officer
+        .fire_page(
+            &id,
+            "refuse",
+            v,
+            Some("We hold no data we can link to you."),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    let b = app.browser();
+    let page = b.get(&track).await;
+    assert!(
+        page.body.contains("id=\"action-appeal_received\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.text_of("track-refusal-next")
+            .unwrap()
+            .contains("reconsider")
+    );
+    assert!(page.all_text_of("track-authority").is_some());
+    let done = b
+        .post_form(
+            &format!("{track}/act/appeal_received"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("statement", "I have an account: it is under this address."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        done.status, 303,
+        "an appeal does not close the request, so no tick is asked: {}",
+        done.body
+    );
+    let r = officer.request(&id).await;
+    assert_eq!(r["state"], "under_appeal");
+    // The appeal's own 60-day clock runs, and the page says by when.
+    let after = b.get(&track).await;
+    assert_eq!(
+        after.text_of("track-due").as_deref(),
+        Some("2027-01-20"),
+        "{}",
+        after.body
+    );
+    assert!(
+        crate::common::audited(&app, "request.transitioned")
+            .iter()
+            .any(|d| d.contains("I have an account"))
+    );
+}
+
+async fn ask(b: &crate::common::Browser, email: &str, csrf: String) -> crate::common::Page {
+    b.post_form("/track", &[("csrf_token", &csrf), ("email", email)])
+        .await
+}
+
+async fn lost_links_go_to_the_address_without_saying_whether_any_exist(app: TestApp) {
+    let (id, _) = filed(&app, "eea", "Pat.Lost@Example.com").await;
+    let (other, _) = filed(&app, "eea", "someone@example.com").await;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let b = app.browser();
+    let form = b.get("/track").await;
+    assert_eq!(form.status, 200);
+
+    let known = ask(&b, "pat.lost@example.com", form.csrf()).await;
+    let unknown = ask(&b, "nobody@example.com", form.csrf()).await;
+    assert_eq!(known.status, 303);
+    assert_eq!(unknown.status, 303);
+    assert_eq!(
+        known.location, unknown.location,
+        "the same answer either way"
+    );
+    let sent = b.get(known.location.as_deref().unwrap()).await;
+    assert!(sent.text_of("lost-sent").is_some());
+
+    // The links are queued after the answer: wait for them.
+    let mut kinds = Vec::new();
+    for _ in 0..100 {
+        kinds = notice_kinds(&officer.request(&id).await);
+        if kinds.iter().any(|k| k == "tracking_link") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(kinds.iter().any(|k| k == "tracking_link"), "{kinds:?}");
+    assert!(
+        !notice_kinds(&officer.request(&other).await)
+            .iter()
+            .any(|k| k == "tracking_link"),
+        "only the asked address's requests"
+    );
+
+    // A malformed address comes back with its message and the input kept.
+    let bad = ask(&b, "not an address", form.csrf()).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text_of("email-error").is_some());
+    assert!(bad.body.contains("value=\"not an address\""));
+
+    // Past the hourly limit for one inbox (5 by default): 429 with Retry-After, the same for any address.
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(ask(&b, "pat.lost@example.com", form.csrf()).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, 429, "{}", last.body);
+    assert!(last.headers.get("retry-after").is_some());
+}
+
+/// Who may file is the place's law's (seeds/regimes `requesters`): Virginia has no authorised agents, so
+/// its form offers none and the API refuses one by field; a guardian may file there, and an agent in the EEA.
+async fn who_may_file_follows_the_places_law(app: TestApp) {
+    let b = app.browser();
+    let va = b.get("/?place=US-VA&lang=en").await;
+    assert_eq!(va.status, 200);
+    assert!(
+        va.body
+            .contains("name=\"requester_kind\" value=\"guardian\"")
+    );
+    assert!(
+        !va.body.contains("name=\"requester_kind\" value=\"agent\""),
+        "{}",
+        va.body
+    );
+    let eea = b.get("/?place=EEA&lang=en").await;
+    assert!(eea.body.contains("name=\"requester_kind\" value=\"agent\""));
+
+    let agent = json!({"name": "Agent A", "email": "agent@example.com", "request_type": "access",
+                       "jurisdiction": "US-VA", "message": "x", "language": "en",
+                       "requester_kind": "agent", "person_name": "Val", "person_email": "val@example.com"});
+    let refused = b.post_json("/api/v1/requests", &agent).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(
+        crate::common::field_code(&refused.json(), "requester_kind"),
+        Some("not_offered_here")
+    );
+    // The form says so beside the field, with the input kept.
+    let form = b.get("/?place=US-VA&lang=en").await;
+    let back = b
+        .post_form(
+            "/requests",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Agent A"),
+                ("email", "agent@example.com"),
+                ("request_type", "access"),
+                ("jurisdiction", "US-VA"),
+                ("message", "For my client."),
+                ("requester_kind", "agent"),
+                ("person_name", "Val"),
+                ("person_email", "val@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(
+        back.text_of("requester_kind-error").is_some(),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("value=\"Val\""));
+
+    let mut guardian = agent.clone();
+    guardian["requester_kind"] = json!("guardian");
+    assert_eq!(b.post_json("/api/v1/requests", &guardian).await.status, 201);
+    let mut eea_agent = agent.clone();
+    eea_agent["jurisdiction"] = json!("EEA");
+    assert_eq!(
+        b.post_json("/api/v1/requests", &eea_agent).await.status,
+        201
+    );
+
+    // The procedure pages say who may ask, from the same files.
+    let page = b.get("/procedures/vcdpa?lang=en").await;
+    let who = page.all_text_of("procedure-who").unwrap();
+    assert!(
+        who.contains("parent or guardian") && !who.contains("authorised agent"),
+        "{who}"
+    );
+    let postal = b.get("/procedures/jp-postal?lang=ja").await;
+    assert!(
+        postal
+            .all_text_of("procedure-who")
+            .unwrap()
+            .contains("代理人")
+    );
+    // And the desk that answers, from the workflow's [desk].
+    assert!(
+        postal
+            .text_of("desk-name")
+            .unwrap()
+            .contains("個人情報担当")
+    );
+    assert_eq!(
+        postal.all_text_of("desk-web").as_deref(),
+        Some("https://gpu.cloud.gmo.jp")
+    );
+    let api_desk = b.get("/api/v1/procedures").await.json();
+    let jp = api_desk
+        .as_array()
+        .or_else(|| api_desk["procedures"].as_array())
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "jp-postal")
+        .unwrap()
+        .clone();
+    assert_eq!(jp["contact"]["web"], "https://gpu.cloud.gmo.jp");
+    assert_eq!(jp["requesters"], json!(["self", "agent", "guardian"]));
+}
+
+/// CCPA "know": the requester may say from when the answer covers, back to 2022-01-01 (seeds/regimes
+/// `period_earliest`); other laws ask no period, and the form shows the field only where one applies.
+async fn a_californian_says_from_when_the_answer_covers(app: TestApp) {
+    let b = app.browser();
+    let ca = b.get("/?place=US-CA&lang=en").await;
+    assert!(
+        ca.body
+            .contains(r#"name="period_from" type="date" min="2022-01-01""#),
+        "{}",
+        ca.body
+    );
+    let eea = b.get("/?place=EEA&lang=en").await;
+    assert!(!eea.body.contains("name=\"period_from\""));
+
+    let body = |place: &str, from: &str| {
+        json!({"name": "Cal", "email": "cal@example.com", "request_type": "access",
+               "request_types": ["deletion"], "jurisdiction": place, "message": "x",
+               "language": "en", "period_from": from})
+    };
+    for (place, from, code) in [
+        ("US-CA", "2021-12-31", "too_early"),
+        ("US-CA", "last year", "invalid_date"),
+        ("EEA", "2023-04-01", "not_offered_here"),
+    ] {
+        let r = b.post_json("/api/v1/requests", &body(place, from)).await;
+        assert_eq!(r.status, 422, "{place} {from}: {}", r.body);
+        assert_eq!(
+            crate::common::field_code(&r.json(), "period_from"),
+            Some(code),
+            "{from}"
+        );
+    }
+    assert_eq!(app.count("requests"), 0, "nothing written");
+
+    let filed = b
+        .post_json("/api/v1/requests", &body("US-CA", "2023-04-01"))
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let filed = filed.json();
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let access = officer.request(filed["id"].as_str().unwrap()).await;
+    assert_eq!(access["period_from"], "2023-04-01");
+    // Deletion, filed with it, covers no period.
+    let deletion = officer
+        .request(filed["also"][0]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(deletion["request_type"], "deletion");
+    assert!(deletion["period_from"].is_null(), "{deletion}");
+    let track = b
+        .get(&format!(
+            "/track/{}",
+            filed["tracking_token"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        track.text_of("track-period").as_deref(),
+        Some("From 2023-04-01 to the day of the request")
+    );
+    let staff = app.signed_in("o2@example.com", Role::Officer).await;
+    let page = staff
+        .get(&format!(
+            "/staff/requests/{}?lang=en",
+            filed["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        page.text_of("request-period")
+            .unwrap()
+            .contains("2023-04-01")
+    );
+
+    // The form keeps a refused date and says why beside it.
+    let form = b.get("/?place=US-CA&lang=en").await;
+    let back = b
+        .post_form(
+            "/requests",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Cal"),
+                ("email", "cal2@example.com"),
+                ("request_type", "access"),
+                ("jurisdiction", "US-CA"),
+                ("message", "Everything since 2020."),
+                ("period_from", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422);
+    assert!(
+        back.text_of("period_from-error")
+            .unwrap()
+            .contains("earlier than the law")
+    );
+    assert!(back.body.contains("value=\"2020-01-01\""));
+}
