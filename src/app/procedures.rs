@@ -81,6 +81,8 @@ pub struct ProcedureView {
     pub postal: Option<crate::domain::workflow::PostalRule>,
     /// Who the law lets file: `self`, `agent`, `guardian`.
     pub requesters: Vec<String>,
+    /// When we may refuse, as the law says: each ground with the rights it applies to (their labels).
+    pub grounds: Vec<(crate::domain::law::RefusalGround, Vec<Label>)>,
     /// Who answers and how to reach them.
     pub desk: Option<crate::domain::workflow::Desk>,
     /// Identity documents and how fresh they must be (postal procedures).
@@ -168,6 +170,23 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
         requesters: regime
             .map(|r| r.requesters.clone())
             .unwrap_or_else(|| vec!["self".to_owned()]),
+        grounds: regime
+            .map(|r| {
+                r.grounds
+                    .iter()
+                    .filter(|g| def.request_types.iter().any(|t| g.applies_to(t.as_str())))
+                    .map(|g| {
+                        let rights = def
+                            .request_types
+                            .iter()
+                            .filter(|t| !g.rights.is_empty() && g.applies_to(t.as_str()))
+                            .filter_map(|t| r.right(t.as_str()).map(|d| d.label.clone()))
+                            .collect();
+                        (g.clone(), rights)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         documents: def.documents.clone(),
         non_discrimination: def.non_discrimination.clone(),
     }

@@ -37,6 +37,8 @@ pub struct RequestDetail {
     pub state_label: Label,
     pub terminal: bool,
     pub allowed: Vec<TransitionDef>,
+    /// The grounds the law gives for refusing this right: a refusal names one (none listed: free text).
+    pub grounds: Vec<crate::domain::law::RefusalGround>,
     pub clocks: Vec<ClockView>,
     pub facts: Vec<Fact>,
     pub audit: Vec<AuditLine>,
@@ -255,7 +257,18 @@ pub async fn detail(
                 .into_iter()
                 .cloned()
                 .collect();
+            let grounds = catalog
+                .laws()
+                .regime(&case.def.regime)
+                .map(|r| {
+                    r.grounds_for(case.request_type.as_str())
+                        .into_iter()
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
             Ok(RequestDetail {
+                grounds,
                 clocks: clock_views(&case.def, &case.clocks, today, cals),
                 audit: audit::list_for_request(conn, &case.row.id)?
                     .into_iter()

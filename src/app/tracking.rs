@@ -84,6 +84,8 @@ pub struct RefusalView {
     /// Identity could not be verified: the requester may file again with better proof.
     pub unverified: bool,
     pub reason: Option<String>,
+    /// The legal ground the refusal named, where the law lists grounds.
+    pub ground: Option<crate::domain::notice::GroundNotice>,
     pub authority: Option<Label>,
 }
 
@@ -233,6 +235,7 @@ fn refusal_of(sent: &[notices::NoticeRow], authority: Option<Label>) -> Option<R
             NoticeKind::Refused | NoticeKind::IdentityNotVerified => Some(Some(RefusalView {
                 partial: false,
                 unverified: kind == NoticeKind::IdentityNotVerified,
+                ground: payload.as_ref().and_then(|p| p.ground.clone()),
                 reason: payload.and_then(|p| p.reason),
                 authority: authority.clone(),
             })),
@@ -242,6 +245,7 @@ fn refusal_of(sent: &[notices::NoticeRow], authority: Option<Label>) -> Option<R
                 |why| RefusalView {
                     partial: true,
                     unverified: false,
+                    ground: None,
                     reason: Some(why),
                     authority: authority.clone(),
                 },

@@ -12,7 +12,7 @@ use super::{AppError, AppState, effects};
 use crate::db::{AnyConnection, audit, requests};
 use crate::domain::audit::{AuditAction, Closure, NewAuditEvent};
 use crate::domain::notice::{
-    ChangeNotice, ExtensionNotice, NoticeKind, NoticePayload, SystemOutcome,
+    ChangeNotice, ExtensionNotice, GroundNotice, NoticeKind, NoticePayload, SystemOutcome,
 };
 use crate::domain::workflow::{Effect, EventInput, Fact, Party, Transition};
 pub use effects::TransitionContext;
@@ -121,6 +121,7 @@ pub(crate) fn apply_event(
     let mut payload = NoticePayload {
         event: Some(t.event.clone()),
         reason: text(&data, "reason"),
+        ground: refusal_ground(cx.catalog.laws(), case, &t, &data)?,
         ..NoticePayload::default()
     };
     for e in &t.effects {
@@ -205,6 +206,41 @@ pub(crate) fn apply_event(
         notices: queued.iter().map(|n| n.as_str().to_owned()).collect(),
         allowed,
     })
+}
+
+/// A refusal names one of the grounds the law gives for the right, where it gives any (`seeds/regimes`
+/// `[[grounds]]`); the notice quotes it. A ground on anything but a refusal is refused too.
+fn refusal_ground(
+    laws: &crate::domain::law::Laws,
+    case: &Case,
+    t: &Transition,
+    data: &Map<String, Value>,
+) -> Result<Option<GroundNotice>, AppError> {
+    let named = text(data, "ground")
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty());
+    let refuses = t.notices().any(|k| k == NoticeKind::Refused);
+    let grounds = laws
+        .regime(&case.def.regime)
+        .map(|r| r.grounds_for(case.request_type.as_str()))
+        .unwrap_or_default();
+    match (refuses, named) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(AppError::invalid("ground", "not_offered_here")),
+        (true, None) if grounds.is_empty() => Ok(None),
+        (true, None) => Err(AppError::invalid("ground", "required")),
+        (true, Some(code)) => grounds
+            .iter()
+            .find(|g| g.code == code)
+            .map(|g| {
+                Some(GroundNotice {
+                    code: g.code.clone(),
+                    label: g.label.clone(),
+                    article: g.article.clone(),
+                })
+            })
+            .ok_or_else(|| AppError::invalid("ground", "unknown_ground")),
+    }
 }
 
 fn text(data: &Map<String, Value>, key: &str) -> Option<String> {

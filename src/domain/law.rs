@@ -67,6 +67,25 @@ pub struct Regime {
     /// Who may file: `self`, and where the law lets them, an `agent` or a `guardian`.
     pub requesters: Vec<String>,
     pub rights: Vec<RightDef>,
+    /// The grounds a refusal may rest on; where a right has some, a refusal of it must name one.
+    pub grounds: Vec<RefusalGround>,
+}
+
+/// A ground on which the law lets a request be refused, and the rights it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalGround {
+    pub code: String,
+    /// What it means, in the words the requester reads.
+    pub label: Label,
+    pub article: Option<Label>,
+    /// The rights it applies to; empty: every right of the regime.
+    pub rights: Vec<RightCode>,
+}
+
+impl RefusalGround {
+    pub fn applies_to(&self, right: &str) -> bool {
+        self.rights.is_empty() || self.rights.iter().any(|r| r.as_str() == right)
+    }
 }
 
 /// The kinds of requester the engine knows how to handle (intake asks an agent for the person's
@@ -74,6 +93,14 @@ pub struct Regime {
 pub const REQUESTER_KINDS: [&str; 3] = ["self", "agent", "guardian"];
 
 impl Regime {
+    /// The grounds on which this right may be refused.
+    pub fn grounds_for(&self, right: &str) -> Vec<&RefusalGround> {
+        self.grounds
+            .iter()
+            .filter(|g| g.applies_to(right))
+            .collect()
+    }
+
     /// The law lets this kind of requester file (`self`, `agent`, `guardian`).
     pub fn admits(&self, requester_kind: &str) -> bool {
         self.requesters.iter().any(|k| k == requester_kind)
@@ -141,6 +168,18 @@ struct RawRegime {
     /// Who may file under this law: `self`, `agent`, `guardian` (all three when left out).
     requesters: Option<Vec<Spanned<String>>>,
     rights: Vec<RawRight>,
+    #[serde(default)]
+    grounds: Vec<RawGround>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGround {
+    code: Spanned<String>,
+    label: Label,
+    article: Option<Label>,
+    #[serde(default)]
+    rights: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -382,12 +421,50 @@ impl Regime {
                 kinds
             }
         };
+        let mut grounds: Vec<RefusalGround> = Vec::new();
+        for g in raw.grounds {
+            let code = g.code.get_ref().clone();
+            if code.is_empty()
+                || code.len() > 64
+                || !code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(s.err(
+                    g.code.span(),
+                    format!("ground code `{code}` must be lower-case letters, digits or `_`"),
+                ));
+            }
+            if grounds.iter().any(|x| x.code == code) {
+                return Err(s.err(g.code.span(), format!("ground `{code}` is listed twice")));
+            }
+            let mut applies = Vec::new();
+            for r in &g.rights {
+                let Some(right) = rights.iter().find(|x| x.code.as_str() == r.get_ref()) else {
+                    return Err(s.err(
+                        r.span(),
+                        format!(
+                            "ground `{code}` names right `{}`, which this regime does not grant",
+                            r.get_ref()
+                        ),
+                    ));
+                };
+                applies.push(right.code.clone());
+            }
+            grounds.push(RefusalGround {
+                code,
+                label: g.label,
+                article: g.article,
+                rights: applies,
+            });
+        }
         Ok(Regime {
             id,
             version: s.version(&raw.version)?,
             name: raw.name,
             requesters,
             rights,
+            grounds,
         })
     }
 }

@@ -138,6 +138,18 @@ pub struct NoticePayload {
     /// Whom the notice is for, when not the requester.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<Addressee>,
+    /// A refusal's legal ground, as the regime words it (`seeds/regimes` `[[grounds]]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ground: Option<GroundNotice>,
+}
+
+/// The ground a refusal rests on, copied into the notice so it reads the same after the regime changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroundNotice {
+    pub code: String,
+    pub label: Label,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<Label>,
 }
 
 impl NoticePayload {

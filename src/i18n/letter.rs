@@ -325,6 +325,14 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         l.paragraphs
             .extend(where_to_turn(i, "letter-this-decision"));
     }
+    if let Some(g) = &p.ground {
+        let article = g
+            .article
+            .as_ref()
+            .map(|a| format!("（{}）", a.ja))
+            .unwrap_or_default();
+        l.row("letter-row-ground", format!("{}{article}", g.label.ja));
+    }
     if let Some(r) = &p.reason {
         l.row("letter-row-reason", r.clone());
     }

@@ -9,6 +9,15 @@ use crate::domain::workflow::WorkflowDefinition;
 use crate::i18n::Tr;
 use askama::Template;
 
+/// A refusal's ground as one line: what it means, then where the law says it.
+pub fn ground_text(g: &crate::domain::notice::GroundNotice, lang: Language) -> String {
+    match (&g.article, lang) {
+        (Some(a), Language::Ja) => format!("{}（{}）", g.label.ja, a.ja),
+        (Some(a), _) => format!("{} ({})", g.label.get(lang), a.get(lang)),
+        (None, _) => g.label.get(lang).to_owned(),
+    }
+}
+
 /// Everything a notice's email may mention, gathered by the worker.
 pub struct NoticeContext<'a> {
     pub kind: NoticeKind,
@@ -83,6 +92,9 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         out.rows.push((tr.t(&format!("email-row-{key}")), value));
     };
     row(&mut out, "receipt", c.receipt_number.to_owned());
+    if let Some(g) = &p.ground {
+        row(&mut out, "ground", ground_text(g, c.language));
+    }
     if let Some(r) = p.reason.as_deref().filter(|r| !r.trim().is_empty()) {
         row(&mut out, "reason", r.to_owned());
     }

@@ -20,14 +20,37 @@ pub struct AllowedEvent {
     pub label: Label,
     /// The event's data must carry a `reason`.
     pub needs_reason: bool,
+    /// A refusal: the event's data must name one of these in `ground` (empty: the law lists none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grounds: Vec<GroundJson>,
 }
 
-impl From<&TransitionDef> for AllowedEvent {
-    fn from(t: &TransitionDef) -> Self {
+/// A ground the law gives for refusing the request's right.
+#[derive(Debug, Serialize)]
+pub struct GroundJson {
+    pub code: String,
+    pub label: Label,
+    pub article: Option<Label>,
+}
+
+impl AllowedEvent {
+    fn of(t: &TransitionDef, grounds: &[crate::domain::law::RefusalGround]) -> Self {
         AllowedEvent {
             event: t.event.clone(),
             label: t.label.clone(),
             needs_reason: t.needs_reason(),
+            grounds: if t.refuses() {
+                grounds
+                    .iter()
+                    .map(|g| GroundJson {
+                        code: g.code.clone(),
+                        label: g.label.clone(),
+                        article: g.article.clone(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -185,7 +208,11 @@ pub async fn request_detail(
             updated_at: r.updated_at.and_utc(),
             facts: d.facts.iter().map(|f| f.as_str()).collect(),
             clocks: d.clocks,
-            allowed_events: d.allowed.iter().map(AllowedEvent::from).collect(),
+            allowed_events: d
+                .allowed
+                .iter()
+                .map(|t| AllowedEvent::of(t, &d.grounds))
+                .collect(),
             notices,
             postal: d.postal,
             invoices: d.invoices,
@@ -242,7 +269,7 @@ pub struct EventApplied {
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/events", tag = "requests",
-    description = "Fire a workflow event: `{\"event\", \"expected_version\", \"data\": {\"reason\"?, \"tracking_number\"?, \"dispatched_on\"?, \"delivered_on\"?}}`; 409 on a stale version, 422 `event_not_allowed` / `guard_failed`",
+    description = "Fire a workflow event: `{\"event\", \"expected_version\", \"data\": {\"reason\"?, \"ground\"?, \"tracking_number\"?, \"dispatched_on\"?, \"delivered_on\"?}}`; a refusal names one of its allowed event's `grounds` where it lists any (422 on `ground`: `required`, `unknown_ground`); 409 on a stale version, 422 `event_not_allowed` / `guard_failed`",
     params(("id" = String, Path)),
     request_body(content = Object),
     responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),

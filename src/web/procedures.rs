@@ -202,6 +202,15 @@ pub struct DeadlineOut {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct GroundOut {
+    pub code: String,
+    pub label: Text,
+    pub article: Option<Text>,
+    /// The rights it applies to; empty: every right of the law.
+    pub rights: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct DeskOut {
     pub name: Option<Text>,
     pub address: Option<Text>,
@@ -222,6 +231,8 @@ pub struct ProcedureOut {
     pub channels: Vec<String>,
     /// Who may file: `self`, `agent`, `guardian`.
     pub requesters: Vec<String>,
+    /// When a request may be refused, as the law says; a refusal names one of these.
+    pub refusal_grounds: Vec<GroundOut>,
     pub rights: Vec<RightOut>,
     pub deadlines: Vec<DeadlineOut>,
     pub email_confirmation: bool,
@@ -247,6 +258,16 @@ impl From<&ProcedureView> for ProcedureOut {
             places: p.places.iter().map(Text::from).collect(),
             channels: p.channels.iter().map(|c| c.as_str().to_owned()).collect(),
             requesters: p.requesters.clone(),
+            refusal_grounds: p
+                .grounds
+                .iter()
+                .map(|(g, _)| GroundOut {
+                    code: g.code.clone(),
+                    label: (&g.label).into(),
+                    article: g.article.as_ref().map(Text::from),
+                    rights: g.rights.iter().map(|r| r.to_string()).collect(),
+                })
+                .collect(),
             rights: p
                 .rights
                 .iter()

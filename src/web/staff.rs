@@ -363,6 +363,8 @@ pub struct EventInput {
     delivered_on: String,
     #[serde(default)]
     partial_refusal: String,
+    #[serde(default)]
+    ground: String,
 }
 
 pub async fn fire_event(
@@ -382,6 +384,7 @@ pub async fn fire_event(
         ("dispatched_on", &input.dispatched_on),
         ("delivered_on", &input.delivered_on),
         ("partial_refusal", &input.partial_refusal),
+        ("ground", &input.ground),
     ] {
         if !v.trim().is_empty() {
             data.insert(k.into(), v.trim().into());

@@ -118,7 +118,7 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     let (status, _) = officer
         .post(
             &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason}}),
+            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason, "ground": "manifestly_unfounded_or_excessive"}}),
         )
         .await;
     assert_eq!(status, 200);

@@ -103,6 +103,14 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     ] {
         assert!(gdpr.body.contains(needle), "{needle}");
     }
+    // The grounds a refusal may rest on, from the regime, with the rights they apply to.
+    let grounds = gdpr.all_text_of("procedure-grounds").unwrap();
+    assert!(
+        grounds.contains("manifestly unfounded or excessive")
+            && grounds.contains("Art. 17(3)")
+            && grounds.contains("Delete"),
+        "{grounds}"
+    );
     let ccpa = b.get("/procedures/ccpa?lang=en").await;
     assert!(
         ccpa.body

@@ -14,6 +14,7 @@ both_backends!(
     lost_links_go_to_the_address_without_saying_whether_any_exist,
     who_may_file_follows_the_places_law,
     a_californian_says_from_when_the_answer_covers,
+    a_refusal_names_the_laws_ground,
 );
 
 fn notice_kinds(r: &Value) -> Vec<String> {
@@ -526,4 +527,150 @@ async fn a_californian_says_from_when_the_answer_covers(app: TestApp) {
             .contains("earlier than the law")
     );
     assert!(back.body.contains("value=\"2020-01-01\""));
+}
+
+/// Where the law lists refusal grounds (seeds/regimes `[[grounds]]`), a refusal names one that applies to
+/// the right; the notice, the tracking page and the staff page carry it, in both languages.
+async fn a_refusal_names_the_laws_ground(app: TestApp) {
+    let (id, track) = filed(&app, "eea", "pat@example.com").await;
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let r = officer.request(&id).await;
+    let refuse = r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "refuse")
+        .unwrap()
+        .clone();
+    let codes: Vec<&str> = refuse["grounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"manifestly_unfounded_or_excessive") && codes.contains(&"rights_of_others"),
+        "{codes:?}"
+    );
+    assert!(
+        !codes.contains(&"data_accurate"),
+        "a correction ground is not offered for access"
+    );
+    let extend = r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "extend")
+        .unwrap();
+    assert!(
+        extend.get("grounds").is_none(),
+        "only refusals name grounds"
+    );
+
+    let v = r["version"].as_i64().unwrap();
+    let fire = |data: Value, event: &'static str| {
+        let body = json!({"event": event, "expected_version": v, "data": data});
+        let officer = &officer;
+        let id = id.clone();
+        async move {
+            officer
+                .post(&format!("/api/v1/requests/{id}/events"), &body)
+                .await
+        }
+    };
+    for (data, event, code) in [
+        (json!({"reason": "r"}), "refuse", "required"),
+        (
+            json!({"reason": "r", "ground": "data_accurate"}),
+            "refuse",
+            "unknown_ground",
+        ),
+        (
+            json!({"reason": "r", "ground": "<script>"}),
+            "refuse",
+            "unknown_ground",
+        ),
+        (
+            json!({"reason": "r", "ground": "rights_of_others"}),
+            "extend",
+            "not_offered_here",
+        ),
+    ] {
+        let (status, body) = fire(data.clone(), event).await;
+        assert_eq!(status, 422, "{data}: {body}");
+        assert_eq!(
+            crate::common::field_code(&body, "ground"),
+            Some(code),
+            "{data}: {body}"
+        );
+    }
+    assert_eq!(
+        officer.request(&id).await["version"].as_i64(),
+        Some(v),
+        "nothing written"
+    );
+
+    // The staff page offers the grounds; without one the form comes back with the reason kept.
+    let staff = app.signed_in("o2@example.com", Role::Officer).await;
+    let page = staff.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(
+        page.body
+            .contains("<select id=\"ground-refuse\" name=\"ground\" required>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"rights_of_others\""));
+    let back = staff
+        .post_form(
+            &format!("/staff/requests/{id}/events"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("event", "refuse"),
+                ("expected_version", &v.to_string()),
+                ("reason", "Other customers' messages are in the thread."),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(
+        back.text_of("ground-refuse-error").is_some(),
+        "{}",
+        back.body
+    );
+    let kept = back
+        .body
+        .split("id=\"reason-refuse\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(kept.contains("Other customers"), "{kept:.300}");
+
+    let (status, body) = fire(
+        json!({"reason": "Other customers' messages are in the thread.", "ground": "rights_of_others"}),
+        "refuse",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let b = app.browser();
+    let en = b.get(&format!("{track}?lang=en")).await;
+    let ground = en.all_text_of("track-refusal-ground").unwrap();
+    assert!(
+        ground.contains("adversely affect the rights and freedoms of others")
+            && ground.contains("Art. 15(4)"),
+        "{ground}"
+    );
+    let ja = b.get(&format!("{track}?lang=ja")).await;
+    assert!(
+        ja.all_text_of("track-refusal-ground")
+            .unwrap()
+            .contains("15条4項")
+    );
+    // The notice's stored particulars quote the ground, so the email and the letter say it.
+    let notices =
+        kaiji::db::notices::to_requester(&mut app.tdb.conn(), &id.as_str().into()).unwrap();
+    let refused = notices.iter().find(|n| n.kind == "refused").unwrap();
+    assert!(
+        refused.payload.contains("\"code\":\"rights_of_others\""),
+        "{}",
+        refused.payload
+    );
 }

@@ -108,6 +108,15 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
             let mut data = serde_json::Map::new();
             if reason {
                 data.insert("reason".into(), "because".into());
+                // A refusal names a ground where the law lists some (a property of the app, not the engine).
+                let refuses = detail
+                    .workflow
+                    .transitions
+                    .iter()
+                    .any(|t| t.event == event && t.refuses());
+                if let Some(g) = detail.grounds.first().filter(|_| refuses) {
+                    data.insert("ground".into(), g.code.clone().into());
+                }
             }
             let version = detail.request.version - i64::from(stale);
             match transition::fire_event(

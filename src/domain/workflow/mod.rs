@@ -253,6 +253,13 @@ impl TransitionDef {
         self.guards.contains(&Guard::ReasonGiven)
     }
 
+    /// The transition refuses the request (sends `refused`): it names the law's ground, where there are any.
+    pub fn refuses(&self) -> bool {
+        self.effects
+            .iter()
+            .any(|e| matches!(e, Effect::SendNotice(NoticeKind::Refused)))
+    }
+
     /// The transition sends the answer: it may say which part is refused, and why (partial refusal).
     pub fn answers(&self) -> bool {
         self.effects.iter().any(|e| {

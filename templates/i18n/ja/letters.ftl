@@ -104,6 +104,7 @@ letter-row-tracking-number = お問い合わせ番号
 letter-row-dispatched-on = 発送日
 letter-row-confirm-url = 確認用アドレス
 letter-row-reason = 理由
+letter-row-ground = 根拠
 letter-list-documents = お送りいただく書類
 letter-list-actions = 対応の内容
 

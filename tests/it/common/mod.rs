@@ -948,11 +948,30 @@ impl Api {
     }
 
     pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
+        let mut data = serde_json::json!({"reason": "As recorded."});
+        self.name_a_ground(id, event, &mut data).await;
         self.post(
             &format!("/api/v1/requests/{id}/events"),
-            &serde_json::json!({"event": event, "expected_version": version, "data": {"reason": "As recorded."}}),
+            &serde_json::json!({"event": event, "expected_version": version, "data": data}),
         )
         .await
+    }
+
+    /// A refusal where the law lists grounds names one: the first the request's allowed event offers.
+    pub async fn name_a_ground(&self, id: &str, event: &str, data: &mut serde_json::Value) {
+        let r = self.get_page(&format!("/api/v1/requests/{id}")).await;
+        if r.status != 200 {
+            return;
+        }
+        let ground = r.json()["allowed_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["event"] == event)
+            .and_then(|e| e["grounds"][0]["code"].as_str().map(str::to_owned));
+        if let Some(g) = ground {
+            data["ground"] = serde_json::json!(g);
+        }
     }
 
     /// Fires an event with an optional reason, and what a dispatch or a delivery certificate carries
@@ -976,6 +995,7 @@ impl Api {
             "confirm_delivery" => data["delivered_on"] = serde_json::json!("2026-11-22"),
             _ => {}
         }
+        self.name_a_ground(id, event, &mut data).await;
         self.post_page(
             &format!("/api/v1/requests/{id}/events"),
             &serde_json::json!({"event": event, "expected_version": version, "data": data}),
