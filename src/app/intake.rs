@@ -253,6 +253,13 @@ pub async fn submit(
     let request = admitted.request.clone();
     let client = admitted.client;
     let now = state.clock.now();
+    // A period cannot start after the request (a day's slack for the requester's zone).
+    if request
+        .period_from
+        .is_some_and(|d| d > (now + chrono::Duration::days(1)).date_naive())
+    {
+        return Err(AppError::invalid("period_from", "in_future"));
+    }
     let catalog = state.workflows.clone();
     let link_key = state.keys.session.clone();
     let key = state.keys.document.clone();

@@ -140,7 +140,20 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let online = case.row.channel != "postal";
             let sent = notices::to_requester(conn, &case.row.id)?;
-            let refusal = refusal_of(&sent, case.def.complaint_authority.clone());
+            // A refusal stands while the request rests where a refusal leads (an appeal granted moves it on).
+            let refused_here = case.def.transitions.iter().any(|t| {
+                t.to.as_deref() == Some(case.row.state.as_str())
+                    && t.effects.iter().any(|e| {
+                        matches!(
+                            e,
+                            crate::domain::workflow::Effect::SendNotice(
+                                NoticeKind::Refused | NoticeKind::IdentityNotVerified
+                            )
+                        )
+                    })
+            });
+            let refusal = refusal_of(&sent, case.def.complaint_authority.clone())
+                .filter(|r| if r.partial { terminal } else { refused_here });
             let unpaid = if terminal {
                 None
             } else {
@@ -277,12 +290,21 @@ fn unpaid_invoice(
 
 /// What the requester sends with a button: a statement (an appeal's grounds, a reason for withdrawing)
 /// and whether they ticked "I mean it" where the action closes the request.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize)]
 pub struct RawAction {
     #[serde(default)]
     pub statement: String,
     #[serde(default)]
     pub confirm: String,
+}
+
+/// The statement never reaches a log through `Debug`.
+impl std::fmt::Debug for RawAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawAction")
+            .field("confirm", &self.confirm)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Fires a requester action from the tracking page: the engine decides as for staff (the transition must
@@ -297,16 +319,18 @@ pub async fn act(
     if !tokens::looks_like_token(&token) {
         return Err(AppError::NotFound);
     }
-    let statement = raw.statement.trim().to_owned();
     let mut errors = crate::domain::FieldErrors::new();
-    if statement.chars().count() > 2000 {
-        errors.push("statement", "too_long");
-    } else if statement
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        errors.push("statement", "invalid_characters");
-    }
+    let statement = match crate::domain::field::clean_text(&raw.statement, true) {
+        Ok(s) if s.chars().count() > 2000 => {
+            errors.push("statement", "too_long");
+            String::new()
+        }
+        Ok(s) => s,
+        Err(code) => {
+            errors.push("statement", code);
+            String::new()
+        }
+    };
     let catalog = state.workflows.clone();
     let config = state.config.clone();
     let keys = state.keys.clone();
@@ -331,9 +355,11 @@ pub async fn act(
             if !errors.is_empty() {
                 return Err(AppError::Invalid(errors));
             }
+            // The statement is for the desk (the audit log and the staff page), never quoted back in a
+            // notice: whoever holds a link must not be able to mail their own words to the address.
             let mut data = serde_json::Map::new();
             if !statement.is_empty() {
-                data.insert("reason".into(), statement.into());
+                data.insert("statement".into(), statement.into());
             }
             let cx = super::transition::TransitionContext {
                 catalog: &catalog,
@@ -436,7 +462,12 @@ fn queue_links(
     for row in requests::filed_with_email(conn, email_lowercase, RESEND_AT_MOST)? {
         let derivable =
             tokens::digest(&tokens::tracking_token(key, &row.id)) == row.tracking_token_sha256;
-        if !derivable {
+        // Once a day per request at most: asking again cannot bury the inbox under copies.
+        let sent_lately = notices::to_requester(conn, &row.id)?.iter().any(|n| {
+            n.kind == NoticeKind::TrackingLink.as_str()
+                && crate::db::from_db_time(n.created_at) > now - chrono::Duration::hours(24)
+        });
+        if !derivable || sent_lately {
             continue;
         }
         let language = row.language.parse().unwrap_or(Language::En);

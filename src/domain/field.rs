@@ -84,9 +84,13 @@ pub(crate) fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
 
 pub(crate) fn clean_text(raw: &str, multiline: bool) -> Result<String, &'static str> {
     let trimmed = raw.trim();
-    let bad = trimmed
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
+    // Control characters, and the bidirectional overrides and isolates that make text read otherwise than it
+    // is stored (U+202A–U+202E, U+2066–U+2069).
+    let bad = trimmed.chars().any(|c| {
+        (c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    });
     if bad {
         return Err("invalid_characters");
     }

@@ -69,6 +69,8 @@ pub struct Regime {
     pub rights: Vec<RightDef>,
     /// The grounds a refusal may rest on; where a right has some, a refusal of it must name one.
     pub grounds: Vec<RefusalGround>,
+    /// Where a requester may complain under this law; a procedure may name its own instead.
+    pub complaint_authority: Option<Label>,
 }
 
 /// A ground on which the law lets a request be refused, and the rights it applies to.
@@ -165,11 +167,12 @@ struct RawRegime {
     id: Spanned<String>,
     version: Spanned<i64>,
     name: Label,
-    /// Who may file under this law: `self`, `agent`, `guardian` (all three when left out).
+    /// Who may file under this law: `self`, `agent`, `guardian` (only `self` when left out).
     requesters: Option<Vec<Spanned<String>>>,
     rights: Vec<RawRight>,
     #[serde(default)]
     grounds: Vec<RawGround>,
+    complaint_authority: Option<Label>,
 }
 
 #[derive(Deserialize)]
@@ -393,7 +396,8 @@ impl Regime {
             });
         }
         let requesters = match &raw.requesters {
-            None => REQUESTER_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+            // Unsaid, only the person: an agent or guardian is let in only where the file says so.
+            None => vec!["self".to_owned()],
             Some(list) => {
                 let mut kinds: Vec<String> = Vec::new();
                 for k in list {
@@ -465,6 +469,7 @@ impl Regime {
             requesters,
             rights,
             grounds,
+            complaint_authority: raw.complaint_authority,
         })
     }
 }
@@ -909,6 +914,64 @@ mod tests {
         assert_eq!(e.line, Some(5));
         let e = Regime::parse(&regime("code = \"access\"\ncolour = \"red\"\n")).unwrap_err();
         assert!(e.reason.contains("colour"), "{}", e.reason);
+    }
+
+    #[test]
+    fn who_may_file_and_on_what_grounds_a_refusal_rests_are_the_regimes() {
+        let laws = Laws::shipped();
+        assert!(laws.regime("vcdpa").unwrap().admits("guardian"));
+        assert!(!laws.regime("vcdpa").unwrap().admits("agent"));
+        assert!(laws.regime("gdpr").unwrap().admits("agent"));
+        let gdpr = laws.regime("gdpr").unwrap();
+        let access: Vec<&str> = gdpr
+            .grounds_for("access")
+            .iter()
+            .map(|g| g.code.as_str())
+            .collect();
+        assert!(
+            access.contains(&"manifestly_unfounded_or_excessive")
+                && access.contains(&"rights_of_others")
+        );
+        assert!(!access.contains(&"erasure_exception"));
+        assert!(
+            laws.regime("ccpa")
+                .unwrap()
+                .grounds_for("access")
+                .is_empty()
+        );
+        assert_eq!(
+            laws.right("US-CA", "access").unwrap().period_earliest,
+            chrono::NaiveDate::from_ymd_opt(2022, 1, 1)
+        );
+        assert_eq!(laws.right("EEA", "access").unwrap().period_earliest, None);
+
+        let regime = |extra: &str| {
+            format!(
+                "id = \"xx\"\nversion = 1\nname = {{ en = \"X\", ja = \"X\" }}\n{extra}[[rights]]\ncode = \"access\"\nlabel = {{ en = \"See\", ja = \"開示\" }}\n"
+            )
+        };
+        // Unsaid, only the person may file.
+        assert_eq!(Regime::parse(&regime("")).unwrap().requesters, ["self"]);
+        let e = Regime::parse(&regime("requesters = [\"agent\"]\n")).unwrap_err();
+        assert!(e.reason.contains("must include `self`"), "{}", e.reason);
+        let e = Regime::parse(&regime("requesters = [\"self\", \"cousin\"]\n")).unwrap_err();
+        assert_eq!(e.line, Some(4));
+        let ground = |rights: &str| {
+            format!(
+                "{}[[grounds]]\ncode = \"too_many\"\nlabel = {{ en = \"Too many\", ja = \"多数\" }}\nrights = [{rights}]\n",
+                regime("")
+            )
+        };
+        let ok = Regime::parse(&ground("\"access\"")).unwrap();
+        assert_eq!(ok.grounds_for("access").len(), 1);
+        let e = Regime::parse(&ground("\"deletion\"")).unwrap_err();
+        assert!(e.reason.contains("does not grant"), "{}", e.reason);
+        let e = Regime::parse(&regime("").replace(
+            "label = { en = \"See\", ja = \"開示\" }\n",
+            "label = { en = \"See\", ja = \"開示\" }\nperiod_earliest = \"2022-13-01\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.reason.contains("period_earliest"), "{}", e.reason);
     }
 
     #[test]

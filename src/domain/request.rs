@@ -435,6 +435,11 @@ impl NewRequest {
                         errors.push("period_from", "not_offered_here");
                         None
                     }
+                    // Exactly YYYY-MM-DD (chrono also reads signed and unpadded years).
+                    (Err(_), _) | (Ok(_), _) if p.len() != 10 => {
+                        errors.push("period_from", "invalid_date");
+                        None
+                    }
                     (Err(_), _) => {
                         errors.push("period_from", "invalid_date");
                         None

@@ -73,10 +73,17 @@ impl LostLinksPage {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct LostLinksForm {
     #[serde(default)]
     email: String,
+}
+
+/// The address never reaches a log through `Debug`.
+impl std::fmt::Debug for LostLinksForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LostLinksForm").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +177,11 @@ impl TrackPage {
             .then(|| self.action_errors.code_for(field))
             .flatten()
             .map(|c| self.tr.field_error(c))
+    }
+
+    /// Something other than closing the request is offered (an appeal): a refusal may be reconsidered.
+    pub fn reconsider_offered(&self) -> bool {
+        self.view.actions.iter().any(|a| !a.closes)
     }
 
     /// Why an action sent back is no longer offered (the request moved on): shown above the next steps,

@@ -452,6 +452,21 @@ async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
     fill(c, Locator::Id("email"), email).await;
     fill(c, Locator::Id("password"), "correct horse battery staple").await;
     click(c, Locator::Css("form button[type=submit]")).await;
+    // Wait for the sign-in to land (the session cookie set) before the caller goes elsewhere: a page
+    // opened while the post is in flight would be answered with the sign-in page.
+    for _ in 0..100 {
+        if !c
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/staff/login")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("signing in did not leave the sign-in page");
 }
 
 async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(app: TestApp) {

@@ -123,6 +123,16 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         .find(|d| d.contains("\"withdraw\""))
         .unwrap_or_else(|| panic!("the withdrawal is in the audit log: {moved:?}"));
     assert!(withdrawal.contains("Filed by mistake."), "{withdrawal}");
+    // The statement is for the desk: the notice mailed to the address never quotes it (a link holder
+    // must not be able to mail their own words from the desk's sender).
+    let mailed =
+        kaiji::db::notices::to_requester(&mut app.tdb.conn(), &id.as_str().into()).unwrap();
+    let withdrawn = mailed.iter().find(|n| n.kind == "withdrawn").unwrap();
+    assert!(
+        !withdrawn.payload.contains("Filed by mistake."),
+        "{}",
+        withdrawn.payload
+    );
     let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 50).unwrap();
     let by = events
         .iter()
@@ -316,6 +326,16 @@ async fn lost_links_go_to_the_address_without_saying_whether_any_exist(app: Test
         "only the asked address's requests"
     );
 
+    // Asking again the same day sends no second copy (once a day per request at most).
+    let again = ask(&b, "PAT.LOST@example.com", form.csrf()).await;
+    assert_eq!(again.status, 303);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let copies = notice_kinds(&officer.request(&id).await)
+        .iter()
+        .filter(|k| k.as_str() == "tracking_link")
+        .count();
+    assert_eq!(copies, 1);
+
     // A malformed address comes back with its message and the input kept.
     let bad = ask(&b, "not an address", form.csrf()).await;
     assert_eq!(bad.status, 422);
@@ -324,7 +344,7 @@ async fn lost_links_go_to_the_address_without_saying_whether_any_exist(app: Test
 
     // Past the hourly limit for one inbox (5 by default): 429 with Retry-After, the same for any address.
     let mut last = None;
-    for _ in 0..6 {
+    for _ in 0..5 {
         last = Some(ask(&b, "pat.lost@example.com", form.csrf()).await);
     }
     let last = last.unwrap();
@@ -455,6 +475,9 @@ async fn a_californian_says_from_when_the_answer_covers(app: TestApp) {
     for (place, from, code) in [
         ("US-CA", "2021-12-31", "too_early"),
         ("US-CA", "last year", "invalid_date"),
+        ("US-CA", "+10000-01-01", "invalid_date"),
+        ("US-CA", "2023-4-1", "invalid_date"),
+        ("US-CA", "2027-06-01", "in_future"),
         ("EEA", "2023-04-01", "not_offered_here"),
     ] {
         let r = b.post_json("/api/v1/requests", &body(place, from)).await;

@@ -1,1 +1,2 @@
+DROP INDEX requests_subject_email_lower;
 ALTER TABLE requests DROP COLUMN period_from;

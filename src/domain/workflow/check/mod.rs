@@ -177,17 +177,25 @@ impl Checker<'_> {
         raw: Option<Desk>,
         postal: Option<&RawPostal>,
     ) -> Result<Option<Desk>, DefinitionError> {
-        let Some(desk) = raw else {
-            return Ok(postal.and_then(|p| p.desk.clone()).map(|address| Desk {
+        let older = postal.and_then(|p| p.desk.clone());
+        let Some(mut desk) = raw else {
+            return Ok(older.map(|address| Desk {
                 address: Some(address),
                 ..Desk::default()
             }));
         };
-        if desk.is_empty() {
-            return Err(self.err(
-                0..0,
-                "[desk] says nothing: give at least its name or address",
-            ));
+        match (&desk.address, older) {
+            (Some(_), Some(_)) => {
+                return Err(self.err(
+                    0..0,
+                    "the desk's address is given twice ([desk] address and [postal] desk): keep [desk] address",
+                ));
+            }
+            (None, Some(address)) => desk.address = Some(address),
+            _ => {}
+        }
+        if desk.name.is_none() && desk.address.is_none() {
+            return Err(self.err(0..0, "[desk] needs at least its name or address"));
         }
         for (what, v) in [
             ("phone", &desk.phone),
@@ -384,6 +392,11 @@ impl WorkflowDefinition {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // The procedure names its own authority where it has one (a lead supervisory authority), else the law's.
+        let complaint_authority = raw
+            .complaint_authority
+            .clone()
+            .or_else(|| regime.complaint_authority.clone());
         let regime = regime.id.clone();
         let channels = raw
             .channels
@@ -425,7 +438,7 @@ impl WorkflowDefinition {
             initial_state: raw.initial_state.into_inner(),
             intake_notice,
             fee,
-            complaint_authority: raw.complaint_authority,
+            complaint_authority,
             non_discrimination: raw.non_discrimination,
             confirm_email: raw.confirm_email,
             verification: raw.verification,

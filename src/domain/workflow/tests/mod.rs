@@ -531,3 +531,53 @@ impl World {
 }
 
 mod engine;
+
+#[test]
+fn the_desk_and_the_authority_come_from_the_files() {
+    let postal_src = include_str!("../../../../seeds/workflows/jp-postal.toml");
+    let postal = WorkflowDefinition::parse(postal_src, &laws()).unwrap();
+    let desk = postal.desk.as_ref().unwrap();
+    let lines = desk.sender_lines(crate::domain::request::Language::Ja);
+    assert!(lines[0].starts_with("〒150-8512"), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains('宛')), "{lines:?}");
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("https://gpu.cloud.gmo.jp")
+    );
+    // Letters go to the same address the forms print.
+    assert_eq!(
+        postal.postal.as_ref().unwrap().desk,
+        desk.address.clone().unwrap()
+    );
+    // The law's authority where the procedure names none (jp-postal); its own where it does (gdpr).
+    assert!(
+        postal
+            .complaint_authority
+            .as_ref()
+            .unwrap()
+            .ja
+            .contains("個人情報保護委員会")
+    );
+
+    // The address in [postal] (older files) and in [desk] at once: which one letters use would be unclear.
+    let both = postal_src.replacen(
+        "transfer_agent",
+        "desk = { en = \"Desk\", ja = \"窓口\" }\ntransfer_agent",
+        1,
+    );
+    let e = WorkflowDefinition::parse(&both, &laws()).unwrap_err();
+    assert!(e.to_string().contains("given twice"), "{e}");
+    // A [desk] with only a telephone number says too little.
+    let phone_only: String = {
+        let src = postal_src.to_owned();
+        let start = src.find("[desk]\n").unwrap();
+        let end = src[start..].find("\n\n").unwrap() + start;
+        format!(
+            "{}[desk]\nphone = \"03-0000-0000\"{}",
+            &src[..start],
+            &src[end..]
+        )
+    };
+    let e = WorkflowDefinition::parse(&phone_only, &laws()).unwrap_err();
+    assert!(e.to_string().contains("name or address"), "{e}");
+}
