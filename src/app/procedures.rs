@@ -79,6 +79,8 @@ pub struct ProcedureView {
     pub confirm_email: bool,
     pub complaint_authority: Option<Label>,
     pub postal: Option<crate::domain::workflow::PostalRule>,
+    /// How a fee is paid, where the procedure charges one.
+    pub fee_payment: Option<Label>,
     /// Who the law lets file: `self`, `agent`, `guardian`.
     pub requesters: Vec<String>,
     /// When we may refuse, as the law says: each ground with the rights it applies to (their labels).
@@ -167,6 +169,7 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
         complaint_authority: def.complaint_authority.clone(),
         postal: def.postal.clone(),
         desk: def.desk.clone(),
+        fee_payment: def.fee.as_ref().and_then(|f| f.payment.clone()),
         requesters: regime
             .map(|r| r.requesters.clone())
             .unwrap_or_else(|| vec!["self".to_owned()]),

@@ -61,6 +61,8 @@ pub enum NoticeKind {
     IdentityNotVerified,
     /// The requester withdrew the request; it is closed and nothing more is done.
     Withdrawn,
+    /// The requester's appeal of a refusal was received; the decision and its deadline follow.
+    AppealReceived,
     /// The requester's tracking link, sent again because someone asked for the links filed with this
     /// address (the page asking never says whether there were any).
     TrackingLink,

@@ -215,6 +215,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffOverdue
         | NoticeKind::UnconfirmedExpired
         | NoticeKind::Withdrawn
+        | NoticeKind::AppealReceived
         | NoticeKind::TrackingLink
         | NoticeKind::ChannelNotAccepted => {}
         NoticeKind::DocumentsRequested => {

@@ -231,6 +231,8 @@ pub struct ProcedureOut {
     pub channels: Vec<String>,
     /// Who may file: `self`, `agent`, `guardian`.
     pub requesters: Vec<String>,
+    /// How a fee is paid, where the procedure charges one.
+    pub fee_payment: Option<Text>,
     /// When a request may be refused, as the law says; a refusal names one of these.
     pub refusal_grounds: Vec<GroundOut>,
     pub rights: Vec<RightOut>,
@@ -258,6 +260,7 @@ impl From<&ProcedureView> for ProcedureOut {
             places: p.places.iter().map(Text::from).collect(),
             channels: p.channels.iter().map(|c| c.as_str().to_owned()).collect(),
             requesters: p.requesters.clone(),
+            fee_payment: p.fee_payment.as_ref().map(Text::from),
             refusal_grounds: p
                 .grounds
                 .iter()

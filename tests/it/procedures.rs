@@ -63,8 +63,20 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     ] {
         assert!(postal.body.contains(needle), "{needle}");
     }
+    assert!(
+        postal
+            .all_text_of("procedure-fee-payment")
+            .unwrap()
+            .contains("bank transfer to the account on the invoice")
+    );
     let postal_ja = b.get("/procedures/jp-postal?lang=ja").await;
     assert!(postal_ja.body.contains("1サービスにつき5,400円"));
+    assert!(
+        postal_ja
+            .all_text_of("procedure-fee-payment")
+            .unwrap()
+            .contains("振込手数料")
+    );
     assert!(postal_ja.body.contains("配達証明付書留"));
     // The printable version: one A4 sheet with the same facts, its version, and its address on the web
     // (links do not work on paper).

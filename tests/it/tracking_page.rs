@@ -270,6 +270,10 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     );
     let r = officer.request(&id).await;
     assert_eq!(r["state"], "under_appeal");
+    assert!(
+        notice_kinds(&r).contains(&"appeal_received".to_owned()),
+        "the consumer is told it arrived"
+    );
     // The appeal's own 60-day clock runs, and the page says by when.
     let after = b.get(&track).await;
     assert_eq!(

@@ -292,6 +292,8 @@ pub struct FeeRule {
     pub request_types: Vec<RightCode>,
     /// Days the requester has to pay, from the day the invoice is issued.
     pub due_days: u32,
+    /// How to pay, in the procedure's words (for the procedure page).
+    pub payment: Option<Label>,
 }
 
 impl FeeRule {

@@ -47,6 +47,7 @@ pub(super) struct RawFee {
     pub(super) request_types: Vec<Spanned<String>>,
     #[serde(default = "default_due_days")]
     pub(super) due_days: Spanned<u32>,
+    pub(super) payment: Option<Label>,
 }
 
 fn default_due_days() -> Spanned<u32> {

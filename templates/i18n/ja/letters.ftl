@@ -74,6 +74,8 @@ letter-withdrawn-title = ご請求の取下げについて
 letter-withdrawn-body = { $about }お申し出により取り下げられましたので、ご請求の手続を終了しました。今後このご請求について対応することはありません。改めてご請求いただくことはいつでも可能です。
 letter-tracking_link-title = ご請求の確認用リンクについて
 letter-tracking_link-body = { $about }確認用リンクの再送のご依頼がありました。ご請求の状況は、受付番号を添えて当窓口までお問い合わせください。
+letter-appeal_received-title = 不服申立ての受付について
+letter-appeal_received-body = { $about }当社の判断に対する不服申立てを受け付けました。審査のうえ、法令の定める期間内に結果と理由をお知らせします。
 
 letter-channel_not_accepted-title = ご請求を受け付けられない旨のご通知
 letter-channel_not_accepted-body = { $received }に届いたご請求は、当社が定める方法（所定の請求書に必要書類を同封し、簡易書留または配達証明付書留郵便で送付）によるものではないため、受け付けることができません。

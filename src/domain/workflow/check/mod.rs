@@ -138,6 +138,7 @@ impl Checker<'_> {
                     per: f.per.get_ref().clone(),
                     request_types: types,
                     due_days: *f.due_days.get_ref(),
+                    payment: f.payment.clone(),
                 })
             }
         })
