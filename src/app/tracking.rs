@@ -370,6 +370,28 @@ pub async fn act(
                 now,
             };
             super::transition::apply_event(conn, &cx, &mut case, &event, data)?;
+            // The desk hears of it at once: the assigned officer, or every officer while none is.
+            let to = match requests::assignee(conn, &case.row.id)? {
+                Some(id) => vec![id],
+                None => crate::db::staff::workers(conn)?
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect(),
+            };
+            let payload = NoticePayload {
+                event: Some(event.clone()),
+                ..NoticePayload::default()
+            };
+            for staff_id in &to {
+                super::notices::queue_staff_notice(
+                    conn,
+                    &case.row.id,
+                    staff_id,
+                    NoticeKind::StaffRequesterActed,
+                    &payload,
+                    now,
+                )?;
+            }
             Ok(())
         })
         .await

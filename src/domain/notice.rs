@@ -74,6 +74,9 @@ pub enum NoticeKind {
     StaffDueSoon,
     /// To the assigned officer (or every officer): a legal deadline has passed.
     StaffOverdue,
+    /// To the assigned officer (or every officer): the requester acted from their tracking page
+    /// (withdrew, appealed).
+    StaffRequesterActed,
 }
 
 impl NoticeKind {
@@ -88,7 +91,10 @@ impl NoticeKind {
     pub fn to_staff(self) -> bool {
         matches!(
             self,
-            NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue
+            NoticeKind::StaffAssigned
+                | NoticeKind::StaffDueSoon
+                | NoticeKind::StaffOverdue
+                | NoticeKind::StaffRequesterActed
         )
     }
 }

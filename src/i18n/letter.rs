@@ -74,7 +74,10 @@ fn t(key: &str, args: &[(&'static str, String)]) -> String {
 fn letter_key(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::Received | NoticeKind::Acknowledgement => "received",
-        NoticeKind::StaffAssigned | NoticeKind::StaffDueSoon | NoticeKind::StaffOverdue => "staff",
+        NoticeKind::StaffAssigned
+        | NoticeKind::StaffDueSoon
+        | NoticeKind::StaffOverdue
+        | NoticeKind::StaffRequesterActed => "staff",
         other => other.as_str(),
     }
 }
@@ -213,6 +216,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffAssigned
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
+        | NoticeKind::StaffRequesterActed
         | NoticeKind::UnconfirmedExpired
         | NoticeKind::Withdrawn
         | NoticeKind::AppealReceived

@@ -92,6 +92,16 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         out.rows.push((tr.t(&format!("email-row-{key}")), value));
     };
     row(&mut out, "receipt", c.receipt_number.to_owned());
+    // What the requester did, in the procedure's words.
+    if c.kind == NoticeKind::StaffRequesterActed
+        && let Some(t) = p
+            .event
+            .as_deref()
+            .and_then(|e| c.def.transitions.iter().find(|t| t.event == e))
+    {
+        let said = t.requester_action.as_ref().unwrap_or(&t.label);
+        row(&mut out, "action", said.get(c.language).to_owned());
+    }
     if let Some(g) = &p.ground {
         row(&mut out, "ground", ground_text(g, c.language));
     }

@@ -133,6 +133,14 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         "{}",
         withdrawn.payload
     );
+    // The desk hears of it at once: no officer is assigned, so every officer is told.
+    let all = kaiji::db::notices::for_request(&mut app.tdb.conn(), &id.as_str().into()).unwrap();
+    let told: Vec<_> = all
+        .iter()
+        .filter(|n| n.kind == "staff_requester_acted")
+        .collect();
+    assert!(!told.is_empty() && told.iter().all(|n| n.recipient_staff_id.is_some()));
+    assert!(!told[0].payload.contains("Filed by mistake."));
     let events = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 50).unwrap();
     let by = events
         .iter()
