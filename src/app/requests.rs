@@ -452,6 +452,27 @@ pub struct TimelineEntry {
     pub what: String,
     pub who: Option<String>,
     pub detail: Option<String>,
+    /// What a transition carried, for the desk to read: the event, and the officer's reason, the legal
+    /// ground or the requester's own statement (`event`, `reason`, `ground`, `statement`).
+    pub said: Vec<(&'static str, String)>,
+}
+
+/// The words a transition's audit event carries (its `details.event` and `details.data`), where they are
+/// still there (retention erases them with the record).
+fn said_in(details: &str) -> Vec<(&'static str, String)> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(details) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(e) = v["event"].as_str() {
+        out.push(("event", e.to_owned()));
+    }
+    for key in ["ground", "reason", "statement"] {
+        if let Some(t) = v["data"][key].as_str().filter(|t| !t.trim().is_empty()) {
+            out.push((key, t.to_owned()));
+        }
+    }
+    out
 }
 
 impl RequestDetail {
@@ -476,6 +497,11 @@ impl RequestDetail {
                         t.as_deref().unwrap_or("")
                     )),
                 },
+                said: if e.action == "request.transitioned" {
+                    said_in(&e.details)
+                } else {
+                    Vec::new()
+                },
             })
             .collect();
         out.extend(self.notices.iter().map(|n| TimelineEntry {
@@ -484,6 +510,7 @@ impl RequestDetail {
             what: n.kind.clone(),
             who: None,
             detail: Some(format!("{} · {}", n.channel, n.status)),
+            said: Vec::new(),
         }));
         out.extend(self.notes.iter().map(|n| TimelineEntry {
             at: n.created_at,
@@ -491,6 +518,7 @@ impl RequestDetail {
             what: n.body.clone(),
             who: Some(n.author.clone()),
             detail: None,
+            said: Vec::new(),
         }));
         out.sort_by_key(|a| a.at);
         out

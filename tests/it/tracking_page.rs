@@ -295,6 +295,21 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
             .iter()
             .any(|d| d.contains("I have an account"))
     );
+    // The officer deciding the appeal reads the consumer's grounds on the request page, and the refusal's
+    // reason beside the event that gave it.
+    let staff = app.signed_in("o2@example.com", Role::Officer).await;
+    let page = staff.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let said = page
+        .body
+        .split("data-said=\"statement\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        said.contains("I have an account: it is under this address."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("We hold no data we can link to you."));
 }
 
 async fn ask(b: &crate::common::Browser, email: &str, csrf: String) -> crate::common::Page {
