@@ -1,0 +1,340 @@
+//! Reading `seeds/places` and `seeds/regimes`: the files as written (spans kept, so a refusal names its
+//! line), checked into `Place` and `Regime`.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::*;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlace {
+    code: Spanned<String>,
+    version: Spanned<i64>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    name: Label,
+    regime: Spanned<String>,
+    timezone: Spanned<String>,
+    calendar: Option<Spanned<String>>,
+    languages: Vec<Spanned<String>>,
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+    #[serde(default)]
+    fallback: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegime {
+    id: Spanned<String>,
+    version: Spanned<i64>,
+    name: Label,
+    /// Who may file under this law: `self`, `agent`, `guardian` (only `self` when left out).
+    requesters: Option<Vec<Spanned<String>>>,
+    rights: Vec<RawRight>,
+    #[serde(default)]
+    grounds: Vec<RawGround>,
+    complaint_authority: Option<Label>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGround {
+    code: Spanned<String>,
+    label: Label,
+    article: Option<Label>,
+    #[serde(default)]
+    rights: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRight {
+    code: Spanned<String>,
+    label: Label,
+    article: Option<Label>,
+    task: Option<Spanned<String>>,
+    answer: Option<Spanned<String>>,
+    change: Option<Spanned<String>>,
+    form: Option<Spanned<String>>,
+    period_earliest: Option<Spanned<String>>,
+}
+
+struct Source<'s>(&'s str);
+
+impl Source<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.0[..offset.min(self.0.len())].matches('\n').count() + 1
+    }
+
+    fn err(&self, span: Range<usize>, reason: impl Into<String>) -> DefinitionError {
+        DefinitionError {
+            line: (span.end > 0).then(|| self.line(span.start)),
+            reason: reason.into(),
+        }
+    }
+
+    fn toml<T: for<'de> Deserialize<'de>>(&self) -> Result<T, DefinitionError> {
+        toml::from_str(self.0).map_err(|e| DefinitionError {
+            line: e.span().map(|s| self.line(s.start)),
+            reason: e.message().to_owned(),
+        })
+    }
+
+    fn version(&self, v: &Spanned<i64>) -> Result<i64, DefinitionError> {
+        if *v.get_ref() < 1 {
+            return Err(self.err(v.span(), "version must be 1 or more"));
+        }
+        Ok(*v.get_ref())
+    }
+
+    fn kind<T: std::str::FromStr>(
+        &self,
+        s: &Option<Spanned<String>>,
+        what: &str,
+        known: &[&str],
+    ) -> Result<Option<T>, DefinitionError> {
+        s.as_ref()
+            .map(|s| {
+                s.get_ref().parse().map_err(|_| {
+                    self.err(
+                        s.span(),
+                        format!(
+                            "unknown {what} `{}` (known: {})",
+                            s.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+fn is_language_tag(s: &str) -> bool {
+    (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase())
+}
+
+impl Place {
+    /// Reads one place file, checking its calendar exists.
+    pub fn parse(src: &str, calendars: &Calendars) -> Result<Self, DefinitionError> {
+        let s = Source(src);
+        let raw: RawPlace = s.toml()?;
+        let code: PlaceCode = raw.code.get_ref().parse().map_err(|_| {
+            s.err(
+                raw.code.span(),
+                format!(
+                    "place code `{}` must be an ISO 3166 code (JP, US-CA) or a name of letters, digits and `-`",
+                    raw.code.get_ref()
+                ),
+            )
+        })?;
+        let timezone = raw.timezone.get_ref().parse().map_err(|_| {
+            s.err(
+                raw.timezone.span(),
+                format!("unknown time zone `{}`", raw.timezone.get_ref()),
+            )
+        })?;
+        if let Some(c) = &raw.calendar
+            && !calendars.contains_key(c.get_ref())
+        {
+            return Err(s.err(
+                c.span(),
+                format!(
+                    "unknown calendar `{}`: add seeds/calendars/{}.toml",
+                    c.get_ref(),
+                    c.get_ref()
+                ),
+            ));
+        }
+        if raw.languages.is_empty() {
+            return Err(s.err(raw.code.span(), "a place lists at least one language"));
+        }
+        for l in &raw.languages {
+            if !is_language_tag(l.get_ref()) {
+                return Err(s.err(
+                    l.span(),
+                    format!(
+                        "language `{}` must be a lower-case BCP 47 primary subtag (ja, en, pt)",
+                        l.get_ref()
+                    ),
+                ));
+            }
+        }
+        for m in raw.members.iter().chain(&raw.aliases) {
+            if m.get_ref().parse::<PlaceCode>().is_err() {
+                return Err(s.err(m.span(), format!("`{}` is not a place code", m.get_ref())));
+            }
+        }
+        Ok(Place {
+            code,
+            version: s.version(&raw.version)?,
+            aliases: raw.aliases.into_iter().map(Spanned::into_inner).collect(),
+            name: raw.name,
+            regime: raw.regime.into_inner(),
+            timezone,
+            calendar: raw.calendar.map(Spanned::into_inner),
+            languages: raw.languages.into_iter().map(Spanned::into_inner).collect(),
+            members: raw.members.into_iter().map(Spanned::into_inner).collect(),
+            fallback: raw.fallback,
+        })
+    }
+}
+
+impl Regime {
+    /// Reads one regime file.
+    pub fn parse(src: &str) -> Result<Self, DefinitionError> {
+        let s = Source(src);
+        let raw: RawRegime = s.toml()?;
+        let id = raw.id.get_ref().clone();
+        if id.is_empty()
+            || id.len() > 40
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(s.err(
+                raw.id.span(),
+                format!("regime id `{id}` must be lower-case letters, digits, `-` or `_`"),
+            ));
+        }
+        if raw.rights.is_empty() {
+            return Err(s.err(raw.id.span(), "a regime grants at least one right"));
+        }
+        let names = |all: &[&'static str]| all.to_vec();
+        let tasks = names(&TaskKind::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+        let answers: Vec<&str> = <AnswerKind as strum::VariantArray>::VARIANTS
+            .iter()
+            .map(|a| a.into())
+            .collect();
+        let forms: Vec<&str> = FormKind::ALL.iter().map(|f| f.as_str()).collect();
+        let changes: Vec<&str> = ChangeAction::ALL.iter().map(|c| c.as_str()).collect();
+        let mut rights: Vec<RightDef> = Vec::new();
+        for r in raw.rights {
+            let code: RightCode = r.code.get_ref().parse().map_err(|_| {
+                s.err(
+                    r.code.span(),
+                    format!(
+                        "right code `{}` must be lower-case letters, digits or `_`",
+                        r.code.get_ref()
+                    ),
+                )
+            })?;
+            if rights.iter().any(|x| x.code == code) {
+                return Err(s.err(r.code.span(), format!("right `{code}` is listed twice")));
+            }
+            let task: Option<TaskKind> = s.kind(&r.task, "task", &tasks)?;
+            let answer: Option<AnswerKind> = s.kind(&r.answer, "answer", &answers)?;
+            if answer.is_some_and(|a| a != AnswerKind::Categories) && task != Some(TaskKind::Export)
+            {
+                return Err(s.err(
+                    r.code.span(),
+                    format!("right `{code}` packs data, so its task must be `export`"),
+                ));
+            }
+            let period_earliest = match &r.period_earliest {
+                None => None,
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d.get_ref(), "%Y-%m-%d").map_err(|_| {
+                        s.err(
+                            d.span(),
+                            format!(
+                                "period_earliest `{}` must be a date, YYYY-MM-DD",
+                                d.get_ref()
+                            ),
+                        )
+                    })?,
+                ),
+            };
+            rights.push(RightDef {
+                period_earliest,
+                code,
+                label: r.label,
+                article: r.article,
+                task,
+                answer,
+                change: s.kind(&r.change, "change", &changes)?,
+                form: s.kind(&r.form, "form", &forms)?,
+            });
+        }
+        let requesters = match &raw.requesters {
+            // Unsaid, only the person: an agent or guardian is let in only where the file says so.
+            None => vec!["self".to_owned()],
+            Some(list) => {
+                let mut kinds: Vec<String> = Vec::new();
+                for k in list {
+                    let kind = k.get_ref().clone();
+                    if !REQUESTER_KINDS.contains(&kind.as_str()) {
+                        return Err(s.err(
+                            k.span(),
+                            format!(
+                                "unknown requester `{kind}` (known: {})",
+                                REQUESTER_KINDS.join(", ")
+                            ),
+                        ));
+                    }
+                    if kinds.contains(&kind) {
+                        return Err(s.err(k.span(), format!("requester `{kind}` is listed twice")));
+                    }
+                    kinds.push(kind);
+                }
+                if !kinds.iter().any(|k| k == "self") {
+                    return Err(s.err(
+                        raw.id.span(),
+                        "requesters must include `self`: the person may always ask",
+                    ));
+                }
+                kinds
+            }
+        };
+        let mut grounds: Vec<RefusalGround> = Vec::new();
+        for g in raw.grounds {
+            let code = g.code.get_ref().clone();
+            if code.is_empty()
+                || code.len() > 64
+                || !code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(s.err(
+                    g.code.span(),
+                    format!("ground code `{code}` must be lower-case letters, digits or `_`"),
+                ));
+            }
+            if grounds.iter().any(|x| x.code == code) {
+                return Err(s.err(g.code.span(), format!("ground `{code}` is listed twice")));
+            }
+            let mut applies = Vec::new();
+            for r in &g.rights {
+                let Some(right) = rights.iter().find(|x| x.code.as_str() == r.get_ref()) else {
+                    return Err(s.err(
+                        r.span(),
+                        format!(
+                            "ground `{code}` names right `{}`, which this regime does not grant",
+                            r.get_ref()
+                        ),
+                    ));
+                };
+                applies.push(right.code.clone());
+            }
+            grounds.push(RefusalGround {
+                code,
+                label: g.label,
+                article: g.article,
+                rights: applies,
+            });
+        }
+        Ok(Regime {
+            id,
+            version: s.version(&raw.version)?,
+            name: raw.name,
+            requesters,
+            rights,
+            grounds,
+            complaint_authority: raw.complaint_authority,
+        })
+    }
+}
