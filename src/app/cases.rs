@@ -146,12 +146,12 @@ impl Case {
             .unwrap_or(self.def.timezone)
     }
 
-    /// The right's name in both languages.
+    /// The right's name in every language its regime gives.
     pub fn right_name(&self) -> Label {
-        Label {
-            en: self.right_label(Language::En),
-            ja: self.right_label(Language::Ja),
-        }
+        self.right
+            .as_ref()
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| Label::plain(self.request_type.to_string()))
     }
 
     /// The task each data system gets for this request's right.
@@ -208,13 +208,7 @@ pub(crate) fn stored_date(raw: &str) -> Result<NaiveDate, AppError> {
 pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {
     match def.state(state) {
         Some(s) => (s.label.clone(), s.terminal),
-        None => (
-            Label {
-                en: state.to_owned(),
-                ja: state.to_owned(),
-            },
-            false,
-        ),
+        None => (Label::plain(state), false),
     }
 }
 

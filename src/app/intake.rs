@@ -361,6 +361,12 @@ pub async fn register_postal(
     staff: &StaffMember,
     intake: PostalIntake,
 ) -> Result<PostalReceipt, AppError> {
+    // Letters are written in the language recorded here: one kaiji speaks (a Fluent folder).
+    if !crate::i18n::speaks(intake.language) {
+        let mut errors = crate::domain::field::FieldErrors::new();
+        errors.push("language", "unknown_language");
+        return Err(AppError::Invalid(errors));
+    }
     let now = state.clock.now();
     let catalog = state.workflows.clone();
     let link_key = state.keys.session.clone();

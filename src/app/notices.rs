@@ -71,7 +71,7 @@ pub fn queue_staff_notice(
         conn,
         &NoticeRow {
             recipient_staff_id: Some(staff_id.clone()),
-            ..queued_row(request_id, kind, "email", Language::Ja, payload, now)
+            ..queued_row(request_id, kind, "email", Language::JA, payload, now)
         },
     )?;
     Ok(())

@@ -121,10 +121,9 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
         id: def.id.clone(),
         version: def.version,
         name: def.name.clone(),
-        regime: regime.map(|r| r.name.clone()).unwrap_or_else(|| Label {
-            en: def.regime.clone(),
-            ja: def.regime.clone(),
-        }),
+        regime: regime
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| Label::plain(&def.regime)),
         places: def
             .jurisdictions
             .iter()
@@ -139,10 +138,9 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
                 let verification = def.verification.as_ref();
                 RightTerms {
                     code: code.clone(),
-                    label: right.map(|r| r.label.clone()).unwrap_or_else(|| Label {
-                        en: code.to_string(),
-                        ja: code.to_string(),
-                    }),
+                    label: right
+                        .map(|r| r.label.clone())
+                        .unwrap_or_else(|| Label::plain(code.to_string())),
                     article: right.and_then(|r| r.article.clone()),
                     fee: def
                         .fee

@@ -373,7 +373,7 @@ pub async fn letter(
             let postal_row = postal::find(conn, &request_id)?;
             let def = case.def.clone();
             let postal_settings = def.postal.as_ref();
-            let ja = Language::Ja;
+            let ja = Language::JA;
             let right_ja = case.right_label(ja);
             let download_url = payload
                 .download

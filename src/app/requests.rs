@@ -79,11 +79,11 @@ impl RequestDetail {
 
 /// A place's name in both languages, or its code where no file defines it any more.
 pub fn place_label(catalog: &WorkflowCatalog, code: &str) -> crate::domain::workflow::Label {
-    let laws = catalog.laws();
-    crate::domain::workflow::Label {
-        en: laws.place_name(code, Language::En),
-        ja: laws.place_name(code, Language::Ja),
-    }
+    catalog
+        .laws()
+        .place(code)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| crate::domain::workflow::Label::plain(code))
 }
 
 /// The request's own particulars, as its page and the staff API show them.

@@ -492,7 +492,7 @@ fn queue_links(
         if !derivable || sent_lately {
             continue;
         }
-        let language = row.language.parse().unwrap_or(Language::En);
+        let language = row.language.parse().unwrap_or(Language::EN);
         super::notices::queue_notices(
             conn,
             &row.id,

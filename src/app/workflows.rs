@@ -124,6 +124,7 @@ pub fn read_laws(
     // The order places are listed in: the form and the pages follow it.
     places.sort_by_key(|p| (p.fallback, p.code.clone()));
     Laws::new(calendars, places, regimes, served)
+        .map(|laws| laws.speaking(crate::i18n::spoken()))
         .map_err(|e| AppError::Definition(format!("{}: {e}", seeds_dir.display())))
 }
 

@@ -104,8 +104,9 @@ pub(super) enum WorkflowCommand {
         id: String,
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
-        #[arg(long, value_enum, default_value = "en")]
-        lang: LangArg,
+        /// A language kaiji speaks (a folder of `templates/i18n/`).
+        #[arg(long, default_value = "en", value_parser = parse_language)]
+        lang: crate::domain::request::Language,
     },
 }
 
@@ -115,10 +116,14 @@ pub(super) enum GraphFormat {
     Svg,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(super) enum LangArg {
-    En,
-    Ja,
+fn parse_language(code: &str) -> Result<crate::domain::request::Language, String> {
+    crate::i18n::parse_spoken(code).map_err(|_| {
+        let spoken: Vec<String> = crate::i18n::spoken()
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        format!("kaiji speaks {}", spoken.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -175,7 +180,7 @@ pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::R
 fn explained(e: crate::app::AppError) -> anyhow::Error {
     match e {
         crate::app::AppError::Invalid(errors) => {
-            let tr = crate::i18n::Tr::new(crate::domain::request::Language::En);
+            let tr = crate::i18n::Tr::new(crate::domain::request::Language::EN);
             let msgs: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, tr.field_error(e.code)))
@@ -320,6 +325,14 @@ pub(super) fn workflow_check(
     for p in laws.places() {
         println!("ok  place {}  v{}  regime {}", p.code, p.version, p.regime);
     }
+    // Not an error: such requesters read the place's first language kaiji speaks, else English.
+    for (place, languages) in laws.unspoken() {
+        let codes: Vec<String> = languages.iter().map(|l| l.to_string()).collect();
+        println!(
+            "note  place {place} reads {}, which kaiji does not speak yet (no templates/i18n/<code>/)",
+            codes.join(", ")
+        );
+    }
     for r in laws.regimes() {
         println!(
             "ok  regime {}  v{}  ({} rights)",
@@ -362,7 +375,7 @@ pub(super) fn workflow_graph(
     config: &Config,
     id: &str,
     format: GraphFormat,
-    lang: LangArg,
+    lang: crate::domain::request::Language,
 ) -> anyhow::Result<()> {
     let laws = workflows::laws_for(config)?;
     let files = workflows::read_definitions(&config.service.seeds_dir.join("workflows"), &laws)?;
@@ -377,10 +390,6 @@ pub(super) fn workflow_graph(
                 config.service.seeds_dir.join("workflows").display()
             )
         })?;
-    let lang = match lang {
-        LangArg::En => crate::domain::request::Language::En,
-        LangArg::Ja => crate::domain::request::Language::Ja,
-    };
     match format {
         GraphFormat::Dot => print!("{}", def.to_dot(None, lang)),
         GraphFormat::Svg => print!("{}", workflows::diagram_svg(&def, None, lang)?),

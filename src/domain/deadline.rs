@@ -99,10 +99,7 @@ impl Calendar {
     ) -> Self {
         Self {
             id: id.to_owned(),
-            name: Label {
-                en: id.to_owned(),
-                ja: id.to_owned(),
-            },
+            name: Label::plain(id),
             weekend: vec![Weekday::Sat, Weekday::Sun],
             first_year,
             last_year,

@@ -1,26 +1,74 @@
 //! What every definition read from `seeds/` shares: the text it shows people, in each language kaiji
 //! speaks, and why a definition is refused.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::request::Language;
 
-/// Text shown to people, in each language kaiji speaks.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Label {
-    pub en: String,
-    pub ja: String,
-}
+/// Text shown to people, keyed by language. English is required: it is what a reader whose language a
+/// definition has no text in gets, so a new language (a Fluent folder) never leaves a page blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(BTreeMap<Language, String>);
 
 impl Label {
+    /// A label in English and Japanese, the two every shipped definition carries.
+    pub fn new(en: impl Into<String>, ja: impl Into<String>) -> Self {
+        Self(BTreeMap::from([
+            (Language::EN, en.into()),
+            (Language::JA, ja.into()),
+        ]))
+    }
+
+    /// The same text in every language: a code shown where no definition names it any more.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self(BTreeMap::from([(Language::EN, text.into())]))
+    }
+
+    /// The text in `lang`, else in English.
     pub fn get(&self, lang: Language) -> &str {
-        match lang {
-            Language::En => &self.en,
-            Language::Ja => &self.ja,
+        self.0
+            .get(&lang)
+            .or_else(|| self.0.get(&Language::EN))
+            .map_or("", String::as_str)
+    }
+
+    /// The text exactly in `lang`, without falling back.
+    pub fn exactly(&self, lang: Language) -> Option<&str> {
+        self.0.get(&lang).map(String::as_str)
+    }
+
+    pub fn en(&self) -> &str {
+        self.get(Language::EN)
+    }
+
+    pub fn ja(&self) -> &str {
+        self.get(Language::JA)
+    }
+
+    /// The languages this label has text in.
+    pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
+        self.0.keys().copied()
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let texts = BTreeMap::<Language, String>::deserialize(d)?;
+        if !texts.contains_key(&Language::EN) {
+            return Err(serde::de::Error::custom(
+                "a label needs its English text (`en`), which readers of other languages fall back to",
+            ));
         }
+        Ok(Self(texts))
     }
 }
 

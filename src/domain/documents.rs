@@ -243,10 +243,7 @@ mod tests {
     }
 
     fn label(s: &str) -> Label {
-        Label {
-            en: s.into(),
-            ja: s.into(),
-        }
+        Label::plain(s)
     }
 
     /// The GMO checklists, as the seed lists them.

@@ -441,7 +441,7 @@ impl PostalIntake {
         let language = errors.check(
             "language",
             match raw.language.trim() {
-                "" => Ok(Language::Ja),
+                "" => Ok(Language::JA),
                 l => l.parse(),
             },
         );

@@ -103,34 +103,73 @@ pub trait LawBook {
     fn period_earliest(&self, place: &PlaceCode, right: &RightCode) -> Option<chrono::NaiveDate>;
 }
 
-/// The language a requester reads; notices and pages follow it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    #[default]
-    Ja,
-    En,
+/// The language a requester reads; notices and pages follow it. A BCP 47 primary subtag (`ja`, `en`,
+/// `ko`): which languages kaiji speaks is data (a Fluent folder each, `templates/i18n/`), so this type
+/// checks only the spelling; the web and the loaders check that kaiji speaks it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Language {
+    tag: [u8; 3],
+    len: u8,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::Ja, Language::En];
+    /// Japanese: the home desk's language, and what a page shows when nothing else is known.
+    pub const JA: Language = Language::of(*b"ja\0", 2);
+    /// English: every definition's labels have it, so it is what a label falls back to.
+    pub const EN: Language = Language::of(*b"en\0", 2);
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::Ja => "ja",
-            Language::En => "en",
-        }
+    const fn of(tag: [u8; 3], len: u8) -> Self {
+        Self { tag, len }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only lower-case ASCII letters are ever stored (see `from_str`).
+        std::str::from_utf8(&self.tag[..usize::from(self.len)]).unwrap_or("en")
+    }
+}
+
+impl Default for Language {
+    fn default() -> Self {
+        Language::JA
+    }
+}
+
+impl fmt::Debug for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Language({})", self.as_str())
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 impl FromStr for Language {
     type Err = &'static str;
+    /// Two or three lower-case letters (ISO 639), as places and Fluent folders name languages.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ja" => Ok(Language::Ja),
-            "en" => Ok(Language::En),
-            _ => Err("unknown_language"),
+        let b = s.as_bytes();
+        if !(2..=3).contains(&b.len()) || !b.iter().all(u8::is_ascii_lowercase) {
+            return Err("unknown_language");
         }
+        let mut tag = [0u8; 3];
+        tag[..b.len()].copy_from_slice(b);
+        Ok(Language::of(tag, b.len() as u8))
+    }
+}
+
+impl Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -567,7 +606,7 @@ mod tests {
         }
         // Well-formed, but no law grants it: refused beside the field, like an unknown place.
         let sell = raw("A", "a@example.com", "sell", "m");
-        let errs = NewRequest::parse(&sell, Language::En, Channel::Web, &laws).unwrap_err();
+        let errs = NewRequest::parse(&sell, Language::EN, Channel::Web, &laws).unwrap_err();
         assert_eq!(errs.code_for("request_type"), Some("unknown_request_type"));
         // A place the deployment does not serve is refused; its old alias resolves first.
         let only_japan = Laws::new(
@@ -581,12 +620,12 @@ mod tests {
             jurisdiction: "eea".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&eea, Language::En, Channel::Web, &only_japan).unwrap_err();
+        let errs = NewRequest::parse(&eea, Language::EN, Channel::Web, &only_japan).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("not_offered_here"));
         // No fallback place served: a request must name its place.
         let errs = NewRequest::parse(
             &raw("A", "a@example.com", "access", "m"),
-            Language::En,
+            Language::EN,
             Channel::Web,
             &only_japan,
         )
@@ -599,9 +638,15 @@ mod tests {
         for c in Channel::ALL {
             assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
         }
-        for l in Language::ALL {
-            assert_eq!(l.as_str().parse::<Language>(), Ok(l));
+        for code in ["ja", "en", "ko", "pt", "fil"] {
+            assert_eq!(code.parse::<Language>().unwrap().as_str(), code);
         }
+        for bad in ["", "e", "EN", "en-US", "engl", "ja\0", "日本"] {
+            assert_eq!(bad.parse::<Language>(), Err("unknown_language"));
+        }
+        assert_eq!(Language::default(), Language::JA);
+        assert_eq!(serde_json::to_string(&Language::EN).unwrap(), "\"en\"");
+        assert!(serde_json::from_str::<Language>("\"EN\"").is_err());
     }
 
     #[test]
@@ -613,7 +658,7 @@ mod tests {
                 "access",
                 "全部\n見せてください",
             ),
-            Language::Ja,
+            Language::JA,
             Channel::Web,
             &laws(),
         )
@@ -632,7 +677,7 @@ mod tests {
             ..raw("A", "a@example.com", "access", "m")
         };
         assert_eq!(
-            NewRequest::parse(&eea, Language::En, Channel::Web, &laws())
+            NewRequest::parse(&eea, Language::EN, Channel::Web, &laws())
                 .unwrap()
                 .jurisdiction,
             PlaceCode::literal("EEA")
@@ -641,7 +686,7 @@ mod tests {
             jurisdiction: "mars".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&mars, Language::En, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&mars, Language::EN, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("unknown_jurisdiction"));
         // Agents name the person and their address; guardians may leave a child's address out.
         let agent = RawRequest {
@@ -649,21 +694,21 @@ mod tests {
             person_name: "Pat".into(),
             ..raw("Agent", "agent@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&agent, Language::En, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&agent, Language::EN, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("person_email"), Some("required"));
         let guardian = RawRequest {
             requester_kind: "guardian".into(),
             person_name: "Child".into(),
             ..raw("Parent", "parent@example.com", "access", "m")
         };
-        let r = NewRequest::parse(&guardian, Language::En, Channel::Web, &laws()).unwrap();
+        let r = NewRequest::parse(&guardian, Language::EN, Channel::Web, &laws()).unwrap();
         let b = r.on_behalf.unwrap();
         assert_eq!((b.kind, b.person_email), (OnBehalfKind::Guardian, None));
         let odd = RawRequest {
             requester_kind: "cousin".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&odd, Language::En, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&odd, Language::EN, Channel::Web, &laws()).unwrap_err();
         assert_eq!(
             errs.code_for("requester_kind"),
             Some("unknown_requester_kind")
@@ -674,7 +719,7 @@ mod tests {
     fn every_bad_field_is_reported_at_once() {
         let errs = NewRequest::parse(
             &raw("", "not-an-email", "", " "),
-            Language::En,
+            Language::EN,
             Channel::Api,
             &laws(),
         )
@@ -695,15 +740,15 @@ mod tests {
     fn only_letters_may_come_without_an_email_address() {
         let no_email = raw("A", "", "access", "m");
         assert!(
-            NewRequest::parse(&no_email, Language::Ja, Channel::Postal, &laws())
+            NewRequest::parse(&no_email, Language::JA, Channel::Postal, &laws())
                 .unwrap()
                 .email
                 .is_none()
         );
-        let errs = NewRequest::parse(&no_email, Language::Ja, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&no_email, Language::JA, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("email"), Some("required"));
         let bad = raw("A", "nope", "access", "m");
-        assert!(NewRequest::parse(&bad, Language::Ja, Channel::Postal, &laws()).is_err());
+        assert!(NewRequest::parse(&bad, Language::JA, Channel::Postal, &laws()).is_err());
     }
 
     #[test]
@@ -730,7 +775,7 @@ mod tests {
                 "deletion",
                 "secret text",
             ),
-            Language::En,
+            Language::EN,
             Channel::Web,
             &laws(),
         )

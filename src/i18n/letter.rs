@@ -62,7 +62,7 @@ pub fn ja_time(t: DateTime<Utc>) -> String {
 
 /// The letters' wording, in Japanese.
 fn tr() -> Tr {
-    Tr::new(Language::Ja)
+    Tr::new(Language::JA)
 }
 
 fn t(key: &str, args: &[(&'static str, String)]) -> String {
@@ -334,9 +334,9 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         let article = g
             .article
             .as_ref()
-            .map(|a| format!("（{}）", a.ja))
+            .map(|a| format!("（{}）", a.ja()))
             .unwrap_or_default();
-        l.row("letter-row-ground", format!("{}{article}", g.label.ja));
+        l.row("letter-row-ground", format!("{}{article}", g.label.ja()));
     }
     if let Some(r) = &p.reason {
         l.row("letter-row-reason", r.clone());

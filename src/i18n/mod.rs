@@ -1,10 +1,13 @@
-//! Japanese and English: Fluent files in `templates/i18n/` and display formats, for pages and notices
-//! alike (the page's language is chosen in `web::language`).
+//! The languages kaiji speaks: one folder of Fluent files each in `templates/i18n/` (adding a folder adds
+//! a language; no Rust changes), and display formats, for pages and notices alike (the page's language is
+//! chosen in `web::language`). A key a language lacks falls back to English.
+
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Tokyo;
 use fluent_templates::{Loader, static_loader};
-use unic_langid::{LanguageIdentifier, langid};
+use unic_langid::LanguageIdentifier;
 
 pub mod letter;
 
@@ -20,8 +23,38 @@ static_loader! {
     };
 }
 
-static EN: LanguageIdentifier = langid!("en");
-static JA: LanguageIdentifier = langid!("ja");
+/// Every language with a Fluent folder, with its identifier, Japanese first (the home desk's), then by
+/// code.
+fn spoken_ids() -> &'static [(Language, LanguageIdentifier)] {
+    static SPOKEN: OnceLock<Vec<(Language, LanguageIdentifier)>> = OnceLock::new();
+    SPOKEN.get_or_init(|| {
+        let mut all: Vec<(Language, LanguageIdentifier)> = LOCALES
+            .locales()
+            .filter_map(|id| Some((id.language.as_str().parse().ok()?, id.clone())))
+            .collect();
+        all.sort_by_key(|(l, _)| (*l != Language::JA, *l));
+        all.dedup_by_key(|(l, _)| *l);
+        all
+    })
+}
+
+/// The languages kaiji speaks (a Fluent folder each), Japanese first.
+pub fn spoken() -> Vec<Language> {
+    spoken_ids().iter().map(|(l, _)| *l).collect()
+}
+
+/// Whether kaiji has a Fluent folder for `lang`.
+pub fn speaks(lang: Language) -> bool {
+    spoken_ids().iter().any(|(l, _)| *l == lang)
+}
+
+/// A language kaiji speaks, from its code; `unknown_language` otherwise.
+pub fn parse_spoken(code: &str) -> Result<Language, &'static str> {
+    code.parse()
+        .ok()
+        .filter(|l| speaks(*l))
+        .ok_or("unknown_language")
+}
 
 /// Translations for one page, in one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +68,12 @@ impl Tr {
     }
 
     fn id(&self) -> &'static LanguageIdentifier {
-        match self.lang {
-            Language::En => &EN,
-            Language::Ja => &JA,
-        }
+        let ids = spoken_ids();
+        ids.iter()
+            .find(|(l, _)| *l == self.lang)
+            .or_else(|| ids.iter().find(|(l, _)| *l == Language::EN))
+            .map(|(_, id)| id)
+            .unwrap_or_else(|| &ids[0].1)
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -63,19 +98,30 @@ impl Tr {
         self.t(&format!("error-{code}"))
     }
 
-    /// Integer yen with thousands separators: 10800 → "10,800円" (Japanese) or "¥10,800".
+    /// Integer yen with thousands separators, as the language writes it: "10,800円", "¥10,800".
     pub fn yen(&self, amount: impl std::borrow::Borrow<i64>) -> String {
         let amount = *amount.borrow();
         let grouped = crate::domain::fees::group_thousands(amount.unsigned_abs());
         let sign = if amount < 0 { "-" } else { "" };
-        match self.lang {
-            Language::Ja => format!("{sign}{grouped}円"),
-            Language::En => format!("{sign}¥{grouped}"),
-        }
+        self.t_args("money-yen", &[("amount", format!("{sign}{grouped}"))])
     }
 
     pub fn fact(&self, f: &Fact) -> String {
         self.t(&format!("fact-{}", f.as_str()))
+    }
+
+    /// A refusal's ground as one line: what it means, then where the law says it.
+    pub fn ground(&self, g: &crate::domain::notice::GroundNotice) -> String {
+        match &g.article {
+            Some(a) => self.t_args(
+                "ground-with-article",
+                &[
+                    ("ground", g.label.get(self.lang).to_owned()),
+                    ("article", a.get(self.lang).to_owned()),
+                ],
+            ),
+            None => g.label.get(self.lang).to_owned(),
+        }
     }
 
     pub fn label<'a>(&self, l: &'a Label) -> &'a str {
@@ -103,33 +149,17 @@ impl Tr {
         self.time(&t.and_utc())
     }
 
-    pub fn html_lang(&self) -> &'static str {
-        self.lang.as_str()
+    pub fn html_lang(&self) -> &str {
+        self.id().language.as_str()
     }
 
-    /// The other language, for the switch link.
-    pub fn other(&self) -> &'static str {
-        match self.lang {
-            Language::Ja => "en",
-            Language::En => "ja",
-        }
-    }
-
-    /// Whether every key exists in both languages (checked by a test).
-    pub fn missing_keys() -> Vec<String> {
-        let keys = |lang: &LanguageIdentifier| -> std::collections::BTreeSet<String> {
-            let src = match lang.language.as_str() {
-                "en" => include_str!("../../templates/i18n/en/kaiji.ftl"),
-                _ => include_str!("../../templates/i18n/ja/kaiji.ftl"),
-            };
-            src.lines()
-                .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
-                .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
-                .collect()
-        };
-        let en = keys(&EN);
-        let ja = keys(&JA);
-        en.symmetric_difference(&ja).cloned().collect()
+    /// The other languages, each by its own name, for the language switch.
+    pub fn others(&self) -> Vec<(String, String)> {
+        spoken()
+            .into_iter()
+            .filter(|l| *l != self.lang)
+            .map(|l| (l.to_string(), Tr::new(l).t("lang-name")))
+            .collect()
     }
 }
 
@@ -144,7 +174,7 @@ fn arg_map(
         .collect()
 }
 
-/// The first of ja/en in the header's preference order (by q-value), Japanese if neither appears.
+/// The spoken language the header prefers most (by q-value), Japanese if it names none kaiji speaks.
 pub fn accept_language(header: &str) -> Language {
     let mut best: Option<(f32, Language)> = None;
     for part in header.split(',') {
@@ -157,11 +187,8 @@ pub fn accept_language(header: &str) -> Language {
                     .and_then(|q| q.parse::<f32>().ok())
             })
             .unwrap_or(1.0);
-        let lang = if tag == "ja" || tag.starts_with("ja-") {
-            Language::Ja
-        } else if tag == "en" || tag.starts_with("en-") {
-            Language::En
-        } else {
+        let primary = tag.split('-').next().unwrap_or("");
+        let Ok(lang) = parse_spoken(primary) else {
             continue;
         };
         if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
@@ -175,18 +202,66 @@ pub fn accept_language(header: &str) -> Language {
 mod tests {
     use super::*;
 
+    /// The message keys of one Fluent file, read from the source tree.
+    fn keys(lang: &str, file: &str) -> std::collections::BTreeSet<String> {
+        let path = format!(
+            "{}/templates/i18n/{lang}/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn both_languages_have_the_same_keys() {
-        assert_eq!(Tr::missing_keys(), Vec::<String>::new());
+    fn every_folder_is_a_spoken_language_with_every_key() {
+        let dir = format!("{}/templates/i18n", env!("CARGO_MANIFEST_DIR"));
+        let mut folders: Vec<Language> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().parse().unwrap())
+            .collect();
+        folders.sort_by_key(|l| (*l != Language::JA, *l));
+        assert_eq!(
+            spoken(),
+            folders,
+            "a folder is a language, and nothing else is"
+        );
+        let en = keys("en", "kaiji.ftl");
+        assert!(en.len() > 500);
+        for lang in spoken() {
+            let own = keys(lang.as_str(), "kaiji.ftl");
+            let missing: Vec<_> = en.symmetric_difference(&own).collect();
+            assert!(
+                missing.is_empty(),
+                "{lang}: keys differ from English: {missing:?}"
+            );
+            assert_ne!(Tr::new(lang).t("lang-name"), "lang-name");
+        }
+    }
+
+    #[test]
+    fn only_spoken_languages_parse_as_spoken() {
+        assert_eq!(parse_spoken("ja"), Ok(Language::JA));
+        assert_eq!(parse_spoken("en"), Ok(Language::EN));
+        assert_eq!(parse_spoken("xx"), Err("unknown_language"));
+        assert_eq!(parse_spoken("EN"), Err("unknown_language"));
+        assert_eq!(parse_spoken("english"), Err("unknown_language"));
+        // An unknown language's page reads English, never a blank.
+        let tr = Tr::new("xx".parse().unwrap());
+        assert_eq!(tr.t("form-submit"), "Send request");
+        assert_eq!(tr.html_lang(), "en");
     }
 
     #[test]
     fn lookups_work_in_both_languages_without_isolation_marks() {
-        assert_eq!(Tr::new(Language::En).t("form-submit"), "Send request");
-        assert_eq!(Tr::new(Language::Ja).t("form-submit"), "送信する");
-        let refused = Tr::new(Language::En).t_args("request-refused", &[("reason", "why".into())]);
+        assert_eq!(Tr::new(Language::EN).t("form-submit"), "Send request");
+        assert_eq!(Tr::new(Language::JA).t("form-submit"), "送信する");
+        let refused = Tr::new(Language::EN).t_args("request-refused", &[("reason", "why".into())]);
         assert_eq!(refused, "That action is not possible now: why");
-        for l in Language::ALL {
+        for l in spoken() {
             let tr = Tr::new(l);
             let mut all: Vec<String> = Fact::ALL.iter().map(|f| tr.fact(f)).collect();
             all.extend(
@@ -210,20 +285,20 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_the_highest_quality() {
-        assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Language::En);
-        assert_eq!(accept_language("fr, ja;q=0.5, en;q=0.4"), Language::Ja);
-        assert_eq!(accept_language("en;q=0.2, ja-JP"), Language::Ja);
-        assert_eq!(accept_language("de"), Language::Ja);
-        assert_eq!(accept_language(""), Language::Ja);
-        assert_eq!(accept_language("en;q=0"), Language::Ja);
+        assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Language::EN);
+        assert_eq!(accept_language("fr, ja;q=0.5, en;q=0.4"), Language::JA);
+        assert_eq!(accept_language("en;q=0.2, ja-JP"), Language::JA);
+        assert_eq!(accept_language("de"), Language::JA);
+        assert_eq!(accept_language(""), Language::JA);
+        assert_eq!(accept_language("en;q=0"), Language::JA);
     }
 
     #[test]
     fn yen_is_grouped_integer() {
-        assert_eq!(Tr::new(Language::Ja).yen(10_800), "10,800円");
-        assert_eq!(Tr::new(Language::En).yen(5_400), "¥5,400");
-        assert_eq!(Tr::new(Language::Ja).yen(-1_234_567), "-1,234,567円");
-        assert_eq!(Tr::new(Language::Ja).yen(0), "0円");
+        assert_eq!(Tr::new(Language::JA).yen(10_800), "10,800円");
+        assert_eq!(Tr::new(Language::EN).yen(5_400), "¥5,400");
+        assert_eq!(Tr::new(Language::JA).yen(-1_234_567), "-1,234,567円");
+        assert_eq!(Tr::new(Language::JA).yen(0), "0円");
     }
 
     #[test]
@@ -231,8 +306,8 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-12-31T15:30:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(Tr::new(Language::En).time(&t), "2027-01-01 00:30 JST");
-        let tr = Tr::new(Language::En);
+        assert_eq!(Tr::new(Language::EN).time(&t), "2027-01-01 00:30 JST");
+        let tr = Tr::new(Language::EN);
         assert_eq!(
             tr.time_in(&t, &chrono_tz::America::Los_Angeles),
             "2026-12-31 07:30 PST"

@@ -145,7 +145,7 @@ fn message(
         None => None,
     };
     let language = if staff.is_some() {
-        crate::domain::request::Language::Ja
+        crate::domain::request::Language::JA
     } else {
         case.language
     };
@@ -374,7 +374,7 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                 .clocks
                 .iter()
                 .find(|d| d.id == c.clock_id)
-                .map(|d| d.label.get(crate::domain::request::Language::Ja).to_owned());
+                .map(|d| d.label.get(crate::domain::request::Language::JA).to_owned());
             for staff_id in &to {
                 crate::app::notices::queue_staff_notice(
                     conn,

@@ -187,7 +187,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.0.status_and_code();
-        let tr = Tr::new(Language::En);
+        let tr = Tr::new(Language::EN);
         let mut fields: BTreeMap<&'static str, Vec<FieldProblem>> = BTreeMap::new();
         if let Some(errors) = self.0.field_errors() {
             for e in errors.iter() {

@@ -76,13 +76,17 @@ impl CreateRequestBody {
     }
 }
 
-/// Text in each language kaiji speaks (the API's view of `domain::definition::Label`).
+/// Text by language (the API's view of `domain::definition::Label`): `en` always, `ja` and the other
+/// languages kaiji speaks where the definition gives them.
 #[derive(utoipa::ToSchema)]
-#[schema(as = Label)]
+#[schema(as = Label, example = json!({"en": "Received", "ja": "受付済み"}))]
 #[allow(dead_code)]
 pub struct LabelSchema {
     pub en: String,
-    pub ja: String,
+    pub ja: Option<String>,
+    /// Any other language kaiji speaks, by its code (`ko`).
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -121,7 +125,7 @@ fn parse_request(
     channel: Channel,
     laws: &Laws,
 ) -> Result<NewRequest, FieldErrors> {
-    let language = match body.language.as_deref().map(str::parse::<Language>) {
+    let language = match body.language.as_deref().map(crate::i18n::parse_spoken) {
         None => Ok(fallback),
         Some(parsed) => parsed,
     };
@@ -174,7 +178,7 @@ pub async fn create_request(
     let laws = state.workflows.laws();
     let fallback = super::language::stated(&req)
         .or_else(|| laws.language_for(&body.jurisdiction))
-        .unwrap_or(Language::En);
+        .unwrap_or(Language::EN);
     let request = limits::admit(
         &state,
         client.0,

@@ -193,7 +193,7 @@ fn print_page(
     draft: Option<FormDraft>,
 ) -> Result<PrintPage, PageError> {
     let def = &p.def;
-    let ja = Tr::new(Language::Ja);
+    let ja = Tr::new(Language::JA);
     let postal = def.postal.as_ref().ok_or(AppError::NotFound)?;
     let changes = if form == FormKind::Correction {
         p.rights(form)
@@ -202,7 +202,7 @@ fn print_page(
                 let chosen = draft
                     .as_ref()
                     .is_some_and(|d| d.change.as_ref() == Some(&r.code));
-                (r.code.to_string(), r.label.ja, chosen)
+                (r.code.to_string(), r.label.ja().to_owned(), chosen)
             })
             .collect()
     } else {
@@ -211,18 +211,18 @@ fn print_page(
     Ok(PrintPage {
         title: form.title_ja(),
         code: form.as_str(),
-        desk: postal.desk.ja.clone(),
+        desk: postal.desk.ja().to_owned(),
         addressee: def
             .desk
             .as_ref()
             .and_then(|d| d.name.as_ref())
             .unwrap_or(&postal.desk)
-            .ja
-            .clone(),
+            .ja()
+            .to_owned(),
         fee: fee_text(p, form, draft.as_ref().map(|d| d.services.len()), ja),
         requester_kind: kind.as_str(),
         requester_label: ja.t(&format!("requester-{kind}")),
-        checklist: checklist(def, kind, Language::Ja),
+        checklist: checklist(def, kind, Language::JA),
         mail: postal
             .accepted_mail_classes
             .iter()

@@ -36,14 +36,17 @@ pub fn stated(req: &HttpRequest) -> Option<Language> {
 /// A language the visitor picked explicitly (`?lang=` or the switch's cookie), if any.
 pub fn chosen(req: &HttpRequest) -> Option<Language> {
     let name = super::cookies::CookieNames::of(req).lang;
-    query_lang(req).or_else(|| req.cookie(name).and_then(|c| c.value().parse().ok()))
+    query_lang(req).or_else(|| {
+        req.cookie(name)
+            .and_then(|c| crate::i18n::parse_spoken(c.value()).ok())
+    })
 }
 
 pub fn query_lang(req: &HttpRequest) -> Option<Language> {
     req.query_string()
         .split('&')
         .find_map(|kv| kv.strip_prefix("lang="))
-        .and_then(|v| v.parse().ok())
+        .and_then(|v| crate::i18n::parse_spoken(v).ok())
 }
 
 impl FromRequest for Tr {

@@ -15,6 +15,7 @@ mod concurrency;
 mod forms;
 mod hardening;
 mod health;
+mod languages;
 mod laws_as_data;
 mod mfa;
 mod notice_rendering;

@@ -90,7 +90,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         d.documents
             .as_ref()
             .and_then(|x| x.kind_label(k))
-            .map(|l| l.ja.clone())
+            .map(|l| l.ja().to_owned())
             .unwrap_or_else(|| k.to_owned())
     };
     let l = letter::compose(&LetterInput {
@@ -100,7 +100,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         right: &common::laws().label_under(
             &d.regime,
             "access",
-            kaiji::domain::request::Language::Ja,
+            kaiji::domain::request::Language::JA,
         ),
         requester_name: "山田花子",
         postal_address: Some("〒150-0001 東京都渋谷区神宮前1-1-1"),
@@ -149,9 +149,9 @@ fn stored_payloads_render_the_same_words() {
     for (name, kind, payload) in fixtures() {
         let out = format!(
             "=== email ja (jp-postal)\n{}\n=== email en (gdpr)\n{}\n=== email en (ccpa)\n{}\n=== letter\n{}",
-            email(kind, Language::Ja, &postal, &payload),
-            email(kind, Language::En, &gdpr, &payload),
-            email(kind, Language::En, &ccpa, &payload),
+            email(kind, Language::JA, &postal, &payload),
+            email(kind, Language::EN, &gdpr, &payload),
+            email(kind, Language::EN, &ccpa, &payload),
             letter_text(kind, &postal, &payload),
         );
         insta::assert_snapshot!(name, out);

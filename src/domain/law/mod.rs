@@ -125,8 +125,8 @@ pub struct Place {
     pub timezone: chrono_tz::Tz,
     /// Working days and holidays here, where a deadline counts them.
     pub calendar: Option<String>,
-    /// The languages people here read, most used first (BCP 47 primary subtags).
-    pub languages: Vec<String>,
+    /// The languages people here read, most used first, whether or not kaiji speaks them yet.
+    pub languages: Vec<Language>,
     /// For a named group: the ISO 3166 codes it covers (the EEA's member countries).
     pub members: Vec<String>,
     /// Requests that name no place are filed here (`other`: the company's home law).
@@ -166,6 +166,8 @@ pub struct Laws {
     places: Vec<Place>,
     regimes: BTreeMap<String, Regime>,
     served: Vec<PlaceCode>,
+    /// The languages kaiji speaks (a Fluent folder each), as the i18n layer found them.
+    spoken: Vec<Language>,
 }
 
 impl Laws {
@@ -218,6 +220,7 @@ impl Laws {
             places,
             regimes: by_id,
             served: Vec::new(),
+            spoken: Vec::new(),
         };
         for s in served {
             let code = laws
@@ -232,6 +235,29 @@ impl Laws {
             laws.served = laws.places.iter().map(|p| p.code.clone()).collect();
         }
         Ok(laws)
+    }
+
+    /// The same laws, told which languages kaiji speaks (pages and notices can be written in them).
+    pub fn speaking(mut self, spoken: Vec<Language>) -> Self {
+        self.spoken = spoken;
+        self
+    }
+
+    /// The places' languages kaiji does not speak yet: each place's code with those languages.
+    pub fn unspoken(&self) -> Vec<(&PlaceCode, Vec<Language>)> {
+        self.places
+            .iter()
+            .map(|p| {
+                let missing = p
+                    .languages
+                    .iter()
+                    .filter(|l| !self.spoken.contains(l))
+                    .copied()
+                    .collect::<Vec<_>>();
+                (&p.code, missing)
+            })
+            .filter(|(_, m)| !m.is_empty())
+            .collect()
     }
 
     /// Where a request that names no place is filed, if the deployment serves such a place.
@@ -323,15 +349,17 @@ impl Laws {
             "" => self.fallback_place(),
             p => self.place(p),
         }?;
-        place.languages.iter().find_map(|l| l.parse().ok())
+        place
+            .languages
+            .iter()
+            .find(|l| self.spoken.contains(l))
+            .copied()
     }
 
     /// The place a page in `lang` preselects: the one served place whose people read `lang` first, if
     /// exactly one does, else the fallback place.
     pub fn default_place(&self, lang: Language) -> Option<&Place> {
-        let mut first = self
-            .served()
-            .filter(|p| p.languages.first().is_some_and(|l| l == lang.as_str()));
+        let mut first = self.served().filter(|p| p.languages.first() == Some(&lang));
         match (first.next(), first.next()) {
             (Some(p), None) => Some(p),
             _ => self.fallback_place(),
@@ -423,7 +451,9 @@ pub(crate) mod shipped {
             .map(|s| Place::parse(s, &calendars).unwrap())
             .collect();
         let regimes = REGIMES.iter().map(|s| Regime::parse(s).unwrap()).collect();
-        Laws::new(calendars, places, regimes, &[]).unwrap()
+        Laws::new(calendars, places, regimes, &[])
+            .unwrap()
+            .speaking(vec![Language::JA, Language::EN])
     }
 }
 
@@ -440,6 +470,7 @@ mod tests {
             all.regimes().cloned().collect(),
             served,
         )
+        .map(|l| l.speaking(vec![Language::JA, Language::EN]))
     }
 
     #[test]
@@ -460,14 +491,14 @@ mod tests {
         assert_eq!(laws.regime_of("california").unwrap().id, "ccpa");
         assert_eq!(laws.regime_of("other").unwrap().id, "appi");
         assert_eq!(
-            laws.default_place(Language::Ja).unwrap().code.as_str(),
+            laws.default_place(Language::JA).unwrap().code.as_str(),
             "JP"
         );
         // A place's first language kaiji speaks: Japanese for Japan, English for the EEA (German,
         // French… have no Fluent file yet) and for a request naming no place.
-        assert_eq!(laws.language_for("japan"), Some(Language::Ja));
-        assert_eq!(laws.language_for("EEA"), Some(Language::En));
-        assert_eq!(laws.language_for(""), Some(Language::En));
+        assert_eq!(laws.language_for("japan"), Some(Language::JA));
+        assert_eq!(laws.language_for("EEA"), Some(Language::EN));
+        assert_eq!(laws.language_for(""), Some(Language::EN));
         assert_eq!(
             laws.language_for("KR"),
             None,
@@ -476,7 +507,7 @@ mod tests {
         // English is the first language of three places: none is guessed, and the form starts at
         // "elsewhere".
         assert_eq!(
-            laws.default_place(Language::En).unwrap().code.as_str(),
+            laws.default_place(Language::EN).unwrap().code.as_str(),
             "other"
         );
     }
@@ -523,7 +554,7 @@ mod tests {
         }
         assert!(laws.right("US-CA", "portability").is_none());
         assert_eq!(
-            laws.right_label(None, "no_such_right", Language::En),
+            laws.right_label(None, "no_such_right", Language::EN),
             "no_such_right"
         );
         let codes: Vec<&str> = laws.right_codes().iter().map(|c| c.as_str()).collect();

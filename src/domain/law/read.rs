@@ -114,10 +114,6 @@ impl Source<'_> {
     }
 }
 
-fn is_language_tag(s: &str) -> bool {
-    (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase())
-}
-
 impl Place {
     /// Reads one place file, checking its calendar exists.
     pub fn parse(src: &str, calendars: &Calendars) -> Result<Self, DefinitionError> {
@@ -153,8 +149,9 @@ impl Place {
         if raw.languages.is_empty() {
             return Err(s.err(raw.code.span(), "a place lists at least one language"));
         }
+        let mut languages = Vec::new();
         for l in &raw.languages {
-            if !is_language_tag(l.get_ref()) {
+            let Ok(lang) = l.get_ref().parse::<Language>() else {
                 return Err(s.err(
                     l.span(),
                     format!(
@@ -162,7 +159,8 @@ impl Place {
                         l.get_ref()
                     ),
                 ));
-            }
+            };
+            languages.push(lang);
         }
         for m in raw.members.iter().chain(&raw.aliases) {
             if m.get_ref().parse::<PlaceCode>().is_err() {
@@ -177,7 +175,7 @@ impl Place {
             regime: raw.regime.into_inner(),
             timezone,
             calendar: raw.calendar.map(Spanned::into_inner),
-            languages: raw.languages.into_iter().map(Spanned::into_inner).collect(),
+            languages,
             members: raw.members.into_iter().map(Spanned::into_inner).collect(),
             fallback: raw.fallback,
         })

@@ -1,7 +1,6 @@
 # kaiji — English. Every key here must also exist in ../ja/kaiji.ftl (a test checks).
 site-name = kaiji
 site-tagline = Personal data rights requests
-lang-switch = 日本語
 skip-to-content = Skip to content
 
 form-title = Make a request about your personal data
@@ -699,3 +698,8 @@ procedures-extension-title = Extension
 procedures-no-extension = None
 procedures-pauses = It stops while we wait for something from you.
 form-procedures-link = How we handle requests: who may ask, proof of identity, deadlines, fees and where to complain.
+
+# Formats and the language's own name (the language switch).
+money-yen = ¥{ $amount }
+ground-with-article = { $ground } ({ $article })
+lang-name = English

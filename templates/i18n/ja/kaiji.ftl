@@ -1,7 +1,6 @@
 # kaiji — 日本語。キーは ../en/kaiji.ftl と同じにすること（テストで確認しています）。
 site-name = kaiji
 site-tagline = 個人情報に関する請求の受付
-lang-switch = English
 skip-to-content = 本文へ移動
 
 form-title = 個人情報に関するご請求
@@ -699,3 +698,8 @@ procedures-extension-title = 延長
 procedures-no-extension = なし
 procedures-pauses = お客様からのご提出をお待ちする間は進行しません。
 form-procedures-link = 請求できる方・本人確認・回答期限・手数料・苦情の申立先など、手続の詳細はこちら。
+
+# Formats and the language's own name (the language switch).
+money-yen = { $amount }円
+ground-with-article = { $ground }（{ $article }）
+lang-name = 日本語

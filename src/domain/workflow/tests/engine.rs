@@ -249,7 +249,7 @@ fn allowed_events_match_decide() {
 
 #[test]
 fn dot_marks_the_current_state() {
-    let dot = fixture().to_dot(Some("review"), Language::En);
+    let dot = fixture().to_dot(Some("review"), Language::EN);
     assert!(dot.starts_with("digraph \"fixture\""));
     assert!(
         dot.contains("\"review\" [label=\"Review\", style=filled, fillcolor=\"#8ec5ff\"]"),

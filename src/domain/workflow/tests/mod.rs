@@ -226,7 +226,7 @@ fn the_numbers_come_from_the_law() {
         gdpr.complaint_authority
             .as_ref()
             .unwrap()
-            .en
+            .en()
             .contains("CNPD")
     );
     let ccpa = by_id("ccpa");
@@ -537,7 +537,7 @@ fn the_desk_and_the_authority_come_from_the_files() {
     let postal_src = include_str!("../../../../seeds/workflows/jp-postal.toml");
     let postal = WorkflowDefinition::parse(postal_src, &laws()).unwrap();
     let desk = postal.desk.as_ref().unwrap();
-    let lines = desk.sender_lines(crate::domain::request::Language::Ja);
+    let lines = desk.sender_lines(crate::domain::request::Language::JA);
     assert!(lines[0].starts_with("〒150-8512"), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains('宛')), "{lines:?}");
     assert_eq!(
@@ -555,7 +555,7 @@ fn the_desk_and_the_authority_come_from_the_files() {
             .complaint_authority
             .as_ref()
             .unwrap()
-            .ja
+            .ja()
             .contains("個人情報保護委員会")
     );
 
