@@ -113,6 +113,8 @@ pub struct RightTerms {
     /// Data points that must match our records, and whether a signed declaration is needed too.
     pub points: Option<u32>,
     pub declaration: bool,
+    /// The law makes it free of charge: no procedure may set a fee for it.
+    pub free_by_law: bool,
 }
 
 fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> ProcedureView {
@@ -150,6 +152,8 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
                     points: verification.and_then(|v| v.points.get(code.as_str()).copied()),
                     declaration: verification
                         .is_some_and(|v| v.declaration_for.iter().any(|d| d == code.as_str())),
+                    free_by_law: right
+                        .is_some_and(|r| r.fee == Some(crate::domain::law::FeeByLaw::Free)),
                 }
             })
             .collect(),

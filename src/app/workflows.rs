@@ -117,7 +117,7 @@ pub fn read_laws(
     }
     let mut regimes = Vec::new();
     for (file, src) in read(&seeds_dir.join("regimes"))? {
-        let regime = Regime::parse(&src).map_err(|e| located(&file, e))?;
+        let regime = Regime::parse(&src, &calendars).map_err(|e| located(&file, e))?;
         check_named(&file, &regime.id, "regime")?;
         regimes.push(regime);
     }

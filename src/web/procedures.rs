@@ -51,8 +51,9 @@ impl ProcedurePage {
         })
     }
 
-    pub fn fee(&self, fee: &Option<(i64, String, u32)>) -> String {
+    pub fn fee(&self, fee: &Option<(i64, String, u32)>, free_by_law: &bool) -> String {
         match fee {
+            None if *free_by_law => self.tr.t("procedures-fee-free-by-law"),
             None => self.tr.t("form-fee-none"),
             Some((yen, per, due)) => self.tr.t_args(
                 "procedures-fee",
@@ -195,6 +196,8 @@ pub struct RightOut {
     pub fee_yen: Option<i64>,
     /// `service` or `request`.
     pub fee_per: Option<String>,
+    /// The law makes the right free of charge, so no procedure may charge for it.
+    pub free_by_law: bool,
     /// Data points that must match our records.
     pub verification_points: Option<u32>,
     pub signed_declaration: bool,
@@ -291,6 +294,7 @@ impl From<&ProcedureView> for ProcedureOut {
                     article: r.article.as_ref().map(Text::from),
                     fee_yen: r.fee.as_ref().map(|f| f.0),
                     fee_per: r.fee.as_ref().map(|f| f.1.clone()),
+                    free_by_law: r.free_by_law,
                     verification_points: r.points,
                     signed_declaration: r.declaration,
                 })

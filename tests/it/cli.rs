@@ -200,11 +200,11 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     succeeds_saying(&o, "erased 0 file(s)");
     let o = kaiji(dir, env, &["workflow", "list"], None);
     for (id, v) in [
-        ("ccpa", 4),
-        ("gdpr", 4),
+        ("ccpa", 5),
+        ("gdpr", 5),
         ("jp-online", 3),
         ("jp-postal", 3),
-        ("pipeda", 4),
+        ("pipeda", 5),
     ] {
         assert!(text(&o).contains(&format!("{id}  v{v}")), "{}", text(&o));
     }
@@ -417,7 +417,7 @@ fn workflow_check_names_file_line_and_reason() {
     let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("gdpr v4") && text(&o).contains("jp-postal v3"),
+        text(&o).contains("gdpr v5") && text(&o).contains("jp-postal v3"),
         "{}",
         text(&o)
     );
@@ -461,23 +461,23 @@ fn changing_a_published_version_is_refused() {
     assert!(!o.status.success());
     assert!(
         text(&o)
-            .contains("already published with different content; publish the change as version 5"),
+            .contains("already published with different content; publish the change as version 6"),
         "{}",
         text(&o)
     );
-    // As version 4 it publishes, beside version 3.
+    // As the next version it publishes, beside the one before.
     std::fs::write(
         seeds.join("gdpr.toml"),
         original
             .replace("Send the answer", "Answer")
-            .replace("version = 4", "version = 5"),
+            .replace("version = 5", "version = 6"),
     )
     .unwrap();
     let o = kaiji(dir.path(), &env, &["seed"], None);
     assert!(o.status.success(), "{}", text(&o));
     let o = kaiji(dir.path(), &env, &["workflow", "list"], None);
     assert!(
-        text(&o).contains("gdpr  v4") && text(&o).contains("gdpr  v5"),
+        text(&o).contains("gdpr  v5") && text(&o).contains("gdpr  v6"),
         "{}",
         text(&o)
     );

@@ -22,9 +22,11 @@ timezone = "UTC"
 languages = ["en"]
 "#;
 
-/// Step 2: the law and the rights it grants. `confirm_holding` is a right no shipped regime has.
+/// Step 2: the law, the rights it grants and its deadline. `confirm_holding` is a right no shipped regime
+/// has; the deadline counts weeks, a unit no shipped file uses.
 const REGIME: &str = r#"
-# The Testland Data Protection Act (fictional), s. 6(1)(a): a person may ask whether their data is held.
+# The Testland Data Protection Act (fictional), s. 6(1)(a): a person may ask whether their data is held,
+# free of charge (s. 7); s. 9: the answer within four weeks, extendable once by two.
 id = "testland-dpa"
 version = 1
 name = { en = "Testland Data Protection Act", ja = "テストランド個人データ保護法" }
@@ -33,9 +35,17 @@ name = { en = "Testland Data Protection Act", ja = "テストランド個人デ�
 code = "confirm_holding"
 label = { en = "Tell me whether you hold data about me", ja = "個人データを保有しているかどうかの確認" }
 article = { en = "s. 6(1)(a)", ja = "第6条第1項(a)" }
+fee = "free"
+
+[[deadlines]]
+id = "response"
+label = { en = "Answer within four weeks (s. 9)", ja = "4週間以内に回答（第9条）" }
+duration = { weeks = 4 }
+pauses_while_waiting = false
+extension = { duration = { weeks = 2 }, times = 1 }
 "#;
 
-/// Step 3: the procedure. Its clock counts weeks, a unit no shipped workflow uses.
+/// Step 3: the procedure. It has no clock of its own: the law's deadline runs as the regime writes it.
 const WORKFLOW: &str = r#"
 id = "testland"
 version = 1
@@ -48,14 +58,6 @@ initial_state = "received"
 confirm_email = true
 intake_notice = "received"
 complaint_authority = { en = "Testland Privacy Commissioner", ja = "テストランド・プライバシー・コミッショナー" }
-
-[[clocks]]
-id = "response"
-label = { en = "Answer within four weeks (s. 9)", ja = "4週間以内に回答（第9条）" }
-start = "receipt"
-duration = { weeks = 4 }
-pauses_while_waiting = false
-extension = { duration = { weeks = 2 }, times = 1 }
 
 [[states]]
 id = "received"
@@ -151,7 +153,7 @@ async fn a_new_law_runs_from_data_alone(backend: Backend) {
     assert!(form.body.contains("Tell me whether you hold data about me"));
     assert!(
         form.body.contains("Answer within four weeks (s. 9)"),
-        "the deadline is read from the workflow"
+        "the deadline is read from the regime"
     );
     assert!(
         !form.body.contains(r#"<option value="access""#),

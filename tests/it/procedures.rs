@@ -110,7 +110,8 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
         "1 month",
         "By 2 months, once",
         "CNPD",
-        "Free",
+        // Art. 12(5), from the regime: no procedure may charge for it.
+        "Free of charge (the law)",
         "We first ask you to confirm your email address",
     ] {
         assert!(gdpr.body.contains(needle), "{needle}");
@@ -135,21 +136,36 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     let api = b.get("/api/v1/procedures").await;
     assert_eq!(api.status, 200);
     let all: Value = api.json();
-    let postal = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "jp-postal")
-        .unwrap();
-    let access = postal["rights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["code"] == "access")
-        .unwrap();
+    let procedure = |id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+    };
+    let right = |id: &str, code: &str| {
+        procedure(id)["rights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap()
+    };
+    let postal = procedure("jp-postal");
+    let access = right("jp-postal", "access");
     assert_eq!(
         (access["fee_yen"].as_i64(), access["fee_per"].as_str()),
         (Some(5400), Some("service"))
+    );
+    // APPI Art. 38(1) permits the fee for disclosure; GDPR Art. 12(5) makes access free.
+    assert_eq!(access["free_by_law"], false);
+    let gdpr_access = right("gdpr", "access");
+    assert_eq!(
+        (
+            gdpr_access["free_by_law"].as_bool(),
+            gdpr_access["fee_yen"].as_i64()
+        ),
+        (Some(true), None)
     );
     assert_eq!(postal["documents_max_age_months"], 1);
     assert_eq!(postal["deadlines"][0]["length"], "14 calendar days");
@@ -159,12 +175,7 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
             .unwrap()
             .contains(&Value::from("registered_with_delivery_certificate"))
     );
-    let uk = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "uk-gdpr")
-        .unwrap();
+    let uk = procedure("uk-gdpr");
     assert_eq!(uk["deadlines"][0]["extension"], "2 months");
     assert_eq!(uk["places"][0]["en"], "United Kingdom");
 }

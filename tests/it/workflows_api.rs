@@ -1085,14 +1085,18 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
         200
     );
 
-    // Publish version 5 of the Canadian procedure: 45 days instead of 30, and a renamed answer event.
+    // Publish version 6 of the Canadian procedure: its own 20-day promise inside the law's 30 days, and a
+    // renamed answer event.
     let cals = common::laws();
     let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
         .unwrap()
-        .replace("version = 4", "version = 5")
-        .replace(
-            "duration = { days = 30 }\npauses",
-            "duration = { days = 45 }\npauses",
+        .replace("version = 5", "version = 6")
+        .replacen(
+            "[[states]]",
+            "[[clocks]]\nid = \"response\"\nlabel = { en = \"Answer within 20 days\", ja = \"20日以内に回答\" }\n\
+             start = \"receipt\"\nduration = { days = 20 }\npauses_while_waiting = false\n\
+             extension = { duration = { days = 30 }, times = 1 }\n\n[[states]]",
+            1,
         )
         .replace("event = \"answer\"", "event = \"send_answer\"");
     let dir = tempfile::tempdir().unwrap();
@@ -1115,11 +1119,11 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
             o["workflow"]["version"].as_i64(),
             n["workflow"]["version"].as_i64()
         ),
-        (Some(4), Some(5))
+        (Some(5), Some(6))
     );
     assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
-    assert_eq!(clock(&n, "response")["due_on"], "2027-01-05");
-    // The request in flight still runs under version 4's rules.
+    assert_eq!(clock(&n, "response")["due_on"], "2026-12-11");
+    // The request in flight still runs under version 5's rules.
     let tasks = |r: Value| r["tasks"].as_array().unwrap().clone();
     let v = close_tasks(&officer, &old, &tasks(o), 2).await;
     assert_eq!(

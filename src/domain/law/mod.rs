@@ -12,7 +12,10 @@ use super::reply::ChangeAction;
 use super::request::{Language, LawBook, PlaceCode, RightCode};
 use super::systems::TaskKind;
 
+pub mod deadlines;
 mod read;
+
+pub use deadlines::LawDeadline;
 
 /// What an answer to a right packs for the requester, besides closing the request.
 #[derive(
@@ -47,6 +50,31 @@ pub struct RightDef {
     /// The requester may say from when the answer should cover, back to this day (CCPA §1798.130(a)(2)(B):
     /// beyond the 12 months before the request, to 1 January 2022); `None`: the law asks no period.
     pub period_earliest: Option<chrono::NaiveDate>,
+    /// Whether the law lets a fee be charged for it; `None`: the file does not say.
+    pub fee: Option<FeeByLaw>,
+    /// How surely the law wants the requester identified before answering it.
+    pub verification: Option<VerificationByLaw>,
+}
+
+/// What the law says about charging for a right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeByLaw {
+    /// Free of charge (GDPR Art. 12(5), CCPA §1798.100(d), LGPD Art. 18 §5): a procedure may not charge.
+    Free,
+    /// A reasonable fee may be charged (APPI Art. 38, PIPA Art. 38(3)); the procedure sets it.
+    Permitted,
+}
+
+/// The identity verification the law asks before a right is answered (CCPA Regs. §7062): how many
+/// data points the requester gives must match the business's records, and whether they also sign a
+/// declaration under penalty of perjury.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationByLaw {
+    pub points: u32,
+    #[serde(default)]
+    pub declaration: bool,
 }
 
 impl RightDef {
@@ -69,6 +97,8 @@ pub struct Regime {
     pub grounds: Vec<RefusalGround>,
     /// Where a requester may complain under this law; a procedure may name its own instead.
     pub complaint_authority: Option<Label>,
+    /// The deadlines the law sets for answering.
+    pub deadlines: Vec<LawDeadline>,
 }
 
 /// A ground on which the law lets a request be refused, and the rights it applies to.
@@ -450,7 +480,10 @@ pub(crate) mod shipped {
             .iter()
             .map(|s| Place::parse(s, &calendars).unwrap())
             .collect();
-        let regimes = REGIMES.iter().map(|s| Regime::parse(s).unwrap()).collect();
+        let regimes = REGIMES
+            .iter()
+            .map(|s| Regime::parse(s, &calendars).unwrap())
+            .collect();
         Laws::new(calendars, places, regimes, &[])
             .unwrap()
             .speaking(vec![Language::JA, Language::EN])
@@ -602,15 +635,33 @@ mod tests {
                 "id = \"uk\"\nversion = 1\nname = {{ en = \"UK GDPR\", ja = \"英国GDPR\" }}\n[[rights]]\n{right}label = {{ en = \"See\", ja = \"開示\" }}\n"
             )
         };
-        assert!(Regime::parse(&regime("code = \"access\"\ntask = \"export\"\n")).is_ok());
-        let e = Regime::parse(&regime("code = \"access\"\ntask = \"shred\"\n")).unwrap_err();
+        assert!(
+            Regime::parse(
+                &regime("code = \"access\"\ntask = \"export\"\n"),
+                &Calendars::new()
+            )
+            .is_ok()
+        );
+        let e = Regime::parse(
+            &regime("code = \"access\"\ntask = \"shred\"\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(6));
         assert!(e.reason.contains("known: export, erase"), "{}", e.reason);
-        let e = Regime::parse(&regime("code = \"access\"\nanswer = \"data\"\n")).unwrap_err();
+        let e = Regime::parse(
+            &regime("code = \"access\"\nanswer = \"data\"\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
         assert!(e.reason.contains("task must be `export`"), "{}", e.reason);
-        let e = Regime::parse(&regime("code = \"Access!\"\n")).unwrap_err();
+        let e = Regime::parse(&regime("code = \"Access!\"\n"), &Calendars::new()).unwrap_err();
         assert_eq!(e.line, Some(5));
-        let e = Regime::parse(&regime("code = \"access\"\ncolour = \"red\"\n")).unwrap_err();
+        let e = Regime::parse(
+            &regime("code = \"access\"\ncolour = \"red\"\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
         assert!(e.reason.contains("colour"), "{}", e.reason);
     }
 
@@ -649,10 +700,20 @@ mod tests {
             )
         };
         // Unsaid, only the person may file.
-        assert_eq!(Regime::parse(&regime("")).unwrap().requesters, ["self"]);
-        let e = Regime::parse(&regime("requesters = [\"agent\"]\n")).unwrap_err();
+        assert_eq!(
+            Regime::parse(&regime(""), &Calendars::new())
+                .unwrap()
+                .requesters,
+            ["self"]
+        );
+        let e =
+            Regime::parse(&regime("requesters = [\"agent\"]\n"), &Calendars::new()).unwrap_err();
         assert!(e.reason.contains("must include `self`"), "{}", e.reason);
-        let e = Regime::parse(&regime("requesters = [\"self\", \"cousin\"]\n")).unwrap_err();
+        let e = Regime::parse(
+            &regime("requesters = [\"self\", \"cousin\"]\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(4));
         let ground = |rights: &str| {
             format!(
@@ -660,16 +721,84 @@ mod tests {
                 regime("")
             )
         };
-        let ok = Regime::parse(&ground("\"access\"")).unwrap();
+        let ok = Regime::parse(&ground("\"access\""), &Calendars::new()).unwrap();
         assert_eq!(ok.grounds_for("access").len(), 1);
-        let e = Regime::parse(&ground("\"deletion\"")).unwrap_err();
+        let e = Regime::parse(&ground("\"deletion\""), &Calendars::new()).unwrap_err();
         assert!(e.reason.contains("does not grant"), "{}", e.reason);
-        let e = Regime::parse(&regime("").replace(
-            "label = { en = \"See\", ja = \"開示\" }\n",
-            "label = { en = \"See\", ja = \"開示\" }\nperiod_earliest = \"2022-13-01\"\n",
-        ))
+        let e = Regime::parse(
+            &regime("").replace(
+                "label = { en = \"See\", ja = \"開示\" }\n",
+                "label = { en = \"See\", ja = \"開示\" }\nperiod_earliest = \"2022-13-01\"\n",
+            ),
+            &Calendars::new(),
+        )
         .unwrap_err();
         assert!(e.reason.contains("period_earliest"), "{}", e.reason);
+
+        // What the law says of fees, identity checks and deadlines is read and checked.
+        let right = |extra: &str| {
+            regime("").replace(
+                "label = { en = \"See\", ja = \"開示\" }\n",
+                &format!("label = {{ en = \"See\", ja = \"開示\" }}\n{extra}"),
+            )
+        };
+        let cals = Laws::shipped().calendars;
+        let ok = Regime::parse(
+            &right("fee = \"free\"\nverification = { points = 3, declaration = true }\n"),
+            &cals,
+        )
+        .unwrap();
+        assert_eq!(ok.rights[0].fee, Some(FeeByLaw::Free));
+        assert_eq!(
+            ok.rights[0].verification,
+            Some(VerificationByLaw {
+                points: 3,
+                declaration: true
+            })
+        );
+        for (extra, why) in [
+            ("fee = \"cheap\"\n", "`free` or `permitted`"),
+            ("verification = { points = 0 }\n", "between 1 and 10"),
+            (
+                "verification = { points = 2, photo = true }\n",
+                "unknown field",
+            ),
+        ] {
+            let e = Regime::parse(&right(extra), &cals).unwrap_err();
+            assert!(e.reason.contains(why), "{extra}: {}", e.reason);
+        }
+        let deadline = |extra: &str| {
+            format!(
+                "{}[[deadlines]]\nid = \"response\"\nlabel = {{ en = \"A month\", ja = \"1か月\" }}\n\
+                 duration = {{ months = 1 }}\npauses_while_waiting = false\n{extra}",
+                regime("")
+            )
+        };
+        let ok =
+            Regime::parse(&deadline("calendar = \"lu\"\nroll_forward = true\n"), &cals).unwrap();
+        assert_eq!(ok.deadlines[0].rule.calendar.as_deref(), Some("lu"));
+        assert!(ok.deadlines[0].covers(&"access".parse().unwrap()));
+        for (extra, why) in [
+            ("calendar = \"mars\"\n", "unknown calendar `mars`"),
+            ("roll_forward = true\n", "needs a `calendar`"),
+            ("rights = [\"deletion\"]\n", "does not grant"),
+            ("start = \"receipt\"\n", "unknown field"),
+        ] {
+            let e = Regime::parse(&deadline(extra), &cals).unwrap_err();
+            assert!(e.reason.contains(why), "{extra}: {}", e.reason);
+            assert!(e.line.is_some(), "{extra}: names the line");
+        }
+        let twice = format!(
+            "{}{}",
+            deadline(""),
+            deadline("")
+                .split("[[deadlines]]")
+                .nth(1)
+                .map(|d| format!("[[deadlines]]{d}"))
+                .unwrap()
+        );
+        let e = Regime::parse(&twice, &cals).unwrap_err();
+        assert!(e.reason.contains("defined twice"), "{}", e.reason);
     }
 
     #[test]

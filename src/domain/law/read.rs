@@ -38,6 +38,27 @@ struct RawRegime {
     #[serde(default)]
     grounds: Vec<RawGround>,
     complaint_authority: Option<Label>,
+    #[serde(default)]
+    deadlines: Vec<RawDeadline>,
+}
+
+/// A `[[deadlines]]` entry: the counting fields of a workflow's `[[clocks]]`, from receipt, and the
+/// rights it covers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeadline {
+    id: Spanned<String>,
+    label: Label,
+    #[serde(default)]
+    rights: Vec<Spanned<String>>,
+    duration: Spanned<crate::domain::deadline::RawPeriod>,
+    calendar: Option<Spanned<String>>,
+    #[serde(default)]
+    roll_forward: bool,
+    pauses_while_waiting: bool,
+    #[serde(default)]
+    includes_start_day: bool,
+    extension: Option<deadlines::RawExtension>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +82,8 @@ struct RawRight {
     change: Option<Spanned<String>>,
     form: Option<Spanned<String>>,
     period_earliest: Option<Spanned<String>>,
+    fee: Option<Spanned<String>>,
+    verification: Option<VerificationByLaw>,
 }
 
 struct Source<'s>(&'s str);
@@ -75,6 +98,33 @@ impl Source<'_> {
             line: (span.end > 0).then(|| self.line(span.start)),
             reason: reason.into(),
         }
+    }
+
+    /// The rights a ground or a deadline names, each one the regime grants.
+    fn granted(
+        &self,
+        rights: &[RightDef],
+        named: &[Spanned<String>],
+        what: &str,
+    ) -> Result<Vec<RightCode>, DefinitionError> {
+        named
+            .iter()
+            .map(|r| {
+                rights
+                    .iter()
+                    .find(|x| x.code.as_str() == r.get_ref())
+                    .map(|x| x.code.clone())
+                    .ok_or_else(|| {
+                        self.err(
+                            r.span(),
+                            format!(
+                                "{what} names right `{}`, which this regime does not grant",
+                                r.get_ref()
+                            ),
+                        )
+                    })
+            })
+            .collect()
     }
 
     fn toml<T: for<'de> Deserialize<'de>>(&self) -> Result<T, DefinitionError> {
@@ -183,8 +233,8 @@ impl Place {
 }
 
 impl Regime {
-    /// Reads one regime file.
-    pub fn parse(src: &str) -> Result<Self, DefinitionError> {
+    /// Reads one regime file, checking the calendars its deadlines count in exist.
+    pub fn parse(src: &str, calendars: &Calendars) -> Result<Self, DefinitionError> {
         let s = Source(src);
         let raw: RawRegime = s.toml()?;
         let id = raw.id.get_ref().clone();
@@ -247,7 +297,28 @@ impl Regime {
                     })?,
                 ),
             };
+            let fee = match r.fee.as_ref().map(|f| (f, f.get_ref().as_str())) {
+                None => None,
+                Some((_, "free")) => Some(FeeByLaw::Free),
+                Some((_, "permitted")) => Some(FeeByLaw::Permitted),
+                Some((f, other)) => {
+                    return Err(s.err(
+                        f.span(),
+                        format!("fee `{other}` must be `free` or `permitted`"),
+                    ));
+                }
+            };
+            if r.verification
+                .is_some_and(|v| !(1..=10).contains(&v.points))
+            {
+                return Err(s.err(
+                    r.code.span(),
+                    format!("right `{code}`: verification points must be between 1 and 10"),
+                ));
+            }
             rights.push(RightDef {
+                fee,
+                verification: r.verification,
                 period_earliest,
                 code,
                 label: r.label,
@@ -305,19 +376,7 @@ impl Regime {
             if grounds.iter().any(|x| x.code == code) {
                 return Err(s.err(g.code.span(), format!("ground `{code}` is listed twice")));
             }
-            let mut applies = Vec::new();
-            for r in &g.rights {
-                let Some(right) = rights.iter().find(|x| x.code.as_str() == r.get_ref()) else {
-                    return Err(s.err(
-                        r.span(),
-                        format!(
-                            "ground `{code}` names right `{}`, which this regime does not grant",
-                            r.get_ref()
-                        ),
-                    ));
-                };
-                applies.push(right.code.clone());
-            }
+            let applies = s.granted(&rights, &g.rights, &format!("ground `{code}`"))?;
             grounds.push(RefusalGround {
                 code,
                 label: g.label,
@@ -325,7 +384,34 @@ impl Regime {
                 rights: applies,
             });
         }
+        let names: BTreeSet<String> = calendars.keys().cloned().collect();
+        let mut deadlines: Vec<LawDeadline> = Vec::new();
+        for d in raw.deadlines {
+            let did = d.id.get_ref().clone();
+            if deadlines.iter().any(|x| x.id == did) {
+                return Err(s.err(d.id.span(), format!("deadline `{did}` is defined twice")));
+            }
+            let rule = deadlines::RuleParts {
+                id: &d.id,
+                duration: &d.duration,
+                calendar: d.calendar.as_ref(),
+                roll_forward: d.roll_forward,
+                pauses_while_waiting: d.pauses_while_waiting,
+                includes_start_day: d.includes_start_day,
+                extension: d.extension.as_ref(),
+            }
+            .rule(&names)
+            .map_err(|(span, why)| s.err(span, format!("deadline {why}")))?;
+            let covers = s.granted(&rights, &d.rights, &format!("deadline `{did}`"))?;
+            deadlines.push(LawDeadline {
+                id: did,
+                label: d.label,
+                rights: covers,
+                rule,
+            });
+        }
         Ok(Regime {
+            deadlines,
             id,
             version: s.version(&raw.version)?,
             name: raw.name,

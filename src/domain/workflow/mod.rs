@@ -12,9 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::deadline::{
-    Calendars, ClockRule, ClockState, DeadlineError, Extension, Period, RawPeriod,
-};
+use super::deadline::{Calendars, ClockRule, ClockState, DeadlineError, RawPeriod};
 use super::documents::{DocumentRules, Requirement};
 use super::law::{Laws, Regime};
 use super::notice::NoticeKind;

@@ -1,6 +1,7 @@
 //! A definition as written in TOML, before it is checked: spans kept, so each refusal names its line.
 
 use super::*;
+pub(super) use crate::domain::law::deadlines::RawExtension;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,13 +112,6 @@ pub(super) struct RawClock {
     #[serde(default)]
     pub(super) includes_start_day: bool,
     pub(super) extension: Option<RawExtension>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawExtension {
-    pub(super) duration: Spanned<RawPeriod>,
-    pub(super) times: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -635,6 +635,7 @@ form-terms-caption = What the law gives you, and how long we have to answer
 form-terms-right = Right
 form-terms-deadline = Our deadline
 form-terms-fee = Fee
+procedures-fee-free-by-law = Free of charge (the law)
 form-fee-none = Free
 form-fee-per-service = { $amount } per service
 form-fee-per-request = { $amount } per request

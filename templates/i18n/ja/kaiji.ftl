@@ -635,6 +635,7 @@ form-terms-caption = 法律上の権利と当社の回答期限
 form-terms-right = 権利
 form-terms-deadline = 回答期限
 form-terms-fee = 手数料
+procedures-fee-free-by-law = 無料（法律の定め）
 form-fee-none = 無料
 form-fee-per-service = 1サービスにつき{ $amount }
 form-fee-per-request = 1件につき{ $amount }

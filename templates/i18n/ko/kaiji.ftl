@@ -635,6 +635,7 @@ form-terms-caption = 법률이 보장하는 권리와 당사의 답변 기한
 form-terms-right = 권리
 form-terms-deadline = 당사의 답변 기한
 form-terms-fee = 수수료
+procedures-fee-free-by-law = 무료(법률의 규정)
 form-fee-none = 무료
 form-fee-per-service = 서비스당 { $amount }
 form-fee-per-request = 요청 1건당 { $amount }

@@ -3,6 +3,9 @@
 use super::super::raw::*;
 use super::super::*;
 use super::{Checker, States};
+use crate::domain::deadline::Calendars;
+use crate::domain::law::Regime;
+use crate::domain::law::deadlines::{RuleParts, exceeds};
 
 impl Checker<'_> {
     pub(super) fn clocks(
@@ -17,11 +20,6 @@ impl Checker<'_> {
             if clocks.iter().any(|x| x.id == kid) {
                 return Err(self.err(k.id.span(), format!("clock `{kid}` is defined twice")));
             }
-            let period = k
-                .duration
-                .get_ref()
-                .period()
-                .map_err(|e| self.err(k.duration.span(), e))?;
             let start = match (&k.start, k.start_when.is_empty()) {
                 (Some(s), true) if s.get_ref() == "receipt" => ClockStart::Receipt,
                 (Some(s), true) => {
@@ -54,85 +52,77 @@ impl Checker<'_> {
                 .iter()
                 .map(|s| states.known(self, s, &format!("clock `{kid}` stops in")))
                 .collect::<Result<Vec<_>, _>>()?;
-            let calendar = match &k.calendar {
-                Some(cal) if !calendars.contains(cal.get_ref()) => {
-                    return Err(self.err(
-                        cal.span(),
-                        format!("clock `{kid}` uses unknown calendar `{}`", cal.get_ref()),
-                    ));
-                }
-                Some(cal) => Some(cal.get_ref().clone()),
-                None => None,
-            };
-            let extension = match &k.extension {
-                None => None,
-                Some(e) => Some(Extension {
-                    period: e
-                        .duration
-                        .get_ref()
-                        .period()
-                        .map_err(|m| self.err(e.duration.span(), m))?,
-                    times: e.times,
-                }),
-            };
-            let needs_calendar = k.roll_forward
-                || matches!(period, Period::BusinessDays(_))
-                || matches!(
-                    extension,
-                    Some(Extension {
-                        period: Period::BusinessDays(_),
-                        ..
-                    })
-                );
-            if needs_calendar && calendar.is_none() {
-                return Err(self.err(
-                    k.id.span(),
-                    format!("clock `{kid}` counts business days or rolls forward, so it needs a `calendar`"),
-                ));
+            let rule = RuleParts {
+                id: &k.id,
+                duration: &k.duration,
+                calendar: k.calendar.as_ref(),
+                roll_forward: k.roll_forward,
+                pauses_while_waiting: k.pauses_while_waiting,
+                includes_start_day: k.includes_start_day,
+                extension: k.extension.as_ref(),
             }
-            for (p, span) in [
-                (Some(period), k.duration.span()),
-                (extension.map(|e| e.period), k.id.span()),
-            ] {
-                let too_long = match p {
-                    Some(Period::Days(n)) => n > 3660,
-                    Some(Period::Weeks(n)) => n > 522,
-                    Some(Period::Months(n)) => n > 120,
-                    Some(Period::BusinessDays(n)) => n > 2600,
-                    None => false,
-                };
-                if too_long {
-                    return Err(self.err(
-                        span,
-                        format!(
-                            "clock `{kid}`: a period longer than ten years is not a legal deadline"
-                        ),
-                    ));
-                }
-            }
-            if extension.is_some_and(|e| e.times > 12) {
-                return Err(self.err(k.id.span(), format!("clock `{kid}`: at most 12 extensions")));
-            }
-            if k.includes_start_day && !matches!(period, Period::Days(_)) {
-                return Err(self.err(
-                    k.id.span(),
-                    format!("clock `{kid}`: `includes_start_day` applies to calendar days only"),
-                ));
-            }
+            .rule(calendars)
+            .map_err(|(span, why)| self.err(span, format!("clock {why}")))?;
             clocks.push(ClockDef {
                 id: kid,
                 label: k.label.clone(),
                 start,
                 stop_when,
-                rule: ClockRule {
-                    period,
-                    calendar,
-                    roll_forward: k.roll_forward,
-                    pauses_while_waiting: k.pauses_while_waiting,
-                    includes_start_day: k.includes_start_day,
-                    extension,
-                },
+                rule,
             });
+        }
+        Ok(clocks)
+    }
+
+    /// The law's deadlines over the procedure's clocks: a clock with a deadline's id may end sooner,
+    /// never later; a deadline the procedure has no clock for runs as the law writes it, where it
+    /// covers every right the procedure serves.
+    pub(super) fn law_clocks(
+        &self,
+        mut clocks: Vec<ClockDef>,
+        raw: &[RawClock],
+        regime: &Regime,
+        rights: &[RightCode],
+        calendars: &Calendars,
+    ) -> Result<Vec<ClockDef>, DefinitionError> {
+        for law in &regime.deadlines {
+            let covered: Vec<&RightCode> = rights.iter().filter(|r| law.covers(r)).collect();
+            if covered.is_empty() {
+                continue;
+            }
+            match clocks.iter().position(|c| c.id == law.id) {
+                Some(i) => {
+                    if let Some(why) = exceeds(&clocks[i].rule, &law.rule, calendars) {
+                        let span = raw.get(i).map_or(0..0, |k| k.id.span());
+                        return Err(self.err(
+                            span,
+                            format!(
+                                "clock `{}` gives less time than the law: {why} (seeds/regimes/{}.toml, deadline `{}`)",
+                                law.id, regime.id, law.id
+                            ),
+                        ));
+                    }
+                }
+                None if covered.len() == rights.len() => clocks.push(ClockDef {
+                    id: law.id.clone(),
+                    label: law.label.clone(),
+                    start: ClockStart::Receipt,
+                    stop_when: Vec::new(),
+                    rule: law.rule.clone(),
+                }),
+                None => {
+                    return Err(self.err(
+                        0..0,
+                        format!(
+                            "the law's deadline `{}` covers only some of this procedure's rights ({}): \
+                             give the procedure a clock `{}` or serve those rights in their own procedure",
+                            law.id,
+                            covered.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                            law.id
+                        ),
+                    ));
+                }
+            }
         }
         Ok(clocks)
     }

@@ -3,6 +3,8 @@
 
 use super::raw::*;
 use super::*;
+use crate::domain::identity::VerificationRule;
+use crate::domain::law::{FeeByLaw, VerificationByLaw};
 
 mod clocks;
 mod transitions;
@@ -106,6 +108,7 @@ impl Checker<'_> {
         &self,
         raw: &Option<RawFee>,
         request_types: &[RightCode],
+        law: &Regime,
     ) -> Result<Option<FeeRule>, DefinitionError> {
         Ok(match raw {
             None => None,
@@ -126,6 +129,15 @@ impl Checker<'_> {
                         return Err(self.err(
                             t.span(),
                             format!("the fee names `{rt}`, which this workflow does not serve"),
+                        ));
+                    }
+                    if law.right(rt.as_str()).and_then(|r| r.fee) == Some(FeeByLaw::Free) {
+                        return Err(self.err(
+                            t.span(),
+                            format!(
+                                "the fee names `{rt}`, which the law makes free of charge (seeds/regimes/{}.toml)",
+                                law.id
+                            ),
                         ));
                     }
                     types.push(rt);
@@ -301,21 +313,55 @@ impl Checker<'_> {
         })
     }
 
+    /// The procedure's identity verification: its own `[verification]`, at least as sure as the law
+    /// asks for each right it serves, or, without one, the law's.
     fn verification(
         &self,
-        raw: &Option<super::super::identity::VerificationRule>,
-    ) -> Result<(), DefinitionError> {
-        if let Some(v) = raw {
-            for t in v.points.keys().chain(v.declaration_for.iter()) {
-                if t.parse::<RightCode>().is_err() {
-                    return Err(self.err(
-                        0..0,
-                        format!("[verification] names unknown request type `{t}`"),
-                    ));
-                }
+        raw: Option<VerificationRule>,
+        request_types: &[RightCode],
+        law: &Regime,
+    ) -> Result<Option<VerificationRule>, DefinitionError> {
+        let by_law: Vec<(&RightCode, VerificationByLaw)> = request_types
+            .iter()
+            .filter_map(|r| Some((r, law.right(r.as_str())?.verification?)))
+            .collect();
+        let Some(v) = raw else {
+            return Ok((!by_law.is_empty()).then(|| VerificationRule {
+                points: by_law
+                    .iter()
+                    .map(|(r, v)| (r.to_string(), v.points))
+                    .collect(),
+                declaration_for: by_law
+                    .iter()
+                    .filter(|(_, v)| v.declaration)
+                    .map(|(r, _)| r.to_string())
+                    .collect(),
+            }));
+        };
+        for t in v.points.keys().chain(v.declaration_for.iter()) {
+            if t.parse::<RightCode>().is_err() {
+                return Err(self.err(
+                    0..0,
+                    format!("[verification] names unknown request type `{t}`"),
+                ));
             }
         }
-        Ok(())
+        for (right, needed) in by_law {
+            let points = v.points.get(right.as_str()).copied().unwrap_or(0);
+            let declared = v.declaration_for.iter().any(|d| d == right.as_str());
+            if points < needed.points || (needed.declaration && !declared) {
+                return Err(self.err(
+                    0..0,
+                    format!(
+                        "[verification] asks less for `{right}` than the law ({} points{}; seeds/regimes/{}.toml)",
+                        needed.points,
+                        if needed.declaration { " and a signed declaration" } else { "" },
+                        law.id
+                    ),
+                ));
+            }
+        }
+        Ok(Some(v))
     }
 
     /// Every state reachable from the start; every non-terminal state has a way to another state.
@@ -398,6 +444,7 @@ impl WorkflowDefinition {
             .complaint_authority
             .clone()
             .or_else(|| regime.complaint_authority.clone());
+        let law = regime;
         let regime = regime.id.clone();
         let channels = raw
             .channels
@@ -410,7 +457,7 @@ impl WorkflowDefinition {
             .as_ref()
             .map(|n| c.parse::<NoticeKind>(n, "notice"))
             .transpose()?;
-        let fee = c.fee(&raw.fee, &request_types)?;
+        let fee = c.fee(&raw.fee, &request_types, law)?;
         let desk = c.desk(raw.desk, raw.postal.as_ref())?;
         let postal = c.postal(&raw.postal, desk.as_ref())?;
         let documents = c.documents(&raw.documents)?;
@@ -418,6 +465,7 @@ impl WorkflowDefinition {
         states.known(&c, &raw.initial_state, "initial_state names")?;
         let calendars: BTreeSet<String> = laws.calendars.keys().cloned().collect();
         let clocks = c.clocks(&raw.clocks, &states, &calendars)?;
+        let clocks = c.law_clocks(clocks, &raw.clocks, law, &request_types, &laws.calendars)?;
         let transitions = c.transitions(
             &raw.transitions,
             &states,
@@ -425,7 +473,7 @@ impl WorkflowDefinition {
             fee.is_some(),
             documents.is_some(),
         )?;
-        c.verification(&raw.verification)?;
+        let verification = c.verification(raw.verification, &request_types, law)?;
         let spans = states.spans;
         let def = WorkflowDefinition {
             id,
@@ -442,7 +490,7 @@ impl WorkflowDefinition {
             complaint_authority,
             non_discrimination: raw.non_discrimination,
             confirm_email: raw.confirm_email,
-            verification: raw.verification,
+            verification,
             disclosure: raw.disclosure,
             postal,
             desk,

@@ -531,6 +531,7 @@ impl World {
 }
 
 mod engine;
+mod law;
 
 #[test]
 fn the_desk_and_the_authority_come_from_the_files() {
