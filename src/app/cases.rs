@@ -102,11 +102,8 @@ impl Case {
             .map(|c| Ok((c.clock_id.clone(), c.state()?)))
             .collect::<Result<Clocks, diesel::result::Error>>()?;
         let request_type: RightCode = stored("request type", &row.request_type)?;
-        let right = catalog
-            .laws()
-            .regime(&def.regime)
-            .and_then(|r| r.right(request_type.as_str()))
-            .cloned();
+        // The right as the law read with the procedure defines it (the regime version pinned with it).
+        let right = def.law.right(request_type.as_str()).cloned();
         Ok(Case {
             request_type,
             right,

@@ -118,7 +118,8 @@ pub struct RightTerms {
 }
 
 fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> ProcedureView {
-    let regime = laws.regime(&def.regime);
+    // The law as read with this version of the procedure.
+    let regime = Some(&def.law);
     ProcedureView {
         id: def.id.clone(),
         version: def.version,

@@ -257,9 +257,7 @@ pub async fn detail(
                 .into_iter()
                 .cloned()
                 .collect();
-            let grounds = catalog
-                .laws()
-                .regime(&case.def.regime)
+            let grounds = Some(&case.def.law)
                 .map(|r| {
                     r.grounds_for(case.request_type.as_str())
                         .into_iter()

@@ -121,7 +121,7 @@ pub(crate) fn apply_event(
     let mut payload = NoticePayload {
         event: Some(t.event.clone()),
         reason: text(&data, "reason"),
-        ground: refusal_ground(cx.catalog.laws(), case, &t, &data)?,
+        ground: refusal_ground(case, &t, &data)?,
         ..NoticePayload::default()
     };
     for e in &t.effects {
@@ -211,7 +211,6 @@ pub(crate) fn apply_event(
 /// A refusal names one of the grounds the law gives for the right, where it gives any (`seeds/regimes`
 /// `[[grounds]]`); the notice quotes it. A ground on anything but a refusal is refused too.
 fn refusal_ground(
-    laws: &crate::domain::law::Laws,
     case: &Case,
     t: &Transition,
     data: &Map<String, Value>,
@@ -220,10 +219,8 @@ fn refusal_ground(
         .map(|g| g.trim().to_owned())
         .filter(|g| !g.is_empty());
     let refuses = t.notices().any(|k| k == NoticeKind::Refused);
-    let grounds = laws
-        .regime(&case.def.regime)
-        .map(|r| r.grounds_for(case.request_type.as_str()))
-        .unwrap_or_default();
+    // The grounds of the law as published with the procedure, not as today's file has them.
+    let grounds = case.def.law.grounds_for(case.request_type.as_str());
     match (refuses, named) {
         (false, None) => Ok(None),
         (false, Some(_)) => Err(AppError::invalid("ground", "not_offered_here")),

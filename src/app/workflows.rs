@@ -224,8 +224,28 @@ pub fn publish(
         let now = clock.now();
         for f in files {
             let d = &f.definition;
+            publish_regime(conn, &d.law, now)?;
             let hash = sha256_hex(&f.source);
             match repo::find(conn, &d.id, d.version)? {
+                Some(existing)
+                    if existing.source_sha256 == hash
+                        && existing.regime_version.is_some_and(|v| v != d.law.version) =>
+                {
+                    // New requests must follow the new law; those in flight keep the old one.
+                    return Err(AppError::Definition(format!(
+                        "{}: workflow `{}` version {} was published with regime `{}` version {}, and \
+                         seeds/regimes/{}.toml is now version {}: publish the workflow as version {} \
+                         so new requests follow it",
+                        f.path.display(),
+                        d.id,
+                        d.version,
+                        d.law.id,
+                        existing.regime_version.unwrap_or_default(),
+                        d.law.id,
+                        d.law.version,
+                        d.version + 1
+                    )));
+                }
                 Some(existing) if existing.source_sha256 == hash => {
                     report.unchanged.push((d.id.clone(), d.version));
                 }
@@ -248,6 +268,8 @@ pub fn publish(
                             source: f.source.clone(),
                             source_sha256: hash.clone(),
                             published_at: db::to_db_time(now),
+                            regime_id: Some(d.law.id.clone()),
+                            regime_version: Some(d.law.version),
                         },
                     )?;
                     audit::append(
@@ -267,6 +289,47 @@ pub fn publish(
         }
         Ok(report)
     })
+}
+
+/// Publishes the regime a workflow was checked against, once per version: a version already published
+/// with other content is refused, as a workflow's is, so the law a request runs by cannot change under it.
+fn publish_regime(
+    conn: &mut AnyConnection,
+    regime: &Regime,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let hash = sha256_hex(&regime.source);
+    match repo::find_regime(conn, &regime.id, regime.version)? {
+        Some(existing) if existing.source_sha256 == hash => Ok(()),
+        Some(_) => Err(AppError::Definition(format!(
+            "regime `{}` version {} is already published with different content; publish the change \
+             as version {} (seeds/regimes/{}.toml)",
+            regime.id,
+            regime.version,
+            regime.version + 1,
+            regime.id
+        ))),
+        None => {
+            repo::insert_regime(
+                conn,
+                &repo::RegimeRow {
+                    regime_id: regime.id.clone(),
+                    version: regime.version,
+                    source: regime.source.clone(),
+                    source_sha256: hash.clone(),
+                    published_at: db::to_db_time(now),
+                },
+            )?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::RegimePublished, Actor::System("seed"), now)
+                    .details(
+                        json!({"regime_id": regime.id, "version": regime.version, "sha256": hash}),
+                    ),
+            )?;
+            Ok(())
+        }
+    }
 }
 
 type DefinitionCache = HashMap<(String, i64), Arc<WorkflowDefinition>>;
@@ -313,16 +376,37 @@ impl WorkflowCatalog {
         let row = repo::find(conn, id, version)?.ok_or_else(|| {
             AppError::Definition(format!("`{id}` version {version} is not published"))
         })?;
-        let def = Arc::new(
-            WorkflowDefinition::parse(&row.source, &self.laws).map_err(|e| {
-                AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
-            })?,
-        );
+        let laws = self.laws_of(conn, &row)?;
+        let def = Arc::new(WorkflowDefinition::parse(&row.source, &laws).map_err(|e| {
+            AppError::Definition(format!("`{}` v{}: {e}", row.workflow_id, row.version))
+        })?);
         self.cache
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert((row.workflow_id.clone(), row.version), def.clone());
         Ok(def)
+    }
+
+    /// The laws a published workflow is read against: today's, with its regime as it was published with
+    /// it where that version differs from today's file.
+    fn laws_of(
+        &self,
+        conn: &mut AnyConnection,
+        row: &WorkflowRow,
+    ) -> Result<std::borrow::Cow<'_, Laws>, AppError> {
+        use std::borrow::Cow;
+        let (Some(id), Some(version)) = (&row.regime_id, row.regime_version) else {
+            return Ok(Cow::Borrowed(&self.laws));
+        };
+        if self.laws.regime(id).is_some_and(|r| r.version == version) {
+            return Ok(Cow::Borrowed(&self.laws));
+        }
+        let pinned = repo::find_regime(conn, id, version)?.ok_or_else(|| {
+            AppError::Definition(format!("regime `{id}` version {version} is not published"))
+        })?;
+        let regime = Regime::parse(&pinned.source, &self.laws.calendars)
+            .map_err(|e| AppError::Definition(format!("regime `{id}` v{version}: {e}")))?;
+        Ok(Cow::Owned(self.laws.with_regime(regime)))
     }
 
     /// The newest published version of every workflow, by id.

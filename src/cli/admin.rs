@@ -359,8 +359,13 @@ pub(super) fn workflow_check(
 pub(super) fn workflow_list(config: &Config) -> anyhow::Result<()> {
     let db = open_db(config)?;
     for row in crate::db::workflows::list(&mut *db.conn()?)? {
+        // The law it was checked against and keeps: older rows read today's regime.
+        let law = match (&row.regime_id, row.regime_version) {
+            (Some(id), Some(v)) => format!("regime {id} v{v}"),
+            _ => "regime as current".to_owned(),
+        };
         println!(
-            "{}  v{}  published {}  sha256 {}",
+            "{}  v{}  published {}  sha256 {}  {law}",
             row.workflow_id,
             row.version,
             row.published_at.and_utc().to_rfc3339(),

@@ -8,6 +8,18 @@ diesel::table! {
         source -> Text,
         source_sha256 -> Text,
         published_at -> Timestamp,
+        regime_id -> Nullable<Text>,
+        regime_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    regime_definitions (regime_id, version) {
+        regime_id -> Text,
+        version -> BigInt,
+        source -> Text,
+        source_sha256 -> Text,
+        published_at -> Timestamp,
     }
 }
 
@@ -204,6 +216,7 @@ diesel::joinable!(request_clocks -> requests (request_id));
 diesel::joinable!(notices -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(
     workflow_definitions,
+    regime_definitions,
     postal_details,
     invoices,
     payments,

@@ -1,10 +1,11 @@
-//! Published workflow definitions. A version, once published, is never changed: requests pin it.
+//! Published workflow definitions and the regime versions they were checked against. A version, once
+//! published, is never changed: requests pin the workflow, the workflow pins its regime.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::workflow_definitions;
+use super::schema::{regime_definitions, workflow_definitions};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = workflow_definitions)]
@@ -14,6 +15,38 @@ pub struct WorkflowRow {
     pub source: String,
     pub source_sha256: String,
     pub published_at: NaiveDateTime,
+    /// The regime it was checked against; `None` for versions published before regimes were pinned.
+    pub regime_id: Option<String>,
+    pub regime_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = regime_definitions)]
+pub struct RegimeRow {
+    pub regime_id: String,
+    pub version: i64,
+    pub source: String,
+    pub source_sha256: String,
+    pub published_at: NaiveDateTime,
+}
+
+pub fn insert_regime(conn: &mut AnyConnection, row: &RegimeRow) -> QueryResult<()> {
+    diesel::insert_into(regime_definitions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_regime(
+    conn: &mut AnyConnection,
+    id: &str,
+    version: i64,
+) -> QueryResult<Option<RegimeRow>> {
+    regime_definitions::table
+        .find((id, version))
+        .select(RegimeRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &WorkflowRow) -> QueryResult<()> {

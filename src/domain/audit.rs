@@ -21,6 +21,9 @@ pub enum AuditAction {
     SetupLinkIssued,
     /// A workflow definition version was published from `seeds/`.
     WorkflowPublished,
+    /// A regime (a law's file in `seeds/regimes/`) version was published: workflows published with it
+    /// keep reading it, whatever later versions say.
+    RegimePublished,
     ApiTokenCreated,
     ApiTokenRevoked,
     /// An identity document was recorded from an envelope (with the checklist's new result).
@@ -113,7 +116,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 54] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -122,6 +125,7 @@ impl AuditAction {
         AuditAction::StaffCreated,
         AuditAction::SetupLinkIssued,
         AuditAction::WorkflowPublished,
+        AuditAction::RegimePublished,
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::DocumentRecorded,
@@ -179,6 +183,7 @@ impl AuditAction {
             AuditAction::StaffCreated => "staff.created",
             AuditAction::SetupLinkIssued => "staff.setup_link_issued",
             AuditAction::WorkflowPublished => "workflow.published",
+            AuditAction::RegimePublished => "regime.published",
             AuditAction::ApiTokenCreated => "staff.api_token_created",
             AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
             AuditAction::DocumentRecorded => "request.document_recorded",

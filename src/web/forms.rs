@@ -15,7 +15,7 @@ use super::render;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
 use crate::domain::documents::Holder;
-use crate::domain::law::{Laws, RightDef};
+use crate::domain::law::RightDef;
 use crate::domain::postal::{FormDraft, FormKind, RawFormDraft, RequesterKind};
 use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;
@@ -37,25 +37,21 @@ pub struct RequesterQuery {
     requester: Option<String>,
 }
 
-/// The procedure that takes letters, and the law its forms' rights come from.
+/// The procedure that takes letters (its forms' rights come from the law it was published with).
 struct Procedure {
     def: Arc<WorkflowDefinition>,
-    laws: Arc<Laws>,
 }
 
 impl Procedure {
     /// The rights a form asks for under the procedure's law (`form` in `seeds/regimes`), its own first.
     fn rights(&self, form: FormKind) -> Vec<RightDef> {
-        self.laws
-            .regime(&self.def.regime)
-            .map(|r| {
-                r.rights
-                    .iter()
-                    .filter(|d| d.form == Some(form) && self.def.request_types.contains(&d.code))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.def
+            .law
+            .rights
+            .iter()
+            .filter(|d| d.form == Some(form) && self.def.request_types.contains(&d.code))
+            .cloned()
+            .collect()
     }
 }
 
@@ -137,7 +133,6 @@ pub struct FormChoice {
 async fn procedure(state: &AppState) -> Result<Procedure, PageError> {
     Ok(Procedure {
         def: intake::postal_procedure(state).await?,
-        laws: state.workflows.laws().clone(),
     })
 }
 

@@ -231,6 +231,66 @@ async fn a_new_law_runs_from_data_alone(backend: Backend) {
     );
 }
 
+/// A new version of the law's file changes the rules for requests filed under the procedure published
+/// with it, never for those filed before: each workflow version pins the regime version it was checked
+/// against, and `seed` refuses to let the law change under a published procedure.
+async fn a_request_keeps_the_law_its_procedure_was_published_with(backend: Backend) {
+    use kaiji::app::workflows::{WorkflowCatalog, publish, read_definitions, read_laws};
+    use kaiji::domain::deadline::Period;
+    let seeds = seeds_with_testland();
+    let Some(app) = spawn(backend, seeds.path(), "").await else {
+        return;
+    };
+    let dir = seeds.path().to_owned();
+    let reseed = || {
+        let laws = read_laws(&dir.join("calendars"), &dir, &[]).unwrap();
+        let files = read_definitions(&dir.join("workflows"), &laws).unwrap();
+        let out = publish(&mut app.tdb.conn(), &files, &app.clock);
+        (laws, out.map(|_| ()).map_err(|e| e.to_string()))
+    };
+
+    // The law's file changed without a new version: refused, as for a workflow.
+    let regime = dir.join("regimes/testland-dpa.toml");
+    let shorter = REGIME.replace("duration = { weeks = 4 }", "duration = { weeks = 2 }");
+    std::fs::write(&regime, &shorter).unwrap();
+    let (_, out) = reseed();
+    assert!(
+        out.unwrap_err().contains(
+            "regime `testland-dpa` version 1 is already published with different content"
+        ),
+    );
+    // As version 2 it is accepted only with a new version of the procedure.
+    std::fs::write(&regime, shorter.replace("version = 1", "version = 2")).unwrap();
+    let (_, out) = reseed();
+    let why = out.unwrap_err();
+    assert!(why.contains("publish the workflow as version 2"), "{why}");
+    let workflow = dir.join("workflows/testland.toml");
+    std::fs::write(&workflow, WORKFLOW.replace("version = 1", "version = 2")).unwrap();
+    let (laws, out) = reseed();
+    out.unwrap();
+
+    // Read as a restarted server reads them (today's files): version 1 keeps four weeks, version 2 has two.
+    let catalog = WorkflowCatalog::new(laws);
+    let weeks = |version: i64| {
+        let def = catalog
+            .get(&mut app.tdb.conn(), "testland", version)
+            .unwrap();
+        let clock = def.clocks.iter().find(|c| c.id == "response").unwrap();
+        (def.law.version, clock.rule.period)
+    };
+    assert_eq!(weeks(1), (1, Period::Weeks(4)));
+    assert_eq!(weeks(2), (2, Period::Weeks(2)));
+    let published = common::audited(&app, "regime.published");
+    assert!(
+        published
+            .iter()
+            .filter(|d| d.contains("testland-dpa"))
+            .count()
+            == 2,
+        "{published:?}"
+    );
+}
+
 async fn served_places_limit_the_form_and_the_api(backend: Backend) {
     let seeds = seeds_with_testland();
     let Some(app) = spawn(backend, seeds.path(), "japan, XA").await else {
@@ -275,7 +335,8 @@ async fn served_places_limit_the_form_and_the_api(backend: Backend) {
 
 on_each_backend!(
     a_new_law_runs_from_data_alone,
-    served_places_limit_the_form_and_the_api
+    served_places_limit_the_form_and_the_api,
+    a_request_keeps_the_law_its_procedure_was_published_with,
 );
 
 /// An API request without `language` is written to in the client's Accept-Language, else in its place's

@@ -99,6 +99,8 @@ pub struct Regime {
     pub complaint_authority: Option<Label>,
     /// The deadlines the law sets for answering.
     pub deadlines: Vec<LawDeadline>,
+    /// The file as written: what is published, and pinned by the workflows checked against it.
+    pub source: String,
 }
 
 /// A ground on which the law lets a request be refused, and the rights it applies to.
@@ -265,6 +267,14 @@ impl Laws {
             laws.served = laws.places.iter().map(|p| p.code.clone()).collect();
         }
         Ok(laws)
+    }
+
+    /// The same laws with one regime replaced by another version of it: a published workflow is read
+    /// against the version it was published with.
+    pub fn with_regime(&self, regime: Regime) -> Self {
+        let mut laws = self.clone();
+        laws.regimes.insert(regime.id.clone(), regime);
+        laws
     }
 
     /// The same laws, told which languages kaiji speaks (pages and notices can be written in them).

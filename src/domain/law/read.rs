@@ -411,6 +411,7 @@ impl Regime {
             });
         }
         Ok(Regime {
+            source: src.to_owned(),
             deadlines,
             id,
             version: s.version(&raw.version)?,

@@ -314,6 +314,9 @@ pub struct WorkflowDefinition {
     pub name: Label,
     /// The law its places share (`seeds/regimes/<id>.toml`).
     pub regime: String,
+    /// That law as the definition was read against it: the version published with it, so a later
+    /// version of the law's file does not change the rules a request filed under it runs by.
+    pub law: Regime,
     /// The places it serves, by their current codes (aliases resolved when it was read).
     pub jurisdictions: Vec<PlaceCode>,
     pub request_types: Vec<RightCode>,

@@ -476,6 +476,7 @@ impl WorkflowDefinition {
         let verification = c.verification(raw.verification, &request_types, law)?;
         let spans = states.spans;
         let def = WorkflowDefinition {
+            law: law.clone(),
             id,
             version: *raw.version.get_ref(),
             name: raw.name,
