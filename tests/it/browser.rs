@@ -94,7 +94,7 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
 }
 
 both_backends!(
-    a_subject_reads_the_procedures_on_a_phone_in_both_languages,
+    a_subject_reads_the_procedures_on_a_phone_in_each_language,
     a_subject_files_a_request_and_reads_the_receipt,
     a_subject_files_in_japanese_and_follows_the_tracking_link,
     a_subject_prints_a_filled_in_postal_form,
@@ -170,7 +170,7 @@ async fn click(c: &fantoccini::Client, at: Locator<'_>) {
 
 /// The published procedures, followed from the list to one page, in Japanese and in English, fit a
 /// phone's width; the postal one links its printable forms.
-async fn a_subject_reads_the_procedures_on_a_phone_in_both_languages(app: TestApp) {
+async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
     };
@@ -181,6 +181,12 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_both_languages(app: TestAp
             "en",
             "How to make a request",
             "General Data Protection Regulation (EU) 2016/679",
+        ),
+        // Korean came as a folder of Fluent files and the seeds' `ko` texts.
+        (
+            "ko",
+            "요청 방법",
+            "EU 일반개인정보보호규정(GDPR, 규정 (EU) 2016/679)",
         ),
     ] {
         c.goto(&format!("{}/procedures?lang={lang}", app.base))
