@@ -119,14 +119,12 @@ pub struct RightTerms {
 
 fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> ProcedureView {
     // The law as read with this version of the procedure.
-    let regime = Some(&def.law);
+    let regime = &def.law;
     ProcedureView {
         id: def.id.clone(),
         version: def.version,
         name: def.name.clone(),
-        regime: regime
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| Label::plain(&def.regime)),
+        regime: regime.name.clone(),
         places: def
             .jurisdictions
             .iter()
@@ -137,7 +135,7 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
             .request_types
             .iter()
             .map(|code| {
-                let right = regime.and_then(|r| r.right(code.as_str()));
+                let right = regime.right(code.as_str());
                 let verification = def.verification.as_ref();
                 RightTerms {
                     code: code.clone(),
@@ -173,26 +171,21 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
         postal: def.postal.clone(),
         desk: def.desk.clone(),
         fee_payment: def.fee.as_ref().and_then(|f| f.payment.clone()),
-        requesters: regime
-            .map(|r| r.requesters.clone())
-            .unwrap_or_else(|| vec!["self".to_owned()]),
+        requesters: regime.requesters.clone(),
         grounds: regime
-            .map(|r| {
-                r.grounds
+            .grounds
+            .iter()
+            .filter(|g| def.request_types.iter().any(|t| g.applies_to(t.as_str())))
+            .map(|g| {
+                let rights = def
+                    .request_types
                     .iter()
-                    .filter(|g| def.request_types.iter().any(|t| g.applies_to(t.as_str())))
-                    .map(|g| {
-                        let rights = def
-                            .request_types
-                            .iter()
-                            .filter(|t| !g.rights.is_empty() && g.applies_to(t.as_str()))
-                            .filter_map(|t| r.right(t.as_str()).map(|d| d.label.clone()))
-                            .collect();
-                        (g.clone(), rights)
-                    })
-                    .collect()
+                    .filter(|t| !g.rights.is_empty() && g.applies_to(t.as_str()))
+                    .filter_map(|t| regime.right(t.as_str()).map(|d| d.label.clone()))
+                    .collect();
+                (g.clone(), rights)
             })
-            .unwrap_or_default(),
+            .collect(),
         documents: def.documents.clone(),
         non_discrimination: def.non_discrimination.clone(),
     }

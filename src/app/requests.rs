@@ -257,14 +257,13 @@ pub async fn detail(
                 .into_iter()
                 .cloned()
                 .collect();
-            let grounds = Some(&case.def.law)
-                .map(|r| {
-                    r.grounds_for(case.request_type.as_str())
-                        .into_iter()
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let grounds = case
+                .def
+                .law
+                .grounds_for(case.request_type.as_str())
+                .into_iter()
+                .cloned()
+                .collect();
             Ok(RequestDetail {
                 grounds,
                 clocks: clock_views(&case.def, &case.clocks, today, cals),

@@ -13,6 +13,7 @@ use crate::db::{AnyConnection, audit, requests};
 use crate::domain::audit::{AuditAction, Closure, NewAuditEvent};
 use crate::domain::notice::{
     ChangeNotice, ExtensionNotice, GroundNotice, NoticeKind, NoticePayload, SystemOutcome,
+    VerificationNotice,
 };
 use crate::domain::workflow::{Effect, EventInput, Fact, Party, Transition};
 pub use effects::TransitionContext;
@@ -135,6 +136,21 @@ pub(crate) fn apply_event(
     let was_verified = case.facts.contains(&Fact::IdentityVerified);
     def.apply(&mut case.facts, &mut case.clocks, &t, today);
     payload.extended = extended_deadlines(case, &t, today, cals);
+    if kinds.contains(&NoticeKind::Acknowledgement) {
+        // An acknowledgement says when the answer is expected and how identity will be verified.
+        payload.answer_due = clock_views(&case.def, &case.clocks, today, cals)
+            .into_iter()
+            .filter(|c| c.stopped_on.is_none())
+            .filter_map(|c| c.due_on)
+            .max();
+        payload.verification = case.def.verification.as_ref().and_then(|v| {
+            let right = case.request_type.as_str();
+            Some(VerificationNotice {
+                points: *v.points.get(right)?,
+                declaration: v.declaration_for.iter().any(|d| d == right),
+            })
+        });
+    }
     let closes = def.state(&t.to).is_some_and(|s| s.terminal);
     if !requests::update_after_transition(
         conn,

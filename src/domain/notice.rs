@@ -149,6 +149,22 @@ pub struct NoticePayload {
     /// A refusal's legal ground, as the regime words it (`seeds/regimes` `[[grounds]]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ground: Option<GroundNotice>,
+    /// The day the answer is due, as the deadlines stand when the notice is queued (CCPA §7021(a): the
+    /// acknowledgement gives when the business expects to respond).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_due: Option<NaiveDate>,
+    /// How the requester's identity will be verified for this right (CCPA §7021(a), §7062).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationNotice>,
+}
+
+/// The identity check a right needs, as the procedure (at least as strict as the law) sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationNotice {
+    /// Pieces of information the requester gives that must match the business's records.
+    pub points: u32,
+    /// Whether the requester also signs a declaration under penalty of perjury.
+    pub declaration: bool,
 }
 
 /// The ground a refusal rests on, copied into the notice so it reads the same after the regime changes.

@@ -437,6 +437,16 @@ impl NewRequest {
                         SubjectEmail::parse(&raw.person_email).map(Some),
                     ),
                 };
+                // The person confirms through their own link: an agent's own address would let the
+                // agent confirm for them.
+                let same = |a: &SubjectEmail, b: &SubjectEmail| {
+                    a.as_ref().eq_ignore_ascii_case(b.as_ref())
+                };
+                if let (Some(Some(p)), Some(Some(e))) = (&person_email, &email)
+                    && same(p, e)
+                {
+                    errors.push("person_email", "same_as_requester");
+                }
                 match (person_name, person_email) {
                     (Some(person_name), Some(person_email)) => Some(Some(OnBehalf {
                         kind,
@@ -696,6 +706,13 @@ mod tests {
         };
         let errs = NewRequest::parse(&agent, Language::EN, Channel::Web, &laws()).unwrap_err();
         assert_eq!(errs.code_for("person_email"), Some("required"));
+        // The person's own address, never the agent's: they confirm the request themselves.
+        let own = RawRequest {
+            person_email: " AGENT@example.com ".into(),
+            ..agent.clone()
+        };
+        let errs = NewRequest::parse(&own, Language::EN, Channel::Web, &laws()).unwrap_err();
+        assert_eq!(errs.code_for("person_email"), Some("same_as_requester"));
         let guardian = RawRequest {
             requester_kind: "guardian".into(),
             person_name: "Child".into(),

@@ -341,6 +341,21 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
     if let Some(r) = &p.reason {
         l.row("letter-row-reason", r.clone());
     }
+    if let Some(d) = p.answer_due {
+        l.row("letter-row-answer-due", ja_date(d));
+    }
+    if let Some(v) = p.verification {
+        l.paragraphs.push(tr().t_args(
+            "letter-verification",
+            &[
+                ("points", v.points.to_string()),
+                (
+                    "declaration",
+                    if v.declaration { "yes" } else { "no" }.to_owned(),
+                ),
+            ],
+        ));
+    }
     // Every letter about the request says that asking costs nothing in service, price or quality, except
     // the confirmation links (they are about the address, not a right yet).
     if !matches!(

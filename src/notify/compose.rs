@@ -104,6 +104,21 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
             row(&mut out, "new-due", d.to_string());
         }
     }
+    if let Some(d) = p.answer_due {
+        row(&mut out, "answer-due", d.to_string());
+    }
+    if let Some(v) = p.verification {
+        out.paragraphs.push(tr.t_args(
+            "email-verification",
+            &[
+                ("points", v.points.to_string()),
+                (
+                    "declaration",
+                    if v.declaration { "yes" } else { "no" }.to_owned(),
+                ),
+            ],
+        ));
+    }
     if let Some(inv) = &p.invoice {
         row(&mut out, "invoice", inv.number.clone());
         row(&mut out, "amount", tr.yen(inv.amount_yen));
@@ -196,11 +211,16 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         c.kind,
         NoticeKind::Refused | NoticeKind::IdentityNotVerified
     ) || p.partial_refusal.is_some();
-    if let Some(a) = c.def.complaint_authority.as_ref().filter(|_| refusal) {
-        out.footer.push(tr.t_args(
-            "email-complaint",
-            &[("authority", a.get(c.language).to_owned())],
-        ));
+    // Refusals say where to complain; so do extensions (PIPEDA s. 8(4): the person may complain to the
+    // Commissioner about the extension), as their letters do.
+    let complaint = match c.kind {
+        _ if refusal => Some("email-complaint"),
+        NoticeKind::DeadlineExtended => Some("email-complaint-extension"),
+        _ => None,
+    };
+    if let (Some(key), Some(a)) = (complaint, c.def.complaint_authority.as_ref()) {
+        out.footer
+            .push(tr.t_args(key, &[("authority", a.get(c.language).to_owned())]));
     }
     if !matches!(
         c.kind,

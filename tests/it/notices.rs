@@ -20,6 +20,7 @@ both_backends!(
     with_no_mail_server_notices_become_eml_files,
     officers_hear_of_assignments_and_deadlines_once,
     an_unused_answer_link_is_reminded_before_it_expires,
+    notices_say_what_the_law_requires_them_to,
 );
 
 fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
@@ -552,4 +553,72 @@ async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
     );
     let page = app.browser().get(&format!("/track/{token}?lang=en")).await;
     assert!(page.body.contains("data-kind=\"download_expiring\""));
+}
+
+/// CCPA §7021(a): the acknowledgement gives the date the business expects to answer by and how it will
+/// verify the consumer; PIPEDA s. 8(4): an extension tells the person they may complain about it to the
+/// Privacy Commissioner. Read in the delivered emails, in English and Japanese.
+async fn notices_say_what_the_law_requires_them_to(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let mut filed = Vec::new();
+    for (language, place, email) in [
+        ("en", "US-CA", "pat@example.com"),
+        ("ja", "US-CA", "hanako@example.jp"),
+        ("en", "CA", "lee@example.ca"),
+    ] {
+        let r = file_json(
+            &app,
+            json!({"name": "Pat Doe", "email": email, "message": "My data, please.",
+                   "language": language, "jurisdiction": place, "request_type": "access"}),
+        )
+        .await;
+        let id = r["id"].as_str().unwrap().to_owned();
+        app.confirm_email(&id).await;
+        filed.push((id, email));
+    }
+    for (id, _) in &filed[..2] {
+        let (status, out) = officer.fire(id, "acknowledge", 1).await;
+        assert_eq!(status, 200, "{out}");
+    }
+    let (status, out) = officer.fire(&filed[2].0, "extend", 1).await;
+    assert_eq!(status, 200, "{out}");
+
+    let smtp = SmtpServer::start();
+    deliver(&app, &smtp, "w1").await;
+    let mail = smtp.received();
+    let text_of = |to: &str, subject_has: &str| {
+        mail.iter()
+            .filter(|m| m.to == [format!("<{to}>")])
+            .map(|m| m.text())
+            .find(|t| t.contains(subject_has))
+            .unwrap_or_else(|| panic!("no mail to {to} saying {subject_has}"))
+    };
+    let mut due = Vec::new();
+    for (id, _) in &filed[..2] {
+        let r = officer.request(id).await;
+        let clocks = r["clocks"].as_array().unwrap().clone();
+        let response = clocks.iter().find(|c| c["id"] == "response").unwrap();
+        due.push(response["due_on"].as_str().unwrap().to_owned());
+    }
+    let en = text_of("pat@example.com", "We confirm that we received");
+    assert!(
+        en.contains(&format!("We expect to answer by: {}", due[0])),
+        "{en}"
+    );
+    assert!(
+        en.contains("we will ask for 3 pieces of information about you")
+            && en.contains("declaration under penalty of perjury"),
+        "{en}"
+    );
+    let ja = text_of("hanako@example.jp", "受領を確認しました");
+    assert!(ja.contains(&format!("回答予定日: {}", due[1])), "{ja}");
+    assert!(ja.contains("3点") && ja.contains("偽証罪"), "{ja}");
+
+    let extension = text_of("lee@example.ca", "As recorded.");
+    assert!(
+        extension.contains(
+            "you may also complain about it to Office of the Privacy Commissioner of Canada"
+        ),
+        "{extension}"
+    );
 }

@@ -17,6 +17,7 @@ form-expired = The form had expired, so nothing was sent. Your entries are kept 
 
 
 error-required = This field is required.
+error-same_as_requester = Give the address of the person the request is about, not your own: they confirm the request themselves.
 error-too_long = This is too long.
 error-action_unavailable = This can no longer be done: the request has moved on. The page below shows where it stands.
 error-invalid_email = Enter a valid email address, like name@example.com.
@@ -416,11 +417,17 @@ email-greeting = Dear { $name },
 email-automatic = This message was sent automatically; please do not reply to it. Quote your receipt number when you contact us.
 email-track = Follow your request (your private link)
 email-complaint = If you disagree with this decision, you may complain to { $authority }.
+email-complaint-extension = If you have questions about this extension, ask us; you may also complain about it to { $authority }.
+email-verification = How we will verify that the request is yours: we will ask for { $points } pieces of information about you and match them against our records{ $declaration ->
+    [yes] , and ask you to sign a declaration under penalty of perjury that you are the person the request is about.
+   *[no] .
+}
 email-row-receipt = Receipt number
 email-row-reason = Reason
 email-row-ground = Legal ground
 email-row-action = What they did
 email-row-new-due = New date for our answer
+email-row-answer-due = We expect to answer by
 email-row-invoice = Invoice number
 email-row-amount = Amount
 email-row-pay-by = Please pay by

@@ -17,6 +17,7 @@ form-expired = 入力画面の有効期限が切れたため、送信されて�
 
 
 error-required = 入力してください。
+error-same_as_requester = ご本人のメールアドレスを入力してください（代理人ご自身のアドレスは使えません）。ご本人に直接ご確認いただきます。
 error-too_long = 長すぎます。
 error-action_unavailable = ご請求の状況が変わったため、この操作はできません。現在の状況は下記のとおりです。
 error-invalid_email = 正しいメールアドレスを入力してください（例: name@example.jp）。
@@ -416,11 +417,17 @@ email-greeting = { $name } 様
 email-automatic = このメールは自動送信です。返信はできません。お問い合わせの際は受付番号をお知らせください。
 email-track = ご請求の状況（お客様専用のリンク）
 email-complaint = この決定にご不服がある場合は、{ $authority }に申し立てることができます。
+email-complaint-extension = この延長についてご不明な点は当窓口に、または{ $authority }にご相談いただけます。
+email-verification = ご本人確認の方法：お客様に関する情報を{ $points }点ご提供いただき、当社の記録と照合します{ $declaration ->
+    [yes] 。あわせて、ご請求の対象となるご本人であることを偽証罪の制裁のもとで宣誓する書面への署名をお願いします。
+   *[no] 。
+}
 email-row-receipt = 受付番号
 email-row-reason = 理由
 email-row-ground = 根拠
 email-row-action = 操作
 email-row-new-due = 新たな回答期限
+email-row-answer-due = 回答予定日
 email-row-invoice = 請求書番号
 email-row-amount = 金額
 email-row-pay-by = お支払期限

@@ -107,6 +107,12 @@ letter-row-dispatched-on = 発送日
 letter-row-confirm-url = 確認用アドレス
 letter-row-reason = 理由
 letter-row-ground = 根拠
+letter-row-answer-due = 回答予定日
+# How identity will be verified (CCPA §7021(a), §7062).
+letter-verification = ご本人確認の方法：お客様に関する情報を{ $points }点ご提供いただき、当社の記録と照合します{ $declaration ->
+    [yes] 。あわせて、ご請求の対象となるご本人であることを偽証罪の制裁のもとで宣誓する書面への署名をお願いします。
+   *[no] 。
+}
 letter-list-documents = お送りいただく書類
 letter-list-actions = 対応の内容
 

@@ -17,6 +17,7 @@ form-expired = 양식의 유효 시간이 지나 전송되지 않았습니다. �
 
 
 error-required = 필수 입력 항목입니다.
+error-same_as_requester = 요청 대상인 본인의 이메일 주소를 입력해 주십시오(대리인 본인의 주소는 사용할 수 없습니다). 본인이 직접 요청을 확인합니다.
 error-too_long = 너무 깁니다.
 error-action_unavailable = 요청이 이미 다음 단계로 진행되어 이 작업을 더 이상 할 수 없습니다. 현재 상태는 아래 페이지에서 확인하실 수 있습니다.
 error-invalid_email = 올바른 이메일 주소를 입력해 주십시오(예: name@example.com).
@@ -416,11 +417,17 @@ email-greeting = { $name } 님께
 email-automatic = 이 메일은 자동으로 발송되었으므로 회신하지 마십시오. 문의하실 때에는 접수번호를 알려 주십시오.
 email-track = 요청 처리 상황 확인(귀하 전용 링크)
 email-complaint = 이 결정에 이의가 있으시면 { $authority }에 민원을 제기하실 수 있습니다.
+email-complaint-extension = 이 연장에 관하여 궁금하신 점은 당사 창구에 문의하시거나 { $authority }에 민원을 제기하실 수 있습니다.
+email-verification = 본인 확인 방법: 귀하에 관한 정보 { $points }가지를 제공받아 당사 기록과 대조합니다{ $declaration ->
+    [yes] . 아울러 귀하가 요청 대상 본인임을 위증 시 처벌을 감수하고 서약하는 서면에 서명해 주시기 바랍니다.
+   *[no] .
+}
 email-row-receipt = 접수번호
 email-row-reason = 사유
 email-row-ground = 법적 근거
 email-row-action = 요청인이 한 조치
 email-row-new-due = 새 답변 기한
+email-row-answer-due = 답변 예정일
 email-row-invoice = 청구서 번호
 email-row-amount = 금액
 email-row-pay-by = 납부 기한
