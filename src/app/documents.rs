@@ -12,7 +12,7 @@ use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState, Clock};
 use crate::config::SecretBytes;
 use crate::db::documents::{self as repo, FileInfo, IdentityDocumentRow, StoredFileRow};
-use crate::db::{self, AnyConnection, Db, audit, postal, requests, write_tx};
+use crate::db::{self, AnyConnection, Db, audit, postal, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::documents::{Checklist, DocumentRecord, Holder};
@@ -142,26 +142,26 @@ pub async fn store_upload(
     )
     .map_err(file_error)?;
     let key = state.keys.document.clone();
-    let now = state.clock.now();
-    let staff = staff.clone();
-    state
-        .db
-        .write(move |conn| {
-            requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+    super::staff::on_request(
+        state,
+        staff,
+        request_id,
+        move |conn, staff, now, request_id| {
             store_file(
                 conn,
                 key.expose(),
-                &request_id,
+                request_id,
                 NewFile {
                     purpose,
                     media_type,
                     bytes: &bytes,
                 },
-                &staff,
+                staff,
                 now,
             )
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// Someone on staff opening sealed content: a stored file, an item of evidence, a task's export. The

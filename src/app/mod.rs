@@ -14,6 +14,7 @@ pub mod effects;
 pub mod error;
 pub mod evidence;
 pub mod fees;
+pub mod holds;
 pub mod identity;
 pub mod intake;
 pub mod jobs;

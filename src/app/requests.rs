@@ -105,6 +105,9 @@ pub struct Particulars {
     pub updated_at: NaiveDateTime,
     /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
     pub period_from: Option<String>,
+    /// Held since, while a complaint, appeal or lawsuit is pending (erasures skip it), and why.
+    pub legal_hold_since: Option<NaiveDateTime>,
+    pub legal_hold_reason: Option<String>,
 }
 
 /// The requester's name, address and words never reach a log through `Debug`.
@@ -136,6 +139,8 @@ impl From<RequestRow> for Particulars {
             message: r.message,
             received_at: r.received_at,
             updated_at: r.updated_at,
+            legal_hold_since: r.legal_hold_since,
+            legal_hold_reason: r.legal_hold_reason,
         }
     }
 }
@@ -532,12 +537,11 @@ pub async fn add_note(
 ) -> Result<(), AppError> {
     let body = crate::domain::field::bounded(&body, 4000)
         .map_err(|code| AppError::invalid("note", code))?;
-    let now = state.clock.now();
-    let staff = staff.clone();
-    state
-        .db
-        .write(move |conn| {
-            requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+    super::staff::on_request(
+        state,
+        staff,
+        request_id,
+        move |conn, staff, now, request_id| {
             let id = db::new_id();
             crate::db::notes::insert(
                 conn,
@@ -552,10 +556,11 @@ pub async fn add_note(
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::NoteAdded, staff.actor(), now)
-                    .for_request(&request_id)
+                    .for_request(request_id)
                     .details(json!({"note_id": id, "chars": body.chars().count()})),
             )?;
             Ok(())
-        })
-        .await
+        },
+    )
+    .await
 }

@@ -1,6 +1,6 @@
 //! Staff accounts and sessions: first-admin setup, `user add`, login, logout, and who is behind a cookie.
 
-use crate::domain::ids::StaffId;
+use crate::domain::ids::{RequestId, StaffId};
 use chrono::TimeDelta;
 use serde_json::json;
 
@@ -521,4 +521,34 @@ pub fn record_start(
         )?;
         Ok(())
     })
+}
+
+/// Runs `change` in one write transaction on a request that exists (`NotFound` otherwise), as `staff`,
+/// at the clock's now.
+pub(crate) async fn on_request<T, F>(
+    state: &AppState,
+    staff: &StaffMember,
+    request_id: RequestId,
+    change: F,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &mut AnyConnection,
+            &StaffMember,
+            chrono::DateTime<chrono::Utc>,
+            &RequestId,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .write(move |conn| {
+            crate::db::requests::find(conn, &request_id)?.ok_or(AppError::NotFound)?;
+            change(conn, &staff, now, &request_id)
+        })
+        .await
 }

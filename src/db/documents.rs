@@ -120,6 +120,7 @@ pub fn purgeable(
     stored_files::table
         .inner_join(requests::table)
         .filter(requests::closed_at.lt(closed_before))
+        .filter(requests::legal_hold_since.is_null())
         .filter(stored_files::purged_at.is_null())
         .select(FileInfo::as_select())
         .load(conn)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{
-    answer_packages, data_changes, reply_dispatches, reply_downloads, stored_files,
+    answer_packages, data_changes, reply_dispatches, reply_downloads, requests, stored_files,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
@@ -241,8 +241,10 @@ pub fn expired_packages(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(PackageId, RequestId)>> {
     answer_packages::table
+        .inner_join(requests::table.on(requests::id.eq(answer_packages::request_id)))
         .filter(answer_packages::expires_at.le(now))
         .filter(answer_packages::purged_at.is_null())
+        .filter(requests::legal_hold_since.is_null())
         .select((answer_packages::id, answer_packages::request_id))
         .load(conn)
 }

@@ -33,6 +33,41 @@ pub struct RequestRow {
     pub filing_id: Option<String>,
     /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
     pub period_from: Option<String>,
+    /// Held while a complaint, appeal or lawsuit is pending: no erasure touches it.
+    pub legal_hold_since: Option<NaiveDateTime>,
+    pub legal_hold_reason: Option<String>,
+}
+
+/// Places a legal hold (`Some(reason)`) or lifts it (`None`); false if the request was not in the state
+/// the change starts from (already held, or not held).
+pub fn set_legal_hold(
+    conn: &mut AnyConnection,
+    id: &RequestId,
+    hold: Option<(&str, NaiveDateTime)>,
+) -> QueryResult<bool> {
+    let n = match hold {
+        Some((reason, now)) => diesel::update(
+            requests::table
+                .filter(requests::id.eq(id))
+                .filter(requests::legal_hold_since.is_null()),
+        )
+        .set((
+            requests::legal_hold_since.eq(Some(now)),
+            requests::legal_hold_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?,
+        None => diesel::update(
+            requests::table
+                .filter(requests::id.eq(id))
+                .filter(requests::legal_hold_since.is_not_null()),
+        )
+        .set((
+            requests::legal_hold_since.eq(None::<NaiveDateTime>),
+            requests::legal_hold_reason.eq(None::<String>),
+        ))
+        .execute(conn)?,
+    };
+    Ok(n == 1)
 }
 
 /// The requester's name, address and words never reach a log through `Debug`.

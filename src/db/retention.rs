@@ -19,6 +19,7 @@ pub fn due(
     requests::table
         .filter(requests::closed_at.lt(closed_before))
         .filter(requests::personal_data_purged_at.is_null())
+        .filter(requests::legal_hold_since.is_null())
         .order(requests::closed_at.asc())
         .limit(limit)
         .select(requests::id)

@@ -48,6 +48,8 @@ diesel::table! {
         queue_due -> Text,
         personal_data_purged_at -> Nullable<Timestamp>,
         period_from -> Nullable<Text>,
+        legal_hold_since -> Nullable<Timestamp>,
+        legal_hold_reason -> Nullable<Text>,
     }
 }
 

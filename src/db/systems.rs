@@ -211,6 +211,7 @@ pub fn purgeable_exports(
         .filter(system_tasks::export_ciphertext.is_not_null())
         .filter(system_tasks::export_purged_at.is_null())
         .filter(requests::closed_at.lt(cutoff))
+        .filter(requests::legal_hold_since.is_null())
         .select((system_tasks::id, system_tasks::request_id))
         .load(conn)
 }

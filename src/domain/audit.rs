@@ -21,6 +21,10 @@ pub enum AuditAction {
     SetupLinkIssued,
     /// A workflow definition version was published from `seeds/`.
     WorkflowPublished,
+    /// An officer held a request while a complaint, appeal or lawsuit is pending: erasures skip it.
+    LegalHoldPlaced,
+    /// The hold was lifted: the request is erased on its ordinary schedule again.
+    LegalHoldLifted,
     /// A regime (a law's file in `seeds/regimes/`) version was published: workflows published with it
     /// keep reading it, whatever later versions say.
     RegimePublished,
@@ -116,7 +120,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 54] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -126,6 +130,8 @@ impl AuditAction {
         AuditAction::SetupLinkIssued,
         AuditAction::WorkflowPublished,
         AuditAction::RegimePublished,
+        AuditAction::LegalHoldPlaced,
+        AuditAction::LegalHoldLifted,
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::DocumentRecorded,
@@ -184,6 +190,8 @@ impl AuditAction {
             AuditAction::SetupLinkIssued => "staff.setup_link_issued",
             AuditAction::WorkflowPublished => "workflow.published",
             AuditAction::RegimePublished => "regime.published",
+            AuditAction::LegalHoldPlaced => "request.legal_hold_placed",
+            AuditAction::LegalHoldLifted => "request.legal_hold_lifted",
             AuditAction::ApiTokenCreated => "staff.api_token_created",
             AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
             AuditAction::DocumentRecorded => "request.document_recorded",

@@ -86,6 +86,9 @@ pub struct RequestJson {
     /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know"); absent:
     /// the law's default period.
     pub period_from: Option<String>,
+    /// Since when the request is held while a complaint, appeal or lawsuit is pending (erasures skip
+    /// it); absent when it is not held.
+    pub legal_hold_since: Option<chrono::DateTime<chrono::Utc>>,
     pub workflow: WorkflowRef,
     pub requester: Requester,
     pub message: String,
@@ -193,6 +196,7 @@ pub async fn request_detail(
             channel: r.channel,
             language: r.language,
             period_from: r.period_from,
+            legal_hold_since: r.legal_hold_since.map(|t| t.and_utc()),
             workflow: WorkflowRef {
                 id: d.workflow.id.clone(),
                 version: d.workflow.version,

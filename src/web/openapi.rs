@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         super::queue::queue_api,
         super::reports::api,
         super::staff::add_note_api,
+        super::staff::hold_api,
         super::account::unlock_api,
         super::people::list_api,
         super::people::role_api,

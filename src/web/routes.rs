@@ -231,6 +231,7 @@ fn staff_requests() -> Vec<Endpoint> {
         get("/requests/{id}/diagram.svg", staff::diagram),
         post("/requests/{id}/events", staff::fire_event),
         post("/requests/{id}/notes", staff::add_note),
+        post("/requests/{id}/legal-hold", staff::hold),
         post("/requests/{id}/assignee", replies::assign),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -316,6 +317,7 @@ fn api_requests() -> Vec<Endpoint> {
         ),
         post("/requests/{id}/identity/judgement", api::identity_judgement),
         post("/requests/{id}/notes", staff::add_note_api),
+        post("/requests/{id}/legal-hold", staff::hold_api),
         post("/requests/{id}/assignee", replies::assign_api),
         post(
             "/requests/{id}/notices/{notice_id}/retry",

@@ -13,6 +13,7 @@ use super::outcome::{self, Back};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
+use crate::app::holds;
 use crate::app::requests::{self, RequestDetail};
 use crate::app::staff::StaffMember;
 use crate::app::transition;
@@ -40,6 +41,8 @@ pub struct RequestPage {
     pub change: ChangeForm,
     /// A note that could not be added (text, problem).
     pub note: Option<(String, String)>,
+    /// A legal hold that could not be placed or lifted: the reason typed, and the problem.
+    pub hold: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -236,6 +239,8 @@ pub(crate) struct Feedback {
     pub change: ChangeForm,
     /// A note that could not be added, kept with its problem.
     pub note: Option<(String, String)>,
+    /// A legal hold that could not be placed or lifted: the reason typed, and the problem.
+    pub hold: Option<(String, String)>,
 }
 
 pub(crate) async fn request_page(
@@ -262,8 +267,22 @@ pub(crate) async fn request_page(
             input_errors: feedback.input_errors,
             change: feedback.change,
             note: feedback.note,
+            hold: feedback.hold,
         },
     )
+}
+
+/// What a one-field form shows beside its field after a refusal: the first of `fields`' problems, or that
+/// the form expired.
+fn problem_beside(back: Back, tr: &Tr, fields: &[&str]) -> String {
+    match back {
+        Back::Invalid(errors) => fields
+            .iter()
+            .find_map(|f| errors.code_for(f))
+            .map(|c| tr.field_error(c))
+            .unwrap_or_default(),
+        _ => tr.t("form-expired"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -286,13 +305,7 @@ pub async fn add_note(
         Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#timeline"))),
         Err(back) => {
             // The note's form has one field: its message (or the expiry) stands beside it, 422 either way.
-            let problem = match back {
-                Back::Invalid(errors) => errors
-                    .code_for("note")
-                    .map(|c| tr.field_error(c))
-                    .unwrap_or_default(),
-                _ => tr.t("form-expired"),
-            };
+            let problem = problem_beside(back, &tr, &["note"]);
             let feedback = Feedback {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 note: Some((input.note, problem)),
@@ -301,6 +314,75 @@ pub async fn add_note(
             request_page(&state, who.staff, tr, &csrf, id, feedback).await
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct HoldForm {
+    #[serde(default)]
+    reason: String,
+    /// `place` or `lift`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Places or lifts a legal hold from the request page; a problem comes back with the reason kept.
+pub async fn hold(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<RequestId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<HoldForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let place = input.action == "place";
+    let call = holds::set(&state, &who.staff, id.clone(), place, input.reason.clone());
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect(&format!(
+            "/staff/requests/{id}?moved=1#legal-hold"
+        ))),
+        Err(back) => {
+            let problem = problem_beside(back, &tr, &["reason", "hold"]);
+            let feedback = Feedback {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                hold: Some((input.reason, problem)),
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// `true` places the hold, `false` lifts it.
+    hold: bool,
+    /// Why (the complaint, appeal or lawsuit pending), at most 1,000 characters; audited.
+    reason: String,
+}
+
+/// Places or lifts a legal hold over the API.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/legal-hold", tag = "requests",
+    description = "Hold a request while a complaint, appeal or lawsuit is pending (erasures skip it), or lift the hold",
+    params(("id" = String, Path)),
+    request_body = HoldBody,
+    responses(
+        (status = 204, description = "Placed or lifted"),
+        (status = 422, description = "`validation_failed`: `reason` missing or too long, `hold` `already_held` or `not_held`", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn hold_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    id: web::Path<RequestId>,
+    body: super::uploads::StaffJson<HoldBody>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let body = body.parse()?.into_inner();
+    holds::set(&state, &who.staff, id.into_inner(), body.hold, body.reason).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod languages;
 mod laws_as_data;
+mod legal_hold;
 mod mfa;
 mod notice_rendering;
 mod notices;

@@ -17,6 +17,8 @@ form-expired = The form had expired, so nothing was sent. Your entries are kept 
 
 
 error-required = This field is required.
+error-already_held = The request is already held.
+error-not_held = The request is not held.
 error-same_as_requester = Give the address of the person the request is about, not your own: they confirm the request themselves.
 error-too_long = This is too long.
 error-action_unavailable = This can no longer be done: the request has moved on. The page below shows where it stands.
@@ -536,6 +538,13 @@ account-password-changed = Your password was changed; every other session was si
 account-sessions = Sessions
 account-logout-everywhere = Sign out on every device
 error-wrong_password = This is not your current password.
+hold-title = Legal hold
+hold-on = Held since
+hold-off = Not held. Hold the request while a complaint, appeal or lawsuit about it is pending: its documents, exports, answer and record are then not erased.
+hold-place-reason = Why (the complaint, appeal or lawsuit pending)
+hold-lift-reason = Why the hold ends
+hold-place = Place a legal hold
+hold-lift = Lift the hold
 notes-title = Notes (internal)
 notes-add = Add a note for colleagues (never shown to the requester)
 notes-submit = Add note

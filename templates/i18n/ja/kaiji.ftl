@@ -17,6 +17,8 @@ form-expired = 入力画面の有効期限が切れたため、送信されて�
 
 
 error-required = 入力してください。
+error-already_held = このご請求はすでに保全中です。
+error-not_held = このご請求は保全されていません。
 error-same_as_requester = ご本人のメールアドレスを入力してください（代理人ご自身のアドレスは使えません）。ご本人に直接ご確認いただきます。
 error-too_long = 長すぎます。
 error-action_unavailable = ご請求の状況が変わったため、この操作はできません。現在の状況は下記のとおりです。
@@ -536,6 +538,13 @@ account-password-changed = パスワードを変更しました。他の端末�
 account-sessions = セッション
 account-logout-everywhere = すべての端末からログアウトする
 error-wrong_password = 現在のパスワードが正しくありません。
+hold-title = 訴訟等による保全（リーガルホールド）
+hold-on = 保全中（開始日時）
+hold-off = 保全していません。このご請求について苦情・不服申立て・訴訟が係属している間は保全してください。書類・抽出データ・回答・記録は消去されなくなります。
+hold-place-reason = 理由（係属中の苦情・不服申立て・訴訟）
+hold-lift-reason = 保全を解除する理由
+hold-place = 保全する
+hold-lift = 保全を解除する
 notes-title = メモ（社内用）
 notes-add = 担当者向けのメモ（請求者には表示されません）
 notes-submit = メモを追加

@@ -17,6 +17,8 @@ form-expired = 양식의 유효 시간이 지나 전송되지 않았습니다. �
 
 
 error-required = 필수 입력 항목입니다.
+error-already_held = 이 요청은 이미 보존 중입니다.
+error-not_held = 이 요청은 보존되어 있지 않습니다.
 error-same_as_requester = 요청 대상인 본인의 이메일 주소를 입력해 주십시오(대리인 본인의 주소는 사용할 수 없습니다). 본인이 직접 요청을 확인합니다.
 error-too_long = 너무 깁니다.
 error-action_unavailable = 요청이 이미 다음 단계로 진행되어 이 작업을 더 이상 할 수 없습니다. 현재 상태는 아래 페이지에서 확인하실 수 있습니다.
@@ -536,6 +538,13 @@ account-password-changed = 비밀번호가 변경되었습니다. 다른 모든 
 account-sessions = 세션
 account-logout-everywhere = 모든 기기에서 로그아웃
 error-wrong_password = 현재 비밀번호가 아닙니다.
+hold-title = 법적 보존(리걸 홀드)
+hold-on = 보존 시작
+hold-off = 보존하고 있지 않습니다. 이 요청에 관한 민원·이의제기·소송이 진행 중인 동안 보존하십시오. 서류, 추출 데이터, 답변 및 기록이 삭제되지 않습니다.
+hold-place-reason = 사유(진행 중인 민원·이의제기·소송)
+hold-lift-reason = 보존을 해제하는 사유
+hold-place = 법적 보존 설정
+hold-lift = 보존 해제
 notes-title = 메모(내부용)
 notes-add = 동료를 위한 메모 추가(요청인에게는 표시되지 않음)
 notes-submit = 메모 추가
