@@ -82,6 +82,18 @@ pub enum NoticeKind {
 impl NoticeKind {
     pub const ALL: &'static [NoticeKind] = <NoticeKind as strum::VariantArray>::VARIANTS;
 
+    /// An answer to the request (the data, the action taken, or that none is held): it says where the
+    /// requester may turn if they are not satisfied.
+    pub fn answers(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::AnswerReady
+                | NoticeKind::AnswerDispatched
+                | NoticeKind::ActionCompleted
+                | NoticeKind::NoDataHeld
+        )
+    }
+
     /// The code stored and written in definitions.
     pub fn as_str(self) -> &'static str {
         self.into()

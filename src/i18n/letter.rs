@@ -329,6 +329,9 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             .push(t("letter-partial-refusal", &[("part", part.to_owned())]));
         l.paragraphs
             .extend(where_to_turn(i, "letter-this-decision"));
+    } else if i.kind.answers() {
+        // A full answer says where to turn too, if the requester is not satisfied with it.
+        l.paragraphs.extend(where_to_turn(i, "letter-this-answer"));
     }
     if let Some(g) = &p.ground {
         let article = g

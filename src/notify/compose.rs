@@ -216,6 +216,7 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     let complaint = match c.kind {
         _ if refusal => Some("email-complaint"),
         NoticeKind::DeadlineExtended => Some("email-complaint-extension"),
+        k if k.answers() => Some("email-complaint-answer"),
         _ => None,
     };
     if let (Some(key), Some(a)) = (complaint, c.def.complaint_authority.as_ref()) {

@@ -420,6 +420,7 @@ email-automatic = This message was sent automatically; please do not reply to it
 email-track = Follow your request (your private link)
 email-complaint = If you disagree with this decision, you may complain to { $authority }.
 email-complaint-extension = If you have questions about this extension, ask us; you may also complain about it to { $authority }.
+email-complaint-answer = If you are not satisfied with this answer, ask us; you may also complain to { $authority }.
 email-verification = How we will verify that the request is yours: we will ask for { $points } pieces of information about you and match them against our records{ $declaration ->
     [yes] , and ask you to sign a declaration under penalty of perjury that you are the person the request is about.
    *[no] .

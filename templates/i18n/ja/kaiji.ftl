@@ -420,6 +420,7 @@ email-automatic = このメールは自動送信です。返信はできませ�
 email-track = ご請求の状況（お客様専用のリンク）
 email-complaint = この決定にご不服がある場合は、{ $authority }に申し立てることができます。
 email-complaint-extension = この延長についてご不明な点は当窓口に、または{ $authority }にご相談いただけます。
+email-complaint-answer = この回答についてご不明な点やご不満がある場合は当窓口に、または{ $authority }にご相談いただけます。
 email-verification = ご本人確認の方法：お客様に関する情報を{ $points }点ご提供いただき、当社の記録と照合します{ $declaration ->
     [yes] 。あわせて、ご請求の対象となるご本人であることを偽証罪の制裁のもとで宣誓する書面への署名をお願いします。
    *[no] 。

@@ -87,6 +87,7 @@ letter-channel_not_accepted-note = お手数ですが、所定の方法で改め
 letter-where-to-turn = { $what }についてご不明な点は当窓口に、または{ $authority }にご相談いただけます。
 letter-this-extension = この延長
 letter-this-decision = この決定
+letter-this-answer = この回答
 letter-partial-refusal = ご請求の一部には応じられません。その部分と理由は次のとおりです：{ $part }
 
 ## Rows of particulars and list headings.

@@ -420,6 +420,7 @@ email-automatic = 이 메일은 자동으로 발송되었으므로 회신하지 
 email-track = 요청 처리 상황 확인(귀하 전용 링크)
 email-complaint = 이 결정에 이의가 있으시면 { $authority }에 민원을 제기하실 수 있습니다.
 email-complaint-extension = 이 연장에 관하여 궁금하신 점은 당사 창구에 문의하시거나 { $authority }에 민원을 제기하실 수 있습니다.
+email-complaint-answer = 이 답변에 만족하지 않으시면 당사 창구에 문의하시거나 { $authority }에 민원을 제기하실 수 있습니다.
 email-verification = 본인 확인 방법: 귀하에 관한 정보 { $points }가지를 제공받아 당사 기록과 대조합니다{ $declaration ->
     [yes] . 아울러 귀하가 요청 대상 본인임을 위증 시 처벌을 감수하고 서약하는 서면에 서명해 주시기 바랍니다.
    *[no] .
