@@ -535,6 +535,25 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .await
         .expect("the request moved to acknowledged");
     shot(&c, "request-page").await;
+    // A complaint is pending: the officer holds the request from its page.
+    fill(
+        &c,
+        Locator::Id("hold-reason"),
+        "Complaint to the CPPA pending",
+    )
+    .await;
+    click(&c, Locator::Css("#hold-form button")).await;
+    // Only a held request's status has the "held since" heading.
+    text_after(
+        &c,
+        Locator::Css("#hold-status strong"),
+        20,
+        "the hold is placed",
+    )
+    .await;
+    let held = text(&c, Locator::Id("hold-status")).await;
+    assert!(held.contains("Complaint to the CPPA pending"), "{held}");
+    shot(&c, "request-held").await;
     for width in [1280, 390] {
         c.set_window_size(width, 900).await.unwrap();
         assert_fits(&c, width, "the request page").await;
