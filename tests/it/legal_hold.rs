@@ -23,6 +23,14 @@ async fn purge_records(app: &TestApp) -> usize {
     .unwrap()
 }
 
+/// Erases stored files past document retention (30 days); how many.
+async fn purge_documents(app: &TestApp) -> usize {
+    let (db, clock) = (app.state.db.clone(), app.clock.clone());
+    tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30).unwrap())
+        .await
+        .unwrap()
+}
+
 fn name_of(app: &TestApp, id: &str) -> String {
     kaiji::db::requests::find(&mut app.tdb.conn(), &id.into())
         .unwrap()
@@ -38,6 +46,24 @@ async fn a_held_request_is_not_erased_until_the_hold_is_lifted(app: TestApp) {
                "language": "en"}),
     )
     .await;
+    // A scan stored with it (erased 30 days after the close, unless held).
+    let clerk = app
+        .staff(
+            "clerk@example.com",
+            Role::Officer,
+            "a long clerk passphrase",
+        )
+        .await;
+    let scan = b"%PDF-1.4\n% the letter\n%%EOF\n".to_vec();
+    kaiji::app::documents::store_upload(
+        &app.state,
+        &clerk,
+        id.as_str().into(),
+        kaiji::app::documents::FilePurpose::Scan,
+        scan,
+    )
+    .await
+    .unwrap();
     let (status, out) = officer.fire(&id, "withdraw", 1).await;
     assert_eq!(status, 200, "{out}");
 
@@ -65,8 +91,9 @@ async fn a_held_request_is_not_erased_until_the_hold_is_lifted(app: TestApp) {
     );
     assert!(officer.request(&id).await["legal_hold_since"].is_string());
 
-    // Past record retention, the held request keeps its particulars.
+    // Past document and record retention, the held request keeps its scan and its particulars.
     app.clock.advance(chrono::TimeDelta::days(25 * 31));
+    assert_eq!(purge_documents(&app).await, 0);
     assert_eq!(purge_records(&app).await, 0);
     assert_eq!(name_of(&app, &id), "Pat Doe");
 
@@ -79,6 +106,7 @@ async fn a_held_request_is_not_erased_until_the_hold_is_lifted(app: TestApp) {
         .await;
     assert_eq!(status, 204, "{out}");
     assert!(officer.request(&id).await["legal_hold_since"].is_null());
+    assert_eq!(purge_documents(&app).await, 1);
     assert_eq!(purge_records(&app).await, 1);
     assert_eq!(name_of(&app, &id), "");
     // Both changes are in the log, with their reasons (the reasons themselves are redacted with the
