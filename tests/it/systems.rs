@@ -465,14 +465,19 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     let forged = format!("{}{}", &path[..path.len() - 4], "0000");
     assert_eq!(requester.get(&forged).await.status, 404);
 
-    // After the retention period the exports are erased, and the package with its expired link.
+    // After the retention period the exports are erased, and the package with its expired link; not
+    // while a legal hold keeps them (a complaint about the answer is pending).
     app.clock.advance(chrono::TimeDelta::days(31));
-    let (db, clock) = (app.state.db.clone(), app.clock.clone());
-    let purged = tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(purged, 3, "the two exports and the package");
+    let purge = || {
+        let (db, clock) = (app.state.db.clone(), app.clock.clone());
+        tokio::task::spawn_blocking(move || kaiji::app::documents::purge(&db, &clock, 30).unwrap())
+    };
+    let hold = |on: bool| json!({"hold": on, "reason": "Complaint about the answer pending"});
+    let url = format!("/api/v1/requests/{id}/legal-hold");
+    assert_eq!(officer.post(&url, &hold(true)).await.0, 204);
+    assert_eq!(purge().await.unwrap(), 0, "held: nothing erased");
+    assert_eq!(officer.post(&url, &hold(false)).await.0, 204);
+    assert_eq!(purge().await.unwrap(), 3, "the two exports and the package");
     let desk = app.signed_in("late@example.com", Role::Officer).await;
     assert_eq!(
         desk.get(&format!("/staff/requests/{id}/tasks/{orders}/export"))
