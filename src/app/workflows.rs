@@ -222,9 +222,13 @@ pub fn publish(
     write_tx(conn, |conn| {
         let mut report = PublishReport::default();
         let now = clock.now();
+        // Several workflows serve one law: each regime version is checked and published once.
+        let mut regimes_seen = std::collections::BTreeSet::new();
         for f in files {
             let d = &f.definition;
-            publish_regime(conn, &d.law, now)?;
+            if regimes_seen.insert((d.law.id.clone(), d.law.version)) {
+                publish_regime(conn, &d.law, now)?;
+            }
             let hash = sha256_hex(&f.source);
             match repo::find(conn, &d.id, d.version)? {
                 Some(existing)

@@ -14,15 +14,7 @@ use super::request::Language;
 pub struct Label(BTreeMap<Language, String>);
 
 impl Label {
-    /// A label in English and Japanese, the two every shipped definition carries.
-    pub fn new(en: impl Into<String>, ja: impl Into<String>) -> Self {
-        Self(BTreeMap::from([
-            (Language::EN, en.into()),
-            (Language::JA, ja.into()),
-        ]))
-    }
-
-    /// The same text in every language: a code shown where no definition names it any more.
+    /// A code shown where no definition names it any more: English only, so every language reads it.
     pub fn plain(text: impl Into<String>) -> Self {
         Self(BTreeMap::from([(Language::EN, text.into())]))
     }
@@ -35,22 +27,12 @@ impl Label {
             .map_or("", String::as_str)
     }
 
-    /// The text exactly in `lang`, without falling back.
-    pub fn exactly(&self, lang: Language) -> Option<&str> {
-        self.0.get(&lang).map(String::as_str)
-    }
-
     pub fn en(&self) -> &str {
         self.get(Language::EN)
     }
 
     pub fn ja(&self) -> &str {
         self.get(Language::JA)
-    }
-
-    /// The languages this label has text in.
-    pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
-        self.0.keys().copied()
     }
 }
 

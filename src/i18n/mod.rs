@@ -103,7 +103,11 @@ impl Tr {
         let amount = *amount.borrow();
         let grouped = crate::domain::fees::group_thousands(amount.unsigned_abs());
         let sign = if amount < 0 { "-" } else { "" };
-        self.t_args("money-yen", &[("amount", format!("{sign}{grouped}"))])
+        // The sign goes before the currency mark in English ("-¥1,234"), before the number in Japanese.
+        self.t_args(
+            "money-yen",
+            &[("sign", sign.to_owned()), ("amount", grouped)],
+        )
     }
 
     pub fn fact(&self, f: &Fact) -> String {
@@ -297,6 +301,7 @@ mod tests {
     fn yen_is_grouped_integer() {
         assert_eq!(Tr::new(Language::JA).yen(10_800), "10,800円");
         assert_eq!(Tr::new(Language::EN).yen(5_400), "¥5,400");
+        assert_eq!(Tr::new(Language::EN).yen(-5_400), "-¥5,400");
         assert_eq!(Tr::new(Language::JA).yen(-1_234_567), "-1,234,567円");
         assert_eq!(Tr::new(Language::JA).yen(0), "0円");
     }

@@ -160,30 +160,16 @@ pub async fn print(
     )
 }
 
-/// Text by language (`en` always; `ja` and others where the definition gives them).
+/// A definition's text by language, as every label in the API reads (`Label`: `en` always, `ja` and
+/// the other languages where the definition gives them).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"en": "Delete my data", "ja": "消去"}))]
-pub struct Text {
-    pub en: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja: Option<String>,
-    /// Any other language kaiji speaks, by its code (`ko`).
-    #[serde(flatten)]
-    pub other: std::collections::BTreeMap<String, String>,
-}
+#[serde(transparent)]
+#[schema(value_type = super::filing::LabelSchema)]
+pub struct Text(crate::domain::workflow::Label);
 
 impl From<&crate::domain::workflow::Label> for Text {
     fn from(l: &crate::domain::workflow::Label) -> Self {
-        use crate::domain::request::Language;
-        Self {
-            en: l.en().to_owned(),
-            ja: l.exactly(Language::JA).map(str::to_owned),
-            other: l
-                .languages()
-                .filter(|lang| ![Language::EN, Language::JA].contains(lang))
-                .filter_map(|lang| Some((lang.to_string(), l.exactly(lang)?.to_owned())))
-                .collect(),
-        }
+        Self(l.clone())
     }
 }
 

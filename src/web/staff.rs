@@ -334,8 +334,16 @@ pub async fn hold(
     CsrfForm { input, fresh, csrf }: CsrfForm<HoldForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let place = input.action == "place";
-    let call = holds::set(&state, &who.staff, id.clone(), place, input.reason.clone());
+    // Only the two buttons' values: anything else (a forged or garbled form) changes nothing.
+    let place = match input.action.as_str() {
+        "place" => Some(true),
+        "lift" => Some(false),
+        _ => None,
+    };
+    let call = async {
+        let place = place.ok_or_else(|| AppError::invalid("hold", "unknown_hold_action"))?;
+        holds::set(&state, &who.staff, id.clone(), place, input.reason.clone()).await
+    };
     match outcome::of(fresh, call).await? {
         Ok(()) => Ok(redirect(&format!(
             "/staff/requests/{id}?moved=1#legal-hold"

@@ -182,6 +182,19 @@ async fn holds_refuse_bad_and_out_of_order_tries(app: TestApp) {
         bad.body
     );
     assert!(bad.body.contains("Second try"));
+    // A garbled action changes nothing either way.
+    let odd = desk
+        .post_form(
+            &format!("{path}?lang=en"),
+            &[
+                ("csrf_token", &bad.csrf()),
+                ("action", "toggle"),
+                ("reason", "Third try"),
+            ],
+        )
+        .await;
+    assert_eq!(odd.status, 422);
+    assert!(odd.body.contains("Choose to place the hold or to lift it."));
     assert!(officer.request(&id).await["legal_hold_since"].is_string());
     assert_eq!(
         common::audited(&app, "request.legal_hold_lifted").len(),

@@ -19,6 +19,7 @@ form-expired = The form had expired, so nothing was sent. Your entries are kept 
 error-required = This field is required.
 error-already_held = The request is already held.
 error-not_held = The request is not held.
+error-unknown_hold_action = Choose to place the hold or to lift it.
 error-same_as_requester = Give the address of the person the request is about, not your own: they confirm the request themselves.
 error-too_long = This is too long.
 error-action_unavailable = This can no longer be done: the request has moved on. The page below shows where it stands.
@@ -718,6 +719,6 @@ procedures-pauses = It stops while we wait for something from you.
 form-procedures-link = How we handle requests: who may ask, proof of identity, deadlines, fees and where to complain.
 
 # Formats and the language's own name (the language switch).
-money-yen = ¥{ $amount }
+money-yen = { $sign }¥{ $amount }
 ground-with-article = { $ground } ({ $article })
 lang-name = English

@@ -19,6 +19,7 @@ form-expired = 入力画面の有効期限が切れたため、送信されて�
 error-required = 入力してください。
 error-already_held = このご請求はすでに保全中です。
 error-not_held = このご請求は保全されていません。
+error-unknown_hold_action = 保全するか、保全を解除するかを選んでください。
 error-same_as_requester = ご本人のメールアドレスを入力してください（代理人ご自身のアドレスは使えません）。ご本人に直接ご確認いただきます。
 error-too_long = 長すぎます。
 error-action_unavailable = ご請求の状況が変わったため、この操作はできません。現在の状況は下記のとおりです。
@@ -718,6 +719,6 @@ procedures-pauses = お客様からのご提出をお待ちする間は進行し
 form-procedures-link = 請求できる方・本人確認・回答期限・手数料・苦情の申立先など、手続の詳細はこちら。
 
 # Formats and the language's own name (the language switch).
-money-yen = { $amount }円
+money-yen = { $sign }{ $amount }円
 ground-with-article = { $ground }（{ $article }）
 lang-name = 日本語

@@ -19,6 +19,7 @@ form-expired = 양식의 유효 시간이 지나 전송되지 않았습니다. �
 error-required = 필수 입력 항목입니다.
 error-already_held = 이 요청은 이미 보존 중입니다.
 error-not_held = 이 요청은 보존되어 있지 않습니다.
+error-unknown_hold_action = 보존을 설정할지 해제할지 선택해 주십시오.
 error-same_as_requester = 요청 대상인 본인의 이메일 주소를 입력해 주십시오(대리인 본인의 주소는 사용할 수 없습니다). 본인이 직접 요청을 확인합니다.
 error-too_long = 너무 깁니다.
 error-action_unavailable = 요청이 이미 다음 단계로 진행되어 이 작업을 더 이상 할 수 없습니다. 현재 상태는 아래 페이지에서 확인하실 수 있습니다.
@@ -718,6 +719,6 @@ procedures-pauses = 귀하로부터 필요한 자료를 기다리는 동안에�
 form-procedures-link = 요청 처리 방법 안내: 요청할 수 있는 사람, 본인 확인, 기한, 수수료 및 민원 제기처.
 
 # Formats and the language's own name (the language switch).
-money-yen = { $amount }엔
+money-yen = { $sign }{ $amount }엔
 ground-with-article = { $ground } ({ $article })
 lang-name = 한국어
