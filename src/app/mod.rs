@@ -25,6 +25,7 @@ pub mod package;
 pub mod procedures;
 pub mod queue;
 pub mod readiness;
+pub mod recipients;
 pub mod refusals;
 pub mod reply;
 pub mod reports;

@@ -274,6 +274,7 @@ pub async fn record_change(
                 new_value: change.new_value,
                 recorded_by: staff_id.to_string(),
                 recorded_at: db::to_db_time(now),
+                task_id: None,
             };
             repo::insert_change(conn, &row)?;
             audit::append(

@@ -1,6 +1,7 @@
-//! The data-system registry and the tasks an access or deletion request opens in each system: owners
-//! upload the export or confirm erasure (or name the legal ground for keeping data); the request's
-//! `tasks_done` fact follows, and the workflow will not answer before it.
+//! The data-system registry and the tasks a request opens in each system that serves its right: owners
+//! upload the export, confirm the erasure, record the corrections, the restriction or the stop (or name
+//! the legal ground for not acting); the request's `tasks_done` fact follows, and the workflow will not
+//! answer before it.
 
 use crate::config::UploadKind;
 use crate::domain::ids::{DataSystemId, RequestId, TaskId};
@@ -12,19 +13,22 @@ use super::cases::Case;
 use super::documents::StaffViewer;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
+use crate::db::replies::DataChangeRow;
 use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
 use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::reply::DataChange;
 use crate::domain::staff::Role;
 use crate::domain::systems::{
-    RawDataSystem, TaskKind, TaskOutcome, export_media_type, parse_outcome, parse_system,
+    DataSystem, OutcomeInput, RawCorrection, RawDataSystem, Recipient, TaskKind, TaskOutcome,
+    export_media_type, parse_outcome, parse_system,
 };
 use crate::domain::workflow::Fact;
 use crate::security::documents::{self as crypto, Sealed};
 
-/// Carries out `create_tasks` inside the transition's transaction: one task per active system, once.
-/// Returns whether any task is open afterwards.
+/// Carries out `create_tasks` inside the transition's transaction: one task per active system that serves
+/// the right's task kind, once.
 pub(crate) fn create_tasks(
     conn: &mut AnyConnection,
     case: &mut Case,
@@ -33,9 +37,12 @@ pub(crate) fn create_tasks(
     let Some(kind) = case.task() else {
         return Ok(());
     };
-    let systems = repo::active_systems(conn)?;
+    let systems: Vec<DataSystemRow> = repo::active_systems(conn)?
+        .into_iter()
+        .filter(|s| serves(s).contains(&kind))
+        .collect();
     if systems.is_empty() {
-        // An access answered from no system at all would be a silent failure.
+        // A right carried out in no system at all would be a silent failure.
         return Err(AppError::NotConfigured("the data-system registry"));
     }
     let existing: Vec<DataSystemId> = repo::tasks_for_request(conn, &case.row.id)?
@@ -61,6 +68,9 @@ pub(crate) fn create_tasks(
                 completed_by: None,
                 completed_at: None,
                 created_at: db::to_db_time(now),
+                purposes: None,
+                lifted_on: None,
+                lift_reason: None,
             },
         )?;
     }
@@ -70,6 +80,16 @@ pub(crate) fn create_tasks(
         case.facts.insert(Fact::TasksDone);
     }
     Ok(())
+}
+
+/// The task kinds a registered system carries out (a damaged list serves none, so nothing is asked of it
+/// by mistake).
+fn serves(s: &DataSystemRow) -> Vec<TaskKind> {
+    serde_json::from_str(&s.serves).unwrap_or_default()
+}
+
+fn json_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
 }
 
 fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
@@ -83,6 +103,12 @@ pub struct RawTaskCompletion {
     pub outcome: String,
     #[serde(default)]
     pub legal_ground: String,
+    /// What a restriction still allows, or what a stop covers.
+    #[serde(default)]
+    pub purposes: String,
+    /// A rectification's corrections.
+    #[serde(default)]
+    pub corrections: Vec<RawCorrection>,
     #[serde(default)]
     pub note: String,
 }
@@ -138,12 +164,21 @@ pub async fn complete_task(
             if task.status != "open" || case.state_label().1 {
                 return Err(closed_error("task_closed"));
             }
-            let kind = match task.kind.as_str() {
-                "export" => TaskKind::Export,
-                _ => TaskKind::Erase,
-            };
-            let outcome = parse_outcome(kind, &raw.outcome, &raw.legal_ground, export.is_some())
-                .map_err(AppError::Invalid)?;
+            let kind: TaskKind = task
+                .kind
+                .parse()
+                .map_err(|_| AppError::Definition(format!("stored task kind `{}`", task.kind)))?;
+            let outcome = parse_outcome(
+                kind,
+                &OutcomeInput {
+                    outcome: &raw.outcome,
+                    legal_ground: &raw.legal_ground,
+                    purposes: &raw.purposes,
+                    corrections: &raw.corrections,
+                    has_export: export.is_some(),
+                },
+            )
+            .map_err(AppError::Invalid)?;
             let sealed = match (&outcome, &export, media_type) {
                 (TaskOutcome::Exported, Some(bytes), Some(media)) => {
                     let s = crypto::seal(key.expose(), &export_aad(&request_id, &task_id), bytes);
@@ -151,16 +186,14 @@ pub async fn complete_task(
                 }
                 _ => None,
             };
-            let ground = match &outcome {
-                TaskOutcome::Retained { legal_ground } => Some(legal_ground.as_str()),
-                _ => None,
-            };
+            let ground = outcome.legal_ground();
             if !repo::complete_task(
                 conn,
                 &task_id,
                 TaskCompletion {
                     status: outcome.as_str(),
                     legal_ground: ground,
+                    purposes: outcome.purposes(),
                     note: &note,
                     export: sealed,
                     completed_by: &staff.id,
@@ -178,6 +211,12 @@ pub async fn complete_task(
                                         "outcome": outcome.as_str(), "legal_ground": ground}),
                     ),
             )?;
+            if let TaskOutcome::Rectified { changes } = &outcome {
+                record_corrections(conn, &case, &task_id, changes, &staff, now)?;
+            }
+            if outcome.tells_recipients() {
+                super::recipients::tell(conn, &case, &system, &task_id, &outcome, now)?;
+            }
             let open_tasks = repo::open_count(conn, &request_id)?;
             if open_tasks == 0 {
                 case.facts.insert(Fact::TasksDone);
@@ -192,6 +231,42 @@ pub async fn complete_task(
         .await
 }
 
+/// The corrections a rectification task made, kept with the request's other changes for the answer
+/// (the audit names the items, never the values).
+fn record_corrections(
+    conn: &mut AnyConnection,
+    case: &Case,
+    task_id: &TaskId,
+    changes: &[DataChange],
+    staff: &StaffMember,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for change in changes {
+        let row = DataChangeRow {
+            id: db::new_id().into(),
+            request_id: case.row.id.clone(),
+            action: change.action.as_str().to_owned(),
+            item: change.item.clone(),
+            prior_value: change.prior_value.clone(),
+            new_value: change.new_value.clone(),
+            recorded_by: staff.id.to_string(),
+            recorded_at: db::to_db_time(now),
+            task_id: Some(task_id.clone()),
+        };
+        crate::db::replies::insert_change(conn, &row)?;
+        audit::append(
+            conn,
+            &NewAuditEvent::new(AuditAction::ChangeRecorded, staff.actor(), now)
+                .for_request(&case.row.id)
+                .details(
+                    json!({"change_id": row.id, "task_id": task_id, "action": row.action,
+                                "item": row.item}),
+                ),
+        )?;
+    }
+    Ok(())
+}
+
 /// A task as pages, the API and letters show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
@@ -203,6 +278,14 @@ pub struct TaskView {
     pub kind: String,
     pub status: String,
     pub legal_ground: Option<String>,
+    /// What a restriction still allows, or what a stop covers.
+    pub purposes: Option<String>,
+    /// The purposes the system declares it processes for (offered when closing a stop or restriction).
+    pub system_purposes: Vec<String>,
+    /// The day a restriction ends, once the person has been told.
+    pub lifted_on: Option<String>,
+    /// Those told of what the task did (GDPR Art. 19).
+    pub recipients_told: Vec<crate::domain::notice::ToldRecipient>,
     pub note: String,
     pub export_media_type: Option<String>,
     pub export_size: Option<i64>,
@@ -216,6 +299,7 @@ pub(crate) fn task_views(
     Ok(repo::tasks_for_request(conn, request_id)?
         .into_iter()
         .map(|(t, s)| TaskView {
+            recipients_told: super::recipients::told(&s, &t.status),
             id: t.id,
             system: s.name,
             owner_email: s.owner_email,
@@ -223,6 +307,9 @@ pub(crate) fn task_views(
             kind: t.kind,
             status: t.status,
             legal_ground: t.legal_ground,
+            purposes: t.purposes,
+            system_purposes: json_list(&s.purposes),
+            lifted_on: t.lifted_on,
             note: t.note,
             export_media_type: t.export_media_type,
             export_size: if t.export_purged_at.is_some() {
@@ -280,6 +367,12 @@ pub struct RegisteredSystem {
     pub categories: String,
     pub retention: String,
     pub deletion_method: String,
+    /// The task kinds it carries out.
+    pub serves: Vec<TaskKind>,
+    /// The purposes it processes for.
+    pub purposes: Vec<String>,
+    /// Whom it discloses to (told of rectifications, erasures and restrictions).
+    pub recipients: Vec<Recipient>,
     /// Whether new requests get a task in it.
     pub active: bool,
     pub created_at: chrono::NaiveDateTime,
@@ -289,6 +382,9 @@ pub struct RegisteredSystem {
 impl From<DataSystemRow> for RegisteredSystem {
     fn from(s: DataSystemRow) -> Self {
         RegisteredSystem {
+            serves: serves(&s),
+            purposes: json_list(&s.purposes),
+            recipients: super::recipients::of(&s),
             id: s.id.to_string(),
             name: s.name,
             owner_email: s.owner_email,
@@ -308,7 +404,7 @@ pub struct OpenTask {
     pub request_id: RequestId,
     pub receipt_number: String,
     pub system: String,
-    /// `export` or `erase`.
+    /// `export`, `erase`, `rectify`, `restrict` or `stop_processing`.
     pub kind: String,
 }
 
@@ -334,7 +430,7 @@ pub async fn register(
     if staff.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
-    let sys = parse_system(&raw).map_err(AppError::Invalid)?;
+    let sys = parse_registered(&raw)?;
     let now = state.clock.now();
     let actor = staff.actor();
     state
@@ -344,9 +440,22 @@ pub async fn register(
         .map(RegisteredSystem::from)
 }
 
+/// A system as typed, whose recipients are written to in languages kaiji speaks.
+fn parse_registered(raw: &RawDataSystem) -> Result<DataSystem, AppError> {
+    let sys = parse_system(raw).map_err(AppError::Invalid)?;
+    if sys
+        .recipients
+        .iter()
+        .any(|r| !crate::i18n::speaks(r.language))
+    {
+        return Err(AppError::invalid("recipients", "unknown_language"));
+    }
+    Ok(sys)
+}
+
 fn insert(
     conn: &mut AnyConnection,
-    sys: &crate::domain::systems::DataSystem,
+    sys: &DataSystem,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<DataSystemRow, AppError> {
@@ -363,6 +472,9 @@ fn insert(
         active: true,
         created_at: db::to_db_time(now),
         updated_at: db::to_db_time(now),
+        serves: serde_json::to_string(&sys.serves).unwrap_or_else(|_| "[]".into()),
+        purposes: serde_json::to_string(&sys.purposes).unwrap_or_else(|_| "[]".into()),
+        recipients: serde_json::to_string(&sys.recipients).unwrap_or_else(|_| "[]".into()),
     };
     repo::insert_system(conn, &row)?;
     audit::append(
@@ -435,6 +547,23 @@ struct SeedSystem {
     categories: Vec<String>,
     retention: String,
     deletion_method: String,
+    /// Task kinds; absent: every kind.
+    #[serde(default)]
+    serves: Vec<String>,
+    #[serde(default)]
+    purposes: Vec<String>,
+    #[serde(default)]
+    recipients: Vec<SeedRecipient>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedRecipient {
+    role: String,
+    name: String,
+    email: String,
+    #[serde(default)]
+    language: Option<String>,
 }
 
 pub fn seed(db: &crate::db::Db, clock: &super::Clock, text: &str) -> Result<usize, AppError> {
@@ -442,12 +571,28 @@ pub fn seed(db: &crate::db::Db, clock: &super::Clock, text: &str) -> Result<usiz
         .map_err(|e| AppError::Definition(format!("data_systems.toml: {e}")))?;
     let mut parsed = Vec::new();
     for s in file.systems {
-        let sys = parse_system(&RawDataSystem {
+        let recipients: Vec<String> = s
+            .recipients
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} | {} | {} | {}",
+                    r.role,
+                    r.name,
+                    r.email,
+                    r.language.as_deref().unwrap_or("en")
+                )
+            })
+            .collect();
+        let sys = parse_registered(&RawDataSystem {
             name: s.name.clone(),
             owner_email: s.owner_email,
             categories: s.categories.join("\n"),
             retention: s.retention,
             deletion_method: s.deletion_method,
+            serves: s.serves.join(","),
+            purposes: s.purposes.join("\n"),
+            recipients: recipients.join("\n"),
         })
         .map_err(|e| {
             AppError::Definition(format!("data_systems.toml: system `{}`: {e:?}", s.name))

@@ -281,15 +281,18 @@ fn describe_outcome(
         )
     });
     if answers {
-        payload.changes = crate::db::replies::changes_for_request(conn, &case.row.id)?
-            .into_iter()
-            .map(|c| ChangeNotice {
+        for c in crate::db::replies::changes_for_request(conn, &case.row.id)? {
+            let change = ChangeNotice {
                 action: c.action,
                 item: c.item,
                 prior_value: c.prior_value,
                 new_value: c.new_value,
-            })
-            .collect();
+            };
+            // The desk and a system may record the same correction: the answer states it once.
+            if !payload.changes.contains(&change) {
+                payload.changes.push(change);
+            }
+        }
         payload.systems = super::systems::task_views(conn, &case.row.id)?
             .into_iter()
             .map(|t| SystemOutcome {
@@ -298,6 +301,8 @@ fn describe_outcome(
                 outcome: t.status,
                 legal_ground: t.legal_ground,
                 deletion_method: Some(t.deletion_method),
+                purposes: t.purposes,
+                recipients_told: t.recipients_told,
             })
             .collect();
         payload.partial_refusal = text(data, "partial_refusal");

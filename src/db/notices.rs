@@ -30,7 +30,7 @@ pub fn insert(conn: &mut AnyConnection, row: &NoticeRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// The notices to the requester (the tracking page shows these).
+/// The notices to the requester (the tracking page shows these): not those to staff or to recipients.
 pub fn to_requester(
     conn: &mut AnyConnection,
     request_id: &RequestId,
@@ -38,6 +38,7 @@ pub fn to_requester(
     notices::table
         .filter(notices::request_id.eq(request_id))
         .filter(notices::recipient_staff_id.is_null())
+        .filter(notices::kind.ne(crate::domain::notice::NoticeKind::RecipientNotified.as_str()))
         .order((notices::created_at.asc(), notices::id.asc()))
         .select(NoticeRow::as_select())
         .load(conn)

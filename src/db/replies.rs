@@ -1,6 +1,6 @@
 //! Replies: registered-mail dispatches, released downloads and the changes an answer made.
 
-use crate::domain::ids::{DataChangeId, DownloadId, FileId, PackageId, RequestId};
+use crate::domain::ids::{DataChangeId, DownloadId, FileId, PackageId, RequestId, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -178,6 +178,8 @@ pub struct DataChangeRow {
     pub new_value: Option<String>,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// The rectification task whose owner recorded it; `None`: recorded at the desk.
+    pub task_id: Option<TaskId>,
 }
 
 pub fn insert_change(conn: &mut AnyConnection, row: &DataChangeRow) -> QueryResult<()> {

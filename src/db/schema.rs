@@ -380,6 +380,7 @@ diesel::table! {
         new_value -> Nullable<Text>,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        task_id -> Nullable<Text>,
     }
 }
 
@@ -398,6 +399,9 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        serves -> Text,
+        purposes -> Text,
+        recipients -> Text,
     }
 }
 
@@ -418,6 +422,9 @@ diesel::table! {
         completed_by -> Nullable<Text>,
         completed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        purposes -> Nullable<Text>,
+        lifted_on -> Nullable<Text>,
+        lift_reason -> Nullable<Text>,
     }
 }
 

@@ -19,6 +19,12 @@ pub struct DataSystemRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// JSON array of the task kinds it carries out.
+    pub serves: String,
+    /// JSON array of the purposes it processes for.
+    pub purposes: String,
+    /// JSON array of `Recipient`s.
+    pub recipients: String,
 }
 
 pub fn insert_system(conn: &mut AnyConnection, row: &DataSystemRow) -> QueryResult<()> {
@@ -87,6 +93,11 @@ pub struct TaskRow {
     pub completed_by: Option<String>,
     pub completed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Restricted: the processing still allowed; stopped: the purposes the stop covers.
+    pub purposes: Option<String>,
+    /// The day a restriction ends, once the person has been told (`YYYY-MM-DD`).
+    pub lifted_on: Option<String>,
+    pub lift_reason: Option<String>,
 }
 
 impl std::fmt::Debug for TaskRow {
@@ -137,6 +148,7 @@ pub fn find_task(
 pub struct TaskCompletion<'a> {
     pub status: &'a str,
     pub legal_ground: Option<&'a str>,
+    pub purposes: Option<&'a str>,
     pub note: &'a str,
     pub export: Option<(&'a str, i64, Vec<u8>, Vec<u8>)>,
     pub completed_by: &'a str,
@@ -161,6 +173,7 @@ pub fn complete_task(
     .set((
         system_tasks::status.eq(c.status),
         system_tasks::legal_ground.eq(c.legal_ground),
+        system_tasks::purposes.eq(c.purposes),
         system_tasks::note.eq(c.note),
         system_tasks::export_media_type.eq(media),
         system_tasks::export_size.eq(size),
@@ -230,6 +243,28 @@ pub fn purge_export(
         system_tasks::export_nonce.eq(None::<Vec<u8>>),
         system_tasks::export_ciphertext.eq(None::<Vec<u8>>),
         system_tasks::export_purged_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records that a restriction ends on `lifted_on` (the person is told in the same transaction); false if
+/// the task is not a restriction in force.
+pub fn lift_restriction(
+    conn: &mut AnyConnection,
+    id: &TaskId,
+    lifted_on: &str,
+    reason: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        system_tasks::table
+            .filter(system_tasks::id.eq(id))
+            .filter(system_tasks::status.eq("restricted"))
+            .filter(system_tasks::lifted_on.is_null()),
+    )
+    .set((
+        system_tasks::lifted_on.eq(Some(lifted_on)),
+        system_tasks::lift_reason.eq(Some(reason)),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -45,6 +45,10 @@ pub enum AuditAction {
     ReplyDownloaded,
     /// A data-system task was closed (exported, no data, erased, or kept on a legal ground).
     TaskCompleted,
+    /// The recipients a system disclosed to were told of a rectification, erasure or restriction.
+    RecipientsNotified,
+    /// The person was told that a restriction will be lifted, and from when (GDPR Art. 18(3)).
+    RestrictionLifted,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -120,7 +124,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 58] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -144,6 +148,8 @@ impl AuditAction {
         AuditAction::DownloadRevoked,
         AuditAction::ChangeRecorded,
         AuditAction::TaskCompleted,
+        AuditAction::RecipientsNotified,
+        AuditAction::RestrictionLifted,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -203,6 +209,8 @@ impl AuditAction {
             AuditAction::ReplyDownloaded => "reply.downloaded",
             AuditAction::DownloadRevoked => "reply.download_revoked",
             AuditAction::TaskCompleted => "task.completed",
+            AuditAction::RecipientsNotified => "task.recipients_notified",
+            AuditAction::RestrictionLifted => "task.restriction_lifted",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

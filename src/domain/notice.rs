@@ -77,6 +77,12 @@ pub enum NoticeKind {
     /// To the assigned officer (or every officer): the requester acted from their tracking page
     /// (withdrew, appealed).
     StaffRequesterActed,
+    /// To someone a data system disclosed the person's data to: it was rectified, erased or restricted,
+    /// so they must do the same (GDPR Art. 19, CCPA §1798.105(c)(1), §7023(c), PIPEDA 4.9.5).
+    RecipientNotified,
+    /// To the requester: a restriction of their data will be lifted, from when and why (GDPR Art. 18(3):
+    /// before it is lifted).
+    RestrictionLifting,
 }
 
 impl NoticeKind {
@@ -97,6 +103,12 @@ impl NoticeKind {
     /// The code stored and written in definitions.
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+
+    /// Notices to those a system disclosed to, not to the requester (never a letter, never on the
+    /// tracking page).
+    pub fn to_recipient(self) -> bool {
+        self == NoticeKind::RecipientNotified
     }
 
     /// Notices to staff, not to the requester (never a letter, never on the tracking page).
@@ -168,6 +180,41 @@ pub struct NoticePayload {
     /// How the requester's identity will be verified for this right (CCPA §7021(a), §7062).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationNotice>,
+    /// For a notice to a recipient: who they are, whose data and what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientNotice>,
+    /// For a restriction about to be lifted: in which system, from when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifting: Option<LiftingNotice>,
+}
+
+/// A notice to someone a data system disclosed the person's data to. It names the person so the
+/// recipient can find them, and the new values of corrected items (never the old ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientNotice {
+    pub name: String,
+    pub email: String,
+    /// `processor`, `service_provider`, `contractor` (instructed) or `third_party` (asked).
+    pub role: String,
+    /// The system that disclosed to them.
+    pub system: String,
+    /// `erased`, `rectified` or `restricted`.
+    pub outcome: String,
+    /// The person, as the request names them.
+    pub subject_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_email: Option<String>,
+    /// A restriction: the processing still allowed (empty: storage only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<String>,
+}
+
+/// A restriction to be lifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiftingNotice {
+    pub system: String,
+    pub lifted_on: NaiveDate,
+    pub reason: String,
 }
 
 /// The identity check a right needs, as the procedure (at least as strict as the law) sets it.
@@ -189,6 +236,13 @@ pub struct GroundNotice {
 }
 
 impl NoticePayload {
+    /// The address a notice to a recipient goes to, in place of the requester's.
+    pub fn recipient_address(&self) -> Option<(&str, &str)> {
+        self.recipient
+            .as_ref()
+            .map(|r| (r.email.as_str(), r.name.as_str()))
+    }
+
     /// Reads a stored payload. One that cannot be read is an error, never a notice without its
     /// particulars (an invoice letter without the amount would be worse than none). The error says where
     /// the payload broke, not what it holds (payloads carry personal data).
@@ -277,12 +331,27 @@ pub struct SystemOutcome {
     pub system: String,
     #[serde(default)]
     pub kind: String,
-    /// `erased`, `retained`, `exported`, `no_data`, or a task still open.
+    /// The task's outcome (`erased`, `retained`, `exported`, `rectified`, `restricted`, `stopped`,
+    /// `declined`, `no_data`), or a task still open.
     pub outcome: String,
     #[serde(default)]
     pub legal_ground: Option<String>,
     #[serde(default)]
     pub deletion_method: Option<String>,
+    /// What a restriction still allows, or what a stop covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<String>,
+    /// Those told of the change (GDPR Art. 19: the person may ask who they are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients_told: Vec<ToldRecipient>,
+}
+
+/// Someone a system told of what it did for the person, as the answer names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToldRecipient {
+    pub name: String,
+    /// `processor`, `service_provider`, `contractor` or `third_party`.
+    pub role: String,
 }
 
 /// One extended deadline.

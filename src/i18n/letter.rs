@@ -77,7 +77,9 @@ fn letter_key(kind: NoticeKind) -> &'static str {
         NoticeKind::StaffAssigned
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
-        | NoticeKind::StaffRequesterActed => "staff",
+        | NoticeKind::StaffRequesterActed
+        // Recipients are written to by email only; their letter is never printed.
+        | NoticeKind::RecipientNotified => "staff",
         other => other.as_str(),
     }
 }
@@ -129,9 +131,58 @@ fn system_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_ {
             ),
             "exported" => t("letter-system-exported", &[system]),
             "no_data" => t("letter-system-no_data", &[system]),
+            "rectified" => t("letter-system-rectified", &[system]),
+            "restricted" => match s.purposes.as_deref().filter(|x| !x.is_empty()) {
+                Some(allowed) => t(
+                    "letter-system-restricted-allowing",
+                    &[system, ("allowed", allowed.to_owned())],
+                ),
+                None => t("letter-system-restricted", &[system]),
+            },
+            "stopped" => t(
+                "letter-system-stopped",
+                &[system, ("purposes", s.purposes.clone().unwrap_or_default())],
+            ),
+            "declined" => t(
+                "letter-system-declined",
+                &[
+                    system,
+                    ("ground", s.legal_ground.clone().unwrap_or_default()),
+                ],
+            ),
             _ => t("letter-system-pending", &[system]),
         }
     })
+}
+
+/// Those each system told of its change (GDPR Art. 19).
+fn recipient_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_ {
+    payload
+        .systems
+        .iter()
+        .filter(|s| !s.recipients_told.is_empty())
+        .map(|s| {
+            t(
+                "letter-system-recipients-told",
+                &[
+                    ("system", s.system.clone()),
+                    (
+                        "recipients",
+                        s.recipients_told
+                            .iter()
+                            .map(|r| {
+                                format!(
+                                    "{}（{}）",
+                                    r.name,
+                                    tr().t(&format!("recipient-role-{}", r.role))
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                    ),
+                ],
+            )
+        })
 }
 
 /// What was changed item by item, then what each data system did.
@@ -151,7 +202,10 @@ fn change_lines(payload: &NoticePayload) -> Vec<String> {
             _ => t("letter-change-stopped", &[item]),
         }
     });
-    changes.chain(system_lines(payload)).collect()
+    changes
+        .chain(system_lines(payload))
+        .chain(recipient_lines(payload))
+        .collect()
 }
 
 /// Where the requester may turn about a decision: the desk, or the procedure's complaint authority.
@@ -217,6 +271,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
         | NoticeKind::StaffRequesterActed
+        | NoticeKind::RecipientNotified
         | NoticeKind::UnconfirmedExpired
         | NoticeKind::Withdrawn
         | NoticeKind::AppealReceived
@@ -317,6 +372,15 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
             if let Some(d) = &p.download {
                 l.row("letter-row-expires-at", ja_time(d.expires_at));
             }
+        }
+        NoticeKind::RestrictionLifting => {
+            if let Some(x) = &p.lifting {
+                l.row("letter-row-system", x.system.clone());
+                l.row("letter-row-lifted-on", ja_date(x.lifted_on));
+                l.row("letter-row-reason", x.reason.clone());
+            }
+            l.paragraphs
+                .extend(where_to_turn(i, "letter-this-decision"));
         }
     }
     if let Some(part) = p

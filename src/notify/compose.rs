@@ -75,7 +75,15 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
     let p = c.payload;
     let mut out = Content {
         subject: tr.t_args(&format!("email-subject-{kind}"), &args()),
-        greeting: tr.t_args("email-greeting", &[("name", c.addressee.to_owned())]),
+        // An organisation is addressed as one (御中), never as a person (様).
+        greeting: tr.t_args(
+            if c.kind.to_recipient() {
+                "email-greeting-organisation"
+            } else {
+                "email-greeting"
+            },
+            &[("name", c.addressee.to_owned())],
+        ),
         paragraphs: vec![tr.t_args(&format!("email-body-{kind}"), &args())],
         ..Content::default()
     };
@@ -171,13 +179,45 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         if let Some(g) = &sys.legal_ground {
             text = format!("{text} ({g})");
         }
+        if let Some(x) = sys.purposes.as_deref().filter(|x| !x.is_empty()) {
+            text = format!("{text}: {x}");
+        }
         out.rows.push((sys.system.clone(), text));
+        if !sys.recipients_told.is_empty() {
+            out.rows.push((
+                tr.t_args(
+                    "email-row-recipients-told",
+                    &[("system", sys.system.clone())],
+                ),
+                sys.recipients_told
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} ({})",
+                            r.name,
+                            tr.t(&format!("recipient-role-{}", r.role))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+        }
+    }
+    if let Some(r) = &p.recipient {
+        recipient_rows(&tr, r, &mut out);
     }
     for ch in &p.changes {
-        out.rows.push((
-            ch.item.clone(),
-            tr.t(&format!("email-change-{}", ch.action)),
-        ));
+        // A recipient is given the value to correct to; the requester is told what was done.
+        let value = match (&p.recipient, &ch.new_value) {
+            (Some(_), Some(new)) => new.clone(),
+            _ => tr.t(&format!("email-change-{}", ch.action)),
+        };
+        out.rows.push((ch.item.clone(), value));
+    }
+    if let Some(x) = &p.lifting {
+        row(&mut out, "system", x.system.clone());
+        row(&mut out, "lifted-on", x.lifted_on.to_string());
+        row(&mut out, "reason", x.reason.clone());
     }
     if let Some(part) = p
         .partial_refusal
@@ -227,12 +267,43 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         c.kind,
         NoticeKind::EmailConfirmation | NoticeKind::PersonConfirmation
     ) && !c.kind.to_staff()
+        && !c.kind.to_recipient()
         && let Some(nd) = &c.def.non_discrimination
     {
         out.footer.push(nd.get(c.language).to_owned());
     }
     out.footer.push(tr.t("email-automatic"));
     out
+}
+
+/// Whose data, where, and what the recipient is to do: a processor, service provider or contractor is
+/// instructed; a third party is asked.
+fn recipient_rows(tr: &Tr, r: &crate::domain::notice::RecipientNotice, out: &mut Content) {
+    let whom = if matches!(r.role.as_str(), "third_party") {
+        "asked"
+    } else {
+        "instructed"
+    };
+    out.paragraphs
+        .push(tr.t(&format!("email-recipient-{}-{whom}", r.outcome)));
+    let mut row = |key: &str, value: String| {
+        out.rows.push((tr.t(&format!("email-row-{key}")), value));
+    };
+    row("system", r.system.clone());
+    row("person", r.subject_name.clone());
+    if let Some(e) = &r.subject_email {
+        row("person-email", e.clone());
+    }
+    if let Some(a) = &r.allowed {
+        row(
+            "allowed",
+            if a.is_empty() {
+                tr.t("email-allowed-storage-only")
+            } else {
+                a.clone()
+            },
+        );
+    }
 }
 
 /// Renders a notice as plain text and HTML.

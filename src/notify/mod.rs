@@ -144,13 +144,22 @@ fn message(
         ),
         None => None,
     };
+    let recipient = payload.recipient_address();
     let language = if staff.is_some() {
         crate::domain::request::Language::JA
+    } else if recipient.is_some() {
+        // A recipient reads the language the registry gives them.
+        notice
+            .language
+            .parse()
+            .map_err(|_| "the notice's language cannot be read".to_owned())?
     } else {
         case.language
     };
     let (address, addressee) = if let Some(s) = &staff {
         (Some(s.email.clone()), s.email.clone())
+    } else if let Some((email, name)) = recipient {
+        (Some(email.to_owned()), name.to_owned())
     } else if to_person {
         let b = behalf.as_ref().ok_or("no person to write to")?;
         (b.person_email.clone(), b.person_name.clone())
@@ -163,11 +172,14 @@ fn message(
     let address = address.ok_or("the request has no email address")?;
     // The tracking link is derivable for requests filed since links were derived; older ones get none.
     let token = tokens::tracking_token(state.keys.session.expose(), &case.row.id);
-    let tracking_url =
-        (!to_person && staff.is_none() && tokens::digest(&token) == case.row.tracking_token_sha256)
-            .then(|| format!("{base}/track/{token}"));
+    let tracking_url = (!to_person
+        && staff.is_none()
+        && recipient.is_none()
+        && tokens::digest(&token) == case.row.tracking_token_sha256)
+        .then(|| format!("{base}/track/{token}"));
     let action_url = match kind {
         _ if staff.is_some() => Some(format!("{base}/staff/requests/{}", case.row.id)),
+        _ if recipient.is_some() => None,
         NoticeKind::EmailConfirmation => Some(format!(
             "{base}{}",
             crate::app::confirm::confirm_path(&state.keys, &case.row.id)

@@ -53,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         super::systems::register_api,
         super::systems::set_active_api,
         super::systems::complete_api,
+        super::systems::lift_api,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::FieldProblem)),
     modifiers(&BearerAuth)

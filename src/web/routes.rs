@@ -251,6 +251,7 @@ fn staff_requests() -> Vec<Endpoint> {
         post("/requests/{id}/scans", documents::scan),
         get("/requests/{id}/files/{file_id}", documents::view),
         post("/requests/{id}/tasks/{task_id}", systems::complete),
+        post("/requests/{id}/tasks/{task_id}/lift", systems::lift),
         get("/requests/{id}/tasks/{task_id}/export", systems::export),
     ]
 }
@@ -335,6 +336,7 @@ fn api_requests() -> Vec<Endpoint> {
         ),
         post("/requests/{id}/documents", documents::record_api),
         post("/requests/{id}/tasks/{task_id}", systems::complete_api),
+        post("/requests/{id}/tasks/{task_id}/lift", systems::lift_api),
     ]
 }
 

@@ -21,6 +21,9 @@ use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
+/// Correction rows a rectification task's form offers (the API takes up to `MAX_CORRECTIONS`).
+pub const CORRECTION_ROWS: usize = 3;
+
 #[derive(Template)]
 #[template(path = "pages/staff/request.html")]
 pub struct RequestPage {
@@ -161,6 +164,21 @@ impl RequestPage {
                 .unwrap_or(""),
             _ => "",
         }
+    }
+
+    /// The outcomes a task of this kind closes with, as the owner chooses them.
+    pub fn task_outcomes(&self, kind: &str) -> Vec<(&'static str, String)> {
+        kind.parse::<crate::domain::systems::TaskKind>()
+            .map(|k| k.outcomes())
+            .unwrap_or(&[])
+            .iter()
+            .map(|o| (*o, self.tr.t(&format!("tasks-{}", o.replace('_', "-")))))
+            .collect()
+    }
+
+    /// The numbers of the correction rows a rectification form offers.
+    pub fn correction_rows(&self) -> std::ops::RangeInclusive<usize> {
+        1..=CORRECTION_ROWS
     }
 
     /// What was typed into a task's form before it came back.

@@ -15,10 +15,12 @@ use super::outcome::{self, Back};
 use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
+use crate::app::recipients;
 use crate::app::staff::StaffMember;
 use crate::app::systems::{self, OpenTask, RawTaskCompletion, RegisteredSystem};
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
+use crate::domain::systems::RawCorrection;
 use crate::domain::systems::RawDataSystem;
 use crate::i18n::Tr;
 
@@ -58,7 +60,18 @@ impl SystemsPage {
                 "systems-deletion",
                 i.deletion_method.clone(),
             ),
+            ("purposes", "systems-purposes", i.purposes.clone()),
+            ("serves", "systems-serves", i.serves.clone()),
         ]
+    }
+
+    /// The rights a system carries out, in the reader's words.
+    pub fn serves(&self, s: &RegisteredSystem) -> String {
+        s.serves
+            .iter()
+            .map(|k| self.tr.t(&format!("task-kind-{}", k.as_str())))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn err(&self, field: &str) -> Option<String> {
@@ -243,15 +256,27 @@ pub async fn complete(
     {
         Ok(u) if !u.fresh => (Vec::new(), Err(Back::Expired)),
         Ok(u) => {
+            let corrections: Vec<RawCorrection> = (1..=super::staff::CORRECTION_ROWS)
+                .map(|n| RawCorrection {
+                    item: u.text(&format!("item_{n}")),
+                    prior_value: u.text(&format!("prior_value_{n}")),
+                    new_value: u.text(&format!("new_value_{n}")),
+                })
+                .collect();
             let raw = RawTaskCompletion {
                 outcome: u.text("outcome"),
                 legal_ground: u.text("legal_ground"),
+                purposes: u.text("purposes"),
+                corrections,
                 note: u.text("note"),
             };
-            let kept = vec![
-                ("legal_ground".to_owned(), raw.legal_ground.clone()),
-                ("note".to_owned(), raw.note.clone()),
-            ];
+            // Everything typed comes back with the page.
+            let kept: Vec<(String, String)> = u
+                .fields
+                .iter()
+                .filter(|(k, _)| k.as_str() != "outcome")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let file = u.file.filter(|f| !f.is_empty());
             let call =
                 systems::complete_task(&state, &who.staff, id.clone(), task_id.clone(), raw, file);
@@ -290,6 +315,10 @@ pub struct CompleteBody {
     #[serde(default)]
     legal_ground: String,
     #[serde(default)]
+    purposes: String,
+    #[serde(default)]
+    corrections: Vec<RawCorrection>,
+    #[serde(default)]
     note: String,
     /// The export itself, as JSON or CSV text.
     #[serde(default)]
@@ -298,7 +327,7 @@ pub struct CompleteBody {
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/tasks/{task_id}", tag = "systems",
-    description = "Close a data-system task: `{\"outcome\": \"exported\" | \"no_data\" | \"erased\" | \"retained\", \"export\"?, \"legal_ground\"?, \"note\"?}`",
+    description = "Close a data-system task with an outcome its kind allows: export `exported` (with `export`) | `no_data`; erase `erased` | `retained` (with `legal_ground`) | `no_data`; rectify `rectified` (with `corrections`: [{item, prior_value, new_value}], at most 50) | `declined` (with `legal_ground`) | `no_data`; restrict `restricted` (`purposes`: the use still allowed, empty for storage only) | `declined` | `no_data`; stop_processing `stopped` (with `purposes`) | `declined` | `no_data`. `note` is optional.",
     params(("id" = String, Path), ("task_id" = String, Path)),
     request_body(content = Object),
     responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
@@ -326,6 +355,8 @@ pub async fn complete_api(
         RawTaskCompletion {
             outcome: b.outcome,
             legal_ground: b.legal_ground,
+            purposes: b.purposes,
+            corrections: b.corrections,
             note: b.note,
         },
         b.export.map(String::into_bytes),
@@ -353,4 +384,96 @@ pub async fn export(
             format!("attachment; filename=\"{name}.{ext}\""),
         ))
         .body(bytes))
+}
+
+#[derive(Deserialize)]
+pub struct LiftForm {
+    #[serde(default)]
+    lifted_on: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Lifts a restriction from a later day, from the request page; the person is told at once.
+pub async fn lift(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    path: web::Path<(RequestId, TaskId)>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<LiftForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, task_id) = path.into_inner();
+    let call = recipients::lift_restriction(
+        &state,
+        &who.staff,
+        id.clone(),
+        task_id.clone(),
+        &input.lifted_on,
+        &input.reason,
+    );
+    match outcome::of(fresh, call).await? {
+        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Err(back) => {
+            let problem = match &back {
+                Back::Invalid(errors) => errors
+                    .iter()
+                    .map(|e| tr.field_error(e.code))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => tr.t("form-expired"),
+            };
+            let feedback = Feedback {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                problem: Some(problem),
+                kept_reason: Some((format!("task:{task_id}"), String::new())),
+                kept_inputs: vec![
+                    ("lifted_on".to_owned(), input.lifted_on),
+                    ("reason".to_owned(), input.reason),
+                ],
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftBody {
+    /// The day the restriction ends (`YYYY-MM-DD`), after today: the person is told now.
+    lifted_on: String,
+    /// Why it is lifted, at most 2,000 characters; the person reads it.
+    reason: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}/lift", tag = "systems",
+    description = "Lift a restriction from a day after today; the person is told now, before it ends (GDPR Art. 18(3))",
+    params(("id" = String, Path), ("task_id" = String, Path)),
+    request_body = LiftBody,
+    responses(
+        (status = 200, body = Object),
+        (status = 422, description = "`validation_failed`: `lifted_on` `invalid_date`, `lift_not_after_today` or `not_restricted`; `reason` missing or too long", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn lift_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(RequestId, TaskId)>,
+    body: uploads::StaffJson<LiftBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?.into_inner();
+    let (id, task_id) = path.into_inner();
+    let day = recipients::lift_restriction(
+        &state,
+        &who.staff,
+        id,
+        task_id,
+        &body.lifted_on,
+        &body.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"lifted_on": day})))
 }

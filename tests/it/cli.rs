@@ -200,11 +200,11 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     succeeds_saying(&o, "erased 0 file(s)");
     let o = kaiji(dir, env, &["workflow", "list"], None);
     for (id, v) in [
-        ("ccpa", 5),
-        ("gdpr", 5),
-        ("jp-online", 3),
-        ("jp-postal", 3),
-        ("pipeda", 5),
+        ("ccpa", 6),
+        ("gdpr", 6),
+        ("jp-online", 4),
+        ("jp-postal", 4),
+        ("pipeda", 6),
     ] {
         assert!(text(&o).contains(&format!("{id}  v{v}")), "{}", text(&o));
     }
@@ -417,7 +417,7 @@ fn workflow_check_names_file_line_and_reason() {
     let o = kaiji(dir.path(), &[], &["workflow", "check"], None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("gdpr v5") && text(&o).contains("jp-postal v3"),
+        text(&o).contains("gdpr v6") && text(&o).contains("jp-postal v4"),
         "{}",
         text(&o)
     );
@@ -461,7 +461,7 @@ fn changing_a_published_version_is_refused() {
     assert!(!o.status.success());
     assert!(
         text(&o)
-            .contains("already published with different content; publish the change as version 6"),
+            .contains("already published with different content; publish the change as version 7"),
         "{}",
         text(&o)
     );
@@ -470,14 +470,14 @@ fn changing_a_published_version_is_refused() {
         seeds.join("gdpr.toml"),
         original
             .replace("Send the answer", "Answer")
-            .replace("version = 5", "version = 6"),
+            .replace("version = 6", "version = 7"),
     )
     .unwrap();
     let o = kaiji(dir.path(), &env, &["seed"], None);
     assert!(o.status.success(), "{}", text(&o));
     let o = kaiji(dir.path(), &env, &["workflow", "list"], None);
     assert!(
-        text(&o).contains("gdpr  v5") && text(&o).contains("gdpr  v6"),
+        text(&o).contains("gdpr  v6") && text(&o).contains("gdpr  v7"),
         "{}",
         text(&o)
     );

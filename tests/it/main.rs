@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod concurrency;
+mod every_right;
 mod forms;
 mod hardening;
 mod health;

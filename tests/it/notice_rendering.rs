@@ -62,8 +62,9 @@ fn email(kind: NoticeKind, language: Language, d: &WorkflowDefinition, payload: 
             .as_ref()
             .map(|_| "https://privacy.example/download/LINK".to_owned()),
     };
-    let tracking_url = (!kind.to_staff() && kind != NoticeKind::PersonConfirmation)
-        .then(|| "https://privacy.example/track/TOKEN".to_owned());
+    let tracking_url =
+        (!kind.to_staff() && !kind.to_recipient() && kind != NoticeKind::PersonConfirmation)
+            .then(|| "https://privacy.example/track/TOKEN".to_owned());
     let e = compose::render(&NoticeContext {
         kind,
         language,

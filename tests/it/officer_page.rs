@@ -36,7 +36,7 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
     );
     assert!(
         page.body
-            .contains("EEA (GDPR) data subject request (gdpr v5)")
+            .contains("EEA (GDPR) data subject request (gdpr v6)")
     );
     for e in ["start_processing", "request_identity", "extend", "refuse"] {
         assert!(

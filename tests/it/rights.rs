@@ -366,18 +366,46 @@ async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_po
     );
 }
 
-/// Walks a request whose answer needs no data-system task: start, answer, and the notice says so.
-async fn walk_without_tasks(app: &TestApp, officer: &Api, jurisdiction: &str, right: &str) {
+/// Walks a request whose right each system carries out (a stop or a restriction): start, every system's
+/// task closed, answer, and the notice says so.
+async fn walk_through_each_system(
+    app: &TestApp,
+    officer: &Api,
+    jurisdiction: &str,
+    right: &str,
+    kind: &str,
+) {
     let (id, _) = file(app, jurisdiction, right, json!({})).await;
     let r = officer.request(&id).await;
     assert_eq!(r["request_type"], right);
     assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
-    assert_eq!(officer.request(&id).await["tasks"], json!([]));
-    let (status, body) = officer.fire(&id, "answer", 2).await;
+    let r = officer.request(&id).await;
+    let tasks = r["tasks"].as_array().unwrap();
+    assert!(
+        !tasks.is_empty() && tasks.iter().all(|t| t["kind"] == kind),
+        "{tasks:?}"
+    );
+    let (status, _) = officer.fire(&id, "answer", 2).await;
+    assert_eq!(status, 422, "{right}: not before every system has answered");
+    for t in tasks {
+        let body = if kind == "restrict" {
+            json!({"outcome": "restricted", "purposes": ""})
+        } else {
+            json!({"outcome": "stopped", "purposes": "direct marketing"})
+        };
+        assert_eq!(officer.close(&id, t, body).await.0, 200);
+    }
+    let (status, body) = officer.fire(&id, "answer", 3).await;
     assert_eq!(status, 200, "{right} in {jurisdiction}: {body}");
     let r = officer.request(&id).await;
     assert_eq!(r["closed"], true);
     assert_eq!(r["state"], "answered");
+    assert!(r["tasks"].as_array().unwrap().iter().all(|t| t["status"]
+        == if kind == "restrict" {
+            "restricted"
+        } else {
+            "stopped"
+        }));
     let kinds: Vec<&str> = r["notices"]
         .as_array()
         .unwrap()
@@ -389,14 +417,14 @@ async fn walk_without_tasks(app: &TestApp, officer: &Api, jurisdiction: &str, ri
 
 async fn consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    for (jurisdiction, right) in [
-        ("eea", "withdraw_consent"),
-        ("eea", "restriction"),
-        ("eea", "objection"),
-        ("canada", "withdraw_consent"),
-        ("canada", "restriction"),
+    for (jurisdiction, right, kind) in [
+        ("eea", "withdraw_consent", "stop_processing"),
+        ("eea", "restriction", "restrict"),
+        ("eea", "objection", "stop_processing"),
+        ("canada", "withdraw_consent", "stop_processing"),
+        ("canada", "restriction", "restrict"),
     ] {
-        walk_without_tasks(&app, &officer, jurisdiction, right).await;
+        walk_through_each_system(&app, &officer, jurisdiction, right, kind).await;
     }
     // The form offers the new rights where the law gives them, in both languages, and never where it does
     // not (Japan's APPI has no withdrawal of consent; the API refuses it beside the field).

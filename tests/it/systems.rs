@@ -561,10 +561,27 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     let r = officer.request(&id).await;
     assert_eq!(r["tasks"].as_array().unwrap().len(), 1);
     assert_eq!(r["tasks"][0]["system"], "Data warehouse");
-    // Requests that create no tasks are not held up (a correction).
+    // A correction is carried out in the one system in use, and waits for it.
     let c = file(&app, "eea", "correction").await;
     assert_eq!(officer.fire(&c, "start_processing", 1).await.0, 200);
-    assert_eq!(officer.fire(&c, "answer", 2).await.0, 200);
+    assert_eq!(officer.fire(&c, "answer", 2).await.0, 422);
+    let r = officer.request(&c).await;
+    assert_eq!(
+        (
+            r["tasks"].as_array().unwrap().len(),
+            r["tasks"][0]["kind"].as_str()
+        ),
+        (1, Some("rectify"))
+    );
+    let (status, _) = officer
+        .close(
+            &c,
+            &r["tasks"][0],
+            json!({"outcome": "declined", "legal_ground": "Art. 16: the data is accurate"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(officer.fire(&c, "answer", 3).await.0, 200);
 
     // The page: administrators see the form, officers only the registry.
     let admin_page = app

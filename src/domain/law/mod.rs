@@ -586,8 +586,12 @@ mod tests {
             ("CA", "deletion", Some(TaskKind::Erase)),
             ("EEA", "portability", Some(TaskKind::Export)),
             ("JP", "third_party_records", Some(TaskKind::Export)),
-            ("EEA", "correction", None),
-            ("EEA", "objection", None),
+            ("EEA", "correction", Some(TaskKind::Rectify)),
+            ("EEA", "restriction", Some(TaskKind::Restrict)),
+            ("EEA", "objection", Some(TaskKind::StopProcessing)),
+            ("JP", "stop_of_use", Some(TaskKind::StopProcessing)),
+            ("US-VA", "opt_out", Some(TaskKind::StopProcessing)),
+            ("JP", "purpose_notification", None),
         ] {
             assert_eq!(
                 laws.right(place, right).unwrap().task,

@@ -62,6 +62,8 @@ letter-identity_not_verified-body = { $about }ご本人であることを確認�
 letter-identity_not_verified-note = 改めてご請求いただく際は、ご登録のアカウントにログインしたうえでご請求いただくか、当社が保有する情報と照合できる事項（電話番号、郵便番号、直近のご注文番号など）をお知らせください。
 
 letter-download_expiring-title = 回答のダウンロード期限が近づいています
+letter-restriction_lifting-title = 利用制限の解除についてのお知らせ
+letter-restriction_lifting-body = { $about }ご請求により制限しておりましたお客様の個人データの取扱いについて、下記の日をもって制限を解除いたしますので、解除に先立ちお知らせいたします。
 letter-download_expiring-body = { $about }お送りした回答のダウンロード用リンクの有効期限が近づいています。期限を過ぎると回答データは消去されますので、お早めにダウンロードしてください。
 
 # Staff notices go by email only; a letter would name the request and nothing more.
@@ -107,6 +109,8 @@ letter-row-tracking-number = お問い合わせ番号
 letter-row-dispatched-on = 発送日
 letter-row-confirm-url = 確認用アドレス
 letter-row-reason = 理由
+letter-row-system = 対象システム
+letter-row-lifted-on = 制限解除日
 letter-row-ground = 根拠
 letter-row-answer-due = 回答予定日
 # How identity will be verified (CCPA §7021(a), §7062).
@@ -135,6 +139,12 @@ letter-system-retained = { $system }：次の法的根拠により一部のデ�
 letter-system-exported = { $system }：保有するデータを回答に含めました
 letter-system-no_data = { $system }：該当するデータはありませんでした
 letter-system-pending = { $system }：対応中
+letter-system-rectified = { $system }：上記のとおり訂正しました
+letter-system-restricted = { $system }：取扱いを制限しました（保存を除き利用しません）
+letter-system-restricted-allowing = { $system }：取扱いを制限しました（保存のほか、次の目的に限り取り扱います：{ $allowed }）
+letter-system-stopped = { $system }：次の目的での利用を停止しました（{ $purposes }）
+letter-system-declined = { $system }：次の理由により対応しておりません（{ $ground }）
+letter-system-recipients-told = { $system }：提供先（{ $recipients }）にも同じ対応を求めました
 letter-change-corrected = { $item }：「{ $prior }」を「{ $new }」に訂正しました
 letter-change-deleted = { $item }：消去しました
 letter-change-stopped = { $item }：利用および第三者への提供を停止しました

@@ -1,0 +1,16 @@
+-- Back to exports and erasures only (postgres): tasks of the other kinds are dropped with their changes.
+DROP INDEX data_changes_task;
+DELETE FROM data_changes WHERE task_id IS NOT NULL;
+ALTER TABLE data_changes DROP COLUMN task_id;
+ALTER TABLE data_systems DROP COLUMN recipients;
+ALTER TABLE data_systems DROP COLUMN purposes;
+ALTER TABLE data_systems DROP COLUMN serves;
+DELETE FROM system_tasks WHERE kind NOT IN ('export', 'erase');
+ALTER TABLE system_tasks DROP COLUMN lift_reason;
+ALTER TABLE system_tasks DROP COLUMN lifted_on;
+ALTER TABLE system_tasks DROP COLUMN purposes;
+ALTER TABLE system_tasks DROP CONSTRAINT system_tasks_status_check;
+ALTER TABLE system_tasks ADD CONSTRAINT system_tasks_status_check
+    CHECK (status IN ('open', 'exported', 'no_data', 'erased', 'retained'));
+ALTER TABLE system_tasks DROP CONSTRAINT system_tasks_kind_check;
+ALTER TABLE system_tasks ADD CONSTRAINT system_tasks_kind_check CHECK (kind IN ('export', 'erase'));

@@ -1,0 +1,28 @@
+-- Every right carried out in each data system (postgres; keep in step with
+-- ../../sqlite/2026-12-11-000025_task_kinds): besides exports and erasures, a system rectifies, restricts
+-- or stops processing, and says so with a recorded outcome or the legal ground for not acting.
+ALTER TABLE system_tasks DROP CONSTRAINT system_tasks_kind_check;
+ALTER TABLE system_tasks ADD CONSTRAINT system_tasks_kind_check
+    CHECK (kind IN ('export', 'erase', 'rectify', 'restrict', 'stop_processing'));
+ALTER TABLE system_tasks DROP CONSTRAINT system_tasks_status_check;
+ALTER TABLE system_tasks ADD CONSTRAINT system_tasks_status_check
+    CHECK (status IN ('open', 'exported', 'no_data', 'erased', 'retained', 'rectified', 'restricted',
+                      'stopped', 'declined'));
+-- Restricted: the processing still allowed (GDPR Art. 18(2)); stopped: the purposes the stop covers.
+ALTER TABLE system_tasks ADD COLUMN purposes TEXT;
+-- A restriction stays until lifted; the person is told before it is (Art. 18(3)): the day it ends and why.
+ALTER TABLE system_tasks ADD COLUMN lifted_on TEXT;
+ALTER TABLE system_tasks ADD COLUMN lift_reason TEXT;
+
+-- What each system does for which right (a JSON array of task kinds), the purposes it processes for
+-- (purpose notices, stops of processing) and whom it discloses to (told of rectifications, erasures
+-- and restrictions: GDPR Art. 19, CCPA §1798.105(c), §7023, PIPEDA 4.9.5), a JSON array of
+-- {name, email, role, language}. Systems registered before serve every kind.
+ALTER TABLE data_systems ADD COLUMN serves TEXT NOT NULL
+    DEFAULT '["export","erase","rectify","restrict","stop_processing"]';
+ALTER TABLE data_systems ADD COLUMN purposes TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE data_systems ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+
+-- A change a system's owner recorded when closing a rectification task (NULL: recorded at the desk).
+ALTER TABLE data_changes ADD COLUMN task_id TEXT REFERENCES system_tasks (id);
+CREATE INDEX data_changes_task ON data_changes (task_id);
