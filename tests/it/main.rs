@@ -35,6 +35,7 @@ mod schema_parity;
 mod sign_in;
 mod staff_auth;
 mod systems;
+mod task_kinds;
 mod tracking_page;
 mod walking_skeleton;
 mod workflow_properties;
