@@ -34,10 +34,6 @@ pub(crate) fn tell(
     outcome: &TaskOutcome,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let recipients = of(system);
-    if recipients.is_empty() {
-        return Ok(());
-    }
     let allowed = match outcome {
         TaskOutcome::Restricted { allowed } => Some(allowed.clone()),
         _ => None,
@@ -55,6 +51,36 @@ pub(crate) fn tell(
             .collect(),
         _ => Vec::new(),
     };
+    let what = Told {
+        outcome: outcome.as_str(),
+        allowed,
+        lifted_on: None,
+        changes,
+    };
+    queue(conn, case, system, task_id, &what, now)
+}
+
+/// What recipients are told.
+struct Told {
+    /// `erased`, `rectified`, `restricted`, or `lifted` (a restriction they were told of ends).
+    outcome: &'static str,
+    allowed: Option<String>,
+    lifted_on: Option<NaiveDate>,
+    changes: Vec<crate::domain::notice::ChangeNotice>,
+}
+
+fn queue(
+    conn: &mut AnyConnection,
+    case: &Case,
+    system: &DataSystemRow,
+    task_id: &TaskId,
+    what: &Told,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let recipients = of(system);
+    if recipients.is_empty() {
+        return Ok(());
+    }
     let mut roles = Vec::new();
     for r in &recipients {
         let payload = NoticePayload {
@@ -63,12 +89,13 @@ pub(crate) fn tell(
                 email: r.email.clone(),
                 role: r.role.as_str().to_owned(),
                 system: system.name.clone(),
-                outcome: outcome.as_str().to_owned(),
+                outcome: what.outcome.to_owned(),
                 subject_name: case.row.subject_name.clone(),
                 subject_email: case.row.subject_email.clone(),
-                allowed: allowed.clone(),
+                allowed: what.allowed.clone(),
+                lifted_on: what.lifted_on,
             }),
-            changes: changes.clone(),
+            changes: what.changes.clone(),
             ..NoticePayload::default()
         };
         notices::insert(
@@ -97,8 +124,8 @@ pub(crate) fn tell(
         )
         .for_request(&case.row.id)
         .details(
-            json!({"task_id": task_id, "system": system.name, "outcome": outcome.as_str(),
-                            "recipients": recipients.len(), "roles": roles}),
+            json!({"task_id": task_id, "system": system.name, "outcome": what.outcome,
+                        "recipients": recipients.len(), "roles": roles}),
         ),
     )?;
     Ok(())
@@ -178,6 +205,14 @@ pub async fn lift_restriction(
                 &payload,
                 now,
             )?;
+            // Those told to restrict are told when it ends too.
+            let what = Told {
+                outcome: "lifted",
+                allowed: None,
+                lifted_on: Some(day),
+                changes: Vec::new(),
+            };
+            queue(conn, &case, &system, &task_id, &what, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::RestrictionLifted, actor, now)

@@ -198,7 +198,7 @@ pub struct RecipientNotice {
     pub role: String,
     /// The system that disclosed to them.
     pub system: String,
-    /// `erased`, `rectified` or `restricted`.
+    /// `erased`, `rectified`, `restricted`, or `lifted` (a restriction ends).
     pub outcome: String,
     /// The person, as the request names them.
     pub subject_name: String,
@@ -207,6 +207,9 @@ pub struct RecipientNotice {
     /// A restriction: the processing still allowed (empty: storage only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<String>,
+    /// A restriction lifted: from which day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifted_on: Option<NaiveDate>,
 }
 
 /// A restriction to be lifted.

@@ -294,6 +294,9 @@ fn recipient_rows(tr: &Tr, r: &crate::domain::notice::RecipientNotice, out: &mut
     if let Some(e) = &r.subject_email {
         row("person-email", e.clone());
     }
+    if let Some(d) = r.lifted_on {
+        row("lifted-on", d.to_string());
+    }
     if let Some(a) = &r.allowed {
         row(
             "allowed",

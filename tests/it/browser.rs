@@ -99,7 +99,8 @@ both_backends!(
     a_subject_files_in_japanese_and_follows_the_tracking_link,
     a_subject_prints_a_filled_in_postal_form,
     an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log,
-    an_admin_disables_a_member_from_the_staff_page
+    an_admin_disables_a_member_from_the_staff_page,
+    an_officer_records_a_systems_correction_and_lifts_a_restriction
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -801,4 +802,143 @@ async fn a_member_enrols_an_authenticator_sqlite() {
 #[actix_web::test]
 async fn a_member_enrols_an_authenticator_postgres() {
     a_member_enrols_an_authenticator(common::Backend::Postgres).await;
+}
+
+/// Waits for the page a form's redirect lands on (`moved=1`), so what is read next is on it.
+async fn landed(c: &fantoccini::Client) {
+    for _ in 0..200 {
+        if c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .is_some_and(|q| q.contains("moved=1"))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the form did not land on its page");
+}
+
+/// An officer closes a rectification task from the request page, typing the correction in, and lifts a
+/// restriction from a later day; both fit a phone.
+async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let mut ids = Vec::new();
+    for right in ["correction", "restriction"] {
+        let id = common::file_id(
+            &app,
+            serde_json::json!({"email": "pat@example.eu", "request_type": right, "jurisdiction": "eea",
+                               "message": "My postal address is now 2-2 New Street."}),
+        )
+        .await;
+        app.confirm_email(&id).await;
+        assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+        ids.push(id);
+    }
+    // The restriction is in force in every system and answered.
+    for t in officer.request(&ids[1]).await["tasks"].as_array().unwrap() {
+        let body = serde_json::json!({"outcome": "restricted", "purposes": "legal claims"});
+        assert_eq!(officer.close(&ids[1], t, body).await.0, 200);
+    }
+    assert_eq!(officer.fire(&ids[1], "answer", 3).await.0, 200);
+
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "officer@example.com").await;
+    c.goto(&format!("{}/staff/requests/{}?lang=en", app.base, ids[0]))
+        .await
+        .unwrap();
+    let form = "form.task-form[data-task='Customer accounts']";
+    let to_tasks = "document.getElementById('tasks').scrollIntoView()";
+    c.execute(to_tasks, vec![]).await.unwrap();
+    shot(&c, "rectify-task").await;
+    choose(
+        &c,
+        Locator::Css(&format!("{form} select[name=outcome]")),
+        "rectified",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=item_1]")),
+        "Postal address",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=prior_value_1]")),
+        "1-1 Old Street",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=new_value_1]")),
+        "2-2 New Street",
+    )
+    .await;
+    click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
+    landed(&c).await;
+    let status = text_after(
+        &c,
+        Locator::Css("#task-table tr[data-task='Customer accounts'][data-status=rectified]"),
+        20,
+        "the task closed as rectified",
+    )
+    .await;
+    assert!(status.contains("corrected as you asked"), "{status}");
+    assert!(
+        status.contains("Example Cloud Hosting K.K. (processor)"),
+        "{status}"
+    );
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with task forms").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.execute(to_tasks, vec![]).await.unwrap();
+    shot(&c, "rectify-done").await;
+
+    c.goto(&format!("{}/staff/requests/{}?lang=ja", app.base, ids[1]))
+        .await
+        .unwrap();
+    let lift = "form.lift-form[data-task='Marketing preferences']";
+    let later = (app.clock.now().date_naive() + chrono::TimeDelta::days(10))
+        .format("%m%d%Y")
+        .to_string();
+    fill(
+        &c,
+        Locator::Css(&format!("{lift} input[name=lifted_on]")),
+        &later,
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{lift} input[name=reason]")),
+        "正確性を確認しました",
+    )
+    .await;
+    c.execute(to_tasks, vec![]).await.unwrap();
+    shot(&c, "lift-restriction").await;
+    click(&c, Locator::Css(&format!("{lift} button[type=submit]"))).await;
+    landed(&c).await;
+    let row = text_after(
+        &c,
+        Locator::Css("#task-table tr[data-task='Marketing preferences']"),
+        20,
+        "the page after lifting",
+    )
+    .await;
+    assert!(row.contains("解除日"), "{row}");
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with a lift form").await;
+    let r = officer.request(&ids[1]).await;
+    assert!(
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "restriction_lifting"),
+        "the person is told"
+    );
 }

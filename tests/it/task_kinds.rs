@@ -363,6 +363,15 @@ async fn a_restriction_is_lifted_only_after_the_person_is_told(app: TestApp) {
         .filter(|n| n["kind"] == "restriction_lifting")
         .collect();
     assert_eq!(lifting.len(), 1, "the person is told now, before it ends");
+    // The system's recipients, told of the restriction, are told of its end (three restricted systems
+    // have recipients; the first one's processor hears again).
+    let told = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "recipient_notified")
+        .count();
+    assert_eq!(told, 4);
     assert_eq!(r["tasks"][0]["lifted_on"].as_str(), Some(later.as_str()));
     // Replayed: the restriction is already being lifted.
     let (status, body) = officer
