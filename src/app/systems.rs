@@ -453,6 +453,105 @@ fn parse_registered(raw: &RawDataSystem) -> Result<DataSystem, AppError> {
     Ok(sys)
 }
 
+/// Changes a registered system (administrators): who owns it, what it holds, which rights it carries
+/// out, its purposes and recipients. Tasks already opened stay as they are; names stay unique.
+pub async fn update(
+    state: &AppState,
+    staff: &StaffMember,
+    id: DataSystemId,
+    raw: RawDataSystem,
+) -> Result<RegisteredSystem, AppError> {
+    if staff.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let sys = parse_registered(&raw)?;
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let old = repo::find_system(conn, &id)?.ok_or(AppError::NotFound)?;
+            if repo::find_system_by_name(conn, &sys.name)?.is_some_and(|s| s.id != id) {
+                return Err(AppError::invalid("name", "system_name_taken"));
+            }
+            let row = DataSystemRow {
+                updated_at: db::to_db_time(now),
+                ..registration(&sys, old.id.clone(), old.active, old.created_at)
+            };
+            if !repo::update_system(conn, &id, &row, db::to_db_time(now))? {
+                return Err(AppError::NotFound);
+            }
+            // The audit names what changed, not the values (owners' and recipients' addresses).
+            let changed: Vec<&str> = [
+                ("name", old.name != row.name),
+                ("owner_email", old.owner_email != row.owner_email),
+                ("categories", old.categories != row.categories),
+                ("retention", old.retention != row.retention),
+                (
+                    "deletion_method",
+                    old.deletion_method != row.deletion_method,
+                ),
+                ("serves", old.serves != row.serves),
+                ("purposes", old.purposes != row.purposes),
+                ("recipients", old.recipients != row.recipients),
+            ]
+            .into_iter()
+            .filter_map(|(f, c)| c.then_some(f))
+            .collect();
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::SystemChanged, actor, now)
+                    .details(json!({"system_id": id, "name": row.name, "changed": changed})),
+            )?;
+            Ok(RegisteredSystem::from(row))
+        })
+        .await
+}
+
+/// A system as typed, as its stored row.
+fn registration(
+    sys: &DataSystem,
+    id: DataSystemId,
+    active: bool,
+    created_at: chrono::NaiveDateTime,
+) -> DataSystemRow {
+    DataSystemRow {
+        id,
+        name: sys.name.clone(),
+        owner_email: sys.owner_email.clone(),
+        categories: serde_json::to_string(&sys.categories).unwrap_or_else(|_| "[]".into()),
+        retention: sys.retention.clone(),
+        deletion_method: sys.deletion_method.clone(),
+        active,
+        created_at,
+        updated_at: created_at,
+        serves: serde_json::to_string(&sys.serves).unwrap_or_else(|_| "[]".into()),
+        purposes: serde_json::to_string(&sys.purposes).unwrap_or_else(|_| "[]".into()),
+        recipients: serde_json::to_string(&sys.recipients).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// A registered system as its form shows it again.
+pub fn as_typed(s: &RegisteredSystem) -> RawDataSystem {
+    RawDataSystem {
+        name: s.name.clone(),
+        owner_email: s.owner_email.clone(),
+        categories: serde_json::from_str::<Vec<String>>(&s.categories)
+            .unwrap_or_default()
+            .join("\n"),
+        retention: s.retention.clone(),
+        deletion_method: s.deletion_method.clone(),
+        serves: s
+            .serves
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        purposes: s.purposes.join("\n"),
+        recipients: crate::domain::systems::recipients_text(&s.recipients),
+    }
+}
+
 fn insert(
     conn: &mut AnyConnection,
     sys: &DataSystem,
@@ -462,20 +561,7 @@ fn insert(
     if repo::find_system_by_name(conn, &sys.name)?.is_some() {
         return Err(AppError::invalid("name", "system_name_taken"));
     }
-    let row = DataSystemRow {
-        id: db::new_id().into(),
-        name: sys.name.clone(),
-        owner_email: sys.owner_email.clone(),
-        categories: serde_json::to_string(&sys.categories).unwrap_or_else(|_| "[]".into()),
-        retention: sys.retention.clone(),
-        deletion_method: sys.deletion_method.clone(),
-        active: true,
-        created_at: db::to_db_time(now),
-        updated_at: db::to_db_time(now),
-        serves: serde_json::to_string(&sys.serves).unwrap_or_else(|_| "[]".into()),
-        purposes: serde_json::to_string(&sys.purposes).unwrap_or_else(|_| "[]".into()),
-        recipients: serde_json::to_string(&sys.recipients).unwrap_or_else(|_| "[]".into()),
-    };
+    let row = registration(sys, db::new_id().into(), true, db::to_db_time(now));
     repo::insert_system(conn, &row)?;
     audit::append(
         conn,

@@ -269,3 +269,37 @@ pub fn lift_restriction(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Rewrites a system's registration (its tasks stay as they are); false if no such system.
+pub fn update_system(
+    conn: &mut AnyConnection,
+    id: &DataSystemId,
+    row: &DataSystemRow,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(data_systems::table.find(id))
+        .set((
+            data_systems::name.eq(&row.name),
+            data_systems::owner_email.eq(&row.owner_email),
+            data_systems::categories.eq(&row.categories),
+            data_systems::retention.eq(&row.retention),
+            data_systems::deletion_method.eq(&row.deletion_method),
+            data_systems::serves.eq(&row.serves),
+            data_systems::purposes.eq(&row.purposes),
+            data_systems::recipients.eq(&row.recipients),
+            data_systems::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_system(
+    conn: &mut AnyConnection,
+    id: &DataSystemId,
+) -> QueryResult<Option<DataSystemRow>> {
+    data_systems::table
+        .find(id)
+        .select(DataSystemRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -51,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         super::replies::revoke_api,
         super::systems::list_api,
         super::systems::register_api,
+        super::systems::update_api,
         super::systems::set_active_api,
         super::systems::complete_api,
         super::systems::lift_api,

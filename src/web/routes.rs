@@ -291,6 +291,7 @@ fn staff_systems() -> Vec<Endpoint> {
     vec![
         get("/systems", systems::show),
         post("/systems", systems::register),
+        post("/systems/{id}", systems::update),
         post("/systems/{id}/active", systems::set_active),
     ]
 }
@@ -373,6 +374,7 @@ fn api_systems() -> Vec<Endpoint> {
     vec![
         get("/data-systems", systems::list_api),
         post("/data-systems", systems::register_api),
+        post("/data-systems/{id}", systems::update_api),
         post("/data-systems/{id}/active", systems::set_active_api),
     ]
 }

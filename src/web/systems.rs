@@ -33,6 +33,8 @@ pub struct SystemsPage {
     pub systems: Vec<RegisteredSystem>,
     pub mine: Vec<OpenTask>,
     pub input: RawDataSystem,
+    /// The system the form changes; `None`: the form registers a new one.
+    pub editing: Option<String>,
     pub errors: FieldErrors,
     pub problem: Option<String>,
 }
@@ -83,6 +85,7 @@ impl SystemsPage {
 struct Shown {
     status: StatusCode,
     input: RawDataSystem,
+    editing: Option<String>,
     errors: FieldErrors,
     problem: Option<String>,
 }
@@ -97,6 +100,7 @@ async fn page(
     let Shown {
         status,
         input,
+        editing,
         errors,
         problem,
     } = shown;
@@ -111,10 +115,18 @@ async fn page(
             systems,
             mine,
             input,
+            editing,
             errors,
             problem,
         },
     )
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    /// A system to change (administrators): the form comes filled in with it.
+    #[serde(default)]
+    edit: Option<String>,
 }
 
 pub async fn show(
@@ -122,7 +134,15 @@ pub async fn show(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
+    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let editing = match &query.edit {
+        Some(id) if who.staff.role == crate::domain::staff::Role::Admin => systems::list(&state)
+            .await?
+            .into_iter()
+            .find(|s| &s.id == id),
+        _ => None,
+    };
     page(
         &state,
         who.staff,
@@ -130,7 +150,8 @@ pub async fn show(
         &csrf,
         Shown {
             status: StatusCode::OK,
-            input: RawDataSystem::default(),
+            input: editing.as_ref().map(systems::as_typed).unwrap_or_default(),
+            editing: editing.map(|s| s.id),
             errors: FieldErrors::new(),
             problem: None,
         },
@@ -157,12 +178,57 @@ pub async fn register(
             let shown = Shown {
                 status: back.status(),
                 input: input.system,
+                editing: None,
                 problem: back.summary(tr),
                 errors: back.into_errors(),
             };
             page(&state, who.staff, tr, &csrf, shown).await
         }
     }
+}
+
+/// Changes a registered system from its form (administrators); a problem comes back with the input kept.
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Authorized<Administer>,
+    tr: Tr,
+    id: web::Path<DataSystemId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<SystemForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let call = systems::update(&state, &who.staff, id.clone(), input.system.clone());
+    match outcome::of(fresh, call).await? {
+        Ok(_) => Ok(redirect("/staff/systems")),
+        Err(back) => {
+            let shown = Shown {
+                status: back.status(),
+                input: input.system,
+                editing: Some(id.to_string()),
+                problem: back.summary(tr),
+                errors: back.into_errors(),
+            };
+            page(&state, who.staff, tr, &csrf, shown).await
+        }
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/data-systems/{id}", tag = "systems",
+    description = "Change a registered system (administrators), with the fields of a registration; its open tasks stay",
+    params(("id" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn update_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<Administer>,
+    id: web::Path<DataSystemId>,
+    body: super::uploads::StaffJson<RawDataSystem>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
+    let row = systems::update(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(row))
 }
 
 #[derive(Deserialize)]
@@ -196,7 +262,7 @@ pub async fn list_api(
 
 #[utoipa::path(
     post, path = "/api/v1/data-systems", tag = "systems",
-    description = "Register a data system (administrators): `{\"name\", \"owner_email\", \"categories\", \"retention\", \"deletion_method\"}`",
+    description = "Register a data system (administrators): `{\"name\", \"owner_email\", \"categories\", \"retention\", \"deletion_method\", \"serves\"?, \"purposes\"?, \"recipients\"?}`; `serves` lists task kinds (export, erase, rectify, restrict, stop_processing; empty: all), `recipients` one per line as `role | name | email | language?`",
     request_body(content = Object),
     responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
     security(("bearer" = []))

@@ -138,6 +138,89 @@ async fn the_registry_says_what_each_system_carries_out_and_whom_it_tells(app: T
     assert!(bad.text_of("recipients-error").is_some(), "{}", bad.body);
     assert!(bad.body.contains("processor | Warehouse Cloud</textarea>"));
     assert!(bad.body.contains("value=\"analytics\""));
+
+    // A registered system is changed in place: recipients added to the seeded help desk.
+    let listed = officer.get("/api/v1/data-systems").await;
+    let support = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Customer support")
+        .unwrap()
+        .clone();
+    let path = format!("/api/v1/data-systems/{}", support["id"].as_str().unwrap());
+    let mut changed = json!({"name": "Customer support", "owner_email": "support-owner@example.com",
+                             "categories": "support tickets", "retention": "3 years",
+                             "deletion_method": "Deleted from the help desk",
+                             "recipients": "processor | Helpdesk SaaS | privacy@helpdesk.example"});
+    let (status, _) = officer.post(&path, &changed).await;
+    assert_eq!(status, 403, "administrators keep the registry");
+    let (status, body) = admin
+        .post("/api/v1/data-systems/no-such-system", &changed)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    changed["name"] = json!("Data warehouse");
+    let (status, body) = admin.post(&path, &changed).await;
+    assert_eq!(
+        (status, field_code(&body, "name")),
+        (422, Some("system_name_taken"))
+    );
+    changed["name"] = json!("Customer support");
+    let (status, row) = admin.post(&path, &changed).await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["recipients"][0]["name"], "Helpdesk SaaS");
+    assert_eq!(row["id"], support["id"]);
+    assert_eq!(row["active"], true);
+    let audit = kaiji::db::audit::list_recent(&mut app.tdb.conn(), 100).unwrap();
+    let change = audit
+        .iter()
+        .find(|e| e.action == "system.changed" && e.details.contains("recipients"))
+        .unwrap();
+    assert!(
+        !change.details.contains("helpdesk.example"),
+        "{}",
+        change.details
+    );
+    // On the page: the form comes filled in, and saves.
+    let page = desk
+        .get(&format!(
+            "/staff/systems?lang=en&edit={}",
+            support["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        page.body
+            .contains("processor | Helpdesk SaaS | privacy@helpdesk.example | en</textarea>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Save the changes"));
+    let saved = desk
+        .post_form(
+            &format!("/staff/systems/{}?lang=en", support["id"].as_str().unwrap()),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("name", "Customer support"),
+                ("owner_email", "support-owner@example.com"),
+                ("categories", "support tickets\ncall notes"),
+                ("retention", "3 years"),
+                ("deletion_method", "Deleted from the help desk"),
+                ("serves", "export, erase"),
+                ("purposes", "customer support"),
+                ("recipients", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let after = officer.get("/api/v1/data-systems").await;
+    let support = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Customer support")
+        .unwrap();
+    assert_eq!(support["serves"], json!(["export", "erase"]));
+    assert_eq!(support["recipients"], json!([]));
 }
 
 async fn a_rectification_is_closed_from_the_page_with_its_corrections(app: TestApp) {

@@ -784,3 +784,5 @@ recipient-role-third_party = third party
 email-greeting-organisation = To { $name },
 email-recipient-lifted-instructed = The person below asked us to restrict the processing of their personal data in our system named below, and we told you so. The restriction ends on the day below: from then on you may process the data as before, on our instructions.
 email-recipient-lifted-asked = The person below asked us to restrict the processing of their personal data in our system named below, and we asked you to do the same. The restriction ends on the day below.
+systems-edit = Change
+systems-save = Save the changes

@@ -784,3 +784,5 @@ recipient-role-third_party = 第三者
 email-greeting-organisation = { $name } 御中
 email-recipient-lifted-instructed = 下記のご本人のご請求により下記の当社システムで制限していた個人データの取扱いについて、下記の日をもって制限を解除します。同日以降、当社の指示に従い従前どおり取り扱うことができます。
 email-recipient-lifted-asked = 下記のご本人のご請求により下記の当社システムで制限し、貴社にも同様の対応をお願いしていた個人データの取扱いについて、下記の日をもって制限を解除します。
+systems-edit = 変更
+systems-save = 変更を保存

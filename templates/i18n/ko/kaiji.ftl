@@ -784,3 +784,5 @@ recipient-role-third_party = 제3자
 email-greeting-organisation = { $name } 귀중
 email-recipient-lifted-instructed = 아래 정보주체의 요청에 따라 아래 당사 시스템에서 제한하던 개인정보 처리의 제한을 아래 날짜에 해제합니다. 그날부터 당사의 지시에 따라 종전대로 처리할 수 있습니다.
 email-recipient-lifted-asked = 아래 정보주체의 요청에 따라 아래 당사 시스템에서 제한하고 귀사에도 같은 조치를 요청했던 개인정보 처리의 제한을 아래 날짜에 해제합니다.
+systems-edit = 변경
+systems-save = 변경 저장
