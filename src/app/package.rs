@@ -1,8 +1,10 @@
-//! The access answer as one package: every system's export and the processing information the law
-//! requires, zipped, sealed, and released as an expiring link with a download limit. Portability gets the
-//! data as JSON only (CSV exports converted to records).
+//! The access answer as one package: every system's export (less what an officer withheld and the fields
+//! a system never discloses), the person's own `index.json` and `README.html` (see `package_index`) and
+//! the procedure's processing information, zipped, sealed, and released as an expiring link with a
+//! download limit. Portability gets the data as JSON only (CSV exports converted to records).
 
 use crate::domain::ids::RequestId;
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AppError;
 use super::cases::{Case, today_in};
+use super::package_index::{HeldBy, PersonIndex, readme};
 use crate::config::{Config, Keys};
 use crate::db::replies::{self as repo, DownloadRow, PackageRow};
 use crate::db::{self, AnyConnection, systems};
@@ -70,20 +73,82 @@ fn slug(name: &str) -> String {
     if s.is_empty() { "system".into() } else { s }
 }
 
-/// Carries out `release_package`: nothing for request types without exports.
-pub(crate) fn release_package(
+/// One system's export as it goes into the answer: its file name and the fields it held back.
+struct Packed {
+    name: String,
+    body: String,
+    not_disclosed: Vec<String>,
+}
+
+/// Drops the fields a system never discloses (CCPA Regs. §7024(d)) from an export, by name and without
+/// regard to case; returns the export and the names it dropped.
+fn without_fields(
+    text: &str,
+    media: &str,
+    never: &[String],
+) -> Result<(String, Vec<String>), AppError> {
+    let never: BTreeSet<String> = never.iter().map(|n| n.to_lowercase()).collect();
+    let mut dropped = BTreeSet::new();
+    if never.is_empty() {
+        return Ok((text.to_owned(), Vec::new()));
+    }
+    let broken = |e: String| AppError::Definition(format!("stored export: {e}"));
+    if media == "text/csv" {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| broken(e.to_string()))?.clone();
+        let keep: Vec<usize> = (0..headers.len())
+            .filter(|&i| {
+                let hidden = never.contains(&headers[i].to_lowercase());
+                if hidden {
+                    dropped.insert(headers[i].to_owned());
+                }
+                !hidden
+            })
+            .collect();
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(keep.iter().map(|&i| &headers[i]))
+            .map_err(|e| broken(e.to_string()))?;
+        for record in reader.records() {
+            let record = record.map_err(|e| broken(e.to_string()))?;
+            out.write_record(keep.iter().map(|&i| &record[i]))
+                .map_err(|e| broken(e.to_string()))?;
+        }
+        let bytes = out.into_inner().map_err(|e| broken(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| broken(e.to_string()))?;
+        return Ok((text, dropped.into_iter().collect()));
+    }
+    let mut value: Value = serde_json::from_str(text).map_err(|e| broken(e.to_string()))?;
+    fn strip(v: &mut Value, never: &BTreeSet<String>, dropped: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                map.retain(|k, _| {
+                    let hidden = never.contains(&k.to_lowercase());
+                    if hidden {
+                        dropped.insert(k.clone());
+                    }
+                    !hidden
+                });
+                map.values_mut().for_each(|x| strip(x, never, dropped));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| strip(x, never, dropped)),
+            _ => {}
+        }
+    }
+    strip(&mut value, &never, &mut dropped);
+    let text = serde_json::to_string_pretty(&value).map_err(|e| broken(e.to_string()))?;
+    Ok((text, dropped.into_iter().collect()))
+}
+
+/// The answer package as it would go out today: every system's export (less what the officer withheld
+/// and the fields never disclosed), a per-person `index.json`, a `README.html` in the requester's
+/// language and the procedure's `processing-information.json`. Also the officer's preview.
+pub(crate) fn build(
     conn: &mut AnyConnection,
-    config: &Config,
     keys: &Keys,
     case: &Case,
-    actor: &Actor,
+    answer: AnswerKind,
     now: DateTime<Utc>,
-) -> Result<Option<DownloadRow>, AppError> {
-    // What the right's regime says its answer packs; a categories answer (CCPA §1798.110) comes from
-    // the registry: what each system holds and for how long, without the specific pieces.
-    let Some(answer) = case.right.as_ref().and_then(|r| r.answer) else {
-        return Ok(None);
-    };
+) -> Result<Vec<u8>, AppError> {
     let categories_only = answer == AnswerKind::Categories;
     let portability = answer == AnswerKind::Portable;
     let lang = case.language;
@@ -94,13 +159,15 @@ pub(crate) fn release_package(
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let mut index = Vec::new();
-    let mut used = std::collections::BTreeSet::new();
+    let mut held = Vec::new();
+    let mut used = BTreeSet::new();
     if categories_only {
         for system in systems::active_systems(conn)? {
             let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
             index.push(json!({
                 "system": system.name, "categories": categories, "retention": system.retention,
             }));
+            held.push(HeldBy::from_row(&system, None, Vec::new(), None));
         }
     }
     for (task, system) in systems::tasks_for_request(conn, &case.row.id)? {
@@ -109,40 +176,82 @@ pub(crate) fn release_package(
             "system": system.name, "categories": categories, "retention": system.retention,
             "outcome": task.status,
         });
-        if let (Some(media), Some(nonce), Some(ciphertext)) = (
+        let never: Vec<String> = serde_json::from_str(&system.never_disclose).unwrap_or_default();
+        let packed = match (
             task.export_media_type.as_deref(),
             task.export_nonce.clone(),
             task.export_ciphertext.clone(),
+            &task.withheld_ground,
         ) {
-            let plain = crypto::open(
-                keys.document.expose(),
-                &format!("kaiji-task-export:{}:{}", case.row.id, task.id).into_bytes(),
-                &Sealed { nonce, ciphertext },
-            )
-            .map_err(|e| AppError::Definition(e.to_string()))?;
-            let text = String::from_utf8(plain)
-                .map_err(|_| AppError::Definition("stored export is not UTF-8".into()))?;
-            // Names that fold to the same slug ("CRM", "crm") get a number.
-            let mut base = slug(&system.name);
-            let mut n = 2;
-            while !used.insert(base.clone()) {
-                base = format!("{}-{n}", slug(&system.name));
-                n += 1;
+            (Some(media), Some(nonce), Some(ciphertext), None) => {
+                let plain = crypto::open(
+                    keys.document.expose(),
+                    &format!("kaiji-task-export:{}:{}", case.row.id, task.id).into_bytes(),
+                    &Sealed { nonce, ciphertext },
+                )
+                .map_err(|e| AppError::Definition(e.to_string()))?;
+                let text = String::from_utf8(plain)
+                    .map_err(|_| AppError::Definition("stored export is not UTF-8".into()))?;
+                let (text, not_disclosed) = without_fields(&text, media, &never)?;
+                // Names that fold to the same slug ("CRM", "crm") get a number.
+                let mut base = slug(&system.name);
+                let mut n = 2;
+                while !used.insert(base.clone()) {
+                    base = format!("{}-{n}", slug(&system.name));
+                    n += 1;
+                }
+                let (name, body) = match (media, portability) {
+                    ("text/csv", true) => (
+                        format!("data/{base}.json"),
+                        serde_json::to_string_pretty(&csv_to_json(&text)?)
+                            .map_err(|e| AppError::Definition(e.to_string()))?,
+                    ),
+                    ("text/csv", false) => (format!("data/{base}.csv"), text),
+                    _ => (format!("data/{base}.json"), text),
+                };
+                Some(Packed {
+                    name,
+                    body,
+                    not_disclosed,
+                })
             }
-            let (name, body) = match (media, portability) {
-                ("text/csv", true) => (
-                    format!("data/{base}.json"),
-                    serde_json::to_string_pretty(&csv_to_json(&text)?)
-                        .map_err(|e| AppError::Definition(e.to_string()))?,
-                ),
-                ("text/csv", false) => (format!("data/{base}.csv"), text),
-                _ => (format!("data/{base}.json"), text),
-            };
-            zip.start_file(name.as_str(), options).map_err(zip_error)?;
-            zip.write_all(body.as_bytes()).map_err(io_error)?;
-            entry["file"] = json!(name);
+            _ => None,
+        };
+        if let Some(p) = &packed {
+            zip.start_file(p.name.as_str(), options)
+                .map_err(zip_error)?;
+            zip.write_all(p.body.as_bytes()).map_err(io_error)?;
+            entry["file"] = json!(p.name);
+        }
+        if let Some(g) = &task.withheld_ground {
+            entry["withheld_ground"] = json!(g);
         }
         index.push(entry);
+        // The information the law asks for is about the systems that hold the person's data.
+        if task.status == "exported" || task.status == "retained" {
+            let (file, not_disclosed) = match packed {
+                Some(p) => (Some(p.name), p.not_disclosed),
+                None => (None, Vec::new()),
+            };
+            held.push(HeldBy::from_row(
+                &system,
+                file,
+                not_disclosed,
+                task.withheld_ground.clone(),
+            ));
+        }
+    }
+    let person = PersonIndex::new(case, &held, now);
+    for (name, body) in [
+        (
+            "index.json",
+            serde_json::to_string_pretty(&person)
+                .map_err(|e| AppError::Definition(e.to_string()))?,
+        ),
+        ("README.html", readme(case, &person)?),
+    ] {
+        zip.start_file(name, options).map_err(zip_error)?;
+        zip.write_all(body.as_bytes()).map_err(io_error)?;
     }
     let info = case.def.disclosure.as_ref().map(|d| {
         json!({
@@ -170,8 +279,24 @@ pub(crate) fn release_package(
             .as_bytes(),
     )
     .map_err(io_error)?;
-    let bytes = zip.finish().map_err(zip_error)?.into_inner();
+    Ok(zip.finish().map_err(zip_error)?.into_inner())
+}
 
+/// Carries out `release_package`: nothing for rights whose answer packs nothing.
+pub(crate) fn release_package(
+    conn: &mut AnyConnection,
+    config: &Config,
+    keys: &Keys,
+    case: &Case,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<DownloadRow>, AppError> {
+    // What the right's regime says its answer packs; a categories answer (CCPA §1798.110) comes from
+    // the registry: what each system holds and for how long, without the specific pieces.
+    let Some(answer) = case.right.as_ref().and_then(|r| r.answer) else {
+        return Ok(None);
+    };
+    let bytes = build(conn, keys, case, answer, now)?;
     let expires_at = db::to_db_time(download_expires(now, config.retention.download_days));
     let package_id = db::new_id();
     let sealed = crypto::seal(

@@ -71,6 +71,7 @@ pub(crate) fn create_tasks(
                 purposes: None,
                 lifted_on: None,
                 lift_reason: None,
+                withheld_ground: None,
             },
         )?;
     }
@@ -286,6 +287,8 @@ pub struct TaskView {
     pub lifted_on: Option<String>,
     /// Those told of what the task did (GDPR Art. 19).
     pub recipients_told: Vec<crate::domain::notice::ToldRecipient>,
+    /// Why an officer left the export out of the answer.
+    pub withheld_ground: Option<String>,
     pub note: String,
     pub export_media_type: Option<String>,
     pub export_size: Option<i64>,
@@ -310,6 +313,7 @@ pub(crate) fn task_views(
             purposes: t.purposes,
             system_purposes: json_list(&s.purposes),
             lifted_on: t.lifted_on,
+            withheld_ground: t.withheld_ground,
             note: t.note,
             export_media_type: t.export_media_type,
             export_size: if t.export_purged_at.is_some() {
@@ -373,6 +377,12 @@ pub struct RegisteredSystem {
     pub purposes: Vec<String>,
     /// Whom it discloses to (told of rectifications, erasures and restrictions).
     pub recipients: Vec<Recipient>,
+    /// Where its data comes from.
+    pub sources: String,
+    /// The automated decision-making it does; empty: none declared.
+    pub automated_decisions: String,
+    /// Fields it holds but never discloses.
+    pub never_disclose: Vec<String>,
     /// Whether new requests get a task in it.
     pub active: bool,
     pub created_at: chrono::NaiveDateTime,
@@ -385,6 +395,9 @@ impl From<DataSystemRow> for RegisteredSystem {
             serves: serves(&s),
             purposes: json_list(&s.purposes),
             recipients: super::recipients::of(&s),
+            sources: s.sources.clone(),
+            automated_decisions: s.automated_decisions.clone(),
+            never_disclose: json_list(&s.never_disclose),
             id: s.id.to_string(),
             name: s.name,
             owner_email: s.owner_email,
@@ -494,6 +507,12 @@ pub async fn update(
                 ("serves", old.serves != row.serves),
                 ("purposes", old.purposes != row.purposes),
                 ("recipients", old.recipients != row.recipients),
+                ("sources", old.sources != row.sources),
+                (
+                    "automated_decisions",
+                    old.automated_decisions != row.automated_decisions,
+                ),
+                ("never_disclose", old.never_disclose != row.never_disclose),
             ]
             .into_iter()
             .filter_map(|(f, c)| c.then_some(f))
@@ -528,6 +547,9 @@ fn registration(
         serves: serde_json::to_string(&sys.serves).unwrap_or_else(|_| "[]".into()),
         purposes: serde_json::to_string(&sys.purposes).unwrap_or_else(|_| "[]".into()),
         recipients: serde_json::to_string(&sys.recipients).unwrap_or_else(|_| "[]".into()),
+        sources: sys.sources.clone(),
+        automated_decisions: sys.automated_decisions.clone(),
+        never_disclose: serde_json::to_string(&sys.never_disclose).unwrap_or_else(|_| "[]".into()),
     }
 }
 
@@ -549,6 +571,9 @@ pub fn as_typed(s: &RegisteredSystem) -> RawDataSystem {
             .join(", "),
         purposes: s.purposes.join("\n"),
         recipients: crate::domain::systems::recipients_text(&s.recipients),
+        sources: s.sources.clone(),
+        automated_decisions: s.automated_decisions.clone(),
+        never_disclose: s.never_disclose.join(", "),
     }
 }
 
@@ -640,6 +665,12 @@ struct SeedSystem {
     purposes: Vec<String>,
     #[serde(default)]
     recipients: Vec<SeedRecipient>,
+    #[serde(default)]
+    sources: String,
+    #[serde(default)]
+    automated_decisions: String,
+    #[serde(default)]
+    never_disclose: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -679,6 +710,9 @@ pub fn seed(db: &crate::db::Db, clock: &super::Clock, text: &str) -> Result<usiz
             serves: s.serves.join(","),
             purposes: s.purposes.join("\n"),
             recipients: recipients.join("\n"),
+            sources: s.sources,
+            automated_decisions: s.automated_decisions,
+            never_disclose: s.never_disclose.join(","),
         })
         .map_err(|e| {
             AppError::Definition(format!("data_systems.toml: system `{}`: {e:?}", s.name))

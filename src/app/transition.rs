@@ -298,8 +298,12 @@ fn describe_outcome(
             .map(|t| SystemOutcome {
                 system: t.system,
                 kind: t.kind,
-                outcome: t.status,
-                legal_ground: t.legal_ground,
+                // An export the officer withheld is answered as withheld, with its ground.
+                outcome: match &t.withheld_ground {
+                    Some(_) => "withheld".to_owned(),
+                    None => t.status,
+                },
+                legal_ground: t.withheld_ground.or(t.legal_ground),
                 deletion_method: Some(t.deletion_method),
                 purposes: t.purposes,
                 recipients_told: t.recipients_told,

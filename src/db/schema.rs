@@ -402,6 +402,9 @@ diesel::table! {
         serves -> Text,
         purposes -> Text,
         recipients -> Text,
+        sources -> Text,
+        automated_decisions -> Text,
+        never_disclose -> Text,
     }
 }
 
@@ -425,6 +428,7 @@ diesel::table! {
         purposes -> Nullable<Text>,
         lifted_on -> Nullable<Text>,
         lift_reason -> Nullable<Text>,
+        withheld_ground -> Nullable<Text>,
     }
 }
 

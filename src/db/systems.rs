@@ -25,6 +25,12 @@ pub struct DataSystemRow {
     pub purposes: String,
     /// JSON array of `Recipient`s.
     pub recipients: String,
+    /// Where its data comes from.
+    pub sources: String,
+    /// The automated decision-making it does; empty: none declared.
+    pub automated_decisions: String,
+    /// JSON array of field names it never discloses.
+    pub never_disclose: String,
 }
 
 pub fn insert_system(conn: &mut AnyConnection, row: &DataSystemRow) -> QueryResult<()> {
@@ -98,6 +104,8 @@ pub struct TaskRow {
     /// The day a restriction ends, once the person has been told (`YYYY-MM-DD`).
     pub lifted_on: Option<String>,
     pub lift_reason: Option<String>,
+    /// The ground an officer withheld the export on, reviewing the answer before release.
+    pub withheld_ground: Option<String>,
 }
 
 impl std::fmt::Debug for TaskRow {
@@ -287,6 +295,9 @@ pub fn update_system(
             data_systems::serves.eq(&row.serves),
             data_systems::purposes.eq(&row.purposes),
             data_systems::recipients.eq(&row.recipients),
+            data_systems::sources.eq(&row.sources),
+            data_systems::automated_decisions.eq(&row.automated_decisions),
+            data_systems::never_disclose.eq(&row.never_disclose),
             data_systems::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -302,4 +313,23 @@ pub fn find_system(
         .select(DataSystemRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Withholds a closed export from the answer on `ground`, or restores it (`None`); false if the task is
+/// not an export held for this request.
+pub fn set_withheld(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+    id: &TaskId,
+    ground: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        system_tasks::table
+            .filter(system_tasks::id.eq(id))
+            .filter(system_tasks::request_id.eq(request_id))
+            .filter(system_tasks::status.eq("exported")),
+    )
+    .set(system_tasks::withheld_ground.eq(ground))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -49,6 +49,8 @@ pub enum AuditAction {
     RecipientsNotified,
     /// The person was told that a restriction will be lifted, and from when (GDPR Art. 18(3)).
     RestrictionLifted,
+    /// Reviewing the answer, an officer withheld a system's export on a ground, or put it back.
+    ExportWithheld,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -124,7 +126,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 58] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -150,6 +152,7 @@ impl AuditAction {
         AuditAction::TaskCompleted,
         AuditAction::RecipientsNotified,
         AuditAction::RestrictionLifted,
+        AuditAction::ExportWithheld,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -211,6 +214,7 @@ impl AuditAction {
             AuditAction::TaskCompleted => "task.completed",
             AuditAction::RecipientsNotified => "task.recipients_notified",
             AuditAction::RestrictionLifted => "task.restriction_lifted",
+            AuditAction::ExportWithheld => "task.export_withheld",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

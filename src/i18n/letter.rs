@@ -143,6 +143,13 @@ fn system_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_ {
                 "letter-system-stopped",
                 &[system, ("purposes", s.purposes.clone().unwrap_or_default())],
             ),
+            "withheld" => t(
+                "letter-system-withheld",
+                &[
+                    system,
+                    ("ground", s.legal_ground.clone().unwrap_or_default()),
+                ],
+            ),
             "declined" => t(
                 "letter-system-declined",
                 &[

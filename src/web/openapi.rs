@@ -55,6 +55,8 @@ use utoipa::{Modify, OpenApi};
         super::systems::set_active_api,
         super::systems::complete_api,
         super::systems::lift_api,
+        super::systems::withhold_api,
+        super::systems::preview_api,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::FieldProblem)),
     modifiers(&BearerAuth)

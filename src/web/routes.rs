@@ -252,6 +252,8 @@ fn staff_requests() -> Vec<Endpoint> {
         get("/requests/{id}/files/{file_id}", documents::view),
         post("/requests/{id}/tasks/{task_id}", systems::complete),
         post("/requests/{id}/tasks/{task_id}/lift", systems::lift),
+        post("/requests/{id}/tasks/{task_id}/withhold", systems::withhold),
+        get("/requests/{id}/package-preview", systems::preview),
         get("/requests/{id}/tasks/{task_id}/export", systems::export),
     ]
 }
@@ -338,6 +340,11 @@ fn api_requests() -> Vec<Endpoint> {
         post("/requests/{id}/documents", documents::record_api),
         post("/requests/{id}/tasks/{task_id}", systems::complete_api),
         post("/requests/{id}/tasks/{task_id}/lift", systems::lift_api),
+        post(
+            "/requests/{id}/tasks/{task_id}/withhold",
+            systems::withhold_api,
+        ),
+        get("/requests/{id}/package-preview", systems::preview_api),
     ]
 }
 

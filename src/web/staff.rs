@@ -176,6 +176,11 @@ impl RequestPage {
             .collect()
     }
 
+    /// Whether the answer packs exports (so the officer can preview the package).
+    pub fn has_exports(&self) -> bool {
+        self.d.tasks.iter().any(|t| t.kind == "export")
+    }
+
     /// The numbers of the correction rows a rectification form offers.
     pub fn correction_rows(&self) -> std::ops::RangeInclusive<usize> {
         1..=CORRECTION_ROWS

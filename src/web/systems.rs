@@ -15,10 +15,10 @@ use super::outcome::{self, Back};
 use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
-use crate::app::recipients;
 use crate::app::staff::StaffMember;
 use crate::app::systems::{self, OpenTask, RawTaskCompletion, RegisteredSystem};
 use crate::app::{AppError, AppState};
+use crate::app::{recipients, review};
 use crate::domain::FieldErrors;
 use crate::domain::systems::RawCorrection;
 use crate::domain::systems::RawDataSystem;
@@ -64,6 +64,17 @@ impl SystemsPage {
             ),
             ("purposes", "systems-purposes", i.purposes.clone()),
             ("serves", "systems-serves", i.serves.clone()),
+            ("sources", "systems-sources", i.sources.clone()),
+            (
+                "automated_decisions",
+                "systems-automated",
+                i.automated_decisions.clone(),
+            ),
+            (
+                "never_disclose",
+                "systems-never-disclose",
+                i.never_disclose.clone(),
+            ),
         ]
     }
 
@@ -542,4 +553,131 @@ pub async fn lift_api(
     )
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"lifted_on": day})))
+}
+
+#[derive(Deserialize)]
+pub struct WithholdForm {
+    #[serde(default)]
+    ground: String,
+    /// `withhold` or `restore`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Withholds a system's export from the answer on a ground, or puts it back, from the request page.
+pub async fn withhold(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    path: web::Path<(RequestId, TaskId)>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<WithholdForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, task_id) = path.into_inner();
+    let call = async {
+        let ground = match input.action.as_str() {
+            "withhold" => Some(input.ground.clone()),
+            "restore" => None,
+            _ => return Err(AppError::invalid("ground", "unknown_action")),
+        };
+        review::withhold(&state, &who.staff, id.clone(), task_id.clone(), ground).await
+    };
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Err(back) => {
+            let problem = match &back {
+                Back::Invalid(errors) => errors
+                    .iter()
+                    .map(|e| tr.field_error(e.code))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => tr.t("form-expired"),
+            };
+            let feedback = Feedback {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                problem: Some(problem),
+                kept_reason: Some((format!("task:{task_id}"), String::new())),
+                kept_inputs: vec![("ground".to_owned(), input.ground)],
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithholdBody {
+    /// `true` leaves the export out of the answer, `false` puts it back.
+    withhold: bool,
+    /// Why (required to withhold), at most 500 characters; the answer quotes it.
+    #[serde(default)]
+    ground: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}/withhold", tag = "systems",
+    description = "Review before release: leave a system's export out of the answer on a ground (another person's data), or put it back",
+    params(("id" = String, Path), ("task_id" = String, Path)),
+    request_body = WithholdBody,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 422, description = "`validation_failed`: `ground` `required`, `answer_released` or `not_an_export`", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn withhold_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(RequestId, TaskId)>,
+    body: uploads::StaffJson<WithholdBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?.into_inner();
+    let (id, task_id) = path.into_inner();
+    let ground = body.withhold.then_some(body.ground);
+    review::withhold(&state, &who.staff, id, task_id, ground).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The answer package as it would go out now (a ZIP), for the officer to check before release.
+pub async fn preview(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    id: web::Path<RequestId>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let bytes = review::preview(&state, &who.staff, id.clone()).await?;
+    Ok(zip_response(&id, bytes))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/package-preview", tag = "systems",
+    description = "The answer package as it would go out now (application/zip), for review before release; audited",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The ZIP"), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn preview_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<RequestId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let bytes = review::preview(&state, &who.staff, id.clone()).await?;
+    Ok(zip_response(&id, bytes))
+}
+
+fn zip_response(id: &RequestId, bytes: Vec<u8>) -> HttpResponse {
+    // The name is kaiji's own (ids are [0-9a-z-]).
+    HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"kaiji-answer-preview-{}.zip\"",
+                id.as_str()
+            ),
+        ))
+        .body(bytes)
 }

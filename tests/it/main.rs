@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod access_package;
 mod architecture;
 mod audit;
 mod audit_proofs;

@@ -2,6 +2,10 @@
 DROP INDEX data_changes_task;
 DELETE FROM data_changes WHERE task_id IS NOT NULL;
 ALTER TABLE data_changes DROP COLUMN task_id;
+ALTER TABLE system_tasks DROP COLUMN withheld_ground;
+ALTER TABLE data_systems DROP COLUMN never_disclose;
+ALTER TABLE data_systems DROP COLUMN automated_decisions;
+ALTER TABLE data_systems DROP COLUMN sources;
 ALTER TABLE data_systems DROP COLUMN recipients;
 ALTER TABLE data_systems DROP COLUMN purposes;
 ALTER TABLE data_systems DROP COLUMN serves;

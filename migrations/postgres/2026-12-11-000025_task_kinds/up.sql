@@ -22,6 +22,16 @@ ALTER TABLE data_systems ADD COLUMN serves TEXT NOT NULL
     DEFAULT '["export","erase","rectify","restrict","stop_processing"]';
 ALTER TABLE data_systems ADD COLUMN purposes TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE data_systems ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+-- For the access answer (GDPR Art. 15(1)(g), (h); CCPA §1798.110): where the system's data comes from,
+-- the automated decision-making it does (empty: none declared), and the fields it holds but never
+-- discloses (CCPA Regs. §7024(d): government identifiers, account numbers, passwords, biometrics), a
+-- JSON array of field names dropped from its exports.
+ALTER TABLE data_systems ADD COLUMN sources TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_systems ADD COLUMN automated_decisions TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_systems ADD COLUMN never_disclose TEXT NOT NULL DEFAULT '[]';
+-- Review before release: an officer withholds a system's export from the answer, on a ground (other
+-- people's data: GDPR Art. 15(4), APPI 33(2)(i), PIPEDA s. 9(1)); the answer says so.
+ALTER TABLE system_tasks ADD COLUMN withheld_ground TEXT;
 
 -- A change a system's owner recorded when closing a rectification task (NULL: recorded at the desk).
 ALTER TABLE data_changes ADD COLUMN task_id TEXT REFERENCES system_tasks (id);

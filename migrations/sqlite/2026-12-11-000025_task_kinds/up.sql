@@ -25,6 +25,9 @@ CREATE TABLE system_tasks_rebuilt (
     -- A restriction stays until lifted; the person is told before it is (Art. 18(3)).
     lifted_on         TEXT,
     lift_reason       TEXT,
+    -- Review before release: the ground an officer withheld the export on (GDPR Art. 15(4), APPI
+    -- 33(2)(i), PIPEDA s. 9(1)); the answer says so.
+    withheld_ground   TEXT,
     UNIQUE (request_id, system_id)
 );
 INSERT INTO system_tasks_rebuilt
@@ -43,6 +46,11 @@ ALTER TABLE data_systems ADD COLUMN serves TEXT NOT NULL
     DEFAULT '["export","erase","rectify","restrict","stop_processing"]';
 ALTER TABLE data_systems ADD COLUMN purposes TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE data_systems ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+-- For the access answer (GDPR Art. 15(1)(g), (h); CCPA §1798.110): sources, automated decision-making
+-- (empty: none declared) and the fields held but never disclosed (CCPA Regs. §7024(d)).
+ALTER TABLE data_systems ADD COLUMN sources TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_systems ADD COLUMN automated_decisions TEXT NOT NULL DEFAULT '';
+ALTER TABLE data_systems ADD COLUMN never_disclose TEXT NOT NULL DEFAULT '[]';
 
 -- A change a system's owner recorded when closing a rectification task (NULL: recorded at the desk).
 ALTER TABLE data_changes ADD COLUMN task_id TEXT REFERENCES system_tasks (id);

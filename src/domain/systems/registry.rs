@@ -81,6 +81,16 @@ pub struct RawDataSystem {
     /// One per line: `role | name | email` and optionally `| language` (English by default).
     #[serde(default)]
     pub recipients: String,
+    /// Where its data comes from (GDPR Art. 15(1)(g)); may be empty.
+    #[serde(default)]
+    pub sources: String,
+    /// The automated decision-making it does, with its logic and effects (Art. 15(1)(h)); empty: none
+    /// declared.
+    #[serde(default)]
+    pub automated_decisions: String,
+    /// Fields it holds but never discloses (CCPA Regs. §7024(d)), comma- or line-separated.
+    #[serde(default)]
+    pub never_disclose: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +103,9 @@ pub struct DataSystem {
     pub serves: Vec<TaskKind>,
     pub purposes: Vec<String>,
     pub recipients: Vec<Recipient>,
+    pub sources: String,
+    pub automated_decisions: String,
+    pub never_disclose: Vec<String>,
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -111,6 +124,15 @@ fn short_list(raw: &str, required: bool) -> Result<Vec<String>, &'static str> {
         Err("too_long")
     } else {
         Ok(items)
+    }
+}
+
+/// Text that may be left empty, at most `max` characters.
+fn optional_text(raw: &str, max: usize) -> Result<String, &'static str> {
+    if raw.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        bounded(raw, max)
     }
 }
 
@@ -190,30 +212,47 @@ pub fn parse_system(raw: &RawDataSystem) -> Result<DataSystem, FieldErrors> {
     let serves = errors.check("serves", parse_serves(&raw.serves));
     let purposes = errors.check("purposes", short_list(&raw.purposes, false));
     let recipients = errors.check("recipients", parse_recipients(&raw.recipients));
-    match (
-        name, owner, categories, retention, deletion, serves, purposes, recipients,
-    ) {
-        (
-            Some(name),
-            Some(owner_email),
-            Some(categories),
-            Some(retention),
-            Some(deletion_method),
-            Some(serves),
-            Some(purposes),
-            Some(recipients),
-        ) if errors.is_empty() => Ok(DataSystem {
-            name,
-            owner_email,
-            categories,
-            retention,
-            deletion_method,
-            serves,
-            purposes,
-            recipients,
-        }),
-        _ => Err(errors),
+    let sources = errors.check("sources", optional_text(&raw.sources, 1000));
+    let automated = errors.check(
+        "automated_decisions",
+        optional_text(&raw.automated_decisions, 2000),
+    );
+    let never = errors.check("never_disclose", short_list(&raw.never_disclose, false));
+    let (
+        Some(name),
+        Some(owner_email),
+        Some(categories),
+        Some(retention),
+        Some(deletion_method),
+        Some(serves),
+        Some(purposes),
+        Some(recipients),
+        Some(sources),
+        Some(automated_decisions),
+        Some(never_disclose),
+    ) = (
+        name, owner, categories, retention, deletion, serves, purposes, recipients, sources,
+        automated, never,
+    )
+    else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    Ok(DataSystem {
+        name,
+        owner_email,
+        categories,
+        retention,
+        deletion_method,
+        serves,
+        purposes,
+        recipients,
+        sources,
+        automated_decisions,
+        never_disclose,
+    })
 }
 
 #[cfg(test)]

@@ -143,6 +143,7 @@ letter-system-rectified = { $system }：上記のとおり訂正しました
 letter-system-restricted = { $system }：取扱いを制限しました（保存を除き利用しません）
 letter-system-restricted-allowing = { $system }：取扱いを制限しました（保存のほか、次の目的に限り取り扱います：{ $allowed }）
 letter-system-stopped = { $system }：次の目的での利用を停止しました（{ $purposes }）
+letter-system-withheld = { $system }：次の理由により開示しておりません（{ $ground }）
 letter-system-declined = { $system }：次の理由により対応しておりません（{ $ground }）
 letter-system-recipients-told = { $system }：提供先（{ $recipients }）にも同じ対応を求めました
 letter-change-corrected = { $item }：「{ $prior }」を「{ $new }」に訂正しました

@@ -883,13 +883,15 @@ impl Api {
     async fn send(&self, req: reqwest::RequestBuilder) -> Page {
         let res = req.bearer_auth(&self.token).send().await.unwrap();
         let status = res.status().as_u16();
-        let body = res.text().await.unwrap();
+        let headers = res.headers().clone();
+        // Bytes as sent (a ZIP stays a ZIP); the body as text for reading.
+        let raw = res.bytes().await.unwrap().to_vec();
         Page {
             status,
             location: None,
-            headers: Default::default(),
-            raw: body.clone().into_bytes(),
-            body,
+            headers,
+            body: String::from_utf8_lossy(&raw).into_owned(),
+            raw,
         }
     }
 
