@@ -2,6 +2,7 @@
 //! its audit event in one transaction. Handlers call exactly one function here.
 
 pub mod accounts;
+pub mod approvals;
 pub mod audit_key;
 pub mod audit_log;
 pub mod audit_proofs;

@@ -113,6 +113,9 @@ fn without_fields(
             out.write_record(keep.iter().map(|&i| &record[i]))
                 .map_err(|e| broken(e.to_string()))?;
         }
+        if dropped.is_empty() {
+            return Ok((text.to_owned(), Vec::new()));
+        }
         let bytes = out.into_inner().map_err(|e| broken(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|e| broken(e.to_string()))?;
         return Ok((text, dropped.into_iter().collect()));
@@ -135,6 +138,10 @@ fn without_fields(
         }
     }
     strip(&mut value, &never, &mut dropped);
+    if dropped.is_empty() {
+        // Nothing held back: the system's export as it sent it.
+        return Ok((text.to_owned(), Vec::new()));
+    }
     let text = serde_json::to_string_pretty(&value).map_err(|e| broken(e.to_string()))?;
     Ok((text, dropped.into_iter().collect()))
 }

@@ -61,6 +61,8 @@ pub struct RequestDetail {
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(StaffId, String)>,
+    /// Four eyes: who approved which event at this version, (event, email).
+    pub approvals: Vec<(String, String)>,
 }
 
 impl RequestDetail {
@@ -300,6 +302,7 @@ pub async fn detail(
                     None => None,
                 },
                 workers: crate::db::staff::workers(conn)?,
+                approvals: super::approvals::current(conn, &case)?,
                 notes: crate::db::notes::for_request(conn, &case.row.id)?
                     .into_iter()
                     .map(|(n, author)| Note {

@@ -117,6 +117,8 @@ pub(crate) fn apply_event(
             data: &data,
         },
     )?;
+    // Four eyes: an answer or refusal needs another officer's approval of this version.
+    super::approvals::check(conn, case, &t, cx.actor.id().as_deref())?;
     // Effects the application carries out itself, inside the same transaction; what they did goes into
     // the notices' payload, so the letter says exactly that.
     let mut payload = NoticePayload {

@@ -1,6 +1,7 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, a pool, embedded per-backend migrations,
 //! and the repositories. Nothing outside this module writes SQL.
 
+pub mod approvals;
 pub mod audit;
 pub mod clocks;
 pub mod documents;

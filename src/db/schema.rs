@@ -216,7 +216,21 @@ diesel::joinable!(staff_recovery_codes -> staff_users (staff_id));
 diesel::joinable!(api_tokens -> staff_users (staff_id));
 diesel::joinable!(request_clocks -> requests (request_id));
 diesel::joinable!(notices -> requests (request_id));
+diesel::table! {
+    request_approvals (id) {
+        id -> Text,
+        request_id -> Text,
+        event -> Text,
+        request_version -> BigInt,
+        approved_by -> Text,
+        approved_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_approvals -> staff_users (approved_by));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    request_approvals,
     workflow_definitions,
     regime_definitions,
     postal_details,

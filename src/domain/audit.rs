@@ -51,6 +51,8 @@ pub enum AuditAction {
     RestrictionLifted,
     /// Reviewing the answer, an officer withheld a system's export on a ground, or put it back.
     ExportWithheld,
+    /// A second officer approved an answer or refusal at the request's version (four eyes).
+    RequestApproved,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -126,7 +128,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -153,6 +155,7 @@ impl AuditAction {
         AuditAction::RecipientsNotified,
         AuditAction::RestrictionLifted,
         AuditAction::ExportWithheld,
+        AuditAction::RequestApproved,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -215,6 +218,7 @@ impl AuditAction {
             AuditAction::RecipientsNotified => "task.recipients_notified",
             AuditAction::RestrictionLifted => "task.restriction_lifted",
             AuditAction::ExportWithheld => "task.export_withheld",
+            AuditAction::RequestApproved => "request.approved",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

@@ -100,6 +100,11 @@ impl NoticeKind {
         )
     }
 
+    /// An answer or a refusal: what decides the request (and what four eyes must approve).
+    pub fn decides(self) -> bool {
+        self.answers() || matches!(self, NoticeKind::Refused | NoticeKind::IdentityNotVerified)
+    }
+
     /// The code stored and written in definitions.
     pub fn as_str(self) -> &'static str {
         self.into()

@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         super::reports::api,
         super::staff::add_note_api,
         super::staff::hold_api,
+        super::staff::approve_api,
         super::account::unlock_api,
         super::people::list_api,
         super::people::role_api,

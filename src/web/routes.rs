@@ -232,6 +232,7 @@ fn staff_requests() -> Vec<Endpoint> {
         post("/requests/{id}/events", staff::fire_event),
         post("/requests/{id}/notes", staff::add_note),
         post("/requests/{id}/legal-hold", staff::hold),
+        post("/requests/{id}/approvals", staff::approve),
         post("/requests/{id}/assignee", replies::assign),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -322,6 +323,7 @@ fn api_requests() -> Vec<Endpoint> {
         post("/requests/{id}/identity/judgement", api::identity_judgement),
         post("/requests/{id}/notes", staff::add_note_api),
         post("/requests/{id}/legal-hold", staff::hold_api),
+        post("/requests/{id}/approvals", staff::approve_api),
         post("/requests/{id}/assignee", replies::assign_api),
         post(
             "/requests/{id}/notices/{notice_id}/retry",

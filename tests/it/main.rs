@@ -15,6 +15,7 @@ mod cli;
 mod concurrency;
 mod every_right;
 mod forms;
+mod four_eyes;
 mod hardening;
 mod health;
 mod languages;

@@ -1,3 +1,4 @@
+DROP TABLE request_approvals;
 -- Back to exports and erasures only (postgres): tasks of the other kinds are dropped with their changes.
 DROP INDEX data_changes_task;
 DELETE FROM data_changes WHERE task_id IS NOT NULL;

@@ -1,6 +1,7 @@
 -- Back to exports and erasures only (sqlite): tasks of the other kinds are dropped with their changes.
 PRAGMA foreign_keys = OFF;
 BEGIN;
+DROP TABLE request_approvals;
 -- SQLite cannot drop a column a foreign key uses: data_changes is rebuilt without it.
 CREATE TABLE data_changes_rebuilt (
     id          TEXT      NOT NULL PRIMARY KEY,

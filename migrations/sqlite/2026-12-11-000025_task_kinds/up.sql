@@ -55,5 +55,16 @@ ALTER TABLE data_systems ADD COLUMN never_disclose TEXT NOT NULL DEFAULT '[]';
 -- A change a system's owner recorded when closing a rectification task (NULL: recorded at the desk).
 ALTER TABLE data_changes ADD COLUMN task_id TEXT REFERENCES system_tasks (id);
 CREATE INDEX data_changes_task ON data_changes (task_id);
+-- Four eyes (a procedure's `four_eyes`): a second officer approves an answer or refusal at the request's
+-- version; any later change to the request makes the approval stale.
+CREATE TABLE request_approvals (
+    id              TEXT      NOT NULL PRIMARY KEY,
+    request_id      TEXT      NOT NULL REFERENCES requests (id),
+    event           TEXT      NOT NULL,
+    request_version BIGINT    NOT NULL,
+    approved_by     TEXT      NOT NULL REFERENCES staff_users (id),
+    approved_at     TIMESTAMP NOT NULL,
+    UNIQUE (request_id, event, request_version, approved_by)
+);
 COMMIT;
 PRAGMA foreign_keys = ON;

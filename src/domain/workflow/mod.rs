@@ -247,6 +247,13 @@ pub struct TransitionDef {
 }
 
 impl TransitionDef {
+    /// Whether it sends an answer or a refusal (what four eyes must approve).
+    pub fn decides(&self) -> bool {
+        self.effects
+            .iter()
+            .any(|e| matches!(e, Effect::SendNotice(n) if n.decides()))
+    }
+
     pub fn needs_reason(&self) -> bool {
         self.guards.contains(&Guard::ReasonGiven)
     }
@@ -334,6 +341,9 @@ pub struct WorkflowDefinition {
     /// Requests filed online wait for the requester to confirm their email address (a signed link);
     /// unconfirmed ones expire.
     pub confirm_email: bool,
+    /// Answers and refusals go out only once a second officer approved them at the request's current
+    /// version (four eyes); the one who approves cannot be the one who sends.
+    pub four_eyes: bool,
     /// Data points an officer must match per request type (and where a signed declaration is needed).
     pub verification: Option<super::identity::VerificationRule>,
     /// What an access answer must tell besides the data (GDPR Art. 15(1), CCPA §1798.110, PIPEDA 4.9,
@@ -479,6 +489,11 @@ pub struct Transition {
 }
 
 impl Transition {
+    /// Whether it decides the request: sends an answer, or refuses (what four eyes must approve).
+    pub fn decides(&self) -> bool {
+        self.notices().any(NoticeKind::decides)
+    }
+
     pub fn notices(&self) -> impl Iterator<Item = NoticeKind> + '_ {
         self.effects.iter().filter_map(|e| match e {
             Effect::SendNotice(n) => Some(*n),

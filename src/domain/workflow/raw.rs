@@ -25,6 +25,8 @@ pub(super) struct RawDefinition {
     pub(super) non_discrimination: Option<Label>,
     #[serde(default)]
     pub(super) confirm_email: bool,
+    #[serde(default)]
+    pub(super) four_eyes: bool,
     pub(super) verification: Option<super::super::identity::VerificationRule>,
     pub(super) disclosure: Option<DisclosureInfo>,
     pub(super) postal: Option<RawPostal>,

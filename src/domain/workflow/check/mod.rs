@@ -491,6 +491,7 @@ impl WorkflowDefinition {
             complaint_authority,
             non_discrimination: raw.non_discrimination,
             confirm_email: raw.confirm_email,
+            four_eyes: raw.four_eyes,
             verification,
             disclosure: raw.disclosure,
             postal,
