@@ -249,7 +249,11 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
         for (k, right) in regime.rights.iter().enumerate() {
             let n = walks.len();
             // Both languages in every regime: alternate right by right.
-            let language = if (k + n) % 2 == 0 { "en" } else { "ja" };
+            let language = if (k + n).is_multiple_of(2) {
+                "en"
+            } else {
+                "ja"
+            };
             let email = format!("walk{n}@example.com");
             let person = format!("Person-{n}-Walk");
             let res = app
