@@ -29,6 +29,7 @@ pub mod queue;
 pub mod readiness;
 pub mod recipients;
 pub mod refusals;
+pub mod registry;
 pub mod reply;
 pub mod reports;
 pub mod requests;

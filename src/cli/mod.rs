@@ -254,7 +254,7 @@ fn seed(db: &Db, config: &Config, clock: &Clock) -> anyhow::Result<()> {
     let systems = dir.join("data_systems.toml");
     if systems.is_file() {
         let text = std::fs::read_to_string(&systems)?;
-        let added = crate::app::systems::seed(db, clock, &text)
+        let added = crate::app::registry::seed(db, clock, &text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", systems.display()))?;
         tracing::info!(added, "data systems loaded");
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -23,6 +24,7 @@ pub mod postal;
 pub mod procedures;
 pub mod public;
 pub mod queue;
+pub mod registry;
 pub mod replies;
 pub mod reports;
 pub mod routes;

@@ -6,8 +6,9 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, audit, auth, documents, filing, forms, health, mfa, openapi, payments, people,
-    postal, procedures, public, queue, replies, reports, staff, systems, tracking,
+    account, api, approvals, audit, auth, documents, filing, forms, health, mfa, openapi, payments,
+    people, postal, procedures, public, queue, registry, replies, reports, staff, systems,
+    tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -232,7 +233,7 @@ fn staff_requests() -> Vec<Endpoint> {
         post("/requests/{id}/events", staff::fire_event),
         post("/requests/{id}/notes", staff::add_note),
         post("/requests/{id}/legal-hold", staff::hold),
-        post("/requests/{id}/approvals", staff::approve),
+        post("/requests/{id}/approvals", approvals::approve),
         post("/requests/{id}/assignee", replies::assign),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -292,10 +293,10 @@ fn staff_payments() -> Vec<Endpoint> {
 
 fn staff_systems() -> Vec<Endpoint> {
     vec![
-        get("/systems", systems::show),
-        post("/systems", systems::register),
-        post("/systems/{id}", systems::update),
-        post("/systems/{id}/active", systems::set_active),
+        get("/systems", registry::show),
+        post("/systems", registry::register),
+        post("/systems/{id}", registry::update),
+        post("/systems/{id}/active", registry::set_active),
     ]
 }
 
@@ -323,7 +324,7 @@ fn api_requests() -> Vec<Endpoint> {
         post("/requests/{id}/identity/judgement", api::identity_judgement),
         post("/requests/{id}/notes", staff::add_note_api),
         post("/requests/{id}/legal-hold", staff::hold_api),
-        post("/requests/{id}/approvals", staff::approve_api),
+        post("/requests/{id}/approvals", approvals::approve_api),
         post("/requests/{id}/assignee", replies::assign_api),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -381,10 +382,10 @@ fn api_payments() -> Vec<Endpoint> {
 
 fn api_systems() -> Vec<Endpoint> {
     vec![
-        get("/data-systems", systems::list_api),
-        post("/data-systems", systems::register_api),
-        post("/data-systems/{id}", systems::update_api),
-        post("/data-systems/{id}/active", systems::set_active_api),
+        get("/data-systems", registry::list_api),
+        post("/data-systems", registry::register_api),
+        post("/data-systems/{id}", registry::update_api),
+        post("/data-systems/{id}/active", registry::set_active_api),
     ]
 }
 

@@ -186,7 +186,7 @@ impl TestDb {
         workflows::publish(&mut db.conn().unwrap(), &files, &Clock::fixed(t0()))
             .expect("publish seeds");
         let systems = std::fs::read_to_string(repo_path("seeds/data_systems.toml")).unwrap();
-        kaiji::app::systems::seed(&db, &Clock::fixed(t0()), &systems).expect("seed data systems");
+        kaiji::app::registry::seed(&db, &Clock::fixed(t0()), &systems).expect("seed data systems");
         Some(Self {
             db,
             backend,

@@ -1,0 +1,90 @@
+//! Four eyes on the web: a second officer approves an answer or refusal from the request page or the API.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::csrf::CsrfForm;
+use super::error::PageError;
+use super::outcome;
+use super::redirect;
+use super::session::{Authorized, WorkRequests};
+use super::staff::{Feedback, problem_beside, request_page};
+use crate::app::AppState;
+use crate::domain::ids::RequestId;
+use crate::i18n::Tr;
+
+#[derive(Deserialize)]
+pub struct ApprovalForm {
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    expected_version: i64,
+}
+
+/// A second officer approves an answer or refusal from the request page (four eyes).
+pub async fn approve(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<RequestId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<ApprovalForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let call = crate::app::approvals::approve(
+        &state,
+        &who.staff,
+        id.clone(),
+        input.event.clone(),
+        input.expected_version,
+    );
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#actions"))),
+        Err(back) => {
+            let feedback = Feedback {
+                status: back.status(),
+                problem: Some(problem_beside(back, &tr, &["event"])),
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    /// The answering or refusing event approved.
+    event: String,
+    /// The version of the request approved: any later change makes the approval stale.
+    expected_version: i64,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/approvals", tag = "requests",
+    description = "Four eyes: approve an answer or refusal of the request at its current version; another officer then sends it",
+    params(("id" = String, Path)),
+    request_body = ApprovalBody,
+    responses(
+        (status = 204, description = "Approved"),
+        (status = 409, description = "`conflict`: the request changed", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `event` `no_approval_needed`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn approve_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    id: web::Path<RequestId>,
+    body: super::uploads::StaffJson<ApprovalBody>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let body = body.parse()?.into_inner();
+    crate::app::approvals::approve(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        body.event,
+        body.expected_version,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
