@@ -50,10 +50,11 @@ pub(crate) fn create_tasks(
         .map(|(t, _)| t.system_id)
         .collect();
     for s in systems.iter().filter(|s| !existing.contains(&s.id)) {
+        let task_id: TaskId = db::new_id().into();
         repo::insert_task(
             conn,
             &TaskRow {
-                id: db::new_id().into(),
+                id: task_id.clone(),
                 request_id: case.row.id.clone(),
                 system_id: s.id.clone(),
                 kind: kind.as_str().to_owned(),
@@ -74,6 +75,7 @@ pub(crate) fn create_tasks(
                 withheld_ground: None,
             },
         )?;
+        tell_owner(conn, case, s, &task_id, kind, now)?;
     }
     if repo::open_count(conn, &case.row.id)? > 0 {
         case.facts.remove(&Fact::TasksDone);
@@ -81,6 +83,45 @@ pub(crate) fn create_tasks(
         case.facts.insert(Fact::TasksDone);
     }
     Ok(())
+}
+
+/// Emails a system's owner, where they have a staff account, that a task opened in their system; the
+/// notice names the task, never the person.
+fn tell_owner(
+    conn: &mut AnyConnection,
+    case: &Case,
+    system: &DataSystemRow,
+    task_id: &TaskId,
+    kind: TaskKind,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(owner) = crate::db::staff::find_by_email(conn, &system.owner_email)?
+        .filter(|s| s.disabled_at.is_none())
+    else {
+        return Ok(());
+    };
+    let payload = crate::domain::notice::NoticePayload {
+        task: Some(crate::domain::notice::TaskNotice {
+            id: task_id.to_string(),
+            system: system.name.clone(),
+            kind: kind.as_str().to_owned(),
+        }),
+        ..Default::default()
+    };
+    super::notices::queue_staff_notice(
+        conn,
+        &case.row.id,
+        &owner.id,
+        crate::domain::notice::NoticeKind::StaffTaskOpened,
+        &payload,
+        now,
+    )
+}
+
+/// Officers and administrators work every task; anyone else only the tasks of systems registered with
+/// their address as owner. To others a task does not exist (its request's id reveals nothing either).
+fn may_work(staff: &StaffMember, system: &DataSystemRow) -> bool {
+    matches!(staff.role, Role::Officer | Role::Admin) || system.owner_email == staff.email
 }
 
 fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
@@ -146,10 +187,8 @@ pub async fn complete_task(
             let mut case = Case::load(conn, &catalog, &request_id)?;
             let (task, system) =
                 repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
-            if !matches!(staff.role, Role::Officer | Role::Admin)
-                && system.owner_email != staff.email
-            {
-                return Err(AppError::Forbidden);
+            if !may_work(&staff, &system) {
+                return Err(AppError::NotFound);
             }
             let closed_error = |code| AppError::invalid("outcome", code);
             if task.status != "open" || case.state_label().1 {
@@ -324,11 +363,15 @@ pub async fn view_export(
     task_id: TaskId,
 ) -> Result<(String, Vec<u8>), AppError> {
     let viewer = StaffViewer::new(state, staff);
+    let staff = staff.clone();
     state
         .db
         .write(move |conn| {
-            let (task, _) =
+            let (task, system) =
                 repo::find_task(conn, &request_id, &task_id)?.ok_or(AppError::NotFound)?;
+            if !may_work(&staff, &system) {
+                return Err(AppError::NotFound);
+            }
             if task.export_purged_at.is_some() {
                 return Err(AppError::Purged);
             }
@@ -354,6 +397,7 @@ pub async fn view_export(
 /// An open task in a system the staff member owns, for their list of things to do.
 #[derive(Debug, Clone)]
 pub struct OpenTask {
+    pub task_id: TaskId,
     pub request_id: RequestId,
     pub receipt_number: String,
     pub system: String,
@@ -370,12 +414,87 @@ pub async fn my_tasks(state: &AppState, staff: &StaffMember) -> Result<Vec<OpenT
             Ok(repo::open_tasks_for_owner(conn, &email)?
                 .into_iter()
                 .map(|(task, system, receipt_number)| OpenTask {
+                    task_id: task.id,
                     request_id: task.request_id,
                     receipt_number,
                     system: system.name,
                     kind: task.kind,
                 })
                 .collect())
+        })
+        .await
+}
+
+/// One task as its system's owner works it: what the request asks and of whom, without the rest of the
+/// request (its history, documents, notices and other systems' tasks).
+#[derive(Debug, Clone)]
+pub struct TaskPage {
+    pub request_id: RequestId,
+    pub receipt_number: String,
+    /// The right, in the reader's language.
+    pub right: String,
+    /// What the requester wrote (what to correct, which use to stop).
+    pub message: String,
+    /// Whom the data is about: what the owner looks them up by.
+    pub subject_name: String,
+    pub subject_email: Option<String>,
+    /// The answer's legal deadline, as things stand.
+    pub due_on: Option<chrono::NaiveDate>,
+    pub terminal: bool,
+    pub task: TaskView,
+    /// The grounds the law gives for not acting on this right.
+    pub grounds: Vec<crate::domain::law::RefusalGround>,
+}
+
+/// A task for the staff member who may work it (anyone else: not found).
+pub async fn task_page(
+    state: &AppState,
+    staff: &StaffMember,
+    task_id: TaskId,
+    lang: crate::domain::request::Language,
+) -> Result<TaskPage, AppError> {
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .run(move |conn| {
+            let (task, system) =
+                repo::find_task_by_id(conn, &task_id)?.ok_or(AppError::NotFound)?;
+            if !may_work(&staff, &system) {
+                return Err(AppError::NotFound);
+            }
+            let case = Case::load(conn, &catalog, &task.request_id)?;
+            let view = task_views(conn, &task.request_id)?
+                .into_iter()
+                .find(|t| t.id == task.id)
+                .ok_or(AppError::NotFound)?;
+            let today = super::cases::today_in(&case.def, now);
+            let due_on =
+                super::cases::clock_views(&case.def, &case.clocks, today, catalog.calendars())
+                    .into_iter()
+                    .filter(|c| c.stopped_on.is_none())
+                    .filter_map(|c| c.due_on)
+                    .min();
+            let (_, terminal) = case.state_label();
+            Ok(TaskPage {
+                request_id: case.row.id.clone(),
+                receipt_number: case.row.receipt_number.clone(),
+                right: case.right_label(lang),
+                message: case.row.message.clone(),
+                subject_name: case.row.subject_name.clone(),
+                subject_email: case.row.subject_email.clone(),
+                due_on,
+                terminal,
+                task: view,
+                grounds: case
+                    .def
+                    .law
+                    .grounds_for(case.request_type.as_str())
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            })
         })
         .await
 }

@@ -333,3 +333,16 @@ pub fn set_withheld(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// A task by its id alone, with its system (a system owner's task page).
+pub fn find_task_by_id(
+    conn: &mut AnyConnection,
+    id: &TaskId,
+) -> QueryResult<Option<(TaskRow, DataSystemRow)>> {
+    system_tasks::table
+        .inner_join(data_systems::table)
+        .filter(system_tasks::id.eq(id))
+        .select((TaskRow::as_select(), DataSystemRow::as_select()))
+        .first(conn)
+        .optional()
+}

@@ -77,6 +77,8 @@ pub enum NoticeKind {
     /// To the assigned officer (or every officer): the requester acted from their tracking page
     /// (withdrew, appealed).
     StaffRequesterActed,
+    /// To a data system's owner (a staff member): a task opened in their system.
+    StaffTaskOpened,
     /// To someone a data system disclosed the person's data to: it was rectified, erased or restricted,
     /// so they must do the same (GDPR Art. 19, CCPA §1798.105(c)(1), §7023(c), PIPEDA 4.9.5).
     RecipientNotified,
@@ -124,6 +126,7 @@ impl NoticeKind {
                 | NoticeKind::StaffDueSoon
                 | NoticeKind::StaffOverdue
                 | NoticeKind::StaffRequesterActed
+                | NoticeKind::StaffTaskOpened
         )
     }
 }
@@ -188,6 +191,9 @@ pub struct NoticePayload {
     /// For a notice to a recipient: who they are, whose data and what was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<RecipientNotice>,
+    /// For a system owner: the task opened in their system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskNotice>,
     /// For a restriction about to be lifted: in which system, from when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifting: Option<LiftingNotice>,
@@ -215,6 +221,15 @@ pub struct RecipientNotice {
     /// A restriction lifted: from which day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifted_on: Option<NaiveDate>,
+}
+
+/// A task opened in a system, for its owner (the request itself stays out of the notice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskNotice {
+    pub id: String,
+    pub system: String,
+    /// `export`, `erase`, `rectify`, `restrict` or `stop_processing`.
+    pub kind: String,
 }
 
 /// A restriction to be lifted.

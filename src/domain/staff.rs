@@ -1,4 +1,4 @@
-//! Staff: privacy officers, auditors and administrators.
+//! Staff: privacy officers, auditors, administrators and data-system owners.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,16 +18,21 @@ pub enum Role {
     Auditor,
     /// Manages staff and configuration.
     Admin,
+    /// Answers for data systems: sees and works only the tasks of the systems registered with their
+    /// address as owner, never the requests themselves.
+    #[serde(rename = "system_owner")]
+    SystemOwner,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Officer, Role::Auditor, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Officer, Role::Auditor, Role::Admin, Role::SystemOwner];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Officer => "officer",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::SystemOwner => "system_owner",
         }
     }
 }

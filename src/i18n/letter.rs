@@ -78,6 +78,7 @@ fn letter_key(kind: NoticeKind) -> &'static str {
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
         | NoticeKind::StaffRequesterActed
+        | NoticeKind::StaffTaskOpened
         // Recipients are written to by email only; their letter is never printed.
         | NoticeKind::RecipientNotified => "staff",
         other => other.as_str(),
@@ -278,6 +279,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffDueSoon
         | NoticeKind::StaffOverdue
         | NoticeKind::StaffRequesterActed
+        | NoticeKind::StaffTaskOpened
         | NoticeKind::RecipientNotified
         | NoticeKind::UnconfirmedExpired
         | NoticeKind::Withdrawn

@@ -214,6 +214,14 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         };
         out.rows.push((ch.item.clone(), value));
     }
+    if let Some(t) = &p.task {
+        row(&mut out, "system", t.system.clone());
+        row(
+            &mut out,
+            "task-kind",
+            tr.t(&format!("task-kind-{}", t.kind)),
+        );
+    }
     if let Some(x) = &p.lifting {
         row(&mut out, "system", x.system.clone());
         row(&mut out, "lifted-on", x.lifted_on.to_string());

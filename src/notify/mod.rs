@@ -178,6 +178,11 @@ fn message(
         && tokens::digest(&token) == case.row.tracking_token_sha256)
         .then(|| format!("{base}/track/{token}"));
     let action_url = match kind {
+        // A system owner works the task on its own page; they never see the request.
+        NoticeKind::StaffTaskOpened => payload
+            .task
+            .as_ref()
+            .map(|t| format!("{base}/staff/tasks/{}", t.id)),
         _ if staff.is_some() => Some(format!("{base}/staff/requests/{}", case.row.id)),
         _ if recipient.is_some() => None,
         NoticeKind::EmailConfirmation => Some(format!(

@@ -63,6 +63,7 @@ pub(super) fn landing(role: Role) -> &'static str {
     match role {
         Role::Officer | Role::Admin => "/staff/requests",
         Role::Auditor => "/staff/audit",
+        Role::SystemOwner => "/staff/systems",
     }
 }
 

@@ -56,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         super::registry::set_active_api,
         super::systems::complete_api,
         super::systems::lift_api,
+        super::systems::my_tasks_api,
         super::systems::withhold_api,
         super::systems::preview_api,
     ),

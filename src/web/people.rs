@@ -34,7 +34,7 @@ impl PeoplePage {
         self.staff.role == Role::Admin
     }
 
-    pub fn roles(&self) -> [Role; 3] {
+    pub fn roles(&self) -> [Role; 4] {
         Role::ALL
     }
 

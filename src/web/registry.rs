@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::outcome;
-use super::session::{Administer, ApiStaff, Authorized, WorkRequests};
+use super::session::{Administer, ApiStaff, Authorized, WorkRequests, WorkTasks};
 use super::{redirect, render};
 use crate::app::AppState;
 use crate::app::registry::{self, RegisteredSystem};
@@ -138,7 +138,7 @@ pub struct ShowQuery {
 
 pub async fn show(
     state: web::Data<AppState>,
-    who: Authorized<WorkRequests>,
+    who: Authorized<WorkTasks>,
     tr: Tr,
     csrf: Csrf,
     query: web::Query<ShowQuery>,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError};
 use super::render;
-use super::session::{AnyStaff, ApiStaff, Authorized};
+use super::session::{ApiStaff, Authorized, ReadReports};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, reports};
 use crate::domain::reports::Report;
@@ -71,7 +71,7 @@ pub struct YearQuery {
 
 pub async fn show(
     state: web::Data<AppState>,
-    who: Authorized<AnyStaff>,
+    who: Authorized<ReadReports>,
     tr: Tr,
     csrf: Csrf,
     q: web::Query<YearQuery>,
@@ -156,7 +156,7 @@ fn metrics_csv(report: &Report) -> Result<Vec<u8>, AppError> {
 /// The yearly metrics per right as CSV (CCPA-style, 11 CCR §7102).
 pub async fn metrics(
     state: web::Data<AppState>,
-    _who: Authorized<AnyStaff>,
+    _who: Authorized<ReadReports>,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
@@ -180,7 +180,7 @@ pub async fn metrics(
 )]
 pub async fn api(
     state: web::Data<AppState>,
-    _who: ApiStaff<AnyStaff>,
+    _who: ApiStaff<ReadReports>,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;

@@ -296,6 +296,7 @@ fn staff_systems() -> Vec<Endpoint> {
         get("/systems", registry::show),
         post("/systems", registry::register),
         post("/systems/{id}", registry::update),
+        get("/tasks/{task_id}", systems::task_page),
         post("/systems/{id}/active", registry::set_active),
     ]
 }
@@ -383,6 +384,7 @@ fn api_payments() -> Vec<Endpoint> {
 fn api_systems() -> Vec<Endpoint> {
     vec![
         get("/data-systems", registry::list_api),
+        get("/tasks", systems::my_tasks_api),
         post("/data-systems", registry::register_api),
         post("/data-systems/{id}", registry::update_api),
         post("/data-systems/{id}/active", registry::set_active_api),

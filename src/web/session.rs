@@ -43,10 +43,23 @@ impl Permission for Administer {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
-/// Any signed-in staff member (signing out, the landing page).
+/// The yearly counts: everyone but system owners, who see only their own tasks.
+pub struct ReadReports;
+impl Permission for ReadReports {
+    const ROLES: &'static [Role] = &[Role::Officer, Role::Auditor, Role::Admin];
+}
+
+/// Those who close data-system tasks: officers and administrators any task, system owners their own
+/// systems' (the use cases check which).
+pub struct WorkTasks;
+impl Permission for WorkTasks {
+    const ROLES: &'static [Role] = &[Role::Officer, Role::Admin, Role::SystemOwner];
+}
+
+/// Any signed-in staff member (signing out, the landing page, their own account).
 pub struct AnyStaff;
 impl Permission for AnyStaff {
-    const ROLES: &'static [Role] = &[Role::Officer, Role::Auditor, Role::Admin];
+    const ROLES: &'static [Role] = &[Role::Officer, Role::Auditor, Role::Admin, Role::SystemOwner];
 }
 
 /// A signed-in staff member whose role `P` allows the route. Without a session: a redirect to sign in;

@@ -21,6 +21,16 @@ use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
+/// The outcomes a task of this kind closes with, in the reader's words.
+pub fn outcomes_of(tr: &Tr, kind: &str) -> Vec<(&'static str, String)> {
+    kind.parse::<crate::domain::systems::TaskKind>()
+        .map(|k| k.outcomes())
+        .unwrap_or(&[])
+        .iter()
+        .map(|o| (*o, tr.t(&format!("tasks-{}", o.replace('_', "-")))))
+        .collect()
+}
+
 /// Correction rows a rectification task's form offers (the API takes up to `MAX_CORRECTIONS`).
 pub const CORRECTION_ROWS: usize = 3;
 
@@ -168,12 +178,7 @@ impl RequestPage {
 
     /// The outcomes a task of this kind closes with, as the owner chooses them.
     pub fn task_outcomes(&self, kind: &str) -> Vec<(&'static str, String)> {
-        kind.parse::<crate::domain::systems::TaskKind>()
-            .map(|k| k.outcomes())
-            .unwrap_or(&[])
-            .iter()
-            .map(|o| (*o, self.tr.t(&format!("tasks-{}", o.replace('_', "-")))))
-            .collect()
+        outcomes_of(&self.tr, kind)
     }
 
     /// Who approved this event at the request's current version (four eyes).

@@ -12,19 +12,20 @@ use serde::Deserialize;
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
 use super::outcome::{self, Back};
-use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::session::{ApiStaff, Authorized, WorkRequests, WorkTasks};
 use super::staff::{Feedback, request_page};
-use super::{redirect, uploads};
+use super::{redirect, render, uploads};
 use crate::app::systems::{self, RawTaskCompletion};
 use crate::app::{AppError, AppState};
 use crate::app::{recipients, review};
+use crate::domain::staff::Role;
 use crate::domain::systems::RawCorrection;
 use crate::i18n::Tr;
 
 /// Closes a task from the request page (multipart: outcome, legal ground, note, the export file).
 pub async fn complete(
     state: web::Data<AppState>,
-    who: Authorized<WorkRequests>,
+    who: Authorized<WorkTasks>,
     tr: Tr,
     csrf: Csrf,
     path: web::Path<(RequestId, TaskId)>,
@@ -70,8 +71,11 @@ pub async fn complete(
         Err(WebError::App(AppError::Invalid(errors))) => (Vec::new(), Err(Back::Invalid(errors))),
         Err(e) => return Err(e.into()),
     };
+    // Officers return to the request; a system owner, who never sees it, to the task.
+    let officer = matches!(who.staff.role, Role::Officer | Role::Admin);
     match answer {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Ok(_) if officer => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
+        Ok(_) => Ok(redirect(&format!("/staff/tasks/{task_id}?moved=1"))),
         Err(back) => {
             let problem = match &back {
                 Back::Invalid(errors) => {
@@ -81,6 +85,21 @@ pub async fn complete(
                 }
                 _ => tr.t("form-expired"),
             };
+            if !officer {
+                let p = systems::task_page(&state, &who.staff, task_id, tr.lang).await?;
+                return render(
+                    back.status(),
+                    &TaskPageView {
+                        tr,
+                        csrf: csrf.token(),
+                        staff: who.staff,
+                        p,
+                        problem: Some(problem),
+                        moved: false,
+                        kept: kept_inputs,
+                    },
+                );
+            }
             let feedback = Feedback {
                 status: back.status(),
                 problem: Some(problem),
@@ -120,7 +139,7 @@ pub struct CompleteBody {
 )]
 pub async fn complete_api(
     state: web::Data<AppState>,
-    who: ApiStaff<WorkRequests>,
+    who: ApiStaff<WorkTasks>,
     path: web::Path<(RequestId, TaskId)>,
     req: HttpRequest,
     payload: web::Payload,
@@ -153,7 +172,7 @@ pub async fn complete_api(
 /// A task's export, for staff (audited).
 pub async fn export(
     state: web::Data<AppState>,
-    who: Authorized<WorkRequests>,
+    who: Authorized<WorkTasks>,
     path: web::Path<(RequestId, TaskId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, task_id) = path.into_inner();
@@ -388,4 +407,86 @@ fn zip_response(id: &RequestId, bytes: Vec<u8>) -> HttpResponse {
             ),
         ))
         .body(bytes)
+}
+
+#[derive(askama::Template)]
+#[template(path = "pages/staff/task.html")]
+pub struct TaskPageView {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: crate::app::staff::StaffMember,
+    pub p: systems::TaskPage,
+    pub problem: Option<String>,
+    pub moved: bool,
+    /// What was typed, after a refusal.
+    pub kept: Vec<(String, String)>,
+}
+
+impl TaskPageView {
+    pub fn task_outcomes(&self, kind: &str) -> Vec<(&'static str, String)> {
+        super::staff::outcomes_of(&self.tr, kind)
+    }
+
+    pub fn correction_rows(&self) -> std::ops::RangeInclusive<usize> {
+        1..=super::staff::CORRECTION_ROWS
+    }
+
+    pub fn task_input(&self, _task_id: &str, field: &str) -> &str {
+        self.kept
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TaskQuery {
+    #[serde(default)]
+    moved: Option<String>,
+}
+
+/// One task, as its system's owner (or an officer) works it.
+pub async fn task_page(
+    state: web::Data<AppState>,
+    who: Authorized<WorkTasks>,
+    tr: Tr,
+    csrf: Csrf,
+    task_id: web::Path<TaskId>,
+    query: web::Query<TaskQuery>,
+) -> Result<HttpResponse, PageError> {
+    let p = systems::task_page(&state, &who.staff, task_id.into_inner(), tr.lang).await?;
+    render(
+        StatusCode::OK,
+        &TaskPageView {
+            tr,
+            csrf: csrf.token(),
+            staff: who.staff,
+            p,
+            problem: None,
+            moved: query.moved.is_some(),
+            kept: Vec::new(),
+        },
+    )
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/tasks", tag = "systems",
+    description = "The open tasks of the systems the caller owns (system owners), oldest first",
+    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn my_tasks_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkTasks>,
+) -> Result<HttpResponse, ApiError> {
+    let tasks: Vec<serde_json::Value> = systems::my_tasks(&state, &who.staff)
+        .await?
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({"task_id": t.task_id, "request_id": t.request_id,
+                               "receipt_number": t.receipt_number, "system": t.system, "kind": t.kind})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(tasks))
 }

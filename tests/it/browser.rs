@@ -100,7 +100,8 @@ both_backends!(
     a_subject_prints_a_filled_in_postal_form,
     an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log,
     an_admin_disables_a_member_from_the_staff_page,
-    an_officer_records_a_systems_correction_and_lifts_a_restriction
+    an_officer_records_a_systems_correction_and_lifts_a_restriction,
+    a_system_owner_works_their_task_without_seeing_the_request
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -940,5 +941,85 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
             .iter()
             .any(|n| n["kind"] == "restriction_lifting"),
         "the person is told"
+    );
+}
+
+/// A data-system owner signs in, lands on their open tasks, opens theirs and records the correction;
+/// the request itself stays closed to them. Fits a phone.
+async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    app.staff(
+        "accounts-owner@example.com",
+        Role::SystemOwner,
+        "correct horse battery staple",
+    )
+    .await;
+    let id = common::file_id(
+        &app,
+        serde_json::json!({"email": "pat@example.eu", "request_type": "correction", "jurisdiction": "eea",
+                           "message": "My postal address is now 2-2 New Street."}),
+    )
+    .await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "accounts-owner@example.com").await;
+    let first = text_after(&c, Locator::Css("#task-list li"), 20, "their open tasks").await;
+    assert!(first.contains("Customer accounts"), "{first}");
+    shot(&c, "owner-tasks").await;
+    click(&c, Locator::Css("#task-list li a")).await;
+    let asked = text_after(&c, Locator::Css("pre.message"), 20, "the task page").await;
+    assert!(asked.contains("2-2 New Street"), "{asked}");
+    shot(&c, "owner-task").await;
+    let form = "form.task-form";
+    choose(
+        &c,
+        Locator::Css(&format!("{form} select[name=outcome]")),
+        "rectified",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=item_1]")),
+        "Postal address",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=prior_value_1]")),
+        "1-1 Old Street",
+    )
+    .await;
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=new_value_1]")),
+        "2-2 New Street",
+    )
+    .await;
+    click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
+    landed(&c).await;
+    let status = text_after(
+        &c,
+        Locator::Css("#task-status[data-status=rectified]"),
+        20,
+        "the closed task",
+    )
+    .await;
+    assert!(status.contains("corrected as you asked"), "{status}");
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the owner's task page").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "owner-task-done").await;
+    c.goto(&format!("{}/staff/requests/{id}", app.base))
+        .await
+        .unwrap();
+    let body = c.source().await.unwrap();
+    assert!(
+        !body.contains("pat@example.eu"),
+        "the request stays closed to them"
     );
 }

@@ -36,6 +36,7 @@ mod roles;
 mod schema_parity;
 mod sign_in;
 mod staff_auth;
+mod system_owners;
 mod systems;
 mod task_kinds;
 mod tracking_page;

@@ -270,6 +270,8 @@ async fn every_staff_route_checks_the_role(app: TestApp) {
         Role::Officer => !path.starts_with("/staff/audit"),
         Role::Auditor => path.starts_with("/staff/audit"),
         Role::Admin => true,
+        // Their own systems' tasks only: no queue, no request, no letters, no log.
+        Role::SystemOwner => false,
     };
 
     // Signed out: every staff page sends to sign-in, and posts change nothing.

@@ -1,3 +1,7 @@
+UPDATE staff_users SET disabled_at = COALESCE(disabled_at, CURRENT_TIMESTAMP), role = 'auditor'
+    WHERE role = 'system_owner';
+ALTER TABLE staff_users DROP CONSTRAINT staff_users_role_check;
+ALTER TABLE staff_users ADD CONSTRAINT staff_users_role_check CHECK (role IN ('officer', 'auditor', 'admin'));
 DROP TABLE request_approvals;
 -- Back to exports and erasures only (postgres): tasks of the other kinds are dropped with their changes.
 DROP INDEX data_changes_task;

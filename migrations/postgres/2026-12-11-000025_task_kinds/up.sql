@@ -48,3 +48,8 @@ CREATE TABLE request_approvals (
     approved_at     TIMESTAMP NOT NULL,
     UNIQUE (request_id, event, request_version, approved_by)
 );
+
+-- Data-system owners (role system_owner) work only their own systems' tasks.
+ALTER TABLE staff_users DROP CONSTRAINT staff_users_role_check;
+ALTER TABLE staff_users ADD CONSTRAINT staff_users_role_check
+    CHECK (role IN ('officer', 'auditor', 'admin', 'system_owner'));

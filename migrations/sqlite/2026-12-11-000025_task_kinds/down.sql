@@ -1,6 +1,21 @@
 -- Back to exports and erasures only (sqlite): tasks of the other kinds are dropped with their changes.
 PRAGMA foreign_keys = OFF;
 BEGIN;
+-- System owners lose their accounts' role: they become disabled auditors (nothing to see, nothing to do).
+UPDATE staff_users SET disabled_at = COALESCE(disabled_at, CURRENT_TIMESTAMP), role = 'auditor'
+    WHERE role = 'system_owner';
+CREATE TABLE staff_users_rebuilt (
+    id            TEXT      NOT NULL PRIMARY KEY,
+    email         TEXT      NOT NULL UNIQUE,
+    role          TEXT      NOT NULL CHECK (role IN ('officer', 'auditor', 'admin')),
+    password_hash TEXT      NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    disabled_at   TIMESTAMP
+);
+INSERT INTO staff_users_rebuilt (id, email, role, password_hash, created_at, disabled_at)
+SELECT id, email, role, password_hash, created_at, disabled_at FROM staff_users;
+DROP TABLE staff_users;
+ALTER TABLE staff_users_rebuilt RENAME TO staff_users;
 DROP TABLE request_approvals;
 -- SQLite cannot drop a column a foreign key uses: data_changes is rebuilt without it.
 CREATE TABLE data_changes_rebuilt (

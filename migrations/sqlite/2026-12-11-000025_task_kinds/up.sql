@@ -66,5 +66,19 @@ CREATE TABLE request_approvals (
     approved_at     TIMESTAMP NOT NULL,
     UNIQUE (request_id, event, request_version, approved_by)
 );
+-- Data-system owners (role system_owner) work only their own systems' tasks: staff_users is rebuilt for
+-- its CHECK; every row and every reference to it stays.
+CREATE TABLE staff_users_rebuilt (
+    id            TEXT      NOT NULL PRIMARY KEY,
+    email         TEXT      NOT NULL UNIQUE,
+    role          TEXT      NOT NULL CHECK (role IN ('officer', 'auditor', 'admin', 'system_owner')),
+    password_hash TEXT      NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    disabled_at   TIMESTAMP
+);
+INSERT INTO staff_users_rebuilt (id, email, role, password_hash, created_at, disabled_at)
+SELECT id, email, role, password_hash, created_at, disabled_at FROM staff_users;
+DROP TABLE staff_users;
+ALTER TABLE staff_users_rebuilt RENAME TO staff_users;
 COMMIT;
 PRAGMA foreign_keys = ON;
