@@ -131,6 +131,8 @@ pub(super) enum RoleArg {
     Officer,
     Auditor,
     Admin,
+    /// `system-owner`: works only the tasks of the systems registered with their address.
+    SystemOwner,
 }
 
 impl From<RoleArg> for Role {
@@ -139,6 +141,7 @@ impl From<RoleArg> for Role {
             RoleArg::Officer => Role::Officer,
             RoleArg::Auditor => Role::Auditor,
             RoleArg::Admin => Role::Admin,
+            RoleArg::SystemOwner => Role::SystemOwner,
         }
     }
 }
