@@ -15,7 +15,7 @@ use crate::db::replies::{self as repo, DataChangeRow, DownloadRow};
 use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::postal::TrackingNumber;
-use crate::domain::reply::{download_open, parse_change};
+use crate::domain::reply::{RawChange, download_open, parse_change};
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Party};
 use crate::security::documents::{self as crypto, Sealed};
@@ -223,17 +223,6 @@ pub async fn revoke_download(
             Ok(())
         })
         .await
-}
-
-/// A change as an officer types it in.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct RawChange {
-    #[serde(default)]
-    pub item: String,
-    #[serde(default)]
-    pub prior_value: String,
-    #[serde(default)]
-    pub new_value: String,
 }
 
 /// Records what a correction, deletion or stop of use changed, once identity is confirmed and while the

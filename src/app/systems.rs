@@ -19,10 +19,10 @@ use crate::db::systems::{self as repo, DataSystemRow, TaskCompletion, TaskRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{AuditAction, NewAuditEvent};
-use crate::domain::reply::DataChange;
+use crate::domain::reply::{DataChange, RawChange};
 use crate::domain::staff::Role;
 use crate::domain::systems::{
-    OutcomeInput, RawCorrection, TaskKind, TaskOutcome, export_media_type, parse_outcome,
+    OutcomeInput, TaskKind, TaskOutcome, export_media_type, parse_outcome,
 };
 use crate::domain::workflow::Fact;
 use crate::security::documents::{self as crypto, Sealed};
@@ -140,7 +140,7 @@ pub struct RawTaskCompletion {
     pub purposes: String,
     /// A rectification's corrections.
     #[serde(default)]
-    pub corrections: Vec<RawCorrection>,
+    pub corrections: Vec<RawChange>,
     #[serde(default)]
     pub note: String,
 }

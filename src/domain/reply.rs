@@ -133,6 +133,27 @@ pub struct DataChange {
     pub new_value: Option<String>,
 }
 
+/// A change as staff type it in (at the desk, or closing a system's rectification): the item, its value
+/// before and after.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct RawChange {
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub prior_value: String,
+    #[serde(default)]
+    pub new_value: String,
+}
+
+impl RawChange {
+    /// Nothing typed in any of its fields (a form's spare row).
+    pub fn is_blank(&self) -> bool {
+        [&self.item, &self.prior_value, &self.new_value]
+            .iter()
+            .all(|v| v.trim().is_empty())
+    }
+}
+
 /// Parses a change the officer records, for a right whose answer records `action` (from its regime). Corrections need the prior and the new value; deletions and stops
 /// of use name only the item.
 pub fn parse_change(

@@ -16,7 +16,8 @@ use super::staff::{ChangeForm, Feedback, request_page};
 use super::{outcome, redirect, render};
 use crate::app::AppState;
 use crate::app::documents::{self, FilePurpose};
-use crate::app::reply::{self, DownloadView, LetterView, RawChange};
+use crate::app::reply::{self, DownloadView, LetterView};
+use crate::domain::reply::RawChange;
 use crate::i18n::Tr;
 use crate::i18n::letter::ja_date;
 

@@ -60,7 +60,7 @@ pub struct RequestPage {
 
 #[derive(Default)]
 pub struct ChangeForm {
-    pub input: crate::app::reply::RawChange,
+    pub input: crate::domain::reply::RawChange,
     pub errors: FieldErrors,
 }
 

@@ -18,9 +18,21 @@ use super::{redirect, render, uploads};
 use crate::app::systems::{self, RawTaskCompletion};
 use crate::app::{AppError, AppState};
 use crate::app::{recipients, review};
+use crate::domain::reply::RawChange;
 use crate::domain::staff::Role;
-use crate::domain::systems::RawCorrection;
 use crate::i18n::Tr;
+
+/// Every field's message of a refused task form, in one line (the forms are small), or that it expired.
+fn every_problem(back: &Back, tr: &Tr) -> String {
+    match back {
+        Back::Invalid(errors) => errors
+            .iter()
+            .map(|e| tr.field_error(e.code))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => tr.t("form-expired"),
+    }
+}
 
 /// Closes a task from the request page (multipart: outcome, legal ground, note, the export file).
 pub async fn complete(
@@ -42,8 +54,8 @@ pub async fn complete(
     {
         Ok(u) if !u.fresh => (Vec::new(), Err(Back::Expired)),
         Ok(u) => {
-            let corrections: Vec<RawCorrection> = (1..=super::staff::CORRECTION_ROWS)
-                .map(|n| RawCorrection {
+            let corrections: Vec<RawChange> = (1..=super::staff::CORRECTION_ROWS)
+                .map(|n| RawChange {
                     item: u.text(&format!("item_{n}")),
                     prior_value: u.text(&format!("prior_value_{n}")),
                     new_value: u.text(&format!("new_value_{n}")),
@@ -77,14 +89,7 @@ pub async fn complete(
         Ok(_) if officer => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Ok(_) => Ok(redirect(&format!("/staff/tasks/{task_id}?moved=1"))),
         Err(back) => {
-            let problem = match &back {
-                Back::Invalid(errors) => {
-                    let messages: Vec<String> =
-                        errors.iter().map(|e| tr.field_error(e.code)).collect();
-                    messages.join(" ")
-                }
-                _ => tr.t("form-expired"),
-            };
+            let problem = every_problem(&back, &tr);
             if !officer {
                 let p = systems::task_page(&state, &who.staff, task_id, tr.lang).await?;
                 return render(
@@ -121,7 +126,7 @@ pub struct CompleteBody {
     #[serde(default)]
     purposes: String,
     #[serde(default)]
-    corrections: Vec<RawCorrection>,
+    corrections: Vec<RawChange>,
     #[serde(default)]
     note: String,
     /// The export itself, as JSON or CSV text.
@@ -218,14 +223,7 @@ pub async fn lift(
     match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Err(back) => {
-            let problem = match &back {
-                Back::Invalid(errors) => errors
-                    .iter()
-                    .map(|e| tr.field_error(e.code))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => tr.t("form-expired"),
-            };
+            let problem = every_problem(&back, &tr);
             let feedback = Feedback {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 problem: Some(problem),
@@ -311,14 +309,7 @@ pub async fn withhold(
     match outcome::of(fresh, call).await? {
         Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Err(back) => {
-            let problem = match &back {
-                Back::Invalid(errors) => errors
-                    .iter()
-                    .map(|e| tr.field_error(e.code))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => tr.t("form-expired"),
-            };
+            let problem = every_problem(&back, &tr);
             let feedback = Feedback {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 problem: Some(problem),

@@ -3,27 +3,13 @@
 //! be held, and a package holding exactly the person's systems' data with a correct `index.json` and a
 //! `README.html` in their language.
 
-use std::collections::BTreeMap;
-
 use crate::common;
 
-use common::{TestApp, api, field_code, file_id};
+use common::{TestApp, api, field_code, file_id, unzip};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
 both_backends!(the_package_holds_exactly_the_persons_systems_data_reviewed_before_release);
-
-fn unzip(bytes: &[u8]) -> BTreeMap<String, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let mut out = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
-        out.insert(f.name().unwrap().to_string(), text);
-    }
-    out
-}
 
 const WITHHELD: &str = "GDPR Art. 15(4): the tickets name other customers";
 
@@ -255,19 +241,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         "{}",
         letter.body
     );
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").unwrap();
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    let released = unzip(&zip.raw);
+    let released = common::download_answer(&app, &desk, notice["letter"].as_str().unwrap()).await;
     assert_eq!(
         released.keys().collect::<Vec<_>>(),
         files.keys().collect::<Vec<_>>()

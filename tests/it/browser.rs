@@ -821,6 +821,30 @@ async fn landed(c: &fantoccini::Client) {
     panic!("the form did not land on its page");
 }
 
+/// Closes the rectification task form at `form` with one correction, and waits for the page it lands on.
+async fn record_correction(c: &fantoccini::Client, form: &str) {
+    choose(
+        c,
+        Locator::Css(&format!("{form} select[name=outcome]")),
+        "rectified",
+    )
+    .await;
+    for (field, value) in [
+        ("item_1", "Postal address"),
+        ("prior_value_1", "1-1 Old Street"),
+        ("new_value_1", "2-2 New Street"),
+    ] {
+        fill(
+            c,
+            Locator::Css(&format!("{form} input[name={field}]")),
+            value,
+        )
+        .await;
+    }
+    click(c, Locator::Css(&format!("{form} button[type=submit]"))).await;
+    landed(c).await;
+}
+
 /// An officer closes a rectification task from the request page, typing the correction in, and lifts a
 /// restriction from a later day; both fit a phone.
 async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: TestApp) {
@@ -856,32 +880,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     let to_tasks = "document.getElementById('tasks').scrollIntoView()";
     c.execute(to_tasks, vec![]).await.unwrap();
     shot(&c, "rectify-task").await;
-    choose(
-        &c,
-        Locator::Css(&format!("{form} select[name=outcome]")),
-        "rectified",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=item_1]")),
-        "Postal address",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=prior_value_1]")),
-        "1-1 Old Street",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=new_value_1]")),
-        "2-2 New Street",
-    )
-    .await;
-    click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
-    landed(&c).await;
+    record_correction(&c, form).await;
     let status = text_after(
         &c,
         Locator::Css("#task-table tr[data-task='Customer accounts'][data-status=rectified]"),
@@ -976,32 +975,7 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     assert!(asked.contains("2-2 New Street"), "{asked}");
     shot(&c, "owner-task").await;
     let form = "form.task-form";
-    choose(
-        &c,
-        Locator::Css(&format!("{form} select[name=outcome]")),
-        "rectified",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=item_1]")),
-        "Postal address",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=prior_value_1]")),
-        "1-1 Old Street",
-    )
-    .await;
-    fill(
-        &c,
-        Locator::Css(&format!("{form} input[name=new_value_1]")),
-        "2-2 New Street",
-    )
-    .await;
-    click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
-    landed(&c).await;
+    record_correction(&c, form).await;
     let status = text_after(
         &c,
         Locator::Css("#task-status[data-status=rectified]"),

@@ -292,28 +292,7 @@ async fn download(
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(notice["kind"], "answer_ready");
     let desk = app.signed_in("desk2@example.com", Role::Officer).await;
-    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.raw.clone())).unwrap();
-    let mut out = std::collections::BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
-        out.insert(f.name().unwrap().to_string(), text);
-    }
-    out
+    common::download_answer(app, &desk, notice["letter"].as_str().unwrap()).await
 }
 
 async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_points(app: TestApp) {

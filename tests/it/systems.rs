@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api, field_code, file_json};
+use common::{Browser, TestApp, api, field_code, file_json, unzip};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -624,19 +624,6 @@ async fn download_path(desk: &Browser, notice: &Value) -> String {
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect()
-}
-
-fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let mut out = std::collections::BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
-        let name = f.name().unwrap().to_string();
-        out.insert(name, text);
-    }
-    out
 }
 
 async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::FieldErrors;
 use super::field::bounded;
-use super::reply::{ChangeAction, DataChange, parse_change};
+use super::reply::{ChangeAction, DataChange, RawChange, parse_change};
 
 mod registry;
 
@@ -134,25 +134,6 @@ impl TaskOutcome {
     }
 }
 
-/// A correction as an owner types it: the item, its value before, its value after.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-pub struct RawCorrection {
-    #[serde(default)]
-    pub item: String,
-    #[serde(default)]
-    pub prior_value: String,
-    #[serde(default)]
-    pub new_value: String,
-}
-
-impl RawCorrection {
-    fn is_blank(&self) -> bool {
-        [&self.item, &self.prior_value, &self.new_value]
-            .iter()
-            .all(|v| v.trim().is_empty())
-    }
-}
-
 /// How an owner closes a task, as typed in.
 #[derive(Debug, Clone, Default)]
 pub struct OutcomeInput<'a> {
@@ -160,7 +141,7 @@ pub struct OutcomeInput<'a> {
     pub legal_ground: &'a str,
     pub purposes: &'a str,
     /// Rows left wholly blank (the form offers several) are ignored.
-    pub corrections: &'a [RawCorrection],
+    pub corrections: &'a [RawChange],
     pub has_export: bool,
 }
 
@@ -217,8 +198,8 @@ pub fn parse_outcome(kind: TaskKind, input: &OutcomeInput<'_>) -> Result<TaskOut
     }
 }
 
-fn corrections(raw: &[RawCorrection], errors: &mut FieldErrors) -> Option<Vec<DataChange>> {
-    let typed: Vec<&RawCorrection> = raw.iter().filter(|c| !c.is_blank()).collect();
+fn corrections(raw: &[RawChange], errors: &mut FieldErrors) -> Option<Vec<DataChange>> {
+    let typed: Vec<&RawChange> = raw.iter().filter(|c| !c.is_blank()).collect();
     if typed.is_empty() {
         errors.push("item", "correction_required");
         return None;
@@ -385,12 +366,12 @@ mod tests {
     #[test]
     fn a_rectification_records_each_item_before_and_after() {
         let rows = [
-            RawCorrection {
+            RawChange {
                 item: "Postal address".into(),
                 prior_value: "1-1 Old Street".into(),
                 new_value: "2-2 New Street".into(),
             },
-            RawCorrection::default(),
+            RawChange::default(),
         ];
         let input = OutcomeInput {
             corrections: &rows,
@@ -420,7 +401,7 @@ mod tests {
         };
         let e = parse_outcome(TaskKind::Rectify, &none).unwrap_err();
         assert_eq!(e.code_for("item"), Some("correction_required"));
-        let half = [RawCorrection {
+        let half = [RawChange {
             item: "Name".into(),
             ..Default::default()
         }];

@@ -1041,3 +1041,40 @@ pub fn registered_routes() -> Vec<(String, String)> {
         .map(|(method, path)| (path, method.as_str().to_lowercase()))
         .collect()
 }
+
+/// The files of a ZIP (an answer package), by name, as text.
+pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+        out.insert(f.name().unwrap().to_string(), text);
+    }
+    out
+}
+
+/// The answer package as the requester downloads it: the address printed on the answer's letter (read
+/// by `desk`), opened by a fresh browser, unzipped.
+pub async fn download_answer(
+    app: &TestApp,
+    desk: &Browser,
+    letter_path: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let letter = desk.get(letter_path).await;
+    assert_eq!(letter.status, 200, "{}", letter.body);
+    let rows = letter.all_text_of("letter-rows").unwrap();
+    let at = rows.find("/download/").expect("a download address");
+    let path: String = rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let requester = app.browser();
+    let page = requester.get(&path).await;
+    let zip = requester
+        .post_form(&path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(zip.status, 200);
+    unzip(&zip.raw)
+}
