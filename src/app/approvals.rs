@@ -12,7 +12,6 @@ use crate::db::approvals::{self as repo, ApprovalRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::ids::RequestId;
-use crate::domain::staff::Role;
 use crate::domain::workflow::Transition;
 
 /// An officer approves `event` on the request as it stands at `expected_version`.
@@ -23,7 +22,7 @@ pub async fn approve(
     event: String,
     expected_version: i64,
 ) -> Result<(), AppError> {
-    if !matches!(staff.role, Role::Officer | Role::Admin) {
+    if !staff.role.works_requests() {
         return Err(AppError::Forbidden);
     }
     let catalog = state.workflows.clone();

@@ -48,13 +48,7 @@ impl HeldBy {
             categories: list(&s.categories),
             purposes: list(&s.purposes),
             sources: s.sources.clone(),
-            recipients: super::recipients::of(s)
-                .into_iter()
-                .map(|r| ToldRecipient {
-                    name: r.name,
-                    role: r.role.as_str().to_owned(),
-                })
-                .collect(),
+            recipients: super::recipients::named(s),
             retention: s.retention.clone(),
             automated_decisions: s.automated_decisions.clone(),
             not_disclosed,

@@ -133,9 +133,14 @@ fn queue(
 
 /// Those a system's task told, as the answer names them.
 pub(crate) fn told(system: &DataSystemRow, outcome: &str) -> Vec<ToldRecipient> {
-    if !matches!(outcome, "erased" | "rectified" | "restricted") {
+    if !crate::domain::systems::outcome_tells_recipients(outcome) {
         return Vec::new();
     }
+    named(system)
+}
+
+/// A system's recipients as answers and packages name them.
+pub(crate) fn named(system: &DataSystemRow) -> Vec<ToldRecipient> {
     of(system)
         .into_iter()
         .map(|r| ToldRecipient {
@@ -155,10 +160,7 @@ pub async fn lift_restriction(
     lifted_on: &str,
     reason: &str,
 ) -> Result<NaiveDate, AppError> {
-    if !matches!(
-        staff.role,
-        crate::domain::staff::Role::Officer | crate::domain::staff::Role::Admin
-    ) {
+    if !staff.role.works_requests() {
         return Err(AppError::Forbidden);
     }
     let mut errors = crate::domain::FieldErrors::new();

@@ -12,12 +12,12 @@ use crate::db::{audit, replies};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::field::bounded;
 use crate::domain::ids::{RequestId, TaskId};
-use crate::domain::staff::Role;
 
 fn officer(staff: &StaffMember) -> Result<(), AppError> {
-    match staff.role {
-        Role::Officer | Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden),
+    if staff.role.works_requests() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

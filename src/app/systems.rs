@@ -20,7 +20,6 @@ use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::reply::{DataChange, RawChange};
-use crate::domain::staff::Role;
 use crate::domain::systems::{
     OutcomeInput, TaskKind, TaskOutcome, export_media_type, parse_outcome,
 };
@@ -121,7 +120,7 @@ fn tell_owner(
 /// Officers and administrators work every task; anyone else only the tasks of systems registered with
 /// their address as owner. To others a task does not exist (its request's id reveals nothing either).
 fn may_work(staff: &StaffMember, system: &DataSystemRow) -> bool {
-    matches!(staff.role, Role::Officer | Role::Admin) || system.owner_email == staff.email
+    staff.role.works_requests() || system.owner_email == staff.email
 }
 
 fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {

@@ -27,6 +27,11 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Officer, Role::Auditor, Role::Admin, Role::SystemOwner];
 
+    /// Works requests: decides, answers, reviews; sees every task (officers and administrators).
+    pub fn works_requests(self) -> bool {
+        matches!(self, Role::Officer | Role::Admin)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Officer => "officer",

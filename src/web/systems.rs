@@ -19,7 +19,6 @@ use crate::app::systems::{self, RawTaskCompletion};
 use crate::app::{AppError, AppState};
 use crate::app::{recipients, review};
 use crate::domain::reply::RawChange;
-use crate::domain::staff::Role;
 use crate::i18n::Tr;
 
 /// Every field's message of a refused task form, in one line (the forms are small), or that it expired.
@@ -84,7 +83,7 @@ pub async fn complete(
         Err(e) => return Err(e.into()),
     };
     // Officers return to the request; a system owner, who never sees it, to the task.
-    let officer = matches!(who.staff.role, Role::Officer | Role::Admin);
+    let officer = who.staff.role.works_requests();
     match answer {
         Ok(_) if officer => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Ok(_) => Ok(redirect(&format!("/staff/tasks/{task_id}?moved=1"))),

@@ -127,11 +127,14 @@ impl TaskOutcome {
     /// Whether the system did what the right asks (as opposed to holding nothing or not acting), so the
     /// recipients it disclosed to must be told (GDPR Art. 19).
     pub fn tells_recipients(&self) -> bool {
-        matches!(
-            self,
-            TaskOutcome::Erased | TaskOutcome::Rectified { .. } | TaskOutcome::Restricted { .. }
-        )
+        outcome_tells_recipients(self.as_str())
     }
+}
+
+/// Whether a task that ended so (its stored code) tells the system's recipients: erasure, rectification
+/// and restriction (GDPR Art. 19 covers Arts. 16, 17(1) and 18).
+pub fn outcome_tells_recipients(outcome: &str) -> bool {
+    matches!(outcome, "erased" | "rectified" | "restricted")
 }
 
 /// How an owner closes a task, as typed in.
