@@ -39,14 +39,26 @@ pub async fn verify_by_assertion(
             if case.state_label().1 {
                 return Err(AppError::LinkExpired);
             }
-            let email = case.row.subject_email.clone().ok_or(AppError::NotFound)?;
+            // The sign-in proves who the request is about: for a request filed for someone else, the
+            // person's account, never the agent's or guardian's own.
+            let (email, own_address) = match requests::find_on_behalf(conn, &case.row.id)? {
+                Some(b) => {
+                    // Through the agent's link it is not the person verifying directly.
+                    direct_check(&case, false, "assertion")?;
+                    (b.person_email, false)
+                }
+                None => (case.row.subject_email.clone(), true),
+            };
+            let email = email.ok_or_else(|| AppError::invalid("assertion", "no_person_email"))?;
             let a = judge(&payload, &email, now).map_err(AppError::Assertion)?;
             if case.facts.contains(&Fact::IdentityVerified) {
                 return Ok(case.row.receipt_number.clone());
             }
-            // Signing in proves the address too.
+            // Signing in proves the address too, when it is the requester's own.
             case.facts.insert(Fact::IdentityVerified);
-            case.facts.insert(Fact::EmailConfirmed);
+            if own_address {
+                case.facts.insert(Fact::EmailConfirmed);
+            }
             if !requests::set_facts(
                 conn,
                 &case.row.id,
@@ -75,6 +87,20 @@ pub struct DataPointCheck {
     pub points: Vec<crate::domain::identity::DataPoint>,
     #[serde(default)]
     pub declaration_signed: bool,
+    /// The officer checked these with the person the data is about, directly (at their own address or
+    /// number), not with the agent who filed.
+    #[serde(default)]
+    pub with_person: bool,
+}
+
+/// Where an agent filed under a procedure that has the person verify directly (CCPA Regs.
+/// §7063(a)(1)), only a check made with the person counts.
+fn direct_check(case: &Case, with_person: bool, field: &'static str) -> Result<(), AppError> {
+    if case.def.person_verifies_directly && case.facts.contains(&Fact::FiledByAgent) && !with_person
+    {
+        return Err(AppError::invalid(field, "person_must_verify"));
+    }
+    Ok(())
 }
 
 /// Records checked data points (names and match only; values are not kept): if they reach the degree the
@@ -96,6 +122,7 @@ pub async fn record_data_points(
             if case.state_label().1 {
                 return Err(field("not_now"));
             }
+            direct_check(&case, check.with_person, "points")?;
             let rule = case
                 .def
                 .verification
@@ -131,7 +158,8 @@ pub async fn record_data_points(
                     .details(json!({"method": "data_points", "points": names,
                                         "matched": degree.matched, "required": degree.required,
                                         "declaration_required": degree.declaration_required,
-                                        "declaration_signed": declaration_signed})),
+                                        "declaration_signed": declaration_signed,
+                                        "with_person": check.with_person})),
             )?;
             Ok(degree)
         })
@@ -146,6 +174,7 @@ pub async fn officer_judgement(
     request_id: RequestId,
     expected_version: i64,
     reason: String,
+    with_person: bool,
 ) -> Result<(), AppError> {
     let reason = crate::domain::field::bounded(&reason, 2000)
         .map_err(|code| AppError::invalid("reason", code))?;
@@ -159,12 +188,14 @@ pub async fn officer_judgement(
             if case.state_label().1 || case.facts.contains(&Fact::IdentityVerified) {
                 return Err(AppError::invalid("reason", "not_now"));
             }
+            direct_check(&case, with_person, "reason")?;
             super::evidence::mark_identity_verified(conn, &mut case, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::IdentityVerified, actor, now)
                     .for_request(&case.row.id)
-                    .details(json!({"method": "officer_judgement", "reason": reason})),
+                    .details(json!({"method": "officer_judgement", "reason": reason,
+                                    "with_person": with_person})),
             )?;
             Ok(())
         })

@@ -21,7 +21,7 @@ use crate::db::{self, AnyConnection, DbError, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::notice::{Addressee, NoticePayload};
 use crate::domain::postal::PostalIntake;
-use crate::domain::request::{Channel, NewRequest, ReceiptNumber, RightCode};
+use crate::domain::request::{Channel, GuardianBasis, NewRequest, ReceiptNumber, RightCode};
 use crate::domain::workflow::{Facts, WorkflowDefinition};
 use crate::security::tokens;
 
@@ -171,6 +171,17 @@ fn record(
                 person_name: b.person_name.as_ref().to_owned(),
                 person_email: b.person_email.as_ref().map(|e| e.as_ref().to_owned()),
                 person_confirmed_at: None,
+                guardian_basis: b.guardian.map(|g| g.as_str().to_owned()),
+                person_born_on: match b.guardian {
+                    Some(GuardianBasis::Minor { born_on, .. }) => Some(born_on.to_string()),
+                    _ => None,
+                },
+                minor_under: match b.guardian {
+                    Some(GuardianBasis::Minor { minor_under, .. }) => {
+                        i32::try_from(minor_under).ok()
+                    }
+                    _ => None,
+                },
             },
         )?;
         if sends_links
@@ -219,6 +230,15 @@ fn record(
                 "filing_id": filing.id(),
                 "clocks": clocks.keys().collect::<Vec<_>>(),
                 "notices": notices.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+                // Who filed for whom, and a guardian's basis with the law's age (never the birth date).
+                "on_behalf": request.on_behalf.as_ref().map(|b| json!({
+                    "kind": b.kind.as_str(),
+                    "guardian_basis": b.guardian.map(|g| g.as_str()),
+                    "minor_under": match b.guardian {
+                        Some(GuardianBasis::Minor { minor_under, .. }) => Some(minor_under),
+                        _ => None,
+                    },
+                })),
             })),
     )?;
     Ok(receipt)

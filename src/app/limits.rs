@@ -369,13 +369,25 @@ mod tests {
             message: "Please send me my data.".into(),
             ..RawRequest::default()
         };
-        let parsed = NewRequest::parse(&raw, Language::EN, Channel::Web, &laws());
+        let parsed = NewRequest::parse(
+            &raw,
+            Language::EN,
+            Channel::Web,
+            &laws(),
+            chrono::Utc::now(),
+        );
         assert!(parsed.is_ok(), "{parsed:?}");
         parsed
     }
 
     fn with_errors() -> Result<NewRequest, FieldErrors> {
-        let parsed = NewRequest::parse(&RawRequest::default(), Language::EN, Channel::Web, &laws());
+        let parsed = NewRequest::parse(
+            &RawRequest::default(),
+            Language::EN,
+            Channel::Web,
+            &laws(),
+            chrono::Utc::now(),
+        );
         assert!(parsed.is_err());
         parsed
     }

@@ -156,7 +156,6 @@ pub(crate) fn build(
     answer: AnswerKind,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, AppError> {
-    let categories_only = answer == AnswerKind::Categories;
     let portability = answer == AnswerKind::Portable;
     let lang = case.language;
     let zip_error =
@@ -168,15 +167,6 @@ pub(crate) fn build(
     let mut index = Vec::new();
     let mut held = Vec::new();
     let mut used = BTreeSet::new();
-    if categories_only {
-        for system in systems::active_systems(conn)? {
-            let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
-            index.push(json!({
-                "system": system.name, "categories": categories, "retention": system.retention,
-            }));
-            held.push(HeldBy::from_row(&system, None, Vec::new(), None));
-        }
-    }
     for (task, system) in systems::tasks_for_request(conn, &case.row.id)? {
         let categories: Value = serde_json::from_str(&system.categories).unwrap_or(json!([]));
         let mut entry = json!({
@@ -234,8 +224,9 @@ pub(crate) fn build(
             entry["withheld_ground"] = json!(g);
         }
         index.push(entry);
-        // The information the law asks for is about the systems that hold the person's data.
-        if task.status == "exported" || task.status == "retained" {
+        // The information the law asks for is about the systems that hold the person's data: for the
+        // CCPA categories (§1798.110(a)(1)–(4)), those a `locate` task found, never every system.
+        if matches!(task.status.as_str(), "exported" | "retained" | "held") {
             let (file, not_disclosed) = match packed {
                 Some(p) => (Some(p.name), p.not_disclosed),
                 None => (None, Vec::new()),

@@ -219,6 +219,11 @@ pub struct OnBehalf {
     pub person_name: String,
     pub person_email: Option<String>,
     pub person_confirmed_at: Option<NaiveDateTime>,
+    /// A guardian's basis: `minor` or `guardianship`.
+    pub guardian_basis: Option<String>,
+    /// A minor's date of birth, and the law's age it was checked against on the day of filing.
+    pub person_born_on: Option<String>,
+    pub minor_under: Option<i32>,
 }
 
 /// Names and addresses never reach a log through `Debug`.
@@ -239,6 +244,9 @@ impl From<OnBehalfRow> for OnBehalf {
             person_name: b.person_name,
             person_email: b.person_email,
             person_confirmed_at: b.person_confirmed_at,
+            guardian_basis: b.guardian_basis,
+            person_born_on: b.person_born_on,
+            minor_under: b.minor_under,
         }
     }
 }

@@ -216,13 +216,20 @@ pub async fn complete_task(
                 _ => None,
             };
             let ground = outcome.legal_ground();
+            // A system that holds the person's data answers purpose notification and the CCPA
+            // categories with what the registry declares it processes for, as it stands today.
+            let declared = registry::json_list(&system.purposes).join(", ");
+            let purposes = match outcome {
+                TaskOutcome::Held => Some(declared.as_str()),
+                _ => outcome.purposes(),
+            };
             if !repo::complete_task(
                 conn,
                 &task_id,
                 TaskCompletion {
                     status: outcome.as_str(),
                     legal_ground: ground,
-                    purposes: outcome.purposes(),
+                    purposes,
                     note: &note,
                     export: sealed,
                     completed_by: &staff.id,

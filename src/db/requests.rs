@@ -289,6 +289,11 @@ pub struct OnBehalfRow {
     pub person_name: String,
     pub person_email: Option<String>,
     pub person_confirmed_at: Option<NaiveDateTime>,
+    /// A guardian's basis (`minor` or `guardianship`); for a minor, the birth date and the law's age
+    /// the filing was checked against.
+    pub guardian_basis: Option<String>,
+    pub person_born_on: Option<String>,
+    pub minor_under: Option<i32>,
 }
 
 pub fn insert_on_behalf(conn: &mut AnyConnection, row: &OnBehalfRow) -> QueryResult<()> {

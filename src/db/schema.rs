@@ -456,6 +456,9 @@ diesel::table! {
         person_name -> Text,
         person_email -> Nullable<Text>,
         person_confirmed_at -> Nullable<Timestamp>,
+        guardian_basis -> Nullable<Text>,
+        person_born_on -> Nullable<Text>,
+        minor_under -> Nullable<Integer>,
     }
 }
 

@@ -79,6 +79,9 @@ pub enum NoticeKind {
     StaffRequesterActed,
     /// To a data system's owner (a staff member): a task opened in their system.
     StaffTaskOpened,
+    /// To a data system's owner: their task is still open and the request's legal deadline is near or
+    /// has passed (sent with the officers' own reminders).
+    StaffTaskDue,
     /// To someone a data system disclosed the person's data to: it was rectified, erased or restricted,
     /// so they must do the same (GDPR Art. 19, CCPA §1798.105(c)(1), §7023(c), PIPEDA 4.9.5).
     RecipientNotified,
@@ -127,6 +130,7 @@ impl NoticeKind {
                 | NoticeKind::StaffOverdue
                 | NoticeKind::StaffRequesterActed
                 | NoticeKind::StaffTaskOpened
+                | NoticeKind::StaffTaskDue
         )
     }
 }
@@ -228,7 +232,7 @@ pub struct RecipientNotice {
 pub struct TaskNotice {
     pub id: String,
     pub system: String,
-    /// `export`, `erase`, `rectify`, `restrict` or `stop_processing`.
+    /// The task's kind (`export`, `erase`, `rectify`, `restrict`, `stop_processing`, `locate`).
     pub kind: String,
 }
 

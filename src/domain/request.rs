@@ -101,6 +101,10 @@ pub trait LawBook {
     fn admits(&self, place: &PlaceCode, requester_kind: &str) -> bool;
     /// The earliest day a requester may ask this right's answer to cover, where the law lets them say.
     fn period_earliest(&self, place: &PlaceCode, right: &RightCode) -> Option<chrono::NaiveDate>;
+    /// The age under which the place's law lets a guardian file for a minor.
+    fn minor_under(&self, place: &PlaceCode) -> Option<u32>;
+    /// The place's time zone: its day is the day of filing.
+    fn timezone(&self, place: &PlaceCode) -> Option<chrono_tz::Tz>;
 }
 
 /// The language a requester reads; notices and pages follow it. A BCP 47 primary subtag (`ja`, `en`,
@@ -310,6 +314,12 @@ pub struct RawRequest {
     /// The person's own address: an agent's request waits for the person to confirm it directly.
     #[serde(default)]
     pub person_email: String,
+    /// A guardian's basis: `minor` (with `person_born_on`) or `guardianship` (an adult ward).
+    #[serde(default)]
+    pub guardian_basis: String,
+    /// The minor's date of birth, `YYYY-MM-DD`: the law's age is checked on the day of filing.
+    #[serde(default)]
+    pub person_born_on: String,
     /// Optional: the account the request is about (its ID or sign-in email), for matching records.
     #[serde(default)]
     pub account_id: String,
@@ -353,6 +363,66 @@ pub struct OnBehalf {
     pub person_name: SubjectName,
     /// Required for agents, so the person can confirm directly; a guardian's child may have none.
     pub person_email: Option<SubjectEmail>,
+    /// Why a guardian may act: always set for guardians, never for agents.
+    pub guardian: Option<GuardianBasis>,
+}
+
+/// On what basis a guardian files (recorded with the request; the officer checks the proof of authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardianBasis {
+    /// A parent or guardian of a minor: born on `born_on`, under the law's `minor_under` on the day of
+    /// filing.
+    Minor {
+        born_on: chrono::NaiveDate,
+        minor_under: u32,
+    },
+    /// A guardian, conservator or 成年後見人 of an adult, appointed by a court.
+    Guardianship,
+}
+
+impl GuardianBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardianBasis::Minor { .. } => "minor",
+            GuardianBasis::Guardianship => "guardianship",
+        }
+    }
+
+    /// Parses a guardian's basis as typed, against the law's age on the day of filing: a minor's birth
+    /// date must be a real past day and the person under `minor_under` on `filed_on`.
+    pub fn parse(
+        basis: &str,
+        born_on: &str,
+        minor_under: Option<u32>,
+        filed_on: chrono::NaiveDate,
+    ) -> Result<Self, (&'static str, &'static str)> {
+        match basis.trim() {
+            "" => Err(("guardian_basis", "required")),
+            "guardianship" => Ok(GuardianBasis::Guardianship),
+            "minor" => {
+                let born = born_on.trim();
+                if born.is_empty() {
+                    return Err(("person_born_on", "required"));
+                }
+                let born_on = chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d")
+                    .ok()
+                    .filter(|_| born.len() == 10)
+                    .ok_or(("person_born_on", "invalid_date"))?;
+                if born_on > filed_on {
+                    return Err(("person_born_on", "in_future"));
+                }
+                let minor_under = minor_under.ok_or(("guardian_basis", "not_offered_here"))?;
+                match filed_on.years_since(born_on) {
+                    Some(age) if age < minor_under => Ok(GuardianBasis::Minor {
+                        born_on,
+                        minor_under,
+                    }),
+                    _ => Err(("person_born_on", "not_a_minor")),
+                }
+            }
+            _ => Err(("guardian_basis", "unknown_guardian_basis")),
+        }
+    }
 }
 
 /// A request that passed every check and can be recorded.
@@ -410,6 +480,7 @@ impl NewRequest {
         language: Language,
         channel: Channel,
         laws: &impl LawBook,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
@@ -447,12 +518,34 @@ impl NewRequest {
                 {
                     errors.push("person_email", "same_as_requester");
                 }
-                match (person_name, person_email) {
-                    (Some(person_name), Some(person_email)) => Some(Some(OnBehalf {
-                        kind,
-                        person_name,
-                        person_email,
-                    })),
+                // A guardian says why they may act: a minor under the law's age, or a guardianship.
+                let guardian = match (kind, &jurisdiction) {
+                    (OnBehalfKind::Agent, _) => Some(None),
+                    (OnBehalfKind::Guardian, Some(place)) => match GuardianBasis::parse(
+                        &raw.guardian_basis,
+                        &raw.person_born_on,
+                        laws.minor_under(place),
+                        laws.timezone(place)
+                            .map_or(now.date_naive(), |tz| now.with_timezone(&tz).date_naive()),
+                    ) {
+                        Ok(b) => Some(Some(b)),
+                        Err((field, code)) => {
+                            errors.push(field, code);
+                            None
+                        }
+                    },
+                    // The place is wrong already: its message says so.
+                    (OnBehalfKind::Guardian, None) => None,
+                };
+                match (person_name, person_email, guardian) {
+                    (Some(person_name), Some(person_email), Some(guardian)) => {
+                        Some(Some(OnBehalf {
+                            kind,
+                            person_name,
+                            person_email,
+                            guardian,
+                        }))
+                    }
                     _ => None,
                 }
             }
@@ -583,6 +676,11 @@ mod tests {
         Laws::shipped()
     }
 
+    /// 2026-12-01 09:00 in Tokyo.
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        "2026-12-01T00:00:00Z".parse().unwrap()
+    }
+
     fn raw(name: &str, email: &str, t: &str, msg: &str) -> RawRequest {
         RawRequest {
             name: name.into(),
@@ -616,7 +714,7 @@ mod tests {
         }
         // Well-formed, but no law grants it: refused beside the field, like an unknown place.
         let sell = raw("A", "a@example.com", "sell", "m");
-        let errs = NewRequest::parse(&sell, Language::EN, Channel::Web, &laws).unwrap_err();
+        let errs = NewRequest::parse(&sell, Language::EN, Channel::Web, &laws, now()).unwrap_err();
         assert_eq!(errs.code_for("request_type"), Some("unknown_request_type"));
         // A place the deployment does not serve is refused; its old alias resolves first.
         let only_japan = Laws::new(
@@ -630,7 +728,8 @@ mod tests {
             jurisdiction: "eea".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&eea, Language::EN, Channel::Web, &only_japan).unwrap_err();
+        let errs =
+            NewRequest::parse(&eea, Language::EN, Channel::Web, &only_japan, now()).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("not_offered_here"));
         // No fallback place served: a request must name its place.
         let errs = NewRequest::parse(
@@ -638,6 +737,7 @@ mod tests {
             Language::EN,
             Channel::Web,
             &only_japan,
+            now(),
         )
         .unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("required"));
@@ -671,6 +771,7 @@ mod tests {
             Language::JA,
             Channel::Web,
             &laws(),
+            now(),
         )
         .unwrap();
         assert_eq!(r.name.as_ref(), "山田 太郎");
@@ -687,7 +788,7 @@ mod tests {
             ..raw("A", "a@example.com", "access", "m")
         };
         assert_eq!(
-            NewRequest::parse(&eea, Language::EN, Channel::Web, &laws())
+            NewRequest::parse(&eea, Language::EN, Channel::Web, &laws(), now())
                 .unwrap()
                 .jurisdiction,
             PlaceCode::literal("EEA")
@@ -696,7 +797,8 @@ mod tests {
             jurisdiction: "mars".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&mars, Language::EN, Channel::Web, &laws()).unwrap_err();
+        let errs =
+            NewRequest::parse(&mars, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
         assert_eq!(errs.code_for("jurisdiction"), Some("unknown_jurisdiction"));
         // Agents name the person and their address; guardians may leave a child's address out.
         let agent = RawRequest {
@@ -704,28 +806,107 @@ mod tests {
             person_name: "Pat".into(),
             ..raw("Agent", "agent@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&agent, Language::EN, Channel::Web, &laws()).unwrap_err();
+        let errs =
+            NewRequest::parse(&agent, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
         assert_eq!(errs.code_for("person_email"), Some("required"));
         // The person's own address, never the agent's: they confirm the request themselves.
         let own = RawRequest {
             person_email: " AGENT@example.com ".into(),
             ..agent.clone()
         };
-        let errs = NewRequest::parse(&own, Language::EN, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&own, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
         assert_eq!(errs.code_for("person_email"), Some("same_as_requester"));
         let guardian = RawRequest {
             requester_kind: "guardian".into(),
             person_name: "Child".into(),
             ..raw("Parent", "parent@example.com", "access", "m")
         };
-        let r = NewRequest::parse(&guardian, Language::EN, Channel::Web, &laws()).unwrap();
+        // A guardian says on what basis they act.
+        let errs =
+            NewRequest::parse(&guardian, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
+        assert_eq!(errs.code_for("guardian_basis"), Some("required"));
+        let minor = |born: &str, place: &str| RawRequest {
+            guardian_basis: "minor".into(),
+            person_born_on: born.into(),
+            jurisdiction: place.into(),
+            ..guardian.clone()
+        };
+        let r = NewRequest::parse(
+            &minor("2010-12-02", "JP"),
+            Language::EN,
+            Channel::Web,
+            &laws(),
+            now(),
+        )
+        .unwrap();
         let b = r.on_behalf.unwrap();
         assert_eq!((b.kind, b.person_email), (OnBehalfKind::Guardian, None));
+        assert_eq!(
+            b.guardian,
+            Some(GuardianBasis::Minor {
+                born_on: chrono::NaiveDate::from_ymd_opt(2010, 12, 2).unwrap(),
+                minor_under: 18
+            }),
+            "15 on the day of filing, under Japan's 18"
+        );
+        // Eighteen on the day of filing in Japan: an adult, whom a guardian of a minor cannot act for.
+        for (born, place, code) in [
+            ("2008-12-01", "JP", "not_a_minor"),
+            ("2013-11-30", "US-VA", "not_a_minor"),
+            ("2027-01-01", "JP", "in_future"),
+            ("2010-2-3", "JP", "invalid_date"),
+            ("2010-02-30", "JP", "invalid_date"),
+            ("", "JP", "required"),
+        ] {
+            let errs = NewRequest::parse(
+                &minor(born, place),
+                Language::EN,
+                Channel::Web,
+                &laws(),
+                now(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                errs.code_for("person_born_on"),
+                Some(code),
+                "{born} {place}"
+            );
+        }
+        // Virginia's known child is under 13: twelve still is.
+        assert!(
+            NewRequest::parse(
+                &minor("2014-01-01", "US-VA"),
+                Language::EN,
+                Channel::Web,
+                &laws(),
+                now()
+            )
+            .is_ok()
+        );
+        let ward = RawRequest {
+            guardian_basis: "guardianship".into(),
+            ..guardian.clone()
+        };
+        let r = NewRequest::parse(&ward, Language::EN, Channel::Web, &laws(), now()).unwrap();
+        assert_eq!(
+            r.on_behalf.unwrap().guardian,
+            Some(GuardianBasis::Guardianship)
+        );
+        let odd_basis = RawRequest {
+            guardian_basis: "neighbour".into(),
+            ..guardian.clone()
+        };
+        let errs =
+            NewRequest::parse(&odd_basis, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
+        assert_eq!(
+            errs.code_for("guardian_basis"),
+            Some("unknown_guardian_basis")
+        );
         let odd = RawRequest {
             requester_kind: "cousin".into(),
             ..raw("A", "a@example.com", "access", "m")
         };
-        let errs = NewRequest::parse(&odd, Language::EN, Channel::Web, &laws()).unwrap_err();
+        let errs = NewRequest::parse(&odd, Language::EN, Channel::Web, &laws(), now()).unwrap_err();
         assert_eq!(
             errs.code_for("requester_kind"),
             Some("unknown_requester_kind")
@@ -739,6 +920,7 @@ mod tests {
             Language::EN,
             Channel::Api,
             &laws(),
+            now(),
         )
         .unwrap_err();
         let got: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
@@ -757,15 +939,16 @@ mod tests {
     fn only_letters_may_come_without_an_email_address() {
         let no_email = raw("A", "", "access", "m");
         assert!(
-            NewRequest::parse(&no_email, Language::JA, Channel::Postal, &laws())
+            NewRequest::parse(&no_email, Language::JA, Channel::Postal, &laws(), now())
                 .unwrap()
                 .email
                 .is_none()
         );
-        let errs = NewRequest::parse(&no_email, Language::JA, Channel::Web, &laws()).unwrap_err();
+        let errs =
+            NewRequest::parse(&no_email, Language::JA, Channel::Web, &laws(), now()).unwrap_err();
         assert_eq!(errs.code_for("email"), Some("required"));
         let bad = raw("A", "nope", "access", "m");
-        assert!(NewRequest::parse(&bad, Language::JA, Channel::Postal, &laws()).is_err());
+        assert!(NewRequest::parse(&bad, Language::JA, Channel::Postal, &laws(), now()).is_err());
     }
 
     #[test]
@@ -795,6 +978,7 @@ mod tests {
             Language::EN,
             Channel::Web,
             &laws(),
+            now(),
         )
         .unwrap();
         let dbg = format!("{r:?}");

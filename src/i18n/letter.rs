@@ -79,6 +79,7 @@ fn letter_key(kind: NoticeKind) -> &'static str {
         | NoticeKind::StaffOverdue
         | NoticeKind::StaffRequesterActed
         | NoticeKind::StaffTaskOpened
+        | NoticeKind::StaffTaskDue
         // Recipients are written to by email only; their letter is never printed.
         | NoticeKind::RecipientNotified => "staff",
         other => other.as_str(),
@@ -140,6 +141,10 @@ fn system_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_ {
                 ),
                 None => t("letter-system-restricted", &[system]),
             },
+            "held" => t(
+                "letter-system-held",
+                &[system, ("purposes", s.purposes.clone().unwrap_or_default())],
+            ),
             "stopped" => t(
                 "letter-system-stopped",
                 &[system, ("purposes", s.purposes.clone().unwrap_or_default())],
@@ -280,6 +285,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::StaffOverdue
         | NoticeKind::StaffRequesterActed
         | NoticeKind::StaffTaskOpened
+        | NoticeKind::StaffTaskDue
         | NoticeKind::RecipientNotified
         | NoticeKind::UnconfirmedExpired
         | NoticeKind::Withdrawn

@@ -247,6 +247,8 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
             NoticeKind::EmailConfirmation | NoticeKind::PersonConfirmation => {
                 tr.t(&format!("email-action-{kind}"))
             }
+            // A system owner opens their task, never the request.
+            NoticeKind::StaffTaskOpened | NoticeKind::StaffTaskDue => tr.t("email-action-task"),
             k if k.to_staff() => tr.t("email-action-staff"),
             _ => tr.t("email-action-download"),
         };

@@ -179,7 +179,7 @@ fn message(
         .then(|| format!("{base}/track/{token}"));
     let action_url = match kind {
         // A system owner works the task on its own page; they never see the request.
-        NoticeKind::StaffTaskOpened => payload
+        NoticeKind::StaffTaskOpened | NoticeKind::StaffTaskDue => payload
             .task
             .as_ref()
             .map(|t| format!("{base}/staff/tasks/{}", t.id)),
@@ -392,6 +392,11 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                 .iter()
                 .find(|d| d.id == c.clock_id)
                 .map(|d| d.label.get(crate::domain::request::Language::JA).to_owned());
+            let deadline = DeadlineNotice {
+                clock: c.clock_id.clone(),
+                due_on: due,
+                label: label.clone(),
+            };
             for staff_id in &to {
                 crate::app::notices::queue_staff_notice(
                     conn,
@@ -399,17 +404,14 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
                     staff_id,
                     kind,
                     &NoticePayload {
-                        deadline: Some(DeadlineNotice {
-                            clock: c.clock_id.clone(),
-                            due_on: due,
-                            label: label.clone(),
-                        }),
+                        deadline: Some(deadline.clone()),
                         ..NoticePayload::default()
                     },
                     now,
                 )?;
                 queued += 1;
             }
+            queued += remind_task_owners(conn, &c.request_id, &to, &deadline, now)?;
             crate::db::clocks::mark_reminded(
                 conn,
                 &c.request_id,
@@ -421,6 +423,50 @@ pub fn queue_reminders(state: &AppState) -> Result<usize, AppError> {
         }
         Ok(queued)
     })
+}
+
+/// With each deadline reminder, the owner of every data system whose task on the request is still open
+/// is reminded too (the answer waits for their system), once per task, on the task's own page. Owners
+/// already reminded as the request's officers, and owners without an active staff account, are not.
+fn remind_task_owners(
+    conn: &mut db::AnyConnection,
+    request_id: &crate::domain::ids::RequestId,
+    already: &[crate::domain::ids::StaffId],
+    deadline: &DeadlineNotice,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, AppError> {
+    let mut queued = 0;
+    for (task, system) in crate::db::systems::tasks_for_request(conn, request_id)? {
+        if task.status != "open" {
+            continue;
+        }
+        let Some(owner) = crate::db::staff::find_by_email(conn, &system.owner_email)?
+            .filter(|s| s.disabled_at.is_none())
+        else {
+            continue;
+        };
+        if already.contains(&owner.id) {
+            continue;
+        }
+        crate::app::notices::queue_staff_notice(
+            conn,
+            request_id,
+            &owner.id,
+            NoticeKind::StaffTaskDue,
+            &NoticePayload {
+                task: Some(crate::domain::notice::TaskNotice {
+                    id: task.id.to_string(),
+                    system: system.name.clone(),
+                    kind: task.kind.clone(),
+                }),
+                deadline: Some(deadline.clone()),
+                ..NoticePayload::default()
+            },
+            now,
+        )?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 /// Moves the queue's appended count changes into its totals (see `db::queue_counts`).

@@ -312,7 +312,7 @@ pub async fn fire_event(
 /// Record data points checked against the company's records (names and match only).
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/identity/data-points", tag = "requests",
-    description = "Record checked data points: `{\"expected_version\", \"points\": [{\"name\", \"matched\"}], \"declaration_signed\"?}`; identity is verified when the procedure's degree for the request type is reached",
+    description = "Record checked data points: `{\"expected_version\", \"points\": [{\"name\", \"matched\"}], \"declaration_signed\"?, \"with_person\"?}`; identity is verified when the procedure's degree for the request type is reached. Where an agent filed under a procedure with `person_verifies_directly` (CCPA §7063(a)(1)), only points checked with the person count (`with_person: true`, else `person_must_verify`)",
     params(("id" = String, Path)),
     request_body(content = Object),
     responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
@@ -340,12 +340,16 @@ pub async fn identity_data_points(
 pub struct JudgementBody {
     expected_version: i64,
     reason: String,
+    /// Checked with the person directly, not with their agent (required where the procedure says
+    /// `person_verifies_directly` and an agent filed).
+    #[serde(default)]
+    with_person: bool,
 }
 
 /// An officer's judgement that identity is established, with the reason.
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/identity/judgement", tag = "requests",
-    description = "Verify identity by the officer's judgement: `{\"expected_version\", \"reason\"}` (the reason is recorded)",
+    description = "Verify identity by the officer's judgement: `{\"expected_version\", \"reason\", \"with_person\"?}` (the reason is recorded; `with_person` as for data points)",
     params(("id" = String, Path)),
     request_body(content = Object),
     responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
@@ -365,6 +369,7 @@ pub async fn identity_judgement(
         id.into_inner(),
         b.expected_version,
         b.reason,
+        b.with_person,
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

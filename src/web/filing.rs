@@ -45,6 +45,12 @@ pub struct CreateRequestBody {
     /// The person's own address: an agent's request waits for the person to confirm it directly.
     #[serde(default)]
     person_email: String,
+    /// A guardian's basis: `minor` (then `person_born_on`, `YYYY-MM-DD`: the person must be under the
+    /// place's law's age on the day of filing, else `not_a_minor`) or `guardianship` (an adult ward).
+    #[serde(default)]
+    guardian_basis: String,
+    #[serde(default)]
+    person_born_on: String,
     /// Optional: the account the request is about (its ID or sign-in email), for matching records.
     #[serde(default)]
     account_id: String,
@@ -70,6 +76,8 @@ impl CreateRequestBody {
             requester_kind: self.requester_kind.clone(),
             person_name: self.person_name.clone(),
             person_email: self.person_email.clone(),
+            guardian_basis: self.guardian_basis.clone(),
+            person_born_on: self.person_born_on.clone(),
             account_id: self.account_id.clone(),
             period_from: self.period_from.clone(),
         }
@@ -124,13 +132,20 @@ fn parse_request(
     fallback: Language,
     channel: Channel,
     laws: &Laws,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<NewRequest, FieldErrors> {
     let language = match body.language.as_deref().map(crate::i18n::parse_spoken) {
         None => Ok(fallback),
         Some(parsed) => parsed,
     };
     match (
-        NewRequest::parse(&body.raw(), language.unwrap_or(fallback), channel, laws),
+        NewRequest::parse(
+            &body.raw(),
+            language.unwrap_or(fallback),
+            channel,
+            laws,
+            now,
+        ),
         language,
     ) {
         (Ok(r), Ok(_)) => Ok(r),
@@ -182,7 +197,7 @@ pub async fn create_request(
     let request = limits::admit(
         &state,
         client.0,
-        parse_request(&body, fallback, Channel::Api, laws),
+        parse_request(&body, fallback, Channel::Api, laws, state.clock.now()),
     )
     .await?;
     file(&state, request, Actor::Requester).await

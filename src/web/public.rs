@@ -46,6 +46,8 @@ pub struct RequestFormPage {
     pub collection_notice: String,
     /// Who the place's law lets file (`self`, `agent`, `guardian`): only those are offered.
     pub requesters: Vec<String>,
+    /// The age under which a guardian files for a minor here.
+    pub minor_under: Option<u32>,
     pub notice: Option<String>,
     pub has_errors: bool,
     pub name_error: Option<String>,
@@ -56,6 +58,8 @@ pub struct RequestFormPage {
     pub requester_kind_error: Option<String>,
     pub person_name_error: Option<String>,
     pub person_email_error: Option<String>,
+    pub guardian_basis_error: Option<String>,
+    pub person_born_on_error: Option<String>,
     pub account_id_error: Option<String>,
     /// Where the place's law lets the requester say from when the answer covers (CCPA "know"): the earliest
     /// day, and the rights it is for.
@@ -73,6 +77,11 @@ fn chosen_place<'l>(laws: &'l Laws, asked: &str, lang: Language) -> Option<&'l P
 }
 
 impl RequestFormPage {
+    /// The place's law lets this kind of requester file.
+    pub fn admits(&self, kind: &str) -> bool {
+        self.requesters.iter().any(|k| k == kind)
+    }
+
     /// The "who is asking" choices, the typed one (or "self") checked.
     pub fn who_options(&self) -> Vec<(&'static str, &'static str, bool)> {
         let chosen = match self.input.requester_kind.trim() {
@@ -159,6 +168,10 @@ impl RequestFormPage {
                 .and_then(|p| laws.regime(&p.regime))
                 .map(|r| r.requesters.clone())
                 .unwrap_or_else(|| vec!["self".to_owned()]),
+            minor_under: place
+                .as_ref()
+                .and_then(|p| laws.regime(&p.regime))
+                .and_then(|r| r.minor_under),
             collection_notice: tr.t_args(
                 "form-collection-notice",
                 &[
@@ -177,6 +190,8 @@ impl RequestFormPage {
             requester_kind_error: err("requester_kind"),
             person_name_error: err("person_name"),
             person_email_error: err("person_email"),
+            guardian_basis_error: err("guardian_basis"),
+            person_born_on_error: err("person_born_on"),
             account_id_error: err("account_id"),
             period_from_error: err("period_from"),
             period: place.as_ref().and_then(|p| {
@@ -232,7 +247,13 @@ pub async fn submit(
     }: CsrfForm<RawRequest>,
 ) -> Result<HttpResponse, PageError> {
     let call = async {
-        let parsed = NewRequest::parse(&raw, tr.lang, Channel::Web, &**state.workflows.laws());
+        let parsed = NewRequest::parse(
+            &raw,
+            tr.lang,
+            Channel::Web,
+            &**state.workflows.laws(),
+            state.clock.now(),
+        );
         let admitted = limits::admit(&state, client.0, parsed).await?;
         intake::submit(&state, admitted, Actor::Requester).await
     };

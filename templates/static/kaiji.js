@@ -2,7 +2,7 @@
 // No data leaves the page; what it keeps in sessionStorage stays in this tab and is removed on use.
 (function () {
   "use strict";
-  var KEEP = ["name", "email", "account_id", "message", "person_name", "person_email"];
+  var KEEP = ["name", "email", "account_id", "message", "person_name", "person_email", "person_born_on"];
 
   function byId(id) { return document.getElementById(id); }
 
@@ -40,8 +40,11 @@
       var chosen = who.querySelector("input[name=requester_kind]:checked");
       var forOther = chosen && chosen.value !== "self";
       for (var i = 0; i < others.length; i++) {
-        // Fields with an error message stay visible whatever is chosen.
-        others[i].hidden = !forOther && !others[i].classList.contains("invalid");
+        // A guardian's basis only for guardians; fields with an error message stay visible whatever
+        // is chosen.
+        var wanted = others[i].getAttribute("data-for");
+        var shown = wanted ? chosen && chosen.value === wanted : forOther;
+        others[i].hidden = !shown && !others[i].classList.contains("invalid");
       }
     };
     who.addEventListener("change", sync);

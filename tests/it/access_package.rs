@@ -10,6 +10,9 @@ use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
 both_backends!(the_package_holds_exactly_the_persons_systems_data_reviewed_before_release);
+both_backends!(
+    an_officer_reviews_the_package_on_the_request_page_and_the_email_says_what_was_left_out
+);
 
 const WITHHELD: &str = "GDPR Art. 15(4): the tickets name other customers";
 
@@ -247,4 +250,147 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         files.keys().collect::<Vec<_>>()
     );
     assert_eq!(released["index.json"], files["index.json"]);
+}
+
+/// The same review in the browser's forms: a withholding without a ground comes back with the typed
+/// page, one with a ground leaves the export out (and can be undone), the preview link downloads the
+/// package as it would go out, and the answer email (English here) says what was left out and why.
+async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_what_was_left_out(
+    app: TestApp,
+) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let id = file_id(
+        &app,
+        json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
+               "jurisdiction": "eea", "language": "en", "message": "All my data, please."}),
+    )
+    .await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    for t in r["tasks"].as_array().unwrap() {
+        let body = match t["system"].as_str().unwrap() {
+            "Customer support" => {
+                json!({"outcome": "exported", "export": r#"[{"ticket": 9, "text": "Kim Lee wrote about Pat"}]"#})
+            }
+            "Customer accounts" => {
+                json!({"outcome": "exported", "export": r#"{"name": "Pat Doe"}"#})
+            }
+            _ => json!({"outcome": "no_data"}),
+        };
+        assert_eq!(officer.close(&id, t, body).await.0, 200);
+    }
+    let support = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["system"] == "Customer support")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("class=\"action withhold-form\" data-task=\"Customer support\""),
+        "{}",
+        page.body
+    );
+    let action = format!("/staff/requests/{id}/tasks/{support}/withhold?lang=en");
+    let before = app.count("audit_events");
+    // No ground: the page comes back with the problem; nothing is written.
+    let back = desk
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "withhold"),
+                ("ground", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(back.text_of("problem").is_some(), "{}", back.body);
+    assert_eq!(app.count("audit_events"), before);
+    let ground = "GDPR Art. 15(4): the ticket is about another customer";
+    let done = desk
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "withhold"),
+                ("ground", ground),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(page.body.contains(ground), "{}", page.body);
+    // Undone and done again: each audited.
+    for (act, g) in [("restore", ""), ("withhold", ground)] {
+        let res = desk
+            .post_form(
+                &action,
+                &[("csrf_token", &page.csrf()), ("action", act), ("ground", g)],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{act}: {}", res.body);
+    }
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "task.export_withheld")
+            .count(),
+        3
+    );
+    // The preview link: the package as it would go out, without the support export.
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    let link = format!("/staff/requests/{id}/package-preview");
+    assert!(page.body.contains(&link), "{}", page.body);
+    let preview = desk.get(&link).await;
+    assert_eq!(preview.status, 200);
+    let files = unzip(&preview.raw);
+    assert!(
+        files.contains_key("data/customer-accounts.json"),
+        "{:?}",
+        files.keys()
+    );
+    assert!(
+        !files.keys().any(|k| k.contains("support")),
+        "{:?}",
+        files.keys()
+    );
+
+    // Answered: the email says which export was left out and on what ground.
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
+    let smtp = common::smtp::SmtpServer::start();
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(smtp.url().into());
+    let (state, mailer) = (
+        app.state.clone(),
+        kaiji::notify::Mailer::from_config(&config).unwrap(),
+    );
+    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, "w1", 100))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer: Vec<String> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t.contains("pat@example.eu")))
+        .map(|m| m.text())
+        .filter(|t| t.contains("Customer accounts"))
+        .collect();
+    assert_eq!(answer.len(), 1, "{answer:?}");
+    assert!(
+        answer[0].contains(&format!(
+            "not included in your answer, on a legal ground ({ground})"
+        )),
+        "{}",
+        answer[0]
+    );
 }

@@ -49,6 +49,7 @@ fn acting(kind: TaskKind, n: usize) -> Value {
             {"item": "Postal address", "prior_value": format!("Old Street {n}"), "new_value": format!("New Street {n}")}]}),
         TaskKind::Restrict => json!({"outcome": "restricted", "purposes": "legal claims"}),
         TaskKind::StopProcessing => json!({"outcome": "stopped", "purposes": "direct marketing"}),
+        TaskKind::Locate => json!({"outcome": "held"}),
     }
 }
 
@@ -64,6 +65,13 @@ fn acting_text(kind: TaskKind, language: &str) -> &'static str {
         (TaskKind::Restrict, _) => "restricted: kept, and used only as stated",
         (TaskKind::StopProcessing, "ja") => "利用を停止しました",
         (TaskKind::StopProcessing, _) => "use stopped",
+        // With the purposes the registry declares for the system.
+        (TaskKind::Locate, "ja") => {
+            "お客様に関するデータを保有しています。利用目的: account management, sign-in security"
+        }
+        (TaskKind::Locate, _) => {
+            "holds data about you, used for: account management, sign-in security"
+        }
     }
 }
 
@@ -81,9 +89,14 @@ fn letter_lines(kind: TaskKind, ground: &str) -> [String; 2] {
         TaskKind::StopProcessing => {
             format!("{ACTS}：次の目的での利用を停止しました（direct marketing）")
         }
+        TaskKind::Locate => format!(
+            "{ACTS}：お客様に関するデータを保有しています（利用目的：account management, sign-in security）"
+        ),
     };
     let refused = match kind {
-        TaskKind::Export => format!("{REFUSES}：該当するデータはありませんでした"),
+        TaskKind::Export | TaskKind::Locate => {
+            format!("{REFUSES}：該当するデータはありませんでした")
+        }
         TaskKind::Erase => {
             format!("{REFUSES}：次の法的根拠により一部のデータを保持しています（{ground}）")
         }
@@ -111,7 +124,11 @@ async fn close_tasks(officer: &Api, w: &Walk, tasks: &[Value], n: usize) {
         let system = t["system"].as_str().unwrap();
         let body = match system {
             ACTS | ALSO_ACTS => acting(kind, n),
-            REFUSES if kind == TaskKind::Export => json!({"outcome": "no_data"}),
+            // An export or a locate has no ground for not acting: that system holds nothing, and the
+            // answer refuses a part on a ground.
+            REFUSES if matches!(kind, TaskKind::Export | TaskKind::Locate) => {
+                json!({"outcome": "no_data"})
+            }
             REFUSES if kind == TaskKind::Erase => {
                 json!({"outcome": "retained", "legal_ground": w.ground})
             }
@@ -207,7 +224,9 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             assert_eq!((status, d["verified"].as_bool()), (200, Some(true)), "{d}");
             continue;
         };
-        let data = if Some(next) == answer && w.task == Some(TaskKind::Export) {
+        let data = if Some(next) == answer
+            && matches!(w.task, Some(TaskKind::Export | TaskKind::Locate))
+        {
             json!({"partial_refusal": w.ground})
         } else {
             json!({})

@@ -10,11 +10,16 @@ use serde_json::json;
 
 both_backends!(answers_and_refusals_need_a_second_officers_approval);
 
-/// Publishes the GDPR procedure as version 7 with four eyes.
+/// Publishes the GDPR procedure as its next version with four eyes.
 fn publish_four_eyes(app: &TestApp) {
-    let src = std::fs::read_to_string(common::repo_path("seeds/workflows/gdpr.toml"))
-        .unwrap()
-        .replacen("version = 6", "version = 7\nfour_eyes = true", 1);
+    let (src, v) = common::next_version(
+        &std::fs::read_to_string(common::repo_path("seeds/workflows/gdpr.toml")).unwrap(),
+    );
+    let src = src.replacen(
+        &format!("version = {v}"),
+        &format!("version = {v}\nfour_eyes = true"),
+        1,
+    );
     assert!(src.contains("four_eyes = true"));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gdpr.toml"), &src).unwrap();
@@ -37,7 +42,10 @@ async fn answers_and_refusals_need_a_second_officers_approval(app: TestApp) {
     let first = api(&app, "first@example.com", Role::Officer).await;
     let second = api(&app, "second@example.com", Role::Officer).await;
     let id = filed(&app, "objection").await;
-    assert_eq!(first.request(&id).await["workflow"]["version"], 7);
+    assert_eq!(
+        first.request(&id).await["workflow"]["version"],
+        common::seed_version("gdpr") + 1
+    );
     assert_eq!(first.fire(&id, "start_processing", 1).await.0, 200);
     for t in first.request(&id).await["tasks"].as_array().unwrap() {
         let stopped = json!({"outcome": "stopped", "purposes": "direct marketing"});

@@ -25,6 +25,7 @@ mod mfa;
 mod notice_rendering;
 mod notices;
 mod officer_page;
+mod on_behalf;
 mod openapi;
 mod people;
 mod postal;

@@ -316,9 +316,42 @@ async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_po
         (Some(true), Some(2))
     );
     assert_eq!(officer.fire(&id, "verify", 3).await.0, 200);
+    // Each system only says whether it holds the consumer's data: no data is pulled for categories.
     let r = officer.request(&id).await;
-    assert_eq!(r["tasks"], json!([]), "no data is pulled for categories");
-    assert_eq!(officer.fire(&id, "fulfil", 4).await.0, 200);
+    let tasks = r["tasks"].as_array().unwrap().clone();
+    assert!(
+        !tasks.is_empty() && tasks.iter().all(|t| t["kind"] == "locate"),
+        "{tasks:?}"
+    );
+    assert_eq!(
+        officer.fire(&id, "fulfil", 4).await.0,
+        422,
+        "not before each has"
+    );
+    for t in &tasks {
+        let held = matches!(
+            t["system"].as_str().unwrap(),
+            "Customer accounts" | "Orders and billing"
+        );
+        let outcome = if held { "held" } else { "no_data" };
+        // A locate task takes no export.
+        if held {
+            let (status, body) = officer
+                .close(
+                    &id,
+                    t,
+                    json!({"outcome": "exported", "export": "{\"a\": 1}"}),
+                )
+                .await;
+            assert_eq!(status, 422, "{body}");
+        }
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": outcome})).await.0,
+            200
+        );
+    }
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "fulfil", v).await.0, 200);
 
     let files = download(&app, &officer, &id).await;
     assert!(
@@ -328,6 +361,17 @@ async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_po
     );
     let info: Value = serde_json::from_str(&files["processing-information.json"]).unwrap();
     assert_eq!(info["request_type"], "know_categories");
+    // The categories, sources, purposes and recipients of the two systems that hold the consumer's
+    // data, and of no other.
+    let index: Value = serde_json::from_str(&files["index.json"]).unwrap();
+    let mut held: Vec<&str> = index["systems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{index}"))
+        .iter()
+        .map(|s| s["system"].as_str().unwrap())
+        .collect();
+    held.sort_unstable();
+    assert_eq!(held, ["Customer accounts", "Orders and billing"], "{index}");
     let systems = info["systems"].as_array().unwrap();
     assert!(!systems.is_empty());
     assert!(systems.iter().all(

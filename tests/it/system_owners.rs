@@ -11,6 +11,7 @@ use kaiji::notify::{Mailer, deliver_due};
 use serde_json::{Value, json};
 
 both_backends!(a_system_owner_works_only_their_own_tasks);
+both_backends!(owners_of_open_tasks_are_reminded_before_and_after_the_deadline);
 
 const OWNER: &str = "accounts-owner@example.com";
 
@@ -165,4 +166,100 @@ async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
         )
         .await;
     assert_eq!(status, 403);
+}
+
+/// With the officers' reminders (three days before a legal deadline, and once it has passed), the owner
+/// of each system whose task is still open is reminded, on the task's page; an owner whose task is
+/// closed, or whose account is disabled, is not; each reminder once.
+async fn owners_of_open_tasks_are_reminded_before_and_after_the_deadline(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let _owner = api(&app, OWNER, Role::SystemOwner).await;
+    let _billing = api(&app, "billing-owner@example.com", Role::SystemOwner).await;
+    let id = file_id(
+        &app,
+        json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "deletion",
+               "jurisdiction": "eea", "message": "Erase my data."}),
+    )
+    .await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    let r = officer.request(&id).await;
+    let tasks = r["tasks"].as_array().unwrap().clone();
+    // Every task but the accounts one is closed: only its owner is left to remind.
+    let own = tasks
+        .iter()
+        .find(|t| t["system"] == "Customer accounts")
+        .unwrap()
+        .clone();
+    for t in tasks.iter().filter(|t| t["system"] != "Customer accounts") {
+        assert_eq!(
+            officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
+            200
+        );
+    }
+    let remind = || {
+        let state = app.state.clone();
+        async move {
+            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let due: chrono::NaiveDate = r["clocks"][0]["due_on"].as_str().unwrap().parse().unwrap();
+    let days_left = (due - app.clock.now().date_naive()).num_days();
+    app.clock.advance(chrono::TimeDelta::days(days_left - 3));
+    let queued = remind().await;
+    // Nobody assigned: the one officer; and the accounts owner (the others' tasks are closed, or their
+    // owners have no account).
+    assert_eq!(queued, 2, "the officer and the accounts owner");
+    assert_eq!(remind().await, 0, "once");
+    app.clock.advance(chrono::TimeDelta::days(4));
+    assert_eq!(
+        remind().await,
+        2,
+        "and once more when the deadline has passed"
+    );
+    assert_eq!(remind().await, 0);
+
+    let smtp = SmtpServer::start();
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(smtp.url().into());
+    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
+    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 100))
+        .await
+        .unwrap()
+        .unwrap();
+    let to = |who: &str| -> Vec<String> {
+        smtp.received()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.contains(who)))
+            .map(|m| m.text())
+            .collect()
+    };
+    let task_path = format!("/staff/tasks/{}", own["id"].as_str().unwrap());
+    let owner_mail = to(OWNER);
+    // The task opened, then due soon, then overdue.
+    assert_eq!(owner_mail.len(), 3, "{owner_mail:?}");
+    let reminders: Vec<&String> = owner_mail
+        .iter()
+        .filter(|t| t.contains("まだ完了しておらず"))
+        .collect();
+    assert_eq!(reminders.len(), 2, "{owner_mail:?}");
+    for text in &reminders {
+        assert!(text.contains(&task_path), "the task's page: {text}");
+        assert!(text.contains(&due.to_string()), "the deadline: {text}");
+        assert!(
+            !text.contains("Pat Doe") && !text.contains("/staff/requests/"),
+            "nothing about the person, no way into the request: {text}"
+        );
+    }
+    // The billing system's owner closed nothing themselves, but its task is closed: not reminded.
+    assert!(
+        to("billing-owner@example.com")
+            .iter()
+            .all(|t| !t.contains("まだ完了しておらず")),
+        "{:?}",
+        to("billing-owner@example.com")
+    );
 }

@@ -434,6 +434,7 @@ async fn who_may_file_follows_the_places_law(app: TestApp) {
 
     let mut guardian = agent.clone();
     guardian["requester_kind"] = json!("guardian");
+    guardian["guardian_basis"] = json!("guardianship");
     assert_eq!(b.post_json("/api/v1/requests", &guardian).await.status, 201);
     let mut eea_agent = agent.clone();
     eea_agent["jurisdiction"] = json!("EEA");

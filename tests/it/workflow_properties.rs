@@ -76,7 +76,14 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
             jurisdiction: jurisdiction.into(),
             ..RawRequest::default()
         };
-        let new = NewRequest::parse(&raw, Language::EN, channel, &common::laws()).unwrap();
+        let new = NewRequest::parse(
+            &raw,
+            Language::EN,
+            channel,
+            &common::laws(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
         let admitted = kaiji::app::limits::Admitted::unlimited(new);
         let receipt = intake::submit(&state, admitted, Actor::Requester)
             .await

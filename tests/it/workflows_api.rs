@@ -1093,9 +1093,10 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
     // Publish version 7 of the Canadian procedure: its own 20-day promise inside the law's 30 days, and a
     // renamed answer event.
     let cals = common::laws();
-    let src = std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml"))
-        .unwrap()
-        .replace("version = 6", "version = 7")
+    let (src, _) = common::next_version(
+        &std::fs::read_to_string(common::repo_path("seeds/workflows/pipeda.toml")).unwrap(),
+    );
+    let src = src
         .replacen(
             "[[states]]",
             "[[clocks]]\nid = \"response\"\nlabel = { en = \"Answer within 20 days\", ja = \"20日以内に回答\" }\n\
@@ -1124,7 +1125,10 @@ async fn requests_keep_the_workflow_version_they_started_under(app: TestApp) {
             o["workflow"]["version"].as_i64(),
             n["workflow"]["version"].as_i64()
         ),
-        (Some(6), Some(7))
+        (
+            Some(common::seed_version("pipeda")),
+            Some(common::seed_version("pipeda") + 1)
+        )
     );
     assert_eq!(clock(&o, "response")["due_on"], "2026-12-21");
     assert_eq!(clock(&n, "response")["due_on"], "2026-12-11");

@@ -92,6 +92,9 @@ pub struct Regime {
     pub name: Label,
     /// Who may file: `self`, and where the law lets them, an `agent` or a `guardian`.
     pub requesters: Vec<String>,
+    /// A guardian files for a minor under this age on the day of filing (the law's age of majority, or
+    /// the age below which a child is represented); set wherever a guardian may file.
+    pub minor_under: Option<u32>,
     pub rights: Vec<RightDef>,
     /// The grounds a refusal may rest on; where a right has some, a refusal of it must name one.
     pub grounds: Vec<RefusalGround>,
@@ -439,6 +442,14 @@ impl LawBook for Laws {
         self.regime_of(place.as_str())
             .is_some_and(|r| r.admits(requester_kind))
     }
+
+    fn minor_under(&self, place: &PlaceCode) -> Option<u32> {
+        self.regime_of(place.as_str()).and_then(|r| r.minor_under)
+    }
+
+    fn timezone(&self, place: &PlaceCode) -> Option<chrono_tz::Tz> {
+        self.place(place.as_str()).map(|p| p.timezone)
+    }
 }
 
 #[cfg(test)]
@@ -574,7 +585,7 @@ mod tests {
         let know = laws.right("US-CA", "know_categories").unwrap();
         assert_eq!(
             (know.task, know.answer),
-            (None, Some(AnswerKind::Categories))
+            (Some(TaskKind::Locate), Some(AnswerKind::Categories))
         );
         assert_eq!(
             laws.right("JP", "deletion").unwrap().change,
@@ -591,7 +602,7 @@ mod tests {
             ("EEA", "objection", Some(TaskKind::StopProcessing)),
             ("JP", "stop_of_use", Some(TaskKind::StopProcessing)),
             ("US-VA", "opt_out", Some(TaskKind::StopProcessing)),
-            ("JP", "purpose_notification", None),
+            ("JP", "purpose_notification", Some(TaskKind::Locate)),
         ] {
             assert_eq!(
                 laws.right(place, right).unwrap().task,
@@ -729,6 +740,32 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.line, Some(4));
+        // A guardian files for a minor: the law must say under which age.
+        let e = Regime::parse(
+            &regime("requesters = [\"self\", \"guardian\"]\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("minor_under"), "{}", e.reason);
+        let e = Regime::parse(
+            &regime("requesters = [\"self\", \"guardian\"]\nminor_under = 0\n"),
+            &Calendars::new(),
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("from 1 to 25"), "{}", e.reason);
+        let ok = Regime::parse(
+            &regime("requesters = [\"self\", \"guardian\"]\nminor_under = 14\n"),
+            &Calendars::new(),
+        )
+        .unwrap();
+        assert_eq!(ok.minor_under, Some(14));
+        for (place, age) in [("JP", 18), ("US-CA", 18), ("US-VA", 13), ("KR", 14)] {
+            assert_eq!(
+                laws.regime_of(place).unwrap().minor_under,
+                Some(age),
+                "{place}"
+            );
+        }
         let ground = |rights: &str| {
             format!(
                 "{}[[grounds]]\ncode = \"too_many\"\nlabel = {{ en = \"Too many\", ja = \"多数\" }}\nrights = [{rights}]\n",

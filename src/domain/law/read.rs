@@ -34,6 +34,8 @@ struct RawRegime {
     name: Label,
     /// Who may file under this law: `self`, `agent`, `guardian` (only `self` when left out).
     requesters: Option<Vec<Spanned<String>>>,
+    /// A guardian files for a minor under this age (required where `guardian` may file).
+    minor_under: Option<Spanned<i64>>,
     rights: Vec<RawRight>,
     #[serde(default)]
     grounds: Vec<RawGround>,
@@ -276,11 +278,23 @@ impl Regime {
             }
             let task: Option<TaskKind> = s.kind(&r.task, "task", &tasks)?;
             let answer: Option<AnswerKind> = s.kind(&r.answer, "answer", &answers)?;
-            if answer.is_some_and(|a| a != AnswerKind::Categories) && task != Some(TaskKind::Export)
+            // What an answer packs comes from the systems' tasks: their data from exports, the
+            // registry's categories for the systems a `locate` task found holding the person.
+            let needs = match answer {
+                Some(AnswerKind::Categories) => Some(TaskKind::Locate),
+                Some(AnswerKind::Data | AnswerKind::Portable) => Some(TaskKind::Export),
+                None => None,
+            };
+            if let Some(needs) = needs
+                && task != Some(needs)
             {
                 return Err(s.err(
                     r.code.span(),
-                    format!("right `{code}` packs data, so its task must be `export`"),
+                    format!(
+                        "right `{code}` answers with `{}`, so its task must be `{}`",
+                        answer.map(<&str>::from).unwrap_or_default(),
+                        needs.as_str()
+                    ),
                 ));
             }
             let period_earliest = match &r.period_earliest {
@@ -359,6 +373,28 @@ impl Regime {
                 kinds
             }
         };
+        // A guardian's filing for a minor is checked against the law's age, so the law must say it.
+        let minor_under = match (&raw.minor_under, requesters.iter().any(|k| k == "guardian")) {
+            (None, false) => None,
+            (None, true) => {
+                return Err(s.err(
+                    raw.id.span(),
+                    "a law that lets a guardian file must say under which age (minor_under)",
+                ));
+            }
+            (Some(age), _) => match u32::try_from(*age.get_ref()) {
+                Ok(a @ 1..=25) => Some(a),
+                _ => {
+                    return Err(s.err(
+                        age.span(),
+                        format!(
+                            "minor_under `{}` must be an age from 1 to 25",
+                            age.get_ref()
+                        ),
+                    ));
+                }
+            },
+        };
         let mut grounds: Vec<RefusalGround> = Vec::new();
         for g in raw.grounds {
             let code = g.code.get_ref().clone();
@@ -417,6 +453,7 @@ impl Regime {
             version: s.version(&raw.version)?,
             name: raw.name,
             requesters,
+            minor_under,
             rights,
             grounds,
             complaint_authority: raw.complaint_authority,

@@ -47,6 +47,10 @@ pub enum TaskKind {
     /// Stop processing for the purposes the objection, stop of use, opt-out or consent withdrawal
     /// covers (GDPR Art. 21, 7(3); APPI Art. 35; VCDPA §59.1-577(A)(5)).
     StopProcessing,
+    /// Say whether the system holds data about the person, and nothing more: purpose notification
+    /// (APPI Art. 32(2)) and the CCPA right to know the categories (§1798.110(a)(1)–(4)) are answered
+    /// from the registry for the systems that do.
+    Locate,
 }
 
 impl TaskKind {
@@ -65,6 +69,7 @@ impl TaskKind {
             TaskKind::Rectify => &["rectified", "declined", "no_data"],
             TaskKind::Restrict => &["restricted", "declined", "no_data"],
             TaskKind::StopProcessing => &["stopped", "declined", "no_data"],
+            TaskKind::Locate => &["held", "no_data"],
         }
     }
 }
@@ -77,6 +82,8 @@ pub enum TaskOutcome {
     Exported,
     /// The system holds nothing about the person.
     NoData,
+    /// The system holds data about the person (a `locate` task: the registry says what and why).
+    Held,
     /// Erased, irrecoverably (the system's deletion method says how).
     Erased,
     /// Some data kept, on a legal ground (e.g. GDPR Art. 17(3)(b), CCPA §1798.105(d)(8), tax law).
@@ -96,6 +103,7 @@ impl TaskOutcome {
         match self {
             TaskOutcome::Exported => "exported",
             TaskOutcome::NoData => "no_data",
+            TaskOutcome::Held => "held",
             TaskOutcome::Erased => "erased",
             TaskOutcome::Retained { .. } => "retained",
             TaskOutcome::Rectified { .. } => "rectified",
@@ -173,6 +181,7 @@ pub fn parse_outcome(kind: TaskKind, input: &OutcomeInput<'_>) -> Result<TaskOut
             None
         }
         "no_data" => Some(TaskOutcome::NoData),
+        "held" => Some(TaskOutcome::Held),
         "erased" => Some(TaskOutcome::Erased),
         "retained" => {
             ground(&mut errors).map(|legal_ground| TaskOutcome::Retained { legal_ground })
@@ -304,6 +313,7 @@ mod tests {
                 "restricted",
                 "stopped",
                 "declined",
+                "held",
                 "vanished",
             ] {
                 let r = parse_outcome(*kind, &close(other));
@@ -342,6 +352,22 @@ mod tests {
                 legal_ground: "Invoices kept 7 years (tax law)".into()
             })
         );
+    }
+
+    #[test]
+    fn a_locate_task_only_says_whether_the_system_holds_the_person() {
+        assert_eq!(
+            parse_outcome(TaskKind::Locate, &close("held")),
+            Ok(TaskOutcome::Held)
+        );
+        let held = TaskOutcome::Held;
+        assert_eq!(held.as_str(), "held");
+        assert!(!held.tells_recipients(), "nothing was changed");
+        assert_eq!(held.legal_ground(), None);
+        for acting in ["exported", "erased", "declined"] {
+            let e = parse_outcome(TaskKind::Locate, &close(acting)).unwrap_err();
+            assert_eq!(e.code_for("outcome"), Some("outcome_not_for_task"));
+        }
     }
 
     #[test]

@@ -344,6 +344,9 @@ pub struct WorkflowDefinition {
     /// Answers and refusals go out only once a second officer approved them at the request's current
     /// version (four eyes); the one who approves cannot be the one who sends.
     pub four_eyes: bool,
+    /// When an agent files, the person verifies their identity directly with the business, never through
+    /// the agent (CCPA Regs. §7063(a)(1)): only a check the officer made with the person counts.
+    pub person_verifies_directly: bool,
     /// Data points an officer must match per request type (and where a signed declaration is needed).
     pub verification: Option<super::identity::VerificationRule>,
     /// What an access answer must tell besides the data (GDPR Art. 15(1), CCPA §1798.110, PIPEDA 4.9,

@@ -27,6 +27,8 @@ pub(super) struct RawDefinition {
     pub(super) confirm_email: bool,
     #[serde(default)]
     pub(super) four_eyes: bool,
+    #[serde(default)]
+    pub(super) person_verifies_directly: bool,
     pub(super) verification: Option<super::super::identity::VerificationRule>,
     pub(super) disclosure: Option<DisclosureInfo>,
     pub(super) postal: Option<RawPostal>,

@@ -145,6 +145,7 @@ letter-system-restricted-allowing = { $system }：取扱いを制限しました
 letter-system-stopped = { $system }：次の目的での利用を停止しました（{ $purposes }）
 letter-system-withheld = { $system }：次の理由により開示しておりません（{ $ground }）
 letter-system-declined = { $system }：次の理由により対応しておりません（{ $ground }）
+letter-system-held = { $system }：お客様に関するデータを保有しています（利用目的：{ $purposes }）
 letter-system-recipients-told = { $system }：提供先（{ $recipients }）にも同じ対応を求めました
 letter-change-corrected = { $item }：「{ $prior }」を「{ $new }」に訂正しました
 letter-change-deleted = { $item }：消去しました

@@ -127,6 +127,32 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The `version = N` line of a workflow or regime file, and N.
+fn version_line(src: &str) -> (String, i64) {
+    let line = src
+        .lines()
+        .find(|l| l.starts_with("version = "))
+        .expect("a version line");
+    let n = line["version = ".len()..].trim().parse().expect("a number");
+    (line.to_owned(), n)
+}
+
+/// The version a shipped workflow has today (`seeds/workflows/{id}.toml`): tests that name versions
+/// follow the seeds as they move on.
+pub fn seed_version(id: &str) -> i64 {
+    let src = std::fs::read_to_string(repo_path(&format!("seeds/workflows/{id}.toml"))).unwrap();
+    version_line(&src).1
+}
+
+/// A definition's text as its next version (for publishing a changed copy), and that version.
+pub fn next_version(src: &str) -> (String, i64) {
+    let (line, n) = version_line(src);
+    (
+        src.replacen(&line, &format!("version = {}", n + 1), 1),
+        n + 1,
+    )
+}
+
 /// The repository's holiday calendars.
 pub fn calendars() -> kaiji::domain::deadline::Calendars {
     workflows::read_calendars(&repo_path("seeds/calendars")).expect("seed calendars are valid")

@@ -474,6 +474,20 @@ impl WorkflowDefinition {
             documents.is_some(),
         )?;
         let verification = c.verification(raw.verification, &request_types, law)?;
+        // A transition that simply declares identity verified cannot say who was checked.
+        if raw.person_verifies_directly
+            && let Some(t) = raw.transitions.iter().find(|t| {
+                t.effects
+                    .iter()
+                    .any(|e| e.get_ref() == "set_fact:identity_verified")
+            })
+        {
+            return Err(c.err(
+                t.event.span(),
+                "with person_verifies_directly, identity is verified by a check recorded with the \
+                 person (data points or an officer's judgement), not by `set_fact:identity_verified`",
+            ));
+        }
         let spans = states.spans;
         let def = WorkflowDefinition {
             law: law.clone(),
@@ -492,6 +506,7 @@ impl WorkflowDefinition {
             non_discrimination: raw.non_discrimination,
             confirm_email: raw.confirm_email,
             four_eyes: raw.four_eyes,
+            person_verifies_directly: raw.person_verifies_directly,
             verification,
             disclosure: raw.disclosure,
             postal,
