@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod law;
 pub mod notice;
+pub mod on_behalf;
 pub mod postal;
 pub mod reply;
 pub mod reports;

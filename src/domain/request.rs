@@ -338,23 +338,7 @@ impl fmt::Debug for RawRequest {
     }
 }
 
-/// Who files for whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnBehalfKind {
-    /// An authorised agent (CCPA §7063, GDPR representatives, APPI 任意代理人).
-    Agent,
-    /// A parent or guardian of a minor or an adult ward.
-    Guardian,
-}
-
-impl OnBehalfKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnBehalfKind::Agent => "agent",
-            OnBehalfKind::Guardian => "guardian",
-        }
-    }
-}
+pub use super::on_behalf::{GuardianBasis, OnBehalfKind};
 
 /// A request filed for someone else: the person the data is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,64 +349,6 @@ pub struct OnBehalf {
     pub person_email: Option<SubjectEmail>,
     /// Why a guardian may act: always set for guardians, never for agents.
     pub guardian: Option<GuardianBasis>,
-}
-
-/// On what basis a guardian files (recorded with the request; the officer checks the proof of authority).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GuardianBasis {
-    /// A parent or guardian of a minor: born on `born_on`, under the law's `minor_under` on the day of
-    /// filing.
-    Minor {
-        born_on: chrono::NaiveDate,
-        minor_under: u32,
-    },
-    /// A guardian, conservator or 成年後見人 of an adult, appointed by a court.
-    Guardianship,
-}
-
-impl GuardianBasis {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GuardianBasis::Minor { .. } => "minor",
-            GuardianBasis::Guardianship => "guardianship",
-        }
-    }
-
-    /// Parses a guardian's basis as typed, against the law's age on the day of filing: a minor's birth
-    /// date must be a real past day and the person under `minor_under` on `filed_on`.
-    pub fn parse(
-        basis: &str,
-        born_on: &str,
-        minor_under: Option<u32>,
-        filed_on: chrono::NaiveDate,
-    ) -> Result<Self, (&'static str, &'static str)> {
-        match basis.trim() {
-            "" => Err(("guardian_basis", "required")),
-            "guardianship" => Ok(GuardianBasis::Guardianship),
-            "minor" => {
-                let born = born_on.trim();
-                if born.is_empty() {
-                    return Err(("person_born_on", "required"));
-                }
-                let born_on = chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d")
-                    .ok()
-                    .filter(|_| born.len() == 10)
-                    .ok_or(("person_born_on", "invalid_date"))?;
-                if born_on > filed_on {
-                    return Err(("person_born_on", "in_future"));
-                }
-                let minor_under = minor_under.ok_or(("guardian_basis", "not_offered_here"))?;
-                match filed_on.years_since(born_on) {
-                    Some(age) if age < minor_under => Ok(GuardianBasis::Minor {
-                        born_on,
-                        minor_under,
-                    }),
-                    _ => Err(("person_born_on", "not_a_minor")),
-                }
-            }
-            _ => Err(("guardian_basis", "unknown_guardian_basis")),
-        }
-    }
 }
 
 /// A request that passed every check and can be recorded.
