@@ -213,9 +213,10 @@ pub fn as_typed(s: &RegisteredSystem) -> RawDataSystem {
     RawDataSystem {
         name: s.name.clone(),
         owner_email: s.owner_email.clone(),
+        // One line each: the form's fields are single-line inputs, which drop newlines.
         categories: serde_json::from_str::<Vec<String>>(&s.categories)
             .unwrap_or_default()
-            .join("\n"),
+            .join(", "),
         retention: s.retention.clone(),
         deletion_method: s.deletion_method.clone(),
         serves: s
@@ -224,7 +225,7 @@ pub fn as_typed(s: &RegisteredSystem) -> RawDataSystem {
             .map(|k| k.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        purposes: s.purposes.join("\n"),
+        purposes: s.purposes.join(", "),
         recipients: crate::domain::systems::recipients_text(&s.recipients),
         sources: s.sources.clone(),
         automated_decisions: s.automated_decisions.clone(),

@@ -101,7 +101,9 @@ both_backends!(
     an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log,
     an_admin_disables_a_member_from_the_staff_page,
     an_officer_records_a_systems_correction_and_lifts_a_restriction,
-    a_system_owner_works_their_task_without_seeing_the_request
+    a_system_owner_works_their_task_without_seeing_the_request,
+    a_guardian_files_for_a_child_on_a_phone,
+    an_officer_reviews_the_package_and_the_registry_on_a_phone
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -996,4 +998,267 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
         !body.contains("pat@example.eu"),
         "the request stays closed to them"
     );
+}
+
+/// A parent files for their child on a phone, in Japanese: the basis and the birth date show only for a
+/// guardian; an adult's birth date comes back with its message and everything typed; a child's files.
+async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let c = browser(&driver).await;
+    c.set_window_size(390, 900).await.unwrap();
+    c.goto(&format!("{}/?lang=ja&place=JP", app.base))
+        .await
+        .unwrap();
+    let born = c.find(Locator::Id("person_born_on")).await.unwrap();
+    assert!(
+        !born.is_displayed().await.unwrap(),
+        "not for the person themselves"
+    );
+    click(&c, Locator::Css("input[name=requester_kind][value=agent]")).await;
+    assert!(!born.is_displayed().await.unwrap(), "not for an agent");
+    click(
+        &c,
+        Locator::Css("input[name=requester_kind][value=guardian]"),
+    )
+    .await;
+    assert!(born.is_displayed().await.unwrap(), "for a guardian");
+    let basis = text(&c, Locator::Id("guardian_basis")).await;
+    assert!(basis.contains("18歳未満"), "the law's age: {basis}");
+    fill(&c, Locator::Id("name"), "山田 花子").await;
+    fill(&c, Locator::Id("email"), "hanako@example.jp").await;
+    choose(&c, Locator::Id("request_type"), "access").await;
+    fill(
+        &c,
+        Locator::Id("message"),
+        "娘の保有個人データの開示を求めます。",
+    )
+    .await;
+    fill(&c, Locator::Id("person_name"), "山田 さくら").await;
+    click(&c, Locator::Css("input[name=guardian_basis][value=minor]")).await;
+    // A date input's typing depends on the browser's locale: set it as a script would.
+    let set_born = |day: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "document.getElementById('person_born_on').value = arguments[0];",
+                vec![serde_json::json!(day)],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    set_born("2001-04-01").await;
+    let scroll_to_who = || async {
+        c.execute("document.getElementById('who').scrollIntoView();", vec![])
+            .await
+            .unwrap();
+    };
+    scroll_to_who().await;
+    shot(&c, "guardian-form").await;
+    c.set_window_size(390, 900).await.unwrap();
+    click(&c, Locator::Id("submit")).await;
+    let error = text_after(
+        &c,
+        Locator::Id("person_born_on-error"),
+        20,
+        "the birth date's message",
+    )
+    .await;
+    assert!(error.contains("未成年者に当たりません"), "{error}");
+    let kept = c
+        .find(Locator::Id("person_name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("山田 さくら"));
+    assert!(
+        c.find(Locator::Id("person_born_on"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    assert_fits(&c, 390, "the guardian's form with its message").await;
+    scroll_to_who().await;
+    shot(&c, "guardian-error").await;
+    c.set_window_size(390, 900).await.unwrap();
+    set_born("2015-04-01").await;
+    click(&c, Locator::Id("submit")).await;
+    let receipt = text_after(&c, Locator::Id("receipt-number"), 20, "the receipt").await;
+    assert!(receipt.starts_with("KJ-"), "{receipt}");
+    assert_eq!(app.count("request_on_behalf"), 1);
+}
+
+/// An officer leaves one system's export out of the answer on a ground and opens the registry's edit form,
+/// both on a phone; the package's README.html reads on a phone too.
+async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    // An administrator: they work requests and change the registry.
+    app.staff(
+        "desk@example.com",
+        Role::Admin,
+        "correct horse battery staple",
+    )
+    .await;
+    let id = common::file_id(
+        &app,
+        serde_json::json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
+                           "jurisdiction": "eea", "message": "All my data."}),
+    )
+    .await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    for t in officer.request(&id).await["tasks"].as_array().unwrap() {
+        let body = match t["system"].as_str().unwrap() {
+            "Customer support" => serde_json::json!({"outcome": "exported",
+                "export": r#"[{"ticket": 9, "text": "Kim Lee wrote about Pat"}]"#}),
+            "Customer accounts" => serde_json::json!({"outcome": "exported",
+                "export": r#"{"name": "Pat Doe", "city": "Lyon"}"#}),
+            _ => serde_json::json!({"outcome": "no_data"}),
+        };
+        assert_eq!(officer.close(&id, t, body).await.0, 200);
+    }
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "desk@example.com").await;
+    c.goto(&format!("{}/staff/requests/{id}?lang=en", app.base))
+        .await
+        .unwrap();
+    let form = "form.withhold-form[data-task='Customer support']";
+    let ground = "GDPR Art. 15(4): the ticket is about another customer";
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=ground]")),
+        ground,
+    )
+    .await;
+    click(&c, Locator::Css(&format!("{form} button[value=withhold]"))).await;
+    landed(&c).await;
+    let withheld = text_after(
+        &c,
+        Locator::Css(&format!("{form} p.withheld")),
+        20,
+        "the export left out",
+    )
+    .await;
+    assert!(withheld.contains(ground), "{withheld}");
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with a withheld export").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    let el = c.find(Locator::Css(form)).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView();",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+    shot(&c, "review-withheld").await;
+
+    // The registry's edit form.
+    let systems = officer.get("/api/v1/data-systems").await;
+    let accounts = systems
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Customer accounts")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.goto(&format!(
+        "{}/staff/systems?edit={accounts}&lang=en",
+        app.base
+    ))
+    .await
+    .unwrap();
+    text_after(&c, Locator::Css("form#system-form"), 20, "the edit form").await;
+    let editing = c
+        .find(Locator::Css("form#system-form input[name=name]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(editing.as_deref(), Some("Customer accounts"));
+    let recipients = text(&c, Locator::Id("recipients")).await;
+    assert!(
+        recipients.contains("Example Cloud Hosting K.K."),
+        "{recipients}"
+    );
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the registry's edit form").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "registry").await;
+    c.execute(
+        "document.getElementById('system-form').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "registry-edit").await;
+    // Saved unchanged from the browser, the system is unchanged (its lists survive the single-line
+    // fields).
+    let before = officer.get("/api/v1/data-systems").await;
+    click(&c, Locator::Css("form#system-form button[type=submit]")).await;
+    let mut saved = false;
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().query().is_none() {
+            saved = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        saved,
+        "the save lands on the registry: {}",
+        c.source().await.unwrap()
+    );
+    let after = officer.get("/api/v1/data-systems").await;
+    let of = |list: &serde_json::Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "Customer accounts")
+            .unwrap()
+            .clone()
+    };
+    for field in [
+        "categories",
+        "purposes",
+        "serves",
+        "recipients",
+        "never_disclose",
+    ] {
+        assert_eq!(of(&after)[field], of(&before)[field], "{field}");
+    }
+
+    // The package's README.html, as the person opens it from the ZIP.
+    let preview = officer
+        .get_page(&format!("/api/v1/requests/{id}/package-preview"))
+        .await;
+    let files = common::unzip(&preview.raw);
+    let dir = tempfile::tempdir().unwrap();
+    let readme = dir.path().join("README.html");
+    std::fs::write(&readme, &files["README.html"]).unwrap();
+    c.goto(&format!("file://{}", readme.display()))
+        .await
+        .unwrap();
+    let h1 = text_after(&c, Locator::Css("h1"), 20, "the README").await;
+    assert!(!h1.is_empty());
+    let body = c.source().await.unwrap();
+    assert!(
+        body.contains(ground) && body.contains("Customer accounts"),
+        "{body}"
+    );
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the package's README.html").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "package-readme").await;
 }
