@@ -201,3 +201,44 @@ pub async fn officer_judgement(
         })
         .await
 }
+
+/// An officer records that they checked an agent's proof of authority (the person's signed permission, a
+/// power of attorney), and how: until then, no system is asked to act or disclose for the agent
+/// (`authority_checked`). Audited; version-checked; once.
+pub async fn record_authority(
+    state: &AppState,
+    staff: &crate::app::staff::StaffMember,
+    request_id: RequestId,
+    expected_version: i64,
+    how: String,
+) -> Result<(), AppError> {
+    let how =
+        crate::domain::field::bounded(&how, 500).map_err(|code| AppError::invalid("how", code))?;
+    let catalog = state.workflows.clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let mut case = Case::load_at(conn, &catalog, &request_id, expected_version)?;
+            if case.state_label().1 {
+                return Err(AppError::invalid("how", "not_now"));
+            }
+            if !case.facts.contains(&Fact::FiledByAgent) {
+                return Err(AppError::invalid("how", "not_an_agent"));
+            }
+            if case.facts.contains(&Fact::AuthorityChecked) {
+                return Err(AppError::invalid("how", "authority_already_checked"));
+            }
+            case.facts.insert(Fact::AuthorityChecked);
+            case.save_facts(conn, now)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::AuthorityChecked, actor, now)
+                    .for_request(&case.row.id)
+                    .details(json!({"how": how})),
+            )?;
+            Ok(())
+        })
+        .await
+}

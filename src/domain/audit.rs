@@ -53,6 +53,8 @@ pub enum AuditAction {
     ExportWithheld,
     /// A second officer approved an answer or refusal at the request's version (four eyes).
     RequestApproved,
+    /// An officer checked an agent's proof of authority (signed permission, power of attorney).
+    AuthorityChecked,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -128,7 +130,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -156,6 +158,7 @@ impl AuditAction {
         AuditAction::RestrictionLifted,
         AuditAction::ExportWithheld,
         AuditAction::RequestApproved,
+        AuditAction::AuthorityChecked,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -219,6 +222,7 @@ impl AuditAction {
             AuditAction::RestrictionLifted => "task.restriction_lifted",
             AuditAction::ExportWithheld => "task.export_withheld",
             AuditAction::RequestApproved => "request.approved",
+            AuditAction::AuthorityChecked => "request.authority_checked",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

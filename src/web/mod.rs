@@ -6,6 +6,7 @@ pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod authority;
 pub mod client;
 pub mod cookies;
 pub mod csrf;

@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         super::staff::add_note_api,
         super::staff::hold_api,
         super::approvals::approve_api,
+        super::authority::record_api,
         super::account::unlock_api,
         super::people::list_api,
         super::people::role_api,

@@ -6,9 +6,9 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, approvals, audit, auth, documents, filing, forms, health, mfa, openapi, payments,
-    people, postal, procedures, public, queue, registry, replies, reports, staff, systems,
-    tracking,
+    account, api, approvals, audit, auth, authority, documents, filing, forms, health, mfa,
+    openapi, payments, people, postal, procedures, public, queue, registry, replies, reports,
+    staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -234,6 +234,7 @@ fn staff_requests() -> Vec<Endpoint> {
         post("/requests/{id}/notes", staff::add_note),
         post("/requests/{id}/legal-hold", staff::hold),
         post("/requests/{id}/approvals", approvals::approve),
+        post("/requests/{id}/authority", authority::record),
         post("/requests/{id}/assignee", replies::assign),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -326,6 +327,7 @@ fn api_requests() -> Vec<Endpoint> {
         post("/requests/{id}/notes", staff::add_note_api),
         post("/requests/{id}/legal-hold", staff::hold_api),
         post("/requests/{id}/approvals", approvals::approve_api),
+        post("/requests/{id}/authority", authority::record_api),
         post("/requests/{id}/assignee", replies::assign_api),
         post(
             "/requests/{id}/notices/{notice_id}/retry",

@@ -163,6 +163,14 @@ impl RequestPage {
             .unwrap_or_else(|| kind.to_owned())
     }
 
+    /// An agent filed, and nobody has checked their proof of authority yet.
+    pub fn needs_authority(&self) -> bool {
+        use crate::domain::workflow::Fact;
+        !self.d.terminal
+            && self.d.facts.contains(&Fact::FiledByAgent)
+            && !self.d.facts.contains(&Fact::AuthorityChecked)
+    }
+
     /// The value kept for an event's field after a refusal.
     pub fn kept_input(&self, event: &str, field: &str) -> &str {
         match &self.kept_reason {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 both_backends!(a_guardian_files_for_a_minor_with_the_age_basis);
 both_backends!(an_agents_consumer_verifies_their_identity_directly);
 both_backends!(a_sign_in_proves_the_person_not_the_agent);
+both_backends!(no_system_acts_for_an_agent_before_their_authority_is_checked);
 
 fn field_code<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
     body["error"]["fields"][field][0]["code"].as_str()
@@ -257,6 +258,14 @@ async fn an_agents_consumer_verifies_their_identity_directly(app: TestApp) {
             .any(|e| e.action == "identity.verified" && e.details.contains("\"with_person\":true")),
         "{audit:?}"
     );
+    // Verified, and the agent's authority checked: now the systems are asked.
+    let (status, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/authority"),
+            &json!({"expected_version": version().await, "how": "Signed permission uploaded; the consumer's signature matches."}),
+        )
+        .await;
+    assert_eq!(status, 204);
     assert_eq!(officer.fire(&id, "verify", version().await).await.0, 200);
 
     // A consumer filing for themselves verifies as always.
@@ -350,5 +359,123 @@ async fn a_sign_in_proves_the_person_not_the_agent(app: TestApp) {
             .as_array()
             .unwrap()
             .contains(&json!("identity_verified"))
+    );
+}
+
+/// An agent's request opens no task in any system, so nothing is done or disclosed for the agent, until
+/// an officer records how they checked the agent's proof of authority: on the request page or the API,
+/// once, audited; a request the person filed themselves needs no such check.
+async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let r = file_json(
+        &app,
+        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "access",
+               "jurisdiction": "eea", "message": "For my client.", "language": "en",
+               "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    let path = kaiji::app::confirm::person_path(
+        &app.state.keys,
+        &kaiji::domain::ids::RequestId::new(id.clone()),
+    );
+    let person = app.browser();
+    let p = person.get(&path).await;
+    person.post_form(&path, &[("csrf_token", &p.csrf())]).await;
+    let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
+    let (status, body) = officer.fire(&id, "start_processing", version().await).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("proof of authority"),
+        "{body}"
+    );
+    assert!(
+        officer.request(&id).await["tasks"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // On the page: the form says what to check; an empty answer comes back; a real one is recorded.
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(page.body.contains("id=\"authority\""), "{}", page.body);
+    let action = format!("/staff/requests/{id}/authority?lang=en");
+    let v = version().await.to_string();
+    let back = desk
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("expected_version", &v),
+                ("how", " "),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(back.text_of("problem").is_some(), "{}", back.body);
+    let how = "Power of attorney received by post, signed by Pat Doe";
+    let done = desk
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &page.csrf()),
+                ("expected_version", &v),
+                ("how", how),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(!page.body.contains("id=\"authority\""), "checked once");
+    assert!(page.body.contains("authority was checked"), "{}", page.body);
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/authority"),
+            &json!({"expected_version": version().await, "how": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (status, field_code(&body, "how")),
+        (422, Some("authority_already_checked"))
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "request.authority_checked"
+                && e.details.contains("Power of attorney")),
+        "{audit:?}"
+    );
+    assert_eq!(
+        officer
+            .fire(&id, "start_processing", version().await)
+            .await
+            .0,
+        200
+    );
+    assert!(
+        !officer.request(&id).await["tasks"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The person filing for themselves: nothing to check, and the check is refused.
+    let own = file_json(&app, json!({"name": "Kim Lee", "email": "kim@example.com"})).await;
+    let own = own["id"].as_str().unwrap().to_owned();
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{own}/authority"),
+            &json!({"expected_version": 1, "how": "n/a"}),
+        )
+        .await;
+    assert_eq!(
+        (status, field_code(&body, "how")),
+        (422, Some("not_an_agent"))
     );
 }

@@ -96,6 +96,15 @@ impl WorkflowDefinition {
                     Ok(())
                 }
             }
+            Guard::AuthorityChecked => {
+                if s.facts.contains(&Fact::FiledByAgent)
+                    && !s.facts.contains(&Fact::AuthorityChecked)
+                {
+                    Err("the agent's proof of authority has not been checked".into())
+                } else {
+                    Ok(())
+                }
+            }
             Guard::IdentityUnverified => {
                 if s.facts.contains(&Fact::IdentityVerified) {
                     Err("identity is already verified (the requester signed in to their account); no further proof is asked".into())

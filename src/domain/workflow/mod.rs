@@ -60,6 +60,8 @@ pub enum Fact {
     FiledByAgent,
     /// The person an agent filed for confirmed the request directly.
     PersonConfirmed,
+    /// An officer checked the agent's proof of authority (signed permission, power of attorney).
+    AuthorityChecked,
 }
 
 impl Fact {
@@ -111,6 +113,10 @@ pub enum Guard {
     EmailUnconfirmed,
     /// The person confirmed an agent's request directly, or no agent filed it.
     PersonConfirmed,
+    /// An officer checked the agent's proof of authority, or no agent filed it: nothing is disclosed
+    /// or done in any system for an agent before (CCPA Regs. §7063(a), GDPR Art. 12(6), APPI 施行令
+    /// 第13条).
+    AuthorityChecked,
     /// Identity is not verified yet: no further proof is asked of someone already verified by a
     /// stronger method (their own sign-in).
     IdentityUnverified,

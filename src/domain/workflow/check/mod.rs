@@ -488,6 +488,23 @@ impl WorkflowDefinition {
                  person (data points or an officer's judgement), not by `set_fact:identity_verified`",
             ));
         }
+        // Where the law lets agents file, no system is asked to act for one before their authority
+        // is checked.
+        if law.admits("agent")
+            && let Some(t) = raw.transitions.iter().find(|t| {
+                t.effects.iter().any(|e| e.get_ref() == "create_tasks")
+                    && !t.guards.iter().any(|g| g.get_ref() == "authority_checked")
+            })
+        {
+            return Err(c.err(
+                t.event.span(),
+                format!(
+                    "regime `{}` lets agents file: a transition that opens tasks (create_tasks) \
+                     must guard `authority_checked`",
+                    law.id
+                ),
+            ));
+        }
         let spans = states.spans;
         let def = WorkflowDefinition {
             law: law.clone(),

@@ -142,3 +142,29 @@ fn identity_checks_come_from_the_law_and_may_only_ask_more() {
 fn line_in(src: &str, needle: &str) -> usize {
     src.lines().position(|l| l == needle).unwrap() + 1
 }
+
+#[test]
+fn where_agents_may_file_no_task_opens_before_their_authority_is_checked() {
+    assert!(parse(CCPA).unwrap().person_verifies_directly);
+    // Take the guard off one transition that opens tasks: refused, naming the rule.
+    let unguarded = CCPA.replacen(
+        "guards = [\"identity_verified\", \"authority_checked\"]",
+        "guards = [\"identity_verified\"]",
+        1,
+    );
+    assert_ne!(unguarded, CCPA);
+    let e = parse(&unguarded).unwrap_err();
+    assert!(e.reason.contains("authority_checked"), "{}", e.reason);
+    // A person who must verify directly cannot be declared verified by a bare effect.
+    let declared = CCPA.replacen(
+        "effects = [\"create_tasks\"]",
+        "effects = [\"set_fact:identity_verified\", \"create_tasks\"]",
+        1,
+    );
+    let e = parse(&declared).unwrap_err();
+    assert!(
+        e.reason.contains("person_verifies_directly"),
+        "{}",
+        e.reason
+    );
+}

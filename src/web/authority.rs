@@ -1,0 +1,93 @@
+//! An agent's proof of authority, checked by an officer from the request page or the API before any system
+//! acts or discloses for the agent.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::csrf::CsrfForm;
+use super::error::PageError;
+use super::outcome;
+use super::redirect;
+use super::session::{Authorized, WorkRequests};
+use super::staff::{Feedback, problem_beside, request_page};
+use crate::app::AppState;
+use crate::domain::ids::RequestId;
+use crate::i18n::Tr;
+
+#[derive(Deserialize)]
+pub struct AuthorityForm {
+    #[serde(default)]
+    how: String,
+    #[serde(default)]
+    expected_version: i64,
+}
+
+/// The officer records, from the request page, how they checked the agent's authority.
+pub async fn record(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<RequestId>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<AuthorityForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let call = crate::app::identity::record_authority(
+        &state,
+        &who.staff,
+        id.clone(),
+        input.expected_version,
+        input.how.clone(),
+    );
+    match outcome::of(fresh, call).await? {
+        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#authority"))),
+        Err(back) => {
+            let feedback = Feedback {
+                status: back.status(),
+                problem: Some(problem_beside(back, &tr, &["how"])),
+                kept_reason: Some(("authority".to_owned(), String::new())),
+                kept_inputs: vec![("how".to_owned(), input.how)],
+                ..Default::default()
+            };
+            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityBody {
+    /// How the authority was checked (e.g. "signed permission uploaded, signature matches"), at most
+    /// 500 characters; kept in the audit log.
+    how: String,
+    expected_version: i64,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/authority", tag = "requests",
+    description = "Record that the agent's proof of authority (the person's signed permission, a power of attorney) was checked, and how; until then no data-system task opens for an agent's request (`authority_checked`)",
+    params(("id" = String, Path)),
+    request_body = AuthorityBody,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 409, description = "`conflict`: the request changed", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `how` `required`, `not_an_agent`, `authority_already_checked`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_api(
+    state: web::Data<AppState>,
+    who: super::session::ApiStaff<WorkRequests>,
+    id: web::Path<RequestId>,
+    body: super::uploads::StaffJson<AuthorityBody>,
+) -> Result<HttpResponse, super::error::ApiError> {
+    let body = body.parse()?.into_inner();
+    crate::app::identity::record_authority(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        body.expected_version,
+        body.how,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
