@@ -132,6 +132,9 @@ pub(crate) fn apply_event(
     }
     let kinds: Vec<NoticeKind> = t.notices().collect();
     describe_outcome(conn, case, &kinds, &data, &mut payload)?;
+    if kinds.iter().any(|k| k.decides()) {
+        payload.appeal = case.def.appeal_from(&t.to).cloned();
+    }
     let def = case.def.clone();
     let id = case.row.id.clone();
     let expected_version = case.row.version;

@@ -176,6 +176,10 @@ pub struct NoticePayload {
     /// What the answer leaves out, and why (its presence alone makes the notice a partial refusal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_refusal: Option<String>,
+    /// How to appeal a decision, where the procedure lets the requester (VCDPA §59.1-578(B)): the
+    /// tracking page's button, by its label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appeal: Option<Label>,
     /// For staff reminders: the legal deadline concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineNotice>,

@@ -369,6 +369,10 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         }
         NoticeKind::ActionCompleted => l.actions(p, true),
         NoticeKind::Refused | NoticeKind::IdentityNotVerified => {
+            if let Some(a) = &p.appeal {
+                l.paragraphs
+                    .push(t("letter-appeal", &[("action", a.ja().to_owned())]));
+            }
             l.paragraphs
                 .extend(where_to_turn(i, "letter-this-decision"));
         }

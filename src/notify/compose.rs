@@ -269,6 +269,14 @@ pub fn content(c: &NoticeContext<'_>) -> Content {
         k if k.answers() => Some("email-complaint-answer"),
         _ => None,
     };
+    if let Some(a) = &p.appeal {
+        // How to appeal, after the reasons and before where to complain (VCDPA §59.1-578(B)).
+        row(
+            &mut out,
+            "appeal",
+            tr.t_args("email-appeal", &[("action", a.get(c.language).to_owned())]),
+        );
+    }
     if let (Some(key), Some(a)) = (complaint, c.def.complaint_authority.as_ref()) {
         out.footer
             .push(tr.t_args(key, &[("authority", a.get(c.language).to_owned())]));

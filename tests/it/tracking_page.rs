@@ -249,6 +249,47 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status, 200, "{}", refused.body);
+    // The refusal says how to appeal (§59.1-578(B)), in the email and the letter.
+    let r = officer.request(&id).await;
+    let notice = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "refused")
+        .unwrap()
+        .clone();
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    assert!(
+        letter.body.contains("「この判断に不服を申し立てる」から"),
+        "{}",
+        letter.body
+    );
+    let smtp = crate::common::smtp::SmtpServer::start();
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(smtp.url().into());
+    let (state, mailer) = (
+        app.state.clone(),
+        kaiji::notify::Mailer::from_config(&config).unwrap(),
+    );
+    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, "w1", 100))
+        .await
+        .unwrap()
+        .unwrap();
+    let mails: Vec<String> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t.contains("val@example.com")))
+        .map(|m| m.text())
+        .filter(|t| t.contains("We hold no data we can link to you."))
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("You may appeal this decision")
+            && mails[0].contains("“Appeal this decision”"),
+        "{}",
+        mails[0]
+    );
     let b = app.browser();
     let page = b.get(&track).await;
     assert!(

@@ -516,6 +516,20 @@ impl WorkflowDefinition {
         self.states.iter().find(|s| s.id == id)
     }
 
+    /// How a requester appeals a decision that left the request in `state`: the label of their own
+    /// action from there that keeps the request open (an appeal, not a withdrawal), if there is one.
+    pub fn appeal_from(&self, state: &str) -> Option<&Label> {
+        self.transitions
+            .iter()
+            .filter(|t| t.requester && t.from.iter().any(|f| f == state))
+            .filter(|t| {
+                t.to.as_deref()
+                    .and_then(|to| self.state(to))
+                    .is_some_and(|s| !s.terminal)
+            })
+            .find_map(|t| t.requester_action.as_ref())
+    }
+
     pub fn clock(&self, id: &str) -> Option<&ClockDef> {
         self.clocks.iter().find(|k| k.id == id)
     }

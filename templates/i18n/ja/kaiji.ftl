@@ -867,3 +867,5 @@ authority-how = 確認の方法
 authority-record = 確認を記録する
 error-not_an_agent = この請求はご本人以外による請求ではありません。
 error-authority_already_checked = 代理権は既に確認済みです。
+email-appeal = この決定に不服がある場合は、下の追跡ページを開いて「{ $action }」を選ぶか、受付番号を記載して書面でお申し立てください。申立てについては理由を付して書面で決定します。
+email-row-appeal = 不服申立ての方法

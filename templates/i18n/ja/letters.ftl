@@ -151,3 +151,4 @@ letter-change-corrected = { $item }：「{ $prior }」を「{ $new }」に訂正
 letter-change-deleted = { $item }：消去しました
 letter-change-stopped = { $item }：利用および第三者への提供を停止しました
 
+letter-appeal = この決定に不服がある場合は、追跡ページの「{ $action }」から、または受付番号を記載した書面によりお申し立てください。申立てについては、理由を付して書面で決定します。
