@@ -239,7 +239,11 @@ fn refusal_ground(
     let named = text(data, "ground")
         .map(|g| g.trim().to_owned())
         .filter(|g| !g.is_empty());
-    let refuses = t.notices().any(|k| k == NoticeKind::Refused);
+    // A refusal, or an answer that refuses a part: each rests on a ground the law lists, where it
+    // lists any for the right.
+    let refuses_part = t.notices().any(NoticeKind::answers)
+        && text(data, "partial_refusal").is_some_and(|p| !p.trim().is_empty());
+    let refuses = refuses_part || t.notices().any(|k| k == NoticeKind::Refused);
     // The grounds of the law as published with the procedure, not as today's file has them.
     let grounds = case.def.law.grounds_for(case.request_type.as_str());
     match (refuses, named) {

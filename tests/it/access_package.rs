@@ -367,22 +367,9 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     // Answered: the email says which export was left out and on what ground.
     let v = officer.request(&id).await["version"].as_i64().unwrap();
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
-    let smtp = common::smtp::SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (
-        app.state.clone(),
-        kaiji::notify::Mailer::from_config(&config).unwrap(),
-    );
-    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
-    let answer: Vec<String> = smtp
-        .received()
+    let mails = common::delivered_over_smtp(&app).await;
+    let answer: Vec<String> = common::texts_to(&mails, "pat@example.eu")
         .into_iter()
-        .filter(|m| m.to.iter().any(|t| t.contains("pat@example.eu")))
-        .map(|m| m.text())
         .filter(|t| t.contains("Customer accounts"))
         .collect();
     assert_eq!(answer.len(), 1, "{answer:?}");

@@ -34,6 +34,9 @@ struct Walk {
     email: String,
     person: String,
     ground: String,
+    /// The law's ground (code, and its words in the requester's language) a partial answer names,
+    /// where the law lists grounds for the right.
+    law_ground: Option<(String, String)>,
 }
 
 fn ground_for(regime: &str, right: &str) -> String {
@@ -227,7 +230,25 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
         let data = if Some(next) == answer
             && matches!(w.task, Some(TaskKind::Export | TaskKind::Locate))
         {
-            json!({"partial_refusal": w.ground})
+            match &w.law_ground {
+                // Where the law lists grounds, a part refused names one of them.
+                Some((code, _)) => {
+                    let (status, body) =
+                        fire(officer, &w.id, next, json!({"partial_refusal": w.ground})).await;
+                    assert_eq!(
+                        (
+                            status,
+                            body["error"]["fields"]["ground"][0]["code"].as_str()
+                        ),
+                        (422, Some("required")),
+                        "{} {}: {body}",
+                        w.regime,
+                        w.right
+                    );
+                    json!({"partial_refusal": w.ground, "ground": code})
+                }
+                None => json!({"partial_refusal": w.ground}),
+            }
         } else {
             json!({})
         };
@@ -301,6 +322,14 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
                 language,
                 receipt: res.json()["receipt_number"].as_str().unwrap().to_owned(),
                 ground: ground_for(&regime.id, right.code.as_str()),
+                law_ground: regime.grounds_for(right.code.as_str()).first().map(|g| {
+                    let lang = if language == "ja" {
+                        kaiji::domain::request::Language::JA
+                    } else {
+                        kaiji::domain::request::Language::EN
+                    };
+                    (g.code.clone(), g.label.get(lang).to_owned())
+                }),
                 id,
                 email,
                 person,
@@ -320,6 +349,11 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
         "every task kind is walked: {kinds:?}"
     );
     assert!(regimes_seen.len() >= 8, "{regimes_seen:?}");
+    assert!(
+        walks.iter().any(|w| w.law_ground.is_some()
+            && matches!(w.task, Some(TaskKind::Export | TaskKind::Locate))),
+        "some partial answer names the law's ground"
+    );
 
     // Every notice goes out over SMTP.
     let smtp = SmtpServer::start();
@@ -372,6 +406,18 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
             w.regime,
             w.right
         );
+        if let Some((_, words)) = w
+            .law_ground
+            .as_ref()
+            .filter(|_| matches!(kind, TaskKind::Export | TaskKind::Locate))
+        {
+            assert!(
+                text.contains(words.as_str()),
+                "{} {}: the law's ground for the part refused: {text}",
+                w.regime,
+                w.right
+            );
+        }
         if kind == TaskKind::Rectify {
             assert!(
                 text.contains("Postal address"),

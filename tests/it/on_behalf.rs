@@ -175,13 +175,12 @@ async fn a_guardian_files_for_a_minor_with_the_age_basis(app: TestApp) {
     );
 }
 
-/// Files a CCPA deletion by an agent for Pat, confirmed by the agent's address and by Pat's own link,
-/// and acknowledged: ready for verification.
-async fn agent_filing(app: &TestApp, officer: &common::Api) -> String {
+/// Files a request by an agent for Pat, confirmed by the agent's address and by Pat's own link.
+async fn confirmed_agent_filing(app: &TestApp, place: &str, right: &str) -> String {
     let r = file_json(
         app,
-        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "deletion",
-               "jurisdiction": "california", "message": "For my client.", "language": "en",
+        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": right,
+               "jurisdiction": place, "message": "For my client.", "language": "en",
                "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
     )
     .await;
@@ -201,6 +200,12 @@ async fn agent_filing(app: &TestApp, officer: &common::Api) -> String {
             .status,
         200
     );
+    id
+}
+
+/// A CCPA deletion by an agent, confirmed by both and acknowledged: ready for verification.
+async fn agent_filing(app: &TestApp, officer: &common::Api) -> String {
+    let id = confirmed_agent_filing(app, "california", "deletion").await;
     assert_eq!(officer.fire(&id, "acknowledge", 1).await.0, 200);
     id
 }
@@ -367,22 +372,7 @@ async fn a_sign_in_proves_the_person_not_the_agent(app: TestApp) {
 /// once, audited; a request the person filed themselves needs no such check.
 async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let r = file_json(
-        &app,
-        json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "access",
-               "jurisdiction": "eea", "message": "For my client.", "language": "en",
-               "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
-    )
-    .await;
-    let id = r["id"].as_str().unwrap().to_owned();
-    app.confirm_email(&id).await;
-    let path = kaiji::app::confirm::person_path(
-        &app.state.keys,
-        &kaiji::domain::ids::RequestId::new(id.clone()),
-    );
-    let person = app.browser();
-    let p = person.get(&path).await;
-    person.post_form(&path, &[("csrf_token", &p.csrf())]).await;
+    let id = confirmed_agent_filing(&app, "eea", "access").await;
     let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
     let (status, body) = officer.fire(&id, "start_processing", version().await).await;
     assert_eq!(status, 422, "{body}");

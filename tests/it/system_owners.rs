@@ -222,21 +222,8 @@ async fn owners_of_open_tasks_are_reminded_before_and_after_the_deadline(app: Te
     );
     assert_eq!(remind().await, 0);
 
-    let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
-    let to = |who: &str| -> Vec<String> {
-        smtp.received()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t.contains(who)))
-            .map(|m| m.text())
-            .collect()
-    };
+    let mails = common::delivered_over_smtp(&app).await;
+    let to = |who: &str| common::texts_to(&mails, who);
     let task_path = format!("/staff/tasks/{}", own["id"].as_str().unwrap());
     let owner_mail = to(OWNER);
     // The task opened, then due soon, then overdue.

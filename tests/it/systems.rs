@@ -800,11 +800,28 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
             200
         );
     }
+    // A part refused rests on one of the law's grounds: without one, nothing goes out.
+    let part = json!({"partial_refusal": "Call recordings that reveal other people"});
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "answer", "expected_version": 4, "data": part}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["ground"][0]["code"].as_str()
+        ),
+        (422, Some("required")),
+        "{body}"
+    );
     let (status, body) = officer
         .post(
             &format!("/api/v1/requests/{id}/events"),
             &json!({"event": "answer", "expected_version": 4,
-                    "data": {"partial_refusal": "Call recordings that reveal other people (Art. 15(4))"}}),
+                    "data": {"partial_refusal": "Call recordings that reveal other people",
+                             "ground": "rights_of_others"}}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -812,8 +829,9 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     assert!(
-        letter.body.contains("ご請求の一部には応じられません")
-            && letter.body.contains("Art. 15(4)")
+        letter.body.contains("ご請求の一部には応じられません") && letter.body.contains("15条4項"),
+        "the part refused and the law's ground: {}",
+        letter.body
     );
     assert!(
         letter.body.contains("CNPD"),

@@ -265,24 +265,13 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
         "{}",
         letter.body
     );
-    let smtp = crate::common::smtp::SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (
-        app.state.clone(),
-        kaiji::notify::Mailer::from_config(&config).unwrap(),
-    );
-    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
-    let mails: Vec<String> = smtp
-        .received()
-        .into_iter()
-        .filter(|m| m.to.iter().any(|t| t.contains("val@example.com")))
-        .map(|m| m.text())
-        .filter(|t| t.contains("We hold no data we can link to you."))
-        .collect();
+    let mails: Vec<String> = crate::common::texts_to(
+        &crate::common::delivered_over_smtp(&app).await,
+        "val@example.com",
+    )
+    .into_iter()
+    .filter(|t| t.contains("We hold no data we can link to you."))
+    .collect();
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].contains("You may appeal this decision")

@@ -18,6 +18,14 @@ impl WorkflowDefinition {
                 Err(why.to_owned())
             }
         };
+        // What only an agent's filing waits for.
+        let for_agent = |f: Fact, why: &str| {
+            if s.facts.contains(&Fact::FiledByAgent) {
+                fact(f, why)
+            } else {
+                Ok(())
+            }
+        };
         Ok(match g {
             Guard::IdentityVerified => fact(
                 Fact::IdentityVerified,
@@ -87,24 +95,14 @@ impl WorkflowDefinition {
                     Err("the requester has not confirmed their email address yet".into())
                 }
             }
-            Guard::PersonConfirmed => {
-                if s.facts.contains(&Fact::FiledByAgent)
-                    && !s.facts.contains(&Fact::PersonConfirmed)
-                {
-                    Err("the person has not yet confirmed the agent's request".into())
-                } else {
-                    Ok(())
-                }
-            }
-            Guard::AuthorityChecked => {
-                if s.facts.contains(&Fact::FiledByAgent)
-                    && !s.facts.contains(&Fact::AuthorityChecked)
-                {
-                    Err("the agent's proof of authority has not been checked".into())
-                } else {
-                    Ok(())
-                }
-            }
+            Guard::PersonConfirmed => for_agent(
+                Fact::PersonConfirmed,
+                "the person has not yet confirmed the agent's request",
+            ),
+            Guard::AuthorityChecked => for_agent(
+                Fact::AuthorityChecked,
+                "the agent's proof of authority has not been checked",
+            ),
             Guard::IdentityUnverified => {
                 if s.facts.contains(&Fact::IdentityVerified) {
                     Err("identity is already verified (the requester signed in to their account); no further proof is asked".into())

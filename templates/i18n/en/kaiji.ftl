@@ -869,3 +869,4 @@ error-not_an_agent = Nobody filed this request for someone else.
 error-authority_already_checked = The agent's authority is already checked.
 email-appeal = You may appeal this decision: open your tracking page (the link below) and choose “{ $action }”, or write to us quoting the receipt number. We decide your appeal in writing, with our reasons.
 email-row-appeal = How to appeal
+request-partial-ground = The law's ground for the part refused (required when a part is refused)

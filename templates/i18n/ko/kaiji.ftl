@@ -869,3 +869,4 @@ error-not_an_agent = 이 요청은 다른 사람을 대신한 요청이 아닙�
 error-authority_already_checked = 대리권은 이미 확인되었습니다.
 email-appeal = 이 결정에 이의가 있으시면 아래 추적 페이지를 열어 「{ $action }」을(를) 선택하시거나, 접수번호를 적어 서면으로 신청해 주십시오. 이의신청에 대해서는 이유를 붙여 서면으로 결정합니다.
 email-row-appeal = 이의신청 방법
+request-partial-ground = 일부를 거절하는 법령상 근거(일부 거절 시 필수)

@@ -137,6 +137,34 @@ fn version_line(src: &str) -> (String, i64) {
     (line.to_owned(), n)
 }
 
+/// Delivers every notice due over SMTP to a test server, and returns what it received.
+pub async fn delivered_over_smtp(app: &TestApp) -> Vec<smtp::Received> {
+    let server = smtp::SmtpServer::start();
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(server.url().into());
+    let (state, mailer) = (
+        app.state.clone(),
+        kaiji::notify::Mailer::from_config(&config).unwrap(),
+    );
+    let report = tokio::task::spawn_blocking(move || {
+        kaiji::notify::deliver_due(&state, &mailer, "test-worker", 10_000)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    server.received()
+}
+
+/// The text of each mail received for `address`.
+pub fn texts_to(mails: &[smtp::Received], address: &str) -> Vec<String> {
+    mails
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.contains(address)))
+        .map(|m| m.text())
+        .collect()
+}
+
 /// The version a shipped workflow has today (`seeds/workflows/{id}.toml`): tests that name versions
 /// follow the seeds as they move on.
 pub fn seed_version(id: &str) -> i64 {
