@@ -627,7 +627,8 @@ mod tests {
                 .iter()
                 .any(|x| x.contains("個人情報保護委員会"))
         );
-        assert!(l.paragraphs[0].contains("第36条"));
+        // The duty to explain (Art. 36) is not a ground: the letter cites the ground's own article.
+        assert!(!l.paragraphs[0].contains("第36条"));
         assert_eq!(ja_yen(1_234_567), "1,234,567円");
         let mut i = input(NoticeKind::Refused, &p, &names);
         i.non_discrimination = Some("差別しません。");

@@ -245,7 +245,11 @@ async fn fire(
     version: i64,
     reason: Option<&str>,
 ) -> (u16, Value) {
-    let data = reason.map(|r| json!({"reason": r})).unwrap_or(json!({}));
+    let mut data = reason.map(|r| json!({"reason": r})).unwrap_or(json!({}));
+    // A refusal names the law's ground (seeds/regimes/appi.toml).
+    if event == "refuse" {
+        data["ground"] = json!("identity_not_confirmed");
+    }
     api.post(
         &format!("/api/v1/requests/{id}/events"),
         &json!({"event": event, "expected_version": version, "data": data}),

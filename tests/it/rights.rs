@@ -18,6 +18,7 @@ both_backends!(
     an_agent_uploads_the_persons_signed_authorisation,
     several_rights_in_one_submission_are_filed_together_and_confirmed_once,
     evidence_uploads_are_read_token_first_and_bounded,
+    a_japanese_refusal_names_its_ground_and_article,
 );
 
 /// The smallest PNG signature `infer` recognises, padded.
@@ -799,4 +800,86 @@ async fn evidence_per_request_is_bounded_sqlite() {
 #[actix_web::test]
 async fn evidence_per_request_is_bounded_postgres() {
     evidence_per_request_is_bounded(common::Backend::Postgres).await;
+}
+
+/// APPI's grounds are the regime's data, per right: a refusal of a disclosure names one (here 33(2)(ii)),
+/// the letter and the email cite its article and explain it, and never cite Art. 36 (the duty to explain)
+/// as if it were the ground; the page offers only the right's own grounds.
+async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (id, _) = file(&app, "JP", "access", json!({"language": "ja"})).await;
+    let desk = app.signed_in("desk@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=ja")).await;
+    assert!(
+        page.body.contains("value=\"serious_business_hindrance\"")
+            && !page.body.contains("value=\"content_accurate\""),
+        "a disclosure's grounds only: {}",
+        page.body
+    );
+    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let refuse = |ground: Option<&str>| {
+        let mut data = json!({"reason": "調査中の不正利用事案に関わる記録が含まれるため"});
+        if let Some(g) = ground {
+            data["ground"] = json!(g);
+        }
+        json!({"event": "refuse", "expected_version": v, "data": data})
+    };
+    let (status, body) = officer
+        .post(&format!("/api/v1/requests/{id}/events"), &refuse(None))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["ground"][0]["code"].as_str()
+        ),
+        (422, Some("required")),
+        "{body}"
+    );
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &refuse(Some("content_accurate")),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["fields"]["ground"][0]["code"].as_str()
+        ),
+        (422, Some("unknown_ground")),
+        "a correction's ground does not refuse a disclosure: {body}"
+    );
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &refuse(Some("serious_business_hindrance")),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let r = officer.request(&id).await;
+    let notice = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "refused")
+        .unwrap()
+        .clone();
+    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
+    for words in [
+        "当社の業務の適正な実施に著しい支障を及ぼすおそれがあるため（第33条第2項第2号）",
+        "調査中の不正利用事案",
+        "個人情報保護委員会",
+    ] {
+        assert!(
+            letter.body.contains(words),
+            "the letter lacks {words}: {}",
+            letter.body
+        );
+    }
+    assert!(!letter.body.contains("第36条"), "{}", letter.body);
+    let mails = common::delivered_over_smtp(&app).await;
+    let refusal = common::texts_to(&mails, "pat@example.com")
+        .into_iter()
+        .find(|t| t.contains("第33条第2項第2号"));
+    assert!(refusal.is_some(), "the email cites the article too");
 }

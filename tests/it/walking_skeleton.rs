@@ -180,7 +180,11 @@ async fn json_api_flow(app: TestApp) {
 
     // Walk it to a terminal state as an officer; the API shows it closed.
     let officer = app.signed_in("o@example.com", Role::Officer).await;
-    for (event, version) in [("confirm_identity", "1"), ("refuse", "2")] {
+    // The refusal names the law's ground (seeds/regimes/appi.toml).
+    for (event, version, ground) in [
+        ("confirm_identity", "1", ""),
+        ("refuse", "2", "identity_not_confirmed"),
+    ] {
         let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
         let res = officer
             .post_form(
@@ -189,7 +193,11 @@ async fn json_api_flow(app: TestApp) {
                     ("csrf_token", &page.csrf()),
                     ("event", event),
                     ("expected_version", version),
-                    ("reason", "We hold no account under this address."),
+                    (
+                        "reason",
+                        "The name on the request and on the documents differ.",
+                    ),
+                    ("ground", ground),
                 ],
             )
             .await;

@@ -41,7 +41,7 @@ letter-action_completed-title = ご請求への対応完了のお知らせ
 letter-action_completed-body = { $about }下記のとおり対応いたしました。
 
 letter-refused-title = ご請求に応じられない旨のご通知
-letter-refused-body = { $about }個人情報の保護に関する法律第36条に基づき、下記の理由によりご請求に応じられないことをお知らせします。
+letter-refused-body = { $about }ご請求に応じられないことをお知らせします。その理由は下記のとおりです。
 
 letter-no_data_held-title = 保有個人データが存在しない旨のご通知
 letter-no_data_held-body = { $about }お調べしましたところ、ご請求に該当する保有個人データは当社に存在しませんでした。
