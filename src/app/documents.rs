@@ -15,7 +15,8 @@ use crate::db::documents::{self as repo, FileInfo, IdentityDocumentRow, StoredFi
 use crate::db::{self, AnyConnection, Db, audit, postal, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::documents::{Checklist, DocumentRecord, Holder};
+use crate::domain::documents::{Answering, Checklist, DocumentRecord, Holder};
+use crate::domain::notice::NoticeKind;
 use crate::domain::postal::{RequesterKind, parse_date};
 use crate::domain::workflow::Fact;
 use crate::security::documents::{self as crypto, Sealed};
@@ -270,14 +271,35 @@ pub(crate) fn checklist_of(
     let request_date: NaiveDate = date_text
         .parse()
         .map_err(|_| AppError::Definition("stored request date".into()))?;
+    // The days the desk asked for documents (in the procedure's zone): a document recorded after one
+    // answers the latest of them.
+    let day = |t: chrono::NaiveDateTime| {
+        crate::db::from_db_time(t)
+            .with_timezone(&case.def.timezone)
+            .date_naive()
+    };
+    let asked: Vec<NaiveDate> = crate::db::notices::for_request(conn, &case.row.id)?
+        .into_iter()
+        .filter(|n| n.kind == NoticeKind::DocumentsRequested.as_str())
+        .map(|n| day(n.created_at))
+        .collect();
     let docs: Vec<DocumentRecord> = repo::documents_for_request(conn, &case.row.id)?
         .into_iter()
-        .map(|d| DocumentRecord {
-            holder: d.holder.parse().unwrap_or(Holder::Principal),
-            created_on: d.created_on.as_deref().and_then(|c| c.parse().ok()),
-            id: d.id,
-            kind: d.kind,
-            original: d.original,
+        .map(|d| {
+            let arrived_on = day(d.recorded_at);
+            DocumentRecord {
+                holder: d.holder.parse().unwrap_or(Holder::Principal),
+                created_on: d.created_on.as_deref().and_then(|c| c.parse().ok()),
+                answers_request_of: asked.iter().filter(|a| **a <= arrived_on).max().map(
+                    |&asked_on| Answering {
+                        asked_on,
+                        arrived_on,
+                    },
+                ),
+                id: d.id,
+                kind: d.kind,
+                original: d.original,
+            }
         })
         .collect();
     let list = rules

@@ -179,6 +179,9 @@ pub struct PostalDetails {
     pub agent_name: Option<String>,
     pub services: Vec<String>,
     pub postal_address: String,
+    /// The form is dated this many days before the letter arrived, more than the setting allows:
+    /// the officer checks it was not backdated.
+    pub form_dated_days_before: Option<i64>,
 }
 
 /// Addresses and names never reach a log through `Debug`.
@@ -205,6 +208,7 @@ impl From<PostalRow> for PostalDetails {
             agent_name: p.agent_name,
             services: serde_json::from_str(&p.services).unwrap_or_default(),
             postal_address: p.postal_address,
+            form_dated_days_before: None,
         }
     }
 }
@@ -259,6 +263,7 @@ pub async fn detail(
     let catalog = state.workflows.clone();
     let role = staff.role;
     let now = state.clock.now();
+    let form_date_max_days = state.config.intake.form_date_max_days;
     state
         .db
         .run(move |conn| {
@@ -287,7 +292,22 @@ pub async fn detail(
                     .map(AuditLine::from)
                     .collect(),
                 notices: super::notices::notice_lines(conn, &case.row.id)?,
-                postal: crate::db::postal::find(conn, &case.row.id)?.map(PostalDetails::from),
+                postal: crate::db::postal::find(conn, &case.row.id)?.map(|row| {
+                    let flag = match (row.request_date.as_deref(), row.received_on.parse()) {
+                        (Some(d), Ok(received)) => d.parse().ok().and_then(|dated| {
+                            crate::domain::postal::form_dated_long_before(
+                                dated,
+                                received,
+                                form_date_max_days,
+                            )
+                        }),
+                        _ => None,
+                    };
+                    PostalDetails {
+                        form_dated_days_before: flag,
+                        ..PostalDetails::from(row)
+                    }
+                }),
                 checklist: super::documents::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?
                     .into_iter()

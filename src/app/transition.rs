@@ -131,7 +131,7 @@ pub(crate) fn apply_event(
         effects::carry_out(conn, cx, case, e, &data, &mut payload)?;
     }
     let kinds: Vec<NoticeKind> = t.notices().collect();
-    describe_outcome(conn, case, &kinds, &data, &mut payload)?;
+    describe_outcome(conn, case, &kinds, &data, today, &mut payload)?;
     if kinds.iter().any(|k| k.decides()) {
         payload.appeal = case.def.appeal_from(&t.to).cloned();
     }
@@ -276,12 +276,32 @@ fn describe_outcome(
     case: &Case,
     kinds: &[NoticeKind],
     data: &Map<String, Value>,
+    today: chrono::NaiveDate,
     payload: &mut NoticePayload,
 ) -> Result<(), AppError> {
     if kinds.contains(&NoticeKind::DocumentsRequested)
-        && let Some(list) = super::documents::checklist_of(conn, case)?
+        && let (Some(list), Some(rules)) = (
+            super::documents::checklist_of(conn, case)?,
+            case.def.documents.as_ref(),
+        )
     {
-        payload.missing = list.problems().cloned().collect();
+        // What is sent in answer counts from today: the letter asks for one issued since the day
+        // that makes it fresh now.
+        let earliest_now = rules
+            .earliest(today)
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+        payload.missing = list
+            .problems()
+            .cloned()
+            .map(|mut item| {
+                if let Some(crate::domain::documents::Problem::Stale { earliest, .. }) =
+                    &mut item.problem
+                {
+                    *earliest = (*earliest).max(earliest_now);
+                }
+                item
+            })
+            .collect();
     }
     let answers = kinds.iter().any(|k| {
         matches!(

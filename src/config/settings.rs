@@ -223,6 +223,10 @@ pub struct Intake {
     pub evidence_per_request: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
+    /// A letter whose form is dated more than this many days before it arrived is flagged for the
+    /// officer: documents are counted from the form's date, so a backdated form would let old ones pass.
+    #[validate(range(min = 1, max = 365))]
+    pub form_date_max_days: u32,
 }
 
 impl Default for Intake {
@@ -234,6 +238,7 @@ impl Default for Intake {
             confirm_email_hours: 72,
             evidence_per_request: 30,
             bank_account: None,
+            form_date_max_days: 30,
         }
     }
 }

@@ -77,6 +77,18 @@ pub struct DocumentRecord {
     pub original: bool,
     /// The date the document was created or issued (作成日), as printed on it.
     pub created_on: Option<NaiveDate>,
+    /// Sent in answer to the desk's request for documents of this day: its age counts from that day,
+    /// not from the request's, and it may be dated up to its own arrival.
+    pub answers_request_of: Option<Answering>,
+}
+
+/// A document sent in answer to a request for documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answering {
+    /// The day the desk asked for documents.
+    pub asked_on: NaiveDate,
+    /// The day the document was recorded as arrived.
+    pub arrived_on: NaiveDate,
 }
 
 /// Why a checklist line is not satisfied.
@@ -154,10 +166,20 @@ impl DocumentRules {
             let Some(created_on) = d.created_on else {
                 return Ok(Some(Problem::DateMissing));
             };
-            if created_on > request_date {
+            // Enclosed with the request: dated no later than it, and no older than the rule from it.
+            // Sent because the desk asked: no later than its own arrival, and counted from the asking
+            // (else a document issued as asked would be refused as dated after the request).
+            let (counted_from, latest) = match d.answers_request_of {
+                None => (request_date, request_date),
+                Some(a) => (
+                    a.asked_on.max(request_date),
+                    a.arrived_on.max(a.asked_on).max(request_date),
+                ),
+            };
+            if created_on > latest {
                 return Ok(Some(Problem::DatedAfterRequest { created_on }));
             }
-            let earliest = self.earliest(request_date)?;
+            let earliest = self.earliest(counted_from)?;
             if created_on < earliest {
                 return Ok(Some(Problem::Stale {
                     created_on,
@@ -332,6 +354,7 @@ mod tests {
             holder,
             original,
             created_on: created.map(d),
+            answers_request_of: None,
         }
     }
 
@@ -476,5 +499,61 @@ mod tests {
             .unwrap();
         assert_eq!(c.items[0].document_id.as_deref(), Some("new"));
         assert!(c.complete && c.fresh);
+    }
+
+    #[test]
+    fn a_document_sent_because_the_desk_asked_counts_from_the_asking() {
+        let r = rules();
+        // The request is dated 2026-03-31; its 住民票 of 2026-02-20 is stale. On 2026-04-10 the desk
+        // asks for a fresh one; one issued 2026-04-12 arrives on 2026-04-15.
+        let asked = Answering {
+            asked_on: d("2026-04-10"),
+            arrived_on: d("2026-04-15"),
+        };
+        let resent = |created: &str| DocumentRecord {
+            answers_request_of: Some(asked),
+            ..doc("9", "koseki_tohon", Holder::Agent, true, Some(created))
+        };
+        let check = |docs: &[DocumentRecord]| {
+            r.evaluate(RequesterKind::LegalAgent, d("2026-03-31"), docs)
+                .unwrap()
+                .items[0]
+                .problem
+                .clone()
+        };
+        assert_eq!(
+            check(&[resent("2026-04-12")]),
+            None,
+            "not dated after the request"
+        );
+        // Counted from the asking: a month before 2026-04-10 is still in time, a day more is not.
+        assert_eq!(check(&[resent("2026-03-10")]), None);
+        assert_eq!(
+            check(&[resent("2026-03-09")]),
+            Some(Problem::Stale {
+                created_on: d("2026-03-09"),
+                earliest: d("2026-03-10")
+            })
+        );
+        // Never dated after its own arrival.
+        assert_eq!(
+            check(&[resent("2026-04-16")]),
+            Some(Problem::DatedAfterRequest {
+                created_on: d("2026-04-16")
+            })
+        );
+        // Enclosed with the request itself: the request's date rules, as before.
+        assert_eq!(
+            check(&[doc(
+                "1",
+                "koseki_tohon",
+                Holder::Agent,
+                true,
+                Some("2026-04-12")
+            )]),
+            Some(Problem::DatedAfterRequest {
+                created_on: d("2026-04-12")
+            })
+        );
     }
 }

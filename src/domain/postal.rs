@@ -290,6 +290,17 @@ fn parse_services<'a>(
 }
 
 /// A date as written in a form field: `2026-03-31` (a date input) or `2026/03/31`.
+/// How many days before its arrival a letter's form is dated, when that is more than `max_days`: the
+/// documents' one-month rule counts from the form's date, so an old date deserves a second look.
+pub fn form_dated_long_before(
+    request_date: NaiveDate,
+    received_on: NaiveDate,
+    max_days: u32,
+) -> Option<i64> {
+    let gap = (received_on - request_date).num_days();
+    (gap > i64::from(max_days)).then_some(gap)
+}
+
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     let s = raw.trim();
     if s.is_empty() {
@@ -932,5 +943,23 @@ mod form_tests {
         for f in FormKind::ALL {
             assert_eq!(f.as_str().parse::<FormKind>(), Ok(*f));
         }
+    }
+
+    #[test]
+    fn a_form_dated_long_before_it_arrived_is_flagged() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            form_dated_long_before(d("2026-10-21"), d("2026-11-20"), 30),
+            None
+        );
+        assert_eq!(
+            form_dated_long_before(d("2026-10-20"), d("2026-11-20"), 30),
+            Some(31)
+        );
+        // A form dated after it arrived is another matter (refused at registration), never flagged here.
+        assert_eq!(
+            form_dated_long_before(d("2026-11-21"), d("2026-11-20"), 30),
+            None
+        );
     }
 }

@@ -21,6 +21,7 @@ both_backends!(
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
     corrections_keep_the_prior_value_and_deletions_need_no_fee,
     money_after_a_refusal_is_kept_for_refund_and_reopens_nothing,
+    a_stale_document_asked_for_again_is_accepted_when_it_comes,
 );
 
 async fn officer(app: &TestApp) -> Api {
@@ -1579,5 +1580,83 @@ async fn money_after_a_refusal_is_kept_for_refund_and_reopens_nothing(app: TestA
     assert_eq!(
         (status, field_code(&body, "amount_yen")),
         (422, Some("invalid_amount"))
+    );
+}
+
+/// A stale 住民票 is asked for again; the new one, issued after the request's date as the letter asks, is
+/// counted from the day the desk asked, not refused as dated after the request (issue 19's dead end).
+async fn a_stale_document_asked_for_again_is_accepted_when_it_comes(app: TestApp) {
+    let api = officer(&app).await;
+    // The test clock reads 2026-11-22; the form is dated 2026-11-10 and arrived 2026-11-12.
+    let id = under_review(
+        &api,
+        json!({"received_on": "2026-11-12", "request_date": "2026-11-10"}),
+    )
+    .await;
+    let (_, r) = document(&api, &id, 2, "juminhyo", "principal", true, "2026-10-01").await;
+    let (_, r2) = document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(r["checklist"]["fresh"], false);
+    assert_eq!(
+        (
+            r2["checklist"]["complete"].as_bool(),
+            r2["checklist"]["fresh"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    fire_ok(
+        &api,
+        &id,
+        "request_documents",
+        4,
+        Some("住民票の写しの作成日が古いため、新しいものをお送りください。"),
+    )
+    .await;
+    // The letter asks for one issued within a month of today (2026-10-22), not of the form's date.
+    let desk = desk(&app).await;
+    let letter = letter_of(&desk, &api, &id, "documents_requested").await;
+    assert!(
+        letter.body.contains("2026年10月22日以降に作成されたもの"),
+        "{}",
+        letter.body
+    );
+    app.clock.advance(chrono::TimeDelta::days(4));
+    let v = api.request(&id).await["version"].as_i64().unwrap();
+    // Issued 2026-11-20, after the form's date, as asked: fresh.
+    let (status, r) = document(&api, &id, v, "juminhyo", "principal", true, "2026-11-20").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (
+            r["checklist"]["complete"].as_bool(),
+            r["checklist"]["fresh"].as_bool()
+        ),
+        (Some(true), Some(true)),
+        "{}",
+        r["checklist"]
+    );
+    let v = r["version"].as_i64().unwrap();
+    fire_ok(&api, &id, "documents_received", v, None).await;
+    fire_ok(&api, &id, "confirm_identity", v + 1, None).await;
+    // Four days on, the earlier session has lapsed: sign in again.
+    let desk = app.signed_in("page2@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(
+        page.text_of("form-date-warning").is_none(),
+        "dated two days before it came"
+    );
+
+    // A form dated 45 days before it arrived is flagged (KAIJI_FORM_DATE_MAX_DAYS, 30): counted from
+    // that date, a document 2 months old would pass.
+    let old = under_review(
+        &api,
+        json!({"received_on": "2026-11-20", "request_date": "2026-10-06"}),
+    )
+    .await;
+    let page = desk.get(&format!("/staff/requests/{old}?lang=en")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let warning = page.text_of("form-date-warning").unwrap_or_default();
+    assert!(
+        warning.contains("45 days before it arrived"),
+        "{}",
+        page.body
     );
 }

@@ -870,3 +870,4 @@ error-authority_already_checked = The agent's authority is already checked.
 email-appeal = You may appeal this decision: open your tracking page (the link below) and choose “{ $action }”, or write to us quoting the receipt number. We decide your appeal in writing, with our reasons.
 email-row-appeal = How to appeal
 request-partial-ground = The law's ground for the part refused (required when a part is refused)
+postal-form-date-warning = Dated { $days } days before it arrived: check the form was not backdated (identity documents are counted from this date).

@@ -870,3 +870,4 @@ error-authority_already_checked = 代理権は既に確認済みです。
 email-appeal = この決定に不服がある場合は、下の追跡ページを開いて「{ $action }」を選ぶか、受付番号を記載して書面でお申し立てください。申立てについては理由を付して書面で決定します。
 email-row-appeal = 不服申立ての方法
 request-partial-ground = 一部に応じない場合の法令上の根拠（一部に応じない場合は必須）
+postal-form-date-warning = 到着の{ $days }日前の日付です。請求書の日付が遡っていないか確認してください（本人確認書類の期間はこの日付から数えます）。

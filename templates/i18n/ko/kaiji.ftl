@@ -870,3 +870,4 @@ error-authority_already_checked = 대리권은 이미 확인되었습니다.
 email-appeal = 이 결정에 이의가 있으시면 아래 추적 페이지를 열어 「{ $action }」을(를) 선택하시거나, 접수번호를 적어 서면으로 신청해 주십시오. 이의신청에 대해서는 이유를 붙여 서면으로 결정합니다.
 email-row-appeal = 이의신청 방법
 request-partial-ground = 일부를 거절하는 법령상 근거(일부 거절 시 필수)
+postal-form-date-warning = 도착 { $days }일 전 날짜입니다. 신청서 날짜가 소급되지 않았는지 확인하십시오(본인 확인 서류의 기간은 이 날짜부터 계산합니다).
