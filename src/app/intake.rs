@@ -83,7 +83,8 @@ impl Filing<'_> {
 }
 
 /// Records one request, inside the caller's transaction: the row at the workflow's first state, its
-/// clocks from the day of receipt, the receipt notice, and the audit event.
+/// clocks from the day of receipt, the receipt notice (unless `acknowledged` is false: a letter through a
+/// channel the procedure does not take gets only the letter saying so), and the audit event.
 #[allow(clippy::too_many_arguments)]
 fn record(
     conn: &mut AnyConnection,
@@ -94,6 +95,7 @@ fn record(
     filing: Filing<'_>,
     actor: &Actor,
     received_on: NaiveDate,
+    acknowledged: bool,
     now: DateTime<Utc>,
 ) -> Result<Receipt, AppError> {
     // Requests filed together are confirmed together: only the first sends the links.
@@ -158,7 +160,7 @@ fn record(
         &receipt.request_id,
         email.is_some(),
         request.language,
-        workflow.intake_notice,
+        workflow.intake_notice.filter(|_| acknowledged),
         &NoticePayload::default(),
         now,
     )?;
@@ -335,6 +337,7 @@ pub async fn submit(
                         filing,
                         &actor,
                         received_on,
+                        true,
                         now,
                     )?;
                     if let Some(offered) = &account {
@@ -421,6 +424,10 @@ pub async fn register_postal(
                     channel_refused: false,
                 };
                 for (request, workflow) in &planned {
+                    let accepted = workflow
+                        .postal
+                        .as_ref()
+                        .is_some_and(|p| p.accepted_mail_classes.contains(&intake.mail_class));
                     let receipt = record(
                         conn,
                         link_key.expose(),
@@ -430,6 +437,7 @@ pub async fn register_postal(
                         Filing::Alone,
                         &actor,
                         intake.received_on,
+                        accepted,
                         now,
                     )?;
                     postal::insert(
@@ -459,10 +467,6 @@ pub async fn register_postal(
                             created_at: db::to_db_time(now),
                         },
                     )?;
-                    let accepted = workflow
-                        .postal
-                        .as_ref()
-                        .is_some_and(|p| p.accepted_mail_classes.contains(&intake.mail_class));
                     if !accepted {
                         let mut case = Case::load(conn, &catalog, &receipt.request_id)?;
                         let mut data = serde_json::Map::new();
