@@ -278,11 +278,11 @@ pub(crate) fn checklist_of(
             .with_timezone(&case.def.timezone)
             .date_naive()
     };
-    let asked: Vec<NaiveDate> = crate::db::notices::for_request(conn, &case.row.id)?
-        .into_iter()
-        .filter(|n| n.kind == NoticeKind::DocumentsRequested.as_str())
-        .map(|n| day(n.created_at))
-        .collect();
+    let asked: Vec<NaiveDate> =
+        crate::db::notices::queued_at(conn, &case.row.id, NoticeKind::DocumentsRequested.as_str())?
+            .into_iter()
+            .map(day)
+            .collect();
     let docs: Vec<DocumentRecord> = repo::documents_for_request(conn, &case.row.id)?
         .into_iter()
         .map(|d| {

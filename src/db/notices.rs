@@ -55,6 +55,20 @@ pub fn for_request(
         .load(conn)
 }
 
+/// When notices of one kind were queued for a request (only the times: the checklist reads the days the
+/// desk asked for documents on every page).
+pub fn queued_at(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+    kind: &str,
+) -> QueryResult<Vec<chrono::NaiveDateTime>> {
+    notices::table
+        .filter(notices::request_id.eq(request_id))
+        .filter(notices::kind.eq(kind))
+        .select(notices::created_at)
+        .load(conn)
+}
+
 pub fn find(
     conn: &mut AnyConnection,
     request_id: &RequestId,

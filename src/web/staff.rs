@@ -31,6 +31,12 @@ pub fn outcomes_of(tr: &Tr, kind: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Whether a task of this kind (its stored code) may close on a legal ground, so its form asks for one.
+pub fn takes_legal_ground(kind: &str) -> bool {
+    kind.parse::<crate::domain::systems::TaskKind>()
+        .is_ok_and(|k| k.takes_legal_ground())
+}
+
 /// Correction rows a rectification task's form offers (the API takes up to `MAX_CORRECTIONS`).
 pub const CORRECTION_ROWS: usize = 3;
 
@@ -187,6 +193,10 @@ impl RequestPage {
     /// The outcomes a task of this kind closes with, as the owner chooses them.
     pub fn task_outcomes(&self, kind: &str) -> Vec<(&'static str, String)> {
         outcomes_of(&self.tr, kind)
+    }
+
+    pub fn takes_legal_ground(&self, kind: &str) -> bool {
+        takes_legal_ground(kind)
     }
 
     /// Who approved this event at the request's current version (four eyes).

@@ -417,6 +417,10 @@ impl TaskPageView {
         super::staff::outcomes_of(&self.tr, kind)
     }
 
+    pub fn takes_legal_ground(&self, kind: &str) -> bool {
+        super::staff::takes_legal_ground(kind)
+    }
+
     pub fn correction_rows(&self) -> std::ops::RangeInclusive<usize> {
         1..=super::staff::CORRECTION_ROWS
     }

@@ -103,7 +103,8 @@ both_backends!(
     an_officer_records_a_systems_correction_and_lifts_a_restriction,
     a_system_owner_works_their_task_without_seeing_the_request,
     a_guardian_files_for_a_child_on_a_phone,
-    an_officer_reviews_the_package_and_the_registry_on_a_phone
+    an_officer_reviews_the_package_and_the_registry_on_a_phone,
+    an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -1261,4 +1262,115 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     assert_fits(&c, 390, "the package's README.html").await;
     c.set_window_size(1280, 900).await.unwrap();
     shot(&c, "package-readme").await;
+}
+
+/// The request page's new parts on a phone: who filed for whom, the agent's authority form (recorded from
+/// the page), a guardian's basis, and a system's "does it hold the person" task.
+async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff(
+        "desk@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    let agent = common::file_json(
+        &app,
+        serde_json::json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "access",
+               "jurisdiction": "eea", "message": "For my client.",
+               "requester_kind": "agent", "person_name": "Pat Doe", "person_email": "pat@example.com"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let guardian = common::file_json(
+        &app,
+        serde_json::json!({"name": "山田 花子", "email": "hanako@example.jp", "request_type": "purpose_notification",
+               "jurisdiction": "JP", "language": "ja", "message": "娘のデータの利用目的を教えてください。",
+               "requester_kind": "guardian", "person_name": "山田 さくら",
+               "guardian_basis": "minor", "person_born_on": "2015-04-01"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "desk@example.com").await;
+    c.goto(&format!("{}/staff/requests/{agent}?lang=en", app.base))
+        .await
+        .unwrap();
+    let who = text_after(&c, Locator::Id("on-behalf"), 20, "who filed for whom").await;
+    assert!(
+        who.contains("Pat Doe") && who.contains("pat@example.com"),
+        "{who}"
+    );
+    fill(
+        &c,
+        Locator::Css("#authority input[name=how]"),
+        "Signed permission uploaded; signature matches.",
+    )
+    .await;
+    c.execute(
+        "document.getElementById('authority').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "authority-form").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with the authority form").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(&c, Locator::Css("#authority button[type=submit]")).await;
+    landed(&c).await;
+    assert!(
+        c.find(Locator::Id("authority")).await.is_err(),
+        "recorded once"
+    );
+    let facts = text(&c, Locator::Id("facts")).await;
+    assert!(facts.contains("authority was checked"), "{facts}");
+
+    // The guardian's filing, and its "does it hold her data" tasks.
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    app.confirm_email(&guardian).await;
+    let v = officer.request(&guardian).await["version"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(officer.fire(&guardian, "confirm_identity", v).await.0, 200);
+    c.goto(&format!("{}/staff/requests/{guardian}?lang=ja", app.base))
+        .await
+        .unwrap();
+    let basis = text_after(
+        &c,
+        Locator::Id("guardian-basis"),
+        20,
+        "the guardian's basis",
+    )
+    .await;
+    assert!(
+        basis.contains("2015-04-01") && basis.contains("18"),
+        "{basis}"
+    );
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the guardian's request page").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(&c, "guardian-request").await;
+    let el = c.find(Locator::Css("form.task-form")).await.unwrap();
+    let outcomes = text(&c, Locator::Css("form.task-form select[name=outcome]")).await;
+    assert!(outcomes.contains("保有している"), "{outcomes}");
+    assert!(
+        c.find(Locator::Css("form.task-form input[name=legal_ground]"))
+            .await
+            .is_err(),
+        "holding data or not rests on no legal ground"
+    );
+    c.execute(
+        "arguments[0].scrollIntoView();",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+    shot(&c, "locate-task").await;
 }

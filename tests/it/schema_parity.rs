@@ -539,3 +539,64 @@ fn every_check_list_is_the_same_on_both_backends_and_matches_its_rust_enum() {
         assert_eq!(sqlite, check_lists(&pg), "the backends' CHECK lists differ");
     }
 }
+
+/// Migration 000026 on a database that already has systems: one that exports can now also say whether it
+/// holds a person's data (`locate`); one that does not export is left as it was. On both backends.
+macro_rules! upgrade_to_locate {
+    ($conn:expr, $migrations:expr) => {{
+        use diesel::connection::SimpleConnection;
+        use diesel_migrations::MigrationHarness;
+        let c = $conn;
+        for _ in 0..25 {
+            c.run_next_migration($migrations).unwrap();
+        }
+        c.batch_execute(
+            "INSERT INTO data_systems (id, name, owner_email, categories, retention, deletion_method, active, created_at, updated_at)
+               VALUES ('s1', 'Accounts', 'o@example.com', '[\"name\"]', 'r', 'd', TRUE, '2026-11-01 00:00:00', '2026-11-01 00:00:00');
+             INSERT INTO data_systems (id, name, owner_email, categories, retention, deletion_method, active, created_at, updated_at, serves)
+               VALUES ('s2', 'Shredder', 'o@example.com', '[\"name\"]', 'r', 'd', TRUE, '2026-11-01 00:00:00', '2026-11-01 00:00:00', '[\"erase\"]');",
+        )
+        .unwrap();
+        c.run_pending_migrations($migrations).unwrap();
+        #[derive(QueryableByName)]
+        struct Serves {
+            #[diesel(sql_type = Text)]
+            id: String,
+            #[diesel(sql_type = Text)]
+            serves: String,
+        }
+        let rows: Vec<Serves> = diesel::sql_query("SELECT id, serves FROM data_systems ORDER BY id")
+            .load(c)
+            .unwrap();
+        let serves: Vec<(String, Vec<String>)> = rows
+            .into_iter()
+            .map(|r| (r.id, serde_json::from_str(&r.serves).unwrap()))
+            .collect();
+        assert_eq!(
+            serves,
+            [
+                (
+                    "s1".to_owned(),
+                    ["export", "erase", "rectify", "restrict", "stop_processing", "locate"]
+                        .map(String::from)
+                        .to_vec()
+                ),
+                ("s2".to_owned(), vec!["erase".to_owned()]),
+            ]
+        );
+    }};
+}
+
+#[test]
+fn systems_that_export_can_locate_after_the_upgrade_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("old.db");
+    let mut c = diesel::SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+    upgrade_to_locate!(&mut c, kaiji::db::SQLITE_MIGRATIONS);
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let pg = common::PgDatabase::create(&admin);
+    let mut c = diesel::PgConnection::establish(&pg.url).unwrap();
+    upgrade_to_locate!(&mut c, kaiji::db::POSTGRES_MIGRATIONS);
+}

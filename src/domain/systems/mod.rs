@@ -61,6 +61,14 @@ impl TaskKind {
         self.into()
     }
 
+    /// Some outcome of this kind rests on a legal ground (keeping data, or not acting): its form asks for
+    /// one. An export or a locate never does: the system holds the data or not.
+    pub fn takes_legal_ground(self) -> bool {
+        self.outcomes()
+            .iter()
+            .any(|o| matches!(*o, "retained" | "declined"))
+    }
+
     /// The outcomes a task of this kind may close with: first what acting records, then not acting.
     pub fn outcomes(self) -> &'static [&'static str] {
         match self {
@@ -363,6 +371,8 @@ mod tests {
         let held = TaskOutcome::Held;
         assert_eq!(held.as_str(), "held");
         assert!(!held.tells_recipients(), "nothing was changed");
+        assert!(!TaskKind::Locate.takes_legal_ground() && !TaskKind::Export.takes_legal_ground());
+        assert!(TaskKind::Erase.takes_legal_ground() && TaskKind::Restrict.takes_legal_ground());
         assert_eq!(held.legal_ground(), None);
         for acting in ["exported", "erased", "declined"] {
             let e = parse_outcome(TaskKind::Locate, &close(acting)).unwrap_err();
