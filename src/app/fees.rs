@@ -19,11 +19,9 @@ use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
 use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::fees::{
-    Balance, Match, OpenInvoice, StatementProblem, invoice_number, match_payment, parse_statement,
-    parse_yen,
-};
+use crate::domain::fees::{Balance, StatementProblem, invoice_number, parse_yen, read_statement};
 use crate::domain::notice::{InvoiceNotice, NoticeKind, NoticePayload};
+use crate::domain::payment_match::{MatchReason, NameOf, OpenInvoice, match_payment};
 use crate::domain::postal::parse_date;
 use crate::domain::workflow::Fact;
 
@@ -239,6 +237,7 @@ pub async fn record_payment(
                 matched_by: Some("officer".into()),
                 recorded_by: staff_id.to_string(),
                 created_at: db::to_db_time(now),
+                match_reason: None,
             };
             repo::insert_payment(conn, &payment)?;
             settle(conn, &catalog, &invoice, &payment, &actor, now)
@@ -253,6 +252,8 @@ pub struct ImportReport {
     pub unmatched: Vec<usize>,
     pub duplicates: Vec<usize>,
     pub problems: Vec<StatementProblem>,
+    /// Why each new line was matched, or left for an officer.
+    pub reasons: Vec<(usize, MatchReason)>,
 }
 
 /// Imports a bank-statement CSV: each line becomes a payment, matched to an invoice where it can be; the
@@ -265,10 +266,8 @@ pub async fn import_statement(
     if file.len() as u64 > state.config.http.upload_limit(UploadKind::Statement) {
         return Err(AppError::invalid("file", "file_too_large"));
     }
-    let csv_text = crate::domain::fees::decode_statement(&file)
-        .map_err(|code| AppError::invalid("file", code))?;
-    let (lines, problems) =
-        parse_statement(&csv_text).map_err(|_| AppError::invalid("file", "bad_statement"))?;
+    let (lines, problems) = read_statement(&file, super::intake::desk_today(state))
+        .map_err(|_| AppError::invalid("file", "bad_statement"))?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();
@@ -292,13 +291,22 @@ pub async fn import_statement(
                 }
                 // The open invoices, read once and kept current as lines settle them.
                 let mut open = Vec::new();
-                for (inv, name) in repo::open_invoices(conn)? {
-                    let paid = repo::paid_total(conn, &inv.id)?;
+                for row in repo::open_invoices(conn)? {
+                    let paid = repo::paid_total(conn, &row.invoice.id)?;
+                    let names = [
+                        (NameOf::RequesterKana, row.subject_name_kana),
+                        (NameOf::Requester, Some(row.subject_name)),
+                        (NameOf::AgentKana, row.agent_name_kana),
+                        (NameOf::Agent, row.agent_name),
+                    ];
                     open.push(OpenInvoice {
-                        outstanding_yen: inv.amount_yen.saturating_sub(paid),
-                        id: inv.id.into_string(),
-                        number: inv.number,
-                        payer_name: name,
+                        outstanding_yen: row.invoice.amount_yen.saturating_sub(paid),
+                        id: row.invoice.id.into_string(),
+                        number: row.invoice.number,
+                        names: names
+                            .into_iter()
+                            .filter_map(|(whose, n)| n.map(|n| (whose, n)))
+                            .collect(),
                     });
                 }
                 for line in &lines {
@@ -309,11 +317,9 @@ pub async fn import_statement(
                         continue;
                     }
                     let m = match_payment(&line.payer_name, &line.reference, line.amount_yen, &open);
-                    let (invoice_id, matched_by) = match &m {
-                        Match::InvoiceNumber(id) => (Some(id.clone()), Some("invoice_number")),
-                        Match::PayerAndAmount(id) => (Some(id.clone()), Some("payer_and_amount")),
-                        Match::Unmatched => (None, None),
-                    };
+                    let matched_by = m.reason.matched_by();
+                    let invoice_id = m.invoice_id.clone();
+                    report.reasons.push((line.line, m.reason.clone()));
                     let payment = PaymentRow {
                         id: db::new_id().into(),
                         invoice_id: invoice_id.clone(),
@@ -325,6 +331,7 @@ pub async fn import_statement(
                         matched_by: matched_by.map(str::to_owned),
                         recorded_by: staff_id.to_string(),
                         created_at: db::to_db_time(now),
+                        match_reason: serde_json::to_string(&m.reason).ok(),
                     };
                     repo::insert_payment(conn, &payment)?;
                     match (invoice_id, matched_by) {
@@ -433,6 +440,12 @@ pub struct PaymentView {
     pub amount_yen: i64,
     pub matched_by: Option<String>,
     pub source: String,
+    pub match_reason: Option<MatchReason>,
+}
+
+/// A stored reason, if it still reads (a reason kaiji no longer knows is shown as none).
+fn reason_of(stored: Option<&str>) -> Option<MatchReason> {
+    stored.and_then(|r| serde_json::from_str(r).ok())
 }
 
 pub(crate) fn invoice_views(
@@ -453,6 +466,7 @@ pub(crate) fn invoice_views(
             payments: payments
                 .into_iter()
                 .map(|p| PaymentView {
+                    match_reason: reason_of(p.match_reason.as_deref()),
                     paid_on: p.paid_on,
                     amount_yen: p.amount_yen,
                     matched_by: p.matched_by,
@@ -480,6 +494,8 @@ pub struct UnmatchedPayment {
     pub amount_yen: i64,
     pub payer_name: String,
     pub reference: String,
+    /// Why no invoice was matched (imported payments).
+    pub why: Option<MatchReason>,
 }
 
 /// Payers' names never reach a log through `Debug`.
@@ -495,6 +511,7 @@ impl std::fmt::Debug for UnmatchedPayment {
 impl From<PaymentRow> for UnmatchedPayment {
     fn from(p: PaymentRow) -> Self {
         UnmatchedPayment {
+            why: reason_of(p.match_reason.as_deref()),
             id: p.id.to_string(),
             paid_on: p.paid_on,
             amount_yen: p.amount_yen,

@@ -465,6 +465,18 @@ pub async fn register_postal(
                             postal_address: intake.postal_address.as_str().to_owned(),
                             created_by: staff.id.to_string(),
                             created_at: db::to_db_time(now),
+                            subject_name_kana: intake
+                                .name_kana
+                                .as_ref()
+                                .map(|k| k.as_str().to_owned()),
+                            agent_name_kana: intake
+                                .agent_name_kana
+                                .as_ref()
+                                .map(|k| k.as_str().to_owned()),
+                            agent_address: intake
+                                .agent_address
+                                .as_ref()
+                                .map(|a| a.as_str().to_owned()),
                         },
                     )?;
                     if !accepted {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{invoices, payments, requests};
+use super::schema::{invoices, payments, postal_details, requests};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -36,6 +36,8 @@ pub struct PaymentRow {
     pub matched_by: Option<String>,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
+    /// Why it was matched, or left for an officer (`payment_match::MatchReason` as JSON).
+    pub match_reason: Option<String>,
 }
 
 /// Payers' names never reach a log through `Debug`.
@@ -86,15 +88,49 @@ pub fn find_invoice(conn: &mut AnyConnection, id: &InvoiceId) -> QueryResult<Opt
         .optional()
 }
 
-/// Unpaid invoices with the name of the person they were issued to, for matching payments.
+/// An unpaid invoice and the names a transfer for it may come under.
+pub struct OpenInvoiceRow {
+    pub invoice: InvoiceRow,
+    pub subject_name: String,
+    pub subject_name_kana: Option<String>,
+    pub agent_name: Option<String>,
+    pub agent_name_kana: Option<String>,
+}
+
 /// Unpaid invoices of requests still open: a closed request's invoice takes no more payments by matching.
-pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<(InvoiceRow, String)>> {
-    invoices::table
-        .inner_join(requests::table)
+pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<OpenInvoiceRow>> {
+    let rows: Vec<(
+        InvoiceRow,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = invoices::table
+        .inner_join(requests::table.left_join(postal_details::table))
         .filter(invoices::status.eq("unpaid"))
         .filter(requests::closed_at.is_null())
-        .select((InvoiceRow::as_select(), requests::subject_name))
-        .load(conn)
+        .select((
+            InvoiceRow::as_select(),
+            requests::subject_name,
+            postal_details::subject_name_kana.nullable(),
+            postal_details::agent_name.nullable(),
+            postal_details::agent_name_kana.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(invoice, subject_name, subject_name_kana, agent_name, agent_name_kana)| {
+                OpenInvoiceRow {
+                    invoice,
+                    subject_name,
+                    subject_name_kana,
+                    agent_name,
+                    agent_name_kana,
+                }
+            },
+        )
+        .collect())
 }
 
 /// Marks an unpaid invoice paid; false if it already was.

@@ -22,6 +22,9 @@ pub struct PostalRow {
     pub postal_address: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    pub subject_name_kana: Option<String>,
+    pub agent_name_kana: Option<String>,
+    pub agent_address: Option<String>,
 }
 
 /// Addresses and names never reach a log through `Debug`.

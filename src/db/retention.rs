@@ -7,7 +7,8 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{
-    data_changes, notices, postal_details, request_notes, request_on_behalf, requests,
+    data_changes, invoices, notices, payments, postal_details, request_notes, request_on_behalf,
+    requests,
 };
 
 /// Requests closed before `closed_before` whose personal data is still held.
@@ -62,7 +63,18 @@ pub fn erase(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRes
         .set((
             postal_details::postal_address.eq(""),
             postal_details::agent_name.eq(None::<String>),
+            postal_details::subject_name_kana.eq(None::<String>),
+            postal_details::agent_name_kana.eq(None::<String>),
+            postal_details::agent_address.eq(None::<String>),
         ))
+        .execute(conn)?;
+    // Who paid the request's fee, and what they wrote with the transfer, are the payer's data too; the
+    // amounts and dates stay for the accounts.
+    let its_invoices = invoices::table
+        .filter(invoices::request_id.eq(id))
+        .select(invoices::id);
+    diesel::update(payments::table.filter(payments::invoice_id.eq_any(its_invoices.nullable())))
+        .set((payments::payer_name.eq(""), payments::reference.eq("")))
         .execute(conn)?;
     Ok(())
 }

@@ -274,6 +274,9 @@ diesel::table! {
         postal_address -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        subject_name_kana -> Nullable<Text>,
+        agent_name_kana -> Nullable<Text>,
+        agent_address -> Nullable<Text>,
     }
 }
 
@@ -334,6 +337,7 @@ diesel::table! {
         matched_by -> Nullable<Text>,
         recorded_by -> Text,
         created_at -> Timestamp,
+        match_reason -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,5 @@
-//! Fees in integer yen: what an invoice is owed, what a bank statement says was paid, and which payment
-//! belongs to which invoice (by the invoice number in the transfer's reference, or else by the payer's
-//! name and the exact amount outstanding).
+//! Fees in integer yen: what an invoice is owed and what a bank statement (CSV, or the 全銀協 format in
+//! `zengin`) says was paid. Which payment belongs to which invoice is `payment_match`.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -49,6 +48,15 @@ pub fn invoice_number(receipt_number: &str) -> String {
 
 pub const INVOICE_PREFIX: &str = "INV-";
 
+/// What a payer types before their name in a transfer: the invoice number's digits (banks take only
+/// kana, digits and capitals there). `INV-KJ-20261119-00000001` → `2026111900000001`.
+pub fn transfer_code(invoice_number: &str) -> String {
+    invoice_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
 /// Names as banks print them vary in width, spacing and kana: compare them folded (NFKC, no spaces,
 /// hiragana as katakana, upper case).
 pub fn fold_name(name: &str) -> String {
@@ -95,6 +103,19 @@ pub fn decode_statement(bytes: &[u8]) -> Result<String, &'static str> {
         .decode_without_bom_handling_and_without_replacement(bytes)
         .map(|t| t.into_owned())
         .ok_or("bad_statement")
+}
+
+/// A statement file in whichever format the bank exported: the 全銀協 fixed-length records, or CSV in
+/// UTF-8 or Shift_JIS. `today` reads the Zengin format's two-digit years.
+pub fn read_statement(
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<(Vec<StatementLine>, Vec<StatementProblem>), String> {
+    if super::zengin::looks_like_zengin(bytes) {
+        return super::zengin::parse(bytes, today);
+    }
+    let text = decode_statement(bytes).map_err(str::to_owned)?;
+    parse_statement(&text)
 }
 
 /// The largest single payment kaiji records (¥100,000,000): far above any fee, far below overflow.
@@ -193,55 +214,6 @@ pub fn parse_statement(text: &str) -> Result<(Vec<StatementLine>, Vec<StatementP
     Ok((lines, problems))
 }
 
-/// An unpaid invoice, as matching sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenInvoice {
-    pub id: String,
-    pub number: String,
-    pub outstanding_yen: i64,
-    pub payer_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "by", content = "invoice_id", rename_all = "snake_case")]
-pub enum Match {
-    InvoiceNumber(String),
-    PayerAndAmount(String),
-    Unmatched,
-}
-
-/// Matches a payment to an invoice: the invoice number in the reference or payer field wins; otherwise a
-/// single open invoice whose requester's name and outstanding amount both match. Anything ambiguous is
-/// left for an officer.
-pub fn match_payment(
-    payer_name: &str,
-    reference: &str,
-    amount_yen: i64,
-    open: &[OpenInvoice],
-) -> Match {
-    let haystack = fold_name(&format!("{reference} {payer_name}"));
-    if let Some(inv) = open
-        .iter()
-        .find(|i| haystack.contains(&fold_name(&i.number)))
-    {
-        return Match::InvoiceNumber(inv.id.clone());
-    }
-    // A reference naming an invoice that is not open (paid, or of a closed request) is for an officer to
-    // look at, not to be matched elsewhere by name and amount.
-    if haystack.contains(&fold_name(INVOICE_PREFIX)) {
-        return Match::Unmatched;
-    }
-    let payer = fold_name(payer_name);
-    let candidates: Vec<&OpenInvoice> = open
-        .iter()
-        .filter(|i| i.outstanding_yen == amount_yen && fold_name(&i.payer_name) == payer)
-        .collect();
-    match candidates.as_slice() {
-        [one] => Match::PayerAndAmount(one.id.clone()),
-        _ => Match::Unmatched,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,63 +297,11 @@ mod tests {
     }
 
     #[test]
-    fn a_reference_to_an_invoice_not_open_is_left_for_an_officer() {
-        let open = vec![OpenInvoice {
-            id: "b".into(),
-            number: "INV-KJ-20261119-00000002".into(),
-            outstanding_yen: 5_400,
-            payer_name: "スズキ ハナコ".into(),
-        }];
-        assert_eq!(
-            match_payment("ｽｽﾞｷ ﾊﾅｺ", "INV-KJ-20261119-00000009", 5_400, &open),
-            Match::Unmatched
-        );
-        assert_eq!(
-            match_payment("ｽｽﾞｷ ﾊﾅｺ", "", 5_400, &open),
-            Match::PayerAndAmount("b".into())
-        );
-    }
-
-    #[test]
-    fn matching_prefers_the_invoice_number_then_name_and_amount() {
-        let open = vec![
-            OpenInvoice {
-                id: "a".into(),
-                number: "INV-KJ-20261119-00000001".into(),
-                outstanding_yen: 10_800,
-                payer_name: "ヤマダ タロウ".into(),
-            },
-            OpenInvoice {
-                id: "b".into(),
-                number: "INV-KJ-20261119-00000002".into(),
-                outstanding_yen: 5_400,
-                payer_name: "スズキ ハナコ".into(),
-            },
-            OpenInvoice {
-                id: "c".into(),
-                number: "INV-KJ-20261119-00000003".into(),
-                outstanding_yen: 5_400,
-                payer_name: "スズキ ハナコ".into(),
-            },
-        ];
-        assert_eq!(
-            match_payment("ﾔﾏﾀﾞ ﾀﾛｳ", "inv-kj-20261119-00000001", 10_360, &open),
-            Match::InvoiceNumber("a".into())
-        );
-        assert_eq!(
-            match_payment("ﾔﾏﾀﾞ ﾀﾛｳ", "", 10_800, &open),
-            Match::PayerAndAmount("a".into())
-        );
-        assert_eq!(
-            match_payment("ﾔﾏﾀﾞ ﾀﾛｳ", "", 10_360, &open),
-            Match::Unmatched,
-            "name alone is not enough"
-        );
-        assert_eq!(
-            match_payment("ｽｽﾞｷ ﾊﾅｺ", "", 5_400, &open),
-            Match::Unmatched,
-            "two candidates: ambiguous"
-        );
+    fn invoice_numbers_quote_the_receipt_number() {
         assert_eq!(invoice_number("KJ-1"), "INV-KJ-1");
+        assert_eq!(
+            transfer_code("INV-KJ-20261119-00000001"),
+            "2026111900000001"
+        );
     }
 }

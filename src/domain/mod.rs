@@ -11,9 +11,11 @@ pub mod fees;
 pub mod field;
 pub mod identity;
 pub mod ids;
+pub mod kana;
 pub mod law;
 pub mod notice;
 pub mod on_behalf;
+pub mod payment_match;
 pub mod postal;
 pub mod reply;
 pub mod reports;
@@ -23,5 +25,6 @@ pub mod staff;
 pub mod systems;
 pub mod tlog;
 pub mod workflow;
+pub mod zengin;
 
 pub use field::{FieldError, FieldErrors};

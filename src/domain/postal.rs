@@ -215,6 +215,7 @@ mod tests {
 use chrono::NaiveDate;
 
 use super::field::{FieldErrors, clean_text};
+use super::kana::KanaName;
 use super::request::{
     Channel, Language, NewRequest, PlaceCode, RequestMessage, RightCode, SubjectEmail, SubjectName,
 };
@@ -334,6 +335,14 @@ pub struct RawPostalIntake {
     pub requester_kind: String,
     #[serde(default)]
     pub agent_name: String,
+    /// フリガナ of the requester's and the agent's names, as the form gives them (for bank matching).
+    #[serde(default)]
+    pub name_kana: String,
+    #[serde(default)]
+    pub agent_name_kana: String,
+    /// Where letters to the agent go.
+    #[serde(default)]
+    pub agent_address: String,
     #[serde(default)]
     pub request_types: Vec<String>,
     #[serde(default)]
@@ -364,6 +373,9 @@ pub struct PostalIntake {
     pub request_date: Option<NaiveDate>,
     pub requester_kind: RequesterKind,
     pub agent_name: Option<SubjectName>,
+    pub name_kana: Option<KanaName>,
+    pub agent_name_kana: Option<KanaName>,
+    pub agent_address: Option<PostalAddress>,
     pub request_types: Vec<RightCode>,
     pub services: Vec<ServiceName>,
     pub language: Language,
@@ -431,12 +443,23 @@ impl PostalIntake {
             "requester_kind",
             RequesterKind::parse_answer(&raw.requester_kind),
         );
-        let agent_name = match requester_kind {
-            Some(RequesterKind::Agent | RequesterKind::LegalAgent) => {
-                errors.check("agent_name", SubjectName::parse(&raw.agent_name).map(Some))
-            }
-            _ => Some(None),
+        let is_agent = matches!(
+            requester_kind,
+            Some(RequesterKind::Agent | RequesterKind::LegalAgent)
+        );
+        let (agent_name, agent_name_kana, agent_address) = if is_agent {
+            (
+                errors.check("agent_name", SubjectName::parse(&raw.agent_name).map(Some)),
+                errors.check_optional("agent_name_kana", &raw.agent_name_kana, KanaName::parse),
+                errors.check(
+                    "agent_address",
+                    PostalAddress::parse(&raw.agent_address).map(Some),
+                ),
+            )
+        } else {
+            (Some(None), Some(None), Some(None))
         };
+        let name_kana = errors.check_optional("name_kana", &raw.name_kana, KanaName::parse);
         let mut request_types = Vec::new();
         for t in &raw.request_types {
             match t.trim().parse::<RightCode>() {
@@ -466,8 +489,8 @@ impl PostalIntake {
             tracking_number,
             request_date,
             requester_kind,
-            agent_name,
-            language,
+            (agent_name, agent_name_kana, agent_address),
+            (name_kana, language),
         ) {
             (
                 Some(name),
@@ -479,8 +502,8 @@ impl PostalIntake {
                 Some(tracking_number),
                 Some(request_date),
                 Some(requester_kind),
-                Some(agent_name),
-                Some(language),
+                (Some(agent_name), Some(agent_name_kana), Some(agent_address)),
+                (Some(name_kana), Some(language)),
             ) => Some(PostalIntake {
                 name,
                 email,
@@ -492,6 +515,9 @@ impl PostalIntake {
                 request_date,
                 requester_kind,
                 agent_name,
+                name_kana,
+                agent_name_kana,
+                agent_address,
                 request_types,
                 services,
                 language,
@@ -694,6 +720,10 @@ pub struct RawFormDraft {
     #[serde(default)]
     pub agent_name: String,
     #[serde(default)]
+    pub name_kana: String,
+    #[serde(default)]
+    pub agent_name_kana: String,
+    #[serde(default)]
     pub agent_address: String,
     #[serde(default)]
     pub services: String,
@@ -730,6 +760,9 @@ pub struct FormDraft {
     pub request_date: NaiveDate,
     pub requester_kind: RequesterKind,
     pub agent_name: Option<SubjectName>,
+    /// フリガナ: banks print the payer of the fee in kana.
+    pub name_kana: KanaName,
+    pub agent_name_kana: Option<KanaName>,
     pub agent_address: Option<PostalAddress>,
     pub services: Vec<ServiceName>,
     pub details: String,
@@ -791,6 +824,15 @@ impl FormDraft {
         } else {
             Some(None)
         };
+        let name_kana = errors.check("name_kana", KanaName::parse(&raw.name_kana));
+        let agent_name_kana = if is_agent {
+            errors.check(
+                "agent_name_kana",
+                KanaName::parse(&raw.agent_name_kana).map(Some),
+            )
+        } else {
+            Some(None)
+        };
         let services = parse_services(raw.services.lines(), &mut errors);
         let details = errors.check("details", short_text(&raw.details, 2000, true));
         let change = if form == FormKind::Correction {
@@ -821,8 +863,8 @@ impl FormDraft {
             email,
             request_date,
             requester_kind,
-            agent_name,
-            agent_address,
+            (agent_name, agent_address),
+            (name_kana, agent_name_kana),
             details,
             change,
             current_content,
@@ -835,8 +877,8 @@ impl FormDraft {
                 Some(email),
                 Some(request_date),
                 Some(requester_kind),
-                Some(agent_name),
-                Some(agent_address),
+                (Some(agent_name), Some(agent_address)),
+                (Some(name_kana), Some(agent_name_kana)),
                 Some(details),
                 Some(change),
                 Some(current_content),
@@ -849,6 +891,8 @@ impl FormDraft {
                 request_date,
                 requester_kind,
                 agent_name,
+                name_kana,
+                agent_name_kana,
                 agent_address,
                 services,
                 details,
@@ -873,6 +917,7 @@ mod form_tests {
         let today: NaiveDate = "2026-11-22".parse().unwrap();
         let raw = RawFormDraft {
             name: "山田 太郎".into(),
+            name_kana: "やまだ たろう".into(),
             postal_address: "東京都千代田区千代田1-1".into(),
             requester_kind: "self".into(),
             services: "GPUクラウド\nConoHa\n\nConoHa".into(),
@@ -939,7 +984,20 @@ mod form_tests {
         )
         .unwrap_err();
         assert_eq!(e.code_for("agent_name"), Some("required"));
+        assert_eq!(e.code_for("agent_name_kana"), Some("required"));
         assert_eq!(e.code_for("services"), Some("required"));
+        assert_eq!(d.name_kana.as_str(), "ヤマダ\u{3000}タロウ");
+        let e = FormDraft::parse(
+            FormKind::Disclosure,
+            &disclosure,
+            &RawFormDraft {
+                name_kana: "山田".into(),
+                ..RawFormDraft::default()
+            },
+            today,
+        )
+        .unwrap_err();
+        assert_eq!(e.code_for("name_kana"), Some("not_kana"));
         for f in FormKind::ALL {
             assert_eq!(f.as_str().parse::<FormKind>(), Ok(*f));
         }

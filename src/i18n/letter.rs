@@ -306,6 +306,13 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 "letter-row-invoice-number",
                 inv.map(|v| v.number.clone()).unwrap_or_default(),
             );
+            // Banks carry only kana, digits and capitals in the payer's name: the number's digits are
+            // what a payer can type there, and what matching finds (`payment_match`).
+            l.row(
+                "letter-row-transfer-code",
+                inv.map(|v| crate::domain::fees::transfer_code(&v.number))
+                    .unwrap_or_default(),
+            );
             l.row(
                 "letter-row-amount-with-tax",
                 t(
@@ -531,6 +538,10 @@ mod tests {
         assert!(
             l.rows
                 .contains(&("お支払期限".into(), "2026年12月6日".into()))
+        );
+        assert!(
+            l.rows
+                .contains(&("振込依頼人名の前にご入力いただく番号".into(), "1".into()))
         );
         assert!(
             l.rows

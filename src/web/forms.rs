@@ -267,6 +267,12 @@ impl DraftPage {
             make.requester_kind(&raw.requester_kind),
             make.field("name", "form-name", FieldKind::Text, &raw.name),
             make.field(
+                "name_kana",
+                "forms-name-kana",
+                FieldKind::Text,
+                &raw.name_kana,
+            ),
+            make.field(
                 "postal_address",
                 "postal-address",
                 FieldKind::Area,
@@ -279,6 +285,12 @@ impl DraftPage {
                 "postal-agent-name",
                 FieldKind::Text,
                 &raw.agent_name,
+            ),
+            make.field(
+                "agent_name_kana",
+                "postal-agent-name-kana",
+                FieldKind::Text,
+                &raw.agent_name_kana,
             ),
             make.field(
                 "agent_address",

@@ -1,5 +1,5 @@
-//! Payments: entered by hand, imported from a bank statement (CSV), and matched to invoices; the
-//! unmatched ones wait on the payments page for an officer.
+//! Payments: entered by hand, imported from a bank statement (CSV or 全銀協), and matched to invoices;
+//! the unmatched ones wait on the payments page for an officer, each with why it was not matched.
 
 use crate::config::UploadKind;
 use crate::domain::ids::PaymentId;
@@ -17,6 +17,7 @@ use crate::app::fees::{self, ImportReport, RawPayment};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
+use crate::domain::payment_match::{MatchReason, NameOf};
 use crate::i18n::Tr;
 
 #[derive(Template)]
@@ -46,6 +47,65 @@ impl PaymentsPage {
 
     pub fn err(&self, field: &str) -> Option<String> {
         self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+
+    /// Why the statement's line was matched, or left, in the officer's words.
+    pub fn why_line(&self, line: &usize) -> String {
+        self.report
+            .as_ref()
+            .and_then(|r| r.reasons.iter().find(|(l, _)| l == line))
+            .map(|(_, reason)| explain(self.tr, reason))
+            .unwrap_or_default()
+    }
+
+    pub fn why(&self, reason: &Option<MatchReason>) -> String {
+        reason
+            .as_ref()
+            .map(|r| explain(self.tr, r))
+            .unwrap_or_default()
+    }
+}
+
+/// A match reason as a sentence for the officer.
+pub fn explain(tr: Tr, reason: &MatchReason) -> String {
+    match reason {
+        MatchReason::InvoiceNumber { number, quoted } => tr.t_args(
+            "payment-why-invoice_number",
+            &[("number", number.clone()), ("quoted", quoted.clone())],
+        ),
+        MatchReason::NameAndAmount { number, name } => tr.t_args(
+            "payment-why-name_and_amount",
+            &[
+                ("number", number.clone()),
+                ("name", tr.t(&format!("payment-name-{}", name_code(*name)))),
+            ],
+        ),
+        MatchReason::NotOpen { quoted } => {
+            tr.t_args("payment-why-not_open", &[("quoted", quoted.clone())])
+        }
+        MatchReason::Several { numbers } => {
+            tr.t_args("payment-why-several", &[("numbers", numbers.join(", "))])
+        }
+        MatchReason::NameNotAmount {
+            number,
+            outstanding_yen,
+        } => tr.t_args(
+            "payment-why-name_not_amount",
+            &[
+                ("number", number.clone()),
+                ("owed", tr.yen(*outstanding_yen)),
+            ],
+        ),
+        MatchReason::Nothing => tr.t("payment-why-nothing"),
+    }
+}
+
+fn name_code(n: NameOf) -> &'static str {
+    match n {
+        NameOf::RequesterKana => "requester_kana",
+        NameOf::Requester => "requester",
+        NameOf::AgentKana => "agent_kana",
+        NameOf::Agent => "agent",
     }
 }
 
@@ -253,7 +313,7 @@ pub async fn record_api(
 /// A bank statement as CSV in the request body.
 #[utoipa::path(
     post, path = "/api/v1/payments/import", tag = "fees",
-    description = "Import a bank statement (CSV body, UTF-8 or Shift_JIS; header naming date, amount, payer and reference)",
+    description = "Import a bank statement: the 全銀協 (Zengin) fixed-length format (振込入金通知 or 入出金取引明細), or CSV (UTF-8 or Shift_JIS; header naming date, amount, payer and reference). Every new line reports why it was matched or left (`reasons`).",
     request_body(content = String),
     responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
     security(("bearer" = []))

@@ -169,6 +169,12 @@ impl PostalPage {
             ),
             make.field("name", "form-name", FieldKind::Text, &raw.name),
             make.field(
+                "name_kana",
+                "postal-name-kana",
+                FieldKind::Text,
+                &raw.name_kana,
+            ),
+            make.field(
                 "postal_address",
                 "postal-address",
                 FieldKind::Area,
@@ -181,6 +187,18 @@ impl PostalPage {
                 "postal-agent-name",
                 FieldKind::Text,
                 &raw.agent_name,
+            ),
+            make.field(
+                "agent_name_kana",
+                "postal-agent-name-kana",
+                FieldKind::Text,
+                &raw.agent_name_kana,
+            ),
+            make.field(
+                "agent_address",
+                "postal-agent-address",
+                FieldKind::Area,
+                &raw.agent_address,
             ),
             make.field("message", "form-message", FieldKind::Area, &raw.message),
         ];

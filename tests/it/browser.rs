@@ -378,6 +378,7 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
         .unwrap();
     for (id, text) in [
         ("name", "山田 太郎"),
+        ("name_kana", "やまだ たろう"),
         ("postal_address", "〒100-0001 東京都千代田区千代田1-1"),
         ("phone", "03-0000-0000"),
         ("services", "GPUクラウド byGMO\nConoHa"),

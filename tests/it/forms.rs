@@ -81,6 +81,7 @@ async fn drafts_become_filled_in_forms(app: TestApp) {
             ("csrf_token", draft.csrf()),
             ("requester_kind", "self".to_owned()),
             ("name", name.to_owned()),
+            ("name_kana", "ﾔﾏﾀﾞ ﾀﾛｳ".to_owned()),
             (
                 "postal_address",
                 "〒100-0001 東京都千代田区千代田1-1".to_owned(),
@@ -105,6 +106,11 @@ async fn drafts_become_filled_in_forms(app: TestApp) {
     let res = b.post_form("/forms/disclosure?lang=ja", &good).await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.text_of("f-name").unwrap(), "山田 太郎");
+    assert_eq!(
+        res.text_of("f-name-kana").unwrap(),
+        "ヤマダ\u{3000}タロウ",
+        "フリガナ printed full-width, as banks' half-width matches it"
+    );
     assert!(res.body.contains("2026年11月20日"));
     assert!(
         res.body

@@ -16,6 +16,7 @@ both_backends!(
     scans_are_encrypted_viewed_with_an_audit_trail_and_purged,
     the_fee_is_invoiced_per_service_and_settled_by_payments,
     bank_statements_are_matched_imported_once_and_the_rest_assigned,
+    a_zengin_statement_matches_kana_payers_and_explains_the_rest,
     officers_record_and_import_payments_on_a_page,
     a_disclosure_is_paid_dispatched_and_closed_on_delivery,
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
@@ -149,6 +150,7 @@ async fn bad_letters_are_refused_field_by_field(app: TestApp) {
         ("request_date", json!("2026-11-20"), "date_after_receipt"),
         ("mail_class", json!("pigeon"), "unknown_mail_class"),
         ("requester_kind", json!("agent"), "required"),
+        ("name_kana", json!("山田"), "not_kana"),
         ("request_types", json!([]), "required"),
         ("request_types", json!(["portability"]), "not_offered_here"),
         ("services", json!([" "]), "required"),
@@ -191,6 +193,9 @@ async fn officers_register_letters_on_a_page(app: TestApp) {
             ),
             ("requester_kind", "agent".into()),
             ("agent_name", "山田 一郎".into()),
+            ("agent_name_kana", "ヤマダ イチロウ".into()),
+            ("agent_address", "〒150-0002 東京都渋谷区渋谷2-1".into()),
+            ("name_kana", "ﾔﾏﾀﾞ ﾀﾛｳ".into()),
         ]
     };
     let bad = fields("131-12-38385-9");
@@ -222,8 +227,21 @@ async fn officers_register_letters_on_a_page(app: TestApp) {
     assert!(page.body.contains("id=\"postal\""));
     assert!(page.body.contains("131-12-38385-2"));
     assert!(
-        page.body
-            .contains("An agent with a power of attorney: 山田 一郎")
+        page.body.contains(
+            "An agent with a power of attorney: <span id=\"postal-agent\">山田 一郎</span>"
+        )
+    );
+    assert_eq!(
+        page.text_of("postal-agent-kana").unwrap(),
+        "ヤマダ\u{3000}イチロウ"
+    );
+    assert_eq!(
+        page.text_of("postal-name-kana").unwrap(),
+        "ヤマダ\u{3000}タロウ"
+    );
+    assert_eq!(
+        page.text_of("postal-agent-address").unwrap(),
+        "〒150-0002 東京都渋谷区渋谷2-1"
     );
     assert!(page.body.contains("<span class=\"tag\">ConoHa</span>"));
 }
@@ -352,7 +370,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
     let api = officer(&app).await;
     let id = under_review(
         &api,
-        json!({"requester_kind": "agent", "agent_name": "山田 一郎"}),
+        json!({"requester_kind": "agent", "agent_name": "山田 一郎", "agent_address": "〒150-0002 東京都渋谷区渋谷2-1"}),
     )
     .await;
     let mut v = 2;
@@ -862,6 +880,184 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     // Auditors may not record payments.
     let auditor = app.signed_in("aud@example.com", Role::Auditor).await;
     assert_eq!(auditor.get("/staff/payments").await.status, 403);
+}
+
+/// A 全銀協 record: (width, value) fields, digits right-aligned with zeros, text left-aligned with
+/// spaces, in Shift_JIS; 200 bytes.
+fn zengin_record(fields: &[(usize, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (width, value) in fields {
+        let mut field = encoding_rs::SHIFT_JIS.encode(value).0.into_owned();
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            let mut padded = vec![b'0'; width - field.len()];
+            padded.append(&mut field);
+            field = padded;
+        }
+        field.resize(*width, b' ');
+        out.extend(field);
+    }
+    out.resize(200, b' ');
+    out
+}
+
+/// A 振込入金通知 (transfer-credit notice) as a bank exports it: (勘定日 in Reiwa YYMMDD, yen, payer,
+/// cancelled).
+fn transfer_notice(transfers: &[(&str, i64, &str, bool)]) -> Vec<u8> {
+    let mut records = vec![zengin_record(&[
+        (1, "1"),
+        (2, "01"),
+        (1, "0"),
+        (6, "081124"),
+        (6, "081124"),
+        (6, "081125"),
+        (4, "0005"),
+        (15, "ﾐﾂﾋﾞｼUFJ"),
+        (3, "001"),
+        (15, "ﾎﾝﾃﾝ"),
+        (1, "1"),
+        (7, "1234567"),
+        (40, "ｶ)ｼﾞｰｴﾑｵｰ"),
+    ])];
+    for (n, (date, yen, payer, cancelled)) in transfers.iter().enumerate() {
+        records.push(zengin_record(&[
+            (1, "2"),
+            (6, &(n + 1).to_string()),
+            (6, date),
+            (6, date),
+            (10, &yen.to_string()),
+            (10, "0"),
+            (10, "0"),
+            (48, payer),
+            (15, "ﾐｽﾞﾎ"),
+            (15, "ｼﾌﾞﾔ"),
+            (1, if *cancelled { "1" } else { "0" }),
+            (20, ""),
+        ]));
+    }
+    let total: i64 = transfers.iter().map(|t| t.1).sum();
+    records.push(zengin_record(&[
+        (1, "8"),
+        (6, &transfers.len().to_string()),
+        (12, &total.to_string()),
+    ]));
+    records.push(zengin_record(&[(1, "9")]));
+    records.join(&b"\r\n"[..])
+}
+
+async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestApp) {
+    let api = officer(&app).await;
+    let one = json!(["ConoHa"]);
+    let (a, _, _) = invoiced(
+        &api,
+        json!({"services": one, "name": "佐藤 祥子", "name_kana": "さとう しょうこ"}),
+    )
+    .await;
+    let (b, inv_b, _) = invoiced(
+        &api,
+        json!({"services": one, "name": "山田 太郎", "tracking_number": "131-12-38386-3"}),
+    )
+    .await;
+    let (_, inv_c, _) = invoiced(
+        &api,
+        json!({"services": one, "name": "鈴木 花子", "name_kana": "スズキ ハナコ", "tracking_number": "131-12-38387-4"}),
+    )
+    .await;
+    let digits: String = inv_b["number"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    // The bank prints the small kana of ショウコ large; B typed the invoice's digits before the name;
+    // C's bank deducted its charge; nobody knows ﾀﾅｶ; the last transfer was cancelled.
+    let b_payer = format!("{digits}ﾔﾏﾀﾞ ﾀﾛｳ");
+    let file = transfer_notice(&[
+        ("081124", 5_400, "ｻﾄｳ ｼﾖｳｺ", false),
+        ("081124", 5_400, &b_payer, false),
+        ("081125", 4_960, "ｽｽﾞｷ ﾊﾅｺ", false),
+        ("081125", 5_400, "ﾀﾅｶ", false),
+        ("081125", 5_400, "ﾀﾅｶ", true),
+    ]);
+    assert!(std::str::from_utf8(&file).is_err(), "really Shift_JIS");
+    let (status, report) = api
+        .post_raw("/api/v1/payments/import", "application/octet-stream", &file)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let matched: Vec<(i64, &str)> = report["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m[0].as_i64().unwrap(), m[2].as_str().unwrap()))
+        .collect();
+    assert_eq!(matched, [(2, "payer_and_amount"), (3, "invoice_number")]);
+    assert_eq!(report["unmatched"], json!([4, 5]));
+    assert!(
+        report["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{report}"
+    );
+    let reasons: Vec<&str> = report["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1]["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "name_and_amount",
+            "invoice_number",
+            "name_not_amount",
+            "nothing"
+        ]
+    );
+    for id in [&a, &b] {
+        let r = api.request(id).await;
+        assert!(
+            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
+            "{id}"
+        );
+    }
+    let r = api.request(&a).await;
+    assert_eq!(
+        r["invoices"][0]["payments"][0]["match_reason"],
+        json!({"reason": "name_and_amount", "number": r["invoices"][0]["number"], "name": "requester_kana"})
+    );
+    assert_eq!(r["postal"]["name_kana"], "サトウ\u{3000}ショウコ");
+
+    // What is left tells the officer why, on the API and on the page.
+    let unmatched = api.get("/api/v1/payments/unmatched").await;
+    assert_eq!(
+        unmatched[0]["why"],
+        json!({"reason": "name_not_amount", "number": inv_c["number"], "outstanding_yen": 5400})
+    );
+    let desk = desk(&app).await;
+    let req = desk.get(&format!("/staff/requests/{a}?lang=en")).await;
+    assert!(
+        req.body
+            .contains("The payer&#39;s name is the requester&#39;s name in kana (フリガナ) and the amount is exactly what"),
+        "the match explains itself on the request: {}",
+        req.body
+    );
+    let page = desk.get("/staff/payments?lang=ja").await;
+    assert!(
+        page.body.contains(&format!(
+            "振込依頼人名は {} と一致しますが、請求残高は 5,400円",
+            inv_c["number"].as_str().unwrap()
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("いずれもこの振込に見当たりません"));
+
+    // Imported again: nothing twice.
+    let (status, again) = api
+        .post_raw("/api/v1/payments/import", "application/octet-stream", &file)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["duplicates"], json!([2, 3, 4, 5]));
 }
 
 async fn officers_record_and_import_payments_on_a_page(app: TestApp) {

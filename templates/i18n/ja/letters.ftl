@@ -19,7 +19,7 @@ letter-documents_requested-body = { $about }同封いただいた本人確認書
 letter-documents_requested-note = 書類が届くまでの間、回答期限の計算を停止しています。
 
 letter-invoice-title = 手数料のご請求（請求書）
-letter-invoice-body = { $about }下記のとおり手数料をご請求いたします。お振り込みの際は、振込依頼人名の前に請求番号をご記入ください。振込手数料はご負担願います。
+letter-invoice-body = { $about }下記のとおり手数料をご請求いたします。お振り込みの際は、振込依頼人名の前に下記の番号（請求番号の数字）をご入力ください。振込手数料はご負担願います。
 letter-invoice-note = 入金を確認した後、回答書をお送りします。
 
 letter-payment_received-title = 手数料の入金確認のお知らせ
@@ -95,6 +95,7 @@ letter-partial-refusal = ご請求の一部には応じられません。その�
 ## Rows of particulars and list headings.
 
 letter-row-invoice-number = 請求番号
+letter-row-transfer-code = 振込依頼人名の前にご入力いただく番号
 letter-row-amount-with-tax = ご請求額（税込）
 letter-amount-per-service = { $amount }（{ $unit } × { $services }サービス）
 letter-row-due-on = お支払期限
