@@ -117,7 +117,11 @@ pub struct RightTerms {
     pub free_by_law: bool,
 }
 
-fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> ProcedureView {
+fn view_of(
+    laws: &crate::domain::law::Laws,
+    def: &WorkflowDefinition,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ProcedureView {
     // The law as read with this version of the procedure.
     let regime = &def.law;
     ProcedureView {
@@ -186,7 +190,11 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
                 (g.clone(), rights)
             })
             .collect(),
-        documents: def.documents.clone(),
+        // The documents a request filed today may enclose.
+        documents: def
+            .documents
+            .as_ref()
+            .map(|d| d.as_of(super::cases::today_in(def, now))),
         non_discrimination: def.non_discrimination.clone(),
     }
 }
@@ -195,6 +203,7 @@ fn view_of(laws: &crate::domain::law::Laws, def: &WorkflowDefinition) -> Procedu
 /// shows it.
 pub async fn published(state: &AppState) -> Result<Vec<ProcedureView>, AppError> {
     let catalog = state.workflows.clone();
+    let now = state.clock.now();
     state
         .db
         .run(move |conn| {
@@ -203,7 +212,7 @@ pub async fn published(state: &AppState) -> Result<Vec<ProcedureView>, AppError>
                 .newest_published(conn)?
                 .iter()
                 .filter(|d| d.jurisdictions.iter().any(|p| laws.serves(p)))
-                .map(|d| view_of(&laws, d))
+                .map(|d| view_of(&laws, d, now))
                 .collect())
         })
         .await

@@ -369,14 +369,19 @@ pub async fn letter(
                 .download
                 .as_ref()
                 .map(|d| format!("{}{}", config.http.public_url, download_path(&keys, &d.id)));
+            let sent_on = today_in(&def, db::from_db_time(notice.created_at));
+            // A letter offers the documents accepted on its own day, with how to send them.
+            let documents = def.documents.as_ref().map(|d| d.as_of(sent_on));
             let names = |k: &str| {
-                def.documents
+                documents
                     .as_ref()
                     .and_then(|d| d.kind_label(k))
                     .map(|l| l.get(ja).to_owned())
-                    .unwrap_or_else(|| k.to_owned())
             };
-            let sent_on = today_in(&def, db::from_db_time(notice.created_at));
+            let document_notes = documents
+                .as_ref()
+                .map(|d| document_notes(d, &payload))
+                .unwrap_or_default();
             // The sender: the procedure's desk, its address and how to reach it.
             let desk_lines = def
                 .desk
@@ -414,6 +419,7 @@ pub async fn letter(
                 },
                 bank_account: config.intake.bank_account.as_deref(),
                 document_name: &names,
+                document_notes: &document_notes,
             };
             let letter = compose(&input);
             Ok(LetterView {
@@ -426,4 +432,27 @@ pub async fn letter(
             })
         })
         .await
+}
+
+/// What a documents request tells the requester about sending what it asks for: each kind's
+/// instruction (what to hide, which sides), and what never to send.
+pub fn document_notes(
+    rules: &crate::domain::documents::DocumentRules,
+    payload: &crate::domain::notice::NoticePayload,
+) -> Vec<String> {
+    let ja = crate::domain::request::Language::JA;
+    let lines: Vec<_> = payload
+        .missing
+        .iter()
+        .map(|m| m.requirement.clone())
+        .collect();
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    rules
+        .how_to_send(&lines)
+        .into_iter()
+        .map(|(name, how)| format!("{}：{}", name.get(ja), how.get(ja)))
+        .chain(rules.never_send.iter().map(|n| n.get(ja).to_owned()))
+        .collect()
 }

@@ -60,12 +60,41 @@ pub struct Requirement {
     pub fresh: bool,
 }
 
+/// A kind of document the procedure names, with the days it is accepted and how to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentKind {
+    pub name: Label,
+    /// First day of requests it serves for (a card introduced then).
+    pub accepted_from: Option<NaiveDate>,
+    /// Last day of requests it serves for (abolished, or no longer valid, from the day after).
+    pub accepted_until: Option<NaiveDate>,
+    /// What to hide, or which sides to copy, printed on the forms and the documents request.
+    pub how_to_send: Option<Label>,
+}
+
+impl DocumentKind {
+    pub fn plain(name: Label) -> Self {
+        DocumentKind {
+            name,
+            accepted_from: None,
+            accepted_until: None,
+            how_to_send: None,
+        }
+    }
+
+    pub fn accepted_on(&self, day: NaiveDate) -> bool {
+        self.accepted_from.is_none_or(|f| day >= f) && self.accepted_until.is_none_or(|u| day <= u)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentRules {
     pub max_age_months: u32,
-    /// Kind id → its name.
-    pub kinds: BTreeMap<String, Label>,
+    /// Kind id → the kind.
+    pub kinds: BTreeMap<String, DocumentKind>,
     pub checklists: BTreeMap<RequesterKind, Vec<Requirement>>,
+    /// What a requester must never send (the 個人番号), printed wherever documents are asked for.
+    pub never_send: Option<Label>,
 }
 
 /// A document as the officer recorded it from the envelope.
@@ -109,6 +138,11 @@ pub enum Problem {
     DatedAfterRequest {
         created_on: NaiveDate,
     },
+    /// A kind the procedure did not accept on the day it counts from (abolished, or no longer valid).
+    NotAccepted {
+        from: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    },
 }
 
 impl Problem {
@@ -145,7 +179,71 @@ impl Checklist {
 
 impl DocumentRules {
     pub fn kind_label(&self, kind: &str) -> Option<&Label> {
-        self.kinds.get(kind)
+        self.kinds.get(kind).map(|k| &k.name)
+    }
+
+    /// The rules as they read for a request of `day`: the kinds no longer (or not yet) accepted dropped
+    /// from the catalogue and from every checklist line. Forms, letters and pages offer this.
+    pub fn as_of(&self, day: NaiveDate) -> DocumentRules {
+        let kinds: BTreeMap<String, DocumentKind> = self
+            .kinds
+            .iter()
+            .filter(|(_, k)| k.accepted_on(day))
+            .map(|(id, k)| (id.clone(), k.clone()))
+            .collect();
+        let checklists = self
+            .checklists
+            .iter()
+            .map(|(who, lines)| {
+                let lines = lines
+                    .iter()
+                    .map(|l| Requirement {
+                        one_of: l
+                            .one_of
+                            .iter()
+                            .filter(|k| kinds.contains_key(*k))
+                            .cloned()
+                            .collect(),
+                        ..l.clone()
+                    })
+                    .collect();
+                (*who, lines)
+            })
+            .collect();
+        DocumentRules {
+            max_age_months: self.max_age_months,
+            kinds,
+            checklists,
+            never_send: self.never_send.clone(),
+        }
+    }
+
+    /// How to send each kind a checklist names (what to hide, which sides), once per instruction.
+    pub fn how_to_send<'a>(&'a self, lines: &'a [Requirement]) -> Vec<(&'a Label, &'a Label)> {
+        let mut out: Vec<(&Label, &Label)> = Vec::new();
+        for k in lines.iter().flat_map(|l| &l.one_of) {
+            if let Some(kind) = self.kinds.get(k)
+                && let Some(how) = &kind.how_to_send
+                && !out.iter().any(|(n, _)| *n == &kind.name)
+            {
+                out.push((&kind.name, how));
+            }
+        }
+        out
+    }
+
+    /// The kinds of a checklist line that serve a request of `day`: what forms and letters offer.
+    pub fn accepted_kinds<'a>(
+        &'a self,
+        line: &'a Requirement,
+        day: NaiveDate,
+    ) -> impl Iterator<Item = (&'a str, &'a DocumentKind)> + 'a {
+        line.one_of.iter().filter_map(move |k| {
+            self.kinds
+                .get(k)
+                .filter(|d| d.accepted_on(day))
+                .map(|d| (k.as_str(), d))
+        })
     }
 
     /// The first day a fresh document may have been created for a request dated `request_date`.
@@ -159,22 +257,31 @@ impl DocumentRules {
         d: &DocumentRecord,
         request_date: NaiveDate,
     ) -> Result<Option<Problem>, DeadlineError> {
+        // Enclosed with the request: dated no later than it, and no older than the rule from it.
+        // Sent because the desk asked: no later than its own arrival, and counted from the asking
+        // (else a document issued as asked would be refused as dated after the request). Whether its
+        // kind is still accepted counts from the same day.
+        let (counted_from, latest) = match d.answers_request_of {
+            None => (request_date, request_date),
+            Some(a) => (
+                a.asked_on.max(request_date),
+                a.arrived_on.max(a.asked_on).max(request_date),
+            ),
+        };
+        if let Some(kind) = self.kinds.get(&d.kind)
+            && !kind.accepted_on(counted_from)
+        {
+            return Ok(Some(Problem::NotAccepted {
+                from: kind.accepted_from,
+                until: kind.accepted_until,
+            }));
+        }
         if r.original && !d.original {
             return Ok(Some(Problem::NotOriginal));
         }
         if r.fresh {
             let Some(created_on) = d.created_on else {
                 return Ok(Some(Problem::DateMissing));
-            };
-            // Enclosed with the request: dated no later than it, and no older than the rule from it.
-            // Sent because the desk asked: no later than its own arrival, and counted from the asking
-            // (else a document issued as asked would be refused as dated after the request).
-            let (counted_from, latest) = match d.answers_request_of {
-                None => (request_date, request_date),
-                Some(a) => (
-                    a.asked_on.max(request_date),
-                    a.arrived_on.max(a.asked_on).max(request_date),
-                ),
             };
             if created_on > latest {
                 return Ok(Some(Problem::DatedAfterRequest { created_on }));
@@ -301,7 +408,7 @@ mod tests {
             ]
             .iter()
             .chain(ids.iter())
-            .map(|k| (k.to_string(), label(k)))
+            .map(|k| (k.to_string(), DocumentKind::plain(label(k))))
             .collect(),
             checklists: BTreeMap::from([
                 (
@@ -338,7 +445,71 @@ mod tests {
                     ],
                 ),
             ]),
+            never_send: None,
         }
+    }
+
+    #[test]
+    fn a_kind_no_longer_accepted_does_not_count_from_that_day() {
+        let mut r = rules();
+        r.kinds.insert(
+            "health_insurance_card".into(),
+            DocumentKind {
+                accepted_until: Some(d("2025-12-01")),
+                ..DocumentKind::plain(label("健康保険証"))
+            },
+        );
+        let docs = [
+            doc("1", "juminhyo", Holder::Principal, true, Some("2025-11-20")),
+            doc("2", "health_insurance_card", Holder::Principal, false, None),
+        ];
+        let on = |day: &str| r.evaluate(RequesterKind::Person, d(day), &docs).unwrap();
+        assert!(on("2025-12-01").complete, "accepted through its last day");
+        let late = on("2025-12-02");
+        assert!(!late.complete);
+        assert_eq!(
+            late.items[1].problem,
+            Some(Problem::NotAccepted {
+                from: None,
+                until: Some(d("2025-12-01"))
+            })
+        );
+        // Sent in answer to a request for documents: counted from the asking.
+        let answering = [
+            docs[0].clone(),
+            DocumentRecord {
+                answers_request_of: Some(Answering {
+                    asked_on: d("2025-12-05"),
+                    arrived_on: d("2025-12-09"),
+                }),
+                ..docs[1].clone()
+            },
+        ];
+        let c = r
+            .evaluate(RequesterKind::Person, d("2025-11-25"), &answering)
+            .unwrap();
+        assert!(!c.complete, "{c:?}");
+        // A card introduced on a day serves from that day.
+        let card = DocumentKind {
+            accepted_from: Some(d("2024-12-02")),
+            ..DocumentKind::plain(label("資格確認書"))
+        };
+        assert!(!card.accepted_on(d("2024-12-01")) && card.accepted_on(d("2024-12-02")));
+        let line = &r.checklists[&RequesterKind::Person][1];
+        let offered: Vec<&str> = r
+            .accepted_kinds(line, d("2026-01-05"))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(!offered.contains(&"health_insurance_card") && offered.contains(&"passport"));
+        let now = r.as_of(d("2026-01-05"));
+        assert!(!now.kinds.contains_key("health_insurance_card"));
+        assert!(
+            !now.checklists[&RequesterKind::Person][1]
+                .one_of
+                .iter()
+                .any(|k| k == "health_insurance_card")
+        );
+        assert_eq!(r.as_of(d("2025-06-01")), r, "all accepted then");
     }
 
     fn doc(

@@ -34,8 +34,10 @@ pub struct LetterInput<'a> {
     pub confirm_url: Option<String>,
     /// The account fees are paid into, when the payload does not name it.
     pub bank_account: Option<&'a str>,
-    /// Names of document kinds, in Japanese.
-    pub document_name: &'a dyn Fn(&str) -> String,
+    /// Names of document kinds, in Japanese; none for a kind not accepted on the letter's day.
+    pub document_name: &'a dyn Fn(&str) -> Option<String>,
+    /// How to send the documents the letter asks for (what to hide, which sides, never the 個人番号).
+    pub document_notes: &'a [String],
 }
 
 /// A composed letter: a title, paragraphs, a table of particulars and a list.
@@ -46,6 +48,8 @@ pub struct Letter {
     pub rows: Vec<(String, String)>,
     pub list_heading: Option<String>,
     pub list: Vec<String>,
+    /// Cautions under the list (how to send the documents asked for).
+    pub notes: Vec<String>,
 }
 
 /// 2026年11月22日
@@ -86,8 +90,20 @@ fn letter_key(kind: NoticeKind) -> &'static str {
     }
 }
 
-fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> String) -> String {
-    let kinds: Vec<String> = item.requirement.one_of.iter().map(|k| names(k)).collect();
+fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> Option<String>) -> String {
+    // Only what may be sent now: a kind since abolished is not offered again.
+    let kinds: Vec<String> = item
+        .requirement
+        .one_of
+        .iter()
+        .filter_map(|k| names(k))
+        .collect();
+    // Every kind of the line has since been abolished: ask for an identity document, not for one of them.
+    let kinds = if kinds.is_empty() && !item.requirement.one_of.is_empty() {
+        vec![t("letter-document-any", &[])]
+    } else {
+        kinds
+    };
     let whose = match item.requirement.holder {
         Holder::Agent => "letter-document-agent",
         Holder::Principal => "letter-document-principal",
@@ -108,6 +124,10 @@ fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> String) -> String {
             ],
         ),
         Some(Problem::DatedAfterRequest { .. }) => t("letter-problem-dated_after_request", &[what]),
+        Some(Problem::NotAccepted { until, .. }) => t(
+            "letter-problem-not_accepted",
+            &[what, ("until", until.map(ja_date).unwrap_or_default())],
+        ),
         Some(Problem::Missing) | None => t("letter-problem-missing", &[what]),
     }
 }
@@ -299,6 +319,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 .iter()
                 .map(|x| problem_text(x, i.document_name))
                 .collect();
+            l.notes = i.document_notes.to_vec();
         }
         NoticeKind::Invoice => {
             let inv = p.invoice.as_ref();
@@ -477,7 +498,7 @@ mod tests {
     fn input<'a>(
         kind: NoticeKind,
         payload: &'a NoticePayload,
-        names: &'a dyn Fn(&str) -> String,
+        names: &'a dyn Fn(&str) -> Option<String>,
     ) -> LetterInput<'a> {
         LetterInput {
             kind,
@@ -496,6 +517,7 @@ mod tests {
             confirm_url: None,
             bank_account: Some("銀行 普通 1234567"),
             document_name: names,
+            document_notes: &[],
         }
     }
 
@@ -516,7 +538,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_letter_with_a_title() {
-        let names = |k: &str| k.to_owned();
+        let names = |k: &str| Some(k.to_owned());
         for &kind in NoticeKind::ALL {
             let p = NoticePayload::default();
             let l = compose(&input(kind, &p, &names));
@@ -526,7 +548,7 @@ mod tests {
 
     #[test]
     fn the_invoice_states_amount_per_service_due_date_and_account() {
-        let names = |k: &str| k.to_owned();
+        let names = |k: &str| Some(k.to_owned());
         let p = payload(
             json!({"invoice": {"number": "INV-1", "unit_yen": 5400, "services": 2, "amount_yen": 10800, "due_on": "2026-12-06"}}),
         );
@@ -552,17 +574,23 @@ mod tests {
     #[test]
     fn missing_documents_are_listed_with_why() {
         let names = |k: &str| match k {
-            "seal_certificate" => "印鑑証明書".to_owned(),
-            "juminhyo" => "住民票の写し".to_owned(),
-            other => other.to_owned(),
+            "seal_certificate" => Some("印鑑証明書".to_owned()),
+            "juminhyo" => Some("住民票の写し".to_owned()),
+            "gaikokujin_toroku_genpyo" => None,
+            other => Some(other.to_owned()),
         };
         let p = payload(json!({"reason": "印鑑証明書がありません", "missing": [
             {"requirement": {"holder": "principal", "one_of": ["seal_certificate"], "original": true, "fresh": false}, "problem": {"problem": "missing"}},
-            {"requirement": {"holder": "principal", "one_of": ["juminhyo"], "original": true, "fresh": true}, "problem": {"problem": "stale", "created_on": "2026-02-27", "earliest": "2026-02-28"}},
+            {"requirement": {"holder": "principal", "one_of": ["juminhyo", "gaikokujin_toroku_genpyo"], "original": true, "fresh": true}, "problem": {"problem": "stale", "created_on": "2026-02-27", "earliest": "2026-02-28"}},
         ]}));
         let l = compose(&input(NoticeKind::DocumentsRequested, &p, &names));
         assert_eq!(l.list[0], "ご本人の印鑑証明書（同封されていませんでした）");
         assert!(l.list[1].contains("2026年2月27日") && l.list[1].contains("2026年2月28日以降"));
+        assert!(
+            l.list[1].starts_with("ご本人の住民票の写し（"),
+            "an abolished kind is not asked for again: {}",
+            l.list[1]
+        );
         assert!(
             l.rows
                 .contains(&("理由".into(), "印鑑証明書がありません".into()))
@@ -571,7 +599,7 @@ mod tests {
 
     #[test]
     fn extensions_give_the_new_date_and_partial_refusals_their_reasons() {
-        let names = |k: &str| k.to_owned();
+        let names = |k: &str| Some(k.to_owned());
         let p = payload(
             json!({"reason": "多数の請求", "extended": [{"clock": "response", "due_on": "2027-02-22"}]}),
         );
@@ -598,7 +626,7 @@ mod tests {
 
     #[test]
     fn a_deletion_reply_lists_each_systems_outcome() {
-        let names = |k: &str| k.to_owned();
+        let names = |k: &str| Some(k.to_owned());
         let p = payload(json!({"systems": [
             {"system": "Orders", "kind": "erase", "outcome": "retained", "legal_ground": "法人税法による帳簿保存"},
             {"system": "Support", "kind": "erase", "outcome": "erased"},
@@ -616,7 +644,7 @@ mod tests {
 
     #[test]
     fn replies_say_what_was_changed_and_refusals_where_to_complain() {
-        let names = |k: &str| k.to_owned();
+        let names = |k: &str| Some(k.to_owned());
         let p = payload(
             json!({"dispatch": {"tracking_number": "1311-2383-852", "dispatched_on": "2026-11-25"},
                        "changes": [{"action": "corrected", "item": "住所", "prior_value": "旧", "new_value": "新"},

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
@@ -40,6 +41,8 @@ pub struct RequesterQuery {
 /// The procedure that takes letters (its forms' rights come from the law it was published with).
 struct Procedure {
     def: Arc<WorkflowDefinition>,
+    /// Today at the desk: forms offer the documents accepted today.
+    today: NaiveDate,
 }
 
 impl Procedure {
@@ -74,44 +77,54 @@ fn fee_text(p: &Procedure, form: FormKind, services: Option<usize>, tr: Tr) -> O
     )
 }
 
-fn checklist(def: &WorkflowDefinition, kind: RequesterKind, lang: Language) -> Vec<String> {
-    let Some(rules) = &def.documents else {
-        return Vec::new();
+/// The documents to enclose, as accepted for a request of `day`, and how to send them (what to hide,
+/// which sides, what never to send).
+fn checklist(
+    def: &WorkflowDefinition,
+    kind: RequesterKind,
+    lang: Language,
+    day: NaiveDate,
+) -> (Vec<String>, Vec<String>) {
+    let Some(rules) = def.documents.as_ref().map(|d| d.as_of(day)) else {
+        return (Vec::new(), Vec::new());
     };
-    rules
-        .checklists
-        .get(&kind)
-        .map(|lines| {
-            lines
+    let lines = rules.checklists.get(&kind).cloned().unwrap_or_default();
+    let items = lines
+        .iter()
+        .map(|r| {
+            let names: Vec<&str> = r
+                .one_of
                 .iter()
-                .map(|r| {
-                    let names: Vec<&str> = r
-                        .one_of
-                        .iter()
-                        .map(|k| rules.kind_label(k).map(|l| l.get(lang)).unwrap_or(k))
-                        .collect();
-                    let whose = match (r.holder, kind) {
-                        (Holder::Principal, RequesterKind::Person) => "",
-                        (Holder::Principal, _) => "ご本人の",
-                        (Holder::Agent, _) => "代理人の",
-                    };
-                    let mut s = format!("{whose}{}", names.join("、"));
-                    s.push_str(if r.original {
-                        "（原本）"
-                    } else {
-                        "（写し可）"
-                    });
-                    if r.fresh {
-                        s.push_str(&format!(
-                            "　※請求日前{}か月以内に作成されたもの",
-                            rules.max_age_months
-                        ));
-                    }
-                    s
-                })
-                .collect()
+                .map(|k| rules.kind_label(k).map(|l| l.get(lang)).unwrap_or(k))
+                .collect();
+            let whose = match (r.holder, kind) {
+                (Holder::Principal, RequesterKind::Person) => "",
+                (Holder::Principal, _) => "ご本人の",
+                (Holder::Agent, _) => "代理人の",
+            };
+            let mut s = format!("{whose}{}", names.join("、"));
+            // An identity card is sent as a copy, never the card itself; certificates as issued.
+            s.push_str(if r.original {
+                "（原本）"
+            } else {
+                "（コピー）"
+            });
+            if r.fresh {
+                s.push_str(&format!(
+                    "　※請求日前{}か月以内に作成されたもの",
+                    rules.max_age_months
+                ));
+            }
+            s
         })
-        .unwrap_or_default()
+        .collect();
+    let notes = rules
+        .how_to_send(&lines)
+        .into_iter()
+        .map(|(name, how)| format!("{}：{}", name.get(lang), how.get(lang)))
+        .chain(rules.never_send.iter().map(|n| n.get(lang).to_owned()))
+        .collect();
+    (items, notes)
 }
 
 #[derive(Template)]
@@ -133,6 +146,7 @@ pub struct FormChoice {
 async fn procedure(state: &AppState) -> Result<Procedure, PageError> {
     Ok(Procedure {
         def: intake::postal_procedure(state).await?,
+        today: intake::desk_today(state),
     })
 }
 
@@ -176,6 +190,8 @@ pub struct PrintPage {
     pub requester_kind: &'static str,
     pub requester_label: String,
     pub checklist: Vec<String>,
+    /// How to send the documents: what to hide, which sides, never the 個人番号.
+    pub document_notes: Vec<String>,
     pub fee: Option<String>,
     pub mail: String,
     pub changes: Vec<(String, String, bool)>,
@@ -190,6 +206,10 @@ fn print_page(
     let def = &p.def;
     let ja = Tr::new(Language::JA);
     let postal = def.postal.as_ref().ok_or(AppError::NotFound)?;
+    let day = draft
+        .as_ref()
+        .map_or(p.today, |d| d.request_date.max(p.today));
+    let (checklist, document_notes) = checklist(def, kind, Language::JA, day);
     let changes = if form == FormKind::Correction {
         p.rights(form)
             .into_iter()
@@ -217,7 +237,8 @@ fn print_page(
         fee: fee_text(p, form, draft.as_ref().map(|d| d.services.len()), ja),
         requester_kind: kind.as_str(),
         requester_label: ja.t(&format!("requester-{kind}")),
-        checklist: checklist(def, kind, Language::JA),
+        checklist,
+        document_notes,
         mail: postal
             .accepted_mail_classes
             .iter()

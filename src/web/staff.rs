@@ -136,6 +136,15 @@ impl RequestPage {
             Problem::DatedAfterRequest { created_on } => self
                 .tr
                 .t_args("doc-after-request", &[("created", created_on.to_string())]),
+            Problem::NotAccepted { from, until } => match (from, until) {
+                (_, Some(u)) => self
+                    .tr
+                    .t_args("doc-not-accepted-after", &[("until", u.to_string())]),
+                (Some(f), None) => self
+                    .tr
+                    .t_args("doc-not-accepted-before", &[("from", f.to_string())]),
+                (None, None) => self.tr.t("doc-not-accepted"),
+            },
         }
     }
 
@@ -150,7 +159,7 @@ impl RequestPage {
                     .map(|(k, l)| {
                         (
                             k.clone(),
-                            self.tr.label(l).to_owned(),
+                            self.tr.label(&l.name).to_owned(),
                             self.document.input.kind == *k,
                         )
                     })

@@ -33,18 +33,30 @@ async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
             .body
             .contains("<h1 id=\"form-title\">個人情報開示請求書</h1>")
     );
-    assert!(
-        blank.body.contains(
-            "住民票の写し、外国人登録原票の写し（原本）　※請求日前1か月以内に作成されたもの"
-        ),
-        "{}",
-        blank.body
-    );
+    // The 2026 catalogue: abolished and expired cards are no longer offered; cards are sent as copies
+    // with what to hide; the 個人番号 is never asked for.
     assert!(
         blank
             .body
-            .contains("運転免許証、パスポート、健康保険証、年金手帳、外国人登録証明書（写し可）")
+            .contains("住民票の写し（原本）　※請求日前1か月以内に作成されたもの"),
+        "{}",
+        blank.body
     );
+    assert!(blank.body.contains(
+        "マイナンバーカード（個人番号カード）、運転免許証、運転経歴証明書（2012年4月1日以降に交付されたもの）、パスポート、在留カード、特別永住者証明書、資格確認書（健康保険）（コピー）"
+    ));
+    for gone in ["外国人登録", "健康保険証", "年金手帳", "写し可"] {
+        assert!(!blank.body.contains(gone), "{gone} no longer offered");
+    }
+    let notes = &blank.body[blank.body.find("id=\"f-document-notes\"").unwrap()..];
+    for note in [
+        "マイナンバーカード（個人番号カード）：表面のみをコピーしてください",
+        "資格確認書（健康保険）：保険者番号と被保険者等記号・番号を黒く塗りつぶしてから",
+        "住民票の写し：個人番号（マイナンバー）の記載のないもの",
+        "個人番号（マイナンバー）が分かる書類は送らないでください",
+    ] {
+        assert!(notes.contains(note), "{note}: {notes}");
+    }
     assert!(blank.body.contains("簡易書留郵便または配達証明付書留郵便"));
     // Addressed to the desk by name, once honoured (御中 alone, never 宛 and 御中 together).
     assert_eq!(
@@ -57,12 +69,12 @@ async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
     for line in [
         "ご本人の委任状（原本）",
         "ご本人の委任状に押印した印鑑の印鑑証明書（原本）",
-        "代理人の運転免許証",
+        "代理人のマイナンバーカード（個人番号カード）、運転免許証",
     ] {
         assert!(agent.body.contains(line), "{line}");
     }
     let legal = b.get("/forms/correction?requester=legal_agent").await;
-    assert!(legal.body.contains("代理人の戸籍謄本、戸籍抄本、家庭裁判所の証明書、登記事項証明書（写し可）　※請求日前1か月以内に作成されたもの"));
+    assert!(legal.body.contains("代理人の戸籍謄本（戸籍全部事項証明書）、戸籍抄本（戸籍個人事項証明書）、家庭裁判所の証明書、登記事項証明書（後見登記）（原本）　※請求日前1か月以内に作成されたもの"), "{}", legal.body);
     assert!(
         !legal.body.contains("事務手数料"),
         "corrections carry no fee"

@@ -87,16 +87,21 @@ fn email(kind: NoticeKind, language: Language, d: &WorkflowDefinition, payload: 
 
 fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> String {
     let payload = stored(payload);
+    let sent_on = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    let documents = d.documents.as_ref().map(|x| x.as_of(sent_on));
     let names = |k: &str| {
-        d.documents
+        documents
             .as_ref()
             .and_then(|x| x.kind_label(k))
             .map(|l| l.ja().to_owned())
-            .unwrap_or_else(|| k.to_owned())
     };
+    let notes = documents
+        .as_ref()
+        .map(|x| kaiji::app::reply::document_notes(x, &payload))
+        .unwrap_or_default();
     let l = letter::compose(&LetterInput {
         kind,
-        sent_on: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+        sent_on,
         receipt_number: "R-20261122-ABCD",
         right: &common::laws().label_under(
             &d.regime,
@@ -115,6 +120,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         confirm_url: Some("https://privacy.example/confirm/LINK".into()),
         bank_account: Some("三菱UFJ銀行 本店 普通 7654321"),
         document_name: &names,
+        document_notes: &notes,
     });
     let mut out = format!("# {}\n", l.title);
     for p in &l.paragraphs {
@@ -128,6 +134,12 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
     }
     for x in &l.list {
         out += &format!("- {x}\n");
+    }
+    if !l.notes.is_empty() {
+        out += "## 書類をお送りいただく際のご注意\n";
+    }
+    for n in &l.notes {
+        out += &format!("* {n}\n");
     }
     out
 }

@@ -12,6 +12,7 @@ both_backends!(
     bad_letters_are_refused_field_by_field,
     officers_register_letters_on_a_page,
     the_one_month_rule_decides_whether_identity_can_be_confirmed,
+    a_card_no_longer_accepted_does_not_confirm_identity,
     an_agent_missing_the_seal_certificate_waits_with_the_clock_paused,
     scans_are_encrypted_viewed_with_an_audit_trail_and_purged,
     the_fee_is_invoiced_per_service_and_settled_by_payments,
@@ -297,6 +298,59 @@ async fn document(
         &json!({"expected_version": version, "kind": kind, "holder": holder, "original": original, "created_on": created_on}),
     )
     .await
+}
+
+/// The 2026 catalogue: a 健康保険証 served requests up to 2025-12-01; a letter of 2026 enclosing one
+/// needs another card (the 資格確認書 that replaced it, say), and the desk's letter asks for one.
+async fn a_card_no_longer_accepted_does_not_confirm_identity(app: TestApp) {
+    let api = officer(&app).await;
+    let id = under_review(&api, json!({})).await;
+    document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-10").await;
+    let (_, r) = document(
+        &api,
+        &id,
+        3,
+        "health_insurance_card",
+        "principal",
+        false,
+        "",
+    )
+    .await;
+    assert_eq!(
+        r["checklist"]["items"][1]["problem"],
+        json!({"problem": "not_accepted", "from": null, "until": "2025-12-01"})
+    );
+    assert_eq!(r["checklist"]["complete"], false);
+    let (status, _) = fire(&api, &id, "confirm_identity", 4, None).await;
+    assert_eq!(status, 422, "identity is not confirmed on an expired card");
+    let page = desk(&app)
+        .await
+        .get(&format!("/staff/requests/{id}?lang=en"))
+        .await;
+    assert!(
+        page.body
+            .contains("this kind is accepted only for requests up to 2025-12-01"),
+        "{}",
+        page.body
+    );
+    let (_, r) = document(
+        &api,
+        &id,
+        4,
+        "eligibility_certificate",
+        "principal",
+        false,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (
+            r["checklist"]["complete"].as_bool(),
+            r["checklist"]["fresh"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    fire_ok(&api, &id, "confirm_identity", 5, None).await;
 }
 
 async fn the_one_month_rule_decides_whether_identity_can_be_confirmed(app: TestApp) {

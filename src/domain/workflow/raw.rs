@@ -72,8 +72,31 @@ pub(super) struct RawPostal {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDocuments {
     pub(super) max_age_months: Spanned<u32>,
-    pub(super) kinds: BTreeMap<String, Label>,
+    pub(super) kinds: BTreeMap<String, Spanned<RawDocumentKind>>,
     pub(super) checklists: Spanned<BTreeMap<String, Vec<RawRequirement>>>,
+    #[serde(default)]
+    pub(super) never_send: Option<Label>,
+}
+
+/// A document kind: its name alone (definitions before the 2026 catalogue), or with the days it is
+/// accepted and how to send it.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawDocumentKind {
+    Full(RawDocumentKindFull),
+    Named(Label),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDocumentKindFull {
+    pub(super) name: Label,
+    #[serde(default)]
+    pub(super) accepted_from: Option<String>,
+    #[serde(default)]
+    pub(super) accepted_until: Option<String>,
+    #[serde(default)]
+    pub(super) how_to_send: Option<Label>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 
 use super::raw::*;
 use super::*;
+use crate::domain::documents::DocumentKind;
 use crate::domain::identity::VerificationRule;
 use crate::domain::law::{FeeByLaw, VerificationByLaw};
 
@@ -277,13 +278,58 @@ impl Checker<'_> {
                     }
                     checklists.insert(kind, reqs);
                 }
+                let mut kinds = BTreeMap::new();
+                for (id, k) in &d.kinds {
+                    kinds.insert(id.clone(), self.document_kind(id, k)?);
+                }
                 Some(DocumentRules {
                     max_age_months: *d.max_age_months.get_ref(),
-                    kinds: d.kinds.clone(),
+                    kinds,
                     checklists,
+                    never_send: d.never_send.clone(),
                 })
             }
         })
+    }
+
+    fn document_kind(
+        &self,
+        id: &str,
+        raw: &Spanned<RawDocumentKind>,
+    ) -> Result<DocumentKind, DefinitionError> {
+        let full = match raw.get_ref() {
+            RawDocumentKind::Named(name) => return Ok(DocumentKind::plain(name.clone())),
+            RawDocumentKind::Full(f) => f,
+        };
+        let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, DefinitionError> {
+            v.as_deref()
+                .map(|s| {
+                    s.parse::<NaiveDate>().map_err(|_| {
+                        self.err(
+                            raw.span(),
+                            format!(
+                                "document kind `{id}`: {what} `{s}` is not a date (YYYY-MM-DD)"
+                            ),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let kind = DocumentKind {
+            name: full.name.clone(),
+            accepted_from: date(&full.accepted_from, "accepted_from")?,
+            accepted_until: date(&full.accepted_until, "accepted_until")?,
+            how_to_send: full.how_to_send.clone(),
+        };
+        if let (Some(f), Some(u)) = (kind.accepted_from, kind.accepted_until)
+            && f > u
+        {
+            return Err(self.err(
+                raw.span(),
+                format!("document kind `{id}` is accepted from {f}, after its last day {u}"),
+            ));
+        }
+        Ok(kind)
     }
 
     fn states(&self, raw: &[RawState]) -> Result<States, DefinitionError> {
