@@ -59,6 +59,9 @@ pub(super) fn carry_out(
                 services: Some(inv.services),
                 issued_on: Some(stored_date(&inv.issued_on)?),
                 bank_account: cx.config.intake.bank_account.clone(),
+                registration_number: inv.registration_number,
+                tax_rate_percent: inv.tax_rate_percent,
+                tax_yen: inv.tax_yen,
             });
         }
         Effect::RecordDispatch => {

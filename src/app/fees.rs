@@ -53,10 +53,30 @@ pub(crate) fn issue_invoice(
             .unwrap_or(1),
         None => 1,
     };
-    let amount = fee
+    let fees = fee
         .amount_for(services)
         .ok_or(AppError::Definition("fee overflows".into()))?;
     let issued_on = today_in(&case.def, now);
+    // The consumption tax of the invoice's day, once per invoice; stated when the company issues
+    // qualified invoices (a tax-exclusive fee is charged with its tax either way).
+    let tax = match &fee.tax {
+        None => None,
+        Some(t) => {
+            let rate = crate::domain::tax::rate_on(&t.rates, issued_on).ok_or_else(|| {
+                AppError::Definition(format!(
+                    "no consumption tax rate in {} on {issued_on}",
+                    t.place
+                ))
+            })?;
+            Some(
+                crate::domain::tax::invoice_tax(fees, rate, t.included)
+                    .ok_or(AppError::Definition("fee overflows".into()))?,
+            )
+        }
+    };
+    let amount = tax.map_or(fees, |t| t.total_yen);
+    let registration_number = config.intake.invoice_registration_number.clone();
+    let stated = tax.filter(|_| registration_number.is_some());
     let due_on = issued_on
         .checked_add_days(Days::new(u64::from(fee.due_days)))
         .unwrap_or(issued_on);
@@ -77,6 +97,9 @@ pub(crate) fn issue_invoice(
         status: "unpaid".into(),
         created_by: actor.id().unwrap_or_default(),
         created_at: db::to_db_time(now),
+        tax_rate_percent: stated.map(|t| i64::from(t.rate_percent)),
+        tax_yen: stated.map(|t| t.tax_yen),
+        registration_number: registration_number.filter(|_| stated.is_some()),
     };
     if repo::find_invoice_by_number(conn, &row.number)?.is_some() {
         return Err(AppError::Conflict);
@@ -144,6 +167,9 @@ fn settle(
                     services: None,
                     issued_on: None,
                     bank_account: None,
+                    registration_number: None,
+                    tax_rate_percent: None,
+                    tax_yen: None,
                 }),
                 paid_yen: Some(balance.paid_yen),
                 shortfall_yen: Some(balance.shortfall_yen()),
@@ -422,6 +448,10 @@ pub async fn assign_payment(
 #[derive(Debug, Clone, Serialize)]
 pub struct InvoiceView {
     pub number: String,
+    /// A qualified invoice's registration number, tax rate and the tax within `amount_yen`.
+    pub registration_number: Option<String>,
+    pub tax_rate_percent: Option<i64>,
+    pub tax_yen: Option<i64>,
     pub unit_yen: i64,
     pub services: i64,
     pub amount_yen: i64,
@@ -474,6 +504,9 @@ pub(crate) fn invoice_views(
                 })
                 .collect(),
             number: inv.number,
+            registration_number: inv.registration_number,
+            tax_rate_percent: inv.tax_rate_percent,
+            tax_yen: inv.tax_yen,
             unit_yen: inv.unit_yen,
             services: inv.services,
             amount_yen: inv.amount_yen,

@@ -62,6 +62,10 @@ impl Config {
                 self.intake.bank_account.is_some(),
                 "fee invoices cannot be issued",
             ),
+            "invoice_registration_number" => unset(
+                self.intake.invoice_registration_number.is_some(),
+                "invoices are not qualified invoices and state no tax",
+            ),
             "audit_checkpoint_dir" => unset(
                 self.audit.audit_checkpoint_dir.is_some(),
                 "push checkpoints with `kaiji audit checkpoint --push DIR`",

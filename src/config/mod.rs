@@ -182,6 +182,26 @@ impl Config {
             .bank_account
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty());
+        s.intake.invoice_registration_number = match s
+            .intake
+            .invoice_registration_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            None => None,
+            Some(n) => Some(
+                crate::domain::tax::RegistrationNumber::parse(n)
+                    .map_err(|_| {
+                        setting(
+                            "KAIJI_INVOICE_REGISTRATION_NUMBER",
+                            "must be T and 13 digits (T1234567890123)",
+                        )
+                    })?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
         s.mail.smtp_url = s
             .mail
             .smtp_url
@@ -396,6 +416,21 @@ mod tests {
             assert_eq!(c.retention.record_retention_months, 36);
             assert_eq!(c.intake.bank_account.as_deref(), Some("Bank"));
             assert_eq!(c.http.public_url, "http://127.0.0.1:9000");
+            jail.set_env("KAIJI_INVOICE_REGISTRATION_NUMBER", "t-1234-5678-90123");
+            assert_eq!(
+                Config::load()
+                    .unwrap()
+                    .intake
+                    .invoice_registration_number
+                    .as_deref(),
+                Some("T1234567890123")
+            );
+            jail.set_env("KAIJI_INVOICE_REGISTRATION_NUMBER", "T12");
+            assert_eq!(
+                Config::load().unwrap_err().to_string(),
+                "configuration error: KAIJI_INVOICE_REGISTRATION_NUMBER: must be T and 13 digits (T1234567890123)"
+            );
+            jail.set_env("KAIJI_INVOICE_REGISTRATION_NUMBER", "");
             jail.create_file("kaiji.toml", "downlaod_days = 3")?;
             let e = Config::load().unwrap_err().to_string();
             assert!(

@@ -223,6 +223,9 @@ pub struct Intake {
     pub evidence_per_request: u32,
     /// The account fee invoices ask requesters to pay into (bank, branch, type, number, holder).
     pub bank_account: Option<String>,
+    /// The company's qualified-invoice registration number (適格請求書発行事業者の登録番号, `T` and 13
+    /// digits): when set, invoices state it with the consumption tax rate and amount.
+    pub invoice_registration_number: Option<String>,
     /// A letter whose form is dated more than this many days before it arrived is flagged for the
     /// officer: documents are counted from the form's date, so a backdated form would let old ones pass.
     #[validate(range(min = 1, max = 365))]
@@ -238,6 +241,7 @@ impl Default for Intake {
             confirm_email_hours: 72,
             evidence_per_request: 30,
             bank_account: None,
+            invoice_registration_number: None,
             form_date_max_days: 30,
         }
     }

@@ -21,6 +21,11 @@ pub struct InvoiceRow {
     pub status: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// A qualified invoice's consumption tax: the rate of its day and the tax its total contains.
+    pub tax_rate_percent: Option<i64>,
+    pub tax_yen: Option<i64>,
+    /// The issuer's registration number, as printed on it.
+    pub registration_number: Option<String>,
 }
 
 #[derive(Clone, Queryable, Selectable, Insertable)]

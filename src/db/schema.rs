@@ -322,6 +322,9 @@ diesel::table! {
         status -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        tax_rate_percent -> Nullable<BigInt>,
+        tax_yen -> Nullable<BigInt>,
+        registration_number -> Nullable<Text>,
     }
 }
 

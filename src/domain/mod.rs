@@ -23,6 +23,7 @@ pub mod request;
 pub mod sign_in;
 pub mod staff;
 pub mod systems;
+pub mod tax;
 pub mod tlog;
 pub mod workflow;
 pub mod zengin;

@@ -325,6 +325,13 @@ pub struct InvoiceNotice {
     pub issued_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
+    /// A qualified invoice: the issuer's registration number, the tax rate and the tax within the total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate_percent: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_yen: Option<i64>,
 }
 
 /// The reply's registered-mail dispatch.

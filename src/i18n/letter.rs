@@ -348,6 +348,25 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                     ],
                 ),
             );
+            // A qualified invoice (適格請求書): the rate and the tax within the total, and the issuer's
+            // registration number.
+            if let Some(v) = inv
+                && let (Some(number), Some(rate), Some(tax)) =
+                    (&v.registration_number, v.tax_rate_percent, v.tax_yen)
+            {
+                l.row(
+                    "letter-row-tax",
+                    t(
+                        "letter-tax",
+                        &[
+                            ("rate", rate.to_string()),
+                            ("amount", ja_yen(v.amount_yen)),
+                            ("tax", ja_yen(tax)),
+                        ],
+                    ),
+                );
+                l.row("letter-row-registration-number", number.clone());
+            }
             l.row(
                 "letter-row-due-on",
                 inv.map(|v| ja_date(v.due_on)).unwrap_or_default(),
@@ -568,6 +587,35 @@ mod tests {
         assert!(
             l.rows
                 .contains(&("お振込先".into(), "銀行 普通 1234567".into()))
+        );
+    }
+
+    #[test]
+    fn a_qualified_invoice_states_its_rate_tax_and_registration_number() {
+        let names = |k: &str| Some(k.to_owned());
+        let p = payload(
+            json!({"invoice": {"number": "INV-1", "unit_yen": 5400, "services": 2,
+            "amount_yen": 10800, "due_on": "2026-12-06", "registration_number": "T1234567890123",
+            "tax_rate_percent": 10, "tax_yen": 981}}),
+        );
+        let l = compose(&input(NoticeKind::Invoice, &p, &names));
+        assert!(l.rows.contains(&(
+            "適用税率・消費税額".into(),
+            "10%対象 10,800円（うち消費税等 981円）".into()
+        )));
+        assert!(l.rows.contains(&(
+            "登録番号（適格請求書発行事業者）".into(),
+            "T1234567890123".into()
+        )));
+        // Without a registration number the invoice states no tax.
+        let p = payload(
+            json!({"invoice": {"number": "INV-1", "amount_yen": 10800, "due_on": "2026-12-06"}}),
+        );
+        let l = compose(&input(NoticeKind::Invoice, &p, &names));
+        assert!(
+            !l.rows
+                .iter()
+                .any(|(k, _)| k.contains("登録番号") || k.contains("税率"))
         );
     }
 

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Api, Browser, TestApp, field_code};
+use common::{Api, Backend, Browser, TestApp, field_code};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -25,6 +25,8 @@ both_backends!(
     money_after_a_refusal_is_kept_for_refund_and_reopens_nothing,
     a_stale_document_asked_for_again_is_accepted_when_it_comes,
 );
+
+on_each_backend!(a_qualified_invoice_states_its_tax_and_registration_number);
 
 async fn officer(app: &TestApp) -> Api {
     common::api(app, "desk@example.com", Role::Officer).await
@@ -1195,6 +1197,42 @@ async fn fire_with(api: &Api, id: &str, event: &str, version: i64, data: Value) 
         &json!({"event": event, "expected_version": version, "data": data}),
     )
     .await
+}
+
+/// With the company's registration number set, the invoice is a qualified invoice (適格請求書): it states
+/// the rate of its day (10%, seeds/places/jp.toml) and the tax the ¥10,800 contains, rounded once (¥981,
+/// not 2 × ¥490), on the letter, the request page and the API.
+async fn a_qualified_invoice_states_its_tax_and_registration_number(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        c.intake.invoice_registration_number = Some("T1234567890123".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let api = officer(&app).await;
+    let (id, invoice, _) = invoiced(&api, json!({})).await;
+    assert_eq!(
+        (
+            invoice["amount_yen"].as_i64(),
+            invoice["tax_rate_percent"].as_i64(),
+            invoice["tax_yen"].as_i64(),
+            invoice["registration_number"].as_str()
+        ),
+        (Some(10_800), Some(10), Some(981), Some("T1234567890123"))
+    );
+    let desk = desk(&app).await;
+    let letter = letter_of(&desk, &api, &id, "invoice").await;
+    for text in [
+        "<th>適用税率・消費税額</th><td>10%対象 10,800円（うち消費税等 981円）</td>",
+        "<th>登録番号（適格請求書発行事業者）</th><td>T1234567890123</td>",
+        "<th>振込依頼人名の前にご入力いただく番号</th>",
+    ] {
+        assert!(letter.body.contains(text), "{text}: {}", letter.body);
+    }
+    // The invoice keeps what it was issued with.
+    let page = desk.get(&format!("/staff/requests/{id}?lang=ja")).await;
+    assert!(page.body.contains("T1234567890123"), "{}", page.body);
 }
 
 /// The letter printed for the request's notice of this kind.

@@ -166,6 +166,8 @@ pub struct Place {
     pub members: Vec<String>,
     /// Requests that name no place are filed here (`other`: the company's home law).
     pub fallback: bool,
+    /// Consumption tax rates, each from its first day (fees invoiced here are taxed at these).
+    pub consumption_tax: Vec<crate::domain::tax::TaxRate>,
 }
 
 impl Place {

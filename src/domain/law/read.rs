@@ -24,6 +24,16 @@ struct RawPlace {
     members: Vec<Spanned<String>>,
     #[serde(default)]
     fallback: bool,
+    /// The consumption tax rates fees are charged at, each from its first day.
+    #[serde(default)]
+    consumption_tax: Vec<RawTaxRate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxRate {
+    from: Spanned<String>,
+    rate_percent: Spanned<u32>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +229,25 @@ impl Place {
                 return Err(s.err(m.span(), format!("`{}` is not a place code", m.get_ref())));
             }
         }
+        let mut consumption_tax = Vec::new();
+        for r in &raw.consumption_tax {
+            let from = r.from.get_ref().parse().map_err(|_| {
+                s.err(
+                    r.from.span(),
+                    format!("`{}` is not a date (YYYY-MM-DD)", r.from.get_ref()),
+                )
+            })?;
+            if !(1..=50).contains(r.rate_percent.get_ref()) {
+                return Err(s.err(
+                    r.rate_percent.span(),
+                    "a tax rate is between 1 and 50 percent",
+                ));
+            }
+            consumption_tax.push(crate::domain::tax::TaxRate {
+                from,
+                rate_percent: *r.rate_percent.get_ref(),
+            });
+        }
         Ok(Place {
             code,
             version: s.version(&raw.version)?,
@@ -230,6 +259,7 @@ impl Place {
             languages,
             members: raw.members.into_iter().map(Spanned::into_inner).collect(),
             fallback: raw.fallback,
+            consumption_tax,
         })
     }
 }

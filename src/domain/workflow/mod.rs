@@ -305,6 +305,17 @@ pub struct FeeRule {
     pub due_days: u32,
     /// How to pay, in the procedure's words (for the procedure page).
     pub payment: Option<Label>,
+    /// The consumption tax the fee carries (a qualified invoice states it).
+    pub tax: Option<FeeTax>,
+}
+
+/// Whose consumption tax a fee carries, and whether its amount includes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeTax {
+    /// The place whose rates apply (`consumption_tax` in `seeds/places`).
+    pub rates: Vec<crate::domain::tax::TaxRate>,
+    pub place: String,
+    pub included: bool,
 }
 
 impl FeeRule {

@@ -53,6 +53,15 @@ pub(super) struct RawFee {
     #[serde(default = "default_due_days")]
     pub(super) due_days: Spanned<u32>,
     pub(super) payment: Option<Label>,
+    /// Whose consumption tax the fee carries, and whether `amount_yen` includes it.
+    pub(super) tax: Option<RawFeeTax>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFeeTax {
+    pub(super) place: Spanned<String>,
+    pub(super) included: bool,
 }
 
 fn default_due_days() -> Spanned<u32> {

@@ -253,6 +253,7 @@ payments-reference = Reference
 payments-unmatched-title = Payments no invoice claims yet
 payments-assign = Assign
 invoice-title = Fee invoice
+invoice-tax = Qualified invoice { $number }: { $rate }% consumption tax, { $tax } included
 invoice-balance = Paid { $paid } of { $amount }
 error-invalid_amount = Enter a whole number of yen.
 error-unknown_invoice = No invoice has this number.

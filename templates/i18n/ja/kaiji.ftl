@@ -253,6 +253,7 @@ payments-reference = 摘要
 payments-unmatched-title = 請求書に割り当てられていない入金
 payments-assign = 割当て
 invoice-title = 事務手数料の請求書
+invoice-tax = 適格請求書 { $number }：{ $rate }%対象、うち消費税等 { $tax }
 invoice-balance = { $amount } のうち { $paid } 入金済み
 error-invalid_amount = 円単位の整数で入力してください。
 error-unknown_invoice = この番号の請求書はありません。

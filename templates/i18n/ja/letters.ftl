@@ -95,6 +95,9 @@ letter-partial-refusal = ご請求の一部には応じられません。その�
 ## Rows of particulars and list headings.
 
 letter-row-invoice-number = 請求番号
+letter-row-tax = 適用税率・消費税額
+letter-tax = { $rate }%対象 { $amount }（うち消費税等 { $tax }）
+letter-row-registration-number = 登録番号（適格請求書発行事業者）
 letter-row-transfer-code = 振込依頼人名の前にご入力いただく番号
 letter-row-amount-with-tax = ご請求額（税込）
 letter-amount-per-service = { $amount }（{ $unit } × { $services }サービス）

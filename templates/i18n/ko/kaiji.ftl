@@ -253,6 +253,7 @@ payments-reference = 적요
 payments-unmatched-title = 아직 청구서에 배정되지 않은 입금
 payments-assign = 배정
 invoice-title = 수수료 청구서
+invoice-tax = 적격청구서 { $number }: 소비세 { $rate }%, { $tax } 포함
 invoice-balance = { $amount } 중 { $paid } 입금
 error-invalid_amount = 엔 단위의 정수를 입력해 주십시오.
 error-unknown_invoice = 이 번호의 청구서가 없습니다.

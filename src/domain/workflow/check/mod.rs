@@ -110,6 +110,7 @@ impl Checker<'_> {
         raw: &Option<RawFee>,
         request_types: &[RightCode],
         law: &Regime,
+        laws: &Laws,
     ) -> Result<Option<FeeRule>, DefinitionError> {
         Ok(match raw {
             None => None,
@@ -146,12 +147,38 @@ impl Checker<'_> {
                 if !(1..=90).contains(f.due_days.get_ref()) {
                     return Err(self.err(f.due_days.span(), "due_days must be between 1 and 90"));
                 }
+                let tax = match &f.tax {
+                    None => None,
+                    Some(t) => {
+                        let place = laws.place(t.place.get_ref()).ok_or_else(|| {
+                            self.err(
+                                t.place.span(),
+                                format!("unknown place `{}`", t.place.get_ref()),
+                            )
+                        })?;
+                        if place.consumption_tax.is_empty() {
+                            return Err(self.err(
+                                t.place.span(),
+                                format!(
+                                    "the fee is taxed in `{}`, whose place file lists no consumption_tax",
+                                    t.place.get_ref()
+                                ),
+                            ));
+                        }
+                        Some(FeeTax {
+                            rates: place.consumption_tax.clone(),
+                            place: place.code.as_str().to_owned(),
+                            included: t.included,
+                        })
+                    }
+                };
                 Some(FeeRule {
                     amount_yen: *f.amount_yen.get_ref(),
                     per: f.per.get_ref().clone(),
                     request_types: types,
                     due_days: *f.due_days.get_ref(),
                     payment: f.payment.clone(),
+                    tax,
                 })
             }
         })
@@ -503,7 +530,7 @@ impl WorkflowDefinition {
             .as_ref()
             .map(|n| c.parse::<NoticeKind>(n, "notice"))
             .transpose()?;
-        let fee = c.fee(&raw.fee, &request_types, law)?;
+        let fee = c.fee(&raw.fee, &request_types, law, laws)?;
         let desk = c.desk(raw.desk, raw.postal.as_ref())?;
         let postal = c.postal(&raw.postal, desk.as_ref())?;
         let documents = c.documents(&raw.documents)?;
