@@ -332,8 +332,8 @@ pub struct LetterView {
     pub letter: crate::i18n::letter::Letter,
     pub sent_on: chrono::NaiveDate,
     pub receipt_number: String,
-    pub requester_name: String,
-    pub postal_address: Option<String>,
+    /// Whom the letter is to: the person, or in an agent's case the one the procedure writes to.
+    pub addressee: crate::domain::addressee::Addressee,
     pub desk: Option<String>,
 }
 
@@ -422,12 +422,34 @@ pub async fn letter(
                 document_notes: &document_notes,
             };
             let letter = compose(&input);
+            let addressee = {
+                use crate::domain::addressee::{Party, addressee};
+                let person = Party {
+                    name: &case.row.subject_name,
+                    address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
+                };
+                let kind = postal_row
+                    .as_ref()
+                    .and_then(|p| p.requester_kind.parse().ok())
+                    .unwrap_or(crate::domain::postal::RequesterKind::Person);
+                let agent = postal_row.as_ref().and_then(|p| {
+                    p.agent_name.as_deref().map(|name| Party {
+                        name,
+                        address: p.agent_address.as_deref(),
+                    })
+                });
+                addressee(
+                    kind,
+                    postal_settings.is_some_and(|s| s.letters_to_agent),
+                    person,
+                    agent,
+                )
+            };
             Ok(LetterView {
                 letter,
                 sent_on,
                 receipt_number: case.row.receipt_number.clone(),
-                requester_name: case.row.subject_name.clone(),
-                postal_address: postal_row.map(|p| p.postal_address),
+                addressee,
                 desk: desk_lines.clone(),
             })
         })

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, reads the clock or draws random numbers: `now`, ids and tokens come in as
 //! arguments. A test (`tests/it/architecture.rs`) keeps this module free of the I/O crates.
 
+pub mod addressee;
 pub mod audit;
 pub mod deadline;
 pub mod definition;

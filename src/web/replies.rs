@@ -31,6 +31,17 @@ impl LetterPage {
     pub fn date(&self) -> String {
         ja_date(self.v.sent_on)
     }
+
+    /// The line under the addressee's name naming the other party of an agent's case.
+    pub fn regarding(&self) -> Option<String> {
+        use crate::domain::addressee::Regarding;
+        self.v.addressee.regarding.as_ref().map(|r| match r {
+            Regarding::Person { name, legal: true } => format!("（{name}　様の法定代理人として）"),
+            Regarding::Person { name, legal: false } => format!("（{name}　様の代理人として）"),
+            Regarding::Agent { name, legal: true } => format!("（法定代理人　{name}　様）"),
+            Regarding::Agent { name, legal: false } => format!("（代理人　{name}　様）"),
+        })
+    }
 }
 
 /// The letter for one notice, as an A4 page to print and post.

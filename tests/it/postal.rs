@@ -481,6 +481,11 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
         "ご本人の委任状に押印した印鑑の印鑑証明書（同封されていませんでした）"
     );
     assert!(letter.body.contains("回答期限の計算を停止しています"));
+    // Written to the agent at the agent's address, naming the person (jp-postal: letters_to_agent).
+    assert_eq!(
+        letter.all_text_of("letter-to").unwrap(),
+        "〒150-0002 東京都渋谷区渋谷2-1 山田 一郎 様 （山田 太郎 様の代理人として）"
+    );
     app.clock.advance(chrono::TimeDelta::days(6));
     let (status, r) = document(
         &api,

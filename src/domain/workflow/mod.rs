@@ -442,6 +442,9 @@ pub struct PostalRule {
     pub desk: Label,
     /// Who handles shareholder data instead (名義書換代理人), for the referral letter.
     pub transfer_agent: Option<Label>,
+    /// An agent's or legal agent's case: letters go to the agent at the agent's address, naming the
+    /// person they act for; else to the person, naming the agent.
+    pub letters_to_agent: bool,
 }
 
 /// Why the engine refused an event.

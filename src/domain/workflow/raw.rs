@@ -75,6 +75,9 @@ pub(super) struct RawPostal {
     /// Where letters go; definitions written before `[desk]` said it here, newer ones in `[desk] address`.
     pub(super) desk: Option<Label>,
     pub(super) transfer_agent: Option<Label>,
+    /// An agent's case: letters go to the agent (else to the person), naming both.
+    #[serde(default)]
+    pub(super) letters_to_agent: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -208,6 +208,7 @@ impl Checker<'_> {
                     .map(|m| self.parse::<MailClass>(m, "mail class"))
                     .collect::<Result<_, _>>()?,
                 transfer_agent: p.transfer_agent.clone(),
+                letters_to_agent: p.letters_to_agent,
             }),
         })
     }
