@@ -19,10 +19,11 @@ use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
 use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::fees::{Balance, StatementProblem, invoice_number, parse_yen, read_statement};
+use crate::domain::fees::{Balance, StatementProblem, invoice_number, parse_yen};
 use crate::domain::notice::{InvoiceNotice, NoticeKind, NoticePayload};
 use crate::domain::payment_match::{MatchReason, NameOf, OpenInvoice, match_payment};
 use crate::domain::postal::parse_date;
+use crate::domain::statements::read_statement;
 use crate::domain::workflow::Fact;
 
 /// Carries out the `issue_invoice` effect inside the transition's transaction.
@@ -292,8 +293,14 @@ pub async fn import_statement(
     if file.len() as u64 > state.config.http.upload_limit(UploadKind::Statement) {
         return Err(AppError::invalid("file", "file_too_large"));
     }
-    let (lines, problems) = read_statement(&file, super::intake::desk_today(state))
-        .map_err(|_| AppError::invalid("file", "bad_statement"))?;
+    // Japanese banks date their statements in Tokyo.
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    let (lines, problems) =
+        read_statement(&file, today).map_err(|_| AppError::invalid("file", "bad_statement"))?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();

@@ -24,6 +24,7 @@ pub mod mfa;
 pub mod notices;
 pub mod package;
 pub mod package_index;
+pub mod postings;
 pub mod procedures;
 pub mod queue;
 pub mod readiness;

@@ -116,6 +116,8 @@ pub struct NoticeLine {
     pub attempts: i64,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    /// A printed letter recorded as posted.
+    pub posted: Option<super::postings::Posted>,
 }
 
 /// A request's notices, oldest first, each with its delivery.
@@ -125,11 +127,16 @@ pub(crate) fn notice_lines(
 ) -> Result<Vec<NoticeLine>, AppError> {
     let rows = notices::for_request(conn, request_id)?;
     let deliveries = notices::deliveries_for_request(conn, request_id)?;
+    let mut posted = super::postings::posted_letters(conn, request_id)?;
     Ok(rows
         .into_iter()
         .map(|n| {
             let dv = deliveries.iter().find(|d| d.id == n.id.as_str());
             NoticeLine {
+                posted: posted
+                    .iter()
+                    .position(|(id, _)| id == n.id.as_str())
+                    .map(|i| posted.swap_remove(i).1),
                 attempts: dv.map_or(0, |d| d.attempts),
                 sent_at: dv.and_then(|d| d.sent_at),
                 last_error: dv.and_then(|d| d.last_error.clone()),

@@ -13,6 +13,7 @@ pub mod mfa;
 pub mod notes;
 pub mod notices;
 pub mod postal;
+pub mod postings;
 pub mod queue_counts;
 pub mod replies;
 pub mod requests;

@@ -159,6 +159,18 @@ pub fn claim(
         .load(conn)
 }
 
+/// A printed letter was posted: it counts as sent from the posting's recording.
+pub fn mark_posted(conn: &mut AnyConnection, id: &NoticeId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::channel.eq("letter")),
+    )
+    .set((notices::status.eq("sent"), notices::sent_at.eq(now)))
+    .execute(conn)
+    .map(|_| ())
+}
+
 /// Records a delivery by the worker holding the claim; false if another worker holds it now.
 pub fn mark_sent(
     conn: &mut AnyConnection,

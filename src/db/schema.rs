@@ -537,3 +537,15 @@ diesel::table! {
 diesel::joinable!(request_notes -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(request_notes, staff_users);
+
+diesel::table! {
+    letter_postings (notice_id) {
+        notice_id -> Text,
+        request_id -> Text,
+        posted_on -> Text,
+        mail_class -> Text,
+        tracking_number -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}

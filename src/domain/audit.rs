@@ -55,6 +55,8 @@ pub enum AuditAction {
     RequestApproved,
     /// An officer checked an agent's proof of authority (signed permission, power of attorney).
     AuthorityChecked,
+    /// A printed letter was recorded as posted (day, mail class, tracking number).
+    LetterPosted,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -130,7 +132,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -159,6 +161,7 @@ impl AuditAction {
         AuditAction::ExportWithheld,
         AuditAction::RequestApproved,
         AuditAction::AuthorityChecked,
+        AuditAction::LetterPosted,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -223,6 +226,7 @@ impl AuditAction {
             AuditAction::ExportWithheld => "task.export_withheld",
             AuditAction::RequestApproved => "request.approved",
             AuditAction::AuthorityChecked => "request.authority_checked",
+            AuditAction::LetterPosted => "letter.posted",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

@@ -105,19 +105,6 @@ pub fn decode_statement(bytes: &[u8]) -> Result<String, &'static str> {
         .ok_or("bad_statement")
 }
 
-/// A statement file in whichever format the bank exported: the 全銀協 fixed-length records, or CSV in
-/// UTF-8 or Shift_JIS. `today` reads the Zengin format's two-digit years.
-pub fn read_statement(
-    bytes: &[u8],
-    today: NaiveDate,
-) -> Result<(Vec<StatementLine>, Vec<StatementProblem>), String> {
-    if super::zengin::looks_like_zengin(bytes) {
-        return super::zengin::parse(bytes, today);
-    }
-    let text = decode_statement(bytes).map_err(str::to_owned)?;
-    parse_statement(&text)
-}
-
 /// The largest single payment kaiji records (¥100,000,000): far above any fee, far below overflow.
 pub const MAX_PAYMENT_YEN: i64 = 100_000_000;
 

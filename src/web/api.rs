@@ -62,13 +62,15 @@ pub struct NoticeJson {
     pub letter: String,
     pub kind: String,
     pub channel: String,
-    /// queued, sent or failed (email); letters stay queued for printing.
+    /// queued, sent or failed (email); letters stay queued until recorded as posted, then sent.
     pub status: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub attempts: i64,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The last delivery error (first line), while not sent.
     pub last_error: Option<String>,
+    /// A printed letter recorded as posted: the day, the mail class and the tracking number.
+    pub posted: Option<crate::app::postings::Posted>,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,6 +180,7 @@ pub async fn request_detail(
             attempts: n.attempts,
             sent_at: n.sent_at.map(|t| t.and_utc()),
             last_error: n.last_error,
+            posted: n.posted,
         })
         .collect();
     let r = d.request;

@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod payments;
 pub mod people;
 pub mod postal;
+pub mod postings;
 pub mod procedures;
 pub mod public;
 pub mod queue;

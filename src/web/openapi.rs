@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         super::staff::hold_api,
         super::approvals::approve_api,
         super::authority::record_api,
+        super::postings::record_api,
         super::account::unlock_api,
         super::people::list_api,
         super::people::role_api,

@@ -7,8 +7,8 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, auth, authority, documents, filing, forms, health, mfa,
-    openapi, payments, people, postal, procedures, public, queue, registry, replies, reports,
-    staff, systems, tracking,
+    openapi, payments, people, postal, postings, procedures, public, queue, registry, replies,
+    reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -235,6 +235,10 @@ fn staff_requests() -> Vec<Endpoint> {
         post("/requests/{id}/legal-hold", staff::hold),
         post("/requests/{id}/approvals", approvals::approve),
         post("/requests/{id}/authority", authority::record),
+        post(
+            "/requests/{id}/letters/{notice_id}/posted",
+            postings::record,
+        ),
         post("/requests/{id}/assignee", replies::assign),
         post(
             "/requests/{id}/notices/{notice_id}/retry",
@@ -328,6 +332,10 @@ fn api_requests() -> Vec<Endpoint> {
         post("/requests/{id}/legal-hold", staff::hold_api),
         post("/requests/{id}/approvals", approvals::approve_api),
         post("/requests/{id}/authority", authority::record_api),
+        post(
+            "/requests/{id}/letters/{notice_id}/posted",
+            postings::record_api,
+        ),
         post("/requests/{id}/assignee", replies::assign_api),
         post(
             "/requests/{id}/notices/{notice_id}/retry",

@@ -18,6 +18,7 @@ both_backends!(
     the_fee_is_invoiced_per_service_and_settled_by_payments,
     bank_statements_are_matched_imported_once_and_the_rest_assigned,
     a_zengin_statement_matches_kana_payers_and_explains_the_rest,
+    letters_are_recorded_as_posted_once,
     officers_record_and_import_payments_on_a_page,
     a_disclosure_is_paid_dispatched_and_closed_on_delivery,
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
@@ -1238,6 +1239,134 @@ async fn a_qualified_invoice_states_its_tax_and_registration_number(backend: Bac
     // The invoice keeps what it was issued with.
     let page = desk.get(&format!("/staff/requests/{id}?lang=ja")).await;
     assert!(page.body.contains("T1234567890123"), "{}", page.body);
+}
+
+/// Each printed letter is recorded as posted, once: the day (not before it was printed, not after
+/// today), the mail class and, for registered mail, Japan Post's tracking number; audited and shown.
+async fn letters_are_recorded_as_posted_once(app: TestApp) {
+    let api = officer(&app).await;
+    let (id, _, _) = invoiced(&api, json!({})).await;
+    let r = api.request(&id).await;
+    let notice = |kind: &str| {
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == kind && n["channel"] == "letter")
+            .unwrap_or_else(|| panic!("no {kind} letter: {}", r["notices"]))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let received = notice("received");
+    let path = format!("/api/v1/requests/{id}/letters/{received}/posted");
+    for (body, field, code) in [
+        (
+            json!({"posted_on": "2026-11-23", "mail_class": "ordinary"}),
+            "posted_on",
+            "date_in_future",
+        ),
+        (
+            json!({"posted_on": "2026-11-01", "mail_class": "ordinary"}),
+            "posted_on",
+            "before_the_letter",
+        ),
+        (
+            json!({"posted_on": "2026-11-22", "mail_class": "simple_registered"}),
+            "tracking_number",
+            "required",
+        ),
+        (
+            json!({"posted_on": "2026-11-22", "mail_class": "fax"}),
+            "mail_class",
+            "unknown_mail_class",
+        ),
+    ] {
+        let (status, b) = api.post(&path, &body).await;
+        assert_eq!(
+            (status, field_code(&b, field)),
+            (422, Some(code)),
+            "{body}: {b}"
+        );
+    }
+    let (status, posted) = api
+        .post(
+            &path,
+            &json!({"posted_on": "2026-11-22", "mail_class": "simple_registered", "tracking_number": "131-12-38385-2"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["tracking_number"], "131-12-38385-2");
+    let (status, again) = api
+        .post(
+            &path,
+            &json!({"posted_on": "2026-11-22", "mail_class": "ordinary"}),
+        )
+        .await;
+    assert_eq!(
+        (status, field_code(&again, "posted_on")),
+        (422, Some("already_posted"))
+    );
+    let r = api.request(&id).await;
+    let line = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == received.as_str())
+        .unwrap();
+    assert_eq!(
+        (
+            line["status"].as_str(),
+            line["posted"]["mail_class"].as_str()
+        ),
+        (Some("sent"), Some("simple_registered"))
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "letter.posted" && e.details.contains("13112383852")),
+        "{audit:?}"
+    );
+
+    // On the page: a mistyped tracking number comes back with what was typed; then it is recorded.
+    let invoice = notice("invoice");
+    let desk = desk(&app).await;
+    let page = desk.get(&format!("/staff/requests/{id}?lang=ja")).await;
+    assert!(page.body.contains(&format!("data-posting=\"{invoice}\"")));
+    let form = |tracking: &'static str| {
+        vec![
+            ("csrf_token", page.csrf()),
+            ("posted_on", "2026-11-22".to_owned()),
+            (
+                "mail_class",
+                "registered_with_delivery_certificate".to_owned(),
+            ),
+            ("tracking_number", tracking.to_owned()),
+        ]
+    };
+    let action = format!("/staff/requests/{id}/letters/{invoice}/posted?lang=ja");
+    let bad = form("131-12-38385-9");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = desk.post_form(&action, &bad).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("value=\"131-12-38385-9\""), "input kept");
+    assert!(
+        res.body
+            .contains("registered_with_delivery_certificate\" selected")
+    );
+    let good = form("131-12-38385-2");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = desk.post_form(&action, &good).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let page = desk.get(&format!("/staff/requests/{id}?lang=ja")).await;
+    assert!(
+        page.body.contains(&format!(
+            "data-posted=\"{invoice}\">発送済み 2026-11-22 · 配達証明付書留郵便 · 131-12-38385-2"
+        )),
+        "{}",
+        page.body
+    );
 }
 
 /// The letter printed for the request's notice of this kind.
