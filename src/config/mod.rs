@@ -202,6 +202,8 @@ impl Config {
                     .to_owned(),
             ),
         };
+        crate::i18n::pdf::WindowMm::parse(&s.intake.letter_window_mm)
+            .map_err(|why| setting("KAIJI_LETTER_WINDOW_MM", why))?;
         s.mail.smtp_url = s
             .mail
             .smtp_url

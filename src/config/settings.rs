@@ -226,10 +226,21 @@ pub struct Intake {
     /// The company's qualified-invoice registration number (適格請求書発行事業者の登録番号, `T` and 13
     /// digits): when set, invoices state it with the consumption tax rate and amount.
     pub invoice_registration_number: Option<String>,
+    /// Where the envelope's window falls on a printed letter, in millimetres from the sheet's top-left:
+    /// `left,top,width,height` (default: a common 長形3号 window for A4 folded in three).
+    pub letter_window_mm: String,
     /// A letter whose form is dated more than this many days before it arrived is flagged for the
     /// officer: documents are counted from the form's date, so a backdated form would let old ones pass.
     #[validate(range(min = 1, max = 365))]
     pub form_date_max_days: u32,
+}
+
+impl Intake {
+    /// The letter window, checked when the configuration was loaded.
+    pub fn letter_window(&self) -> crate::i18n::pdf::WindowMm {
+        crate::i18n::pdf::WindowMm::parse(&self.letter_window_mm)
+            .unwrap_or(crate::i18n::pdf::WindowMm::NAGA3)
+    }
 }
 
 impl Default for Intake {
@@ -242,6 +253,7 @@ impl Default for Intake {
             evidence_per_request: 30,
             bank_account: None,
             invoice_registration_number: None,
+            letter_window_mm: "23,13,90,45".into(),
             form_date_max_days: 30,
         }
     }

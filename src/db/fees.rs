@@ -104,13 +104,15 @@ pub struct OpenInvoiceRow {
 
 /// Unpaid invoices of requests still open: a closed request's invoice takes no more payments by matching.
 pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<OpenInvoiceRow>> {
-    let rows: Vec<(
+    // The invoice, the requester's name and kana, the agent's name and kana.
+    type Row = (
         InvoiceRow,
         String,
         Option<String>,
         Option<String>,
         Option<String>,
-    )> = invoices::table
+    );
+    let rows: Vec<Row> = invoices::table
         .inner_join(requests::table.left_join(postal_details::table))
         .filter(invoices::status.eq("unpaid"))
         .filter(requests::closed_at.is_null())

@@ -129,7 +129,7 @@ fn looks_like_invoice(group: &[String]) -> bool {
 /// A name as matching compares it: folded; a kana key drops what payers type around the name.
 fn name_key(name: &str) -> String {
     let folded = kana::fold(name);
-    if folded.chars().any(|c| !c.is_ascii()) {
+    if !folded.is_ascii() {
         kana::payer_key(name)
     } else {
         folded.chars().filter(|c| !c.is_ascii_digit()).collect()

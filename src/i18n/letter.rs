@@ -582,7 +582,7 @@ mod tests {
         );
         assert!(
             l.rows
-                .contains(&("振込依頼人名の前にご入力いただく番号".into(), "1".into()))
+                .contains(&("振込時にご入力いただく番号".into(), "1".into()))
         );
         assert!(
             l.rows

@@ -10,6 +10,7 @@ use fluent_templates::{Loader, static_loader};
 use unic_langid::LanguageIdentifier;
 
 pub mod letter;
+pub mod pdf;
 
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Label};

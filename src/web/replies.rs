@@ -25,11 +25,17 @@ use crate::i18n::letter::ja_date;
 #[template(path = "pages/staff/letter.html")]
 pub struct LetterPage {
     pub v: LetterView,
+    /// Where the same letter downloads as a PDF.
+    pub pdf: String,
 }
 
 impl LetterPage {
     pub fn date(&self) -> String {
         ja_date(self.v.sent_on)
+    }
+
+    pub fn pdf_path(&self) -> &str {
+        &self.pdf
     }
 
     /// The line under the addressee's name naming the other party of an agent's case.
@@ -44,6 +50,60 @@ impl LetterPage {
     }
 }
 
+/// The addressee block of a letter: address lines, the name with 様, and whom it concerns.
+fn addressee_lines(page: &LetterPage) -> Vec<String> {
+    let a = &page.v.addressee;
+    let mut lines: Vec<String> = a
+        .address
+        .as_deref()
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    lines.push(format!("{}　様", a.name));
+    lines.extend(page.regarding());
+    lines
+}
+
+/// The letter for one notice as an A4 PDF (selectable text, the font's subset embedded), its
+/// addressee inside the envelope window the settings give.
+pub async fn letter_pdf(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(RequestId, NoticeId)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, notice_id) = path.into_inner();
+    let v = reply::letter(&state, &who.staff, id, notice_id.clone()).await?;
+    let page = LetterPage {
+        v,
+        pdf: String::new(),
+    };
+    let filename = format!("letter-{}-{notice_id}.pdf", page.v.receipt_number);
+    let sheet = crate::i18n::pdf::LetterSheet {
+        date: page.date(),
+        receipt_number: page.v.receipt_number.clone(),
+        to: addressee_lines(&page),
+        from: page
+            .v
+            .desk
+            .as_deref()
+            .map(|d| d.lines().map(str::to_owned).collect())
+            .unwrap_or_default(),
+        letter: page.v.letter.clone(),
+    };
+    let window = state.config.intake.letter_window();
+    let pdf = web::block(move || crate::i18n::pdf::letter_pdf(&sheet, window))
+        .await
+        .map_err(|_| crate::app::AppError::Definition("the PDF task was cancelled".into()))?
+        .map_err(|e| crate::app::AppError::Definition(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(pdf))
+}
+
 /// The letter for one notice, as an A4 page to print and post.
 pub async fn letter(
     state: web::Data<AppState>,
@@ -51,8 +111,9 @@ pub async fn letter(
     path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
+    let pdf = format!("/staff/requests/{id}/letters/{notice_id}/pdf");
     let v = reply::letter(&state, &who.staff, id, notice_id).await?;
-    render(StatusCode::OK, &LetterPage { v })
+    render(StatusCode::OK, &LetterPage { v, pdf })
 }
 
 #[derive(Deserialize)]

@@ -245,6 +245,10 @@ fn staff_requests() -> Vec<Endpoint> {
             replies::retry_notice,
         ),
         get("/requests/{id}/letters/{notice_id}", replies::letter),
+        get(
+            "/requests/{id}/letters/{notice_id}/pdf",
+            replies::letter_pdf,
+        ),
         post("/requests/{id}/changes", replies::change),
         post(
             "/requests/{id}/downloads/{download_id}/revoke",

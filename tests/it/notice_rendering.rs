@@ -86,6 +86,30 @@ fn email(kind: NoticeKind, language: Language, d: &WorkflowDefinition, payload: 
 }
 
 fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> String {
+    let l = compose_letter(kind, d, payload);
+    let mut out = format!("# {}\n", l.title);
+    for p in &l.paragraphs {
+        out += &format!("{p}\n");
+    }
+    for (k, v) in &l.rows {
+        out += &format!("| {k} | {v} |\n");
+    }
+    if let Some(h) = &l.list_heading {
+        out += &format!("## {h}\n");
+    }
+    for x in &l.list {
+        out += &format!("- {x}\n");
+    }
+    if !l.notes.is_empty() {
+        out += "## 書類をお送りいただく際のご注意\n";
+    }
+    for n in &l.notes {
+        out += &format!("* {n}\n");
+    }
+    out
+}
+
+fn compose_letter(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> letter::Letter {
     let payload = stored(payload);
     let sent_on = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
     let documents = d.documents.as_ref().map(|x| x.as_of(sent_on));
@@ -99,7 +123,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         .as_ref()
         .map(|x| kaiji::app::reply::document_notes(x, &payload))
         .unwrap_or_default();
-    let l = letter::compose(&LetterInput {
+    letter::compose(&LetterInput {
         kind,
         sent_on,
         receipt_number: "R-20261122-ABCD",
@@ -121,27 +145,7 @@ fn letter_text(kind: NoticeKind, d: &WorkflowDefinition, payload: &str) -> Strin
         bank_account: Some("三菱UFJ銀行 本店 普通 7654321"),
         document_name: &names,
         document_notes: &notes,
-    });
-    let mut out = format!("# {}\n", l.title);
-    for p in &l.paragraphs {
-        out += &format!("{p}\n");
-    }
-    for (k, v) in &l.rows {
-        out += &format!("| {k} | {v} |\n");
-    }
-    if let Some(h) = &l.list_heading {
-        out += &format!("## {h}\n");
-    }
-    for x in &l.list {
-        out += &format!("- {x}\n");
-    }
-    if !l.notes.is_empty() {
-        out += "## 書類をお送りいただく際のご注意\n";
-    }
-    for n in &l.notes {
-        out += &format!("* {n}\n");
-    }
-    out
+    })
 }
 
 #[test]
@@ -168,5 +172,42 @@ fn stored_payloads_render_the_same_words() {
             letter_text(kind, &postal, &payload),
         );
         insta::assert_snapshot!(name, out);
+    }
+}
+
+/// Every letter kind as the PDF the desk prints: the text poppler reads back from it, pinned per kind,
+/// with the forms of address checked mechanically (様 for the person; no 御中 or 宛 on a letter; the date
+/// in Japanese style; the desk's contact block).
+#[test]
+fn letters_print_as_pdf_with_the_same_words() {
+    let postal = def("jp-postal.toml");
+    for (name, kind, payload) in fixtures() {
+        let sheet = kaiji::i18n::pdf::LetterSheet {
+            date: "2026年12月3日".into(),
+            receipt_number: "R-20261122-ABCD".into(),
+            to: vec![
+                "〒150-0001 東京都渋谷区神宮前1-1-1".into(),
+                "山田花子　様".into(),
+            ],
+            from: postal.desk.as_ref().unwrap().sender_lines(Language::JA),
+            letter: compose_letter(kind, &postal, &payload),
+        };
+        let pdf = kaiji::i18n::pdf::letter_pdf(&sheet, kaiji::i18n::pdf::WindowMm::NAGA3).unwrap();
+        let Some(text) = common::poppler("pdftotext", &[], &pdf) else {
+            return;
+        };
+        for expected in [
+            "山田花子",
+            "様",
+            "2026年12月3日",
+            "https://gpu.cloud.gmo.jp",
+            "敬具",
+        ] {
+            assert!(text.contains(expected), "{name}: {expected}: {text}");
+        }
+        for never in ["御中", "宛"] {
+            assert!(!text.contains(never), "{name}: {never}: {text}");
+        }
+        insta::assert_snapshot!(format!("{name}.pdf"), text);
     }
 }

@@ -19,6 +19,7 @@ both_backends!(
     bank_statements_are_matched_imported_once_and_the_rest_assigned,
     a_zengin_statement_matches_kana_payers_and_explains_the_rest,
     letters_are_recorded_as_posted_once,
+    letters_download_as_pdf_with_the_address_in_the_window,
     officers_record_and_import_payments_on_a_page,
     a_disclosure_is_paid_dispatched_and_closed_on_delivery,
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
@@ -1232,7 +1233,7 @@ async fn a_qualified_invoice_states_its_tax_and_registration_number(backend: Bac
     for text in [
         "<th>適用税率・消費税額</th><td>10%対象 10,800円（うち消費税等 981円）</td>",
         "<th>登録番号（適格請求書発行事業者）</th><td>T1234567890123</td>",
-        "<th>振込依頼人名の前にご入力いただく番号</th>",
+        "<th>振込時にご入力いただく番号</th>",
     ] {
         assert!(letter.body.contains(text), "{text}: {}", letter.body);
     }
@@ -1367,6 +1368,105 @@ async fn letters_are_recorded_as_posted_once(app: TestApp) {
         "{}",
         page.body
     );
+}
+
+/// A letter as an A4 PDF: the font embedded as a subset (no system font needed), the text extractable,
+/// the addressee block inside the envelope window (長形3号: 23 mm from the left, 13 mm from the top,
+/// 90 × 45 mm), read back with poppler's `pdftotext -bbox`.
+async fn letters_download_as_pdf_with_the_address_in_the_window(app: TestApp) {
+    let api = officer(&app).await;
+    let id = register(
+        &api,
+        json!({"requester_kind": "legal_agent", "agent_name": "山田 一郎",
+               "agent_address": "〒150-0002 東京都渋谷区渋谷二丁目21番1号 渋谷ヒカリエ 34階 山田法律事務所気付"}),
+    )
+    .await;
+    let r = api.request(&id).await;
+    let notice = r["notices"][0]["id"].as_str().unwrap();
+    let desk = desk(&app).await;
+    let res = desk
+        .get(&format!("/staff/requests/{id}/letters/{notice}/pdf"))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.headers["content-type"], "application/pdf");
+    assert!(
+        res.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"letter-KJ-")
+    );
+    let pdf = res.raw;
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/letter-received.pdf"), &pdf).unwrap();
+    }
+    let Some(fonts) = common::poppler("pdffonts", &[], &pdf) else {
+        return;
+    };
+    let ipa = fonts
+        .lines()
+        .find(|l| l.contains("IPAexGothic"))
+        .unwrap_or_else(|| panic!("{fonts}"));
+    let cols: Vec<&str> = ipa.split_whitespace().collect();
+    // name type encoding emb sub uni object ID: embedded, a subset, with a Unicode map.
+    assert!(cols[0].contains('+'), "a subset's tagged name: {ipa}");
+    assert_eq!(
+        &cols[cols.len() - 5..cols.len() - 2],
+        ["yes", "yes", "yes"],
+        "{ipa}"
+    );
+    let text = common::poppler("pdftotext", &["-layout"], &pdf).unwrap();
+    for expected in [
+        "ご請求の受付について",
+        "山田 一郎",
+        "山田 太郎",
+        "法定代理人",
+        "受付番号",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    // Every word of the addressee block lies inside the window.
+    let bbox = common::poppler("pdftotext", &["-bbox"], &pdf).unwrap();
+    let pt = |v: f64| v * 72.0 / 25.4;
+    let (left, top, right, bottom) = (pt(23.0), pt(13.0), pt(23.0 + 90.0), pt(13.0 + 45.0));
+    let mut inside = 0;
+    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f64 {
+            let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            line[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let word = line
+            .rsplit_once("\">")
+            .unwrap()
+            .1
+            .trim_end_matches("</word>");
+        // Words only the addressee block has (the sender's address is in Shibuya too).
+        let addressee = [
+            "〒150-0002",
+            "渋谷二丁目",
+            "34階",
+            "山田法律事務所気付",
+            "一郎",
+            "太郎",
+        ]
+        .iter()
+        .any(|w| word.contains(w));
+        if addressee {
+            inside += 1;
+            assert!(
+                attr("xMin") >= left
+                    && attr("xMax") <= right
+                    && attr("yMin") >= top
+                    && attr("yMax") <= bottom,
+                "{word} at ({}, {})–({}, {}) is outside the window ({left}, {top})–({right}, {bottom})",
+                attr("xMin"),
+                attr("yMin"),
+                attr("xMax"),
+                attr("yMax")
+            );
+        }
+    }
+    assert!(inside >= 4, "the addressee block was read back: {bbox}");
 }
 
 /// The letter printed for the request's notice of this kind.

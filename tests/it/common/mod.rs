@@ -1132,3 +1132,31 @@ pub async fn download_answer(
     assert_eq!(zip.status, 200);
     unzip(&zip.raw)
 }
+
+/// Runs one of poppler's tools (`pdftotext`, `pdffonts`; Debian's poppler-utils) on a PDF and returns
+/// what it printed; `None` (said once) when poppler is not installed, a failure under KAIJI_TEST_STRICT.
+pub fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> Option<String> {
+    let path = format!("/usr/bin/{tool}");
+    if !std::path::Path::new(&path).exists() {
+        if strict() {
+            panic!("KAIJI_TEST_STRICT=1 but {path} is missing: apt-get install poppler-utils");
+        }
+        say_not_run("PDF text checks", "install Debian's poppler-utils");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("letter.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let mut cmd = std::process::Command::new(path);
+    cmd.args(args).arg(&file);
+    if tool == "pdftotext" {
+        cmd.arg("-");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
