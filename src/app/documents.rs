@@ -296,6 +296,7 @@ pub(crate) fn checklist_of(
                         arrived_on,
                     },
                 ),
+                rejected: d.rejected_reason,
                 id: d.id,
                 kind: d.kind,
                 original: d.original,
@@ -387,6 +388,9 @@ pub async fn record_document(
                     file_id: file_id.clone(),
                     recorded_by: staff.id.to_string(),
                     recorded_at: db::to_db_time(now),
+                    rejected_reason: None,
+                    rejected_by: None,
+                    rejected_at: None,
                 },
             )?;
             let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
@@ -499,6 +503,8 @@ pub struct IdentityDocument {
     pub created_on: Option<String>,
     /// Its scan, when one was stored.
     pub file_id: Option<String>,
+    /// Why an officer rejected it (it no longer counts).
+    pub rejected_reason: Option<String>,
 }
 
 impl From<IdentityDocumentRow> for IdentityDocument {
@@ -510,6 +516,7 @@ impl From<IdentityDocumentRow> for IdentityDocument {
             original: d.original,
             created_on: d.created_on,
             file_id: d.file_id,
+            rejected_reason: d.rejected_reason,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod audit_verify;
 pub mod cases;
 pub mod clock;
 pub mod confirm;
+pub mod document_rejection;
 pub mod documents;
 pub mod effects;
 pub mod error;

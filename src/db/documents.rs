@@ -58,6 +58,10 @@ pub struct IdentityDocumentRow {
     pub file_id: Option<String>,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// Rejected by an officer, with why: kept, and no longer counted.
+    pub rejected_reason: Option<String>,
+    pub rejected_by: Option<String>,
+    pub rejected_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_file(conn: &mut AnyConnection, row: &StoredFileRow) -> QueryResult<()> {
@@ -96,6 +100,30 @@ pub fn insert_document(conn: &mut AnyConnection, row: &IdentityDocumentRow) -> Q
         .values(row)
         .execute(conn)
         .map(|_| ())
+}
+
+/// Marks a document rejected with its reason; false if it was already rejected (or is not the request's).
+pub fn reject_document(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+    id: &str,
+    reason: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        identity_documents::table
+            .filter(identity_documents::request_id.eq(request_id))
+            .filter(identity_documents::id.eq(id))
+            .filter(identity_documents::rejected_at.is_null()),
+    )
+    .set((
+        identity_documents::rejected_reason.eq(reason),
+        identity_documents::rejected_by.eq(by),
+        identity_documents::rejected_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn documents_for_request(

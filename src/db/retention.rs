@@ -7,8 +7,8 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{
-    data_changes, invoices, notices, payments, postal_details, request_notes, request_on_behalf,
-    requests,
+    data_changes, identity_documents, invoices, notices, payments, postal_details, request_notes,
+    request_on_behalf, requests,
 };
 
 /// Requests closed before `closed_before` whose personal data is still held.
@@ -67,6 +67,10 @@ pub fn erase(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRes
             postal_details::agent_name_kana.eq(None::<String>),
             postal_details::agent_address.eq(None::<String>),
         ))
+        .execute(conn)?;
+    // An officer's reason for rejecting a document may describe it.
+    diesel::update(identity_documents::table.filter(identity_documents::request_id.eq(id)))
+        .set(identity_documents::rejected_reason.eq(None::<String>))
         .execute(conn)?;
     // Who paid the request's fee, and what they wrote with the transfer, are the payer's data too; the
     // amounts and dates stay for the accounts.

@@ -306,6 +306,9 @@ diesel::table! {
         file_id -> Nullable<Text>,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        rejected_reason -> Nullable<Text>,
+        rejected_by -> Nullable<Text>,
+        rejected_at -> Nullable<Timestamp>,
     }
 }
 

@@ -32,6 +32,8 @@ pub enum AuditAction {
     ApiTokenRevoked,
     /// An identity document was recorded from an envelope (with the checklist's new result).
     DocumentRecorded,
+    /// An officer rejected a recorded identity document, with why (it no longer counts).
+    DocumentRejected,
     /// A scan or document was stored, encrypted.
     FileStored,
     /// A staff member opened a stored file.
@@ -132,7 +134,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -147,6 +149,7 @@ impl AuditAction {
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::DocumentRecorded,
+        AuditAction::DocumentRejected,
         AuditAction::FileStored,
         AuditAction::FileViewed,
         AuditAction::FilePurged,
@@ -213,6 +216,7 @@ impl AuditAction {
             AuditAction::ApiTokenCreated => "staff.api_token_created",
             AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
             AuditAction::DocumentRecorded => "request.document_recorded",
+            AuditAction::DocumentRejected => "request.document_rejected",
             AuditAction::FileStored => "file.stored",
             AuditAction::FileViewed => "file.viewed",
             AuditAction::FilePurged => "file.purged",

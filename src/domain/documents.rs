@@ -109,6 +109,8 @@ pub struct DocumentRecord {
     /// Sent in answer to the desk's request for documents of this day: its age counts from that day,
     /// not from the request's, and it may be dated up to its own arrival.
     pub answers_request_of: Option<Answering>,
+    /// Rejected by an officer, with why: it no longer counts, and a document sent in its place does.
+    pub rejected: Option<String>,
 }
 
 /// A document sent in answer to a request for documents.
@@ -137,6 +139,10 @@ pub enum Problem {
     /// Dated after the request: not plausible for a document enclosed with it.
     DatedAfterRequest {
         created_on: NaiveDate,
+    },
+    /// Only a document an officer rejected came for this line; the reason is what the officer wrote.
+    Rejected {
+        reason: String,
     },
     /// A kind the procedure did not accept on the day it counts from (abolished, or no longer valid).
     NotAccepted {
@@ -313,14 +319,20 @@ impl DocumentRules {
         let mut used: Vec<&str> = Vec::new();
         let mut items = Vec::new();
         for r in lines {
+            let fits = |d: &&DocumentRecord| {
+                d.holder == r.holder && r.one_of.contains(&d.kind) && !used.contains(&d.id.as_str())
+            };
             let candidates: Vec<&DocumentRecord> = documents
                 .iter()
-                .filter(|d| {
-                    d.holder == r.holder
-                        && r.one_of.contains(&d.kind)
-                        && !used.contains(&d.id.as_str())
-                })
+                .filter(fits)
+                .filter(|d| d.rejected.is_none())
                 .collect();
+            // The latest rejected document of the line, said when nothing else came.
+            let rejected = documents
+                .iter()
+                .filter(fits)
+                .filter_map(|d| d.rejected.as_ref().map(|why| (d, why)))
+                .last();
             let mut best: Option<(&DocumentRecord, Option<Problem>)> = None;
             for d in candidates {
                 let p = self.problem_of(r, d, request_date)?;
@@ -336,12 +348,18 @@ impl DocumentRules {
                     best = Some((d, p));
                 }
             }
-            let (document_id, problem) = match best {
-                Some((d, p)) => {
+            let (document_id, problem) = match (best, rejected) {
+                (Some((d, p)), _) => {
                     used.push(&d.id);
                     (Some(d.id.clone()), p)
                 }
-                None => (None, Some(Problem::Missing)),
+                (None, Some((d, why))) => (
+                    Some(d.id.clone()),
+                    Some(Problem::Rejected {
+                        reason: why.clone(),
+                    }),
+                ),
+                (None, None) => (None, Some(Problem::Missing)),
             };
             items.push(ItemStatus {
                 requirement: r.clone(),
@@ -526,7 +544,43 @@ mod tests {
             original,
             created_on: created.map(d),
             answers_request_of: None,
+            rejected: None,
         }
+    }
+
+    #[test]
+    fn a_rejected_document_keeps_its_reason_until_another_supersedes_it() {
+        let r = rules();
+        let mut docs = vec![
+            doc("1", "juminhyo", Holder::Principal, true, Some("2026-03-20")),
+            doc("2", "passport", Holder::Principal, false, None),
+        ];
+        docs[0].rejected = Some("氏名が判読できません".into());
+        let c = r
+            .evaluate(RequesterKind::Person, d("2026-03-31"), &docs)
+            .unwrap();
+        assert!(!c.complete);
+        assert_eq!(
+            (c.items[0].document_id.as_deref(), &c.items[0].problem),
+            (
+                Some("1"),
+                &Some(Problem::Rejected {
+                    reason: "氏名が判読できません".into()
+                })
+            )
+        );
+        docs.push(doc(
+            "3",
+            "juminhyo",
+            Holder::Principal,
+            true,
+            Some("2026-03-25"),
+        ));
+        let c = r
+            .evaluate(RequesterKind::Person, d("2026-03-31"), &docs)
+            .unwrap();
+        assert!(c.complete && c.fresh, "{c:?}");
+        assert_eq!(c.items[0].document_id.as_deref(), Some("3"), "superseded");
     }
 
     #[test]

@@ -124,6 +124,10 @@ fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> Option<String>) -> St
             ],
         ),
         Some(Problem::DatedAfterRequest { .. }) => t("letter-problem-dated_after_request", &[what]),
+        Some(Problem::Rejected { reason }) => t(
+            "letter-problem-rejected",
+            &[what, ("reason", reason.clone())],
+        ),
         Some(Problem::NotAccepted { until, .. }) => t(
             "letter-problem-not_accepted",
             &[what, ("until", until.map(ja_date).unwrap_or_default())],

@@ -10,6 +10,7 @@ pub mod authority;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
+pub mod document_rejection;
 pub mod documents;
 pub mod error;
 pub mod filing;

@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         super::approvals::approve_api,
         super::authority::record_api,
         super::postings::record_api,
+        super::document_rejection::reject_api,
         super::account::unlock_api,
         super::people::list_api,
         super::people::role_api,

@@ -6,9 +6,9 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, approvals, audit, auth, authority, documents, filing, forms, health, mfa,
-    openapi, payments, people, postal, postings, procedures, public, queue, registry, replies,
-    reports, staff, systems, tracking,
+    account, api, approvals, audit, auth, authority, document_rejection, documents, filing, forms,
+    health, mfa, openapi, payments, people, postal, postings, procedures, public, queue, registry,
+    replies, reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -259,6 +259,10 @@ fn staff_requests() -> Vec<Endpoint> {
             documents::view_evidence,
         ),
         post("/requests/{id}/documents", documents::record),
+        post(
+            "/requests/{id}/documents/{document_id}/reject",
+            document_rejection::reject,
+        ),
         post("/requests/{id}/scans", documents::scan),
         get("/requests/{id}/files/{file_id}", documents::view),
         post("/requests/{id}/tasks/{task_id}", systems::complete),
@@ -356,6 +360,10 @@ fn api_requests() -> Vec<Endpoint> {
             documents::view_evidence_api,
         ),
         post("/requests/{id}/documents", documents::record_api),
+        post(
+            "/requests/{id}/documents/{document_id}/reject",
+            document_rejection::reject_api,
+        ),
         post("/requests/{id}/tasks/{task_id}", systems::complete_api),
         post("/requests/{id}/tasks/{task_id}/lift", systems::lift_api),
         post(

@@ -136,6 +136,9 @@ impl RequestPage {
             Problem::DatedAfterRequest { created_on } => self
                 .tr
                 .t_args("doc-after-request", &[("created", created_on.to_string())]),
+            Problem::Rejected { reason } => self
+                .tr
+                .t_args("doc-rejected", &[("reason", reason.clone())]),
             Problem::NotAccepted { from, until } => match (from, until) {
                 (_, Some(u)) => self
                     .tr

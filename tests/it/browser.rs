@@ -104,7 +104,8 @@ both_backends!(
     a_system_owner_works_their_task_without_seeing_the_request,
     a_guardian_files_for_a_child_on_a_phone,
     an_officer_reviews_the_package_and_the_registry_on_a_phone,
-    an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone
+    an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone,
+    the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -1374,4 +1375,101 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     .await
     .unwrap();
     shot(&c, "locate-task").await;
+}
+
+/// The Japanese desk at the request page: rejects an illegible 住民票 with why, and records the receipt
+/// letter as posted by 簡易書留; both forms fit a 390 px screen.
+async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff(
+        "desk@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let (status, body) = officer
+        .post(
+            "/api/v1/postal-requests",
+            &serde_json::json!({
+                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
+                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
+                "received_on": "2026-11-19", "request_date": "2026-11-17",
+                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
+                "requester_kind": "self", "request_types": ["access"], "services": ["ConoHa"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
+    let (status, r) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/documents"),
+            &serde_json::json!({"expected_version": 1, "kind": "juminhyo", "holder": "principal",
+                                "original": true, "created_on": "2026-11-10"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let doc = r["document_id"].as_str().unwrap().to_owned();
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "desk@example.com").await;
+    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
+        .await
+        .unwrap();
+    let reject = format!("td[data-document='{doc}'] input[name=reason]");
+    c.wait().for_element(Locator::Css(&reject)).await.unwrap();
+    fill(&c, Locator::Css(&reject), "氏名が判読できません").await;
+    c.execute(
+        "document.getElementById('document-list').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "document-reject").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with the reject form").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(
+        &c,
+        Locator::Css(&format!("td[data-document='{doc}'] button[type=submit]")),
+    )
+    .await;
+    landed(&c).await;
+    let rejected = text(&c, Locator::Css(&format!("[data-rejected='{doc}']"))).await;
+    assert_eq!(rejected, "不受理：氏名が判読できません（再送待ち）");
+
+    // The receipt letter, posted by 簡易書留.
+    let form = "form.posting";
+    c.execute(
+        "document.getElementById('notices').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    // A date input takes the locale's order when typed into; set it as the browser's picker would.
+    c.execute(
+        "document.querySelector('form.posting input[name=posted_on]').value = '2026-11-22';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    fill(
+        &c,
+        Locator::Css(&format!("{form} input[name=tracking_number]")),
+        "131-12-38386-3",
+    )
+    .await;
+    shot(&c, "letter-posting").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with the posting form").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
+    landed(&c).await;
+    let posted = text(&c, Locator::Css("[data-posted]")).await;
+    assert!(
+        posted.starts_with("発送済み 2026-11-22 · 簡易書留郵便 · 131-12-38386-3"),
+        "{posted}"
+    );
+    c.close().await.unwrap();
 }

@@ -13,6 +13,7 @@ both_backends!(
     officers_register_letters_on_a_page,
     the_one_month_rule_decides_whether_identity_can_be_confirmed,
     a_card_no_longer_accepted_does_not_confirm_identity,
+    a_rejected_document_keeps_its_reason_until_another_supersedes_it,
     an_agent_missing_the_seal_certificate_waits_with_the_clock_paused,
     scans_are_encrypted_viewed_with_an_audit_trail_and_purged,
     the_fee_is_invoiced_per_service_and_settled_by_payments,
@@ -302,6 +303,119 @@ async fn document(
         &json!({"expected_version": version, "kind": kind, "holder": holder, "original": original, "created_on": created_on}),
     )
     .await
+}
+
+/// An officer rejects a document that cannot be accepted (illegible here): it stays on record with the
+/// reason, the checklist stops counting it, the request for documents quotes the reason, and the
+/// document sent in its place supersedes it.
+async fn a_rejected_document_keeps_its_reason_until_another_supersedes_it(app: TestApp) {
+    let api = officer(&app).await;
+    let id = under_review(&api, json!({})).await;
+    let (_, r) = document(&api, &id, 2, "juminhyo", "principal", true, "2026-11-10").await;
+    let juminhyo = r["document_id"].as_str().unwrap().to_owned();
+    let (_, r) = document(&api, &id, 3, "passport", "principal", false, "").await;
+    assert_eq!(r["checklist"]["complete"], true);
+    let reject = |doc: String, version: i64, reason: &'static str| {
+        let api = &api;
+        let id = id.clone();
+        async move {
+            api.post(
+                &format!("/api/v1/requests/{id}/documents/{doc}/reject"),
+                &json!({"reason": reason, "expected_version": version}),
+            )
+            .await
+        }
+    };
+    let before = app.count("audit_events");
+    let (status, body) = reject(juminhyo.clone(), 4, " ").await;
+    assert_eq!(
+        (status, field_code(&body, "reason")),
+        (422, Some("required"))
+    );
+    assert_eq!(app.count("audit_events"), before, "nothing written");
+    let (status, r) = reject(juminhyo.clone(), 4, "氏名が判読できません").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["checklist"]["complete"], false);
+    assert_eq!(
+        r["checklist"]["items"][0]["problem"],
+        json!({"problem": "rejected", "reason": "氏名が判読できません"})
+    );
+    let (status, body) = reject(juminhyo.clone(), 5, "again").await;
+    assert_eq!(
+        (status, field_code(&body, "reason")),
+        (422, Some("already_rejected"))
+    );
+    let (status, _) = fire(&api, &id, "confirm_identity", 5, None).await;
+    assert_eq!(
+        status, 422,
+        "identity is not confirmed on a rejected document"
+    );
+    fire_ok(
+        &api,
+        &id,
+        "request_documents",
+        5,
+        Some("住民票の写しが判読できません。"),
+    )
+    .await;
+    let desk = desk(&app).await;
+    let letter = letter_of(&desk, &api, &id, "documents_requested").await;
+    assert_eq!(
+        letter.all_text_of("letter-list").unwrap(),
+        "ご本人の住民票の写し（お送りいただいた書類は、次の理由によりお受けできませんでした：氏名が判読できません）"
+    );
+    // The replacement supersedes it; the rejected one stays, with its reason.
+    let (_, r) = document(&api, &id, 6, "juminhyo", "principal", true, "2026-11-20").await;
+    assert_eq!(
+        (
+            r["checklist"]["complete"].as_bool(),
+            r["checklist"]["fresh"].as_bool()
+        ),
+        (Some(true), Some(true)),
+        "{r}"
+    );
+    let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
+    assert!(
+        page.body.contains(&format!(
+            "data-rejected=\"{juminhyo}\">rejected: 氏名が判読できません; send another"
+        )),
+        "{}",
+        page.body
+    );
+    // From the page: the passport is another person's.
+    let doc = r["checklist"]["items"][1]["document_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("csrf_token", page.csrf()),
+        ("expected_version", "7".to_owned()),
+        ("reason", "別人の書類です".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = desk
+        .post_form(
+            &format!("/staff/requests/{id}/documents/{doc}/reject?lang=en"),
+            &form,
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let r = api.request(&id).await;
+    assert!(
+        !r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("documents_complete")),
+        "{r}"
+    );
+    let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "request.document_rejected")
+            .count(),
+        2
+    );
 }
 
 /// The 2026 catalogue: a 健康保険証 served requests up to 2025-12-01; a letter of 2026 enclosing one

@@ -132,6 +132,7 @@ letter-document-agent = 代理人の{ $kinds }
 letter-problem-not_original = { $what }（原本が必要です。写しは受け付けられません）
 letter-problem-date_missing = { $what }（作成日を確認できませんでした）
 letter-problem-stale = { $what }（作成日が{ $created }のため古すぎます。{ $earliest }以降に作成されたものをお送りください）
+letter-problem-rejected = { $what }（お送りいただいた書類は、次の理由によりお受けできませんでした：{ $reason }）
 letter-document-any = 本人確認書類
 letter-problem-not_accepted = { $what }（この書類は{ $until }をもって本人確認書類としての取扱いを終了しました。他の書類をお送りください）
 letter-problem-dated_after_request = { $what }（作成日が請求日より後になっています）
