@@ -330,9 +330,9 @@ impl DocumentRules {
             // The latest rejected document of the line, said when nothing else came.
             let rejected = documents
                 .iter()
+                .rev()
                 .filter(fits)
-                .filter_map(|d| d.rejected.as_ref().map(|why| (d, why)))
-                .last();
+                .find_map(|d| d.rejected.as_ref().map(|why| (d, why)));
             let mut best: Option<(&DocumentRecord, Option<Problem>)> = None;
             for d in candidates {
                 let p = self.problem_of(r, d, request_date)?;
