@@ -462,7 +462,11 @@ pub async fn register_postal(
                                     .collect::<Vec<_>>(),
                             )
                             .unwrap_or_else(|_| "[]".into()),
-                            postal_address: intake.postal_address.as_str().to_owned(),
+                            postal_address: intake
+                                .postal_address
+                                .as_ref()
+                                .map(|a| a.as_str().to_owned())
+                                .unwrap_or_default(),
                             created_by: staff.id.to_string(),
                             created_at: db::to_db_time(now),
                             subject_name_kana: intake

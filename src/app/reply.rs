@@ -394,7 +394,10 @@ pub async fn letter(
                 receipt_number: &case.row.receipt_number,
                 right: &right_ja,
                 requester_name: &case.row.subject_name,
-                postal_address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
+                postal_address: postal_row
+                    .as_ref()
+                    .map(|p| p.postal_address.as_str())
+                    .filter(|a| !a.is_empty()),
                 received_on: received_on(conn, &case)?,
                 desk: desk_lines.as_deref(),
                 complaint_authority: def.complaint_authority.as_ref().map(|a| a.get(ja)),
@@ -426,7 +429,10 @@ pub async fn letter(
                 use crate::domain::addressee::{Party, addressee};
                 let person = Party {
                     name: &case.row.subject_name,
-                    address: postal_row.as_ref().map(|p| p.postal_address.as_str()),
+                    address: postal_row
+                        .as_ref()
+                        .map(|p| p.postal_address.as_str())
+                        .filter(|a| !a.is_empty()),
                 };
                 let kind = postal_row
                     .as_ref()

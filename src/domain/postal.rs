@@ -365,7 +365,9 @@ impl fmt::Debug for RawPostalIntake {
 pub struct PostalIntake {
     pub name: SubjectName,
     pub email: Option<SubjectEmail>,
-    pub postal_address: PostalAddress,
+    /// Where letters go; a request that came by e-mail may give only its e-mail address, and is then
+    /// answered by e-mail.
+    pub postal_address: Option<PostalAddress>,
     pub message: RequestMessage,
     pub received_on: NaiveDate,
     pub mail_class: MailClass,
@@ -390,8 +392,18 @@ impl PostalIntake {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", SubjectName::parse(&raw.name));
         let email = errors.check_optional("email", &raw.email, SubjectEmail::parse);
-        let postal_address =
-            errors.check("postal_address", PostalAddress::parse(&raw.postal_address));
+        // A request that came by e-mail is answered where it came from: its postal address may be
+        // missing when its e-mail address is given.
+        let by_email = raw.mail_class.trim() == MailClass::Email.as_str()
+            && email.as_ref().is_some_and(Option::is_some);
+        let postal_address = if by_email && raw.postal_address.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.check(
+                "postal_address",
+                PostalAddress::parse(&raw.postal_address).map(Some),
+            )
+        };
         let message = errors.check(
             "message",
             if raw.message.trim().is_empty() {

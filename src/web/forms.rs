@@ -193,6 +193,8 @@ pub struct PrintPage {
     /// How to send the documents: what to hide, which sides, never the 個人番号.
     pub document_notes: Vec<String>,
     pub fee: Option<String>,
+    /// The desk's contact for questions (seed 004 §6: its inquiry page).
+    pub contact: Vec<String>,
     pub mail: String,
     pub changes: Vec<(String, String, bool)>,
 }
@@ -239,6 +241,11 @@ fn print_page(
         requester_label: ja.t(&format!("requester-{kind}")),
         checklist,
         document_notes,
+        contact: def
+            .desk
+            .as_ref()
+            .map(|d| d.contact_lines(Language::JA))
+            .unwrap_or_default(),
         mail: postal
             .accepted_mail_classes
             .iter()

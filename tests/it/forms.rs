@@ -64,6 +64,11 @@ async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
         Some("GMOインターネット株式会社 GPUクラウド byGMO 個人情報担当　御中")
     );
     assert!(!blank.body.contains("宛"), "{}", blank.body);
+    assert_eq!(
+        blank.text_of("f-contact").as_deref(),
+        Some("お問合せ窓口：https://gpu.cloud.gmo.jp"),
+        "the desk's contact, from the workflow"
+    );
 
     let agent = b.get("/forms/purpose?requester=agent").await;
     for line in [

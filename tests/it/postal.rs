@@ -138,6 +138,29 @@ async fn letters_by_fax_or_email_are_recorded_and_answered_not_accepted(app: Tes
         assert_eq!(kinds, vec!["channel_not_accepted"]);
         assert_eq!(d["postal"]["mail_class"], class);
     }
+    // A request e-mailed with no postal address is recorded all the same, and answered by e-mail.
+    let mut l = letter();
+    l["mail_class"] = json!("email");
+    l["tracking_number"] = json!("");
+    l["postal_address"] = json!("");
+    l["email"] = json!("taro@example.jp");
+    let (status, body) = api.post("/api/v1/postal-requests", &l).await;
+    assert_eq!(status, 201, "{body}");
+    let d = api
+        .request(body["requests"][0]["id"].as_str().unwrap())
+        .await;
+    let n = &d["notices"][0];
+    assert_eq!(
+        (n["kind"].as_str(), n["channel"].as_str()),
+        (Some("channel_not_accepted"), Some("email"))
+    );
+    // Without an e-mail address to answer, a postal address is still needed.
+    l["email"] = json!("");
+    let (status, body) = api.post("/api/v1/postal-requests", &l).await;
+    assert_eq!(
+        (status, field_code(&body, "postal_address")),
+        (422, Some("required"))
+    );
 }
 
 async fn bad_letters_are_refused_field_by_field(app: TestApp) {

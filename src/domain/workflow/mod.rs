@@ -404,6 +404,13 @@ impl Desk {
             (None, Some(n)) => vec![n.get(lang).to_owned()],
             (None, None) => Vec::new(),
         };
+        lines.extend(self.contact_lines(lang));
+        lines
+    }
+
+    /// How to reach the desk with a question, and when: telephone, e-mail, the inquiry page, hours.
+    pub fn contact_lines(&self, lang: Language) -> Vec<String> {
+        let mut lines = Vec::new();
         lines.extend(self.phone.as_ref().map(|p| format!("TEL {p}")));
         lines.extend(self.email.clone());
         lines.extend(self.web.clone());
