@@ -9,9 +9,10 @@
 use std::sync::{Arc, OnceLock};
 
 use krilla::Document;
-use krilla::geom::Point;
+use krilla::geom::{PathBuilder, Point};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
+use krilla::paint::Stroke;
 use krilla::text::{Font, TextDirection};
 
 use super::letter::Letter;
@@ -100,12 +101,16 @@ fn face() -> Result<&'static ttf_parser::Face<'static>, PdfError> {
         .ok_or(PdfError::Font)
 }
 
-/// One piece of text placed on a page (points, from the top-left; `y` is the baseline).
-struct Placed {
-    x: f32,
-    y: f32,
-    size: f32,
-    text: String,
+/// What is placed on a page (points, from the top-left; a text's `y` is its baseline).
+enum Placed {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        text: String,
+    },
+    /// A thin horizontal rule (a line to write on, on a form).
+    Rule { x1: f32, x2: f32, y: f32 },
 }
 
 /// Lays text out page by page.
@@ -205,12 +210,19 @@ impl Layout {
             return;
         }
         if let Some(page) = self.pages.last_mut() {
-            page.push(Placed {
+            page.push(Placed::Text {
                 x,
                 y,
                 size,
                 text: text.to_owned(),
             });
+        }
+    }
+
+    fn rule(&mut self, x1: f32, x2: f32) {
+        let y = self.y + 2.0;
+        if let Some(page) = self.pages.last_mut() {
+            page.push(Placed::Rule { x1, x2, y });
         }
     }
 
@@ -377,6 +389,66 @@ pub fn letter_pdf(sheet: &LetterSheet, window: WindowMm) -> Result<Vec<u8>, PdfE
     )
 }
 
+/// A part of a printable form, top to bottom.
+pub enum FormPart {
+    /// Right-aligned (the date line).
+    Right(String),
+    /// The addressee, left, larger (the desk, with 御中).
+    To(String),
+    Title(String),
+    Heading(String),
+    Para(String),
+    /// Labelled lines to fill in (or filled in), each on a rule.
+    Rows(Vec<(String, String)>),
+    /// A list, one item per entry, its lines after the first indented.
+    Items(Vec<String>),
+}
+
+/// A printable request form as an A4 PDF.
+pub fn form_pdf(title: &str, parts: &[FormPart]) -> Result<Vec<u8>, PdfError> {
+    let mut l = Layout::new(face()?);
+    let x = mm(MARGIN_MM);
+    let w = mm(A4_WIDTH_MM - 2.0 * MARGIN_MM);
+    for part in parts {
+        match part {
+            FormPart::Right(t) => l.block(t, 10.5, x, w, Align::Right, 0.0),
+            FormPart::To(t) => l.block(t, 12.0, x, w, Align::Left, 0.0),
+            FormPart::Title(t) => {
+                l.gap(mm(4.0));
+                l.block(t, 16.0, x, w, Align::Centre, 0.0);
+                l.gap(mm(4.0));
+            }
+            FormPart::Heading(t) => {
+                l.gap(mm(3.0));
+                l.block(t, 11.5, x, w, Align::Left, 0.0);
+            }
+            FormPart::Para(t) => l.block(t, 10.0, x, w, Align::Left, 0.0),
+            FormPart::Rows(rows) => {
+                let label_w = mm(40.0);
+                for (k, v) in rows {
+                    let top = l.y;
+                    l.block(k, 10.0, x, label_w, Align::Left, 0.0);
+                    let after = l.y;
+                    l.y = top;
+                    // An empty value leaves a line's room to write in.
+                    let value = if v.is_empty() { " " } else { v.as_str() };
+                    l.block(value, 10.5, x + label_w, w - label_w, Align::Left, 0.0);
+                    l.y = l.y.max(after).max(top + 10.0 * 2.2);
+                    l.rule(x, x + w);
+                    l.gap(mm(1.5));
+                }
+            }
+            FormPart::Items(items) => {
+                for item in items {
+                    let indent = l.width("□ ", 10.0);
+                    l.block(item, 10.0, x, w, Align::Left, indent);
+                }
+            }
+        }
+    }
+    render(l.pages, title)
+}
+
 fn render(pages: Vec<Vec<Placed>>, title: &str) -> Result<Vec<u8>, PdfError> {
     let data: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(FONT_BYTES);
     let font = Font::new(data.into(), 0).ok_or(PdfError::Font)?;
@@ -391,15 +463,29 @@ fn render(pages: Vec<Vec<Placed>>, title: &str) -> Result<Vec<u8>, PdfError> {
     for placed in pages {
         let mut page = doc.start_page_with(settings().ok_or(PdfError::Font)?);
         let mut surface = page.surface();
+        surface.set_stroke(Some(Stroke {
+            width: 0.5,
+            ..Stroke::default()
+        }));
         for p in placed {
-            surface.draw_text(
-                Point::from_xy(p.x, p.y),
-                font.clone(),
-                p.size,
-                &p.text,
-                false,
-                TextDirection::Auto,
-            );
+            match p {
+                Placed::Text { x, y, size, text } => surface.draw_text(
+                    Point::from_xy(x, y),
+                    font.clone(),
+                    size,
+                    &text,
+                    false,
+                    TextDirection::Auto,
+                ),
+                Placed::Rule { x1, x2, y } => {
+                    let mut path = PathBuilder::new();
+                    path.move_to(x1, y);
+                    path.line_to(x2, y);
+                    if let Some(path) = path.finish() {
+                        surface.draw_path(&path);
+                    }
+                }
+            }
         }
         surface.finish();
         page.finish();

@@ -22,11 +22,11 @@ use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;
 use crate::i18n::Tr;
 
-fn form_kind(code: &str) -> Result<FormKind, PageError> {
+pub(super) fn form_kind(code: &str) -> Result<FormKind, PageError> {
     code.parse().map_err(|_| AppError::NotFound.into())
 }
 
-fn requester(q: &RequesterQuery) -> RequesterKind {
+pub(super) fn requester(q: &RequesterQuery) -> RequesterKind {
     q.requester
         .as_deref()
         .and_then(|r| r.parse().ok())
@@ -39,7 +39,7 @@ pub struct RequesterQuery {
 }
 
 /// The procedure that takes letters (its forms' rights come from the law it was published with).
-struct Procedure {
+pub(super) struct Procedure {
     def: Arc<WorkflowDefinition>,
     /// Today at the desk: forms offer the documents accepted today.
     today: NaiveDate,
@@ -143,7 +143,7 @@ pub struct FormChoice {
     pub fee: Option<String>,
 }
 
-async fn procedure(state: &AppState) -> Result<Procedure, PageError> {
+pub(super) async fn procedure(state: &AppState) -> Result<Procedure, PageError> {
     Ok(Procedure {
         def: intake::postal_procedure(state).await?,
         today: intake::desk_today(state),
@@ -199,7 +199,7 @@ pub struct PrintPage {
     pub changes: Vec<(String, String, bool)>,
 }
 
-fn print_page(
+pub(super) fn print_page(
     p: &Procedure,
     form: FormKind,
     kind: RequesterKind,
@@ -447,6 +447,9 @@ pub async fn draft_form(
 pub struct DraftInput {
     #[serde(flatten)]
     draft: RawFormDraft,
+    /// `pdf` to download the filled-in form as a PDF instead of the print view.
+    #[serde(default)]
+    format: String,
 }
 
 pub async fn print_draft(
@@ -472,7 +475,11 @@ pub async fn print_draft(
         ),
         Ok(draft) => {
             let kind = draft.requester_kind;
-            render(StatusCode::OK, &print_page(&p, form, kind, Some(draft))?)
+            let page = print_page(&p, form, kind, Some(draft))?;
+            if input.format == "pdf" {
+                return super::form_pdf::download(page).await;
+            }
+            render(StatusCode::OK, &page)
         }
     }
 }

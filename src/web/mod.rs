@@ -14,6 +14,7 @@ pub mod document_rejection;
 pub mod documents;
 pub mod error;
 pub mod filing;
+pub mod form_pdf;
 pub mod forms;
 pub mod health;
 pub mod language;

@@ -6,9 +6,9 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, approvals, audit, auth, authority, document_rejection, documents, filing, forms,
-    health, mfa, openapi, payments, people, postal, postings, procedures, public, queue, registry,
-    replies, reports, staff, systems, tracking,
+    account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
+    form_pdf, forms, health, mfa, openapi, payments, people, postal, postings, procedures, public,
+    queue, registry, replies, reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -174,6 +174,7 @@ fn paper_forms() -> Vec<Endpoint> {
         get("/forms/{form}", forms::blank),
         post("/forms/{form}", forms::print_draft),
         get("/forms/{form}/draft", forms::draft_form),
+        get("/forms/{form}/pdf", form_pdf::blank),
     ]
 }
 

@@ -6,8 +6,72 @@ use common::TestApp;
 
 both_backends!(
     forms_carry_the_desk_the_documents_and_the_fee,
-    drafts_become_filled_in_forms
+    drafts_become_filled_in_forms,
+    forms_download_as_pdf_blank_or_filled_in
 );
+
+/// The forms as PDF: blank with lines to write on, or filled in from a draft; the text read back with
+/// poppler says the same as the print view, addressed 御中 alone.
+async fn forms_download_as_pdf_blank_or_filled_in(app: TestApp) {
+    let b = app.browser();
+    let blank = b.get("/forms/correction/pdf?requester=legal_agent").await;
+    assert_eq!(blank.status, 200);
+    assert_eq!(blank.headers["content-type"], "application/pdf");
+    let draft = b
+        .get("/forms/disclosure/draft?requester=agent&lang=ja")
+        .await;
+    let fields = [
+        ("csrf_token", draft.csrf()),
+        ("requester_kind", "agent".into()),
+        ("name", "山田 花子".into()),
+        ("name_kana", "やまだ はなこ".into()),
+        (
+            "postal_address",
+            "〒100-0001 東京都千代田区千代田1-1".into(),
+        ),
+        ("phone", "03-0000-0000".into()),
+        ("agent_name", "山田 一郎".into()),
+        ("agent_name_kana", "ヤマダ イチロウ".into()),
+        ("agent_address", "〒150-0002 東京都渋谷区渋谷2-1".into()),
+        ("request_date", "2026-11-20".into()),
+        ("services", "ConoHa".into()),
+        ("delivery", "registered_mail".into()),
+        ("format", "pdf".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let filled = b.post_form("/forms/disclosure?lang=ja", &fields).await;
+    assert_eq!(filled.status, 200, "{}", filled.body);
+    assert_eq!(filled.headers["content-type"], "application/pdf");
+    if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/form-disclosure.pdf"), &filled.raw).unwrap();
+    }
+    let Some(text) = common::poppler("pdftotext", &[], &filled.raw) else {
+        return;
+    };
+    for expected in [
+        "個人情報開示請求書",
+        "2026年11月20日",
+        "GMOインターネット株式会社 GPUクラウド byGMO 個人情報担当",
+        "御中",
+        "ハナコ",
+        "山田 一郎",
+        "■ 書面（配達証明付書留郵便）",
+        "マイナンバーカード（個人番号カード）",
+        "個人番号（マイナンバー）が分かる書類は送らないでください",
+        "5,400円（税込）× 1サービス",
+        "お問合せ窓口：https://gpu.cloud.gmo.jp",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains("宛"), "{text}");
+    let fonts = common::poppler("pdffonts", &[], &filled.raw).unwrap();
+    assert!(fonts.contains("IPAexGothic"), "{fonts}");
+    let blank = common::poppler("pdftotext", &[], &blank.raw).unwrap();
+    assert!(
+        blank.contains("代理人の戸籍謄本（戸籍全部事項証明書）"),
+        "{blank}"
+    );
+}
 
 async fn forms_carry_the_desk_the_documents_and_the_fee(app: TestApp) {
     let b = app.browser();
