@@ -68,6 +68,9 @@ pub enum NoticeKind {
     TrackingLink,
     /// The released answer's link expires soon and has not been used.
     DownloadExpiring,
+    /// The disclosure cannot be made by the method the requester asked (electronically): it will be
+    /// made in writing, and why (APPI Art. 33(3)).
+    DeliveryMethodChanged,
     /// To an officer: a request was assigned to them.
     StaffAssigned,
     /// To the assigned officer (or every officer): a legal deadline is three days away.

@@ -315,6 +315,7 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
         | NoticeKind::Withdrawn
         | NoticeKind::AppealReceived
         | NoticeKind::TrackingLink
+        | NoticeKind::DeliveryMethodChanged
         | NoticeKind::ChannelNotAccepted => {}
         NoticeKind::DocumentsRequested => {
             l.list_heading = Some(tr().t("letter-list-documents"));

@@ -21,6 +21,7 @@ both_backends!(
     a_zengin_statement_matches_kana_payers_and_explains_the_rest,
     letters_are_recorded_as_posted_once,
     letters_download_as_pdf_with_the_address_in_the_window,
+    the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_is_told,
     officers_record_and_import_payments_on_a_page,
     a_disclosure_is_paid_dispatched_and_closed_on_delivery,
     an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires,
@@ -1604,6 +1605,46 @@ async fn letters_download_as_pdf_with_the_address_in_the_window(app: TestApp) {
         }
     }
     assert!(inside >= 4, "the addressee block was read back: {bbox}");
+}
+
+/// The requester's choice of electronic disclosure is theirs to change until the reply goes out; when the
+/// desk cannot disclose electronically, it discloses in writing and tells them why (APPI Art. 33(3)).
+async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_is_told(
+    app: TestApp,
+) {
+    let api = officer(&app).await;
+    let id = register(&api, json!({})).await;
+    let electronic = |r: &Value| {
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("electronic_delivery"))
+    };
+    let (status, _) = fire(&api, &id, "choose_postal_delivery", 1, None).await;
+    assert_eq!(status, 422, "nothing to change back from");
+    fire_ok(&api, &id, "choose_electronic_delivery", 1, None).await;
+    assert!(electronic(&api.request(&id).await));
+    fire_ok(&api, &id, "choose_postal_delivery", 2, None).await;
+    assert!(!electronic(&api.request(&id).await));
+    fire_ok(&api, &id, "choose_electronic_delivery", 3, None).await;
+    let (status, _) = fire(&api, &id, "electronic_impracticable", 4, None).await;
+    assert_eq!(status, 422, "the requester is told why");
+    fire_ok(
+        &api,
+        &id,
+        "electronic_impracticable",
+        4,
+        Some("記録が紙媒体のみで保存されているため"),
+    )
+    .await;
+    let r = api.request(&id).await;
+    assert!(!electronic(&r));
+    let desk = desk(&app).await;
+    let letter = letter_of(&desk, &api, &id, "delivery_method_changed").await;
+    assert!(letter.body.contains(
+        "個人情報保護法第33条第3項に基づき、書面（配達証明付書留郵便）により開示いたします"
+    ));
+    assert!(letter.body.contains("記録が紙媒体のみで保存されているため"));
 }
 
 /// The letter printed for the request's notice of this kind.

@@ -28,6 +28,8 @@ letter-payment_received-body = { $about }手数料の入金を確認いたしま
 letter-payment_short-title = 手数料の不足について
 letter-payment_short-body = { $about }お振り込みいただいた金額が請求額に足りませんでした。不足額をお振り込みください。
 
+letter-delivery_method_changed-title = 開示の方法について
+letter-delivery_method_changed-body = { $about }電磁的方法による開示をご希望いただきましたが、下記の理由によりその方法による開示が困難であるため、個人情報保護法第33条第3項に基づき、書面（配達証明付書留郵便）により開示いたします。
 letter-deadline_extended-title = 回答期限の延長について
 letter-deadline_extended-body = { $about }下記の理由により回答期限を延長させていただきます。
 
