@@ -13,6 +13,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod concurrency;
+mod desk_week;
 mod every_right;
 mod forms;
 mod four_eyes;

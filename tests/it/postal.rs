@@ -1083,68 +1083,6 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     assert_eq!(auditor.get("/staff/payments").await.status, 403);
 }
 
-/// A 全銀協 record: (width, value) fields, digits right-aligned with zeros, text left-aligned with
-/// spaces, in Shift_JIS; 200 bytes.
-fn zengin_record(fields: &[(usize, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (width, value) in fields {
-        let mut field = encoding_rs::SHIFT_JIS.encode(value).0.into_owned();
-        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-            let mut padded = vec![b'0'; width - field.len()];
-            padded.append(&mut field);
-            field = padded;
-        }
-        field.resize(*width, b' ');
-        out.extend(field);
-    }
-    out.resize(200, b' ');
-    out
-}
-
-/// A 振込入金通知 (transfer-credit notice) as a bank exports it: (勘定日 in Reiwa YYMMDD, yen, payer,
-/// cancelled).
-fn transfer_notice(transfers: &[(&str, i64, &str, bool)]) -> Vec<u8> {
-    let mut records = vec![zengin_record(&[
-        (1, "1"),
-        (2, "01"),
-        (1, "0"),
-        (6, "081124"),
-        (6, "081124"),
-        (6, "081125"),
-        (4, "0005"),
-        (15, "ﾐﾂﾋﾞｼUFJ"),
-        (3, "001"),
-        (15, "ﾎﾝﾃﾝ"),
-        (1, "1"),
-        (7, "1234567"),
-        (40, "ｶ)ｼﾞｰｴﾑｵｰ"),
-    ])];
-    for (n, (date, yen, payer, cancelled)) in transfers.iter().enumerate() {
-        records.push(zengin_record(&[
-            (1, "2"),
-            (6, &(n + 1).to_string()),
-            (6, date),
-            (6, date),
-            (10, &yen.to_string()),
-            (10, "0"),
-            (10, "0"),
-            (48, payer),
-            (15, "ﾐｽﾞﾎ"),
-            (15, "ｼﾌﾞﾔ"),
-            (1, if *cancelled { "1" } else { "0" }),
-            (20, ""),
-        ]));
-    }
-    let total: i64 = transfers.iter().map(|t| t.1).sum();
-    records.push(zengin_record(&[
-        (1, "8"),
-        (6, &transfers.len().to_string()),
-        (12, &total.to_string()),
-    ]));
-    records.push(zengin_record(&[(1, "9")]));
-    records.join(&b"\r\n"[..])
-}
-
 async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestApp) {
     let api = officer(&app).await;
     let one = json!(["ConoHa"]);
@@ -1172,7 +1110,7 @@ async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestA
     // The bank prints the small kana of ショウコ large; B typed the invoice's digits before the name;
     // C's bank deducted its charge; nobody knows ﾀﾅｶ; the last transfer was cancelled.
     let b_payer = format!("{digits}ﾔﾏﾀﾞ ﾀﾛｳ");
-    let file = transfer_notice(&[
+    let file = common::zengin_transfer_notice(&[
         ("081124", 5_400, "ｻﾄｳ ｼﾖｳｺ", false),
         ("081124", 5_400, &b_payer, false),
         ("081125", 4_960, "ｽｽﾞｷ ﾊﾅｺ", false),

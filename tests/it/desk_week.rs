@@ -1,0 +1,265 @@
+//! A week of mail at the Japanese desk (issue 19's "done when"), on both backends: a stale 住民票 asked
+//! for again and accepted when the new one comes, an agent's case written to the agent, a legal agent
+//! for a minor, a refusal under Art. 33(2)(ii), an electronic reply chosen, and a 全銀協 statement whose
+//! kana payers settle the invoices. Every letter the week produces is read back from its PDF and pinned
+//! as a golden file.
+
+use serde_json::{Value, json};
+
+use crate::common::{self, Api, Browser, TestApp};
+use kaiji::domain::staff::Role;
+
+both_backends!(a_week_of_mail_at_the_desk);
+
+struct Desk<'a> {
+    api: &'a Api,
+    page: Browser,
+    /// Receipt and invoice numbers as they appeared, replaced by stable names in the golden files.
+    names: Vec<(String, String)>,
+}
+
+impl Desk<'_> {
+    async fn letter(&mut self, tracking: &str, patch: Value, name: &str) -> String {
+        let mut l = json!({
+            "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
+            "postal_address": "〒100-0001 東京都千代田区千代田1-1",
+            "received_on": "2026-11-20", "request_date": "2026-11-18",
+            "mail_class": "simple_registered", "tracking_number": tracking,
+            "requester_kind": "self", "request_types": ["access"], "services": ["ConoHa"],
+        });
+        for (k, v) in patch.as_object().unwrap() {
+            l[k] = v.clone();
+        }
+        let (status, body) = self.api.post("/api/v1/postal-requests", &l).await;
+        assert_eq!(status, 201, "{name}: {body}");
+        let r = &body["requests"][0];
+        self.names.push((
+            r["receipt_number"].as_str().unwrap().to_owned(),
+            format!("KJ-{name}"),
+        ));
+        r["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn version(&self, id: &str) -> i64 {
+        self.api.request(id).await["version"].as_i64().unwrap()
+    }
+
+    async fn fire(&self, id: &str, event: &str, data: Value) {
+        let v = self.version(id).await;
+        let (status, body) = self
+            .api
+            .post(
+                &format!("/api/v1/requests/{id}/events"),
+                &json!({"event": event, "expected_version": v, "data": data}),
+            )
+            .await;
+        assert_eq!(status, 200, "{event}: {body}");
+    }
+
+    async fn document(
+        &self,
+        id: &str,
+        kind: &str,
+        holder: &str,
+        original: bool,
+        on: &str,
+    ) -> Value {
+        let v = self.version(id).await;
+        let (status, body) = self
+            .api
+            .post(
+                &format!("/api/v1/requests/{id}/documents"),
+                &json!({"expected_version": v, "kind": kind, "holder": holder, "original": original, "created_on": on}),
+            )
+            .await;
+        assert_eq!(status, 200, "{kind}: {body}");
+        body
+    }
+
+    async fn invoice(&mut self, id: &str, name: &str) -> String {
+        self.fire(id, "issue_invoice", json!({})).await;
+        let number = self.api.request(id).await["invoices"][0]["number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        self.names.push((number.clone(), format!("INV-{name}")));
+        self.names.push((digits, format!("DIGITS-{name}")));
+        number
+    }
+
+    /// The newest letter of this kind, as poppler reads it back from the PDF; `None` without poppler.
+    async fn pdf_text(&self, id: &str, kind: &str) -> Option<String> {
+        let r = self.api.request(id).await;
+        let n = r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|n| n["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} letter: {}", r["notices"]));
+        let res = self
+            .page
+            .get(&format!("{}/pdf", n["letter"].as_str().unwrap()))
+            .await;
+        assert_eq!(res.status, 200);
+        let mut text = common::poppler("pdftotext", &[], &res.raw)?;
+        for (seen, stable) in &self.names {
+            text = text.replace(seen, stable);
+        }
+        Some(text)
+    }
+}
+
+async fn a_week_of_mail_at_the_desk(app: TestApp) {
+    let api = common::api(&app, "desk@example.com", Role::Officer).await;
+    let mut desk = Desk {
+        api: &api,
+        page: app.signed_in("page@example.com", Role::Officer).await,
+        names: Vec::new(),
+    };
+    let mut letters: Vec<(&str, String, &str)> = Vec::new();
+
+    // Monday. A: the 住民票 is older than a month before the request.
+    let a = desk.letter("131-12-38385-2", json!({}), "A").await;
+    desk.fire(&a, "start_identity_review", json!({})).await;
+    desk.document(&a, "juminhyo", "principal", true, "2026-09-01")
+        .await;
+    let c = desk.document(&a, "passport", "principal", false, "").await;
+    assert_eq!(c["checklist"]["fresh"], false);
+    desk.fire(
+        &a,
+        "request_documents",
+        json!({"reason": "住民票の写しの作成日が古いため"}),
+    )
+    .await;
+    letters.push(("a_documents_requested", a.clone(), "documents_requested"));
+
+    // B: an agent with a power of attorney; the desk writes to the agent.
+    let b = desk
+        .letter(
+            "131-12-38386-3",
+            json!({"requester_kind": "agent", "agent_name": "田中 一郎", "agent_name_kana": "タナカ イチロウ",
+                   "agent_address": "〒150-0002 東京都渋谷区渋谷2-1"}),
+            "B",
+        )
+        .await;
+    desk.fire(&b, "start_identity_review", json!({})).await;
+    for (kind, holder) in [
+        ("juminhyo", "principal"),
+        ("power_of_attorney", "principal"),
+        ("seal_certificate", "principal"),
+    ] {
+        desk.document(&b, kind, holder, true, "2026-11-10").await;
+    }
+    desk.document(&b, "drivers_license", "agent", false, "")
+        .await;
+    // The agent's authority is the checklist's 委任状 and 印鑑証明書 (the postal procedure's own check).
+    desk.fire(&b, "confirm_identity", json!({})).await;
+    desk.invoice(&b, "B").await;
+    letters.push(("b_invoice", b.clone(), "invoice"));
+
+    // C: a mother for her child (a legal agent), asking for a correction: no fee.
+    let c = desk
+        .letter(
+            "131-12-38387-4",
+            json!({"name": "山田 さくら", "name_kana": "ヤマダ サクラ", "requester_kind": "legal_agent",
+                   "agent_name": "山田 花子", "agent_name_kana": "ヤマダ ハナコ",
+                   "agent_address": "〒100-0001 東京都千代田区千代田1-1", "request_types": ["correction"]}),
+            "C",
+        )
+        .await;
+    desk.fire(&c, "start_identity_review", json!({})).await;
+    desk.document(&c, "koseki_tohon", "agent", true, "2026-11-12")
+        .await;
+    desk.document(&c, "my_number_card", "agent", false, "")
+        .await;
+    desk.fire(&c, "confirm_identity", json!({})).await;
+    letters.push(("c_received", c.clone(), "received"));
+
+    // D: refused: disclosure would seriously hinder the business (Art. 33(2)(ii)).
+    let d = desk.letter("131-12-38388-5", json!({}), "D").await;
+    desk.fire(&d, "start_identity_review", json!({})).await;
+    desk.document(&d, "juminhyo", "principal", true, "2026-11-10")
+        .await;
+    desk.document(&d, "passport", "principal", false, "").await;
+    desk.fire(&d, "confirm_identity", json!({})).await;
+    desk.fire(
+        &d,
+        "refuse",
+        json!({"reason": "同一内容の請求が短期間に多数繰り返されており、対応に業務上著しい支障を及ぼすため",
+               "ground": "serious_business_hindrance"}),
+    )
+    .await;
+    letters.push(("d_refused", d.clone(), "refused"));
+
+    // E: wants the answer electronically.
+    let e = desk
+        .letter(
+            "131-12-38389-6",
+            json!({"name": "佐藤 祥子", "name_kana": "サトウ ショウコ"}),
+            "E",
+        )
+        .await;
+    desk.fire(&e, "choose_electronic_delivery", json!({})).await;
+    desk.fire(&e, "start_identity_review", json!({})).await;
+    desk.document(&e, "juminhyo", "principal", true, "2026-11-10")
+        .await;
+    desk.document(&e, "residence_card", "principal", false, "")
+        .await;
+    desk.fire(&e, "confirm_identity", json!({})).await;
+    desk.invoice(&e, "E").await;
+
+    // Wednesday: A's new 住民票, issued after the desk asked, is accepted.
+    app.clock.advance(chrono::TimeDelta::days(2));
+    let fresh = desk
+        .document(&a, "juminhyo", "principal", true, "2026-11-23")
+        .await;
+    assert_eq!(
+        (
+            fresh["checklist"]["complete"].as_bool(),
+            fresh["checklist"]["fresh"].as_bool()
+        ),
+        (Some(true), Some(true)),
+        "{fresh}"
+    );
+    desk.fire(&a, "documents_received", json!({})).await;
+    desk.fire(&a, "confirm_identity", json!({})).await;
+
+    // Thursday: the bank's 振込入金通知. B's agent pays under his own name in kana; E's bank prints her
+    // name without small kana.
+    let statement = common::zengin_transfer_notice(&[
+        ("081125", 5_400, "ﾀﾅｶ ｲﾁﾛｳ", false),
+        ("081125", 5_400, "ｻﾄｳ ｼﾖｳｺ", false),
+    ]);
+    let (status, report) = api
+        .post_raw(
+            "/api/v1/payments/import",
+            "application/octet-stream",
+            &statement,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["unmatched"], json!([]), "{report}");
+    for id in [&b, &e] {
+        let r = api.request(id).await;
+        assert!(
+            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
+            "{r}"
+        );
+    }
+    let r = api.request(&b).await;
+    assert_eq!(
+        r["invoices"][0]["payments"][0]["match_reason"]["name"],
+        "agent_kana"
+    );
+
+    // The desk signs in again on Thursday (sessions end after a day idle).
+    desk.page = app.signed_in("thursday@example.com", Role::Officer).await;
+    for (golden, id, kind) in letters {
+        let Some(text) = desk.pdf_text(&id, kind).await else {
+            return;
+        };
+        insta::assert_snapshot!(golden, text);
+    }
+}
