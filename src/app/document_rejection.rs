@@ -5,13 +5,12 @@
 use serde_json::json;
 
 use super::cases::Case;
-use super::documents::{DocumentOutcome, checklist_of};
+use super::documents::{DocumentOutcome, recheck};
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::{self, audit, documents as repo};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::ids::RequestId;
-use crate::domain::workflow::Fact;
 
 pub async fn reject_document(
     state: &AppState,
@@ -43,18 +42,7 @@ pub async fn reject_document(
             )? {
                 return Err(AppError::invalid("reason", "already_rejected"));
             }
-            let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
-            for (fact, holds) in [
-                (Fact::DocumentsComplete, list.complete),
-                (Fact::DocumentsFresh, list.fresh),
-            ] {
-                if holds {
-                    case.facts.insert(fact);
-                } else {
-                    case.facts.remove(&fact);
-                }
-            }
-            case.save_facts(conn, now)?;
+            let list = recheck(conn, &mut case, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::DocumentRejected, staff.actor(), now)

@@ -309,6 +309,28 @@ pub(crate) fn checklist_of(
     Ok(Some(list))
 }
 
+/// Re-checks the list after a document came or was rejected, and records whether documents are now
+/// complete and fresh (the facts the workflow's guards read).
+pub(crate) fn recheck(
+    conn: &mut AnyConnection,
+    case: &mut Case,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Checklist, AppError> {
+    let list = checklist_of(conn, case)?.ok_or(AppError::NotFound)?;
+    for (fact, holds) in [
+        (Fact::DocumentsComplete, list.complete),
+        (Fact::DocumentsFresh, list.fresh),
+    ] {
+        if holds {
+            case.facts.insert(fact);
+        } else {
+            case.facts.remove(&fact);
+        }
+    }
+    case.save_facts(conn, now)?;
+    Ok(list)
+}
+
 pub async fn checklist(
     state: &AppState,
     request_id: RequestId,
@@ -393,18 +415,7 @@ pub async fn record_document(
                     rejected_at: None,
                 },
             )?;
-            let list = checklist_of(conn, &case)?.ok_or(AppError::NotFound)?;
-            for (fact, holds) in [
-                (Fact::DocumentsComplete, list.complete),
-                (Fact::DocumentsFresh, list.fresh),
-            ] {
-                if holds {
-                    case.facts.insert(fact);
-                } else {
-                    case.facts.remove(&fact);
-                }
-            }
-            case.save_facts(conn, now)?;
+            let list = recheck(conn, &mut case, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::DocumentRecorded, staff.actor(), now)

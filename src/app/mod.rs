@@ -25,6 +25,7 @@ pub mod mfa;
 pub mod notices;
 pub mod package;
 pub mod package_index;
+pub mod postal_details;
 pub mod postings;
 pub mod procedures;
 pub mod queue;

@@ -302,6 +302,19 @@ pub fn form_dated_long_before(
     (gap > i64::from(max_days)).then_some(gap)
 }
 
+/// The tracking number of a letter sent by `class`: required for registered mail, optional (but
+/// checked when given) otherwise.
+pub(crate) fn tracking_for(
+    class: Option<MailClass>,
+    raw: &str,
+    errors: &mut FieldErrors,
+) -> Option<Option<TrackingNumber>> {
+    if !class.is_some_and(MailClass::is_registered) && raw.trim().is_empty() {
+        return Some(None);
+    }
+    errors.check("tracking_number", TrackingNumber::parse(raw).map(Some))
+}
+
 pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
     let s = raw.trim();
     if s.is_empty() {
@@ -434,17 +447,7 @@ impl PostalIntake {
                 }
             }),
         );
-        let tracking_number = match mail_class {
-            Some(m) if m.is_registered() => errors.check(
-                "tracking_number",
-                TrackingNumber::parse(&raw.tracking_number).map(Some),
-            ),
-            _ if raw.tracking_number.trim().is_empty() => Some(None),
-            _ => errors.check(
-                "tracking_number",
-                TrackingNumber::parse(&raw.tracking_number).map(Some),
-            ),
-        };
+        let tracking_number = tracking_for(mail_class, &raw.tracking_number, &mut errors);
         let request_date = errors.check_optional("request_date", &raw.request_date, |d| {
             parse_date(d).and_then(|d| match received_on {
                 Some(r) if d > r => Err("date_after_receipt"),

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::FieldErrors;
-use super::postal::{MailClass, TrackingNumber, parse_date};
+use super::postal::{MailClass, TrackingNumber, parse_date, tracking_for};
 
 /// A posting as the officer types it in.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -54,17 +54,7 @@ impl LetterPosting {
                 },
             },
         );
-        let tracking_number = match mail_class {
-            Some(c) if c.is_registered() => errors.check(
-                "tracking_number",
-                TrackingNumber::parse(&raw.tracking_number).map(Some),
-            ),
-            _ if raw.tracking_number.trim().is_empty() => Some(None),
-            _ => errors.check(
-                "tracking_number",
-                TrackingNumber::parse(&raw.tracking_number).map(Some),
-            ),
-        };
+        let tracking_number = tracking_for(mail_class, &raw.tracking_number, &mut errors);
         match (posted_on, mail_class, tracking_number) {
             (Some(posted_on), Some(mail_class), Some(tracking_number)) if errors.is_empty() => {
                 Ok(LetterPosting {

@@ -50,6 +50,16 @@ pub fn invoice_tax(amount_yen: i64, rate_percent: u32, included: bool) -> Option
     })
 }
 
+/// Whose consumption tax a fee carries, and whether its amount includes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeTax {
+    /// That place's rates, each from its first day.
+    pub rates: Vec<TaxRate>,
+    /// The place whose rates apply (`consumption_tax` in `seeds/places`).
+    pub place: String,
+    pub included: bool,
+}
+
 /// A qualified-invoice issuer's registration number (登録番号): `T` and 13 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationNumber(String);

@@ -34,6 +34,7 @@ pub mod reports;
 pub mod routes;
 pub mod session;
 pub mod staff;
+mod staff_documents;
 pub mod systems;
 pub mod telemetry;
 pub mod tracking;

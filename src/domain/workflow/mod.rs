@@ -309,14 +309,7 @@ pub struct FeeRule {
     pub tax: Option<FeeTax>,
 }
 
-/// Whose consumption tax a fee carries, and whether its amount includes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeeTax {
-    /// The place whose rates apply (`consumption_tax` in `seeds/places`).
-    pub rates: Vec<crate::domain::tax::TaxRate>,
-    pub place: String,
-    pub included: bool,
-}
+pub use super::tax::FeeTax;
 
 impl FeeRule {
     /// The fee, in integer yen, for a request covering `services` services; `None` if it overflows.
