@@ -4,9 +4,14 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::forms::{PrintPage, RequesterQuery, form_kind, print_page, procedure, requester};
+use super::forms::{
+    DraftInput, PrintPage, RequesterQuery, checked_draft, form_kind, print_page, procedure,
+    requester,
+};
 use crate::app::{AppError, AppState};
+use crate::i18n::Tr;
 use crate::i18n::pdf::{FormPart, form_pdf};
 
 /// The form's parts, in the print view's order.
@@ -159,8 +164,21 @@ fn parts(p: &PrintPage) -> Vec<FormPart> {
     out
 }
 
+/// A draft, filled in online, as the PDF of its form (or the draft page again with what is wrong).
+pub async fn draft(
+    state: web::Data<AppState>,
+    tr: Tr,
+    code: web::Path<String>,
+    input: CsrfForm<DraftInput>,
+) -> Result<HttpResponse, PageError> {
+    match checked_draft(&state, tr, &code, input).await? {
+        Ok(page) => download(page).await,
+        Err(back) => Ok(back),
+    }
+}
+
 /// The form as a PDF download.
-pub(super) async fn download(page: PrintPage) -> Result<HttpResponse, PageError> {
+async fn download(page: PrintPage) -> Result<HttpResponse, PageError> {
     let filename = format!("form-{}.pdf", page.code);
     let title = page.title.to_owned();
     let all = parts(&page);

@@ -447,9 +447,6 @@ pub async fn draft_form(
 pub struct DraftInput {
     #[serde(flatten)]
     draft: RawFormDraft,
-    /// `pdf` to download the filled-in form as a PDF instead of the print view.
-    #[serde(default)]
-    format: String,
 }
 
 pub async fn print_draft(
@@ -458,28 +455,38 @@ pub async fn print_draft(
     code: web::Path<String>,
     input: CsrfForm<DraftInput>,
 ) -> Result<HttpResponse, PageError> {
+    match checked_draft(&state, tr, &code, input).await? {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(back) => Ok(back),
+    }
+}
+
+/// A draft checked into its printable form, or the draft page again with what is wrong (a stale
+/// CSRF token: 403; bad input: 422, every field kept).
+pub(super) async fn checked_draft(
+    state: &AppState,
+    tr: Tr,
+    code: &str,
+    input: CsrfForm<DraftInput>,
+) -> Result<Result<PrintPage, HttpResponse>, PageError> {
     let CsrfForm { input, fresh, csrf } = input;
-    let form = form_kind(&code)?;
-    let p = procedure(&state).await?;
+    let form = form_kind(code)?;
+    let p = procedure(state).await?;
     let rights = p.rights(form);
     if !fresh {
         let mut page = DraftPage::new(tr, &csrf, form, &rights, &input.draft, &FieldErrors::new());
         page.has_errors = true;
-        return render(StatusCode::FORBIDDEN, &page);
+        return Ok(Err(render(StatusCode::FORBIDDEN, &page)?));
     }
     let codes: Vec<_> = rights.iter().map(|r| r.code.clone()).collect();
-    match FormDraft::parse(form, &codes, &input.draft, intake::desk_today(&state)) {
-        Err(errors) => render(
+    match FormDraft::parse(form, &codes, &input.draft, intake::desk_today(state)) {
+        Err(errors) => Ok(Err(render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &DraftPage::new(tr, &csrf, form, &rights, &input.draft, &errors),
-        ),
+        )?)),
         Ok(draft) => {
             let kind = draft.requester_kind;
-            let page = print_page(&p, form, kind, Some(draft))?;
-            if input.format == "pdf" {
-                return super::form_pdf::download(page).await;
-            }
-            render(StatusCode::OK, &page)
+            Ok(Ok(print_page(&p, form, kind, Some(draft))?))
         }
     }
 }

@@ -175,6 +175,7 @@ fn paper_forms() -> Vec<Endpoint> {
         post("/forms/{form}", forms::print_draft),
         get("/forms/{form}/draft", forms::draft_form),
         get("/forms/{form}/pdf", form_pdf::blank),
+        post("/forms/{form}/pdf", form_pdf::draft),
     ]
 }
 

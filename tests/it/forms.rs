@@ -36,10 +36,9 @@ async fn forms_download_as_pdf_blank_or_filled_in(app: TestApp) {
         ("request_date", "2026-11-20".into()),
         ("services", "ConoHa".into()),
         ("delivery", "registered_mail".into()),
-        ("format", "pdf".into()),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let filled = b.post_form("/forms/disclosure?lang=ja", &fields).await;
+    let filled = b.post_form("/forms/disclosure/pdf?lang=ja", &fields).await;
     assert_eq!(filled.status, 200, "{}", filled.body);
     assert_eq!(filled.headers["content-type"], "application/pdf");
     if let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") {
