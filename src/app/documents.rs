@@ -505,7 +505,7 @@ impl From<FileInfo> for StoredFile {
 }
 
 /// An identity document read from the envelope, as the request page lists it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IdentityDocument {
     pub id: String,
     pub kind: String,
@@ -516,6 +516,16 @@ pub struct IdentityDocument {
     pub file_id: Option<String>,
     /// Why an officer rejected it (it no longer counts).
     pub rejected_reason: Option<String>,
+}
+
+/// The reason an officer rejected it may describe the person: never in a log.
+impl std::fmt::Debug for IdentityDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityDocument")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<IdentityDocumentRow> for IdentityDocument {

@@ -46,7 +46,7 @@ pub struct FileInfo {
     pub purged_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = identity_documents)]
 pub struct IdentityDocumentRow {
     pub id: String,
@@ -62,6 +62,17 @@ pub struct IdentityDocumentRow {
     pub rejected_reason: Option<String>,
     pub rejected_by: Option<String>,
     pub rejected_at: Option<NaiveDateTime>,
+}
+
+/// An officer's reason for rejecting a document may describe the person: never in a log.
+impl std::fmt::Debug for IdentityDocumentRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityDocumentRow")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("rejected", &self.rejected_at.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn insert_file(conn: &mut AnyConnection, row: &StoredFileRow) -> QueryResult<()> {

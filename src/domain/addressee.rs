@@ -12,7 +12,7 @@ pub struct Party<'a> {
 }
 
 /// A letter's addressee block: the address, the name (to be followed by 様), and the other party.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Addressee {
     pub name: String,
     pub address: Option<String>,
@@ -20,7 +20,7 @@ pub struct Addressee {
     pub regarding: Option<Regarding>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Regarding {
     /// Written to the agent: the person they act for.
     Person { name: String, legal: bool },
@@ -28,9 +28,27 @@ pub enum Regarding {
     Agent { name: String, legal: bool },
 }
 
+/// Names and addresses never reach a log through `Debug`.
 impl std::fmt::Debug for Party<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Party(<redacted>)")
+    }
+}
+
+impl std::fmt::Debug for Addressee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Addressee")
+            .field("regarding", &self.regarding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Regarding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Regarding::Person { legal, .. } => write!(f, "Regarding::Person(legal: {legal})"),
+            Regarding::Agent { legal, .. } => write!(f, "Regarding::Agent(legal: {legal})"),
+        }
     }
 }
 

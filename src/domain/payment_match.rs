@@ -142,7 +142,8 @@ pub fn match_payment(
     amount_yen: i64,
     open: &[OpenInvoice],
 ) -> MatchOutcome {
-    let groups = number_groups(&format!("{reference} {payer_name}"));
+    // Fields never run into one number: `|` ends a group (a bank's references come joined by it).
+    let groups = number_groups(&format!("{reference}|{payer_name}"));
     for g in &groups {
         if let Some(inv) = open.iter().find(|i| writes(g, &i.number)) {
             return MatchOutcome {

@@ -10,7 +10,7 @@
 //! year instead, so a Reiwa reading that lands after the import day is read as 20YY. Fields are sliced
 //! by byte, as the format defines them, then decoded.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::fees::{StatementLine, StatementProblem, parse_yen};
 
@@ -101,6 +101,14 @@ fn text(record: &[u8], (from, to): (usize, usize)) -> String {
         .to_owned()
 }
 
+/// A count or an amount as the format writes it (digits, zero-padded), without `parse_yen`'s cap on a
+/// single payment: a trailer's total may be far larger.
+fn digits(raw: &str) -> Option<i64> {
+    (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| raw.parse().ok())
+        .flatten()
+}
+
 /// YYMMDD in the Reiwa era, or, where that lands after `today`, in the Western calendar.
 pub fn era_date(raw: &str, today: NaiveDate) -> Option<NaiveDate> {
     if raw.len() != 6 || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -113,7 +121,7 @@ pub fn era_date(raw: &str, today: NaiveDate) -> Option<NaiveDate> {
         .filter(|d| *d >= NaiveDate::from_ymd_opt(2019, 5, 1).unwrap_or(*d));
     match reiwa {
         Some(d) if d <= today => Some(d),
-        _ => NaiveDate::from_ymd_opt(2000 + yy, mm, dd).filter(|d| d.year() <= today.year()),
+        _ => NaiveDate::from_ymd_opt(2000 + yy, mm, dd).filter(|d| *d <= today),
     }
 }
 
@@ -156,7 +164,7 @@ pub fn parse(
                 // The trailer counts every deposit record, cancellations and corrections included.
                 if l.direction.is_none_or(|d| text(record, d) == "1") {
                     counted += 1;
-                    total += parse_yen(&text(record, l.amount)).unwrap_or(0);
+                    total = total.saturating_add(digits(&text(record, l.amount)).unwrap_or(0));
                 }
                 if let Some(p) = data_record(l, record, line, today, &mut lines) {
                     problems.push(p);
@@ -165,10 +173,10 @@ pub fn parse(
             (b'8', Some(l)) => {
                 trailer_seen = true;
                 let (n, sum) = (
-                    parse_yen(&text(record, l.trailer_count)),
-                    parse_yen(&text(record, l.trailer_total)),
+                    digits(&text(record, l.trailer_count)),
+                    digits(&text(record, l.trailer_total)),
                 );
-                if n != Ok(counted) || sum != Ok(total) {
+                if n != Some(counted) || sum != Some(total) {
                     problems.push(StatementProblem {
                         line,
                         reason: format!(
@@ -260,7 +268,8 @@ fn data_record(
         paid_on,
         amount_yen,
         payer_name,
-        reference: reference.join(" "),
+        // Joined so that no number runs from one field into the next (`payment_match` ends a group at `|`).
+        reference: reference.join(" | "),
     });
     None
 }
@@ -360,6 +369,11 @@ mod tests {
             Some(d("2001-04-30")),
             "before Reiwa began"
         );
+        assert_eq!(
+            era_date("261231", today),
+            None,
+            "after the import day in either reading"
+        );
     }
 
     #[test]
@@ -378,6 +392,8 @@ mod tests {
             assert_eq!(lines[0].amount_yen, 5_400);
             assert_eq!(lines[0].payer_name, "2026111900000001ﾔﾏﾀﾞ ﾀﾛｳ");
             assert_eq!(lines[1].reference, "INV-KJ-20261119-2");
+            // A payer code beside the number does not run into it.
+            assert!(!lines[0].reference.contains("2026"));
             assert_eq!(lines[1].line, 3);
         }
     }

@@ -128,9 +128,15 @@ fn problem_text(item: &ItemStatus, names: &dyn Fn(&str) -> Option<String>) -> St
             "letter-problem-rejected",
             &[what, ("reason", reason.clone())],
         ),
-        Some(Problem::NotAccepted { until, .. }) => t(
+        Some(Problem::NotAccepted {
+            until: Some(until), ..
+        }) => t(
             "letter-problem-not_accepted",
-            &[what, ("until", until.map(ja_date).unwrap_or_default())],
+            &[what, ("until", ja_date(*until))],
+        ),
+        Some(Problem::NotAccepted { from, .. }) => t(
+            "letter-problem-not_yet_accepted",
+            &[what, ("from", from.map(ja_date).unwrap_or_default())],
         ),
         Some(Problem::Missing) | None => t("letter-problem-missing", &[what]),
     }

@@ -330,9 +330,15 @@ pub fn letter_pdf(sheet: &LetterSheet, window: WindowMm) -> Result<Vec<u8>, PdfE
     for p in &letter.paragraphs {
         l.block(&format!("　{p}"), 10.5, body_x, body_w, Align::Left, 0.0);
     }
-    if !letter.rows.is_empty() {
+    // The body closes with 敬具; the particulars follow under 記 and end with 以上.
+    l.block("敬具", 10.5, body_x, body_w, Align::Right, 0.0);
+    let particulars =
+        !letter.rows.is_empty() || letter.list_heading.is_some() || !letter.notes.is_empty();
+    if particulars {
         l.gap(mm(2.0));
         l.block("記", 10.5, body_x, body_w, Align::Centre, 0.0);
+    }
+    if !letter.rows.is_empty() {
         let label_w = mm(55.0);
         for (k, v) in &letter.rows {
             let top = l.y;
@@ -381,8 +387,10 @@ pub fn letter_pdf(sheet: &LetterSheet, window: WindowMm) -> Result<Vec<u8>, PdfE
             l.block(&format!("・{n}"), 10.0, body_x, body_w, Align::Left, indent);
         }
     }
-    l.gap(mm(3.0));
-    l.block("敬具", 10.5, body_x, body_w, Align::Right, 0.0);
+    if particulars {
+        l.gap(mm(3.0));
+        l.block("以上", 10.5, body_x, body_w, Align::Right, 0.0);
+    }
     render(
         l.pages,
         &format!("{}（{}）", letter.title, sheet.receipt_number),

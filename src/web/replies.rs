@@ -38,6 +38,12 @@ impl LetterPage {
         &self.pdf
     }
 
+    /// A 記 section follows 敬具: the particulars, the list and the notes, closed by 以上.
+    pub fn has_particulars(&self) -> bool {
+        let l = &self.v.letter;
+        !l.rows.is_empty() || l.list_heading.is_some() || !l.notes.is_empty()
+    }
+
     /// The line under the addressee's name naming the other party of an agent's case.
     pub fn regarding(&self) -> Option<String> {
         use crate::domain::addressee::Regarding;

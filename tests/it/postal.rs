@@ -1580,7 +1580,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
     let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "delivery_method_changed").await;
     assert!(letter.body.contains(
-        "個人情報保護法第33条第3項に基づき、書面（配達証明付書留郵便）により開示いたします"
+        "個人情報保護法第33条第2項の定めにより、書面（配達証明付書留郵便）の交付により開示いたします（同条第3項に基づくご通知）"
     ));
     assert!(letter.body.contains("記録が紙媒体のみで保存されているため"));
 }

@@ -29,7 +29,7 @@ letter-payment_short-title = 手数料の不足について
 letter-payment_short-body = { $about }お振り込みいただいた金額が請求額に足りませんでした。不足額をお振り込みください。
 
 letter-delivery_method_changed-title = 開示の方法について
-letter-delivery_method_changed-body = { $about }電磁的方法による開示をご希望いただきましたが、下記の理由によりその方法による開示が困難であるため、個人情報保護法第33条第3項に基づき、書面（配達証明付書留郵便）により開示いたします。
+letter-delivery_method_changed-body = { $about }電磁的方法による開示をご希望いただきましたが、下記の理由によりその方法による開示が困難であるため、個人情報保護法第33条第2項の定めにより、書面（配達証明付書留郵便）の交付により開示いたします（同条第3項に基づくご通知）。
 letter-deadline_extended-title = 回答期限の延長について
 letter-deadline_extended-body = { $about }下記の理由により回答期限を延長させていただきます。
 
@@ -135,6 +135,7 @@ letter-problem-not_original = { $what }（原本が必要です。写しは受�
 letter-problem-date_missing = { $what }（作成日を確認できませんでした）
 letter-problem-stale = { $what }（作成日が{ $created }のため古すぎます。{ $earliest }以降に作成されたものをお送りください）
 letter-problem-rejected = { $what }（お送りいただいた書類は、次の理由によりお受けできませんでした：{ $reason }）
+letter-problem-not_yet_accepted = { $what }（この書類は{ $from }以降のご請求から本人確認書類として取り扱います。他の書類をお送りください）
 letter-document-any = 本人確認書類
 letter-problem-not_accepted = { $what }（この書類は{ $until }をもって本人確認書類としての取扱いを終了しました。他の書類をお送りください）
 letter-problem-dated_after_request = { $what }（作成日が請求日より後になっています）
