@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use super::cases::Case;
-use super::documents::{DocumentOutcome, recheck};
+use super::checklist::recheck;
+use super::documents::DocumentOutcome;
 use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::{self, audit, documents as repo};

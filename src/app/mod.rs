@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod audit_proofs;
 pub mod audit_verify;
 pub mod cases;
+pub mod checklist;
 pub mod clock;
 pub mod confirm;
 pub mod document_rejection;

@@ -262,7 +262,7 @@ pub async fn detail(
                         ..PostalDetails::from(row)
                     }
                 }),
-                checklist: super::documents::checklist_of(conn, &case)?,
+                checklist: super::checklist::checklist_of(conn, &case)?,
                 documents: crate::db::documents::documents_for_request(conn, &case.row.id)?
                     .into_iter()
                     .map(IdentityDocument::from)

@@ -281,7 +281,7 @@ fn describe_outcome(
 ) -> Result<(), AppError> {
     if kinds.contains(&NoticeKind::DocumentsRequested)
         && let (Some(list), Some(rules)) = (
-            super::documents::checklist_of(conn, case)?,
+            super::checklist::checklist_of(conn, case)?,
             case.def.documents.as_ref(),
         )
     {

@@ -386,6 +386,7 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
     ] {
         fill(&c, Locator::Id(id), text).await;
     }
+    shot(&c, "form-draft").await;
     click(&c, Locator::Id("submit")).await;
     let title = text_after(
         &c,
