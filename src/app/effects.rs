@@ -77,8 +77,15 @@ pub(super) fn carry_out(
         }
         Effect::CreateTasks => super::systems::create_tasks(conn, case, cx.now)?,
         Effect::ReleasePackage => {
-            let released =
-                super::package::release_package(conn, cx.config, cx.keys, case, cx.actor, cx.now)?;
+            let released = super::package::release_package(
+                conn,
+                cx.catalog.laws(),
+                cx.config,
+                cx.keys,
+                case,
+                cx.actor,
+                cx.now,
+            )?;
             if let Some(d) = released {
                 payload.download = Some(DownloadNotice {
                     id: d.id.to_string(),

@@ -30,6 +30,12 @@ pub const HOURLY: &[Job] = &[
             )
         },
     },
+    // The register of provision to third parties keeps each record for the law's period, no longer
+    // (APPI Arts. 29(2), 30(4)).
+    Job {
+        name: "erase provision records past their retention",
+        run: super::provision::erase_expired,
+    },
     // Sign-in failures count for a day, then are forgotten.
     Job {
         name: "forget old sign-in failures",

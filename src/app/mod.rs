@@ -29,6 +29,7 @@ pub mod package_index;
 pub mod postal_details;
 pub mod postings;
 pub mod procedures;
+pub mod provision;
 pub mod queue;
 pub mod readiness;
 pub mod recipients;

@@ -151,6 +151,7 @@ fn without_fields(
 /// language and the procedure's `processing-information.json`. Also the officer's preview.
 pub(crate) fn build(
     conn: &mut AnyConnection,
+    laws: &crate::domain::law::Laws,
     keys: &Keys,
     case: &Case,
     answer: AnswerKind,
@@ -239,7 +240,24 @@ pub(crate) fn build(
             ));
         }
     }
-    let person = PersonIndex::new(case, &held, now);
+    // A request for the records of provision (Art. 33(5)) is answered with those the officer confirmed.
+    let provision: Vec<super::package_index::ProvisionEntry> =
+        if answer == AnswerKind::ProvisionRecords {
+            super::provision::for_answer(conn, laws, case)?
+                .iter()
+                .map(|r| super::package_index::ProvisionEntry::from_notice(r, lang))
+                .collect()
+        } else {
+            Vec::new()
+        };
+    let person = PersonIndex::new(case, &held, provision, now);
+    if !person.provision_records.is_empty() {
+        zip.start_file("provision-records.json", options)
+            .map_err(zip_error)?;
+        let body = serde_json::to_string_pretty(&person.provision_records)
+            .map_err(|e| AppError::Definition(e.to_string()))?;
+        zip.write_all(body.as_bytes()).map_err(io_error)?;
+    }
     for (name, body) in [
         (
             "index.json",
@@ -283,6 +301,7 @@ pub(crate) fn build(
 /// Carries out `release_package`: nothing for rights whose answer packs nothing.
 pub(crate) fn release_package(
     conn: &mut AnyConnection,
+    laws: &crate::domain::law::Laws,
     config: &Config,
     keys: &Keys,
     case: &Case,
@@ -294,7 +313,7 @@ pub(crate) fn release_package(
     let Some(answer) = case.right.as_ref().and_then(|r| r.answer) else {
         return Ok(None);
     };
-    let bytes = build(conn, keys, case, answer, now)?;
+    let bytes = build(conn, laws, keys, case, answer, now)?;
     let expires_at = db::to_db_time(download_expires(now, config.retention.download_days));
     let package_id = db::new_id();
     let sealed = crypto::seal(

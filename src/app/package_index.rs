@@ -71,10 +71,59 @@ pub(crate) struct PersonIndex {
     pub rights: Option<String>,
     /// Where to complain (Art. 15(1)(f)).
     pub complaint_authority: Option<String>,
+    /// The records of provision to and receipt from third parties disclosed (APPI Art. 33(5)).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provision_records: Vec<ProvisionEntry>,
+}
+
+/// One record of provision as the answer discloses it, in the requester's language.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ProvisionEntry {
+    /// `provided` or `received`.
+    pub direction: String,
+    pub provided_on: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_provided_on: Option<String>,
+    /// The recipient (provided) or the provider (received).
+    pub counterparty: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterparty_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterparty_representative: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquired_how: Option<String>,
+    pub person: String,
+    pub items: String,
+    pub basis: String,
+}
+
+impl ProvisionEntry {
+    pub(crate) fn from_notice(
+        r: &crate::domain::notice::ProvisionNotice,
+        lang: crate::domain::request::Language,
+    ) -> Self {
+        ProvisionEntry {
+            direction: r.direction.clone(),
+            provided_on: r.provided_on.to_string(),
+            last_provided_on: r.last_provided_on.map(|d| d.to_string()),
+            counterparty: r.counterparty.clone(),
+            counterparty_address: r.counterparty_address.clone(),
+            counterparty_representative: r.counterparty_representative.clone(),
+            acquired_how: r.acquired_how.clone(),
+            person: r.person.clone(),
+            items: r.items.clone(),
+            basis: r.basis.get(lang).to_owned(),
+        }
+    }
 }
 
 impl PersonIndex {
-    pub(crate) fn new(case: &Case, held: &[HeldBy], now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(
+        case: &Case,
+        held: &[HeldBy],
+        provision_records: Vec<ProvisionEntry>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let lang = case.language;
         PersonIndex {
             receipt_number: case.row.receipt_number.clone(),
@@ -93,6 +142,7 @@ impl PersonIndex {
                 .complaint_authority
                 .as_ref()
                 .map(|a| a.get(lang).to_owned()),
+            provision_records,
         }
     }
 }

@@ -61,6 +61,9 @@ pub struct RequestDetail {
     pub workers: Vec<(StaffId, String)>,
     /// Four eyes: who approved which event at this version, (event, email).
     pub approvals: Vec<(String, String)>,
+    /// A request for the records of provision (Art. 33(5)): those confirmed as the person's, then
+    /// those that may be; `None` for any other right.
+    pub provision: Option<Vec<super::provision::Candidate>>,
 }
 
 impl RequestDetail {
@@ -285,6 +288,16 @@ pub async fn detail(
                 },
                 workers: crate::db::staff::workers(conn)?,
                 approvals: super::approvals::current(conn, &case)?,
+                provision: if super::provision::answers_from_register(&case) {
+                    Some(super::provision::candidates(
+                        conn,
+                        catalog.laws(),
+                        &case,
+                        case.language,
+                    )?)
+                } else {
+                    None
+                },
                 notes: crate::db::notes::for_request(conn, &case.row.id)?
                     .into_iter()
                     .map(|(n, author)| Note {

@@ -90,7 +90,7 @@ pub async fn preview(
                 .as_ref()
                 .and_then(|r| r.answer)
                 .ok_or(AppError::NotFound)?;
-            let bytes = super::package::build(conn, &keys, &case, answer, now)?;
+            let bytes = super::package::build(conn, catalog.laws(), &keys, &case, answer, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::FileViewed, actor, now)

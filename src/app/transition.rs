@@ -131,7 +131,15 @@ pub(crate) fn apply_event(
         effects::carry_out(conn, cx, case, e, &data, &mut payload)?;
     }
     let kinds: Vec<NoticeKind> = t.notices().collect();
-    describe_outcome(conn, case, &kinds, &data, today, &mut payload)?;
+    describe_outcome(
+        conn,
+        cx.catalog.laws(),
+        case,
+        &kinds,
+        &data,
+        today,
+        &mut payload,
+    )?;
     if kinds.iter().any(|k| k.decides()) {
         payload.appeal = case.def.appeal_from(&t.to).cloned();
     }
@@ -273,6 +281,7 @@ fn text(data: &Map<String, Value>, key: &str) -> Option<String> {
 /// changes made and each data system's outcome, and what an answer leaves out.
 fn describe_outcome(
     conn: &mut AnyConnection,
+    laws: &crate::domain::law::Laws,
     case: &Case,
     kinds: &[NoticeKind],
     data: &Map<String, Value>,
@@ -339,6 +348,14 @@ fn describe_outcome(
             })
             .collect();
         payload.partial_refusal = text(data, "partial_refusal");
+    }
+    // An answer to a request for the records of provision (Art. 33(5)) discloses those the officer
+    // confirmed; the letter prints them, the package holds them.
+    if kinds
+        .iter()
+        .any(|k| matches!(k, NoticeKind::AnswerDispatched | NoticeKind::AnswerReady))
+    {
+        payload.provision_records = super::provision::for_answer(conn, laws, case)?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod notes;
 pub mod notices;
 pub mod postal;
 pub mod postings;
+pub mod provision;
 pub mod queue_counts;
 pub mod replies;
 pub mod requests;

@@ -552,3 +552,42 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    provision_records (id) {
+        id -> Text,
+        regime -> Text,
+        direction -> Text,
+        method -> Text,
+        basis -> Text,
+        provided_on -> Text,
+        last_provided_on -> Nullable<Text>,
+        counterparty_name -> Text,
+        counterparty_address -> Nullable<Text>,
+        counterparty_representative -> Nullable<Text>,
+        acquired_how -> Nullable<Text>,
+        person_name -> Text,
+        person_kana -> Nullable<Text>,
+        person_email -> Nullable<Text>,
+        person_address -> Nullable<Text>,
+        name_key -> Text,
+        kana_key -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        items -> Text,
+        kept_until -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_provision_records (request_id, record_id) {
+        request_id -> Text,
+        record_id -> Text,
+        attached_by -> Text,
+        attached_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_provision_records -> provision_records (record_id));
+diesel::allow_tables_to_appear_in_same_query!(provision_records, request_provision_records);

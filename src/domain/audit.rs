@@ -59,6 +59,14 @@ pub enum AuditAction {
     AuthorityChecked,
     /// A printed letter was recorded as posted (day, mail class, tracking number).
     LetterPosted,
+    /// A provision to or receipt from a third party was entered in the register (APPI Arts. 29–30).
+    ProvisionRecorded,
+    /// An officer confirmed a register record as a request's person's, for its answer (Art. 33(5)).
+    ProvisionAttached,
+    /// An officer took a register record off a request.
+    ProvisionDetached,
+    /// Register records past their retention were erased.
+    ProvisionErased,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -134,7 +142,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 63] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -165,6 +173,10 @@ impl AuditAction {
         AuditAction::RequestApproved,
         AuditAction::AuthorityChecked,
         AuditAction::LetterPosted,
+        AuditAction::ProvisionRecorded,
+        AuditAction::ProvisionAttached,
+        AuditAction::ProvisionDetached,
+        AuditAction::ProvisionErased,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -231,6 +243,10 @@ impl AuditAction {
             AuditAction::RequestApproved => "request.approved",
             AuditAction::AuthorityChecked => "request.authority_checked",
             AuditAction::LetterPosted => "letter.posted",
+            AuditAction::ProvisionRecorded => "provision.recorded",
+            AuditAction::ProvisionAttached => "request.provision_record_attached",
+            AuditAction::ProvisionDetached => "request.provision_record_detached",
+            AuditAction::ProvisionErased => "provision.erased",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

@@ -19,6 +19,7 @@ pub mod on_behalf;
 pub mod payment_match;
 pub mod postal;
 pub mod posting;
+pub mod provision;
 pub mod reply;
 pub mod reports;
 pub mod request;

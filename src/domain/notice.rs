@@ -208,6 +208,44 @@ pub struct NoticePayload {
     /// For a restriction about to be lifted: in which system, from when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifting: Option<LiftingNotice>,
+    /// The records of provision to and receipt from third parties the answer discloses (APPI Art.
+    /// 33(5)), copied from the register so the answer reads the same after a record is erased.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provision_records: Vec<ProvisionNotice>,
+}
+
+/// One record of the register as an answer discloses it: the items Arts. 29 and 30 have recorded.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionNotice {
+    /// `provided` (to a third party) or `received` (from one).
+    pub direction: String,
+    pub provided_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_provided_on: Option<NaiveDate>,
+    /// The recipient, or the provider.
+    pub counterparty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterparty_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterparty_representative: Option<String>,
+    /// How the provider came by the data (received records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquired_how: Option<String>,
+    /// The person as the record names them.
+    pub person: String,
+    pub items: String,
+    /// On what the data went: the regime's words.
+    pub basis: Label,
+}
+
+// The person's data: Debug shows none of it.
+impl std::fmt::Debug for ProvisionNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProvisionNotice")
+            .field("direction", &self.direction)
+            .field("provided_on", &self.provided_on)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A notice to someone a data system disclosed the person's data to. It names the person so the

@@ -228,6 +228,43 @@ fn recipient_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_
         })
 }
 
+/// Each record of provision disclosed, with the items Arts. 29 and 30 have recorded.
+fn provision_lines(payload: &NoticePayload) -> impl Iterator<Item = String> + '_ {
+    payload.provision_records.iter().map(|r| {
+        let when = match r.last_provided_on {
+            Some(last) if last != r.provided_on => t(
+                "letter-provision-period",
+                &[("first", ja_date(r.provided_on)), ("last", ja_date(last))],
+            ),
+            _ => ja_date(r.provided_on),
+        };
+        let mut whom: Vec<String> = r.counterparty_address.iter().cloned().collect();
+        if let Some(rep) = &r.counterparty_representative {
+            whom.push(t(
+                "letter-provision-representative",
+                &[("name", rep.clone())],
+            ));
+        }
+        let whom = if whom.is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", whom.join("、"))
+        };
+        let args = [
+            ("when", when),
+            ("counterparty", format!("{}{whom}", r.counterparty)),
+            ("items", r.items.clone()),
+            ("person", r.person.clone()),
+            ("basis", r.basis.ja().to_owned()),
+            ("how", r.acquired_how.clone().unwrap_or_default()),
+        ];
+        match r.direction.as_str() {
+            "received" => t("letter-provision-received", &args),
+            _ => t("letter-provision-provided", &args),
+        }
+    })
+}
+
 /// What was changed item by item, then what each data system did.
 fn change_lines(payload: &NoticePayload) -> Vec<String> {
     let changes = payload.changes.iter().map(|c| {
@@ -424,6 +461,11 @@ pub fn compose(i: &LetterInput<'_>) -> Letter {
                 l.row("letter-row-dispatched-on", ja_date(d.dispatched_on));
             }
             l.actions(p, false);
+            // A request for the records of provision (Art. 33(5)) is answered by the records themselves.
+            if !p.provision_records.is_empty() {
+                l.list_heading = Some(tr().t("letter-list-provision-records"));
+                l.list.extend(provision_lines(p));
+            }
         }
         NoticeKind::ActionCompleted => l.actions(p, true),
         NoticeKind::Refused | NoticeKind::IdentityNotVerified => {

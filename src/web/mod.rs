@@ -26,6 +26,7 @@ pub mod people;
 pub mod postal;
 pub mod postings;
 pub mod procedures;
+pub mod provision;
 pub mod public;
 pub mod queue;
 pub mod registry;

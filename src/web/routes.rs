@@ -7,8 +7,8 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
-    form_pdf, forms, health, mfa, openapi, payments, people, postal, postings, procedures, public,
-    queue, registry, replies, reports, staff, systems, tracking,
+    form_pdf, forms, health, mfa, openapi, payments, people, postal, postings, procedures,
+    provision, public, queue, registry, replies, reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -49,6 +49,24 @@ where
     endpoint(Method::POST, path, handler)
 }
 
+fn put<F, Args>(path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    endpoint(Method::PUT, path, handler)
+}
+
+fn delete<F, Args>(path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    endpoint(Method::DELETE, path, handler)
+}
+
 /// The scopes, each with its prefix ("" for the public pages, which have none) and its resources' routes.
 fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
     [
@@ -73,6 +91,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 staff_audit(),
                 staff_reports(),
                 staff_payments(),
+                staff_provision(),
                 staff_systems(),
             ],
         ),
@@ -85,6 +104,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 api_reports(),
                 api_audit(),
                 api_payments(),
+                api_provision(),
                 api_systems(),
                 api_staff(),
             ],
@@ -306,6 +326,17 @@ fn staff_payments() -> Vec<Endpoint> {
     ]
 }
 
+fn staff_provision() -> Vec<Endpoint> {
+    vec![
+        get("/provision-records", provision::show),
+        post("/provision-records", provision::record),
+        post(
+            "/requests/{id}/provision-records/{record_id}",
+            provision::confirm,
+        ),
+    ]
+}
+
 fn staff_systems() -> Vec<Endpoint> {
     vec![
         get("/systems", registry::show),
@@ -402,6 +433,21 @@ fn api_payments() -> Vec<Endpoint> {
         post("/payments/import", payments::import_api),
         get("/payments/unmatched", payments::unmatched_api),
         post("/payments/{id}/assign", payments::assign_api),
+    ]
+}
+
+fn api_provision() -> Vec<Endpoint> {
+    vec![
+        get("/provision-records", provision::list_api),
+        post("/provision-records", provision::record_api),
+        put(
+            "/requests/{id}/provision-records/{record_id}",
+            provision::attach_api,
+        ),
+        delete(
+            "/requests/{id}/provision-records/{record_id}",
+            provision::detach_api,
+        ),
     ]
 }
 

@@ -37,6 +37,33 @@ struct Walk {
     /// The law's ground (code, and its words in the requester's language) a partial answer names,
     /// where the law lists grounds for the right.
     law_ground: Option<(String, String)>,
+    /// Answered from the register of provision records (APPI Art. 33(5)): its regime's id.
+    register: Option<String>,
+}
+
+/// A right answered from the register: the officer enters the person's record of provision and
+/// confirms it as theirs, so the answer discloses it.
+async fn confirm_a_record(officer: &Api, w: &Walk, regime: &str) {
+    let (status, rec) = officer
+        .post(
+            "/api/v1/provision-records",
+            &json!({"regime": regime, "direction": "provided", "method": "individual",
+                    "basis": "consent", "provided_on": "2026-04-01", "counterparty_name": "Partner K.K.",
+                    "person_name": w.person, "person_email": w.email, "items": "name, email"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rec}");
+    let (status, body) = officer
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "/api/v1/requests/{}/provision-records/{}",
+                w.id,
+                rec["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
 }
 
 fn ground_for(regime: &str, right: &str) -> String {
@@ -252,6 +279,14 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
         } else {
             json!({})
         };
+        if Some(next) == answer
+            && let Some(regime) = &w.register
+        {
+            // Nothing confirmed: the answer cannot go out empty.
+            let (status, body) = fire(officer, &w.id, next, data.clone()).await;
+            assert_eq!(status, 422, "{} {}: {body}", w.regime, w.right);
+            confirm_a_record(officer, w, regime).await;
+        }
         let (status, body) = fire(officer, &w.id, next, data).await;
         assert_eq!(status, 200, "{} {}: {next}: {body}", w.regime, w.right);
     }
@@ -330,6 +365,8 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
                     };
                     (g.code.clone(), g.label.get(lang).to_owned())
                 }),
+                register: (right.answer == Some(kaiji::domain::law::AnswerKind::ProvisionRecords))
+                    .then(|| regime.id.clone()),
                 id,
                 email,
                 person,

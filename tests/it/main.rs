@@ -31,6 +31,7 @@ mod openapi;
 mod people;
 mod postal;
 mod procedures;
+mod provision;
 mod queue;
 mod reports;
 mod rights;

@@ -32,12 +32,12 @@ both_backends!(
 
 on_each_backend!(a_qualified_invoice_states_its_tax_and_registration_number);
 
-async fn officer(app: &TestApp) -> Api {
+pub(crate) async fn officer(app: &TestApp) -> Api {
     common::api(app, "desk@example.com", Role::Officer).await
 }
 
 /// An officer at the desk's pages (signed in with a browser session).
-async fn desk(app: &TestApp) -> Browser {
+pub(crate) async fn desk(app: &TestApp) -> Browser {
     app.signed_in("page@example.com", Role::Officer).await
 }
 
@@ -277,7 +277,7 @@ async fn officers_register_letters_on_a_page(app: TestApp) {
 }
 
 /// Registers a letter (one request type) and returns its request id.
-async fn register(api: &Api, patch: Value) -> String {
+pub(crate) async fn register(api: &Api, patch: Value) -> String {
     let mut l = letter();
     l["request_types"] = json!(["access"]);
     for (k, v) in patch.as_object().unwrap() {
@@ -288,7 +288,7 @@ async fn register(api: &Api, patch: Value) -> String {
     body["requests"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn fire(
+pub(crate) async fn fire(
     api: &Api,
     id: &str,
     event: &str,
@@ -308,7 +308,7 @@ async fn fire(
 }
 
 /// Fires `event` and checks that it went through.
-async fn fire_ok(api: &Api, id: &str, event: &str, version: i64, reason: Option<&str>) {
+pub(crate) async fn fire_ok(api: &Api, id: &str, event: &str, version: i64, reason: Option<&str>) {
     let (status, body) = fire(api, id, event, version, reason).await;
     assert_eq!(status, 200, "{event}: {body}");
 }
@@ -760,7 +760,7 @@ async fn scans_are_encrypted_viewed_with_an_audit_trail_and_purged(app: TestApp)
 /// Returns the request id, the invoice as the API shows it, and the request's version.
 /// Records a fresh 住民票 and a passport for the requester and confirms identity: the request, under
 /// review at version 2, is at version 5 afterwards.
-async fn confirm_identity(api: &Api, id: &str) {
+pub(crate) async fn confirm_identity(api: &Api, id: &str) {
     for (version, kind, original, created_on) in [
         (2, "juminhyo", true, "2026-11-01"),
         (3, "passport", false, ""),
@@ -773,7 +773,7 @@ async fn confirm_identity(api: &Api, id: &str) {
 }
 
 /// A letter registered with `patch` (see `register`) and under identity review: version 2.
-async fn under_review(api: &Api, patch: Value) -> String {
+pub(crate) async fn under_review(api: &Api, patch: Value) -> String {
     let id = register(api, patch).await;
     fire_ok(api, &id, "start_identity_review", 1, None).await;
     id
@@ -1274,7 +1274,13 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
     assert!(body.contains("ﾀﾅｶ ｼﾞﾛｳ") && body.contains("¥3,000"));
 }
 
-async fn fire_with(api: &Api, id: &str, event: &str, version: i64, data: Value) -> (u16, Value) {
+pub(crate) async fn fire_with(
+    api: &Api,
+    id: &str,
+    event: &str,
+    version: i64,
+    data: Value,
+) -> (u16, Value) {
     api.post(
         &format!("/api/v1/requests/{id}/events"),
         &json!({"event": event, "expected_version": version, "data": data}),
@@ -1586,7 +1592,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
 }
 
 /// The letter printed for the request's notice of this kind.
-async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
+pub(crate) async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
     let r = api.request(id).await;
     let n = r["notices"]
         .as_array()

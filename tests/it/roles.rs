@@ -88,8 +88,12 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
             let client = reqwest::Client::new();
             let req = match method.as_str() {
                 "get" => client.get(format!("{}{concrete}", app.base)),
-                _ => client
-                    .post(format!("{}{concrete}", app.base))
+                // POST, PUT, DELETE: the route's own method, with an empty object.
+                m => client
+                    .request(
+                        reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).unwrap(),
+                        format!("{}{concrete}", app.base),
+                    )
                     .json(&serde_json::json!({})),
             };
             let res = req.bearer_auth(&api.token).send().await.unwrap();

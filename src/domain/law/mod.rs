@@ -30,6 +30,9 @@ pub enum AnswerKind {
     /// What each system holds and for how long, from the registry, without the specific pieces (CCPA
     /// §1798.110 categories).
     Categories,
+    /// The records of provision to and receipt from third parties that the officer confirmed are the
+    /// person's, from the register (APPI Art. 33(5)).
+    ProvisionRecords,
 }
 
 /// A right a regime grants, and the kinds of rule that carry it out.
@@ -102,6 +105,8 @@ pub struct Regime {
     pub complaint_authority: Option<Label>,
     /// The deadlines the law sets for answering.
     pub deadlines: Vec<LawDeadline>,
+    /// Its register of provision to and receipt from third parties, where the law has one.
+    pub provision: Option<crate::domain::provision::ProvisionRules>,
     /// The file as written: what is published, and pinned by the workflows checked against it.
     pub source: String,
 }
@@ -598,7 +603,7 @@ mod tests {
             ("EEA", "deletion", Some(TaskKind::Erase)),
             ("CA", "deletion", Some(TaskKind::Erase)),
             ("EEA", "portability", Some(TaskKind::Export)),
-            ("JP", "third_party_records", Some(TaskKind::Export)),
+            ("JP", "third_party_records", None),
             ("EEA", "correction", Some(TaskKind::Rectify)),
             ("EEA", "restriction", Some(TaskKind::Restrict)),
             ("EEA", "objection", Some(TaskKind::StopProcessing)),

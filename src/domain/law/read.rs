@@ -52,6 +52,31 @@ struct RawRegime {
     complaint_authority: Option<Label>,
     #[serde(default)]
     deadlines: Vec<RawDeadline>,
+    provision_records: Option<RawProvisionRules>,
+}
+
+/// `[provision_records]`: the register of provision to and receipt from third parties.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvisionRules {
+    article: Option<Label>,
+    methods: Vec<RawProvisionMethod>,
+    bases: Vec<RawCoded>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvisionMethod {
+    code: Spanned<String>,
+    label: Label,
+    keep: Spanned<crate::domain::deadline::RawPeriod>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoded {
+    code: Spanned<String>,
+    label: Label,
 }
 
 /// A `[[deadlines]]` entry: the counting fields of a workflow's `[[clocks]]`, from receipt, and the
@@ -101,6 +126,68 @@ struct RawRight {
 struct Source<'s>(&'s str);
 
 impl Source<'_> {
+    /// A register's rules: codes unique, each retention counted in days, weeks or months.
+    fn provision_rules(
+        &self,
+        p: RawProvisionRules,
+    ) -> Result<crate::domain::provision::ProvisionRules, DefinitionError> {
+        use crate::domain::provision::{Coded, ProvisionMethod, ProvisionRules};
+        let code = |c: &Spanned<String>, seen: &[&str]| -> Result<String, DefinitionError> {
+            let v = c.get_ref();
+            if v.is_empty() || !v.chars().all(|x| x.is_ascii_lowercase() || x == '_') {
+                return Err(self.err(
+                    c.span(),
+                    format!("code `{v}` must be lower-case letters or `_`"),
+                ));
+            }
+            if seen.contains(&v.as_str()) {
+                return Err(self.err(c.span(), format!("code `{v}` is listed twice")));
+            }
+            Ok(v.clone())
+        };
+        let mut methods: Vec<ProvisionMethod> = Vec::new();
+        for m in p.methods {
+            let seen: Vec<&str> = methods.iter().map(|x| x.code.as_str()).collect();
+            let c = code(&m.code, &seen)?;
+            let keep = m
+                .keep
+                .get_ref()
+                .period()
+                .map_err(|why| self.err(m.keep.span(), why))?;
+            if matches!(keep, crate::domain::deadline::Period::BusinessDays(_)) {
+                return Err(self.err(
+                    m.keep.span(),
+                    "a record is kept for days, weeks or months, not business days",
+                ));
+            }
+            methods.push(ProvisionMethod {
+                code: c,
+                label: m.label,
+                keep,
+            });
+        }
+        let mut bases: Vec<Coded> = Vec::new();
+        for b in p.bases {
+            let seen: Vec<&str> = bases.iter().map(|x| x.code.as_str()).collect();
+            let c = code(&b.code, &seen)?;
+            bases.push(Coded {
+                code: c,
+                label: b.label,
+            });
+        }
+        if methods.is_empty() || bases.is_empty() {
+            return Err(self.err(
+                0..0,
+                "`[provision_records]` needs at least one method and one basis",
+            ));
+        }
+        Ok(ProvisionRules {
+            article: p.article,
+            methods,
+            bases,
+        })
+    }
+
     fn line(&self, offset: usize) -> usize {
         self.0[..offset.min(self.0.len())].matches('\n').count() + 1
     }
@@ -313,7 +400,8 @@ impl Regime {
             let needs = match answer {
                 Some(AnswerKind::Categories) => Some(TaskKind::Locate),
                 Some(AnswerKind::Data | AnswerKind::Portable) => Some(TaskKind::Export),
-                None => None,
+                // The register answers (Art. 33(5)); a system may still be asked for its own records.
+                Some(AnswerKind::ProvisionRecords) | None => None,
             };
             if let Some(needs) = needs
                 && task != Some(needs)
@@ -476,9 +564,27 @@ impl Regime {
                 rule,
             });
         }
+        let provision = raw
+            .provision_records
+            .map(|p| s.provision_rules(p))
+            .transpose()?;
+        if provision.is_none()
+            && let Some(r) = rights
+                .iter()
+                .find(|r| r.answer == Some(AnswerKind::ProvisionRecords))
+        {
+            return Err(s.err(
+                raw.id.span(),
+                format!(
+                    "right `{}` answers from the register of provision records, so the regime needs `[provision_records]`",
+                    r.code
+                ),
+            ));
+        }
         Ok(Regime {
             source: src.to_owned(),
             deadlines,
+            provision,
             id,
             version: s.version(&raw.version)?,
             name: raw.name,

@@ -126,6 +126,11 @@ letter-verification = ご本人確認の方法：お客様に関する情報を{
 }
 letter-list-documents = お送りいただく書類
 letter-list-actions = 対応の内容
+letter-list-provision-records = 第三者提供記録（法第33条第5項）の内容
+letter-provision-period = { $first }から{ $last }まで
+letter-provision-representative = 代表者 { $name }
+letter-provision-provided = 【提供】{ $when }　提供先：{ $counterparty }　本人：{ $person }　項目：{ $items }　根拠：{ $basis }
+letter-provision-received = 【受領】{ $when }　提供元：{ $counterparty }　本人：{ $person }　項目：{ $items }　提供元の取得の経緯：{ $how }　根拠：{ $basis }
 
 ## Missing or faulty identity documents ($what: whose document, and which kinds).
 

@@ -971,6 +971,17 @@ impl Api {
         )
     }
 
+    /// Sends `method` (PUT, DELETE) without a body: the status and the JSON answer (`Null` if none).
+    pub async fn call(&self, method: reqwest::Method, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .send(reqwest::Client::new().request(method, self.url(path)))
+            .await;
+        (
+            r.status,
+            serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// POSTs raw bytes with a content type (a CSV statement, a file).
     pub async fn post_raw(
         &self,

@@ -1,0 +1,2 @@
+DROP TABLE request_provision_records;
+DROP TABLE provision_records;
