@@ -36,6 +36,11 @@ pub const HOURLY: &[Job] = &[
         name: "erase provision records past their retention",
         run: super::provision::erase_expired,
     },
+    // Inquiries and complaints keep the person's words only as long as the requests' records.
+    Job {
+        name: "erase inquiries past retention",
+        run: super::inquiries::erase_expired,
+    },
     // Sign-in failures count for a day, then are forgotten.
     Job {
         name: "forget old sign-in failures",

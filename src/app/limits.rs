@@ -212,6 +212,34 @@ pub async fn admit_resend(
         .into_iter()
         .collect();
     buckets.push(Bucket::ResendsTo(mailbox(email)));
+    count_buckets(state, buckets).await
+}
+
+/// An inquiry or complaint from the public form counts as a filing: against the client's network and
+/// the inbox it names, so the desk's form is no way around the intake limits.
+pub async fn admit_inquiry(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    email: &str,
+) -> Result<(), AppError> {
+    let mut buckets: Vec<Bucket> = ip
+        .map(subscriber_network)
+        .map(Bucket::Filings)
+        .into_iter()
+        .collect();
+    buckets.push(Bucket::Inbox(mailbox(email)));
+    let admitted = count_buckets(state, buckets).await;
+    if let Err(AppError::RateLimited { .. }) = &admitted {
+        super::refusals::note(
+            state,
+            super::refusals::Refusal::IntakeLimited { client: ip },
+        )
+        .await;
+    }
+    admitted
+}
+
+async fn count_buckets(state: &AppState, buckets: Vec<Bucket>) -> Result<(), AppError> {
     match &state.limits.store {
         Store::Memory(m) => m.count(&buckets),
         Store::Shared => {

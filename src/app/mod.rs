@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod fees;
 pub mod holds;
 pub mod identity;
+pub mod inquiries;
 pub mod intake;
 pub mod jobs;
 pub mod limits;

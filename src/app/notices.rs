@@ -46,7 +46,8 @@ fn queued_row(
 ) -> NoticeRow {
     NoticeRow {
         id: db::new_id().into(),
-        request_id: request_id.to_owned(),
+        request_id: Some(request_id.to_owned()),
+        inquiry_id: None,
         kind: kind.as_str().to_owned(),
         channel: channel.to_owned(),
         language: language.as_str().to_owned(),
@@ -141,7 +142,7 @@ pub(crate) fn notice_lines(
                 sent_at: dv.and_then(|d| d.sent_at),
                 last_error: dv.and_then(|d| d.last_error.clone()),
                 id: n.id.into_string(),
-                request_id: n.request_id,
+                request_id: request_id.clone(),
                 kind: n.kind,
                 channel: n.channel,
                 status: n.status,

@@ -102,7 +102,8 @@ fn queue(
             conn,
             &NoticeRow {
                 id: db::new_id().into(),
-                request_id: case.row.id.clone(),
+                request_id: Some(case.row.id.clone()),
+                inquiry_id: None,
                 kind: NoticeKind::RecipientNotified.as_str().to_owned(),
                 channel: "email".to_owned(),
                 language: r.language.as_str().to_owned(),

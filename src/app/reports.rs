@@ -4,8 +4,15 @@ use super::{AppError, AppState};
 use crate::db::requests;
 use crate::domain::reports::{Report, ReportRequest, report};
 
+/// A year's report: the requests received in it, and the inquiries and complaints by kind.
+pub struct YearReport {
+    pub year: i32,
+    pub report: Report,
+    pub inquiries: Vec<super::inquiries::InquiryCounts>,
+}
+
 /// The report for requests received in `year`; a year outside 2000–2100 is a field error.
-pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report), AppError> {
+pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<YearReport, AppError> {
     let year = match year.map(str::trim).filter(|y| !y.is_empty()) {
         None => chrono::Datelike::year(&state.clock.now()),
         Some(y) => match y.parse::<i32>() {
@@ -26,9 +33,17 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report
         .now()
         .with_timezone(&chrono_tz::Asia::Tokyo)
         .date_naive();
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
     state
         .db
         .run(move |conn| {
+            let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1);
+            let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31);
+            let inquiries = match (first, last) {
+                (Some(a), Some(b)) => super::inquiries::counts(conn, &laws, a, b, now)?,
+                _ => Vec::new(),
+            };
             let overdue = requests::queue_count(
                 conn,
                 &requests::QueueFilter {
@@ -48,7 +63,11 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<(i32, Report
                 .collect();
             let mut r = report(&rows);
             r.overdue_now = u64::try_from(overdue).unwrap_or(0);
-            Ok((year, r))
+            Ok(YearReport {
+                year,
+                report: r,
+                inquiries,
+            })
         })
         .await
 }

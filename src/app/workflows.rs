@@ -123,8 +123,21 @@ pub fn read_laws(
     }
     // The order places are listed in: the form and the pages follow it.
     places.sort_by_key(|p| (p.fallback, p.code.clone()));
+    // The desk's inquiries and complaints, whatever the place (none taken where the file is absent).
+    let inquiries_file = seeds_dir.join("inquiries.toml");
+    let inquiries = if inquiries_file.is_file() {
+        let src = std::fs::read_to_string(&inquiries_file)
+            .map_err(|e| AppError::Definition(format!("{}: {e}", inquiries_file.display())))?;
+        crate::domain::inquiry::InquiryRules::parse(&src)
+            .map_err(|e| located(&inquiries_file, e))?
+    } else {
+        Default::default()
+    };
     Laws::new(calendars, places, regimes, served)
-        .map(|laws| laws.speaking(crate::i18n::spoken()))
+        .map(|laws| {
+            laws.speaking(crate::i18n::spoken())
+                .with_inquiries(inquiries)
+        })
         .map_err(|e| AppError::Definition(format!("{}: {e}", seeds_dir.display())))
 }
 

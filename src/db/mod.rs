@@ -8,6 +8,7 @@ pub mod documents;
 pub mod evidence;
 pub mod fees;
 pub mod ids;
+pub mod inquiries;
 pub mod intake_hits;
 pub mod mfa;
 pub mod notes;

@@ -11,7 +11,9 @@ use super::schema::notices;
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
     pub id: NoticeId,
-    pub request_id: RequestId,
+    /// The request it is about, or (`inquiry_id`) the inquiry: exactly one.
+    pub request_id: Option<RequestId>,
+    pub inquiry_id: Option<String>,
     pub kind: String,
     pub channel: String,
     pub language: String,

@@ -72,7 +72,8 @@ diesel::table! {
 diesel::table! {
     notices (id) {
         id -> Text,
-        request_id -> Text,
+        request_id -> Nullable<Text>,
+        inquiry_id -> Nullable<Text>,
         kind -> Text,
         channel -> Text,
         language -> Text,
@@ -591,3 +592,36 @@ diesel::table! {
 
 diesel::joinable!(request_provision_records -> provision_records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(provision_records, request_provision_records);
+
+diesel::table! {
+    inquiries (id) {
+        id -> Text,
+        reference -> Text,
+        kind -> Text,
+        place -> Text,
+        language -> Text,
+        channel -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        postal_address -> Nullable<Text>,
+        subject -> Text,
+        body -> Text,
+        about -> Nullable<Text>,
+        received_on -> Text,
+        received_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
+        acknowledge_due -> Text,
+        law_acknowledge_due -> Nullable<Text>,
+        answer_due -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        acknowledged_how -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(notices -> inquiries (inquiry_id));
+diesel::allow_tables_to_appear_in_same_query!(notices, inquiries);

@@ -67,6 +67,16 @@ pub enum AuditAction {
     ProvisionDetached,
     /// Register records past their retention were erased.
     ProvisionErased,
+    /// An inquiry or complaint was received (from the form, or recorded by an officer).
+    InquiryReceived,
+    /// It was acknowledged (by e-mail, letter, in person, or with its answer).
+    InquiryAcknowledged,
+    /// It was answered.
+    InquiryAnswered,
+    /// An officer opened it (the person's words).
+    InquiryViewed,
+    /// Its personal data was erased after the record retention.
+    InquiryErased,
     /// A data system was registered.
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
@@ -142,7 +152,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 72] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -177,6 +187,11 @@ impl AuditAction {
         AuditAction::ProvisionAttached,
         AuditAction::ProvisionDetached,
         AuditAction::ProvisionErased,
+        AuditAction::InquiryReceived,
+        AuditAction::InquiryAcknowledged,
+        AuditAction::InquiryAnswered,
+        AuditAction::InquiryViewed,
+        AuditAction::InquiryErased,
         AuditAction::SystemRegistered,
         AuditAction::SystemChanged,
         AuditAction::EmailConfirmed,
@@ -247,6 +262,11 @@ impl AuditAction {
             AuditAction::ProvisionAttached => "request.provision_record_attached",
             AuditAction::ProvisionDetached => "request.provision_record_detached",
             AuditAction::ProvisionErased => "provision.erased",
+            AuditAction::InquiryReceived => "inquiry.received",
+            AuditAction::InquiryAcknowledged => "inquiry.acknowledged",
+            AuditAction::InquiryAnswered => "inquiry.answered",
+            AuditAction::InquiryViewed => "inquiry.viewed",
+            AuditAction::InquiryErased => "inquiry.erased",
             AuditAction::SystemRegistered => "system.registered",
             AuditAction::SystemChanged => "system.changed",
             AuditAction::EmailConfirmed => "request.email_confirmed",

@@ -12,6 +12,7 @@ pub mod fees;
 pub mod field;
 pub mod identity;
 pub mod ids;
+pub mod inquiry;
 pub mod kana;
 pub mod law;
 pub mod notice;

@@ -312,6 +312,43 @@ impl Letter {
     }
 }
 
+/// The letter about an inquiry or complaint (`inquiry_acknowledged`, `inquiry_answered`): what it is
+/// about, then the dates the desk answers by, or the answer as the officer wrote it.
+pub fn inquiry_letter(
+    kind: &str,
+    reference: &str,
+    inquiry_kind: &str,
+    subject: &str,
+    received: String,
+    payload: &serde_json::Value,
+) -> Letter {
+    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    let args = [
+        ("reference", reference.to_owned()),
+        ("kind", inquiry_kind.to_owned()),
+        ("received", received),
+    ];
+    let mut l = Letter {
+        title: t(&format!("letter-{kind}-title"), &args),
+        paragraphs: vec![t(&format!("letter-{kind}-body"), &args)],
+        ..Letter::default()
+    };
+    l.row("letter-row-inquiry-reference", reference.to_owned());
+    l.row("letter-row-inquiry-subject", subject.to_owned());
+    if kind == "inquiry_answered" {
+        l.paragraphs.extend(
+            text("answer")
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+        );
+    } else if let Ok(d) = text("answer_due").parse::<NaiveDate>() {
+        l.row("letter-row-answer-due", ja_date(d));
+    }
+    l
+}
+
 /// Composes the letter for a notice.
 pub fn compose(i: &LetterInput<'_>) -> Letter {
     let p = i.payload;

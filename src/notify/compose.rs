@@ -329,13 +329,17 @@ fn recipient_rows(tr: &Tr, r: &crate::domain::notice::RecipientNotice, out: &mut
 
 /// Renders a notice as plain text and HTML.
 pub fn render(c: &NoticeContext<'_>) -> Result<Email, askama::Error> {
-    let content = content(c);
+    render_content(&content(c), c.language)
+}
+
+/// Renders composed content as text and HTML (every notice's email shares the two templates).
+pub fn render_content(content: &Content, language: Language) -> Result<Email, askama::Error> {
     Ok(Email {
         subject: content.subject.clone(),
-        text: TextBody { c: &content }.render()?,
+        text: TextBody { c: content }.render()?,
         html: HtmlBody {
-            c: &content,
-            lang: c.language.as_str(),
+            c: content,
+            lang: language.as_str(),
         }
         .render()?,
     })

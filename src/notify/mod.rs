@@ -6,6 +6,7 @@
 //! Message-ID across attempts, so a receiving server can drop a duplicate.
 
 pub mod compose;
+mod inquiry;
 
 use std::path::PathBuf;
 
@@ -53,7 +54,7 @@ impl Mailer {
         match self {
             Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
-                let folder = dir.join(notice.request_id.as_str());
+                let folder = dir.join(subject_of(notice));
                 files::private_dir(dir)
                     .and_then(|()| files::private_dir(&folder))
                     .and_then(|()| {
@@ -66,6 +67,16 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The request (or inquiry) a notice is about: its mail folder, and what its audit events name.
+fn subject_of(notice: &notices::NoticeRow) -> &str {
+    notice
+        .request_id
+        .as_ref()
+        .map(|r| r.as_str())
+        .or(notice.inquiry_id.as_deref())
+        .unwrap_or("unaddressed")
 }
 
 /// `Content-Language`, so that mail clients (and tests) know the language without reading it.
@@ -126,11 +137,16 @@ fn message(
     state: &AppState,
     notice: &notices::NoticeRow,
 ) -> Result<Message, String> {
+    let Some(request_id) = &notice.request_id else {
+        // A notice about an inquiry or complaint: the desk's own wording.
+        let (language, address, email) = inquiry::email(conn, state, notice)?;
+        return mail(state, notice, language, &address, email);
+    };
     let kind: NoticeKind = notice
         .kind
         .parse()
         .map_err(|_| format!("unknown notice kind {}", notice.kind))?;
-    let case = Case::load(conn, &state.workflows, &notice.request_id).map_err(|e| e.to_string())?;
+    let case = Case::load(conn, &state.workflows, request_id).map_err(|e| e.to_string())?;
     let payload = NoticePayload::from_stored(&notice.payload).map_err(|e| e.to_string())?;
     let base = &state.config.http.public_url;
     let to_person = payload.to_person();
@@ -213,6 +229,17 @@ fn message(
         action_url,
     })
     .map_err(|e| format!("rendering: {e}"))?;
+    mail(state, notice, language, &address, email)
+}
+
+/// The message itself: from the desk's address, with the notice's one Message-ID across attempts.
+fn mail(
+    state: &AppState,
+    notice: &notices::NoticeRow,
+    language: crate::domain::request::Language,
+    address: &str,
+    email: compose::Email,
+) -> Result<Message, String> {
     let from: Mailbox = state
         .config
         .mail
@@ -240,9 +267,14 @@ fn outcome_event(
     attempts: i64,
     now: DateTime<Utc>,
 ) -> NewAuditEvent {
-    NewAuditEvent::new(action, Actor::System("mailer"), now)
-        .for_request(&notice.request_id)
-        .details(json!({"notice_id": notice.id, "kind": notice.kind, "attempts": attempts}))
+    let event = NewAuditEvent::new(action, Actor::System("mailer"), now);
+    match &notice.request_id {
+        Some(r) => event
+            .for_request(r)
+            .details(json!({"notice_id": notice.id, "kind": notice.kind, "attempts": attempts})),
+        None => event.details(json!({"notice_id": notice.id, "kind": notice.kind,
+                "inquiry": notice.inquiry_id, "attempts": attempts})),
+    }
 }
 
 /// Claims the due email notices (at most `batch`) for `worker` and delivers them. Blocking: run it on a

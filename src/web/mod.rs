@@ -17,6 +17,7 @@ pub mod filing;
 pub mod form_pdf;
 pub mod forms;
 pub mod health;
+pub mod inquiries;
 pub mod language;
 pub mod mfa;
 pub mod openapi;

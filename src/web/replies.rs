@@ -95,6 +95,15 @@ pub async fn letter_pdf(
             .unwrap_or_default(),
         letter: page.v.letter.clone(),
     };
+    pdf_response(&state, sheet, &filename).await
+}
+
+/// A letter sheet as an A4 PDF download, its addressee inside the envelope window the settings give.
+pub(super) async fn pdf_response(
+    state: &AppState,
+    sheet: crate::i18n::pdf::LetterSheet,
+    filename: &str,
+) -> Result<HttpResponse, PageError> {
     let window = state.config.intake.letter_window();
     let pdf = web::block(move || crate::i18n::pdf::letter_pdf(&sheet, window))
         .await

@@ -62,6 +62,8 @@ pub struct ReportsPage {
     pub year: i32,
     pub report: Report,
     pub charts: Vec<Chart>,
+    /// Each kind's counts, with its name in the page's language.
+    pub inquiries: Vec<(String, crate::app::inquiries::InquiryCounts)>,
 }
 
 #[derive(Deserialize)]
@@ -76,7 +78,11 @@ pub async fn show(
     csrf: Csrf,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    let reports::YearReport {
+        year,
+        report,
+        inquiries,
+    } = reports::yearly(&state, q.year.as_deref()).await?;
     let laws = state.workflows.laws();
     let right = |code: &str| laws.right_label(None, code, tr.lang);
     let charts = vec![
@@ -117,6 +123,10 @@ pub async fn show(
             year,
             report,
             charts,
+            inquiries: inquiries
+                .into_iter()
+                .map(|c| (super::inquiries::kind_label(laws, &tr, &c.kind), c))
+                .collect(),
         },
     )
 }
@@ -159,7 +169,8 @@ pub async fn metrics(
     _who: Authorized<ReadReports>,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    let reports::YearReport { year, report, .. } =
+        reports::yearly(&state, q.year.as_deref()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -173,7 +184,7 @@ pub async fn metrics(
 /// The report over JSON.
 #[utoipa::path(
     get, path = "/api/v1/reports", tag = "reports",
-    description = "Requests received in a year (default this year): by state, right and regime; days to close; CCPA-style metrics per right",
+    description = "Requests received in a year (default this year): by state, right and regime; days to close; CCPA-style metrics per right; and the inquiries and complaints received, by kind (acknowledged and answered on time or late, open, overdue, median days to answer)",
     params(("year" = Option<String>, Query)),
     responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
     security(("bearer" = []))
@@ -183,8 +194,8 @@ pub async fn api(
     _who: ApiStaff<ReadReports>,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (year, report) = reports::yearly(&state, q.year.as_deref()).await?;
+    let r = reports::yearly(&state, q.year.as_deref()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({"year": year, "report": report})))
+        .json(serde_json::json!({"year": r.year, "report": r.report, "inquiries": r.inquiries})))
 }

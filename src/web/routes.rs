@@ -7,8 +7,8 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
-    form_pdf, forms, health, mfa, openapi, payments, people, postal, postings, procedures,
-    provision, public, queue, registry, replies, reports, staff, systems, tracking,
+    form_pdf, forms, health, inquiries, mfa, openapi, payments, people, postal, postings,
+    procedures, provision, public, queue, registry, replies, reports, staff, systems, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -77,6 +77,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 filing_and_tracking(),
                 links(),
                 paper_forms(),
+                inquiry_desk(),
                 setup(),
             ],
         ),
@@ -92,6 +93,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 staff_reports(),
                 staff_payments(),
                 staff_provision(),
+                staff_inquiries(),
                 staff_systems(),
             ],
         ),
@@ -105,6 +107,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 api_audit(),
                 api_payments(),
                 api_provision(),
+                api_inquiries(),
                 api_systems(),
                 api_staff(),
             ],
@@ -182,6 +185,14 @@ fn links() -> Vec<Endpoint> {
         post("/confirm-person/{link}", public::person_confirm),
         get("/download/{link}", replies::download_page),
         post("/download/{link}", replies::download_file),
+    ]
+}
+
+/// Inquiries and complaints, from anyone: the desk's form.
+fn inquiry_desk() -> Vec<Endpoint> {
+    vec![
+        get("/inquiries", inquiries::form),
+        post("/inquiries", inquiries::submit),
     ]
 }
 
@@ -323,6 +334,34 @@ fn staff_payments() -> Vec<Endpoint> {
         post("/payments", payments::record),
         post("/payments/import", payments::import),
         post("/payments/{id}/assign", payments::assign),
+    ]
+}
+
+fn staff_inquiries() -> Vec<Endpoint> {
+    vec![
+        get("/inquiries", inquiries::list),
+        post("/inquiries", inquiries::record),
+        get("/inquiries/{id}", inquiries::show),
+        post("/inquiries/{id}/acknowledge", inquiries::acknowledge),
+        post("/inquiries/{id}/answer", inquiries::answer),
+        get(
+            "/inquiries/{id}/letters/{notice_id}/pdf",
+            inquiries::letter_pdf,
+        ),
+        post(
+            "/inquiries/{id}/letters/{notice_id}/posted",
+            inquiries::posted,
+        ),
+    ]
+}
+
+fn api_inquiries() -> Vec<Endpoint> {
+    vec![
+        post("/inquiries", inquiries::record_api),
+        get("/inquiries", inquiries::list_api),
+        get("/inquiries/{id}", inquiries::show_api),
+        post("/inquiries/{id}/acknowledge", inquiries::acknowledge_api),
+        post("/inquiries/{id}/answer", inquiries::answer_api),
     ]
 }
 

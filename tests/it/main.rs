@@ -19,6 +19,7 @@ mod forms;
 mod four_eyes;
 mod hardening;
 mod health;
+mod inquiries;
 mod languages;
 mod laws_as_data;
 mod legal_hold;

@@ -107,6 +107,8 @@ pub struct Regime {
     pub deadlines: Vec<LawDeadline>,
     /// Its register of provision to and receipt from third parties, where the law has one.
     pub provision: Option<crate::domain::provision::ProvisionRules>,
+    /// What it says of complaints made to the business, where it says something.
+    pub complaints: Option<crate::domain::inquiry::LawOnComplaints>,
     /// The file as written: what is published, and pinned by the workflows checked against it.
     pub source: String,
 }
@@ -210,6 +212,8 @@ pub struct Laws {
     served: Vec<PlaceCode>,
     /// The languages kaiji speaks (a Fluent folder each), as the i18n layer found them.
     spoken: Vec<Language>,
+    /// The desk's kinds of inquiry and complaint (`seeds/inquiries.toml`), whatever the place.
+    pub inquiries: crate::domain::inquiry::InquiryRules,
 }
 
 impl Laws {
@@ -263,6 +267,7 @@ impl Laws {
             regimes: by_id,
             served: Vec::new(),
             spoken: Vec::new(),
+            inquiries: Default::default(),
         };
         for s in served {
             let code = laws
@@ -288,6 +293,12 @@ impl Laws {
     }
 
     /// The same laws, told which languages kaiji speaks (pages and notices can be written in them).
+    /// The desk's inquiry and complaint kinds.
+    pub fn with_inquiries(mut self, rules: crate::domain::inquiry::InquiryRules) -> Self {
+        self.inquiries = rules;
+        self
+    }
+
     pub fn speaking(mut self, spoken: Vec<Language>) -> Self {
         self.spoken = spoken;
         self
@@ -515,6 +526,12 @@ pub(crate) mod shipped {
         Laws::new(calendars, places, regimes, &[])
             .unwrap()
             .speaking(vec![Language::JA, Language::EN])
+            .with_inquiries(
+                crate::domain::inquiry::InquiryRules::parse(include_str!(
+                    "../../../seeds/inquiries.toml"
+                ))
+                .unwrap(),
+            )
     }
 }
 

@@ -53,6 +53,17 @@ struct RawRegime {
     #[serde(default)]
     deadlines: Vec<RawDeadline>,
     provision_records: Option<RawProvisionRules>,
+    complaints: Option<RawComplaints>,
+}
+
+/// `[complaints]`: what the law says of complaints made to the business.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComplaints {
+    article: Label,
+    kinds: Vec<String>,
+    acknowledge: Option<Spanned<crate::domain::deadline::RawPeriod>>,
+    from: Option<Spanned<String>>,
 }
 
 /// `[provision_records]`: the register of provision to and receipt from third parties.
@@ -581,10 +592,39 @@ impl Regime {
                 ),
             ));
         }
+        let complaints = raw
+            .complaints
+            .map(|c| -> Result<_, DefinitionError> {
+                let acknowledge = c
+                    .acknowledge
+                    .as_ref()
+                    .map(|p| {
+                        crate::domain::inquiry::calendar_period(p.get_ref())
+                            .map_err(|why| s.err(p.span(), why))
+                    })
+                    .transpose()?;
+                let from = c
+                    .from
+                    .as_ref()
+                    .map(|f| {
+                        f.get_ref()
+                            .parse::<chrono::NaiveDate>()
+                            .map_err(|_| s.err(f.span(), "`from` is a date, YYYY-MM-DD"))
+                    })
+                    .transpose()?;
+                Ok(crate::domain::inquiry::LawOnComplaints {
+                    article: c.article,
+                    kinds: c.kinds,
+                    acknowledge,
+                    from,
+                })
+            })
+            .transpose()?;
         Ok(Regime {
             source: src.to_owned(),
             deadlines,
             provision,
+            complaints,
             id,
             version: s.version(&raw.version)?,
             name: raw.name,

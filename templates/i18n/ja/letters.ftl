@@ -167,3 +167,10 @@ letter-change-deleted = { $item }：消去しました
 letter-change-stopped = { $item }：利用および第三者への提供を停止しました
 
 letter-appeal = この決定に不服がある場合は、追跡ページの「{ $action }」から、または受付番号を記載した書面によりお申し立てください。申立てについては、理由を付して書面で決定します。
+# お問い合わせ・苦情の書面（メールアドレスのない方へ）
+letter-inquiry_acknowledged-title = { $kind }の受付について
+letter-inquiry_acknowledged-body = { $received }にお寄せいただいた{ $kind }を受け付けました。内容を確認のうえ、下記の回答予定日までに書面にて回答いたします。ご連絡の際は受付番号をお知らせください。
+letter-inquiry_answered-title = { $kind }への回答について
+letter-inquiry_answered-body = { $received }にお寄せいただいた{ $kind }について、次のとおり回答いたします。
+letter-row-inquiry-reference = 受付番号
+letter-row-inquiry-subject = 件名

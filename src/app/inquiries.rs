@@ -1,0 +1,588 @@
+//! Inquiries and complaints (seed 004 §6; APPI Art. 40; DPA 2018 s. 164A): anyone may send one from the
+//! public form, or an officer records one that came by post, telephone, e-mail or in person. Each gets
+//! a reference and the days it is to be acknowledged and answered (the desk's targets, or the person's
+//! law's where shorter); a matter from the form, or with an e-mail address, is acknowledged at once by
+//! e-mail, others when the officer acknowledges them (a letter to post, or in person). The officer's
+//! answer goes the same way. Notices go through the outbox in the transaction that caused them; every
+//! step is audited without the person's words.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::staff::StaffMember;
+use super::{AppError, AppState};
+use crate::db::inquiries::{self as repo, InquiryRow};
+use crate::db::notices::NoticeRow;
+use crate::db::{self, AnyConnection, audit};
+use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::inquiry::{NewInquiry, RawInquiry, dues, parse_answer};
+use crate::domain::law::Laws;
+use crate::domain::request::{Language, ReceiptNumber};
+use crate::security::tokens;
+
+/// What a notice about an inquiry says: `inquiry_acknowledged` or `inquiry_answered`.
+pub const ACKNOWLEDGED: &str = "inquiry_acknowledged";
+pub const ANSWERED: &str = "inquiry_answered";
+
+/// An inquiry as the staff pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InquiryView {
+    pub id: String,
+    pub reference: String,
+    pub kind: String,
+    pub place: String,
+    pub language: String,
+    pub channel: String,
+    /// `received`, `acknowledged` or `answered`.
+    pub status: &'static str,
+    pub name: String,
+    pub email: Option<String>,
+    pub postal_address: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub about: Option<String>,
+    pub received_on: String,
+    pub acknowledge_due: String,
+    /// The law's own day for the acknowledgement, where it sets one.
+    pub law_acknowledge_due: Option<String>,
+    pub answer_due: String,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_how: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answer: Option<String>,
+    /// Past its day, still not acknowledged or not answered.
+    pub overdue: bool,
+}
+
+impl InquiryView {
+    fn of(r: InquiryRow, today: NaiveDate) -> Self {
+        let status = match (&r.acknowledged_at, &r.answered_at) {
+            (_, Some(_)) => "answered",
+            (Some(_), None) => "acknowledged",
+            (None, None) => "received",
+        };
+        let past = |due: &str| due.parse::<NaiveDate>().is_ok_and(|d| d < today);
+        let overdue = match status {
+            "received" => past(&r.acknowledge_due) || past(&r.answer_due),
+            "acknowledged" => past(&r.answer_due),
+            _ => false,
+        };
+        InquiryView {
+            status,
+            overdue,
+            acknowledged_at: r.acknowledged_at.map(db::from_db_time),
+            answered_at: r.answered_at.map(db::from_db_time),
+            id: r.id,
+            reference: r.reference,
+            kind: r.kind,
+            place: r.place,
+            language: r.language,
+            channel: r.channel,
+            name: r.name,
+            email: r.email,
+            postal_address: r.postal_address,
+            subject: r.subject,
+            body: r.body,
+            about: r.about,
+            received_on: r.received_on,
+            acknowledge_due: r.acknowledge_due,
+            law_acknowledge_due: r.law_acknowledge_due,
+            answer_due: r.answer_due,
+            acknowledged_how: r.acknowledged_how,
+            answer: r.answer,
+        }
+    }
+}
+
+/// Today in the place's zone (the desk counts the person's days).
+fn today_at(laws: &Laws, place: &str, now: DateTime<Utc>) -> NaiveDate {
+    laws.place(place)
+        .map(|p| now.with_timezone(&p.timezone).date_naive())
+        .unwrap_or_else(|| now.date_naive())
+}
+
+/// Queues the inquiry's notice: an e-mail where there is an address, else a letter to print.
+fn queue(
+    conn: &mut AnyConnection,
+    row: &InquiryRow,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<&'static str, AppError> {
+    let channel = if row.email.is_some() {
+        "email"
+    } else {
+        "letter"
+    };
+    crate::db::notices::insert(
+        conn,
+        &NoticeRow {
+            id: db::new_id().into(),
+            request_id: None,
+            inquiry_id: Some(row.id.clone()),
+            kind: kind.to_owned(),
+            channel: channel.to_owned(),
+            language: row.language.clone(),
+            status: "queued".to_owned(),
+            created_at: db::to_db_time(now),
+            payload: payload.to_string(),
+            recipient_staff_id: None,
+        },
+    )?;
+    Ok(channel)
+}
+
+fn acknowledgement(row: &InquiryRow) -> serde_json::Value {
+    json!({"acknowledge_due": row.acknowledge_due, "answer_due": row.answer_due})
+}
+
+/// Records a matter; from the form (`staff` none) or an officer. Acknowledged at once by e-mail when
+/// there is an address to write to.
+pub async fn receive(
+    state: &AppState,
+    staff: Option<&StaffMember>,
+    client: Option<std::net::IpAddr>,
+    raw: RawInquiry,
+    language: Language,
+) -> Result<InquiryView, AppError> {
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
+    let place_today = today_at(&laws, raw.place.trim(), now);
+    let parsed = NewInquiry::parse(&raw, &laws.inquiries, &*laws, staff.is_some(), place_today)
+        .map_err(AppError::Invalid)?;
+    let kind = laws
+        .inquiries
+        .kind(&parsed.kind)
+        .cloned()
+        .ok_or_else(|| AppError::invalid("kind", "unknown_kind"))?;
+    let law = laws
+        .regime_of(parsed.place.as_str())
+        .and_then(|r| r.complaints.clone());
+    let due = dues(&kind, law.as_ref(), parsed.received_on);
+    let actor = staff.map_or(Actor::Requester, StaffMember::actor);
+    let recorded_by = staff.map(|s| s.id.to_string());
+    // The public form counts as a filing against the intake limits (an officer's entry does not).
+    if staff.is_none()
+        && let Some(email) = &parsed.email
+    {
+        super::limits::admit_inquiry(state, client, email.as_ref()).await?;
+    }
+    state
+        .db
+        .write(move |conn| {
+            let row = InquiryRow {
+                id: db::new_id(),
+                reference: ReceiptNumber::new(parsed.received_on, tokens::random_u64())
+                    .as_str()
+                    .replacen("KJ-", "KQ-", 1),
+                kind: parsed.kind.clone(),
+                place: parsed.place.as_str().to_owned(),
+                language: language.as_str().to_owned(),
+                channel: parsed.channel.as_str().to_owned(),
+                name: parsed.name.as_ref().to_owned(),
+                email: parsed.email.as_ref().map(|e| e.as_ref().to_owned()),
+                postal_address: parsed.postal_address.clone(),
+                subject: parsed.subject.clone(),
+                body: parsed.body.clone(),
+                about: parsed.about.clone(),
+                received_on: parsed.received_on.to_string(),
+                received_at: db::to_db_time(now),
+                recorded_by,
+                acknowledge_due: due.acknowledge_on.to_string(),
+                law_acknowledge_due: due.law_acknowledge_on.map(|d| d.to_string()),
+                answer_due: due.answer_on.to_string(),
+                acknowledged_at: None,
+                acknowledged_by: None,
+                acknowledged_how: None,
+                answered_at: None,
+                answered_by: None,
+                answer: None,
+                erased_at: None,
+            };
+            repo::insert(conn, &row)?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::InquiryReceived, actor.clone(), now).details(
+                    json!({"inquiry": row.id, "reference": row.reference, "kind": row.kind,
+                           "place": row.place, "channel": row.channel}),
+                ),
+            )?;
+            let mut row = row;
+            if row.email.is_some() {
+                acknowledge_in(conn, &mut row, &Actor::System("desk"), None, now)?;
+            }
+            Ok(InquiryView::of(row, place_today))
+        })
+        .await
+}
+
+/// Records the acknowledgement and queues its notice (`in_person`: told by telephone or at the desk,
+/// nothing to send).
+fn acknowledge_in(
+    conn: &mut AnyConnection,
+    row: &mut InquiryRow,
+    actor: &Actor,
+    in_person: Option<()>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let how = match in_person {
+        Some(()) => "in_person",
+        None => queue(conn, row, ACKNOWLEDGED, acknowledgement(row), now)?,
+    };
+    let by = actor.id().unwrap_or_else(|| "desk".to_owned());
+    if !repo::acknowledge(conn, &row.id, &by, how, db::to_db_time(now))? {
+        return Err(AppError::invalid("inquiry", "already_acknowledged"));
+    }
+    row.acknowledged_at = Some(db::to_db_time(now));
+    row.acknowledged_how = Some(how.to_owned());
+    audit::append(
+        conn,
+        &NewAuditEvent::new(AuditAction::InquiryAcknowledged, actor.clone(), now)
+            .details(json!({"inquiry": row.id, "how": how, "due": row.acknowledge_due})),
+    )?;
+    Ok(())
+}
+
+/// An officer acknowledges a matter that came without an e-mail address: a letter to post, or
+/// (`in_person`) one told at the desk or on the telephone.
+pub async fn acknowledge(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+    in_person: bool,
+) -> Result<InquiryView, AppError> {
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let mut row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            if row.erased_at.is_some() || row.answered_at.is_some() {
+                return Err(AppError::invalid("inquiry", "already_answered"));
+            }
+            if !in_person && row.email.is_none() && row.postal_address.is_none() {
+                return Err(AppError::invalid("inquiry", "nowhere_to_write"));
+            }
+            acknowledge_in(conn, &mut row, &actor, in_person.then_some(()), now)?;
+            let today = today_at(&laws, &row.place, now);
+            Ok(InquiryView::of(row, today))
+        })
+        .await
+}
+
+/// An officer answers; the answer goes by e-mail, or as a letter to post. A matter never acknowledged
+/// is acknowledged by its answer.
+pub async fn answer(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+    text: String,
+) -> Result<InquiryView, AppError> {
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    let staff_id = staff.id.to_string();
+    let text = parse_answer(&text).map_err(|code| AppError::invalid("answer", code))?;
+    state
+        .db
+        .write(move |conn| {
+            let mut row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            if row.erased_at.is_some() {
+                return Err(AppError::NotFound);
+            }
+            if row.email.is_none() && row.postal_address.is_none() {
+                return Err(AppError::invalid("answer", "nowhere_to_write"));
+            }
+            if !repo::answer(conn, &row.id, &staff_id, &text, db::to_db_time(now))? {
+                return Err(AppError::invalid("answer", "already_answered"));
+            }
+            if row.acknowledged_at.is_none() {
+                repo::acknowledge(conn, &row.id, &staff_id, "with_answer", db::to_db_time(now))
+                    .map(|_| ())?;
+                row.acknowledged_at = Some(db::to_db_time(now));
+                row.acknowledged_how = Some("with_answer".to_owned());
+            }
+            let channel = queue(conn, &row, ANSWERED, json!({"answer": text}), now)?;
+            row.answered_at = Some(db::to_db_time(now));
+            row.answer = Some(text.clone());
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::InquiryAnswered, actor, now)
+                    .details(json!({"inquiry": row.id, "channel": channel, "due": row.answer_due})),
+            )?;
+            let today = today_at(&laws, &row.place, now);
+            Ok(InquiryView::of(row, today))
+        })
+        .await
+}
+
+/// The inquiries, open first by the day they are due.
+pub async fn list(
+    state: &AppState,
+    open_only: bool,
+    kind: Option<String>,
+) -> Result<Vec<InquiryView>, AppError> {
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            Ok(repo::list(conn, open_only, kind.as_deref(), 500)?
+                .into_iter()
+                .map(|r| {
+                    let today = today_at(&laws, &r.place, now);
+                    InquiryView::of(r, today)
+                })
+                .collect())
+        })
+        .await
+}
+
+/// A notice about an inquiry, as its page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InquiryNotice {
+    pub id: String,
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One inquiry and its notices; viewing it is audited like every view of a person's words.
+pub async fn detail(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+) -> Result<(InquiryView, Vec<InquiryNotice>), AppError> {
+    let laws = state.workflows.laws().clone();
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            let notices = repo::notices_of(conn, &row.id)?
+                .into_iter()
+                .map(|n| InquiryNotice {
+                    id: n.id.into_string(),
+                    kind: n.kind,
+                    channel: n.channel,
+                    status: n.status,
+                    created_at: db::from_db_time(n.created_at),
+                })
+                .collect();
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::InquiryViewed, actor, now)
+                    .details(json!({"inquiry": row.id})),
+            )?;
+            let today = today_at(&laws, &row.place, now);
+            Ok((InquiryView::of(row, today), notices))
+        })
+        .await
+}
+
+/// What an inquiry's notice needs to be written: the row and the notice's payload.
+pub(crate) fn for_notice(
+    conn: &mut AnyConnection,
+    notice: &NoticeRow,
+) -> Result<InquiryRow, AppError> {
+    let id = notice.inquiry_id.as_deref().ok_or(AppError::NotFound)?;
+    let row = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if row.erased_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
+}
+
+/// Erases the personal data of inquiries answered more than `months` ago (the record retention), and
+/// their e-mail copies; the counts the reports need stay. Blocking: one of the hourly jobs.
+pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let months = state.config.retention.record_retention_months;
+    let cutoff = db::to_db_time(now - TimeDelta::days(i64::from(months) * 30));
+    let mail_dir = state.config.mail_dir();
+    let mut conn = state.db.conn()?;
+    db::write_tx(&mut conn, |conn| {
+        let mut n = 0;
+        for id in repo::erasable(conn, cutoff)? {
+            if repo::erase(conn, &id, db::to_db_time(now))? {
+                // The .eml copies of its notices, kept as the file transport wrote them.
+                let _ = std::fs::remove_dir_all(mail_dir.join(&id));
+                audit::append(
+                    conn,
+                    &NewAuditEvent::new(
+                        AuditAction::InquiryErased,
+                        Actor::System("retention"),
+                        now,
+                    )
+                    .details(json!({"inquiry": id, "retention_months": months})),
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+/// What the reports count of inquiries received in a period, by kind.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct InquiryCounts {
+    pub kind: String,
+    pub received: i64,
+    pub acknowledged_on_time: i64,
+    pub acknowledged_late: i64,
+    pub answered_on_time: i64,
+    pub answered_late: i64,
+    pub open: i64,
+    pub overdue: i64,
+    /// Of those answered: the median days from arrival to the answer.
+    pub median_days_to_answer: Option<i64>,
+}
+
+pub(crate) fn counts(
+    conn: &mut AnyConnection,
+    laws: &Laws,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<InquiryCounts>, AppError> {
+    let rows = repo::received_between(conn, &from.to_string(), &to.to_string())?;
+    let mut out = Vec::new();
+    for kind in &laws.inquiries.kinds {
+        let mut c = InquiryCounts {
+            kind: kind.code.clone(),
+            ..Default::default()
+        };
+        let mut days = Vec::new();
+        for r in rows.iter().filter(|r| r.kind == kind.code) {
+            c.received += 1;
+            let today = today_at(laws, &r.place, now);
+            let day_of = |t: chrono::NaiveDateTime| today_at(laws, &r.place, db::from_db_time(t));
+            let due = |d: &str| d.parse::<NaiveDate>().ok();
+            if let Some(at) = r.acknowledged_at {
+                if due(&r.acknowledge_due).is_some_and(|d| day_of(at) > d) {
+                    c.acknowledged_late += 1;
+                } else {
+                    c.acknowledged_on_time += 1;
+                }
+            }
+            match r.answered_at {
+                Some(at) => {
+                    if due(&r.answer_due).is_some_and(|d| day_of(at) > d) {
+                        c.answered_late += 1;
+                    } else {
+                        c.answered_on_time += 1;
+                    }
+                    if let Some(received) = due(&r.received_on) {
+                        days.push((day_of(at) - received).num_days());
+                    }
+                }
+                None => {
+                    c.open += 1;
+                    let view = InquiryView::of(r.clone(), today);
+                    if view.overdue {
+                        c.overdue += 1;
+                    }
+                }
+            }
+        }
+        days.sort_unstable();
+        c.median_days_to_answer = (!days.is_empty()).then(|| days[days.len() / 2]);
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The letter about an inquiry, as the PDF prints it: in Japanese (the desk's letters are), to the
+/// person at their address, from the postal desk.
+pub async fn letter(
+    state: &AppState,
+    _staff: &StaffMember,
+    id: String,
+    notice_id: String,
+) -> Result<crate::i18n::pdf::LetterSheet, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            let row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            let notice = repo::notices_of(conn, &row.id)?
+                .into_iter()
+                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
+                .ok_or(AppError::NotFound)?;
+            if row.erased_at.is_some() {
+                return Err(AppError::NotFound);
+            }
+            let desk = catalog.postal_procedure(conn).ok();
+            let from = desk
+                .as_ref()
+                .and_then(|d| d.desk.as_ref())
+                .map(|d| d.sender_lines(Language::JA))
+                .unwrap_or_default();
+            let kind = catalog
+                .laws()
+                .inquiries
+                .kind(&row.kind)
+                .map(|k| k.label.get(Language::JA).to_owned())
+                .unwrap_or_else(|| row.kind.clone());
+            let payload: serde_json::Value =
+                serde_json::from_str(&notice.payload).unwrap_or_default();
+            let mut to: Vec<String> = row
+                .postal_address
+                .as_deref()
+                .map(|a| a.lines().map(str::to_owned).collect())
+                .unwrap_or_default();
+            to.push(format!("{}　様", row.name));
+            let sent_on = db::from_db_time(notice.created_at)
+                .with_timezone(&chrono_tz::Asia::Tokyo)
+                .date_naive();
+            Ok(crate::i18n::pdf::LetterSheet {
+                date: crate::i18n::letter::ja_date(sent_on),
+                receipt_number: row.reference.clone(),
+                to,
+                from,
+                letter: crate::i18n::letter::inquiry_letter(
+                    &notice.kind,
+                    &row.reference,
+                    &kind,
+                    &row.subject,
+                    crate::i18n::letter::ja_date(row.received_on.parse().unwrap_or(sent_on)),
+                    &payload,
+                ),
+            })
+        })
+        .await
+}
+
+/// Records that a printed letter about an inquiry was posted: the notice counts as sent.
+pub async fn letter_posted(
+    state: &AppState,
+    staff: &StaffMember,
+    id: String,
+    notice_id: String,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let notice = repo::notices_of(conn, &id)?
+                .into_iter()
+                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
+                .ok_or(AppError::NotFound)?;
+            if notice.status == "sent" {
+                return Err(AppError::invalid("notice", "already_posted"));
+            }
+            crate::db::notices::mark_posted(conn, &notice.id, db::to_db_time(now))?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::LetterPosted, actor, now)
+                    .details(json!({"inquiry": id, "notice": notice.kind})),
+            )?;
+            Ok(())
+        })
+        .await
+}

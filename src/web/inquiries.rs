@@ -1,0 +1,620 @@
+//! Inquiries and complaints on the web: the public form and its receipt, the desk's list, its form to
+//! record one that came another way, each one's page (acknowledge, answer, its letters as PDF), and the
+//! same over the API.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::client::ClientAddr;
+use super::csrf::{Csrf, CsrfForm};
+use super::error::{ApiError, PageError};
+use super::outcome::{self, Back};
+use super::session::{ApiStaff, Authorized, WorkRequests};
+use super::{redirect, render};
+use crate::app::AppState;
+use crate::app::inquiries::{self, InquiryNotice, InquiryView};
+use crate::app::staff::StaffMember;
+use crate::domain::FieldErrors;
+use crate::domain::inquiry::{InquiryChannel, RawInquiry};
+use crate::i18n::Tr;
+
+/// A kind of inquiry in the reader's language (its code where no file names it any more).
+pub fn kind_label(laws: &crate::domain::law::Laws, tr: &Tr, code: &str) -> String {
+    laws.inquiries
+        .kind(code)
+        .map(|k| k.label.get(tr.lang).to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// What the public form and the desk's form share: the fields, their values and their problems.
+pub struct InquiryForm {
+    pub tr: Tr,
+    pub input: RawInquiry,
+    pub errors: FieldErrors,
+    /// (code, label, hint) of each kind the desk takes.
+    pub kinds: Vec<(String, String, String)>,
+    /// (code, name) of each place served.
+    pub places: Vec<(String, String)>,
+}
+
+impl InquiryForm {
+    fn new(state: &AppState, tr: Tr, input: RawInquiry, errors: FieldErrors) -> Self {
+        let laws = state.workflows.laws();
+        let kinds = laws
+            .inquiries
+            .kinds
+            .iter()
+            .map(|k| {
+                (
+                    k.code.clone(),
+                    k.label.get(tr.lang).to_owned(),
+                    k.hint
+                        .as_ref()
+                        .map(|h| h.get(tr.lang).to_owned())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let places = laws
+            .served()
+            .map(|p| (p.code.as_str().to_owned(), p.name.get(tr.lang).to_owned()))
+            .collect();
+        InquiryForm {
+            tr,
+            input,
+            errors,
+            kinds,
+            places,
+        }
+    }
+
+    pub fn err(&self, field: &str) -> Option<String> {
+        self.errors.code_for(field).map(|c| self.tr.field_error(c))
+    }
+
+    pub fn value(&self, field: &str) -> &str {
+        let i = &self.input;
+        match field {
+            "kind" => &i.kind,
+            "place" => &i.place,
+            "name" => &i.name,
+            "email" => &i.email,
+            "postal_address" => &i.postal_address,
+            "subject" => &i.subject,
+            "body" => &i.body,
+            "about" => &i.about,
+            "channel" => &i.channel,
+            "received_on" => &i.received_on,
+            _ => "",
+        }
+    }
+
+    /// `aria-invalid` and `aria-describedby` for a field with a problem.
+    pub fn aria(&self, field: &str) -> String {
+        if self.errors.code_for(field).is_some() {
+            format!(" aria-invalid=\"true\" aria-describedby=\"{field}-error\"")
+        } else {
+            String::new()
+        }
+    }
+
+    pub fn channels(&self) -> Vec<(&'static str, String)> {
+        <InquiryChannel as strum::VariantArray>::VARIANTS
+            .iter()
+            .filter(|c| **c != InquiryChannel::Web)
+            .map(|c| {
+                (
+                    c.as_str(),
+                    self.tr.t(&format!("inquiry-channel-{}", c.as_str())),
+                )
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/public/inquiry.html")]
+pub struct PublicPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub f: InquiryForm,
+    pub notice: Option<String>,
+    /// The reference of the matter just received.
+    pub received: Option<InquiryView>,
+}
+
+#[derive(Deserialize)]
+pub struct PlaceQuery {
+    place: Option<String>,
+}
+
+pub async fn form(
+    state: web::Data<AppState>,
+    tr: Tr,
+    csrf: Csrf,
+    q: web::Query<PlaceQuery>,
+) -> Result<HttpResponse, PageError> {
+    let input = RawInquiry {
+        place: q.into_inner().place.unwrap_or_default(),
+        ..RawInquiry::default()
+    };
+    let f = InquiryForm::new(&state, tr, input, FieldErrors::new());
+    render(
+        StatusCode::OK,
+        &PublicPage {
+            tr,
+            csrf: csrf.token(),
+            f,
+            notice: None,
+            received: None,
+        },
+    )
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    tr: Tr,
+    CsrfForm { input, fresh, csrf }: CsrfForm<RawInquiry>,
+) -> Result<HttpResponse, PageError> {
+    // The public form takes neither a channel nor a day: it is the web, today.
+    let raw = RawInquiry {
+        channel: String::new(),
+        received_on: String::new(),
+        ..input
+    };
+    let call = inquiries::receive(&state, None, client.0, raw.clone(), tr.lang);
+    let limited = |e: &crate::app::AppError| matches!(e, crate::app::AppError::RateLimited { .. });
+    let (status, f, notice, received, retry_after) =
+        match outcome::of_showing(fresh, call, limited).await? {
+            Ok(view) => (
+                StatusCode::OK,
+                InquiryForm::new(&state, tr, RawInquiry::default(), FieldErrors::new()),
+                None,
+                Some(view),
+                None,
+            ),
+            Err(back) => {
+                let notice = match &back {
+                    Back::Expired => Some(tr.t("form-expired")),
+                    Back::Refused(_) => Some(tr.t("form-rate-limited")),
+                    Back::Invalid(_) => None,
+                };
+                let (status, retry) = (back.status(), back.retry_after());
+                let f = InquiryForm::new(&state, tr, raw, back.into_errors());
+                (status, f, notice, None, retry)
+            }
+        };
+    let page = PublicPage {
+        tr,
+        csrf: csrf.token(),
+        f,
+        notice,
+        received,
+    };
+    outcome::with_retry_after(render(status, &page), retry_after)
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/inquiries.html")]
+pub struct ListPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub inquiries: Vec<InquiryView>,
+    pub open_only: bool,
+    pub f: InquiryForm,
+    pub notice: Option<String>,
+}
+
+impl ListPage {
+    pub fn kind(&self, code: &str) -> String {
+        self.f
+            .kinds
+            .iter()
+            .find(|(c, _, _)| c == code)
+            .map(|(_, l, _)| l.clone())
+            .unwrap_or_else(|| code.to_owned())
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    /// `all` shows answered ones too.
+    show: Option<String>,
+    kind: Option<String>,
+}
+
+/// The desk's form as the list page shows it: empty, or back with its problems.
+struct Shown {
+    f: InquiryForm,
+    status: StatusCode,
+    notice: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    q: ListQuery,
+    Shown { f, status, notice }: Shown,
+) -> Result<HttpResponse, PageError> {
+    let open_only = q.show.as_deref() != Some("all");
+    let inquiries = inquiries::list(state, open_only, q.kind.filter(|k| !k.is_empty())).await?;
+    render(
+        status,
+        &ListPage {
+            tr,
+            csrf: csrf.token(),
+            staff,
+            inquiries,
+            open_only,
+            f,
+            notice,
+        },
+    )
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let shown = Shown {
+        f: InquiryForm::new(&state, tr, RawInquiry::default(), FieldErrors::new()),
+        status: StatusCode::OK,
+        notice: None,
+    };
+    list_page(&state, who.staff, tr, &csrf, q.into_inner(), shown).await
+}
+
+/// An officer records a matter that came by post, telephone, e-mail or in person.
+pub async fn record(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    CsrfForm { input, fresh, csrf }: CsrfForm<RawInquiry>,
+) -> Result<HttpResponse, PageError> {
+    let call = inquiries::receive(&state, Some(&who.staff), None, input.clone(), tr.lang);
+    match outcome::of(fresh, call).await? {
+        Ok(view) => Ok(redirect(&format!("/staff/inquiries/{}", view.id))),
+        Err(back) => {
+            let notice = back.is_expired().then(|| tr.t("form-expired"));
+            let status = back.status();
+            let shown = Shown {
+                f: InquiryForm::new(&state, tr, input, back.into_errors()),
+                status,
+                notice,
+            };
+            list_page(&state, who.staff, tr, &csrf, ListQuery::default(), shown).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/inquiry.html")]
+pub struct DetailPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub staff: StaffMember,
+    pub q: InquiryView,
+    pub notices: Vec<InquiryNotice>,
+    pub kind: String,
+    pub answer: String,
+    pub problem: Option<String>,
+}
+
+async fn detail_page(
+    state: &AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &Csrf,
+    id: String,
+    answer: String,
+    problem: Option<(StatusCode, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (q, notices) = inquiries::detail(state, &staff, id).await?;
+    let kind = kind_label(state.workflows.laws(), &tr, &q.kind);
+    let (status, problem) = match problem {
+        Some((s, p)) => (s, Some(p)),
+        None => (StatusCode::OK, None),
+    };
+    render(
+        status,
+        &DetailPage {
+            tr,
+            csrf: csrf.token(),
+            staff,
+            q,
+            notices,
+            kind,
+            answer,
+            problem,
+        },
+    )
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    csrf: Csrf,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    detail_page(
+        &state,
+        who.staff,
+        tr,
+        &csrf,
+        id.into_inner(),
+        String::new(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize, Clone, Default)]
+pub struct ActForm {
+    /// Acknowledging: `letter` (or e-mail, where there is an address) or `in_person`.
+    #[serde(default)]
+    how: String,
+    /// Answering: the answer.
+    #[serde(default)]
+    answer: String,
+}
+
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<String>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<ActForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let call = inquiries::acknowledge(&state, &who.staff, id.clone(), input.how == "in_person");
+    match outcome::of(fresh, call).await? {
+        Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
+        Err(back) => {
+            let p = (
+                back.status(),
+                super::staff::problem_beside(back, &tr, &["inquiry"]),
+            );
+            detail_page(&state, who.staff, tr, &csrf, id, String::new(), Some(p)).await
+        }
+    }
+}
+
+pub async fn answer(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    id: web::Path<String>,
+    CsrfForm { input, fresh, csrf }: CsrfForm<ActForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let call = inquiries::answer(&state, &who.staff, id.clone(), input.answer.clone());
+    match outcome::of(fresh, call).await? {
+        Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
+        Err(back) => {
+            let p = (
+                back.status(),
+                super::staff::problem_beside(back, &tr, &["answer"]),
+            );
+            detail_page(&state, who.staff, tr, &csrf, id, input.answer, Some(p)).await
+        }
+    }
+}
+
+/// A letter about an inquiry (its acknowledgement or answer, for a matter with no e-mail address) as
+/// an A4 PDF, its addressee in the envelope window.
+pub async fn letter_pdf(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, notice_id) = path.into_inner();
+    let sheet = inquiries::letter(&state, &who.staff, id, notice_id.clone()).await?;
+    let filename = format!("letter-{}-{notice_id}.pdf", sheet.receipt_number);
+    super::replies::pdf_response(&state, sheet, &filename).await
+}
+
+/// An officer records that a printed letter about an inquiry went out.
+pub async fn posted(
+    state: web::Data<AppState>,
+    who: Authorized<WorkRequests>,
+    tr: Tr,
+    path: web::Path<(String, String)>,
+    csrf: Csrf,
+    super::csrf::CheckedForm(_): super::csrf::CheckedForm<ActForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, notice_id) = path.into_inner();
+    let call = inquiries::letter_posted(&state, &who.staff, id.clone(), notice_id);
+    match outcome::of(true, call).await? {
+        Ok(()) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
+        Err(back) => {
+            let p = (
+                back.status(),
+                super::staff::problem_beside(back, &tr, &["notice"]),
+            );
+            detail_page(&state, who.staff, tr, &csrf, id, String::new(), Some(p)).await
+        }
+    }
+}
+
+/// A matter as the API takes it from an officer.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryBody {
+    /// A kind the desk takes (`seeds/inquiries.toml`): `inquiry` or `complaint`.
+    kind: String,
+    /// The person's place (its law may set a shorter acknowledgement), as `seeds/places` names it.
+    #[serde(default)]
+    place: String,
+    /// `postal`, `email`, `phone` or `visit`.
+    channel: String,
+    /// The day it arrived (YYYY-MM-DD), not after today.
+    received_on: String,
+    name: String,
+    /// Where the acknowledgement and the answer go; without it, `postal_address`.
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    postal_address: String,
+    subject: String,
+    body: String,
+    /// The receipt number of a request it is about.
+    #[serde(default)]
+    about: String,
+    /// `ja` or `en` (the notices' language); `ja` by default.
+    #[serde(default)]
+    language: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/inquiries", tag = "inquiries",
+    description = "Record an inquiry or complaint that came by post, e-mail, telephone or in person; with an e-mail address it is acknowledged at once by e-mail; audited (`inquiry.received`)",
+    request_body = InquiryBody,
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 422, description = "`validation_failed`: each field's code (`required`, `too_long`, `unknown_kind`, `unknown_channel`, `unknown_jurisdiction`, `date_in_future`, `invalid_email`)", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    body: super::uploads::StaffJson<InquiryBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.parse()?.into_inner();
+    let language = match b.language.trim() {
+        "" => crate::domain::request::Language::JA,
+        l => crate::i18n::parse_spoken(l)
+            .map_err(|code| crate::app::AppError::invalid("language", code))?,
+    };
+    let raw = RawInquiry {
+        kind: b.kind,
+        place: b.place,
+        channel: b.channel,
+        received_on: b.received_on,
+        name: b.name,
+        email: b.email,
+        postal_address: b.postal_address,
+        subject: b.subject,
+        body: b.body,
+        about: b.about,
+    };
+    let view = inquiries::receive(&state, Some(&who.staff), None, raw, language).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// `all` to include answered ones; open ones only by default.
+    show: Option<String>,
+    /// One kind only.
+    kind: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/inquiries", tag = "inquiries",
+    description = "Inquiries and complaints, open ones first by the day they are due (at most 500)",
+    params(ListParams),
+    responses((status = 200, description = "The inquiries", body = Object)),
+    security(("bearer" = []))
+)]
+pub async fn list_api(
+    state: web::Data<AppState>,
+    _who: ApiStaff<WorkRequests>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let open_only = q.show.as_deref() != Some("all");
+    let list = inquiries::list(&state, open_only, q.kind.filter(|k| !k.is_empty())).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "inquiries": list })))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/inquiries/{id}", tag = "inquiries",
+    description = "One inquiry and its notices; the view is audited (`inquiry.viewed`)",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The inquiry", body = Object),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn show_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (q, notices) = inquiries::detail(&state, &who.staff, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "inquiry": q, "notices": notices })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeBody {
+    /// True when the person was told at the desk or on the telephone: nothing is sent.
+    #[serde(default)]
+    in_person: bool,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/inquiries/{id}/acknowledge", tag = "inquiries",
+    description = "Acknowledge an inquiry: by e-mail where it has an address, else a letter to post, or told in person; audited (`inquiry.acknowledged`)",
+    params(("id" = String, Path)),
+    request_body = AcknowledgeBody,
+    responses(
+        (status = 200, description = "Acknowledged", body = Object),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `inquiry` `already_acknowledged`, `already_answered`, `nowhere_to_write`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn acknowledge_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: super::uploads::StaffJson<AcknowledgeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.parse()?.into_inner();
+    let view = inquiries::acknowledge(&state, &who.staff, id.into_inner(), b.in_person).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The answer, at most 10,000 characters; paragraphs separated by a blank line.
+    answer: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/inquiries/{id}/answer", tag = "inquiries",
+    description = "Answer an inquiry or tell a complainant the outcome: by e-mail, or as a letter to post; audited (`inquiry.answered`)",
+    params(("id" = String, Path)),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "Answered", body = Object),
+        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `answer` `required`, `too_long`, `invalid_characters`, `already_answered`, `nowhere_to_write`", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn answer_api(
+    state: web::Data<AppState>,
+    who: ApiStaff<WorkRequests>,
+    id: web::Path<String>,
+    body: super::uploads::StaffJson<AnswerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.parse()?.into_inner();
+    let view = inquiries::answer(&state, &who.staff, id.into_inner(), b.answer).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
