@@ -16,7 +16,7 @@ use kaiji::domain::staff::Role;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -29,7 +29,7 @@ impl Drop for Driver {
     }
 }
 
-async fn chromedriver() -> Option<Driver> {
+pub(crate) async fn chromedriver() -> Option<Driver> {
     // rustls has two crypto providers linked into the tests (lettre's ring, fantoccini's aws-lc-rs) and
     // will not guess: the WebDriver client gets ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -70,7 +70,7 @@ async fn chromedriver() -> Option<Driver> {
     panic!("chromedriver did not start");
 }
 
-async fn browser(driver: &Driver) -> fantoccini::Client {
+pub(crate) async fn browser(driver: &Driver) -> fantoccini::Client {
     let profile = driver._profile.path().display().to_string();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -110,7 +110,7 @@ both_backends!(
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
 /// at; the window returns to 1280 px.
-async fn shot(c: &fantoccini::Client, name: &str) {
+pub(crate) async fn shot(c: &fantoccini::Client, name: &str) {
     let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") else {
         return;
     };
@@ -123,7 +123,7 @@ async fn shot(c: &fantoccini::Client, name: &str) {
 }
 
 /// The page is no wider than the window: wide tables scroll inside `.table-scroll`, text wraps.
-async fn assert_fits(c: &fantoccini::Client, width: u32, what: &str) {
+pub(crate) async fn assert_fits(c: &fantoccini::Client, width: u32, what: &str) {
     let overflow: serde_json::Value = c
         .execute(
             "const w = document.documentElement.clientWidth; \
@@ -140,13 +140,13 @@ async fn assert_fits(c: &fantoccini::Client, width: u32, what: &str) {
 }
 
 /// The text of the element at `at` on the page as it stands.
-async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
+pub(crate) async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
     c.find(at).await.unwrap().text().await.unwrap()
 }
 
 /// The text of the element at `at` once the page that holds it has come (up to `secs`); `what` names
 /// that page when it does not.
-async fn text_after(c: &fantoccini::Client, at: Locator<'_>, secs: u64, what: &str) -> String {
+pub(crate) async fn text_after(c: &fantoccini::Client, at: Locator<'_>, secs: u64, what: &str) -> String {
     c.wait()
         .at_most(Duration::from_secs(secs))
         .for_element(at)
@@ -157,11 +157,11 @@ async fn text_after(c: &fantoccini::Client, at: Locator<'_>, secs: u64, what: &s
         .unwrap()
 }
 
-async fn fill(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
+pub(crate) async fn fill(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
     c.find(at).await.unwrap().send_keys(text).await.unwrap();
 }
 
-async fn choose(c: &fantoccini::Client, at: Locator<'_>, value: &str) {
+pub(crate) async fn choose(c: &fantoccini::Client, at: Locator<'_>, value: &str) {
     c.find(at)
         .await
         .unwrap()
@@ -170,7 +170,7 @@ async fn choose(c: &fantoccini::Client, at: Locator<'_>, value: &str) {
         .unwrap();
 }
 
-async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+pub(crate) async fn click(c: &fantoccini::Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
@@ -459,7 +459,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
     c.close().await.unwrap();
 }
 
-async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
+pub(crate) async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
     c.goto(&format!("{base}/staff/login?lang=en"))
         .await
         .unwrap();
@@ -812,7 +812,7 @@ async fn a_member_enrols_an_authenticator_postgres() {
 }
 
 /// Waits for the page a form's redirect lands on (`moved=1`), so what is read next is on it.
-async fn landed(c: &fantoccini::Client) {
+pub(crate) async fn landed(c: &fantoccini::Client) {
     for _ in 0..200 {
         if c.current_url()
             .await
