@@ -105,7 +105,9 @@ both_backends!(
     a_guardian_files_for_a_child_on_a_phone,
     an_officer_reviews_the_package_and_the_registry_on_a_phone,
     an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone,
-    the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone
+    the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone,
+    a_person_complains_on_a_phone_and_the_desk_answers,
+    the_desk_keeps_the_register_of_provision_records
 );
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
@@ -146,7 +148,12 @@ pub(crate) async fn text(c: &fantoccini::Client, at: Locator<'_>) -> String {
 
 /// The text of the element at `at` once the page that holds it has come (up to `secs`); `what` names
 /// that page when it does not.
-pub(crate) async fn text_after(c: &fantoccini::Client, at: Locator<'_>, secs: u64, what: &str) -> String {
+pub(crate) async fn text_after(
+    c: &fantoccini::Client,
+    at: Locator<'_>,
+    secs: u64,
+    what: &str,
+) -> String {
     c.wait()
         .at_most(Duration::from_secs(secs))
         .for_element(at)
@@ -1472,5 +1479,163 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
         posted.starts_with("発送済み 2026-11-22 · 簡易書留郵便 · 131-12-38386-3"),
         "{posted}"
     );
+    c.close().await.unwrap();
+}
+
+/// A person sends a complaint from a phone and reads its reference; the desk finds it in its list and
+/// answers it from its page.
+async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff(
+        "desk@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    let c = browser(&driver).await;
+    c.set_window_size(390, 900).await.unwrap();
+    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    click(&c, Locator::Id("inquiry-link")).await;
+    c.wait()
+        .for_element(Locator::Id("inquiry-form"))
+        .await
+        .unwrap();
+    // Sent empty first: every field says what it needs, tied to its input.
+    click(&c, Locator::Css("#inquiry-form button[type=submit]")).await;
+    c.wait()
+        .for_element(Locator::Id("inquiry-errors"))
+        .await
+        .unwrap();
+    let described: serde_json::Value = c
+        .execute(
+            "return [...document.querySelectorAll('[aria-invalid=true]')].map(e => e.name);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // (An empty place is the fallback place, as on the request form.)
+    for field in ["kind", "name", "email", "subject", "body"] {
+        assert!(
+            described.to_string().contains(field),
+            "{field}: {described}"
+        );
+    }
+    click(&c, Locator::Css("#kind input[value=complaint]")).await;
+    choose(&c, Locator::Id("place"), "JP").await;
+    fill(&c, Locator::Id("name"), "山田 太郎").await;
+    fill(&c, Locator::Id("email"), "taro@example.jp").await;
+    fill(&c, Locator::Id("subject"), "回答が届きません").await;
+    fill(&c, Locator::Id("body"), "開示請求の回答がまだ届きません。").await;
+    assert_fits(&c, 390, "the inquiry form").await;
+    shot(&c, "inquiry-form").await;
+    click(&c, Locator::Css("#inquiry-form button[type=submit]")).await;
+    let reference = text_after(&c, Locator::Id("inquiry-reference"), 10, "the receipt").await;
+    assert!(reference.starts_with("KQ-"), "{reference}");
+    shot(&c, "inquiry-received").await;
+    c.close().await.unwrap();
+
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "desk@example.com").await;
+    c.goto(&format!("{}/staff/inquiries?lang=ja", app.base))
+        .await
+        .unwrap();
+    let row = format!("tr[data-inquiry='{reference}'] a");
+    c.wait().for_element(Locator::Css(&row)).await.unwrap();
+    shot(&c, "inquiries").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the inquiries page").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(&c, Locator::Css(&row)).await;
+    c.wait()
+        .for_element(Locator::Id("answer-form"))
+        .await
+        .unwrap();
+    fill(
+        &c,
+        Locator::Id("answer"),
+        "回答書は2026年11月25日に発送済みです。",
+    )
+    .await;
+    shot(&c, "inquiry").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the inquiry page").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(&c, Locator::Css("#answer-form button[type=submit]")).await;
+    let answered = text_after(&c, Locator::Id("inquiry-answer"), 10, "the answered page").await;
+    assert!(answered.contains("発送済みです"), "{answered}");
+    assert_eq!(text(&c, Locator::Id("inquiry-status")).await, "回答済み");
+    c.close().await.unwrap();
+}
+
+/// The desk enters a record of provision on the register's page, finds it by the person's kana, and
+/// reads it at a phone's width.
+async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff(
+        "desk@example.com",
+        Role::Officer,
+        "correct horse battery staple",
+    )
+    .await;
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "desk@example.com").await;
+    c.goto(&format!("{}/staff/provision-records?lang=ja", app.base))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("provision-form"))
+        .await
+        .unwrap();
+    choose(&c, Locator::Id("direction"), "received").await;
+    choose(&c, Locator::Id("method"), "continuous").await;
+    choose(&c, Locator::Id("basis"), "opt_out").await;
+    c.execute(
+        "document.getElementById('provided_on').value = '2025-01-10'; \
+         document.getElementById('last_provided_on').value = '2026-10-31';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    for (id, value) in [
+        ("counterparty_name", "データ提供株式会社"),
+        ("counterparty_address", "大阪府大阪市北区梅田1-1"),
+        ("person_name", "山田 太郎"),
+        ("person_kana", "ヤマダ タロウ"),
+        ("items", "氏名、年齢層、購買履歴"),
+        ("acquired_how", "懸賞応募者から同意を得て取得"),
+    ] {
+        fill(&c, Locator::Id(id), value).await;
+    }
+    shot(&c, "provision-form").await;
+    click(&c, Locator::Css("#provision-form button[type=submit]")).await;
+    let notice = text_after(
+        &c,
+        Locator::Id("notice"),
+        10,
+        "the register after the record",
+    )
+    .await;
+    assert_eq!(notice, "台帳に記録しました。");
+    fill(&c, Locator::Id("search-person"), "やまだ たろう").await;
+    click(&c, Locator::Css("#provision-search button")).await;
+    for _ in 0..100 {
+        let url = c.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains("person=")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = text_after(&c, Locator::Id("provision-records"), 10, "the search").await;
+    assert!(
+        rows.contains("データ提供株式会社") && rows.contains("2029-10-30"),
+        "{rows}"
+    );
+    shot(&c, "provision-register").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the register").await;
     c.close().await.unwrap();
 }

@@ -268,7 +268,6 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
     }
 }
 
-
 /// Fires an event from the request page: its button, after its reason (and ground) where it asks one;
 /// waits for the page it lands on.
 async fn press(c: &fantoccini::Client, base: &str, id: &str, event: &str, fields: &[(&str, &str)]) {
@@ -522,13 +521,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
         .await
         .unwrap();
     browser::click(&c, Locator::Css("#import-form button[type=submit]")).await;
-    let report = browser::text_after(
-        &c,
-        Locator::Id("import-report"),
-        10,
-        "the import report",
-    )
-    .await;
+    let report =
+        browser::text_after(&c, Locator::Id("import-report"), 10, "the import report").await;
     assert!(!report.contains("該当する請求書なし"), "{report}");
     assert_eq!(report.matches("全額入金済み").count(), 2, "{report}");
     browser::shot(&c, "week-payments").await;
