@@ -6,7 +6,7 @@
 //! answer goes the same way. Notices go through the outbox in the transaction that caused them; every
 //! step is audited without the person's words.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -149,8 +149,17 @@ pub async fn receive(
     let laws = state.workflows.laws().clone();
     let now = state.clock.now();
     let place_today = today_at(&laws, raw.place.trim(), now);
-    let parsed = NewInquiry::parse(&raw, &laws.inquiries, &*laws, staff.is_some(), place_today)
-        .map_err(AppError::Invalid)?;
+    let parsed =
+        match NewInquiry::parse(&raw, &laws.inquiries, &*laws, staff.is_some(), place_today) {
+            Ok(p) => p,
+            Err(errors) => {
+                // A stranger's failed tries count against their network, as on the request form.
+                if staff.is_none() {
+                    super::limits::admit_invalid(state, client).await?;
+                }
+                return Err(AppError::Invalid(errors));
+            }
+        };
     let kind = laws
         .inquiries
         .kind(&parsed.kind)
@@ -397,20 +406,22 @@ pub(crate) fn for_notice(
     Ok(row)
 }
 
-/// Erases the personal data of inquiries answered more than `months` ago (the record retention), and
-/// their e-mail copies; the counts the reports need stay. Blocking: one of the hourly jobs.
+/// Erases the personal data of inquiries answered more than `months` ago, or left unanswered that long
+/// since they came (the record retention, in calendar months), and their e-mail copies once the
+/// erasure is committed; the counts the reports need stay. Blocking: one of the hourly jobs.
 pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now();
     let months = state.config.retention.record_retention_months;
-    let cutoff = db::to_db_time(now - TimeDelta::days(i64::from(months) * 30));
+    let Some(cutoff) = now.checked_sub_months(chrono::Months::new(months)) else {
+        return Ok(0);
+    };
+    let cutoff = db::to_db_time(cutoff);
     let mail_dir = state.config.mail_dir();
     let mut conn = state.db.conn()?;
-    db::write_tx(&mut conn, |conn| {
-        let mut n = 0;
+    let erased: Vec<String> = db::write_tx(&mut conn, |conn| {
+        let mut erased = Vec::new();
         for id in repo::erasable(conn, cutoff)? {
             if repo::erase(conn, &id, db::to_db_time(now))? {
-                // The .eml copies of its notices, kept as the file transport wrote them.
-                let _ = std::fs::remove_dir_all(mail_dir.join(&id));
                 audit::append(
                     conn,
                     &NewAuditEvent::new(
@@ -420,11 +431,16 @@ pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
                     )
                     .details(json!({"inquiry": id, "retention_months": months})),
                 )?;
-                n += 1;
+                erased.push(id);
             }
         }
-        Ok(n)
-    })
+        Ok::<_, AppError>(erased)
+    })?;
+    // The .eml copies the file transport wrote: gone once the erasure stands, never before it.
+    for id in &erased {
+        let _ = std::fs::remove_dir_all(mail_dir.join(id));
+    }
+    Ok(erased.len())
 }
 
 /// What the reports count of inquiries received in a period, by kind.
@@ -494,95 +510,4 @@ pub(crate) fn counts(
         out.push(c);
     }
     Ok(out)
-}
-
-/// The letter about an inquiry, as the PDF prints it: in Japanese (the desk's letters are), to the
-/// person at their address, from the postal desk.
-pub async fn letter(
-    state: &AppState,
-    _staff: &StaffMember,
-    id: String,
-    notice_id: String,
-) -> Result<crate::i18n::pdf::LetterSheet, AppError> {
-    let catalog = state.workflows.clone();
-    state
-        .db
-        .run(move |conn| {
-            let row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            let notice = repo::notices_of(conn, &row.id)?
-                .into_iter()
-                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
-                .ok_or(AppError::NotFound)?;
-            if row.erased_at.is_some() {
-                return Err(AppError::NotFound);
-            }
-            let desk = catalog.postal_procedure(conn).ok();
-            let from = desk
-                .as_ref()
-                .and_then(|d| d.desk.as_ref())
-                .map(|d| d.sender_lines(Language::JA))
-                .unwrap_or_default();
-            let kind = catalog
-                .laws()
-                .inquiries
-                .kind(&row.kind)
-                .map(|k| k.label.get(Language::JA).to_owned())
-                .unwrap_or_else(|| row.kind.clone());
-            let payload: serde_json::Value =
-                serde_json::from_str(&notice.payload).unwrap_or_default();
-            let mut to: Vec<String> = row
-                .postal_address
-                .as_deref()
-                .map(|a| a.lines().map(str::to_owned).collect())
-                .unwrap_or_default();
-            to.push(format!("{}　様", row.name));
-            let sent_on = db::from_db_time(notice.created_at)
-                .with_timezone(&chrono_tz::Asia::Tokyo)
-                .date_naive();
-            Ok(crate::i18n::pdf::LetterSheet {
-                date: crate::i18n::letter::ja_date(sent_on),
-                receipt_number: row.reference.clone(),
-                to,
-                from,
-                letter: crate::i18n::letter::inquiry_letter(
-                    &notice.kind,
-                    &row.reference,
-                    &kind,
-                    &row.subject,
-                    crate::i18n::letter::ja_date(row.received_on.parse().unwrap_or(sent_on)),
-                    &payload,
-                ),
-            })
-        })
-        .await
-}
-
-/// Records that a printed letter about an inquiry was posted: the notice counts as sent.
-pub async fn letter_posted(
-    state: &AppState,
-    staff: &StaffMember,
-    id: String,
-    notice_id: String,
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let actor = staff.actor();
-    state
-        .db
-        .write(move |conn| {
-            let notice = repo::notices_of(conn, &id)?
-                .into_iter()
-                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
-                .ok_or(AppError::NotFound)?;
-            if notice.status == "sent" {
-                return Err(AppError::invalid("notice", "already_posted"));
-            }
-            crate::db::notices::mark_posted(conn, &notice.id, db::to_db_time(now))?;
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::LetterPosted, actor, now)
-                    .details(json!({"inquiry": id, "notice": notice.kind})),
-            )?;
-            Ok(())
-        })
-        .await
 }

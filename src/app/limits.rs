@@ -239,6 +239,17 @@ pub async fn admit_inquiry(
     admitted
 }
 
+/// A submission with errors from a public form other than the request form: counted against the
+/// client's errors (refused with `RateLimited` past the limit).
+pub async fn admit_invalid(state: &AppState, ip: Option<IpAddr>) -> Result<(), AppError> {
+    let buckets: Vec<Bucket> = ip
+        .map(subscriber_network)
+        .map(Bucket::Errors)
+        .into_iter()
+        .collect();
+    count_buckets(state, buckets).await
+}
+
 async fn count_buckets(state: &AppState, buckets: Vec<Bucket>) -> Result<(), AppError> {
     match &state.limits.store {
         Store::Memory(m) => m.count(&buckets),

@@ -20,6 +20,7 @@ pub mod fees;
 pub mod holds;
 pub mod identity;
 pub mod inquiries;
+pub mod inquiry_letters;
 pub mod intake;
 pub mod jobs;
 pub mod limits;

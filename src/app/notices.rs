@@ -90,7 +90,8 @@ pub async fn retry_failed(
     state
         .db
         .write(move |conn| {
-            if !notices::requeue_failed(conn, &request_id, &notice_id)? {
+            if !notices::requeue_failed(conn, notices::NoticeOf::Request(&request_id), &notice_id)?
+            {
                 return Err(AppError::NotFound);
             }
             audit::append(

@@ -243,7 +243,7 @@ pub(crate) fn build(
     // A request for the records of provision (Art. 33(5)) is answered with those the officer confirmed.
     let provision: Vec<super::package_index::ProvisionEntry> =
         if answer == AnswerKind::ProvisionRecords {
-            super::provision::for_answer(conn, laws, case)?
+            super::provision::confirmed(conn, laws, case)?
                 .iter()
                 .map(|r| super::package_index::ProvisionEntry::from_notice(r, lang))
                 .collect()

@@ -178,7 +178,8 @@ pub async fn register(
     lang: Language,
 ) -> Result<RegisterPage, AppError> {
     let laws = state.workflows.laws().clone();
-    let page = page.max(1);
+    // Fifty to a page: 10,000 pages is half a million records, more than a page-by-page search serves.
+    let page = page.clamp(1, 10_000);
     if let Some(d) = direction.as_deref()
         && d.parse::<crate::domain::provision::Direction>().is_err()
     {
@@ -323,6 +324,17 @@ pub async fn confirm(
             if row.regime != case.def.regime {
                 return Err(AppError::invalid("record", "other_regime"));
             }
+            // Only a record whose person shares the requester's name, kana or address can be theirs:
+            // anything else would disclose a stranger's record.
+            let keys = requester_keys(conn, &case)?;
+            let rec = PersonKeys {
+                name: row.name_key.clone(),
+                kana: row.kana_key.clone(),
+                email: row.email_key.clone(),
+            };
+            if attach && likely_by(&rec, &keys).is_none() {
+                return Err(AppError::invalid("record", "not_the_requesters"));
+            }
             let changed = if attach {
                 repo::attach(conn, &request_id, &row.id, &staff_id, db::to_db_time(now))?
             } else {
@@ -349,6 +361,20 @@ pub async fn confirm(
 /// The records an answer discloses, as its notice carries them. An answer from the register with none
 /// confirmed is refused: the officer answers "no such records" instead (Art. 33(3)'s notice).
 pub(crate) fn for_answer(
+    conn: &mut AnyConnection,
+    laws: &Laws,
+    case: &Case,
+) -> Result<Vec<ProvisionNotice>, AppError> {
+    let records = confirmed(conn, laws, case)?;
+    if answers_from_register(case) && records.is_empty() {
+        return Err(AppError::invalid("records", "no_provision_records"));
+    }
+    Ok(records)
+}
+
+/// The records confirmed so far as the request's person's (none for a right not answered from the
+/// register): what the answer would disclose, and what the officer's preview shows.
+pub(crate) fn confirmed(
     conn: &mut AnyConnection,
     laws: &Laws,
     case: &Case,
@@ -380,9 +406,6 @@ pub(crate) fn for_answer(
             }
         })
         .collect();
-    if records.is_empty() {
-        return Err(AppError::invalid("records", "no_provision_records"));
-    }
     Ok(records)
 }
 

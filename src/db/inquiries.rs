@@ -153,10 +153,15 @@ pub fn notices_of(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<NoticeR
         .load(conn)
 }
 
-/// Answered inquiries whose personal data is past retention (answered before `cutoff`), not yet erased.
+/// Inquiries whose personal data is past retention, not yet erased: answered before `cutoff`, or
+/// never answered and received before it.
 pub fn erasable(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<Vec<String>> {
     inquiries::table
-        .filter(inquiries::answered_at.lt(cutoff))
+        .filter(
+            inquiries::answered_at.lt(cutoff).or(inquiries::answered_at
+                .is_null()
+                .and(inquiries::received_at.lt(cutoff))),
+        )
         .filter(inquiries::erased_at.is_null())
         .select(inquiries::id)
         .limit(500)
@@ -182,8 +187,12 @@ pub fn erase(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResu
         inquiries::erased_at.eq(at),
     ))
     .execute(conn)?;
+    // A delivery error may quote the address.
     diesel::update(notices::table.filter(notices::inquiry_id.eq(id)))
-        .set(notices::payload.eq("{}"))
+        .set((
+            notices::payload.eq("{}"),
+            notices::last_error.eq(None::<String>),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }

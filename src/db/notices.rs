@@ -226,23 +226,33 @@ pub fn mark_attempt_failed(
     Ok(n == 1)
 }
 
+/// Whose notice an officer sends again: a request's or an inquiry's.
+pub enum NoticeOf<'a> {
+    Request(&'a RequestId),
+    Inquiry(&'a str),
+}
+
 /// An officer sends a failed notice again: queued afresh, attempts counted from zero.
 pub fn requeue_failed(
     conn: &mut AnyConnection,
-    request_id: &RequestId,
+    of: NoticeOf<'_>,
     id: &NoticeId,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        notices::table
-            .filter(notices::id.eq(id))
-            .filter(notices::request_id.eq(request_id))
-            .filter(notices::status.eq("failed")),
-    )
-    .set((
-        notices::status.eq("queued"),
-        notices::attempts.eq(0),
-        notices::next_attempt_at.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
+    let mut target = notices::table
+        .filter(notices::id.eq(id))
+        .filter(notices::status.eq("failed"))
+        .into_boxed();
+    target = match of {
+        NoticeOf::Request(r) => target.filter(notices::request_id.eq(r)),
+        NoticeOf::Inquiry(i) => target.filter(notices::inquiry_id.eq(i)),
+    };
+    let ids: Vec<String> = target.select(notices::id).load(conn)?;
+    let n = diesel::update(notices::table.filter(notices::id.eq_any(&ids)))
+        .set((
+            notices::status.eq("queued"),
+            notices::attempts.eq(0),
+            notices::next_attempt_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }

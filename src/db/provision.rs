@@ -167,11 +167,25 @@ pub fn detach(conn: &mut AnyConnection, request: &RequestId, record: &str) -> Qu
 }
 
 /// Erases `regime`'s records kept to a day before `today` (ISO dates compare as text), with their
-/// links to requests (answers already queued carry their own copy); how many.
+/// links to closed requests (answers already queued carry their own copy); how many. A record an open
+/// or held request has confirmed waits for it: the person asked to see it.
 pub fn erase_expired(conn: &mut AnyConnection, regime: &str, today: &str) -> QueryResult<usize> {
+    use super::schema::requests;
+    let open_or_held = requests::table
+        .filter(
+            requests::closed_at
+                .is_null()
+                .or(requests::legal_hold_since.is_not_null()),
+        )
+        .select(requests::id);
+    let waited_for: Vec<String> = request_provision_records::table
+        .filter(request_provision_records::request_id.eq_any(open_or_held))
+        .select(request_provision_records::record_id)
+        .load(conn)?;
     let ids: Vec<String> = provision_records::table
         .filter(provision_records::regime.eq(regime))
         .filter(provision_records::kept_until.lt(today))
+        .filter(provision_records::id.ne_all(&waited_for))
         .select(provision_records::id)
         .limit(1000)
         .load(conn)?;

@@ -244,7 +244,11 @@ impl NewInquiry {
                 "channel",
                 match raw.channel.trim() {
                     "" => Err("required"),
-                    c => c.parse::<InquiryChannel>().map_err(|_| "unknown_channel"),
+                    // The form records its own: an officer names how it came otherwise.
+                    c => match c.parse::<InquiryChannel>() {
+                        Ok(InquiryChannel::Web) | Err(_) => Err("unknown_channel"),
+                        Ok(ch) => Ok(ch),
+                    },
                 },
             )
         } else {

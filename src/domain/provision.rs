@@ -218,12 +218,21 @@ fn optional(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
 }
 
 /// The last day a record made by `method` is kept: the period counted from the day of the last
-/// provision it covers, that day included (規則第21条「起算して…を経過する日まで」).
+/// provision it covers, that day included (規則第21条「起算して…を経過する日まで」): it ends the day
+/// before the corresponding day, or, counted in months where the last month has no corresponding day
+/// (29 February a year on), on that month's last day (民法第143条第2項ただし書).
 pub fn kept_until(last: NaiveDate, keep: Period) -> Option<NaiveDate> {
     let end = match keep {
         Period::Days(n) => add_days(last, i64::from(n)).ok()?,
         Period::Weeks(n) => add_days(last, i64::from(n) * 7).ok()?,
-        Period::Months(n) => add_months(last, n).ok()?,
+        Period::Months(n) => {
+            let end = add_months(last, n).ok()?;
+            if chrono::Datelike::day(&end) != chrono::Datelike::day(&last) {
+                // No corresponding day: `add_months` clamped to the month's end, which is the last day.
+                return Some(end);
+            }
+            end
+        }
         // Refused when the regime is read: a retention is not counted in business days.
         Period::BusinessDays(_) => return None,
     };
@@ -440,10 +449,24 @@ mod tests {
         raw.provided_on = "2025-02-28".into();
         let r = ProvisionRecord::parse(&raw, &rules(), d("2026-12-06")).unwrap();
         assert_eq!(r.kept_until, d("2027-02-27"));
-        // A month end: 29 February plus a year is 28 February, so the day before is the 27th.
+        // 29 February has no corresponding day a year on: the period ends on 28 February, the
+        // month's last day (民法第143条第2項ただし書), not the day before it.
         assert_eq!(
             kept_until(d("2024-02-29"), Period::Months(12)),
-            Some(d("2025-02-27"))
+            Some(d("2025-02-28"))
+        );
+        assert_eq!(
+            kept_until(d("2026-01-31"), Period::Months(1)),
+            Some(d("2026-02-28"))
+        );
+        assert_eq!(
+            kept_until(d("2026-01-30"), Period::Months(1)),
+            Some(d("2026-02-28")),
+            "30 January has no corresponding day in February either"
+        );
+        assert_eq!(
+            kept_until(d("2026-01-28"), Period::Months(1)),
+            Some(d("2026-02-27"))
         );
         assert_eq!(kept_until(d("2026-01-01"), Period::BusinessDays(5)), None);
     }
@@ -542,8 +565,17 @@ mod tests {
         ) {
             let last = d("1990-01-01") + chrono::Duration::days(i64::from(days));
             let until = kept_until(last, Period::Months(months)).unwrap();
+            let same_day = add_months(last, months).unwrap();
             prop_assert!(until >= last);
-            prop_assert_eq!(until + chrono::Duration::days(1), add_months(last, months).unwrap());
+            if chrono::Datelike::day(&same_day) == chrono::Datelike::day(&last) {
+                // The day before the corresponding day.
+                prop_assert_eq!(until + chrono::Duration::days(1), same_day);
+            } else {
+                // No corresponding day: the last day of that month.
+                prop_assert_eq!(until, same_day);
+                prop_assert!(chrono::Datelike::month(&(until + chrono::Duration::days(1)))
+                    != chrono::Datelike::month(&until));
+            }
         }
     }
 }

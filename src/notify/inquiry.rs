@@ -45,9 +45,12 @@ pub(super) fn email(
     };
     row_of("reference", row.reference.clone());
     row_of("kind", kind);
-    row_of("subject", row.subject.clone());
     match notice.kind.as_str() {
         crate::app::inquiries::ANSWERED => {
+            // The acknowledgement goes automatically to the address typed on the form, so it repeats
+            // nothing else the sender typed (no one can send their own text through it); the answer,
+            // written by the desk, names the subject.
+            row_of("subject", row.subject.clone());
             // The answer itself, paragraph by paragraph as the officer wrote it.
             c.paragraphs.extend(
                 text("answer")

@@ -18,6 +18,7 @@ pub mod form_pdf;
 pub mod forms;
 pub mod health;
 pub mod inquiries;
+pub mod inquiries_api;
 pub mod language;
 pub mod mfa;
 pub mod openapi;

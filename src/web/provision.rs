@@ -105,7 +105,7 @@ impl ProvisionPage {
     }
 
     /// The link to another page of the same search (askama escapes the `&`).
-    pub fn query(&self, page: &i64) -> String {
+    pub fn query(&self, page: i64) -> String {
         let page = page.to_string();
         let mut q = vec![("page", page.as_str())];
         if !self.person.is_empty() {

@@ -7,8 +7,9 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
-    form_pdf, forms, health, inquiries, mfa, openapi, payments, people, postal, postings,
-    procedures, provision, public, queue, registry, replies, reports, staff, systems, tracking,
+    form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people, postal,
+    postings, procedures, provision, public, queue, registry, replies, reports, staff, systems,
+    tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -352,16 +353,23 @@ fn staff_inquiries() -> Vec<Endpoint> {
             "/inquiries/{id}/letters/{notice_id}/posted",
             inquiries::posted,
         ),
+        post(
+            "/inquiries/{id}/notices/{notice_id}/retry",
+            inquiries::retry,
+        ),
     ]
 }
 
 fn api_inquiries() -> Vec<Endpoint> {
     vec![
-        post("/inquiries", inquiries::record_api),
-        get("/inquiries", inquiries::list_api),
-        get("/inquiries/{id}", inquiries::show_api),
-        post("/inquiries/{id}/acknowledge", inquiries::acknowledge_api),
-        post("/inquiries/{id}/answer", inquiries::answer_api),
+        post("/inquiries", inquiries_api::record_api),
+        get("/inquiries", inquiries_api::list_api),
+        get("/inquiries/{id}", inquiries_api::show_api),
+        post(
+            "/inquiries/{id}/acknowledge",
+            inquiries_api::acknowledge_api,
+        ),
+        post("/inquiries/{id}/answer", inquiries_api::answer_api),
     ]
 }
 

@@ -213,6 +213,7 @@ async fn a_telephone_complaint_is_acknowledged_and_answered_by_letter(app: TestA
         ),
         (Some("2026-11-25"), Some("2026-12-20"), Some("acknowledged"))
     );
+    let uk = body["reference"].as_str().unwrap().to_owned();
 
     // By telephone, with only a postal address: nothing goes until an officer acknowledges it.
     let (status, body) = officer
@@ -325,8 +326,45 @@ async fn a_telephone_complaint_is_acknowledged_and_answered_by_letter(app: TestA
     let list = desk.get("/staff/inquiries?show=all").await;
     assert_eq!(list.status, 200);
     assert!(list.body.contains("data-status=\"answered\""));
+    // A letter answered at once, never acknowledged: the answer acknowledges it.
+    let (status, body) = officer
+        .post(
+            "/api/v1/inquiries",
+            &json!({"kind": "inquiry", "place": "JP", "channel": "visit", "received_on": "2026-11-22",
+                    "name": "鈴木 一郎", "postal_address": "東京都港区芝公園4-2-8",
+                    "subject": "手数料", "body": "手数料の額を教えてください。"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let visit = body["id"].as_str().unwrap().to_owned();
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/inquiries/{visit}/answer"),
+            &json!({"answer": "1件につき5,400円（税込）です。"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["status"].as_str(), body["acknowledged_how"].as_str()),
+        (Some("answered"), Some("with_answer"))
+    );
+    // An officer names how it came: the form's own channel is not theirs to claim.
+    let (status, body) = officer
+        .post(
+            "/api/v1/inquiries",
+            &json!({"kind": "inquiry", "place": "JP", "channel": "web", "received_on": "2026-11-22",
+                    "name": "x", "email": "x@example.jp", "subject": "s", "body": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (status, field_code(&body, "channel")),
+        (422, Some("unknown_channel"))
+    );
     // No letter goes out by e-mail: the worker sends only the UK complaint's acknowledgement.
     let mails = common::delivered_over_smtp(&app).await;
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].text().contains("Slow reply"));
+    let ack = mails[0].text();
+    assert!(ack.contains(&uk) && ack.contains("2026-12-20"), "{ack}");
+    // The automatic acknowledgement repeats nothing the sender typed but their name.
+    assert!(!ack.contains("Slow reply"), "{ack}");
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 both_backends!(
     the_register_answers_a_request_for_its_records,
     records_are_entered_with_the_laws_items_or_refused_field_by_field,
+    an_electronic_answer_packs_the_confirmed_records,
 );
 
 fn provided_to_logistics() -> Value {
@@ -213,6 +214,12 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         common::audited(&app, "request.provision_record_attached").len(),
         3
     );
+    // A stranger's record (佐藤) cannot be confirmed as the requester's.
+    let (status, body) = api.call(Method::PUT, &path(&sato)).await;
+    assert_eq!(
+        (status, field_code(&body, "record")),
+        (422, Some("not_the_requesters"))
+    );
     // A record cannot be confirmed on a request for something else.
     let access = under_review(&api, json!({})).await;
     let (status, body) = api
@@ -280,10 +287,27 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
     app.clock.advance(chrono::TimeDelta::days(860)); // 2029-03-31 in Tokyo: still kept
     assert_eq!(erase(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::days(1)); // 2029-04-01
-    assert_eq!(erase(&app).await, 2, "the two records of 2026-04-01");
+    // Sato's record goes; the one the open request confirmed waits for it (the person asked to see it).
+    assert_eq!(erase(&app).await, 1, "Sato's record of 2026-04-01");
+    assert_eq!(app.count("provision_records"), 3);
+    let r = api.request(&id).await;
+    let (status, body) = fire_with(
+        &api,
+        &id,
+        "confirm_delivery",
+        r["version"].as_i64().unwrap(),
+        json!({"delivered_on": "2026-11-24"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        erase(&app).await,
+        1,
+        "the closed request's record of 2026-04-01"
+    );
     assert_eq!(app.count("provision_records"), 2);
     assert_eq!(app.count("request_provision_records"), 1);
-    assert_eq!(common::audited(&app, "provision.erased").len(), 1);
+    assert_eq!(common::audited(&app, "provision.erased").len(), 2);
     app.clock.advance(chrono::TimeDelta::days(213)); // 2029-10-31
     assert_eq!(
         erase(&app).await,
@@ -291,4 +315,54 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         "the namesake's of 2026-06-01 and the run to 2026-10-31"
     );
     assert_eq!(app.count("provision_records"), 0);
+}
+
+/// A request for the records made online (jp-online): the package the officer previews holds exactly
+/// the confirmed records, as `provision-records.json` and in the README, in the requester's language.
+async fn an_electronic_answer_packs_the_confirmed_records(app: TestApp) {
+    let api = officer(&app).await;
+    let mut online = provided_to_logistics();
+    online["person_name"] = json!("Hanako Sato");
+    online["person_email"] = json!("Hanako@Example.jp");
+    online["person_kana"] = json!("");
+    let record = enter(&api, &online).await;
+    let res = app
+        .browser()
+        .post_json(
+            "/api/v1/requests",
+            &json!({"name": "Sato Hanako", "email": "hanako@example.jp", "request_type": "third_party_records",
+                    "jurisdiction": "JP", "language": "en", "message": "Who did you give my data to?"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    app.confirm_email(&id).await;
+    // Nothing confirmed yet: the preview packs no records.
+    let preview = api
+        .get_page(&format!("/api/v1/requests/{id}/package-preview"))
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(!common::unzip(&preview.raw).contains_key("provision-records.json"));
+    // Offered by the e-mail address alone (the names are written differently), then confirmed.
+    let desk = desk(&app).await;
+    let page = desk.get(&format!("/staff/requests/{id}")).await;
+    assert!(page.body.contains(&format!("data-record=\"{record}\"")));
+    let (status, _) = api
+        .call(
+            Method::PUT,
+            &format!("/api/v1/requests/{id}/provision-records/{record}"),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let preview = api
+        .get_page(&format!("/api/v1/requests/{id}/package-preview"))
+        .await;
+    let files = common::unzip(&preview.raw);
+    let records: Value = serde_json::from_str(&files["provision-records.json"]).unwrap();
+    assert_eq!(records.as_array().unwrap().len(), 1);
+    assert_eq!(records[0]["counterparty"], "株式会社サンプル物流");
+    assert_eq!(records[0]["basis"], "The person's consent (Art. 27(1))");
+    assert!(
+        files["README.html"].contains("Records of provision to and receipt from third parties")
+    );
 }

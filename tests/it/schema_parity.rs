@@ -331,7 +331,16 @@ fn upgrading_sqlite_keeps_requests_and_their_links() {
 /// `src/db/schema.rs` as the shape it declares: every `table!`'s columns, with the SQL type each maps to
 /// and whether it may be NULL.
 fn declared_shape() -> Shape {
-    let src = std::fs::read_to_string(common::repo_path("src/db/schema.rs")).unwrap();
+    // schema.rs and the modules it declares beside it (src/db/schema/*.rs).
+    let mut src = std::fs::read_to_string(common::repo_path("src/db/schema.rs")).unwrap();
+    let dir = common::repo_path("src/db/schema");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            src.push_str(&std::fs::read_to_string(f).unwrap());
+        }
+    }
     let mut out = Shape::new();
     let mut table: Option<String> = None;
     for line in src.lines() {

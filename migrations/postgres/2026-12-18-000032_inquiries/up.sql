@@ -23,7 +23,7 @@ CREATE TABLE inquiries (
     answer_due          TEXT      NOT NULL,
     acknowledged_at     TIMESTAMP,
     acknowledged_by     TEXT,
-    acknowledged_how    TEXT      CHECK (acknowledged_how IN ('email', 'letter', 'in_person')),
+    acknowledged_how    TEXT      CHECK (acknowledged_how IN ('email', 'letter', 'in_person', 'with_answer')),
     answered_at         TIMESTAMP,
     answered_by         TEXT,
     answer              TEXT,
