@@ -375,6 +375,44 @@ pub struct ActForm {
     answer: String,
 }
 
+/// What an officer's act on an inquiry's page comes to: back on the page, or the page again with the
+/// problem beside `field` and the answer as typed.
+struct Act<'a> {
+    state: &'a AppState,
+    staff: StaffMember,
+    tr: Tr,
+    csrf: &'a Csrf,
+    id: String,
+}
+
+impl Act<'_> {
+    async fn then<T>(
+        self,
+        fresh: bool,
+        call: impl std::future::Future<Output = Result<T, crate::app::AppError>>,
+        field: &str,
+        kept_answer: String,
+    ) -> Result<HttpResponse, PageError> {
+        match outcome::of(fresh, call).await? {
+            Ok(_) => Ok(redirect(&format!("/staff/inquiries/{}", self.id))),
+            Err(back) => {
+                let p = (
+                    back.status(),
+                    super::staff::problem_beside(back, &self.tr, &[field]),
+                );
+                let Act {
+                    state,
+                    staff,
+                    tr,
+                    csrf,
+                    id,
+                } = self;
+                detail_page(state, staff, tr, csrf, id, kept_answer, Some(p)).await
+            }
+        }
+    }
+}
+
 pub async fn acknowledge(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
@@ -384,16 +422,14 @@ pub async fn acknowledge(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::acknowledge(&state, &who.staff, id.clone(), input.how == "in_person");
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
-        Err(back) => {
-            let p = (
-                back.status(),
-                super::staff::problem_beside(back, &tr, &["inquiry"]),
-            );
-            detail_page(&state, who.staff, tr, &csrf, id, String::new(), Some(p)).await
-        }
-    }
+    let act = Act {
+        state: &state,
+        staff: who.staff.clone(),
+        tr,
+        csrf: &csrf,
+        id,
+    };
+    act.then(fresh, call, "inquiry", String::new()).await
 }
 
 pub async fn answer(
@@ -405,16 +441,14 @@ pub async fn answer(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::answer(&state, &who.staff, id.clone(), input.answer.clone());
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
-        Err(back) => {
-            let p = (
-                back.status(),
-                super::staff::problem_beside(back, &tr, &["answer"]),
-            );
-            detail_page(&state, who.staff, tr, &csrf, id, input.answer, Some(p)).await
-        }
-    }
+    let act = Act {
+        state: &state,
+        staff: who.staff.clone(),
+        tr,
+        csrf: &csrf,
+        id,
+    };
+    act.then(fresh, call, "answer", input.answer).await
 }
 
 /// A letter about an inquiry (its acknowledgement or answer, for a matter with no e-mail address) as
@@ -443,16 +477,14 @@ pub async fn posted(
     let (id, notice_id) = path.into_inner();
     let call =
         crate::app::inquiry_letters::letter_posted(&state, &who.staff, id.clone(), notice_id);
-    match outcome::of(true, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
-        Err(back) => {
-            let p = (
-                back.status(),
-                super::staff::problem_beside(back, &tr, &["notice"]),
-            );
-            detail_page(&state, who.staff, tr, &csrf, id, String::new(), Some(p)).await
-        }
-    }
+    let act = Act {
+        state: &state,
+        staff: who.staff.clone(),
+        tr,
+        csrf: &csrf,
+        id,
+    };
+    act.then(true, call, "notice", String::new()).await
 }
 
 /// An officer sends a failed e-mail about an inquiry again.
@@ -466,14 +498,12 @@ pub async fn retry(
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let call = crate::app::inquiry_letters::retry_failed(&state, &who.staff, id.clone(), notice_id);
-    match outcome::of(true, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
-        Err(back) => {
-            let p = (
-                back.status(),
-                super::staff::problem_beside(back, &tr, &["notice"]),
-            );
-            detail_page(&state, who.staff, tr, &csrf, id, String::new(), Some(p)).await
-        }
-    }
+    let act = Act {
+        state: &state,
+        staff: who.staff.clone(),
+        tr,
+        csrf: &csrf,
+        id,
+    };
+    act.then(true, call, "notice", String::new()).await
 }

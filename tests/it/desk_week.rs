@@ -92,6 +92,52 @@ impl Desk<'_> {
         number
     }
 
+    /// B: an agent with a power of attorney, written to; identity confirmed and invoiced.
+    async fn agent_case(&mut self) -> String {
+        let b = self
+        .letter(
+            "131-12-38386-3",
+            json!({"requester_kind": "agent", "agent_name": "田中 一郎", "agent_name_kana": "タナカ イチロウ",
+                   "agent_address": "〒150-0002 東京都渋谷区渋谷2-1"}),
+            "B",
+        )
+        .await;
+        self.fire(&b, "start_identity_review", json!({})).await;
+        for (kind, holder) in [
+            ("juminhyo", "principal"),
+            ("power_of_attorney", "principal"),
+            ("seal_certificate", "principal"),
+        ] {
+            self.document(&b, kind, holder, true, "2026-11-10").await;
+        }
+        self.document(&b, "drivers_license", "agent", false, "")
+            .await;
+        // The agent's authority is the checklist's 委任状 and 印鑑証明書 (the postal procedure's own check).
+        self.fire(&b, "confirm_identity", json!({})).await;
+        self.invoice(&b, "B").await;
+        b
+    }
+
+    /// E: wants the answer electronically; identity confirmed and invoiced.
+    async fn electronic_reply(&mut self) -> String {
+        let e = self
+            .letter(
+                "131-12-38389-6",
+                json!({"name": "佐藤 祥子", "name_kana": "サトウ ショウコ"}),
+                "E",
+            )
+            .await;
+        self.fire(&e, "choose_electronic_delivery", json!({})).await;
+        self.fire(&e, "start_identity_review", json!({})).await;
+        self.document(&e, "juminhyo", "principal", true, "2026-11-10")
+            .await;
+        self.document(&e, "residence_card", "principal", false, "")
+            .await;
+        self.fire(&e, "confirm_identity", json!({})).await;
+        self.invoice(&e, "E").await;
+        e
+    }
+
     /// The newest letter of this kind, as poppler reads it back from the PDF; `None` without poppler.
     async fn pdf_text(&self, id: &str, kind: &str) -> Option<String> {
         let r = self.api.request(id).await;
@@ -140,27 +186,7 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
     letters.push(("a_documents_requested", a.clone(), "documents_requested"));
 
     // B: an agent with a power of attorney; the desk writes to the agent.
-    let b = desk
-        .letter(
-            "131-12-38386-3",
-            json!({"requester_kind": "agent", "agent_name": "田中 一郎", "agent_name_kana": "タナカ イチロウ",
-                   "agent_address": "〒150-0002 東京都渋谷区渋谷2-1"}),
-            "B",
-        )
-        .await;
-    desk.fire(&b, "start_identity_review", json!({})).await;
-    for (kind, holder) in [
-        ("juminhyo", "principal"),
-        ("power_of_attorney", "principal"),
-        ("seal_certificate", "principal"),
-    ] {
-        desk.document(&b, kind, holder, true, "2026-11-10").await;
-    }
-    desk.document(&b, "drivers_license", "agent", false, "")
-        .await;
-    // The agent's authority is the checklist's 委任状 and 印鑑証明書 (the postal procedure's own check).
-    desk.fire(&b, "confirm_identity", json!({})).await;
-    desk.invoice(&b, "B").await;
+    let b = desk.agent_case().await;
     letters.push(("b_invoice", b.clone(), "invoice"));
 
     // C: a mother for her child (a legal agent), asking for a correction: no fee.
@@ -198,21 +224,7 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
     letters.push(("d_refused", d.clone(), "refused"));
 
     // E: wants the answer electronically.
-    let e = desk
-        .letter(
-            "131-12-38389-6",
-            json!({"name": "佐藤 祥子", "name_kana": "サトウ ショウコ"}),
-            "E",
-        )
-        .await;
-    desk.fire(&e, "choose_electronic_delivery", json!({})).await;
-    desk.fire(&e, "start_identity_review", json!({})).await;
-    desk.document(&e, "juminhyo", "principal", true, "2026-11-10")
-        .await;
-    desk.document(&e, "residence_card", "principal", false, "")
-        .await;
-    desk.fire(&e, "confirm_identity", json!({})).await;
-    desk.invoice(&e, "E").await;
+    let e = desk.electronic_reply().await;
 
     // Wednesday: A's new 住民票, issued after the desk asked, is accepted.
     app.clock.advance(chrono::TimeDelta::days(2));
@@ -446,41 +458,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     assert_eq!(api.request(&d).await["state"], "refused");
 
     // B (an agent, written to) and E (an electronic reply) through the API, invoiced.
-    let b = desk
-        .letter(
-            "131-12-38386-3",
-            json!({"requester_kind": "agent", "agent_name": "田中 一郎", "agent_name_kana": "タナカ イチロウ",
-                   "agent_address": "〒150-0002 東京都渋谷区渋谷2-1"}),
-            "B",
-        )
-        .await;
-    desk.fire(&b, "start_identity_review", json!({})).await;
-    for (kind, holder) in [
-        ("juminhyo", "principal"),
-        ("power_of_attorney", "principal"),
-        ("seal_certificate", "principal"),
-    ] {
-        desk.document(&b, kind, holder, true, "2026-11-10").await;
-    }
-    desk.document(&b, "drivers_license", "agent", false, "")
-        .await;
-    desk.fire(&b, "confirm_identity", json!({})).await;
-    desk.invoice(&b, "B").await;
-    let e = desk
-        .letter(
-            "131-12-38389-6",
-            json!({"name": "佐藤 祥子", "name_kana": "サトウ ショウコ"}),
-            "E",
-        )
-        .await;
-    desk.fire(&e, "choose_electronic_delivery", json!({})).await;
-    desk.fire(&e, "start_identity_review", json!({})).await;
-    desk.document(&e, "juminhyo", "principal", true, "2026-11-10")
-        .await;
-    desk.document(&e, "residence_card", "principal", false, "")
-        .await;
-    desk.fire(&e, "confirm_identity", json!({})).await;
-    desk.invoice(&e, "E").await;
+    let b = desk.agent_case().await;
+    let e = desk.electronic_reply().await;
 
     // Wednesday: A's new 住民票 is recorded from the page and identity confirmed there.
     app.clock.advance(chrono::TimeDelta::days(2));

@@ -978,6 +978,7 @@ inquiry-intro = 個人情報の取扱いや請求への対応について、ご�
 inquiry-not-a-request = ご自身の個人情報の開示・訂正・削除等をご希望の場合は、請求をお申し込みください：
 inquiry-make-a-request = 請求の申込み
 inquiry-kind = ご用件
+inquiry-kind-legend = ご用件
 inquiry-channel = 受付方法
 inquiry-channel-web = ウェブフォーム
 inquiry-channel-postal = 郵送

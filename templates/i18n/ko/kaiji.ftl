@@ -978,6 +978,7 @@ inquiry-intro = 개인정보 처리나 청구 대응에 관한 질문이나 불�
 inquiry-not-a-request = 본인 개인정보의 열람·정정·삭제를 원하시면 청구를 하십시오:
 inquiry-make-a-request = 청구하기
 inquiry-kind = 용건
+inquiry-kind-legend = 용건
 inquiry-channel = 접수 방법
 inquiry-channel-web = 웹 양식
 inquiry-channel-postal = 우편
