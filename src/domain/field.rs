@@ -1,11 +1,14 @@
 //! Per-field validation errors, carried from the domain's parsers to the forms and the JSON API.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
-/// One problem with one input field. `code` is stable (API clients and translations key on it).
+/// One problem with one input field. `code` is stable (API clients and translations key on it). The
+/// field is a name the code knows, or one a client sent (a query parameter, a JSON key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
     pub code: &'static str,
 }
 
@@ -18,8 +21,11 @@ impl FieldErrors {
         Self::default()
     }
 
-    pub fn push(&mut self, field: &'static str, code: &'static str) {
-        self.0.push(FieldError { field, code });
+    pub fn push(&mut self, field: impl Into<Cow<'static, str>>, code: &'static str) {
+        self.0.push(FieldError {
+            field: field.into(),
+            code,
+        });
     }
 
     /// Records the error of a parse, if any, and hands back the parsed value.

@@ -473,7 +473,7 @@ mod tests {
             ..Default::default()
         };
         let e = NewInquiry::parse(&bad, &rules(), &laws, true, today).unwrap_err();
-        let codes: Vec<(&str, &str)> = e.iter().map(|e| (e.field, e.code)).collect();
+        let codes: Vec<(&str, &str)> = e.iter().map(|e| (e.field.as_ref(), e.code)).collect();
         assert_eq!(
             codes,
             [

@@ -503,7 +503,7 @@ mod tests {
             ..Default::default()
         };
         let e = ProvisionRecord::parse(&raw, &rules(), d("2026-12-06")).unwrap_err();
-        let codes: Vec<(&str, &str)> = e.iter().map(|e| (e.field, e.code)).collect();
+        let codes: Vec<(&str, &str)> = e.iter().map(|e| (e.field.as_ref(), e.code)).collect();
         assert_eq!(
             codes,
             [

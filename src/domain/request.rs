@@ -849,7 +849,7 @@ mod tests {
             now(),
         )
         .unwrap_err();
-        let got: Vec<_> = errs.iter().map(|e| (e.field, e.code)).collect();
+        let got: Vec<_> = errs.iter().map(|e| (e.field.as_ref(), e.code)).collect();
         assert_eq!(
             got,
             vec![

@@ -355,7 +355,7 @@ async fn stream_export(
         (Some(f), Ok(filter)) if errors.is_empty() => (f, filter),
         (_, Err(more)) => {
             for e in more.iter() {
-                errors.push(e.field, e.code);
+                errors.push(e.field.clone(), e.code);
             }
             return Err(AppError::Invalid(errors).into());
         }

@@ -28,6 +28,8 @@ pub enum WebError {
     Csrf,
     #[error("there is no such page")]
     NoRoute,
+    #[error("this path is not served with this method; it is with {}", allow.join(", "))]
+    MethodNotAllowed { allow: Vec<String> },
     #[error("a page could not be rendered: {0}")]
     Render(String),
 }
@@ -45,6 +47,9 @@ impl WebError {
             }
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
             WebError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            WebError::MethodNotAllowed { .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
             WebError::Render(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -160,7 +165,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// Per bad field: `[{"code", "message"}]`.
     #[schema(value_type = Object)]
-    pub fields: BTreeMap<&'static str, Vec<FieldProblem>>,
+    pub fields: BTreeMap<String, Vec<FieldProblem>>,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -188,17 +193,21 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.0.status_and_code();
         let tr = Tr::new(Language::EN);
-        let mut fields: BTreeMap<&'static str, Vec<FieldProblem>> = BTreeMap::new();
+        let mut fields: BTreeMap<String, Vec<FieldProblem>> = BTreeMap::new();
         if let Some(errors) = self.0.field_errors() {
             for e in errors.iter() {
-                fields.entry(e.field).or_default().push(FieldProblem {
-                    code: e.code,
-                    message: tr.field_error(e.code),
-                });
+                fields
+                    .entry(e.field.to_string())
+                    .or_default()
+                    .push(FieldProblem {
+                        code: e.code,
+                        message: tr.field_error(e.code),
+                    });
             }
         }
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
+        allow_and_challenge(&mut res, &self.0, status);
         if let WebError::App(
             AppError::RateLimited { retry_after_secs }
             | AppError::SignInThrottled { retry_after_secs },
@@ -213,6 +222,21 @@ impl ResponseError for ApiError {
                 fields,
             },
         })
+    }
+}
+
+/// The headers some errors carry: `Allow` on a 405 (RFC 9110 §15.5.6) and, on the API, a bearer
+/// challenge on a 401 (RFC 9110 §11.6.1, RFC 6750 §3).
+fn allow_and_challenge(
+    res: &mut actix_web::HttpResponseBuilder,
+    err: &WebError,
+    status: StatusCode,
+) {
+    if let WebError::MethodNotAllowed { allow } = err {
+        res.insert_header((header::ALLOW, allow.join(", ")));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"kaiji\""));
     }
 }
 
@@ -239,6 +263,7 @@ struct ErrorPage {
 fn japanese_message(code: &str) -> &'static str {
     match code {
         "not_found" => "ページが見つかりません。",
+        "method_not_allowed" => "このページはこの方法では開けません。",
         "forbidden" | "role_not_permitted" => "この操作を行う権限がありません。",
         "csrf_failed" => {
             "入力画面の有効期限が切れました。ページを再読み込みして、もう一度お試しください。"
@@ -290,12 +315,14 @@ impl ResponseError for PageError {
             message: self.0.public_message(),
             ja: japanese_message(code),
         };
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let WebError::MethodNotAllowed { allow } = &self.0 {
+            res.insert_header((header::ALLOW, allow.join(", ")));
+        }
         match page.render() {
-            Ok(body) => HttpResponse::build(status)
-                .content_type(ContentType::html())
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .body(body),
-            Err(_) => HttpResponse::build(status).body(code),
+            Ok(body) => res.content_type(ContentType::html()).body(body),
+            Err(_) => res.body(code),
         }
     }
 }

@@ -91,12 +91,66 @@ fn is_api(req: &HttpRequest) -> bool {
     req.path().starts_with("/api/")
 }
 
+/// Nothing served here with this method: 405 with `Allow` where the path is served with others
+/// (RFC 9110 §15.5.6), 404 where it is not served at all; a path or query holding a NUL, which no
+/// route serves and no database stores, is a 404 or a 422 before any handler sees it.
 async fn no_route(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
-    Err(if is_api(&req) {
-        ApiError(WebError::NoRoute).into()
+    let allowed = routes::allowed_methods(req.path());
+    let err = if allowed.is_empty() {
+        WebError::NoRoute
     } else {
-        PageError(WebError::NoRoute).into()
+        WebError::MethodNotAllowed {
+            allow: allowed.iter().map(|m| m.as_str().to_owned()).collect(),
+        }
+    };
+    Err(if is_api(&req) {
+        ApiError(err).into()
+    } else {
+        PageError(err).into()
     })
+}
+
+/// Refuses what no database can store before any handler sees it: a NUL in the path (no route serves
+/// it: 404) or in a query parameter (a field error naming the parameter: 422). PostgreSQL refuses NUL in
+/// text, SQLite keeps it; both backends now answer alike.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let problem = nul_problem(req.request());
+    if let Some(err) = problem {
+        let e: actix_web::Error = if is_api(req.request()) {
+            ApiError(err).into()
+        } else {
+            PageError(err).into()
+        };
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn nul_problem(req: &HttpRequest) -> Option<WebError> {
+    let path = req.uri().path();
+    if path.to_ascii_lowercase().contains("%00") {
+        return Some(WebError::NoRoute);
+    }
+    let query = req.query_string();
+    if query.is_empty() || !query.to_ascii_lowercase().contains("%00") {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let mut errors = crate::domain::FieldErrors::new();
+    for (k, v) in pairs {
+        if k.contains('\0') || v.contains('\0') {
+            errors.push(k.replace('\0', ""), "invalid_characters");
+        }
+    }
+    if errors.is_empty() {
+        errors.push("query", "invalid_characters");
+    }
+    Some(WebError::App(crate::app::AppError::Invalid(errors)))
 }
 
 /// Body and query extraction errors, as JSON on the API and as a page elsewhere.
@@ -150,6 +204,7 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .configure(configure)
+        .wrap(from_fn(refuse_nul))
         .wrap(from_fn(csrf::browser_cookies))
         .wrap(Condition::new(
             https,

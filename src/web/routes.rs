@@ -25,8 +25,17 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
+    // HEAD is GET without the body (RFC 9110 §9.3.2): every GET route answers it, and the server sends
+    // no body with a HEAD answer.
+    let route = if method == Method::GET {
+        web::route()
+            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+            .to(handler)
+    } else {
+        web::method(method.clone()).to(handler)
+    };
     Endpoint {
-        route: web::method(method.clone()).to(handler),
+        route,
         method,
         path,
     }
@@ -133,6 +142,29 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
             );
         }
     }
+}
+
+/// The methods a path is served with (HEAD beside each GET), for the `Allow` of a 405; empty when no
+/// route has the path at all.
+pub fn allowed_methods(path: &str) -> Vec<Method> {
+    use std::sync::OnceLock;
+    static PATTERNS: OnceLock<Vec<(Method, actix_web::dev::ResourceDef)>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        table()
+            .into_iter()
+            .map(|(m, p)| (m, actix_web::dev::ResourceDef::new(p)))
+            .collect()
+    });
+    let mut allowed: Vec<Method> = Vec::new();
+    for (m, def) in patterns {
+        if def.is_match(path) && !allowed.contains(m) {
+            allowed.push(m.clone());
+            if *m == Method::GET && !allowed.contains(&Method::HEAD) {
+                allowed.push(Method::HEAD);
+            }
+        }
+    }
+    allowed
 }
 
 /// Every route as (method, full path), in registration order.

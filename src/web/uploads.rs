@@ -197,9 +197,53 @@ impl<T: serde::de::DeserializeOwned> StaffJson<T> {
         if !self.json {
             return Err(WebError::UnsupportedMediaType);
         }
-        serde_json::from_slice(&self.bytes)
+        let value: serde_json::Value = serde_json::from_slice(&self.bytes)
+            .map_err(|e| WebError::BadBody(format!("Json deserialize error: {e}")))?;
+        // A NUL no database stores: refused as the field that holds it, before any handler reads it.
+        let mut errors = crate::domain::FieldErrors::new();
+        nul_fields(&value, "", &mut errors);
+        if !errors.is_empty() {
+            return Err(WebError::App(crate::app::AppError::Invalid(errors)));
+        }
+        serde_json::from_value(value)
             .map(actix_web::web::Json)
             .map_err(|e| WebError::BadBody(format!("Json deserialize error: {e}")))
+    }
+}
+
+/// Every field (its dotted path: `points.0.name`) whose text holds a NUL.
+fn nul_fields(v: &serde_json::Value, at: &str, errors: &mut crate::domain::FieldErrors) {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => errors.push(
+            if at.is_empty() {
+                "body".to_owned()
+            } else {
+                at.to_owned()
+            },
+            "invalid_characters",
+        ),
+        serde_json::Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                nul_fields(x, &join(&i.to_string()), errors);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                if k.contains('\0') {
+                    errors.push(join(&k.replace('\0', "")), "invalid_characters");
+                } else {
+                    nul_fields(x, &join(k), errors);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -268,8 +268,8 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
     assert_eq!(api.status, 404);
     assert_eq!(api.json()["error"]["code"], "not_found");
     // `/staff` and `/api/v1` are scopes: `/staff` itself is a route, its trailing-slash twin and the
-    // scopes' unknown paths are the site's 404, and a known path asked with another method is a 404
-    // too, not a 405.
+    // scopes' unknown paths are the site's 404; a known path asked with another method is a 405 that
+    // says which methods it is served with.
     let home = b.get("/staff").await;
     assert_eq!(
         (home.status, home.location.as_deref()),
@@ -290,7 +290,8 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(put.status().as_u16(), 404);
+    assert_eq!(put.status().as_u16(), 405);
+    assert_eq!(put.headers()["allow"], "GET, HEAD, POST");
 
     let res = b
         .post_raw(

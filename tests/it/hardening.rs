@@ -12,6 +12,7 @@ both_backends!(
     submissions_with_errors_count_apart_and_every_429_says_when,
     staff_api_uploads_take_their_kinds_limit,
     refusals_are_audited_once_an_hour,
+    http_basics_head_405_401_and_nul_on_both_backends,
 );
 
 fn filing(i: usize) -> serde_json::Value {
@@ -342,4 +343,107 @@ async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_sqlite() {
 #[actix_web::test]
 async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_postgres() {
     over_https(Backend::Postgres).await;
+}
+
+/// HTTP as clients expect it, and the same on both backends: HEAD on every GET route, 405 with `Allow`
+/// for a served path asked with another method, a bearer challenge on 401, and a NUL (which PostgreSQL
+/// refuses to store) refused before any handler: 404 in a path, a field error in a query or a JSON body.
+async fn http_basics_head_405_401_and_nul_on_both_backends(app: TestApp) {
+    let client = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", app.base);
+    let res = client.head(url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().len(), 0, "HEAD has no body");
+    let res = client.head(url("/api/v1/procedures")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    // A served path, another method: 405 with what it is served with.
+    let res = client
+        .delete(url("/api/v1/procedures"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    let res = client.put(url("/inquiries")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
+    let res = client
+        .get(url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // Too large: said in JSON on the API, like every other refusal.
+    let big = format!("{{\"message\": \"{}\"}}", "a".repeat(3_000_000));
+    let res = client
+        .post(url("/api/v1/requests"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    // No credentials on the staff API: a bearer challenge.
+    let res = client.get(url("/api/v1/queue")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"kaiji\"");
+
+    let admin = common::api(&app, "admin@example.com", Role::Admin).await;
+    // The staff API asks who is asking first (401/403), then reads the body.
+    let res = client
+        .post(url("/api/v1/inquiries"))
+        .bearer_auth(&admin.token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    let before = app.count("audit_events");
+    let get = |p: &str| client.get(url(p)).bearer_auth(&admin.token).send();
+    let res = get("/api/v1/requests/a%00b").await.unwrap();
+    assert_eq!(res.status(), 404);
+    for (path, field) in [
+        ("/api/v1/queue?state=a%00b", "state"),
+        ("/api/v1/audit/export?actor=a%00b", "actor"),
+        ("/api/v1/provision-records?person=%00", "person"),
+    ] {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status(), 422, "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            body["error"]["fields"][field][0]["code"], "invalid_characters",
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = admin
+        .post(
+            "/api/v1/staff/unlock",
+            &json!({"email": "a\u{0}b@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["email"][0]["code"].as_str()),
+        (422, Some("invalid_characters")),
+        "{body}"
+    );
+    let (status, body) = admin
+        .post(
+            "/api/v1/inquiries",
+            &json!({"kind": "inquiry", "channel": "phone", "received_on": "2026-11-22", "name": "x",
+                    "postal_address": "y", "subject": "s", "body": "b", "about": "KJ\u{0}"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["error"]["fields"]["about"][0]["code"],
+        "invalid_characters"
+    );
+    assert_eq!(app.count("audit_events"), before, "nothing written");
 }

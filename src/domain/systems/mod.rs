@@ -239,8 +239,8 @@ fn corrections(raw: &[RawChange], errors: &mut FieldErrors) -> Option<Vec<DataCh
             Ok(change) => changes.push(change),
             Err(e) => {
                 for fe in e.iter() {
-                    if errors.code_for(fe.field).is_none() {
-                        errors.push(fe.field, fe.code);
+                    if errors.code_for(&fe.field).is_none() {
+                        errors.push(fe.field.clone(), fe.code);
                     }
                 }
             }
