@@ -46,6 +46,8 @@ pub struct InquiryView {
     pub acknowledge_due: String,
     /// The law's own day for the acknowledgement, where it sets one.
     pub law_acknowledge_due: Option<String>,
+    /// Where the person's law speaks of complaints (its page shows it; lists leave it out).
+    pub law: Option<crate::domain::definition::Label>,
     pub answer_due: String,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_how: Option<String>,
@@ -88,6 +90,7 @@ impl InquiryView {
             received_on: r.received_on,
             acknowledge_due: r.acknowledge_due,
             law_acknowledge_due: r.law_acknowledge_due,
+            law: None,
             answer_due: r.answer_due,
             acknowledged_how: r.acknowledged_how,
             answer: r.answer,
@@ -388,7 +391,17 @@ pub async fn detail(
                     .details(json!({"inquiry": row.id})),
             )?;
             let today = today_at(&laws, &row.place, now);
-            Ok((InquiryView::of(row, today), notices))
+            let law = laws
+                .regime_of(&row.place)
+                .and_then(|r| r.complaints.as_ref())
+                .map(|c| c.article.clone());
+            Ok((
+                InquiryView {
+                    law,
+                    ..InquiryView::of(row, today)
+                },
+                notices,
+            ))
         })
         .await
 }

@@ -1,5 +1,5 @@
 //! An inquiry's letters and e-mails after they are queued: the letter as the PDF prints it, its
-//! posting, and a failed e-mail sent again.
+//! posting (a failed e-mail is sent again by `notices::retry_failed`).
 
 use serde_json::json;
 
@@ -99,37 +99,6 @@ pub async fn letter_posted(
                 conn,
                 &NewAuditEvent::new(AuditAction::LetterPosted, actor, now)
                     .details(json!({"inquiry": id, "notice": notice.kind})),
-            )?;
-            Ok(())
-        })
-        .await
-}
-
-/// An officer sends a failed e-mail about an inquiry again (the address was mistyped and mended, or
-/// the server was down past the last attempt).
-pub async fn retry_failed(
-    state: &AppState,
-    staff: &StaffMember,
-    id: String,
-    notice_id: String,
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let actor = staff.actor();
-    state
-        .db
-        .write(move |conn| {
-            let notice_id: crate::domain::ids::NoticeId = notice_id.into();
-            if !crate::db::notices::requeue_failed(
-                conn,
-                crate::db::notices::NoticeOf::Inquiry(&id),
-                &notice_id,
-            )? {
-                return Err(AppError::NotFound);
-            }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
-                    .details(json!({"inquiry": id, "notice_id": notice_id})),
             )?;
             Ok(())
         })

@@ -82,7 +82,7 @@ pub fn queue_staff_notice(
 pub async fn retry_failed(
     state: &AppState,
     staff: &StaffMember,
-    request_id: RequestId,
+    owner: NoticeOwner,
     notice_id: NoticeId,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -90,19 +90,33 @@ pub async fn retry_failed(
     state
         .db
         .write(move |conn| {
-            if !notices::requeue_failed(conn, notices::NoticeOf::Request(&request_id), &notice_id)?
-            {
+            let of = match &owner {
+                NoticeOwner::Request(r) => notices::NoticeOf::Request(r),
+                NoticeOwner::Inquiry(i) => notices::NoticeOf::Inquiry(i),
+            };
+            if !notices::requeue_failed(conn, of, &notice_id)? {
                 return Err(AppError::NotFound);
             }
-            audit::append(
-                conn,
-                &NewAuditEvent::new(AuditAction::NoticeRetried, actor, now)
-                    .for_request(&request_id)
+            let event = NewAuditEvent::new(AuditAction::NoticeRetried, actor, now);
+            let event = match &owner {
+                NoticeOwner::Request(r) => event
+                    .for_request(r)
                     .details(json!({"notice_id": notice_id})),
-            )?;
+                NoticeOwner::Inquiry(i) => {
+                    event.details(json!({"inquiry": i, "notice_id": notice_id}))
+                }
+            };
+            audit::append(conn, &event)?;
             Ok(())
         })
         .await
+}
+
+/// Whose notice an officer sends again.
+pub enum NoticeOwner {
+    Request(RequestId),
+    /// An inquiry or complaint, by its id.
+    Inquiry(String),
 }
 
 /// A notice of a request with where its delivery stands, as the request page and the API list it.

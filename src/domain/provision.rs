@@ -19,8 +19,6 @@ use super::request::SubjectEmail;
 /// A regime's rules for its register of provision records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvisionRules {
-    /// Where the law gives the person the right to see the records (APPI: Art. 33(5)).
-    pub article: Option<Label>,
     /// How a record was made, each with how long it is kept.
     pub methods: Vec<ProvisionMethod>,
     /// On what the data went to the third party (consent, opt-out, ...).
@@ -406,7 +404,6 @@ mod tests {
             label: Label::plain(c),
         };
         ProvisionRules {
-            article: None,
             methods: vec![
                 ProvisionMethod {
                     code: "individual".into(),

@@ -132,16 +132,11 @@ pub struct PublicPage {
     pub received: Option<InquiryView>,
 }
 
-#[derive(Deserialize)]
-pub struct PlaceQuery {
-    place: Option<String>,
-}
-
 pub async fn form(
     state: web::Data<AppState>,
     tr: Tr,
     csrf: Csrf,
-    q: web::Query<PlaceQuery>,
+    q: web::Query<super::public::PlaceQuery>,
 ) -> Result<HttpResponse, PageError> {
     let input = RawInquiry {
         place: q.into_inner().place.unwrap_or_default(),
@@ -497,7 +492,12 @@ pub async fn retry(
     super::csrf::CheckedForm(_): super::csrf::CheckedForm<ActForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
-    let call = crate::app::inquiry_letters::retry_failed(&state, &who.staff, id.clone(), notice_id);
+    let call = crate::app::notices::retry_failed(
+        &state,
+        &who.staff,
+        crate::app::notices::NoticeOwner::Inquiry(id.clone()),
+        notice_id.into(),
+    );
     let act = Act {
         state: &state,
         staff: who.staff.clone(),

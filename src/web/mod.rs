@@ -132,12 +132,17 @@ pub async fn refuse_nul(
 }
 
 fn nul_problem(req: &HttpRequest) -> Option<WebError> {
-    let path = req.uri().path();
-    if path.to_ascii_lowercase().contains("%00") {
+    // Every request passes here: a scan of the bytes, no allocation unless a NUL is there.
+    let has_nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    if has_nul(req.uri().path()) {
         return Some(WebError::NoRoute);
     }
     let query = req.query_string();
-    if query.is_empty() || !query.to_ascii_lowercase().contains("%00") {
+    if !has_nul(query) {
         return None;
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();

@@ -215,7 +215,7 @@ impl RequestFormPage {
 
 #[derive(Debug, Deserialize)]
 pub struct PlaceQuery {
-    place: Option<String>,
+    pub place: Option<String>,
 }
 
 /// The request form: step 1 asks where the requester lives (`?place=`, preselected from the page's

@@ -300,7 +300,13 @@ pub async fn retry_notice(
     _form: CheckedForm<Button>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
-    crate::app::notices::retry_failed(&state, &who.staff, id.clone(), notice_id).await?;
+    crate::app::notices::retry_failed(
+        &state,
+        &who.staff,
+        crate::app::notices::NoticeOwner::Request(id.clone()),
+        notice_id,
+    )
+    .await?;
     Ok(redirect(&format!("/staff/requests/{id}?moved=1#notices")))
 }
 
@@ -317,7 +323,13 @@ pub async fn retry_notice_api(
     path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, notice_id) = path.into_inner();
-    crate::app::notices::retry_failed(&state, &who.staff, id, notice_id).await?;
+    crate::app::notices::retry_failed(
+        &state,
+        &who.staff,
+        crate::app::notices::NoticeOwner::Request(id),
+        notice_id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

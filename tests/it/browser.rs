@@ -1637,5 +1637,57 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     shot(&c, "provision-register").await;
     c.set_window_size(390, 900).await.unwrap();
     assert_fits(&c, 390, "the register").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // A letter asking for the records: its page offers the record, found by kana.
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let (status, body) = officer
+        .post(
+            "/api/v1/postal-requests",
+            &serde_json::json!({
+                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
+                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
+                "received_on": "2026-11-19", "request_date": "2026-11-17",
+                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
+                "requester_kind": "self", "request_types": ["third_party_records"], "services": ["ConoHa"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
+    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
+        .await
+        .unwrap();
+    let offered = text_after(
+        &c,
+        Locator::Id("provision-candidates"),
+        10,
+        "the request page",
+    )
+    .await;
+    assert!(offered.contains("データ提供株式会社"), "{offered}");
+    c.execute(
+        "document.getElementById('provision-records').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "provision-candidates").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the request page with the register's records").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    // The year's report counts inquiries too.
+    c.goto(&format!("{}/staff/reports?lang=ja", app.base))
+        .await
+        .unwrap();
+    text_after(&c, Locator::Id("inquiry-metrics"), 10, "the reports page").await;
+    c.execute(
+        "document.getElementById('inquiries').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "reports-inquiries").await;
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(&c, 390, "the reports page").await;
     c.close().await.unwrap();
 }

@@ -8,6 +8,9 @@ use toml::Spanned;
 
 use super::*;
 
+mod registers;
+use registers::{RawComplaints, RawProvisionRules};
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlace {
@@ -54,40 +57,6 @@ struct RawRegime {
     deadlines: Vec<RawDeadline>,
     provision_records: Option<RawProvisionRules>,
     complaints: Option<RawComplaints>,
-}
-
-/// `[complaints]`: what the law says of complaints made to the business.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawComplaints {
-    article: Label,
-    kinds: Vec<String>,
-    acknowledge: Option<Spanned<crate::domain::deadline::RawPeriod>>,
-    from: Option<Spanned<String>>,
-}
-
-/// `[provision_records]`: the register of provision to and receipt from third parties.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProvisionRules {
-    article: Option<Label>,
-    methods: Vec<RawProvisionMethod>,
-    bases: Vec<RawCoded>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProvisionMethod {
-    code: Spanned<String>,
-    label: Label,
-    keep: Spanned<crate::domain::deadline::RawPeriod>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCoded {
-    code: Spanned<String>,
-    label: Label,
 }
 
 /// A `[[deadlines]]` entry: the counting fields of a workflow's `[[clocks]]`, from receipt, and the
@@ -137,68 +106,6 @@ struct RawRight {
 struct Source<'s>(&'s str);
 
 impl Source<'_> {
-    /// A register's rules: codes unique, each retention counted in days, weeks or months.
-    fn provision_rules(
-        &self,
-        p: RawProvisionRules,
-    ) -> Result<crate::domain::provision::ProvisionRules, DefinitionError> {
-        use crate::domain::provision::{Coded, ProvisionMethod, ProvisionRules};
-        let code = |c: &Spanned<String>, seen: &[&str]| -> Result<String, DefinitionError> {
-            let v = c.get_ref();
-            if v.is_empty() || !v.chars().all(|x| x.is_ascii_lowercase() || x == '_') {
-                return Err(self.err(
-                    c.span(),
-                    format!("code `{v}` must be lower-case letters or `_`"),
-                ));
-            }
-            if seen.contains(&v.as_str()) {
-                return Err(self.err(c.span(), format!("code `{v}` is listed twice")));
-            }
-            Ok(v.clone())
-        };
-        let mut methods: Vec<ProvisionMethod> = Vec::new();
-        for m in p.methods {
-            let seen: Vec<&str> = methods.iter().map(|x| x.code.as_str()).collect();
-            let c = code(&m.code, &seen)?;
-            let keep = m
-                .keep
-                .get_ref()
-                .period()
-                .map_err(|why| self.err(m.keep.span(), why))?;
-            if matches!(keep, crate::domain::deadline::Period::BusinessDays(_)) {
-                return Err(self.err(
-                    m.keep.span(),
-                    "a record is kept for days, weeks or months, not business days",
-                ));
-            }
-            methods.push(ProvisionMethod {
-                code: c,
-                label: m.label,
-                keep,
-            });
-        }
-        let mut bases: Vec<Coded> = Vec::new();
-        for b in p.bases {
-            let seen: Vec<&str> = bases.iter().map(|x| x.code.as_str()).collect();
-            let c = code(&b.code, &seen)?;
-            bases.push(Coded {
-                code: c,
-                label: b.label,
-            });
-        }
-        if methods.is_empty() || bases.is_empty() {
-            return Err(self.err(
-                0..0,
-                "`[provision_records]` needs at least one method and one basis",
-            ));
-        }
-        Ok(ProvisionRules {
-            article: p.article,
-            methods,
-            bases,
-        })
-    }
-
     fn line(&self, offset: usize) -> usize {
         self.0[..offset.min(self.0.len())].matches('\n').count() + 1
     }
@@ -592,34 +499,7 @@ impl Regime {
                 ),
             ));
         }
-        let complaints = raw
-            .complaints
-            .map(|c| -> Result<_, DefinitionError> {
-                let acknowledge = c
-                    .acknowledge
-                    .as_ref()
-                    .map(|p| {
-                        crate::domain::inquiry::calendar_period(p.get_ref())
-                            .map_err(|why| s.err(p.span(), why))
-                    })
-                    .transpose()?;
-                let from = c
-                    .from
-                    .as_ref()
-                    .map(|f| {
-                        f.get_ref()
-                            .parse::<chrono::NaiveDate>()
-                            .map_err(|_| s.err(f.span(), "`from` is a date, YYYY-MM-DD"))
-                    })
-                    .transpose()?;
-                Ok(crate::domain::inquiry::LawOnComplaints {
-                    article: c.article,
-                    kinds: c.kinds,
-                    acknowledge,
-                    from,
-                })
-            })
-            .transpose()?;
+        let complaints = raw.complaints.map(|c| s.complaints(c)).transpose()?;
         Ok(Regime {
             source: src.to_owned(),
             deadlines,

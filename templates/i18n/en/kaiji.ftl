@@ -1010,6 +1010,7 @@ inquiry-status-answered = Answered
 inquiry-overdue = Overdue
 inquiry-acknowledge-due = Acknowledge by
 inquiry-answer-due = Answer by
+inquiry-law = The law on complaints
 inquiry-law-due = the law's day:
 inquiry-acknowledged = Acknowledged
 inquiry-how-email = by email

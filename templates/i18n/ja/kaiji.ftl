@@ -1010,6 +1010,7 @@ inquiry-status-answered = 回答済み
 inquiry-overdue = 期限超過
 inquiry-acknowledge-due = 受付連絡の期限
 inquiry-answer-due = 回答期限
+inquiry-law = 苦情に関する法令の定め
 inquiry-law-due = 法令上の期限：
 inquiry-acknowledged = 受付連絡
 inquiry-how-email = メール

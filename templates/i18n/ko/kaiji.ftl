@@ -1010,6 +1010,7 @@ inquiry-status-answered = 답변함
 inquiry-overdue = 기한 초과
 inquiry-acknowledge-due = 접수 안내 기한
 inquiry-answer-due = 답변 기한
+inquiry-law = 불만에 관한 법령
 inquiry-law-due = 법령상 기한:
 inquiry-acknowledged = 접수 안내
 inquiry-how-email = 이메일
