@@ -211,7 +211,7 @@ pub struct UnlockBody {
 pub async fn unlock_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
-    body: super::uploads::StaffJson<UnlockBody>,
+    body: super::body::ApiJson<UnlockBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     crate::app::sign_in::lift_throttle(&state, who.staff.actor(), body.into_inner().email).await?;

@@ -286,7 +286,7 @@ pub async fn fire_event(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<EventBody>,
+    body: super::body::ApiJson<EventBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let EventBody {
@@ -325,7 +325,7 @@ pub async fn identity_data_points(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<crate::app::identity::DataPointCheck>,
+    body: super::body::ApiJson<crate::app::identity::DataPointCheck>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let degree = crate::app::identity::record_data_points(
@@ -362,7 +362,7 @@ pub async fn identity_judgement(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<JudgementBody>,
+    body: super::body::ApiJson<JudgementBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let b = body.into_inner();

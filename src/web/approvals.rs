@@ -75,7 +75,7 @@ pub async fn approve_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<ApprovalBody>,
+    body: super::body::ApiJson<ApprovalBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
     crate::app::approvals::approve(

@@ -181,7 +181,7 @@ fn required_text(errors: &mut FieldErrors, field: &'static str, raw: Option<&str
 pub async fn checkpoint_api(
     state: web::Data<AppState>,
     _who: ApiStaff<ReadAudit>,
-    query: web::Query<SizeQuery>,
+    query: super::body::ApiQuery<SizeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let size = tree_size(&mut errors, "size", query.size.as_deref());
@@ -204,7 +204,7 @@ pub async fn checkpoint_api(
 pub async fn inclusion_api(
     state: web::Data<AppState>,
     _who: ApiStaff<ReadAudit>,
-    query: web::Query<InclusionQuery>,
+    query: super::body::ApiQuery<InclusionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let event = required_text(&mut errors, "event", query.event.as_deref());
@@ -229,7 +229,7 @@ pub async fn inclusion_api(
 pub async fn consistency_api(
     state: web::Data<AppState>,
     _who: ApiStaff<ReadAudit>,
-    query: web::Query<ConsistencyQuery>,
+    query: super::body::ApiQuery<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
     let from = tree_size(&mut errors, "from", query.from.as_deref());
@@ -278,7 +278,7 @@ async fn evidence(
 pub async fn evidence_api(
     state: web::Data<AppState>,
     who: ApiStaff<ReadAudit>,
-    query: web::Query<EvidenceQuery>,
+    query: super::body::ApiQuery<EvidenceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let pack = evidence(&state, &who.staff, query.into_inner()).await?;
     Ok(json_no_store(&pack))
@@ -320,7 +320,7 @@ pub struct ExportQuery {
 pub async fn export_api(
     state: web::Data<AppState>,
     who: ApiStaff<ReadAudit>,
-    query: web::Query<ExportQuery>,
+    query: super::body::ApiQuery<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(stream_export(&state, &who.staff, query.into_inner()).await?)
 }

@@ -78,7 +78,7 @@ pub async fn record_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<AuthorityBody>,
+    body: super::body::ApiJson<AuthorityBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
     crate::app::identity::record_authority(

@@ -77,7 +77,7 @@ pub async fn reject_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, String)>,
-    body: super::uploads::StaffJson<RejectionBody>,
+    body: super::body::ApiJson<RejectionBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
     let (id, document) = path.into_inner();

@@ -246,7 +246,7 @@ pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<DocumentBody>,
+    body: super::body::ApiJson<DocumentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let b = body.into_inner();

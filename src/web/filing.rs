@@ -187,8 +187,9 @@ pub async fn create_request(
     state: web::Data<AppState>,
     client: ClientAddr,
     req: actix_web::HttpRequest,
-    body: web::Json<CreateRequestBody>,
+    body: super::body::ApiJson<CreateRequestBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     // Without `language`: the client's Accept-Language, else the place's language, else English.
     let laws = state.workflows.laws();
     let fallback = super::language::stated(&req)
@@ -232,7 +233,7 @@ pub struct RegisteredLetter {
 pub async fn register_postal(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: super::uploads::StaffJson<RawPostalIntake>,
+    body: super::body::ApiJson<RawPostalIntake>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let intake =

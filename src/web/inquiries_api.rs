@@ -52,7 +52,7 @@ pub struct InquiryBody {
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: super::uploads::StaffJson<InquiryBody>,
+    body: super::body::ApiJson<InquiryBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();
     let language = match b.language.trim() {
@@ -95,7 +95,7 @@ pub struct ListParams {
 pub async fn list_api(
     state: web::Data<AppState>,
     _who: ApiStaff<WorkRequests>,
-    q: web::Query<ListParams>,
+    q: super::body::ApiQuery<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let open_only = q.show.as_deref() != Some("all");
@@ -146,7 +146,7 @@ pub async fn acknowledge_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: super::uploads::StaffJson<AcknowledgeBody>,
+    body: super::body::ApiJson<AcknowledgeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();
     let view = inquiries::acknowledge(&state, &who.staff, id.into_inner(), b.in_person).await?;
@@ -176,7 +176,7 @@ pub async fn answer_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<String>,
-    body: super::uploads::StaffJson<AnswerBody>,
+    body: super::body::ApiJson<AnswerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();
     let view = inquiries::answer(&state, &who.staff, id.into_inner(), b.answer).await?;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod body;
 pub mod authority;
 pub mod client;
 pub mod cookies;
@@ -185,8 +186,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .error_handler(|e, req| extractor_error(WebError::BadBody(e.to_string()), req)),
     )
     .app_data(
-        web::PathConfig::default()
-            .error_handler(|e, req| extractor_error(WebError::BadBody(e.to_string()), req)),
+        // A path segment that cannot be an identifier names nothing: 404, as an unknown one does.
+        web::PathConfig::default().error_handler(|_, req| extractor_error(WebError::NoRoute, req)),
     )
     .configure(routes::mount)
     .default_service(web::to(no_route));

@@ -89,6 +89,92 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as served: the annotations' operations, each given the errors its shape can meet (see
+/// `with_errors`), cached once built.
+pub fn document_json() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        with_errors(&mut doc);
+        doc
+    })
+}
+
 pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(document_json())
+}
+
+/// The error answers every operation can give by its shape, so that no annotation repeats them and none
+/// is forgotten: a server fault and an unreachable database anywhere; 401 and 403 behind a bearer
+/// token; 404 for a path naming nothing; 422 for a query parameter that cannot be read; and for a body,
+/// 400 (not JSON), 413 (too large), 415 (wrong content type) and 422 (fields). An annotation's own
+/// description of a status (a 404 that says what is missing, a 422 with its codes) is kept.
+fn with_errors(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let params = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let in_path = params.iter().any(|p| p["in"] == "path");
+            let in_query = params.iter().any(|p| p["in"] == "query");
+            let body_types: Vec<String> = op
+                .get("requestBody")
+                .and_then(|b| b["content"].as_object())
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut add: Vec<(&str, &str)> = vec![
+                ("500", "`internal_error`: something went wrong on our side; nothing was changed"),
+                ("503", "`unavailable`: the database cannot be reached now; try again"),
+            ];
+            if secured {
+                add.push(("401", "`unauthenticated`: no bearer token, or one revoked or expired (with `WWW-Authenticate: Bearer`)"));
+                add.push(("403", "`forbidden`: the token's account has no role that may do this"));
+            }
+            if in_path {
+                add.push(("404", "`not_found`: nothing has this identifier (or it is not yours to see)"));
+            }
+            if in_query || !body_types.is_empty() {
+                add.push(("422", "`validation_failed`: `fields` names each field or parameter and its problem (`required`, `unknown_field`, `wrong_type`, `invalid_characters`, …)"));
+            }
+            if !body_types.is_empty() {
+                if body_types.iter().any(|t| t == "application/json") {
+                    add.push(("400", "`invalid_body`: the body is not JSON"));
+                }
+                add.push(("413", "`payload_too_large`: the body is larger than this endpoint accepts"));
+                add.push(("415", "`unsupported_media_type`: the body was sent with another content type than the one documented"));
+            }
+            let responses = op
+                .entry("responses")
+                .or_insert_with(|| json!({}));
+            if let Some(responses) = responses.as_object_mut() {
+                for (status, description) in add {
+                    responses
+                        .entry(status)
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
+    }
 }

@@ -292,7 +292,7 @@ pub struct PaymentBody {
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: super::uploads::StaffJson<PaymentBody>,
+    body: super::body::ApiJson<PaymentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let b = body.into_inner();
@@ -347,7 +347,7 @@ pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<PaymentId>,
-    body: super::uploads::StaffJson<AssignBody>,
+    body: super::body::ApiJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let s = fees::assign_payment(

@@ -306,7 +306,7 @@ pub async fn role_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
     id: web::Path<StaffId>,
-    body: super::uploads::StaffJson<RoleBody>,
+    body: super::body::ApiJson<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let role = parse_role(&body.parse()?.role).map_err(crate::app::AppError::Invalid)?;
     changed(&state, who, id, AccountChange::Role(role)).await

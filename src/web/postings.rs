@@ -87,7 +87,7 @@ pub async fn record_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, NoticeId)>,
-    body: super::uploads::StaffJson<PostingBody>,
+    body: super::body::ApiJson<PostingBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
     let (id, notice_id) = path.into_inner();

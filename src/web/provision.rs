@@ -326,7 +326,7 @@ pub struct RecordBody {
 pub async fn record_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    body: super::uploads::StaffJson<RecordBody>,
+    body: super::body::ApiJson<RecordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();
     let raw = RawProvisionRecord {
@@ -383,7 +383,7 @@ pub struct RegisterParams {
 pub async fn list_api(
     state: web::Data<AppState>,
     _who: ApiStaff<WorkRequests>,
-    q: web::Query<RegisterParams>,
+    q: super::body::ApiQuery<RegisterParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let direction = Some(q.direction).filter(|d| !d.is_empty());

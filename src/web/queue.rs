@@ -121,7 +121,7 @@ pub async fn queue(
 pub async fn queue_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
-    query: web::Query<queue::QueueQuery>,
+    query: super::body::ApiQuery<queue::QueueQuery>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let view = queue::queue(&state, &who.staff, query.into_inner()).await?;
     Ok(HttpResponse::Ok()

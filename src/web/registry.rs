@@ -231,7 +231,7 @@ pub async fn update_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
     id: web::Path<DataSystemId>,
-    body: super::uploads::StaffJson<RawDataSystem>,
+    body: super::body::ApiJson<RawDataSystem>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let row = registry::update(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
@@ -277,7 +277,7 @@ pub async fn list_api(
 pub async fn register_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
-    body: super::uploads::StaffJson<RawDataSystem>,
+    body: super::body::ApiJson<RawDataSystem>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let row = registry::register(&state, &who.staff, body.into_inner()).await?;
@@ -302,7 +302,7 @@ pub async fn set_active_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
     id: web::Path<DataSystemId>,
-    body: super::uploads::StaffJson<ActiveBody>,
+    body: super::body::ApiJson<ActiveBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     registry::set_active(&state, &who.staff, id.into_inner(), body.active).await?;

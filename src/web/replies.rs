@@ -175,7 +175,7 @@ pub async fn change_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<RawChange>,
+    body: super::body::ApiJson<RawChange>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     let row = reply::record_change(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
@@ -371,7 +371,7 @@ pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<RequestId>,
-    body: super::uploads::StaffJson<AssignBody>,
+    body: super::body::ApiJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     crate::app::requests::assign(

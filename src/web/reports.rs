@@ -192,7 +192,7 @@ pub async fn metrics(
 pub async fn api(
     state: web::Data<AppState>,
     _who: ApiStaff<ReadReports>,
-    q: web::Query<YearQuery>,
+    q: super::body::ApiQuery<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let r = reports::yearly(&state, q.year.as_deref()).await?;
     Ok(HttpResponse::Ok()

@@ -358,7 +358,7 @@ pub async fn hold_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<HoldBody>,
+    body: super::body::ApiJson<HoldBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
     holds::set(&state, &who.staff, id.into_inner(), body.hold, body.reason).await?;
@@ -384,7 +384,7 @@ pub async fn add_note_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::uploads::StaffJson<NoteBody>,
+    body: super::body::ApiJson<NoteBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?;
     requests::add_note(&state, &who.staff, id.into_inner(), body.into_inner().note).await?;

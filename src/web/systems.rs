@@ -150,7 +150,7 @@ pub async fn complete_api(
 ) -> Result<HttpResponse, ApiError> {
     // The export rides in the JSON: its own limit, and room for the other fields and escaping.
     let limit = state.config.http.upload_limit(UploadKind::Export) + super::BODY_LIMIT as u64;
-    let body = uploads::StaffJson::<CompleteBody>::read(&req, payload, limit)
+    let body = super::body::ApiJson::<CompleteBody>::read(&req, payload, limit)
         .await?
         .parse()?;
     let (id, task_id) = path.into_inner();
@@ -263,7 +263,7 @@ pub async fn lift_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, TaskId)>,
-    body: uploads::StaffJson<LiftBody>,
+    body: super::body::ApiJson<LiftBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?.into_inner();
     let (id, task_id) = path.into_inner();
@@ -347,7 +347,7 @@ pub async fn withhold_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, TaskId)>,
-    body: uploads::StaffJson<WithholdBody>,
+    body: super::body::ApiJson<WithholdBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?.into_inner();
     let (id, task_id) = path.into_inner();

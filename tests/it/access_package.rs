@@ -88,7 +88,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
     let (status, _) = officer
         .post(&withhold("Customer support"), &json!({"withhold": "yes"}))
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422, "an unknown field is refused by name");
     assert_eq!(app.count("audit_events"), audit_before, "nothing written");
     let (status, _) = officer
         .post(

@@ -310,8 +310,9 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
     let res = b
         .post_json("/api/v1/requests", &serde_json::json!({"name": 5}))
         .await;
-    assert_eq!(res.status, 400);
-    assert_eq!(res.json()["error"]["code"], "invalid_body");
+    assert_eq!(res.status, 422);
+    assert_eq!(res.json()["error"]["code"], "validation_failed");
+    assert_eq!(res.json()["error"]["fields"]["name"][0]["code"], "wrong_type");
     assert_eq!(writes(&app), before);
 }
 

@@ -63,8 +63,12 @@ async fn records_are_entered_with_the_laws_items_or_refused_field_by_field(app: 
     unknown["basis"] = json!("whim");
     unknown["surprise"] = json!(1);
     let (status, body) = api.post("/api/v1/provision-records", &unknown).await;
-    // Unknown fields are refused with 400 today, as on every staff body (issue 20 makes it one 422).
-    assert_eq!(status, 400, "an unknown field is refused: {body}");
+    // Unknown fields are refused by name, with the other problems in one 422.
+    assert_eq!(status, 422, "an unknown field is refused: {body}");
+    assert_eq!(
+        body["error"]["fields"]["surprise"][0]["code"], "unknown_field",
+        "{body}"
+    );
     assert_eq!(app.count("provision_records"), 0);
 
     // A record kept for three years from its provision, that day counted; the contract that stands in

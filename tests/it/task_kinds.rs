@@ -349,7 +349,7 @@ async fn a_rectification_is_closed_from_the_page_with_its_corrections(app: TestA
             json!({"outcome": "rectified", "corrections": "not a list"}),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(app.count("data_changes"), changes_before + 1);
 }
 
@@ -415,7 +415,7 @@ async fn a_restriction_is_lifted_only_after_the_person_is_told(app: TestApp) {
             &json!({"lifted_on": "2027-01-31", "reason": "x", "extra": 1}),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(app.count("notices"), notices_before, "nothing is written");
 
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;

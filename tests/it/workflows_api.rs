@@ -858,7 +858,19 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         .await;
     assert_eq!(
         (r.status, r.json()["error"]["code"].as_str()),
-        (400, Some("invalid_body"))
+        (422, Some("validation_failed"))
+    );
+    assert_eq!(r.json()["error"]["fields"]["sneaky"][0]["code"], "unknown_field");
+    // A JSON array is not a body: nothing is fired (it once fired an extension).
+    let r = officer
+        .post_page(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!([{"event": "refuse", "expected_version": 4}]),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["fields"]["body"][0]["code"].as_str()),
+        (422, Some("not_an_object"))
     );
     let r = officer
         .fire_page("no-such-request", "refuse", 1, Some("x"))

@@ -17,6 +17,11 @@ form-expired = The form had expired, so nothing was sent. Your entries are kept 
 
 
 error-required = This field is required.
+error-not_an_object = The body must be a JSON object whose fields are named.
+error-unknown_field = This field is not part of this request; check its spelling against the API document.
+error-wrong_type = This value has the wrong type for this field (text, number, true/false, list or object); see the API document.
+error-unknown_value = This is not one of the values this field takes; see the API document.
+error-invalid_value = This value cannot be read for this field; see the API document.
 error-already_held = The request is already held.
 error-not_held = The request is not held.
 error-unknown_hold_action = Choose to place the hold or to lift it.

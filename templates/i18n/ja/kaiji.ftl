@@ -17,6 +17,11 @@ form-expired = 入力画面の有効期限が切れたため、送信されて�
 
 
 error-required = 入力してください。
+error-not_an_object = 本文は項目名の付いたJSONオブジェクトで送ってください。
+error-unknown_field = この項目はこのリクエストにはありません。API仕様書で綴りをご確認ください。
+error-wrong_type = この項目の値の型（文字列・数値・真偽値・配列・オブジェクト）が違います。API仕様書をご確認ください。
+error-unknown_value = この項目で使える値ではありません。API仕様書をご確認ください。
+error-invalid_value = この項目の値として読み取れません。API仕様書をご確認ください。
 error-already_held = このご請求はすでに保全中です。
 error-not_held = このご請求は保全されていません。
 error-unknown_hold_action = 保全するか、保全を解除するかを選んでください。

@@ -17,6 +17,11 @@ form-expired = 양식의 유효 시간이 지나 전송되지 않았습니다. �
 
 
 error-required = 필수 입력 항목입니다.
+error-not_an_object = 본문은 항목 이름이 붙은 JSON 객체여야 합니다.
+error-unknown_field = 이 요청에는 없는 항목입니다. API 문서에서 철자를 확인해 주십시오.
+error-wrong_type = 이 항목의 값 형식(문자열, 숫자, 참/거짓, 목록, 객체)이 맞지 않습니다. API 문서를 확인해 주십시오.
+error-unknown_value = 이 항목에서 받는 값이 아닙니다. API 문서를 확인해 주십시오.
+error-invalid_value = 이 항목의 값으로 읽을 수 없습니다. API 문서를 확인해 주십시오.
 error-already_held = 이 요청은 이미 보존 중입니다.
 error-not_held = 이 요청은 보존되어 있지 않습니다.
 error-unknown_hold_action = 보존을 설정할지 해제할지 선택해 주십시오.
