@@ -16,8 +16,9 @@ use crate::domain::ids::StaffId;
 use crate::domain::staff::{Role, StaffEmail};
 
 /// A staff account as administrators and auditors see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffAccount {
+    #[schema(value_type = String)]
     pub id: StaffId,
     pub email: String,
     pub role: Role,
@@ -30,7 +31,7 @@ pub struct StaffAccount {
 }
 
 /// An API token, never its value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenHeld {
     pub id: String,
     pub label: String,

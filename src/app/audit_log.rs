@@ -160,6 +160,9 @@ pub struct Trailer {
     pub checkpoint: String,
     pub verifier_key: String,
     pub events_exported: u64,
+    /// SHA-256 (hex) of every byte of the export before this record: a reader that got the trailer
+    /// knows it got every row, and `kaiji audit verify-export` checks it.
+    pub rows_sha256: String,
 }
 
 fn encode_trailer(format: ExportFormat, t: &Trailer) -> Result<Vec<u8>, AppError> {
@@ -174,6 +177,7 @@ fn encode_trailer(format: ExportFormat, t: &Trailer) -> Result<Vec<u8>, AppError
                 t.checkpoint.clone(),
                 t.verifier_key.clone(),
                 t.events_exported.to_string(),
+                t.rows_sha256.clone(),
             ];
             row.resize(COLUMNS.len(), String::new());
             w.write_record(&row).map_err(|e| io(&e))?;
@@ -200,6 +204,8 @@ pub fn export(
     mut sink: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<u64, AppError> {
     use crate::db::audit::ExportCursor;
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
     let mut conn = db.conn()?;
     let (vkey, chain_size) = super::audit_key::log_context(&mut conn, config, keys)?;
     // The export ends at the latest checkpoint (its signature checked): its events are fixed from here on.
@@ -216,6 +222,7 @@ pub fn export(
         let bytes = encode(format, &page, first, chain_size)?;
         first = false;
         written += page.len() as u64;
+        digest.update(&bytes);
         if !bytes.is_empty() && !sink(bytes) {
             return Ok(written);
         }
@@ -231,6 +238,7 @@ pub fn export(
             (None, ExportCursor::Sequenced { .. }) => break,
         };
     }
+    let rows_sha256 = hex::encode(digest.finalize());
     // Nothing signed yet (a log no sequencer has run on): the trailer says so with an empty checkpoint.
     let trailer = match latest {
         Some(cp) => Trailer {
@@ -239,6 +247,7 @@ pub fn export(
             checkpoint: cp.note,
             verifier_key: vkey,
             events_exported: written,
+            rows_sha256,
         },
         None => Trailer {
             tree_size: 0,
@@ -246,6 +255,7 @@ pub fn export(
             checkpoint: String::new(),
             verifier_key: vkey,
             events_exported: written,
+            rows_sha256,
         },
     };
     sink(encode_trailer(format, &trailer)?);

@@ -113,7 +113,7 @@ pub struct CheckpointView {
     pub checkpoint: String,
     /// The signed-note verifier key (`origin+keyid+base64`).
     pub verifier_key: String,
-    pub signed_at: chrono::NaiveDateTime,
+    pub signed_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The latest checkpoint (or the one of `size` leaves), its signature checked. Blocking.
@@ -137,7 +137,7 @@ pub fn checkpoint(
         root_hash: to_base64(&opened.root),
         checkpoint: row.note,
         verifier_key: vkey,
-        signed_at: row.signed_at,
+        signed_at: row.signed_at.and_utc(),
     })
 }
 

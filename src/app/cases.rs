@@ -210,9 +210,11 @@ pub fn state_label(def: &WorkflowDefinition, state: &str) -> (Label, bool) {
 }
 
 /// Where one deadline stands, for pages and the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
     pub id: String,
+    /// The deadline's name by language (`en`, `ja`, …).
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub label: Label,
     pub started_on: NaiveDate,
     /// The deadline as things stand today (a paused clock's deadline moves on day by day); `None` when it

@@ -116,7 +116,7 @@ pub(crate) fn issue_invoice(
 }
 
 /// What a payment did to its invoice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Settlement {
     pub invoice: String,
     pub balance: Balance,
@@ -273,13 +273,17 @@ pub async fn record_payment(
 }
 
 /// What importing a bank statement did, line by line.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// Each line matched to an invoice: `[line, settlement, matched_by]`, `matched_by` being
+    /// `invoice_number` or `payer_and_amount`.
     pub matched: Vec<(usize, Settlement, &'static str)>,
+    /// The lines recorded without an invoice: they wait for an officer.
     pub unmatched: Vec<usize>,
+    /// The lines imported before, recorded nothing.
     pub duplicates: Vec<usize>,
     pub problems: Vec<StatementProblem>,
-    /// Why each new line was matched, or left for an officer.
+    /// Why each new line was matched, or left for an officer: `[line, reason]`.
     pub reasons: Vec<(usize, MatchReason)>,
 }
 
@@ -452,7 +456,7 @@ pub async fn assign_payment(
 }
 
 /// An invoice with its payments and balance, for pages and the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoiceView {
     pub number: String,
     /// A qualified invoice's registration number, tax rate and the tax within `amount_yen`.
@@ -462,7 +466,9 @@ pub struct InvoiceView {
     pub unit_yen: i64,
     pub services: i64,
     pub amount_yen: i64,
+    #[schema(format = Date)]
     pub issued_on: String,
+    #[schema(format = Date)]
     pub due_on: String,
     pub status: String,
     pub paid_yen: i64,
@@ -471,8 +477,9 @@ pub struct InvoiceView {
     pub payments: Vec<PaymentView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
+    #[schema(format = Date)]
     pub paid_on: String,
     pub amount_yen: i64,
     pub matched_by: Option<String>,
@@ -527,9 +534,10 @@ pub(crate) fn invoice_views(
 
 /// Payments no invoice claims yet.
 /// A payment no invoice claims yet, as the payments page and the API show it.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct UnmatchedPayment {
     pub id: String,
+    #[schema(format = Date)]
     pub paid_on: String,
     pub amount_yen: i64,
     pub payer_name: String,

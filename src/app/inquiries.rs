@@ -26,7 +26,7 @@ pub const ACKNOWLEDGED: &str = "inquiry_acknowledged";
 pub const ANSWERED: &str = "inquiry_answered";
 
 /// An inquiry as the staff pages and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InquiryView {
     pub id: String,
     pub reference: String,
@@ -42,12 +42,18 @@ pub struct InquiryView {
     pub subject: String,
     pub body: String,
     pub about: Option<String>,
+    #[schema(format = Date)]
     pub received_on: String,
+    #[schema(format = Date)]
     pub acknowledge_due: String,
     /// The law's own day for the acknowledgement, where it sets one.
+    #[schema(format = Date)]
     pub law_acknowledge_due: Option<String>,
-    /// Where the person's law speaks of complaints (its page shows it; lists leave it out).
+    /// Where the person's law speaks of complaints (its page shows it; lists leave it out): text by
+    /// language (`en` always).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub law: Option<crate::domain::definition::Label>,
+    #[schema(format = Date)]
     pub answer_due: String,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_how: Option<String>,
@@ -353,7 +359,7 @@ pub async fn list(
 }
 
 /// A notice about an inquiry, as its page lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InquiryNotice {
     pub id: String,
     pub kind: String,
@@ -457,7 +463,7 @@ pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
 }
 
 /// What the reports count of inquiries received in a period, by kind.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct InquiryCounts {
     pub kind: String,
     pub received: i64,

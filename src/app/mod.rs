@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod audit_export_check;
 pub mod audit_key;
 pub mod audit_log;
 pub mod audit_proofs;

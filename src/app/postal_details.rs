@@ -5,14 +5,18 @@ use serde::Serialize;
 use crate::db::postal::PostalRow;
 use crate::domain::postal::TrackingNumber;
 
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct PostalDetails {
     pub envelope_id: String,
+    #[schema(format = Date)]
     pub received_on: String,
     pub mail_class: String,
     /// As printed on Japan Post's receipt (e.g. 131-12-38385-2).
     pub tracking_number: Option<String>,
+    /// The date written on the form.
+    #[schema(format = Date)]
     pub request_date: Option<String>,
+    /// `self`, `agent` or `legal_agent`.
     pub requester_kind: String,
     pub agent_name: Option<String>,
     pub name_kana: Option<String>,

@@ -16,9 +16,11 @@ use crate::domain::postal::TrackingNumber;
 use crate::domain::posting::{LetterPosting, RawPosting};
 
 /// A letter's posting, as the request page and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Posted {
+    #[schema(format = Date)]
     pub posted_on: String,
+    /// `simple_registered`, `registered_with_delivery_certificate` or `ordinary`.
     pub mail_class: String,
     /// As printed on the receipt, with its hyphens.
     pub tracking_number: Option<String>,

@@ -27,7 +27,7 @@ use crate::domain::request::Language;
 pub const PAGE_SIZE: i64 = 50;
 
 /// A record as the register page, the request page and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub id: String,
     pub regime: String,
@@ -36,7 +36,9 @@ pub struct RecordView {
     pub method_label: String,
     pub basis: String,
     pub basis_label: String,
+    #[schema(format = Date)]
     pub provided_on: String,
+    #[schema(format = Date)]
     pub last_provided_on: Option<String>,
     pub counterparty_name: String,
     pub counterparty_address: Option<String>,
@@ -47,6 +49,7 @@ pub struct RecordView {
     pub person_email: Option<String>,
     pub person_address: Option<String>,
     pub items: String,
+    #[schema(format = Date)]
     pub kept_until: String,
 }
 

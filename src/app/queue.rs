@@ -12,16 +12,23 @@ use crate::db::{self};
 use crate::domain::request::{LawBook, RightCode};
 use crate::domain::workflow::Label;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub id: String,
     pub receipt_number: String,
+    /// The right asked for (`access`, `deletion`, …).
+    #[schema(value_type = String)]
     pub request_type: RightCode,
     pub jurisdiction: String,
+    /// `web`, `api` or `postal`.
     pub channel: String,
     pub state: String,
+    /// The state's name by language (`en`, `ja`, …).
+    #[schema(value_type = BTreeMap<String, String>)]
     pub state_label: Label,
     pub workflow_id: String,
+    /// The procedure's name by language.
+    #[schema(value_type = BTreeMap<String, String>)]
     pub workflow_name: Label,
     pub received_at: DateTime<Utc>,
     /// The nearest deadline of a running clock.
@@ -32,31 +39,60 @@ pub struct QueueItem {
     pub assignee: Option<String>,
 }
 
-/// The queue's filters as typed (page query or API), before parsing.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// The queue's filters as typed (page query or API), before parsing. Every filter is optional; an empty
+/// value is no filter.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
+    /// Only requests in this state (a state's id in the procedures, e.g. `received`, `in_progress`); a
+    /// state no request is in gives an empty page.
+    #[param(example = "received")]
     pub state: Option<String>,
+    /// Only requests under this procedure (its id, as `GET /api/v1/procedures` lists them).
+    #[param(example = "gdpr")]
     pub procedure: Option<String>,
+    /// Only requests for this right (`access`, `deletion`, …): a right some law grants, else 422
+    /// `unknown_request_type`.
+    #[param(max_length = 40, pattern = r"^\s*[a-z0-9_]*\s*$", example = "access")]
     pub right: Option<String>,
+    /// Only requests from this place: its code (`JP`, `EEA`, `US-CA`) or name (`japan`); else 422
+    /// `unknown_jurisdiction`.
+    #[param(example = "JP")]
     pub jurisdiction: Option<String>,
-    /// `me`, `none`, or a staff email.
+    /// `me` (the caller's), `none` (unassigned), or a staff member's email (else 422 `unknown_staff`).
+    #[param(example = "me")]
     pub assignee: Option<String>,
+    /// Only requests due within this many days from today (0 to 3650; else 422 `invalid_days`).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 3650, example = 7)]
     pub due_within: Option<String>,
+    /// Only overdue requests when `1`, `true`, `on` or `yes`; any other value is no filter.
+    #[param(example = "true")]
     pub overdue: Option<String>,
+    /// Only requests waiting on the requester (documents, information, payment) when `1`, `true`, `on`
+    /// or `yes`; any other value is no filter.
+    #[param(example = "true")]
     pub waiting: Option<String>,
+    /// The previous page's `next_cursor` (`YYYY-MM-DD~id`; else 422 `invalid_cursor`).
+    #[param(
+        pattern = r"^\s*([!-}]{10}~.*\S)?\s*$",
+        example = "2026-05-15~0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f"
+    )]
     pub cursor: Option<String>,
+    /// Requests per page, 1 to 500 (default 50; else 422 `invalid_limit`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, example = 50)]
     pub limit: Option<String>,
 }
 
 /// One page of the queue.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct QueueView {
     pub items: Vec<QueueItem>,
     /// Matching open requests in all.
     pub total: i64,
     /// Pass as `cursor` for the next page; `None` on the last.
     pub next_cursor: Option<String>,
-    /// Open requests per state, right, jurisdiction and procedure (whatever the filter).
+    /// Open requests per state, right, jurisdiction and procedure (whatever the filter): `{"state":
+    /// {"received": 3}, "right": {…}, "jurisdiction": {…}, "procedure": {…}}`.
     pub counts: BTreeMap<String, BTreeMap<String, i64>>,
 }
 

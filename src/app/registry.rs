@@ -26,14 +26,14 @@ pub(crate) fn json_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-/// A data system as the registry shows it, on its page and in the API (whose JSON is as it always was:
-/// categories as a JSON list in a string, times without a zone).
-#[derive(Debug, Clone, Serialize)]
+/// A data system as the registry shows it, on its page and in the API.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegisteredSystem {
     pub id: String,
     pub name: String,
     pub owner_email: String,
-    pub categories: String,
+    /// The categories of personal data it holds.
+    pub categories: Vec<String>,
     pub retention: String,
     pub deletion_method: String,
     /// The task kinds it carries out.
@@ -50,8 +50,8 @@ pub struct RegisteredSystem {
     pub never_disclose: Vec<String>,
     /// Whether new requests get a task in it.
     pub active: bool,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<DataSystemRow> for RegisteredSystem {
@@ -66,12 +66,12 @@ impl From<DataSystemRow> for RegisteredSystem {
             id: s.id.to_string(),
             name: s.name,
             owner_email: s.owner_email,
-            categories: s.categories,
+            categories: json_list(&s.categories),
             retention: s.retention,
             deletion_method: s.deletion_method,
             active: s.active,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            created_at: db::from_db_time(s.created_at),
+            updated_at: db::from_db_time(s.updated_at),
         }
     }
 }
@@ -214,9 +214,7 @@ pub fn as_typed(s: &RegisteredSystem) -> RawDataSystem {
         name: s.name.clone(),
         owner_email: s.owner_email.clone(),
         // One line each: the form's fields are single-line inputs, which drop newlines.
-        categories: serde_json::from_str::<Vec<String>>(&s.categories)
-            .unwrap_or_default()
-            .join(", "),
+        categories: s.categories.join(", "),
         retention: s.retention.clone(),
         deletion_method: s.deletion_method.clone(),
         serves: s

@@ -285,15 +285,17 @@ pub struct ReplyView {
     pub changes: Vec<DataChangeRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DispatchView {
     /// As printed on Japan Post's receipt.
     pub tracking_number: String,
+    #[schema(format = Date)]
     pub dispatched_on: String,
+    #[schema(format = Date)]
     pub delivered_on: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DownloadInfo {
     pub id: String,
     pub expires_at: DateTime<Utc>,

@@ -172,17 +172,20 @@ pub use super::postal_details::PostalDetails;
 
 /// Whom an agent or guardian filed the request for, and whether that person confirmed it (the API's
 /// JSON is as it always was).
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct OnBehalf {
+    #[schema(value_type = String)]
     pub request_id: RequestId,
     /// `agent` or `guardian`.
     pub kind: String,
     pub person_name: String,
     pub person_email: Option<String>,
-    pub person_confirmed_at: Option<NaiveDateTime>,
+    /// When the person confirmed the agent's request through their own link.
+    pub person_confirmed_at: Option<DateTime<Utc>>,
     /// A guardian's basis: `minor` or `guardianship`.
     pub guardian_basis: Option<String>,
     /// A minor's date of birth, and the law's age it was checked against on the day of filing.
+    #[schema(format = Date)]
     pub person_born_on: Option<String>,
     pub minor_under: Option<i32>,
 }
@@ -204,7 +207,7 @@ impl From<OnBehalfRow> for OnBehalf {
             kind: b.kind,
             person_name: b.person_name,
             person_email: b.person_email,
-            person_confirmed_at: b.person_confirmed_at,
+            person_confirmed_at: b.person_confirmed_at.map(db::from_db_time),
             guardian_basis: b.guardian_basis,
             person_born_on: b.person_born_on,
             minor_under: b.minor_under,

@@ -145,8 +145,9 @@ pub struct RawTaskCompletion {
 }
 
 /// What closing a task did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskClosed {
+    #[schema(value_type = String)]
     pub task_id: TaskId,
     pub outcome: TaskOutcome,
     /// Tasks of the request still open.
@@ -304,8 +305,9 @@ fn record_corrections(
 }
 
 /// A task as pages, the API and letters show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskView {
+    #[schema(value_type = String)]
     pub id: TaskId,
     pub system: String,
     pub owner_email: String,
@@ -319,6 +321,7 @@ pub struct TaskView {
     /// The purposes the system declares it processes for (offered when closing a stop or restriction).
     pub system_purposes: Vec<String>,
     /// The day a restriction ends, once the person has been told.
+    #[schema(format = Date)]
     pub lifted_on: Option<String>,
     /// Those told of what the task did (GDPR Art. 19).
     pub recipients_told: Vec<crate::domain::notice::ToldRecipient>,

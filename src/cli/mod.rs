@@ -192,6 +192,7 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 actor,
             } => audit::export(&config, &format, from, to, request, actor),
             AuditCommand::Key => audit::key(&config),
+            AuditCommand::VerifyExport { file, key } => audit::verify_export(&file, key.as_deref()),
             AuditCommand::Checkpoint { push } => audit::checkpoint(&config, push),
             AuditCommand::Sequence { once } => audit::sequence(config, once),
             AuditCommand::Evidence { request } => audit::evidence(&config, &request),

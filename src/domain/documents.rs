@@ -14,7 +14,19 @@ use super::definition::Label;
 use super::postal::RequesterKind;
 
 /// Whose document it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Holder {
     /// The person the data is about (ご本人).
@@ -50,7 +62,7 @@ impl fmt::Display for Holder {
 }
 
 /// One line of a checklist: one document of any of these kinds, held by `holder`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Requirement {
     pub holder: Holder,
     pub one_of: Vec<String>,
@@ -123,8 +135,9 @@ pub struct Answering {
 }
 
 /// Why a checklist line is not satisfied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "problem", rename_all = "snake_case")]
+#[schema(as = ChecklistProblem)]
 pub enum Problem {
     Missing,
     /// A copy came where the original is required.
@@ -160,7 +173,7 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemStatus {
     pub requirement: Requirement,
     /// The document that satisfies the line, or came closest.
@@ -168,7 +181,7 @@ pub struct ItemStatus {
     pub problem: Option<Problem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Checklist {
     pub items: Vec<ItemStatus>,
     /// Every line has a document of the right kind, holder and originality.

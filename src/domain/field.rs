@@ -1,6 +1,7 @@
 //! Per-field validation errors, carried from the domain's parsers to the forms and the JSON API.
 
 use std::borrow::Cow;
+use validator::ValidateEmail;
 
 use serde::Serialize;
 
@@ -86,6 +87,21 @@ pub(crate) fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
     } else {
         Ok(t)
     }
+}
+
+/// An address mail can reach from the internet: well formed (the HTML standard's rule, which the
+/// validator crate follows) and at a domain with at least two labels. `a@b` is well formed but no
+/// public domain is a single label, and a reply sent there would be lost.
+pub fn deliverable(s: &str) -> bool {
+    s.validate_email()
+        && s.rsplit_once('@').is_some_and(|(_, domain)| {
+            let labels: Vec<&str> = domain.split('.').collect();
+            labels.len() >= 2
+                && labels.iter().all(|l| !l.is_empty())
+                && labels
+                    .last()
+                    .is_some_and(|tld| tld.chars().any(|c| !c.is_ascii_digit()))
+        })
 }
 
 pub(crate) fn clean_text(raw: &str, multiline: bool) -> Result<String, &'static str> {

@@ -426,7 +426,7 @@ pub struct SystemOutcome {
 }
 
 /// Someone a system told of what it did for the person, as the answer names them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToldRecipient {
     pub name: String,
     /// `processor`, `service_provider`, `contractor` or `third_party`.

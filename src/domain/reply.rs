@@ -86,7 +86,7 @@ pub fn download_open(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// What a request's answer changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeAction {
     /// Corrected, added to or partly deleted (訂正等): the prior value is kept.
@@ -124,7 +124,7 @@ impl ChangeAction {
 }
 
 /// One change, as the reply will list it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DataChange {
     pub action: ChangeAction,
     /// What was changed, in the requester's terms (e.g. "住所", "メールアドレス").

@@ -4,7 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use validator::ValidateEmail;
 
 use super::field::{FieldErrors, clean_text};
 
@@ -261,7 +260,7 @@ impl SubjectEmail {
         if s.chars().count() > Self::MAX_CHARS {
             return Err("too_long");
         }
-        if !s.validate_email() {
+        if !super::field::deliverable(&s) {
             return Err("invalid_email");
         }
         Ok(Self(s))
@@ -837,6 +836,32 @@ mod tests {
             errs.code_for("requester_kind"),
             Some("unknown_requester_kind")
         );
+    }
+
+    #[test]
+    fn an_address_must_be_reachable_from_the_internet() {
+        for ok in [
+            "a@example.com",
+            "y.tanaka+kaiji@mail.example.co.jp",
+            "x@xn--eckwd4c7c.xn--zckzah",
+        ] {
+            assert!(SubjectEmail::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a@b",
+            "a@localhost",
+            "a@example.",
+            "a@.com",
+            "a@1.2.3.4",
+            "a@@b.com",
+            "@b.com",
+        ] {
+            assert_eq!(
+                SubjectEmail::parse(bad).err(),
+                Some("invalid_email"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -4,12 +4,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use validator::ValidateEmail;
 
 use super::field::clean_text;
 
 /// What a staff member may do. Stored as text; the codes are stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Works requests: reviews, decides, answers.
@@ -74,7 +73,7 @@ impl StaffEmail {
         if s.is_empty() {
             return Err("required");
         }
-        if s.len() > 254 || !s.validate_email() {
+        if s.len() > 254 || !super::field::deliverable(&s) {
             return Err("invalid_email");
         }
         Ok(Self(s))

@@ -194,18 +194,29 @@ pub async fn logout_everywhere(
     super::auth::signed_out(&state)
 }
 
+/// The account whose sign-in waits are lifted.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockBody {
+    /// The staff member's sign-in address.
+    #[schema(format = Email, max_length = 254, example = "admin@example.com")]
     email: String,
 }
 
 /// An admin lifts the waits failed sign-ins put on an account.
 #[utoipa::path(
     post, path = "/api/v1/staff/unlock", tag = "staff",
-    description = "Lift the waits failed sign-ins put on a staff account, from every address (admins)",
-    request_body = UnlockBody,
-    responses((status = 204, description = "Lifted"), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "unlockStaff",
+    description = "Lift the waits failed sign-ins put on a staff account, from every address (admins); audited (`staff.unlocked`)",
+    request_body(
+        content = UnlockBody,
+        description = "Whose account",
+        example = json!({"email": "admin@example.com"})
+    ),
+    responses(
+        (status = 204, description = "Lifted (also when there was no wait to lift)"),
+        (status = 404, description = "`not_found`: no staff account has this address", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn unlock_api(

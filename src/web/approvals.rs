@@ -50,24 +50,30 @@ pub async fn approve(
     }
 }
 
+/// A second officer's approval of an answer or refusal (four eyes).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalBody {
-    /// The answering or refusing event approved.
+    /// The answering or refusing event approved (one the request could take now).
+    #[schema(min_length = 1, example = "answer")]
     event: String,
     /// The version of the request approved: any later change makes the approval stale.
     expected_version: i64,
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/approvals", tag = "requests",
+    post, path = "/api/v1/requests/{id}/approvals", tag = "requests", operation_id = "approveAction",
     description = "Four eyes: approve an answer or refusal of the request at its current version; another officer then sends it",
-    params(("id" = String, Path)),
-    request_body = ApprovalBody,
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = ApprovalBody,
+        description = "The event approved, at the version read",
+        example = json!({"event": "answer", "expected_version": 5})
+    ),
     responses(
-        (status = 204, description = "Approved"),
-        (status = 409, description = "`conflict`: the request changed", body = super::error::ErrorBody),
-        (status = 422, description = "`validation_failed`: `event` `no_approval_needed`", body = super::error::ErrorBody),
+        (status = 204, description = "Approved (approving again changes nothing)"),
+        (status = 409, description = "`version_conflict`: the request changed since `expected_version` was read", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `event` `no_approval_needed` (the procedure has no four eyes, or the event does not answer or refuse from this state)", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -53,24 +53,35 @@ pub async fn record(
     }
 }
 
+/// How an agent's proof of authority was checked.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorityBody {
     /// How the authority was checked (e.g. "signed permission uploaded, signature matches"), at most
     /// 500 characters; kept in the audit log.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     how: String,
+    /// The request's `version` as last read (else 409 `version_conflict`).
     expected_version: i64,
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/authority", tag = "requests",
+    post, path = "/api/v1/requests/{id}/authority", tag = "requests", operation_id = "recordAgentAuthority",
     description = "Record that the agent's proof of authority (the person's signed permission, a power of attorney) was checked, and how; until then no data-system task opens for an agent's request (`authority_checked`)",
-    params(("id" = String, Path)),
-    request_body = AuthorityBody,
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = AuthorityBody,
+        description = "How the authority was checked, at the version read",
+        example = json!({"how": "Signed permission uploaded; the signature matches the account's ID document.", "expected_version": 2})
+    ),
     responses(
         (status = 204, description = "Recorded"),
-        (status = 409, description = "`conflict`: the request changed", body = super::error::ErrorBody),
-        (status = 422, description = "`validation_failed`: `how` `required`, `not_an_agent`, `authority_already_checked`", body = super::error::ErrorBody),
+        (status = 409, description = "`version_conflict`: the request changed since `expected_version` was read", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `how` `required`, `too_long`, `invalid_characters`, `not_now` (the request is closed), `not_an_agent`, `authority_already_checked`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

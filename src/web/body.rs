@@ -108,9 +108,11 @@ impl<T: DeserializeOwned> actix_web::FromRequest for ApiQuery<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(query(req.query_string()).map(ApiQuery).map_err(|f| {
-            ApiError(WebError::App(AppError::Invalid(f)))
-        }))
+        std::future::ready(
+            query(req.query_string())
+                .map(ApiQuery)
+                .map_err(|f| ApiError(WebError::App(AppError::Invalid(f)))),
+        )
     }
 }
 
@@ -121,7 +123,14 @@ pub fn query<T: DeserializeOwned>(q: &str) -> Result<T, FieldErrors> {
     T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track)).map_err(|e| {
         let mut errors = FieldErrors::new();
         let (field, code) = problem(&e.to_string(), &track.path().to_string());
-        errors.push(if field.is_empty() { "query".into() } else { field }, code);
+        errors.push(
+            if field.is_empty() {
+                "query".into()
+            } else {
+                field
+            },
+            code,
+        );
         errors
     })
 }
@@ -138,6 +147,7 @@ pub fn strict<T: DeserializeOwned>(value: &Value) -> Result<T, FieldErrors> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let value = &whole_numbers(value.clone());
     let mut unknown: Vec<String> = Vec::new();
     let mut track = serde_path_to_error::Track::new();
     let parsed = {
@@ -166,7 +176,14 @@ pub fn strict<T: DeserializeOwned>(value: &Value) -> Result<T, FieldErrors> {
                 .collect::<Vec<_>>()
                 .join(".");
             let (field, code) = problem(&e.to_string(), &at);
-            errors.push(if field.is_empty() { "body".into() } else { field }, code);
+            errors.push(
+                if field.is_empty() {
+                    "body".into()
+                } else {
+                    field
+                },
+                code,
+            );
             Err(errors)
         }
     }
@@ -189,7 +206,11 @@ fn problem(message: &str, at: &str) -> (String, &'static str) {
             .map(str::to_owned)
             .unwrap_or_default()
     };
-    let here = if at == "." { String::new() } else { at.to_owned() };
+    let here = if at == "." {
+        String::new()
+    } else {
+        at.to_owned()
+    };
     if message.starts_with("missing field") {
         (join(&named()), "required")
     } else if message.starts_with("unknown field") {
@@ -231,6 +252,24 @@ fn dotted(p: &serde_ignored::Path) -> String {
     }
     parts.reverse();
     parts.join(".")
+}
+
+/// JSON has one kind of number: `3.0` is the integer 3 (as JSON Schema's `integer` says), so a number
+/// with no fraction is read as an integer wherever one is expected.
+fn whole_numbers(v: Value) -> Value {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, x)| (k, whole_numbers(x)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Every field (its dotted path: `points.0.name`) whose text holds a NUL.
@@ -300,7 +339,12 @@ mod tests {
 
     #[test]
     fn a_body_must_be_an_object() {
-        for v in [json!([]), json!([{"expected_version": 1}]), json!(1), json!(null)] {
+        for v in [
+            json!([]),
+            json!([{"expected_version": 1}]),
+            json!(1),
+            json!(null),
+        ] {
             assert_eq!(
                 fields(strict(&v)),
                 vec![("body".into(), "not_an_object")],
@@ -358,6 +402,13 @@ mod tests {
     fn a_good_body_parses() {
         let b: Body = strict(&json!({"expected_version": 2, "note": null})).unwrap();
         assert_eq!(b.expected_version, 2);
+        // 3.0 is the integer 3 in JSON; 3.5 is not an integer.
+        let b: Body = strict(&json!({"expected_version": 3.0})).unwrap();
+        assert_eq!(b.expected_version, 3);
+        assert_eq!(
+            fields(strict(&json!({"expected_version": 3.5}))),
+            vec![("expected_version".into(), "wrong_type")]
+        );
     }
 
     #[derive(Debug, Deserialize)]

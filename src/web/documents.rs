@@ -172,12 +172,40 @@ pub async fn view_evidence(
     Ok(sealed_file_response(media_type, bytes))
 }
 
+/// A file's bytes, as sent or served (not JSON).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
+
+/// Offered data points as the requester typed them, by name (`account_id`, `phone`, `postal_code`,
+/// `last_order`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OfferedPointsJson {
+    #[schema(example = json!({"account_id": "C-10293", "postal_code": "100-0001"}))]
+    points: std::collections::BTreeMap<String, String>,
+}
+
 /// The same through the API (an API token instead of a session).
 #[utoipa::path(
-    get, path = "/api/v1/requests/{id}/evidence/{evidence_id}", tag = "requests",
-    params(("id" = String, Path), ("evidence_id" = String, Path)),
-    responses((status = 200, description = "The contents: JSON for data points, else the file; the opening is audited"),
-              (status = 410, description = "Erased after the identity decision"))
+    get, path = "/api/v1/requests/{id}/evidence/{evidence_id}", tag = "requests", operation_id = "viewEvidence",
+    description = "What the requester sent to prove identity or an agent's authority: offered data points as JSON, a document or an authorisation as the file (PDF, JPEG or PNG); every opening is audited",
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("evidence_id" = String, Path, description = "The evidence's id (as the request's `evidence` lists it)", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    responses(
+        (status = 200, description = "The contents, served inline and never cached",
+         content(
+             (OfferedPointsJson = "application/json", example = json!({"points": {"account_id": "C-10293", "postal_code": "100-0001"}})),
+             (FileBytes = "application/pdf"),
+             (FileBytes = "image/jpeg"),
+             (FileBytes = "image/png"),
+         )),
+        (status = 410, description = "`file_purged`: erased after the identity decision", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
 )]
 pub async fn view_evidence_api(
     state: web::Data<AppState>,
@@ -212,34 +240,74 @@ fn sealed_file_response(media_type: String, bytes: Vec<u8>) -> HttpResponse {
         .body(bytes)
 }
 
-#[derive(Deserialize)]
+/// An identity document read from the envelope.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentBody {
+    /// The request's `version` as last read (else 409 `version_conflict`).
     expected_version: i64,
+    /// The kind, as the procedure's document catalogue names it (`drivers_license`, `juminhyo`, …; else
+    /// `unknown_document_kind`).
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 64,
+        example = "drivers_license"
+    )]
     kind: String,
+    /// Whose document it is.
     #[serde(default)]
+    #[schema(required = true, value_type = crate::domain::documents::Holder)]
     holder: String,
+    /// The original, not a copy.
     #[serde(default)]
     original: bool,
+    /// The date the document was created or issued, as printed on it (`YYYY-MM-DD` or `YYYY/MM/DD`);
+    /// empty when it has none.
     #[serde(default)]
+    #[schema(max_length = 10, example = "2026-03-01")]
     created_on: String,
 }
 
-#[derive(serde::Serialize)]
+/// A recorded (or rejected) identity document, and the checklist it leaves.
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct DocumentRecorded {
     pub document_id: String,
+    /// The request's new version.
     pub version: i64,
     pub checklist: Checklist,
 }
 
 /// The same through the API (without a scan).
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/documents", tag = "postal",
-    description = "Record an identity document from the envelope (kind, holder, original, created_on); the checklist is returned",
-    params(("id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    post, path = "/api/v1/requests/{id}/documents", tag = "postal", operation_id = "recordDocument",
+    description = "Record an identity document from the envelope (without a scan); the checklist is returned",
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = DocumentBody,
+        description = "The document as read, at the version read",
+        example = json!({"expected_version": 3, "kind": "drivers_license", "holder": "principal", "original": false, "created_on": "2026-03-01"})
+    ),
+    responses(
+        (status = 200, description = "Recorded: the document's id, the request's new version and the checklist as it now stands", body = DocumentRecorded,
+         example = json!({
+             "document_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e90",
+             "version": 4,
+             "checklist": {
+                 "items": [{
+                     "requirement": {"holder": "principal", "one_of": ["my_number_card", "drivers_license", "passport"], "original": false, "fresh": false},
+                     "document_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e90",
+                     "problem": null
+                 }],
+                 "complete": true,
+                 "fresh": true
+             }
+         })),
+        (status = 404, description = "`not_found`: no such request, or its procedure takes no identity documents", body = super::error::ErrorBody),
+        (status = 409, description = "`version_conflict`: the request changed since `expected_version` was read, or it is closed", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `kind` `required`, `unknown_document_kind`; `holder` `required`; `created_on` `invalid_date`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn record_api(

@@ -68,7 +68,7 @@ use utoipa::{Modify, OpenApi};
         super::registry::set_active_api,
         super::systems::complete_api,
         super::systems::lift_api,
-        super::systems::my_tasks_api,
+        super::systems_api::my_tasks_api,
         super::systems::withhold_api,
         super::systems::preview_api,
     ),
@@ -96,6 +96,12 @@ pub fn document_json() -> &'static serde_json::Value {
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
         with_errors(&mut doc);
+        if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+            without_nul(schemas);
+        }
+        if let Some(paths) = doc.get_mut("paths") {
+            without_nul(paths);
+        }
         doc
     })
 }
@@ -104,11 +110,47 @@ pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(document_json())
 }
 
+/// No text kaiji takes may hold a NUL (PostgreSQL cannot store one; `refuse_nul` and `ApiJson` refuse it
+/// on both backends): every free-text string in the document says so with a pattern, where it has
+/// none of its own.
+fn without_nul(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let free = !map.contains_key("pattern")
+                && !map.contains_key("enum")
+                && !map.contains_key("const")
+                && !matches!(
+                    map.get("format").and_then(Value::as_str),
+                    Some("binary" | "byte")
+                )
+                && map.get("maxLength").and_then(Value::as_u64) != Some(0);
+            if is_string && free {
+                map.insert("pattern".into(), Value::String("^[^\\u0000]*$".into()));
+            }
+            for (k, x) in map.iter_mut() {
+                // Examples are values, not schemas.
+                if k != "example" && k != "examples" {
+                    without_nul(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_nul),
+        _ => {}
+    }
+}
+
 /// The error answers every operation can give by its shape, so that no annotation repeats them and none
 /// is forgotten: a server fault and an unreachable database anywhere; 401 and 403 behind a bearer
-/// token; 404 for a path naming nothing; 422 for a query parameter that cannot be read; and for a body,
-/// 400 (not JSON), 413 (too large), 415 (wrong content type) and 422 (fields). An annotation's own
-/// description of a status (a 404 that says what is missing, a 422 with its codes) is kept.
+/// token; 404 for a path naming nothing; 422 for a query parameter that cannot be read; 413 for any
+/// body, and for a JSON body 400 (not JSON), 415 (another content type) and 422 (fields). A text body's
+/// own refusals are its annotation's. An annotation's own description of a status (a 404 that says what
+/// is missing, a 422 with its codes) is kept.
 fn with_errors(doc: &mut serde_json::Value) {
     use serde_json::{Value, json};
     let error = |description: &str| {
@@ -145,29 +187,46 @@ fn with_errors(doc: &mut serde_json::Value) {
                 .map(|c| c.keys().cloned().collect())
                 .unwrap_or_default();
             let mut add: Vec<(&str, &str)> = vec![
-                ("500", "`internal_error`: something went wrong on our side; nothing was changed"),
-                ("503", "`unavailable`: the database cannot be reached now; try again"),
+                (
+                    "500",
+                    "`internal_error`: something went wrong on our side; nothing was changed",
+                ),
+                (
+                    "503",
+                    "`unavailable`: the database cannot be reached now; try again",
+                ),
             ];
             if secured {
                 add.push(("401", "`unauthenticated`: no bearer token, or one revoked or expired (with `WWW-Authenticate: Bearer`)"));
-                add.push(("403", "`forbidden`: the token's account has no role that may do this"));
+                add.push((
+                    "403",
+                    "`forbidden`: the token's account has no role that may do this",
+                ));
             }
             if in_path {
-                add.push(("404", "`not_found`: nothing has this identifier (or it is not yours to see)"));
+                add.push((
+                    "404",
+                    "`not_found`: nothing has this identifier (or it is not yours to see)",
+                ));
             }
-            if in_query || !body_types.is_empty() {
+            let json_body = body_types.iter().any(|t| t == "application/json");
+            if in_query || json_body {
                 add.push(("422", "`validation_failed`: `fields` names each field or parameter and its problem (`required`, `unknown_field`, `wrong_type`, `invalid_characters`, …)"));
             }
-            if !body_types.is_empty() {
-                if body_types.iter().any(|t| t == "application/json") {
-                    add.push(("400", "`invalid_body`: the body is not JSON"));
-                }
-                add.push(("413", "`payload_too_large`: the body is larger than this endpoint accepts"));
-                add.push(("415", "`unsupported_media_type`: the body was sent with another content type than the one documented"));
+            if json_body {
+                add.push(("400", "`invalid_body`: the body is not JSON"));
+                add.push((
+                    "415",
+                    "`unsupported_media_type`: the body was not sent as `application/json`",
+                ));
             }
-            let responses = op
-                .entry("responses")
-                .or_insert_with(|| json!({}));
+            if !body_types.is_empty() {
+                add.push((
+                    "413",
+                    "`payload_too_large`: the body is larger than this endpoint accepts",
+                ));
+            }
+            let responses = op.entry("responses").or_insert_with(|| json!({}));
             if let Some(responses) = responses.as_object_mut() {
                 for (status, description) in add {
                     responses

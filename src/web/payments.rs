@@ -271,22 +271,67 @@ pub async fn assign(
     }
 }
 
-#[derive(Deserialize)]
+/// A payment an officer enters by hand.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
+    /// The invoice's number, as the invoice shows it.
+    #[schema(min_length = 1, example = "INV-KJ-20260105-00000001")]
     invoice: String,
+    /// The day the money arrived: `YYYY-MM-DD` (`YYYY/MM/DD` is read too).
+    #[schema(format = Date, example = "2026-01-20")]
     paid_on: String,
+    /// Whole yen received, from 1 to 100,000,000: a number, or text as a statement writes it
+    /// (`1,000`, `¥1,000`, `1000円`, full-width digits).
+    #[schema(schema_with = amount_yen_schema)]
     amount_yen: serde_json::Value,
+    /// The payer's name as the bank shows it.
+    #[schema(min_length = 1, example = "ﾀﾅｶ ﾀﾛｳ")]
     payer_name: String,
+    /// The transfer's reference; longer than 200 characters it is cut.
     #[serde(default)]
+    #[schema(example = "2026010500000001")]
     reference: String,
+}
+
+/// `amount_yen`: whole yen as a number, or as text a statement would hold.
+fn amount_yen_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(crate::domain::fees::MAX_PAYMENT_YEN as usize)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[0-9０-９,，¥￥円 　\\]*[0-9０-９][0-9０-９,，¥￥円 　\\]*$")),
+        )
+        .description(Some(
+            "Whole yen received, from 1 to 100,000,000: a number, or text as a statement writes it (`1,000`, `¥1,000`, `1000円`, full-width digits)",
+        ))
+        .examples([serde_json::json!(1000)])
+        .into()
 }
 
 #[utoipa::path(
     post, path = "/api/v1/payments", tag = "fees",
-    description = "Record a payment against an invoice: `{\"invoice\", \"paid_on\", \"amount_yen\", \"payer_name\", \"reference\"?}`",
-    request_body(content = Object),
-    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "recordPayment",
+    description = "Record a payment against an invoice; the invoice paid in full marks the request's fee as paid, a short payment sends the requester a notice of the shortfall, money for a request already ended is kept for refund; audited (`payment.recorded`)",
+    request_body(
+        content = PaymentBody,
+        description = "The payment",
+        example = json!({"invoice": "INV-KJ-20260105-00000001", "paid_on": "2026-01-20", "amount_yen": 1000, "payer_name": "ﾀﾅｶ ﾀﾛｳ", "reference": "2026010500000001"})
+    ),
+    responses(
+        (status = 201, description = "Recorded: what it did to the invoice", body = fees::Settlement, example = json!({
+            "invoice": "INV-KJ-20260105-00000001", "balance": {"amount_yen": 1000, "paid_yen": 1000},
+            "shortfall_yen": 0, "overpaid_yen": 0, "paid": true, "request_closed": false
+        })),
+        (status = 422, description = "`validation_failed`: `invoice` `required` or `unknown_invoice` (no invoice has this number); `paid_on` `required` or `invalid_date`; `amount_yen` `required` or `invalid_amount`; `payer_name` `required`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn record_api(
@@ -313,9 +358,26 @@ pub async fn record_api(
 /// A bank statement as CSV in the request body.
 #[utoipa::path(
     post, path = "/api/v1/payments/import", tag = "fees",
-    description = "Import a bank statement: the 全銀協 (Zengin) fixed-length format (振込入金通知 or 入出金取引明細), or CSV (UTF-8 or Shift_JIS; header naming date, amount, payer and reference). Every new line reports why it was matched or left (`reasons`).",
-    request_body(content = String),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "importPayments",
+    description = "Import a bank statement: the 全銀協 (Zengin) fixed-length format (振込入金通知 or 入出金取引明細), or CSV (UTF-8 or Shift_JIS; header naming date, amount, payer and reference). Each new line becomes a payment, matched to an open invoice where it can be; lines imported before are skipped (`duplicates`); all or nothing. Every new line reports why it was matched or left (`reasons`). The body is read as bytes, whatever its content type.",
+    request_body(
+        description = "The statement file as the bank gives it",
+        content(
+            (String = "text/csv", example = json!("日付,金額,振込依頼人,摘要\n2026-01-20,1000,ﾀﾅｶ ﾀﾛｳ,2026010500000001\n")),
+            (String = "text/plain", example = json!("日付,金額,振込依頼人,摘要\n2026-01-20,1000,ﾀﾅｶ ﾀﾛｳ,2026010500000001\n"))
+        )
+    ),
+    responses(
+        (status = 200, description = "Imported: what each line did", body = fees::ImportReport, example = json!({
+            "matched": [[2, {"invoice": "INV-KJ-20260105-00000001", "balance": {"amount_yen": 1000, "paid_yen": 1000}, "shortfall_yen": 0, "overpaid_yen": 0, "paid": true, "request_closed": false}, "invoice_number"]],
+            "unmatched": [3],
+            "duplicates": [],
+            "problems": [{"line": 4, "reason": "amount `1,0a0` is not a positive number of yen"}],
+            "reasons": [[2, {"reason": "invoice_number", "number": "INV-KJ-20260105-00000001", "quoted": "2026010500000001"}], [3, {"reason": "nothing"}]]
+        })),
+        (status = 413, description = "`payload_too_large`: the file is larger than the statement limit (`KAIJI_STATEMENT_MAX_BYTES`)", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `file` `bad_statement` (neither a Zengin file nor a CSV with the columns named; or an encoding other than UTF-8 and Shift_JIS)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn import_api(
@@ -329,18 +391,34 @@ pub async fn import_api(
     Ok(HttpResponse::Ok().json(report))
 }
 
-#[derive(Deserialize)]
+/// The invoice an unmatched payment is for.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
+    /// The invoice's number.
+    #[schema(min_length = 1, example = "INV-KJ-20260105-00000001")]
     invoice: String,
 }
 
 #[utoipa::path(
     post, path = "/api/v1/payments/{id}/assign", tag = "fees",
-    description = "Assign an unmatched payment to an invoice: `{\"invoice\"}`",
-    params(("id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "assignPayment",
+    description = "Assign an unmatched payment to an invoice, settling it as a payment recorded against it would; audited (`payment.recorded`)",
+    params(("id" = String, Path, description = "The unmatched payment's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = AssignBody,
+        description = "The invoice",
+        example = json!({"invoice": "INV-KJ-20260105-00000001"})
+    ),
+    responses(
+        (status = 200, description = "Assigned: what it did to the invoice", body = fees::Settlement, example = json!({
+            "invoice": "INV-KJ-20260105-00000001", "balance": {"amount_yen": 1000, "paid_yen": 700},
+            "shortfall_yen": 300, "overpaid_yen": 0, "paid": false, "request_closed": false
+        })),
+        (status = 404, description = "`not_found`: no payment has this id", body = super::error::ErrorBody),
+        (status = 409, description = "`payment_already_matched`: the payment is already assigned to an invoice", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `invoice` `unknown_invoice` (no invoice has this number)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn assign_api(
@@ -362,8 +440,15 @@ pub async fn assign_api(
 
 #[utoipa::path(
     get, path = "/api/v1/payments/unmatched", tag = "fees",
-    description = "Payments no invoice claims yet",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "listUnmatchedPayments",
+    description = "Payments no invoice claims yet, each with why it was not matched (imported ones)",
+    responses(
+        (status = 200, description = "The unmatched payments", body = Vec<fees::UnmatchedPayment>, example = json!([{
+            "id": "0197a3c2-6c3d-7a01-9b2c-3d4e5f6a7b8c", "paid_on": "2026-01-21", "amount_yen": 700,
+            "payer_name": "ﾀﾅｶ ﾀﾛｳ", "reference": "",
+            "why": {"reason": "name_not_amount", "number": "INV-KJ-20260105-00000001", "outstanding_yen": 1000}
+        }])),
+    ),
     security(("bearer" = []))
 )]
 pub async fn unmatched_api(

@@ -277,8 +277,16 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
 /// Every staff account with its role, live sessions and tokens (never their values).
 #[utoipa::path(
     get, path = "/api/v1/staff", tag = "staff",
-    description = "Who holds which role and which API tokens (administrators and auditors)",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "listStaff",
+    description = "Who holds which role and which API tokens (administrators and auditors), by address; tokens are listed, never their values",
+    responses(
+        (status = 200, description = "Every staff account", body = Vec<StaffAccount>, example = json!([{
+            "id": "0197a3c2-b182-7f06-8a71-8c9d0e1f2a3b", "email": "officer@example.com", "role": "officer",
+            "created_at": "2026-01-05T02:30:00.000000Z", "disabled_at": null, "live_sessions": 1,
+            "mfa_enrolled": true,
+            "tokens": [{"id": "0197a3c2-c293-7007-9b82-9d0e1f2a3b4c", "label": "ticketing", "created_at": "2026-01-06T01:00:00Z", "last_used_at": "2026-03-01T08:15:00Z", "revoked_at": null}]
+        }])),
+    ),
     security(("bearer" = []))
 )]
 pub async fn list_api(
@@ -288,18 +296,42 @@ pub async fn list_api(
     Ok(HttpResponse::Ok().json(accounts::list(&state).await?))
 }
 
+/// The role a member is to hold.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    /// `officer`, `auditor` or `admin`.
+    /// `officer`, `auditor`, `admin` or `system_owner`.
+    #[schema(schema_with = role_schema)]
     role: String,
+}
+
+/// `role`: one of the roles' codes.
+fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Role::ALL.map(Role::as_str)))
+        .description(Some("`officer`, `auditor`, `admin` or `system_owner`"))
+        .examples(["auditor"])
+        .into()
 }
 
 /// An administrator changes a member's role (audited; the last administrator stays one).
 #[utoipa::path(
     post, path = "/api/v1/staff/{id}/role", tag = "staff",
-    request_body = RoleBody,
-    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "setStaffRole",
+    description = "Change a member's role (administrators); the last active administrator stays one; audited (`staff.role_changed`, unless the role is the one held)",
+    params(("id" = String, Path, description = "The staff member's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = RoleBody,
+        description = "The new role",
+        example = json!({"role": "auditor"})
+    ),
+    responses(
+        (status = 204, description = "Changed (or already held)"),
+        (status = 404, description = "`not_found`: no staff account has this id", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `role` `unknown_role`, or `last_admin` (the last active administrator cannot be given another role)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn role_api(
@@ -326,7 +358,14 @@ async fn changed(
 /// An administrator disables an account: its sessions end and its tokens are revoked at once.
 #[utoipa::path(
     post, path = "/api/v1/staff/{id}/disable", tag = "staff",
-    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "disableStaff",
+    description = "Disable an account (administrators): its sessions end and its API tokens are revoked at once; audited (`staff.disabled`, unless it was disabled already)",
+    params(("id" = String, Path, description = "The staff member's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    responses(
+        (status = 204, description = "Disabled (or was already)"),
+        (status = 404, description = "`not_found`: no staff account has this id", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `account` `last_admin` (the last active administrator cannot be disabled)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn disable_api(
@@ -340,7 +379,13 @@ pub async fn disable_api(
 /// An administrator ends every session of a member (a lost laptop); the account stays as it is.
 #[utoipa::path(
     post, path = "/api/v1/staff/{id}/sessions/end", tag = "staff",
-    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "endStaffSessions",
+    description = "End every browser session of a member (administrators), a lost laptop; the account and its API tokens stay; audited (`staff.sessions_ended`)",
+    params(("id" = String, Path, description = "The staff member's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "`not_found`: no staff account has this id", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn end_sessions_api(
@@ -354,7 +399,11 @@ pub async fn end_sessions_api(
 /// An administrator ends every staff session at once (API tokens stay); answers how many ended.
 #[utoipa::path(
     post, path = "/api/v1/staff/sessions/end", tag = "staff",
-    responses((status = 200, body = SessionsEnded), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "endEveryStaffSession",
+    description = "End every staff browser session at once (administrators): a stolen database copy, a compromised laptop nobody can name; API tokens stay (revoke them one by one); audited (`staff.all_sessions_ended`)",
+    responses(
+        (status = 200, description = "Ended: how many", body = SessionsEnded, example = json!({"sessions_ended": 7})),
+    ),
     security(("bearer" = []))
 )]
 pub async fn end_every_session_api(
@@ -367,15 +416,23 @@ pub async fn end_every_session_api(
     }))
 }
 
+/// How many sessions ended.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionsEnded {
+    /// The browser sessions ended.
     pub sessions_ended: usize,
 }
 
 /// An administrator enables a disabled account (its old sessions and tokens stay ended).
 #[utoipa::path(
     post, path = "/api/v1/staff/{id}/enable", tag = "staff",
-    responses((status = 204), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "enableStaff",
+    description = "Enable a disabled account (administrators); its old sessions and API tokens stay ended; audited (`staff.enabled`, unless it was enabled already)",
+    params(("id" = String, Path, description = "The staff member's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    responses(
+        (status = 204, description = "Enabled (or was already)"),
+        (status = 404, description = "`not_found`: no staff account has this id", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn enable_api(

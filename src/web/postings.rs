@@ -59,27 +59,54 @@ pub async fn record(
     }
 }
 
+/// A printed letter's posting.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostingBody {
-    /// The day it was posted (YYYY-MM-DD), not before the letter was printed nor after today.
+    /// The day it was posted, not before the letter was printed (`before_the_letter`) nor after today
+    /// (`date_in_future`); `YYYY/MM/DD` is read too.
+    #[schema(format = Date, example = "2026-04-20")]
     posted_on: String,
-    /// `simple_registered`, `registered_with_delivery_certificate` or `ordinary`.
+    /// How it was posted.
+    #[schema(value_type = PostedMailClass)]
     mail_class: String,
-    /// Japan Post's tracking number (お問い合わせ番号), required for registered mail.
+    /// Japan Post's tracking number (お問い合わせ番号: 11 or 12 digits with their check digit, hyphens
+    /// and spaces allowed), required for registered mail, checked when given for ordinary mail.
     #[serde(default)]
+    #[schema(max_length = 40, example = "131-12-38385-2")]
     tracking_number: String,
 }
 
+/// The mail classes a printed letter may be posted by.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PostedMailClass {
+    /// 簡易書留郵便 (tracking number required)
+    SimpleRegistered,
+    /// 配達証明付書留郵便 (tracking number required)
+    RegisteredWithDeliveryCertificate,
+    /// 普通郵便
+    Ordinary,
+}
+
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/letters/{notice_id}/posted", tag = "requests",
+    post, path = "/api/v1/requests/{id}/letters/{notice_id}/posted", tag = "requests", operation_id = "recordLetterPosted",
     description = "Record that a printed letter was posted: the day, the mail class and, for registered mail, the tracking number; once per letter, audited (`letter.posted`)",
-    params(("id" = String, Path), ("notice_id" = String, Path)),
-    request_body = PostingBody,
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("notice_id" = String, Path, description = "The letter's notice id (a notice of the request whose channel is `letter`)", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    request_body(
+        content = PostingBody,
+        description = "When and how the letter was posted",
+        example = json!({"posted_on": "2026-04-20", "mail_class": "simple_registered", "tracking_number": "131-12-38385-2"})
+    ),
     responses(
-        (status = 201, description = "Recorded", body = Object),
-        (status = 404, description = "`not_found`: no such letter on the request", body = super::error::ErrorBody),
-        (status = 422, description = "`validation_failed`: `posted_on` `date_in_future`, `before_the_letter`, `already_posted`, `not_a_letter`; `mail_class` `unknown_mail_class`; `tracking_number` invalid", body = super::error::ErrorBody),
+        (status = 201, description = "Recorded: the posting as kept (the tracking number as printed on the receipt)", body = crate::app::postings::Posted,
+         example = json!({"posted_on": "2026-04-20", "mail_class": "simple_registered", "tracking_number": "131-12-38385-2"})),
+        (status = 404, description = "`not_found`: no such request, or no such notice on it", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `posted_on` `required`, `invalid_date`, `date_in_future`, `before_the_letter`, `already_posted`, `not_a_letter`; `mail_class` `required`, `unknown_mail_class`; `tracking_number` `required`, `invalid_characters`, `tracking_number_length`, `tracking_number_check_digit`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -324,7 +324,7 @@ impl From<&ProcedureView> for ProcedureOut {
 
 /// The published procedures, machine-readable: the same facts as `/procedures`.
 #[utoipa::path(
-    get, path = "/api/v1/procedures", tag = "public",
+    get, path = "/api/v1/procedures", tag = "public", operation_id = "listProcedures",
     responses((status = 200, description = "Every procedure published for a place this deployment serves", body = [ProcedureOut]))
 )]
 pub async fn api(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -275,51 +275,100 @@ pub async fn confirm(
     }
 }
 
+/// `direction` of a record: `provided` or `received`.
+fn direction_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["provided", "received"]))
+        .description(Some(
+            "`provided` (to a third party, Art. 29) or `received` (from one, Art. 30)",
+        ))
+        .examples(["provided"])
+        .into()
+}
+
 /// A record as the API takes it: the register (`regime`) and the record's fields.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
     /// The regime whose register it goes to (`appi`).
+    #[schema(min_length = 1, example = "appi")]
     regime: String,
     /// `provided` (to a third party, Art. 29) or `received` (from one, Art. 30).
+    #[schema(schema_with = direction_schema)]
     direction: String,
     /// How the record was made, as the regime lists them (`individual`, `continuous`, `with_goods_or_services`).
+    #[schema(min_length = 1, example = "individual")]
     method: String,
     /// On what the data went, as the regime lists them (`consent`, `opt_out`, `foreign_consent`).
+    #[schema(min_length = 1, example = "consent")]
     basis: String,
-    /// The day of the provision (or receipt), YYYY-MM-DD; the first, for a record of repeated provision.
+    /// The day of the provision (or receipt), YYYY-MM-DD, not after today; the first, for a record of
+    /// repeated provision.
+    #[schema(format = Date, example = "2026-01-15")]
     provided_on: String,
-    /// For a record of repeated provision: the last so far; its retention counts from this day.
+    /// For a record of repeated provision: the last so far, not before `provided_on` nor after today;
+    /// its retention counts from this day.
     #[serde(default)]
+    #[schema(schema_with = super::schemas::date_or_empty)]
     last_provided_on: String,
     /// The recipient (provided) or the provider (received).
+    #[schema(min_length = 1, max_length = 200, example = "株式会社サンプル物流")]
     counterparty_name: String,
     /// Required for a record received.
     #[serde(default)]
+    #[schema(max_length = 500)]
     counterparty_address: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     counterparty_representative: String,
     /// How the provider came by the data; received records only, and required for them.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     acquired_how: String,
+    /// The person whose data it is.
+    #[schema(min_length = 1, max_length = 200, example = "山田 花子")]
     person_name: String,
     #[serde(default)]
+    #[schema(max_length = 200, example = "ヤマダ ハナコ")]
     person_kana: String,
     #[serde(default)]
+    #[schema(schema_with = super::schemas::email_or_empty, example = "hanako@example.com")]
     person_email: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     person_address: String,
     /// The items of personal data.
+    #[schema(min_length = 1, max_length = 2000, example = "氏名、住所、電話番号")]
     items: String,
 }
 
 #[utoipa::path(
     post, path = "/api/v1/provision-records", tag = "provision",
+    operation_id = "recordProvision",
     description = "Enter a record of provision to (Art. 29) or receipt from (Art. 30) a third party in a regime's register; its retention is computed from the regime's rules (`kept_until`); audited (`provision.recorded`)",
-    request_body = RecordBody,
+    request_body(
+        content = RecordBody,
+        description = "The record and the register it goes to",
+        example = json!({
+            "regime": "appi", "direction": "provided", "method": "individual", "basis": "consent",
+            "provided_on": "2026-01-15", "counterparty_name": "株式会社サンプル物流",
+            "person_name": "山田 花子", "person_kana": "ヤマダ ハナコ", "person_email": "hanako@example.com",
+            "items": "氏名、住所、電話番号"
+        })
+    ),
     responses(
-        (status = 201, description = "Recorded", body = Object),
-        (status = 422, description = "`validation_failed`: each field's code (`required`, `too_long`, `unknown_direction`, `unknown_method`, `unknown_basis`, `date_in_future`, `before_the_first`, `only_when_received`, `invalid_email`; `regime` `no_register`)", body = super::error::ErrorBody),
+        (status = 201, description = "Recorded", body = provision::RecordView, example = json!({
+            "id": "0197a3c2-7d4e-7b02-8c3d-4e5f6a7b8c9d", "regime": "appi", "direction": "provided",
+            "method": "individual", "method_label": "提供（受領）の都度作成した記録", "basis": "consent", "basis_label": "本人の同意（第27条第1項）",
+            "provided_on": "2026-01-15", "last_provided_on": null,
+            "counterparty_name": "株式会社サンプル物流", "counterparty_address": null, "counterparty_representative": null,
+            "acquired_how": null, "person_name": "山田 花子", "person_kana": "ヤマダ ハナコ",
+            "person_email": "hanako@example.com", "person_address": null, "items": "氏名、住所、電話番号",
+            "kept_until": "2029-01-15"
+        })),
+        (status = 422, description = "`validation_failed`: each field's code (`required`, `too_long`, `unknown_direction`, `unknown_method`, `unknown_basis`, `invalid_date`, `date_in_future`, `before_the_first`, `out_of_range`, `only_when_received`, `invalid_email`, `invalid_characters`; `regime` `no_register`)", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -349,34 +398,64 @@ pub async fn record_api(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Serialize)]
-struct RegisterJson {
+/// A page of the register.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProvisionRegisterPage {
+    /// The page's records, newest provision first.
     records: Vec<RecordView>,
+    /// How many records the search finds, on every page.
     total: i64,
+    /// This page's number, from 1.
     page: i64,
+    /// Records to a page (50).
     page_size: i64,
 }
 
+/// `direction` as a filter: `provided`, `received`, or empty (both).
+fn direction_filter_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["provided", "received", ""]))
+        .into()
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterParams {
     /// A person's name, kana or e-mail address (compared folded: spaces, width and case ignored).
     #[serde(default)]
+    #[param(pattern = r"^[^\x00]*$", example = "山田 花子")]
     person: String,
-    /// `provided` or `received`.
+    /// `provided` or `received`; both when absent or empty.
     #[serde(default)]
+    #[param(schema_with = direction_filter_schema)]
     direction: String,
-    /// From 1.
+    /// The page, from 1 (a number below 1 is the first page, above 10,000 the 10,000th).
+    #[param(example = 1)]
     page: Option<i64>,
 }
 
 #[utoipa::path(
     get, path = "/api/v1/provision-records", tag = "provision",
+    operation_id = "listProvisionRecords",
     description = "The register, newest provision first, 50 to a page; optionally one person's or one direction's",
     params(RegisterParams),
     responses(
-        (status = 200, description = "A page of the register", body = Object),
-        (status = 422, description = "`validation_failed`: `direction` `unknown_direction`", body = super::error::ErrorBody),
+        (status = 200, description = "A page of the register", body = ProvisionRegisterPage, example = json!({
+            "records": [{
+                "id": "0197a3c2-7d4e-7b02-8c3d-4e5f6a7b8c9d", "regime": "appi", "direction": "provided",
+                "method": "individual", "method_label": "提供（受領）の都度作成した記録", "basis": "consent", "basis_label": "本人の同意（第27条第1項）",
+                "provided_on": "2026-01-15", "last_provided_on": null,
+                "counterparty_name": "株式会社サンプル物流", "counterparty_address": null, "counterparty_representative": null,
+                "acquired_how": null, "person_name": "山田 花子", "person_kana": "ヤマダ ハナコ",
+                "person_email": "hanako@example.com", "person_address": null, "items": "氏名、住所、電話番号",
+                "kept_until": "2029-01-15"
+            }],
+            "total": 1, "page": 1, "page_size": 50
+        })),
+        (status = 422, description = "`validation_failed`: `direction` `unknown_direction`; `page` not a whole number; a parameter not listed here `unknown_field`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -395,7 +474,7 @@ pub async fn list_api(
         crate::domain::request::Language::JA,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(RegisterJson {
+    Ok(HttpResponse::Ok().json(ProvisionRegisterPage {
         records: p.records,
         total: p.total,
         page: p.page,
@@ -405,12 +484,16 @@ pub async fn list_api(
 
 #[utoipa::path(
     put, path = "/api/v1/requests/{id}/provision-records/{record_id}", tag = "provision",
-    description = "Confirm a register record as the person's of a request for the records (Art. 33(5)): its answer discloses it; audited (`request.provision_record_attached`)",
-    params(("id" = String, Path), ("record_id" = String, Path)),
+    operation_id = "attachProvisionRecord",
+    description = "Confirm a register record as the person's of a request for the records (Art. 33(5)): its answer discloses it; audited (`request.provision_record_attached`). Confirming one already confirmed changes nothing.",
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("record_id" = String, Path, description = "The register record's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
     responses(
         (status = 204, description = "Confirmed"),
-        (status = 404, description = "`not_found`: no such request or record"),
-        (status = 422, description = "`validation_failed`: `record` `not_a_records_request`, `request_closed`, `other_regime`", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such request or record", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `record` `not_a_records_request` (the request's right is not answered from the register), `request_closed`, `other_regime` (the record is in another regime's register), `not_the_requesters` (its person shares neither the requester's name, kana nor address)", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -426,12 +509,16 @@ pub async fn attach_api(
 
 #[utoipa::path(
     delete, path = "/api/v1/requests/{id}/provision-records/{record_id}", tag = "provision",
-    description = "Take a record off a request's answer; audited (`request.provision_record_detached`)",
-    params(("id" = String, Path), ("record_id" = String, Path)),
+    operation_id = "detachProvisionRecord",
+    description = "Take a record off a request's answer; audited (`request.provision_record_detached`). Taking off one not confirmed changes nothing.",
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("record_id" = String, Path, description = "The register record's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
     responses(
         (status = 204, description = "Taken off"),
-        (status = 404, description = "`not_found`: no such request or record"),
-        (status = 422, description = "`validation_failed`: `record` `not_a_records_request`, `request_closed`, `other_regime`", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such request or record", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `record` `not_a_records_request` (the request's right is not answered from the register), `request_closed`, `other_regime`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -113,9 +113,39 @@ pub async fn queue(
 
 /// The same queue over JSON: `GET /api/v1/queue`.
 #[utoipa::path(
-    get, path = "/api/v1/queue", tag = "requests",
-    description = "Open requests, nearest deadline first: state, procedure, right, jurisdiction, assignee (me|none|email), due_within (days), overdue, waiting, cursor, limit (1-500)",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    get, path = "/api/v1/queue", tag = "requests", operation_id = "listQueue",
+    description = "Open requests, nearest deadline first, one keyset page at a time, with counts of the open requests by state, right, jurisdiction and procedure",
+    params(queue::QueueQuery),
+    responses(
+        (status = 200, description = "One page of the queue; pass `next_cursor` as `cursor` for the next", body = queue::QueueView,
+         example = json!({
+             "items": [{
+                 "id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f",
+                 "receipt_number": "KJ-20260415-00000123",
+                 "request_type": "access",
+                 "jurisdiction": "EEA",
+                 "channel": "web",
+                 "state": "in_progress",
+                 "state_label": {"en": "Being handled", "ja": "対応中"},
+                 "workflow_id": "gdpr",
+                 "workflow_name": {"en": "EEA (GDPR) data subject request", "ja": "EEA（GDPR）データ主体の権利行使"},
+                 "received_at": "2026-04-15T01:23:45Z",
+                 "due_on": "2026-05-15",
+                 "overdue": false,
+                 "waiting": false,
+                 "assignee": "officer@example.com"
+             }],
+             "total": 1,
+             "next_cursor": null,
+             "counts": {
+                 "state": {"in_progress": 1},
+                 "right": {"access": 1},
+                 "jurisdiction": {"EEA": 1},
+                 "procedure": {"gdpr": 1}
+             }
+         })),
+        (status = 422, description = "`validation_failed`: a filter cannot be read (`right` `unknown_request_type`, `jurisdiction` `unknown_jurisdiction`, `assignee` `unknown_staff`, `due_within` `invalid_days`, `limit` `invalid_limit`, `cursor` `invalid_cursor`)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn queue_api(

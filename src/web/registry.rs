@@ -41,9 +41,7 @@ impl SystemsPage {
     }
 
     pub fn categories(&self, s: &RegisteredSystem) -> String {
-        serde_json::from_str::<Vec<String>>(&s.categories)
-            .map(|c| c.join(", "))
-            .unwrap_or_default()
+        s.categories.join(", ")
     }
 
     pub fn fields(&self) -> Vec<(&'static str, &'static str, String)> {
@@ -219,22 +217,157 @@ pub async fn update(
     }
 }
 
+/// A data system as the API registers or changes it: text fields, lists comma- or line-separated. Every
+/// field missing or blank is named at once (422), so the required ones carry no serde requirement.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SystemBody {
+    /// Unique in the registry.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 100,
+        example = "Data warehouse"
+    )]
+    name: String,
+    /// Who answers for it: its tasks go to the staff member of this address.
+    #[serde(default)]
+    #[schema(required = true, format = Email, max_length = 254, example = "bi-owner@example.com")]
+    owner_email: String,
+    /// The categories of personal data it holds, comma- or line-separated (1 to 50, each at most 100
+    /// characters).
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        example = "purchase history, browsing events"
+    )]
+    categories: String,
+    /// How long it keeps the data.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 1000,
+        example = "25 months"
+    )]
+    retention: String,
+    /// How it erases.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 1000,
+        example = "Partition rewrite within 30 days"
+    )]
+    deletion_method: String,
+    /// The task kinds it carries out, comma-separated (`export`, `erase`, `rectify`, `restrict`,
+    /// `stop_processing`, `locate`); empty: every kind.
+    #[serde(default)]
+    #[schema(example = "export, erase")]
+    serves: String,
+    /// The purposes it processes for, comma- or line-separated (at most 50, each at most 100
+    /// characters).
+    #[serde(default)]
+    #[schema(example = "analytics\nforecasting")]
+    purposes: String,
+    /// Whom it discloses to, one per line: `role | name | email [| language]`, the role `processor`,
+    /// `service_provider`, `contractor` or `third_party`, the language one kaiji writes in (`en` by
+    /// default); at most 50.
+    #[serde(default)]
+    #[schema(example = "processor | Warehouse Cloud | dpo@warehouse.example.com | ja")]
+    recipients: String,
+    /// Where its data comes from.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    sources: String,
+    /// The automated decision-making it does, with its logic and effects; empty: none declared.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    automated_decisions: String,
+    /// Fields it holds but never discloses, comma- or line-separated (at most 50, each at most 100
+    /// characters).
+    #[serde(default)]
+    #[schema(example = "card_number")]
+    never_disclose: String,
+}
+
+impl From<SystemBody> for RawDataSystem {
+    fn from(b: SystemBody) -> Self {
+        RawDataSystem {
+            name: b.name,
+            owner_email: b.owner_email,
+            categories: b.categories,
+            retention: b.retention,
+            deletion_method: b.deletion_method,
+            serves: b.serves,
+            purposes: b.purposes,
+            recipients: b.recipients,
+            sources: b.sources,
+            automated_decisions: b.automated_decisions,
+            never_disclose: b.never_disclose,
+        }
+    }
+}
+
+/// The registration the examples send.
+fn system_body_example() -> serde_json::Value {
+    serde_json::json!({
+        "name": "Data warehouse", "owner_email": "bi-owner@example.com",
+        "categories": "purchase history, browsing events", "retention": "25 months",
+        "deletion_method": "Partition rewrite within 30 days", "serves": "export, erase",
+        "purposes": "analytics\nforecasting",
+        "recipients": "processor | Warehouse Cloud | dpo@warehouse.example.com | ja"
+    })
+}
+
+/// A registered system as the examples show it.
+fn system_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0197a3c2-a071-7e05-9f60-7b8c9d0e1f2a", "name": "Data warehouse",
+        "owner_email": "bi-owner@example.com", "categories": ["purchase history", "browsing events"],
+        "retention": "25 months", "deletion_method": "Partition rewrite within 30 days",
+        "serves": ["export", "erase"], "purposes": ["analytics", "forecasting"],
+        "recipients": [{"role": "processor", "name": "Warehouse Cloud", "email": "dpo@warehouse.example.com", "language": "ja"}],
+        "sources": "", "automated_decisions": "", "never_disclose": [], "active": true,
+        "created_at": "2026-01-05T02:30:00.000000Z", "updated_at": "2026-01-05T02:30:00.000000Z"
+    })
+}
+
+const SYSTEM_422: &str = "`validation_failed`: each field's code: `required`, `too_long`, `invalid_characters`; `name` `system_name_taken`; `owner_email` `invalid_email`; `serves` `unknown_task_kind`; `recipients` `recipient_format`, `unknown_recipient_role`, `invalid_email`, `unknown_language`, `recipient_repeated`";
+
 #[utoipa::path(
     post, path = "/api/v1/data-systems/{id}", tag = "systems",
-    description = "Change a registered system (administrators), with the fields of a registration; its open tasks stay",
-    params(("id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "updateDataSystem",
+    description = "Change a registered system (administrators), with the fields of a registration (each replaced: a field left out is emptied); its open tasks stay; audited (`system.changed`, naming the fields changed)",
+    params(("id" = String, Path, description = "The data system's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = SystemBody,
+        description = "The system as it is to be",
+        example = json!(system_body_example())
+    ),
+    responses(
+        (status = 200, description = "Changed", body = RegisteredSystem, example = json!(system_example())),
+        (status = 404, description = "`not_found`: no data system has this id", body = super::error::ErrorBody),
+        (status = 422, description = SYSTEM_422, body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn update_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
     id: web::Path<DataSystemId>,
-    body: super::body::ApiJson<RawDataSystem>,
+    body: super::body::ApiJson<SystemBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    let row = registry::update(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
+    let row = registry::update(
+        &state,
+        &who.staff,
+        id.into_inner(),
+        body.into_inner().into(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(row))
 }
 
@@ -256,8 +389,11 @@ pub async fn set_active(
 
 #[utoipa::path(
     get, path = "/api/v1/data-systems", tag = "systems",
-    description = "The data-system registry",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "listDataSystems",
+    description = "The data-system registry, active systems and retired ones",
+    responses(
+        (status = 200, description = "Every registered system", body = Vec<RegisteredSystem>, example = json!([system_example()])),
+    ),
     security(("bearer" = []))
 )]
 pub async fn list_api(
@@ -269,33 +405,51 @@ pub async fn list_api(
 
 #[utoipa::path(
     post, path = "/api/v1/data-systems", tag = "systems",
-    description = "Register a data system (administrators): `{\"name\", \"owner_email\", \"categories\", \"retention\", \"deletion_method\", \"serves\"?, \"purposes\"?, \"recipients\"?}`; `serves` lists task kinds (export, erase, rectify, restrict, stop_processing; empty: all), `recipients` one per line as `role | name | email | language?`",
-    request_body(content = Object),
-    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "registerDataSystem",
+    description = "Register a data system (administrators); active at once: new requests get a task in it for each task kind it `serves`; audited (`system.registered`)",
+    request_body(
+        content = SystemBody,
+        description = "The system",
+        example = json!(system_body_example())
+    ),
+    responses(
+        (status = 201, description = "Registered", body = RegisteredSystem, example = json!(system_example())),
+        (status = 422, description = SYSTEM_422, body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn register_api(
     state: web::Data<AppState>,
     who: ApiStaff<Administer>,
-    body: super::body::ApiJson<RawDataSystem>,
+    body: super::body::ApiJson<SystemBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    let row = registry::register(&state, &who.staff, body.into_inner()).await?;
+    let row = registry::register(&state, &who.staff, body.into_inner().into()).await?;
     Ok(HttpResponse::Created().json(row))
 }
 
-#[derive(Deserialize)]
+/// Whether new requests get a task in the system.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveBody {
+    /// `false` takes it out of new requests, `true` puts it back.
     active: bool,
 }
 
 #[utoipa::path(
     post, path = "/api/v1/data-systems/{id}/active", tag = "systems",
-    description = "Take a system out of (or back into) new requests (administrators): `{\"active\"}`",
-    params(("id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
+    operation_id = "setDataSystemActive",
+    description = "Take a system out of (or back into) new requests (administrators); the tasks already open in it stay; audited (`system.changed`)",
+    params(("id" = String, Path, description = "The data system's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = ActiveBody,
+        description = "In use or not",
+        example = json!({"active": false})
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 404, description = "`not_found`: no data system has this id", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn set_active_api(

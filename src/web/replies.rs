@@ -163,32 +163,129 @@ pub async fn change(
     }
 }
 
+/// What a correction, deletion or stop of use changed.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBody {
+    /// What was changed, in the requester's terms (e.g. "住所", "Email address"), at most 200 characters.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
+    item: String,
+    /// The value before, at most 2,000 characters: required for a correction, ignored otherwise.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    prior_value: String,
+    /// The value after, at most 2,000 characters: required for a correction, ignored otherwise.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    new_value: String,
+}
+
+/// A change the answer reports, as recorded.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChangeJson {
+    pub id: String,
+    pub request_id: String,
+    /// `corrected`, `deleted` or `use_stopped`, as the request's right records.
+    pub action: String,
+    pub item: String,
+    pub prior_value: Option<String>,
+    pub new_value: Option<String>,
+    /// The staff member's id.
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The rectification task whose owner recorded it; null: recorded at the desk.
+    pub task_id: Option<String>,
+}
+
+impl From<crate::db::replies::DataChangeRow> for ChangeJson {
+    fn from(c: crate::db::replies::DataChangeRow) -> Self {
+        ChangeJson {
+            id: c.id.to_string(),
+            request_id: c.request_id.to_string(),
+            action: c.action,
+            item: c.item,
+            prior_value: c.prior_value,
+            new_value: c.new_value,
+            recorded_by: c.recorded_by,
+            recorded_at: c.recorded_at.and_utc(),
+            task_id: c.task_id.map(|t| t.to_string()),
+        }
+    }
+}
+
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/changes", tag = "replies",
-    description = "Record what a correction, deletion or stop of use changed: `{\"item\", \"prior_value\"?, \"new_value\"?}`",
-    params(("id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    post, path = "/api/v1/requests/{id}/changes", tag = "replies", operation_id = "recordChanges",
+    description = "Record what a correction, deletion or stop of use changed (once identity is verified, before the reply goes out)",
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = ChangeBody,
+        description = "The item changed, with its values before and after for a correction",
+        example = json!({"item": "住所", "prior_value": "東京都千代田区千代田1-1", "new_value": "東京都港区芝公園4-2-8"})
+    ),
+    responses(
+        (status = 201, description = "Recorded: the change as the answer will report it", body = ChangeJson,
+         example = json!({
+             "id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e91",
+             "request_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f",
+             "action": "corrected",
+             "item": "住所",
+             "prior_value": "東京都千代田区千代田1-1",
+             "new_value": "東京都港区芝公園4-2-8",
+             "recorded_by": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e00",
+             "recorded_at": "2026-04-20T02:00:00Z",
+             "task_id": null
+         })),
+        (status = 422, description = "`validation_failed`: `item` `required`, `too_long`, `invalid_characters`, `no_changes_for_type` (the right records no changes), `not_now` (identity not verified, the request closed or the reply gone out); `prior_value`, `new_value` `required`, `too_long`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn change_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     id: web::Path<RequestId>,
-    body: super::body::ApiJson<RawChange>,
+    body: super::body::ApiJson<ChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parse()?;
-    let row = reply::record_change(&state, &who.staff, id.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(row))
+    let b = body.parse()?.into_inner();
+    let raw = RawChange {
+        item: b.item,
+        prior_value: b.prior_value,
+        new_value: b.new_value,
+    };
+    let row = reply::record_change(&state, &who.staff, id.into_inner(), raw).await?;
+    Ok(HttpResponse::Created().json(ChangeJson::from(row)))
+}
+
+/// A stored reply file.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ReplyFileStored {
+    /// The stored file's id; releasing the reply offers it for download.
+    pub file_id: String,
 }
 
 /// The reply itself (PDF or image) as the request body; judged by its bytes, stored encrypted.
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/reply-file", tag = "replies",
-    description = "Upload the reply to release for download (PDF, JPEG or PNG body, judged by content)",
-    params(("id" = String, Path)),
-    request_body(content = String),
-    responses((status = 201, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    post, path = "/api/v1/requests/{id}/reply-file", tag = "replies", operation_id = "uploadReplyFile",
+    description = "Upload the reply to release for download: a PDF, JPEG or PNG, judged by its content (whatever the Content-Type says), stored encrypted",
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        description = "The file's bytes",
+        content(
+            (super::documents::FileBytes = "application/pdf"),
+            (super::documents::FileBytes = "image/jpeg"),
+            (super::documents::FileBytes = "image/png"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Stored", body = ReplyFileStored,
+         example = json!({"file_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e92"})),
+        (status = 422, description = "`validation_failed`: `file` `file_empty`, `file_type` (not a PDF, JPEG or PNG) or `file_too_large`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn reply_file_api(
@@ -207,7 +304,7 @@ pub async fn reply_file_api(
         body,
     )
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({"file_id": file_id})))
+    Ok(HttpResponse::Created().json(ReplyFileStored { file_id }))
 }
 
 #[derive(Template)]
@@ -276,10 +373,16 @@ pub async fn revoke(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/downloads/{download_id}/revoke", tag = "replies",
-    description = "Withdraw a released download link",
-    params(("id" = String, Path), ("download_id" = String, Path)),
-    responses((status = 204, description = "Done"), (status = "4XX", body = super::error::ErrorBody)),
+    post, path = "/api/v1/requests/{id}/downloads/{download_id}/revoke", tag = "replies", operation_id = "revokeDownload",
+    description = "Withdraw a released download link: it no longer serves the reply",
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("download_id" = String, Path, description = "The download's id (as the request's `reply.downloads` lists it)", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 404, description = "`not_found`: no such request, or no download of it with this id that is still open", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn revoke_api(
@@ -311,10 +414,16 @@ pub async fn retry_notice(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/notices/{notice_id}/retry", tag = "requests",
+    post, path = "/api/v1/requests/{id}/notices/{notice_id}/retry", tag = "requests", operation_id = "retryNotice",
     description = "Queue a notice that failed every delivery attempt once more",
-    params(("id" = String, Path), ("notice_id" = String, Path)),
-    responses((status = 204, description = "Queued"), (status = "4XX", body = super::error::ErrorBody)),
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("notice_id" = String, Path, description = "The notice's id (as the request's `notices` lists it)", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    responses(
+        (status = 204, description = "Queued again"),
+        (status = 404, description = "`not_found`: no such request, or no failed notice of it with this id", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn retry_notice_api(
@@ -352,26 +461,35 @@ pub async fn assign(
     Ok(redirect(&format!("/staff/requests/{id}?moved=1")))
 }
 
+/// Whom the request is assigned to.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AssignBody {
-    /// The officer's or admin's email; null to unassign.
+pub struct AssigneeBody {
+    /// The officer's or admin's email (any case); null or empty to unassign.
+    #[schema(example = "officer@example.com")]
     assignee: Option<String>,
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/assignee", tag = "requests",
+    post, path = "/api/v1/requests/{id}/assignee", tag = "requests", operation_id = "assignRequest",
     description = "Assign the request to an officer or admin (by email; null unassigns); they are told by email",
-    params(("id" = String, Path)),
-    request_body = AssignBody,
-    responses((status = 204, description = "Assigned"), (status = "4XX", body = super::error::ErrorBody)),
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = AssigneeBody,
+        description = "The assignee, or null",
+        example = json!({"assignee": "officer@example.com"})
+    ),
+    responses(
+        (status = 204, description = "Assigned (or unassigned)"),
+        (status = 422, description = "`validation_failed`: `assignee` `unknown_staff` (no active officer or admin has this email)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn assign_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
     path: web::Path<RequestId>,
-    body: super::body::ApiJson<AssignBody>,
+    body: super::body::ApiJson<AssigneeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     crate::app::requests::assign(

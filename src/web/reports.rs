@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError};
@@ -66,9 +66,32 @@ pub struct ReportsPage {
     pub inquiries: Vec<(String, crate::app::inquiries::InquiryCounts)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
+    /// The calendar year (UTC) whose requests are counted, from 2000 to 2100; this year when absent
+    /// or empty.
+    #[param(schema_with = year_schema, example = 2026)]
     year: Option<String>,
+}
+
+/// `year`: a year from 2000 to 2100, or empty (this year).
+fn year_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(2000))
+                .maximum(Some(2100)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .into()
 }
 
 pub async fn show(
@@ -181,12 +204,45 @@ pub async fn metrics(
         .body(metrics_csv(&report)?))
 }
 
+/// A year's report as the API gives it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct YearReportJson {
+    /// The calendar year counted.
+    pub year: i32,
+    /// The requests received in it.
+    pub report: Report,
+    /// The inquiries and complaints received in it, one entry per kind the desk takes.
+    pub inquiries: Vec<crate::app::inquiries::InquiryCounts>,
+}
+
 /// The report over JSON.
 #[utoipa::path(
     get, path = "/api/v1/reports", tag = "reports",
+    operation_id = "getReport",
     description = "Requests received in a year (default this year): by state, right and regime; days to close; CCPA-style metrics per right; and the inquiries and complaints received, by kind (acknowledged and answered on time or late, open, overdue, median days to answer)",
-    params(("year" = Option<String>, Query)),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    params(YearQuery),
+    responses(
+        (status = 200, description = "The year's figures", body = YearReportJson, example = json!({
+            "year": 2026,
+            "report": {
+                "by_state": {"answered": 3, "in_progress": 1},
+                "by_right": {"access": 3, "deletion": 1},
+                "by_regime": {"appi": 2, "eea": 2},
+                "metrics": {
+                    "access": {"received": 3, "complied": 2, "denied": 1, "withdrawn": 0, "open": 0, "median_days": 9, "p90_days": 12},
+                    "deletion": {"received": 1, "complied": 0, "denied": 0, "withdrawn": 0, "open": 1, "median_days": null, "p90_days": null}
+                },
+                "median_days_to_close": 9,
+                "p90_days_to_close": 12,
+                "overdue_now": 0
+            },
+            "inquiries": [{
+                "kind": "complaint", "received": 2, "acknowledged_on_time": 2, "acknowledged_late": 0,
+                "answered_on_time": 1, "answered_late": 0, "open": 1, "overdue": 0, "median_days_to_answer": 6
+            }]
+        })),
+        (status = 422, description = "`validation_failed`: `year` `invalid_year` (not a whole year from 2000 to 2100)", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn api(
@@ -197,5 +253,9 @@ pub async fn api(
     let r = reports::yearly(&state, q.year.as_deref()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({"year": r.year, "report": r.report, "inquiries": r.inquiries})))
+        .json(YearReportJson {
+            year: r.year,
+            report: r.report,
+            inquiries: r.inquiries,
+        }))
 }

@@ -9,7 +9,7 @@ use super::{
     account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
     form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people, postal,
     postings, procedures, provision, public, queue, registry, replies, reports, staff, systems,
-    tracking,
+    systems_api, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -533,7 +533,7 @@ fn api_provision() -> Vec<Endpoint> {
 fn api_systems() -> Vec<Endpoint> {
     vec![
         get("/data-systems", registry::list_api),
-        get("/tasks", systems::my_tasks_api),
+        get("/tasks", systems_api::my_tasks_api),
         post("/data-systems", registry::register_api),
         post("/data-systems/{id}", registry::update_api),
         post("/data-systems/{id}/active", registry::set_active_api),

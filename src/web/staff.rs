@@ -332,25 +332,34 @@ pub async fn hold(
     }
 }
 
+/// Placing or lifting a legal hold.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
     /// `true` places the hold, `false` lifts it.
     hold: bool,
     /// Why (the complaint, appeal or lawsuit pending), at most 1,000 characters; audited.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     reason: String,
 }
 
 /// Places or lifts a legal hold over the API.
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/legal-hold", tag = "requests",
+    post, path = "/api/v1/requests/{id}/legal-hold", tag = "requests", operation_id = "setLegalHold",
     description = "Hold a request while a complaint, appeal or lawsuit is pending (erasures skip it), or lift the hold",
-    params(("id" = String, Path)),
-    request_body = HoldBody,
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = HoldBody,
+        description = "Place (`hold: true`) or lift (`hold: false`) the hold, and why",
+        example = json!({"hold": true, "reason": "The requester complained to the supervisory authority (case 2026-041)."})
+    ),
     responses(
         (status = 204, description = "Placed or lifted"),
-        (status = 422, description = "`validation_failed`: `reason` missing or too long, `hold` `already_held` or `not_held`", body = super::error::ErrorBody),
-        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `reason` `required`, `too_long` or `invalid_characters`; `hold` `already_held` or `not_held`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -365,19 +374,33 @@ pub async fn hold_api(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// An internal note.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
+    /// The note, at most 4,000 characters (lines allowed); never shown to the requester.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     note: String,
 }
 
 /// Adds an internal note over the API.
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/notes", tag = "requests",
+    post, path = "/api/v1/requests/{id}/notes", tag = "requests", operation_id = "addNote",
     description = "Add an internal note (never shown to the requester)",
-    params(("id" = String, Path)),
-    request_body = NoteBody,
-    responses((status = 204, description = "Added"), (status = "4XX", body = super::error::ErrorBody)),
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    request_body(
+        content = NoteBody,
+        description = "The note",
+        example = json!({"note": "Asked the billing team whether the old account still holds invoices."})
+    ),
+    responses(
+        (status = 204, description = "Added"),
+        (status = 422, description = "`validation_failed`: `note` `required`, `too_long` or `invalid_characters`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn add_note_api(

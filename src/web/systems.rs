@@ -116,29 +116,93 @@ pub async fn complete(
     }
 }
 
-#[derive(Deserialize)]
+/// How a data-system task ends.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
+    /// An outcome the task's kind allows (else `outcome_not_for_task`): export `exported` (with
+    /// `export`) | `no_data`; erase `erased` | `retained` (with `legal_ground`) | `no_data`; rectify
+    /// `rectified` (with `corrections`) | `declined` (with `legal_ground`) | `no_data`; restrict
+    /// `restricted` | `declined` | `no_data`; stop_processing `stopped` (with `purposes`) | `declined` |
+    /// `no_data`; locate `held` | `no_data`.
+    #[schema(value_type = TaskOutcomeCode)]
     outcome: String,
+    /// Why data is kept or the task not done (`retained`, `declined`): at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     legal_ground: String,
+    /// What a restriction still allows (empty: storage only), or the purposes a stop covers (required
+    /// for `stopped`): at most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     purposes: String,
+    /// A rectification's corrections, at most 50 (rows left wholly blank are ignored).
     #[serde(default)]
+    #[schema(value_type = Vec<CorrectionJson>, max_items = 50)]
     corrections: Vec<RawChange>,
+    /// A note on how the task was done (kept to its first 2,000 characters).
     #[serde(default)]
     note: String,
-    /// The export itself, as JSON or CSV text.
+    /// The export itself, as JSON or CSV text (`exported`; else `file` `export_type`), within the
+    /// export upload limit (`file_too_large`).
     #[serde(default)]
     export: Option<String>,
 }
 
+/// One correction a rectification made: the item, its value before and after.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CorrectionJson {
+    /// What was corrected, at most 200 characters.
+    #[schema(max_length = 200, example = "住所")]
+    item: Option<String>,
+    /// The value before, at most 2,000 characters.
+    #[schema(max_length = 2000)]
+    prior_value: Option<String>,
+    /// The value after, at most 2,000 characters.
+    #[schema(max_length = 2000)]
+    new_value: Option<String>,
+}
+
+/// The outcomes a task can close with (each kind allows some).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TaskOutcomeCode {
+    Exported,
+    NoData,
+    Held,
+    Erased,
+    Retained,
+    Rectified,
+    Declined,
+    Restricted,
+    Stopped,
+}
+
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/tasks/{task_id}", tag = "systems",
-    description = "Close a data-system task with an outcome its kind allows: export `exported` (with `export`) | `no_data`; erase `erased` | `retained` (with `legal_ground`) | `no_data`; rectify `rectified` (with `corrections`: [{item, prior_value, new_value}], at most 50) | `declined` (with `legal_ground`) | `no_data`; restrict `restricted` (`purposes`: the use still allowed, empty for storage only) | `declined` | `no_data`; stop_processing `stopped` (with `purposes`) | `declined` | `no_data`. `note` is optional.",
-    params(("id" = String, Path), ("task_id" = String, Path)),
-    request_body(content = Object),
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}", tag = "systems", operation_id = "completeTask",
+    description = "Close a data-system task with an outcome its kind allows (see `outcome`); officers close any task, system owners those of their systems",
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("task_id" = String, Path, description = "The task's id (as the request's `tasks` or `GET /api/v1/tasks` list it)", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    request_body(
+        content = CompleteBody,
+        description = "The outcome, with what it needs",
+        example = json!({"outcome": "retained", "legal_ground": "Invoices are kept for 7 years under the Corporation Tax Act.", "note": "Marketing profile erased."})
+    ),
+    responses(
+        (status = 200, description = "Closed: the outcome as recorded and how many of the request's tasks are still open", body = crate::app::systems::TaskClosed,
+         example = json!({
+             "task_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e93",
+             "outcome": {"outcome": "retained", "legal_ground": "Invoices are kept for 7 years under the Corporation Tax Act."},
+             "open_tasks": 1
+         })),
+        (status = 404, description = "`not_found`: no such request, or no such task on it that the caller may work", body = super::error::ErrorBody),
+        (status = 409, description = "`version_conflict`: the request changed meanwhile", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `outcome` `required`, `outcome_not_for_task`, `task_closed`; `legal_ground`, `purposes` `required`, `too_long`; `item` `correction_required`, `too_many_corrections` (and each correction's `required`, `too_long`); `file` `export_required`, `export_type`, `file_empty`, `file_too_large`", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn complete_api(
@@ -238,24 +302,45 @@ pub async fn lift(
     }
 }
 
+/// Lifting a restriction.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LiftBody {
-    /// The day the restriction ends (`YYYY-MM-DD`), after today: the person is told now.
+    /// The day the restriction ends, after today (`lift_not_after_today`): the person is told now.
+    #[schema(format = Date, example = "2026-06-01")]
     lifted_on: String,
     /// Why it is lifted, at most 2,000 characters; the person reads it.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     reason: String,
 }
 
+/// The day a restriction ends.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Lifted {
+    pub lifted_on: chrono::NaiveDate,
+}
+
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/tasks/{task_id}/lift", tag = "systems",
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}/lift", tag = "systems", operation_id = "liftRestriction",
     description = "Lift a restriction from a day after today; the person is told now, before it ends (GDPR Art. 18(3))",
-    params(("id" = String, Path), ("task_id" = String, Path)),
-    request_body = LiftBody,
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("task_id" = String, Path, description = "The restriction task's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    request_body(
+        content = LiftBody,
+        description = "When the restriction ends, and why",
+        example = json!({"lifted_on": "2026-06-01", "reason": "The accuracy of the data has been verified."})
+    ),
     responses(
-        (status = 200, body = Object),
-        (status = 422, description = "`validation_failed`: `lifted_on` `invalid_date`, `lift_not_after_today` or `not_restricted`; `reason` missing or too long", body = super::error::ErrorBody),
-        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+        (status = 200, description = "Lifting recorded; the person's notice is queued", body = Lifted,
+         example = json!({"lifted_on": "2026-06-01"})),
+        (status = 409, description = "`version_conflict`: the task changed meanwhile", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `lifted_on` `invalid_date`, `lift_not_after_today` or `not_restricted` (the task ended otherwise, or is lifted already); `reason` `required`, `too_long` or `invalid_characters`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -276,7 +361,7 @@ pub async fn lift_api(
         &body.reason,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"lifted_on": day})))
+    Ok(HttpResponse::Ok().json(Lifted { lifted_on: day }))
 }
 
 #[derive(Deserialize)]
@@ -321,25 +406,37 @@ pub async fn withhold(
     }
 }
 
+/// Leaving an export out of the answer, or putting it back.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithholdBody {
     /// `true` leaves the export out of the answer, `false` puts it back.
     withhold: bool,
-    /// Why (required to withhold), at most 500 characters; the answer quotes it.
+    /// Why (required to withhold; ignored to put back), at most 500 characters; the answer quotes it.
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        example = "The export holds another customer's order history."
+    )]
     ground: String,
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/requests/{id}/tasks/{task_id}/withhold", tag = "systems",
+    post, path = "/api/v1/requests/{id}/tasks/{task_id}/withhold", tag = "systems", operation_id = "withholdExport",
     description = "Review before release: leave a system's export out of the answer on a ground (another person's data), or put it back",
-    params(("id" = String, Path), ("task_id" = String, Path)),
-    request_body = WithholdBody,
+    params(
+        ("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+        ("task_id" = String, Path, description = "The export task's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9"),
+    ),
+    request_body(
+        content = WithholdBody,
+        description = "Withhold (with the ground) or put back",
+        example = json!({"withhold": true, "ground": "The export holds another customer's order history."})
+    ),
     responses(
         (status = 204, description = "Done"),
-        (status = 422, description = "`validation_failed`: `ground` `required`, `answer_released` or `not_an_export`", body = super::error::ErrorBody),
-        (status = 404, description = "`not_found`", body = super::error::ErrorBody),
+        (status = 409, description = "`version_conflict`: the task changed meanwhile", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `ground` `required`, `too_long`, `invalid_characters`, `answer_released` (the request is closed or its reply released) or `not_an_export`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -368,10 +465,14 @@ pub async fn preview(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/requests/{id}/package-preview", tag = "systems",
-    description = "The answer package as it would go out now (application/zip), for review before release; audited",
-    params(("id" = String, Path)),
-    responses((status = 200, description = "The ZIP"), (status = "4XX", body = super::error::ErrorBody)),
+    get, path = "/api/v1/requests/{id}/package-preview", tag = "systems", operation_id = "previewPackage",
+    description = "The answer package as it would go out now, for review before release; audited",
+    params(("id" = String, Path, description = "The request's id", example = "01a24b65-6589-741e-938c-6ca05bdc30b9")),
+    responses(
+        (status = 200, description = "The package (a ZIP archive, as an attachment)",
+         content((super::documents::FileBytes = "application/zip"))),
+        (status = 404, description = "`not_found`: no such request, or its right is answered without a package", body = super::error::ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn preview_api(
@@ -462,25 +563,4 @@ pub async fn task_page(
             kept: Vec::new(),
         },
     )
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/tasks", tag = "systems",
-    description = "The open tasks of the systems the caller owns (system owners), oldest first",
-    responses((status = 200, body = Object), (status = "4XX", body = super::error::ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn my_tasks_api(
-    state: web::Data<AppState>,
-    who: ApiStaff<WorkTasks>,
-) -> Result<HttpResponse, ApiError> {
-    let tasks: Vec<serde_json::Value> = systems::my_tasks(&state, &who.staff)
-        .await?
-        .into_iter()
-        .map(|t| {
-            serde_json::json!({"task_id": t.task_id, "request_id": t.request_id,
-                               "receipt_number": t.receipt_number, "system": t.system, "kind": t.kind})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(tasks))
 }

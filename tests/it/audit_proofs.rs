@@ -178,11 +178,29 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
         tree.push(from_base64(&r[15]).unwrap());
     }
     assert_eq!(tree.root(), cp.root);
+    // The trailer counts and hashes the rows before it, as `kaiji audit verify-export` checks.
+    use kaiji::app::audit_export_check::verify_export;
+    let check = verify_export(body.as_bytes(), Some(&vkey)).expect("the CSV export checks out");
+    assert_eq!(check.events, events.len() as u64);
+    assert!(check.root_recomputed && check.key_given);
+    assert!(
+        verify_export(
+            body.replacen("本人確認", "本人確認 ", 1).as_bytes(),
+            Some(&vkey)
+        )
+        .unwrap_err()
+        .contains("changed")
+    );
 
     // JSON lines, whole: every digest, leaf and the root recomputed.
     let (status, ct, all) = get(&auditor, "/api/v1/audit/export?format=jsonl").await;
     assert_eq!((status, ct.as_str()), (200, "application/x-ndjson"));
     assert!(check_jsonl_export(&all, &vkey) > 8);
+    assert!(
+        verify_export(all.as_bytes(), Some(&vkey))
+            .unwrap()
+            .root_recomputed
+    );
     // Filtered to one request: the trailer still covers its last event.
     let (_, _, one) = get(
         &auditor,
@@ -193,6 +211,12 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let filtered =
+        verify_export(one.as_bytes(), Some(&vkey)).expect("a filtered export checks out");
+    assert!(
+        !filtered.root_recomputed,
+        "a filtered export has not every leaf"
+    );
     let (t, events) = lines.split_last().unwrap();
     assert!(events.len() >= 4);
     assert!(events.iter().all(|l| l["request_id"] == id.as_str()));

@@ -318,6 +318,7 @@ fn migrate_seed_and_user_add_on_sqlite() {
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
+    let raw_export = String::from_utf8(o.stdout.clone()).unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout.clone())
         .unwrap()
         .lines()
@@ -341,6 +342,44 @@ fn migrate_seed_and_user_add_on_sqlite() {
         "{}",
         text(&o)
     );
+    // The export, kept outside, checks out against the key; changed or cut short, it does not.
+    let export = dir.path().join("kept-export.jsonl");
+    std::fs::write(&export, &raw_export).unwrap();
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "audit",
+            "verify-export",
+            export.to_str().unwrap(),
+            "--key",
+            vkey.trim(),
+        ],
+        None,
+    );
+    succeeds_saying(&o, "leaves hash to the checkpoint's root");
+    let whole = std::fs::read_to_string(&export).unwrap();
+    let cut = whole[..whole.rfind("{\"trailer\"").unwrap()].to_owned();
+    std::fs::write(&export, &cut).unwrap();
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "verify-export", export.to_str().unwrap()],
+        None,
+    );
+    fails_saying(&o, "no trailer");
+    std::fs::write(
+        &export,
+        whole.replacen("audit.exported", "audit.exporteD", 1),
+    )
+    .unwrap();
+    let o = kaiji(
+        dir.path(),
+        &[],
+        &["audit", "verify-export", export.to_str().unwrap()],
+        None,
+    );
+    fails_saying(&o, "the export was changed");
     let o = kaiji(dir.path(), &[], &["audit", "checkpoint"], None);
     let note = String::from_utf8(o.stdout.clone()).unwrap();
     let cp = kaiji::domain::tlog::open_checkpoint(note.as_bytes(), vkey.trim()).expect("signed");

@@ -23,6 +23,61 @@ async fn the_openapi_document_lists_every_api_route(app: TestApp) {
             "{method} {path} is not documented"
         );
     }
+    // Every operation: a unique id, a description on every answer, the error body on every 4xx and 5xx,
+    // an example, and every path parameter declared (tests/api/run validates and fuzzes the rest).
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{at}: no operationId"));
+            assert!(ids.insert(id.to_owned()), "{at}: operationId {id} twice");
+            for (status, res) in op["responses"].as_object().unwrap() {
+                assert!(
+                    res["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{at} {status}: no description"
+                );
+                assert_ne!(
+                    status, "4XX",
+                    "{at}: a range instead of the statuses it means"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        res["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{at} {status}"
+                    );
+                }
+            }
+            // An example in the operation, or in a schema its answer is made of.
+            let mut text = op.to_string();
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(name) = text
+                .split("#/components/schemas/")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+                .find(|n| !seen.contains(*n))
+                .map(str::to_owned)
+            {
+                text.push_str(&doc["components"]["schemas"][&name].to_string());
+                seen.insert(name);
+            }
+            assert!(text.contains("\"example"), "{at}: no example");
+            for name in path
+                .split('{')
+                .skip(1)
+                .map(|s| s.split('}').next().unwrap())
+            {
+                assert!(
+                    op["parameters"].as_array().is_some_and(|ps| ps
+                        .iter()
+                        .any(|p| p["in"] == "path" && p["name"] == name)),
+                    "{at}: path parameter {name} undocumented"
+                );
+            }
+        }
+    }
     // Filing is documented with its body, its answer and the error shape.
     let create = &doc["paths"]["/api/v1/requests"]["post"];
     assert!(create["requestBody"].is_object());

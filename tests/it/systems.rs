@@ -518,6 +518,15 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     }
     let (status, row) = admin.post("/api/v1/data-systems", &new).await;
     assert_eq!(status, 201, "{row}");
+    // Its categories are a list, its times carry their offset.
+    assert_eq!(
+        row["categories"],
+        json!(["purchase history", "browsing events"])
+    );
+    assert!(
+        row["created_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{row}"
+    );
     let (status, body) = admin.post("/api/v1/data-systems", &new).await;
     assert_eq!(
         (status, field_code(&body, "name")),

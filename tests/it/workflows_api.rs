@@ -860,7 +860,10 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (r.status, r.json()["error"]["code"].as_str()),
         (422, Some("validation_failed"))
     );
-    assert_eq!(r.json()["error"]["fields"]["sneaky"][0]["code"], "unknown_field");
+    assert_eq!(
+        r.json()["error"]["fields"]["sneaky"][0]["code"],
+        "unknown_field"
+    );
     // A JSON array is not a body: nothing is fired (it once fired an extension).
     let r = officer
         .post_page(
@@ -869,7 +872,10 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (r.status, r.json()["error"]["fields"]["body"][0]["code"].as_str()),
+        (
+            r.status,
+            r.json()["error"]["fields"]["body"][0]["code"].as_str()
+        ),
         (422, Some("not_an_object"))
     );
     let r = officer

@@ -30,6 +30,7 @@ pub use registry::{
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -83,7 +84,7 @@ impl TaskKind {
 }
 
 /// How a task ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TaskOutcome {
     /// The system's data for the person, uploaded (JSON or CSV).

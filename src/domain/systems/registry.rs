@@ -21,6 +21,7 @@ use crate::domain::request::{Language, SubjectEmail};
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
+    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -49,12 +50,13 @@ impl RecipientRole {
 }
 
 /// Someone a system discloses to, and how to reach them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Recipient {
     pub role: RecipientRole,
     pub name: String,
     pub email: String,
     /// The language their notices are written in (kaiji must speak it).
+    #[schema(value_type = String, example = "en")]
     pub language: Language,
 }
 
