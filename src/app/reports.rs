@@ -13,7 +13,7 @@ pub struct YearReport {
 
 /// The report for requests received in `year`; a year outside 2000–2100 is a field error.
 pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<YearReport, AppError> {
-    let year = match year.map(str::trim).filter(|y| !y.is_empty()) {
+    let year = match year.filter(|y| !y.is_empty()) {
         None => chrono::Datelike::year(&state.clock.now()),
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (2000..=2100).contains(&y) => y,
