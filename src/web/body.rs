@@ -116,7 +116,7 @@ impl<T: DeserializeOwned> actix_web::FromRequest for ApiQuery<T> {
     }
 }
 
-/// Parses a query string; a parameter given twice keeps its last value, as the form extractor does.
+/// Parses a query string; a parameter given twice is refused (serde: a duplicate field).
 pub fn query<T: DeserializeOwned>(q: &str) -> Result<T, FieldErrors> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
     let mut track = serde_path_to_error::Track::new();
