@@ -13,7 +13,7 @@ use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::ids::StaffId;
-use crate::domain::staff::{Role, StaffEmail};
+use crate::domain::staff::{Role, StaffEmail, StaffName};
 
 /// A staff account as administrators and auditors see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -21,6 +21,8 @@ pub struct StaffAccount {
     #[schema(value_type = String)]
     pub id: StaffId,
     pub email: String,
+    /// What pages and the audit log call them.
+    pub name: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
@@ -79,6 +81,7 @@ pub async fn list(state: &AppState) -> Result<Vec<StaffAccount>, AppError> {
                         mfa_enrolled: enrolled.contains(&row.id),
                         id: row.id,
                         email: row.email,
+                        name: row.display_name,
                         role,
                         created_at: db::from_db_time(row.created_at),
                         disabled_at: row.disabled_at.map(db::from_db_time),
@@ -109,6 +112,33 @@ pub async fn find_by_email(state: &AppState, email: String) -> Result<StaffId, A
             repo::find_by_email(conn, email.as_str())?
                 .map(|r| r.id)
                 .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// A member changes the name they go by; audited (the account, not the words). The same name again
+/// changes nothing.
+pub async fn rename(
+    state: &AppState,
+    staff: &super::staff::StaffMember,
+    raw: String,
+) -> Result<(), AppError> {
+    let name = StaffName::parse(&raw).map_err(|code| AppError::invalid("name", code))?;
+    let now = state.clock.now();
+    let staff = staff.clone();
+    state
+        .db
+        .write(move |conn| {
+            if staff.name == name.as_str() {
+                return Ok(());
+            }
+            repo::set_display_name(conn, &staff.id, name.as_str())?;
+            audit::append(
+                conn,
+                &NewAuditEvent::new(AuditAction::StaffRenamed, staff.actor(), now)
+                    .details(json!({"staff_id": staff.id})),
+            )?;
+            Ok(())
         })
         .await
 }

@@ -82,13 +82,13 @@ pub(crate) fn check(
     }
 }
 
-/// Who approved what at the request's current version: (event, email).
+/// Who approved what at the request's current version: (event, name).
 pub(crate) fn current(
     conn: &mut AnyConnection,
     case: &Case,
 ) -> Result<Vec<(String, String)>, AppError> {
     Ok(repo::at_version(conn, &case.row.id, case.row.version)?
         .into_iter()
-        .map(|(event, _, email)| (event, email))
+        .map(|(event, _, name)| (event, name))
         .collect())
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod audit_browse;
 pub mod audit_export_check;
 pub mod audit_key;
 pub mod audit_log;
@@ -48,8 +49,10 @@ pub mod sign_in;
 pub mod staff;
 pub mod synth;
 pub mod systems;
+pub mod timeline;
 pub mod tracking;
 pub mod transition;
+pub mod vocabulary;
 pub mod workflows;
 
 use std::sync::Arc;

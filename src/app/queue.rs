@@ -36,7 +36,11 @@ pub struct QueueItem {
     pub overdue: bool,
     /// The request waits on the requester (documents, information, payment).
     pub waiting: bool,
+    /// The requester has not confirmed their e-mail address yet: nobody can work it until they do.
+    pub awaiting_confirmation: bool,
+    /// The assignee's e-mail address and name.
     pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
 }
 
 /// The queue's filters as typed (page query or API), before parsing. Every filter is optional; an empty
@@ -72,6 +76,10 @@ pub struct QueueQuery {
     /// or `yes`; any other value is no filter.
     #[param(example = "true")]
     pub waiting: Option<String>,
+    /// `awaiting`: only requests whose requester has not confirmed their e-mail address yet;
+    /// `confirmed`: only the others (those officers can work); else 422 `invalid_value`.
+    #[param(pattern = r"^\s*(awaiting|confirmed)?\s*$", example = "confirmed")]
+    pub confirmation: Option<String>,
     /// The previous page's `next_cursor` (`YYYY-MM-DD~id`; else 422 `invalid_cursor`).
     #[param(
         pattern = r"^\s*([!-}]{10}~.*\S)?\s*$",
@@ -94,6 +102,8 @@ pub struct QueueView {
     /// Open requests per state, right, jurisdiction and procedure (whatever the filter): `{"state":
     /// {"received": 3}, "right": {…}, "jurisdiction": {…}, "procedure": {…}}`.
     pub counts: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Open requests awaiting the requester's e-mail confirmation (whatever the filter).
+    pub awaiting_confirmation: i64,
 }
 
 pub const QUEUE_PAGE: i64 = 50;
@@ -174,6 +184,15 @@ pub async fn queue(
                     _ => errors.push("due_within", "invalid_days"),
                 }
             }
+            filter.unconfirmed = match text(&query.confirmation).as_deref() {
+                None => None,
+                Some("awaiting") => Some(true),
+                Some("confirmed") => Some(false),
+                Some(_) => {
+                    errors.push("confirmation", "invalid_value");
+                    None
+                }
+            };
             if on(&query.overdue) {
                 filter.due_before = Some(crate::db::clocks::date_text(today));
             }
@@ -237,7 +256,8 @@ pub async fn queue(
             let next_cursor = more
                 .then(|| rows.last().map(|r| format!("{}~{}", r.queue_due, r.id)))
                 .flatten();
-            let mut emails: BTreeMap<crate::domain::ids::StaffId, String> = BTreeMap::new();
+            let mut people: BTreeMap<crate::domain::ids::StaffId, (String, String)> =
+                BTreeMap::new();
             let mut items = Vec::with_capacity(rows.len());
             for r in rows {
                 let wf = catalog.get(conn, &r.workflow_id, r.workflow_version)?;
@@ -248,15 +268,16 @@ pub async fn queue(
                 let assignee = match &r.assigned_to {
                     None => None,
                     Some(id) => {
-                        if !emails.contains_key(id) {
-                            let email = crate::db::staff::find_by_id(conn, id)?
-                                .map(|s| s.email)
+                        if !people.contains_key(id) {
+                            let who = crate::db::staff::find_by_id(conn, id)?
+                                .map(|s| (s.email, s.display_name))
                                 .unwrap_or_default();
-                            emails.insert(id.clone(), email);
+                            people.insert(id.clone(), who);
                         }
-                        emails.get(id).cloned()
+                        people.get(id).cloned()
                     }
                 };
+                let awaiting_confirmation = r.awaiting_confirmation();
                 items.push(QueueItem {
                     request_type: r
                         .request_type
@@ -274,7 +295,9 @@ pub async fn queue(
                     workflow_id: r.workflow_id,
                     workflow_name: wf.name.clone(),
                     received_at: db::from_db_time(r.received_at),
-                    assignee,
+                    awaiting_confirmation,
+                    assignee_name: assignee.as_ref().map(|(_, name)| name.clone()),
+                    assignee: assignee.map(|(email, _)| email),
                 });
             }
             let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
@@ -298,7 +321,50 @@ pub async fn queue(
                 total,
                 next_cursor,
                 counts,
+                awaiting_confirmation: requests::count_unconfirmed(conn)?,
             })
+        })
+        .await
+}
+
+/// What the queue's filters offer, from the published procedures and the staff: each state and
+/// procedure by its words, and who requests can be assigned to.
+#[derive(Debug, Clone, Default)]
+pub struct QueueChoices {
+    /// (state id, its label), each state once, in the procedures' order.
+    pub states: Vec<(String, Label)>,
+    /// (procedure id, its name).
+    pub procedures: Vec<(String, Label)>,
+    /// (e-mail address, name) of those who work requests.
+    pub workers: Vec<(String, String)>,
+}
+
+pub async fn choices(state: &AppState) -> Result<QueueChoices, AppError> {
+    let catalog = state.workflows.clone();
+    state
+        .db
+        .run(move |conn| {
+            let mut choices = QueueChoices::default();
+            for def in catalog.newest_published(conn)? {
+                for s in def.states.iter().filter(|s| !s.terminal) {
+                    if !choices.states.iter().any(|(id, _)| *id == s.id) {
+                        choices.states.push((s.id.clone(), s.label.clone()));
+                    }
+                }
+                choices.procedures.push((def.id.clone(), def.name.clone()));
+            }
+            let names: BTreeMap<String, String> = crate::db::staff::names(conn)?
+                .into_iter()
+                .map(|(id, name, _)| (id.to_string(), name))
+                .collect();
+            choices.workers = crate::db::staff::workers(conn)?
+                .into_iter()
+                .map(|(id, email)| {
+                    let name = names.get(id.as_str()).cloned().unwrap_or_default();
+                    (email, name)
+                })
+                .collect();
+            Ok(choices)
         })
         .await
 }

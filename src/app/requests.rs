@@ -59,11 +59,13 @@ pub struct RequestDetail {
     /// Who works the request (email), and who it could be assigned to.
     pub assignee: Option<String>,
     pub workers: Vec<(StaffId, String)>,
-    /// Four eyes: who approved which event at this version, (event, email).
+    /// Four eyes: who approved which event at this version, (event, name).
     pub approvals: Vec<(String, String)>,
     /// A request for the records of provision (Art. 33(5)): those confirmed as the person's, then
     /// those that may be; `None` for any other right.
     pub provision: Option<Vec<super::provision::Candidate>>,
+    /// The words for the codes and ids its history holds (staff names, states, events).
+    pub vocabulary: super::vocabulary::Vocabulary,
 }
 
 impl RequestDetail {
@@ -152,7 +154,9 @@ impl From<RequestRow> for Particulars {
 #[derive(Clone)]
 pub struct Note {
     pub id: String,
+    /// The author's address (what the API gives) and name (what pages show).
     pub author: String,
+    pub author_name: String,
     pub body: String,
     pub created_at: NaiveDateTime,
 }
@@ -303,13 +307,15 @@ pub async fn detail(
                 },
                 notes: crate::db::notes::for_request(conn, &case.row.id)?
                     .into_iter()
-                    .map(|(n, author)| Note {
+                    .map(|(n, author, author_name)| Note {
                         id: n.id,
                         author,
+                        author_name,
                         body: n.body,
                         created_at: n.created_at,
                     })
                     .collect(),
+                vocabulary: super::vocabulary::Vocabulary::load(conn, &catalog)?,
                 facts: case.facts.iter().copied().collect(),
                 place_name: place_label(&catalog, case.jurisdiction.as_str()),
                 right: case.right.clone(),
@@ -444,88 +450,6 @@ pub async fn assign(
             Ok(())
         })
         .await
-}
-
-/// One line of a request's timeline: what happened (an audit event, a notice, a note), in time order.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TimelineEntry {
-    pub at: chrono::NaiveDateTime,
-    /// `event`, `notice` or `note`.
-    pub kind: &'static str,
-    pub what: String,
-    pub who: Option<String>,
-    pub detail: Option<String>,
-    /// What a transition carried, for the desk to read: the event, and the officer's reason, the legal
-    /// ground or the requester's own statement (`event`, `reason`, `ground`, `statement`).
-    pub said: Vec<(&'static str, String)>,
-}
-
-/// The words a transition's audit event carries (its `details.event` and `details.data`), where they are
-/// still there (retention erases them with the record).
-fn said_in(details: &str) -> Vec<(&'static str, String)> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(details) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if let Some(e) = v["event"].as_str() {
-        out.push(("event", e.to_owned()));
-    }
-    for key in ["ground", "reason", "statement"] {
-        if let Some(t) = v["data"][key].as_str().filter(|t| !t.trim().is_empty()) {
-            out.push((key, t.to_owned()));
-        }
-    }
-    out
-}
-
-impl RequestDetail {
-    /// Audit events, notices and notes merged in time order.
-    pub fn timeline(&self) -> Vec<TimelineEntry> {
-        let mut out: Vec<TimelineEntry> = self
-            .audit
-            .iter()
-            .map(|e| TimelineEntry {
-                at: e.occurred_at.naive_utc(),
-                kind: "event",
-                what: e.action.clone(),
-                who: Some(match &e.actor_id {
-                    Some(a) => format!("{} {a}", e.actor_kind),
-                    None => e.actor_kind.clone(),
-                }),
-                detail: match (&e.from_state, &e.to_state) {
-                    (None, None) => None,
-                    (f, t) => Some(format!(
-                        "{} → {}",
-                        f.as_deref().unwrap_or(""),
-                        t.as_deref().unwrap_or("")
-                    )),
-                },
-                said: if e.action == "request.transitioned" {
-                    said_in(&e.details)
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect();
-        out.extend(self.notices.iter().map(|n| TimelineEntry {
-            at: n.created_at,
-            kind: "notice",
-            what: n.kind.clone(),
-            who: None,
-            detail: Some(format!("{} · {}", n.channel, n.status)),
-            said: Vec::new(),
-        }));
-        out.extend(self.notes.iter().map(|n| TimelineEntry {
-            at: n.created_at,
-            kind: "note",
-            what: n.body.clone(),
-            who: Some(n.author.clone()),
-            detail: None,
-            said: Vec::new(),
-        }));
-        out.sort_by_key(|a| a.at);
-        out
-    }
 }
 
 /// An officer adds an internal note to a request (never shown to the requester). Audited (its length,

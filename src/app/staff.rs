@@ -9,7 +9,7 @@ use crate::db::staff::{self as repo, NewStaffRow, StaffRow};
 use crate::db::{self, AnyConnection, Db, audit, write_tx};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::staff::{NewPassword, Role, StaffEmail};
+use crate::domain::staff::{NewPassword, Role, StaffEmail, StaffName};
 use crate::security::{password, tokens};
 
 /// A signed-in staff member.
@@ -17,6 +17,8 @@ use crate::security::{password, tokens};
 pub struct StaffMember {
     pub id: StaffId,
     pub email: String,
+    /// What pages and the audit log call them.
+    pub name: String,
     pub role: Role,
 }
 
@@ -29,6 +31,7 @@ impl TryFrom<StaffRow> for StaffMember {
             })?,
             id: row.id,
             email: row.email,
+            name: row.display_name,
         })
     }
 }
@@ -45,6 +48,7 @@ impl StaffMember {
 fn insert_staff(
     conn: &mut AnyConnection,
     email: &StaffEmail,
+    name: &StaffName,
     role: Role,
     password_hash: &str,
     actor: Actor,
@@ -63,6 +67,7 @@ fn insert_staff(
             role: role.as_str(),
             password_hash,
             created_at: db::to_db_time(now),
+            display_name: name.as_str(),
         },
     )?;
     audit::append(
@@ -73,6 +78,7 @@ fn insert_staff(
     Ok(StaffMember {
         id: id.into(),
         email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
         role,
     })
 }
@@ -82,20 +88,22 @@ pub fn add_user(
     db: &Db,
     clock: &Clock,
     email: &str,
+    name: &str,
     role: Role,
     password: &str,
 ) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
     let password = errors.check("password", NewPassword::parse(password, email));
     let email = errors.check("email", StaffEmail::parse(email));
-    let (email, password) = match (email, password) {
-        (Some(e), Some(p)) if errors.is_empty() => (e, p),
+    let name = errors.check("name", StaffName::parse(name));
+    let (email, name, password) = match (email, name, password) {
+        (Some(e), Some(n), Some(p)) if errors.is_empty() => (e, n, p),
         _ => return Err(AppError::Invalid(errors)),
     };
     let hash = password::hash(&password);
     let mut conn = db.conn()?;
     write_tx(&mut conn, |conn| {
-        insert_staff(conn, &email, role, &hash, Actor::System("cli"), clock)
+        insert_staff(conn, &email, &name, role, &hash, Actor::System("cli"), clock)
     })
 }
 
@@ -145,6 +153,7 @@ pub async fn setup_link_is_valid(state: &AppState, token: String) -> Result<bool
 #[derive(Debug, Clone)]
 pub struct SetupInput {
     pub email: String,
+    pub name: String,
     pub password: String,
     pub password_confirmation: String,
 }
@@ -157,6 +166,7 @@ pub async fn complete_setup(
 ) -> Result<StaffMember, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", StaffEmail::parse(&input.email));
+    let name = errors.check("name", StaffName::parse(&input.name));
     let password = errors.check(
         "password",
         NewPassword::parse(&input.password, &input.email),
@@ -164,8 +174,8 @@ pub async fn complete_setup(
     if password.is_some() && input.password != input.password_confirmation {
         errors.push("password_confirmation", "passwords_differ");
     }
-    let (email, password) = match (email, password) {
-        (Some(e), Some(p)) if errors.is_empty() => (e, p),
+    let (email, name, password) = match (email, name, password) {
+        (Some(e), Some(n), Some(p)) if errors.is_empty() => (e, n, p),
         _ => return Err(AppError::Invalid(errors)),
     };
     if !tokens::looks_like_token(&token) {
@@ -186,6 +196,7 @@ pub async fn complete_setup(
                 insert_staff(
                     conn,
                     &email,
+                    &name,
                     Role::Admin,
                     &hash,
                     Actor::System("setup-link"),

@@ -47,6 +47,9 @@ pub(super) enum UserCommand {
     Add {
         #[arg(long)]
         email: String,
+        /// The name colleagues and the audit log will know them by, e.g. "佐藤 花子".
+        #[arg(long)]
+        name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
         /// Read the password from standard input (required: passwords never go in arguments).
@@ -165,7 +168,12 @@ pub(super) fn migrate(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `kaiji user add`: the password comes from standard input.
-pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::Result<()> {
+pub(super) fn user_add(
+    config: &Config,
+    email: &str,
+    name: &str,
+    role: RoleArg,
+) -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin()
         .read_to_string(&mut password)
@@ -174,8 +182,12 @@ pub(super) fn user_add(config: &Config, email: &str, role: RoleArg) -> anyhow::R
     let password = password.strip_suffix('\r').unwrap_or(password);
     let db = open_db(config)?;
     let member =
-        staff::add_user(&db, &Clock::System, email, role.into(), password).map_err(explained)?;
-    println!("created {} account {}", member.role, member.email);
+        staff::add_user(&db, &Clock::System, email, name, role.into(), password)
+        .map_err(explained)?;
+    println!(
+        "created {} account {} ({})",
+        member.role, member.email, member.name
+    );
     Ok(())
 }
 

@@ -131,8 +131,11 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             seed(&db, &config, &Clock::System)
         }
         Command::User {
-            command: UserCommand::Add { email, role, .. },
-        } => admin::user_add(&config, &email, role),
+            command:
+                UserCommand::Add {
+                    email, name, role, ..
+                },
+        } => admin::user_add(&config, &email, &name, role),
         Command::User {
             command: UserCommand::Unlock { email },
         } => admin::user_unlock(config, email),

@@ -50,7 +50,7 @@ pub fn at_version(
         .select((
             request_approvals::event,
             request_approvals::approved_by,
-            staff_users::email,
+            staff_users::display_name,
         ))
         .load(conn)
 }

@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod audit_browse;
 pub mod clocks;
 pub mod documents;
 pub mod evidence;

@@ -29,11 +29,15 @@ pub fn insert(conn: &mut AnyConnection, row: &NoteRow) -> QueryResult<()> {
 pub fn for_request(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-) -> QueryResult<Vec<(NoteRow, String)>> {
+) -> QueryResult<Vec<(NoteRow, String, String)>> {
     request_notes::table
         .inner_join(staff_users::table.on(staff_users::id.eq(request_notes::staff_id)))
         .filter(request_notes::request_id.eq(request_id))
         .order((request_notes::created_at.asc(), request_notes::id.asc()))
-        .select((NoteRow::as_select(), staff_users::email))
+        .select((
+            NoteRow::as_select(),
+            staff_users::email,
+            staff_users::display_name,
+        ))
         .load(conn)
 }

@@ -232,10 +232,7 @@ pub fn open_received_before(
 ) -> QueryResult<Vec<RequestId>> {
     requests::table
         .filter(requests::closed_at.is_null())
-        .filter(requests::subject_email.is_not_null())
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "facts NOT LIKE '%\"email_confirmed\"%'",
-        ))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(UNCONFIRMED))
         .filter(requests::received_at.le(cutoff))
         .order(requests::received_at.asc())
         .select(requests::id)
@@ -380,7 +377,14 @@ pub struct QueueFilter {
     pub due_by: Option<String>,
     /// Due before this day: overdue.
     pub due_before: Option<String>,
+    /// `Some(true)`: only requests whose requester has not confirmed their e-mail address yet;
+    /// `Some(false)`: only the others (those officers can work).
+    pub unconfirmed: Option<bool>,
 }
+
+/// Open requests awaiting the requester's e-mail confirmation, spelt as the partial index
+/// `requests_unconfirmed` (migration 000014) is.
+const UNCONFIRMED: &str = "subject_email IS NOT NULL AND facts NOT LIKE '%\"email_confirmed\"%'";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
@@ -396,13 +400,24 @@ pub struct QueueEntry {
     pub received_at: NaiveDateTime,
     pub queue_due: String,
     pub assigned_to: Option<StaffId>,
+    #[diesel(select_expression = requests::subject_email.is_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::IsNotNull<requests::subject_email>)]
+    pub has_email: bool,
+    pub facts: String,
+}
+
+impl QueueEntry {
+    /// The requester gave an e-mail address and has not confirmed it yet: officers cannot work it.
+    pub fn awaiting_confirmation(&self) -> bool {
+        self.has_email && !self.facts.contains("\"email_confirmed\"")
+    }
 }
 
 impl QueueFilter {
     /// Whether the filter's total can be read from the kept bucket counts: every condition but the
     /// due dates is part of a bucket's key.
     pub fn counts_by_bucket(&self) -> bool {
-        self.due_by.is_none() && self.due_before.is_none()
+        self.due_by.is_none() && self.due_before.is_none() && self.unconfirmed.is_none()
     }
 
     /// Whether a bucket's requests match the filter (the due dates aside).
@@ -453,7 +468,25 @@ fn filtered(filter: &QueueFilter) -> Boxed<'static> {
     if let Some(d) = &filter.due_before {
         q = q.filter(requests::queue_due.lt(d.clone()));
     }
+    match filter.unconfirmed {
+        Some(true) => q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(UNCONFIRMED)),
+        Some(false) => {
+            q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "NOT ({UNCONFIRMED})"
+            )))
+        }
+        None => {}
+    }
     q
+}
+
+/// Open requests awaiting the requester's e-mail confirmation.
+pub fn count_unconfirmed(conn: &mut AnyConnection) -> QueryResult<i64> {
+    requests::table
+        .filter(requests::closed_at.is_null())
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(UNCONFIRMED))
+        .count()
+        .get_result(conn)
 }
 
 /// One page of the queue, nearest deadline first, after the cursor `(queue_due, id)` (keyset: page
@@ -522,4 +555,30 @@ pub fn received_between(
         .filter(requests::received_at.lt(to))
         .select(ReportRow::as_select())
         .load(conn)
+}
+
+/// The receipt numbers of these requests, by id (unknown ids are left out).
+pub fn receipt_numbers(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            requests::table
+                .filter(requests::id.eq_any(chunk))
+                .select((requests::id, requests::receipt_number))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The request with this receipt number, if any.
+pub fn id_by_receipt_number(conn: &mut AnyConnection, receipt: &str) -> QueryResult<Option<String>> {
+    requests::table
+        .filter(requests::receipt_number.eq(receipt))
+        .select(requests::id)
+        .first::<String>(conn)
+        .optional()
 }

@@ -110,6 +110,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        display_name -> Text,
     }
 }
 

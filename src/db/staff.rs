@@ -16,6 +16,7 @@ pub struct StaffRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
+    pub display_name: String,
 }
 
 #[derive(Insertable)]
@@ -26,6 +27,7 @@ pub struct NewStaffRow<'a> {
     pub role: &'a str,
     pub password_hash: &'a str,
     pub created_at: NaiveDateTime,
+    pub display_name: &'a str,
 }
 
 pub fn insert_user(conn: &mut AnyConnection, row: &NewStaffRow<'_>) -> QueryResult<()> {
@@ -279,6 +281,21 @@ pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String)>> 
         .order(staff_users::email.asc())
         .select((staff_users::id, staff_users::email))
         .load(conn)
+}
+
+/// Every account's name and role (disabled ones too: the audit log and old timelines still name them),
+/// for pages that name people.
+pub fn names(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String, String)>> {
+    staff_users::table
+        .select((staff_users::id, staff_users::display_name, staff_users::role))
+        .load(conn)
+}
+
+pub fn set_display_name(conn: &mut AnyConnection, id: &StaffId, name: &str) -> QueryResult<bool> {
+    let n = diesel::update(staff_users::table.filter(staff_users::id.eq(id)))
+        .set(staff_users::display_name.eq(name))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn set_password_hash(conn: &mut AnyConnection, id: &StaffId, hash: &str) -> QueryResult<bool> {

@@ -140,6 +140,7 @@ pub enum AuditAction {
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
     StaffLogoutEverywhere,
+    StaffRenamed,
     /// An officer added an internal note to a request.
     NoteAdded,
     /// A closed request's personal data was erased at the end of its retention period.
@@ -152,7 +153,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 73] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -221,6 +222,7 @@ impl AuditAction {
         AuditAction::IntakeRateLimited,
         AuditAction::StaffPasswordChanged,
         AuditAction::StaffLogoutEverywhere,
+        AuditAction::StaffRenamed,
         AuditAction::NoteAdded,
         AuditAction::RecordsPurged,
         AuditAction::ServiceStarted,
@@ -297,6 +299,7 @@ impl AuditAction {
             AuditAction::IntakeRateLimited => "intake.rate_limited",
             AuditAction::StaffPasswordChanged => "staff.password_changed",
             AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
+            AuditAction::StaffRenamed => "staff.renamed",
             AuditAction::NoteAdded => "request.note_added",
             AuditAction::RecordsPurged => "request.records_purged",
             AuditAction::ServiceStarted => "system.started",

@@ -84,6 +84,30 @@ impl StaffEmail {
     }
 }
 
+/// The name a staff member goes by on pages, in the timeline and in the audit log (colleagues read
+/// "佐藤 花子", not an id): 1 to 80 characters of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffName(String);
+
+impl StaffName {
+    pub const MAX_CHARS: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = clean_text(raw, false)?;
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err("invalid_staff_name");
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A password a staff member chose, checked against the rules of NIST SP 800-63B-4 (see `parse`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);

@@ -9,6 +9,7 @@ use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::session::{Administer, AnyStaff, ApiStaff, Authorized};
 use super::{outcome, redirect, render};
+use crate::app::accounts;
 use crate::app::mfa::{self, MfaStatus};
 use crate::app::staff::{self, SecondStep, StaffMember};
 use crate::app::{AppError, AppState};
@@ -30,6 +31,9 @@ pub struct AccountPage {
     pub new_token: Option<String>,
     /// The token form's label as typed, when the form comes back.
     pub label: String,
+    /// The name form's value: as typed when it comes back, else the member's name.
+    pub name: String,
+    pub renamed: bool,
 }
 
 impl AccountPage {
@@ -52,6 +56,8 @@ struct Shown {
     done: bool,
     new_token: Option<String>,
     label: String,
+    name: Option<String>,
+    renamed: bool,
 }
 
 async fn page(
@@ -68,13 +74,15 @@ async fn page(
         &AccountPage {
             tr,
             csrf: csrf.token(),
-            staff: who.staff,
             errors: shown.errors,
             done: shown.done,
             mfa,
             second_step_passed: who.second_step == SecondStep::Passed,
             new_token: shown.new_token,
             label: shown.label,
+            name: shown.name.unwrap_or_else(|| who.staff.name.clone()),
+            renamed: shown.renamed,
+            staff: who.staff,
         },
     )
 }
@@ -100,6 +108,7 @@ async fn page_again(
 #[derive(Deserialize)]
 pub struct AccountQuery {
     done: Option<String>,
+    renamed: Option<String>,
 }
 
 pub async fn show(
@@ -111,6 +120,7 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let shown = Shown {
         done: q.done.is_some(),
+        renamed: q.renamed.is_some(),
         ..Shown::default()
     };
     page(&state, who, tr, &csrf, StatusCode::OK, shown).await
@@ -181,6 +191,38 @@ pub async fn change_password(
         Ok(()) => Ok(redirect("/staff/account?done=1")),
         // Passwords are never echoed.
         Err(back) => page_again(&state, who, tr, &csrf, back, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// A member changes the name colleagues and the audit log know them by; a refused name comes back as
+/// typed, beside its field.
+pub async fn rename(
+    state: web::Data<AppState>,
+    who: Authorized<AnyStaff>,
+    tr: Tr,
+    csrf: Csrf,
+    CheckedForm(f): CheckedForm<NameForm>,
+) -> Result<HttpResponse, PageError> {
+    match outcome::of(true, accounts::rename(&state, &who.staff, f.name.clone())).await? {
+        Ok(()) => Ok(redirect("/staff/account?renamed=1")),
+        Err(back) => {
+            let shown = Shown {
+                name: Some(f.name),
+                ..Shown::default()
+            };
+            let status = back.status();
+            let shown = Shown {
+                errors: back.into_errors(),
+                ..shown
+            };
+            page(&state, who, tr, &csrf, status, shown).await
+        }
     }
 }
 

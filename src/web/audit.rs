@@ -3,19 +3,15 @@
 //! the proofs a party outside kaiji checks: checkpoints, inclusion and consistency proofs, a request's
 //! evidence pack, and the check of a checkpoint kept elsewhere.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError};
-use super::render;
 use super::session::{ApiStaff, Authorized, ReadAudit};
 use crate::app::staff::StaffMember;
-use crate::app::{AppError, AppState, audit_log, audit_proofs, audit_verify, requests};
+use crate::app::{AppError, AppState, audit_log, audit_proofs, audit_verify};
 use crate::domain::FieldErrors;
-use crate::i18n::Tr;
 
 /// Runs blocking audit work on the blocking pool.
 async fn blocking<T: Send + 'static>(
@@ -30,47 +26,6 @@ fn json_no_store<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
-}
-
-#[derive(Template)]
-#[template(path = "pages/staff/audit.html")]
-pub struct AuditPage {
-    pub tr: Tr,
-    pub csrf: String,
-    pub staff: StaffMember,
-    pub events: Vec<crate::app::requests::AuditLine>,
-    pub overview: audit_proofs::Overview,
-    /// Where this instance pushes checkpoints, if it does.
-    pub push_dir: Option<String>,
-    pub push_seconds: u32,
-}
-
-pub async fn page(
-    state: web::Data<AppState>,
-    who: Authorized<ReadAudit>,
-    tr: Tr,
-    csrf: Csrf,
-) -> Result<HttpResponse, PageError> {
-    let events = requests::recent_audit(&state, &who.staff, 500).await?;
-    let s = state.clone();
-    let overview = blocking(move || audit_proofs::overview(&s.db, &s.config, &s.keys)).await?;
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            tr,
-            csrf: csrf.token(),
-            staff: who.staff,
-            events,
-            overview,
-            push_dir: state
-                .config
-                .audit
-                .audit_checkpoint_dir
-                .as_ref()
-                .map(|d| d.display().to_string()),
-            push_seconds: state.config.audit.audit_push_seconds,
-        },
-    )
 }
 
 /// Checks the whole log: every event, the tree, every checkpoint, every erasure.

@@ -154,22 +154,32 @@ pub struct SetupPage {
     pub csrf: String,
     pub token: String,
     pub email: String,
+    pub name: String,
     pub has_errors: bool,
     pub email_error: Option<String>,
+    pub name_error: Option<String>,
     pub password_error: Option<String>,
     pub confirmation_error: Option<String>,
 }
 
 impl SetupPage {
-    fn new(tr: Tr, csrf: &Csrf, token: String, email: String, errors: &FieldErrors) -> Self {
+    fn new(
+        tr: Tr,
+        csrf: &Csrf,
+        token: String,
+        (email, name): (String, String),
+        errors: &FieldErrors,
+    ) -> Self {
         let err = |f: &str| errors.code_for(f).map(|c| tr.field_error(c));
         Self {
             tr,
             csrf: csrf.token(),
             token,
             email,
+            name,
             has_errors: !errors.is_empty(),
             email_error: err("email"),
+            name_error: err("name"),
             password_error: err("password"),
             confirmation_error: err("password_confirmation"),
         }
@@ -188,7 +198,7 @@ pub async fn setup_form(
     }
     render(
         StatusCode::OK,
-        &SetupPage::new(tr, &csrf, token, String::new(), &FieldErrors::new()),
+        &SetupPage::new(tr, &csrf, token, Default::default(), &FieldErrors::new()),
     )
 }
 
@@ -196,6 +206,8 @@ pub async fn setup_form(
 pub struct SetupFormInput {
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -210,9 +222,10 @@ pub async fn setup(
     CheckedForm(form): CheckedForm<SetupFormInput>,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let email = form.email.clone();
+    let kept = (form.email.clone(), form.name.clone());
     let input = SetupInput {
         email: form.email,
+        name: form.name,
         password: form.password,
         password_confirmation: form.password_confirmation,
     };
@@ -220,7 +233,7 @@ pub async fn setup(
         Ok(_) => Ok(redirect("/staff/login?setup=done")),
         Err(back) => render(
             back.status(),
-            &SetupPage::new(tr, &csrf, token, email, &back.into_errors()),
+            &SetupPage::new(tr, &csrf, token, kept, &back.into_errors()),
         ),
     }
 }

@@ -232,6 +232,7 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "email",
+        "name",
         "role",
         "disabled_at",
         "created_at",
@@ -247,6 +248,7 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
     for a in accounts {
         let account = [
             a.email.clone(),
+            a.name.clone(),
             a.role.as_str().to_owned(),
             t(&a.disabled_at),
             a.created_at.to_rfc3339(),
@@ -281,8 +283,8 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
     description = "Who holds which role and which API tokens (administrators and auditors), by address; tokens are listed, never their values",
     responses(
         (status = 200, description = "Every staff account", body = Vec<StaffAccount>, example = json!([{
-            "id": "0197a3c2-b182-7f06-8a71-8c9d0e1f2a3b", "email": "officer@example.com", "role": "officer",
-            "created_at": "2026-01-05T02:30:00.000000Z", "disabled_at": null, "live_sessions": 1,
+            "id": "0197a3c2-b182-7f06-8a71-8c9d0e1f2a3b", "email": "officer@example.com", "name": "佐藤 花子",
+            "role": "officer", "created_at": "2026-01-05T02:30:00.000000Z", "disabled_at": null, "live_sessions": 1,
             "mfa_enrolled": true,
             "tokens": [{"id": "0197a3c2-c293-7007-9b82-9d0e1f2a3b4c", "label": "ticketing", "created_at": "2026-01-06T01:00:00Z", "last_used_at": "2026-03-01T08:15:00Z", "revoked_at": null}]
         }])),

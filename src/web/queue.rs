@@ -23,6 +23,7 @@ pub struct QueuePage {
     pub view: Option<queue::QueueView>,
     pub errors: FieldErrors,
     pub laws: std::sync::Arc<crate::domain::law::Laws>,
+    pub choices: queue::QueueChoices,
 }
 
 impl QueuePage {
@@ -46,6 +47,7 @@ impl QueuePage {
             ("due_within", &q.due_within),
             ("overdue", &q.overdue),
             ("waiting", &q.waiting),
+            ("confirmation", &q.confirmation),
             ("limit", &q.limit),
         ];
         let mut kept: Vec<(&str, &str)> = pairs
@@ -73,6 +75,39 @@ impl QueuePage {
     }
 
     /// Every place, for the filter (not only those served: older requests may come from others).
+    /// How many open requests a filter's choice holds (none shown while the filter cannot be read).
+    pub fn count(&self, group: &str, key: &str) -> String {
+        let n = self
+            .view
+            .as_ref()
+            .and_then(|v| v.counts.get(group))
+            .and_then(|g| g.get(key))
+            .copied()
+            .unwrap_or(0);
+        format!(" ({n})")
+    }
+
+    /// The filter's value is this choice.
+    pub fn chosen(value: &Option<String>, choice: impl AsRef<str>) -> bool {
+        value.as_deref().map(str::trim) == Some(choice.as_ref())
+    }
+
+    pub fn state_choices(&self) -> Vec<(String, String)> {
+        self.choices
+            .states
+            .iter()
+            .map(|(id, l)| (id.clone(), self.tr.label(l).to_owned()))
+            .collect()
+    }
+
+    pub fn procedure_choices(&self) -> Vec<(String, String)> {
+        self.choices
+            .procedures
+            .iter()
+            .map(|(id, l)| (id.clone(), self.tr.label(l).to_owned()))
+            .collect()
+    }
+
     pub fn jurisdictions(&self) -> Vec<(String, String)> {
         self.laws
             .places()
@@ -107,6 +142,7 @@ pub async fn queue(
             view,
             errors,
             laws: state.workflows.laws().clone(),
+            choices: queue::choices(&state).await?,
         },
     )
 }
@@ -133,7 +169,9 @@ pub async fn queue(
                  "due_on": "2026-05-15",
                  "overdue": false,
                  "waiting": false,
-                 "assignee": "officer@example.com"
+                 "awaiting_confirmation": false,
+                 "assignee": "officer@example.com",
+                 "assignee_name": "佐藤 花子"
              }],
              "total": 1,
              "next_cursor": null,
@@ -142,9 +180,10 @@ pub async fn queue(
                  "right": {"access": 1},
                  "jurisdiction": {"EEA": 1},
                  "procedure": {"gdpr": 1}
-             }
+             },
+             "awaiting_confirmation": 0
          })),
-        (status = 422, description = "`validation_failed`: a filter cannot be read (`right` `unknown_request_type`, `jurisdiction` `unknown_jurisdiction`, `assignee` `unknown_staff`, `due_within` `invalid_days`, `limit` `invalid_limit`, `cursor` `invalid_cursor`)", body = super::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: a filter cannot be read (`right` `unknown_request_type`, `jurisdiction` `unknown_jurisdiction`, `assignee` `unknown_staff`, `due_within` `invalid_days`, `limit` `invalid_limit`, `cursor` `invalid_cursor`, `confirmation` `invalid_value`)", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, approvals, audit, auth, authority, document_rejection, documents, filing,
+    account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents, filing,
     form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people, postal,
     postings, procedures, provision, public, queue, registry, replies, reports, staff, systems,
     systems_api, tracking,
@@ -285,6 +285,7 @@ fn staff_account() -> Vec<Endpoint> {
     vec![
         get("/account", account::show),
         post("/account/password", account::change_password),
+        post("/account/name", account::rename),
         post("/account/logout-everywhere", account::logout_everywhere),
         post("/account/tokens", account::create_token),
     ]
@@ -348,7 +349,7 @@ fn staff_postal() -> Vec<Endpoint> {
 
 fn staff_audit() -> Vec<Endpoint> {
     vec![
-        get("/audit", audit::page),
+        get("/audit", audit_page::page),
         get("/audit/export", audit::export_page),
         get("/audit/evidence", audit::evidence_page),
     ]

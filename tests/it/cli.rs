@@ -61,6 +61,8 @@ fn user_add(dir: &Path, env: &[(&str, &str)], email: &str, role: &str, password:
             "add",
             "--email",
             email,
+            "--name",
+            "佐藤 花子",
             "--role",
             role,
             "--password-stdin",
@@ -270,7 +272,16 @@ fn migrate_seed_and_add_users(dir: &Path, env: &[(&str, &str)]) {
     let o = kaiji(
         dir,
         env,
-        &["user", "add", "--email", "x@example.com", "--role", "admin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+        ],
         Some("long enough password"),
     );
     assert!(

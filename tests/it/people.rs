@@ -180,12 +180,12 @@ async fn auditors_read_and_export_who_holds_what_and_the_last_admin_stays(app: T
     assert_eq!(csv.status, 200);
     assert!(
         csv.body
-            .starts_with("email,role,disabled_at,created_at,live_sessions,token_id")
+            .starts_with("email,name,role,disabled_at,created_at,live_sessions,token_id")
     );
     assert!(
         csv.body
             .lines()
-            .any(|l| l.starts_with("officer@example.com,officer,"))
+            .any(|l| l.starts_with("officer@example.com,Officer,officer,"))
     );
     // The last active administrator can be neither demoted nor disabled.
     let admin_id = id_of(&list, "admin@example.com");

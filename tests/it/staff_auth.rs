@@ -52,6 +52,7 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
             &[
                 ("csrf_token", &form.csrf()),
                 ("email", "Admin@Example.com"),
+                ("name", " \u{202E}佐藤"),
                 ("password", PW),
                 ("password_confirmation", "different one!!"),
             ],
@@ -59,6 +60,10 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
         .await;
     assert_eq!(res.status, 422);
     assert!(res.body.contains("The two passwords are not the same."));
+    assert!(
+        res.body.contains("aria-invalid=\"true\"") && res.body.contains("id=\"name-error\""),
+        "a name with a bidi override is refused at its field"
+    );
     assert!(
         res.body.contains("value=\"Admin@Example.com\""),
         "email kept"
@@ -69,6 +74,7 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
             &[
                 ("csrf_token", &form.csrf()),
                 ("email", "admin@example.com"),
+                ("name", "佐藤 花子"),
                 ("password", "short"),
                 ("password_confirmation", "short"),
             ],
@@ -101,12 +107,21 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
             &[
                 ("csrf_token", &form.csrf()),
                 ("email", "Admin@Example.com"),
+                ("name", " 佐藤 花子 "),
                 ("password", PW),
                 ("password_confirmation", PW),
             ],
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
+    let name: String = {
+        use diesel::prelude::*;
+        kaiji::db::schema::staff_users::table
+            .select(kaiji::db::schema::staff_users::display_name)
+            .first(&mut *app.tdb.conn())
+            .unwrap()
+    };
+    assert_eq!(name, "佐藤 花子", "the administrator is named as typed, trimmed");
     assert_eq!(res.location.as_deref(), Some("/staff/login?setup=done"));
     assert_eq!(app.count("staff_users"), 1);
 
@@ -118,6 +133,7 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
             &[
                 ("csrf_token", &form.csrf()),
                 ("email", "evil@example.com"),
+                ("name", "Evil"),
                 ("password", PW),
                 ("password_confirmation", PW),
             ],
@@ -391,8 +407,8 @@ async fn passwords_are_stored_as_argon2id(app: TestApp) {
     let clock = app.clock.clone();
     let dup = tokio::task::spawn_blocking(move || {
         (
-            staff::add_user(&db, &clock, "O@example.com", Role::Admin, PW).unwrap_err(),
-            staff::add_user(&db, &clock, "x@example.com", Role::Admin, "short").unwrap_err(),
+            staff::add_user(&db, &clock, "O@example.com", "O", Role::Admin, PW).unwrap_err(),
+            staff::add_user(&db, &clock, "x@example.com", "X", Role::Admin, "short").unwrap_err(),
         )
     })
     .await

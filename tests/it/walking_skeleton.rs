@@ -139,8 +139,12 @@ async fn form_to_audit_log(app: TestApp) {
         );
     }
 
-    // The request page shows the history.
-    assert!(page.body.contains("request.transitioned"));
+    // The request page shows the history, in words: who did what, by name.
+    let history = page.all_text_of("timeline-table").unwrap_or_default();
+    assert!(
+        history.contains("Officer（担当者）が") && !history.contains("request.transitioned"),
+        "{history}"
+    );
 }
 
 async fn json_api_flow(app: TestApp) {

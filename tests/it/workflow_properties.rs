@@ -56,6 +56,7 @@ fn run(backend: Backend, procedure: usize, steps: &[Step]) -> Result<(), TestCas
                     &tdb.db,
                     &clock,
                     &format!("s{i}@example.com"),
+                    &format!("Staff {i}"),
                     role,
                     "correct horse battery staple",
                 )

@@ -1053,3 +1053,248 @@ error-unknown_channel = Choose how it came.
 error-already_acknowledged = It is already acknowledged.
 error-already_answered = It is already answered.
 error-nowhere_to_write = There is no email or postal address to write to.
+
+# Staff pages in words, not codes.
+## One sentence per audit action: audit-did- + the action's code with "." as "-".
+## $actor is who did it, in words; $request the receipt number, or "none" when the event has no request;
+## $from, $to, $event (request.transitioned) are in words; $target is the staff member the event is about
+## (from the details' staff_id), or "none"; $role is the role in the details, in words.
+audit-did-request-received = { $actor } filed request { $request }
+audit-did-request-transitioned = { $actor } applied "{ $event }" to { $request }: { $from } → { $to }
+audit-did-staff-login = { $actor } signed in
+audit-did-staff-login_failed = { $target ->
+        [none] { $actor } refused a sign-in (wrong e-mail, password or code)
+       *[other] { $actor } refused a sign-in as { $target } (wrong password or code)
+    }
+audit-did-staff-logout = { $actor } signed out
+audit-did-staff-created = { $target ->
+        [none] { $actor } created a staff account ({ $role })
+       *[other] { $actor } created an account for { $target } ({ $role })
+    }
+audit-did-staff-setup_link_issued = { $actor } issued a one-time link to create the first administrator
+audit-did-workflow-published = { $actor } published a new version of a workflow
+audit-did-regime-published = { $actor } published a new version of a law's rules
+audit-did-request-legal_hold_placed = { $actor } placed a legal hold on { $request }
+audit-did-request-legal_hold_lifted = { $actor } lifted the legal hold on { $request }
+audit-did-staff-api_token_created = { $target ->
+        [none] { $actor } created an API token
+       *[other] { $actor } created an API token for { $target }
+    }
+audit-did-staff-api_token_revoked = { $actor } revoked an API token
+audit-did-request-document_recorded = { $actor } recorded an identity document for { $request }
+audit-did-request-document_rejected = { $actor } rejected an identity document for { $request }
+audit-did-file-stored = { $actor } stored a file (encrypted) for { $request }
+audit-did-file-viewed = { $actor } opened a file of { $request }
+audit-did-file-purged = { $actor } erased a file of { $request } whose keeping period ended
+audit-did-invoice-issued = { $actor } issued a fee invoice for { $request }
+audit-did-payment-recorded = { $request ->
+        [none] { $actor } recorded a payment not yet matched to a request
+       *[other] { $actor } recorded a payment for { $request }
+    }
+audit-did-reply-downloaded = { $actor } downloaded the answer to { $request }
+audit-did-reply-download_revoked = { $actor } withdrew the download link for the answer to { $request }
+audit-did-task-completed = { $actor } closed a data-system task for { $request }
+audit-did-task-recipients_notified = { $actor } told the data's recipients of the change made for { $request }
+audit-did-task-restriction_lifted = { $actor } told the person of { $request } that a restriction will be lifted
+audit-did-task-export_withheld = { $actor } left a system's data out of the answer to { $request } (or put it back)
+audit-did-request-approved = { $actor } approved the answer to { $request } as the second officer
+audit-did-request-authority_checked = { $actor } checked the agent's authority for { $request }
+audit-did-letter-posted = { $request ->
+        [none] { $actor } recorded a letter about an inquiry or complaint as posted
+       *[other] { $actor } recorded a letter for { $request } as posted
+    }
+audit-did-provision-recorded = { $actor } entered a record in the third-party provision register
+audit-did-request-provision_record_attached = { $actor } attached a provision register record to { $request }
+audit-did-request-provision_record_detached = { $actor } took a provision register record off { $request }
+audit-did-provision-erased = { $actor } erased provision register records past their retention
+audit-did-inquiry-received = { $actor } entered a new inquiry or complaint
+audit-did-inquiry-acknowledged = { $actor } acknowledged an inquiry or complaint
+audit-did-inquiry-answered = { $actor } answered an inquiry or complaint
+audit-did-inquiry-viewed = { $actor } opened an inquiry or complaint
+audit-did-inquiry-erased = { $actor } erased an inquiry's personal data after its retention period
+audit-did-system-registered = { $actor } registered a data system
+audit-did-system-changed = { $actor } changed a data system's settings
+audit-did-request-email_confirmed = { $actor } confirmed the e-mail address for { $request }
+audit-did-identity-verified = { $actor } completed identity verification for { $request }
+audit-did-identity-check_failed = { $actor } checked identity for { $request }: not enough to verify it
+audit-did-request-person_confirmed = The person { $request } is about confirmed it directly (an agent filed it)
+audit-did-request-change_recorded = { $actor } recorded what was corrected, deleted or stopped for { $request }
+audit-did-identity-evidence_received = { $actor } sent evidence of identity or authority for { $request }
+audit-did-notice-sent = { $request ->
+        [none] { $actor } e-mailed a notice about an inquiry or complaint
+       *[other] { $actor } e-mailed a notice for { $request }
+    }
+audit-did-notice-failed = { $request ->
+        [none] { $actor } could not deliver a notice about an inquiry or complaint
+       *[other] { $actor } could not deliver a notice for { $request } (last attempt failed)
+    }
+audit-did-notice-retried = { $request ->
+        [none] { $actor } queued a failed notice about an inquiry or complaint again
+       *[other] { $actor } queued a failed notice for { $request } again
+    }
+audit-did-request-assigned = { $actor } changed who handles { $request }
+audit-did-audit-exported = { $actor } exported events from the audit log
+audit-did-staff-locked = { $target ->
+        [none] { $actor } locked an account after too many failed sign-ins
+       *[other] { $actor } locked { $target }'s account after too many failed sign-ins
+    }
+audit-did-staff-sign_in_throttled = { $target ->
+        [none] { $actor } made sign-ins wait after too many failures
+       *[other] { $actor } made sign-ins as { $target } wait after too many failures
+    }
+audit-did-staff-unlocked = { $target ->
+        [none] { $actor } lifted a sign-in wait
+       *[other] { $actor } lifted the sign-in wait for { $target }
+    }
+audit-did-staff-mfa_enrolled = { $actor } turned on two-step sign-in
+audit-did-staff-second_step_passed = { $actor } passed the second sign-in step
+audit-did-staff-mfa_reset = { $target ->
+        [none] { $actor } reset a member's two-step sign-in
+       *[other] { $actor } reset two-step sign-in for { $target }
+    }
+audit-did-staff-role_changed = { $target ->
+        [none] { $actor } changed a member's role to { $role }
+       *[other] { $actor } changed { $target }'s role to { $role }
+    }
+audit-did-staff-disabled = { $target ->
+        [none] { $actor } disabled a staff account
+       *[other] { $actor } disabled { $target }'s account
+    }
+audit-did-staff-enabled = { $target ->
+        [none] { $actor } enabled a staff account again
+       *[other] { $actor } enabled { $target }'s account again
+    }
+audit-did-staff-sessions_ended = { $target ->
+        [none] { $actor } signed a member out on every device
+       *[other] { $actor } signed { $target } out on every device
+    }
+audit-did-staff-all_sessions_ended = { $actor } signed every other staff session out
+audit-did-access-denied = { $actor } was refused a page their role does not allow
+audit-did-access-credential_refused = { $actor } refused an API token or session that is not valid
+audit-did-access-csrf_refused = { $actor } refused a form sent with a wrong security token
+audit-did-intake-rate_limited = { $actor } was turned away: too many submissions from one network
+audit-did-staff-password_changed = { $actor } changed their password
+audit-did-staff-logout_everywhere = { $actor } signed out on every device
+audit-did-staff-renamed = { $actor } changed their name
+audit-did-request-note_added = { $actor } added an internal note to { $request }
+audit-did-request-records_purged = { $actor } erased the personal data of { $request } after its retention period
+audit-did-system-started = { $actor } started, recording its settings
+audit-did-request-closed = { $actor } closed { $request }
+## Words for codes shown on staff pages.
+actor-requester = The requester
+actor-system = kaiji
+actor-staff = { $name } ({ $role })
+actor-unknown-staff = A former staff member
+notice-channel-email = by e-mail
+notice-channel-letter = by post
+notice-status-queued = waiting to be sent
+notice-status-sent = sent
+notice-status-failed = failed
+request-channel-web = web form
+request-channel-api = API
+request-channel-postal = post
+queue-awaiting-confirmation = Awaiting the requester's e-mail confirmation
+queue-filter-any = Any
+queue-filter-state-group = Status
+queue-filter-assignee-me = Assigned to me
+queue-filter-assignee-none = Unassigned
+queue-filter-assignee-anyone = Anyone
+audit-page-of = Page { $page }
+audit-newer = Newer
+audit-older = Older
+audit-filter = Filter
+audit-filter-action = What happened
+audit-filter-actor = Who
+audit-filter-any = Anything / anyone
+audit-show-record = Record and hash
+audit-hash = Leaf hash
+audit-count = { $shown } of { $total } events
+audit-what = What happened
+audit-who = Who
+staff-name = Name
+staff-name-hint = How colleagues and the audit log will name you
+account-change-name = Change name
+account-name-changed = Your name was changed.
+setup-name = Your name
+error-invalid_staff_name = Give a name of 1 to 80 characters, without line breaks or other control characters.
+
+## Short labels of the audit actions, for the "What happened" filter on the audit page:
+## audit-kind- + the action's code with "." as "-". Noun phrases, no variables, distinct within a language.
+audit-kind-request-received = Request filed
+audit-kind-request-transitioned = Request moved on
+audit-kind-staff-login = Staff sign-in
+audit-kind-staff-login_failed = Failed sign-in
+audit-kind-staff-logout = Staff sign-out
+audit-kind-staff-created = Staff account created
+audit-kind-staff-setup_link_issued = First-admin link issued
+audit-kind-workflow-published = Workflow version published
+audit-kind-regime-published = Law rules version published
+audit-kind-request-legal_hold_placed = Legal hold placed
+audit-kind-request-legal_hold_lifted = Legal hold lifted
+audit-kind-staff-api_token_created = API token created
+audit-kind-staff-api_token_revoked = API token revoked
+audit-kind-request-document_recorded = Identity document recorded
+audit-kind-request-document_rejected = Identity document rejected
+audit-kind-file-stored = File stored
+audit-kind-file-viewed = File opened
+audit-kind-file-purged = Expired file erased
+audit-kind-invoice-issued = Fee invoice issued
+audit-kind-payment-recorded = Payment recorded
+audit-kind-reply-downloaded = Answer downloaded
+audit-kind-reply-download_revoked = Download link withdrawn
+audit-kind-task-completed = Data-system task closed
+audit-kind-task-recipients_notified = Recipients told of change
+audit-kind-task-restriction_lifted = Restriction lifting announced
+audit-kind-task-export_withheld = System data withheld
+audit-kind-request-approved = Answer approved
+audit-kind-request-authority_checked = Agent authority checked
+audit-kind-letter-posted = Letter posted
+audit-kind-provision-recorded = Provision record added
+audit-kind-request-provision_record_attached = Provision record attached
+audit-kind-request-provision_record_detached = Provision record detached
+audit-kind-provision-erased = Provision records erased
+audit-kind-inquiry-received = Inquiry received
+audit-kind-inquiry-acknowledged = Inquiry acknowledged
+audit-kind-inquiry-answered = Inquiry answered
+audit-kind-inquiry-viewed = Inquiry opened
+audit-kind-inquiry-erased = Inquiry data erased
+audit-kind-system-registered = Data system registered
+audit-kind-system-changed = Data system settings changed
+audit-kind-request-email_confirmed = E-mail address confirmed
+audit-kind-identity-verified = Identity verified
+audit-kind-identity-check_failed = Identity check insufficient
+audit-kind-request-person_confirmed = Person confirmed agent's request
+audit-kind-request-change_recorded = Data change recorded
+audit-kind-identity-evidence_received = Identity evidence sent
+audit-kind-notice-sent = Notice e-mailed
+audit-kind-notice-failed = Notice not delivered
+audit-kind-notice-retried = Notice set to resend
+audit-kind-request-assigned = Handler changed
+audit-kind-audit-exported = Audit log exported
+audit-kind-staff-locked = Account locked
+audit-kind-staff-sign_in_throttled = Sign-in paused
+audit-kind-staff-unlocked = Sign-in wait cleared
+audit-kind-staff-mfa_enrolled = Two-step sign-in turned on
+audit-kind-staff-second_step_passed = Second sign-in step passed
+audit-kind-staff-mfa_reset = Two-step sign-in reset
+audit-kind-staff-role_changed = Role changed
+audit-kind-staff-disabled = Account disabled
+audit-kind-staff-enabled = Account re-enabled
+audit-kind-staff-sessions_ended = Staff member's sessions ended
+audit-kind-staff-all_sessions_ended = All other sessions ended
+audit-kind-access-denied = Page access refused
+audit-kind-access-credential_refused = Invalid credential refused
+audit-kind-access-csrf_refused = Bad form token refused
+audit-kind-intake-rate_limited = Too many submissions
+audit-kind-staff-password_changed = Password changed
+audit-kind-staff-logout_everywhere = Signed out everywhere
+audit-kind-staff-renamed = Name changed
+audit-kind-request-note_added = Internal note added
+audit-kind-request-records_purged = Request data erased
+audit-kind-system-started = kaiji started
+audit-kind-request-closed = Request closed
+
+## Request queue: filter on the requester's e-mail confirmation; audit export: file format.
+queue-confirmation = E-mail confirmation
+queue-confirmed = Confirmed (can be worked)
+audit-export-format = Format

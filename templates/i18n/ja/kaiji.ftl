@@ -1053,3 +1053,248 @@ error-unknown_channel = 受付方法を選んでください。
 error-already_acknowledged = すでに受付を連絡しています。
 error-already_answered = すでに回答しています。
 error-nowhere_to_write = 連絡先（メールアドレスまたは住所）がありません。
+
+# Staff pages in words, not codes.
+## One sentence per audit action: audit-did- + the action's code with "." as "-".
+## $actor is who did it, in words; $request the receipt number, or "none" when the event has no request;
+## $from, $to, $event (request.transitioned) are in words; $target is the staff member the event is about
+## (from the details' staff_id), or "none"; $role is the role in the details, in words.
+audit-did-request-received = { $actor }が請求 { $request } を登録
+audit-did-request-transitioned = { $actor }が { $request } で「{ $event }」を実行（{ $from } → { $to }）
+audit-did-staff-login = { $actor }がログイン
+audit-did-staff-login_failed = { $target ->
+        [none] { $actor }がログインを拒否（メールアドレス・パスワード・コードの誤り）
+       *[other] { $actor }が { $target } としてのログインを拒否（パスワードまたはコードの誤り）
+    }
+audit-did-staff-logout = { $actor }がログアウト
+audit-did-staff-created = { $target ->
+        [none] { $actor }が担当者のアカウントを作成（{ $role }）
+       *[other] { $actor }が { $target } のアカウントを作成（{ $role }）
+    }
+audit-did-staff-setup_link_issued = { $actor }が最初の管理者を作成するための1回限りのリンクを発行
+audit-did-workflow-published = { $actor }がワークフローの新しい版を公開
+audit-did-regime-published = { $actor }が法令ルールの新しい版を公開
+audit-did-request-legal_hold_placed = { $actor }が { $request } をリーガルホールド（保全）の対象に設定
+audit-did-request-legal_hold_lifted = { $actor }が { $request } のリーガルホールドを解除
+audit-did-staff-api_token_created = { $target ->
+        [none] { $actor }が APIトークンを作成
+       *[other] { $actor }が { $target } の APIトークンを作成
+    }
+audit-did-staff-api_token_revoked = { $actor }が APIトークンを取り消し
+audit-did-request-document_recorded = { $actor }が { $request } の本人確認書類を記録
+audit-did-request-document_rejected = { $actor }が { $request } の本人確認書類を却下
+audit-did-file-stored = { $actor }が { $request } のファイルを保存（暗号化）
+audit-did-file-viewed = { $actor }が { $request } のファイルを閲覧
+audit-did-file-purged = { $actor }が保存期間の過ぎた { $request } のファイルを消去
+audit-did-invoice-issued = { $actor }が { $request } の手数料の請求書を発行
+audit-did-payment-recorded = { $request ->
+        [none] { $actor }が入金を記録（請求とは未照合）
+       *[other] { $actor }が { $request } の入金を記録
+    }
+audit-did-reply-downloaded = { $actor }が { $request } の回答をダウンロード
+audit-did-reply-download_revoked = { $actor }が { $request } の回答のダウンロードリンクを取り消し
+audit-did-task-completed = { $actor }が { $request } のデータシステムのタスクを完了
+audit-did-task-recipients_notified = { $actor }が { $request } による変更をデータの提供先に通知
+audit-did-task-restriction_lifted = { $actor }が { $request } の本人に利用制限の解除予定を通知
+audit-did-task-export_withheld = { $actor }が { $request } の回答からシステムのデータを除外（または除外を取消し）
+audit-did-request-approved = { $actor }が { $request } の回答内容を承認（ダブルチェック）
+audit-did-request-authority_checked = { $actor }が { $request } の代理権を確認
+audit-did-letter-posted = { $request ->
+        [none] { $actor }がお問い合わせ・苦情への書面を発送済みとして記録
+       *[other] { $actor }が { $request } の書面を発送済みとして記録
+    }
+audit-did-provision-recorded = { $actor }が第三者提供記録の台帳に記録を追加
+audit-did-request-provision_record_attached = { $actor }が第三者提供記録を { $request } に紐付け
+audit-did-request-provision_record_detached = { $actor }が第三者提供記録と { $request } の紐付けを解除
+audit-did-provision-erased = { $actor }が保存期間を過ぎた第三者提供記録を消去
+audit-did-inquiry-received = { $actor }がお問い合わせ・苦情を登録
+audit-did-inquiry-acknowledged = { $actor }がお問い合わせ・苦情の受付を連絡
+audit-did-inquiry-answered = { $actor }がお問い合わせ・苦情に回答
+audit-did-inquiry-viewed = { $actor }がお問い合わせ・苦情を閲覧
+audit-did-inquiry-erased = { $actor }が保存期間を過ぎたお問い合わせ・苦情の個人情報を消去
+audit-did-system-registered = { $actor }がデータシステムを登録
+audit-did-system-changed = { $actor }がデータシステムの設定を変更
+audit-did-request-email_confirmed = { $actor }が { $request } のメールアドレスを確認
+audit-did-identity-verified = { $actor }が { $request } の本人確認を完了
+audit-did-identity-check_failed = { $actor }が { $request } の本人確認を実施（必要な程度に届かず）
+audit-did-request-person_confirmed = 代理人による請求 { $request } を本人が直接確認
+audit-did-request-change_recorded = { $actor }が { $request } で行った訂正・削除・利用停止の内容を記録
+audit-did-identity-evidence_received = { $actor }が { $request } の本人確認・代理権の資料を提出
+audit-did-notice-sent = { $request ->
+        [none] { $actor }がお問い合わせ・苦情の通知をメールで送信
+       *[other] { $actor }が { $request } の通知をメールで送信
+    }
+audit-did-notice-failed = { $request ->
+        [none] { $actor }がお問い合わせ・苦情の通知を送信できず
+       *[other] { $actor }が { $request } の通知を送信できず（最後の試行も失敗）
+    }
+audit-did-notice-retried = { $request ->
+        [none] { $actor }が送信に失敗したお問い合わせ・苦情の通知を再送に設定
+       *[other] { $actor }が送信に失敗した { $request } の通知を再送に設定
+    }
+audit-did-request-assigned = { $actor }が { $request } の担当者を変更
+audit-did-audit-exported = { $actor }が監査ログを出力
+audit-did-staff-locked = { $target ->
+        [none] { $actor }がログイン失敗の繰り返しによりアカウントをロック
+       *[other] { $actor }がログイン失敗の繰り返しにより { $target } のアカウントをロック
+    }
+audit-did-staff-sign_in_throttled = { $target ->
+        [none] { $actor }がログイン失敗の繰り返しによりログインを一時停止
+       *[other] { $actor }がログイン失敗の繰り返しにより { $target } のログインを一時停止
+    }
+audit-did-staff-unlocked = { $target ->
+        [none] { $actor }がログインの待ち時間を解除
+       *[other] { $actor }が { $target } のログインの待ち時間を解除
+    }
+audit-did-staff-mfa_enrolled = { $actor }が2段階認証を有効化
+audit-did-staff-second_step_passed = { $actor }が2段階認証を完了
+audit-did-staff-mfa_reset = { $target ->
+        [none] { $actor }が担当者の2段階認証をリセット
+       *[other] { $actor }が { $target } の2段階認証をリセット
+    }
+audit-did-staff-role_changed = { $target ->
+        [none] { $actor }が担当者の権限を「{ $role }」に変更
+       *[other] { $actor }が { $target } の権限を「{ $role }」に変更
+    }
+audit-did-staff-disabled = { $target ->
+        [none] { $actor }が担当者のアカウントを無効化
+       *[other] { $actor }が { $target } のアカウントを無効化
+    }
+audit-did-staff-enabled = { $target ->
+        [none] { $actor }が担当者のアカウントを再び有効化
+       *[other] { $actor }が { $target } のアカウントを再び有効化
+    }
+audit-did-staff-sessions_ended = { $target ->
+        [none] { $actor }が担当者をすべての端末からログアウト
+       *[other] { $actor }が { $target } をすべての端末からログアウト
+    }
+audit-did-staff-all_sessions_ended = { $actor }がほかの全担当者のセッションを終了
+audit-did-access-denied = { $actor }が権限のない画面を開こうとして拒否された
+audit-did-access-credential_refused = { $actor }が無効な APIトークンまたはセッションを拒否
+audit-did-access-csrf_refused = { $actor }がセキュリティトークンの一致しないフォーム送信を拒否
+audit-did-intake-rate_limited = { $actor }の送信を拒否（同じネットワークからの送信が多すぎるため）
+audit-did-staff-password_changed = { $actor }がパスワードを変更
+audit-did-staff-logout_everywhere = { $actor }がすべての端末からログアウト
+audit-did-staff-renamed = { $actor }が名前を変更
+audit-did-request-note_added = { $actor }が { $request } に社内用メモを追加
+audit-did-request-records_purged = { $actor }が保存期間の満了した { $request } の個人情報を消去
+audit-did-system-started = { $actor }が起動（設定を記録）
+audit-did-request-closed = { $actor }が { $request } を終了
+## Words for codes shown on staff pages.
+actor-requester = 請求者
+actor-system = kaiji
+actor-staff = { $name }（{ $role }）
+actor-unknown-staff = 元担当者
+notice-channel-email = メール
+notice-channel-letter = 郵送
+notice-status-queued = 送付待ち
+notice-status-sent = 送付済み
+notice-status-failed = 送付失敗
+request-channel-web = ウェブフォーム
+request-channel-api = API
+request-channel-postal = 郵送
+queue-awaiting-confirmation = 請求者のメールアドレス確認待ち
+queue-filter-any = すべて
+queue-filter-state-group = 状況
+queue-filter-assignee-me = 自分の担当
+queue-filter-assignee-none = 担当者なし
+queue-filter-assignee-anyone = 担当者を問わない
+audit-page-of = { $page } ページ
+audit-newer = 新しいイベント
+audit-older = 古いイベント
+audit-filter = 絞り込む
+audit-filter-action = 内容
+audit-filter-actor = 実行者
+audit-filter-any = 指定なし
+audit-show-record = 記録とハッシュ
+audit-hash = リーフハッシュ
+audit-count = { $total } 件中 { $shown } 件
+audit-what = 内容
+audit-who = 実行者
+staff-name = 名前
+staff-name-hint = 同僚や監査ログに表示される名前です
+account-change-name = 名前を変更
+account-name-changed = 名前を変更しました。
+setup-name = 名前
+error-invalid_staff_name = 名前は1〜80文字で、改行などの制御文字を含めずに入力してください。
+
+## Short labels of the audit actions, for the "What happened" filter on the audit page:
+## audit-kind- + the action's code with "." as "-". Noun phrases, no variables, distinct within a language.
+audit-kind-request-received = 請求の登録
+audit-kind-request-transitioned = 請求の状態変更
+audit-kind-staff-login = 担当者のログイン
+audit-kind-staff-login_failed = ログイン失敗
+audit-kind-staff-logout = 担当者のログアウト
+audit-kind-staff-created = 担当者アカウントの作成
+audit-kind-staff-setup_link_issued = 初期管理者用リンクの発行
+audit-kind-workflow-published = ワークフローの新版公開
+audit-kind-regime-published = 法令ルールの新版公開
+audit-kind-request-legal_hold_placed = リーガルホールドの設定
+audit-kind-request-legal_hold_lifted = リーガルホールドの解除
+audit-kind-staff-api_token_created = APIトークンの作成
+audit-kind-staff-api_token_revoked = APIトークンの取消し
+audit-kind-request-document_recorded = 本人確認書類の記録
+audit-kind-request-document_rejected = 本人確認書類の却下
+audit-kind-file-stored = ファイルの保存
+audit-kind-file-viewed = ファイルの閲覧
+audit-kind-file-purged = 保存期間満了ファイルの消去
+audit-kind-invoice-issued = 手数料請求書の発行
+audit-kind-payment-recorded = 入金の記録
+audit-kind-reply-downloaded = 回答のダウンロード
+audit-kind-reply-download_revoked = ダウンロードリンクの取消し
+audit-kind-task-completed = データシステムのタスク完了
+audit-kind-task-recipients_notified = 提供先への変更通知
+audit-kind-task-restriction_lifted = 利用制限解除の予告
+audit-kind-task-export_withheld = 回答からのデータ除外
+audit-kind-request-approved = 回答の承認
+audit-kind-request-authority_checked = 代理権の確認
+audit-kind-letter-posted = 書面の発送
+audit-kind-provision-recorded = 第三者提供記録の追加
+audit-kind-request-provision_record_attached = 第三者提供記録の紐付け
+audit-kind-request-provision_record_detached = 第三者提供記録の紐付け解除
+audit-kind-provision-erased = 第三者提供記録の消去
+audit-kind-inquiry-received = お問い合わせ・苦情の登録
+audit-kind-inquiry-acknowledged = お問い合わせ・苦情の受付連絡
+audit-kind-inquiry-answered = お問い合わせ・苦情への回答
+audit-kind-inquiry-viewed = お問い合わせ・苦情の閲覧
+audit-kind-inquiry-erased = お問い合わせ・苦情の個人情報消去
+audit-kind-system-registered = データシステムの登録
+audit-kind-system-changed = データシステムの設定変更
+audit-kind-request-email_confirmed = メールアドレスの確認
+audit-kind-identity-verified = 本人確認の完了
+audit-kind-identity-check_failed = 本人確認の要件未達
+audit-kind-request-person_confirmed = 本人による代理請求の確認
+audit-kind-request-change_recorded = 訂正・削除・利用停止の記録
+audit-kind-identity-evidence_received = 本人確認・代理権資料の提出
+audit-kind-notice-sent = 通知メールの送信
+audit-kind-notice-failed = 通知の送信失敗
+audit-kind-notice-retried = 通知の再送設定
+audit-kind-request-assigned = 担当者の変更
+audit-kind-audit-exported = 監査ログの出力
+audit-kind-staff-locked = アカウントのロック
+audit-kind-staff-sign_in_throttled = ログインの一時停止
+audit-kind-staff-unlocked = ログイン待ち時間の解除
+audit-kind-staff-mfa_enrolled = 2段階認証の有効化
+audit-kind-staff-second_step_passed = 2段階認証の通過
+audit-kind-staff-mfa_reset = 2段階認証のリセット
+audit-kind-staff-role_changed = 権限の変更
+audit-kind-staff-disabled = アカウントの無効化
+audit-kind-staff-enabled = アカウントの再有効化
+audit-kind-staff-sessions_ended = 担当者の強制ログアウト
+audit-kind-staff-all_sessions_ended = ほかの全セッションの終了
+audit-kind-access-denied = 権限外の画面へのアクセス拒否
+audit-kind-access-credential_refused = 無効な認証情報の拒否
+audit-kind-access-csrf_refused = 不正なフォーム送信の拒否
+audit-kind-intake-rate_limited = 送信過多による拒否
+audit-kind-staff-password_changed = パスワードの変更
+audit-kind-staff-logout_everywhere = 全端末からのログアウト
+audit-kind-staff-renamed = 名前の変更
+audit-kind-request-note_added = 社内用メモの追加
+audit-kind-request-records_purged = 請求の個人情報消去
+audit-kind-system-started = kaijiの起動
+audit-kind-request-closed = 請求の終了
+
+## Request queue: filter on the requester's e-mail confirmation; audit export: file format.
+queue-confirmation = メール確認
+queue-confirmed = 確認済み（対応可能）
+audit-export-format = 形式

@@ -1053,3 +1053,248 @@ error-unknown_channel = 접수 방법을 선택해 주십시오.
 error-already_acknowledged = 이미 접수를 안내했습니다.
 error-already_answered = 이미 답변했습니다.
 error-nowhere_to_write = 연락처(이메일 또는 주소)가 없습니다.
+
+# Staff pages in words, not codes.
+## One sentence per audit action: audit-did- + the action's code with "." as "-".
+## $actor is who did it, in words; $request the receipt number, or "none" when the event has no request;
+## $from, $to, $event (request.transitioned) are in words; $target is the staff member the event is about
+## (from the details' staff_id), or "none"; $role is the role in the details, in words.
+audit-did-request-received = { $actor }이(가) { $request } 요청을 등록함
+audit-did-request-transitioned = { $actor }이(가) { $request }에 '{ $event }' 적용함: { $from } → { $to }
+audit-did-staff-login = { $actor }이(가) 로그인함
+audit-did-staff-login_failed = { $target ->
+        [none] { $actor }이(가) 로그인을 거부함(이메일·비밀번호·코드 오류)
+       *[other] { $actor }이(가) { $target } 계정의 로그인을 거부함(비밀번호 또는 코드 오류)
+    }
+audit-did-staff-logout = { $actor }이(가) 로그아웃함
+audit-did-staff-created = { $target ->
+        [none] { $actor }이(가) 담당자 계정을 생성함({ $role })
+       *[other] { $actor }이(가) { $target }의 계정을 생성함({ $role })
+    }
+audit-did-staff-setup_link_issued = { $actor }이(가) 최초 관리자 생성용 일회용 링크를 발급함
+audit-did-workflow-published = { $actor }이(가) 워크플로의 새 버전을 게시함
+audit-did-regime-published = { $actor }이(가) 법령 규칙의 새 버전을 게시함
+audit-did-request-legal_hold_placed = { $actor }이(가) { $request }에 법적 보존(리걸 홀드)을 설정함
+audit-did-request-legal_hold_lifted = { $actor }이(가) { $request }의 법적 보존을 해제함
+audit-did-staff-api_token_created = { $target ->
+        [none] { $actor }이(가) API 토큰을 생성함
+       *[other] { $actor }이(가) { $target }의 API 토큰을 생성함
+    }
+audit-did-staff-api_token_revoked = { $actor }이(가) API 토큰을 폐기함
+audit-did-request-document_recorded = { $actor }이(가) { $request }의 본인 확인 서류를 기록함
+audit-did-request-document_rejected = { $actor }이(가) { $request }의 본인 확인 서류를 반려함
+audit-did-file-stored = { $actor }이(가) { $request }에 파일을 저장함(암호화)
+audit-did-file-viewed = { $actor }이(가) { $request }의 파일을 열람함
+audit-did-file-purged = { $actor }이(가) 보관 기간이 끝난 { $request }의 파일을 삭제함
+audit-did-invoice-issued = { $actor }이(가) { $request }의 수수료 청구서를 발행함
+audit-did-payment-recorded = { $request ->
+        [none] { $actor }이(가) 입금을 기록함(아직 요청과 대조되지 않음)
+       *[other] { $actor }이(가) { $request }의 입금을 기록함
+    }
+audit-did-reply-downloaded = { $actor }이(가) { $request }의 답변을 다운로드함
+audit-did-reply-download_revoked = { $actor }이(가) { $request }의 답변 다운로드 링크를 회수함
+audit-did-task-completed = { $actor }이(가) { $request }의 데이터 시스템 작업을 완료함
+audit-did-task-recipients_notified = { $actor }이(가) { $request }에 따른 변경을 정보 수령인에게 알림
+audit-did-task-restriction_lifted = { $actor }이(가) { $request }의 정보주체에게 처리 제한 해제 예정을 알림
+audit-did-task-export_withheld = { $actor }이(가) { $request } 답변에서 시스템 정보를 제외함(또는 다시 포함함)
+audit-did-request-approved = { $actor }이(가) { $request }의 답변을 승인함(이중 확인)
+audit-did-request-authority_checked = { $actor }이(가) { $request }의 대리권을 확인함
+audit-did-letter-posted = { $request ->
+        [none] { $actor }이(가) 문의·불만에 대한 서면을 발송한 것으로 기록함
+       *[other] { $actor }이(가) { $request }의 서면을 발송한 것으로 기록함
+    }
+audit-did-provision-recorded = { $actor }이(가) 제3자 제공 기록 대장에 기록을 추가함
+audit-did-request-provision_record_attached = { $actor }이(가) 제3자 제공 기록을 { $request }에 연결함
+audit-did-request-provision_record_detached = { $actor }이(가) { $request }에서 제3자 제공 기록의 연결을 해제함
+audit-did-provision-erased = { $actor }이(가) 보존 기간이 지난 제3자 제공 기록을 삭제함
+audit-did-inquiry-received = { $actor }이(가) 문의·불만을 등록함
+audit-did-inquiry-acknowledged = { $actor }이(가) 문의·불만의 접수를 안내함
+audit-did-inquiry-answered = { $actor }이(가) 문의·불만에 답변함
+audit-did-inquiry-viewed = { $actor }이(가) 문의·불만을 열람함
+audit-did-inquiry-erased = { $actor }이(가) 보존 기간이 지난 문의·불만의 개인정보를 삭제함
+audit-did-system-registered = { $actor }이(가) 데이터 시스템을 등록함
+audit-did-system-changed = { $actor }이(가) 데이터 시스템 설정을 변경함
+audit-did-request-email_confirmed = { $actor }이(가) { $request }의 이메일 주소를 확인함
+audit-did-identity-verified = { $actor }이(가) { $request }의 본인 확인을 완료함
+audit-did-identity-check_failed = { $actor }이(가) { $request }의 본인 확인을 했으나 요건에 미달함
+audit-did-request-person_confirmed = 대리인이 제출한 { $request } 요청을 정보주체 본인이 직접 확인함
+audit-did-request-change_recorded = { $actor }이(가) { $request }에 따른 정정·삭제·처리정지 내용을 기록함
+audit-did-identity-evidence_received = { $actor }이(가) { $request }의 본인 확인·대리권 자료를 제출함
+audit-did-notice-sent = { $request ->
+        [none] { $actor }이(가) 문의·불만 관련 통지를 이메일로 보냄
+       *[other] { $actor }이(가) { $request }의 통지를 이메일로 보냄
+    }
+audit-did-notice-failed = { $request ->
+        [none] { $actor }이(가) 문의·불만 관련 통지를 보내지 못함
+       *[other] { $actor }이(가) { $request }의 통지를 보내지 못함(마지막 시도 실패)
+    }
+audit-did-notice-retried = { $request ->
+        [none] { $actor }이(가) 발송에 실패한 문의·불만 관련 통지를 다시 보내도록 함
+       *[other] { $actor }이(가) 발송에 실패한 { $request }의 통지를 다시 보내도록 함
+    }
+audit-did-request-assigned = { $actor }이(가) { $request }의 담당자를 변경함
+audit-did-audit-exported = { $actor }이(가) 감사 로그를 내보냄
+audit-did-staff-locked = { $target ->
+        [none] { $actor }이(가) 로그인 실패가 반복되어 계정을 잠금
+       *[other] { $actor }이(가) 로그인 실패가 반복되어 { $target }의 계정을 잠금
+    }
+audit-did-staff-sign_in_throttled = { $target ->
+        [none] { $actor }이(가) 로그인 실패가 반복되어 로그인을 일시 중지함
+       *[other] { $actor }이(가) 로그인 실패가 반복되어 { $target } 계정의 로그인을 일시 중지함
+    }
+audit-did-staff-unlocked = { $target ->
+        [none] { $actor }이(가) 로그인 대기를 해제함
+       *[other] { $actor }이(가) { $target }의 로그인 대기를 해제함
+    }
+audit-did-staff-mfa_enrolled = { $actor }이(가) 2단계 인증을 설정함
+audit-did-staff-second_step_passed = { $actor }이(가) 2단계 인증을 통과함
+audit-did-staff-mfa_reset = { $target ->
+        [none] { $actor }이(가) 담당자의 2단계 인증을 초기화함
+       *[other] { $actor }이(가) { $target }의 2단계 인증을 초기화함
+    }
+audit-did-staff-role_changed = { $target ->
+        [none] { $actor }이(가) 담당자의 역할을 '{ $role }'(으)로 변경함
+       *[other] { $actor }이(가) { $target }의 역할을 '{ $role }'(으)로 변경함
+    }
+audit-did-staff-disabled = { $target ->
+        [none] { $actor }이(가) 담당자 계정을 비활성화함
+       *[other] { $actor }이(가) { $target }의 계정을 비활성화함
+    }
+audit-did-staff-enabled = { $target ->
+        [none] { $actor }이(가) 담당자 계정을 다시 활성화함
+       *[other] { $actor }이(가) { $target }의 계정을 다시 활성화함
+    }
+audit-did-staff-sessions_ended = { $target ->
+        [none] { $actor }이(가) 담당자의 모든 세션을 종료함
+       *[other] { $actor }이(가) { $target }의 모든 세션을 종료함
+    }
+audit-did-staff-all_sessions_ended = { $actor }이(가) 다른 모든 담당자의 세션을 종료함
+audit-did-access-denied = { $actor }이(가) 역할상 허용되지 않은 페이지에 접근하려다 거부됨
+audit-did-access-credential_refused = { $actor }이(가) 유효하지 않은 API 토큰 또는 세션을 거부함
+audit-did-access-csrf_refused = { $actor }이(가) 보안 토큰이 맞지 않는 양식 제출을 거부함
+audit-did-intake-rate_limited = { $actor }의 제출을 거부함(같은 네트워크에서 제출이 너무 많음)
+audit-did-staff-password_changed = { $actor }이(가) 비밀번호를 변경함
+audit-did-staff-logout_everywhere = { $actor }이(가) 모든 기기에서 로그아웃함
+audit-did-staff-renamed = { $actor }이(가) 이름을 변경함
+audit-did-request-note_added = { $actor }이(가) { $request }에 내부 메모를 추가함
+audit-did-request-records_purged = { $actor }이(가) 보존 기간이 끝난 { $request }의 개인정보를 삭제함
+audit-did-system-started = { $actor }이(가) 시작됨(설정을 기록함)
+audit-did-request-closed = { $actor }이(가) { $request } 요청을 종결함
+## Words for codes shown on staff pages.
+actor-requester = 요청인
+actor-system = kaiji
+actor-staff = { $name }({ $role })
+actor-unknown-staff = 전 담당자
+notice-channel-email = 이메일
+notice-channel-letter = 우편
+notice-status-queued = 발송 대기
+notice-status-sent = 발송함
+notice-status-failed = 발송 실패
+request-channel-web = 웹 양식
+request-channel-api = API
+request-channel-postal = 우편
+queue-awaiting-confirmation = 요청인의 이메일 확인 대기 중
+queue-filter-any = 전체
+queue-filter-state-group = 상태
+queue-filter-assignee-me = 내 담당
+queue-filter-assignee-none = 담당자 없음
+queue-filter-assignee-anyone = 담당자 무관
+audit-page-of = { $page }페이지
+audit-newer = 더 최근 기록
+audit-older = 더 이전 기록
+audit-filter = 필터
+audit-filter-action = 내용
+audit-filter-actor = 수행자
+audit-filter-any = 전체
+audit-show-record = 기록과 해시
+audit-hash = 리프 해시
+audit-count = 전체 { $total }건 중 { $shown }건
+audit-what = 내용
+audit-who = 수행자
+staff-name = 이름
+staff-name-hint = 동료와 감사 로그에 표시되는 이름입니다
+account-change-name = 이름 변경
+account-name-changed = 이름을 변경했습니다.
+setup-name = 이름
+error-invalid_staff_name = 이름은 1~80자로, 줄바꿈 등 제어 문자 없이 입력해 주십시오.
+
+## Short labels of the audit actions, for the "What happened" filter on the audit page:
+## audit-kind- + the action's code with "." as "-". Noun phrases, no variables, distinct within a language.
+audit-kind-request-received = 요청 등록
+audit-kind-request-transitioned = 요청 상태 변경
+audit-kind-staff-login = 담당자 로그인
+audit-kind-staff-login_failed = 로그인 실패
+audit-kind-staff-logout = 담당자 로그아웃
+audit-kind-staff-created = 담당자 계정 생성
+audit-kind-staff-setup_link_issued = 최초 관리자 링크 발급
+audit-kind-workflow-published = 워크플로 새 버전 게시
+audit-kind-regime-published = 법령 규칙 새 버전 게시
+audit-kind-request-legal_hold_placed = 법적 보존 설정
+audit-kind-request-legal_hold_lifted = 법적 보존 해제
+audit-kind-staff-api_token_created = API 토큰 생성
+audit-kind-staff-api_token_revoked = API 토큰 폐기
+audit-kind-request-document_recorded = 본인 확인 서류 기록
+audit-kind-request-document_rejected = 본인 확인 서류 반려
+audit-kind-file-stored = 파일 저장
+audit-kind-file-viewed = 파일 열람
+audit-kind-file-purged = 보관 만료 파일 삭제
+audit-kind-invoice-issued = 수수료 청구서 발행
+audit-kind-payment-recorded = 입금 기록
+audit-kind-reply-downloaded = 답변 다운로드
+audit-kind-reply-download_revoked = 다운로드 링크 회수
+audit-kind-task-completed = 데이터 시스템 작업 완료
+audit-kind-task-recipients_notified = 수령인에게 변경 알림
+audit-kind-task-restriction_lifted = 처리 제한 해제 안내
+audit-kind-task-export_withheld = 답변에서 시스템 정보 제외
+audit-kind-request-approved = 답변 승인
+audit-kind-request-authority_checked = 대리권 확인
+audit-kind-letter-posted = 서면 발송
+audit-kind-provision-recorded = 제3자 제공 기록 추가
+audit-kind-request-provision_record_attached = 제3자 제공 기록 연결
+audit-kind-request-provision_record_detached = 제3자 제공 기록 연결 해제
+audit-kind-provision-erased = 제3자 제공 기록 삭제
+audit-kind-inquiry-received = 문의·불만 등록
+audit-kind-inquiry-acknowledged = 문의·불만 접수 안내
+audit-kind-inquiry-answered = 문의·불만 답변
+audit-kind-inquiry-viewed = 문의·불만 열람
+audit-kind-inquiry-erased = 문의·불만 개인정보 삭제
+audit-kind-system-registered = 데이터 시스템 등록
+audit-kind-system-changed = 데이터 시스템 설정 변경
+audit-kind-request-email_confirmed = 이메일 주소 확인
+audit-kind-identity-verified = 본인 확인 완료
+audit-kind-identity-check_failed = 본인 확인 요건 미달
+audit-kind-request-person_confirmed = 정보주체의 대리 요청 확인
+audit-kind-request-change_recorded = 정정·삭제·처리정지 기록
+audit-kind-identity-evidence_received = 본인 확인 자료 제출
+audit-kind-notice-sent = 통지 이메일 발송
+audit-kind-notice-failed = 통지 발송 실패
+audit-kind-notice-retried = 통지 재발송 설정
+audit-kind-request-assigned = 담당자 변경
+audit-kind-audit-exported = 감사 로그 내보내기
+audit-kind-staff-locked = 계정 잠금
+audit-kind-staff-sign_in_throttled = 로그인 일시 중지
+audit-kind-staff-unlocked = 로그인 대기 해제
+audit-kind-staff-mfa_enrolled = 2단계 인증 설정
+audit-kind-staff-second_step_passed = 2단계 인증 통과
+audit-kind-staff-mfa_reset = 2단계 인증 초기화
+audit-kind-staff-role_changed = 역할 변경
+audit-kind-staff-disabled = 계정 비활성화
+audit-kind-staff-enabled = 계정 재활성화
+audit-kind-staff-sessions_ended = 담당자 세션 종료
+audit-kind-staff-all_sessions_ended = 다른 모든 세션 종료
+audit-kind-access-denied = 페이지 접근 거부
+audit-kind-access-credential_refused = 잘못된 인증 정보 거부
+audit-kind-access-csrf_refused = 보안 토큰 불일치 양식 거부
+audit-kind-intake-rate_limited = 과다 제출 거부
+audit-kind-staff-password_changed = 비밀번호 변경
+audit-kind-staff-logout_everywhere = 모든 기기에서 로그아웃
+audit-kind-staff-renamed = 이름 변경
+audit-kind-request-note_added = 내부 메모 추가
+audit-kind-request-records_purged = 요청 개인정보 삭제
+audit-kind-system-started = kaiji 시작
+audit-kind-request-closed = 요청 종결
+
+## Request queue: filter on the requester's e-mail confirmation; audit export: file format.
+queue-confirmation = 이메일 확인
+queue-confirmed = 확인됨(처리 가능)
+audit-export-format = 형식

@@ -396,14 +396,33 @@ impl TestApp {
         .n
     }
 
+    /// A staff member named after their address (`officer@…` is "Officer").
     pub async fn staff(&self, email: &str, role: Role, password: &str) -> staff::StaffMember {
+        let local = email.split('@').next().unwrap_or(email);
+        let mut name: Vec<char> = local.chars().collect();
+        if let Some(c) = name.first_mut() {
+            *c = c.to_ascii_uppercase();
+        }
+        let name: String = name.into_iter().collect();
+        self.staff_named(email, &name, role, password).await
+    }
+
+    pub async fn staff_named(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> staff::StaffMember {
         let db = self.state.db.clone();
         let clock = self.clock.clone();
-        let (email, password) = (email.to_owned(), password.to_owned());
-        tokio::task::spawn_blocking(move || staff::add_user(&db, &clock, &email, role, &password))
-            .await
-            .unwrap()
-            .expect("create staff")
+        let (email, name, password) = (email.to_owned(), name.to_owned(), password.to_owned());
+        tokio::task::spawn_blocking(move || {
+            staff::add_user(&db, &clock, &email, &name, role, &password)
+        })
+        .await
+        .unwrap()
+        .expect("create staff")
     }
 
     /// Opens the confirmation link of one request and presses the button, as the requester would.
