@@ -76,8 +76,16 @@ pub async fn browse(state: &AppState, input: BrowseInput) -> Result<AuditBrowse,
     {
         errors.push("action", "unknown_value");
     }
-    let (actor, request, before) = (some(&input.actor), some(&input.request), some(&input.before));
-    for (field, value) in [("actor", &actor), ("request", &request), ("before", &before)] {
+    let (actor, request, before) = (
+        some(&input.actor),
+        some(&input.request),
+        some(&input.before),
+    );
+    for (field, value) in [
+        ("actor", &actor),
+        ("request", &request),
+        ("before", &before),
+    ] {
         if let Some(v) = value
             && (v.len() > 64 || v.chars().any(char::is_control))
         {

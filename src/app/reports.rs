@@ -9,6 +9,8 @@ pub struct YearReport {
     pub year: i32,
     pub report: Report,
     pub inquiries: Vec<super::inquiries::InquiryCounts>,
+    /// The states' words, for the page.
+    pub vocabulary: super::vocabulary::Vocabulary,
 }
 
 /// The report for requests received in `year`; a year outside 2000–2100 is a field error.
@@ -34,6 +36,7 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<YearReport, 
         .with_timezone(&chrono_tz::Asia::Tokyo)
         .date_naive();
     let laws = state.workflows.laws().clone();
+    let catalog = state.workflows.clone();
     let now = state.clock.now();
     state
         .db
@@ -67,6 +70,7 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<YearReport, 
                 year,
                 report: r,
                 inquiries,
+                vocabulary: super::vocabulary::Vocabulary::load(conn, &catalog)?,
             })
         })
         .await

@@ -103,7 +103,15 @@ pub fn add_user(
     let hash = password::hash(&password);
     let mut conn = db.conn()?;
     write_tx(&mut conn, |conn| {
-        insert_staff(conn, &email, &name, role, &hash, Actor::System("cli"), clock)
+        insert_staff(
+            conn,
+            &email,
+            &name,
+            role,
+            &hash,
+            Actor::System("cli"),
+            clock,
+        )
     })
 }
 

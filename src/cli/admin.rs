@@ -181,8 +181,7 @@ pub(super) fn user_add(
     let password = password.strip_suffix('\n').unwrap_or(&password);
     let password = password.strip_suffix('\r').unwrap_or(password);
     let db = open_db(config)?;
-    let member =
-        staff::add_user(&db, &Clock::System, email, name, role.into(), password)
+    let member = staff::add_user(&db, &Clock::System, email, name, role.into(), password)
         .map_err(explained)?;
     println!(
         "created {} account {} ({})",

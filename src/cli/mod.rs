@@ -131,10 +131,9 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             seed(&db, &config, &Clock::System)
         }
         Command::User {
-            command:
-                UserCommand::Add {
-                    email, name, role, ..
-                },
+            command: UserCommand::Add {
+                email, name, role, ..
+            },
         } => admin::user_add(&config, &email, &name, role),
         Command::User {
             command: UserCommand::Unlock { email },

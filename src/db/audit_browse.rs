@@ -46,9 +46,11 @@ pub fn page(
     let mut q = filtered(filter).select(AuditEventRow::as_select());
     if let Some((t, id)) = before {
         q = q.filter(
-            audit_events::occurred_at.lt(*t).or(audit_events::occurred_at
-                .eq(*t)
-                .and(audit_events::id.lt(id.clone()))),
+            audit_events::occurred_at
+                .lt(*t)
+                .or(audit_events::occurred_at
+                    .eq(*t)
+                    .and(audit_events::id.lt(id.clone()))),
         );
     }
     q.order((audit_events::occurred_at.desc(), audit_events::id.desc()))
@@ -62,7 +64,10 @@ pub fn count(conn: &mut AnyConnection, filter: &BrowseFilter) -> QueryResult<i64
 }
 
 /// An event's place in the newest-first order: its time and id.
-pub fn position(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<(NaiveDateTime, String)>> {
+pub fn position(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> QueryResult<Option<(NaiveDateTime, String)>> {
     audit_events::table
         .filter(audit_events::id.eq(id))
         .select((audit_events::occurred_at, audit_events::id))

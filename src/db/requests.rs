@@ -575,7 +575,10 @@ pub fn receipt_numbers(
 }
 
 /// The request with this receipt number, if any.
-pub fn id_by_receipt_number(conn: &mut AnyConnection, receipt: &str) -> QueryResult<Option<String>> {
+pub fn id_by_receipt_number(
+    conn: &mut AnyConnection,
+    receipt: &str,
+) -> QueryResult<Option<String>> {
     requests::table
         .filter(requests::receipt_number.eq(receipt))
         .select(requests::id)

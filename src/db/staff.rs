@@ -287,7 +287,11 @@ pub fn workers(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String)>> 
 /// for pages that name people.
 pub fn names(conn: &mut AnyConnection) -> QueryResult<Vec<(StaffId, String, String)>> {
     staff_users::table
-        .select((staff_users::id, staff_users::display_name, staff_users::role))
+        .select((
+            staff_users::id,
+            staff_users::display_name,
+            staff_users::role,
+        ))
         .load(conn)
 }
 

@@ -70,7 +70,13 @@ impl AuditPage {
     pub fn actions(&self) -> Vec<(&'static str, String)> {
         let mut all: Vec<(&'static str, String)> = AuditAction::ALL
             .iter()
-            .map(|a| (a.as_str(), self.tr.t(&format!("audit-kind-{}", a.as_str().replace('.', "-")))))
+            .map(|a| {
+                (
+                    a.as_str(),
+                    self.tr
+                        .t(&format!("audit-kind-{}", a.as_str().replace('.', "-"))),
+                )
+            })
             .collect();
         all.sort_by(|a, b| a.1.cmp(&b.1));
         all

@@ -75,11 +75,22 @@ impl EventSentence<'_> {
         let args = [
             (
                 "actor",
-                actor(tr, v, self.actor_kind, self.actor_id.filter(|a| !a.is_empty())),
+                actor(
+                    tr,
+                    v,
+                    self.actor_kind,
+                    self.actor_id.filter(|a| !a.is_empty()),
+                ),
             ),
             ("request", request),
-            ("from", self.from_state.map(|s| state(tr, v, s)).unwrap_or_default()),
-            ("to", self.to_state.map(|s| state(tr, v, s)).unwrap_or_default()),
+            (
+                "from",
+                self.from_state.map(|s| state(tr, v, s)).unwrap_or_default(),
+            ),
+            (
+                "to",
+                self.to_state.map(|s| state(tr, v, s)).unwrap_or_default(),
+            ),
             (
                 "event",
                 details["event"]

@@ -19,38 +19,31 @@ use crate::i18n::Tr;
 pub struct Bar {
     pub label: String,
     pub value: u64,
-    pub width: u32,
-    pub y: u32,
+    pub percent: u32,
 }
 
-/// A bar chart: the bars laid out for a 480-pixel-wide SVG.
+/// A bar chart as a table: each row its label (HTML text, which wraps and stays readable on a phone), a
+/// bar drawn as an SVG rectangle `percent` wide of its cell, and the value.
 pub struct Chart {
     pub id: &'static str,
     pub title: String,
     pub bars: Vec<Bar>,
-    pub height: u32,
 }
 
 fn chart(id: &'static str, title: String, values: Vec<(String, u64)>) -> Chart {
     let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = values
         .into_iter()
-        .enumerate()
-        .map(|(i, (label, value))| Bar {
-            // Integer pixels: 300 wide at the largest value.
-            width: u32::try_from(value.saturating_mul(300) / max).unwrap_or(300),
-            y: u32::try_from(i).unwrap_or(0) * 24,
+        .map(|(label, value)| Bar {
+            // Integer percent of the largest value; a non-zero value shows at least a sliver.
+            percent: u32::try_from(value.saturating_mul(100) / max)
+                .unwrap_or(100)
+                .max(u32::from(value > 0)),
             label,
             value,
         })
         .collect();
-    let height = u32::try_from(bars.len()).unwrap_or(0) * 24 + 4;
-    Chart {
-        id,
-        title,
-        bars,
-        height,
-    }
+    Chart { id, title, bars }
 }
 
 #[derive(Template)]
@@ -64,6 +57,14 @@ pub struct ReportsPage {
     pub charts: Vec<Chart>,
     /// Each kind's counts, with its name in the page's language.
     pub inquiries: Vec<(String, crate::app::inquiries::InquiryCounts)>,
+    pub laws: std::sync::Arc<crate::domain::law::Laws>,
+}
+
+impl ReportsPage {
+    /// A right by its name in the page's language.
+    pub fn right_label(&self, code: &str) -> String {
+        self.laws.right_label(None, code, self.tr.lang)
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -105,6 +106,7 @@ pub async fn show(
         year,
         report,
         inquiries,
+        vocabulary,
     } = reports::yearly(&state, q.year.as_deref()).await?;
     let laws = state.workflows.laws();
     let right = |code: &str| laws.right_label(None, code, tr.lang);
@@ -115,7 +117,7 @@ pub async fn show(
             report
                 .by_state
                 .iter()
-                .map(|(k, v)| (k.clone(), *v))
+                .map(|(k, v)| (super::narrate::state(&tr, &vocabulary, k), *v))
                 .collect(),
         ),
         chart(
@@ -150,6 +152,7 @@ pub async fn show(
                 .into_iter()
                 .map(|c| (super::inquiries::kind_label(laws, &tr, &c.kind), c))
                 .collect(),
+            laws: laws.clone(),
         },
     )
 }

@@ -6,10 +6,10 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
-    account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents, filing,
-    form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people, postal,
-    postings, procedures, provision, public, queue, registry, replies, reports, staff, systems,
-    systems_api, tracking,
+    account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents,
+    filing, form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people,
+    postal, postings, procedures, provision, public, queue, registry, replies, reports, staff,
+    systems, systems_api, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.

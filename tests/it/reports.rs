@@ -83,10 +83,18 @@ async fn reports_count_outcomes_per_right_and_chart_them(app: TestApp) {
     let auditor = app.signed_in("auditor@example.com", Role::Auditor).await;
     let page = auditor.get("/staff/reports?year=2026&lang=en").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<svg id=\"chart-right\""));
+    assert!(page.body.contains("<table id=\"chart-right\""));
     assert!(
         page.body.matches("<rect ").count() >= 6,
         "bars for states, rights and regimes"
+    );
+    // Charts and the metrics name states and rights in words, never by code.
+    let states = page.all_text_of("chart-state").unwrap();
+    assert!(!states.contains('_'), "{states}");
+    let metrics = page.all_text_of("metrics").unwrap();
+    assert!(
+        metrics.contains("Access") || metrics.contains("access"),
+        "{metrics}"
     );
     let csv = auditor.get("/staff/reports/metrics.csv?year=2026").await;
     assert_eq!(csv.status, 200);

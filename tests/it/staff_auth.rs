@@ -121,7 +121,10 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
             .first(&mut *app.tdb.conn())
             .unwrap()
     };
-    assert_eq!(name, "佐藤 花子", "the administrator is named as typed, trimmed");
+    assert_eq!(
+        name, "佐藤 花子",
+        "the administrator is named as typed, trimmed"
+    );
     assert_eq!(res.location.as_deref(), Some("/staff/login?setup=done"));
     assert_eq!(app.count("staff_users"), 1);
 

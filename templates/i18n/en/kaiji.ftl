@@ -1298,3 +1298,7 @@ audit-kind-request-closed = Request closed
 queue-confirmation = E-mail confirmation
 queue-confirmed = Confirmed (can be worked)
 audit-export-format = Format
+
+## Report charts: the hidden header row of a chart's table.
+reports-chart-item = Item
+reports-chart-count = Count

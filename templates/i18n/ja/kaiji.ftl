@@ -1298,3 +1298,7 @@ audit-kind-request-closed = 請求の終了
 queue-confirmation = メール確認
 queue-confirmed = 確認済み（対応可能）
 audit-export-format = 形式
+
+## Report charts: the hidden header row of a chart's table.
+reports-chart-item = 項目
+reports-chart-count = 件数

@@ -1298,3 +1298,7 @@ audit-kind-request-closed = 요청 종결
 queue-confirmation = 이메일 확인
 queue-confirmed = 확인됨(처리 가능)
 audit-export-format = 형식
+
+## Report charts: the hidden header row of a chart's table.
+reports-chart-item = 항목
+reports-chart-count = 건수
