@@ -159,6 +159,13 @@ impl Tr {
     }
 
     /// The other languages, each by its own name, for the language switch.
+    /// A language by its own name ("日本語", "English"), or its code where kaiji does not speak it.
+    pub fn language_name(&self, code: &str) -> String {
+        parse_spoken(code)
+            .map(|l| Tr::new(l).t("lang-name"))
+            .unwrap_or_else(|_| code.to_owned())
+    }
+
     pub fn others(&self) -> Vec<(String, String)> {
         spoken()
             .into_iter()

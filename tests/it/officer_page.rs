@@ -35,7 +35,7 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
         "GDPR: one month from receipt"
     );
     assert!(page.body.contains(&format!(
-        "EEA (GDPR) data subject request (gdpr v{})",
+        "EEA (GDPR) data subject request · v{}",
         crate::common::seed_version("gdpr")
     )));
     for e in ["start_processing", "request_identity", "extend", "refuse"] {

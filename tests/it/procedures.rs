@@ -85,7 +85,7 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     assert!(print.body.contains("<body class=\"a4\">"));
     assert!(print.body.contains("1サービスにつき5,400円") && print.body.contains("配達証明付書留"));
     assert!(print.body.contains(&format!(
-        "jp-postal v{}",
+        "手続 v{}",
         crate::common::seed_version("jp-postal")
     )));
     assert_eq!(

@@ -1302,3 +1302,6 @@ audit-export-format = Format
 ## Report charts: the hidden header row of a chart's table.
 reports-chart-item = Item
 reports-chart-count = Count
+
+## The request queue: the filter on where the requester is (a place of the laws).
+queue-place = Place

@@ -1302,3 +1302,6 @@ audit-export-format = 形式
 ## Report charts: the hidden header row of a chart's table.
 reports-chart-item = 項目
 reports-chart-count = 件数
+
+## The request queue: the filter on where the requester is (a place of the laws).
+queue-place = 地域

@@ -1302,3 +1302,6 @@ audit-export-format = 형식
 ## Report charts: the hidden header row of a chart's table.
 reports-chart-item = 항목
 reports-chart-count = 건수
+
+## The request queue: the filter on where the requester is (a place of the laws).
+queue-place = 지역
