@@ -67,7 +67,7 @@ pub struct QueueQuery {
     #[param(example = "me")]
     pub assignee: Option<String>,
     /// Only requests due within this many days from today (0 to 3650; else 422 `invalid_days`).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 3650, example = 7)]
+    #[param(schema_with = days_or_blank, example = 7)]
     pub due_within: Option<String>,
     /// Only overdue requests when `1`, `true`, `on` or `yes`; any other value is no filter.
     #[param(example = "true")]
@@ -87,8 +87,36 @@ pub struct QueueQuery {
     )]
     pub cursor: Option<String>,
     /// Requests per page, 1 to 500 (default 50; else 422 `invalid_limit`).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, example = 50)]
+    #[param(schema_with = page_size_or_blank, example = 50)]
     pub limit: Option<String>,
+}
+
+/// An optional whole number given as text, from `min` to `max`, or blank (empty or spaces) for none, as
+/// a form sends an empty field: what the API document says of `due_within` and `limit`.
+fn integer_or_blank(min: u32, max: u32) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(min))
+                .maximum(Some(max)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[ \t\r\n\f]*$")),
+        )
+        .into()
+}
+
+fn page_size_or_blank() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    integer_or_blank(1, 500)
+}
+
+fn days_or_blank() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    integer_or_blank(0, 3650)
 }
 
 /// One page of the queue.
@@ -128,9 +156,11 @@ pub async fn queue(
         .db
         .run(move |conn| {
             let mut errors = crate::domain::FieldErrors::new();
+            // Blank is spaces, tabs and line ends (what a form or a hand-typed URL adds), as the API
+            // document says; any other character is part of the value.
             let text = |s: &Option<String>| {
                 s.as_deref()
-                    .map(str::trim)
+                    .map(|s| s.trim_matches(|c: char| c.is_ascii_whitespace()))
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
             };

@@ -106,3 +106,49 @@ impl EventSentence<'_> {
             .unwrap_or_else(|| readable(self.action))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::audit::AuditAction;
+    use crate::i18n::{Tr, spoken};
+
+    /// Every action, in every language, has a sentence that reads whole (every placeable filled) with or
+    /// without a request and a staff member acted on, and a short name for the audit page's filter,
+    /// distinct from the others.
+    #[test]
+    fn every_audit_action_is_told_and_named_in_every_language() {
+        for lang in spoken() {
+            let tr = Tr::new(lang);
+            let mut kinds = std::collections::BTreeSet::new();
+            for action in AuditAction::ALL {
+                let suffix = action.as_str().replace('.', "-");
+                for (request, target) in [("KJ-20261122-00000001", "佐藤 花子"), ("none", "none")]
+                {
+                    let args = [
+                        ("actor", "Officer".to_owned()),
+                        ("request", request.to_owned()),
+                        ("from", "Received".to_owned()),
+                        ("to", "In progress".to_owned()),
+                        ("event", "Start".to_owned()),
+                        ("target", target.to_owned()),
+                        ("role", "Officer".to_owned()),
+                    ];
+                    let told = tr
+                        .try_t_args(&format!("audit-did-{suffix}"), &args)
+                        .unwrap_or_else(|| panic!("{lang}: no sentence for {action}"));
+                    assert!(
+                        !told.trim().is_empty() && !told.contains('{') && !told.contains('$'),
+                        "{lang} {action}: {told}"
+                    );
+                }
+                let kind = tr
+                    .try_t(&format!("audit-kind-{suffix}"))
+                    .unwrap_or_else(|| panic!("{lang}: no name for {action}"));
+                assert!(
+                    kinds.insert(kind.clone()),
+                    "{lang}: `{kind}` names two actions"
+                );
+            }
+        }
+    }
+}
