@@ -361,23 +361,6 @@ impl From<AuditEventRow> for AuditLine {
     }
 }
 
-/// The newest audit events, for auditors.
-pub async fn recent_audit(
-    state: &AppState,
-    _staff: &StaffMember,
-    limit: i64,
-) -> Result<Vec<AuditLine>, AppError> {
-    state
-        .db
-        .run(move |conn| {
-            Ok(audit::list_recent(conn, limit)?
-                .into_iter()
-                .map(AuditLine::from)
-                .collect())
-        })
-        .await
-}
-
 /// The picture of a request's workflow with its current state marked.
 pub async fn diagram(
     state: &AppState,
