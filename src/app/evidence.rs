@@ -192,6 +192,37 @@ fn store(
     Ok(())
 }
 
+/// The account id the requester gave with the request, if they gave one and it is still held.
+pub(crate) fn offered_account_id(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    request_id: &RequestId,
+) -> Result<Option<String>, AppError> {
+    for info in repo::for_request(conn, request_id)? {
+        if info.kind != DATA_POINTS || info.purged_at.is_some() {
+            continue;
+        }
+        let Some(row) = repo::find(conn, request_id, &info.id)? else {
+            continue;
+        };
+        let plain = crypto::open(
+            key,
+            &aad(request_id, &info.id),
+            &Sealed {
+                nonce: row.nonce,
+                ciphertext: row.ciphertext,
+            },
+        )
+        .map_err(|_| AppError::Definition("sealed data points do not open".into()))?;
+        let offered: OfferedEvidence =
+            serde_json::from_slice(&plain).map_err(|e| AppError::Definition(e.to_string()))?;
+        if let Some(a) = offered.points.get("account_id") {
+            return Ok(Some(a.clone()));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether the requester has signed the declaration under penalty of perjury on this request.
 pub(crate) fn declaration_signed(
     conn: &mut AnyConnection,

@@ -32,6 +32,7 @@ pub mod package;
 pub mod package_index;
 pub mod postal_details;
 pub mod postings;
+pub mod preferences;
 pub mod procedures;
 pub mod provision;
 pub mod queue;

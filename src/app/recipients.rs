@@ -51,8 +51,13 @@ pub(crate) fn tell(
             .collect(),
         _ => Vec::new(),
     };
+    let stopped_for = match outcome {
+        TaskOutcome::Stopped { purposes } => Some(purposes.clone()),
+        _ => None,
+    };
     let what = Told {
         outcome: outcome.as_str(),
+        stopped_for,
         allowed,
         lifted_on: None,
         changes,
@@ -65,6 +70,7 @@ struct Told {
     /// `erased`, `rectified`, `restricted`, or `lifted` (a restriction they were told of ends).
     outcome: &'static str,
     allowed: Option<String>,
+    stopped_for: Option<String>,
     lifted_on: Option<NaiveDate>,
     changes: Vec<crate::domain::notice::ChangeNotice>,
 }
@@ -93,6 +99,7 @@ fn queue(
                 subject_name: case.row.subject_name.clone(),
                 subject_email: case.row.subject_email.clone(),
                 allowed: what.allowed.clone(),
+                stopped_for: what.stopped_for.clone(),
                 lifted_on: what.lifted_on,
             }),
             changes: what.changes.clone(),
@@ -212,6 +219,7 @@ pub async fn lift_restriction(
             let what = Told {
                 outcome: "lifted",
                 allowed: None,
+                stopped_for: None,
                 lifted_on: Some(day),
                 changes: Vec::new(),
             };

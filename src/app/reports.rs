@@ -11,6 +11,9 @@ pub struct YearReport {
     pub inquiries: Vec<super::inquiries::InquiryCounts>,
     /// The states' words, for the page.
     pub vocabulary: super::vocabulary::Vocabulary,
+    /// Opt-outs of sale or sharing that browsers' opt-out preference signals (Global Privacy
+    /// Control) recorded in the year, besides those requested.
+    pub signal_opt_outs: i64,
 }
 
 /// The report for requests received in `year`; a year outside 2000–2100 is a field error.
@@ -66,7 +69,9 @@ pub async fn yearly(state: &AppState, year: Option<&str>) -> Result<YearReport, 
                 .collect();
             let mut r = report(&rows);
             r.overdue_now = u64::try_from(overdue).unwrap_or(0);
+            let signal_opt_outs = super::preferences::signal_opt_outs(conn, from, to)?;
             Ok(YearReport {
+                signal_opt_outs,
                 year,
                 report: r,
                 inquiries,

@@ -251,7 +251,10 @@ pub async fn complete_task(
             if let TaskOutcome::Rectified { changes } = &outcome {
                 record_corrections(conn, &case, &task_id, changes, &staff, now)?;
             }
-            if outcome.tells_recipients() {
+            // A right may ask that recipients hear of more than erasures, rectifications and
+            // restrictions: an opt-out's third parties must stop selling or sharing too.
+            let right_tells = case.right.as_ref().is_some_and(|r| r.tells_recipients);
+            if outcome.tells_recipients() || (right_tells && outcome.carried_out()) {
                 super::recipients::tell(conn, &case, &system, &task_id, &outcome, now)?;
             }
             let open_tasks = repo::open_count(conn, &request_id)?;

@@ -16,6 +16,7 @@ pub mod notes;
 pub mod notices;
 pub mod postal;
 pub mod postings;
+pub mod preferences;
 pub mod provision;
 pub mod queue_counts;
 pub mod replies;

@@ -555,6 +555,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_preferences (id) {
+        id -> Text,
+        email_sha256 -> Nullable<Text>,
+        account_sha256 -> Nullable<Text>,
+        kind -> Text,
+        value -> Text,
+        source -> Text,
+        regime -> Text,
+        request_id -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(privacy_preferences -> requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(privacy_preferences, requests);
+
 // The register of provision records and the inquiries desk, beside the requests they serve.
 mod desk;
 pub use desk::*;

@@ -150,10 +150,15 @@ pub enum AuditAction {
     /// A request reached a final state. Its details never hold personal data and are never erased:
     /// retention checks, from the log alone, that a record was closed long enough before it was erased.
     RequestClosed,
+    /// A person's choice (an opt-out of sale or sharing, a limit, an opt-in) was recorded: kind, value,
+    /// source and regime, never who.
+    PreferenceRecorded,
+    /// A staff member or a data system asked where someone stands (how many choices were found).
+    PreferencesLookedUp,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 73] = [
+    pub const ALL: [AuditAction; 75] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -227,6 +232,8 @@ impl AuditAction {
         AuditAction::RecordsPurged,
         AuditAction::ServiceStarted,
         AuditAction::RequestClosed,
+        AuditAction::PreferenceRecorded,
+        AuditAction::PreferencesLookedUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -304,6 +311,8 @@ impl AuditAction {
             AuditAction::RecordsPurged => "request.records_purged",
             AuditAction::ServiceStarted => "system.started",
             AuditAction::RequestClosed => "request.closed",
+            AuditAction::PreferenceRecorded => "preference.recorded",
+            AuditAction::PreferencesLookedUp => "preference.looked_up",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod on_behalf;
 pub mod payment_match;
 pub mod postal;
 pub mod posting;
+pub mod preference;
 pub mod provision;
 pub mod reply;
 pub mod reports;

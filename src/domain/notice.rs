@@ -258,7 +258,7 @@ pub struct RecipientNotice {
     pub role: String,
     /// The system that disclosed to them.
     pub system: String,
-    /// `erased`, `rectified`, `restricted`, or `lifted` (a restriction ends).
+    /// `erased`, `rectified`, `restricted`, `stopped`, or `lifted` (a restriction ends).
     pub outcome: String,
     /// The person, as the request names them.
     pub subject_name: String,
@@ -270,6 +270,9 @@ pub struct RecipientNotice {
     /// A restriction lifted: from which day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifted_on: Option<NaiveDate>,
+    /// Processing stopped (an opt-out of sale or sharing): for which purposes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_for: Option<String>,
 }
 
 /// A task opened in a system, for its owner (the request itself stays out of the notice).

@@ -104,6 +104,8 @@ pub trait LawBook {
     fn minor_under(&self, place: &PlaceCode) -> Option<u32>;
     /// The place's time zone: its day is the day of filing.
     fn timezone(&self, place: &PlaceCode) -> Option<chrono_tz::Tz>;
+    /// The right is a choice the person states (an opt-out): the request needs no message.
+    fn asks_no_details(&self, place: &PlaceCode, right: &RightCode) -> bool;
 }
 
 /// The language a requester reads; notices and pages follow it. A BCP 47 primary subtag (`ja`, `en`,
@@ -415,7 +417,19 @@ impl NewRequest {
             errors.check("email", SubjectEmail::parse(&raw.email).map(Some))
         };
         let types = errors.check("request_type", parse_types(raw, laws));
-        let message = errors.check("message", RequestMessage::parse(&raw.message));
+        // A choice (an opt-out of sale or sharing) needs no description: asking for more than the law
+        // lets a business ask is itself a barrier (CCPA 11 CCR §7026(c)).
+        let message = if raw.message.trim().is_empty()
+            && let Some((first, also)) = &types
+            && let Ok(place) = laws.served_place(raw.jurisdiction.trim())
+            && std::iter::once(first)
+                .chain(also.iter())
+                .all(|t| laws.asks_no_details(&place, t))
+        {
+            Some(RequestMessage(String::new()))
+        } else {
+            errors.check("message", RequestMessage::parse(&raw.message))
+        };
         let jurisdiction = errors.check("jurisdiction", laws.served_place(raw.jurisdiction.trim()));
         let on_behalf = match raw.requester_kind.trim() {
             "" | "self" => Some(None),

@@ -315,6 +315,9 @@ fn recipient_rows(tr: &Tr, r: &crate::domain::notice::RecipientNotice, out: &mut
     if let Some(d) = r.lifted_on {
         row("lifted-on", d.to_string());
     }
+    if let Some(p) = &r.stopped_for {
+        row("stopped-for", p.clone());
+    }
     if let Some(a) = &r.allowed {
         row(
             "allowed",

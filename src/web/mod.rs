@@ -30,6 +30,7 @@ pub mod payments;
 pub mod people;
 pub mod postal;
 pub mod postings;
+pub mod preferences;
 pub mod procedures;
 pub mod provision;
 pub mod public;

@@ -69,6 +69,7 @@ use utoipa::{Modify, OpenApi};
         super::systems::complete_api,
         super::systems::lift_api,
         super::systems_api::my_tasks_api,
+        super::preferences::lookup_api,
         super::systems::withhold_api,
         super::systems::preview_api,
     ),

@@ -20,6 +20,8 @@ use crate::i18n::Tr;
 pub struct ProceduresPage {
     pub tr: Tr,
     pub procedures: Vec<ProcedureView>,
+    /// The links the served laws word ("Do Not Sell or Share My Personal Information").
+    pub privacy_links: Vec<super::preferences::PrivacyLink>,
 }
 
 #[derive(Template)]
@@ -127,7 +129,15 @@ fn period_text(tr: &Tr, p: Period) -> String {
 
 pub async fn index(state: web::Data<AppState>, tr: Tr) -> Result<HttpResponse, PageError> {
     let procedures = procedures::published(&state).await?;
-    render(StatusCode::OK, &ProceduresPage { tr, procedures })
+    let privacy_links = super::preferences::privacy_links(state.workflows.laws(), &tr);
+    render(
+        StatusCode::OK,
+        &ProceduresPage {
+            tr,
+            procedures,
+            privacy_links,
+        },
+    )
 }
 
 pub async fn show(

@@ -65,6 +65,12 @@ pub struct RequestFormPage {
     /// day, and the rights it is for.
     pub period: Option<(String, String)>,
     pub period_from_error: Option<String>,
+    /// The links the served laws word ("Do Not Sell or Share My Personal Information").
+    pub privacy_links: Vec<super::preferences::PrivacyLink>,
+    /// The browser sends the opt-out preference signal and a law served here honours it.
+    pub signal: bool,
+    /// The right chosen is a choice (an opt-out): no message is needed.
+    pub message_optional: bool,
 }
 
 /// The form's place: the one asked for (a served code or alias), else the one the page's language
@@ -122,6 +128,12 @@ impl RequestFormPage {
         let err = |field: &str| errors.code_for(field).map(|c| tr.field_error(c));
         let retention = &state.config.retention;
         Ok(Self {
+            privacy_links: super::preferences::privacy_links(&laws, &tr),
+            signal: false,
+            message_optional: place.as_ref().is_some_and(|p| {
+                laws.right(p.code.as_str(), input.request_type.trim())
+                    .is_some_and(|r| r.preference.is_some())
+            }),
             places: laws
                 .served()
                 .map(|p| TypeOption {
@@ -216,21 +228,30 @@ impl RequestFormPage {
 #[derive(Debug, Deserialize)]
 pub struct PlaceQuery {
     pub place: Option<String>,
+    /// A right to preselect (the "Do Not Sell or Share" link opens the form at the opt-out).
+    pub right: Option<String>,
 }
 
 /// The request form: step 1 asks where the requester lives (`?place=`, preselected from the page's
 /// language), step 2 offers that place's rights. Without JavaScript the place form reloads the page.
 pub async fn form(
     state: web::Data<AppState>,
+    req: HttpRequest,
     tr: Tr,
     csrf: Csrf,
     q: web::Query<PlaceQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let q = q.into_inner();
     let input = RawRequest {
-        jurisdiction: q.into_inner().place.unwrap_or_default(),
+        jurisdiction: q.place.unwrap_or_default(),
+        // Only a short code is kept; the form offers it only where the place's law grants it.
+        request_type: q.right.filter(|r| r.len() <= 40).unwrap_or_default(),
         ..RawRequest::default()
     };
-    let page = RequestFormPage::build(&state, tr, &csrf, input, &FieldErrors::new(), None).await?;
+    let mut page =
+        RequestFormPage::build(&state, tr, &csrf, input, &FieldErrors::new(), None).await?;
+    page.signal = super::preferences::signal_sent(&req)
+        && super::preferences::signal_honoured_here(state.workflows.laws());
     render(StatusCode::OK, &page)
 }
 

@@ -58,6 +58,8 @@ pub struct ReportsPage {
     /// Each kind's counts, with its name in the page's language.
     pub inquiries: Vec<(String, crate::app::inquiries::InquiryCounts)>,
     pub laws: std::sync::Arc<crate::domain::law::Laws>,
+    /// Opt-outs recorded from browsers' opt-out preference signals (Global Privacy Control).
+    pub signal_opt_outs: i64,
 }
 
 impl ReportsPage {
@@ -107,6 +109,7 @@ pub async fn show(
         report,
         inquiries,
         vocabulary,
+        signal_opt_outs,
     } = reports::yearly(&state, q.year.as_deref()).await?;
     let laws = state.workflows.laws();
     let right = |code: &str| laws.right_label(None, code, tr.lang);
@@ -153,6 +156,7 @@ pub async fn show(
                 .map(|c| (super::inquiries::kind_label(laws, &tr, &c.kind), c))
                 .collect(),
             laws: laws.clone(),
+            signal_opt_outs,
         },
     )
 }
@@ -216,6 +220,9 @@ pub struct YearReportJson {
     pub report: Report,
     /// The inquiries and complaints received in it, one entry per kind the desk takes.
     pub inquiries: Vec<crate::app::inquiries::InquiryCounts>,
+    /// Opt-outs of sale or sharing recorded from browsers' opt-out preference signals (Global Privacy
+    /// Control) in it, besides the opt-outs requested (counted under their right in `report`).
+    pub gpc_opt_outs: i64,
 }
 
 /// The report over JSON.
@@ -242,7 +249,8 @@ pub struct YearReportJson {
             "inquiries": [{
                 "kind": "complaint", "received": 2, "acknowledged_on_time": 2, "acknowledged_late": 0,
                 "answered_on_time": 1, "answered_late": 0, "open": 1, "overdue": 0, "median_days_to_answer": 6
-            }]
+            }],
+            "gpc_opt_outs": 4
         })),
         (status = 422, description = "`validation_failed`: `year` `invalid_year` (not a whole year from 2000 to 2100)", body = super::error::ErrorBody),
     ),
@@ -260,5 +268,6 @@ pub async fn api(
             year: r.year,
             report: r.report,
             inquiries: r.inquiries,
+            gpc_opt_outs: r.signal_opt_outs,
         }))
 }

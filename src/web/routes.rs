@@ -8,8 +8,8 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 use super::{
     account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents,
     filing, form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people,
-    postal, postings, procedures, provision, public, queue, registry, replies, reports, staff,
-    systems, systems_api, tracking,
+    postal, postings, preferences, procedures, provision, public, queue, registry, replies,
+    reports, staff, systems, systems_api, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -189,6 +189,7 @@ fn service() -> Vec<Endpoint> {
         get("/static/kaiji.css", super::stylesheet),
         get("/static/kaiji.js", super::script),
         get("/api/openapi.json", openapi::document),
+        get("/.well-known/gpc.json", preferences::gpc_json),
     ]
 }
 
@@ -535,6 +536,7 @@ fn api_systems() -> Vec<Endpoint> {
     vec![
         get("/data-systems", registry::list_api),
         get("/tasks", systems_api::my_tasks_api),
+        post("/preferences/lookup", preferences::lookup_api),
         post("/data-systems", registry::register_api),
         post("/data-systems/{id}", registry::update_api),
         post("/data-systems/{id}/active", registry::set_active_api),

@@ -164,6 +164,8 @@ pub struct TrackPage {
     pub action_event: String,
     pub action_input: crate::app::tracking::RawAction,
     pub action_errors: FieldErrors,
+    /// The browser's opt-out preference signal holds for the person (recorded now or before).
+    pub signal_honoured: bool,
 }
 
 impl TrackPage {
@@ -241,6 +243,18 @@ pub async fn track(
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
     let mut page = track_page(&state, &req, &csrf, token.clone()).await?;
+    // Global Privacy Control: the person is known here, so the signal is their opt-out (CCPA §7025),
+    // and the page says it was honoured (§7025(c)(6)). A failure to record it never costs the page.
+    if super::preferences::signal_sent(&req) {
+        page.signal_honoured =
+            match crate::app::preferences::honour_signal(&state, token.clone()).await {
+                Ok(held) => held.is_some(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the opt-out preference signal was not recorded");
+                    false
+                }
+            };
+    }
     page.just_received = query.received.is_some();
     page.sent = query.sent.is_some();
     page.done = query.done.clone().filter(|d| d.len() <= 64);
@@ -289,6 +303,7 @@ pub(super) async fn track_page(
         action_event: String::new(),
         action_input: Default::default(),
         action_errors: FieldErrors::new(),
+        signal_honoured: false,
     })
 }
 

@@ -29,6 +29,7 @@ mod notices;
 mod officer_page;
 mod on_behalf;
 mod openapi;
+mod opt_outs;
 mod page_tour;
 mod people;
 mod postal;

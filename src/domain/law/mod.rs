@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::deadline::Calendars;
 use super::definition::{DefinitionError, Label};
 use super::postal::FormKind;
+use super::preference::{PreferenceKind, PreferenceRule};
 use super::reply::ChangeAction;
 use super::request::{Language, LawBook, PlaceCode, RightCode};
 use super::systems::TaskKind;
@@ -57,6 +58,16 @@ pub struct RightDef {
     pub fee: Option<FeeByLaw>,
     /// How surely the law wants the requester identified before answering it.
     pub verification: Option<VerificationByLaw>,
+    /// The choice honouring it records for the person (an opt-out of sale or sharing), which data
+    /// systems then read (`POST /api/v1/preferences/lookup`).
+    pub preference: Option<PreferenceRule>,
+    /// Those a system disclosed to are told whatever its task did for the person (CCPA §7026(f)(2):
+    /// the third parties it sold or shared to must also stop), not only of erasures, rectifications
+    /// and restrictions.
+    pub tells_recipients: bool,
+    /// The words of the link the law wants on the business's pages ("Do Not Sell or Share My
+    /// Personal Information", CCPA §7013, §7015), which opens the form at this right.
+    pub public_link: Option<Label>,
 }
 
 /// What the law says about charging for a right.
@@ -109,6 +120,9 @@ pub struct Regime {
     pub provision: Option<crate::domain::provision::ProvisionRules>,
     /// What it says of complaints made to the business, where it says something.
     pub complaints: Option<crate::domain::inquiry::LawOnComplaints>,
+    /// The kind of preference an opt-out preference signal (Global Privacy Control, `Sec-GPC: 1`)
+    /// opts the person out of (CCPA §7025); `None`: the law gives the signal no effect.
+    pub gpc: Option<PreferenceKind>,
     /// The file as written: what is published, and pinned by the workflows checked against it.
     pub source: String,
 }
@@ -467,6 +481,11 @@ impl LawBook for Laws {
 
     fn timezone(&self, place: &PlaceCode) -> Option<chrono_tz::Tz> {
         self.place(place.as_str()).map(|p| p.timezone)
+    }
+
+    fn asks_no_details(&self, place: &PlaceCode, right: &RightCode) -> bool {
+        self.right(place.as_str(), right.as_str())
+            .is_some_and(|r| r.preference.is_some())
     }
 }
 

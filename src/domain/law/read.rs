@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::*;
 
 mod registers;
+use crate::domain::preference::PreferenceValue;
 use registers::{RawComplaints, RawProvisionRules};
 
 #[derive(Deserialize)]
@@ -57,6 +58,8 @@ struct RawRegime {
     deadlines: Vec<RawDeadline>,
     provision_records: Option<RawProvisionRules>,
     complaints: Option<RawComplaints>,
+    /// The kind of preference an opt-out preference signal (Global Privacy Control) opts out of.
+    gpc: Option<Spanned<String>>,
 }
 
 /// A `[[deadlines]]` entry: the counting fields of a workflow's `[[clocks]]`, from receipt, and the
@@ -101,6 +104,18 @@ struct RawRight {
     period_earliest: Option<Spanned<String>>,
     fee: Option<Spanned<String>>,
     verification: Option<VerificationByLaw>,
+    preference: Option<RawPreference>,
+    #[serde(default)]
+    tells_recipients: bool,
+    public_link: Option<Label>,
+}
+
+/// `preference = { kind = "sale_sharing", value = "opted_out" }` on a right.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreference {
+    kind: Spanned<String>,
+    value: Spanned<String>,
 }
 
 struct Source<'s>(&'s str);
@@ -366,7 +381,40 @@ impl Regime {
                     format!("right `{code}`: verification points must be between 1 and 10"),
                 ));
             }
+            let preference = match &r.preference {
+                None => None,
+                Some(p) => Some(PreferenceRule {
+                    kind: PreferenceKind::parse(p.kind.get_ref()).map_err(|_| {
+                        s.err(
+                            p.kind.span(),
+                            format!(
+                                "preference kind `{}` must be lower-case letters, digits or `_`",
+                                p.kind.get_ref()
+                            ),
+                        )
+                    })?,
+                    value: p.value.get_ref().parse().map_err(|_| {
+                        s.err(
+                            p.value.span(),
+                            format!(
+                                "preference value `{}` must be `opted_out` or `opted_in`",
+                                p.value.get_ref()
+                            ),
+                        )
+                    })?,
+                }),
+            };
+            // Those a system disclosed to are told of what its task did, so the right needs one.
+            if r.tells_recipients && task.is_none() {
+                return Err(s.err(
+                    r.code.span(),
+                    format!("right `{code}` tells recipients, so it needs a `task`"),
+                ));
+            }
             rights.push(RightDef {
+                preference,
+                tells_recipients: r.tells_recipients,
+                public_link: r.public_link,
                 fee,
                 verification: r.verification,
                 period_earliest,
@@ -500,7 +548,32 @@ impl Regime {
             ));
         }
         let complaints = raw.complaints.map(|c| s.complaints(c)).transpose()?;
+        // The signal stands for an opt-out the law grants as a right.
+        let gpc = match &raw.gpc {
+            None => None,
+            Some(k) => {
+                let opted_out = rights
+                    .iter()
+                    .filter_map(|r| r.preference.as_ref())
+                    .find(|p| {
+                        p.kind.as_str() == k.get_ref() && p.value == PreferenceValue::OptedOut
+                    });
+                match opted_out {
+                    Some(p) => Some(p.kind.clone()),
+                    None => {
+                        return Err(s.err(
+                            k.span(),
+                            format!(
+                                "gpc `{}` must name the preference kind of a right that opts out",
+                                k.get_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
         Ok(Regime {
+            gpc,
             source: src.to_owned(),
             deadlines,
             provision,

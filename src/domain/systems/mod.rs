@@ -148,6 +148,20 @@ impl TaskOutcome {
     }
 }
 
+impl TaskOutcome {
+    /// Whether the system did what was asked of it (erased, corrected, restricted or stopped), as
+    /// opposed to holding nothing, exporting, keeping on a ground or declining.
+    pub fn carried_out(&self) -> bool {
+        matches!(
+            self,
+            TaskOutcome::Erased
+                | TaskOutcome::Rectified { .. }
+                | TaskOutcome::Restricted { .. }
+                | TaskOutcome::Stopped { .. }
+        )
+    }
+}
+
 /// Whether a task that ended so (its stored code) tells the system's recipients: erasure, rectification
 /// and restriction (GDPR Art. 19 covers Arts. 16, 17(1) and 18).
 pub fn outcome_tells_recipients(outcome: &str) -> bool {

@@ -309,7 +309,8 @@ impl WorkflowDefinition {
                 | Effect::RecordDelivery
                 | Effect::ReleaseDownload
                 | Effect::CreateTasks
-                | Effect::ReleasePackage => {}
+                | Effect::ReleasePackage
+                | Effect::RecordPreference => {}
             }
         }
     }

@@ -164,6 +164,9 @@ pub enum Effect {
     /// Pack the exports and the processing information into an encrypted answer package and release it
     /// as an expiring, download-limited link (access and portability; nothing for other types).
     ReleasePackage,
+    /// Record the choice the right's `preference` names (an opt-out of sale or sharing) for the person
+    /// the request is about, where data systems read it (carried out by the application).
+    RecordPreference,
 }
 
 impl Effect {
@@ -188,7 +191,7 @@ impl Effect {
 }
 
 /// The names effects are written with in a definition: `name:argument`.
-pub const EFFECT_NAMES: [&str; 15] = [
+pub const EFFECT_NAMES: [&str; 16] = [
     "start_clock",
     "stop_clock",
     "pause_clock",
@@ -204,6 +207,7 @@ pub const EFFECT_NAMES: [&str; 15] = [
     "release_download",
     "create_tasks",
     "release_package",
+    "record_preference",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1301,3 +1301,14 @@ reports-chart-count = Count
 
 ## The request queue: the filter on where the requester is (a place of the laws).
 queue-place = Place
+email-recipient-stopped-instructed = The person below asked us to stop processing their personal data for the purposes below (for example an opt-out of the sale or sharing of their personal information), and our system named below has stopped. You process it on our behalf: stop likewise, and tell us if you cannot.
+email-recipient-stopped-asked = The person below asked us to stop processing their personal data for the purposes below (for example an opt-out of the sale or sharing of their personal information), and our system named below has stopped. We sold, shared or disclosed it to you: please stop processing it for those purposes too, and do not sell or share it further.
+email-row-stopped-for = Stopped for
+audit-did-preference-recorded = { $actor } recorded a privacy choice for { $request }
+audit-kind-preference-recorded = Privacy choice recorded
+audit-did-preference-looked_up = { $actor } looked up a person's privacy choices
+audit-kind-preference-looked_up = Privacy choices looked up
+gpc-signal-seen = Your browser sends an opt-out preference signal (Global Privacy Control). Where the law of the place you choose gives it effect, we honour it as your request to opt out of the sale or sharing of your personal information as soon as we know who you are, for example once you file a request here.
+gpc-signal-honoured = Opt-out request honoured: your browser's opt-out preference signal (Global Privacy Control) was received, and we will not sell or share your personal information.
+privacy-links = Your privacy choices
+reports-gpc-opt-outs = Opt-outs of sale or sharing recorded from browsers' opt-out preference signals (Global Privacy Control) this year: { $count }

@@ -1301,3 +1301,14 @@ reports-chart-count = 件数
 
 ## The request queue: the filter on where the requester is (a place of the laws).
 queue-place = 地域
+email-recipient-stopped-instructed = 下記のご本人から、下記の目的での個人データの取扱いの停止（個人情報の販売・共有のオプトアウトなど）を求められ、下記の当社システムにおいて停止しました。貴社は当社の委託を受けてこのデータを取り扱っています。貴社においても同様に停止し、停止できない場合はお知らせください。
+email-recipient-stopped-asked = 下記のご本人から、下記の目的での個人データの取扱いの停止（個人情報の販売・共有のオプトアウトなど）を求められ、下記の当社システムにおいて停止しました。当社はこのデータを貴社に販売・共有または提供しています。貴社においても当該目的での取扱いを停止し、以後の販売・共有を行わないようお願いいたします。
+email-row-stopped-for = 停止した目的
+audit-did-preference-recorded = { $actor }が { $request } についてプライバシーの選択を記録
+audit-kind-preference-recorded = プライバシーの選択の記録
+audit-did-preference-looked_up = { $actor }が本人のプライバシーの選択を照会
+audit-kind-preference-looked_up = プライバシーの選択の照会
+gpc-signal-seen = お使いのブラウザはオプトアウトの意思を示す信号（グローバル・プライバシー・コントロール）を送信しています。お住まいの地域の法律がこの信号に効力を認める場合、お客様が誰であるか分かった時点（たとえばここで請求を提出されたとき）で、個人情報の販売・共有の停止（オプトアウト）の請求として扱います。
+gpc-signal-honoured = オプトアウトの請求に応じました：お使いのブラウザのオプトアウト信号（グローバル・プライバシー・コントロール）を受け取りました。お客様の個人情報を販売・共有することはありません。
+privacy-links = プライバシーに関する選択
+reports-gpc-opt-outs = 本年、ブラウザのオプトアウト信号（グローバル・プライバシー・コントロール）により記録した販売・共有のオプトアウト：{ $count }件

@@ -1301,3 +1301,14 @@ reports-chart-count = 건수
 
 ## The request queue: the filter on where the requester is (a place of the laws).
 queue-place = 지역
+email-recipient-stopped-instructed = 아래 정보주체가 아래 목적의 개인정보 처리 정지(개인정보 판매·공유 거부 등)를 요구하여 아래 당사 시스템에서 처리를 정지했습니다. 귀사는 당사의 위탁을 받아 이 정보를 처리하고 있습니다. 귀사에서도 같이 정지하고, 정지할 수 없으면 알려 주십시오.
+email-recipient-stopped-asked = 아래 정보주체가 아래 목적의 개인정보 처리 정지(개인정보 판매·공유 거부 등)를 요구하여 아래 당사 시스템에서 처리를 정지했습니다. 당사는 이 정보를 귀사에 판매·공유 또는 제공했습니다. 귀사에서도 해당 목적의 처리를 정지하고 더 이상 판매·공유하지 않도록 요청합니다.
+email-row-stopped-for = 정지한 목적
+audit-did-preference-recorded = { $actor }이(가) { $request }에 대한 개인정보 선택을 기록함
+audit-kind-preference-recorded = 개인정보 선택 기록
+audit-did-preference-looked_up = { $actor }이(가) 정보주체의 개인정보 선택을 조회함
+audit-kind-preference-looked_up = 개인정보 선택 조회
+gpc-signal-seen = 사용 중인 브라우저가 옵트아웃 선호 신호(Global Privacy Control)를 보내고 있습니다. 선택한 지역의 법률이 이 신호에 효력을 인정하는 경우, 귀하가 누구인지 알게 되는 즉시(예: 여기에서 요청을 제출할 때) 개인정보 판매·공유 거부 요청으로 처리합니다.
+gpc-signal-honoured = 옵트아웃 요청을 처리했습니다: 브라우저의 옵트아웃 선호 신호(Global Privacy Control)를 받았으며, 귀하의 개인정보를 판매하거나 공유하지 않습니다.
+privacy-links = 개인정보 선택
+reports-gpc-opt-outs = 올해 브라우저의 옵트아웃 선호 신호(Global Privacy Control)로 기록한 판매·공유 거부: { $count }건

@@ -155,6 +155,7 @@ impl Checker<'_> {
             "release_download" => Effect::ReleaseDownload,
             "create_tasks" => Effect::CreateTasks,
             "release_package" => Effect::ReleasePackage,
+            "record_preference" => Effect::RecordPreference,
             "send_notice" => Effect::SendNotice(
                 arg.parse::<NoticeKind>()
                     .map_err(|_| self.err(e.span(), format!("unknown notice `{arg}`")))?,

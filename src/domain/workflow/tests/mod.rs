@@ -128,6 +128,14 @@ fn shipped() -> Vec<(&'static str, WorkflowDefinition)> {
             include_str!("../../../../seeds/workflows/ccpa.toml"),
         ),
         (
+            "ccpa-opt-out",
+            include_str!("../../../../seeds/workflows/ccpa-opt-out.toml"),
+        ),
+        (
+            "ccpa-opt-in",
+            include_str!("../../../../seeds/workflows/ccpa-opt-in.toml"),
+        ),
+        (
             "pipeda",
             include_str!("../../../../seeds/workflows/pipeda.toml"),
         ),
@@ -195,7 +203,7 @@ fn the_fixture_and_every_shipped_procedure_parse() {
     assert!(!f.serves(&access, Channel::Web, &PlaceCode::literal("EEA")));
     assert!(f.fee_applies(&access) && !f.fee_applies(&RightCode::literal("deletion")));
     let shipped = shipped();
-    assert_eq!(shipped.len(), 10);
+    assert_eq!(shipped.len(), 12);
     // Each (jurisdiction, channel, type) is served by at most one procedure, so routing is unambiguous.
     let defs: Vec<&WorkflowDefinition> = shipped.iter().map(|(_, d)| d).collect();
     assert_eq!(overlap(&defs), None);
