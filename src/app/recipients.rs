@@ -139,9 +139,12 @@ fn queue(
     Ok(())
 }
 
-/// Those a system's task told, as the answer names them.
-pub(crate) fn told(system: &DataSystemRow, outcome: &str) -> Vec<ToldRecipient> {
-    if !crate::domain::systems::outcome_tells_recipients(outcome) {
+/// Those a system's task told, as the answer names them (`right_tells`: the right has recipients told
+/// of whatever the system did, an opt-out's stop included).
+pub(crate) fn told(system: &DataSystemRow, outcome: &str, right_tells: bool) -> Vec<ToldRecipient> {
+    let tells = crate::domain::systems::outcome_tells_recipients(outcome)
+        || (right_tells && crate::domain::systems::outcome_carried_out(outcome));
+    if !tells {
         return Vec::new();
     }
     named(system)

@@ -287,7 +287,7 @@ pub async fn detail(
                     .collect(),
                 invoices: super::fees::invoice_views(conn, &case.row.id)?,
                 reply: super::reply::reply_view(conn, &case.row.id)?,
-                tasks: super::systems::task_views(conn, &case.row.id)?,
+                tasks: super::systems::task_views(conn, &case)?,
                 on_behalf: requests::find_on_behalf(conn, &case.row.id)?.map(OnBehalf::from),
                 assignee: match requests::assignee(conn, &case.row.id)? {
                     Some(id) => crate::db::staff::find_by_id(conn, &id)?.map(|s| s.email),

@@ -336,14 +336,13 @@ pub struct TaskView {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-pub(crate) fn task_views(
-    conn: &mut AnyConnection,
-    request_id: &RequestId,
-) -> Result<Vec<TaskView>, AppError> {
-    Ok(repo::tasks_for_request(conn, request_id)?
+/// The request's tasks as pages and answers show them.
+pub(crate) fn task_views(conn: &mut AnyConnection, case: &Case) -> Result<Vec<TaskView>, AppError> {
+    let right_tells = case.right.as_ref().is_some_and(|r| r.tells_recipients);
+    Ok(repo::tasks_for_request(conn, &case.row.id)?
         .into_iter()
         .map(|(t, s)| TaskView {
-            recipients_told: super::recipients::told(&s, &t.status),
+            recipients_told: super::recipients::told(&s, &t.status, right_tells),
             id: t.id,
             system: s.name,
             owner_email: s.owner_email,
@@ -477,7 +476,7 @@ pub async fn task_page(
                 return Err(AppError::NotFound);
             }
             let case = Case::load(conn, &catalog, &task.request_id)?;
-            let view = task_views(conn, &task.request_id)?
+            let view = task_views(conn, &case)?
                 .into_iter()
                 .find(|t| t.id == task.id)
                 .ok_or(AppError::NotFound)?;

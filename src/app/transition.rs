@@ -331,7 +331,7 @@ fn describe_outcome(
                 payload.changes.push(change);
             }
         }
-        payload.systems = super::systems::task_views(conn, &case.row.id)?
+        payload.systems = super::systems::task_views(conn, case)?
             .into_iter()
             .map(|t| SystemOutcome {
                 system: t.system,

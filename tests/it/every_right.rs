@@ -190,7 +190,7 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             .iter()
             .map(|e| e["event"].as_str().unwrap().to_owned())
             .collect();
-        let answer = ["confirm_action", "answer", "fulfil"]
+        let answer = ["confirm_action", "answer", "fulfil", "confirm"]
             .into_iter()
             .filter(|e| !(w.task == Some(TaskKind::Export) && *e == "confirm_action"))
             .find(|e| allowed.contains(*e));
@@ -229,6 +229,8 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             "acknowledge",
             "confirm_identity",
             "verify",
+            // A choice (the CCPA's opt-outs and opt-in): honoured, then each system stops.
+            "honour",
         ]
         .into_iter()
         .find(|e| allowed.contains(*e))
@@ -349,7 +351,9 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
                 res.body
             );
             let id = res.json()["id"].as_str().unwrap().to_owned();
-            app.confirm_email(&id).await;
+            if app.asks_confirmation(&id) {
+                app.confirm_email(&id).await;
+            }
             let w = Walk {
                 regime: regime.id.clone(),
                 right: right.code.as_str().to_owned(),
@@ -491,12 +495,16 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
             );
         }
 
-        // Recipients of the systems that erased, rectified or restricted are told; of the system that
-        // did not act, none; and never the tracking page.
+        // Recipients of the systems that erased, rectified or restricted are told (and of those that
+        // stopped, where the right says so: the CCPA's opt-outs); of the system that did not act, none;
+        // and never the tracking page.
         let tells = matches!(
             kind,
             TaskKind::Erase | TaskKind::Rectify | TaskKind::Restrict
-        );
+        ) || laws
+            .regime(&w.regime)
+            .and_then(|r| r.right(&w.right))
+            .is_some_and(|r| r.tells_recipients);
         let about_person: Vec<&Received> = mails
             .iter()
             .filter(|m| !m.to.iter().any(|t| t.contains(&w.email)) && m.text().contains(&w.person))

@@ -33,6 +33,10 @@ const NOT_PAGES: &[(&str, &str)] = &[
     ("/static/kaiji.css", "the stylesheet"),
     ("/static/kaiji.js", "the script"),
     ("/api/openapi.json", "the API's OpenAPI document, JSON"),
+    (
+        "/.well-known/gpc.json",
+        "Global Privacy Control's support declaration, JSON",
+    ),
     ("/forms/{form}/pdf", "a PDF of the printable form"),
     ("/staff", "redirects to the member's landing page"),
     ("/staff/people.csv", "a CSV of staff accounts"),

@@ -152,14 +152,13 @@ impl TaskOutcome {
     /// Whether the system did what was asked of it (erased, corrected, restricted or stopped), as
     /// opposed to holding nothing, exporting, keeping on a ground or declining.
     pub fn carried_out(&self) -> bool {
-        matches!(
-            self,
-            TaskOutcome::Erased
-                | TaskOutcome::Rectified { .. }
-                | TaskOutcome::Restricted { .. }
-                | TaskOutcome::Stopped { .. }
-        )
+        outcome_carried_out(self.as_str())
     }
+}
+
+/// `TaskOutcome::carried_out` for a stored outcome code.
+pub fn outcome_carried_out(outcome: &str) -> bool {
+    matches!(outcome, "erased" | "rectified" | "restricted" | "stopped")
 }
 
 /// Whether a task that ended so (its stored code) tells the system's recipients: erasure, rectification

@@ -1302,7 +1302,7 @@ reports-chart-count = Count
 ## The request queue: the filter on where the requester is (a place of the laws).
 queue-place = Place
 email-recipient-stopped-instructed = The person below asked us to stop processing their personal data for the purposes below (for example an opt-out of the sale or sharing of their personal information), and our system named below has stopped. You process it on our behalf: stop likewise, and tell us if you cannot.
-email-recipient-stopped-asked = The person below asked us to stop processing their personal data for the purposes below (for example an opt-out of the sale or sharing of their personal information), and our system named below has stopped. We sold, shared or disclosed it to you: please stop processing it for those purposes too, and do not sell or share it further.
+email-recipient-stopped-asked = The person below asked us to stop processing their personal data for the purposes below (for example an opt-out of the sale or sharing of their personal information), and our system named below has stopped. We sold, shared or disclosed it to you. Please stop processing it for those purposes too, and do not sell or share it further.
 email-row-stopped-for = Stopped for
 audit-did-preference-recorded = { $actor } recorded a privacy choice for { $request }
 audit-kind-preference-recorded = Privacy choice recorded

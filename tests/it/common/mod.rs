@@ -425,6 +425,15 @@ impl TestApp {
         .expect("create staff")
     }
 
+    /// Whether the request's procedure asked the requester to confirm their address (an opt-out does
+    /// not: nothing may be asked before it is honoured).
+    pub fn asks_confirmation(&self, id: &str) -> bool {
+        kaiji::db::notices::for_request(&mut self.tdb.conn(), &id.into())
+            .unwrap()
+            .iter()
+            .any(|n| n.kind == "email_confirmation")
+    }
+
     /// Opens the confirmation link of one request and presses the button, as the requester would.
     pub async fn confirm_email(&self, id: &str) -> Page {
         let path = kaiji::app::confirm::confirm_path(&self.state.keys, &id.into());
