@@ -96,6 +96,7 @@ fn record(
     actor: &Actor,
     received_on: NaiveDate,
     acknowledged: bool,
+    vouched: bool,
     now: DateTime<Utc>,
 ) -> Result<Receipt, AppError> {
     // Requests filed together are confirmed together: only the first sends the links.
@@ -108,6 +109,11 @@ fn record(
         .is_some_and(|b| b.kind == crate::domain::request::OnBehalfKind::Agent)
     {
         initial_facts.insert(crate::domain::workflow::Fact::FiledByAgent);
+    }
+    // An address kaiji already trusts (an authorised agent's registered contact) is not asked to
+    // confirm itself.
+    if vouched {
+        initial_facts.insert(crate::domain::workflow::Fact::EmailConfirmed);
     }
     let request_id = RequestId::new(db::new_id());
     let receipt = Receipt {
@@ -205,7 +211,7 @@ fn record(
         }
     }
     // Online procedures first make sure the address belongs to the requester.
-    if sends_links && workflow.confirm_email && email.is_some() {
+    if sends_links && workflow.confirm_email && email.is_some() && !vouched {
         notices.extend(queue_notices(
             conn,
             &receipt.request_id,
@@ -272,6 +278,19 @@ pub async fn submit(
     admitted: super::limits::Admitted,
     actor: Actor,
 ) -> Result<Receipt, AppError> {
+    submit_with(state, admitted, actor, false, |_, _| Ok(())).await
+}
+
+/// `submit`, with `after` writing what goes with the filing (an agent's link to it) in the same
+/// transaction: both are written, or neither. `vouched`: the requester's address is one kaiji already
+/// trusts (an authorised agent's registered contact), so no confirmation is asked of it.
+pub async fn submit_with(
+    state: &AppState,
+    admitted: super::limits::Admitted,
+    actor: Actor,
+    vouched: bool,
+    after: impl Fn(&mut AnyConnection, &Receipt) -> Result<(), AppError> + Send + 'static,
+) -> Result<Receipt, AppError> {
     let request = admitted.request.clone();
     let client = admitted.client;
     let now = state.clock.now();
@@ -318,14 +337,20 @@ pub async fn submit(
                         points: [("account_id".to_owned(), a)].into(),
                         declared_by: None,
                     });
+            // One request of the filing sends the confirmation links for all: the first whose
+            // procedure asks for a confirmation (an opt-out asks none, so it cannot carry them).
+            let carrier = planned
+                .iter()
+                .position(|(_, w)| w.confirm_email)
+                .unwrap_or(0);
             with_receipt_retries(conn, |conn| {
                 admitted.count_in(conn, now)?;
                 let mut first: Option<Receipt> = None;
-                for (one, workflow) in &planned {
-                    let filing = match (&first, planned.len()) {
+                for (i, (one, workflow)) in planned.iter().enumerate() {
+                    let filing = match (i == carrier, planned.len()) {
                         (_, 1) => Filing::Alone,
-                        (None, _) => Filing::First(&filing_id),
-                        (Some(_), _) => Filing::Beside(&filing_id),
+                        (true, _) => Filing::First(&filing_id),
+                        (false, _) => Filing::Beside(&filing_id),
                     };
                     let received_on = today_in(workflow, now);
                     let receipt = record(
@@ -338,6 +363,7 @@ pub async fn submit(
                         &actor,
                         received_on,
                         true,
+                        vouched,
                         now,
                     )?;
                     if let Some(offered) = &account {
@@ -354,7 +380,9 @@ pub async fn submit(
                         Some(f) => f.also.push((one.request_type.clone(), receipt)),
                     }
                 }
-                first.ok_or(AppError::NotFound)
+                let first = first.ok_or(AppError::NotFound)?;
+                after(conn, &first)?;
+                Ok(first)
             })
         })
         .await;
@@ -438,6 +466,7 @@ pub async fn register_postal(
                         &actor,
                         intake.received_on,
                         accepted,
+                        false,
                         now,
                     )?;
                     postal::insert(

@@ -219,7 +219,7 @@ pub async fn track(state: &AppState, token: String) -> Result<TrackingView, AppE
 }
 
 /// The transitions the procedure lets the requester fire from the request's state with a button.
-fn requester_actions(case: &Case) -> Vec<RequesterAction> {
+pub(crate) fn requester_actions(case: &Case) -> Vec<RequesterAction> {
     case.def
         .transitions
         .iter()

@@ -16,6 +16,7 @@ use crate::web;
 
 mod admin;
 mod audit;
+mod drp;
 mod service;
 
 #[derive(Debug, Parser)]
@@ -93,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::TokenCommand,
     },
+    /// The Data Rights Protocol: authorised agents, and this business's directory entry.
+    Drp {
+        #[command(subcommand)]
+        command: drp::DrpCommand,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -157,6 +163,7 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             _ => admin::user_end_every_session(config),
         },
         Command::Token { command } => admin::token(&config, command),
+        Command::Drp { command } => drp::run(config, command),
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },
         } => admin::workflow_check(&config, path, calendars),

@@ -233,6 +233,10 @@ pub struct Intake {
     /// officer: documents are counted from the form's date, so a backdated form would let old ones pass.
     #[validate(range(min = 1, max = 365))]
     pub form_date_max_days: u32,
+    /// This business's id in the Data Rights Protocol's service directory (the `business-id` every
+    /// agent's signed call must name); unset: the DRP endpoints (`/v1/…`) answer 404.
+    #[validate(length(min = 1, max = 100))]
+    pub drp_business_id: Option<String>,
 }
 
 impl Intake {
@@ -255,6 +259,7 @@ impl Default for Intake {
             invoice_registration_number: None,
             letter_window_mm: "23,13,90,45".into(),
             form_date_max_days: 30,
+            drp_business_id: None,
         }
     }
 }

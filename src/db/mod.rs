@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_browse;
 pub mod clocks;
 pub mod documents;
+pub mod drp;
 pub mod evidence;
 pub mod fees;
 pub mod ids;

@@ -572,6 +572,54 @@ diesel::table! {
 diesel::joinable!(privacy_preferences -> requests (request_id));
 diesel::allow_tables_to_appear_in_same_query!(privacy_preferences, requests);
 
+diesel::table! {
+    drp_agents (id) {
+        id -> Text,
+        name -> Text,
+        verify_key -> Text,
+        web_url -> Nullable<Text>,
+        technical_contact -> Nullable<Text>,
+        business_contact -> Nullable<Text>,
+        callback_hosts -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    drp_tokens (token_sha256) {
+        token_sha256 -> Text,
+        agent_id -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    drp_requests (request_id) {
+        request_id -> Text,
+        agent_id -> Text,
+        action -> Text,
+        agent_request_id -> Nullable<Text>,
+        status_callback -> Nullable<Text>,
+        verified_claims -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    drp_seen (signature) {
+        signature -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(drp_tokens -> drp_agents (agent_id));
+diesel::joinable!(drp_requests -> drp_agents (agent_id));
+diesel::joinable!(drp_requests -> requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(drp_tokens, drp_agents, drp_requests, requests);
+
 // The register of provision records and the inquiries desk, beside the requests they serve.
 mod desk;
 pub use desk::*;

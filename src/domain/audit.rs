@@ -155,10 +155,23 @@ pub enum AuditAction {
     PreferenceRecorded,
     /// A staff member or a data system asked where someone stands (how many choices were found).
     PreferencesLookedUp,
+    /// An administrator registered (or replaced) an authorised agent's directory entry for the Data
+    /// Rights Protocol.
+    DrpAgentAdded,
+    DrpAgentRemoved,
+    /// An agent set up its pair-wise bearer token.
+    DrpKeySetUp,
+    /// An agent's signed call was not believed (which check failed), or was a replay.
+    DrpCallRefused,
+    /// An agent filed a request over DRP.
+    DrpExercised,
+    DrpStatusRead,
+    /// An agent revoked a request it filed.
+    DrpRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 75] = [
+    pub const ALL: [AuditAction; 82] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -234,6 +247,13 @@ impl AuditAction {
         AuditAction::RequestClosed,
         AuditAction::PreferenceRecorded,
         AuditAction::PreferencesLookedUp,
+        AuditAction::DrpAgentAdded,
+        AuditAction::DrpAgentRemoved,
+        AuditAction::DrpKeySetUp,
+        AuditAction::DrpCallRefused,
+        AuditAction::DrpExercised,
+        AuditAction::DrpStatusRead,
+        AuditAction::DrpRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -313,6 +333,13 @@ impl AuditAction {
             AuditAction::RequestClosed => "request.closed",
             AuditAction::PreferenceRecorded => "preference.recorded",
             AuditAction::PreferencesLookedUp => "preference.looked_up",
+            AuditAction::DrpAgentAdded => "drp.agent_added",
+            AuditAction::DrpAgentRemoved => "drp.agent_removed",
+            AuditAction::DrpKeySetUp => "drp.key_set_up",
+            AuditAction::DrpCallRefused => "drp.call_refused",
+            AuditAction::DrpExercised => "drp.exercised",
+            AuditAction::DrpStatusRead => "drp.status_read",
+            AuditAction::DrpRevoked => "drp.revoked",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod deadline;
 pub mod definition;
 pub mod documents;
+pub mod drp;
 pub mod fees;
 pub mod field;
 pub mod identity;

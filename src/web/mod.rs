@@ -14,6 +14,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod document_rejection;
 pub mod documents;
+pub mod drp;
 pub mod error;
 pub mod filing;
 pub mod form_pdf;

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents,
-    filing, form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people,
+    drp, filing, form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people,
     postal, postings, preferences, procedures, provision, public, queue, registry, replies,
     reports, staff, systems, systems_api, tracking,
 };
@@ -89,6 +89,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 paper_forms(),
                 inquiry_desk(),
                 setup(),
+                data_rights_protocol(),
             ],
         ),
         (
@@ -120,6 +121,7 @@ fn scopes() -> [(&'static str, Vec<Vec<Endpoint>>); 3] {
                 api_inquiries(),
                 api_systems(),
                 api_staff(),
+                api_drp(),
             ],
         ),
     ]
@@ -219,6 +221,20 @@ fn links() -> Vec<Endpoint> {
         post("/confirm-person/{link}", public::person_confirm),
         get("/download/{link}", replies::download_page),
         post("/download/{link}", replies::download_file),
+    ]
+}
+
+/// The Data Rights Protocol 1.0, for authorised agents: signed calls and bearer tokens of its own
+/// (`api_base` is the site's root). The exercise path is also taken with the trailing `/` of DRP before
+/// 0.9.3.
+fn data_rights_protocol() -> Vec<Endpoint> {
+    vec![
+        post("/v1/agent/{agent_id}", drp::key_setup),
+        get("/v1/agent/{agent_id}", drp::agent_information),
+        post("/v1/data-rights-request", drp::exercise),
+        post("/v1/data-rights-request/", drp::exercise),
+        get("/v1/data-rights-request/{request_id}", drp::status),
+        delete("/v1/data-rights-request/{request_id}", drp::revoke),
     ]
 }
 
@@ -540,6 +556,14 @@ fn api_systems() -> Vec<Endpoint> {
         post("/data-systems", registry::register_api),
         post("/data-systems/{id}", registry::update_api),
         post("/data-systems/{id}/active", registry::set_active_api),
+    ]
+}
+
+fn api_drp() -> Vec<Endpoint> {
+    vec![
+        get("/drp/agents", drp::list_api),
+        post("/drp/agents", drp::add_api),
+        delete("/drp/agents/{id}", drp::remove_api),
     ]
 }
 

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod desk_week;
+mod drp;
 mod every_right;
 mod forms;
 mod four_eyes;

@@ -123,8 +123,19 @@ pub struct Regime {
     /// The kind of preference an opt-out preference signal (Global Privacy Control, `Sec-GPC: 1`)
     /// opts the person out of (CCPA §7025); `None`: the law gives the signal no effect.
     pub gpc: Option<PreferenceKind>,
+    /// What this law answers over the Data Rights Protocol: its regime names there and which right
+    /// each action is filed as; `None`: agents cannot file under it over DRP.
+    pub drp: Option<DrpRules>,
     /// The file as written: what is published, and pinned by the workflows checked against it.
     pub source: String,
+}
+
+/// A regime's `[drp]`: the DRP regimes (`ccpa`, `voluntary` for none) it answers, and the right each
+/// DRP action (`access`, `sale:opt-out`, …) is filed as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrpRules {
+    pub regimes: Vec<String>,
+    pub actions: BTreeMap<String, RightCode>,
 }
 
 /// A ground on which the law lets a request be refused, and the rights it applies to.

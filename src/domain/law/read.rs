@@ -60,6 +60,15 @@ struct RawRegime {
     complaints: Option<RawComplaints>,
     /// The kind of preference an opt-out preference signal (Global Privacy Control) opts out of.
     gpc: Option<Spanned<String>>,
+    /// The Data Rights Protocol's regimes and actions this law answers.
+    drp: Option<RawDrp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDrp {
+    regimes: Vec<String>,
+    actions: BTreeMap<String, Spanned<String>>,
 }
 
 /// A `[[deadlines]]` entry: the counting fields of a workflow's `[[clocks]]`, from receipt, and the
@@ -572,7 +581,36 @@ impl Regime {
                 }
             }
         };
+        let drp = match raw.drp {
+            None => None,
+            Some(d) => {
+                let mut actions = BTreeMap::new();
+                for (action, right) in d.actions {
+                    let Some(r) = rights.iter().find(|r| r.code.as_str() == right.get_ref()) else {
+                        return Err(s.err(
+                            right.span(),
+                            format!(
+                                "DRP action `{action}` names right `{}`, which this law does not grant",
+                                right.get_ref()
+                            ),
+                        ));
+                    };
+                    actions.insert(action, r.code.clone());
+                }
+                if d.regimes.is_empty() || actions.is_empty() {
+                    return Err(s.err(
+                        raw.id.span(),
+                        "[drp] names at least one regime and one action",
+                    ));
+                }
+                Some(DrpRules {
+                    regimes: d.regimes,
+                    actions,
+                })
+            }
+        };
         Ok(Regime {
+            drp,
             gpc,
             source: src.to_owned(),
             deadlines,

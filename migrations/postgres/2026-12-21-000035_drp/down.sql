@@ -1,0 +1,4 @@
+DROP TABLE drp_seen;
+DROP TABLE drp_requests;
+DROP TABLE drp_tokens;
+DROP TABLE drp_agents;

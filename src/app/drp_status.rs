@@ -1,0 +1,119 @@
+//! The status a request shows the agent that filed it (DRP §3.03), read from its workflow every time
+//! it is asked for, so that it never disagrees with what an officer sees.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::AppError;
+use super::cases::{Case, clock_views, today_in};
+use crate::db::drp::DrpRequestRow;
+use crate::db::{self, AnyConnection};
+use crate::domain::drp::{DrpStatus, WorkflowPosition};
+use crate::domain::ids::RequestId;
+use crate::domain::notice::NoticeKind;
+use crate::domain::request::Language;
+use crate::domain::workflow::{Fact, Guard};
+
+/// A request's status, as the protocol shows it (§3.03).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DrpStatusView {
+    pub request_id: String,
+    pub received_at: DateTime<Utc>,
+    /// The day the answer is due (end of that day, in the procedure's zone, as UTC), once in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_by: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_request_id: Option<String>,
+    /// `open`, `in_progress`, `fulfilled`, `revoked`, `denied` or `expired`.
+    pub status: String,
+    /// `need_user_verification`; for `denied`: `suspected_fraud`, `insuf_verification`, `no_match`,
+    /// `claim_not_covered` or `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_details: Option<String>,
+}
+
+/// The status of one request, read from its workflow.
+pub(crate) fn status_view(
+    conn: &mut AnyConnection,
+    state_catalog: &super::workflows::WorkflowCatalog,
+    link: &DrpRequestRow,
+    now: DateTime<Utc>,
+) -> Result<DrpStatusView, AppError> {
+    let case = Case::load(
+        conn,
+        state_catalog,
+        &RequestId::new(link.request_id.clone()),
+    )?;
+    let (_, terminal) = case.state_label();
+    let notices: Vec<NoticeKind> = crate::db::notices::for_request(conn, &case.row.id)?
+        .into_iter()
+        .filter(|n| n.recipient_staff_id.is_none())
+        .filter_map(|n| n.kind.parse().ok())
+        .collect();
+    let ground = crate::db::notices::for_request(conn, &case.row.id)?
+        .into_iter()
+        .rev()
+        .find(|n| n.kind == NoticeKind::Refused.as_str())
+        .and_then(|n| crate::domain::notice::NoticePayload::from_stored(&n.payload).ok())
+        .and_then(|p| p.ground.map(|g| g.code));
+    let waits = case
+        .def
+        .states
+        .iter()
+        .find(|s| s.id == case.row.state)
+        .is_some_and(|s| s.waits_on_requester);
+    // The person's own step is awaited where a way on from here needs it and it has not happened.
+    let needs =
+        |guard: Guard, fact: Fact| {
+            !case.facts.contains(&fact)
+                && case.def.transitions.iter().any(|t| {
+                    t.from.contains(&case.row.state) && !t.system && t.guards.contains(&guard)
+                })
+        };
+    let awaiting_person = needs(Guard::EmailConfirmed, Fact::EmailConfirmed)
+        || (case.facts.contains(&Fact::FiledByAgent)
+            && needs(Guard::PersonConfirmed, Fact::PersonConfirmed));
+    let position = WorkflowPosition {
+        terminal,
+        at_start: case.row.state == case.def.initial_state && case.row.version == 1,
+        waits_on_requester: waits,
+        awaiting_person,
+        notices: &notices,
+        ground: ground.as_deref(),
+    };
+    let (status, reason) = crate::domain::drp::status_of(&position);
+    let today = today_in(&case.def, now);
+    let expected_on: Option<NaiveDate> = (status == DrpStatus::InProgress)
+        .then(|| {
+            clock_views(&case.def, &case.clocks, today, state_catalog.calendars())
+                .into_iter()
+                .filter(|c| c.stopped_on.is_none())
+                .filter_map(|c| c.due_on)
+                .max()
+        })
+        .flatten();
+    let expected_by = expected_on
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .and_then(|t| t.and_local_timezone(case.def.timezone).single())
+        .map(|t| t.with_timezone(&Utc));
+    let processing_details = match (status, reason) {
+        (DrpStatus::InProgress, Some(_)) => Some(
+            "The consumer must confirm this request directly, through the link the business sent them."
+                .to_owned(),
+        ),
+        (DrpStatus::Denied, _) | (DrpStatus::InProgress, None) => {
+            Some(format!("{} ({})", case.state_label().0.get(Language::EN), case.def.name.get(Language::EN)))
+        }
+        _ => None,
+    };
+    Ok(DrpStatusView {
+        request_id: link.request_id.clone(),
+        received_at: db::from_db_time(case.row.received_at),
+        expected_by,
+        agent_request_id: link.agent_request_id.clone(),
+        status: status.as_str().to_owned(),
+        reason: reason.map(str::to_owned),
+        processing_details,
+    })
+}
