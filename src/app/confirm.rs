@@ -268,6 +268,7 @@ fn record_confirmed(
 ) -> Result<(), AppError> {
     case.facts.insert(fact);
     mark_confirmed(conn, case, fact, now, json!({}))?;
+    super::drp_callbacks::after_change(conn, catalog, &case.row.id, now)?;
     let Some(filing) = case.row.filing_id.as_deref() else {
         return Ok(());
     };
@@ -285,6 +286,7 @@ fn record_confirmed(
             now,
             json!({"filed_with": case.row.id}),
         )?;
+        super::drp_callbacks::after_change(conn, catalog, &id, now)?;
     }
     Ok(())
 }

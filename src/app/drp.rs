@@ -297,18 +297,19 @@ pub async fn exercise(
         .find(|c| crate::domain::request::SubjectEmail::parse(c).is_ok())
         .cloned()
         .ok_or_else(|| AppError::Definition("agent without a contact address".into()))?;
-    let callback =
-        match claims.text("status_callback") {
-            None => None,
-            Some(u) => Some(callback_allowed(&agent, u).ok_or_else(|| {
+    let callback = match claims.text("status_callback") {
+        None => None,
+        Some(u) => Some(
+            super::drp_callbacks::callback_allowed(&agent, u).ok_or_else(|| {
                 DrpFailure::Invalid {
                     message:
                         "status_callback must be an https URL on a host registered for this agent."
                             .into(),
                     fatal: false,
                 }
-            })?),
-        };
+            })?,
+        ),
+    };
     let raw = RawRequest {
         name: agent.name.clone(),
         email: entry_contact,
@@ -352,8 +353,10 @@ pub async fn exercise(
         status_callback: callback,
         verified_claims: serde_json::to_string(&verified).unwrap_or_else(|_| "[]".into()),
         created_at: db::to_db_time(now),
+        last_status: None,
     };
     let regime_id = regime.id.clone();
+    let hook_catalog = catalog.clone();
     let receipt = super::intake::submit_with(
         state,
         super::limits::Admitted::unlimited(parsed),
@@ -365,6 +368,13 @@ pub async fn exercise(
                 ..link.clone()
             };
             repo::insert_request(conn, &row)?;
+            // The status the exercise answers with is the agent's first; callbacks follow changes.
+            let first = status_view(conn, &hook_catalog, &row, now)?;
+            repo::set_last_status(
+                conn,
+                &row.request_id,
+                &serde_json::to_string(&first).map_err(|e| AppError::Definition(e.to_string()))?,
+            )?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::DrpExercised, AGENT, now)
@@ -389,20 +399,6 @@ pub async fn exercise(
 
 fn verified_list(row: &DrpRequestRow) -> serde_json::Value {
     serde_json::from_str(&row.verified_claims).unwrap_or_default()
-}
-
-/// A callback URL the agent may be called back at: https, on a host registered for it.
-fn callback_allowed(agent: &AgentRow, url: &str) -> Option<String> {
-    let hosts: Vec<String> = serde_json::from_str(&agent.callback_hosts).unwrap_or_default();
-    let rest = url.strip_prefix("https://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.contains('@') || url.len() > 500 || url.chars().any(char::is_control) {
-        return None;
-    }
-    hosts
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(authority))
-        .then(|| url.to_owned())
 }
 
 /// The request an agent's token may see: 403 for another agent's, 404 for none.

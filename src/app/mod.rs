@@ -17,6 +17,7 @@ pub mod document_rejection;
 pub mod documents;
 pub mod drp;
 pub mod drp_agents;
+pub mod drp_callbacks;
 pub mod drp_status;
 pub mod effects;
 pub mod error;

@@ -228,6 +228,8 @@ pub(crate) fn apply_event(
             .collect(),
         Party::Requester | Party::System => Vec::new(),
     };
+    // An authorised agent that asked to be called back hears of the new status.
+    super::drp_callbacks::after_change(conn, cx.catalog, &case.row.id, cx.now)?;
     Ok(TransitionOutcome {
         from: t.from,
         to: t.to,

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{drp_agents, drp_requests, drp_seen, drp_tokens};
+use super::schema::{drp_agents, drp_callbacks, drp_requests, drp_seen, drp_tokens};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = drp_agents)]
@@ -35,6 +35,7 @@ pub struct DrpRequestRow {
     /// JSON list of the identity claims the agent said it verified (names, never values).
     pub verified_claims: String,
     pub created_at: NaiveDateTime,
+    pub last_status: Option<String>,
 }
 
 pub fn find_agent(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AgentRow>> {
@@ -180,4 +181,139 @@ pub fn find_by_agent_request_id(
         .select(DrpRequestRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Remembers the status last queued for a request's callback.
+pub fn set_last_status(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    status: &str,
+) -> QueryResult<()> {
+    diesel::update(drp_requests::table.find(request_id))
+        .set(drp_requests::last_status.eq(status))
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = drp_callbacks)]
+pub struct CallbackRow {
+    pub id: String,
+    pub request_id: String,
+    pub agent_id: String,
+    pub url: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Queues a callback; one still queued for the same request is superseded (only the latest status
+/// matters to the agent).
+pub fn queue_callback(conn: &mut AnyConnection, row: &CallbackRow) -> QueryResult<()> {
+    diesel::update(
+        drp_callbacks::table
+            .filter(drp_callbacks::request_id.eq(&row.request_id))
+            .filter(drp_callbacks::status.eq("queued")),
+    )
+    .set(drp_callbacks::status.eq("superseded"))
+    .execute(conn)?;
+    diesel::insert_into(drp_callbacks::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Claims up to `limit` due callbacks until `until` (another worker skips them meanwhile).
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<CallbackRow>> {
+    let due: Vec<CallbackRow> = drp_callbacks::table
+        .filter(drp_callbacks::status.eq("queued"))
+        .filter(drp_callbacks::next_attempt_at.le(now))
+        .filter(
+            drp_callbacks::claimed_until
+                .is_null()
+                .or(drp_callbacks::claimed_until.lt(now)),
+        )
+        .order(drp_callbacks::next_attempt_at.asc())
+        .limit(limit)
+        .select(CallbackRow::as_select())
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for c in due {
+        // Claimed only if nobody claimed it since it was read.
+        let n = diesel::update(
+            drp_callbacks::table
+                .find(&c.id)
+                .filter(drp_callbacks::status.eq("queued"))
+                .filter(
+                    drp_callbacks::claimed_until
+                        .is_null()
+                        .or(drp_callbacks::claimed_until.lt(now)),
+                ),
+        )
+        .set(drp_callbacks::claimed_until.eq(until))
+        .execute(conn)?;
+        if n == 1 {
+            claimed.push(c);
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records a delivery attempt: sent, or tried again at `retry_at`, or failed for good (`retry_at`
+/// `None`). A callback superseded meanwhile stays superseded.
+pub fn record_attempt(
+    conn: &mut AnyConnection,
+    id: &str,
+    outcome: Result<NaiveDateTime, (String, Option<NaiveDateTime>)>,
+) -> QueryResult<()> {
+    let target = drp_callbacks::table
+        .find(id)
+        .filter(drp_callbacks::status.eq("queued"));
+    match outcome {
+        Ok(sent_at) => diesel::update(target)
+            .set((
+                drp_callbacks::status.eq("sent"),
+                drp_callbacks::sent_at.eq(sent_at),
+                drp_callbacks::attempts.eq(drp_callbacks::attempts + 1),
+                drp_callbacks::claimed_until.eq(None::<NaiveDateTime>),
+                drp_callbacks::last_error.eq(None::<String>),
+            ))
+            .execute(conn),
+        Err((error, Some(retry_at))) => diesel::update(target)
+            .set((
+                drp_callbacks::next_attempt_at.eq(retry_at),
+                drp_callbacks::attempts.eq(drp_callbacks::attempts + 1),
+                drp_callbacks::claimed_until.eq(None::<NaiveDateTime>),
+                drp_callbacks::last_error.eq(error),
+            ))
+            .execute(conn),
+        Err((error, None)) => diesel::update(target)
+            .set((
+                drp_callbacks::status.eq("failed"),
+                drp_callbacks::attempts.eq(drp_callbacks::attempts + 1),
+                drp_callbacks::claimed_until.eq(None::<NaiveDateTime>),
+                drp_callbacks::last_error.eq(error),
+            ))
+            .execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// A request's callbacks, oldest first.
+pub fn callbacks_for(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<CallbackRow>> {
+    drp_callbacks::table
+        .filter(drp_callbacks::request_id.eq(request_id))
+        .order((drp_callbacks::created_at.asc(), drp_callbacks::id.asc()))
+        .select(CallbackRow::as_select())
+        .load(conn)
 }

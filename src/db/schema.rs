@@ -605,6 +605,24 @@ diesel::table! {
         status_callback -> Nullable<Text>,
         verified_claims -> Text,
         created_at -> Timestamp,
+        last_status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    drp_callbacks (id) {
+        id -> Text,
+        request_id -> Text,
+        agent_id -> Text,
+        url -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 

@@ -544,6 +544,17 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
             Ok(Err(e)) => tracing::error!(error = %e, "notice delivery failed"),
             Err(e) => tracing::error!(error = %e, "notice worker task failed"),
         }
+        // Authorised agents' status callbacks ride on the same round.
+        match crate::app::drp_callbacks::deliver_due(&state).await {
+            Ok(r) if r == crate::app::drp_callbacks::CallbackReport::default() => {}
+            Ok(r) => tracing::info!(
+                sent = r.sent,
+                retrying = r.retrying,
+                failed = r.failed,
+                "DRP callbacks delivered"
+            ),
+            Err(e) => tracing::error!(error = %e, "DRP callback delivery failed"),
+        }
     }
 }
 

@@ -160,7 +160,7 @@ async fn writers_take_no_lock_and_one_sequencer_numbers_every_event_once(app: Te
     assert_eq!(r["tree_size"], total);
     assert_eq!(r["checkpoints"], app.count("audit_checkpoints"));
     // An officer may not check the log.
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}/api/v1/audit/verify", app.base))
         .bearer_auth(&officer.token)
         .send()
@@ -407,7 +407,7 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
     // The log verifies; the trail's details are gone; nothing names her any more.
     let report = verify(&auditor).await;
     assert_eq!(report["intact"], true, "{report}");
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!(
             "{}/api/v1/audit/export?format=jsonl&request={id}",
             app.base
@@ -518,7 +518,7 @@ async fn check_against(app: &TestApp, kept: &str) -> kaiji::app::audit_verify::L
 }
 
 async fn post_kept(auditor: &common::Api, kept: &str) -> Value {
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .post(format!("{}/api/v1/audit/verify", auditor.base))
         .bearer_auth(&auditor.token)
         .header("content-type", "text/plain")

@@ -31,7 +31,7 @@ async fn file(app: &TestApp, i: usize, name: &str) -> String {
 }
 
 async fn get(auditor: &common::Api, path: &str) -> (u16, String, String) {
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}{path}", auditor.base))
         .bearer_auth(&auditor.token)
         .send()
@@ -247,7 +247,7 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     let err: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(field_code(&err, "format"), Some("unknown_format"));
     assert_eq!(field_code(&err, "from"), Some("invalid_date"));
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}/api/v1/audit/export", app.base))
         .bearer_auth(&officer.token)
         .send()
@@ -466,7 +466,7 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
             "{path}: {body}"
         );
     }
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}/api/v1/audit/evidence?request={id}", app.base))
         .bearer_auth(&officer.token)
         .send()

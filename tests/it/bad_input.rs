@@ -285,7 +285,7 @@ async fn unknown_routes_and_malformed_bodies(app: TestApp) {
         assert_eq!(api.status, 404, "{path}");
         assert_eq!(api.json()["error"]["code"], "not_found", "{path}");
     }
-    let put = reqwest::Client::new()
+    let put = common::http_client()
         .put(format!("{}/staff/payments", app.base))
         .send()
         .await
@@ -403,7 +403,7 @@ async fn floods_are_rate_limited_per_address_and_per_email(app: TestApp) {
     file_request(&b, "Kim", "kim@example.com", "access", "mine").await;
 
     // Thirty an hour from one network address, over the API too: then 429 with Retry-After.
-    let api = reqwest::Client::new();
+    let api = common::http_client();
     let mut last = 0;
     let mut retry_after = None;
     for i in 0..40 {

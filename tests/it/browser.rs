@@ -594,7 +594,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .await
         .unwrap()
         .unwrap();
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}{action}?format=csv", app.base))
         .header("cookie", format!("kaiji_session={}", session.value()))
         .send()
@@ -641,7 +641,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .find(|r| r.request_type == "deletion")
         .unwrap()
         .id;
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!(
             "{}/staff/audit/evidence?request={request}",
             app.base

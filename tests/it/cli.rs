@@ -551,7 +551,7 @@ fn serve_starts_on_a_fresh_directory() {
         .build()
         .unwrap();
     let ready = rt.block_on(async {
-        let client = reqwest::Client::new();
+        let client = common::http_client();
         for _ in 0..100 {
             if let Ok(r) = client.get(format!("http://{bind}/readyz")).send().await
                 && r.status() == 200

@@ -14,6 +14,7 @@ use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
 on_each_backend!(
+    status_callbacks_reach_registered_hosts_with_retries,
     agents_set_up_file_follow_and_revoke_over_drp,
     every_signed_call_is_checked_in_order,
     pynacl_signs_as_real_agents_do,
@@ -79,7 +80,7 @@ impl Agent {
         body: Option<String>,
         token: Option<&str>,
     ) -> (u16, String) {
-        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        let mut req = common::http_client().request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.header("Content-Type", "text/plain").body(b);
         }
@@ -563,7 +564,7 @@ print(base64.b64encode(signed).decode())
         )
         .await;
     assert_eq!(s, 200, "{b}");
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .post(format!("{}/v1/agent/pynacl-agent", app.base))
         .header("Content-Type", "text/plain")
         .body(body.to_owned())
@@ -611,4 +612,154 @@ fn pynacl() -> Option<std::path::PathBuf> {
         Some(python)
     })
     .clone()
+}
+
+/// A local agent endpoint: answers each POST with the next status of `answers` (then 200), and keeps
+/// the bodies it received.
+async fn callback_sink(answers: Vec<u16>) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let bodies = got.clone();
+    tokio::spawn(async move {
+        let mut answers = answers.into_iter();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let body = loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break Some(buf[end + 4..end + 4 + len].to_vec());
+                    }
+                }
+            };
+            if let Some(b) = body {
+                bodies
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&b).unwrap_or(Value::Null));
+            }
+            let status = answers.next().unwrap_or(200);
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = sock.write_all(reply.as_bytes()).await;
+        }
+    });
+    (port, got)
+}
+
+async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let now = common::t0();
+    let (port, got) = callback_sink(vec![500]).await;
+    let mut agent = Agent::new(&app, "callback-agent", 12);
+    let admin = api(&app, "admin@example.com", Role::Admin).await;
+    let host = format!("127.0.0.1:{port}");
+    register(&admin, &agent, &[host.as_str()]).await;
+    assert_eq!(agent.set_up(now).await.0, 200);
+    let url = format!("http://{host}/drp/callback");
+    // A callback elsewhere than the registered host is refused (no request for the agent to call the
+    // business's own network, or anyone else's).
+    let mut elsewhere = person("sale:opt-out");
+    elsewhere["status_callback"] = format!("http://127.0.0.2:{port}/x").into();
+    assert_eq!(agent.exercise(now, elsewhere).await.0, 400);
+    let mut body = person("sale:opt-out");
+    body["status_callback"] = url.clone().into();
+    let (s, filed) = agent.exercise(now, body).await;
+    assert_eq!(s, 200, "{filed}");
+    let id = filed["request_id"].as_str().unwrap().to_owned();
+    // Filing itself queues nothing: the exercise answered with the first status.
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.sent + report.retrying, 0);
+    // The officer records the agent's authority (no status change: no callback) and honours it.
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let (s, _) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/authority"),
+            &json!({"expected_version": 1, "how": "Signed permission seen"}),
+        )
+        .await;
+    assert!(s == 200 || s == 204);
+    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "honour", version).await.0, 200);
+    // The agent's endpoint fails once: retried after a minute, then delivered.
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.retrying, 1, "{report:?}");
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.sent + report.retrying, 0, "not before its time");
+    app.clock.advance(chrono::TimeDelta::minutes(2));
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    {
+        let bodies = got.lock().unwrap();
+        assert_eq!(bodies.len(), 2);
+        assert_eq!(bodies[1]["status"], "in_progress", "{:?}", bodies[1]);
+        assert_eq!(bodies[1]["request_id"], json!(id));
+        assert!(bodies[1]["expected_by"].is_string());
+    }
+    // Fulfilled: one more callback, with the final status.
+    let r = officer.request(&id).await;
+    for t in r["tasks"].as_array().unwrap() {
+        let (s, b) = officer
+            .close(&id, t, json!({"outcome": "stopped", "purposes": "sale"}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    assert_eq!(officer.fire(&id, "confirm", version).await.0, 200);
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(got.lock().unwrap()[2]["status"], "fulfilled");
+    // Removed, an agent is called back no more.
+    let (s, revoked_id) = {
+        let mut b = person("deletion");
+        b["status_callback"] = url.clone().into();
+        let (s, v) = agent.exercise(now, b).await;
+        (s, v["request_id"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(s, 200);
+    let (s, _) = admin
+        .call(reqwest::Method::DELETE, "/api/v1/drp/agents/callback-agent")
+        .await;
+    assert_eq!(s, 204);
+    let version = officer.request(&revoked_id).await["version"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(officer.fire(&revoked_id, "withdraw", version).await.0, 200);
+    let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert_eq!(got.lock().unwrap().len(), 3);
 }

@@ -349,7 +349,7 @@ async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_postgres() {
 /// for a served path asked with another method, a bearer challenge on 401, and a NUL (which PostgreSQL
 /// refuses to store) refused before any handler: 404 in a path, a field error in a query or a JSON body.
 async fn http_basics_head_405_401_and_nul_on_both_backends(app: TestApp) {
-    let client = reqwest::Client::new();
+    let client = common::http_client();
     let url = |p: &str| format!("{}{p}", app.base);
     let res = client.head(url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);

@@ -30,7 +30,7 @@ async fn probe_unmigrated(database: DatabaseUrl, dir: &std::path::Path) {
         .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    let client = reqwest::Client::new();
+    let client = common::http_client();
     let get = |path: &'static str| {
         let client = client.clone();
         async move {

@@ -196,7 +196,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
         .await;
     assert_eq!(res.status, 200);
     let token = res.text_of("new-token").unwrap();
-    let listed = reqwest::Client::new()
+    let listed = common::http_client()
         .get(format!("{}/api/v1/staff", app.base))
         .bearer_auth(&token)
         .send()

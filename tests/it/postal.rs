@@ -1938,7 +1938,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     // A link can be withdrawn at once: the page and the file are gone, and the withdrawal is audited.
     app.clock.advance(chrono::TimeDelta::days(-14));
     let revoke = || {
-        reqwest::Client::new()
+        common::http_client()
             .post(format!(
                 "{}/api/v1/requests/{id}/downloads/{dl_id}/revoke",
                 app.base

@@ -163,7 +163,7 @@ async fn the_queue_filters_sorts_and_pages_exactly(app: TestApp) {
 
     // Bad filters are field errors; an auditor has no queue.
     let (status, body) = {
-        let res = reqwest::Client::new()
+        let res = common::http_client()
             .get(format!(
                 "{}/api/v1/queue?due_within=soon&limit=0&cursor=x&right=everything",
                 app.base
@@ -184,7 +184,7 @@ async fn the_queue_filters_sorts_and_pages_exactly(app: TestApp) {
         assert_eq!(field_code(&body, field), Some(code), "{body}");
     }
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}/api/v1/queue", app.base))
         .bearer_auth(&auditor.token)
         .send()

@@ -88,7 +88,7 @@ fn has_fact(r: &Value, fact: &str) -> bool {
 }
 
 async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .get(format!("{}{path}", officer.base))
         .bearer_auth(&officer.token)
         .send()

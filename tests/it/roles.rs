@@ -87,7 +87,7 @@ async fn every_staff_route_refuses_the_wrong_role_and_writes_nothing(app: TestAp
                 continue;
             }
             let before = written(&app);
-            let client = reqwest::Client::new();
+            let client = common::http_client();
             let req = match method.as_str() {
                 "get" => client.get(format!("{}{concrete}", app.base)),
                 // POST, PUT, DELETE: the route's own method, with an empty object.

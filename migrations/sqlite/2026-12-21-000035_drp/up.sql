@@ -28,9 +28,28 @@ CREATE TABLE drp_requests (
     agent_request_id TEXT,
     status_callback  TEXT,
     verified_claims  TEXT      NOT NULL DEFAULT '[]',
-    created_at       TIMESTAMP NOT NULL
+    created_at       TIMESTAMP NOT NULL,
+    -- The status last queued for the agent's callback (JSON), to send only what changed.
+    last_status      TEXT
 );
 CREATE UNIQUE INDEX drp_requests_agent_request ON drp_requests (agent_id, agent_request_id);
+-- Status callbacks (§2.03): an outbox of its own, queued in the transaction that changed the status,
+-- retried with backoff; a newer status supersedes one not yet delivered.
+CREATE TABLE drp_callbacks (
+    id              TEXT      NOT NULL PRIMARY KEY,
+    request_id      TEXT      NOT NULL REFERENCES requests (id),
+    agent_id        TEXT      NOT NULL REFERENCES drp_agents (id),
+    url             TEXT      NOT NULL,
+    body            TEXT      NOT NULL,
+    status          TEXT      NOT NULL CHECK (status IN ('queued', 'sent', 'failed', 'superseded')),
+    attempts        INTEGER   NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP NOT NULL,
+    claimed_until   TIMESTAMP,
+    last_error      TEXT,
+    created_at      TIMESTAMP NOT NULL,
+    sent_at         TIMESTAMP
+);
+CREATE INDEX drp_callbacks_due ON drp_callbacks (status, next_attempt_at);
 CREATE TABLE drp_seen (
     signature  TEXT      NOT NULL PRIMARY KEY,
     expires_at TIMESTAMP NOT NULL

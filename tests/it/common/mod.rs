@@ -116,6 +116,13 @@ impl Drop for PgDatabase {
 /// The password of the staff members `signed_in` creates.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// An HTTP client for the tests. reqwest's rustls wants one process-wide crypto provider: ring, as
+/// kaiji's own clients use (installed once, whichever test comes first).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// The fixed start time of every test clock.
 pub fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
@@ -309,6 +316,8 @@ impl TestApp {
 
     /// A test server whose settings `configure` changes first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<Self> {
+        // reqwest's rustls wants one process-wide provider: ring, as kaiji's own clients use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let tdb = TestDb::new(backend)?;
         let mut config = Config::for_dir(tdb.dir.path(), tdb.database.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
@@ -653,6 +662,7 @@ impl Browser {
     }
 
     pub fn new(base: &str, headers: reqwest::header::HeaderMap) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Browser {
             base: base.to_owned(),
             client: reqwest::Client::builder()
@@ -982,11 +992,11 @@ impl Api {
     }
 
     pub async fn get_page(&self, path: &str) -> Page {
-        self.send(reqwest::Client::new().get(self.url(path))).await
+        self.send(http_client().get(self.url(path))).await
     }
 
     pub async fn post_page(&self, path: &str, body: &serde_json::Value) -> Page {
-        self.send(reqwest::Client::new().post(self.url(path)).json(body))
+        self.send(http_client().post(self.url(path)).json(body))
             .await
     }
 
@@ -1002,7 +1012,7 @@ impl Api {
     /// Sends `method` (PUT, DELETE) without a body: the status and the JSON answer (`Null` if none).
     pub async fn call(&self, method: reqwest::Method, path: &str) -> (u16, serde_json::Value) {
         let r = self
-            .send(reqwest::Client::new().request(method, self.url(path)))
+            .send(http_client().request(method, self.url(path)))
             .await;
         (
             r.status,
@@ -1019,7 +1029,7 @@ impl Api {
     ) -> (u16, serde_json::Value) {
         let r = self
             .send(
-                reqwest::Client::new()
+                http_client()
                     .post(self.url(path))
                     .header("content-type", content_type)
                     .body(bytes.to_vec()),
