@@ -148,7 +148,13 @@ pub struct AgentBody {
     operation_id = "listDrpAgents",
     description = "The authorised agents registered for the Data Rights Protocol, removed ones included (administrators)",
     responses(
-        (status = 200, description = "Every registered agent", body = Vec<AgentView>),
+        (status = 200, description = "Every registered agent", body = Vec<AgentView>, example = json!([{
+            "id": "CR_AA_PS-DRP_PROD_01", "name": "Permission Slip",
+            "verify_key": "9wFJDq/DmuEUgj3BO3VEY8LgAQ3QtOHH4K6TIlOSpr0=",
+            "web_url": "https://permissionslipcr.com", "technical_contact": "drp@example.org",
+            "business_contact": "drp@example.org", "callback_hosts": ["api.permissionslipcr.com"],
+            "added_at": "2026-12-06T08:00:00Z", "removed_at": null
+        }])),
     ),
     security(("bearer" = []))
 )]
@@ -170,7 +176,13 @@ pub async fn list_api(
                   "business_contact": "drp@example.org"},
         "callback_hosts": ["api.permissionslipcr.com"]})),
     responses(
-        (status = 200, description = "The agent as registered", body = AgentView),
+        (status = 200, description = "The agent as registered", body = AgentView, example = json!({
+            "id": "CR_AA_PS-DRP_PROD_01", "name": "Permission Slip",
+            "verify_key": "9wFJDq/DmuEUgj3BO3VEY8LgAQ3QtOHH4K6TIlOSpr0=",
+            "web_url": "https://permissionslipcr.com", "technical_contact": "drp@example.org",
+            "business_contact": "drp@example.org", "callback_hosts": ["api.permissionslipcr.com"],
+            "added_at": "2026-12-06T08:00:00Z", "removed_at": null
+        })),
         (status = 422, description = "`validation_failed`: `entry` `id_required`, `invalid_agent_id`, `name_required`, `invalid_name`, `verify_key_required`, `invalid_verify_key`, `invalid_url`, `contact_email_required`; `callback_hosts` `invalid_host`", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
@@ -190,7 +202,7 @@ pub async fn add_api(
     delete, path = "/api/v1/drp/agents/{id}", tag = "drp",
     operation_id = "removeDrpAgent",
     description = "Remove an authorised agent: its tokens stop working at once, the requests it filed go on (administrators); audited (`drp.agent_removed`)",
-    params(("id" = String, Path, description = "The agent's directory id")),
+    params(("id" = String, Path, description = "The agent's directory id", example = "CR_AA_PS-DRP_PROD_01")),
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "`not_found`: no live agent has this id", body = super::error::ErrorBody),

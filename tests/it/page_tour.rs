@@ -37,6 +37,14 @@ const NOT_PAGES: &[(&str, &str)] = &[
         "/.well-known/gpc.json",
         "Global Privacy Control's support declaration, JSON",
     ),
+    (
+        "/v1/agent/{agent_id}",
+        "the Data Rights Protocol's agent information, JSON for agents",
+    ),
+    (
+        "/v1/data-rights-request/{request_id}",
+        "the Data Rights Protocol's status, JSON for agents",
+    ),
     ("/forms/{form}/pdf", "a PDF of the printable form"),
     ("/staff", "redirects to the member's landing page"),
     ("/staff/people.csv", "a CSV of staff accounts"),
