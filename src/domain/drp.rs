@@ -48,16 +48,7 @@ impl Signed {
     pub fn decode(body: &[u8]) -> Result<Self, DrpRefusal> {
         let text = std::str::from_utf8(body).map_err(|_| DrpRefusal::Undecodable)?;
         let text: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let engines = [
-            base64::engine::general_purpose::STANDARD,
-            base64::engine::general_purpose::STANDARD_NO_PAD,
-            base64::engine::general_purpose::URL_SAFE,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        ];
-        let bytes = engines
-            .iter()
-            .find_map(|e| e.decode(&text).ok())
-            .ok_or(DrpRefusal::Undecodable)?;
+        let bytes = liberal_base64(&text).ok_or(DrpRefusal::Undecodable)?;
         if bytes.len() <= 64 {
             return Err(DrpRefusal::Undecodable);
         }
@@ -248,19 +239,24 @@ pub fn decode_key(s: &str) -> Result<[u8; 32], &'static str> {
     let bytes = if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
         hex::decode(s).ok()
     } else {
-        [
-            base64::engine::general_purpose::STANDARD,
-            base64::engine::general_purpose::STANDARD_NO_PAD,
-            base64::engine::general_purpose::URL_SAFE,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        ]
-        .iter()
-        .find_map(|e| e.decode(s).ok())
+        liberal_base64(s)
     };
     let bytes = bytes.ok_or("invalid_verify_key")?;
     let key: [u8; 32] = bytes.try_into().map_err(|_| "invalid_verify_key")?;
     ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| "invalid_verify_key")?;
     Ok(key)
+}
+
+/// Base64 as agents write it: the standard alphabet or the URL-safe one, padded or not.
+fn liberal_base64(s: &str) -> Option<Vec<u8>> {
+    [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ]
+    .iter()
+    .find_map(|e| e.decode(s).ok())
 }
 
 /// Where a request stands, as the protocol says it (§3.02).
