@@ -291,12 +291,10 @@ pub async fn exercise(
             "This business takes no requests under `{regime_name}`."
         )));
     };
-    let entry_contact = [&agent.business_contact, &agent.technical_contact]
-        .into_iter()
-        .flatten()
-        .find(|c| crate::domain::request::SubjectEmail::parse(c).is_ok())
-        .cloned()
-        .ok_or_else(|| AppError::Definition("agent without a contact address".into()))?;
+    let entry_contact =
+        super::drp_agents::contact_email(&agent.business_contact, &agent.technical_contact)
+            .map(str::to_owned)
+            .ok_or_else(|| AppError::Definition("agent without a contact address".into()))?;
     let callback = match claims.text("status_callback") {
         None => None,
         Some(u) => Some(

@@ -44,8 +44,11 @@ impl From<AgentRow> for AgentView {
 }
 
 /// The address kaiji writes to about an agent's filings: its business contact, else its technical one.
-fn contact_email(entry: &AgentEntry) -> Option<&str> {
-    [&entry.business_contact, &entry.technical_contact]
+pub(crate) fn contact_email<'a>(
+    business_contact: &'a Option<String>,
+    technical_contact: &'a Option<String>,
+) -> Option<&'a str> {
+    [business_contact, technical_contact]
         .into_iter()
         .flatten()
         .map(String::as_str)
@@ -61,7 +64,7 @@ pub async fn add_agent(
     callback_hosts: Vec<String>,
 ) -> Result<AgentView, AppError> {
     let entry = AgentEntry::parse(&entry).map_err(|code| AppError::invalid("entry", code))?;
-    if contact_email(&entry).is_none() {
+    if contact_email(&entry.business_contact, &entry.technical_contact).is_none() {
         return Err(AppError::invalid("entry", "contact_email_required"));
     }
     for h in &callback_hosts {

@@ -46,13 +46,15 @@ pub(crate) fn status_view(
         &RequestId::new(link.request_id.clone()),
     )?;
     let (_, terminal) = case.state_label();
-    let notices: Vec<NoticeKind> = crate::db::notices::for_request(conn, &case.row.id)?
-        .into_iter()
+    // One read of the request's notices: the outcomes they tell, and a refusal's ground.
+    let rows = crate::db::notices::for_request(conn, &case.row.id)?;
+    let notices: Vec<NoticeKind> = rows
+        .iter()
         .filter(|n| n.recipient_staff_id.is_none())
         .filter_map(|n| n.kind.parse().ok())
         .collect();
-    let ground = crate::db::notices::for_request(conn, &case.row.id)?
-        .into_iter()
+    let ground = rows
+        .iter()
         .rev()
         .find(|n| n.kind == NoticeKind::Refused.as_str())
         .and_then(|n| crate::domain::notice::NoticePayload::from_stored(&n.payload).ok())
