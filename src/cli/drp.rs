@@ -52,12 +52,26 @@ pub(super) fn run(config: Config, command: DrpCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let entry: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", file.display()))?;
-            let added = rt.block_on(drp_agents::add_agent(
-                &state,
-                Actor::System("cli"),
-                entry,
-                callback_hosts,
-            ))?;
+            let added = rt
+                .block_on(drp_agents::add_agent(
+                    &state,
+                    Actor::System("cli"),
+                    entry,
+                    callback_hosts,
+                ))
+                .map_err(|e| match e {
+                    // Say which field and why, as the API does.
+                    crate::app::AppError::Invalid(fields) => anyhow::anyhow!(
+                        "{}: {}",
+                        file.display(),
+                        fields
+                            .iter()
+                            .map(|f| format!("{} {}", f.field, f.code))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    other => other.into(),
+                })?;
             println!("registered agent {} ({})", added.id, added.name);
         }
         DrpCommand::Agent {

@@ -774,3 +774,98 @@ fn dev_synth_loads_requests_with_a_verifiable_chain() {
         0
     );
 }
+
+/// `kaiji drp`: an agent registered from its directory entry file (a bad entry refused, nothing
+/// written), listed with its callback hosts, removed; the business's directory entry printed only once
+/// the business has a DRP id. The commands call the use cases the API calls (tested on both backends in
+/// `drp.rs`); here, on SQLite, the command line itself.
+#[test]
+fn drp_agents_are_managed_and_the_business_entry_printed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = dir.path().join("agent.json");
+    std::fs::write(
+        &entry,
+        r#"{"id": "CR_AA_CLI-01", "name": "CLI agent",
+            "verify_key": "9wFJDq/DmuEUgj3BO3VEY8LgAQ3QtOHH4K6TIlOSpr0=",
+            "business_contact": "desk@agent.example"}"#,
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"id": "x", "name": "X", "verify_key": "AAAA"}"#).unwrap();
+    let out = kaiji(dir.path(), &[], &["drp", "agent", "add", "bad.json"], None);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid_verify_key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kaiji(
+        dir.path(),
+        &[],
+        &[
+            "drp",
+            "agent",
+            "add",
+            "agent.json",
+            "--callback-host",
+            "api.agent.example",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = kaiji(dir.path(), &[], &["drp", "agent", "list"], None);
+    let text = String::from_utf8_lossy(&list.stdout).to_string();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "the bad entry wrote nothing: {text}"
+    );
+    assert!(
+        text.contains("CR_AA_CLI-01")
+            && text.contains("active")
+            && text.contains("api.agent.example")
+    );
+    let out = kaiji(
+        dir.path(),
+        &[],
+        &["drp", "agent", "remove", "CR_AA_CLI-01"],
+        None,
+    );
+    assert!(out.status.success());
+    let list = kaiji(dir.path(), &[], &["drp", "agent", "list"], None);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("removed"));
+    // Without a DRP id there is no entry to print; with one, the entry names the served actions.
+    let out = kaiji(dir.path(), &[], &["drp", "business-entry"], None);
+    assert!(!out.status.success());
+    let out = kaiji(
+        dir.path(),
+        &[
+            ("KAIJI_DRP_BUSINESS_ID", "kaiji-cb-01"),
+            ("KAIJI_PUBLIC_URL", "https://privacy.example.com"),
+        ],
+        &["drp", "business-entry"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], "kaiji-cb-01");
+    assert_eq!(v["api_base"], "https://privacy.example.com");
+    let actions: Vec<&str> = v["supported_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"sale:opt-out") && actions.contains(&"deletion"),
+        "{actions:?}"
+    );
+}
