@@ -113,6 +113,7 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
             record_confirmed(
                 conn,
                 &link.catalog,
+                &link.config.http.public_url,
                 &mut case,
                 Fact::EmailConfirmed,
                 link.now,
@@ -194,6 +195,8 @@ pub struct PersonView {
     pub person_name: String,
     pub request_type: crate::domain::request::RightCode,
     pub right: crate::domain::workflow::Label,
+    /// Where to send the person once confirmed: the agent's page, if the agent gave one.
+    pub return_to: Option<String>,
 }
 
 fn load_person(
@@ -229,6 +232,7 @@ fn person_view(case: &Case, behalf: &crate::db::requests::OnBehalfRow) -> Person
         person_name: behalf.person_name.clone(),
         right: case.right_name(),
         request_type: case.request_type.clone(),
+        return_to: None,
     }
 }
 
@@ -246,13 +250,26 @@ pub async fn person_view_for(state: &AppState, link: String) -> Result<PersonVie
 /// The person confirms an agent's request: once, under the row lock, audited.
 pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView, AppError> {
     let (catalog, keys) = (state.workflows.clone(), state.keys.clone());
+    let base = state.config.http.public_url.clone();
     let now = state.clock.now();
     state
         .db
         .write(move |conn| {
             let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
-            record_confirmed(conn, &catalog, &mut case, Fact::PersonConfirmed, now)?;
-            Ok(person_view(&case, &behalf))
+            record_confirmed(conn, &catalog, &base, &mut case, Fact::PersonConfirmed, now)?;
+            // An agent that opened the verification page for the person gets them back (DRP §3.02.1).
+            // Checked again against the agent's entry as it stands now.
+            let return_to = match crate::db::drp::find_request(conn, case.row.id.as_str())? {
+                Some(l) => crate::db::drp::find_agent(conn, &l.agent_id)?.and_then(|a| {
+                    l.redirect_to
+                        .filter(|to| crate::domain::drp::return_allowed(a.web_url.as_deref(), to))
+                }),
+                None => None,
+            };
+            Ok(PersonView {
+                return_to,
+                ..person_view(&case, &behalf)
+            })
         })
         .await
 }
@@ -262,13 +279,14 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
 fn record_confirmed(
     conn: &mut AnyConnection,
     catalog: &WorkflowCatalog,
+    public_url: &str,
     case: &mut Case,
     fact: Fact,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     case.facts.insert(fact);
     mark_confirmed(conn, case, fact, now, json!({}))?;
-    super::drp_callbacks::after_change(conn, catalog, &case.row.id, now)?;
+    super::drp_callbacks::after_change(conn, catalog, public_url, &case.row.id, now)?;
     let Some(filing) = case.row.filing_id.as_deref() else {
         return Ok(());
     };
@@ -286,7 +304,7 @@ fn record_confirmed(
             now,
             json!({"filed_with": case.row.id}),
         )?;
-        super::drp_callbacks::after_change(conn, catalog, &id, now)?;
+        super::drp_callbacks::after_change(conn, catalog, public_url, &id, now)?;
     }
     Ok(())
 }

@@ -250,11 +250,12 @@ pub async fn exercise(
             ));
         }
         let (agent_id, cat) = (agent.id.clone(), catalog.clone());
+        let base = state.config.http.public_url.clone();
         let existing = state
             .db
             .run(
                 move |conn| match repo::find_by_agent_request_id(conn, &agent_id, &arid)? {
-                    Some(link) => status_view(conn, &cat, &link, now).map(Some),
+                    Some(link) => status_view(conn, &cat, &link, &base, now).map(Some),
                     None => Ok(None),
                 },
             )
@@ -292,7 +293,7 @@ pub async fn exercise(
         )));
     };
     let entry_contact =
-        super::drp_agents::contact_email(&agent.business_contact, &agent.technical_contact)
+        crate::domain::drp::contact_email(&agent.business_contact, &agent.technical_contact)
             .map(str::to_owned)
             .ok_or_else(|| AppError::Definition("agent without a contact address".into()))?;
     let callback = match claims.text("status_callback") {
@@ -352,9 +353,12 @@ pub async fn exercise(
         verified_claims: serde_json::to_string(&verified).unwrap_or_else(|_| "[]".into()),
         created_at: db::to_db_time(now),
         last_status: None,
+        redirect_to: None,
     };
     let regime_id = regime.id.clone();
     let hook_catalog = catalog.clone();
+    let base = state.config.http.public_url.clone();
+    let hook_base = base.clone();
     let receipt = super::intake::submit_with(
         state,
         super::limits::Admitted::unlimited(parsed),
@@ -367,7 +371,7 @@ pub async fn exercise(
             };
             repo::insert_request(conn, &row)?;
             // The status the exercise answers with is the agent's first; callbacks follow changes.
-            let first = status_view(conn, &hook_catalog, &row, now)?;
+            let first = status_view(conn, &hook_catalog, &row, &hook_base, now)?;
             repo::set_last_status(
                 conn,
                 &row.request_id,
@@ -389,7 +393,7 @@ pub async fn exercise(
         .run(move |conn| {
             let link =
                 repo::find_request(conn, receipt.request_id.as_str())?.ok_or(AppError::NotFound)?;
-            status_view(conn, &catalog, &link, now)
+            status_view(conn, &catalog, &link, &base, now)
         })
         .await
         .map_err(DrpFailure::from)
@@ -421,11 +425,12 @@ pub async fn status(
     let agent = agent_of(state, bearer).await?;
     let now = state.clock.now();
     let catalog = state.workflows.clone();
+    let base = state.config.http.public_url.clone();
     state
         .db
         .write(move |conn| {
             let link = owned(conn, &agent, &request_id)?;
-            let view = status_view(conn, &catalog, &link, now)?;
+            let view = status_view(conn, &catalog, &link, &base, now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::DrpStatusRead, AGENT, now)
@@ -500,7 +505,8 @@ pub async fn revoke(
                     .for_request(&link.request_id)
                     .details(json!({"agent_id": agent.id})),
             )?;
-            status_view(conn, &catalog, &link, now).map_err(DrpFailure::from)
+            status_view(conn, &catalog, &link, &config.http.public_url, now)
+                .map_err(DrpFailure::from)
         })
         .await
 }

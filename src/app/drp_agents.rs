@@ -43,18 +43,6 @@ impl From<AgentRow> for AgentView {
     }
 }
 
-/// The address kaiji writes to about an agent's filings: its business contact, else its technical one.
-pub(crate) fn contact_email<'a>(
-    business_contact: &'a Option<String>,
-    technical_contact: &'a Option<String>,
-) -> Option<&'a str> {
-    [business_contact, technical_contact]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .find(|c| crate::domain::request::SubjectEmail::parse(c).is_ok())
-}
-
 /// Registers an agent from its service-directory entry (`agents/*.json`), or replaces its entry; the
 /// hosts its status callbacks may reach are the operator's to say (never the entry's).
 pub async fn add_agent(
@@ -64,7 +52,9 @@ pub async fn add_agent(
     callback_hosts: Vec<String>,
 ) -> Result<AgentView, AppError> {
     let entry = AgentEntry::parse(&entry).map_err(|code| AppError::invalid("entry", code))?;
-    if contact_email(&entry.business_contact, &entry.technical_contact).is_none() {
+    if crate::domain::drp::contact_email(&entry.business_contact, &entry.technical_contact)
+        .is_none()
+    {
         return Err(AppError::invalid("entry", "contact_email_required"));
     }
     for h in &callback_hosts {

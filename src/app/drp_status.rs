@@ -31,35 +31,27 @@ pub struct DrpStatusView {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processing_details: Option<String>,
+    /// With `need_user_verification`: the page the agent opens for the person (with `redirect_to` and
+    /// `request_id`), which asks the person to confirm from their own mailbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_verification_url: Option<String>,
 }
 
-/// The status of one request, read from its workflow.
-pub(crate) fn status_view(
-    conn: &mut AnyConnection,
-    state_catalog: &super::workflows::WorkflowCatalog,
-    link: &DrpRequestRow,
-    now: DateTime<Utc>,
-) -> Result<DrpStatusView, AppError> {
-    let case = Case::load(
-        conn,
-        state_catalog,
-        &RequestId::new(link.request_id.clone()),
-    )?;
-    let (_, terminal) = case.state_label();
-    // One read of the request's notices: the outcomes they tell, and a refusal's ground.
-    let rows = crate::db::notices::for_request(conn, &case.row.id)?;
-    let notices: Vec<NoticeKind> = rows
-        .iter()
-        .filter(|n| n.recipient_staff_id.is_none())
-        .filter_map(|n| n.kind.parse().ok())
-        .collect();
-    let ground = rows
-        .iter()
-        .rev()
-        .find(|n| n.kind == NoticeKind::Refused.as_str())
-        .and_then(|n| crate::domain::notice::NoticePayload::from_stored(&n.payload).ok())
-        .and_then(|p| p.ground.map(|g| g.code));
-    let waits = case
+/// The page an agent opens for the person when their own step is awaited.
+pub fn verification_path(request_id: &str) -> String {
+    format!("/drp/verify/{request_id}")
+}
+
+/// What a request waits on from the person (or whoever filed for them), if anything.
+pub(crate) struct PersonStep {
+    /// The state waits on the requester (identity information, documents).
+    pub waits_on_requester: bool,
+    /// The person's own confirmation is still awaited (their address, an agent's filing).
+    pub awaiting_person: bool,
+}
+
+pub(crate) fn person_step(case: &Case) -> PersonStep {
+    let waits_on_requester = case
         .def
         .states
         .iter()
@@ -76,9 +68,53 @@ pub(crate) fn status_view(
     let awaiting_person = needs(Guard::EmailConfirmed, Fact::EmailConfirmed)
         || (case.facts.contains(&Fact::FiledByAgent)
             && needs(Guard::PersonConfirmed, Fact::PersonConfirmed));
+    PersonStep {
+        waits_on_requester,
+        awaiting_person,
+    }
+}
+
+/// The status of one request, read from its workflow.
+pub(crate) fn status_view(
+    conn: &mut AnyConnection,
+    state_catalog: &super::workflows::WorkflowCatalog,
+    link: &DrpRequestRow,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<DrpStatusView, AppError> {
+    let case = Case::load(
+        conn,
+        state_catalog,
+        &RequestId::new(link.request_id.clone()),
+    )?;
+    let (_, terminal) = case.state_label();
+    // One read of the request's notices: the outcomes they tell, and a refusal's ground.
+    let rows = crate::db::notices::for_request(conn, &case.row.id)?;
+    let notices: Vec<NoticeKind> = rows
+        .iter()
+        .filter(|n| n.recipient_staff_id.is_none())
+        .filter_map(|n| n.kind.parse().ok())
+        .collect();
+    let last_payload = |kind: NoticeKind| {
+        rows.iter()
+            .rev()
+            .find(|n| n.recipient_staff_id.is_none() && n.kind == kind.as_str())
+            .and_then(|n| crate::domain::notice::NoticePayload::from_stored(&n.payload).ok())
+    };
+    let ground = last_payload(NoticeKind::Refused).and_then(|p| p.ground.map(|g| g.code));
+    // Why `expected_by` moved, when it did (§3.03: an extension must say why).
+    let extension = last_payload(NoticeKind::DeadlineExtended);
+    let PersonStep {
+        waits_on_requester: waits,
+        awaiting_person,
+    } = person_step(&case);
     let position = WorkflowPosition {
         terminal,
-        at_start: case.row.state == case.def.initial_state && case.row.version == 1,
+        // Nobody has acted yet: neither an officer nor the person, whose confirmation finishes the
+        // user verification (§3.02: `in_progress` once "the user finished verification").
+        at_start: case.row.state == case.def.initial_state
+            && case.row.version == 1
+            && !case.facts.contains(&Fact::PersonConfirmed),
         waits_on_requester: waits,
         awaiting_person,
         notices: &notices,
@@ -100,10 +136,24 @@ pub(crate) fn status_view(
         .and_then(|t| t.and_local_timezone(case.def.timezone).single())
         .map(|t| t.with_timezone(&Utc));
     let processing_details = match (status, reason) {
-        (DrpStatus::InProgress, Some(_)) => Some(
-            "The consumer must confirm this request directly, through the link the business sent them."
+        (DrpStatus::InProgress, Some(_)) if awaiting_person => Some(
+            "The consumer must confirm this request directly, through the link the business emailed them."
                 .to_owned(),
         ),
+        (DrpStatus::InProgress, Some(_)) => Some(
+            "The business needs more identity information; it wrote to the agent's contact address with \
+             the private link where it can be given."
+                .to_owned(),
+        ),
+        (DrpStatus::InProgress, None) if extension.is_some() => {
+            let why = extension
+                .and_then(|p| p.reason)
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .map_or_else(|| ".".to_owned(), |r| format!(": {r}"));
+            let until = expected_on.map(|d| format!(" to {d}")).unwrap_or_default();
+            Some(format!("The business extended the time to answer{until}{why}"))
+        }
         (DrpStatus::Denied, _) | (DrpStatus::InProgress, None) => {
             Some(format!("{} ({})", case.state_label().0.get(Language::EN), case.def.name.get(Language::EN)))
         }
@@ -117,5 +167,7 @@ pub(crate) fn status_view(
         status: status.as_str().to_owned(),
         reason: reason.map(str::to_owned),
         processing_details,
+        user_verification_url: (reason == Some("need_user_verification"))
+            .then(|| format!("{public_url}{}", verification_path(&link.request_id))),
     })
 }

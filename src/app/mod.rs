@@ -19,6 +19,7 @@ pub mod drp;
 pub mod drp_agents;
 pub mod drp_callbacks;
 pub mod drp_status;
+pub mod drp_verification;
 pub mod effects;
 pub mod error;
 pub mod evidence;

@@ -229,7 +229,13 @@ pub(crate) fn apply_event(
         Party::Requester | Party::System => Vec::new(),
     };
     // An authorised agent that asked to be called back hears of the new status.
-    super::drp_callbacks::after_change(conn, cx.catalog, &case.row.id, cx.now)?;
+    super::drp_callbacks::after_change(
+        conn,
+        cx.catalog,
+        &cx.config.http.public_url,
+        &case.row.id,
+        cx.now,
+    )?;
     Ok(TransitionOutcome {
         from: t.from,
         to: t.to,

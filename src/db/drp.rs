@@ -36,6 +36,8 @@ pub struct DrpRequestRow {
     pub verified_claims: String,
     pub created_at: NaiveDateTime,
     pub last_status: Option<String>,
+    /// Where the person returns after confirming (DRP `redirect_to`), on the agent's web origin.
+    pub redirect_to: Option<String>,
 }
 
 pub fn find_agent(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AgentRow>> {
@@ -191,6 +193,17 @@ pub fn set_last_status(
 ) -> QueryResult<()> {
     diesel::update(drp_requests::table.find(request_id))
         .set(drp_requests::last_status.eq(status))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_redirect_to(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    redirect_to: &str,
+) -> QueryResult<()> {
+    diesel::update(drp_requests::table.find(request_id))
+        .set(drp_requests::redirect_to.eq(redirect_to))
         .execute(conn)
         .map(|_| ())
 }

@@ -606,6 +606,7 @@ diesel::table! {
         verified_claims -> Text,
         created_at -> Timestamp,
         last_status -> Nullable<Text>,
+        redirect_to -> Nullable<Text>,
     }
 }
 

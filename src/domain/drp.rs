@@ -233,6 +233,35 @@ impl AgentEntry {
     }
 }
 
+/// Whether the person may be sent on to `redirect_to` after confirming (§3.02.1): only to the agent's
+/// registered web origin (scheme, host and port of its directory entry's `web_url`), so that the
+/// verification page cannot be made to forward anyone elsewhere.
+pub fn return_allowed(web_url: Option<&str>, redirect_to: &str) -> bool {
+    let (Some(home), Ok(to)) = (
+        web_url.and_then(|w| url::Url::parse(w).ok()),
+        url::Url::parse(redirect_to),
+    ) else {
+        return false;
+    };
+    redirect_to.len() <= 1000
+        && matches!(to.scheme(), "https" | "http")
+        && to.username().is_empty()
+        && to.password().is_none()
+        && to.origin() == home.origin()
+}
+
+/// The address kaiji writes to about an agent's filings: its business contact, else its technical one.
+pub fn contact_email<'a>(
+    business_contact: &'a Option<String>,
+    technical_contact: &'a Option<String>,
+) -> Option<&'a str> {
+    [business_contact, technical_contact]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .find(|c| super::request::SubjectEmail::parse(c).is_ok())
+}
+
 /// A 32-byte key in base64 (any alphabet) or, as before DRP 0.9.1, hex.
 pub fn decode_key(s: &str) -> Result<[u8; 32], &'static str> {
     let s = s.trim();
@@ -338,6 +367,26 @@ pub fn status_of(p: &WorkflowPosition<'_>) -> (DrpStatus, Option<&'static str>) 
 mod tests {
     use super::*;
     use ed25519_dalek::Signer;
+
+    #[test]
+    fn the_person_returns_only_to_the_agents_own_site() {
+        let home = Some("https://agent.example/app");
+        assert!(return_allowed(home, "https://agent.example/done?id=1"));
+        assert!(return_allowed(home, "https://AGENT.example:443/x"));
+        for elsewhere in [
+            "https://agent.example.evil.test/",
+            "http://agent.example/",
+            "https://agent.example:8443/",
+            "https://user@agent.example/",
+            "javascript:alert(1)",
+            "//agent.example/",
+            "/relative",
+            "",
+        ] {
+            assert!(!return_allowed(home, elsewhere), "{elsewhere}");
+        }
+        assert!(!return_allowed(None, "https://agent.example/"));
+    }
 
     fn key() -> ed25519_dalek::SigningKey {
         ed25519_dalek::SigningKey::from_bytes(&[7; 32])

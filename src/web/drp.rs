@@ -28,6 +28,28 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .map(|t| t.trim().to_owned())
 }
 
+/// A DRP error as the protocol shapes it (§3.06): the HTTP status as a string, words for people, and
+/// whether the request is lost for good (`fatal`) or may be sent again.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "400", "message": "Unsupported rights actions submitted.", "fatal": true}))]
+pub struct DrpErrorBody {
+    /// The HTTP status, as a string.
+    pub code: String,
+    pub message: String,
+    pub fatal: bool,
+}
+
+/// What key setup answers (§2.05).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"agent-id": "CR_AA_PS-DRP_PROD_01", "token": "kj_3q2…"}))]
+pub struct KeySetupAnswer {
+    #[serde(rename = "agent-id")]
+    #[schema(rename = "agent-id")]
+    pub agent_id: String,
+    /// The bearer token for the agent's further calls; kaiji keeps only its digest.
+    pub token: String,
+}
+
 /// A DRP failure as the protocol answers it (§3.06).
 fn answer(f: DrpFailure) -> HttpResponse {
     let (status, message, fatal) = match &f {
@@ -60,11 +82,36 @@ fn answer(f: DrpFailure) -> HttpResponse {
             )
         }
     };
-    HttpResponse::build(status).json(serde_json::json!({
-        "code": status.as_u16().to_string(),
-        "message": message,
-        "fatal": fatal,
-    }))
+    HttpResponse::build(status).json(DrpErrorBody {
+        code: status.as_u16().to_string(),
+        message,
+        fatal,
+    })
+}
+
+/// The most a signed body may be: claims are a few hundred bytes.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The raw body, or the protocol's 413 beyond the limit (a broken upload is a 400).
+async fn signed_body(payload: web::Payload) -> Result<Vec<u8>, HttpResponse> {
+    let error = |status: StatusCode, message: &str| {
+        HttpResponse::build(status).json(DrpErrorBody {
+            code: status.as_u16().to_string(),
+            message: message.to_owned(),
+            fatal: true,
+        })
+    };
+    match payload.to_bytes_limited(BODY_LIMIT).await {
+        Ok(Ok(bytes)) => Ok(bytes.to_vec()),
+        Ok(Err(_)) => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The body is larger than a signed request can be (64 KiB).",
+        )),
+        Err(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "The body could not be read.",
+        )),
+    }
 }
 
 fn json_or(result: Result<DrpStatusView, DrpFailure>) -> HttpResponse {
@@ -75,21 +122,49 @@ fn json_or(result: Result<DrpStatusView, DrpFailure>) -> HttpResponse {
 }
 
 /// `POST /v1/agent/{agent_id}`: pair-wise key setup (§2.05).
+#[utoipa::path(
+    post, path = "/v1/agent/{agent_id}", tag = "drp-protocol",
+    operation_id = "drpKeySetup",
+    description = "DRP pair-wise key setup (§2.05): the agent named in the path signs claims `agent-id`, `business-id`, `issued-at`, `expires-at`; the answer is its bearer token. Audited (`drp.key_set_up`, refusals `drp.call_refused`)",
+    request_body(content = String, content_type = "text/plain", description = "The signed body: base64 (standard or URL-safe, padded or not) of the 64-byte Ed25519 signature followed by the UTF-8 JSON claims it signs (libsodium's combined mode), sent as `text/plain` (any content type is read)", example = json!("bXktc2lnbmF0dXJlLi4ueyJhZ2VudC1pZCI6IkNSX0FBX1BTLURSUF9QUk9EXzAxIn0=")),
+    params(("agent_id" = String, Path, description = "The agent's service-directory id", example = "CR_AA_PS-DRP_PROD_01")),
+    responses(
+        (status = 200, description = "A new bearer token for this agent", body = KeySetupAnswer),
+        (status = 403, description = "Any failure, with an empty body: an agent not registered or removed, a bad signature, wrong claims, a replay, outside the window"),
+        (status = 404, description = "The Data Rights Protocol is not offered here (no `KAIJI_DRP_BUSINESS_ID`)", body = DrpErrorBody),
+        (status = 500, description = "The call could not be processed; try again later (not fatal)", body = DrpErrorBody),
+    ),
+)]
 pub async fn key_setup(
     state: web::Data<AppState>,
     agent_id: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
-    match drp::key_setup(&state, agent_id.into_inner(), body.to_vec()).await {
-        Ok(token) => HttpResponse::Ok().json(serde_json::json!({
-            "agent-id": token.0,
-            "token": token.1,
-        })),
+    let body = match signed_body(body).await {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    match drp::key_setup(&state, agent_id.into_inner(), body).await {
+        Ok((agent_id, token)) => HttpResponse::Ok().json(KeySetupAnswer { agent_id, token }),
         Err(f) => answer(f),
     }
 }
 
 /// `GET /v1/agent/{agent_id}`: agent information (§2.06).
+#[utoipa::path(
+    get, path = "/v1/agent/{agent_id}", tag = "drp-protocol",
+    operation_id = "drpAgentInformation",
+    description = "DRP agent information (§2.06): `{}` when the token is this agent's",
+    params(("agent_id" = String, Path, description = "The agent's service-directory id", example = "CR_AA_PS-DRP_PROD_01")),
+    responses(
+        (status = 200, description = "An empty object", body = Object, example = json!({})),
+        (status = 401, description = "No bearer token, or one this business did not issue or no longer honours (its agent removed)", body = DrpErrorBody),
+        (status = 403, description = "The token belongs to another agent (empty body)"),
+        (status = 404, description = "The Data Rights Protocol is not offered here (no `KAIJI_DRP_BUSINESS_ID`)", body = DrpErrorBody),
+        (status = 500, description = "The call could not be processed; try again later (not fatal)", body = DrpErrorBody),
+    ),
+    security(("drp_token" = []))
+)]
 pub async fn agent_information(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -102,15 +177,48 @@ pub async fn agent_information(
 }
 
 /// `POST /v1/data-rights-request`: exercise (§2.01).
+#[utoipa::path(
+    post, path = "/v1/data-rights-request", tag = "drp-protocol",
+    operation_id = "drpExercise",
+    description = "DRP exercise (§2.01): files the request the signed claims ask for (`exercise`: `sale:opt-out`, `sale:opt-in`, `access`, `access:categories`, `access:specific`, `deletion`; `regime`: `ccpa` or none) for the person they name, with `identity claims` (`name`, `email`, …, `*_verified`), `agent-request-id` and `status_callback` (https, on a host registered for the agent). The same `agent-request-id` again answers the request already filed. Audited (`drp.exercised`)",
+    request_body(content = String, content_type = "text/plain", description = "The signed body: base64 (standard or URL-safe, padded or not) of the 64-byte Ed25519 signature followed by the UTF-8 JSON claims it signs (libsodium's combined mode), sent as `text/plain` (any content type is read)", example = json!("bXktc2lnbmF0dXJlLi4ueyJhZ2VudC1pZCI6IkNSX0FBX1BTLURSUF9QUk9EXzAxIn0=")),
+    responses(
+        (status = 200, description = "The request's status object (§3.03)", body = DrpStatusView),
+        (status = 400, description = "Fatal unless said: the body cannot be decoded or its claims read, it is outside its window, `drp.version`, the regime or the action is not supported here, a claim cannot be filed (which says), or (not fatal) `status_callback` is not on a host registered for the agent", body = DrpErrorBody),
+        (status = 401, description = "No bearer token, or one this business did not issue or no longer honours (its agent removed)", body = DrpErrorBody),
+        (status = 403, description = "Fatal: the signature is not the agent's, or the body names another agent or another business", body = DrpErrorBody),
+        (status = 404, description = "The Data Rights Protocol is not offered here (no `KAIJI_DRP_BUSINESS_ID`)", body = DrpErrorBody),
+        (status = 409, description = "Fatal: this signed body was already received", body = DrpErrorBody),
+        (status = 500, description = "The call could not be processed; try again later (not fatal)", body = DrpErrorBody),
+    ),
+    security(("drp_token" = []))
+)]
 pub async fn exercise(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
-    json_or(drp::exercise(&state, bearer(&req), body.to_vec()).await)
+    match signed_body(body).await {
+        Ok(body) => json_or(drp::exercise(&state, bearer(&req), body).await),
+        Err(answer) => answer,
+    }
 }
 
 /// `GET /v1/data-rights-request/{request_id}`: status (§2.02).
+#[utoipa::path(
+    get, path = "/v1/data-rights-request/{request_id}", tag = "drp-protocol",
+    operation_id = "drpStatus",
+    description = "DRP status (§2.02), derived from the request's workflow each time: `open`, `in_progress` (with `expected_by`; `need_user_verification` with `user_verification_url`), `fulfilled`, `denied` with a reason, `revoked`. Audited (`drp.status_read`)",
+    params(("request_id" = String, Path, description = "The request id kaiji answered exercise with", example = "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f")),
+    responses(
+        (status = 200, description = "The request's status object (§3.03)", body = DrpStatusView),
+        (status = 401, description = "No bearer token, or one this business did not issue or no longer honours (its agent removed)", body = DrpErrorBody),
+        (status = 403, description = "Another agent's request (empty body)"),
+        (status = 404, description = "No request has this id, or the protocol is not offered here", body = DrpErrorBody),
+        (status = 500, description = "The call could not be processed; try again later (not fatal)", body = DrpErrorBody),
+    ),
+    security(("drp_token" = []))
+)]
 pub async fn status(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -120,13 +228,33 @@ pub async fn status(
 }
 
 /// `DELETE /v1/data-rights-request/{request_id}`: revoke (§2.04).
+#[utoipa::path(
+    delete, path = "/v1/data-rights-request/{request_id}", tag = "drp-protocol",
+    operation_id = "drpRevoke",
+    description = "DRP revoke (§2.04): the signed claims (with an optional `reason`) withdraw the request as the person's own withdrawal would; the answer is the new status. Audited (`drp.revoked`)",
+    request_body(content = String, content_type = "text/plain", description = "The signed body: base64 (standard or URL-safe, padded or not) of the 64-byte Ed25519 signature followed by the UTF-8 JSON claims it signs (libsodium's combined mode), sent as `text/plain` (any content type is read)", example = json!("bXktc2lnbmF0dXJlLi4ueyJhZ2VudC1pZCI6IkNSX0FBX1BTLURSUF9QUk9EXzAxIn0=")),
+    params(("request_id" = String, Path, description = "The request id kaiji answered exercise with", example = "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f")),
+    responses(
+        (status = 200, description = "The request's status object (§3.03)", body = DrpStatusView),
+        (status = 400, description = "Fatal: the body cannot be decoded or read, is outside its window, or the request is already final", body = DrpErrorBody),
+        (status = 401, description = "No bearer token, or one this business did not issue or no longer honours (its agent removed)", body = DrpErrorBody),
+        (status = 403, description = "Another agent's request (empty body), or a signature that is not the agent's"),
+        (status = 404, description = "No request has this id, or the protocol is not offered here", body = DrpErrorBody),
+        (status = 409, description = "Fatal: this signed body was already received", body = DrpErrorBody),
+        (status = 500, description = "The call could not be processed; try again later (not fatal)", body = DrpErrorBody),
+    ),
+    security(("drp_token" = []))
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
-    json_or(drp::revoke(&state, bearer(&req), id.into_inner(), body.to_vec()).await)
+    match signed_body(body).await {
+        Ok(body) => json_or(drp::revoke(&state, bearer(&req), id.into_inner(), body).await),
+        Err(answer) => answer,
+    }
 }
 
 /// An agent to register: its service-directory entry, and the hosts its status callbacks may go to.

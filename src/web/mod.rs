@@ -15,6 +15,8 @@ pub mod csrf;
 pub mod document_rejection;
 pub mod documents;
 pub mod drp;
+pub mod drp_agents_page;
+pub mod drp_verify;
 pub mod error;
 pub mod filing;
 pub mod form_pdf;

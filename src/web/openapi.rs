@@ -73,10 +73,15 @@ use utoipa::{Modify, OpenApi};
         super::drp::list_api,
         super::drp::add_api,
         super::drp::remove_api,
+        super::drp::key_setup,
+        super::drp::agent_information,
+        super::drp::exercise,
+        super::drp::status,
+        super::drp::revoke,
         super::systems::withhold_api,
         super::systems::preview_api,
     ),
-    components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::FieldProblem)),
+    components(schemas(super::error::ErrorBody, super::error::ErrorDetail, super::error::FieldProblem, super::drp::DrpErrorBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -89,6 +94,18 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // An authorised agent's token from DRP key setup (`/v1/agent/{agent_id}`), not a staff token.
+        components.add_security_scheme(
+            "drp_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token DRP key setup answered (`POST /v1/agent/{agent_id}`)",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -149,6 +166,22 @@ fn without_nul(v: &mut serde_json::Value) {
     }
 }
 
+fn drp_errors(item: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::json;
+    for op in item.values_mut().filter_map(|op| op.as_object_mut()) {
+        if op.contains_key("requestBody") {
+            if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+                responses.entry("413").or_insert_with(|| {
+                    json!({
+                        "description": "Fatal: the body is larger than a signed request can be (64 KiB)",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DrpErrorBody"}}}
+                    })
+                });
+            }
+        }
+    }
+}
+
 /// The error answers every operation can give by its shape, so that no annotation repeats them and none
 /// is forgotten: a server fault and an unreachable database anywhere; 401 and 403 behind a bearer
 /// token; 404 for a path naming nothing; 422 for a query parameter that cannot be read; 413 for any
@@ -166,10 +199,16 @@ fn with_errors(doc: &mut serde_json::Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
+        // The Data Rights Protocol's endpoints answer in the protocol's own error shape, each status
+        // in its annotation; only an oversized body is common to them.
+        if path.starts_with("/v1/") {
+            drp_errors(item);
+            continue;
+        }
         for op in item.values_mut() {
             let Some(op) = op.as_object_mut() else {
                 continue;

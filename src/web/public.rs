@@ -420,7 +420,12 @@ async fn person_link_page(
     pressed: bool,
 ) -> Result<HttpResponse, PageError> {
     let v = if pressed {
-        crate::app::confirm::confirm_person(state, link.clone()).await?
+        let v = crate::app::confirm::confirm_person(state, link.clone()).await?;
+        // Back to the agent that opened the verification page for the person (DRP §3.02.1).
+        if let Some(to) = &v.return_to {
+            return Ok(redirect(to));
+        }
+        v
     } else {
         crate::app::confirm::person_view_for(state, link.clone()).await?
     };

@@ -7,9 +7,9 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 use super::{
     account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents,
-    drp, filing, form_pdf, forms, health, inquiries, inquiries_api, mfa, openapi, payments, people,
-    postal, postings, preferences, procedures, provision, public, queue, registry, replies,
-    reports, staff, systems, systems_api, tracking,
+    drp, drp_agents_page, drp_verify, filing, form_pdf, forms, health, inquiries, inquiries_api,
+    mfa, openapi, payments, people, postal, postings, preferences, procedures, provision, public,
+    queue, registry, replies, reports, staff, systems, systems_api, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -219,6 +219,9 @@ fn links() -> Vec<Endpoint> {
         post("/confirm/{link}", public::confirm),
         get("/confirm-person/{link}", public::person_page),
         post("/confirm-person/{link}", public::person_confirm),
+        // An authorised agent opens this for the person whose step is awaited (DRP §3.02.1).
+        get("/drp/verify/{request_id}", drp_verify::verify_page),
+        post("/drp/verify/{request_id}", drp_verify::resend),
         get("/download/{link}", replies::download_page),
         post("/download/{link}", replies::download_file),
     ]
@@ -295,6 +298,10 @@ fn staff_people() -> Vec<Endpoint> {
         post("/people/{id}/mfa-reset", mfa::reset),
         post("/people/{id}/sessions/end", people::end_sessions),
         post("/people/sessions/end", people::end_every_session),
+        // Authorised agents for the Data Rights Protocol (administrators).
+        get("/drp-agents", drp_agents_page::show),
+        post("/drp-agents", drp_agents_page::add),
+        post("/drp-agents/{id}/remove", drp_agents_page::remove),
     ]
 }
 

@@ -18,6 +18,8 @@ on_each_backend!(
     agents_set_up_file_follow_and_revoke_over_drp,
     every_signed_call_is_checked_in_order,
     pynacl_signs_as_real_agents_do,
+    the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent,
+    an_administrator_registers_and_removes_agents_on_their_page,
 );
 
 const BUSINESS: &str = "kaiji-cb-test-01";
@@ -762,4 +764,284 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         .unwrap();
     assert_eq!(report.sent, 0, "{report:?}");
     assert_eq!(got.lock().unwrap().len(), 3);
+}
+
+async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let now = common::t0();
+    let admin = api(&app, "admin@example.com", Role::Admin).await;
+    let mut agent = Agent::new(&app, "verify-agent", 6);
+    register(&admin, &agent, &[]).await;
+    assert_eq!(agent.set_up(now).await.0, 200);
+    let (status, filed) = agent.exercise(now, person("access")).await;
+    assert_eq!(status, 200, "{filed}");
+    let id = filed["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(filed["reason"], "need_user_verification", "{filed}");
+    // The page the agent opens for the person: this request's, on this service.
+    let url = filed["user_verification_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        url,
+        format!("{}/drp/verify/{id}", app.state.config.http.public_url)
+    );
+    let path = format!("/drp/verify/{id}");
+    let person_browser = app.browser();
+    // Another request's id in the query, or an unknown request: nothing is shown.
+    let wrong = person_browser
+        .get(&format!(
+            "{path}?request_id=0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f"
+        ))
+        .await;
+    assert_eq!(wrong.status, 404);
+    assert_eq!(
+        person_browser
+            .get("/drp/verify/0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f")
+            .await
+            .status,
+        404
+    );
+    // A return address off the agent's registered site is not kept, and the person is told.
+    for elsewhere in [
+        "https://agent.example.evil.test/x",
+        "http://agent.example/",
+        "javascript:alert(1)",
+    ] {
+        let q = format!(
+            "{path}?lang=en&request_id={id}&redirect_to={}",
+            utf8_percent(elsewhere)
+        );
+        let p = person_browser.get(&q).await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert!(p.text_of("verify-return-refused").is_some(), "{elsewhere}");
+        assert!(p.text_of("verify-return").is_none(), "{elsewhere}");
+    }
+    let back = "https://agent.example/requests/aa-1?done=1";
+    let p = person_browser
+        .get(&format!(
+            "{path}?lang=en&request_id={id}&redirect_to={}",
+            utf8_percent(back)
+        ))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.text_of("verify-return-refused").is_none());
+    assert_eq!(
+        p.text_of("verify-agent").as_deref(),
+        Some("Agent verify-agent")
+    );
+    assert!(p.body.contains("q•••@example.com"), "{}", p.body);
+    assert!(
+        !p.body.contains("quinn@"),
+        "the address is not shown in full"
+    );
+    assert!(
+        !p.body.contains("/confirm-person/"),
+        "the page never carries the link"
+    );
+    // The link again, to the person's own address only, at most once a quarter hour (it was just
+    // sent at filing, so not yet).
+    let before = app.count("notices");
+    let early = person_browser
+        .post_form(&path, &[("csrf_token", &p.csrf())])
+        .await;
+    assert!(early.text_of("verify-resent").is_some(), "{}", early.body);
+    assert_eq!(app.count("notices"), before);
+    app.clock.advance(chrono::TimeDelta::minutes(20));
+    let sent = person_browser
+        .post_form(&path, &[("csrf_token", &p.csrf())])
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.text_of("verify-resent").is_some());
+    assert_eq!(app.count("notices"), before + 1);
+    let again = person_browser
+        .post_form(&path, &[("csrf_token", &p.csrf())])
+        .await;
+    assert!(again.text_of("verify-resent").is_some());
+    assert_eq!(
+        app.count("notices"),
+        before + 1,
+        "at most once a quarter hour"
+    );
+    assert_eq!(
+        person_browser.post_form(&path, &[]).await.status,
+        403,
+        "CSRF token required"
+    );
+    // Both mails reach the person, each with their own link; the agent's desk gets none of them.
+    let mails = common::delivered_over_smtp(&app).await;
+    let texts = common::texts_to(&mails, "quinn@example.com");
+    let links: Vec<String> = texts
+        .iter()
+        .filter_map(|t| {
+            let at = t.find("/confirm-person/")?;
+            Some(t[at..].chars().take_while(|c| !c.is_whitespace()).collect())
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "{texts:?}");
+    assert!(
+        common::texts_to(&mails, "desk@agent.example")
+            .iter()
+            .all(|t| !t.contains("/confirm-person/"))
+    );
+    // The person confirms, and is sent back to the agent's page.
+    let confirm = person_browser.get(&links[1]).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let done = person_browser
+        .post_form(&links[1], &[("csrf_token", &confirm.csrf())])
+        .await;
+    assert_eq!(
+        (done.status, done.location.as_deref()),
+        (303, Some(back)),
+        "{}",
+        done.body
+    );
+    let (_, text) = agent.status(&id).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["status"], "in_progress", "{v}");
+    assert!(
+        v.get("reason").is_none() && v.get("user_verification_url").is_none(),
+        "{v}"
+    );
+    assert!(v["expected_by"].is_string(), "{v}");
+    // An extension moves `expected_by` and says why (§3.03).
+    let officer = api(&app, "officer@example.com", Role::Officer).await;
+    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let (s, b) = officer
+        .post(
+            &format!("/api/v1/requests/{id}/events"),
+            &json!({"event": "extend", "expected_version": version,
+                    "data": {"reason": "Records held by three processors must be gathered."}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, text) = agent.status(&id).await;
+    let extended: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(extended["status"], "in_progress", "{extended}");
+    assert!(
+        extended["expected_by"].as_str() > v["expected_by"].as_str(),
+        "{extended}"
+    );
+    let details = extended["processing_details"].as_str().unwrap();
+    assert!(
+        details.contains("extended") && details.contains("three processors"),
+        "{details}"
+    );
+    // Afterwards the page says nothing more is needed, and offers the way back.
+    let p = person_browser.get(&format!("{path}?lang=en")).await;
+    assert!(p.text_of("verify-form").is_none());
+    assert_eq!(
+        p.text_of("verify-return").as_deref(),
+        Some("Return to Agent verify-agent")
+    );
+}
+
+/// Percent-encodes a query value.
+fn utf8_percent(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let page = admin.get("/staff/drp-agents?lang=en").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.text_of("no-agents").is_some());
+    // This business's entry for the service directory, to send to it.
+    let entry = page.text_of("business-entry").unwrap();
+    assert!(
+        entry.contains(BUSINESS) && entry.contains("api_base"),
+        "{entry}"
+    );
+    // Not JSON, or an entry without a contact address: the form comes back with the input kept.
+    for (typed, code_words) in [
+        ("{not json", "not valid JSON"),
+        (
+            r#"{"id": "page-agent", "name": "Page agent", "verify_key": "9wFJDq/DmuEUgj3BO3VEY8LgAQ3QtOHH4K6TIlOSpr0="}"#,
+            "contact that is an email address",
+        ),
+    ] {
+        let back = admin
+            .post_form(
+                "/staff/drp-agents?lang=en",
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("entry", typed),
+                    ("callback_hosts", "callbacks.agent.example"),
+                ],
+            )
+            .await;
+        assert_eq!(back.status, 422, "{}", back.body);
+        assert!(
+            back.text_of("entry-error").unwrap().contains(code_words),
+            "{}",
+            back.body
+        );
+        assert_eq!(
+            back.text_of("entry").as_deref(),
+            Some(askama_escape(typed).as_str())
+        );
+        assert_eq!(
+            back.text_of("callback_hosts").as_deref(),
+            Some("callbacks.agent.example")
+        );
+    }
+    let agent = Agent::new(&app, "page-agent", 11);
+    let done = admin
+        .post_form(
+            "/staff/drp-agents?lang=en",
+            &[
+                ("csrf_token", &page.csrf()),
+                ("entry", &agent.entry().to_string()),
+                ("callback_hosts", "callbacks.agent.example\n127.0.0.1:8443"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, done.location.as_deref()),
+        (303, Some("/staff/drp-agents"))
+    );
+    let listed = admin.get("/staff/drp-agents?lang=en").await;
+    assert!(
+        listed.body.contains("data-agent=\"page-agent\""),
+        "{}",
+        listed.body
+    );
+    assert!(
+        listed
+            .body
+            .contains("callbacks.agent.example, 127.0.0.1:8443")
+    );
+    assert_eq!(audited(&app, "drp.agent_added").len(), 1);
+    // The agent can set up its key now; removed, it cannot, and its row says so.
+    let mut agent = agent;
+    assert_eq!(agent.set_up(common::t0()).await.0, 200);
+    let removed = admin
+        .post_form(
+            "/staff/drp-agents/page-agent/remove",
+            &[("csrf_token", &listed.csrf())],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(
+        agent.status("0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f").await.0,
+        401
+    );
+    let after = admin.get("/staff/drp-agents?lang=en").await;
+    assert!(after.body.contains("class=\"inactive\""), "{}", after.body);
+    assert!(after.text_of("agent-form").is_some() || after.body.contains("id=\"agent-form\""));
+    assert_eq!(audited(&app, "drp.agent_removed").len(), 1);
+    // Officers do not manage agents.
+    let officer = app.signed_in("officer@example.com", Role::Officer).await;
+    assert_eq!(officer.get("/staff/drp-agents").await.status, 403);
+}
+
+/// Text as the templates escape it.
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
 }

@@ -96,6 +96,7 @@ struct Urls {
     account_verified: String,
     confirm: String,
     confirm_person: String,
+    drp_verify: String,
     download: String,
     request_online: String,
     request_tasks: String,
@@ -679,6 +680,42 @@ async fn data(app: &TestApp) -> Urls {
     let agent = kaiji::domain::ids::RequestId::new(agent["id"].as_str().unwrap().to_owned());
     let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &agent);
     let confirm_person = kaiji::app::confirm::person_path(&app.state.keys, &agent);
+    // The same request as an authorised agent's over the DRP, whose verification page the agent opens
+    // for the person.
+    let admin = common::api(
+        app,
+        "drp-admin@example.com",
+        kaiji::domain::staff::Role::Admin,
+    )
+    .await;
+    let (status, body) = admin
+        .post(
+            "/api/v1/drp/agents",
+            &json!({"entry": {"id": "CR_AA_TOUR-01", "name": "Permission Slip",
+                              "verify_key": "9wFJDq/DmuEUgj3BO3VEY8LgAQ3QtOHH4K6TIlOSpr0=",
+                              "web_url": "https://agent.example", "business_contact": "drp@agent.example"},
+                    "callback_hosts": ["callbacks.agent.example"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    kaiji::db::drp::insert_request(
+        &mut app.tdb.conn(),
+        &kaiji::db::drp::DrpRequestRow {
+            request_id: agent.to_string(),
+            agent_id: "CR_AA_TOUR-01".into(),
+            action: "access".into(),
+            agent_request_id: None,
+            status_callback: None,
+            verified_claims: "[\"email\"]".into(),
+            created_at: kaiji::db::to_db_time(common::t0()),
+            last_status: None,
+            redirect_to: None,
+        },
+    )
+    .unwrap();
+    let drp_verify = format!(
+        "/drp/verify/{agent}?request_id={agent}&redirect_to=https%3A%2F%2Fagent.example%2Fdone"
+    );
 
     // A letter: identity confirmed, invoiced, paid short; and a bank line nobody can be matched to.
     let desk_api = crate::postal::officer(app).await;
@@ -768,6 +805,7 @@ async fn data(app: &TestApp) -> Urls {
         account_verified,
         confirm,
         confirm_person,
+        drp_verify,
         download,
         request_online: format!("/staff/requests/{answered}"),
         request_tasks: format!("/staff/requests/{working}"),
@@ -818,6 +856,7 @@ async fn every_page_is_accessible_readable_and_fits_in_each_language(app: TestAp
         .await;
     tour.visit(&c, "confirm", &u.confirm).await;
     tour.visit(&c, "confirm-person", &u.confirm_person).await;
+    tour.visit(&c, "drp-verify", &u.drp_verify).await;
     tour.visit(&c, "download", &u.download).await;
     tour.visit(&c, "inquiry-form", "/inquiries").await;
     tour.visit_sent(
@@ -870,6 +909,7 @@ async fn every_page_is_accessible_readable_and_fits_in_each_language(app: TestAp
     let c = session(&driver).await;
     sign_in(&c, &app.base, "admin@example.com").await;
     tour.visit(&c, "people", "/staff/people").await;
+    tour.visit(&c, "drp-agents", "/staff/drp-agents").await;
     tour.visit(&c, "account", "/staff/account").await;
     tour.visit(&c, "queue", "/staff/requests").await;
     tour.visit(&c, "request-answered", &u.request_online).await;

@@ -26,7 +26,7 @@ fn allowed(method: &str, path: &str) -> Option<&'static [Role]> {
         p if p.starts_with("/staff/audit") || p.starts_with("/api/v1/audit/") => AUDIT,
         "/api/v1/staff/unlock" => ADMIN,
         // Authorised agents for the Data Rights Protocol: administrators register and remove them.
-        p if p.starts_with("/api/v1/drp/") => ADMIN,
+        p if p.starts_with("/api/v1/drp/") || p.starts_with("/staff/drp-agents") => ADMIN,
         // Staff accounts: auditors and administrators read them, administrators change them.
         p if p.starts_with("/staff/people") || p.starts_with("/api/v1/staff") => {
             if method == "get" { AUDIT } else { ADMIN }

@@ -1,0 +1,1 @@
+ALTER TABLE drp_requests DROP COLUMN redirect_to;
