@@ -113,7 +113,10 @@ pub async fn confirm(state: &AppState, link: String) -> Result<ConfirmView, AppE
             record_confirmed(
                 conn,
                 &link.catalog,
-                &link.config.http.public_url,
+                &super::drp_status::StatusLinks {
+                    public_url: &link.config.http.public_url,
+                    keys: &link.keys,
+                },
                 &mut case,
                 Fact::EmailConfirmed,
                 link.now,
@@ -256,13 +259,25 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
         .db
         .write(move |conn| {
             let (mut case, behalf) = load_person(conn, &catalog, &keys, &link, true)?;
-            record_confirmed(conn, &catalog, &base, &mut case, Fact::PersonConfirmed, now)?;
+            let links = super::drp_status::StatusLinks {
+                public_url: &base,
+                keys: &keys,
+            };
+            record_confirmed(
+                conn,
+                &catalog,
+                &links,
+                &mut case,
+                Fact::PersonConfirmed,
+                now,
+            )?;
             // An agent that opened the verification page for the person gets them back (DRP §3.02.1).
             // Checked again against the agent's entry as it stands now.
             let return_to = match crate::db::drp::find_request(conn, case.row.id.as_str())? {
                 Some(l) => crate::db::drp::find_agent(conn, &l.agent_id)?.and_then(|a| {
-                    l.redirect_to
-                        .filter(|to| crate::domain::drp::return_allowed(a.web_url.as_deref(), to))
+                    l.redirect_to.and_then(|to| {
+                        crate::domain::drp::return_allowed(a.web_url.as_deref(), &to)
+                    })
                 }),
                 None => None,
             };
@@ -279,14 +294,14 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
 fn record_confirmed(
     conn: &mut AnyConnection,
     catalog: &WorkflowCatalog,
-    public_url: &str,
+    links: &super::drp_status::StatusLinks<'_>,
     case: &mut Case,
     fact: Fact,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     case.facts.insert(fact);
     mark_confirmed(conn, case, fact, now, json!({}))?;
-    super::drp_callbacks::after_change(conn, catalog, public_url, &case.row.id, now)?;
+    super::drp_callbacks::after_change(conn, catalog, links, &case.row.id, now)?;
     let Some(filing) = case.row.filing_id.as_deref() else {
         return Ok(());
     };
@@ -304,7 +319,7 @@ fn record_confirmed(
             now,
             json!({"filed_with": case.row.id}),
         )?;
-        super::drp_callbacks::after_change(conn, catalog, public_url, &id, now)?;
+        super::drp_callbacks::after_change(conn, catalog, links, &id, now)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::cases::Case;
-use super::drp_status::{DrpStatusView, status_view};
+use super::drp_status::{DrpStatusView, StatusLinks, status_view};
 use super::{AppError, AppState};
 use crate::db::drp::{self as repo, AgentRow, DrpRequestRow};
 use crate::db::{self, AnyConnection, audit};
@@ -250,12 +250,14 @@ pub async fn exercise(
             ));
         }
         let (agent_id, cat) = (agent.id.clone(), catalog.clone());
-        let base = state.config.http.public_url.clone();
+        let (base, keys) = (state.config.http.public_url.clone(), state.keys.clone());
         let existing = state
             .db
             .run(
                 move |conn| match repo::find_by_agent_request_id(conn, &agent_id, &arid)? {
-                    Some(link) => status_view(conn, &cat, &link, &base, now).map(Some),
+                    Some(link) => {
+                        status_view(conn, &cat, &link, &links(&base, &keys), now).map(Some)
+                    }
                     None => Ok(None),
                 },
             )
@@ -357,8 +359,8 @@ pub async fn exercise(
     };
     let regime_id = regime.id.clone();
     let hook_catalog = catalog.clone();
-    let base = state.config.http.public_url.clone();
-    let hook_base = base.clone();
+    let (base, keys) = (state.config.http.public_url.clone(), state.keys.clone());
+    let (hook_base, hook_keys) = (base.clone(), keys.clone());
     let receipt = super::intake::submit_with(
         state,
         super::limits::Admitted::unlimited(parsed),
@@ -371,7 +373,13 @@ pub async fn exercise(
             };
             repo::insert_request(conn, &row)?;
             // The status the exercise answers with is the agent's first; callbacks follow changes.
-            let first = status_view(conn, &hook_catalog, &row, &hook_base, now)?;
+            let first = status_view(
+                conn,
+                &hook_catalog,
+                &row,
+                &links(&hook_base, &hook_keys),
+                now,
+            )?;
             repo::set_last_status(
                 conn,
                 &row.request_id,
@@ -393,10 +401,14 @@ pub async fn exercise(
         .run(move |conn| {
             let link =
                 repo::find_request(conn, receipt.request_id.as_str())?.ok_or(AppError::NotFound)?;
-            status_view(conn, &catalog, &link, &base, now)
+            status_view(conn, &catalog, &link, &links(&base, &keys), now)
         })
         .await
         .map_err(DrpFailure::from)
+}
+
+fn links<'a>(public_url: &'a str, keys: &'a crate::config::Keys) -> StatusLinks<'a> {
+    StatusLinks { public_url, keys }
 }
 
 fn verified_list(row: &DrpRequestRow) -> serde_json::Value {
@@ -425,12 +437,12 @@ pub async fn status(
     let agent = agent_of(state, bearer).await?;
     let now = state.clock.now();
     let catalog = state.workflows.clone();
-    let base = state.config.http.public_url.clone();
+    let (base, keys) = (state.config.http.public_url.clone(), state.keys.clone());
     state
         .db
         .write(move |conn| {
             let link = owned(conn, &agent, &request_id)?;
-            let view = status_view(conn, &catalog, &link, &base, now)?;
+            let view = status_view(conn, &catalog, &link, &links(&base, &keys), now)?;
             audit::append(
                 conn,
                 &NewAuditEvent::new(AuditAction::DrpStatusRead, AGENT, now)
@@ -505,8 +517,14 @@ pub async fn revoke(
                     .for_request(&link.request_id)
                     .details(json!({"agent_id": agent.id})),
             )?;
-            status_view(conn, &catalog, &link, &config.http.public_url, now)
-                .map_err(DrpFailure::from)
+            status_view(
+                conn,
+                &catalog,
+                &link,
+                &links(&config.http.public_url, &keys),
+                now,
+            )
+            .map_err(DrpFailure::from)
         })
         .await
 }

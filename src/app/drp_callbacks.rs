@@ -51,14 +51,14 @@ pub(crate) fn callback_allowed(agent: &AgentRow, url: &str) -> Option<String> {
 pub(crate) fn after_change(
     conn: &mut AnyConnection,
     catalog: &WorkflowCatalog,
-    public_url: &str,
+    links: &super::drp_status::StatusLinks<'_>,
     request_id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let Some(link) = repo::find_request(conn, request_id.as_str())? else {
         return Ok(());
     };
-    let view = status_view(conn, catalog, &link, public_url, now)?;
+    let view = status_view(conn, catalog, &link, links, now)?;
     let body = serde_json::to_string(&view).map_err(|e| AppError::Definition(e.to_string()))?;
     if link.last_status.as_deref() == Some(body.as_str()) {
         return Ok(());

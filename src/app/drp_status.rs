@@ -37,9 +37,26 @@ pub struct DrpStatusView {
     pub user_verification_url: Option<String>,
 }
 
-/// The page an agent opens for the person when their own step is awaited.
-pub fn verification_path(request_id: &str) -> String {
-    format!("/drp/verify/{request_id}")
+const VERIFY_LINK: &str = "drp-verify";
+
+/// Where a status object's links point: this service's public address, and the key that signs them.
+pub struct StatusLinks<'a> {
+    pub public_url: &'a str,
+    pub keys: &'a crate::config::Keys,
+}
+
+/// The page an agent opens for the person when their own step is awaited: the request's id with an
+/// HMAC, so that nobody can open it for a request by guessing or reading its id elsewhere.
+pub fn verification_path(keys: &crate::config::Keys, request_id: &str) -> String {
+    format!(
+        "/drp/verify/{}",
+        crate::security::tokens::signed_id(keys.session.expose(), VERIFY_LINK, request_id)
+    )
+}
+
+/// The request a verification link names, if its signature holds.
+pub fn verified_request(keys: &crate::config::Keys, link: &str) -> Option<String> {
+    crate::security::tokens::verify_signed_id(keys.session.expose(), VERIFY_LINK, link)
 }
 
 /// What a request waits on from the person (or whoever filed for them), if anything.
@@ -79,7 +96,7 @@ pub(crate) fn status_view(
     conn: &mut AnyConnection,
     state_catalog: &super::workflows::WorkflowCatalog,
     link: &DrpRequestRow,
-    public_url: &str,
+    links: &StatusLinks<'_>,
     now: DateTime<Utc>,
 ) -> Result<DrpStatusView, AppError> {
     let case = Case::load(
@@ -167,7 +184,12 @@ pub(crate) fn status_view(
         status: status.as_str().to_owned(),
         reason: reason.map(str::to_owned),
         processing_details,
-        user_verification_url: (reason == Some("need_user_verification"))
-            .then(|| format!("{public_url}{}", verification_path(&link.request_id))),
+        user_verification_url: (reason == Some("need_user_verification")).then(|| {
+            format!(
+                "{}{}",
+                links.public_url,
+                verification_path(links.keys, &link.request_id)
+            )
+        }),
     })
 }

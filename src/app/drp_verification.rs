@@ -104,14 +104,20 @@ fn view(
     }
 }
 
+/// The request a verification link (`{id}.{HMAC}`) names, or 404.
+fn request_of(state: &AppState, link: &str) -> Result<String, AppError> {
+    super::drp_status::verified_request(&state.keys, link).ok_or(AppError::NotFound)
+}
+
 /// Opens the page. A `request_id` that is not this page's is refused (404); a `redirect_to` on the
 /// agent's registered web origin is kept for after the person's confirmation, any other is not.
 pub async fn open(
     state: &AppState,
-    request_id: String,
+    link: String,
     query_request_id: Option<String>,
     redirect_to: Option<String>,
 ) -> Result<VerificationView, AppError> {
+    let request_id = request_of(state, &link)?;
     if query_request_id.is_some_and(|q| q != request_id) {
         return Err(AppError::NotFound);
     }
@@ -122,13 +128,13 @@ pub async fn open(
             let (case, mut link, agent, person_email) = load(conn, &catalog, &request_id)?;
             let mut refused = false;
             if let Some(to) = redirect_to.filter(|r| !r.is_empty()) {
-                if crate::domain::drp::return_allowed(agent.web_url.as_deref(), &to) {
-                    if link.redirect_to.as_deref() != Some(to.as_str()) {
+                match crate::domain::drp::return_allowed(agent.web_url.as_deref(), &to) {
+                    Some(to) if link.redirect_to.as_deref() != Some(to.as_str()) => {
                         repo::set_redirect_to(conn, &link.request_id, &to)?;
                         link.redirect_to = Some(to);
                     }
-                } else {
-                    refused = true;
+                    Some(_) => {}
+                    None => refused = true,
                 }
             }
             Ok(VerificationView {
@@ -141,7 +147,8 @@ pub async fn open(
 
 /// Sends the person's confirmation link again, to the address the agent gave for them (never to
 /// one typed here), at most once per quarter hour.
-pub async fn resend(state: &AppState, request_id: String) -> Result<VerificationView, AppError> {
+pub async fn resend(state: &AppState, link: String) -> Result<VerificationView, AppError> {
+    let request_id = request_of(state, &link)?;
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     state

@@ -232,7 +232,10 @@ pub(crate) fn apply_event(
     super::drp_callbacks::after_change(
         conn,
         cx.catalog,
-        &cx.config.http.public_url,
+        &super::drp_status::StatusLinks {
+            public_url: &cx.config.http.public_url,
+            keys: cx.keys,
+        },
         &case.row.id,
         cx.now,
     )?;

@@ -233,21 +233,25 @@ impl AgentEntry {
     }
 }
 
-/// Whether the person may be sent on to `redirect_to` after confirming (§3.02.1): only to the agent's
-/// registered web origin (scheme, host and port of its directory entry's `web_url`), so that the
-/// verification page cannot be made to forward anyone elsewhere.
-pub fn return_allowed(web_url: Option<&str>, redirect_to: &str) -> bool {
-    let (Some(home), Ok(to)) = (
-        web_url.and_then(|w| url::Url::parse(w).ok()),
-        url::Url::parse(redirect_to),
-    ) else {
-        return false;
-    };
-    redirect_to.len() <= 1000
-        && matches!(to.scheme(), "https" | "http")
+/// Where the person may be sent on to after confirming (§3.02.1), as it will be sent: `redirect_to`
+/// only if it is on the agent's registered web origin (scheme, host and port of its directory entry's
+/// `web_url`), so that the verification page cannot be made to forward anyone elsewhere. Whitespace and
+/// control characters (which a URL parser would quietly drop) refuse it outright.
+pub fn return_allowed(web_url: Option<&str>, redirect_to: &str) -> Option<String> {
+    if redirect_to.len() > 1000
+        || redirect_to
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return None;
+    }
+    let home = url::Url::parse(web_url?).ok()?;
+    let to = url::Url::parse(redirect_to).ok()?;
+    (matches!(to.scheme(), "https" | "http")
         && to.username().is_empty()
         && to.password().is_none()
-        && to.origin() == home.origin()
+        && to.origin() == home.origin())
+    .then(|| to.to_string())
 }
 
 /// The address kaiji writes to about an agent's filings: its business contact, else its technical one.
@@ -371,8 +375,14 @@ mod tests {
     #[test]
     fn the_person_returns_only_to_the_agents_own_site() {
         let home = Some("https://agent.example/app");
-        assert!(return_allowed(home, "https://agent.example/done?id=1"));
-        assert!(return_allowed(home, "https://AGENT.example:443/x"));
+        assert_eq!(
+            return_allowed(home, "https://agent.example/done?id=1").as_deref(),
+            Some("https://agent.example/done?id=1")
+        );
+        assert_eq!(
+            return_allowed(home, "https://AGENT.example:443/x").as_deref(),
+            Some("https://agent.example/x")
+        );
         for elsewhere in [
             "https://agent.example.evil.test/",
             "http://agent.example/",
@@ -382,10 +392,13 @@ mod tests {
             "//agent.example/",
             "/relative",
             "",
+            "https://agent.example/\r\nSet-Cookie: a=b",
+            "https://agent.example/\tx",
+            "https://agent.example/ x",
         ] {
-            assert!(!return_allowed(home, elsewhere), "{elsewhere}");
+            assert_eq!(return_allowed(home, elsewhere), None, "{elsewhere}");
         }
-        assert!(!return_allowed(None, "https://agent.example/"));
+        assert_eq!(return_allowed(None, "https://agent.example/"), None);
     }
 
     fn key() -> ed25519_dalek::SigningKey {

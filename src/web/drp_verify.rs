@@ -18,7 +18,8 @@ use crate::i18n::Tr;
 pub struct VerifyPage {
     pub tr: Tr,
     pub csrf: String,
-    pub request_id: String,
+    /// The page's own link (`{id}.{HMAC}`), for the form.
+    pub link: String,
     pub v: VerificationView,
 }
 
@@ -44,7 +45,7 @@ pub struct VerifyQuery {
 fn page(
     req: &HttpRequest,
     csrf: &Csrf,
-    request_id: String,
+    link: String,
     v: VerificationView,
 ) -> Result<HttpResponse, PageError> {
     let tr = Tr::new(language::chosen(req).unwrap_or(v.language));
@@ -53,13 +54,13 @@ fn page(
         &VerifyPage {
             tr,
             csrf: csrf.token(),
-            request_id,
+            link,
             v,
         },
     )
 }
 
-/// `GET /drp/verify/{request_id}?redirect_to=…&request_id=…`
+/// `GET /drp/verify/{link}?redirect_to=…&request_id=…`
 pub async fn verify_page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -79,7 +80,7 @@ pub async fn verify_page(
 #[derive(Debug, Deserialize)]
 pub struct ResendForm {}
 
-/// `POST /drp/verify/{request_id}`: the link again, to the person's own address.
+/// `POST /drp/verify/{link}`: the confirmation link again, to the person's own address.
 pub async fn resend(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -169,15 +169,16 @@ fn without_nul(v: &mut serde_json::Value) {
 fn drp_errors(item: &mut serde_json::Map<String, serde_json::Value>) {
     use serde_json::json;
     for op in item.values_mut().filter_map(|op| op.as_object_mut()) {
-        if op.contains_key("requestBody") {
-            if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
-                responses.entry("413").or_insert_with(|| {
-                    json!({
-                        "description": "Fatal: the body is larger than a signed request can be (64 KiB)",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DrpErrorBody"}}}
-                    })
-                });
-            }
+        if !op.contains_key("requestBody") {
+            continue;
+        }
+        if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+            responses.entry("413").or_insert_with(|| {
+                json!({
+                    "description": "Fatal: the body is larger than a signed request can be (64 KiB)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DrpErrorBody"}}}
+                })
+            });
         }
     }
 }

@@ -220,8 +220,8 @@ fn links() -> Vec<Endpoint> {
         get("/confirm-person/{link}", public::person_page),
         post("/confirm-person/{link}", public::person_confirm),
         // An authorised agent opens this for the person whose step is awaited (DRP §3.02.1).
-        get("/drp/verify/{request_id}", drp_verify::verify_page),
-        post("/drp/verify/{request_id}", drp_verify::resend),
+        get("/drp/verify/{link}", drp_verify::verify_page),
+        post("/drp/verify/{link}", drp_verify::resend),
         get("/download/{link}", replies::download_page),
         post("/download/{link}", replies::download_file),
     ]

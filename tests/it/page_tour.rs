@@ -714,7 +714,8 @@ async fn data(app: &TestApp) -> Urls {
     )
     .unwrap();
     let drp_verify = format!(
-        "/drp/verify/{agent}?request_id={agent}&redirect_to=https%3A%2F%2Fagent.example%2Fdone"
+        "{}?request_id={agent}&redirect_to=https%3A%2F%2Fagent.example%2Fdone",
+        kaiji::app::drp_status::verification_path(&app.state.keys, agent.as_str())
     );
 
     // A letter: identity confirmed, invoiced, paid short; and a bank line nobody can be matched to.
