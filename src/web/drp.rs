@@ -103,14 +103,17 @@ async fn signed_body(payload: web::Payload) -> Result<Vec<u8>, HttpResponse> {
     };
     match payload.to_bytes_limited(BODY_LIMIT).await {
         Ok(Ok(bytes)) => Ok(bytes.to_vec()),
-        Ok(Err(_)) => Err(error(
+        Err(_limit) => Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The body is larger than a signed request can be (64 KiB).",
         )),
-        Err(_) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "The body could not be read.",
-        )),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "a DRP body could not be read");
+            Err(error(
+                StatusCode::BAD_REQUEST,
+                "The body could not be read.",
+            ))
+        }
     }
 }
 

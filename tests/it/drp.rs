@@ -775,6 +775,22 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     let mut agent = Agent::new(&app, "verify-agent", 6);
     register(&admin, &agent, &[]).await;
     assert_eq!(agent.set_up(now).await.0, 200);
+    // A body larger than any signed request: the protocol's 413, nothing filed.
+    let before = app.count("requests");
+    let (s, b) = agent
+        .send(
+            reqwest::Method::POST,
+            "/v1/data-rights-request",
+            Some("A".repeat(70 * 1024)),
+            agent.token.as_deref(),
+        )
+        .await;
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        (s, v["code"].as_str(), v["fatal"].as_bool()),
+        (413, Some("413"), Some(true))
+    );
+    assert_eq!(app.count("requests"), before);
     let (status, filed) = agent.exercise(now, person("access")).await;
     assert_eq!(status, 200, "{filed}");
     let id = filed["request_id"].as_str().unwrap().to_owned();
