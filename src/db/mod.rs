@@ -156,6 +156,13 @@ impl Db {
                     crate::security::files::tighten(std::path::Path::new(&file))
                         .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
                 }
+                // Write-ahead logging is a property of the file: switched on here by one connection,
+                // before the pool opens its connections in parallel. Switching needs the write lock,
+                // and SQLite refuses a lock upgrade at once (no busy wait) when that could deadlock,
+                // so on a fresh file the pool's parallel switches logged "database is locked".
+                Manager { url: url.clone() }
+                    .connect()
+                    .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
                 Backend::Sqlite
             }
             DatabaseUrl::Postgres(_) => Backend::Postgres,

@@ -869,3 +869,25 @@ fn drp_agents_are_managed_and_the_business_entry_printed_from_the_command_line()
         "{actions:?}"
     );
 }
+
+/// The first command on a fresh data directory prints no error (the pool's connections used to race to
+/// switch a new SQLite file to write-ahead logging, and r2d2 logged "database is locked").
+#[test]
+fn a_fresh_directory_s_first_command_prints_no_error() {
+    for args in [
+        &["audit", "verify"][..],
+        &["migrate"],
+        &["user", "list"],
+        &["drp", "agent", "list"],
+        &["audit", "verify"],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = kaiji(dir.path(), &[], args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "kaiji {args:?}: {err}");
+        assert!(
+            !err.contains("ERROR") && !err.contains("locked"),
+            "kaiji {args:?} on a fresh directory: {err}"
+        );
+    }
+}
