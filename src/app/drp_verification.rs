@@ -122,27 +122,32 @@ pub async fn open(
         return Err(AppError::NotFound);
     }
     let catalog = state.workflows.clone();
-    state
-        .db
-        .write(move |conn| {
-            let (case, mut link, agent, person_email) = load(conn, &catalog, &request_id)?;
-            let mut refused = false;
-            if let Some(to) = redirect_to.filter(|r| !r.is_empty()) {
-                match crate::domain::drp::return_allowed(agent.web_url.as_deref(), &to) {
-                    Some(to) if link.redirect_to.as_deref() != Some(to.as_str()) => {
-                        repo::set_redirect_to(conn, &link.request_id, &to)?;
-                        link.redirect_to = Some(to);
-                    }
-                    Some(_) => {}
-                    None => refused = true,
+    let redirect_to = redirect_to.filter(|r| !r.is_empty());
+    // Only a return address to keep needs a write transaction; a plain visit reads.
+    let writes = redirect_to.is_some();
+    let work = move |conn: &mut AnyConnection| {
+        let (case, mut link, agent, person_email) = load(conn, &catalog, &request_id)?;
+        let mut refused = false;
+        if let Some(to) = redirect_to {
+            match crate::domain::drp::return_allowed(agent.web_url.as_deref(), &to) {
+                Some(to) if link.redirect_to.as_deref() != Some(to.as_str()) => {
+                    repo::set_redirect_to(conn, &link.request_id, &to)?;
+                    link.redirect_to = Some(to);
                 }
+                Some(_) => {}
+                None => refused = true,
             }
-            Ok(VerificationView {
-                return_refused: refused,
-                ..view(&case, &link, &agent, person_email.as_deref())
-            })
+        }
+        Ok(VerificationView {
+            return_refused: refused,
+            ..view(&case, &link, &agent, person_email.as_deref())
         })
-        .await
+    };
+    if writes {
+        state.db.write(work).await
+    } else {
+        state.db.run(work).await
+    }
 }
 
 /// Sends the person's confirmation link again, to the address the agent gave for them (never to
