@@ -31,6 +31,7 @@ pub mod inquiry_letters;
 pub mod intake;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod mfa;
 pub mod notices;
 pub mod package;

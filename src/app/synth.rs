@@ -31,12 +31,13 @@ struct Combo {
 
 const BATCH: u64 = 1_000;
 
-/// Loads `requests` requests with `events_per_request` audit events each; `progress` hears how many
-/// requests are in. Blocking.
+/// Loads `requests` requests with `events_per_request` audit events each (and, with `queued_notices`,
+/// an acknowledgement queued to each requester); `progress` hears how many requests are in. Blocking.
 pub fn run(
     state: &AppState,
     requests: u64,
     events_per_request: u32,
+    queued_notices: bool,
     mut progress: impl FnMut(u64),
 ) -> Result<(), AppError> {
     let mut conn = state.db.conn()?;
@@ -157,6 +158,19 @@ pub fn run(
                 };
                 synth::insert_requests(conn, &reqs)?;
                 synth::insert_clocks(conn, &clocks)?;
+                if queued_notices {
+                    for r in &reqs {
+                        super::notices::queue_notices(
+                            conn,
+                            &r.id,
+                            true,
+                            crate::domain::request::Language::EN,
+                            [crate::domain::notice::NoticeKind::Received],
+                            &crate::domain::notice::NoticePayload::default(),
+                            now,
+                        )?;
+                    }
+                }
                 let wall = db::to_db_time(chrono::Utc::now());
                 let mut events = Vec::with_capacity(reqs.len() * events_per_request as usize);
                 for r in &reqs {

@@ -22,6 +22,10 @@ pub(super) enum DevCommand {
         requests: u64,
         #[arg(long, default_value_t = 5)]
         events_per_request: u32,
+        /// Queue one email notice (the acknowledgement) for each request, for the worker to send:
+        /// a backlog for the notice benchmark.
+        #[arg(long)]
+        queued_notices: bool,
     },
 }
 
@@ -417,7 +421,12 @@ pub(super) fn workflow_graph(
 }
 
 /// `kaiji dev synth`
-pub(super) fn synth(config: Config, requests: u64, events_per_request: u32) -> anyhow::Result<()> {
+pub(super) fn synth(
+    config: Config,
+    requests: u64,
+    events_per_request: u32,
+    queued_notices: bool,
+) -> anyhow::Result<()> {
     let keys = config.load_keys()?;
     let db = open_db(&config)?;
     if config.service.seeds_dir.join("workflows").is_dir() {
@@ -433,7 +442,7 @@ pub(super) fn synth(config: Config, requests: u64, events_per_request: u32) -> a
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    crate::app::synth::run(&state, requests, events_per_request, |n| {
+    crate::app::synth::run(&state, requests, events_per_request, queued_notices, |n| {
         bar.set_position(n)
     })?;
     bar.finish_and_clear();

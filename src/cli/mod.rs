@@ -178,8 +178,9 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 admin::DevCommand::Synth {
                     requests,
                     events_per_request,
+                    queued_notices,
                 },
-        } => admin::synth(config, requests, events_per_request),
+        } => admin::synth(config, requests, events_per_request, queued_notices),
         Command::PurgeDocuments => service::purge_documents(&config),
         Command::PurgeRecords => service::purge_records(&config),
         Command::ExpireUnconfirmed => service::expire_unconfirmed(&config),

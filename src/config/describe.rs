@@ -51,6 +51,7 @@ impl Config {
                 self.keys.assertion_key.is_some(),
                 "sign-in assertions are not accepted",
             ),
+            "metrics_token" => unset(self.http.metrics_token.is_some(), "/metrics answers 404"),
             "smtp_url" => unset(
                 self.mail.smtp_url.is_some(),
                 &format!(

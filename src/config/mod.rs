@@ -211,6 +211,21 @@ impl Config {
             .filter(|u| !u.is_empty())
             .map(SecretString::from);
         s.mail.mail_from = s.mail.mail_from.trim().to_owned();
+        s.http.metrics_token = s
+            .http
+            .metrics_token
+            .map(|t| t.expose_secret().trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
+        if let Some(t) = &s.http.metrics_token
+            && (t.expose_secret().len() < 32
+                || !t.expose_secret().bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(setting(
+                "KAIJI_METRICS_TOKEN",
+                "must be at least 32 printable characters without spaces",
+            ));
+        }
         // Check given keys now, so a bad key is reported at start-up and not on first use.
         let k = &s.keys;
         for (key, name, len) in [

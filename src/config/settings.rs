@@ -81,6 +81,10 @@ pub struct Http {
     /// Who must pass a second step (an authenticator code) to sign in: `all`, `admins`, or `none`
     /// (development only). Anything but `all` is a deviation SECURITY.md records.
     pub require_mfa: MfaPolicy,
+    /// The bearer token Prometheus scrapes `/metrics` with (at least 32 characters); unset:
+    /// `/metrics` answers 404. Checked in `Config::from_settings`.
+    #[serde(serialize_with = "masked")]
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Which staff roles sign in with a second step.
@@ -118,6 +122,7 @@ impl Default for Http {
             trusted_proxies: TrustedProxies::default(),
             proxy_header: ProxyHeader::XForwardedFor,
             require_mfa: MfaPolicy::All,
+            metrics_token: None,
         }
     }
 }
@@ -183,9 +188,14 @@ pub struct Mail {
     /// The first wait after a failed attempt; each further wait doubles (at most six hours).
     #[validate(range(min = 1, max = 3600))]
     pub mail_retry_seconds: u32,
-    /// How long a worker holds a claimed notice; a worker that died loses it after this.
-    #[validate(range(min = 10, max = 86_400))]
+    /// How long a worker's claim on a notice lasts unless renewed. A live worker renews its claims
+    /// every third of this while it holds them; a worker that died loses them after this.
+    #[validate(range(min = 5, max = 86_400))]
     pub mail_lease_seconds: u32,
+    /// Notices one worker sends at once, each over its own pooled SMTP connection. A worker killed
+    /// mid-send may send at most this many twice (the same Message-ID each time).
+    #[validate(range(min = 1, max = 64))]
+    pub mail_concurrency: u32,
 }
 
 impl Default for Mail {
@@ -196,6 +206,7 @@ impl Default for Mail {
             mail_max_attempts: 8,
             mail_retry_seconds: 60,
             mail_lease_seconds: 300,
+            mail_concurrency: 4,
         }
     }
 }

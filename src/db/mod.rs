@@ -12,6 +12,8 @@ pub mod fees;
 pub mod ids;
 pub mod inquiries;
 pub mod intake_hits;
+pub mod job_runs;
+pub mod metrics;
 pub mod mfa;
 pub mod notes;
 pub mod notices;

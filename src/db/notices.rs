@@ -173,6 +173,23 @@ pub fn mark_posted(conn: &mut AnyConnection, id: &NoticeId, now: NaiveDateTime) 
     .map(|_| ())
 }
 
+/// Extends `worker`'s claims on the notices `ids` (those it still holds, unsent) to `until`; how many.
+pub fn renew(
+    conn: &mut AnyConnection,
+    worker: &str,
+    ids: &[NoticeId],
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq_any(ids.iter().map(NoticeId::as_str)))
+            .filter(notices::claimed_by.eq(worker))
+            .filter(notices::status.eq("queued")),
+    )
+    .set(notices::claimed_until.eq(until))
+    .execute(conn)
+}
+
 /// Records a delivery by the worker holding the claim; false if another worker holds it now.
 pub fn mark_sent(
     conn: &mut AnyConnection,

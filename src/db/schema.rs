@@ -263,6 +263,18 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    job_runs (job, period) {
+        job -> Text,
+        period -> Text,
+        instance -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        records -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     postal_details (request_id) {
         request_id -> Text,
         envelope_id -> Text,

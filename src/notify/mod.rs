@@ -1,27 +1,30 @@
 //! Delivering the notice outbox. A worker (inside `kaiji serve`, or alone as `kaiji worker`) claims due
-//! email notices for a lease, renders each in the requester's language, sends it through SMTP (or writes
-//! an `.eml` file when no server is configured), and records the outcome: sent, retried later with
-//! exponential backoff, or failed after the last attempt (officers may queue it again). A worker that
-//! dies mid-send loses nothing: its lease ends and another worker sends the notice. Each notice keeps one
-//! Message-ID across attempts, so a receiving server can drop a duplicate.
+//! email notices for a lease it renews while it holds them, renders each in the requester's language,
+//! sends several at once through pooled SMTP connections (or writes `.eml` files when no server is
+//! configured; see `delivery`), and records each outcome: sent, retried later with exponential backoff,
+//! or failed after the last attempt (officers may queue it again). A worker that dies mid-send loses
+//! nothing: its leases end and another worker sends the notices. Each notice keeps one Message-ID across
+//! attempts, so a receiving server can drop a duplicate.
 
 pub mod compose;
+mod delivery;
 mod inquiry;
+
+pub use delivery::{DeliveryReport, backoff, deliver_due};
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{Message, SmtpTransport, Transport};
 use secrecy::ExposeSecret;
-use serde_json::json;
 
 use crate::app::cases::Case;
 use crate::app::{AppError, AppState};
 use crate::config::Config;
-use crate::db::{self, AnyConnection, audit, notices, requests, write_tx};
-use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::db::{self, AnyConnection, notices, requests, write_tx};
 use crate::domain::deadline::{DeadlineReminder, next_reminder_at, reminder_due};
 use crate::domain::notice::{DeadlineNotice, DownloadNotice, NoticeKind, NoticePayload};
 use crate::security::{files, tokens};
@@ -36,10 +39,16 @@ pub enum Mailer {
 impl Mailer {
     pub fn from_config(config: &Config) -> Result<Self, AppError> {
         match &config.mail.smtp_url {
+            // One pooled connection per concurrent send, kept open between rounds for a while.
             Some(url) => SmtpTransport::from_url(url.expose_secret())
                 .map(|b| {
+                    let pool = PoolConfig::new()
+                        .max_size(config.mail.mail_concurrency.max(1))
+                        .idle_timeout(std::time::Duration::from_secs(60));
                     Mailer::Smtp(Box::new(
-                        b.timeout(Some(std::time::Duration::from_secs(30))).build(),
+                        b.timeout(Some(std::time::Duration::from_secs(30)))
+                            .pool_config(pool)
+                            .build(),
                     ))
                 })
                 .map_err(|_| AppError::NotConfigured("KAIJI_SMTP_URL")),
@@ -113,22 +122,6 @@ impl Header for AutoSubmitted {
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
-}
-
-/// What one round of delivery did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DeliveryReport {
-    pub sent: usize,
-    pub retrying: usize,
-    pub failed: usize,
-}
-
-/// The wait before the next attempt after `attempts` failed ones: the base, doubled each time, at most
-/// six hours.
-pub fn backoff(base_seconds: u32, attempts: i64) -> TimeDelta {
-    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-    let secs = i64::from(base_seconds).saturating_mul(1_i64 << doublings);
-    TimeDelta::seconds(secs.min(6 * 3600))
 }
 
 /// The message for a notice, or why it cannot be written (no address: it can never be sent).
@@ -259,96 +252,6 @@ fn mail(
         .header(AutoSubmitted)
         .multipart(MultiPart::alternative_plain_html(email.text, email.html))
         .map_err(|e| e.to_string())
-}
-
-fn outcome_event(
-    action: AuditAction,
-    notice: &notices::NoticeRow,
-    attempts: i64,
-    now: DateTime<Utc>,
-) -> NewAuditEvent {
-    let event = NewAuditEvent::new(action, Actor::System("mailer"), now);
-    match &notice.request_id {
-        Some(r) => event
-            .for_request(r)
-            .details(json!({"notice_id": notice.id, "kind": notice.kind, "attempts": attempts})),
-        None => event.details(json!({"notice_id": notice.id, "kind": notice.kind,
-                "inquiry": notice.inquiry_id, "attempts": attempts})),
-    }
-}
-
-/// Claims the due email notices (at most `batch`) for `worker` and delivers them. Blocking: run it on a
-/// blocking thread.
-pub fn deliver_due(
-    state: &AppState,
-    mailer: &Mailer,
-    worker: &str,
-    batch: i64,
-) -> Result<DeliveryReport, AppError> {
-    let mut conn = state.db.conn()?;
-    let now = state.clock.now();
-    let lease_until = now + TimeDelta::seconds(i64::from(state.config.mail.mail_lease_seconds));
-    let claimed = write_tx(&mut conn, |c| -> Result<_, AppError> {
-        Ok(notices::claim(
-            c,
-            worker,
-            db::to_db_time(now),
-            db::to_db_time(lease_until),
-            batch,
-        )?)
-    })?;
-    let mut report = DeliveryReport::default();
-    for (notice, attempts) in claimed {
-        let sent = message(&mut conn, state, &notice).and_then(|m| mailer.send(&notice, &m));
-        let now = state.clock.now();
-        write_tx(&mut conn, |c| -> Result<(), AppError> {
-            match &sent {
-                Ok(()) => {
-                    if notices::mark_sent(c, &notice.id, worker, db::to_db_time(now))? {
-                        audit::append(
-                            c,
-                            &outcome_event(AuditAction::NoticeSent, &notice, attempts, now),
-                        )?;
-                        report.sent += 1;
-                    }
-                }
-                Err(error) => {
-                    let retry_at = (attempts < i64::from(state.config.mail.mail_max_attempts))
-                        .then(|| now + backoff(state.config.mail.mail_retry_seconds, attempts));
-                    // The server's words may quote the address; only the first line is kept.
-                    let error: String = error
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .take(300)
-                        .collect();
-                    if notices::mark_attempt_failed(
-                        c,
-                        &notice.id,
-                        worker,
-                        &error,
-                        retry_at.map(db::to_db_time),
-                    )? {
-                        if retry_at.is_some() {
-                            report.retrying += 1;
-                        } else {
-                            audit::append(
-                                c,
-                                &outcome_event(AuditAction::NoticeFailed, &notice, attempts, now),
-                            )?;
-                            report.failed += 1;
-                        }
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        if let Err(e) = &sent {
-            tracing::warn!(notice = %notice.id, kind = %notice.kind, attempts, error = %e.lines().next().unwrap_or(""), "notice not delivered");
-        }
-    }
-    Ok(report)
 }
 
 /// Queues the reminders that are due, once each: to the requester, a released answer whose link expires
@@ -507,7 +410,12 @@ pub fn fold_queue_counts(state: &AppState) -> Result<usize, AppError> {
     Ok(db::queue_counts::fold(&mut conn)?)
 }
 
-/// Delivers every few seconds until the process ends (`serve` and `kaiji worker`).
+/// Notices one round delivers at most, so that reminders and callbacks still get their turn during a
+/// long backlog.
+const ROUND: i64 = 5_000;
+
+/// Delivers until the process ends (`serve` and `kaiji worker`): a round, then the next one at once
+/// while a backlog remains, or after `every` when the outbox is empty.
 pub async fn run_worker(state: AppState, every: std::time::Duration) {
     let mailer = match Mailer::from_config(&state.config) {
         Ok(m) => std::sync::Arc::new(m),
@@ -517,11 +425,9 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
         }
     };
     let worker = format!("{}-{}", std::process::id(), db::new_id());
-    let mut tick = tokio::time::interval(every);
     loop {
-        tick.tick().await;
         let (s, m, w) = (state.clone(), mailer.clone(), worker.clone());
-        match tokio::task::spawn_blocking(move || {
+        let backlog = match tokio::task::spawn_blocking(move || {
             // Reminders first, so that they go out in the same round.
             if let Err(e) = queue_reminders(&s) {
                 tracing::error!(error = %e, "queueing reminders failed");
@@ -530,20 +436,29 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
             if let Err(e) = fold_queue_counts(&s) {
                 tracing::error!(error = %e, "folding the queue counts failed");
             }
-            deliver_due(&s, &m, &w, 50)
+            deliver_due(&s, &m, &w, ROUND)
         })
         .await
         {
-            Ok(Ok(r)) if r == DeliveryReport::default() => {}
-            Ok(Ok(r)) => tracing::info!(
-                sent = r.sent,
-                retrying = r.retrying,
-                failed = r.failed,
-                "notices delivered"
-            ),
-            Ok(Err(e)) => tracing::error!(error = %e, "notice delivery failed"),
-            Err(e) => tracing::error!(error = %e, "notice worker task failed"),
-        }
+            Ok(Ok(r)) if r == DeliveryReport::default() => false,
+            Ok(Ok(r)) => {
+                tracing::info!(
+                    sent = r.sent,
+                    retrying = r.retrying,
+                    failed = r.failed,
+                    "notices delivered"
+                );
+                i64::try_from(r.handled()).unwrap_or(i64::MAX) >= ROUND
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "notice delivery failed");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "notice worker task failed");
+                false
+            }
+        };
         // Authorised agents' status callbacks ride on the same round.
         match crate::app::drp_callbacks::deliver_due(&state).await {
             Ok(r) if r == crate::app::drp_callbacks::CallbackReport::default() => {}
@@ -555,19 +470,8 @@ pub async fn run_worker(state: AppState, every: std::time::Duration) {
             ),
             Err(e) => tracing::error!(error = %e, "DRP callback delivery failed"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(60, 1), TimeDelta::seconds(60));
-        assert_eq!(backoff(60, 2), TimeDelta::seconds(120));
-        assert_eq!(backoff(60, 4), TimeDelta::seconds(480));
-        assert_eq!(backoff(60, 30), TimeDelta::hours(6));
-        assert_eq!(backoff(3600, 50), TimeDelta::hours(6));
+        if !backlog {
+            tokio::time::sleep(every).await;
+        }
     }
 }

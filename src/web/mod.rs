@@ -25,6 +25,7 @@ pub mod health;
 pub mod inquiries;
 pub mod inquiries_api;
 pub mod language;
+pub mod metrics;
 pub mod mfa;
 pub mod narrate;
 pub mod openapi;

@@ -8,8 +8,8 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 use super::{
     account, api, approvals, audit, audit_page, auth, authority, document_rejection, documents,
     drp, drp_agents_page, drp_verify, filing, form_pdf, forms, health, inquiries, inquiries_api,
-    mfa, openapi, payments, people, postal, postings, preferences, procedures, provision, public,
-    queue, registry, replies, reports, staff, systems, systems_api, tracking,
+    metrics, mfa, openapi, payments, people, postal, postings, preferences, procedures, provision,
+    public, queue, registry, replies, reports, staff, systems, systems_api, tracking,
 };
 
 /// One method on one path (relative to its scope), with its handler.
@@ -188,6 +188,7 @@ fn service() -> Vec<Endpoint> {
     vec![
         get("/healthz", health::healthz),
         get("/readyz", health::readyz),
+        get("/metrics", metrics::metrics),
         get("/static/kaiji.css", super::stylesheet),
         get("/static/kaiji.js", super::script),
         get("/api/openapi.json", openapi::document),

@@ -11,7 +11,7 @@ use common::{PgDatabase, postgres_admin_url, repo_path};
 
 /// The kaiji binary in `dir`, with the repository's seeds and none of the test run's own `KAIJI_*`
 /// variables (KAIJI_SCREENSHOTS, …): they are not settings, and kaiji refuses unknown ones.
-fn kaiji_command(dir: &Path) -> Command {
+pub(crate) fn kaiji_command(dir: &Path) -> Command {
     // Under the umask most shells hand down (group and others may read), so the modes kaiji sets are
     // its own doing.
     let mut cmd = Command::new("sh");

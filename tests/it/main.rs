@@ -49,6 +49,7 @@ mod systems;
 mod task_kinds;
 mod tracking_page;
 mod walking_skeleton;
+mod workers;
 mod workflow_properties;
 mod workflows_api;
 mod workflows_readme;

@@ -30,6 +30,10 @@ both_backends!(every_page_is_accessible_readable_and_fits_in_each_language);
 const NOT_PAGES: &[(&str, &str)] = &[
     ("/healthz", "a probe for the balancer, plain text"),
     ("/readyz", "a probe for the balancer, plain text"),
+    (
+        "/metrics",
+        "Prometheus' text format, for a scraper with the metrics token",
+    ),
     ("/static/kaiji.css", "the stylesheet"),
     ("/static/kaiji.js", "the script"),
     ("/api/openapi.json", "the API's OpenAPI document, JSON"),

@@ -344,7 +344,7 @@ async fn the_kept_counts_match_the_rows_through_every_change(app: TestApp) {
         1
     );
     // Synthetic bulk loads go through the same triggers, and `synth` folds at the end.
-    kaiji::app::synth::run(&app.state, 300, 1, |_| {}).unwrap();
+    kaiji::app::synth::run(&app.state, 300, 1, false, |_| {}).unwrap();
     assert_eq!(kept(&app), counted(&app), "after a bulk load");
     assert_eq!(
         officer.get("/api/v1/queue").await["total"],

@@ -1,10 +1,11 @@
 //! A small SMTP server on loopback for the tests: it speaks just enough of RFC 5321 for lettre
 //! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be stopped
-//! and started again on the same port to play a mail server that is down.
+//! and started again on the same port to play a mail server that is down, or answer each message after
+//! a delay to play a slow one.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -94,9 +95,16 @@ fn quoted_printable(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// How long the server takes to accept the n-th message to arrive (from 0).
+pub type Delay = Arc<dyn Fn(usize) -> Duration + Send + Sync>;
+
+/// The delay and the count of messages arrived so far, shared by every session.
+type Pace = (Delay, Arc<AtomicUsize>);
+
 pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    pace: Pace,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -104,15 +112,24 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts on a free loopback port.
     pub fn start() -> Self {
-        Self::start_on(0, Arc::new(Mutex::new(Vec::new())))
+        Self::start_slow(Arc::new(|_| Duration::ZERO))
     }
 
-    fn start_on(port: u16, received: Arc<Mutex<Vec<Received>>>) -> Self {
+    /// Starts on a free loopback port; accepts the n-th message after `delay(n)`.
+    pub fn start_slow(delay: Delay) -> Self {
+        Self::start_on(
+            0,
+            Arc::new(Mutex::new(Vec::new())),
+            (delay, Arc::new(AtomicUsize::new(0))),
+        )
+    }
+
+    fn start_on(port: u16, received: Arc<Mutex<Vec<Received>>>, pace: Pace) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the test SMTP server");
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, r) = (stop.clone(), received.clone());
+        let (s, r, d) = (stop.clone(), received.clone(), pace.clone());
         let thread = std::thread::spawn(move || {
             // Sessions are joined before the server stops, so that no thread outlives a test.
             let mut sessions = Vec::new();
@@ -120,9 +137,9 @@ impl SmtpServer {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         stream.set_nonblocking(false).unwrap();
-                        let r = r.clone();
+                        let (r, d) = (r.clone(), d.clone());
                         sessions.push(std::thread::spawn(move || {
-                            let _ = session(stream, &r);
+                            let _ = session(stream, &r, &d);
                         }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -135,6 +152,7 @@ impl SmtpServer {
         Self {
             port,
             received,
+            pace,
             stop,
             thread: Some(thread),
         }
@@ -155,7 +173,7 @@ impl SmtpServer {
     /// Listens again on the same port, keeping what was received.
     pub fn restart(&mut self) {
         self.stop();
-        *self = Self::start_on(self.port, self.received.clone());
+        *self = Self::start_on(self.port, self.received.clone(), self.pace.clone());
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -169,7 +187,11 @@ impl Drop for SmtpServer {
     }
 }
 
-fn session(stream: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::Result<()> {
+fn session(
+    stream: TcpStream,
+    received: &Mutex<Vec<Received>>,
+    delay: &Pace,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut out = stream.try_clone()?;
     let mut lines = BufReader::new(stream);
@@ -208,6 +230,8 @@ fn session(stream: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::Resul
                 let l = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(l);
             }
+            // Counted on arrival; kept once accepted (a client that gave up never hears the 250).
+            std::thread::sleep((delay.0)(delay.1.fetch_add(1, Ordering::SeqCst)));
             received.lock().unwrap().push(Received {
                 from: from.clone(),
                 to: to.clone(),
