@@ -206,7 +206,7 @@ impl Default for Mail {
             mail_max_attempts: 8,
             mail_retry_seconds: 60,
             mail_lease_seconds: 300,
-            mail_concurrency: 4,
+            mail_concurrency: 8,
         }
     }
 }

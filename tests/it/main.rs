@@ -21,6 +21,7 @@ mod four_eyes;
 mod hardening;
 mod health;
 mod inquiries;
+mod instances;
 mod languages;
 mod laws_as_data;
 mod legal_hold;

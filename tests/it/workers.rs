@@ -50,18 +50,36 @@ fn backlog(dir: &Path, env: &[(&str, &str)], n: usize) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn worker(dir: &Path, env: &[(&str, &str)], smtp: &SmtpServer) -> Child {
-    crate::cli::kaiji_command(dir)
-        .args(["worker", "--every", "1"])
-        .envs(env.iter().copied())
-        .env("KAIJI_SMTP_URL", smtp.url())
-        .env("KAIJI_MAIL_CONCURRENCY", CONCURRENCY.to_string())
-        .env("KAIJI_MAIL_LEASE_SECONDS", LEASE_SECONDS.to_string())
-        .env("KAIJI_LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+/// A child process killed (SIGKILL) when dropped, so that a failing test leaves none running.
+pub struct Killed(pub Child);
+
+impl Killed {
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn worker(dir: &Path, env: &[(&str, &str)], smtp: &SmtpServer) -> Killed {
+    Killed(
+        crate::cli::kaiji_command(dir)
+            .args(["worker", "--every", "1"])
+            .envs(env.iter().copied())
+            .env("KAIJI_SMTP_URL", smtp.url())
+            .env("KAIJI_MAIL_CONCURRENCY", CONCURRENCY.to_string())
+            .env("KAIJI_MAIL_LEASE_SECONDS", LEASE_SECONDS.to_string())
+            .env("KAIJI_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// Waits until `n` different notices reached the sink.
@@ -122,8 +140,7 @@ async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_
         assert!(started.elapsed() < Duration::from_secs(60), "nothing sent");
         std::thread::sleep(Duration::from_millis(10));
     }
-    a.kill().unwrap();
-    a.wait().unwrap();
+    a.kill();
     let sent_before_restart = by_message_id(&smtp).len();
     assert!(
         sent_before_restart < first,
@@ -162,10 +179,7 @@ async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(counts, (total, total), "(notices sent, notice.sent events)");
-    for mut w in [a, b] {
-        w.kill().unwrap();
-        w.wait().unwrap();
-    }
+    drop((a, b));
 }
 
 /// Notices recorded as sent, and their audit events.
