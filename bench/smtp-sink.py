@@ -16,7 +16,8 @@ from aiosmtpd.controller import Controller
 class Counter:
     def __init__(self):
         self.total = 0
-        self.ids = {}
+        self.ids = set()
+        self.doubled = 0
         self.first = None
         self.last = None
 
@@ -31,7 +32,10 @@ class Counter:
         self.first = self.first or now
         self.last = now
         self.total += 1
-        self.ids[mid] = self.ids.get(mid, 0) + 1
+        if mid in self.ids:
+            self.doubled += 1
+        else:
+            self.ids.add(mid)
         return "250 OK"
 
 
@@ -42,12 +46,11 @@ def main():
     controller.start()
     try:
         while True:
-            doubled = sum(n - 1 for n in counter.ids.values())
             span = (counter.last - counter.first) if counter.first else 0.0
             tmp = status + ".tmp"
             with open(tmp, "w") as f:
                 json.dump({"total": counter.total, "distinct": len(counter.ids),
-                           "doubled": doubled, "span_seconds": span}, f)
+                           "doubled": counter.doubled, "span_seconds": span}, f)
             os.replace(tmp, status)
             time.sleep(0.2)
     finally:

@@ -30,6 +30,7 @@ pub mod inquiries;
 pub mod inquiry_letters;
 pub mod intake;
 pub mod jobs;
+pub mod key_set;
 pub mod limits;
 pub mod metrics;
 pub mod mfa;

@@ -17,6 +17,7 @@ use crate::web;
 mod admin;
 mod audit;
 mod drp;
+mod keys;
 mod service;
 
 #[derive(Debug, Parser)]
@@ -99,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         command: drp::DrpCommand,
     },
+    /// The key set every instance must share: list it, or adopt this instance's key of one kind.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -164,6 +170,7 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         },
         Command::Token { command } => admin::token(&config, command),
         Command::Drp { command } => drp::run(config, command),
+        Command::Keys { command } => keys::run(config, command),
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },
         } => admin::workflow_check(&config, path, calendars),

@@ -52,9 +52,24 @@ pub(super) fn expire_unconfirmed(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses to go on with keys other than the ones the other instances use; records the first.
+fn check_key_set(
+    db: &crate::db::Db,
+    config: &Config,
+    keys: &crate::config::Keys,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let recorded = crate::app::key_set::check_or_record(db, config, keys, clock)?;
+    if !recorded.is_empty() {
+        tracing::info!(kinds = ?recorded, "recorded this instance's keys as the key set");
+    }
+    Ok(())
+}
+
 /// `kaiji worker [--once]`
 pub(super) fn worker(config: Config, once: bool, every: u64) -> anyhow::Result<()> {
     let state = app_state(config)?;
+    check_key_set(&state.db, &state.config, &state.keys, &state.clock)?;
     if once {
         while let crate::app::sequencer::Pass::Integrated { .. } = crate::app::sequencer::integrate(
             &state.db,
@@ -112,6 +127,7 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let bind = config.http.bind;
+    check_key_set(&db, &config, &keys, &clock)?;
     staff::record_start(&db, &clock, &config)?;
     let state = AppState::new(db, config, keys, clock, laws);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {

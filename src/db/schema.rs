@@ -275,6 +275,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    service_keys (kind, key_id) {
+        kind -> Text,
+        key_id -> Text,
+        public_half -> Nullable<Text>,
+        status -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     postal_details (request_id) {
         request_id -> Text,
         envelope_id -> Text,

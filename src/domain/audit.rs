@@ -168,10 +168,12 @@ pub enum AuditAction {
     DrpStatusRead,
     /// An agent revoked a request it filed.
     DrpRevoked,
+    /// An operator made this instance's key of one kind the key set's (`kaiji keys adopt`).
+    KeyAdopted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 83] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -254,6 +256,7 @@ impl AuditAction {
         AuditAction::DrpExercised,
         AuditAction::DrpStatusRead,
         AuditAction::DrpRevoked,
+        AuditAction::KeyAdopted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -340,6 +343,7 @@ impl AuditAction {
             AuditAction::DrpExercised => "drp.exercised",
             AuditAction::DrpStatusRead => "drp.status_read",
             AuditAction::DrpRevoked => "drp.revoked",
+            AuditAction::KeyAdopted => "key.adopted",
         }
     }
 }

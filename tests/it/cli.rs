@@ -891,3 +891,81 @@ fn a_fresh_directory_s_first_command_prints_no_error() {
         );
     }
 }
+
+/// Every instance must hold the same keys: the first records its key set (ids only, and the audit
+/// key's public half), and one started with another key refuses to start, naming the setting.
+#[test]
+fn an_instance_with_other_keys_refuses_to_start() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let o = kaiji(dir.path(), &[], &["worker", "--once"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let other = |n: usize| {
+        base64::engine::general_purpose::STANDARD
+            .encode(&kaiji::security::tokens::random_bytes::<64>()[..n])
+    };
+    for (setting, key) in [
+        ("KAIJI_SESSION_KEY", other(64)),
+        ("KAIJI_DOCUMENT_KEY", other(32)),
+        ("KAIJI_AUDIT_KEY", other(32)),
+    ] {
+        let o = kaiji(dir.path(), &[(setting, &key)], &["worker", "--once"], None);
+        let out = text(&o);
+        assert!(!o.status.success(), "{setting}: {out}");
+        assert!(
+            out.contains(&format!("{setting} differs from the")),
+            "{setting}: {out}"
+        );
+        assert!(!out.contains(&key), "the key itself is never printed");
+    }
+    // The same keys given as settings instead of files are the same key set.
+    let file = |name: &str| {
+        std::fs::read_to_string(dir.path().join("data").join(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (session, document) = (file("session.key"), file("document.key"));
+    let o = kaiji(
+        dir.path(),
+        &[
+            ("KAIJI_SESSION_KEY", &session),
+            ("KAIJI_DOCUMENT_KEY", &document),
+        ],
+        &["worker", "--once"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // After a leak, the operator adopts a new session key (audited); the old one then refuses.
+    let new = other(64);
+    let with_new = [("KAIJI_SESSION_KEY", new.as_str())];
+    let o = kaiji(dir.path(), &with_new, &["keys", "adopt", "session"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kaiji(dir.path(), &with_new, &["worker", "--once"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kaiji(dir.path(), &[], &["worker", "--once"], None);
+    assert!(
+        text(&o).contains("KAIJI_SESSION_KEY differs from the"),
+        "{}",
+        text(&o)
+    );
+    let o = kaiji(dir.path(), &with_new, &["keys", "list"], None);
+    let listed = text(&o);
+    assert_eq!(
+        listed.lines().filter(|l| l.starts_with("session")).count(),
+        2,
+        "{listed}"
+    );
+    assert!(
+        listed.contains("retired") && listed.contains("(this instance's)"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&new) && !listed.contains(&session));
+    let o = kaiji(
+        dir.path(),
+        &with_new,
+        &["audit", "export", "--format", "jsonl"],
+        None,
+    );
+    assert!(text(&o).contains("key.adopted"), "the adoption is audited");
+}

@@ -1,0 +1,56 @@
+//! The key set the instances share: each kind's keys by id, with their status.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::service_keys;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_keys)]
+pub struct ServiceKeyRow {
+    pub kind: String,
+    pub key_id: String,
+    pub public_half: Option<String>,
+    pub status: String,
+    pub added_at: NaiveDateTime,
+}
+
+/// Every key recorded, by kind, oldest first.
+pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<ServiceKeyRow>> {
+    service_keys::table
+        .order((service_keys::kind.asc(), service_keys::added_at.asc()))
+        .select(ServiceKeyRow::as_select())
+        .load(conn)
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &ServiceKeyRow) -> QueryResult<()> {
+    diesel::insert_into(service_keys::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Retires every active key of `kind` but `keep`.
+pub fn retire_others(conn: &mut AnyConnection, kind: &str, keep: &str) -> QueryResult<usize> {
+    diesel::update(
+        service_keys::table
+            .filter(service_keys::kind.eq(kind))
+            .filter(service_keys::key_id.ne(keep))
+            .filter(service_keys::status.eq("active")),
+    )
+    .set(service_keys::status.eq("retired"))
+    .execute(conn)
+}
+
+/// Makes a recorded key active again; false if it is not recorded.
+pub fn activate(conn: &mut AnyConnection, kind: &str, key_id: &str) -> QueryResult<bool> {
+    diesel::update(
+        service_keys::table
+            .filter(service_keys::kind.eq(kind))
+            .filter(service_keys::key_id.eq(key_id)),
+    )
+    .set(service_keys::status.eq("active"))
+    .execute(conn)
+    .map(|n| n == 1)
+}
