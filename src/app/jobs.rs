@@ -113,7 +113,10 @@ pub fn run_hourly(state: &AppState, instance: &str) -> Vec<&'static str> {
             }
             Err(e) => {
                 tracing::error!(job = job.name, error = %e, "hourly job failed");
-                finish(state, job, &period, Err(&e.to_string()))
+                // The first line, briefly: what an operator needs to look in the log.
+                let e = e.to_string();
+                let brief: String = e.lines().next().unwrap_or("").chars().take(300).collect();
+                finish(state, job, &period, Err(&brief))
             }
         };
         if let Err(e) = recorded {
