@@ -147,6 +147,9 @@ fn config_masks_secrets_and_bad_settings_get_one_clear_line() {
         ("KAIJI_COOKIE_SECURE", "maybe", "KAIJI_COOKIE_SECURE"),
         ("KAIJI_NO_SUCH_SETTING", "1", "KAIJI_NO_SUCH_SETTING"),
         ("KAIJI_DOWNLOAD_DAYS", "366", "must be between 1 and 365"),
+        ("KAIJI_METRICS_TOKEN", "short-token", "KAIJI_METRICS_TOKEN"),
+        ("KAIJI_MAIL_CONCURRENCY", "0", "KAIJI_MAIL_CONCURRENCY"),
+        ("KAIJI_MAIL_LEASE_SECONDS", "4", "KAIJI_MAIL_LEASE_SECONDS"),
     ] {
         let o = kaiji(dir.path(), &[(var, value)], &["config"], None);
         let err = String::from_utf8_lossy(&o.stderr);

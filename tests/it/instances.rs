@@ -102,7 +102,8 @@ fn haproxy(dir: &Path, lb: u16, ports: &[u16]) -> Killed {
         .enumerate()
         .map(|(i, p)| format!("    server k{i} 127.0.0.1:{p}\n"))
         .collect();
-    // Round robin; a refused connection is retried on another instance (`redispatch`), and an
+    // Round robin; a refused connection is retried on another instance (`redispatch`), and so is a
+    // read (never a POST) that met a kept-alive connection the killed instance left behind; an
     // instance is out after one failed readiness check, back after two good ones.
     let config = format!(
         "global\n    maxconn 512\n\
@@ -110,6 +111,7 @@ fn haproxy(dir: &Path, lb: u16, ports: &[u16]) -> Killed {
          retries 3\n    option redispatch 1\n    option forwardfor\n\
          frontend www\n    bind 127.0.0.1:{lb}\n    default_backend kaiji\n\
          backend kaiji\n    balance roundrobin\n    option httpchk GET /readyz\n    \
+         retry-on conn-failure empty-response\n    http-request disable-l7-retry if METH_POST\n    \
          default-server check inter 300ms fall 1 rise 2\n{servers}"
     );
     let path = dir.join("haproxy.cfg");
