@@ -4,9 +4,11 @@
 //! leases of the notices this worker still holds, so a slow round never lets a second worker take a
 //! notice that is being sent; a worker killed mid-round can send again at most the notices it had in
 //! flight (`mail_concurrency`), each with its one Message-ID. The round goes on claiming while there is
-//! a backlog, up to its limit.
+//! a backlog, up to its limit. Notices about one request (or inquiry) go out in the order they were
+//! queued: while one is being sent, the next ones about it wait for the same sender, so a person never
+//! reads "answered" before "received".
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Mutex, PoisonError};
 
@@ -51,6 +53,16 @@ pub fn backoff(base_seconds: u32, attempts: i64) -> TimeDelta {
 /// The notices this worker holds (claimed, outcome not yet recorded): the heartbeat renews exactly these.
 type Held = Mutex<HashSet<NoticeId>>;
 
+type Claim = (notices::NoticeRow, i64);
+
+/// The subjects (request or inquiry) a sender is working on, each with the notices about it claimed
+/// since, in order: that sender sends them after the one in hand.
+type InFlight = Mutex<HashMap<String, VecDeque<Claim>>>;
+
+fn subject(notice: &notices::NoticeRow) -> String {
+    super::subject_of(notice).to_owned()
+}
+
 /// Claims due email notices for `worker` and delivers them, at most `limit` in this round, with
 /// `mail_concurrency` sends at once; keeps claiming while notices are due. Blocking: run it on a blocking
 /// thread. A database error ends the round (after the notices already handed out are finished) and is
@@ -64,16 +76,19 @@ pub fn deliver_due(
     let concurrency = usize::try_from(state.config.mail.mail_concurrency.max(1)).unwrap_or(1);
     let limit = usize::try_from(limit.max(0)).unwrap_or(0);
     let held: Held = Mutex::new(HashSet::new());
-    let (hand_out, inbox) = mpsc::sync_channel::<(notices::NoticeRow, i64)>(concurrency);
+    let in_flight: InFlight = Mutex::new(HashMap::new());
+    let (hand_out, inbox) = mpsc::sync_channel::<Claim>(concurrency);
     let inbox = Mutex::new(inbox);
     let (stop_heartbeat, stopped) = mpsc::channel::<()>();
-    let (held, inbox) = (&held, &inbox);
+    let (held, inbox, in_flight) = (&held, &inbox, &in_flight);
     std::thread::scope(|scope| {
         let heartbeat = scope.spawn(move || renew_leases(state, worker, held, &stopped));
         let senders: Vec<_> = (0..concurrency)
-            .map(|_| scope.spawn(move || send_handed_out(state, mailer, worker, held, inbox)))
+            .map(|_| {
+                scope.spawn(move || send_handed_out(state, mailer, worker, held, inbox, in_flight))
+            })
             .collect();
-        let claimed = claim_while_due(state, worker, held, limit, concurrency, hand_out);
+        let claimed = claim_while_due(state, worker, held, in_flight, limit, concurrency, hand_out);
         let mut report = DeliveryReport::default();
         let mut error = claimed.err();
         for sender in senders {
@@ -102,9 +117,10 @@ fn claim_while_due(
     state: &AppState,
     worker: &str,
     held: &Held,
+    in_flight: &InFlight,
     limit: usize,
     concurrency: usize,
-    hand_out: SyncSender<(notices::NoticeRow, i64)>,
+    hand_out: SyncSender<Claim>,
 ) -> Result<(), AppError> {
     let lease = lease(state);
     let mut claimed = 0;
@@ -128,6 +144,19 @@ fn claim_while_due(
             .unwrap_or_else(PoisonError::into_inner)
             .extend(batch.iter().map(|(n, _)| n.id.clone()));
         for claim in batch {
+            // A notice about a subject a sender is working on waits for that sender, in order.
+            {
+                let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                match busy.get_mut(&subject(&claim.0)) {
+                    Some(waiting) => {
+                        waiting.push_back(claim);
+                        continue;
+                    }
+                    None => {
+                        busy.insert(subject(&claim.0), VecDeque::new());
+                    }
+                }
+            }
             if hand_out.send(claim).is_err() {
                 // Every sender is gone (they only stop when the channel closes): nothing to do.
                 return Ok(());
@@ -148,22 +177,36 @@ fn send_handed_out(
     mailer: &Mailer,
     worker: &str,
     held: &Held,
-    inbox: &Mutex<Receiver<(notices::NoticeRow, i64)>>,
+    inbox: &Mutex<Receiver<Claim>>,
+    in_flight: &InFlight,
 ) -> (DeliveryReport, Option<AppError>) {
     let mut report = DeliveryReport::default();
     let mut first_error = None;
     loop {
         let next = inbox.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((notice, attempts)) = next else {
+        let Ok(mut claim) = next else {
             return (report, first_error);
         };
-        if let Err(e) = send_one(state, mailer, worker, &notice, attempts, &mut report) {
-            tracing::error!(notice = %notice.id, error = %e, "recording a notice's delivery failed");
-            first_error.get_or_insert(e);
+        // This subject's notices, the handed-out one first, then those claimed meanwhile.
+        loop {
+            let (notice, attempts) = &claim;
+            if let Err(e) = send_one(state, mailer, worker, notice, *attempts, &mut report) {
+                tracing::error!(notice = %notice.id, error = %e, "recording a notice's delivery failed");
+                first_error.get_or_insert(e);
+            }
+            held.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&notice.id);
+            let key = subject(notice);
+            let mut busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+            match busy.get_mut(&key).and_then(VecDeque::pop_front) {
+                Some(following) => claim = following,
+                None => {
+                    busy.remove(&key);
+                    break;
+                }
+            }
         }
-        held.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&notice.id);
     }
 }
 

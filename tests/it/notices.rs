@@ -21,6 +21,7 @@ both_backends!(
     officers_hear_of_assignments_and_deadlines_once,
     an_unused_answer_link_is_reminded_before_it_expires,
     notices_say_what_the_law_requires_them_to,
+    notices_about_one_request_arrive_in_the_order_they_were_queued,
 );
 
 fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
@@ -621,4 +622,42 @@ async fn notices_say_what_the_law_requires_them_to(app: TestApp) {
         ),
         "{extension}"
     );
+}
+
+/// Sent several at once, notices about one request still arrive in the order they were queued (a
+/// mail server slow on every other message would otherwise let the second overtake the first).
+async fn notices_about_one_request_arrive_in_the_order_they_were_queued(app: TestApp) {
+    let smtp = SmtpServer::start_slow(std::sync::Arc::new(|n| {
+        std::time::Duration::from_millis(if n % 2 == 0 { 40 } else { 1 })
+    }));
+    let mut filed = Vec::new();
+    for i in 0..6 {
+        let email = format!("order{i}@example.com");
+        filed.push((file(&app, "en", &email).await.0, email));
+    }
+    let r = deliver(&app, &smtp, "w").await;
+    assert!(r.sent >= 12, "{r:?}");
+    let mail = smtp.received();
+    for (id, email) in filed {
+        let queued: Vec<String> =
+            kaiji::db::notices::for_request(&mut app.tdb.conn(), &id.as_str().into())
+                .unwrap()
+                .into_iter()
+                .filter(|n| n.channel == "email" && n.recipient_staff_id.is_none())
+                .map(|n| format!("<notice-{}@", n.id))
+                .collect();
+        let arrived: Vec<String> = mail
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.contains(&email)))
+            .map(|m| m.header("Message-ID").unwrap())
+            .collect();
+        assert!(queued.len() >= 2, "{queued:?}");
+        assert_eq!(arrived.len(), queued.len());
+        for (a, q) in arrived.iter().zip(&queued) {
+            assert!(
+                a.starts_with(q.as_str()),
+                "{email}: arrived {arrived:?}, queued {queued:?}"
+            );
+        }
+    }
 }
