@@ -4,7 +4,7 @@
 use super::AppError;
 use crate::config::{Config, Keys};
 use crate::db::{AnyConnection, Db, tlog};
-use crate::domain::tlog::{Checkpoint, EMPTY_HASH, Hash, LogKey, from_base64, open_checkpoint};
+use crate::domain::tlog::{Checkpoint, EMPTY_HASH, Hash, KeyHistory, LogKey, from_base64};
 
 /// The log's key as this instance holds it, under the log's recorded name (or, before the first
 /// signing, the configured one).
@@ -22,6 +22,31 @@ pub fn key_of(state: &tlog::LogState, config: &Config, keys: &Keys) -> Result<Lo
         .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
 }
 
+/// An older key of this instance's audit ring whose verifier key is `verifier_key`: after a rotation,
+/// the key the log still names, which signs the handover checkpoint with the new one.
+pub fn older_key(
+    state: &tlog::LogState,
+    config: &Config,
+    keys: &Keys,
+    verifier_key: &str,
+) -> Result<Option<LogKey>, AppError> {
+    let origin = state
+        .origin
+        .as_deref()
+        .unwrap_or(&config.audit.audit_origin);
+    for k in keys.audit.all().skip(1) {
+        let Ok(seed) = <[u8; 32]>::try_from(k) else {
+            continue;
+        };
+        let key = LogKey::new(origin, &seed)
+            .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))?;
+        if key.verifier_key() == verifier_key {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether this instance may sign the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyStatus {
@@ -29,6 +54,9 @@ pub enum KeyStatus {
     Recorded { verifier_key: String },
     /// No key recorded yet: the first batch records this one.
     Unrecorded { verifier_key: String },
+    /// The key was rotated: the log still names the previous one, which this instance holds too; its
+    /// next checkpoint is signed by both and hands the log over.
+    HandingOver { recorded: String, ours: String },
     /// The log recorded another key: this instance never signs.
     Different { recorded: String, ours: String },
 }
@@ -47,33 +75,73 @@ pub fn status_of(
     Ok(match state.verifier_key.clone() {
         None => KeyStatus::Unrecorded { verifier_key: ours },
         Some(r) if r == ours => KeyStatus::Recorded { verifier_key: ours },
+        Some(recorded) if older_key(state, config, keys, &recorded)?.is_some() => {
+            KeyStatus::HandingOver { recorded, ours }
+        }
         Some(recorded) => KeyStatus::Different { recorded, ours },
     })
 }
 
-/// The log's verifier key and the size of the hash chain before the tree, from one read of its state.
+/// The log's verifier keys over its life, from its recorded state (before the first signing, this
+/// instance's key).
+pub fn history_of(
+    conn: &mut AnyConnection,
+    state: &tlog::LogState,
+    config: &Config,
+    keys: &Keys,
+) -> Result<KeyHistory, AppError> {
+    let current = match &state.verifier_key {
+        Some(k) => k.clone(),
+        None => key_of(state, config, keys)?.verifier_key(),
+    };
+    let handovers = tlog::handovers(conn)?
+        .into_iter()
+        .map(|(size, previous, next)| (size.max(0) as u64, previous, next))
+        .collect();
+    Ok(KeyHistory::new(current, handovers))
+}
+
+/// `history_of` the log as stored now.
+pub fn log_history(
+    conn: &mut AnyConnection,
+    config: &Config,
+    keys: &Keys,
+) -> Result<KeyHistory, AppError> {
+    let state = tlog::state(conn)?;
+    history_of(conn, &state, config, keys)
+}
+
+/// The log's verifier keys and the size of the hash chain before the tree, from one read of its state.
 pub fn log_context(
     conn: &mut AnyConnection,
     config: &Config,
     keys: &Keys,
-) -> Result<(String, i64), AppError> {
+) -> Result<(KeyHistory, i64), AppError> {
     let state = tlog::state(conn)?;
-    let vkey = key_of(&state, config, keys)?.verifier_key();
-    Ok((vkey, state.chain_size))
+    Ok((history_of(conn, &state, config, keys)?, state.chain_size))
 }
 
-/// A stored checkpoint, its signature checked (a bad one means the stored log was changed).
-pub fn open_row(row: &tlog::CheckpointRow, verifier_key: &str) -> Result<Checkpoint, AppError> {
-    open_checkpoint(row.note.as_bytes(), verifier_key)
-        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))
+/// A stored checkpoint, its signature checked under the key of its size (a bad one means the stored
+/// log was changed).
+pub fn open_row(row: &tlog::CheckpointRow, history: &KeyHistory) -> Result<Checkpoint, AppError> {
+    let cp = history
+        .open(row.note.as_bytes())
+        .map_err(|e| AppError::AuditLogDamaged(format!("checkpoint {}: {e}", row.size)))?;
+    if cp.size as i64 != row.size {
+        return Err(AppError::AuditLogDamaged(format!(
+            "checkpoint {} does not say what its row says",
+            row.size
+        )));
+    }
+    Ok(cp)
 }
 
 /// The size and root of the latest checkpoint, its signature checked (the empty tree before any).
-pub fn tree_head(conn: &mut AnyConnection, verifier_key: &str) -> Result<(i64, Hash), AppError> {
+pub fn tree_head(conn: &mut AnyConnection, history: &KeyHistory) -> Result<(i64, Hash), AppError> {
     match tlog::latest_checkpoint(conn)? {
         None => Ok((0, EMPTY_HASH)),
         Some(cp) => {
-            let opened = open_row(&cp, verifier_key)?;
+            let opened = open_row(&cp, history)?;
             if opened.size as i64 != cp.size || from_base64(&cp.root_hash) != Some(opened.root) {
                 return Err(AppError::AuditLogDamaged(format!(
                     "checkpoint {} does not say what its row says",

@@ -207,11 +207,12 @@ pub fn export(
     use sha2::Digest;
     let mut digest = sha2::Sha256::new();
     let mut conn = db.conn()?;
-    let (vkey, chain_size) = super::audit_key::log_context(&mut conn, config, keys)?;
+    let (history, chain_size) = super::audit_key::log_context(&mut conn, config, keys)?;
+    let vkey = history.current().to_owned();
     // The export ends at the latest checkpoint (its signature checked): its events are fixed from here on.
     let latest = crate::db::tlog::latest_checkpoint(&mut conn)?;
     let up_to = match &latest {
-        Some(cp) => super::audit_key::open_row(cp, &vkey)?.size as i64,
+        Some(cp) => super::audit_key::open_row(cp, &history)?.size as i64,
         None => 0,
     };
     let mut cursor = ExportCursor::BeforeChain(None);

@@ -14,13 +14,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
 use super::AppError;
-use super::audit_key::{log_context, log_key, open_row, status_of, tree_head};
+use super::audit_key::{log_context, log_history, open_row, status_of, tree_head};
 use crate::config::{Config, Keys};
 use crate::db::{AnyConnection, Db, audit, tlog};
 use crate::domain::audit::Era;
 use crate::domain::tlog::{
-    Hash, ProofError, TileSource, check_consistency, check_inclusion, consistency_proof,
-    inclusion_proof, leaf_hash, open_checkpoint, root_at, to_base64,
+    Hash, KeyHistory, ProofError, TileSource, check_consistency, check_inclusion,
+    consistency_proof, inclusion_proof, leaf_hash, root_at, to_base64,
 };
 
 /// Tiles by (level, index); `None` for one the database does not hold.
@@ -124,13 +124,14 @@ pub fn checkpoint(
     size: Option<i64>,
 ) -> Result<CheckpointView, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
+    let history = log_history(&mut conn, config, keys)?;
     let row = match size {
         Some(s) => tlog::checkpoint(&mut conn, s)?,
         None => tlog::latest_checkpoint(&mut conn)?,
     }
     .ok_or(AppError::NotFound)?;
-    let opened = open_row(&row, &vkey)?;
+    let opened = open_row(&row, &history)?;
+    let vkey = history.key_for(opened.size).to_owned();
     Ok(CheckpointView {
         origin: opened.origin,
         tree_size: row.size,
@@ -169,7 +170,7 @@ pub fn inclusion(
     size: Option<i64>,
 ) -> Result<InclusionProof, AppError> {
     let mut conn = db.conn()?;
-    let (vkey, chain_size) = log_context(&mut conn, config, keys)?;
+    let (history, chain_size) = log_context(&mut conn, config, keys)?;
     let event = audit::find(&mut conn, event_id)?.ok_or(AppError::NotFound)?;
     if event.details_sha256.is_none() {
         // Written before the chain existed: nothing covers it.
@@ -187,7 +188,7 @@ pub fn inclusion(
             AppError::NotYetIntegrated
         });
     }
-    let cp = open_row(&row, &vkey)?;
+    let cp = open_row(&row, &history)?;
     let data = event
         .leaf_data(chain_size)
         .map_err(|p| AppError::AuditLogDamaged(format!("event {seq}: {p:?}")))?;
@@ -230,7 +231,7 @@ pub fn consistency(
     to: Option<i64>,
 ) -> Result<ConsistencyProof, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
+    let history = log_history(&mut conn, config, keys)?;
     let row = match to {
         Some(s) => tlog::checkpoint(&mut conn, s)?,
         None => tlog::latest_checkpoint(&mut conn)?,
@@ -240,7 +241,7 @@ pub fn consistency(
         return Err(AppError::NotFound);
     }
     let first_checkpoint = tlog::checkpoint(&mut conn, from)?.map(|c| c.note);
-    let cp = open_row(&row, &vkey)?;
+    let cp = open_row(&row, &history)?;
     let tiles = DbTiles::new(&mut conn);
     let first_root = root_at(&tiles, cp.size, cp.root, from as u64).map_err(proof_error)?;
     let proof = consistency_proof(&tiles, cp.size, cp.root, from as u64).map_err(proof_error)?;
@@ -283,7 +284,7 @@ pub struct KeptCheck {
 /// log's latest checkpoint (consistency proof from the stored tiles). Blocking.
 pub fn check_kept(
     conn: &mut AnyConnection,
-    verifier_key: &str,
+    history: &KeyHistory,
     note: &[u8],
 ) -> Result<KeptCheck, AppError> {
     let latest = tlog::latest_checkpoint(conn)?;
@@ -297,7 +298,7 @@ pub fn check_kept(
         current_checkpoint: latest.as_ref().map(|c| c.note.clone()),
         proof: Vec::new(),
     };
-    let kept = match open_checkpoint(note, verifier_key) {
+    let kept = match history.open(note) {
         Ok(k) => k,
         Err(e) => {
             out.problem = Some(e.code());
@@ -310,7 +311,7 @@ pub fn check_kept(
         out.problem = Some("nothing_signed");
         return Ok(out);
     }
-    let (size, root) = match tree_head(conn, verifier_key) {
+    let (size, root) = match tree_head(conn, history) {
         Ok(head) => head,
         Err(AppError::AuditLogDamaged(_)) => {
             out.problem = Some("tree_damaged");
@@ -351,8 +352,8 @@ pub fn verify_against(
     note: &[u8],
 ) -> Result<KeptCheck, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
-    check_kept(&mut conn, &vkey, note)
+    let history = log_history(&mut conn, config, keys)?;
+    check_kept(&mut conn, &history, note)
 }
 
 /// One event of an evidence pack, with its proof.
@@ -407,9 +408,10 @@ pub fn evidence_pack(
     request_id: &str,
 ) -> Result<EvidencePack, AppError> {
     let mut conn = db.conn()?;
-    let (vkey, chain_size) = log_context(&mut conn, config, keys)?;
+    let (history, chain_size) = log_context(&mut conn, config, keys)?;
     let row = tlog::latest_checkpoint(&mut conn)?.ok_or(AppError::NotYetIntegrated)?;
-    let cp = open_row(&row, &vkey)?;
+    let cp = open_row(&row, &history)?;
+    let vkey = history.key_for(cp.size).to_owned();
     let all = audit::list_for_request(&mut conn, request_id)?;
     if all.is_empty() {
         return Err(AppError::NotFound);
@@ -489,6 +491,8 @@ pub fn overview(db: &Db, config: &Config, keys: &Keys) -> Result<Overview, AppEr
         KeyStatus::Recorded { verifier_key } | KeyStatus::Unrecorded { verifier_key } => {
             (verifier_key, None)
         }
+        // The next checkpoint hands the log over to this instance's key.
+        KeyStatus::HandingOver { recorded, .. } => (recorded, None),
         KeyStatus::Different { recorded, ours } => (recorded, Some(ours)),
     };
     Ok(Overview {

@@ -34,7 +34,7 @@ pub fn confirm_path(keys: &Keys, request_id: &RequestId) -> String {
 }
 
 fn verify(keys: &Keys, link: &str) -> Option<String> {
-    tokens::verify_signed_id(keys.session.expose(), EMAIL_LINK, link)
+    keys.session.verify_signed_id(EMAIL_LINK, link)
 }
 
 /// What the confirmation page shows.
@@ -210,7 +210,8 @@ fn load_person(
     lock: bool,
 ) -> Result<(Case, crate::db::requests::OnBehalfRow), AppError> {
     let id = RequestId::new(
-        tokens::verify_signed_id(keys.session.expose(), PERSON_LINK, link)
+        keys.session
+            .verify_signed_id(PERSON_LINK, link)
             .ok_or(AppError::NotFound)?,
     );
     if lock && !requests::lock(conn, &id)? {

@@ -11,7 +11,7 @@ use super::checklist::recheck;
 use super::staff::StaffMember;
 use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState, Clock};
-use crate::config::SecretBytes;
+use crate::config::KeyRing;
 use crate::db::documents::{self as repo, FileInfo, IdentityDocumentRow, StoredFileRow};
 use crate::db::{self, AnyConnection, Db, audit, write_tx};
 use crate::domain::FieldErrors;
@@ -168,7 +168,7 @@ pub async fn store_upload(
 /// content is decrypted and the view audited (`file.viewed`, naming what was opened) in the caller's
 /// transaction, so that nothing is shown that the log does not hold.
 pub(crate) struct StaffViewer {
-    key: SecretBytes,
+    key: KeyRing,
     actor: Actor,
     now: DateTime<Utc>,
 }
@@ -190,7 +190,9 @@ impl StaffViewer {
         sealed: &Sealed,
         opened: serde_json::Value,
     ) -> Result<Vec<u8>, AppError> {
-        let plain = crypto::open(self.key.expose(), aad, sealed)
+        let plain = self
+            .key
+            .open(aad, sealed)
             .map_err(|e| AppError::Definition(e.to_string()))?;
         audit::append(
             conn,

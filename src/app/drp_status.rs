@@ -56,7 +56,7 @@ pub fn verification_path(keys: &crate::config::Keys, request_id: &str) -> String
 
 /// The request a verification link names, if its signature holds.
 pub fn verified_request(keys: &crate::config::Keys, link: &str) -> Option<String> {
-    crate::security::tokens::verify_signed_id(keys.session.expose(), VERIFY_LINK, link)
+    keys.session.verify_signed_id(VERIFY_LINK, link)
 }
 
 /// What a request waits on from the person (or whoever filed for them), if anything.

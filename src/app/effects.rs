@@ -94,13 +94,9 @@ pub(super) fn carry_out(
                 });
             }
         }
-        Effect::RecordPreference => super::preferences::record_for_request(
-            conn,
-            cx.keys.document.expose(),
-            case,
-            cx.actor,
-            cx.now,
-        )?,
+        Effect::RecordPreference => {
+            super::preferences::record_for_request(conn, &cx.keys.document, case, cx.actor, cx.now)?
+        }
         Effect::ReleaseDownload => {
             let d = release_download(conn, cx.config, case, cx.actor, cx.now)?;
             payload.download = Some(DownloadNotice {

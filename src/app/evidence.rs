@@ -27,7 +27,7 @@ pub const DATA_POINTS: &str = "data_points";
 pub const IDENTITY_DOCUMENT: &str = "identity_document";
 pub const AGENT_AUTHORISATION: &str = "agent_authorisation";
 
-fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
+pub(crate) fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
     format!("kaiji-evidence:{request_id}:{id}").into_bytes()
 }
 
@@ -195,7 +195,7 @@ fn store(
 /// The account id the requester gave with the request, if they gave one and it is still held.
 pub(crate) fn offered_account_id(
     conn: &mut AnyConnection,
-    key: &[u8],
+    key: &crate::config::KeyRing,
     request_id: &RequestId,
 ) -> Result<Option<String>, AppError> {
     for info in repo::for_request(conn, request_id)? {
@@ -205,15 +205,15 @@ pub(crate) fn offered_account_id(
         let Some(row) = repo::find(conn, request_id, &info.id)? else {
             continue;
         };
-        let plain = crypto::open(
-            key,
-            &aad(request_id, &info.id),
-            &Sealed {
-                nonce: row.nonce,
-                ciphertext: row.ciphertext,
-            },
-        )
-        .map_err(|_| AppError::Definition("sealed data points do not open".into()))?;
+        let plain = key
+            .open(
+                &aad(request_id, &info.id),
+                &Sealed {
+                    nonce: row.nonce,
+                    ciphertext: row.ciphertext,
+                },
+            )
+            .map_err(|_| AppError::Definition("sealed data points do not open".into()))?;
         let offered: OfferedEvidence =
             serde_json::from_slice(&plain).map_err(|e| AppError::Definition(e.to_string()))?;
         if let Some(a) = offered.points.get("account_id") {

@@ -19,14 +19,15 @@ pub async fn verify_by_assertion(
     tracking_token: String,
     assertion: String,
 ) -> Result<String, AppError> {
-    let Some(key) = state.keys.assertion.as_ref().map(|k| k.expose().to_vec()) else {
+    let Some(ring) = state.keys.assertion.as_ref() else {
         return Err(AppError::NotConfigured("KAIJI_ASSERTION_KEY"));
     };
     if !tokens::looks_like_token(&tracking_token) {
         return Err(AppError::NotFound);
     }
     let (payload, sig) = split(&assertion).map_err(AppError::Assertion)?;
-    if !tokens::verify(&key, payload.as_bytes(), sig) {
+    // Any key of the ring: the company's login may still sign with the old one during a rotation.
+    if !ring.verify(payload.as_bytes(), sig) {
         return Err(AppError::Assertion(AssertionError::BadSignature));
     }
     let payload = payload.to_owned();

@@ -15,6 +15,7 @@ use super::staff::StaffMember;
 use super::transition::{TransitionContext, apply_event};
 use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
+use crate::config::KeyRing;
 use crate::db::postal::{self, PostalRow};
 use crate::db::requests::{self, NewRequestRow};
 use crate::db::{self, AnyConnection, DbError, audit, write_tx};
@@ -88,7 +89,7 @@ impl Filing<'_> {
 #[allow(clippy::too_many_arguments)]
 fn record(
     conn: &mut AnyConnection,
-    link_key: &[u8],
+    link_key: &KeyRing,
     catalog: &WorkflowCatalog,
     workflow: &WorkflowDefinition,
     request: &NewRequest,
@@ -117,7 +118,7 @@ fn record(
     }
     let request_id = RequestId::new(db::new_id());
     let receipt = Receipt {
-        tracking_token: tokens::tracking_token(link_key, &request_id),
+        tracking_token: tokens::tracking_token(link_key.expose(), &request_id),
         request_id,
         receipt_number: ReceiptNumber::new(received_on, tokens::random_u64()),
         also: Vec::new(),
@@ -141,6 +142,7 @@ fn record(
             id: &receipt.request_id,
             receipt_number: receipt.receipt_number.as_str(),
             tracking_token_sha256: &tokens::digest(&receipt.tracking_token),
+            token_key_id: Some(&link_key.signer_id()),
             workflow_id: &workflow.id,
             workflow_version: workflow.version,
             state: &workflow.initial_state,
@@ -355,7 +357,7 @@ pub async fn submit_with(
                     let received_on = today_in(workflow, now);
                     let receipt = record(
                         conn,
-                        link_key.expose(),
+                        &link_key,
                         &catalog,
                         workflow,
                         one,
@@ -458,7 +460,7 @@ pub async fn register_postal(
                         .is_some_and(|p| p.accepted_mail_classes.contains(&intake.mail_class));
                     let receipt = record(
                         conn,
-                        link_key.expose(),
+                        &link_key,
                         &catalog,
                         workflow,
                         request,

@@ -67,7 +67,7 @@ pub async fn enrolment(
         .write(move |conn| {
             let secret = match repo::enrolment(conn, &staff.id)? {
                 Some(e) if e.confirmed_at.is_some() => return Ok(None),
-                Some(e) => mfa::open_secret(key.expose(), &staff.id, &e.secret_sealed),
+                Some(e) => open_secret(&key, &staff.id, &e.secret_sealed),
                 None => None,
             };
             let secret = match secret {
@@ -96,7 +96,7 @@ struct Attempt {
     keys: Keys,
     address: Option<String>,
     now: DateTime<Utc>,
-    document_key: crate::config::SecretBytes,
+    document_key: crate::config::KeyRing,
 }
 
 /// A code attempt by `staff`: refused while their sign-ins must wait; `act` runs in one transaction
@@ -154,7 +154,7 @@ pub async fn confirm(
         let pending = repo::enrolment(conn, id)?
             .filter(|e| e.confirmed_at.is_none())
             .ok_or(AppError::NotFound)?;
-        let secret = mfa::open_secret(a.document_key.expose(), id, &pending.secret_sealed)
+        let secret = open_secret(&a.document_key, id, &pending.secret_sealed)
             .ok_or_else(|| AppError::Definition("a TOTP secret does not open".into()))?;
         let Some(step) = mfa::matching_step(&secret, &code, unix(a.now)) else {
             return Ok(None);
@@ -196,7 +196,7 @@ pub async fn verify(
 ) -> Result<String, AppError> {
     attempt(state, staff, client, move |conn, a| {
         let id = &a.staff.id;
-        let Some(how) = take_code(conn, a.document_key.expose(), id, &code, a.now, true)? else {
+        let Some(how) = take_code(conn, &a.document_key, id, &code, a.now, true)? else {
             return Ok(None);
         };
         let details = json!({"with": how, "address": a.address});
@@ -234,11 +234,17 @@ fn pass_step(
     Ok(next_token)
 }
 
+/// A member's sealed TOTP secret, opened with whichever document key sealed it.
+fn open_secret(key: &crate::config::KeyRing, staff_id: &str, stored: &str) -> Option<Vec<u8>> {
+    key.all()
+        .find_map(|k| mfa::open_secret(k, staff_id, stored))
+}
+
 /// Takes a code once: a TOTP code of a step not accepted before, or an unused recovery code. Says
 /// which, or `None` for a wrong or replayed code.
 fn take_code(
     conn: &mut AnyConnection,
-    key: &[u8],
+    key: &crate::config::KeyRing,
     staff_id: &StaffId,
     code: &str,
     now: DateTime<Utc>,
@@ -248,7 +254,7 @@ fn take_code(
     else {
         return Ok(None);
     };
-    let secret = mfa::open_secret(key, staff_id, &enrolled.secret_sealed)
+    let secret = open_secret(key, staff_id, &enrolled.secret_sealed)
         .ok_or_else(|| AppError::Definition("a TOTP secret does not open".into()))?;
     if let Some(step) = mfa::matching_step(&secret, code, unix(now)) {
         return Ok(repo::accept_step(conn, staff_id, step)?.then_some("authenticator"));
@@ -275,7 +281,7 @@ pub async fn reset(
     attempt(state, admin, client, move |conn, a| {
         staff_repo::find_by_id(conn, &member)?.ok_or(AppError::NotFound)?;
         // Only the authenticator (not a recovery code) proves the administrator is at the keyboard.
-        let key = a.document_key.expose();
+        let key = &a.document_key;
         if take_code(conn, key, &a.staff.id, &admin_code, a.now, false)?.is_none() {
             return Ok(None);
         }

@@ -45,6 +45,7 @@ pub mod provision;
 pub mod queue;
 pub mod readiness;
 pub mod recipients;
+pub mod reencrypt;
 pub mod refusals;
 pub mod registry;
 pub mod reply;

@@ -182,12 +182,13 @@ pub(crate) fn build(
             &task.withheld_ground,
         ) {
             (Some(media), Some(nonce), Some(ciphertext), None) => {
-                let plain = crypto::open(
-                    keys.document.expose(),
-                    &format!("kaiji-task-export:{}:{}", case.row.id, task.id).into_bytes(),
-                    &Sealed { nonce, ciphertext },
-                )
-                .map_err(|e| AppError::Definition(e.to_string()))?;
+                let plain = keys
+                    .document
+                    .open(
+                        &format!("kaiji-task-export:{}:{}", case.row.id, task.id).into_bytes(),
+                        &Sealed { nonce, ciphertext },
+                    )
+                    .map_err(|e| AppError::Definition(e.to_string()))?;
                 let text = String::from_utf8(plain)
                     .map_err(|_| AppError::Definition("stored export is not UTF-8".into()))?;
                 let (text, not_disclosed) = without_fields(&text, media, &never)?;

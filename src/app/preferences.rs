@@ -176,7 +176,7 @@ fn standing_from(history: Vec<PreferenceRow>) -> Vec<StandingPreference> {
 /// for the person the request is about (the person an agent filed for, else the requester).
 pub(crate) fn record_for_request(
     conn: &mut AnyConnection,
-    document_key: &[u8],
+    document_key: &crate::config::KeyRing,
     case: &Case,
     actor: &Actor,
     now: DateTime<Utc>,

@@ -18,7 +18,7 @@ use crate::domain::postal::TrackingNumber;
 use crate::domain::reply::{RawChange, download_open, parse_change};
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Party};
-use crate::security::documents::{self as crypto, Sealed};
+use crate::security::documents::Sealed;
 use crate::security::tokens;
 
 const DOWNLOAD_LINK: &str = "reply-download";
@@ -33,7 +33,7 @@ pub fn download_path(keys: &Keys, id: &str) -> String {
 }
 
 fn verify_link(keys: &Keys, link: &str) -> Option<String> {
-    tokens::verify_signed_id(keys.session.expose(), DOWNLOAD_LINK, link)
+    keys.session.verify_signed_id(DOWNLOAD_LINK, link)
 }
 
 /// What the download page shows before the requester asks for the file.
@@ -164,7 +164,9 @@ pub async fn download(
                 return Err(AppError::DownloadLimitReached);
             }
             let content = content_of(conn, &row)?;
-            let plain = crypto::open(keys.document.expose(), &content.aad, &content.sealed)
+            let plain = keys
+                .document
+                .open(&content.aad, &content.sealed)
                 .map_err(|e| AppError::Definition(e.to_string()))?;
             let first = repo::count_download(conn, &row.id, db::to_db_time(now))?;
             let mut case = Case::load(conn, &catalog, &row.request_id)?;

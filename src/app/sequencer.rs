@@ -10,12 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::audit_key::{key_of, log_key, tree_head};
+use super::audit_key::{history_of, key_of, log_history, older_key, tree_head};
 use super::{AppError, AppState};
 use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, tlog, write_tx};
 use crate::domain::tlog::{
-    Hash, LogKey, StoredTile, TreeAppender, edge_tiles, leaf_hash, to_base64,
+    Hash, LogKey, StoredTile, TreeAppender, edge_tiles, leaf_hash, sign_checkpoint_by, to_base64,
 };
 
 /// Events per batch: enough to keep up with any intake rate, few enough that a batch stays short.
@@ -92,6 +92,9 @@ fn integrate_in(
 /// `finish` writes the grown tiles and the signed checkpoint.
 pub struct Batch {
     key: LogKey,
+    /// After a rotation, the key the log still names: it signs this batch's checkpoint too, and the
+    /// log is handed over to `key` there.
+    previous: Option<LogKey>,
     pub chain_size: i64,
     start: i64,
     appender: TreeAppender,
@@ -100,7 +103,8 @@ pub struct Batch {
 
 impl Batch {
     /// Takes the role inside the caller's write transaction; `None` if another instance holds it.
-    /// Records this instance's key on first use, and refuses to sign under another than the log's.
+    /// Records this instance's key on first use, and refuses to sign under another than the log's
+    /// (unless the log's is an older key of this instance's ring: a rotation, handed over here).
     pub fn begin(
         conn: &mut AnyConnection,
         config: &Config,
@@ -112,11 +116,15 @@ impl Batch {
         let state = tlog::state(conn)?;
         let key = key_of(&state, config, keys)?;
         let ours = key.verifier_key();
+        let mut previous = None;
         match &state.verifier_key {
             Some(recorded) if *recorded != ours => {
-                return Err(AppError::AuditKeyMismatch {
-                    recorded: recorded.clone(),
-                });
+                previous = older_key(&state, config, keys, recorded)?;
+                if previous.is_none() {
+                    return Err(AppError::AuditKeyMismatch {
+                        recorded: recorded.clone(),
+                    });
+                }
             }
             Some(_) => {}
             None => {
@@ -128,10 +136,13 @@ impl Batch {
                 )?;
             }
         }
-        let (size, root) = tree_head(conn, &ours)?;
+        let recorded = tlog::state(conn)?;
+        let history = history_of(conn, &recorded, config, keys)?;
+        let (size, root) = tree_head(conn, &history)?;
         Ok(Some(Self {
             appender: appender_at(conn, size, root)?,
             key,
+            previous,
             chain_size: state.chain_size,
             start: size,
             buf: Vec::with_capacity(512),
@@ -169,9 +180,8 @@ impl Batch {
             return Ok(size);
         }
         let root = self.appender.root().map_err(damaged)?;
-        let note = self
-            .key
-            .sign_checkpoint(self.appender.size(), root)
+        let signers: Vec<&LogKey> = self.previous.iter().chain([&self.key]).collect();
+        let note = sign_checkpoint_by(&signers, self.appender.size(), root)
             .map_err(|e| AppError::AuditLogDamaged(e.to_string()))?;
         tlog::write_tiles(conn, &self.appender.changed_tiles().map_err(damaged)?)?;
         tlog::insert_checkpoint(
@@ -183,6 +193,16 @@ impl Batch {
                 signed_at: now,
             },
         )?;
+        if let Some(previous) = &self.previous {
+            // Both keys signed this checkpoint: from here on the log is verified under the new one.
+            tlog::hand_over(
+                conn,
+                size,
+                &previous.verifier_key(),
+                &self.key.verifier_key(),
+                now,
+            )?;
+        }
         Ok(size)
     }
 }
@@ -337,7 +357,7 @@ pub fn push_checkpoint(
     dir: &Path,
 ) -> Result<PushOutcome, AppError> {
     let mut conn = db.conn()?;
-    let vkey = log_key(&mut conn, config, keys)?.verifier_key();
+    let history = log_history(&mut conn, config, keys)?;
     let Some(latest) = tlog::latest_checkpoint(&mut conn)? else {
         return Ok(PushOutcome::NothingSigned);
     };
@@ -350,7 +370,7 @@ pub fn push_checkpoint(
         None => None,
     };
     if let Some(newest) = newest {
-        let check = super::audit_proofs::check_kept(&mut conn, &vkey, newest.as_bytes())?;
+        let check = super::audit_proofs::check_kept(&mut conn, &history, newest.as_bytes())?;
         if let Some(problem) = check.problem {
             return Err(AppError::AuditLogDamaged(format!(
                 "the log does not extend the checkpoint of size {} kept in {}: {problem}",

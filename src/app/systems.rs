@@ -123,7 +123,7 @@ fn may_work(staff: &StaffMember, system: &DataSystemRow) -> bool {
     staff.role.works_requests() || system.owner_email == staff.email
 }
 
-fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
+pub(crate) fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
     format!("kaiji-task-export:{request_id}:{task_id}").into_bytes()
 }
 

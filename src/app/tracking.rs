@@ -463,7 +463,7 @@ pub async fn resend_links(
         let now = state.clock.now();
         let queued = state
             .db
-            .write(move |conn| queue_links(conn, key.session.expose(), &wanted, now))
+            .write(move |conn| queue_links(conn, &key.session, &wanted, now))
             .await;
         match queued {
             Ok(n) => tracing::info!(links = n, "tracking links queued on request"),
@@ -472,18 +472,42 @@ pub async fn resend_links(
     }))
 }
 
+/// A request's tracking token, derived again with the session key it came from (any key of the ring
+/// for a request filed before token keys were recorded). `None` when no key derives it: the request
+/// was filed before links were derived, or its key left the ring.
+pub fn derive_token(
+    ring: &crate::config::KeyRing,
+    request_id: &str,
+    token_key_id: Option<&str>,
+    digest: &str,
+) -> Option<String> {
+    let recorded = token_key_id.and_then(|id| ring.by_id(id));
+    let keys: Vec<&[u8]> = match recorded {
+        Some(k) => vec![k],
+        None => ring.all().collect(),
+    };
+    keys.into_iter()
+        .map(|k| tokens::tracking_token(k, request_id))
+        .find(|t| tokens::digest(t) == digest)
+}
+
 /// Queues a `tracking_link` notice for each of the newest requests filed with the address whose link
 /// kaiji can derive (requests filed before links were derived have none to send).
 fn queue_links(
     conn: &mut crate::db::AnyConnection,
-    key: &[u8],
+    key: &crate::config::KeyRing,
     email_lowercase: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let mut n = 0;
     for row in requests::filed_with_email(conn, email_lowercase, RESEND_AT_MOST)? {
-        let derivable =
-            tokens::digest(&tokens::tracking_token(key, &row.id)) == row.tracking_token_sha256;
+        let derivable = derive_token(
+            key,
+            &row.id,
+            row.token_key_id.as_deref(),
+            &row.tracking_token_sha256,
+        )
+        .is_some();
         // Once a day per request at most: asking again cannot bury the inbox under copies.
         let sent_lately = notices::to_requester(conn, &row.id)?.iter().any(|n| {
             n.kind == NoticeKind::TrackingLink.as_str()

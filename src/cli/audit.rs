@@ -175,6 +175,14 @@ pub(super) fn key(config: &Config) -> anyhow::Result<()> {
             println!("{verifier_key}");
             Ok(())
         }
+        crate::app::audit_key::KeyStatus::HandingOver { recorded, ours } => {
+            // Until the next checkpoint the log still names the previous key.
+            println!("{recorded}");
+            eprintln!(
+                "the audit key was rotated: the next checkpoint, signed by both, hands the log over to {ours}"
+            );
+            Ok(())
+        }
         crate::app::audit_key::KeyStatus::Different { recorded, ours } => {
             println!("{recorded}");
             anyhow::bail!(
@@ -274,6 +282,9 @@ pub(super) fn announce_key(state: &AppState) -> anyhow::Result<()> {
     match crate::app::audit_key::key_status(&state.db, &state.config, &state.keys)? {
         KeyStatus::Recorded { verifier_key } | KeyStatus::Unrecorded { verifier_key } => {
             tracing::info!(%verifier_key, "audit log: this instance may sequence and sign checkpoints");
+        }
+        KeyStatus::HandingOver { recorded, ours } => {
+            tracing::info!(%recorded, %ours, "audit log: the key was rotated; the next checkpoint is signed by both and hands the log over");
         }
         KeyStatus::Different { recorded, ours } => {
             tracing::warn!(

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::audit::announce_key;
-use super::{app_state, open_db, seed};
+use super::{open_db, seed};
 use crate::app::{AppState, Clock, staff, workflows};
 use crate::config::Config;
 use crate::web;
@@ -52,24 +52,31 @@ pub(super) fn expire_unconfirmed(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses to go on with keys other than the ones the other instances use; records the first.
+/// Refuses to go on with keys other than the ones the other instances use; records the first. The
+/// keys come back without those retired since this instance's ring was written.
 fn check_key_set(
     db: &crate::db::Db,
     config: &Config,
-    keys: &crate::config::Keys,
+    keys: crate::config::Keys,
     clock: &Clock,
-) -> anyhow::Result<()> {
-    let recorded = crate::app::key_set::check_or_record(db, config, keys, clock)?;
-    if !recorded.is_empty() {
-        tracing::info!(kinds = ?recorded, "recorded this instance's keys as the key set");
+) -> anyhow::Result<crate::config::Keys> {
+    let checked = crate::app::key_set::check_or_record(db, config, &keys, clock)?;
+    if !checked.recorded.is_empty() {
+        tracing::info!(kinds = ?checked.recorded, "recorded this instance's keys as the key set");
     }
-    Ok(())
+    for (kind, id) in &checked.retired {
+        tracing::warn!(kind, key_id = %id, "this instance holds a retired key: not using it; remove it from the ring");
+    }
+    Ok(crate::app::key_set::without_retired(keys, &checked.retired))
 }
 
 /// `kaiji worker [--once]`
 pub(super) fn worker(config: Config, once: bool, every: u64) -> anyhow::Result<()> {
-    let state = app_state(config)?;
-    check_key_set(&state.db, &state.config, &state.keys, &state.clock)?;
+    let keys = config.load_keys()?;
+    let db = open_db(&config)?;
+    let keys = check_key_set(&db, &config, keys, &Clock::System)?;
+    let laws = workflows::laws_for(&config)?;
+    let state = AppState::new(db, config, keys, Clock::System, laws);
     if once {
         while let crate::app::sequencer::Pass::Integrated { .. } = crate::app::sequencer::integrate(
             &state.db,
@@ -127,7 +134,7 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let bind = config.http.bind;
-    check_key_set(&db, &config, &keys, &clock)?;
+    let keys = check_key_set(&db, &config, keys, &clock)?;
     staff::record_start(&db, &clock, &config)?;
     let state = AppState::new(db, config, keys, clock, laws);
     if let Some(token) = staff::issue_setup_link_if_needed(&state).await? {

@@ -20,11 +20,11 @@ mod settings;
 
 use keys::{
     ASSERTION_KEY_LEN, AUDIT_KEY_FILE, AUDIT_KEY_LEN, DOCUMENT_KEY_FILE, DOCUMENT_KEY_LEN,
-    SESSION_KEY_FILE, SESSION_KEY_LEN, decode_key, default_audit_origin,
+    SESSION_KEY_FILE, SESSION_KEY_LEN, decode_ring, default_audit_origin,
 };
 
 pub use database::DatabaseUrl;
-pub use keys::{Keys, SecretBytes};
+pub use keys::{KeyRing, Keys, SecretBytes};
 pub use proxies::{ProxyHeader, TrustedProxies, canonical as canonical_ip, subscriber_network};
 pub use settings::{
     Audit, Db, Http, Intake, KeySettings, LogFormat, Mail, MfaPolicy, Retention, Service, Settings,
@@ -235,7 +235,7 @@ impl Config {
             (&k.audit_key, "KAIJI_AUDIT_KEY", AUDIT_KEY_LEN),
         ] {
             if let Some(key) = key {
-                decode_key(key, name, len)?;
+                decode_ring(key, name, len)?;
             }
         }
         Ok(Self {
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn bad_keys_and_settings_name_the_setting() {
-        let bad = decode_key(&SecretString::from("!!"), "KAIJI_SESSION_KEY", 64).unwrap_err();
+        let bad = decode_ring(&SecretString::from("!!"), "KAIJI_SESSION_KEY", 64).unwrap_err();
         assert_eq!(
             bad.to_string(),
             "configuration error: KAIJI_SESSION_KEY: must be base64"

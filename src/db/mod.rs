@@ -26,6 +26,7 @@ pub mod replies;
 pub mod requests;
 pub mod retention;
 pub mod schema;
+pub mod sealed;
 pub mod service_keys;
 pub mod sign_in;
 pub mod staff;

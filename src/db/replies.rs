@@ -118,6 +118,21 @@ pub fn revoke_download(
 
 /// Takes one download from a link in one statement: only while it is open (not withdrawn, not expired)
 /// and has downloads left, so two at once cannot both take the last one. False: nothing taken.
+/// Download links still usable (not expired, not revoked) among those made before `before`: while any
+/// is, the session key that signed their emails is still needed.
+pub fn count_live_made_before(
+    conn: &mut AnyConnection,
+    before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    reply_downloads::table
+        .filter(reply_downloads::created_at.lt(before))
+        .filter(reply_downloads::expires_at.gt(now))
+        .filter(reply_downloads::revoked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
 pub fn take_download(
     conn: &mut AnyConnection,
     id: &DownloadId,

@@ -36,6 +36,8 @@ pub struct RequestRow {
     /// Held while a complaint, appeal or lawsuit is pending: no erasure touches it.
     pub legal_hold_since: Option<NaiveDateTime>,
     pub legal_hold_reason: Option<String>,
+    /// The id of the session key the tracking token was derived with (none for older requests).
+    pub token_key_id: Option<String>,
 }
 
 /// Places a legal hold (`Some(reason)`) or lifts it (`None`); false if the request was not in the state
@@ -108,6 +110,8 @@ pub struct NewRequestRow<'a> {
     pub queue_due: &'a str,
     /// From when the answer should cover (`YYYY-MM-DD`), where the requester said (CCPA "know").
     pub period_from: Option<&'a str>,
+    /// The id of the session key the tracking token was derived with.
+    pub token_key_id: Option<&'a str>,
 }
 
 /// What the queue shows: no free text, no contact details.

@@ -50,6 +50,7 @@ diesel::table! {
         period_from -> Nullable<Text>,
         legal_hold_since -> Nullable<Timestamp>,
         legal_hold_reason -> Nullable<Text>,
+        token_key_id -> Nullable<Text>,
     }
 }
 
@@ -514,6 +515,15 @@ diesel::table! {
 }
 
 diesel::joinable!(identity_evidence -> requests (request_id));
+
+diesel::table! {
+    audit_key_handovers (size) {
+        size -> BigInt,
+        previous_verifier_key -> Text,
+        verifier_key -> Text,
+        handed_over_at -> Timestamp,
+    }
+}
 
 diesel::table! {
     audit_log_state (id) {

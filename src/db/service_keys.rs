@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::service_keys;
+use super::schema::{requests, service_keys};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_keys)]
@@ -31,13 +31,13 @@ pub fn insert(conn: &mut AnyConnection, row: &ServiceKeyRow) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Retires every active key of `kind` but `keep`.
+/// Retires every key of `kind` but `keep` (active or kept verify-only).
 pub fn retire_others(conn: &mut AnyConnection, kind: &str, keep: &str) -> QueryResult<usize> {
     diesel::update(
         service_keys::table
             .filter(service_keys::kind.eq(kind))
             .filter(service_keys::key_id.ne(keep))
-            .filter(service_keys::status.eq("active")),
+            .filter(service_keys::status.ne("retired")),
     )
     .set(service_keys::status.eq("retired"))
     .execute(conn)
@@ -53,4 +53,39 @@ pub fn activate(conn: &mut AnyConnection, kind: &str, key_id: &str) -> QueryResu
     .set(service_keys::status.eq("active"))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// Sets one recorded key's status; false if it is not recorded.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    kind: &str,
+    key_id: &str,
+    status: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        service_keys::table
+            .filter(service_keys::kind.eq(kind))
+            .filter(service_keys::key_id.eq(key_id)),
+    )
+    .set(service_keys::status.eq(status))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// How many requests (open, or closed with their personal data still kept) carry a tracking token
+/// derived with this session key: while any does, the key is needed to write their links again.
+pub fn count_with_token_key(conn: &mut AnyConnection, key_id: &str) -> QueryResult<i64> {
+    requests::table
+        .filter(requests::token_key_id.eq(key_id))
+        .filter(requests::personal_data_purged_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Records `key_id` as the token key of the requests filed before token keys were recorded (their
+/// tokens came from the only session key there was). Run before the first rotation.
+pub fn record_token_key(conn: &mut AnyConnection, key_id: &str) -> QueryResult<usize> {
+    diesel::update(requests::table.filter(requests::token_key_id.is_null()))
+        .set(requests::token_key_id.eq(key_id))
+        .execute(conn)
 }

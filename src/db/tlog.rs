@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{audit_checkpoints, audit_log_state, audit_tiles};
+use super::schema::{audit_checkpoints, audit_key_handovers, audit_log_state, audit_tiles};
 use crate::domain::tlog::StoredTile;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,6 +49,44 @@ pub fn record_key(
     ))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// The log's key handovers, by size: (size, previous verifier key, next verifier key).
+pub fn handovers(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String, String)>> {
+    audit_key_handovers::table
+        .order(audit_key_handovers::size.asc())
+        .select((
+            audit_key_handovers::size,
+            audit_key_handovers::previous_verifier_key,
+            audit_key_handovers::verifier_key,
+        ))
+        .load(conn)
+}
+
+/// Hands the log over to a rotated key at the checkpoint of `size` (signed by both): recorded, and
+/// the log's key is the new one from now on. Inside the sequencer's transaction.
+pub fn hand_over(
+    conn: &mut AnyConnection,
+    size: i64,
+    previous: &str,
+    next: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_key_handovers::table)
+        .values((
+            audit_key_handovers::size.eq(size),
+            audit_key_handovers::previous_verifier_key.eq(previous),
+            audit_key_handovers::verifier_key.eq(next),
+            audit_key_handovers::handed_over_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_log_state::table.filter(audit_log_state::id.eq(1)))
+        .set((
+            audit_log_state::verifier_key.eq(next),
+            audit_log_state::key_recorded_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn mark_closures_carried(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()> {

@@ -170,10 +170,16 @@ pub enum AuditAction {
     DrpRevoked,
     /// An operator made this instance's key of one kind the key set's (`kaiji keys adopt`).
     KeyAdopted,
+    /// A new key of one kind now signs; the previous one only verifies (`kaiji keys rotate`).
+    KeyRotated,
+    /// Sealed content was encrypted again under the document key that now signs (`kaiji keys reencrypt`).
+    KeyReencrypted,
+    /// An old key that nothing depends on any more was retired (`kaiji keys retire`).
+    KeyRetired,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 83] = [
+    pub const ALL: [AuditAction; 86] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -257,6 +263,9 @@ impl AuditAction {
         AuditAction::DrpStatusRead,
         AuditAction::DrpRevoked,
         AuditAction::KeyAdopted,
+        AuditAction::KeyRotated,
+        AuditAction::KeyReencrypted,
+        AuditAction::KeyRetired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -344,6 +353,9 @@ impl AuditAction {
             AuditAction::DrpStatusRead => "drp.status_read",
             AuditAction::DrpRevoked => "drp.revoked",
             AuditAction::KeyAdopted => "key.adopted",
+            AuditAction::KeyRotated => "key.rotated",
+            AuditAction::KeyReencrypted => "key.reencrypted",
+            AuditAction::KeyRetired => "key.retired",
         }
     }
 }

@@ -442,15 +442,28 @@ impl LogKey {
     /// A checkpoint for the tree of `size` leaves with root `root`, signed: the note's text and its
     /// signature line, as C2SP tlog-checkpoint writes it.
     pub fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<String, KeyError> {
-        let text = tlog_tiles::Checkpoint::new(&self.origin, size, root, "")
-            .map_err(|_| KeyError::BadOrigin)?
-            .to_bytes();
-        let mut note = signed_note::Note::new(&text, &[]).map_err(|_| KeyError::BadOrigin)?;
-        note.add_sigs(&[self]).map_err(|_| KeyError::BadOrigin)?;
-        // The note is ASCII (origin validated, digits, base64) plus the em dash of the signature line.
-        Ok(String::from_utf8_lossy(&note.to_bytes()).into_owned())
+        sign_checkpoint_by(&[self], size, root)
     }
 }
+
+/// A checkpoint signed by each of `keys` (the first names the log): the handover checkpoint of a
+/// rotated key is signed by the previous key and the new one.
+pub fn sign_checkpoint_by(keys: &[&LogKey], size: u64, root: Hash) -> Result<String, KeyError> {
+    let origin = &keys.first().ok_or(KeyError::BadOrigin)?.origin;
+    let text = tlog_tiles::Checkpoint::new(origin, size, root, "")
+        .map_err(|_| KeyError::BadOrigin)?
+        .to_bytes();
+    let mut note = signed_note::Note::new(&text, &[]).map_err(|_| KeyError::BadOrigin)?;
+    let signers: Vec<&dyn signed_note::Signer> = keys
+        .iter()
+        .map(|k| *k as &dyn signed_note::Signer)
+        .collect();
+    note.add_sigs(&signers).map_err(|_| KeyError::BadOrigin)?;
+    // The note is ASCII (origin validated, digits, base64) plus the em dash of the signature line.
+    Ok(String::from_utf8_lossy(&note.to_bytes()).into_owned())
+}
+
+impl LogKey {}
 
 impl signed_note::Signer for LogKey {
     fn name(&self) -> &str {
@@ -525,6 +538,81 @@ pub fn open_checkpoint(note: &[u8], verifier_key: &str) -> Result<Checkpoint, Ch
         root: *cp.hash(),
         note: String::from_utf8_lossy(note).into_owned(),
     })
+}
+
+/// The log's verifier keys over its life. Each handover names the size whose checkpoint both the
+/// previous key and the next one signed: checkpoints before it verify under the previous key, those
+/// after it under the next (the last handover's next key is the current one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHistory {
+    current: String,
+    /// (size, previous key, next key), by size.
+    handovers: Vec<(u64, String, String)>,
+}
+
+impl KeyHistory {
+    pub fn new(current: String, mut handovers: Vec<(u64, String, String)>) -> Self {
+        handovers.sort_by_key(|h| h.0);
+        Self { current, handovers }
+    }
+
+    /// A log whose key never changed.
+    pub fn single(current: String) -> Self {
+        Self::new(current, Vec::new())
+    }
+
+    /// The key that signs now.
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    pub fn handovers(&self) -> &[(u64, String, String)] {
+        &self.handovers
+    }
+
+    /// The keys that must each have signed the checkpoint of `size`.
+    pub fn keys_for(&self, size: u64) -> Vec<&str> {
+        for (at, previous, next) in &self.handovers {
+            if size < *at {
+                return vec![previous];
+            }
+            if size == *at {
+                return vec![previous, next];
+            }
+        }
+        vec![&self.current]
+    }
+
+    /// The key to name for the checkpoint of `size` (at a handover, the new one: both signed it).
+    pub fn key_for(&self, size: u64) -> &str {
+        self.keys_for(size).pop().unwrap_or(&self.current)
+    }
+
+    /// Opens a checkpoint signed by the key (or, at a handover, both keys) of its size.
+    pub fn open(&self, note: &[u8]) -> Result<Checkpoint, CheckpointError> {
+        let mut known: Vec<&str> = vec![&self.current];
+        for (_, previous, _) in &self.handovers {
+            if !known.contains(&previous.as_str()) {
+                known.push(previous);
+            }
+        }
+        let mut first_error = None;
+        for key in known {
+            match open_checkpoint(note, key) {
+                Ok(cp) => {
+                    // Signed by some key of the log; it must be the one its size calls for.
+                    for wanted in self.keys_for(cp.size) {
+                        open_checkpoint(note, wanted)?;
+                    }
+                    return Ok(cp);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(CheckpointError::BadSignature))
+    }
 }
 
 /// Splits a file of checkpoints (one or several signed notes, as `kaiji audit checkpoint` prints them
@@ -799,5 +887,50 @@ mod tests {
         assert_eq!(edge_tiles(256), vec![(1, 0)]);
         assert_eq!(edge_tiles(257), vec![(0, 1), (1, 0)]);
         assert_eq!(edge_tiles(65_536 + 256), vec![(1, 1), (2, 0)]);
+    }
+
+    #[test]
+    fn a_handover_checkpoint_is_signed_by_both_keys_and_each_size_by_its_own() {
+        let (old, new) = (
+            LogKey::new("example.com/audit", &[1; 32]).unwrap(),
+            LogKey::new("example.com/audit", &[2; 32]).unwrap(),
+        );
+        let root = leaf_hash(b"x");
+        let history = KeyHistory::new(
+            new.verifier_key(),
+            vec![(5, old.verifier_key(), new.verifier_key())],
+        );
+        let before = old.sign_checkpoint(4, root).unwrap();
+        let both = sign_checkpoint_by(&[&old, &new], 5, root).unwrap();
+        let after = new.sign_checkpoint(6, root).unwrap();
+        assert_eq!(history.open(before.as_bytes()).unwrap().size, 4);
+        assert_eq!(history.open(both.as_bytes()).unwrap().size, 5);
+        assert_eq!(history.open(after.as_bytes()).unwrap().size, 6);
+        // The co-signed note opens under either key alone, as an auditor holding only one checks it.
+        assert!(open_checkpoint(both.as_bytes(), &old.verifier_key()).is_ok());
+        assert!(open_checkpoint(both.as_bytes(), &new.verifier_key()).is_ok());
+        // A size signed by the wrong key of the two does not open.
+        for wrong in [
+            new.sign_checkpoint(4, root).unwrap(),
+            old.sign_checkpoint(5, root).unwrap(),
+            new.sign_checkpoint(5, root).unwrap(),
+            old.sign_checkpoint(6, root).unwrap(),
+        ] {
+            assert_eq!(
+                history.open(wrong.as_bytes()),
+                Err(CheckpointError::BadSignature),
+                "{wrong}"
+            );
+        }
+        let stranger = LogKey::new("example.com/audit", &[3; 32]).unwrap();
+        assert!(
+            history
+                .open(stranger.sign_checkpoint(6, root).unwrap().as_bytes())
+                .is_err()
+        );
+        assert_eq!(
+            KeyHistory::single(old.verifier_key()).keys_for(9),
+            vec![old.verifier_key().as_str()]
+        );
     }
 }

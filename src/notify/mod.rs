@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::db::{self, AnyConnection, notices, requests, write_tx};
 use crate::domain::deadline::{DeadlineReminder, next_reminder_at, reminder_due};
 use crate::domain::notice::{DeadlineNotice, DownloadNotice, NoticeKind, NoticePayload};
-use crate::security::{files, tokens};
+use crate::security::files;
 
 /// Where notices go.
 pub enum Mailer {
@@ -180,12 +180,18 @@ fn message(
     };
     let address = address.ok_or("the request has no email address")?;
     // The tracking link is derivable for requests filed since links were derived; older ones get none.
-    let token = tokens::tracking_token(state.keys.session.expose(), &case.row.id);
-    let tracking_url = (!to_person
-        && staff.is_none()
-        && recipient.is_none()
-        && tokens::digest(&token) == case.row.tracking_token_sha256)
-        .then(|| format!("{base}/track/{token}"));
+    // Derived with the session key the token came from, which may since have been rotated out of signing.
+    let tracking_url = (!to_person && staff.is_none() && recipient.is_none())
+        .then(|| {
+            crate::app::tracking::derive_token(
+                &state.keys.session,
+                &case.row.id,
+                case.row.token_key_id.as_deref(),
+                &case.row.tracking_token_sha256,
+            )
+        })
+        .flatten()
+        .map(|token| format!("{base}/track/{token}"));
     let action_url = match kind {
         // A system owner works the task on its own page; they never see the request.
         NoticeKind::StaffTaskOpened | NoticeKind::StaffTaskDue => payload

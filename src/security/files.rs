@@ -46,6 +46,16 @@ pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     set_mode(path, 0o600)
 }
 
+/// Replaces a private file whole or not at all: written beside it, then renamed over it (a crash leaves
+/// the old file or the new one, never half of either).
+pub fn replace_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut staged = path.as_os_str().to_owned();
+    staged.push(".new");
+    let staged = std::path::PathBuf::from(staged);
+    write_private(&staged, contents)?;
+    fs::rename(&staged, path)
+}
+
 fn write_with(mut opts: fs::OpenOptions, path: &Path, contents: &[u8]) -> io::Result<()> {
     #[cfg(unix)]
     {

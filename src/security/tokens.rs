@@ -54,6 +54,12 @@ pub fn sign(key: &[u8], message: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// A secret key's id: the first 16 hex digits of an HMAC of a fixed text under the key. It tells
+/// nothing of the key but differs between keys, so the key set can be recorded and compared.
+pub fn key_id(key: &[u8]) -> String {
+    sign(key, b"kaiji key id v1")[..16].to_owned()
+}
+
 /// Checks a hex HMAC in constant time.
 pub fn verify(key: &[u8], message: &[u8], signature_hex: &str) -> bool {
     let Ok(sig) = hex::decode(signature_hex) else {

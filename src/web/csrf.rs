@@ -94,11 +94,12 @@ impl Csrf {
     }
 
     pub fn verify(&self, submitted: &str) -> Result<(), WebError> {
-        if tokens::verify(
-            self.state.keys.session.expose(),
-            format!("csrf:{}", self.seed).as_bytes(),
-            submitted,
-        ) {
+        if self
+            .state
+            .keys
+            .session
+            .verify(format!("csrf:{}", self.seed).as_bytes(), submitted)
+        {
             Ok(())
         } else {
             Err(WebError::Csrf)

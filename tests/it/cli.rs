@@ -960,7 +960,7 @@ fn an_instance_with_other_keys_refuses_to_start() {
         "{listed}"
     );
     assert!(
-        listed.contains("retired") && listed.contains("(this instance's)"),
+        listed.contains("retired") && listed.contains("(this instance signs with it)"),
         "{listed}"
     );
     assert!(!listed.contains(&new) && !listed.contains(&session));
@@ -971,4 +971,149 @@ fn an_instance_with_other_keys_refuses_to_start() {
         None,
     );
     assert!(text(&o).contains("key.adopted"), "the adoption is audited");
+}
+
+/// `kaiji keys` as an operator rotates on one machine: a new session and document key generated
+/// into the key files, the old ones kept verify-only; sealed content re-encrypted; the old document
+/// key retired and gone from its file; every step audited; an instance left with the old session key
+/// alone refuses to start. On both backends.
+fn keys_rotate_from_the_command_line(dir: &Path, env: &[(&str, &str)]) {
+    use base64::Engine;
+    succeeds_saying(&kaiji(dir, env, &["worker", "--once"], None), "sent");
+    // Requests filed before the rotation: their tracking links came from the first session key.
+    let synth = kaiji(
+        dir,
+        env,
+        &[
+            "dev",
+            "synth",
+            "--requests",
+            "3",
+            "--events-per-request",
+            "1",
+        ],
+        None,
+    );
+    assert!(synth.status.success(), "{}", text(&synth));
+    let generated = kaiji(dir, env, &["keys", "generate", "session"], None);
+    assert!(generated.status.success(), "{}", text(&generated));
+    let key = String::from_utf8_lossy(&generated.stdout).trim().to_owned();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(&key)
+            .unwrap()
+            .len(),
+        64
+    );
+    let old_session = std::fs::read_to_string(dir.join("data/session.key")).unwrap();
+    let id_of = |listed: &str, kind: &str, status: &str| -> String {
+        listed
+            .lines()
+            .find(|l| l.starts_with(kind) && l.contains(status))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or_else(|| panic!("a {status} {kind} key in {listed}"))
+            .to_owned()
+    };
+    let listed = text(&kaiji(dir, env, &["keys", "list"], None));
+    let (first_session, first_document) = (
+        id_of(&listed, "session", "active"),
+        id_of(&listed, "document", "active"),
+    );
+    for kind in ["session", "document"] {
+        succeeds_saying(
+            &kaiji(dir, env, &["keys", "rotate", kind], None),
+            "signs from now on",
+        );
+        let ring = std::fs::read_to_string(dir.join(format!("data/{kind}.key"))).unwrap();
+        assert_eq!(
+            ring.lines().count(),
+            2,
+            "{kind}: the new key first, the old after"
+        );
+    }
+    succeeds_saying(&kaiji(dir, env, &["worker", "--once"], None), "sent");
+    succeeds_saying(
+        &kaiji(dir, env, &["keys", "reencrypt"], None),
+        "sealed again under the document key",
+    );
+    fails_saying(
+        &kaiji(
+            dir,
+            env,
+            &["keys", "retire", "session", &first_session],
+            None,
+        ),
+        "3 request(s) still kept carry tracking links derived with it",
+    );
+    succeeds_saying(
+        &kaiji(
+            dir,
+            env,
+            &["keys", "retire", "document", &first_document],
+            None,
+        ),
+        "is retired",
+    );
+    let ring = std::fs::read_to_string(dir.join("data/document.key")).unwrap();
+    assert_eq!(ring.lines().count(), 1, "the retired key left the file");
+    let listed = text(&kaiji(dir, env, &["keys", "list"], None));
+    assert_eq!(id_of(&listed, "session", "verify_only"), first_session);
+    assert_eq!(id_of(&listed, "document", "retired"), first_document);
+    assert!(listed.contains("(this instance holds it)"), "{listed}");
+    assert!(
+        !listed.contains(old_session.trim()),
+        "keys are never printed"
+    );
+    let mut old = env.to_vec();
+    old.push(("KAIJI_SESSION_KEY", old_session.trim()));
+    fails_saying(
+        &kaiji(dir, &old, &["worker", "--once"], None),
+        "which was rotated out",
+    );
+    // The audit key: the next worker run signs a checkpoint with both keys and hands the log over;
+    // the log verifies, and the old key then retires.
+    let old_vkey = text(&kaiji(dir, env, &["audit", "key"], None));
+    let first_audit = id_of(&listed, "audit", "active");
+    succeeds_saying(
+        &kaiji(dir, env, &["keys", "rotate", "audit"], None),
+        "signs from now on",
+    );
+    fails_saying(
+        &kaiji(dir, env, &["keys", "retire", "audit", &first_audit], None),
+        "the audit log still names it",
+    );
+    succeeds_saying(&kaiji(dir, env, &["worker", "--once"], None), "sent");
+    let new_vkey = text(&kaiji(dir, env, &["audit", "key"], None));
+    assert_ne!(old_vkey, new_vkey);
+    succeeds_saying(&kaiji(dir, env, &["audit", "verify"], None), "intact");
+    succeeds_saying(
+        &kaiji(dir, env, &["keys", "retire", "audit", &first_audit], None),
+        "is retired",
+    );
+    succeeds_saying(&kaiji(dir, env, &["worker", "--once"], None), "sent");
+    let log = text(&kaiji(
+        dir,
+        env,
+        &["audit", "export", "--format", "jsonl"],
+        None,
+    ));
+    for action in ["key.rotated", "key.reencrypted", "key.retired"] {
+        assert!(log.contains(action), "{action} audited");
+    }
+}
+
+#[test]
+fn keys_rotate_from_the_command_line_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    keys_rotate_from_the_command_line(dir.path(), &[]);
+}
+
+#[test]
+fn keys_rotate_from_the_command_line_on_postgres() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let pg = PgDatabase::create(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    keys_rotate_from_the_command_line(dir.path(), &[("DATABASE_URL", &pg.url)]);
 }

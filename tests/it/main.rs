@@ -22,6 +22,7 @@ mod hardening;
 mod health;
 mod inquiries;
 mod instances;
+mod key_rotation;
 mod languages;
 mod laws_as_data;
 mod legal_hold;

@@ -22,7 +22,7 @@ both_backends!(
 );
 
 /// The smallest PNG signature `infer` recognises, padded.
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     b.extend_from_slice(&[0; 64]);
     b
@@ -34,7 +34,7 @@ fn pdf() -> Vec<u8> {
 
 /// Files a request through the API (as the person, or as an agent with `extra`), confirms the email
 /// address, and returns its id and tracking token.
-async fn file(
+pub(crate) async fn file(
     app: &TestApp,
     jurisdiction: &str,
     request_type: &str,
@@ -54,7 +54,7 @@ async fn file(
 }
 
 /// Sends the tracking page's evidence form (multipart, with the page's CSRF cookie and token).
-async fn send_evidence(
+pub(crate) async fn send_evidence(
     _app: &TestApp,
     b: &Browser,
     token: &str,
@@ -87,7 +87,7 @@ fn has_fact(r: &Value, fact: &str) -> bool {
     r["facts"].as_array().unwrap().contains(&json!(fact))
 }
 
-async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {
+pub(crate) async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {
     let res = common::http_client()
         .get(format!("{}{path}", officer.base))
         .bearer_auth(&officer.token)

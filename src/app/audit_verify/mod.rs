@@ -89,6 +89,8 @@ pub(super) struct Header {
     pub(super) pending: i64,
     pub(super) last_seq: i64,
     pub(super) checkpoints: Vec<CheckpointRow>,
+    /// Where the audit key was rotated: (size, previous key, next key).
+    pub(super) handovers: Vec<(u64, String, String)>,
 }
 
 /// Reads the header of the log (in the caller's snapshot).
@@ -107,6 +109,10 @@ fn read_header(conn: &mut crate::db::AnyConnection) -> Result<Header, AppError> 
         before_chain: audit::before_chain_count(conn)?,
         pending: audit::pending_count(conn)?,
         last_seq: audit::last_seq(conn)?,
+        handovers: tlog::handovers(conn)?
+            .into_iter()
+            .map(|(size, previous, next)| (size.max(0) as u64, previous, next))
+            .collect(),
         state,
         checkpoints,
     })

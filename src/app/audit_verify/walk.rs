@@ -10,7 +10,7 @@ use crate::app::AppError;
 use crate::db::audit::{AuditEventRow, LeafProblem};
 use crate::db::tlog::CheckpointRow;
 use crate::domain::audit::{Era, GENESIS_HASH, RedactionRecord};
-use crate::domain::tlog::{Frontier, Hash, from_base64, open_checkpoint, to_base64};
+use crate::domain::tlog::{Frontier, Hash, KeyHistory, from_base64, to_base64};
 
 /// A problem and where it sits in the log (its sequence number, or a checkpoint's size).
 type Found = (i64, Problem);
@@ -63,6 +63,10 @@ pub(super) fn check(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chain_size = header.state.chain_size;
     let vkey = header.state.verifier_key.clone();
+    // Each checkpoint verifies under the key of its size (a rotated key's handover under both).
+    let history = vkey
+        .clone()
+        .map(|k| KeyHistory::new(k, header.handovers.clone()));
     let tree_size = header.checkpoints.last().map_or(0, |c| c.size);
     let mut found: Option<Found> = None;
     // The roots the rebuilt tree must give: every signed checkpoint's, and every kept one's.
@@ -80,8 +84,9 @@ pub(super) fn check(
             );
         }
         None => {}
-        Some(vkey) => {
-            for (size, bad) in check_signatures(&header.checkpoints, vkey, threads) {
+        Some(_) => {
+            let history = history.as_ref().expect("a key was recorded");
+            for (size, bad) in check_signatures(&header.checkpoints, history, threads) {
                 if bad {
                     found = earliest(
                         found,
@@ -98,7 +103,7 @@ pub(super) fn check(
     }
     let mut kept_results: Vec<(KeptResult, Option<Hash>)> = kept
         .iter()
-        .map(|note| open_kept(note.as_bytes(), vkey.as_deref()))
+        .map(|note| open_kept(note.as_bytes(), history.as_ref()))
         .collect();
 
     // The tree rebuilt from the readers' whole-tile roots, and the leaves of the tile being filled.
@@ -295,9 +300,9 @@ pub(super) fn check(
     })
 }
 
-fn open_kept(note: &[u8], vkey: Option<&str>) -> (KeptResult, Option<Hash>) {
-    let opened = match vkey {
-        Some(vkey) => open_checkpoint(note, vkey).map_err(|e| e.code()),
+fn open_kept(note: &[u8], history: Option<&KeyHistory>) -> (KeptResult, Option<Hash>) {
+    let opened = match history {
+        Some(history) => history.open(note).map_err(|e| e.code()),
         // A log that never recorded a key cannot vouch for any checkpoint.
         None => Err("bad_signature"),
     };
@@ -322,9 +327,14 @@ fn open_kept(note: &[u8], vkey: Option<&str>) -> (KeptResult, Option<Hash>) {
 }
 
 /// Each checkpoint's size, and whether its signature or its row fails (checked on every core).
-fn check_signatures(checkpoints: &[CheckpointRow], vkey: &str, threads: usize) -> Vec<(i64, bool)> {
+fn check_signatures(
+    checkpoints: &[CheckpointRow],
+    history: &KeyHistory,
+    threads: usize,
+) -> Vec<(i64, bool)> {
     let one = |c: &CheckpointRow| {
-        let ok = open_checkpoint(c.note.as_bytes(), vkey)
+        let ok = history
+            .open(c.note.as_bytes())
             .is_ok_and(|cp| cp.size as i64 == c.size && from_base64(&c.root_hash) == Some(cp.root));
         (c.size, !ok)
     };

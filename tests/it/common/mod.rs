@@ -371,6 +371,18 @@ impl TestApp {
         self.tdb.backend
     }
 
+    /// The service restarted with other keys, as after `kaiji keys rotate`: the same database and
+    /// settings, served again on the same address.
+    pub async fn restart_with_keys(&mut self, keys: Keys) {
+        self.server.stop(true).await;
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind(addr).expect("bind the same address again");
+        let mut state = self.state.clone();
+        state.keys = std::sync::Arc::new(keys);
+        self.server = serve(state.clone(), listener);
+        self.state = state;
+    }
+
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base, reqwest::header::HeaderMap::new())
