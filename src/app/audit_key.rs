@@ -94,11 +94,7 @@ pub fn history_of(
         Some(k) => k.clone(),
         None => key_of(state, config, keys)?.verifier_key(),
     };
-    let handovers = tlog::handovers(conn)?
-        .into_iter()
-        .map(|(size, previous, next)| (size.max(0) as u64, previous, next))
-        .collect();
-    Ok(KeyHistory::new(current, handovers))
+    Ok(KeyHistory::new(current, tlog::handovers(conn)?))
 }
 
 /// `history_of` the log as stored now.

@@ -9,6 +9,7 @@ pub mod audit_key;
 pub mod audit_log;
 pub mod audit_proofs;
 pub mod audit_verify;
+pub mod backup;
 pub mod cases;
 pub mod checklist;
 pub mod clock;

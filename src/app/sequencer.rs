@@ -15,7 +15,8 @@ use super::{AppError, AppState};
 use crate::config::{Config, Keys};
 use crate::db::{self, AnyConnection, Db, audit, tlog, write_tx};
 use crate::domain::tlog::{
-    Hash, LogKey, StoredTile, TreeAppender, edge_tiles, leaf_hash, sign_checkpoint_by, to_base64,
+    Handover, Hash, LogKey, StoredTile, TreeAppender, edge_tiles, leaf_hash, sign_checkpoint_by,
+    to_base64,
 };
 
 /// Events per batch: enough to keep up with any intake rate, few enough that a batch stays short.
@@ -48,7 +49,7 @@ fn integrate_in(
     keys: &Keys,
     max: i64,
 ) -> Result<Pass, AppError> {
-    let Some(mut batch) = Batch::begin(conn, config, keys)? else {
+    let Some(batch) = Batch::begin(conn, config, keys)? else {
         return Ok(Pass::Busy);
     };
     // The chain's events first (a database upgraded from the hash chain), in chain order; then what
@@ -63,6 +64,17 @@ fn integrate_in(
     if rows.is_empty() {
         return Ok(Pass::Idle);
     }
+    number_and_sign(conn, batch, rows)
+}
+
+/// Numbers `rows` on from the batch's size (the hash chain's events keep theirs), pushes them, and
+/// signs the grown tree.
+fn number_and_sign(
+    conn: &mut AnyConnection,
+    mut batch: Batch,
+    rows: Vec<audit::AuditEventRow>,
+) -> Result<Pass, AppError> {
+    let size = batch.size();
     let mut numbered = Vec::with_capacity(rows.len());
     for mut row in rows {
         let seq = batch.size() + 1;
@@ -87,6 +99,57 @@ fn integrate_in(
     Ok(Pass::Integrated { size, events })
 }
 
+/// A restore's first batch, inside the caller's write transaction: the log goes on under `origin`, its
+/// new name, and the restore's own record (event `first`) is the new epoch's first leaf, before what
+/// the backup held unsequenced. Its checkpoint is signed under the new name only and hands the log
+/// over, with the backup's size: whatever the old name signed past it was lost. A log that never
+/// signed anything simply goes on.
+pub fn begin_epoch(
+    conn: &mut AnyConnection,
+    config: &Config,
+    keys: &Keys,
+    origin: &str,
+    first: &str,
+    backup_size: u64,
+) -> Result<Pass, AppError> {
+    if !tlog::try_sequencer_lock(conn)? {
+        return Err(AppError::Conflict);
+    }
+    let state = tlog::state(conn)?;
+    let Some(recorded) = state.verifier_key.clone() else {
+        return integrate_in(conn, config, keys, BATCH);
+    };
+    let old = key_of(&state, config, keys)?;
+    if old.verifier_key() != recorded {
+        return Err(AppError::AuditKeyMismatch { recorded });
+    }
+    let key = LogKey::new(origin, &keys.audit_seed())
+        .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))?;
+    let history = history_of(conn, &state, config, keys)?;
+    let (size, root) = tree_head(conn, &history)?;
+    if size < state.chain_size {
+        return Err(AppError::AuditLogDamaged(
+            "the restored log's hash chain is not integrated yet".into(),
+        ));
+    }
+    let batch = Batch {
+        appender: appender_at(conn, size, root)?,
+        key,
+        previous: Some(old),
+        restored_from: Some(backup_size),
+        chain_size: state.chain_size,
+        start: size,
+        buf: Vec::with_capacity(512),
+    };
+    let mut rows = vec![audit::find(conn, first)?.ok_or(AppError::NotFound)?];
+    rows.extend(
+        audit::pending(conn, BATCH)?
+            .into_iter()
+            .filter(|r| r.id != first),
+    );
+    number_and_sign(conn, batch, rows)
+}
+
 /// The sequencer's role for one transaction: the lock, the key, and the tree being extended. The
 /// caller pushes events numbered from `size() + 1` on (and stores their numbers itself), then
 /// `finish` writes the grown tiles and the signed checkpoint.
@@ -95,6 +158,9 @@ pub struct Batch {
     /// After a rotation, the key the log still names: it signs this batch's checkpoint too, and the
     /// log is handed over to `key` there.
     previous: Option<LogKey>,
+    /// A restore's first batch: the size of the backup's last checkpoint (`previous` is the log's
+    /// key under its old name, `key` the same key under the new one).
+    restored_from: Option<u64>,
     pub chain_size: i64,
     start: i64,
     appender: TreeAppender,
@@ -143,6 +209,7 @@ impl Batch {
             appender: appender_at(conn, size, root)?,
             key,
             previous,
+            restored_from: None,
             chain_size: state.chain_size,
             start: size,
             buf: Vec::with_capacity(512),
@@ -180,7 +247,12 @@ impl Batch {
             return Ok(size);
         }
         let root = self.appender.root().map_err(damaged)?;
-        let signers: Vec<&LogKey> = self.previous.iter().chain([&self.key]).collect();
+        // A restore's first checkpoint is signed under the new name only: the old name's checkpoints
+        // end with the backup.
+        let signers: Vec<&LogKey> = match self.restored_from {
+            Some(_) => vec![&self.key],
+            None => self.previous.iter().chain([&self.key]).collect(),
+        };
         let note = sign_checkpoint_by(&signers, self.appender.size(), root)
             .map_err(|e| AppError::AuditLogDamaged(e.to_string()))?;
         tlog::write_tiles(conn, &self.appender.changed_tiles().map_err(damaged)?)?;
@@ -194,12 +266,17 @@ impl Batch {
             },
         )?;
         if let Some(previous) = &self.previous {
-            // Both keys signed this checkpoint: from here on the log is verified under the new one.
+            // Both keys signed this checkpoint (or, after a restore, the new name did): from here on
+            // the log is verified under the new one.
             tlog::hand_over(
                 conn,
-                size,
-                &previous.verifier_key(),
-                &self.key.verifier_key(),
+                &Handover {
+                    at: size as u64,
+                    previous: previous.verifier_key(),
+                    next: self.key.verifier_key(),
+                    backup_size: self.restored_from,
+                },
+                self.key.origin(),
                 now,
             )?;
         }

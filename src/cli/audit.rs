@@ -342,6 +342,13 @@ fn describe_report(r: &crate::app::audit_verify::LogReport) -> String {
             .unwrap_or_else(|| "(unreadable)".into());
         match k.problem {
             None => out.push_str(&format!("\nkept checkpoint {size}: the log extends it")),
+            Some("lost_in_restore") => out.push_str(&format!(
+                "\nkept checkpoint {size}: LOST IN A RESTORE: signed under the log's old name before it \
+                 was restored from a backup ending at {} event(s); events {} to {} are not in this log",
+                k.lost_after.unwrap_or_default(),
+                k.lost_after.unwrap_or_default() + 1,
+                k.size.unwrap_or_default()
+            )),
             Some(p) => out.push_str(&format!("\nkept checkpoint {size}: BROKEN: {p}")),
         }
     }

@@ -16,6 +16,7 @@ use crate::web;
 
 mod admin;
 mod audit;
+mod backup;
 mod drp;
 mod keys;
 mod service;
@@ -100,10 +101,29 @@ enum Command {
         #[command(subcommand)]
         command: drp::DrpCommand,
     },
-    /// The key set every instance must share: list it, or adopt this instance's key of one kind.
+    /// The key set every instance must share: list it, rotate, re-encrypt, retire, or adopt a key.
     Keys {
         #[command(subcommand)]
         command: keys::KeysCommand,
+    },
+    /// A consistent copy of the database while the service runs (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump, read back), with its manifest; the keys go to another directory. Audited.
+    Backup {
+        /// A new (or empty) directory for the copy and its manifest.
+        dir: PathBuf,
+        /// A new (or empty) directory, apart from DIR, for the key rings (mode 0600).
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// Restore a backup into the configured, empty database (a fresh data directory, or an empty
+    /// PostgreSQL database); the audit log goes on under a new name whose first leaf records it.
+    Restore {
+        /// The backup's directory.
+        dir: PathBuf,
+        /// The directory `kaiji backup --keys` wrote the key rings to (else the KAIJI_*_KEY settings
+        /// must hold the backup's keys).
+        #[arg(long)]
+        keys: Option<PathBuf>,
     },
 }
 
@@ -171,6 +191,8 @@ fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Token { command } => admin::token(&config, command),
         Command::Drp { command } => drp::run(config, command),
         Command::Keys { command } => keys::run(config, command),
+        Command::Backup { dir, keys } => backup::backup(config, &dir, keys.as_deref()),
+        Command::Restore { dir, keys } => backup::restore(config, &dir, keys.as_deref()),
         Command::Workflow {
             command: WorkflowCommand::Check { path, calendars },
         } => admin::workflow_check(&config, path, calendars),

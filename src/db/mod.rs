@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod audit_browse;
+pub mod backup;
 pub mod clocks;
 pub mod documents;
 pub mod drp;
@@ -67,6 +68,8 @@ pub enum DbError {
     Migration(String),
     #[error("the database task was cancelled")]
     Cancelled,
+    #[error("backup or restore failed: {0}")]
+    Backup(String),
 }
 
 impl DbError {

@@ -521,6 +521,8 @@ diesel::table! {
         size -> BigInt,
         previous_verifier_key -> Text,
         verifier_key -> Text,
+        kind -> Text,
+        backup_size -> Nullable<BigInt>,
         handed_over_at -> Timestamp,
     }
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{audit_checkpoints, audit_key_handovers, audit_log_state, audit_tiles};
+use crate::domain::tlog::Handover;
 use crate::domain::tlog::StoredTile;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -51,38 +52,55 @@ pub fn record_key(
     .map(|n| n == 1)
 }
 
-/// The log's key handovers, by size: (size, previous verifier key, next verifier key).
-pub fn handovers(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String, String)>> {
-    audit_key_handovers::table
+/// The log's key handovers, by size.
+pub fn handovers(conn: &mut AnyConnection) -> QueryResult<Vec<Handover>> {
+    let rows: Vec<(i64, String, String, Option<i64>)> = audit_key_handovers::table
         .order(audit_key_handovers::size.asc())
         .select((
             audit_key_handovers::size,
             audit_key_handovers::previous_verifier_key,
             audit_key_handovers::verifier_key,
+            audit_key_handovers::backup_size,
         ))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, previous, next, backup_size)| Handover {
+            at: at.max(0) as u64,
+            previous,
+            next,
+            backup_size: backup_size.map(|b| b.max(0) as u64),
+        })
+        .collect())
 }
 
-/// Hands the log over to a rotated key at the checkpoint of `size` (signed by both): recorded, and
-/// the log's key is the new one from now on. Inside the sequencer's transaction.
+/// Hands the log over at the newest checkpoint (of size `h.at`): to a rotated key (that checkpoint
+/// signed by both), or, after a restore, to a new name (`origin`). Recorded, and the log's key is the
+/// new one from now on. Inside the sequencer's transaction.
 pub fn hand_over(
     conn: &mut AnyConnection,
-    size: i64,
-    previous: &str,
-    next: &str,
+    h: &Handover,
+    origin: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(audit_key_handovers::table)
         .values((
-            audit_key_handovers::size.eq(size),
-            audit_key_handovers::previous_verifier_key.eq(previous),
-            audit_key_handovers::verifier_key.eq(next),
+            audit_key_handovers::size.eq(h.at as i64),
+            audit_key_handovers::previous_verifier_key.eq(&h.previous),
+            audit_key_handovers::verifier_key.eq(&h.next),
+            audit_key_handovers::kind.eq(if h.backup_size.is_some() {
+                "restore"
+            } else {
+                "rotation"
+            }),
+            audit_key_handovers::backup_size.eq(h.backup_size.map(|b| b as i64)),
             audit_key_handovers::handed_over_at.eq(now),
         ))
         .execute(conn)?;
     diesel::update(audit_log_state::table.filter(audit_log_state::id.eq(1)))
         .set((
-            audit_log_state::verifier_key.eq(next),
+            audit_log_state::origin.eq(origin),
+            audit_log_state::verifier_key.eq(&h.next),
             audit_log_state::key_recorded_at.eq(now),
         ))
         .execute(conn)

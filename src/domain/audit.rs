@@ -176,10 +176,15 @@ pub enum AuditAction {
     KeyReencrypted,
     /// An old key that nothing depends on any more was retired (`kaiji keys retire`).
     KeyRetired,
+    /// A consistent copy of the database was made (`kaiji backup`).
+    BackupMade,
+    /// The database was restored from a backup (`kaiji restore`): the first leaf of the log's new
+    /// epoch, naming the backup's last checkpoint.
+    AuditRestored,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 86] = [
+    pub const ALL: [AuditAction; 88] = [
         AuditAction::RequestReceived,
         AuditAction::RequestTransitioned,
         AuditAction::StaffLogin,
@@ -266,6 +271,8 @@ impl AuditAction {
         AuditAction::KeyRotated,
         AuditAction::KeyReencrypted,
         AuditAction::KeyRetired,
+        AuditAction::BackupMade,
+        AuditAction::AuditRestored,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -356,6 +363,8 @@ impl AuditAction {
             AuditAction::KeyRotated => "key.rotated",
             AuditAction::KeyReencrypted => "key.reencrypted",
             AuditAction::KeyRetired => "key.retired",
+            AuditAction::BackupMade => "backup.made",
+            AuditAction::AuditRestored => "audit.restored",
         }
     }
 }

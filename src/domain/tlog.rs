@@ -504,6 +504,13 @@ pub enum CheckpointError {
     /// The verifier key itself could not be read.
     #[error("the verifier key is malformed")]
     BadVerifierKey,
+    /// Signed by the log before it was restored from a backup that ended earlier: the events after
+    /// the backup, up to this checkpoint, are not in the log.
+    #[error(
+        "signed before a restore: the backup ended at {backup_size} event(s), so events {} to {size} of that checkpoint are lost",
+        backup_size + 1
+    )]
+    LostInRestore { size: u64, backup_size: u64 },
 }
 
 impl CheckpointError {
@@ -513,6 +520,7 @@ impl CheckpointError {
             CheckpointError::Malformed => "malformed",
             CheckpointError::WrongOrigin => "wrong_origin",
             CheckpointError::BadSignature | CheckpointError::BadVerifierKey => "bad_signature",
+            CheckpointError::LostInRestore { .. } => "lost_in_restore",
         }
     }
 }
@@ -540,19 +548,30 @@ pub fn open_checkpoint(note: &[u8], verifier_key: &str) -> Result<Checkpoint, Ch
     })
 }
 
-/// The log's verifier keys over its life. Each handover names the size whose checkpoint both the
-/// previous key and the next one signed: checkpoints before it verify under the previous key, those
-/// after it under the next (the last handover's next key is the current one).
+/// Where the log's verifier key changed, at the checkpoint of size `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    pub at: u64,
+    pub previous: String,
+    pub next: String,
+    /// A restore from a backup whose last checkpoint had this size: the log goes on under a new name
+    /// (a new epoch), and what the previous name signed past this size was lost. `None` for a key
+    /// rotation, whose checkpoint `at` both keys sign.
+    pub backup_size: Option<u64>,
+}
+
+/// The log's verifier keys over its life: checkpoints before a handover verify under the previous
+/// key, those after it under the next (the last handover's next key is the current one). A rotation's
+/// handover checkpoint is signed by both keys; a restore's previous key vouches only up to the backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyHistory {
     current: String,
-    /// (size, previous key, next key), by size.
-    handovers: Vec<(u64, String, String)>,
+    handovers: Vec<Handover>,
 }
 
 impl KeyHistory {
-    pub fn new(current: String, mut handovers: Vec<(u64, String, String)>) -> Self {
-        handovers.sort_by_key(|h| h.0);
+    pub fn new(current: String, mut handovers: Vec<Handover>) -> Self {
+        handovers.sort_by_key(|h| h.at);
         Self { current, handovers }
     }
 
@@ -566,34 +585,37 @@ impl KeyHistory {
         &self.current
     }
 
-    pub fn handovers(&self) -> &[(u64, String, String)] {
+    pub fn handovers(&self) -> &[Handover] {
         &self.handovers
     }
 
-    /// The keys that must each have signed the checkpoint of `size`.
+    /// The keys that must each have signed the checkpoint of `size` (none: no checkpoint of the log
+    /// has that size under any name, as between a backup's end and the restore's first checkpoint).
     pub fn keys_for(&self, size: u64) -> Vec<&str> {
-        for (at, previous, next) in &self.handovers {
-            if size < *at {
-                return vec![previous];
-            }
-            if size == *at {
-                return vec![previous, next];
+        for h in &self.handovers {
+            match h.backup_size {
+                None if size < h.at => return vec![&h.previous],
+                None if size == h.at => return vec![&h.previous, &h.next],
+                Some(b) if size <= b => return vec![&h.previous],
+                Some(_) if size < h.at => return Vec::new(),
+                _ => {}
             }
         }
         vec![&self.current]
     }
 
-    /// The key to name for the checkpoint of `size` (at a handover, the new one: both signed it).
+    /// The key to name for the checkpoint of `size` (at a rotation, the new one: both signed it).
     pub fn key_for(&self, size: u64) -> &str {
         self.keys_for(size).pop().unwrap_or(&self.current)
     }
 
-    /// Opens a checkpoint signed by the key (or, at a handover, both keys) of its size.
+    /// Opens a checkpoint signed by the key (or, at a rotation, both keys) of its size. One signed
+    /// under a name a restore left behind, past the backup's end, is `LostInRestore`.
     pub fn open(&self, note: &[u8]) -> Result<Checkpoint, CheckpointError> {
         let mut known: Vec<&str> = vec![&self.current];
-        for (_, previous, _) in &self.handovers {
-            if !known.contains(&previous.as_str()) {
-                known.push(previous);
+        for h in &self.handovers {
+            if !known.contains(&h.previous.as_str()) {
+                known.push(&h.previous);
             }
         }
         let mut first_error = None;
@@ -601,8 +623,20 @@ impl KeyHistory {
             match open_checkpoint(note, key) {
                 Ok(cp) => {
                     // Signed by some key of the log; it must be the one its size calls for.
-                    for wanted in self.keys_for(cp.size) {
-                        open_checkpoint(note, wanted)?;
+                    let wanted = self.keys_for(cp.size);
+                    if !wanted.contains(&key) {
+                        if let Some(h) = self.handovers.iter().find(|h| {
+                            h.previous == key && h.backup_size.is_some_and(|b| cp.size > b)
+                        }) {
+                            return Err(CheckpointError::LostInRestore {
+                                size: cp.size,
+                                backup_size: h.backup_size.unwrap_or_default(),
+                            });
+                        }
+                        return Err(CheckpointError::BadSignature);
+                    }
+                    for w in wanted {
+                        open_checkpoint(note, w)?;
                     }
                     return Ok(cp);
                 }
@@ -898,7 +932,12 @@ mod tests {
         let root = leaf_hash(b"x");
         let history = KeyHistory::new(
             new.verifier_key(),
-            vec![(5, old.verifier_key(), new.verifier_key())],
+            vec![Handover {
+                at: 5,
+                previous: old.verifier_key(),
+                next: new.verifier_key(),
+                backup_size: None,
+            }],
         );
         let before = old.sign_checkpoint(4, root).unwrap();
         let both = sign_checkpoint_by(&[&old, &new], 5, root).unwrap();
@@ -932,5 +971,57 @@ mod tests {
             KeyHistory::single(old.verifier_key()).keys_for(9),
             vec![old.verifier_key().as_str()]
         );
+    }
+
+    #[test]
+    fn a_restore_starts_a_new_name_and_what_the_old_one_signed_past_the_backup_is_lost() {
+        let seed = [1; 32];
+        let (old, new) = (
+            LogKey::new("example.com/audit", &seed).unwrap(),
+            LogKey::new("example.com/audit/restore-1", &seed).unwrap(),
+        );
+        let root = leaf_hash(b"x");
+        // The backup ended at 10; the restored log's first checkpoint under its new name is 12.
+        let history = KeyHistory::new(
+            new.verifier_key(),
+            vec![Handover {
+                at: 12,
+                previous: old.verifier_key(),
+                next: new.verifier_key(),
+                backup_size: Some(10),
+            }],
+        );
+        assert_eq!(
+            history
+                .open(old.sign_checkpoint(10, root).unwrap().as_bytes())
+                .unwrap()
+                .size,
+            10
+        );
+        assert_eq!(
+            history.open(old.sign_checkpoint(11, root).unwrap().as_bytes()),
+            Err(CheckpointError::LostInRestore {
+                size: 11,
+                backup_size: 10
+            })
+        );
+        let lost = history
+            .open(old.sign_checkpoint(40, root).unwrap().as_bytes())
+            .unwrap_err();
+        assert_eq!(lost.code(), "lost_in_restore");
+        assert!(lost.to_string().contains("events 11 to 40"), "{lost}");
+        assert_eq!(
+            history
+                .open(new.sign_checkpoint(12, root).unwrap().as_bytes())
+                .unwrap()
+                .size,
+            12
+        );
+        assert!(
+            history
+                .open(new.sign_checkpoint(9, root).unwrap().as_bytes())
+                .is_err()
+        );
+        assert!(history.keys_for(11).is_empty());
     }
 }

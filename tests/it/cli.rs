@@ -33,7 +33,12 @@ pub(crate) fn kaiji_command(dir: &Path) -> Command {
     cmd
 }
 
-fn kaiji(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn kaiji(
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = kaiji_command(dir);
     cmd.args(args)
         .env("KAIJI_LOG_LEVEL", "warn")
@@ -72,12 +77,12 @@ fn user_add(dir: &Path, env: &[(&str, &str)], email: &str, role: &str, password:
 }
 
 /// The command succeeded and its output says `words`.
-fn succeeds_saying(o: &Output, words: &str) {
+pub(crate) fn succeeds_saying(o: &Output, words: &str) {
     assert!(o.status.success() && text(o).contains(words), "{}", text(o));
 }
 
 /// The command failed and its output says why in `words`.
-fn fails_saying(o: &Output, words: &str) {
+pub(crate) fn fails_saying(o: &Output, words: &str) {
     assert!(
         !o.status.success() && text(o).contains(words),
         "{}",
@@ -85,7 +90,7 @@ fn fails_saying(o: &Output, words: &str) {
     );
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -415,7 +415,12 @@ async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app
     }
     assert_eq!(
         kaiji::db::tlog::handovers(&mut app.tdb.conn()).unwrap(),
-        vec![(handover, old_vkey.clone(), new_vkey.clone())]
+        vec![kaiji::domain::tlog::Handover {
+            at: handover as u64,
+            previous: old_vkey.clone(),
+            next: new_vkey.clone(),
+            backup_size: None,
+        }]
     );
     // After it, the new key alone signs.
     common::file_id(&app, json!({"email": "kim@example.com"})).await;

@@ -9,6 +9,7 @@ mod access_package;
 mod architecture;
 mod audit;
 mod audit_proofs;
+mod backup;
 mod bad_input;
 mod browser;
 mod cli;

@@ -1,11 +1,15 @@
--- When the audit key rotated: the checkpoint of this size is signed by both the previous key and the new
--- one, checkpoints before it verify under the previous key and those after it under the new one. An auditor
--- holding the previous verifier key checks the co-signed checkpoint and carries on with the new key
+-- Where the log's verifier key changed, at the checkpoint of this size. A rotation: that checkpoint is signed
+-- by both the previous key and the new one, checkpoints before it verify under the previous key and those
+-- after it under the new one (an auditor holding the previous verifier key checks the co-signed checkpoint
+-- and carries on with the new key). A restore: the log goes on under a new name (origin) from a backup
+-- whose last checkpoint had backup_size events; what the previous name signed past it was lost
 -- (postgres; keep in step with ../../sqlite/2026-12-26-000040_audit_key_handovers).
 CREATE TABLE audit_key_handovers (
     size                   BIGINT    NOT NULL PRIMARY KEY,
     previous_verifier_key  TEXT      NOT NULL,
     verifier_key           TEXT      NOT NULL,
+    kind                   TEXT      NOT NULL CHECK (kind IN ('rotation', 'restore')),
+    backup_size            BIGINT    CHECK ((kind = 'restore') = (backup_size IS NOT NULL)),
     handed_over_at         TIMESTAMP NOT NULL
 );
 
@@ -26,19 +30,20 @@ CREATE TRIGGER audit_key_handovers_guard BEFORE INSERT OR UPDATE OR DELETE ON au
 CREATE TRIGGER audit_key_handovers_no_truncate BEFORE TRUNCATE ON audit_key_handovers
     FOR EACH STATEMENT EXECUTE FUNCTION audit_key_handovers_guard();
 
--- The key is recorded once, or changed by a handover recorded at the newest checkpoint; the chain's
--- size never changes.
+-- The key is recorded once, or changed by a handover recorded at the newest checkpoint (the name only by a
+-- restore's); the chain's size never changes.
 CREATE OR REPLACE FUNCTION audit_log_state_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id AND NEW.chain_size = OLD.chain_size
        AND (OLD.verifier_key IS NULL
             OR (NEW.verifier_key = OLD.verifier_key AND NEW.origin = OLD.origin
                 AND NEW.key_recorded_at = OLD.key_recorded_at)
-            OR (NEW.origin = OLD.origin AND EXISTS (
+            OR EXISTS (
                   SELECT 1 FROM audit_key_handovers h
                   WHERE h.previous_verifier_key = OLD.verifier_key
                     AND h.verifier_key = NEW.verifier_key
-                    AND h.size = (SELECT MAX(size) FROM audit_checkpoints))))
+                    AND (h.kind = 'restore' OR NEW.origin = OLD.origin)
+                    AND h.size = (SELECT MAX(size) FROM audit_checkpoints)))
        AND (OLD.closures_carried_at IS NULL OR NEW.closures_carried_at = OLD.closures_carried_at) THEN
         RETURN NEW;
     END IF;

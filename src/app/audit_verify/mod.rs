@@ -54,8 +54,13 @@ pub struct KeptResult {
     pub root_hash: Option<String>,
     /// None when the log extends it; else `malformed`, `bad_signature`, `wrong_origin`, `truncated`
     /// (the log is shorter: events were removed from its end), `fork` (the log signed another root
-    /// for this size), `inconsistent` (the log's events give another root at this size).
+    /// for this size), `inconsistent` (the log's events give another root at this size),
+    /// `lost_in_restore` (signed before the log was restored from an earlier backup).
     pub problem: Option<&'static str>,
+    /// For `lost_in_restore`: the backup's last checkpoint's size; the events after it, up to this
+    /// checkpoint's size, are not in the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -89,8 +94,8 @@ pub(super) struct Header {
     pub(super) pending: i64,
     pub(super) last_seq: i64,
     pub(super) checkpoints: Vec<CheckpointRow>,
-    /// Where the audit key was rotated: (size, previous key, next key).
-    pub(super) handovers: Vec<(u64, String, String)>,
+    /// Where the log's key changed (rotations, restores).
+    pub(super) handovers: Vec<crate::domain::tlog::Handover>,
 }
 
 /// Reads the header of the log (in the caller's snapshot).
@@ -109,10 +114,7 @@ fn read_header(conn: &mut crate::db::AnyConnection) -> Result<Header, AppError> 
         before_chain: audit::before_chain_count(conn)?,
         pending: audit::pending_count(conn)?,
         last_seq: audit::last_seq(conn)?,
-        handovers: tlog::handovers(conn)?
-            .into_iter()
-            .map(|(size, previous, next)| (size.max(0) as u64, previous, next))
-            .collect(),
+        handovers: tlog::handovers(conn)?,
         state,
         checkpoints,
     })

@@ -301,10 +301,11 @@ pub(super) fn check(
 }
 
 fn open_kept(note: &[u8], history: Option<&KeyHistory>) -> (KeptResult, Option<Hash>) {
+    use crate::domain::tlog::CheckpointError;
     let opened = match history {
-        Some(history) => history.open(note).map_err(|e| e.code()),
+        Some(history) => history.open(note),
         // A log that never recorded a key cannot vouch for any checkpoint.
-        None => Err("bad_signature"),
+        None => Err(CheckpointError::BadSignature),
     };
     match opened {
         Ok(cp) => (
@@ -312,17 +313,27 @@ fn open_kept(note: &[u8], history: Option<&KeyHistory>) -> (KeptResult, Option<H
                 size: Some(cp.size),
                 root_hash: Some(to_base64(&cp.root)),
                 problem: None,
+                lost_after: None,
             },
             Some(cp.root),
         ),
-        Err(code) => (
-            KeptResult {
-                size: None,
-                root_hash: None,
-                problem: Some(code),
-            },
-            None,
-        ),
+        Err(e) => {
+            let (size, lost_after) = match e {
+                CheckpointError::LostInRestore { size, backup_size } => {
+                    (Some(size), Some(backup_size))
+                }
+                _ => (None, None),
+            };
+            (
+                KeptResult {
+                    size,
+                    root_hash: None,
+                    problem: Some(e.code()),
+                    lost_after,
+                },
+                None,
+            )
+        }
     }
 }
 
