@@ -134,7 +134,8 @@ pub fn ring_of<'k>(keys: &'k Keys, kind: &str) -> Option<&'k KeyRing> {
     }
 }
 
-/// The keys this instance holds, by kind.
+/// The keys this instance holds, by kind (the audit key's public half under the configured name;
+/// `check_or_record` records it under the log's).
 pub fn held(config: &Config, keys: &Keys) -> Result<Vec<HeldKey>, AppError> {
     let mut out = Vec::new();
     for kind in ["session", "document", "audit", "assertion"] {
@@ -178,9 +179,14 @@ pub fn check_or_record(
     keys: &Keys,
     clock: &Clock,
 ) -> Result<Checked, KeySetError> {
-    let ours = held(config, keys)?;
+    let mut ours = held(config, keys)?;
     let now = db::to_db_time(clock.now());
     let mut conn = db.conn().map_err(AppError::from)?;
+    // The audit key's public half under the name the log recorded (a restore renames it).
+    let state = crate::db::tlog::state(&mut conn)?;
+    for key in ours.iter_mut().filter(|k| k.kind == "audit") {
+        key.public_half = Some(super::audit_key::key_of(&state, config, keys)?.verifier_key());
+    }
     write_tx(&mut conn, |c| -> Result<Checked, KeySetError> {
         // Instances started together record in turn.
         db::workflows::take_publishing_turn(c).map_err(AppError::from)?;

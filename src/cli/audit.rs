@@ -298,7 +298,7 @@ pub(super) fn announce_key(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// `kaiji audit verify`'s words for a report.
-fn describe_report(r: &crate::app::audit_verify::LogReport) -> String {
+pub(super) fn describe_report(r: &crate::app::audit_verify::LogReport) -> String {
     let mut out = match &r.first_broken {
         None if r.intact => format!(
             "audit log intact: {} event(s) in the tree ({} from the hash chain before it), checkpoint of {} signed, root {}; {} checkpoint(s) checked; {} waiting to be integrated; {} written before the chain",

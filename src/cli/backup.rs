@@ -61,6 +61,12 @@ pub(super) fn restore(config: Config, dir: &Path, keys: Option<&Path>) -> anyhow
         r.manifest.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
         r.manifest.backend
     );
+    // Proven whole: the restored log verifies from its first event to the new epoch's checkpoint.
+    let report = crate::app::audit_verify::verify(&db, &[])?;
+    println!("{}", super::audit::describe_report(&report));
+    if !report.intact {
+        anyhow::bail!("the restored audit log does not verify: the backup was altered or damaged");
+    }
     if let (Some(origin), Some(vkey)) = (&r.origin, &r.verifier_key) {
         let size = r.manifest.checkpoint.as_ref().map_or(0, |c| c.size);
         println!(

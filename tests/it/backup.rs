@@ -29,6 +29,27 @@ fn count_requests(dir: &Path, env: &[(&str, &str)]) -> usize {
         .len()
 }
 
+/// `kaiji COMMAND DIR --keys KEYS` (backup or restore).
+fn with_keys(
+    dir: &Path,
+    env: &[(&str, &str)],
+    command: &str,
+    from: &Path,
+    keys: &Path,
+) -> std::process::Output {
+    kaiji(
+        dir,
+        env,
+        &[
+            command,
+            from.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
 fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(&str, &str)]) {
     let work = tempfile::tempdir().unwrap();
     let (backup, keys) = (work.path().join("backup"), work.path().join("keys"));
@@ -47,17 +68,7 @@ fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(
 
     // Backing up refuses to put the keys beside the backup, and a directory already in use.
     fails_saying(
-        &kaiji(
-            origin,
-            env,
-            &[
-                "backup",
-                backup.to_str().unwrap(),
-                "--keys",
-                backup.join("keys").to_str().unwrap(),
-            ],
-            None,
-        ),
+        &with_keys(origin, env, "backup", &backup, &backup.join("keys")),
         "the keys must go elsewhere than the backup",
     );
     // Under load: requests are written while the copy is made.
@@ -86,17 +97,7 @@ fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(
             )
         })
     };
-    let made = kaiji(
-        origin,
-        env,
-        &[
-            "backup",
-            backup.to_str().unwrap(),
-            "--keys",
-            keys.to_str().unwrap(),
-        ],
-        None,
-    );
+    let made = with_keys(origin, env, "backup", &backup, &keys);
     succeeds_saying(&made, "backed up the");
     assert!(writer.join().unwrap().status.success());
     fails_saying(
@@ -129,45 +130,16 @@ fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(
     bytes[at] ^= 0xff;
     std::fs::write(&file, bytes).unwrap();
     fails_saying(
-        &kaiji(
-            restored,
-            restored_env,
-            &[
-                "restore",
-                damaged.to_str().unwrap(),
-                "--keys",
-                keys.to_str().unwrap(),
-            ],
-            None,
-        ),
+        &with_keys(restored, restored_env, "restore", &damaged, &keys),
         "does not match its manifest",
     );
 
     // The restore, into a fresh data directory (or empty database).
-    let r = kaiji(
-        restored,
-        restored_env,
-        &[
-            "restore",
-            backup.to_str().unwrap(),
-            "--keys",
-            keys.to_str().unwrap(),
-        ],
-        None,
-    );
+    let r = with_keys(restored, restored_env, "restore", &backup, &keys);
     succeeds_saying(&r, "the audit log goes on under a new name");
+    assert!(text(&r).contains("audit log intact"), "{}", text(&r));
     fails_saying(
-        &kaiji(
-            restored,
-            restored_env,
-            &[
-                "restore",
-                backup.to_str().unwrap(),
-                "--keys",
-                keys.to_str().unwrap(),
-            ],
-            None,
-        ),
+        &with_keys(restored, restored_env, "restore", &backup, &keys),
         "not empty",
     );
     // Whole: every request the backup's checkpoint covered is there, the log verifies, the

@@ -1,8 +1,9 @@
 //! Past one machine (issue 22): three `kaiji serve` instances and two `kaiji worker`s on one PostgreSQL,
 //! behind HAProxy (Debian's package) on loopback, as a company runs them for availability. Requesters
 //! file and confirm, an officer signs in and moves requests on, all through the balancer, while one
-//! instance is killed with SIGKILL and started again. Every acknowledged request is there with its audit
-//! events and notices, the officer's session holds on whichever instance answers, every notice arrives
+//! instance is killed with SIGKILL and started again; then every instance is restarted in turn with
+//! SIGTERM while requests keep coming (a rolling upgrade), and not one filing fails. Every
+//! acknowledged request is there with its audit events and notices, the officer's session holds on whichever instance answers, every notice arrives
 //! (a killed instance's worker may send again only what it had in flight), each hourly job ran once,
 //! and the audit log verifies.
 
@@ -103,8 +104,9 @@ fn haproxy(dir: &Path, lb: u16, ports: &[u16]) -> Killed {
         .map(|(i, p)| format!("    server k{i} 127.0.0.1:{p}\n"))
         .collect();
     // Round robin; a refused connection is retried on another instance (`redispatch`), and so is a
-    // read (never a POST) that met a kept-alive connection the killed instance left behind; an
-    // instance is out after one failed readiness check, back after two good ones.
+    // read (never a POST) that met a kept-alive connection the killed instance left behind; each
+    // request on a connection of its own to the instance (so a POST never meets one an instance
+    // stopping closes); an instance is out after one failed readiness check, back after two good ones.
     let config = format!(
         "global\n    maxconn 512\n\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\n    \
@@ -112,6 +114,7 @@ fn haproxy(dir: &Path, lb: u16, ports: &[u16]) -> Killed {
          frontend www\n    bind 127.0.0.1:{lb}\n    default_backend kaiji\n\
          backend kaiji\n    balance roundrobin\n    option httpchk GET /readyz\n    \
          retry-on conn-failure empty-response\n    http-request disable-l7-retry if METH_POST\n    \
+         http-reuse never\n    \
          default-server check inter 300ms fall 1 rise 2\n{servers}"
     );
     let path = dir.join("haproxy.cfg");
@@ -125,6 +128,43 @@ fn haproxy(dir: &Path, lb: u16, ports: &[u16]) -> Killed {
             .spawn()
             .unwrap(),
     )
+}
+
+/// Stops an instance as a deploy does, with SIGTERM: it stops taking connections and finishes the
+/// requests in flight. Waits for it to exit without blocking the test's other tasks.
+async fn terminate(instance: &mut Killed) {
+    let pid = instance.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while instance.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "instance {pid} did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Files one request through the balancer: its id and address when acknowledged (201), else the
+/// status.
+async fn file(client: &reqwest::Client, base: &str, i: usize) -> Result<(String, String), u16> {
+    let email = format!("person{i}@example.com");
+    let r = client
+        .post(format!("{base}/api/v1/requests"))
+        .json(
+            &serde_json::json!({"name": format!("Person {i}"), "email": email,
+            "request_type": "access", "jurisdiction": "eea", "message": "My data, please.",
+            "language": "en"}),
+        )
+        .send()
+        .await
+        .map_err(|_| 0_u16)?;
+    if r.status() != 201 {
+        return Err(r.status().as_u16());
+    }
+    let body: serde_json::Value = r.json().await.map_err(|_| 0_u16)?;
+    Ok((body["id"].as_str().unwrap().to_owned(), email))
 }
 
 /// The first link in a mail's text that starts with `prefix`.
@@ -241,20 +281,8 @@ async fn instances_behind_haproxy_survive_one_killed_mid_run() {
             instances[1] = serve(dirs[1].path(), &env, ports[1]);
             until_ready(&client, ports[1], dirs[1].path()).await;
         }
-        let email = format!("person{i}@example.com");
-        let r = client
-            .post(format!("{base}/api/v1/requests"))
-            .json(
-                &serde_json::json!({"name": format!("Person {i}"), "email": email,
-                "request_type": "access", "jurisdiction": "eea", "message": "My data, please.",
-                "language": "en"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 201 {
-            let body: serde_json::Value = r.json().await.unwrap();
-            acknowledged.insert(body["id"].as_str().unwrap().to_owned(), email);
+        if let Ok((id, email)) = file(&client, &base, i).await {
+            acknowledged.insert(id, email);
         }
         // The officer's session holds on whichever instance answers.
         let queue = officer.get("/staff/requests").await;
@@ -265,6 +293,40 @@ async fn instances_behind_haproxy_survive_one_killed_mid_run() {
         "only {} of {REQUESTS} acknowledged",
         acknowledged.len()
     );
+
+    // A rolling restart under load, as an upgrade without downtime goes (docs/operations.md): while
+    // requests keep coming through the balancer, each instance in turn is stopped with SIGTERM,
+    // started again and waited for until the balancer takes it back. Not one filing fails.
+    let stop = std::rc::Rc::new(std::cell::Cell::new(false));
+    let filing = {
+        let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+        actix_web::rt::spawn(async move {
+            let mut results = Vec::new();
+            let mut i = REQUESTS;
+            while !stop.get() {
+                results.push(file(&client, &base, i).await);
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            results
+        })
+    };
+    for i in 0..INSTANCES {
+        terminate(&mut instances[i]).await;
+        instances[i] = serve(dirs[i].path(), &env, ports[i]);
+        until_ready(&client, ports[i], dirs[i].path()).await;
+        // Two good readiness checks, 300 ms apart, before the balancer sends it requests again.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+    }
+    stop.set(true);
+    let during = filing.await.unwrap();
+    let failed: Vec<u16> = during.iter().filter_map(|r| r.clone().err()).collect();
+    assert!(
+        during.len() >= 10 && failed.is_empty(),
+        "{} filings during the rolling restart, failed: {failed:?}",
+        during.len()
+    );
+    let during: Vec<String> = during.into_iter().flatten().map(|(id, _)| id).collect();
 
     // Each requester confirms their address from the mail (page from one instance, button to another).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -322,6 +384,14 @@ async fn instances_behind_haproxy_survive_one_killed_mid_run() {
     let email_notices: i64 = {
         use diesel::prelude::*;
         use kaiji::db::schema::{audit_events, notices, requests};
+        // Every request filed during the rolling restart is there, with its receipt audited.
+        let received: i64 = audit_events::table
+            .filter(audit_events::request_id.eq_any(&during))
+            .filter(audit_events::action.eq("request.received"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(received, during.len() as i64);
         let states: Vec<String> = requests::table
             .filter(requests::id.eq_any(&ids))
             .select(requests::state)

@@ -43,6 +43,27 @@ fn keep_rings_in_files(app: &TestApp) {
     }
 }
 
+/// The app's rings kept in key files and recorded as the key set, as the first start does: the
+/// database, settings, clock and the first keys.
+fn recorded_in_files(
+    app: &TestApp,
+) -> (
+    kaiji::db::Db,
+    std::sync::Arc<kaiji::config::Config>,
+    kaiji::app::Clock,
+    Keys,
+) {
+    keep_rings_in_files(app);
+    let (db, config, clock) = (
+        app.state.db.clone(),
+        app.state.config.clone(),
+        app.clock.clone(),
+    );
+    let first = (*app.state.keys).clone();
+    key_set::check_or_record(&db, &config, &first, &clock).unwrap();
+    (db, config, clock, first)
+}
+
 /// The keys after a restart: the rings as the key files now hold them, the assertion ring given.
 fn reloaded(app: &TestApp, assertion: Option<kaiji::config::KeyRing>) -> Keys {
     let mut keys = app.state.config.load_keys().unwrap();
@@ -63,14 +84,7 @@ fn assertion_for(key: &[u8], email: &str, now: i64) -> String {
 async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_sent(
     mut app: TestApp,
 ) {
-    keep_rings_in_files(&app);
-    let (db, config, clock) = (
-        app.state.db.clone(),
-        app.state.config.clone(),
-        app.clock.clone(),
-    );
-    let first = (*app.state.keys).clone();
-    key_set::check_or_record(&db, &config, &first, &clock).unwrap();
+    let (db, config, clock, first) = recorded_in_files(&app);
     let public = config.http.public_url.clone();
     let officer = api(&app, "officer@example.com", Role::Officer).await;
 
@@ -355,14 +369,7 @@ async fn a_ring_kept_in_a_setting_rotates_once_the_operator_puts_the_new_key_fir
 /// kept from before still checks against the log; the old key retires once the log was handed over.
 async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app: TestApp) {
     use kaiji::domain::tlog::open_checkpoint;
-    keep_rings_in_files(&app);
-    let (db, config, clock) = (
-        app.state.db.clone(),
-        app.state.config.clone(),
-        app.clock.clone(),
-    );
-    let first = (*app.state.keys).clone();
-    key_set::check_or_record(&db, &config, &first, &clock).unwrap();
+    let (db, config, clock, first) = recorded_in_files(&app);
     common::file_id(&app, json!({})).await;
     let before = app.seal().await;
     assert!(before > 0);
