@@ -141,7 +141,10 @@ async fn terminate(instance: &mut Killed) {
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(40);
     while instance.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "instance {pid} did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "instance {pid} did not stop on SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
