@@ -157,6 +157,9 @@ pub fn backup(
         return Err(BackupError::KeysBesideBackup(k.to_owned()));
     }
     empty_or_new(dir)?;
+    if let Some(k) = keys_dir {
+        empty_or_new(k)?;
+    }
     let checkpoint = {
         let mut conn = db.conn()?;
         let state = crate::db::tlog::state(&mut conn)?;
@@ -189,7 +192,6 @@ pub fn backup(
         }
     }
     if let Some(k) = keys_dir {
-        empty_or_new(k)?;
         for kind in ["session", "document", "audit", "assertion"] {
             if let Some(ring) = super::key_set::ring_of(keys, kind) {
                 let path = k.join(format!("{kind}.key"));
@@ -229,11 +231,22 @@ pub fn backup(
     Ok(manifest)
 }
 
-/// Reads a backup's manifest.
+/// Reads a backup's manifest. Its database file is one of the two names a backup writes, inside the
+/// backup: a manifest naming another path is not a backup's.
 pub fn manifest_of(dir: &Path) -> Result<Manifest, BackupError> {
     let text =
         std::fs::read(dir.join(MANIFEST)).map_err(|_| BackupError::NoManifest(dir.to_owned()))?;
-    serde_json::from_slice(&text).map_err(|_| BackupError::NoManifest(dir.to_owned()))
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(|_| BackupError::NoManifest(dir.to_owned()))?;
+    let expected = match manifest.backend.as_str() {
+        "sqlite" => SQLITE_FILE,
+        "postgres" => PG_FILE,
+        _ => return Err(BackupError::NoManifest(dir.to_owned())),
+    };
+    if manifest.database_file != expected {
+        return Err(BackupError::NoManifest(dir.to_owned()));
+    }
+    Ok(manifest)
 }
 
 /// What a restore did.

@@ -134,6 +134,17 @@ fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(
         "does not match its manifest",
     );
 
+    // A manifest naming a file outside the backup is not a backup's.
+    let forged = work.path().join("forged");
+    common::copy_dir(&backup, &forged);
+    let mut m = manifest.clone();
+    m["database_file"] = "../backup/kaiji.db".into();
+    std::fs::write(forged.join("manifest.json"), m.to_string()).unwrap();
+    fails_saying(
+        &with_keys(restored, restored_env, "restore", &forged, &keys),
+        "holds no kaiji backup",
+    );
+
     // The restore, into a fresh data directory (or empty database).
     let r = with_keys(restored, restored_env, "restore", &backup, &keys);
     succeeds_saying(&r, "the audit log goes on under a new name");
