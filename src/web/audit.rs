@@ -172,9 +172,10 @@ pub struct EvidenceQuery {
     request: Option<String>,
 }
 
-/// A tree size as typed: absent, or a whole number of events.
+/// A tree size as typed: absent or empty, or a whole number of events. Nothing else, not even
+/// blanks: the contract says a number or the empty string, and `size=%20` is neither.
 fn tree_size(errors: &mut FieldErrors, field: &'static str, raw: Option<&str>) -> Option<i64> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    let raw = raw.filter(|s| !s.is_empty())?;
     match raw.parse::<i64>() {
         Ok(n) if n >= 0 => Some(n),
         _ => {
