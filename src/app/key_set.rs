@@ -447,7 +447,8 @@ pub fn retire(
         }
         "audit" => {
             // Until the handover checkpoint, the log is verified under it and it signs that checkpoint.
-            let log_key = crate::db::tlog::state(&mut conn)?.verifier_key;
+            let state = crate::db::tlog::state(&mut conn)?;
+            let log_key = state.verifier_key.clone();
             let ours = ring_of(keys, kind)
                 .and_then(|r| r.by_id(key_id))
                 .map(|seed| {
@@ -457,7 +458,6 @@ pub fn retire(
                 });
             let names_it = match ours {
                 Some(k) => {
-                    let state = crate::db::tlog::state(&mut conn)?;
                     log_key == Some(super::audit_key::key_of(&state, config, &k)?.verifier_key())
                 }
                 None => row.public_half.is_some() && log_key == row.public_half,
