@@ -12,6 +12,7 @@ use crate::db::staff::{self as repo, StaffRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::ids::StaffId;
 use crate::domain::staff::{Role, StaffEmail, StaffName};
 

@@ -18,6 +18,7 @@ use super::audit_key::{log_context, log_history, open_row, status_of, tree_head}
 use crate::config::{Config, Keys};
 use crate::db::{AnyConnection, Db, audit, tlog};
 use crate::domain::audit::Era;
+use crate::domain::code::Code;
 use crate::domain::tlog::{
     Hash, KeyHistory, ProofError, TileSource, check_consistency, check_inclusion,
     consistency_proof, inclusion_proof, leaf_hash, root_at, to_base64,

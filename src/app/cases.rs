@@ -1,6 +1,7 @@
 //! A request as the engine sees it: its row, its pinned workflow, what is known about it, and its clocks;
 //! and the shared steps of writing a decision back (clocks with their deadlines, queued notices).
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use std::sync::Arc;
 

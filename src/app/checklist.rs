@@ -8,6 +8,7 @@ use super::AppError;
 use super::cases::Case;
 use crate::db::documents as repo;
 use crate::db::{AnyConnection, postal};
+use crate::domain::code::Code;
 use crate::domain::documents::{Answering, Checklist, DocumentRecord, Holder};
 use crate::domain::notice::NoticeKind;
 use crate::domain::postal::RequesterKind;
@@ -56,7 +57,7 @@ pub(crate) fn checklist_of(
                     },
                 ),
                 rejected: d.rejected_reason,
-                id: d.id,
+                id: d.id.into_string(),
                 kind: d.kind,
                 original: d.original,
             }

@@ -274,7 +274,7 @@ pub async fn confirm_person(state: &AppState, link: String) -> Result<PersonView
             )?;
             // An agent that opened the verification page for the person gets them back (DRP §3.02.1).
             // Checked again against the agent's entry as it stands now.
-            let return_to = match crate::db::drp::find_request(conn, case.row.id.as_str())? {
+            let return_to = match crate::db::drp::find_request(conn, &case.row.id)? {
                 Some(l) => crate::db::drp::find_agent(conn, &l.agent_id)?.and_then(|a| {
                     l.redirect_to.and_then(|to| {
                         crate::domain::drp::return_allowed(a.web_url.as_deref(), &to)

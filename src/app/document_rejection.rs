@@ -11,14 +11,14 @@ use super::staff::StaffMember;
 use super::{AppError, AppState};
 use crate::db::{self, audit, documents as repo};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{DocumentId, RequestId};
 
 pub async fn reject_document(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
     expected_version: i64,
-    document_id: String,
+    document_id: DocumentId,
     reason: String,
 ) -> Result<DocumentOutcome, AppError> {
     let reason = crate::domain::field::bounded(&reason, 500)

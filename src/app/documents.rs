@@ -2,7 +2,7 @@
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
 use crate::config::UploadKind;
-use crate::domain::ids::{FileId, RequestId};
+use crate::domain::ids::{DocumentId, FileId, RequestId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 
@@ -257,7 +257,7 @@ struct ParsedDocument {
 
 #[derive(Debug, Clone)]
 pub struct DocumentOutcome {
-    pub document_id: String,
+    pub document_id: DocumentId,
     pub version: i64,
     pub checklist: Checklist,
 }
@@ -307,7 +307,7 @@ pub async fn record_document(
                 )?),
                 _ => None,
             };
-            let document_id = db::new_id();
+            let document_id = DocumentId::new(db::new_id());
             repo::insert_document(
                 conn,
                 &IdentityDocumentRow {
@@ -417,7 +417,7 @@ impl From<FileInfo> for StoredFile {
 /// An identity document read from the envelope, as the request page lists it.
 #[derive(Clone)]
 pub struct IdentityDocument {
-    pub id: String,
+    pub id: DocumentId,
     pub kind: String,
     pub holder: String,
     pub original: bool,

@@ -347,7 +347,7 @@ pub async fn exercise(
         .filter(|k| claims.verified(k))
         .collect();
     let link = DrpRequestRow {
-        request_id: String::new(),
+        request_id: RequestId::new(String::new()),
         agent_id: agent.id.clone(),
         action: action.clone(),
         agent_request_id: claims.text("agent-request-id").map(str::to_owned),
@@ -368,7 +368,7 @@ pub async fn exercise(
         true,
         move |conn, receipt| {
             let row = DrpRequestRow {
-                request_id: receipt.request_id.to_string(),
+                request_id: receipt.request_id.clone(),
                 ..link.clone()
             };
             repo::insert_request(conn, &row)?;
@@ -399,8 +399,7 @@ pub async fn exercise(
     state
         .db
         .run(move |conn| {
-            let link =
-                repo::find_request(conn, receipt.request_id.as_str())?.ok_or(AppError::NotFound)?;
+            let link = repo::find_request(conn, &receipt.request_id)?.ok_or(AppError::NotFound)?;
             status_view(conn, &catalog, &link, &links(&base, &keys), now)
         })
         .await
@@ -419,7 +418,7 @@ fn verified_list(row: &DrpRequestRow) -> serde_json::Value {
 fn owned(
     conn: &mut AnyConnection,
     agent: &AgentRow,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<DrpRequestRow, DrpFailure> {
     let link = repo::find_request(conn, request_id)?.ok_or(DrpFailure::NotFound)?;
     if link.agent_id != agent.id {
@@ -432,7 +431,7 @@ fn owned(
 pub async fn status(
     state: &AppState,
     bearer: Option<String>,
-    request_id: String,
+    request_id: RequestId,
 ) -> Result<DrpStatusView, DrpFailure> {
     let agent = agent_of(state, bearer).await?;
     let now = state.clock.now();
@@ -459,7 +458,7 @@ pub async fn status(
 pub async fn revoke(
     state: &AppState,
     bearer: Option<String>,
-    request_id: String,
+    request_id: RequestId,
     body: Vec<u8>,
 ) -> Result<DrpStatusView, DrpFailure> {
     let agent = agent_of(state, bearer).await?;
@@ -479,7 +478,7 @@ pub async fn revoke(
                     return Err(DrpFailure::Refused(why));
                 }
             };
-            let mut case = Case::load(conn, &catalog, &RequestId::new(link.request_id.clone()))?;
+            let mut case = Case::load(conn, &catalog, &link.request_id)?;
             let Some(event) = super::tracking::requester_actions(&case)
                 .into_iter()
                 .find(|a| a.closes)

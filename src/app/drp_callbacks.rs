@@ -55,7 +55,7 @@ pub(crate) fn after_change(
     request_id: &RequestId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let Some(link) = repo::find_request(conn, request_id.as_str())? else {
+    let Some(link) = repo::find_request(conn, request_id)? else {
         return Ok(());
     };
     let view = status_view(conn, catalog, &link, links, now)?;

@@ -7,8 +7,8 @@ use super::AppError;
 use super::cases::{Case, clock_views, today_in};
 use crate::db::drp::DrpRequestRow;
 use crate::db::{self, AnyConnection};
+use crate::domain::code::Code;
 use crate::domain::drp::{DrpStatus, WorkflowPosition};
-use crate::domain::ids::RequestId;
 use crate::domain::notice::NoticeKind;
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Guard};
@@ -99,11 +99,7 @@ pub(crate) fn status_view(
     links: &StatusLinks<'_>,
     now: DateTime<Utc>,
 ) -> Result<DrpStatusView, AppError> {
-    let case = Case::load(
-        conn,
-        state_catalog,
-        &RequestId::new(link.request_id.clone()),
-    )?;
+    let case = Case::load(conn, state_catalog, &link.request_id)?;
     let (_, terminal) = case.state_label();
     // One read of the request's notices: the outcomes they tell, and a refusal's ground.
     let rows = crate::db::notices::for_request(conn, &case.row.id)?;
@@ -177,7 +173,7 @@ pub(crate) fn status_view(
         _ => None,
     };
     Ok(DrpStatusView {
-        request_id: link.request_id.clone(),
+        request_id: link.request_id.to_string(),
         received_at: db::from_db_time(case.row.received_at),
         expected_by,
         agent_request_id: link.agent_request_id.clone(),

@@ -10,6 +10,7 @@ use super::drp_status::{PersonStep, person_step};
 use super::{AppError, AppState};
 use crate::db::drp as repo;
 use crate::db::{self, AnyConnection, notices, requests};
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use crate::domain::notice::{Addressee, NoticeKind, NoticePayload};
 use crate::domain::request::Language;
@@ -62,11 +63,11 @@ fn hide(address: &str) -> String {
 fn load(
     conn: &mut AnyConnection,
     catalog: &super::workflows::WorkflowCatalog,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<(Case, repo::DrpRequestRow, repo::AgentRow, Option<String>), AppError> {
     let link = repo::find_request(conn, request_id)?.ok_or(AppError::NotFound)?;
     let agent = repo::find_agent(conn, &link.agent_id)?.ok_or(AppError::NotFound)?;
-    let id = RequestId::new(link.request_id.clone());
+    let id = link.request_id.clone();
     let case = Case::load(conn, catalog, &id)?;
     let person_email = requests::find_on_behalf(conn, &id)?.and_then(|b| b.person_email);
     Ok((case, link, agent, person_email))
@@ -105,8 +106,10 @@ fn view(
 }
 
 /// The request a verification link (`{id}.{HMAC}`) names, or 404.
-fn request_of(state: &AppState, link: &str) -> Result<String, AppError> {
-    super::drp_status::verified_request(&state.keys, link).ok_or(AppError::NotFound)
+fn request_of(state: &AppState, link: &str) -> Result<RequestId, AppError> {
+    super::drp_status::verified_request(&state.keys, link)
+        .map(RequestId::new)
+        .ok_or(AppError::NotFound)
 }
 
 /// Opens the page. A `request_id` that is not this page's is refused (404); a `redirect_to` on the
@@ -118,7 +121,7 @@ pub async fn open(
     redirect_to: Option<String>,
 ) -> Result<VerificationView, AppError> {
     let request_id = request_of(state, &link)?;
-    if query_request_id.is_some_and(|q| q != request_id) {
+    if query_request_id.is_some_and(|q| q != request_id.as_str()) {
         return Err(AppError::NotFound);
     }
     let catalog = state.workflows.clone();
@@ -159,8 +162,7 @@ pub async fn resend(state: &AppState, link: String) -> Result<VerificationView, 
     state
         .db
         .write(move |conn| {
-            let id = RequestId::new(request_id.clone());
-            if !requests::lock(conn, &id)? {
+            if !requests::lock(conn, &request_id)? {
                 return Err(AppError::NotFound);
             }
             let (case, link, agent, person_email) = load(conn, &catalog, &request_id)?;
@@ -168,10 +170,10 @@ pub async fn resend(state: &AppState, link: String) -> Result<VerificationView, 
             if v.step != VerificationStep::ConfirmByEmail || person_email.is_none() {
                 return Ok(v);
             }
-            if !sent_lately(conn, &id, now)? {
+            if !sent_lately(conn, &request_id, now)? {
                 super::notices::queue_notices(
                     conn,
-                    &id,
+                    &request_id,
                     true,
                     case.language,
                     [NoticeKind::PersonConfirmation],

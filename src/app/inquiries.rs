@@ -6,6 +6,8 @@
 //! answer goes the same way. Notices go through the outbox in the transaction that caused them; every
 //! step is audited without the person's words.
 
+use crate::domain::code::Code;
+use crate::domain::ids::InquiryId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -81,7 +83,7 @@ impl InquiryView {
             overdue,
             acknowledged_at: r.acknowledged_at.map(db::from_db_time),
             answered_at: r.answered_at.map(db::from_db_time),
-            id: r.id,
+            id: r.id.into_string(),
             reference: r.reference,
             kind: r.kind,
             place: r.place,
@@ -190,7 +192,7 @@ pub async fn receive(
         .db
         .write(move |conn| {
             let row = InquiryRow {
-                id: db::new_id(),
+                id: InquiryId::new(db::new_id()),
                 reference: ReceiptNumber::new(parsed.received_on, tokens::random_u64())
                     .as_str()
                     .replacen("KJ-", "KQ-", 1),
@@ -267,7 +269,7 @@ fn acknowledge_in(
 pub async fn acknowledge(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: InquiryId,
     in_person: bool,
 ) -> Result<InquiryView, AppError> {
     let laws = state.workflows.laws().clone();
@@ -295,7 +297,7 @@ pub async fn acknowledge(
 pub async fn answer(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: InquiryId,
     text: String,
 ) -> Result<InquiryView, AppError> {
     let laws = state.workflows.laws().clone();
@@ -372,7 +374,7 @@ pub struct InquiryNotice {
 pub async fn detail(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
+    id: InquiryId,
 ) -> Result<(InquiryView, Vec<InquiryNotice>), AppError> {
     let laws = state.workflows.laws().clone();
     let now = state.clock.now();
@@ -417,7 +419,7 @@ pub(crate) fn for_notice(
     conn: &mut AnyConnection,
     notice: &NoticeRow,
 ) -> Result<InquiryRow, AppError> {
-    let id = notice.inquiry_id.as_deref().ok_or(AppError::NotFound)?;
+    let id = notice.inquiry_id.as_ref().ok_or(AppError::NotFound)?;
     let row = repo::find(conn, id)?.ok_or(AppError::NotFound)?;
     if row.erased_at.is_some() {
         return Err(AppError::NotFound);
@@ -437,7 +439,7 @@ pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
     let cutoff = db::to_db_time(cutoff);
     let mail_dir = state.config.mail_dir();
     let mut conn = state.db.conn()?;
-    let erased: Vec<String> = db::write_tx(&mut conn, |conn| {
+    let erased: Vec<InquiryId> = db::write_tx(&mut conn, |conn| {
         let mut erased = Vec::new();
         for id in repo::erasable(conn, cutoff)? {
             if repo::erase(conn, &id, db::to_db_time(now))? {
@@ -457,7 +459,7 @@ pub fn erase_expired(state: &AppState) -> Result<usize, AppError> {
     })?;
     // The .eml copies the file transport wrote: gone once the erasure stands, never before it.
     for id in &erased {
-        let _ = std::fs::remove_dir_all(mail_dir.join(id));
+        let _ = std::fs::remove_dir_all(mail_dir.join(id.as_str()));
     }
     Ok(erased.len())
 }

@@ -8,6 +8,7 @@ use super::{AppError, AppState};
 use crate::db::inquiries as repo;
 use crate::db::{self, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::ids::{InquiryId, NoticeId};
 use crate::domain::request::Language;
 
 /// The letter about an inquiry, as the PDF prints it: in Japanese (the desk's letters are), to the
@@ -15,8 +16,8 @@ use crate::domain::request::Language;
 pub async fn letter(
     state: &AppState,
     _staff: &StaffMember,
-    id: String,
-    notice_id: String,
+    id: InquiryId,
+    notice_id: NoticeId,
 ) -> Result<crate::i18n::pdf::LetterSheet, AppError> {
     let catalog = state.workflows.clone();
     state
@@ -25,7 +26,7 @@ pub async fn letter(
             let row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let notice = repo::notices_of(conn, &row.id)?
                 .into_iter()
-                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
+                .find(|n| n.id == notice_id && n.channel == "letter")
                 .ok_or(AppError::NotFound)?;
             if row.erased_at.is_some() {
                 return Err(AppError::NotFound);
@@ -75,8 +76,8 @@ pub async fn letter(
 pub async fn letter_posted(
     state: &AppState,
     staff: &StaffMember,
-    id: String,
-    notice_id: String,
+    id: InquiryId,
+    notice_id: NoticeId,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
     let actor = staff.actor();
@@ -89,7 +90,7 @@ pub async fn letter_posted(
             }
             let notice = repo::notices_of(conn, &row.id)?
                 .into_iter()
-                .find(|n| n.id.as_str() == notice_id && n.channel == "letter")
+                .find(|n| n.id == notice_id && n.channel == "letter")
                 .ok_or(AppError::NotFound)?;
             if notice.status == "sent" {
                 return Err(AppError::invalid("notice", "already_posted"));

@@ -3,6 +3,7 @@
 //! queued and its audit event, all in one transaction. The requester gets a receipt number and a private
 //! tracking token.
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! The outbox: notices queued in the transaction of the change that caused them (the notify worker
 //! delivers them later), and an officer's retry of one that failed.
 
-use crate::domain::ids::{NoticeId, RequestId, StaffId};
+use crate::domain::code::Code;
+use crate::domain::ids::{InquiryId, NoticeId, RequestId, StaffId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
@@ -116,7 +117,7 @@ pub async fn retry_failed(
 pub enum NoticeOwner {
     Request(RequestId),
     /// An inquiry or complaint, by its id.
-    Inquiry(String),
+    Inquiry(InquiryId),
 }
 
 /// A notice of a request with where its delivery stands, as the request page and the API list it.

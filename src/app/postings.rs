@@ -11,6 +11,7 @@ use super::{AppError, AppState};
 use crate::db::postings::{self, PostingRow};
 use crate::db::{self, AnyConnection, audit, notices};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::ids::{NoticeId, RequestId};
 use crate::domain::postal::TrackingNumber;
 use crate::domain::posting::{LetterPosting, RawPosting};

@@ -15,6 +15,7 @@ use super::{AppError, AppState};
 use crate::db::preferences::{self as repo, PreferenceRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use crate::domain::law::Laws;
 use crate::domain::preference::{

@@ -14,7 +14,7 @@ use super::{AppError, AppState};
 use crate::db::provision::{self as repo, ProvisionRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{ProvisionRecordId, RequestId};
 use crate::domain::law::{AnswerKind, Laws};
 use crate::domain::notice::ProvisionNotice;
 use crate::domain::provision::{
@@ -65,7 +65,7 @@ impl RecordView {
             .map(|b| b.label.get(lang).to_owned())
             .unwrap_or_else(|| r.basis.clone());
         RecordView {
-            id: r.id,
+            id: r.id.into_string(),
             regime: r.regime,
             direction: r.direction,
             method: r.method,
@@ -128,7 +128,7 @@ pub async fn record(
             let keys = parsed.person.keys();
             let p = &parsed.person;
             let row = ProvisionRow {
-                id: db::new_id(),
+                id: ProvisionRecordId::new(db::new_id()),
                 regime: regime.clone(),
                 direction: parsed.direction.as_str().to_owned(),
                 method: parsed.method.clone(),
@@ -276,7 +276,7 @@ pub(crate) fn candidates(
         };
         likely_by(&rec, &keys)
     };
-    let ids: Vec<String> = attached.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<ProvisionRecordId> = attached.iter().map(|r| r.id.clone()).collect();
     let mut out: Vec<Candidate> = attached
         .into_iter()
         .map(|r| Candidate {
@@ -305,7 +305,7 @@ pub async fn confirm(
     state: &AppState,
     staff: &StaffMember,
     request_id: RequestId,
-    record_id: String,
+    record_id: ProvisionRecordId,
     attach: bool,
 ) -> Result<(), AppError> {
     let catalog = state.workflows.clone();

@@ -13,6 +13,7 @@ use crate::db::notices::{self, NoticeRow};
 use crate::db::systems::{self as repo, DataSystemRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::field::bounded;
 use crate::domain::ids::{RequestId, TaskId};
 use crate::domain::notice::{

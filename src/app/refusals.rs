@@ -13,6 +13,7 @@ use super::AppState;
 use super::staff::StaffMember;
 use crate::db::{self, audit, sign_in};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::security::tokens;
 
 /// What was refused.

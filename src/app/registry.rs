@@ -12,6 +12,7 @@ use super::{AppError, AppState};
 use crate::db::systems::{self as repo, DataSystemRow};
 use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::ids::DataSystemId;
 use crate::domain::staff::Role;
 use crate::domain::systems::{DataSystem, RawDataSystem, Recipient, TaskKind, parse_system};

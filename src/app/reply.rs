@@ -1,6 +1,7 @@
 //! Replies: the dispatch by 配達証明付書留 and its delivery certificate, the expiring download for
 //! electronic disclosure (the first download closes the request), and the changes an answer made.
 
+use crate::domain::code::Code;
 use crate::domain::ids::{DownloadId, NoticeId, RequestId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! Staff accounts and sessions: first-admin setup, `user add`, login, logout, and who is behind a cookie.
 
+use crate::domain::code::Code;
 use crate::domain::ids::{RequestId, StaffId};
 use chrono::TimeDelta;
 use serde_json::json;

@@ -5,6 +5,7 @@
 //! tree as the sequencer would (synth holds the sequencer's role for each batch and signs its
 //! checkpoint). Batches of 1,000 requests per transaction.
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use chrono::TimeDelta;
 

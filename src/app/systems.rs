@@ -4,6 +4,7 @@
 //! answer before it.
 
 use crate::config::UploadKind;
+use crate::domain::code::Code;
 use crate::domain::ids::{DataSystemId, RequestId, TaskId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

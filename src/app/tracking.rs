@@ -8,6 +8,7 @@ use crate::db::notices::{self};
 use crate::db::requests::{self};
 use crate::db::{self};
 use crate::domain::audit::Actor;
+use crate::domain::code::Code;
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::{Language, RightCode};
 use crate::domain::workflow::{Fact, Label, Party, TransitionError};

@@ -2,6 +2,7 @@
 //! carries the decision out in the caller's transaction: the application's effects (`effects`), the new
 //! state, facts and clocks, the notices with what the effects did, and the audit events.
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use serde_json::{Map, Value, json};
 

@@ -12,6 +12,7 @@ use super::{AppError, Clock};
 use crate::db::workflows::{self as repo, WorkflowRow};
 use crate::db::{self, AnyConnection, audit, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::deadline::{Calendar, Calendars};
 use crate::domain::law::{Laws, Place, Regime};
 use crate::domain::request::{Channel, PlaceCode, RightCode};

@@ -12,6 +12,7 @@ use crate::app::accounts::{self, AccountChange};
 use crate::app::{AppState, Clock, staff, workflows};
 use crate::config::Config;
 use crate::domain::audit::Actor;
+use crate::domain::code::Code;
 use crate::domain::staff::Role;
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::{app_state, open_db};
 use crate::app::{AppState, Clock};
 use crate::config::Config;
+use crate::domain::code::Code;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {

@@ -10,6 +10,7 @@ use super::{AnyConnection, new_id, to_db_time};
 use crate::domain::audit::{
     AuditAction, ChainedEvent, Era, LeafEvent, NewAuditEvent, REDACTED_DETAILS,
 };
+use crate::domain::code::Code;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]

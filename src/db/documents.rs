@@ -1,6 +1,6 @@
 //! Encrypted files and the identity documents recorded from envelopes.
 
-use crate::domain::ids::{FileId, RequestId};
+use crate::domain::ids::{DocumentId, FileId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -49,7 +49,7 @@ pub struct FileInfo {
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = identity_documents)]
 pub struct IdentityDocumentRow {
-    pub id: String,
+    pub id: DocumentId,
     pub request_id: RequestId,
     pub kind: String,
     pub holder: String,
@@ -117,7 +117,7 @@ pub fn insert_document(conn: &mut AnyConnection, row: &IdentityDocumentRow) -> Q
 pub fn reject_document(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    id: &str,
+    id: &DocumentId,
     reason: &str,
     by: &str,
     at: NaiveDateTime,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{drp_agents, drp_callbacks, drp_requests, drp_seen, drp_tokens};
+use crate::domain::ids::RequestId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = drp_agents)]
@@ -27,7 +28,7 @@ pub struct AgentRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = drp_requests)]
 pub struct DrpRequestRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub agent_id: String,
     pub action: String,
     pub agent_request_id: Option<String>,
@@ -162,7 +163,7 @@ pub fn insert_request(conn: &mut AnyConnection, row: &DrpRequestRow) -> QueryRes
 
 pub fn find_request(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Option<DrpRequestRow>> {
     drp_requests::table
         .find(request_id)
@@ -188,7 +189,7 @@ pub fn find_by_agent_request_id(
 /// Remembers the status last queued for a request's callback.
 pub fn set_last_status(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     status: &str,
 ) -> QueryResult<()> {
     diesel::update(drp_requests::table.find(request_id))
@@ -199,7 +200,7 @@ pub fn set_last_status(
 
 pub fn set_redirect_to(
     conn: &mut AnyConnection,
-    request_id: &str,
+    request_id: &RequestId,
     redirect_to: &str,
 ) -> QueryResult<()> {
     diesel::update(drp_requests::table.find(request_id))
@@ -212,7 +213,7 @@ pub fn set_redirect_to(
 #[diesel(table_name = drp_callbacks)]
 pub struct CallbackRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub agent_id: String,
     pub url: String,
     pub body: String,
@@ -323,7 +324,10 @@ pub fn record_attempt(
 }
 
 /// A request's callbacks, oldest first.
-pub fn callbacks_for(conn: &mut AnyConnection, request_id: &str) -> QueryResult<Vec<CallbackRow>> {
+pub fn callbacks_for(
+    conn: &mut AnyConnection,
+    request_id: &RequestId,
+) -> QueryResult<Vec<CallbackRow>> {
     drp_callbacks::table
         .filter(drp_callbacks::request_id.eq(request_id))
         .order((drp_callbacks::created_at.asc(), drp_callbacks::id.asc()))

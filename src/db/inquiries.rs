@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::notices::NoticeRow;
 use super::schema::{inquiries, notices};
+use crate::domain::ids::InquiryId;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = inquiries)]
 pub struct InquiryRow {
-    pub id: String,
+    pub id: InquiryId,
     pub reference: String,
     pub kind: String,
     pub place: String,
@@ -55,7 +56,7 @@ pub fn insert(conn: &mut AnyConnection, row: &InquiryRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<InquiryRow>> {
+pub fn find(conn: &mut AnyConnection, id: &InquiryId) -> QueryResult<Option<InquiryRow>> {
     inquiries::table
         .find(id)
         .select(InquiryRow::as_select())
@@ -103,7 +104,7 @@ pub fn received_between(
 /// Records the acknowledgement; false if it was already acknowledged (or answered).
 pub fn acknowledge(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &InquiryId,
     by: &str,
     how: &str,
     at: NaiveDateTime,
@@ -125,7 +126,7 @@ pub fn acknowledge(
 /// Records the answer; false if it was already answered.
 pub fn answer(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &InquiryId,
     by: &str,
     text: &str,
     at: NaiveDateTime,
@@ -145,7 +146,7 @@ pub fn answer(
 }
 
 /// The notices about an inquiry, oldest first.
-pub fn notices_of(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<NoticeRow>> {
+pub fn notices_of(conn: &mut AnyConnection, id: &InquiryId) -> QueryResult<Vec<NoticeRow>> {
     notices::table
         .filter(notices::inquiry_id.eq(id))
         .order((notices::created_at.asc(), notices::id.asc()))
@@ -155,7 +156,7 @@ pub fn notices_of(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<NoticeR
 
 /// Inquiries whose personal data is past retention, not yet erased: answered before `cutoff`, or
 /// never answered and received before it.
-pub fn erasable(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<Vec<String>> {
+pub fn erasable(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<Vec<InquiryId>> {
     inquiries::table
         .filter(
             inquiries::answered_at.lt(cutoff).or(inquiries::answered_at
@@ -170,7 +171,7 @@ pub fn erasable(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<
 
 /// Erases what identifies the person and what they wrote, keeping the kind, place, channel and dates
 /// the reports count; the notices' payloads with it.
-pub fn erase(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn erase(conn: &mut AnyConnection, id: &InquiryId, at: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(
         inquiries::table
             .find(id)

@@ -1,6 +1,7 @@
 //! The notice outbox: rows queued in the same transaction as the change that caused them.
 
-use crate::domain::ids::{NoticeId, RequestId, StaffId};
+use crate::domain::code::Code;
+use crate::domain::ids::{InquiryId, NoticeId, RequestId, StaffId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -13,7 +14,7 @@ pub struct NoticeRow {
     pub id: NoticeId,
     /// The request it is about, or (`inquiry_id`) the inquiry: exactly one.
     pub request_id: Option<RequestId>,
-    pub inquiry_id: Option<String>,
+    pub inquiry_id: Option<InquiryId>,
     pub kind: String,
     pub channel: String,
     pub language: String,
@@ -246,7 +247,7 @@ pub fn mark_attempt_failed(
 /// Whose notice an officer sends again: a request's or an inquiry's.
 pub enum NoticeOf<'a> {
     Request(&'a RequestId),
-    Inquiry(&'a str),
+    Inquiry(&'a InquiryId),
 }
 
 /// An officer sends a failed notice again: queued afresh, attempts counted from zero.

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{provision_records, request_provision_records};
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{ProvisionRecordId, RequestId};
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = provision_records)]
 pub struct ProvisionRow {
-    pub id: String,
+    pub id: ProvisionRecordId,
     pub regime: String,
     pub direction: String,
     pub method: String,
@@ -53,7 +53,7 @@ pub fn insert(conn: &mut AnyConnection, row: &ProvisionRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ProvisionRow>> {
+pub fn find(conn: &mut AnyConnection, id: &ProvisionRecordId) -> QueryResult<Option<ProvisionRow>> {
     provision_records::table
         .find(id)
         .select(ProvisionRow::as_select())

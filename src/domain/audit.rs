@@ -1,388 +1,282 @@
 //! The vocabulary of the audit log. Codes are stable: retire a code by leaving it here, never reuse it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
 use super::staff::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
 pub enum AuditAction {
     /// A data subject's request was recorded.
+    #[strum(serialize = "request.received")]
     RequestReceived,
     /// A workflow transition was applied to a request.
+    #[strum(serialize = "request.transitioned")]
     RequestTransitioned,
+    #[strum(serialize = "staff.login")]
     StaffLogin,
+    #[strum(serialize = "staff.login_failed")]
     StaffLoginFailed,
+    #[strum(serialize = "staff.logout")]
     StaffLogout,
+    #[strum(serialize = "staff.created")]
     StaffCreated,
     /// A one-time link for creating the first administrator was issued (its token is not recorded).
+    #[strum(serialize = "staff.setup_link_issued")]
     SetupLinkIssued,
     /// A workflow definition version was published from `seeds/`.
+    #[strum(serialize = "workflow.published")]
     WorkflowPublished,
     /// An officer held a request while a complaint, appeal or lawsuit is pending: erasures skip it.
+    #[strum(serialize = "request.legal_hold_placed")]
     LegalHoldPlaced,
     /// The hold was lifted: the request is erased on its ordinary schedule again.
+    #[strum(serialize = "request.legal_hold_lifted")]
     LegalHoldLifted,
     /// A regime (a law's file in `seeds/regimes/`) version was published: workflows published with it
     /// keep reading it, whatever later versions say.
+    #[strum(serialize = "regime.published")]
     RegimePublished,
+    #[strum(serialize = "staff.api_token_created")]
     ApiTokenCreated,
+    #[strum(serialize = "staff.api_token_revoked")]
     ApiTokenRevoked,
     /// An identity document was recorded from an envelope (with the checklist's new result).
+    #[strum(serialize = "request.document_recorded")]
     DocumentRecorded,
     /// An officer rejected a recorded identity document, with why (it no longer counts).
+    #[strum(serialize = "request.document_rejected")]
     DocumentRejected,
     /// A scan or document was stored, encrypted.
+    #[strum(serialize = "file.stored")]
     FileStored,
     /// A staff member opened a stored file.
+    #[strum(serialize = "file.viewed")]
     FileViewed,
     /// A file's contents were erased after the retention period.
+    #[strum(serialize = "file.purged")]
     FilePurged,
+    #[strum(serialize = "invoice.issued")]
     InvoiceIssued,
     /// A payment was recorded (matched to an invoice or waiting for an officer).
+    #[strum(serialize = "payment.recorded")]
     PaymentRecorded,
     /// The requester downloaded a reply released to them.
+    #[strum(serialize = "reply.downloaded")]
     ReplyDownloaded,
     /// A data-system task was closed (exported, no data, erased, or kept on a legal ground).
+    #[strum(serialize = "task.completed")]
     TaskCompleted,
     /// The recipients a system disclosed to were told of a rectification, erasure or restriction.
+    #[strum(serialize = "task.recipients_notified")]
     RecipientsNotified,
     /// The person was told that a restriction will be lifted, and from when (GDPR Art. 18(3)).
+    #[strum(serialize = "task.restriction_lifted")]
     RestrictionLifted,
     /// Reviewing the answer, an officer withheld a system's export on a ground, or put it back.
+    #[strum(serialize = "task.export_withheld")]
     ExportWithheld,
     /// A second officer approved an answer or refusal at the request's version (four eyes).
+    #[strum(serialize = "request.approved")]
     RequestApproved,
     /// An officer checked an agent's proof of authority (signed permission, power of attorney).
+    #[strum(serialize = "request.authority_checked")]
     AuthorityChecked,
     /// A printed letter was recorded as posted (day, mail class, tracking number).
+    #[strum(serialize = "letter.posted")]
     LetterPosted,
     /// A provision to or receipt from a third party was entered in the register (APPI Arts. 29–30).
+    #[strum(serialize = "provision.recorded")]
     ProvisionRecorded,
     /// An officer confirmed a register record as a request's person's, for its answer (Art. 33(5)).
+    #[strum(serialize = "request.provision_record_attached")]
     ProvisionAttached,
     /// An officer took a register record off a request.
+    #[strum(serialize = "request.provision_record_detached")]
     ProvisionDetached,
     /// Register records past their retention were erased.
+    #[strum(serialize = "provision.erased")]
     ProvisionErased,
     /// An inquiry or complaint was received (from the form, or recorded by an officer).
+    #[strum(serialize = "inquiry.received")]
     InquiryReceived,
     /// It was acknowledged (by e-mail, letter, in person, or with its answer).
+    #[strum(serialize = "inquiry.acknowledged")]
     InquiryAcknowledged,
     /// It was answered.
+    #[strum(serialize = "inquiry.answered")]
     InquiryAnswered,
     /// An officer opened it (the person's words).
+    #[strum(serialize = "inquiry.viewed")]
     InquiryViewed,
     /// Its personal data was erased after the record retention.
+    #[strum(serialize = "inquiry.erased")]
     InquiryErased,
     /// A data system was registered.
+    #[strum(serialize = "system.registered")]
     SystemRegistered,
     /// A data system was taken out of (or back into) new requests.
+    #[strum(serialize = "system.changed")]
     SystemChanged,
     /// Identity verified, and how (e.g. an assertion from the company's login).
+    #[strum(serialize = "identity.verified")]
     IdentityVerified,
     /// The person an agent filed for confirmed the request directly.
+    #[strum(serialize = "request.person_confirmed")]
     PersonConfirmed,
     /// An identity check that did not reach the degree required (data points short, no declaration).
+    #[strum(serialize = "identity.check_failed")]
     IdentityCheckFailed,
     /// The requester confirmed their email address through the link sent to it.
+    #[strum(serialize = "request.email_confirmed")]
     EmailConfirmed,
     /// An officer withdrew a released download link.
+    #[strum(serialize = "reply.download_revoked")]
     DownloadRevoked,
     /// An officer recorded what a correction, deletion or stop of use changed.
+    #[strum(serialize = "request.change_recorded")]
     ChangeRecorded,
     /// The requester sent evidence of identity or of an agent's authority (kinds and names only).
+    #[strum(serialize = "identity.evidence_received")]
     EvidenceReceived,
     /// A notice was delivered (by email).
+    #[strum(serialize = "notice.sent")]
     NoticeSent,
     /// A notice could not be delivered after the last attempt.
+    #[strum(serialize = "notice.failed")]
     NoticeFailed,
     /// An officer queued a failed notice again.
+    #[strum(serialize = "notice.retried")]
     NoticeRetried,
     /// A request was assigned to a staff member (or unassigned).
+    #[strum(serialize = "request.assigned")]
     RequestAssigned,
     /// Someone exported the audit log (with the filter used).
+    #[strum(serialize = "audit.exported")]
     AuditExported,
     /// Too many failed sign-ins in a row locked an account (before sign-in throttling replaced locks;
     /// kept so older logs read).
+    #[strum(serialize = "staff.locked")]
     StaffLocked,
     /// Sign-ins for an email, from an address, or both, must wait after too many failures: one event
     /// per throttle and hour.
+    #[strum(serialize = "staff.sign_in_throttled")]
     StaffSignInThrottled,
     /// An admin unlocked an account.
+    #[strum(serialize = "staff.unlocked")]
     StaffUnlocked,
     /// A member enrolled an authenticator app for the second step of sign-in.
+    #[strum(serialize = "staff.mfa_enrolled")]
     StaffMfaEnrolled,
     /// A session passed the second step (with the app, or a recovery code).
+    #[strum(serialize = "staff.second_step_passed")]
     StaffSecondStepPassed,
     /// An admin reset a member's enrolment, with a fresh code of their own.
+    #[strum(serialize = "staff.mfa_reset")]
     StaffMfaReset,
     /// An admin changed a member's role.
+    #[strum(serialize = "staff.role_changed")]
     StaffRoleChanged,
     /// An admin disabled an account: its sessions ended and its tokens were revoked with it.
+    #[strum(serialize = "staff.disabled")]
     StaffDisabled,
     /// An admin enabled a disabled account again.
+    #[strum(serialize = "staff.enabled")]
     StaffEnabled,
     /// An admin ended every session of a member.
+    #[strum(serialize = "staff.sessions_ended")]
     StaffSessionsEnded,
     /// An admin ended every staff session at once (but their own), or the command line did.
+    #[strum(serialize = "staff.all_sessions_ended")]
     StaffAllSessionsEnded,
     /// A member was refused a route their role does not allow (the first of the hour per route).
+    #[strum(serialize = "access.denied")]
     AccessDenied,
     /// A bearer token or session cookie opened nothing (the first of the hour per address).
+    #[strum(serialize = "access.credential_refused")]
     CredentialRefused,
     /// A form's CSRF token did not match (the first of the hour per address).
+    #[strum(serialize = "access.csrf_refused")]
     CsrfRefused,
     /// An intake limit turned a submission away (the first of the hour per address).
+    #[strum(serialize = "intake.rate_limited")]
     IntakeRateLimited,
+    #[strum(serialize = "staff.password_changed")]
     StaffPasswordChanged,
     /// A staff member ended all their sessions.
+    #[strum(serialize = "staff.logout_everywhere")]
     StaffLogoutEverywhere,
+    #[strum(serialize = "staff.renamed")]
     StaffRenamed,
     /// An officer added an internal note to a request.
+    #[strum(serialize = "request.note_added")]
     NoteAdded,
     /// A closed request's personal data was erased at the end of its retention period.
+    #[strum(serialize = "request.records_purged")]
     RecordsPurged,
     /// The service started, with its effective settings (secrets masked): configuration changes show.
+    #[strum(serialize = "system.started")]
     ServiceStarted,
     /// A request reached a final state. Its details never hold personal data and are never erased:
     /// retention checks, from the log alone, that a record was closed long enough before it was erased.
+    #[strum(serialize = "request.closed")]
     RequestClosed,
     /// A person's choice (an opt-out of sale or sharing, a limit, an opt-in) was recorded: kind, value,
     /// source and regime, never who.
+    #[strum(serialize = "preference.recorded")]
     PreferenceRecorded,
     /// A staff member or a data system asked where someone stands (how many choices were found).
+    #[strum(serialize = "preference.looked_up")]
     PreferencesLookedUp,
     /// An administrator registered (or replaced) an authorised agent's directory entry for the Data
     /// Rights Protocol.
+    #[strum(serialize = "drp.agent_added")]
     DrpAgentAdded,
+    #[strum(serialize = "drp.agent_removed")]
     DrpAgentRemoved,
     /// An agent set up its pair-wise bearer token.
+    #[strum(serialize = "drp.key_set_up")]
     DrpKeySetUp,
     /// An agent's signed call was not believed (which check failed), or was a replay.
+    #[strum(serialize = "drp.call_refused")]
     DrpCallRefused,
     /// An agent filed a request over DRP.
+    #[strum(serialize = "drp.exercised")]
     DrpExercised,
+    #[strum(serialize = "drp.status_read")]
     DrpStatusRead,
     /// An agent revoked a request it filed.
+    #[strum(serialize = "drp.revoked")]
     DrpRevoked,
     /// An operator made this instance's key of one kind the key set's (`kaiji keys adopt`).
+    #[strum(serialize = "key.adopted")]
     KeyAdopted,
     /// A new key of one kind now signs; the previous one only verifies (`kaiji keys rotate`).
+    #[strum(serialize = "key.rotated")]
     KeyRotated,
     /// Sealed content was encrypted again under the document key that now signs (`kaiji keys reencrypt`).
+    #[strum(serialize = "key.reencrypted")]
     KeyReencrypted,
     /// An old key that nothing depends on any more was retired (`kaiji keys retire`).
+    #[strum(serialize = "key.retired")]
     KeyRetired,
     /// A consistent copy of the database was made (`kaiji backup`).
+    #[strum(serialize = "backup.made")]
     BackupMade,
     /// The database was restored from a backup (`kaiji restore`): the first leaf of the log's new
     /// epoch, naming the backup's last checkpoint.
+    #[strum(serialize = "audit.restored")]
     AuditRestored,
-}
-
-impl AuditAction {
-    pub const ALL: [AuditAction; 88] = [
-        AuditAction::RequestReceived,
-        AuditAction::RequestTransitioned,
-        AuditAction::StaffLogin,
-        AuditAction::StaffLoginFailed,
-        AuditAction::StaffLogout,
-        AuditAction::StaffCreated,
-        AuditAction::SetupLinkIssued,
-        AuditAction::WorkflowPublished,
-        AuditAction::RegimePublished,
-        AuditAction::LegalHoldPlaced,
-        AuditAction::LegalHoldLifted,
-        AuditAction::ApiTokenCreated,
-        AuditAction::ApiTokenRevoked,
-        AuditAction::DocumentRecorded,
-        AuditAction::DocumentRejected,
-        AuditAction::FileStored,
-        AuditAction::FileViewed,
-        AuditAction::FilePurged,
-        AuditAction::InvoiceIssued,
-        AuditAction::PaymentRecorded,
-        AuditAction::ReplyDownloaded,
-        AuditAction::DownloadRevoked,
-        AuditAction::ChangeRecorded,
-        AuditAction::TaskCompleted,
-        AuditAction::RecipientsNotified,
-        AuditAction::RestrictionLifted,
-        AuditAction::ExportWithheld,
-        AuditAction::RequestApproved,
-        AuditAction::AuthorityChecked,
-        AuditAction::LetterPosted,
-        AuditAction::ProvisionRecorded,
-        AuditAction::ProvisionAttached,
-        AuditAction::ProvisionDetached,
-        AuditAction::ProvisionErased,
-        AuditAction::InquiryReceived,
-        AuditAction::InquiryAcknowledged,
-        AuditAction::InquiryAnswered,
-        AuditAction::InquiryViewed,
-        AuditAction::InquiryErased,
-        AuditAction::SystemRegistered,
-        AuditAction::SystemChanged,
-        AuditAction::EmailConfirmed,
-        AuditAction::IdentityVerified,
-        AuditAction::IdentityCheckFailed,
-        AuditAction::PersonConfirmed,
-        AuditAction::EvidenceReceived,
-        AuditAction::NoticeSent,
-        AuditAction::NoticeFailed,
-        AuditAction::NoticeRetried,
-        AuditAction::RequestAssigned,
-        AuditAction::AuditExported,
-        AuditAction::StaffLocked,
-        AuditAction::StaffSignInThrottled,
-        AuditAction::StaffUnlocked,
-        AuditAction::StaffMfaEnrolled,
-        AuditAction::StaffSecondStepPassed,
-        AuditAction::StaffMfaReset,
-        AuditAction::StaffRoleChanged,
-        AuditAction::StaffDisabled,
-        AuditAction::StaffEnabled,
-        AuditAction::StaffSessionsEnded,
-        AuditAction::StaffAllSessionsEnded,
-        AuditAction::AccessDenied,
-        AuditAction::CredentialRefused,
-        AuditAction::CsrfRefused,
-        AuditAction::IntakeRateLimited,
-        AuditAction::StaffPasswordChanged,
-        AuditAction::StaffLogoutEverywhere,
-        AuditAction::StaffRenamed,
-        AuditAction::NoteAdded,
-        AuditAction::RecordsPurged,
-        AuditAction::ServiceStarted,
-        AuditAction::RequestClosed,
-        AuditAction::PreferenceRecorded,
-        AuditAction::PreferencesLookedUp,
-        AuditAction::DrpAgentAdded,
-        AuditAction::DrpAgentRemoved,
-        AuditAction::DrpKeySetUp,
-        AuditAction::DrpCallRefused,
-        AuditAction::DrpExercised,
-        AuditAction::DrpStatusRead,
-        AuditAction::DrpRevoked,
-        AuditAction::KeyAdopted,
-        AuditAction::KeyRotated,
-        AuditAction::KeyReencrypted,
-        AuditAction::KeyRetired,
-        AuditAction::BackupMade,
-        AuditAction::AuditRestored,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::RequestReceived => "request.received",
-            AuditAction::RequestTransitioned => "request.transitioned",
-            AuditAction::StaffLogin => "staff.login",
-            AuditAction::StaffLoginFailed => "staff.login_failed",
-            AuditAction::StaffLogout => "staff.logout",
-            AuditAction::StaffCreated => "staff.created",
-            AuditAction::SetupLinkIssued => "staff.setup_link_issued",
-            AuditAction::WorkflowPublished => "workflow.published",
-            AuditAction::RegimePublished => "regime.published",
-            AuditAction::LegalHoldPlaced => "request.legal_hold_placed",
-            AuditAction::LegalHoldLifted => "request.legal_hold_lifted",
-            AuditAction::ApiTokenCreated => "staff.api_token_created",
-            AuditAction::ApiTokenRevoked => "staff.api_token_revoked",
-            AuditAction::DocumentRecorded => "request.document_recorded",
-            AuditAction::DocumentRejected => "request.document_rejected",
-            AuditAction::FileStored => "file.stored",
-            AuditAction::FileViewed => "file.viewed",
-            AuditAction::FilePurged => "file.purged",
-            AuditAction::InvoiceIssued => "invoice.issued",
-            AuditAction::PaymentRecorded => "payment.recorded",
-            AuditAction::ReplyDownloaded => "reply.downloaded",
-            AuditAction::DownloadRevoked => "reply.download_revoked",
-            AuditAction::TaskCompleted => "task.completed",
-            AuditAction::RecipientsNotified => "task.recipients_notified",
-            AuditAction::RestrictionLifted => "task.restriction_lifted",
-            AuditAction::ExportWithheld => "task.export_withheld",
-            AuditAction::RequestApproved => "request.approved",
-            AuditAction::AuthorityChecked => "request.authority_checked",
-            AuditAction::LetterPosted => "letter.posted",
-            AuditAction::ProvisionRecorded => "provision.recorded",
-            AuditAction::ProvisionAttached => "request.provision_record_attached",
-            AuditAction::ProvisionDetached => "request.provision_record_detached",
-            AuditAction::ProvisionErased => "provision.erased",
-            AuditAction::InquiryReceived => "inquiry.received",
-            AuditAction::InquiryAcknowledged => "inquiry.acknowledged",
-            AuditAction::InquiryAnswered => "inquiry.answered",
-            AuditAction::InquiryViewed => "inquiry.viewed",
-            AuditAction::InquiryErased => "inquiry.erased",
-            AuditAction::SystemRegistered => "system.registered",
-            AuditAction::SystemChanged => "system.changed",
-            AuditAction::EmailConfirmed => "request.email_confirmed",
-            AuditAction::IdentityVerified => "identity.verified",
-            AuditAction::IdentityCheckFailed => "identity.check_failed",
-            AuditAction::PersonConfirmed => "request.person_confirmed",
-            AuditAction::ChangeRecorded => "request.change_recorded",
-            AuditAction::EvidenceReceived => "identity.evidence_received",
-            AuditAction::NoticeSent => "notice.sent",
-            AuditAction::NoticeFailed => "notice.failed",
-            AuditAction::NoticeRetried => "notice.retried",
-            AuditAction::RequestAssigned => "request.assigned",
-            AuditAction::AuditExported => "audit.exported",
-            AuditAction::StaffLocked => "staff.locked",
-            AuditAction::StaffSignInThrottled => "staff.sign_in_throttled",
-            AuditAction::StaffUnlocked => "staff.unlocked",
-            AuditAction::StaffMfaEnrolled => "staff.mfa_enrolled",
-            AuditAction::StaffSecondStepPassed => "staff.second_step_passed",
-            AuditAction::StaffMfaReset => "staff.mfa_reset",
-            AuditAction::StaffRoleChanged => "staff.role_changed",
-            AuditAction::StaffDisabled => "staff.disabled",
-            AuditAction::StaffEnabled => "staff.enabled",
-            AuditAction::StaffSessionsEnded => "staff.sessions_ended",
-            AuditAction::StaffAllSessionsEnded => "staff.all_sessions_ended",
-            AuditAction::AccessDenied => "access.denied",
-            AuditAction::CredentialRefused => "access.credential_refused",
-            AuditAction::CsrfRefused => "access.csrf_refused",
-            AuditAction::IntakeRateLimited => "intake.rate_limited",
-            AuditAction::StaffPasswordChanged => "staff.password_changed",
-            AuditAction::StaffLogoutEverywhere => "staff.logout_everywhere",
-            AuditAction::StaffRenamed => "staff.renamed",
-            AuditAction::NoteAdded => "request.note_added",
-            AuditAction::RecordsPurged => "request.records_purged",
-            AuditAction::ServiceStarted => "system.started",
-            AuditAction::RequestClosed => "request.closed",
-            AuditAction::PreferenceRecorded => "preference.recorded",
-            AuditAction::PreferencesLookedUp => "preference.looked_up",
-            AuditAction::DrpAgentAdded => "drp.agent_added",
-            AuditAction::DrpAgentRemoved => "drp.agent_removed",
-            AuditAction::DrpKeySetUp => "drp.key_set_up",
-            AuditAction::DrpCallRefused => "drp.call_refused",
-            AuditAction::DrpExercised => "drp.exercised",
-            AuditAction::DrpStatusRead => "drp.status_read",
-            AuditAction::DrpRevoked => "drp.revoked",
-            AuditAction::KeyAdopted => "key.adopted",
-            AuditAction::KeyRotated => "key.rotated",
-            AuditAction::KeyReencrypted => "key.reencrypted",
-            AuditAction::KeyRetired => "key.retired",
-            AuditAction::BackupMade => "backup.made",
-            AuditAction::AuditRestored => "audit.restored",
-        }
-    }
-}
-
-impl FromStr for AuditAction {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AuditAction::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or("unknown_audit_action")
-    }
-}
-
-impl fmt::Display for AuditAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// Who caused an event.
@@ -464,11 +358,12 @@ impl NewAuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
 
     #[test]
     fn action_codes_are_unique_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
-        for a in AuditAction::ALL {
+        for &a in AuditAction::ALL {
             assert!(seen.insert(a.as_str()));
             assert_eq!(a.as_str().parse::<AuditAction>(), Ok(a));
         }
@@ -661,7 +556,10 @@ pub const MIN_RECORD_RETENTION_MONTHS: u32 = 24;
 
 /// The two parts of the log: the hash chain written before the Merkle tree (its events are the tree's
 /// first leaves, in chain order), and the events sequenced into the tree since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum Era {
     Chain,
@@ -675,13 +573,6 @@ impl Era {
             Era::Chain
         } else {
             Era::Tree
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Era::Chain => "chain",
-            Era::Tree => "tree",
         }
     }
 }

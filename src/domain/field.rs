@@ -79,7 +79,17 @@ impl FieldErrors {
 /// Trims and rejects control characters other than newlines and tabs (which only free text may hold).
 /// Required text without control characters, at most `max` characters, trimmed.
 pub(crate) fn bounded(raw: &str, max: usize) -> Result<String, &'static str> {
-    let t = clean_text(raw, true)?;
+    required_text(raw, true, max)
+}
+
+/// A field that must be filled: cleaned (`clean_text`, line breaks kept if `multiline`), not empty, at
+/// most `max` characters.
+pub(crate) fn required_text(
+    raw: &str,
+    multiline: bool,
+    max: usize,
+) -> Result<String, &'static str> {
+    let t = clean_text(raw, multiline)?;
     if t.is_empty() {
         Err("required")
     } else if t.chars().count() > max {

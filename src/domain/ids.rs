@@ -50,6 +50,9 @@ kinds! {
     Payment => PaymentId,
     DataSystem => DataSystemId,
     DataChange => DataChangeId,
+    Inquiry => InquiryId,
+    IdentityDocument => DocumentId,
+    ProvisionRecord => ProvisionRecordId,
 }
 
 impl<K> Id<K> {

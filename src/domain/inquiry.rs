@@ -169,12 +169,6 @@ pub enum InquiryChannel {
     Visit,
 }
 
-impl InquiryChannel {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// A matter as typed on the public form or by an officer who took it by post, telephone or in person.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RawInquiry {
@@ -352,12 +346,7 @@ impl NewInquiry {
 
 /// An answer as the officer writes it: required, at most `ANSWER_MAX` characters.
 pub fn parse_answer(raw: &str) -> Result<String, &'static str> {
-    let a = clean_text(raw, true)?;
-    match a.chars().count() {
-        0 => Err("required"),
-        n if n > ANSWER_MAX => Err("too_long"),
-        _ => Ok(a),
-    }
+    super::field::required_text(raw, true, ANSWER_MAX)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod addressee;
 pub mod audit;
+pub mod code;
 pub mod deadline;
 pub mod definition;
 pub mod documents;
@@ -15,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod inquiry;
 pub mod kana;
+pub mod language;
 pub mod law;
 pub mod notice;
 pub mod on_behalf;

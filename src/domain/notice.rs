@@ -16,11 +16,11 @@ use super::documents::ItemStatus;
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -94,8 +94,6 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: &'static [NoticeKind] = <NoticeKind as strum::VariantArray>::VARIANTS;
-
     /// An answer to the request (the data, the action taken, or that none is held): it says where the
     /// requester may turn if they are not satisfied.
     pub fn answers(self) -> bool {
@@ -111,11 +109,6 @@ impl NoticeKind {
     /// An answer or a refusal: what decides the request (and what four eyes must approve).
     pub fn decides(self) -> bool {
         self.answers() || matches!(self, NoticeKind::Refused | NoticeKind::IdentityNotVerified)
-    }
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 
     /// Notices to those a system disclosed to, not to the requester (never a letter, never on the
@@ -460,6 +453,7 @@ pub struct DeadlineNotice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
 
     #[test]
     fn an_unreadable_payload_is_an_error_that_quotes_nothing() {

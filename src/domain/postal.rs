@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
+    Deserialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
-    Deserialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -37,15 +37,6 @@ pub enum MailClass {
     Telephone,
     /// A visit to the office.
     Visit,
-}
-
-impl MailClass {
-    pub const ALL: &'static [MailClass] = <MailClass as strum::VariantArray>::VARIANTS;
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 impl MailClass {
@@ -68,12 +59,12 @@ impl MailClass {
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
+    Deserialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
-    Deserialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -86,15 +77,6 @@ pub enum RequesterKind {
     Agent,
     /// 法定代理人: a parent or guardian.
     LegalAgent,
-}
-
-impl RequesterKind {
-    pub const ALL: &'static [RequesterKind] = <RequesterKind as strum::VariantArray>::VARIANTS;
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 impl RequesterKind {
@@ -220,6 +202,8 @@ use super::request::{
     Channel, Language, NewRequest, PlaceCode, RequestMessage, RightCode, SubjectEmail, SubjectName,
 };
 
+use crate::domain::code::Code;
+
 /// A postal address as written on the form; replies by registered mail go there.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostalAddress(String);
@@ -232,14 +216,7 @@ impl fmt::Debug for PostalAddress {
 
 impl PostalAddress {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = clean_text(raw, true)?;
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > 500 {
-            return Err("too_long");
-        }
-        Ok(Self(s))
+        super::field::required_text(raw, true, 500).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -253,14 +230,7 @@ pub struct ServiceName(String);
 
 impl ServiceName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = clean_text(raw, false)?;
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > 100 {
-            return Err("too_long");
-        }
-        Ok(Self(s))
+        super::field::required_text(raw, false, 100).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -678,12 +648,12 @@ mod intake_tests {
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
+    Deserialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
-    Deserialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -696,15 +666,6 @@ pub enum FormKind {
     #[strum(serialize = "purpose")]
     #[serde(rename = "purpose")]
     PurposeNotification,
-}
-
-impl FormKind {
-    pub const ALL: &'static [FormKind] = <FormKind as strum::VariantArray>::VARIANTS;
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 impl FormKind {

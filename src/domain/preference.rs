@@ -44,10 +44,10 @@ impl std::fmt::Display for PreferenceKind {
     Copy,
     PartialEq,
     Eq,
+    serde::Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
-    serde::Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -58,12 +58,6 @@ pub enum PreferenceValue {
     OptedIn,
 }
 
-impl PreferenceValue {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// How the choice reached kaiji.
 #[derive(
     Debug,
@@ -71,10 +65,10 @@ impl PreferenceValue {
     Copy,
     PartialEq,
     Eq,
+    serde::Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
-    serde::Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -84,12 +78,6 @@ pub enum PreferenceSource {
     /// The browser's opt-out preference signal (`Sec-GPC: 1`), honoured for a person kaiji knows
     /// (11 CCR §7025): no request, no verification, no agent's permission needed.
     Gpc,
-}
-
-impl PreferenceSource {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// What a right records when it is honoured.
@@ -124,6 +112,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
     use proptest::prelude::*;
 
     #[test]
@@ -137,10 +126,10 @@ mod tests {
 
     #[test]
     fn values_and_sources_read_as_stored() {
-        for v in <PreferenceValue as strum::VariantArray>::VARIANTS {
+        for v in PreferenceValue::ALL {
             assert_eq!(v.as_str().parse::<PreferenceValue>().unwrap(), *v);
         }
-        for s in <PreferenceSource as strum::VariantArray>::VARIANTS {
+        for s in PreferenceSource::ALL {
             assert_eq!(s.as_str().parse::<PreferenceSource>().unwrap(), *s);
         }
         assert_eq!(PreferenceValue::OptedOut.as_str(), "opted_out");

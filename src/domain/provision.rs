@@ -57,10 +57,10 @@ impl ProvisionRules {
     Copy,
     PartialEq,
     Eq,
+    serde::Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::AsRefStr,
-    serde::Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]

@@ -86,7 +86,19 @@ pub fn download_open(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// What a request's answer changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeAction {
     /// Corrected, added to or partly deleted (訂正等): the prior value is kept.
@@ -95,32 +107,6 @@ pub enum ChangeAction {
     Deleted,
     /// Use or third-party provision stopped (利用停止等).
     UseStopped,
-}
-
-impl std::str::FromStr for ChangeAction {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        ChangeAction::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or(())
-    }
-}
-
-impl ChangeAction {
-    pub const ALL: [ChangeAction; 3] = [
-        ChangeAction::Corrected,
-        ChangeAction::Deleted,
-        ChangeAction::UseStopped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeAction::Corrected => "corrected",
-            ChangeAction::Deleted => "deleted",
-            ChangeAction::UseStopped => "use_stopped",
-        }
-    }
 }
 
 /// One change, as the reply will list it.

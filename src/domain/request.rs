@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::field::{FieldErrors, clean_text};
+use super::field::{FieldErrors, required_text};
+pub use super::language::Language;
 
 /// A code stored in requests and written in definitions: letters, digits and a little punctuation, so it
 /// is safe in URLs, CSV and logs. Which codes exist is data (`seeds/regimes`, `seeds/places`).
@@ -108,105 +109,27 @@ pub trait LawBook {
     fn asks_no_details(&self, place: &PlaceCode, right: &RightCode) -> bool;
 }
 
-/// The language a requester reads; notices and pages follow it. A BCP 47 primary subtag (`ja`, `en`,
-/// `ko`): which languages kaiji speaks is data (a Fluent folder each, `templates/i18n/`), so this type
-/// checks only the spelling; the web and the loaders check that kaiji speaks it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Language {
-    tag: [u8; 3],
-    len: u8,
-}
-
-impl Language {
-    /// Japanese: the home desk's language, and what a page shows when nothing else is known.
-    pub const JA: Language = Language::of(*b"ja\0", 2);
-    /// English: every definition's labels have it, so it is what a label falls back to.
-    pub const EN: Language = Language::of(*b"en\0", 2);
-
-    const fn of(tag: [u8; 3], len: u8) -> Self {
-        Self { tag, len }
-    }
-
-    pub fn as_str(&self) -> &str {
-        // Only lower-case ASCII letters are ever stored (see `from_str`).
-        std::str::from_utf8(&self.tag[..usize::from(self.len)]).unwrap_or("en")
-    }
-}
-
-impl Default for Language {
-    fn default() -> Self {
-        Language::JA
-    }
-}
-
-impl fmt::Debug for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Language({})", self.as_str())
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Language {
-    type Err = &'static str;
-    /// Two or three lower-case letters (ISO 639), as places and Fluent folders name languages.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let b = s.as_bytes();
-        if !(2..=3).contains(&b.len()) || !b.iter().all(u8::is_ascii_lowercase) {
-            return Err("unknown_language");
-        }
-        let mut tag = [0u8; 3];
-        tag[..b.len()].copy_from_slice(b);
-        Ok(Language::of(tag, b.len() as u8))
-    }
-}
-
-impl Serialize for Language {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Language {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// How a request reached the desk. Procedures accept some channels and refuse others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Web,
     Api,
     Postal,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Web, Channel::Api, Channel::Postal];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Web => "web",
-            Channel::Api => "api",
-            Channel::Postal => "postal",
-        }
-    }
-}
-
-impl FromStr for Channel {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or("unknown_channel")
-    }
 }
 
 /// Personal data: `Debug` never shows the content, so it cannot leak into logs.
@@ -234,14 +157,7 @@ impl SubjectName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = clean_text(raw, false)?;
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err("too_long");
-        }
-        Ok(Self(s))
+        required_text(raw, false, Self::MAX_CHARS).map(Self)
     }
 }
 
@@ -255,13 +171,7 @@ impl SubjectEmail {
     pub const MAX_CHARS: usize = 254;
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = clean_text(raw, false)?;
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err("too_long");
-        }
+        let s = required_text(raw, false, Self::MAX_CHARS)?;
         if !super::field::deliverable(&s) {
             return Err("invalid_email");
         }
@@ -278,14 +188,7 @@ impl RequestMessage {
     pub const MAX_CHARS: usize = 5000;
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s = clean_text(raw, true)?;
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err("too_long");
-        }
-        Ok(Self(s))
+        required_text(raw, true, Self::MAX_CHARS).map(Self)
     }
 }
 
@@ -609,6 +512,7 @@ impl fmt::Display for ReceiptNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
     use crate::domain::law::Laws;
 
     fn laws() -> Laws {
@@ -684,7 +588,7 @@ mod tests {
 
     #[test]
     fn channel_and_language_codes_round_trip() {
-        for c in Channel::ALL {
+        for &c in Channel::ALL {
             assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
         }
         for code in ["ja", "en", "ko", "pt", "fil"] {

@@ -1,14 +1,28 @@
 //! Staff: privacy officers, auditors, administrators and data-system owners.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::field::clean_text;
 
 /// What a staff member may do. Stored as text; the codes are stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Works requests: reviews, decides, answers.
@@ -24,36 +38,9 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Officer, Role::Auditor, Role::Admin, Role::SystemOwner];
-
     /// Works requests: decides, answers, reviews; sees every task (officers and administrators).
     pub fn works_requests(self) -> bool {
         matches!(self, Role::Officer | Role::Admin)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Officer => "officer",
-            Role::Auditor => "auditor",
-            Role::Admin => "admin",
-            Role::SystemOwner => "system_owner",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or("unknown_role")
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -161,10 +148,11 @@ impl NewPassword {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
 
     #[test]
     fn roles_round_trip() {
-        for r in Role::ALL {
+        for &r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>(), Ok(r));
         }
         assert!("root".parse::<Role>().is_err());

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Tr;
+use crate::domain::code::Code;
 use crate::domain::documents::{Holder, ItemStatus, Problem};
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::Language;

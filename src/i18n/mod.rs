@@ -12,6 +12,7 @@ use unic_langid::LanguageIdentifier;
 pub mod letter;
 pub mod pdf;
 
+use crate::domain::code::Code;
 use crate::domain::request::Language;
 use crate::domain::workflow::{Fact, Label};
 

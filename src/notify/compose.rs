@@ -3,6 +3,7 @@
 //! (`templates/email/`). Emails never carry identity documents or disclosed data: they point to the
 //! tracking page, the confirmation link or the download link.
 
+use crate::domain::code::Code;
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::Language;
 use crate::domain::workflow::WorkflowDefinition;

@@ -14,6 +14,7 @@ use crate::app::mfa::{self, MfaStatus};
 use crate::app::staff::{self, SecondStep, StaffMember};
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::i18n::Tr;
 
 #[derive(Template)]

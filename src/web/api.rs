@@ -1,6 +1,7 @@
 //! The staff JSON API (bearer token or session): a request with its allowed events, firing events,
 //! identity decisions. Filing and public status are in `filing`.
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

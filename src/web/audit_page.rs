@@ -17,6 +17,7 @@ use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, audit_proofs};
 use crate::domain::FieldErrors;
 use crate::domain::audit::AuditAction;
+use crate::domain::code::Code;
 use crate::i18n::Tr;
 
 #[derive(Template)]

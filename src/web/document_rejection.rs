@@ -12,7 +12,7 @@ use super::session::{Authorized, WorkRequests};
 use super::staff::{Feedback, problem_beside, request_page};
 use crate::app::AppState;
 use crate::app::document_rejection::reject_document;
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{DocumentId, RequestId};
 use crate::i18n::Tr;
 
 #[derive(Deserialize)]
@@ -27,7 +27,7 @@ pub async fn reject(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, DocumentId)>,
     CsrfForm { input, fresh, csrf }: CsrfForm<RejectionForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, document) = path.into_inner();
@@ -103,7 +103,7 @@ pub struct RejectionBody {
 pub async fn reject_api(
     state: web::Data<AppState>,
     who: super::session::ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, DocumentId)>,
     body: super::body::ApiJson<RejectionBody>,
 ) -> Result<HttpResponse, super::error::ApiError> {
     let body = body.parse()?.into_inner();
@@ -118,7 +118,7 @@ pub async fn reject_api(
     )
     .await?;
     Ok(HttpResponse::Ok().json(DocumentRecorded {
-        document_id: out.document_id,
+        document_id: out.document_id.into_string(),
         version: out.version,
         checklist: out.checklist,
     }))

@@ -338,7 +338,7 @@ pub async fn record_api(
     )
     .await?;
     Ok(HttpResponse::Ok().json(DocumentRecorded {
-        document_id: out.document_id,
+        document_id: out.document_id.into_string(),
         version: out.version,
         checklist: out.checklist,
     }))

@@ -15,6 +15,7 @@ use crate::app::drp::{self, DrpFailure};
 use crate::app::drp_agents::{self, AgentView};
 use crate::app::drp_status::DrpStatusView;
 use crate::domain::drp::DrpRefusal;
+use crate::domain::ids::RequestId;
 
 /// The bearer token of an agent's call, if it sent one.
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -225,7 +226,7 @@ pub async fn exercise(
 pub async fn status(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
 ) -> HttpResponse {
     json_or(drp::status(&state, bearer(&req), id.into_inner()).await)
 }
@@ -251,7 +252,7 @@ pub async fn status(
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<RequestId>,
     body: web::Payload,
 ) -> HttpResponse {
     match signed_body(body).await {

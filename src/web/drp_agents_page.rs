@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::app::drp_agents::{self, AgentView};
 use crate::app::staff::StaffMember;
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::i18n::Tr;
 
 #[derive(Template)]

@@ -15,6 +15,7 @@ use super::postal::{FieldKind, FieldMaker, FormField, option};
 use super::render;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::domain::documents::Holder;
 use crate::domain::law::RightDef;
 use crate::domain::postal::{FormDraft, FormKind, RawFormDraft, RequesterKind};

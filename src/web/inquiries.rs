@@ -2,6 +2,8 @@
 //! record one that came another way, each one's page (acknowledge, answer, its letters as PDF), and the
 //! same over the API.
 
+use crate::domain::code::Code;
+use crate::domain::ids::{InquiryId, NoticeId};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -108,7 +110,7 @@ impl InquiryForm {
     }
 
     pub fn channels(&self) -> Vec<(&'static str, String)> {
-        <InquiryChannel as strum::VariantArray>::VARIANTS
+        InquiryChannel::ALL
             .iter()
             .filter(|c| **c != InquiryChannel::Web)
             .map(|c| {
@@ -316,7 +318,7 @@ async fn detail_page(
     staff: StaffMember,
     tr: Tr,
     csrf: &Csrf,
-    id: String,
+    id: InquiryId,
     answer: String,
     problem: Option<(StatusCode, String)>,
 ) -> Result<HttpResponse, PageError> {
@@ -346,7 +348,7 @@ pub async fn show(
     who: Authorized<WorkRequests>,
     tr: Tr,
     csrf: Csrf,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
 ) -> Result<HttpResponse, PageError> {
     detail_page(
         &state,
@@ -377,7 +379,7 @@ struct Act<'a> {
     staff: StaffMember,
     tr: Tr,
     csrf: &'a Csrf,
-    id: String,
+    id: InquiryId,
 }
 
 impl Act<'_> {
@@ -412,7 +414,7 @@ pub async fn acknowledge(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
     CsrfForm { input, fresh, csrf }: CsrfForm<ActForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
@@ -431,7 +433,7 @@ pub async fn answer(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
     CsrfForm { input, fresh, csrf }: CsrfForm<ActForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
@@ -451,7 +453,7 @@ pub async fn answer(
 pub async fn letter_pdf(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(InquiryId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let sheet =
@@ -465,7 +467,7 @@ pub async fn posted(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    path: web::Path<(String, String)>,
+    path: web::Path<(InquiryId, NoticeId)>,
     csrf: Csrf,
     super::csrf::CheckedForm(_): super::csrf::CheckedForm<ActForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -487,7 +489,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    path: web::Path<(String, String)>,
+    path: web::Path<(InquiryId, NoticeId)>,
     csrf: Csrf,
     super::csrf::CheckedForm(_): super::csrf::CheckedForm<ActForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -496,7 +498,7 @@ pub async fn retry(
         &state,
         &who.staff,
         crate::app::notices::NoticeOwner::Inquiry(id.clone()),
-        notice_id.into(),
+        notice_id,
     );
     let act = Act {
         state: &state,

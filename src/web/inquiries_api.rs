@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::session::{ApiStaff, WorkRequests};
 use crate::app::AppState;
 use crate::app::inquiries;
+use crate::domain::ids::InquiryId;
 use crate::domain::inquiry::RawInquiry;
 
 /// `channel`: how a matter an officer records came (the public form records its own, `web`).
@@ -212,7 +213,7 @@ pub async fn list_api(
 pub async fn show_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
 ) -> Result<HttpResponse, ApiError> {
     let (q, notices) = inquiries::detail(&state, &who.staff, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(InquiryDetail {
@@ -249,7 +250,7 @@ pub struct AcknowledgeBody {
 pub async fn acknowledge_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
     body: super::body::ApiJson<AcknowledgeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();
@@ -289,7 +290,7 @@ pub struct AnswerBody {
 pub async fn answer_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    id: web::Path<String>,
+    id: web::Path<InquiryId>,
     body: super::body::ApiJson<AnswerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.parse()?.into_inner();

@@ -3,6 +3,7 @@
 //! confirmed"). The codes stay in the record a reader can open beside it.
 
 use crate::app::vocabulary::Vocabulary;
+use crate::domain::code::Code;
 use crate::i18n::Tr;
 
 /// A role in words.
@@ -110,6 +111,7 @@ impl EventSentence<'_> {
 #[cfg(test)]
 mod tests {
     use crate::domain::audit::AuditAction;
+    use crate::domain::code::Code;
     use crate::i18n::{Tr, spoken};
 
     /// Every action, in every language, has a sentence that reads whole (every placeable filled) with or

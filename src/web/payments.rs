@@ -2,6 +2,7 @@
 //! the unmatched ones wait on the payments page for an officer, each with why it was not matched.
 
 use crate::config::UploadKind;
+use crate::domain::code::Code;
 use crate::domain::ids::PaymentId;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::app::accounts::{self, AccountChange, StaffAccount};
 use crate::app::staff::StaffMember;
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::domain::ids::StaffId;
 use crate::domain::staff::Role;
 use crate::i18n::Tr;
@@ -34,8 +35,8 @@ impl PeoplePage {
         self.staff.role == Role::Admin
     }
 
-    pub fn roles(&self) -> [Role; 4] {
-        Role::ALL
+    pub fn roles(&self) -> Vec<Role> {
+        Role::ALL.to_vec()
     }
 
     pub fn role_name(&self, role: impl std::borrow::Borrow<Role>) -> String {
@@ -312,7 +313,7 @@ fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(Role::ALL.map(Role::as_str)))
+        .enum_values(Some(Role::codes()))
         .description(Some("`officer`, `auditor`, `admin` or `system_owner`"))
         .examples(["auditor"])
         .into()

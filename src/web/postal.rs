@@ -12,6 +12,7 @@ use super::{outcome, redirect, render};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, intake};
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::domain::postal::{MailClass, PostalIntake, RawPostalIntake, RequesterKind};
 use crate::i18n::Tr;
 

@@ -11,6 +11,7 @@ use super::session::{ApiStaff, Permission};
 use crate::app::AppState;
 use crate::app::preferences::{self, PreferenceSubject, StandingPreference};
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::domain::law::Laws;
 use crate::domain::request::SubjectEmail;
 use crate::domain::staff::Role;

@@ -12,6 +12,7 @@ use super::error::{ApiError, PageError};
 use super::render;
 use crate::app::AppState;
 use crate::app::procedures::{self, ProcedureView};
+use crate::domain::code::Code;
 use crate::domain::deadline::Period;
 use crate::i18n::Tr;
 

@@ -14,7 +14,8 @@ use crate::app::provision::{self, RecordView, RegisterPage};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
-use crate::domain::ids::RequestId;
+use crate::domain::code::Code;
+use crate::domain::ids::{ProvisionRecordId, RequestId};
 use crate::domain::provision::{ProvisionRules, RawProvisionRecord};
 use crate::i18n::Tr;
 
@@ -251,7 +252,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
     tr: Tr,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, ProvisionRecordId)>,
     csrf: Csrf,
     CheckedForm(form): CheckedForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -500,7 +501,7 @@ pub async fn list_api(
 pub async fn attach_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, record) = path.into_inner();
     provision::confirm(&state, &who.staff, id, record, true).await?;
@@ -525,7 +526,7 @@ pub async fn attach_api(
 pub async fn detach_api(
     state: web::Data<AppState>,
     who: ApiStaff<WorkRequests>,
-    path: web::Path<(RequestId, String)>,
+    path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, record) = path.into_inner();
     provision::confirm(&state, &who.staff, id, record, false).await?;

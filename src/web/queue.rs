@@ -11,6 +11,7 @@ use super::session::{Authorized, WorkRequests};
 use crate::app::staff::StaffMember;
 use crate::app::{AppState, queue};
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::i18n::Tr;
 
 #[derive(Template)]

@@ -1,6 +1,7 @@
 //! The data-system registry on the web: administrators register and change systems, everyone working
 //! requests reads it and their own open tasks.
 
+use crate::domain::code::Code;
 use crate::domain::ids::DataSystemId;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -12,6 +12,7 @@ use super::render;
 use super::session::{ApiStaff, Authorized, ReadReports};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState, reports};
+use crate::domain::code::Code;
 use crate::domain::reports::Report;
 use crate::i18n::Tr;
 

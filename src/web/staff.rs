@@ -1,6 +1,7 @@
 //! A request's page for staff: its particulars, documents, replies and notices, the events an officer
 //! may fire, internal notes, and the workflow's picture.
 
+use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

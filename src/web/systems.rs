@@ -3,6 +3,7 @@
 //! reviewing the answer before release (withholding an export, previewing the package).
 
 use crate::config::UploadKind;
+use crate::domain::code::Code;
 use crate::domain::ids::{RequestId, TaskId};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};

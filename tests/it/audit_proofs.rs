@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::{Backend, TestApp, api, field_code};
 use diesel::connection::SimpleConnection;
+use kaiji::domain::code::Code;
 use kaiji::domain::staff::Role;
 use kaiji::domain::tlog::{Frontier, from_base64, leaf_hash, open_checkpoint, to_base64};
 use serde_json::{Value, json};

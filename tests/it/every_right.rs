@@ -10,6 +10,7 @@ use crate::common;
 
 use common::smtp::{Received, SmtpServer};
 use common::{Api, Backend, TestApp, api};
+use kaiji::domain::code::Code;
 use kaiji::domain::staff::Role;
 use kaiji::domain::systems::TaskKind;
 use kaiji::notify::{Mailer, deliver_due};

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use kaiji::domain::code::Code;
 use kaiji::domain::notice::{NoticeKind, NoticePayload};
 use kaiji::domain::request::Language;
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use common::{TestApp, api, file_json};
 use fantoccini::{Client, Locator};
+use kaiji::domain::code::Code;
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -705,7 +706,7 @@ async fn data(app: &TestApp) -> Urls {
     kaiji::db::drp::insert_request(
         &mut app.tdb.conn(),
         &kaiji::db::drp::DrpRequestRow {
-            request_id: agent.to_string(),
+            request_id: kaiji::domain::ids::RequestId::new(agent.to_string()),
             agent_id: "CR_AA_TOUR-01".into(),
             action: "access".into(),
             agent_request_id: None,

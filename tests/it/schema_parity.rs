@@ -10,6 +10,8 @@ use common::{Backend, TestDb};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 
+use kaiji::domain::code::Code;
+
 #[derive(QueryableByName, Debug)]
 struct Col {
     #[diesel(sql_type = Text)]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use kaiji::domain::code::Code;
 use kaiji::domain::notice::NoticeKind;
 use kaiji::domain::workflow::{EFFECT_NAMES, Fact, Guard};
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::TILE_WIDTH;
 use crate::db::audit::{AuditEventRow, LeafProblem};
 use crate::domain::audit::{AuditAction, Era};
+use crate::domain::code::Code;
 use crate::domain::tlog::{Hash, leaf_hash};
 
 /// One event as a reader found it.

@@ -27,10 +27,10 @@ pub use registry::{
     Ord,
     Serialize,
     serde::Deserialize,
+    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -55,13 +55,6 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
-    pub const ALL: &'static [TaskKind] = <TaskKind as strum::VariantArray>::VARIANTS;
-
-    /// The code stored in `system_tasks.kind`.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Some outcome of this kind rests on a legal ground (keeping data, or not acting): its form asks for
     /// one. An export or a locate never does: the system holds the data or not.
     pub fn takes_legal_ground(self) -> bool {
@@ -298,6 +291,7 @@ pub fn export_media_type(bytes: &[u8]) -> Result<&'static str, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::code::Code;
 
     fn close(outcome: &str) -> OutcomeInput<'_> {
         OutcomeInput {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::TaskKind;
 use crate::domain::FieldErrors;
+use crate::domain::code::Code;
 use crate::domain::field::bounded;
 use crate::domain::request::{Language, SubjectEmail};
 
@@ -18,10 +19,10 @@ use crate::domain::request::{Language, SubjectEmail};
     Eq,
     Serialize,
     serde::Deserialize,
+    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -37,12 +38,6 @@ pub enum RecipientRole {
 }
 
 impl RecipientRole {
-    pub const ALL: &'static [RecipientRole] = <RecipientRole as strum::VariantArray>::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Acts for the business, so it is instructed rather than asked.
     pub fn acts_for_the_business(self) -> bool {
         !matches!(self, RecipientRole::ThirdParty)

@@ -37,11 +37,11 @@ mod raw;
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -64,15 +64,6 @@ pub enum Fact {
     AuthorityChecked,
 }
 
-impl Fact {
-    pub const ALL: &'static [Fact] = <Fact as strum::VariantArray>::VARIANTS;
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// A condition a transition needs.
 #[derive(
     Debug,
@@ -83,11 +74,11 @@ impl Fact {
     Hash,
     PartialOrd,
     Ord,
+    Serialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    Serialize,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -120,15 +111,6 @@ pub enum Guard {
     /// Identity is not verified yet: no further proof is asked of someone already verified by a
     /// stronger method (their own sign-in).
     IdentityUnverified,
-}
-
-impl Guard {
-    pub const ALL: &'static [Guard] = <Guard as strum::VariantArray>::VARIANTS;
-
-    /// The code stored and written in definitions.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 pub type Facts = BTreeSet<Fact>;

@@ -4,6 +4,8 @@ use proptest::prelude::*;
 
 use super::*;
 
+use crate::domain::code::Code;
+
 #[test]
 fn guards_refuse_with_their_reason() {
     let mut w = World::new(fixture(), RightCode::literal("access"), "2026-03-02");
@@ -212,7 +214,7 @@ fn allowed_events_match_decide() {
                     today: d("2026-06-02"),
                     calendars: &cals,
                 };
-                for role in Role::ALL {
+                for &role in Role::ALL {
                     let allowed: BTreeSet<&str> = def
                         .allowed_events(&subject, role)
                         .iter()
