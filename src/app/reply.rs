@@ -235,7 +235,7 @@ pub async fn record_change(
     staff: &StaffMember,
     request_id: RequestId,
     raw: RawChange,
-) -> Result<DataChangeRow, AppError> {
+) -> Result<RecordedChange, AppError> {
     let catalog = state.workflows.clone();
     let now = state.clock.now();
     let actor = staff.actor();
@@ -275,7 +275,7 @@ pub async fn record_change(
                     .for_request(&request_id)
                     .details(json!({"change_id": row.id, "action": row.action, "item": row.item})),
             )?;
-            Ok(row)
+            Ok(row.into())
         })
         .await
 }
@@ -285,7 +285,40 @@ pub async fn record_change(
 pub struct ReplyView {
     pub dispatch: Option<DispatchView>,
     pub downloads: Vec<DownloadInfo>,
-    pub changes: Vec<DataChangeRow>,
+    pub changes: Vec<RecordedChange>,
+}
+
+/// A change the answer reports, as recorded: what the request page lists and the API answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordedChange {
+    pub id: String,
+    pub request_id: String,
+    /// `corrected`, `deleted` or `use_stopped`, as the request's right records.
+    pub action: String,
+    pub item: String,
+    pub prior_value: Option<String>,
+    pub new_value: Option<String>,
+    /// The staff member's id.
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The rectification task whose owner recorded it; null: recorded at the desk.
+    pub task_id: Option<String>,
+}
+
+impl From<DataChangeRow> for RecordedChange {
+    fn from(c: DataChangeRow) -> Self {
+        RecordedChange {
+            id: c.id.to_string(),
+            request_id: c.request_id.to_string(),
+            action: c.action,
+            item: c.item,
+            prior_value: c.prior_value,
+            new_value: c.new_value,
+            recorded_by: c.recorded_by,
+            recorded_at: c.recorded_at.and_utc(),
+            task_id: c.task_id.map(|t| t.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -327,7 +360,10 @@ pub(crate) fn reply_view(
                 downloads: d.downloads,
             })
             .collect(),
-        changes: repo::changes_for_request(conn, request_id)?,
+        changes: repo::changes_for_request(conn, request_id)?
+            .into_iter()
+            .map(RecordedChange::from)
+            .collect(),
     })
 }
 

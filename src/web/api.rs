@@ -140,7 +140,7 @@ pub struct RequestJson {
 pub struct ReplyJson {
     pub dispatch: Option<crate::app::reply::DispatchView>,
     pub downloads: Vec<crate::app::reply::DownloadInfo>,
-    pub changes: Vec<super::replies::ChangeJson>,
+    pub changes: Vec<crate::app::reply::RecordedChange>,
 }
 
 impl From<crate::app::reply::ReplyView> for ReplyJson {
@@ -148,11 +148,7 @@ impl From<crate::app::reply::ReplyView> for ReplyJson {
         ReplyJson {
             dispatch: r.dispatch,
             downloads: r.downloads,
-            changes: r
-                .changes
-                .into_iter()
-                .map(super::replies::ChangeJson::from)
-                .collect(),
+            changes: r.changes,
         }
     }
 }

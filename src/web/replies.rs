@@ -16,7 +16,7 @@ use super::staff::{ChangeForm, Feedback, request_page};
 use super::{outcome, redirect, render};
 use crate::app::AppState;
 use crate::app::documents::{self, FilePurpose};
-use crate::app::reply::{self, DownloadView, LetterView};
+use crate::app::reply::{self, DownloadView, LetterView, RecordedChange};
 use crate::domain::reply::RawChange;
 use crate::i18n::Tr;
 use crate::i18n::letter::ja_date;
@@ -186,39 +186,6 @@ pub struct ChangeBody {
     new_value: String,
 }
 
-/// A change the answer reports, as recorded.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ChangeJson {
-    pub id: String,
-    pub request_id: String,
-    /// `corrected`, `deleted` or `use_stopped`, as the request's right records.
-    pub action: String,
-    pub item: String,
-    pub prior_value: Option<String>,
-    pub new_value: Option<String>,
-    /// The staff member's id.
-    pub recorded_by: String,
-    pub recorded_at: chrono::DateTime<chrono::Utc>,
-    /// The rectification task whose owner recorded it; null: recorded at the desk.
-    pub task_id: Option<String>,
-}
-
-impl From<crate::db::replies::DataChangeRow> for ChangeJson {
-    fn from(c: crate::db::replies::DataChangeRow) -> Self {
-        ChangeJson {
-            id: c.id.to_string(),
-            request_id: c.request_id.to_string(),
-            action: c.action,
-            item: c.item,
-            prior_value: c.prior_value,
-            new_value: c.new_value,
-            recorded_by: c.recorded_by,
-            recorded_at: c.recorded_at.and_utc(),
-            task_id: c.task_id.map(|t| t.to_string()),
-        }
-    }
-}
-
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/changes", tag = "replies", operation_id = "recordChanges",
     description = "Record what a correction, deletion or stop of use changed (once identity is verified, before the reply goes out)",
@@ -229,7 +196,7 @@ impl From<crate::db::replies::DataChangeRow> for ChangeJson {
         example = json!({"item": "住所", "prior_value": "東京都千代田区千代田1-1", "new_value": "東京都港区芝公園4-2-8"})
     ),
     responses(
-        (status = 201, description = "Recorded: the change as the answer will report it", body = ChangeJson,
+        (status = 201, description = "Recorded: the change as the answer will report it", body = RecordedChange,
          example = json!({
              "id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e91",
              "request_id": "0196a3f2-5c1e-7d40-9b8a-3e2f1c0d9e8f",
@@ -257,8 +224,8 @@ pub async fn change_api(
         prior_value: b.prior_value,
         new_value: b.new_value,
     };
-    let row = reply::record_change(&state, &who.staff, id.into_inner(), raw).await?;
-    Ok(HttpResponse::Created().json(ChangeJson::from(row)))
+    let change = reply::record_change(&state, &who.staff, id.into_inner(), raw).await?;
+    Ok(HttpResponse::Created().json(change))
 }
 
 /// A stored reply file.
