@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Api, Backend, Browser, TestApp, field_code};
+use common::{Api, Backend, Browser, TestApp, field_code, notice_kinds};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -129,14 +129,8 @@ async fn letters_by_fax_or_email_are_recorded_and_answered_not_accepted(app: Tes
             .await;
         assert_eq!(d["state"], "channel_not_accepted");
         assert_eq!(d["closed"], true);
-        let kinds: Vec<&str> = d["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap())
-            .collect();
         // Only the letter saying it cannot be accepted: never a receipt beside it.
-        assert_eq!(kinds, vec!["channel_not_accepted"]);
+        assert_eq!(notice_kinds(&d), vec!["channel_not_accepted"]);
         assert_eq!(d["postal"]["mail_class"], class);
     }
     // A request e-mailed with no postal address is recorded all the same, and answered by e-mail.
@@ -834,15 +828,6 @@ async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
             .contains(&json!("tasks_done"))
     );
     r["version"].as_i64().unwrap()
-}
-
-fn notice_kinds(r: &Value) -> Vec<String> {
-    r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
@@ -1709,14 +1694,8 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     assert_eq!(r["reply"]["dispatch"]["delivered_on"], "2026-11-25");
 
     // Every notice went out as a letter (no email address) and prints as one, dated the day it was queued.
-    let kinds: Vec<&str> = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        notice_kinds(&r),
         [
             "received",
             "invoice",

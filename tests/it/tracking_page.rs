@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, api, file_json};
+use crate::common::{TestApp, api, file_json, notice_kinds};
 use kaiji::domain::staff::Role;
 
 both_backends!(
@@ -16,15 +16,6 @@ both_backends!(
     a_californian_says_from_when_the_answer_covers,
     a_refusal_names_the_laws_ground,
 );
-
-fn notice_kinds(r: &Value) -> Vec<String> {
-    r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Files over the API in `place` and returns (request id, tracking path).
 async fn filed(app: &TestApp, place: &str, email: &str) -> (String, String) {

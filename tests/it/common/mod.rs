@@ -956,6 +956,16 @@ macro_rules! on_each_backend {
     )+};
 }
 
+/// The kinds of the notices a request (as the API shows it) has queued, in order.
+pub fn notice_kinds(r: &serde_json::Value) -> Vec<String> {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The first error code an API answer gives for `field` (`{"error": {"fields": {field: [{code}]}}}`).
 pub fn field_code<'a>(body: &'a serde_json::Value, field: &str) -> Option<&'a str> {
     body["error"]["fields"][field][0]["code"].as_str()
