@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{TestApp, api, field_code, file_id, unzip};
+use common::{TestApp, api, field_code, started, task, unzip};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -18,24 +18,14 @@ const WITHHELD: &str = "GDPR Art. 15(4): the tickets name other customers";
 
 async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_release(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "山田花子", "email": "hanako@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "ja", "message": "保有データをすべて開示してください。"}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = |system: &str| {
-        r["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["system"] == system)
-            .unwrap()
-            .clone()
-    };
     let exports = [
         (
             "Customer accounts",
@@ -52,7 +42,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         ("Marketing preferences", json!({"outcome": "no_data"})),
     ];
     for (system, body) in &exports {
-        let (status, b) = officer.close(&id, &task(system), body.clone()).await;
+        let (status, b) = officer.close(&id, task(&r, system), body.clone()).await;
         assert_eq!(status, 200, "{system}: {b}");
     }
 
@@ -60,7 +50,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
     let withhold = |system: &str| {
         format!(
             "/api/v1/requests/{id}/tasks/{}/withhold",
-            task(system)["id"].as_str().unwrap()
+            task(&r, system)["id"].as_str().unwrap()
         )
     };
     let audit_before = app.count("audit_events");
@@ -259,14 +249,13 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     app: TestApp,
 ) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "en", "message": "All my data, please."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
     for t in r["tasks"].as_array().unwrap() {
         let body = match t["system"].as_str().unwrap() {
@@ -280,12 +269,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
         };
         assert_eq!(officer.close(&id, t, body).await.0, 200);
     }
-    let support = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer support")
-        .unwrap()["id"]
+    let support = task(&r, "Customer support")["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -867,14 +867,13 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     let mut ids = Vec::new();
     for right in ["correction", "restriction"] {
-        let id = common::file_id(
+        let id = common::started(
             &app,
+            &officer,
             serde_json::json!({"email": "pat@example.eu", "request_type": right, "jurisdiction": "eea",
                                "message": "My postal address is now 2-2 New Street."}),
         )
         .await;
-        app.confirm_email(&id).await;
-        assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
         ids.push(id);
     }
     // The restriction is in force in every system and answered.
@@ -969,14 +968,13 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
         "correct horse battery staple",
     )
     .await;
-    let id = common::file_id(
+    let id = common::started(
         &app,
+        &officer,
         serde_json::json!({"email": "pat@example.eu", "request_type": "correction", "jurisdiction": "eea",
                            "message": "My postal address is now 2-2 New Street."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "accounts-owner@example.com").await;
@@ -1119,14 +1117,13 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         "correct horse battery staple",
     )
     .await;
-    let id = common::file_id(
+    let id = common::started(
         &app,
+        &officer,
         serde_json::json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                            "jurisdiction": "eea", "message": "All my data."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     for t in officer.request(&id).await["tasks"].as_array().unwrap() {
         let body = match t["system"].as_str().unwrap() {
             "Customer support" => serde_json::json!({"outcome": "exported",

@@ -19,7 +19,7 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{TestApp, api, file_json};
+use common::{TestApp, api, file_json, started, task};
 use fantoccini::{Client, Locator};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
@@ -594,15 +594,13 @@ async fn data(app: &TestApp) -> Urls {
         .await;
 
     // An access request answered with a package: its history, its letter's download link.
-    let answered = file_json(
+    let answered = started(
         app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "en", "message": "All my data, please."}),
     )
     .await;
-    let answered = answered["id"].as_str().unwrap().to_owned();
-    app.confirm_email(&answered).await;
-    assert_eq!(officer.fire(&answered, "start_processing", 1).await.0, 200);
     close_tasks(&officer, &answered).await;
     let v = officer.request(&answered).await["version"]
         .as_i64()
@@ -643,12 +641,7 @@ async fn data(app: &TestApp) -> Urls {
     app.confirm_email(&working).await;
     assert_eq!(officer.fire(&working, "start_processing", 1).await.0, 200);
     let r = officer.request(&working).await;
-    let task = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()["id"]
+    let task = task(&r, "Customer accounts")["id"]
         .as_str()
         .unwrap()
         .to_owned();

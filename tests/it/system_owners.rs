@@ -5,10 +5,10 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, file_id};
+use common::{TestApp, api, started, task};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{Mailer, deliver_due};
-use serde_json::{Value, json};
+use serde_json::json;
 
 both_backends!(a_system_owner_works_only_their_own_tasks);
 both_backends!(owners_of_open_tasks_are_reminded_before_and_after_the_deadline);
@@ -18,26 +18,16 @@ const OWNER: &str = "accounts-owner@example.com";
 async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let owner_api = api(&app, OWNER, Role::SystemOwner).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "correction",
                "jurisdiction": "eea", "message": "My postal address is now 2-2 New Street."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = |system: &str| -> Value {
-        r["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["system"] == system)
-            .unwrap()
-            .clone()
-    };
-    let own = task("Customer accounts");
-    let other = task("Orders and billing");
+    let own = task(&r, "Customer accounts");
+    let other = task(&r, "Orders and billing");
 
     // The owner is told, with a link to the task and nothing about the person.
     let smtp = SmtpServer::start();
@@ -71,7 +61,7 @@ async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["task_id"], own["id"]);
     let (status, _) = owner_api
-        .close(&id, &other, json!({"outcome": "no_data"}))
+        .close(&id, other, json!({"outcome": "no_data"}))
         .await;
     assert_eq!(status, 404, "another system's task does not exist for them");
     let page = owner_api.get_page(&format!("/api/v1/requests/{id}")).await;
@@ -175,22 +165,17 @@ async fn owners_of_open_tasks_are_reminded_before_and_after_the_deadline(app: Te
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let _owner = api(&app, OWNER, Role::SystemOwner).await;
     let _billing = api(&app, "billing-owner@example.com", Role::SystemOwner).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "deletion",
                "jurisdiction": "eea", "message": "Erase my data."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
     let tasks = r["tasks"].as_array().unwrap().clone();
     // Every task but the accounts one is closed: only its owner is left to remind.
-    let own = tasks
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()
-        .clone();
+    let own = task(&r, "Customer accounts");
     for t in tasks.iter().filter(|t| t["system"] != "Customer accounts") {
         assert_eq!(
             officer.close(&id, t, json!({"outcome": "no_data"})).await.0,

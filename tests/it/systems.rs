@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api, field_code, file_json, notice_kinds, unzip};
+use common::{Browser, TestApp, api, field_code, file_json, notice_kinds, task, unzip};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -37,15 +37,6 @@ async fn filed(app: &TestApp, fields: Value) -> (String, String) {
     let r = file_json(app, fields).await;
     let text = |key: &str| r[key].as_str().unwrap().to_owned();
     (text("id"), text("tracking_token"))
-}
-
-fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
-    r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == system)
-        .unwrap_or_else(|| panic!("no task for {system}: {}", r["tasks"]))
 }
 
 async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_ground(

@@ -228,13 +228,7 @@ async fn a_rectification_is_closed_from_the_page_with_its_corrections(app: TestA
     let id = filed(&app, "correction").await;
     assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()
-        .clone();
+    let task = common::task(&r, "Customer accounts").clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("name=\"item_1\"") && page.body.contains("name=\"new_value_3\""));

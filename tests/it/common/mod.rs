@@ -913,6 +913,15 @@ pub async fn file_id(app: &TestApp, fields: serde_json::Value) -> String {
         .to_owned()
 }
 
+/// Files a request as `file_id` does, confirms its address as the requester would, and has `officer`
+/// start processing it: the request's tasks are open in its systems.
+pub async fn started(app: &TestApp, officer: &Api, fields: serde_json::Value) -> String {
+    let id = file_id(app, fields).await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    id
+}
+
 /// Runs a test body on SQLite and on PostgreSQL: `both_backends!(name)` turns `async fn name(app: TestApp)`
 /// into the tests `name::sqlite` and `name::postgres`.
 #[macro_export]
@@ -954,6 +963,16 @@ macro_rules! on_each_backend {
             }
         }
     )+};
+}
+
+/// The task of `system` in a request (as the API shows it).
+pub fn task<'a>(r: &'a serde_json::Value, system: &str) -> &'a serde_json::Value {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["system"] == system)
+        .unwrap_or_else(|| panic!("no task for {system}: {}", r["tasks"]))
 }
 
 /// The kinds of the notices a request (as the API shows it) has queued, in order.
