@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, field_code, file_json};
+use common::{TestApp, api, field_code, file_json, queue_reminders};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -429,16 +429,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
 
     // GDPR: one month from 2026-11-22. Three days before, the assignee hears; nobody assigned: every
     // officer and admin hears. Once each, however often the job runs.
-    let remind = |app: &TestApp| {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     // Before the due-soon day the worker's round does not even read the clocks.
     let none_due = |app: &TestApp| {
         kaiji::db::clocks::reminders_due(&mut app.tdb.conn(), app.clock.now().naive_utc(), 100)
@@ -455,7 +446,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
             .unwrap();
     }
     assert!(!none_due(&app));
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     assert!(none_due(&app));
     let due = officer.request(&id).await["clocks"][0]["due_on"]
         .as_str()
@@ -466,14 +457,14 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
     let days_left = (due - now.date_naive()).num_days();
     app.clock.advance(chrono::TimeDelta::days(days_left - 3));
     assert_eq!(
-        remind(&app).await,
+        queue_reminders(&app).await,
         1 + 2,
         "the assignee; then both workers for the other request"
     );
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::days(4));
-    assert_eq!(remind(&app).await, 3, "overdue, the same people");
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 3, "overdue, the same people");
+    assert_eq!(queue_reminders(&app).await, 0);
     // Reminded clocks no longer reach the worker's round at all (it runs every few seconds).
     let pending = |app: &TestApp| {
         kaiji::db::clocks::reminders_due(&mut app.tdb.conn(), app.clock.now().naive_utc(), 100)
@@ -504,7 +495,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
         "nothing left to remind: {:?}",
         pending(&app)
     );
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
 }
 
 async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
@@ -528,19 +519,10 @@ async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
     }
     let v = officer.request(&id).await["version"].as_i64().unwrap();
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
-    let remind = || {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    assert_eq!(remind().await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::hours(13 * 24));
-    assert_eq!(remind().await, 1);
-    assert_eq!(remind().await, 0, "once");
+    assert_eq!(queue_reminders(&app).await, 1);
+    assert_eq!(queue_reminders(&app).await, 0, "once");
     deliver(&app, &smtp, "w").await;
     let reminder = smtp
         .received()

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, started, task};
+use common::{TestApp, api, queue_reminders, started, task};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{Mailer, deliver_due};
 use serde_json::json;
@@ -182,30 +182,21 @@ async fn owners_of_open_tasks_are_reminded_before_and_after_the_deadline(app: Te
             200
         );
     }
-    let remind = || {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
     let due: chrono::NaiveDate = r["clocks"][0]["due_on"].as_str().unwrap().parse().unwrap();
     let days_left = (due - app.clock.now().date_naive()).num_days();
     app.clock.advance(chrono::TimeDelta::days(days_left - 3));
-    let queued = remind().await;
+    let queued = queue_reminders(&app).await;
     // Nobody assigned: the one officer; and the accounts owner (the others' tasks are closed, or their
     // owners have no account).
     assert_eq!(queued, 2, "the officer and the accounts owner");
-    assert_eq!(remind().await, 0, "once");
+    assert_eq!(queue_reminders(&app).await, 0, "once");
     app.clock.advance(chrono::TimeDelta::days(4));
     assert_eq!(
-        remind().await,
+        queue_reminders(&app).await,
         2,
         "and once more when the deadline has passed"
     );
-    assert_eq!(remind().await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
 
     let mails = common::delivered_over_smtp(&app).await;
     let to = |who: &str| common::texts_to(&mails, who);

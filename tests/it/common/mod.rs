@@ -163,6 +163,15 @@ pub async fn delivered_over_smtp(app: &TestApp) -> Vec<smtp::Received> {
     server.received()
 }
 
+/// Runs the reminders' round once (what the worker does every few seconds): how many it queued.
+pub async fn queue_reminders(app: &TestApp) -> usize {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The text of each mail received for `address`.
 pub fn texts_to(mails: &[smtp::Received], address: &str) -> Vec<String> {
     mails
