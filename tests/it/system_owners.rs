@@ -4,10 +4,8 @@
 
 use crate::common;
 
-use common::smtp::SmtpServer;
 use common::{TestApp, api, queue_reminders, started, task};
 use kaiji::domain::staff::Role;
-use kaiji::notify::{Mailer, deliver_due};
 use serde_json::json;
 
 both_backends!(a_system_owner_works_only_their_own_tasks);
@@ -30,21 +28,9 @@ async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
     let other = task(&r, "Orders and billing");
 
     // The owner is told, with a link to the task and nothing about the person.
-    let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
-    let mails: Vec<_> = smtp
-        .received()
-        .into_iter()
-        .filter(|m| m.to.iter().any(|t| t.contains(OWNER)))
-        .collect();
+    let mails = common::texts_to(&common::delivered_over_smtp(&app).await, OWNER);
     assert_eq!(mails.len(), 1, "one task opened in their one system");
-    let text = mails[0].text();
+    let text = &mails[0];
     assert!(
         text.contains(&format!("/staff/tasks/{}", own["id"].as_str().unwrap())),
         "{text}"
