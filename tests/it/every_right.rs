@@ -8,11 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common;
 
-use common::smtp::{Received, SmtpServer};
+use common::smtp::Received;
 use common::{Api, Backend, TestApp, api};
 use kaiji::domain::staff::Role;
 use kaiji::domain::systems::TaskKind;
-use kaiji::notify::{Mailer, deliver_due};
 use serde_json::{Value, json};
 
 on_each_backend!(every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground);
@@ -397,16 +396,7 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
     );
 
     // Every notice goes out over SMTP.
-    let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    let report = tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 10_000))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(report.failed, 0);
-    let mails = smtp.received();
+    let mails = common::delivered_over_smtp(&app).await;
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let mut told: BTreeMap<&str, usize> = BTreeMap::new();
     for (n, w) in walks.iter().enumerate() {

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, field_code, file_json, queue_reminders};
+use common::{TestApp, api, deliver, field_code, file_json, mailer, queue_reminders};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -23,20 +23,6 @@ both_backends!(
     notices_say_what_the_law_requires_them_to,
     notices_about_one_request_arrive_in_the_order_they_were_queued,
 );
-
-fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    Mailer::from_config(&config).unwrap()
-}
-
-async fn deliver(app: &TestApp, smtp: &SmtpServer, worker: &str) -> DeliveryReport {
-    let (state, mailer, worker) = (app.state.clone(), mailer(app, smtp), worker.to_owned());
-    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, &worker, 100))
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 async fn file(app: &TestApp, language: &str, email: &str) -> (String, String) {
     let r = common::file_json(

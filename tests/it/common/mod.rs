@@ -144,21 +144,40 @@ fn version_line(src: &str) -> (String, i64) {
     (line.to_owned(), n)
 }
 
+/// The app's mailer, sending to `smtp`.
+pub fn mailer(app: &TestApp, smtp: &smtp::SmtpServer) -> kaiji::notify::Mailer {
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(smtp.url().into());
+    kaiji::notify::Mailer::from_config(&config).unwrap()
+}
+
+/// One worker's delivery round to `smtp`, of up to `limit` notices due.
+async fn deliver_up_to(
+    app: &TestApp,
+    smtp: &smtp::SmtpServer,
+    worker: &str,
+    limit: i64,
+) -> kaiji::notify::DeliveryReport {
+    let (state, mailer, worker) = (app.state.clone(), mailer(app, smtp), worker.to_owned());
+    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, &worker, limit))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// One worker's delivery round to `smtp` (up to 100 notices due), as the worker runs it.
+pub async fn deliver(
+    app: &TestApp,
+    smtp: &smtp::SmtpServer,
+    worker: &str,
+) -> kaiji::notify::DeliveryReport {
+    deliver_up_to(app, smtp, worker, 100).await
+}
+
 /// Delivers every notice due over SMTP to a test server, and returns what it received.
 pub async fn delivered_over_smtp(app: &TestApp) -> Vec<smtp::Received> {
     let server = smtp::SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(server.url().into());
-    let (state, mailer) = (
-        app.state.clone(),
-        kaiji::notify::Mailer::from_config(&config).unwrap(),
-    );
-    let report = tokio::task::spawn_blocking(move || {
-        kaiji::notify::deliver_due(&state, &mailer, "test-worker", 10_000)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let report = deliver_up_to(app, &server, "test-worker", 10_000).await;
     assert_eq!(report.failed, 0, "{report:?}");
     server.received()
 }
