@@ -181,6 +181,33 @@ pub(crate) async fn click(c: &fantoccini::Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
+/// The page fits a phone (`assert_fits` at 390 px); the window returns to 1280 px.
+pub(crate) async fn fits_a_phone(c: &fantoccini::Client, what: &str) {
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(c, 390, what).await;
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// The page fits at 1280 px and at 390 px; the window returns to 1280 px.
+pub(crate) async fn fits_each_width(c: &fantoccini::Client, what: &str) {
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(c, width, what).await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Scrolls the element at `at` into view (for the screenshot that follows).
+pub(crate) async fn scroll_to(c: &fantoccini::Client, at: Locator<'_>) {
+    let el = c.find(at).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView();",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+}
+
 /// The published procedures, followed from the list to one page, in Japanese and in English, fit a
 /// phone's width; the postal one links its printable forms.
 async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp) {
@@ -217,11 +244,7 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp
             "{deadlines}"
         );
         shot(&c, &format!("procedure-gdpr-{lang}")).await;
-        for width in [1280, 390] {
-            c.set_window_size(width, 900).await.unwrap();
-            assert_fits(&c, width, "the procedure page").await;
-        }
-        c.set_window_size(1280, 900).await.unwrap();
+        fits_each_width(&c, "the procedure page").await;
         c.goto(&format!("{}/procedures/jp-postal?lang={lang}", app.base))
             .await
             .unwrap();
@@ -343,11 +366,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(typed.as_deref(), Some("I found what I needed."));
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the tracking page with a withdrawal form").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the tracking page with a withdrawal form").await;
     shot(&c, "withdraw-asks").await;
     click(&c, Locator::Css("#action-withdraw input[name=confirm]")).await;
     click(&c, Locator::Css("#action-withdraw button")).await;
@@ -569,11 +588,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     let held = text(&c, Locator::Id("hold-status")).await;
     assert!(held.contains("Complaint to the CPPA pending"), "{held}");
     shot(&c, "request-held").await;
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the request page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the request page").await;
     c.close().await.unwrap();
 
     // The auditor downloads the log, with its hashes, from the audit page.
@@ -673,11 +688,7 @@ async fn an_admin_disables_a_member_from_the_staff_page(app: TestApp) {
     c.goto(&format!("{}/staff/people?lang=en", app.base))
         .await
         .unwrap();
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the staff page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the staff page").await;
     shot(&c, "people").await;
     let row = c
         .find(Locator::Css("tr[data-email='officer@example.com']"))
@@ -730,11 +741,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
             .path()
             .ends_with("/staff/mfa/enrol")
     );
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the enrolment page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the enrolment page").await;
     shot(&c, "mfa-enrol").await;
     let key = c
         .find(Locator::Id("mfa-secret"))
@@ -770,11 +777,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await
         .unwrap();
     assert_eq!(codes.split_whitespace().count(), 10, "{codes}");
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the recovery codes").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the recovery codes").await;
     shot(&c, "mfa-recovery-codes").await;
     c.find(Locator::Id("mfa-next"))
         .await
@@ -799,11 +802,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .unwrap();
     assert!(status.contains("Recovery codes left: 10"), "{status}");
     c.find(Locator::Id("token-form")).await.unwrap();
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the account page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the account page").await;
     shot(&c, "account").await;
     c.close().await.unwrap();
 }
@@ -889,8 +888,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         .await
         .unwrap();
     let form = "form.task-form[data-task='Customer accounts']";
-    let to_tasks = "document.getElementById('tasks').scrollIntoView()";
-    c.execute(to_tasks, vec![]).await.unwrap();
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-task").await;
     record_correction(&c, form).await;
     let status = text_after(
@@ -905,10 +903,8 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         status.contains("Example Cloud Hosting K.K. (processor)"),
         "{status}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with task forms").await;
-    c.set_window_size(1280, 900).await.unwrap();
-    c.execute(to_tasks, vec![]).await.unwrap();
+    fits_a_phone(&c, "the request page with task forms").await;
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-done").await;
 
     c.goto(&format!("{}/staff/requests/{}?lang=ja", app.base, ids[1]))
@@ -930,7 +926,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         "正確性を確認しました",
     )
     .await;
-    c.execute(to_tasks, vec![]).await.unwrap();
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "lift-restriction").await;
     click(&c, Locator::Css(&format!("{lift} button[type=submit]"))).await;
     landed(&c).await;
@@ -942,8 +938,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     )
     .await;
     assert!(row.contains("解除日"), "{row}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with a lift form").await;
+    fits_a_phone(&c, "the request page with a lift form").await;
     let r = officer.request(&ids[1]).await;
     assert!(
         r["notices"]
@@ -995,9 +990,7 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     )
     .await;
     assert!(status.contains("corrected as you asked"), "{status}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the owner's task page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the owner's task page").await;
     shot(&c, "owner-task-done").await;
     c.goto(&format!("{}/staff/requests/{id}", app.base))
         .await
@@ -1059,12 +1052,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
         }
     };
     set_born("2001-04-01").await;
-    let scroll_to_who = || async {
-        c.execute("document.getElementById('who').scrollIntoView();", vec![])
-            .await
-            .unwrap();
-    };
-    scroll_to_who().await;
+    scroll_to(&c, Locator::Id("who")).await;
     shot(&c, "guardian-form").await;
     c.set_window_size(390, 900).await.unwrap();
     click(&c, Locator::Id("submit")).await;
@@ -1093,7 +1081,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
             .unwrap()
     );
     assert_fits(&c, 390, "the guardian's form with its message").await;
-    scroll_to_who().await;
+    scroll_to(&c, Locator::Id("who")).await;
     shot(&c, "guardian-error").await;
     c.set_window_size(390, 900).await.unwrap();
     set_born("2015-04-01").await;
@@ -1157,16 +1145,8 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     )
     .await;
     assert!(withheld.contains(ground), "{withheld}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with a withheld export").await;
-    c.set_window_size(1280, 900).await.unwrap();
-    let el = c.find(Locator::Css(form)).await.unwrap();
-    c.execute(
-        "arguments[0].scrollIntoView();",
-        vec![serde_json::to_value(&el).unwrap()],
-    )
-    .await
-    .unwrap();
+    fits_a_phone(&c, "the request page with a withheld export").await;
+    scroll_to(&c, Locator::Css(form)).await;
     shot(&c, "review-withheld").await;
 
     // The registry's edit form.
@@ -1200,16 +1180,9 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         recipients.contains("Example Cloud Hosting K.K."),
         "{recipients}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the registry's edit form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the registry's edit form").await;
     shot(&c, "registry").await;
-    c.execute(
-        "document.getElementById('system-form').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("system-form")).await;
     shot(&c, "registry-edit").await;
     // Saved unchanged from the browser, the system is unchanged (its lists survive the single-line
     // fields).
@@ -1265,9 +1238,7 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         body.contains(ground) && body.contains("Customer accounts"),
         "{body}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the package's README.html").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the package's README.html").await;
     shot(&c, "package-readme").await;
 }
 
@@ -1320,16 +1291,9 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         "Signed permission uploaded; signature matches.",
     )
     .await;
-    c.execute(
-        "document.getElementById('authority').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("authority")).await;
     shot(&c, "authority-form").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the authority form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the authority form").await;
     click(&c, Locator::Css("#authority button[type=submit]")).await;
     landed(&c).await;
     assert!(
@@ -1360,11 +1324,8 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         basis.contains("2015-04-01") && basis.contains("18"),
         "{basis}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the guardian's request page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the guardian's request page").await;
     shot(&c, "guardian-request").await;
-    let el = c.find(Locator::Css("form.task-form")).await.unwrap();
     let outcomes = text(&c, Locator::Css("form.task-form select[name=outcome]")).await;
     assert!(outcomes.contains("保有している"), "{outcomes}");
     assert!(
@@ -1373,12 +1334,7 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
             .is_err(),
         "holding data or not rests on no legal ground"
     );
-    c.execute(
-        "arguments[0].scrollIntoView();",
-        vec![serde_json::to_value(&el).unwrap()],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Css("form.task-form")).await;
     shot(&c, "locate-task").await;
 }
 
@@ -1425,16 +1381,9 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     let reject = format!("td[data-document='{doc}'] input[name=reason]");
     c.wait().for_element(Locator::Css(&reject)).await.unwrap();
     fill(&c, Locator::Css(&reject), "氏名が判読できません").await;
-    c.execute(
-        "document.getElementById('document-list').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("document-list")).await;
     shot(&c, "document-reject").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the reject form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the reject form").await;
     click(
         &c,
         Locator::Css(&format!("td[data-document='{doc}'] button[type=submit]")),
@@ -1446,12 +1395,7 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
 
     // The receipt letter, posted by 簡易書留.
     let form = "form.posting";
-    c.execute(
-        "document.getElementById('notices').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("notices")).await;
     // A date input takes the locale's order when typed into; set it as the browser's picker would.
     c.execute(
         "document.querySelector('form.posting input[name=posted_on]').value = '2026-11-22';",
@@ -1466,9 +1410,7 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     )
     .await;
     shot(&c, "letter-posting").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the posting form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the posting form").await;
     click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
     landed(&c).await;
     let posted = text(&c, Locator::Css("[data-posted]")).await;
@@ -1541,9 +1483,7 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
     let row = format!("tr[data-inquiry='{reference}'] a");
     c.wait().for_element(Locator::Css(&row)).await.unwrap();
     shot(&c, "inquiries").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the inquiries page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the inquiries page").await;
     click(&c, Locator::Css(&row)).await;
     c.wait()
         .for_element(Locator::Id("answer-form"))
@@ -1556,9 +1496,7 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
     )
     .await;
     shot(&c, "inquiry").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the inquiry page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the inquiry page").await;
     click(&c, Locator::Css("#answer-form button[type=submit]")).await;
     let answered = text_after(&c, Locator::Id("inquiry-answer"), 10, "the answered page").await;
     assert!(answered.contains("発送済みです"), "{answered}");
@@ -1632,9 +1570,7 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
         "{rows}"
     );
     shot(&c, "provision-register").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the register").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the register").await;
 
     // A letter asking for the records: its page offers the record, found by kana.
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
@@ -1662,29 +1598,16 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     )
     .await;
     assert!(offered.contains("データ提供株式会社"), "{offered}");
-    c.execute(
-        "document.getElementById('provision-records').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("provision-records")).await;
     shot(&c, "provision-candidates").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the register's records").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the register's records").await;
     // The year's report counts inquiries too.
     c.goto(&format!("{}/staff/reports?lang=ja", app.base))
         .await
         .unwrap();
     text_after(&c, Locator::Id("inquiry-metrics"), 10, "the reports page").await;
-    c.execute(
-        "document.getElementById('inquiries').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("inquiries")).await;
     shot(&c, "reports-inquiries").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the reports page").await;
+    fits_a_phone(&c, "the reports page").await;
     c.close().await.unwrap();
 }

@@ -391,9 +391,7 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     .await;
     browser::choose(&c, Locator::Id("requester_kind"), "self").await;
     browser::shot(&c, "week-intake").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the intake form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the intake form").await;
     browser::click(&c, Locator::Id("submit")).await;
     let mut a = String::new();
     for _ in 0..100 {
@@ -415,16 +413,9 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     press(&c, &base, &a, "start_identity_review", &[]).await;
     record_document(&c, &base, &a, "juminhyo", true, "2026-09-01").await;
     record_document(&c, &base, &a, "passport", false, "").await;
-    c.execute(
-        "document.getElementById('documents').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    browser::scroll_to(&c, Locator::Id("documents")).await;
     browser::shot(&c, "week-checklist").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the request page with its checklist").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the request page with its checklist").await;
     press(
         &c,
         &base,
@@ -505,9 +496,7 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     assert!(!report.contains("該当する請求書なし"), "{report}");
     assert_eq!(report.matches("全額入金済み").count(), 2, "{report}");
     browser::shot(&c, "week-payments").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the payments page with the import report").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the payments page with the import report").await;
     for id in [&b, &e] {
         let r = api.request(id).await;
         assert!(
