@@ -490,7 +490,7 @@ pub(crate) async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
         .await
         .unwrap();
     fill(c, Locator::Id("email"), email).await;
-    fill(c, Locator::Id("password"), "correct horse battery staple").await;
+    fill(c, Locator::Id("password"), common::PASSWORD).await;
     click(c, Locator::Css("form button[type=submit]")).await;
     // Wait for the sign-in to land (the session cookie set) before the caller goes elsewhere: a page
     // opened while the post is in flight would be answered with the sign-in page.
@@ -524,18 +524,10 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .await;
     }
     app.confirm_emails().await;
-    app.staff(
-        "officer@example.com",
-        kaiji::domain::staff::Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
-    app.staff(
-        "auditor@example.com",
-        kaiji::domain::staff::Role::Auditor,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("officer@example.com", Role::Officer, common::PASSWORD)
+        .await;
+    app.staff("auditor@example.com", Role::Auditor, common::PASSWORD)
+        .await;
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
@@ -960,7 +952,7 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     app.staff(
         "accounts-owner@example.com",
         Role::SystemOwner,
-        "correct horse battery staple",
+        common::PASSWORD,
     )
     .await;
     let id = common::started(
@@ -1099,12 +1091,8 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     };
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     // An administrator: they work requests and change the registry.
-    app.staff(
-        "desk@example.com",
-        Role::Admin,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Admin, common::PASSWORD)
+        .await;
     let id = common::started(
         &app,
         &officer,
@@ -1248,12 +1236,8 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let agent = common::file_json(
         &app,
         serde_json::json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "access",
@@ -1344,12 +1328,8 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     let (status, body) = officer
         .post(
@@ -1427,12 +1407,8 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let c = browser(&driver).await;
     c.set_window_size(390, 900).await.unwrap();
     c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
@@ -1510,12 +1486,8 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
     c.goto(&format!("{}/staff/provision-records?lang=ja", app.base))
