@@ -197,6 +197,23 @@ pub(crate) async fn fits_each_width(c: &fantoccini::Client, what: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
+/// The page's address once `arrived` holds for it, looked at every 100 ms up to `tries` times; `None`
+/// when it never did.
+pub(crate) async fn url_when(
+    c: &fantoccini::Client,
+    tries: u32,
+    arrived: impl Fn(&url::Url) -> bool,
+) -> Option<url::Url> {
+    for _ in 0..tries {
+        let url = c.current_url().await.unwrap();
+        if arrived(&url) {
+            return Some(url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
 /// Scrolls the element at `at` into view (for the screenshot that follows).
 pub(crate) async fn scroll_to(c: &fantoccini::Client, at: Locator<'_>) {
     let el = c.find(at).await.unwrap();
@@ -494,19 +511,9 @@ pub(crate) async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
     click(c, Locator::Css("form button[type=submit]")).await;
     // Wait for the sign-in to land (the session cookie set) before the caller goes elsewhere: a page
     // opened while the post is in flight would be answered with the sign-in page.
-    for _ in 0..100 {
-        if !c
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/staff/login")
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("signing in did not leave the sign-in page");
+    url_when(c, 100, |u| !u.path().starts_with("/staff/login"))
+        .await
+        .expect("signing in did not leave the sign-in page");
 }
 
 async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(app: TestApp) {
@@ -811,18 +818,9 @@ async fn a_member_enrols_an_authenticator_postgres() {
 
 /// Waits for the page a form's redirect lands on (`moved=1`), so what is read next is on it.
 pub(crate) async fn landed(c: &fantoccini::Client) {
-    for _ in 0..200 {
-        if c.current_url()
-            .await
-            .unwrap()
-            .query()
-            .is_some_and(|q| q.contains("moved=1"))
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the form did not land on its page");
+    url_when(c, 200, |u| u.query().is_some_and(|q| q.contains("moved=1")))
+        .await
+        .expect("the form did not land on its page");
 }
 
 /// Closes the rectification task form at `form` with one correction, and waits for the page it lands on.
@@ -1176,16 +1174,9 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     // fields).
     let before = officer.get("/api/v1/data-systems").await;
     click(&c, Locator::Css("form#system-form button[type=submit]")).await;
-    let mut saved = false;
-    for _ in 0..100 {
-        if c.current_url().await.unwrap().query().is_none() {
-            saved = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let saved = url_when(&c, 100, |u| u.query().is_none()).await;
     assert!(
-        saved,
+        saved.is_some(),
         "the save lands on the registry: {}",
         c.source().await.unwrap()
     );
@@ -1529,13 +1520,10 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     assert_eq!(notice, "台帳に記録しました。");
     fill(&c, Locator::Id("search-person"), "やまだ たろう").await;
     click(&c, Locator::Css("#provision-search button")).await;
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains("person=")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    url_when(&c, 100, |u| {
+        u.query().is_some_and(|q| q.contains("person="))
+    })
+    .await;
     let rows = text_after(&c, Locator::Id("provision-records"), 10, "the search").await;
     assert!(
         rows.contains("データ提供株式会社") && rows.contains("2029-10-30"),

@@ -393,15 +393,15 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     browser::shot(&c, "week-intake").await;
     browser::fits_a_phone(&c, "the intake form").await;
     browser::click(&c, Locator::Id("submit")).await;
-    let mut a = String::new();
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains("registered=1")) {
-            a = url.path().trim_start_matches("/staff/requests/").to_owned();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let registered = browser::url_when(&c, 100, |u| {
+        u.query().is_some_and(|q| q.contains("registered=1"))
+    })
+    .await
+    .expect("the intake form did not land on the request");
+    let a = registered
+        .path()
+        .trim_start_matches("/staff/requests/")
+        .to_owned();
     assert!(!a.is_empty(), "the intake form did not land on the request");
     let receipt = api.request(&a).await["receipt_number"]
         .as_str()
