@@ -181,6 +181,16 @@ pub(crate) async fn click(c: &fantoccini::Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
+/// Opens `path` on the server at `base`.
+pub(crate) async fn goto(c: &fantoccini::Client, base: &str, path: &str) {
+    c.goto(&format!("{base}{path}")).await.unwrap();
+}
+
+/// Waits (up to the driver's limit) for the element at `at`: the page that holds it has come.
+pub(crate) async fn wait_for(c: &fantoccini::Client, at: Locator<'_>) {
+    c.wait().for_element(at).await.unwrap();
+}
+
 /// The page fits a phone (`assert_fits` at 390 px); the window returns to 1280 px.
 pub(crate) async fn fits_a_phone(c: &fantoccini::Client, what: &str) {
     c.set_window_size(390, 900).await.unwrap();
@@ -246,9 +256,7 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp
             "EU 일반개인정보보호규정(GDPR, 규정 (EU) 2016/679)",
         ),
     ] {
-        c.goto(&format!("{}/procedures?lang={lang}", app.base))
-            .await
-            .unwrap();
+        goto(&c, &app.base, &format!("/procedures?lang={lang}")).await;
         assert_eq!(text(&c, Locator::Css("h1")).await, title);
         click(&c, Locator::Css("a[href^='/procedures/gdpr']")).await;
         assert_eq!(
@@ -262,9 +270,7 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp
         );
         shot(&c, &format!("procedure-gdpr-{lang}")).await;
         fits_each_width(&c, "the procedure page").await;
-        c.goto(&format!("{}/procedures/jp-postal?lang={lang}", app.base))
-            .await
-            .unwrap();
+        goto(&c, &app.base, &format!("/procedures/jp-postal?lang={lang}")).await;
         click(&c, Locator::Id("procedure-forms")).await;
         text_after(&c, Locator::Id("desk"), 10, "the printable forms open").await;
     }
@@ -276,7 +282,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/?lang=en", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=en").await;
     assert_eq!(
         text(&c, Locator::Css("h1")).await,
         "Make a request about your personal data"
@@ -408,18 +414,13 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/forms?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/forms?lang=ja").await;
     click(
         &c,
         Locator::Css("a[href='/forms/disclosure/draft?requester=self']"),
     )
     .await;
-    c.wait()
-        .for_element(Locator::Id("draft-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("draft-form")).await;
     for (id, text) in [
         ("name", "山田 太郎"),
         ("name_kana", "やまだ たろう"),
@@ -457,7 +458,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=ja").await;
     let h1 = text(&c, Locator::Css("h1")).await;
     assert_eq!(h1, "個人情報に関するご請求");
     for (id, text) in [
@@ -491,7 +492,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         .id
         .clone();
     let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id.as_str().into());
-    c.goto(&format!("{}{confirm}", app.base)).await.unwrap();
+    goto(&c, &app.base, &confirm).await;
     click(&c, Locator::Css("#confirm-form button")).await;
     let done = text_after(&c, Locator::Id("confirmed"), 10, "the confirmation page").await;
     assert!(done.contains("確認ありがとうございます"), "{done}");
@@ -503,9 +504,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
 }
 
 pub(crate) async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
-    c.goto(&format!("{base}/staff/login?lang=en"))
-        .await
-        .unwrap();
+    goto(c, base, "/staff/login?lang=en").await;
     fill(c, Locator::Id("email"), email).await;
     fill(c, Locator::Id("password"), common::PASSWORD).await;
     click(c, Locator::Css("form button[type=submit]")).await;
@@ -538,9 +537,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.goto(&format!("{}/staff/requests?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/requests?lang=en").await;
     choose(&c, Locator::Css("select[name=right]"), "deletion").await;
     click(&c, Locator::Css("#queue-filters button")).await;
     c.wait()
@@ -593,9 +590,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     // The auditor downloads the log, with its hashes, from the audit page.
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "auditor@example.com").await;
-    c.goto(&format!("{}/staff/audit?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/audit?lang=en").await;
     assert!(c.find(Locator::Id("audit-export")).await.is_ok());
     // The form's download, fetched with the browser's own session cookie (a headless browser saves
     // downloads out of reach).
@@ -635,9 +630,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     // and where checkpoints are kept; on a phone, hashes wrap instead of widening the page.
     for width in [1280, 390] {
         c.set_window_size(width, 900).await.unwrap();
-        c.goto(&format!("{}/staff/audit?lang=en", app.base))
-            .await
-            .unwrap();
+        goto(&c, &app.base, "/staff/audit?lang=en").await;
         let key = c.find(Locator::Id("audit-verifier-key")).await.unwrap();
         assert!(key.text().await.unwrap().contains("/audit+"));
         let size = text(&c, Locator::Id("audit-checkpoint-size")).await;
@@ -684,9 +677,7 @@ async fn an_admin_disables_a_member_from_the_staff_page(app: TestApp) {
         .for_url(&format!("{}/staff/requests", app.base).parse().unwrap())
         .await
         .unwrap();
-    c.goto(&format!("{}/staff/people?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/people?lang=en").await;
     fits_each_width(&c, "the staff page").await;
     shot(&c, "people").await;
     let row = c
@@ -729,10 +720,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await;
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.wait()
-        .for_element(Locator::Css("#mfa-qr svg"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Css("#mfa-qr svg")).await;
     assert!(
         c.current_url()
             .await
@@ -789,9 +777,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await
         .unwrap();
     // The account page now says two-step sign-in is on and offers a token.
-    c.goto(&format!("{}/staff/account?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/account?lang=en").await;
     let status = c
         .find(Locator::Id("mfa-status"))
         .await
@@ -874,9 +860,12 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.goto(&format!("{}/staff/requests/{}?lang=en", app.base, ids[0]))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{}?lang=en", ids[0]),
+    )
+    .await;
     let form = "form.task-form[data-task='Customer accounts']";
     scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-task").await;
@@ -897,9 +886,12 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-done").await;
 
-    c.goto(&format!("{}/staff/requests/{}?lang=ja", app.base, ids[1]))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{}?lang=ja", ids[1]),
+    )
+    .await;
     let lift = "form.lift-form[data-task='Marketing preferences']";
     let later = (app.clock.now().date_naive() + chrono::TimeDelta::days(10))
         .format("%m%d%Y")
@@ -982,9 +974,7 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     assert!(status.contains("corrected as you asked"), "{status}");
     fits_a_phone(&c, "the owner's task page").await;
     shot(&c, "owner-task-done").await;
-    c.goto(&format!("{}/staff/requests/{id}", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}")).await;
     let body = c.source().await.unwrap();
     assert!(
         !body.contains("pat@example.eu"),
@@ -1000,9 +990,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
     };
     let c = browser(&driver).await;
     c.set_window_size(390, 900).await.unwrap();
-    c.goto(&format!("{}/?lang=ja&place=JP", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/?lang=ja&place=JP").await;
     let born = c.find(Locator::Id("person_born_on")).await.unwrap();
     assert!(
         !born.is_displayed().await.unwrap(),
@@ -1110,9 +1098,7 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     }
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{id}?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=en")).await;
     let form = "form.withhold-form[data-task='Customer support']";
     let ground = "GDPR Art. 15(4): the ticket is about another customer";
     fill(
@@ -1146,12 +1132,12 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         .as_str()
         .unwrap()
         .to_owned();
-    c.goto(&format!(
-        "{}/staff/systems?edit={accounts}&lang=en",
-        app.base
-    ))
-    .await
-    .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/systems?edit={accounts}&lang=en"),
+    )
+    .await;
     text_after(&c, Locator::Css("form#system-form"), 20, "the edit form").await;
     let editing = c
         .find(Locator::Css("form#system-form input[name=name]"))
@@ -1252,9 +1238,7 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         .to_owned();
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{agent}?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{agent}?lang=en")).await;
     let who = text_after(&c, Locator::Id("on-behalf"), 20, "who filed for whom").await;
     assert!(
         who.contains("Pat Doe") && who.contains("pat@example.com"),
@@ -1285,9 +1269,12 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         .as_i64()
         .unwrap();
     assert_eq!(officer.fire(&guardian, "confirm_identity", v).await.0, 200);
-    c.goto(&format!("{}/staff/requests/{guardian}?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{guardian}?lang=ja"),
+    )
+    .await;
     let basis = text_after(
         &c,
         Locator::Id("guardian-basis"),
@@ -1346,11 +1333,9 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     let doc = r["document_id"].as_str().unwrap().to_owned();
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
     let reject = format!("td[data-document='{doc}'] input[name=reason]");
-    c.wait().for_element(Locator::Css(&reject)).await.unwrap();
+    wait_for(&c, Locator::Css(&reject)).await;
     fill(&c, Locator::Css(&reject), "氏名が判読できません").await;
     scroll_to(&c, Locator::Id("document-list")).await;
     shot(&c, "document-reject").await;
@@ -1402,18 +1387,12 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
         .await;
     let c = browser(&driver).await;
     c.set_window_size(390, 900).await.unwrap();
-    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=ja").await;
     click(&c, Locator::Id("inquiry-link")).await;
-    c.wait()
-        .for_element(Locator::Id("inquiry-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("inquiry-form")).await;
     // Sent empty first: every field says what it needs, tied to its input.
     click(&c, Locator::Css("#inquiry-form button[type=submit]")).await;
-    c.wait()
-        .for_element(Locator::Id("inquiry-errors"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("inquiry-errors")).await;
     let described: serde_json::Value = c
         .execute(
             "return [...document.querySelectorAll('[aria-invalid=true]')].map(e => e.name);",
@@ -1444,18 +1423,13 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/inquiries?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/inquiries?lang=ja").await;
     let row = format!("tr[data-inquiry='{reference}'] a");
-    c.wait().for_element(Locator::Css(&row)).await.unwrap();
+    wait_for(&c, Locator::Css(&row)).await;
     shot(&c, "inquiries").await;
     fits_a_phone(&c, "the inquiries page").await;
     click(&c, Locator::Css(&row)).await;
-    c.wait()
-        .for_element(Locator::Id("answer-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("answer-form")).await;
     fill(
         &c,
         Locator::Id("answer"),
@@ -1481,13 +1455,8 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
         .await;
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/provision-records?lang=ja", app.base))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("provision-form"))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/provision-records?lang=ja").await;
+    wait_for(&c, Locator::Id("provision-form")).await;
     choose(&c, Locator::Id("direction"), "received").await;
     choose(&c, Locator::Id("method"), "continuous").await;
     choose(&c, Locator::Id("basis"), "opt_out").await;
@@ -1547,9 +1516,7 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
         .await;
     assert_eq!(status, 201, "{body}");
     let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
-    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
     let offered = text_after(
         &c,
         Locator::Id("provision-candidates"),
@@ -1562,9 +1529,7 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     shot(&c, "provision-candidates").await;
     fits_a_phone(&c, "the request page with the register's records").await;
     // The year's report counts inquiries too.
-    c.goto(&format!("{}/staff/reports?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/reports?lang=ja").await;
     text_after(&c, Locator::Id("inquiry-metrics"), 10, "the reports page").await;
     scroll_to(&c, Locator::Id("inquiries")).await;
     shot(&c, "reports-inquiries").await;

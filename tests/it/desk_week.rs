@@ -284,9 +284,7 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
 /// waits for the page it lands on.
 async fn press(c: &fantoccini::Client, base: &str, id: &str, event: &str, fields: &[(&str, &str)]) {
     use fantoccini::Locator;
-    c.goto(&format!("{base}/staff/requests/{id}?lang=ja"))
-        .await
-        .unwrap();
+    browser::goto(c, base, &format!("/staff/requests/{id}?lang=ja")).await;
     let button = format!("button[data-event='{event}']");
     c.wait()
         .for_element(Locator::Css(&button))
@@ -314,13 +312,8 @@ async fn record_document(
     created_on: &str,
 ) {
     use fantoccini::Locator;
-    c.goto(&format!("{base}/staff/requests/{id}?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("document-form"))
-        .await
-        .unwrap();
+    browser::goto(c, base, &format!("/staff/requests/{id}?lang=ja")).await;
+    browser::wait_for(c, Locator::Id("document-form")).await;
     browser::choose(c, Locator::Id("doc-kind"), kind).await;
     browser::choose(c, Locator::Id("doc-holder"), "principal").await;
     if original {
@@ -363,13 +356,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     let base = app.base.clone();
 
     // Monday. A arrives by 簡易書留; the officer types it in.
-    c.goto(&format!("{base}/staff/postal/new?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("postal-form"))
-        .await
-        .unwrap();
+    browser::goto(&c, &base, "/staff/postal/new?lang=ja").await;
+    browser::wait_for(&c, Locator::Id("postal-form")).await;
     c.execute(
         "document.getElementById('received_on').value = '2026-11-20'; \
          document.getElementById('request_date').value = '2026-11-18';",
@@ -477,13 +465,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("furikomi.txt");
     std::fs::write(&file, &statement).unwrap();
-    c.goto(&format!("{base}/staff/payments?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("import-form"))
-        .await
-        .unwrap();
+    browser::goto(&c, &base, "/staff/payments?lang=ja").await;
+    browser::wait_for(&c, Locator::Id("import-form")).await;
     c.find(Locator::Css("#import-form input[name=file]"))
         .await
         .unwrap()
