@@ -1300,6 +1300,24 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     shot(&c, "locate-task").await;
 }
 
+/// The desk enters a letter from 山田 太郎 asking for one right (sent by 簡易書留, arrived three days
+/// ago): the request's id.
+async fn letter_from_taro(officer: &common::Api, request_type: &str) -> String {
+    let (status, body) = officer
+        .post(
+            "/api/v1/postal-requests",
+            &serde_json::json!({
+                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
+                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
+                "received_on": "2026-11-19", "request_date": "2026-11-17",
+                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
+                "requester_kind": "self", "request_types": [request_type], "services": ["ConoHa"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["requests"][0]["id"].as_str().unwrap().to_owned()
+}
+
 /// The Japanese desk at the request page: rejects an illegible 住民票 with why, and records the receipt
 /// letter as posted by 簡易書留; both forms fit a 390 px screen.
 async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app: TestApp) {
@@ -1309,19 +1327,7 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     app.staff("desk@example.com", Role::Officer, common::PASSWORD)
         .await;
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
-    let (status, body) = officer
-        .post(
-            "/api/v1/postal-requests",
-            &serde_json::json!({
-                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
-                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
-                "received_on": "2026-11-19", "request_date": "2026-11-17",
-                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
-                "requester_kind": "self", "request_types": ["access"], "services": ["ConoHa"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
+    let id = letter_from_taro(&officer, "access").await;
     let (status, r) = officer
         .post(
             &format!("/api/v1/requests/{id}/documents"),
@@ -1503,19 +1509,7 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
 
     // A letter asking for the records: its page offers the record, found by kana.
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
-    let (status, body) = officer
-        .post(
-            "/api/v1/postal-requests",
-            &serde_json::json!({
-                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
-                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
-                "received_on": "2026-11-19", "request_date": "2026-11-17",
-                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
-                "requester_kind": "self", "request_types": ["third_party_records"], "services": ["ConoHa"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
+    let id = letter_from_taro(&officer, "third_party_records").await;
     goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
     let offered = text_after(
         &c,
