@@ -109,6 +109,7 @@ both_backends!(
     a_person_complains_on_a_phone_and_the_desk_answers,
     the_desk_keeps_the_register_of_provision_records
 );
+on_each_backend!(a_member_enrols_an_authenticator);
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
 /// at; the window returns to 1280 px.
@@ -790,16 +791,6 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
     fits_each_width(&c, "the account page").await;
     shot(&c, "account").await;
     c.close().await.unwrap();
-}
-
-#[actix_web::test]
-async fn a_member_enrols_an_authenticator_sqlite() {
-    a_member_enrols_an_authenticator(common::Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn a_member_enrols_an_authenticator_postgres() {
-    a_member_enrols_an_authenticator(common::Backend::Postgres).await;
 }
 
 /// Waits for the page a form's redirect lands on (`moved=1`), so what is read next is on it.

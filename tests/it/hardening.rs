@@ -14,6 +14,7 @@ both_backends!(
     refusals_are_audited_once_an_hour,
     http_basics_head_405_401_and_nul_on_both_backends,
 );
+on_each_backend!(over_https_cookies_are_host_prefixed_and_hsts_is_sent);
 
 fn filing(i: usize) -> serde_json::Value {
     json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
@@ -280,7 +281,7 @@ async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {
     assert_eq!(res.status, 401);
 }
 
-async fn over_https(backend: Backend) {
+async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |c| {
         c.http.public_url = "https://privacy.example.com".into();
     })
@@ -333,16 +334,6 @@ async fn over_https(backend: Backend) {
             .headers
             .contains_key("strict-transport-security")
     );
-}
-
-#[actix_web::test]
-async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_sqlite() {
-    over_https(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_postgres() {
-    over_https(Backend::Postgres).await;
 }
 
 /// HTTP as clients expect it, and the same on both backends: HEAD on every GET route, 405 with `Allow`

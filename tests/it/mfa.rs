@@ -9,6 +9,12 @@ use kaiji::domain::staff::Role;
 
 use crate::common;
 
+on_each_backend!(
+    enrolment_and_codes_each_accepted_once,
+    tokens_only_from_a_session_past_the_second_step,
+    an_admin_resets_a_lost_enrolment_with_a_fresh_code,
+);
+
 async fn app_with(backend: Backend, policy: MfaPolicy) -> Option<TestApp> {
     TestApp::spawn_with(backend, |c| c.http.require_mfa = policy).await
 }
@@ -276,29 +282,4 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
     let reset = common::audited(&app, "staff.mfa_reset");
     assert_eq!(reset.len(), 1);
     assert!(reset[0].contains("\"sessions_ended\":1"));
-}
-
-#[actix_web::test]
-async fn enrolment_and_codes_each_accepted_once_sqlite() {
-    enrolment_and_codes_each_accepted_once(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn enrolment_and_codes_each_accepted_once_postgres() {
-    enrolment_and_codes_each_accepted_once(Backend::Postgres).await;
-}
-#[actix_web::test]
-async fn tokens_only_from_a_session_past_the_second_step_sqlite() {
-    tokens_only_from_a_session_past_the_second_step(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn tokens_only_from_a_session_past_the_second_step_postgres() {
-    tokens_only_from_a_session_past_the_second_step(Backend::Postgres).await;
-}
-#[actix_web::test]
-async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code_sqlite() {
-    an_admin_resets_a_lost_enrolment_with_a_fresh_code(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code_postgres() {
-    an_admin_resets_a_lost_enrolment_with_a_fresh_code(Backend::Postgres).await;
 }

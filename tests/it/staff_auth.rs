@@ -17,6 +17,7 @@ both_backends!(
     a_password_change_and_signing_out_everywhere_end_other_sessions,
     an_api_token_records_its_use_to_the_minute,
 );
+on_each_backend!(sessions_end_after_an_hour_without_use);
 
 const PW: &str = "correct horse battery staple";
 
@@ -553,14 +554,4 @@ async fn sessions_end_after_an_hour_without_use(backend: common::Backend) {
     );
     assert_eq!(b.login("o@example.com", common::PASSWORD).await.status, 303);
     assert_eq!(b.get("/staff/requests").await.status, 200);
-}
-
-#[actix_web::test]
-async fn sessions_end_after_an_hour_without_use_sqlite() {
-    sessions_end_after_an_hour_without_use(common::Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn sessions_end_after_an_hour_without_use_postgres() {
-    sessions_end_after_an_hour_without_use(common::Backend::Postgres).await;
 }
