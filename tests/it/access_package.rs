@@ -218,13 +218,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         "the answer has gone out"
     );
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_ready")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "answer_ready");
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     assert!(

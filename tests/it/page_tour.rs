@@ -608,12 +608,7 @@ async fn data(app: &TestApp) -> Urls {
     let (status, body) = officer.fire(&answered, "answer", v).await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&answered).await;
-    let letter = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_ready")
-        .unwrap_or_else(|| panic!("an answer notice: {}", r["notices"]))["letter"]
+    let letter = common::notice(&r, "answer_ready")["letter"]
         .as_str()
         .unwrap()
         .to_owned();

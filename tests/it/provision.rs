@@ -257,12 +257,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
 
     // The PDF carries the same lines.
     let r = api.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_dispatched")
-        .unwrap()["id"]
+    let notice = common::notice(&r, "answer_dispatched")["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -269,13 +269,7 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     // The CCPA letters close with the promise not to discriminate.
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let r = officer.request(&id).await;
-    let ack = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "acknowledgement")
-        .unwrap()
-        .clone();
+    let ack = common::notice(&r, "acknowledgement");
     let letter = desk.get(ack["letter"].as_str().unwrap()).await;
     assert!(
         letter.body.contains("差別することはありません"),
@@ -846,13 +840,7 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "refused")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "refused");
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     for words in [
         "当社の業務の適正な実施に著しい支障を及ぼすおそれがあるため（第33条第2項第2号）",

@@ -1033,13 +1033,7 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
 
     // The letter to the person carries their own link; they confirm once.
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "person_confirmation")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "person_confirmation");
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     let rows = letter.all_text_of("letter-rows").unwrap();
     let at = rows.find("/confirm-person/").unwrap();

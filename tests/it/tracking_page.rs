@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, api, file_json, notice_kinds};
+use crate::common::{TestApp, api, file_json, notice, notice_kinds};
 use kaiji::domain::staff::Role;
 
 both_backends!(
@@ -242,13 +242,7 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     assert_eq!(refused.status, 200, "{}", refused.body);
     // The refusal says how to appeal (§59.1-578(B)), in the email and the letter.
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "refused")
-        .unwrap()
-        .clone();
+    let notice = notice(&r, "refused");
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     assert!(
