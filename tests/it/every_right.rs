@@ -264,10 +264,7 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
                     let (status, body) =
                         fire(officer, &w.id, next, json!({"partial_refusal": w.ground})).await;
                     assert_eq!(
-                        (
-                            status,
-                            body["error"]["fields"]["ground"][0]["code"].as_str()
-                        ),
+                        (status, common::field_code(&body, "ground")),
                         (422, Some("required")),
                         "{} {}: {body}",
                         w.regime,

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{TestApp, api, file_json};
+use common::{TestApp, api, field_code, file_json};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -13,10 +13,6 @@ both_backends!(a_guardian_files_for_a_minor_with_the_age_basis);
 both_backends!(an_agents_consumer_verifies_their_identity_directly);
 both_backends!(a_sign_in_proves_the_person_not_the_agent);
 both_backends!(no_system_acts_for_an_agent_before_their_authority_is_checked);
-
-fn field_code<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
-    body["error"]["fields"][field][0]["code"].as_str()
-}
 
 async fn a_guardian_files_for_a_minor_with_the_age_basis(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;

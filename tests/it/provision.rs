@@ -66,7 +66,8 @@ async fn records_are_entered_with_the_laws_items_or_refused_field_by_field(app: 
     // Unknown fields are refused by name, with the other problems in one 422.
     assert_eq!(status, 422, "an unknown field is refused: {body}");
     assert_eq!(
-        body["error"]["fields"]["surprise"][0]["code"], "unknown_field",
+        field_code(&body, "surprise"),
+        Some("unknown_field"),
         "{body}"
     );
     assert_eq!(app.count("provision_records"), 0);

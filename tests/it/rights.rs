@@ -811,10 +811,7 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         .post(&format!("/api/v1/requests/{id}/events"), &refuse(None))
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );
@@ -825,10 +822,7 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("unknown_ground")),
         "a correction's ground does not refuse a disclosure: {body}"
     );

@@ -809,10 +809,7 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
         )
         .await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );

@@ -924,8 +924,8 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (422, Some("validation_failed"))
     );
     assert_eq!(
-        r.json()["error"]["fields"]["sneaky"][0]["code"],
-        "unknown_field"
+        common::field_code(&r.json(), "sneaky"),
+        Some("unknown_field")
     );
     // A JSON array is not a body: nothing is fired (it once fired an extension).
     let r = officer
@@ -935,10 +935,7 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (
-            r.status,
-            r.json()["error"]["fields"]["body"][0]["code"].as_str()
-        ),
+        (r.status, common::field_code(&r.json(), "body")),
         (422, Some("not_an_object"))
     );
     let r = officer
