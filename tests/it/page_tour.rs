@@ -613,14 +613,7 @@ async fn data(app: &TestApp) -> Urls {
         .unwrap()
         .to_owned();
     let desk = app.signed_in("letters@example.com", Role::Officer).await;
-    let page = desk.get(&letter).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let rows = page.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let download: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let download = common::download_path(&desk, &letter).await;
 
     // A correction being worked: open tasks, one of them the accounts owner's; its tracking page.
     let working = file_json(

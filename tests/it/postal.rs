@@ -1846,11 +1846,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_ready").await;
     let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let path = common::download_path_in(&rows);
     assert!(rows.contains("2026年12月6日 10:00（日本時間）"), "{rows}");
     let (dl_id, sig) = path
         .trim_start_matches("/download/")

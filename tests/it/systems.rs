@@ -4,7 +4,9 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api, field_code, file_json, notice_kinds, task, unzip};
+use common::{
+    Browser, TestApp, api, download_path, field_code, file_json, notice_kinds, task, unzip,
+};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -388,7 +390,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         (notice["kind"].as_str(), notice["channel"].as_str()),
         (Some("answer_ready"), Some("email"))
     );
-    let path = download_path(&desk, &notice).await;
+    let path = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let requester = app.browser();
     let page = requester.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -614,18 +616,6 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     );
 }
 
-/// The download address printed in the answer's letter (and, later, its email).
-async fn download_path(desk: &Browser, notice: &Value) -> String {
-    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
-    assert_eq!(letter.status, 200, "{}", letter.body);
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect()
-}
-
 async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = file(&app, "eea", "portability").await;
@@ -644,14 +634,9 @@ async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
     let r = officer.request(&id).await;
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let path = download_path(&desk, &notice).await;
+    let path = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    let files = unzip(&zip.raw);
+    let files = common::fetch_package(&requester, &path).await;
     let data: Value = serde_json::from_str(&files["data/orders-and-billing.json"]).unwrap();
     assert_eq!(
         data,
@@ -742,7 +727,7 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
     let r = officer.request(&id).await;
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let href = download_path(&desk, &notice).await;
+    let href = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let dl = subject.get(&href).await;
     assert_eq!(dl.status, 200);
     let zip = subject

@@ -1237,6 +1237,36 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     out
 }
 
+/// The download address in the rows of an answer's letter (`letter-rows`).
+pub fn download_path_in(rows: &str) -> String {
+    let at = rows.find("/download/").expect("a download address");
+    rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The download address printed on the answer's letter at `letter_path` (read by `desk`).
+pub async fn download_path(desk: &Browser, letter_path: &str) -> String {
+    let letter = desk.get(letter_path).await;
+    assert_eq!(letter.status, 200, "{}", letter.body);
+    download_path_in(&letter.all_text_of("letter-rows").unwrap())
+}
+
+/// The answer package at a download address as `requester` fetches it (the page, then its button),
+/// unzipped.
+pub async fn fetch_package(
+    requester: &Browser,
+    path: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let page = requester.get(path).await;
+    let zip = requester
+        .post_form(path, &[("csrf_token", &page.csrf())])
+        .await;
+    assert_eq!(zip.status, 200);
+    unzip(&zip.raw)
+}
+
 /// The answer package as the requester downloads it: the address printed on the answer's letter (read
 /// by `desk`), opened by a fresh browser, unzipped.
 pub async fn download_answer(
@@ -1244,21 +1274,8 @@ pub async fn download_answer(
     desk: &Browser,
     letter_path: &str,
 ) -> std::collections::BTreeMap<String, String> {
-    let letter = desk.get(letter_path).await;
-    assert_eq!(letter.status, 200, "{}", letter.body);
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    unzip(&zip.raw)
+    let path = download_path(desk, letter_path).await;
+    fetch_package(&app.browser(), &path).await
 }
 
 /// Runs one of poppler's tools (`pdftotext`, `pdffonts`; Debian's poppler-utils) on a PDF and returns
