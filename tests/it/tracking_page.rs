@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, api, file_json, notice, notice_kinds};
+use crate::common::{Api, TestApp, api, file_json, notice, notice_kinds};
 use kaiji::domain::staff::Role;
 
 both_backends!(
@@ -189,6 +189,13 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
     assert_eq!(officer.request(&id2).await["state"], "received");
 }
 
+/// `officer` refuses the request at its current version, giving `reason`.
+async fn refuse(officer: &Api, id: &str, reason: &str) {
+    let v = officer.request(id).await["version"].as_i64().unwrap();
+    let refused = officer.fire_page(id, "refuse", v, Some(reason)).await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+}
+
 async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
     let (id, track) = filed(&app, "eea", "pat@example.com").await;
     let b = app.browser();
@@ -197,16 +204,12 @@ async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
     let next = before.all_text_of("track-next").unwrap();
     assert!(!next.contains("nothing is needed from you now"), "{next}");
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    let refused = officer
-        .fire_page(
-            &id,
-            "refuse",
-            v,
-            Some("The request is manifestly unfounded: Art. 12(5)."),
-        )
-        .await;
-    assert_eq!(refused.status, 200, "{}", refused.body);
+    refuse(
+        &officer,
+        &id,
+        "The request is manifestly unfounded: Art. 12(5).",
+    )
+    .await;
     let page = b.get(&track).await;
     assert_eq!(
         page.text_of("track-refusal-reason").as_deref(),
@@ -230,16 +233,7 @@ async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
 async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     let (id, track) = filed(&app, "US-VA", "val@example.com").await;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    let refused = officer
-        .fire_page(
-            &id,
-            "refuse",
-            v,
-            Some("We hold no data we can link to you."),
-        )
-        .await;
-    assert_eq!(refused.status, 200, "{}", refused.body);
+    refuse(&officer, &id, "We hold no data we can link to you.").await;
     // The refusal says how to appeal (§59.1-578(B)), in the email and the letter.
     let r = officer.request(&id).await;
     let notice = notice(&r, "refused");
