@@ -559,18 +559,8 @@ async fn a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_ke
     assert!(n > k);
     // The operator's store outside the database holds the checkpoint of n.
     let store = tempfile::tempdir().unwrap();
-    let push = |app: &TestApp| {
-        let (s, dir) = (app.state.clone(), store.path().to_owned());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                kaiji::app::sequencer::push_checkpoint(&s.db, &s.config, &s.keys, &dir)
-            })
-            .await
-            .unwrap()
-        }
-    };
     assert!(matches!(
-        push(&app).await.unwrap(),
+        app.push_checkpoint(store.path()).await.unwrap(),
         kaiji::app::sequencer::PushOutcome::Pushed { size, .. } if size == n
     ));
     let late = kept_checkpoint(&app);
@@ -602,7 +592,11 @@ async fn a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_ke
         (Some(false), Some("truncated"))
     );
     // The store refuses to take the shortened log's checkpoint.
-    let refused = push(&app).await.unwrap_err().to_string();
+    let refused = app
+        .push_checkpoint(store.path())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("truncated"), "{refused}");
 }
 

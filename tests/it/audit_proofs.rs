@@ -527,26 +527,26 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
 
 async fn the_checkpoint_store_takes_each_new_checkpoint_once_and_refuses_a_rewrite(app: TestApp) {
     let store = tempfile::tempdir().unwrap();
-    let push = |app: &TestApp| {
-        let (s, dir) = (app.state.clone(), store.path().to_owned());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                kaiji::app::sequencer::push_checkpoint(&s.db, &s.config, &s.keys, &dir)
-            })
-            .await
-            .unwrap()
-        }
-    };
     use kaiji::app::sequencer::PushOutcome;
     // An empty log: nothing to push yet (the seeds' events wait for the sequencer).
-    assert_eq!(push(&app).await.unwrap(), PushOutcome::NothingSigned);
+    assert_eq!(
+        app.push_checkpoint(store.path()).await.unwrap(),
+        PushOutcome::NothingSigned
+    );
     file(&app, 0, "Pat").await;
     let a = app.seal().await;
-    assert!(matches!(push(&app).await.unwrap(), PushOutcome::Pushed { size, .. } if size == a));
-    assert_eq!(push(&app).await.unwrap(), PushOutcome::UpToDate { size: a });
+    assert!(
+        matches!(app.push_checkpoint(store.path()).await.unwrap(), PushOutcome::Pushed { size, .. } if size == a)
+    );
+    assert_eq!(
+        app.push_checkpoint(store.path()).await.unwrap(),
+        PushOutcome::UpToDate { size: a }
+    );
     file(&app, 1, "Pat").await;
     let b = app.seal().await;
-    assert!(matches!(push(&app).await.unwrap(), PushOutcome::Pushed { size, .. } if size == b));
+    assert!(
+        matches!(app.push_checkpoint(store.path()).await.unwrap(), PushOutcome::Pushed { size, .. } if size == b)
+    );
     let files: Vec<String> = std::fs::read_dir(store.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -568,7 +568,11 @@ async fn the_checkpoint_store_takes_each_new_checkpoint_once_and_refuses_a_rewri
     // size: the push refuses (a fork) and writes nothing.
     app.rewrite_and_resign("UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 1")
         .await;
-    let refused = push(&app).await.unwrap_err().to_string();
+    let refused = app
+        .push_checkpoint(store.path())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("fork"), "{refused}");
     assert_eq!(std::fs::read_dir(store.path()).unwrap().count(), 2);
 }

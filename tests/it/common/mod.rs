@@ -545,6 +545,19 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Pushes the newest checkpoint to the operator's store in `dir` (what `serve` does after sealing).
+    pub async fn push_checkpoint(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<kaiji::app::sequencer::PushOutcome, kaiji::app::AppError> {
+        let (state, dir) = (self.state.clone(), dir.to_owned());
+        tokio::task::spawn_blocking(move || {
+            kaiji::app::sequencer::push_checkpoint(&state.db, &state.config, &state.keys, &dir)
+        })
+        .await
+        .unwrap()
+    }
+
     /// An insider holding the database and the signing key: changes events with `sql`, throws the tree
     /// and checkpoints away and signs the whole log again (a fork of what was signed before).
     pub async fn rewrite_and_resign(&self, sql: &str) {
