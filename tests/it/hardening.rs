@@ -74,11 +74,7 @@ async fn submissions_with_errors_count_apart_and_every_429_says_when(app: TestAp
     // The errors' bucket is empty: the form comes back with its input, a 429 and when to try again.
     let res = b.post_form("/requests?lang=en", &bad).await;
     assert_eq!(res.status, 429);
-    let retry: u64 = res.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = res.retry_after();
     assert!((1..=3600).contains(&retry), "{retry}");
     assert!(res.body.contains("typed with care"));
     assert_eq!(app.count("requests"), 0);
