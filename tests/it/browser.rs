@@ -843,10 +843,12 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         ids.push(id);
     }
     // The restriction is in force in every system and answered.
-    for t in officer.request(&ids[1]).await["tasks"].as_array().unwrap() {
-        let body = serde_json::json!({"outcome": "restricted", "purposes": "legal claims"});
-        assert_eq!(officer.close(&ids[1], t, body).await.0, 200);
-    }
+    officer
+        .close_each(
+            &ids[1],
+            serde_json::json!({"outcome": "restricted", "purposes": "legal claims"}),
+        )
+        .await;
     assert_eq!(officer.fire(&ids[1], "answer", 3).await.0, 200);
 
     let c = browser(&driver).await;

@@ -255,17 +255,12 @@ async fn agents_set_up_file_follow_and_revoke_over_drp(backend: Backend) {
         v["expected_by"].is_string(),
         "expected_by once in progress: {v}"
     );
-    let r = officer.request(&id).await;
-    for t in r["tasks"].as_array().unwrap() {
-        let (s, b) = officer
-            .close(
-                &id,
-                t,
-                json!({"outcome": "stopped", "purposes": "sale and sharing"}),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
+    officer
+        .close_each(
+            &id,
+            json!({"outcome": "stopped", "purposes": "sale and sharing"}),
+        )
+        .await;
     let version = officer.request(&id).await["version"].as_i64().unwrap();
     let (s, body) = officer.fire(&id, "confirm", version).await;
     assert_eq!(s, 200, "{body}");
@@ -729,13 +724,9 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         assert!(bodies[1]["expected_by"].is_string());
     }
     // Fulfilled: one more callback, with the final status.
-    let r = officer.request(&id).await;
-    for t in r["tasks"].as_array().unwrap() {
-        let (s, b) = officer
-            .close(&id, t, json!({"outcome": "stopped", "purposes": "sale"}))
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
+    officer
+        .close_each(&id, json!({"outcome": "stopped", "purposes": "sale"}))
+        .await;
     let version = officer.request(&id).await["version"].as_i64().unwrap();
     assert_eq!(officer.fire(&id, "confirm", version).await.0, 200);
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)

@@ -1221,6 +1221,14 @@ impl Api {
         assert_eq!(status, 201, "{body}");
     }
 
+    /// Closes every task of the request alike, with `body` (one outcome for all its systems).
+    pub async fn close_each(&self, id: &str, body: serde_json::Value) {
+        for t in self.request(id).await["tasks"].as_array().unwrap() {
+            let (status, res) = self.close(id, t, body.clone()).await;
+            assert_eq!(status, 200, "{}: {res}", t["system"]);
+        }
+    }
+
     pub async fn close(
         &self,
         id: &str,
