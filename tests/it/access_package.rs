@@ -343,7 +343,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     );
 
     // Answered: the email says which export was left out and on what ground.
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
     let mails = common::delivered_over_smtp(&app).await;
     let answer: Vec<String> = common::texts_to(&mails, "pat@example.eu")

@@ -250,7 +250,7 @@ async fn a_redaction_record_for_an_open_or_recently_closed_request_is_named(app:
     let open = file(&app, 0).await;
     let closed = file(&app, 1).await;
     app.confirm_email(&closed).await;
-    let v = officer.request(&closed).await["version"].as_i64().unwrap();
+    let v = officer.version(&closed).await;
     let (status, _) = officer.fire(&closed, "refuse", v).await;
     assert_eq!(status, 200);
     app.seal().await;
@@ -322,7 +322,7 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
         )
         .await;
     assert_eq!(status, 204);
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     let (status, _) = officer
         .post(
             &format!("/api/v1/requests/{id}/events"),

@@ -112,7 +112,7 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
     let id = file(&app, 0, "山田 花子").await;
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     // A reason with Japanese text, a comma, quotes and a line break: CSV must carry it whole.
     let reason = "本人確認書類が不鮮明です。\n再度\"鮮明な\"写しを、お送りください";
     let (status, _) = officer
@@ -336,7 +336,7 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
     assert_eq!(first["tree_size"].as_u64(), Some(cp1.size));
     // More happens: the request is refused (and closes), more requests come.
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "refuse", v).await.0, 200);
     for i in 4..7 {
         file(&app, i, "Later").await;

@@ -1258,9 +1258,7 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     // The guardian's filing, and its "does it hold her data" tasks.
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     app.confirm_email(&guardian).await;
-    let v = officer.request(&guardian).await["version"]
-        .as_i64()
-        .unwrap();
+    let v = officer.version(&guardian).await;
     assert_eq!(officer.fire(&guardian, "confirm_identity", v).await.0, 200);
     goto(
         &c,

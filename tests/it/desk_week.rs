@@ -44,12 +44,8 @@ impl Desk<'_> {
         r["id"].as_str().unwrap().to_owned()
     }
 
-    async fn version(&self, id: &str) -> i64 {
-        self.api.request(id).await["version"].as_i64().unwrap()
-    }
-
     async fn fire(&self, id: &str, event: &str, data: Value) {
-        let v = self.version(id).await;
+        let v = self.api.version(id).await;
         let (status, body) = self
             .api
             .post(
@@ -68,7 +64,7 @@ impl Desk<'_> {
         original: bool,
         on: &str,
     ) -> Value {
-        let v = self.version(id).await;
+        let v = self.api.version(id).await;
         let (status, body) = self
             .api
             .post(

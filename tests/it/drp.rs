@@ -245,7 +245,7 @@ async fn agents_set_up_file_follow_and_revoke_over_drp(backend: Backend) {
         )
         .await;
     assert!(s == 200 || s == 204, "{s} {body}");
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     let (s, body) = officer.fire(&id, "honour", version).await;
     assert_eq!(s, 200, "{body}");
     let (s, text) = agent.status(&id).await;
@@ -261,7 +261,7 @@ async fn agents_set_up_file_follow_and_revoke_over_drp(backend: Backend) {
             json!({"outcome": "stopped", "purposes": "sale and sharing"}),
         )
         .await;
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     let (s, body) = officer.fire(&id, "confirm", version).await;
     assert_eq!(s, 200, "{body}");
     let (_, text) = agent.status(&id).await;
@@ -700,7 +700,7 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         )
         .await;
     assert!(s == 200 || s == 204);
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "honour", version).await.0, 200);
     // The agent's endpoint fails once: retried after a minute, then delivered.
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
@@ -727,7 +727,7 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
     officer
         .close_each(&id, json!({"outcome": "stopped", "purposes": "sale"}))
         .await;
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "confirm", version).await.0, 200);
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
         .await
@@ -746,9 +746,7 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         .call(reqwest::Method::DELETE, "/api/v1/drp/agents/callback-agent")
         .await;
     assert_eq!(s, 204);
-    let version = officer.request(&revoked_id).await["version"]
-        .as_i64()
-        .unwrap();
+    let version = officer.version(&revoked_id).await;
     assert_eq!(officer.fire(&revoked_id, "withdraw", version).await.0, 200);
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
         .await
@@ -908,7 +906,7 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     assert!(v["expected_by"].is_string(), "{v}");
     // An extension moves `expected_by` and says why (§3.03).
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     let (s, b) = officer
         .post(
             &format!("/api/v1/requests/{id}/events"),

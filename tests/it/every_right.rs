@@ -135,7 +135,7 @@ fn letter_lines(kind: TaskKind, ground: &str) -> [String; 2] {
 }
 
 async fn fire(officer: &Api, id: &str, event: &str, data: Value) -> (u16, Value) {
-    let version = officer.request(id).await["version"].as_i64().unwrap();
+    let version = officer.version(id).await;
     officer
         .post(
             &format!("/api/v1/requests/{id}/events"),

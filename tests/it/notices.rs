@@ -140,7 +140,7 @@ async fn nothing_is_lost_or_doubled_while_the_mail_server_is_down(app: TestApp) 
     smtp.stop();
     let (id, _) = file(&app, "en", "pat@example.com").await;
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
     let (status, _) = officer
         .post(
@@ -495,10 +495,10 @@ async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
     let id = filed["id"].as_str().unwrap().to_owned();
     let token = filed["tracking_token"].as_str().unwrap().to_owned();
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
     officer.close_each(&id, json!({"outcome": "no_data"})).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
     assert_eq!(queue_reminders(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::hours(13 * 24));

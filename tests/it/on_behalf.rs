@@ -209,7 +209,7 @@ async fn agent_filing(app: &TestApp, officer: &common::Api) -> String {
 async fn an_agents_consumer_verifies_their_identity_directly(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = agent_filing(&app, &officer).await;
-    let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
+    let version = || async { officer.version(&id).await };
     let points =
         json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true}]);
     let before = app.count("audit_events");
@@ -369,7 +369,7 @@ async fn a_sign_in_proves_the_person_not_the_agent(app: TestApp) {
 async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = confirmed_agent_filing(&app, "eea", "access").await;
-    let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
+    let version = || async { officer.version(&id).await };
     let (status, body) = officer.fire(&id, "start_processing", version().await).await;
     assert_eq!(status, 422, "{body}");
     assert!(

@@ -227,7 +227,7 @@ async fn refusals_opt_ins_and_agents_follow_the_law(app: TestApp) {
     let (status, body) = officer.fire(&opt_in, "honour", 1).await;
     assert_eq!(status, 422, "not before the second step: {body}");
     app.confirm_email(&opt_in).await;
-    let version = officer.request(&opt_in).await["version"].as_i64().unwrap();
+    let version = officer.version(&opt_in).await;
     let (status, body) = officer.fire(&opt_in, "honour", version).await;
     assert_eq!((status, body["state"].as_str()), (200, Some("completed")));
     // Found by the account id as well as by the address.

@@ -602,9 +602,7 @@ async fn data(app: &TestApp) -> Urls {
     )
     .await;
     close_tasks(&officer, &answered).await;
-    let v = officer.request(&answered).await["version"]
-        .as_i64()
-        .unwrap();
+    let v = officer.version(&answered).await;
     let (status, body) = officer.fire(&answered, "answer", v).await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&answered).await;

@@ -2240,7 +2240,7 @@ async fn a_stale_document_asked_for_again_is_accepted_when_it_comes(app: TestApp
         letter.body
     );
     app.clock.advance(chrono::TimeDelta::days(4));
-    let v = api.request(&id).await["version"].as_i64().unwrap();
+    let v = api.version(&id).await;
     // Issued 2026-11-20, after the form's date, as asked: fresh.
     let (status, r) = document(&api, &id, v, "juminhyo", "principal", true, "2026-11-20").await;
     assert_eq!(status, 200, "{r}");

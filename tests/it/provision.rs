@@ -168,7 +168,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         )
         .await;
     assert_eq!(status, 201);
-    let v = api.request(&id).await["version"].as_i64().unwrap();
+    let v = api.version(&id).await;
     assert_eq!(fire(&api, &id, "confirm_payment", v, None).await.0, 200);
     let v = v + 1;
 

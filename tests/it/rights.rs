@@ -345,7 +345,7 @@ async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_po
             200
         );
     }
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "fulfil", v).await.0, 200);
 
     let files = download(&app, &officer, &id).await;
@@ -489,7 +489,7 @@ async fn a_canadian_deletion_goes_through_every_system(app: TestApp) {
             200
         );
     }
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
     assert_eq!(officer.request(&id).await["state"], "answered");
 }
@@ -604,7 +604,7 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
         );
     }
     for o in &others {
-        let v = officer.request(o).await["version"].as_i64().unwrap();
+        let v = officer.version(o).await;
         assert_eq!(officer.fire(o, "start_processing", v).await.0, 200);
     }
 
@@ -799,7 +799,7 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         "a disclosure's grounds only: {}",
         page.body
     );
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     let refuse = |ground: Option<&str>| {
         let mut data = json!({"reason": "調査中の不正利用事案に関わる記録が含まれるため"});
         if let Some(g) = ground {

@@ -162,7 +162,7 @@ async fn the_audit_page_tells_events_in_sentences_and_pages_them(app: TestApp) {
     }
     app.confirm_emails().await;
     let first = &ids[0];
-    let v = officer.request(first).await["version"].as_i64().unwrap();
+    let v = officer.version(first).await;
     assert_eq!(officer.fire(first, "start_processing", v).await.0, 200);
     let receipt = officer.request(first).await["receipt_number"]
         .as_str()

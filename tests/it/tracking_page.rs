@@ -191,7 +191,7 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
 
 /// `officer` refuses the request at its current version, giving `reason`.
 async fn refuse(officer: &Api, id: &str, reason: &str) {
-    let v = officer.request(id).await["version"].as_i64().unwrap();
+    let v = officer.version(id).await;
     let refused = officer.fire_page(id, "refuse", v, Some(reason)).await;
     assert_eq!(refused.status, 200, "{}", refused.body);
 }

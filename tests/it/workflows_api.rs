@@ -104,7 +104,7 @@ async fn pay_invoice(officer: &Api, id: &str, version: i64) -> i64 {
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(res.json()["paid"], true);
-    let after = officer.request(id).await["version"].as_i64().unwrap();
+    let after = officer.version(id).await;
     assert_eq!(after, version + 1, "a settled invoice marks the fee paid");
     after
 }
@@ -126,7 +126,7 @@ async fn close_tasks(officer: &Api, id: &str, open: &[Value], version: i64) -> i
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let after = officer.request(id).await["version"].as_i64().unwrap();
+    let after = officer.version(id).await;
     assert_eq!(
         after,
         version + 1,

@@ -1153,6 +1153,11 @@ impl Api {
         self.get(&format!("/api/v1/requests/{id}")).await
     }
 
+    /// The request's version now (what the next event must expect).
+    pub async fn version(&self, id: &str) -> i64 {
+        self.request(id).await["version"].as_i64().unwrap()
+    }
+
     pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
         let mut data = serde_json::json!({"reason": "As recorded."});
         self.name_a_ground(id, event, &mut data).await;
