@@ -323,12 +323,7 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
         .await;
     assert_eq!(status, 204);
     let v = officer.version(&id).await;
-    let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": "Hanako's ID is unclear.", "ground": "manifestly_unfounded_or_excessive"}}),
-        )
-        .await;
+    let (status, _) = officer.event(&id, "refuse", v, json!({"reason": "Hanako's ID is unclear.", "ground": "manifestly_unfounded_or_excessive"})).await;
     assert_eq!(status, 200);
     app.seal().await;
     // Without SMTP the notices are `.eml` files; they go with the record.

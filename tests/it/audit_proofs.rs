@@ -116,9 +116,11 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     // A reason with Japanese text, a comma, quotes and a line break: CSV must carry it whole.
     let reason = "本人確認書類が不鮮明です。\n再度\"鮮明な\"写しを、お送りください";
     let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason, "ground": "manifestly_unfounded_or_excessive"}}),
+        .event(
+            &id,
+            "refuse",
+            v,
+            json!({"reason": reason, "ground": "manifestly_unfounded_or_excessive"}),
         )
         .await;
     assert_eq!(status, 200);

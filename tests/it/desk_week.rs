@@ -46,13 +46,7 @@ impl Desk<'_> {
 
     async fn fire(&self, id: &str, event: &str, data: Value) {
         let v = self.api.version(id).await;
-        let (status, body) = self
-            .api
-            .post(
-                &format!("/api/v1/requests/{id}/events"),
-                &json!({"event": event, "expected_version": v, "data": data}),
-            )
-            .await;
+        let (status, body) = self.api.event(id, event, v, data).await;
         assert_eq!(status, 200, "{event}: {body}");
     }
 

@@ -908,10 +908,11 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let version = officer.version(&id).await;
     let (s, b) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": version,
-                    "data": {"reason": "Records held by three processors must be gathered."}}),
+        .event(
+            &id,
+            "extend",
+            version,
+            json!({"reason": "Records held by three processors must be gathered."}),
         )
         .await;
     assert_eq!(s, 200, "{b}");

@@ -136,12 +136,7 @@ fn letter_lines(kind: TaskKind, ground: &str) -> [String; 2] {
 
 async fn fire(officer: &Api, id: &str, event: &str, data: Value) -> (u16, Value) {
     let version = officer.version(id).await;
-    officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": event, "expected_version": version, "data": data}),
-        )
-        .await
+    officer.event(id, event, version, data).await
 }
 
 /// Closes each open task: one system acts, one names a legal ground for not acting (an export has

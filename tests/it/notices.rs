@@ -143,10 +143,11 @@ async fn nothing_is_lost_or_doubled_while_the_mail_server_is_down(app: TestApp) 
     let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
     let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": v + 1,
-                    "data": {"reason": "Many systems to search."}}),
+        .event(
+            &id,
+            "extend",
+            v + 1,
+            json!({"reason": "Many systems to search."}),
         )
         .await;
     assert_eq!(status, 200);

@@ -294,11 +294,7 @@ pub(crate) async fn fire(
     if event == "refuse" {
         data["ground"] = json!("identity_not_confirmed");
     }
-    api.post(
-        &format!("/api/v1/requests/{id}/events"),
-        &json!({"event": event, "expected_version": version, "data": data}),
-    )
-    .await
+    api.event(id, event, version, data).await
 }
 
 /// Fires `event` and checks that it went through.
@@ -1259,20 +1255,6 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
     assert!(body.contains("ﾀﾅｶ ｼﾞﾛｳ") && body.contains("¥3,000"));
 }
 
-pub(crate) async fn fire_with(
-    api: &Api,
-    id: &str,
-    event: &str,
-    version: i64,
-    data: Value,
-) -> (u16, Value) {
-    api.post(
-        &format!("/api/v1/requests/{id}/events"),
-        &json!({"event": event, "expected_version": version, "data": data}),
-    )
-    .await
-}
-
 /// With the company's registration number set, the invoice is a qualified invoice (適格請求書): it states
 /// the rate of its day (10%, seeds/places/jp.toml) and the tax the ¥10,800 contains, rounded once (¥981,
 /// not 2 × ¥490), on the letter, the request page and the API.
@@ -1618,14 +1600,14 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         app.count("notices"),
         app.count("reply_dispatches"),
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38385-3", "dispatched_on": "2026-11-26"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38385-3", "dispatched_on": "2026-11-26"}),
+        )
+        .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (422, Some("validation_failed")),
@@ -1646,14 +1628,14 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         ),
         before
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "１３１１－２３８３－８６３", "dispatched_on": "2026-11-25"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "１３１１－２３８３－８６３", "dispatched_on": "2026-11-25"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let r = api.request(&id).await;
     assert_eq!(r["state"], "reply_dispatched");
@@ -1665,26 +1647,26 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     );
 
     // The delivery certificate: not before the dispatch; its date closes the request.
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        v + 1,
-        json!({"delivered_on": "2026-11-24"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            v + 1,
+            json!({"delivered_on": "2026-11-24"}),
+        )
+        .await;
     assert_eq!(
         (status, field_code(&body, "delivered_on")),
         (422, Some("before_dispatch"))
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        v + 1,
-        json!({"delivered_on": "2026-11-25"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            v + 1,
+            json!({"delivered_on": "2026-11-25"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let r = api.request(&id).await;
     assert_eq!(
@@ -1967,14 +1949,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert_eq!(status, 201, "{body}");
     // Each system answers for its part: here none holds the address but one, which corrects it.
     let v = close_tasks(&api, &id, None).await;
-    let (status, _) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
-    )
-    .await;
+    let (status, _) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+        )
+        .await;
     assert_eq!(status, 200);
     // The reply has gone out: no more changes can join it.
     let (status, body) = api
@@ -2058,14 +2040,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         Some(("Orders and billing", "法人税法による帳簿書類の保存（7年）")),
     )
     .await;
-    let (status, _) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
-    )
-    .await;
+    let (status, _) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     assert_eq!(

@@ -4,7 +4,7 @@
 //! disclosed in the letter, and each record erased when its retention ends.
 
 use crate::common;
-use crate::postal::{confirm_identity, desk, fire, fire_with, letter_of, officer, under_review};
+use crate::postal::{confirm_identity, desk, fire, letter_of, officer, under_review};
 
 use common::{Api, TestApp, field_code};
 use reqwest::Method;
@@ -175,7 +175,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
     // Nothing confirmed yet: the answer cannot go, and nothing is written.
     let dispatch = json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"});
     let before = (app.count("audit_events"), app.count("notices"));
-    let (status, body) = fire_with(&api, &id, "dispatch_reply", v, dispatch.clone()).await;
+    let (status, body) = api.event(&id, "dispatch_reply", v, dispatch.clone()).await;
     assert_eq!(
         (status, field_code(&body, "records")),
         (422, Some("no_provision_records")),
@@ -238,7 +238,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         (422, Some("not_a_records_request"))
     );
 
-    let (status, body) = fire_with(&api, &id, "dispatch_reply", v, dispatch).await;
+    let (status, body) = api.event(&id, "dispatch_reply", v, dispatch).await;
     assert_eq!(status, 200, "{body}");
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     let text = letter.body.as_str();
@@ -291,14 +291,14 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
     assert_eq!(erase(&app).await, 1, "Sato's record of 2026-04-01");
     assert_eq!(app.count("provision_records"), 3);
     let r = api.request(&id).await;
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        r["version"].as_i64().unwrap(),
-        json!({"delivered_on": "2026-11-24"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            r["version"].as_i64().unwrap(),
+            json!({"delivered_on": "2026-11-24"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         erase(&app).await,

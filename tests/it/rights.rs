@@ -805,33 +805,21 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         if let Some(g) = ground {
             data["ground"] = json!(g);
         }
-        json!({"event": "refuse", "expected_version": v, "data": data})
+        officer.event(&id, "refuse", v, data)
     };
-    let (status, body) = officer
-        .post(&format!("/api/v1/requests/{id}/events"), &refuse(None))
-        .await;
+    let (status, body) = refuse(None).await;
     assert_eq!(
         (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &refuse(Some("content_accurate")),
-        )
-        .await;
+    let (status, body) = refuse(Some("content_accurate")).await;
     assert_eq!(
         (status, field_code(&body, "ground")),
         (422, Some("unknown_ground")),
         "a correction's ground does not refuse a disclosure: {body}"
     );
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &refuse(Some("serious_business_hindrance")),
-        )
-        .await;
+    let (status, body) = refuse(Some("serious_business_hindrance")).await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&id).await;
     let notice = common::notice(&r, "refused");

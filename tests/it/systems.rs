@@ -749,10 +749,11 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     // Inside the first month: extended by two, with the reason and the new date in the notice.
     app.clock.advance(chrono::TimeDelta::days(20));
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": 2,
-                    "data": {"reason": "Many requests at once; the data spans six systems."}}),
+        .event(
+            &id,
+            "extend",
+            2,
+            json!({"reason": "Many requests at once; the data spans six systems."}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -767,10 +768,7 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     assert!(rows.contains("Many requests at once"), "{rows}");
     // A second extension is refused.
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": 3, "data": {"reason": "again"}}),
-        )
+        .event(&id, "extend", 3, json!({"reason": "again"}))
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -787,23 +785,19 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     }
     // A part refused rests on one of the law's grounds: without one, nothing goes out.
     let part = json!({"partial_refusal": "Call recordings that reveal other people"});
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "answer", "expected_version": 4, "data": part}),
-        )
-        .await;
+    let (status, body) = officer.event(&id, "answer", 4, part).await;
     assert_eq!(
         (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "answer", "expected_version": 4,
-                    "data": {"partial_refusal": "Call recordings that reveal other people",
-                             "ground": "rights_of_others"}}),
+        .event(
+            &id,
+            "answer",
+            4,
+            json!({"partial_refusal": "Call recordings that reveal other people",
+                             "ground": "rights_of_others"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -1044,21 +1038,17 @@ async fn failed_verification_ends_in_a_refusal_that_says_how_to_try_again(app: T
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = file(&app, "eea", "deletion").await;
     assert_eq!(officer.fire(&id, "request_identity", 1).await.0, 200);
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse_unverified", "expected_version": 2, "data": {}}),
-        )
-        .await;
+    let (status, body) = officer.event(&id, "refuse_unverified", 2, json!({})).await;
     assert_eq!(
         (status, body["error"]["message"].as_str()),
         (422, Some("a reason is required"))
     );
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse_unverified", "expected_version": 2,
-                    "data": {"reason": "No answer to our request for information within a month."}}),
+        .event(
+            &id,
+            "refuse_unverified",
+            2,
+            json!({"reason": "No answer to our request for information within a month."}),
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -2,7 +2,7 @@
 //! refusal's reasons with the authority to complain to, the requester's own buttons (withdraw; appeal
 //! under the VCDPA), and lost tracking links sent again without telling whether any exist. Both backends.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{Api, TestApp, api, file_json, notice, notice_kinds};
 use kaiji::domain::staff::Role;
@@ -628,16 +628,6 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
     );
 
     let v = r["version"].as_i64().unwrap();
-    let fire = |data: Value, event: &'static str| {
-        let body = json!({"event": event, "expected_version": v, "data": data});
-        let officer = &officer;
-        let id = id.clone();
-        async move {
-            officer
-                .post(&format!("/api/v1/requests/{id}/events"), &body)
-                .await
-        }
-    };
     for (data, event, code) in [
         (json!({"reason": "r"}), "refuse", "required"),
         (
@@ -656,7 +646,7 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
             "not_offered_here",
         ),
     ] {
-        let (status, body) = fire(data.clone(), event).await;
+        let (status, body) = officer.event(&id, event, v, data.clone()).await;
         assert_eq!(status, 422, "{data}: {body}");
         assert_eq!(
             crate::common::field_code(&body, "ground"),
@@ -704,11 +694,14 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
         .unwrap_or_default();
     assert!(kept.contains("Other customers"), "{kept:.300}");
 
-    let (status, body) = fire(
-        json!({"reason": "Other customers' messages are in the thread.", "ground": "rights_of_others"}),
-        "refuse",
-    )
-    .await;
+    let (status, body) = officer
+        .event(
+            &id,
+            "refuse",
+            v,
+            json!({"reason": "Other customers' messages are in the thread.", "ground": "rights_of_others"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let b = app.browser();
     let en = b.get(&format!("{track}?lang=en")).await;

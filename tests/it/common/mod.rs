@@ -1158,14 +1158,26 @@ impl Api {
         self.request(id).await["version"].as_i64().unwrap()
     }
 
-    pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
-        let mut data = serde_json::json!({"reason": "As recorded."});
-        self.name_a_ground(id, event, &mut data).await;
+    /// Fires `event` with exactly `data`: the status and the JSON answer.
+    pub async fn event(
+        &self,
+        id: &str,
+        event: &str,
+        version: i64,
+        data: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         self.post(
             &format!("/api/v1/requests/{id}/events"),
             &serde_json::json!({"event": event, "expected_version": version, "data": data}),
         )
         .await
+    }
+
+    /// Fires `event` with a reason, and a ground where the law lists them.
+    pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
+        let mut data = serde_json::json!({"reason": "As recorded."});
+        self.name_a_ground(id, event, &mut data).await;
+        self.event(id, event, version, data).await
     }
 
     /// A refusal where the law lists grounds names one: the first the request's allowed event offers.
