@@ -75,16 +75,12 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
     assert_eq!(stale.status, 403);
     assert_eq!(officer.request(&id).await["state"], "received");
 
-    let done = b
-        .post_form(
-            &act,
-            &[
-                ("csrf_token", &csrf),
-                ("statement", "Filed by mistake."),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
+    let meant = [
+        ("csrf_token", csrf.as_str()),
+        ("statement", "Filed by mistake."),
+        ("confirm", "yes"),
+    ];
+    let done = b.post_form(&act, &meant).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let after = b.get(done.location.as_deref().unwrap()).await;
     assert!(after.text_of("track-done").is_some(), "{}", after.body);
@@ -140,16 +136,7 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
     assert_eq!(by.actor_kind, "requester");
 
     // The same post again (a reload, a replay): the page says it can no longer be done; no second notice.
-    let replay = b
-        .post_form(
-            &act,
-            &[
-                ("csrf_token", &csrf),
-                ("statement", "Filed by mistake."),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
+    let replay = b.post_form(&act, &meant).await;
     assert_eq!(replay.status, 403, "{}", replay.body);
     assert!(replay.text_of("action-withdraw-error").is_none());
     assert!(
