@@ -240,16 +240,20 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
         .to_owned();
     let page = admin.get("/staff/people?lang=en").await;
     assert!(page.body.contains("/mfa-reset"));
+    // The reset, proved by the admin's code of the moment.
+    let reset = || async {
+        admin
+            .post_form(
+                &format!("/staff/people/{officer_id}/mfa-reset"),
+                &[
+                    ("csrf_token", &page.csrf()),
+                    ("code", &code(&app, &admin_secret)),
+                ],
+            )
+            .await
+    };
     // A stale code (the step the admin just used) does not prove anything.
-    let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/mfa-reset"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("code", &code(&app, &admin_secret)),
-            ],
-        )
-        .await;
+    let res = reset().await;
     assert_eq!(res.status, 422);
     assert!(res.text_of("problem").is_some());
     assert_eq!(
@@ -258,15 +262,7 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
         "nothing reset"
     );
     app.clock.advance(TimeDelta::seconds(30));
-    let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/mfa-reset"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("code", &code(&app, &admin_secret)),
-            ],
-        )
-        .await;
+    let res = reset().await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
         officer.get("/staff/requests").await.location.as_deref(),
