@@ -415,13 +415,7 @@ async fn a_rejected_document_keeps_its_reason_until_another_supersedes_it(app: T
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let r = api.request(&id).await;
-    assert!(
-        !r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("documents_complete")),
-        "{r}"
-    );
+    assert!(!common::has_fact(&r, "documents_complete"), "{r}");
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(
         audit
@@ -817,12 +811,7 @@ async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
         assert_eq!(status, 200, "{body}");
     }
     let r = api.request(id).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("tasks_done"))
-    );
+    assert!(common::has_fact(&r, "tasks_done"));
     r["version"].as_i64().unwrap()
 }
 
@@ -865,7 +854,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
     assert_eq!(r["invoices"][0]["shortfall_yen"], 440);
     assert!(notice_kinds(&r).contains(&"payment_short".to_owned()));
-    assert!(!r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(!common::has_fact(&r, "fee_paid"));
 
     // Bad payments are refused field by field and write nothing.
     let before = (app.count("payments"), app.count("audit_events"));
@@ -898,7 +887,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
     let r = api.request(&id).await;
     assert_eq!(r["version"].as_i64(), Some(version + 1));
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
     let inv = &r["invoices"][0];
     assert_eq!(
         (
@@ -991,10 +980,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     assert_eq!(app.count("payments"), before + 3);
     for id in [&a, &b] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{id}"
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{id}");
         assert!(
             r["allowed_events"]
                 .as_array()
@@ -1024,7 +1010,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
         .await;
     assert_eq!((status, s["paid"].as_bool()), (200, Some(true)), "{s}");
     let r = api.get(&format!("/api/v1/requests/{c}")).await;
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
     assert_eq!(r["invoices"][0]["payments"][0]["matched_by"], "officer");
     let (status, body) = api
         .post(
@@ -1135,10 +1121,7 @@ async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestA
     );
     for id in [&a, &b] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{id}"
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{id}");
     }
     let r = api.request(&a).await;
     assert_eq!(
@@ -1235,7 +1218,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         .await;
     assert_eq!(ok.status, 303, "redirected back: {}", ok.body);
     let r = api.request(&id).await;
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
 
     // A statement uploaded on the page: the report lists each line.
     let csv = "date,amount,payer_name,reference\n2026-11-25,3000,ﾀﾅｶ ｼﾞﾛｳ,\n";
@@ -1525,12 +1508,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
 ) {
     let api = officer(&app).await;
     let id = register(&api, json!({})).await;
-    let electronic = |r: &Value| {
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("electronic_delivery"))
-    };
+    let electronic = |r: &Value| common::has_fact(r, "electronic_delivery");
     let (status, _) = fire(&api, &id, "choose_postal_delivery", 1, None).await;
     assert_eq!(status, 422, "nothing to change back from");
     fire_ok(&api, &id, "choose_electronic_delivery", 1, None).await;

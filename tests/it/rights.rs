@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{Api, Browser, TestApp, api, field_code, notice_kinds};
+use common::{Api, Browser, TestApp, api, field_code, has_fact, notice_kinds};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -81,10 +81,6 @@ pub(crate) async fn send_evidence(
         )
         .await;
     (res.status, res.body)
-}
-
-fn has_fact(r: &Value, fact: &str) -> bool {
-    r["facts"].as_array().unwrap().contains(&json!(fact))
 }
 
 pub(crate) async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {

@@ -180,12 +180,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
     .await;
     assert_eq!(res, 303);
     let r = officer.request(&id).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("tasks_done"))
-    );
+    assert!(common::has_fact(&r, "tasks_done"));
     assert_eq!(r["version"], 5, "the last task marks the tasks done");
     let (status, body) = officer.fire(&id, "fulfil", 5).await;
     assert_eq!(status, 200, "{body}");
@@ -933,12 +928,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .await;
     assert_eq!(status, 204);
     let r = officer.request(&g).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("identity_verified"))
-    );
+    assert!(common::has_fact(&r, "identity_verified"));
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &g).unwrap();
     assert!(audit.iter().any(|e| e.action == "identity.verified"
         && e.details.contains("officer_judgement")

@@ -1015,6 +1015,14 @@ macro_rules! on_each_backend {
     )+};
 }
 
+/// Whether a request (as the API shows it) has come to hold `fact`.
+pub fn has_fact(r: &serde_json::Value, fact: &str) -> bool {
+    r["facts"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(fact))
+}
+
 /// The task of `system` in a request (as the API shows it).
 pub fn task<'a>(r: &'a serde_json::Value, system: &str) -> &'a serde_json::Value {
     r["tasks"]
