@@ -734,12 +734,7 @@ async fn data(app: &TestApp) -> Urls {
 
     // A complaint by telephone, waiting to be acknowledged by letter.
     let (status, body) = officer
-        .post(
-            "/api/v1/inquiries",
-            &json!({"kind": "complaint", "place": "JP", "channel": "phone", "received_on": "2026-11-21",
-                    "name": "佐藤 花子", "postal_address": "〒100-0001\n東京都千代田区千代田1-1",
-                    "subject": "ダイレクトメールが止まらない", "body": "利用停止を求めたのにまだ届きます。"}),
-        )
+        .post("/api/v1/inquiries", &crate::inquiries::phone_complaint())
         .await;
     assert_eq!(status, 201, "{body}");
     let inquiry = body["id"].as_str().unwrap().to_owned();
