@@ -502,14 +502,17 @@ async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
     let agent = app.browser();
     let page = agent.get(&format!("/track/{token}?lang=en")).await;
     assert!(page.body.contains("value=\"agent_authorisation\""));
-    let (status, _) = send_evidence(
-        &app,
-        &agent,
-        &token,
-        &[],
-        Some(("agent_authorisation", pdf())),
-    )
-    .await;
+    // The agent uploads the person's signed authorisation from the tracking page.
+    let upload = || {
+        send_evidence(
+            &app,
+            &agent,
+            &token,
+            &[],
+            Some(("agent_authorisation", pdf())),
+        )
+    };
+    let (status, _) = upload().await;
     assert_eq!(status, 303);
     let r = officer.request(&id).await;
     let auth = &r["evidence"][0];
@@ -531,14 +534,7 @@ async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
     let r = officer.request(&id).await;
     assert!(r["evidence"][0]["purged_at"].is_string());
     // And a closed request takes nothing more.
-    let (status, body) = send_evidence(
-        &app,
-        &agent,
-        &token,
-        &[],
-        Some(("agent_authorisation", pdf())),
-    )
-    .await;
+    let (status, body) = upload().await;
     assert_eq!(status, 422);
     assert!(body.contains("This request is closed"), "{body}");
 }
