@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, deliver, field_code, file_json, mailer, queue_reminders};
+use common::{TestApp, api, deliver, field_code, file_json, link_in, mailer, queue_reminders};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -95,24 +95,11 @@ async fn delivered_mail_has_the_right_headers_language_and_links(app: TestApp) {
     assert!(text.contains("Dear Pat Doe"), "{text}");
     // The link in the email confirms the address; the tracking link opens the request.
     let base = &app.base;
-    let at = text
-        .find(&format!("{}/confirm/", app.state.config.http.public_url))
-        .expect("confirm link");
-    let link: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
-        .collect();
-    let path = link
-        .trim_start_matches(&app.state.config.http.public_url)
-        .to_owned();
+    let path = link_in(&text, &app.state.config.http.public_url, "/confirm/");
     let b = app.browser();
     let page = b.get(&path).await;
     assert_eq!(page.status, 200, "{base}{path}");
-    let at = text.find("/track/").expect("tracking link");
-    let track: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
-        .collect();
+    let track = link_in(&text, "", "/track/");
     let page = b.get(&track).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains(&receipt));

@@ -191,6 +191,17 @@ pub async fn queue_reminders(app: &TestApp) -> usize {
         .unwrap()
 }
 
+/// The first link to `{public_url}{prefix}` in a mail's text, as a path (from `prefix` on).
+pub fn link_in(text: &str, public_url: &str, prefix: &str) -> String {
+    let at = text
+        .find(&format!("{public_url}{prefix}"))
+        .unwrap_or_else(|| panic!("a {prefix} link in {text}"));
+    text[at + public_url.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect()
+}
+
 /// The text of each mail received for `address`.
 pub fn texts_to(mails: &[smtp::Received], address: &str) -> Vec<String> {
     mails
