@@ -178,16 +178,11 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             .filter(|t| t["status"] == "open")
             .cloned()
             .collect();
-        let allowed: BTreeSet<String> = r["allowed_events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap().to_owned())
-            .collect();
+        let allowed = common::allowed_events(&r);
         let answer = ["confirm_action", "answer", "fulfil", "confirm"]
             .into_iter()
             .filter(|e| !(w.task == Some(TaskKind::Export) && *e == "confirm_action"))
-            .find(|e| allowed.contains(*e));
+            .find(|e| allowed.contains(e));
         if !open.is_empty() {
             let kind = w.task.expect("tasks only for rights with a task kind");
             assert!(
@@ -227,7 +222,7 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             "honour",
         ]
         .into_iter()
-        .find(|e| allowed.contains(*e))
+        .find(|e| allowed.contains(e))
         .or(answer);
         let facts = r["facts"].as_array().unwrap();
         let Some(next) = next else {

@@ -183,20 +183,8 @@ async fn refusals_opt_ins_and_agents_follow_the_law(app: TestApp) {
     )
     .await;
     let r = officer.request(&limit).await;
-    let deny = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "deny")
-        .cloned()
-        .expect("deny is offered");
-    let grounds: Vec<&str> = deny["grounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(grounds, ["suspected_fraud"]);
+    let deny = common::allowed_event(&r, "deny");
+    assert_eq!(common::ground_codes(deny), ["suspected_fraud"]);
     let (status, body) = officer
         .post(
             &format!("/api/v1/requests/{limit}/events"),

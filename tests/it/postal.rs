@@ -566,11 +566,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
     let get = || async { api.request(&id).await };
     let d = get().await;
     assert!(
-        !d["allowed_events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["event"] == "confirm_identity"),
+        !common::allowed_events(&d).contains(&"confirm_identity"),
         "not offered while incomplete"
     );
     let (status, body) = fire(&api, &id, "confirm_identity", v, None).await;
@@ -981,13 +977,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     for id in [&a, &b] {
         let r = api.request(id).await;
         assert!(common::has_fact(&r, "fee_paid"), "{id}");
-        assert!(
-            r["allowed_events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["event"] == "confirm_payment")
-        );
+        assert!(common::allowed_events(&r).contains(&"confirm_payment"));
     }
     // The same statement again records nothing twice.
     let (status, again) = api
@@ -1984,12 +1974,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     )
     .await;
     let r = api.request(&id).await;
-    let offered: Vec<&str> = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let offered = common::allowed_events(&r);
     assert!(
         offered.contains(&"start_handling") && !offered.contains(&"issue_invoice"),
         "{offered:?}"

@@ -4,7 +4,9 @@
 
 use serde_json::json;
 
-use crate::common::{Api, TestApp, api, file_json, notice, notice_kinds};
+use crate::common::{
+    Api, TestApp, allowed_event, api, file_json, ground_codes, notice, notice_kinds,
+};
 use kaiji::domain::staff::Role;
 
 both_backends!(
@@ -582,19 +584,7 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
     let (id, track) = filed(&app, "eea", "pat@example.com").await;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let r = officer.request(&id).await;
-    let refuse = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "refuse")
-        .unwrap()
-        .clone();
-    let codes: Vec<&str> = refuse["grounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
+    let codes = ground_codes(allowed_event(&r, "refuse"));
     assert!(
         codes.contains(&"manifestly_unfounded_or_excessive") && codes.contains(&"rights_of_others"),
         "{codes:?}"
@@ -603,12 +593,7 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
         !codes.contains(&"data_accurate"),
         "a correction ground is not offered for access"
     );
-    let extend = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "extend")
-        .unwrap();
+    let extend = allowed_event(&r, "extend");
     assert!(
         extend.get("grounds").is_none(),
         "only refusals name grounds"

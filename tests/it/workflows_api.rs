@@ -712,12 +712,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 }
             }
             let before = officer.request(&id).await;
-            let offered: Vec<&str> = before["allowed_events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["event"].as_str().unwrap())
-                .collect();
+            let offered = common::allowed_events(&before);
             assert!(
                 offered.contains(event),
                 "{}: `{event}` offered in {}: {offered:?}",

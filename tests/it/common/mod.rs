@@ -1034,6 +1034,36 @@ pub fn has_fact(r: &serde_json::Value, fact: &str) -> bool {
         .contains(&serde_json::json!(fact))
 }
 
+/// The events a request (as the API shows it) offers now, by name.
+pub fn allowed_events(r: &serde_json::Value) -> Vec<&str> {
+    r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+/// How a request offers `event` now (its grounds, where the law lists them).
+pub fn allowed_event<'a>(r: &'a serde_json::Value, event: &str) -> &'a serde_json::Value {
+    r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == event)
+        .unwrap_or_else(|| panic!("{event} is not offered: {}", r["allowed_events"]))
+}
+
+/// The codes of the grounds an offered event lists.
+pub fn ground_codes(offer: &serde_json::Value) -> Vec<&str> {
+    offer["grounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect()
+}
+
 /// The task of `system` in a request (as the API shows it).
 pub fn task<'a>(r: &'a serde_json::Value, system: &str) -> &'a serde_json::Value {
     r["tasks"]
