@@ -192,14 +192,17 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
         .unwrap();
     let (status, bytes) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
     assert_eq!((status, bytes), (200, png()));
-    let stored = kaiji::db::evidence::find(
-        &mut app.tdb.conn(),
-        &id.as_str().into(),
-        &document["id"].as_str().unwrap().into(),
-    )
-    .unwrap()
-    .unwrap();
-    assert_ne!(stored.ciphertext, png(), "sealed at rest");
+    // The document's row as the database keeps it.
+    let stored = || {
+        kaiji::db::evidence::find(
+            &mut app.tdb.conn(),
+            &id.as_str().into(),
+            &document["id"].as_str().unwrap().into(),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    assert_ne!(stored().ciphertext, png(), "sealed at rest");
 
     // Three points matched; the declaration is the requester's own, so the officer need not claim it.
     let three = json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true},
@@ -220,14 +223,8 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     }
     let (status, _) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
     assert_eq!(status, 410);
-    let stored = kaiji::db::evidence::find(
-        &mut app.tdb.conn(),
-        &id.as_str().into(),
-        &document["id"].as_str().unwrap().into(),
-    )
-    .unwrap()
-    .unwrap();
-    assert!(stored.ciphertext.is_empty() && stored.nonce.is_empty());
+    let emptied = stored();
+    assert!(emptied.ciphertext.is_empty() && emptied.nonce.is_empty());
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
     assert_eq!(count("identity.evidence_received"), 1);
