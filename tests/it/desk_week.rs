@@ -131,13 +131,7 @@ impl Desk<'_> {
     /// The newest letter of this kind, as poppler reads it back from the PDF; `None` without poppler.
     async fn pdf_text(&self, id: &str, kind: &str) -> Option<String> {
         let r = self.api.request(id).await;
-        let n = r["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|n| n["kind"] == kind)
-            .unwrap_or_else(|| panic!("no {kind} letter: {}", r["notices"]));
+        let n = common::latest_notice(&r, kind);
         let res = self
             .page
             .get(&format!("{}/pdf", n["letter"].as_str().unwrap()))

@@ -721,13 +721,7 @@ async fn data(app: &TestApp) -> Urls {
         .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
         .await;
     assert_eq!(status, 200, "{body}");
-    let postal_letter = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|n| n["kind"] == "invoice")
-        .unwrap_or_else(|| panic!("an invoice notice: {}", r["notices"]))["letter"]
+    let postal_letter = common::latest_notice(&r, "invoice")["letter"]
         .as_str()
         .unwrap()
         .to_owned();

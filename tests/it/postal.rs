@@ -1529,13 +1529,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
 /// The letter printed for the request's notice of this kind.
 pub(crate) async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
     let r = api.request(id).await;
-    let n = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|n| n["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]));
+    let n = common::latest_notice(&r, kind);
     let page = desk.get(n["letter"].as_str().unwrap()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page

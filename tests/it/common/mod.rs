@@ -1084,6 +1084,17 @@ pub fn notice<'a>(r: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value
         .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]))
 }
 
+/// The newest notice of `kind` a request (as the API shows it) has queued.
+pub fn latest_notice<'a>(r: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|n| n["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]))
+}
+
 /// The kinds of the notices a request (as the API shows it) has queued, in order.
 pub fn notice_kinds(r: &serde_json::Value) -> Vec<String> {
     r["notices"]
