@@ -280,27 +280,17 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     let before = app.count("audit_events");
     // No ground: the page comes back with the problem; nothing is written.
     let back = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "withhold"),
-                ("ground", "  "),
-            ],
-        )
+        .submit(&action, &page, &[("action", "withhold"), ("ground", "  ")])
         .await;
     assert_eq!(back.status, 422, "{}", back.body);
     assert!(back.text_of("problem").is_some(), "{}", back.body);
     assert_eq!(app.count("audit_events"), before);
     let ground = "GDPR Art. 15(4): the ticket is about another customer";
     let done = desk
-        .post_form(
+        .submit(
             &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "withhold"),
-                ("ground", ground),
-            ],
+            &page,
+            &[("action", "withhold"), ("ground", ground)],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -309,10 +299,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     // Undone and done again: each audited.
     for (act, g) in [("restore", ""), ("withhold", ground)] {
         let res = desk
-            .post_form(
-                &action,
-                &[("csrf_token", &page.csrf()), ("action", act), ("ground", g)],
-            )
+            .submit(&action, &page, &[("action", act), ("ground", g)])
             .await;
         assert_eq!(res.status, 303, "{act}: {}", res.body);
     }

@@ -842,21 +842,15 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     // The link again, to the person's own address only, at most once a quarter hour (it was just
     // sent at filing, so not yet).
     let before = app.count("notices");
-    let early = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let early = person_browser.submit(&path, &p, &[]).await;
     assert!(early.text_of("verify-resent").is_some(), "{}", early.body);
     assert_eq!(app.count("notices"), before);
     app.clock.advance(chrono::TimeDelta::minutes(20));
-    let sent = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let sent = person_browser.submit(&path, &p, &[]).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert!(sent.text_of("verify-resent").is_some());
     assert_eq!(app.count("notices"), before + 1);
-    let again = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let again = person_browser.submit(&path, &p, &[]).await;
     assert!(again.text_of("verify-resent").is_some());
     assert_eq!(
         app.count("notices"),
@@ -887,9 +881,7 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     // The person confirms, and is sent back to the agent's page.
     let confirm = person_browser.get(&links[1]).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let done = person_browser
-        .post_form(&links[1], &[("csrf_token", &confirm.csrf())])
-        .await;
+    let done = person_browser.submit(&links[1], &confirm, &[]).await;
     assert_eq!(
         (done.status, done.location.as_deref()),
         (303, Some(back)),
@@ -965,10 +957,10 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
         ),
     ] {
         let back = admin
-            .post_form(
+            .submit(
                 "/staff/drp-agents?lang=en",
+                &page,
                 &[
-                    ("csrf_token", &page.csrf()),
                     ("entry", typed),
                     ("callback_hosts", "callbacks.agent.example"),
                 ],
@@ -991,10 +983,10 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
     }
     let agent = Agent::new(&app, "page-agent", 11);
     let done = admin
-        .post_form(
+        .submit(
             "/staff/drp-agents?lang=en",
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("entry", &agent.entry().to_string()),
                 ("callback_hosts", "callbacks.agent.example\n127.0.0.1:8443"),
             ],
@@ -1020,10 +1012,7 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
     let mut agent = agent;
     assert_eq!(agent.set_up(common::t0()).await.0, 200);
     let removed = admin
-        .post_form(
-            "/staff/drp-agents/page-agent/remove",
-            &[("csrf_token", &listed.csrf())],
-        )
+        .submit("/staff/drp-agents/page-agent/remove", &listed, &[])
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert_eq!(

@@ -131,13 +131,10 @@ async fn answers_and_refusals_need_a_second_officers_approval(app: TestApp) {
         page.body
     );
     let ok = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{r}/approvals"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("event", "refuse"),
-                ("expected_version", "2"),
-            ],
+            &page,
+            &[("event", "refuse"), ("expected_version", "2")],
         )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);

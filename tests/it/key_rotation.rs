@@ -166,7 +166,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
     let b = app.browser();
     let page = b.get(&confirm).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let done = b.post_form(&confirm, &[("csrf_token", &page.csrf())]).await;
+    let done = b.submit(&confirm, &page, &[]).await;
     assert_eq!(done.status, 200, "{}", done.body);
     // The form opened before the rotation still submits.
     let filed = subject

@@ -43,9 +43,10 @@ async fn enrol(app: &TestApp, b: &Browser, email: &str) -> (Vec<u8>, Vec<String>
         .as_bytes()
         .to_vec();
     let res = b
-        .post_form(
+        .submit(
             "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", &code(app, &secret))],
+            &page,
+            &[("code", &code(app, &secret))],
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
@@ -61,11 +62,8 @@ async fn enrol(app: &TestApp, b: &Browser, email: &str) -> (Vec<u8>, Vec<String>
 
 async fn second_step(b: &Browser, code: &str) -> common::Page {
     let form = b.get("/staff/mfa?lang=en").await;
-    b.post_form(
-        "/staff/mfa?lang=en",
-        &[("csrf_token", &form.csrf()), ("code", code)],
-    )
-    .await
+    b.submit("/staff/mfa?lang=en", &form, &[("code", code)])
+        .await
 }
 
 async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
@@ -87,15 +85,11 @@ async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
     // A wrong code is refused on the page, the key still shown.
     let page = b.get("/staff/mfa/enrol?lang=en").await;
     let res = b
-        .post_form(
-            "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", "000000")],
-        )
+        .submit("/staff/mfa/enrol?lang=en", &page, &[("code", "000000")])
         .await;
     assert_eq!(res.status, 422);
     assert!(res.body.contains("That code is not right") && res.body.contains("mfa-secret"));
-    b.post_form("/staff/logout", &[("csrf_token", &page.csrf())])
-        .await;
+    b.submit("/staff/logout", &page, &[]).await;
     let (secret, recovery) = enrol(&app, &b, "o@example.com").await;
     assert_eq!(b.get("/staff/requests").await.status, 200);
     assert_eq!(common::audited(&app, "staff.mfa_enrolled").len(), 1);
@@ -166,10 +160,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     let page = officer.get("/staff/account?lang=en").await;
     assert!(page.text_of("token-needs-mfa").is_some());
     let res = officer
-        .post_form(
-            "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", "script")],
-        )
+        .submit("/staff/account/tokens", &page, &[("label", "script")])
         .await;
     assert_eq!(res.status, 422);
     assert_eq!(app.count("api_tokens"), 0);
@@ -181,10 +172,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     let page = admin.get("/staff/account?lang=en").await;
     let long = "x".repeat(101);
     let res = admin
-        .post_form(
-            "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", &long)],
-        )
+        .submit("/staff/account/tokens", &page, &[("label", &long)])
         .await;
     assert_eq!(res.status, 422);
     assert_eq!(
@@ -195,9 +183,10 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     assert_eq!(app.count("api_tokens"), 0);
     let page = admin.get("/staff/account?lang=en").await;
     let res = admin
-        .post_form(
+        .submit(
             "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", "nightly export")],
+            &page,
+            &[("label", "nightly export")],
         )
         .await;
     assert_eq!(res.status, 200);
@@ -243,12 +232,10 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
     // The reset, proved by the admin's code of the moment.
     let reset = || async {
         admin
-            .post_form(
+            .submit(
                 &format!("/staff/people/{officer_id}/mfa-reset"),
-                &[
-                    ("csrf_token", &page.csrf()),
-                    ("code", &code(&app, &admin_secret)),
-                ],
+                &page,
+                &[("code", &code(&app, &admin_secret))],
             )
             .await
     };

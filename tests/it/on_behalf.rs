@@ -139,10 +139,10 @@ async fn a_guardian_files_for_a_minor_with_the_age_basis(app: TestApp) {
         form.body
     );
     let back = b
-        .post_form(
+        .submit(
             "/requests?lang=en",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Hanako Yamada"),
                 ("email", "hanako@example.jp"),
                 ("request_type", "access"),
@@ -189,13 +189,7 @@ async fn confirmed_agent_filing(app: &TestApp, place: &str, right: &str) -> Stri
     let person = app.browser();
     let p = person.get(&path).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert_eq!(
-        person
-            .post_form(&path, &[("csrf_token", &p.csrf())])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(person.submit(&path, &p, &[]).await.status, 200);
     id
 }
 
@@ -393,27 +387,13 @@ async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: Test
     let action = format!("/staff/requests/{id}/authority?lang=en");
     let v = version().await.to_string();
     let back = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("expected_version", &v),
-                ("how", " "),
-            ],
-        )
+        .submit(&action, &page, &[("expected_version", &v), ("how", " ")])
         .await;
     assert_eq!(back.status, 422, "{}", back.body);
     assert!(back.text_of("problem").is_some(), "{}", back.body);
     let how = "Power of attorney received by post, signed by Pat Doe";
     let done = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("expected_version", &v),
-                ("how", how),
-            ],
-        )
+        .submit(&action, &page, &[("expected_version", &v), ("how", how)])
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;

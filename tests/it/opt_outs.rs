@@ -64,10 +64,10 @@ async fn an_opt_out_is_filed_from_its_link_recorded_and_passed_on(app: TestApp) 
     );
     // Filed with a name and an address only: no message, no data points, no confirmation asked.
     let res = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Casey Doe"),
                 ("email", "Casey@Example.com"),
                 ("request_type", "opt_out_sale"),

@@ -763,10 +763,7 @@ async fn data(app: &TestApp) -> Urls {
     let now = u64::try_from(app.clock.now().timestamp()).unwrap();
     let code = kaiji::security::mfa::code_at(&secret, now).unwrap();
     let res = b
-        .post_form(
-            "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", &code)],
-        )
+        .submit("/staff/mfa/enrol?lang=en", &page, &[("code", &code)])
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
 

@@ -1815,9 +1815,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     assert_eq!(api.request(&id).await["state"], "download_offered");
     // Without the form's token: refused.
     assert_eq!(requester.post_form(&path, &[]).await.status, 403);
-    let file = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
+    let file = requester.submit(&path, &page, &[]).await;
     assert_eq!(file.status, 200);
     assert_eq!(file.body.as_bytes(), pdf.as_slice());
     let r = api.request(&id).await;
@@ -1837,23 +1835,11 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
     assert!(audit.iter().any(|e| e.action == "reply.downloaded"));
     // Downloading again works until the link expires; then it is gone.
-    assert_eq!(
-        requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(requester.submit(&path, &page, &[]).await.status, 200);
     app.clock.advance(chrono::TimeDelta::days(14));
     let gone = requester.get(&path).await;
     assert_eq!(gone.status, 410);
-    assert_eq!(
-        requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await
-            .status,
-        410
-    );
+    assert_eq!(requester.submit(&path, &page, &[]).await.status, 410);
     // A link can be withdrawn at once: the page and the file are gone, and the withdrawal is audited.
     app.clock.advance(chrono::TimeDelta::days(-14));
     let revoke = || {
@@ -1977,17 +1963,19 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     // On the page: a blank item comes back with the message; the typed input is kept.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/changes?lang=en"),
-            &[("csrf_token", &page.csrf()), ("item", " ")],
+            &page,
+            &[("item", " ")],
         )
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.text_of("change-item-error").is_some(), "{}", bad.body);
     let ok = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/changes?lang=en"),
-            &[("csrf_token", &page.csrf()), ("item", "購買履歴")],
+            &page,
+            &[("item", "購買履歴")],
         )
         .await;
     assert_eq!(ok.status, 303);
@@ -2035,10 +2023,10 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "dispatch_reply"),
                 ("expected_version", &v),
                 ("tracking_number", "131-12-99999-9"),

@@ -391,9 +391,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.text_of("download-left").as_deref(), Some("3"));
     for n in 1..=2 {
-        let zip = requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await;
+        let zip = requester.submit(&path, &page, &[]).await;
         assert_eq!(zip.status, 200, "download {n}");
         if n == 1 {
             let files = unzip(&zip.raw);
@@ -435,9 +433,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     let mut statuses = [x.status, y.status];
     statuses.sort();
     assert_eq!(statuses, [200, 410], "the limit holds under a race");
-    let used_up = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
+    let used_up = requester.submit(&path, &page, &[]).await;
     assert_eq!(used_up.status, 410);
     assert!(used_up.body.contains("download_limit_reached"));
     assert_eq!(requester.get(&path).await.status, 410);
@@ -725,9 +721,7 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
     let href = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let dl = subject.get(&href).await;
     assert_eq!(dl.status, 200);
-    let zip = subject
-        .post_form(&href, &[("csrf_token", &dl.csrf())])
-        .await;
+    let zip = subject.submit(&href, &dl, &[]).await;
     assert_eq!((zip.status, &zip.raw[..2]), (200, &b"PK"[..]));
     let page = track("en").await;
     assert!(
@@ -944,10 +938,10 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     let b = app.browser();
     let form = b.get("/?lang=en").await;
     let bad = b
-        .post_form(
+        .submit(
             "/requests?lang=en",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Agent Smith"),
                 ("email", "agent@example.com"),
                 ("request_type", "deletion"),
@@ -1011,7 +1005,7 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     let p = person.get(&format!("{path}?lang=en")).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.text_of("person-agent").as_deref(), Some("Agent Smith"));
-    let done = person.post_form(&path, &[("csrf_token", &p.csrf())]).await;
+    let done = person.submit(&path, &p, &[]).await;
     assert_eq!(done.status, 200);
     assert!(done.text_of("person-confirmed").is_some());
     assert_eq!(person.get(&path).await.status, 410, "used once");

@@ -120,10 +120,10 @@ async fn the_registry_says_what_each_system_carries_out_and_whom_it_tells(app: T
     );
     assert!(page.body.contains("データの抽出, 消去"), "{}", page.body);
     let bad = desk
-        .post_form(
+        .submit(
             "/staff/systems?lang=en",
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("name", "Second warehouse"),
                 ("owner_email", "bi@example.com"),
                 ("categories", "events"),
@@ -196,10 +196,10 @@ async fn the_registry_says_what_each_system_carries_out_and_whom_it_tells(app: T
     );
     assert!(page.body.contains("Save the changes"));
     let saved = desk
-        .post_form(
+        .submit(
             &format!("/staff/systems/{}?lang=en", support["id"].as_str().unwrap()),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("name", "Customer support"),
                 ("owner_email", "support-owner@example.com"),
                 ("categories", "support tickets\ncall notes"),
@@ -469,10 +469,10 @@ async fn a_restriction_is_lifted_only_after_the_person_is_told(app: TestApp) {
     assert!(page.body.contains("ends on"), "{}", page.body);
     let second = tasks[1]["id"].as_str().unwrap();
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/tasks/{second}/lift?lang=en"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("lifted_on", "2020-01-01"),
                 ("reason", "Because the claim was settled"),
             ],

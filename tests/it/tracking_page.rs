@@ -162,13 +162,10 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         ("a\u{7}b".to_owned(), "cannot be accepted"),
     ] {
         let back = b
-            .post_form(
+            .submit(
                 &format!("{track2}/act/withdraw"),
-                &[
-                    ("csrf_token", &p2.csrf()),
-                    ("statement", &bad),
-                    ("confirm", "yes"),
-                ],
+                &p2,
+                &[("statement", &bad), ("confirm", "yes")],
             )
             .await;
         assert_eq!(back.status, 422);
@@ -261,12 +258,10 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     );
     assert!(page.all_text_of("track-authority").is_some());
     let done = b
-        .post_form(
+        .submit(
             &format!("{track}/act/appeal_received"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("statement", "I have an account: it is under this address."),
-            ],
+            &page,
+            &[("statement", "I have an account: it is under this address.")],
         )
         .await;
     assert_eq!(
@@ -407,10 +402,10 @@ async fn who_may_file_follows_the_places_law(app: TestApp) {
     // The form says so beside the field, with the input kept.
     let form = b.get("/?place=US-VA&lang=en").await;
     let back = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Agent A"),
                 ("email", "agent@example.com"),
                 ("request_type", "access"),
@@ -556,10 +551,10 @@ async fn a_californian_says_from_when_the_answer_covers(app: TestApp) {
     // The form keeps a refused date and says why beside it.
     let form = b.get("/?place=US-CA&lang=en").await;
     let back = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Cal"),
                 ("email", "cal2@example.com"),
                 ("request_type", "access"),
@@ -643,10 +638,10 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
     );
     assert!(page.body.contains("value=\"rights_of_others\""));
     let back = staff
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "refuse"),
                 ("expected_version", &v.to_string()),
                 ("reason", "Other customers' messages are in the thread."),

@@ -500,7 +500,7 @@ impl TestApp {
         let b = self.browser();
         let page = b.get(&path).await;
         assert_eq!(page.status, 200, "confirmation page: {}", page.body);
-        b.post_form(&path, &[("csrf_token", &page.csrf())]).await
+        b.submit(&path, &page, &[]).await
     }
 
     /// Confirms the email address of every open request filed online, as their requesters would.
@@ -845,6 +845,14 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// Posts `fields` to `path` as the form on the page `on` would: with that page's CSRF token first.
+    pub async fn submit(&self, path: &str, on: &Page, fields: &[(&str, &str)]) -> Page {
+        let token = on.csrf();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(path, &all).await
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
         let res = self
             .client
@@ -878,13 +886,10 @@ impl Browser {
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
         let form = self.get("/staff/login").await;
-        self.post_form(
+        self.submit(
             "/staff/login",
-            &[
-                ("csrf_token", &form.csrf()),
-                ("email", email),
-                ("password", password),
-            ],
+            &form,
+            &[("email", email), ("password", password)],
         )
         .await
     }
@@ -919,10 +924,10 @@ pub async fn file_request_from(
     let form = b.get("/").await;
     assert_eq!(form.status, 200);
     let res = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", name),
                 ("email", email),
                 ("request_type", request_type),
@@ -1367,9 +1372,7 @@ pub async fn fetch_package(
     path: &str,
 ) -> std::collections::BTreeMap<String, String> {
     let page = requester.get(path).await;
-    let zip = requester
-        .post_form(path, &[("csrf_token", &page.csrf())])
-        .await;
+    let zip = requester.submit(path, &page, &[]).await;
     assert_eq!(zip.status, 200);
     unzip(&zip.raw)
 }
