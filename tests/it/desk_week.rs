@@ -70,6 +70,21 @@ impl Desk<'_> {
         body
     }
 
+    /// The desk reviews the enclosures, `holder`'s original `document` issued on `issued_on` and a copy
+    /// of their `copy`, and confirms the identity.
+    async fn identity_confirmed(
+        &self,
+        id: &str,
+        holder: &str,
+        (document, issued_on): (&str, &str),
+        copy: &str,
+    ) {
+        self.fire(id, "start_identity_review", json!({})).await;
+        self.document(id, document, holder, true, issued_on).await;
+        self.document(id, copy, holder, false, "").await;
+        self.fire(id, "confirm_identity", json!({})).await;
+    }
+
     async fn invoice(&mut self, id: &str, name: &str) -> String {
         self.fire(id, "issue_invoice", json!({})).await;
         let number = self.api.request(id).await["invoices"][0]["number"]
@@ -118,12 +133,13 @@ impl Desk<'_> {
             )
             .await;
         self.fire(&e, "choose_electronic_delivery", json!({})).await;
-        self.fire(&e, "start_identity_review", json!({})).await;
-        self.document(&e, "juminhyo", "principal", true, "2026-11-10")
-            .await;
-        self.document(&e, "residence_card", "principal", false, "")
-            .await;
-        self.fire(&e, "confirm_identity", json!({})).await;
+        self.identity_confirmed(
+            &e,
+            "principal",
+            ("juminhyo", "2026-11-10"),
+            "residence_card",
+        )
+        .await;
         self.invoice(&e, "E").await;
         e
     }
@@ -183,21 +199,19 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
             "C",
         )
         .await;
-    desk.fire(&c, "start_identity_review", json!({})).await;
-    desk.document(&c, "koseki_tohon", "agent", true, "2026-11-12")
-        .await;
-    desk.document(&c, "my_number_card", "agent", false, "")
-        .await;
-    desk.fire(&c, "confirm_identity", json!({})).await;
+    desk.identity_confirmed(
+        &c,
+        "agent",
+        ("koseki_tohon", "2026-11-12"),
+        "my_number_card",
+    )
+    .await;
     letters.push(("c_received", c.clone(), "received"));
 
     // D: refused: disclosure would seriously hinder the business (Art. 33(2)(ii)).
     let d = desk.letter("131-12-38388-5", json!({}), "D").await;
-    desk.fire(&d, "start_identity_review", json!({})).await;
-    desk.document(&d, "juminhyo", "principal", true, "2026-11-10")
+    desk.identity_confirmed(&d, "principal", ("juminhyo", "2026-11-10"), "passport")
         .await;
-    desk.document(&d, "passport", "principal", false, "").await;
-    desk.fire(&d, "confirm_identity", json!({})).await;
     desk.fire(
         &d,
         "refuse",
@@ -396,11 +410,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
 
     // D is refused from its page on the law's ground (Art. 33(2)(ii)).
     let d = desk.letter("131-12-38388-5", json!({}), "D").await;
-    desk.fire(&d, "start_identity_review", json!({})).await;
-    desk.document(&d, "juminhyo", "principal", true, "2026-11-10")
+    desk.identity_confirmed(&d, "principal", ("juminhyo", "2026-11-10"), "passport")
         .await;
-    desk.document(&d, "passport", "principal", false, "").await;
-    desk.fire(&d, "confirm_identity", json!({})).await;
     press(
         &c,
         &base,
