@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{TestApp, api, field_code, file_id, unzip};
+use common::{TestApp, api, field_code, started, task, unzip};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -18,24 +18,14 @@ const WITHHELD: &str = "GDPR Art. 15(4): the tickets name other customers";
 
 async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_release(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "山田花子", "email": "hanako@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "ja", "message": "保有データをすべて開示してください。"}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = |system: &str| {
-        r["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["system"] == system)
-            .unwrap()
-            .clone()
-    };
     let exports = [
         (
             "Customer accounts",
@@ -52,7 +42,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         ("Marketing preferences", json!({"outcome": "no_data"})),
     ];
     for (system, body) in &exports {
-        let (status, b) = officer.close(&id, &task(system), body.clone()).await;
+        let (status, b) = officer.close(&id, task(&r, system), body.clone()).await;
         assert_eq!(status, 200, "{system}: {b}");
     }
 
@@ -60,7 +50,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
     let withhold = |system: &str| {
         format!(
             "/api/v1/requests/{id}/tasks/{}/withhold",
-            task(system)["id"].as_str().unwrap()
+            task(&r, system)["id"].as_str().unwrap()
         )
     };
     let audit_before = app.count("audit_events");
@@ -228,13 +218,7 @@ async fn the_package_holds_exactly_the_persons_systems_data_reviewed_before_rele
         "the answer has gone out"
     );
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_ready")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "answer_ready");
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     assert!(
@@ -259,14 +243,13 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     app: TestApp,
 ) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "en", "message": "All my data, please."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
     for t in r["tasks"].as_array().unwrap() {
         let body = match t["system"].as_str().unwrap() {
@@ -280,12 +263,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
         };
         assert_eq!(officer.close(&id, t, body).await.0, 200);
     }
-    let support = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer support")
-        .unwrap()["id"]
+    let support = task(&r, "Customer support")["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -302,27 +280,17 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     let before = app.count("audit_events");
     // No ground: the page comes back with the problem; nothing is written.
     let back = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "withhold"),
-                ("ground", "  "),
-            ],
-        )
+        .submit(&action, &page, &[("action", "withhold"), ("ground", "  ")])
         .await;
     assert_eq!(back.status, 422, "{}", back.body);
     assert!(back.text_of("problem").is_some(), "{}", back.body);
     assert_eq!(app.count("audit_events"), before);
     let ground = "GDPR Art. 15(4): the ticket is about another customer";
     let done = desk
-        .post_form(
+        .submit(
             &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "withhold"),
-                ("ground", ground),
-            ],
+            &page,
+            &[("action", "withhold"), ("ground", ground)],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -331,10 +299,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     // Undone and done again: each audited.
     for (act, g) in [("restore", ""), ("withhold", ground)] {
         let res = desk
-            .post_form(
-                &action,
-                &[("csrf_token", &page.csrf()), ("action", act), ("ground", g)],
-            )
+            .submit(&action, &page, &[("action", act), ("ground", g)])
             .await;
         assert_eq!(res.status, 303, "{act}: {}", res.body);
     }
@@ -365,7 +330,7 @@ async fn an_officer_reviews_the_package_on_the_request_page_and_the_email_says_w
     );
 
     // Answered: the email says which export was left out and on what ground.
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
     let mails = common::delivered_over_smtp(&app).await;
     let answer: Vec<String> = common::texts_to(&mails, "pat@example.eu")

@@ -250,7 +250,7 @@ async fn a_redaction_record_for_an_open_or_recently_closed_request_is_named(app:
     let open = file(&app, 0).await;
     let closed = file(&app, 1).await;
     app.confirm_email(&closed).await;
-    let v = officer.request(&closed).await["version"].as_i64().unwrap();
+    let v = officer.version(&closed).await;
     let (status, _) = officer.fire(&closed, "refuse", v).await;
     assert_eq!(status, 200);
     app.seal().await;
@@ -322,13 +322,8 @@ async fn a_record_past_retention_is_erased_through_its_record_and_the_log_verifi
         )
         .await;
     assert_eq!(status, 204);
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": "Hanako's ID is unclear.", "ground": "manifestly_unfounded_or_excessive"}}),
-        )
-        .await;
+    let v = officer.version(&id).await;
+    let (status, _) = officer.event(&id, "refuse", v, json!({"reason": "Hanako's ID is unclear.", "ground": "manifestly_unfounded_or_excessive"})).await;
     assert_eq!(status, 200);
     app.seal().await;
     // Without SMTP the notices are `.eml` files; they go with the record.
@@ -559,18 +554,8 @@ async fn a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_ke
     assert!(n > k);
     // The operator's store outside the database holds the checkpoint of n.
     let store = tempfile::tempdir().unwrap();
-    let push = |app: &TestApp| {
-        let (s, dir) = (app.state.clone(), store.path().to_owned());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                kaiji::app::sequencer::push_checkpoint(&s.db, &s.config, &s.keys, &dir)
-            })
-            .await
-            .unwrap()
-        }
-    };
     assert!(matches!(
-        push(&app).await.unwrap(),
+        app.push_checkpoint(store.path()).await.unwrap(),
         kaiji::app::sequencer::PushOutcome::Pushed { size, .. } if size == n
     ));
     let late = kept_checkpoint(&app);
@@ -602,7 +587,11 @@ async fn a_cut_tail_with_the_tree_moved_back_passes_alone_and_fails_against_a_ke
         (Some(false), Some("truncated"))
     );
     // The store refuses to take the shortened log's checkpoint.
-    let refused = push(&app).await.unwrap_err().to_string();
+    let refused = app
+        .push_checkpoint(store.path())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("truncated"), "{refused}");
 }
 

@@ -113,13 +113,15 @@ async fn exports_end_with_the_checkpoint_that_covers_them_and_recompute_to_its_r
     let auditor = api(&app, "auditor@example.com", Role::Auditor).await;
     let id = file(&app, 0, "山田 花子").await;
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     // A reason with Japanese text, a comma, quotes and a line break: CSV must carry it whole.
     let reason = "本人確認書類が不鮮明です。\n再度\"鮮明な\"写しを、お送りください";
     let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse", "expected_version": v, "data": {"reason": reason, "ground": "manifestly_unfounded_or_excessive"}}),
+        .event(
+            &id,
+            "refuse",
+            v,
+            json!({"reason": reason, "ground": "manifestly_unfounded_or_excessive"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -337,7 +339,7 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
     assert_eq!(first["tree_size"].as_u64(), Some(cp1.size));
     // More happens: the request is refused (and closes), more requests come.
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "refuse", v).await.0, 200);
     for i in 4..7 {
         file(&app, i, "Later").await;
@@ -528,26 +530,26 @@ async fn proofs_and_evidence_packs_check_here_and_in_go(app: TestApp) {
 
 async fn the_checkpoint_store_takes_each_new_checkpoint_once_and_refuses_a_rewrite(app: TestApp) {
     let store = tempfile::tempdir().unwrap();
-    let push = |app: &TestApp| {
-        let (s, dir) = (app.state.clone(), store.path().to_owned());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                kaiji::app::sequencer::push_checkpoint(&s.db, &s.config, &s.keys, &dir)
-            })
-            .await
-            .unwrap()
-        }
-    };
     use kaiji::app::sequencer::PushOutcome;
     // An empty log: nothing to push yet (the seeds' events wait for the sequencer).
-    assert_eq!(push(&app).await.unwrap(), PushOutcome::NothingSigned);
+    assert_eq!(
+        app.push_checkpoint(store.path()).await.unwrap(),
+        PushOutcome::NothingSigned
+    );
     file(&app, 0, "Pat").await;
     let a = app.seal().await;
-    assert!(matches!(push(&app).await.unwrap(), PushOutcome::Pushed { size, .. } if size == a));
-    assert_eq!(push(&app).await.unwrap(), PushOutcome::UpToDate { size: a });
+    assert!(
+        matches!(app.push_checkpoint(store.path()).await.unwrap(), PushOutcome::Pushed { size, .. } if size == a)
+    );
+    assert_eq!(
+        app.push_checkpoint(store.path()).await.unwrap(),
+        PushOutcome::UpToDate { size: a }
+    );
     file(&app, 1, "Pat").await;
     let b = app.seal().await;
-    assert!(matches!(push(&app).await.unwrap(), PushOutcome::Pushed { size, .. } if size == b));
+    assert!(
+        matches!(app.push_checkpoint(store.path()).await.unwrap(), PushOutcome::Pushed { size, .. } if size == b)
+    );
     let files: Vec<String> = std::fs::read_dir(store.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -569,7 +571,11 @@ async fn the_checkpoint_store_takes_each_new_checkpoint_once_and_refuses_a_rewri
     // size: the push refuses (a fork) and writes nothing.
     app.rewrite_and_resign("UPDATE audit_events SET actor_kind = 'staff' WHERE seq = 1")
         .await;
-    let refused = push(&app).await.unwrap_err().to_string();
+    let refused = app
+        .push_checkpoint(store.path())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("fork"), "{refused}");
     assert_eq!(std::fs::read_dir(store.path()).unwrap().count(), 2);
 }

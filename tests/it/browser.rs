@@ -109,6 +109,7 @@ both_backends!(
     a_person_complains_on_a_phone_and_the_desk_answers,
     the_desk_keeps_the_register_of_provision_records
 );
+on_each_backend!(a_member_enrols_an_authenticator);
 
 /// With `KAIJI_SCREENSHOTS=<dir>`, saves the page as it stands at 1280 px and at 390 px (a phone), to look
 /// at; the window returns to 1280 px.
@@ -181,6 +182,60 @@ pub(crate) async fn click(c: &fantoccini::Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
+/// Opens `path` on the server at `base`.
+pub(crate) async fn goto(c: &fantoccini::Client, base: &str, path: &str) {
+    c.goto(&format!("{base}{path}")).await.unwrap();
+}
+
+/// Waits (up to the driver's limit) for the element at `at`: the page that holds it has come.
+pub(crate) async fn wait_for(c: &fantoccini::Client, at: Locator<'_>) {
+    c.wait().for_element(at).await.unwrap();
+}
+
+/// The page fits a phone (`assert_fits` at 390 px); the window returns to 1280 px.
+pub(crate) async fn fits_a_phone(c: &fantoccini::Client, what: &str) {
+    c.set_window_size(390, 900).await.unwrap();
+    assert_fits(c, 390, what).await;
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// The page fits at 1280 px and at 390 px; the window returns to 1280 px.
+pub(crate) async fn fits_each_width(c: &fantoccini::Client, what: &str) {
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        assert_fits(c, width, what).await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// The page's address once `arrived` holds for it, looked at every 100 ms up to `tries` times; `None`
+/// when it never did.
+pub(crate) async fn url_when(
+    c: &fantoccini::Client,
+    tries: u32,
+    arrived: impl Fn(&url::Url) -> bool,
+) -> Option<url::Url> {
+    for _ in 0..tries {
+        let url = c.current_url().await.unwrap();
+        if arrived(&url) {
+            return Some(url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Scrolls the element at `at` into view (for the screenshot that follows).
+pub(crate) async fn scroll_to(c: &fantoccini::Client, at: Locator<'_>) {
+    let el = c.find(at).await.unwrap();
+    c.execute(
+        "arguments[0].scrollIntoView();",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+}
+
 /// The published procedures, followed from the list to one page, in Japanese and in English, fit a
 /// phone's width; the postal one links its printable forms.
 async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp) {
@@ -202,9 +257,7 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp
             "EU 일반개인정보보호규정(GDPR, 규정 (EU) 2016/679)",
         ),
     ] {
-        c.goto(&format!("{}/procedures?lang={lang}", app.base))
-            .await
-            .unwrap();
+        goto(&c, &app.base, &format!("/procedures?lang={lang}")).await;
         assert_eq!(text(&c, Locator::Css("h1")).await, title);
         click(&c, Locator::Css("a[href^='/procedures/gdpr']")).await;
         assert_eq!(
@@ -217,14 +270,8 @@ async fn a_subject_reads_the_procedures_on_a_phone_in_each_language(app: TestApp
             "{deadlines}"
         );
         shot(&c, &format!("procedure-gdpr-{lang}")).await;
-        for width in [1280, 390] {
-            c.set_window_size(width, 900).await.unwrap();
-            assert_fits(&c, width, "the procedure page").await;
-        }
-        c.set_window_size(1280, 900).await.unwrap();
-        c.goto(&format!("{}/procedures/jp-postal?lang={lang}", app.base))
-            .await
-            .unwrap();
+        fits_each_width(&c, "the procedure page").await;
+        goto(&c, &app.base, &format!("/procedures/jp-postal?lang={lang}")).await;
         click(&c, Locator::Id("procedure-forms")).await;
         text_after(&c, Locator::Id("desk"), 10, "the printable forms open").await;
     }
@@ -236,7 +283,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/?lang=en", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=en").await;
     assert_eq!(
         text(&c, Locator::Css("h1")).await,
         "Make a request about your personal data"
@@ -343,11 +390,7 @@ async fn a_subject_files_a_request_and_reads_the_receipt(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(typed.as_deref(), Some("I found what I needed."));
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the tracking page with a withdrawal form").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the tracking page with a withdrawal form").await;
     shot(&c, "withdraw-asks").await;
     click(&c, Locator::Css("#action-withdraw input[name=confirm]")).await;
     click(&c, Locator::Css("#action-withdraw button")).await;
@@ -372,18 +415,13 @@ async fn a_subject_prints_a_filled_in_postal_form(app: TestApp) {
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/forms?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/forms?lang=ja").await;
     click(
         &c,
         Locator::Css("a[href='/forms/disclosure/draft?requester=self']"),
     )
     .await;
-    c.wait()
-        .for_element(Locator::Id("draft-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("draft-form")).await;
     for (id, text) in [
         ("name", "山田 太郎"),
         ("name_kana", "やまだ たろう"),
@@ -421,7 +459,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         return;
     };
     let c = browser(&driver).await;
-    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=ja").await;
     let h1 = text(&c, Locator::Css("h1")).await;
     assert_eq!(h1, "個人情報に関するご請求");
     for (id, text) in [
@@ -455,7 +493,7 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
         .id
         .clone();
     let confirm = kaiji::app::confirm::confirm_path(&app.state.keys, &id.as_str().into());
-    c.goto(&format!("{}{confirm}", app.base)).await.unwrap();
+    goto(&c, &app.base, &confirm).await;
     click(&c, Locator::Css("#confirm-form button")).await;
     let done = text_after(&c, Locator::Id("confirmed"), 10, "the confirmation page").await;
     assert!(done.contains("確認ありがとうございます"), "{done}");
@@ -467,27 +505,15 @@ async fn a_subject_files_in_japanese_and_follows_the_tracking_link(app: TestApp)
 }
 
 pub(crate) async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
-    c.goto(&format!("{base}/staff/login?lang=en"))
-        .await
-        .unwrap();
+    goto(c, base, "/staff/login?lang=en").await;
     fill(c, Locator::Id("email"), email).await;
-    fill(c, Locator::Id("password"), "correct horse battery staple").await;
+    fill(c, Locator::Id("password"), common::PASSWORD).await;
     click(c, Locator::Css("form button[type=submit]")).await;
     // Wait for the sign-in to land (the session cookie set) before the caller goes elsewhere: a page
     // opened while the post is in flight would be answered with the sign-in page.
-    for _ in 0..100 {
-        if !c
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/staff/login")
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("signing in did not leave the sign-in page");
+    url_when(c, 100, |u| !u.path().starts_with("/staff/login"))
+        .await
+        .expect("signing in did not leave the sign-in page");
 }
 
 async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(app: TestApp) {
@@ -505,24 +531,14 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
         .await;
     }
     app.confirm_emails().await;
-    app.staff(
-        "officer@example.com",
-        kaiji::domain::staff::Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
-    app.staff(
-        "auditor@example.com",
-        kaiji::domain::staff::Role::Auditor,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("officer@example.com", Role::Officer, common::PASSWORD)
+        .await;
+    app.staff("auditor@example.com", Role::Auditor, common::PASSWORD)
+        .await;
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.goto(&format!("{}/staff/requests?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/requests?lang=en").await;
     choose(&c, Locator::Css("select[name=right]"), "deletion").await;
     click(&c, Locator::Css("#queue-filters button")).await;
     c.wait()
@@ -569,19 +585,13 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     let held = text(&c, Locator::Id("hold-status")).await;
     assert!(held.contains("Complaint to the CPPA pending"), "{held}");
     shot(&c, "request-held").await;
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the request page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the request page").await;
     c.close().await.unwrap();
 
     // The auditor downloads the log, with its hashes, from the audit page.
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "auditor@example.com").await;
-    c.goto(&format!("{}/staff/audit?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/audit?lang=en").await;
     assert!(c.find(Locator::Id("audit-export")).await.is_ok());
     // The form's download, fetched with the browser's own session cookie (a headless browser saves
     // downloads out of reach).
@@ -621,9 +631,7 @@ async fn an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log(
     // and where checkpoints are kept; on a phone, hashes wrap instead of widening the page.
     for width in [1280, 390] {
         c.set_window_size(width, 900).await.unwrap();
-        c.goto(&format!("{}/staff/audit?lang=en", app.base))
-            .await
-            .unwrap();
+        goto(&c, &app.base, "/staff/audit?lang=en").await;
         let key = c.find(Locator::Id("audit-verifier-key")).await.unwrap();
         assert!(key.text().await.unwrap().contains("/audit+"));
         let size = text(&c, Locator::Id("audit-checkpoint-size")).await;
@@ -670,14 +678,8 @@ async fn an_admin_disables_a_member_from_the_staff_page(app: TestApp) {
         .for_url(&format!("{}/staff/requests", app.base).parse().unwrap())
         .await
         .unwrap();
-    c.goto(&format!("{}/staff/people?lang=en", app.base))
-        .await
-        .unwrap();
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the staff page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    goto(&c, &app.base, "/staff/people?lang=en").await;
+    fits_each_width(&c, "the staff page").await;
     shot(&c, "people").await;
     let row = c
         .find(Locator::Css("tr[data-email='officer@example.com']"))
@@ -719,10 +721,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await;
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.wait()
-        .for_element(Locator::Css("#mfa-qr svg"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Css("#mfa-qr svg")).await;
     assert!(
         c.current_url()
             .await
@@ -730,11 +729,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
             .path()
             .ends_with("/staff/mfa/enrol")
     );
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the enrolment page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the enrolment page").await;
     shot(&c, "mfa-enrol").await;
     let key = c
         .find(Locator::Id("mfa-secret"))
@@ -770,11 +765,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await
         .unwrap();
     assert_eq!(codes.split_whitespace().count(), 10, "{codes}");
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the recovery codes").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the recovery codes").await;
     shot(&c, "mfa-recovery-codes").await;
     c.find(Locator::Id("mfa-next"))
         .await
@@ -787,9 +778,7 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .await
         .unwrap();
     // The account page now says two-step sign-in is on and offers a token.
-    c.goto(&format!("{}/staff/account?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/account?lang=en").await;
     let status = c
         .find(Locator::Id("mfa-status"))
         .await
@@ -799,39 +788,16 @@ async fn a_member_enrols_an_authenticator(backend: common::Backend) {
         .unwrap();
     assert!(status.contains("Recovery codes left: 10"), "{status}");
     c.find(Locator::Id("token-form")).await.unwrap();
-    for width in [1280, 390] {
-        c.set_window_size(width, 900).await.unwrap();
-        assert_fits(&c, width, "the account page").await;
-    }
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_each_width(&c, "the account page").await;
     shot(&c, "account").await;
     c.close().await.unwrap();
 }
 
-#[actix_web::test]
-async fn a_member_enrols_an_authenticator_sqlite() {
-    a_member_enrols_an_authenticator(common::Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn a_member_enrols_an_authenticator_postgres() {
-    a_member_enrols_an_authenticator(common::Backend::Postgres).await;
-}
-
 /// Waits for the page a form's redirect lands on (`moved=1`), so what is read next is on it.
 pub(crate) async fn landed(c: &fantoccini::Client) {
-    for _ in 0..200 {
-        if c.current_url()
-            .await
-            .unwrap()
-            .query()
-            .is_some_and(|q| q.contains("moved=1"))
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the form did not land on its page");
+    url_when(c, 200, |u| u.query().is_some_and(|q| q.contains("moved=1")))
+        .await
+        .expect("the form did not land on its page");
 }
 
 /// Closes the rectification task form at `form` with one correction, and waits for the page it lands on.
@@ -867,31 +833,34 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     let mut ids = Vec::new();
     for right in ["correction", "restriction"] {
-        let id = common::file_id(
+        let id = common::started(
             &app,
+            &officer,
             serde_json::json!({"email": "pat@example.eu", "request_type": right, "jurisdiction": "eea",
                                "message": "My postal address is now 2-2 New Street."}),
         )
         .await;
-        app.confirm_email(&id).await;
-        assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
         ids.push(id);
     }
     // The restriction is in force in every system and answered.
-    for t in officer.request(&ids[1]).await["tasks"].as_array().unwrap() {
-        let body = serde_json::json!({"outcome": "restricted", "purposes": "legal claims"});
-        assert_eq!(officer.close(&ids[1], t, body).await.0, 200);
-    }
+    officer
+        .close_each(
+            &ids[1],
+            serde_json::json!({"outcome": "restricted", "purposes": "legal claims"}),
+        )
+        .await;
     assert_eq!(officer.fire(&ids[1], "answer", 3).await.0, 200);
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "officer@example.com").await;
-    c.goto(&format!("{}/staff/requests/{}?lang=en", app.base, ids[0]))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{}?lang=en", ids[0]),
+    )
+    .await;
     let form = "form.task-form[data-task='Customer accounts']";
-    let to_tasks = "document.getElementById('tasks').scrollIntoView()";
-    c.execute(to_tasks, vec![]).await.unwrap();
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-task").await;
     record_correction(&c, form).await;
     let status = text_after(
@@ -906,15 +875,16 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         status.contains("Example Cloud Hosting K.K. (processor)"),
         "{status}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with task forms").await;
-    c.set_window_size(1280, 900).await.unwrap();
-    c.execute(to_tasks, vec![]).await.unwrap();
+    fits_a_phone(&c, "the request page with task forms").await;
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "rectify-done").await;
 
-    c.goto(&format!("{}/staff/requests/{}?lang=ja", app.base, ids[1]))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{}?lang=ja", ids[1]),
+    )
+    .await;
     let lift = "form.lift-form[data-task='Marketing preferences']";
     let later = (app.clock.now().date_naive() + chrono::TimeDelta::days(10))
         .format("%m%d%Y")
@@ -931,7 +901,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
         "正確性を確認しました",
     )
     .await;
-    c.execute(to_tasks, vec![]).await.unwrap();
+    scroll_to(&c, Locator::Id("tasks")).await;
     shot(&c, "lift-restriction").await;
     click(&c, Locator::Css(&format!("{lift} button[type=submit]"))).await;
     landed(&c).await;
@@ -943,8 +913,7 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
     )
     .await;
     assert!(row.contains("解除日"), "{row}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with a lift form").await;
+    fits_a_phone(&c, "the request page with a lift form").await;
     let r = officer.request(&ids[1]).await;
     assert!(
         r["notices"]
@@ -966,17 +935,16 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     app.staff(
         "accounts-owner@example.com",
         Role::SystemOwner,
-        "correct horse battery staple",
+        common::PASSWORD,
     )
     .await;
-    let id = common::file_id(
+    let id = common::started(
         &app,
+        &officer,
         serde_json::json!({"email": "pat@example.eu", "request_type": "correction", "jurisdiction": "eea",
                            "message": "My postal address is now 2-2 New Street."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "accounts-owner@example.com").await;
@@ -997,13 +965,9 @@ async fn a_system_owner_works_their_task_without_seeing_the_request(app: TestApp
     )
     .await;
     assert!(status.contains("corrected as you asked"), "{status}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the owner's task page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the owner's task page").await;
     shot(&c, "owner-task-done").await;
-    c.goto(&format!("{}/staff/requests/{id}", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}")).await;
     let body = c.source().await.unwrap();
     assert!(
         !body.contains("pat@example.eu"),
@@ -1019,9 +983,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
     };
     let c = browser(&driver).await;
     c.set_window_size(390, 900).await.unwrap();
-    c.goto(&format!("{}/?lang=ja&place=JP", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/?lang=ja&place=JP").await;
     let born = c.find(Locator::Id("person_born_on")).await.unwrap();
     assert!(
         !born.is_displayed().await.unwrap(),
@@ -1061,12 +1023,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
         }
     };
     set_born("2001-04-01").await;
-    let scroll_to_who = || async {
-        c.execute("document.getElementById('who').scrollIntoView();", vec![])
-            .await
-            .unwrap();
-    };
-    scroll_to_who().await;
+    scroll_to(&c, Locator::Id("who")).await;
     shot(&c, "guardian-form").await;
     c.set_window_size(390, 900).await.unwrap();
     click(&c, Locator::Id("submit")).await;
@@ -1095,7 +1052,7 @@ async fn a_guardian_files_for_a_child_on_a_phone(app: TestApp) {
             .unwrap()
     );
     assert_fits(&c, 390, "the guardian's form with its message").await;
-    scroll_to_who().await;
+    scroll_to(&c, Locator::Id("who")).await;
     shot(&c, "guardian-error").await;
     c.set_window_size(390, 900).await.unwrap();
     set_born("2015-04-01").await;
@@ -1113,20 +1070,15 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     };
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     // An administrator: they work requests and change the registry.
-    app.staff(
-        "desk@example.com",
-        Role::Admin,
-        "correct horse battery staple",
-    )
-    .await;
-    let id = common::file_id(
+    app.staff("desk@example.com", Role::Admin, common::PASSWORD)
+        .await;
+    let id = common::started(
         &app,
+        &officer,
         serde_json::json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                            "jurisdiction": "eea", "message": "All my data."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     for t in officer.request(&id).await["tasks"].as_array().unwrap() {
         let body = match t["system"].as_str().unwrap() {
             "Customer support" => serde_json::json!({"outcome": "exported",
@@ -1139,9 +1091,7 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     }
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{id}?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=en")).await;
     let form = "form.withhold-form[data-task='Customer support']";
     let ground = "GDPR Art. 15(4): the ticket is about another customer";
     fill(
@@ -1160,16 +1110,8 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
     )
     .await;
     assert!(withheld.contains(ground), "{withheld}");
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with a withheld export").await;
-    c.set_window_size(1280, 900).await.unwrap();
-    let el = c.find(Locator::Css(form)).await.unwrap();
-    c.execute(
-        "arguments[0].scrollIntoView();",
-        vec![serde_json::to_value(&el).unwrap()],
-    )
-    .await
-    .unwrap();
+    fits_a_phone(&c, "the request page with a withheld export").await;
+    scroll_to(&c, Locator::Css(form)).await;
     shot(&c, "review-withheld").await;
 
     // The registry's edit form.
@@ -1183,12 +1125,12 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         .as_str()
         .unwrap()
         .to_owned();
-    c.goto(&format!(
-        "{}/staff/systems?edit={accounts}&lang=en",
-        app.base
-    ))
-    .await
-    .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/systems?edit={accounts}&lang=en"),
+    )
+    .await;
     text_after(&c, Locator::Css("form#system-form"), 20, "the edit form").await;
     let editing = c
         .find(Locator::Css("form#system-form input[name=name]"))
@@ -1203,31 +1145,17 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         recipients.contains("Example Cloud Hosting K.K."),
         "{recipients}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the registry's edit form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the registry's edit form").await;
     shot(&c, "registry").await;
-    c.execute(
-        "document.getElementById('system-form').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("system-form")).await;
     shot(&c, "registry-edit").await;
     // Saved unchanged from the browser, the system is unchanged (its lists survive the single-line
     // fields).
     let before = officer.get("/api/v1/data-systems").await;
     click(&c, Locator::Css("form#system-form button[type=submit]")).await;
-    let mut saved = false;
-    for _ in 0..100 {
-        if c.current_url().await.unwrap().query().is_none() {
-            saved = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let saved = url_when(&c, 100, |u| u.query().is_none()).await;
     assert!(
-        saved,
+        saved.is_some(),
         "the save lands on the registry: {}",
         c.source().await.unwrap()
     );
@@ -1268,9 +1196,7 @@ async fn an_officer_reviews_the_package_and_the_registry_on_a_phone(app: TestApp
         body.contains(ground) && body.contains("Customer accounts"),
         "{body}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the package's README.html").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the package's README.html").await;
     shot(&c, "package-readme").await;
 }
 
@@ -1280,12 +1206,8 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let agent = common::file_json(
         &app,
         serde_json::json!({"name": "Agent Smith", "email": "agent@example.com", "request_type": "access",
@@ -1309,9 +1231,7 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         .to_owned();
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{agent}?lang=en", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{agent}?lang=en")).await;
     let who = text_after(&c, Locator::Id("on-behalf"), 20, "who filed for whom").await;
     assert!(
         who.contains("Pat Doe") && who.contains("pat@example.com"),
@@ -1323,16 +1243,9 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         "Signed permission uploaded; signature matches.",
     )
     .await;
-    c.execute(
-        "document.getElementById('authority').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("authority")).await;
     shot(&c, "authority-form").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the authority form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the authority form").await;
     click(&c, Locator::Css("#authority button[type=submit]")).await;
     landed(&c).await;
     assert!(
@@ -1345,13 +1258,14 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
     // The guardian's filing, and its "does it hold her data" tasks.
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
     app.confirm_email(&guardian).await;
-    let v = officer.request(&guardian).await["version"]
-        .as_i64()
-        .unwrap();
+    let v = officer.version(&guardian).await;
     assert_eq!(officer.fire(&guardian, "confirm_identity", v).await.0, 200);
-    c.goto(&format!("{}/staff/requests/{guardian}?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(
+        &c,
+        &app.base,
+        &format!("/staff/requests/{guardian}?lang=ja"),
+    )
+    .await;
     let basis = text_after(
         &c,
         Locator::Id("guardian-basis"),
@@ -1363,11 +1277,8 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
         basis.contains("2015-04-01") && basis.contains("18"),
         "{basis}"
     );
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the guardian's request page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the guardian's request page").await;
     shot(&c, "guardian-request").await;
-    let el = c.find(Locator::Css("form.task-form")).await.unwrap();
     let outcomes = text(&c, Locator::Css("form.task-form select[name=outcome]")).await;
     assert!(outcomes.contains("保有している"), "{outcomes}");
     assert!(
@@ -1376,28 +1287,13 @@ async fn an_officer_checks_an_agents_authority_and_a_guardians_basis_on_a_phone(
             .is_err(),
         "holding data or not rests on no legal ground"
     );
-    c.execute(
-        "arguments[0].scrollIntoView();",
-        vec![serde_json::to_value(&el).unwrap()],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Css("form.task-form")).await;
     shot(&c, "locate-task").await;
 }
 
-/// The Japanese desk at the request page: rejects an illegible 住民票 with why, and records the receipt
-/// letter as posted by 簡易書留; both forms fit a 390 px screen.
-async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app: TestApp) {
-    let Some(driver) = chromedriver().await else {
-        return;
-    };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
-    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+/// The desk enters a letter from 山田 太郎 asking for one right (sent by 簡易書留, arrived three days
+/// ago): the request's id.
+async fn letter_from_taro(officer: &common::Api, request_type: &str) -> String {
     let (status, body) = officer
         .post(
             "/api/v1/postal-requests",
@@ -1406,11 +1302,23 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
                 "postal_address": "〒100-0001 東京都千代田区千代田1-1",
                 "received_on": "2026-11-19", "request_date": "2026-11-17",
                 "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
-                "requester_kind": "self", "request_types": ["access"], "services": ["ConoHa"]}),
+                "requester_kind": "self", "request_types": [request_type], "services": ["ConoHa"]}),
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
+    body["requests"][0]["id"].as_str().unwrap().to_owned()
+}
+
+/// The Japanese desk at the request page: rejects an illegible 住民票 with why, and records the receipt
+/// letter as posted by 簡易書留; both forms fit a 390 px screen.
+async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let id = letter_from_taro(&officer, "access").await;
     let (status, r) = officer
         .post(
             &format!("/api/v1/requests/{id}/documents"),
@@ -1422,22 +1330,13 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     let doc = r["document_id"].as_str().unwrap().to_owned();
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
     let reject = format!("td[data-document='{doc}'] input[name=reason]");
-    c.wait().for_element(Locator::Css(&reject)).await.unwrap();
+    wait_for(&c, Locator::Css(&reject)).await;
     fill(&c, Locator::Css(&reject), "氏名が判読できません").await;
-    c.execute(
-        "document.getElementById('document-list').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("document-list")).await;
     shot(&c, "document-reject").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the reject form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the reject form").await;
     click(
         &c,
         Locator::Css(&format!("td[data-document='{doc}'] button[type=submit]")),
@@ -1449,12 +1348,7 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
 
     // The receipt letter, posted by 簡易書留.
     let form = "form.posting";
-    c.execute(
-        "document.getElementById('notices').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("notices")).await;
     // A date input takes the locale's order when typed into; set it as the browser's picker would.
     c.execute(
         "document.querySelector('form.posting input[name=posted_on]').value = '2026-11-22';",
@@ -1469,9 +1363,7 @@ async fn the_desk_rejects_a_document_and_records_a_letter_posted_on_a_phone(app:
     )
     .await;
     shot(&c, "letter-posting").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the posting form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the posting form").await;
     click(&c, Locator::Css(&format!("{form} button[type=submit]"))).await;
     landed(&c).await;
     let posted = text(&c, Locator::Css("[data-posted]")).await;
@@ -1488,26 +1380,16 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let c = browser(&driver).await;
     c.set_window_size(390, 900).await.unwrap();
-    c.goto(&format!("{}/?lang=ja", app.base)).await.unwrap();
+    goto(&c, &app.base, "/?lang=ja").await;
     click(&c, Locator::Id("inquiry-link")).await;
-    c.wait()
-        .for_element(Locator::Id("inquiry-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("inquiry-form")).await;
     // Sent empty first: every field says what it needs, tied to its input.
     click(&c, Locator::Css("#inquiry-form button[type=submit]")).await;
-    c.wait()
-        .for_element(Locator::Id("inquiry-errors"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("inquiry-errors")).await;
     let described: serde_json::Value = c
         .execute(
             "return [...document.querySelectorAll('[aria-invalid=true]')].map(e => e.name);",
@@ -1538,20 +1420,13 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
 
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/inquiries?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/inquiries?lang=ja").await;
     let row = format!("tr[data-inquiry='{reference}'] a");
-    c.wait().for_element(Locator::Css(&row)).await.unwrap();
+    wait_for(&c, Locator::Css(&row)).await;
     shot(&c, "inquiries").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the inquiries page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the inquiries page").await;
     click(&c, Locator::Css(&row)).await;
-    c.wait()
-        .for_element(Locator::Id("answer-form"))
-        .await
-        .unwrap();
+    wait_for(&c, Locator::Id("answer-form")).await;
     fill(
         &c,
         Locator::Id("answer"),
@@ -1559,9 +1434,7 @@ async fn a_person_complains_on_a_phone_and_the_desk_answers(app: TestApp) {
     )
     .await;
     shot(&c, "inquiry").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the inquiry page").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the inquiry page").await;
     click(&c, Locator::Css("#answer-form button[type=submit]")).await;
     let answered = text_after(&c, Locator::Id("inquiry-answer"), 10, "the answered page").await;
     assert!(answered.contains("発送済みです"), "{answered}");
@@ -1575,21 +1448,12 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     let Some(driver) = chromedriver().await else {
         return;
     };
-    app.staff(
-        "desk@example.com",
-        Role::Officer,
-        "correct horse battery staple",
-    )
-    .await;
+    app.staff("desk@example.com", Role::Officer, common::PASSWORD)
+        .await;
     let c = browser(&driver).await;
     sign_in(&c, &app.base, "desk@example.com").await;
-    c.goto(&format!("{}/staff/provision-records?lang=ja", app.base))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("provision-form"))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/provision-records?lang=ja").await;
+    wait_for(&c, Locator::Id("provision-form")).await;
     choose(&c, Locator::Id("direction"), "received").await;
     choose(&c, Locator::Id("method"), "continuous").await;
     choose(&c, Locator::Id("basis"), "opt_out").await;
@@ -1622,41 +1486,22 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     assert_eq!(notice, "台帳に記録しました。");
     fill(&c, Locator::Id("search-person"), "やまだ たろう").await;
     click(&c, Locator::Css("#provision-search button")).await;
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains("person=")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    url_when(&c, 100, |u| {
+        u.query().is_some_and(|q| q.contains("person="))
+    })
+    .await;
     let rows = text_after(&c, Locator::Id("provision-records"), 10, "the search").await;
     assert!(
         rows.contains("データ提供株式会社") && rows.contains("2029-10-30"),
         "{rows}"
     );
     shot(&c, "provision-register").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the register").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the register").await;
 
     // A letter asking for the records: its page offers the record, found by kana.
     let officer = common::api(&app, "officer@example.com", Role::Officer).await;
-    let (status, body) = officer
-        .post(
-            "/api/v1/postal-requests",
-            &serde_json::json!({
-                "name": "山田 太郎", "name_kana": "ヤマダ タロウ",
-                "postal_address": "〒100-0001 東京都千代田区千代田1-1",
-                "received_on": "2026-11-19", "request_date": "2026-11-17",
-                "mail_class": "simple_registered", "tracking_number": "131-12-38385-2",
-                "requester_kind": "self", "request_types": ["third_party_records"], "services": ["ConoHa"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["requests"][0]["id"].as_str().unwrap().to_owned();
-    c.goto(&format!("{}/staff/requests/{id}?lang=ja", app.base))
-        .await
-        .unwrap();
+    let id = letter_from_taro(&officer, "third_party_records").await;
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
     let offered = text_after(
         &c,
         Locator::Id("provision-candidates"),
@@ -1665,29 +1510,14 @@ async fn the_desk_keeps_the_register_of_provision_records(app: TestApp) {
     )
     .await;
     assert!(offered.contains("データ提供株式会社"), "{offered}");
-    c.execute(
-        "document.getElementById('provision-records').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("provision-records")).await;
     shot(&c, "provision-candidates").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the request page with the register's records").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    fits_a_phone(&c, "the request page with the register's records").await;
     // The year's report counts inquiries too.
-    c.goto(&format!("{}/staff/reports?lang=ja", app.base))
-        .await
-        .unwrap();
+    goto(&c, &app.base, "/staff/reports?lang=ja").await;
     text_after(&c, Locator::Id("inquiry-metrics"), 10, "the reports page").await;
-    c.execute(
-        "document.getElementById('inquiries').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    scroll_to(&c, Locator::Id("inquiries")).await;
     shot(&c, "reports-inquiries").await;
-    c.set_window_size(390, 900).await.unwrap();
-    assert_fits(&c, 390, "the reports page").await;
+    fits_a_phone(&c, "the reports page").await;
     c.close().await.unwrap();
 }

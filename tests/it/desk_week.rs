@@ -44,19 +44,9 @@ impl Desk<'_> {
         r["id"].as_str().unwrap().to_owned()
     }
 
-    async fn version(&self, id: &str) -> i64 {
-        self.api.request(id).await["version"].as_i64().unwrap()
-    }
-
     async fn fire(&self, id: &str, event: &str, data: Value) {
-        let v = self.version(id).await;
-        let (status, body) = self
-            .api
-            .post(
-                &format!("/api/v1/requests/{id}/events"),
-                &json!({"event": event, "expected_version": v, "data": data}),
-            )
-            .await;
+        let v = self.api.version(id).await;
+        let (status, body) = self.api.event(id, event, v, data).await;
         assert_eq!(status, 200, "{event}: {body}");
     }
 
@@ -68,7 +58,7 @@ impl Desk<'_> {
         original: bool,
         on: &str,
     ) -> Value {
-        let v = self.version(id).await;
+        let v = self.api.version(id).await;
         let (status, body) = self
             .api
             .post(
@@ -78,6 +68,21 @@ impl Desk<'_> {
             .await;
         assert_eq!(status, 200, "{kind}: {body}");
         body
+    }
+
+    /// The desk reviews the enclosures, `holder`'s original `document` issued on `issued_on` and a copy
+    /// of their `copy`, and confirms the identity.
+    async fn identity_confirmed(
+        &self,
+        id: &str,
+        holder: &str,
+        (document, issued_on): (&str, &str),
+        copy: &str,
+    ) {
+        self.fire(id, "start_identity_review", json!({})).await;
+        self.document(id, document, holder, true, issued_on).await;
+        self.document(id, copy, holder, false, "").await;
+        self.fire(id, "confirm_identity", json!({})).await;
     }
 
     async fn invoice(&mut self, id: &str, name: &str) -> String {
@@ -128,12 +133,13 @@ impl Desk<'_> {
             )
             .await;
         self.fire(&e, "choose_electronic_delivery", json!({})).await;
-        self.fire(&e, "start_identity_review", json!({})).await;
-        self.document(&e, "juminhyo", "principal", true, "2026-11-10")
-            .await;
-        self.document(&e, "residence_card", "principal", false, "")
-            .await;
-        self.fire(&e, "confirm_identity", json!({})).await;
+        self.identity_confirmed(
+            &e,
+            "principal",
+            ("juminhyo", "2026-11-10"),
+            "residence_card",
+        )
+        .await;
         self.invoice(&e, "E").await;
         e
     }
@@ -141,13 +147,7 @@ impl Desk<'_> {
     /// The newest letter of this kind, as poppler reads it back from the PDF; `None` without poppler.
     async fn pdf_text(&self, id: &str, kind: &str) -> Option<String> {
         let r = self.api.request(id).await;
-        let n = r["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|n| n["kind"] == kind)
-            .unwrap_or_else(|| panic!("no {kind} letter: {}", r["notices"]));
+        let n = common::latest_notice(&r, kind);
         let res = self
             .page
             .get(&format!("{}/pdf", n["letter"].as_str().unwrap()))
@@ -199,21 +199,19 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
             "C",
         )
         .await;
-    desk.fire(&c, "start_identity_review", json!({})).await;
-    desk.document(&c, "koseki_tohon", "agent", true, "2026-11-12")
-        .await;
-    desk.document(&c, "my_number_card", "agent", false, "")
-        .await;
-    desk.fire(&c, "confirm_identity", json!({})).await;
+    desk.identity_confirmed(
+        &c,
+        "agent",
+        ("koseki_tohon", "2026-11-12"),
+        "my_number_card",
+    )
+    .await;
     letters.push(("c_received", c.clone(), "received"));
 
     // D: refused: disclosure would seriously hinder the business (Art. 33(2)(ii)).
     let d = desk.letter("131-12-38388-5", json!({}), "D").await;
-    desk.fire(&d, "start_identity_review", json!({})).await;
-    desk.document(&d, "juminhyo", "principal", true, "2026-11-10")
+    desk.identity_confirmed(&d, "principal", ("juminhyo", "2026-11-10"), "passport")
         .await;
-    desk.document(&d, "passport", "principal", false, "").await;
-    desk.fire(&d, "confirm_identity", json!({})).await;
     desk.fire(
         &d,
         "refuse",
@@ -259,10 +257,7 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
     assert_eq!(report["unmatched"], json!([]), "{report}");
     for id in [&b, &e] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{r}"
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{r}");
     }
     let r = api.request(&b).await;
     assert_eq!(
@@ -284,9 +279,7 @@ async fn a_week_of_mail_at_the_desk(app: TestApp) {
 /// waits for the page it lands on.
 async fn press(c: &fantoccini::Client, base: &str, id: &str, event: &str, fields: &[(&str, &str)]) {
     use fantoccini::Locator;
-    c.goto(&format!("{base}/staff/requests/{id}?lang=ja"))
-        .await
-        .unwrap();
+    browser::goto(c, base, &format!("/staff/requests/{id}?lang=ja")).await;
     let button = format!("button[data-event='{event}']");
     c.wait()
         .for_element(Locator::Css(&button))
@@ -314,13 +307,8 @@ async fn record_document(
     created_on: &str,
 ) {
     use fantoccini::Locator;
-    c.goto(&format!("{base}/staff/requests/{id}?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("document-form"))
-        .await
-        .unwrap();
+    browser::goto(c, base, &format!("/staff/requests/{id}?lang=ja")).await;
+    browser::wait_for(c, Locator::Id("document-form")).await;
     browser::choose(c, Locator::Id("doc-kind"), kind).await;
     browser::choose(c, Locator::Id("doc-holder"), "principal").await;
     if original {
@@ -363,13 +351,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     let base = app.base.clone();
 
     // Monday. A arrives by 簡易書留; the officer types it in.
-    c.goto(&format!("{base}/staff/postal/new?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("postal-form"))
-        .await
-        .unwrap();
+    browser::goto(&c, &base, "/staff/postal/new?lang=ja").await;
+    browser::wait_for(&c, Locator::Id("postal-form")).await;
     c.execute(
         "document.getElementById('received_on').value = '2026-11-20'; \
          document.getElementById('request_date').value = '2026-11-18';",
@@ -391,19 +374,17 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     .await;
     browser::choose(&c, Locator::Id("requester_kind"), "self").await;
     browser::shot(&c, "week-intake").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the intake form").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the intake form").await;
     browser::click(&c, Locator::Id("submit")).await;
-    let mut a = String::new();
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains("registered=1")) {
-            a = url.path().trim_start_matches("/staff/requests/").to_owned();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let registered = browser::url_when(&c, 100, |u| {
+        u.query().is_some_and(|q| q.contains("registered=1"))
+    })
+    .await
+    .expect("the intake form did not land on the request");
+    let a = registered
+        .path()
+        .trim_start_matches("/staff/requests/")
+        .to_owned();
     assert!(!a.is_empty(), "the intake form did not land on the request");
     let receipt = api.request(&a).await["receipt_number"]
         .as_str()
@@ -415,16 +396,9 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     press(&c, &base, &a, "start_identity_review", &[]).await;
     record_document(&c, &base, &a, "juminhyo", true, "2026-09-01").await;
     record_document(&c, &base, &a, "passport", false, "").await;
-    c.execute(
-        "document.getElementById('documents').scrollIntoView();",
-        vec![],
-    )
-    .await
-    .unwrap();
+    browser::scroll_to(&c, Locator::Id("documents")).await;
     browser::shot(&c, "week-checklist").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the request page with its checklist").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the request page with its checklist").await;
     press(
         &c,
         &base,
@@ -436,11 +410,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
 
     // D is refused from its page on the law's ground (Art. 33(2)(ii)).
     let d = desk.letter("131-12-38388-5", json!({}), "D").await;
-    desk.fire(&d, "start_identity_review", json!({})).await;
-    desk.document(&d, "juminhyo", "principal", true, "2026-11-10")
+    desk.identity_confirmed(&d, "principal", ("juminhyo", "2026-11-10"), "passport")
         .await;
-    desk.document(&d, "passport", "principal", false, "").await;
-    desk.fire(&d, "confirm_identity", json!({})).await;
     press(
         &c,
         &base,
@@ -486,13 +457,8 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("furikomi.txt");
     std::fs::write(&file, &statement).unwrap();
-    c.goto(&format!("{base}/staff/payments?lang=ja"))
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("import-form"))
-        .await
-        .unwrap();
+    browser::goto(&c, &base, "/staff/payments?lang=ja").await;
+    browser::wait_for(&c, Locator::Id("import-form")).await;
     c.find(Locator::Css("#import-form input[name=file]"))
         .await
         .unwrap()
@@ -505,15 +471,10 @@ async fn a_week_of_mail_through_the_desks_pages(app: TestApp) {
     assert!(!report.contains("該当する請求書なし"), "{report}");
     assert_eq!(report.matches("全額入金済み").count(), 2, "{report}");
     browser::shot(&c, "week-payments").await;
-    c.set_window_size(390, 900).await.unwrap();
-    browser::assert_fits(&c, 390, "the payments page with the import report").await;
-    c.set_window_size(1280, 900).await.unwrap();
+    browser::fits_a_phone(&c, "the payments page with the import report").await;
     for id in [&b, &e] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{r}"
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{r}");
     }
     c.close().await.unwrap();
 

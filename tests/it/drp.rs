@@ -245,7 +245,7 @@ async fn agents_set_up_file_follow_and_revoke_over_drp(backend: Backend) {
         )
         .await;
     assert!(s == 200 || s == 204, "{s} {body}");
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     let (s, body) = officer.fire(&id, "honour", version).await;
     assert_eq!(s, 200, "{body}");
     let (s, text) = agent.status(&id).await;
@@ -255,18 +255,13 @@ async fn agents_set_up_file_follow_and_revoke_over_drp(backend: Backend) {
         v["expected_by"].is_string(),
         "expected_by once in progress: {v}"
     );
-    let r = officer.request(&id).await;
-    for t in r["tasks"].as_array().unwrap() {
-        let (s, b) = officer
-            .close(
-                &id,
-                t,
-                json!({"outcome": "stopped", "purposes": "sale and sharing"}),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    officer
+        .close_each(
+            &id,
+            json!({"outcome": "stopped", "purposes": "sale and sharing"}),
+        )
+        .await;
+    let version = officer.version(&id).await;
     let (s, body) = officer.fire(&id, "confirm", version).await;
     assert_eq!(s, 200, "{body}");
     let (_, text) = agent.status(&id).await;
@@ -705,7 +700,7 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         )
         .await;
     assert!(s == 200 || s == 204);
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "honour", version).await.0, 200);
     // The agent's endpoint fails once: retried after a minute, then delivered.
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
@@ -729,14 +724,10 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         assert!(bodies[1]["expected_by"].is_string());
     }
     // Fulfilled: one more callback, with the final status.
-    let r = officer.request(&id).await;
-    for t in r["tasks"].as_array().unwrap() {
-        let (s, b) = officer
-            .close(&id, t, json!({"outcome": "stopped", "purposes": "sale"}))
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    officer
+        .close_each(&id, json!({"outcome": "stopped", "purposes": "sale"}))
+        .await;
+    let version = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "confirm", version).await.0, 200);
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
         .await
@@ -755,9 +746,7 @@ async fn status_callbacks_reach_registered_hosts_with_retries(backend: Backend) 
         .call(reqwest::Method::DELETE, "/api/v1/drp/agents/callback-agent")
         .await;
     assert_eq!(s, 204);
-    let version = officer.request(&revoked_id).await["version"]
-        .as_i64()
-        .unwrap();
+    let version = officer.version(&revoked_id).await;
     assert_eq!(officer.fire(&revoked_id, "withdraw", version).await.0, 200);
     let report = kaiji::app::drp_callbacks::deliver_due(&app.state)
         .await
@@ -853,21 +842,15 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     // The link again, to the person's own address only, at most once a quarter hour (it was just
     // sent at filing, so not yet).
     let before = app.count("notices");
-    let early = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let early = person_browser.submit(&path, &p, &[]).await;
     assert!(early.text_of("verify-resent").is_some(), "{}", early.body);
     assert_eq!(app.count("notices"), before);
     app.clock.advance(chrono::TimeDelta::minutes(20));
-    let sent = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let sent = person_browser.submit(&path, &p, &[]).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert!(sent.text_of("verify-resent").is_some());
     assert_eq!(app.count("notices"), before + 1);
-    let again = person_browser
-        .post_form(&path, &[("csrf_token", &p.csrf())])
-        .await;
+    let again = person_browser.submit(&path, &p, &[]).await;
     assert!(again.text_of("verify-resent").is_some());
     assert_eq!(
         app.count("notices"),
@@ -898,9 +881,7 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     // The person confirms, and is sent back to the agent's page.
     let confirm = person_browser.get(&links[1]).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let done = person_browser
-        .post_form(&links[1], &[("csrf_token", &confirm.csrf())])
-        .await;
+    let done = person_browser.submit(&links[1], &confirm, &[]).await;
     assert_eq!(
         (done.status, done.location.as_deref()),
         (303, Some(back)),
@@ -917,12 +898,13 @@ async fn the_person_confirms_from_their_own_mailbox_and_returns_to_the_agent(bac
     assert!(v["expected_by"].is_string(), "{v}");
     // An extension moves `expected_by` and says why (§3.03).
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let version = officer.request(&id).await["version"].as_i64().unwrap();
+    let version = officer.version(&id).await;
     let (s, b) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": version,
-                    "data": {"reason": "Records held by three processors must be gathered."}}),
+        .event(
+            &id,
+            "extend",
+            version,
+            json!({"reason": "Records held by three processors must be gathered."}),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -975,10 +957,10 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
         ),
     ] {
         let back = admin
-            .post_form(
+            .submit(
                 "/staff/drp-agents?lang=en",
+                &page,
                 &[
-                    ("csrf_token", &page.csrf()),
                     ("entry", typed),
                     ("callback_hosts", "callbacks.agent.example"),
                 ],
@@ -1001,10 +983,10 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
     }
     let agent = Agent::new(&app, "page-agent", 11);
     let done = admin
-        .post_form(
+        .submit(
             "/staff/drp-agents?lang=en",
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("entry", &agent.entry().to_string()),
                 ("callback_hosts", "callbacks.agent.example\n127.0.0.1:8443"),
             ],
@@ -1030,10 +1012,7 @@ async fn an_administrator_registers_and_removes_agents_on_their_page(backend: Ba
     let mut agent = agent;
     assert_eq!(agent.set_up(common::t0()).await.0, 200);
     let removed = admin
-        .post_form(
-            "/staff/drp-agents/page-agent/remove",
-            &[("csrf_token", &listed.csrf())],
-        )
+        .submit("/staff/drp-agents/page-agent/remove", &listed, &[])
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert_eq!(

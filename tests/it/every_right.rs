@@ -8,12 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common;
 
-use common::smtp::{Received, SmtpServer};
+use common::smtp::Received;
 use common::{Api, Backend, TestApp, api};
 use kaiji::domain::code::Code;
 use kaiji::domain::staff::Role;
 use kaiji::domain::systems::TaskKind;
-use kaiji::notify::{Mailer, deliver_due};
 use serde_json::{Value, json};
 
 on_each_backend!(every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground);
@@ -137,13 +136,8 @@ fn letter_lines(kind: TaskKind, ground: &str) -> [String; 2] {
 }
 
 async fn fire(officer: &Api, id: &str, event: &str, data: Value) -> (u16, Value) {
-    let version = officer.request(id).await["version"].as_i64().unwrap();
-    officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": event, "expected_version": version, "data": data}),
-        )
-        .await
+    let version = officer.version(id).await;
+    officer.event(id, event, version, data).await
 }
 
 /// Closes each open task: one system acts, one names a legal ground for not acting (an export has
@@ -185,16 +179,11 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             .filter(|t| t["status"] == "open")
             .cloned()
             .collect();
-        let allowed: BTreeSet<String> = r["allowed_events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap().to_owned())
-            .collect();
+        let allowed = common::allowed_events(&r);
         let answer = ["confirm_action", "answer", "fulfil", "confirm"]
             .into_iter()
             .filter(|e| !(w.task == Some(TaskKind::Export) && *e == "confirm_action"))
-            .find(|e| allowed.contains(*e));
+            .find(|e| allowed.contains(e));
         if !open.is_empty() {
             let kind = w.task.expect("tasks only for rights with a task kind");
             assert!(
@@ -234,7 +223,7 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
             "honour",
         ]
         .into_iter()
-        .find(|e| allowed.contains(*e))
+        .find(|e| allowed.contains(e))
         .or(answer);
         let facts = r["facts"].as_array().unwrap();
         let Some(next) = next else {
@@ -266,10 +255,7 @@ async fn walk(officer: &Api, w: &Walk, n: usize) {
                     let (status, body) =
                         fire(officer, &w.id, next, json!({"partial_refusal": w.ground})).await;
                     assert_eq!(
-                        (
-                            status,
-                            body["error"]["fields"]["ground"][0]["code"].as_str()
-                        ),
+                        (status, common::field_code(&body, "ground")),
                         (422, Some("required")),
                         "{} {}: {body}",
                         w.regime,
@@ -398,16 +384,7 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
     );
 
     // Every notice goes out over SMTP.
-    let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    let report = tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 10_000))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(report.failed, 0);
-    let mails = smtp.received();
+    let mails = common::delivered_over_smtp(&app).await;
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let mut told: BTreeMap<&str, usize> = BTreeMap::new();
     for (n, w) in walks.iter().enumerate() {

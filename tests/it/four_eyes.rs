@@ -47,10 +47,12 @@ async fn answers_and_refusals_need_a_second_officers_approval(app: TestApp) {
         common::seed_version("gdpr") + 1
     );
     assert_eq!(first.fire(&id, "start_processing", 1).await.0, 200);
-    for t in first.request(&id).await["tasks"].as_array().unwrap() {
-        let stopped = json!({"outcome": "stopped", "purposes": "direct marketing"});
-        assert_eq!(first.close(&id, t, stopped).await.0, 200);
-    }
+    first
+        .close_each(
+            &id,
+            json!({"outcome": "stopped", "purposes": "direct marketing"}),
+        )
+        .await;
     let approvals = format!("/api/v1/requests/{id}/approvals");
     let (status, body) = first.fire(&id, "answer", 3).await;
     assert_eq!(
@@ -129,13 +131,10 @@ async fn answers_and_refusals_need_a_second_officers_approval(app: TestApp) {
         page.body
     );
     let ok = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{r}/approvals"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("event", "refuse"),
-                ("expected_version", "2"),
-            ],
+            &page,
+            &[("event", "refuse"), ("expected_version", "2")],
         )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);

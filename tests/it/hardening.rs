@@ -14,6 +14,7 @@ both_backends!(
     refusals_are_audited_once_an_hour,
     http_basics_head_405_401_and_nul_on_both_backends,
 );
+on_each_backend!(over_https_cookies_are_host_prefixed_and_hsts_is_sent);
 
 fn filing(i: usize) -> serde_json::Value {
     json!({"name": "Bot", "email": format!("bot{i}@example.com"), "request_type": "access",
@@ -73,11 +74,7 @@ async fn submissions_with_errors_count_apart_and_every_429_says_when(app: TestAp
     // The errors' bucket is empty: the form comes back with its input, a 429 and when to try again.
     let res = b.post_form("/requests?lang=en", &bad).await;
     assert_eq!(res.status, 429);
-    let retry: u64 = res.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = res.retry_after();
     assert!((1..=3600).contains(&retry), "{retry}");
     assert!(res.body.contains("typed with care"));
     assert_eq!(app.count("requests"), 0);
@@ -280,7 +277,7 @@ async fn staff_api_uploads_take_their_kinds_limit(app: TestApp) {
     assert_eq!(res.status, 401);
 }
 
-async fn over_https(backend: Backend) {
+async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |c| {
         c.http.public_url = "https://privacy.example.com".into();
     })
@@ -333,16 +330,6 @@ async fn over_https(backend: Backend) {
             .headers
             .contains_key("strict-transport-security")
     );
-}
-
-#[actix_web::test]
-async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_sqlite() {
-    over_https(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn over_https_cookies_are_host_prefixed_and_hsts_is_sent_postgres() {
-    over_https(Backend::Postgres).await;
 }
 
 /// HTTP as clients expect it, and the same on both backends: HEAD on every GET route, 405 with `Allow`
@@ -418,7 +405,8 @@ async fn http_basics_head_405_401_and_nul_on_both_backends(app: TestApp) {
         assert_eq!(res.status(), 422, "{path}");
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(
-            body["error"]["fields"][field][0]["code"], "invalid_characters",
+            common::field_code(&body, field),
+            Some("invalid_characters"),
             "{path}: {body}"
         );
     }
@@ -429,7 +417,7 @@ async fn http_basics_head_405_401_and_nul_on_both_backends(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (status, body["error"]["fields"]["email"][0]["code"].as_str()),
+        (status, common::field_code(&body, "email")),
         (422, Some("invalid_characters")),
         "{body}"
     );
@@ -442,8 +430,8 @@ async fn http_basics_head_405_401_and_nul_on_both_backends(app: TestApp) {
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
-        body["error"]["fields"]["about"][0]["code"],
-        "invalid_characters"
+        common::field_code(&body, "about"),
+        Some("invalid_characters")
     );
     assert_eq!(app.count("audit_events"), before, "nothing written");
 }

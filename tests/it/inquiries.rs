@@ -7,12 +7,20 @@ use crate::common;
 
 use common::{TestApp, api, field_code};
 use kaiji::domain::staff::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 both_backends!(
     a_complaint_from_the_form_is_acknowledged_answered_and_counted,
     a_telephone_complaint_is_acknowledged_and_answered_by_letter,
 );
+
+/// A complaint taken by telephone the day before (the test clock is 2026-11-22), with only a postal
+/// address: nothing goes out until an officer acknowledges it.
+pub(crate) fn phone_complaint() -> Value {
+    json!({"kind": "complaint", "place": "JP", "channel": "phone", "received_on": "2026-11-21",
+           "name": "佐藤 花子", "postal_address": "〒100-0001\n東京都千代田区千代田1-1",
+           "subject": "ダイレクトメールが止まらない", "body": "利用停止を求めたのにまだ届きます。"})
+}
 
 async fn a_complaint_from_the_form_is_acknowledged_answered_and_counted(app: TestApp) {
     let person = app.browser();
@@ -216,14 +224,7 @@ async fn a_telephone_complaint_is_acknowledged_and_answered_by_letter(app: TestA
     let uk = body["reference"].as_str().unwrap().to_owned();
 
     // By telephone, with only a postal address: nothing goes until an officer acknowledges it.
-    let (status, body) = officer
-        .post(
-            "/api/v1/inquiries",
-            &json!({"kind": "complaint", "place": "JP", "channel": "phone", "received_on": "2026-11-21",
-                    "name": "佐藤 花子", "postal_address": "〒100-0001\n東京都千代田区千代田1-1",
-                    "subject": "ダイレクトメールが止まらない", "body": "利用停止を求めたのにまだ届きます。"}),
-        )
-        .await;
+    let (status, body) = officer.post("/api/v1/inquiries", &phone_complaint()).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "received");
     let id = body["id"].as_str().unwrap().to_owned();

@@ -349,9 +349,7 @@ async fn instances_behind_haproxy_survive_one_killed_mid_run() {
         let person = Browser::new(&base, reqwest::header::HeaderMap::new());
         let page = person.get(&url).await;
         assert_eq!(page.status, 200, "{}", page.body);
-        let done = person
-            .post_form(&url, &[("csrf_token", &page.csrf())])
-            .await;
+        let done = person.submit(&url, &page, &[]).await;
         assert_eq!(done.status, 200, "{}", done.body);
     }
 
@@ -361,10 +359,10 @@ async fn instances_behind_haproxy_survive_one_killed_mid_run() {
         let page = officer.get(&format!("/staff/requests/{id}")).await;
         assert_eq!(page.status, 200);
         let moved = officer
-            .post_form(
+            .submit(
                 &format!("/staff/requests/{id}/events"),
+                &page,
                 &[
-                    ("csrf_token", &page.csrf()),
                     ("event", "request_identity"),
                     (
                         "expected_version",

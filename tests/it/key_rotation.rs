@@ -5,7 +5,7 @@
 use crate::common;
 use crate::rights::{file, open_evidence, png, send_evidence};
 
-use common::{TestApp, api};
+use common::{TestApp, api, link_in};
 use kaiji::app::key_set::{self, KeySetError};
 use kaiji::config::{Keys, SecretBytes};
 use kaiji::domain::staff::Role;
@@ -16,17 +16,6 @@ both_backends!(
     a_ring_kept_in_a_setting_rotates_once_the_operator_puts_the_new_key_first,
     the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign,
 );
-
-/// The first link to `{public_url}{prefix}` in a mail's text.
-fn link_in(text: &str, public_url: &str, prefix: &str) -> String {
-    let at = text
-        .find(&format!("{public_url}{prefix}"))
-        .unwrap_or_else(|| panic!("a {prefix} link in {text}"));
-    text[at + public_url.len()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
-        .collect()
-}
 
 /// Writes this instance's rings into their key files, where an instance without key settings keeps
 /// them (the test app's keys are random and in memory).
@@ -177,7 +166,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
     let b = app.browser();
     let page = b.get(&confirm).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let done = b.post_form(&confirm, &[("csrf_token", &page.csrf())]).await;
+    let done = b.submit(&confirm, &page, &[]).await;
     assert_eq!(done.status, 200, "{}", done.body);
     // The form opened before the rotation still submits.
     let filed = subject

@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::common::{self, TestApp, api, field_code};
 use common::smtp::SmtpServer;
 use kaiji::domain::staff::Role;
-use kaiji::notify::{Mailer, deliver_due};
 
 both_backends!(
     korean_pages_follow_the_visitors_choice,
@@ -69,13 +68,7 @@ async fn a_request_from_korea_is_written_to_in_korean(app: TestApp) {
     assert_eq!(officer.request(&id).await["language"], "ko");
 
     let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    let report = tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
+    let report = common::deliver(&app, &smtp, "w1").await;
     assert_eq!(report.sent, 2, "received, and confirm your address");
     for m in smtp.received() {
         assert_eq!(m.header("Content-Language").as_deref(), Some("ko"));

@@ -73,10 +73,10 @@ async fn a_held_request_is_not_erased_until_the_hold_is_lifted(app: TestApp) {
     let page = desk.get(&format!("{path}?lang=en")).await;
     assert!(page.body.contains("Place a legal hold"), "{}", page.body);
     let placed = desk
-        .post_form(
+        .submit(
             &format!("{path}/legal-hold?lang=en"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("action", "place"),
                 ("reason", "Complaint to the Commissioner filed 2026-11-30"),
             ],
@@ -165,13 +165,10 @@ async fn holds_refuse_bad_and_out_of_order_tries(app: TestApp) {
     // A problem comes back beside the field, with what was typed kept.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let bad = desk
-        .post_form(
+        .submit(
             &format!("{path}?lang=en"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "place"),
-                ("reason", "Second try"),
-            ],
+            &page,
+            &[("action", "place"), ("reason", "Second try")],
         )
         .await;
     assert_eq!(bad.status, 422);
@@ -184,13 +181,10 @@ async fn holds_refuse_bad_and_out_of_order_tries(app: TestApp) {
     assert!(bad.body.contains("Second try"));
     // A garbled action changes nothing either way.
     let odd = desk
-        .post_form(
+        .submit(
             &format!("{path}?lang=en"),
-            &[
-                ("csrf_token", &bad.csrf()),
-                ("action", "toggle"),
-                ("reason", "Third try"),
-            ],
+            &bad,
+            &[("action", "toggle"), ("reason", "Third try")],
         )
         .await;
     assert_eq!(odd.status, 422);

@@ -9,6 +9,12 @@ use kaiji::domain::staff::Role;
 
 use crate::common;
 
+on_each_backend!(
+    enrolment_and_codes_each_accepted_once,
+    tokens_only_from_a_session_past_the_second_step,
+    an_admin_resets_a_lost_enrolment_with_a_fresh_code,
+);
+
 async fn app_with(backend: Backend, policy: MfaPolicy) -> Option<TestApp> {
     TestApp::spawn_with(backend, |c| c.http.require_mfa = policy).await
 }
@@ -37,9 +43,10 @@ async fn enrol(app: &TestApp, b: &Browser, email: &str) -> (Vec<u8>, Vec<String>
         .as_bytes()
         .to_vec();
     let res = b
-        .post_form(
+        .submit(
             "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", &code(app, &secret))],
+            &page,
+            &[("code", &code(app, &secret))],
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
@@ -55,11 +62,8 @@ async fn enrol(app: &TestApp, b: &Browser, email: &str) -> (Vec<u8>, Vec<String>
 
 async fn second_step(b: &Browser, code: &str) -> common::Page {
     let form = b.get("/staff/mfa?lang=en").await;
-    b.post_form(
-        "/staff/mfa?lang=en",
-        &[("csrf_token", &form.csrf()), ("code", code)],
-    )
-    .await
+    b.submit("/staff/mfa?lang=en", &form, &[("code", code)])
+        .await
 }
 
 async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
@@ -81,15 +85,11 @@ async fn enrolment_and_codes_each_accepted_once(backend: Backend) {
     // A wrong code is refused on the page, the key still shown.
     let page = b.get("/staff/mfa/enrol?lang=en").await;
     let res = b
-        .post_form(
-            "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", "000000")],
-        )
+        .submit("/staff/mfa/enrol?lang=en", &page, &[("code", "000000")])
         .await;
     assert_eq!(res.status, 422);
     assert!(res.body.contains("That code is not right") && res.body.contains("mfa-secret"));
-    b.post_form("/staff/logout", &[("csrf_token", &page.csrf())])
-        .await;
+    b.submit("/staff/logout", &page, &[]).await;
     let (secret, recovery) = enrol(&app, &b, "o@example.com").await;
     assert_eq!(b.get("/staff/requests").await.status, 200);
     assert_eq!(common::audited(&app, "staff.mfa_enrolled").len(), 1);
@@ -160,10 +160,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     let page = officer.get("/staff/account?lang=en").await;
     assert!(page.text_of("token-needs-mfa").is_some());
     let res = officer
-        .post_form(
-            "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", "script")],
-        )
+        .submit("/staff/account/tokens", &page, &[("label", "script")])
         .await;
     assert_eq!(res.status, 422);
     assert_eq!(app.count("api_tokens"), 0);
@@ -175,10 +172,7 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     let page = admin.get("/staff/account?lang=en").await;
     let long = "x".repeat(101);
     let res = admin
-        .post_form(
-            "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", &long)],
-        )
+        .submit("/staff/account/tokens", &page, &[("label", &long)])
         .await;
     assert_eq!(res.status, 422);
     assert_eq!(
@@ -189,9 +183,10 @@ async fn tokens_only_from_a_session_past_the_second_step(backend: Backend) {
     assert_eq!(app.count("api_tokens"), 0);
     let page = admin.get("/staff/account?lang=en").await;
     let res = admin
-        .post_form(
+        .submit(
             "/staff/account/tokens",
-            &[("csrf_token", &page.csrf()), ("label", "nightly export")],
+            &page,
+            &[("label", "nightly export")],
         )
         .await;
     assert_eq!(res.status, 200);
@@ -234,16 +229,18 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
         .to_owned();
     let page = admin.get("/staff/people?lang=en").await;
     assert!(page.body.contains("/mfa-reset"));
+    // The reset, proved by the admin's code of the moment.
+    let reset = || async {
+        admin
+            .submit(
+                &format!("/staff/people/{officer_id}/mfa-reset"),
+                &page,
+                &[("code", &code(&app, &admin_secret))],
+            )
+            .await
+    };
     // A stale code (the step the admin just used) does not prove anything.
-    let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/mfa-reset"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("code", &code(&app, &admin_secret)),
-            ],
-        )
-        .await;
+    let res = reset().await;
     assert_eq!(res.status, 422);
     assert!(res.text_of("problem").is_some());
     assert_eq!(
@@ -252,15 +249,7 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
         "nothing reset"
     );
     app.clock.advance(TimeDelta::seconds(30));
-    let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/mfa-reset"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("code", &code(&app, &admin_secret)),
-            ],
-        )
-        .await;
+    let res = reset().await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
         officer.get("/staff/requests").await.location.as_deref(),
@@ -276,29 +265,4 @@ async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code(backend: Backend) {
     let reset = common::audited(&app, "staff.mfa_reset");
     assert_eq!(reset.len(), 1);
     assert!(reset[0].contains("\"sessions_ended\":1"));
-}
-
-#[actix_web::test]
-async fn enrolment_and_codes_each_accepted_once_sqlite() {
-    enrolment_and_codes_each_accepted_once(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn enrolment_and_codes_each_accepted_once_postgres() {
-    enrolment_and_codes_each_accepted_once(Backend::Postgres).await;
-}
-#[actix_web::test]
-async fn tokens_only_from_a_session_past_the_second_step_sqlite() {
-    tokens_only_from_a_session_past_the_second_step(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn tokens_only_from_a_session_past_the_second_step_postgres() {
-    tokens_only_from_a_session_past_the_second_step(Backend::Postgres).await;
-}
-#[actix_web::test]
-async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code_sqlite() {
-    an_admin_resets_a_lost_enrolment_with_a_fresh_code(Backend::Sqlite).await;
-}
-#[actix_web::test]
-async fn an_admin_resets_a_lost_enrolment_with_a_fresh_code_postgres() {
-    an_admin_resets_a_lost_enrolment_with_a_fresh_code(Backend::Postgres).await;
 }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::smtp::SmtpServer;
-use common::{TestApp, api, field_code, file_json};
+use common::{TestApp, api, deliver, field_code, file_json, link_in, mailer, queue_reminders};
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -23,20 +23,6 @@ both_backends!(
     notices_say_what_the_law_requires_them_to,
     notices_about_one_request_arrive_in_the_order_they_were_queued,
 );
-
-fn mailer(app: &TestApp, smtp: &SmtpServer) -> Mailer {
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    Mailer::from_config(&config).unwrap()
-}
-
-async fn deliver(app: &TestApp, smtp: &SmtpServer, worker: &str) -> DeliveryReport {
-    let (state, mailer, worker) = (app.state.clone(), mailer(app, smtp), worker.to_owned());
-    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, &worker, 100))
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 async fn file(app: &TestApp, language: &str, email: &str) -> (String, String) {
     let r = common::file_json(
@@ -109,24 +95,11 @@ async fn delivered_mail_has_the_right_headers_language_and_links(app: TestApp) {
     assert!(text.contains("Dear Pat Doe"), "{text}");
     // The link in the email confirms the address; the tracking link opens the request.
     let base = &app.base;
-    let at = text
-        .find(&format!("{}/confirm/", app.state.config.http.public_url))
-        .expect("confirm link");
-    let link: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
-        .collect();
-    let path = link
-        .trim_start_matches(&app.state.config.http.public_url)
-        .to_owned();
+    let path = link_in(&text, &app.state.config.http.public_url, "/confirm/");
     let b = app.browser();
     let page = b.get(&path).await;
     assert_eq!(page.status, 200, "{base}{path}");
-    let at = text.find("/track/").expect("tracking link");
-    let track: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
-        .collect();
+    let track = link_in(&text, "", "/track/");
     let page = b.get(&track).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains(&receipt));
@@ -154,13 +127,14 @@ async fn nothing_is_lost_or_doubled_while_the_mail_server_is_down(app: TestApp) 
     smtp.stop();
     let (id, _) = file(&app, "en", "pat@example.com").await;
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
     let (status, _) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": v + 1,
-                    "data": {"reason": "Many systems to search."}}),
+        .event(
+            &id,
+            "extend",
+            v + 1,
+            json!({"reason": "Many systems to search."}),
         )
         .await;
     assert_eq!(status, 200);
@@ -429,16 +403,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
 
     // GDPR: one month from 2026-11-22. Three days before, the assignee hears; nobody assigned: every
     // officer and admin hears. Once each, however often the job runs.
-    let remind = |app: &TestApp| {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     // Before the due-soon day the worker's round does not even read the clocks.
     let none_due = |app: &TestApp| {
         kaiji::db::clocks::reminders_due(&mut app.tdb.conn(), app.clock.now().naive_utc(), 100)
@@ -455,7 +420,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
             .unwrap();
     }
     assert!(!none_due(&app));
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     assert!(none_due(&app));
     let due = officer.request(&id).await["clocks"][0]["due_on"]
         .as_str()
@@ -466,14 +431,14 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
     let days_left = (due - now.date_naive()).num_days();
     app.clock.advance(chrono::TimeDelta::days(days_left - 3));
     assert_eq!(
-        remind(&app).await,
+        queue_reminders(&app).await,
         1 + 2,
         "the assignee; then both workers for the other request"
     );
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::days(4));
-    assert_eq!(remind(&app).await, 3, "overdue, the same people");
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 3, "overdue, the same people");
+    assert_eq!(queue_reminders(&app).await, 0);
     // Reminded clocks no longer reach the worker's round at all (it runs every few seconds).
     let pending = |app: &TestApp| {
         kaiji::db::clocks::reminders_due(&mut app.tdb.conn(), app.clock.now().naive_utc(), 100)
@@ -504,7 +469,7 @@ async fn officers_hear_of_assignments_and_deadlines_once(app: TestApp) {
         "nothing left to remind: {:?}",
         pending(&app)
     );
-    assert_eq!(remind(&app).await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
 }
 
 async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
@@ -518,29 +483,15 @@ async fn an_unused_answer_link_is_reminded_before_it_expires(app: TestApp) {
     let id = filed["id"].as_str().unwrap().to_owned();
     let token = filed["tracking_token"].as_str().unwrap().to_owned();
     app.confirm_email(&id).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "start_processing", v).await.0, 200);
-    for t in officer.request(&id).await["tasks"].as_array().unwrap() {
-        assert_eq!(
-            officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
-            200
-        );
-    }
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    officer.close_each(&id, json!({"outcome": "no_data"})).await;
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
-    let remind = || {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    assert_eq!(remind().await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
     app.clock.advance(chrono::TimeDelta::hours(13 * 24));
-    assert_eq!(remind().await, 1);
-    assert_eq!(remind().await, 0, "once");
+    assert_eq!(queue_reminders(&app).await, 1);
+    assert_eq!(queue_reminders(&app).await, 0, "once");
     deliver(&app, &smtp, "w").await;
     let reminder = smtp
         .received()

@@ -61,10 +61,10 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
     // reason that is too long comes back intact.
     let long = "x".repeat(5001);
     let res = officer
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events?lang=en"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "refuse"),
                 ("expected_version", "1"),
                 ("reason", &long),
@@ -112,10 +112,10 @@ async fn the_request_page_shows_the_engine_state(app: TestApp) {
 
     // After an extension the page shows the new date and the queued notice.
     let res = officer
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "extend"),
                 ("expected_version", "1"),
                 ("reason", "Eleven systems."),

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{TestApp, api, file_json};
+use common::{TestApp, api, field_code, file_json};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -13,10 +13,6 @@ both_backends!(a_guardian_files_for_a_minor_with_the_age_basis);
 both_backends!(an_agents_consumer_verifies_their_identity_directly);
 both_backends!(a_sign_in_proves_the_person_not_the_agent);
 both_backends!(no_system_acts_for_an_agent_before_their_authority_is_checked);
-
-fn field_code<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
-    body["error"]["fields"][field][0]["code"].as_str()
-}
 
 async fn a_guardian_files_for_a_minor_with_the_age_basis(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
@@ -143,10 +139,10 @@ async fn a_guardian_files_for_a_minor_with_the_age_basis(app: TestApp) {
         form.body
     );
     let back = b
-        .post_form(
+        .submit(
             "/requests?lang=en",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Hanako Yamada"),
                 ("email", "hanako@example.jp"),
                 ("request_type", "access"),
@@ -193,13 +189,7 @@ async fn confirmed_agent_filing(app: &TestApp, place: &str, right: &str) -> Stri
     let person = app.browser();
     let p = person.get(&path).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert_eq!(
-        person
-            .post_form(&path, &[("csrf_token", &p.csrf())])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(person.submit(&path, &p, &[]).await.status, 200);
     id
 }
 
@@ -213,7 +203,7 @@ async fn agent_filing(app: &TestApp, officer: &common::Api) -> String {
 async fn an_agents_consumer_verifies_their_identity_directly(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = agent_filing(&app, &officer).await;
-    let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
+    let version = || async { officer.version(&id).await };
     let points =
         json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true}]);
     let before = app.count("audit_events");
@@ -373,7 +363,7 @@ async fn a_sign_in_proves_the_person_not_the_agent(app: TestApp) {
 async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = confirmed_agent_filing(&app, "eea", "access").await;
-    let version = || async { officer.request(&id).await["version"].as_i64().unwrap() };
+    let version = || async { officer.version(&id).await };
     let (status, body) = officer.fire(&id, "start_processing", version().await).await;
     assert_eq!(status, 422, "{body}");
     assert!(
@@ -397,27 +387,13 @@ async fn no_system_acts_for_an_agent_before_their_authority_is_checked(app: Test
     let action = format!("/staff/requests/{id}/authority?lang=en");
     let v = version().await.to_string();
     let back = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("expected_version", &v),
-                ("how", " "),
-            ],
-        )
+        .submit(&action, &page, &[("expected_version", &v), ("how", " ")])
         .await;
     assert_eq!(back.status, 422, "{}", back.body);
     assert!(back.text_of("problem").is_some(), "{}", back.body);
     let how = "Power of attorney received by post, signed by Pat Doe";
     let done = desk
-        .post_form(
-            &action,
-            &[
-                ("csrf_token", &page.csrf()),
-                ("expected_version", &v),
-                ("how", how),
-            ],
-        )
+        .submit(&action, &page, &[("expected_version", &v), ("how", how)])
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;

@@ -64,10 +64,10 @@ async fn an_opt_out_is_filed_from_its_link_recorded_and_passed_on(app: TestApp) 
     );
     // Filed with a name and an address only: no message, no data points, no confirmation asked.
     let res = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Casey Doe"),
                 ("email", "Casey@Example.com"),
                 ("request_type", "opt_out_sale"),
@@ -133,16 +133,12 @@ async fn an_opt_out_is_filed_from_its_link_recorded_and_passed_on(app: TestApp) 
     assert!(tasks.iter().all(|t| t["kind"] == "stop_processing"));
     let (status, _) = officer.fire(&id, "confirm", 2).await;
     assert_eq!(status, 422, "not before every system stopped");
-    for t in &tasks {
-        let (status, body) = officer
-            .close(
-                &id,
-                t,
-                json!({"outcome": "stopped", "purposes": "sale and sharing of personal information"}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-    }
+    officer
+        .close_each(
+            &id,
+            json!({"outcome": "stopped", "purposes": "sale and sharing of personal information"}),
+        )
+        .await;
     let r = officer.request(&id).await;
     let told: Vec<&Value> = r["notices"]
         .as_array()
@@ -187,20 +183,8 @@ async fn refusals_opt_ins_and_agents_follow_the_law(app: TestApp) {
     )
     .await;
     let r = officer.request(&limit).await;
-    let deny = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "deny")
-        .cloned()
-        .expect("deny is offered");
-    let grounds: Vec<&str> = deny["grounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(grounds, ["suspected_fraud"]);
+    let deny = common::allowed_event(&r, "deny");
+    assert_eq!(common::ground_codes(deny), ["suspected_fraud"]);
     let (status, body) = officer
         .post(
             &format!("/api/v1/requests/{limit}/events"),
@@ -231,7 +215,7 @@ async fn refusals_opt_ins_and_agents_follow_the_law(app: TestApp) {
     let (status, body) = officer.fire(&opt_in, "honour", 1).await;
     assert_eq!(status, 422, "not before the second step: {body}");
     app.confirm_email(&opt_in).await;
-    let version = officer.request(&opt_in).await["version"].as_i64().unwrap();
+    let version = officer.version(&opt_in).await;
     let (status, body) = officer.fire(&opt_in, "honour", version).await;
     assert_eq!((status, body["state"].as_str()), (200, Some("completed")));
     // Found by the account id as well as by the address.

@@ -19,7 +19,7 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{TestApp, api, file_json};
+use common::{TestApp, api, file_json, started, task};
 use fantoccini::{Client, Locator};
 use kaiji::domain::code::Code;
 use kaiji::domain::staff::Role;
@@ -595,40 +595,24 @@ async fn data(app: &TestApp) -> Urls {
         .await;
 
     // An access request answered with a package: its history, its letter's download link.
-    let answered = file_json(
+    let answered = started(
         app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "access",
                "jurisdiction": "eea", "language": "en", "message": "All my data, please."}),
     )
     .await;
-    let answered = answered["id"].as_str().unwrap().to_owned();
-    app.confirm_email(&answered).await;
-    assert_eq!(officer.fire(&answered, "start_processing", 1).await.0, 200);
     close_tasks(&officer, &answered).await;
-    let v = officer.request(&answered).await["version"]
-        .as_i64()
-        .unwrap();
+    let v = officer.version(&answered).await;
     let (status, body) = officer.fire(&answered, "answer", v).await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&answered).await;
-    let letter = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_ready")
-        .unwrap_or_else(|| panic!("an answer notice: {}", r["notices"]))["letter"]
+    let letter = common::notice(&r, "answer_ready")["letter"]
         .as_str()
         .unwrap()
         .to_owned();
     let desk = app.signed_in("letters@example.com", Role::Officer).await;
-    let page = desk.get(&letter).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let rows = page.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let download: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let download = common::download_path(&desk, &letter).await;
 
     // A correction being worked: open tasks, one of them the accounts owner's; its tracking page.
     let working = file_json(
@@ -644,12 +628,7 @@ async fn data(app: &TestApp) -> Urls {
     app.confirm_email(&working).await;
     assert_eq!(officer.fire(&working, "start_processing", 1).await.0, 200);
     let r = officer.request(&working).await;
-    let task = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()["id"]
+    let task = task(&r, "Customer accounts")["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -743,25 +722,14 @@ async fn data(app: &TestApp) -> Urls {
         .post_raw("/api/v1/payments/import", "text/csv", csv.as_bytes())
         .await;
     assert_eq!(status, 200, "{body}");
-    let postal_letter = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|n| n["kind"] == "invoice")
-        .unwrap_or_else(|| panic!("an invoice notice: {}", r["notices"]))["letter"]
+    let postal_letter = common::latest_notice(&r, "invoice")["letter"]
         .as_str()
         .unwrap()
         .to_owned();
 
     // A complaint by telephone, waiting to be acknowledged by letter.
     let (status, body) = officer
-        .post(
-            "/api/v1/inquiries",
-            &json!({"kind": "complaint", "place": "JP", "channel": "phone", "received_on": "2026-11-21",
-                    "name": "佐藤 花子", "postal_address": "〒100-0001\n東京都千代田区千代田1-1",
-                    "subject": "ダイレクトメールが止まらない", "body": "利用停止を求めたのにまだ届きます。"}),
-        )
+        .post("/api/v1/inquiries", &crate::inquiries::phone_complaint())
         .await;
     assert_eq!(status, 201, "{body}");
     let inquiry = body["id"].as_str().unwrap().to_owned();
@@ -796,10 +764,7 @@ async fn data(app: &TestApp) -> Urls {
     let now = u64::try_from(app.clock.now().timestamp()).unwrap();
     let code = kaiji::security::mfa::code_at(&secret, now).unwrap();
     let res = b
-        .post_form(
-            "/staff/mfa/enrol?lang=en",
-            &[("csrf_token", &page.csrf()), ("code", &code)],
-        )
+        .submit("/staff/mfa/enrol?lang=en", &page, &[("code", &code)])
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
 

@@ -39,9 +39,10 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
     assert_eq!(page.status, 200);
     assert!(page.body.contains("officer@example.com"));
     let res = admin
-        .post_form(
+        .submit(
             &format!("/staff/people/{officer_id}/role"),
-            &[("csrf_token", &page.csrf()), ("role", "auditor")],
+            &page,
+            &[("role", "auditor")],
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
@@ -54,9 +55,10 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
     );
     // A role that does not exist is refused on the page, nothing changed.
     let res = admin
-        .post_form(
+        .submit(
             &format!("/staff/people/{officer_id}/role"),
-            &[("csrf_token", &page.csrf()), ("role", "owner")],
+            &page,
+            &[("role", "owner")],
         )
         .await;
     assert_eq!(res.status, 422);
@@ -76,10 +78,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
     // And on the page, for the browser member.
     let page = admin.get("/staff/people").await;
     let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/disable"),
-            &[("csrf_token", &page.csrf())],
-        )
+        .submit(&format!("/staff/people/{officer_id}/disable"), &page, &[])
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(officer.get("/staff/audit").await.status, 303, "signed out");
@@ -102,10 +101,7 @@ async fn an_admin_changes_roles_and_disabling_ends_sessions_and_tokens_at_once(a
     let page = admin.get("/staff/people").await;
     assert!(page.body.contains("class=\"inactive\""));
     let res = admin
-        .post_form(
-            &format!("/staff/people/{officer_id}/enable"),
-            &[("csrf_token", &page.csrf())],
-        )
+        .submit(&format!("/staff/people/{officer_id}/enable"), &page, &[])
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(
@@ -235,12 +231,7 @@ async fn an_admin_signs_everyone_out_at_once(app: TestApp) {
         .post_form("/staff/people/sessions/end", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(res.status, 403);
-    let res = admin
-        .post_form(
-            "/staff/people/sessions/end",
-            &[("csrf_token", &page.csrf())],
-        )
-        .await;
+    let res = admin.submit("/staff/people/sessions/end", &page, &[]).await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
         admin.get("/staff/people").await.status,

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Api, Backend, Browser, TestApp, field_code};
+use common::{Api, Backend, Browser, TestApp, field_code, notice_kinds};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -129,14 +129,8 @@ async fn letters_by_fax_or_email_are_recorded_and_answered_not_accepted(app: Tes
             .await;
         assert_eq!(d["state"], "channel_not_accepted");
         assert_eq!(d["closed"], true);
-        let kinds: Vec<&str> = d["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap())
-            .collect();
         // Only the letter saying it cannot be accepted: never a receipt beside it.
-        assert_eq!(kinds, vec!["channel_not_accepted"]);
+        assert_eq!(notice_kinds(&d), vec!["channel_not_accepted"]);
         assert_eq!(d["postal"]["mail_class"], class);
     }
     // A request e-mailed with no postal address is recorded all the same, and answered by e-mail.
@@ -300,11 +294,7 @@ pub(crate) async fn fire(
     if event == "refuse" {
         data["ground"] = json!("identity_not_confirmed");
     }
-    api.post(
-        &format!("/api/v1/requests/{id}/events"),
-        &json!({"event": event, "expected_version": version, "data": data}),
-    )
-    .await
+    api.event(id, event, version, data).await
 }
 
 /// Fires `event` and checks that it went through.
@@ -425,13 +415,7 @@ async fn a_rejected_document_keeps_its_reason_until_another_supersedes_it(app: T
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let r = api.request(&id).await;
-    assert!(
-        !r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("documents_complete")),
-        "{r}"
-    );
+    assert!(!common::has_fact(&r, "documents_complete"), "{r}");
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     assert_eq!(
         audit
@@ -582,11 +566,7 @@ async fn an_agent_missing_the_seal_certificate_waits_with_the_clock_paused(app: 
     let get = || async { api.request(&id).await };
     let d = get().await;
     assert!(
-        !d["allowed_events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["event"] == "confirm_identity"),
+        !common::allowed_events(&d).contains(&"confirm_identity"),
         "not offered while incomplete"
     );
     let (status, body) = fire(&api, &id, "confirm_identity", v, None).await;
@@ -827,22 +807,8 @@ async fn close_tasks(api: &Api, id: &str, retain: Option<(&str, &str)>) -> i64 {
         assert_eq!(status, 200, "{body}");
     }
     let r = api.request(id).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("tasks_done"))
-    );
+    assert!(common::has_fact(&r, "tasks_done"));
     r["version"].as_i64().unwrap()
-}
-
-fn notice_kinds(r: &Value) -> Vec<String> {
-    r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
@@ -884,7 +850,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
     assert_eq!(r["invoices"][0]["shortfall_yen"], 440);
     assert!(notice_kinds(&r).contains(&"payment_short".to_owned()));
-    assert!(!r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(!common::has_fact(&r, "fee_paid"));
 
     // Bad payments are refused field by field and write nothing.
     let before = (app.count("payments"), app.count("audit_events"));
@@ -917,7 +883,7 @@ async fn the_fee_is_invoiced_per_service_and_settled_by_payments(app: TestApp) {
     );
     let r = api.request(&id).await;
     assert_eq!(r["version"].as_i64(), Some(version + 1));
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
     let inv = &r["invoices"][0];
     assert_eq!(
         (
@@ -1010,17 +976,8 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
     assert_eq!(app.count("payments"), before + 3);
     for id in [&a, &b] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{id}"
-        );
-        assert!(
-            r["allowed_events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["event"] == "confirm_payment")
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{id}");
+        assert!(common::allowed_events(&r).contains(&"confirm_payment"));
     }
     // The same statement again records nothing twice.
     let (status, again) = api
@@ -1043,7 +1000,7 @@ async fn bank_statements_are_matched_imported_once_and_the_rest_assigned(app: Te
         .await;
     assert_eq!((status, s["paid"].as_bool()), (200, Some(true)), "{s}");
     let r = api.get(&format!("/api/v1/requests/{c}")).await;
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
     assert_eq!(r["invoices"][0]["payments"][0]["matched_by"], "officer");
     let (status, body) = api
         .post(
@@ -1154,10 +1111,7 @@ async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestA
     );
     for id in [&a, &b] {
         let r = api.request(id).await;
-        assert!(
-            r["facts"].as_array().unwrap().contains(&json!("fee_paid")),
-            "{id}"
-        );
+        assert!(common::has_fact(&r, "fee_paid"), "{id}");
     }
     let r = api.request(&a).await;
     assert_eq!(
@@ -1254,7 +1208,7 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         .await;
     assert_eq!(ok.status, 303, "redirected back: {}", ok.body);
     let r = api.request(&id).await;
-    assert!(r["facts"].as_array().unwrap().contains(&json!("fee_paid")));
+    assert!(common::has_fact(&r, "fee_paid"));
 
     // A statement uploaded on the page: the report lists each line.
     let csv = "date,amount,payer_name,reference\n2026-11-25,3000,ﾀﾅｶ ｼﾞﾛｳ,\n";
@@ -1272,20 +1226,6 @@ async fn officers_record_and_import_payments_on_a_page(app: TestApp) {
         "{body}"
     );
     assert!(body.contains("ﾀﾅｶ ｼﾞﾛｳ") && body.contains("¥3,000"));
-}
-
-pub(crate) async fn fire_with(
-    api: &Api,
-    id: &str,
-    event: &str,
-    version: i64,
-    data: Value,
-) -> (u16, Value) {
-    api.post(
-        &format!("/api/v1/requests/{id}/events"),
-        &json!({"event": event, "expected_version": version, "data": data}),
-    )
-    .await
 }
 
 /// With the company's registration number set, the invoice is a qualified invoice (適格請求書): it states
@@ -1558,12 +1498,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
 ) {
     let api = officer(&app).await;
     let id = register(&api, json!({})).await;
-    let electronic = |r: &Value| {
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("electronic_delivery"))
-    };
+    let electronic = |r: &Value| common::has_fact(r, "electronic_delivery");
     let (status, _) = fire(&api, &id, "choose_postal_delivery", 1, None).await;
     assert_eq!(status, 422, "nothing to change back from");
     fire_ok(&api, &id, "choose_electronic_delivery", 1, None).await;
@@ -1594,13 +1529,7 @@ async fn the_electronic_choice_changes_until_dispatch_and_an_impracticable_one_i
 /// The letter printed for the request's notice of this kind.
 pub(crate) async fn letter_of(desk: &Browser, api: &Api, id: &str, kind: &str) -> common::Page {
     let r = api.request(id).await;
-    let n = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|n| n["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]));
+    let n = common::latest_notice(&r, kind);
     let page = desk.get(n["letter"].as_str().unwrap()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page
@@ -1633,14 +1562,14 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         app.count("notices"),
         app.count("reply_dispatches"),
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38385-3", "dispatched_on": "2026-11-26"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38385-3", "dispatched_on": "2026-11-26"}),
+        )
+        .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (422, Some("validation_failed")),
@@ -1661,14 +1590,14 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
         ),
         before
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "１３１１－２３８３－８６３", "dispatched_on": "2026-11-25"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "１３１１－２３８３－８６３", "dispatched_on": "2026-11-25"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let r = api.request(&id).await;
     assert_eq!(r["state"], "reply_dispatched");
@@ -1680,26 +1609,26 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     );
 
     // The delivery certificate: not before the dispatch; its date closes the request.
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        v + 1,
-        json!({"delivered_on": "2026-11-24"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            v + 1,
+            json!({"delivered_on": "2026-11-24"}),
+        )
+        .await;
     assert_eq!(
         (status, field_code(&body, "delivered_on")),
         (422, Some("before_dispatch"))
     );
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        v + 1,
-        json!({"delivered_on": "2026-11-25"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            v + 1,
+            json!({"delivered_on": "2026-11-25"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let r = api.request(&id).await;
     assert_eq!(
@@ -1709,14 +1638,8 @@ async fn a_disclosure_is_paid_dispatched_and_closed_on_delivery(app: TestApp) {
     assert_eq!(r["reply"]["dispatch"]["delivered_on"], "2026-11-25");
 
     // Every notice went out as a letter (no email address) and prints as one, dated the day it was queued.
-    let kinds: Vec<&str> = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        notice_kinds(&r),
         [
             "received",
             "invoice",
@@ -1867,11 +1790,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     let desk = desk(&app).await;
     let letter = letter_of(&desk, &api, &id, "answer_ready").await;
     let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let path = common::download_path_in(&rows);
     assert!(rows.contains("2026年12月6日 10:00（日本時間）"), "{rows}");
     let (dl_id, sig) = path
         .trim_start_matches("/download/")
@@ -1896,9 +1815,7 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     assert_eq!(api.request(&id).await["state"], "download_offered");
     // Without the form's token: refused.
     assert_eq!(requester.post_form(&path, &[]).await.status, 403);
-    let file = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
+    let file = requester.submit(&path, &page, &[]).await;
     assert_eq!(file.status, 200);
     assert_eq!(file.body.as_bytes(), pdf.as_slice());
     let r = api.request(&id).await;
@@ -1918,23 +1835,11 @@ async fn an_electronic_reply_is_downloaded_once_the_link_is_used_and_expires(app
     );
     assert!(audit.iter().any(|e| e.action == "reply.downloaded"));
     // Downloading again works until the link expires; then it is gone.
-    assert_eq!(
-        requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(requester.submit(&path, &page, &[]).await.status, 200);
     app.clock.advance(chrono::TimeDelta::days(14));
     let gone = requester.get(&path).await;
     assert_eq!(gone.status, 410);
-    assert_eq!(
-        requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await
-            .status,
-        410
-    );
+    assert_eq!(requester.submit(&path, &page, &[]).await.status, 410);
     // A link can be withdrawn at once: the page and the file are gone, and the withdrawal is audited.
     app.clock.advance(chrono::TimeDelta::days(-14));
     let revoke = || {
@@ -1992,14 +1897,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     assert_eq!(status, 201, "{body}");
     // Each system answers for its part: here none holds the address but one, which corrects it.
     let v = close_tasks(&api, &id, None).await;
-    let (status, _) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
-    )
-    .await;
+    let (status, _) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+        )
+        .await;
     assert_eq!(status, 200);
     // The reply has gone out: no more changes can join it.
     let (status, body) = api
@@ -2049,12 +1954,7 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     )
     .await;
     let r = api.request(&id).await;
-    let offered: Vec<&str> = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let offered = common::allowed_events(&r);
     assert!(
         offered.contains(&"start_handling") && !offered.contains(&"issue_invoice"),
         "{offered:?}"
@@ -2063,17 +1963,19 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     // On the page: a blank item comes back with the message; the typed input is kept.
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/changes?lang=en"),
-            &[("csrf_token", &page.csrf()), ("item", " ")],
+            &page,
+            &[("item", " ")],
         )
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.text_of("change-item-error").is_some(), "{}", bad.body);
     let ok = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/changes?lang=en"),
-            &[("csrf_token", &page.csrf()), ("item", "購買履歴")],
+            &page,
+            &[("item", "購買履歴")],
         )
         .await;
     assert_eq!(ok.status, 303);
@@ -2083,14 +1985,14 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
         Some(("Orders and billing", "法人税法による帳簿書類の保存（7年）")),
     )
     .await;
-    let (status, _) = fire_with(
-        &api,
-        &id,
-        "dispatch_reply",
-        v,
-        json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
-    )
-    .await;
+    let (status, _) = api
+        .event(
+            &id,
+            "dispatch_reply",
+            v,
+            json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     assert_eq!(
@@ -2121,10 +2023,10 @@ async fn corrections_keep_the_prior_value_and_deletions_need_no_fee(app: TestApp
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("id=\"tracking_number-dispatch_reply\""));
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "dispatch_reply"),
                 ("expected_version", &v),
                 ("tracking_number", "131-12-99999-9"),
@@ -2265,7 +2167,7 @@ async fn a_stale_document_asked_for_again_is_accepted_when_it_comes(app: TestApp
         letter.body
     );
     app.clock.advance(chrono::TimeDelta::days(4));
-    let v = api.request(&id).await["version"].as_i64().unwrap();
+    let v = api.version(&id).await;
     // Issued 2026-11-20, after the form's date, as asked: fresh.
     let (status, r) = document(&api, &id, v, "juminhyo", "principal", true, "2026-11-20").await;
     assert_eq!(status, 200, "{r}");

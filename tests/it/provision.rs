@@ -4,7 +4,7 @@
 //! disclosed in the letter, and each record erased when its retention ends.
 
 use crate::common;
-use crate::postal::{confirm_identity, desk, fire, fire_with, letter_of, officer, under_review};
+use crate::postal::{confirm_identity, desk, fire, letter_of, officer, under_review};
 
 use common::{Api, TestApp, field_code};
 use reqwest::Method;
@@ -66,7 +66,8 @@ async fn records_are_entered_with_the_laws_items_or_refused_field_by_field(app: 
     // Unknown fields are refused by name, with the other problems in one 422.
     assert_eq!(status, 422, "an unknown field is refused: {body}");
     assert_eq!(
-        body["error"]["fields"]["surprise"][0]["code"], "unknown_field",
+        field_code(&body, "surprise"),
+        Some("unknown_field"),
         "{body}"
     );
     assert_eq!(app.count("provision_records"), 0);
@@ -167,14 +168,14 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         )
         .await;
     assert_eq!(status, 201);
-    let v = api.request(&id).await["version"].as_i64().unwrap();
+    let v = api.version(&id).await;
     assert_eq!(fire(&api, &id, "confirm_payment", v, None).await.0, 200);
     let v = v + 1;
 
     // Nothing confirmed yet: the answer cannot go, and nothing is written.
     let dispatch = json!({"tracking_number": "131-12-38386-3", "dispatched_on": "2026-11-22"});
     let before = (app.count("audit_events"), app.count("notices"));
-    let (status, body) = fire_with(&api, &id, "dispatch_reply", v, dispatch.clone()).await;
+    let (status, body) = api.event(&id, "dispatch_reply", v, dispatch.clone()).await;
     assert_eq!(
         (status, field_code(&body, "records")),
         (422, Some("no_provision_records")),
@@ -237,7 +238,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
         (422, Some("not_a_records_request"))
     );
 
-    let (status, body) = fire_with(&api, &id, "dispatch_reply", v, dispatch).await;
+    let (status, body) = api.event(&id, "dispatch_reply", v, dispatch).await;
     assert_eq!(status, 200, "{body}");
     let letter = letter_of(&desk, &api, &id, "answer_dispatched").await;
     let text = letter.body.as_str();
@@ -257,12 +258,7 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
 
     // The PDF carries the same lines.
     let r = api.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "answer_dispatched")
-        .unwrap()["id"]
+    let notice = common::notice(&r, "answer_dispatched")["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -295,14 +291,14 @@ async fn the_register_answers_a_request_for_its_records(app: TestApp) {
     assert_eq!(erase(&app).await, 1, "Sato's record of 2026-04-01");
     assert_eq!(app.count("provision_records"), 3);
     let r = api.request(&id).await;
-    let (status, body) = fire_with(
-        &api,
-        &id,
-        "confirm_delivery",
-        r["version"].as_i64().unwrap(),
-        json!({"delivered_on": "2026-11-24"}),
-    )
-    .await;
+    let (status, body) = api
+        .event(
+            &id,
+            "confirm_delivery",
+            r["version"].as_i64().unwrap(),
+            json!({"delivered_on": "2026-11-24"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         erase(&app).await,

@@ -40,10 +40,12 @@ async fn reports_count_outcomes_per_right_and_chart_them(app: TestApp) {
             .0,
         200
     );
-    for t in officer.request(&ids[1]).await["tasks"].as_array().unwrap() {
-        let stopped = json!({"outcome": "stopped", "purposes": "direct marketing"});
-        assert_eq!(officer.close(&ids[1], t, stopped).await.0, 200);
-    }
+    officer
+        .close_each(
+            &ids[1],
+            json!({"outcome": "stopped", "purposes": "direct marketing"}),
+        )
+        .await;
     assert_eq!(
         officer
             .fire(&ids[1], "answer", v(officer.request(&ids[1]).await))

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{Api, Browser, TestApp, api, field_code};
+use common::{Api, Browser, TestApp, api, field_code, has_fact, notice_kinds};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -81,10 +81,6 @@ pub(crate) async fn send_evidence(
         )
         .await;
     (res.status, res.body)
-}
-
-fn has_fact(r: &Value, fact: &str) -> bool {
-    r["facts"].as_array().unwrap().contains(&json!(fact))
 }
 
 pub(crate) async fn open_evidence(officer: &Api, path: &str) -> (u16, Vec<u8>) {
@@ -196,14 +192,17 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
         .unwrap();
     let (status, bytes) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
     assert_eq!((status, bytes), (200, png()));
-    let stored = kaiji::db::evidence::find(
-        &mut app.tdb.conn(),
-        &id.as_str().into(),
-        &document["id"].as_str().unwrap().into(),
-    )
-    .unwrap()
-    .unwrap();
-    assert_ne!(stored.ciphertext, png(), "sealed at rest");
+    // The document's row as the database keeps it.
+    let stored = || {
+        kaiji::db::evidence::find(
+            &mut app.tdb.conn(),
+            &id.as_str().into(),
+            &document["id"].as_str().unwrap().into(),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    assert_ne!(stored().ciphertext, png(), "sealed at rest");
 
     // Three points matched; the declaration is the requester's own, so the officer need not claim it.
     let three = json!([{"name": "phone", "matched": true}, {"name": "postal_code", "matched": true},
@@ -224,14 +223,8 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     }
     let (status, _) = open_evidence(&officer, document["open"].as_str().unwrap()).await;
     assert_eq!(status, 410);
-    let stored = kaiji::db::evidence::find(
-        &mut app.tdb.conn(),
-        &id.as_str().into(),
-        &document["id"].as_str().unwrap().into(),
-    )
-    .unwrap()
-    .unwrap();
-    assert!(stored.ciphertext.is_empty() && stored.nonce.is_empty());
+    let emptied = stored();
+    assert!(emptied.ciphertext.is_empty() && emptied.nonce.is_empty());
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &id).unwrap();
     let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
     assert_eq!(count("identity.evidence_received"), 1);
@@ -269,13 +262,7 @@ async fn a_californian_proves_identity_from_the_tracking_page_and_the_evidence_i
     // The CCPA letters close with the promise not to discriminate.
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let r = officer.request(&id).await;
-    let ack = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "acknowledgement")
-        .unwrap()
-        .clone();
+    let ack = common::notice(&r, "acknowledgement");
     let letter = desk.get(ack["letter"].as_str().unwrap()).await;
     assert!(
         letter.body.contains("差別することはありません"),
@@ -351,7 +338,7 @@ async fn the_right_to_know_categories_is_answered_from_the_registry_after_two_po
             200
         );
     }
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "fulfil", v).await.0, 200);
 
     let files = download(&app, &officer, &id).await;
@@ -430,13 +417,8 @@ async fn walk_through_each_system(
         } else {
             "stopped"
         }));
-    let kinds: Vec<&str> = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"answer_ready"), "{kinds:?}");
+    let kinds = notice_kinds(&r);
+    assert!(kinds.iter().any(|k| k == "answer_ready"), "{kinds:?}");
 }
 
 async fn consent_is_withdrawn_and_use_restricted_in_the_eea_and_canada(app: TestApp) {
@@ -500,7 +482,7 @@ async fn a_canadian_deletion_goes_through_every_system(app: TestApp) {
             200
         );
     }
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     assert_eq!(officer.fire(&id, "answer", v).await.0, 200);
     assert_eq!(officer.request(&id).await["state"], "answered");
 }
@@ -517,14 +499,17 @@ async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
     let agent = app.browser();
     let page = agent.get(&format!("/track/{token}?lang=en")).await;
     assert!(page.body.contains("value=\"agent_authorisation\""));
-    let (status, _) = send_evidence(
-        &app,
-        &agent,
-        &token,
-        &[],
-        Some(("agent_authorisation", pdf())),
-    )
-    .await;
+    // The agent uploads the person's signed authorisation from the tracking page.
+    let upload = || {
+        send_evidence(
+            &app,
+            &agent,
+            &token,
+            &[],
+            Some(("agent_authorisation", pdf())),
+        )
+    };
+    let (status, _) = upload().await;
     assert_eq!(status, 303);
     let r = officer.request(&id).await;
     let auth = &r["evidence"][0];
@@ -546,14 +531,7 @@ async fn an_agent_uploads_the_persons_signed_authorisation(app: TestApp) {
     let r = officer.request(&id).await;
     assert!(r["evidence"][0]["purged_at"].is_string());
     // And a closed request takes nothing more.
-    let (status, body) = send_evidence(
-        &app,
-        &agent,
-        &token,
-        &[],
-        Some(("agent_authorisation", pdf())),
-    )
-    .await;
+    let (status, body) = upload().await;
     assert_eq!(status, 422);
     assert!(body.contains("This request is closed"), "{body}");
 }
@@ -585,19 +563,13 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
         .iter()
         .map(|a| a["id"].as_str().unwrap().to_owned())
         .collect();
-    let kinds = |r: &Value| -> Vec<String> {
-        r["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert!(kinds(&officer.request(&first).await).contains(&"email_confirmation".to_owned()));
+    assert!(
+        notice_kinds(&officer.request(&first).await).contains(&"email_confirmation".to_owned())
+    );
     for o in &others {
         let r = officer.request(o).await;
         assert!(
-            !kinds(&r).contains(&"email_confirmation".to_owned()),
+            !notice_kinds(&r).contains(&"email_confirmation".to_owned()),
             "one email, not three"
         );
         assert_ne!(r["receipt_number"], body["receipt_number"]);
@@ -621,7 +593,7 @@ async fn several_rights_in_one_submission_are_filed_together_and_confirmed_once(
         );
     }
     for o in &others {
-        let v = officer.request(o).await["version"].as_i64().unwrap();
+        let v = officer.version(o).await;
         assert_eq!(officer.fire(o, "start_processing", v).await.0, 200);
     }
 
@@ -816,54 +788,30 @@ async fn a_japanese_refusal_names_its_ground_and_article(app: TestApp) {
         "a disclosure's grounds only: {}",
         page.body
     );
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
+    let v = officer.version(&id).await;
     let refuse = |ground: Option<&str>| {
         let mut data = json!({"reason": "調査中の不正利用事案に関わる記録が含まれるため"});
         if let Some(g) = ground {
             data["ground"] = json!(g);
         }
-        json!({"event": "refuse", "expected_version": v, "data": data})
+        officer.event(&id, "refuse", v, data)
     };
-    let (status, body) = officer
-        .post(&format!("/api/v1/requests/{id}/events"), &refuse(None))
-        .await;
+    let (status, body) = refuse(None).await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &refuse(Some("content_accurate")),
-        )
-        .await;
+    let (status, body) = refuse(Some("content_accurate")).await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("unknown_ground")),
         "a correction's ground does not refuse a disclosure: {body}"
     );
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &refuse(Some("serious_business_hindrance")),
-        )
-        .await;
+    let (status, body) = refuse(Some("serious_business_hindrance")).await;
     assert_eq!(status, 200, "{body}");
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "refused")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "refused");
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     for words in [
         "当社の業務の適正な実施に著しい支障を及ぼすおそれがあるため（第33条第2項第2号）",

@@ -24,10 +24,7 @@ async fn a_member_changes_the_name_pages_know_them_by(app: TestApp) {
     let long = "長".repeat(81);
     for bad in [long.as_str(), "佐藤\u{202E}花子", "  "] {
         let res = officer
-            .post_form(
-                "/staff/account/name?lang=ja",
-                &[("csrf_token", &page.csrf()), ("name", bad)],
-            )
+            .submit("/staff/account/name?lang=ja", &page, &[("name", bad)])
             .await;
         assert_eq!(res.status, 422, "{bad}");
         assert!(res.body.contains("aria-invalid=\"true\""), "{bad}");
@@ -35,20 +32,14 @@ async fn a_member_changes_the_name_pages_know_them_by(app: TestApp) {
     }
     assert!(common::audited(&app, "staff.renamed").is_empty());
     let res = officer
-        .post_form(
-            "/staff/account/name",
-            &[("csrf_token", &page.csrf()), ("name", " 佐藤 花子 ")],
-        )
+        .submit("/staff/account/name", &page, &[("name", " 佐藤 花子 ")])
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(res.location.as_deref(), Some("/staff/account?renamed=1"));
     assert_eq!(common::audited(&app, "staff.renamed").len(), 1);
     // The same name again changes nothing and is not audited.
     officer
-        .post_form(
-            "/staff/account/name",
-            &[("csrf_token", &page.csrf()), ("name", "佐藤 花子")],
-        )
+        .submit("/staff/account/name", &page, &[("name", "佐藤 花子")])
         .await;
     assert_eq!(common::audited(&app, "staff.renamed").len(), 1);
     // The header, the staff list and the API name them so.
@@ -162,7 +153,7 @@ async fn the_audit_page_tells_events_in_sentences_and_pages_them(app: TestApp) {
     }
     app.confirm_emails().await;
     let first = &ids[0];
-    let v = officer.request(first).await["version"].as_i64().unwrap();
+    let v = officer.version(first).await;
     assert_eq!(officer.fire(first, "start_processing", v).await.0, 200);
     let receipt = officer.request(first).await["receipt_number"]
         .as_str()

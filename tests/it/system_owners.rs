@@ -4,11 +4,9 @@
 
 use crate::common;
 
-use common::smtp::SmtpServer;
-use common::{TestApp, api, file_id};
+use common::{TestApp, api, queue_reminders, started, task};
 use kaiji::domain::staff::Role;
-use kaiji::notify::{Mailer, deliver_due};
-use serde_json::{Value, json};
+use serde_json::json;
 
 both_backends!(a_system_owner_works_only_their_own_tasks);
 both_backends!(owners_of_open_tasks_are_reminded_before_and_after_the_deadline);
@@ -18,43 +16,21 @@ const OWNER: &str = "accounts-owner@example.com";
 async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let owner_api = api(&app, OWNER, Role::SystemOwner).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "correction",
                "jurisdiction": "eea", "message": "My postal address is now 2-2 New Street."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = |system: &str| -> Value {
-        r["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["system"] == system)
-            .unwrap()
-            .clone()
-    };
-    let own = task("Customer accounts");
-    let other = task("Orders and billing");
+    let own = task(&r, "Customer accounts");
+    let other = task(&r, "Orders and billing");
 
     // The owner is told, with a link to the task and nothing about the person.
-    let smtp = SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(smtp.url().into());
-    let (state, mailer) = (app.state.clone(), Mailer::from_config(&config).unwrap());
-    tokio::task::spawn_blocking(move || deliver_due(&state, &mailer, "w1", 100))
-        .await
-        .unwrap()
-        .unwrap();
-    let mails: Vec<_> = smtp
-        .received()
-        .into_iter()
-        .filter(|m| m.to.iter().any(|t| t.contains(OWNER)))
-        .collect();
+    let mails = common::texts_to(&common::delivered_over_smtp(&app).await, OWNER);
     assert_eq!(mails.len(), 1, "one task opened in their one system");
-    let text = mails[0].text();
+    let text = &mails[0];
     assert!(
         text.contains(&format!("/staff/tasks/{}", own["id"].as_str().unwrap())),
         "{text}"
@@ -71,7 +47,7 @@ async fn a_system_owner_works_only_their_own_tasks(app: TestApp) {
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["task_id"], own["id"]);
     let (status, _) = owner_api
-        .close(&id, &other, json!({"outcome": "no_data"}))
+        .close(&id, other, json!({"outcome": "no_data"}))
         .await;
     assert_eq!(status, 404, "another system's task does not exist for them");
     let page = owner_api.get_page(&format!("/api/v1/requests/{id}")).await;
@@ -175,52 +151,38 @@ async fn owners_of_open_tasks_are_reminded_before_and_after_the_deadline(app: Te
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let _owner = api(&app, OWNER, Role::SystemOwner).await;
     let _billing = api(&app, "billing-owner@example.com", Role::SystemOwner).await;
-    let id = file_id(
+    let id = started(
         &app,
+        &officer,
         json!({"name": "Pat Doe", "email": "pat@example.eu", "request_type": "deletion",
                "jurisdiction": "eea", "message": "Erase my data."}),
     )
     .await;
-    app.confirm_email(&id).await;
-    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
     let tasks = r["tasks"].as_array().unwrap().clone();
     // Every task but the accounts one is closed: only its owner is left to remind.
-    let own = tasks
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()
-        .clone();
+    let own = task(&r, "Customer accounts");
     for t in tasks.iter().filter(|t| t["system"] != "Customer accounts") {
         assert_eq!(
             officer.close(&id, t, json!({"outcome": "no_data"})).await.0,
             200
         );
     }
-    let remind = || {
-        let state = app.state.clone();
-        async move {
-            tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
     let due: chrono::NaiveDate = r["clocks"][0]["due_on"].as_str().unwrap().parse().unwrap();
     let days_left = (due - app.clock.now().date_naive()).num_days();
     app.clock.advance(chrono::TimeDelta::days(days_left - 3));
-    let queued = remind().await;
+    let queued = queue_reminders(&app).await;
     // Nobody assigned: the one officer; and the accounts owner (the others' tasks are closed, or their
     // owners have no account).
     assert_eq!(queued, 2, "the officer and the accounts owner");
-    assert_eq!(remind().await, 0, "once");
+    assert_eq!(queue_reminders(&app).await, 0, "once");
     app.clock.advance(chrono::TimeDelta::days(4));
     assert_eq!(
-        remind().await,
+        queue_reminders(&app).await,
         2,
         "and once more when the deadline has passed"
     );
-    assert_eq!(remind().await, 0);
+    assert_eq!(queue_reminders(&app).await, 0);
 
     let mails = common::delivered_over_smtp(&app).await;
     let to = |who: &str| common::texts_to(&mails, who);

@@ -4,7 +4,9 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, api, field_code, file_json, unzip};
+use common::{
+    Browser, TestApp, api, download_path, field_code, file_json, notice_kinds, task, unzip,
+};
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
 
@@ -37,15 +39,6 @@ async fn filed(app: &TestApp, fields: Value) -> (String, String) {
     let r = file_json(app, fields).await;
     let text = |key: &str| r[key].as_str().unwrap().to_owned();
     (text("id"), text("tracking_token"))
-}
-
-fn task<'a>(r: &'a Value, system: &str) -> &'a Value {
-    r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == system)
-        .unwrap_or_else(|| panic!("no task for {system}: {}", r["tasks"]))
 }
 
 async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_ground(
@@ -187,12 +180,7 @@ async fn a_california_deletion_closes_with_each_systems_outcome_and_a_retention_
     .await;
     assert_eq!(res, 303);
     let r = officer.request(&id).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("tasks_done"))
-    );
+    assert!(common::has_fact(&r, "tasks_done"));
     assert_eq!(r["version"], 5, "the last task marks the tasks done");
     let (status, body) = officer.fire(&id, "fulfil", 5).await;
     assert_eq!(status, 200, "{body}");
@@ -397,15 +385,13 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
         (notice["kind"].as_str(), notice["channel"].as_str()),
         (Some("answer_ready"), Some("email"))
     );
-    let path = download_path(&desk, &notice).await;
+    let path = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let requester = app.browser();
     let page = requester.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.text_of("download-left").as_deref(), Some("3"));
     for n in 1..=2 {
-        let zip = requester
-            .post_form(&path, &[("csrf_token", &page.csrf())])
-            .await;
+        let zip = requester.submit(&path, &page, &[]).await;
         assert_eq!(zip.status, 200, "download {n}");
         if n == 1 {
             let files = unzip(&zip.raw);
@@ -447,9 +433,7 @@ async fn an_eea_access_waits_for_every_export(app: TestApp) {
     let mut statuses = [x.status, y.status];
     statuses.sort();
     assert_eq!(statuses, [200, 410], "the limit holds under a race");
-    let used_up = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
+    let used_up = requester.submit(&path, &page, &[]).await;
     assert_eq!(used_up.status, 410);
     assert!(used_up.body.contains("download_limit_reached"));
     assert_eq!(requester.get(&path).await.status, 410);
@@ -623,18 +607,6 @@ async fn the_registry_is_kept_by_administrators(app: TestApp) {
     );
 }
 
-/// The download address printed in the answer's letter (and, later, its email).
-async fn download_path(desk: &Browser, notice: &Value) -> String {
-    let letter = desk.get(notice["letter"].as_str().unwrap()).await;
-    assert_eq!(letter.status, 200, "{}", letter.body);
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect()
-}
-
 async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = file(&app, "eea", "portability").await;
@@ -653,14 +625,9 @@ async fn portability_answers_in_json_and_the_link_expires(app: TestApp) {
     let r = officer.request(&id).await;
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let path = download_path(&desk, &notice).await;
+    let path = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    let files = unzip(&zip.raw);
+    let files = common::fetch_package(&requester, &path).await;
     let data: Value = serde_json::from_str(&files["data/orders-and-billing.json"]).unwrap();
     assert_eq!(
         data,
@@ -751,12 +718,10 @@ async fn the_tracking_page_shows_the_deadline_the_next_step_the_notices_and_the_
     let r = officer.request(&id).await;
     let notice = r["notices"].as_array().unwrap().last().unwrap().clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let href = download_path(&desk, &notice).await;
+    let href = download_path(&desk, notice["letter"].as_str().unwrap()).await;
     let dl = subject.get(&href).await;
     assert_eq!(dl.status, 200);
-    let zip = subject
-        .post_form(&href, &[("csrf_token", &dl.csrf())])
-        .await;
+    let zip = subject.submit(&href, &dl, &[]).await;
     assert_eq!((zip.status, &zip.raw[..2]), (200, &b"PK"[..]));
     let page = track("en").await;
     assert!(
@@ -773,10 +738,11 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     // Inside the first month: extended by two, with the reason and the new date in the notice.
     app.clock.advance(chrono::TimeDelta::days(20));
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": 2,
-                    "data": {"reason": "Many requests at once; the data spans six systems."}}),
+        .event(
+            &id,
+            "extend",
+            2,
+            json!({"reason": "Many requests at once; the data spans six systems."}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -791,10 +757,7 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     assert!(rows.contains("Many requests at once"), "{rows}");
     // A second extension is refused.
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "extend", "expected_version": 3, "data": {"reason": "again"}}),
-        )
+        .event(&id, "extend", 3, json!({"reason": "again"}))
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -811,26 +774,19 @@ async fn an_extension_gives_the_new_date_and_a_partial_refusal_its_reasons(app: 
     }
     // A part refused rests on one of the law's grounds: without one, nothing goes out.
     let part = json!({"partial_refusal": "Call recordings that reveal other people"});
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "answer", "expected_version": 4, "data": part}),
-        )
-        .await;
+    let (status, body) = officer.event(&id, "answer", 4, part).await;
     assert_eq!(
-        (
-            status,
-            body["error"]["fields"]["ground"][0]["code"].as_str()
-        ),
+        (status, field_code(&body, "ground")),
         (422, Some("required")),
         "{body}"
     );
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "answer", "expected_version": 4,
-                    "data": {"partial_refusal": "Call recordings that reveal other people",
-                             "ground": "rights_of_others"}}),
+        .event(
+            &id,
+            "answer",
+            4,
+            json!({"partial_refusal": "Call recordings that reveal other people",
+                             "ground": "rights_of_others"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -966,12 +922,7 @@ async fn specific_pieces_need_three_points_and_a_declaration_or_a_recorded_judge
         .await;
     assert_eq!(status, 204);
     let r = officer.request(&g).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("identity_verified"))
-    );
+    assert!(common::has_fact(&r, "identity_verified"));
     let audit = kaiji::db::audit::list_for_request(&mut app.tdb.conn(), &g).unwrap();
     assert!(audit.iter().any(|e| e.action == "identity.verified"
         && e.details.contains("officer_judgement")
@@ -987,10 +938,10 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     let b = app.browser();
     let form = b.get("/?lang=en").await;
     let bad = b
-        .post_form(
+        .submit(
             "/requests?lang=en",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Agent Smith"),
                 ("email", "agent@example.com"),
                 ("request_type", "deletion"),
@@ -1022,13 +973,11 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
         ),
         (Some("agent"), Some("Pat Doe"))
     );
-    let kinds: Vec<&str> = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"person_confirmation"), "{kinds:?}");
+    let kinds = notice_kinds(&r);
+    assert!(
+        kinds.iter().any(|k| k == "person_confirmation"),
+        "{kinds:?}"
+    );
     let (status, body) = officer.fire(&id, "acknowledge", 1).await;
     assert_eq!(status, 422);
     assert_eq!(
@@ -1044,13 +993,7 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
 
     // The letter to the person carries their own link; they confirm once.
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "person_confirmation")
-        .unwrap()
-        .clone();
+    let notice = common::notice(&r, "person_confirmation");
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     let rows = letter.all_text_of("letter-rows").unwrap();
     let at = rows.find("/confirm-person/").unwrap();
@@ -1062,7 +1005,7 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     let p = person.get(&format!("{path}?lang=en")).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.text_of("person-agent").as_deref(), Some("Agent Smith"));
-    let done = person.post_form(&path, &[("csrf_token", &p.csrf())]).await;
+    let done = person.submit(&path, &p, &[]).await;
     assert_eq!(done.status, 200);
     assert!(done.text_of("person-confirmed").is_some());
     assert_eq!(person.get(&path).await.status, 410, "used once");
@@ -1079,21 +1022,17 @@ async fn failed_verification_ends_in_a_refusal_that_says_how_to_try_again(app: T
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let id = file(&app, "eea", "deletion").await;
     assert_eq!(officer.fire(&id, "request_identity", 1).await.0, 200);
-    let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse_unverified", "expected_version": 2, "data": {}}),
-        )
-        .await;
+    let (status, body) = officer.event(&id, "refuse_unverified", 2, json!({})).await;
     assert_eq!(
         (status, body["error"]["message"].as_str()),
         (422, Some("a reason is required"))
     );
     let (status, body) = officer
-        .post(
-            &format!("/api/v1/requests/{id}/events"),
-            &json!({"event": "refuse_unverified", "expected_version": 2,
-                    "data": {"reason": "No answer to our request for information within a month."}}),
+        .event(
+            &id,
+            "refuse_unverified",
+            2,
+            json!({"reason": "No answer to our request for information within a month."}),
         )
         .await;
     assert_eq!(status, 200, "{body}");

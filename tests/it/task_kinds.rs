@@ -120,10 +120,10 @@ async fn the_registry_says_what_each_system_carries_out_and_whom_it_tells(app: T
     );
     assert!(page.body.contains("データの抽出, 消去"), "{}", page.body);
     let bad = desk
-        .post_form(
+        .submit(
             "/staff/systems?lang=en",
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("name", "Second warehouse"),
                 ("owner_email", "bi@example.com"),
                 ("categories", "events"),
@@ -196,10 +196,10 @@ async fn the_registry_says_what_each_system_carries_out_and_whom_it_tells(app: T
     );
     assert!(page.body.contains("Save the changes"));
     let saved = desk
-        .post_form(
+        .submit(
             &format!("/staff/systems/{}?lang=en", support["id"].as_str().unwrap()),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("name", "Customer support"),
                 ("owner_email", "support-owner@example.com"),
                 ("categories", "support tickets\ncall notes"),
@@ -228,13 +228,7 @@ async fn a_rectification_is_closed_from_the_page_with_its_corrections(app: TestA
     let id = filed(&app, "correction").await;
     assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
     let r = officer.request(&id).await;
-    let task = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["system"] == "Customer accounts")
-        .unwrap()
-        .clone();
+    let task = common::task(&r, "Customer accounts").clone();
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let page = desk.get(&format!("/staff/requests/{id}?lang=en")).await;
     assert!(page.body.contains("name=\"item_1\"") && page.body.contains("name=\"new_value_3\""));
@@ -475,10 +469,10 @@ async fn a_restriction_is_lifted_only_after_the_person_is_told(app: TestApp) {
     assert!(page.body.contains("ends on"), "{}", page.body);
     let second = tasks[1]["id"].as_str().unwrap();
     let bad = desk
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/tasks/{second}/lift?lang=en"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("lifted_on", "2020-01-01"),
                 ("reason", "Because the claim was settled"),
             ],

@@ -2,9 +2,11 @@
 //! refusal's reasons with the authority to complain to, the requester's own buttons (withdraw; appeal
 //! under the VCDPA), and lost tracking links sent again without telling whether any exist. Both backends.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::{TestApp, api, file_json};
+use crate::common::{
+    Api, TestApp, allowed_event, api, file_json, ground_codes, notice, notice_kinds,
+};
 use kaiji::domain::staff::Role;
 
 both_backends!(
@@ -16,15 +18,6 @@ both_backends!(
     a_californian_says_from_when_the_answer_covers,
     a_refusal_names_the_laws_ground,
 );
-
-fn notice_kinds(r: &Value) -> Vec<String> {
-    r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Files over the API in `place` and returns (request id, tracking path).
 async fn filed(app: &TestApp, place: &str, email: &str) -> (String, String) {
@@ -84,16 +77,12 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
     assert_eq!(stale.status, 403);
     assert_eq!(officer.request(&id).await["state"], "received");
 
-    let done = b
-        .post_form(
-            &act,
-            &[
-                ("csrf_token", &csrf),
-                ("statement", "Filed by mistake."),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
+    let meant = [
+        ("csrf_token", csrf.as_str()),
+        ("statement", "Filed by mistake."),
+        ("confirm", "yes"),
+    ];
+    let done = b.post_form(&act, &meant).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let after = b.get(done.location.as_deref().unwrap()).await;
     assert!(after.text_of("track-done").is_some(), "{}", after.body);
@@ -149,16 +138,7 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
     assert_eq!(by.actor_kind, "requester");
 
     // The same post again (a reload, a replay): the page says it can no longer be done; no second notice.
-    let replay = b
-        .post_form(
-            &act,
-            &[
-                ("csrf_token", &csrf),
-                ("statement", "Filed by mistake."),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
+    let replay = b.post_form(&act, &meant).await;
     assert_eq!(replay.status, 403, "{}", replay.body);
     assert!(replay.text_of("action-withdraw-error").is_none());
     assert!(
@@ -182,13 +162,10 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         ("a\u{7}b".to_owned(), "cannot be accepted"),
     ] {
         let back = b
-            .post_form(
+            .submit(
                 &format!("{track2}/act/withdraw"),
-                &[
-                    ("csrf_token", &p2.csrf()),
-                    ("statement", &bad),
-                    ("confirm", "yes"),
-                ],
+                &p2,
+                &[("statement", &bad), ("confirm", "yes")],
             )
             .await;
         assert_eq!(back.status, 422);
@@ -196,6 +173,13 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         assert!(msg.contains(code), "{msg}");
     }
     assert_eq!(officer.request(&id2).await["state"], "received");
+}
+
+/// `officer` refuses the request at its current version, giving `reason`.
+async fn refuse(officer: &Api, id: &str, reason: &str) {
+    let v = officer.version(id).await;
+    let refused = officer.fire_page(id, "refuse", v, Some(reason)).await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
 }
 
 async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
@@ -206,16 +190,12 @@ async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
     let next = before.all_text_of("track-next").unwrap();
     assert!(!next.contains("nothing is needed from you now"), "{next}");
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    let refused = officer
-        .fire_page(
-            &id,
-            "refuse",
-            v,
-            Some("The request is manifestly unfounded: Art. 12(5)."),
-        )
-        .await;
-    assert_eq!(refused.status, 200, "{}", refused.body);
+    refuse(
+        &officer,
+        &id,
+        "The request is manifestly unfounded: Art. 12(5).",
+    )
+    .await;
     let page = b.get(&track).await;
     assert_eq!(
         page.text_of("track-refusal-reason").as_deref(),
@@ -239,25 +219,10 @@ async fn a_refusal_says_why_where_to_complain_and_what_next(app: TestApp) {
 async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     let (id, track) = filed(&app, "US-VA", "val@example.com").await;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
-    let v = officer.request(&id).await["version"].as_i64().unwrap();
-    let refused = officer
-        .fire_page(
-            &id,
-            "refuse",
-            v,
-            Some("We hold no data we can link to you."),
-        )
-        .await;
-    assert_eq!(refused.status, 200, "{}", refused.body);
+    refuse(&officer, &id, "We hold no data we can link to you.").await;
     // The refusal says how to appeal (§59.1-578(B)), in the email and the letter.
     let r = officer.request(&id).await;
-    let notice = r["notices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "refused")
-        .unwrap()
-        .clone();
+    let notice = notice(&r, "refused");
     let desk = app.signed_in("desk@example.com", Role::Officer).await;
     let letter = desk.get(notice["letter"].as_str().unwrap()).await;
     assert!(
@@ -293,12 +258,10 @@ async fn a_virginian_appeals_a_refusal_from_the_tracking_page(app: TestApp) {
     );
     assert!(page.all_text_of("track-authority").is_some());
     let done = b
-        .post_form(
+        .submit(
             &format!("{track}/act/appeal_received"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("statement", "I have an account: it is under this address."),
-            ],
+            &page,
+            &[("statement", "I have an account: it is under this address.")],
         )
         .await;
     assert_eq!(
@@ -439,10 +402,10 @@ async fn who_may_file_follows_the_places_law(app: TestApp) {
     // The form says so beside the field, with the input kept.
     let form = b.get("/?place=US-VA&lang=en").await;
     let back = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Agent A"),
                 ("email", "agent@example.com"),
                 ("request_type", "access"),
@@ -588,10 +551,10 @@ async fn a_californian_says_from_when_the_answer_covers(app: TestApp) {
     // The form keeps a refused date and says why beside it.
     let form = b.get("/?place=US-CA&lang=en").await;
     let back = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", "Cal"),
                 ("email", "cal2@example.com"),
                 ("request_type", "access"),
@@ -616,19 +579,7 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
     let (id, track) = filed(&app, "eea", "pat@example.com").await;
     let officer = api(&app, "officer@example.com", Role::Officer).await;
     let r = officer.request(&id).await;
-    let refuse = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "refuse")
-        .unwrap()
-        .clone();
-    let codes: Vec<&str> = refuse["grounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["code"].as_str().unwrap())
-        .collect();
+    let codes = ground_codes(allowed_event(&r, "refuse"));
     assert!(
         codes.contains(&"manifestly_unfounded_or_excessive") && codes.contains(&"rights_of_others"),
         "{codes:?}"
@@ -637,28 +588,13 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
         !codes.contains(&"data_accurate"),
         "a correction ground is not offered for access"
     );
-    let extend = r["allowed_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "extend")
-        .unwrap();
+    let extend = allowed_event(&r, "extend");
     assert!(
         extend.get("grounds").is_none(),
         "only refusals name grounds"
     );
 
     let v = r["version"].as_i64().unwrap();
-    let fire = |data: Value, event: &'static str| {
-        let body = json!({"event": event, "expected_version": v, "data": data});
-        let officer = &officer;
-        let id = id.clone();
-        async move {
-            officer
-                .post(&format!("/api/v1/requests/{id}/events"), &body)
-                .await
-        }
-    };
     for (data, event, code) in [
         (json!({"reason": "r"}), "refuse", "required"),
         (
@@ -677,7 +613,7 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
             "not_offered_here",
         ),
     ] {
-        let (status, body) = fire(data.clone(), event).await;
+        let (status, body) = officer.event(&id, event, v, data.clone()).await;
         assert_eq!(status, 422, "{data}: {body}");
         assert_eq!(
             crate::common::field_code(&body, "ground"),
@@ -702,10 +638,10 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
     );
     assert!(page.body.contains("value=\"rights_of_others\""));
     let back = staff
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
+            &page,
             &[
-                ("csrf_token", &page.csrf()),
                 ("event", "refuse"),
                 ("expected_version", &v.to_string()),
                 ("reason", "Other customers' messages are in the thread."),
@@ -725,11 +661,14 @@ async fn a_refusal_names_the_laws_ground(app: TestApp) {
         .unwrap_or_default();
     assert!(kept.contains("Other customers"), "{kept:.300}");
 
-    let (status, body) = fire(
-        json!({"reason": "Other customers' messages are in the thread.", "ground": "rights_of_others"}),
-        "refuse",
-    )
-    .await;
+    let (status, body) = officer
+        .event(
+            &id,
+            "refuse",
+            v,
+            json!({"reason": "Other customers' messages are in the thread.", "ground": "rights_of_others"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let b = app.browser();
     let en = b.get(&format!("{track}?lang=en")).await;

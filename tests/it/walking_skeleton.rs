@@ -80,13 +80,10 @@ async fn form_to_audit_log(app: TestApp) {
 
     // It moves the request on.
     let moved = officer
-        .post_form(
+        .submit(
             &format!("/staff/requests/{id}/events"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("event", "confirm_identity"),
-                ("expected_version", "1"),
-            ],
+            &page,
+            &[("event", "confirm_identity"), ("expected_version", "1")],
         )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
@@ -191,10 +188,10 @@ async fn json_api_flow(app: TestApp) {
     ] {
         let page = officer.get(&format!("/staff/requests/{}", row.id)).await;
         let res = officer
-            .post_form(
+            .submit(
                 &format!("/staff/requests/{}/events", row.id),
+                &page,
                 &[
-                    ("csrf_token", &page.csrf()),
                     ("event", event),
                     ("expected_version", version),
                     (

@@ -7,7 +7,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use common::{Api, TestApp, api, file_id};
+use common::{Api, TestApp, api, file_id, notice_kinds};
 use kaiji::app::staff;
 use kaiji::domain::staff::Role;
 use serde_json::{Value, json};
@@ -104,7 +104,7 @@ async fn pay_invoice(officer: &Api, id: &str, version: i64) -> i64 {
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(res.json()["paid"], true);
-    let after = officer.request(id).await["version"].as_i64().unwrap();
+    let after = officer.version(id).await;
     assert_eq!(after, version + 1, "a settled invoice marks the fee paid");
     after
 }
@@ -126,7 +126,7 @@ async fn close_tasks(officer: &Api, id: &str, open: &[Value], version: i64) -> i
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let after = officer.request(id).await["version"].as_i64().unwrap();
+    let after = officer.version(id).await;
     assert_eq!(
         after,
         version + 1,
@@ -712,12 +712,7 @@ async fn every_procedure_walks_to_each_terminal_state(app: TestApp) {
                 }
             }
             let before = officer.request(&id).await;
-            let offered: Vec<&str> = before["allowed_events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["event"].as_str().unwrap())
-                .collect();
+            let offered = common::allowed_events(&before);
             assert!(
                 offered.contains(event),
                 "{}: `{event}` offered in {}: {offered:?}",
@@ -924,8 +919,8 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         (422, Some("validation_failed"))
     );
     assert_eq!(
-        r.json()["error"]["fields"]["sneaky"][0]["code"],
-        "unknown_field"
+        common::field_code(&r.json(), "sneaky"),
+        Some("unknown_field")
     );
     // A JSON array is not a body: nothing is fired (it once fired an extension).
     let r = officer
@@ -935,10 +930,7 @@ async fn refusals_are_typed_and_write_nothing(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (
-            r.status,
-            r.json()["error"]["fields"]["body"][0]["code"].as_str()
-        ),
+        (r.status, common::field_code(&r.json(), "body")),
         (422, Some("not_an_object"))
     );
     let r = officer
@@ -1300,13 +1292,8 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
         .await;
         let r = officer.request(&id).await;
         assert_eq!(r["workflow"]["id"], workflow);
-        let kinds: Vec<&str> = r["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap())
-            .collect();
-        assert!(kinds.contains(&"email_confirmation"), "{kinds:?}");
+        let kinds = notice_kinds(&r);
+        assert!(kinds.iter().any(|k| k == "email_confirmation"), "{kinds:?}");
         // Officers cannot start before the address is confirmed.
         let first = r["allowed_events"].as_array().unwrap();
         assert!(
@@ -1329,12 +1316,7 @@ async fn unconfirmed_requests_expire_with_a_notice(app: TestApp) {
     let forged = format!("/confirm/{}.{}", ids[1], "0".repeat(64));
     assert_eq!(app.browser().get(&forged).await.status, 404);
     let r = officer.request(&ids[0]).await;
-    assert!(
-        r["facts"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("email_confirmed"))
-    );
+    assert!(common::has_fact(&r, "email_confirmed"));
     assert_eq!(r["version"], 1, "confirming changes no state");
 
     // 72 hours on, the timer closes the unconfirmed others, each with its notice; links have expired.

@@ -144,23 +144,62 @@ fn version_line(src: &str) -> (String, i64) {
     (line.to_owned(), n)
 }
 
+/// The app's mailer, sending to `smtp`.
+pub fn mailer(app: &TestApp, smtp: &smtp::SmtpServer) -> kaiji::notify::Mailer {
+    let mut config = (*app.state.config).clone();
+    config.mail.smtp_url = Some(smtp.url().into());
+    kaiji::notify::Mailer::from_config(&config).unwrap()
+}
+
+/// One worker's delivery round to `smtp`, of up to `limit` notices due.
+async fn deliver_up_to(
+    app: &TestApp,
+    smtp: &smtp::SmtpServer,
+    worker: &str,
+    limit: i64,
+) -> kaiji::notify::DeliveryReport {
+    let (state, mailer, worker) = (app.state.clone(), mailer(app, smtp), worker.to_owned());
+    tokio::task::spawn_blocking(move || kaiji::notify::deliver_due(&state, &mailer, &worker, limit))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// One worker's delivery round to `smtp` (up to 100 notices due), as the worker runs it.
+pub async fn deliver(
+    app: &TestApp,
+    smtp: &smtp::SmtpServer,
+    worker: &str,
+) -> kaiji::notify::DeliveryReport {
+    deliver_up_to(app, smtp, worker, 100).await
+}
+
 /// Delivers every notice due over SMTP to a test server, and returns what it received.
 pub async fn delivered_over_smtp(app: &TestApp) -> Vec<smtp::Received> {
     let server = smtp::SmtpServer::start();
-    let mut config = (*app.state.config).clone();
-    config.mail.smtp_url = Some(server.url().into());
-    let (state, mailer) = (
-        app.state.clone(),
-        kaiji::notify::Mailer::from_config(&config).unwrap(),
-    );
-    let report = tokio::task::spawn_blocking(move || {
-        kaiji::notify::deliver_due(&state, &mailer, "test-worker", 10_000)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let report = deliver_up_to(app, &server, "test-worker", 10_000).await;
     assert_eq!(report.failed, 0, "{report:?}");
     server.received()
+}
+
+/// Runs the reminders' round once (what the worker does every few seconds): how many it queued.
+pub async fn queue_reminders(app: &TestApp) -> usize {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || kaiji::notify::queue_reminders(&state))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The first link to `{public_url}{prefix}` in a mail's text, as a path (from `prefix` on).
+pub fn link_in(text: &str, public_url: &str, prefix: &str) -> String {
+    let at = text
+        .find(&format!("{public_url}{prefix}"))
+        .unwrap_or_else(|| panic!("a {prefix} link in {text}"));
+    text[at + public_url.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect()
 }
 
 /// The text of each mail received for `address`.
@@ -461,7 +500,7 @@ impl TestApp {
         let b = self.browser();
         let page = b.get(&path).await;
         assert_eq!(page.status, 200, "confirmation page: {}", page.body);
-        b.post_form(&path, &[("csrf_token", &page.csrf())]).await
+        b.submit(&path, &page, &[]).await
     }
 
     /// Confirms the email address of every open request filed online, as their requesters would.
@@ -512,6 +551,19 @@ impl TestApp {
                     }
                 }
             }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Pushes the newest checkpoint to the operator's store in `dir` (what `serve` does after sealing).
+    pub async fn push_checkpoint(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<kaiji::app::sequencer::PushOutcome, kaiji::app::AppError> {
+        let (state, dir) = (self.state.clone(), dir.to_owned());
+        tokio::task::spawn_blocking(move || {
+            kaiji::app::sequencer::push_checkpoint(&state.db, &state.config, &state.keys, &dir)
         })
         .await
         .unwrap()
@@ -605,6 +657,15 @@ pub struct Page {
 impl Page {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The seconds its `Retry-After` header asks to wait.
+    pub fn retry_after(&self) -> u64 {
+        self.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 
     /// The CSRF token of the first form on the page.
@@ -784,6 +845,14 @@ impl Browser {
         self.finish(res).await
     }
 
+    /// Posts `fields` to `path` as the form on the page `on` would: with that page's CSRF token first.
+    pub async fn submit(&self, path: &str, on: &Page, fields: &[(&str, &str)]) -> Page {
+        let token = on.csrf();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(path, &all).await
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
         let res = self
             .client
@@ -817,13 +886,10 @@ impl Browser {
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
         let form = self.get("/staff/login").await;
-        self.post_form(
+        self.submit(
             "/staff/login",
-            &[
-                ("csrf_token", &form.csrf()),
-                ("email", email),
-                ("password", password),
-            ],
+            &form,
+            &[("email", email), ("password", password)],
         )
         .await
     }
@@ -858,10 +924,10 @@ pub async fn file_request_from(
     let form = b.get("/").await;
     assert_eq!(form.status, 200);
     let res = b
-        .post_form(
+        .submit(
             "/requests",
+            &form,
             &[
-                ("csrf_token", &form.csrf()),
                 ("name", name),
                 ("email", email),
                 ("request_type", request_type),
@@ -913,6 +979,15 @@ pub async fn file_id(app: &TestApp, fields: serde_json::Value) -> String {
         .to_owned()
 }
 
+/// Files a request as `file_id` does, confirms its address as the requester would, and has `officer`
+/// start processing it: the request's tasks are open in its systems.
+pub async fn started(app: &TestApp, officer: &Api, fields: serde_json::Value) -> String {
+    let id = file_id(app, fields).await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "start_processing", 1).await.0, 200);
+    id
+}
+
 /// Runs a test body on SQLite and on PostgreSQL: `both_backends!(name)` turns `async fn name(app: TestApp)`
 /// into the tests `name::sqlite` and `name::postgres`.
 #[macro_export]
@@ -954,6 +1029,85 @@ macro_rules! on_each_backend {
             }
         }
     )+};
+}
+
+/// Whether a request (as the API shows it) has come to hold `fact`.
+pub fn has_fact(r: &serde_json::Value, fact: &str) -> bool {
+    r["facts"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(fact))
+}
+
+/// The events a request (as the API shows it) offers now, by name.
+pub fn allowed_events(r: &serde_json::Value) -> Vec<&str> {
+    r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+/// How a request offers `event` now (its grounds, where the law lists them).
+pub fn allowed_event<'a>(r: &'a serde_json::Value, event: &str) -> &'a serde_json::Value {
+    r["allowed_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == event)
+        .unwrap_or_else(|| panic!("{event} is not offered: {}", r["allowed_events"]))
+}
+
+/// The codes of the grounds an offered event lists.
+pub fn ground_codes(offer: &serde_json::Value) -> Vec<&str> {
+    offer["grounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The task of `system` in a request (as the API shows it).
+pub fn task<'a>(r: &'a serde_json::Value, system: &str) -> &'a serde_json::Value {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["system"] == system)
+        .unwrap_or_else(|| panic!("no task for {system}: {}", r["tasks"]))
+}
+
+/// The first notice of `kind` a request (as the API shows it) has queued.
+pub fn notice<'a>(r: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]))
+}
+
+/// The newest notice of `kind` a request (as the API shows it) has queued.
+pub fn latest_notice<'a>(r: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|n| n["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} notice: {}", r["notices"]))
+}
+
+/// The kinds of the notices a request (as the API shows it) has queued, in order.
+pub fn notice_kinds(r: &serde_json::Value) -> Vec<String> {
+    r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The first error code an API answer gives for `field` (`{"error": {"fields": {field: [{code}]}}}`).
@@ -1064,14 +1218,31 @@ impl Api {
         self.get(&format!("/api/v1/requests/{id}")).await
     }
 
-    pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
-        let mut data = serde_json::json!({"reason": "As recorded."});
-        self.name_a_ground(id, event, &mut data).await;
+    /// The request's version now (what the next event must expect).
+    pub async fn version(&self, id: &str) -> i64 {
+        self.request(id).await["version"].as_i64().unwrap()
+    }
+
+    /// Fires `event` with exactly `data`: the status and the JSON answer.
+    pub async fn event(
+        &self,
+        id: &str,
+        event: &str,
+        version: i64,
+        data: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         self.post(
             &format!("/api/v1/requests/{id}/events"),
             &serde_json::json!({"event": event, "expected_version": version, "data": data}),
         )
         .await
+    }
+
+    /// Fires `event` with a reason, and a ground where the law lists them.
+    pub async fn fire(&self, id: &str, event: &str, version: i64) -> (u16, serde_json::Value) {
+        let mut data = serde_json::json!({"reason": "As recorded."});
+        self.name_a_ground(id, event, &mut data).await;
+        self.event(id, event, version, data).await
     }
 
     /// A refusal where the law lists grounds names one: the first the request's allowed event offers.
@@ -1132,6 +1303,14 @@ impl Api {
         assert_eq!(status, 201, "{body}");
     }
 
+    /// Closes every task of the request alike, with `body` (one outcome for all its systems).
+    pub async fn close_each(&self, id: &str, body: serde_json::Value) {
+        for t in self.request(id).await["tasks"].as_array().unwrap() {
+            let (status, res) = self.close(id, t, body.clone()).await;
+            assert_eq!(status, 200, "{}: {res}", t["system"]);
+        }
+    }
+
     pub async fn close(
         &self,
         id: &str,
@@ -1170,6 +1349,34 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     out
 }
 
+/// The download address in the rows of an answer's letter (`letter-rows`).
+pub fn download_path_in(rows: &str) -> String {
+    let at = rows.find("/download/").expect("a download address");
+    rows[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The download address printed on the answer's letter at `letter_path` (read by `desk`).
+pub async fn download_path(desk: &Browser, letter_path: &str) -> String {
+    let letter = desk.get(letter_path).await;
+    assert_eq!(letter.status, 200, "{}", letter.body);
+    download_path_in(&letter.all_text_of("letter-rows").unwrap())
+}
+
+/// The answer package at a download address as `requester` fetches it (the page, then its button),
+/// unzipped.
+pub async fn fetch_package(
+    requester: &Browser,
+    path: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let page = requester.get(path).await;
+    let zip = requester.submit(path, &page, &[]).await;
+    assert_eq!(zip.status, 200);
+    unzip(&zip.raw)
+}
+
 /// The answer package as the requester downloads it: the address printed on the answer's letter (read
 /// by `desk`), opened by a fresh browser, unzipped.
 pub async fn download_answer(
@@ -1177,21 +1384,8 @@ pub async fn download_answer(
     desk: &Browser,
     letter_path: &str,
 ) -> std::collections::BTreeMap<String, String> {
-    let letter = desk.get(letter_path).await;
-    assert_eq!(letter.status, 200, "{}", letter.body);
-    let rows = letter.all_text_of("letter-rows").unwrap();
-    let at = rows.find("/download/").expect("a download address");
-    let path: String = rows[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    let requester = app.browser();
-    let page = requester.get(&path).await;
-    let zip = requester
-        .post_form(&path, &[("csrf_token", &page.csrf())])
-        .await;
-    assert_eq!(zip.status, 200);
-    unzip(&zip.raw)
+    let path = download_path(desk, letter_path).await;
+    fetch_package(&app.browser(), &path).await
 }
 
 /// Runs one of poppler's tools (`pdftotext`, `pdffonts`; Debian's poppler-utils) on a PDF and returns
