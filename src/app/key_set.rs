@@ -8,6 +8,7 @@
 use super::{AppError, Clock};
 use crate::config::{Config, KeyRing, Keys};
 use crate::db::service_keys::{self, ServiceKeyRow};
+use crate::db::tlog::LogState;
 use crate::db::{self, Db, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::security::tokens;
@@ -134,20 +135,16 @@ pub fn ring_of<'k>(keys: &'k Keys, kind: &str) -> Option<&'k KeyRing> {
     }
 }
 
-/// The keys this instance holds, by kind (the audit key's public half under the configured name;
-/// `check_or_record` records it under the log's).
-pub fn held(config: &Config, keys: &Keys) -> Result<Vec<HeldKey>, AppError> {
+/// The keys this instance holds, by kind; the audit key's public half under the name the log
+/// recorded (`log`: a restore renames it), or the configured name before the log has one.
+pub fn held(log: &LogState, config: &Config, keys: &Keys) -> Result<Vec<HeldKey>, AppError> {
     let mut out = Vec::new();
     for kind in ["session", "document", "audit", "assertion"] {
         let Some(ring) = ring_of(keys, kind) else {
             continue;
         };
         let public_half = (kind == "audit")
-            .then(|| {
-                crate::domain::tlog::LogKey::new(&config.audit.audit_origin, &keys.audit_seed())
-                    .map(|k| k.verifier_key())
-                    .map_err(|_| AppError::NotConfigured("KAIJI_AUDIT_ORIGIN"))
-            })
+            .then(|| super::audit_key::key_of(log, config, keys).map(|k| k.verifier_key()))
             .transpose()?;
         out.push(HeldKey {
             kind,
@@ -179,14 +176,9 @@ pub fn check_or_record(
     keys: &Keys,
     clock: &Clock,
 ) -> Result<Checked, KeySetError> {
-    let mut ours = held(config, keys)?;
     let now = db::to_db_time(clock.now());
     let mut conn = db.conn().map_err(AppError::from)?;
-    // The audit key's public half under the name the log recorded (a restore renames it).
-    let state = crate::db::tlog::state(&mut conn)?;
-    for key in ours.iter_mut().filter(|k| k.kind == "audit") {
-        key.public_half = Some(super::audit_key::key_of(&state, config, keys)?.verifier_key());
-    }
+    let ours = held(&crate::db::tlog::state(&mut conn)?, config, keys)?;
     write_tx(&mut conn, |c| -> Result<Checked, KeySetError> {
         // Instances started together record in turn.
         db::workflows::take_publishing_turn(c).map_err(AppError::from)?;
@@ -513,12 +505,12 @@ pub fn adopt(
     clock: &Clock,
     kind: &str,
 ) -> Result<HeldKey, KeySetError> {
-    let ours = held(config, keys)?
+    let now = clock.now();
+    let mut conn = db.conn().map_err(AppError::from)?;
+    let ours = held(&crate::db::tlog::state(&mut conn)?, config, keys)?
         .into_iter()
         .find(|k| k.kind == kind)
         .ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?;
-    let now = clock.now();
-    let mut conn = db.conn().map_err(AppError::from)?;
     write_tx(&mut conn, |c| -> Result<(), AppError> {
         db::workflows::take_publishing_turn(c)?;
         let retired = service_keys::retire_others(c, ours.kind, &ours.id)?;

@@ -59,8 +59,10 @@ pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     match command {
         KeysCommand::Generate { .. } => {}
         KeysCommand::List => {
-            let ours = key_set::held(&state.config, &state.keys)?;
-            let rows = crate::db::service_keys::all(&mut *state.db.conn()?)?;
+            let mut conn = state.db.conn()?;
+            let log = crate::db::tlog::state(&mut conn)?;
+            let ours = key_set::held(&log, &state.config, &state.keys)?;
+            let rows = crate::db::service_keys::all(&mut conn)?;
             if rows.is_empty() {
                 println!("no keys recorded yet: the first serve or worker records its own");
             }

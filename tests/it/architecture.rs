@@ -314,6 +314,23 @@ fn no_import_loops() {
     assert!(loops.is_empty(), "import loops: {loops:#?}");
 }
 
+/// The app hands pages and API handlers its own read models: the web layer names no `db` module, so
+/// a column rename never reaches a page or the API contract unnoticed.
+#[test]
+fn the_web_layer_names_no_db_module() {
+    let graph = module_graph(&src());
+    let leaks: Vec<String> = graph
+        .iter()
+        .filter(|(from, _)| from.starts_with("web"))
+        .flat_map(|(from, tos)| {
+            tos.iter()
+                .filter(|to| to.split("::").next() == Some("db"))
+                .map(move |to| format!("{from} -> {to}"))
+        })
+        .collect();
+    assert!(leaks.is_empty(), "web names db rows: {leaks:#?}");
+}
+
 #[test]
 fn the_checks_find_a_loop_and_an_upward_import() {
     let dir = tempfile::tempdir().unwrap();
