@@ -14,7 +14,7 @@ use kaiji::domain::staff::Role;
 use kaiji::domain::workflow::TransitionError;
 use proptest::prelude::*;
 
-const PROCEDURES: [(&str, Channel, &str); 10] = [
+const PROCEDURES: [(&str, Channel, &str); 12] = [
     ("JP", Channel::Postal, "access"),
     ("JP", Channel::Web, "access"),
     ("EEA", Channel::Web, "erasure"),
@@ -25,6 +25,8 @@ const PROCEDURES: [(&str, Channel, &str); 10] = [
     ("US-VA", Channel::Api, "correction"),
     ("BR", Channel::Web, "access"),
     ("BR", Channel::Api, "deletion"),
+    ("US-CA", Channel::Web, "opt_out_sale"),
+    ("US-CA", Channel::Api, "opt_in_sale"),
 ];
 
 /// One step: which event (an index into the offered events, or into all of them), who fires it, whether a
@@ -205,12 +207,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_sequences_on_sqlite(procedure in 0usize..10, steps in steps()) {
+    fn random_sequences_on_sqlite(procedure in 0..PROCEDURES.len(), steps in steps()) {
         run(Backend::Sqlite, procedure, &steps)?;
     }
 
     #[test]
-    fn random_sequences_on_postgres(procedure in 0usize..10, steps in steps()) {
+    fn random_sequences_on_postgres(procedure in 0..PROCEDURES.len(), steps in steps()) {
         run(Backend::Postgres, procedure, &steps)?;
     }
 }
