@@ -2,6 +2,7 @@
 //! against the procedure's checklist, and erased a set number of days after the request closes.
 
 use crate::config::UploadKind;
+use crate::domain::code::Code;
 use crate::domain::ids::{DocumentId, FileId, RequestId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -21,7 +22,8 @@ use crate::domain::postal::parse_date;
 use crate::security::documents::{self as crypto, Sealed};
 
 /// What a file is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum FilePurpose {
     /// A scanned page of the letter or form.
     Scan,
@@ -35,14 +37,6 @@ impl FilePurpose {
         match self {
             FilePurpose::Scan | FilePurpose::IdentityDocument => UploadKind::Scan,
             FilePurpose::Reply => UploadKind::Reply,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FilePurpose::Scan => "scan",
-            FilePurpose::IdentityDocument => "identity_document",
-            FilePurpose::Reply => "reply",
         }
     }
 }

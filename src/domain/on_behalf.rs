@@ -2,21 +2,13 @@
 //! directly) or a parent or guardian (who says on what basis they act, checked against the law's age).
 
 /// Who files for whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum OnBehalfKind {
     /// An authorised agent (CCPA §7063, GDPR representatives, APPI 任意代理人).
     Agent,
     /// A parent or guardian of a minor or an adult ward.
     Guardian,
-}
-
-impl OnBehalfKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnBehalfKind::Agent => "agent",
-            OnBehalfKind::Guardian => "guardian",
-        }
-    }
 }
 
 /// On what basis a guardian files (recorded with the request; the officer checks the proof of authority).
