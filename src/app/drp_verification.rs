@@ -67,9 +67,8 @@ fn load(
 ) -> Result<(Case, repo::DrpRequestRow, repo::AgentRow, Option<String>), AppError> {
     let link = repo::find_request(conn, request_id)?.ok_or(AppError::NotFound)?;
     let agent = repo::find_agent(conn, &link.agent_id)?.ok_or(AppError::NotFound)?;
-    let id = link.request_id.clone();
-    let case = Case::load(conn, catalog, &id)?;
-    let person_email = requests::find_on_behalf(conn, &id)?.and_then(|b| b.person_email);
+    let case = Case::load(conn, catalog, request_id)?;
+    let person_email = requests::find_on_behalf(conn, request_id)?.and_then(|b| b.person_email);
     Ok((case, link, agent, person_email))
 }
 

@@ -1,5 +1,5 @@
 //! Codes: the stored and written names of a closed set of kinds. strum derives each spelling once (the
-//! enum's `strum(serialize_all)`); this trait gives every such enum the same two ways to use them.
+//! enum's `strum(serialize_all)`); this trait gives every such enum the same ways to use them.
 
 /// A kind whose code is stored in a column, written in definitions and shown nowhere raw.
 pub trait Code: Copy + Into<&'static str> + strum::VariantArray + 'static {

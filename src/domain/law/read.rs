@@ -10,6 +10,7 @@ use super::*;
 
 mod registers;
 mod rights;
+use crate::domain::code::Code;
 use crate::domain::preference::PreferenceValue;
 use registers::{RawComplaints, RawProvisionRules};
 use rights::RawRight;
@@ -157,11 +158,11 @@ impl Source<'_> {
         Ok(*v.get_ref())
     }
 
-    fn kind<T: std::str::FromStr>(
+    /// A code of kind `T`; an unknown one is refused with the codes `T` knows.
+    fn kind<T: std::str::FromStr + Code>(
         &self,
         s: &Option<Spanned<String>>,
         what: &str,
-        known: &[&str],
     ) -> Result<Option<T>, DefinitionError> {
         s.as_ref()
             .map(|s| {
@@ -171,7 +172,7 @@ impl Source<'_> {
                         format!(
                             "unknown {what} `{}` (known: {})",
                             s.get_ref(),
-                            known.join(", ")
+                            T::codes().join(", ")
                         ),
                     )
                 })

@@ -39,14 +39,6 @@ impl Source<'_> {
     /// The rights a regime grants, each checked on its own and against the task its answer needs.
     pub(super) fn rights(&self, raw: Vec<RawRight>) -> Result<Vec<RightDef>, DefinitionError> {
         let s = self;
-        let names = |all: &[&'static str]| all.to_vec();
-        let tasks = names(&TaskKind::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>());
-        let answers: Vec<&str> = <AnswerKind as strum::VariantArray>::VARIANTS
-            .iter()
-            .map(|a| a.into())
-            .collect();
-        let forms: Vec<&str> = FormKind::ALL.iter().map(|f| f.as_str()).collect();
-        let changes: Vec<&str> = ChangeAction::ALL.iter().map(|c| c.as_str()).collect();
         let mut rights: Vec<RightDef> = Vec::new();
         for r in raw {
             let code: RightCode = r.code.get_ref().parse().map_err(|_| {
@@ -61,8 +53,8 @@ impl Source<'_> {
             if rights.iter().any(|x| x.code == code) {
                 return Err(s.err(r.code.span(), format!("right `{code}` is listed twice")));
             }
-            let task: Option<TaskKind> = s.kind(&r.task, "task", &tasks)?;
-            let answer: Option<AnswerKind> = s.kind(&r.answer, "answer", &answers)?;
+            let task: Option<TaskKind> = s.kind(&r.task, "task")?;
+            let answer: Option<AnswerKind> = s.kind(&r.answer, "answer")?;
             // What an answer packs comes from the systems' tasks: their data from exports, the
             // registry's categories for the systems a `locate` task found holding the person.
             let needs = match answer {
@@ -158,8 +150,8 @@ impl Source<'_> {
                 article: r.article,
                 task,
                 answer,
-                change: s.kind(&r.change, "change", &changes)?,
-                form: s.kind(&r.form, "form", &forms)?,
+                change: s.kind(&r.change, "change")?,
+                form: s.kind(&r.form, "form")?,
             });
         }
         Ok(rights)
