@@ -12,6 +12,7 @@ use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::ids::RequestId;
 use crate::security::documents::{Sealed, seal};
 use crate::security::mfa;
+use strum::VariantArray;
 
 /// Items a page holds: small enough that a page's writes are a short transaction.
 const PAGE: i64 = 200;
@@ -70,12 +71,12 @@ fn walk(
     let ids = ring.ids();
     let mut conn = db.conn()?;
     let mut total = 0_u64;
-    for store in SealedStore::ALL {
+    for &store in SealedStore::VARIANTS {
         total += sealed::count(&mut conn, store)?.max(0) as u64;
     }
     let mut report = Survey::default();
     progress(0, total);
-    for store in SealedStore::ALL {
+    for &store in SealedStore::VARIANTS {
         let mut after = String::new();
         loop {
             let items = sealed::page(&mut conn, store, &after, PAGE)?;

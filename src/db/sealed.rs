@@ -7,7 +7,7 @@ use super::AnyConnection;
 use super::schema::{answer_packages, identity_evidence, staff_mfa, stored_files, system_tasks};
 
 /// A table of sealed content and how its associated data is built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray)]
 pub enum SealedStore {
     /// Identity documents, scans and reply files.
     StoredFiles,
@@ -19,16 +19,6 @@ pub enum SealedStore {
     TaskExports,
     /// Staff authenticator secrets (sealed text, `nonce.ciphertext` in base64).
     MfaSecrets,
-}
-
-impl SealedStore {
-    pub const ALL: [SealedStore; 5] = [
-        SealedStore::StoredFiles,
-        SealedStore::IdentityEvidence,
-        SealedStore::AnswerPackages,
-        SealedStore::TaskExports,
-        SealedStore::MfaSecrets,
-    ];
 }
 
 /// One sealed item. `owner` is the request (the staff member, for an authenticator secret); for an

@@ -3,8 +3,6 @@
 //! of the request", counted by calendar month). The lists and the age limit are settings of the procedure.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -25,40 +23,19 @@ use super::postal::RequesterKind;
     Ord,
     Serialize,
     Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
     utoipa::ToSchema,
 )]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Holder {
     /// The person the data is about (ご本人).
     Principal,
     /// The agent or legal agent acting for them.
     Agent,
-}
-
-impl Holder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Holder::Principal => "principal",
-            Holder::Agent => "agent",
-        }
-    }
-}
-
-impl FromStr for Holder {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "principal" => Ok(Holder::Principal),
-            "agent" => Ok(Holder::Agent),
-            _ => Err("unknown_holder"),
-        }
-    }
-}
-
-impl fmt::Display for Holder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// One line of a checklist: one document of any of these kinds, held by `holder`.

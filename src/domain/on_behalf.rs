@@ -12,7 +12,8 @@ pub enum OnBehalfKind {
 }
 
 /// On what basis a guardian files (recorded with the request; the officer checks the proof of authority).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum GuardianBasis {
     /// A parent or guardian of a minor: born on `born_on`, under the law's `minor_under` on the day of
     /// filing.
@@ -26,10 +27,7 @@ pub enum GuardianBasis {
 
 impl GuardianBasis {
     pub fn as_str(self) -> &'static str {
-        match self {
-            GuardianBasis::Minor { .. } => "minor",
-            GuardianBasis::Guardianship => "guardianship",
-        }
+        self.into()
     }
 
     /// Parses a guardian's basis as typed, against the law's age on the day of filing: a minor's birth

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use kaiji::config::DatabaseUrl;
+
 use crate::cli::{fails_saying, kaiji, succeeds_saying, text};
 use crate::common::{self, PgDatabase, postgres_admin_url};
 
@@ -244,6 +246,39 @@ fn drill(origin: &Path, restored: &Path, env: &[(&str, &str)], restored_env: &[(
         ids
     };
     assert_eq!(listed(origin, env), listed(restored, restored_env));
+    adopting_an_audit_key_after_the_restore(restored, restored_env, key.trim());
+}
+
+/// After a leak the operator adopts a new audit key on the restored instance: its public half is
+/// recorded under the name the log goes on under (the restore's), not the configured one, so a later
+/// `keys retire` still knows whether the log names it.
+fn adopting_an_audit_key_after_the_restore(dir: &Path, env: &[(&str, &str)], log_key: &str) {
+    use base64::Engine;
+    let seed = kaiji::security::tokens::random_bytes::<32>();
+    let new_key = base64::engine::general_purpose::STANDARD.encode(seed);
+    let mut adopting = env.to_vec();
+    adopting.push(("KAIJI_AUDIT_KEY", &new_key));
+    succeeds_saying(
+        &kaiji(dir, &adopting, &["keys", "adopt", "audit"], None),
+        "is now the key set's",
+    );
+    let (log_name, _) = log_key
+        .split_once('+')
+        .expect("a verifier key: name+id+key");
+    let expected = kaiji::domain::tlog::LogKey::new(log_name, &seed)
+        .unwrap()
+        .verifier_key();
+    let url = match env.iter().find(|(k, _)| *k == "DATABASE_URL") {
+        Some((_, url)) => DatabaseUrl::parse(url).unwrap(),
+        None => DatabaseUrl::Sqlite(dir.join("data/kaiji.db")),
+    };
+    let db = kaiji::db::Db::open(&url, 1).unwrap();
+    let recorded = kaiji::db::service_keys::all(&mut db.conn().unwrap()).unwrap();
+    let active = recorded
+        .iter()
+        .find(|r| r.kind == "audit" && r.status == "active")
+        .expect("the adopted audit key is active");
+    assert_eq!(active.public_half.as_deref(), Some(expected.as_str()));
 }
 
 #[test]

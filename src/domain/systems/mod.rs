@@ -77,7 +77,8 @@ impl TaskKind {
 }
 
 /// How a task ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, strum::IntoStaticStr, utoipa::ToSchema)]
+#[strum(serialize_all = "snake_case")]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TaskOutcome {
     /// The system's data for the person, uploaded (JSON or CSV).
@@ -101,18 +102,9 @@ pub enum TaskOutcome {
 }
 
 impl TaskOutcome {
+    /// The outcome's code, as its JSON `outcome` tag spells it.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            TaskOutcome::Exported => "exported",
-            TaskOutcome::NoData => "no_data",
-            TaskOutcome::Held => "held",
-            TaskOutcome::Erased => "erased",
-            TaskOutcome::Retained { .. } => "retained",
-            TaskOutcome::Rectified { .. } => "rectified",
-            TaskOutcome::Restricted { .. } => "restricted",
-            TaskOutcome::Stopped { .. } => "stopped",
-            TaskOutcome::Declined { .. } => "declined",
-        }
+        self.into()
     }
 
     /// The legal ground for keeping data or not acting, where the outcome rests on one.
