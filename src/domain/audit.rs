@@ -384,22 +384,10 @@ mod tests {
     }
 }
 
-/// An event as the chain hashes it: every stored field, in a fixed order, with the previous hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// An event as the chain hashed it: its fields, in the leaf's order, then the previous hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainedEvent<'a> {
-    pub seq: i64,
-    pub id: &'a str,
-    /// UTC, microseconds: `2026-11-22T01:00:00.000000`.
-    pub occurred_at: String,
-    pub action: &'a str,
-    pub actor_kind: &'a str,
-    pub actor_id: Option<&'a str>,
-    pub request_id: Option<&'a str>,
-    pub from_state: Option<&'a str>,
-    pub to_state: Option<&'a str>,
-    /// SHA-256 (hex) of the details: the chain covers the digest, so that personal content can be
-    /// redacted when the record's retention ends without breaking the chain.
-    pub details_sha256: &'a str,
+    pub event: LeafEvent<'a>,
     pub prev_hash: &'a str,
 }
 
@@ -442,27 +430,57 @@ impl ChainedEvent<'_> {
         to_hex(&Sha256::digest(buf.as_slice()))
     }
 
-    /// The canonical form into `buf` (cleared first).
+    /// The canonical form into `buf` (cleared first): the fields as a JSON array, the previous hash
+    /// last.
     pub fn write_canonical(&self, buf: &mut Vec<u8>) {
+        Canonical {
+            tag: None,
+            event: &self.event,
+            prev_hash: Some(self.prev_hash),
+        }
+        .write(buf);
+    }
+}
+
+/// An event's fields as one JSON array, in the order both eras hash them: after the tree's format tag,
+/// or before the chain's previous hash. Written once so that the eras cannot disagree on the order.
+struct Canonical<'e, 'a> {
+    tag: Option<&'static str>,
+    event: &'e LeafEvent<'a>,
+    prev_hash: Option<&'a str>,
+}
+
+impl Canonical<'_, '_> {
+    /// Into `buf` (cleared first). Strings and integers into memory: cannot fail.
+    fn write(&self, buf: &mut Vec<u8>) {
         buf.clear();
-        // A tuple serialises as the JSON array the chain has always hashed (see the test below);
-        // writing strings and integers into memory cannot fail.
-        let _ = serde_json::to_writer(
-            &mut *buf,
-            &(
-                self.seq,
-                self.id,
-                &self.occurred_at,
-                self.action,
-                self.actor_kind,
-                self.actor_id,
-                self.request_id,
-                self.from_state,
-                self.to_state,
-                self.details_sha256,
-                self.prev_hash,
-            ),
-        );
+        let _ = serde_json::to_writer(&mut *buf, self);
+    }
+}
+
+impl serde::Serialize for Canonical<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let e = self.event;
+        let len = 10 + usize::from(self.tag.is_some()) + usize::from(self.prev_hash.is_some());
+        let mut t = s.serialize_tuple(len)?;
+        if let Some(tag) = self.tag {
+            t.serialize_element(tag)?;
+        }
+        t.serialize_element(&e.seq)?;
+        t.serialize_element(e.id)?;
+        t.serialize_element(&e.occurred_at)?;
+        t.serialize_element(e.action)?;
+        t.serialize_element(e.actor_kind)?;
+        t.serialize_element(&e.actor_id)?;
+        t.serialize_element(&e.request_id)?;
+        t.serialize_element(&e.from_state)?;
+        t.serialize_element(&e.to_state)?;
+        t.serialize_element(e.details_sha256)?;
+        if let Some(prev_hash) = self.prev_hash {
+            t.serialize_element(prev_hash)?;
+        }
+        t.end()
     }
 }
 
@@ -472,7 +490,7 @@ mod chain_tests {
 
     #[test]
     fn every_field_and_the_previous_hash_change_the_hash() {
-        let e = ChainedEvent {
+        let leaf = LeafEvent {
             seq: 1,
             id: "a",
             occurred_at: "2026-11-22T01:00:00.000000".into(),
@@ -483,26 +501,27 @@ mod chain_tests {
             from_state: None,
             to_state: Some("received"),
             details_sha256: "d1",
-            prev_hash: GENESIS_HASH,
         };
+        let e = leaf.clone().in_chain(GENESIS_HASH);
         let h = e.hash();
         assert_eq!(h.len(), 64);
         assert_eq!(h, e.clone().hash(), "deterministic");
         // The canonical form is the JSON array of the fields (how chains written so far were hashed).
         let as_array = |e: &ChainedEvent| {
             use sha2::{Digest, Sha256};
+            let (l, prev_hash) = (&e.event, e.prev_hash);
             let array = serde_json::json!([
-                e.seq,
-                e.id,
-                e.occurred_at,
-                e.action,
-                e.actor_kind,
-                e.actor_id,
-                e.request_id,
-                e.from_state,
-                e.to_state,
-                e.details_sha256,
-                e.prev_hash,
+                l.seq,
+                l.id,
+                l.occurred_at,
+                l.action,
+                l.actor_kind,
+                l.actor_id,
+                l.request_id,
+                l.from_state,
+                l.to_state,
+                l.details_sha256,
+                prev_hash,
             ]);
             hex::encode(Sha256::digest(array.to_string().as_bytes()))
         };
@@ -514,33 +533,33 @@ mod chain_tests {
                 hex::encode(Sha256::digest("{\"a\":\"é\"}".as_bytes()))
             );
         }
-        let quoted = ChainedEvent {
+        let quoted = LeafEvent {
             id: "quote\" and \\ and \u{1} and 日本",
-            ..e.clone()
-        };
+            ..leaf.clone()
+        }
+        .in_chain(GENESIS_HASH);
         assert_eq!(quoted.hash(), as_array(&quoted));
         let changed = [
-            ChainedEvent {
+            LeafEvent {
                 seq: 2,
-                ..e.clone()
+                ..leaf.clone()
             },
-            ChainedEvent {
+            LeafEvent {
                 details_sha256: "d2",
-                ..e.clone()
+                ..leaf.clone()
             },
-            ChainedEvent {
+            LeafEvent {
                 actor_id: Some("s"),
-                ..e.clone()
+                ..leaf.clone()
             },
-            ChainedEvent {
-                prev_hash: "ff",
-                ..e.clone()
-            },
-            ChainedEvent {
+            LeafEvent {
                 occurred_at: "2026-11-22T01:00:00.000001".into(),
-                ..e.clone()
+                ..leaf.clone()
             },
-        ];
+        ]
+        .map(|l| l.in_chain(GENESIS_HASH))
+        .into_iter()
+        .chain([leaf.clone().in_chain("ff")]);
         for c in changed {
             assert_ne!(c.hash(), h);
         }
@@ -623,24 +642,12 @@ impl<'a> LeafEvent<'a> {
     /// The leaf data: the JSON array `["kaiji-audit/2", seq, id, occurred_at, action, actor_kind,
     /// actor_id, request_id, from_state, to_state, details_sha256]`, into `buf` (cleared first).
     pub fn write_leaf_data(&self, buf: &mut Vec<u8>) {
-        buf.clear();
-        // Strings and integers into memory: cannot fail.
-        let _ = serde_json::to_writer(
-            &mut *buf,
-            &(
-                LEAF_FORMAT,
-                self.seq,
-                self.id,
-                &self.occurred_at,
-                self.action,
-                self.actor_kind,
-                self.actor_id,
-                self.request_id,
-                self.from_state,
-                self.to_state,
-                self.details_sha256,
-            ),
-        );
+        Canonical {
+            tag: Some(LEAF_FORMAT),
+            event: self,
+            prev_hash: None,
+        }
+        .write(buf);
     }
 
     pub fn leaf_data(&self) -> Vec<u8> {
@@ -652,16 +659,7 @@ impl<'a> LeafEvent<'a> {
     /// The same fields as the hash chain hashed them, linked to the hash before.
     pub fn in_chain(self, prev_hash: &'a str) -> ChainedEvent<'a> {
         ChainedEvent {
-            seq: self.seq,
-            id: self.id,
-            occurred_at: self.occurred_at,
-            action: self.action,
-            actor_kind: self.actor_kind,
-            actor_id: self.actor_id,
-            request_id: self.request_id,
-            from_state: self.from_state,
-            to_state: self.to_state,
-            details_sha256: self.details_sha256,
+            event: self,
             prev_hash,
         }
     }

@@ -731,7 +731,7 @@ fn old_database(
     i64,
 )> {
     use diesel_migrations::MigrationHarness;
-    use kaiji::domain::audit::{ChainedEvent, GENESIS_HASH, details_digest};
+    use kaiji::domain::audit::{GENESIS_HASH, LeafEvent, details_digest};
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = match backend {
         Backend::Sqlite => (
@@ -838,7 +838,7 @@ fn old_database(
         let id = format!("chain-{seq}");
         let t = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").unwrap();
         let digest = details_digest(details);
-        let hash = ChainedEvent {
+        let hash = LeafEvent {
             seq,
             id: &id,
             occurred_at: kaiji::db::audit::chain_time(t),
@@ -849,8 +849,8 @@ fn old_database(
             from_state: None,
             to_state: *to,
             details_sha256: &digest,
-            prev_hash: &prev,
         }
+        .in_chain(&prev)
         .hash();
         let (stored, redacted_at) = if *redacted {
             ("{\"redacted\":true}", "'2025-06-01 00:00:00'")
