@@ -101,6 +101,7 @@ both_backends!(
     an_officer_filters_the_queue_and_acts_and_an_auditor_downloads_the_log,
     an_admin_disables_a_member_from_the_staff_page,
     an_officer_records_a_systems_correction_and_lifts_a_restriction,
+    an_officer_records_a_change_on_the_request_page,
     a_system_owner_works_their_task_without_seeing_the_request,
     a_guardian_files_for_a_child_on_a_phone,
     an_officer_reviews_the_package_and_the_registry_on_a_phone,
@@ -119,6 +120,20 @@ pub(crate) async fn shot(c: &fantoccini::Client, name: &str) {
     };
     for width in [1280, 390] {
         c.set_window_size(width, 900).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{width}.png"), png).unwrap();
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// `shot`, with the element at `at` scrolled into view at each width (a resize moves the page).
+pub(crate) async fn shot_of(c: &fantoccini::Client, name: &str, at: Locator<'_>) {
+    let Ok(dir) = std::env::var("KAIJI_SCREENSHOTS") else {
+        return;
+    };
+    for width in [1280, 390] {
+        c.set_window_size(width, 900).await.unwrap();
+        scroll_to(c, at).await;
         let png = c.screenshot().await.unwrap();
         std::fs::write(format!("{dir}/{name}-{width}.png"), png).unwrap();
     }
@@ -923,6 +938,59 @@ async fn an_officer_records_a_systems_correction_and_lifts_a_restriction(app: Te
             .any(|n| n["kind"] == "restriction_lifting"),
         "the person is told"
     );
+}
+
+/// An officer records a correction on the request page's change form, in Japanese: the table of
+/// recorded changes shows the item, the value before and after and when (Japan time); it fits a phone.
+async fn an_officer_records_a_change_on_the_request_page(app: TestApp) {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let officer = common::api(&app, "officer@example.com", Role::Officer).await;
+    let id = common::file_id(
+        &app,
+        serde_json::json!({"name": "山田太郎", "email": "taro@example.jp", "request_type": "correction",
+                           "jurisdiction": "japan", "message": "住所が変わりました。"}),
+    )
+    .await;
+    app.confirm_email(&id).await;
+    assert_eq!(officer.fire(&id, "confirm_identity", 1).await.0, 200);
+    let c = browser(&driver).await;
+    sign_in(&c, &app.base, "officer@example.com").await;
+    goto(&c, &app.base, &format!("/staff/requests/{id}?lang=ja")).await;
+    for (field, value) in [
+        ("change-item", "住所"),
+        ("change-prior_value", "東京都千代田区千代田1-1"),
+        ("change-new_value", "東京都港区芝公園4-2-8"),
+    ] {
+        fill(&c, Locator::Id(field), value).await;
+    }
+    shot_of(&c, "change-form", Locator::Id("change-form")).await;
+    click(&c, Locator::Css("#change-form button[type=submit]")).await;
+    landed(&c).await;
+    let row = text_after(
+        &c,
+        Locator::Css("#change-list tbody tr"),
+        20,
+        "the recorded change",
+    )
+    .await;
+    let when = app
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d")
+        .to_string();
+    for shown in [
+        "住所",
+        "東京都千代田区千代田1-1",
+        "東京都港区芝公園4-2-8",
+        &when,
+    ] {
+        assert!(row.contains(shown), "{shown} in {row}");
+    }
+    shot_of(&c, "change-list", Locator::Id("changes")).await;
+    fits_each_width(&c, "the request page with recorded changes").await;
 }
 
 /// A data-system owner signs in, lands on their open tasks, opens theirs and records the correction;
