@@ -844,6 +844,47 @@ mod tests {
         );
     }
 
+    /// A clock that both pauses and rolls: the days paused are added to the period's end, and that
+    /// day is then rolled off a weekend or holiday. While paused, the unrolled end moves a day a day;
+    /// the rolled one jumps over the weekend, so the days left are not constant then.
+    #[test]
+    fn a_paused_deadline_is_rolled_after_the_pause_is_added() {
+        let r = ClockRule {
+            calendar: Some("t".into()),
+            roll_forward: true,
+            ..pausing_fortnight()
+        };
+        let mut st = ClockState::start(d("2026-03-02"));
+        assert_eq!(
+            r.due(&st, d("2026-03-03"), &cals()).unwrap(),
+            d("2026-03-16"),
+            "a Monday: nothing to roll"
+        );
+        st.pause(d("2026-03-05"));
+        st.resume(d("2026-03-10"));
+        assert_eq!(
+            r.due(&st, d("2026-03-10"), &cals()).unwrap(),
+            d("2026-03-23"),
+            "Saturday the 21st, rolled to Monday"
+        );
+        st.pause(d("2026-03-11"));
+        assert_eq!(
+            r.due(&st, d("2026-03-11"), &cals()).unwrap(),
+            d("2026-03-23"),
+            "the same end on the day it pauses again"
+        );
+        assert_eq!(
+            r.due(&st, d("2026-03-12"), &cals()).unwrap(),
+            d("2026-03-23"),
+            "Sunday the 22nd, rolled to the same Monday"
+        );
+        assert_eq!(
+            r.due(&st, d("2026-03-13"), &cals()).unwrap(),
+            d("2026-03-23"),
+            "Monday the 23rd itself"
+        );
+    }
+
     #[test]
     fn a_clock_paused_after_its_deadline_stays_overdue() {
         let r = pausing_fortnight();
