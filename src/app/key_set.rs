@@ -487,7 +487,9 @@ pub fn retire(
     // Out of the key file too, so the next start does not carry it.
     let ring = ring_of(keys, kind).and_then(|r| r.without(&[key_id.to_owned()]));
     match (config.key_file(kind), ring) {
-        (Some(_), Some(ring)) if ring.len() < ring_of(keys, kind).map_or(0, KeyRing::len) => {
+        (Some(_), Some(ring))
+            if ring.key_count() < ring_of(keys, kind).map_or(0, KeyRing::key_count) =>
+        {
             Ok(Some(config.write_key_ring(kind, &ring)?))
         }
         _ => Ok(None),

@@ -284,12 +284,9 @@ impl KeyRing {
             .find(|k| crate::security::tokens::key_id(k) == id)
     }
 
-    pub fn len(&self) -> usize {
+    /// How many keys the ring holds (at least one).
+    pub fn key_count(&self) -> usize {
         self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Whether any key of the ring made this HMAC (see `tokens::verify`).
@@ -428,11 +425,11 @@ mod tests {
     fn a_ring_is_one_or_more_keys_the_first_signing() {
         let (a, b) = (SecretBytes::random(32), SecretBytes::random(32));
         let one = ring(&a.to_base64(), 32).unwrap();
-        assert_eq!(one.len(), 1);
+        assert_eq!(one.key_count(), 1);
         // Commas, spaces or line breaks separate keys, as a setting or a key file writes them.
         for sep in [",", " , ", "\n", "\r\n"] {
             let two = ring(&format!("{}{sep}{}\n", b.to_base64(), a.to_base64()), 32).unwrap();
-            assert_eq!(two.len(), 2);
+            assert_eq!(two.key_count(), 2);
             assert_eq!(two.expose(), b.expose(), "the first key signs");
             assert_eq!(two.ids()[1], one.signer_id());
             assert_eq!(two.by_id(&one.signer_id()), Some(a.expose()));

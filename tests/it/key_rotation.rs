@@ -158,7 +158,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
         other => panic!("an instance with the old session key must refuse: {other:?}"),
     }
     key_set::check_or_record(&db, &config, &staged, &clock).unwrap();
-    assert_eq!(staged.session.len(), 2);
+    assert_eq!(staged.session.key_count(), 2);
     assert_ne!(staged.session.signer_id(), first.session.signer_id());
     app.restart_with_keys(staged.clone()).await;
 
@@ -271,7 +271,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
     assert!(written.is_some(), "the old key leaves the key file");
     assert_eq!(common::audited(&app, "key.retired").len(), 1);
     staged = reloaded(&app, Some(assertion_ring.clone()));
-    assert_eq!(staged.document.len(), 1);
+    assert_eq!(staged.document.key_count(), 1);
     key_set::check_or_record(&db, &config, &staged, &clock).unwrap();
     // The assertion key retires freely: nothing is kept under it.
     key_set::retire(
@@ -290,7 +290,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
         "a retired key still in a ring is reported, and dropped"
     );
     let pruned = key_set::without_retired(staged.clone(), &checked.retired);
-    assert_eq!(pruned.assertion.as_ref().unwrap().len(), 1);
+    assert_eq!(pruned.assertion.as_ref().unwrap().key_count(), 1);
     app.restart_with_keys(pruned).await;
     assert_eq!(open_evidence(&officer, &document_path).await, (200, png()));
     let reopened = kaiji::app::mfa::enrolment(&app.state, &member)
@@ -379,7 +379,7 @@ async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app
     let rotated = key_set::rotate(&db, &config, &first, &clock, "audit").unwrap();
     assert!(rotated.written.is_some());
     let keys = reloaded(&app, first.assertion.clone());
-    assert_eq!(keys.audit.len(), 2);
+    assert_eq!(keys.audit.key_count(), 2);
     key_set::check_or_record(&db, &config, &keys, &clock).unwrap();
     // Until the handover the log names the old key, which cannot retire yet.
     let why = key_set::retire(&db, &config, &keys, &clock, "audit", &rotated.previous)
@@ -474,7 +474,7 @@ async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app
     // Handed over, the old key retires and leaves the key file; the log goes on under the new key.
     key_set::retire(&db, &config, &keys, &clock, "audit", &rotated.previous).unwrap();
     let keys = reloaded(&app, first.assertion.clone());
-    assert_eq!(keys.audit.len(), 1);
+    assert_eq!(keys.audit.key_count(), 1);
     key_set::check_or_record(&db, &config, &keys, &clock).unwrap();
     app.restart_with_keys(keys).await;
     common::file_id(&app, json!({"email": "lee@example.com"})).await;
