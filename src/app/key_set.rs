@@ -181,7 +181,7 @@ pub fn check_or_record(
     let ours = held(&crate::db::tlog::state(&mut conn)?, config, keys)?;
     write_tx(&mut conn, |c| -> Result<Checked, KeySetError> {
         // Instances started together record in turn.
-        db::workflows::take_publishing_turn(c).map_err(AppError::from)?;
+        db::take_turn(c).map_err(AppError::from)?;
         let recorded = service_keys::all(c)?;
         let mut checked = Checked::default();
         for key in &ours {
@@ -336,7 +336,7 @@ pub fn rotate(
     };
     let now = clock.now();
     write_tx(&mut conn, |c| -> Result<(), KeySetError> {
-        db::workflows::take_publishing_turn(c).map_err(AppError::from)?;
+        db::take_turn(c).map_err(AppError::from)?;
         if kind == "session" {
             // Until now every token came from the one key there was.
             service_keys::record_token_key(c, &active)?;
@@ -474,7 +474,7 @@ pub fn retire(
         _ => {}
     }
     write_tx(&mut conn, |c| -> Result<(), KeySetError> {
-        db::workflows::take_publishing_turn(c).map_err(AppError::from)?;
+        db::take_turn(c).map_err(AppError::from)?;
         service_keys::set_status(c, kind, key_id, RETIRED)?;
         crate::db::audit::append(
             c,
@@ -514,7 +514,7 @@ pub fn adopt(
         .find(|k| k.kind == kind)
         .ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?;
     write_tx(&mut conn, |c| -> Result<(), AppError> {
-        db::workflows::take_publishing_turn(c)?;
+        db::take_turn(c)?;
         let retired = service_keys::retire_others(c, ours.kind, &ours.id)?;
         if !service_keys::activate(c, ours.kind, &ours.id)? {
             service_keys::insert(

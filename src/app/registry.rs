@@ -358,8 +358,8 @@ pub fn seed(db: &crate::db::Db, clock: &super::Clock, text: &str) -> Result<usiz
     let now = clock.now();
     let mut conn = db.conn()?;
     write_tx(&mut conn, |conn| {
-        // Instances started together seed in turn (see `take_publishing_turn`).
-        crate::db::workflows::take_publishing_turn(conn)?;
+        // Instances started together seed in turn (see `db::take_turn`).
+        crate::db::take_turn(conn)?;
         let mut added = 0;
         for sys in &parsed {
             if repo::find_system_by_name(conn, &sys.name)?.is_none() {

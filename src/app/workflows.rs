@@ -234,7 +234,7 @@ pub fn publish(
     clock: &Clock,
 ) -> Result<PublishReport, AppError> {
     write_tx(conn, |conn| {
-        repo::take_publishing_turn(conn)?;
+        crate::db::take_turn(conn)?;
         let mut report = PublishReport::default();
         let now = clock.now();
         // Several workflows serve one law: each regime version is checked and published once.

@@ -347,6 +347,22 @@ pub fn from_db_time(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     t.and_utc()
 }
 
+/// Makes instances take turns until the transaction ends where each may write the same shared record:
+/// started together, each publishes the seeds and records its key set, and the second must see the
+/// first's rows instead of racing it to a duplicate key. On SQLite the write transaction
+/// (`BEGIN IMMEDIATE`) already is the turn.
+pub fn take_turn(conn: &mut AnyConnection) -> QueryResult<()> {
+    match conn {
+        // The lock's name predates key sets and registries; instances of every version share it.
+        AnyConnection::Postgresql(_) => diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('kaiji.publish')::bigint)"),
+            conn,
+        )
+        .map(|_| ()),
+        AnyConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -7,20 +7,6 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::schema::{regime_definitions, workflow_definitions};
 
-/// Makes publishers take turns until the transaction ends: instances started together each publish
-/// the seeds, and the second must see the first's rows instead of racing it to a duplicate key. On
-/// SQLite the write transaction (`BEGIN IMMEDIATE`) already is the turn.
-pub fn take_publishing_turn(conn: &mut AnyConnection) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(_) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('kaiji.publish')::bigint)")
-                .execute(conn)
-                .map(|_| ())
-        }
-        AnyConnection::Sqlite(_) => Ok(()),
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = workflow_definitions)]
 pub struct WorkflowRow {
