@@ -12,7 +12,7 @@ pub enum OnBehalfKind {
 }
 
 /// On what basis a guardian files (recorded with the request; the officer checks the proof of authority).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantNames)]
 #[strum(serialize_all = "snake_case")]
 pub enum GuardianBasis {
     /// A parent or guardian of a minor: born on `born_on`, under the law's `minor_under` on the day of

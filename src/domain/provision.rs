@@ -61,6 +61,7 @@ impl ProvisionRules {
     strum::EnumString,
     strum::IntoStaticStr,
     strum::AsRefStr,
+    strum::VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
