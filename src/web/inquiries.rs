@@ -288,7 +288,7 @@ pub async fn record(
     match outcome::of(fresh, call).await? {
         Ok(view) => Ok(redirect(&format!("/staff/inquiries/{}", view.id))),
         Err(back) => {
-            let notice = back.is_expired().then(|| tr.t("form-expired"));
+            let notice = back.expiry_notice(tr);
             let status = back.status();
             let shown = Shown {
                 f: InquiryForm::new(&state, tr, input, back.into_errors()),
@@ -382,7 +382,23 @@ struct Act<'a> {
     id: InquiryId,
 }
 
-impl Act<'_> {
+impl<'a> Act<'a> {
+    fn new(
+        state: &'a AppState,
+        staff: &StaffMember,
+        tr: Tr,
+        csrf: &'a Csrf,
+        id: InquiryId,
+    ) -> Self {
+        Act {
+            state,
+            staff: staff.clone(),
+            tr,
+            csrf,
+            id,
+        }
+    }
+
     async fn then<T>(
         self,
         fresh: bool,
@@ -419,13 +435,7 @@ pub async fn acknowledge(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::acknowledge(&state, &who.staff, id.clone(), input.how == "in_person");
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
+    let act = Act::new(&state, &who.staff, tr, &csrf, id);
     act.then(fresh, call, "inquiry", String::new()).await
 }
 
@@ -438,13 +448,7 @@ pub async fn answer(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::answer(&state, &who.staff, id.clone(), input.answer.clone());
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
+    let act = Act::new(&state, &who.staff, tr, &csrf, id);
     act.then(fresh, call, "answer", input.answer).await
 }
 
@@ -474,13 +478,7 @@ pub async fn posted(
     let (id, notice_id) = path.into_inner();
     let call =
         crate::app::inquiry_letters::letter_posted(&state, &who.staff, id.clone(), notice_id);
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
+    let act = Act::new(&state, &who.staff, tr, &csrf, id);
     act.then(true, call, "notice", String::new()).await
 }
 
@@ -500,12 +498,6 @@ pub async fn retry(
         crate::app::notices::NoticeOwner::Inquiry(id.clone()),
         notice_id,
     );
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
+    let act = Act::new(&state, &who.staff, tr, &csrf, id);
     act.then(true, call, "notice", String::new()).await
 }

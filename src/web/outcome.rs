@@ -55,6 +55,11 @@ impl Back {
         matches!(self, Back::Expired)
     }
 
+    /// The line above a form whose fields carry their own messages: only that it expired.
+    pub fn expiry_notice(&self, tr: Tr) -> Option<String> {
+        self.is_expired().then(|| tr.t("form-expired"))
+    }
+
     /// The line above the form for an expired form or refused input; a refusal has none here (its
     /// wording is the handler's).
     pub fn summary(&self, tr: Tr) -> Option<String> {
