@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, RequestForm};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
@@ -37,8 +37,8 @@ pub async fn approve(
         input.expected_version,
     );
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "actions", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "actions", |back| {
         Feedback::beside(back, &tr, &["event"])
     })
     .await

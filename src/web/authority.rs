@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, RequestForm};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
@@ -38,8 +38,8 @@ pub async fn record(
         input.how.clone(),
     );
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "authority", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "authority", |back| {
         Feedback::beside(back, &tr, &["how"])
             .keeping("authority".to_owned(), vec![("how", input.how)])
     })

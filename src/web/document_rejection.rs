@@ -6,9 +6,9 @@ use serde::Deserialize;
 use super::csrf::CsrfForm;
 use super::documents::DocumentRecorded;
 use super::error::PageError;
-use super::outcome;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, RequestForm};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::app::document_rejection::reject_document;
 use crate::domain::ids::{DocumentId, RequestId};
@@ -39,8 +39,8 @@ pub async fn reject(
         input.reason.clone(),
     );
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "documents", |back| Feedback {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "documents", |back| Feedback {
         kept_reason: Some((format!("reject-{document}"), input.reason)),
         ..Feedback::beside(back, &tr, &["reason"])
     })

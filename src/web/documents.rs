@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError, app_status_and_code};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::staff::{DocumentForm, Feedback, RequestForm};
+use super::staff::{DocumentForm, Feedback};
 use super::uploads;
 use crate::app::documents::{self, RawDocument};
 use crate::app::{AppError, AppState};
@@ -86,8 +86,8 @@ pub async fn record(
         }
         Err(e) => return Err(e.into()),
     };
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "documents", |back| feedback_for(tr, back, input))
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "documents", |back| feedback_for(tr, back, input))
         .await
 }
 
@@ -130,8 +130,8 @@ pub async fn scan(
         Err(WebError::App(e)) => Err(Back::from_error(e, shown_on_the_page)?),
         Err(e) => return Err(e.into()),
     };
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "files", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "files", |back| {
         // The scan form's one field is the file: its problem is the page's.
         let mut feedback = feedback_for(tr, back, RawDocument::default());
         if let Some(code) = feedback.document.errors.code_for("file") {

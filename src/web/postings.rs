@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, RequestForm};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::{NoticeId, RequestId};
 use crate::domain::posting::RawPosting;
@@ -35,8 +35,8 @@ pub async fn record(
         input.posting.clone(),
     );
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "notices", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "notices", |back| {
         let p = input.posting;
         let fields = ["posted_on", "mail_class", "tracking_number"];
         Feedback::beside(back, &tr, &fields).keeping(

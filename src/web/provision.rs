@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::staff::{Feedback, RequestForm};
+use super::staff::Feedback;
 use super::{redirect, render};
 use crate::app::provision::{self, RecordView, RegisterPage};
 use crate::app::staff::StaffMember;
@@ -264,8 +264,8 @@ pub async fn confirm(
         provision::confirm(&state, &who.staff, id.clone(), record, attach).await
     };
     let answer = outcome::of(true, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "provision-records", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "provision-records", |back| {
         Feedback::beside(back, &tr, &["record"])
     })
     .await
@@ -498,8 +498,18 @@ pub async fn attach_api(
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
+    confirmed(&state, who, path, true).await
+}
+
+/// The API's answer to attaching a record to a request or taking it off: 204, or the JSON error.
+async fn confirmed(
+    state: &AppState,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(RequestId, ProvisionRecordId)>,
+    attach: bool,
+) -> Result<HttpResponse, ApiError> {
     let (id, record) = path.into_inner();
-    provision::confirm(&state, &who.staff, id, record, true).await?;
+    provision::confirm(state, &who.staff, id, record, attach).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -523,7 +533,5 @@ pub async fn detach_api(
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, record) = path.into_inner();
-    provision::confirm(&state, &who.staff, id, record, false).await?;
-    Ok(HttpResponse::NoContent().finish())
+    confirmed(&state, who, path, false).await
 }

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::language;
+use super::outcome::{self, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::staff::{ChangeForm, Feedback, RequestForm};
-use super::{outcome, redirect, render};
+use super::staff::{ChangeForm, Feedback};
+use super::{redirect, render};
 use crate::app::AppState;
 use crate::app::documents::{self, FilePurpose};
 use crate::app::reply::{self, DownloadView, LetterView, RecordedChange};
@@ -147,8 +148,8 @@ pub async fn change(
     let id = id.into_inner();
     let call = reply::record_change(&state, &who.staff, id.clone(), input.change.clone());
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "changes", |back| Feedback {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "changes", |back| Feedback {
         status: back.status(),
         problem: back.summary(tr),
         change: ChangeForm {

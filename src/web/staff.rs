@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{PageError, app_status_and_code};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
@@ -271,38 +271,14 @@ impl Feedback {
 
 /// A form on a request's page, answered: back to the page at the form's anchor, saying the request
 /// moved, when the app took it; or the page again with what `feedback` makes of why the form came back.
-pub(crate) struct RequestForm<'a> {
-    state: &'a AppState,
-    staff: StaffMember,
-    tr: Tr,
-    csrf: &'a Csrf,
-    id: RequestId,
-}
-
-impl<'a> RequestForm<'a> {
-    pub fn new(
-        state: &'a AppState,
-        staff: StaffMember,
-        tr: Tr,
-        csrf: &'a Csrf,
-        id: RequestId,
-    ) -> Self {
-        RequestForm {
-            state,
-            staff,
-            tr,
-            csrf,
-            id,
-        }
-    }
-
-    pub async fn settle<T>(
+impl PageOf<'_, RequestId> {
+    pub(crate) async fn settle<T>(
         self,
         answer: Result<T, Back>,
         anchor: &str,
         feedback: impl FnOnce(Back) -> Feedback,
     ) -> Result<HttpResponse, PageError> {
-        let RequestForm {
+        let PageOf {
             state,
             staff,
             tr,
@@ -347,8 +323,8 @@ pub async fn add_note(
     let call = requests::add_note(&state, &who.staff, id.clone(), input.note.clone());
     let answer = outcome::of(fresh, call).await?;
     // The note's form has one field: its message (or the expiry) stands beside it, 422 either way.
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "timeline", |back| Feedback {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "timeline", |back| Feedback {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         note: Some((input.note, problem_beside(back, &tr, &["note"]))),
         ..Default::default()
@@ -385,8 +361,8 @@ pub async fn hold(
         holds::set(&state, &who.staff, id.clone(), place, input.reason.clone()).await
     };
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "legal-hold", |back| Feedback {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "legal-hold", |back| Feedback {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         hold: Some((input.reason, problem_beside(back, &tr, &["reason", "hold"]))),
         ..Default::default()

@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests, WorkTasks};
-use super::staff::{Feedback, RequestForm, request_page};
+use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
 use crate::app::systems::{self, RawTaskCompletion};
 use crate::app::{AppError, AppState};
@@ -296,8 +296,8 @@ pub async fn lift(
         &input.reason,
     );
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "tasks", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "tasks", |back| {
         let typed = vec![("lifted_on", input.lifted_on), ("reason", input.reason)];
         task_feedback(&back, &tr, &task_id, typed)
     })
@@ -393,8 +393,8 @@ pub async fn withhold(
         review::withhold(&state, &who.staff, id.clone(), task_id.clone(), ground).await
     };
     let answer = outcome::of(fresh, call).await?;
-    let form = RequestForm::new(&state, who.staff, tr, &csrf, id);
-    form.settle(answer, "tasks", |back| {
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "tasks", |back| {
         task_feedback(&back, &tr, &task_id, vec![("ground", input.ground)])
     })
     .await
