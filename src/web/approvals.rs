@@ -5,10 +5,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
-use super::redirect;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, problem_beside, request_page};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
@@ -37,17 +36,12 @@ pub async fn approve(
         input.event.clone(),
         input.expected_version,
     );
-    match outcome::of(fresh, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#actions"))),
-        Err(back) => {
-            let feedback = Feedback {
-                status: back.status(),
-                problem: Some(problem_beside(back, &tr, &["event"])),
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "actions", |back| {
+        Feedback::beside(back, &tr, &["event"])
+    })
+    .await
 }
 
 /// A second officer's approval of an answer or refusal (four eyes).

@@ -6,10 +6,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
-use super::redirect;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, problem_beside, request_page};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
@@ -38,19 +37,13 @@ pub async fn record(
         input.expected_version,
         input.how.clone(),
     );
-    match outcome::of(fresh, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#authority"))),
-        Err(back) => {
-            let feedback = Feedback {
-                status: back.status(),
-                problem: Some(problem_beside(back, &tr, &["how"])),
-                kept_reason: Some(("authority".to_owned(), String::new())),
-                kept_inputs: vec![("how".to_owned(), input.how)],
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "authority", |back| {
+        Feedback::beside(back, &tr, &["how"])
+            .keeping("authority".to_owned(), vec![("how", input.how)])
+    })
+    .await
 }
 
 /// How an agent's proof of authority was checked.

@@ -6,10 +6,9 @@ use serde::Deserialize;
 use super::csrf::CsrfForm;
 use super::documents::DocumentRecorded;
 use super::error::PageError;
-use super::outcome;
-use super::redirect;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, problem_beside, request_page};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::app::document_rejection::reject_document;
 use crate::domain::ids::{DocumentId, RequestId};
@@ -39,18 +38,13 @@ pub async fn reject(
         document.clone(),
         input.reason.clone(),
     );
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#documents"))),
-        Err(back) => {
-            let feedback = Feedback {
-                status: back.status(),
-                problem: Some(problem_beside(back, &tr, &["reason"])),
-                kept_reason: Some((format!("reject-{document}"), input.reason)),
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "documents", |back| Feedback {
+        kept_reason: Some((format!("reject-{document}"), input.reason)),
+        ..Feedback::beside(back, &tr, &["reason"])
+    })
+    .await
 }
 
 /// Why a recorded identity document is rejected.

@@ -10,10 +10,9 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::error::{ApiError, PageError, WebError, app_status_and_code};
-use super::outcome::{self, Back};
-use super::redirect;
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::staff::{DocumentForm, Feedback, request_page};
+use super::staff::{DocumentForm, Feedback};
 use super::uploads;
 use crate::app::documents::{self, RawDocument};
 use crate::app::{AppError, AppState};
@@ -87,13 +86,9 @@ pub async fn record(
         }
         Err(e) => return Err(e.into()),
     };
-    match answer {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#documents"))),
-        Err(back) => {
-            let feedback = feedback_for(tr, back, input);
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "documents", |back| feedback_for(tr, back, input))
+        .await
 }
 
 /// A scanned page of the letter or form.
@@ -135,18 +130,17 @@ pub async fn scan(
         Err(WebError::App(e)) => Err(Back::from_error(e, shown_on_the_page)?),
         Err(e) => return Err(e.into()),
     };
-    match answer {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#files"))),
-        Err(back) => {
-            // The scan form's one field is the file: its problem is the page's.
-            let mut feedback = feedback_for(tr, back, RawDocument::default());
-            if let Some(code) = feedback.document.errors.code_for("file") {
-                feedback.problem = Some(tr.field_error(code));
-            }
-            feedback.document.errors = FieldErrors::new();
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "files", |back| {
+        // The scan form's one field is the file: its problem is the page's.
+        let mut feedback = feedback_for(tr, back, RawDocument::default());
+        if let Some(code) = feedback.document.errors.code_for("file") {
+            feedback.problem = Some(tr.field_error(code));
         }
-    }
+        feedback.document.errors = FieldErrors::new();
+        feedback
+    })
+    .await
 }
 
 /// Opens a stored file. Served with a sandboxing policy and never cached.

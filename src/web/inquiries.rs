@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::client::ClientAddr;
 use super::csrf::{Csrf, CsrfForm};
 use super::error::PageError;
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::AppState;
@@ -288,7 +288,7 @@ pub async fn record(
     match outcome::of(fresh, call).await? {
         Ok(view) => Ok(redirect(&format!("/staff/inquiries/{}", view.id))),
         Err(back) => {
-            let notice = back.is_expired().then(|| tr.t("form-expired"));
+            let notice = back.expiry_notice(tr);
             let status = back.status();
             let shown = Shown {
                 f: InquiryForm::new(&state, tr, input, back.into_errors()),
@@ -374,36 +374,27 @@ pub struct ActForm {
 
 /// What an officer's act on an inquiry's page comes to: back on the page, or the page again with the
 /// problem beside `field` and the answer as typed.
-struct Act<'a> {
-    state: &'a AppState,
-    staff: StaffMember,
-    tr: Tr,
-    csrf: &'a Csrf,
-    id: InquiryId,
-}
-
-impl Act<'_> {
-    async fn then<T>(
+impl PageOf<'_, InquiryId> {
+    async fn settle<T>(
         self,
-        fresh: bool,
-        call: impl std::future::Future<Output = Result<T, crate::app::AppError>>,
+        answer: Result<T, Back>,
         field: &str,
         kept_answer: String,
     ) -> Result<HttpResponse, PageError> {
-        match outcome::of(fresh, call).await? {
-            Ok(_) => Ok(redirect(&format!("/staff/inquiries/{}", self.id))),
+        let PageOf {
+            state,
+            staff,
+            tr,
+            csrf,
+            id,
+        } = self;
+        match answer {
+            Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
             Err(back) => {
                 let p = (
                     back.status(),
-                    super::staff::problem_beside(back, &self.tr, &[field]),
+                    super::staff::problem_beside(back, &tr, &[field]),
                 );
-                let Act {
-                    state,
-                    staff,
-                    tr,
-                    csrf,
-                    id,
-                } = self;
                 detail_page(state, staff, tr, csrf, id, kept_answer, Some(p)).await
             }
         }
@@ -419,14 +410,9 @@ pub async fn acknowledge(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::acknowledge(&state, &who.staff, id.clone(), input.how == "in_person");
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
-    act.then(fresh, call, "inquiry", String::new()).await
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "inquiry", String::new()).await
 }
 
 pub async fn answer(
@@ -438,14 +424,9 @@ pub async fn answer(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = inquiries::answer(&state, &who.staff, id.clone(), input.answer.clone());
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
-    act.then(fresh, call, "answer", input.answer).await
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "answer", input.answer).await
 }
 
 /// A letter about an inquiry (its acknowledgement or answer, for a matter with no e-mail address) as
@@ -474,14 +455,9 @@ pub async fn posted(
     let (id, notice_id) = path.into_inner();
     let call =
         crate::app::inquiry_letters::letter_posted(&state, &who.staff, id.clone(), notice_id);
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
-    act.then(true, call, "notice", String::new()).await
+    let answer = outcome::of(true, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "notice", String::new()).await
 }
 
 /// An officer sends a failed e-mail about an inquiry again.
@@ -500,12 +476,7 @@ pub async fn retry(
         crate::app::notices::NoticeOwner::Inquiry(id.clone()),
         notice_id,
     );
-    let act = Act {
-        state: &state,
-        staff: who.staff.clone(),
-        tr,
-        csrf: &csrf,
-        id,
-    };
-    act.then(true, call, "notice", String::new()).await
+    let answer = outcome::of(true, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "notice", String::new()).await
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::landing;
 use super::client::ClientAddr;
 use super::cookies::CookieNames;
-use super::csrf::{CsrfForm, cookie};
+use super::csrf::{Csrf, CsrfForm, cookie};
 use super::error::{PageError, WebError};
 use super::outcome::{self, Back};
 use super::session::{Administer, Authorized, SignedIn};
@@ -36,6 +36,19 @@ pub struct MfaPage {
     pub error: Option<String>,
     /// Where "continue" leads after the recovery codes.
     pub next: &'static str,
+}
+
+impl MfaPage {
+    /// The page for `who`, showing `view` with `error` above it.
+    fn new(tr: Tr, csrf: &Csrf, who: &SignedIn, view: MfaView, error: Option<String>) -> Self {
+        MfaPage {
+            tr,
+            csrf: csrf.token(),
+            view,
+            error,
+            next: landing(who.staff.role),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -76,11 +89,7 @@ fn with_session(
     Ok(res)
 }
 
-pub async fn code_form(
-    who: SignedIn,
-    tr: Tr,
-    csrf: super::csrf::Csrf,
-) -> Result<HttpResponse, PageError> {
+pub async fn code_form(who: SignedIn, tr: Tr, csrf: Csrf) -> Result<HttpResponse, PageError> {
     match who.second_step {
         SecondStep::Due => {}
         SecondStep::EnrolFirst => return Ok(redirect(SecondStep::EnrolFirst.page())),
@@ -88,14 +97,10 @@ pub async fn code_form(
             return Ok(redirect(landing(who.staff.role)));
         }
     }
-    let page = MfaPage {
-        tr,
-        csrf: csrf.token(),
-        view: MfaView::Code,
-        error: None,
-        next: landing(who.staff.role),
-    };
-    render(StatusCode::OK, &page)
+    render(
+        StatusCode::OK,
+        &MfaPage::new(tr, &csrf, &who, MfaView::Code, None),
+    )
 }
 
 pub async fn verify(
@@ -115,13 +120,8 @@ pub async fn verify(
     match outcome::of_showing(fresh, call, shown).await? {
         Ok(token) => with_session(&state, redirect(landing(who.staff.role)), token),
         Err(back) => {
-            let page = MfaPage {
-                tr,
-                csrf: csrf.token(),
-                view: MfaView::Code,
-                error: Some(problem(tr, &back)),
-                next: landing(who.staff.role),
-            };
+            let error = Some(problem(tr, &back));
+            let page = MfaPage::new(tr, &csrf, &who, MfaView::Code, error);
             let retry_after = back.retry_after();
             outcome::with_retry_after(render(back.status(), &page), retry_after)
         }
@@ -132,7 +132,7 @@ pub async fn enrol_form(
     state: web::Data<AppState>,
     who: SignedIn,
     tr: Tr,
-    csrf: super::csrf::Csrf,
+    csrf: Csrf,
 ) -> Result<HttpResponse, PageError> {
     // Enrolling is for a session past the password that is not waiting for a code.
     if who.second_step == SecondStep::Due {
@@ -140,16 +140,10 @@ pub async fn enrol_form(
     }
     match mfa::enrolment(&state, &who.staff).await? {
         None => Ok(redirect("/staff/account")),
-        Some(enrolment) => render(
-            StatusCode::OK,
-            &MfaPage {
-                tr,
-                csrf: csrf.token(),
-                view: MfaView::Enrol(enrolment),
-                error: None,
-                next: landing(who.staff.role),
-            },
-        ),
+        Some(enrolment) => {
+            let page = MfaPage::new(tr, &csrf, &who, MfaView::Enrol(enrolment), None);
+            render(StatusCode::OK, &page)
+        }
     }
 }
 
@@ -187,13 +181,7 @@ pub async fn enrol(
             ),
         },
     };
-    let page = MfaPage {
-        tr,
-        csrf: csrf.token(),
-        view,
-        error,
-        next: landing(who.staff.role),
-    };
+    let page = MfaPage::new(tr, &csrf, &who, view, error);
     let res = outcome::with_retry_after(render(status, &page), retry_after)?;
     match new_token {
         Some(token) => with_session(&state, res, token),

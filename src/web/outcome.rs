@@ -14,8 +14,10 @@ use std::future::Future;
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 
+use super::csrf::Csrf;
 use super::error::{PageError, app_status_and_code};
-use crate::app::AppError;
+use crate::app::staff::StaffMember;
+use crate::app::{AppError, AppState};
 use crate::domain::FieldErrors;
 use crate::i18n::Tr;
 
@@ -55,6 +57,11 @@ impl Back {
         matches!(self, Back::Expired)
     }
 
+    /// The line above a form whose fields carry their own messages: only that it expired.
+    pub fn expiry_notice(&self, tr: Tr) -> Option<String> {
+        self.is_expired().then(|| tr.t("form-expired"))
+    }
+
     /// The line above the form for an expired form or refused input; a refusal has none here (its
     /// wording is the handler's).
     pub fn summary(&self, tr: Tr) -> Option<String> {
@@ -83,6 +90,28 @@ impl Back {
         match self {
             Back::Invalid(errors) => errors,
             Back::Expired | Back::Refused(_) => FieldErrors::new(),
+        }
+    }
+}
+
+/// The staff page of one thing (a request, an inquiry) that its posted forms come back to: who looks, in
+/// which language, with which CSRF token. Each page's `settle` redirects or shows it again.
+pub struct PageOf<'a, Id> {
+    pub state: &'a AppState,
+    pub staff: StaffMember,
+    pub tr: Tr,
+    pub csrf: &'a Csrf,
+    pub id: Id,
+}
+
+impl<'a, Id> PageOf<'a, Id> {
+    pub fn new(state: &'a AppState, staff: StaffMember, tr: Tr, csrf: &'a Csrf, id: Id) -> Self {
+        PageOf {
+            state,
+            staff,
+            tr,
+            csrf,
+            id,
         }
     }
 }

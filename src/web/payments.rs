@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
+use super::outcome::{self, Back};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::{outcome, redirect, render, uploads};
+use super::{redirect, render, uploads};
 use crate::app::fees::{self, ImportReport, RawPayment};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
@@ -129,6 +130,17 @@ impl Shown {
             notice: None,
         }
     }
+
+    /// A form come back, with what was typed and the line above it.
+    fn back(back: Back, notice: Option<String>, input: RawPayment) -> Self {
+        Shown {
+            status: back.status(),
+            input,
+            notice,
+            errors: back.into_errors(),
+            report: None,
+        }
+    }
 }
 
 async fn page(
@@ -196,13 +208,8 @@ pub async fn record(
     match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect("/staff/payments?done=1")),
         Err(back) => {
-            let shown = Shown {
-                status: back.status(),
-                input: input.payment,
-                notice: back.is_expired().then(|| tr.t("form-expired")),
-                errors: back.into_errors(),
-                ..Shown::ok()
-            };
+            let notice = back.expiry_notice(tr);
+            let shown = Shown::back(back, notice, input.payment);
             page(&state, who.staff, tr, &csrf, shown).await
         }
     }
@@ -229,16 +236,14 @@ pub async fn import(
             report: Some(report),
             ..Shown::ok()
         },
-        Err(back) => Shown {
-            status: back.status(),
-            notice: Some(if back.is_expired() {
+        Err(back) => {
+            let notice = if back.is_expired() {
                 tr.t("form-expired")
             } else {
                 tr.field_error("bad_statement")
-            }),
-            errors: back.into_errors(),
-            ..Shown::ok()
-        },
+            };
+            Shown::back(back, Some(notice), RawPayment::default())
+        }
     };
     page(&state, who.staff, tr, &csrf, shown).await
 }
@@ -261,12 +266,8 @@ pub async fn assign(
     match outcome::of(true, call).await? {
         Ok(_) => Ok(redirect("/staff/payments?done=1")),
         Err(back) => {
-            let shown = Shown {
-                status: back.status(),
-                errors: back.into_errors(),
-                notice: Some(tr.field_error("unknown_invoice")),
-                ..Shown::ok()
-            };
+            let notice = Some(tr.field_error("unknown_invoice"));
+            let shown = Shown::back(back, notice, RawPayment::default());
             page(&state, who.staff, tr, &csrf, shown).await
         }
     }

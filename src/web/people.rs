@@ -106,18 +106,17 @@ fn parse_role(raw: &str) -> Result<Role, FieldErrors> {
 }
 
 /// The change, or the page again saying why not.
-async fn apply(
+async fn apply<T>(
     state: &AppState,
     who: Authorized<Administer>,
     tr: Tr,
-    csrf: Csrf,
-    fresh: bool,
-    id: StaffId,
+    id: web::Path<StaffId>,
+    CsrfForm { fresh, csrf, .. }: CsrfForm<T>,
     change: Result<AccountChange, FieldErrors>,
 ) -> Result<HttpResponse, PageError> {
     let call = async {
         let change = change.map_err(crate::app::AppError::Invalid)?;
-        accounts::change(state, who.staff.actor(), id, change).await
+        accounts::change(state, who.staff.actor(), id.into_inner(), change).await
     };
     match outcome::of(fresh, call).await? {
         Ok(()) => Ok(redirect("/staff/people")),
@@ -136,10 +135,10 @@ pub async fn change_role(
     who: Authorized<Administer>,
     tr: Tr,
     id: web::Path<StaffId>,
-    CsrfForm { input, fresh, csrf }: CsrfForm<RoleForm>,
+    form: CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    let change = parse_role(&input.role).map(AccountChange::Role);
-    apply(&state, who, tr, csrf, fresh, id.into_inner(), change).await
+    let change = parse_role(&form.input.role).map(AccountChange::Role);
+    apply(&state, who, tr, id, form, change).await
 }
 
 pub async fn disable(
@@ -149,17 +148,7 @@ pub async fn disable(
     id: web::Path<StaffId>,
     form: CsrfForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    apply(
-        &state,
-        who,
-        tr,
-        form.csrf,
-        form.fresh,
-        id,
-        Ok(AccountChange::Disable),
-    )
-    .await
+    apply(&state, who, tr, id, form, Ok(AccountChange::Disable)).await
 }
 
 pub async fn enable(
@@ -169,17 +158,7 @@ pub async fn enable(
     id: web::Path<StaffId>,
     form: CsrfForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    apply(
-        &state,
-        who,
-        tr,
-        form.csrf,
-        form.fresh,
-        id,
-        Ok(AccountChange::Enable),
-    )
-    .await
+    apply(&state, who, tr, id, form, Ok(AccountChange::Enable)).await
 }
 
 pub async fn end_sessions(
@@ -189,9 +168,7 @@ pub async fn end_sessions(
     id: web::Path<StaffId>,
     form: CsrfForm<Button>,
 ) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    let change = Ok(AccountChange::EndSessions);
-    apply(&state, who, tr, form.csrf, form.fresh, id, change).await
+    apply(&state, who, tr, id, form, Ok(AccountChange::EndSessions)).await
 }
 
 /// An administrator ends every staff session but their own.

@@ -5,10 +5,9 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::outcome;
-use super::redirect;
+use super::outcome::{self, PageOf};
 use super::session::{Authorized, WorkRequests};
-use super::staff::{Feedback, problem_beside, request_page};
+use super::staff::Feedback;
 use crate::app::AppState;
 use crate::domain::ids::{NoticeId, RequestId};
 use crate::domain::posting::RawPosting;
@@ -35,28 +34,21 @@ pub async fn record(
         notice_id.clone(),
         input.posting.clone(),
     );
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#notices"))),
-        Err(back) => {
-            let p = input.posting;
-            let feedback = Feedback {
-                status: back.status(),
-                problem: Some(problem_beside(
-                    back,
-                    &tr,
-                    &["posted_on", "mail_class", "tracking_number"],
-                )),
-                kept_reason: Some((format!("posting-{notice_id}"), String::new())),
-                kept_inputs: vec![
-                    ("posted_on".to_owned(), p.posted_on),
-                    ("mail_class".to_owned(), p.mail_class),
-                    ("tracking_number".to_owned(), p.tracking_number),
-                ],
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "notices", |back| {
+        let p = input.posting;
+        let fields = ["posted_on", "mail_class", "tracking_number"];
+        Feedback::beside(back, &tr, &fields).keeping(
+            format!("posting-{notice_id}"),
+            vec![
+                ("posted_on", p.posted_on),
+                ("mail_class", p.mail_class),
+                ("tracking_number", p.tracking_number),
+            ],
+        )
+    })
+    .await
 }
 
 /// A printed letter's posting.

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf::{CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::{outcome, redirect, render};
+use super::staff::Feedback;
+use super::{redirect, render};
 use crate::app::provision::{self, RecordView, RegisterPage};
 use crate::app::staff::StaffMember;
 use crate::app::{AppError, AppState};
@@ -137,6 +139,18 @@ struct Shown {
     notice: Option<String>,
 }
 
+impl Shown {
+    /// The form come back with what was typed.
+    fn back(back: Back, tr: Tr, input: RecordForm) -> Self {
+        Shown {
+            status: back.status(),
+            input,
+            notice: back.expiry_notice(tr),
+            errors: back.into_errors(),
+        }
+    }
+}
+
 async fn page(
     state: &AppState,
     staff: StaffMember,
@@ -213,21 +227,9 @@ pub async fn record(
     match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect("/staff/provision-records?done=1")),
         Err(back) => {
-            let shown = Shown {
-                status: back.status(),
-                input,
-                notice: back.is_expired().then(|| tr.t("form-expired")),
-                errors: back.into_errors(),
-            };
-            page(
-                &state,
-                who.staff,
-                tr,
-                &csrf,
-                RegisterQuery::default(),
-                shown,
-            )
-            .await
+            let shown = Shown::back(back, tr, input);
+            let q = RegisterQuery::default();
+            page(&state, who.staff, tr, &csrf, q, shown).await
         }
     }
 }
@@ -261,19 +263,12 @@ pub async fn confirm(
         let attach = attaching(&form.action)?;
         provision::confirm(&state, &who.staff, id.clone(), record, attach).await
     };
-    match outcome::of(true, call).await? {
-        Ok(()) => Ok(redirect(&format!(
-            "/staff/requests/{id}?moved=1#provision-records"
-        ))),
-        Err(back) => {
-            let feedback = super::staff::Feedback {
-                status: back.status(),
-                problem: Some(super::staff::problem_beside(back, &tr, &["record"])),
-                ..Default::default()
-            };
-            super::staff::request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(true, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "provision-records", |back| {
+        Feedback::beside(back, &tr, &["record"])
+    })
+    .await
 }
 
 /// `direction` of a record: `provided` or `received`.
@@ -503,8 +498,18 @@ pub async fn attach_api(
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
+    confirmed(&state, who, path, true).await
+}
+
+/// The API's answer to attaching a record to a request or taking it off: 204, or the JSON error.
+async fn confirmed(
+    state: &AppState,
+    who: ApiStaff<WorkRequests>,
+    path: web::Path<(RequestId, ProvisionRecordId)>,
+    attach: bool,
+) -> Result<HttpResponse, ApiError> {
     let (id, record) = path.into_inner();
-    provision::confirm(&state, &who.staff, id, record, true).await?;
+    provision::confirm(state, &who.staff, id, record, attach).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -528,7 +533,5 @@ pub async fn detach_api(
     who: ApiStaff<WorkRequests>,
     path: web::Path<(RequestId, ProvisionRecordId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, record) = path.into_inner();
-    provision::confirm(&state, &who.staff, id, record, false).await?;
-    Ok(HttpResponse::NoContent().finish())
+    confirmed(&state, who, path, false).await
 }

@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::client::ClientAddr;
-use super::csrf::{Csrf, CsrfForm};
-use super::error::{PageError, WebError};
+use super::csrf::{CheckedForm, Csrf, CsrfForm};
+use super::error::PageError;
 use super::language;
 use super::outcome::{self, Back};
 use super::{redirect, render};
@@ -341,13 +341,10 @@ pub struct ConfirmForm {}
 pub async fn confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
+    csrf: Csrf,
     link: web::Path<String>,
-    form: CsrfForm<ConfirmForm>,
+    _form: CheckedForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { fresh, csrf, .. } = form;
-    if !fresh {
-        return Err(WebError::Csrf.into());
-    }
     email_link_page(&state, &req, &csrf, link.into_inner(), true).await
 }
 
@@ -401,13 +398,10 @@ pub async fn person_page(
 pub async fn person_confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
+    csrf: Csrf,
     link: web::Path<String>,
-    form: CsrfForm<ConfirmForm>,
+    _form: CheckedForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { fresh, csrf, .. } = form;
-    if !fresh {
-        return Err(WebError::Csrf.into());
-    }
     person_link_page(&state, &req, &csrf, link.into_inner(), true).await
 }
 

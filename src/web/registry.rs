@@ -96,6 +96,19 @@ struct Shown {
     problem: Option<String>,
 }
 
+impl Shown {
+    /// The form come back, with what was typed (into the form for `editing`, or a new system's).
+    fn back(back: outcome::Back, tr: Tr, input: RawDataSystem, editing: Option<String>) -> Self {
+        Shown {
+            status: back.status(),
+            input,
+            editing,
+            problem: back.summary(tr),
+            errors: back.into_errors(),
+        }
+    }
+}
+
 async fn page(
     state: &AppState,
     staff: StaffMember,
@@ -175,22 +188,9 @@ pub async fn register(
     state: web::Data<AppState>,
     who: Authorized<Administer>,
     tr: Tr,
-    CsrfForm { input, fresh, csrf }: CsrfForm<SystemForm>,
+    form: CsrfForm<SystemForm>,
 ) -> Result<HttpResponse, PageError> {
-    let call = registry::register(&state, &who.staff, input.system.clone());
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect("/staff/systems")),
-        Err(back) => {
-            let shown = Shown {
-                status: back.status(),
-                input: input.system,
-                editing: None,
-                problem: back.summary(tr),
-                errors: back.into_errors(),
-            };
-            page(&state, who.staff, tr, &csrf, shown).await
-        }
-    }
+    save(&state, who, tr, None, form).await
 }
 
 /// Changes a registered system from its form (administrators); a problem comes back with the input kept.
@@ -199,21 +199,32 @@ pub async fn update(
     who: Authorized<Administer>,
     tr: Tr,
     id: web::Path<DataSystemId>,
+    form: CsrfForm<SystemForm>,
+) -> Result<HttpResponse, PageError> {
+    save(&state, who, tr, Some(id.into_inner()), form).await
+}
+
+/// A new system registered, or the one `editing` changed; or the form again with what was typed.
+async fn save(
+    state: &AppState,
+    who: Authorized<Administer>,
+    tr: Tr,
+    editing: Option<DataSystemId>,
     CsrfForm { input, fresh, csrf }: CsrfForm<SystemForm>,
 ) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    let call = registry::update(&state, &who.staff, id.clone(), input.system.clone());
+    let raw = input.system.clone();
+    let call = async {
+        match &editing {
+            None => registry::register(state, &who.staff, raw).await,
+            Some(id) => registry::update(state, &who.staff, id.clone(), raw).await,
+        }
+    };
     match outcome::of(fresh, call).await? {
         Ok(_) => Ok(redirect("/staff/systems")),
         Err(back) => {
-            let shown = Shown {
-                status: back.status(),
-                input: input.system,
-                editing: Some(id.to_string()),
-                problem: back.summary(tr),
-                errors: back.into_errors(),
-            };
-            page(&state, who.staff, tr, &csrf, shown).await
+            let editing = editing.map(|id| id.to_string());
+            let shown = Shown::back(back, tr, input.system, editing);
+            page(state, who.staff, tr, &csrf, shown).await
         }
     }
 }

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use super::csrf::{Button, CheckedForm, Csrf, CsrfForm};
 use super::error::{ApiError, PageError};
 use super::language;
+use super::outcome::{self, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests};
-use super::staff::{ChangeForm, Feedback, request_page};
-use super::{outcome, redirect, render};
+use super::staff::{ChangeForm, Feedback};
+use super::{redirect, render};
 use crate::app::AppState;
 use crate::app::documents::{self, FilePurpose};
 use crate::app::reply::{self, DownloadView, LetterView, RecordedChange};
@@ -146,21 +147,18 @@ pub async fn change(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = reply::record_change(&state, &who.staff, id.clone(), input.change.clone());
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#changes"))),
-        Err(back) => {
-            let feedback = Feedback {
-                status: back.status(),
-                problem: back.summary(tr),
-                change: ChangeForm {
-                    input: input.change,
-                    errors: back.into_errors(),
-                },
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "changes", |back| Feedback {
+        status: back.status(),
+        problem: back.summary(tr),
+        change: ChangeForm {
+            input: input.change,
+            errors: back.into_errors(),
+        },
+        ..Default::default()
+    })
+    .await
 }
 
 /// What a correction, deletion or stop of use changed.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{PageError, app_status_and_code};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{Authorized, WorkRequests};
 use super::{redirect, render};
 use crate::app::documents::RawDocument;
@@ -245,6 +245,53 @@ pub(crate) async fn request_page(
     )
 }
 
+impl Feedback {
+    /// A one-field form come back: its status, and the problem beside the first of `fields`
+    /// (`problem_beside`).
+    pub fn beside(back: Back, tr: &Tr, fields: &[&str]) -> Feedback {
+        Feedback {
+            status: back.status(),
+            problem: Some(problem_beside(back, tr, fields)),
+            ..Default::default()
+        }
+    }
+
+    /// And the values typed into the fields of `form` (an event's or a task's), kept for it to show again.
+    pub fn keeping<F: Into<String>>(self, form: String, inputs: Vec<(F, String)>) -> Feedback {
+        Feedback {
+            kept_reason: Some((form, String::new())),
+            kept_inputs: inputs
+                .into_iter()
+                .map(|(field, value)| (field.into(), value))
+                .collect(),
+            ..self
+        }
+    }
+}
+
+/// A form on a request's page, answered: back to the page at the form's anchor, saying the request
+/// moved, when the app took it; or the page again with what `feedback` makes of why the form came back.
+impl PageOf<'_, RequestId> {
+    pub(crate) async fn settle<T>(
+        self,
+        answer: Result<T, Back>,
+        anchor: &str,
+        feedback: impl FnOnce(Back) -> Feedback,
+    ) -> Result<HttpResponse, PageError> {
+        let PageOf {
+            state,
+            staff,
+            tr,
+            csrf,
+            id,
+        } = self;
+        match answer {
+            Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#{anchor}"))),
+            Err(back) => request_page(state, staff, tr, csrf, id, feedback(back)).await,
+        }
+    }
+}
+
 /// What a one-field form shows beside its field after a refusal: the first of `fields`' problems, or that
 /// the form expired.
 pub(super) fn problem_beside(back: Back, tr: &Tr, fields: &[&str]) -> String {
@@ -274,19 +321,15 @@ pub async fn add_note(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let call = requests::add_note(&state, &who.staff, id.clone(), input.note.clone());
-    match outcome::of(fresh, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#timeline"))),
-        Err(back) => {
-            // The note's form has one field: its message (or the expiry) stands beside it, 422 either way.
-            let problem = problem_beside(back, &tr, &["note"]);
-            let feedback = Feedback {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                note: Some((input.note, problem)),
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    // The note's form has one field: its message (or the expiry) stands beside it, 422 either way.
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "timeline", |back| Feedback {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        note: Some((input.note, problem_beside(back, &tr, &["note"]))),
+        ..Default::default()
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -317,20 +360,14 @@ pub async fn hold(
         let place = place.ok_or_else(|| AppError::invalid("hold", "unknown_hold_action"))?;
         holds::set(&state, &who.staff, id.clone(), place, input.reason.clone()).await
     };
-    match outcome::of(fresh, call).await? {
-        Ok(()) => Ok(redirect(&format!(
-            "/staff/requests/{id}?moved=1#legal-hold"
-        ))),
-        Err(back) => {
-            let problem = problem_beside(back, &tr, &["reason", "hold"]);
-            let feedback = Feedback {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                hold: Some((input.reason, problem)),
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "legal-hold", |back| Feedback {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        hold: Some((input.reason, problem_beside(back, &tr, &["reason", "hold"]))),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Placing or lifting a legal hold.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::csrf::{Csrf, CsrfForm};
 use super::error::{ApiError, PageError, WebError};
-use super::outcome::{self, Back};
+use super::outcome::{self, Back, PageOf};
 use super::session::{ApiStaff, Authorized, WorkRequests, WorkTasks};
 use super::staff::{Feedback, request_page};
 use super::{redirect, render, uploads};
@@ -32,6 +32,21 @@ fn every_problem(back: &Back, tr: &Tr) -> String {
             .join(" "),
         _ => tr.t("form-expired"),
     }
+}
+
+/// A task's form on the request page come back: every problem in one line, and what was typed, 422.
+fn task_feedback<F: Into<String>>(
+    back: &Back,
+    tr: &Tr,
+    task_id: &TaskId,
+    typed: Vec<(F, String)>,
+) -> Feedback {
+    let feedback = Feedback {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        problem: Some(every_problem(back, tr)),
+        ..Default::default()
+    };
+    feedback.keeping(format!("task:{task_id}"), typed)
 }
 
 /// Closes a task from the request page (multipart: outcome, legal ground, note, the export file).
@@ -88,31 +103,27 @@ pub async fn complete(
     match answer {
         Ok(_) if officer => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
         Ok(_) => Ok(redirect(&format!("/staff/tasks/{task_id}?moved=1"))),
-        Err(back) => {
-            let problem = every_problem(&back, &tr);
-            if !officer {
-                let p = systems::task_page(&state, &who.staff, task_id, tr.lang).await?;
-                return render(
-                    back.status(),
-                    &TaskPageView {
-                        tr,
-                        csrf: csrf.token(),
-                        staff: who.staff,
-                        p,
-                        problem: Some(problem),
-                        moved: false,
-                        kept: kept_inputs,
-                    },
-                );
-            }
+        Err(back) if officer => {
             let feedback = Feedback {
                 status: back.status(),
-                problem: Some(problem),
-                kept_reason: Some((format!("task:{task_id}"), String::new())),
-                kept_inputs,
-                ..Default::default()
+                ..task_feedback(&back, &tr, &task_id, kept_inputs)
             };
             request_page(&state, who.staff, tr, &csrf, id, feedback).await
+        }
+        Err(back) => {
+            let p = systems::task_page(&state, &who.staff, task_id, tr.lang).await?;
+            render(
+                back.status(),
+                &TaskPageView {
+                    tr,
+                    csrf: csrf.token(),
+                    staff: who.staff,
+                    p,
+                    problem: Some(every_problem(&back, &tr)),
+                    moved: false,
+                    kept: kept_inputs,
+                },
+            )
         }
     }
 }
@@ -284,23 +295,13 @@ pub async fn lift(
         &input.lifted_on,
         &input.reason,
     );
-    match outcome::of(fresh, call).await? {
-        Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
-        Err(back) => {
-            let problem = every_problem(&back, &tr);
-            let feedback = Feedback {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                problem: Some(problem),
-                kept_reason: Some((format!("task:{task_id}"), String::new())),
-                kept_inputs: vec![
-                    ("lifted_on".to_owned(), input.lifted_on),
-                    ("reason".to_owned(), input.reason),
-                ],
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "tasks", |back| {
+        let typed = vec![("lifted_on", input.lifted_on), ("reason", input.reason)];
+        task_feedback(&back, &tr, &task_id, typed)
+    })
+    .await
 }
 
 /// Lifting a restriction.
@@ -391,20 +392,12 @@ pub async fn withhold(
         };
         review::withhold(&state, &who.staff, id.clone(), task_id.clone(), ground).await
     };
-    match outcome::of(fresh, call).await? {
-        Ok(()) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#tasks"))),
-        Err(back) => {
-            let problem = every_problem(&back, &tr);
-            let feedback = Feedback {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                problem: Some(problem),
-                kept_reason: Some((format!("task:{task_id}"), String::new())),
-                kept_inputs: vec![("ground".to_owned(), input.ground)],
-                ..Default::default()
-            };
-            request_page(&state, who.staff, tr, &csrf, id, feedback).await
-        }
-    }
+    let answer = outcome::of(fresh, call).await?;
+    let page = PageOf::new(&state, who.staff, tr, &csrf, id);
+    page.settle(answer, "tasks", |back| {
+        task_feedback(&back, &tr, &task_id, vec![("ground", input.ground)])
+    })
+    .await
 }
 
 /// Leaving an export out of the answer, or putting it back.
