@@ -381,21 +381,14 @@ impl PageOf<'_, InquiryId> {
         field: &str,
         kept_answer: String,
     ) -> Result<HttpResponse, PageError> {
-        let PageOf {
-            state,
-            staff,
-            tr,
-            csrf,
-            id,
-        } = self;
         match answer {
-            Ok(_) => Ok(redirect(&format!("/staff/inquiries/{id}"))),
+            Ok(_) => Ok(redirect(&format!("/staff/inquiries/{}", self.id))),
             Err(back) => {
-                let p = (
-                    back.status(),
-                    super::staff::problem_beside(back, &tr, &[field]),
-                );
-                detail_page(state, staff, tr, csrf, id, kept_answer, Some(p)).await
+                let status = back.status();
+                let problem = super::staff::problem_beside(back, &self.tr, &[field]);
+                let shown = Some((status, problem));
+                let (state, staff, tr, csrf) = (self.state, self.staff, self.tr, self.csrf);
+                detail_page(state, staff, tr, csrf, self.id, kept_answer, shown).await
             }
         }
     }

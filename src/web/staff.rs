@@ -278,16 +278,18 @@ impl PageOf<'_, RequestId> {
         anchor: &str,
         feedback: impl FnOnce(Back) -> Feedback,
     ) -> Result<HttpResponse, PageError> {
-        let PageOf {
-            state,
-            staff,
-            tr,
-            csrf,
-            id,
-        } = self;
         match answer {
-            Ok(_) => Ok(redirect(&format!("/staff/requests/{id}?moved=1#{anchor}"))),
-            Err(back) => request_page(state, staff, tr, csrf, id, feedback(back)).await,
+            Ok(_) => Ok(redirect(&format!(
+                "/staff/requests/{}?moved=1#{anchor}",
+                self.id
+            ))),
+            Err(back) => {
+                let feedback = feedback(back);
+                request_page(
+                    self.state, self.staff, self.tr, self.csrf, self.id, feedback,
+                )
+                .await
+            }
         }
     }
 }
