@@ -27,7 +27,6 @@ use super::postal::RequesterKind;
     strum::IntoStaticStr,
     strum::Display,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +38,7 @@ pub enum Holder {
 }
 
 /// One line of a checklist: one document of any of these kinds, held by `holder`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
     pub holder: Holder,
     pub one_of: Vec<String>,
@@ -112,9 +111,8 @@ pub struct Answering {
 }
 
 /// Why a checklist line is not satisfied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
-#[schema(as = ChecklistProblem)]
 pub enum Problem {
     Missing,
     /// A copy came where the original is required.
@@ -150,7 +148,7 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemStatus {
     pub requirement: Requirement,
     /// The document that satisfies the line, or came closest.
@@ -158,7 +156,7 @@ pub struct ItemStatus {
     pub problem: Option<Problem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checklist {
     pub items: Vec<ItemStatus>,
     /// Every line has a document of the right kind, holder and originality.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 /// Where an invoice stands. Amounts are integer yen; nothing here is ever a float.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Balance {
     pub amount_yen: i64,
     pub paid_yen: i64,
@@ -81,7 +81,7 @@ pub struct StatementLine {
 }
 
 /// A statement line that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatementProblem {
     pub line: usize,
     pub reason: String,

@@ -138,7 +138,7 @@ pub struct DataPoint {
 }
 
 /// What a set of checked data points reaches for a request type.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Degree {
     pub matched: u32,
     pub required: u32,

@@ -422,7 +422,7 @@ pub struct SystemOutcome {
 }
 
 /// Someone a system told of what it did for the person, as the answer names them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToldRecipient {
     pub name: String,
     /// `processor`, `service_provider`, `contractor` or `third_party`.

@@ -14,7 +14,18 @@ use unicode_normalization::UnicodeNormalization;
 use super::kana;
 
 /// Whose name, in which writing, a transfer was matched by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum NameOf {
     RequesterKana,
@@ -34,7 +45,7 @@ pub struct OpenInvoice {
 }
 
 /// Why a transfer was matched to an invoice, or left for an officer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum MatchReason {
     /// The statement quotes the invoice's number (`quoted` is how it was written, digits only).

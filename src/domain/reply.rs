@@ -93,7 +93,6 @@ pub fn download_open(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     PartialEq,
     Eq,
     serde::Serialize,
-    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -110,7 +109,7 @@ pub enum ChangeAction {
 }
 
 /// One change, as the reply will list it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DataChange {
     pub action: ChangeAction,
     /// What was changed, in the requester's terms (e.g. "住所", "メールアドレス").

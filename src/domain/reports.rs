@@ -57,7 +57,7 @@ pub fn median_and_p90(mut days: Vec<i64>) -> Option<(i64, i64)> {
 }
 
 /// The CCPA-style metrics of one right.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RightMetrics {
     pub received: u64,
     pub complied: u64,
@@ -69,7 +69,7 @@ pub struct RightMetrics {
     pub p90_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub by_state: BTreeMap<String, u64>,
     pub by_right: BTreeMap<String, u64>,

@@ -16,7 +16,6 @@ use super::field::clean_text;
     Hash,
     Serialize,
     Deserialize,
-    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::Display,

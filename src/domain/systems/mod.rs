@@ -27,7 +27,6 @@ pub use registry::{
     Ord,
     Serialize,
     serde::Deserialize,
-    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -77,16 +76,7 @@ impl TaskKind {
 }
 
 /// How a task ended.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::VariantNames)]
 #[strum(serialize_all = "snake_case")]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TaskOutcome {

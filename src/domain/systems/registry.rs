@@ -19,7 +19,6 @@ use crate::domain::request::{Language, SubjectEmail};
     Eq,
     Serialize,
     serde::Deserialize,
-    utoipa::ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -45,13 +44,12 @@ impl RecipientRole {
 }
 
 /// Someone a system discloses to, and how to reach them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Recipient {
     pub role: RecipientRole,
     pub name: String,
     pub email: String,
     /// The language their notices are written in (kaiji must speak it).
-    #[schema(value_type = String, example = "en")]
     pub language: Language,
 }
 

@@ -1,5 +1,8 @@
-//! Schemas the API document shares between handlers' types, for values a derive cannot describe: a
-//! day or an address that may also be sent empty (as a form sends "none").
+//! Schemas the web layer owns: those the API document shares between handlers' types, for values a
+//! derive cannot describe (a day or an address that may also be sent empty, as a form sends "none"),
+//! and, in `domain`, the descriptions of the domain's values the API sends.
+
+mod domain;
 
 /// An optional day given as text: `YYYY-MM-DD`, or empty for none (as a form sends it).
 pub fn date_or_empty() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
