@@ -12,6 +12,7 @@ use super::workflows::WorkflowCatalog;
 use super::{AppError, AppState};
 use crate::db::drp::{self as repo, AgentRow, CallbackRow};
 use crate::db::{self, AnyConnection};
+use crate::domain::drp::CallbackStatus;
 use crate::domain::ids::RequestId;
 
 /// Waits between attempts; after the last the callback has failed (the agent can still poll).
@@ -82,7 +83,7 @@ pub(crate) fn after_change(
             agent_id: agent.id,
             url: url.clone(),
             body,
-            status: "queued".into(),
+            status: CallbackStatus::Queued,
             attempts: 0,
             next_attempt_at: db::to_db_time(now),
             claimed_until: None,

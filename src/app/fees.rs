@@ -19,9 +19,11 @@ use crate::db::fees::{self as repo, InvoiceRow, PaymentRow};
 use crate::db::{self, AnyConnection, audit, postal};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::fees::{Balance, StatementProblem, invoice_number, parse_yen};
+use crate::domain::fees::{
+    Balance, InvoiceStatus, PaymentSource, StatementProblem, invoice_number, parse_yen,
+};
 use crate::domain::notice::{InvoiceNotice, NoticeKind, NoticePayload};
-use crate::domain::payment_match::{MatchReason, NameOf, OpenInvoice, match_payment};
+use crate::domain::payment_match::{MatchReason, MatchedBy, NameOf, OpenInvoice, match_payment};
 use crate::domain::postal::parse_date;
 use crate::domain::statements::read_statement;
 use crate::domain::workflow::Fact;
@@ -95,7 +97,7 @@ pub(crate) fn issue_invoice(
         amount_yen: amount,
         issued_on: issued_on.to_string(),
         due_on: due_on.to_string(),
-        status: "unpaid".into(),
+        status: InvoiceStatus::Unpaid,
         created_by: actor.id().unwrap_or_default(),
         created_at: db::to_db_time(now),
         tax_rate_percent: stated.map(|t| i64::from(t.rate_percent)),
@@ -260,8 +262,8 @@ pub async fn record_payment(
                 amount_yen: amount,
                 payer_name: payer.clone(),
                 reference: raw.reference.trim().chars().take(200).collect(),
-                source: "manual".into(),
-                matched_by: Some("officer".into()),
+                source: PaymentSource::Manual,
+                matched_by: Some(MatchedBy::Officer),
                 recorded_by: staff_id.to_string(),
                 created_at: db::to_db_time(now),
                 match_reason: None,
@@ -277,7 +279,7 @@ pub async fn record_payment(
 pub struct ImportReport {
     /// Each line matched to an invoice: `[line, settlement, matched_by]`, `matched_by` being
     /// `invoice_number` or `payer_and_amount`.
-    pub matched: Vec<(usize, Settlement, &'static str)>,
+    pub matched: Vec<(usize, Settlement, MatchedBy)>,
     /// The lines recorded without an invoice: they wait for an officer.
     pub unmatched: Vec<usize>,
     /// The lines imported before, recorded nothing.
@@ -364,8 +366,8 @@ pub async fn import_statement(
                         amount_yen: line.amount_yen,
                         payer_name: line.payer_name.clone(),
                         reference: line.reference.clone(),
-                        source: "bank_statement".into(),
-                        matched_by: matched_by.map(str::to_owned),
+                        source: PaymentSource::BankStatement,
+                        matched_by,
                         recorded_by: staff_id.to_string(),
                         created_at: db::to_db_time(now),
                         match_reason: serde_json::to_string(&m.reason).ok(),
@@ -470,7 +472,7 @@ pub struct InvoiceView {
     pub issued_on: String,
     #[schema(format = Date)]
     pub due_on: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub paid_yen: i64,
     pub shortfall_yen: i64,
     pub overpaid_yen: i64,
@@ -482,8 +484,8 @@ pub struct PaymentView {
     #[schema(format = Date)]
     pub paid_on: String,
     pub amount_yen: i64,
-    pub matched_by: Option<String>,
-    pub source: String,
+    pub matched_by: Option<MatchedBy>,
+    pub source: PaymentSource,
     pub match_reason: Option<MatchReason>,
 }
 

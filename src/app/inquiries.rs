@@ -20,6 +20,7 @@ use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::inquiry::{NewInquiry, RawInquiry, dues, parse_answer};
 use crate::domain::law::Laws;
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::request::{Language, ReceiptNumber};
 use crate::security::tokens;
 
@@ -120,11 +121,11 @@ fn queue(
     kind: &str,
     payload: serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<&'static str, AppError> {
+) -> Result<NoticeChannel, AppError> {
     let channel = if row.email.is_some() {
-        "email"
+        NoticeChannel::Email
     } else {
-        "letter"
+        NoticeChannel::Letter
     };
     crate::db::notices::insert(
         conn,
@@ -133,9 +134,9 @@ fn queue(
             request_id: None,
             inquiry_id: Some(row.id.clone()),
             kind: kind.to_owned(),
-            channel: channel.to_owned(),
+            channel,
             language: row.language.clone(),
-            status: "queued".to_owned(),
+            status: NoticeStatus::Queued,
             created_at: db::to_db_time(now),
             payload: payload.to_string(),
             recipient_staff_id: None,
@@ -248,7 +249,7 @@ fn acknowledge_in(
 ) -> Result<(), AppError> {
     let how = match in_person {
         Some(()) => "in_person",
-        None => queue(conn, row, ACKNOWLEDGED, acknowledgement(row), now)?,
+        None => queue(conn, row, ACKNOWLEDGED, acknowledgement(row), now)?.as_str(),
     };
     let by = actor.id().unwrap_or_else(|| "desk".to_owned());
     if !repo::acknowledge(conn, &row.id, &by, how, db::to_db_time(now))? {
@@ -365,8 +366,8 @@ pub async fn list(
 pub struct InquiryNotice {
     pub id: String,
     pub kind: String,
-    pub channel: String,
-    pub status: String,
+    pub channel: NoticeChannel,
+    pub status: NoticeStatus,
     pub created_at: DateTime<Utc>,
 }
 

@@ -9,6 +9,7 @@ use crate::db::inquiries as repo;
 use crate::db::{self, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::ids::{InquiryId, NoticeId};
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::request::Language;
 
 /// The letter about an inquiry, as the PDF prints it: in Japanese (the desk's letters are), to the
@@ -26,7 +27,7 @@ pub async fn letter(
             let row = repo::find(conn, &id)?.ok_or(AppError::NotFound)?;
             let notice = repo::notices_of(conn, &row.id)?
                 .into_iter()
-                .find(|n| n.id == notice_id && n.channel == "letter")
+                .find(|n| n.id == notice_id && n.channel == NoticeChannel::Letter)
                 .ok_or(AppError::NotFound)?;
             if row.erased_at.is_some() {
                 return Err(AppError::NotFound);
@@ -90,9 +91,9 @@ pub async fn letter_posted(
             }
             let notice = repo::notices_of(conn, &row.id)?
                 .into_iter()
-                .find(|n| n.id == notice_id && n.channel == "letter")
+                .find(|n| n.id == notice_id && n.channel == NoticeChannel::Letter)
                 .ok_or(AppError::NotFound)?;
-            if notice.status == "sent" {
+            if notice.status == NoticeStatus::Sent {
                 return Err(AppError::invalid("notice", "already_posted"));
             }
             crate::db::notices::mark_posted(conn, &notice.id, db::to_db_time(now))?;

@@ -11,7 +11,7 @@ use super::{AppError, AppState};
 use crate::db::notices::{self, NoticeRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
-use crate::domain::notice::{NoticeKind, NoticePayload};
+use crate::domain::notice::{NoticeChannel, NoticeKind, NoticePayload, NoticeStatus};
 use crate::domain::request::Language;
 
 /// Queues notices for the requester: by email when there is an address, otherwise as letters.
@@ -24,7 +24,11 @@ pub fn queue_notices(
     payload: &NoticePayload,
     now: DateTime<Utc>,
 ) -> Result<Vec<NoticeKind>, AppError> {
-    let channel = if has_email { "email" } else { "letter" };
+    let channel = if has_email {
+        NoticeChannel::Email
+    } else {
+        NoticeChannel::Letter
+    };
     let mut queued = Vec::new();
     for kind in kinds {
         notices::insert(
@@ -40,7 +44,7 @@ pub fn queue_notices(
 fn queued_row(
     request_id: &RequestId,
     kind: NoticeKind,
-    channel: &str,
+    channel: NoticeChannel,
     language: Language,
     payload: &NoticePayload,
     now: DateTime<Utc>,
@@ -50,9 +54,9 @@ fn queued_row(
         request_id: Some(request_id.to_owned()),
         inquiry_id: None,
         kind: kind.as_str().to_owned(),
-        channel: channel.to_owned(),
+        channel,
         language: language.as_str().to_owned(),
-        status: "queued".to_owned(),
+        status: NoticeStatus::Queued,
         created_at: db::to_db_time(now),
         payload: payload.to_stored(),
         recipient_staff_id: None,
@@ -73,7 +77,14 @@ pub fn queue_staff_notice(
         conn,
         &NoticeRow {
             recipient_staff_id: Some(staff_id.clone()),
-            ..queued_row(request_id, kind, "email", Language::JA, payload, now)
+            ..queued_row(
+                request_id,
+                kind,
+                NoticeChannel::Email,
+                Language::JA,
+                payload,
+                now,
+            )
         },
     )?;
     Ok(())
@@ -126,9 +137,8 @@ pub struct NoticeLine {
     pub id: String,
     pub request_id: RequestId,
     pub kind: String,
-    /// `email` or `letter`.
-    pub channel: String,
-    pub status: String,
+    pub channel: NoticeChannel,
+    pub status: NoticeStatus,
     pub created_at: NaiveDateTime,
     pub attempts: i64,
     pub sent_at: Option<NaiveDateTime>,

@@ -13,6 +13,7 @@ use crate::db::{self, AnyConnection, audit, notices};
 use crate::domain::audit::{AuditAction, NewAuditEvent};
 use crate::domain::code::Code;
 use crate::domain::ids::{NoticeId, RequestId};
+use crate::domain::notice::NoticeChannel;
 use crate::domain::postal::TrackingNumber;
 use crate::domain::posting::{LetterPosting, RawPosting};
 
@@ -63,7 +64,7 @@ pub async fn record_posting(
         .db
         .write(move |conn| {
             let notice = notices::find(conn, &request_id, &notice_id)?.ok_or(AppError::NotFound)?;
-            if notice.channel != "letter" {
+            if notice.channel != NoticeChannel::Letter {
                 return Err(AppError::invalid("posted_on", "not_a_letter"));
             }
             let case = super::cases::Case::load(conn, &catalog, &request_id)?;

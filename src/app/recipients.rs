@@ -17,7 +17,8 @@ use crate::domain::code::Code;
 use crate::domain::field::bounded;
 use crate::domain::ids::{RequestId, TaskId};
 use crate::domain::notice::{
-    LiftingNotice, NoticeKind, NoticePayload, RecipientNotice, ToldRecipient,
+    LiftingNotice, NoticeChannel, NoticeKind, NoticePayload, NoticeStatus, RecipientNotice,
+    ToldRecipient,
 };
 use crate::domain::systems::{Recipient, TaskOutcome};
 
@@ -113,9 +114,9 @@ fn queue(
                 request_id: Some(case.row.id.clone()),
                 inquiry_id: None,
                 kind: NoticeKind::RecipientNotified.as_str().to_owned(),
-                channel: "email".to_owned(),
+                channel: NoticeChannel::Email,
                 language: r.language.as_str().to_owned(),
-                status: "queued".to_owned(),
+                status: NoticeStatus::Queued,
                 created_at: db::to_db_time(now),
                 payload: payload.to_stored(),
                 recipient_staff_id: None,

@@ -9,6 +9,7 @@ use crate::db::requests::{self};
 use crate::db::{self};
 use crate::domain::audit::Actor;
 use crate::domain::code::Code;
+use crate::domain::fees::InvoiceStatus;
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::{Language, RightCode};
 use crate::domain::workflow::{Fact, Label, Party, TransitionError};
@@ -277,7 +278,7 @@ fn unpaid_invoice(
     let Some(inv) = crate::db::fees::invoices_for_request(conn, id)?
         .into_iter()
         .rev()
-        .find(|i| i.status == "unpaid")
+        .find(|i| i.status == InvoiceStatus::Unpaid)
     else {
         return Ok(None);
     };

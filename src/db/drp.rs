@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{drp_agents, drp_callbacks, drp_requests, drp_seen, drp_tokens};
+use crate::domain::drp::CallbackStatus;
 use crate::domain::ids::RequestId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -217,7 +218,7 @@ pub struct CallbackRow {
     pub agent_id: String,
     pub url: String,
     pub body: String,
-    pub status: String,
+    pub status: CallbackStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub claimed_until: Option<NaiveDateTime>,
@@ -232,9 +233,9 @@ pub fn queue_callback(conn: &mut AnyConnection, row: &CallbackRow) -> QueryResul
     diesel::update(
         drp_callbacks::table
             .filter(drp_callbacks::request_id.eq(&row.request_id))
-            .filter(drp_callbacks::status.eq("queued")),
+            .filter(drp_callbacks::status.eq(CallbackStatus::Queued)),
     )
-    .set(drp_callbacks::status.eq("superseded"))
+    .set(drp_callbacks::status.eq(CallbackStatus::Superseded))
     .execute(conn)?;
     diesel::insert_into(drp_callbacks::table)
         .values(row)
@@ -250,7 +251,7 @@ pub fn claim_due(
     limit: i64,
 ) -> QueryResult<Vec<CallbackRow>> {
     let due: Vec<CallbackRow> = drp_callbacks::table
-        .filter(drp_callbacks::status.eq("queued"))
+        .filter(drp_callbacks::status.eq(CallbackStatus::Queued))
         .filter(drp_callbacks::next_attempt_at.le(now))
         .filter(
             drp_callbacks::claimed_until
@@ -267,7 +268,7 @@ pub fn claim_due(
         let n = diesel::update(
             drp_callbacks::table
                 .find(&c.id)
-                .filter(drp_callbacks::status.eq("queued"))
+                .filter(drp_callbacks::status.eq(CallbackStatus::Queued))
                 .filter(
                     drp_callbacks::claimed_until
                         .is_null()
@@ -292,11 +293,11 @@ pub fn record_attempt(
 ) -> QueryResult<()> {
     let target = drp_callbacks::table
         .find(id)
-        .filter(drp_callbacks::status.eq("queued"));
+        .filter(drp_callbacks::status.eq(CallbackStatus::Queued));
     match outcome {
         Ok(sent_at) => diesel::update(target)
             .set((
-                drp_callbacks::status.eq("sent"),
+                drp_callbacks::status.eq(CallbackStatus::Sent),
                 drp_callbacks::sent_at.eq(sent_at),
                 drp_callbacks::attempts.eq(drp_callbacks::attempts + 1),
                 drp_callbacks::claimed_until.eq(None::<NaiveDateTime>),
@@ -313,7 +314,7 @@ pub fn record_attempt(
             .execute(conn),
         Err((error, None)) => diesel::update(target)
             .set((
-                drp_callbacks::status.eq("failed"),
+                drp_callbacks::status.eq(CallbackStatus::Failed),
                 drp_callbacks::attempts.eq(drp_callbacks::attempts + 1),
                 drp_callbacks::claimed_until.eq(None::<NaiveDateTime>),
                 drp_callbacks::last_error.eq(error),

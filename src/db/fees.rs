@@ -1,6 +1,8 @@
 //! Invoices and payments, in integer yen.
 
+use crate::domain::fees::{InvoiceStatus, PaymentSource};
 use crate::domain::ids::{InvoiceId, PaymentId, RequestId};
+use crate::domain::payment_match::MatchedBy;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -18,7 +20,7 @@ pub struct InvoiceRow {
     pub amount_yen: i64,
     pub issued_on: String,
     pub due_on: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     /// A qualified invoice's consumption tax: the rate of its day and the tax its total contains.
@@ -37,8 +39,8 @@ pub struct PaymentRow {
     pub amount_yen: i64,
     pub payer_name: String,
     pub reference: String,
-    pub source: String,
-    pub matched_by: Option<String>,
+    pub source: PaymentSource,
+    pub matched_by: Option<MatchedBy>,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
     /// Why it was matched, or left for an officer (`payment_match::MatchReason` as JSON).
@@ -114,7 +116,7 @@ pub fn open_invoices(conn: &mut AnyConnection) -> QueryResult<Vec<OpenInvoiceRow
     );
     let rows: Vec<Row> = invoices::table
         .inner_join(requests::table.left_join(postal_details::table))
-        .filter(invoices::status.eq("unpaid"))
+        .filter(invoices::status.eq(InvoiceStatus::Unpaid))
         .filter(requests::closed_at.is_null())
         .select((
             InvoiceRow::as_select(),
@@ -145,9 +147,9 @@ pub fn mark_paid(conn: &mut AnyConnection, id: &InvoiceId) -> QueryResult<bool> 
     let n = diesel::update(
         invoices::table
             .find(id)
-            .filter(invoices::status.eq("unpaid")),
+            .filter(invoices::status.eq(InvoiceStatus::Unpaid)),
     )
-    .set(invoices::status.eq("paid"))
+    .set(invoices::status.eq(InvoiceStatus::Paid))
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -214,7 +216,7 @@ pub fn assign_payment(
     )
     .set((
         payments::invoice_id.eq(invoice_id),
-        payments::matched_by.eq("officer"),
+        payments::matched_by.eq(MatchedBy::Officer),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{audit_events, notices, request_clocks, requests};
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 
 /// Notices by status and channel: (status, channel, count).
 pub fn notices_by_status(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String, i64)>> {
@@ -18,8 +19,8 @@ pub fn notices_by_status(conn: &mut AnyConnection) -> QueryResult<Vec<(String, S
 /// When the oldest email notice still waiting to be sent was queued.
 pub fn oldest_queued_email(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
     notices::table
-        .filter(notices::status.eq("queued"))
-        .filter(notices::channel.eq("email"))
+        .filter(notices::status.eq(NoticeStatus::Queued))
+        .filter(notices::channel.eq(NoticeChannel::Email))
         .select(min(notices::created_at))
         .first(conn)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_browse;
 pub mod backup;
 pub mod clocks;
+pub mod codes;
 pub mod documents;
 pub mod drp;
 pub mod evidence;

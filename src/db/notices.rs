@@ -2,6 +2,7 @@
 
 use crate::domain::code::Code;
 use crate::domain::ids::{InquiryId, NoticeId, RequestId, StaffId};
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -16,9 +17,9 @@ pub struct NoticeRow {
     pub request_id: Option<RequestId>,
     pub inquiry_id: Option<InquiryId>,
     pub kind: String,
-    pub channel: String,
+    pub channel: NoticeChannel,
     pub language: String,
-    pub status: String,
+    pub status: NoticeStatus,
     pub created_at: NaiveDateTime,
     /// What the notice says beyond its kind, as it was when queued (JSON).
     pub payload: String,
@@ -90,7 +91,7 @@ pub fn find(
 #[diesel(table_name = notices)]
 pub struct Delivery {
     pub id: String,
-    pub status: String,
+    pub status: NoticeStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
@@ -167,9 +168,12 @@ pub fn mark_posted(conn: &mut AnyConnection, id: &NoticeId, now: NaiveDateTime) 
     diesel::update(
         notices::table
             .filter(notices::id.eq(id))
-            .filter(notices::channel.eq("letter")),
+            .filter(notices::channel.eq(NoticeChannel::Letter)),
     )
-    .set((notices::status.eq("sent"), notices::sent_at.eq(now)))
+    .set((
+        notices::status.eq(NoticeStatus::Sent),
+        notices::sent_at.eq(now),
+    ))
     .execute(conn)
     .map(|_| ())
 }
@@ -185,7 +189,7 @@ pub fn renew(
         notices::table
             .filter(notices::id.eq_any(ids.iter().map(NoticeId::as_str)))
             .filter(notices::claimed_by.eq(worker))
-            .filter(notices::status.eq("queued")),
+            .filter(notices::status.eq(NoticeStatus::Queued)),
     )
     .set(notices::claimed_until.eq(until))
     .execute(conn)
@@ -202,10 +206,10 @@ pub fn mark_sent(
         notices::table
             .filter(notices::id.eq(id))
             .filter(notices::claimed_by.eq(worker))
-            .filter(notices::status.eq("queued")),
+            .filter(notices::status.eq(NoticeStatus::Queued)),
     )
     .set((
-        notices::status.eq("sent"),
+        notices::status.eq(NoticeStatus::Sent),
         notices::sent_at.eq(now),
         notices::claimed_by.eq(None::<String>),
         notices::claimed_until.eq(None::<NaiveDateTime>),
@@ -227,13 +231,13 @@ pub fn mark_attempt_failed(
         notices::table
             .filter(notices::id.eq(id))
             .filter(notices::claimed_by.eq(worker))
-            .filter(notices::status.eq("queued")),
+            .filter(notices::status.eq(NoticeStatus::Queued)),
     )
     .set((
         notices::status.eq(if retry_at.is_some() {
-            "queued"
+            NoticeStatus::Queued
         } else {
-            "failed"
+            NoticeStatus::Failed
         }),
         notices::next_attempt_at.eq(retry_at),
         notices::claimed_by.eq(None::<String>),
@@ -258,7 +262,7 @@ pub fn requeue_failed(
 ) -> QueryResult<bool> {
     let mut target = notices::table
         .filter(notices::id.eq(id))
-        .filter(notices::status.eq("failed"))
+        .filter(notices::status.eq(NoticeStatus::Failed))
         .into_boxed();
     target = match of {
         NoticeOf::Request(r) => target.filter(notices::request_id.eq(r)),
@@ -267,7 +271,7 @@ pub fn requeue_failed(
     let ids: Vec<String> = target.select(notices::id).load(conn)?;
     let n = diesel::update(notices::table.filter(notices::id.eq_any(&ids)))
         .set((
-            notices::status.eq("queued"),
+            notices::status.eq(NoticeStatus::Queued),
             notices::attempts.eq(0),
             notices::next_attempt_at.eq(None::<NaiveDateTime>),
         ))

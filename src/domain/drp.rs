@@ -292,6 +292,29 @@ fn liberal_base64(s: &str) -> Option<Vec<u8>> {
     .find_map(|e| e.decode(s).ok())
 }
 
+/// Where a status callback to an agent stands: `superseded` when a newer status replaced it unsent.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackStatus {
+    Queued,
+    Sent,
+    Failed,
+    Superseded,
+}
+
 /// Where a request stands, as the protocol says it (§3.02).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

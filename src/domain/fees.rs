@@ -2,8 +2,52 @@
 //! `zengin`) says was paid. Which payment belongs to which invoice is `payment_match`.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+
+/// Whether an invoice is still owed.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Unpaid,
+    Paid,
+}
+
+/// Where a recorded payment came from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentSource {
+    /// An officer recorded it by hand.
+    Manual,
+    /// A line of an imported bank statement.
+    BankStatement,
+}
 
 /// Where an invoice stands. Amounts are integer yen; nothing here is ever a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

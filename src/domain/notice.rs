@@ -7,6 +7,51 @@ use serde::{Deserialize, Serialize};
 use super::definition::Label;
 use super::documents::ItemStatus;
 
+/// Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// Waiting for delivery (an e-mail for the worker, a letter for the desk to print and post).
+    Queued,
+    Sent,
+    /// Delivery gave up after its last attempt; an officer may send it again.
+    Failed,
+}
+
+/// How a notice reaches its reader: by e-mail, or as a letter the desk prints and posts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeChannel {
+    Email,
+    Letter,
+}
+
 #[derive(
     Debug,
     Clone,

@@ -13,6 +13,29 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::kana;
 
+/// How a payment was tied to its invoice: by the number the payer quoted, by payer and amount, or by an
+/// officer.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    InvoiceNumber,
+    PayerAndAmount,
+    Officer,
+}
+
 /// Whose name, in which writing, a transfer was matched by.
 #[derive(
     Debug,
@@ -68,10 +91,10 @@ pub enum MatchReason {
 
 impl MatchReason {
     /// `matched_by` as payments record it.
-    pub fn matched_by(&self) -> Option<&'static str> {
+    pub fn matched_by(&self) -> Option<MatchedBy> {
         match self {
-            MatchReason::InvoiceNumber { .. } => Some("invoice_number"),
-            MatchReason::NameAndAmount { .. } => Some("payer_and_amount"),
+            MatchReason::InvoiceNumber { .. } => Some(MatchedBy::InvoiceNumber),
+            MatchReason::NameAndAmount { .. } => Some(MatchedBy::PayerAndAmount),
             _ => None,
         }
     }
@@ -238,7 +261,10 @@ mod tests {
     }
 
     fn by(m: &MatchOutcome) -> (Option<&str>, Option<&'static str>) {
-        (m.invoice_id.as_deref(), m.reason.matched_by())
+        (
+            m.invoice_id.as_deref(),
+            m.reason.matched_by().map(Into::into),
+        )
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -69,10 +70,9 @@ pub struct NoticeJson {
     /// The printable letter (A4, Japanese) for this notice.
     pub letter: String,
     pub kind: String,
-    /// `email` or `letter`.
-    pub channel: String,
-    /// queued, sent or failed (email); letters stay queued until recorded as posted, then sent.
-    pub status: String,
+    pub channel: NoticeChannel,
+    /// Queued, sent or failed (email); letters stay queued until recorded as posted, then sent.
+    pub status: NoticeStatus,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub attempts: i64,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,

@@ -3,6 +3,7 @@
 
 use crate::domain::code::Code;
 use crate::domain::ids::RequestId;
+use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;

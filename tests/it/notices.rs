@@ -6,6 +6,7 @@ use crate::common;
 
 use common::smtp::SmtpServer;
 use common::{TestApp, api, deliver, field_code, file_json, link_in, mailer, queue_reminders};
+use kaiji::domain::notice::NoticeChannel;
 use kaiji::domain::staff::Role;
 use kaiji::notify::{DeliveryReport, Mailer, deliver_due};
 use serde_json::{Value, json};
@@ -594,7 +595,7 @@ async fn notices_about_one_request_arrive_in_the_order_they_were_queued(app: Tes
             kaiji::db::notices::for_request(&mut app.tdb.conn(), &id.as_str().into())
                 .unwrap()
                 .into_iter()
-                .filter(|n| n.channel == "email" && n.recipient_staff_id.is_none())
+                .filter(|n| n.channel == NoticeChannel::Email && n.recipient_staff_id.is_none())
                 .map(|n| format!("<notice-{}@", n.id))
                 .collect();
         let arrived: Vec<String> = mail

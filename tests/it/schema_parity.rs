@@ -492,8 +492,18 @@ fn codes<'a>(it: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 fn check_lists_match(db: &TestDb) {
     use kaiji::app::documents::FilePurpose;
     use kaiji::domain::{
-        audit::Actor, documents::Holder, inquiry::InquiryChannel, on_behalf, postal, preference,
-        provision::Direction, reply::ChangeAction, request, staff, systems,
+        audit::Actor,
+        documents::Holder,
+        drp::CallbackStatus,
+        fees::{InvoiceStatus, PaymentSource},
+        inquiry::InquiryChannel,
+        notice::{NoticeChannel, NoticeStatus},
+        on_behalf,
+        payment_match::MatchedBy,
+        postal, preference,
+        provision::Direction,
+        reply::ChangeAction,
+        request, staff, systems,
     };
     use strum::VariantNames;
     let lists = check_lists(db);
@@ -553,6 +563,12 @@ fn check_lists_match(db: &TestDb) {
             codes(Direction::codes()),
         ),
         (("inquiries", "channel"), codes(InquiryChannel::codes())),
+        (("notices", "status"), codes(NoticeStatus::codes())),
+        (("notices", "channel"), codes(NoticeChannel::codes())),
+        (("invoices", "status"), codes(InvoiceStatus::codes())),
+        (("payments", "source"), codes(PaymentSource::codes())),
+        (("payments", "matched_by"), codes(MatchedBy::codes())),
+        (("drp_callbacks", "status"), codes(CallbackStatus::codes())),
     ];
     for ((table, column), expected) in &want {
         let got = lists
@@ -571,16 +587,10 @@ fn check_lists_match(db: &TestDb) {
     // named, so that every list is accounted for and a new one must join one group or the other.
     let written_as_text = [
         ("audit_key_handovers", "kind"),
-        ("drp_callbacks", "status"),
         ("identity_evidence", "kind"),
         ("identity_evidence", "media_type"),
         ("inquiries", "acknowledged_how"),
-        ("invoices", "status"),
         ("letter_postings", "mail_class"),
-        ("notices", "channel"),
-        ("notices", "status"),
-        ("payments", "matched_by"),
-        ("payments", "source"),
         ("service_keys", "kind"),
         ("service_keys", "status"),
         ("stored_files", "media_type"),

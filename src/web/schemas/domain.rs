@@ -59,6 +59,11 @@ described_by_codes! {
     domain::systems::RecipientRole: "Whom a system discloses personal data to, which decides what they are told when a person's data\nchanges: those acting for the business are instructed to do the same, others are told and asked to.",
     domain::reply::ChangeAction: "What a request's answer changed.",
     domain::payment_match::NameOf: "Whose name, in which writing, a transfer was matched by.",
+    domain::payment_match::MatchedBy: "How a payment was tied to its invoice: by the number the payer quoted, by payer and amount, or by an officer.",
+    domain::fees::InvoiceStatus: "Whether an invoice is still owed.",
+    domain::fees::PaymentSource: "Where a recorded payment came from: recorded by hand, or a line of an imported bank statement.",
+    domain::notice::NoticeStatus: "Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.",
+    domain::notice::NoticeChannel: "How a notice reaches its reader: by e-mail, or as a letter the desk prints and posts.",
 }
 
 described_by! {
@@ -282,10 +287,10 @@ mod tests {
 
     use crate::domain::code::Code;
     use crate::domain::documents::{Checklist, Holder, ItemStatus, Problem, Requirement};
-    use crate::domain::fees::{Balance, StatementProblem};
+    use crate::domain::fees::{Balance, InvoiceStatus, PaymentSource, StatementProblem};
     use crate::domain::identity::Degree;
-    use crate::domain::notice::ToldRecipient;
-    use crate::domain::payment_match::{MatchReason, NameOf};
+    use crate::domain::notice::{NoticeChannel, NoticeStatus, ToldRecipient};
+    use crate::domain::payment_match::{MatchReason, MatchedBy, NameOf};
     use crate::domain::reply::{ChangeAction, DataChange};
     use crate::domain::reports::{Report, RightMetrics};
     use crate::domain::request::Language;
@@ -347,6 +352,11 @@ mod tests {
         sent_as_described(RecipientRole::ALL);
         sent_as_described(ChangeAction::ALL);
         sent_as_described(NameOf::ALL);
+        sent_as_described(MatchedBy::ALL);
+        sent_as_described(InvoiceStatus::ALL);
+        sent_as_described(PaymentSource::ALL);
+        sent_as_described(NoticeStatus::ALL);
+        sent_as_described(NoticeChannel::ALL);
     }
 
     fn problems() -> Vec<Problem> {
