@@ -17,6 +17,8 @@ use super::{AppError, Clock};
 use crate::config::{Config, DatabaseUrl, Keys};
 use crate::db::{Db, DbError, backup as copy, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
+use crate::security::keys::KeyKind;
 
 const MANIFEST: &str = "manifest.json";
 const SQLITE_FILE: &str = "kaiji.db";
@@ -186,13 +188,13 @@ pub fn backup(
         }
     };
     let mut key_ids = std::collections::BTreeMap::new();
-    for kind in ["session", "document", "audit", "assertion"] {
+    for &kind in KeyKind::ALL {
         if let Some(ring) = super::key_set::ring_of(keys, kind) {
-            key_ids.insert(kind.to_owned(), ring.ids());
+            key_ids.insert(kind.to_string(), ring.ids());
         }
     }
     if let Some(k) = keys_dir {
-        for kind in ["session", "document", "audit", "assertion"] {
+        for &kind in KeyKind::ALL {
             if let Some(ring) = super::key_set::ring_of(keys, kind) {
                 let path = k.join(format!("{kind}.key"));
                 crate::security::files::write_new_private(&path, ring.to_file_text().as_bytes())
@@ -269,7 +271,8 @@ pub fn epoch_origin(old: &str, now: chrono::DateTime<chrono::Utc>) -> String {
 pub fn restore_keys(config: &Config, keys_dir: &Path) -> Result<(), BackupError> {
     crate::security::files::private_dir(&config.service.data_dir)
         .map_err(io("create", &config.service.data_dir))?;
-    for kind in ["session", "document", "audit"] {
+    // The assertion key has no key file: it is always a setting.
+    for kind in [KeyKind::Session, KeyKind::Document, KeyKind::Audit] {
         let from = keys_dir.join(format!("{kind}.key"));
         let Some(to) = config.key_file(kind) else {
             continue;

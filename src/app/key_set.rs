@@ -11,12 +11,15 @@ use crate::db::service_keys::{self, ServiceKeyRow};
 use crate::db::tlog::LogState;
 use crate::db::{self, Db, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
+use crate::security::keys::KeyKind;
+use crate::security::keys::RecordedKeyStatus::{Active, Retired, VerifyOnly};
 use crate::security::tokens;
 
 /// One kind of key this instance holds: its ring, the signing key first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldKey {
-    pub kind: &'static str,
+    pub kind: KeyKind,
     /// Where the key is set, for the operator.
     pub setting: &'static str,
     /// The signing key's id.
@@ -33,7 +36,7 @@ pub enum KeySetError {
          instance holds {ours}): give every instance the same key set (see docs/operations.md)"
     )]
     Differs {
-        kind: &'static str,
+        kind: KeyKind,
         setting: &'static str,
         recorded: String,
         ours: String,
@@ -43,7 +46,7 @@ pub enum KeySetError {
          {recorded}): give this instance the new ring, the new key first (see docs/operations.md)"
     )]
     RotatedOut {
-        kind: &'static str,
+        kind: KeyKind,
         setting: &'static str,
         recorded: String,
         ours: String,
@@ -54,20 +57,20 @@ pub enum KeySetError {
          `kaiji keys retire {kind} {missing}`"
     )]
     Lacks {
-        kind: &'static str,
+        kind: KeyKind,
         setting: &'static str,
         missing: String,
     },
     #[error("this instance holds no {0} key")]
-    NotHeld(String),
+    NotHeld(KeyKind),
     #[error("no {0} key is recorded yet: start `kaiji serve` or `kaiji worker` once first")]
-    NothingRecorded(&'static str),
+    NothingRecorded(KeyKind),
     #[error(
         "{setting} is set in the configuration: put a new key (`kaiji keys generate {kind}`) first in \
          it, the current one after it, then run `kaiji keys rotate {kind}` again"
     )]
     NeedsNewKey {
-        kind: &'static str,
+        kind: KeyKind,
         setting: &'static str,
     },
     #[error(
@@ -75,17 +78,17 @@ pub enum KeySetError {
          after the new one (to replace a leaked key, use `kaiji keys adopt {kind}`)"
     )]
     NotARotation {
-        kind: &'static str,
+        kind: KeyKind,
         setting: &'static str,
         active: String,
     },
     #[error("no {kind} key {key_id} is recorded")]
-    Unknown { kind: String, key_id: String },
+    Unknown { kind: KeyKind, key_id: String },
     #[error("the {kind} key {key_id} signs: rotate to a new key before retiring it")]
-    Signing { kind: String, key_id: String },
+    Signing { kind: KeyKind, key_id: String },
     #[error("the {kind} key {key_id} is still needed: {why}")]
     StillNeeded {
-        kind: String,
+        kind: KeyKind,
         key_id: String,
         why: String,
     },
@@ -103,35 +106,13 @@ impl From<diesel::result::Error> for KeySetError {
 
 pub use tokens::key_id;
 
-/// The statuses a recorded key has: `active` signs, `verify_only` is kept for what it signed or
-/// sealed, `retired` is dropped from every ring at start.
-const ACTIVE: &str = "active";
-const VERIFY_ONLY: &str = "verify_only";
-const RETIRED: &str = "retired";
-
-fn setting_of(kind: &str) -> &'static str {
+/// This instance's ring of a kind (the assertion key is optional).
+pub fn ring_of(keys: &Keys, kind: KeyKind) -> Option<&KeyRing> {
     match kind {
-        "session" => "KAIJI_SESSION_KEY",
-        "document" => "KAIJI_DOCUMENT_KEY",
-        "audit" => "KAIJI_AUDIT_KEY",
-        _ => "KAIJI_ASSERTION_KEY",
-    }
-}
-
-fn kind_of(kind: &str) -> Option<&'static str> {
-    ["session", "document", "audit", "assertion"]
-        .into_iter()
-        .find(|k| *k == kind)
-}
-
-/// This instance's ring of a kind.
-pub fn ring_of<'k>(keys: &'k Keys, kind: &str) -> Option<&'k KeyRing> {
-    match kind {
-        "session" => Some(&keys.session),
-        "document" => Some(&keys.document),
-        "audit" => Some(&keys.audit),
-        "assertion" => keys.assertion.as_ref(),
-        _ => None,
+        KeyKind::Session => Some(&keys.session),
+        KeyKind::Document => Some(&keys.document),
+        KeyKind::Audit => Some(&keys.audit),
+        KeyKind::Assertion => keys.assertion.as_ref(),
     }
 }
 
@@ -139,16 +120,16 @@ pub fn ring_of<'k>(keys: &'k Keys, kind: &str) -> Option<&'k KeyRing> {
 /// recorded (`log`: a restore renames it), or the configured name before the log has one.
 pub fn held(log: &LogState, config: &Config, keys: &Keys) -> Result<Vec<HeldKey>, AppError> {
     let mut out = Vec::new();
-    for kind in ["session", "document", "audit", "assertion"] {
+    for &kind in KeyKind::ALL {
         let Some(ring) = ring_of(keys, kind) else {
             continue;
         };
-        let public_half = (kind == "audit")
+        let public_half = (kind == KeyKind::Audit)
             .then(|| super::audit_key::key_of(log, config, keys).map(|k| k.verifier_key()))
             .transpose()?;
         out.push(HeldKey {
             kind,
-            setting: setting_of(kind),
+            setting: kind.setting(),
             id: ring.signer_id(),
             ring: ring.ids(),
             public_half,
@@ -161,9 +142,9 @@ pub fn held(log: &LogState, config: &Config, keys: &Keys) -> Result<Vec<HeldKey>
 #[derive(Debug, Default)]
 pub struct Checked {
     /// The kinds recorded now (the first instance's keys).
-    pub recorded: Vec<&'static str>,
+    pub recorded: Vec<KeyKind>,
     /// Keys this instance holds that were retired: dropped from its rings.
-    pub retired: Vec<(&'static str, String)>,
+    pub retired: Vec<(KeyKind, String)>,
 }
 
 /// Checks this instance's rings against the recorded set, recording each kind's first ring. Its
@@ -187,13 +168,8 @@ pub fn check_or_record(
         for key in &ours {
             let of_kind: Vec<&ServiceKeyRow> =
                 recorded.iter().filter(|r| r.kind == key.kind).collect();
-            let status_of = |id: &str| {
-                of_kind
-                    .iter()
-                    .find(|r| r.key_id == id)
-                    .map(|r| r.status.as_str())
-            };
-            let Some(active) = of_kind.iter().find(|r| r.status == ACTIVE) else {
+            let status_of = |id: &str| of_kind.iter().find(|r| r.key_id == id).map(|r| r.status);
+            let Some(active) = of_kind.iter().find(|r| r.status == Active) else {
                 for (i, id) in key.ring.iter().enumerate() {
                     if status_of(id).is_some() {
                         continue;
@@ -201,14 +177,14 @@ pub fn check_or_record(
                     service_keys::insert(
                         c,
                         &ServiceKeyRow {
-                            kind: key.kind.to_owned(),
+                            kind: key.kind,
                             key_id: id.clone(),
                             public_half: if i == 0 {
                                 key.public_half.clone()
                             } else {
                                 None
                             },
-                            status: if i == 0 { ACTIVE } else { VERIFY_ONLY }.into(),
+                            status: if i == 0 { Active } else { VerifyOnly },
                             added_at: now,
                         },
                     )?;
@@ -220,7 +196,7 @@ pub fn check_or_record(
                 let (kind, setting) = (key.kind, key.setting);
                 let (recorded, ours) = (active.key_id.clone(), key.id.clone());
                 return Err(match status_of(&key.id) {
-                    Some(VERIFY_ONLY) => KeySetError::RotatedOut {
+                    Some(VerifyOnly) => KeySetError::RotatedOut {
                         kind,
                         setting,
                         recorded,
@@ -236,7 +212,7 @@ pub fn check_or_record(
             }
             if let Some(missing) = of_kind
                 .iter()
-                .find(|r| r.status == VERIFY_ONLY && !key.ring.contains(&r.key_id))
+                .find(|r| r.status == VerifyOnly && !key.ring.contains(&r.key_id))
             {
                 return Err(KeySetError::Lacks {
                     kind: key.kind,
@@ -245,7 +221,7 @@ pub fn check_or_record(
                 });
             }
             for id in &key.ring {
-                if status_of(id) == Some(RETIRED) {
+                if status_of(id) == Some(Retired) {
                     checked.retired.push((key.kind, id.clone()));
                 }
             }
@@ -255,14 +231,16 @@ pub fn check_or_record(
 }
 
 /// The rings without the keys the check found retired.
-pub fn without_retired(mut keys: Keys, retired: &[(&'static str, String)]) -> Keys {
+pub fn without_retired(mut keys: Keys, retired: &[(KeyKind, String)]) -> Keys {
     for (kind, id) in retired {
         let ids = std::slice::from_ref(id);
-        match *kind {
-            "session" => keys.session = keys.session.without(ids).unwrap_or(keys.session),
-            "document" => keys.document = keys.document.without(ids).unwrap_or(keys.document),
-            "audit" => keys.audit = keys.audit.without(ids).unwrap_or(keys.audit),
-            _ => {
+        match kind {
+            KeyKind::Session => keys.session = keys.session.without(ids).unwrap_or(keys.session),
+            KeyKind::Document => {
+                keys.document = keys.document.without(ids).unwrap_or(keys.document)
+            }
+            KeyKind::Audit => keys.audit = keys.audit.without(ids).unwrap_or(keys.audit),
+            KeyKind::Assertion => {
                 keys.assertion = keys.assertion.map(|r| r.without(ids).unwrap_or(r));
             }
         }
@@ -273,7 +251,7 @@ pub fn without_retired(mut keys: Keys, retired: &[(&'static str, String)]) -> Ke
 /// What `rotate` did.
 #[derive(Debug)]
 pub struct Rotation {
-    pub kind: &'static str,
+    pub kind: KeyKind,
     pub setting: &'static str,
     pub key_id: String,
     pub previous: String,
@@ -292,17 +270,16 @@ pub fn rotate(
     config: &Config,
     keys: &Keys,
     clock: &Clock,
-    kind: &str,
+    kind: KeyKind,
 ) -> Result<Rotation, KeySetError> {
-    let kind = kind_of(kind).ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?;
-    let setting = setting_of(kind);
+    let setting = kind.setting();
     let mut ring = ring_of(keys, kind)
-        .ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?
+        .ok_or(KeySetError::NotHeld(kind))?
         .clone();
     let mut conn = db.conn().map_err(AppError::from)?;
     let active = service_keys::all(&mut conn)?
         .into_iter()
-        .find(|r| r.kind == kind && r.status == ACTIVE)
+        .find(|r| r.kind == kind && r.status == Active)
         .ok_or(KeySetError::NothingRecorded(kind))?
         .key_id;
     let mut written = None;
@@ -310,8 +287,7 @@ pub fn rotate(
         if config.key_file(kind).is_none() {
             return Err(KeySetError::NeedsNewKey { kind, setting });
         }
-        let len = Config::key_len(kind).expect("a known kind");
-        ring = ring.with_new_signer(crate::config::SecretBytes::random(len));
+        ring = ring.with_new_signer(crate::config::SecretBytes::random(Config::key_len(kind)));
         // The file first: a failure after it leaves a ring whose new key is not recorded yet, and
         // running `rotate` again records it.
         written = Some(config.write_key_ring(kind, &ring)?);
@@ -326,7 +302,7 @@ pub fn rotate(
     let new_id = ring.signer_id();
     // The audit key is recorded with its public half under the log's name; the sequencer hands the
     // log over to it at the next checkpoint, which both keys sign.
-    let public_half = if kind == "audit" {
+    let public_half = if kind == KeyKind::Audit {
         let mut rotated = keys.clone();
         rotated.audit = ring.clone();
         let state = crate::db::tlog::state(&mut conn)?;
@@ -337,19 +313,19 @@ pub fn rotate(
     let now = clock.now();
     write_tx(&mut conn, |c| -> Result<(), KeySetError> {
         db::take_turn(c).map_err(AppError::from)?;
-        if kind == "session" {
+        if kind == KeyKind::Session {
             // Until now every token came from the one key there was.
             service_keys::record_token_key(c, &active)?;
         }
-        service_keys::set_status(c, kind, &active, VERIFY_ONLY)?;
-        if !service_keys::set_status(c, kind, &new_id, ACTIVE)? {
+        service_keys::set_status(c, kind, &active, VerifyOnly)?;
+        if !service_keys::set_status(c, kind, &new_id, Active)? {
             service_keys::insert(
                 c,
                 &ServiceKeyRow {
-                    kind: kind.to_owned(),
+                    kind,
                     key_id: new_id.clone(),
                     public_half: public_half.clone(),
-                    status: ACTIVE.into(),
+                    status: Active,
                     added_at: db::to_db_time(now),
                 },
             )?;
@@ -381,16 +357,15 @@ pub fn retire(
     config: &Config,
     keys: &Keys,
     clock: &Clock,
-    kind: &str,
+    kind: KeyKind,
     key_id: &str,
 ) -> Result<Option<std::path::PathBuf>, KeySetError> {
-    let kind = kind_of(kind).ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?;
     let unknown = || KeySetError::Unknown {
-        kind: kind.to_owned(),
+        kind,
         key_id: key_id.to_owned(),
     };
     let still = |why: String| KeySetError::StillNeeded {
-        kind: kind.to_owned(),
+        kind,
         key_id: key_id.to_owned(),
         why,
     };
@@ -404,18 +379,18 @@ pub fn retire(
         .iter()
         .find(|r| r.key_id == key_id)
         .ok_or_else(unknown)?;
-    match row.status.as_str() {
-        ACTIVE => {
+    match row.status {
+        Active => {
             return Err(KeySetError::Signing {
-                kind: kind.to_owned(),
+                kind,
                 key_id: key_id.to_owned(),
             });
         }
-        RETIRED => return Ok(None),
-        _ => {}
+        Retired => return Ok(None),
+        VerifyOnly => {}
     }
     match kind {
-        "session" => {
+        KeyKind::Session => {
             let n = service_keys::count_with_token_key(&mut conn, key_id)?;
             if n > 0 {
                 return Err(still(format!(
@@ -437,7 +412,7 @@ pub fn retire(
                 )));
             }
         }
-        "audit" => {
+        KeyKind::Audit => {
             // Until the handover checkpoint, the log is verified under it and it signs that checkpoint.
             let state = crate::db::tlog::state(&mut conn)?;
             let log_key = state.verifier_key.clone();
@@ -462,7 +437,7 @@ pub fn retire(
                 ));
             }
         }
-        "document" => {
+        KeyKind::Document => {
             let report = super::reencrypt::survey(db, keys)?;
             let n = report.under.get(key_id).copied().unwrap_or(0);
             if n > 0 {
@@ -471,11 +446,12 @@ pub fn retire(
                 )));
             }
         }
-        _ => {}
+        // Assertions are checked when they arrive and never kept: nothing waits on an old key.
+        KeyKind::Assertion => {}
     }
     write_tx(&mut conn, |c| -> Result<(), KeySetError> {
         db::take_turn(c).map_err(AppError::from)?;
-        service_keys::set_status(c, kind, key_id, RETIRED)?;
+        service_keys::set_status(c, kind, key_id, Retired)?;
         crate::db::audit::append(
             c,
             &NewAuditEvent::new(AuditAction::KeyRetired, Actor::System("cli"), now)
@@ -505,14 +481,14 @@ pub fn adopt(
     config: &Config,
     keys: &Keys,
     clock: &Clock,
-    kind: &str,
+    kind: KeyKind,
 ) -> Result<HeldKey, KeySetError> {
     let now = clock.now();
     let mut conn = db.conn().map_err(AppError::from)?;
     let ours = held(&crate::db::tlog::state(&mut conn)?, config, keys)?
         .into_iter()
         .find(|k| k.kind == kind)
-        .ok_or_else(|| KeySetError::NotHeld(kind.to_owned()))?;
+        .ok_or(KeySetError::NotHeld(kind))?;
     write_tx(&mut conn, |c| -> Result<(), AppError> {
         db::take_turn(c)?;
         let retired = service_keys::retire_others(c, ours.kind, &ours.id)?;
@@ -520,10 +496,10 @@ pub fn adopt(
             service_keys::insert(
                 c,
                 &ServiceKeyRow {
-                    kind: ours.kind.to_owned(),
+                    kind: ours.kind,
                     key_id: ours.id.clone(),
                     public_half: ours.public_half.clone(),
-                    status: ACTIVE.into(),
+                    status: Active,
                     added_at: db::to_db_time(now),
                 },
             )?;

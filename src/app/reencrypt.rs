@@ -11,6 +11,7 @@ use crate::db::{Db, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::domain::ids::RequestId;
 use crate::security::documents::{Sealed, seal};
+use crate::security::keys::KeyKind;
 use crate::security::mfa;
 use strum::VariantArray;
 
@@ -50,7 +51,7 @@ pub fn reencrypt(
             c,
             &NewAuditEvent::new(AuditAction::KeyReencrypted, Actor::System("cli"), now).details(
                 serde_json::json!({
-                    "kind": "document",
+                    "kind": KeyKind::Document,
                     "key_id": keys.document.signer_id(),
                     "checked": report.checked,
                     "resealed": report.resealed,

@@ -1,27 +1,22 @@
 //! `kaiji keys`: the key set the instances share, as PostgreSQL (or SQLite) records it.
 
+use clap::builder::PossibleValue;
 use clap::{Subcommand, ValueEnum};
 
 use super::app_state;
 use crate::app::key_set;
 use crate::config::Config;
+use crate::domain::code::Code;
+use crate::security::keys::KeyKind;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KeyKind {
-    Session,
-    Document,
-    Audit,
-    Assertion,
-}
+/// The kinds are given by their codes (`kaiji keys rotate session`), as the key set records them.
+impl ValueEnum for KeyKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        KeyKind::ALL
+    }
 
-impl KeyKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Session => "session",
-            KeyKind::Document => "document",
-            KeyKind::Audit => "audit",
-            KeyKind::Assertion => "assertion",
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
     }
 }
 
@@ -50,7 +45,7 @@ pub enum KeysCommand {
 
 pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     if let KeysCommand::Generate { kind } = command {
-        let len = Config::key_len(kind.as_str()).expect("a known kind");
+        let len = Config::key_len(kind);
         // Printed, not logged: the operator puts it in the setting.
         println!("{}", crate::config::SecretBytes::random(len).to_base64());
         return Ok(());
@@ -87,13 +82,7 @@ pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Rotate { kind } => {
-            let r = key_set::rotate(
-                &state.db,
-                &state.config,
-                &state.keys,
-                &state.clock,
-                kind.as_str(),
-            )?;
+            let r = key_set::rotate(&state.db, &state.config, &state.keys, &state.clock, kind)?;
             if let Some(path) = &r.written {
                 println!("wrote the new ring to {}", path.display());
             }
@@ -107,7 +96,7 @@ pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
                     .as_ref()
                     .map_or(r.setting.to_owned(), |p| p.display().to_string())
             );
-            if r.kind == "document" {
+            if r.kind == KeyKind::Document {
                 println!(
                     "Then run `kaiji keys reencrypt`, and `kaiji keys retire document {}` once it is done.",
                     r.previous
@@ -149,7 +138,7 @@ pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
                 &state.config,
                 &state.keys,
                 &state.clock,
-                kind.as_str(),
+                kind,
                 &key_id,
             )?;
             println!("the {} key {key_id} is retired", kind.as_str());
@@ -158,13 +147,7 @@ pub(super) fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Adopt { kind } => {
-            let key = key_set::adopt(
-                &state.db,
-                &state.config,
-                &state.keys,
-                &state.clock,
-                kind.as_str(),
-            )?;
+            let key = key_set::adopt(&state.db, &state.config, &state.keys, &state.clock, kind)?;
             println!(
                 "the {} key {} is now the key set's; give every instance {}",
                 key.kind, key.id, key.setting

@@ -6,6 +6,7 @@ use super::audit::announce_key;
 use super::{open_db, seed};
 use crate::app::{AppState, Clock, staff, workflows};
 use crate::config::Config;
+use crate::domain::code::Code;
 use crate::web;
 
 /// `kaiji purge-documents`
@@ -62,10 +63,11 @@ fn check_key_set(
 ) -> anyhow::Result<crate::config::Keys> {
     let checked = crate::app::key_set::check_or_record(db, config, &keys, clock)?;
     if !checked.recorded.is_empty() {
-        tracing::info!(kinds = ?checked.recorded, "recorded this instance's keys as the key set");
+        let kinds: Vec<&str> = checked.recorded.iter().map(|k| k.as_str()).collect();
+        tracing::info!(?kinds, "recorded this instance's keys as the key set");
     }
     for (kind, id) in &checked.retired {
-        tracing::warn!(kind, key_id = %id, "this instance holds a retired key: not using it; remove it from the ring");
+        tracing::warn!(kind = kind.as_str(), key_id = %id, "this instance holds a retired key: not using it; remove it from the ring");
     }
     Ok(crate::app::key_set::without_retired(keys, &checked.retired))
 }

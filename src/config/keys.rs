@@ -2,6 +2,7 @@
 //! from files created once (mode 0600) in the data directory.
 
 use super::*;
+use crate::security::keys::KeyKind;
 
 impl Config {
     pub(super) fn key_source(&self, configured: &Option<SecretString>, file: &str) -> KeySource {
@@ -87,12 +88,12 @@ impl Config {
 
     /// The file a kind's ring is kept in, when no setting gives it: `None` when it is configured
     /// (then the operator edits the setting on every instance).
-    pub fn key_file(&self, kind: &str) -> Option<PathBuf> {
+    pub fn key_file(&self, kind: KeyKind) -> Option<PathBuf> {
         let (configured, file) = match kind {
-            "session" => (&self.keys.session_key, SESSION_KEY_FILE),
-            "document" => (&self.keys.document_key, DOCUMENT_KEY_FILE),
-            "audit" => (&self.keys.audit_key, AUDIT_KEY_FILE),
-            _ => return None,
+            KeyKind::Session => (&self.keys.session_key, SESSION_KEY_FILE),
+            KeyKind::Document => (&self.keys.document_key, DOCUMENT_KEY_FILE),
+            KeyKind::Audit => (&self.keys.audit_key, AUDIT_KEY_FILE),
+            KeyKind::Assertion => return None,
         };
         configured
             .is_none()
@@ -100,10 +101,10 @@ impl Config {
     }
 
     /// Writes a kind's ring to its key file (replacing it whole); refused when a setting gives the kind.
-    pub fn write_key_ring(&self, kind: &str, ring: &KeyRing) -> Result<PathBuf, ConfigError> {
+    pub fn write_key_ring(&self, kind: KeyKind, ring: &KeyRing) -> Result<PathBuf, ConfigError> {
         let path = self.key_file(kind).ok_or_else(|| {
             setting(
-                &format!("KAIJI_{}_KEY", kind.to_uppercase()),
+                kind.setting(),
                 "is set in the configuration: change it there, on every instance",
             )
         })?;
@@ -119,7 +120,7 @@ impl Config {
 
     /// Gives a kind's ring as its setting (`KAIJI_*_KEY`, keys separated by commas) instead of its
     /// key file, as an operator's environment would.
-    pub fn set_key_setting(&mut self, kind: &str, ring: &KeyRing) {
+    pub fn set_key_setting(&mut self, kind: KeyKind, ring: &KeyRing) {
         let text = Some(SecretString::from(
             ring.keys
                 .iter()
@@ -128,21 +129,20 @@ impl Config {
                 .join(","),
         ));
         match kind {
-            "session" => self.keys.session_key = text,
-            "document" => self.keys.document_key = text,
-            "audit" => self.keys.audit_key = text,
-            _ => self.keys.assertion_key = text,
+            KeyKind::Session => self.keys.session_key = text,
+            KeyKind::Document => self.keys.document_key = text,
+            KeyKind::Audit => self.keys.audit_key = text,
+            KeyKind::Assertion => self.keys.assertion_key = text,
         }
     }
 
     /// The length in bytes of a kind's keys.
-    pub fn key_len(kind: &str) -> Option<usize> {
+    pub fn key_len(kind: KeyKind) -> usize {
         match kind {
-            "session" => Some(SESSION_KEY_LEN),
-            "document" => Some(DOCUMENT_KEY_LEN),
-            "audit" => Some(AUDIT_KEY_LEN),
-            "assertion" => Some(ASSERTION_KEY_LEN),
-            _ => None,
+            KeyKind::Session => SESSION_KEY_LEN,
+            KeyKind::Document => DOCUMENT_KEY_LEN,
+            KeyKind::Audit => AUDIT_KEY_LEN,
+            KeyKind::Assertion => ASSERTION_KEY_LEN,
         }
     }
 }

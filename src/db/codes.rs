@@ -12,6 +12,7 @@ use crate::domain::drp::CallbackStatus;
 use crate::domain::fees::{InvoiceStatus, PaymentSource};
 use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::payment_match::MatchedBy;
+use crate::security::keys::{KeyKind, RecordedKeyStatus};
 
 macro_rules! stored_as_code {
     ($($code:ty),* $(,)?) => {$(
@@ -68,4 +69,6 @@ stored_as_code!(
     PaymentSource,
     MatchedBy,
     CallbackStatus,
+    KeyKind,
+    RecordedKeyStatus,
 );

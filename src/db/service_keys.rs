@@ -5,14 +5,15 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{requests, service_keys};
+use crate::security::keys::{KeyKind, RecordedKeyStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_keys)]
 pub struct ServiceKeyRow {
-    pub kind: String,
+    pub kind: KeyKind,
     pub key_id: String,
     pub public_half: Option<String>,
-    pub status: String,
+    pub status: RecordedKeyStatus,
     pub added_at: NaiveDateTime,
 }
 
@@ -32,25 +33,25 @@ pub fn insert(conn: &mut AnyConnection, row: &ServiceKeyRow) -> QueryResult<()> 
 }
 
 /// Retires every key of `kind` but `keep` (active or kept verify-only).
-pub fn retire_others(conn: &mut AnyConnection, kind: &str, keep: &str) -> QueryResult<usize> {
+pub fn retire_others(conn: &mut AnyConnection, kind: KeyKind, keep: &str) -> QueryResult<usize> {
     diesel::update(
         service_keys::table
             .filter(service_keys::kind.eq(kind))
             .filter(service_keys::key_id.ne(keep))
-            .filter(service_keys::status.ne("retired")),
+            .filter(service_keys::status.ne(RecordedKeyStatus::Retired)),
     )
-    .set(service_keys::status.eq("retired"))
+    .set(service_keys::status.eq(RecordedKeyStatus::Retired))
     .execute(conn)
 }
 
 /// Makes a recorded key active again; false if it is not recorded.
-pub fn activate(conn: &mut AnyConnection, kind: &str, key_id: &str) -> QueryResult<bool> {
+pub fn activate(conn: &mut AnyConnection, kind: KeyKind, key_id: &str) -> QueryResult<bool> {
     diesel::update(
         service_keys::table
             .filter(service_keys::kind.eq(kind))
             .filter(service_keys::key_id.eq(key_id)),
     )
-    .set(service_keys::status.eq("active"))
+    .set(service_keys::status.eq(RecordedKeyStatus::Active))
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -58,9 +59,9 @@ pub fn activate(conn: &mut AnyConnection, kind: &str, key_id: &str) -> QueryResu
 /// Sets one recorded key's status; false if it is not recorded.
 pub fn set_status(
     conn: &mut AnyConnection,
-    kind: &str,
+    kind: KeyKind,
     key_id: &str,
-    status: &str,
+    status: RecordedKeyStatus,
 ) -> QueryResult<bool> {
     diesel::update(
         service_keys::table

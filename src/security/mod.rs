@@ -2,6 +2,7 @@
 
 pub mod documents;
 pub mod files;
+pub mod keys;
 pub mod mfa;
 pub mod password;
 pub mod tokens;

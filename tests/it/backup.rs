@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use kaiji::config::DatabaseUrl;
+use kaiji::security::keys::{KeyKind, RecordedKeyStatus};
 
 use crate::cli::{fails_saying, kaiji, succeeds_saying, text};
 use crate::common::{self, PgDatabase, postgres_admin_url};
@@ -276,7 +277,7 @@ fn adopting_an_audit_key_after_the_restore(dir: &Path, env: &[(&str, &str)], log
     let recorded = kaiji::db::service_keys::all(&mut db.conn().unwrap()).unwrap();
     let active = recorded
         .iter()
-        .find(|r| r.kind == "audit" && r.status == "active")
+        .find(|r| r.kind == KeyKind::Audit && r.status == RecordedKeyStatus::Active)
         .expect("the adopted audit key is active");
     assert_eq!(active.public_half.as_deref(), Some(expected.as_str()));
 }

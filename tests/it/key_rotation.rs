@@ -9,6 +9,7 @@ use common::{TestApp, api, link_in};
 use kaiji::app::key_set::{self, KeySetError};
 use kaiji::config::{Keys, SecretBytes};
 use kaiji::domain::staff::Role;
+use kaiji::security::keys::KeyKind;
 use serde_json::json;
 
 both_backends!(
@@ -134,13 +135,13 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
 
     // Rotate the session and document keys (written into their key files) and the assertion key
     // (kept in a setting: the operator puts the new key first).
-    let session = key_set::rotate(&db, &config, &first, &clock, "session").unwrap();
-    let document = key_set::rotate(&db, &config, &first, &clock, "document").unwrap();
+    let session = key_set::rotate(&db, &config, &first, &clock, KeyKind::Session).unwrap();
+    let document = key_set::rotate(&db, &config, &first, &clock, KeyKind::Document).unwrap();
     assert!(session.written.is_some() && document.written.is_some());
     assert_eq!(session.previous, first.session.signer_id());
     let assertion_ring = first_assertion.with_new_signer(SecretBytes::random(32));
     let mut staged = reloaded(&app, Some(assertion_ring.clone()));
-    let rotated = key_set::rotate(&db, &config, &staged, &clock, "assertion").unwrap();
+    let rotated = key_set::rotate(&db, &config, &staged, &clock, KeyKind::Assertion).unwrap();
     assert!(rotated.written.is_none());
     assert_eq!(rotated.key_id, assertion_ring.signer_id());
     for kind in ["session", "document", "assertion"] {
@@ -231,16 +232,16 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
     assert_eq!(open_evidence(&officer, &document_path).await, (200, png()));
 
     // The old keys are still needed: retiring them is refused, saying why.
-    let refused = |kind: &str, id: &str| {
+    let refused = |kind: KeyKind, id: &str| {
         key_set::retire(&db, &config, &staged, &clock, kind, id)
             .unwrap_err()
             .to_string()
     };
-    let why = refused("session", &session.previous);
+    let why = refused(KeyKind::Session, &session.previous);
     assert!(why.contains("request(s) still kept"), "{why}");
-    let why = refused("document", &document.previous);
+    let why = refused(KeyKind::Document, &document.previous);
     assert!(why.contains("3 sealed item(s)"), "{why}");
-    let why = refused("session", &session.key_id);
+    let why = refused(KeyKind::Session, &session.key_id);
     assert!(why.contains("signs"), "{why}");
 
     // Re-encryption seals the three items again under the new key, audited; then the old document
@@ -264,7 +265,7 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
         &config,
         &staged,
         &clock,
-        "document",
+        KeyKind::Document,
         &document.previous,
     )
     .unwrap();
@@ -279,14 +280,14 @@ async fn session_document_and_assertion_keys_rotate_without_breaking_what_was_se
         &config,
         &staged,
         &clock,
-        "assertion",
+        KeyKind::Assertion,
         &first_assertion.signer_id(),
     )
     .unwrap();
     let checked = key_set::check_or_record(&db, &config, &staged, &clock).unwrap();
     assert_eq!(
         checked.retired,
-        vec![("assertion", first_assertion.signer_id())],
+        vec![(KeyKind::Assertion, first_assertion.signer_id())],
         "a retired key still in a ring is reported, and dropped"
     );
     let pruned = key_set::without_retired(staged.clone(), &checked.retired);
@@ -326,10 +327,10 @@ async fn a_ring_kept_in_a_setting_rotates_once_the_operator_puts_the_new_key_fir
     // Keys given as settings (no key files): rotating asks for the new key first.
     let mut config = (*app.state.config).clone();
     let keys = (*app.state.keys).clone();
-    config.set_key_setting("session", &keys.session);
+    config.set_key_setting(KeyKind::Session, &keys.session);
     let (db, clock) = (app.state.db.clone(), app.clock.clone());
     key_set::check_or_record(&db, &config, &keys, &clock).unwrap();
-    let why = key_set::rotate(&db, &config, &keys, &clock, "session")
+    let why = key_set::rotate(&db, &config, &keys, &clock, KeyKind::Session)
         .unwrap_err()
         .to_string();
     assert!(
@@ -340,14 +341,14 @@ async fn a_ring_kept_in_a_setting_rotates_once_the_operator_puts_the_new_key_fir
     // A ring whose new key does not keep the active one after it is a replacement, not a rotation.
     let mut replaced = keys.clone();
     replaced.session = kaiji::config::KeyRing::single(SecretBytes::random(64));
-    let why = key_set::rotate(&db, &config, &replaced, &clock, "session")
+    let why = key_set::rotate(&db, &config, &replaced, &clock, KeyKind::Session)
         .unwrap_err()
         .to_string();
     assert!(why.contains("kaiji keys adopt session"), "{why}");
     // New key first, the old one after it: recorded.
     let mut next = keys.clone();
     next.session = keys.session.with_new_signer(SecretBytes::random(64));
-    let r = key_set::rotate(&db, &config, &next, &clock, "session").unwrap();
+    let r = key_set::rotate(&db, &config, &next, &clock, KeyKind::Session).unwrap();
     assert_eq!(r.key_id, next.session.signer_id());
     key_set::check_or_record(&db, &config, &next, &clock).unwrap();
 }
@@ -376,15 +377,22 @@ async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app
         panic!("the first key signs: {old_vkey:?}")
     };
 
-    let rotated = key_set::rotate(&db, &config, &first, &clock, "audit").unwrap();
+    let rotated = key_set::rotate(&db, &config, &first, &clock, KeyKind::Audit).unwrap();
     assert!(rotated.written.is_some());
     let keys = reloaded(&app, first.assertion.clone());
     assert_eq!(keys.audit.key_count(), 2);
     key_set::check_or_record(&db, &config, &keys, &clock).unwrap();
     // Until the handover the log names the old key, which cannot retire yet.
-    let why = key_set::retire(&db, &config, &keys, &clock, "audit", &rotated.previous)
-        .unwrap_err()
-        .to_string();
+    let why = key_set::retire(
+        &db,
+        &config,
+        &keys,
+        &clock,
+        KeyKind::Audit,
+        &rotated.previous,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(why.contains("still names it"), "{why}");
     app.restart_with_keys(keys.clone()).await;
     let status = kaiji::app::audit_key::key_status(&db, &config, &keys).unwrap();
@@ -472,7 +480,15 @@ async fn the_audit_key_hands_the_log_over_at_a_checkpoint_both_keys_sign(mut app
     assert!(!report.intact, "{report:?}");
 
     // Handed over, the old key retires and leaves the key file; the log goes on under the new key.
-    key_set::retire(&db, &config, &keys, &clock, "audit", &rotated.previous).unwrap();
+    key_set::retire(
+        &db,
+        &config,
+        &keys,
+        &clock,
+        KeyKind::Audit,
+        &rotated.previous,
+    )
+    .unwrap();
     let keys = reloaded(&app, first.assertion.clone());
     assert_eq!(keys.audit.key_count(), 1);
     key_set::check_or_record(&db, &config, &keys, &clock).unwrap();
