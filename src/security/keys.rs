@@ -22,13 +22,13 @@ use serde::Serialize;
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
-    /// Signs cookies, CSRF tokens, tracking and download links.
+    /// Signs CSRF tokens and derives tracking, confirmation and download links.
     Session,
-    /// Seals identity documents, uploads and other content at rest.
+    /// Encrypts scans, identity documents and replies at rest.
     Document,
     /// Signs the audit log's checkpoints (its public half is the log's verifier key).
     Audit,
-    /// Signs identity assertions (always a setting: it has no key file).
+    /// Verifies identity assertions from the company's login (always a setting: it has no key file).
     Assertion,
 }
 
