@@ -230,15 +230,12 @@ pub async fn view_file(
 
 /// A document as typed in, before checking against the procedure's list of kinds.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawDocument {
-    #[serde(default)]
     pub kind: String,
-    #[serde(default)]
     pub holder: String,
     /// "on", "true" or "1": the original, not a copy.
-    #[serde(default)]
     pub original: String,
-    #[serde(default)]
     pub created_on: String,
 }
 

@@ -208,16 +208,12 @@ fn settle(
 
 /// A payment an officer enters by hand, against an invoice number.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawPayment {
-    #[serde(default)]
     pub invoice: String,
-    #[serde(default)]
     pub paid_on: String,
-    #[serde(default)]
     pub amount_yen: String,
-    #[serde(default)]
     pub payer_name: String,
-    #[serde(default)]
     pub reference: String,
 }
 

@@ -130,18 +130,14 @@ pub(crate) fn export_aad(request_id: &RequestId, task_id: &str) -> Vec<u8> {
 
 /// How an owner closes a task, as typed in.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawTaskCompletion {
-    #[serde(default)]
     pub outcome: String,
-    #[serde(default)]
     pub legal_ground: String,
     /// What a restriction still allows, or what a stop covers.
-    #[serde(default)]
     pub purposes: String,
     /// A rectification's corrections.
-    #[serde(default)]
     pub corrections: Vec<RawChange>,
-    #[serde(default)]
     pub note: String,
 }
 

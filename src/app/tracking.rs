@@ -293,10 +293,9 @@ fn unpaid_invoice(
 /// What the requester sends with a button: a statement (an appeal's grounds, a reason for withdrawing)
 /// and whether they ticked "I mean it" where the action closes the request.
 #[derive(Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawAction {
-    #[serde(default)]
     pub statement: String,
-    #[serde(default)]
     pub confirm: String,
 }
 

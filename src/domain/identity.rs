@@ -230,20 +230,15 @@ mod degree_tests {
 
 /// Data points as a requester types them on the tracking page, before parsing.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawEvidence {
-    #[serde(default)]
     pub account_id: String,
-    #[serde(default)]
     pub phone: String,
-    #[serde(default)]
     pub postal_code: String,
-    #[serde(default)]
     pub last_order: String,
     /// The declaration box ("on" when ticked).
-    #[serde(default)]
     pub declaration: String,
     /// The name typed as a signature under the declaration.
-    #[serde(default)]
     pub declaration_name: String,
 }
 

@@ -171,28 +171,19 @@ pub enum InquiryChannel {
 
 /// A matter as typed on the public form or by an officer who took it by post, telephone or in person.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RawInquiry {
-    #[serde(default)]
     pub kind: String,
-    #[serde(default)]
     pub place: String,
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub postal_address: String,
-    #[serde(default)]
     pub subject: String,
-    #[serde(default)]
     pub body: String,
     /// The receipt number of a request it is about, if any.
-    #[serde(default)]
     pub about: String,
     /// Staff only: how it came, and the day it arrived.
-    #[serde(default)]
     pub channel: String,
-    #[serde(default)]
     pub received_on: String,
 }
 

@@ -297,40 +297,25 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
 
 /// An envelope's contents as the officer types them in, before parsing.
 #[derive(Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawPostalIntake {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub postal_address: String,
-    #[serde(default)]
     pub message: String,
-    #[serde(default)]
     pub received_on: String,
-    #[serde(default)]
     pub mail_class: String,
-    #[serde(default)]
     pub tracking_number: String,
-    #[serde(default)]
     pub request_date: String,
-    #[serde(default)]
     pub requester_kind: String,
-    #[serde(default)]
     pub agent_name: String,
     /// フリガナ of the requester's and the agent's names, as the form gives them (for bank matching).
-    #[serde(default)]
     pub name_kana: String,
-    #[serde(default)]
     pub agent_name_kana: String,
     /// Where letters to the agent go.
-    #[serde(default)]
     pub agent_address: String,
-    #[serde(default)]
     pub request_types: Vec<String>,
-    #[serde(default)]
     pub services: Vec<String>,
-    #[serde(default)]
     pub language: String,
 }
 
@@ -680,43 +665,27 @@ impl FormKind {
 
 /// What a requester types in online before printing a form, as submitted.
 #[derive(Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawFormDraft {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub postal_address: String,
-    #[serde(default)]
     pub phone: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub request_date: String,
-    #[serde(default)]
     pub requester_kind: String,
-    #[serde(default)]
     pub agent_name: String,
-    #[serde(default)]
     pub name_kana: String,
-    #[serde(default)]
     pub agent_name_kana: String,
-    #[serde(default)]
     pub agent_address: String,
-    #[serde(default)]
     pub services: String,
-    #[serde(default)]
     pub details: String,
     /// `registered_mail` or `electronic` (disclosure only).
-    #[serde(default)]
     pub delivery: String,
     /// Also ask for the records of provision to third parties (disclosure only).
-    #[serde(default)]
     pub third_party_records: String,
     /// What to change (correction form): correction, deletion or stop_of_use.
-    #[serde(default)]
     pub change: String,
-    #[serde(default)]
     pub current_content: String,
-    #[serde(default)]
     pub new_content: String,
 }
 

@@ -8,12 +8,10 @@ use super::postal::{MailClass, TrackingNumber, parse_date, tracking_for};
 
 /// A posting as the officer types it in.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawPosting {
-    #[serde(default)]
     pub posted_on: String,
-    #[serde(default)]
     pub mail_class: String,
-    #[serde(default)]
     pub tracking_number: String,
 }
 

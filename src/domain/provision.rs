@@ -80,34 +80,21 @@ impl Direction {
 
 /// A record as an officer types it in, or a system posts it.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawProvisionRecord {
-    #[serde(default)]
     pub direction: String,
-    #[serde(default)]
     pub method: String,
-    #[serde(default)]
     pub basis: String,
-    #[serde(default)]
     pub provided_on: String,
-    #[serde(default)]
     pub last_provided_on: String,
-    #[serde(default)]
     pub counterparty_name: String,
-    #[serde(default)]
     pub counterparty_address: String,
-    #[serde(default)]
     pub counterparty_representative: String,
-    #[serde(default)]
     pub acquired_how: String,
-    #[serde(default)]
     pub person_name: String,
-    #[serde(default)]
     pub person_kana: String,
-    #[serde(default)]
     pub person_email: String,
-    #[serde(default)]
     pub person_address: String,
-    #[serde(default)]
     pub items: String,
 }
 

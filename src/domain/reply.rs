@@ -121,12 +121,10 @@ pub struct DataChange {
 /// A change as staff type it in (at the desk, or closing a system's rectification): the item, its value
 /// before and after.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct RawChange {
-    #[serde(default)]
     pub item: String,
-    #[serde(default)]
     pub prior_value: String,
-    #[serde(default)]
     pub new_value: String,
 }
 

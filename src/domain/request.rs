@@ -194,42 +194,30 @@ impl RequestMessage {
 
 /// The fields of a request as submitted, before parsing. The web form and the JSON API share these names.
 #[derive(Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RawRequest {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub request_type: String,
     /// More rights asked for in the same submission (each becomes its own request, filed together).
-    #[serde(default)]
     pub request_types: Vec<String>,
-    #[serde(default)]
     pub message: String,
     /// Where the requester lives; empty means "elsewhere" (the company's home law applies).
-    #[serde(default)]
     pub jurisdiction: String,
     /// Who is asking: `self` (default), `agent` (an authorised agent) or `guardian` (a parent or
     /// guardian). For the last two, `name` and `email` are the agent's and the person's follow.
-    #[serde(default)]
     pub requester_kind: String,
-    #[serde(default)]
     pub person_name: String,
     /// The person's own address: an agent's request waits for the person to confirm it directly.
-    #[serde(default)]
     pub person_email: String,
     /// A guardian's basis: `minor` (with `person_born_on`) or `guardianship` (an adult ward).
-    #[serde(default)]
     pub guardian_basis: String,
     /// The minor's date of birth, `YYYY-MM-DD`: the law's age is checked on the day of filing.
-    #[serde(default)]
     pub person_born_on: String,
     /// Optional: the account the request is about (its ID or sign-in email), for matching records.
-    #[serde(default)]
     pub account_id: String,
     /// Optional, where the law lets the requester say (CCPA "know"): the day from which the answer should
     /// cover, `YYYY-MM-DD`; empty for the law's default (the 12 months before the request).
-    #[serde(default)]
     pub period_from: String,
 }
 

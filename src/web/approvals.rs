@@ -12,11 +12,10 @@ use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct ApprovalForm {
-    #[serde(default)]
     event: String,
-    #[serde(default)]
     expected_version: i64,
 }
 

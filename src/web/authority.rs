@@ -13,11 +13,10 @@ use crate::app::AppState;
 use crate::domain::ids::RequestId;
 use crate::i18n::Tr;
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct AuthorityForm {
-    #[serde(default)]
     how: String,
-    #[serde(default)]
     expected_version: i64,
 }
 

@@ -14,11 +14,10 @@ use crate::app::document_rejection::reject_document;
 use crate::domain::ids::{DocumentId, RequestId};
 use crate::i18n::Tr;
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct RejectionForm {
-    #[serde(default)]
     reason: String,
-    #[serde(default)]
     expected_version: i64,
 }
 

@@ -46,10 +46,9 @@ impl AgentsPage {
 
 /// The form as typed: the entry's JSON, and the callback hosts one per line (or comma-separated).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AgentForm {
-    #[serde(default)]
     pub entry: String,
-    #[serde(default)]
     pub callback_hosts: String,
 }
 

@@ -364,12 +364,11 @@ pub async fn show(
 }
 
 #[derive(Deserialize, Clone, Default)]
+#[serde(default)]
 pub struct ActForm {
     /// Acknowledging: `letter` (or e-mail, where there is an address) or `in_person`.
-    #[serde(default)]
     how: String,
     /// Answering: the answer.
-    #[serde(default)]
     answer: String,
 }
 

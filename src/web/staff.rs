@@ -335,12 +335,11 @@ pub async fn add_note(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct HoldForm {
-    #[serde(default)]
     reason: String,
     /// `place` or `lift`.
-    #[serde(default)]
     action: String,
 }
 
@@ -473,23 +472,16 @@ pub async fn request(
     request_page(&state, who.staff, tr, &csrf, id.into_inner(), feedback).await
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct EventInput {
-    #[serde(default)]
     event: String,
-    #[serde(default)]
     expected_version: String,
-    #[serde(default)]
     reason: String,
-    #[serde(default)]
     tracking_number: String,
-    #[serde(default)]
     dispatched_on: String,
-    #[serde(default)]
     delivered_on: String,
-    #[serde(default)]
     partial_refusal: String,
-    #[serde(default)]
     ground: String,
 }
 

@@ -270,11 +270,10 @@ pub async fn export(
         .body(bytes))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct LiftForm {
-    #[serde(default)]
     lifted_on: String,
-    #[serde(default)]
     reason: String,
 }
 
@@ -366,12 +365,11 @@ pub async fn lift_api(
     Ok(HttpResponse::Ok().json(Lifted { lifted_on: day }))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct WithholdForm {
-    #[serde(default)]
     ground: String,
     /// `withhold` or `restore`.
-    #[serde(default)]
     action: String,
 }
 

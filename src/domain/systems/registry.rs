@@ -55,36 +55,26 @@ pub struct Recipient {
 
 /// A data system as an administrator registers it (the form's and the API's text fields).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RawDataSystem {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub owner_email: String,
     /// Comma- or line-separated.
-    #[serde(default)]
     pub categories: String,
-    #[serde(default)]
     pub retention: String,
-    #[serde(default)]
     pub deletion_method: String,
     /// The task kinds it carries out, comma-separated; empty: every kind.
-    #[serde(default)]
     pub serves: String,
     /// The purposes it processes for, comma- or line-separated; may be empty.
-    #[serde(default)]
     pub purposes: String,
     /// One per line: `role | name | email` and optionally `| language` (English by default).
-    #[serde(default)]
     pub recipients: String,
     /// Where its data comes from (GDPR Art. 15(1)(g)); may be empty.
-    #[serde(default)]
     pub sources: String,
     /// The automated decision-making it does, with its logic and effects (Art. 15(1)(h)); empty: none
     /// declared.
-    #[serde(default)]
     pub automated_decisions: String,
     /// Fields it holds but never discloses (CCPA Regs. §7024(d)), comma- or line-separated.
-    #[serde(default)]
     pub never_disclose: String,
 }
 
