@@ -15,7 +15,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::{Mailer, message};
+use super::{Mailer, NotSent, message};
 use crate::app::{AppError, AppState};
 use crate::db::{self, audit, notices, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
@@ -224,9 +224,11 @@ fn send_one(
         let mut conn = state.db.conn()?;
         message(&mut conn, state, notice)
     };
-    let sent = written.and_then(|m| mailer.send(notice, &m));
+    let sent = written
+        .map_err(NotSent::ours)
+        .and_then(|m| mailer.send(notice, &m));
     if let Err(e) = &sent {
-        tracing::warn!(notice = %notice.id, kind = %notice.kind, attempts, error = %e.lines().next().unwrap_or(""), "notice not delivered");
+        tracing::warn!(notice = %notice.id, kind = %notice.kind, attempts, error = %e.for_log, "notice not delivered");
     }
     let now = state.clock.now();
     let mut conn = state.db.conn()?;
@@ -244,8 +246,9 @@ fn send_one(
             Err(error) => {
                 let retry_at = (attempts < i64::from(state.config.mail.mail_max_attempts))
                     .then(|| now + backoff(state.config.mail.mail_retry_seconds, attempts));
-                // The server's words may quote the address; only the first line is kept.
+                // Staff read the server's first line; the rest of a long refusal is not kept.
                 let error: String = error
+                    .for_staff
                     .lines()
                     .next()
                     .unwrap_or("")

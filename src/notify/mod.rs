@@ -59,9 +59,9 @@ impl Mailer {
     /// Sends the notice's message. As a file it is `<dir>/<request id>/<notice id>.eml` (0600, in
     /// directories only kaiji's user may open): a second attempt replaces the first, and record
     /// retention erases the request's folder with its record.
-    fn send(&self, notice: &notices::NoticeRow, message: &Message) -> Result<(), String> {
+    fn send(&self, notice: &notices::NoticeRow, message: &Message) -> Result<(), NotSent> {
         match self {
-            Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| NotSent::smtp(&e)),
             Mailer::Files(dir) => {
                 let folder = dir.join(subject_of(notice));
                 files::private_dir(dir)
@@ -72,8 +72,41 @@ impl Mailer {
                             &message.formatted(),
                         )
                     })
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| NotSent::ours(e.to_string()))
             }
+        }
+    }
+}
+
+/// Why a notice was not sent. A mail server's refusal often quotes the address (`550 5.1.1
+/// <ann@example.com>: user unknown`): its words are kept with the notice, where staff read them, and
+/// the log gets only the kind of failure and the reply code, as a log holds no personal data.
+struct NotSent {
+    for_staff: String,
+    for_log: String,
+}
+
+impl NotSent {
+    /// kaiji's own words (a message that could not be written, a file that could not be saved).
+    fn ours(words: String) -> Self {
+        Self {
+            for_log: words.clone(),
+            for_staff: words,
+        }
+    }
+
+    fn smtp(e: &lettre::transport::smtp::Error) -> Self {
+        let for_log = match e.status() {
+            Some(code) if e.is_permanent() => format!("permanent error ({code})"),
+            Some(code) => format!("transient error ({code})"),
+            // A reply lettre could not read: the error quotes it.
+            None if e.is_response() => "response error (the server's reply is not logged)".into(),
+            // Network, connection, TLS and lettre's own client errors: the local system's words.
+            None => e.to_string(),
+        };
+        Self {
+            for_staff: e.to_string(),
+            for_log,
         }
     }
 }

@@ -15,6 +15,7 @@ use common::smtp::SmtpServer;
 use common::{Backend, PgDatabase, TestApp, postgres_admin_url};
 
 on_each_backend!(workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_flight);
+on_each_backend!(a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal);
 both_backends!(each_hourly_job_runs_once_an_hour_whichever_instance_runs_it);
 on_each_backend!(metrics_report_the_backlog_the_queue_and_the_jobs_to_the_scraper_only);
 
@@ -106,18 +107,10 @@ fn doubled(seen: &BTreeMap<String, usize>) -> usize {
 async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_flight(
     backend: Backend,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match postgres_admin_url() {
-            Some(admin) => Some(PgDatabase::create(&admin)),
-            None => return,
-        },
+    let Some(shared) = Shared::new(backend) else {
+        return;
     };
-    let env: Vec<(&str, &str)> = pg
-        .as_ref()
-        .map(|pg| vec![("DATABASE_URL", pg.url.as_str())])
-        .unwrap_or_default();
+    let (dir, pg, env) = (&shared.dir, shared.pg.as_ref(), shared.env());
     // A mail server that takes 20 ms a message, and 7 s (longer than a lease) for a few: a worker
     // still sending one must keep it, so that the other never sends it too.
     let smtp = SmtpServer::start_slow(Arc::new(|n| {
@@ -172,7 +165,7 @@ async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_
     let total = i64::try_from(first + 300).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let counts = loop {
-        let counts = count(dir.path(), pg.as_ref());
+        let counts = count(dir.path(), pg);
         if counts.0 == total || Instant::now() > deadline {
             break counts;
         }
@@ -182,6 +175,108 @@ async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_
     drop((a, b));
 }
 
+/// The data directory and the database that the test's kaiji processes share: SQLite in the directory,
+/// or a PostgreSQL database of the test's own.
+struct Shared {
+    dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+}
+
+impl Shared {
+    /// None when the PostgreSQL half cannot run (after saying so).
+    fn new(backend: Backend) -> Option<Self> {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create(&postgres_admin_url()?)),
+        };
+        Some(Self {
+            dir: tempfile::tempdir().unwrap(),
+            pg,
+        })
+    }
+
+    /// What a kaiji process needs to find the database.
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.pg
+            .as_ref()
+            .map(|pg| vec![("DATABASE_URL", pg.url.as_str())])
+            .unwrap_or_default()
+    }
+}
+
+/// A mail server refuses the address and quotes it, as Postfix does (`550 5.1.1 <…>: Recipient address
+/// rejected`). The worker's log says that the notice was not delivered, with the kind of failure and the
+/// reply code, and never the address: a log holds no personal data. The notice keeps the server's words,
+/// where staff read why it was not delivered.
+async fn a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal(backend: Backend) {
+    let Some(shared) = Shared::new(backend) else {
+        return;
+    };
+    let env = shared.env();
+    let smtp = SmtpServer::start_refusing();
+    backlog(shared.dir.path(), &env, 2);
+    let o = crate::cli::kaiji_command(shared.dir.path())
+        .args(["worker", "--once"])
+        .envs(env.iter().copied())
+        .env("KAIJI_SMTP_URL", smtp.url())
+        .env("KAIJI_LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{log}");
+    assert_eq!(
+        log.matches("notice not delivered").count(),
+        2,
+        "each refusal is logged: {log}"
+    );
+    assert!(log.contains("permanent error (550)"), "{log}");
+    assert!(
+        !log.contains("example.invalid") && !log.contains("synth"),
+        "the log quotes the address: {log}"
+    );
+    assert!(smtp.received().is_empty());
+
+    let kept = last_errors(shared.dir.path(), shared.pg.as_ref());
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for e in &kept {
+        assert!(
+            e.starts_with("permanent error (550)")
+                && e.contains("@example.invalid>: Recipient address rejected"),
+            "staff read the server's refusal: {e}"
+        );
+    }
+}
+
+/// The shared database, as the test's kaiji processes left it.
+fn shared_db(dir: &Path, pg: Option<&PgDatabase>) -> kaiji::db::Db {
+    use kaiji::config::DatabaseUrl;
+    let url = match pg {
+        Some(pg) => DatabaseUrl::Postgres(secrecy::SecretString::from(pg.url.clone())),
+        None => DatabaseUrl::Sqlite(dir.join("data/kaiji.db")),
+    };
+    kaiji::db::Db::open(&url, 1).unwrap()
+}
+
+/// Why each notice not delivered was not, as staff read it.
+fn last_errors(dir: &Path, pg: Option<&PgDatabase>) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        last_error: String,
+    }
+    diesel::sql_query("SELECT last_error FROM notices WHERE last_error IS NOT NULL")
+        .load::<Kept>(&mut *shared_db(dir, pg).conn().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|k| k.last_error)
+        .collect()
+}
+
 /// Notices recorded as sent, and their audit events.
 fn count(dir: &Path, pg: Option<&PgDatabase>) -> (i64, i64) {
     use diesel::dsl::sql;
@@ -189,17 +284,9 @@ fn count(dir: &Path, pg: Option<&PgDatabase>) -> (i64, i64) {
     use diesel::sql_types::BigInt;
     let sent = sql::<BigInt>("(SELECT count(*) FROM notices WHERE status = 'sent')");
     let events = sql::<BigInt>("(SELECT count(*) FROM audit_events WHERE action = 'notice.sent')");
-    match pg {
-        Some(pg) => {
-            let mut c = diesel::PgConnection::establish(&pg.url).unwrap();
-            diesel::select((sent, events)).get_result(&mut c).unwrap()
-        }
-        None => {
-            let path = dir.join("data/kaiji.db");
-            let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-            diesel::select((sent, events)).get_result(&mut c).unwrap()
-        }
-    }
+    diesel::select((sent, events))
+        .get_result(&mut *shared_db(dir, pg).conn().unwrap())
+        .unwrap()
 }
 
 async fn each_hourly_job_runs_once_an_hour_whichever_instance_runs_it(app: TestApp) {

@@ -1,7 +1,8 @@
 //! A small SMTP server on loopback for the tests: it speaks just enough of RFC 5321 for lettre
 //! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be stopped
-//! and started again on the same port to play a mail server that is down, or answer each message after
-//! a delay to play a slow one.
+//! and started again on the same port to play a mail server that is down, answer each message after
+//! a delay to play a slow one, or refuse every recipient as unknown, quoting the address as real servers
+//! do.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -98,8 +99,14 @@ fn quoted_printable(s: &str) -> String {
 /// How long the server takes to accept the n-th message to arrive (from 0).
 pub type Delay = Arc<dyn Fn(usize) -> Duration + Send + Sync>;
 
-/// The delay and the count of messages arrived so far, shared by every session.
-type Pace = (Delay, Arc<AtomicUsize>);
+/// How the server answers, shared by every session: the delay before accepting the n-th message, the
+/// count of messages arrived so far, and whether every recipient is refused.
+#[derive(Clone)]
+struct Pace {
+    delay: Delay,
+    arrived: Arc<AtomicUsize>,
+    refuse_recipients: bool,
+}
 
 pub struct SmtpServer {
     pub port: u16,
@@ -117,11 +124,22 @@ impl SmtpServer {
 
     /// Starts on a free loopback port; accepts the n-th message after `delay(n)`.
     pub fn start_slow(delay: Delay) -> Self {
-        Self::start_on(
-            0,
-            Arc::new(Mutex::new(Vec::new())),
-            (delay, Arc::new(AtomicUsize::new(0))),
-        )
+        Self::start_with(delay, false)
+    }
+
+    /// Starts on a free loopback port; refuses every recipient as a mailbox that does not exist, with a
+    /// permanent 550 that quotes the address (as Postfix does).
+    pub fn start_refusing() -> Self {
+        Self::start_with(Arc::new(|_| Duration::ZERO), true)
+    }
+
+    fn start_with(delay: Delay, refuse_recipients: bool) -> Self {
+        let pace = Pace {
+            delay,
+            arrived: Arc::new(AtomicUsize::new(0)),
+            refuse_recipients,
+        };
+        Self::start_on(0, Arc::new(Mutex::new(Vec::new())), pace)
     }
 
     fn start_on(port: u16, received: Arc<Mutex<Vec<Received>>>, pace: Pace) -> Self {
@@ -187,11 +205,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn session(
-    stream: TcpStream,
-    received: &Mutex<Vec<Received>>,
-    delay: &Pace,
-) -> std::io::Result<()> {
+fn session(stream: TcpStream, received: &Mutex<Vec<Received>>, pace: &Pace) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut out = stream.try_clone()?;
     let mut lines = BufReader::new(stream);
@@ -214,7 +228,15 @@ fn session(
             to.clear();
             out.write_all(b"250 OK\r\n")?;
         } else if upper.starts_with("RCPT TO:") {
-            to.push(cmd[8..].trim().to_owned());
+            let rcpt = cmd[8..].trim().to_owned();
+            if pace.refuse_recipients {
+                let refusal = format!(
+                    "550 5.1.1 {rcpt}: Recipient address rejected: User unknown in virtual mailbox table\r\n"
+                );
+                out.write_all(refusal.as_bytes())?;
+                continue;
+            }
+            to.push(rcpt);
             out.write_all(b"250 OK\r\n")?;
         } else if upper == "DATA" {
             out.write_all(b"354 go ahead\r\n")?;
@@ -231,7 +253,7 @@ fn session(
                 data.push_str(l);
             }
             // Counted on arrival; kept once accepted (a client that gave up never hears the 250).
-            std::thread::sleep((delay.0)(delay.1.fetch_add(1, Ordering::SeqCst)));
+            std::thread::sleep((pace.delay)(pace.arrived.fetch_add(1, Ordering::SeqCst)));
             received.lock().unwrap().push(Received {
                 from: from.clone(),
                 to: to.clone(),
