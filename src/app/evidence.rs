@@ -17,15 +17,14 @@ use crate::db::evidence::{self as repo, EvidenceInfo, EvidenceRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::FieldErrors;
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
+use crate::domain::identity::EvidenceKind::{
+    self, AgentAuthorisation, DataPoints, IdentityDocument,
+};
 use crate::domain::identity::{OfferedEvidence, RawEvidence, parse_evidence};
 use crate::domain::workflow::{Fact, Facts};
 use crate::security::documents::{self as crypto, Sealed};
 use crate::security::tokens;
-
-/// Kinds of evidence, as stored.
-pub const DATA_POINTS: &str = "data_points";
-pub const IDENTITY_DOCUMENT: &str = "identity_document";
-pub const AGENT_AUTHORISATION: &str = "agent_authorisation";
 
 pub(crate) fn aad(request_id: &RequestId, id: &str) -> Vec<u8> {
     format!("kaiji-evidence:{request_id}:{id}").into_bytes()
@@ -61,10 +60,10 @@ pub async fn submit(
     let file = match file {
         None => None,
         Some(f) => {
-            let kind = match f.kind.as_str() {
-                IDENTITY_DOCUMENT => Some(IDENTITY_DOCUMENT),
-                AGENT_AUTHORISATION => Some(AGENT_AUTHORISATION),
-                _ => {
+            // Data points come in the form's fields, not as a file.
+            let kind = match f.kind.parse() {
+                Ok(k @ (IdentityDocument | AgentAuthorisation)) => Some(k),
+                Ok(DataPoints) | Err(_) => {
                     errors.push("file_kind", "required");
                     None
                 }
@@ -96,11 +95,11 @@ pub async fn submit(
             let verified = case.facts.contains(&Fact::IdentityVerified);
             let proves_identity = !offered.points.is_empty()
                 || offered.declared_by.is_some()
-                || file.as_ref().is_some_and(|f| f.0 == IDENTITY_DOCUMENT);
+                || file.as_ref().is_some_and(|f| f.0 == IdentityDocument);
             if verified && proves_identity {
                 return Err(AppError::invalid("evidence", "already_verified"));
             }
-            if file.as_ref().is_some_and(|f| f.0 == AGENT_AUTHORISATION)
+            if file.as_ref().is_some_and(|f| f.0 == AgentAuthorisation)
                 && !case.facts.contains(&Fact::FiledByAgent)
             {
                 return Err(AppError::invalid("file_kind", "not_filed_by_agent"));
@@ -111,20 +110,20 @@ pub async fn submit(
             let mut kinds = Vec::new();
             if !offered.points.is_empty() || offered.declared_by.is_some() {
                 store_offered(conn, key.expose(), &case.row.id, &offered, now)?;
-                kinds.push(DATA_POINTS);
+                kinds.push(DataPoints);
             }
             if let Some((kind, media, bytes)) = &file {
                 store(
                     conn,
                     key.expose(),
                     &case.row.id,
-                    kind,
+                    *kind,
                     media,
                     bytes,
                     None,
                     now,
                 )?;
-                kinds.push(kind);
+                kinds.push(*kind);
             }
             // Names only: the values are personal data and stay sealed.
             let names: Vec<&String> = offered.points.keys().collect();
@@ -153,7 +152,7 @@ pub(crate) fn store_offered(
         conn,
         key,
         request_id,
-        DATA_POINTS,
+        DataPoints,
         "application/json",
         &body,
         offered.declared_by.clone(),
@@ -166,7 +165,7 @@ fn store(
     conn: &mut AnyConnection,
     key: &[u8],
     request_id: &RequestId,
-    kind: &str,
+    kind: EvidenceKind,
     media_type: &str,
     bytes: &[u8],
     declared_by: Option<String>,
@@ -199,7 +198,7 @@ pub(crate) fn offered_account_id(
     request_id: &RequestId,
 ) -> Result<Option<String>, AppError> {
     for info in repo::for_request(conn, request_id)? {
-        if info.kind != DATA_POINTS || info.purged_at.is_some() {
+        if info.kind != DataPoints || info.purged_at.is_some() {
             continue;
         }
         let Some(row) = repo::find(conn, request_id, &info.id)? else {
@@ -238,8 +237,7 @@ pub(crate) fn declaration_signed(
 #[derive(Debug, Clone)]
 pub struct SentEvidence {
     pub id: EvidenceId,
-    /// `data_points`, `identity_document` or `agent_authorisation`.
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub media_type: String,
     /// The requester signed the declaration that it is true (by typing their name).
     pub declaration_signed: bool,
@@ -293,7 +291,7 @@ pub async fn open(
                 },
                 json!({"evidence_id": evidence_id, "purpose": row.kind}),
             )?;
-            if row.kind == DATA_POINTS {
+            if row.kind == DataPoints {
                 // Shown with the declaration the requester signed, if any.
                 let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
                     .map_err(|e| AppError::Definition(e.to_string()))?;
@@ -309,9 +307,6 @@ pub async fn open(
         .await
 }
 
-/// Empties evidence that has served, inside the caller's transaction: identity evidence once identity
-/// is decided (verified, or the request closed), everything once the request closes. Each erasure is
-/// audited.
 /// Records an officer's finding that identity is verified, and erases the requester's identity
 /// evidence in the same transaction (it has served).
 pub(crate) fn mark_identity_verified(
@@ -324,6 +319,9 @@ pub(crate) fn mark_identity_verified(
     purge_after_decision(conn, &case.row.id, &case.facts, false, now)
 }
 
+/// Empties evidence that has served, inside the caller's transaction: identity evidence once identity
+/// is decided (verified, or the request closed), everything once the request closes. Each erasure is
+/// audited.
 pub(crate) fn purge_after_decision(
     conn: &mut AnyConnection,
     request_id: &RequestId,
@@ -331,10 +329,10 @@ pub(crate) fn purge_after_decision(
     closed: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
-    let kinds: &[&str] = if closed {
-        &[DATA_POINTS, IDENTITY_DOCUMENT, AGENT_AUTHORISATION]
+    let kinds: &[EvidenceKind] = if closed {
+        EvidenceKind::ALL
     } else if facts.contains(&Fact::IdentityVerified) {
-        &[DATA_POINTS, IDENTITY_DOCUMENT]
+        &[DataPoints, IdentityDocument]
     } else {
         return Ok(());
     };

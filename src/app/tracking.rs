@@ -10,6 +10,7 @@ use crate::db::{self};
 use crate::domain::audit::Actor;
 use crate::domain::code::Code;
 use crate::domain::fees::InvoiceStatus;
+use crate::domain::identity::EvidenceKind;
 use crate::domain::notice::{NoticeKind, NoticePayload};
 use crate::domain::request::{Language, RightCode};
 use crate::domain::workflow::{Fact, Label, Party, TransitionError};
@@ -53,7 +54,7 @@ pub struct TrackingView {
     /// An agent filed it: the person's signed authorisation may be uploaded.
     pub authorisation_wanted: bool,
     /// What the requester has sent so far: kind and when.
-    pub evidence_received: Vec<(String, DateTime<Utc>)>,
+    pub evidence_received: Vec<(EvidenceKind, DateTime<Utc>)>,
     /// The procedure's promise not to discriminate for exercising a right (CCPA).
     pub non_discrimination: Option<Label>,
     /// What the requester may do here themselves (withdraw, appeal), as the procedure words it.

@@ -10,6 +10,7 @@ use diesel::sql_types::{Nullable, Text};
 use crate::domain::code::Code;
 use crate::domain::drp::CallbackStatus;
 use crate::domain::fees::{InvoiceStatus, PaymentSource};
+use crate::domain::identity::EvidenceKind;
 use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::payment_match::MatchedBy;
 use crate::security::keys::{KeyKind, RecordedKeyStatus};
@@ -71,4 +72,5 @@ stored_as_code!(
     CallbackStatus,
     KeyKind,
     RecordedKeyStatus,
+    EvidenceKind,
 );

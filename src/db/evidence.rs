@@ -1,5 +1,7 @@
 //! What requesters send to prove who they are (or that they act for someone), sealed at rest.
 
+use crate::domain::code::Code;
+use crate::domain::identity::EvidenceKind;
 use crate::domain::ids::{EvidenceId, RequestId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -12,7 +14,7 @@ use super::schema::identity_evidence;
 pub struct EvidenceRow {
     pub id: EvidenceId,
     pub request_id: RequestId,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub media_type: String,
     pub size_bytes: i64,
     pub nonce: Vec<u8>,
@@ -39,7 +41,7 @@ impl std::fmt::Debug for EvidenceRow {
 #[diesel(table_name = identity_evidence)]
 pub struct EvidenceInfo {
     pub id: EvidenceId,
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub media_type: String,
     pub size_bytes: i64,
     pub declared_by: Option<String>,
@@ -93,12 +95,12 @@ pub fn find(
 pub fn purge(
     conn: &mut AnyConnection,
     request_id: &RequestId,
-    kinds: &[&str],
+    kinds: &[EvidenceKind],
     now: NaiveDateTime,
-) -> QueryResult<Vec<(String, String)>> {
-    let held: Vec<(String, String)> = identity_evidence::table
+) -> QueryResult<Vec<(String, EvidenceKind)>> {
+    let held: Vec<(String, EvidenceKind)> = identity_evidence::table
         .filter(identity_evidence::request_id.eq(request_id))
-        .filter(identity_evidence::kind.eq_any(kinds))
+        .filter(identity_evidence::kind.eq_any(kinds.iter().map(|k| k.as_str())))
         .filter(identity_evidence::purged_at.is_null())
         .select((identity_evidence::id, identity_evidence::kind))
         .load(conn)?;

@@ -228,6 +228,31 @@ mod degree_tests {
     }
 }
 
+/// What a piece of evidence the requester sent is, as stored: each kind is emptied when it has served
+/// (identity evidence once identity is decided, an authorisation when the request closes).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Data points to compare with the records, and any declaration signed with them.
+    DataPoints,
+    /// A copy of an identity document.
+    IdentityDocument,
+    /// The person's signed authorisation for their agent.
+    AgentAuthorisation,
+}
+
 /// Data points as a requester types them on the tracking page, before parsing.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]

@@ -2,6 +2,7 @@
 //! identity decisions. Filing and public status are in `filing`.
 
 use crate::domain::code::Code;
+use crate::domain::identity::EvidenceKind;
 use crate::domain::ids::RequestId;
 use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use actix_web::http::header;
@@ -167,8 +168,7 @@ pub struct NoteJson {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EvidenceJson {
     pub id: String,
-    /// data_points, identity_document or agent_authorisation.
-    pub kind: String,
+    pub kind: EvidenceKind,
     pub media_type: String,
     pub declaration_signed: bool,
     pub received_at: chrono::DateTime<chrono::Utc>,

@@ -526,6 +526,7 @@ fn check_lists_match(db: &TestDb) {
         documents::Holder,
         drp::CallbackStatus,
         fees::{InvoiceStatus, PaymentSource},
+        identity::EvidenceKind,
         inquiry::InquiryChannel,
         notice::{NoticeChannel, NoticeStatus},
         on_behalf,
@@ -605,6 +606,7 @@ fn check_lists_match(db: &TestDb) {
             ("service_keys", "status"),
             codes(RecordedKeyStatus::codes()),
         ),
+        (("identity_evidence", "kind"), codes(EvidenceKind::codes())),
     ];
     for ((table, column), expected) in &want {
         let got = lists
@@ -623,7 +625,6 @@ fn check_lists_match(db: &TestDb) {
     // named, so that every list is accounted for and a new one must join one group or the other.
     let written_as_text = [
         ("audit_key_handovers", "kind"),
-        ("identity_evidence", "kind"),
         ("identity_evidence", "media_type"),
         ("inquiries", "acknowledged_how"),
         ("letter_postings", "mail_class"),

@@ -64,6 +64,7 @@ described_by_codes! {
     domain::fees::PaymentSource: "Where a recorded payment came from: recorded by hand, or a line of an imported bank statement.",
     domain::notice::NoticeStatus: "Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.",
     domain::notice::NoticeChannel: "How a notice reaches its reader: by e-mail, or as a letter the desk prints and posts.",
+    domain::identity::EvidenceKind: "What a piece of evidence the requester sent is: data points to compare with the records (with any\ndeclaration signed with them), a copy of an identity document, or the person's signed authorisation\nfor their agent.",
 }
 
 described_by! {
@@ -289,6 +290,7 @@ mod tests {
     use crate::domain::documents::{Checklist, Holder, ItemStatus, Problem, Requirement};
     use crate::domain::fees::{Balance, InvoiceStatus, PaymentSource, StatementProblem};
     use crate::domain::identity::Degree;
+    use crate::domain::identity::EvidenceKind;
     use crate::domain::notice::{NoticeChannel, NoticeStatus, ToldRecipient};
     use crate::domain::payment_match::{MatchReason, MatchedBy, NameOf};
     use crate::domain::reply::{ChangeAction, DataChange};
@@ -357,6 +359,7 @@ mod tests {
         sent_as_described(PaymentSource::ALL);
         sent_as_described(NoticeStatus::ALL);
         sent_as_described(NoticeChannel::ALL);
+        sent_as_described(EvidenceKind::ALL);
     }
 
     fn problems() -> Vec<Problem> {
