@@ -18,7 +18,7 @@ use crate::db::inquiries::{self as repo, InquiryRow};
 use crate::db::notices::NoticeRow;
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
-use crate::domain::inquiry::{NewInquiry, RawInquiry, dues, parse_answer};
+use crate::domain::inquiry::{AcknowledgedHow, NewInquiry, RawInquiry, dues, parse_answer};
 use crate::domain::law::Laws;
 use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::request::{Language, ReceiptNumber};
@@ -59,7 +59,7 @@ pub struct InquiryView {
     #[schema(format = Date)]
     pub answer_due: String,
     pub acknowledged_at: Option<DateTime<Utc>>,
-    pub acknowledged_how: Option<String>,
+    pub acknowledged_how: Option<AcknowledgedHow>,
     pub answered_at: Option<DateTime<Utc>>,
     pub answer: Option<String>,
     /// Past its day, still not acknowledged or not answered.
@@ -248,15 +248,15 @@ fn acknowledge_in(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let how = match in_person {
-        Some(()) => "in_person",
-        None => queue(conn, row, ACKNOWLEDGED, acknowledgement(row), now)?.as_str(),
+        Some(()) => AcknowledgedHow::InPerson,
+        None => queue(conn, row, ACKNOWLEDGED, acknowledgement(row), now)?.into(),
     };
     let by = actor.id().unwrap_or_else(|| "desk".to_owned());
     if !repo::acknowledge(conn, &row.id, &by, how, db::to_db_time(now))? {
         return Err(AppError::invalid("inquiry", "already_acknowledged"));
     }
     row.acknowledged_at = Some(db::to_db_time(now));
-    row.acknowledged_how = Some(how.to_owned());
+    row.acknowledged_how = Some(how);
     audit::append(
         conn,
         &NewAuditEvent::new(AuditAction::InquiryAcknowledged, actor.clone(), now)
@@ -320,10 +320,11 @@ pub async fn answer(
                 return Err(AppError::invalid("answer", "already_answered"));
             }
             if row.acknowledged_at.is_none() {
-                repo::acknowledge(conn, &row.id, &staff_id, "with_answer", db::to_db_time(now))
+                let how = AcknowledgedHow::WithAnswer;
+                repo::acknowledge(conn, &row.id, &staff_id, how, db::to_db_time(now))
                     .map(|_| ())?;
                 row.acknowledged_at = Some(db::to_db_time(now));
-                row.acknowledged_how = Some("with_answer".to_owned());
+                row.acknowledged_how = Some(how);
             }
             let channel = queue(conn, &row, ANSWERED, json!({"answer": text}), now)?;
             row.answered_at = Some(db::to_db_time(now));

@@ -11,6 +11,7 @@ use crate::domain::code::Code;
 use crate::domain::drp::CallbackStatus;
 use crate::domain::fees::{InvoiceStatus, PaymentSource};
 use crate::domain::identity::EvidenceKind;
+use crate::domain::inquiry::AcknowledgedHow;
 use crate::domain::notice::{NoticeChannel, NoticeStatus};
 use crate::domain::payment_match::MatchedBy;
 use crate::security::keys::{KeyKind, RecordedKeyStatus};
@@ -73,4 +74,5 @@ stored_as_code!(
     KeyKind,
     RecordedKeyStatus,
     EvidenceKind,
+    AcknowledgedHow,
 );

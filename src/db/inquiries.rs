@@ -7,6 +7,7 @@ use super::AnyConnection;
 use super::notices::NoticeRow;
 use super::schema::{inquiries, notices};
 use crate::domain::ids::InquiryId;
+use crate::domain::inquiry::AcknowledgedHow;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = inquiries)]
@@ -31,7 +32,7 @@ pub struct InquiryRow {
     pub answer_due: String,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
-    pub acknowledged_how: Option<String>,
+    pub acknowledged_how: Option<AcknowledgedHow>,
     pub answered_at: Option<NaiveDateTime>,
     pub answered_by: Option<String>,
     pub answer: Option<String>,
@@ -106,7 +107,7 @@ pub fn acknowledge(
     conn: &mut AnyConnection,
     id: &InquiryId,
     by: &str,
-    how: &str,
+    how: AcknowledgedHow,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::update(

@@ -10,6 +10,7 @@ use super::FieldErrors;
 use super::deadline::{Period, RawPeriod, add_days, add_months};
 use super::definition::{DefinitionError, Label};
 use super::field::{bounded, clean_text};
+use super::notice::NoticeChannel;
 use super::postal::parse_date;
 use super::request::{LawBook, PlaceCode, SubjectEmail, SubjectName};
 
@@ -167,6 +168,38 @@ pub enum InquiryChannel {
     Email,
     Phone,
     Visit,
+}
+
+/// How the desk told the person their matter was received: by the notice's channel, in person (by
+/// telephone or at the desk: nothing to send), or with the answer itself when that came first.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AcknowledgedHow {
+    Email,
+    Letter,
+    InPerson,
+    WithAnswer,
+}
+
+impl From<NoticeChannel> for AcknowledgedHow {
+    fn from(channel: NoticeChannel) -> Self {
+        match channel {
+            NoticeChannel::Email => AcknowledgedHow::Email,
+            NoticeChannel::Letter => AcknowledgedHow::Letter,
+        }
+    }
 }
 
 /// A matter as typed on the public form or by an officer who took it by post, telephone or in person.

@@ -12,7 +12,36 @@ use serde_json::{Value, json};
 both_backends!(
     a_complaint_from_the_form_is_acknowledged_answered_and_counted,
     a_telephone_complaint_is_acknowledged_and_answered_by_letter,
+    a_complaint_acknowledged_on_the_telephone_sends_nothing,
 );
+
+/// The officer acknowledges a telephone complaint in the same call: nothing is sent, and the desk's
+/// page says how the person was told.
+async fn a_complaint_acknowledged_on_the_telephone_sends_nothing(app: TestApp) {
+    let officer = api(&app, "desk@example.com", Role::Officer).await;
+    let (status, body) = officer.post("/api/v1/inquiries", &phone_complaint()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (status, body) = officer
+        .post(
+            &format!("/api/v1/inquiries/{id}/acknowledge"),
+            &json!({"in_person": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let shown = officer.get(&format!("/api/v1/inquiries/{id}")).await;
+    assert_eq!(
+        (
+            shown["inquiry"]["status"].as_str(),
+            shown["inquiry"]["acknowledged_how"].as_str()
+        ),
+        (Some("acknowledged"), Some("in_person"))
+    );
+    assert_eq!(shown["notices"], json!([]), "nothing to send");
+    let desk = app.signed_in("page@example.com", Role::Officer).await;
+    let page = desk.get(&format!("/staff/inquiries/{id}")).await;
+    assert!(page.body.contains("対面・電話"), "{}", page.body);
+}
 
 /// A complaint taken by telephone the day before (the test clock is 2026-11-22), with only a postal
 /// address: nothing goes out until an officer acknowledges it.
@@ -97,6 +126,7 @@ async fn a_complaint_from_the_form_is_acknowledged_answered_and_counted(app: Tes
         (Some("acknowledged"), Some("web"), None)
     );
     assert_eq!(q["about"], "KJ-20261119-00000001");
+    assert_eq!(q["acknowledged_how"], "email");
     let id = q["id"].as_str().unwrap().to_owned();
 
     // An answer too long, or empty, is refused; then the outcome is told.
@@ -260,6 +290,7 @@ async fn a_telephone_complaint_is_acknowledged_and_answered_by_letter(app: TestA
         (422, Some("already_acknowledged"))
     );
     let shown = officer.get(&format!("/api/v1/inquiries/{id}")).await;
+    assert_eq!(shown["inquiry"]["acknowledged_how"], "letter");
     let letter = shown["notices"][0].clone();
     assert_eq!(
         (letter["kind"].as_str(), letter["channel"].as_str()),

@@ -527,6 +527,7 @@ fn check_lists_match(db: &TestDb) {
         drp::CallbackStatus,
         fees::{InvoiceStatus, PaymentSource},
         identity::EvidenceKind,
+        inquiry::AcknowledgedHow,
         inquiry::InquiryChannel,
         notice::{NoticeChannel, NoticeStatus},
         on_behalf,
@@ -607,6 +608,10 @@ fn check_lists_match(db: &TestDb) {
             codes(RecordedKeyStatus::codes()),
         ),
         (("identity_evidence", "kind"), codes(EvidenceKind::codes())),
+        (
+            ("inquiries", "acknowledged_how"),
+            codes(AcknowledgedHow::codes()),
+        ),
     ];
     for ((table, column), expected) in &want {
         let got = lists
@@ -626,7 +631,6 @@ fn check_lists_match(db: &TestDb) {
     let written_as_text = [
         ("audit_key_handovers", "kind"),
         ("identity_evidence", "media_type"),
-        ("inquiries", "acknowledged_how"),
         ("letter_postings", "mail_class"),
         ("stored_files", "media_type"),
         ("system_tasks", "export_media_type"),

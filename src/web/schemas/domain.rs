@@ -65,6 +65,7 @@ described_by_codes! {
     domain::notice::NoticeStatus: "Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.",
     domain::notice::NoticeChannel: "How a notice reaches its reader: by e-mail, or as a letter the desk prints and posts.",
     domain::identity::EvidenceKind: "What a piece of evidence the requester sent is: data points to compare with the records (with any\ndeclaration signed with them), a copy of an identity document, or the person's signed authorisation\nfor their agent.",
+    domain::inquiry::AcknowledgedHow: "How the desk told the person their matter was received: by the notice's channel, in person (by\ntelephone or at the desk: nothing to send), or with the answer itself when that came first.",
 }
 
 described_by! {
@@ -291,6 +292,7 @@ mod tests {
     use crate::domain::fees::{Balance, InvoiceStatus, PaymentSource, StatementProblem};
     use crate::domain::identity::Degree;
     use crate::domain::identity::EvidenceKind;
+    use crate::domain::inquiry::AcknowledgedHow;
     use crate::domain::notice::{NoticeChannel, NoticeStatus, ToldRecipient};
     use crate::domain::payment_match::{MatchReason, MatchedBy, NameOf};
     use crate::domain::reply::{ChangeAction, DataChange};
@@ -360,6 +362,7 @@ mod tests {
         sent_as_described(NoticeStatus::ALL);
         sent_as_described(NoticeChannel::ALL);
         sent_as_described(EvidenceKind::ALL);
+        sent_as_described(AcknowledgedHow::ALL);
     }
 
     fn problems() -> Vec<Problem> {
