@@ -182,7 +182,8 @@ pub struct Mail {
     /// The From address of every notice.
     #[validate(custom(function = "check_mailbox"))]
     pub mail_from: String,
-    /// Attempts before a notice is marked failed (and shown to officers to retry).
+    /// Attempts before a notice is marked failed (and shown to officers to retry); a mail server's
+    /// permanent refusal (a 5xx reply) fails it at once.
     #[validate(range(min = 1, max = 50))]
     pub mail_max_attempts: u32,
     /// The first wait after a failed attempt; each further wait doubles (at most six hours).

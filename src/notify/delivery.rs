@@ -244,8 +244,9 @@ fn send_one(
                 }
             }
             Err(error) => {
-                let retry_at = (attempts < i64::from(state.config.mail.mail_max_attempts))
-                    .then(|| now + backoff(state.config.mail.mail_retry_seconds, attempts));
+                let retry_at = (!error.permanent
+                    && attempts < i64::from(state.config.mail.mail_max_attempts))
+                .then(|| now + backoff(state.config.mail.mail_retry_seconds, attempts));
                 // Staff read the server's first line; the rest of a long refusal is not kept.
                 let error: String = error
                     .for_staff

@@ -84,6 +84,9 @@ impl Mailer {
 struct NotSent {
     for_staff: String,
     for_log: String,
+    /// The server refused for good (a 5xx reply): sending the same again would be refused again (RFC
+    /// 5321, 4.2.1), so the notice fails now and staff see it at once.
+    permanent: bool,
 }
 
 impl NotSent {
@@ -92,6 +95,7 @@ impl NotSent {
         Self {
             for_log: words.clone(),
             for_staff: words,
+            permanent: false,
         }
     }
 
@@ -107,6 +111,7 @@ impl NotSent {
         Self {
             for_staff: e.to_string(),
             for_log,
+            permanent: e.is_permanent(),
         }
     }
 }

@@ -206,9 +206,12 @@ impl Shared {
 
 /// A mail server refuses the address and quotes it, as Postfix does (`550 5.1.1 <…>: Recipient address
 /// rejected`). The worker's log says that the notice was not delivered, with the kind of failure and the
-/// reply code, and never the address: a log holds no personal data. The notice keeps the server's words,
-/// where staff read why it was not delivered.
+/// reply code, and never the address: a log holds no personal data. A permanent refusal is not tried
+/// again: the notice fails at once, audited, and keeps the server's words, where staff read why.
 async fn a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal(backend: Backend) {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
     let Some(shared) = Shared::new(backend) else {
         return;
     };
@@ -235,11 +238,26 @@ async fn a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal(backe
     );
     assert!(log.contains("permanent error (550)"), "{log}");
     assert!(
+        log.contains("sent 0 notice(s); 0 to retry later; 2 failed"),
+        "{log}"
+    );
+    assert!(
         !log.contains("example.invalid") && !log.contains("synth"),
         "the log quotes the address: {log}"
     );
     assert!(smtp.received().is_empty());
 
+    let failed = sql::<BigInt>("(SELECT count(*) FROM notices WHERE status = 'failed')");
+    let events =
+        sql::<BigInt>("(SELECT count(*) FROM audit_events WHERE action = 'notice.failed')");
+    let counts: (i64, i64) = diesel::select((failed, events))
+        .get_result(
+            &mut *shared_db(shared.dir.path(), shared.pg.as_ref())
+                .conn()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(counts, (2, 2), "(notices failed, notice.failed events)");
     let kept = last_errors(shared.dir.path(), shared.pg.as_ref());
     assert_eq!(kept.len(), 2, "{kept:?}");
     for e in &kept {
