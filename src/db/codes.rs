@@ -5,6 +5,7 @@
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::expression::AsExpression;
+use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
 use crate::domain::code::Code;
@@ -40,6 +41,17 @@ macro_rules! stored_as_code {
 
             fn build(row: Self) -> deserialize::Result<Self> {
                 Ok(row)
+            }
+        }
+
+        // Bound one by one where a query binds a list of them (`eq_any`).
+        impl<DB> ToSql<Text, DB> for $code
+        where
+            DB: Backend,
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
             }
         }
 

@@ -1,6 +1,5 @@
 //! What requesters send to prove who they are (or that they act for someone), sealed at rest.
 
-use crate::domain::code::Code;
 use crate::domain::identity::EvidenceKind;
 use crate::domain::ids::{EvidenceId, RequestId};
 use chrono::NaiveDateTime;
@@ -100,7 +99,7 @@ pub fn purge(
 ) -> QueryResult<Vec<(String, EvidenceKind)>> {
     let held: Vec<(String, EvidenceKind)> = identity_evidence::table
         .filter(identity_evidence::request_id.eq(request_id))
-        .filter(identity_evidence::kind.eq_any(kinds.iter().map(|k| k.as_str())))
+        .filter(identity_evidence::kind.eq_any(kinds))
         .filter(identity_evidence::purged_at.is_null())
         .select((identity_evidence::id, identity_evidence::kind))
         .load(conn)?;

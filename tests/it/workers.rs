@@ -165,7 +165,7 @@ async fn workers_share_the_outbox_and_a_killed_one_doubles_at_most_its_sends_in_
     let total = i64::try_from(first + 300).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let counts = loop {
-        let counts = count(dir.path(), pg);
+        let counts = count(dir.path(), pg, "sent");
         if counts.0 == total || Instant::now() > deadline {
             break counts;
         }
@@ -209,9 +209,6 @@ impl Shared {
 /// reply code, and never the address: a log holds no personal data. A permanent refusal is not tried
 /// again: the notice fails at once, audited, and keeps the server's words, where staff read why.
 async fn a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal(backend: Backend) {
-    use diesel::dsl::sql;
-    use diesel::prelude::*;
-    use diesel::sql_types::BigInt;
     let Some(shared) = Shared::new(backend) else {
         return;
     };
@@ -247,16 +244,7 @@ async fn a_refused_address_stays_out_of_the_log_and_staff_read_the_refusal(backe
     );
     assert!(smtp.received().is_empty());
 
-    let failed = sql::<BigInt>("(SELECT count(*) FROM notices WHERE status = 'failed')");
-    let events =
-        sql::<BigInt>("(SELECT count(*) FROM audit_events WHERE action = 'notice.failed')");
-    let counts: (i64, i64) = diesel::select((failed, events))
-        .get_result(
-            &mut *shared_db(shared.dir.path(), shared.pg.as_ref())
-                .conn()
-                .unwrap(),
-        )
-        .unwrap();
+    let counts = count(shared.dir.path(), shared.pg.as_ref(), "failed");
     assert_eq!(counts, (2, 2), "(notices failed, notice.failed events)");
     let kept = last_errors(shared.dir.path(), shared.pg.as_ref());
     assert_eq!(kept.len(), 2, "{kept:?}");
@@ -295,14 +283,19 @@ fn last_errors(dir: &Path, pg: Option<&PgDatabase>) -> Vec<String> {
         .collect()
 }
 
-/// Notices recorded as sent, and their audit events.
-fn count(dir: &Path, pg: Option<&PgDatabase>) -> (i64, i64) {
+/// Notices recorded with `outcome` (`sent`, `failed`), and their `notice.<outcome>` audit events.
+fn count(dir: &Path, pg: Option<&PgDatabase>, outcome: &str) -> (i64, i64) {
     use diesel::dsl::sql;
     use diesel::prelude::*;
     use diesel::sql_types::BigInt;
-    let sent = sql::<BigInt>("(SELECT count(*) FROM notices WHERE status = 'sent')");
-    let events = sql::<BigInt>("(SELECT count(*) FROM audit_events WHERE action = 'notice.sent')");
-    diesel::select((sent, events))
+    assert!(outcome.chars().all(|c| c.is_ascii_lowercase()));
+    let notices = sql::<BigInt>(&format!(
+        "(SELECT count(*) FROM notices WHERE status = '{outcome}')"
+    ));
+    let events = sql::<BigInt>(&format!(
+        "(SELECT count(*) FROM audit_events WHERE action = 'notice.{outcome}')"
+    ));
+    diesel::select((notices, events))
         .get_result(&mut *shared_db(dir, pg).conn().unwrap())
         .unwrap()
 }
