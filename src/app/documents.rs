@@ -3,6 +3,7 @@
 
 use crate::config::UploadKind;
 use crate::domain::code::Code;
+use crate::domain::code::{apply, coded};
 use crate::domain::ids::{DocumentId, FileId, RequestId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -22,8 +23,7 @@ use crate::domain::postal::parse_date;
 use crate::security::documents::{self as crypto, Sealed};
 
 /// What a file is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum FilePurpose {
     /// A scanned page of the letter or form.
     Scan,

@@ -14,6 +14,7 @@ use super::{AppError, AppState};
 use crate::db::provision::{self as repo, ProvisionRow};
 use crate::db::{self, AnyConnection, audit};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::ids::{ProvisionRecordId, RequestId};
 use crate::domain::law::{AnswerKind, Laws};
 use crate::domain::notice::ProvisionNotice;

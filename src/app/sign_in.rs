@@ -14,6 +14,7 @@ use super::{AppError, AppState};
 use crate::db::staff::{self as repo};
 use crate::db::{self, audit, sign_in, write_tx};
 use crate::domain::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::domain::code::Code;
 use crate::domain::sign_in::{Counts, Failures, WINDOW, Wait, wait};
 use crate::domain::staff::StaffEmail;
 use crate::security::{password, tokens};

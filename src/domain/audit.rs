@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::staff::Role;
+use crate::domain::code::{apply, coded};
 
 #[derive(
     Debug,
@@ -575,11 +576,7 @@ pub const MIN_RECORD_RETENTION_MONTHS: u32 = 24;
 
 /// The two parts of the log: the hash chain written before the Merkle tree (its events are the tree's
 /// first leaves, in chain order), and the events sequenced into the tree since.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray,
-)]
-#[strum(serialize_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[apply(coded)]
 pub enum Era {
     Chain,
     Tree,

@@ -18,3 +18,17 @@ pub trait Code: Copy + Into<&'static str> + strum::VariantArray + 'static {
 }
 
 impl<T: Copy + Into<&'static str> + strum::VariantArray + 'static> Code for T {}
+
+pub(crate) use macro_rules_attribute::apply;
+
+macro_rules_attribute::attribute_alias! {
+    // What every code enum derives, said once: `#[apply(coded)]` on a fieldless enum gives it its codes in
+    // snake_case both ways (strum: `as_str`, `parse`, `Display`, the list of variants; serde likewise) and
+    // the usual comparisons, so a stored, written or sent code is spelled by its variant's name alone.
+    #[apply(coded)] =
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(serde::Serialize, serde::Deserialize)]
+        #[derive(strum::EnumString, strum::IntoStaticStr, strum::Display, strum::VariantArray)]
+        #[strum(serialize_all = "snake_case")]
+        #[serde(rename_all = "snake_case")];
+}

@@ -10,26 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::deadline::{DeadlineError, sub_months};
 use super::definition::Label;
 use super::postal::RequesterKind;
+use crate::domain::code::{apply, coded};
 
 /// Whose document it is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum Holder {
     /// The person the data is about (ご本人).
     Principal,

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::notice::NoticeKind;
+use crate::domain::code::{apply, coded};
 
 /// The versions whose bodies kaiji reads: 1.0, and 0.9.4, which the 1.0 text's own examples carry.
 pub const VERSIONS: [&str; 2] = ["1.0", "0.9.4"];
@@ -293,21 +294,7 @@ fn liberal_base64(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Where a status callback to an agent stands: `superseded` when a newer status replaced it unsent.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum CallbackStatus {
     Queued,
     Sent,
@@ -316,8 +303,7 @@ pub enum CallbackStatus {
 }
 
 /// Where a request stands, as the protocol says it (§3.02).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum DrpStatus {
     Open,
     InProgress,
@@ -328,10 +314,6 @@ pub enum DrpStatus {
 }
 
 impl DrpStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     pub fn is_final(self) -> bool {
         !matches!(self, DrpStatus::Open | DrpStatus::InProgress)
     }

@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
+use crate::domain::code::{apply, coded};
+
 /// Longest lifetime an assertion may claim: it is a hand-off from the login page, not a credential.
 pub const MAX_LIFETIME_MINUTES: i64 = 15;
 
@@ -230,20 +232,7 @@ mod degree_tests {
 
 /// What a piece of evidence the requester sent is, as stored: each kind is emptied when it has served
 /// (identity evidence once identity is decided, an authorisation when the request closes).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum EvidenceKind {
     /// Data points to compare with the records, and any declaration signed with them.
     DataPoints,

@@ -13,6 +13,7 @@ use super::field::{bounded, clean_text};
 use super::notice::NoticeChannel;
 use super::postal::parse_date;
 use super::request::{LawBook, PlaceCode, SubjectEmail, SubjectName};
+use crate::domain::code::{apply, coded};
 
 /// The desk's kinds of matter, with its own targets (`seeds/inquiries.toml`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -157,10 +158,7 @@ pub fn dues(kind: &InquiryKind, law: Option<&LawOnComplaints>, received_on: Naiv
 }
 
 /// How a matter reached the desk.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum InquiryChannel {
     /// The public form.
     Web,
@@ -172,20 +170,7 @@ pub enum InquiryChannel {
 
 /// How the desk told the person their matter was received: by the notice's channel, in person (by
 /// telephone or at the desk: nothing to send), or with the answer itself when that came first.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum AcknowledgedHow {
     Email,
     Letter,

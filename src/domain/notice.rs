@@ -6,23 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::definition::Label;
 use super::documents::ItemStatus;
+use crate::domain::code::{apply, coded};
 
 /// Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum NoticeStatus {
     /// Waiting for delivery (an e-mail for the worker, a letter for the desk to print and post).
     Queued,
@@ -32,43 +19,13 @@ pub enum NoticeStatus {
 }
 
 /// How a notice reaches its reader: by e-mail, or as a letter the desk prints and posts.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum NoticeChannel {
     Email,
     Letter,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum NoticeKind {
     /// The request was received (sent at intake).
     Received,

@@ -1,9 +1,10 @@
 //! Who files for someone else: an authorised agent (whose person confirms, and may have to verify
 //! directly) or a parent or guardian (who says on what basis they act, checked against the law's age).
 
+use crate::domain::code::{apply, coded};
+
 /// Who files for whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum OnBehalfKind {
     /// An authorised agent (CCPA §7063, GDPR representatives, APPI 任意代理人).
     Agent,

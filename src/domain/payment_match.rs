@@ -12,24 +12,11 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use super::kana;
+use crate::domain::code::{apply, coded};
 
 /// How a payment was tied to its invoice: by the number the payer quoted, by payer and amount, or by an
 /// officer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum MatchedBy {
     InvoiceNumber,
     PayerAndAmount,
@@ -37,19 +24,7 @@ pub enum MatchedBy {
 }
 
 /// Whose name, in which writing, a transfer was matched by.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum NameOf {
     RequesterKana,
     Requester,

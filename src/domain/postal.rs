@@ -3,28 +3,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::domain::code::{apply, coded};
 
 /// How a request reached the desk. The procedure names the classes it accepts; anything else is
 /// recorded and answered with the "channel not accepted" letter.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum MailClass {
     /// 簡易書留郵便
     SimpleRegistered,
@@ -50,24 +35,7 @@ impl MailClass {
 }
 
 /// Who files the request (APPI Art. 37(3) and the GMO procedure).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum RequesterKind {
     /// ご本人
     #[strum(serialize = "self")]
@@ -624,24 +592,7 @@ mod intake_tests {
 }
 
 /// The three request forms of the postal procedure (弊社所定のフォーム, seed 004 section 5(1)).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum FormKind {
     /// 個人情報開示請求書: disclosure, and (since 2022) the records of provision to third parties.
     Disclosure,

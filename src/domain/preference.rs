@@ -7,6 +7,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::code::{apply, coded};
+
 /// The kind of choice (`sale_sharing`, `sensitive_use`): lower-case letters, digits and `_`, as a
 /// regime's file names it. A stored kind never changes meaning.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -38,19 +40,7 @@ impl std::fmt::Display for PreferenceKind {
 }
 
 /// Where the person stands on one kind of choice.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum PreferenceValue {
     /// The business must not (sell or share; use the sensitive data beyond what the law allows).
     OptedOut,
@@ -59,19 +49,7 @@ pub enum PreferenceValue {
 }
 
 /// How the choice reached kaiji.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum PreferenceSource {
     /// A request filed on the form, the API or by letter, and honoured by an officer.
     Request,

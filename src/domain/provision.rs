@@ -15,6 +15,7 @@ use super::field::{bounded, clean_text};
 use super::kana;
 use super::postal::parse_date;
 use super::request::SubjectEmail;
+use crate::domain::code::{apply, coded};
 
 /// A regime's rules for its register of provision records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,31 +52,12 @@ impl ProvisionRules {
 }
 
 /// Which way the data went.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::AsRefStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum Direction {
     /// Given to a third party (Art. 29).
     Provided,
     /// Received from a third party, after confirming who they are and how they came by it (Art. 30).
     Received,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// A record as an officer types it in, or a system posts it.
@@ -138,18 +120,11 @@ pub struct PersonKeys {
 }
 
 /// Why a record may be the requester's: the officer confirms it before it is disclosed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum LikelyBy {
     Email,
     Name,
     Kana,
-}
-
-impl LikelyBy {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// Why the record keyed `record` may be the requester's, if it may: the e-mail address first, then

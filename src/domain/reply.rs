@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::FieldErrors;
 use super::field::bounded;
 use super::postal::{TrackingNumber, parse_date};
+use crate::domain::code::{apply, coded};
 
 fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
     data.get(key).and_then(Value::as_str).unwrap_or("")
@@ -86,19 +87,7 @@ pub fn download_open(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// What a request's answer changed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum ChangeAction {
     /// Corrected, added to or partly deleted (訂正等): the prior value is kept.
     Corrected,

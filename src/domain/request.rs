@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::field::{FieldErrors, required_text};
 pub use super::language::Language;
+use crate::domain::code::{apply, coded};
 
 /// A code stored in requests and written in definitions: letters, digits and a little punctuation, so it
 /// is safe in URLs, CSV and logs. Which codes exist is data (`seeds/regimes`, `seeds/places`).
@@ -110,22 +111,7 @@ pub trait LawBook {
 }
 
 /// How a request reached the desk. Procedures accept some channels and refuse others.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum Channel {
     Web,
     Api,

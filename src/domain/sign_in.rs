@@ -10,12 +10,13 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::domain::code::{apply, coded};
+
 /// How far back failures count.
 pub const WINDOW: TimeDelta = TimeDelta::hours(24);
 
 /// Which count made a sign-in wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum Scope {
     AccountAtAddress,
     Address,
@@ -23,10 +24,6 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     fn rule(self) -> Rule {
         match self {
             Scope::AccountAtAddress => Rule {

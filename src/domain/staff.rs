@@ -2,27 +2,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::field::clean_text;
+use crate::domain::code::{apply, coded};
 
 /// What a staff member may do. Stored as text; the codes are stable.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
+#[apply(coded)]
 pub enum Role {
     /// Works requests: reviews, decides, answers.
     Officer,
@@ -32,7 +16,6 @@ pub enum Role {
     Admin,
     /// Answers for data systems: sees and works only the tasks of the systems registered with their
     /// address as owner, never the requests themselves.
-    #[serde(rename = "system_owner")]
     SystemOwner,
 }
 

@@ -1,26 +1,10 @@
 //! The kinds of secret key every instance shares (issue 22), and where a recorded key stands. Each kind's
 //! ring is read from its setting or, for the first three, from its key file in the data directory.
 
-use serde::Serialize;
+use crate::domain::code::{apply, coded};
 
 /// A kind of key: what it protects decides how it may be rotated and retired (`app::key_set`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum KeyKind {
     /// Signs CSRF tokens and derives tracking, confirmation and download links.
     Session,
@@ -46,18 +30,7 @@ impl KeyKind {
 
 /// Where a recorded key stands: the active key signs, a verify-only key is kept for what it signed or
 /// sealed, a retired key is dropped from every ring at start.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum RecordedKeyStatus {
     Active,
     VerifyOnly,

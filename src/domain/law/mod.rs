@@ -12,6 +12,7 @@ use super::preference::{PreferenceKind, PreferenceRule};
 use super::reply::ChangeAction;
 use super::request::{Language, LawBook, PlaceCode, RightCode};
 use super::systems::TaskKind;
+use crate::domain::code::{apply, coded};
 
 pub mod deadlines;
 mod read;
@@ -19,10 +20,7 @@ mod read;
 pub use deadlines::LawDeadline;
 
 /// What an answer to a right packs for the requester, besides closing the request.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
+#[apply(coded)]
 pub enum AnswerKind {
     /// The exported data and the processing information (access, third-party records).
     Data,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::FieldErrors;
 use super::field::bounded;
 use super::reply::{ChangeAction, DataChange, RawChange, parse_change};
+use crate::domain::code::{apply, coded};
 
 mod registry;
 
@@ -16,23 +17,7 @@ pub use registry::{
 };
 
 /// What a request asks of each data system (a regime's right names it: `task = "…"`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum TaskKind {
     /// Extract the person's data (access, the CCPA right to know, portability, third-party records).
     Export,

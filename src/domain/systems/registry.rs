@@ -6,25 +6,13 @@ use serde::Serialize;
 use super::TaskKind;
 use crate::domain::FieldErrors;
 use crate::domain::code::Code;
+use crate::domain::code::{apply, coded};
 use crate::domain::field::bounded;
 use crate::domain::request::{Language, SubjectEmail};
 
 /// Whom a system discloses personal data to, which decides what they are told when a person's data
 /// changes: those acting for the business are instructed to do the same, others are told and asked to.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum RecipientRole {
     /// Processes on the business's behalf (GDPR Art. 28).
     Processor,

@@ -19,6 +19,7 @@ use super::notice::NoticeKind;
 use super::postal::{MailClass, RequesterKind};
 use super::request::{Channel, Language, PlaceCode, RightCode};
 use super::staff::Role;
+use crate::domain::code::{apply, coded};
 
 pub use super::definition::{DefinitionError, Label};
 
@@ -28,23 +29,7 @@ mod engine;
 mod raw;
 
 /// What is known about a request, set by effects (and, later, by document checks and payments).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum Fact {
     IdentityVerified,
     FeePaid,
@@ -65,23 +50,7 @@ pub enum Fact {
 }
 
 /// A condition a transition needs.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
+#[apply(coded)]
 pub enum Guard {
     IdentityVerified,
     /// The fee is paid, or the request type carries none.
