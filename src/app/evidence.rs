@@ -22,6 +22,7 @@ use crate::domain::identity::EvidenceKind::{
     self, AgentAuthorisation, DataPoints, IdentityDocument,
 };
 use crate::domain::identity::{OfferedEvidence, RawEvidence, parse_evidence};
+use crate::domain::stored::read_json;
 use crate::domain::workflow::{Fact, Facts};
 use crate::security::documents::{self as crypto, Sealed};
 use crate::security::tokens;
@@ -214,7 +215,7 @@ pub(crate) fn offered_account_id(
             )
             .map_err(|_| AppError::Definition("sealed data points do not open".into()))?;
         let offered: OfferedEvidence =
-            serde_json::from_slice(&plain).map_err(|e| AppError::Definition(e.to_string()))?;
+            read_json("data points", &plain).map_err(|e| AppError::Definition(e.to_string()))?;
         if let Some(a) = offered.points.get("account_id") {
             return Ok(Some(a.clone()));
         }
@@ -293,7 +294,7 @@ pub async fn open(
             )?;
             if row.kind == DataPoints {
                 // Shown with the declaration the requester signed, if any.
-                let mut offered: OfferedEvidence = serde_json::from_slice(&plain)
+                let mut offered: OfferedEvidence = read_json("data points", &plain)
                     .map_err(|e| AppError::Definition(e.to_string()))?;
                 offered.declared_by = row.declared_by.clone();
                 plain = serde_json::to_vec_pretty(&json!({

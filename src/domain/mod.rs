@@ -31,6 +31,7 @@ pub mod request;
 pub mod sign_in;
 pub mod staff;
 pub mod statements;
+pub mod stored;
 pub mod systems;
 pub mod tax;
 pub mod tlog;

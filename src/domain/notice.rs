@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::definition::Label;
 use super::documents::ItemStatus;
+use super::stored::{Unreadable, read_json};
 use crate::domain::code::{apply, coded};
 
 /// Where a notice in the outbox stands. A letter is `sent` once its posting is recorded.
@@ -316,11 +317,8 @@ impl NoticePayload {
     /// Reads a stored payload. One that cannot be read is an error, never a notice without its
     /// particulars (an invoice letter without the amount would be worse than none). The error says where
     /// the payload broke, not what it holds (payloads carry personal data).
-    pub fn from_stored(raw: &str) -> Result<Self, UnreadablePayload> {
-        serde_json::from_str(raw).map_err(|e| UnreadablePayload {
-            line: e.line(),
-            column: e.column(),
-        })
+    pub fn from_stored(raw: &str) -> Result<Self, Unreadable> {
+        read_json("notice particulars", raw.as_bytes())
     }
 
     /// The JSON stored with the notice.
@@ -332,14 +330,6 @@ impl NoticePayload {
     pub fn to_person(&self) -> bool {
         self.to == Some(Addressee::Person)
     }
-}
-
-/// A stored notice payload that does not read as a `NoticePayload`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the notice's stored particulars cannot be read (line {line}, column {column})")]
-pub struct UnreadablePayload {
-    pub line: usize,
-    pub column: usize,
 }
 
 /// Someone other than the requester a notice is addressed to.
@@ -463,7 +453,7 @@ mod tests {
             r#"{"invoice": {"number": "INV-1", "amount_yen": "山田花子", "due_on": "2026-12-08"}}"#;
         let e = NoticePayload::from_stored(secret).unwrap_err();
         assert!(!e.to_string().contains("山田"), "{e}");
-        assert_eq!(e.line, 1);
+        assert_eq!((e.what, e.line), ("notice particulars", 1));
         assert_eq!(
             NoticePayload::from_stored("{}"),
             Ok(NoticePayload::default())

@@ -24,7 +24,8 @@ pub(super) fn email(
         .parse()
         .map_err(|_| "the inquiry's language cannot be read".to_owned())?;
     let payload: serde_json::Value =
-        serde_json::from_str(&notice.payload).map_err(|e| e.to_string())?;
+        crate::domain::stored::read_json("inquiry notice particulars", notice.payload.as_bytes())
+            .map_err(|e| e.to_string())?;
     let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
     let tr = Tr::new(language);
     let laws = state.workflows.laws();
