@@ -77,6 +77,18 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse,
 }
 
 /// 303 See Other: after a POST, the browser follows with a GET.
+/// The input a one-line staff field's name asks for (`text_field.html`): kaiji names a day `…_on` and an
+/// amount `…_yen`, so a date gets the browser's date picker and an amount the digit keypad.
+pub fn input_kind(name: &str) -> &'static str {
+    if name.ends_with("_on") {
+        r#" type="date""#
+    } else if name.ends_with("_yen") {
+        r#" inputmode="numeric""#
+    } else {
+        ""
+    }
+}
+
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))

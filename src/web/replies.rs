@@ -28,6 +28,8 @@ pub struct LetterPage {
     pub v: LetterView,
     /// Where the same letter downloads as a PDF.
     pub pdf: String,
+    /// The officer's own language, for the line above the sheet (the letter is in the requester's).
+    pub tr: Tr,
 }
 
 impl LetterPage {
@@ -75,6 +77,7 @@ fn addressee_lines(page: &LetterPage) -> Vec<String> {
 pub async fn letter_pdf(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
+    tr: Tr,
     path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
@@ -82,6 +85,7 @@ pub async fn letter_pdf(
     let page = LetterPage {
         v,
         pdf: String::new(),
+        tr,
     };
     let filename = format!("letter-{}-{notice_id}.pdf", page.v.receipt_number);
     let sheet = crate::i18n::pdf::LetterSheet {
@@ -124,12 +128,13 @@ pub(super) async fn pdf_response(
 pub async fn letter(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
+    tr: Tr,
     path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let pdf = format!("/staff/requests/{id}/letters/{notice_id}/pdf");
     let v = reply::letter(&state, &who.staff, id, notice_id).await?;
-    render(StatusCode::OK, &LetterPage { v, pdf })
+    render(StatusCode::OK, &LetterPage { v, pdf, tr })
 }
 
 #[derive(Deserialize)]

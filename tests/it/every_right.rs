@@ -457,12 +457,21 @@ async fn every_right_of_every_law_is_carried_out_or_refused_on_a_legal_ground(ba
             .unwrap_or_else(|| panic!("{} {}: no answer notice", w.regime, w.right));
         let letter = desk
             .get(&format!(
-                "/staff/requests/{}/letters/{}",
+                "/staff/requests/{}/letters/{}?lang=en",
                 w.id,
                 notice["id"].as_str().unwrap()
             ))
             .await;
         assert_eq!(letter.status, 200);
+        // The line above the sheet speaks the officer's language; the sheet stays the requester's.
+        assert!(
+            letter.body.contains("Print this letter on A4")
+                && !letter.body.contains("ブラウザの印刷機能"),
+            "{} {}: {}",
+            w.regime,
+            w.right,
+            letter.body
+        );
         for line in letter_lines(kind, &w.ground) {
             assert!(
                 letter.body.contains(&line),

@@ -268,6 +268,13 @@ async fn officers_register_letters_on_a_page(app: TestApp) {
         "〒150-0002 東京都渋谷区渋谷2-1"
     );
     assert!(page.body.contains("<span class=\"tag\">ConoHa</span>"));
+    // The record's label names what the letter covers; "one per line" belongs to the form only.
+    assert!(
+        page.body.contains("<dt>Services (サービス) it covers</dt>")
+            && !page
+                .body
+                .contains("<dt>Services (サービス) it covers, one per line</dt>")
+    );
 }
 
 /// Registers a letter (one request type) and returns its request id.
@@ -1135,6 +1142,12 @@ async fn a_zengin_statement_matches_kana_payers_and_explains_the_rest(app: TestA
         req.body
     );
     let page = desk.get("/staff/payments?lang=ja").await;
+    // The day paid is picked from a calendar, the amount typed on the digit keypad.
+    assert!(page.body.contains(r#"name="paid_on" value="" type="date""#));
+    assert!(
+        page.body
+            .contains(r#"name="amount_yen" value="" inputmode="numeric""#)
+    );
     assert!(
         page.body.contains(&format!(
             "振込依頼人名は {} と一致しますが、請求残高は 5,400円",
