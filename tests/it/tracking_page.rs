@@ -38,6 +38,10 @@ async fn a_requester_withdraws_their_request_and_a_replay_changes_nothing(app: T
         "the page offers withdrawing: {}",
         page.body
     );
+    // What the requester is asked for comes first; withdrawing, which cannot be undone, after it.
+    let asked = page.body.find("<section id=\"evidence\">");
+    let withdraw = page.body.find("id=\"action-withdraw\"");
+    assert!(asked.is_some() && asked < withdraw, "{}", page.body);
     let csrf = page.csrf();
     let act = format!("{track}/act/withdraw");
 
