@@ -1005,6 +1005,13 @@ async fn an_agents_request_waits_for_the_person_to_confirm_directly(app: TestApp
     let p = person.get(&format!("{path}?lang=en")).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.text_of("person-agent").as_deref(), Some("Agent Smith"));
+    // A person who authorised nobody is shown where to say so.
+    assert!(
+        p.body
+            .contains(r#"<a href="/inquiries?lang=en" id="person-not-mine">"#),
+        "{}",
+        p.body
+    );
     let done = person.submit(&path, &p, &[]).await;
     assert_eq!(done.status, 200);
     assert!(done.text_of("person-confirmed").is_some());

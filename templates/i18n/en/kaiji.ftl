@@ -420,6 +420,7 @@ form-person-born-on-hint = We record it with the request to show the person is a
 person-title = Confirm a request made for you
 person-agent = Made by
 person-hint = Someone asked on your behalf. If you authorised this request, press the button. If you did not, do nothing and contact us.
+person-not-mine = I did not ask anyone to do this: tell the privacy desk
 person-button = Yes, I authorised this request
 person-done = Thank you: the request is confirmed as yours.
 notice-kind-person_confirmation = Please confirm a request made on your behalf

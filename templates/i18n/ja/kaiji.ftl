@@ -420,6 +420,7 @@ form-person-born-on-hint = 適用される法令上の未成年者であるこ�
 person-title = 代理人によるご請求の確認
 person-agent = 請求者（代理人）
 person-hint = あなたの代わりに請求が行われました。ご自身が依頼したご請求であれば、ボタンを押してください。お心当たりがない場合は何もせず、当窓口にご連絡ください。
+person-not-mine = 心当たりがない場合：お問い合わせ窓口へ連絡する
 person-button = このご請求は私が依頼したものです
 person-done = 確認ありがとうございます。ご請求をご本人の意思によるものとして受け付けました。
 notice-kind-person_confirmation = 代理人によるご請求の確認のお願い

@@ -420,6 +420,7 @@ form-person-born-on-hint = 적용 법령상 미성년자임을 보여 주기 위
 person-title = 귀하를 대신하여 제출된 요청의 확인
 person-agent = 요청인
 person-hint = 다른 사람이 귀하를 대신하여 요청했습니다. 귀하께서 이 요청을 위임하셨다면 버튼을 눌러 주십시오. 위임하지 않으셨다면 아무것도 하지 마시고 당사로 연락해 주십시오.
+person-not-mine = 위임한 적이 없는 경우: 개인정보 문의 창구에 알리기
 person-button = 네, 제가 이 요청을 위임했습니다
 person-done = 감사합니다. 이 요청이 귀하의 요청임이 확인되었습니다.
 notice-kind-person_confirmation = 귀하를 대신한 요청의 확인 요청
