@@ -100,6 +100,25 @@ impl Tr {
         self.t(&format!("error-{code}"))
     }
 
+    /// A file's size as people read it ("4.18 kB"), not a count of bytes.
+    pub fn file_size(&self, bytes: impl std::borrow::Borrow<i64>) -> String {
+        let bytes = u64::try_from(*bytes.borrow()).unwrap_or(0);
+        humansize::format_size(bytes, humansize::DECIMAL)
+    }
+
+    /// A file's format as its reader names it ("ZIP", "PDF"); a media type kaiji does not name, as it is.
+    pub fn file_kind<'a>(&self, media_type: &'a str) -> &'a str {
+        match media_type {
+            "application/zip" => "ZIP",
+            "application/pdf" => "PDF",
+            "application/json" => "JSON",
+            "text/csv" => "CSV",
+            "image/jpeg" => "JPEG",
+            "image/png" => "PNG",
+            other => other,
+        }
+    }
+
     /// Integer yen with thousands separators, as the language writes it: "10,800円", "¥10,800".
     pub fn yen(&self, amount: impl std::borrow::Borrow<i64>) -> String {
         let amount = *amount.borrow();
@@ -313,6 +332,21 @@ mod tests {
         assert_eq!(Tr::new(Language::EN).yen(-5_400), "-¥5,400");
         assert_eq!(Tr::new(Language::JA).yen(-1_234_567), "-1,234,567円");
         assert_eq!(Tr::new(Language::JA).yen(0), "0円");
+    }
+
+    #[test]
+    fn files_are_described_as_a_reader_names_them() {
+        let tr = Tr::new(Language::JA);
+        assert_eq!(tr.file_size(4_182), "4.18 kB");
+        assert_eq!(tr.file_size(512), "512 B");
+        assert_eq!(tr.file_size(12_345_678), "12.35 MB");
+        assert_eq!(tr.file_size(-1), "0 B");
+        assert_eq!(tr.file_kind("application/zip"), "ZIP");
+        assert_eq!(tr.file_kind("image/jpeg"), "JPEG");
+        assert_eq!(
+            tr.file_kind("application/x-unknown"),
+            "application/x-unknown"
+        );
     }
 
     #[test]
