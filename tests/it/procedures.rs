@@ -71,6 +71,12 @@ async fn every_served_procedure_has_its_page(app: TestApp) {
     );
     let postal_ja = b.get("/procedures/jp-postal?lang=ja").await;
     assert!(postal_ja.body.contains("1サービスにつき5,400円"));
+    // A list in a Japanese sentence is separated with 、, not an English comma.
+    assert!(
+        postal_ja.body.contains("<dd>日本、その他の地域</dd>"),
+        "{}",
+        postal_ja.body
+    );
     assert!(
         postal_ja
             .all_text_of("procedure-fee-payment")

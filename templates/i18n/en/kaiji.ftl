@@ -1382,3 +1382,6 @@ error-invalid_verify_key = The verify_key is not a 32-byte Ed25519 public key in
 error-invalid_url = A URL in the entry is not an http(s) address of at most 500 characters.
 error-contact_email_required = The entry needs a business or technical contact that is an email address: kaiji writes there about the agent's requests.
 error-invalid_host = Each host is a host name, with :port if not 443 (letters, digits, dots, hyphens).
+
+# Between the items of an inline list.
+list-separator = {", "}

@@ -1382,3 +1382,6 @@ error-invalid_verify_key = verify_key が base64（または16進）形式の32�
 error-invalid_url = エントリ内のURLが、500文字以内の http(s) アドレスではありません。
 error-contact_email_required = business_contact または technical_contact にメールアドレスが必要です。代理人の請求についてはそのアドレスに連絡します。
 error-invalid_host = ホストはホスト名で入力してください（英数字・ドット・ハイフン。443以外のポートは :ポート番号）。
+
+# Between the items of an inline list.
+list-separator = 、

@@ -1382,3 +1382,6 @@ error-invalid_verify_key = verify_key가 base64(또는 16진) 형식의 32바이
 error-invalid_url = 항목의 URL이 500자 이내의 http(s) 주소가 아닙니다.
 error-contact_email_required = business_contact 또는 technical_contact에 이메일 주소가 필요합니다. 대리인의 요청에 관해서는 그 주소로 연락합니다.
 error-invalid_host = 호스트는 호스트 이름으로 입력하십시오(영문자, 숫자, 점, 하이픈. 443이 아닌 포트는 :포트 번호).
+
+# Between the items of an inline list.
+list-separator = {", "}
