@@ -49,26 +49,31 @@ impl LetterPage {
 
     /// The line under the addressee's name naming the other party of an agent's case.
     pub fn regarding(&self) -> Option<String> {
-        use crate::domain::addressee::Regarding;
-        self.v.addressee.regarding.as_ref().map(|r| match r {
-            Regarding::Person { name, legal: true } => format!("（{name}　様の法定代理人として）"),
-            Regarding::Person { name, legal: false } => format!("（{name}　様の代理人として）"),
-            Regarding::Agent { name, legal: true } => format!("（法定代理人　{name}　様）"),
-            Regarding::Agent { name, legal: false } => format!("（代理人　{name}　様）"),
-        })
+        regarding(&self.v)
     }
 }
 
+/// The line under the addressee's name naming the other party of an agent's case.
+fn regarding(v: &LetterView) -> Option<String> {
+    use crate::domain::addressee::Regarding;
+    v.addressee.regarding.as_ref().map(|r| match r {
+        Regarding::Person { name, legal: true } => format!("（{name}　様の法定代理人として）"),
+        Regarding::Person { name, legal: false } => format!("（{name}　様の代理人として）"),
+        Regarding::Agent { name, legal: true } => format!("（法定代理人　{name}　様）"),
+        Regarding::Agent { name, legal: false } => format!("（代理人　{name}　様）"),
+    })
+}
+
 /// The addressee block of a letter: address lines, the name with 様, and whom it concerns.
-fn addressee_lines(page: &LetterPage) -> Vec<String> {
-    let a = &page.v.addressee;
+fn addressee_lines(v: &LetterView) -> Vec<String> {
+    let a = &v.addressee;
     let mut lines: Vec<String> = a
         .address
         .as_deref()
         .map(|s| s.lines().map(str::to_owned).collect())
         .unwrap_or_default();
     lines.push(format!("{}　様", a.name));
-    lines.extend(page.regarding());
+    lines.extend(regarding(v));
     lines
 }
 
@@ -77,28 +82,21 @@ fn addressee_lines(page: &LetterPage) -> Vec<String> {
 pub async fn letter_pdf(
     state: web::Data<AppState>,
     who: Authorized<WorkRequests>,
-    tr: Tr,
     path: web::Path<(RequestId, NoticeId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, notice_id) = path.into_inner();
     let v = reply::letter(&state, &who.staff, id, notice_id.clone()).await?;
-    let page = LetterPage {
-        v,
-        pdf: String::new(),
-        tr,
-    };
-    let filename = format!("letter-{}-{notice_id}.pdf", page.v.receipt_number);
+    let filename = format!("letter-{}-{notice_id}.pdf", v.receipt_number);
     let sheet = crate::i18n::pdf::LetterSheet {
-        date: page.date(),
-        receipt_number: page.v.receipt_number.clone(),
-        to: addressee_lines(&page),
-        from: page
-            .v
+        date: ja_date(v.sent_on),
+        receipt_number: v.receipt_number.clone(),
+        to: addressee_lines(&v),
+        from: v
             .desk
             .as_deref()
             .map(|d| d.lines().map(str::to_owned).collect())
             .unwrap_or_default(),
-        letter: page.v.letter.clone(),
+        letter: v.letter,
     };
     pdf_response(&state, sheet, &filename).await
 }
